@@ -1,0 +1,192 @@
+package dsp
+
+import (
+	"errors"
+	"fmt"
+)
+
+// MFCCConfig holds the options of Kaldi's compute-mfcc-feats that voxguard uses. Frequencies are
+// in Hz, durations in milliseconds. Options not listed are fixed at Kaldi's defaults: povey
+// window, DC removal, power spectrum, snip-edges framing, no dither, log floor FLT_EPSILON.
+type MFCCConfig struct {
+	SampleRate     int     `json:"sample_rate"`      // samples per second
+	FrameLengthMs  float64 `json:"frame_length_ms"`  // analysis window length
+	FrameShiftMs   float64 `json:"frame_shift_ms"`   // hop between frames
+	NumMelBins     int     `json:"num_mel_bins"`     // triangular mel filters
+	LowFreq        float64 `json:"low_freq"`         // lowest filter edge
+	HighFreq       float64 `json:"high_freq"`        // highest filter edge (> 0: absolute; <= 0: offset from Nyquist)
+	NumCeps        int     `json:"num_ceps"`         // cepstra kept, C0 included
+	PreemphCoeff   float64 `json:"preemph_coeff"`    // pre-emphasis coefficient
+	CepstralLifter float64 `json:"cepstral_lifter"`  // liftering constant Q (0 disables)
+	UseEnergy      bool    `json:"use_energy"`       // replace C0 by the log energy
+	RawEnergy      bool    `json:"raw_energy"`       // energy before pre-emphasis and windowing
+	EnergyFloor    float64 `json:"energy_floor"`     // floor on energy (not log), 0 = none
+	WindowType     string  `json:"window_type"`      // only "povey" is supported
+	RemoveDCOffset bool    `json:"remove_dc_offset"` // subtract each frame's mean
+}
+
+// TelephoneMFCC is the 8 kHz narrowband configuration: 25 ms / 10 ms frames, 23 mel bins over
+// 20-3700 Hz, 20 cepstra with the raw log energy in place of C0, lifter 22.
+func TelephoneMFCC() MFCCConfig {
+	return MFCCConfig{
+		SampleRate: 8000, FrameLengthMs: 25, FrameShiftMs: 10,
+		NumMelBins: 23, LowFreq: 20, HighFreq: 3700, NumCeps: 20,
+		PreemphCoeff: 0.97, CepstralLifter: 22, UseEnergy: true, RawEnergy: true,
+		WindowType: "povey", RemoveDCOffset: true,
+	}
+}
+
+// WidebandMFCC is the 16 kHz configuration: 40 mel bins over 20-7600 Hz, 30 cepstra, otherwise
+// as TelephoneMFCC.
+func WidebandMFCC() MFCCConfig {
+	c := TelephoneMFCC()
+	c.SampleRate, c.NumMelBins, c.HighFreq, c.NumCeps = 16000, 40, 7600, 30
+	return c
+}
+
+// FrameLength is the analysis window in samples.
+func (c MFCCConfig) FrameLength() int { return int(float64(c.SampleRate) * c.FrameLengthMs / 1000) }
+
+// FrameShift is the hop between frames in samples.
+func (c MFCCConfig) FrameShift() int { return int(float64(c.SampleRate) * c.FrameShiftMs / 1000) }
+
+// PaddedLength is the FFT size: the frame length rounded up to a power of two.
+func (c MFCCConfig) PaddedLength() int {
+	n := 1
+	for n < c.FrameLength() {
+		n <<= 1
+	}
+	return n
+}
+
+func (c MFCCConfig) highFreq() float64 {
+	if c.HighFreq > 0 {
+		return c.HighFreq
+	}
+	return float64(c.SampleRate)/2 + c.HighFreq
+}
+
+// Validate reports the first inconsistent option.
+func (c MFCCConfig) Validate() error {
+	nyq := float64(c.SampleRate) / 2
+	switch {
+	case c.SampleRate < 1000 || c.SampleRate > 192000:
+		return fmt.Errorf("mfcc: sample rate %d Hz out of range 1000-192000", c.SampleRate)
+	case c.FrameLength() < 16 || c.FrameShift() < 1:
+		return fmt.Errorf("mfcc: frame length %d and shift %d samples too small", c.FrameLength(), c.FrameShift())
+	case c.PaddedLength() > 1<<15:
+		return fmt.Errorf("mfcc: frame length %d samples too large", c.FrameLength())
+	case c.NumMelBins < 3:
+		return fmt.Errorf("mfcc: %d mel bins, need at least 3", c.NumMelBins)
+	case c.NumCeps < 1 || c.NumCeps > c.NumMelBins:
+		return fmt.Errorf("mfcc: %d cepstra must be between 1 and the %d mel bins", c.NumCeps, c.NumMelBins)
+	case c.LowFreq < 0 || c.LowFreq >= c.highFreq() || c.highFreq() > nyq:
+		return fmt.Errorf("mfcc: band %g-%g Hz not within 0-%g Hz", c.LowFreq, c.highFreq(), nyq)
+	case c.WindowType != "povey":
+		return fmt.Errorf("mfcc: window type %q not supported (only povey)", c.WindowType)
+	case c.PreemphCoeff < 0 || c.PreemphCoeff > 1:
+		return fmt.Errorf("mfcc: pre-emphasis %g outside [0, 1]", c.PreemphCoeff)
+	case c.EnergyFloor < 0:
+		return errors.New("mfcc: negative energy floor")
+	}
+	return nil
+}
+
+// VADConfig holds the options of Kaldi's compute-vad, plus MeanWindow.
+type VADConfig struct {
+	EnergyThreshold     float64 `json:"energy_threshold"`     // constant term of the log-energy threshold
+	EnergyMeanScale     float64 `json:"energy_mean_scale"`    // weight of the mean log energy in the threshold
+	FramesContext       int     `json:"frames_context"`       // frames either side that vote
+	ProportionThreshold float64 `json:"proportion_threshold"` // share of voting frames that must be above the threshold
+	// MeanWindow is the number of frames over which the mean log energy is taken: 0 means the
+	// whole recording, exactly as compute-vad (which then decides nothing until the end); a
+	// positive value uses a centred window laid out like sliding CMN's, so the VAD streams with
+	// bounded latency and follows level changes in long calls.
+	MeanWindow int `json:"mean_window"`
+}
+
+// KaldiVAD returns compute-vad's defaults (threshold 5.0, mean scale 0.5, no context,
+// proportion 0.6) with the mean over the whole recording.
+func KaldiVAD() VADConfig {
+	return VADConfig{EnergyThreshold: 5, EnergyMeanScale: 0.5, FramesContext: 0, ProportionThreshold: 0.6}
+}
+
+// Validate reports the first inconsistent option.
+func (c VADConfig) Validate() error {
+	switch {
+	case c.FramesContext < 0 || c.FramesContext > 100:
+		return fmt.Errorf("vad: frames context %d outside 0-100", c.FramesContext)
+	case c.ProportionThreshold <= 0 || c.ProportionThreshold >= 1:
+		return fmt.Errorf("vad: proportion threshold %g outside (0, 1)", c.ProportionThreshold)
+	case c.MeanWindow < 0 || c.MeanWindow > 100000:
+		return fmt.Errorf("vad: mean window %d outside 0-100000 frames", c.MeanWindow)
+	}
+	return nil
+}
+
+// Normalization selects the per-recording feature normalisation.
+type Normalization string
+
+const (
+	// NormNone leaves features as they are.
+	NormNone Normalization = "none"
+	// NormCMN subtracts the mean over a centred sliding window (Kaldi apply-cmvn-sliding
+	// --center=true --norm-vars=false).
+	NormCMN Normalization = "cmn"
+	// NormWarp maps each coefficient to a standard normal by its rank within the sliding window
+	// (feature warping, Pelecanos and Sridharan 2001).
+	NormWarp Normalization = "warp"
+)
+
+// FrontendConfig is the whole front end: MFCC, deltas, VAD and normalisation. It is recorded in
+// every model bundle, and a bundle refuses features computed with another configuration.
+type FrontendConfig struct {
+	MFCC MFCCConfig `json:"mfcc"`
+	// DeltaOrder is 0 (static only), 1 (+deltas) or 2 (+double deltas); the window is 2.
+	DeltaOrder int `json:"delta_order"`
+	// VAD, when non-nil, marks each frame voiced or not; nil marks every frame voiced.
+	VAD *VADConfig `json:"vad,omitempty"`
+	// Norm is the normalisation and NormWindow its window in frames.
+	Norm       Normalization `json:"norm"`
+	NormWindow int           `json:"norm_window"`
+}
+
+// DeltaWindow is the half-width of the delta regression window (Kaldi add-deltas --delta-window).
+const DeltaWindow = 2
+
+// TelephoneFrontend is voxguard's speaker-recognition front end for 8 kHz calls: TelephoneMFCC,
+// deltas and double deltas (60 dimensions), energy VAD with a 300-frame mean window, sliding
+// CMN over 300 frames.
+func TelephoneFrontend() FrontendConfig {
+	vad := KaldiVAD()
+	vad.MeanWindow = 300
+	return FrontendConfig{MFCC: TelephoneMFCC(), DeltaOrder: 2, VAD: &vad, Norm: NormCMN, NormWindow: 300}
+}
+
+// Dim is the dimension of the frames the front end produces.
+func (c FrontendConfig) Dim() int { return c.MFCC.NumCeps * (c.DeltaOrder + 1) }
+
+// Validate reports the first inconsistent option.
+func (c FrontendConfig) Validate() error {
+	if err := c.MFCC.Validate(); err != nil {
+		return err
+	}
+	if c.DeltaOrder < 0 || c.DeltaOrder > 2 {
+		return fmt.Errorf("frontend: delta order %d outside 0-2", c.DeltaOrder)
+	}
+	if c.VAD != nil {
+		if err := c.VAD.Validate(); err != nil {
+			return err
+		}
+	}
+	switch c.Norm {
+	case NormNone, "":
+	case NormCMN, NormWarp:
+		if c.NormWindow < 3 || c.NormWindow > 100000 {
+			return fmt.Errorf("frontend: normalisation window %d outside 3-100000 frames", c.NormWindow)
+		}
+	default:
+		return fmt.Errorf("frontend: unknown normalisation %q (none, cmn, warp)", c.Norm)
+	}
+	return nil
+}

@@ -1,0 +1,368 @@
+package dsp
+
+// Frontend is the streaming front end: Push samples in any chunking, pull finished frames with
+// Next, and call Flush at the end of the recording to release the frames held back for
+// look-ahead. The frames and voiced flags it yields are identical, bit for bit, to those of
+// Process on the whole recording, whatever the chunking. Once warm it allocates nothing per
+// frame, provided the VAD mean uses a finite window (a whole-recording mean must keep every frame
+// until the end). Not safe for concurrent use.
+type Frontend struct {
+	cfg    FrontendConfig
+	mfcc   *mfccComputer
+	scales [][]float64 // delta filters per order
+	maxOff int         // half-width of the widest delta filter
+
+	in    []float32 // pending samples, [-1, 1)
+	inPos int       // start of the next MFCC frame within in
+	frame []float32 // one frame scaled to 16-bit range
+
+	ended  bool // Flush called
+	nRaw   int  // MFCC frames computed
+	nDelta int  // frames with deltas computed
+	nOut   int  // frames emitted
+
+	raw frameRing // MFCC frames (NumCeps)
+	win frameRing // frames with deltas (Dim), awaiting normalisation and VAD
+
+	// Sliding normalisation state: running sum over win frames [normLo, normHi).
+	normSum        []float64
+	normLo, normHi int
+	// VAD state: running sum of log energies over [vadLo, vadHi) (windowed mean), or the total.
+	vadSum       float64
+	vadLo, vadHi int
+	acc          []float64 // delta accumulator
+	warpLUT      []float64 // Φ⁻¹((r+½)/N) for a full window, indexed by 2r
+}
+
+// NewFrontend returns a streaming front end for cfg.
+func NewFrontend(cfg FrontendConfig) (*Frontend, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Norm == "" {
+		cfg.Norm = NormNone
+	}
+	m, err := newMFCCComputer(cfg.MFCC)
+	if err != nil {
+		return nil, err
+	}
+	f := &Frontend{cfg: cfg, mfcc: m, scales: deltaScales(cfg.DeltaOrder, DeltaWindow)}
+	f.maxOff = (len(f.scales[len(f.scales)-1]) - 1) / 2
+	f.frame = make([]float32, cfg.MFCC.FrameLength())
+	f.raw = newFrameRing(cfg.MFCC.NumCeps, 2*f.maxOff+2)
+	f.win = newFrameRing(cfg.Dim(), f.lookahead()+8)
+	f.normSum = make([]float64, cfg.Dim())
+	f.acc = make([]float64, cfg.MFCC.NumCeps)
+	if cfg.Norm == NormWarp {
+		n := cfg.NormWindow
+		f.warpLUT = make([]float64, 2*n)
+		for twoR := range f.warpLUT {
+			f.warpLUT[twoR] = normalQuantile((float64(twoR)/2 + 0.5) / float64(n))
+		}
+	}
+	return f, nil
+}
+
+// lookahead is the largest span of delta frames the normalisation and VAD stage holds at once.
+func (f *Frontend) lookahead() int {
+	n := 2*f.cfg.NormWindow + 2
+	if v := f.cfg.VAD; v != nil {
+		n = max(n, 2*v.MeanWindow+2, 2*v.FramesContext+2)
+	}
+	return n
+}
+
+// Config returns the front end's configuration.
+func (f *Frontend) Config() FrontendConfig { return f.cfg }
+
+// Dim is the dimension of the frames Next yields.
+func (f *Frontend) Dim() int { return f.cfg.Dim() }
+
+// Push appends samples (in [-1, 1), at the configured sample rate). It must not be called after
+// Flush without a Reset.
+func (f *Frontend) Push(samples []float32) {
+	if f.ended {
+		panic("dsp: Frontend.Push after Flush")
+	}
+	// Drop consumed samples before growing the buffer.
+	if f.inPos > 0 && len(f.in)+len(samples) > cap(f.in) {
+		n := copy(f.in, f.in[f.inPos:])
+		f.in = f.in[:n]
+		f.inPos = 0
+	}
+	f.in = append(f.in, samples...)
+}
+
+// Flush declares the end of the recording: the frames held back for look-ahead become available
+// to Next, computed as batch processing computes the end of a recording.
+func (f *Frontend) Flush() { f.ended = true }
+
+// Reset returns the front end to its initial state, keeping its buffers.
+func (f *Frontend) Reset() {
+	f.in, f.inPos = f.in[:0], 0
+	f.ended = false
+	f.nRaw, f.nDelta, f.nOut = 0, 0, 0
+	clear(f.normSum)
+	f.normLo, f.normHi, f.vadSum, f.vadLo, f.vadHi = 0, 0, 0, 0, 0
+}
+
+// Frames is the number of frames Next has yielded since the start (or the last Reset).
+func (f *Frontend) Frames() int { return f.nOut }
+
+// CopyFrom makes f an independent copy of src's full state, reusing f's buffers where they are
+// large enough. A call session uses it to flush a snapshot and see the frames that would be
+// final if the recording ended now, without disturbing the live front end.
+func (f *Frontend) CopyFrom(src *Frontend) {
+	f.cfg, f.mfcc, f.scales, f.maxOff, f.warpLUT = src.cfg, src.mfcc, src.scales, src.maxOff, src.warpLUT
+	if f.mfcc == src.mfcc {
+		// The MFCC computer's scratch space must not be shared.
+		f.mfcc = &mfccComputer{}
+	}
+	*f.mfcc = *src.mfcc
+	f.mfcc.buf = append([]float64(nil), src.mfcc.buf...)
+	f.mfcc.pow = append([]float64(nil), src.mfcc.pow...)
+	f.mfcc.mel = append([]float64(nil), src.mfcc.mel...)
+	f.mfcc.fft = &realFFT{}
+	*f.mfcc.fft = *src.mfcc.fft
+	f.mfcc.fft.re = append([]float64(nil), src.mfcc.fft.re...)
+	f.mfcc.fft.im = append([]float64(nil), src.mfcc.fft.im...)
+	f.in = append(f.in[:0], src.in[src.inPos:]...)
+	f.inPos = 0
+	f.frame = append(f.frame[:0], src.frame...)
+	f.ended, f.nRaw, f.nDelta, f.nOut = src.ended, src.nRaw, src.nDelta, src.nOut
+	f.raw.copyFrom(&src.raw)
+	f.win.copyFrom(&src.win)
+	f.normSum = append(f.normSum[:0], src.normSum...)
+	f.normLo, f.normHi, f.vadSum, f.vadLo, f.vadHi = src.normLo, src.normHi, src.vadSum, src.vadLo, src.vadHi
+	f.acc = append(f.acc[:0], src.acc...)
+}
+
+// produceRaw computes the next MFCC frame if enough samples are pending.
+func (f *Frontend) produceRaw() bool {
+	fl, fs := f.cfg.MFCC.FrameLength(), f.cfg.MFCC.FrameShift()
+	if len(f.in)-f.inPos < fl {
+		return false
+	}
+	for i, v := range f.in[f.inPos : f.inPos+fl] {
+		f.frame[i] = v * 32768
+	}
+	f.inPos += fs
+	f.raw.reserve(f.nDelta-f.maxOff, f.nRaw+1)
+	f.mfcc.compute(f.frame, f.raw.at(f.nRaw))
+	f.nRaw++
+	return true
+}
+
+// produceDelta computes the next frame with deltas if its look-ahead is available.
+func (f *Frontend) produceDelta() bool {
+	t := f.nDelta
+	for f.nRaw <= t+f.maxOff {
+		if !f.produceRaw() {
+			if !f.ended || t >= f.nRaw {
+				return false
+			}
+			break // end of recording: frames beyond the end are clamped
+		}
+	}
+	lo := f.nOut
+	if f.cfg.Norm != NormNone {
+		lo = min(lo, f.normLo)
+	}
+	if f.cfg.VAD != nil {
+		lo = min(lo, f.vadLo, f.nOut-f.cfg.VAD.FramesContext)
+	}
+	f.win.reserve(max(lo, 0), t+1)
+	out := f.win.at(t)
+	d := f.cfg.MFCC.NumCeps
+	last := f.nRaw - 1
+	for i, s := range f.scales {
+		off := (len(s) - 1) / 2
+		acc := f.acc[:d]
+		clear(acc)
+		for j := -off; j <= off; j++ {
+			w := s[j+off]
+			if w == 0 {
+				continue
+			}
+			src := f.raw.at(min(max(t+j, 0), last))
+			for k, v := range src {
+				acc[k] += w * float64(v)
+			}
+		}
+		dst := out[i*d : (i+1)*d]
+		for k, v := range acc {
+			dst[k] = float32(v)
+		}
+	}
+	f.nDelta++
+	return true
+}
+
+// need is the number of delta frames that must exist before frame t is final, or -1 when it is
+// final only at the end of the recording.
+func (f *Frontend) need(t int) int {
+	n := t + 1
+	if f.cfg.Norm != NormNone {
+		_, e := windowBounds(t, f.cfg.NormWindow, -1)
+		n = max(n, e)
+	}
+	if v := f.cfg.VAD; v != nil {
+		n = max(n, t+v.FramesContext+1)
+		if v.EnergyMeanScale != 0 {
+			if v.MeanWindow == 0 {
+				return -1
+			}
+			_, e := windowBounds(t, v.MeanWindow, -1)
+			n = max(n, e)
+		}
+	}
+	return n
+}
+
+// Next writes the next final frame into dst (length Dim) and reports whether it is voiced; ok is
+// false when no frame is final yet (push more samples, or Flush).
+func (f *Frontend) Next(dst []float32) (voiced, ok bool) {
+	t := f.nOut
+	for {
+		if t < f.nDelta {
+			n := f.need(t)
+			if f.ended && f.nDelta == f.nRaw && f.inputDrained() {
+				break // every frame exists: the recording's length is known
+			}
+			if n >= 0 && f.nDelta >= n {
+				break
+			}
+		}
+		if !f.produceDelta() {
+			if f.ended && t < f.nDelta {
+				break
+			}
+			return false, false
+		}
+	}
+	total := -1
+	if f.ended && f.inputDrained() && f.nDelta == f.nRaw {
+		total = f.nDelta
+	}
+	voiced = f.vad(t, total)
+	f.normalize(t, total, dst[:f.cfg.Dim()])
+	f.nOut++
+	return voiced, true
+}
+
+// inputDrained reports whether no further MFCC frame can come from the pending samples.
+func (f *Frontend) inputDrained() bool {
+	return len(f.in)-f.inPos < f.cfg.MFCC.FrameLength()
+}
+
+// slide moves a running window [lo, hi) to [s, e), calling add(i, ±1) for frames entering and
+// leaving, in the order Kaldi's apply-cmvn-sliding updates its sum.
+func slide(lo, hi *int, s, e int, add func(i int, sign float64)) {
+	if *lo == *hi { // empty: start afresh
+		*lo, *hi = s, s
+	}
+	for *lo < s {
+		add(*lo, -1)
+		*lo++
+	}
+	for *hi < e {
+		add(*hi, 1)
+		*hi++
+	}
+}
+
+func (f *Frontend) vad(t, total int) bool {
+	v := f.cfg.VAD
+	if v == nil {
+		return true
+	}
+	threshold := v.EnergyThreshold
+	if v.EnergyMeanScale != 0 {
+		s, e := 0, total
+		if v.MeanWindow > 0 {
+			s, e = windowBounds(t, v.MeanWindow, total)
+		}
+		slide(&f.vadLo, &f.vadHi, s, e, func(i int, sign float64) {
+			f.vadSum += sign * float64(f.win.at(i)[0])
+		})
+		threshold += v.EnergyMeanScale * (f.vadSum / float64(e-s))
+	}
+	var num, den int
+	last := f.nDelta - 1
+	for t2 := t - v.FramesContext; t2 <= t+v.FramesContext; t2++ {
+		if t2 >= 0 && t2 <= last && (total < 0 || t2 < total) {
+			den++
+			if float64(f.win.at(t2)[0]) > threshold {
+				num++
+			}
+		}
+	}
+	return float64(num) >= float64(den)*v.ProportionThreshold
+}
+
+func (f *Frontend) normalize(t, total int, dst []float32) {
+	x := f.win.at(t)
+	switch f.cfg.Norm {
+	case NormNone:
+		copy(dst, x)
+	case NormCMN:
+		s, e := windowBounds(t, f.cfg.NormWindow, total)
+		slide(&f.normLo, &f.normHi, s, e, func(i int, sign float64) {
+			for k, v := range f.win.at(i) {
+				f.normSum[k] += sign * float64(v)
+			}
+		})
+		inv := 1 / float64(e-s)
+		for k, v := range x {
+			dst[k] = float32(float64(v) - f.normSum[k]*inv)
+		}
+	case NormWarp:
+		s, e := windowBounds(t, f.cfg.NormWindow, total)
+		f.normLo, f.normHi = s, e
+		n := e - s
+		for k, v := range x {
+			var below, equal int
+			for i := s; i < e; i++ {
+				switch w := f.win.at(i)[k]; {
+				case w < v:
+					below++
+				case w == v:
+					equal++
+				}
+			}
+			twoR := 2*below + equal - 1
+			if n == f.cfg.NormWindow {
+				dst[k] = float32(f.warpLUT[twoR])
+			} else {
+				dst[k] = float32(normalQuantile((float64(twoR)/2 + 0.5) / float64(n)))
+			}
+		}
+	}
+}
+
+// Process runs the front end over a whole recording and returns every frame and its voiced flag.
+func Process(samples []float32, cfg FrontendConfig) (frames [][]float32, voiced []bool, err error) {
+	f, err := NewFrontend(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.Push(samples)
+	f.Flush()
+	n := cfg.MFCC.NumFrames(len(samples))
+	flat := make([]float32, n*cfg.Dim())
+	frames, voiced = make([][]float32, 0, n), make([]bool, 0, n)
+	for i := 0; ; i++ {
+		var dst []float32
+		if i < n {
+			dst = flat[i*cfg.Dim() : (i+1)*cfg.Dim()]
+		} else {
+			dst = make([]float32, cfg.Dim())
+		}
+		v, ok := f.Next(dst)
+		if !ok {
+			break
+		}
+		frames, voiced = append(frames, dst), append(voiced, v)
+	}
+	return frames, voiced, nil
+}

@@ -1,0 +1,355 @@
+package dsp
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func maxAbsDiff(a, b [][]float32) float64 {
+	var worst float64
+	for i := range a {
+		for k := range a[i] {
+			worst = max(worst, math.Abs(float64(a[i][k])-float64(b[i][k])))
+		}
+	}
+	return worst
+}
+
+func column0(m [][]float32) []float32 {
+	out := make([]float32, len(m))
+	for i, r := range m {
+		out[i] = r[0]
+	}
+	return out
+}
+
+// frontendConfigs are the pipelines the property tests run: every stage on and off.
+func frontendConfigs() map[string]FrontendConfig {
+	kaldiVAD, ctxVAD := KaldiVAD(), KaldiVAD()
+	ctxVAD.FramesContext, ctxVAD.MeanWindow = 2, 50
+	full := TelephoneFrontend()
+	short := TelephoneFrontend()
+	short.NormWindow, short.VAD.MeanWindow = 40, 30
+	return map[string]FrontendConfig{
+		"mfcc only":            {MFCC: TelephoneMFCC(), Norm: NormNone},
+		"deltas":               {MFCC: TelephoneMFCC(), DeltaOrder: 2, Norm: NormNone},
+		"kaldi vad":            {MFCC: TelephoneMFCC(), DeltaOrder: 1, VAD: &kaldiVAD, Norm: NormNone},
+		"context vad + cmn":    {MFCC: TelephoneMFCC(), DeltaOrder: 2, VAD: &ctxVAD, Norm: NormCMN, NormWindow: 100},
+		"warp":                 {MFCC: TelephoneMFCC(), DeltaOrder: 2, Norm: NormWarp, NormWindow: 51},
+		"telephone default":    full,
+		"short windows":        short,
+		"wideband with deltas": {MFCC: WidebandMFCC(), DeltaOrder: 2, Norm: NormCMN, NormWindow: 300},
+	}
+}
+
+// batchReference composes the batch functions the way Kaldi's tools are chained.
+func batchReference(t *testing.T, samples []float32, cfg FrontendConfig) ([][]float32, []bool) {
+	t.Helper()
+	mfcc, err := ComputeMFCC(samples, cfg.MFCC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	voiced := make([]bool, len(mfcc))
+	for i := range voiced {
+		voiced[i] = true
+	}
+	if cfg.VAD != nil {
+		voiced = ComputeVAD(column0(mfcc), *cfg.VAD)
+	}
+	feats := AddDeltas(mfcc, cfg.DeltaOrder)
+	switch cfg.Norm {
+	case NormCMN:
+		feats = SlidingCMN(feats, cfg.NormWindow)
+	case NormWarp:
+		feats = FeatureWarp(feats, cfg.NormWindow)
+	}
+	return feats, voiced
+}
+
+// TestFrontendMatchesBatchTools checks the streaming pipeline against the composition of the
+// independent batch implementations of each Kaldi tool.
+func TestFrontendMatchesBatchTools(t *testing.T) {
+	for name, cfg := range frontendConfigs() {
+		t.Run(name, func(t *testing.T) {
+			khz := cfg.MFCC.SampleRate / 1000
+			for _, utt := range fixtureUtterances {
+				samples := readS16(t, fmt.Sprintf("%s_%d.s16", utt, khz))
+				got, gotV, err := Process(samples, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, wantV := batchReference(t, samples, cfg)
+				if len(got) != len(want) {
+					t.Fatalf("%s: %d frames, want %d", utt, len(got), len(want))
+				}
+				// Running sums differ from fresh sums only by rounding.
+				tol := 1e-4
+				if cfg.Norm == NormWarp {
+					tol = 1e-6
+				}
+				if d := maxAbsDiff(got, want); d > tol {
+					t.Errorf("%s: max difference %g", utt, d)
+				}
+				for i := range gotV {
+					if gotV[i] != wantV[i] {
+						t.Errorf("%s: frame %d voiced %v, want %v", utt, i, gotV[i], wantV[i])
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestFrontendChunkingInvariance is the property test: random chunkings, from single samples
+// to the whole recording, give bit-identical frames and flags.
+func TestFrontendChunkingInvariance(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for name, cfg := range frontendConfigs() {
+		t.Run(name, func(t *testing.T) {
+			samples := readS16(t, fmt.Sprintf("libri_%d.s16", cfg.MFCC.SampleRate/1000))
+			want, wantV, err := Process(samples, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for trial := range 6 {
+				f, _ := NewFrontend(cfg)
+				var got [][]float32
+				var gotV []bool
+				pull := func() {
+					for {
+						dst := make([]float32, f.Dim())
+						v, ok := f.Next(dst)
+						if !ok {
+							return
+						}
+						got, gotV = append(got, dst), append(gotV, v)
+					}
+				}
+				maxChunk := []int{1, 7, 80, 1000, 20000, len(samples)}[trial]
+				for pos := 0; pos < len(samples); {
+					n := min(1+rng.IntN(maxChunk), len(samples)-pos)
+					f.Push(samples[pos : pos+n])
+					pos += n
+					if rng.IntN(3) > 0 {
+						pull()
+					}
+				}
+				f.Flush()
+				pull()
+				if len(got) != len(want) {
+					t.Fatalf("chunks up to %d: %d frames, want %d", maxChunk, len(got), len(want))
+				}
+				for i := range want {
+					if gotV[i] != wantV[i] {
+						t.Fatalf("chunks up to %d: frame %d voiced differs", maxChunk, i)
+					}
+					for k := range want[i] {
+						if math.Float32bits(got[i][k]) != math.Float32bits(want[i][k]) {
+							t.Fatalf("chunks up to %d: frame %d coef %d = %g, want %g", maxChunk, i, k, got[i][k], want[i][k])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestFrontendSnapshot checks that flushing a copy mid-stream gives exactly the batch result on
+// the audio so far, and leaves the original untouched.
+func TestFrontendSnapshot(t *testing.T) {
+	cfg := TelephoneFrontend()
+	samples := readS16(t, "libri_8.s16")
+	cut := 17001
+	want, _, _ := Process(samples[:cut], cfg)
+	full, _, _ := Process(samples, cfg)
+	f, _ := NewFrontend(cfg)
+	f.Push(samples[:cut])
+	dst := make([]float32, f.Dim())
+	var live [][]float32
+	for {
+		if _, ok := f.Next(dst); !ok {
+			break
+		}
+		live = append(live, append([]float32(nil), dst...))
+	}
+	var snap Frontend
+	snap.CopyFrom(f)
+	snap.Flush()
+	got := append([][]float32(nil), live...)
+	for {
+		if _, ok := snap.Next(dst); !ok {
+			break
+		}
+		got = append(got, append([]float32(nil), dst...))
+	}
+	if len(got) != len(want) || maxAbsDiff(got, want) != 0 {
+		t.Fatalf("snapshot: %d frames (diff %g), want %d identical", len(got), maxAbsDiff(got, want), len(want))
+	}
+	f.Push(samples[cut:])
+	f.Flush()
+	for {
+		if _, ok := f.Next(dst); !ok {
+			break
+		}
+		live = append(live, append([]float32(nil), dst...))
+	}
+	if len(live) != len(full) || maxAbsDiff(live, full) != 0 {
+		t.Fatalf("original after snapshot: %d frames, want %d identical", len(live), len(full))
+	}
+}
+
+// TestCMNMatchesTorchaudio compares sliding CMN with torchaudio.functional.sliding_window_cmn.
+func TestCMNMatchesTorchaudio(t *testing.T) {
+	for _, utt := range fixtureUtterances {
+		for _, tc := range []struct {
+			config string
+			khz    int
+			mfcc   MFCCConfig
+		}{{"telephone", 8, TelephoneMFCC()}, {"wideband", 16, WidebandMFCC()}} {
+			base := fmt.Sprintf("%s_%d.%s", utt, tc.khz, tc.config)
+			want := readMatrix(t, base+".cmn")
+			if d := maxAbsDiff(SlidingCMN(readMatrix(t, base+".mfcc"), 300), want); d > 1e-4 {
+				t.Errorf("%s: batch CMN of the reference MFCCs differs by %g", base, d)
+			}
+			got, _, err := Process(readS16(t, fmt.Sprintf("%s_%d.s16", utt, tc.khz)), FrontendConfig{MFCC: tc.mfcc, Norm: NormCMN, NormWindow: 300})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if share, worst, where := agreement(t, got, want, 1e-3); share < 0.999 {
+				t.Errorf("%s: %.3f%% within 1e-3, worst %g at %s", base, 100*share, worst, where)
+			}
+		}
+	}
+}
+
+func TestDeltaScalesHandWorked(t *testing.T) {
+	s := deltaScales(2, 2)
+	want := [][]float64{{1}, {-0.2, -0.1, 0, 0.1, 0.2}, {0.04, 0.04, 0.01, -0.04, -0.1, -0.04, 0.01, 0.04, 0.04}}
+	for i := range want {
+		for j := range want[i] {
+			if math.Abs(s[i][j]-want[i][j]) > 1e-15 {
+				t.Fatalf("order %d tap %d = %g, want %g", i, j, s[i][j], want[i][j])
+			}
+		}
+	}
+	// A ramp x_t = 3t has slope 3 and no curvature away from the edges; at the first frame the
+	// clamped window sees [0 0 0 3 6]: Δ = (0·-2 + 0·-1 + 3·1 + 6·2)/10 = 1.5.
+	ramp := make([][]float32, 12)
+	for i := range ramp {
+		ramp[i] = []float32{float32(3 * i)}
+	}
+	d := AddDeltas(ramp, 2)
+	for i := 4; i < 8; i++ {
+		if math.Abs(float64(d[i][1])-3) > 1e-6 || math.Abs(float64(d[i][2])) > 1e-6 {
+			t.Fatalf("frame %d: Δ=%g ΔΔ=%g, want 3 and 0", i, d[i][1], d[i][2])
+		}
+	}
+	if math.Abs(float64(d[0][1])-1.5) > 1e-6 {
+		t.Fatalf("edge Δ = %g, want 1.5", d[0][1])
+	}
+}
+
+func TestComputeVADHandWorked(t *testing.T) {
+	e := []float32{0, 0, 20, 20, 20, 0, 0, 20}
+	// mean 10 -> threshold 5 + 0.5·10 = 10.
+	tests := []struct {
+		name string
+		cfg  VADConfig
+		want []bool
+	}{
+		{"kaldi defaults", KaldiVAD(), []bool{false, false, true, true, true, false, false, true}},
+		// context 1, proportion 0.6: frame 1 sees {0,0,20}: 1/3 < 0.6; frame 5 sees {20,0,0}; frame 7 sees {0,20}: 1 >= 1.2? no.
+		{"context 1", VADConfig{EnergyThreshold: 5, EnergyMeanScale: 0.5, FramesContext: 1, ProportionThreshold: 0.6},
+			[]bool{false, false, true, true, true, false, false, false}},
+		// no mean term: threshold 5.
+		{"absolute", VADConfig{EnergyThreshold: 5, ProportionThreshold: 0.6}, []bool{false, false, true, true, true, false, false, true}},
+		// window of 2 frames centred like CMN: frame 2 uses [1,3): mean 10 -> 10; frame 5 uses [4,6): mean 10.
+		{"window 2", VADConfig{EnergyThreshold: 5, EnergyMeanScale: 0.5, ProportionThreshold: 0.6, MeanWindow: 2},
+			[]bool{false, false, true, true, true, false, false, true}},
+	}
+	for _, tc := range tests {
+		got := ComputeVAD(e, tc.cfg)
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("%s: frame %d = %v, want %v", tc.name, i, got[i], tc.want[i])
+			}
+		}
+	}
+}
+
+func TestWindowBounds(t *testing.T) {
+	tests := []struct{ t, w, n, s, e int }{
+		{0, 300, 1000, 0, 300}, {149, 300, 1000, 0, 300}, {150, 300, 1000, 0, 300}, {151, 300, 1000, 1, 301},
+		{999, 300, 1000, 700, 1000}, {5, 300, 100, 0, 100}, {151, 300, -1, 1, 301}, {0, 5, 3, 0, 3},
+	}
+	for _, tc := range tests {
+		s, e := windowBounds(tc.t, tc.w, tc.n)
+		if s != tc.s || e != tc.e {
+			t.Errorf("windowBounds(%d,%d,%d) = [%d,%d), want [%d,%d)", tc.t, tc.w, tc.n, s, e, tc.s, tc.e)
+		}
+	}
+}
+
+func TestFeatureWarpHandWorked(t *testing.T) {
+	// Five distinct values in one window: ranks 0..4 -> Φ⁻¹(0.1), Φ⁻¹(0.3), 0, ...
+	x := [][]float32{{5}, {1}, {3}, {2}, {4}}
+	w := FeatureWarp(x, 5)
+	want := []float64{1.2815515655446004, -1.2815515655446004, 0, -0.5244005127080407, 0.5244005127080407}
+	for i := range w {
+		if math.Abs(float64(w[i][0])-want[i]) > 1e-6 {
+			t.Errorf("frame %d warped to %g, want %g", i, w[i][0], want[i])
+		}
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	bad := []func(*FrontendConfig){
+		func(c *FrontendConfig) { c.MFCC.SampleRate = 0 },
+		func(c *FrontendConfig) { c.MFCC.NumCeps = 40 },
+		func(c *FrontendConfig) { c.MFCC.HighFreq = 5000 },
+		func(c *FrontendConfig) { c.MFCC.WindowType = "hamming" },
+		func(c *FrontendConfig) { c.DeltaOrder = 3 },
+		func(c *FrontendConfig) { c.Norm = "zscore" },
+		func(c *FrontendConfig) { c.NormWindow = 1 },
+		func(c *FrontendConfig) { c.VAD.ProportionThreshold = 1.5 },
+	}
+	for i, mutate := range bad {
+		c := TelephoneFrontend()
+		v := *c.VAD
+		c.VAD = &v
+		mutate(&c)
+		if _, err := NewFrontend(c); err == nil {
+			t.Errorf("case %d: invalid config accepted", i)
+		}
+	}
+	if _, err := NewFrontend(TelephoneFrontend()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFrontendSteadyStateAllocations checks that a warm front end allocates nothing per frame.
+func TestFrontendSteadyStateAllocations(t *testing.T) {
+	samples := readS16(t, "libri_8.s16")
+	f, _ := NewFrontend(TelephoneFrontend())
+	dst := make([]float32, f.Dim())
+	chunk := 160
+	pos := 0
+	step := func() {
+		f.Push(samples[pos : pos+chunk])
+		pos = (pos + chunk) % (len(samples) - chunk)
+		for {
+			if _, ok := f.Next(dst); !ok {
+				break
+			}
+		}
+	}
+	for range 2000 { // warm up past the first windows
+		step()
+	}
+	if a := testing.AllocsPerRun(500, step); a != 0 {
+		t.Fatalf("%g allocations per 20 ms chunk in steady state", a)
+	}
+}

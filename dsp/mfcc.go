@@ -1,0 +1,198 @@
+package dsp
+
+import (
+	"math"
+)
+
+// logFloor is Kaldi's floor before taking a logarithm: FLT_EPSILON.
+const logFloor = 1.1920928955078125e-07
+
+// melScale is Kaldi's mel scale: 1127 ln(1 + f/700), f in Hz.
+func melScale(f float64) float64 { return 1127 * math.Log(1+f/700) }
+
+// melFilter is one triangular filter: weights for power-spectrum bins start..start+len(w)-1.
+type melFilter struct {
+	start int
+	w     []float64
+}
+
+// melBank builds Kaldi's MelBanks: numBins triangles equally spaced on the mel scale between
+// lowFreq and highFreq, evaluated at the FFT bin centres 0..padded/2-1 (the Nyquist bin is not used).
+func melBank(c MFCCConfig) []melFilter {
+	padded := c.PaddedLength()
+	binWidth := float64(c.SampleRate) / float64(padded)
+	melLow, melHigh := melScale(c.LowFreq), melScale(c.highFreq())
+	delta := (melHigh - melLow) / float64(c.NumMelBins+1)
+	bank := make([]melFilter, c.NumMelBins)
+	for b := range bank {
+		left := melLow + float64(b)*delta
+		center := melLow + float64(b+1)*delta
+		right := melLow + float64(b+2)*delta
+		f := melFilter{start: -1}
+		for i := range padded / 2 {
+			mel := melScale(binWidth * float64(i))
+			if mel > left && mel < right {
+				var w float64
+				if mel <= center {
+					w = (mel - left) / (center - left)
+				} else {
+					w = (right - mel) / (right - center)
+				}
+				if f.start < 0 {
+					f.start = i
+				}
+				// Bins inside the triangle are contiguous, so the index is start+len(w).
+				f.w = append(f.w, w)
+			}
+		}
+		if f.start < 0 {
+			f.start = 0
+		}
+		bank[b] = f
+	}
+	return bank
+}
+
+// mfccComputer turns one frame of samples (16-bit integer scale) into cepstra. It holds all
+// per-frame scratch space, so computing a frame allocates nothing. Not safe for concurrent use.
+type mfccComputer struct {
+	cfg      MFCCConfig
+	frameLen int
+	window   []float64   // povey window
+	bank     []melFilter // triangular filters
+	dct      []float64   // NumCeps x NumMelBins DCT-II with the lifter folded into its rows
+	fft      *realFFT
+	buf      []float64 // padded frame
+	pow      []float64 // power spectrum, padded/2+1
+	mel      []float64 // log mel energies
+	logFloor float64   // log of the energy floor, or -Inf
+}
+
+func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	fft, err := newRealFFT(c.PaddedLength())
+	if err != nil {
+		return nil, err
+	}
+	n := c.FrameLength()
+	m := &mfccComputer{
+		cfg: c, frameLen: n, fft: fft, bank: melBank(c),
+		window: make([]float64, n), buf: make([]float64, c.PaddedLength()),
+		pow: make([]float64, c.PaddedLength()/2+1), mel: make([]float64, c.NumMelBins),
+		dct: make([]float64, c.NumCeps*c.NumMelBins), logFloor: math.Inf(-1),
+	}
+	a := 2 * math.Pi / float64(n-1)
+	for i := range m.window {
+		m.window[i] = math.Pow(0.5-0.5*math.Cos(a*float64(i)), 0.85)
+	}
+	nb := float64(c.NumMelBins)
+	for k := range c.NumCeps {
+		norm := math.Sqrt(2 / nb)
+		if k == 0 {
+			norm = math.Sqrt(1 / nb)
+		}
+		lift := 1.0
+		if c.CepstralLifter != 0 {
+			lift = 1 + 0.5*c.CepstralLifter*math.Sin(math.Pi*float64(k)/c.CepstralLifter)
+		}
+		for j := range c.NumMelBins {
+			m.dct[k*c.NumMelBins+j] = lift * norm * math.Cos(math.Pi/nb*(float64(j)+0.5)*float64(k))
+		}
+	}
+	if c.EnergyFloor > 0 {
+		m.logFloor = math.Log(c.EnergyFloor)
+	}
+	return m, nil
+}
+
+// compute writes the NumCeps cepstra of frame (FrameLength samples, 16-bit integer scale) to out.
+func (m *mfccComputer) compute(frame []float32, out []float32) {
+	n := m.frameLen
+	frame = frame[:n]
+	buf := m.buf[:n]
+	var mean float64
+	if m.cfg.RemoveDCOffset {
+		var sum float64
+		for _, v := range frame {
+			sum += float64(v)
+		}
+		mean = sum / float64(n)
+	}
+	var energy float64
+	for i, v := range frame {
+		x := float64(v) - mean
+		buf[i] = x
+		energy += x * x
+	}
+	// Pre-emphasis (Kaldi: x[i] -= c·x[i-1] from the end; x[0] -= c·x[0]) fused with the window.
+	c := m.cfg.PreemphCoeff
+	w := m.window[:n]
+	for i := n - 1; i > 0; i-- {
+		buf[i] = (buf[i] - c*buf[i-1]) * w[i]
+	}
+	buf[0] = (buf[0] - c*buf[0]) * w[0]
+	if !m.cfg.RawEnergy {
+		energy = 0
+		for _, x := range buf {
+			energy += x * x
+		}
+	}
+	m.fft.power(m.buf, m.pow)
+	for b, f := range m.bank {
+		p := m.pow[f.start : f.start+len(f.w)]
+		var e float64
+		for i, wt := range f.w {
+			e += wt * p[i]
+		}
+		m.mel[b] = math.Log(max(e, logFloor))
+	}
+	nb := len(m.mel)
+	for k := range m.cfg.NumCeps {
+		row := m.dct[k*nb : (k+1)*nb]
+		var s float64
+		for j, v := range m.mel {
+			s += row[j] * v
+		}
+		out[k] = float32(s)
+	}
+	if m.cfg.UseEnergy {
+		le := math.Log(max(energy, logFloor))
+		if le < m.logFloor {
+			le = m.logFloor
+		}
+		out[0] = float32(le)
+	}
+}
+
+// NumFrames is the number of frames Kaldi's snip-edges framing yields for n samples.
+func (c MFCCConfig) NumFrames(n int) int {
+	fl, fs := c.FrameLength(), c.FrameShift()
+	if n < fl {
+		return 0
+	}
+	return 1 + (n-fl)/fs
+}
+
+// ComputeMFCC returns the MFCC matrix (one row of NumCeps per frame) of samples in [-1, 1) at
+// c.SampleRate, as Kaldi's compute-mfcc-feats would compute it on the same 16-bit samples.
+func ComputeMFCC(samples []float32, c MFCCConfig) ([][]float32, error) {
+	m, err := newMFCCComputer(c)
+	if err != nil {
+		return nil, err
+	}
+	nf := c.NumFrames(len(samples))
+	flat := make([]float32, nf*c.NumCeps)
+	out := make([][]float32, nf)
+	frame := make([]float32, m.frameLen)
+	shift := c.FrameShift()
+	for t := range nf {
+		for i, v := range samples[t*shift : t*shift+m.frameLen] {
+			frame[i] = v * 32768
+		}
+		out[t] = flat[t*c.NumCeps : (t+1)*c.NumCeps]
+		m.compute(frame, out[t])
+	}
+	return out, nil
+}
