@@ -53,24 +53,35 @@ func (f *realFFT) power(x []float64, out []float64) {
 	re, im := f.re[:m], f.im[:m]
 	x = x[:2*m]
 	out = out[:m+1]
-	// Load z[j] = x[2j] + i·x[2j+1] in bit-reversed order, fused with the first (span 2) stage.
+	// Load z[j] = x[2j] + i·x[2j+1] in bit-reversed order, fused with the first two stages
+	// (spans 2 and 4, whose twiddles are 1 and -i, so they need no multiplication).
 	rev := f.rev[:m]
-	for i := 0; i < m; i += 2 {
-		a, b := int(rev[i]), int(rev[i+1])
-		ar, ai := x[2*a], x[2*a+1]
-		br, bi := x[2*b], x[2*b+1]
-		re[i], im[i] = ar+br, ai+bi
-		re[i+1], im[i+1] = ar-br, ai-bi
+	for i := 0; i < m; i += 4 {
+		a, b, c, d := int(rev[i]), int(rev[i+1]), int(rev[i+2]), int(rev[i+3])
+		ar, ai, br, bi := x[2*a], x[2*a+1], x[2*b], x[2*b+1]
+		cr, ci, dr, di := x[2*c], x[2*c+1], x[2*d], x[2*d+1]
+		// span 2
+		s0r, s0i, s1r, s1i := ar+br, ai+bi, ar-br, ai-bi
+		s2r, s2i, s3r, s3i := cr+dr, ci+di, cr-dr, ci-di
+		// span 4: twiddle 1 for (s0, s2), -i for (s1, s3): -i·(s3r + i s3i) = s3i - i s3r
+		re[i], im[i] = s0r+s2r, s0i+s2i
+		re[i+2], im[i+2] = s0r-s2r, s0i-s2i
+		re[i+1], im[i+1] = s1r+s3i, s1i-s3r
+		re[i+3], im[i+3] = s1r-s3i, s1i+s3r
 	}
 	// Remaining radix-2 stages.
-	tw := 0
-	for span := 4; span <= m; span <<= 1 {
+	tw := 2
+	for span := 8; span <= m; span <<= 1 {
 		half := span / 2
 		twr, twi := f.twr[tw:tw+half], f.twi[tw:tw+half]
 		for start := 0; start < m; start += span {
 			ur, ui := re[start:start+half], im[start:start+half]
 			vr, vi := re[start+half:start+span], im[start+half:start+span]
-			for j := range half {
+			pr, pi, tr, ti := ur[0], ui[0], vr[0], vi[0] // twiddle 1
+			ur[0], ui[0], vr[0], vi[0] = pr+tr, pi+ti, pr-tr, pi-ti
+			ui, vr, vi = ui[:len(ur)], vr[:len(ur)], vi[:len(ur)]
+			twr, twi := twr[:len(ur)], twi[:len(ur)]
+			for j := 1; j < len(ur); j++ {
 				wr, wi := twr[j], twi[j]
 				tr := vr[j]*wr - vi[j]*wi
 				ti := vr[j]*wi + vi[j]*wr

@@ -1,0 +1,64 @@
+package dsp
+
+import "testing"
+
+// benchAudio is ~10 s of real speech: the libri fixture repeated.
+func benchAudio(b *testing.B) []float32 {
+	s := readS16(b, "libri_8.s16")
+	var out []float32
+	for len(out) < 80000 {
+		out = append(out, s...)
+	}
+	return out
+}
+
+// reportRealTime reports seconds of audio processed per CPU-second (the "x real time" figure).
+func reportRealTime(b *testing.B, samples, rate int) {
+	b.ReportMetric(float64(samples)/float64(rate)*float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
+}
+
+func BenchmarkMFCC8k(b *testing.B) {
+	x := benchAudio(b)
+	cfg := FrontendConfig{MFCC: TelephoneMFCC(), Norm: NormNone}
+	f, _ := NewFrontend(cfg)
+	dst := make([]float32, f.Dim())
+	b.ReportAllocs()
+	for b.Loop() {
+		f.Reset()
+		f.Push(x)
+		f.Flush()
+		for {
+			if _, ok := f.Next(dst); !ok {
+				break
+			}
+		}
+	}
+	reportRealTime(b, len(x), 8000)
+}
+
+// BenchmarkFrontend8k is the whole 8 kHz feature pipeline after decoding: MFCC, deltas and
+// double deltas, VAD and sliding CMN, streamed in 20 ms chunks as a call arrives.
+func BenchmarkFrontend8k(b *testing.B) {
+	x := benchAudio(b)
+	f, _ := NewFrontend(TelephoneFrontend())
+	dst := make([]float32, f.Dim())
+	b.ReportAllocs()
+	for b.Loop() {
+		f.Reset()
+		for pos := 0; pos < len(x); pos += 160 {
+			f.Push(x[pos:min(pos+160, len(x))])
+			for {
+				if _, ok := f.Next(dst); !ok {
+					break
+				}
+			}
+		}
+		f.Flush()
+		for {
+			if _, ok := f.Next(dst); !ok {
+				break
+			}
+		}
+	}
+	reportRealTime(b, len(x), 8000)
+}
