@@ -346,9 +346,14 @@ func Process(samples []float32, cfg FrontendConfig) (frames [][]float32, voiced 
 	if err != nil {
 		return nil, nil, err
 	}
-	f.Push(samples)
+	// The whole recording is known: read it in place rather than copying it, and size the frame
+	// store once when the VAD needs every frame before deciding any.
+	f.in = samples
 	f.Flush()
 	n := cfg.MFCC.NumFrames(len(samples))
+	if f.need(0) < 0 {
+		f.win.reserve(0, n+1)
+	}
 	flat := make([]float32, n*cfg.Dim())
 	frames, voiced = make([][]float32, 0, n), make([]bool, 0, n)
 	for i := 0; ; i++ {

@@ -112,27 +112,31 @@ func (m *mfccComputer) compute(frame []float32, out []float32) {
 	n := m.frameLen
 	frame = frame[:n]
 	buf := m.buf[:n]
+	// One pass for the mean and energy: Σ(x-μ)² = Σx² - nμ² (float64 keeps the cancellation
+	// error far below 1 on the 16-bit scale).
+	var sum, sumSq float64
+	for _, v := range frame {
+		x := float64(v)
+		sum += x
+		sumSq += x * x
+	}
 	var mean float64
+	energy := sumSq
 	if m.cfg.RemoveDCOffset {
-		var sum float64
-		for _, v := range frame {
-			sum += float64(v)
-		}
 		mean = sum / float64(n)
+		energy = max(sumSq-sum*mean, 0)
 	}
-	var energy float64
-	for i, v := range frame {
-		x := float64(v) - mean
-		buf[i] = x
-		energy += x * x
-	}
-	// Pre-emphasis (Kaldi: x[i] -= c·x[i-1] from the end; x[0] -= c·x[0]) fused with the window.
+	// DC removal, pre-emphasis (Kaldi: x[i] -= c·x[i-1] from the end; x[0] -= c·x[0]) and the
+	// window in one pass.
 	c := m.cfg.PreemphCoeff
 	w := m.window[:n]
-	for i := n - 1; i > 0; i-- {
-		buf[i] = (buf[i] - c*buf[i-1]) * w[i]
+	prev := float64(frame[0]) - mean
+	buf[0] = (prev - c*prev) * w[0]
+	for i := 1; i < n; i++ {
+		x := float64(frame[i]) - mean
+		buf[i] = (x - c*prev) * w[i]
+		prev = x
 	}
-	buf[0] = (buf[0] - c*buf[0]) * w[0]
 	if !m.cfg.RawEnergy {
 		energy = 0
 		for _, x := range buf {
