@@ -1,0 +1,51 @@
+package kaldiio
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func writeTemp(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "list")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestReadLists(t *testing.T) {
+	scp, err := ReadSCP(writeTemp(t, "# comment\nspk1 /a/b.wav\n\nspk1 /a/c d.wav\nt1 x.wav\n"))
+	if err != nil || len(scp) != 3 || scp[1] != (Pair{"spk1", "/a/c d.wav"}) {
+		t.Fatalf("scp: %v %v", scp, err)
+	}
+	tr, err := ReadTrials(writeTemp(t, "m t target\nm u nontarget\nm v\n"))
+	if err != nil || len(tr) != 3 || tr[0].Label != "target" || tr[2].Label != "" {
+		t.Fatalf("trials: %v %v", tr, err)
+	}
+	sc, err := ReadScores(writeTemp(t, "m t -1.5\n"))
+	if err != nil || len(sc) != 1 || sc[0].Score != -1.5 {
+		t.Fatalf("scores: %v %v", sc, err)
+	}
+	for _, tc := range []struct {
+		name string
+		read func(string) error
+		text string
+		line int
+	}{
+		{"scp one field", func(p string) error { _, err := ReadSCP(p); return err }, "ok x\nlonely\n", 2},
+		{"trials label", func(p string) error { _, err := ReadTrials(p); return err }, "m t maybe\n", 1},
+		{"trials fields", func(p string) error { _, err := ReadTrials(p); return err }, "m\n", 1},
+		{"score nan", func(p string) error { _, err := ReadScores(p); return err }, "m t x\n", 1},
+	} {
+		var le *ListError
+		if err := tc.read(writeTemp(t, tc.text)); !errors.As(err, &le) || le.Line != tc.line {
+			t.Errorf("%s: got %v, want a ListError on line %d", tc.name, err, tc.line)
+		}
+	}
+	if _, err := ReadSCP("/nonexistent/list"); err == nil {
+		t.Error("missing file accepted")
+	}
+}
