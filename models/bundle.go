@@ -1,0 +1,420 @@
+package models
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+)
+
+// Bundle file format (all integers little-endian):
+//
+//	"VXGB"                magic
+//	uint32                format version (BundleVersion)
+//	uint64                body length in bytes (≤ MaxBundleSize)
+//	body                  sections, each: [4]byte tag, uint64 length, payload
+//	uint32                CRC-32 (Castagnoli) of the body
+//
+// Payloads start with uint32 dimensions followed by float32 values. Sections
+// (all optional, at most once each): "META" metadata JSON; "UBM " C, D,
+// weights[C], means[C·D], vars[C·D]; "TVAR" C, D, R, T[C·D·R] (needs "UBM ");
+// "LDA " and "WCCN" in, out, mean[in], M[out·in]; "PLDA" dim, mean[dim],
+// A[dim·dim], psi[dim]; "CALB" K, weights[K], bias, pEff; "COHR" n, dim,
+// vectors[n·dim]. Unknown tags are skipped so that readers of the same
+// version tolerate additions.
+const (
+	bundleMagic = "VXGB"
+	// BundleVersion is the format version written and the only one read.
+	BundleVersion uint32 = 1
+	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
+	MaxBundleSize = 1 << 30
+)
+
+// Errors reported by ReadBundle; test with errors.Is. The returned errors
+// wrap these with details.
+var (
+	ErrBadMagic           = errors.New("models: not a voxguard model bundle (bad magic)")
+	ErrUnsupportedVersion = errors.New("models: unsupported model bundle version")
+	ErrTruncated          = errors.New("models: model bundle is truncated")
+	ErrChecksum           = errors.New("models: model bundle checksum mismatch (corrupt file)")
+	ErrMalformed          = errors.New("models: malformed model bundle")
+)
+
+// FrontEndMismatchError reports that a bundle was trained with a different
+// feature front-end configuration than the caller uses. Both are canonical JSON.
+type FrontEndMismatchError struct {
+	Bundle, Caller json.RawMessage
+}
+
+func (e *FrontEndMismatchError) Error() string {
+	return fmt.Sprintf("models: model bundle was trained with front end %s but the caller uses %s; retrain the models or use the matching front-end configuration", e.Bundle, e.Caller)
+}
+
+// Metadata describes a bundle. FrontEnd is the feature front-end
+// configuration the models were trained with, opaque to this package.
+type Metadata struct {
+	Created     string            `json:"created,omitempty"`
+	Description string            `json:"description,omitempty"`
+	FrontEnd    json.RawMessage   `json:"front_end,omitempty"`
+	TopC        int               `json:"top_c,omitempty"`       // Gaussian selection size used in training
+	SelectDims  int               `json:"select_dims,omitempty"` // see Scratch.SelectDims
+	SNormTopN   int               `json:"snorm_top_n,omitempty"` // adaptive S-norm cohort size
+	Extra       map[string]string `json:"extra,omitempty"`
+}
+
+// Bundle is everything a verification deployment needs; any model may be nil.
+type Bundle struct {
+	Meta        Metadata
+	UBM         *GMM
+	Extractor   *IVectorExtractor
+	LDA         *Affine
+	WCCN        *Affine
+	PLDA        *PLDA
+	Calibration *Calibration
+	Cohort      [][]float64 // impostor cohort vectors (back-end space) for S-norm
+}
+
+// WriteTo serialises b (float64 parameters are stored as float32).
+func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
+	var body bytes.Buffer
+	meta, err := json.Marshal(b.Meta)
+	if err != nil {
+		return 0, err
+	}
+	section(&body, "META", meta)
+	if g := b.UBM; g != nil {
+		if err := g.Validate(); err != nil {
+			return 0, err
+		}
+		section(&body, "UBM ", payload(dims(g.C, g.D), g.Weights, g.Means, g.Vars))
+	}
+	if e := b.Extractor; e != nil {
+		if b.UBM == nil || b.UBM.C != e.C || b.UBM.D != e.D {
+			return 0, errors.New("models: bundle extractor needs a UBM of the same shape")
+		}
+		section(&body, "TVAR", payload(dims(e.C, e.D, e.R), e.T))
+	}
+	for _, a := range []struct {
+		tag string
+		m   *Affine
+	}{{"LDA ", b.LDA}, {"WCCN", b.WCCN}} {
+		if a.m != nil {
+			if err := a.m.Validate(); err != nil {
+				return 0, err
+			}
+			section(&body, a.tag, payload(dims(a.m.In, a.m.Out), a.m.Mean, a.m.M))
+		}
+	}
+	if p := b.PLDA; p != nil {
+		if err := p.Validate(); err != nil {
+			return 0, err
+		}
+		section(&body, "PLDA", payload(dims(p.Dim), p.Mean, p.A, p.Psi))
+	}
+	if c := b.Calibration; c != nil {
+		if err := c.Validate(); err != nil {
+			return 0, err
+		}
+		section(&body, "CALB", payload(dims(len(c.Weights)), c.Weights, []float64{c.Bias, c.PEff}))
+	}
+	if len(b.Cohort) > 0 {
+		dim := len(b.Cohort[0])
+		flat := make([]float64, 0, len(b.Cohort)*dim)
+		for _, v := range b.Cohort {
+			if len(v) != dim {
+				return 0, errors.New("models: cohort vectors differ in dimension")
+			}
+			flat = append(flat, v...)
+		}
+		section(&body, "COHR", payload(dims(len(b.Cohort), dim), flat))
+	}
+	if body.Len() > MaxBundleSize {
+		return 0, fmt.Errorf("models: bundle body of %d bytes exceeds %d", body.Len(), MaxBundleSize)
+	}
+	hdr := make([]byte, 0, 16)
+	hdr = append(hdr, bundleMagic...)
+	hdr = binary.LittleEndian.AppendUint32(hdr, BundleVersion)
+	hdr = binary.LittleEndian.AppendUint64(hdr, uint64(body.Len()))
+	crc := binary.LittleEndian.AppendUint32(nil, crc32.Checksum(body.Bytes(), castagnoli))
+	var n int64
+	for _, part := range [][]byte{hdr, body.Bytes(), crc} {
+		k, err := w.Write(part)
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func dims(d ...int) []uint32 {
+	out := make([]uint32, len(d))
+	for i, v := range d {
+		out[i] = uint32(v)
+	}
+	return out
+}
+
+func payload(ds []uint32, vals ...[]float64) []byte {
+	n := 4 * len(ds)
+	for _, v := range vals {
+		n += 4 * len(v)
+	}
+	b := make([]byte, 0, n)
+	for _, d := range ds {
+		b = binary.LittleEndian.AppendUint32(b, d)
+	}
+	for _, v := range vals {
+		for _, x := range v {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(x)))
+		}
+	}
+	return b
+}
+
+func section(w *bytes.Buffer, tag string, p []byte) {
+	w.WriteString(tag)
+	var l [8]byte
+	binary.LittleEndian.PutUint64(l[:], uint64(len(p)))
+	w.Write(l[:])
+	w.Write(p)
+}
+
+// ReadBundle parses a bundle written by Bundle.WriteTo. If wantFrontEnd is
+// non-nil, the bundle's front-end configuration must equal it as JSON (key
+// order and whitespace do not matter), otherwise a *FrontEndMismatchError is
+// returned. Corrupt, truncated or foreign input yields an error wrapping
+// ErrBadMagic, ErrUnsupportedVersion, ErrTruncated, ErrChecksum or
+// ErrMalformed; no allocation is sized by an unchecked field.
+func ReadBundle(r io.Reader, wantFrontEnd json.RawMessage) (*Bundle, error) {
+	var hdr [16]byte
+	if n, err := io.ReadFull(r, hdr[:]); err != nil {
+		if n >= 4 && string(hdr[:4]) != bundleMagic {
+			return nil, ErrBadMagic
+		}
+		return nil, fmt.Errorf("%w: header (%d of 16 bytes)", ErrTruncated, n)
+	}
+	if string(hdr[:4]) != bundleMagic {
+		return nil, ErrBadMagic
+	}
+	if v := binary.LittleEndian.Uint32(hdr[4:]); v != BundleVersion {
+		return nil, fmt.Errorf("%w: file has version %d, this build reads version %d", ErrUnsupportedVersion, v, BundleVersion)
+	}
+	size := binary.LittleEndian.Uint64(hdr[8:])
+	if size > MaxBundleSize {
+		return nil, fmt.Errorf("%w: body length %d exceeds %d", ErrMalformed, size, MaxBundleSize)
+	}
+	var body bytes.Buffer // grows with the data actually present
+	if n, err := io.CopyN(&body, r, int64(size)); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: body has %d of %d bytes", ErrTruncated, n, size)
+		}
+		return nil, err
+	}
+	var crc [4]byte
+	if _, err := io.ReadFull(r, crc[:]); err != nil {
+		return nil, fmt.Errorf("%w: missing checksum", ErrTruncated)
+	}
+	if crc32.Checksum(body.Bytes(), castagnoli) != binary.LittleEndian.Uint32(crc[:]) {
+		return nil, ErrChecksum
+	}
+	b, err := parseBody(body.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	if wantFrontEnd != nil {
+		got, err1 := canonicalJSON(b.Meta.FrontEnd)
+		want, err2 := canonicalJSON(wantFrontEnd)
+		if err2 != nil {
+			return nil, fmt.Errorf("models: caller's front-end configuration is not valid JSON: %w", err2)
+		}
+		if err1 != nil || !bytes.Equal(got, want) {
+			return nil, &FrontEndMismatchError{Bundle: got, Caller: want}
+		}
+	}
+	return b, nil
+}
+
+// canonicalJSON re-encodes JSON with sorted keys and no insignificant space.
+func canonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 {
+		return json.RawMessage("null"), nil
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return json.RawMessage(raw), err
+	}
+	return json.Marshal(v)
+}
+
+// reader decodes a payload with bounds checks.
+type reader struct {
+	b   []byte
+	tag string
+	err error
+}
+
+func (r *reader) fail(format string, a ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: section %q: %s", ErrMalformed, r.tag, fmt.Sprintf(format, a...))
+	}
+}
+
+func (r *reader) dim() int {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) < 4 {
+		r.fail("missing dimension")
+		return 0
+	}
+	v := binary.LittleEndian.Uint32(r.b)
+	r.b = r.b[4:]
+	if v == 0 || v > 1<<24 {
+		r.fail("dimension %d out of range", v)
+		return 0
+	}
+	return int(v)
+}
+
+// floats reads the product of ds float32 values, refusing counts larger than
+// the bytes left before allocating.
+func (r *reader) floats(ds ...int) []float64 {
+	if r.err != nil {
+		return nil
+	}
+	left := uint64(len(r.b) / 4)
+	n := uint64(1)
+	for _, d := range ds {
+		if d <= 0 || n > left/uint64(d) {
+			r.fail("needs more data than the section holds")
+			return nil
+		}
+		n *= uint64(d)
+	}
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(r.b[4*i:])))
+	}
+	r.b = r.b[4*n:]
+	return out
+}
+
+func (r *reader) done() error {
+	if r.err == nil && len(r.b) != 0 {
+		r.fail("%d trailing bytes", len(r.b))
+	}
+	return r.err
+}
+
+func parseBody(body []byte) (*Bundle, error) {
+	b := &Bundle{}
+	seen := map[string]bool{}
+	var tvar *reader
+	for len(body) > 0 {
+		if len(body) < 12 {
+			return nil, fmt.Errorf("%w: section header cut short", ErrMalformed)
+		}
+		tag := string(body[:4])
+		n := binary.LittleEndian.Uint64(body[4:12])
+		body = body[12:]
+		if n > uint64(len(body)) {
+			return nil, fmt.Errorf("%w: section %q claims %d bytes, %d left", ErrMalformed, tag, n, len(body))
+		}
+		if seen[tag] {
+			return nil, fmt.Errorf("%w: duplicate section %q", ErrMalformed, tag)
+		}
+		seen[tag] = true
+		r := &reader{b: body[:n], tag: tag}
+		body = body[n:]
+		switch tag {
+		case "META":
+			if err := json.Unmarshal(r.b, &b.Meta); err != nil {
+				return nil, fmt.Errorf("%w: metadata: %v", ErrMalformed, err)
+			}
+			r.b = nil
+		case "UBM ":
+			C, D := r.dim(), r.dim()
+			g := &GMM{C: C, D: D, Weights: r.floats(C), Means: r.floats(C, D), Vars: r.floats(C, D)}
+			if err := r.done(); err != nil {
+				return nil, err
+			}
+			if err := g.Precompute(); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			}
+			b.UBM = g
+		case "TVAR":
+			tvar = r // needs the UBM, which may come later
+			continue
+		case "LDA ", "WCCN":
+			in, out := r.dim(), r.dim()
+			a := &Affine{In: in, Out: out, Mean: r.floats(in), M: r.floats(out, in)}
+			if err := r.done(); err != nil {
+				return nil, err
+			}
+			if tag == "LDA " {
+				b.LDA = a
+			} else {
+				b.WCCN = a
+			}
+		case "PLDA":
+			d := r.dim()
+			p := &PLDA{Dim: d, Mean: r.floats(d), A: r.floats(d, d), Psi: r.floats(d)}
+			if err := r.done(); err != nil {
+				return nil, err
+			}
+			if err := p.Validate(); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			}
+			b.PLDA = p
+		case "CALB":
+			k := r.dim()
+			w := r.floats(k)
+			tail := r.floats(2)
+			if err := r.done(); err != nil {
+				return nil, err
+			}
+			b.Calibration = &Calibration{Weights: w, Bias: tail[0], PEff: tail[1]}
+			if err := b.Calibration.Validate(); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			}
+		case "COHR":
+			n, d := r.dim(), r.dim()
+			flat := r.floats(n, d)
+			if err := r.done(); err != nil {
+				return nil, err
+			}
+			b.Cohort = make([][]float64, n)
+			for i := range b.Cohort {
+				b.Cohort[i] = flat[i*d : (i+1)*d : (i+1)*d]
+			}
+		}
+	}
+	if tvar != nil {
+		if b.UBM == nil {
+			return nil, fmt.Errorf("%w: T matrix without a UBM", ErrMalformed)
+		}
+		C, D, R := tvar.dim(), tvar.dim(), tvar.dim()
+		T := tvar.floats(C, D, R)
+		if err := tvar.done(); err != nil {
+			return nil, err
+		}
+		if C != b.UBM.C || D != b.UBM.D {
+			return nil, fmt.Errorf("%w: T matrix is for %dx%d, UBM is %dx%d", ErrMalformed, C, D, b.UBM.C, b.UBM.D)
+		}
+		e, err := NewIVectorExtractor(b.UBM, T, R)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		b.Extractor = e
+	}
+	return b, nil
+}

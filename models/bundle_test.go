@@ -1,0 +1,177 @@
+package models
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"hash/crc32"
+	"math"
+	"testing"
+)
+
+func fullBundle(t *testing.T) *Bundle {
+	t.Helper()
+	r := newRand(50)
+	ubm := randGMM(r, 4, 3, 1)
+	ext, err := InitIVectorExtractor(ubm, 5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, lab := labelledGaussians(51, 5, 2, 10, 4, 2, 0.5)
+	lda, _ := TrainLDA(x, lab, 3)
+	wccn, _ := TrainWCCN(x, lab)
+	plda, _ := TrainPLDA(x, lab, 2)
+	return &Bundle{
+		Meta: Metadata{Created: "2026-11-25T00:00:00Z", Description: "test", TopC: 10,
+			FrontEnd: json.RawMessage(`{"sample_rate": 8000, "num_ceps": 20}`), Extra: map[string]string{"k": "v"}},
+		UBM: ubm, Extractor: ext, LDA: lda, WCCN: wccn, PLDA: plda,
+		Calibration: &Calibration{Weights: []float64{1.5, -0.25}, Bias: -3, PEff: 0.01},
+		Cohort:      [][]float64{{1, 2, 3}, {4, 5, 6}},
+	}
+}
+
+func encode(t *testing.T, b *Bundle) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func closeSlices(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-6*math.Max(1, math.Abs(a[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestBundleRoundTrip(t *testing.T) {
+	b := fullBundle(t)
+	blob := encode(t, b)
+	got, err := ReadBundle(bytes.NewReader(blob), json.RawMessage(`{"num_ceps":20,"sample_rate":8000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !closeSlices(got.UBM.Means, b.UBM.Means) || !closeSlices(got.UBM.Vars, b.UBM.Vars) ||
+		!closeSlices(got.Extractor.T, b.Extractor.T) || got.Extractor.R != 5 ||
+		!closeSlices(got.LDA.M, b.LDA.M) || !closeSlices(got.WCCN.M, b.WCCN.M) ||
+		!closeSlices(got.PLDA.A, b.PLDA.A) || !closeSlices(got.PLDA.Psi, b.PLDA.Psi) ||
+		!closeSlices(got.Calibration.Weights, b.Calibration.Weights) || got.Calibration.Bias != -3 ||
+		!closeSlices(got.Cohort[1], b.Cohort[1]) {
+		t.Fatal("round trip changed parameters beyond float32 precision")
+	}
+	if got.Meta.Description != "test" || got.Meta.TopC != 10 || got.Meta.Extra["k"] != "v" {
+		t.Fatalf("metadata %+v", got.Meta)
+	}
+	// Quantisation to float32 happens once: re-encoding is byte-identical.
+	if !bytes.Equal(encode(t, got), blob) {
+		t.Fatal("re-encoding a decoded bundle changed its bytes")
+	}
+	// The loaded extractor works.
+	s := statsOf(got.UBM, sampleGMM(newRand(1), got.UBM, nil, 20), 2)
+	iv := make([]float64, 5)
+	if err := got.Extractor.Extract(s, iv, got.Extractor.NewScratch()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBundlePartial(t *testing.T) {
+	for name, b := range map[string]*Bundle{
+		"empty":    {},
+		"ubm only": {UBM: fullBundle(t).UBM},
+		"cal only": {Calibration: &Calibration{Weights: []float64{2}, Bias: 1, PEff: 0.5}},
+	} {
+		got, err := ReadBundle(bytes.NewReader(encode(t, b)), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if (got.UBM == nil) != (b.UBM == nil) || got.Extractor != nil || got.PLDA != nil {
+			t.Fatalf("%s: unexpected sections", name)
+		}
+	}
+	if _, err := (&Bundle{Extractor: fullBundle(t).Extractor}).WriteTo(new(bytes.Buffer)); err == nil {
+		t.Fatal("extractor without UBM written")
+	}
+}
+
+func TestBundleFrontEndMismatch(t *testing.T) {
+	blob := encode(t, fullBundle(t))
+	_, err := ReadBundle(bytes.NewReader(blob), json.RawMessage(`{"sample_rate":16000,"num_ceps":20}`))
+	var fe *FrontEndMismatchError
+	if !errors.As(err, &fe) {
+		t.Fatalf("want FrontEndMismatchError, got %v", err)
+	}
+	t.Log(err)
+	// A bundle without a recorded front end does not match a caller that expects one.
+	noFE := encode(t, &Bundle{UBM: fullBundle(t).UBM})
+	if _, err := ReadBundle(bytes.NewReader(noFE), json.RawMessage(`{"a":1}`)); !errors.As(err, &fe) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestBundleCorruptionNeverPanics(t *testing.T) {
+	blob := encode(t, fullBundle(t))
+	for n := 0; n < len(blob); n++ {
+		if _, err := ReadBundle(bytes.NewReader(blob[:n]), nil); err == nil {
+			t.Fatalf("truncation to %d bytes accepted", n)
+		} else if n >= 16 && !errors.Is(err, ErrTruncated) {
+			t.Fatalf("truncation to %d: %v", n, err)
+		}
+	}
+	for i := 16; i < len(blob); i += 7 {
+		bad := append([]byte(nil), blob...)
+		bad[i] ^= 0x10
+		if _, err := ReadBundle(bytes.NewReader(bad), nil); !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("flip at %d: %v", i, err)
+		}
+	}
+	cases := map[string]struct {
+		mutate func([]byte) []byte
+		want   error
+	}{
+		"magic":   {func(b []byte) []byte { b[0] = 'X'; return b }, ErrBadMagic},
+		"version": {func(b []byte) []byte { binary.LittleEndian.PutUint32(b[4:], 99); return b }, ErrUnsupportedVersion},
+		"huge length": {func(b []byte) []byte {
+			binary.LittleEndian.PutUint64(b[8:], math.MaxUint64)
+			return b
+		}, ErrMalformed},
+		"length beyond data": {func(b []byte) []byte {
+			binary.LittleEndian.PutUint64(b[8:], 1<<29)
+			return b
+		}, ErrTruncated},
+		"foreign file": {func([]byte) []byte { return []byte("RIFF....WAVEfmt ........") }, ErrBadMagic},
+	}
+	for name, c := range cases {
+		bad := c.mutate(append([]byte(nil), blob...))
+		if _, err := ReadBundle(bytes.NewReader(bad), nil); !errors.Is(err, c.want) {
+			t.Errorf("%s: got %v want %v", name, err, c.want)
+		}
+	}
+}
+
+// A body with a valid checksum but lying dimensions is rejected before any big allocation.
+func TestBundleLyingDimensions(t *testing.T) {
+	var body bytes.Buffer
+	p := payload(dims(1<<24, 1<<24)) // UBM claiming 2^48 means, no data
+	section(&body, "UBM ", p)
+	var sec2 bytes.Buffer
+	section(&sec2, "COHR", payload(dims(3, 1<<20), []float64{1, 2}))
+	for name, bodyBytes := range map[string][]byte{"ubm": body.Bytes(), "cohort": sec2.Bytes()} {
+		var f bytes.Buffer
+		f.WriteString(bundleMagic)
+		binary.Write(&f, binary.LittleEndian, BundleVersion)
+		binary.Write(&f, binary.LittleEndian, uint64(len(bodyBytes)))
+		f.Write(bodyBytes)
+		binary.Write(&f, binary.LittleEndian, crc32.Checksum(bodyBytes, castagnoli))
+		if _, err := ReadBundle(&f, nil); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package models
+
+import "math"
+
+// Scratch is the per-goroutine working memory for top-C Gaussian selection.
+// A Scratch belongs to one GMM shape and must not be shared between goroutines.
+type Scratch struct {
+	// TopC is the number of components kept per frame (C in "top-C").
+	TopC int
+	// SelectDims, if 0 < SelectDims < D, ranks components by the marginal
+	// density of the first SelectDims feature dimensions (the static cepstra
+	// when frames are laid out [c, Δc, ΔΔc]) and evaluates the full
+	// D-dimensional density only for the TopC survivors. 0 means rank by the
+	// full density (exact top-C).
+	SelectDims int
+
+	xx   []float32 // [x², x]
+	idx  []int32   // selected component indices, best first
+	top  []float64 // their log w_c + log N(x; μ_c, σ²_c)
+	post []float64 // their posteriors γ_c(x) within the selected set
+	n    int
+}
+
+// NewScratch returns a Scratch for g with the given top-C size (clamped to
+// [1, C]) and selection dimensionality (see Scratch.SelectDims).
+func (g *GMM) NewScratch(topC, selectDims int) *Scratch {
+	if topC < 1 {
+		topC = 1
+	}
+	if topC > g.C {
+		topC = g.C
+	}
+	if selectDims <= 0 || selectDims >= g.D {
+		selectDims = 0
+	}
+	return &Scratch{TopC: topC, SelectDims: selectDims,
+		xx: make([]float32, 2*g.D), idx: make([]int32, topC),
+		top: make([]float64, topC), post: make([]float64, topC)}
+}
+
+// Selected returns the components chosen for the last frame and their
+// posteriors (valid until the next call with sc).
+func (sc *Scratch) Selected() (idx []int32, post []float64) {
+	return sc.idx[:sc.n], sc.post[:sc.n]
+}
+
+// insert keeps sc.idx/sc.top sorted descending by score with at most TopC entries.
+func (sc *Scratch) insert(c int32, l float64) {
+	k := sc.TopC
+	if sc.n == k {
+		if !(l > sc.top[k-1]) {
+			return
+		}
+		sc.n--
+	}
+	i := sc.n
+	for i > 0 && sc.top[i-1] < l {
+		sc.top[i], sc.idx[i] = sc.top[i-1], sc.idx[i-1]
+		i--
+	}
+	sc.top[i], sc.idx[i] = l, c
+	sc.n++
+}
+
+// Select performs top-C Gaussian selection for frame x (length D) and computes
+// the posteriors γ_c(x) = w_c N(x;μ_c,σ²_c) / Σ_{c'∈top} w_c' N(x;μ_c',σ²_c')
+// of the kept components. It returns the log-likelihood of x restricted to the
+// kept components, log Σ_{c∈top} w_c N(x; μ_c, σ²_c) (a lower bound on log p(x)
+// that is tight when the discarded mass is negligible), or −Inf if no component
+// has non-zero weight. It does not allocate. Likelihoods are evaluated in
+// float32 with the affine form of GMM.
+func (g *GMM) Select(x []float32, sc *Scratch) float64 {
+	D := g.D
+	x = x[:D]
+	xx := sc.xx[:2*D]
+	for d, v := range x {
+		xx[d] = v * v
+		xx[D+d] = v
+	}
+	sc.n = 0
+	coef := g.coef32
+	if s := sc.SelectDims; s > 0 && s < D {
+		g.prepareSelection(s)
+		for c := 0; c < g.C; c++ {
+			row := coef[c*2*D : (c+1)*2*D]
+			l := g.selConst[c] + dot(xx[:s], row) + dot(xx[D:D+s], row[D:])
+			sc.insert(int32(c), float64(l))
+		}
+		for i := 0; i < sc.n; i++ {
+			c := int(sc.idx[i])
+			sc.top[i] = float64(g.gconst3[c] + dot(xx, coef[c*2*D:]))
+		}
+	} else {
+		for c := 0; c < g.C; c++ {
+			l := g.gconst3[c] + dot(xx, coef[c*2*D:(c+1)*2*D])
+			sc.insert(int32(c), float64(l))
+		}
+	}
+	max := math.Inf(-1)
+	for i := 0; i < sc.n; i++ {
+		if sc.top[i] > max {
+			max = sc.top[i]
+		}
+	}
+	if math.IsInf(max, -1) {
+		sc.n = 0
+		return max
+	}
+	sum := 0.0
+	for i := 0; i < sc.n; i++ {
+		p := math.Exp(sc.top[i] - max)
+		sc.post[i] = p
+		sum += p
+	}
+	inv := 1 / sum
+	for i := 0; i < sc.n; i++ {
+		sc.post[i] *= inv
+	}
+	return max + math.Log(sum)
+}

@@ -1,0 +1,200 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+)
+
+// IVectorExtractor is a total-variability model (Dehak et al. 2011, in the
+// formulation of Kaldi's ivector-extractor without prior offset): the
+// speaker-and-session supervector of an utterance is
+//
+//	M = m + Σ^{1/2} T w,   w ~ N(0, I_R),
+//
+// with m the UBM mean supervector and Σ the UBM variances. T is stored in the
+// variance-normalised space (the raw matrix premultiplied by Σ^{-1/2}), so for
+// centred, whitened first-order statistics f_c = Σ_c^{-1/2}(F_c − N_c μ_c) the
+// posterior of w is Gaussian with
+//
+//	precision  L = I + Σ_c N_c T_cᵀ T_c
+//	mean       w = L⁻¹ Σ_c T_cᵀ f_c        (the i-vector).
+//
+// T_cᵀT_c is precomputed per component (C packed R×R triangles, float32), so
+// an extraction costs C·R(R+1)/2 + C·D·R multiply-adds plus an R×R Cholesky.
+type IVectorExtractor struct {
+	C, D, R int
+	// T is the variance-normalised total-variability matrix, (C·D) × R row-major;
+	// rows c·D … c·D+D−1 form T_c.
+	T []float64
+	// SkipBelow skips, during extraction, components whose occupancy N_c is
+	// below it (an approximation that saves memory traffic for short
+	// utterances; 0, the default, is exact).
+	SkipBelow float64
+
+	means, invStd []float64 // UBM means and 1/σ
+	t32           []float32 // T as float32
+	u32           []float32 // C × packedLen(R): T_cᵀ T_c
+}
+
+// NewIVectorExtractor binds T ((C·D) × R, variance-normalised) to ubm and
+// precomputes the per-component matrices T_cᵀT_c (in parallel).
+func NewIVectorExtractor(ubm *GMM, T []float64, R int) (*IVectorExtractor, error) {
+	if !ubm.prepared {
+		return nil, ErrNotPrepared
+	}
+	if R < 1 || len(T) != ubm.C*ubm.D*R {
+		return nil, fmt.Errorf("models: T has %d values, want C·D·R = %d·%d·%d", len(T), ubm.C, ubm.D, R)
+	}
+	for i, v := range T {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("models: T[%d] is %v", i, v)
+		}
+	}
+	e := &IVectorExtractor{C: ubm.C, D: ubm.D, R: R, T: T,
+		means: append([]float64(nil), ubm.Means...), invStd: append([]float64(nil), ubm.invStd...)}
+	e.precompute()
+	return e, nil
+}
+
+// InitIVectorExtractor returns an extractor with a random T (entries
+// N(0, scale²), scale = 0.1) drawn from a PCG generator seeded with seed.
+func InitIVectorExtractor(ubm *GMM, R int, seed uint64) (*IVectorExtractor, error) {
+	r := rand.New(rand.NewPCG(seed, 0x1ec7))
+	T := make([]float64, ubm.C*ubm.D*R)
+	for i := range T {
+		T[i] = 0.1 * r.NormFloat64()
+	}
+	return NewIVectorExtractor(ubm, T, R)
+}
+
+func (e *IVectorExtractor) precompute() {
+	C, D, R := e.C, e.D, e.R
+	P := packedLen(R)
+	e.t32 = resize(e.t32, len(e.T))
+	for i, v := range e.T {
+		e.t32[i] = float32(v)
+	}
+	e.u32 = resize(e.u32, C*P)
+	parallelFor(C, runtime.GOMAXPROCS(0), func(c int) {
+		tc := e.T[c*D*R : (c+1)*D*R]
+		u := e.u32[c*P : (c+1)*P]
+		acc := make([]float64, P)
+		for d := 0; d < D; d++ {
+			row := tc[d*R : (d+1)*R]
+			k := 0
+			for i := 0; i < R; i++ {
+				ri := row[i]
+				axpy(ri, row[i:], acc[k:k+R-i])
+				k += R - i
+			}
+		}
+		for k, v := range acc {
+			u[k] = float32(v)
+		}
+	})
+}
+
+// IVScratch is per-goroutine working memory for extraction.
+type IVScratch struct {
+	lp  []float64 // packed precision
+	a   []float64 // full R×R, Cholesky factor in the lower triangle
+	b   []float64
+	f   []float64 // whitened centred stats of one component
+	col []float64
+	cov []float64 // posterior covariance (training only)
+}
+
+// NewScratch returns extraction scratch memory for e.
+func (e *IVectorExtractor) NewScratch() *IVScratch {
+	R := e.R
+	return &IVScratch{lp: make([]float64, packedLen(R)), a: make([]float64, R*R),
+		b: make([]float64, R), f: make([]float64, e.D), col: make([]float64, R)}
+}
+
+// Extract writes the i-vector (posterior mean of w, length R) of statistics s
+// into out. It does not allocate.
+func (e *IVectorExtractor) Extract(s *Stats, out []float64, ws *IVScratch) error {
+	if s.C != e.C || s.D != e.D {
+		return fmt.Errorf("models: stats %dx%d do not match extractor %dx%d", s.C, s.D, e.C, e.D)
+	}
+	if len(out) < e.R {
+		return errors.New("models: i-vector output too short")
+	}
+	if err := e.posterior(s, ws); err != nil {
+		return err
+	}
+	copy(out, ws.b)
+	return nil
+}
+
+// posterior leaves the i-vector in ws.b and the Cholesky factor of the
+// precision in ws.a.
+func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
+	C, D, R := e.C, e.D, e.R
+	P := packedLen(R)
+	lp, b := ws.lp, ws.b
+	clear(lp)
+	clear(b)
+	for c := 0; c < C; c++ {
+		n := s.N[c]
+		if n == 0 || n < e.SkipBelow {
+			continue
+		}
+		u := e.u32[c*P : (c+1)*P]
+		for k, v := range u {
+			lp[k] += n * float64(v)
+		}
+		for d := 0; d < D; d++ {
+			i := c*D + d
+			f := (s.F[i] - n*e.means[i]) * e.invStd[i]
+			row := e.t32[i*R : (i+1)*R]
+			for r, v := range row {
+				b[r] += f * float64(v)
+			}
+		}
+	}
+	// Add the identity (prior precision) on the packed diagonal.
+	k := 0
+	for i := 0; i < R; i++ {
+		lp[k] += 1
+		k += R - i
+	}
+	unpackSym(lp, R, ws.a)
+	if err := cholesky(ws.a, R); err != nil {
+		return err
+	}
+	cholSolve(ws.a, R, b)
+	return nil
+}
+
+// parallelFor runs f(i) for i in [0, n) on up to workers goroutines. Each
+// index is processed exactly once; f must only write state owned by index i.
+func parallelFor(n, workers int, f func(i int)) {
+	if workers < 1 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	next := 0
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,116 @@
+package models
+
+import (
+	"math"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// statsOf accumulates the statistics of one utterance.
+func statsOf(g *GMM, utt [][]float32, topC int) *Stats {
+	s := NewStats(g.C, g.D)
+	g.AccumulateUtterance(s, utt, g.NewScratch(topC, 0))
+	return s
+}
+
+func norm(v []float64) float64 { return math.Sqrt(dot(v, v)) }
+
+func TestIVectorExtractMatchesDenseFormula(t *testing.T) {
+	r := newRand(20)
+	ubm := randGMM(r, 6, 4, 2)
+	e, err := InitIVectorExtractor(ubm, 5, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := statsOf(ubm, sampleGMM(r, ubm, nil, 80), 6)
+	got := make([]float64, 5)
+	if err := e.Extract(s, got, e.NewScratch()); err != nil {
+		t.Fatal(err)
+	}
+	// Dense reference: L = I + Tᵀ diag(N⊗1) T, w = L⁻¹ Tᵀ Σ^{-1/2}(F − N μ).
+	CD := 24
+	T := mat.NewDense(CD, 5, e.T)
+	nd := mat.NewDiagDense(CD, nil)
+	f := mat.NewVecDense(CD, nil)
+	for c := 0; c < 6; c++ {
+		for d := 0; d < 4; d++ {
+			i := c*4 + d
+			nd.SetDiag(i, s.N[c])
+			f.SetVec(i, (s.F[i]-s.N[c]*ubm.Means[i])/math.Sqrt(ubm.Vars[i]))
+		}
+	}
+	var tn, L mat.Dense
+	tn.Mul(T.T(), nd)
+	L.Mul(&tn, T)
+	for i := 0; i < 5; i++ {
+		L.Set(i, i, L.At(i, i)+1)
+	}
+	var b, w mat.VecDense
+	b.MulVec(T.T(), f)
+	if err := w.SolveVec(&L, &b); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if math.Abs(got[i]-w.AtVec(i)) > 1e-5*math.Max(1, math.Abs(w.AtVec(i))) {
+			t.Fatalf("i-vector[%d] = %v, dense formula %v", i, got[i], w.AtVec(i))
+		}
+	}
+}
+
+func TestIVectorOfUBMStatsIsNearZero(t *testing.T) {
+	w := newSpeakerWorld(21, 16, 6, 4, 30, 0.5, 0.05)
+	var train []*Stats
+	for s := range w.speakers {
+		for k := 0; k < 3; k++ {
+			train = append(train, statsOf(w.ubm, w.utterance(s, 300), 5))
+		}
+	}
+	e, err := TrainIVectorExtractor(w.ubm, train, IVectorTrainConfig{R: 6, Iters: 6, MinDiv: true, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := e.NewScratch()
+	iv := make([]float64, 6)
+	// Exactly UBM-consistent statistics (F_c = N_c μ_c) give exactly zero.
+	s := statsOf(w.ubm, w.utterance(0, 300), 5)
+	for c := 0; c < s.C; c++ {
+		for d := 0; d < s.D; d++ {
+			s.F[c*s.D+d] = s.N[c] * w.ubm.Means[c*s.D+d]
+		}
+	}
+	_ = e.Extract(s, iv, ws)
+	if n := norm(iv); n > 1e-9 {
+		t.Fatalf("i-vector of centred-zero stats has norm %v", n)
+	}
+	// Frames drawn from the UBM itself give an i-vector much shorter than speakers'.
+	ubmNorm, spkNorm := 0.0, 0.0
+	for k := 0; k < 10; k++ {
+		_ = e.Extract(statsOf(w.ubm, sampleGMM(w.r, w.ubm, nil, 300), 5), iv, ws)
+		ubmNorm += norm(iv) / 10
+		_ = e.Extract(statsOf(w.ubm, w.utterance(k, 300), 5), iv, ws)
+		spkNorm += norm(iv) / 10
+	}
+	t.Logf("mean i-vector norm: UBM frames %.3f, speakers %.3f", ubmNorm, spkNorm)
+	if ubmNorm > 0.35*spkNorm {
+		t.Fatalf("UBM i-vector norm %.3f not small against speakers' %.3f", ubmNorm, spkNorm)
+	}
+}
+
+func TestIVectorTrainingDeterministic(t *testing.T) {
+	w := newSpeakerWorld(22, 8, 4, 2, 6, 0.5, 0.05)
+	var train []*Stats
+	for s := range w.speakers {
+		train = append(train, statsOf(w.ubm, w.utterance(s, 200), 4))
+	}
+	a, err := TrainIVectorExtractor(w.ubm, train, IVectorTrainConfig{R: 3, Iters: 3, Seed: 9, Workers: 1, MinDiv: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := TrainIVectorExtractor(w.ubm, train, IVectorTrainConfig{R: 3, Iters: 3, Seed: 9, Workers: 4, MinDiv: true})
+	for i := range a.T {
+		if a.T[i] != b.T[i] {
+			t.Fatal("T depends on the number of workers")
+		}
+	}
+}

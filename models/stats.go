@@ -1,0 +1,159 @@
+package models
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math"
+)
+
+// Stats are the zeroth- and first-order Baum-Welch statistics of a set of
+// frames {x_t} against a C-component UBM with posteriors γ_c(x_t):
+//
+//	N_c = Σ_t γ_c(x_t)            (soft frame count of component c)
+//	F_c = Σ_t γ_c(x_t) · x_t      (uncentred first-order sum, D values)
+//
+// They have constant size (C + C·D numbers) whatever the amount of speech, and
+// they are additive: the statistics of a concatenation of utterances are the
+// sum of their statistics, so a live call and several enrollment sessions can
+// be merged with Add.
+type Stats struct {
+	C, D int
+	N    []float64 // length C
+	F    []float64 // length C·D, row-major by component
+}
+
+// NewStats returns zeroed statistics for a C-component, D-dimensional model.
+func NewStats(c, d int) *Stats {
+	return &Stats{C: c, D: d, N: make([]float64, c), F: make([]float64, c*d)}
+}
+
+// Reset zeroes s in place.
+func (s *Stats) Reset() {
+	clear(s.N)
+	clear(s.F)
+}
+
+// Clone returns a deep copy of s.
+func (s *Stats) Clone() *Stats {
+	return &Stats{C: s.C, D: s.D, N: append([]float64(nil), s.N...), F: append([]float64(nil), s.F...)}
+}
+
+// Frames returns Σ_c N_c, the (soft) number of frames accumulated.
+func (s *Stats) Frames() float64 {
+	t := 0.0
+	for _, n := range s.N {
+		t += n
+	}
+	return t
+}
+
+// Add sets s = s + o. The shapes must match.
+func (s *Stats) Add(o *Stats) error {
+	if s.C != o.C || s.D != o.D {
+		return fmt.Errorf("models: cannot add stats of shape %dx%d to %dx%d", o.C, o.D, s.C, s.D)
+	}
+	axpy(1, o.N, s.N)
+	axpy(1, o.F, s.F)
+	return nil
+}
+
+// Centered returns the UBM-centred first-order statistics
+// F̃_c = F_c − N_c·μ_c (length C·D); dst is reused if large enough.
+func (s *Stats) Centered(ubm *GMM, dst []float64) []float64 {
+	dst = resizeF64(dst, s.C*s.D)
+	D := s.D
+	for c := 0; c < s.C; c++ {
+		n := s.N[c]
+		for d := 0; d < D; d++ {
+			dst[c*D+d] = s.F[c*D+d] - n*ubm.Means[c*D+d]
+		}
+	}
+	return dst
+}
+
+// Accumulate adds frame x to s using top-C selection on g (see GMM.Select) and
+// returns the frame's selected-component log-likelihood. It does not allocate.
+func (g *GMM) Accumulate(s *Stats, x []float32, sc *Scratch) float64 {
+	ll := g.Select(x, sc)
+	D := g.D
+	x = x[:D]
+	for i := 0; i < sc.n; i++ {
+		c := int(sc.idx[i])
+		p := sc.post[i]
+		s.N[c] += p
+		f := s.F[c*D : (c+1)*D]
+		for d, v := range x {
+			f[d] += p * float64(v)
+		}
+	}
+	return ll
+}
+
+// AccumulateUtterance adds every frame of utt to s and returns the summed
+// selected-component log-likelihood.
+func (g *GMM) AccumulateUtterance(s *Stats, utt [][]float32, sc *Scratch) float64 {
+	t := 0.0
+	for _, x := range utt {
+		t += g.Accumulate(s, x, sc)
+	}
+	return t
+}
+
+// Stats serialisation: "VXST", uint32 version, uint32 C, uint32 D,
+// C + C·D float32 little-endian, CRC-32 (IEEE) of everything before it.
+const statsMagic = "VXST"
+const statsVersion = 1
+
+// ErrStatsFormat reports a malformed serialised Stats.
+var ErrStatsFormat = errors.New("models: malformed statistics encoding")
+
+// MarshalBinary encodes s compactly as float32 (C + C·D values, ~4 bytes each).
+func (s *Stats) MarshalBinary() ([]byte, error) {
+	n := 16 + 4*(s.C+s.C*s.D) + 4
+	b := make([]byte, 0, n)
+	b = append(b, statsMagic...)
+	b = binary.LittleEndian.AppendUint32(b, statsVersion)
+	b = binary.LittleEndian.AppendUint32(b, uint32(s.C))
+	b = binary.LittleEndian.AppendUint32(b, uint32(s.D))
+	for _, v := range s.N {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
+	}
+	for _, v := range s.F {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
+}
+
+// UnmarshalBinary decodes the output of MarshalBinary, checking magic,
+// version, size and checksum before allocating.
+func (s *Stats) UnmarshalBinary(b []byte) error {
+	if len(b) < 20 || string(b[:4]) != statsMagic {
+		return fmt.Errorf("%w: bad magic or too short", ErrStatsFormat)
+	}
+	if v := binary.LittleEndian.Uint32(b[4:]); v != statsVersion {
+		return fmt.Errorf("%w: version %d, want %d", ErrStatsFormat, v, statsVersion)
+	}
+	c, d := uint64(binary.LittleEndian.Uint32(b[8:])), uint64(binary.LittleEndian.Uint32(b[12:]))
+	if c == 0 || d == 0 || c > 1<<20 || d > 1<<16 || uint64(len(b)) != 20+4*(c+c*d) {
+		return fmt.Errorf("%w: shape %dx%d does not match %d bytes", ErrStatsFormat, c, d, len(b))
+	}
+	body := b[:len(b)-4]
+	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return fmt.Errorf("%w: checksum mismatch", ErrStatsFormat)
+	}
+	s.C, s.D = int(c), int(d)
+	s.N = make([]float64, c)
+	s.F = make([]float64, c*d)
+	p := body[16:]
+	for i := range s.N {
+		s.N[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(p)))
+		p = p[4:]
+	}
+	for i := range s.F {
+		s.F[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(p)))
+		p = p[4:]
+	}
+	return nil
+}
