@@ -21,6 +21,7 @@ type Bar struct {
 	start    time.Time
 	last     time.Time
 	terminal bool
+	finished bool // the final line has been drawn
 	now      func() time.Time
 }
 
@@ -63,7 +64,7 @@ func (b *Bar) Add(n int) {
 		return
 	}
 	b.last = now
-	b.draw(now, false)
+	b.draw(now, b.done >= b.total)
 }
 
 // Done finishes the bar with a final line.
@@ -73,7 +74,9 @@ func (b *Bar) Done() {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.draw(b.now(), true)
+	if !b.finished {
+		b.draw(b.now(), true)
+	}
 }
 
 // Line renders the bar's text at time now (exported for tests and plain logs).
@@ -97,6 +100,7 @@ func (b *Bar) Line(now time.Time) string {
 }
 
 func (b *Bar) draw(now time.Time, final bool) {
+	b.finished = final
 	line := b.Line(now)
 	switch {
 	case b.terminal && final:

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/voxguard/voxguard/internal/progress"
+	"github.com/voxguard/voxguard/kaldiio"
+	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/recipe"
+)
+
+func init() {
+	register(command{
+		name:    "score",
+		summary: "score Kaldi-style trials (enroll.scp, test.scp, trials) as calibrated LLRs",
+		run:     runScore,
+	})
+}
+
+// loadModel reads a bundle file. (The embedded default bundle is used when path is "".)
+func loadModel(path string) (*models.Bundle, error) {
+	if path == "" {
+		return defaultBundle()
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := models.ReadBundle(f, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
+func runScore(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("score", "--enroll ENROLL.scp --test TEST.scp --trials TRIALS [--out SCORES] [--model FILE]", stderr)
+	enroll := fs.String("enroll", "", "enrollment `list` (model_id path; a repeated id means several files)")
+	test := fs.String("test", "", "test `list` (test_id path)")
+	trials := fs.String("trials", "", "trials `list` (model_id test_id [target|nontarget])")
+	out := fs.String("out", "", "scores `file` (default: standard output)")
+	model := fs.String("model", "", "model bundle `file` (default: the embedded bundle)")
+	minSpeech := fs.Float64("min-speech", models.DefaultMinFrames/100.0, "least net speech in `seconds` on each side; shorter gives LLR 0")
+	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
+	if done, err := parseFlags(fs, args); done {
+		return err
+	}
+	if *enroll == "" || *test == "" || *trials == "" {
+		return usageErrorf("--enroll, --test and --trials are required")
+	}
+	b, err := loadModel(*model)
+	if err != nil {
+		return err
+	}
+	v, err := models.NewVerifier(b)
+	if err != nil {
+		return err
+	}
+	v.MinFrames = *minSpeech * 100
+	e, err := kaldiio.ReadSCP(*enroll)
+	if err != nil {
+		return err
+	}
+	t, err := kaldiio.ReadSCP(*test)
+	if err != nil {
+		return err
+	}
+	tr, err := kaldiio.ReadTrials(*trials)
+	if err != nil {
+		return err
+	}
+	var log io.Writer
+	if progress.IsTerminal(stderr) {
+		log = stderr
+	}
+	res, err := recipe.ScoreLists(v, e, t, tr, *workers, log)
+	if err != nil {
+		return err
+	}
+	w := stdout
+	var f *os.File
+	if *out != "" {
+		if f, err = os.Create(*out); err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var num []byte
+	for _, s := range res.Scores {
+		bw.WriteString(s.Model)
+		bw.WriteByte(' ')
+		bw.WriteString(s.Test)
+		bw.WriteByte(' ')
+		num = strconv.AppendFloat(num[:0], s.Score, 'f', 4, 64)
+		bw.Write(num)
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	if res.Insufficient > 0 {
+		fmt.Fprintf(stderr, "voxguard score: %d of %d trials had under %.2g s of net speech on a side: scored LLR 0 (insufficient speech)\n",
+			res.Insufficient, len(res.Scores), *minSpeech)
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/voxguard/voxguard/recipe"
+)
+
+// stringsFlag collects a repeatable string flag.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return fmt.Sprint(*s) }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+func init() {
+	register(command{
+		name:    "train",
+		summary: "train a model bundle (UBM, i-vector extractor, LDA/PLDA, calibration) from corpora",
+		run:     runTrain,
+	})
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train", "--corpus DIR [--corpus DIR...] --out FILE [flags]", stderr)
+	var corpora stringsFlag
+	fs.Var(&corpora, "corpus", "corpus `folder` laid out <speaker>/<utterance>.wav (repeatable)")
+	out := fs.String("out", "", "bundle `file` to write")
+	exclude := fs.String("exclude", "", "`file` of corpus/speaker keys to hold out (e.g. bench/dev_speakers.txt)")
+	work := fs.String("work", "", "checkpoint `folder` for finished stages; a rerun resumes from it (default: <out>.work)")
+	d := recipe.DefaultTrainConfig()
+	comps := fs.Int("components", d.Components, "UBM Gaussians")
+	ivdim := fs.Int("ivector-dim", d.IVectorDim, "i-vector dimension")
+	ivIters := fs.Int("ivector-iters", d.IVectorIters, "total-variability EM iterations")
+	ubmFrames := fs.Int("ubm-frames", d.UBMFrames, "frames sampled for UBM training")
+	lda := fs.Int("lda-dim", d.LDADim, "LDA dimension (at most speakers-1)")
+	seed := fs.Uint64("seed", d.Seed, "random seed (training is reproducible for a given seed)")
+	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
+	if done, err := parseFlags(fs, args); done {
+		return err
+	}
+	if len(corpora) == 0 || *out == "" {
+		return usageErrorf("--corpus and --out are required")
+	}
+	cfg := d
+	cfg.Corpora, cfg.Components, cfg.IVectorDim, cfg.IVectorIters = corpora, *comps, *ivdim, *ivIters
+	cfg.UBMFrames, cfg.LDADim, cfg.Seed, cfg.Workers, cfg.Log = *ubmFrames, *lda, *seed, *workers, stderr
+	cfg.WorkDir = *work
+	if cfg.WorkDir == "" {
+		cfg.WorkDir = *out + ".work"
+	}
+	if *exclude != "" {
+		ex, err := recipe.ReadSpeakerList(*exclude)
+		if err != nil {
+			return err
+		}
+		cfg.Exclude = ex
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return err
+	}
+	b, err := recipe.Train(cfg)
+	if err != nil {
+		return err
+	}
+	if err := recipe.WriteBundleFile(*out, b); err != nil {
+		return err
+	}
+	st, _ := os.Stat(*out)
+	fmt.Fprintf(stderr, "wrote %s (%.1f MB)\n", *out, float64(st.Size())/1e6)
+	return nil
+}

@@ -1,0 +1,129 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Verifier turns Baum-Welch statistics into calibrated speaker-verification scores with a
+// bundle's components: statistics → i-vector → LDA → WCCN (if present) → length normalisation →
+// PLDA, adaptive S-norm against the bundle's cohort, then the bundle's calibration, so that the
+// score is a log-likelihood ratio in nats. It holds read-only precomputed state and is safe for
+// concurrent use; each goroutine needs its own VerifierScratch.
+type Verifier struct {
+	b *Bundle
+	// MinFrames is the least net speech, in voiced frames, each side needs to be judged; with
+	// less, Score reports insufficient speech and an LLR of exactly 0.
+	MinFrames float64
+	topN      int
+	cohort    [][]float64 // cohort vectors in PLDA u-space
+	dim       int
+}
+
+// DefaultMinFrames is the default least net speech for a judgement: 0.5 s at 100 frames/s.
+const DefaultMinFrames = 50
+
+// Probe is one side of a trial prepared for scoring: its PLDA-space vector, its net speech and
+// its cohort moments. Probes are immutable once prepared and may be shared between goroutines.
+type Probe struct {
+	U      []float64     // PLDA u-space vector
+	Frames float64       // net speech in voiced frames (zeroth-order statistics total)
+	Cohort CohortMoments // top-N moments of its scores against the cohort
+}
+
+// VerifierScratch is per-goroutine working space.
+type VerifierScratch struct {
+	iv     *IVScratch
+	x, y   []float64
+	scores []float64
+}
+
+// NewVerifier checks that b has every component verification needs and precomputes the cohort.
+func NewVerifier(b *Bundle) (*Verifier, error) {
+	switch {
+	case b == nil || b.UBM == nil || b.Extractor == nil || b.PLDA == nil:
+		return nil, errors.New("models: bundle lacks the UBM, i-vector extractor or PLDA needed for verification")
+	case b.Calibration == nil:
+		return nil, errors.New("models: bundle has no calibration, so its scores would not be LLRs")
+	case len(b.Calibration.Weights) != 1:
+		return nil, fmt.Errorf("models: calibration fuses %d scores; the verifier produces 1", len(b.Calibration.Weights))
+	}
+	v := &Verifier{b: b, MinFrames: DefaultMinFrames, topN: b.Meta.SNormTopN, dim: b.PLDA.Dim}
+	for _, c := range b.Cohort {
+		if len(c) != v.dim {
+			return nil, fmt.Errorf("models: cohort vector of dimension %d, PLDA has %d", len(c), v.dim)
+		}
+		v.cohort = append(v.cohort, c)
+	}
+	return v, nil
+}
+
+// Bundle returns the verifier's bundle.
+func (v *Verifier) Bundle() *Bundle { return v.b }
+
+// NewScratch returns working space for one goroutine.
+func (v *Verifier) NewScratch() *VerifierScratch {
+	return &VerifierScratch{iv: v.b.Extractor.NewScratch(), x: make([]float64, v.b.Extractor.R), scores: make([]float64, len(v.cohort))}
+}
+
+// Embed returns the back-end vector of s before the PLDA transform: the i-vector through LDA,
+// WCCN and length normalisation.
+func (v *Verifier) Embed(s *Stats, ws *VerifierScratch) ([]float64, error) {
+	if err := v.b.Extractor.Extract(s, ws.x, ws.iv); err != nil {
+		return nil, err
+	}
+	x := append([]float64(nil), ws.x[:v.b.Extractor.R]...)
+	if v.b.LDA != nil {
+		x = v.b.LDA.Apply(nil, x)
+	}
+	if v.b.WCCN != nil {
+		x = v.b.WCCN.Apply(nil, x)
+	}
+	return LengthNorm(x), nil
+}
+
+// Prepare embeds s, moves it to PLDA space and scores it against the cohort.
+func (v *Verifier) Prepare(s *Stats, ws *VerifierScratch) (*Probe, error) {
+	e, err := v.Embed(s, ws)
+	if err != nil {
+		return nil, err
+	}
+	return v.PrepareEmbedding(e, s.Frames(), ws), nil
+}
+
+// PrepareEmbedding is Prepare for a vector Embed already produced.
+func (v *Verifier) PrepareEmbedding(e []float64, frames float64, ws *VerifierScratch) *Probe {
+	p := &Probe{U: v.b.PLDA.Transform(nil, e), Frames: frames, Cohort: CohortMoments{Mean: 0, Std: 1}}
+	if len(v.cohort) > 0 {
+		sc := ws.scores[:len(v.cohort)]
+		for i, c := range v.cohort {
+			sc[i] = v.b.PLDA.LLR(c, 1, p.U)
+		}
+		p.Cohort = TopNMoments(sc, v.topN)
+	}
+	return p
+}
+
+// RawScore is the S-normalised PLDA score of test against enroll, before calibration.
+func (v *Verifier) RawScore(enroll, test *Probe) float64 {
+	s := v.b.PLDA.LLR(enroll.U, 1, test.U)
+	if len(v.cohort) == 0 {
+		return s
+	}
+	return ASNorm(s, enroll.Cohort, test.Cohort)
+}
+
+// Score returns the calibrated LLR (nats) that test and enroll are the same speaker, and
+// whether both sides had enough net speech to be judged; when either has fewer than MinFrames
+// voiced frames the LLR is exactly 0: no evidence either way.
+func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
+	if enroll.Frames < v.MinFrames || test.Frames < v.MinFrames {
+		return 0, false
+	}
+	llr = v.b.Calibration.Apply(v.RawScore(enroll, test))
+	if math.IsNaN(llr) || math.IsInf(llr, 0) {
+		return 0, false
+	}
+	return llr, true
+}

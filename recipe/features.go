@@ -1,0 +1,132 @@
+package recipe
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/dsp/audio"
+	"github.com/voxguard/voxguard/internal/progress"
+)
+
+// Features holds one recording's voiced frames in a single flat allocation.
+type Features struct {
+	Dim    int
+	Frames [][]float32 // voiced frames, each Dim long, backed by one array
+}
+
+// FeatureExtractor turns audio files into voiced frames with a fixed front end. Each goroutine
+// needs its own (it reuses its front end's buffers).
+type FeatureExtractor struct {
+	fe      *dsp.Frontend
+	channel int
+	buf     []float32
+}
+
+// NewFeatureExtractor returns an extractor for cfg reading the given channel of each file.
+func NewFeatureExtractor(cfg dsp.FrontendConfig, channel int) (*FeatureExtractor, error) {
+	fe, err := dsp.NewFrontend(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &FeatureExtractor{fe: fe, channel: channel, buf: make([]float32, cfg.Dim())}, nil
+}
+
+// FromSamples runs the front end on samples already at the configured rate and keeps the voiced
+// frames.
+func (x *FeatureExtractor) FromSamples(samples []float32) *Features {
+	x.fe.Reset()
+	x.fe.Push(samples)
+	x.fe.Flush()
+	d := x.fe.Dim()
+	var flat []float32
+	for {
+		v, ok := x.fe.Next(x.buf)
+		if !ok {
+			break
+		}
+		if v {
+			flat = append(flat, x.buf...)
+		}
+	}
+	f := &Features{Dim: d, Frames: make([][]float32, len(flat)/d)}
+	for i := range f.Frames {
+		f.Frames[i] = flat[i*d : (i+1)*d : (i+1)*d]
+	}
+	return f
+}
+
+// FromFile decodes a WAV file, resamples it to the front end's rate and returns its voiced frames.
+func (x *FeatureExtractor) FromFile(path string) (*Features, error) {
+	a, err := audio.ReadWAVFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.Channel(x.channel)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if rate := x.fe.Config().MFCC.SampleRate; a.SampleRate != rate {
+		if s, err = audio.Resample(s, a.SampleRate, rate); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return x.FromSamples(s), nil
+}
+
+// parallel runs fn(worker, i) for i in [0, n) on workers goroutines (GOMAXPROCS if <= 0),
+// advancing bar once per item, and returns the first error.
+func parallel(n, workers int, bar *progress.Bar, fn func(worker, i int) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, n))
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := fn(w, i); err != nil {
+					once.Do(func() { firstErr = err })
+					next.Store(int64(n))
+					return
+				}
+				bar.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	bar.Done()
+	return firstErr
+}
+
+// ExtractAll computes the voiced features of every path on all cores, in order.
+func ExtractAll(paths []string, cfg dsp.FrontendConfig, channel, workers int, bar *progress.Bar) ([]*Features, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	xs := make([]*FeatureExtractor, workers)
+	for i := range xs {
+		var err error
+		if xs[i], err = NewFeatureExtractor(cfg, channel); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*Features, len(paths))
+	err := parallel(len(paths), workers, bar, func(w, i int) error {
+		f, err := xs[w].FromFile(paths[i])
+		out[i] = f
+		return err
+	})
+	return out, err
+}

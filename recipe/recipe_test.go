@@ -1,0 +1,198 @@
+package recipe
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"testing"
+
+	"github.com/voxguard/voxguard/kaldiio"
+	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/models/metrics"
+)
+
+// corpora returns ../shared/corpora, skipping the test when it is absent (failing under CI=true).
+func corpora(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "corpora")
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but the development corpora are missing at %s", dir)
+		}
+		t.Skipf("development corpora not found at %s; skipping", dir)
+	}
+	return dir
+}
+
+// miniCorpus links the first files of the first speakers of speechocean762 into a temporary
+// corpus folder with the same base name.
+func miniCorpus(t *testing.T, speakers, files int) (dir string, held []string) {
+	src := filepath.Join(corpora(t), "speechocean762")
+	dir = filepath.Join(t.TempDir(), "speechocean762")
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spks []string
+	for _, e := range ents {
+		if e.IsDir() {
+			spks = append(spks, e.Name())
+		}
+	}
+	sort.Strings(spks)
+	for _, s := range spks[:speakers] {
+		os.MkdirAll(filepath.Join(dir, s), 0o755)
+		fs, _ := filepath.Glob(filepath.Join(src, s, "*.wav"))
+		sort.Strings(fs)
+		for _, f := range fs[:files] {
+			if err := os.Symlink(f, filepath.Join(dir, s, filepath.Base(f))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir, spks[speakers : speakers+4]
+}
+
+func tinyConfig(dir string, exclude map[string]bool) TrainConfig {
+	c := DefaultTrainConfig()
+	c.Corpora, c.Exclude = []string{dir}, exclude
+	c.Components, c.UBMFrames, c.UBMIters, c.IVectorDim, c.IVectorIters, c.LDADim = 32, 30000, 3, 24, 3, 10
+	c.EnrollFrames, c.CohortSize, c.SNormTopN = 800, 60, 20
+	return c
+}
+
+func TestTrainDeterministicAndScores(t *testing.T) {
+	dir, _ := miniCorpus(t, 16, 10)
+	// Hold four of the speakers out of training; they provide the trials.
+	var held []string
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents[12:] {
+		held = append(held, e.Name())
+	}
+	ex := map[string]bool{}
+	for _, s := range held {
+		ex["speechocean762/"+s] = true
+	}
+	b1, err := Train(tinyConfig(dir, ex))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := Train(tinyConfig(dir, ex))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w1, w2 bytes.Buffer
+	b1.Meta.Created, b2.Meta.Created = "", ""
+	b1.WriteTo(&w1)
+	b2.WriteTo(&w2)
+	if !bytes.Equal(w1.Bytes(), w2.Bytes()) {
+		t.Fatal("two trainings with the same seed differ")
+	}
+	// The bundle survives a round trip through a file.
+	path := filepath.Join(t.TempDir(), "b.vxgb")
+	if err := WriteBundleFile(path, b1); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	b, err := models.ReadBundle(f, b1.Meta.FrontEnd)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := models.NewVerifier(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Held-out trials: the first 5 files enroll, the other 5 test.
+	var enroll, tests []kaldiio.Pair
+	var trials []kaldiio.Trial
+	for _, s := range held {
+		fs, _ := filepath.Glob(filepath.Join(dir, s, "*.wav"))
+		sort.Strings(fs)
+		for _, f := range fs[:5] {
+			enroll = append(enroll, kaldiio.Pair{ID: s, Path: f})
+		}
+		for i, f := range fs[5:] {
+			tests = append(tests, kaldiio.Pair{ID: s + "-" + string(rune('a'+i)), Path: f})
+		}
+	}
+	silence := filepath.Join("..", "testdata", "audio", "silence.wav")
+	tests = append(tests, kaldiio.Pair{ID: "silence", Path: silence})
+	for _, m := range held {
+		for _, te := range tests {
+			lab := "nontarget"
+			if len(te.ID) > len(m) && te.ID[:len(m)] == m {
+				lab = "target"
+			}
+			trials = append(trials, kaldiio.Trial{Model: m, Test: te.ID, Label: lab})
+		}
+	}
+	res, err := ScoreLists(v, enroll, tests, trials, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tar, non []float64
+	for i, s := range res.Scores {
+		if trials[i].Test == "silence" {
+			if s.Score != 0 {
+				t.Errorf("silence scored %g, want exactly 0", s.Score)
+			}
+			continue
+		}
+		if trials[i].Label == "target" {
+			tar = append(tar, s.Score)
+		} else {
+			non = append(non, s.Score)
+		}
+	}
+	if res.Insufficient != len(held) {
+		t.Errorf("%d insufficient-speech trials, want %d (the silence file)", res.Insufficient, len(held))
+	}
+	// A 32-Gaussian model trained on 12 speakers is weak, but must separate unseen speakers.
+	if eer := metrics.EER(tar, non); eer > 0.3 {
+		t.Errorf("held-out EER %.1f%%, want under 30%%", 100*eer)
+	}
+	t.Logf("tiny model, 4 unseen speakers: EER %.1f%% on %d/%d trials", 100*metrics.EER(tar, non), len(tar), len(non))
+
+	// Unknown ids are errors, not silent skips.
+	if _, err := ScoreLists(v, enroll, tests, []kaldiio.Trial{{Model: "nobody", Test: "silence"}}, 1, nil); err == nil {
+		t.Error("unknown model accepted")
+	}
+}
+
+func TestCheckpointResume(t *testing.T) {
+	dir, _ := miniCorpus(t, 6, 6)
+	c := tinyConfig(dir, nil)
+	c.WorkDir = t.TempDir()
+	var log bytes.Buffer
+	c.Log = &log
+	if _, err := Train(c); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	if _, err := Train(c); err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(log.Bytes(), []byte("resumed from")); n != 2 {
+		t.Fatalf("second run resumed %d stages, want 2 (UBM and extractor):\n%s", n, log.String())
+	}
+}
+
+func TestListCorpusAndSpeakerList(t *testing.T) {
+	if _, err := ListCorpus(t.TempDir()); err == nil {
+		t.Error("empty corpus accepted")
+	}
+	p := filepath.Join(t.TempDir(), "spk")
+	os.WriteFile(p, []byte("# held out\nspeechocean762/0001\n\nmini-librispeech/19 # comment\n"), 0o644)
+	m, err := ReadSpeakerList(p)
+	if err != nil || len(m) != 2 || !m["mini-librispeech/19"] {
+		t.Fatalf("got %v, %v", m, err)
+	}
+	os.WriteFile(p, []byte("no-slash\n"), 0o644)
+	if _, err := ReadSpeakerList(p); err == nil {
+		t.Error("malformed key accepted")
+	}
+}

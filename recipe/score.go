@@ -1,0 +1,167 @@
+package recipe
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/internal/progress"
+	"github.com/voxguard/voxguard/kaldiio"
+	"github.com/voxguard/voxguard/models"
+)
+
+// ScoreResult is the outcome of ScoreLists.
+type ScoreResult struct {
+	Scores       []kaldiio.Score // one per trial, in trial order; LLRs in nats
+	Insufficient int             // trials with too little net speech on a side (LLR exactly 0)
+}
+
+// FrontendOf returns the front-end configuration a bundle was trained with.
+func FrontendOf(b *models.Bundle) (dsp.FrontendConfig, error) {
+	var cfg dsp.FrontendConfig
+	if len(b.Meta.FrontEnd) == 0 {
+		return cfg, fmt.Errorf("model bundle records no front-end configuration")
+	}
+	if err := json.Unmarshal(b.Meta.FrontEnd, &cfg); err != nil {
+		return cfg, fmt.Errorf("model bundle front-end configuration: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// ScoreLists scores trials with the Kaldi-style lists of DESIGN.md: enroll pairs (a repeated
+// model id means several enrollment files, whose statistics are summed), test pairs and trials.
+// Every file is read once; features, statistics and embeddings are computed on all cores.
+// Progress goes to log (nil: silent).
+func ScoreLists(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kaldiio.Trial, workers int, log io.Writer) (*ScoreResult, error) {
+	b := v.Bundle()
+	cfg, err := FrontendOf(b)
+	if err != nil {
+		return nil, err
+	}
+	modelFiles := map[string][]string{}
+	var modelIDs []string
+	for _, p := range enroll {
+		if _, ok := modelFiles[p.ID]; !ok {
+			modelIDs = append(modelIDs, p.ID)
+		}
+		modelFiles[p.ID] = append(modelFiles[p.ID], p.Path)
+	}
+	testIdx := map[string]int{}
+	for i, p := range tests {
+		if _, dup := testIdx[p.ID]; dup {
+			return nil, fmt.Errorf("test list: id %q appears twice", p.ID)
+		}
+		testIdx[p.ID] = i
+	}
+	modelIdx := map[string]int{}
+	for i, id := range modelIDs {
+		modelIdx[id] = i
+	}
+	for i, t := range trials {
+		if _, ok := modelIdx[t.Model]; !ok {
+			return nil, fmt.Errorf("trial %d: model %q is not in the enrollment list", i+1, t.Model)
+		}
+		if _, ok := testIdx[t.Test]; !ok {
+			return nil, fmt.Errorf("trial %d: test %q is not in the test list", i+1, t.Test)
+		}
+	}
+	// Every distinct file once.
+	fileIdx := map[string]int{}
+	var files []string
+	add := func(p string) {
+		if _, ok := fileIdx[p]; !ok {
+			fileIdx[p] = len(files)
+			files = append(files, p)
+		}
+	}
+	for _, id := range modelIDs {
+		for _, p := range modelFiles[id] {
+			add(p)
+		}
+	}
+	for _, p := range tests {
+		add(p.Path)
+	}
+	stats, err := FileStats(b, cfg, files, workers, log)
+	if err != nil {
+		return nil, err
+	}
+	if workers <= 0 {
+		workers = runtimeProcs()
+	}
+	scratch := make([]*models.VerifierScratch, workers)
+	for i := range scratch {
+		scratch[i] = v.NewScratch()
+	}
+	models_ := make([]*models.Probe, len(modelIDs))
+	testProbes := make([]*models.Probe, len(tests))
+	n := len(modelIDs) + len(tests)
+	err = parallel(n, workers, progress.New(log, "embeddings", n), func(w, i int) error {
+		var s *models.Stats
+		if i < len(modelIDs) {
+			s = models.NewStats(b.UBM.C, b.UBM.D)
+			for _, p := range modelFiles[modelIDs[i]] {
+				if err := s.Add(stats[fileIdx[p]]); err != nil {
+					return err
+				}
+			}
+		} else {
+			s = stats[fileIdx[tests[i-len(modelIDs)].Path]]
+		}
+		p, err := v.Prepare(s, scratch[w])
+		if err != nil {
+			return err
+		}
+		if i < len(modelIDs) {
+			models_[i] = p
+		} else {
+			testProbes[i-len(modelIDs)] = p
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
+	for i, t := range trials {
+		llr, ok := v.Score(models_[modelIdx[t.Model]], testProbes[testIdx[t.Test]])
+		if !ok {
+			res.Insufficient++
+		}
+		res.Scores[i] = kaldiio.Score{Model: t.Model, Test: t.Test, Score: llr}
+	}
+	return res, nil
+}
+
+// FileStats computes the Baum-Welch statistics of each file's voiced frames with the bundle's
+// UBM, on all cores.
+func FileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, workers int, log io.Writer) ([]*models.Stats, error) {
+	if workers <= 0 {
+		workers = runtimeProcs()
+	}
+	type ws struct {
+		x  *FeatureExtractor
+		gs *models.Scratch
+	}
+	w := make([]ws, workers)
+	for i := range w {
+		x, err := NewFeatureExtractor(cfg, 0)
+		if err != nil {
+			return nil, err
+		}
+		w[i] = ws{x, b.UBM.NewScratch(b.Meta.TopC, b.Meta.SelectDims)}
+	}
+	stats := make([]*models.Stats, len(files))
+	err := parallel(len(files), workers, progress.New(log, "features+statistics", len(files)), func(k, i int) error {
+		f, err := w[k].x.FromFile(files[i])
+		if err != nil {
+			return err
+		}
+		s := models.NewStats(b.UBM.C, b.UBM.D)
+		b.UBM.AccumulateUtterance(s, f.Frames, w[k].gs)
+		stats[i] = s
+		return nil
+	})
+	return stats, err
+}

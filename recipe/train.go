@@ -1,0 +1,365 @@
+package recipe
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/internal/progress"
+	"github.com/voxguard/voxguard/models"
+)
+
+// TrainConfig is everything `voxguard train` decides. Zero values take the defaults of
+// DefaultTrainConfig.
+type TrainConfig struct {
+	Corpora  []string           // corpus folders laid out <speaker>/<utt>.wav
+	Exclude  map[string]bool    // "corpus/speaker" keys held out of training
+	Frontend dsp.FrontendConfig // feature pipeline, recorded in the bundle
+
+	Components   int    // UBM Gaussians
+	TopC         int    // Gaussians kept per frame for statistics
+	SelectDims   int    // dimensions used to pre-rank Gaussians (0 = all)
+	UBMFrames    int    // frames sampled for UBM training
+	UBMIters     int    // EM iterations at full size
+	IVectorDim   int    // i-vector dimension R
+	IVectorIters int    // total-variability EM iterations
+	LDADim       int    // LDA output dimension (capped at speakers-1)
+	PLDAIters    int    // PLDA EM iterations
+	CohortSize   int    // S-norm cohort vectors kept in the bundle
+	SNormTopN    int    // adaptive S-norm top-N
+	EnrollFrames int    // voiced frames of a calibration-trial enrollment
+	Seed         uint64 // seed of every random choice
+	Workers      int    // goroutines (0 = GOMAXPROCS)
+	WorkDir      string // checkpoints of finished stages (resumable); "" = none
+	Log          io.Writer
+}
+
+// DefaultTrainConfig returns the configuration of voxguard's default bundle.
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{
+		Frontend: dsp.TelephoneFrontend(), Components: 512, TopC: 10, SelectDims: 20,
+		UBMFrames: 400000, UBMIters: 8, IVectorDim: 100, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
+		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Seed: 1,
+	}
+}
+
+// trainSet is the training material in memory.
+type trainSet struct {
+	utts  []Utt
+	feats []*Features
+	spk   []int // speaker index per utterance
+	names []string
+}
+
+func (c *TrainConfig) logf(format string, a ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, format+"\n", a...)
+	}
+}
+
+func (c *TrainConfig) bar(label string, n int) *progress.Bar { return progress.New(c.Log, label, n) }
+
+// Train runs every stage and returns the finished bundle. Stages whose checkpoint exists in
+// WorkDir (written by an earlier run with the same front end and sizes) are loaded, not redone.
+func Train(c TrainConfig) (*models.Bundle, error) {
+	d := DefaultTrainConfig()
+	for _, p := range []*int{&c.Components, &c.TopC, &c.UBMFrames, &c.UBMIters, &c.IVectorDim, &c.IVectorIters,
+		&c.LDADim, &c.PLDAIters, &c.CohortSize, &c.SNormTopN, &c.EnrollFrames} {
+		if *p <= 0 {
+			*p = *fieldOf(&d, &c, p)
+		}
+	}
+	if c.Frontend.MFCC.SampleRate == 0 {
+		c.Frontend = d.Frontend
+	}
+	if err := c.Frontend.Validate(); err != nil {
+		return nil, err
+	}
+	fe, err := json.Marshal(c.Frontend)
+	if err != nil {
+		return nil, err
+	}
+	if c.WorkDir != "" {
+		if err := os.MkdirAll(c.WorkDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	start := time.Now()
+
+	ts, err := c.loadTrainSet()
+	if err != nil {
+		return nil, err
+	}
+	meta := models.Metadata{Created: time.Now().UTC().Format(time.RFC3339), FrontEnd: fe, TopC: c.TopC,
+		SelectDims: c.SelectDims, SNormTopN: c.SNormTopN,
+		Description: fmt.Sprintf("trained on %d recordings of %d speakers", len(ts.utts), len(ts.names)),
+		Extra:       map[string]string{"components": fmt.Sprint(c.Components), "ivector_dim": fmt.Sprint(c.IVectorDim)}}
+	key := fmt.Sprintf("c%d-r%d-s%d-n%d", c.Components, c.IVectorDim, c.Seed, len(ts.utts))
+
+	// Stage 1: UBM.
+	ubm, err := checkpoint(&c, "ubm-"+key, fe, func() (*models.Bundle, error) {
+		g, err := c.trainUBM(ts)
+		return &models.Bundle{Meta: meta, UBM: g}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Stage 2: statistics of every recording.
+	stats, err := c.accumulate(ubm.UBM, ts)
+	if err != nil {
+		return nil, err
+	}
+	// Stage 3: total-variability matrix.
+	tv, err := checkpoint(&c, "tv-"+key, fe, func() (*models.Bundle, error) {
+		c.logf("i-vector extractor: R=%d, %d iterations on %d recordings", c.IVectorDim, c.IVectorIters, len(stats))
+		bar := c.bar("total variability", c.IVectorIters)
+		e, err := models.TrainIVectorExtractor(ubm.UBM, stats, models.IVectorTrainConfig{
+			R: c.IVectorDim, Iters: c.IVectorIters, MinDiv: true, Seed: c.Seed, Workers: c.Workers,
+			Progress: func(int, time.Duration) { bar.Add(1) }})
+		bar.Done()
+		return &models.Bundle{Meta: meta, UBM: ubm.UBM, Extractor: e}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Stage 4: i-vectors of whole recordings and of their 1 s and 3 s openings.
+	iv, err := c.ivectors(tv.Extractor, ubm.UBM, ts, stats)
+	if err != nil {
+		return nil, err
+	}
+	// Stage 5: back end, calibrated on held-out folds.
+	b, err := c.backend(tv, ts, stats, iv)
+	if err != nil {
+		return nil, err
+	}
+	b.Meta = meta
+	c.logf("training finished in %s", time.Since(start).Round(time.Second))
+	return b, nil
+}
+
+// fieldOf maps a pointer into c to the same field of d (for defaults).
+func fieldOf(d, c *TrainConfig, p *int) *int {
+	for _, pair := range [][2]*int{{&c.Components, &d.Components}, {&c.TopC, &d.TopC}, {&c.UBMFrames, &d.UBMFrames},
+		{&c.UBMIters, &d.UBMIters}, {&c.IVectorDim, &d.IVectorDim}, {&c.IVectorIters, &d.IVectorIters},
+		{&c.LDADim, &d.LDADim}, {&c.PLDAIters, &d.PLDAIters}, {&c.CohortSize, &d.CohortSize},
+		{&c.SNormTopN, &d.SNormTopN}, {&c.EnrollFrames, &d.EnrollFrames}} {
+		if pair[0] == p {
+			return pair[1]
+		}
+	}
+	panic("recipe: unknown field")
+}
+
+// checkpoint loads WorkDir/name.vxgb if present and valid, else runs stage and saves its result.
+func checkpoint(c *TrainConfig, name string, fe json.RawMessage, stage func() (*models.Bundle, error)) (*models.Bundle, error) {
+	path := ""
+	if c.WorkDir != "" {
+		path = filepath.Join(c.WorkDir, name+".vxgb")
+		if f, err := os.Open(path); err == nil {
+			b, err := models.ReadBundle(f, fe)
+			f.Close()
+			if err == nil {
+				c.logf("stage %s: resumed from %s", name, path)
+				return b, nil
+			}
+			c.logf("stage %s: ignoring unusable checkpoint (%v)", name, err)
+		}
+	}
+	b, err := stage()
+	if err != nil || path == "" {
+		return b, err
+	}
+	return b, writeBundleFile(path, b)
+}
+
+// writeBundleFile writes b atomically: to a temporary file, synced, then renamed.
+func writeBundleFile(path string, b *models.Bundle) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bundle-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := b.WriteTo(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// WriteBundleFile writes a bundle to path atomically.
+func WriteBundleFile(path string, b *models.Bundle) error { return writeBundleFile(path, b) }
+
+func (c *TrainConfig) loadTrainSet() (*trainSet, error) {
+	if len(c.Corpora) == 0 {
+		return nil, errors.New("no corpus given")
+	}
+	ts := &trainSet{}
+	excluded := map[string]bool{}
+	for _, dir := range c.Corpora {
+		utts, err := ListCorpus(dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range utts {
+			if c.Exclude[u.SpeakerKey()] {
+				excluded[u.SpeakerKey()] = true
+				continue
+			}
+			ts.utts = append(ts.utts, u)
+		}
+	}
+	index := map[string]int{}
+	for _, u := range ts.utts {
+		if _, ok := index[u.SpeakerKey()]; !ok {
+			index[u.SpeakerKey()] = len(ts.names)
+			ts.names = append(ts.names, u.SpeakerKey())
+		}
+	}
+	c.logf("training set: %d recordings of %d speakers (%d speakers held out)", len(ts.utts), len(ts.names), len(excluded))
+	if len(ts.names) < 2 {
+		return nil, errors.New("training needs recordings of at least two speakers")
+	}
+	paths := make([]string, len(ts.utts))
+	for i, u := range ts.utts {
+		paths[i] = u.Path
+	}
+	feats, err := ExtractAll(paths, c.Frontend, 0, c.Workers, c.bar("features", len(paths)))
+	if err != nil {
+		return nil, err
+	}
+	// Keep recordings with some speech.
+	kept := ts.utts[:0]
+	var frames int
+	for i, f := range feats {
+		if len(f.Frames) >= 10 {
+			kept = append(kept, ts.utts[i])
+			ts.feats = append(ts.feats, f)
+			ts.spk = append(ts.spk, index[ts.utts[i].SpeakerKey()])
+			frames += len(f.Frames)
+		}
+	}
+	ts.utts = kept
+	c.logf("features: %d voiced frames (%.1f h of net speech)", frames, float64(frames)/360000)
+	return ts, nil
+}
+
+func (c *TrainConfig) trainUBM(ts *trainSet) (*models.GMM, error) {
+	var total int
+	for _, f := range ts.feats {
+		total += len(f.Frames)
+	}
+	step := max(1, (total+c.UBMFrames-1)/c.UBMFrames)
+	var frames [][]float32
+	k := 0
+	for _, f := range ts.feats {
+		for _, fr := range f.Frames {
+			if k%step == 0 {
+				frames = append(frames, fr)
+			}
+			k++
+		}
+	}
+	c.logf("UBM: %d components on %d frames (every %d-th)", c.Components, len(frames), step)
+	// EM iterations: SplitIters after each of log2(C) doublings, then Iters at full size.
+	splits := 0
+	for n := 1; n < c.Components; n *= 2 {
+		splits++
+	}
+	bar := c.bar("UBM EM", splits*3+c.UBMIters)
+	g, _, err := models.TrainUBM(frames, models.UBMConfig{Components: c.Components, Iters: c.UBMIters, SplitIters: 3,
+		Workers: c.Workers, Progress: func(comps, iter int, ll float64, took time.Duration) { bar.Add(1) }})
+	bar.Done()
+	return g, err
+}
+
+func (c *TrainConfig) accumulate(ubm *models.GMM, ts *trainSet) ([]*models.Stats, error) {
+	workers := c.workers()
+	scratch := make([]*models.Scratch, workers)
+	for i := range scratch {
+		scratch[i] = ubm.NewScratch(c.TopC, c.SelectDims)
+	}
+	stats := make([]*models.Stats, len(ts.feats))
+	err := parallel(len(ts.feats), workers, c.bar("statistics", len(ts.feats)), func(w, i int) error {
+		s := models.NewStats(ubm.C, ubm.D)
+		ubm.AccumulateUtterance(s, ts.feats[i].Frames, scratch[w])
+		stats[i] = s
+		return nil
+	})
+	return stats, err
+}
+
+func (c *TrainConfig) workers() int {
+	if c.Workers > 0 {
+		return c.Workers
+	}
+	return max(1, runtimeProcs())
+}
+
+// ivecSet holds i-vectors of whole recordings and of their openings.
+type ivecSet struct {
+	full, s1, s3 [][]float64 // s1/s3 nil where the recording is shorter than the opening
+}
+
+func (c *TrainConfig) ivectors(e *models.IVectorExtractor, ubm *models.GMM, ts *trainSet, stats []*models.Stats) (*ivecSet, error) {
+	workers := c.workers()
+	type ws struct {
+		gs  *models.Scratch
+		ivs *models.IVScratch
+		st  *models.Stats
+	}
+	w := make([]ws, workers)
+	for i := range w {
+		w[i] = ws{ubm.NewScratch(c.TopC, c.SelectDims), e.NewScratch(), models.NewStats(ubm.C, ubm.D)}
+	}
+	n := len(stats)
+	out := &ivecSet{full: make([][]float64, n), s1: make([][]float64, n), s3: make([][]float64, n)}
+	err := parallel(n, workers, c.bar("i-vectors", n), func(k, i int) error {
+		x := w[k]
+		v := make([]float64, e.R)
+		if err := e.Extract(stats[i], v, x.ivs); err != nil {
+			return err
+		}
+		out.full[i] = v
+		for _, seg := range []struct {
+			frames int
+			dst    [][]float64
+		}{{100, out.s1}, {300, out.s3}} {
+			fr := ts.feats[i].Frames
+			if len(fr) < seg.frames+50 {
+				continue
+			}
+			x.st.Reset()
+			ubm.AccumulateUtterance(x.st, fr[:seg.frames], x.gs)
+			v := make([]float64, e.R)
+			if err := e.Extract(x.st, v, x.ivs); err != nil {
+				return err
+			}
+			seg.dst[i] = v
+		}
+		return nil
+	})
+	return out, err
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys(m map[string][]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
