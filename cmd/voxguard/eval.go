@@ -109,7 +109,9 @@ func plotDET(path string, pts []metrics.Point, eer float64) error {
 	lo, hi := probit(0.0001), probit(0.99)
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, lo, hi
 	p.X.Tick.Marker, p.Y.Tick.Marker = detTicks{}, detTicks{}
-	clamp := func(v float64) float64 { return math.Min(hi, math.Max(lo, probit(math.Min(math.Max(v, 1e-6), 1-1e-6)))) }
+	clamp := func(v float64) float64 {
+		return math.Min(hi, math.Max(lo, probit(math.Min(math.Max(v, 1e-6), 1-1e-6))))
+	}
 	xy := make(plotter.XYs, 0, len(pts))
 	for _, pt := range pts {
 		xy = append(xy, plotter.XY{X: clamp(pt.PFA), Y: clamp(pt.PMiss)})
