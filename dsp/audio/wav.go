@@ -28,7 +28,7 @@ const readBlock = 64 << 10
 
 // initialSampleCap bounds the sample capacity allocated up front when the input size is
 // unknown; beyond it the slice grows only as data actually arrives.
-const initialSampleCap = 1 << 20
+const initialSampleCap = 1 << 16
 
 // ReadWAV decodes a RIFF/WAVE file from r.
 //
