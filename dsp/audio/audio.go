@@ -109,6 +109,7 @@ type FormatError struct {
 	Err     error  // one of ErrTruncated, ErrMalformed, ErrUnsupported, ErrInvalidArgument
 }
 
+// Error returns "audio: <kind>: <field>: <problem> (at byte <offset>)".
 func (e *FormatError) Error() string {
 	kind := "error"
 	if e.Err != nil {
