@@ -105,10 +105,11 @@ var (
 type FormatError struct {
 	Field   string // the header field or chunk concerned, e.g. "fmt.channels", "data", "RIFF"
 	Problem string // what is wrong, in words, with the offending values
-	Offset  int64  // byte offset in the input where the problem was found, or -1 if not applicable
+	Offset  int64  // byte offset in the input where the problem was found, or 0 if not known
 	Err     error  // one of ErrTruncated, ErrMalformed, ErrUnsupported, ErrInvalidArgument
 }
 
+// Error returns "audio: <kind>: <field>: <problem> (at byte <offset>)".
 func (e *FormatError) Error() string {
 	kind := "error"
 	if e.Err != nil {

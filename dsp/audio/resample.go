@@ -22,6 +22,7 @@ const (
 	maxUp               = 1024    // largest reduced interpolation factor L accepted
 	maxDown             = 1024    // largest reduced decimation factor M accepted
 	maxTaps             = 1 << 18 // largest prototype filter accepted
+	maxCachedDesigns    = 64      // rate pairs whose filters are kept for reuse (bounds memory for odd rates from untrusted files)
 )
 
 // design is an immutable polyphase filter shared by all resamplers of one rate pair.
@@ -129,7 +130,9 @@ func getDesign(inRate, outRate int) (*design, error) {
 			}
 		}
 	}
-	designCache[key] = ds
+	if len(designCache) < maxCachedDesigns {
+		designCache[key] = ds
+	}
 	return ds, nil
 }
 

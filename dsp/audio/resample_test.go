@@ -252,3 +252,20 @@ func TestResamplerNoAllocSteadyState(t *testing.T) {
 		t.Errorf("Process allocates %v times per 20 ms chunk in steady state", a)
 	}
 }
+
+// TestResamplerDelay: after n input samples, Process has emitted ceil(n*out/in) - Delay()
+// outputs (give or take one), and Flush emits the rest.
+func TestResamplerDelay(t *testing.T) {
+	for _, pr := range append(resamplePairs, [2]int{8000, 8000}) {
+		r, _ := NewResampler(pr[0], pr[1])
+		n := int64(pr[0]) // 1 s
+		out := r.Process(nil, make([]float32, n))
+		total := (n*int64(pr[1]) + int64(pr[0]) - 1) / int64(pr[0])
+		if held := total - int64(len(out)); held < int64(r.Delay())-1 || held > int64(r.Delay())+1 {
+			t.Errorf("%d->%d: %d outputs held back, Delay() = %d", pr[0], pr[1], held, r.Delay())
+		}
+		if got := int64(len(r.Flush(out))); got != total {
+			t.Errorf("%d->%d: %d outputs after Flush, want %d", pr[0], pr[1], got, total)
+		}
+	}
+}

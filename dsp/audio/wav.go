@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"sync"
 )
 
 // WAV format tags (the fmt chunk's wFormatTag, or the first two bytes of the
@@ -28,7 +29,7 @@ const readBlock = 64 << 10
 
 // initialSampleCap bounds the sample capacity allocated up front when the input size is
 // unknown; beyond it the slice grows only as data actually arrives.
-const initialSampleCap = 1 << 20
+const initialSampleCap = 1 << 16
 
 // ReadWAV decodes a RIFF/WAVE file from r.
 //
@@ -102,7 +103,8 @@ func (w *wavReader) full(buf []byte, field string) error {
 	return nil
 }
 
-func (w *wavReader) skip(n int64, field string) error {
+// skip discards n bytes of the chunk with the given id.
+func (w *wavReader) skip(n int64, id string) error {
 	if n == 0 {
 		return nil
 	}
@@ -110,6 +112,10 @@ func (w *wavReader) skip(n int64, field string) error {
 	w.off += m
 	if err != nil {
 		if errors.Is(err, io.EOF) {
+			field := fmt.Sprintf("chunk %q", id)
+			if id == "fmt " {
+				field = "fmt"
+			}
 			return &FormatError{Field: field, Problem: fmt.Sprintf("chunk declares %d bytes but input ends after %d", n, m), Offset: w.off, Err: ErrTruncated}
 		}
 		return err
@@ -173,7 +179,7 @@ func readWAV(r io.Reader, size int64) (*Audio, error) {
 			}
 			return readData(w, f, n, size)
 		default:
-			if err := w.skip(n+n&1, fmt.Sprintf("chunk %q", id)); err != nil {
+			if err := w.skip(n+n&1, id); err != nil {
 				return nil, err
 			}
 		}
@@ -189,7 +195,7 @@ func readFmt(w *wavReader, n, start int64) (*wavFormat, error) {
 	if err := w.full(b[:m], "fmt"); err != nil {
 		return nil, err
 	}
-	if err := w.skip(n-m+n&1, "fmt"); err != nil {
+	if err := w.skip(n-m+n&1, "fmt "); err != nil {
 		return nil, err
 	}
 	le := binary.LittleEndian
@@ -303,7 +309,9 @@ func readData(w *wavReader, f *wavFormat, n int64, size int64) (*Audio, error) {
 	a.Samples = make([]float32, 0, capFrames*int64(f.channels))
 	dec := decoderFor(f.enc, f.bytesPer)
 	block := (readBlock / f.blockAlign) * f.blockAlign
-	buf := make([]byte, block)
+	bp := readBufPool.Get().(*[]byte)
+	defer readBufPool.Put(bp)
+	buf := (*bp)[:block]
 	remaining := frames * int64(f.blockAlign)
 	for remaining > 0 {
 		want := int(min(remaining, int64(block)))
@@ -327,15 +335,18 @@ func readData(w *wavReader, f *wavFormat, n int64, size int64) (*Audio, error) {
 	return a, nil
 }
 
+// readBufPool holds readBlock-byte buffers for reading sample data.
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBlock); return &b }}
+
 // sampleDecoder appends the samples encoded in src (a whole number of samples) to dst.
 type sampleDecoder func(dst []float32, src []byte) []float32
 
 func decoderFor(enc Encoding, bytesPer int) sampleDecoder {
 	switch enc {
 	case Mulaw:
-		return func(dst []float32, src []byte) []float32 { return decodeTable(dst, src, &mulawToFloat) }
+		return decodeMulaw
 	case Alaw:
-		return func(dst []float32, src []byte) []float32 { return decodeTable(dst, src, &alawToFloat) }
+		return decodeAlaw
 	case Float:
 		if bytesPer == 8 {
 			return decodeF64
@@ -344,7 +355,7 @@ func decoderFor(enc Encoding, bytesPer int) sampleDecoder {
 	}
 	switch bytesPer {
 	case 1:
-		return func(dst []float32, src []byte) []float32 { return decodeTable(dst, src, &u8ToFloat) }
+		return decodeU8
 	case 2:
 		return decodeS16LE
 	case 3:
@@ -372,6 +383,10 @@ func grow(dst []float32, n int) ([]float32, []float32) {
 	dst = dst[:l+n]
 	return dst, dst[l:]
 }
+
+func decodeMulaw(dst []float32, src []byte) []float32 { return decodeTable(dst, src, &mulawToFloat) }
+func decodeAlaw(dst []float32, src []byte) []float32  { return decodeTable(dst, src, &alawToFloat) }
+func decodeU8(dst []float32, src []byte) []float32    { return decodeTable(dst, src, &u8ToFloat) }
 
 func decodeTable(dst []float32, src []byte, t *[256]float32) []float32 {
 	dst, out := grow(dst, len(src))

@@ -5,8 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -315,5 +319,21 @@ func TestReadWAVHugeHeaderSmallAlloc(t *testing.T) {
 	})
 	if allocs > 20 {
 		t.Errorf("%v allocations per read", allocs)
+	}
+}
+
+func TestReadWAVFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.wav")
+	if err := os.WriteFile(path, buildWAV(fmtChunk(1, 0, 8000, 2, 16, nil)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadWAVFile(path)
+	var fe *FormatError
+	if !errors.As(err, &fe) || fe.Field != "fmt.channels" || !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q: want a *FormatError about fmt.channels naming %s", err, path)
+	}
+	if _, err := ReadWAVFile(filepath.Join(dir, "missing.wav")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: error %v, want fs.ErrNotExist", err)
 	}
 }
