@@ -69,19 +69,49 @@ func (f *realFFT) power(x []float64, out []float64) {
 		re[i+1], im[i+1] = s1r+s3i, s1i-s3r
 		re[i+3], im[i+3] = s1r-s3i, s1i+s3r
 	}
-	// Remaining radix-2 stages.
-	tw := 2
-	for span := 8; span <= m; span <<= 1 {
+	// Remaining stages, two at a time (spans 2h and 4h fused: each element is loaded and stored
+	// once per pair of stages), then a last radix-2 stage if their number is odd.
+	span := 8
+	tw := 2 // offset of span 8's twiddles in twr/twi
+	for ; 2*span <= m; span *= 4 {
+		h := span / 2 // stage A: span 2h = span, stage B: span 4h = 2·span
+		twA, twiA := f.twr[tw:tw+h], f.twi[tw:tw+h]
+		twB, twiB := f.twr[tw+h:tw+3*h], f.twi[tw+h:tw+3*h]
+		for start := 0; start < m; start += 4 * h {
+			r0, i0 := re[start:start+h], im[start:start+h]
+			r1, i1 := re[start+h:start+2*h], im[start+h:start+2*h]
+			r2, i2 := re[start+2*h:start+3*h], im[start+2*h:start+3*h]
+			r3, i3 := re[start+3*h:start+4*h], im[start+3*h:start+4*h]
+			i0, r1, i1, r2, i2, r3, i3 = i0[:len(r0)], r1[:len(r0)], i1[:len(r0)], r2[:len(r0)], i2[:len(r0)], r3[:len(r0)], i3[:len(r0)]
+			wa, wai := twA[:len(r0)], twiA[:len(r0)]
+			wb, wbi := twB[:len(r0)], twiB[:len(r0)]
+			for j := range r0 {
+				// Stage A: (0,1) and (2,3) with W = exp(-2πij/2h).
+				wr, wi := wa[j], wai[j]
+				tr, ti := r1[j]*wr-i1[j]*wi, r1[j]*wi+i1[j]*wr
+				b0r, b0i, b1r, b1i := r0[j]+tr, i0[j]+ti, r0[j]-tr, i0[j]-ti
+				tr, ti = r3[j]*wr-i3[j]*wi, r3[j]*wi+i3[j]*wr
+				b2r, b2i, b3r, b3i := r2[j]+tr, i2[j]+ti, r2[j]-tr, i2[j]-ti
+				// Stage B: (0,2) with V = exp(-2πij/4h), (1,3) with -i·V.
+				vr, vi := wb[j], wbi[j]
+				tr, ti = b2r*vr-b2i*vi, b2r*vi+b2i*vr
+				r0[j], i0[j], r2[j], i2[j] = b0r+tr, b0i+ti, b0r-tr, b0i-ti
+				tr, ti = b3r*vr-b3i*vi, b3r*vi+b3i*vr
+				tr, ti = ti, -tr // multiply by -i
+				r1[j], i1[j], r3[j], i3[j] = b1r+tr, b1i+ti, b1r-tr, b1i-ti
+			}
+		}
+		tw += 3 * h
+	}
+	for ; span <= m; span *= 2 {
 		half := span / 2
 		twr, twi := f.twr[tw:tw+half], f.twi[tw:tw+half]
 		for start := 0; start < m; start += span {
 			ur, ui := re[start:start+half], im[start:start+half]
 			vr, vi := re[start+half:start+span], im[start+half:start+span]
-			pr, pi, tr, ti := ur[0], ui[0], vr[0], vi[0] // twiddle 1
-			ur[0], ui[0], vr[0], vi[0] = pr+tr, pi+ti, pr-tr, pi-ti
 			ui, vr, vi = ui[:len(ur)], vr[:len(ur)], vi[:len(ur)]
 			twr, twi := twr[:len(ur)], twi[:len(ur)]
-			for j := 1; j < len(ur); j++ {
+			for j := range ur {
 				wr, wi := twr[j], twi[j]
 				tr := vr[j]*wr - vi[j]*wi
 				ti := vr[j]*wi + vi[j]*wr
