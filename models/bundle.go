@@ -75,7 +75,10 @@ type Bundle struct {
 	WCCN        *Affine
 	PLDA        *PLDA
 	Calibration *Calibration
-	Cohort      [][]float64 // impostor cohort vectors (back-end space) for S-norm
+	Cohort      [][]float64 // impostor cohort vectors (PLDA u-space) for S-norm
+	// GMM, when present, adds GMM-UBM linear scoring with its own cohort; the calibration then
+	// fuses two scores (PLDA, GMM) in that order.
+	GMM *GMMLinear
 }
 
 // WriteTo serialises b (float64 parameters are stored as float32).
@@ -131,6 +134,22 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			flat = append(flat, v...)
 		}
 		section(&body, "COHR", payload(dims(len(b.Cohort), dim), flat))
+	}
+	if g := b.GMM; g != nil {
+		if b.UBM == nil {
+			return 0, errors.New("models: GMM scoring needs a UBM")
+		}
+		n := len(g.CohortN)
+		flatN := make([]float64, 0, n*b.UBM.C)
+		flatF := make([]float64, 0, n*b.UBM.C*b.UBM.D)
+		for i := range g.CohortN {
+			if len(g.CohortN[i]) != b.UBM.C || len(g.CohortF[i]) != b.UBM.C*b.UBM.D {
+				return 0, errors.New("models: GMM cohort entry does not match the UBM")
+			}
+			flatN = append(flatN, g.CohortN[i]...)
+			flatF = append(flatF, g.CohortF[i]...)
+		}
+		section(&body, "GCOH", payload(dims(n, b.UBM.C, b.UBM.D), []float64{g.Relevance}, flatN, flatF))
 	}
 	if body.Len() > MaxBundleSize {
 		return 0, fmt.Errorf("models: bundle body of %d bytes exceeds %d", body.Len(), MaxBundleSize)
@@ -318,7 +337,7 @@ func (r *reader) done() error {
 func parseBody(body []byte) (*Bundle, error) {
 	b := &Bundle{}
 	seen := map[string]bool{}
-	var tvar *reader
+	var tvar, gcoh *reader
 	for len(body) > 0 {
 		if len(body) < 12 {
 			return nil, fmt.Errorf("%w: section header cut short", ErrMalformed)
@@ -386,6 +405,9 @@ func parseBody(body []byte) (*Bundle, error) {
 			if err := b.Calibration.Validate(); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 			}
+		case "GCOH":
+			gcoh = r // needs the UBM, which may come later
+			continue
 		case "COHR":
 			n, d := r.dim(), r.dim()
 			flat := r.floats(n, d)
@@ -397,6 +419,30 @@ func parseBody(body []byte) (*Bundle, error) {
 				b.Cohort[i] = flat[i*d : (i+1)*d : (i+1)*d]
 			}
 		}
+	}
+	if gcoh != nil {
+		if b.UBM == nil {
+			return nil, fmt.Errorf("%w: GMM cohort without a UBM", ErrMalformed)
+		}
+		n, C, D := gcoh.dim(), gcoh.dim(), gcoh.dim()
+		rel := gcoh.floats(1)
+		flatN := gcoh.floats(n, C)
+		flatF := gcoh.floats(n, C, D)
+		if err := gcoh.done(); err != nil {
+			return nil, err
+		}
+		if C != b.UBM.C || D != b.UBM.D {
+			return nil, fmt.Errorf("%w: GMM cohort is for %dx%d, UBM is %dx%d", ErrMalformed, C, D, b.UBM.C, b.UBM.D)
+		}
+		g := &GMMLinear{Relevance: rel[0]}
+		for i := range n {
+			g.CohortN = append(g.CohortN, flatN[i*C:(i+1)*C:(i+1)*C])
+			g.CohortF = append(g.CohortF, flatF[i*C*D:(i+1)*C*D:(i+1)*C*D])
+		}
+		if err := g.Prepare(b.UBM); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		b.GMM = g
 	}
 	if tvar != nil {
 		if b.UBM == nil {

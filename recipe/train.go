@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+
 	"time"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -34,6 +34,8 @@ type TrainConfig struct {
 	CohortSize   int    // S-norm cohort vectors kept in the bundle
 	SNormTopN    int    // adaptive S-norm top-N
 	EnrollFrames int    // voiced frames of a calibration-trial enrollment
+	Relevance    int    // MAP relevance factor of GMM-UBM linear scoring (0: no GMM scorer)
+	GMMCohort    int    // speakers in the GMM scorer's S-norm cohort
 	Seed         uint64 // seed of every random choice
 	Workers      int    // goroutines (0 = GOMAXPROCS)
 	WorkDir      string // checkpoints of finished stages (resumable); "" = none
@@ -45,7 +47,7 @@ func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
 		Frontend: dsp.TelephoneFrontend(), Components: 512, TopC: 10, SelectDims: 20,
 		UBMFrames: 400000, UBMIters: 8, IVectorDim: 100, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
-		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Seed: 1,
+		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 64, Seed: 1,
 	}
 }
 
@@ -70,7 +72,7 @@ func (c *TrainConfig) bar(label string, n int) *progress.Bar { return progress.N
 func Train(c TrainConfig) (*models.Bundle, error) {
 	d := DefaultTrainConfig()
 	for _, p := range []*int{&c.Components, &c.TopC, &c.UBMFrames, &c.UBMIters, &c.IVectorDim, &c.IVectorIters,
-		&c.LDADim, &c.PLDAIters, &c.CohortSize, &c.SNormTopN, &c.EnrollFrames} {
+		&c.LDADim, &c.PLDAIters, &c.CohortSize, &c.SNormTopN, &c.EnrollFrames, &c.GMMCohort} {
 		if *p <= 0 {
 			*p = *fieldOf(&d, &c, p)
 		}
@@ -128,8 +130,8 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Stage 4: i-vectors of whole recordings and of their 1 s and 3 s openings.
-	iv, err := c.ivectors(tv.Extractor, ubm.UBM, ts, stats)
+	// Stage 4: i-vectors of whole recordings.
+	iv, err := c.ivectors(tv.Extractor, stats)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +150,7 @@ func fieldOf(d, c *TrainConfig, p *int) *int {
 	for _, pair := range [][2]*int{{&c.Components, &d.Components}, {&c.TopC, &d.TopC}, {&c.UBMFrames, &d.UBMFrames},
 		{&c.UBMIters, &d.UBMIters}, {&c.IVectorDim, &d.IVectorDim}, {&c.IVectorIters, &d.IVectorIters},
 		{&c.LDADim, &d.LDADim}, {&c.PLDAIters, &d.PLDAIters}, {&c.CohortSize, &d.CohortSize},
-		{&c.SNormTopN, &d.SNormTopN}, {&c.EnrollFrames, &d.EnrollFrames}} {
+		{&c.SNormTopN, &d.SNormTopN}, {&c.EnrollFrames, &d.EnrollFrames}, {&c.GMMCohort, &d.GMMCohort}} {
 		if pair[0] == p {
 			return pair[1]
 		}
@@ -308,58 +310,18 @@ func (c *TrainConfig) workers() int {
 	return max(1, runtimeProcs())
 }
 
-// ivecSet holds i-vectors of whole recordings and of their openings.
-type ivecSet struct {
-	full, s1, s3 [][]float64 // s1/s3 nil where the recording is shorter than the opening
-}
-
-func (c *TrainConfig) ivectors(e *models.IVectorExtractor, ubm *models.GMM, ts *trainSet, stats []*models.Stats) (*ivecSet, error) {
+// ivectors extracts the i-vector of every whole recording.
+func (c *TrainConfig) ivectors(e *models.IVectorExtractor, stats []*models.Stats) ([][]float64, error) {
 	workers := c.workers()
-	type ws struct {
-		gs  *models.Scratch
-		ivs *models.IVScratch
-		st  *models.Stats
+	ws := make([]*models.IVScratch, workers)
+	for i := range ws {
+		ws[i] = e.NewScratch()
 	}
-	w := make([]ws, workers)
-	for i := range w {
-		w[i] = ws{ubm.NewScratch(c.TopC, c.SelectDims), e.NewScratch(), models.NewStats(ubm.C, ubm.D)}
-	}
-	n := len(stats)
-	out := &ivecSet{full: make([][]float64, n), s1: make([][]float64, n), s3: make([][]float64, n)}
-	err := parallel(n, workers, c.bar("i-vectors", n), func(k, i int) error {
-		x := w[k]
+	out := make([][]float64, len(stats))
+	err := parallel(len(stats), workers, c.bar("i-vectors", len(stats)), func(k, i int) error {
 		v := make([]float64, e.R)
-		if err := e.Extract(stats[i], v, x.ivs); err != nil {
-			return err
-		}
-		out.full[i] = v
-		for _, seg := range []struct {
-			frames int
-			dst    [][]float64
-		}{{100, out.s1}, {300, out.s3}} {
-			fr := ts.feats[i].Frames
-			if len(fr) < seg.frames+50 {
-				continue
-			}
-			x.st.Reset()
-			ubm.AccumulateUtterance(x.st, fr[:seg.frames], x.gs)
-			v := make([]float64, e.R)
-			if err := e.Extract(x.st, v, x.ivs); err != nil {
-				return err
-			}
-			seg.dst[i] = v
-		}
-		return nil
+		out[i] = v
+		return e.Extract(stats[i], v, ws[k])
 	})
 	return out, err
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys(m map[string][]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
