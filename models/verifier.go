@@ -21,16 +21,44 @@ type Verifier struct {
 	dim       int
 }
 
-// v0scores is the number of raw scores the bundle's scorers produce.
+// v0scores is the number of inputs the bundle's calibration takes: the raw scores (PLDA, and
+// GMM when present), then — for duration-aware calibration — each raw score times q and q
+// itself, where q = ln(min(enrollment, test net speech) / 1 s).
 func v0scores(b *Bundle) int {
+	n := 1
 	if b.GMM != nil {
-		return 2
+		n = 2
 	}
-	return 1
+	if durationAware(b) {
+		n = 2*n + 1
+	}
+	return n
 }
 
-// DefaultMinFrames is the default least net speech for a judgement: 0.5 s at 100 frames/s.
-const DefaultMinFrames = 50
+// CalibrationDuration is the Metadata.Extra["calibration"] value of duration-aware calibration.
+const CalibrationDuration = "duration"
+
+func durationAware(b *Bundle) bool { return b.Meta.Extra["calibration"] == CalibrationDuration }
+
+// CalibrationInputs appends to dst the inputs of the bundle's calibration for a trial: the raw
+// scores and, for duration-aware calibration, their products with q and q.
+func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float64 {
+	n0 := len(dst)
+	dst = v.RawScores(dst, enroll, test)
+	if !durationAware(v.b) {
+		return dst
+	}
+	q := math.Log(max(min(enroll.Frames, test.Frames), 1) / 100)
+	for _, s := range dst[n0:] {
+		dst = append(dst, s*q)
+	}
+	return append(dst, q)
+}
+
+// DefaultMinFrames is the default least net speech for a judgement: 0.2 s at 100 frames/s (a
+// single spoken digit carries 0.2-0.5 s). Calibration is trained down to 0.25 s, so LLRs from
+// such short speech are weak, as they should be, not overconfident.
+const DefaultMinFrames = 20
 
 // Probe is one side of a trial prepared for scoring: its PLDA-space vector, its net speech and
 // its cohort moments. Probes are immutable once prepared and may be shared between goroutines.
@@ -154,8 +182,8 @@ func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
 	if enroll.Frames < v.MinFrames || test.Frames < v.MinFrames {
 		return 0, false
 	}
-	var buf [4]float64
-	llr = v.b.Calibration.Apply(v.RawScores(buf[:0], enroll, test)...)
+	var buf [8]float64
+	llr = v.b.Calibration.Apply(v.CalibrationInputs(buf[:0], enroll, test)...)
 	if math.IsNaN(llr) || math.IsInf(llr, 0) {
 		return 0, false
 	}

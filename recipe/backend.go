@@ -83,7 +83,7 @@ func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.S
 // backend trains the final LDA/PLDA (and GMM cohort) on every speaker and the calibration on
 // two held-out folds: for each half of the speakers, a back end trained on the other half
 // scores trials among them (30 s and 3 s enrollments against whole recordings and their
-// 0.5 s, 1 s and 3 s openings), with the other half as S-norm cohorts; the pooled scores train
+// 0.25 s, 0.5 s, 1 s and 3 s openings), with the other half as S-norm cohorts; the pooled scores train
 // the logistic-regression calibration that fuses the scorers.
 func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64) (*models.Bundle, error) {
 	nSpk := len(ts.names)
@@ -115,6 +115,8 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 			b.Calibration.Weights = []float64{1, 1}
 		}
 		b.Meta.SNormTopN = c.SNormTopN
+		b.Meta.Extra = map[string]string{"calibration": models.CalibrationDuration}
+		b.Calibration.Weights = make([]float64, 2*len(b.Calibration.Weights)+1)
 		v, err := models.NewVerifier(b)
 		if err != nil {
 			return nil, err
@@ -185,7 +187,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 				continue
 			}
 			sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
-			for _, n := range []int{50, 100, 300} {
+			for _, n := range []int{25, 50, 100, 300} {
 				if len(ts.feats[i].Frames) >= n+50 {
 					sides = append(sides, side{spk: s, utt: i, frames: n})
 				}
@@ -224,7 +226,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			if t.enroll {
 				continue
 			}
-			row := v.RawScores(nil, probes[i], probes[j])
+			row := v.CalibrationInputs(nil, probes[i], probes[j])
 			if e.spk == t.spk {
 				tar = append(tar, row)
 			} else {

@@ -101,7 +101,8 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	meta := models.Metadata{Created: time.Now().UTC().Format(time.RFC3339), FrontEnd: fe, TopC: c.TopC,
 		SelectDims: c.SelectDims, SNormTopN: c.SNormTopN,
 		Description: fmt.Sprintf("trained on %d recordings of %d speakers", len(ts.utts), len(ts.names)),
-		Extra:       map[string]string{"components": fmt.Sprint(c.Components), "ivector_dim": fmt.Sprint(c.IVectorDim)}}
+		Extra: map[string]string{"components": fmt.Sprint(c.Components), "ivector_dim": fmt.Sprint(c.IVectorDim),
+			"calibration": models.CalibrationDuration}}
 	key := fmt.Sprintf("c%d-r%d-s%d-n%d", c.Components, c.IVectorDim, c.Seed, len(ts.utts))
 
 	// Stage 1: UBM.
