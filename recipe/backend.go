@@ -194,6 +194,13 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			}
 		}
 	}
+	// Degraded copies of the fold's recordings test too, so that calibration knows how much
+	// less to trust a noisy, coded channel.
+	for i, s := range ts.spk {
+		if s%2 == fold && !original(ts.utts[i]) {
+			sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
+		}
+	}
 	workers := c.workers()
 	type ws struct {
 		vs *models.VerifierScratch
