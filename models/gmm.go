@@ -26,7 +26,9 @@ type GMM struct {
 	// Derived by Precompute. For component c the log density is the affine form
 	//   log w_c + log N(x; μ_c, σ²_c) = g_c + Σ_d x_d²·a_{c,d} + x_d·b_{c,d}
 	// with a = −½/σ², b = μ/σ², g = log w − ½Σ log σ² − ½D log 2π − ½Σ μ²/σ².
-	// coef holds [a_c(0..D-1), b_c(0..D-1)] per component (2D values each).
+	// coef holds [a_{c,0}, b_{c,0}, a_{c,1}, b_{c,1}, …] per component (2D
+	// values each, interleaved so that the first 2s columns cover the first s
+	// dimensions); it is multiplied by xx = [x_0², x_0, x_1², x_1, …].
 	coef32  []float32
 	coef64  []float64
 	gconst  []float64
@@ -118,8 +120,8 @@ func (g *GMM) Precompute() error {
 		for d := 0; d < D; d++ {
 			v, m := g.Vars[c*D+d], g.Means[c*D+d]
 			iv := 1 / v
-			g.coef64[c*2*D+d] = -0.5 * iv
-			g.coef64[c*2*D+D+d] = m * iv
+			g.coef64[c*2*D+2*d] = -0.5 * iv
+			g.coef64[c*2*D+2*d+1] = m * iv
 			k -= 0.5 * (math.Log(v) + m*m*iv)
 			g.invStd[c*D+d] = math.Sqrt(iv)
 		}
@@ -160,7 +162,7 @@ func (g *GMM) LogLikelihood(x []float32) float64 {
 	xx := make([]float64, 2*D)
 	for d := 0; d < D; d++ {
 		v := float64(x[d])
-		xx[d], xx[D+d] = v*v, v
+		xx[2*d], xx[2*d+1] = v*v, v
 	}
 	max := math.Inf(-1)
 	ll := make([]float64, g.C)
@@ -186,7 +188,7 @@ func (g *GMM) ComponentLogLikelihood(c int, x []float32) float64 {
 	s := g.gconst[c]
 	for d := 0; d < D; d++ {
 		v := float64(x[d])
-		s += v*v*g.coef64[c*2*D+d] + v*g.coef64[c*2*D+D+d]
+		s += v*v*g.coef64[c*2*D+2*d] + v*g.coef64[c*2*D+2*d+1]
 	}
 	return s
 }

@@ -1,6 +1,11 @@
 package models
 
-import "math"
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
 
 // Scratch is the per-goroutine working memory for top-C Gaussian selection.
 // A Scratch belongs to one GMM shape and must not be shared between goroutines.
@@ -14,7 +19,8 @@ type Scratch struct {
 	// full density (exact top-C).
 	SelectDims int
 
-	xx   []float32 // [x², x]
+	xx   []float32 // [x_0², x_0, x_1², x_1, …]
+	ll   []float32 // per-component log-likelihoods
 	idx  []int32   // selected component indices, best first
 	top  []float64 // their log w_c + log N(x; μ_c, σ²_c)
 	post []float64 // their posteriors γ_c(x) within the selected set
@@ -34,7 +40,7 @@ func (g *GMM) NewScratch(topC, selectDims int) *Scratch {
 		selectDims = 0
 	}
 	return &Scratch{TopC: topC, SelectDims: selectDims,
-		xx: make([]float32, 2*g.D), idx: make([]int32, topC),
+		xx: make([]float32, 2*g.D), ll: make([]float32, g.C), idx: make([]int32, topC),
 		top: make([]float64, topC), post: make([]float64, topC)}
 }
 
@@ -74,26 +80,27 @@ func (g *GMM) Select(x []float32, sc *Scratch) float64 {
 	x = x[:D]
 	xx := sc.xx[:2*D]
 	for d, v := range x {
-		xx[d] = v * v
-		xx[D+d] = v
+		xx[2*d] = v * v
+		xx[2*d+1] = v
 	}
 	sc.n = 0
-	coef := g.coef32
+	ll := sc.ll[:g.C]
+	cols, k := 2*D, g.gconst3
 	if s := sc.SelectDims; s > 0 && s < D {
 		g.prepareSelection(s)
-		for c := 0; c < g.C; c++ {
-			row := coef[c*2*D : (c+1)*2*D]
-			l := g.selConst[c] + dot(xx[:s], row) + dot(xx[D:D+s], row[D:])
-			sc.insert(int32(c), float64(l))
-		}
+		cols, k = 2*s, g.selConst
+	}
+	// ll = const + coef[:, :cols]·xx[:cols] for all components (BLAS sgemv).
+	copy(ll, k)
+	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: g.C, Cols: cols, Stride: 2 * D, Data: g.coef32},
+		blas32.Vector{N: cols, Inc: 1, Data: xx}, 1, blas32.Vector{N: g.C, Inc: 1, Data: ll})
+	for c, l := range ll {
+		sc.insert(int32(c), float64(l))
+	}
+	if cols < 2*D {
 		for i := 0; i < sc.n; i++ {
 			c := int(sc.idx[i])
-			sc.top[i] = float64(g.gconst3[c] + dot(xx, coef[c*2*D:]))
-		}
-	} else {
-		for c := 0; c < g.C; c++ {
-			l := g.gconst3[c] + dot(xx, coef[c*2*D:(c+1)*2*D])
-			sc.insert(int32(c), float64(l))
+			sc.top[i] = float64(g.gconst3[c] + dot(xx, g.coef32[c*2*D:(c+1)*2*D]))
 		}
 	}
 	max := math.Inf(-1)

@@ -44,26 +44,27 @@ func MAPAdaptMeans(ubm *GMM, s *Stats, r float64) (*GMM, error) {
 // UBM's top-C components for x (the standard fast approximation). spk must
 // have the UBM's shape (e.g. from MAPAdaptMeans). It does not allocate.
 func FrameLLR(ubm, spk *GMM, x []float32, sc *Scratch) float64 {
-	lu := ubm.Select(x, sc)
-	if math.IsInf(lu, -1) {
+	if math.IsInf(ubm.Select(x, sc), -1) {
 		return 0
 	}
 	D := spk.D
 	xx := sc.xx[:2*D]
-	max := math.Inf(-1)
+	// Re-evaluate both mixtures on the selected components with the same
+	// arithmetic, so that spk == ubm gives exactly 0.
+	mu, ms := math.Inf(-1), math.Inf(-1)
 	for i := 0; i < sc.n; i++ {
 		c := int(sc.idx[i])
-		l := float64(spk.gconst3[c] + dot(xx, spk.coef32[c*2*D:(c+1)*2*D]))
-		sc.post[i] = l // reuse as scratch; posteriors are not needed here
-		if l > max {
-			max = l
-		}
+		lu := float64(ubm.gconst3[c] + dot(xx, ubm.coef32[c*2*D:(c+1)*2*D]))
+		ls := float64(spk.gconst3[c] + dot(xx, spk.coef32[c*2*D:(c+1)*2*D]))
+		sc.top[i], sc.post[i] = lu, ls // reuse as scratch; not needed afterwards
+		mu, ms = math.Max(mu, lu), math.Max(ms, ls)
 	}
-	sum := 0.0
+	su, ss := 0.0, 0.0
 	for i := 0; i < sc.n; i++ {
-		sum += math.Exp(sc.post[i] - max)
+		su += math.Exp(sc.top[i] - mu)
+		ss += math.Exp(sc.post[i] - ms)
 	}
-	return max + math.Log(sum) - lu
+	return (ms + math.Log(ss)) - (mu + math.Log(su))
 }
 
 // ScoreGMMUBM returns the GMM-UBM verification score of an utterance: the
