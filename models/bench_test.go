@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 )
 
@@ -41,6 +42,7 @@ func BenchmarkIVectorExtract(b *testing.B) {
 			}
 			s := statsOf(g, sampleGMM(r, g, nil, 400), 10)
 			ws := e.NewScratch()
+			runtime.GC()
 			out := make([]float64, R)
 			b.ResetTimer()
 			cpu0 := processCPU()
@@ -69,11 +71,16 @@ func BenchmarkUBMEMIteration(b *testing.B) {
 	}
 	cfg := UBMConfig{Components: 512}
 	cfg.defaults()
+	runtime.GC()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		if _, err := emIteration(g, frames, floor, &cfg); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/iteration")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/iteration")
+	}
 }

@@ -7,6 +7,9 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // IVectorExtractor is a total-variability model (Dehak et al. 2011, in the
@@ -24,7 +27,8 @@ import (
 //	mean       w = L⁻¹ Σ_c T_cᵀ f_c        (the i-vector).
 //
 // T_cᵀT_c is precomputed per component (C packed R×R triangles, float32), so
-// an extraction costs C·R(R+1)/2 + C·D·R multiply-adds plus an R×R Cholesky.
+// an extraction costs C·R(R+1)/2 + C·D·R multiply-adds (two float32 BLAS
+// matrix-vector products) plus an R×R Cholesky in float64.
 type IVectorExtractor struct {
 	C, D, R int
 	// T is the variance-normalised total-variability matrix, (C·D) × R row-major;
@@ -100,19 +104,23 @@ func (e *IVectorExtractor) precompute() {
 
 // IVScratch is per-goroutine working memory for extraction.
 type IVScratch struct {
-	lp  []float64 // packed precision
-	a   []float64 // full R×R, Cholesky factor in the lower triangle
-	b   []float64
-	f   []float64 // whitened centred stats of one component
-	col []float64
-	cov []float64 // posterior covariance (training only)
+	lp   []float64 // packed precision
+	a    []float64 // full R×R, Cholesky factor in the lower triangle
+	b    []float64
+	col  []float64
+	cov  []float64 // posterior covariance (training only)
+	n32  []float32 // occupancies
+	f32  []float32 // whitened centred first-order stats (C·D)
+	lp32 []float32
+	b32  []float32
 }
 
 // NewScratch returns extraction scratch memory for e.
 func (e *IVectorExtractor) NewScratch() *IVScratch {
 	R := e.R
 	return &IVScratch{lp: make([]float64, packedLen(R)), a: make([]float64, R*R),
-		b: make([]float64, R), f: make([]float64, e.D), col: make([]float64, R)}
+		b: make([]float64, R), col: make([]float64, R),
+		n32: make([]float32, e.C), f32: make([]float32, e.C*e.D), lp32: make([]float32, packedLen(R)), b32: make([]float32, R)}
 }
 
 // Extract writes the i-vector (posterior mean of w, length R) of statistics s
@@ -136,26 +144,31 @@ func (e *IVectorExtractor) Extract(s *Stats, out []float64, ws *IVScratch) error
 func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	C, D, R := e.C, e.D, e.R
 	P := packedLen(R)
-	lp, b := ws.lp, ws.b
-	clear(lp)
-	clear(b)
+	n32, f32 := ws.n32, ws.f32
 	for c := 0; c < C; c++ {
 		n := s.N[c]
 		if n == 0 || n < e.SkipBelow {
+			n32[c] = 0
+			clear(f32[c*D : (c+1)*D])
 			continue
 		}
-		u := e.u32[c*P : (c+1)*P]
-		for k, v := range u {
-			lp[k] += n * float64(v)
-		}
+		n32[c] = float32(n)
 		for d := 0; d < D; d++ {
 			i := c*D + d
-			f := (s.F[i] - n*e.means[i]) * e.invStd[i]
-			row := e.t32[i*R : (i+1)*R]
-			for r, v := range row {
-				b[r] += f * float64(v)
-			}
+			f32[i] = float32((s.F[i] - n*e.means[i]) * e.invStd[i])
 		}
+	}
+	// Packed Σ_c N_c T_cᵀT_c = Uᵀ n and Tᵀ f as two BLAS sgemv calls.
+	blas32.Gemv(blas.Trans, 1, blas32.General{Rows: C, Cols: P, Stride: P, Data: e.u32},
+		blas32.Vector{N: C, Inc: 1, Data: n32}, 0, blas32.Vector{N: P, Inc: 1, Data: ws.lp32})
+	blas32.Gemv(blas.Trans, 1, blas32.General{Rows: C * D, Cols: R, Stride: R, Data: e.t32},
+		blas32.Vector{N: C * D, Inc: 1, Data: f32}, 0, blas32.Vector{N: R, Inc: 1, Data: ws.b32})
+	lp, b := ws.lp, ws.b
+	for k, v := range ws.lp32 {
+		lp[k] = float64(v)
+	}
+	for r, v := range ws.b32 {
+		b[r] = float64(v)
 	}
 	// Add the identity (prior precision) on the packed diagonal.
 	k := 0
