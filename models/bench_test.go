@@ -30,17 +30,28 @@ func BenchmarkAccumulate(b *testing.B) {
 }
 
 // BenchmarkIVectorExtract measures one i-vector extraction from the
-// statistics of a 4 s utterance (400 frames, top-10) with a C=512, D=60 UBM.
+// statistics of a 4 s utterance (400 frames, top-10) with a D=60 UBM.
 func BenchmarkIVectorExtract(b *testing.B) {
-	for _, R := range []int{200, 400} {
-		b.Run(fmt.Sprintf("C=512/R=%d", R), func(b *testing.B) {
+	for _, tc := range []struct {
+		C, R int
+		skip float64
+	}{{256, 200, 0}, {512, 200, 0}, {512, 200, 0.01}, {512, 400, 0}, {1024, 200, 0}} {
+		C, R := tc.C, tc.R
+		b.Run(fmt.Sprintf("C=%d/R=%d/skipBelow=%g", C, R, tc.skip), func(b *testing.B) {
 			r := newRand(11)
-			g := randGMM(r, 512, 60, 1)
+			g := randGMM(r, C, 60, 1)
 			e, err := InitIVectorExtractor(g, R, 1)
 			if err != nil {
 				b.Fatal(err)
 			}
+			e.SkipBelow = tc.skip
 			s := statsOf(g, sampleGMM(r, g, nil, 400), 10)
+			active := 0
+			for _, n := range s.N {
+				if n > 0 && n >= tc.skip {
+					active++
+				}
+			}
 			ws := e.NewScratch()
 			runtime.GC()
 			out := make([]float64, R)
@@ -52,6 +63,7 @@ func BenchmarkIVectorExtract(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/ivector")
+			b.ReportMetric(float64(active), "active-components")
 			if cpu := processCPU() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/ivector")
 			}

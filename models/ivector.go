@@ -109,8 +109,7 @@ type IVScratch struct {
 	b    []float64
 	col  []float64
 	cov  []float64 // posterior covariance (training only)
-	n32  []float32 // occupancies
-	f32  []float32 // whitened centred first-order stats (C·D)
+	f32  []float32 // whitened centred first-order stats of one component (D)
 	lp32 []float32
 	b32  []float32
 }
@@ -120,7 +119,7 @@ func (e *IVectorExtractor) NewScratch() *IVScratch {
 	R := e.R
 	return &IVScratch{lp: make([]float64, packedLen(R)), a: make([]float64, R*R),
 		b: make([]float64, R), col: make([]float64, R),
-		n32: make([]float32, e.C), f32: make([]float32, e.C*e.D), lp32: make([]float32, packedLen(R)), b32: make([]float32, R)}
+		f32: make([]float32, e.D), lp32: make([]float32, packedLen(R)), b32: make([]float32, R)}
 }
 
 // Extract writes the i-vector (posterior mean of w, length R) of statistics s
@@ -144,25 +143,25 @@ func (e *IVectorExtractor) Extract(s *Stats, out []float64, ws *IVScratch) error
 func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	C, D, R := e.C, e.D, e.R
 	P := packedLen(R)
-	n32, f32 := ws.n32, ws.f32
+	f32, lp32, b32 := ws.f32, ws.lp32, ws.b32
+	clear(lp32)
+	clear(b32)
+	lpv := blas32.Vector{N: P, Inc: 1, Data: lp32}
+	bv := blas32.Vector{N: R, Inc: 1, Data: b32}
 	for c := 0; c < C; c++ {
 		n := s.N[c]
 		if n == 0 || n < e.SkipBelow {
-			n32[c] = 0
-			clear(f32[c*D : (c+1)*D])
-			continue
+			continue // skipped components cost no memory traffic
 		}
-		n32[c] = float32(n)
 		for d := 0; d < D; d++ {
 			i := c*D + d
-			f32[i] = float32((s.F[i] - n*e.means[i]) * e.invStd[i])
+			f32[d] = float32((s.F[i] - n*e.means[i]) * e.invStd[i])
 		}
+		// packed L += N_c T_cᵀT_c ; b += T_cᵀ f_c   (float32 BLAS saxpy / sgemv)
+		blas32.Axpy(float32(n), blas32.Vector{N: P, Inc: 1, Data: e.u32[c*P : (c+1)*P]}, lpv)
+		blas32.Gemv(blas.Trans, 1, blas32.General{Rows: D, Cols: R, Stride: R, Data: e.t32[c*D*R : (c+1)*D*R]},
+			blas32.Vector{N: D, Inc: 1, Data: f32}, 1, bv)
 	}
-	// Packed Σ_c N_c T_cᵀT_c = Uᵀ n and Tᵀ f as two BLAS sgemv calls.
-	blas32.Gemv(blas.Trans, 1, blas32.General{Rows: C, Cols: P, Stride: P, Data: e.u32},
-		blas32.Vector{N: C, Inc: 1, Data: n32}, 0, blas32.Vector{N: P, Inc: 1, Data: ws.lp32})
-	blas32.Gemv(blas.Trans, 1, blas32.General{Rows: C * D, Cols: R, Stride: R, Data: e.t32},
-		blas32.Vector{N: C * D, Inc: 1, Data: f32}, 0, blas32.Vector{N: R, Inc: 1, Data: ws.b32})
 	lp, b := ws.lp, ws.b
 	for k, v := range ws.lp32 {
 		lp[k] = float64(v)

@@ -114,3 +114,27 @@ func TestIVectorTrainingDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// SkipBelow drops components with tiny occupancy; the i-vector must barely move.
+func TestIVectorSkipBelowApproximation(t *testing.T) {
+	w := newSpeakerWorld(23, 64, 10, 4, 10, 0.3, 0.05)
+	e, err := InitIVectorExtractor(w.ubm, 8, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := e.NewScratch()
+	exact, approx := make([]float64, 8), make([]float64, 8)
+	worst := 1.0
+	for s := range w.speakers {
+		st := statsOf(w.ubm, w.utterance(s, 400), 10)
+		e.SkipBelow = 0
+		_ = e.Extract(st, exact, ws)
+		e.SkipBelow = 0.01
+		_ = e.Extract(st, approx, ws)
+		worst = math.Min(worst, Cosine(exact, approx))
+	}
+	t.Logf("worst cosine(exact, SkipBelow=0.01) = %.6f", worst)
+	if worst < 0.999 {
+		t.Fatalf("SkipBelow=0.01 moved an i-vector: cosine %v", worst)
+	}
+}
