@@ -63,6 +63,7 @@ type Metadata struct {
 	TopC        int               `json:"top_c,omitempty"`       // Gaussian selection size used in training
 	SelectDims  int               `json:"select_dims,omitempty"` // see Scratch.SelectDims
 	SNormTopN   int               `json:"snorm_top_n,omitempty"` // adaptive S-norm cohort size
+	LengthNorm  bool              `json:"length_norm,omitempty"` // back end length-normalises (see Backend)
 	Extra       map[string]string `json:"extra,omitempty"`
 }
 
