@@ -96,3 +96,26 @@ func BenchmarkUBMEMIteration(b *testing.B) {
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/iteration")
 	}
 }
+
+// BenchmarkIVectorTrainIteration times one EM iteration of the i-vector
+// extractor on 200 utterances (400 frames each) with C=512, D=60, R=200.
+func BenchmarkIVectorTrainIteration(b *testing.B) {
+	r := newRand(13)
+	g := randGMM(r, 512, 60, 1)
+	var stats []*Stats
+	for i := 0; i < 200; i++ {
+		stats = append(stats, statsOf(g, sampleGMM(r, g, nil, 400), 10))
+	}
+	runtime.GC()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		if _, err := TrainIVectorExtractor(g, stats, IVectorTrainConfig{R: 200, Iters: 1, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/iteration")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/iteration")
+	}
+}
