@@ -119,3 +119,38 @@ func BenchmarkIVectorTrainIteration(b *testing.B) {
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/iteration")
 	}
 }
+
+// BenchmarkIVectorExtractBatch measures batched extraction (IVBatchSize
+// utterances per call, one core), reported per i-vector.
+func BenchmarkIVectorExtractBatch(b *testing.B) {
+	for _, tc := range []struct{ C, R int }{{256, 200}, {512, 200}, {512, 400}} {
+		b.Run(fmt.Sprintf("C=%d/R=%d", tc.C, tc.R), func(b *testing.B) {
+			r := newRand(11)
+			g := randGMM(r, tc.C, 60, 1)
+			e, err := InitIVectorExtractor(g, tc.R, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			stats := make([]*Stats, IVBatchSize)
+			out := make([][]float64, IVBatchSize)
+			for i := range stats {
+				stats[i] = statsOf(g, sampleGMM(r, g, nil, 400), 10)
+				out[i] = make([]float64, tc.R)
+			}
+			ws := e.NewBatchScratch()
+			runtime.GC()
+			b.ResetTimer()
+			cpu0 := processCPU()
+			for i := 0; i < b.N; i++ {
+				if err := e.ExtractBatch(stats, out, ws); err != nil {
+					b.Fatal(err)
+				}
+			}
+			per := float64(b.N * IVBatchSize)
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/per, "µs/ivector")
+			if cpu := processCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Microseconds())/per, "cpu-µs/ivector")
+			}
+		})
+	}
+}

@@ -169,17 +169,23 @@ func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	for r, v := range ws.b32 {
 		b[r] = float64(v)
 	}
-	// Add the identity (prior precision) on the packed diagonal.
+	return e.solve(ws)
+}
+
+// solve adds the prior precision I to the packed ws.lp, factorises it into
+// ws.a and overwrites ws.b (the linear term) with the posterior mean.
+func (e *IVectorExtractor) solve(ws *IVScratch) error {
+	R := e.R
 	k := 0
 	for i := 0; i < R; i++ {
-		lp[k] += 1
+		ws.lp[k] += 1
 		k += R - i
 	}
-	unpackSym(lp, R, ws.a)
+	unpackSym(ws.lp, R, ws.a)
 	if err := cholesky(ws.a, R); err != nil {
 		return err
 	}
-	cholSolve(ws.a, R, b)
+	cholSolve(ws.a, R, ws.b)
 	return nil
 }
 

@@ -138,3 +138,41 @@ func TestIVectorSkipBelowApproximation(t *testing.T) {
 		t.Fatalf("SkipBelow=0.01 moved an i-vector: cosine %v", worst)
 	}
 }
+
+func TestIVectorBatchMatchesSingle(t *testing.T) {
+	r := newRand(24)
+	ubm := randGMM(r, 16, 5, 1.5)
+	e, err := InitIVectorExtractor(ubm, 6, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stats []*Stats
+	for i := 0; i < 37; i++ { // more than two batches, last one partial
+		stats = append(stats, statsOf(ubm, sampleGMM(r, ubm, nil, 50+i), 4))
+	}
+	all, err := e.ExtractAll(stats, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := e.NewScratch()
+	one := make([]float64, 6)
+	for i, s := range stats {
+		_ = e.Extract(s, one, ws)
+		for k := range one {
+			if math.Abs(one[k]-all[i][k]) > 1e-5*math.Max(1, math.Abs(one[k])) {
+				t.Fatalf("utt %d dim %d: batch %v single %v", i, k, all[i][k], one[k])
+			}
+		}
+	}
+	bs := e.NewBatchScratch()
+	out := make([][]float64, IVBatchSize)
+	for i := range out {
+		out[i] = make([]float64, 6)
+	}
+	if a := testing.AllocsPerRun(5, func() { _ = e.ExtractBatch(stats[:IVBatchSize], out, bs) }); a != 0 {
+		t.Fatalf("ExtractBatch allocates %v", a)
+	}
+	if err := e.ExtractBatch(stats[:IVBatchSize+1], out, bs); err == nil {
+		t.Fatal("oversized batch accepted")
+	}
+}
