@@ -80,3 +80,34 @@ func ScoreGMMUBM(ubm, spk *GMM, utt [][]float32, sc *Scratch) float64 {
 	}
 	return t / float64(len(utt))
 }
+
+// StatsGMMUBMScore approximates ScoreGMMUBM from the test utterance's
+// statistics alone (no frames), so that a live call can be scored from the
+// constant-size statistics it accumulates. Holding the UBM posteriors fixed,
+// the per-frame LLR of a mean-adapted model spk is
+//
+//	(1/T) Σ_c Σ_d [ δ_cd (F_cd − N_c μ_cd) − ½ N_c δ_cd² σ²_cd ],   δ = (μ'−μ)/σ²,
+//
+// with T = Σ_c N_c (Glembek et al. 2009 keep only the first term: "linear
+// scoring"). It returns 0 for empty statistics.
+func StatsGMMUBMScore(ubm, spk *GMM, test *Stats) float64 {
+	T := test.Frames()
+	if T == 0 {
+		return 0
+	}
+	D := ubm.D
+	s := 0.0
+	for c := 0; c < ubm.C; c++ {
+		n := test.N[c]
+		if n == 0 {
+			continue
+		}
+		for d := 0; d < D; d++ {
+			i := c*D + d
+			v := ubm.Vars[i]
+			diff := spk.Means[i] - ubm.Means[i]
+			s += diff/v*(test.F[i]-n*ubm.Means[i]) - 0.5*n*diff*diff/v
+		}
+	}
+	return s / T
+}
