@@ -6,9 +6,11 @@ import (
 	"runtime"
 )
 
-// Backend is the i-vector back end: optional LDA, optional WCCN, optional
-// length normalisation, then PLDA scoring (or cosine scoring when PLDA is nil).
+// Backend is the i-vector back end: subtraction of the training i-vectors'
+// global mean (if Mean is set), optional LDA, optional WCCN, optional length
+// normalisation, then PLDA scoring (or cosine scoring when PLDA is nil).
 type Backend struct {
+	Mean       []float64
 	LDA        *Affine
 	WCCN       *Affine
 	LengthNorm bool
@@ -30,8 +32,18 @@ func TrainBackend(ivecs [][]float64, labels []int, cfg BackendConfig) (*Backend,
 	if len(ivecs) == 0 {
 		return nil, errors.New("models: no i-vectors to train the back end")
 	}
-	b := &Backend{LengthNorm: cfg.LengthNorm}
-	x := ivecs
+	b := &Backend{LengthNorm: cfg.LengthNorm, Mean: make([]float64, len(ivecs[0]))}
+	for _, v := range ivecs {
+		if len(v) != len(b.Mean) {
+			return nil, errors.New("models: i-vectors differ in dimension")
+		}
+		axpy(1/float64(len(ivecs)), v, b.Mean)
+	}
+	x := mapAll(ivecs, func(v []float64) []float64 {
+		out := append([]float64(nil), v...)
+		axpy(-1, b.Mean, out)
+		return out
+	})
 	var err error
 	if cfg.LDADim > 0 {
 		if b.LDA, err = TrainLDA(x, labels, cfg.LDADim); err != nil {
@@ -72,6 +84,9 @@ func mapAll(x [][]float64, f func([]float64) []float64) [][]float64 {
 // scoring space and returns a new slice.
 func (b *Backend) Embed(ivec []float64) []float64 {
 	v := append([]float64(nil), ivec...)
+	if b.Mean != nil {
+		axpy(-1, b.Mean, v)
+	}
 	if b.LDA != nil {
 		v = b.LDA.Apply(nil, v)
 	}
@@ -109,7 +124,7 @@ func (b *Backend) Cohort(v []float64, cohort [][]float64, topN int, scratch []fl
 
 // Backend returns the bundle's back end (nil models are simply absent).
 func (bd *Bundle) Backend() *Backend {
-	return &Backend{LDA: bd.LDA, WCCN: bd.WCCN, LengthNorm: bd.Meta.LengthNorm, PLDA: bd.PLDA}
+	return &Backend{Mean: bd.IVectorMean, LDA: bd.LDA, WCCN: bd.WCCN, LengthNorm: bd.Meta.LengthNorm, PLDA: bd.PLDA}
 }
 
 // UtteranceStats accumulates the Baum-Welch statistics of each utterance in

@@ -22,6 +22,7 @@ import (
 // Payloads start with uint32 dimensions followed by float32 values. Sections
 // (all optional, at most once each): "META" metadata JSON; "UBM " C, D,
 // weights[C], means[C·D], vars[C·D]; "TVAR" C, D, R, T[C·D·R] (needs "UBM ");
+// "MEAN" dim, i-vector mean[dim];
 // "LDA " and "WCCN" in, out, mean[in], M[out·in]; "PLDA" dim, mean[dim],
 // A[dim·dim], psi[dim]; "CALB" K, weights[K], bias, pEff; "COHR" n, dim,
 // vectors[n·dim]. Unknown tags are skipped so that readers of the same
@@ -72,6 +73,7 @@ type Bundle struct {
 	Meta        Metadata
 	UBM         *GMM
 	Extractor   *IVectorExtractor
+	IVectorMean []float64 // global i-vector mean subtracted first by the back end
 	LDA         *Affine
 	WCCN        *Affine
 	PLDA        *PLDA
@@ -98,6 +100,9 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			return 0, errors.New("models: bundle extractor needs a UBM of the same shape")
 		}
 		section(&body, "TVAR", payload(dims(e.C, e.D, e.R), e.T))
+	}
+	if len(b.IVectorMean) > 0 {
+		section(&body, "MEAN", payload(dims(len(b.IVectorMean)), b.IVectorMean))
 	}
 	for _, a := range []struct {
 		tag string
@@ -355,6 +360,12 @@ func parseBody(body []byte) (*Bundle, error) {
 		case "TVAR":
 			tvar = r // needs the UBM, which may come later
 			continue
+		case "MEAN":
+			d := r.dim()
+			b.IVectorMean = r.floats(d)
+			if err := r.done(); err != nil {
+				return nil, err
+			}
 		case "LDA ", "WCCN":
 			in, out := r.dim(), r.dim()
 			a := &Affine{In: in, Out: out, Mean: r.floats(in), M: r.floats(out, in)}

@@ -168,7 +168,7 @@ func TestSyntheticPipeline(t *testing.T) {
 	// Bundle round trip reproduces the scores to float32 precision.
 	fe := json.RawMessage(`{"mfcc":{"num_ceps":20}}`)
 	bd := &Bundle{Meta: Metadata{FrontEnd: fe, TopC: 10, LengthNorm: true}, UBM: ubm, Extractor: ext,
-		LDA: pldaBE.LDA, WCCN: pldaBE.WCCN, PLDA: pldaBE.PLDA, Calibration: cal, Cohort: cohortIV}
+		IVectorMean: pldaBE.Mean, LDA: pldaBE.LDA, WCCN: pldaBE.WCCN, PLDA: pldaBE.PLDA, Calibration: cal, Cohort: cohortIV}
 	var buf bytes.Buffer
 	if _, err := bd.WriteTo(&buf); err != nil {
 		t.Fatal(err)
