@@ -154,3 +154,29 @@ func BenchmarkIVectorExtractBatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAccumulateHierarchical measures two-level selection on a UBM with
+// family structure (C = 512 or 1024 in 64 groups, 4 groups expanded, top-10).
+func BenchmarkAccumulateHierarchical(b *testing.B) {
+	for _, tc := range []struct{ fam, per int }{{64, 8}, {64, 16}} {
+		b.Run(fmt.Sprintf("C=%d/groups=%d/expand=4", tc.fam*tc.per, tc.fam), func(b *testing.B) {
+			g := clusteredGMM(14, tc.fam, tc.per, 60)
+			if err := g.BuildHierarchy(tc.fam); err != nil {
+				b.Fatal(err)
+			}
+			frames := sampleGMM(newRand(15), g, nil, 1000)
+			s := NewStats(g.C, 60)
+			sc := g.NewScratch(10, 0)
+			sc.Groups = 4
+			b.ResetTimer()
+			cpu0 := processCPU()
+			for i := 0; i < b.N; i++ {
+				g.Accumulate(s, frames[i%len(frames)], sc)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+			if cpu := processCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(b.N)/cpu.Seconds(), "frames/cpu-s")
+			}
+		})
+	}
+}

@@ -63,6 +63,8 @@ type Metadata struct {
 	FrontEnd    json.RawMessage   `json:"front_end,omitempty"`
 	TopC        int               `json:"top_c,omitempty"`       // Gaussian selection size used in training
 	SelectDims  int               `json:"select_dims,omitempty"` // see Scratch.SelectDims
+	HierGroups  int               `json:"hier_groups,omitempty"` // GMM.BuildHierarchy(k) after loading, 0: none
+	HierExpand  int               `json:"hier_expand,omitempty"` // Scratch.Groups
 	SNormTopN   int               `json:"snorm_top_n,omitempty"` // adaptive S-norm cohort size
 	LengthNorm  bool              `json:"length_norm,omitempty"` // back end length-normalises (see Backend)
 	Extra       map[string]string `json:"extra,omitempty"`

@@ -40,6 +40,7 @@ type GMM struct {
 	invStd    []float64 // 1/σ_{c,d}, used by the i-vector extractor
 	prepared  bool
 	logWeight []float64
+	hier      *hierarchy // optional two-level selection (BuildHierarchy)
 }
 
 // ErrNotPrepared is returned when a GMM is used before Precompute succeeded.
@@ -132,6 +133,7 @@ func (g *GMM) Precompute() error {
 		g.coef32[i] = float32(v)
 	}
 	g.selDims = 0
+	g.hier = nil
 	g.prepared = true
 	return nil
 }

@@ -18,9 +18,17 @@ type Scratch struct {
 	// D-dimensional density only for the TopC survivors. 0 means rank by the
 	// full density (exact top-C).
 	SelectDims int
+	// Groups, if > 0 and the GMM has a hierarchy (GMM.BuildHierarchy), uses
+	// two-level selection: rank the parent Gaussians of the groups, evaluate
+	// only the components of the best Groups groups, keep their top TopC.
+	// It takes precedence over SelectDims. 0 means flat selection.
+	Groups int
 
 	xx   []float32 // [x_0², x_0, x_1², x_1, …]
 	ll   []float32 // per-component log-likelihoods
+	pl   []float32 // parent log-likelihoods (hierarchical selection)
+	pidx []int32
+	ptop []float32
 	idx  []int32   // selected component indices, best first
 	top  []float64 // their log w_c + log N(x; μ_c, σ²_c)
 	post []float64 // their posteriors γ_c(x) within the selected set
@@ -84,6 +92,14 @@ func (g *GMM) Select(x []float32, sc *Scratch) float64 {
 		xx[2*d+1] = v
 	}
 	sc.n = 0
+	if sc.Groups > 0 && g.hier != nil {
+		if len(sc.pl) < g.hier.k || len(sc.pidx) < sc.Groups {
+			sc.pl = make([]float32, g.hier.k) // first use with this hierarchy only
+			sc.pidx, sc.ptop = make([]int32, sc.Groups), make([]float32, sc.Groups)
+		}
+		g.selectHierarchical(xx, sc)
+		return sc.posteriors()
+	}
 	ll := sc.ll[:g.C]
 	cols, k := 2*D, g.gconst3
 	if s := sc.SelectDims; s > 0 && s < D {
@@ -103,6 +119,12 @@ func (g *GMM) Select(x []float32, sc *Scratch) float64 {
 			sc.top[i] = float64(g.gconst3[c] + dot(xx, g.coef32[c*2*D:(c+1)*2*D]))
 		}
 	}
+	return sc.posteriors()
+}
+
+// posteriors normalises the kept components' likelihoods into sc.post and
+// returns their log-sum-exp.
+func (sc *Scratch) posteriors() float64 {
 	max := math.Inf(-1)
 	for i := 0; i < sc.n; i++ {
 		if sc.top[i] > max {
