@@ -29,14 +29,10 @@ type GMM struct {
 	// coef holds [a_{c,0}, b_{c,0}, a_{c,1}, b_{c,1}, …] per component (2D
 	// values each, interleaved so that the first 2s columns cover the first s
 	// dimensions); it is multiplied by xx = [x_0², x_0, x_1², x_1, …].
-	coef32  []float32
-	coef64  []float64
-	gconst  []float64
-	gconst3 []float32
-	// selDims/selConst: g computed over the first selDims dimensions only, for the
-	// marginal selection pass (see Scratch.SelectDims).
-	selDims   int
-	selConst  []float32
+	coef32    []float32
+	coef64    []float64
+	gconst    []float64
+	gconst3   []float32
 	invStd    []float64 // 1/σ_{c,d}, used by the i-vector extractor
 	prepared  bool
 	logWeight []float64
@@ -132,29 +128,25 @@ func (g *GMM) Precompute() error {
 	for i, v := range g.coef64 {
 		g.coef32[i] = float32(v)
 	}
-	g.selDims = 0
 	g.hier = nil
 	g.prepared = true
 	return nil
 }
 
-// prepareSelection derives the constants of the marginal density of the first
-// s dimensions (s < D) used by the fast selection pass.
-func (g *GMM) prepareSelection(s int) {
-	if g.selDims == s && len(g.selConst) == g.C {
-		return
-	}
+// selectionConst returns the constants of the marginal density of the
+// first s dimensions (s < D), used by the fast selection pass.
+func (g *GMM) selectionConst(s int) []float32 {
 	D := g.D
-	g.selConst = resize(g.selConst, g.C)
+	out := make([]float32, g.C)
 	for c := 0; c < g.C; c++ {
 		k := g.logWeight[c] - 0.5*float64(s)*log2Pi
 		for d := 0; d < s; d++ {
 			v, m := g.Vars[c*D+d], g.Means[c*D+d]
 			k -= 0.5 * (math.Log(v) + m*m/v)
 		}
-		g.selConst[c] = float32(k)
+		out[c] = float32(k)
 	}
-	g.selDims = s
+	return out
 }
 
 // LogLikelihood returns log p(x) = log Σ_c w_c N(x; μ_c, σ²_c) in float64

@@ -8,7 +8,9 @@ import (
 )
 
 // Scratch is the per-goroutine working memory for top-C Gaussian selection.
-// A Scratch belongs to one GMM shape and must not be shared between goroutines.
+// A Scratch belongs to the GMM that made it (remake it after changing the
+// GMM's parameters) and must not be shared between goroutines; the GMM itself
+// is read-only during selection and may be shared.
 type Scratch struct {
 	// TopC is the number of components kept per frame (C in "top-C").
 	TopC int
@@ -24,15 +26,18 @@ type Scratch struct {
 	// It takes precedence over SelectDims. 0 means flat selection.
 	Groups int
 
-	xx   []float32 // [x_0², x_0, x_1², x_1, …]
-	ll   []float32 // per-component log-likelihoods
-	pl   []float32 // parent log-likelihoods (hierarchical selection)
-	pidx []int32
-	ptop []float32
-	idx  []int32   // selected component indices, best first
-	top  []float64 // their log w_c + log N(x; μ_c, σ²_c)
-	post []float64 // their posteriors γ_c(x) within the selected set
-	n    int
+	xx []float32 // [x_0², x_0, x_1², x_1, …]
+	ll []float32 // per-component log-likelihoods
+	// selConst: marginal constants for SelectDims, derived from the GMM when
+	// the Scratch was made (a Scratch must be remade after Precompute).
+	selConst []float32
+	pl       []float32 // parent log-likelihoods (hierarchical selection)
+	pidx     []int32
+	ptop     []float32
+	idx      []int32   // selected component indices, best first
+	top      []float64 // their log w_c + log N(x; μ_c, σ²_c)
+	post     []float64 // their posteriors γ_c(x) within the selected set
+	n        int
 }
 
 // NewScratch returns a Scratch for g with the given top-C size (clamped to
@@ -47,7 +52,11 @@ func (g *GMM) NewScratch(topC, selectDims int) *Scratch {
 	if selectDims <= 0 || selectDims >= g.D {
 		selectDims = 0
 	}
-	return &Scratch{TopC: topC, SelectDims: selectDims,
+	var sel []float32
+	if selectDims > 0 {
+		sel = g.selectionConst(selectDims)
+	}
+	return &Scratch{selConst: sel, TopC: topC, SelectDims: selectDims,
 		xx: make([]float32, 2*g.D), ll: make([]float32, g.C), idx: make([]int32, topC),
 		top: make([]float64, topC), post: make([]float64, topC)}
 }
@@ -102,9 +111,8 @@ func (g *GMM) Select(x []float32, sc *Scratch) float64 {
 	}
 	ll := sc.ll[:g.C]
 	cols, k := 2*D, g.gconst3
-	if s := sc.SelectDims; s > 0 && s < D {
-		g.prepareSelection(s)
-		cols, k = 2*s, g.selConst
+	if s := sc.SelectDims; s > 0 && s < D && len(sc.selConst) == g.C {
+		cols, k = 2*s, sc.selConst
 	}
 	// ll = const + coef[:, :cols]·xx[:cols] for all components (BLAS sgemv).
 	copy(ll, k)

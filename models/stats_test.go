@@ -70,3 +70,31 @@ func flip(b []byte, i int) []byte {
 	c[i] ^= 0x40
 	return c
 }
+
+// UtteranceStats shares one GMM across goroutines (run with -race) and must
+// not depend on the number of workers.
+func TestUtteranceStatsParallel(t *testing.T) {
+	r := newRand(70)
+	g := randGMM(r, 16, 8, 1)
+	var utts [][][]float32
+	for i := 0; i < 9; i++ {
+		utts = append(utts, sampleGMM(r, g, nil, 40))
+	}
+	for _, sel := range []int{0, 3} {
+		a, err := g.UtteranceStats(utts, 4, sel, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := g.UtteranceStats(utts, 4, sel, 4)
+		for i := range a {
+			for k := range a[i].F {
+				if a[i].F[k] != b[i].F[k] {
+					t.Fatal("stats depend on workers")
+				}
+			}
+		}
+	}
+	if _, err := g.UtteranceStats([][][]float32{{{1, 2}}}, 4, 0, 1); err == nil {
+		t.Fatal("wrong frame dimension accepted")
+	}
+}
