@@ -148,7 +148,7 @@ func (g *GMM) UtteranceStats(utts [][][]float32, topC, selectDims, workers int) 
 	}
 	parallelFor(len(utts), workers, func(i int) {
 		sc := <-scratch
-		s := NewStats(g.C, g.D)
+		s := g.NewStats()
 		g.AccumulateUtterance(s, utts[i], sc)
 		out[i] = s
 		scratch <- sc

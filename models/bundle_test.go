@@ -67,6 +67,9 @@ func TestBundleRoundTrip(t *testing.T) {
 		!closeSlices(got.Cohort[1], b.Cohort[1]) || !closeSlices(got.IVectorMean, b.IVectorMean) {
 		t.Fatal("round trip changed parameters beyond float32 precision")
 	}
+	if got.UBM.Fingerprint() != b.UBM.Fingerprint() {
+		t.Fatal("UBM fingerprint changed across the bundle round trip")
+	}
 	if got.Meta.Description != "test" || got.Meta.TopC != 10 || got.Meta.Extra["k"] != "v" {
 		t.Fatalf("metadata %+v", got.Meta)
 	}

@@ -1,8 +1,10 @@
 package models
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 )
 
@@ -37,6 +39,7 @@ type GMM struct {
 	prepared  bool
 	logWeight []float64
 	hier      *hierarchy // optional two-level selection (BuildHierarchy)
+	fp        uint64
 }
 
 // ErrNotPrepared is returned when a GMM is used before Precompute succeeded.
@@ -129,6 +132,7 @@ func (g *GMM) Precompute() error {
 		g.coef32[i] = float32(v)
 	}
 	g.hier = nil
+	g.fp = g.fingerprint()
 	g.prepared = true
 	return nil
 }
@@ -184,6 +188,36 @@ func (g *GMM) ComponentLogLikelihood(c int, x []float32) float64 {
 		v := float64(x[d])
 		s += v*v*g.coef64[c*2*D+2*d] + v*g.coef64[c*2*D+2*d+1]
 	}
+	return s
+}
+
+// Fingerprint identifies the model parameters: FNV-1a (64-bit) over C, D
+// and the float32-rounded weights, means and variances, so it survives a
+// bundle round trip. Statistics made by GMM.NewStats carry it, which lets
+// a stored voiceprint detect that it was accumulated against another UBM.
+func (g *GMM) Fingerprint() uint64 { return g.fp }
+
+func (g *GMM) fingerprint() uint64 {
+	h := fnv.New64a()
+	var b [4]byte
+	put := func(v uint32) {
+		binary.LittleEndian.PutUint32(b[:], v)
+		h.Write(b[:])
+	}
+	put(uint32(g.C))
+	put(uint32(g.D))
+	for _, vs := range [][]float64{g.Weights, g.Means, g.Vars} {
+		for _, v := range vs {
+			put(math.Float32bits(float32(v)))
+		}
+	}
+	return h.Sum64()
+}
+
+// NewStats returns zeroed statistics for g, stamped with g's Fingerprint.
+func (g *GMM) NewStats() *Stats {
+	s := NewStats(g.C, g.D)
+	s.UBM = g.fp
 	return s
 }
 

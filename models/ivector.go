@@ -40,6 +40,7 @@ type IVectorExtractor struct {
 	SkipBelow float64
 
 	means, invStd []float64 // UBM means and 1/σ
+	ubmFP         uint64
 	t32           []float32 // T as float32
 	u32           []float32 // C × packedLen(R): T_cᵀ T_c
 }
@@ -59,7 +60,7 @@ func NewIVectorExtractor(ubm *GMM, T []float64, R int) (*IVectorExtractor, error
 		}
 	}
 	e := &IVectorExtractor{C: ubm.C, D: ubm.D, R: R, T: T,
-		means: append([]float64(nil), ubm.Means...), invStd: append([]float64(nil), ubm.invStd...)}
+		means: append([]float64(nil), ubm.Means...), invStd: append([]float64(nil), ubm.invStd...), ubmFP: ubm.fp}
 	e.precompute()
 	return e, nil
 }
@@ -131,10 +132,21 @@ func (e *IVectorExtractor) Extract(s *Stats, out []float64, ws *IVScratch) error
 	if len(out) < e.R {
 		return errors.New("models: i-vector output too short")
 	}
+	if err := e.checkUBM(s); err != nil {
+		return err
+	}
 	if err := e.posterior(s, ws); err != nil {
 		return err
 	}
 	copy(out, ws.b)
+	return nil
+}
+
+// checkUBM refuses statistics stamped with another UBM's fingerprint.
+func (e *IVectorExtractor) checkUBM(s *Stats) error {
+	if s.UBM != 0 && s.UBM != e.ubmFP {
+		return fmt.Errorf("models: statistics were accumulated against UBM %016x, the extractor uses UBM %016x", s.UBM, e.ubmFP)
+	}
 	return nil
 }
 

@@ -40,6 +40,9 @@ func (e *IVectorExtractor) ExtractBatch(stats []*Stats, out [][]float64, ws *IVB
 		if s.C != C || s.D != D {
 			return fmt.Errorf("models: stats %dx%d do not match extractor %dx%d", s.C, s.D, C, D)
 		}
+		if err := e.checkUBM(s); err != nil {
+			return err
+		}
 	}
 	m := len(stats)
 	clear(ws.lp32[:m*P])

@@ -9,7 +9,7 @@ import (
 
 // statsOf accumulates the statistics of one utterance.
 func statsOf(g *GMM, utt [][]float32, topC int) *Stats {
-	s := NewStats(g.C, g.D)
+	s := g.NewStats()
 	g.AccumulateUtterance(s, utt, g.NewScratch(topC, 0))
 	return s
 }
@@ -174,5 +174,20 @@ func TestIVectorBatchMatchesSingle(t *testing.T) {
 	}
 	if err := e.ExtractBatch(stats[:IVBatchSize+1], out, bs); err == nil {
 		t.Fatal("oversized batch accepted")
+	}
+}
+
+func TestIVectorRefusesForeignStats(t *testing.T) {
+	r := newRand(25)
+	ubm := randGMM(r, 4, 3, 1)
+	e, _ := InitIVectorExtractor(ubm, 2, 1)
+	other := randGMM(r, 4, 3, 1)
+	s := statsOf(other, sampleGMM(r, other, nil, 10), 2)
+	if err := e.Extract(s, make([]float64, 2), e.NewScratch()); err == nil {
+		t.Fatal("statistics of another UBM accepted")
+	}
+	s.UBM = 0 // unknown provenance is accepted
+	if err := e.Extract(s, make([]float64, 2), e.NewScratch()); err != nil {
+		t.Fatal(err)
 	}
 }

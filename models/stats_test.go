@@ -29,10 +29,23 @@ func TestStatsAdditiveAndRoundTrip(t *testing.T) {
 	if err := sa.Add(NewStats(3, 6)); err == nil {
 		t.Fatal("shape mismatch accepted")
 	}
+	sab.UBM = g.Fingerprint()
 	blob, _ := sab.MarshalBinary()
 	var back Stats
 	if err := back.UnmarshalBinary(blob); err != nil {
 		t.Fatal(err)
+	}
+	if back.UBM != g.Fingerprint() || back.UBM == 0 {
+		t.Fatal("fingerprint lost in round trip")
+	}
+	other := g.Clone()
+	other.Means[0] += 1
+	_ = other.Precompute()
+	if other.Fingerprint() == g.Fingerprint() {
+		t.Fatal("different UBMs share a fingerprint")
+	}
+	if err := back.Add(other.NewStats()); err == nil {
+		t.Fatal("stats of different UBMs added")
 	}
 	for i := range sab.F {
 		if math.Abs(back.F[i]-sab.F[i]) > 1e-5*math.Max(1, math.Abs(sab.F[i])) {
