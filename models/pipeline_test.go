@@ -95,7 +95,11 @@ func TestSyntheticPipeline(t *testing.T) {
 		for i, p := range spks {
 			enroll[i] = mapAll(p.enrollIV, be.Embed)
 			tests[i] = mapAll(p.testIV, be.Embed)
-			em[i] = be.Cohort(enroll[i][0], cohort, topN, nil)
+			cs := make([]float64, len(cohort))
+			for c, cv := range cohort {
+				cs[c] = be.Score(enroll[i], cv) // enrollment side: all sessions, as in Verifier.Enroll
+			}
+			em[i] = TopNMoments(cs, topN)
 			for _, tv := range tests[i] {
 				tm[i] = append(tm[i], be.Cohort(tv, cohort, topN, nil))
 			}
@@ -190,5 +194,36 @@ func TestSyntheticPipeline(t *testing.T) {
 	a, b := pldaBE.Score(enr, e1), back.Backend().Score(enr, e2)
 	if math.Abs(a-b) > 1e-3*math.Max(1, math.Abs(a)) {
 		t.Fatalf("score changed across bundle round trip: %v vs %v", a, b)
+	}
+
+	// The Verifier over the reloaded bundle (with S-norm and calibration)
+	// reproduces the calibrated S-normed PLDA LLRs of the trials above.
+	back.Meta.SNormTopN = 10
+	vf, err := NewVerifier(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vws := vf.Extractor.NewScratch()
+	for i, tr := range trials[:40] {
+		mi, tj, tk := i/(2*len(spks)), (i/2)%len(spks), i%2
+		var embs [][]float64
+		for _, e := range spks[mi].enrollIV {
+			embs = append(embs, vf.Backend.Embed(e))
+		}
+		vp, err := vf.Enroll(embs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		te := vf.Backend.Embed(spks[tj].testIV[tk])
+		got := vf.Score(vp, te, vf.TestCohort(te))
+		want := cal.Apply(tr.scores[2])
+		if math.Abs(got-want) > 1e-2*math.Max(1, math.Abs(want)) {
+			t.Fatalf("trial %d: verifier LLR %v, pipeline %v", i, got, want)
+		}
+	}
+	st2 := vf.UBM.NewStats()
+	vf.UBM.AccumulateUtterance(st2, w.utterance(81, 200), vf.NewScratch())
+	if _, err := vf.Embed(st2, vws); err != nil {
+		t.Fatal(err)
 	}
 }
