@@ -22,6 +22,7 @@ import (
 // Payloads start with uint32 dimensions followed by float32 values. Sections
 // (all optional, at most once each): "META" metadata JSON; "UBM " C, D,
 // weights[C], means[C·D], vars[C·D]; "TVAR" C, D, R, T[C·D·R] (needs "UBM ");
+// "MEAN" dim, i-vector mean[dim];
 // "LDA " and "WCCN" in, out, mean[in], M[out·in]; "PLDA" dim, mean[dim],
 // A[dim·dim], psi[dim]; "CALB" K, weights[K], bias, pEff; "COHR" n, dim,
 // vectors[n·dim]. Unknown tags are skipped so that readers of the same
@@ -62,7 +63,10 @@ type Metadata struct {
 	FrontEnd    json.RawMessage   `json:"front_end,omitempty"`
 	TopC        int               `json:"top_c,omitempty"`       // Gaussian selection size used in training
 	SelectDims  int               `json:"select_dims,omitempty"` // see Scratch.SelectDims
+	HierGroups  int               `json:"hier_groups,omitempty"` // GMM.BuildHierarchy(k) after loading, 0: none
+	HierExpand  int               `json:"hier_expand,omitempty"` // Scratch.Groups
 	SNormTopN   int               `json:"snorm_top_n,omitempty"` // adaptive S-norm cohort size
+	LengthNorm  bool              `json:"length_norm,omitempty"` // back end length-normalises (see Backend)
 	Extra       map[string]string `json:"extra,omitempty"`
 }
 
@@ -71,6 +75,7 @@ type Bundle struct {
 	Meta        Metadata
 	UBM         *GMM
 	Extractor   *IVectorExtractor
+	IVectorMean []float64 // global i-vector mean subtracted first by the back end
 	LDA         *Affine
 	WCCN        *Affine
 	PLDA        *PLDA
@@ -100,6 +105,9 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			return 0, errors.New("models: bundle extractor needs a UBM of the same shape")
 		}
 		section(&body, "TVAR", payload(dims(e.C, e.D, e.R), e.T))
+	}
+	if len(b.IVectorMean) > 0 {
+		section(&body, "MEAN", payload(dims(len(b.IVectorMean)), b.IVectorMean))
 	}
 	for _, a := range []struct {
 		tag string
@@ -373,6 +381,12 @@ func parseBody(body []byte) (*Bundle, error) {
 		case "TVAR":
 			tvar = r // needs the UBM, which may come later
 			continue
+		case "MEAN":
+			d := r.dim()
+			b.IVectorMean = r.floats(d)
+			if err := r.done(); err != nil {
+				return nil, err
+			}
 		case "LDA ", "WCCN":
 			in, out := r.dim(), r.dim()
 			a := &Affine{In: in, Out: out, Mean: r.floats(in), M: r.floats(out, in)}
