@@ -68,6 +68,16 @@ type Metadata struct {
 	SNormTopN   int               `json:"snorm_top_n,omitempty"` // adaptive S-norm cohort size
 	LengthNorm  bool              `json:"length_norm,omitempty"` // back end length-normalises (see Backend)
 	Extra       map[string]string `json:"extra,omitempty"`
+	// FARThresholds are calibrated-LLR thresholds at stated false-accept rates, measured on
+	// held-out non-target trials; ascending FAR.
+	FARThresholds []FARPoint `json:"far_thresholds,omitempty"`
+}
+
+// FARPoint is one operating point: accepting trials whose LLR exceeds LLR falsely accepted a
+// fraction FAR of held-out non-target trials.
+type FARPoint struct {
+	FAR float64 `json:"far"`
+	LLR float64 `json:"llr"`
 }
 
 // Bundle is everything a verification deployment needs; any model may be nil.

@@ -103,3 +103,24 @@ func TestBundleGMMSectionRoundTrip(t *testing.T) {
 		t.Fatal("malformed GMM cohort written")
 	}
 }
+
+func TestThresholdAtFAR(t *testing.T) {
+	v := &Verifier{b: &Bundle{Meta: Metadata{FARThresholds: []FARPoint{{0.001, 6}, {0.01, 4}, {0.1, 1}}}}}
+	tests := []struct {
+		far, want float64
+		err       bool
+	}{
+		{0.01, 4, false}, {0.001, 6, false}, {0.1, 1, false},
+		{math.Sqrt(0.001 * 0.01), 5, false}, // halfway in log FAR
+		{0.0001, 0, true}, {0.5, 0, true},
+	}
+	for _, tc := range tests {
+		got, err := v.ThresholdAtFAR(tc.far)
+		if (err != nil) != tc.err || (!tc.err && math.Abs(got-tc.want) > 1e-9) {
+			t.Errorf("ThresholdAtFAR(%g) = %g, %v; want %g (error %v)", tc.far, got, err, tc.want, tc.err)
+		}
+	}
+	if _, err := (&Verifier{b: &Bundle{}}).ThresholdAtFAR(0.01); err == nil {
+		t.Error("a bundle without operating points gave a threshold")
+	}
+}

@@ -189,3 +189,28 @@ func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
 	}
 	return llr, true
 }
+
+// ThresholdAtFAR returns the calibrated-LLR threshold above which a fraction far of impostor
+// trials would be accepted, interpolated (in log FAR) between the operating points the bundle
+// recorded on held-out speakers. A rate outside the measured range is an error: the bundle
+// cannot vouch for it.
+func (v *Verifier) ThresholdAtFAR(far float64) (float64, error) {
+	pts := v.b.Meta.FARThresholds
+	if len(pts) == 0 {
+		return 0, errors.New("models: bundle records no false-accept operating points")
+	}
+	if far < pts[0].FAR || far > pts[len(pts)-1].FAR {
+		return 0, fmt.Errorf("models: false-accept rate %g outside the measured range %g-%g", far, pts[0].FAR, pts[len(pts)-1].FAR)
+	}
+	for i := 1; i < len(pts); i++ {
+		if far <= pts[i].FAR {
+			a, b := pts[i-1], pts[i]
+			if b.FAR == a.FAR {
+				return b.LLR, nil
+			}
+			t := (math.Log(far) - math.Log(a.FAR)) / (math.Log(b.FAR) - math.Log(a.FAR))
+			return a.LLR + t*(b.LLR-a.LLR), nil
+		}
+	}
+	return pts[0].LLR, nil
+}

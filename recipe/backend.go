@@ -2,7 +2,9 @@ package recipe
 
 import (
 	"fmt"
+	"math"
 	"runtime"
+	"sort"
 	"strings"
 
 	"github.com/voxguard/voxguard/models"
@@ -133,6 +135,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		return nil, fmt.Errorf("calibration: %w", err)
 	}
 	c.logf("calibration: llr = %v · scores %+.4f", cal.Weights, cal.Bias)
+	farPoints := operatingPoints(cal, non)
 
 	lda, plda, err := c.trainBackend(iv, ts.spk, nSpk)
 	if err != nil {
@@ -140,6 +143,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	}
 	b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda, Calibration: cal,
 		Cohort: cohortOf(lda, plda, iv, c.CohortSize)}
+	b.Meta.FARThresholds = farPoints
 	if c.Relevance > 0 {
 		all := make([]int, nSpk)
 		for i := range all {
@@ -242,4 +246,27 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		}
 	}
 	return tar, non, nil
+}
+
+// operatingPoints measures calibrated-LLR thresholds at standard false-accept rates on the
+// held-out non-target trials with at least 3 s of net speech on both sides (the last
+// calibration input is q = ln(min speech / 1 s)); rates need at least 20 false accepts to be
+// stated.
+func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint {
+	var llrs []float64
+	for _, row := range non {
+		if row[len(row)-1] >= math.Log(3) {
+			llrs = append(llrs, cal.Apply(row...))
+		}
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(llrs)))
+	var pts []models.FARPoint
+	for _, far := range []float64{0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2} {
+		k := int(far * float64(len(llrs)))
+		if k < 20 || k >= len(llrs) {
+			continue
+		}
+		pts = append(pts, models.FARPoint{FAR: far, LLR: llrs[k]})
+	}
+	return pts
 }

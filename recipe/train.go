@@ -141,6 +141,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	meta.FARThresholds = b.Meta.FARThresholds
 	b.Meta = meta
 	c.logf("training finished in %s", time.Since(start).Round(time.Second))
 	return b, nil
