@@ -36,12 +36,12 @@ func (r Role) Valid() bool {
 
 // APIKey is an API credential. Only the SHA-256 of its secret is stored.
 type APIKey struct {
-	ID         string    `json:"id"`                // public key id, used as the audit actor
-	Role       Role      `json:"role"`              // what it may do
-	Label      string    `json:"label,omitempty"`   // free text, e.g. "genesys prod"
-	SecretHash [32]byte  `json:"secret_sha256"`     // SHA-256 of the secret
-	Created    time.Time `json:"created"`           // UTC
-	Revoked    time.Time `json:"revoked,omitzero"`  // UTC; zero while valid
+	ID         string    `json:"id"`               // public key id, used as the audit actor
+	Role       Role      `json:"role"`             // what it may do
+	Label      string    `json:"label,omitempty"`  // free text, e.g. "genesys prod"
+	SecretHash [32]byte  `json:"secret_sha256"`    // SHA-256 of the secret
+	Created    time.Time `json:"created"`          // UTC
+	Revoked    time.Time `json:"revoked,omitzero"` // UTC; zero while valid
 	RevokedBy  string    `json:"revoked_by,omitempty"`
 }
 

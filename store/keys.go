@@ -37,19 +37,19 @@ const (
 	pfxAPIKey     = "k/"
 )
 
-func subjectKey(id string) []byte           { return []byte(pfxSubject + id) }
+func subjectKey(id string) []byte            { return []byte(pfxSubject + id) }
 func consentPrefix(subject string) []byte    { return []byte(pfxConsent + subject + "/") }
 func consentKey(subject, id string) []byte   { return []byte(pfxConsent + subject + "/" + id) }
 func voiceprintPrefix(subject string) []byte { return []byte(pfxVoiceprint + subject + "/") }
 func voiceprintKey(subject, id string) []byte {
 	return []byte(pfxVoiceprint + subject + "/" + id)
 }
-func watchKey(id string) []byte                 { return []byte(pfxWatch + id) }
-func watchStatsKey(id string) []byte            { return []byte(pfxWatchStats + id) }
-func callKey(id string) []byte                  { return []byte(pfxCall + id) }
-func callSubjectPrefix(subject string) []byte   { return []byte(pfxCallSubj + subject + "/") }
+func watchKey(id string) []byte                  { return []byte(pfxWatch + id) }
+func watchStatsKey(id string) []byte             { return []byte(pfxWatchStats + id) }
+func callKey(id string) []byte                   { return []byte(pfxCall + id) }
+func callSubjectPrefix(subject string) []byte    { return []byte(pfxCallSubj + subject + "/") }
 func callSubjectKey(subject, call string) []byte { return []byte(pfxCallSubj + subject + "/" + call) }
-func apiKeyKey(id string) []byte                { return []byte(pfxAPIKey + id) }
+func apiKeyKey(id string) []byte                 { return []byte(pfxAPIKey + id) }
 
 // validID reports whether id is usable as a record id: 1 to 128 characters from
 // [A-Za-z0-9._:@-].
