@@ -19,7 +19,7 @@ func testClock() func() time.Time {
 }
 
 func testOptions(dir string) Options {
-	return Options{Dir: dir, Key: testKey, Clock: testClock(), MemTableSize: 8 << 20}
+	return Options{Dir: dir, Key: testKey, Clock: testClock(), MemTableSize: 8 << 20, ValueLogFileSize: 16 << 20}
 }
 
 func openTest(t testing.TB) *Store {

@@ -37,6 +37,8 @@ type Options struct {
 	Logger *log.Logger
 	// MemTableSize is Badger's memtable size in bytes; zero means 64 MiB.
 	MemTableSize int64
+	// ValueLogFileSize is the size of each Badger value log file in bytes; zero means 1 GiB.
+	ValueLogFileSize int64
 }
 
 // Store is an open voxguard store. Its methods are safe for concurrent use.
@@ -94,6 +96,9 @@ func openBadger(opts Options) (*badger.DB, error) {
 		WithLogger(quietLogger{opts.Logger})
 	if opts.MemTableSize > 0 {
 		bo = bo.WithMemTableSize(opts.MemTableSize)
+	}
+	if opts.ValueLogFileSize > 0 {
+		bo = bo.WithValueLogFileSize(opts.ValueLogFileSize)
 	}
 	db, err := badger.Open(bo)
 	if err != nil {
