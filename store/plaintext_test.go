@@ -22,6 +22,11 @@ func needles(subs []Subject, vps []Voiceprint) map[string][]byte {
 		n["phone digits "+s.Phone] = []byte(NormalizePhone(s.Phone)[1:])
 		n["account "+s.AccountRef] = []byte(s.AccountRef)
 	}
+	for k, v := range n {
+		if len(bytes.TrimSpace(v)) < 4 {
+			delete(n, k)
+		}
+	}
 	for i, vp := range vps {
 		var raw []byte
 		for _, f := range vp.F[100:104] {
