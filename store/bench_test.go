@@ -187,4 +187,3 @@ func BenchmarkWatchlistLoad100k(b *testing.B) {
 		b.StartTimer()
 	}
 }
-
