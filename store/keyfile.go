@@ -88,6 +88,10 @@ func LoadOrCreateKeyFile(path string) (key []byte, created bool, err error) {
 		return nil, false, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) { // another process created it first
+		key, err = LoadKeyFile(path)
+		return key, false, err
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("store: creating key file: %w", err)
 	}
