@@ -6,6 +6,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -48,7 +49,8 @@ type Store struct {
 	clock         func() time.Time
 	callRetention time.Duration
 	pseudoKey     []byte
-	key           []byte // master key, for deriving backup keys
+	key           []byte     // master key, for deriving backup keys
+	writeMu       sync.Mutex // serialises read-write transactions (see update)
 }
 
 // Open opens (or creates) the encrypted store in opts.Dir, checks the encryption key,

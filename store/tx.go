@@ -8,9 +8,11 @@ import (
 )
 
 // maxConflictRetries bounds the retries of a transaction that lost an optimistic
-// concurrency conflict (every mutating transaction reads and writes the audit head, so
-// concurrent writers serialise through it).
-const maxConflictRetries = 64
+// concurrency conflict. Writers within one Store are serialised by Store.writeMu (every
+// mutating transaction appends to the one audit chain, so they could not run in parallel
+// anyway, and optimistic retries starve under synchronous commits), so conflicts only arise
+// from outside that lock.
+const maxConflictRetries = 8
 
 // tx is one read-write Badger transaction plus the audit state it appends to.
 type tx struct {
@@ -23,6 +25,8 @@ type tx struct {
 // update runs fn in a read-write transaction and commits it synchronously, retrying on
 // conflicts. fn must be safe to run more than once.
 func (s *Store) update(fn func(t *tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	for i := 0; ; i++ {
 		txn := s.db.NewTransaction(true)
 		t := &tx{s: s, txn: txn, now: s.now()}
