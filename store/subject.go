@@ -156,3 +156,19 @@ func (s *Store) FindSubjectsByPhone(phone string) ([]string, error) {
 	})
 	return ids, err
 }
+
+// ViewSubject returns a subject for a person to look at and records the access in the
+// audit log ("subject.view"), so staff access to personal data is traceable. Use GetSubject
+// for machine reads that show nobody the data.
+func (s *Store) ViewSubject(actor, id string) (Subject, error) {
+	var sub Subject
+	err := s.update(func(t *tx) error {
+		var err error
+		if sub, err = getSubjectTxn(t.txn, id); err != nil {
+			return err
+		}
+		_, err = t.audit(actor, "subject.view", s.SubjectTarget(id), OutcomeOK)
+		return err
+	})
+	return sub, err
+}

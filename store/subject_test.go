@@ -36,6 +36,12 @@ func TestSubjectCRUDAndPhoneIndex(t *testing.T) {
 	if err != nil || got.Name != "John Smith" || got.Phone != "+441234567890" {
 		t.Fatalf("%v %v", got.Masked(), err)
 	}
+	if v, err := s.ViewSubject("vk_agent", sub.ID); err != nil || v.Name != "John Smith" {
+		t.Fatalf("view: %v", err)
+	}
+	if es, _ := s.AuditEntries(1, 0); es[len(es)-1].Action != "subject.view" || es[len(es)-1].Actor != "vk_agent" {
+		t.Fatalf("view not audited: %+v", es[len(es)-1])
+	}
 	_, err = s.UpdateSubject("vk", Subject{ID: "missing"})
 	wantErr(t, err, ErrNotFound)
 	// No audit entry names the subject id or its personal data.
