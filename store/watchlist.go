@@ -1,8 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -22,20 +20,26 @@ type WatchlistEntry struct {
 	Voiceprint Voiceprint `json:"voiceprint"`  // voice data; SubjectID is empty
 }
 
-// Watchlist storage: w/<id> holds "VXWL" 0x01, uvarint len + JSON of the entry without
-// N, F and Embedding, then the embedding as in the voiceprint encoding; ws/<id> holds the
-// N and F statistics, so that loading all embeddings at startup reads little.
+// Watchlist storage: w/<id> holds "VXWL" 0x01 and the entry without N and F in the binary
+// field encoding of fieldcodec.go (embedding last); ws/<id> holds the N and F statistics,
+// so that loading all entries with their embeddings at startup reads and decodes little.
 var wlMagic = []byte("VXWL\x01")
 
 func encodeWatchHeader(e WatchlistEntry) []byte {
-	h := e
-	h.Voiceprint.N, h.Voiceprint.F, h.Voiceprint.Embedding = nil, nil, nil
-	meta, _ := json.Marshal(h)
-	b := make([]byte, 0, len(wlMagic)+len(meta)+16+4*len(e.Voiceprint.Embedding))
+	vp := e.Voiceprint
+	b := make([]byte, 0, 256+4*len(vp.Embedding))
 	b = append(b, wlMagic...)
-	b = binary.AppendUvarint(b, uint64(len(meta)))
-	b = append(b, meta...)
-	return appendFloats(b, e.Voiceprint.Embedding)
+	for _, f := range []string{e.ID, e.Label, e.CaseRef, e.LegalBasis, e.AddedBy} {
+		b = putString(b, f)
+	}
+	b = putTime(b, e.Added)
+	for _, f := range []string{vp.ID, vp.SubjectID, vp.BundleVersion, vp.Source} {
+		b = putString(b, f)
+	}
+	b = putFloat64(b, vp.SpeechSeconds)
+	b = putFloatMap(b, vp.Quality)
+	b = putTime(b, vp.Created)
+	return appendFloats(b, vp.Embedding)
 }
 
 func decodeWatchHeader(b []byte) (WatchlistEntry, error) {
@@ -43,17 +47,19 @@ func decodeWatchHeader(b []byte) (WatchlistEntry, error) {
 	if len(b) < len(wlMagic) || string(b[:len(wlMagic)]) != string(wlMagic) {
 		return e, fmt.Errorf("store: corrupt watchlist entry")
 	}
-	b = b[len(wlMagic):]
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) {
-		return e, fmt.Errorf("store: corrupt watchlist entry")
+	r := &fieldReader{b: b[len(wlMagic):]}
+	e.ID, e.Label, e.CaseRef, e.LegalBasis, e.AddedBy = r.string(), r.string(), r.string(), r.string(), r.string()
+	e.Added = r.time()
+	vp := &e.Voiceprint
+	vp.ID, vp.SubjectID, vp.BundleVersion, vp.Source = r.string(), r.string(), r.string(), r.string()
+	vp.SpeechSeconds = r.float64()
+	vp.Quality = r.floatMap()
+	vp.Created = r.time()
+	vp.Embedding = r.floats()
+	if r.err != nil {
+		return e, fmt.Errorf("watchlist entry: %w", r.err)
 	}
-	if err := json.Unmarshal(b[k:k+int(n)], &e); err != nil {
-		return e, err
-	}
-	emb, _, err := readFloats(b[k+int(n):])
-	e.Voiceprint.Embedding = emb
-	return e, err
+	return e, nil
 }
 
 func encodeWatchStats(vp Voiceprint) []byte {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestWatchlist(t *testing.T) {
@@ -69,5 +70,28 @@ func TestWatchlist(t *testing.T) {
 	rep := mustVerify(t, s)
 	if rep.Entries != 1+1+70+1 {
 		t.Fatalf("%d audit entries", rep.Entries)
+	}
+}
+
+func TestWatchHeaderRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	vp := sampleVP(rng, "", 4, 2, 7)
+	vp.ID, vp.N, vp.F = "wl_x", nil, nil
+	vp.Created = time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.UTC)
+	e := WatchlistEntry{ID: "wl_x", Label: "ring 17 — caller «A»", CaseRef: "C-9", LegalBasis: "Art. 6(1)(f)",
+		AddedBy: "vk_an", Added: time.Date(2026, 3, 4, 5, 6, 8, 1, time.UTC), Voiceprint: vp}
+	got, err := decodeWatchHeader(encodeWatchHeader(e))
+	if err != nil || !reflect.DeepEqual(got, e) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v\n%v", got, e, err)
+	}
+	e.Voiceprint.Quality, e.Added = nil, time.Time{}
+	if got, err := decodeWatchHeader(encodeWatchHeader(e)); err != nil || !reflect.DeepEqual(got, e) {
+		t.Fatalf("round trip without quality: %+v %v", got, err)
+	}
+	enc := encodeWatchHeader(e)
+	for _, cut := range []int{6, 20, len(enc) - 1} {
+		if _, err := decodeWatchHeader(enc[:cut]); err == nil {
+			t.Fatalf("truncated at %d decoded", cut)
+		}
 	}
 }
