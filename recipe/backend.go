@@ -40,8 +40,9 @@ func cohortOf(lda *models.Affine, plda *models.PLDA, x [][]float64, n int) [][]f
 	return out
 }
 
-// original reports whether an utterance comes from an un-augmented corpus folder (augmented
-// copies carry a "~" in their file names, as bench/trials/make_augmented.py writes them).
+// original reports whether an utterance comes from an un-augmented corpus folder: derived copies
+// carry a "~" in their file names — "~aug" for degraded channels (bench/trials/make_augmented.py),
+// "~sp" for speed-perturbed new speakers (bench/trials/make_speed.py).
 func original(u Utt) bool { return !strings.Contains(u.ID, "~") }
 
 // enrollStats sums the statistics of a speaker's original recordings, in order, until at least
@@ -201,7 +202,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	// Degraded copies of the fold's recordings test too, so that calibration knows how much
 	// less to trust a noisy, coded channel.
 	for i, s := range ts.spk {
-		if s%2 == fold && !original(ts.utts[i]) {
+		if s%2 == fold && strings.Contains(ts.utts[i].ID, "~aug") {
 			sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
 		}
 	}
