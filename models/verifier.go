@@ -110,3 +110,13 @@ func (v *Verifier) Score(vp *Voiceprint, test []float64, testCohort CohortMoment
 	}
 	return s
 }
+
+// EmbedAll returns the back-end embeddings of many statistics, extracting
+// i-vectors in batches on workers goroutines (≤ 0: GOMAXPROCS).
+func (v *Verifier) EmbedAll(stats []*Stats, workers int) ([][]float64, error) {
+	ivs, err := v.Extractor.ExtractAll(stats, workers)
+	if err != nil {
+		return nil, err
+	}
+	return mapAll(ivs, v.Backend.Embed), nil
+}
