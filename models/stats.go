@@ -82,34 +82,6 @@ func (s *Stats) Centered(ubm *GMM, dst []float64) []float64 {
 	return dst
 }
 
-// Accumulate adds frame x to s using top-C selection on g (see GMM.Select) and
-// returns the frame's selected-component log-likelihood. It does not allocate.
-func (g *GMM) Accumulate(s *Stats, x []float32, sc *Scratch) float64 {
-	ll := g.Select(x, sc)
-	D := g.D
-	x = x[:D]
-	for i := 0; i < sc.n; i++ {
-		c := int(sc.idx[i])
-		p := sc.post[i]
-		s.N[c] += p
-		f := s.F[c*D : (c+1)*D]
-		for d, v := range x {
-			f[d] += p * float64(v)
-		}
-	}
-	return ll
-}
-
-// AccumulateUtterance adds every frame of utt to s and returns the summed
-// selected-component log-likelihood.
-func (g *GMM) AccumulateUtterance(s *Stats, utt [][]float32, sc *Scratch) float64 {
-	t := 0.0
-	for _, x := range utt {
-		t += g.Accumulate(s, x, sc)
-	}
-	return t
-}
-
 // Stats serialisation: "VXST", uint32 version, uint32 C, uint32 D,
 // uint64 UBM fingerprint, C + C·D float32 little-endian, CRC-32 (IEEE) of
 // everything before it.
