@@ -58,16 +58,19 @@ func (e *FrontEndMismatchError) Error() string {
 // Metadata describes a bundle. FrontEnd is the feature front-end
 // configuration the models were trained with, opaque to this package.
 type Metadata struct {
-	Created     string            `json:"created,omitempty"`
-	Description string            `json:"description,omitempty"`
-	FrontEnd    json.RawMessage   `json:"front_end,omitempty"`
-	TopC        int               `json:"top_c,omitempty"`       // Gaussian selection size used in training
-	SelectDims  int               `json:"select_dims,omitempty"` // see Scratch.SelectDims
-	HierGroups  int               `json:"hier_groups,omitempty"` // GMM.BuildHierarchy(k) after loading, 0: none
-	HierExpand  int               `json:"hier_expand,omitempty"` // Scratch.Groups
-	SNormTopN   int               `json:"snorm_top_n,omitempty"` // adaptive S-norm cohort size
-	LengthNorm  bool              `json:"length_norm,omitempty"` // back end length-normalises (see Backend)
-	Extra       map[string]string `json:"extra,omitempty"`
+	Created     string          `json:"created,omitempty"`
+	Description string          `json:"description,omitempty"`
+	FrontEnd    json.RawMessage `json:"front_end,omitempty"`
+	TopC        int             `json:"top_c,omitempty"`       // Gaussian selection size used in training
+	SelectDims  int             `json:"select_dims,omitempty"` // see Scratch.SelectDims
+	HierGroups  int             `json:"hier_groups,omitempty"` // GMM.BuildHierarchy(k) after loading, 0: none
+	HierExpand  int             `json:"hier_expand,omitempty"` // Scratch.Groups
+	MinPost     float64         `json:"min_post,omitempty"`    // Scratch.MinPost
+	// PosteriorScale multiplies statistics before i-vector extraction (Stats.Scale); 0 means 1.
+	PosteriorScale float64           `json:"posterior_scale,omitempty"`
+	SNormTopN      int               `json:"snorm_top_n,omitempty"` // adaptive S-norm cohort size
+	LengthNorm     bool              `json:"length_norm,omitempty"` // back end length-normalises (see Backend)
+	Extra          map[string]string `json:"extra,omitempty"`
 }
 
 // Bundle is everything a verification deployment needs; any model may be nil.

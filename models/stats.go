@@ -68,6 +68,18 @@ func (s *Stats) Add(o *Stats) error {
 	return nil
 }
 
+// Scale multiplies N and F by k (e.g. Kaldi's posterior scale 0.1-0.3,
+// which compensates for the correlation of successive frames by making an
+// utterance count as fewer independent observations).
+func (s *Stats) Scale(k float64) {
+	for i := range s.N {
+		s.N[i] *= k
+	}
+	for i := range s.F {
+		s.F[i] *= k
+	}
+}
+
 // Centered returns the UBM-centred first-order statistics
 // F̃_c = F_c − N_c·μ_c (length C·D); dst is reused if large enough.
 func (s *Stats) Centered(ubm *GMM, dst []float64) []float64 {

@@ -19,6 +19,8 @@ type Verifier struct {
 	TopC        int
 	SelectDims  int
 	HierExpand  int
+	MinPost     float64
+	PostScale   float64 // 0 or 1: none
 }
 
 // NewVerifier assembles a Verifier from a bundle that has at least a UBM, an
@@ -29,7 +31,8 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 		return nil, errors.New("models: a verifier needs a bundle with a UBM and an i-vector extractor")
 	}
 	v := &Verifier{UBM: b.UBM, Extractor: b.Extractor, Backend: b.Backend(), SNormTopN: b.Meta.SNormTopN,
-		Calibration: b.Calibration, TopC: b.Meta.TopC, SelectDims: b.Meta.SelectDims, HierExpand: b.Meta.HierExpand}
+		Calibration: b.Calibration, TopC: b.Meta.TopC, SelectDims: b.Meta.SelectDims, HierExpand: b.Meta.HierExpand,
+		MinPost: b.Meta.MinPost, PostScale: b.Meta.PosteriorScale}
 	if v.TopC <= 0 {
 		v.TopC = 10
 	}
@@ -51,11 +54,23 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 func (v *Verifier) NewScratch() *Scratch {
 	sc := v.UBM.NewScratch(v.TopC, v.SelectDims)
 	sc.Groups = v.HierExpand
+	sc.MinPost = v.MinPost
 	return sc
+}
+
+// scaled applies the bundle's posterior scale to a copy of s (s itself if none).
+func (v *Verifier) scaled(s *Stats) *Stats {
+	if v.PostScale == 0 || v.PostScale == 1 {
+		return s
+	}
+	c := s.Clone()
+	c.Scale(v.PostScale)
+	return c
 }
 
 // Embed returns the back-end embedding of statistics s.
 func (v *Verifier) Embed(s *Stats, ws *IVScratch) ([]float64, error) {
+	s = v.scaled(s)
 	iv := make([]float64, v.Extractor.R)
 	if err := v.Extractor.Extract(s, iv, ws); err != nil {
 		return nil, err
@@ -114,6 +129,12 @@ func (v *Verifier) Score(vp *Voiceprint, test []float64, testCohort CohortMoment
 // EmbedAll returns the back-end embeddings of many statistics, extracting
 // i-vectors in batches on workers goroutines (≤ 0: GOMAXPROCS).
 func (v *Verifier) EmbedAll(stats []*Stats, workers int) ([][]float64, error) {
+	if v.PostScale != 0 && v.PostScale != 1 {
+		stats = append([]*Stats(nil), stats...)
+		for i, s := range stats {
+			stats[i] = v.scaled(s)
+		}
+	}
 	ivs, err := v.Extractor.ExtractAll(stats, workers)
 	if err != nil {
 		return nil, err
