@@ -66,6 +66,11 @@ type Metadata struct {
 	HierGroups  int             `json:"hier_groups,omitempty"` // GMM.BuildHierarchy(k) after loading, 0: none
 	HierExpand  int             `json:"hier_expand,omitempty"` // Scratch.Groups
 	MinPost     float64         `json:"min_post,omitempty"`    // Scratch.MinPost
+	// Scorers names the scores the calibration fuses, in order (see
+	// ScorerBackend, ScorerCosine, ScorerGMMUBM); empty means [backend].
+	Scorers []string `json:"scorers,omitempty"`
+	// Relevance is the MAP relevance factor of the GMM-UBM scorer (0: 16).
+	Relevance float64 `json:"relevance,omitempty"`
 	// PosteriorScale multiplies statistics before i-vector extraction (Stats.Scale); 0 means 1.
 	PosteriorScale float64           `json:"posterior_scale,omitempty"`
 	SNormTopN      int               `json:"snorm_top_n,omitempty"` // adaptive S-norm cohort size

@@ -29,7 +29,8 @@
 //	sc, st := v.NewScratch(), v.UBM.NewStats()  // per call
 //	v.UBM.Accumulate(st, frame, sc)             // every 10 ms frame, no allocation
 //	emb, _ := v.Embed(st, ivScratch)            // at decision points
-//	llr := v.Score(voiceprint, emb, v.TestCohort(emb))
+//	probe, _ := v.Probe(emb, st)                 // once per test
+//	llr := v.Score(voiceprint, probe)           // per enrolled voiceprint
 //
 // Concurrency: models (GMM, IVectorExtractor, Backend, PLDA, Verifier) are
 // read-only once built and may be shared; every goroutine needs its own

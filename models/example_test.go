@@ -65,8 +65,8 @@ func Example() {
 		return e
 	}
 	vp, _ := v.Enroll([][]float64{embed(35), embed(35)})
-	same, other := embed(35), embed(36)
-	fmt.Println("target scores above non-target:",
-		v.Score(vp, same, v.TestCohort(same)) > v.Score(vp, other, v.TestCohort(other)))
+	same, _ := v.Probe(embed(35), nil)
+	other, _ := v.Probe(embed(36), nil)
+	fmt.Println("target scores above non-target:", v.Score(vp, same) > v.Score(vp, other))
 	// Output: target scores above non-target: true
 }

@@ -203,7 +203,6 @@ func TestSyntheticPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vws := vf.Extractor.NewScratch()
 	for i, tr := range trials[:40] {
 		mi, tj, tk := i/(2*len(spks)), (i/2)%len(spks), i%2
 		var embs [][]float64
@@ -214,16 +213,105 @@ func TestSyntheticPipeline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		te := vf.Backend.Embed(spks[tj].testIV[tk])
-		got := vf.Score(vp, te, vf.TestCohort(te))
+		pr, err := vf.Probe(vf.Backend.Embed(spks[tj].testIV[tk]), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := vf.Score(vp, pr)
 		want := cal.Apply(tr.scores[2])
 		if math.Abs(got-want) > 1e-2*math.Max(1, math.Abs(want)) {
 			t.Fatalf("trial %d: verifier LLR %v, pipeline %v", i, got, want)
 		}
 	}
-	st2 := vf.UBM.NewStats()
-	vf.UBM.AccumulateUtterance(st2, w.utterance(81, 200), vf.NewScratch())
-	if _, err := vf.Embed(st2, vws); err != nil {
+
+	// Fusion: back end (PLDA) + cosine + GMM-UBM from statistics, calibrated
+	// on even trials, evaluated on odd ones.
+	back.Meta.Scorers = []string{ScorerBackend, ScorerCosine, ScorerGMMUBM}
+	back.Calibration = nil
+	fv, err := NewVerifier(back)
+	if err != nil {
 		t.Fatal(err)
+	}
+	type side struct{ vp, probe []*Side }
+	sides := make([]side, 0, 20)
+	for s := 80; s < 100; s++ {
+		var enrollStats []*Stats
+		var sd side
+		for k := 0; k < 5; k++ {
+			st := fv.UBM.NewStats()
+			fv.UBM.AccumulateUtterance(st, w.utterance(s, 300), fv.NewScratch())
+			enrollStats = append(enrollStats, st)
+		}
+		embs, err := fv.EmbedAll(enrollStats, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vp, err := fv.Enroll(embs[:3], enrollStats[:3]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sd.vp = []*Side{vp}
+		for k := 3; k < 5; k++ {
+			pr, err := fv.Probe(embs[k], enrollStats[k])
+			if err != nil {
+				t.Fatal(err)
+			}
+			sd.probe = append(sd.probe, pr)
+		}
+		sides = append(sides, sd)
+	}
+	var fT, fN, eT, eN [][]float64
+	n := 0
+	for i := range sides {
+		for j := range sides {
+			for _, pr := range sides[j].probe {
+				row := fv.Scores(sides[i].vp[0], pr)
+				even := n%2 == 0
+				n++
+				switch {
+				case i == j && even:
+					fT = append(fT, row)
+				case even:
+					fN = append(fN, row)
+				case i == j:
+					eT = append(eT, row)
+				default:
+					eN = append(eN, row)
+				}
+			}
+		}
+	}
+	fcal, err := TrainCalibration(fT, fN, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back.Calibration = fcal
+	if fv, err = NewVerifier(back); err != nil {
+		t.Fatal(err)
+	}
+	apply := func(rows [][]float64) []float64 {
+		out := make([]float64, len(rows))
+		for i, r := range rows {
+			out[i] = fcal.Apply(r...)
+		}
+		return out
+	}
+	fs := metrics.Evaluate(apply(eT), apply(eN))
+	t.Logf("fused backend+cosine+GMM-UBM: weights %.3f bias %.3f; held-out EER %.4f Cllr %.3f minCllr %.3f",
+		fcal.Weights, fcal.Bias, fs.EER, fs.Cllr, fs.MinCllr)
+	if fs.EER > 0.08 || fs.Cllr > 0.5 {
+		t.Errorf("fusion: EER %.3f Cllr %.3f", fs.EER, fs.Cllr)
+	}
+	if got := fv.Score(sides[0].vp[0], sides[0].probe[0]); math.Abs(got-fcal.Apply(fv.Scores(sides[0].vp[0], sides[0].probe[0])...)) > 1e-12 {
+		t.Fatal("Score is not the calibrated fusion of Scores")
+	}
+	back.Meta.Scorers = []string{ScorerBackend}
+	if _, err := NewVerifier(back); err == nil {
+		t.Fatal("3-weight calibration accepted for 1 scorer")
+	}
+	back.Meta.Scorers = []string{"nonsense"}
+	back.Calibration = nil
+	if _, err := NewVerifier(back); err == nil {
+		t.Fatal("unknown scorer accepted")
 	}
 }
