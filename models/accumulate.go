@@ -37,6 +37,12 @@ func (g *GMM) AccumulateUtterance(s *Stats, utt [][]float32, sc *Scratch) float6
 // parallel (workers ≤ 0: GOMAXPROCS) with top-C selection; result i belongs
 // to utts[i], and does not depend on the number of workers.
 func (g *GMM) UtteranceStats(utts [][][]float32, topC, selectDims, workers int) ([]*Stats, error) {
+	return g.utteranceStatsWith(utts, g.NewScratch(topC, selectDims), workers)
+}
+
+// utteranceStatsWith is UtteranceStats with every worker's Scratch configured
+// like proto (TopC, SelectDims, Groups, MinPost).
+func (g *GMM) utteranceStatsWith(utts [][][]float32, proto *Scratch, workers int) ([]*Stats, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -50,7 +56,9 @@ func (g *GMM) UtteranceStats(utts [][][]float32, topC, selectDims, workers int) 
 	out := make([]*Stats, len(utts))
 	scratch := make(chan *Scratch, workers)
 	for i := 0; i < workers; i++ {
-		scratch <- g.NewScratch(topC, selectDims)
+		sc := g.NewScratch(proto.TopC, proto.SelectDims)
+		sc.Groups, sc.MinPost = proto.Groups, proto.MinPost
+		scratch <- sc
 	}
 	parallelFor(len(utts), workers, func(i int) {
 		sc := <-scratch
