@@ -94,8 +94,11 @@ func (sc *Scratch) insert(c int32, l float64) {
 // of the kept components. It returns the log-likelihood of x restricted to the
 // kept components, log Σ_{c∈top} w_c N(x; μ_c, σ²_c) (a lower bound on log p(x)
 // that is tight when the discarded mass is negligible), or −Inf if no component
-// has non-zero weight. It does not allocate. Likelihoods are evaluated in
-// float32 with the affine form of GMM.
+// has non-zero weight or x is not finite (such a frame keeps no component and
+// adds nothing to statistics). It does not allocate, except once on the first
+// hierarchical call with sc. Likelihoods are evaluated in float32 with the
+// affine form of GMM. With MinPost > 0 the returned value is still the
+// log-likelihood before pruning.
 func (g *GMM) Select(x []float32, sc *Scratch) float64 {
 	D := g.D
 	x = x[:D]
