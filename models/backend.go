@@ -1,10 +1,6 @@
 package models
 
-import (
-	"errors"
-	"fmt"
-	"runtime"
-)
+import "errors"
 
 // Backend is the i-vector back end: subtraction of the training i-vectors'
 // global mean (if Mean is set), optional LDA, optional WCCN, optional length
@@ -125,33 +121,4 @@ func (b *Backend) Cohort(v []float64, cohort [][]float64, topN int, scratch []fl
 // Backend returns the bundle's back end (nil models are simply absent).
 func (bd *Bundle) Backend() *Backend {
 	return &Backend{Mean: bd.IVectorMean, LDA: bd.LDA, WCCN: bd.WCCN, LengthNorm: bd.Meta.LengthNorm, PLDA: bd.PLDA}
-}
-
-// UtteranceStats accumulates the Baum-Welch statistics of each utterance in
-// parallel (workers ≤ 0: GOMAXPROCS) with top-C selection; result i belongs
-// to utts[i], and does not depend on the number of workers.
-func (g *GMM) UtteranceStats(utts [][][]float32, topC, selectDims, workers int) ([]*Stats, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	for i, u := range utts {
-		for _, x := range u {
-			if len(x) != g.D {
-				return nil, fmt.Errorf("models: utterance %d has a frame of dimension %d, want %d", i, len(x), g.D)
-			}
-		}
-	}
-	out := make([]*Stats, len(utts))
-	scratch := make(chan *Scratch, workers)
-	for i := 0; i < workers; i++ {
-		scratch <- g.NewScratch(topC, selectDims)
-	}
-	parallelFor(len(utts), workers, func(i int) {
-		sc := <-scratch
-		s := g.NewStats()
-		g.AccumulateUtterance(s, utts[i], sc)
-		out[i] = s
-		scratch <- sc
-	})
-	return out, nil
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-func fullBundle(t *testing.T) *Bundle {
+func fullBundle(t testing.TB) *Bundle {
 	t.Helper()
 	r := newRand(50)
 	ubm := randGMM(r, 4, 3, 1)

@@ -25,6 +25,10 @@ type Scratch struct {
 	// only the components of the best Groups groups, keep their top TopC.
 	// It takes precedence over SelectDims. 0 means flat selection.
 	Groups int
+	// MinPost, if > 0, drops kept components whose posterior is below it and
+	// renormalises the rest (Kaldi's --min-post, typically 0.025): fewer,
+	// larger statistics, hence faster i-vector extraction.
+	MinPost float64
 
 	xx []float32 // [x_0², x_0, x_1², x_1, …]
 	ll []float32 // per-component log-likelihoods
@@ -90,8 +94,11 @@ func (sc *Scratch) insert(c int32, l float64) {
 // of the kept components. It returns the log-likelihood of x restricted to the
 // kept components, log Σ_{c∈top} w_c N(x; μ_c, σ²_c) (a lower bound on log p(x)
 // that is tight when the discarded mass is negligible), or −Inf if no component
-// has non-zero weight. It does not allocate. Likelihoods are evaluated in
-// float32 with the affine form of GMM.
+// has non-zero weight or x is not finite (such a frame keeps no component and
+// adds nothing to statistics). It does not allocate, except once on the first
+// hierarchical call with sc. Likelihoods are evaluated in float32 with the
+// affine form of GMM. With MinPost > 0 the returned value is still the
+// log-likelihood before pruning.
 func (g *GMM) Select(x []float32, sc *Scratch) float64 {
 	D := g.D
 	x = x[:D]
@@ -153,5 +160,19 @@ func (sc *Scratch) posteriors() float64 {
 	for i := 0; i < sc.n; i++ {
 		sc.post[i] *= inv
 	}
-	return max + math.Log(sum)
+	ll := max + math.Log(sum)
+	if sc.MinPost > 0 && sc.n > 1 {
+		// Kept entries are sorted by likelihood, so pruning keeps a prefix;
+		// the best component always survives.
+		kept, tot := 1, sc.post[0]
+		for kept < sc.n && sc.post[kept] >= sc.MinPost {
+			tot += sc.post[kept]
+			kept++
+		}
+		sc.n = kept
+		for i := 0; i < kept; i++ {
+			sc.post[i] /= tot
+		}
+	}
+	return ll
 }

@@ -27,6 +27,7 @@ type hierarchy struct {
 // Clustering is weighted k-means on the component means scaled by the
 // global standard deviation, initialised by farthest-point selection from the
 // heaviest component; it is deterministic. Precompute discards the hierarchy.
+// Call it before sharing g between goroutines (it writes to g; selection only reads).
 func (g *GMM) BuildHierarchy(k int) error {
 	if !g.prepared {
 		return ErrNotPrepared

@@ -191,3 +191,52 @@ func TestIVectorRefusesForeignStats(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// ivLogLik returns Σ_u (−½ log|L_u| + ½ b_uᵀ L_u⁻¹ b_u): the marginal
+// log-likelihood of the statistics under the total-variability model, up to
+// terms that do not depend on T.
+func ivLogLik(e *IVectorExtractor, stats []*Stats) float64 {
+	ws := e.NewScratch()
+	R := e.R
+	tot := 0.0
+	for _, s := range stats {
+		if err := e.posterior(s, ws); err != nil {
+			panic(err)
+		}
+		logdet, quad := 0.0, 0.0
+		for j := 0; j < R; j++ {
+			logdet += 2 * math.Log(ws.a[j*R+j])
+			v := 0.0 // (Lcᵀ w)_j
+			for i := j; i < R; i++ {
+				v += ws.a[i*R+j] * ws.b[i]
+			}
+			quad += v * v
+		}
+		tot += -0.5*logdet + 0.5*quad
+	}
+	return tot
+}
+
+func TestIVectorEMIncreasesLikelihood(t *testing.T) {
+	w := newSpeakerWorld(26, 16, 5, 3, 20, 0.4, 0.05)
+	var stats []*Stats
+	for s := range w.speakers {
+		for k := 0; k < 3; k++ {
+			stats = append(stats, statsOf(w.ubm, w.utterance(s, 200), 4))
+		}
+	}
+	init, _ := InitIVectorExtractor(w.ubm, 4, 5)
+	prev := ivLogLik(init, stats)
+	for it := 1; it <= 6; it++ {
+		e, err := TrainIVectorExtractor(w.ubm, stats, IVectorTrainConfig{R: 4, Iters: it, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ll := ivLogLik(e, stats)
+		t.Logf("iteration %d: log-likelihood %.4f", it, ll)
+		if ll < prev-1e-6*math.Abs(prev) {
+			t.Fatalf("i-vector EM decreased the likelihood at iteration %d: %v -> %v", it, prev, ll)
+		}
+		prev = ll
+	}
+}

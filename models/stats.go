@@ -68,6 +68,18 @@ func (s *Stats) Add(o *Stats) error {
 	return nil
 }
 
+// Scale multiplies N and F by k (e.g. Kaldi's posterior scale 0.1-0.3,
+// which compensates for the correlation of successive frames by making an
+// utterance count as fewer independent observations).
+func (s *Stats) Scale(k float64) {
+	for i := range s.N {
+		s.N[i] *= k
+	}
+	for i := range s.F {
+		s.F[i] *= k
+	}
+}
+
 // Centered returns the UBM-centred first-order statistics
 // F̃_c = F_c − N_c·μ_c (length C·D); dst is reused if large enough.
 func (s *Stats) Centered(ubm *GMM, dst []float64) []float64 {
@@ -80,34 +92,6 @@ func (s *Stats) Centered(ubm *GMM, dst []float64) []float64 {
 		}
 	}
 	return dst
-}
-
-// Accumulate adds frame x to s using top-C selection on g (see GMM.Select) and
-// returns the frame's selected-component log-likelihood. It does not allocate.
-func (g *GMM) Accumulate(s *Stats, x []float32, sc *Scratch) float64 {
-	ll := g.Select(x, sc)
-	D := g.D
-	x = x[:D]
-	for i := 0; i < sc.n; i++ {
-		c := int(sc.idx[i])
-		p := sc.post[i]
-		s.N[c] += p
-		f := s.F[c*D : (c+1)*D]
-		for d, v := range x {
-			f[d] += p * float64(v)
-		}
-	}
-	return ll
-}
-
-// AccumulateUtterance adds every frame of utt to s and returns the summed
-// selected-component log-likelihood.
-func (g *GMM) AccumulateUtterance(s *Stats, utt [][]float32, sc *Scratch) float64 {
-	t := 0.0
-	for _, x := range utt {
-		t += g.Accumulate(s, x, sc)
-	}
-	return t
 }
 
 // Stats serialisation: "VXST", uint32 version, uint32 C, uint32 D,
