@@ -70,13 +70,15 @@ func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.S
 			byspk[s] = append(byspk[s], i)
 		}
 	}
-	step := max(1, len(spks)/c.GMMCohort)
-	for k := 0; k < len(spks) && len(g.CohortN) < c.GMMCohort; k += step {
-		idx := byspk[spks[k]]
-		if len(idx) == 0 {
-			continue
+	var with []int // speakers with original recordings (perturbed speakers have none)
+	for _, s := range spks {
+		if len(byspk[s]) > 0 {
+			with = append(with, s)
 		}
-		sum, _ := enrollStats(ubm, stats, idx, c.EnrollFrames)
+	}
+	step := max(1, len(with)/c.GMMCohort)
+	for k := 0; k < len(with) && len(g.CohortN) < c.GMMCohort; k += step {
+		sum, _ := enrollStats(ubm, stats, byspk[with[k]], c.EnrollFrames)
 		g.CohortN = append(g.CohortN, append([]float64(nil), sum.N...))
 		g.CohortF = append(g.CohortF, models.WhitenedCentred(ubm, sum))
 	}

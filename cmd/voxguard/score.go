@@ -24,7 +24,7 @@ func init() {
 // loadModel reads a bundle file. (The embedded default bundle is used when path is "".)
 func loadModel(path string) (*models.Bundle, error) {
 	if path == "" {
-		return defaultBundle()
+		return models.DefaultBundle()
 	}
 	f, err := os.Open(path)
 	if err != nil {
