@@ -52,7 +52,7 @@ func NewFrontend(cfg FrontendConfig) (*Frontend, error) {
 	f.raw = newFrameRing(cfg.MFCC.NumCeps, 2*f.maxOff+2)
 	f.win = newFrameRing(cfg.Dim(), f.lookahead()+8)
 	f.normSum = make([]float64, cfg.Dim())
-	f.acc = make([]float64, cfg.MFCC.NumCeps)
+	f.acc = make([]float64, cfg.Dim())
 	if cfg.Norm == NormWarp {
 		n := cfg.NormWindow
 		f.warpLUT = make([]float64, 2*n)
@@ -175,24 +175,28 @@ func (f *Frontend) produceDelta() bool {
 	out := f.win.at(t)
 	d := f.cfg.MFCC.NumCeps
 	last := f.nRaw - 1
-	for i, s := range f.scales {
-		off := (len(s) - 1) / 2
-		acc := f.acc[:d]
-		clear(acc)
-		for j := -off; j <= off; j++ {
+	// One pass over the 2·maxOff+1 neighbouring frames accumulates every order at once.
+	acc := f.acc[:len(f.scales)*d]
+	clear(acc)
+	for j := -f.maxOff; j <= f.maxOff; j++ {
+		src := f.raw.at(min(max(t+j, 0), last))[:d]
+		for i, s := range f.scales {
+			off := (len(s) - 1) / 2
+			if j < -off || j > off {
+				continue
+			}
 			w := s[j+off]
 			if w == 0 {
 				continue
 			}
-			src := f.raw.at(min(max(t+j, 0), last))
+			a := acc[i*d : (i+1)*d]
 			for k, v := range src {
-				acc[k] += w * float64(v)
+				a[k] += w * float64(v)
 			}
 		}
-		dst := out[i*d : (i+1)*d]
-		for k, v := range acc {
-			dst[k] = float32(v)
-		}
+	}
+	for k, v := range acc {
+		out[k] = float32(v)
 	}
 	f.nDelta++
 	return true
@@ -352,7 +356,7 @@ func Process(samples []float32, cfg FrontendConfig) (frames [][]float32, voiced 
 	f.Flush()
 	n := cfg.MFCC.NumFrames(len(samples))
 	if f.need(0) < 0 {
-		f.win.reserve(0, n+1)
+		f.win.presize(n + 1)
 	}
 	flat := make([]float32, n*cfg.Dim())
 	frames, voiced = make([][]float32, 0, n), make([]bool, 0, n)

@@ -41,6 +41,19 @@ func (r *frameRing) reserve(lo, hi int) {
 	}
 }
 
+// presize gives r room for n frames before any is stored (nothing is copied).
+func (r *frameRing) presize(n int) {
+	if n <= r.mask+1 {
+		return
+	}
+	size := r.mask + 1
+	for size < n {
+		size <<= 1
+	}
+	r.mask = size - 1
+	r.data = make([]float32, size*r.dim)
+}
+
 // copyFrom makes r a deep copy of src, reusing r's storage when it is large enough.
 func (r *frameRing) copyFrom(src *frameRing) {
 	r.dim, r.mask = src.dim, src.mask

@@ -64,15 +64,16 @@ func WriteBinaryMatrix(w *bufio.Writer, key string, rows [][]float32) error {
 	hdr[5] = 4
 	binary.LittleEndian.PutUint32(hdr[6:], uint32(cols))
 	w.Write(hdr[:])
-	var b [4]byte
+	row := make([]byte, 0, 4*cols)
 	for _, r := range rows {
 		if len(r) != cols {
 			return fmt.Errorf("kaldiio: matrix %q has ragged rows (%d and %d columns)", key, cols, len(r))
 		}
+		row = row[:0]
 		for _, v := range r {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-			w.Write(b[:])
+			row = binary.LittleEndian.AppendUint32(row, math.Float32bits(v))
 		}
+		w.Write(row)
 	}
 	return nil
 }

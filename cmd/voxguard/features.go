@@ -76,9 +76,11 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	samples, err := a.Channel(*channel)
-	if err != nil {
-		return err
+	samples := a.Samples // a mono file's samples are the channel: no copy
+	if a.Channels != 1 || *channel != 0 {
+		if samples, err = a.Channel(*channel); err != nil {
+			return err
+		}
 	}
 	if a.SampleRate != cfg.MFCC.SampleRate {
 		if samples, err = audio.Resample(samples, a.SampleRate, cfg.MFCC.SampleRate); err != nil {
