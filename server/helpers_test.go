@@ -92,7 +92,11 @@ func newEnv(t testing.TB, cfg Config) *testEnv {
 	secret, _ := b64(ahSecretB64)
 	auth.Add(ahAPIKey, Key{ID: "k-genesys", Role: RoleIngest, Secret: secret})
 	s := New(e, auth, cfg)
-	hs := httptest.NewServer(s.Handler())
+	// The AudioHook transcripts were captured at /api/v2/audiohook, and the path is signed.
+	mux := http.NewServeMux()
+	mux.Handle("/", s.Handler())
+	mux.HandleFunc("GET /api/v2/audiohook", s.serveAudioHook)
+	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	return &testEnv{srv: s, http: hs, ws: "ws" + strings.TrimPrefix(hs.URL, "http"), store: st}
 }

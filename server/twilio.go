@@ -14,10 +14,9 @@ import (
 
 // twilioMsg is a Twilio Media Streams message (all events share the envelope).
 type twilioMsg struct {
-	Event          string `json:"event"` // connected, start, media, dtmf, mark, stop
-	SequenceNumber string `json:"sequenceNumber"`
-	StreamSid      string `json:"streamSid"`
-	Start          *struct {
+	Event     string `json:"event"` // connected, start, media, dtmf, mark, stop
+	StreamSid string `json:"streamSid"`
+	Start     *struct {
 		CallSid          string            `json:"callSid"`
 		StreamSid        string            `json:"streamSid"`
 		Tracks           []string          `json:"tracks"`
