@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -79,6 +80,7 @@ type ahSession struct {
 	frameSize int // bytes per sample frame (all channels)
 	audio     int64
 	rate      int
+	buf       []byte
 }
 
 func (a *ahSession) send(typ string, params any) error {
@@ -148,7 +150,7 @@ func (s *Server) serveAudioHook(w http.ResponseWriter, r *http.Request) {
 
 func (a *ahSession) run() error {
 	for {
-		mt, b, err := a.s.read(a.c)
+		mt, b, err := a.s.read(a.c, &a.buf)
 		if err != nil {
 			return err
 		}
@@ -266,7 +268,10 @@ func (a *ahSession) message(m *ahMsg) (done bool, err error) {
 func (s *Server) awaitClose(c *websocket.Conn) error {
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		mt, _, err := c.ReadMessage()
+		mt, r, err := c.NextReader()
+		if err == nil {
+			_, err = io.Copy(io.Discard, io.LimitReader(r, s.cfg.MaxMessageBytes))
+		}
 		if err != nil {
 			if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
 				return err

@@ -87,6 +87,7 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) runFork(c *websocket.Conn, clp **call) error {
+	var buf []byte
 	send := func(as []engine.Assessment) error {
 		for _, a := range as {
 			if err := s.writeJSON(c, nativeAssessment{"assessment", a}); err != nil {
@@ -96,7 +97,7 @@ func (s *Server) runFork(c *websocket.Conn, clp **call) error {
 		return nil
 	}
 	for {
-		mt, b, err := s.read(c)
+		mt, b, err := s.read(c, &buf)
 		if err != nil {
 			return err
 		}

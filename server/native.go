@@ -51,6 +51,7 @@ func (s *Server) serveNative(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) runNative(c *websocket.Conn, clp **call) error {
+	var buf []byte
 	send := func(as []engine.Assessment) error {
 		for _, a := range as {
 			if err := s.writeJSON(c, nativeAssessment{"assessment", a}); err != nil {
@@ -60,7 +61,7 @@ func (s *Server) runNative(c *websocket.Conn, clp **call) error {
 		return nil
 	}
 	for {
-		mt, b, err := s.read(c)
+		mt, b, err := s.read(c, &buf)
 		if err != nil {
 			return err
 		}
@@ -145,7 +146,7 @@ func (s *Server) runNative(c *websocket.Conn, clp **call) error {
 // linger waits up to a second after a stop for the client's close; any message is an error.
 func (s *Server) linger(c *websocket.Conn) error {
 	c.SetReadDeadline(time.Now().Add(time.Second))
-	_, _, err := c.ReadMessage()
+	_, _, err := c.NextReader()
 	if err == nil {
 		return outOfOrder("message after stop")
 	}

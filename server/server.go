@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -129,7 +130,6 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Con
 	if err != nil {
 		return nil, err
 	}
-	c.SetReadLimit(s.cfg.MaxMessageBytes)
 	return c, nil
 }
 
@@ -183,8 +183,34 @@ func (s *Server) closeFor(c *websocket.Conn, err error) {
 	}
 }
 
-// read reads the next message, extending the idle deadline.
-func (s *Server) read(c *websocket.Conn) (int, []byte, error) {
+// read reads the next message into *buf (reused), extending the idle deadline. A message over
+// MaxMessageBytes is refused with close 1009 and a reason, without reading the rest of it.
+func (s *Server) read(c *websocket.Conn, buf *[]byte) (int, []byte, error) {
 	c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
-	return c.ReadMessage()
+	mt, r, err := c.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	b := (*buf)[:0]
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) > s.cfg.MaxMessageBytes {
+				return 0, nil, &protocolError{Code: websocket.CloseMessageTooBig, Reason: fmt.Sprintf("message over %d bytes", s.cfg.MaxMessageBytes)}
+			}
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	*buf = b
+	if int64(len(b)) > s.cfg.MaxMessageBytes {
+		return 0, nil, &protocolError{Code: websocket.CloseMessageTooBig, Reason: fmt.Sprintf("message over %d bytes", s.cfg.MaxMessageBytes)}
+	}
+	return mt, b, nil
 }

@@ -89,9 +89,9 @@ func (s *Server) serveTwilio(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) runTwilio(c *websocket.Conn, authed bool, clp **call) error {
-	var raw []byte
+	var raw, buf []byte
 	for {
-		mt, b, err := s.read(c)
+		mt, b, err := s.read(c, &buf)
 		if err != nil {
 			return err
 		}
