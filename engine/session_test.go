@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -162,9 +163,26 @@ func TestFuseBands(t *testing.T) {
 }
 
 // BenchmarkSession streams a 16 s call in 20 ms chunks, with a claim and a watchlist of 10, and
-// reports the real-time factor (CPU seconds per audio second) and the latency of one assessment.
+// reports the real-time factor (wall seconds per audio second, one goroutine) and the latency of
+// one assessment (the Push call that emits it). VOXGUARD_BENCH_MODEL=FILE benchmarks that bundle
+// instead of the tiny test bundle.
 func BenchmarkSession(b *testing.B) {
 	e, vp := newTestEngine(b)
+	if path := os.Getenv("VOXGUARD_BENCH_MODEL"); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bundle, err := models.ReadBundle(f, nil)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if e, err = New(bundle, Options{Voiceprints: vp, Watchlist: vp}); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("bundle %s: UBM %d x %d, i-vector %d", path, bundle.UBM.C, bundle.UBM.D, bundle.Extractor.R)
+	}
 	x := loadAudio(b, callFile, e.SampleRate())
 	enroll, _ := e.Stats(loadAudio(b, "corpus:mini-librispeech/1088/1088-134315-0001.wav", e.SampleRate()))
 	vp.probes["alice"], _ = e.Prepare(enroll)
