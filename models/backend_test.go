@@ -3,6 +3,8 @@ package models
 import (
 	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // labelledGaussians draws nSpk classes × per vectors in dim dimensions:
@@ -259,5 +261,51 @@ func TestCalibrationRecoversAffineMap(t *testing.T) {
 	}
 	if _, err := TrainCalibration(tar, non, 1); err == nil {
 		t.Fatal("pEff 1 accepted")
+	}
+}
+
+// pldaLogLik is the exact marginal log-likelihood of labelled data under the
+// two-covariance model, computed in the diagonalising u-space (where each
+// dimension of a speaker's n vectors is N(0, I + ψ 11ᵀ)) plus the Jacobian.
+func pldaLogLik(p *PLDA, x [][]float64, lab []int) float64 {
+	byLab := map[int][][]float64{}
+	for i, v := range x {
+		byLab[lab[i]] = append(byLab[lab[i]], p.Transform(nil, v))
+	}
+	A := mat.NewDense(p.Dim, p.Dim, p.A)
+	var lu mat.LU
+	lu.Factorize(A)
+	logDetA, _ := lu.LogDet()
+	tot := 0.0
+	for _, us := range byLab {
+		n := float64(len(us))
+		for d := 0; d < p.Dim; d++ {
+			psi := p.Psi[d]
+			s, ss := 0.0, 0.0
+			for _, u := range us {
+				s += u[d]
+				ss += u[d] * u[d]
+			}
+			tot += -0.5 * (n*math.Log(2*math.Pi) + math.Log(1+n*psi) + ss - psi*s*s/(1+n*psi))
+		}
+		tot += n * logDetA
+	}
+	return tot
+}
+
+func TestPLDAEMIncreasesLikelihood(t *testing.T) {
+	x, lab := labelledGaussians(35, 5, 3, 25, 4, 1.5, 0.7)
+	prev := math.Inf(-1)
+	for _, it := range []int{0, 1, 2, 5, 10} {
+		p, err := TrainPLDA(x, lab, it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ll := pldaLogLik(p, x, lab)
+		t.Logf("PLDA EM iterations %2d: log-likelihood %.4f", it, ll)
+		if ll < prev-1e-6*math.Abs(prev) {
+			t.Fatalf("PLDA EM decreased the likelihood: %v -> %v", prev, ll)
+		}
+		prev = ll
 	}
 }

@@ -22,6 +22,7 @@ import (
 // Payloads start with uint32 dimensions followed by float32 values. Sections
 // (all optional, at most once each): "META" metadata JSON; "UBM " C, D,
 // weights[C], means[C·D], vars[C·D]; "TVAR" C, D, R, T[C·D·R] (needs "UBM ");
+// "MEAN" dim, i-vector mean[dim];
 // "LDA " and "WCCN" in, out, mean[in], M[out·in]; "PLDA" dim, mean[dim],
 // A[dim·dim], psi[dim]; "CALB" K, weights[K], bias, pEff; "COHR" n, dim,
 // vectors[n·dim]. Unknown tags are skipped so that readers of the same
@@ -62,8 +63,22 @@ type Metadata struct {
 	FrontEnd    json.RawMessage   `json:"front_end,omitempty"`
 	TopC        int               `json:"top_c,omitempty"`       // Gaussian selection size used in training
 	SelectDims  int               `json:"select_dims,omitempty"` // see Scratch.SelectDims
+	HierGroups  int               `json:"hier_groups,omitempty"` // GMM.BuildHierarchy(k) after loading, 0: none
+	HierExpand  int               `json:"hier_expand,omitempty"` // Scratch.Groups
+	MinPost     float64           `json:"min_post,omitempty"`    // Scratch.MinPost
 	SNormTopN   int               `json:"snorm_top_n,omitempty"` // adaptive S-norm cohort size
+	LengthNorm  bool              `json:"length_norm,omitempty"` // back end length-normalises (see Backend)
 	Extra       map[string]string `json:"extra,omitempty"`
+	// FARThresholds are calibrated-LLR thresholds at stated false-accept rates, measured on
+	// held-out non-target trials; ascending FAR.
+	FARThresholds []FARPoint `json:"far_thresholds,omitempty"`
+}
+
+// FARPoint is one operating point: accepting trials whose LLR exceeds LLR falsely accepted a
+// fraction FAR of held-out non-target trials.
+type FARPoint struct {
+	FAR float64 `json:"far"`
+	LLR float64 `json:"llr"`
 }
 
 // Bundle is everything a verification deployment needs; any model may be nil.
@@ -71,11 +86,15 @@ type Bundle struct {
 	Meta        Metadata
 	UBM         *GMM
 	Extractor   *IVectorExtractor
+	IVectorMean []float64 // global i-vector mean subtracted first by the back end
 	LDA         *Affine
 	WCCN        *Affine
 	PLDA        *PLDA
 	Calibration *Calibration
-	Cohort      [][]float64 // impostor cohort vectors (back-end space) for S-norm
+	Cohort      [][]float64 // impostor cohort vectors (PLDA u-space) for S-norm
+	// GMM, when present, adds GMM-UBM linear scoring with its own cohort; the calibration then
+	// fuses two scores (PLDA, GMM) in that order.
+	GMM *GMMLinear
 }
 
 // WriteTo serialises b (float64 parameters are stored as float32).
@@ -97,6 +116,9 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			return 0, errors.New("models: bundle extractor needs a UBM of the same shape")
 		}
 		section(&body, "TVAR", payload(dims(e.C, e.D, e.R), e.T))
+	}
+	if len(b.IVectorMean) > 0 {
+		section(&body, "MEAN", payload(dims(len(b.IVectorMean)), b.IVectorMean))
 	}
 	for _, a := range []struct {
 		tag string
@@ -131,6 +153,22 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			flat = append(flat, v...)
 		}
 		section(&body, "COHR", payload(dims(len(b.Cohort), dim), flat))
+	}
+	if g := b.GMM; g != nil {
+		if b.UBM == nil {
+			return 0, errors.New("models: GMM scoring needs a UBM")
+		}
+		n := len(g.CohortN)
+		flatN := make([]float64, 0, n*b.UBM.C)
+		flatF := make([]float64, 0, n*b.UBM.C*b.UBM.D)
+		for i := range g.CohortN {
+			if len(g.CohortN[i]) != b.UBM.C || len(g.CohortF[i]) != b.UBM.C*b.UBM.D {
+				return 0, errors.New("models: GMM cohort entry does not match the UBM")
+			}
+			flatN = append(flatN, g.CohortN[i]...)
+			flatF = append(flatF, g.CohortF[i]...)
+		}
+		section(&body, "GCOH", payload(dims(n, b.UBM.C, b.UBM.D), []float64{g.Relevance}, flatN, flatF))
 	}
 	if body.Len() > MaxBundleSize {
 		return 0, fmt.Errorf("models: bundle body of %d bytes exceeds %d", body.Len(), MaxBundleSize)
@@ -318,7 +356,7 @@ func (r *reader) done() error {
 func parseBody(body []byte) (*Bundle, error) {
 	b := &Bundle{}
 	seen := map[string]bool{}
-	var tvar *reader
+	var tvar, gcoh *reader
 	for len(body) > 0 {
 		if len(body) < 12 {
 			return nil, fmt.Errorf("%w: section header cut short", ErrMalformed)
@@ -354,6 +392,12 @@ func parseBody(body []byte) (*Bundle, error) {
 		case "TVAR":
 			tvar = r // needs the UBM, which may come later
 			continue
+		case "MEAN":
+			d := r.dim()
+			b.IVectorMean = r.floats(d)
+			if err := r.done(); err != nil {
+				return nil, err
+			}
 		case "LDA ", "WCCN":
 			in, out := r.dim(), r.dim()
 			a := &Affine{In: in, Out: out, Mean: r.floats(in), M: r.floats(out, in)}
@@ -386,6 +430,9 @@ func parseBody(body []byte) (*Bundle, error) {
 			if err := b.Calibration.Validate(); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 			}
+		case "GCOH":
+			gcoh = r // needs the UBM, which may come later
+			continue
 		case "COHR":
 			n, d := r.dim(), r.dim()
 			flat := r.floats(n, d)
@@ -397,6 +444,30 @@ func parseBody(body []byte) (*Bundle, error) {
 				b.Cohort[i] = flat[i*d : (i+1)*d : (i+1)*d]
 			}
 		}
+	}
+	if gcoh != nil {
+		if b.UBM == nil {
+			return nil, fmt.Errorf("%w: GMM cohort without a UBM", ErrMalformed)
+		}
+		n, C, D := gcoh.dim(), gcoh.dim(), gcoh.dim()
+		rel := gcoh.floats(1)
+		flatN := gcoh.floats(n, C)
+		flatF := gcoh.floats(n, C, D)
+		if err := gcoh.done(); err != nil {
+			return nil, err
+		}
+		if C != b.UBM.C || D != b.UBM.D {
+			return nil, fmt.Errorf("%w: GMM cohort is for %dx%d, UBM is %dx%d", ErrMalformed, C, D, b.UBM.C, b.UBM.D)
+		}
+		g := &GMMLinear{Relevance: rel[0]}
+		for i := range n {
+			g.CohortN = append(g.CohortN, flatN[i*C:(i+1)*C:(i+1)*C])
+			g.CohortF = append(g.CohortF, flatF[i*C*D:(i+1)*C*D:(i+1)*C*D])
+		}
+		if err := g.Prepare(b.UBM); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		b.GMM = g
 	}
 	if tvar != nil {
 		if b.UBM == nil {

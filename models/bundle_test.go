@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-func fullBundle(t *testing.T) *Bundle {
+func fullBundle(t testing.TB) *Bundle {
 	t.Helper()
 	r := newRand(50)
 	ubm := randGMM(r, 4, 3, 1)
@@ -25,7 +25,7 @@ func fullBundle(t *testing.T) *Bundle {
 	return &Bundle{
 		Meta: Metadata{Created: "2026-11-25T00:00:00Z", Description: "test", TopC: 10,
 			FrontEnd: json.RawMessage(`{"sample_rate": 8000, "num_ceps": 20}`), Extra: map[string]string{"k": "v"}},
-		UBM: ubm, Extractor: ext, LDA: lda, WCCN: wccn, PLDA: plda,
+		UBM: ubm, Extractor: ext, IVectorMean: []float64{1, 2, 3, 4, 5}, LDA: lda, WCCN: wccn, PLDA: plda,
 		Calibration: &Calibration{Weights: []float64{1.5, -0.25}, Bias: -3, PEff: 0.01},
 		Cohort:      [][]float64{{1, 2, 3}, {4, 5, 6}},
 	}
@@ -64,8 +64,11 @@ func TestBundleRoundTrip(t *testing.T) {
 		!closeSlices(got.LDA.M, b.LDA.M) || !closeSlices(got.WCCN.M, b.WCCN.M) ||
 		!closeSlices(got.PLDA.A, b.PLDA.A) || !closeSlices(got.PLDA.Psi, b.PLDA.Psi) ||
 		!closeSlices(got.Calibration.Weights, b.Calibration.Weights) || got.Calibration.Bias != -3 ||
-		!closeSlices(got.Cohort[1], b.Cohort[1]) {
+		!closeSlices(got.Cohort[1], b.Cohort[1]) || !closeSlices(got.IVectorMean, b.IVectorMean) {
 		t.Fatal("round trip changed parameters beyond float32 precision")
+	}
+	if got.UBM.Fingerprint() != b.UBM.Fingerprint() {
+		t.Fatal("UBM fingerprint changed across the bundle round trip")
 	}
 	if got.Meta.Description != "test" || got.Meta.TopC != 10 || got.Meta.Extra["k"] != "v" {
 		t.Fatalf("metadata %+v", got.Meta)

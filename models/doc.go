@@ -4,10 +4,35 @@
 // GMM-UBM log-likelihood-ratio scoring, an i-vector extractor, the LDA / WCCN /
 // length-normalisation / PLDA / cosine back end, adaptive S-norm, logistic
 // regression calibration to log-likelihood ratios, and the versioned binary
-// model bundle that carries all of them.
+// model bundle that carries all of them. Evaluation measures live in the
+// subpackage metrics.
 //
 // The package is pure maths: it sees feature frames ([]float32 of length D,
 // typically D = 60 MFCC+Δ+ΔΔ at 100 frames/s) and never audio, sockets or
 // files. Natural logarithms are used throughout; every score labelled LLR is a
 // natural-log likelihood ratio log p(x|target)/p(x|non-target).
+//
+// Training (offline, see Example):
+//
+//	ubm, _, _ := TrainUBM(SubsampleFrames(frames, 500000, seed), UBMConfig{Components: 512})
+//	stats, _ := ubm.UtteranceStats(utterances, 10, 0, 0)
+//	ext, _ := TrainIVectorExtractor(ubm, stats, IVectorTrainConfig{R: 200, MinDiv: true})
+//	ivs, _ := ext.ExtractAll(stats, 0)
+//	be, _ := TrainBackend(ivs, speakerLabels, BackendConfig{LDADim: 150, LengthNorm: true, PLDA: true})
+//	cal, _ := TrainCalibration(devTargetScores, devNonTargetScores, 0.01)
+//	(&Bundle{...}).WriteTo(w)
+//
+// Scoring (a live call accumulates statistics frame by frame in constant
+// memory; enrollment sessions' embeddings form a Voiceprint):
+//
+//	v, _ := NewVerifier(bundle)                 // bundle from ReadBundle(r, frontEndConfig)
+//	sc, st := v.NewScratch(), v.UBM.NewStats()  // per call
+//	v.UBM.Accumulate(st, frame, sc)             // every 10 ms frame, no allocation
+//	emb, _ := v.Embed(st, ivScratch)            // at decision points
+//	probe, _ := v.Probe(emb, st)                 // once per test
+//	llr := v.Score(voiceprint, probe)           // per enrolled voiceprint
+//
+// Concurrency: models (GMM, IVectorExtractor, Backend, PLDA, Verifier) are
+// read-only once built and may be shared; every goroutine needs its own
+// Scratch / IVScratch.
 package models

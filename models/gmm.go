@@ -1,8 +1,10 @@
 package models
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 )
 
@@ -26,18 +28,18 @@ type GMM struct {
 	// Derived by Precompute. For component c the log density is the affine form
 	//   log w_c + log N(x; μ_c, σ²_c) = g_c + Σ_d x_d²·a_{c,d} + x_d·b_{c,d}
 	// with a = −½/σ², b = μ/σ², g = log w − ½Σ log σ² − ½D log 2π − ½Σ μ²/σ².
-	// coef holds [a_c(0..D-1), b_c(0..D-1)] per component (2D values each).
-	coef32  []float32
-	coef64  []float64
-	gconst  []float64
-	gconst3 []float32
-	// selDims/selConst: g computed over the first selDims dimensions only, for the
-	// marginal selection pass (see Scratch.SelectDims).
-	selDims   int
-	selConst  []float32
+	// coef holds [a_{c,0}, b_{c,0}, a_{c,1}, b_{c,1}, …] per component (2D
+	// values each, interleaved so that the first 2s columns cover the first s
+	// dimensions); it is multiplied by xx = [x_0², x_0, x_1², x_1, …].
+	coef32    []float32
+	coef64    []float64
+	gconst    []float64
+	gconst3   []float32
 	invStd    []float64 // 1/σ_{c,d}, used by the i-vector extractor
 	prepared  bool
 	logWeight []float64
+	hier      *hierarchy // optional two-level selection (BuildHierarchy)
+	fp        uint64
 }
 
 // ErrNotPrepared is returned when a GMM is used before Precompute succeeded.
@@ -118,8 +120,8 @@ func (g *GMM) Precompute() error {
 		for d := 0; d < D; d++ {
 			v, m := g.Vars[c*D+d], g.Means[c*D+d]
 			iv := 1 / v
-			g.coef64[c*2*D+d] = -0.5 * iv
-			g.coef64[c*2*D+D+d] = m * iv
+			g.coef64[c*2*D+2*d] = -0.5 * iv
+			g.coef64[c*2*D+2*d+1] = m * iv
 			k -= 0.5 * (math.Log(v) + m*m*iv)
 			g.invStd[c*D+d] = math.Sqrt(iv)
 		}
@@ -129,28 +131,26 @@ func (g *GMM) Precompute() error {
 	for i, v := range g.coef64 {
 		g.coef32[i] = float32(v)
 	}
-	g.selDims = 0
+	g.hier = nil
+	g.fp = g.fingerprint()
 	g.prepared = true
 	return nil
 }
 
-// prepareSelection derives the constants of the marginal density of the first
-// s dimensions (s < D) used by the fast selection pass.
-func (g *GMM) prepareSelection(s int) {
-	if g.selDims == s && len(g.selConst) == g.C {
-		return
-	}
+// selectionConst returns the constants of the marginal density of the
+// first s dimensions (s < D), used by the fast selection pass.
+func (g *GMM) selectionConst(s int) []float32 {
 	D := g.D
-	g.selConst = resize(g.selConst, g.C)
+	out := make([]float32, g.C)
 	for c := 0; c < g.C; c++ {
 		k := g.logWeight[c] - 0.5*float64(s)*log2Pi
 		for d := 0; d < s; d++ {
 			v, m := g.Vars[c*D+d], g.Means[c*D+d]
 			k -= 0.5 * (math.Log(v) + m*m/v)
 		}
-		g.selConst[c] = float32(k)
+		out[c] = float32(k)
 	}
-	g.selDims = s
+	return out
 }
 
 // LogLikelihood returns log p(x) = log Σ_c w_c N(x; μ_c, σ²_c) in float64
@@ -160,7 +160,7 @@ func (g *GMM) LogLikelihood(x []float32) float64 {
 	xx := make([]float64, 2*D)
 	for d := 0; d < D; d++ {
 		v := float64(x[d])
-		xx[d], xx[D+d] = v*v, v
+		xx[2*d], xx[2*d+1] = v*v, v
 	}
 	max := math.Inf(-1)
 	ll := make([]float64, g.C)
@@ -186,8 +186,38 @@ func (g *GMM) ComponentLogLikelihood(c int, x []float32) float64 {
 	s := g.gconst[c]
 	for d := 0; d < D; d++ {
 		v := float64(x[d])
-		s += v*v*g.coef64[c*2*D+d] + v*g.coef64[c*2*D+D+d]
+		s += v*v*g.coef64[c*2*D+2*d] + v*g.coef64[c*2*D+2*d+1]
 	}
+	return s
+}
+
+// Fingerprint identifies the model parameters: FNV-1a (64-bit) over C, D
+// and the float32-rounded weights, means and variances, so it survives a
+// bundle round trip. Statistics made by GMM.NewStats carry it, which lets
+// a stored voiceprint detect that it was accumulated against another UBM.
+func (g *GMM) Fingerprint() uint64 { return g.fp }
+
+func (g *GMM) fingerprint() uint64 {
+	h := fnv.New64a()
+	var b [4]byte
+	put := func(v uint32) {
+		binary.LittleEndian.PutUint32(b[:], v)
+		h.Write(b[:])
+	}
+	put(uint32(g.C))
+	put(uint32(g.D))
+	for _, vs := range [][]float64{g.Weights, g.Means, g.Vars} {
+		for _, v := range vs {
+			put(math.Float32bits(float32(v)))
+		}
+	}
+	return h.Sum64()
+}
+
+// NewStats returns zeroed statistics for g, stamped with g's Fingerprint.
+func (g *GMM) NewStats() *Stats {
+	s := NewStats(g.C, g.D)
+	s.UBM = g.fp
 	return s
 }
 

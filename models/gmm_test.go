@@ -126,3 +126,31 @@ func TestAccumulateDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+func TestMinPostPrunesAndRenormalises(t *testing.T) {
+	r := newRand(80)
+	g := randGMM(r, 32, 4, 0.7)
+	frames := sampleGMM(r, g, nil, 200)
+	sc := g.NewScratch(10, 0)
+	sc.MinPost = 0.05
+	for _, x := range frames {
+		g.Select(x, sc)
+		_, post := sc.Selected()
+		sum := 0.0
+		for i, p := range post {
+			if i > 0 && p*1.0000001 < 0.05 {
+				t.Fatalf("posterior %v below MinPost kept", p)
+			}
+			sum += p
+		}
+		if len(post) == 0 || math.Abs(sum-1) > 1e-12 {
+			t.Fatalf("posteriors %v", post)
+		}
+	}
+	s := NewStats(32, 4)
+	s.N[0], s.F[0] = 2, 4
+	s.Scale(0.5)
+	if s.N[0] != 1 || s.F[0] != 2 {
+		t.Fatal("Scale")
+	}
+}

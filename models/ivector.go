@@ -7,6 +7,9 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // IVectorExtractor is a total-variability model (Dehak et al. 2011, in the
@@ -24,7 +27,8 @@ import (
 //	mean       w = L⁻¹ Σ_c T_cᵀ f_c        (the i-vector).
 //
 // T_cᵀT_c is precomputed per component (C packed R×R triangles, float32), so
-// an extraction costs C·R(R+1)/2 + C·D·R multiply-adds plus an R×R Cholesky.
+// an extraction costs C·R(R+1)/2 + C·D·R multiply-adds (two float32 BLAS
+// matrix-vector products) plus an R×R Cholesky in float64.
 type IVectorExtractor struct {
 	C, D, R int
 	// T is the variance-normalised total-variability matrix, (C·D) × R row-major;
@@ -36,6 +40,7 @@ type IVectorExtractor struct {
 	SkipBelow float64
 
 	means, invStd []float64 // UBM means and 1/σ
+	ubmFP         uint64
 	t32           []float32 // T as float32
 	u32           []float32 // C × packedLen(R): T_cᵀ T_c
 }
@@ -55,7 +60,7 @@ func NewIVectorExtractor(ubm *GMM, T []float64, R int) (*IVectorExtractor, error
 		}
 	}
 	e := &IVectorExtractor{C: ubm.C, D: ubm.D, R: R, T: T,
-		means: append([]float64(nil), ubm.Means...), invStd: append([]float64(nil), ubm.invStd...)}
+		means: append([]float64(nil), ubm.Means...), invStd: append([]float64(nil), ubm.invStd...), ubmFP: ubm.fp}
 	e.precompute()
 	return e, nil
 }
@@ -100,19 +105,22 @@ func (e *IVectorExtractor) precompute() {
 
 // IVScratch is per-goroutine working memory for extraction.
 type IVScratch struct {
-	lp  []float64 // packed precision
-	a   []float64 // full R×R, Cholesky factor in the lower triangle
-	b   []float64
-	f   []float64 // whitened centred stats of one component
-	col []float64
-	cov []float64 // posterior covariance (training only)
+	lp   []float64 // packed precision
+	a    []float64 // full R×R, Cholesky factor in the lower triangle
+	b    []float64
+	col  []float64
+	cov  []float64 // posterior covariance (training only)
+	f32  []float32 // whitened centred first-order stats of one component (D)
+	lp32 []float32
+	b32  []float32
 }
 
 // NewScratch returns extraction scratch memory for e.
 func (e *IVectorExtractor) NewScratch() *IVScratch {
 	R := e.R
 	return &IVScratch{lp: make([]float64, packedLen(R)), a: make([]float64, R*R),
-		b: make([]float64, R), f: make([]float64, e.D), col: make([]float64, R)}
+		b: make([]float64, R), col: make([]float64, R),
+		f32: make([]float32, e.D), lp32: make([]float32, packedLen(R)), b32: make([]float32, R)}
 }
 
 // Extract writes the i-vector (posterior mean of w, length R) of statistics s
@@ -124,10 +132,21 @@ func (e *IVectorExtractor) Extract(s *Stats, out []float64, ws *IVScratch) error
 	if len(out) < e.R {
 		return errors.New("models: i-vector output too short")
 	}
+	if err := e.checkUBM(s); err != nil {
+		return err
+	}
 	if err := e.posterior(s, ws); err != nil {
 		return err
 	}
 	copy(out, ws.b)
+	return nil
+}
+
+// checkUBM refuses statistics stamped with another UBM's fingerprint.
+func (e *IVectorExtractor) checkUBM(s *Stats) error {
+	if s.UBM != 0 && s.UBM != e.ubmFP {
+		return fmt.Errorf("models: statistics were accumulated against UBM %016x, the extractor uses UBM %016x", s.UBM, e.ubmFP)
+	}
 	return nil
 }
 
@@ -136,38 +155,49 @@ func (e *IVectorExtractor) Extract(s *Stats, out []float64, ws *IVScratch) error
 func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	C, D, R := e.C, e.D, e.R
 	P := packedLen(R)
-	lp, b := ws.lp, ws.b
-	clear(lp)
-	clear(b)
+	f32, lp32, b32 := ws.f32, ws.lp32, ws.b32
+	clear(lp32)
+	clear(b32)
+	lpv := blas32.Vector{N: P, Inc: 1, Data: lp32}
+	bv := blas32.Vector{N: R, Inc: 1, Data: b32}
 	for c := 0; c < C; c++ {
 		n := s.N[c]
 		if n == 0 || n < e.SkipBelow {
-			continue
-		}
-		u := e.u32[c*P : (c+1)*P]
-		for k, v := range u {
-			lp[k] += n * float64(v)
+			continue // skipped components cost no memory traffic
 		}
 		for d := 0; d < D; d++ {
 			i := c*D + d
-			f := (s.F[i] - n*e.means[i]) * e.invStd[i]
-			row := e.t32[i*R : (i+1)*R]
-			for r, v := range row {
-				b[r] += f * float64(v)
-			}
+			f32[d] = float32((s.F[i] - n*e.means[i]) * e.invStd[i])
 		}
+		// packed L += N_c T_cᵀT_c ; b += T_cᵀ f_c   (float32 BLAS saxpy / sgemv)
+		blas32.Axpy(float32(n), blas32.Vector{N: P, Inc: 1, Data: e.u32[c*P : (c+1)*P]}, lpv)
+		blas32.Gemv(blas.Trans, 1, blas32.General{Rows: D, Cols: R, Stride: R, Data: e.t32[c*D*R : (c+1)*D*R]},
+			blas32.Vector{N: D, Inc: 1, Data: f32}, 1, bv)
 	}
-	// Add the identity (prior precision) on the packed diagonal.
+	lp, b := ws.lp, ws.b
+	for k, v := range ws.lp32 {
+		lp[k] = float64(v)
+	}
+	for r, v := range ws.b32 {
+		b[r] = float64(v)
+	}
+	return e.solve(ws)
+}
+
+// solve adds the prior precision I to the packed ws.lp, factorises it into
+// ws.a and overwrites ws.b (the linear term) with the posterior mean.
+func (e *IVectorExtractor) solve(ws *IVScratch) error {
+	R := e.R
 	k := 0
 	for i := 0; i < R; i++ {
-		lp[k] += 1
+		ws.lp[k] += 1
 		k += R - i
 	}
-	unpackSym(lp, R, ws.a)
+	unpackSym(ws.lp, R, ws.a)
 	if err := cholesky(ws.a, R); err != nil {
 		return err
 	}
-	cholSolve(ws.a, R, b)
+	cholSolve(ws.a, R, ws.b)
 	return nil
 }
 

@@ -9,7 +9,7 @@ import (
 
 // statsOf accumulates the statistics of one utterance.
 func statsOf(g *GMM, utt [][]float32, topC int) *Stats {
-	s := NewStats(g.C, g.D)
+	s := g.NewStats()
 	g.AccumulateUtterance(s, utt, g.NewScratch(topC, 0))
 	return s
 }
@@ -112,5 +112,131 @@ func TestIVectorTrainingDeterministic(t *testing.T) {
 		if a.T[i] != b.T[i] {
 			t.Fatal("T depends on the number of workers")
 		}
+	}
+}
+
+// SkipBelow drops components with tiny occupancy; the i-vector must barely move.
+func TestIVectorSkipBelowApproximation(t *testing.T) {
+	w := newSpeakerWorld(23, 64, 10, 4, 10, 0.3, 0.05)
+	e, err := InitIVectorExtractor(w.ubm, 8, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := e.NewScratch()
+	exact, approx := make([]float64, 8), make([]float64, 8)
+	worst := 1.0
+	for s := range w.speakers {
+		st := statsOf(w.ubm, w.utterance(s, 400), 10)
+		e.SkipBelow = 0
+		_ = e.Extract(st, exact, ws)
+		e.SkipBelow = 0.01
+		_ = e.Extract(st, approx, ws)
+		worst = math.Min(worst, Cosine(exact, approx))
+	}
+	t.Logf("worst cosine(exact, SkipBelow=0.01) = %.6f", worst)
+	if worst < 0.999 {
+		t.Fatalf("SkipBelow=0.01 moved an i-vector: cosine %v", worst)
+	}
+}
+
+func TestIVectorBatchMatchesSingle(t *testing.T) {
+	r := newRand(24)
+	ubm := randGMM(r, 16, 5, 1.5)
+	e, err := InitIVectorExtractor(ubm, 6, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stats []*Stats
+	for i := 0; i < 37; i++ { // more than two batches, last one partial
+		stats = append(stats, statsOf(ubm, sampleGMM(r, ubm, nil, 50+i), 4))
+	}
+	all, err := e.ExtractAll(stats, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := e.NewScratch()
+	one := make([]float64, 6)
+	for i, s := range stats {
+		_ = e.Extract(s, one, ws)
+		for k := range one {
+			if math.Abs(one[k]-all[i][k]) > 1e-5*math.Max(1, math.Abs(one[k])) {
+				t.Fatalf("utt %d dim %d: batch %v single %v", i, k, all[i][k], one[k])
+			}
+		}
+	}
+	bs := e.NewBatchScratch()
+	out := make([][]float64, IVBatchSize)
+	for i := range out {
+		out[i] = make([]float64, 6)
+	}
+	if a := testing.AllocsPerRun(5, func() { _ = e.ExtractBatch(stats[:IVBatchSize], out, bs) }); a != 0 {
+		t.Fatalf("ExtractBatch allocates %v", a)
+	}
+	if err := e.ExtractBatch(stats[:IVBatchSize+1], out, bs); err == nil {
+		t.Fatal("oversized batch accepted")
+	}
+}
+
+func TestIVectorRefusesForeignStats(t *testing.T) {
+	r := newRand(25)
+	ubm := randGMM(r, 4, 3, 1)
+	e, _ := InitIVectorExtractor(ubm, 2, 1)
+	other := randGMM(r, 4, 3, 1)
+	s := statsOf(other, sampleGMM(r, other, nil, 10), 2)
+	if err := e.Extract(s, make([]float64, 2), e.NewScratch()); err == nil {
+		t.Fatal("statistics of another UBM accepted")
+	}
+	s.UBM = 0 // unknown provenance is accepted
+	if err := e.Extract(s, make([]float64, 2), e.NewScratch()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ivLogLik returns Σ_u (−½ log|L_u| + ½ b_uᵀ L_u⁻¹ b_u): the marginal
+// log-likelihood of the statistics under the total-variability model, up to
+// terms that do not depend on T.
+func ivLogLik(e *IVectorExtractor, stats []*Stats) float64 {
+	ws := e.NewScratch()
+	R := e.R
+	tot := 0.0
+	for _, s := range stats {
+		if err := e.posterior(s, ws); err != nil {
+			panic(err)
+		}
+		logdet, quad := 0.0, 0.0
+		for j := 0; j < R; j++ {
+			logdet += 2 * math.Log(ws.a[j*R+j])
+			v := 0.0 // (Lcᵀ w)_j
+			for i := j; i < R; i++ {
+				v += ws.a[i*R+j] * ws.b[i]
+			}
+			quad += v * v
+		}
+		tot += -0.5*logdet + 0.5*quad
+	}
+	return tot
+}
+
+func TestIVectorEMIncreasesLikelihood(t *testing.T) {
+	w := newSpeakerWorld(26, 16, 5, 3, 20, 0.4, 0.05)
+	var stats []*Stats
+	for s := range w.speakers {
+		for k := 0; k < 3; k++ {
+			stats = append(stats, statsOf(w.ubm, w.utterance(s, 200), 4))
+		}
+	}
+	init, _ := InitIVectorExtractor(w.ubm, 4, 5)
+	prev := ivLogLik(init, stats)
+	for it := 1; it <= 6; it++ {
+		e, err := TrainIVectorExtractor(w.ubm, stats, IVectorTrainConfig{R: 4, Iters: it, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ll := ivLogLik(e, stats)
+		t.Logf("iteration %d: log-likelihood %.4f", it, ll)
+		if ll < prev-1e-6*math.Abs(prev) {
+			t.Fatalf("i-vector EM decreased the likelihood at iteration %d: %v -> %v", it, prev, ll)
+		}
+		prev = ll
 	}
 }

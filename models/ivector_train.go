@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"time"
+
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // IVectorTrainConfig controls TrainIVectorExtractor.
@@ -109,11 +111,11 @@ func TrainIVectorExtractor(ubm *GMM, stats []*Stats, cfg IVectorTrainConfig) (*I
 					if n == 0 {
 						continue
 					}
-					axpy(n, slots[j].e2, a)
+					blas64.Axpy(n, blas64.Vector{N: P, Inc: 1, Data: slots[j].e2}, blas64.Vector{N: P, Inc: 1, Data: a})
 					for d := 0; d < D; d++ {
 						i := c*D + d
 						f := (s.F[i] - n*e.means[i]) * e.invStd[i]
-						axpy(f, slots[j].w, accB[i*R:(i+1)*R])
+						blas64.Axpy(f, blas64.Vector{N: R, Inc: 1, Data: slots[j].w}, blas64.Vector{N: R, Inc: 1, Data: accB[i*R : (i+1)*R]})
 					}
 				}
 			})

@@ -50,7 +50,7 @@ func TestGMMUBMScoringSeparatesSpeakers(t *testing.T) {
 	w := newSpeakerWorld(8, 32, 8, 10, 12, 0.5, 0.1)
 	ubm := w.ubm
 	sc := ubm.NewScratch(5, 0)
-	var tar, non []float64
+	var tar, non, star, snon []float64
 	for s := range w.speakers {
 		st := NewStats(32, 8)
 		ubm.AccumulateUtterance(st, w.utterance(s, 1000), sc)
@@ -59,11 +59,15 @@ func TestGMMUBMScoringSeparatesSpeakers(t *testing.T) {
 			t.Fatal(err)
 		}
 		for u := range w.speakers {
-			score := ScoreGMMUBM(ubm, spk, w.utterance(u, 300), sc)
+			utt := w.utterance(u, 300)
+			score := ScoreGMMUBM(ubm, spk, utt, sc)
+			ts := NewStats(32, 8)
+			ubm.AccumulateUtterance(ts, utt, sc)
+			fast := StatsGMMUBMScore(ubm, spk, ts)
 			if u == s {
-				tar = append(tar, score)
+				tar, star = append(tar, score), append(star, fast)
 			} else {
-				non = append(non, score)
+				non, snon = append(non, score), append(snon, fast)
 			}
 		}
 	}
@@ -71,6 +75,11 @@ func TestGMMUBMScoringSeparatesSpeakers(t *testing.T) {
 		t.Fatalf("GMM-UBM EER %.3f", e)
 	} else {
 		t.Logf("GMM-UBM synthetic EER %.4f", e)
+	}
+	if e := simpleEER(star, snon); e > 0.05 {
+		t.Fatalf("stats-only GMM-UBM EER %.3f", e)
+	} else {
+		t.Logf("stats-only GMM-UBM synthetic EER %.4f", e)
 	}
 	// The UBM against itself scores exactly zero.
 	if v := ScoreGMMUBM(ubm, ubm, w.utterance(0, 50), sc); math.Abs(v) > 1e-12 {

@@ -22,6 +22,9 @@ type Stats struct {
 	C, D int
 	N    []float64 // length C
 	F    []float64 // length C·D, row-major by component
+	// UBM is the Fingerprint of the model the statistics were accumulated
+	// against (0: unknown). Add refuses to mix different non-zero fingerprints.
+	UBM uint64
 }
 
 // NewStats returns zeroed statistics for a C-component, D-dimensional model.
@@ -37,7 +40,7 @@ func (s *Stats) Reset() {
 
 // Clone returns a deep copy of s.
 func (s *Stats) Clone() *Stats {
-	return &Stats{C: s.C, D: s.D, N: append([]float64(nil), s.N...), F: append([]float64(nil), s.F...)}
+	return &Stats{C: s.C, D: s.D, N: append([]float64(nil), s.N...), F: append([]float64(nil), s.F...), UBM: s.UBM}
 }
 
 // Frames returns Σ_c N_c, the (soft) number of frames accumulated.
@@ -54,9 +57,27 @@ func (s *Stats) Add(o *Stats) error {
 	if s.C != o.C || s.D != o.D {
 		return fmt.Errorf("models: cannot add stats of shape %dx%d to %dx%d", o.C, o.D, s.C, s.D)
 	}
+	if s.UBM != 0 && o.UBM != 0 && s.UBM != o.UBM {
+		return fmt.Errorf("models: cannot add stats accumulated against UBM %016x to stats of UBM %016x", o.UBM, s.UBM)
+	}
+	if s.UBM == 0 {
+		s.UBM = o.UBM
+	}
 	axpy(1, o.N, s.N)
 	axpy(1, o.F, s.F)
 	return nil
+}
+
+// Scale multiplies N and F by k (e.g. Kaldi's posterior scale 0.1-0.3,
+// which compensates for the correlation of successive frames by making an
+// utterance count as fewer independent observations).
+func (s *Stats) Scale(k float64) {
+	for i := range s.N {
+		s.N[i] *= k
+	}
+	for i := range s.F {
+		s.F[i] *= k
+	}
 }
 
 // Centered returns the UBM-centred first-order statistics
@@ -73,36 +94,9 @@ func (s *Stats) Centered(ubm *GMM, dst []float64) []float64 {
 	return dst
 }
 
-// Accumulate adds frame x to s using top-C selection on g (see GMM.Select) and
-// returns the frame's selected-component log-likelihood. It does not allocate.
-func (g *GMM) Accumulate(s *Stats, x []float32, sc *Scratch) float64 {
-	ll := g.Select(x, sc)
-	D := g.D
-	x = x[:D]
-	for i := 0; i < sc.n; i++ {
-		c := int(sc.idx[i])
-		p := sc.post[i]
-		s.N[c] += p
-		f := s.F[c*D : (c+1)*D]
-		for d, v := range x {
-			f[d] += p * float64(v)
-		}
-	}
-	return ll
-}
-
-// AccumulateUtterance adds every frame of utt to s and returns the summed
-// selected-component log-likelihood.
-func (g *GMM) AccumulateUtterance(s *Stats, utt [][]float32, sc *Scratch) float64 {
-	t := 0.0
-	for _, x := range utt {
-		t += g.Accumulate(s, x, sc)
-	}
-	return t
-}
-
 // Stats serialisation: "VXST", uint32 version, uint32 C, uint32 D,
-// C + C·D float32 little-endian, CRC-32 (IEEE) of everything before it.
+// uint64 UBM fingerprint, C + C·D float32 little-endian, CRC-32 (IEEE) of
+// everything before it.
 const statsMagic = "VXST"
 const statsVersion = 1
 
@@ -111,12 +105,13 @@ var ErrStatsFormat = errors.New("models: malformed statistics encoding")
 
 // MarshalBinary encodes s compactly as float32 (C + C·D values, ~4 bytes each).
 func (s *Stats) MarshalBinary() ([]byte, error) {
-	n := 16 + 4*(s.C+s.C*s.D) + 4
+	n := 24 + 4*(s.C+s.C*s.D) + 4
 	b := make([]byte, 0, n)
 	b = append(b, statsMagic...)
 	b = binary.LittleEndian.AppendUint32(b, statsVersion)
 	b = binary.LittleEndian.AppendUint32(b, uint32(s.C))
 	b = binary.LittleEndian.AppendUint32(b, uint32(s.D))
+	b = binary.LittleEndian.AppendUint64(b, s.UBM)
 	for _, v := range s.N {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
 	}
@@ -129,14 +124,14 @@ func (s *Stats) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes the output of MarshalBinary, checking magic,
 // version, size and checksum before allocating.
 func (s *Stats) UnmarshalBinary(b []byte) error {
-	if len(b) < 20 || string(b[:4]) != statsMagic {
+	if len(b) < 28 || string(b[:4]) != statsMagic {
 		return fmt.Errorf("%w: bad magic or too short", ErrStatsFormat)
 	}
 	if v := binary.LittleEndian.Uint32(b[4:]); v != statsVersion {
 		return fmt.Errorf("%w: version %d, want %d", ErrStatsFormat, v, statsVersion)
 	}
 	c, d := uint64(binary.LittleEndian.Uint32(b[8:])), uint64(binary.LittleEndian.Uint32(b[12:]))
-	if c == 0 || d == 0 || c > 1<<20 || d > 1<<16 || uint64(len(b)) != 20+4*(c+c*d) {
+	if c == 0 || d == 0 || c > 1<<20 || d > 1<<16 || uint64(len(b)) != 28+4*(c+c*d) {
 		return fmt.Errorf("%w: shape %dx%d does not match %d bytes", ErrStatsFormat, c, d, len(b))
 	}
 	body := b[:len(b)-4]
@@ -144,9 +139,10 @@ func (s *Stats) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: checksum mismatch", ErrStatsFormat)
 	}
 	s.C, s.D = int(c), int(d)
+	s.UBM = binary.LittleEndian.Uint64(b[16:])
 	s.N = make([]float64, c)
 	s.F = make([]float64, c*d)
-	p := body[16:]
+	p := body[24:]
 	for i := range s.N {
 		s.N[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(p)))
 		p = p[4:]

@@ -29,10 +29,23 @@ func TestStatsAdditiveAndRoundTrip(t *testing.T) {
 	if err := sa.Add(NewStats(3, 6)); err == nil {
 		t.Fatal("shape mismatch accepted")
 	}
+	sab.UBM = g.Fingerprint()
 	blob, _ := sab.MarshalBinary()
 	var back Stats
 	if err := back.UnmarshalBinary(blob); err != nil {
 		t.Fatal(err)
+	}
+	if back.UBM != g.Fingerprint() || back.UBM == 0 {
+		t.Fatal("fingerprint lost in round trip")
+	}
+	other := g.Clone()
+	other.Means[0] += 1
+	_ = other.Precompute()
+	if other.Fingerprint() == g.Fingerprint() {
+		t.Fatal("different UBMs share a fingerprint")
+	}
+	if err := back.Add(other.NewStats()); err == nil {
+		t.Fatal("stats of different UBMs added")
 	}
 	for i := range sab.F {
 		if math.Abs(back.F[i]-sab.F[i]) > 1e-5*math.Max(1, math.Abs(sab.F[i])) {
@@ -69,4 +82,32 @@ func flip(b []byte, i int) []byte {
 	c := append([]byte(nil), b...)
 	c[i] ^= 0x40
 	return c
+}
+
+// UtteranceStats shares one GMM across goroutines (run with -race) and must
+// not depend on the number of workers.
+func TestUtteranceStatsParallel(t *testing.T) {
+	r := newRand(70)
+	g := randGMM(r, 16, 8, 1)
+	var utts [][][]float32
+	for i := 0; i < 9; i++ {
+		utts = append(utts, sampleGMM(r, g, nil, 40))
+	}
+	for _, sel := range []int{0, 3} {
+		a, err := g.UtteranceStats(utts, 4, sel, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := g.UtteranceStats(utts, 4, sel, 4)
+		for i := range a {
+			for k := range a[i].F {
+				if a[i].F[k] != b[i].F[k] {
+					t.Fatal("stats depend on workers")
+				}
+			}
+		}
+	}
+	if _, err := g.UtteranceStats([][][]float32{{{1, 2}}}, 4, 0, 1); err == nil {
+		t.Fatal("wrong frame dimension accepted")
+	}
 }

@@ -2,7 +2,10 @@ package models
 
 import (
 	"errors"
+
 	"fmt"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -261,12 +264,14 @@ func eStepFrame(g *GMM, x []float32, xx, ll []float64, prune float64, a *emAcc) 
 	C, D := g.C, g.D
 	for d, v := range x[:D] {
 		f := float64(v)
-		xx[d], xx[D+d] = f*f, f
+		xx[2*d], xx[2*d+1] = f*f, f
 	}
+	// ll = gconst + coef·xx for all components at once (BLAS dgemv).
+	copy(ll, g.gconst)
+	blas64.Gemv(blas.NoTrans, 1, blas64.General{Rows: C, Cols: 2 * D, Stride: 2 * D, Data: g.coef64},
+		blas64.Vector{N: 2 * D, Inc: 1, Data: xx}, 1, blas64.Vector{N: C, Inc: 1, Data: ll})
 	max := math.Inf(-1)
-	for c := 0; c < C; c++ {
-		l := g.gconst[c] + dot(xx, g.coef64[c*2*D:(c+1)*2*D])
-		ll[c] = l
+	for _, l := range ll {
 		if l > max {
 			max = l
 		}
@@ -294,8 +299,8 @@ func eStepFrame(g *GMM, x []float32, xx, ll []float64, prune float64, a *emAcc) 
 		a.n[c] += p
 		f, s := a.f[c*D:(c+1)*D], a.s[c*D:(c+1)*D]
 		for d := 0; d < D; d++ {
-			f[d] += p * xx[D+d]
-			s[d] += p * xx[d]
+			f[d] += p * xx[2*d+1]
+			s[d] += p * xx[2*d]
 		}
 	}
 	return max + math.Log(sum)

@@ -5,6 +5,21 @@ import (
 	"testing"
 )
 
+// The default E-step prunes posteriors below e^-30; EM must still not go down.
+func TestTrainUBMMonotoneWithPruning(t *testing.T) {
+	r := newRand(9)
+	truth := randGMM(r, 16, 6, 2)
+	_, hist, err := TrainUBM(sampleGMM(r, truth, nil, 5000), UBMConfig{Components: 16, Iters: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(hist); i++ {
+		if hist[i] < hist[i-1]-1e-9 {
+			t.Fatalf("EM log-likelihood decreased at iteration %d: %v -> %v", i, hist[i-1], hist[i])
+		}
+	}
+}
+
 func TestTrainUBMMonotoneAndRecoversModel(t *testing.T) {
 	r := newRand(5)
 	truth := randGMM(r, 8, 4, 3)

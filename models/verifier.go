@@ -21,8 +21,44 @@ type Verifier struct {
 	dim       int
 }
 
-// DefaultMinFrames is the default least net speech for a judgement: 0.5 s at 100 frames/s.
-const DefaultMinFrames = 50
+// v0scores is the number of inputs the bundle's calibration takes: the raw scores (PLDA, and
+// GMM when present), then — for duration-aware calibration — each raw score times q and q
+// itself, where q = ln(min(enrollment, test net speech) / 1 s).
+func v0scores(b *Bundle) int {
+	n := 1
+	if b.GMM != nil {
+		n = 2
+	}
+	if durationAware(b) {
+		n = 2*n + 1
+	}
+	return n
+}
+
+// CalibrationDuration is the Metadata.Extra["calibration"] value of duration-aware calibration.
+const CalibrationDuration = "duration"
+
+func durationAware(b *Bundle) bool { return b.Meta.Extra["calibration"] == CalibrationDuration }
+
+// CalibrationInputs appends to dst the inputs of the bundle's calibration for a trial: the raw
+// scores and, for duration-aware calibration, their products with q and q.
+func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float64 {
+	n0 := len(dst)
+	dst = v.RawScores(dst, enroll, test)
+	if !durationAware(v.b) {
+		return dst
+	}
+	q := math.Log(max(min(enroll.Frames, test.Frames), 1) / 100)
+	for _, s := range dst[n0:] {
+		dst = append(dst, s*q)
+	}
+	return append(dst, q)
+}
+
+// DefaultMinFrames is the default least net speech for a judgement: 0.2 s at 100 frames/s (a
+// single spoken digit carries 0.2-0.5 s). Calibration is trained down to 0.25 s, so LLRs from
+// such short speech are weak, as they should be, not overconfident.
+const DefaultMinFrames = 20
 
 // Probe is one side of a trial prepared for scoring: its PLDA-space vector, its net speech and
 // its cohort moments. Probes are immutable once prepared and may be shared between goroutines.
@@ -30,13 +66,19 @@ type Probe struct {
 	U      []float64     // PLDA u-space vector
 	Frames float64       // net speech in voiced frames (zeroth-order statistics total)
 	Cohort CohortMoments // top-N moments of its scores against the cohort
+
+	// GMM linear scoring (when the bundle has it): the probe as a model and as a test, with the
+	// cohort moments of each role.
+	GModel, GTest     []float32
+	GAsModel, GAsTest CohortMoments
 }
 
 // VerifierScratch is per-goroutine working space.
 type VerifierScratch struct {
-	iv     *IVScratch
-	x, y   []float64
-	scores []float64
+	iv      *IVScratch
+	x, y    []float64
+	scores  []float64
+	gscores []float64
 }
 
 // NewVerifier checks that b has every component verification needs and precomputes the cohort.
@@ -46,8 +88,8 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 		return nil, errors.New("models: bundle lacks the UBM, i-vector extractor or PLDA needed for verification")
 	case b.Calibration == nil:
 		return nil, errors.New("models: bundle has no calibration, so its scores would not be LLRs")
-	case len(b.Calibration.Weights) != 1:
-		return nil, fmt.Errorf("models: calibration fuses %d scores; the verifier produces 1", len(b.Calibration.Weights))
+	case len(b.Calibration.Weights) != v0scores(b):
+		return nil, fmt.Errorf("models: calibration fuses %d scores; the bundle's scorers produce %d", len(b.Calibration.Weights), v0scores(b))
 	}
 	v := &Verifier{b: b, MinFrames: DefaultMinFrames, topN: b.Meta.SNormTopN, dim: b.PLDA.Dim}
 	for _, c := range b.Cohort {
@@ -64,7 +106,11 @@ func (v *Verifier) Bundle() *Bundle { return v.b }
 
 // NewScratch returns working space for one goroutine.
 func (v *Verifier) NewScratch() *VerifierScratch {
-	return &VerifierScratch{iv: v.b.Extractor.NewScratch(), x: make([]float64, v.b.Extractor.R), scores: make([]float64, len(v.cohort))}
+	ws := &VerifierScratch{iv: v.b.Extractor.NewScratch(), x: make([]float64, v.b.Extractor.R), scores: make([]float64, len(v.cohort))}
+	if v.b.GMM != nil {
+		ws.gscores = make([]float64, len(v.b.GMM.CohortN))
+	}
+	return ws
 }
 
 // Embed returns the back-end vector of s before the PLDA transform: the i-vector through LDA,
@@ -89,7 +135,13 @@ func (v *Verifier) Prepare(s *Stats, ws *VerifierScratch) (*Probe, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.PrepareEmbedding(e, s.Frames(), ws), nil
+	p := v.PrepareEmbedding(e, s.Frames(), ws)
+	if g := v.b.GMM; g != nil {
+		f := WhitenedCentred(v.b.UBM, s)
+		p.GModel, p.GTest = g.ModelVector(s.N, f), TestVector(s.N, f)
+		p.GAsModel, p.GAsTest = g.cohortMoments(p.GModel, p.GTest, v.topN, ws.gscores)
+	}
+	return p, nil
 }
 
 // PrepareEmbedding is Prepare for a vector Embed already produced.
@@ -105,13 +157,22 @@ func (v *Verifier) PrepareEmbedding(e []float64, frames float64, ws *VerifierScr
 	return p
 }
 
-// RawScore is the S-normalised PLDA score of test against enroll, before calibration.
-func (v *Verifier) RawScore(enroll, test *Probe) float64 {
+// RawScores appends the S-normalised scores of test against enroll, before calibration: the
+// PLDA score, then the GMM linear score when the bundle has one.
+func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 	s := v.b.PLDA.LLR(enroll.U, 1, test.U)
-	if len(v.cohort) == 0 {
-		return s
+	if len(v.cohort) > 0 {
+		s = ASNorm(s, enroll.Cohort, test.Cohort)
 	}
-	return ASNorm(s, enroll.Cohort, test.Cohort)
+	dst = append(dst, s)
+	if v.b.GMM != nil {
+		g := Dot(enroll.GModel, test.GTest)
+		if len(v.b.GMM.CohortN) > 0 {
+			g = ASNorm(g, enroll.GAsModel, test.GAsTest)
+		}
+		dst = append(dst, g)
+	}
+	return dst
 }
 
 // Score returns the calibrated LLR (nats) that test and enroll are the same speaker, and
@@ -121,9 +182,35 @@ func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
 	if enroll.Frames < v.MinFrames || test.Frames < v.MinFrames {
 		return 0, false
 	}
-	llr = v.b.Calibration.Apply(v.RawScore(enroll, test))
+	var buf [8]float64
+	llr = v.b.Calibration.Apply(v.CalibrationInputs(buf[:0], enroll, test)...)
 	if math.IsNaN(llr) || math.IsInf(llr, 0) {
 		return 0, false
 	}
 	return llr, true
+}
+
+// ThresholdAtFAR returns the calibrated-LLR threshold above which a fraction far of impostor
+// trials would be accepted, interpolated (in log FAR) between the operating points the bundle
+// recorded on held-out speakers. A rate outside the measured range is an error: the bundle
+// cannot vouch for it.
+func (v *Verifier) ThresholdAtFAR(far float64) (float64, error) {
+	pts := v.b.Meta.FARThresholds
+	if len(pts) == 0 {
+		return 0, errors.New("models: bundle records no false-accept operating points")
+	}
+	if far < pts[0].FAR || far > pts[len(pts)-1].FAR {
+		return 0, fmt.Errorf("models: false-accept rate %g outside the measured range %g-%g", far, pts[0].FAR, pts[len(pts)-1].FAR)
+	}
+	for i := 1; i < len(pts); i++ {
+		if far <= pts[i].FAR {
+			a, b := pts[i-1], pts[i]
+			if b.FAR == a.FAR {
+				return b.LLR, nil
+			}
+			t := (math.Log(far) - math.Log(a.FAR)) / (math.Log(b.FAR) - math.Log(a.FAR))
+			return a.LLR + t*(b.LLR-a.LLR), nil
+		}
+	}
+	return pts[0].LLR, nil
 }

@@ -2,15 +2,17 @@ package recipe
 
 import (
 	"fmt"
+	"math"
 	"runtime"
+	"sort"
+	"strings"
 
 	"github.com/voxguard/voxguard/models"
 )
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
 
-// trainBackend fits LDA, length normalisation and PLDA on labelled i-vectors, and returns the
-// PLDA-space vectors of the training data too.
+// trainBackend fits LDA, length normalisation and PLDA on labelled i-vectors.
 func (c *TrainConfig) trainBackend(x [][]float64, labels []int, nSpk int) (*models.Affine, *models.PLDA, error) {
 	dim := min(c.LDADim, nSpk-1, len(x[0]))
 	lda, err := models.TrainLDA(x, labels, dim)
@@ -28,49 +30,78 @@ func (c *TrainConfig) trainBackend(x [][]float64, labels []int, nSpk int) (*mode
 	return lda, plda, nil
 }
 
-// toU maps an i-vector through LDA, length normalisation and the PLDA transform.
-func toU(lda *models.Affine, plda *models.PLDA, v []float64) []float64 {
-	return plda.Transform(nil, models.LengthNorm(lda.Apply(nil, v)))
-}
-
-// cohortOf picks up to n training vectors spread evenly over the list, in u-space.
+// cohortOf picks up to n training i-vectors spread evenly over the list, in PLDA u-space.
 func cohortOf(lda *models.Affine, plda *models.PLDA, x [][]float64, n int) [][]float64 {
 	step := max(1, len(x)/n)
 	var out [][]float64
 	for i := 0; i < len(x) && len(out) < n; i += step {
-		out = append(out, toU(lda, plda, x[i]))
+		out = append(out, plda.Transform(nil, models.LengthNorm(lda.Apply(nil, x[i]))))
 	}
 	return out
 }
 
-// original reports whether an utterance comes from an un-augmented corpus folder (augmented
-// copies carry a "~" in their file names, as bench/augment/make_augmented.py writes them).
-func original(u Utt) bool {
-	for _, r := range u.ID {
-		if r == '~' {
-			return false
+// original reports whether an utterance comes from an un-augmented corpus folder: derived copies
+// carry a "~" in their file names — "~aug" for degraded channels (bench/trials/make_augmented.py),
+// "~sp" for speed-perturbed new speakers (bench/trials/make_speed.py).
+func original(u Utt) bool { return !strings.Contains(u.ID, "~") }
+
+// enrollStats sums the statistics of a speaker's original recordings, in order, until at least
+// frames voiced frames; it returns the sum and the recordings used.
+func enrollStats(ubm *models.GMM, stats []*models.Stats, idx []int, frames int) (*models.Stats, map[int]bool) {
+	sum := models.NewStats(ubm.C, ubm.D)
+	used := map[int]bool{}
+	for _, i := range idx {
+		if sum.Frames() >= float64(frames) {
+			break
 		}
+		sum.Add(stats[i])
+		used[i] = true
 	}
-	return true
+	return sum, used
 }
 
-// backend trains the final LDA/PLDA on every speaker and the calibration on two held-out folds:
-// for each half of the speakers a back end trained on the other half scores trials among them
-// (30 s and 3 s enrollments against whole recordings and their 1 s and 3 s openings), with the
-// other half as S-norm cohort; the pooled scores train the logistic-regression calibration.
-func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv *ivecSet) (*models.Bundle, error) {
+// gmmCohort builds the GMM scorer's cohort: up to n speakers of spks (spread evenly), each
+// represented by its enrollment-sized statistics.
+func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.Stats, spks []int) (*models.GMMLinear, error) {
+	g := &models.GMMLinear{Relevance: float64(c.Relevance)}
+	byspk := map[int][]int{}
+	for i, s := range ts.spk {
+		if original(ts.utts[i]) {
+			byspk[s] = append(byspk[s], i)
+		}
+	}
+	step := max(1, len(spks)/c.GMMCohort)
+	for k := 0; k < len(spks) && len(g.CohortN) < c.GMMCohort; k += step {
+		idx := byspk[spks[k]]
+		if len(idx) == 0 {
+			continue
+		}
+		sum, _ := enrollStats(ubm, stats, idx, c.EnrollFrames)
+		g.CohortN = append(g.CohortN, append([]float64(nil), sum.N...))
+		g.CohortF = append(g.CohortF, models.WhitenedCentred(ubm, sum))
+	}
+	return g, g.Prepare(ubm)
+}
+
+// backend trains the final LDA/PLDA (and GMM cohort) on every speaker and the calibration on
+// two held-out folds: for each half of the speakers, a back end trained on the other half
+// scores trials among them (30 s and 3 s enrollments against whole recordings and their
+// 0.25 s, 0.5 s, 1 s and 3 s openings), with the other half as S-norm cohorts; the pooled scores train
+// the logistic-regression calibration that fuses the scorers.
+func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64) (*models.Bundle, error) {
 	nSpk := len(ts.names)
 	var tar, non [][]float64
 	for fold := range 2 {
 		var trX [][]float64
-		var trL []int
+		var trL, trSpk []int
 		relabel := map[int]int{}
 		for i, s := range ts.spk {
 			if s%2 != fold {
 				if _, ok := relabel[s]; !ok {
 					relabel[s] = len(relabel)
+					trSpk = append(trSpk, s)
 				}
-				trX = append(trX, iv.full[i])
+				trX = append(trX, iv[i])
 				trL = append(trL, relabel[s])
 			}
 		}
@@ -80,12 +111,20 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		}
 		b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda,
 			Calibration: &models.Calibration{Weights: []float64{1}}, Cohort: cohortOf(lda, plda, trX, c.CohortSize)}
+		if c.Relevance > 0 {
+			if b.GMM, err = c.gmmCohort(tv.UBM, ts, stats, trSpk); err != nil {
+				return nil, err
+			}
+			b.Calibration.Weights = []float64{1, 1}
+		}
 		b.Meta.SNormTopN = c.SNormTopN
+		b.Meta.Extra = map[string]string{"calibration": models.CalibrationDuration}
+		b.Calibration.Weights = make([]float64, 2*len(b.Calibration.Weights)+1)
 		v, err := models.NewVerifier(b)
 		if err != nil {
 			return nil, err
 		}
-		t, n, err := c.foldTrials(v, tv, ts, stats, iv, fold)
+		t, n, err := c.foldTrials(v, tv.UBM, ts, stats, fold)
 		if err != nil {
 			return nil, err
 		}
@@ -96,80 +135,111 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	if err != nil {
 		return nil, fmt.Errorf("calibration: %w", err)
 	}
-	c.logf("calibration: llr = %.4f * score %+.4f", cal.Weights[0], cal.Bias)
+	c.logf("calibration: llr = %v · scores %+.4f", cal.Weights, cal.Bias)
+	farPoints := operatingPoints(cal, non)
 
-	lda, plda, err := c.trainBackend(iv.full, ts.spk, nSpk)
+	lda, plda, err := c.trainBackend(iv, ts.spk, nSpk)
 	if err != nil {
 		return nil, err
 	}
-	return &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda, Calibration: cal,
-		Cohort: cohortOf(lda, plda, iv.full, c.CohortSize)}, nil
+	b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda, Calibration: cal,
+		Cohort: cohortOf(lda, plda, iv, c.CohortSize)}
+	b.Meta.FARThresholds = farPoints
+	if c.Relevance > 0 {
+		all := make([]int, nSpk)
+		for i := range all {
+			all[i] = i
+		}
+		if b.GMM, err = c.gmmCohort(tv.UBM, ts, stats, all); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
-// foldTrials scores the held-out fold's trials with v and returns target and non-target rows.
-func (c *TrainConfig) foldTrials(v *models.Verifier, tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv *ivecSet, fold int) (tar, non [][]float64, err error) {
-	ws := v.NewScratch()
+// foldTrials scores the held-out fold's trials with v and returns target and non-target rows of
+// raw scores.
+func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainSet, stats []*models.Stats, fold int) (tar, non [][]float64, err error) {
 	bySpk := map[int][]int{}
+	var spks []int
 	for i, s := range ts.spk {
 		if s%2 == fold && original(ts.utts[i]) {
+			if bySpk[s] == nil {
+				spks = append(spks, s)
+			}
 			bySpk[s] = append(bySpk[s], i)
 		}
 	}
-	type model struct {
-		spk   int
-		probe *models.Probe
+	// Sides to prepare: enrollments (30 s sums, 3 s openings) and tests (whole recordings and
+	// their openings), as statistics.
+	type side struct {
+		spk    int
+		enroll bool
+		stats  *models.Stats
+		utt    int // recording whose opening to accumulate, or -1
+		frames int
 	}
-	var enrolls []model
-	type test struct {
-		spk   int
-		probe *models.Probe
-	}
-	var tests []test
-	embedIV := func(x []float64, frames float64) *models.Probe {
-		e := models.LengthNorm(v.Bundle().LDA.Apply(nil, x))
-		return v.PrepareEmbedding(e, frames, ws)
-	}
-	used := map[int]bool{}
-	for s, idx := range bySpk {
-		// 30 s enrollment: whole recordings until EnrollFrames voiced frames.
-		sum := models.NewStats(tv.UBM.C, tv.UBM.D)
-		for _, i := range idx {
-			if sum.Frames() >= float64(c.EnrollFrames) {
-				break
-			}
-			if err := sum.Add(stats[i]); err != nil {
-				return nil, nil, err
-			}
-			used[i] = true
+	var sides []side
+	for _, s := range spks {
+		idx := bySpk[s]
+		sum, used := enrollStats(ubm, stats, idx, c.EnrollFrames)
+		sides = append(sides, side{spk: s, enroll: true, stats: sum, utt: -1})
+		if len(ts.feats[idx[0]].Frames) >= 350 {
+			sides = append(sides, side{spk: s, enroll: true, utt: idx[0], frames: 300})
 		}
-		p, err := v.Prepare(sum, ws)
-		if err != nil {
-			return nil, nil, err
-		}
-		enrolls = append(enrolls, model{s, p})
-		// Short enrollment: the 3 s opening of the first recording.
-		if first := idx[0]; iv.s3[first] != nil {
-			enrolls = append(enrolls, model{s, embedIV(iv.s3[first], 300)})
-		}
-	}
-	for s, idx := range bySpk {
 		for _, i := range idx {
 			if used[i] {
 				continue
 			}
-			tests = append(tests, test{s, embedIV(iv.full[i], stats[i].Frames())})
-			if iv.s1[i] != nil {
-				tests = append(tests, test{s, embedIV(iv.s1[i], 100)})
-			}
-			if iv.s3[i] != nil {
-				tests = append(tests, test{s, embedIV(iv.s3[i], 300)})
+			sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
+			for _, n := range []int{25, 50, 100, 300} {
+				if len(ts.feats[i].Frames) >= n+50 {
+					sides = append(sides, side{spk: s, utt: i, frames: n})
+				}
 			}
 		}
 	}
-	for _, m := range enrolls {
-		for _, t := range tests {
-			row := []float64{v.RawScore(m.probe, t.probe)}
-			if m.spk == t.spk {
+	// Degraded copies of the fold's recordings test too, so that calibration knows how much
+	// less to trust a noisy, coded channel.
+	for i, s := range ts.spk {
+		if s%2 == fold && strings.Contains(ts.utts[i].ID, "~aug") {
+			sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
+		}
+	}
+	workers := c.workers()
+	type ws struct {
+		vs *models.VerifierScratch
+		gs *models.Scratch
+	}
+	w := make([]ws, workers)
+	for i := range w {
+		w[i] = ws{v.NewScratch(), ubm.NewScratch(c.TopC, c.SelectDims)}
+	}
+	probes := make([]*models.Probe, len(sides))
+	err = parallel(len(sides), workers, c.bar(fmt.Sprintf("calibration fold %d", fold+1), len(sides)), func(k, i int) error {
+		sd := sides[i]
+		st := sd.stats
+		if st == nil {
+			st = models.NewStats(ubm.C, ubm.D)
+			ubm.AccumulateUtterance(st, ts.feats[sd.utt].Frames[:sd.frames], w[k].gs)
+		}
+		p, err := v.Prepare(st, w[k].vs)
+		probes[i] = p
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, e := range sides {
+		if !e.enroll {
+			continue
+		}
+		for j, t := range sides {
+			if t.enroll {
+				continue
+			}
+			row := v.CalibrationInputs(nil, probes[i], probes[j])
+			if e.spk == t.spk {
 				tar = append(tar, row)
 			} else {
 				non = append(non, row)
@@ -177,4 +247,27 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, tv *models.Bundle, ts *trai
 		}
 	}
 	return tar, non, nil
+}
+
+// operatingPoints measures calibrated-LLR thresholds at standard false-accept rates on the
+// held-out non-target trials with at least 3 s of net speech on both sides (the last
+// calibration input is q = ln(min speech / 1 s)); rates need at least 20 false accepts to be
+// stated.
+func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint {
+	var llrs []float64
+	for _, row := range non {
+		if row[len(row)-1] >= math.Log(3) {
+			llrs = append(llrs, cal.Apply(row...))
+		}
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(llrs)))
+	var pts []models.FARPoint
+	for _, far := range []float64{0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2} {
+		k := int(far * float64(len(llrs)))
+		if k < 20 || k >= len(llrs) {
+			continue
+		}
+		pts = append(pts, models.FARPoint{FAR: far, LLR: llrs[k]})
+	}
+	return pts
 }

@@ -124,12 +124,21 @@ func ScoreLists(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kaldi
 		return nil, err
 	}
 	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
-	for i, t := range trials {
-		llr, ok := v.Score(models_[modelIdx[t.Model]], testProbes[testIdx[t.Test]])
-		if !ok {
-			res.Insufficient++
+	const block = 4096
+	insufficient := make([]int, (len(trials)+block-1)/block)
+	err = parallel(len(insufficient), workers, nil, func(_, k int) error {
+		for i := k * block; i < min((k+1)*block, len(trials)); i++ {
+			t := trials[i]
+			llr, ok := v.Score(models_[modelIdx[t.Model]], testProbes[testIdx[t.Test]])
+			if !ok {
+				insufficient[k]++
+			}
+			res.Scores[i] = kaldiio.Score{Model: t.Model, Test: t.Test, Score: llr}
 		}
-		res.Scores[i] = kaldiio.Score{Model: t.Model, Test: t.Test, Score: llr}
+		return nil
+	})
+	for _, n := range insufficient {
+		res.Insufficient += n
 	}
 	return res, nil
 }

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+
 	"time"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -22,22 +22,29 @@ type TrainConfig struct {
 	Exclude  map[string]bool    // "corpus/speaker" keys held out of training
 	Frontend dsp.FrontendConfig // feature pipeline, recorded in the bundle
 
-	Components   int    // UBM Gaussians
-	TopC         int    // Gaussians kept per frame for statistics
-	SelectDims   int    // dimensions used to pre-rank Gaussians (0 = all)
-	UBMFrames    int    // frames sampled for UBM training
-	UBMIters     int    // EM iterations at full size
-	IVectorDim   int    // i-vector dimension R
-	IVectorIters int    // total-variability EM iterations
-	LDADim       int    // LDA output dimension (capped at speakers-1)
-	PLDAIters    int    // PLDA EM iterations
-	CohortSize   int    // S-norm cohort vectors kept in the bundle
-	SNormTopN    int    // adaptive S-norm top-N
-	EnrollFrames int    // voiced frames of a calibration-trial enrollment
-	Seed         uint64 // seed of every random choice
-	Workers      int    // goroutines (0 = GOMAXPROCS)
-	WorkDir      string // checkpoints of finished stages (resumable); "" = none
-	Log          io.Writer
+	Components   int // UBM Gaussians
+	TopC         int // Gaussians kept per frame for statistics
+	SelectDims   int // dimensions used to pre-rank Gaussians (0 = all)
+	UBMFrames    int // frames sampled for UBM training
+	UBMIters     int // EM iterations at full size
+	IVectorDim   int // i-vector dimension R
+	IVectorIters int // total-variability EM iterations
+	LDADim       int // LDA output dimension (capped at speakers-1)
+	PLDAIters    int // PLDA EM iterations
+	CohortSize   int // S-norm cohort vectors kept in the bundle
+	SNormTopN    int // adaptive S-norm top-N
+	EnrollFrames int // voiced frames of a calibration-trial enrollment
+	Relevance    int // MAP relevance factor of GMM-UBM linear scoring (0: no GMM scorer)
+	GMMCohort    int // speakers in the GMM scorer's S-norm cohort
+	// AugmentBackendOnly keeps augmented copies (file names with "~") out of the UBM and the
+	// i-vector extractor, which then model clean speech; the copies still train LDA/PLDA and
+	// the calibration, which must learn channel variability. Measured on the development
+	// trials: with copies in the UBM/extractor the clean 30 s/4 s EER rose from 3.05% to 4.01%.
+	AugmentBackendOnly bool
+	Seed               uint64 // seed of every random choice
+	Workers            int    // goroutines (0 = GOMAXPROCS)
+	WorkDir            string // checkpoints of finished stages (resumable); "" = none
+	Log                io.Writer
 }
 
 // DefaultTrainConfig returns the configuration of voxguard's default bundle.
@@ -45,7 +52,8 @@ func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
 		Frontend: dsp.TelephoneFrontend(), Components: 512, TopC: 10, SelectDims: 20,
 		UBMFrames: 400000, UBMIters: 8, IVectorDim: 100, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
-		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Seed: 1,
+		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 64, Seed: 1,
+		AugmentBackendOnly: true,
 	}
 }
 
@@ -70,7 +78,7 @@ func (c *TrainConfig) bar(label string, n int) *progress.Bar { return progress.N
 func Train(c TrainConfig) (*models.Bundle, error) {
 	d := DefaultTrainConfig()
 	for _, p := range []*int{&c.Components, &c.TopC, &c.UBMFrames, &c.UBMIters, &c.IVectorDim, &c.IVectorIters,
-		&c.LDADim, &c.PLDAIters, &c.CohortSize, &c.SNormTopN, &c.EnrollFrames} {
+		&c.LDADim, &c.PLDAIters, &c.CohortSize, &c.SNormTopN, &c.EnrollFrames, &c.GMMCohort} {
 		if *p <= 0 {
 			*p = *fieldOf(&d, &c, p)
 		}
@@ -99,12 +107,22 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	meta := models.Metadata{Created: time.Now().UTC().Format(time.RFC3339), FrontEnd: fe, TopC: c.TopC,
 		SelectDims: c.SelectDims, SNormTopN: c.SNormTopN,
 		Description: fmt.Sprintf("trained on %d recordings of %d speakers", len(ts.utts), len(ts.names)),
-		Extra:       map[string]string{"components": fmt.Sprint(c.Components), "ivector_dim": fmt.Sprint(c.IVectorDim)}}
-	key := fmt.Sprintf("c%d-r%d-s%d-n%d", c.Components, c.IVectorDim, c.Seed, len(ts.utts))
+		Extra: map[string]string{"components": fmt.Sprint(c.Components), "ivector_dim": fmt.Sprint(c.IVectorDim),
+			"calibration": models.CalibrationDuration}}
+	// The recordings the UBM and extractor learn from.
+	front := make([]bool, len(ts.utts))
+	nFront := 0
+	for i, u := range ts.utts {
+		front[i] = !c.AugmentBackendOnly || original(u)
+		if front[i] {
+			nFront++
+		}
+	}
+	key := fmt.Sprintf("c%d-r%d-s%d-n%d", c.Components, c.IVectorDim, c.Seed, nFront)
 
 	// Stage 1: UBM.
 	ubm, err := checkpoint(&c, "ubm-"+key, fe, func() (*models.Bundle, error) {
-		g, err := c.trainUBM(ts)
+		g, err := c.trainUBM(ts, front)
 		return &models.Bundle{Meta: meta, UBM: g}, err
 	})
 	if err != nil {
@@ -117,9 +135,15 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	}
 	// Stage 3: total-variability matrix.
 	tv, err := checkpoint(&c, "tv-"+key, fe, func() (*models.Bundle, error) {
-		c.logf("i-vector extractor: R=%d, %d iterations on %d recordings", c.IVectorDim, c.IVectorIters, len(stats))
+		var tvStats []*models.Stats
+		for i, s := range stats {
+			if front[i] {
+				tvStats = append(tvStats, s)
+			}
+		}
+		c.logf("i-vector extractor: R=%d, %d iterations on %d recordings", c.IVectorDim, c.IVectorIters, len(tvStats))
 		bar := c.bar("total variability", c.IVectorIters)
-		e, err := models.TrainIVectorExtractor(ubm.UBM, stats, models.IVectorTrainConfig{
+		e, err := models.TrainIVectorExtractor(ubm.UBM, tvStats, models.IVectorTrainConfig{
 			R: c.IVectorDim, Iters: c.IVectorIters, MinDiv: true, Seed: c.Seed, Workers: c.Workers,
 			Progress: func(int, time.Duration) { bar.Add(1) }})
 		bar.Done()
@@ -128,8 +152,8 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Stage 4: i-vectors of whole recordings and of their 1 s and 3 s openings.
-	iv, err := c.ivectors(tv.Extractor, ubm.UBM, ts, stats)
+	// Stage 4: i-vectors of whole recordings.
+	iv, err := c.ivectors(tv.Extractor, stats)
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +162,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	meta.FARThresholds = b.Meta.FARThresholds
 	b.Meta = meta
 	c.logf("training finished in %s", time.Since(start).Round(time.Second))
 	return b, nil
@@ -148,7 +173,7 @@ func fieldOf(d, c *TrainConfig, p *int) *int {
 	for _, pair := range [][2]*int{{&c.Components, &d.Components}, {&c.TopC, &d.TopC}, {&c.UBMFrames, &d.UBMFrames},
 		{&c.UBMIters, &d.UBMIters}, {&c.IVectorDim, &d.IVectorDim}, {&c.IVectorIters, &d.IVectorIters},
 		{&c.LDADim, &d.LDADim}, {&c.PLDAIters, &d.PLDAIters}, {&c.CohortSize, &d.CohortSize},
-		{&c.SNormTopN, &d.SNormTopN}, {&c.EnrollFrames, &d.EnrollFrames}} {
+		{&c.SNormTopN, &d.SNormTopN}, {&c.EnrollFrames, &d.EnrollFrames}, {&c.GMMCohort, &d.GMMCohort}} {
 		if pair[0] == p {
 			return pair[1]
 		}
@@ -256,15 +281,20 @@ func (c *TrainConfig) loadTrainSet() (*trainSet, error) {
 	return ts, nil
 }
 
-func (c *TrainConfig) trainUBM(ts *trainSet) (*models.GMM, error) {
+func (c *TrainConfig) trainUBM(ts *trainSet, use []bool) (*models.GMM, error) {
 	var total int
-	for _, f := range ts.feats {
-		total += len(f.Frames)
+	for i, f := range ts.feats {
+		if use[i] {
+			total += len(f.Frames)
+		}
 	}
 	step := max(1, (total+c.UBMFrames-1)/c.UBMFrames)
 	var frames [][]float32
 	k := 0
-	for _, f := range ts.feats {
+	for i, f := range ts.feats {
+		if !use[i] {
+			continue
+		}
 		for _, fr := range f.Frames {
 			if k%step == 0 {
 				frames = append(frames, fr)
@@ -308,58 +338,18 @@ func (c *TrainConfig) workers() int {
 	return max(1, runtimeProcs())
 }
 
-// ivecSet holds i-vectors of whole recordings and of their openings.
-type ivecSet struct {
-	full, s1, s3 [][]float64 // s1/s3 nil where the recording is shorter than the opening
-}
-
-func (c *TrainConfig) ivectors(e *models.IVectorExtractor, ubm *models.GMM, ts *trainSet, stats []*models.Stats) (*ivecSet, error) {
+// ivectors extracts the i-vector of every whole recording.
+func (c *TrainConfig) ivectors(e *models.IVectorExtractor, stats []*models.Stats) ([][]float64, error) {
 	workers := c.workers()
-	type ws struct {
-		gs  *models.Scratch
-		ivs *models.IVScratch
-		st  *models.Stats
+	ws := make([]*models.IVScratch, workers)
+	for i := range ws {
+		ws[i] = e.NewScratch()
 	}
-	w := make([]ws, workers)
-	for i := range w {
-		w[i] = ws{ubm.NewScratch(c.TopC, c.SelectDims), e.NewScratch(), models.NewStats(ubm.C, ubm.D)}
-	}
-	n := len(stats)
-	out := &ivecSet{full: make([][]float64, n), s1: make([][]float64, n), s3: make([][]float64, n)}
-	err := parallel(n, workers, c.bar("i-vectors", n), func(k, i int) error {
-		x := w[k]
+	out := make([][]float64, len(stats))
+	err := parallel(len(stats), workers, c.bar("i-vectors", len(stats)), func(k, i int) error {
 		v := make([]float64, e.R)
-		if err := e.Extract(stats[i], v, x.ivs); err != nil {
-			return err
-		}
-		out.full[i] = v
-		for _, seg := range []struct {
-			frames int
-			dst    [][]float64
-		}{{100, out.s1}, {300, out.s3}} {
-			fr := ts.feats[i].Frames
-			if len(fr) < seg.frames+50 {
-				continue
-			}
-			x.st.Reset()
-			ubm.AccumulateUtterance(x.st, fr[:seg.frames], x.gs)
-			v := make([]float64, e.R)
-			if err := e.Extract(x.st, v, x.ivs); err != nil {
-				return err
-			}
-			seg.dst[i] = v
-		}
-		return nil
+		out[i] = v
+		return e.Extract(stats[i], v, ws[k])
 	})
 	return out, err
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys(m map[string][]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -185,11 +185,15 @@ func ThresholdAtFAR(non []float64, far float64) float64 {
 
 // Summary is the standard report of an evaluation.
 type Summary struct {
-	Targets, NonTargets int
-	EER                 float64 // fraction, on the ROC convex hull
-	MinDCF01, MinDCF001 float64 // normalised minDCF at P_tar 0.01 and 0.001 (C_miss = C_fa = 1)
-	ActDCF01, ActDCF001 float64 // normalised actual DCF at the Bayes threshold (scores as LLRs)
-	Cllr, MinCllr       float64 // bits
+	Targets    int     `json:"targets"`
+	NonTargets int     `json:"nontargets"`
+	EER        float64 `json:"eer"`         // fraction, on the ROC convex hull
+	MinDCF01   float64 `json:"min_dcf_01"`  // normalised minDCF at P_tar 0.01 (C_miss = C_fa = 1)
+	MinDCF001  float64 `json:"min_dcf_001"` // normalised minDCF at P_tar 0.001
+	ActDCF01   float64 `json:"act_dcf_01"`  // normalised actual DCF at the Bayes threshold, P_tar 0.01 (scores as LLRs)
+	ActDCF001  float64 `json:"act_dcf_001"` // same at P_tar 0.001
+	Cllr       float64 `json:"cllr"`        // bits
+	MinCllr    float64 `json:"min_cllr"`    // bits
 }
 
 // Evaluate computes a Summary; tar and non are interpreted as LLRs for the

@@ -1,0 +1,73 @@
+// Command exp reports each scorer's EER separately on a development condition (a research aid:
+// go run ./bench/exp MODEL DIR...).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/voxguard/voxguard/kaldiio"
+	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/models/metrics"
+	"github.com/voxguard/voxguard/recipe"
+)
+
+func main() {
+	f, _ := os.Open(os.Args[1])
+	b, err := models.ReadBundle(f, nil)
+	if err != nil {
+		panic(err)
+	}
+	v, err := models.NewVerifier(b)
+	if err != nil {
+		panic(err)
+	}
+	cfg, _ := recipe.FrontendOf(b)
+	for _, dir := range os.Args[2:] {
+		enroll, _ := kaldiio.ReadSCP(dir + "/enroll.scp")
+		tests, _ := kaldiio.ReadSCP(dir + "/test.scp")
+		trials, _ := kaldiio.ReadTrials(dir + "/trials")
+		var files []string
+		idx := map[string]int{}
+		for _, p := range append(append([]kaldiio.Pair{}, enroll...), tests...) {
+			if _, ok := idx[p.Path]; !ok {
+				idx[p.Path] = len(files)
+				files = append(files, p.Path)
+			}
+		}
+		stats, err := recipe.FileStats(b, cfg, files, 0, nil)
+		if err != nil {
+			panic(err)
+		}
+		ws := v.NewScratch()
+		models_ := map[string]*models.Stats{}
+		for _, p := range enroll {
+			if models_[p.ID] == nil {
+				models_[p.ID] = models.NewStats(b.UBM.C, b.UBM.D)
+			}
+			models_[p.ID].Add(stats[idx[p.Path]])
+		}
+		mp := map[string]*models.Probe{}
+		for id, s := range models_ {
+			mp[id], _ = v.Prepare(s, ws)
+		}
+		tp := map[string]*models.Probe{}
+		for _, p := range tests {
+			tp[p.ID], _ = v.Prepare(stats[idx[p.Path]], ws)
+		}
+		var tar, non [3][]float64
+		for _, t := range trials {
+			raw := v.RawScores(nil, mp[t.Model], tp[t.Test])
+			llr, _ := v.Score(mp[t.Model], tp[t.Test])
+			row := []float64{raw[0], raw[1], llr}
+			for k := range 3 {
+				if t.Label == "target" {
+					tar[k] = append(tar[k], row[k])
+				} else {
+					non[k] = append(non[k], row[k])
+				}
+			}
+		}
+		fmt.Printf("%s: PLDA %.2f%%  GMM %.2f%%  fused %.2f%%\n", dir, 100*metrics.EER(tar[0], non[0]), 100*metrics.EER(tar[1], non[1]), 100*metrics.EER(tar[2], non[2]))
+	}
+}

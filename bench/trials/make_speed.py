@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""Builds speed-perturbed copies of the training speakers as NEW speakers, for the back end.
+
+Usage (repository root):  /usr/bin/python3 bench/trials/make_speed.py [--out bench/out/speed]
+
+Writes <out>/<corpus>/<speaker>-sp<factor>/<utt>~sp<factor>.wav for factors 0.9 and 1.1 (sox
+`speed`, which shifts pitch and formants together, as Kaldi's x-vector recipes do to triple their
+training speakers), for speechocean762 and mini-librispeech speakers not in
+bench/dev_speakers.txt. Each perturbed speaker is a separate identity for LDA/PLDA; the "~" keeps
+the files out of the UBM, the i-vector extractor and the calibration trials.
+"""
+import argparse
+import concurrent.futures as cf
+import os
+import subprocess
+
+from make_trials import CORPORA, ROOT, read_dev_speakers, utterances
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out", "speed"))
+    args = ap.parse_args()
+    dev = read_dev_speakers()
+    jobs = []
+    for corpus in ("speechocean762", "mini-librispeech"):
+        for spk in sorted(os.listdir(os.path.join(CORPORA, corpus))):
+            if not os.path.isdir(os.path.join(CORPORA, corpus, spk)) or "%s/%s" % (corpus, spk) in dev:
+                continue
+            for f in ("0.9", "1.1"):
+                d = os.path.join(args.out, corpus, "%s-sp%s" % (spk, f))
+                os.makedirs(d, exist_ok=True)
+                for u in utterances(corpus, spk):
+                    base = os.path.splitext(os.path.basename(u))[0]
+                    jobs.append((u, os.path.join(d, "%s~sp%s.wav" % (base, f)), f))
+    print("%d files to make" % len(jobs))
+
+    def run(j):
+        subprocess.run(["sox", "-D", j[0], "-r", "8000", "-e", "u-law", "-b", "8", j[1], "speed", j[2]], check=True)
+
+    with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
+        list(ex.map(run, jobs))
+    print("done:", args.out)
+
+
+if __name__ == "__main__":
+    main()

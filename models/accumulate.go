@@ -1,0 +1,71 @@
+package models
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// Accumulate adds frame x to s using top-C selection on g (see GMM.Select) and
+// returns the frame's selected-component log-likelihood. It does not allocate.
+func (g *GMM) Accumulate(s *Stats, x []float32, sc *Scratch) float64 {
+	ll := g.Select(x, sc)
+	D := g.D
+	x = x[:D]
+	for i := 0; i < sc.n; i++ {
+		c := int(sc.idx[i])
+		p := sc.post[i]
+		s.N[c] += p
+		f := s.F[c*D : (c+1)*D]
+		for d, v := range x {
+			f[d] += p * float64(v)
+		}
+	}
+	return ll
+}
+
+// AccumulateUtterance adds every frame of utt to s and returns the summed
+// selected-component log-likelihood.
+func (g *GMM) AccumulateUtterance(s *Stats, utt [][]float32, sc *Scratch) float64 {
+	t := 0.0
+	for _, x := range utt {
+		t += g.Accumulate(s, x, sc)
+	}
+	return t
+}
+
+// UtteranceStats accumulates the Baum-Welch statistics of each utterance in
+// parallel (workers ≤ 0: GOMAXPROCS) with top-C selection; result i belongs
+// to utts[i], and does not depend on the number of workers.
+func (g *GMM) UtteranceStats(utts [][][]float32, topC, selectDims, workers int) ([]*Stats, error) {
+	return g.utteranceStatsWith(utts, g.NewScratch(topC, selectDims), workers)
+}
+
+// utteranceStatsWith is UtteranceStats with every worker's Scratch configured
+// like proto (TopC, SelectDims, Groups, MinPost).
+func (g *GMM) utteranceStatsWith(utts [][][]float32, proto *Scratch, workers int) ([]*Stats, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	for i, u := range utts {
+		for _, x := range u {
+			if len(x) != g.D {
+				return nil, fmt.Errorf("models: utterance %d has a frame of dimension %d, want %d", i, len(x), g.D)
+			}
+		}
+	}
+	out := make([]*Stats, len(utts))
+	scratch := make(chan *Scratch, workers)
+	for i := 0; i < workers; i++ {
+		sc := g.NewScratch(proto.TopC, proto.SelectDims)
+		sc.Groups, sc.MinPost = proto.Groups, proto.MinPost
+		scratch <- sc
+	}
+	parallelFor(len(utts), workers, func(i int) {
+		sc := <-scratch
+		s := g.NewStats()
+		g.AccumulateUtterance(s, utts[i], sc)
+		out[i] = s
+		scratch <- sc
+	})
+	return out, nil
+}

@@ -1,0 +1,43 @@
+package models
+
+import (
+	"bytes"
+	"testing"
+)
+
+// FuzzReadBundle: arbitrary bytes must give a bundle or an error, never a
+// panic or a huge allocation. Seeds: a full bundle, a UBM-only bundle, junk.
+func FuzzReadBundle(f *testing.F) {
+	f.Add(encodeForFuzz(f, fullBundle(f)))
+	f.Add(encodeForFuzz(f, &Bundle{Calibration: &Calibration{Weights: []float64{1}, PEff: 0.5}}))
+	f.Add([]byte("VXGB"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := ReadBundle(bytes.NewReader(data), nil)
+		if err == nil && b == nil {
+			t.Fatal("nil bundle without error")
+		}
+	})
+}
+
+func encodeForFuzz(f *testing.F, b *Bundle) []byte {
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		f.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// FuzzStatsUnmarshal: arbitrary bytes never panic the statistics decoder.
+func FuzzStatsUnmarshal(f *testing.F) {
+	s := NewStats(3, 2)
+	s.N[1] = 2
+	blob, _ := s.MarshalBinary()
+	f.Add(blob)
+	f.Add([]byte("VXST\x01\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var st Stats
+		if st.UnmarshalBinary(data) == nil && (len(st.N) != st.C || len(st.F) != st.C*st.D) {
+			t.Fatal("inconsistent decoded stats")
+		}
+	})
+}

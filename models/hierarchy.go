@@ -1,0 +1,207 @@
+package models
+
+import (
+	"errors"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// hierarchy groups the components of a GMM for two-level Gaussian selection.
+type hierarchy struct {
+	k       int
+	pcoef   []float32 // K × 2D parent coefficients (same layout as GMM.coef32)
+	pconst  []float32 // K parent constants
+	start   []int     // group g owns permuted rows start[g] … start[g+1]−1
+	perm    []int32   // permuted row → original component index
+	coef    []float32 // C × 2D child coefficients in group order
+	gconst  []float32 // C child constants in group order
+	maxSize int
+}
+
+// BuildHierarchy clusters the components of g into k groups for the fast
+// two-level selection enabled by Scratch.Groups: each group is summarised by
+// one "parent" Gaussian that matches the group's total weight and first two
+// moments, w_G = Σ w_c, μ_G = Σ w_c μ_c / w_G, σ²_G = Σ w_c (σ²_c + μ_c²) / w_G − μ_G².
+// Clustering is weighted k-means on the component means scaled by the
+// global standard deviation, initialised by farthest-point selection from the
+// heaviest component; it is deterministic. Precompute discards the hierarchy.
+// Call it before sharing g between goroutines (it writes to g; selection only reads).
+func (g *GMM) BuildHierarchy(k int) error {
+	if !g.prepared {
+		return ErrNotPrepared
+	}
+	if k < 1 || k > g.C {
+		return errors.New("models: hierarchy needs 1 ≤ groups ≤ C")
+	}
+	C, D := g.C, g.D
+	// Global mean and variance of the mixture, for scaling.
+	mu, vr := make([]float64, D), make([]float64, D)
+	for c := 0; c < C; c++ {
+		for d := 0; d < D; d++ {
+			m := g.Means[c*D+d]
+			mu[d] += g.Weights[c] * m
+			vr[d] += g.Weights[c] * (g.Vars[c*D+d] + m*m)
+		}
+	}
+	scale := make([]float64, D)
+	for d := range scale {
+		scale[d] = 1 / math.Sqrt(math.Max(vr[d]-mu[d]*mu[d], 1e-12))
+	}
+	pt := make([]float64, C*D)
+	for i := range pt {
+		pt[i] = g.Means[i] * scale[i%D]
+	}
+	dist := func(c int, ctr []float64) float64 {
+		s := 0.0
+		for d := 0; d < D; d++ {
+			e := pt[c*D+d] - ctr[d]
+			s += e * e
+		}
+		return s
+	}
+	// Farthest-point initialisation.
+	ctrs := make([][]float64, 0, k)
+	first := 0
+	for c := range g.Weights {
+		if g.Weights[c] > g.Weights[first] {
+			first = c
+		}
+	}
+	ctrs = append(ctrs, append([]float64(nil), pt[first*D:(first+1)*D]...))
+	near := make([]float64, C)
+	for c := range near {
+		near[c] = dist(c, ctrs[0])
+	}
+	for len(ctrs) < k {
+		far := 0
+		for c := range near {
+			if near[c] > near[far] {
+				far = c
+			}
+		}
+		ctr := append([]float64(nil), pt[far*D:(far+1)*D]...)
+		ctrs = append(ctrs, ctr)
+		for c := range near {
+			near[c] = math.Min(near[c], dist(c, ctr))
+		}
+	}
+	assign := make([]int, C)
+	for it := 0; it < 20; it++ {
+		changed := false
+		for c := 0; c < C; c++ {
+			best, bd := 0, math.Inf(1)
+			for j, ctr := range ctrs {
+				if d := dist(c, ctr); d < bd {
+					best, bd = j, d
+				}
+			}
+			if assign[c] != best || it == 0 {
+				changed = changed || assign[c] != best
+				assign[c] = best
+			}
+		}
+		if !changed && it > 0 {
+			break
+		}
+		for j := range ctrs {
+			sw := 0.0
+			acc := make([]float64, D)
+			for c := 0; c < C; c++ {
+				if assign[c] == j {
+					sw += g.Weights[c] + 1e-12
+					axpy(g.Weights[c]+1e-12, pt[c*D:(c+1)*D], acc)
+				}
+			}
+			if sw > 0 {
+				for d := range acc {
+					ctrs[j][d] = acc[d] / sw
+				}
+			}
+		}
+	}
+	// Build groups (dropping empty ones), parents and the permuted child table.
+	h := &hierarchy{}
+	for j := range ctrs {
+		var members []int
+		for c := 0; c < C; c++ {
+			if assign[c] == j {
+				members = append(members, c)
+			}
+		}
+		if len(members) == 0 {
+			continue
+		}
+		h.start = append(h.start, len(h.perm))
+		h.maxSize = max(h.maxSize, len(members))
+		W := 0.0
+		pm, ps := make([]float64, D), make([]float64, D)
+		for _, c := range members {
+			h.perm = append(h.perm, int32(c))
+			h.coef = append(h.coef, g.coef32[c*2*D:(c+1)*2*D]...)
+			h.gconst = append(h.gconst, g.gconst3[c])
+			w := g.Weights[c]
+			W += w
+			for d := 0; d < D; d++ {
+				m := g.Means[c*D+d]
+				pm[d] += w * m
+				ps[d] += w * (g.Vars[c*D+d] + m*m)
+			}
+		}
+		if W <= 0 {
+			W = 1e-300
+		}
+		k0 := math.Log(W) - 0.5*float64(D)*log2Pi
+		for d := 0; d < D; d++ {
+			m := pm[d] / W
+			v := math.Max(ps[d]/W-m*m, 1e-6)
+			h.pcoef = append(h.pcoef, float32(-0.5/v), float32(m/v))
+			k0 -= 0.5 * (math.Log(v) + m*m/v)
+		}
+		h.pconst = append(h.pconst, float32(k0))
+	}
+	h.k = len(h.start)
+	h.start = append(h.start, len(h.perm))
+	g.hier = h
+	return nil
+}
+
+// selectHierarchical is Select's two-level path: rank the parents, then
+// evaluate the children of the best sc.Groups groups.
+func (g *GMM) selectHierarchical(xx []float32, sc *Scratch) {
+	h := g.hier
+	D := g.D
+	G := min(sc.Groups, h.k)
+	pl := sc.pl[:h.k]
+	copy(pl, h.pconst)
+	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: h.k, Cols: 2 * D, Stride: 2 * D, Data: h.pcoef},
+		blas32.Vector{N: 2 * D, Inc: 1, Data: xx}, 1, blas32.Vector{N: h.k, Inc: 1, Data: pl})
+	// Top-G parents by insertion into sc.pidx/sc.ptop.
+	n := 0
+	for j, l := range pl {
+		if n == G && !(l > sc.ptop[G-1]) {
+			continue
+		}
+		if n < G {
+			n++
+		}
+		i := n - 1
+		for i > 0 && sc.ptop[i-1] < l {
+			sc.ptop[i], sc.pidx[i] = sc.ptop[i-1], sc.pidx[i-1]
+			i--
+		}
+		sc.ptop[i], sc.pidx[i] = l, int32(j)
+	}
+	for p := 0; p < n; p++ {
+		j := int(sc.pidx[p])
+		lo, hi := h.start[j], h.start[j+1]
+		ll := sc.ll[:hi-lo]
+		copy(ll, h.gconst[lo:hi])
+		blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: hi - lo, Cols: 2 * D, Stride: 2 * D, Data: h.coef[lo*2*D : hi*2*D]},
+			blas32.Vector{N: 2 * D, Inc: 1, Data: xx}, 1, blas32.Vector{N: hi - lo, Inc: 1, Data: ll})
+		for i, l := range ll {
+			sc.insert(h.perm[lo+i], float64(l))
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package models
+
+import (
+	"math"
+	"testing"
+)
+
+// clusteredGMM builds a GMM whose components come in tight families, like a
+// UBM grown by binary splitting: nFam family centres, perFam children each.
+func clusteredGMM(seed uint64, nFam, perFam, D int) *GMM {
+	r := newRand(seed)
+	C := nFam * perFam
+	g := &GMM{C: C, D: D, Weights: make([]float64, C), Means: make([]float64, C*D), Vars: make([]float64, C*D)}
+	for f := 0; f < nFam; f++ {
+		ctr := make([]float64, D)
+		for d := range ctr {
+			ctr[d] = 3 * r.NormFloat64()
+		}
+		for k := 0; k < perFam; k++ {
+			c := f*perFam + k
+			g.Weights[c] = 1 / float64(C)
+			for d := 0; d < D; d++ {
+				g.Means[c*D+d] = ctr[d] + 0.5*r.NormFloat64()
+				g.Vars[c*D+d] = 0.5 + r.Float64()
+			}
+		}
+	}
+	if err := g.Precompute(); err != nil {
+		panic(err)
+	}
+	return g
+}
+
+func TestHierarchicalSelection(t *testing.T) {
+	g := clusteredGMM(60, 32, 8, 20)
+	if err := g.BuildHierarchy(32); err != nil {
+		t.Fatal(err)
+	}
+	if g.hier.k != 32 || len(g.hier.perm) != g.C {
+		t.Fatalf("hierarchy has %d groups, %d members", g.hier.k, len(g.hier.perm))
+	}
+	seen := make([]bool, g.C)
+	for _, c := range g.hier.perm {
+		if seen[c] {
+			t.Fatal("component in two groups")
+		}
+		seen[c] = true
+	}
+	r := newRand(61)
+	frames := sampleGMM(r, g, nil, 500)
+	fast := g.NewScratch(10, 0)
+	fast.Groups = 3
+	hit, mass := 0, 0.0
+	for _, x := range frames {
+		g.Select(x, fast)
+		idx, _ := fast.Selected()
+		best, bestLL := -1, math.Inf(-1)
+		for c := 0; c < g.C; c++ {
+			if l := g.ComponentLogLikelihood(c, x); l > bestLL {
+				best, bestLL = c, l
+			}
+		}
+		lx := g.LogLikelihood(x)
+		for _, c := range idx {
+			if int(c) == best {
+				hit++
+			}
+			mass += math.Exp(g.ComponentLogLikelihood(int(c), x) - lx)
+		}
+	}
+	t.Logf("hierarchical (32 groups, expand 3, top-10 of 256): exact best kept %d/500, posterior mass kept %.4f", hit, mass/500)
+	if hit < 490 || mass/500 < 0.98 {
+		t.Fatalf("hierarchical selection too lossy: %d/500, mass %.4f", hit, mass/500)
+	}
+	s := NewStats(g.C, g.D)
+	g.Accumulate(s, frames[0], fast)
+	if a := testing.AllocsPerRun(50, func() { g.Accumulate(s, frames[1], fast) }); a != 0 {
+		t.Fatalf("%v allocs per frame", a)
+	}
+	// Precompute drops the hierarchy; selection falls back to flat.
+	_ = g.Precompute()
+	if g.hier != nil {
+		t.Fatal("hierarchy survived Precompute")
+	}
+	g.Select(frames[0], fast)
+	if err := g.BuildHierarchy(0); err == nil {
+		t.Fatal("0 groups accepted")
+	}
+}
+
+// On a UBM trained by binary splitting (no planted families) the two-level
+// selection is an approximation; report and bound its loss.
+func TestHierarchicalSelectionTrainedUBM(t *testing.T) {
+	r := newRand(62)
+	truth := randGMM(r, 24, 12, 1.5)
+	ubm, _, err := TrainUBM(sampleGMM(r, truth, nil, 20000), UBMConfig{Components: 128, Iters: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ubm.BuildHierarchy(16); err != nil {
+		t.Fatal(err)
+	}
+	frames := sampleGMM(r, truth, nil, 500)
+	for _, expand := range []int{2, 4} {
+		sc := ubm.NewScratch(10, 0)
+		sc.Groups = expand
+		mass := 0.0
+		for _, x := range frames {
+			ubm.Select(x, sc)
+			idx, _ := sc.Selected()
+			lx := ubm.LogLikelihood(x)
+			for _, c := range idx {
+				mass += math.Exp(ubm.ComponentLogLikelihood(int(c), x) - lx)
+			}
+		}
+		t.Logf("trained 128-component UBM, 16 groups, expand %d: exact posterior mass kept %.4f", expand, mass/500)
+		if expand == 4 && mass/500 < 0.9 {
+			t.Fatalf("expand 4 keeps only %.3f of the posterior mass", mass/500)
+		}
+	}
+}
