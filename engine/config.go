@@ -86,6 +86,9 @@ type Thresholds struct {
 	Match     float64 // verification LLR >= Match: match
 	Mismatch  float64 // verification LLR <= Mismatch: mismatch
 	Watchlist float64 // watchlist LLR >= Watchlist: hit
+	// MatchSource and WatchlistSource say where the thresholds came from: "bundle" (measured
+	// non-target scores) or "bound" (the calibration bound, see Config.thresholds).
+	MatchSource, WatchlistSource string
 }
 
 // FARThresholder gives the LLR threshold at which a false-accept rate is reached on the
@@ -94,23 +97,24 @@ type FARThresholder interface {
 	ThresholdAtFAR(far float64) (float64, error)
 }
 
-// thresholds turns c's rates into LLR thresholds. With th (the bundle's recorded non-target
-// scores) the match and watchlist thresholds are empirical; without, and for the mismatch
-// threshold always, they are the bound every calibrated LLR obeys: for non-targets
-// P(LLR >= t) <= e^-t, for targets P(LLR <= -t) <= e^-t, so t = -ln(rate) keeps the stated rate.
-func (c Config) thresholds(th FARThresholder) (Thresholds, error) {
-	t := Thresholds{Match: -math.Log(c.MatchFAR), Mismatch: math.Log(c.MismatchFRR), Watchlist: -math.Log(c.WatchlistFAR)}
+// thresholds turns c's rates into LLR thresholds. With th (the bundle's measured operating
+// points) the match and watchlist thresholds are empirical. Without th, for a rate th cannot
+// vouch for (outside its measured range), and for the mismatch threshold always, they are the
+// bound every calibrated LLR obeys: for non-targets P(LLR >= t) <= e^-t, for targets
+// P(LLR <= -t) <= e^-t, so t = -ln(rate) keeps at most the stated rate.
+func (c Config) thresholds(th FARThresholder) Thresholds {
+	t := Thresholds{Match: -math.Log(c.MatchFAR), Mismatch: math.Log(c.MismatchFRR), Watchlist: -math.Log(c.WatchlistFAR),
+		MatchSource: "bound", WatchlistSource: "bound"}
 	if th != nil {
-		var err error
-		if t.Match, err = th.ThresholdAtFAR(c.MatchFAR); err != nil {
-			return t, fmt.Errorf("engine: match threshold: %w", err)
+		if v, err := th.ThresholdAtFAR(c.MatchFAR); err == nil {
+			t.Match, t.MatchSource = v, "bundle"
 		}
-		if t.Watchlist, err = th.ThresholdAtFAR(c.WatchlistFAR); err != nil {
-			return t, fmt.Errorf("engine: watchlist threshold: %w", err)
-		}
-		if t.Mismatch >= t.Match {
-			t.Mismatch = math.Min(t.Mismatch, t.Match-1)
+		if v, err := th.ThresholdAtFAR(c.WatchlistFAR); err == nil {
+			t.Watchlist, t.WatchlistSource = v, "bundle"
 		}
 	}
-	return t, nil
+	if t.Mismatch >= t.Match {
+		t.Mismatch = t.Match - 1
+	}
+	return t
 }

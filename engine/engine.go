@@ -42,8 +42,9 @@ type Options struct {
 	Config      Config      // zero fields take DefaultConfig's values
 	Voiceprints Voiceprints // nil: nobody has a voiceprint
 	Watchlist   Watchlist   // nil: an empty watchlist
-	// Thresholder turns false-accept rates into LLR thresholds. Nil: the bundle's verifier if it
-	// implements FARThresholder, otherwise the bound calibrated LLRs obey (see Thresholds).
+	// Thresholder turns false-accept rates into LLR thresholds. Nil: the bundle's verifier
+	// (models.Verifier.ThresholdAtFAR, from operating points measured on held-out speakers);
+	// where it has no answer, the bound calibrated LLRs obey (see Thresholds).
 	Thresholder FARThresholder
 }
 
@@ -81,11 +82,7 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 	if thr == nil {
 		thr, _ = any(v).(FARThresholder)
 	}
-	th, err := cfg.thresholds(thr)
-	if err != nil {
-		return nil, err
-	}
-	e := &Engine{b: b, v: v, fecfg: fecfg, cfg: cfg, th: th, vp: o.Voiceprints, wl: o.Watchlist}
+	e := &Engine{b: b, v: v, fecfg: fecfg, cfg: cfg, th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
 	return e, nil
 }
 
@@ -125,7 +122,7 @@ func (e *Engine) Stats(samples []float32) (*models.Stats, error) {
 	}
 	fe.Push(samples)
 	fe.Flush()
-	st := models.NewStats(e.b.UBM.C, e.b.UBM.D)
+	st := e.b.UBM.NewStats()
 	gs := e.b.UBM.NewScratch(e.b.Meta.TopC, e.b.Meta.SelectDims)
 	frame := make([]float32, fe.Dim())
 	for {
@@ -163,5 +160,5 @@ func (e *Engine) getSnapshot() *snapshot {
 	if err != nil {
 		panic(err) // validated in New
 	}
-	return &snapshot{fe: fe, stats: models.NewStats(e.b.UBM.C, e.b.UBM.D), vs: e.v.NewScratch()}
+	return &snapshot{fe: fe, stats: e.b.UBM.NewStats(), vs: e.v.NewScratch()}
 }

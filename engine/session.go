@@ -54,7 +54,7 @@ func (e *Engine) NewSession(callID string) *Session {
 	frames := func(d float64) int { return int(math.Ceil(d/perFrame - 1e-9)) }
 	s := &Session{
 		e: e, callID: callID, fe: fe,
-		stats:      models.NewStats(e.b.UBM.C, e.b.UBM.D),
+		stats:      e.b.UBM.NewStats(),
 		gs:         e.b.UBM.NewScratch(e.b.Meta.TopC, e.b.Meta.SelectDims),
 		frame:      make([]float32, fe.Dim()),
 		frameLen:   m.FrameLength(),
@@ -177,6 +177,7 @@ func (s *Session) snapshot() *snapshot {
 func (s *Session) emit(snap *snapshot, final bool) {
 	copy(snap.stats.N, s.stats.N)
 	copy(snap.stats.F, s.stats.F)
+	snap.stats.UBM = s.stats.UBM
 	d := len(s.frame)
 	for i := range snap.voice {
 		s.e.b.UBM.Accumulate(snap.stats, snap.tail[i*d:(i+1)*d], s.gs)

@@ -131,14 +131,25 @@ func TestConfigValidation(t *testing.T) {
 			t.Errorf("config %+v accepted", c)
 		}
 	}
-	e, err := New(b, Options{})
+	e, err := New(b, Options{Thresholder: noThresholds{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if th := e.Thresholds(); th.Match < 4.6 || th.Mismatch > -4.6 || th.Watchlist < 6.9 {
+	if th := e.Thresholds(); th.Match < 4.6 || th.Mismatch > -4.6 || th.Watchlist < 6.9 || th.MatchSource != "bound" {
 		t.Errorf("calibration-bound thresholds %+v, want -ln(rate)", th)
 	}
+	// The bundle's own measured operating points, where it has them.
+	e, err = New(b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("bundle thresholds: %+v", e.Thresholds())
 }
+
+// noThresholds has no measured operating point.
+type noThresholds struct{}
+
+func (noThresholds) ThresholdAtFAR(float64) (float64, error) { return 0, errors.New("none") }
 
 func TestFuseBands(t *testing.T) {
 	e, _ := newTestEngine(t)
