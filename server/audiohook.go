@@ -143,6 +143,7 @@ func (s *Server) serveAudioHook(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	defer s.done(c)
 	a := &ahSession{s: s, c: c, id: id}
 	defer func() { a.cl.end() }()
 	s.closeFor(c, a.run())

@@ -41,7 +41,7 @@ func twStart(enc, key string) frame {
 // Malformed and hostile inputs across the protocols each get a clear HTTP status (before the
 // upgrade) or close code (after), while a healthy call streams alongside and ends unharmed.
 func TestBadInput(t *testing.T) {
-	env := newEnv(t, Config{MaxMessageBytes: 8 << 10})
+	env := newEnv(t, Config{MaxMessageBytes: 8 << 10, IdleTimeout: 700 * time.Millisecond})
 	ingest := bearer(ingestToken)
 	ahHdr := func(key string) http.Header {
 		h := http.Header{"Audiohook-Session-Id": {ahSessionID}}
@@ -75,6 +75,7 @@ func TestBadInput(t *testing.T) {
 		{"stream: unknown type", "/v1/stream", ingest, []frame{txt(nativeStart), txt(`{"type":"hello"}`)}, 0, 1007, ""},
 		{"stream: empty claim", "/v1/stream", ingest, []frame{txt(nativeStart), txt(`{"type":"claim"}`)}, 0, 1007, ""},
 		{"stream: oversized frame", "/v1/stream", ingest, []frame{txt(nativeStart), bin(8<<10 + 1)}, 0, 1009, ""},
+		{"stream: idle", "/v1/stream", ingest, []frame{txt(nativeStart)}, 0, 1001, ""},
 		{"stream: audio after stop", "/v1/stream", ingest, []frame{txt(nativeStart), bin(1600), txt(`{"type":"stop"}`), bin(160)}, 0, 1002, ""},
 		{"twilio: bad api key", "/v1/twilio", nil, []frame{twStart("audio/x-mulaw", "nope")}, 0, 1008, ""},
 		{"twilio: agent api key", "/v1/twilio", nil, []frame{twStart("audio/x-mulaw", agentToken)}, 0, 1008, ""},

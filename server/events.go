@@ -27,6 +27,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	defer s.done(c)
 	c.SetReadLimit(4096) // agents send nothing but control frames
 	sub := s.hub.Subscribe(r.URL.Query().Get("call_id"), 256)
 	defer s.hub.Unsubscribe(sub)

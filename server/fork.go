@@ -81,6 +81,7 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	defer s.done(c)
 	var cl *call
 	defer func() { cl.end() }()
 	s.closeFor(c, s.runFork(c, &cl))

@@ -45,6 +45,7 @@ func (s *Server) serveNative(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	defer s.done(c)
 	var cl *call
 	defer func() { cl.end() }()
 	s.closeFor(c, s.runNative(c, &cl))

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -51,6 +54,11 @@ type Server struct {
 	metrics struct {
 		calls, assessments, rejected atomic.Int64
 	}
+
+	mu       sync.Mutex
+	live     map[*websocket.Conn]struct{} // open WebSockets
+	handlers sync.WaitGroup               // running WebSocket handlers
+	closing  bool
 }
 
 // New returns a server for eng, authenticating with auth.
@@ -73,7 +81,7 @@ func New(eng *engine.Engine, auth Authenticator, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
-	s := &Server{eng: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger}
+	s := &Server{eng: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger, live: map[*websocket.Conn]struct{}{}}
 	s.up = websocket.Upgrader{
 		ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
 		// Platforms are not browsers; /v1/events checks its origin itself.
@@ -124,13 +132,55 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, token string,
 	return k, true
 }
 
-// upgrade upgrades to a WebSocket with the server's limits set.
+// upgrade upgrades to a WebSocket and registers it for Shutdown; the handler must call done
+// (with the connection) when it returns.
 func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		s.problem(w, http.StatusServiceUnavailable, "server shutting down")
+		return nil, errors.New("shutting down")
+	}
+	s.handlers.Add(1)
+	s.mu.Unlock()
 	c, err := s.up.Upgrade(w, r, nil)
 	if err != nil {
+		s.handlers.Done()
 		return nil, err
 	}
+	s.mu.Lock()
+	s.live[c] = struct{}{}
+	s.mu.Unlock()
 	return c, nil
+}
+
+// done unregisters a connection whose handler is returning.
+func (s *Server) done(c *websocket.Conn) {
+	s.mu.Lock()
+	delete(s.live, c)
+	s.mu.Unlock()
+	s.handlers.Done()
+}
+
+// Shutdown closes every open WebSocket with 1001 ("server shutting down"), so that each live
+// call ends with its final assessment published to the agents, and waits for the handlers to
+// finish or ctx to end. Call it after http.Server.Shutdown, which does not see WebSockets.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for c := range s.live {
+		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		c.Close()
+	}
+	s.mu.Unlock()
+	finished := make(chan struct{})
+	go func() { s.handlers.Wait(); close(finished) }()
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // writeJSON sends v as a text message within the write timeout.
@@ -165,6 +215,8 @@ func (s *Server) closeFor(c *websocket.Conn, err error) {
 		s.closeWith(c, websocket.CloseNormalClosure, "")
 	case errors.As(err, &pe):
 		s.closeWith(c, pe.Code, pe.Reason)
+	case isTimeout(err):
+		s.closeWith(c, websocket.CloseGoingAway, "idle timeout")
 	case errors.Is(err, websocket.ErrReadLimit):
 		s.closeWith(c, websocket.CloseMessageTooBig, "message too big")
 	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
@@ -213,4 +265,10 @@ func (s *Server) read(c *websocket.Conn, buf *[]byte) (int, []byte, error) {
 		return 0, nil, &protocolError{Code: websocket.CloseMessageTooBig, Reason: fmt.Sprintf("message over %d bytes", s.cfg.MaxMessageBytes)}
 	}
 	return mt, b, nil
+}
+
+// isTimeout reports whether err is a network timeout (the idle deadline passed).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

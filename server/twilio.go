@@ -83,6 +83,7 @@ func (s *Server) serveTwilio(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	defer s.done(c)
 	var cl *call
 	defer func() { cl.end() }()
 	s.closeFor(c, s.runTwilio(c, authed, &cl))

@@ -169,7 +169,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		hs.Shutdown(sctx)
+		hs.Shutdown(sctx)  // stop accepting; plain HTTP requests finish
+		srv.Shutdown(sctx) // live calls end with their final assessments
 	}()
 	log.Info("serving", "addr", ln.Addr().String(), "voiceprints", len(enroll), "watchlist", len(watch))
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
