@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -98,19 +97,6 @@ func (a *ahSession) sendAssessments(as []engine.Assessment) error {
 		}
 	}
 	return nil
-}
-
-// position is the audio time received, in AudioHook's duration form.
-func (a *ahSession) position() string {
-	if a.frameSize == 0 || a.rate == 0 {
-		return "PT0S"
-	}
-	return isoSeconds(float64(a.audio/int64(a.frameSize)) / float64(a.rate))
-}
-
-// isoSeconds writes seconds as an ISO 8601 duration in the shortest form (PT0S, PT1.2S).
-func isoSeconds(sec float64) string {
-	return "PT" + strconv.FormatFloat(sec, 'f', -1, 64) + "S"
 }
 
 // serveAudioHook runs /v1/audiohook, the Genesys AudioHook protocol v2. The upgrade request
