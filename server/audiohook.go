@@ -203,7 +203,9 @@ func (a *ahSession) message(m *ahMsg) (done bool, err error) {
 		a.opened, a.rate = true, sel.Rate
 		enc := audio.StreamMulaw
 		if sel.Format == "L16" {
-			enc = audio.L16BE // AudioHook L16 is network byte order
+			// Host (little-endian) byte order, as the reference implementation's Int16Array
+			// views of the frames read it, not RFC 3551's network order.
+			enc = audio.L16LE
 		}
 		a.frameSize = enc.BytesPerSample() * len(sel.Channels)
 		a.probe = p.ConversationID == nilUUID || p.ConversationID == ""

@@ -314,3 +314,57 @@ func replayAudioHook(t *testing.T, c *websocket.Conn, lines []transcriptLine, st
 func sameMedia(a, b ahMedia) bool {
 	return a.Type == b.Type && a.Format == b.Format && a.Rate == b.Rate && strings.Join(a.Channels, ",") == strings.Join(b.Channels, ",")
 }
+
+// An L16 offer (mono, external only) with the claim in inputVariables: the caller is decoded as
+// little-endian 16-bit PCM and verified; the final assessment comes as an event before closed.
+func TestAudioHookL16Claim(t *testing.T) {
+	env := newEnv(t, Config{})
+	id := "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+	c, _, err := env.dial(t, "/v1/audiohook", http.Header{"X-API-KEY": {ingestToken}, "Audiohook-Session-Id": {id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := func(typ string, seq int, params string) []byte {
+		return []byte(`{"version":"2","type":"` + typ + `","id":"` + id + `","seq":` + strconv.Itoa(seq) + `,"serverseq":0,"position":"PT0S","parameters":` + params + `}`)
+	}
+	c.WriteMessage(websocket.TextMessage, msg("open", 1, `{"organizationId":"o","conversationId":"conv-l16","participant":{"id":"p","ani":"+15551234567","aniName":"Jane Roe"},`+
+		`"media":[{"type":"audio","format":"L16","channels":["external"],"rate":8000}],"inputVariables":{"subject_id":"alice"}}`))
+	x := pcm16(speech(t, aliceCall), false)
+	for p := 0; p < len(x); p += 3200 {
+		c.WriteMessage(websocket.BinaryMessage, x[p:min(p+3200, len(x))])
+	}
+	c.WriteMessage(websocket.TextMessage, msg("close", 2, `{"reason":"end"}`))
+	var final map[string]any
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Type       string
+			Parameters struct {
+				Entities []struct{ Data map[string]any }
+			}
+		}
+		json.Unmarshal(b, &m)
+		if m.Type == "event" && m.Parameters.Entities[0].Data["final"] == true {
+			final = m.Parameters.Entities[0].Data
+		}
+		if m.Type == "closed" {
+			break
+		}
+	}
+	if final == nil {
+		t.Fatal("no final assessment before closed")
+	}
+	if v := final["verification"].(map[string]any); v["subject_id"] != "alice" || v["decision"] != "match" {
+		t.Errorf("final %v, want alice matched", final)
+	}
+	if bytes.Contains(mustJSON(final), []byte("Jane")) {
+		t.Error("the caller's name leaked into an assessment")
+	}
+}
+
+func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
