@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -173,11 +174,8 @@ func TestFuseBands(t *testing.T) {
 	}
 }
 
-// BenchmarkSession streams a 16 s call in 20 ms chunks, with a claim and a watchlist of 10, and
-// reports the real-time factor (wall seconds per audio second, one goroutine) and the latency of
-// one assessment (the Push call that emits it). VOXGUARD_BENCH_MODEL=FILE benchmarks that bundle
-// instead of the tiny test bundle.
-func BenchmarkSession(b *testing.B) {
+// benchEngine returns the test engine, or one on VOXGUARD_BENCH_MODEL's bundle if set.
+func benchEngine(b *testing.B) (*Engine, *fakeVoiceprints) {
 	e, vp := newTestEngine(b)
 	if path := os.Getenv("VOXGUARD_BENCH_MODEL"); path != "" {
 		f, err := os.Open(path)
@@ -192,8 +190,37 @@ func BenchmarkSession(b *testing.B) {
 		if e, err = New(bundle, Options{Voiceprints: vp, Watchlist: vp}); err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("bundle %s: UBM %d x %d, i-vector %d", path, bundle.UBM.C, bundle.UBM.D, bundle.Extractor.R)
 	}
+	return e, vp
+}
+
+// BenchmarkSessionMemory reports the heap a live session holds (50 sessions, 5 s of speech
+// each, measured after garbage collection).
+func BenchmarkSessionMemory(b *testing.B) {
+	e, _ := benchEngine(b)
+	x := loadAudio(b, callFile, e.SampleRate())[:5*8000]
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		ss := make([]*Session, 50)
+		for i := range ss {
+			ss[i] = e.NewSession("m")
+			ss[i].Push(x)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/50/1024, "KiB/session")
+		runtime.KeepAlive(ss)
+	}
+}
+
+// BenchmarkSession streams a 16 s call in 20 ms chunks, with a claim and a watchlist of 10, and
+// reports the real-time factor (wall seconds per audio second, one goroutine) and the latency of
+// one assessment (the Push call that emits it). VOXGUARD_BENCH_MODEL=FILE benchmarks that bundle
+// instead of the tiny test bundle.
+func BenchmarkSession(b *testing.B) {
+	e, vp := benchEngine(b)
 	x := loadAudio(b, callFile, e.SampleRate())
 	enroll, _ := e.Stats(loadAudio(b, "corpus:mini-librispeech/1088/1088-134315-0001.wav", e.SampleRate()))
 	vp.probes["alice"], _ = e.Prepare(enroll)
