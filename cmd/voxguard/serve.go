@@ -21,6 +21,7 @@ import (
 	"github.com/voxguard/voxguard/engine"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/server"
+	"github.com/voxguard/voxguard/store"
 )
 
 func init() {
@@ -81,6 +82,43 @@ func probeOfFile(e *engine.Engine, path string) (*models.Probe, error) {
 	return e.Prepare(st)
 }
 
+// storeAuth authenticates API keys held in the store, presented as "ID.SECRET" (the id and
+// secret store.CreateAPIKey returns, joined by a dot). A wrong secret or a revoked key is
+// audited. Store keys carry no AudioHook client secret (the store keeps only a hash), so
+// AudioHook requests authenticated this way are not signature-checked.
+type storeAuth struct{ s *store.Store }
+
+func (a storeAuth) Authenticate(token string) (server.Key, bool) {
+	id, secret, ok := strings.Cut(token, ".")
+	if !ok || !strings.HasPrefix(id, "vk_") {
+		return server.Key{}, false
+	}
+	k, err := a.s.Authenticate(id, secret)
+	if err != nil {
+		if errors.Is(err, store.ErrBadSecret) || errors.Is(err, store.ErrRevoked) {
+			reason := "bad-secret"
+			if errors.Is(err, store.ErrRevoked) {
+				reason = "revoked"
+			}
+			a.s.Audit(id, "auth.stream", "apikey:"+id, store.OutcomeDeniedPrefix+reason)
+		}
+		return server.Key{}, false
+	}
+	return server.Key{ID: k.ID, Role: server.Role(k.Role)}, true
+}
+
+// chainAuth tries each Authenticator in turn.
+type chainAuth []server.Authenticator
+
+func (c chainAuth) Authenticate(token string) (server.Key, bool) {
+	for _, a := range c {
+		if k, ok := a.Authenticate(token); ok {
+			return k, true
+		}
+	}
+	return server.Key{}, false
+}
+
 // keyOrNew returns v, or a new random key announced once on stderr.
 func keyOrNew(v, role string, stderr io.Writer) string {
 	if v != "" {
@@ -94,7 +132,7 @@ func keyOrNew(v, role string, stderr io.Writer) string {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "--addr HOST:PORT [--model FILE] [--enroll ID=WAV]... [--watch ID=WAV]...", stderr)
+	fs := newFlagSet("serve", "--addr HOST:PORT [--model FILE] [--data DIR] [--enroll ID=WAV]... [--watch ID=WAV]...", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
 	model := fs.String("model", "", "model bundle `file` (default: the embedded bundle)")
 	ingestKey := fs.String("ingest-key", "", "API `key` for the stream endpoints (default $VOXGUARD_INGEST_KEY, else generated)")
@@ -102,6 +140,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	ahSecret := fs.String("audiohook-secret", "", "base64 client `secret` of the ingest key: AudioHook requests must then be signed")
 	twilioToken := fs.String("twilio-auth-token", "", "Twilio auth `token`: /v1/twilio then requires X-Twilio-Signature")
 	publicURL := fs.String("public-url", "", "scheme and host platforms call, e.g. wss://vg.example.com (for Twilio signatures behind a proxy)")
+	var sf storeFlags
+	fs.StringVar(&sf.data, "data", "", "data `directory` of the store whose API keys (ID.SECRET) are accepted too (optional)")
+	fs.StringVar(&sf.keyFile, "key-file", "", "encryption key `file` of --data (default: $"+store.KeyEnv+", else DIR.key if it exists)")
 	var enroll, watch listFlag
 	fs.Var(&enroll, "enroll", "`ID=WAV`: an in-memory voiceprint (repeatable)")
 	fs.Var(&watch, "watch", "`ID=WAV`: an in-memory watchlist entry (repeatable)")
@@ -155,8 +196,21 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	auth.Add(keyOrNew(*ingestKey, "ingest", stderr), ik)
 	auth.Add(keyOrNew(*agentKey, "agent", stderr), server.Key{ID: "agent", Role: server.RoleAgent})
+	var authn server.Authenticator = auth
+	if sf.data != "" {
+		opts, err := sf.options()
+		if err != nil {
+			return err
+		}
+		st, err := store.Open(opts)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		authn = chainAuth{auth, storeAuth{st}}
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	srv := server.New(eng, auth, server.Config{TwilioAuthToken: *twilioToken, PublicURL: *publicURL, Logger: log})
+	srv := server.New(eng, authn, server.Config{TwilioAuthToken: *twilioToken, PublicURL: *publicURL, Logger: log})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

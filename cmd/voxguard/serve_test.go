@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/voxguard/voxguard/server"
+	"github.com/voxguard/voxguard/store"
 )
 
 func TestServeUsage(t *testing.T) {
@@ -26,5 +29,42 @@ func TestServeUsage(t *testing.T) {
 	run([]string{"serve", "-h"}, &out, &errb)
 	if strings.Contains(errb.String(), "s3cret-key") {
 		t.Error("serve -h printed the ingest key")
+	}
+}
+
+func TestStoreAuth(t *testing.T) {
+	st, err := store.Open(store.Options{Dir: t.TempDir(), Key: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	k, secret, err := st.CreateAPIKey("test", store.RoleIngest, "pbx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := chainAuth{server.NewMemoryAuth(), storeAuth{st}}
+	if got, ok := a.Authenticate(k.ID + "." + secret); !ok || got.Role != server.RoleIngest || got.ID != k.ID {
+		t.Fatalf("store key: %v %v", got, ok)
+	}
+	for _, bad := range []string{k.ID + ".wrong", k.ID, secret, "", "vk_nobody.x"} {
+		if _, ok := a.Authenticate(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if err := st.RevokeAPIKey("test", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.Authenticate(k.ID + "." + secret); ok {
+		t.Error("revoked key accepted")
+	}
+	es, _ := st.AuditEntries(0, 100)
+	denied := 0
+	for _, e := range es {
+		if strings.HasPrefix(e.Outcome, store.OutcomeDeniedPrefix) {
+			denied++
+		}
+	}
+	if denied != 2 {
+		t.Errorf("%d denied authentications audited, want 2 (wrong secret, revoked)", denied)
 	}
 }
