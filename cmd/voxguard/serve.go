@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/voxguard/voxguard/dsp/audio"
+	"github.com/voxguard/voxguard/engine"
+	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/server"
+	"github.com/voxguard/voxguard/store"
+)
+
+func init() {
+	register(command{
+		name:    "serve",
+		summary: "serve the streaming endpoints (native, Twilio, AudioHook, L16 fork, agent events)",
+		run:     runServe,
+	})
+}
+
+// listFlag collects a repeated ID=FILE flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// memVoices is an in-memory engine.Voiceprints and engine.Watchlist (until the store is wired).
+type memVoices struct {
+	mu     sync.RWMutex
+	probes map[string]*models.Probe
+	watch  []engine.WatchlistEntry
+}
+
+func (m *memVoices) Voiceprint(id string) (*models.Probe, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if p, ok := m.probes[id]; ok {
+		return p, nil
+	}
+	return nil, engine.ErrNoVoiceprint
+}
+
+func (m *memVoices) Entries() []engine.WatchlistEntry {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.watch
+}
+
+// probeOfFile enrolls a WAV file (first channel, resampled to the engine's rate).
+func probeOfFile(e *engine.Engine, path string) (*models.Probe, error) {
+	a, err := audio.ReadWAVFile(path)
+	if err != nil {
+		return nil, err
+	}
+	x, err := a.Channel(0)
+	if err != nil {
+		return nil, err
+	}
+	if a.Info.SampleRate != e.SampleRate() {
+		if x, err = audio.Resample(x, a.Info.SampleRate, e.SampleRate()); err != nil {
+			return nil, err
+		}
+	}
+	st, err := e.Stats(x)
+	if err != nil {
+		return nil, err
+	}
+	return e.Prepare(st)
+}
+
+// storeAuth authenticates API keys held in the store, presented as "ID.SECRET" (the id and
+// secret store.CreateAPIKey returns, joined by a dot). A wrong secret or a revoked key is
+// audited. Store keys carry no AudioHook client secret (the store keeps only a hash), so
+// AudioHook requests authenticated this way are not signature-checked.
+type storeAuth struct{ s *store.Store }
+
+func (a storeAuth) Authenticate(token string) (server.Key, bool) {
+	id, secret, ok := strings.Cut(token, ".")
+	if !ok || !strings.HasPrefix(id, "vk_") {
+		return server.Key{}, false
+	}
+	k, err := a.s.Authenticate(id, secret)
+	if err != nil {
+		if errors.Is(err, store.ErrBadSecret) || errors.Is(err, store.ErrRevoked) {
+			reason := "bad-secret"
+			if errors.Is(err, store.ErrRevoked) {
+				reason = "revoked"
+			}
+			a.s.Audit(id, "auth.stream", "apikey:"+id, store.OutcomeDeniedPrefix+reason)
+		}
+		return server.Key{}, false
+	}
+	return server.Key{ID: k.ID, Role: server.Role(k.Role)}, true
+}
+
+// chainAuth tries each Authenticator in turn.
+type chainAuth []server.Authenticator
+
+func (c chainAuth) Authenticate(token string) (server.Key, bool) {
+	for _, a := range c {
+		if k, ok := a.Authenticate(token); ok {
+			return k, true
+		}
+	}
+	return server.Key{}, false
+}
+
+// keyOrNew returns v, or a new random key announced once on stderr.
+func keyOrNew(v, role string, stderr io.Writer) string {
+	if v != "" {
+		return v
+	}
+	b := make([]byte, 24)
+	rand.Read(b)
+	k := base64.RawURLEncoding.EncodeToString(b)
+	fmt.Fprintf(stderr, "voxguard serve: generated %s key (shown once): %s\n", role, k)
+	return k
+}
+
+func runServe(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "--addr HOST:PORT [--model FILE] [--data DIR] [--enroll ID=WAV]... [--watch ID=WAV]...", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
+	model := fs.String("model", "", "model bundle `file` (default: the embedded bundle)")
+	ingestKey := fs.String("ingest-key", "", "API `key` for the stream endpoints (default $VOXGUARD_INGEST_KEY, else generated)")
+	agentKey := fs.String("agent-key", "", "API `key` for /v1/events (default $VOXGUARD_AGENT_KEY, else generated)")
+	ahSecret := fs.String("audiohook-secret", "", "base64 client `secret` of the ingest key: AudioHook requests must then be signed")
+	twilioToken := fs.String("twilio-auth-token", "", "Twilio auth `token`: /v1/twilio then requires X-Twilio-Signature")
+	publicURL := fs.String("public-url", "", "scheme and host platforms call, e.g. wss://vg.example.com (for Twilio signatures behind a proxy)")
+	var sf storeFlags
+	fs.StringVar(&sf.data, "data", "", "data `directory` of the store whose API keys (ID.SECRET) are accepted too (optional)")
+	fs.StringVar(&sf.keyFile, "key-file", "", "encryption key `file` of --data (default: $"+store.KeyEnv+", else DIR.key if it exists)")
+	var enroll, watch listFlag
+	fs.Var(&enroll, "enroll", "`ID=WAV`: an in-memory voiceprint (repeatable)")
+	fs.Var(&watch, "watch", "`ID=WAV`: an in-memory watchlist entry (repeatable)")
+	if done, err := parseFlags(fs, args); done {
+		return err
+	}
+	for _, p := range []struct {
+		v   *string
+		env string
+	}{{ingestKey, "VOXGUARD_INGEST_KEY"}, {agentKey, "VOXGUARD_AGENT_KEY"}, {ahSecret, "VOXGUARD_AUDIOHOOK_SECRET"}, {twilioToken, "VOXGUARD_TWILIO_AUTH_TOKEN"}} {
+		if *p.v == "" {
+			*p.v = os.Getenv(p.env) // not flag defaults: -h must not print secrets
+		}
+	}
+	b, err := loadModel(*model)
+	if err != nil {
+		return err
+	}
+	voices := &memVoices{probes: map[string]*models.Probe{}}
+	eng, err := engine.New(b, engine.Options{Voiceprints: voices, Watchlist: voices})
+	if err != nil {
+		return err
+	}
+	for _, list := range []struct {
+		flags listFlag
+		add   func(id string, p *models.Probe)
+	}{
+		{enroll, func(id string, p *models.Probe) { voices.probes[id] = p }},
+		{watch, func(id string, p *models.Probe) {
+			voices.watch = append(voices.watch, engine.WatchlistEntry{ID: id, Label: id, Probe: p})
+		}},
+	} {
+		for _, kv := range list.flags {
+			id, path, ok := strings.Cut(kv, "=")
+			if !ok || id == "" {
+				return usageErrorf("want ID=WAV, got %q", kv)
+			}
+			p, err := probeOfFile(eng, path)
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			list.add(id, p)
+		}
+	}
+	auth := server.NewMemoryAuth()
+	ik := server.Key{ID: "ingest", Role: server.RoleIngest}
+	if *ahSecret != "" {
+		if ik.Secret, err = base64.StdEncoding.DecodeString(*ahSecret); err != nil {
+			return usageErrorf("--audiohook-secret is not base64: %v", err)
+		}
+	}
+	auth.Add(keyOrNew(*ingestKey, "ingest", stderr), ik)
+	auth.Add(keyOrNew(*agentKey, "agent", stderr), server.Key{ID: "agent", Role: server.RoleAgent})
+	var authn server.Authenticator = auth
+	if sf.data != "" {
+		opts, err := sf.options()
+		if err != nil {
+			return err
+		}
+		st, err := store.Open(opts)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		authn = chainAuth{auth, storeAuth{st}}
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	srv := server.New(eng, authn, server.Config{TwilioAuthToken: *twilioToken, PublicURL: *publicURL, Logger: log})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(sctx)  // stop accepting; plain HTTP requests finish
+		srv.Shutdown(sctx) // live calls end with their final assessments
+	}()
+	log.Info("serving", "addr", ln.Addr().String(), "voiceprints", len(enroll), "watchlist", len(watch))
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/voxguard/voxguard/server"
+	"github.com/voxguard/voxguard/store"
+)
+
+func TestServeUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"serve", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"serve", "--model", "/nonexistent.vxgb"}, 1, "no such file"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errb.String(), tc.code, tc.want)
+		}
+	}
+	// -h never prints secrets taken from the environment.
+	t.Setenv("VOXGUARD_INGEST_KEY", "s3cret-key")
+	var out, errb bytes.Buffer
+	run([]string{"serve", "-h"}, &out, &errb)
+	if strings.Contains(errb.String(), "s3cret-key") {
+		t.Error("serve -h printed the ingest key")
+	}
+}
+
+func TestStoreAuth(t *testing.T) {
+	st, err := store.Open(store.Options{Dir: t.TempDir(), Key: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	k, secret, err := st.CreateAPIKey("test", store.RoleIngest, "pbx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := chainAuth{server.NewMemoryAuth(), storeAuth{st}}
+	if got, ok := a.Authenticate(k.ID + "." + secret); !ok || got.Role != server.RoleIngest || got.ID != k.ID {
+		t.Fatalf("store key: %v %v", got, ok)
+	}
+	for _, bad := range []string{k.ID + ".wrong", k.ID, secret, "", "vk_nobody.x"} {
+		if _, ok := a.Authenticate(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if err := st.RevokeAPIKey("test", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.Authenticate(k.ID + "." + secret); ok {
+		t.Error("revoked key accepted")
+	}
+	es, _ := st.AuditEntries(0, 100)
+	denied := 0
+	for _, e := range es {
+		if strings.HasPrefix(e.Outcome, store.OutcomeDeniedPrefix) {
+			denied++
+		}
+	}
+	if denied != 2 {
+		t.Errorf("%d denied authentications audited, want 2 (wrong secret, revoked)", denied)
+	}
+}

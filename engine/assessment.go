@@ -1,0 +1,88 @@
+package engine
+
+// Decision is the outcome of one comparison.
+type Decision string
+
+const (
+	// Match: the LLR reached the match threshold (a stated false-accept rate).
+	Match Decision = "match"
+	// Mismatch: the LLR fell to the mismatch threshold (a stated false-reject rate).
+	Mismatch Decision = "mismatch"
+	// Inconclusive: the LLR lies between the thresholds, or there was too little speech.
+	Inconclusive Decision = "inconclusive"
+	// NotAssessed: the comparison was not made (the spoof countermeasure, for now).
+	NotAssessed Decision = "not_assessed"
+)
+
+// Reason is a machine-readable cause of an assessment's risk.
+type Reason string
+
+const (
+	// ReasonVoiceMismatch: the voice does not match the claimed subject's voiceprint.
+	ReasonVoiceMismatch Reason = "VOICE_MISMATCH"
+	// ReasonKnownFraudster: the voice matches a watchlist entry.
+	ReasonKnownFraudster Reason = "KNOWN_FRAUDSTER"
+	// ReasonSyntheticVoice: the voice sounds synthetic or replayed (not assessed yet).
+	ReasonSyntheticVoice Reason = "SYNTHETIC_VOICE"
+	// ReasonInsufficientSpeech: too little net speech for a conclusive judgement.
+	ReasonInsufficientSpeech Reason = "INSUFFICIENT_SPEECH"
+	// ReasonNoConsent: the claimed subject has a voiceprint but no active consent to use it.
+	ReasonNoConsent Reason = "NO_CONSENT"
+	// ReasonNoVoiceprint: the claimed subject has no voiceprint.
+	ReasonNoVoiceprint Reason = "NO_VOICEPRINT"
+)
+
+// Band is the coarse risk level shown to an agent.
+type Band string
+
+const (
+	BandLow    Band = "low"    // risk below Config.MediumRisk
+	BandMedium Band = "medium" // risk from Config.MediumRisk to below Config.HighRisk
+	BandHigh   Band = "high"   // risk of at least Config.HighRisk
+)
+
+// Verification is the 1:1 comparison with the claimed subject's voiceprint. SubjectID is empty
+// while nobody has been claimed (Decision is then inconclusive).
+type Verification struct {
+	SubjectID string   `json:"subject_id"`
+	LLR       float64  `json:"llr"` // calibrated log-likelihood ratio, nats; 0 = no evidence
+	Decision  Decision `json:"decision"`
+}
+
+// WatchlistHit is a watchlist entry whose LLR against the caller reached the watchlist threshold.
+type WatchlistHit struct {
+	EntryID string  `json:"entry_id"`
+	Label   string  `json:"label"`
+	LLR     float64 `json:"llr"` // calibrated log-likelihood ratio, nats
+}
+
+// Spoof is the synthetic-or-replayed-voice countermeasure's verdict (not assessed yet: LLR 0,
+// decision not_assessed).
+type Spoof struct {
+	LLR      float64  `json:"llr"`
+	Decision Decision `json:"decision"`
+}
+
+// Assessment is one progressive verdict on a call, in the JSON shape of DESIGN.md.
+type Assessment struct {
+	CallID        string         `json:"call_id"`
+	Seq           int            `json:"seq"`            // 1, 2, 3, ... within the call
+	SpeechSeconds float64        `json:"speech_seconds"` // net speech (voiced frames) so far, seconds
+	Final         bool           `json:"final"`          // emitted by Stop
+	Verification  Verification   `json:"verification"`
+	Watchlist     []WatchlistHit `json:"watchlist"` // best first; empty, never null
+	Spoof         Spoof          `json:"spoof"`
+	Risk          int            `json:"risk"` // 0-100
+	Band          Band           `json:"band"`
+	Reasons       []Reason       `json:"reasons"` // empty, never null
+}
+
+// HasReason reports whether r is among a's reasons.
+func (a *Assessment) HasReason(r Reason) bool {
+	for _, x := range a.Reasons {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/models"
+)
+
+// ErrNoVoiceprint is returned by a Voiceprints source for a subject without a voiceprint.
+var ErrNoVoiceprint = errors.New("engine: no voiceprint for the subject")
+
+// ErrNoConsent is returned by a Voiceprints source for a subject whose voiceprint may not be
+// used because their consent is not active.
+var ErrNoConsent = errors.New("engine: the subject's consent is not active")
+
+// Voiceprints looks up a claimed subject's voiceprint, prepared for scoring (see Engine.Prepare).
+// It returns ErrNoVoiceprint or ErrNoConsent (possibly wrapped) when there is none to use.
+// It must be safe for concurrent use.
+type Voiceprints interface {
+	Voiceprint(subjectID string) (*models.Probe, error)
+}
+
+// WatchlistEntry is one watchlisted voice.
+type WatchlistEntry struct {
+	ID    string        // stable entry id
+	Label string        // short description shown to agents (no personal data)
+	Probe *models.Probe // the voice, prepared for scoring
+}
+
+// Watchlist lists the watchlisted voices; it is read at every assessment, so it should return a
+// cached slice (which the engine does not modify). It must be safe for concurrent use.
+type Watchlist interface {
+	Entries() []WatchlistEntry
+}
+
+// Options are what New needs besides the bundle.
+type Options struct {
+	Config      Config      // zero fields take DefaultConfig's values
+	Voiceprints Voiceprints // nil: nobody has a voiceprint
+	Watchlist   Watchlist   // nil: an empty watchlist
+	// Thresholder turns false-accept rates into LLR thresholds. Nil: the bundle's verifier
+	// (models.Verifier.ThresholdAtFAR, from operating points measured on held-out speakers);
+	// where it has no answer, the bound calibrated LLRs obey (see Thresholds).
+	Thresholder FARThresholder
+}
+
+// Engine holds what every call shares: the bundle, its verifier, the decision thresholds and the
+// voiceprint sources. It is safe for concurrent use; each call gets its own Session.
+type Engine struct {
+	b     *models.Bundle
+	v     *models.Verifier
+	fecfg dsp.FrontendConfig
+	cfg   Config
+	th    Thresholds
+	vp    Voiceprints
+	wl    Watchlist
+	pool  sync.Pool // *snapshot
+}
+
+// New builds an engine on bundle b, whose metadata must record the front end it was trained with.
+func New(b *models.Bundle, o Options) (*Engine, error) {
+	cfg, err := o.Config.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	fecfg, err := frontendOf(b)
+	if err != nil {
+		return nil, err
+	}
+	if fecfg.Dim() != b.UBM.D {
+		return nil, fmt.Errorf("engine: front end yields %d-dimensional frames, UBM wants %d", fecfg.Dim(), b.UBM.D)
+	}
+	v, err := models.NewVerifier(b)
+	if err != nil {
+		return nil, err
+	}
+	thr := o.Thresholder
+	if thr == nil {
+		thr, _ = any(v).(FARThresholder)
+	}
+	e := &Engine{b: b, v: v, fecfg: fecfg, cfg: cfg, th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
+	return e, nil
+}
+
+// frontendOf reads the front-end configuration recorded in b (as recipe.FrontendOf does).
+func frontendOf(b *models.Bundle) (dsp.FrontendConfig, error) {
+	var cfg dsp.FrontendConfig
+	if b == nil || b.UBM == nil {
+		return cfg, errors.New("engine: bundle has no UBM")
+	}
+	if len(b.Meta.FrontEnd) == 0 {
+		return cfg, errors.New("engine: model bundle records no front-end configuration")
+	}
+	if err := json.Unmarshal(b.Meta.FrontEnd, &cfg); err != nil {
+		return cfg, fmt.Errorf("engine: model bundle front-end configuration: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// SampleRate is the rate, in samples per second, of the audio sessions expect.
+func (e *Engine) SampleRate() int { return e.fecfg.MFCC.SampleRate }
+
+// Config returns the engine's policy, defaults filled in.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Thresholds returns the LLR thresholds the policy's rates came to.
+func (e *Engine) Thresholds() Thresholds { return e.th }
+
+// Bundle returns the engine's model bundle.
+func (e *Engine) Bundle() *models.Bundle { return e.b }
+
+// Stats returns the Baum-Welch statistics of the voiced frames of a whole recording (samples in
+// [-1, 1) at SampleRate), as a session fed the same audio accumulates them.
+func (e *Engine) Stats(samples []float32) (*models.Stats, error) {
+	fe, err := dsp.NewFrontend(e.fecfg)
+	if err != nil {
+		return nil, err
+	}
+	fe.Push(samples)
+	fe.Flush()
+	st := e.b.UBM.NewStats()
+	gs := e.b.UBM.NewScratch(e.b.Meta.TopC, e.b.Meta.SelectDims)
+	frame := make([]float32, fe.Dim())
+	for {
+		voiced, ok := fe.Next(frame)
+		if !ok {
+			return st, nil
+		}
+		if voiced {
+			e.b.UBM.Accumulate(st, frame, gs)
+		}
+	}
+}
+
+// Prepare turns statistics (of an enrollment, or a watchlisted voice) into a probe for
+// Voiceprints and Watchlist sources.
+func (e *Engine) Prepare(s *models.Stats) (*models.Probe, error) {
+	return e.v.Prepare(s, e.v.NewScratch())
+}
+
+// snapshot is the working space of one assessment, pooled across sessions: a spare front end to
+// flush, a copy of the statistics, the provisional tail's frames and the verifier's scratch.
+type snapshot struct {
+	fe    *dsp.Frontend
+	stats *models.Stats
+	tail  []float32 // provisional frames, Dim each
+	voice []bool
+	vs    *models.VerifierScratch
+}
+
+func (e *Engine) getSnapshot() *snapshot {
+	if s, ok := e.pool.Get().(*snapshot); ok {
+		return s
+	}
+	fe, err := dsp.NewFrontend(e.fecfg)
+	if err != nil {
+		panic(err) // validated in New
+	}
+	return &snapshot{fe: fe, stats: e.b.UBM.NewStats(), vs: e.v.NewScratch()}
+}

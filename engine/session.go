@@ -1,0 +1,231 @@
+package engine
+
+import (
+	"errors"
+	"math"
+
+	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/models"
+)
+
+// ErrStopped is returned by Push and Claim after Stop.
+var ErrStopped = errors.New("engine: session already stopped")
+
+// Session is one call: a synchronous, deterministic state machine fed the caller's audio with
+// Push, told the claimed identity with Claim and ended with Stop, each returning the Assessments
+// it produced. It is not safe for concurrent use; sessions of different calls run in parallel.
+// Its memory is constant whatever the call's length.
+type Session struct {
+	e      *Engine
+	callID string
+
+	fe    *dsp.Frontend
+	stats *models.Stats // statistics of the final voiced frames
+	gs    *models.Scratch
+	frame []float32
+
+	frameLen, shift int   // samples
+	checkStep       int64 // samples between due checks
+	first, every    int   // voiced frames
+	conclusive      int   // voiced frames
+
+	samples   int64 // samples pushed
+	nextCheck int64 // sample position of the next due check
+	frames    int   // final frames
+	voiced    int   // final voiced frames
+	due       int   // voiced frames at which the next progressive assessment is due
+
+	seq        int
+	claim      string
+	claimProbe *models.Probe
+	claimErr   error
+	stopped    bool
+	out        []Assessment
+}
+
+// NewSession starts the session of call callID (an opaque id, echoed in every Assessment).
+func (e *Engine) NewSession(callID string) *Session {
+	fe, err := dsp.NewFrontend(e.fecfg)
+	if err != nil {
+		panic(err) // validated in New
+	}
+	m := e.fecfg.MFCC
+	perFrame := m.FrameShiftMs / 1000 // seconds per frame
+	frames := func(d float64) int { return int(math.Ceil(d/perFrame - 1e-9)) }
+	s := &Session{
+		e: e, callID: callID, fe: fe,
+		stats:      e.b.UBM.NewStats(),
+		gs:         e.b.UBM.NewScratch(e.b.Meta.TopC, e.b.Meta.SelectDims),
+		frame:      make([]float32, fe.Dim()),
+		frameLen:   m.FrameLength(),
+		shift:      m.FrameShift(),
+		checkStep:  max(1, int64(e.cfg.CheckEvery.Seconds()*float64(m.SampleRate))),
+		first:      max(1, frames(e.cfg.FirstAfter.Seconds())),
+		every:      max(1, frames(e.cfg.Every.Seconds())),
+		conclusive: frames(e.cfg.ConclusiveSpeech.Seconds()),
+	}
+	s.nextCheck, s.due = s.checkStep, s.first
+	return s
+}
+
+// CallID returns the session's call id.
+func (s *Session) CallID() string { return s.callID }
+
+// SampleRate is the rate, in samples per second, Push expects.
+func (s *Session) SampleRate() int { return s.e.SampleRate() }
+
+// SpeechSeconds is the net speech of the final frames so far (it lags the audio by up to 3 s).
+func (s *Session) SpeechSeconds() float64 { return s.seconds(s.voiced) }
+
+// Stopped reports whether Stop has been called.
+func (s *Session) Stopped() bool { return s.stopped }
+
+// Stats returns the statistics of the call's final voiced frames (after Stop: the whole call),
+// for enrollment from a finished call. The caller must not modify them.
+func (s *Session) Stats() *models.Stats { return s.stats }
+
+func (s *Session) seconds(frames int) float64 {
+	return math.Round(float64(frames)*s.e.fecfg.MFCC.FrameShiftMs/10) / 100
+}
+
+// Push feeds caller audio (samples in [-1, 1) at SampleRate, any chunk size) and returns the
+// assessments that fell due, usually none. The returned slice is reused by the next call. In
+// steady state Push allocates nothing except when it emits an assessment.
+func (s *Session) Push(samples []float32) ([]Assessment, error) {
+	if s.stopped {
+		return nil, ErrStopped
+	}
+	s.out = s.out[:0]
+	for len(samples) > 0 {
+		n := int(min(int64(len(samples)), s.nextCheck-s.samples))
+		s.fe.Push(samples[:n])
+		s.samples += int64(n)
+		samples = samples[n:]
+		s.drain()
+		if s.samples == s.nextCheck {
+			s.nextCheck += s.checkStep
+			s.check()
+		}
+	}
+	return s.out, nil
+}
+
+// drain accumulates the front end's final frames into the running statistics.
+func (s *Session) drain() {
+	for {
+		voiced, ok := s.fe.Next(s.frame)
+		if !ok {
+			return
+		}
+		s.frames++
+		if voiced {
+			s.e.b.UBM.Accumulate(s.stats, s.frame, s.gs)
+			s.voiced++
+		}
+	}
+}
+
+// check emits a progressive assessment if the net speech, provisional tail included, has reached
+// the next due point. It takes a snapshot only when the frames not yet final could get there.
+func (s *Session) check() {
+	computable := 0
+	if s.samples >= int64(s.frameLen) {
+		computable = int((s.samples-int64(s.frameLen))/int64(s.shift)) + 1
+	}
+	if s.voiced+computable-s.frames < s.due {
+		return
+	}
+	snap := s.snapshot()
+	defer s.e.pool.Put(snap)
+	total := s.voiced + len(snap.voice)
+	if total < s.due {
+		return
+	}
+	for s.due <= total {
+		s.due += s.every
+	}
+	s.emit(snap, false)
+}
+
+// snapshot flushes a copy of the front end and collects the provisional tail's voiced frames.
+func (s *Session) snapshot() *snapshot {
+	snap := s.e.getSnapshot()
+	snap.fe.CopyFrom(s.fe)
+	snap.fe.Flush()
+	snap.voice = snap.voice[:0]
+	d := len(s.frame)
+	n := 0
+	for {
+		if cap(snap.tail) < (n+1)*d {
+			snap.tail = append(snap.tail[:cap(snap.tail)], make([]float32, max(d, cap(snap.tail)))...)
+		}
+		snap.tail = snap.tail[:cap(snap.tail)]
+		voiced, ok := snap.fe.Next(snap.tail[n*d : (n+1)*d])
+		if !ok {
+			break
+		}
+		if voiced {
+			snap.voice = append(snap.voice, true)
+			n++
+		}
+	}
+	snap.tail = snap.tail[:n*d]
+	return snap
+}
+
+// emit appends an assessment of the final statistics plus the snapshot's tail.
+func (s *Session) emit(snap *snapshot, final bool) {
+	copy(snap.stats.N, s.stats.N)
+	copy(snap.stats.F, s.stats.F)
+	snap.stats.UBM = s.stats.UBM
+	d := len(s.frame)
+	for i := range snap.voice {
+		s.e.b.UBM.Accumulate(snap.stats, snap.tail[i*d:(i+1)*d], s.gs)
+	}
+	s.out = append(s.out, s.assess(snap.stats, s.voiced+len(snap.voice), final, snap.vs))
+}
+
+// Claim sets the subject the caller claims to be (replacing any earlier claim). If the session
+// has already assessed the call, the claim is scored at once from the statistics so far and the
+// returned slice holds that assessment; otherwise the first progressive assessment includes it.
+func (s *Session) Claim(subjectID string) ([]Assessment, error) {
+	if s.stopped {
+		return nil, ErrStopped
+	}
+	s.out = s.out[:0]
+	s.claim, s.claimProbe, s.claimErr = subjectID, nil, nil
+	if s.e.vp == nil {
+		s.claimErr = ErrNoVoiceprint
+	} else {
+		s.claimProbe, s.claimErr = s.e.vp.Voiceprint(subjectID)
+		if s.claimErr == nil && s.claimProbe == nil {
+			s.claimErr = ErrNoVoiceprint
+		}
+	}
+	if s.seq > 0 {
+		snap := s.snapshot()
+		s.emit(snap, false)
+		s.e.pool.Put(snap)
+	}
+	return s.out, nil
+}
+
+// Claimed returns the current claim ("" for none).
+func (s *Session) Claimed() string { return s.claim }
+
+// Stop ends the call: every held-back frame becomes final and the final assessment, equal to the
+// batch computation over the whole call, is returned. Further Push, Claim and Stop calls fail.
+func (s *Session) Stop() (Assessment, error) {
+	if s.stopped {
+		return Assessment{}, ErrStopped
+	}
+	s.stopped = true
+	s.fe.Flush()
+	s.drain()
+	snap := s.e.getSnapshot()
+	snap.voice, snap.tail = snap.voice[:0], snap.tail[:0]
+	s.out = s.out[:0]
+	s.emit(snap, true)
+	s.e.pool.Put(snap)
+	return s.out[0], nil
+}

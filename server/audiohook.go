@@ -1,0 +1,274 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/voxguard/voxguard/dsp/audio"
+	"github.com/voxguard/voxguard/engine"
+)
+
+// ahMsg is an AudioHook v2 message (both directions).
+type ahMsg struct {
+	Version    string          `json:"version"`
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Seq        int             `json:"seq"`
+	ServerSeq  *int            `json:"serverseq,omitempty"` // client messages
+	ClientSeq  *int            `json:"clientseq,omitempty"` // server messages
+	Position   string          `json:"position,omitempty"`
+	Parameters json.RawMessage `json:"parameters"`
+}
+
+// ahMedia is one media offer or selection.
+type ahMedia struct {
+	Type     string   `json:"type"`
+	Format   string   `json:"format"`
+	Channels []string `json:"channels"`
+	Rate     int      `json:"rate"`
+}
+
+// ahOpen is the parameters of an open message.
+type ahOpen struct {
+	OrganizationID string `json:"organizationId"`
+	ConversationID string `json:"conversationId"`
+	Participant    struct {
+		ID  string `json:"id"`
+		ANI string `json:"ani"` // aniName and dnis are personal data we do not read
+	} `json:"participant"`
+	Media          []ahMedia         `json:"media"`
+	InputVariables map[string]string `json:"inputVariables"`
+	CustomConfig   map[string]any    `json:"customConfig"`
+}
+
+// nilUUID marks a connection probe's conversation.
+const nilUUID = "00000000-0000-0000-0000-000000000000"
+
+// selectMedia picks the first offer voxguard can use: PCMU or L16 at 8 kHz whose channels
+// include "external" (the caller). It returns the offer and the caller's channel index.
+func selectMedia(offers []ahMedia) (ahMedia, int, bool) {
+	for _, m := range offers {
+		if m.Type != "audio" || (m.Format != "PCMU" && m.Format != "L16") || m.Rate != 8000 || len(m.Channels) < 1 || len(m.Channels) > 2 {
+			continue
+		}
+		for i, ch := range m.Channels {
+			if ch == "external" {
+				return m, i, true
+			}
+		}
+	}
+	return ahMedia{}, 0, false
+}
+
+// ahSession is the server side of one AudioHook session.
+type ahSession struct {
+	s         *Server
+	c         *websocket.Conn
+	id        string
+	seq       int // last server seq
+	clientSeq int // last client seq
+	opened    bool
+	closed    bool
+	probe     bool
+	cl        *call
+	frameSize int // bytes per sample frame (all channels)
+	audio     int64
+	rate      int
+	buf       []byte
+}
+
+func (a *ahSession) send(typ string, params any) error {
+	a.seq++
+	p, _ := json.Marshal(params)
+	cs := a.clientSeq
+	return a.s.writeJSON(a.c, ahMsg{Version: "2", ID: a.id, Type: typ, Seq: a.seq, ClientSeq: &cs, Parameters: p})
+}
+
+func (a *ahSession) sendAssessments(as []engine.Assessment) error {
+	for _, x := range as {
+		ev := map[string]any{"entities": []any{map[string]any{"type": "voxguard.assessment", "data": x}}}
+		if err := a.send("event", ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serveAudioHook runs /v1/audiohook, the Genesys AudioHook protocol v2. The upgrade request
+// must carry X-API-KEY, an ingest key; if the key has a client secret, the request must also
+// carry a valid HTTP message signature (VerifyAudioHookSignature), else 401. Then: open ->
+// opened (first offer of PCMU or L16 at 8 kHz with an "external" channel, the caller), audio
+// as binary frames, ping -> pong, update -> updated, close -> the final assessment and closed;
+// paused, resumed, discarded and error are noted. A connection probe (nil conversation id) is
+// answered without starting a call. Each assessment is sent as an event message whose entity
+// has type "voxguard.assessment". The claimed subject comes from the open's inputVariables or
+// customConfig ("subject_id").
+func (s *Server) serveAudioHook(w http.ResponseWriter, r *http.Request) {
+	apiKey := r.Header.Get("X-API-KEY")
+	k, ok := s.authorize(w, r, apiKey, RoleIngest)
+	if !ok {
+		return
+	}
+	if k.Secret != nil {
+		if err := VerifyAudioHookSignature(r, k.Secret, s.cfg.Now(), s.cfg.SignatureSkew); err != nil {
+			s.problem(w, http.StatusUnauthorized, "AudioHook signature: "+err.Error())
+			return
+		}
+	}
+	id := r.Header.Get("Audiohook-Session-Id")
+	if id == "" {
+		s.problem(w, http.StatusBadRequest, "missing Audiohook-Session-Id")
+		return
+	}
+	c, err := s.upgrade(w, r)
+	if err != nil {
+		return
+	}
+	defer s.done(c)
+	a := &ahSession{s: s, c: c, id: id}
+	defer func() { a.cl.end() }()
+	s.closeFor(c, a.run())
+}
+
+func (a *ahSession) run() error {
+	for {
+		mt, b, err := a.s.read(a.c, &a.buf)
+		if err != nil {
+			return err
+		}
+		if mt == websocket.BinaryMessage {
+			if err := a.audioFrame(b); err != nil {
+				return err
+			}
+			continue
+		}
+		var m ahMsg
+		if err := json.Unmarshal(b, &m); err != nil {
+			return badJSON(err)
+		}
+		if m.Version != "2" || m.ID != a.id {
+			return &protocolError{Code: 1002, Reason: "message version must be 2 and id the session id"}
+		}
+		if m.Seq != a.clientSeq+1 {
+			return &protocolError{Code: 1002, Reason: fmt.Sprintf("client seq %d, expected %d", m.Seq, a.clientSeq+1)}
+		}
+		a.clientSeq = m.Seq
+		if done, err := a.message(&m); err != nil || done {
+			return err
+		}
+	}
+}
+
+func (a *ahSession) audioFrame(b []byte) error {
+	switch {
+	case !a.opened:
+		return outOfOrder("audio before opened")
+	case a.closed:
+		return outOfOrder("audio after close")
+	case a.cl == nil: // connection probe: one empty frame is expected, anything is ignored
+		return nil
+	}
+	a.audio += int64(len(b))
+	out, err := a.cl.push(b)
+	if err != nil {
+		return err
+	}
+	return a.sendAssessments(out)
+}
+
+// message handles one client message; done means the session is over.
+func (a *ahSession) message(m *ahMsg) (done bool, err error) {
+	empty := struct{}{}
+	if m.Type != "open" && !a.opened && m.Type != "close" && m.Type != "error" {
+		return false, outOfOrder("%s before open", m.Type)
+	}
+	switch m.Type {
+	case "open":
+		if a.opened {
+			return false, outOfOrder("second open")
+		}
+		var p ahOpen
+		if err := json.Unmarshal(m.Parameters, &p); err != nil {
+			return false, badJSON(err)
+		}
+		sel, caller, ok := selectMedia(p.Media)
+		if !ok {
+			return false, a.send("disconnect", map[string]string{"reason": "error", "info": "no offered media is usable: PCMU or L16 at 8000 Hz with an external channel"})
+		}
+		a.opened, a.rate = true, sel.Rate
+		enc := audio.StreamMulaw
+		if sel.Format == "L16" {
+			// Host (little-endian) byte order, as the reference implementation's Int16Array
+			// views of the frames read it, not RFC 3551's network order.
+			enc = audio.L16LE
+		}
+		a.frameSize = enc.BytesPerSample() * len(sel.Channels)
+		a.probe = p.ConversationID == nilUUID || p.ConversationID == ""
+		if !a.probe {
+			subject := p.InputVariables["subject_id"]
+			if v, ok := p.CustomConfig["subject_id"].(string); ok && subject == "" {
+				subject = v
+			}
+			if a.cl, err = a.s.newCall("audiohook", p.ConversationID, p.Participant.ANI, media{enc, sel.Rate, len(sel.Channels), caller}); err != nil {
+				return false, err
+			}
+			if subject != "" {
+				if _, err := a.cl.claim(subject); err != nil {
+					return false, err
+				}
+			}
+		}
+		return false, a.send("opened", map[string]any{"startPaused": false, "media": []ahMedia{sel}})
+	case "ping":
+		return false, a.send("pong", empty)
+	case "update":
+		return false, a.send("updated", empty)
+	case "paused", "resumed", "discarded":
+		a.s.log.Info("audiohook "+m.Type, "session", a.id, "position", m.Position)
+		return false, nil
+	case "error":
+		a.s.log.Warn("audiohook client error", "session", a.id, "parameters", strings.TrimSpace(string(m.Parameters)))
+		return false, nil
+	case "close":
+		a.closed = true
+		if a.cl != nil {
+			f, err := a.cl.stop()
+			if err != nil {
+				return false, err
+			}
+			if err := a.sendAssessments([]engine.Assessment{f}); err != nil {
+				return false, err
+			}
+		}
+		if err := a.send("closed", empty); err != nil {
+			return false, err
+		}
+		return true, a.s.awaitClose(a.c)
+	}
+	return false, &protocolError{Code: 1002, Reason: "unknown message type " + quoteShort(m.Type)}
+}
+
+// awaitClose waits up to 5 s for the client to close the socket after closed.
+func (s *Server) awaitClose(c *websocket.Conn) error {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		mt, r, err := c.NextReader()
+		if err == nil {
+			_, err = io.Copy(io.Discard, io.LimitReader(r, s.cfg.MaxMessageBytes))
+		}
+		if err != nil {
+			if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
+				return err
+			}
+			return nil
+		}
+		if mt == websocket.BinaryMessage {
+			return outOfOrder("audio after close")
+		}
+	}
+}

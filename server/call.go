@@ -1,0 +1,148 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/voxguard/voxguard/dsp/audio"
+	"github.com/voxguard/voxguard/engine"
+)
+
+// call is one live call as every adapter runs it: stream decoder, resampler to the engine's
+// rate, engine session, and publication of its assessments. It belongs to the connection's
+// reading goroutine.
+type call struct {
+	srv      *Server
+	platform string
+	ani      string // masked
+	sess     *engine.Session
+	dec      *audio.StreamDecoder
+	rs       *audio.Resampler // nil when the stream is at the engine's rate
+	pcm, out []float32        // reused buffers
+	bytes    int64            // audio bytes received
+}
+
+// media describes a stream's audio.
+type media struct {
+	enc      audio.StreamEncoding
+	rate     int
+	channels int
+	caller   int // channel carrying the caller
+}
+
+// encodingByName maps protocol encoding names to stream encodings.
+var encodingByName = map[string]audio.StreamEncoding{
+	"pcm16le": audio.L16LE, "l16le": audio.L16LE, "linear16": audio.L16LE,
+	"l16": audio.L16BE, "l16be": audio.L16BE,
+	"mulaw": audio.StreamMulaw, "pcmu": audio.StreamMulaw, "audio/x-mulaw": audio.StreamMulaw, "ulaw": audio.StreamMulaw,
+	"alaw": audio.StreamAlaw, "pcma": audio.StreamAlaw, "audio/x-alaw": audio.StreamAlaw,
+}
+
+// check validates m against what the server accepts, as a protocolError for the client.
+func (m media) check() error {
+	switch {
+	case m.rate != 8000 && m.rate != 16000:
+		return unsupported("unsupported sample_rate %d (8000 or 16000)", m.rate)
+	case m.channels != 1 && m.channels != 2:
+		return unsupported("unsupported channels %d (1 or 2)", m.channels)
+	case m.caller < 0 || m.caller >= m.channels:
+		return unsupported("caller_channel %d out of range for %d channels", m.caller, m.channels)
+	}
+	return nil
+}
+
+// newCall starts the session of callID for a stream of m.
+func (s *Server) newCall(platform, callID, ani string, m media) (*call, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	dec, err := audio.NewStreamDecoder(m.enc, m.channels, m.caller)
+	if err != nil {
+		return nil, unsupported("%v", err)
+	}
+	c := &call{srv: s, platform: platform, ani: MaskANI(ani), sess: s.eng.NewSession(callID), dec: dec}
+	if m.rate != s.eng.SampleRate() {
+		if c.rs, err = audio.NewResampler(m.rate, s.eng.SampleRate()); err != nil {
+			return nil, unsupported("%v", err)
+		}
+	}
+	s.metrics.calls.Add(1)
+	s.log.Info("call started", "platform", platform, "call_id", callID, "ani", c.ani,
+		"encoding", m.enc.String(), "rate", m.rate, "channels", m.channels)
+	return c, nil
+}
+
+// push decodes a chunk of the stream and feeds it to the session.
+func (c *call) push(b []byte) ([]engine.Assessment, error) {
+	c.bytes += int64(len(b))
+	c.pcm = c.dec.Decode(c.pcm[:0], b)
+	x := c.pcm
+	if c.rs != nil {
+		c.out = c.rs.Process(c.out[:0], c.pcm)
+		x = c.out
+	}
+	out, err := c.sess.Push(x)
+	c.publish(out)
+	return out, err
+}
+
+// claim sets the claimed subject.
+func (c *call) claim(subject string) ([]engine.Assessment, error) {
+	out, err := c.sess.Claim(subject)
+	c.publish(out)
+	return out, err
+}
+
+// stop flushes the resampler and ends the session, returning the final assessment.
+func (c *call) stop() (engine.Assessment, error) {
+	if c.sess.Stopped() {
+		return engine.Assessment{}, engine.ErrStopped
+	}
+	if c.rs != nil {
+		c.out = c.rs.Flush(c.out[:0])
+		if _, err := c.sess.Push(c.out); err != nil {
+			return engine.Assessment{}, err
+		}
+	}
+	a, err := c.sess.Stop()
+	if err == nil {
+		c.publish([]engine.Assessment{a})
+		c.srv.log.Info("call stopped", "platform", c.platform, "call_id", a.CallID, "speech_seconds", a.SpeechSeconds,
+			"risk", a.Risk, "band", a.Band, "reasons", a.Reasons)
+	}
+	return a, err
+}
+
+// end stops the call if the connection went away without a stop (its final assessment still
+// reaches the agents).
+func (c *call) end() {
+	if c != nil && !c.sess.Stopped() {
+		c.stop()
+	}
+}
+
+func (c *call) publish(as []engine.Assessment) {
+	for _, a := range as {
+		c.srv.hub.Publish(Event{Type: "assessment", Platform: c.platform, ANI: c.ani, Assessment: a})
+		c.srv.metrics.assessments.Add(1)
+	}
+}
+
+// protocolError is a client's protocol violation: the connection is closed with Code and Reason.
+type protocolError struct {
+	Code   int
+	Reason string
+}
+
+func (e *protocolError) Error() string { return fmt.Sprintf("close %d: %s", e.Code, e.Reason) }
+
+func unsupported(format string, a ...any) error {
+	return &protocolError{Code: 1003, Reason: fmt.Sprintf(format, a...)}
+}
+
+func badJSON(err error) error {
+	return &protocolError{Code: 1007, Reason: "invalid JSON: " + err.Error()}
+}
+
+func outOfOrder(format string, a ...any) error {
+	return &protocolError{Code: 1002, Reason: fmt.Sprintf(format, a...)}
+}

@@ -1,0 +1,274 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+	"github.com/voxguard/voxguard/engine"
+)
+
+// Config is the server's I/O policy. Zero values take defaults.
+type Config struct {
+	// MaxMessageBytes caps one WebSocket message (default 64 KiB; a 200 ms frame of 16 kHz
+	// stereo L16 is 12.8 KB, and base64 text frames grow by a third).
+	MaxMessageBytes int64
+	// IdleTimeout closes a stream that sends nothing for this long (default 30 s).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds one write to a client (default 5 s): a client that never reads is
+	// disconnected instead of stalling its call.
+	WriteTimeout time.Duration
+	// TwilioAuthToken, if set, makes /v1/twilio require a valid X-Twilio-Signature.
+	TwilioAuthToken string
+	// PublicURL is the scheme and host platforms use to reach the server, e.g.
+	// "wss://voxguard.example.com", needed to check Twilio signatures behind a proxy; empty:
+	// "ws://" or "wss://" plus the request's Host.
+	PublicURL string
+	// SignatureSkew is the clock skew tolerated on AudioHook signature times (default 30 s).
+	SignatureSkew time.Duration
+	// Now is the clock (default time.Now); tests fix it to check captured signatures.
+	Now func() time.Time
+	// Logger receives structured logs (default: discard). Personal data is masked before logging.
+	Logger *slog.Logger
+}
+
+// Server serves the streaming endpoints of one engine.
+type Server struct {
+	eng  *engine.Engine
+	auth Authenticator
+	hub  *Hub
+	cfg  Config
+	log  *slog.Logger
+	up   websocket.Upgrader
+
+	metrics struct {
+		calls, assessments, rejected atomic.Int64
+	}
+
+	mu       sync.Mutex
+	live     map[*websocket.Conn]struct{} // open WebSockets
+	handlers sync.WaitGroup               // running WebSocket handlers
+	closing  bool
+}
+
+// New returns a server for eng, authenticating with auth.
+func New(eng *engine.Engine, auth Authenticator, cfg Config) *Server {
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 64 << 10
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 5 * time.Second
+	}
+	if cfg.SignatureSkew <= 0 {
+		cfg.SignatureSkew = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	s := &Server{eng: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger, live: map[*websocket.Conn]struct{}{}}
+	s.up = websocket.Upgrader{
+		ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
+		// Platforms are not browsers; /v1/events checks its origin itself.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	return s
+}
+
+// Hub returns the server's event hub (every assessment of every call is published there).
+func (s *Server) Hub() *Hub { return s.hub }
+
+// Handler returns the HTTP handler serving every endpoint.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/stream", s.serveNative)
+	mux.HandleFunc("GET /v1/twilio", s.serveTwilio)
+	mux.HandleFunc("GET /v1/audiohook", s.serveAudioHook)
+	mux.HandleFunc("GET /v1/fork", s.serveFork)
+	mux.HandleFunc("GET /v1/events", s.serveEvents)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	return mux
+}
+
+// problem writes an RFC 9457 application/problem+json error.
+func (s *Server) problem(w http.ResponseWriter, status int, detail string) {
+	s.metrics.rejected.Add(1)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail})
+}
+
+// authorize checks the request's API key for role want before an upgrade; on failure it writes
+// 401 (no or unknown key) or 403 (wrong role) and returns false.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, token string, want Role) (Key, bool) {
+	if token == "" {
+		s.problem(w, http.StatusUnauthorized, "missing API key")
+		return Key{}, false
+	}
+	k, ok := s.auth.Authenticate(token)
+	if !ok {
+		s.problem(w, http.StatusUnauthorized, "unknown API key")
+		return Key{}, false
+	}
+	if !allows(k.Role, want) {
+		s.problem(w, http.StatusForbidden, "this key's role may not use this endpoint")
+		return Key{}, false
+	}
+	return k, true
+}
+
+// upgrade upgrades to a WebSocket and registers it for Shutdown; the handler must call done
+// (with the connection) when it returns.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		s.problem(w, http.StatusServiceUnavailable, "server shutting down")
+		return nil, errors.New("shutting down")
+	}
+	s.handlers.Add(1)
+	s.mu.Unlock()
+	c, err := s.up.Upgrade(w, r, nil)
+	if err != nil {
+		s.handlers.Done()
+		return nil, err
+	}
+	s.mu.Lock()
+	s.live[c] = struct{}{}
+	s.mu.Unlock()
+	return c, nil
+}
+
+// done unregisters a connection whose handler is returning.
+func (s *Server) done(c *websocket.Conn) {
+	s.mu.Lock()
+	delete(s.live, c)
+	s.mu.Unlock()
+	s.handlers.Done()
+}
+
+// Shutdown closes every open WebSocket with 1001 ("server shutting down"), so that each live
+// call ends with its final assessment published to the agents, and waits for the handlers to
+// finish or ctx to end. Call it after http.Server.Shutdown, which does not see WebSockets.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for c := range s.live {
+		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		c.Close()
+	}
+	s.mu.Unlock()
+	finished := make(chan struct{})
+	go func() { s.handlers.Wait(); close(finished) }()
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writeJSON sends v as a text message within the write timeout.
+func (s *Server) writeJSON(c *websocket.Conn, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	return c.WriteMessage(websocket.TextMessage, b)
+}
+
+// closeWith sends a close frame with code and reason (truncated to the 123 bytes a control
+// frame allows) and closes the connection.
+func (s *Server) closeWith(c *websocket.Conn, code int, reason string) {
+	if len(reason) > 123 {
+		reason = reason[:123]
+		for !utf8.ValidString(reason) {
+			reason = reason[:len(reason)-1]
+		}
+	}
+	c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	c.Close()
+}
+
+// closeFor closes c as err demands: a protocolError's code and reason; a read-limit breach 1009;
+// a peer's close or a dropped connection silently; anything else 1011.
+func (s *Server) closeFor(c *websocket.Conn, err error) {
+	var pe *protocolError
+	switch {
+	case err == nil:
+		s.closeWith(c, websocket.CloseNormalClosure, "")
+	case errors.As(err, &pe):
+		s.closeWith(c, pe.Code, pe.Reason)
+	case isTimeout(err):
+		s.closeWith(c, websocket.CloseGoingAway, "idle timeout")
+	case errors.Is(err, websocket.ErrReadLimit):
+		s.closeWith(c, websocket.CloseMessageTooBig, "message too big")
+	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
+		c.Close()
+	default:
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			c.Close()
+			return
+		}
+		if errors.Is(err, engine.ErrStopped) {
+			s.closeWith(c, websocket.CloseProtocolError, "call already stopped")
+			return
+		}
+		c.Close() // network error or timeout: nobody to tell
+	}
+}
+
+// read reads the next message into *buf (reused), extending the idle deadline. A message over
+// MaxMessageBytes is refused with close 1009 and a reason, without reading the rest of it.
+func (s *Server) read(c *websocket.Conn, buf *[]byte) (int, []byte, error) {
+	c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	mt, r, err := c.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	b := (*buf)[:0]
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) > s.cfg.MaxMessageBytes {
+				return 0, nil, &protocolError{Code: websocket.CloseMessageTooBig, Reason: fmt.Sprintf("message over %d bytes", s.cfg.MaxMessageBytes)}
+			}
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	*buf = b
+	if int64(len(b)) > s.cfg.MaxMessageBytes {
+		return 0, nil, &protocolError{Code: websocket.CloseMessageTooBig, Reason: fmt.Sprintf("message over %d bytes", s.cfg.MaxMessageBytes)}
+	}
+	return mt, b, nil
+}
+
+// isTimeout reports whether err is a network timeout (the idle deadline passed).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
