@@ -198,7 +198,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	auth.Add(keyOrNew(*agentKey, "agent", stderr), server.Key{ID: "agent", Role: server.RoleAgent})
 	var authn server.Authenticator = auth
 	if sf.data != "" {
-		opts, err := sf.options()
+		opts, err := sf.serveOptions(stderr)
 		if err != nil {
 			return err
 		}

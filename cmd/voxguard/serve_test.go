@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -66,5 +68,46 @@ func TestStoreAuth(t *testing.T) {
 	}
 	if denied != 2 {
 		t.Errorf("%d denied authentications audited, want 2 (wrong secret, revoked)", denied)
+	}
+}
+
+// TestServeCreatesDevKey: on first run with no key, serve's store options create a 0600 key
+// file beside the data directory and say so; the second run reuses it silently; a wrong key is
+// a clear error rather than an empty store.
+func TestServeCreatesDevKey(t *testing.T) {
+	t.Setenv(store.KeyEnv, "")
+	dir := t.TempDir() + "/data"
+	sf := storeFlags{data: dir}
+	var errb bytes.Buffer
+	opts, err := sf.serveOptions(&errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errb.String(), "created a development encryption key") {
+		t.Fatalf("first run did not say it created a key: %q", errb.String())
+	}
+	st, err := os.Stat(store.DevKeyPath(dir))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v, mode %v; want 0600", err, st.Mode().Perm())
+	}
+	s, err := store.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	errb.Reset()
+	if _, err := sf.serveOptions(&errb); err != nil || errb.Len() != 0 {
+		t.Fatalf("second run: %v, %q; want the existing key reused silently", err, errb.String())
+	}
+	wrong := storeFlags{data: dir, keyFile: t.TempDir() + "/other.key"}
+	if _, _, err := store.LoadOrCreateKeyFile(wrong.keyFile); err != nil {
+		t.Fatal(err)
+	}
+	o, err := wrong.serveOptions(&errb)
+	if err == nil {
+		_, err = store.Open(o)
+	}
+	if !errors.Is(err, store.ErrWrongKey) {
+		t.Fatalf("wrong key gave %v, want ErrWrongKey", err)
 	}
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"fmt"
+	"io"
 
 	"github.com/voxguard/voxguard/store"
 )
@@ -31,4 +34,30 @@ func (f *storeFlags) options() (store.Options, error) {
 		return store.Options{}, err
 	}
 	return store.Options{Dir: f.data, Key: key, MustExist: true}, nil
+}
+
+// serveOptions resolves the key for `serve`, which may start a new store: with no key given by
+// flag or environment and none beside the data directory, it creates a development key file
+// (0600, next to the directory, never inside it) and says so on stderr.
+func (f *storeFlags) serveOptions(stderr io.Writer) (store.Options, error) {
+	if f.data == "" {
+		return store.Options{}, usageErrorf("--data is required")
+	}
+	key, err := store.ResolveKey(f.data, f.keyFile)
+	if errors.Is(err, store.ErrNoKey) {
+		path := store.DevKeyPath(f.data)
+		var created bool
+		if key, created, err = store.LoadOrCreateKeyFile(path); err != nil {
+			return store.Options{}, err
+		}
+		if created {
+			fmt.Fprintf(stderr, "voxguard serve: created a development encryption key at %s (mode 0600).\n"+
+				"  Without it the data in %s cannot be read: back it up, and in production pass\n"+
+				"  --key-file or $%s from your secret manager instead.\n", path, f.data, store.KeyEnv)
+		}
+	}
+	if err != nil {
+		return store.Options{}, err
+	}
+	return store.Options{Dir: f.data, Key: key}, nil
 }
