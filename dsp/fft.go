@@ -18,6 +18,7 @@ type realFFT struct {
 	rev      []int32   // bit reversal permutation of 0..m-1
 	twr, twi []float64 // twiddles of stages with span >= 4, concatenated: stage span s holds s/2 entries
 	spr, spi []float64 // split twiddles exp(-2πik/n), k = 0..m/2
+	r4       []float64 // radix-4 passes' twiddles: per pass of span 4h, h entries each of W^j, W^2j, W^3j (re, im)
 	re, im   []float64 // work arrays of length m
 }
 
@@ -36,6 +37,15 @@ func newRealFFT(n int) (*realFFT, error) {
 			a := -2 * math.Pi * float64(j) / float64(span)
 			f.twr = append(f.twr, math.Cos(a))
 			f.twi = append(f.twi, math.Sin(a))
+		}
+	}
+	for span := 8; 2*span <= m; span *= 4 {
+		h := span / 2
+		for j := range h {
+			for k := 1; k <= 3; k++ {
+				a := -2 * math.Pi * float64(k*j) / float64(4*h)
+				f.r4 = append(f.r4, math.Cos(a), math.Sin(a))
+			}
 		}
 	}
 	f.spr = make([]float64, m/2+1)
@@ -71,34 +81,34 @@ func (f *realFFT) power(x []float64, out []float64) {
 	}
 	// Remaining stages, two at a time (spans 2h and 4h fused: each element is loaded and stored
 	// once per pair of stages), then a last radix-2 stage if their number is odd.
+	// Remaining stages four points at a time (radix-4 butterflies on the bit-reversed order:
+	// three twiddle multiplications per four points instead of radix-2's four), then a last
+	// radix-2 stage if the number of stages is odd.
 	span := 8
 	tw := 2 // offset of span 8's twiddles in twr/twi
+	r4 := f.r4
 	for ; 2*span <= m; span *= 4 {
-		h := span / 2 // stage A: span 2h = span, stage B: span 4h = 2·span
-		twA, twiA := f.twr[tw:tw+h], f.twi[tw:tw+h]
-		twB, twiB := f.twr[tw+h:tw+3*h], f.twi[tw+h:tw+3*h]
+		h := span / 2
+		w := r4[:6*h]
+		r4 = r4[6*h:]
 		for start := 0; start < m; start += 4 * h {
 			r0, i0 := re[start:start+h], im[start:start+h]
 			r1, i1 := re[start+h:start+2*h], im[start+h:start+2*h]
 			r2, i2 := re[start+2*h:start+3*h], im[start+2*h:start+3*h]
 			r3, i3 := re[start+3*h:start+4*h], im[start+3*h:start+4*h]
 			i0, r1, i1, r2, i2, r3, i3 = i0[:len(r0)], r1[:len(r0)], i1[:len(r0)], r2[:len(r0)], i2[:len(r0)], r3[:len(r0)], i3[:len(r0)]
-			wa, wai := twA[:len(r0)], twiA[:len(r0)]
-			wb, wbi := twB[:len(r0)], twiB[:len(r0)]
+			w := w[:6*len(r0)]
 			for j := range r0 {
-				// Stage A: (0,1) and (2,3) with W = exp(-2πij/2h).
-				wr, wi := wa[j], wai[j]
-				tr, ti := r1[j]*wr-i1[j]*wi, r1[j]*wi+i1[j]*wr
-				b0r, b0i, b1r, b1i := r0[j]+tr, i0[j]+ti, r0[j]-tr, i0[j]-ti
-				tr, ti = r3[j]*wr-i3[j]*wi, r3[j]*wi+i3[j]*wr
-				b2r, b2i, b3r, b3i := r2[j]+tr, i2[j]+ti, r2[j]-tr, i2[j]-ti
-				// Stage B: (0,2) with V = exp(-2πij/4h), (1,3) with -i·V.
-				vr, vi := wb[j], wbi[j]
-				tr, ti = b2r*vr-b2i*vi, b2r*vi+b2i*vr
-				r0[j], i0[j], r2[j], i2[j] = b0r+tr, b0i+ti, b0r-tr, b0i-ti
-				tr, ti = b3r*vr-b3i*vi, b3r*vi+b3i*vr
-				tr, ti = ti, -tr // multiply by -i
-				r1[j], i1[j], r3[j], i3[j] = b1r+tr, b1i+ti, b1r-tr, b1i-ti
+				tw := w[6*j : 6*j+6 : 6*j+6]
+				// t1 = W^2j·x1, t2 = W^j·x2, t3 = W^3j·x3 (twiddles of span 4h)
+				t1r, t1i := r1[j]*tw[2]-i1[j]*tw[3], r1[j]*tw[3]+i1[j]*tw[2]
+				t2r, t2i := r2[j]*tw[0]-i2[j]*tw[1], r2[j]*tw[1]+i2[j]*tw[0]
+				t3r, t3i := r3[j]*tw[4]-i3[j]*tw[5], r3[j]*tw[5]+i3[j]*tw[4]
+				b0r, b0i, b1r, b1i := r0[j]+t1r, i0[j]+t1i, r0[j]-t1r, i0[j]-t1i
+				er, ei, fr, fi := t2r+t3r, t2i+t3i, t2r-t3r, t2i-t3i
+				r0[j], i0[j], r2[j], i2[j] = b0r+er, b0i+ei, b0r-er, b0i-ei
+				// -i·f = fi - i·fr
+				r1[j], i1[j], r3[j], i3[j] = b1r+fi, b1i-fr, b1r-fi, b1i+fr
 			}
 		}
 		tw += 3 * h

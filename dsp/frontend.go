@@ -175,23 +175,38 @@ func (f *Frontend) produceDelta() bool {
 	out := f.win.at(t)
 	d := f.cfg.MFCC.NumCeps
 	last := f.nRaw - 1
-	// One pass over the 2·maxOff+1 neighbouring frames accumulates every order at once.
+	// Delta filters are antisymmetric (odd orders) or symmetric (even orders) about the centre,
+	// so frames t+j and t-j are combined first: one multiply-add per pair and order.
 	acc := f.acc[:len(f.scales)*d]
-	clear(acc)
-	for j := -f.maxOff; j <= f.maxOff; j++ {
-		src := f.raw.at(min(max(t+j, 0), last))[:d]
+	centre := f.raw.at(min(t, last))[:d]
+	for i, s := range f.scales {
+		w := s[(len(s)-1)/2]
+		a := acc[i*d : (i+1)*d]
+		for k, v := range centre {
+			a[k] = w * float64(v)
+		}
+	}
+	for j := 1; j <= f.maxOff; j++ {
+		hi := f.raw.at(min(t+j, last))[:d]
+		lo := f.raw.at(max(t-j, 0))[:d]
 		for i, s := range f.scales {
 			off := (len(s) - 1) / 2
-			if j < -off || j > off {
+			if j > off {
 				continue
 			}
-			w := s[j+off]
+			w := s[off+j] // s[off-j] = ±w
 			if w == 0 {
 				continue
 			}
 			a := acc[i*d : (i+1)*d]
-			for k, v := range src {
-				a[k] += w * float64(v)
+			if i%2 == 1 {
+				for k := range a {
+					a[k] += w * (float64(hi[k]) - float64(lo[k]))
+				}
+			} else {
+				for k := range a {
+					a[k] += w * (float64(hi[k]) + float64(lo[k]))
+				}
 			}
 		}
 	}
