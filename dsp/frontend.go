@@ -14,7 +14,6 @@ type Frontend struct {
 
 	in    []float32 // pending samples, [-1, 1)
 	inPos int       // start of the next MFCC frame within in
-	frame []float32 // one frame scaled to 16-bit range
 
 	ended  bool // Flush called
 	nRaw   int  // MFCC frames computed
@@ -48,7 +47,6 @@ func NewFrontend(cfg FrontendConfig) (*Frontend, error) {
 	}
 	f := &Frontend{cfg: cfg, mfcc: m, scales: deltaScales(cfg.DeltaOrder, DeltaWindow)}
 	f.maxOff = (len(f.scales[len(f.scales)-1]) - 1) / 2
-	f.frame = make([]float32, cfg.MFCC.FrameLength())
 	f.raw = newFrameRing(cfg.MFCC.NumCeps, 2*f.maxOff+2)
 	f.win = newFrameRing(cfg.Dim(), f.lookahead()+8)
 	f.normSum = make([]float64, cfg.Dim())
@@ -128,7 +126,6 @@ func (f *Frontend) CopyFrom(src *Frontend) {
 	f.mfcc.fft.im = append([]float64(nil), src.mfcc.fft.im...)
 	f.in = append(f.in[:0], src.in[src.inPos:]...)
 	f.inPos = 0
-	f.frame = append(f.frame[:0], src.frame...)
 	f.ended, f.nRaw, f.nDelta, f.nOut = src.ended, src.nRaw, src.nDelta, src.nOut
 	f.raw.copyFrom(&src.raw)
 	f.win.copyFrom(&src.win)
@@ -143,12 +140,10 @@ func (f *Frontend) produceRaw() bool {
 	if len(f.in)-f.inPos < fl {
 		return false
 	}
-	for i, v := range f.in[f.inPos : f.inPos+fl] {
-		f.frame[i] = v * 32768
-	}
+	frame := f.in[f.inPos : f.inPos+fl]
 	f.inPos += fs
 	f.raw.reserve(f.nDelta-f.maxOff, f.nRaw+1)
-	f.mfcc.compute(f.frame, f.raw.at(f.nRaw))
+	f.mfcc.compute(frame, 32768, f.raw.at(f.nRaw))
 	f.nRaw++
 	return true
 }

@@ -107,8 +107,9 @@ func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
 	return m, nil
 }
 
-// compute writes the NumCeps cepstra of frame (FrameLength samples, 16-bit integer scale) to out.
-func (m *mfccComputer) compute(frame []float32, out []float32) {
+// compute writes the NumCeps cepstra of frame (FrameLength samples) to out; scale brings the
+// samples to Kaldi's 16-bit integer range (32768 for samples in [-1, 1), 1 if already there).
+func (m *mfccComputer) compute(frame []float32, scale float64, out []float32) {
 	n := m.frameLen
 	frame = frame[:n]
 	buf := m.buf[:n]
@@ -116,7 +117,7 @@ func (m *mfccComputer) compute(frame []float32, out []float32) {
 	// error far below 1 on the 16-bit scale).
 	var sum, sumSq float64
 	for _, v := range frame {
-		x := float64(v)
+		x := float64(v) * scale
 		sum += x
 		sumSq += x * x
 	}
@@ -130,10 +131,10 @@ func (m *mfccComputer) compute(frame []float32, out []float32) {
 	// window in one pass.
 	c := m.cfg.PreemphCoeff
 	w := m.window[:n]
-	prev := float64(frame[0]) - mean
+	prev := float64(frame[0])*scale - mean
 	buf[0] = (prev - c*prev) * w[0]
 	for i := 1; i < n; i++ {
-		x := float64(frame[i]) - mean
+		x := float64(frame[i])*scale - mean
 		buf[i] = (x - c*prev) * w[i]
 		prev = x
 	}
@@ -152,14 +153,21 @@ func (m *mfccComputer) compute(frame []float32, out []float32) {
 		}
 		m.mel[b] = math.Log(max(e, logFloor))
 	}
-	nb := len(m.mel)
+	mel := m.mel
+	nb := len(mel)
 	for k := range m.cfg.NumCeps {
 		row := m.dct[k*nb : (k+1)*nb]
-		var s float64
-		for j, v := range m.mel {
-			s += row[j] * v
+		row = row[:len(mel)]
+		var s0, s1 float64
+		j := 0
+		for ; j+1 < len(mel); j += 2 {
+			s0 += row[j] * mel[j]
+			s1 += row[j+1] * mel[j+1]
 		}
-		out[k] = float32(s)
+		if j < len(mel) {
+			s0 += row[j] * mel[j]
+		}
+		out[k] = float32(s0 + s1)
 	}
 	if m.cfg.UseEnergy {
 		le := math.Log(max(energy, logFloor))
@@ -189,14 +197,10 @@ func ComputeMFCC(samples []float32, c MFCCConfig) ([][]float32, error) {
 	nf := c.NumFrames(len(samples))
 	flat := make([]float32, nf*c.NumCeps)
 	out := make([][]float32, nf)
-	frame := make([]float32, m.frameLen)
 	shift := c.FrameShift()
 	for t := range nf {
-		for i, v := range samples[t*shift : t*shift+m.frameLen] {
-			frame[i] = v * 32768
-		}
 		out[t] = flat[t*c.NumCeps : (t+1)*c.NumCeps]
-		m.compute(frame, out[t])
+		m.compute(samples[t*shift:t*shift+m.frameLen], 32768, out[t])
 	}
 	return out, nil
 }
