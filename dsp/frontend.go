@@ -91,6 +91,15 @@ func (f *Frontend) Push(samples []float32) {
 	f.in = append(f.in, samples...)
 }
 
+// Reserve tells the front end to expect about n frames. When every frame must be kept until
+// the end (a VAD mean over the whole recording), the frame store is sized once instead of
+// growing by copies; otherwise it does nothing.
+func (f *Frontend) Reserve(n int) {
+	if f.nDelta == 0 && f.need(0) < 0 {
+		f.win.presize(n + 1)
+	}
+}
+
 // Flush declares the end of the recording: the frames held back for look-ahead become available
 // to Next, computed as batch processing computes the end of a recording.
 func (f *Frontend) Flush() { f.ended = true }
@@ -321,14 +330,16 @@ func (f *Frontend) normalize(t, total int, dst []float32) {
 		copy(dst, x)
 	case NormCMN:
 		s, e := windowBounds(t, f.cfg.NormWindow, total)
+		sum := f.normSum[:len(x)]
 		slide(&f.normLo, &f.normHi, s, e, func(i int, sign float64) {
-			for k, v := range f.win.at(i) {
-				f.normSum[k] += sign * float64(v)
+			for k, v := range f.win.at(i)[:len(sum)] {
+				sum[k] += sign * float64(v)
 			}
 		})
 		inv := 1 / float64(e-s)
+		dst = dst[:len(x)]
 		for k, v := range x {
-			dst[k] = float32(float64(v) - f.normSum[k]*inv)
+			dst[k] = float32(float64(v) - sum[k]*inv)
 		}
 	case NormWarp:
 		s, e := windowBounds(t, f.cfg.NormWindow, total)
@@ -365,9 +376,7 @@ func Process(samples []float32, cfg FrontendConfig) (frames [][]float32, voiced 
 	f.in = samples
 	f.Flush()
 	n := cfg.MFCC.NumFrames(len(samples))
-	if f.need(0) < 0 {
-		f.win.presize(n + 1)
-	}
+	f.Reserve(n)
 	flat := make([]float32, n*cfg.Dim())
 	frames, voiced = make([][]float32, 0, n), make([]bool, 0, n)
 	for i := 0; ; i++ {

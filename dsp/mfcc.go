@@ -151,7 +151,7 @@ func (m *mfccComputer) compute(frame []float32, scale float64, out []float32) {
 		for i, wt := range f.w {
 			e += wt * p[i]
 		}
-		m.mel[b] = math.Log(max(e, logFloor))
+		m.mel[b] = fastLog(max(e, logFloor))
 	}
 	mel := m.mel
 	nb := len(mel)
@@ -170,7 +170,7 @@ func (m *mfccComputer) compute(frame []float32, scale float64, out []float32) {
 		out[k] = float32(s0 + s1)
 	}
 	if m.cfg.UseEnergy {
-		le := math.Log(max(energy, logFloor))
+		le := fastLog(max(energy, logFloor))
 		if le < m.logFloor {
 			le = m.logFloor
 		}

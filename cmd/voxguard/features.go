@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -72,33 +73,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 		*key = strings.TrimSuffix(filepath.Base(*wav), filepath.Ext(*wav))
 	}
 
-	a, err := audio.ReadWAVFile(*wav)
+	frames, err := streamFeatures(*wav, *channel, cfg)
 	if err != nil {
 		return err
-	}
-	samples := a.Samples // a mono file's samples are the channel: no copy
-	if a.Channels != 1 || *channel != 0 {
-		if samples, err = a.Channel(*channel); err != nil {
-			return err
-		}
-	}
-	if a.SampleRate != cfg.MFCC.SampleRate {
-		if samples, err = audio.Resample(samples, a.SampleRate, cfg.MFCC.SampleRate); err != nil {
-			return fmt.Errorf("%s: %w", *wav, err)
-		}
-	}
-	frames, voiced, err := dsp.Process(samples, cfg)
-	if err != nil {
-		return err
-	}
-	if cfg.VAD != nil {
-		kept := frames[:0]
-		for i, f := range frames {
-			if voiced[i] {
-				kept = append(kept, f)
-			}
-		}
-		frames = kept
 	}
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	if *binary {
@@ -110,4 +87,82 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return w.Flush()
+}
+
+// streamFeatures decodes path block by block into the front end, so a long recording is never
+// held in memory, and returns the frames (the voiced ones only when cfg has a VAD).
+func streamFeatures(path string, channel int, cfg dsp.FrontendConfig) ([][]float32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fe, err := dsp.NewFrontend(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d := fe.Dim()
+	var (
+		flat  []float32
+		mono  []float32
+		res   *audio.Resampler
+		rsBuf []float32
+		frame = make([]float32, d)
+	)
+	pull := func() {
+		for {
+			voiced, ok := fe.Next(frame)
+			if !ok {
+				return
+			}
+			if voiced || cfg.VAD == nil {
+				flat = append(flat, frame...)
+			}
+		}
+	}
+	started := false
+	_, err = audio.StreamWAV(f, func(info audio.Info, block []float32) error {
+		if !started {
+			started = true
+			if channel < 0 || channel >= info.Channels {
+				return fmt.Errorf("channel %d out of range: the file has %d", channel, info.Channels)
+			}
+			if info.SampleRate != cfg.MFCC.SampleRate {
+				if res, err = audio.NewResampler(info.SampleRate, cfg.MFCC.SampleRate); err != nil {
+					return err
+				}
+			}
+			n := cfg.MFCC.NumFrames(int(info.Frames * int64(cfg.MFCC.SampleRate) / int64(info.SampleRate)))
+			fe.Reserve(n)
+			flat = make([]float32, 0, n*d)
+		}
+		samples := block
+		if info.Channels > 1 {
+			mono = mono[:0]
+			for i := channel; i < len(block); i += info.Channels {
+				mono = append(mono, block[i])
+			}
+			samples = mono
+		}
+		if res != nil {
+			rsBuf = res.Process(rsBuf[:0], samples)
+			samples = rsBuf
+		}
+		fe.Push(samples)
+		pull()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if res != nil {
+		fe.Push(res.Flush(rsBuf[:0]))
+	}
+	fe.Flush()
+	pull()
+	rows := make([][]float32, len(flat)/d)
+	for i := range rows {
+		rows[i] = flat[i*d : (i+1)*d : (i+1)*d]
+	}
+	return rows, nil
 }

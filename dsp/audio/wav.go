@@ -89,6 +89,9 @@ func remainingSize(r io.Reader) int64 {
 type wavReader struct {
 	r   io.Reader
 	off int64
+	// sink, when set, receives each decoded block (interleaved samples, valid only during the
+	// call) instead of the samples being collected into the returned Audio.
+	sink func(Info, []float32) error
 }
 
 func (w *wavReader) full(buf []byte, field string) error {
@@ -133,7 +136,22 @@ type wavFormat struct {
 }
 
 func readWAV(r io.Reader, size int64) (*Audio, error) {
-	w := &wavReader{r: r}
+	return readWAVTo(&wavReader{r: r}, size)
+}
+
+// StreamWAV decodes a WAV stream block by block, calling fn with the format and each block of
+// interleaved samples (valid only during the call; blocks hold whole frames), so a long
+// recording never needs to be held in memory. It reports the same errors as ReadWAV, and
+// stops with fn's error if fn fails. The returned Info has Frames set to the frames delivered.
+func StreamWAV(r io.Reader, fn func(info Info, block []float32) error) (Info, error) {
+	a, err := readWAVTo(&wavReader{r: r, sink: fn}, remainingSize(r))
+	if a == nil {
+		return Info{}, err
+	}
+	return a.Info, err
+}
+
+func readWAVTo(w *wavReader, size int64) (*Audio, error) {
 	var hdr [12]byte
 	if err := w.full(hdr[:], "RIFF header"); err != nil {
 		return nil, err
@@ -306,6 +324,9 @@ func readData(w *wavReader, f *wavFormat, n int64, size int64) (*Audio, error) {
 		capFrames = min(capFrames, int64(initialSampleCap/f.channels))
 	}
 	a := &Audio{Info: Info{SampleRate: f.rate, Channels: f.channels, BitsPerSample: f.bytesPer * 8, Encoding: f.enc}}
+	if w.sink != nil {
+		return streamData(w, f, a, frames, n, toEOF)
+	}
 	a.Samples = make([]float32, 0, capFrames*int64(f.channels))
 	dec := decoderFor(f.enc, f.bytesPer)
 	block := (readBlock / f.blockAlign) * f.blockAlign
@@ -455,4 +476,47 @@ func decodeF64(dst []float32, src []byte) []float32 {
 		out[i] = clampFloat(math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:])))
 	}
 	return dst
+}
+
+// streamData is readData's block-by-block form for StreamWAV.
+func streamData(w *wavReader, f *wavFormat, a *Audio, frames, n int64, toEOF bool) (*Audio, error) {
+	start := w.off
+	a.Frames = frames
+	if toEOF {
+		a.Frames = 0
+	}
+	dec := decoderFor(f.enc, f.bytesPer)
+	block := (readBlock / f.blockAlign) * f.blockAlign
+	bp := readBufPool.Get().(*[]byte)
+	defer readBufPool.Put(bp)
+	buf := (*bp)[:block]
+	out := make([]float32, 0, block/f.bytesPer)
+	var delivered int64
+	remaining := frames * int64(f.blockAlign)
+	for remaining > 0 {
+		want := int(min(remaining, int64(block)))
+		got, err := io.ReadFull(w.r, buf[:want])
+		w.off += int64(got)
+		whole := got - got%f.blockAlign
+		out = dec(out[:0], buf[:whole])
+		remaining -= int64(got)
+		if len(out) > 0 {
+			delivered += int64(len(out) / f.channels)
+			if serr := w.sink(a.Info, out); serr != nil {
+				return a, serr
+			}
+		}
+		if err != nil {
+			a.Frames = delivered
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				return a, err
+			}
+			if toEOF {
+				return a, nil
+			}
+			return a, &FormatError{Field: "data", Problem: fmt.Sprintf("chunk declares %d bytes but input ends after %d", n, w.off-start), Offset: w.off, Err: ErrTruncated}
+		}
+	}
+	a.Frames = delivered
+	return a, nil
 }
