@@ -65,22 +65,19 @@ func (f *realFFT) power(x []float64, out []float64) {
 	out = out[:m+1]
 	// Load z[j] = x[2j] + i·x[2j+1] in bit-reversed order, fused with the first two stages
 	// (spans 2 and 4, whose twiddles are 1 and -i, so they need no multiplication).
-	rev := f.rev[:m]
-	for i := 0; i < m; i += 4 {
-		a, b, c, d := int(rev[i]), int(rev[i+1]), int(rev[i+2]), int(rev[i+3])
-		ar, ai, br, bi := x[2*a], x[2*a+1], x[2*b], x[2*b+1]
-		cr, ci, dr, di := x[2*c], x[2*c+1], x[2*d], x[2*d+1]
-		// span 2
-		s0r, s0i, s1r, s1i := ar+br, ai+bi, ar-br, ai-bi
-		s2r, s2i, s3r, s3i := cr+dr, ci+di, cr-dr, ci-di
-		// span 4: twiddle 1 for (s0, s2), -i for (s1, s3): -i·(s3r + i s3i) = s3i - i s3r
-		re[i], im[i] = s0r+s2r, s0i+s2i
-		re[i+2], im[i+2] = s0r-s2r, s0i-s2i
-		re[i+1], im[i+1] = s1r+s3i, s1i-s3r
-		re[i+3], im[i+3] = s1r-s3i, s1i+s3r
+	if m == 128 {
+		// The telephone size: fixed-size arrays and masked indices let the compiler drop the
+		// bounds checks of this gather.
+		f.load128((*[256]float64)(x), (*[128]float64)(re), (*[128]float64)(im))
+	} else {
+		rev := f.rev[:m]
+		for i := 0; i < m; i += 4 {
+			a, b, c, d := int(rev[i]), int(rev[i+1]), int(rev[i+2]), int(rev[i+3])
+			ar, ai, br, bi := x[2*a], x[2*a+1], x[2*b], x[2*b+1]
+			cr, ci, dr, di := x[2*c], x[2*c+1], x[2*d], x[2*d+1]
+			radix4First(re[i:i+4:i+4], im[i:i+4:i+4], ar, ai, br, bi, cr, ci, dr, di)
+		}
 	}
-	// Remaining stages, two at a time (spans 2h and 4h fused: each element is loaded and stored
-	// once per pair of stages), then a last radix-2 stage if their number is odd.
 	// Remaining stages four points at a time (radix-4 butterflies on the bit-reversed order:
 	// three twiddle multiplications per four points instead of radix-2's four), then a last
 	// radix-2 stage if the number of stages is odd.
@@ -132,6 +129,10 @@ func (f *realFFT) power(x []float64, out []float64) {
 		}
 		tw += half
 	}
+	if m == 128 {
+		split128((*[128]float64)(re), (*[128]float64)(im), (*[65]float64)(f.spr), (*[65]float64)(f.spi), (*[129]float64)(out))
+		return
+	}
 	// Split: X[k] = E[k] + W^k O[k], E = (Z[k] + conj Z[m-k])/2, O = (Z[k] - conj Z[m-k])/(2i).
 	out[0] = (re[0] + im[0]) * (re[0] + im[0])
 	out[m] = (re[0] - im[0]) * (re[0] - im[0])
@@ -150,5 +151,55 @@ func (f *realFFT) power(x []float64, out []float64) {
 		// X[m-k] = conj(E[k]) - conj(W^k O[k]) · ... by symmetry: X[n/2-k] = conj(E[k] - W^k O[k])
 		yr, yi := er-tr, ei-ti
 		out[m-k] = yr*yr + yi*yi
+	}
+}
+
+// load128 is the gather and first two stages for m = 128.
+func (f *realFFT) load128(x *[256]float64, re, im *[128]float64) {
+	rev := (*[128]int32)(f.rev)
+	for i := 0; i < 128; i += 4 {
+		a, b := int(rev[i&127])&127, int(rev[(i+1)&127])&127
+		c, d := int(rev[(i+2)&127])&127, int(rev[(i+3)&127])&127
+		ar, ai, br, bi := x[(2*a)&255], x[(2*a+1)&255], x[(2*b)&255], x[(2*b+1)&255]
+		cr, ci, dr, di := x[(2*c)&255], x[(2*c+1)&255], x[(2*d)&255], x[(2*d+1)&255]
+		s0r, s0i, s1r, s1i := ar+br, ai+bi, ar-br, ai-bi
+		s2r, s2i, s3r, s3i := cr+dr, ci+di, cr-dr, ci-di
+		j := i & 124
+		re[j], im[j] = s0r+s2r, s0i+s2i
+		re[j|2], im[j|2] = s0r-s2r, s0i-s2i
+		re[j|1], im[j|1] = s1r+s3i, s1i-s3r
+		re[j|3], im[j|3] = s1r-s3i, s1i+s3r
+	}
+}
+
+// radix4First writes the spans-2-and-4 butterfly of z0..z3 into re/im[0:4] (twiddles 1 and -i).
+func radix4First(re, im []float64, ar, ai, br, bi, cr, ci, dr, di float64) {
+	s0r, s0i, s1r, s1i := ar+br, ai+bi, ar-br, ai-bi
+	s2r, s2i, s3r, s3i := cr+dr, ci+di, cr-dr, ci-di
+	// -i·(s3r + i s3i) = s3i - i s3r
+	re[0], im[0] = s0r+s2r, s0i+s2i
+	re[2], im[2] = s0r-s2r, s0i-s2i
+	re[1], im[1] = s1r+s3i, s1i-s3r
+	re[3], im[3] = s1r-s3i, s1i+s3r
+}
+
+// split128 is the split step for m = 128 on fixed-size arrays (no bounds checks): X[k] = E[k] +
+// W^k O[k] with E = (Z[k] + conj Z[m-k])/2 and O = (Z[k] - conj Z[m-k])/(2i); out = |X|².
+func split128(re, im *[128]float64, spr, spi *[65]float64, out *[129]float64) {
+	out[0] = (re[0] + im[0]) * (re[0] + im[0])
+	out[128] = (re[0] - im[0]) * (re[0] - im[0])
+	for k := 1; k <= 64; k++ {
+		zr, zi := re[k], im[k]
+		cr, ci := re[128-k], -im[128-k]
+		er, ei := 0.5*(zr+cr), 0.5*(zi+ci)
+		dr, di := zr-cr, zi-ci
+		or, oi := 0.5*di, -0.5*dr
+		wr, wi := spr[k], spi[k]
+		tr := or*wr - oi*wi
+		ti := or*wi + oi*wr
+		xr, xi := er+tr, ei+ti
+		out[k] = xr*xr + xi*xi
+		yr, yi := er-tr, ei-ti
+		out[128-k] = yr*yr + yi*yi
 	}
 }
