@@ -129,6 +129,7 @@ func (f *Frontend) CopyFrom(src *Frontend) {
 	f.mfcc.buf = append([]float64(nil), src.mfcc.buf...)
 	f.mfcc.pow = append([]float64(nil), src.mfcc.pow...)
 	f.mfcc.mel = append([]float64(nil), src.mfcc.mel...)
+	f.mfcc.ceps = append([]float64(nil), src.mfcc.ceps...)
 	f.mfcc.fft = &realFFT{}
 	*f.mfcc.fft = *src.mfcc.fft
 	f.mfcc.fft.re = append([]float64(nil), src.mfcc.fft.re...)

@@ -2,6 +2,9 @@ package dsp
 
 import (
 	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // logFloor is Kaldi's floor before taking a logarithm: FLT_EPSILON.
@@ -65,6 +68,7 @@ type mfccComputer struct {
 	buf      []float64 // padded frame
 	pow      []float64 // power spectrum, padded/2+1
 	mel      []float64 // log mel energies
+	ceps     []float64 // cepstra before conversion to float32
 	logFloor float64   // log of the energy floor, or -Inf
 }
 
@@ -80,7 +84,7 @@ func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
 	m := &mfccComputer{
 		cfg: c, frameLen: n, fft: fft, bank: melBank(c),
 		window: make([]float64, n), buf: make([]float64, c.PaddedLength()),
-		pow: make([]float64, c.PaddedLength()/2+1), mel: make([]float64, c.NumMelBins),
+		pow: make([]float64, c.PaddedLength()/2+1), mel: make([]float64, c.NumMelBins), ceps: make([]float64, c.NumCeps),
 		dct: make([]float64, c.NumCeps*c.NumMelBins), logFloor: math.Inf(-1),
 	}
 	a := 2 * math.Pi / float64(n-1)
@@ -153,21 +157,10 @@ func (m *mfccComputer) compute(frame []float32, scale float64, out []float32) {
 		}
 		m.mel[b] = fastLog(max(e, logFloor))
 	}
-	mel := m.mel
-	nb := len(mel)
-	for k := range m.cfg.NumCeps {
-		row := m.dct[k*nb : (k+1)*nb]
-		row = row[:len(mel)]
-		var s0, s1 float64
-		j := 0
-		for ; j+1 < len(mel); j += 2 {
-			s0 += row[j] * mel[j]
-			s1 += row[j+1] * mel[j+1]
-		}
-		if j < len(mel) {
-			s0 += row[j] * mel[j]
-		}
-		out[k] = float32(s0 + s1)
+	// DCT (with the lifter folded in): out = dct · mel, by gonum's assembly matrix-vector kernel.
+	blas64.Implementation().Dgemv(blas.NoTrans, m.cfg.NumCeps, len(m.mel), 1, m.dct, len(m.mel), m.mel, 1, 0, m.ceps, 1)
+	for k, v := range m.ceps {
+		out[k] = float32(v)
 	}
 	if m.cfg.UseEnergy {
 		le := fastLog(max(energy, logFloor))
