@@ -69,6 +69,7 @@ type mfccComputer struct {
 	pow      []float64 // power spectrum, padded/2+1
 	mel      []float64 // log mel energies
 	ceps     []float64 // cepstra before conversion to float32
+	dcw      []float64 // (1 − preemph)·window: the DC term's shape after pre-emphasis and window
 	logFloor float64   // log of the energy floor, or -Inf
 }
 
@@ -88,8 +89,10 @@ func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
 		dct: make([]float64, c.NumCeps*c.NumMelBins), logFloor: math.Inf(-1),
 	}
 	a := 2 * math.Pi / float64(n-1)
+	m.dcw = make([]float64, n)
 	for i := range m.window {
 		m.window[i] = math.Pow(0.5-0.5*math.Cos(a*float64(i)), 0.85)
+		m.dcw[i] = (1 - c.PreemphCoeff) * m.window[i]
 	}
 	nb := float64(c.NumMelBins)
 	for k := range c.NumCeps {
@@ -116,31 +119,29 @@ func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
 func (m *mfccComputer) compute(frame []float32, scale float64, out []float32) {
 	n := m.frameLen
 	frame = frame[:n]
-	buf := m.buf[:n]
-	// One pass for the mean and energy: Σ(x-μ)² = Σx² - nμ² (float64 keeps the cancellation
-	// error far below 1 on the 16-bit scale).
-	var sum, sumSq float64
-	for _, v := range frame {
-		x := float64(v) * scale
-		sum += x
-		sumSq += x * x
-	}
-	var mean float64
-	energy := sumSq
-	if m.cfg.RemoveDCOffset {
-		mean = sum / float64(n)
-		energy = max(sumSq-sum*mean, 0)
-	}
-	// DC removal, pre-emphasis (Kaldi: x[i] -= c·x[i-1] from the end; x[0] -= c·x[0]) and the
-	// window in one pass.
+	// One pass computes the sums for the mean and energy and z_i = (x_i − c·x_{i−1})·w_i
+	// (pre-emphasis as Kaldi: x[i] −= c·x[i−1] from the end, x[0] −= c·x[0]; then the window).
+	// DC removal is applied afterwards, exactly: ((x_i−μ) − c(x_{i−1}−μ))·w_i = z_i − μ(1−c)·w_i,
+	// as one assembly axpy. Σ(x−μ)² = Σx² − nμ² (float64 keeps the cancellation error far
+	// below 1 on the 16-bit scale).
 	c := m.cfg.PreemphCoeff
 	w := m.window[:n]
-	prev := float64(frame[0])*scale - mean
+	buf := m.buf[:n]
+	prev := float64(frame[0]) * scale
+	sum, sumSq := prev, prev*prev
 	buf[0] = (prev - c*prev) * w[0]
 	for i := 1; i < n; i++ {
-		x := float64(frame[i])*scale - mean
+		x := float64(frame[i]) * scale
+		sum += x
+		sumSq += x * x
 		buf[i] = (x - c*prev) * w[i]
 		prev = x
+	}
+	energy := sumSq
+	if m.cfg.RemoveDCOffset {
+		mean := sum / float64(n)
+		energy = max(sumSq-sum*mean, 0)
+		blas64.Implementation().Daxpy(n, -mean, m.dcw, 1, buf, 1)
 	}
 	if !m.cfg.RawEnergy {
 		energy = 0
