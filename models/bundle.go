@@ -92,9 +92,20 @@ type Bundle struct {
 	PLDA        *PLDA
 	Calibration *Calibration
 	Cohort      [][]float64 // impostor cohort vectors (PLDA u-space) for S-norm
+	// Alt, when present, is a second PLDA back end on the same i-vectors (trained on other
+	// data, e.g. with degraded-channel copies), fused by the calibration.
+	Alt *AltBackend
 	// GMM, when present, adds GMM-UBM linear scoring with its own cohort; the calibration then
-	// fuses two scores (PLDA, GMM) in that order.
+	// fuses the scores in the order PLDA, Alt, GMM.
 	GMM *GMMLinear
+}
+
+// AltBackend is an alternative PLDA back end: LDA, length normalisation, PLDA and its S-norm
+// cohort (u-space), stored in the ALDA, APLD and ACOH sections.
+type AltBackend struct {
+	LDA    *Affine
+	PLDA   *PLDA
+	Cohort [][]float64
 }
 
 // WriteTo serialises b (float64 parameters are stored as float32).
@@ -153,6 +164,29 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			flat = append(flat, v...)
 		}
 		section(&body, "COHR", payload(dims(len(b.Cohort), dim), flat))
+	}
+	if a := b.Alt; a != nil {
+		if a.LDA == nil || a.PLDA == nil {
+			return 0, errors.New("models: alternative back end needs an LDA and a PLDA")
+		}
+		if err := a.LDA.Validate(); err != nil {
+			return 0, err
+		}
+		if err := a.PLDA.Validate(); err != nil {
+			return 0, err
+		}
+		section(&body, "ALDA", payload(dims(a.LDA.In, a.LDA.Out), a.LDA.Mean, a.LDA.M))
+		section(&body, "APLD", payload(dims(a.PLDA.Dim), a.PLDA.Mean, a.PLDA.A, a.PLDA.Psi))
+		if len(a.Cohort) > 0 {
+			flat := make([]float64, 0, len(a.Cohort)*len(a.Cohort[0]))
+			for _, v := range a.Cohort {
+				if len(v) != a.PLDA.Dim {
+					return 0, errors.New("models: alternative cohort vectors differ in dimension")
+				}
+				flat = append(flat, v...)
+			}
+			section(&body, "ACOH", payload(dims(len(a.Cohort), a.PLDA.Dim), flat))
+		}
 	}
 	if g := b.GMM; g != nil {
 		if b.UBM == nil {
@@ -357,6 +391,12 @@ func parseBody(body []byte) (*Bundle, error) {
 	b := &Bundle{}
 	seen := map[string]bool{}
 	var tvar, gcoh *reader
+	alt := func() *AltBackend {
+		if b.Alt == nil {
+			b.Alt = &AltBackend{}
+		}
+		return b.Alt
+	}
 	for len(body) > 0 {
 		if len(body) < 12 {
 			return nil, fmt.Errorf("%w: section header cut short", ErrMalformed)
@@ -433,6 +473,33 @@ func parseBody(body []byte) (*Bundle, error) {
 		case "GCOH":
 			gcoh = r // needs the UBM, which may come later
 			continue
+		case "ALDA":
+			in, out := r.dim(), r.dim()
+			a := &Affine{In: in, Out: out, Mean: r.floats(in), M: r.floats(out, in)}
+			if err := r.done(); err != nil {
+				return nil, err
+			}
+			alt().LDA = a
+		case "APLD":
+			d := r.dim()
+			p := &PLDA{Dim: d, Mean: r.floats(d), A: r.floats(d, d), Psi: r.floats(d)}
+			if err := r.done(); err != nil {
+				return nil, err
+			}
+			if err := p.Validate(); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			}
+			alt().PLDA = p
+		case "ACOH":
+			n, d := r.dim(), r.dim()
+			flat := r.floats(n, d)
+			if err := r.done(); err != nil {
+				return nil, err
+			}
+			a := alt()
+			for i := range n {
+				a.Cohort = append(a.Cohort, flat[i*d:(i+1)*d:(i+1)*d])
+			}
 		case "COHR":
 			n, d := r.dim(), r.dim()
 			flat := r.floats(n, d)
@@ -442,6 +509,19 @@ func parseBody(body []byte) (*Bundle, error) {
 			b.Cohort = make([][]float64, n)
 			for i := range b.Cohort {
 				b.Cohort[i] = flat[i*d : (i+1)*d : (i+1)*d]
+			}
+		}
+	}
+	if a := b.Alt; a != nil {
+		switch {
+		case a.LDA == nil || a.PLDA == nil:
+			return nil, fmt.Errorf("%w: alternative back end lacks its LDA or PLDA section", ErrMalformed)
+		case a.LDA.Out != a.PLDA.Dim:
+			return nil, fmt.Errorf("%w: alternative LDA gives %d dimensions, its PLDA takes %d", ErrMalformed, a.LDA.Out, a.PLDA.Dim)
+		}
+		for _, c := range a.Cohort {
+			if len(c) != a.PLDA.Dim {
+				return nil, fmt.Errorf("%w: alternative cohort dimension %d, PLDA %d", ErrMalformed, len(c), a.PLDA.Dim)
 			}
 		}
 	}

@@ -23,14 +23,14 @@
 //	(&Bundle{...}).WriteTo(w)
 //
 // Scoring (a live call accumulates statistics frame by frame in constant
-// memory; enrollment sessions' embeddings form a Voiceprint):
+// memory; a voiceprint is the sum of its enrollment sessions' statistics):
 //
-//	v, _ := NewVerifier(bundle)                 // bundle from ReadBundle(r, frontEndConfig)
-//	sc, st := v.NewScratch(), v.UBM.NewStats()  // per call
-//	v.UBM.Accumulate(st, frame, sc)             // every 10 ms frame, no allocation
-//	emb, _ := v.Embed(st, ivScratch)            // at decision points
-//	probe, _ := v.Probe(emb, st)                 // once per test
-//	llr := v.Score(voiceprint, probe)           // per enrolled voiceprint
+//	v, _ := NewVerifier(bundle)                  // bundle from ReadBundle(r, frontEndConfig)
+//	gs, st := bundle.UBM.NewScratch(topC, 0), bundle.UBM.NewStats()
+//	bundle.UBM.Accumulate(st, frame, gs)         // every 10 ms frame, no allocation
+//	ws := v.NewScratch()                         // per goroutine
+//	probe, _ := v.Prepare(st, ws)                // at decision points
+//	llr, ok := v.Score(voiceprintProbe, probe)   // calibrated LLR; ok false: too little speech
 //
 // Concurrency: models (GMM, IVectorExtractor, Backend, PLDA, Verifier) are
 // read-only once built and may be shared; every goroutine needs its own

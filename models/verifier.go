@@ -26,8 +26,11 @@ type Verifier struct {
 // itself, where q = ln(min(enrollment, test net speech) / 1 s).
 func v0scores(b *Bundle) int {
 	n := 1
+	if b.Alt != nil {
+		n++
+	}
 	if b.GMM != nil {
-		n = 2
+		n++
 	}
 	if durationAware(b) {
 		n = 2*n + 1
@@ -66,6 +69,10 @@ type Probe struct {
 	U      []float64     // PLDA u-space vector
 	Frames float64       // net speech in voiced frames (zeroth-order statistics total)
 	Cohort CohortMoments // top-N moments of its scores against the cohort
+
+	// The alternative PLDA back end's vector and cohort moments (when the bundle has one).
+	U2      []float64
+	Cohort2 CohortMoments
 
 	// GMM linear scoring (when the bundle has it): the probe as a model and as a test, with the
 	// cohort moments of each role.
@@ -113,29 +120,18 @@ func (v *Verifier) NewScratch() *VerifierScratch {
 	return ws
 }
 
-// Embed returns the back-end vector of s before the PLDA transform: the i-vector through LDA,
-// WCCN and length normalisation.
-func (v *Verifier) Embed(s *Stats, ws *VerifierScratch) ([]float64, error) {
+// Prepare extracts the i-vector of s, maps it through each PLDA back end, scores it against
+// their cohorts and, when the bundle has GMM linear scoring, derives its GMM vectors.
+func (v *Verifier) Prepare(s *Stats, ws *VerifierScratch) (*Probe, error) {
 	if err := v.b.Extractor.Extract(s, ws.x, ws.iv); err != nil {
 		return nil, err
 	}
-	x := append([]float64(nil), ws.x[:v.b.Extractor.R]...)
-	if v.b.LDA != nil {
-		x = v.b.LDA.Apply(nil, x)
+	iv := ws.x[:v.b.Extractor.R]
+	p := &Probe{Frames: s.Frames()}
+	p.U, p.Cohort = v.side(iv, v.b.LDA, v.b.WCCN, v.b.PLDA, v.cohort, ws)
+	if a := v.b.Alt; a != nil {
+		p.U2, p.Cohort2 = v.side(iv, a.LDA, nil, a.PLDA, a.Cohort, ws)
 	}
-	if v.b.WCCN != nil {
-		x = v.b.WCCN.Apply(nil, x)
-	}
-	return LengthNorm(x), nil
-}
-
-// Prepare embeds s, moves it to PLDA space and scores it against the cohort.
-func (v *Verifier) Prepare(s *Stats, ws *VerifierScratch) (*Probe, error) {
-	e, err := v.Embed(s, ws)
-	if err != nil {
-		return nil, err
-	}
-	p := v.PrepareEmbedding(e, s.Frames(), ws)
 	if g := v.b.GMM; g != nil {
 		f := WhitenedCentred(v.b.UBM, s)
 		p.GModel, p.GTest = g.ModelVector(s.N, f), TestVector(s.N, f)
@@ -144,27 +140,47 @@ func (v *Verifier) Prepare(s *Stats, ws *VerifierScratch) (*Probe, error) {
 	return p, nil
 }
 
-// PrepareEmbedding is Prepare for a vector Embed already produced.
-func (v *Verifier) PrepareEmbedding(e []float64, frames float64, ws *VerifierScratch) *Probe {
-	p := &Probe{U: v.b.PLDA.Transform(nil, e), Frames: frames, Cohort: CohortMoments{Mean: 0, Std: 1}}
-	if len(v.cohort) > 0 {
-		sc := ws.scores[:len(v.cohort)]
-		for i, c := range v.cohort {
-			sc[i] = v.b.PLDA.LLR(c, 1, p.U)
-		}
-		p.Cohort = TopNMoments(sc, v.topN)
+// side maps an i-vector through one back end — LDA, WCCN (optional), length normalisation,
+// PLDA transform — and returns its u-space vector and cohort moments.
+func (v *Verifier) side(iv []float64, lda, wccn *Affine, plda *PLDA, cohort [][]float64, ws *VerifierScratch) ([]float64, CohortMoments) {
+	x := append([]float64(nil), iv...)
+	if lda != nil {
+		x = lda.Apply(nil, x)
 	}
-	return p
+	if wccn != nil {
+		x = wccn.Apply(nil, x)
+	}
+	u := plda.Transform(nil, LengthNorm(x))
+	m := CohortMoments{Mean: 0, Std: 1}
+	if len(cohort) > 0 {
+		if cap(ws.scores) < len(cohort) {
+			ws.scores = make([]float64, len(cohort))
+		}
+		sc := ws.scores[:len(cohort)]
+		for i, c := range cohort {
+			sc[i] = plda.LLR(c, 1, u)
+		}
+		m = TopNMoments(sc, v.topN)
+	}
+	return u, m
 }
 
 // RawScores appends the S-normalised scores of test against enroll, before calibration: the
-// PLDA score, then the GMM linear score when the bundle has one.
+// PLDA score, the alternative PLDA back end's score and the GMM linear score, each when the
+// bundle has it, in that order.
 func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 	s := v.b.PLDA.LLR(enroll.U, 1, test.U)
 	if len(v.cohort) > 0 {
 		s = ASNorm(s, enroll.Cohort, test.Cohort)
 	}
 	dst = append(dst, s)
+	if a := v.b.Alt; a != nil {
+		s2 := a.PLDA.LLR(enroll.U2, 1, test.U2)
+		if len(a.Cohort) > 0 {
+			s2 = ASNorm(s2, enroll.Cohort2, test.Cohort2)
+		}
+		dst = append(dst, s2)
+	}
 	if v.b.GMM != nil {
 		g := Dot(enroll.GModel, test.GTest)
 		if len(v.b.GMM.CohortN) > 0 {

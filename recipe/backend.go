@@ -93,9 +93,10 @@ func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.S
 func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64) (*models.Bundle, error) {
 	nSpk := len(ts.names)
 	var tar, non [][]float64
+	dual := c.AltBackend && hasDegraded(ts)
 	for fold := range 2 {
-		var trX [][]float64
-		var trL, trSpk []int
+		var trX, trXc [][]float64
+		var trL, trLc, trSpk []int
 		relabel := map[int]int{}
 		for i, s := range ts.spk {
 			if s%2 != fold {
@@ -105,23 +106,32 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 				}
 				trX = append(trX, iv[i])
 				trL = append(trL, relabel[s])
+				if !degraded(ts.utts[i]) {
+					trXc = append(trXc, iv[i])
+					trLc = append(trLc, relabel[s])
+				}
 			}
 		}
-		lda, plda, err := c.trainBackend(trX, trL, len(relabel))
+		b, err := c.backends(tv, trX, trL, trXc, trLc, len(relabel), dual)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", fold, err)
 		}
-		b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda,
-			Calibration: &models.Calibration{Weights: []float64{1}}, Cohort: cohortOf(lda, plda, trX, c.CohortSize)}
 		if c.Relevance > 0 {
 			if b.GMM, err = c.gmmCohort(tv.UBM, ts, stats, trSpk); err != nil {
 				return nil, err
 			}
-			b.Calibration.Weights = []float64{1, 1}
 		}
+		k := 1
+		if b.Alt != nil {
+			k++
+		}
+		if b.GMM != nil {
+			k++
+		}
+		// Calibration inputs: k raw scores, their products with q, and q (duration-aware).
+		b.Calibration = &models.Calibration{Weights: make([]float64, 2*k+1)}
 		b.Meta.SNormTopN = c.SNormTopN
 		b.Meta.Extra = map[string]string{"calibration": models.CalibrationDuration}
-		b.Calibration.Weights = make([]float64, 2*len(b.Calibration.Weights)+1)
 		v, err := models.NewVerifier(b)
 		if err != nil {
 			return nil, err
@@ -140,12 +150,19 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	c.logf("calibration: llr = %v · scores %+.4f", cal.Weights, cal.Bias)
 	farPoints := operatingPoints(cal, non)
 
-	lda, plda, err := c.trainBackend(iv, ts.spk, nSpk)
+	var ivc [][]float64
+	var labc []int
+	for i, u := range ts.utts {
+		if !degraded(u) {
+			ivc = append(ivc, iv[i])
+			labc = append(labc, ts.spk[i])
+		}
+	}
+	b, err := c.backends(tv, iv, ts.spk, ivc, labc, nSpk, dual)
 	if err != nil {
 		return nil, err
 	}
-	b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda, Calibration: cal,
-		Cohort: cohortOf(lda, plda, iv, c.CohortSize)}
+	b.Calibration = cal
 	b.Meta.FARThresholds = farPoints
 	if c.Relevance > 0 {
 		all := make([]int, nSpk)
@@ -272,4 +289,39 @@ func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint
 		pts = append(pts, models.FARPoint{FAR: far, LLR: llrs[k]})
 	}
 	return pts
+}
+
+// degraded reports whether an utterance is a degraded-channel copy.
+func degraded(u Utt) bool { return strings.Contains(u.ID, "~aug") }
+
+func hasDegraded(ts *trainSet) bool {
+	for _, u := range ts.utts {
+		if degraded(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// backends trains the main PLDA back end — on the clean vectors when dual, else on all — and,
+// when dual, the alternative back end on all vectors; cohorts are drawn from each one's data.
+func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int, clean [][]float64, cleanLab []int, nSpk int, dual bool) (*models.Bundle, error) {
+	mainX, mainL := all, allLab
+	if dual {
+		mainX, mainL = clean, cleanLab
+	}
+	lda, plda, err := c.trainBackend(mainX, mainL, nSpk)
+	if err != nil {
+		return nil, err
+	}
+	b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda,
+		Cohort: cohortOf(lda, plda, mainX, c.CohortSize)}
+	if dual {
+		alda, aplda, err := c.trainBackend(all, allLab, nSpk)
+		if err != nil {
+			return nil, fmt.Errorf("alternative back end: %w", err)
+		}
+		b.Alt = &models.AltBackend{LDA: alda, PLDA: aplda, Cohort: cohortOf(alda, aplda, all, c.CohortSize)}
+	}
+	return b, nil
 }

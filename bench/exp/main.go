@@ -55,12 +55,20 @@ func main() {
 		for _, p := range tests {
 			tp[p.ID], _ = v.Prepare(stats[idx[p.Path]], ws)
 		}
-		var tar, non [3][]float64
+		names := []string{"PLDA"}
+		if b.Alt != nil {
+			names = append(names, "alt-PLDA")
+		}
+		if b.GMM != nil {
+			names = append(names, "GMM")
+		}
+		names = append(names, "fused")
+		tar, non := make([][]float64, len(names)), make([][]float64, len(names))
 		for _, t := range trials {
-			raw := v.RawScores(nil, mp[t.Model], tp[t.Test])
+			row := v.RawScores(nil, mp[t.Model], tp[t.Test])
 			llr, _ := v.Score(mp[t.Model], tp[t.Test])
-			row := []float64{raw[0], raw[1], llr}
-			for k := range 3 {
+			row = append(row, llr)
+			for k := range row {
 				if t.Label == "target" {
 					tar[k] = append(tar[k], row[k])
 				} else {
@@ -68,6 +76,10 @@ func main() {
 				}
 			}
 		}
-		fmt.Printf("%s: PLDA %.2f%%  GMM %.2f%%  fused %.2f%%\n", dir, 100*metrics.EER(tar[0], non[0]), 100*metrics.EER(tar[1], non[1]), 100*metrics.EER(tar[2], non[2]))
+		fmt.Printf("%s:", dir)
+		for k, n := range names {
+			fmt.Printf("  %s %.2f%%", n, 100*metrics.EER(tar[k], non[k]))
+		}
+		fmt.Println()
 	}
 }
