@@ -439,9 +439,8 @@ func parseBody(body []byte) (*Bundle, error) {
 				return nil, err
 			}
 		case "LDA ", "WCCN":
-			in, out := r.dim(), r.dim()
-			a := &Affine{In: in, Out: out, Mean: r.floats(in), M: r.floats(out, in)}
-			if err := r.done(); err != nil {
+			a, err := r.affine()
+			if err != nil {
 				return nil, err
 			}
 			if tag == "LDA " {
@@ -450,13 +449,9 @@ func parseBody(body []byte) (*Bundle, error) {
 				b.WCCN = a
 			}
 		case "PLDA":
-			d := r.dim()
-			p := &PLDA{Dim: d, Mean: r.floats(d), A: r.floats(d, d), Psi: r.floats(d)}
-			if err := r.done(); err != nil {
+			p, err := r.plda()
+			if err != nil {
 				return nil, err
-			}
-			if err := p.Validate(); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 			}
 			b.PLDA = p
 		case "CALB":
@@ -474,42 +469,29 @@ func parseBody(body []byte) (*Bundle, error) {
 			gcoh = r // needs the UBM, which may come later
 			continue
 		case "ALDA":
-			in, out := r.dim(), r.dim()
-			a := &Affine{In: in, Out: out, Mean: r.floats(in), M: r.floats(out, in)}
-			if err := r.done(); err != nil {
+			a, err := r.affine()
+			if err != nil {
 				return nil, err
 			}
 			alt().LDA = a
 		case "APLD":
-			d := r.dim()
-			p := &PLDA{Dim: d, Mean: r.floats(d), A: r.floats(d, d), Psi: r.floats(d)}
-			if err := r.done(); err != nil {
+			p, err := r.plda()
+			if err != nil {
 				return nil, err
-			}
-			if err := p.Validate(); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 			}
 			alt().PLDA = p
 		case "ACOH":
-			n, d := r.dim(), r.dim()
-			flat := r.floats(n, d)
-			if err := r.done(); err != nil {
+			c, err := r.vectors()
+			if err != nil {
 				return nil, err
 			}
-			a := alt()
-			for i := range n {
-				a.Cohort = append(a.Cohort, flat[i*d:(i+1)*d:(i+1)*d])
-			}
+			alt().Cohort = c
 		case "COHR":
-			n, d := r.dim(), r.dim()
-			flat := r.floats(n, d)
-			if err := r.done(); err != nil {
+			c, err := r.vectors()
+			if err != nil {
 				return nil, err
 			}
-			b.Cohort = make([][]float64, n)
-			for i := range b.Cohort {
-				b.Cohort[i] = flat[i*d : (i+1)*d : (i+1)*d]
-			}
+			b.Cohort = c
 		}
 	}
 	if a := b.Alt; a != nil {
@@ -568,4 +550,38 @@ func parseBody(body []byte) (*Bundle, error) {
 		b.Extractor = e
 	}
 	return b, nil
+}
+
+// affine reads an LDA/WCCN-style section: In, Out, Mean[In], M[Out·In].
+func (r *reader) affine() (*Affine, error) {
+	in, out := r.dim(), r.dim()
+	a := &Affine{In: in, Out: out, Mean: r.floats(in), M: r.floats(out, in)}
+	return a, r.done()
+}
+
+// plda reads a PLDA section: Dim, Mean[Dim], A[Dim·Dim], Psi[Dim], and validates it.
+func (r *reader) plda() (*PLDA, error) {
+	d := r.dim()
+	p := &PLDA{Dim: d, Mean: r.floats(d), A: r.floats(d, d), Psi: r.floats(d)}
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return p, nil
+}
+
+// vectors reads a cohort section: n, dim, then n vectors of dim values.
+func (r *reader) vectors() ([][]float64, error) {
+	n, d := r.dim(), r.dim()
+	flat := r.floats(n, d)
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = flat[i*d : (i+1)*d : (i+1)*d]
+	}
+	return out, nil
 }

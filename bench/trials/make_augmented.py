@@ -15,33 +15,14 @@ import argparse
 import concurrent.futures as cf
 import os
 
-import numpy as np
-
-from make_trials import CORPORA, ROOT, codec, colored_noise, load, read_dev_speakers, save, utterances
+from make_trials import CORPORA, ROOT, channel, read_dev_speakers, utterances
 
 
 def augment(src, dst, seed, babble_pool):
-    rng = np.random.default_rng(seed)
-    x = load(src)
-    kind = rng.choice(["white", "pink", "brown", "babble"])
-    if kind == "babble":
-        noise = np.zeros(len(x))
-        for p in rng.choice(babble_pool, 4, replace=False):
-            b = np.resize(load(p), len(x))
-            noise += b / (np.sqrt(np.mean(b ** 2)) + 1e-9)
-    else:
-        noise = colored_noise(len(x), kind, rng)
-    snr = rng.uniform(0, 25)
-    px, pn = np.mean(x ** 2), np.mean(noise ** 2) + 1e-12
-    x = x + noise * np.sqrt(px / pn / 10 ** (snr / 10))
-    x = x * 10 ** (rng.uniform(-15, 8) / 20)
-    band = "%d-%d" % (rng.integers(250, 451), rng.integers(2800, 3501))
-    save(x, dst, ["sinc", band])
-    c = rng.choice(["amr-nb", "amr-nb", "gsm", "g711"])
-    if c == "amr-nb":
-        codec(dst, "amr-nb", ["-C", str(rng.integers(0, 8))], seed)
-    elif c == "gsm":
-        codec(dst, "gsm", [], seed)
+    """The training copies' channel: wider ranges than the development trials' (make_trials.degrade)."""
+    channel(src, dst, seed, babble_pool, 4, (0, 25), (-15, 8),
+            lambda rng: "%d-%d" % (rng.integers(250, 451), rng.integers(2800, 3501)),
+            ["amr-nb", "amr-nb", "gsm", "g711"])
 
 
 def main():

@@ -76,30 +76,39 @@ def colored_noise(n, kind, rng):
     return np.fft.irfft(spec, n)
 
 
-def degrade(src, dst, seed, babble_pool):
+def channel(src, dst, seed, babble_pool, n_babble, snr_range, gain_range, band_fn, codecs):
+    """Passes src through a random phone channel into dst: additive noise (white, pink, brown, or
+    babble of n_babble recordings) at an SNR drawn from snr_range, gain from gain_range (dB,
+    clipped to 16 bits), the band limit band_fn(rng) gives, then a codec drawn from codecs
+    (amr-nb in a random mode, gsm, or g711 alone). Returns a description of what was drawn."""
     rng = np.random.default_rng(seed)
     x = load(src)
     kind = rng.choice(["white", "pink", "brown", "babble"])
     if kind == "babble":
         noise = np.zeros(len(x))
-        for p in rng.choice(babble_pool, 3, replace=False):
-            b = load(p)
-            b = np.resize(b, len(x))
+        for p in rng.choice(babble_pool, n_babble, replace=False):
+            b = np.resize(load(p), len(x))
             noise += b / (np.sqrt(np.mean(b ** 2)) + 1e-9)
     else:
         noise = colored_noise(len(x), kind, rng)
-    snr = rng.uniform(5, 20)
+    snr = rng.uniform(*snr_range)
     px, pn = np.mean(x ** 2), np.mean(noise ** 2) + 1e-12
     x = x + noise * np.sqrt(px / pn / 10 ** (snr / 10))
-    x = x * 10 ** (rng.uniform(-12, 6) / 20)
-    band = ["300-3400", "200-3200"][rng.integers(2)]
+    x = x * 10 ** (rng.uniform(*gain_range) / 20)
+    band = band_fn(rng)
     save(x, dst, ["sinc", band])
-    c = rng.choice(["amr-nb", "gsm", "g711"])
+    c = rng.choice(codecs)
     if c == "amr-nb":
         codec(dst, "amr-nb", ["-C", str(rng.integers(0, 8))], seed)
     elif c == "gsm":
         codec(dst, "gsm", [], seed)
     return "%s snr=%.1f band=%s codec=%s" % (kind, snr, band, c)
+
+
+def degrade(src, dst, seed, babble_pool):
+    """The development trials' degraded channel."""
+    return channel(src, dst, seed, babble_pool, 3, (5, 20), (-12, 6),
+                   lambda rng: ["300-3400", "200-3200"][rng.integers(2)], ["amr-nb", "gsm", "g711"])
 
 
 def write_lists(d, enroll, tests, trials):
