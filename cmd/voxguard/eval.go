@@ -93,7 +93,7 @@ type detTicks struct{}
 
 func (detTicks) Ticks(min, max float64) []plot.Tick {
 	var out []plot.Tick
-	for _, pct := range []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 40, 60, 80, 90, 95, 98, 99} {
+	for _, pct := range []float64{0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 40, 60} {
 		if v := probit(pct / 100); v >= min && v <= max {
 			out = append(out, plot.Tick{Value: v, Label: strings.TrimSuffix(fmt.Sprintf("%g", pct), ".0")})
 		}
@@ -106,7 +106,7 @@ func plotDET(path string, pts []metrics.Point, eer float64) error {
 	p.Title.Text = fmt.Sprintf("DET (EER %.2f%%)", 100*eer)
 	p.X.Label.Text = "false-alarm rate (%)"
 	p.Y.Label.Text = "miss rate (%)"
-	lo, hi := probit(0.0001), probit(0.99)
+	lo, hi := probit(0.0005), probit(0.6)
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, lo, hi
 	p.X.Tick.Marker, p.Y.Tick.Marker = detTicks{}, detTicks{}
 	clamp := func(v float64) float64 {
