@@ -216,12 +216,14 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	shutDown := make(chan struct{})
 	go func() {
+		defer close(shutDown)
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		hs.Shutdown(sctx)  // stop accepting; plain HTTP requests finish
-		srv.Shutdown(sctx) // live calls end with their final assessments
+		srv.Shutdown(sctx) // live calls end with their final assessments (and call records)
 	}()
 	log.Info("serving", "addr", ln.Addr().String(), "tls", *tlsCert != "", "store", sf.data != "",
 		"voiceprints", len(enroll), "watchlist", len(watch))
@@ -232,5 +234,6 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-shutDown // the store closes (deferred) only once every call has been recorded
 	return nil
 }
