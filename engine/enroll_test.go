@@ -75,6 +75,9 @@ var aliceFiles = []string{"1088/1088-134315-0001.wav", "1088/1088-134315-0002.wa
 
 func TestStoreVoicesEnrollVerifyWithdraw(t *testing.T) {
 	e, sv, st := storeEngine(t)
+	if _, err := sv.Voiceprint("sub_unknown"); !errors.Is(err, ErrNoVoiceprint) {
+		t.Fatalf("unknown subject: %v, want ErrNoVoiceprint", err)
+	}
 	id := subjectWithConsent(t, st)
 	if _, err := sv.Voiceprint(id); !errors.Is(err, ErrNoVoiceprint) {
 		t.Fatalf("before enrollment: %v, want ErrNoVoiceprint", err)

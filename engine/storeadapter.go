@@ -103,8 +103,9 @@ func (sv *StoreVoices) StoredStats(subjectID string) (*models.Stats, float64, er
 	return sum, secs, nil
 }
 
-// Voiceprint implements Voiceprints: ErrNoConsent without an active consent to voice
-// verification, ErrNoVoiceprint without stored statistics of this bundle's space.
+// Voiceprint implements Voiceprints: ErrNoVoiceprint for an unknown subject, ErrNoConsent for a
+// known one without an active consent to voice verification, ErrNoVoiceprint without stored
+// statistics of this bundle's space.
 func (sv *StoreVoices) Voiceprint(subjectID string) (*models.Probe, error) {
 	if subjectID == "" {
 		return nil, ErrNoVoiceprint
@@ -115,6 +116,9 @@ func (sv *StoreVoices) Voiceprint(subjectID string) (*models.Probe, error) {
 	}
 	if !ok {
 		sv.Invalidate(subjectID)
+		if _, err := sv.st.GetSubject(subjectID); errors.Is(err, store.ErrNotFound) {
+			return nil, ErrNoVoiceprint // an unknown (or erased) subject has no voiceprint
+		}
 		return nil, ErrNoConsent
 	}
 	sv.mu.Lock()
