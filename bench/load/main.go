@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -277,6 +278,7 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 			break
 		}
 		runtime.GC()
+		h0 := scrapeHist(base)
 		rss0 := rssKB(srv.Process.Pid)
 		cpu0 := cpuTicks(srv.Process.Pid)
 		self0 := cpuTicks(os.Getpid())
@@ -340,6 +342,7 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 		fmt.Printf("| %d | %d | %.1f | %.1f | %.1f | %.1f | %d | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f | %s | %v |\n",
 			n, len(lat), p(lat, 0.5), p99, p(lat, 1), p(fin, 0.99), failed, 100*cpu/wall.Seconds(), 1000*cpu/callSeconds,
 			float64(peak.Load())/1024, float64(peak.Load()-rss0)/float64(n), 100*clientCPU/wall.Seconds(), float64(lag)/1e6, loadAvg(), holds)
+		fmt.Printf("  server-side (audio received -> assessment ready, from /metrics): p99 <= %s\n", histP99(h0, scrapeHist(base)))
 		if firstErr != nil {
 			fmt.Printf("  first failure: %v\n", firstErr)
 		}
@@ -576,4 +579,55 @@ func loadAvg() string {
 		return "?"
 	}
 	return strings.Fields(string(b))[0]
+}
+
+// scrapeHist reads the cumulative buckets of voxguard_assessment_latency_seconds.
+func scrapeHist(base string) map[string]float64 {
+	out := map[string]float64{}
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		return out
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(l, `voxguard_assessment_latency_seconds_bucket{le="`)
+		if !ok {
+			continue
+		}
+		le, v, _ := strings.Cut(rest, `"} `)
+		out[le], _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+	}
+	return out
+}
+
+// histP99 returns the upper bound of the bucket holding the 99th percentile of the
+// observations between two scrapes.
+func histP99(a, b map[string]float64) string {
+	type bk struct {
+		le string
+		ub float64
+		n  float64
+	}
+	var bs []bk
+	for le, v := range b {
+		ub, err := strconv.ParseFloat(le, 64)
+		if le == "+Inf" {
+			ub, err = math.Inf(1), nil
+		}
+		if err == nil {
+			bs = append(bs, bk{le, ub, v - a[le]})
+		}
+	}
+	sort.Slice(bs, func(i, j int) bool { return bs[i].ub < bs[j].ub })
+	if len(bs) == 0 || bs[len(bs)-1].n == 0 {
+		return "?"
+	}
+	total := bs[len(bs)-1].n
+	for _, x := range bs {
+		if x.n >= 0.99*total {
+			return x.le + " s"
+		}
+	}
+	return "?"
 }
