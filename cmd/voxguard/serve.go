@@ -87,6 +87,14 @@ type (
 	chainAuth = server.ChainAuth
 )
 
+// serveContext is the context whose end shuts serve down: SIGINT or SIGTERM (tests replace it).
+var serveContext = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// serveListening, when set (by tests), is told the address serve listens on.
+var serveListening func(addr string)
+
 // keyOrNew returns v, or a new random key announced once on stderr.
 func keyOrNew(v, role string, stderr io.Writer) string {
 	if v != "" {
@@ -214,8 +222,11 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := serveContext()
 	defer stop()
+	if serveListening != nil {
+		serveListening(ln.Addr().String())
+	}
 	shutDown := make(chan struct{})
 	go func() {
 		defer close(shutDown)
