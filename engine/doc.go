@@ -18,4 +18,13 @@
 // The session checks whether an assessment is due only at fixed positions of the sample stream
 // (every Config.CheckEvery of audio), so the events depend on the audio and the order of Claim
 // and Stop calls relative to it, never on how the audio was chunked.
+//
+// # Store, enrollment
+//
+// StoreVoices is the Voiceprints and Watchlist source on the encrypted store: a subject's
+// voiceprint is the sum of the Baum-Welch statistics of its stored voiceprints (several
+// enrollment sessions merge by addition), usable only while its consent is active. Enrollment
+// (AnalyzeAudio, AnalyzeStats, Enroll) applies quality gates — net speech, SNR, clipping, a
+// second voice — reports why each sample was refused, and screens the new voice against the
+// watchlist before store.AddVoiceprint (which enforces consent again) keeps it.
 package engine

@@ -1,10 +1,13 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/engine"
+	"github.com/voxguard/voxguard/store"
 )
 
 // call is one live call as every adapter runs it: stream decoder, resampler to the engine's
@@ -19,6 +22,9 @@ type call struct {
 	rs       *audio.Resampler // nil when the stream is at the engine's rate
 	pcm, out []float32        // reused buffers
 	bytes    int64            // audio bytes received
+	started  time.Time
+	samples  int64             // samples fed to the session
+	recs     []json.RawMessage // assessments, for the stored call record (with a store only)
 }
 
 // media describes a stream's audio.
@@ -59,13 +65,14 @@ func (s *Server) newCall(platform, callID, ani string, m media) (*call, error) {
 	if err != nil {
 		return nil, unsupported("%v", err)
 	}
-	c := &call{srv: s, platform: platform, ani: MaskANI(ani), sess: s.eng.NewSession(callID), dec: dec}
+	c := &call{srv: s, platform: platform, ani: MaskANI(ani), sess: s.eng.NewSession(callID), dec: dec, started: time.Now().UTC()}
 	if m.rate != s.eng.SampleRate() {
 		if c.rs, err = audio.NewResampler(m.rate, s.eng.SampleRate()); err != nil {
 			return nil, unsupported("%v", err)
 		}
 	}
 	s.metrics.calls.Add(1)
+	s.prom.calls.WithLabelValues(platform).Inc()
 	s.log.Info("call started", "platform", platform, "call_id", callID, "ani", c.ani,
 		"encoding", m.enc.String(), "rate", m.rate, "channels", m.channels)
 	return c, nil
@@ -73,6 +80,7 @@ func (s *Server) newCall(platform, callID, ani string, m media) (*call, error) {
 
 // push decodes a chunk of the stream and feeds it to the session.
 func (c *call) push(b []byte) ([]engine.Assessment, error) {
+	t0 := time.Now()
 	c.bytes += int64(len(b))
 	c.pcm = c.dec.Decode(c.pcm[:0], b)
 	x := c.pcm
@@ -80,14 +88,19 @@ func (c *call) push(b []byte) ([]engine.Assessment, error) {
 		c.out = c.rs.Process(c.out[:0], c.pcm)
 		x = c.out
 	}
+	c.samples += int64(len(x))
+	c.srv.prom.audioSeconds.Add(float64(len(x)) / float64(c.srv.eng.SampleRate()))
 	out, err := c.sess.Push(x)
+	c.srv.prom.observe(out, time.Since(t0))
 	c.publish(out)
 	return out, err
 }
 
 // claim sets the claimed subject.
 func (c *call) claim(subject string) ([]engine.Assessment, error) {
+	t0 := time.Now()
 	out, err := c.sess.Claim(subject)
+	c.srv.prom.observe(out, time.Since(t0))
 	c.publish(out)
 	return out, err
 }
@@ -97,6 +110,7 @@ func (c *call) stop() (engine.Assessment, error) {
 	if c.sess.Stopped() {
 		return engine.Assessment{}, engine.ErrStopped
 	}
+	t0 := time.Now()
 	if c.rs != nil {
 		c.out = c.rs.Flush(c.out[:0])
 		if _, err := c.sess.Push(c.out); err != nil {
@@ -105,7 +119,9 @@ func (c *call) stop() (engine.Assessment, error) {
 	}
 	a, err := c.sess.Stop()
 	if err == nil {
+		c.srv.prom.observe([]engine.Assessment{a}, time.Since(t0))
 		c.publish([]engine.Assessment{a})
+		c.record()
 		c.srv.log.Info("call stopped", "platform", c.platform, "call_id", a.CallID, "speech_seconds", a.SpeechSeconds,
 			"risk", a.Risk, "band", a.Band, "reasons", a.Reasons)
 	}
@@ -123,6 +139,11 @@ func (c *call) end() {
 func (c *call) publish(as []engine.Assessment) {
 	for _, a := range as {
 		c.srv.hub.Publish(Event{Type: "assessment", Platform: c.platform, ANI: c.ani, Assessment: a})
+		if c.srv.st != nil {
+			if b, err := json.Marshal(a); err == nil {
+				c.recs = append(c.recs, b)
+			}
+		}
 		c.srv.metrics.assessments.Add(1)
 	}
 }
@@ -145,4 +166,20 @@ func badJSON(err error) error {
 
 func outOfOrder(format string, a ...any) error {
 	return &protocolError{Code: 1002, Reason: fmt.Sprintf(format, a...)}
+}
+
+// record stores the finished call (with a store): its record with every assessment, and its
+// statistics for a while in the recent-calls buffer (enrollment from a call).
+func (c *call) record() {
+	s := c.srv
+	if s.st == nil {
+		return
+	}
+	id := c.sess.CallID()
+	s.recent.put(id, c.sess.Claimed(), c.sess.Stats())
+	rec := store.CallRecord{CallID: id, Platform: c.platform, ANI: c.ani, ClaimedSubject: c.sess.Claimed(),
+		Started: c.started, Ended: time.Now().UTC(), Assessments: c.recs}
+	if err := s.st.PutCall(store.SystemActor, rec); err != nil {
+		s.log.Warn("storing the call record failed", "call_id", id, "err", err.Error())
+	}
 }

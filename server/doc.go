@@ -13,4 +13,14 @@
 // for failed authentication after the upgrade, 1011 for an internal error. Requests refused
 // before the upgrade get an application/problem+json body with 401 (no or unknown key) or 403
 // (the key's role may not use the endpoint, or a bad platform signature).
+//
+// With a store (SetStore) the server also serves the REST API (api.go; its OpenAPI 3 document
+// at /v1/openapi.json is built from the same route table): subjects, consents, enrollment,
+// watchlist, one-shot verify and identify, calls, export, erasure, audit and API keys, each
+// route open to the roles DESIGN.md gives it (admin always), with Authorization: Bearer
+// ID.SECRET, 401 and 403 kept apart, every request audited in the store, errors as RFC 9457
+// problem documents. It stores each call's record with its assessments when the call ends.
+// Operations: /healthz, /readyz, /metrics (Prometheus). The REST handlers use the store's
+// records directly where the engine adds no rule (subjects, consents, calls, audit, keys) and the
+// engine for everything that touches voices (enrollment, watchlist, verification).
 package server

@@ -15,7 +15,7 @@ import (
 // is disconnected (close 1008, "too slow") rather than slowing the calls.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if o := r.Header.Get("Origin"); o != "" {
-		if u, err := url.Parse(o); err != nil || !strings.EqualFold(u.Host, r.Host) {
+		if u, err := url.Parse(o); err != nil || !(strings.EqualFold(u.Host, r.Host) || s.originAllowed(o)) {
 			s.problem(w, http.StatusForbidden, "cross-origin request refused")
 			return
 		}
@@ -58,4 +58,14 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// originAllowed reports whether origin is one of Config.EventOrigins.
+func (s *Server) originAllowed(origin string) bool {
+	for _, o := range s.cfg.EventOrigins {
+		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/voxguard/voxguard/engine"
+	"github.com/voxguard/voxguard/store"
 )
 
 // Config is the server's I/O policy. Zero values take defaults.
@@ -40,6 +42,13 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives structured logs (default: discard). Personal data is masked before logging.
 	Logger *slog.Logger
+	// Enroll is the enrollment policy of the REST API (zero: engine.DefaultEnrollPolicy).
+	Enroll engine.EnrollPolicy
+	// MaxCallsPerKey caps the concurrent calls one API key may stream (0: no cap).
+	MaxCallsPerKey int
+	// EventOrigins are the browser origins (scheme://host[:port]) allowed on /v1/events
+	// besides the server's own host.
+	EventOrigins []string
 }
 
 // Server serves the streaming endpoints of one engine.
@@ -55,7 +64,13 @@ type Server struct {
 		calls, assessments, rejected atomic.Int64
 	}
 
+	sv     *engine.StoreVoices // nil: no store (no REST API, no call records)
+	st     *store.Store
+	recent *recentCalls
+	prom   *promMetrics
+
 	mu       sync.Mutex
+	perKey   map[string]int               // live calls per API key id
 	live     map[*websocket.Conn]struct{} // open WebSockets
 	handlers sync.WaitGroup               // running WebSocket handlers
 	closing  bool
@@ -81,7 +96,8 @@ func New(eng *engine.Engine, auth Authenticator, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
-	s := &Server{eng: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger, live: map[*websocket.Conn]struct{}{}}
+	s := &Server{eng: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger, live: map[*websocket.Conn]struct{}{}, perKey: map[string]int{}}
+	s.prom = newPromMetrics(s)
 	s.up = websocket.Upgrader{
 		ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
 		// Platforms are not browsers; /v1/events checks its origin itself.
@@ -96,18 +112,26 @@ func (s *Server) Hub() *Hub { return s.hub }
 // Handler returns the HTTP handler serving every endpoint.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/stream", s.serveNative)
-	mux.HandleFunc("GET /v1/twilio", s.serveTwilio)
-	mux.HandleFunc("GET /v1/audiohook", s.serveAudioHook)
-	mux.HandleFunc("GET /v1/fork", s.serveFork)
+	mux.HandleFunc("GET /v1/stream", s.limited(s.serveNative))
+	mux.HandleFunc("GET /v1/twilio", s.limited(s.serveTwilio))
+	mux.HandleFunc("GET /v1/audiohook", s.limited(s.serveAudioHook))
+	mux.HandleFunc("GET /v1/fork", s.limited(s.serveFork))
 	mux.HandleFunc("GET /v1/events", s.serveEvents)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", s.serveReady)
+	mux.Handle("GET /metrics", s.prom.handler())
+	if s.st != nil {
+		s.registerAPI(mux)
+	} else {
+		mux.HandleFunc("GET /v1/openapi.json", s.serveOpenAPI)
+	}
 	return mux
 }
 
 // problem writes an RFC 9457 application/problem+json error.
 func (s *Server) problem(w http.ResponseWriter, status int, detail string) {
 	s.metrics.rejected.Add(1)
+	s.prom.refused.WithLabelValues(strconv.Itoa(status)).Inc()
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail})
@@ -127,6 +151,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, token string,
 	}
 	if !allows(k.Role, want) {
 		s.problem(w, http.StatusForbidden, "this key's role may not use this endpoint")
+		return Key{}, false
+	}
+	if want == RoleIngest && !s.takeSlot(r, k) {
+		s.problem(w, http.StatusTooManyRequests, fmt.Sprintf("this key already streams its limit of %d concurrent calls", s.cfg.MaxCallsPerKey))
 		return Key{}, false
 	}
 	return k, true

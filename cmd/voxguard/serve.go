@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -82,42 +81,19 @@ func probeOfFile(e *engine.Engine, path string) (*models.Probe, error) {
 	return e.Prepare(st)
 }
 
-// storeAuth authenticates API keys held in the store, presented as "ID.SECRET" (the id and
-// secret store.CreateAPIKey returns, joined by a dot). A wrong secret or a revoked key is
-// audited. Store keys carry no AudioHook client secret (the store keeps only a hash), so
-// AudioHook requests authenticated this way are not signature-checked.
-type storeAuth struct{ s *store.Store }
+// storeAuth and chainAuth are the server's store-backed and chained Authenticators.
+type (
+	storeAuth = server.StoreAuth
+	chainAuth = server.ChainAuth
+)
 
-func (a storeAuth) Authenticate(token string) (server.Key, bool) {
-	id, secret, ok := strings.Cut(token, ".")
-	if !ok || !strings.HasPrefix(id, "vk_") {
-		return server.Key{}, false
-	}
-	k, err := a.s.Authenticate(id, secret)
-	if err != nil {
-		if errors.Is(err, store.ErrBadSecret) || errors.Is(err, store.ErrRevoked) {
-			reason := "bad-secret"
-			if errors.Is(err, store.ErrRevoked) {
-				reason = "revoked"
-			}
-			a.s.Audit(id, "auth.stream", "apikey:"+id, store.OutcomeDeniedPrefix+reason)
-		}
-		return server.Key{}, false
-	}
-	return server.Key{ID: k.ID, Role: server.Role(k.Role)}, true
+// serveContext is the context whose end shuts serve down: SIGINT or SIGTERM (tests replace it).
+var serveContext = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
-// chainAuth tries each Authenticator in turn.
-type chainAuth []server.Authenticator
-
-func (c chainAuth) Authenticate(token string) (server.Key, bool) {
-	for _, a := range c {
-		if k, ok := a.Authenticate(token); ok {
-			return k, true
-		}
-	}
-	return server.Key{}, false
-}
+// serveListening, when set (by tests), is told the address serve listens on.
+var serveListening func(addr string)
 
 // keyOrNew returns v, or a new random key announced once on stderr.
 func keyOrNew(v, role string, stderr io.Writer) string {
@@ -143,6 +119,11 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	var sf storeFlags
 	fs.StringVar(&sf.data, "data", "", "data `directory` of the store whose API keys (ID.SECRET) are accepted too (optional)")
 	fs.StringVar(&sf.keyFile, "key-file", "", "encryption key `file` of --data (default: $"+store.KeyEnv+", else DIR.key if it exists)")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS and WSS")
+	tlsKey := fs.String("tls-key", "", "TLS private key `file` (PEM)")
+	maxCalls := fs.Int("max-calls-per-key", 0, "most concurrent calls one API key may stream (0: no limit)")
+	var origins listFlag
+	fs.Var(&origins, "events-origin", "browser `origin` allowed on /v1/events besides the server's own (repeatable)")
 	var enroll, watch listFlag
 	fs.Var(&enroll, "enroll", "`ID=WAV`: an in-memory voiceprint (repeatable)")
 	fs.Var(&watch, "watch", "`ID=WAV`: an in-memory watchlist entry (repeatable)")
@@ -161,8 +142,31 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageErrorf("--tls-cert and --tls-key go together")
+	}
 	voices := &memVoices{probes: map[string]*models.Probe{}}
-	eng, err := engine.New(b, engine.Options{Voiceprints: voices, Watchlist: voices})
+	var st *store.Store
+	var sv *engine.StoreVoices
+	opts := engine.Options{Voiceprints: voices, Watchlist: voices}
+	if sf.data != "" {
+		if len(enroll)+len(watch) > 0 {
+			return usageErrorf("--enroll and --watch are for serving without --data; enroll through the REST API instead")
+		}
+		so, err := sf.serveOptions(stderr)
+		if err != nil {
+			return err
+		}
+		if st, err = store.Open(so); err != nil {
+			return err
+		}
+		defer st.Close()
+		if sv, err = engine.NewStoreVoices(st, b); err != nil {
+			return err
+		}
+		opts = engine.Options{Voiceprints: sv, Watchlist: sv}
+	}
+	eng, err := engine.New(b, opts)
 	if err != nil {
 		return err
 	}
@@ -194,41 +198,53 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf("--audiohook-secret is not base64: %v", err)
 		}
 	}
-	auth.Add(keyOrNew(*ingestKey, "ingest", stderr), ik)
-	auth.Add(keyOrNew(*agentKey, "agent", stderr), server.Key{ID: "agent", Role: server.RoleAgent})
-	var authn server.Authenticator = auth
-	if sf.data != "" {
-		opts, err := sf.serveOptions(stderr)
-		if err != nil {
-			return err
-		}
-		st, err := store.Open(opts)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		authn = chainAuth{auth, storeAuth{st}}
+	// Without a store, keys come from flags, the environment or are generated; with one, from
+	// the store (voxguard keys create), plus any given by flag or environment.
+	if st == nil || *ingestKey != "" {
+		auth.Add(keyOrNew(*ingestKey, "ingest", stderr), ik)
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	srv := server.New(eng, authn, server.Config{TwilioAuthToken: *twilioToken, PublicURL: *publicURL, Logger: log})
+	if st == nil || *agentKey != "" {
+		auth.Add(keyOrNew(*agentKey, "agent", stderr), server.Key{ID: "agent", Role: server.RoleAgent})
+	}
+	var authn server.Authenticator = auth
+	if st != nil {
+		authn = chainAuth{auth, storeAuth{S: st}}
+	}
+	log := server.NewLogger(stderr)
+	srv := server.New(eng, authn, server.Config{TwilioAuthToken: *twilioToken, PublicURL: *publicURL, Logger: log,
+		MaxCallsPerKey: *maxCalls, EventOrigins: origins})
+	if sv != nil {
+		srv.SetStore(sv)
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := serveContext()
 	defer stop()
+	if serveListening != nil {
+		serveListening(ln.Addr().String())
+	}
+	shutDown := make(chan struct{})
 	go func() {
+		defer close(shutDown)
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		hs.Shutdown(sctx)  // stop accepting; plain HTTP requests finish
-		srv.Shutdown(sctx) // live calls end with their final assessments
+		srv.Shutdown(sctx) // live calls end with their final assessments (and call records)
 	}()
-	log.Info("serving", "addr", ln.Addr().String(), "voiceprints", len(enroll), "watchlist", len(watch))
-	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	log.Info("serving", "addr", ln.Addr().String(), "tls", *tlsCert != "", "store", sf.data != "",
+		"voiceprints", len(enroll), "watchlist", len(watch))
+	serve := func() error { return hs.Serve(ln) }
+	if *tlsCert != "" {
+		serve = func() error { return hs.ServeTLS(ln, *tlsCert, *tlsKey) }
+	}
+	if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-shutDown // the store closes (deferred) only once every call has been recorded
 	return nil
 }

@@ -44,7 +44,7 @@ func TestStoreAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := chainAuth{server.NewMemoryAuth(), storeAuth{st}}
+	a := chainAuth{server.NewMemoryAuth(), storeAuth{S: st}}
 	if got, ok := a.Authenticate(k.ID + "." + secret); !ok || got.Role != server.RoleIngest || got.ID != k.ID {
 		t.Fatalf("store key: %v %v", got, ok)
 	}

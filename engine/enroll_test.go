@@ -1,0 +1,219 @@
+package engine
+
+import (
+	"errors"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/voxguard/voxguard/dsp/audio"
+	"github.com/voxguard/voxguard/store"
+)
+
+func corpusPCM(t testing.TB, rel string) []float32 {
+	t.Helper()
+	a, err := audio.ReadWAVFile(filepath.Join(corporaDir(t), "mini-librispeech", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := a.Channel(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// storeEngine opens a temporary store and an engine whose voiceprints and watchlist live there.
+func storeEngine(t testing.TB) (*Engine, *StoreVoices, *store.Store) {
+	t.Helper()
+	b := testBundle(t)
+	st, err := store.Open(store.Options{Dir: t.TempDir(), Key: []byte("0123456789abcdef0123456789abcdef"),
+		MemTableSize: 8 << 20, ValueLogFileSize: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sv, err := NewStoreVoices(st, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(b, Options{Voiceprints: sv, Watchlist: sv, Thresholder: fakeThresholder(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, sv, st
+}
+
+func subjectWithConsent(t testing.TB, st *store.Store) string {
+	t.Helper()
+	sub, err := st.CreateSubject("t", store.Subject{Name: "Alice Example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GrantConsent("t", store.Consent{SubjectID: sub.ID, Purpose: store.PurposeVoiceVerification,
+		Method: "web-form", EvidenceRef: "f-1", PolicyVersion: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	return sub.ID
+}
+
+func analyze(t testing.TB, e *Engine, files ...string) []Sample {
+	t.Helper()
+	var out []Sample
+	for _, f := range files {
+		s, err := e.AnalyzeAudio("upload:"+f, corpusPCM(t, f), EnrollPolicy{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+var aliceFiles = []string{"1088/1088-134315-0001.wav", "1088/1088-134315-0002.wav", "1088/1088-134315-0003.wav"}
+
+func TestStoreVoicesEnrollVerifyWithdraw(t *testing.T) {
+	e, sv, st := storeEngine(t)
+	if _, err := sv.Voiceprint("sub_unknown"); !errors.Is(err, ErrNoVoiceprint) {
+		t.Fatalf("unknown subject: %v, want ErrNoVoiceprint", err)
+	}
+	id := subjectWithConsent(t, st)
+	if _, err := sv.Voiceprint(id); !errors.Is(err, ErrNoVoiceprint) {
+		t.Fatalf("before enrollment: %v, want ErrNoVoiceprint", err)
+	}
+	// One sample is too little speech in all: refused with a reason, nothing stored.
+	rep, err := e.Enroll(sv, "t", id, analyze(t, e, aliceFiles[0]), EnrollPolicy{})
+	if err != nil || rep.Accepted || !slices.Contains(rep.Problems, ProblemInsufficient) {
+		t.Fatalf("short enrollment: %+v, %v", rep, err)
+	}
+	rep, err = e.Enroll(sv, "t", id, analyze(t, e, aliceFiles...), EnrollPolicy{})
+	if err != nil || !rep.Accepted {
+		t.Fatalf("enrollment refused: %+v, %v", rep, err)
+	}
+	t.Logf("enrolled %.1f s; samples %+v", rep.SpeechSeconds, rep.Samples)
+
+	score := func(rel string) Assessment {
+		s := e.NewSession("c")
+		s.Claim(id)
+		s.Push(corpusPCM(t, rel))
+		a, _ := s.Stop()
+		return a
+	}
+	same, other := score("1088/1088-134315-0000.wav"), score("118/118-47824-0000.wav")
+	t.Logf("same %+v other %+v", same.Verification, other.Verification)
+	if same.Verification.LLR <= other.Verification.LLR || same.Verification.Decision == Mismatch {
+		t.Errorf("genuine LLR %.2f (%s) not above impostor %.2f", same.Verification.LLR, same.Verification.Decision, other.Verification.LLR)
+	}
+	cs, _ := st.ListConsents(id)
+	if _, err := st.WithdrawConsent("t", id, cs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sv.Voiceprint(id); !errors.Is(err, ErrNoConsent) {
+		t.Fatalf("after withdrawal: %v, want ErrNoConsent", err)
+	}
+	if a := score("1088/1088-134315-0000.wav"); !a.HasReason(ReasonNoConsent) {
+		t.Errorf("after withdrawal the call reasons are %v", a.Reasons)
+	}
+	if _, err := e.Enroll(sv, "t", id, analyze(t, e, aliceFiles...), EnrollPolicy{}); !errors.Is(err, ErrNoConsent) {
+		t.Errorf("enrollment without consent: %v", err)
+	}
+}
+
+func TestEnrollQualityGates(t *testing.T) {
+	e, _, _ := storeEngine(t)
+	clean := corpusPCM(t, "1088/1088-134315-0004.wav")
+	other := corpusPCM(t, "118/118-47824-0001.wav")
+	rng := rand.New(rand.NewPCG(1, 2))
+	noisy := make([]float32, len(clean))
+	for i, v := range clean {
+		noisy[i] = v + float32(rng.NormFloat64()*0.1)
+	}
+	loud := make([]float32, len(clean))
+	for i, v := range clean {
+		loud[i] = max(-1, min(0.9999, v*40))
+	}
+	tests := []struct {
+		name string
+		x    []float32
+		want string // "" = accepted
+	}{
+		{"clean", clean, ""},
+		{"too short", clean[:8000], ProblemNoSpeech},
+		{"noisy", noisy, ProblemLowSNR},
+		{"clipped", loud, ProblemClipping},
+		{"two voices", append(slices.Clone(clean), other...), ProblemSecondVoice},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := e.AnalyzeAudio(tc.name, tc.x, EnrollPolicy{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := s.Report
+			t.Logf("%s: %.1f s, snr %.1f dB, clipping %.4f, halves %v, problems %v", tc.name, r.SpeechSeconds, *r.SNRdB, *r.Clipping, fmtPtr(r.SecondVoiceLLR), r.Problems)
+			if tc.want == "" {
+				if !r.Accepted {
+					t.Errorf("refused: %v", r.Problems)
+				}
+				return
+			}
+			if r.Accepted || !slices.Contains(r.Problems, tc.want) {
+				t.Errorf("problems %v, want %s", r.Problems, tc.want)
+			}
+		})
+	}
+}
+
+func fmtPtr(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func TestEnrollScreensWatchlistAndFromCall(t *testing.T) {
+	e, sv, st := storeEngine(t)
+	fraud := []string{"118/118-47824-0000.wav", "118/118-47824-0001.wav", "118/118-47824-0003.wav"}
+	merged := e.b.UBM.NewStats()
+	secs := 0.0
+	for _, s := range analyze(t, e, fraud[:2]...) {
+		merged.Add(s.Stats)
+		secs += s.Report.SpeechSeconds
+	}
+	if _, err := sv.AddWatchlist("t", store.WatchlistEntry{Label: "ring A", CaseRef: "case-1", LegalBasis: "GDPR 6(1)(f)"}, merged, secs, "upload"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sv.Entries()); n != 1 {
+		t.Fatalf("%d watchlist entries loaded", n)
+	}
+	id := subjectWithConsent(t, st)
+	// The fraudster tries to enroll as the customer from a call of theirs.
+	sess := e.NewSession("call-1")
+	for _, f := range fraud {
+		sess.Push(corpusPCM(t, f))
+	}
+	sess.Stop()
+	sample := e.AnalyzeStats("call:call-1", sess.Stats(), EnrollPolicy{})
+	rep, err := e.Enroll(sv, "t", id, []Sample{sample}, EnrollPolicy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", rep)
+	if rep.Accepted || len(rep.Watchlist) == 0 || !slices.Contains(rep.Problems, ProblemWatchlistHit) {
+		t.Errorf("fraudster enrollment: %+v", rep)
+	}
+	// The genuine customer enrolls from a call.
+	sess = e.NewSession("call-2")
+	for _, f := range aliceFiles {
+		sess.Push(corpusPCM(t, f))
+	}
+	sess.Stop()
+	rep, err = e.Enroll(sv, "t", id, []Sample{e.AnalyzeStats("call:call-2", sess.Stats(), EnrollPolicy{})}, EnrollPolicy{})
+	if err != nil || !rep.Accepted || len(rep.Watchlist) != 0 {
+		t.Errorf("genuine enrollment from a call: %+v, %v", rep, err)
+	}
+	if err := sv.RemoveWatchlist("t", sv.Entries()[0].ID); err != nil || len(sv.Entries()) != 0 {
+		t.Errorf("remove: %v, %d left", err, len(sv.Entries()))
+	}
+}

@@ -1,0 +1,210 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/store"
+)
+
+// StatsVersion names the statistics space of bundle b: voiceprints are stored as Baum-Welch
+// statistics, which stay valid for any bundle built on the same UBM, so the version recorded
+// with them (store.Voiceprint.BundleVersion) is the UBM's fingerprint.
+func StatsVersion(b *models.Bundle) string { return fmt.Sprintf("ubm-%016x", b.UBM.Fingerprint()) }
+
+// StoreVoices implements Voiceprints and Watchlist on an encrypted store. A subject's voiceprint
+// is the sum of the statistics of all its stored voiceprints of this bundle's statistics space,
+// prepared for scoring and cached; it is usable only while the subject has an active consent to
+// voice verification (checked at every lookup). The watchlist is held in memory: loaded by
+// ReloadWatchlist and reloaded whenever entries change through this adapter.
+type StoreVoices struct {
+	st      *store.Store
+	b       *models.Bundle
+	v       *models.Verifier
+	version string
+
+	mu    sync.Mutex
+	cache map[string]*models.Probe // subject id -> merged, prepared voiceprint
+
+	wl atomic.Pointer[[]WatchlistEntry]
+}
+
+// NewStoreVoices returns the store adapter for bundle b and loads the watchlist.
+func NewStoreVoices(st *store.Store, b *models.Bundle) (*StoreVoices, error) {
+	v, err := models.NewVerifier(b)
+	if err != nil {
+		return nil, err
+	}
+	sv := &StoreVoices{st: st, b: b, v: v, version: StatsVersion(b), cache: map[string]*models.Probe{}}
+	empty := []WatchlistEntry{}
+	sv.wl.Store(&empty)
+	return sv, sv.ReloadWatchlist()
+}
+
+// Store returns the underlying store.
+func (sv *StoreVoices) Store() *store.Store { return sv.st }
+
+// Version returns the statistics version voiceprints are written with.
+func (sv *StoreVoices) Version() string { return sv.version }
+
+// statsOf converts a stored voiceprint's statistics to models.Stats; ok is false when they
+// belong to another statistics space or have the wrong shape.
+func (sv *StoreVoices) statsOf(vp store.Voiceprint) (*models.Stats, bool) {
+	u := sv.b.UBM
+	if vp.BundleVersion != sv.version || len(vp.N) != u.C || len(vp.F) != u.C*u.D {
+		return nil, false
+	}
+	s := u.NewStats()
+	for i, x := range vp.N {
+		s.N[i] = float64(x)
+	}
+	for i, x := range vp.F {
+		s.F[i] = float64(x)
+	}
+	return s, true
+}
+
+// voiceprintOf fills a store voiceprint's statistics from s.
+func (sv *StoreVoices) voiceprintOf(s *models.Stats) store.Voiceprint {
+	vp := store.Voiceprint{BundleVersion: sv.version, N: make([]float32, len(s.N)), F: make([]float32, len(s.F))}
+	for i, x := range s.N {
+		vp.N[i] = float32(x)
+	}
+	for i, x := range s.F {
+		vp.F[i] = float32(x)
+	}
+	return vp
+}
+
+// StoredStats returns the merged statistics of a subject's stored voiceprints of this
+// statistics space, and their net speech in seconds; nil when there are none.
+func (sv *StoreVoices) StoredStats(subjectID string) (*models.Stats, float64, error) {
+	vps, err := sv.st.ListVoiceprints(subjectID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var sum *models.Stats
+	secs := 0.0
+	for _, vp := range vps {
+		s, ok := sv.statsOf(vp)
+		if !ok {
+			continue
+		}
+		if sum == nil {
+			sum = s
+		} else if err := sum.Add(s); err != nil {
+			return nil, 0, err
+		}
+		secs += vp.SpeechSeconds
+	}
+	return sum, secs, nil
+}
+
+// Voiceprint implements Voiceprints: ErrNoVoiceprint for an unknown subject, ErrNoConsent for a
+// known one without an active consent to voice verification, ErrNoVoiceprint without stored
+// statistics of this bundle's space.
+func (sv *StoreVoices) Voiceprint(subjectID string) (*models.Probe, error) {
+	if subjectID == "" {
+		return nil, ErrNoVoiceprint
+	}
+	_, ok, err := sv.st.ActiveConsent(subjectID, store.PurposeVoiceVerification)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		sv.Invalidate(subjectID)
+		if _, err := sv.st.GetSubject(subjectID); errors.Is(err, store.ErrNotFound) {
+			return nil, ErrNoVoiceprint // an unknown (or erased) subject has no voiceprint
+		}
+		return nil, ErrNoConsent
+	}
+	sv.mu.Lock()
+	p, hit := sv.cache[subjectID]
+	sv.mu.Unlock()
+	if hit {
+		return p, nil
+	}
+	s, _, err := sv.StoredStats(subjectID)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, ErrNoVoiceprint
+	}
+	if p, err = sv.v.Prepare(s, sv.v.NewScratch()); err != nil {
+		return nil, fmt.Errorf("engine: preparing the voiceprint: %w", err)
+	}
+	sv.mu.Lock()
+	sv.cache[subjectID] = p
+	sv.mu.Unlock()
+	return p, nil
+}
+
+// Invalidate drops a subject's cached voiceprint (after enrollment, consent withdrawal or
+// erasure).
+func (sv *StoreVoices) Invalidate(subjectID string) {
+	sv.mu.Lock()
+	delete(sv.cache, subjectID)
+	sv.mu.Unlock()
+}
+
+// Entries implements Watchlist with the in-memory copy.
+func (sv *StoreVoices) Entries() []WatchlistEntry { return *sv.wl.Load() }
+
+// ReloadWatchlist reads every watchlist entry's statistics from the store and prepares them.
+// Entries of another statistics space are skipped.
+func (sv *StoreVoices) ReloadWatchlist() error {
+	var ids []string
+	if err := sv.st.LoadWatchlist(func(e store.WatchlistEntry) error {
+		ids = append(ids, e.ID)
+		return nil
+	}); err != nil {
+		return err
+	}
+	ws := sv.v.NewScratch()
+	out := make([]WatchlistEntry, 0, len(ids))
+	for _, id := range ids {
+		e, err := sv.st.GetWatchlistEntry(id, true)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		s, ok := sv.statsOf(e.Voiceprint)
+		if !ok {
+			continue
+		}
+		p, err := sv.v.Prepare(s, ws)
+		if err != nil {
+			continue
+		}
+		out = append(out, WatchlistEntry{ID: e.ID, Label: e.Label, Probe: p})
+	}
+	sv.wl.Store(&out)
+	return nil
+}
+
+// AddWatchlist stores a watchlist entry made of statistics s (label, legal basis and case
+// reference in e) and reloads the in-memory watchlist.
+func (sv *StoreVoices) AddWatchlist(actor string, e store.WatchlistEntry, s *models.Stats, speechSeconds float64, source string) (store.WatchlistEntry, error) {
+	vp := sv.voiceprintOf(s)
+	vp.SpeechSeconds, vp.Source = speechSeconds, source
+	e.Voiceprint = vp
+	e, err := sv.st.AddWatchlistEntry(actor, e)
+	if err != nil {
+		return e, err
+	}
+	return e, sv.ReloadWatchlist()
+}
+
+// RemoveWatchlist deletes an entry and reloads the in-memory watchlist.
+func (sv *StoreVoices) RemoveWatchlist(actor, id string) error {
+	if err := sv.st.RemoveWatchlistEntry(actor, id); err != nil {
+		return err
+	}
+	return sv.ReloadWatchlist()
+}

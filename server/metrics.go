@@ -1,0 +1,135 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/voxguard/voxguard/engine"
+)
+
+// promMetrics are the server's Prometheus metrics, in a registry of its own (so that several
+// servers in one process, as in tests, do not collide).
+type promMetrics struct {
+	reg          *prometheus.Registry
+	liveCalls    atomic.Int64
+	calls        *prometheus.CounterVec
+	audioSeconds prometheus.Counter
+	latency      prometheus.Histogram
+	assessments  *prometheus.CounterVec
+	reasons      *prometheus.CounterVec
+	api          *prometheus.CounterVec
+	apiLatency   *prometheus.HistogramVec
+	refused      *prometheus.CounterVec
+}
+
+func newPromMetrics(s *Server) *promMetrics {
+	m := &promMetrics{reg: prometheus.NewRegistry()}
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_calls_total", Help: "Calls started, by platform."}, []string{"platform"})
+	m.audioSeconds = prometheus.NewCounter(prometheus.CounterOpts{Name: "voxguard_audio_seconds_total", Help: "Caller audio received, in seconds at the engine's rate."})
+	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "voxguard_assessment_latency_seconds",
+		Help:    "Time from receiving the audio (or claim, or stop) that made an assessment due to having it ready to send.",
+		Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2.5}})
+	m.assessments = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_assessments_total", Help: "Assessments emitted, by verification decision and risk band."}, []string{"decision", "band"})
+	m.reasons = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_decisions_by_reason_total", Help: "Final call assessments by reason (a call may count under several)."}, []string{"reason"})
+	m.api = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_api_requests_total", Help: "REST API requests by route and status."}, []string{"method", "route", "status"})
+	m.apiLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voxguard_api_request_seconds", Help: "REST API request duration.",
+		Buckets: prometheus.DefBuckets}, []string{"method", "route"})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_refused_total", Help: "Requests refused before a call or API handler ran, by status."}, []string{"status"})
+	live := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voxguard_live_calls", Help: "Calls in progress."},
+		func() float64 { return float64(m.liveCalls.Load()) })
+	m.reg.MustRegister(m.calls, m.audioSeconds, m.latency, m.assessments, m.reasons, m.api, m.apiLatency, m.refused, live,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *promMetrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// observe records assessments that were ready d after their trigger arrived.
+func (m *promMetrics) observe(as []engine.Assessment, d time.Duration) {
+	for _, a := range as {
+		m.latency.Observe(d.Seconds())
+		m.assessments.WithLabelValues(string(a.Verification.Decision), string(a.Band)).Inc()
+		if a.Final {
+			for _, r := range a.Reasons {
+				m.reasons.WithLabelValues(string(r)).Inc()
+			}
+			if len(a.Reasons) == 0 {
+				m.reasons.WithLabelValues("NONE").Inc()
+			}
+		}
+	}
+}
+
+// metricsAPI records one REST request.
+func (s *Server) metricsAPI(rt apiRoute, status int, d time.Duration) {
+	s.prom.api.WithLabelValues(rt.Method, rt.Path, strconv.Itoa(status)).Inc()
+	s.prom.apiLatency.WithLabelValues(rt.Method, rt.Path).Observe(d.Seconds())
+}
+
+// serveReady answers /readyz: 200 when the server accepts calls and its store (if any)
+// answers, 503 otherwise.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		s.problem(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
+	if s.st != nil {
+		if _, err := s.st.AuditHead(); err != nil {
+			s.problem(w, http.StatusServiceUnavailable, "store unavailable")
+			return
+		}
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// keyHolder carries, through a stream request's context, the API key id whose call slot
+// authorize took, so that the handler's wrapper gives it back.
+type keyHolder struct{ id string }
+
+type keyHolderCtx struct{}
+
+// limited wraps a stream endpoint so that a call slot taken by authorize is released when the
+// handler returns.
+func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		kh := &keyHolder{}
+		h(w, r.WithContext(context.WithValue(r.Context(), keyHolderCtx{}, kh)))
+		if kh.id != "" {
+			s.mu.Lock()
+			s.perKey[kh.id]--
+			if s.perKey[kh.id] <= 0 {
+				delete(s.perKey, kh.id)
+			}
+			s.mu.Unlock()
+			s.prom.liveCalls.Add(-1)
+		}
+	}
+}
+
+// takeSlot reserves a call slot for key k on request r; false when the key is at its limit.
+func (s *Server) takeSlot(r *http.Request, k Key) bool {
+	kh, _ := r.Context().Value(keyHolderCtx{}).(*keyHolder)
+	if kh == nil || kh.id != "" {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.MaxCallsPerKey > 0 && s.perKey[k.ID] >= s.cfg.MaxCallsPerKey {
+		return false
+	}
+	s.perKey[k.ID]++
+	kh.id = k.ID
+	s.prom.liveCalls.Add(1)
+	return true
+}
