@@ -22,7 +22,7 @@ func (s *Session) assess(stats *models.Stats, voiced int, final bool, vs *models
 	}
 	var probe *models.Probe
 	if voiced > 0 {
-		probe, _ = e.v.Prepare(stats, vs) // an error (degenerate statistics) counts as no evidence
+		probe, _ = e.v.PrepareTest(stats, vs) // an error (degenerate statistics) counts as no evidence
 	}
 	insufficient := voiced < s.first || probe == nil
 	p := 0.0 // probability of fraud, before the reasons' floors and caps

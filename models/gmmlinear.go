@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -23,8 +24,9 @@ type GMMLinear struct {
 	CohortN   [][]float64 // per cohort speaker: zeroth-order statistics (C)
 	CohortF   [][]float64 // per cohort speaker: whitened centred first-order statistics (C·D)
 
-	cohModel [][]float32 // cohort as models
-	cohTest  [][]float32 // cohort as tests
+	cohModel []float32 // cohort as models, one row of C·D per entry
+	cohTest  []float32 // cohort as tests, likewise
+	dim      int       // C·D
 }
 
 // WhitenedCentred returns f_cd = (F_cd − N_c μ_cd)/σ_cd of s under ubm.
@@ -84,31 +86,39 @@ func (g *GMMLinear) Prepare(ubm *GMM) error {
 	if len(g.CohortN) != len(g.CohortF) {
 		return errors.New("models: GMM cohort statistics are inconsistent")
 	}
-	g.cohModel, g.cohTest = nil, nil
+	g.dim = ubm.C * ubm.D
+	g.cohModel = make([]float32, 0, len(g.CohortN)*g.dim)
+	g.cohTest = make([]float32, 0, len(g.CohortN)*g.dim)
 	for i := range g.CohortN {
-		if len(g.CohortN[i]) != ubm.C || len(g.CohortF[i]) != ubm.C*ubm.D {
+		if len(g.CohortN[i]) != ubm.C || len(g.CohortF[i]) != g.dim {
 			return fmt.Errorf("models: GMM cohort entry %d does not match the %dx%d UBM", i, ubm.C, ubm.D)
 		}
-		g.cohModel = append(g.cohModel, g.ModelVector(g.CohortN[i], g.CohortF[i]))
-		g.cohTest = append(g.cohTest, TestVector(g.CohortN[i], g.CohortF[i]))
+		g.cohModel = append(g.cohModel, g.ModelVector(g.CohortN[i], g.CohortF[i])...)
+		g.cohTest = append(g.cohTest, TestVector(g.CohortN[i], g.CohortF[i])...)
 	}
 	return nil
 }
 
-// cohortMoments returns the top-N moments of v scored as a model against the cohort tests and
-// as a test against the cohort models.
-func (g *GMMLinear) cohortMoments(model, test []float32, topN int, scratch []float64) (asModel, asTest CohortMoments) {
-	if len(g.cohTest) == 0 {
-		return CohortMoments{0, 1}, CohortMoments{0, 1}
+// cohortScores writes into sc the scores of v against every row of the cohort matrix m
+// (one assembly matrix-vector product) and returns their top-N moments.
+func (g *GMMLinear) cohortScores(m, v []float32, topN int, sc []float64, buf []float32) CohortMoments {
+	n := len(g.CohortN)
+	if n == 0 {
+		return CohortMoments{0, 1}
 	}
-	sc := scratch[:len(g.cohTest)]
-	for i, t := range g.cohTest {
-		sc[i] = Dot(model, t)
+	blas32.Implementation().Sgemv(blas.NoTrans, n, g.dim, 1, m, g.dim, v, 1, 0, buf[:n], 1)
+	for i, x := range buf[:n] {
+		sc[i] = float64(x)
 	}
-	asModel = TopNMoments(sc, topN)
-	for i, m := range g.cohModel {
-		sc[i] = Dot(m, test)
-	}
-	asTest = TopNMoments(sc, topN)
-	return asModel, asTest
+	return TopNMoments(sc[:n], topN)
+}
+
+// asModel returns the top-N moments of model vector o scored against the cohort's tests.
+func (g *GMMLinear) asModel(o []float32, topN int, sc []float64, buf []float32) CohortMoments {
+	return g.cohortScores(g.cohTest, o, topN, sc, buf)
+}
+
+// asTest returns the top-N moments of test vector t scored against the cohort's models.
+func (g *GMMLinear) asTest(t []float32, topN int, sc []float64, buf []float32) CohortMoments {
+	return g.cohortScores(g.cohModel, t, topN, sc, buf)
 }

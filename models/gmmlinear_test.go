@@ -94,7 +94,7 @@ func TestBundleGMMSectionRoundTrip(t *testing.T) {
 			t.Fatalf("cohort entry %d differs after the round trip", i)
 		}
 	}
-	if len(got.GMM.cohModel) != 3 {
+	if len(got.GMM.cohModel) != 3*C*D {
 		t.Fatal("cohort vectors not prepared on load")
 	}
 	// A cohort entry of the wrong shape is refused on write.
@@ -122,5 +122,42 @@ func TestThresholdAtFAR(t *testing.T) {
 	}
 	if _, err := (&Verifier{b: &Bundle{}}).ThresholdAtFAR(0.01); err == nil {
 		t.Error("a bundle without operating points gave a threshold")
+	}
+}
+
+// TestPrepareTestMatchesPrepare: a test-only probe scores exactly like a full one as a test,
+// and is refused as an enrollment.
+func TestPrepareTestMatchesPrepare(t *testing.T) {
+	b, err := DefaultBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewVerifier(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newSpeakerWorld(9, b.UBM.C, b.UBM.D, 2, 2, 0.5, 0.1)
+	w.ubm = b.UBM
+	sc := b.UBM.NewScratch(b.Meta.TopC, b.Meta.SelectDims)
+	stats := func(s int) *Stats {
+		st := NewStats(b.UBM.C, b.UBM.D)
+		b.UBM.AccumulateUtterance(st, sampleGMM(w.r, b.UBM, w.speakers[s], 400), sc)
+		return st
+	}
+	ws := v.NewScratch()
+	e, _ := v.Prepare(stats(0), ws)
+	ts := stats(1)
+	full, _ := v.Prepare(ts, ws)
+	test, err := v.PrepareTest(ts, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, okA := v.Score(e, full)
+	b2, okB := v.Score(e, test)
+	if !okA || !okB || a != b2 {
+		t.Fatalf("Score with Prepare %g (%v), with PrepareTest %g (%v)", a, okA, b2, okB)
+	}
+	if llr, ok := v.Score(test, e); ok || llr != 0 {
+		t.Fatalf("a test-only probe enrolled: %g %v", llr, ok)
 	}
 }

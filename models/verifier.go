@@ -86,6 +86,7 @@ type VerifierScratch struct {
 	x, y    []float64
 	scores  []float64
 	gscores []float64
+	gbuf    []float32
 }
 
 // NewVerifier checks that b has every component verification needs and precomputes the cohort.
@@ -116,13 +117,26 @@ func (v *Verifier) NewScratch() *VerifierScratch {
 	ws := &VerifierScratch{iv: v.b.Extractor.NewScratch(), x: make([]float64, v.b.Extractor.R), scores: make([]float64, len(v.cohort))}
 	if v.b.GMM != nil {
 		ws.gscores = make([]float64, len(v.b.GMM.CohortN))
+		ws.gbuf = make([]float32, len(v.b.GMM.CohortN))
 	}
 	return ws
 }
 
 // Prepare extracts the i-vector of s, maps it through each PLDA back end, scores it against
-// their cohorts and, when the bundle has GMM linear scoring, derives its GMM vectors.
+// their cohorts and, when the bundle has GMM linear scoring, derives its GMM vectors, so the
+// probe can serve as an enrollment or a test.
 func (v *Verifier) Prepare(s *Stats, ws *VerifierScratch) (*Probe, error) {
+	return v.prepare(s, ws, true)
+}
+
+// PrepareTest is Prepare for a probe that will only be scored as a test (a live call at each
+// assessment): it skips the enrollment-side GMM vector and its cohort pass. Score reports
+// insufficient evidence if such a probe is passed as an enrollment.
+func (v *Verifier) PrepareTest(s *Stats, ws *VerifierScratch) (*Probe, error) {
+	return v.prepare(s, ws, false)
+}
+
+func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe, error) {
 	if err := v.b.Extractor.Extract(s, ws.x, ws.iv); err != nil {
 		return nil, err
 	}
@@ -134,8 +148,12 @@ func (v *Verifier) Prepare(s *Stats, ws *VerifierScratch) (*Probe, error) {
 	}
 	if g := v.b.GMM; g != nil {
 		f := WhitenedCentred(v.b.UBM, s)
-		p.GModel, p.GTest = g.ModelVector(s.N, f), TestVector(s.N, f)
-		p.GAsModel, p.GAsTest = g.cohortMoments(p.GModel, p.GTest, v.topN, ws.gscores)
+		p.GTest = TestVector(s.N, f)
+		p.GAsTest = g.asTest(p.GTest, v.topN, ws.gscores, ws.gbuf)
+		if asModel {
+			p.GModel = g.ModelVector(s.N, f)
+			p.GAsModel = g.asModel(p.GModel, v.topN, ws.gscores, ws.gbuf)
+		}
 	}
 	return p, nil
 }
@@ -197,6 +215,9 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
 	if enroll.Frames < v.MinFrames || test.Frames < v.MinFrames {
 		return 0, false
+	}
+	if v.b.GMM != nil && (enroll.GModel == nil || test.GTest == nil) {
+		return 0, false // a test-only probe (PrepareTest) cannot enroll
 	}
 	var buf [8]float64
 	llr = v.b.Calibration.Apply(v.CalibrationInputs(buf[:0], enroll, test)...)
