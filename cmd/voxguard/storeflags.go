@@ -51,7 +51,7 @@ func (f *storeFlags) serveOptions(stderr io.Writer) (store.Options, error) {
 			return store.Options{}, err
 		}
 		if created {
-			fmt.Fprintf(stderr, "voxguard serve: created a development encryption key at %s (mode 0600).\n"+
+			fmt.Fprintf(stderr, "voxguard: created a development encryption key at %s (mode 0600).\n"+
 				"  Without it the data in %s cannot be read: back it up, and in production pass\n"+
 				"  --key-file or $%s from your secret manager instead.\n", path, f.data, store.KeyEnv)
 		}
