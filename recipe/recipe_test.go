@@ -4,28 +4,17 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"testing"
 
+	"github.com/voxguard/voxguard/internal/devcorpora"
 	"github.com/voxguard/voxguard/kaldiio"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/models/metrics"
 )
 
-// corpora returns ../shared/corpora, skipping the test when it is absent (failing under CI=true).
-func corpora(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "corpora")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but the development corpora are missing at %s", dir)
-		}
-		t.Skipf("development corpora not found at %s; skipping", dir)
-	}
-	return dir
-}
+// corpora returns ../shared/corpora (see devcorpora.Dir).
+func corpora(t *testing.T) string { return devcorpora.Dir(t) }
 
 // miniCorpus links the first files of the first speakers of speechocean762 into a temporary
 // corpus folder with the same base name.

@@ -3,42 +3,17 @@ package audio
 import (
 	"encoding/binary"
 	"io/fs"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// corporaDir returns ../shared/corpora relative to the repository root (the directory
-// holding go.mod, found by walking up from the package directory).
-func corporaDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "corpora")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/voxguard/voxguard/internal/devcorpora"
+)
 
 // TestCorpusDecodes decodes every .wav under ../shared/corpora and checks its header facts.
 func TestCorpusDecodes(t *testing.T) {
-	root := corporaDir(t)
-	if _, err := os.Stat(root); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpora folder %s is missing (CI=true requires it): %v", root, err)
-		}
-		t.Skipf("corpora folder %s not present; skipping the corpus walk", root)
-	}
+	root := devcorpora.Dir(t)
 	soxPath, _ := exec.LookPath("sox")
 	var files, frames int64
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

@@ -1,0 +1,72 @@
+// Package testkit holds helpers shared by voxguard's tests: locating the development corpora
+// and training, once per test binary, a tiny model bundle on real speech. It is imported only
+// from _test.go files.
+package testkit
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/voxguard/voxguard/internal/devcorpora"
+	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/recipe"
+)
+
+// CorporaDir is devcorpora.Dir.
+func CorporaDir(t testing.TB) string { return devcorpora.Dir(t) }
+
+// HeldOut are the Mini LibriSpeech speakers TinyBundle never sees, free to play callers,
+// customers and fraudsters in tests.
+var HeldOut = map[string]bool{"1088": true, "118": true, "163": true, "1737": true}
+
+var (
+	bundleOnce sync.Once
+	bundleB    *models.Bundle
+	bundleErr  error
+)
+
+// TinyBundle trains (once per test binary) a small bundle on six recordings of each Mini
+// LibriSpeech speaker outside HeldOut: 32 Gaussians, 24-dimensional i-vectors.
+func TinyBundle(t testing.TB) *models.Bundle {
+	t.Helper()
+	src := filepath.Join(CorporaDir(t), "mini-librispeech")
+	bundleOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "voxguard-test-corpus-")
+		if err != nil {
+			bundleErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		corp := filepath.Join(dir, "mini-librispeech")
+		ents, _ := os.ReadDir(src)
+		var spks []string
+		for _, e := range ents {
+			if e.IsDir() && !HeldOut[e.Name()] {
+				spks = append(spks, e.Name())
+			}
+		}
+		sort.Strings(spks)
+		for _, s := range spks {
+			os.MkdirAll(filepath.Join(corp, s), 0o755)
+			fs, _ := filepath.Glob(filepath.Join(src, s, "*.wav"))
+			sort.Strings(fs)
+			for _, f := range fs[:min(6, len(fs))] {
+				if bundleErr = os.Symlink(f, filepath.Join(corp, s, filepath.Base(f))); bundleErr != nil {
+					return
+				}
+			}
+		}
+		c := recipe.DefaultTrainConfig()
+		c.Corpora = []string{corp}
+		c.Components, c.UBMFrames, c.UBMIters, c.IVectorDim, c.IVectorIters, c.LDADim = 32, 30000, 3, 24, 3, 12
+		c.EnrollFrames, c.CohortSize, c.SNormTopN = 800, 60, 20
+		bundleB, bundleErr = recipe.Train(c)
+	})
+	if bundleErr != nil {
+		t.Fatalf("training the test bundle: %v", bundleErr)
+	}
+	return bundleB
+}
