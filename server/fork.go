@@ -74,29 +74,12 @@ func (m forkMeta) media() media {
 // {"type":"stop"}; other JSON events (DTMF and the like) are ignored. Assessments are sent back
 // as text frames, as on /v1/stream. The connection's end without a stop ends the call.
 func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authorize(w, r, tokenFrom(r), RoleIngest); !ok {
-		return
-	}
-	c, err := s.upgrade(w, r)
-	if err != nil {
-		return
-	}
-	defer s.done(c)
-	var cl *call
-	defer func() { cl.end() }()
-	s.closeFor(c, s.runFork(c, &cl))
+	s.serveIngest(w, r, s.runFork)
 }
 
 func (s *Server) runFork(c *websocket.Conn, clp **call) error {
 	var buf []byte
-	send := func(as []engine.Assessment) error {
-		for _, a := range as {
-			if err := s.writeJSON(c, nativeAssessment{"assessment", a}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	send := func(as []engine.Assessment) error { return s.sendAssessments(c, as) }
 	for {
 		mt, b, err := s.read(c, &buf)
 		if err != nil {

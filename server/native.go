@@ -38,29 +38,12 @@ type nativeStarted struct {
 // frames, a stop text frame. Each assessment is sent back as a text frame; after the final one
 // the server waits briefly for the client to close and treats anything else as an error.
 func (s *Server) serveNative(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authorize(w, r, tokenFrom(r), RoleIngest); !ok {
-		return
-	}
-	c, err := s.upgrade(w, r)
-	if err != nil {
-		return
-	}
-	defer s.done(c)
-	var cl *call
-	defer func() { cl.end() }()
-	s.closeFor(c, s.runNative(c, &cl))
+	s.serveIngest(w, r, s.runNative)
 }
 
 func (s *Server) runNative(c *websocket.Conn, clp **call) error {
 	var buf []byte
-	send := func(as []engine.Assessment) error {
-		for _, a := range as {
-			if err := s.writeJSON(c, nativeAssessment{"assessment", a}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	send := func(as []engine.Assessment) error { return s.sendAssessments(c, as) }
 	for {
 		mt, b, err := s.read(c, &buf)
 		if err != nil {
@@ -164,4 +147,31 @@ func quoteShort(s string) string {
 	}
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// serveIngest authorises an ingest key, upgrades the connection and runs a protocol loop, ending
+// the call (with its final assessment) and closing with the loop's close code and reason.
+func (s *Server) serveIngest(w http.ResponseWriter, r *http.Request, run func(c *websocket.Conn, clp **call) error) {
+	if _, ok := s.authorize(w, r, tokenFrom(r), RoleIngest); !ok {
+		return
+	}
+	c, err := s.upgrade(w, r)
+	if err != nil {
+		return
+	}
+	defer s.done(c)
+	var cl *call
+	defer func() { cl.end() }()
+	s.closeFor(c, run(c, &cl))
+}
+
+// sendAssessments writes each assessment as a text frame {"type":"assessment",...}, the reply
+// format of /v1/stream and /v1/fork.
+func (s *Server) sendAssessments(c *websocket.Conn, as []engine.Assessment) error {
+	for _, a := range as {
+		if err := s.writeJSON(c, nativeAssessment{"assessment", a}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
