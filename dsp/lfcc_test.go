@@ -1,0 +1,221 @@
+package dsp
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestLinearBankHandWorked checks the linear filterbank against triangles worked by hand: 8 kHz,
+// an 8-point FFT (bins at 0, 1000, 2000, 3000, 4000 Hz), two filters over 0-4000 Hz, so edges at
+// 0, 1333.3, 2666.7 and 4000 Hz.
+func TestLinearBankHandWorked(t *testing.T) {
+	c := LFCCConfig{SampleRate: 8000, FrameLengthMs: 1, FrameShiftMs: 1, NumFilters: 2, LowFreq: 0, HighFreq: 4000, NumCeps: 2}
+	if c.PaddedLength() != 8 {
+		t.Fatalf("padded length %d, want 8", c.PaddedLength())
+	}
+	bank := linearBank(c)
+	want := []struct {
+		start int
+		w     []float64
+	}{
+		{1, []float64{0.75, 0.5}}, // 1000 Hz rising (1000/1333.3), 2000 Hz falling ((2666.7-2000)/1333.3)
+		{2, []float64{0.5, 0.75}}, // 2000 Hz rising, 3000 Hz falling
+	}
+	for b, w := range want {
+		f := bank[b]
+		if f.start != w.start || len(f.w) != len(w.w) {
+			t.Fatalf("filter %d: start %d weights %v, want start %d weights %v", b, f.start, f.w, w.start, w.w)
+		}
+		for i := range w.w {
+			if math.Abs(f.w[i]-w.w[i]) > 1e-12 {
+				t.Errorf("filter %d weight %d = %v, want %v", b, i, f.w[i], w.w[i])
+			}
+		}
+	}
+}
+
+func TestLFCCConfigValidate(t *testing.T) {
+	ok := TelephoneLFCC()
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ok.Dim() != 60 || ok.FrameLength() != 240 || ok.FrameShift() != 120 || ok.PaddedLength() != 256 {
+		t.Fatalf("telephone LFCC: dim %d frame %d shift %d fft %d", ok.Dim(), ok.FrameLength(), ok.FrameShift(), ok.PaddedLength())
+	}
+	for _, tc := range []struct {
+		name string
+		mod  func(*LFCCConfig)
+	}{
+		{"rate", func(c *LFCCConfig) { c.SampleRate = 0 }},
+		{"filters", func(c *LFCCConfig) { c.NumFilters = 1 }},
+		{"high above Nyquist", func(c *LFCCConfig) { c.HighFreq = 4001 }},
+		{"ceps > filters", func(c *LFCCConfig) { c.NumCeps = 21 }},
+		{"delta order", func(c *LFCCConfig) { c.DeltaOrder = 3 }},
+		{"preemph", func(c *LFCCConfig) { c.PreemphCoeff = 1 }},
+	} {
+		c := TelephoneLFCC()
+		tc.mod(&c)
+		if c.Validate() == nil {
+			t.Errorf("%s: invalid config accepted", tc.name)
+		}
+	}
+}
+
+// TestLFCCMatchesReference compares the cepstra of a random frame with a direct, slow
+// implementation of the definition: DC removal, pre-emphasis, Hamming window, a naive DFT,
+// triangles evaluated from their formula, natural log, orthonormal DCT-II.
+func TestLFCCMatchesReference(t *testing.T) {
+	c := TelephoneLFCC()
+	m, err := newLFCCComputer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	n, N := c.FrameLength(), c.PaddedLength()
+	frame := make([]float32, n)
+	for i := range frame {
+		frame[i] = float32(0.2 * r.NormFloat64())
+	}
+	out := make([]float32, c.NumCeps)
+	m.compute(frame, out)
+
+	var mean float64
+	for _, v := range frame {
+		mean += float64(v) / float64(n)
+	}
+	x := make([]float64, N)
+	for i := range n {
+		cur := float64(frame[i]) - mean
+		prev := cur
+		if i > 0 {
+			prev = float64(frame[i-1]) - mean
+		}
+		x[i] = (cur - c.PreemphCoeff*prev) * (0.54 - 0.46*math.Cos(2*math.Pi*float64(i)/float64(n-1)))
+	}
+	pow := make([]float64, N/2+1)
+	for k := range pow {
+		var re, im float64
+		for i, v := range x {
+			re += v * math.Cos(2*math.Pi*float64(k*i)/float64(N))
+			im -= v * math.Sin(2*math.Pi*float64(k*i)/float64(N))
+		}
+		pow[k] = re*re + im*im
+	}
+	F := c.NumFilters
+	width := (c.HighFreq - c.LowFreq) / float64(F+1)
+	logE := make([]float64, F)
+	for b := range F {
+		centre := c.LowFreq + float64(b+1)*width
+		var e float64
+		for k, p := range pow {
+			hz := float64(k) * float64(c.SampleRate) / float64(N)
+			e += math.Max(0, 1-math.Abs(hz-centre)/width) * p
+		}
+		logE[b] = math.Log(e)
+	}
+	for k := range c.NumCeps {
+		norm := math.Sqrt(2 / float64(F))
+		if k == 0 {
+			norm = math.Sqrt(1 / float64(F))
+		}
+		var s float64
+		for j, v := range logE {
+			s += norm * math.Cos(math.Pi/float64(F)*(float64(j)+0.5)*float64(k)) * v
+		}
+		if math.Abs(float64(out[k])-s) > 1e-4*math.Max(1, math.Abs(s)) {
+			t.Errorf("c%d = %v, reference %v", k, out[k], s)
+		}
+	}
+}
+
+// TestLFCCTonePeak: a pure tone puts the largest filter energy in the filter centred on it.
+func TestLFCCTonePeak(t *testing.T) {
+	c := TelephoneLFCC()
+	m, _ := newLFCCComputer(c)
+	frame := make([]float32, c.FrameLength())
+	delta := 4000.0 / 21
+	for _, b := range []int{2, 9, 15} {
+		f := delta * float64(b+1) // centre of filter b
+		for i := range frame {
+			frame[i] = float32(0.5 * math.Sin(2*math.Pi*f*float64(i)/8000))
+		}
+		out := make([]float32, c.NumCeps)
+		m.compute(frame, out)
+		best := 0
+		for j, v := range m.logE {
+			if v > m.logE[best] {
+				best = j
+			}
+		}
+		if best != b {
+			t.Errorf("tone at %.0f Hz peaks in filter %d, want %d", f, best, b)
+		}
+	}
+}
+
+// TestLFCCStreamingMatchesBatch: pushing in random chunks gives the batch output exactly.
+func TestLFCCStreamingMatchesBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, 8000*3+77)
+	for i := range x {
+		x[i] = float32(0.3*math.Sin(float64(i)*0.05) + 0.05*r.NormFloat64())
+	}
+	cfg := TelephoneLFCC()
+	batch, lv, err := ComputeLFCC(x, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batch) != cfg.NumFrames(len(x)) || len(lv) != len(batch) {
+		t.Fatalf("%d frames, want %d", len(batch), cfg.NumFrames(len(x)))
+	}
+	// Deltas must equal AddDeltas on the static part.
+	static := make([][]float32, len(batch))
+	for i, f := range batch {
+		static[i] = f[:cfg.NumCeps]
+	}
+	ref := AddDeltas(static, 2)
+	for i := range ref {
+		for k := range ref[i] {
+			if math.Abs(float64(ref[i][k]-batch[i][k])) > 1e-5 {
+				t.Fatalf("frame %d dim %d: %v vs AddDeltas %v", i, k, batch[i][k], ref[i][k])
+			}
+		}
+	}
+	l, _ := NewLFCC(cfg)
+	row := make([]float32, cfg.Dim())
+	var got [][]float32
+	for off := 0; off < len(x); {
+		n := min(1+r.IntN(700), len(x)-off)
+		l.Push(x[off : off+n])
+		off += n
+		for {
+			if _, ok := l.Next(row); !ok {
+				break
+			}
+			got = append(got, append([]float32(nil), row...))
+		}
+	}
+	l.Flush()
+	for {
+		if _, ok := l.Next(row); !ok {
+			break
+		}
+		got = append(got, append([]float32(nil), row...))
+	}
+	if len(got) != len(batch) {
+		t.Fatalf("streaming gave %d frames, batch %d", len(got), len(batch))
+	}
+	for i := range got {
+		for k := range got[i] {
+			if got[i][k] != batch[i][k] {
+				t.Fatalf("frame %d dim %d: streaming %v batch %v", i, k, got[i][k], batch[i][k])
+			}
+		}
+	}
+	// Digital silence reports a very low level.
+	_, lv0, _ := ComputeLFCC(make([]float32, 1000), cfg)
+	if lv0[0] > -150 {
+		t.Errorf("silence level %v dBFS", lv0[0])
+	}
+}
