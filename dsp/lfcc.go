@@ -22,6 +22,9 @@ type LFCCConfig struct {
 	NumCeps       int     `json:"num_ceps"`        // cepstra kept, C0 included
 	PreemphCoeff  float64 `json:"preemph_coeff"`   // pre-emphasis coefficient (0 disables)
 	DeltaOrder    int     `json:"delta_order"`     // 0 static only, 1 +Δ, 2 +Δ+ΔΔ
+	// SpectralFlux adds to the long-term spectral statistics the per-bin mean absolute change of
+	// log power between consecutive frames (see LFCC.SpectralStats).
+	SpectralFlux bool `json:"spectral_flux,omitempty"`
 }
 
 // TelephoneLFCC is the ASVspoof baseline LFCC adapted to the 8 kHz telephone band: 30 ms / 15 ms
@@ -223,6 +226,15 @@ type LFCC struct {
 	nOut    int         // frames emitted
 	ended   bool
 	frame   []float32
+
+	// Long-term spectral statistics (see EnableSpectralStats).
+	specOn       bool
+	specMin      float64   // level floor, dBFS
+	specN        int       // frames accumulated
+	specS, specQ []float64 // Σ log power, Σ (log power)² per FFT bin
+	specF, specP []float64 // Σ |Δ log power| per bin, previous counted frame's log power
+	specFN       int       // frame pairs in specF
+	specPrev     bool      // the previous frame was counted
 }
 
 // NewLFCC returns a streaming front end for cfg.
@@ -243,6 +255,63 @@ func (l *LFCC) Reset() {
 	l.free = append(l.free, l.static...)
 	l.pending, l.static, l.energy = l.pending[:0], l.static[:0], l.energy[:0]
 	l.base, l.nStatic, l.nOut, l.ended = 0, 0, 0, false
+	l.specN, l.specFN, l.specPrev = 0, 0, false
+	clear(l.specS)
+	clear(l.specQ)
+	clear(l.specF)
+}
+
+// EnableSpectralStats makes the front end also accumulate long-term spectral statistics (the
+// mean and standard deviation over frames of each FFT bin's log power, as in Muckenhirn et al.,
+// "Long-term spectral statistics for voice presentation attack detection", 2017) over the frames
+// whose level reaches minLevelDB. It must be called before the first Push.
+func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
+	k := l.cfg.PaddedLength()/2 + 1
+	l.specOn, l.specMin = true, minLevelDB
+	l.specS, l.specQ = make([]float64, k), make([]float64, k)
+	if l.cfg.SpectralFlux {
+		l.specF, l.specP = make([]float64, k), make([]float64, k)
+	}
+}
+
+// SpectralStatsDim is the length of the vector SpectralStats writes: twice the number of FFT
+// bins, PaddedLength/2+1, or three times with SpectralFlux.
+func (c LFCCConfig) SpectralStatsDim() int {
+	if c.SpectralFlux {
+		return 3 * (c.PaddedLength()/2 + 1)
+	}
+	return 2 * (c.PaddedLength()/2 + 1)
+}
+
+// SpectralStats writes the long-term spectral statistics so far to dst (SpectralStatsDim long):
+// the per-bin mean log power minus its average over bins (which removes the overall gain), then
+// the per-bin standard deviations, then with SpectralFlux the per-bin mean absolute change of
+// log power between consecutive counted frames. It returns the number of frames they cover (0:
+// dst zeroed).
+func (l *LFCC) SpectralStats(dst []float64) int {
+	k := len(l.specS)
+	dst = dst[:l.cfg.SpectralStatsDim()]
+	if l.specN == 0 {
+		clear(dst)
+		return 0
+	}
+	n := float64(l.specN)
+	var avg float64
+	for i := range k {
+		m := l.specS[i] / n
+		dst[i] = m
+		avg += m / float64(k)
+		dst[k+i] = math.Sqrt(max(l.specQ[i]/n-m*m, 0))
+	}
+	for i := range k {
+		dst[i] -= avg
+	}
+	if l.specF != nil {
+		for i := range k {
+			dst[2*k+i] = l.specF[i] / float64(max(l.specFN, 1))
+		}
+	}
+	return l.specN
 }
 
 // Push appends samples.
@@ -260,7 +329,29 @@ func (l *LFCC) Push(samples []float32) {
 		} else {
 			row = make([]float32, l.cfg.NumCeps)
 		}
-		l.energy = append(l.energy, l.comp.compute(l.frame, row))
+		lv := l.comp.compute(l.frame, row)
+		l.energy = append(l.energy, lv)
+		if l.specOn && lv >= l.specMin {
+			flux := l.specF != nil && l.specPrev
+			for k, p := range l.comp.pow {
+				v := math.Log(max(p, logFloor))
+				l.specS[k] += v
+				l.specQ[k] += v * v
+				if l.specF != nil {
+					if flux {
+						l.specF[k] += math.Abs(v - l.specP[k])
+					}
+					l.specP[k] = v
+				}
+			}
+			if flux {
+				l.specFN++
+			}
+			l.specN++
+			l.specPrev = true
+		} else {
+			l.specPrev = false
+		}
 		l.static = append(l.static, row)
 		l.nStatic++
 		off += fs

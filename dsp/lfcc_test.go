@@ -219,3 +219,80 @@ func TestLFCCStreamingMatchesBatch(t *testing.T) {
 		t.Errorf("silence level %v dBFS", lv0[0])
 	}
 }
+
+// TestSpectralStats: a steady tone's mean log spectrum peaks at its bin, with a standard
+// deviation near 0 there; the statistics do not depend on the chunking and skip quiet frames.
+func TestSpectralStats(t *testing.T) {
+	cfg := TelephoneLFCC()
+	x := make([]float32, 8000)
+	for i := range x {
+		x[i] = float32(0.3 * math.Sin(2*math.Pi*1000*float64(i)/8000)) // bin 1000/31.25 = 32
+	}
+	x = append(x, make([]float32, 4000)...) // digital silence, below the floor
+	K := cfg.PaddedLength()/2 + 1
+	run := func(chunk int) ([]float64, int) {
+		l, _ := NewLFCC(cfg)
+		l.EnableSpectralStats(-50)
+		for off := 0; off < len(x); off += chunk {
+			l.Push(x[off:min(off+chunk, len(x))])
+		}
+		l.Flush()
+		out := make([]float64, cfg.SpectralStatsDim())
+		return out, l.SpectralStats(out)
+	}
+	a, n := run(len(x))
+	// Frames wholly in the tone count, and the few straddling the silence; the silence does not.
+	if len(a) != 2*K || n < cfg.NumFrames(8000) || n > cfg.NumFrames(8000)+2 {
+		t.Fatalf("%d stats over %d frames, want %d over %d-%d", len(a), n, 2*K, cfg.NumFrames(8000), cfg.NumFrames(8000)+2)
+	}
+	best := 0
+	var avg float64
+	for k := range K {
+		if a[k] > a[best] {
+			best = k
+		}
+		avg += a[k] / float64(K)
+	}
+	if best != 32 || math.Abs(avg) > 1e-9 || a[K+32] > 1 {
+		t.Errorf("tone: mean peaks at bin %d (want 32), bins average %v (want 0), std at the peak %v", best, avg, a[K+32])
+	}
+	b, _ := run(333)
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-9 {
+			t.Fatalf("stat %d: %v in one chunk, %v in chunks of 333", i, a[i], b[i])
+		}
+	}
+	l, _ := NewLFCC(cfg)
+	l.EnableSpectralStats(-50)
+	if l.SpectralStats(a) != 0 || a[0] != 0 {
+		t.Error("empty statistics not zero")
+	}
+}
+
+// TestSpectralFlux: a steady tone barely changes from frame to frame at its bin; white noise does.
+func TestSpectralFlux(t *testing.T) {
+	cfg := TelephoneLFCC()
+	cfg.SpectralFlux = true
+	K := cfg.PaddedLength()/2 + 1
+	r := rand.New(rand.NewPCG(9, 9))
+	tone, nz := make([]float32, 8000), make([]float32, 8000)
+	for i := range tone {
+		tone[i] = float32(0.3 * math.Sin(2*math.Pi*1000*float64(i)/8000))
+		nz[i] = float32(0.1 * r.NormFloat64())
+	}
+	flux := func(x []float32) []float64 {
+		l, _ := NewLFCC(cfg)
+		l.EnableSpectralStats(-50)
+		l.Push(x)
+		out := make([]float64, cfg.SpectralStatsDim())
+		l.SpectralStats(out)
+		return out[2*K:]
+	}
+	if len(flux(tone)) != K {
+		t.Fatalf("flux has %d bins, want %d", len(flux(tone)), K)
+	}
+	ft, fn := flux(tone)[32], flux(nz)[32]
+	if !(ft < 0.05 && fn > 0.5) {
+		t.Errorf("flux at 1 kHz: tone %v (want ~0), noise %v (want ~1)", ft, fn)
+	}
+}

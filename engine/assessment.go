@@ -56,8 +56,10 @@ type WatchlistHit struct {
 	LLR     float64 `json:"llr"` // calibrated log-likelihood ratio, nats
 }
 
-// Spoof is the synthetic-or-replayed-voice countermeasure's verdict: LLR is its mean frame
-// log-likelihood ratio of spoof versus bona fide speech (nats per frame, > 0 favours spoofing),
+// Spoof is the synthetic-or-replayed-voice countermeasure's verdict: LLR is its score, larger
+// favouring spoofing (models.Countermeasure.Combine: the GMMs' mean frame log-likelihood ratio in
+// nats per frame, or its fusion with the long-term spectral statistics classifier, in units of
+// bona fide standard deviations); the threshold is a stated false-alarm rate, Config.SpoofFAR.
 // Decision is spoof, bona_fide, inconclusive (under MinSpoofSeconds of speech) or not_assessed
 // (the bundle has no countermeasure; LLR 0).
 type Spoof struct {

@@ -51,6 +51,9 @@ func NewSpoofDetector(cm *models.Countermeasure, far float64) (*SpoofDetector, e
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if n := cm.StatsDim(); n != 0 && n != cfg.SpectralStatsDim() {
+		return nil, fmt.Errorf("engine: countermeasure's linear scorer wants %d statistics, its front end yields %d", n, cfg.SpectralStatsDim())
+	}
 	if cfg.Dim() != cm.Dim() {
 		return nil, fmt.Errorf("engine: countermeasure front end yields %d dimensions, its GMMs want %d", cfg.Dim(), cm.Dim())
 	}
@@ -62,7 +65,7 @@ func NewSpoofDetector(cm *models.Countermeasure, far float64) (*SpoofDetector, e
 		minFrames: int(MinSpoofSeconds * 1000 / cfg.FrameShiftMs)}, nil
 }
 
-// Threshold is the mean frame LLR (nats per frame) above which speech is flagged.
+// Threshold is the countermeasure score above which speech is flagged.
 func (d *SpoofDetector) Threshold() float64 { return d.threshold }
 
 // SampleRate is the rate, in samples per second, the detector's front end expects.
@@ -89,10 +92,11 @@ func (d *SpoofDetector) Score(samples []float32) Spoof {
 // SpoofStream accumulates the countermeasure's frame log-likelihood ratios as audio streams in,
 // in constant memory: LFCC frames are computed per pushed chunk. Not safe for concurrent use.
 type SpoofStream struct {
-	d   *SpoofDetector
-	fe  *dsp.LFCC
-	sc  *models.SpoofScorer
-	row []float32
+	d     *SpoofDetector
+	fe    *dsp.LFCC
+	sc    *models.SpoofScorer
+	row   []float32
+	stats []float64 // long-term spectral statistics scratch (nil without a linear scorer)
 }
 
 // NewStream starts an empty stream.
@@ -101,7 +105,12 @@ func (d *SpoofDetector) NewStream() *SpoofStream {
 	if err != nil {
 		panic(err) // validated in NewSpoofDetector
 	}
-	return &SpoofStream{d: d, fe: fe, sc: models.NewSpoofScorer(d.cm), row: make([]float32, d.cfg.Dim())}
+	st := &SpoofStream{d: d, fe: fe, sc: models.NewSpoofScorer(d.cm), row: make([]float32, d.cfg.Dim())}
+	if d.cm.LTSS != nil {
+		fe.EnableSpectralStats(d.cm.MinLevelDB)
+		st.stats = make([]float64, d.cfg.SpectralStatsDim())
+	}
+	return st
 }
 
 // Push feeds samples and scores every frame that became available.
@@ -122,7 +131,12 @@ func (s *SpoofStream) drain() {
 
 // Current is the verdict on the frames scored so far (the last few frames, which wait for their
 // deltas' look-ahead, count only at Final).
-func (s *SpoofStream) Current() Spoof { return s.d.Decide(s.sc.LLR(), s.sc.Frames()) }
+func (s *SpoofStream) Current() Spoof {
+	if s.stats != nil {
+		s.fe.SpectralStats(s.stats)
+	}
+	return s.d.Decide(s.d.cm.Combine(s.sc.LLR(), s.stats), s.sc.Frames())
+}
 
 // Final flushes the front end and returns the verdict on the whole stream, equal to Score on the
 // concatenated audio. Pushing afterwards is not allowed.

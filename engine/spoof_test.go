@@ -34,9 +34,10 @@ func buzz(seed uint64, n int) []float32 {
 	return x
 }
 
-// trainCM trains a small countermeasure whose bona fide class is bona and spoof class is spoof;
-// its 1% operating point is set on held (bona fide) recordings.
-func trainCM(t testing.TB, bona, spoof, held [][]float32) *models.Countermeasure {
+// trainCM trains a small countermeasure whose bona fide class is bona and spoof class is spoof,
+// with the long-term-statistics system when ltss is set; its operating points are set on held
+// (bona fide) recordings.
+func trainCM(t testing.TB, bona, spoof, held [][]float32, ltss bool) *models.Countermeasure {
 	t.Helper()
 	cfg := dsp.TelephoneLFCC()
 	frames := func(recs [][]float32) [][]float32 {
@@ -67,16 +68,44 @@ func trainCM(t testing.TB, bona, spoof, held [][]float32) *models.Countermeasure
 	if err := cm.Prepare(); err != nil {
 		t.Fatal(err)
 	}
-	var scores []float64
-	for _, x := range held {
+	stats := func(recs [][]float32) [][]float64 {
+		var out [][]float64
+		for _, x := range recs {
+			l, _ := dsp.NewLFCC(cfg)
+			l.EnableSpectralStats(-50)
+			l.Push(x)
+			v := make([]float64, cfg.SpectralStatsDim())
+			l.SpectralStats(v)
+			out = append(out, v)
+		}
+		return out
+	}
+	if ltss {
+		if cm.LTSS, err = models.TrainLogistic(stats(spoof), stats(bona), 0.1, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var gmm, lin []float64
+	for i, x := range held {
 		sc := models.NewSpoofScorer(cm)
 		f, lv, _ := dsp.ComputeLFCC(x, cfg)
 		for i := range f {
 			sc.Add(f[i], lv[i])
 		}
-		scores = append(scores, sc.LLR())
+		gmm = append(gmm, sc.LLR())
+		if ltss {
+			lin = append(lin, cm.LTSS.Score(stats(held[i : i+1])[0]))
+		}
 	}
-	cm.FARThresholds = models.OperatingPoints(scores, []float64{0.01, 0.05})
+	if ltss {
+		if cm.Fusion, err = models.NewSpoofFusion(gmm, lin); err != nil {
+			t.Fatal(err)
+		}
+		for i := range gmm {
+			gmm[i] = cm.Fusion.Fuse(gmm[i], lin[i])
+		}
+	}
+	cm.FARThresholds = models.OperatingPoints(gmm, []float64{0.01, 0.05})
 	return cm
 }
 
@@ -87,7 +116,20 @@ func TestSpoofDetector(t *testing.T) {
 		spoof = append(spoof, buzz(i, 16000))
 		held = append(held, noise(100+i, 16000))
 	}
-	d, err := NewSpoofDetector(trainCM(t, bona, spoof, held), DefaultSpoofFAR)
+	for _, ltss := range []bool{false, true} {
+		testDetector(t, trainCM(t, bona, spoof, held, ltss))
+	}
+	if _, err := NewSpoofDetector(nil, 0.01); err == nil {
+		t.Error("nil countermeasure accepted")
+	}
+	cm := trainCM(t, bona, spoof, held[:0], false)
+	if _, err := NewSpoofDetector(cm, 0.01); err == nil {
+		t.Error("countermeasure without operating points accepted")
+	}
+}
+
+func testDetector(t *testing.T, cm *models.Countermeasure) {
+	d, err := NewSpoofDetector(cm, DefaultSpoofFAR)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +144,7 @@ func TestSpoofDetector(t *testing.T) {
 	} {
 		got := d.Score(tc.x)
 		if got.Decision != tc.want {
-			t.Errorf("%s: %+v, want decision %s (threshold %v)", tc.name, got, tc.want, d.Threshold())
+			t.Errorf("%s (linear scorer %v): %+v, want decision %s (threshold %v)", tc.name, cm.LTSS != nil, got, tc.want, d.Threshold())
 		}
 		// Streaming in random chunks ends exactly at the batch verdict.
 		r := rand.New(rand.NewPCG(7, 8))
@@ -115,13 +157,6 @@ func TestSpoofDetector(t *testing.T) {
 		if fin := st.Final(); fin != got {
 			t.Errorf("%s: streaming verdict %+v, batch %+v", tc.name, fin, got)
 		}
-	}
-	if _, err := NewSpoofDetector(nil, 0.01); err == nil {
-		t.Error("nil countermeasure accepted")
-	}
-	cm := trainCM(t, bona, spoof, nil)
-	if _, err := NewSpoofDetector(cm, 0.01); err == nil {
-		t.Error("countermeasure without operating points accepted")
 	}
 }
 
@@ -160,7 +195,7 @@ func TestSessionSpoof(t *testing.T) {
 		{"speech trained as bona fide", speech, other, BonaFide, false},
 	} {
 		b := *testBundle(t)
-		b.Spoof = trainCM(t, tc.bona, tc.spf, nil)
+		b.Spoof = trainCM(t, tc.bona, tc.spf, nil, false)
 		b.Spoof.FARThresholds = []models.FARPoint{{FAR: 0.01, LLR: 0}} // the classes are far apart
 		vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
 		e, err := New(&b, Options{Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})

@@ -28,6 +28,10 @@ type Countermeasure struct {
 	// FARThresholds are score thresholds at stated false-alarm rates on held-out bona fide
 	// recordings (a fraction FAR of them scored above LLR); ascending FAR.
 	FARThresholds []FARPoint `json:"far_thresholds,omitempty"`
+	// LTSS, when present, is a second system: a linear classifier on the recording's long-term
+	// spectral statistics (dsp.LFCC.SpectralStats), fused with the GMM score by Fusion.
+	LTSS   *LinearScorer `json:"ltss,omitempty"`
+	Fusion *SpoofFusion  `json:"fusion,omitempty"`
 	// Info is free-form provenance (training data, sizes).
 	Info map[string]string `json:"info,omitempty"`
 
@@ -49,6 +53,14 @@ func (cm *Countermeasure) Validate() error {
 	if cm.Bonafide.D != cm.Spoof.D {
 		return fmt.Errorf("models: countermeasure GMMs have dimensions %d and %d", cm.Bonafide.D, cm.Spoof.D)
 	}
+	if cm.LTSS != nil {
+		if err := cm.LTSS.Validate(); err != nil {
+			return err
+		}
+		if f := cm.Fusion; f == nil || !(f.GMMStd > 0) || !(f.LinStd > 0) {
+			return errors.New("models: countermeasure with a linear scorer needs a valid fusion")
+		}
+	}
 	for i := 1; i < len(cm.FARThresholds); i++ {
 		if cm.FARThresholds[i].FAR < cm.FARThresholds[i-1].FAR {
 			return errors.New("models: countermeasure thresholds are not in ascending FAR")
@@ -66,6 +78,23 @@ func (cm *Countermeasure) Prepare() error {
 		return err
 	}
 	return cm.Spoof.Precompute()
+}
+
+// Combine returns the countermeasure's score of a recording from its mean frame LLR gmm and its
+// long-term spectral statistics stats (ignored, and may be nil, without a linear scorer).
+func (cm *Countermeasure) Combine(gmm float64, stats []float64) float64 {
+	if cm.LTSS == nil {
+		return gmm
+	}
+	return cm.Fusion.Fuse(gmm, cm.LTSS.Score(stats))
+}
+
+// StatsDim is the length of the long-term statistics vector the linear scorer wants (0: none).
+func (cm *Countermeasure) StatsDim() int {
+	if cm.LTSS == nil {
+		return 0
+	}
+	return len(cm.LTSS.W)
 }
 
 // Dim is the frame dimension the countermeasure scores.

@@ -135,3 +135,76 @@ func TestSpoofBundleRoundTrip(t *testing.T) {
 		t.Error("countermeasure without GMMs validated")
 	}
 }
+
+func TestTrainLogistic(t *testing.T) {
+	r := newRand(5)
+	gen := func(n int, shift float64) [][]float64 {
+		out := make([][]float64, n)
+		for i := range out {
+			// Dimension 0 separates the classes, dimension 1 is noise, dimension 2 is constant.
+			out[i] = []float64{r.NormFloat64() + shift, 5 * r.NormFloat64(), 3}
+		}
+		return out
+	}
+	pos, neg := gen(300, 2), gen(500, -2)
+	l, err := TrainLogistic(pos, neg, 0.01, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(l.W[0] > 1 && math.Abs(l.W[1]) < 0.3*l.W[0] && math.Abs(l.W[2]) < 1e-6) {
+		t.Errorf("weights %v: want a large positive weight on dimension 0 only", l.W)
+	}
+	for _, tc := range []struct {
+		x    []float64
+		want bool
+	}{{[]float64{3, 0, 3}, true}, {[]float64{-3, 0, 3}, false}, {[]float64{0.3, 0, 3}, true}, {[]float64{-0.3, 0, 3}, false}} {
+		if got := l.Score(tc.x) > 0; got != tc.want {
+			t.Errorf("score(%v) = %v", tc.x, l.Score(tc.x))
+		}
+	}
+	// A stronger penalty shrinks the weights.
+	l2, _ := TrainLogistic(pos, neg, 1, 0)
+	if !(math.Abs(l2.W[0]) < math.Abs(l.W[0])) {
+		t.Errorf("L2 1: weight %v not below %v", l2.W[0], l.W[0])
+	}
+	for _, bad := range []struct {
+		pos, neg [][]float64
+		l2       float64
+	}{{nil, neg, 1}, {pos, nil, 1}, {pos, neg, 0}, {[][]float64{{1, 2}}, neg, 1}} {
+		if _, err := TrainLogistic(bad.pos, bad.neg, bad.l2, 0); err == nil {
+			t.Error("bad input accepted")
+		}
+	}
+}
+
+func TestSpoofFusion(t *testing.T) {
+	f, err := NewSpoofFusion([]float64{1, 3}, []float64{10, 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Means 2 and 12, standard deviations sqrt(2) and sqrt(8).
+	want := 0.5*(4-2)/math.Sqrt(2) + 0.5*(12-12)/math.Sqrt(8)
+	if got := f.Fuse(4, 12); math.Abs(got-want) > 1e-6 {
+		t.Errorf("Fuse = %v, want %v", got, want)
+	}
+	if _, err := NewSpoofFusion([]float64{1}, []float64{1}); err == nil {
+		t.Error("one score accepted")
+	}
+	// A countermeasure with a linear scorer round-trips through the bundle and combines.
+	cm, _ := synthCM(t, 1)
+	cm.LTSS = &LinearScorer{Mean: []float64{0, 1}, Scale: []float64{1, 2}, W: []float64{1, -1}, B: 0.5}
+	cm.Fusion = f
+	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
+	got, err := ReadBundle(bytes.NewReader(encode(t, &Bundle{Spoof: cm})), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float64{2, 3}
+	if a, b := cm.Combine(0.5, x), got.Spoof.Combine(0.5, x); math.Abs(a-b) > 1e-12 || got.Spoof.StatsDim() != 2 {
+		t.Errorf("combined score %v after round trip, %v before", b, a)
+	}
+	cm.Fusion = nil
+	if cm.Validate() == nil {
+		t.Error("linear scorer without fusion validated")
+	}
+}

@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -31,6 +32,8 @@ type SpoofTrainConfig struct {
 	Workers         int               // goroutines (default GOMAXPROCS)
 	Log             io.Writer         // progress, may be nil
 	Info            map[string]string // provenance stored in the model
+	NoLTSS          bool              // GMMs only (the ASVspoof baseline), no long-term-statistics system
+	L2              float64           // L2 weight of the long-term-statistics classifier (default 0.01)
 }
 
 func (c *SpoofTrainConfig) defaults() {
@@ -48,6 +51,9 @@ func (c *SpoofTrainConfig) defaults() {
 	}
 	if c.MaxFrames <= 0 {
 		c.MaxFrames = 200000
+	}
+	if c.L2 <= 0 {
+		c.L2 = 0.01
 	}
 	if c.HoldOut == 0 {
 		c.HoldOut = 5
@@ -81,9 +87,16 @@ func ListWAVs(roots []string) ([]string, error) {
 	return out, nil
 }
 
-// SpoofFramesOf decodes a WAV file, resamples it to cfg.SampleRate and returns its LFCC frames
-// (with deltas) whose level reaches minLevelDB.
-func SpoofFramesOf(path string, cfg dsp.LFCCConfig, minLevelDB float64) ([][]float32, error) {
+// SpoofFeatures are one recording's countermeasure inputs: its LFCC frames (with deltas) whose
+// level reaches the floor, and its long-term spectral statistics over the same frames.
+type SpoofFeatures struct {
+	Frames [][]float32
+	Stats  []float64
+}
+
+// SpoofFeaturesOf decodes a WAV file, resamples it to cfg.SampleRate and computes its
+// countermeasure features with frames below minLevelDB dropped.
+func SpoofFeaturesOf(path string, cfg dsp.LFCCConfig, minLevelDB float64) (*SpoofFeatures, error) {
 	a, err := audio.ReadWAVFile(path)
 	if err != nil {
 		return nil, err
@@ -97,33 +110,47 @@ func SpoofFramesOf(path string, cfg dsp.LFCCConfig, minLevelDB float64) ([][]flo
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	frames, level, err := dsp.ComputeLFCC(s, cfg)
+	return SpoofFeaturesOfSamples(s, cfg, minLevelDB)
+}
+
+// SpoofFeaturesOfSamples computes the countermeasure features of samples in [-1, 1) at
+// cfg.SampleRate.
+func SpoofFeaturesOfSamples(s []float32, cfg dsp.LFCCConfig, minLevelDB float64) (*SpoofFeatures, error) {
+	l, err := dsp.NewLFCC(cfg)
 	if err != nil {
 		return nil, err
 	}
-	kept := frames[:0]
-	for t, f := range frames {
-		if level[t] >= minLevelDB {
-			kept = append(kept, f)
+	l.EnableSpectralStats(minLevelDB)
+	l.Push(s)
+	l.Flush()
+	f := &SpoofFeatures{Stats: make([]float64, cfg.SpectralStatsDim())}
+	for {
+		row := make([]float32, cfg.Dim())
+		lv, ok := l.Next(row)
+		if !ok {
+			break
+		}
+		if lv >= minLevelDB {
+			f.Frames = append(f.Frames, row)
 		}
 	}
-	return kept, nil
+	l.SpectralStats(f.Stats)
+	return f, nil
 }
 
-// ExtractSpoofFrames runs SpoofFramesOf on every path on workers goroutines, in order.
-func ExtractSpoofFrames(paths []string, cfg dsp.LFCCConfig, minLevelDB float64, workers int, bar *progress.Bar) ([][][]float32, error) {
-	out := make([][][]float32, len(paths))
+// ExtractSpoofFeatures runs SpoofFeaturesOf on every path on workers goroutines, in order.
+func ExtractSpoofFeatures(paths []string, cfg dsp.LFCCConfig, minLevelDB float64, workers int, bar *progress.Bar) ([]*SpoofFeatures, error) {
+	out := make([]*SpoofFeatures, len(paths))
 	err := parallel(len(paths), workers, bar, func(_, i int) error {
-		f, err := SpoofFramesOf(paths[i], cfg, minLevelDB)
+		f, err := SpoofFeaturesOf(paths[i], cfg, minLevelDB)
 		out[i] = f
 		return err
 	})
 	return out, err
 }
 
-// ScoreSpoofFrames returns the countermeasure score (mean frame LLR) of each recording's frames
-// (already level-filtered) on workers goroutines.
-func ScoreSpoofFrames(cm *models.Countermeasure, recs [][][]float32, workers int) []float64 {
+// SpoofGMMScores returns the GMM score (mean frame LLR) of each recording on workers goroutines.
+func SpoofGMMScores(cm *models.Countermeasure, recs []*SpoofFeatures, workers int) []float64 {
 	if workers <= 0 {
 		workers = runtimeProcs()
 	}
@@ -135,7 +162,7 @@ func ScoreSpoofFrames(cm *models.Countermeasure, recs [][][]float32, workers int
 	_ = parallel(len(recs), workers, nil, func(w, i int) error {
 		s := scorers[w]
 		s.Reset()
-		for _, x := range recs[i] {
+		for _, x := range recs[i].Frames {
 			s.Add(x, 0)
 		}
 		out[i] = s.LLR()
@@ -144,19 +171,29 @@ func ScoreSpoofFrames(cm *models.Countermeasure, recs [][][]float32, workers int
 	return out
 }
 
-// TrainSpoofModel trains the two GMMs on frames already extracted (one slice per recording) and
-// sets operating points on the held-out bona fide recordings heldBona (none: no points).
-func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, heldBona [][][]float32) (*models.Countermeasure, error) {
+// ScoreSpoof returns the countermeasure's score of each recording (GMM score fused with the
+// long-term-statistics score when the countermeasure has one).
+func ScoreSpoof(cm *models.Countermeasure, recs []*SpoofFeatures, workers int) []float64 {
+	out := SpoofGMMScores(cm, recs, workers)
+	for i, r := range recs {
+		out[i] = cm.Combine(out[i], r.Stats)
+	}
+	return out
+}
+
+// TrainSpoofModel trains the countermeasure on features already extracted and sets its fusion
+// and operating points on the held-out bona fide recordings held (at least two).
+func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*models.Countermeasure, error) {
 	c.defaults()
 	fe, err := json.Marshal(c.LFCC)
 	if err != nil {
 		return nil, err
 	}
 	cm := &models.Countermeasure{FrontEnd: fe, MinLevelDB: c.MinLevelDB, Info: c.Info}
-	for i, set := range [][][][]float32{bona, spoof} {
+	for i, set := range [][]*SpoofFeatures{bona, spoof} {
 		var all [][]float32
 		for _, r := range set {
-			all = append(all, r...)
+			all = append(all, r.Frames...)
 		}
 		if len(all) < 2*c.Components {
 			return nil, fmt.Errorf("spoof: %d frames are too few for %d components", len(all), c.Components)
@@ -179,10 +216,32 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, heldBona [][][]float32) (*
 	if err := cm.Prepare(); err != nil {
 		return nil, err
 	}
-	if len(heldBona) > 0 {
-		cm.FARThresholds = models.OperatingPoints(ScoreSpoofFrames(cm, heldBona, c.Workers), c.FARs)
+	if len(held) < 2 {
+		return nil, errors.New("spoof: need at least two held-out bona fide recordings for the operating points")
 	}
-	return cm, nil
+	if !c.NoLTSS {
+		stats := func(set []*SpoofFeatures) [][]float64 {
+			var out [][]float64
+			for _, r := range set {
+				if len(r.Frames) > 0 {
+					out = append(out, r.Stats)
+				}
+			}
+			return out
+		}
+		if cm.LTSS, err = models.TrainLogistic(stats(spoof), stats(bona), c.L2, 0); err != nil {
+			return nil, err
+		}
+		lin := make([]float64, len(held))
+		for i, r := range held {
+			lin[i] = cm.LTSS.Score(r.Stats)
+		}
+		if cm.Fusion, err = models.NewSpoofFusion(SpoofGMMScores(cm, held, c.Workers), lin); err != nil {
+			return nil, err
+		}
+	}
+	cm.FARThresholds = models.OperatingPoints(ScoreSpoof(cm, held, c.Workers), c.FARs)
+	return cm, cm.Validate()
 }
 
 // TrainSpoof extracts LFCC frames from c.Bonafide and c.Spoof, holds out every HoldOut-th bona
@@ -200,15 +259,15 @@ func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 			train = append(train, p)
 		}
 	}
-	bona, err := ExtractSpoofFrames(train, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "bona fide LFCC", len(train)))
+	bona, err := ExtractSpoofFeatures(train, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "bona fide LFCC", len(train)))
 	if err != nil {
 		return nil, err
 	}
-	hb, err := ExtractSpoofFrames(held, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "held-out LFCC", len(held)))
+	hb, err := ExtractSpoofFeatures(held, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "held-out LFCC", len(held)))
 	if err != nil {
 		return nil, err
 	}
-	sp, err := ExtractSpoofFrames(c.Spoof, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "spoof LFCC", len(c.Spoof)))
+	sp, err := ExtractSpoofFeatures(c.Spoof, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "spoof LFCC", len(c.Spoof)))
 	if err != nil {
 		return nil, err
 	}

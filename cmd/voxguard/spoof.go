@@ -42,6 +42,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	iters := fs.Int("iters", 8, "EM `iterations` at full size")
 	maxFrames := fs.Int("max-frames", 200000, "training `frames` per class (evenly subsampled)")
 	holdOut := fs.Int("hold-out", 5, "every `N`-th bona fide file is held out to set the false-alarm thresholds")
+	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
 		return err
@@ -67,7 +68,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide and %d spoof files\n", len(bf), len(sf))
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bf, Spoof: sf, Components: *comps, Iters: *iters,
-		MaxFrames: *maxFrames, HoldOut: *holdOut, Workers: *workers, Log: stderr})
+		MaxFrames: *maxFrames, HoldOut: *holdOut, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly})
 	if err != nil {
 		return err
 	}
@@ -116,12 +117,12 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 		return "bonafide"
 	}
 	if *wav != "" {
-		frames, err := recipe.SpoofFramesOf(*wav, cfg, cm.MinLevelDB)
+		f, err := recipe.SpoofFeaturesOf(*wav, cfg, cm.MinLevelDB)
 		if err != nil {
 			return err
 		}
-		llr := recipe.ScoreSpoofFrames(cm, [][][]float32{frames}, 1)[0]
-		fmt.Fprintf(stdout, "%s llr=%.4f decision=%s threshold=%.4f frames=%d\n", *wav, llr, decide(llr), thr, len(frames))
+		llr := recipe.ScoreSpoof(cm, []*recipe.SpoofFeatures{f}, 1)[0]
+		fmt.Fprintf(stdout, "%s llr=%.4f decision=%s threshold=%.4f frames=%d\n", *wav, llr, decide(llr), thr, len(f.Frames))
 		return nil
 	}
 	pairs, err := kaldiio.ReadSCP(*list)
@@ -132,11 +133,11 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 	for i, p := range pairs {
 		paths[i] = p.Path
 	}
-	recs, err := recipe.ExtractSpoofFrames(paths, cfg, cm.MinLevelDB, *workers, progress.New(stderr, "spoof LFCC", len(paths)))
+	recs, err := recipe.ExtractSpoofFeatures(paths, cfg, cm.MinLevelDB, *workers, progress.New(stderr, "spoof LFCC", len(paths)))
 	if err != nil {
 		return err
 	}
-	scores := recipe.ScoreSpoofFrames(cm, recs, *workers)
+	scores := recipe.ScoreSpoof(cm, recs, *workers)
 	w := stdout
 	if *out != "" {
 		f, err := os.Create(*out)

@@ -24,7 +24,7 @@ import (
 
 type item struct {
 	id, path, class, family, split, codec string
-	frames                                [][]float32
+	f                                     *recipe.SpoofFeatures
 }
 
 func main() {
@@ -33,7 +33,10 @@ func main() {
 	comps := flag.Int("components", 256, "GMM components per class")
 	maxFrames := flag.Int("max-frames", 100000, "training frames per class")
 	far := flag.Float64("far", 0.01, "false-alarm rate of the operating point")
+	l2 := flag.Float64("l2", 0.01, "L2 weight of the long-term-statistics classifier")
 	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
+	variant := flag.String("variant", "lfcc", "front-end variant: lfcc (baseline), dyn (deltas and double deltas only), cmn (per-recording mean removed from the statics)")
+	flux := flag.Bool("flux", false, "add per-bin spectral flux to the long-term statistics")
 	flag.Parse()
 	t0 := time.Now()
 	items, err := readKey(*key)
@@ -41,16 +44,18 @@ func main() {
 		log.Fatal(err)
 	}
 	cfg := dsp.TelephoneLFCC()
+	cfg.SpectralFlux = *flux
 	paths := make([]string, len(items))
 	for i, it := range items {
 		paths[i] = it.path
 	}
-	fr, err := recipe.ExtractSpoofFrames(paths, cfg, recipe.DefaultSpoofMinLevelDB, 0, nil)
+	fr, err := recipe.ExtractSpoofFeatures(paths, cfg, recipe.DefaultSpoofMinLevelDB, 0, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	for i := range items {
-		items[i].frames = fr[i]
+		fr[i].Frames = transform(*variant, fr[i].Frames)
+		items[i].f = fr[i]
 	}
 	log.Printf("features of %d files in %v", len(items), time.Since(t0).Round(time.Second))
 
@@ -63,44 +68,57 @@ func main() {
 		}
 	}
 	sort.Strings(families)
-	sel := func(f func(it *item) bool) [][][]float32 {
-		var out [][][]float32
+	sel := func(f func(it *item) bool) []*recipe.SpoofFeatures {
+		var out []*recipe.SpoofFeatures
 		for i := range items {
 			if f(&items[i]) {
-				out = append(out, items[i].frames)
+				out = append(out, items[i].f)
 			}
 		}
 		return out
 	}
-	// Bona fide training files: every 5th held out for the threshold (as train-spoof does).
-	var bonaTrain, bonaHeld [][][]float32
+	// Bona fide training files: every 5th held out for fusion and threshold (as train-spoof does).
+	var bonaTrain, bonaHeld []*recipe.SpoofFeatures
 	n := 0
 	for i := range items {
 		it := &items[i]
 		if it.class == "bonafide" && it.split == "train" {
 			if n%5 == 4 {
-				bonaHeld = append(bonaHeld, it.frames)
+				bonaHeld = append(bonaHeld, it.f)
 			} else {
-				bonaTrain = append(bonaTrain, it.frames)
+				bonaTrain = append(bonaTrain, it.f)
 			}
 			n++
 		}
 	}
-	base := recipe.SpoofTrainConfig{LFCC: cfg, Components: *comps, MaxFrames: *maxFrames, FARs: []float64{*far}, Log: os.Stderr}
-	// Bona fide GMM once; spoof GMMs per fold.
+	// The bona fide GMM is trained once; spoof GMM, classifier and fusion per fold.
 	var bonaFrames [][]float32
 	for _, r := range bonaTrain {
-		bonaFrames = append(bonaFrames, r...)
+		bonaFrames = append(bonaFrames, r.Frames...)
 	}
 	bonaGMM, _, err := models.TrainUBM(models.SubsampleFrames(bonaFrames, *maxFrames, 7),
 		models.UBMConfig{Components: *comps, Iters: 8, SplitIters: 2})
 	if err != nil {
 		log.Fatal(err)
 	}
-	train := func(spoof [][][]float32) *models.Countermeasure {
+	stats := func(set []*recipe.SpoofFeatures) [][]float64 {
+		var out [][]float64
+		for _, r := range set {
+			if len(r.Frames) > 0 {
+				out = append(out, r.Stats)
+			}
+		}
+		return out
+	}
+	// system 0: GMM (baseline), 1: LTSS classifier, 2: fusion.
+	type system struct {
+		cm  *models.Countermeasure
+		thr [3]float64
+	}
+	train := func(spoof []*recipe.SpoofFeatures) *system {
 		var all [][]float32
 		for _, r := range spoof {
-			all = append(all, r...)
+			all = append(all, r.Frames...)
 		}
 		g, _, err := models.TrainUBM(models.SubsampleFrames(all, *maxFrames, 8), models.UBMConfig{Components: *comps, Iters: 8, SplitIters: 2})
 		if err != nil {
@@ -110,26 +128,42 @@ func main() {
 		if err := cm.Prepare(); err != nil {
 			log.Fatal(err)
 		}
-		cm.FARThresholds = models.OperatingPoints(recipe.ScoreSpoofFrames(cm, bonaHeld, 0), []float64{*far})
-		return cm
-	}
-	eval := func(cm *models.Countermeasure, fam, codec string) (eer, miss float64) {
-		sp := recipe.ScoreSpoofFrames(cm, sel(func(it *item) bool {
-			return it.class == "spoof" && it.family == fam && it.split == "eval" && it.codec == codec
-		}), 0)
-		bf := recipe.ScoreSpoofFrames(cm, sel(func(it *item) bool {
-			return it.class == "bonafide" && it.split == "eval" && it.codec == codec
-		}), 0)
-		thr, _ := cm.Threshold(*far)
-		m := 0
-		for _, s := range sp {
-			if s <= thr {
-				m++
-			}
+		if cm.LTSS, err = models.TrainLogistic(stats(spoof), stats(bonaTrain), *l2, 0); err != nil {
+			log.Fatal(err)
 		}
-		return metrics.EER(sp, bf), float64(m) / float64(len(sp))
+		sys := &system{cm: cm}
+		sc := scores(cm, bonaHeld)
+		if cm.Fusion, err = models.NewSpoofFusion(sc[0], sc[1]); err != nil {
+			log.Fatal(err)
+		}
+		sc = scores(cm, bonaHeld)
+		for k := range 3 {
+			sys.thr[k] = models.OperatingPoints(sc[k], []float64{*far})[0].LLR
+		}
+		return sys
 	}
-	fmt.Printf("| held-out family | EER clean | EER mobile codecs | missed at %g%% FA (clean) |\n|---|---|---|---|\n", 100**far)
+	type result struct{ eer, miss [3]float64 }
+	eval := func(sys *system, fam, codec string) (r result) {
+		sp := scores(sys.cm, sel(func(it *item) bool {
+			return it.class == "spoof" && it.family == fam && it.split == "eval" && it.codec == codec
+		}))
+		bf := scores(sys.cm, sel(func(it *item) bool {
+			return it.class == "bonafide" && it.split == "eval" && it.codec == codec
+		}))
+		for k := range 3 {
+			m := 0
+			for _, s := range sp[k] {
+				if s <= sys.thr[k] {
+					m++
+				}
+			}
+			r.eer[k] = 100 * metrics.EER(sp[k], bf[k])
+			r.miss[k] = 100 * float64(m) / float64(len(sp[k]))
+		}
+		return r
+	}
+	fmt.Printf("Leave-one-family-out: EER %% on the held-out family's eval items vs dev-speaker bona fide (same channel), GMM = LFCC-GMM baseline, LTSS = long-term spectral statistics classifier, fused = both; miss = share of the held-out family's items passing at the %g%% false-alarm threshold.\n\n", 100**far)
+	fmt.Printf("| held-out | GMM | LTSS | fused | GMM codecs | LTSS codecs | fused codecs | miss GMM | miss fused |\n|---|---|---|---|---|---|---|---|---|\n")
 	want := map[string]bool{}
 	for _, f := range strings.Split(*only, ",") {
 		if f != "" {
@@ -140,23 +174,19 @@ func main() {
 		if len(want) > 0 && !want[held] {
 			continue
 		}
-		cm := train(sel(func(it *item) bool { return it.class == "spoof" && it.split == "train" && it.family != held }))
-		e1, m1 := eval(cm, held, "none")
-		e2, _ := eval(cm, held, "mobile")
-		fmt.Printf("| %s | %.2f%% | %.2f%% | %.1f%% |\n", held, 100*e1, 100*e2, 100*m1)
+		sys := train(sel(func(it *item) bool { return it.class == "spoof" && it.split == "train" && it.family != held }))
+		a, b := eval(sys, held, "none"), eval(sys, held, "mobile")
+		fmt.Printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f |\n", held, a.eer[0], a.eer[1], a.eer[2], b.eer[0], b.eer[1], b.eer[2], a.miss[0], a.miss[2])
 	}
-	// All families in training: in-family EERs and the false-flag rate on the corpora.
-	cm := train(sel(func(it *item) bool { return it.class == "spoof" && it.split == "train" }))
-	fmt.Printf("\nAll families and replay in training (eval items: held-out speakers' texts, bona fide: dev speakers):\n\n| family | EER clean | EER mobile codecs |\n|---|---|---|\n")
+	sys := train(sel(func(it *item) bool { return it.class == "spoof" && it.split == "train" }))
+	fmt.Printf("\nAll families and replay in training (EER %%):\n\n| family | GMM | LTSS | fused | GMM codecs | LTSS codecs | fused codecs |\n|---|---|---|---|---|---|---|\n")
 	for _, fam := range families {
-		e1, _ := eval(cm, fam, "none")
-		e2, _ := eval(cm, fam, "mobile")
-		fmt.Printf("| %s | %.2f%% | %.2f%% |\n", fam, 100*e1, 100*e2)
+		a, b := eval(sys, fam, "none"), eval(sys, fam, "mobile")
+		fmt.Printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", fam, a.eer[0], a.eer[1], a.eer[2], b.eer[0], b.eer[1], b.eer[2])
 	}
-	thr, _ := cm.Threshold(*far)
-	fmt.Printf("\nthreshold at %g%% FA on held-out bona fide training files: %.4f\n", 100**far, thr)
+	fmt.Printf("\nthresholds at %g%% FA on held-out bona fide training files: GMM %.4f, LTSS %.4f, fused %.4f\n", 100**far, sys.thr[0], sys.thr[1], sys.thr[2])
 	if *corpora != "" {
-		fmt.Printf("\n| corpus | files | flagged | rate |\n|---|---|---|---|\n")
+		fmt.Printf("\nFalse flags on ../shared/corpora at those thresholds (all / recordings with >= 1 s above the level floor):\n\n| corpus | files | GMM | LTSS | fused | files >= 1 s | fused >= 1 s |\n|---|---|---|---|---|---|---|\n")
 		for _, c := range []string{"speechocean762", "mini-librispeech", "fsdd"} {
 			utts, err := recipe.ListCorpus(*corpora + "/" + c)
 			if err != nil {
@@ -167,22 +197,50 @@ func main() {
 			for i, u := range utts {
 				ps[i] = u.Path
 			}
-			fr, err := recipe.ExtractSpoofFrames(ps, cfg, recipe.DefaultSpoofMinLevelDB, 0, nil)
+			fr, err := recipe.ExtractSpoofFeatures(ps, cfg, recipe.DefaultSpoofMinLevelDB, 0, nil)
 			if err != nil {
 				log.Fatal(err)
 			}
-			sc := recipe.ScoreSpoofFrames(cm, fr, 0)
-			k := 0
-			for _, s := range sc {
-				if s > thr {
-					k++
+			for i := range fr {
+				fr[i].Frames = transform(*variant, fr[i].Frames)
+			}
+			sc := scores(sys.cm, fr)
+			var k [3]int
+			long, klong := 0, 0
+			for i := range fr {
+				for s := range 3 {
+					if sc[s][i] > sys.thr[s] {
+						k[s]++
+					}
+				}
+				if len(fr[i].Frames) >= 67 {
+					long++
+					if sc[2][i] > sys.thr[2] {
+						klong++
+					}
 				}
 			}
-			fmt.Printf("| %s | %d | %d | %.2f%% |\n", c, len(sc), k, 100*float64(k)/float64(len(sc)))
+			pc := func(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
+			fmt.Printf("| %s | %d | %.2f%% | %.2f%% | %.2f%% | %d | %.2f%% |\n", c, len(fr), pc(k[0], len(fr)), pc(k[1], len(fr)), pc(k[2], len(fr)), long, pc(klong, long))
 		}
 	}
-	_ = base
 	log.Printf("done in %v", time.Since(t0).Round(time.Second))
+}
+
+// scores returns the GMM, LTSS and fused scores of recs (the latter two need cm.LTSS and
+// cm.Fusion; before the fusion is set they are 0).
+func scores(cm *models.Countermeasure, recs []*recipe.SpoofFeatures) [3][]float64 {
+	var out [3][]float64
+	out[0] = recipe.SpoofGMMScores(cm, recs, 0)
+	out[1] = make([]float64, len(recs))
+	out[2] = make([]float64, len(recs))
+	for i, r := range recs {
+		out[1][i] = cm.LTSS.Score(r.Stats)
+		if cm.Fusion != nil {
+			out[2][i] = cm.Fusion.Fuse(out[0][i], out[1][i])
+		}
+	}
+	return out
 }
 
 func readKey(path string) ([]item, error) {
@@ -201,4 +259,35 @@ func readKey(path string) ([]item, error) {
 		out = append(out, item{id: p[0], path: p[1], class: p[2], family: p[3], split: p[4], codec: p[5]})
 	}
 	return out, sc.Err()
+}
+
+// transform applies a front-end variant to one recording's frames (20 statics, Δ, ΔΔ).
+func transform(variant string, fr [][]float32) [][]float32 {
+	switch variant {
+	case "lfcc":
+		return fr
+	case "dyn":
+		for i, f := range fr {
+			fr[i] = f[20:]
+		}
+		return fr
+	case "cmn":
+		if len(fr) == 0 {
+			return fr
+		}
+		var m [20]float64
+		for _, f := range fr {
+			for k := range 20 {
+				m[k] += float64(f[k])
+			}
+		}
+		for _, f := range fr {
+			for k := range 20 {
+				f[k] -= float32(m[k] / float64(len(fr)))
+			}
+		}
+		return fr
+	}
+	log.Fatalf("unknown variant %q", variant)
+	return nil
 }
