@@ -98,7 +98,7 @@ func trainCM(t testing.TB, bona, spoof, held [][]float32, ltss bool) *models.Cou
 		}
 	}
 	if ltss {
-		if cm.Fusion, err = models.NewSpoofFusion(gmm, lin); err != nil {
+		if cm.Fusion, err = models.NewSpoofFusion(gmm, lin, 0.5); err != nil {
 			t.Fatal(err)
 		}
 		for i := range gmm {

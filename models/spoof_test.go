@@ -178,7 +178,7 @@ func TestTrainLogistic(t *testing.T) {
 }
 
 func TestSpoofFusion(t *testing.T) {
-	f, err := NewSpoofFusion([]float64{1, 3}, []float64{10, 14})
+	f, err := NewSpoofFusion([]float64{1, 3}, []float64{10, 14}, 0.5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +187,15 @@ func TestSpoofFusion(t *testing.T) {
 	if got := f.Fuse(4, 12); math.Abs(got-want) > 1e-6 {
 		t.Errorf("Fuse = %v, want %v", got, want)
 	}
-	if _, err := NewSpoofFusion([]float64{1}, []float64{1}); err == nil {
+	if _, err := NewSpoofFusion([]float64{1}, []float64{1}, 0.5); err == nil {
 		t.Error("one score accepted")
+	}
+	if _, err := NewSpoofFusion([]float64{1, 2}, []float64{1, 2}, 1.5); err == nil {
+		t.Error("weight 1.5 accepted")
+	}
+	g, _ := NewSpoofFusion([]float64{1, 3}, []float64{10, 14}, 0.25)
+	if got, want := g.Fuse(4, 14), 0.25*2/math.Sqrt(2)+0.75*2/math.Sqrt(8); math.Abs(got-want) > 1e-6 {
+		t.Errorf("weighted Fuse = %v, want %v", got, want)
 	}
 	// A countermeasure with a linear scorer round-trips through the bundle and combines.
 	cm, _ := synthCM(t, 1)

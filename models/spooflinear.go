@@ -136,25 +136,29 @@ func TrainLogistic(pos, neg [][]float64, l2 float64, iters int) (*LinearScorer, 
 	return l, l.Validate()
 }
 
-// SpoofFusion combines the GMM score and the linear scorer's score as an equal-weight sum of
-// z-scores, each standardised by its mean and standard deviation on held-out bona fide speech:
+// SpoofFusion combines the GMM score and the linear scorer's score as a weighted sum of z-scores,
+// each standardised by its mean and standard deviation on held-out bona fide speech:
 //
-//	fused = ½ (gmm − GMMMean)/GMMStd + ½ (lin − LinMean)/LinStd
+//	fused = w (gmm − GMMMean)/GMMStd + (1 − w) (lin − LinMean)/LinStd,   w = GMMWeight
 type SpoofFusion struct {
-	GMMMean float64 `json:"gmm_mean"`
-	GMMStd  float64 `json:"gmm_std"`
-	LinMean float64 `json:"lin_mean"`
-	LinStd  float64 `json:"lin_std"`
+	GMMWeight float64 `json:"gmm_weight"`
+	GMMMean   float64 `json:"gmm_mean"`
+	GMMStd    float64 `json:"gmm_std"`
+	LinMean   float64 `json:"lin_mean"`
+	LinStd    float64 `json:"lin_std"`
 }
 
 // Fuse returns the fused score.
 func (f *SpoofFusion) Fuse(gmm, lin float64) float64 {
-	return 0.5*(gmm-f.GMMMean)/f.GMMStd + 0.5*(lin-f.LinMean)/f.LinStd
+	return f.GMMWeight*(gmm-f.GMMMean)/f.GMMStd + (1-f.GMMWeight)*(lin-f.LinMean)/f.LinStd
 }
 
 // NewSpoofFusion estimates the fusion's standardisation from the two scores of held-out bona
-// fide recordings.
-func NewSpoofFusion(gmm, lin []float64) (*SpoofFusion, error) {
+// fide recordings; w is the GMM's weight in [0, 1].
+func NewSpoofFusion(gmm, lin []float64, w float64) (*SpoofFusion, error) {
+	if !(w >= 0 && w <= 1) {
+		return nil, errors.New("models: fusion weight outside [0, 1]")
+	}
 	if len(gmm) < 2 || len(gmm) != len(lin) {
 		return nil, errors.New("models: fusion needs at least two paired bona fide scores")
 	}
@@ -167,7 +171,7 @@ func NewSpoofFusion(gmm, lin []float64) (*SpoofFusion, error) {
 		}
 		return m, math.Sqrt(s) + 1e-9
 	}
-	f := &SpoofFusion{}
+	f := &SpoofFusion{GMMWeight: w}
 	f.GMMMean, f.GMMStd = ms(gmm)
 	f.LinMean, f.LinStd = ms(lin)
 	return f, nil

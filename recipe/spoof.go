@@ -19,6 +19,9 @@ import (
 // DefaultSpoofMinLevelDB is the frame level (dBFS) below which the countermeasure ignores frames.
 const DefaultSpoofMinLevelDB = -50
 
+// DefaultSpoofGMMWeight is the GMM's weight in the fused countermeasure score.
+const DefaultSpoofGMMWeight = 0.5
+
 // SpoofTrainConfig configures TrainSpoof.
 type SpoofTrainConfig struct {
 	Bonafide, Spoof []string          // WAV files of each class
@@ -34,6 +37,7 @@ type SpoofTrainConfig struct {
 	Info            map[string]string // provenance stored in the model
 	NoLTSS          bool              // GMMs only (the ASVspoof baseline), no long-term-statistics system
 	L2              float64           // L2 weight of the long-term-statistics classifier (default 0.01)
+	GMMWeight       float64           // weight of the GMM z-score in the fusion, the rest going to the classifier (default DefaultSpoofGMMWeight; <0: 0)
 }
 
 func (c *SpoofTrainConfig) defaults() {
@@ -52,6 +56,10 @@ func (c *SpoofTrainConfig) defaults() {
 	if c.MaxFrames <= 0 {
 		c.MaxFrames = 200000
 	}
+	if c.GMMWeight == 0 {
+		c.GMMWeight = DefaultSpoofGMMWeight
+	}
+	c.GMMWeight = max(c.GMMWeight, 0)
 	if c.L2 <= 0 {
 		c.L2 = 0.01
 	}
@@ -236,7 +244,7 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 		for i, r := range held {
 			lin[i] = cm.LTSS.Score(r.Stats)
 		}
-		if cm.Fusion, err = models.NewSpoofFusion(SpoofGMMScores(cm, held, c.Workers), lin); err != nil {
+		if cm.Fusion, err = models.NewSpoofFusion(SpoofGMMScores(cm, held, c.Workers), lin, c.GMMWeight); err != nil {
 			return nil, err
 		}
 	}

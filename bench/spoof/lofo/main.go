@@ -113,7 +113,7 @@ func main() {
 	// system 0: GMM (baseline), 1: LTSS classifier, 2: fusion.
 	type system struct {
 		cm  *models.Countermeasure
-		thr [3]float64
+		thr [nSys]float64
 	}
 	train := func(spoof []*recipe.SpoofFeatures) *system {
 		var all [][]float32
@@ -133,16 +133,16 @@ func main() {
 		}
 		sys := &system{cm: cm}
 		sc := scores(cm, bonaHeld)
-		if cm.Fusion, err = models.NewSpoofFusion(sc[0], sc[1]); err != nil {
+		if cm.Fusion, err = models.NewSpoofFusion(sc[0], sc[1], 0.5); err != nil {
 			log.Fatal(err)
 		}
 		sc = scores(cm, bonaHeld)
-		for k := range 3 {
+		for k := range nSys {
 			sys.thr[k] = models.OperatingPoints(sc[k], []float64{*far})[0].LLR
 		}
 		return sys
 	}
-	type result struct{ eer, miss [3]float64 }
+	type result struct{ eer, miss [nSys]float64 }
 	eval := func(sys *system, fam, codec string) (r result) {
 		sp := scores(sys.cm, sel(func(it *item) bool {
 			return it.class == "spoof" && it.family == fam && it.split == "eval" && it.codec == codec
@@ -150,7 +150,7 @@ func main() {
 		bf := scores(sys.cm, sel(func(it *item) bool {
 			return it.class == "bonafide" && it.split == "eval" && it.codec == codec
 		}))
-		for k := range 3 {
+		for k := range nSys {
 			m := 0
 			for _, s := range sp[k] {
 				if s <= sys.thr[k] {
@@ -162,8 +162,9 @@ func main() {
 		}
 		return r
 	}
-	fmt.Printf("Leave-one-family-out: EER %% on the held-out family's eval items vs dev-speaker bona fide (same channel), GMM = LFCC-GMM baseline, LTSS = long-term spectral statistics classifier, fused = both; miss = share of the held-out family's items passing at the %g%% false-alarm threshold.\n\n", 100**far)
-	fmt.Printf("| held-out | GMM | LTSS | fused | GMM codecs | LTSS codecs | fused codecs | miss GMM | miss fused |\n|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("Leave-one-family-out: EER %% on the held-out family's eval items vs dev-speaker bona fide (clean: same telephone channel; codecs: both through AMR-NB/GSM). GMM = LFCC-GMM baseline, LTSS = long-term spectral statistics classifier, fused w = z-score fusion with GMM weight w; miss = share of the held-out family's items passing at the %g%% false-alarm threshold.\n\n", 100**far)
+	hdr := "| held-out | GMM | LTSS | fused .5 | fused .25 | fused .1 | GMM codecs | LTSS codecs | fused .5 codecs | fused .25 codecs | fused .1 codecs | miss GMM | miss LTSS | miss fused .25 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+	fmt.Print(hdr)
 	want := map[string]bool{}
 	for _, f := range strings.Split(*only, ",") {
 		if f != "" {
@@ -176,17 +177,18 @@ func main() {
 		}
 		sys := train(sel(func(it *item) bool { return it.class == "spoof" && it.split == "train" && it.family != held }))
 		a, b := eval(sys, held, "none"), eval(sys, held, "mobile")
-		fmt.Printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f |\n", held, a.eer[0], a.eer[1], a.eer[2], b.eer[0], b.eer[1], b.eer[2], a.miss[0], a.miss[2])
+		fmt.Printf("| %s | %s | %s | %.1f | %.1f | %.1f |\n", held, row(a.eer), row(b.eer), a.miss[0], a.miss[1], a.miss[3])
 	}
 	sys := train(sel(func(it *item) bool { return it.class == "spoof" && it.split == "train" }))
-	fmt.Printf("\nAll families and replay in training (EER %%):\n\n| family | GMM | LTSS | fused | GMM codecs | LTSS codecs | fused codecs |\n|---|---|---|---|---|---|---|\n")
+	fmt.Printf("\nAll families and replay in training (EER %%):\n\n")
+	fmt.Print(strings.Replace(strings.Replace(hdr, " miss GMM | miss LTSS | miss fused .25 |", "", 1), "|---|---|---|\n", "\n", 1))
 	for _, fam := range families {
 		a, b := eval(sys, fam, "none"), eval(sys, fam, "mobile")
-		fmt.Printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", fam, a.eer[0], a.eer[1], a.eer[2], b.eer[0], b.eer[1], b.eer[2])
+		fmt.Printf("| %s | %s | %s |\n", fam, row(a.eer), row(b.eer))
 	}
-	fmt.Printf("\nthresholds at %g%% FA on held-out bona fide training files: GMM %.4f, LTSS %.4f, fused %.4f\n", 100**far, sys.thr[0], sys.thr[1], sys.thr[2])
+	fmt.Printf("\nthresholds at %g%% FA on held-out bona fide training files: %v\n", 100**far, sys.thr)
 	if *corpora != "" {
-		fmt.Printf("\nFalse flags on ../shared/corpora at those thresholds (all / recordings with >= 1 s above the level floor):\n\n| corpus | files | GMM | LTSS | fused | files >= 1 s | fused >= 1 s |\n|---|---|---|---|---|---|---|\n")
+		fmt.Printf("\nFalse flags on ../shared/corpora at those thresholds (all files; then files with >= 1 s above the level floor, the engine's minimum):\n\n| corpus | files | GMM | LTSS | fused .5 | fused .25 | fused .1 | files >= 1 s | GMM >= 1 s | LTSS >= 1 s | fused .25 >= 1 s |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range []string{"speechocean762", "mini-librispeech", "fsdd"} {
 			utts, err := recipe.ListCorpus(*corpora + "/" + c)
 			if err != nil {
@@ -205,39 +207,50 @@ func main() {
 				fr[i].Frames = transform(*variant, fr[i].Frames)
 			}
 			sc := scores(sys.cm, fr)
-			var k [3]int
-			long, klong := 0, 0
+			var k, kl [nSys]int
+			long := 0
 			for i := range fr {
-				for s := range 3 {
+				isLong := len(fr[i].Frames) >= 67
+				if isLong {
+					long++
+				}
+				for s := range nSys {
 					if sc[s][i] > sys.thr[s] {
 						k[s]++
-					}
-				}
-				if len(fr[i].Frames) >= 67 {
-					long++
-					if sc[2][i] > sys.thr[2] {
-						klong++
+						if isLong {
+							kl[s]++
+						}
 					}
 				}
 			}
 			pc := func(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
-			fmt.Printf("| %s | %d | %.2f%% | %.2f%% | %.2f%% | %d | %.2f%% |\n", c, len(fr), pc(k[0], len(fr)), pc(k[1], len(fr)), pc(k[2], len(fr)), long, pc(klong, long))
+			fmt.Printf("| %s | %d | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %d | %.2f%% | %.2f%% | %.2f%% |\n", c, len(fr), pc(k[0], len(fr)), pc(k[1], len(fr)), pc(k[2], len(fr)), pc(k[3], len(fr)), pc(k[4], len(fr)), long, pc(kl[0], long), pc(kl[1], long), pc(kl[3], long))
 		}
 	}
 	log.Printf("done in %v", time.Since(t0).Round(time.Second))
 }
 
-// scores returns the GMM, LTSS and fused scores of recs (the latter two need cm.LTSS and
-// cm.Fusion; before the fusion is set they are 0).
-func scores(cm *models.Countermeasure, recs []*recipe.SpoofFeatures) [3][]float64 {
-	var out [3][]float64
+// fusionWeights are the GMM weights of the fused systems reported (systems 2, 3, 4).
+var fusionWeights = [nSys - 2]float64{0.5, 0.25, 0.1}
+
+const nSys = 5
+
+// scores returns the GMM, LTSS and fused scores of recs (the fused ones need cm.Fusion; before
+// it is set they are 0).
+func scores(cm *models.Countermeasure, recs []*recipe.SpoofFeatures) [nSys][]float64 {
+	var out [nSys][]float64
 	out[0] = recipe.SpoofGMMScores(cm, recs, 0)
-	out[1] = make([]float64, len(recs))
-	out[2] = make([]float64, len(recs))
+	for k := 1; k < nSys; k++ {
+		out[k] = make([]float64, len(recs))
+	}
 	for i, r := range recs {
 		out[1][i] = cm.LTSS.Score(r.Stats)
-		if cm.Fusion != nil {
-			out[2][i] = cm.Fusion.Fuse(out[0][i], out[1][i])
+		if f := cm.Fusion; f != nil {
+			for k, w := range fusionWeights {
+				g := *f
+				g.GMMWeight = w
+				out[2+k][i] = g.Fuse(out[0][i], out[1][i])
+			}
 		}
 	}
 	return out
@@ -290,4 +303,12 @@ func transform(variant string, fr [][]float32) [][]float32 {
 	}
 	log.Fatalf("unknown variant %q", variant)
 	return nil
+}
+
+func row(v [nSys]float64) string {
+	p := make([]string, len(v))
+	for i, x := range v {
+		p[i] = fmt.Sprintf("%.2f", x)
+	}
+	return strings.Join(p, " | ")
 }
