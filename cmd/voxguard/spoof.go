@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/voxguard/voxguard/engine"
 	"github.com/voxguard/voxguard/internal/progress"
 	"github.com/voxguard/voxguard/kaldiio"
 	"github.com/voxguard/voxguard/models"
@@ -28,8 +29,8 @@ func init() {
 	})
 }
 
-// DefaultSpoofFAR is the false-alarm rate on bona fide speech at which spoof decides "spoof".
-const defaultSpoofFAR = 0.01
+// defaultSpoofFAR is the false-alarm rate on bona fide speech at which spoof decides "spoof".
+const defaultSpoofFAR = engine.DefaultSpoofFAR
 
 func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train-spoof", "--bonafide DIR... --spoof DIR... --out FILE [--merge-into BUNDLE]", stderr)
@@ -110,8 +111,13 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 	if !ok {
 		thr = 0
 	}
-	decide := func(llr float64) string {
-		if llr > thr {
+	// As the engine decides (engine.SpoofDetector.Decide): too little speech is inconclusive.
+	minFrames := int(engine.MinSpoofSeconds * 1000 / cfg.FrameShiftMs)
+	decide := func(llr float64, frames int) string {
+		switch {
+		case frames < minFrames:
+			return "inconclusive"
+		case llr > thr:
 			return "spoof"
 		}
 		return "bonafide"
@@ -122,7 +128,7 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		llr := recipe.ScoreSpoof(cm, []*recipe.SpoofFeatures{f}, 1)[0]
-		fmt.Fprintf(stdout, "%s llr=%.4f decision=%s threshold=%.4f frames=%d\n", *wav, llr, decide(llr), thr, len(f.Frames))
+		fmt.Fprintf(stdout, "%s llr=%.4f decision=%s threshold=%.4f frames=%d\n", *wav, llr, decide(llr, len(f.Frames)), thr, len(f.Frames))
 		return nil
 	}
 	pairs, err := kaldiio.ReadSCP(*list)
@@ -149,7 +155,7 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	bw := bufio.NewWriter(w)
 	for i, p := range pairs {
-		fmt.Fprintf(bw, "%s %.6f %s\n", p.ID, scores[i], decide(scores[i]))
+		fmt.Fprintf(bw, "%s %.6f %s\n", p.ID, scores[i], decide(scores[i], len(recs[i].Frames)))
 	}
 	if err := bw.Flush(); err != nil {
 		return err
@@ -166,27 +172,33 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 		lab[l.ID] = l.Path
 	}
 	var sp, bf []float64
+	flagged, missed, undecided := 0, 0, 0
 	for i, p := range pairs {
+		d := decide(scores[i], len(recs[i].Frames))
+		if d == "inconclusive" {
+			undecided++
+		}
 		switch lab[p.ID] {
 		case "spoof":
 			sp = append(sp, scores[i])
+			if d == "bonafide" {
+				missed++
+			}
 		case "bonafide":
 			bf = append(bf, scores[i])
+			if d == "spoof" {
+				flagged++
+			}
 		default:
 			return fmt.Errorf("%s: no bonafide|spoof label for %q", *key, p.ID)
 		}
 	}
-	flagged := 0
-	for _, s := range bf {
-		if s > thr {
-			flagged++
-		}
-	}
-	eer := 0.0
+	eerText := "n/a"
 	if len(sp) > 0 && len(bf) > 0 {
-		eer = metrics.EER(sp, bf)
+		eerText = strconv.FormatFloat(100*metrics.EER(sp, bf), 'f', 2, 64) + "%"
 	}
-	fmt.Fprintf(stderr, "spoof: %d spoof, %d bona fide; EER %s%%; false alarms at threshold %.4f: %d (%.2f%%)\n",
-		len(sp), len(bf), strconv.FormatFloat(100*eer, 'f', 2, 64), thr, flagged, 100*float64(flagged)/float64(max(len(bf), 1)))
+	fmt.Fprintf(stderr, "spoof: %d spoof, %d bona fide; EER %s; at threshold %.4f (%g%% false alarms intended): %d bona fide flagged (%.2f%%), %d spoofs passed (%.2f%%), %d recordings under %g s inconclusive\n",
+		len(sp), len(bf), eerText, thr, 100**far, flagged, 100*float64(flagged)/float64(max(len(bf), 1)),
+		missed, 100*float64(missed)/float64(max(len(sp), 1)), undecided, engine.MinSpoofSeconds)
 	return nil
 }

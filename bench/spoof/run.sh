@@ -1,0 +1,29 @@
+#!/bin/sh
+# Spoofing countermeasure benchmark (issue 7): builds the data, trains the shipped configuration
+# with voxguard train-spoof on every family, scores the held-out evaluation items with
+# voxguard spoof --list --key, and runs the leave-one-family-out study. Run from the repository
+# root; everything lands in bench/out/spoof (gitignored).
+set -eu
+out=bench/out/spoof
+python3 bench/spoof/make_spoof_data.py --out "$out"
+go build -o bench/out/voxguard ./cmd/voxguard
+vg=bench/out/voxguard
+
+# Training: bona fide training speakers (not bench/dev_speakers.txt) and every family's train split,
+# each with its mobile-codec copies.
+spoof_dirs=""
+for fam in espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay; do
+	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec"
+done
+# shellcheck disable=SC2086
+$vg train-spoof --bonafide "$out/bonafide/train" --bonafide "$out/bonafide/train-codec" $spoof_dirs --out "$out/cm.vxgb"
+
+# Evaluation lists from key.tsv: one per family and condition, each with all dev-speaker bona fide
+# items of the same condition.
+awk -F'\t' 'NR > 1 && $5 == "eval" { c = ($6 == "none") ? "clean" : "codec"; print $1, $2 > ("'"$out"'/eval_all_" c ".scp"); print $1, $3 > ("'"$out"'/eval_all_" c ".key") }' "$out/key.tsv"
+for c in clean codec; do
+	$vg spoof --model "$out/cm.vxgb" --list "$out/eval_all_$c.scp" --key "$out/eval_all_$c.key" --out "$out/scores_$c"
+done
+
+# Leave-one-family-out (trains 7 countermeasures; ~10 minutes on 2 cores).
+go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora
