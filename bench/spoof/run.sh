@@ -18,12 +18,8 @@ done
 # shellcheck disable=SC2086
 $vg train-spoof --bonafide "$out/bonafide/train" --bonafide "$out/bonafide/train-codec" $spoof_dirs --out "$out/cm.vxgb"
 
-# Evaluation lists from key.tsv: one per family and condition, each with all dev-speaker bona fide
-# items of the same condition.
-awk -F'\t' 'NR > 1 && $5 == "eval" { c = ($6 == "none") ? "clean" : "codec"; print $1, $2 > ("'"$out"'/eval_all_" c ".scp"); print $1, $3 > ("'"$out"'/eval_all_" c ".key") }' "$out/key.tsv"
-for c in clean codec; do
-	$vg spoof --model "$out/cm.vxgb" --list "$out/eval_all_$c.scp" --key "$out/eval_all_$c.key" --out "$out/scores_$c"
-done
+# Per family and condition (dev-speaker bona fide vs the family's eval split), then all corpora.
+bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
 
-# Leave-one-family-out (trains 7 countermeasures; ~10 minutes on 2 cores).
+# Leave-one-family-out (trains 7 countermeasures; ~5 minutes on 2 cores).
 go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora
