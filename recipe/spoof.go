@@ -28,20 +28,25 @@ const DefaultSpoofGMMWeight = 0.25
 
 // SpoofTrainConfig configures TrainSpoof.
 type SpoofTrainConfig struct {
-	Bonafide, Spoof []string          // WAV files of each class
-	LFCC            dsp.LFCCConfig    // front end (default dsp.TelephoneLFCC)
-	MinLevelDB      float64           // frames below this level are skipped (default DefaultSpoofMinLevelDB)
-	Components      int               // GMM components per class (default 256)
-	Iters           int               // EM iterations at full size (default 8)
-	MaxFrames       int               // frames per class used for training, evenly subsampled (default 200000)
-	HoldOut         int               // every HoldOut-th bona fide file is kept out of training to set thresholds (default 5; <0 none)
-	FARs            []float64         // false-alarm rates of the stored operating points (default 0.5%, 1%, 2%, 5%)
-	Workers         int               // goroutines (default GOMAXPROCS)
-	Log             io.Writer         // progress, may be nil
-	Info            map[string]string // provenance stored in the model
-	NoLTSS          bool              // GMMs only (the ASVspoof baseline), no long-term-statistics system
-	L2              float64           // L2 weight of the long-term-statistics classifier (default 0.01)
-	GMMWeight       float64           // weight of the GMM z-score in the fusion, the rest going to the classifier (default DefaultSpoofGMMWeight; <0: 0)
+	Bonafide, Spoof []string       // WAV files of each class
+	LFCC            dsp.LFCCConfig // front end (default dsp.TelephoneLFCC)
+	MinLevelDB      float64        // frames below this level are skipped (default DefaultSpoofMinLevelDB)
+	Components      int            // GMM components per class (default 256)
+	Iters           int            // EM iterations at full size (default 8)
+	MaxFrames       int            // frames per class used for training, evenly subsampled (default 200000)
+	HoldOut         int            // every HoldOut-th bona fide file is kept out of training to set thresholds (default 5; <0 none)
+	// BonafideGroups, if set, gives each Bonafide file a condition group (e.g. the folder it was
+	// listed from: clean, codec, ...). Operating points then hold in every group: each threshold
+	// is the largest of the groups' thresholds at that false-alarm rate.
+	BonafideGroups []int
+	FARs           []float64         // false-alarm rates of the stored operating points (default 0.5%, 1%, 2%, 5%)
+	Workers        int               // goroutines (default GOMAXPROCS)
+	Log            io.Writer         // progress, may be nil
+	Info           map[string]string // provenance stored in the model
+	NoLTSS         bool              // GMMs only (the ASVspoof baseline), no long-term-statistics system
+	L2             float64           // L2 weight of the long-term-statistics classifier (default 0.01)
+	heldGroups     []int             // groups of the held-out files (TrainSpoof)
+	GMMWeight      float64           // weight of the GMM z-score in the fusion, the rest going to the classifier (default DefaultSpoofGMMWeight; <0: 0)
 }
 
 func (c *SpoofTrainConfig) defaults() {
@@ -252,8 +257,30 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 			return nil, err
 		}
 	}
-	cm.FARThresholds = models.OperatingPoints(ScoreSpoof(cm, held, c.Workers), c.FARs)
+	cm.FARThresholds = spoofOperatingPoints(ScoreSpoof(cm, held, c.Workers), c.heldGroups, c.FARs)
 	return cm, cm.Validate()
+}
+
+// spoofOperatingPoints returns the thresholds at fars on bona fide scores; with groups (one per
+// score), the largest threshold over the groups with at least 20 scores at each rate.
+func spoofOperatingPoints(scores []float64, groups []int, fars []float64) []models.FARPoint {
+	pts := models.OperatingPoints(scores, fars)
+	if len(groups) != len(scores) {
+		return pts
+	}
+	by := map[int][]float64{}
+	for i, g := range groups {
+		by[g] = append(by[g], scores[i])
+	}
+	for _, v := range by {
+		if len(v) < 20 {
+			continue
+		}
+		for i, p := range models.OperatingPoints(v, fars) {
+			pts[i].LLR = max(pts[i].LLR, p.LLR)
+		}
+	}
+	return pts
 }
 
 // TrainSpoof extracts LFCC frames from c.Bonafide and c.Spoof, holds out every HoldOut-th bona
@@ -267,6 +294,9 @@ func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	for i, p := range c.Bonafide {
 		if c.HoldOut > 0 && i%c.HoldOut == c.HoldOut-1 {
 			held = append(held, p)
+			if len(c.BonafideGroups) == len(c.Bonafide) {
+				c.heldGroups = append(c.heldGroups, c.BonafideGroups[i])
+			}
 		} else {
 			train = append(train, p)
 		}

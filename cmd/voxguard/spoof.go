@@ -35,7 +35,7 @@ const defaultSpoofFAR = engine.DefaultSpoofFAR
 func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train-spoof", "--bonafide DIR... --spoof DIR... --out FILE [--merge-into BUNDLE]", stderr)
 	var bona, spoof stringsFlag
-	fs.Var(&bona, "bonafide", "bona fide `folder` or WAV file, searched recursively (repeatable)")
+	fs.Var(&bona, "bonafide", "bona fide `folder` or WAV file, searched recursively (repeatable; the false-alarm thresholds hold in each folder separately, e.g. clean and codec copies)")
 	fs.Var(&spoof, "spoof", "synthetic or replayed speech `folder` or WAV file, searched recursively (repeatable)")
 	out := fs.String("out", "", "output bundle `file`")
 	merge := fs.String("merge-into", "", "existing bundle `file` whose sections are copied into --out alongside the countermeasure (default: a bundle holding only the countermeasure)")
@@ -51,13 +51,25 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if len(bona) == 0 || len(spoof) == 0 || *out == "" {
 		return usageErrorf("--bonafide, --spoof and --out are required")
 	}
-	bf, err := recipe.ListWAVs(bona)
-	if err != nil {
-		return err
+	// Each --bonafide folder is a condition group: the false-alarm rate must hold in each.
+	var bf []string
+	var groups []int
+	for g, root := range bona {
+		files, err := recipe.ListWAVs([]string{root})
+		if err != nil {
+			return err
+		}
+		bf = append(bf, files...)
+		for range files {
+			groups = append(groups, g)
+		}
 	}
 	sf, err := recipe.ListWAVs(spoof)
 	if err != nil {
 		return err
+	}
+	if len(bf) == 0 || len(sf) == 0 {
+		return fmt.Errorf("train-spoof: found %d bona fide and %d spoof WAV files", len(bf), len(sf))
 	}
 	var b *models.Bundle
 	if *merge != "" {
@@ -67,14 +79,14 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	} else {
 		b = &models.Bundle{Meta: models.Metadata{Description: "spoofing countermeasure only (voxguard train-spoof)"}}
 	}
-	fmt.Fprintf(stderr, "train-spoof: %d bona fide and %d spoof files\n", len(bf), len(sf))
-	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bf, Spoof: sf, Components: *comps, Iters: *iters,
+	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files\n", len(bf), len(bona), len(sf))
+	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly})
 	if err != nil {
 		return err
 	}
 	for _, p := range cm.FARThresholds {
-		fmt.Fprintf(stderr, "train-spoof: threshold %.4f at %.1f%% false alarms on held-out bona fide\n", p.LLR, 100*p.FAR)
+		fmt.Fprintf(stderr, "train-spoof: threshold %.4f at %.1f%% false alarms on held-out bona fide (in every --bonafide group)\n", p.LLR, 100*p.FAR)
 	}
 	b.Spoof = cm
 	return recipe.WriteBundleFile(*out, b)
