@@ -15,6 +15,8 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
     <family>/{train,eval}-codec/<id>.wav       the same through AMR-NB or GSM
     replay/{train,eval}[-codec]/<id>.wav       bona fide speech replayed through a simulated
                                                loudspeaker and room and re-recorded
+    vocoder-lpc/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised by a crude LPC
+                                               vocoder (generic vocoder artefacts)
     key.tsv                                    id, path, class (bonafide|spoof), family, split, codec
 
 TTS families: espeak-ng (formant synthesis, many voice variants), festival-diphone (kal, ked
@@ -137,6 +139,71 @@ def replay(src, dst, rng, tmp):
     to_mulaw(t, dst)
 
 
+def read_pcm(path):
+    """8 kHz mono samples of a WAV file as floats (via sox)."""
+    raw = subprocess.run(["sox", path, "-t", "raw", "-e", "signed", "-b", "16", "-r", "8000", "-c", "1", "-"],
+                         check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    return [v / 32768.0 for v in array.array("h", raw)]
+
+
+def lpc(frame, order):
+    """Autocorrelation LPC by Levinson-Durbin: (a[1..order], prediction error energy)."""
+    n = len(frame)
+    r = [sum(frame[i] * frame[i + k] for i in range(n - k)) for k in range(order + 1)]
+    if r[0] <= 1e-9:
+        return [0.0] * order, 0.0
+    r[0] *= 1.0001  # white-noise correction
+    a, e = [], r[0]
+    for i in range(order):
+        k = (r[i + 1] - sum(a[j] * r[i - j] for j in range(i))) / e
+        a = [a[j] - k * a[i - 1 - j] for j in range(i)] + [k]
+        e *= 1 - k * k
+    return a, max(e, 0.0)
+
+
+def vocode(src, dst, rng, tmp):
+    """Bona fide speech resynthesised by a crude LPC vocoder (pulse-train or noise excitation through
+    the frame's all-pole filter): a generic stand-in for statistical-parametric and vocoder artefacts."""
+    x = read_pcm(src)
+    order, hop, win = rng.randint(8, 16), 80, 240
+    thr = rng.uniform(0.25, 0.45)
+    f0_scale = rng.uniform(0.9, 1.1)
+    hann = [0.5 - 0.5 * math.cos(2 * math.pi * i / (win - 1)) for i in range(win)]
+    y, mem, phase = [], [0.0] * 16, 0.0
+    g = random.Random(rng.random())
+    for start in range(0, max(len(x) - win, 0), hop):
+        fr = [x[start + i] * hann[i] for i in range(win)]
+        a, err = lpc(fr, order)
+        gain = math.sqrt(err / win)
+        # Voicing and F0 from the normalised autocorrelation over 60-400 Hz lags.
+        e0 = sum(v * v for v in fr) + 1e-12
+        best, lag = 0.0, 0
+        for L in range(20, 134):
+            c = sum(fr[i] * fr[i + L] for i in range(win - L)) / e0
+            if c > best:
+                best, lag = c, L
+        voiced = best > thr and lag > 0
+        period = lag / f0_scale if voiced else 0
+        for i in range(hop):
+            if voiced:
+                phase += 1
+                e = math.sqrt(period) if phase >= period else 0.0
+                if phase >= period:
+                    phase -= period
+            else:
+                e = g.gauss(0, 1)
+            v = gain * e + sum(a[j] * mem[j] for j in range(order))
+            mem = [v] + mem[:-1]
+            y.append(max(-1.0, min(1.0, v)))
+    t = os.path.join(tmp, "voc.wav")
+    with wave.open(t, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(array.array("h", (int(v * 32767) for v in y)).tobytes())
+    telephone(t, dst, rng, tmp)
+
+
 def codec(src, dst, rng, tmp):
     """A mobile codec round trip: AMR-NB at a random mode or GSM 06.10 full rate, then mu-law."""
     t16 = os.path.join(tmp, "c16.wav")
@@ -158,6 +225,7 @@ def main():
     ap.add_argument("--n", type=int, default=300, help="synthetic items per family (2/3 train, 1/3 eval)")
     ap.add_argument("--bonafide", type=int, default=900, help="bona fide training files (eval: all dev files)")
     ap.add_argument("--replay", type=int, default=300, help="replayed items (2/3 train, 1/3 eval)")
+    ap.add_argument("--vocoder", type=int, default=300, help="LPC-vocoded bona fide items (2/3 train, 1/3 eval)")
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
     dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
@@ -205,6 +273,13 @@ def main():
             jobs.append(("replay", src, os.path.join(a.out, "replay", split, "r_" + uid + ".wav"),
                          ("r_" + uid, "spoof", "replay", split)))
 
+    vtr = random.Random(SEED + 3).sample(bona["train"], min(a.vocoder * 2 // 3, len(bona["train"])))
+    vev = random.Random(SEED + 4).sample(bona["eval"], min(a.vocoder - a.vocoder * 2 // 3, len(bona["eval"])))
+    for split, items in (("train", vtr), ("eval", vev)):
+        for uid, src in items:
+            jobs.append(("vocoder", src, os.path.join(a.out, "vocoder-lpc", split, "v_" + uid + ".wav"),
+                         ("v_" + uid, "spoof", "vocoder-lpc", split)))
+
     def work(job):
         kind, src, dst, meta = job
         rng = random.Random(f"{SEED}:{dst}")
@@ -225,7 +300,7 @@ def main():
             else:
                 uid, cls, fam, split = meta
                 if not os.path.exists(dst):
-                    replay(src, dst, rng, tmp)
+                    (vocode if kind == "vocoder" else replay)(src, dst, rng, tmp)
             rows.append((uid, dst, cls, fam, split, "none"))
             cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")
             os.makedirs(os.path.dirname(cdst), exist_ok=True)
