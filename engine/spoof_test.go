@@ -230,3 +230,24 @@ func TestSessionSpoof(t *testing.T) {
 		}
 	}
 }
+
+// Streaming the countermeasure allocates nothing in steady state (as Session.Push promises).
+func TestSpoofStreamAllocs(t *testing.T) {
+	var bona, spoof [][]float32
+	for i := range uint64(3) {
+		bona = append(bona, noise(i, 16000))
+		spoof = append(spoof, buzz(i, 16000))
+	}
+	d, err := NewSpoofDetector(trainCM(t, bona, spoof, bona, true), DefaultSpoofFAR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := d.NewStream()
+	x := noise(9, 160)
+	for range 200 { // warm up: buffers grow
+		st.Push(x)
+	}
+	if a := testing.AllocsPerRun(50, func() { st.Push(x); st.Current() }); a != 0 {
+		t.Errorf("%v allocations per 20 ms chunk, want 0", a)
+	}
+}
