@@ -12,7 +12,7 @@ vg=bench/out/voxguard
 # Training: bona fide training speakers (not bench/dev_speakers.txt) and every family's train split,
 # each with its mobile-codec copies.
 spoof_dirs=""
-for fam in espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay; do
+for fam in espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay vocoder-lpc; do
 	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec"
 done
 # shellcheck disable=SC2086
