@@ -25,6 +25,17 @@ type LFCCConfig struct {
 	// SpectralFlux adds to the long-term spectral statistics the per-bin mean absolute change of
 	// log power between consecutive frames (see LFCC.SpectralStats).
 	SpectralFlux bool `json:"spectral_flux,omitempty"`
+	// StatsFrameLengthMs, if > 0, gives the long-term spectral statistics their own analysis
+	// window (shifted by half of it) instead of the LFCC frames, for a finer frequency resolution.
+	StatsFrameLengthMs float64 `json:"stats_frame_length_ms,omitempty"`
+}
+
+// statsConfig is the framing of the long-term spectral statistics.
+func (c LFCCConfig) statsConfig() LFCCConfig {
+	if c.StatsFrameLengthMs > 0 {
+		c.FrameLengthMs, c.FrameShiftMs = c.StatsFrameLengthMs, c.StatsFrameLengthMs/2
+	}
+	return c
 }
 
 // TelephoneLFCC is the ASVspoof baseline LFCC adapted to the 8 kHz telephone band: 30 ms / 15 ms
@@ -79,6 +90,8 @@ func (c LFCCConfig) Validate() error {
 		return errors.New("lfcc: delta order must be 0, 1 or 2")
 	case c.PreemphCoeff < 0 || c.PreemphCoeff >= 1:
 		return errors.New("lfcc: pre-emphasis coefficient must be in [0, 1)")
+	case c.StatsFrameLengthMs < 0 || (c.StatsFrameLengthMs > 0 && c.statsConfig().FrameShift() < 1):
+		return errors.New("lfcc: statistics frame length must be 0 or at least two samples")
 	}
 	return nil
 }
@@ -229,12 +242,16 @@ type LFCC struct {
 
 	// Long-term spectral statistics (see EnableSpectralStats).
 	specOn       bool
-	specMin      float64   // level floor, dBFS
-	specN        int       // frames accumulated
-	specS, specQ []float64 // Σ log power, Σ (log power)² per FFT bin
-	specF, specP []float64 // Σ |Δ log power| per bin, previous counted frame's log power
-	specFN       int       // frame pairs in specF
-	specPrev     bool      // the previous frame was counted
+	specMin      float64       // level floor, dBFS
+	specN        int           // frames accumulated
+	specS, specQ []float64     // Σ log power, Σ (log power)² per FFT bin
+	specF, specP []float64     // Σ |Δ log power| per bin, previous counted frame's log power
+	specFN       int           // frame pairs in specF
+	specPrev     bool          // the previous frame was counted
+	specComp     *lfccComputer // own framing (StatsFrameLengthMs), or nil: the LFCC frames
+	specPending  []float32
+	specFrame    []float32
+	specRow      []float32
 }
 
 // NewLFCC returns a streaming front end for cfg.
@@ -256,6 +273,7 @@ func (l *LFCC) Reset() {
 	l.pending, l.static, l.energy = l.pending[:0], l.static[:0], l.energy[:0]
 	l.base, l.nStatic, l.nOut, l.ended = 0, 0, 0, false
 	l.specN, l.specFN, l.specPrev = 0, 0, false
+	l.specPending = l.specPending[:0]
 	clear(l.specS)
 	clear(l.specQ)
 	clear(l.specF)
@@ -266,7 +284,15 @@ func (l *LFCC) Reset() {
 // "Long-term spectral statistics for voice presentation attack detection", 2017) over the frames
 // whose level reaches minLevelDB. It must be called before the first Push.
 func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
-	k := l.cfg.PaddedLength()/2 + 1
+	sc := l.cfg.statsConfig()
+	k := sc.PaddedLength()/2 + 1
+	if l.cfg.StatsFrameLengthMs > 0 {
+		comp, err := newLFCCComputer(sc)
+		if err != nil {
+			panic(err) // Validate checks the stats framing
+		}
+		l.specComp, l.specFrame, l.specRow = comp, make([]float32, sc.FrameLength()), make([]float32, sc.NumCeps)
+	}
 	l.specOn, l.specMin = true, minLevelDB
 	l.specS, l.specQ = make([]float64, k), make([]float64, k)
 	if l.cfg.SpectralFlux {
@@ -277,10 +303,11 @@ func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
 // SpectralStatsDim is the length of the vector SpectralStats writes: twice the number of FFT
 // bins, PaddedLength/2+1, or three times with SpectralFlux.
 func (c LFCCConfig) SpectralStatsDim() int {
+	k := c.statsConfig().PaddedLength()/2 + 1
 	if c.SpectralFlux {
-		return 3 * (c.PaddedLength()/2 + 1)
+		return 3 * k
 	}
-	return 2 * (c.PaddedLength()/2 + 1)
+	return 2 * k
 }
 
 // SpectralStats writes the long-term spectral statistics so far to dst (SpectralStatsDim long):
@@ -331,26 +358,8 @@ func (l *LFCC) Push(samples []float32) {
 		}
 		lv := l.comp.compute(l.frame, row)
 		l.energy = append(l.energy, lv)
-		if l.specOn && lv >= l.specMin {
-			flux := l.specF != nil && l.specPrev
-			for k, p := range l.comp.pow {
-				v := math.Log(max(p, logFloor))
-				l.specS[k] += v
-				l.specQ[k] += v * v
-				if l.specF != nil {
-					if flux {
-						l.specF[k] += math.Abs(v - l.specP[k])
-					}
-					l.specP[k] = v
-				}
-			}
-			if flux {
-				l.specFN++
-			}
-			l.specN++
-			l.specPrev = true
-		} else {
-			l.specPrev = false
+		if l.specOn && l.specComp == nil {
+			l.accumulate(l.comp.pow, lv)
 		}
 		l.static = append(l.static, row)
 		l.nStatic++
@@ -359,6 +368,45 @@ func (l *LFCC) Push(samples []float32) {
 	if off > 0 {
 		l.pending = append(l.pending[:0], l.pending[min(off, len(l.pending)):]...)
 	}
+	if l.specComp != nil {
+		l.specPending = append(l.specPending, samples...)
+		sc := l.specComp.cfg
+		fl, fs := sc.FrameLength(), sc.FrameShift()
+		off := 0
+		for len(l.specPending)-off >= fl {
+			copy(l.specFrame, l.specPending[off:off+fl])
+			l.accumulate(l.specComp.pow, l.specComp.compute(l.specFrame, l.specRow))
+			off += fs
+		}
+		if off > 0 {
+			l.specPending = append(l.specPending[:0], l.specPending[min(off, len(l.specPending)):]...)
+		}
+	}
+}
+
+// accumulate adds one frame's power spectrum of level lv (dBFS) to the long-term statistics.
+func (l *LFCC) accumulate(pow []float64, lv float64) {
+	if lv < l.specMin {
+		l.specPrev = false
+		return
+	}
+	flux := l.specF != nil && l.specPrev
+	for k, p := range pow {
+		v := math.Log(max(p, logFloor))
+		l.specS[k] += v
+		l.specQ[k] += v * v
+		if l.specF != nil {
+			if flux {
+				l.specF[k] += math.Abs(v - l.specP[k])
+			}
+			l.specP[k] = v
+		}
+	}
+	if flux {
+		l.specFN++
+	}
+	l.specN++
+	l.specPrev = true
 }
 
 // Flush marks the end of the input: the remaining frames become available.

@@ -296,3 +296,65 @@ func TestSpectralFlux(t *testing.T) {
 		t.Errorf("flux at 1 kHz: tone %v (want ~0), noise %v (want ~1)", ft, fn)
 	}
 }
+
+// TestSpectralStatsOwnWindow: with StatsFrameLengthMs the statistics use their own, longer
+// window (finer bins), independently of the chunking, and the LFCC frames are unchanged.
+func TestSpectralStatsOwnWindow(t *testing.T) {
+	cfg := TelephoneLFCC()
+	cfg.StatsFrameLengthMs = 64 // 512 samples, 257 bins of 15.6 Hz
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SpectralStatsDim() != 2*257 {
+		t.Fatalf("dim %d, want %d", cfg.SpectralStatsDim(), 2*257)
+	}
+	x := make([]float32, 8000)
+	for i := range x {
+		x[i] = float32(0.3 * math.Sin(2*math.Pi*1000*float64(i)/8000)) // bin 64
+	}
+	run := func(chunk int) ([]float64, int, [][]float32) {
+		l, _ := NewLFCC(cfg)
+		l.EnableSpectralStats(-50)
+		for off := 0; off < len(x); off += chunk {
+			l.Push(x[off:min(off+chunk, len(x))])
+		}
+		l.Flush()
+		var frames [][]float32
+		for {
+			row := make([]float32, cfg.Dim())
+			if _, ok := l.Next(row); !ok {
+				break
+			}
+			frames = append(frames, row)
+		}
+		out := make([]float64, cfg.SpectralStatsDim())
+		return out, l.SpectralStats(out), frames
+	}
+	a, n, fa := run(len(x))
+	if n != 1+(8000-512)/256 {
+		t.Errorf("%d statistics frames, want %d", n, 1+(8000-512)/256)
+	}
+	best := 0
+	for k := range 257 {
+		if a[k] > a[best] {
+			best = k
+		}
+	}
+	if best != 64 {
+		t.Errorf("tone peaks at bin %d, want 64", best)
+	}
+	b, _, fb := run(97)
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-9 {
+			t.Fatalf("stat %d differs with chunking: %v vs %v", i, a[i], b[i])
+		}
+	}
+	ref, _, _ := ComputeLFCC(x, cfg)
+	if len(fa) != len(ref) || len(fb) != len(ref) || fa[3][5] != ref[3][5] || fb[7][30] != ref[7][30] {
+		t.Error("the statistics window changed the LFCC frames")
+	}
+	cfg.StatsFrameLengthMs = -1
+	if cfg.Validate() == nil {
+		t.Error("negative statistics window accepted")
+	}
+}

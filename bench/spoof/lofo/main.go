@@ -37,6 +37,7 @@ func main() {
 	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
 	variant := flag.String("variant", "lfcc", "front-end variant: lfcc (baseline), dyn (deltas and double deltas only), cmn (per-recording mean removed from the statics)")
 	flux := flag.Bool("flux", false, "add per-bin spectral flux to the long-term statistics")
+	statsMs := flag.Float64("stats-ms", 0, "analysis window of the long-term statistics, ms (0: the LFCC frames)")
 	flag.Parse()
 	t0 := time.Now()
 	items, err := readKey(*key)
@@ -45,6 +46,7 @@ func main() {
 	}
 	cfg := dsp.TelephoneLFCC()
 	cfg.SpectralFlux = *flux
+	cfg.StatsFrameLengthMs = *statsMs
 	paths := make([]string, len(items))
 	for i, it := range items {
 		paths[i] = it.path
