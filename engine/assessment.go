@@ -60,7 +60,7 @@ type WatchlistHit struct {
 // favouring spoofing (models.Countermeasure.Combine: the GMMs' mean frame log-likelihood ratio in
 // nats per frame, or its fusion with the long-term spectral statistics classifier, in units of
 // bona fide standard deviations); the threshold is a stated false-alarm rate, Config.SpoofFAR.
-// Decision is spoof, bona_fide, inconclusive (under MinSpoofSeconds of speech) or not_assessed
+// Decision is spoof, bonafide, inconclusive (under MinSpoofSeconds of speech) or not_assessed
 // (the bundle has no countermeasure; LLR 0).
 type Spoof struct {
 	LLR      float64  `json:"llr"`

@@ -15,7 +15,7 @@ const (
 	// Spoofed: the countermeasure's score exceeded the threshold set at Config.SpoofFAR.
 	Spoofed Decision = "spoof"
 	// BonaFide: the score stayed at or below that threshold.
-	BonaFide Decision = "bona_fide"
+	BonaFide Decision = "bonafide"
 )
 
 // DefaultSpoofFAR is the default false-alarm rate, on bona fide speech, of SYNTHETIC_VOICE.
