@@ -33,7 +33,7 @@ func main() {
 	comps := flag.Int("components", 256, "GMM components per class")
 	maxFrames := flag.Int("max-frames", 100000, "training frames per class")
 	far := flag.Float64("far", 0.01, "false-alarm rate of the operating point")
-	l2 := flag.Float64("l2", 0.01, "L2 weight of the long-term-statistics classifier")
+	l2 := flag.Float64("l2", recipe.DefaultSpoofL2, "L2 weight of the long-term-statistics classifier")
 	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
 	variant := flag.String("variant", "lfcc", "front-end variant: lfcc (baseline), dyn (deltas and double deltas only), cmn (per-recording mean removed from the statics)")
 	flux := flag.Bool("flux", false, "add per-bin spectral flux to the long-term statistics")
