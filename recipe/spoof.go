@@ -22,8 +22,8 @@ const DefaultSpoofMinLevelDB = -50
 // DefaultSpoofGMMWeight is the GMM's weight in the fused countermeasure score, chosen on the
 // leave-one-family-out study of bench/README.md: the GMM is nearly perfect on the synthesis
 // families it was trained on but generalises poorly to unseen ones, the long-term statistics
-// classifier the other way round. Mean held-out EERs (clean / mobile codecs): 0.5: 9.7 / 12.6 %,
-// 0.25: 8.7 / 14.0 %, 0.1: 8.6 / 15.9 %; 0.25 is the compromise.
+// classifier the other way round. Mean held-out EERs (clean / mobile codecs): 0.5: 9.4 / 12.4 %,
+// 0.25: 8.2 / 13.3 %, 0.1: 8.1 / 14.9 %; 0.25 is the compromise.
 const DefaultSpoofGMMWeight = 0.25
 
 // DefaultSpoofL2 is the L2 weight of the long-term-statistics classifier (on standardised
