@@ -10,7 +10,7 @@ const (
 	Mismatch Decision = "mismatch"
 	// Inconclusive: the LLR lies between the thresholds, or there was too little speech.
 	Inconclusive Decision = "inconclusive"
-	// NotAssessed: the comparison was not made (the spoof countermeasure, for now).
+	// NotAssessed: the comparison was not made (the spoof countermeasure when the bundle has none).
 	NotAssessed Decision = "not_assessed"
 )
 
@@ -22,7 +22,7 @@ const (
 	ReasonVoiceMismatch Reason = "VOICE_MISMATCH"
 	// ReasonKnownFraudster: the voice matches a watchlist entry.
 	ReasonKnownFraudster Reason = "KNOWN_FRAUDSTER"
-	// ReasonSyntheticVoice: the voice sounds synthetic or replayed (not assessed yet).
+	// ReasonSyntheticVoice: the spoofing countermeasure flagged the voice as synthetic or replayed.
 	ReasonSyntheticVoice Reason = "SYNTHETIC_VOICE"
 	// ReasonInsufficientSpeech: too little net speech for a conclusive judgement.
 	ReasonInsufficientSpeech Reason = "INSUFFICIENT_SPEECH"
@@ -56,8 +56,12 @@ type WatchlistHit struct {
 	LLR     float64 `json:"llr"` // calibrated log-likelihood ratio, nats
 }
 
-// Spoof is the synthetic-or-replayed-voice countermeasure's verdict (not assessed yet: LLR 0,
-// decision not_assessed).
+// Spoof is the synthetic-or-replayed-voice countermeasure's verdict: LLR is its score, larger
+// favouring spoofing (models.Countermeasure.Combine: the GMMs' mean frame log-likelihood ratio in
+// nats per frame, or its fusion with the long-term spectral statistics classifier, in units of
+// bona fide standard deviations); the threshold is a stated false-alarm rate, Config.SpoofFAR.
+// Decision is spoof, bonafide, inconclusive (under MinSpoofSeconds of speech) or not_assessed
+// (the bundle has no countermeasure; LLR 0).
 type Spoof struct {
 	LLR      float64  `json:"llr"`
 	Decision Decision `json:"decision"`

@@ -30,6 +30,9 @@ type Config struct {
 	// WatchlistPrior is the prior probability that a caller is a given watchlisted fraudster, used
 	// to turn a watchlist LLR into a risk.
 	WatchlistPrior float64
+	// SpoofFAR is the target false-alarm rate, on bona fide speech, of SYNTHETIC_VOICE (used when
+	// the bundle has a spoofing countermeasure).
+	SpoofFAR float64
 	// MaxWatchlistHits caps the hits listed per assessment (best first).
 	MaxWatchlistHits int
 
@@ -44,7 +47,7 @@ func DefaultConfig() Config {
 		FirstAfter: 3 * time.Second, Every: 2 * time.Second, CheckEvery: 200 * time.Millisecond,
 		ConclusiveSpeech: 10 * time.Second,
 		MatchFAR:         0.01, MismatchFRR: 0.01, WatchlistFAR: 0.001, WatchlistPrior: 0.01,
-		MaxWatchlistHits: 5, MediumRisk: 40, HighRisk: 70,
+		MaxWatchlistHits: 5, MediumRisk: 40, HighRisk: 70, SpoofFAR: DefaultSpoofFAR,
 	}
 }
 
@@ -58,7 +61,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	for _, p := range []struct{ v, d *float64 }{{&c.MatchFAR, &d.MatchFAR}, {&c.MismatchFRR, &d.MismatchFRR},
-		{&c.WatchlistFAR, &d.WatchlistFAR}, {&c.WatchlistPrior, &d.WatchlistPrior}} {
+		{&c.WatchlistFAR, &d.WatchlistFAR}, {&c.WatchlistPrior, &d.WatchlistPrior}, {&c.SpoofFAR, &d.SpoofFAR}} {
 		if *p.v == 0 {
 			*p.v = *p.d
 		}

@@ -59,6 +59,8 @@ type Engine struct {
 	vp    Voiceprints
 	wl    Watchlist
 	pool  sync.Pool // *snapshot
+
+	spoof *SpoofDetector // nil: the bundle has no countermeasure (see spoof.go)
 }
 
 // New builds an engine on bundle b, whose metadata must record the front end it was trained with.
@@ -83,6 +85,14 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 		thr, _ = any(v).(FARThresholder)
 	}
 	e := &Engine{b: b, v: v, fecfg: fecfg, cfg: cfg, th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
+	if b.Spoof != nil {
+		if e.spoof, err = NewSpoofDetector(b.Spoof, cfg.SpoofFAR); err != nil {
+			return nil, err
+		}
+		if e.spoof.SampleRate() != e.SampleRate() {
+			return nil, fmt.Errorf("engine: countermeasure runs at %d Hz, the front end at %d Hz", e.spoof.SampleRate(), e.SampleRate())
+		}
+	}
 	return e, nil
 }
 

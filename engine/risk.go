@@ -77,6 +77,13 @@ func (s *Session) assess(stats *models.Stats, voiced int, final bool, vs *models
 	if insufficient {
 		a.Reasons = append(a.Reasons, ReasonInsufficientSpeech)
 	}
+	if s.sp != nil { // spoofing countermeasure: SYNTHETIC_VOICE outranks a match (spoof.go)
+		sp := s.sp.Current()
+		if final {
+			sp = s.sp.Final()
+		}
+		applySpoof(&a, sp)
+	}
 	a.Risk, a.Band = e.fuse(p, a.Reasons)
 	return a
 }

@@ -41,6 +41,8 @@ type Session struct {
 	claimErr   error
 	stopped    bool
 	out        []Assessment
+
+	sp *SpoofStream // spoofing countermeasure, nil without one (spoof.go)
 }
 
 // NewSession starts the session of call callID (an opaque id, echoed in every Assessment).
@@ -65,6 +67,9 @@ func (e *Engine) NewSession(callID string) *Session {
 		conclusive: frames(e.cfg.ConclusiveSpeech.Seconds()),
 	}
 	s.nextCheck, s.due = s.checkStep, s.first
+	if e.spoof != nil {
+		s.sp = e.spoof.NewStream()
+	}
 	return s
 }
 
@@ -99,6 +104,9 @@ func (s *Session) Push(samples []float32) ([]Assessment, error) {
 	for len(samples) > 0 {
 		n := int(min(int64(len(samples)), s.nextCheck-s.samples))
 		s.fe.Push(samples[:n])
+		if s.sp != nil {
+			s.sp.Push(samples[:n])
+		}
 		s.samples += int64(n)
 		samples = samples[n:]
 		s.drain()

@@ -25,7 +25,7 @@ import (
 // "MEAN" dim, i-vector mean[dim];
 // "LDA " and "WCCN" in, out, mean[in], M[out·in]; "PLDA" dim, mean[dim],
 // A[dim·dim], psi[dim]; "CALB" K, weights[K], bias, pEff; "COHR" n, dim,
-// vectors[n·dim]. Unknown tags are skipped so that readers of the same
+// vectors[n·dim]; "SPOF" the spoofing countermeasure (see marshalSpoof). Unknown tags are skipped so that readers of the same
 // version tolerate additions.
 const (
 	bundleMagic = "VXGB"
@@ -98,6 +98,8 @@ type Bundle struct {
 	// GMM, when present, adds GMM-UBM linear scoring with its own cohort; the calibration then
 	// fuses the scores in the order PLDA, Alt, GMM.
 	GMM *GMMLinear
+	// Spoof, when present, is the spoofing countermeasure (section "SPOF", see marshalSpoof).
+	Spoof *Countermeasure
 }
 
 // AltBackend is an alternative PLDA back end: LDA, length normalisation, PLDA and its S-norm
@@ -203,6 +205,13 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			flatF = append(flatF, g.CohortF[i]...)
 		}
 		section(&body, "GCOH", payload(dims(n, b.UBM.C, b.UBM.D), []float64{g.Relevance}, flatN, flatF))
+	}
+	if b.Spoof != nil {
+		p, err := marshalSpoof(b.Spoof)
+		if err != nil {
+			return 0, err
+		}
+		section(&body, "SPOF", p)
 	}
 	if body.Len() > MaxBundleSize {
 		return 0, fmt.Errorf("models: bundle body of %d bytes exceeds %d", body.Len(), MaxBundleSize)
@@ -465,6 +474,12 @@ func parseBody(body []byte) (*Bundle, error) {
 			if err := b.Calibration.Validate(); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 			}
+		case "SPOF":
+			cm, err := parseSpoof(r)
+			if err != nil {
+				return nil, err
+			}
+			b.Spoof = cm
 		case "GCOH":
 			gcoh = r // needs the UBM, which may come later
 			continue

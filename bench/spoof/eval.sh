@@ -1,0 +1,25 @@
+#!/bin/sh
+# Scores the evaluation items of bench/out/spoof/key.tsv (dev speakers' bona fide, the eval split
+# of every family) and all of ../shared/corpora with a countermeasure, per family and condition.
+# Usage: bench/spoof/eval.sh MODEL [VOXGUARD]   (run from the repository root)
+set -eu
+model=$1
+vg=${2:-bench/out/voxguard}
+out=bench/out/spoof/eval
+mkdir -p "$out"
+key=bench/out/spoof/key.tsv
+for cond in none mobile; do
+	for fam in $(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$key" | sort -u); do
+		awk -F'\t' -v f="$fam" -v c="$cond" -v o="$out/$fam.$cond" \
+			'NR > 1 && $5 == "eval" && $6 == c && ($4 == f || $3 == "bonafide") { print $1, $2 > (o ".scp"); print $1, $3 > (o ".key") }' "$key"
+		printf '%s %s: ' "$fam" "$cond"
+		$vg spoof --model "$model" --list "$out/$fam.$cond.scp" --key "$out/$fam.$cond.key" --out "$out/$fam.$cond.scores" 2>&1 | tr '\r' '\n' | grep '^spoof:'
+	done
+done
+corpora=${CORPORA:-../shared/corpora}
+for c in speechocean762 mini-librispeech fsdd; do
+	find "$corpora/$c" -name '*.wav' | sort | awk '{ n = split($1, p, "/"); print p[n-1] "_" p[n], $1 }' > "$out/corpus_$c.scp"
+	awk '{ print $1, "bonafide" }' "$out/corpus_$c.scp" > "$out/corpus_$c.key"
+	printf '%s (all bona fide): ' "$c"
+	$vg spoof --model "$model" --list "$out/corpus_$c.scp" --key "$out/corpus_$c.key" --out "$out/corpus_$c.scores" 2>&1 | tr '\r' '\n' | grep '^spoof:'
+done

@@ -1,0 +1,327 @@
+#!/usr/bin/python3
+"""Builds the spoofing-countermeasure data set of issue 7 under bench/out/spoof/ (gitignored).
+
+Reproducible: every random choice comes from random.Random(SEED + item), tools are Debian's
+(apt-get install -y sox libsox-fmt-all espeak-ng festival festvox-kallpc16k festvox-kdlpc16k
+festvox-us-slt-hts flite). Run from the repository root:
+
+    python3 bench/spoof/make_spoof_data.py [--corpora ../shared/corpora] [--out bench/out/spoof] [--n 300] [--jobs 2]
+
+Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
+
+    bonafide/{train,eval}/<spk>_<utt>.wav      symlinks to the corpora (eval = bench/dev_speakers.txt)
+    bonafide/{train,eval}-codec/<id>.wav       the same through AMR-NB or GSM full rate
+    <family>/{train,eval}/<id>.wav             synthetic speech, one folder per TTS family
+    <family>/{train,eval}-codec/<id>.wav       the same through AMR-NB or GSM
+    replay/{train,eval}[-codec]/<id>.wav       bona fide speech replayed through a simulated
+                                               loudspeaker and room and re-recorded
+    vocoder-lpc/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised by a crude LPC
+                                               vocoder (generic vocoder artefacts)
+    key.tsv                                    id, path, class (bonafide|spoof), family, split, codec
+
+TTS families: espeak-ng (formant synthesis, many voice variants), festival-diphone (kal, ked
+diphone voices), festival-hts (cmu_us_slt_arctic_hts, statistical parametric), flite-diphone (kal,
+kal16), flite-cg (slt, rms, awb clustergen voices). They speak the corpora's own transcripts
+(text.txt); train items use texts of training speakers, eval items texts of dev speakers. Every
+synthetic item passes through the telephone channel: resampling to 8 kHz, a random gain, an optional
+telephone band-pass, additive noise at 25-55 dB SNR and mu-law.
+"""
+import argparse, array, math, os, random, shutil, subprocess, sys, tempfile, wave
+from concurrent.futures import ThreadPoolExecutor
+
+SEED = 7
+FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg"]
+
+
+def run(cmd, **kw):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+
+
+def read_texts(corpora, dev):
+    train, evl = [], []
+    for corpus in ("speechocean762", "mini-librispeech"):
+        path = os.path.join(corpora, corpus, "text.txt")
+        with open(path) as f:
+            for line in f:
+                parts = line.strip().split(None, 1)
+                if len(parts) != 2:
+                    continue
+                utt, text = parts
+                spk = utt.split("-")[0] if corpus == "mini-librispeech" else utt[:4]
+                (evl if f"{corpus}/{spk}" in dev else train).append(text.lower())
+    return train, evl
+
+
+def pick_text(rng, texts):
+    words = rng.choice(texts).split()
+    if len(words) > 18:  # long audiobook sentences: a random 6-18 word window
+        n = rng.randint(6, 18)
+        s = rng.randint(0, len(words) - n)
+        words = words[s:s + n]
+    return " ".join(words)
+
+
+def synth(family, rng, text, out):
+    if family == "espeak-ng":
+        voice = rng.choice(["en-us", "en", "en-gb-x-rp", "en-029", "en-gb-scotland"])
+        var = rng.choice(["", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7", "+f1", "+f2", "+f3", "+f4", "+f5",
+                          "+klatt", "+klatt2", "+croak", "+whisper"][:-1])
+        run(["espeak-ng", "-v", voice + var, "-s", str(rng.randint(120, 200)), "-p", str(rng.randint(25, 75)),
+             "-w", out, text])
+    elif family.startswith("festival"):
+        voice = "cmu_us_slt_arctic_hts" if family == "festival-hts" else rng.choice(["kal_diphone", "ked_diphone"])
+        stretch = rng.uniform(0.85, 1.2)
+        run(["text2wave", "-eval", f"(voice_{voice})", "-eval",
+             f"(Parameter.set 'Duration_Stretch {stretch:.2f})", "-o", out], input=text.encode())
+    elif family == "flite-diphone":
+        run(["flite", "-voice", rng.choice(["kal", "kal16"]), "--setf", f"duration_stretch={rng.uniform(0.85, 1.2):.2f}",
+             "--setf", f"int_f0_target_mean={rng.randint(85, 130)}", "-t", text, "-o", out])
+    elif family == "flite-cg":
+        run(["flite", "-voice", rng.choice(["slt", "rms", "awb"]), "--setf",
+             f"duration_stretch={rng.uniform(0.85, 1.2):.2f}", "-t", text, "-o", out])
+    else:
+        raise ValueError(family)
+
+
+def add_noise(path, rng, snr_lo, snr_hi):
+    """Adds white-ish (optionally low-passed) Gaussian noise at a random SNR to a 16-bit wav in place."""
+    with wave.open(path) as w:
+        params = w.getparams()
+        x = array.array("h", w.readframes(w.getnframes()))
+    if not x:
+        return
+    p = sum(v * v for v in x) / len(x)
+    snr = rng.uniform(snr_lo, snr_hi)
+    sd = math.sqrt(p / 10 ** (snr / 10)) if p > 0 else 3.0
+    sd = max(sd, 1.0)
+    g = random.Random(rng.random())
+    a = rng.uniform(0, 0.9)  # one-pole colouring of the noise
+    prev = 0.0
+    y = array.array("h")
+    for v in x:
+        prev = a * prev + (1 - a) * g.gauss(0, sd) / math.sqrt((1 - a) / (1 + a))
+        y.append(max(-32768, min(32767, int(round(v + prev)))))
+    with wave.open(path, "wb") as w:
+        w.setparams(params)
+        w.writeframes(y.tobytes())
+
+
+def to_mulaw(src, dst):
+    run(["sox", src, "-r", "8000", "-c", "1", "-e", "u-law", "-b", "8", dst])
+
+
+def telephone(src, dst, rng, tmp):
+    """Synthetic speech into the telephone channel."""
+    t = os.path.join(tmp, "tel.wav")
+    fx = ["gain", "-n", str(-rng.uniform(2, 14))]
+    if rng.random() < 0.5:
+        fx += ["sinc", f"{rng.randint(200, 350)}-{rng.randint(3200, 3500)}"]
+    run(["sox", src, "-r", "8000", "-c", "1", "-e", "signed", "-b", "16", t] + fx)
+    add_noise(t, rng, 25, 55)
+    to_mulaw(t, dst)
+
+
+def replay(src, dst, rng, tmp):
+    """Bona fide speech played through a small loudspeaker in a room and re-recorded by a phone."""
+    t = os.path.join(tmp, "rep.wav")
+    fx = ["highpass", str(rng.randint(150, 600)), "lowpass", str(rng.randint(2800, 3800))]
+    for _ in range(rng.randint(1, 3)):  # loudspeaker/cabinet resonances
+        fx += ["equalizer", str(rng.randint(400, 3200)), f"{rng.uniform(0.8, 4):.1f}q", f"{rng.uniform(-8, 10):.1f}"]
+    if rng.random() < 0.7:  # amplifier compression
+        fx += ["compand", "0.01,0.2", f"6:-70,-60,-20,{rng.randint(-14, -8)}", "-5", "-90", "0.05"]
+    if rng.random() < 0.3:
+        fx += ["overdrive", str(rng.randint(2, 8))]
+    fx += ["reverb", "-w", str(rng.randint(15, 70)), str(rng.randint(20, 80)), str(rng.randint(15, 100)),
+           "100", str(rng.randint(0, 20)), "0"]
+    fx += ["gain", "-n", str(-rng.uniform(2, 12))]
+    run(["sox", src, "-r", "8000", "-c", "1", "-e", "signed", "-b", "16", t] + fx)
+    add_noise(t, rng, 20, 45)
+    to_mulaw(t, dst)
+
+
+def read_pcm(path):
+    """8 kHz mono samples of a WAV file as floats (via sox)."""
+    raw = subprocess.run(["sox", path, "-t", "raw", "-e", "signed", "-b", "16", "-r", "8000", "-c", "1", "-"],
+                         check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    return [v / 32768.0 for v in array.array("h", raw)]
+
+
+def lpc(frame, order):
+    """Autocorrelation LPC by Levinson-Durbin: (a[1..order], prediction error energy)."""
+    n = len(frame)
+    r = [sum(frame[i] * frame[i + k] for i in range(n - k)) for k in range(order + 1)]
+    if r[0] <= 1e-9:
+        return [0.0] * order, 0.0
+    r[0] *= 1.0001  # white-noise correction
+    a, e = [], r[0]
+    for i in range(order):
+        k = (r[i + 1] - sum(a[j] * r[i - j] for j in range(i))) / e
+        a = [a[j] - k * a[i - 1 - j] for j in range(i)] + [k]
+        e *= 1 - k * k
+    return a, max(e, 0.0)
+
+
+def vocode(src, dst, rng, tmp):
+    """Bona fide speech resynthesised by a crude LPC vocoder (pulse-train or noise excitation through
+    the frame's all-pole filter): a generic stand-in for statistical-parametric and vocoder artefacts."""
+    x = read_pcm(src)
+    order, hop, win = rng.randint(8, 16), 80, 240
+    thr = rng.uniform(0.25, 0.45)
+    f0_scale = rng.uniform(0.9, 1.1)
+    hann = [0.5 - 0.5 * math.cos(2 * math.pi * i / (win - 1)) for i in range(win)]
+    y, mem, phase = [], [0.0] * 16, 0.0
+    g = random.Random(rng.random())
+    for start in range(0, max(len(x) - win, 0), hop):
+        fr = [x[start + i] * hann[i] for i in range(win)]
+        a, err = lpc(fr, order)
+        gain = math.sqrt(err / win)
+        # Voicing and F0 from the normalised autocorrelation over 60-400 Hz lags.
+        e0 = sum(v * v for v in fr) + 1e-12
+        best, lag = 0.0, 0
+        for L in range(20, 134):
+            c = sum(fr[i] * fr[i + L] for i in range(win - L)) / e0
+            if c > best:
+                best, lag = c, L
+        voiced = best > thr and lag > 0
+        period = lag / f0_scale if voiced else 0
+        for i in range(hop):
+            if voiced:
+                phase += 1
+                e = math.sqrt(period) if phase >= period else 0.0
+                if phase >= period:
+                    phase -= period
+            else:
+                e = g.gauss(0, 1)
+            v = gain * e + sum(a[j] * mem[j] for j in range(order))
+            mem = [v] + mem[:-1]
+            y.append(max(-1.0, min(1.0, v)))
+    t = os.path.join(tmp, "voc.wav")
+    with wave.open(t, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(array.array("h", (int(v * 32767) for v in y)).tobytes())
+    telephone(t, dst, rng, tmp)
+
+
+def codec(src, dst, rng, tmp):
+    """A mobile codec round trip: AMR-NB at a random mode or GSM 06.10 full rate, then mu-law."""
+    t16 = os.path.join(tmp, "c16.wav")
+    run(["sox", src, "-e", "signed", "-b", "16", t16])
+    if rng.random() < 0.6:
+        enc = os.path.join(tmp, "c.amr-nb")
+        run(["sox", t16, "-C", str(rng.randint(0, 7)), "-t", "amr-nb", enc])
+    else:
+        enc = os.path.join(tmp, "c.gsm")
+        run(["sox", t16, "-t", "gsm", enc])
+    to_mulaw(enc, dst)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpora", default="../shared/corpora")
+    ap.add_argument("--out", default="bench/out/spoof")
+    ap.add_argument("--dev", default="bench/dev_speakers.txt")
+    ap.add_argument("--n", type=int, default=300, help="synthetic items per family (2/3 train, 1/3 eval)")
+    ap.add_argument("--bonafide", type=int, default=900, help="bona fide training files (eval: all dev files)")
+    ap.add_argument("--replay", type=int, default=300, help="replayed items (2/3 train, 1/3 eval)")
+    ap.add_argument("--vocoder", type=int, default=300, help="LPC-vocoded bona fide items (2/3 train, 1/3 eval)")
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args()
+    dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
+    train_txt, eval_txt = read_texts(a.corpora, dev)
+    key = []
+    jobs = []  # (kind, args)
+
+    # Bona fide: speechocean762 + mini-librispeech; dev speakers -> eval.
+    bona = {"train": [], "eval": []}
+    for corpus in ("speechocean762", "mini-librispeech"):
+        root = os.path.join(a.corpora, corpus)
+        for spk in sorted(os.listdir(root)):
+            d = os.path.join(root, spk)
+            if not os.path.isdir(d):
+                continue
+            split = "eval" if f"{corpus}/{spk}" in dev else "train"
+            for f in sorted(os.listdir(d)):
+                if f.endswith(".wav"):
+                    bona[split].append((f"{corpus[:2]}{spk}_{f[:-4]}", os.path.abspath(os.path.join(d, f))))
+    random.Random(SEED).shuffle(bona["train"])
+    bona["train"] = sorted(bona["train"][:a.bonafide])
+    for split, items in bona.items():
+        d = os.path.join(a.out, "bonafide", split)
+        os.makedirs(d, exist_ok=True)
+        for i, (uid, src) in enumerate(items):
+            dst = os.path.join(d, uid + ".wav")
+            if not os.path.lexists(dst):
+                os.symlink(src, dst)
+            key.append((uid, dst, "bonafide", "bonafide", split, "none"))
+            if split == "eval" or i % 2 == 0:  # codec copies: every eval file, half of training
+                jobs.append(("codec", src, os.path.join(a.out, "bonafide", split + "-codec", uid + ".wav"),
+                             ("c_" + uid, "bonafide", "bonafide", split)))
+
+    for fam in FAMILIES:
+        for i in range(a.n):
+            split = "train" if i < a.n * 2 // 3 else "eval"
+            uid = f"{fam}_{i:04d}"
+            jobs.append(("tts", fam, os.path.join(a.out, fam, split, uid + ".wav"),
+                         (uid, "spoof", fam, split, i, train_txt if split == "train" else eval_txt)))
+    ntr = a.replay * 2 // 3
+    rtr = random.Random(SEED + 1).sample(bona["train"], min(ntr, len(bona["train"])))
+    rev = random.Random(SEED + 2).sample(bona["eval"], min(a.replay - ntr, len(bona["eval"])))
+    for split, items in (("train", rtr), ("eval", rev)):
+        for uid, src in items:
+            jobs.append(("replay", src, os.path.join(a.out, "replay", split, "r_" + uid + ".wav"),
+                         ("r_" + uid, "spoof", "replay", split)))
+
+    vtr = random.Random(SEED + 3).sample(bona["train"], min(a.vocoder * 2 // 3, len(bona["train"])))
+    vev = random.Random(SEED + 4).sample(bona["eval"], min(a.vocoder - a.vocoder * 2 // 3, len(bona["eval"])))
+    for split, items in (("train", vtr), ("eval", vev)):
+        for uid, src in items:
+            jobs.append(("vocoder", src, os.path.join(a.out, "vocoder-lpc", split, "v_" + uid + ".wav"),
+                         ("v_" + uid, "spoof", "vocoder-lpc", split)))
+
+    def work(job):
+        kind, src, dst, meta = job
+        rng = random.Random(f"{SEED}:{dst}")
+        rows = []
+        with tempfile.TemporaryDirectory() as tmp:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            if kind == "codec":
+                if not os.path.exists(dst):
+                    codec(src, dst, rng, tmp)
+                rows.append((meta[0], dst, meta[1], meta[2], meta[3], "mobile"))
+                return rows
+            if kind == "tts":
+                uid, cls, fam, split, i, texts = meta
+                if not os.path.exists(dst):
+                    raw = os.path.join(tmp, "raw.wav")
+                    synth(fam, rng, pick_text(rng, texts), raw)
+                    telephone(raw, dst, rng, tmp)
+            else:
+                uid, cls, fam, split = meta
+                if not os.path.exists(dst):
+                    (vocode if kind == "vocoder" else replay)(src, dst, rng, tmp)
+            rows.append((uid, dst, cls, fam, split, "none"))
+            cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")
+            os.makedirs(os.path.dirname(cdst), exist_ok=True)
+            if not os.path.exists(cdst):
+                codec(dst, cdst, rng, tmp)
+            rows.append(("c_" + uid, cdst, cls, fam, split, "mobile"))
+        return rows
+
+    done = 0
+    with ThreadPoolExecutor(a.jobs) as ex:
+        for rows in ex.map(work, jobs):
+            key.extend(rows)
+            done += 1
+            if done % 200 == 0:
+                print(f"{done}/{len(jobs)}", file=sys.stderr, flush=True)
+    with open(os.path.join(a.out, "key.tsv"), "w") as f:
+        f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
+        for r in sorted(key):
+            f.write("\t".join(r) + "\n")
+    print(f"wrote {len(key)} entries to {os.path.join(a.out, 'key.tsv')}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

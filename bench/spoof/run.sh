@@ -1,0 +1,25 @@
+#!/bin/sh
+# Spoofing countermeasure benchmark (issue 7): builds the data, trains the shipped configuration
+# with voxguard train-spoof on every family, scores the held-out evaluation items with
+# voxguard spoof --list --key, and runs the leave-one-family-out study. Run from the repository
+# root; everything lands in bench/out/spoof (gitignored).
+set -eu
+out=bench/out/spoof
+python3 bench/spoof/make_spoof_data.py --out "$out"
+go build -o bench/out/voxguard ./cmd/voxguard
+vg=bench/out/voxguard
+
+# Training: bona fide training speakers (not bench/dev_speakers.txt) and every family's train split,
+# each with its mobile-codec copies.
+spoof_dirs=""
+for fam in espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay vocoder-lpc; do
+	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec"
+done
+# shellcheck disable=SC2086
+$vg train-spoof --bonafide "$out/bonafide/train" --bonafide "$out/bonafide/train-codec" $spoof_dirs --out "$out/cm.vxgb"
+
+# Per family and condition (dev-speaker bona fide vs the family's eval split), then all corpora.
+bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
+
+# Leave-one-family-out (trains 7 countermeasures; ~5 minutes on 2 cores).
+go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora

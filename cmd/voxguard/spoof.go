@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/voxguard/voxguard/engine"
+	"github.com/voxguard/voxguard/internal/progress"
+	"github.com/voxguard/voxguard/kaldiio"
+	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/models/metrics"
+	"github.com/voxguard/voxguard/recipe"
+)
+
+func init() {
+	register(command{
+		name:    "train-spoof",
+		summary: "train the spoofing countermeasure (bona fide vs synthetic/replayed GMMs on LFCC)",
+		run:     runTrainSpoof,
+	})
+	register(command{
+		name:    "spoof",
+		summary: "score files with the spoofing countermeasure (LLR > 0 favours spoofing)",
+		run:     runSpoof,
+	})
+}
+
+// defaultSpoofFAR is the false-alarm rate on bona fide speech at which spoof decides "spoof".
+const defaultSpoofFAR = engine.DefaultSpoofFAR
+
+func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train-spoof", "--bonafide DIR... --spoof DIR... --out FILE [--merge-into BUNDLE]", stderr)
+	var bona, spoof stringsFlag
+	fs.Var(&bona, "bonafide", "bona fide `folder` or WAV file, searched recursively (repeatable; the false-alarm thresholds hold in each folder separately, e.g. clean and codec copies)")
+	fs.Var(&spoof, "spoof", "synthetic or replayed speech `folder` or WAV file, searched recursively (repeatable)")
+	out := fs.String("out", "", "output bundle `file`")
+	merge := fs.String("merge-into", "", "existing bundle `file` whose sections are copied into --out alongside the countermeasure (default: a bundle holding only the countermeasure)")
+	comps := fs.Int("components", 256, "Gaussian `components` per class")
+	iters := fs.Int("iters", 8, "EM `iterations` at full size")
+	maxFrames := fs.Int("max-frames", 200000, "training `frames` per class (evenly subsampled)")
+	holdOut := fs.Int("hold-out", 5, "every `N`-th bona fide file is held out to set the false-alarm thresholds")
+	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
+	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
+	if done, err := parseFlags(fs, args); done {
+		return err
+	}
+	if len(bona) == 0 || len(spoof) == 0 || *out == "" {
+		return usageErrorf("--bonafide, --spoof and --out are required")
+	}
+	// Each --bonafide folder is a condition group: the false-alarm rate must hold in each.
+	var bf []string
+	var groups []int
+	for g, root := range bona {
+		files, err := recipe.ListWAVs([]string{root})
+		if err != nil {
+			return err
+		}
+		bf = append(bf, files...)
+		for range files {
+			groups = append(groups, g)
+		}
+	}
+	sf, err := recipe.ListWAVs(spoof)
+	if err != nil {
+		return err
+	}
+	if len(bf) == 0 || len(sf) == 0 {
+		return fmt.Errorf("train-spoof: found %d bona fide and %d spoof WAV files", len(bf), len(sf))
+	}
+	var b *models.Bundle
+	if *merge != "" {
+		if b, err = loadModel(*merge); err != nil {
+			return err
+		}
+	} else {
+		b = &models.Bundle{Meta: models.Metadata{Description: "spoofing countermeasure only (voxguard train-spoof)"}}
+	}
+	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files\n", len(bf), len(bona), len(sf))
+	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
+		MaxFrames: *maxFrames, HoldOut: *holdOut, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly})
+	if err != nil {
+		return err
+	}
+	for _, p := range cm.FARThresholds {
+		fmt.Fprintf(stderr, "train-spoof: threshold %.4f at %.1f%% false alarms on held-out bona fide (in every --bonafide group)\n", p.LLR, 100*p.FAR)
+	}
+	b.Spoof = cm
+	return recipe.WriteBundleFile(*out, b)
+}
+
+func runSpoof(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("spoof", "(--wav FILE | --list TEST.scp [--out SCORES] [--key KEY]) [--model FILE] [--far RATE]", stderr)
+	wav := fs.String("wav", "", "WAV `file` to score")
+	list := fs.String("list", "", "test `list` (test_id path) to score; writes \"test_id llr decision\" lines")
+	out := fs.String("out", "", "scores `file` for --list (default: standard output)")
+	key := fs.String("key", "", "with --list: `file` of \"test_id bonafide|spoof\" lines; prints the EER and the false-alarm rate at the threshold")
+	model := fs.String("model", "", "model bundle `file` with a countermeasure (default: the embedded bundle)")
+	far := fs.Float64("far", defaultSpoofFAR, "false-alarm `rate` on bona fide speech at which to decide spoof")
+	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
+	if done, err := parseFlags(fs, args); done {
+		return err
+	}
+	if (*wav == "") == (*list == "") {
+		return usageErrorf("exactly one of --wav and --list is required")
+	}
+	b, err := loadModel(*model)
+	if err != nil {
+		return err
+	}
+	cm := b.Spoof
+	if cm == nil {
+		return errors.New("the model bundle has no spoofing countermeasure (train one with voxguard train-spoof and pass --model)")
+	}
+	cfg, err := recipe.SpoofLFCCConfig(cm)
+	if err != nil {
+		return err
+	}
+	thr, ok := cm.Threshold(*far)
+	if !ok {
+		thr = 0
+	}
+	// As the engine decides (engine.SpoofDetector.Decide): too little speech is inconclusive.
+	minFrames := int(engine.MinSpoofSeconds * 1000 / cfg.FrameShiftMs)
+	decide := func(llr float64, frames int) string {
+		switch {
+		case frames < minFrames:
+			return "inconclusive"
+		case llr > thr:
+			return "spoof"
+		}
+		return "bonafide"
+	}
+	if *wav != "" {
+		f, err := recipe.SpoofFeaturesOf(*wav, cfg, cm.MinLevelDB)
+		if err != nil {
+			return err
+		}
+		llr := recipe.ScoreSpoof(cm, []*recipe.SpoofFeatures{f}, 1)[0]
+		fmt.Fprintf(stdout, "%s llr=%.4f decision=%s threshold=%.4f frames=%d\n", *wav, llr, decide(llr, len(f.Frames)), thr, len(f.Frames))
+		return nil
+	}
+	pairs, err := kaldiio.ReadSCP(*list)
+	if err != nil {
+		return err
+	}
+	paths := make([]string, len(pairs))
+	for i, p := range pairs {
+		paths[i] = p.Path
+	}
+	recs, err := recipe.ExtractSpoofFeatures(paths, cfg, cm.MinLevelDB, *workers, progress.New(stderr, "spoof LFCC", len(paths)))
+	if err != nil {
+		return err
+	}
+	scores := recipe.ScoreSpoof(cm, recs, *workers)
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	for i, p := range pairs {
+		fmt.Fprintf(bw, "%s %.6f %s\n", p.ID, scores[i], decide(scores[i], len(recs[i].Frames)))
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if *key == "" {
+		return nil
+	}
+	labels, err := kaldiio.ReadSCP(*key)
+	if err != nil {
+		return err
+	}
+	lab := map[string]string{}
+	for _, l := range labels {
+		lab[l.ID] = l.Path
+	}
+	var sp, bf []float64
+	flagged, missed, undecided := 0, 0, 0
+	for i, p := range pairs {
+		d := decide(scores[i], len(recs[i].Frames))
+		if d == "inconclusive" {
+			undecided++
+		}
+		switch lab[p.ID] {
+		case "spoof":
+			sp = append(sp, scores[i])
+			if d == "bonafide" {
+				missed++
+			}
+		case "bonafide":
+			bf = append(bf, scores[i])
+			if d == "spoof" {
+				flagged++
+			}
+		default:
+			return fmt.Errorf("%s: no bonafide|spoof label for %q", *key, p.ID)
+		}
+	}
+	eerText := "n/a"
+	if len(sp) > 0 && len(bf) > 0 {
+		eerText = strconv.FormatFloat(100*metrics.EER(sp, bf), 'f', 2, 64) + "%"
+	}
+	fmt.Fprintf(stderr, "spoof: %d spoof, %d bona fide; EER %s; at threshold %.4f (%g%% false alarms intended): %d bona fide flagged (%.2f%%), %d spoofs passed (%.2f%%), %d recordings under %g s inconclusive\n",
+		len(sp), len(bf), eerText, thr, 100**far, flagged, 100*float64(flagged)/float64(max(len(bf), 1)),
+		missed, 100*float64(missed)/float64(max(len(sp), 1)), undecided, engine.MinSpoofSeconds)
+	return nil
+}

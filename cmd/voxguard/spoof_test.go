@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/voxguard/voxguard/models"
+)
+
+// writeWAV writes 16-bit PCM mono samples in [-1, 1) at 8 kHz.
+func writeWAV(t *testing.T, path string, x []float32) {
+	t.Helper()
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	b.WriteString("RIFF")
+	binary.Write(&b, le, uint32(36+2*len(x)))
+	b.WriteString("WAVEfmt ")
+	binary.Write(&b, le, uint32(16))
+	binary.Write(&b, le, uint16(1))
+	binary.Write(&b, le, uint16(1))
+	binary.Write(&b, le, uint32(8000))
+	binary.Write(&b, le, uint32(16000))
+	binary.Write(&b, le, uint16(2))
+	binary.Write(&b, le, uint16(16))
+	b.WriteString("data")
+	binary.Write(&b, le, uint32(2*len(x)))
+	for _, v := range x {
+		binary.Write(&b, le, int16(max(-32768, min(32767, math.Round(float64(v)*32768)))))
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTrainSpoofAndSpoofCommands(t *testing.T) {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(1, 2))
+	var scp, key strings.Builder
+	for _, class := range []string{"bona", "spoof"} {
+		os.MkdirAll(filepath.Join(dir, class), 0o755)
+		for i := range 6 {
+			x := make([]float32, 12000)
+			f0 := 100 + 50*r.Float64()
+			for j := range x {
+				if class == "bona" {
+					x[j] = float32(0.1 * r.NormFloat64())
+				} else {
+					var v float64
+					for h := 1.0; h*f0 < 3800; h++ {
+						v += math.Sin(2 * math.Pi * f0 * h * float64(j) / 8000)
+					}
+					x[j] = float32(0.02*v + 0.001*r.NormFloat64())
+				}
+			}
+			p := filepath.Join(dir, class, fmt.Sprintf("%s%d.wav", class, i))
+			writeWAV(t, p, x)
+			fmt.Fprintf(&scp, "%s%d %s\n", class, i, p)
+			fmt.Fprintf(&key, "%s%d %s\n", class, i, map[string]string{"bona": "bonafide", "spoof": "spoof"}[class])
+		}
+	}
+	model := filepath.Join(dir, "cm.vxgb")
+	train := []string{"train-spoof", "--bonafide", filepath.Join(dir, "bona"), "--spoof", filepath.Join(dir, "spoof"),
+		"--components", "2", "--iters", "2", "--hold-out", "3", "--out", model}
+	var out, errb bytes.Buffer
+	if code := run(train, &out, &errb); code != 0 {
+		t.Fatalf("train-spoof: exit %d: %s", code, errb.String())
+	}
+	for _, tc := range []struct {
+		wav, want string
+	}{{"bona/bona0.wav", "decision=bonafide"}, {"spoof/spoof0.wav", "decision=spoof"}} {
+		out.Reset()
+		errb.Reset()
+		if code := run([]string{"spoof", "--model", model, "--wav", filepath.Join(dir, tc.wav)}, &out, &errb); code != 0 {
+			t.Fatalf("spoof: exit %d: %s", code, errb.String())
+		}
+		if !strings.Contains(out.String(), tc.want) {
+			t.Errorf("spoof %s: %q, want %s", tc.wav, out.String(), tc.want)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "test.scp"), []byte(scp.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "key"), []byte(key.String()), 0o644)
+	out.Reset()
+	errb.Reset()
+	scores := filepath.Join(dir, "scores")
+	if code := run([]string{"spoof", "--model", model, "--list", filepath.Join(dir, "test.scp"), "--key", filepath.Join(dir, "key"), "--out", scores}, &out, &errb); code != 0 {
+		t.Fatalf("spoof --list: exit %d: %s", code, errb.String())
+	}
+	lines, _ := os.ReadFile(scores)
+	if n := strings.Count(string(lines), "\n"); n != 12 || !strings.Contains(errb.String(), "EER 0.00%") {
+		t.Errorf("spoof --list: %d score lines, stderr %q", n, errb.String())
+	}
+	// --merge-into keeps the other bundle's sections.
+	merged := filepath.Join(dir, "merged.vxgb")
+	if code := run(append(train[:len(train)-1], merged, "--merge-into", model), &out, &errb); code != 0 {
+		t.Fatalf("train-spoof --merge-into: exit %d: %s", code, errb.String())
+	}
+	b, err := loadModel(merged)
+	if err != nil || b.Spoof == nil || !strings.Contains(b.Meta.Description, "countermeasure only") {
+		t.Errorf("merged bundle: %v, %+v", err, b)
+	}
+	// Usage errors and a bundle without a countermeasure.
+	for _, args := range [][]string{{"spoof"}, {"spoof", "--wav", "a", "--list", "b"}, {"train-spoof", "--out", "x"}} {
+		if code := run(args, &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	empty := filepath.Join(dir, "empty.vxgb")
+	f, _ := os.Create(empty)
+	(&models.Bundle{}).WriteTo(f)
+	f.Close()
+	errb.Reset()
+	if code := run([]string{"spoof", "--model", empty, "--wav", filepath.Join(dir, "bona/bona0.wav")}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "no spoofing countermeasure") {
+		t.Errorf("bundle without countermeasure: exit %d, %q", code, errb.String())
+	}
+}

@@ -1,0 +1,470 @@
+package dsp
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// LFCCConfig configures linear-frequency cepstral coefficients, the front end of the ASVspoof
+// baseline spoofing countermeasure. Frequencies are in Hz, durations in milliseconds. Each frame:
+// DC removal, pre-emphasis, a Hamming window, the power spectrum of the frame zero-padded to a
+// power of two, NumFilters triangular filters equally spaced on a linear frequency axis between
+// LowFreq and HighFreq, the natural log, an orthonormal DCT-II keeping NumCeps coefficients (C0
+// included), then deltas up to DeltaOrder (Kaldi's regression with DeltaWindow).
+type LFCCConfig struct {
+	SampleRate    int     `json:"sample_rate"`     // samples per second
+	FrameLengthMs float64 `json:"frame_length_ms"` // analysis window length
+	FrameShiftMs  float64 `json:"frame_shift_ms"`  // hop between frames
+	NumFilters    int     `json:"num_filters"`     // triangular filters on the linear axis
+	LowFreq       float64 `json:"low_freq"`        // lowest filter edge
+	HighFreq      float64 `json:"high_freq"`       // highest filter edge (<= Nyquist)
+	NumCeps       int     `json:"num_ceps"`        // cepstra kept, C0 included
+	PreemphCoeff  float64 `json:"preemph_coeff"`   // pre-emphasis coefficient (0 disables)
+	DeltaOrder    int     `json:"delta_order"`     // 0 static only, 1 +Δ, 2 +Δ+ΔΔ
+	// SpectralFlux adds to the long-term spectral statistics the per-bin mean absolute change of
+	// log power between consecutive frames (see LFCC.SpectralStats).
+	SpectralFlux bool `json:"spectral_flux,omitempty"`
+	// StatsFrameLengthMs, if > 0, gives the long-term spectral statistics their own analysis
+	// window (shifted by half of it) instead of the LFCC frames, for a finer frequency resolution.
+	StatsFrameLengthMs float64 `json:"stats_frame_length_ms,omitempty"`
+}
+
+// statsConfig is the framing of the long-term spectral statistics.
+func (c LFCCConfig) statsConfig() LFCCConfig {
+	if c.StatsFrameLengthMs > 0 {
+		c.FrameLengthMs, c.FrameShiftMs = c.StatsFrameLengthMs, c.StatsFrameLengthMs/2
+	}
+	return c
+}
+
+// TelephoneLFCC is the ASVspoof baseline LFCC adapted to the 8 kHz telephone band: 30 ms / 15 ms
+// frames, 20 linear filters over 0-4000 Hz, 19 coefficients plus C0, deltas and double deltas
+// (60 dimensions).
+func TelephoneLFCC() LFCCConfig {
+	return LFCCConfig{SampleRate: 8000, FrameLengthMs: 30, FrameShiftMs: 15, NumFilters: 20,
+		LowFreq: 0, HighFreq: 4000, NumCeps: 20, PreemphCoeff: 0.97, DeltaOrder: 2}
+}
+
+// FrameLength is the analysis window in samples.
+func (c LFCCConfig) FrameLength() int { return int(float64(c.SampleRate) * c.FrameLengthMs / 1000) }
+
+// FrameShift is the hop between frames in samples.
+func (c LFCCConfig) FrameShift() int { return int(float64(c.SampleRate) * c.FrameShiftMs / 1000) }
+
+// PaddedLength is the FFT size: the frame length rounded up to a power of two (at least 8).
+func (c LFCCConfig) PaddedLength() int {
+	n := 8
+	for n < c.FrameLength() {
+		n <<= 1
+	}
+	return n
+}
+
+// Dim is the output dimension: NumCeps × (DeltaOrder+1).
+func (c LFCCConfig) Dim() int { return c.NumCeps * (c.DeltaOrder + 1) }
+
+// NumFrames is the number of frames snip-edges framing yields for n samples.
+func (c LFCCConfig) NumFrames(n int) int {
+	fl, fs := c.FrameLength(), c.FrameShift()
+	if n < fl {
+		return 0
+	}
+	return 1 + (n-fl)/fs
+}
+
+// Validate reports a configuration the front end cannot run.
+func (c LFCCConfig) Validate() error {
+	switch {
+	case c.SampleRate <= 0:
+		return errors.New("lfcc: sample rate must be positive")
+	case c.FrameLength() < 2 || c.FrameShift() < 1:
+		return errors.New("lfcc: frame length and shift must be positive")
+	case c.NumFilters < 2:
+		return errors.New("lfcc: need at least two filters")
+	case c.LowFreq < 0 || c.HighFreq <= c.LowFreq || c.HighFreq > float64(c.SampleRate)/2:
+		return fmt.Errorf("lfcc: filter range %g-%g Hz invalid for %d Hz sampling", c.LowFreq, c.HighFreq, c.SampleRate)
+	case c.NumCeps < 1 || c.NumCeps > c.NumFilters:
+		return fmt.Errorf("lfcc: num_ceps %d must be in 1..num_filters", c.NumCeps)
+	case c.DeltaOrder < 0 || c.DeltaOrder > 2:
+		return errors.New("lfcc: delta order must be 0, 1 or 2")
+	case c.PreemphCoeff < 0 || c.PreemphCoeff >= 1:
+		return errors.New("lfcc: pre-emphasis coefficient must be in [0, 1)")
+	case c.StatsFrameLengthMs < 0 || (c.StatsFrameLengthMs > 0 && c.statsConfig().FrameShift() < 1):
+		return errors.New("lfcc: statistics frame length must be 0 or at least two samples")
+	}
+	return nil
+}
+
+// linearBank returns NumFilters triangles with NumFilters+2 equally spaced edges from LowFreq to
+// HighFreq, evaluated at FFT bin frequencies k·SampleRate/PaddedLength, k = 0..PaddedLength/2.
+// Filter b rises from edge b to edge b+1 and falls to edge b+2 (peak weight 1).
+func linearBank(c LFCCConfig) []melFilter {
+	padded := c.PaddedLength()
+	binWidth := float64(c.SampleRate) / float64(padded)
+	delta := (c.HighFreq - c.LowFreq) / float64(c.NumFilters+1)
+	bank := make([]melFilter, c.NumFilters)
+	for b := range bank {
+		left := c.LowFreq + float64(b)*delta
+		center := left + delta
+		right := center + delta
+		f := melFilter{start: -1}
+		for i := 0; i <= padded/2; i++ {
+			hz := binWidth * float64(i)
+			if hz > left && hz < right {
+				w := (hz - left) / delta
+				if hz > center {
+					w = (right - hz) / delta
+				}
+				if f.start < 0 {
+					f.start = i
+				}
+				f.w = append(f.w, w)
+			}
+		}
+		if f.start < 0 { // narrower than a bin: the nearest bin
+			f.start = min(int(math.Round(center/binWidth)), padded/2)
+			f.w = []float64{1}
+		}
+		bank[b] = f
+	}
+	return bank
+}
+
+// lfccComputer turns one frame into static LFCCs and its log energy; allocation-free.
+type lfccComputer struct {
+	cfg    LFCCConfig
+	n      int
+	window []float64
+	bank   []melFilter
+	dct    []float64 // NumCeps × NumFilters
+	fft    *realFFT
+	buf    []float64
+	pow    []float64
+	logE   []float64
+}
+
+func newLFCCComputer(c LFCCConfig) (*lfccComputer, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	fft, err := newRealFFT(c.PaddedLength())
+	if err != nil {
+		return nil, err
+	}
+	n := c.FrameLength()
+	m := &lfccComputer{cfg: c, n: n, fft: fft, bank: linearBank(c), window: make([]float64, n),
+		buf: make([]float64, c.PaddedLength()), pow: make([]float64, c.PaddedLength()/2+1),
+		logE: make([]float64, c.NumFilters), dct: make([]float64, c.NumCeps*c.NumFilters)}
+	for i := range m.window {
+		m.window[i] = 0.54 - 0.46*math.Cos(2*math.Pi*float64(i)/float64(n-1))
+	}
+	nf := float64(c.NumFilters)
+	for k := range c.NumCeps {
+		norm := math.Sqrt(2 / nf)
+		if k == 0 {
+			norm = math.Sqrt(1 / nf)
+		}
+		for j := range c.NumFilters {
+			m.dct[k*c.NumFilters+j] = norm * math.Cos(math.Pi/nf*(float64(j)+0.5)*float64(k))
+		}
+	}
+	return m, nil
+}
+
+// compute writes NumCeps static coefficients of frame (FrameLength samples in [-1, 1)) to out
+// and returns the frame's RMS level in dB relative to full scale (before pre-emphasis, after DC
+// removal; -200 for digital silence).
+func (m *lfccComputer) compute(frame []float32, out []float32) float64 {
+	n := m.n
+	frame = frame[:n]
+	var sum float64
+	for _, v := range frame {
+		sum += float64(v)
+	}
+	mean := sum / float64(n)
+	var e float64
+	c := m.cfg.PreemphCoeff
+	prev := float64(frame[0]) - mean
+	buf := m.buf[:n]
+	for i := range buf {
+		x := float64(frame[i]) - mean
+		e += x * x
+		p := prev
+		if i == 0 {
+			p = x
+		}
+		buf[i] = (x - c*p) * m.window[i]
+		prev = x
+	}
+	clear(m.buf[n:])
+	m.fft.power(m.buf, m.pow)
+	for b, f := range m.bank {
+		p := m.pow[f.start : f.start+len(f.w)]
+		var s float64
+		for i, w := range f.w {
+			s += w * p[i]
+		}
+		m.logE[b] = math.Log(max(s, logFloor))
+	}
+	nf := len(m.logE)
+	for k := range out[:m.cfg.NumCeps] {
+		row := m.dct[k*nf : (k+1)*nf]
+		var s float64
+		for j, v := range m.logE {
+			s += row[j] * v
+		}
+		out[k] = float32(s)
+	}
+	if e <= 0 {
+		return -200
+	}
+	return 10 * math.Log10(e/float64(n))
+}
+
+// LFCC is a streaming LFCC front end: push samples (at the configured rate, in [-1, 1)) in chunks
+// of any size, pull frames with deltas. Frame t with deltas is available once the static frames
+// up to t+2·DeltaWindow exist (or at Flush), and the output equals ComputeLFCC on the
+// concatenated samples. Not safe for concurrent use.
+type LFCC struct {
+	cfg     LFCCConfig
+	comp    *lfccComputer
+	scales  [][]float64
+	pending []float32   // samples not yet consumed by a full frame
+	static  [][]float32 // static frames still needed, from index base
+	free    [][]float32 // recycled rows, so that steady-state streaming allocates nothing
+	energy  []float64   // their levels, dBFS
+	base    int         // index of static[0]
+	nStatic int         // static frames computed so far
+	nOut    int         // frames emitted
+	ended   bool
+	frame   []float32
+
+	// Long-term spectral statistics (see EnableSpectralStats).
+	specOn       bool
+	specMin      float64       // level floor, dBFS
+	specN        int           // frames accumulated
+	specS, specQ []float64     // Σ log power, Σ (log power)² per FFT bin
+	specF, specP []float64     // Σ |Δ log power| per bin, previous counted frame's log power
+	specFN       int           // frame pairs in specF
+	specPrev     bool          // the previous frame was counted
+	specComp     *lfccComputer // own framing (StatsFrameLengthMs), or nil: the LFCC frames
+	specPending  []float32
+	specFrame    []float32
+	specRow      []float32
+}
+
+// NewLFCC returns a streaming front end for cfg.
+func NewLFCC(cfg LFCCConfig) (*LFCC, error) {
+	comp, err := newLFCCComputer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &LFCC{cfg: cfg, comp: comp, scales: deltaScales(cfg.DeltaOrder, DeltaWindow),
+		frame: make([]float32, cfg.FrameLength())}, nil
+}
+
+// Config returns the front end's configuration.
+func (l *LFCC) Config() LFCCConfig { return l.cfg }
+
+// Reset forgets all input, ready for a new recording.
+func (l *LFCC) Reset() {
+	l.free = append(l.free, l.static...)
+	l.pending, l.static, l.energy = l.pending[:0], l.static[:0], l.energy[:0]
+	l.base, l.nStatic, l.nOut, l.ended = 0, 0, 0, false
+	l.specN, l.specFN, l.specPrev = 0, 0, false
+	l.specPending = l.specPending[:0]
+	clear(l.specS)
+	clear(l.specQ)
+	clear(l.specF)
+}
+
+// EnableSpectralStats makes the front end also accumulate long-term spectral statistics (the
+// mean and standard deviation over frames of each FFT bin's log power, as in Muckenhirn et al.,
+// "Long-term spectral statistics for voice presentation attack detection", 2017) over the frames
+// whose level reaches minLevelDB. It must be called before the first Push.
+func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
+	sc := l.cfg.statsConfig()
+	k := sc.PaddedLength()/2 + 1
+	if l.cfg.StatsFrameLengthMs > 0 {
+		comp, err := newLFCCComputer(sc)
+		if err != nil {
+			panic(err) // Validate checks the stats framing
+		}
+		l.specComp, l.specFrame, l.specRow = comp, make([]float32, sc.FrameLength()), make([]float32, sc.NumCeps)
+	}
+	l.specOn, l.specMin = true, minLevelDB
+	l.specS, l.specQ = make([]float64, k), make([]float64, k)
+	if l.cfg.SpectralFlux {
+		l.specF, l.specP = make([]float64, k), make([]float64, k)
+	}
+}
+
+// SpectralStatsDim is the length of the vector SpectralStats writes: twice the number of FFT
+// bins, PaddedLength/2+1, or three times with SpectralFlux.
+func (c LFCCConfig) SpectralStatsDim() int {
+	k := c.statsConfig().PaddedLength()/2 + 1
+	if c.SpectralFlux {
+		return 3 * k
+	}
+	return 2 * k
+}
+
+// SpectralStats writes the long-term spectral statistics so far to dst (SpectralStatsDim long):
+// the per-bin mean log power minus its average over bins (which removes the overall gain), then
+// the per-bin standard deviations, then with SpectralFlux the per-bin mean absolute change of
+// log power between consecutive counted frames. It returns the number of frames they cover (0:
+// dst zeroed).
+func (l *LFCC) SpectralStats(dst []float64) int {
+	k := len(l.specS)
+	dst = dst[:l.cfg.SpectralStatsDim()]
+	if l.specN == 0 {
+		clear(dst)
+		return 0
+	}
+	n := float64(l.specN)
+	var avg float64
+	for i := range k {
+		m := l.specS[i] / n
+		dst[i] = m
+		avg += m / float64(k)
+		dst[k+i] = math.Sqrt(max(l.specQ[i]/n-m*m, 0))
+	}
+	for i := range k {
+		dst[i] -= avg
+	}
+	if l.specF != nil {
+		for i := range k {
+			dst[2*k+i] = l.specF[i] / float64(max(l.specFN, 1))
+		}
+	}
+	return l.specN
+}
+
+// Push appends samples.
+func (l *LFCC) Push(samples []float32) {
+	l.pending = append(l.pending, samples...)
+	fl, fs := l.cfg.FrameLength(), l.cfg.FrameShift()
+	off := 0
+	for len(l.pending)-off >= fl {
+		for i, v := range l.pending[off : off+fl] {
+			l.frame[i] = v
+		}
+		var row []float32
+		if n := len(l.free); n > 0 {
+			row, l.free = l.free[n-1], l.free[:n-1]
+		} else {
+			row = make([]float32, l.cfg.NumCeps)
+		}
+		lv := l.comp.compute(l.frame, row)
+		l.energy = append(l.energy, lv)
+		if l.specOn && l.specComp == nil {
+			l.accumulate(l.comp.pow, lv)
+		}
+		l.static = append(l.static, row)
+		l.nStatic++
+		off += fs
+	}
+	if off > 0 {
+		l.pending = append(l.pending[:0], l.pending[min(off, len(l.pending)):]...)
+	}
+	if l.specComp != nil {
+		l.specPending = append(l.specPending, samples...)
+		sc := l.specComp.cfg
+		fl, fs := sc.FrameLength(), sc.FrameShift()
+		off := 0
+		for len(l.specPending)-off >= fl {
+			copy(l.specFrame, l.specPending[off:off+fl])
+			l.accumulate(l.specComp.pow, l.specComp.compute(l.specFrame, l.specRow))
+			off += fs
+		}
+		if off > 0 {
+			l.specPending = append(l.specPending[:0], l.specPending[min(off, len(l.specPending)):]...)
+		}
+	}
+}
+
+// accumulate adds one frame's power spectrum of level lv (dBFS) to the long-term statistics.
+func (l *LFCC) accumulate(pow []float64, lv float64) {
+	if lv < l.specMin {
+		l.specPrev = false
+		return
+	}
+	flux := l.specF != nil && l.specPrev
+	for k, p := range pow {
+		v := math.Log(max(p, logFloor))
+		l.specS[k] += v
+		l.specQ[k] += v * v
+		if l.specF != nil {
+			if flux {
+				l.specF[k] += math.Abs(v - l.specP[k])
+			}
+			l.specP[k] = v
+		}
+	}
+	if flux {
+		l.specFN++
+	}
+	l.specN++
+	l.specPrev = true
+}
+
+// Flush marks the end of the input: the remaining frames become available.
+func (l *LFCC) Flush() { l.ended = true }
+
+// Next writes the next frame (Dim values) to dst and returns its level in dBFS; ok is false when
+// no frame is available yet (or any more).
+func (l *LFCC) Next(dst []float32) (levelDB float64, ok bool) {
+	t := l.nOut
+	reach := len(l.scales[len(l.scales)-1]) / 2
+	if t >= l.nStatic || (!l.ended && t+reach >= l.nStatic) {
+		return 0, false
+	}
+	d := l.cfg.NumCeps
+	for i, s := range l.scales {
+		off := (len(s) - 1) / 2
+		for k := range d {
+			var acc float64
+			for j := -off; j <= off; j++ {
+				src := min(max(t+j, 0), l.nStatic-1)
+				acc += s[j+off] * float64(l.static[src-l.base][k])
+			}
+			dst[i*d+k] = float32(acc)
+		}
+	}
+	levelDB = l.energy[t-l.base]
+	l.nOut++
+	// Drop static frames no later frame needs (t+1-reach and beyond stay).
+	if drop := l.nOut - reach - l.base; drop > 64 {
+		l.free = append(l.free, l.static[:drop]...)
+		l.static = append(l.static[:0], l.static[drop:]...)
+		l.energy = append(l.energy[:0], l.energy[drop:]...)
+		l.base += drop
+	}
+	return levelDB, true
+}
+
+// ComputeLFCC returns the LFCC matrix with deltas (one row of cfg.Dim() per frame) of samples in
+// [-1, 1) at cfg.SampleRate, and each frame's level in dBFS.
+func ComputeLFCC(samples []float32, cfg LFCCConfig) (frames [][]float32, levelDB []float64, err error) {
+	l, err := NewLFCC(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.Push(samples)
+	l.Flush()
+	n := cfg.NumFrames(len(samples))
+	flat := make([]float32, n*cfg.Dim())
+	frames = make([][]float32, 0, n)
+	levelDB = make([]float64, 0, n)
+	for t := range n {
+		row := flat[t*cfg.Dim() : (t+1)*cfg.Dim() : (t+1)*cfg.Dim()]
+		lv, ok := l.Next(row)
+		if !ok {
+			break
+		}
+		frames = append(frames, row)
+		levelDB = append(levelDB, lv)
+	}
+	return frames, levelDB, nil
+}

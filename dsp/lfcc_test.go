@@ -1,0 +1,360 @@
+package dsp
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestLinearBankHandWorked checks the linear filterbank against triangles worked by hand: 8 kHz,
+// an 8-point FFT (bins at 0, 1000, 2000, 3000, 4000 Hz), two filters over 0-4000 Hz, so edges at
+// 0, 1333.3, 2666.7 and 4000 Hz.
+func TestLinearBankHandWorked(t *testing.T) {
+	c := LFCCConfig{SampleRate: 8000, FrameLengthMs: 1, FrameShiftMs: 1, NumFilters: 2, LowFreq: 0, HighFreq: 4000, NumCeps: 2}
+	if c.PaddedLength() != 8 {
+		t.Fatalf("padded length %d, want 8", c.PaddedLength())
+	}
+	bank := linearBank(c)
+	want := []struct {
+		start int
+		w     []float64
+	}{
+		{1, []float64{0.75, 0.5}}, // 1000 Hz rising (1000/1333.3), 2000 Hz falling ((2666.7-2000)/1333.3)
+		{2, []float64{0.5, 0.75}}, // 2000 Hz rising, 3000 Hz falling
+	}
+	for b, w := range want {
+		f := bank[b]
+		if f.start != w.start || len(f.w) != len(w.w) {
+			t.Fatalf("filter %d: start %d weights %v, want start %d weights %v", b, f.start, f.w, w.start, w.w)
+		}
+		for i := range w.w {
+			if math.Abs(f.w[i]-w.w[i]) > 1e-12 {
+				t.Errorf("filter %d weight %d = %v, want %v", b, i, f.w[i], w.w[i])
+			}
+		}
+	}
+}
+
+func TestLFCCConfigValidate(t *testing.T) {
+	ok := TelephoneLFCC()
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ok.Dim() != 60 || ok.FrameLength() != 240 || ok.FrameShift() != 120 || ok.PaddedLength() != 256 {
+		t.Fatalf("telephone LFCC: dim %d frame %d shift %d fft %d", ok.Dim(), ok.FrameLength(), ok.FrameShift(), ok.PaddedLength())
+	}
+	for _, tc := range []struct {
+		name string
+		mod  func(*LFCCConfig)
+	}{
+		{"rate", func(c *LFCCConfig) { c.SampleRate = 0 }},
+		{"filters", func(c *LFCCConfig) { c.NumFilters = 1 }},
+		{"high above Nyquist", func(c *LFCCConfig) { c.HighFreq = 4001 }},
+		{"ceps > filters", func(c *LFCCConfig) { c.NumCeps = 21 }},
+		{"delta order", func(c *LFCCConfig) { c.DeltaOrder = 3 }},
+		{"preemph", func(c *LFCCConfig) { c.PreemphCoeff = 1 }},
+	} {
+		c := TelephoneLFCC()
+		tc.mod(&c)
+		if c.Validate() == nil {
+			t.Errorf("%s: invalid config accepted", tc.name)
+		}
+	}
+}
+
+// TestLFCCMatchesReference compares the cepstra of a random frame with a direct, slow
+// implementation of the definition: DC removal, pre-emphasis, Hamming window, a naive DFT,
+// triangles evaluated from their formula, natural log, orthonormal DCT-II.
+func TestLFCCMatchesReference(t *testing.T) {
+	c := TelephoneLFCC()
+	m, err := newLFCCComputer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	n, N := c.FrameLength(), c.PaddedLength()
+	frame := make([]float32, n)
+	for i := range frame {
+		frame[i] = float32(0.2 * r.NormFloat64())
+	}
+	out := make([]float32, c.NumCeps)
+	m.compute(frame, out)
+
+	var mean float64
+	for _, v := range frame {
+		mean += float64(v) / float64(n)
+	}
+	x := make([]float64, N)
+	for i := range n {
+		cur := float64(frame[i]) - mean
+		prev := cur
+		if i > 0 {
+			prev = float64(frame[i-1]) - mean
+		}
+		x[i] = (cur - c.PreemphCoeff*prev) * (0.54 - 0.46*math.Cos(2*math.Pi*float64(i)/float64(n-1)))
+	}
+	pow := make([]float64, N/2+1)
+	for k := range pow {
+		var re, im float64
+		for i, v := range x {
+			re += v * math.Cos(2*math.Pi*float64(k*i)/float64(N))
+			im -= v * math.Sin(2*math.Pi*float64(k*i)/float64(N))
+		}
+		pow[k] = re*re + im*im
+	}
+	F := c.NumFilters
+	width := (c.HighFreq - c.LowFreq) / float64(F+1)
+	logE := make([]float64, F)
+	for b := range F {
+		centre := c.LowFreq + float64(b+1)*width
+		var e float64
+		for k, p := range pow {
+			hz := float64(k) * float64(c.SampleRate) / float64(N)
+			e += math.Max(0, 1-math.Abs(hz-centre)/width) * p
+		}
+		logE[b] = math.Log(e)
+	}
+	for k := range c.NumCeps {
+		norm := math.Sqrt(2 / float64(F))
+		if k == 0 {
+			norm = math.Sqrt(1 / float64(F))
+		}
+		var s float64
+		for j, v := range logE {
+			s += norm * math.Cos(math.Pi/float64(F)*(float64(j)+0.5)*float64(k)) * v
+		}
+		if math.Abs(float64(out[k])-s) > 1e-4*math.Max(1, math.Abs(s)) {
+			t.Errorf("c%d = %v, reference %v", k, out[k], s)
+		}
+	}
+}
+
+// TestLFCCTonePeak: a pure tone puts the largest filter energy in the filter centred on it.
+func TestLFCCTonePeak(t *testing.T) {
+	c := TelephoneLFCC()
+	m, _ := newLFCCComputer(c)
+	frame := make([]float32, c.FrameLength())
+	delta := 4000.0 / 21
+	for _, b := range []int{2, 9, 15} {
+		f := delta * float64(b+1) // centre of filter b
+		for i := range frame {
+			frame[i] = float32(0.5 * math.Sin(2*math.Pi*f*float64(i)/8000))
+		}
+		out := make([]float32, c.NumCeps)
+		m.compute(frame, out)
+		best := 0
+		for j, v := range m.logE {
+			if v > m.logE[best] {
+				best = j
+			}
+		}
+		if best != b {
+			t.Errorf("tone at %.0f Hz peaks in filter %d, want %d", f, best, b)
+		}
+	}
+}
+
+// TestLFCCStreamingMatchesBatch: pushing in random chunks gives the batch output exactly.
+func TestLFCCStreamingMatchesBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, 8000*3+77)
+	for i := range x {
+		x[i] = float32(0.3*math.Sin(float64(i)*0.05) + 0.05*r.NormFloat64())
+	}
+	cfg := TelephoneLFCC()
+	batch, lv, err := ComputeLFCC(x, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batch) != cfg.NumFrames(len(x)) || len(lv) != len(batch) {
+		t.Fatalf("%d frames, want %d", len(batch), cfg.NumFrames(len(x)))
+	}
+	// Deltas must equal AddDeltas on the static part.
+	static := make([][]float32, len(batch))
+	for i, f := range batch {
+		static[i] = f[:cfg.NumCeps]
+	}
+	ref := AddDeltas(static, 2)
+	for i := range ref {
+		for k := range ref[i] {
+			if math.Abs(float64(ref[i][k]-batch[i][k])) > 1e-5 {
+				t.Fatalf("frame %d dim %d: %v vs AddDeltas %v", i, k, batch[i][k], ref[i][k])
+			}
+		}
+	}
+	l, _ := NewLFCC(cfg)
+	row := make([]float32, cfg.Dim())
+	var got [][]float32
+	for off := 0; off < len(x); {
+		n := min(1+r.IntN(700), len(x)-off)
+		l.Push(x[off : off+n])
+		off += n
+		for {
+			if _, ok := l.Next(row); !ok {
+				break
+			}
+			got = append(got, append([]float32(nil), row...))
+		}
+	}
+	l.Flush()
+	for {
+		if _, ok := l.Next(row); !ok {
+			break
+		}
+		got = append(got, append([]float32(nil), row...))
+	}
+	if len(got) != len(batch) {
+		t.Fatalf("streaming gave %d frames, batch %d", len(got), len(batch))
+	}
+	for i := range got {
+		for k := range got[i] {
+			if got[i][k] != batch[i][k] {
+				t.Fatalf("frame %d dim %d: streaming %v batch %v", i, k, got[i][k], batch[i][k])
+			}
+		}
+	}
+	// Digital silence reports a very low level.
+	_, lv0, _ := ComputeLFCC(make([]float32, 1000), cfg)
+	if lv0[0] > -150 {
+		t.Errorf("silence level %v dBFS", lv0[0])
+	}
+}
+
+// TestSpectralStats: a steady tone's mean log spectrum peaks at its bin, with a standard
+// deviation near 0 there; the statistics do not depend on the chunking and skip quiet frames.
+func TestSpectralStats(t *testing.T) {
+	cfg := TelephoneLFCC()
+	x := make([]float32, 8000)
+	for i := range x {
+		x[i] = float32(0.3 * math.Sin(2*math.Pi*1000*float64(i)/8000)) // bin 1000/31.25 = 32
+	}
+	x = append(x, make([]float32, 4000)...) // digital silence, below the floor
+	K := cfg.PaddedLength()/2 + 1
+	run := func(chunk int) ([]float64, int) {
+		l, _ := NewLFCC(cfg)
+		l.EnableSpectralStats(-50)
+		for off := 0; off < len(x); off += chunk {
+			l.Push(x[off:min(off+chunk, len(x))])
+		}
+		l.Flush()
+		out := make([]float64, cfg.SpectralStatsDim())
+		return out, l.SpectralStats(out)
+	}
+	a, n := run(len(x))
+	// Frames wholly in the tone count, and the few straddling the silence; the silence does not.
+	if len(a) != 2*K || n < cfg.NumFrames(8000) || n > cfg.NumFrames(8000)+2 {
+		t.Fatalf("%d stats over %d frames, want %d over %d-%d", len(a), n, 2*K, cfg.NumFrames(8000), cfg.NumFrames(8000)+2)
+	}
+	best := 0
+	var avg float64
+	for k := range K {
+		if a[k] > a[best] {
+			best = k
+		}
+		avg += a[k] / float64(K)
+	}
+	if best != 32 || math.Abs(avg) > 1e-9 || a[K+32] > 1 {
+		t.Errorf("tone: mean peaks at bin %d (want 32), bins average %v (want 0), std at the peak %v", best, avg, a[K+32])
+	}
+	b, _ := run(333)
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-9 {
+			t.Fatalf("stat %d: %v in one chunk, %v in chunks of 333", i, a[i], b[i])
+		}
+	}
+	l, _ := NewLFCC(cfg)
+	l.EnableSpectralStats(-50)
+	if l.SpectralStats(a) != 0 || a[0] != 0 {
+		t.Error("empty statistics not zero")
+	}
+}
+
+// TestSpectralFlux: a steady tone barely changes from frame to frame at its bin; white noise does.
+func TestSpectralFlux(t *testing.T) {
+	cfg := TelephoneLFCC()
+	cfg.SpectralFlux = true
+	K := cfg.PaddedLength()/2 + 1
+	r := rand.New(rand.NewPCG(9, 9))
+	tone, nz := make([]float32, 8000), make([]float32, 8000)
+	for i := range tone {
+		tone[i] = float32(0.3 * math.Sin(2*math.Pi*1000*float64(i)/8000))
+		nz[i] = float32(0.1 * r.NormFloat64())
+	}
+	flux := func(x []float32) []float64 {
+		l, _ := NewLFCC(cfg)
+		l.EnableSpectralStats(-50)
+		l.Push(x)
+		out := make([]float64, cfg.SpectralStatsDim())
+		l.SpectralStats(out)
+		return out[2*K:]
+	}
+	if len(flux(tone)) != K {
+		t.Fatalf("flux has %d bins, want %d", len(flux(tone)), K)
+	}
+	ft, fn := flux(tone)[32], flux(nz)[32]
+	if !(ft < 0.05 && fn > 0.5) {
+		t.Errorf("flux at 1 kHz: tone %v (want ~0), noise %v (want ~1)", ft, fn)
+	}
+}
+
+// TestSpectralStatsOwnWindow: with StatsFrameLengthMs the statistics use their own, longer
+// window (finer bins), independently of the chunking, and the LFCC frames are unchanged.
+func TestSpectralStatsOwnWindow(t *testing.T) {
+	cfg := TelephoneLFCC()
+	cfg.StatsFrameLengthMs = 64 // 512 samples, 257 bins of 15.6 Hz
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SpectralStatsDim() != 2*257 {
+		t.Fatalf("dim %d, want %d", cfg.SpectralStatsDim(), 2*257)
+	}
+	x := make([]float32, 8000)
+	for i := range x {
+		x[i] = float32(0.3 * math.Sin(2*math.Pi*1000*float64(i)/8000)) // bin 64
+	}
+	run := func(chunk int) ([]float64, int, [][]float32) {
+		l, _ := NewLFCC(cfg)
+		l.EnableSpectralStats(-50)
+		for off := 0; off < len(x); off += chunk {
+			l.Push(x[off:min(off+chunk, len(x))])
+		}
+		l.Flush()
+		var frames [][]float32
+		for {
+			row := make([]float32, cfg.Dim())
+			if _, ok := l.Next(row); !ok {
+				break
+			}
+			frames = append(frames, row)
+		}
+		out := make([]float64, cfg.SpectralStatsDim())
+		return out, l.SpectralStats(out), frames
+	}
+	a, n, fa := run(len(x))
+	if n != 1+(8000-512)/256 {
+		t.Errorf("%d statistics frames, want %d", n, 1+(8000-512)/256)
+	}
+	best := 0
+	for k := range 257 {
+		if a[k] > a[best] {
+			best = k
+		}
+	}
+	if best != 64 {
+		t.Errorf("tone peaks at bin %d, want 64", best)
+	}
+	b, _, fb := run(97)
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-9 {
+			t.Fatalf("stat %d differs with chunking: %v vs %v", i, a[i], b[i])
+		}
+	}
+	ref, _, _ := ComputeLFCC(x, cfg)
+	if len(fa) != len(ref) || len(fb) != len(ref) || fa[3][5] != ref[3][5] || fb[7][30] != ref[7][30] {
+		t.Error("the statistics window changed the LFCC frames")
+	}
+	cfg.StatsFrameLengthMs = -1
+	if cfg.Validate() == nil {
+		t.Error("negative statistics window accepted")
+	}
+}

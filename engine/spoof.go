@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/models"
+)
+
+// Spoof countermeasure decisions (Spoof.Decision), besides Inconclusive (too little speech) and
+// NotAssessed (the bundle has no countermeasure).
+const (
+	// Spoofed: the countermeasure's score exceeded the threshold set at Config.SpoofFAR.
+	Spoofed Decision = "spoof"
+	// BonaFide: the score stayed at or below that threshold.
+	BonaFide Decision = "bonafide"
+)
+
+// DefaultSpoofFAR is the default false-alarm rate, on bona fide speech, of SYNTHETIC_VOICE.
+const DefaultSpoofFAR = 0.01
+
+// MinSpoofSeconds is the least audio, in seconds of frames above the countermeasure's level floor,
+// on which the countermeasure decides; below it the decision is inconclusive.
+const MinSpoofSeconds = 1.0
+
+// SpoofDetector applies a bundle's spoofing countermeasure at a stated false-alarm rate. It is
+// immutable and safe for concurrent use; each call stream needs its own SpoofStream.
+type SpoofDetector struct {
+	cm        *models.Countermeasure
+	cfg       dsp.LFCCConfig
+	far       float64
+	threshold float64 // mean frame LLR above which a recording is flagged
+	minFrames int
+}
+
+// NewSpoofDetector returns a detector for cm (prepared, as ReadBundle leaves it) flagging at
+// false-alarm rate far on bona fide speech (the nearest stored operating point not above far).
+func NewSpoofDetector(cm *models.Countermeasure, far float64) (*SpoofDetector, error) {
+	if cm == nil {
+		return nil, errors.New("engine: no spoofing countermeasure")
+	}
+	if err := cm.Validate(); err != nil {
+		return nil, err
+	}
+	var cfg dsp.LFCCConfig
+	if err := json.Unmarshal(cm.FrontEnd, &cfg); err != nil {
+		return nil, fmt.Errorf("engine: countermeasure front end: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if n := cm.StatsDim(); n != 0 && n != cfg.SpectralStatsDim() {
+		return nil, fmt.Errorf("engine: countermeasure's linear scorer wants %d statistics, its front end yields %d", n, cfg.SpectralStatsDim())
+	}
+	if cfg.Dim() != cm.Dim() {
+		return nil, fmt.Errorf("engine: countermeasure front end yields %d dimensions, its GMMs want %d", cfg.Dim(), cm.Dim())
+	}
+	thr, ok := cm.Threshold(far)
+	if !ok {
+		return nil, errors.New("engine: countermeasure has no false-alarm operating points")
+	}
+	return &SpoofDetector{cm: cm, cfg: cfg, far: far, threshold: thr,
+		minFrames: int(MinSpoofSeconds * 1000 / cfg.FrameShiftMs)}, nil
+}
+
+// Threshold is the countermeasure score above which speech is flagged.
+func (d *SpoofDetector) Threshold() float64 { return d.threshold }
+
+// SampleRate is the rate, in samples per second, the detector's front end expects.
+func (d *SpoofDetector) SampleRate() int { return d.cfg.SampleRate }
+
+// Decide turns a mean frame LLR over frames scored frames into a verdict.
+func (d *SpoofDetector) Decide(llr float64, frames int) Spoof {
+	switch {
+	case frames < d.minFrames:
+		return Spoof{LLR: llr, Decision: Inconclusive}
+	case llr > d.threshold:
+		return Spoof{LLR: llr, Decision: Spoofed}
+	}
+	return Spoof{LLR: llr, Decision: BonaFide}
+}
+
+// Score is the batch verdict on a whole recording (samples in [-1, 1) at SampleRate).
+func (d *SpoofDetector) Score(samples []float32) Spoof {
+	st := d.NewStream()
+	st.Push(samples)
+	return st.Final()
+}
+
+// SpoofStream accumulates the countermeasure's frame log-likelihood ratios as audio streams in,
+// in constant memory: LFCC frames are computed per pushed chunk. Not safe for concurrent use.
+type SpoofStream struct {
+	d     *SpoofDetector
+	fe    *dsp.LFCC
+	sc    *models.SpoofScorer
+	row   []float32
+	stats []float64 // long-term spectral statistics scratch (nil without a linear scorer)
+}
+
+// NewStream starts an empty stream.
+func (d *SpoofDetector) NewStream() *SpoofStream {
+	fe, err := dsp.NewLFCC(d.cfg)
+	if err != nil {
+		panic(err) // validated in NewSpoofDetector
+	}
+	st := &SpoofStream{d: d, fe: fe, sc: models.NewSpoofScorer(d.cm), row: make([]float32, d.cfg.Dim())}
+	if d.cm.LTSS != nil {
+		fe.EnableSpectralStats(d.cm.MinLevelDB)
+		st.stats = make([]float64, d.cfg.SpectralStatsDim())
+	}
+	return st
+}
+
+// Push feeds samples and scores every frame that became available.
+func (s *SpoofStream) Push(samples []float32) {
+	s.fe.Push(samples)
+	s.drain()
+}
+
+func (s *SpoofStream) drain() {
+	for {
+		lv, ok := s.fe.Next(s.row)
+		if !ok {
+			return
+		}
+		s.sc.Add(s.row, lv)
+	}
+}
+
+// Current is the verdict on the frames scored so far (the last few frames, which wait for their
+// deltas' look-ahead, count only at Final).
+func (s *SpoofStream) Current() Spoof {
+	if s.stats != nil {
+		s.fe.SpectralStats(s.stats)
+	}
+	return s.d.Decide(s.d.cm.Combine(s.sc.LLR(), s.stats), s.sc.Frames())
+}
+
+// Final flushes the front end and returns the verdict on the whole stream, equal to Score on the
+// concatenated audio. Pushing afterwards is not allowed.
+func (s *SpoofStream) Final() Spoof {
+	s.fe.Flush()
+	s.drain()
+	return s.Current()
+}
+
+// applySpoof records the countermeasure's verdict in a: a spoof decision adds SYNTHETIC_VOICE as
+// the first reason (it outranks a voiceprint match: a match on a synthetic voice is the most
+// dangerous result to show an agent) and demotes a "match" verification to inconclusive.
+func applySpoof(a *Assessment, sp Spoof) {
+	a.Spoof = sp
+	if sp.Decision != Spoofed {
+		return
+	}
+	a.Reasons = append([]Reason{ReasonSyntheticVoice}, a.Reasons...)
+	if a.Verification.Decision == Match {
+		a.Verification.Decision = Inconclusive
+	}
+}

@@ -1,0 +1,253 @@
+package models
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Countermeasure is the spoofing countermeasure (issue 7): two diagonal GMMs over front-end frames
+// (LFCC with deltas in the shipped recipe), one trained on bona fide speech and one on synthetic
+// or replayed speech. A recording's score is the spoof-versus-bona-fide log-likelihood ratio
+// averaged over its frames whose level reaches MinLevelDB:
+//
+//	LLR = (1/T) Σ_t [log p(x_t | spoof) − log p(x_t | bona fide)]   (nats per frame)
+//
+// Positive values favour spoofing. The score is the ASVspoof baseline's, not a calibrated
+// likelihood ratio of the whole recording; its operating points are stated as false-alarm rates
+// on held-out bona fide speech (FARThresholds).
+type Countermeasure struct {
+	// FrontEnd is the frame front end's configuration as JSON (a dsp.LFCCConfig), opaque here.
+	FrontEnd json.RawMessage `json:"front_end"`
+	// MinLevelDB: frames whose RMS level (dBFS) is below it are skipped (silence carries channel,
+	// not voice, evidence).
+	MinLevelDB float64 `json:"min_level_db"`
+	// FARThresholds are score thresholds at stated false-alarm rates on held-out bona fide
+	// recordings (a fraction FAR of them scored above LLR); ascending FAR.
+	FARThresholds []FARPoint `json:"far_thresholds,omitempty"`
+	// LTSS, when present, is a second system: a linear classifier on the recording's long-term
+	// spectral statistics (dsp.LFCC.SpectralStats), fused with the GMM score by Fusion.
+	LTSS   *LinearScorer `json:"ltss,omitempty"`
+	Fusion *SpoofFusion  `json:"fusion,omitempty"`
+	// Info is free-form provenance (training data, sizes).
+	Info map[string]string `json:"info,omitempty"`
+
+	Bonafide *GMM `json:"-"`
+	Spoof    *GMM `json:"-"`
+}
+
+// Validate checks that both GMMs are present, valid and of the same dimension.
+func (cm *Countermeasure) Validate() error {
+	if cm.Bonafide == nil || cm.Spoof == nil {
+		return errors.New("models: countermeasure needs a bona fide and a spoof GMM")
+	}
+	if err := cm.Bonafide.Validate(); err != nil {
+		return err
+	}
+	if err := cm.Spoof.Validate(); err != nil {
+		return err
+	}
+	if cm.Bonafide.D != cm.Spoof.D {
+		return fmt.Errorf("models: countermeasure GMMs have dimensions %d and %d", cm.Bonafide.D, cm.Spoof.D)
+	}
+	if cm.LTSS != nil {
+		if err := cm.LTSS.Validate(); err != nil {
+			return err
+		}
+		if f := cm.Fusion; f == nil || !(f.GMMStd > 0) || !(f.LinStd > 0) {
+			return errors.New("models: countermeasure with a linear scorer needs a valid fusion")
+		}
+	}
+	for i := 1; i < len(cm.FARThresholds); i++ {
+		if cm.FARThresholds[i].FAR < cm.FARThresholds[i-1].FAR {
+			return errors.New("models: countermeasure thresholds are not in ascending FAR")
+		}
+	}
+	return nil
+}
+
+// Prepare validates cm and precomputes both GMMs' likelihood constants.
+func (cm *Countermeasure) Prepare() error {
+	if err := cm.Validate(); err != nil {
+		return err
+	}
+	if err := cm.Bonafide.Precompute(); err != nil {
+		return err
+	}
+	return cm.Spoof.Precompute()
+}
+
+// Combine returns the countermeasure's score of a recording from its mean frame LLR gmm and its
+// long-term spectral statistics stats (ignored, and may be nil, without a linear scorer).
+func (cm *Countermeasure) Combine(gmm float64, stats []float64) float64 {
+	if cm.LTSS == nil {
+		return gmm
+	}
+	return cm.Fusion.Fuse(gmm, cm.LTSS.Score(stats))
+}
+
+// StatsDim is the length of the long-term statistics vector the linear scorer wants (0: none).
+func (cm *Countermeasure) StatsDim() int {
+	if cm.LTSS == nil {
+		return 0
+	}
+	return len(cm.LTSS.W)
+}
+
+// Dim is the frame dimension the countermeasure scores.
+func (cm *Countermeasure) Dim() int { return cm.Bonafide.D }
+
+// Threshold returns the score threshold at false-alarm rate far: the stored point with the
+// largest FAR not above far (the strictest stated point if none is). ok is false without points.
+func (cm *Countermeasure) Threshold(far float64) (llr float64, ok bool) {
+	if len(cm.FARThresholds) == 0 {
+		return 0, false
+	}
+	best := cm.FARThresholds[0]
+	for _, p := range cm.FARThresholds {
+		if p.FAR <= far+1e-12 {
+			best = p
+		}
+	}
+	return best.LLR, true
+}
+
+// gmmLogLik is log Σ_c w_c N(x; μ_c, σ²_c) using scratch ll (length C); allocation-free.
+func gmmLogLik(g *GMM, x []float32, ll []float64) float64 {
+	D := g.D
+	mx := math.Inf(-1)
+	for c := range g.C {
+		coef := g.coef64[c*2*D : (c+1)*2*D]
+		s := g.gconst[c]
+		for d, v := range x[:D] {
+			f := float64(v)
+			s += f * (f*coef[2*d] + coef[2*d+1])
+		}
+		ll[c] = s
+		mx = max(mx, s)
+	}
+	if math.IsInf(mx, -1) {
+		return mx
+	}
+	var sum float64
+	for _, v := range ll[:g.C] {
+		sum += math.Exp(v - mx)
+	}
+	return mx + math.Log(sum)
+}
+
+// SpoofScorer accumulates a countermeasure score frame by frame in constant memory. Each
+// goroutine needs its own; the zero value is not usable (see NewSpoofScorer).
+type SpoofScorer struct {
+	cm     *Countermeasure
+	ll     []float64
+	sum    float64
+	frames int
+}
+
+// NewSpoofScorer returns an empty scorer for cm (which must have been prepared).
+func NewSpoofScorer(cm *Countermeasure) *SpoofScorer {
+	return &SpoofScorer{cm: cm, ll: make([]float64, max(cm.Bonafide.C, cm.Spoof.C))}
+}
+
+// FrameLLR returns log p(x | spoof) − log p(x | bona fide) for one frame, in nats.
+func (s *SpoofScorer) FrameLLR(x []float32) float64 {
+	return gmmLogLik(s.cm.Spoof, x, s.ll) - gmmLogLik(s.cm.Bonafide, x, s.ll)
+}
+
+// Add scores one frame whose level is levelDB (dBFS); frames below the countermeasure's
+// MinLevelDB are skipped. It reports whether the frame counted.
+func (s *SpoofScorer) Add(x []float32, levelDB float64) bool {
+	if levelDB < s.cm.MinLevelDB {
+		return false
+	}
+	v := s.FrameLLR(x)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return false
+	}
+	s.sum += v
+	s.frames++
+	return true
+}
+
+// Frames is the number of frames scored so far.
+func (s *SpoofScorer) Frames() int { return s.frames }
+
+// LLR is the mean frame log-likelihood ratio so far (nats per frame; 0 before any frame).
+func (s *SpoofScorer) LLR() float64 {
+	if s.frames == 0 {
+		return 0
+	}
+	return s.sum / float64(s.frames)
+}
+
+// Reset forgets all frames.
+func (s *SpoofScorer) Reset() { s.sum, s.frames = 0, 0 }
+
+// OperatingPoints returns the score thresholds at the given false-alarm rates on bona fide scores:
+// for each far, the lowest threshold t such that at most a fraction far of bona fide scores exceed
+// it, in ascending FAR.
+func OperatingPoints(bonafide []float64, fars []float64) []FARPoint {
+	if len(bonafide) == 0 {
+		return nil
+	}
+	s := append([]float64(nil), bonafide...)
+	sort.Sort(sort.Reverse(sort.Float64Slice(s)))
+	f := append([]float64(nil), fars...)
+	sort.Float64s(f)
+	var out []FARPoint
+	for _, far := range f {
+		k := min(max(int(math.Floor(far*float64(len(s)))), 0), len(s)-1)
+		out = append(out, FARPoint{FAR: far, LLR: math.Nextafter(s[k], math.Inf(1))})
+	}
+	return out
+}
+
+// marshalSpoof encodes the "SPOF" section: uint32 JSON length, the JSON (Countermeasure fields),
+// then for the bona fide and the spoof GMM in turn: C, D, weights[C], means[C·D], vars[C·D].
+func marshalSpoof(cm *Countermeasure) ([]byte, error) {
+	if err := cm.Validate(); err != nil {
+		return nil, err
+	}
+	js, err := json.Marshal(cm)
+	if err != nil {
+		return nil, err
+	}
+	out := binary.LittleEndian.AppendUint32(nil, uint32(len(js)))
+	out = append(out, js...)
+	for _, g := range []*GMM{cm.Bonafide, cm.Spoof} {
+		out = append(out, payload(dims(g.C, g.D), g.Weights, g.Means, g.Vars)...)
+	}
+	return out, nil
+}
+
+func parseSpoof(r *reader) (*Countermeasure, error) {
+	if len(r.b) < 4 {
+		return nil, fmt.Errorf("%w: section \"SPOF\" cut short", ErrMalformed)
+	}
+	n := binary.LittleEndian.Uint32(r.b)
+	if uint64(n) > uint64(len(r.b)-4) {
+		return nil, fmt.Errorf("%w: section \"SPOF\" JSON of %d bytes exceeds the section", ErrMalformed, n)
+	}
+	cm := &Countermeasure{}
+	if err := json.Unmarshal(r.b[4:4+n], cm); err != nil {
+		return nil, fmt.Errorf("%w: countermeasure: %v", ErrMalformed, err)
+	}
+	r.b = r.b[4+n:]
+	var gs [2]*GMM
+	for i := range gs {
+		C, D := r.dim(), r.dim()
+		gs[i] = &GMM{C: C, D: D, Weights: r.floats(C), Means: r.floats(C, D), Vars: r.floats(C, D)}
+	}
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	cm.Bonafide, cm.Spoof = gs[0], gs[1]
+	if err := cm.Prepare(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return cm, nil
+}

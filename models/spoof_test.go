@@ -1,0 +1,217 @@
+package models
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"testing"
+)
+
+// synthCM trains a countermeasure on two synthetic classes: bona fide frames around 0, spoof
+// frames shifted by +shift in every dimension.
+func synthCM(t *testing.T, shift float64) (*Countermeasure, func(class int, n int, seed uint64) [][]float32) {
+	t.Helper()
+	const D = 4
+	gen := func(class, n int, seed uint64) [][]float32 {
+		r := newRand(seed)
+		out := make([][]float32, n)
+		for i := range out {
+			x := make([]float32, D)
+			for d := range x {
+				x[d] = float32(r.NormFloat64() + shift*float64(class))
+			}
+			out[i] = x
+		}
+		return out
+	}
+	bona, _, err := TrainUBM(gen(0, 2000, 1), UBMConfig{Components: 2, Iters: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, _, err := TrainUBM(gen(1, 2000, 2), UBMConfig{Components: 2, Iters: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := &Countermeasure{FrontEnd: json.RawMessage(`{"sample_rate":8000}`), MinLevelDB: -50, Bonafide: bona, Spoof: sp}
+	if err := cm.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	return cm, gen
+}
+
+func TestSpoofLLRSign(t *testing.T) {
+	cm, gen := synthCM(t, 1.5)
+	s := NewSpoofScorer(cm)
+	for _, tc := range []struct {
+		name  string
+		class int
+		pos   bool
+	}{{"bona fide", 0, false}, {"spoof", 1, true}} {
+		s.Reset()
+		for _, x := range gen(tc.class, 300, 99+uint64(tc.class)) {
+			s.Add(x, 0)
+		}
+		if got := s.LLR() > 0; got != tc.pos || s.Frames() != 300 {
+			t.Errorf("%s: mean LLR %v over %d frames, want positive=%v", tc.name, s.LLR(), s.Frames(), tc.pos)
+		}
+	}
+	// FrameLLR agrees with the exact GMM log-likelihoods.
+	x := []float32{0.3, -1, 2, 0.5}
+	want := cm.Spoof.LogLikelihood(x) - cm.Bonafide.LogLikelihood(x)
+	if got := s.FrameLLR(x); math.Abs(got-want) > 1e-9 {
+		t.Errorf("FrameLLR %v, want %v", got, want)
+	}
+	// Quiet frames are skipped.
+	s.Reset()
+	if s.Add(x, -60) || s.Frames() != 0 || s.LLR() != 0 {
+		t.Error("frame below MinLevelDB was counted")
+	}
+}
+
+func TestSpoofOperatingPoints(t *testing.T) {
+	bona := []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	pts := OperatingPoints(bona, []float64{0.2, 0.0, 0.1})
+	want := []struct{ far, above float64 }{{0, 9}, {0.1, 8}, {0.2, 7}}
+	for i, w := range want {
+		if pts[i].FAR != w.far || pts[i].LLR <= w.above || pts[i].LLR > w.above+1e-9 {
+			t.Errorf("point %d = %+v, want FAR %v just above %v", i, pts[i], w.far, w.above)
+		}
+		flagged := 0
+		for _, s := range bona {
+			if s > pts[i].LLR {
+				flagged++
+			}
+		}
+		if float64(flagged) > w.far*float64(len(bona))+1e-9 {
+			t.Errorf("FAR %v: %d of %d flagged", w.far, flagged, len(bona))
+		}
+	}
+	cm := &Countermeasure{FARThresholds: pts}
+	for _, tc := range []struct{ far, want float64 }{{0.01, pts[0].LLR}, {0.1, pts[1].LLR}, {0.5, pts[2].LLR}, {0.0001, pts[0].LLR}} {
+		if got, ok := cm.Threshold(tc.far); !ok || got != tc.want {
+			t.Errorf("Threshold(%v) = %v, want %v", tc.far, got, tc.want)
+		}
+	}
+	if _, ok := (&Countermeasure{}).Threshold(0.01); ok {
+		t.Error("threshold without points")
+	}
+}
+
+func TestSpoofBundleRoundTrip(t *testing.T) {
+	cm, _ := synthCM(t, 1)
+	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 0.25}}
+	cm.Info = map[string]string{"k": "v"}
+	for _, b := range []*Bundle{fullBundle(t), {}} {
+		b.Spoof = cm
+		data := encode(t, b)
+		got, err := ReadBundle(bytes.NewReader(data), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := got.Spoof
+		if g == nil {
+			t.Fatal("SPOF section lost")
+		}
+		if string(g.FrontEnd) != string(cm.FrontEnd) || g.MinLevelDB != cm.MinLevelDB || len(g.FARThresholds) != 1 ||
+			g.FARThresholds[0] != cm.FARThresholds[0] || g.Info["k"] != "v" {
+			t.Errorf("metadata changed: %+v", g)
+		}
+		x := []float32{0.5, 0.5, 0.5, 0.5}
+		a, c := NewSpoofScorer(cm).FrameLLR(x), NewSpoofScorer(g).FrameLLR(x)
+		if math.Abs(a-c) > 1e-4 {
+			t.Errorf("frame LLR %v after round trip, %v before", c, a)
+		}
+		// A truncated SPOF payload is malformed, not a panic.
+		p, _ := marshalSpoof(cm)
+		if _, err := parseSpoof(&reader{b: p[:len(p)-3], tag: "SPOF"}); !errors.Is(err, ErrMalformed) {
+			t.Errorf("truncated SPOF: %v", err)
+		}
+		if _, err := parseSpoof(&reader{b: []byte{255, 255, 0, 0, '{'}, tag: "SPOF"}); !errors.Is(err, ErrMalformed) {
+			t.Errorf("oversized JSON length: %v", err)
+		}
+	}
+	if err := (&Countermeasure{}).Validate(); err == nil {
+		t.Error("countermeasure without GMMs validated")
+	}
+}
+
+func TestTrainLogistic(t *testing.T) {
+	r := newRand(5)
+	gen := func(n int, shift float64) [][]float64 {
+		out := make([][]float64, n)
+		for i := range out {
+			// Dimension 0 separates the classes, dimension 1 is noise, dimension 2 is constant.
+			out[i] = []float64{r.NormFloat64() + shift, 5 * r.NormFloat64(), 3}
+		}
+		return out
+	}
+	pos, neg := gen(300, 2), gen(500, -2)
+	l, err := TrainLogistic(pos, neg, 0.01, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(l.W[0] > 1 && math.Abs(l.W[1]) < 0.3*l.W[0] && math.Abs(l.W[2]) < 1e-6) {
+		t.Errorf("weights %v: want a large positive weight on dimension 0 only", l.W)
+	}
+	for _, tc := range []struct {
+		x    []float64
+		want bool
+	}{{[]float64{3, 0, 3}, true}, {[]float64{-3, 0, 3}, false}, {[]float64{0.3, 0, 3}, true}, {[]float64{-0.3, 0, 3}, false}} {
+		if got := l.Score(tc.x) > 0; got != tc.want {
+			t.Errorf("score(%v) = %v", tc.x, l.Score(tc.x))
+		}
+	}
+	// A stronger penalty shrinks the weights.
+	l2, _ := TrainLogistic(pos, neg, 1, 0)
+	if !(math.Abs(l2.W[0]) < math.Abs(l.W[0])) {
+		t.Errorf("L2 1: weight %v not below %v", l2.W[0], l.W[0])
+	}
+	for _, bad := range []struct {
+		pos, neg [][]float64
+		l2       float64
+	}{{nil, neg, 1}, {pos, nil, 1}, {pos, neg, 0}, {[][]float64{{1, 2}}, neg, 1}} {
+		if _, err := TrainLogistic(bad.pos, bad.neg, bad.l2, 0); err == nil {
+			t.Error("bad input accepted")
+		}
+	}
+}
+
+func TestSpoofFusion(t *testing.T) {
+	f, err := NewSpoofFusion([]float64{1, 3}, []float64{10, 14}, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Means 2 and 12, standard deviations sqrt(2) and sqrt(8).
+	want := 0.5*(4-2)/math.Sqrt(2) + 0.5*(12-12)/math.Sqrt(8)
+	if got := f.Fuse(4, 12); math.Abs(got-want) > 1e-6 {
+		t.Errorf("Fuse = %v, want %v", got, want)
+	}
+	if _, err := NewSpoofFusion([]float64{1}, []float64{1}, 0.5); err == nil {
+		t.Error("one score accepted")
+	}
+	if _, err := NewSpoofFusion([]float64{1, 2}, []float64{1, 2}, 1.5); err == nil {
+		t.Error("weight 1.5 accepted")
+	}
+	g, _ := NewSpoofFusion([]float64{1, 3}, []float64{10, 14}, 0.25)
+	if got, want := g.Fuse(4, 14), 0.25*2/math.Sqrt(2)+0.75*2/math.Sqrt(8); math.Abs(got-want) > 1e-6 {
+		t.Errorf("weighted Fuse = %v, want %v", got, want)
+	}
+	// A countermeasure with a linear scorer round-trips through the bundle and combines.
+	cm, _ := synthCM(t, 1)
+	cm.LTSS = &LinearScorer{Mean: []float64{0, 1}, Scale: []float64{1, 2}, W: []float64{1, -1}, B: 0.5}
+	cm.Fusion = f
+	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
+	got, err := ReadBundle(bytes.NewReader(encode(t, &Bundle{Spoof: cm})), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float64{2, 3}
+	if a, b := cm.Combine(0.5, x), got.Spoof.Combine(0.5, x); math.Abs(a-b) > 1e-12 || got.Spoof.StatsDim() != 2 {
+		t.Errorf("combined score %v after round trip, %v before", b, a)
+	}
+	cm.Fusion = nil
+	if cm.Validate() == nil {
+		t.Error("linear scorer without fusion validated")
+	}
+}

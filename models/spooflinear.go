@@ -1,0 +1,178 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// LinearScorer is an L2-regularised logistic-regression classifier on standardised
+// recording-level features (the countermeasure's long-term spectral statistics):
+//
+//	score(x) = B + Σ_i W_i (x_i − Mean_i) / Scale_i
+//
+// a log-odds of spoof versus bona fide at the balanced training prior.
+type LinearScorer struct {
+	Mean  []float64 `json:"mean"`
+	Scale []float64 `json:"scale"`
+	W     []float64 `json:"w"`
+	B     float64   `json:"b"`
+}
+
+// Validate checks the shapes and values.
+func (l *LinearScorer) Validate() error {
+	n := len(l.W)
+	if n == 0 || len(l.Mean) != n || len(l.Scale) != n {
+		return errors.New("models: linear scorer has inconsistent dimensions")
+	}
+	for i := range n {
+		if !(l.Scale[i] > 0) || math.IsNaN(l.W[i]) || math.IsInf(l.W[i], 0) || math.IsNaN(l.Mean[i]) {
+			return fmt.Errorf("models: linear scorer has a bad value at %d", i)
+		}
+	}
+	if math.IsNaN(l.B) || math.IsInf(l.B, 0) {
+		return errors.New("models: linear scorer bias is not finite")
+	}
+	return nil
+}
+
+// Score returns the classifier's log-odds for x (length len(W)).
+func (l *LinearScorer) Score(x []float64) float64 {
+	s := l.B
+	for i, w := range l.W {
+		s += w * (x[i] - l.Mean[i]) / l.Scale[i]
+	}
+	return s
+}
+
+// TrainLogistic fits a LinearScorer separating pos (label 1, spoof) from neg (label 0, bona
+// fide) by Newton's method on the class-balanced mean logistic loss plus (l2/2)·|W|² on features
+// standardised over both classes:
+//
+//	L = ½ mean_pos softplus(−s) + ½ mean_neg softplus(s) + (l2/2) Σ W_i²
+func TrainLogistic(pos, neg [][]float64, l2 float64, iters int) (*LinearScorer, error) {
+	if len(pos) == 0 || len(neg) == 0 {
+		return nil, errors.New("models: logistic regression needs both classes")
+	}
+	if !(l2 > 0) {
+		return nil, errors.New("models: logistic regression needs a positive L2 weight")
+	}
+	if iters <= 0 {
+		iters = 30
+	}
+	D := len(pos[0])
+	all := append(append([][]float64{}, pos...), neg...)
+	for i, x := range all {
+		if len(x) != D {
+			return nil, fmt.Errorf("models: feature vector %d has length %d, want %d", i, len(x), D)
+		}
+	}
+	l := &LinearScorer{Mean: make([]float64, D), Scale: make([]float64, D), W: make([]float64, D)}
+	for _, x := range all {
+		for i, v := range x {
+			l.Mean[i] += v / float64(len(all))
+		}
+	}
+	for _, x := range all {
+		for i, v := range x {
+			d := v - l.Mean[i]
+			l.Scale[i] += d * d / float64(len(all))
+		}
+	}
+	for i := range l.Scale {
+		l.Scale[i] = math.Sqrt(l.Scale[i]) + 1e-9
+	}
+	P := D + 1 // parameters: W then B
+	z := make([]float64, P)
+	H := make([]float64, P*P)
+	g := make([]float64, P)
+	for range iters {
+		clear(H)
+		clear(g)
+		for c, set := range [][][]float64{neg, pos} {
+			wt := 0.5 / float64(len(set))
+			y := float64(c)
+			for _, x := range set {
+				for i := range D {
+					z[i] = (x[i] - l.Mean[i]) / l.Scale[i]
+				}
+				z[D] = 1
+				s := l.B + dot(l.W, z[:D])
+				p := 1 / (1 + math.Exp(-s))
+				r := wt * (p - y)
+				h := wt * p * (1 - p)
+				for i := range P {
+					g[i] += r * z[i]
+					if h == 0 {
+						continue
+					}
+					hz := h * z[i]
+					row := H[i*P : i*P+i+1]
+					for j := range row {
+						row[j] += hz * z[j]
+					}
+				}
+			}
+		}
+		for i := range D {
+			g[i] += l2 * l.W[i]
+			H[i*P+i] += l2
+		}
+		H[D*P+D] += 1e-9
+		if err := cholesky(H, P); err != nil {
+			return nil, fmt.Errorf("models: logistic regression: %w", err)
+		}
+		cholSolve(H, P, g)
+		var step float64
+		for i := range D {
+			l.W[i] -= g[i]
+			step = max(step, math.Abs(g[i]))
+		}
+		l.B -= g[D]
+		if step < 1e-8 {
+			break
+		}
+	}
+	return l, l.Validate()
+}
+
+// SpoofFusion combines the GMM score and the linear scorer's score as a weighted sum of z-scores,
+// each standardised by its mean and standard deviation on held-out bona fide speech:
+//
+//	fused = w (gmm − GMMMean)/GMMStd + (1 − w) (lin − LinMean)/LinStd,   w = GMMWeight
+type SpoofFusion struct {
+	GMMWeight float64 `json:"gmm_weight"`
+	GMMMean   float64 `json:"gmm_mean"`
+	GMMStd    float64 `json:"gmm_std"`
+	LinMean   float64 `json:"lin_mean"`
+	LinStd    float64 `json:"lin_std"`
+}
+
+// Fuse returns the fused score.
+func (f *SpoofFusion) Fuse(gmm, lin float64) float64 {
+	return f.GMMWeight*(gmm-f.GMMMean)/f.GMMStd + (1-f.GMMWeight)*(lin-f.LinMean)/f.LinStd
+}
+
+// NewSpoofFusion estimates the fusion's standardisation from the two scores of held-out bona
+// fide recordings; w is the GMM's weight in [0, 1].
+func NewSpoofFusion(gmm, lin []float64, w float64) (*SpoofFusion, error) {
+	if !(w >= 0 && w <= 1) {
+		return nil, errors.New("models: fusion weight outside [0, 1]")
+	}
+	if len(gmm) < 2 || len(gmm) != len(lin) {
+		return nil, errors.New("models: fusion needs at least two paired bona fide scores")
+	}
+	ms := func(v []float64) (m, s float64) {
+		for _, x := range v {
+			m += x / float64(len(v))
+		}
+		for _, x := range v {
+			s += (x - m) * (x - m) / float64(len(v)-1)
+		}
+		return m, math.Sqrt(s) + 1e-9
+	}
+	f := &SpoofFusion{GMMWeight: w}
+	f.GMMMean, f.GMMStd = ms(gmm)
+	f.LinMean, f.LinStd = ms(lin)
+	return f, nil
+}

@@ -1,0 +1,337 @@
+package recipe
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/dsp/audio"
+	"github.com/voxguard/voxguard/internal/progress"
+	"github.com/voxguard/voxguard/models"
+)
+
+// DefaultSpoofMinLevelDB is the frame level (dBFS) below which the countermeasure ignores frames.
+const DefaultSpoofMinLevelDB = -50
+
+// DefaultSpoofGMMWeight is the GMM's weight in the fused countermeasure score, chosen on the
+// leave-one-family-out study of bench/README.md: the GMM is nearly perfect on the synthesis
+// families it was trained on but generalises poorly to unseen ones, the long-term statistics
+// classifier the other way round. Mean held-out EERs (clean / mobile codecs): 0.5: 9.4 / 12.4 %,
+// 0.25: 8.2 / 13.3 %, 0.1: 8.1 / 14.9 %; 0.25 is the compromise.
+const DefaultSpoofGMMWeight = 0.25
+
+// DefaultSpoofL2 is the L2 weight of the long-term-statistics classifier (on standardised
+// features, class-balanced mean loss), chosen on the leave-one-family-out study among 0.001, 0.01,
+// 0.1, 0.3 and 1 (mean held-out LTSS EER 8.0 % clean / 16.3 % codecs at 0.1, 8.1 / 17.5 at 0.01).
+const DefaultSpoofL2 = 0.1
+
+// SpoofTrainConfig configures TrainSpoof.
+type SpoofTrainConfig struct {
+	Bonafide, Spoof []string       // WAV files of each class
+	LFCC            dsp.LFCCConfig // front end (default dsp.TelephoneLFCC)
+	MinLevelDB      float64        // frames below this level are skipped (default DefaultSpoofMinLevelDB)
+	Components      int            // GMM components per class (default 256)
+	Iters           int            // EM iterations at full size (default 8)
+	MaxFrames       int            // frames per class used for training, evenly subsampled (default 200000)
+	HoldOut         int            // every HoldOut-th bona fide file is kept out of training to set thresholds (default 5; <0 none)
+	// BonafideGroups, if set, gives each Bonafide file a condition group (e.g. the folder it was
+	// listed from: clean, codec, ...). Operating points then hold in every group: each threshold
+	// is the largest of the groups' thresholds at that false-alarm rate.
+	BonafideGroups []int
+	FARs           []float64         // false-alarm rates of the stored operating points (default 0.5%, 1%, 2%, 5%)
+	Workers        int               // goroutines (default GOMAXPROCS)
+	Log            io.Writer         // progress, may be nil
+	Info           map[string]string // provenance stored in the model
+	NoLTSS         bool              // GMMs only (the ASVspoof baseline), no long-term-statistics system
+	L2             float64           // L2 weight of the long-term-statistics classifier (default DefaultSpoofL2)
+	heldGroups     []int             // groups of the held-out files (TrainSpoof)
+	GMMWeight      float64           // weight of the GMM z-score in the fusion, the rest going to the classifier (default DefaultSpoofGMMWeight; <0: 0)
+}
+
+func (c *SpoofTrainConfig) defaults() {
+	if c.LFCC.SampleRate == 0 {
+		c.LFCC = dsp.TelephoneLFCC()
+	}
+	if c.MinLevelDB == 0 {
+		c.MinLevelDB = DefaultSpoofMinLevelDB
+	}
+	if c.Components <= 0 {
+		c.Components = 256
+	}
+	if c.Iters <= 0 {
+		c.Iters = 8
+	}
+	if c.MaxFrames <= 0 {
+		c.MaxFrames = 200000
+	}
+	if c.GMMWeight == 0 {
+		c.GMMWeight = DefaultSpoofGMMWeight
+	}
+	c.GMMWeight = max(c.GMMWeight, 0)
+	if c.L2 <= 0 {
+		c.L2 = DefaultSpoofL2
+	}
+	if c.HoldOut == 0 {
+		c.HoldOut = 5
+	}
+	if len(c.FARs) == 0 {
+		c.FARs = []float64{0.005, 0.01, 0.02, 0.05}
+	}
+}
+
+// ListWAVs returns every .wav file under the given files or folders (recursively, following a
+// symlinked file but not symlinked folders), sorted per argument.
+func ListWAVs(roots []string) ([]string, error) {
+	var out []string
+	for _, root := range roots {
+		var files []string
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".wav") {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(files)
+		out = append(out, files...)
+	}
+	return out, nil
+}
+
+// SpoofFeatures are one recording's countermeasure inputs: its LFCC frames (with deltas) whose
+// level reaches the floor, and its long-term spectral statistics over the same frames.
+type SpoofFeatures struct {
+	Frames [][]float32
+	Stats  []float64
+}
+
+// SpoofFeaturesOf decodes a WAV file, resamples it to cfg.SampleRate and computes its
+// countermeasure features with frames below minLevelDB dropped.
+func SpoofFeaturesOf(path string, cfg dsp.LFCCConfig, minLevelDB float64) (*SpoofFeatures, error) {
+	a, err := audio.ReadWAVFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.Channel(0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if a.SampleRate != cfg.SampleRate {
+		if s, err = audio.Resample(s, a.SampleRate, cfg.SampleRate); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return SpoofFeaturesOfSamples(s, cfg, minLevelDB)
+}
+
+// SpoofFeaturesOfSamples computes the countermeasure features of samples in [-1, 1) at
+// cfg.SampleRate.
+func SpoofFeaturesOfSamples(s []float32, cfg dsp.LFCCConfig, minLevelDB float64) (*SpoofFeatures, error) {
+	l, err := dsp.NewLFCC(cfg)
+	if err != nil {
+		return nil, err
+	}
+	l.EnableSpectralStats(minLevelDB)
+	l.Push(s)
+	l.Flush()
+	f := &SpoofFeatures{Stats: make([]float64, cfg.SpectralStatsDim())}
+	for {
+		row := make([]float32, cfg.Dim())
+		lv, ok := l.Next(row)
+		if !ok {
+			break
+		}
+		if lv >= minLevelDB {
+			f.Frames = append(f.Frames, row)
+		}
+	}
+	l.SpectralStats(f.Stats)
+	return f, nil
+}
+
+// ExtractSpoofFeatures runs SpoofFeaturesOf on every path on workers goroutines, in order.
+func ExtractSpoofFeatures(paths []string, cfg dsp.LFCCConfig, minLevelDB float64, workers int, bar *progress.Bar) ([]*SpoofFeatures, error) {
+	out := make([]*SpoofFeatures, len(paths))
+	err := parallel(len(paths), workers, bar, func(_, i int) error {
+		f, err := SpoofFeaturesOf(paths[i], cfg, minLevelDB)
+		out[i] = f
+		return err
+	})
+	return out, err
+}
+
+// SpoofGMMScores returns the GMM score (mean frame LLR) of each recording on workers goroutines.
+func SpoofGMMScores(cm *models.Countermeasure, recs []*SpoofFeatures, workers int) []float64 {
+	if workers <= 0 {
+		workers = runtimeProcs()
+	}
+	scorers := make([]*models.SpoofScorer, max(workers, 1))
+	for i := range scorers {
+		scorers[i] = models.NewSpoofScorer(cm)
+	}
+	out := make([]float64, len(recs))
+	_ = parallel(len(recs), workers, nil, func(w, i int) error {
+		s := scorers[w]
+		s.Reset()
+		for _, x := range recs[i].Frames {
+			s.Add(x, 0)
+		}
+		out[i] = s.LLR()
+		return nil
+	})
+	return out
+}
+
+// ScoreSpoof returns the countermeasure's score of each recording (GMM score fused with the
+// long-term-statistics score when the countermeasure has one).
+func ScoreSpoof(cm *models.Countermeasure, recs []*SpoofFeatures, workers int) []float64 {
+	out := SpoofGMMScores(cm, recs, workers)
+	for i, r := range recs {
+		out[i] = cm.Combine(out[i], r.Stats)
+	}
+	return out
+}
+
+// TrainSpoofModel trains the countermeasure on features already extracted and sets its fusion
+// and operating points on the held-out bona fide recordings held (at least two).
+func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*models.Countermeasure, error) {
+	c.defaults()
+	fe, err := json.Marshal(c.LFCC)
+	if err != nil {
+		return nil, err
+	}
+	cm := &models.Countermeasure{FrontEnd: fe, MinLevelDB: c.MinLevelDB, Info: c.Info}
+	for i, set := range [][]*SpoofFeatures{bona, spoof} {
+		var all [][]float32
+		for _, r := range set {
+			all = append(all, r.Frames...)
+		}
+		if len(all) < 2*c.Components {
+			return nil, fmt.Errorf("spoof: %d frames are too few for %d components", len(all), c.Components)
+		}
+		all = models.SubsampleFrames(all, c.MaxFrames, uint64(7+i))
+		name := [2]string{"bona fide", "spoof"}[i]
+		if c.Log != nil {
+			fmt.Fprintf(c.Log, "spoof: training the %s GMM (%d components) on %d frames\n", name, c.Components, len(all))
+		}
+		g, _, err := models.TrainUBM(all, models.UBMConfig{Components: c.Components, Iters: c.Iters, SplitIters: 2, Workers: c.Workers})
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			cm.Bonafide = g
+		} else {
+			cm.Spoof = g
+		}
+	}
+	if err := cm.Prepare(); err != nil {
+		return nil, err
+	}
+	if len(held) < 2 {
+		return nil, errors.New("spoof: need at least two held-out bona fide recordings for the operating points")
+	}
+	if !c.NoLTSS {
+		stats := func(set []*SpoofFeatures) [][]float64 {
+			var out [][]float64
+			for _, r := range set {
+				if len(r.Frames) > 0 {
+					out = append(out, r.Stats)
+				}
+			}
+			return out
+		}
+		if cm.LTSS, err = models.TrainLogistic(stats(spoof), stats(bona), c.L2, 0); err != nil {
+			return nil, err
+		}
+		lin := make([]float64, len(held))
+		for i, r := range held {
+			lin[i] = cm.LTSS.Score(r.Stats)
+		}
+		if cm.Fusion, err = models.NewSpoofFusion(SpoofGMMScores(cm, held, c.Workers), lin, c.GMMWeight); err != nil {
+			return nil, err
+		}
+	}
+	cm.FARThresholds = spoofOperatingPoints(ScoreSpoof(cm, held, c.Workers), c.heldGroups, c.FARs)
+	return cm, cm.Validate()
+}
+
+// spoofOperatingPoints returns the thresholds at fars on bona fide scores; with groups (one per
+// score), the largest threshold over the groups with at least 20 scores at each rate.
+func spoofOperatingPoints(scores []float64, groups []int, fars []float64) []models.FARPoint {
+	pts := models.OperatingPoints(scores, fars)
+	if len(groups) != len(scores) {
+		return pts
+	}
+	by := map[int][]float64{}
+	for i, g := range groups {
+		by[g] = append(by[g], scores[i])
+	}
+	for _, v := range by {
+		if len(v) < 20 {
+			continue
+		}
+		for i, p := range models.OperatingPoints(v, fars) {
+			pts[i].LLR = max(pts[i].LLR, p.LLR)
+		}
+	}
+	return pts
+}
+
+// TrainSpoof extracts LFCC frames from c.Bonafide and c.Spoof, holds out every HoldOut-th bona
+// fide file, trains the countermeasure and sets its operating points on the held-out files.
+func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
+	c.defaults()
+	if len(c.Bonafide) == 0 || len(c.Spoof) == 0 {
+		return nil, fmt.Errorf("spoof: need bona fide and spoof files (have %d and %d)", len(c.Bonafide), len(c.Spoof))
+	}
+	var train, held []string
+	for i, p := range c.Bonafide {
+		if c.HoldOut > 0 && i%c.HoldOut == c.HoldOut-1 {
+			held = append(held, p)
+			if len(c.BonafideGroups) == len(c.Bonafide) {
+				c.heldGroups = append(c.heldGroups, c.BonafideGroups[i])
+			}
+		} else {
+			train = append(train, p)
+		}
+	}
+	bona, err := ExtractSpoofFeatures(train, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "bona fide LFCC", len(train)))
+	if err != nil {
+		return nil, err
+	}
+	hb, err := ExtractSpoofFeatures(held, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "held-out LFCC", len(held)))
+	if err != nil {
+		return nil, err
+	}
+	sp, err := ExtractSpoofFeatures(c.Spoof, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "spoof LFCC", len(c.Spoof)))
+	if err != nil {
+		return nil, err
+	}
+	if c.Info == nil {
+		c.Info = map[string]string{}
+	}
+	c.Info["bonafide_files"] = fmt.Sprint(len(train))
+	c.Info["heldout_bonafide_files"] = fmt.Sprint(len(held))
+	c.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
+	return TrainSpoofModel(c, bona, sp, hb)
+}
+
+// SpoofLFCCConfig decodes a countermeasure's front-end configuration.
+func SpoofLFCCConfig(cm *models.Countermeasure) (dsp.LFCCConfig, error) {
+	var c dsp.LFCCConfig
+	if err := json.Unmarshal(cm.FrontEnd, &c); err != nil {
+		return c, fmt.Errorf("spoof: countermeasure front end: %w", err)
+	}
+	return c, c.Validate()
+}

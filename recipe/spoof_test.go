@@ -1,0 +1,62 @@
+package recipe
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// With condition groups, every group's false-alarm rate holds: the threshold is the largest of
+// the groups' thresholds.
+func TestSpoofOperatingPointsPerGroup(t *testing.T) {
+	var scores []float64
+	var groups []int
+	for i := range 100 {
+		scores = append(scores, float64(i)) // group 0: 0..99
+		groups = append(groups, 0)
+		scores = append(scores, float64(i)+50) // group 1: 50..149, scored higher (e.g. codecs)
+		groups = append(groups, 1)
+	}
+	for _, tc := range []struct {
+		name   string
+		groups []int
+		want   float64 // threshold at 1%: at most one score of 100 (or two of 200) above it
+	}{
+		{"pooled", nil, 147},
+		{"per group", groups, 148},
+	} {
+		pts := spoofOperatingPoints(scores, tc.groups, []float64{0.01})
+		if got := pts[0].LLR; got <= tc.want || got > tc.want+1e-9 {
+			t.Errorf("%s: threshold %v, want just above %v", tc.name, got, tc.want)
+		}
+	}
+	// Groups too small to measure 1% are ignored.
+	pts := spoofOperatingPoints([]float64{1, 2, 3, 100}, []int{0, 0, 0, 1}, []float64{0.5})
+	if got := pts[0].LLR; got > 3.0001 {
+		t.Errorf("small group changed the threshold to %v", got)
+	}
+}
+
+func TestListWAVs(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"a/x.wav", "a/b/y.WAV", "a/z.txt", "c.wav"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), nil, 0o644)
+	}
+	got, err := ListWAVs([]string{filepath.Join(dir, "a"), filepath.Join(dir, "c.wav")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a/b/y.WAV", "a/x.wav", "c.wav"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for i := range want {
+		if got[i] != filepath.Join(dir, want[i]) {
+			t.Errorf("file %d: %s, want %s", i, got[i], want[i])
+		}
+	}
+	if _, err := ListWAVs([]string{filepath.Join(dir, "missing")}); err == nil {
+		t.Error("missing folder accepted")
+	}
+}
