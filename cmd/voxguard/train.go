@@ -38,6 +38,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	lda := fs.Int("lda-dim", d.LDADim, "LDA dimension (at most speakers-1)")
 	seed := fs.Uint64("seed", d.Seed, "random seed (training is reproducible for a given seed)")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
+	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	if done, err := parseFlags(fs, args); done {
 		return err
 	}
@@ -48,6 +49,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.Corpora, cfg.Components, cfg.IVectorDim, cfg.IVectorIters = corpora, *comps, *ivdim, *ivIters
 	cfg.UBMFrames, cfg.LDADim, cfg.Seed, cfg.Workers, cfg.Log = *ubmFrames, *lda, *seed, *workers, stderr
 	cfg.WorkDir = *work
+	cfg.GMMCohort = *gmmCohort
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = *out + ".work"
 	}
