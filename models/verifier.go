@@ -8,8 +8,9 @@ import (
 
 // Verifier turns Baum-Welch statistics into calibrated speaker-verification scores with a
 // bundle's components: statistics → i-vector → LDA → WCCN (if present) → length normalisation →
-// PLDA, adaptive S-norm against the bundle's cohort, then the bundle's calibration, so that the
-// score is a log-likelihood ratio in nats. It holds read-only precomputed state and is safe for
+// PLDA with adaptive S-norm against the bundle's cohort; the same for the alternative back end
+// and GMM-UBM linear scoring when the bundle has them; then the bundle's calibration fuses the
+// scores into a log-likelihood ratio in nats. It holds read-only precomputed state and is safe for
 // concurrent use; each goroutine needs its own VerifierScratch.
 type Verifier struct {
 	b *Bundle
@@ -18,13 +19,13 @@ type Verifier struct {
 	MinFrames float64
 	topN      int
 	cohort    [][]float64 // cohort vectors in PLDA u-space
-	dim       int
 }
 
-// v0scores is the number of inputs the bundle's calibration takes: the raw scores (PLDA, and
-// GMM when present), then — for duration-aware calibration — each raw score times q and q
-// itself, where q = ln(min(enrollment, test net speech) / 1 s).
-func v0scores(b *Bundle) int {
+// calibrationWidth is the number of inputs the bundle's calibration takes: the raw scores
+// (PLDA, then the alternative PLDA and GMM when present), then — for duration-aware
+// calibration — each raw score times q and q itself, where q = ln(min(enrollment, test net
+// speech) / 1 s).
+func calibrationWidth(b *Bundle) int {
 	n := 1
 	if b.Alt != nil {
 		n++
@@ -96,13 +97,13 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 		return nil, errors.New("models: bundle lacks the UBM, i-vector extractor or PLDA needed for verification")
 	case b.Calibration == nil:
 		return nil, errors.New("models: bundle has no calibration, so its scores would not be LLRs")
-	case len(b.Calibration.Weights) != v0scores(b):
-		return nil, fmt.Errorf("models: calibration fuses %d scores; the bundle's scorers produce %d", len(b.Calibration.Weights), v0scores(b))
+	case len(b.Calibration.Weights) != calibrationWidth(b):
+		return nil, fmt.Errorf("models: calibration fuses %d scores; the bundle's scorers produce %d", len(b.Calibration.Weights), calibrationWidth(b))
 	}
-	v := &Verifier{b: b, MinFrames: DefaultMinFrames, topN: b.Meta.SNormTopN, dim: b.PLDA.Dim}
+	v := &Verifier{b: b, MinFrames: DefaultMinFrames, topN: b.Meta.SNormTopN}
 	for _, c := range b.Cohort {
-		if len(c) != v.dim {
-			return nil, fmt.Errorf("models: cohort vector of dimension %d, PLDA has %d", len(c), v.dim)
+		if len(c) != b.PLDA.Dim {
+			return nil, fmt.Errorf("models: cohort vector of dimension %d, PLDA has %d", len(c), b.PLDA.Dim)
 		}
 		v.cohort = append(v.cohort, c)
 	}
