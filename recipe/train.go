@@ -81,10 +81,13 @@ func (c *TrainConfig) bar(label string, n int) *progress.Bar { return progress.N
 // WorkDir (written by an earlier run with the same front end and sizes) are loaded, not redone.
 func Train(c TrainConfig) (*models.Bundle, error) {
 	d := DefaultTrainConfig()
-	for _, p := range []*int{&c.Components, &c.TopC, &c.UBMFrames, &c.UBMIters, &c.IVectorDim, &c.IVectorIters,
-		&c.LDADim, &c.PLDAIters, &c.CohortSize, &c.SNormTopN, &c.EnrollFrames, &c.GMMCohort} {
-		if *p <= 0 {
-			*p = *fieldOf(&d, &c, p)
+	// Non-positive sizes take the defaults.
+	for _, f := range [][2]*int{{&c.Components, &d.Components}, {&c.TopC, &d.TopC}, {&c.UBMFrames, &d.UBMFrames},
+		{&c.UBMIters, &d.UBMIters}, {&c.IVectorDim, &d.IVectorDim}, {&c.IVectorIters, &d.IVectorIters},
+		{&c.LDADim, &d.LDADim}, {&c.PLDAIters, &d.PLDAIters}, {&c.CohortSize, &d.CohortSize},
+		{&c.SNormTopN, &d.SNormTopN}, {&c.EnrollFrames, &d.EnrollFrames}, {&c.GMMCohort, &d.GMMCohort}} {
+		if *f[0] <= 0 {
+			*f[0] = *f[1]
 		}
 	}
 	if c.Frontend.MFCC.SampleRate == 0 {
@@ -170,19 +173,6 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	b.Meta = meta
 	c.logf("training finished in %s", time.Since(start).Round(time.Second))
 	return b, nil
-}
-
-// fieldOf maps a pointer into c to the same field of d (for defaults).
-func fieldOf(d, c *TrainConfig, p *int) *int {
-	for _, pair := range [][2]*int{{&c.Components, &d.Components}, {&c.TopC, &d.TopC}, {&c.UBMFrames, &d.UBMFrames},
-		{&c.UBMIters, &d.UBMIters}, {&c.IVectorDim, &d.IVectorDim}, {&c.IVectorIters, &d.IVectorIters},
-		{&c.LDADim, &d.LDADim}, {&c.PLDAIters, &d.PLDAIters}, {&c.CohortSize, &d.CohortSize},
-		{&c.SNormTopN, &d.SNormTopN}, {&c.EnrollFrames, &d.EnrollFrames}, {&c.GMMCohort, &d.GMMCohort}} {
-		if pair[0] == p {
-			return pair[1]
-		}
-	}
-	panic("recipe: unknown field")
 }
 
 // checkpoint loads WorkDir/name.vxgb if present and valid, else runs stage and saves its result.
