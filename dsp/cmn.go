@@ -6,36 +6,32 @@ import "math"
 // apply-cmvn-sliding --cmn-window=w --center=true --norm-vars=false); recordings shorter than the
 // window are normalised by their overall mean.
 func SlidingCMN(feats [][]float32, w int) [][]float32 {
-	T := len(feats)
-	out := make([][]float32, T)
-	for t := range out {
-		s, e := windowBounds(t, w, T)
-		d := len(feats[t])
-		row := make([]float32, d)
-		for k := range d {
-			var sum float64
-			for _, f := range feats[s:e] {
-				sum += float64(f[k])
-			}
-			row[k] = float32(float64(feats[t][k]) - sum/float64(e-s))
+	return perWindow(feats, w, func(x float32, window [][]float32, k int) float64 {
+		var sum float64
+		for _, f := range window {
+			sum += float64(f[k])
 		}
-		out[t] = row
-	}
-	return out
+		return float64(x) - sum/float64(len(window))
+	})
 }
 
 // FeatureWarp maps each coefficient to the standard normal quantile of its rank within a centred
 // window of w frames (feature warping): rank r of N (values strictly smaller, plus half of the
 // other equal ones) becomes Φ⁻¹((r + ½)/N).
 func FeatureWarp(feats [][]float32, w int) [][]float32 {
+	return perWindow(feats, w, warpValue)
+}
+
+// perWindow maps every coefficient x (column k of frame t) to f(x, window, k), where window is
+// the centred window of w frames around t laid out as windowBounds does.
+func perWindow(feats [][]float32, w int, f func(x float32, window [][]float32, k int) float64) [][]float32 {
 	T := len(feats)
 	out := make([][]float32, T)
 	for t := range out {
 		s, e := windowBounds(t, w, T)
-		d := len(feats[t])
-		row := make([]float32, d)
-		for k := range d {
-			row[k] = float32(warpValue(feats[t][k], feats[s:e], k))
+		row := make([]float32, len(feats[t]))
+		for k, x := range feats[t] {
+			row[k] = float32(f(x, feats[s:e], k))
 		}
 		out[t] = row
 	}

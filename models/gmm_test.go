@@ -89,24 +89,7 @@ func TestSelectDimsRecall(t *testing.T) {
 	g := randGMM(r, 128, 30, 1.0)
 	frames := sampleGMM(r, g, nil, 500)
 	fast := g.NewScratch(10, 10)
-	hit, mass := 0, 0.0
-	for _, x := range frames {
-		g.Select(x, fast)
-		idx, _ := fast.Selected()
-		best, bestLL := -1, math.Inf(-1)
-		for c := 0; c < g.C; c++ {
-			if l := g.ComponentLogLikelihood(c, x); l > bestLL {
-				best, bestLL = c, l
-			}
-		}
-		lx := g.LogLikelihood(x)
-		for _, c := range idx {
-			if int(c) == best {
-				hit++
-			}
-			mass += math.Exp(g.ComponentLogLikelihood(int(c), x) - lx)
-		}
-	}
+	hit, mass := selectionRecall(g, frames, fast)
 	t.Logf("selection on 10 of 30 dims, top-10 of 128: exact best kept %d/500, mean exact posterior mass kept %.3f", hit, mass/500)
 	if hit < 350 {
 		t.Fatalf("exact best component kept only %d/500 times", hit)
@@ -153,4 +136,27 @@ func TestMinPostPrunesAndRenormalises(t *testing.T) {
 	if s.N[0] != 1 || s.F[0] != 2 {
 		t.Fatal("Scale")
 	}
+}
+
+// selectionRecall runs Select on every frame and counts how often the exact best component was
+// kept, and the total exact posterior mass the kept components carry (mean = mass/len(frames)).
+func selectionRecall(g *GMM, frames [][]float32, sc *Scratch) (hit int, mass float64) {
+	for _, x := range frames {
+		g.Select(x, sc)
+		idx, _ := sc.Selected()
+		best, bestLL := -1, math.Inf(-1)
+		for c := 0; c < g.C; c++ {
+			if l := g.ComponentLogLikelihood(c, x); l > bestLL {
+				best, bestLL = c, l
+			}
+		}
+		lx := g.LogLikelihood(x)
+		for _, c := range idx {
+			if int(c) == best {
+				hit++
+			}
+			mass += math.Exp(g.ComponentLogLikelihood(int(c), x) - lx)
+		}
+	}
+	return hit, mass
 }

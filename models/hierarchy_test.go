@@ -50,24 +50,7 @@ func TestHierarchicalSelection(t *testing.T) {
 	frames := sampleGMM(r, g, nil, 500)
 	fast := g.NewScratch(10, 0)
 	fast.Groups = 3
-	hit, mass := 0, 0.0
-	for _, x := range frames {
-		g.Select(x, fast)
-		idx, _ := fast.Selected()
-		best, bestLL := -1, math.Inf(-1)
-		for c := 0; c < g.C; c++ {
-			if l := g.ComponentLogLikelihood(c, x); l > bestLL {
-				best, bestLL = c, l
-			}
-		}
-		lx := g.LogLikelihood(x)
-		for _, c := range idx {
-			if int(c) == best {
-				hit++
-			}
-			mass += math.Exp(g.ComponentLogLikelihood(int(c), x) - lx)
-		}
-	}
+	hit, mass := selectionRecall(g, frames, fast)
 	t.Logf("hierarchical (32 groups, expand 3, top-10 of 256): exact best kept %d/500, posterior mass kept %.4f", hit, mass/500)
 	if hit < 490 || mass/500 < 0.98 {
 		t.Fatalf("hierarchical selection too lossy: %d/500, mass %.4f", hit, mass/500)

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-
-	"github.com/voxguard/voxguard/store"
 )
 
 func init() {
@@ -29,11 +27,7 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	if done, err := parseFlags(fs, args[1:]); done {
 		return err
 	}
-	opts, err := sf.options()
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(opts)
+	s, err := sf.open()
 	if err != nil {
 		return err
 	}

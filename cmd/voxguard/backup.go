@@ -33,11 +33,7 @@ func runBackup(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usageErrorf("--out is required")
 	}
-	opts, err := sf.options()
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(opts)
+	s, err := sf.open()
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,15 @@ func (f *storeFlags) options() (store.Options, error) {
 	return store.Options{Dir: f.data, Key: key, MustExist: true}, nil
 }
 
+// open resolves the key and opens the existing store; the caller closes it.
+func (f *storeFlags) open() (*store.Store, error) {
+	opts, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(opts)
+}
+
 // serveOptions resolves the key for `serve`, which may start a new store: with no key given by
 // flag or environment and none beside the data directory, it creates a development key file
 // (0600, next to the directory, never inside it) and says so on stderr.
