@@ -120,20 +120,8 @@ func (f *Frontend) Frames() int { return f.nOut }
 // large enough. A call session uses it to flush a snapshot and see the frames that would be
 // final if the recording ended now, without disturbing the live front end.
 func (f *Frontend) CopyFrom(src *Frontend) {
-	f.cfg, f.mfcc, f.scales, f.maxOff, f.warpLUT = src.cfg, src.mfcc, src.scales, src.maxOff, src.warpLUT
-	if f.mfcc == src.mfcc {
-		// The MFCC computer's scratch space must not be shared.
-		f.mfcc = &mfccComputer{}
-	}
-	*f.mfcc = *src.mfcc
-	f.mfcc.buf = append([]float64(nil), src.mfcc.buf...)
-	f.mfcc.pow = append([]float64(nil), src.mfcc.pow...)
-	f.mfcc.mel = append([]float64(nil), src.mfcc.mel...)
-	f.mfcc.ceps = append([]float64(nil), src.mfcc.ceps...)
-	f.mfcc.fft = &realFFT{}
-	*f.mfcc.fft = *src.mfcc.fft
-	f.mfcc.fft.re = append([]float64(nil), src.mfcc.fft.re...)
-	f.mfcc.fft.im = append([]float64(nil), src.mfcc.fft.im...)
+	f.cfg, f.scales, f.maxOff, f.warpLUT = src.cfg, src.scales, src.maxOff, src.warpLUT
+	f.mfcc = src.mfcc.scratchTwin(f.mfcc)
 	f.in = append(f.in[:0], src.in[src.inPos:]...)
 	f.inPos = 0
 	f.ended, f.nRaw, f.nDelta, f.nOut = src.ended, src.nRaw, src.nDelta, src.nOut

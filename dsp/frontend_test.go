@@ -353,3 +353,25 @@ func TestFrontendSteadyStateAllocations(t *testing.T) {
 		t.Fatalf("%g allocations per 20 ms chunk in steady state", a)
 	}
 }
+
+// TestCopyFromReusesBuffers: a repeated snapshot into the same spare allocates nothing once the
+// spare is sized (the engine snapshots at every assessment).
+func TestCopyFromReusesBuffers(t *testing.T) {
+	samples := readS16(t, "libri_8.s16")
+	f, _ := NewFrontend(TelephoneFrontend())
+	f.Push(samples)
+	dst := make([]float32, f.Dim())
+	for {
+		if _, ok := f.Next(dst); !ok {
+			break
+		}
+	}
+	var spare Frontend
+	spare.CopyFrom(f)
+	if a := testing.AllocsPerRun(20, func() { spare.CopyFrom(f) }); a != 0 {
+		t.Fatalf("%g allocations per repeated CopyFrom", a)
+	}
+	if spare.mfcc == f.mfcc || spare.mfcc.fft == f.mfcc.fft {
+		t.Fatal("the snapshot shares the live front end's scratch space")
+	}
+}

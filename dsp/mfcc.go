@@ -198,3 +198,22 @@ func ComputeMFCC(samples []float32, c MFCCConfig) ([][]float32, error) {
 	}
 	return out, nil
 }
+
+// scratchTwin returns a computer sharing m's read-only tables (window, filters, DCT, FFT
+// twiddles) with scratch space of its own, reusing dst's when dst is a previous twin of the same
+// shape; the scratch contents need no copying, as every frame overwrites them.
+func (m *mfccComputer) scratchTwin(dst *mfccComputer) *mfccComputer {
+	if dst != nil && dst != m && dst.dct != nil && &dst.dct[0] == &m.dct[0] &&
+		dst.fft != nil && dst.fft != m.fft {
+		return dst
+	}
+	t := *m
+	t.buf = make([]float64, len(m.buf))
+	t.pow = make([]float64, len(m.pow))
+	t.mel = make([]float64, len(m.mel))
+	t.ceps = make([]float64, len(m.ceps))
+	fft := *m.fft
+	fft.re, fft.im = make([]float64, len(m.fft.re)), make([]float64, len(m.fft.im))
+	t.fft = &fft
+	return &t
+}
