@@ -49,8 +49,10 @@ type e2eCall struct {
 // agent key, calls streamed over the real native protocol appear live with the masked customer
 // (never the name), the synthetic-voice flag and the high band, and move to the recent calls
 // when they end. It reports (without asserting) how long after the hub published each
-// assessment the page had it in the DOM. With VOXGUARD_SCREENSHOT=path it saves a screenshot of
-// the console showing a flagged live call and a recent call.
+// assessment the page had it in the DOM. A dropped feed reconnects to the same calls, a reload
+// signs in again from sessionStorage, and signing out forgets key and calls. With
+// VOXGUARD_SCREENSHOT=path it saves a screenshot of the console showing a flagged live call
+// and a recent call.
 func TestConsoleEndToEnd(t *testing.T) {
 	chromium := findChromium(t)
 	b, err := models.DefaultBundle()
@@ -193,17 +195,6 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Personal data: masked on the page, never in full.
-	html, err := chromedp.Run(bctx, chromedp.OuterHTML(chromedp.CSS("html")))
-	must(t, err)
-	for _, c := range calls {
-		for _, secret := range append(strings.Fields(c.name), c.ani, strings.ReplaceAll(c.ani, " ", "")) {
-			if strings.Contains(html, secret) {
-				t.Errorf("the page shows %q unmasked", secret)
-			}
-		}
-	}
-
 	// Latency: hub publication to DOM update, per assessment.
 	type render struct {
 		CallID string  `json:"call_id"`
@@ -218,7 +209,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	var dom, paint []float64
 	for _, r := range rs {
 		p, ok := published[fmt.Sprintf("%s/%d", r.CallID, r.Seq)]
-		if !ok {
+		if !ok || r.T < p {
 			continue
 		}
 		dom = append(dom, r.T-p)
@@ -231,6 +222,38 @@ func TestConsoleEndToEnd(t *testing.T) {
 	}
 	t.Logf("hub publication -> console DOM update over %d assessments: median %.1f ms, max %.1f ms", len(dom), median(dom), slices.Max(append(dom, 0)))
 	t.Logf("hub publication -> next animation frame over %d assessments: median %.1f ms, max %.1f ms", len(paint), median(paint), slices.Max(append(paint, 0)))
+	// Personal data: masked on the page, never in full.
+	html, err := chromedp.Run(bctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	must(t, err)
+	for _, c := range calls {
+		for _, secret := range append(strings.Fields(c.name), c.ani, strings.ReplaceAll(c.ani, " ", "")) {
+			if strings.Contains(html, secret) {
+				t.Errorf("the page shows %q unmasked", secret)
+			}
+		}
+	}
+
+	// The feed drops (as for a console too slow to keep up): the page reconnects and rebuilds
+	// the same calls from the snapshot, without duplicates.
+	dropLifecycleSubscribers(srv.Hub())
+	waitJS(t, bctx, `document.body.dataset.connected === "false"`)
+	waitJS(t, bctx, `document.body.dataset.connected === "true" && document.querySelectorAll('#recent .call').length === 2`)
+	// A reload signs in again from sessionStorage; nothing is kept in localStorage.
+	must(t, chromedp.Do(bctx, chromedp.Reload()))
+	waitJS(t, bctx, `document.body.dataset.connected === "true" && document.querySelectorAll('#recent .call').length === 2`)
+	if n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll('.call').length + localStorage.length`)); err != nil || n != 2 {
+		t.Errorf("after reload: %d cards plus localStorage items (%v), want the 2 recent calls", n, err)
+	}
+	for _, c := range calls {
+		if card := cardState(t, bctx, c.id); card["customer"] != c.masked || card["state"] != "ended" {
+			t.Errorf("%s after reload: %v", c.id, card)
+		}
+	}
+	// Signing out forgets the key and the calls.
+	must(t, chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#key"))))
+	if n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`sessionStorage.length + document.querySelectorAll('.call').length`)); err != nil || n != 0 {
+		t.Errorf("after sign-out: %d items in sessionStorage and cards (%v), want none", n, err)
+	}
 }
 
 // streamE2E streams c's audio as 20 ms frames, paced at eight times real time so that the page
@@ -301,6 +324,20 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// dropLifecycleSubscribers closes every lifecycle subscription of h, as the hub does to a
+// subscriber that falls behind.
+func dropLifecycleSubscribers(h *Hub) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if s.lifecycle && !s.closed {
+			delete(h.subs, s)
+			s.closed = true
+			close(s.c)
+		}
 	}
 }
 

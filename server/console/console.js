@@ -32,6 +32,7 @@
   };
   const SEVERE = { VOICE_MISMATCH: 1, KNOWN_FRAUDSTER: 1, SYNTHETIC_VOICE: 1 };
   const BANDS = { low: "Low risk", medium: "Medium risk", high: "High risk" };
+  const PLATFORMS = { stream: "voxguard stream", twilio: "Twilio", audiohook: "Genesys AudioHook", fork: "Audio fork" };
 
   function setStatus(text, kind) {
     const s = $("status");
@@ -232,7 +233,7 @@
     const a = c.last, info = c.info, el = c.el;
     set(c, "customer", info.customer || "No customer claimed");
     set(c, "ani", info.ani || "withheld");
-    set(c, "platform", info.platform || "–");
+    set(c, "platform", PLATFORMS[info.platform] || info.platform || "–");
     const times = [];
     if (info.started) times.push("Started " + clock(info.started));
     if (info.ended) times.push("ended " + clock(info.ended));
