@@ -207,11 +207,14 @@ func TestConsoleEndToEnd(t *testing.T) {
 	srv.Hub().Unsubscribe(hubSub)
 	<-hubDone
 	var dom, paint []float64
+	seen := map[string]bool{}
 	for _, r := range rs {
-		p, ok := published[fmt.Sprintf("%s/%d", r.CallID, r.Seq)]
-		if !ok || r.T < p {
+		k := fmt.Sprintf("%s/%d", r.CallID, r.Seq)
+		p, ok := published[k]
+		if !ok || seen[k] {
 			continue
 		}
+		seen[k] = true
 		dom = append(dom, r.T-p)
 		if r.Paint > 0 {
 			paint = append(paint, r.Paint-p)
@@ -220,8 +223,11 @@ func TestConsoleEndToEnd(t *testing.T) {
 	if len(dom) != len(published) {
 		t.Errorf("the page rendered %d of the %d assessments published", len(dom), len(published))
 	}
-	t.Logf("hub publication -> console DOM update over %d assessments: median %.1f ms, max %.1f ms", len(dom), median(dom), slices.Max(append(dom, 0)))
-	t.Logf("hub publication -> next animation frame over %d assessments: median %.1f ms, max %.1f ms", len(paint), median(paint), slices.Max(append(paint, 0)))
+	// The hub side is when the test's subscriber received the event, the page side performance
+	// time; both are this machine's clock, in ms.
+	t.Logf("hub publication -> console DOM updated: %s", spread(dom))
+	t.Logf("hub publication -> next animation frame: %s", spread(paint))
+
 	// Personal data: masked on the page, never in full.
 	html, err := chromedp.Run(bctx, chromedp.OuterHTML(chromedp.CSS("html")))
 	must(t, err)
@@ -341,11 +347,11 @@ func dropLifecycleSubscribers(h *Hub) {
 	}
 }
 
-// median returns the median of x (0 for none), sorting x.
-func median(x []float64) float64 {
+// spread describes latencies in ms: count, minimum, median and maximum.
+func spread(x []float64) string {
 	if len(x) == 0 {
-		return 0
+		return "no samples"
 	}
 	slices.Sort(x)
-	return x[len(x)/2]
+	return fmt.Sprintf("%d assessments, min %.1f ms, median %.1f ms, max %.1f ms", len(x), x[0], x[len(x)/2], x[len(x)-1])
 }

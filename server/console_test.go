@@ -258,8 +258,14 @@ func TestEventsLifecycle(t *testing.T) {
 		}
 		late.Close()
 	}
-	if len(mid) != 2 || mid[0].Type != "call_started" || mid[0].Customer != "*lice" || mid[0].ANI != "*********34" {
+	// The snapshot (start, latest assessment), then any live assessments, without gaps or repeats.
+	if len(mid) < 2 || mid[0].Type != "call_started" || mid[0].Customer != "*lice" || mid[0].ANI != "*********34" {
 		t.Errorf("mid-call snapshot %+v, want call_started (customer *lice) and the latest assessment", mid)
+	}
+	for i := 2; i < len(mid); i++ {
+		if mid[i].Type != "assessment" || mid[i].Assessment.Seq != mid[i-1].Assessment.Seq+1 {
+			t.Errorf("mid-call event %d after the snapshot: %+v", i, mid[i])
+		}
 	}
 	for p := half; p < len(b); p += 160 {
 		c.WriteMessage(websocket.BinaryMessage, b[p:min(p+160, len(b))])
