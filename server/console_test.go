@@ -358,3 +358,31 @@ func TestCustomerFor(t *testing.T) {
 		t.Errorf("without a store: %q, want *lice", got)
 	}
 }
+
+// The per-assessment cost of publishing through the hub with call tracking (callAssessed)
+// against the untracked Publish: tracking keeps the encoded event and adds no allocation.
+func BenchmarkHubPublish(b *testing.B) {
+	a := engine.Assessment{CallID: "c-bench", Seq: 7, SpeechSeconds: 12.5, Verification: engine.Verification{SubjectID: "sub_0123456789", LLR: 3.2, Decision: engine.Match},
+		Watchlist: []engine.WatchlistHit{}, Spoof: engine.Spoof{LLR: -1.5, Decision: engine.BonaFide}, Band: engine.BandLow, Reasons: []engine.Reason{}}
+	e := Event{Type: "assessment", CallID: a.CallID, Platform: "stream", ANI: "*********34", Customer: "J*** S****", Assessment: a}
+	for _, tc := range []struct {
+		name    string
+		publish func(h *Hub, lc *liveCall)
+	}{
+		{"Publish", func(h *Hub, _ *liveCall) { h.Publish(e) }},
+		{"callAssessed", func(h *Hub, lc *liveCall) { h.callAssessed(lc, e) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := NewHub()
+			sub := h.SubscribeCalls("", 1)
+			defer h.Unsubscribe(sub)
+			lc := h.callStarted(Event{Type: "call_started", CallID: a.CallID})
+			<-sub.C
+			b.ReportAllocs()
+			for b.Loop() {
+				tc.publish(h, lc)
+				<-sub.C
+			}
+		})
+	}
+}
