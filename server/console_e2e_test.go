@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 	"github.com/voxguard/voxguard/dsp/audio"
@@ -50,7 +52,9 @@ type e2eCall struct {
 // (never the name), the synthetic-voice flag and the high band, and move to the recent calls
 // when they end. It reports (without asserting) how long after the hub published each
 // assessment the page had it in the DOM. A dropped feed reconnects to the same calls, a reload
-// signs in again from sessionStorage, and signing out forgets key and calls. With
+// signs in again from sessionStorage, signing out forgets key and calls, and after a server
+// restart the recent calls come from the store. The page logs no script error or CSP
+// violation. With
 // VOXGUARD_SCREENSHOT=path it saves a screenshot of the console showing a flagged live call
 // and a recent call.
 func TestConsoleEndToEnd(t *testing.T) {
@@ -129,8 +133,41 @@ func TestConsoleEndToEnd(t *testing.T) {
 		chromedp.WindowSize(1280, 900),
 	)
 	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
+	// Script errors and CSP violations fail the test; network errors (the refused key's 401)
+	// are expected.
+	var pageErrs []string
+	var errMu sync.Mutex
+	bctx, cancelB := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *cdpruntime.EventExceptionThrown:
+			msg = "exception: " + ev.ExceptionDetails.Text
+			if ev.ExceptionDetails.Exception != nil {
+				msg += " " + ev.ExceptionDetails.Exception.Description
+			}
+		case *cdpruntime.EventConsoleAPICalled:
+			if ev.Type == "error" {
+				msg = "console.error"
+			}
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError && ev.Entry.Source != cdplog.EntrySourceNetwork {
+				msg = string(ev.Entry.Source) + ": " + ev.Entry.Text
+			}
+		}
+		if msg != "" {
+			errMu.Lock()
+			pageErrs = append(pageErrs, msg)
+			errMu.Unlock()
+		}
+	}))
 	defer cancelB()
+	defer func() {
+		errMu.Lock()
+		defer errMu.Unlock()
+		for _, e := range pageErrs {
+			t.Errorf("page error: %s", e)
+		}
+	}()
 
 	// A refused key: a clear error, still signed out.
 	must(t, chromedp.Do(bctx,
@@ -259,6 +296,26 @@ func TestConsoleEndToEnd(t *testing.T) {
 	must(t, chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#key"))))
 	if n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`sessionStorage.length + document.querySelectorAll('.call').length`)); err != nil || n != 0 {
 		t.Errorf("after sign-out: %d items in sessionStorage and cards (%v), want none", n, err)
+	}
+
+	// A restarted server (a new hub, the same store): the recent calls come from /v1/calls,
+	// their customers masked by /v1/subjects.
+	srv2 := New(eng, auth, Config{})
+	srv2.SetStore(sv)
+	hs2 := httptest.NewServer(srv2.Handler())
+	defer hs2.Close()
+	must(t, chromedp.Do(bctx,
+		chromedp.Navigate(hs2.URL+"/console/"),
+		chromedp.WaitVisible(chromedp.CSS("#key")),
+		chromedp.SendKeys(chromedp.CSS("#key"), agentToken),
+		chromedp.Click(chromedp.CSS("#signin-button")),
+	))
+	waitJS(t, bctx, `document.querySelectorAll('#recent .call[data-state="ended"]').length === 2 &&
+		[...document.querySelectorAll('#recent [data-field="customer"]')].every(e => e.textContent.includes("*"))`)
+	for _, c := range calls {
+		if card := cardState(t, bctx, c.id); card["customer"] != c.masked || card["band"] != "high" || !strings.Contains(card["reasons"], "synthetic") {
+			t.Errorf("%s from the store: %v", c.id, card)
+		}
 	}
 }
 
