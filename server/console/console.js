@@ -55,11 +55,13 @@
 
   async function signIn(key) {
     $("signin-error").hidden = true;
+    $("signin-button").disabled = true;
     setStatus("Checking the key…");
     let session;
     try {
       session = await checkKey(key);
     } catch (err) {
+      $("signin-button").disabled = false;
       if (err instanceof RefusedError) {
         sessionStorage.removeItem(KEY);
         showSignIn(err.message);
@@ -69,6 +71,7 @@
       retryTimer = setTimeout(() => signIn(key), nextBackoff());
       return;
     }
+    $("signin-button").disabled = false;
     sessionStorage.setItem(KEY, key);
     signedIn = true;
     $("signin").hidden = true;
@@ -117,6 +120,10 @@
   // --- the events WebSocket -------------------------------------------------------------------
 
   function connect(key) {
+    if (ws) {
+      ws.onclose = null;
+      ws.close(1000);
+    }
     const proto = location.protocol === "https:" ? "wss://" : "ws://";
     const sock = new WebSocket(proto + location.host + "/v1/events?lifecycle=1&access_token=" + encodeURIComponent(key));
     ws = sock;
