@@ -196,13 +196,22 @@ func (s *Server) done(c *websocket.Conn) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	conns := make([]*websocket.Conn, 0, len(s.live))
 	for c := range s.live {
-		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
-		c.Close()
+		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	// Side by side and without the lock: a close frame to a client that does not read waits
+	// up to a second for its socket, which must not hold up the others (nor done and upgrade).
+	var closers sync.WaitGroup
+	for _, c := range conns {
+		closers.Go(func() {
+			c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+			c.Close()
+		})
+	}
 	finished := make(chan struct{})
-	go func() { s.handlers.Wait(); close(finished) }()
+	go func() { closers.Wait(); s.handlers.Wait(); close(finished) }()
 	select {
 	case <-finished:
 		return nil
