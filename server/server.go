@@ -177,6 +177,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Con
 		return nil, err
 	}
 	s.mu.Lock()
+	if s.closing { // Shutdown began during the handshake and did not see c
+		s.mu.Unlock()
+		s.closeWith(c, websocket.CloseGoingAway, "server shutting down")
+		s.handlers.Done()
+		return nil, errors.New("shutting down")
+	}
 	s.live[c] = struct{}{}
 	s.mu.Unlock()
 	return c, nil

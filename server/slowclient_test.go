@@ -407,7 +407,7 @@ func TestShutdownWithClientsThatNeverRead(t *testing.T) {
 	if err := env.srv.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown with %d clients that do not read: %v", n, err)
 	}
-	if !env.srv.idle() || env.srv.Hub().subscribers() != subs {
+	if !env.srv.idle() || env.srv.Hub().subscribers() != subs { // events hold no call slot
 		t.Error("connections left open after shutdown")
 	}
 	for _, c := range consoles {
