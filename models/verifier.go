@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Verifier turns Baum-Welch statistics into calibrated speaker-verification scores with a
@@ -19,12 +20,15 @@ type Verifier struct {
 	MinFrames float64
 	topN      int
 	cohort    [][]float64 // cohort vectors in PLDA u-space
+	qmax      float64     // largest duration input q the calibration was trained on (+Inf: none recorded)
+	lnKnot    float64     // ln(knot seconds) of the hinged calibration layout
 }
 
 // calibrationWidth is the number of inputs the bundle's calibration takes: the raw scores
 // (PLDA, then the alternative PLDA and GMM when present), then — for duration-aware
 // calibration — each raw score times q and q itself, where q = ln(min(enrollment, test net
-// speech) / 1 s).
+// speech) / 1 s); for the hinged layout, with h = max(0, q − ln knot), the inputs are s, s·q,
+// s·h, s·q·h, q·h, h and q. q is always the last input.
 func calibrationWidth(b *Bundle) int {
 	n := 1
 	if b.Alt != nil {
@@ -33,28 +37,60 @@ func calibrationWidth(b *Bundle) int {
 	if b.GMM != nil {
 		n++
 	}
-	if durationAware(b) {
+	switch b.Meta.Extra["calibration"] {
+	case CalibrationDuration:
 		n = 2*n + 1
+	case CalibrationDurationHinge:
+		n = 4*n + 3
 	}
 	return n
 }
 
-// CalibrationDuration is the Metadata.Extra["calibration"] value of duration-aware calibration.
-const CalibrationDuration = "duration"
+// Metadata.Extra["calibration"] values: the layouts of the calibration's inputs.
+const (
+	// CalibrationDuration: raw scores s, s·q and q; the weight of each score is linear in q.
+	CalibrationDuration = "duration"
+	// CalibrationDurationHinge: s, s·q, s·h, s·q·h, q·h, h and q with h = max(0, q − ln knot):
+	// a duration-linear fusion f (the CalibrationDuration inputs) whose scale and offset bend at
+	// the knot (CalibrationKnotKey), llr = (a + b·h)·f + c·h + d, expanded into one linear map,
+	// so that long trials get their own calibration instead of the one short trials, the
+	// majority, impose.
+	CalibrationDurationHinge = "duration-hinge"
+)
 
-func durationAware(b *Bundle) bool { return b.Meta.Extra["calibration"] == CalibrationDuration }
+// CalibrationKnotKey is the Metadata.Extra key of the hinged layout's knot, in seconds of net
+// speech (a decimal number).
+const CalibrationKnotKey = "calibration_knot_seconds"
+
+// CalibrationQMaxKey is the Metadata.Extra key recording the largest q = ln(min speech / 1 s) among
+// the calibration's training trials (a decimal number). Longer trials are calibrated as if they
+// were that long: the linear calibration is not extrapolated beyond the durations it has seen.
+const CalibrationQMaxKey = "calibration_qmax"
 
 // CalibrationInputs appends to dst the inputs of the bundle's calibration for a trial: the raw
-// scores and, for duration-aware calibration, their products with q and q.
+// scores and, for duration-aware calibration, their products with q (and h) and q (see
+// calibrationWidth).
 func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float64 {
 	n0 := len(dst)
 	dst = v.RawScores(dst, enroll, test)
-	if !durationAware(v.b) {
+	layout := v.b.Meta.Extra["calibration"]
+	if layout != CalibrationDuration && layout != CalibrationDurationHinge {
 		return dst
 	}
-	q := math.Log(max(min(enroll.Frames, test.Frames), 1) / 100)
-	for _, s := range dst[n0:] {
+	n1 := len(dst)
+	q := min(math.Log(max(min(enroll.Frames, test.Frames), 1)/100), v.qmax)
+	for _, s := range dst[n0:n1] {
 		dst = append(dst, s*q)
+	}
+	if layout == CalibrationDurationHinge {
+		h := max(0, q-v.lnKnot)
+		for _, s := range dst[n0:n1] {
+			dst = append(dst, s*h)
+		}
+		for _, s := range dst[n0:n1] {
+			dst = append(dst, s*q*h)
+		}
+		dst = append(dst, q*h, h)
 	}
 	return append(dst, q)
 }
@@ -100,7 +136,21 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 	case len(b.Calibration.Weights) != calibrationWidth(b):
 		return nil, fmt.Errorf("models: calibration fuses %d scores; the bundle's scorers produce %d", len(b.Calibration.Weights), calibrationWidth(b))
 	}
-	v := &Verifier{b: b, MinFrames: DefaultMinFrames, topN: b.Meta.SNormTopN}
+	v := &Verifier{b: b, MinFrames: DefaultMinFrames, topN: b.Meta.SNormTopN, qmax: math.Inf(1)}
+	if s, ok := b.Meta.Extra[CalibrationQMaxKey]; ok {
+		q, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(q) {
+			return nil, fmt.Errorf("models: bundle's %s %q is not a number", CalibrationQMaxKey, s)
+		}
+		v.qmax = q
+	}
+	if b.Meta.Extra["calibration"] == CalibrationDurationHinge {
+		k, err := strconv.ParseFloat(b.Meta.Extra[CalibrationKnotKey], 64)
+		if err != nil || !(k > 0) || math.IsInf(k, 0) {
+			return nil, fmt.Errorf("models: hinged calibration needs a positive %s, got %q", CalibrationKnotKey, b.Meta.Extra[CalibrationKnotKey])
+		}
+		v.lnKnot = math.Log(k)
+	}
 	for _, c := range b.Cohort {
 		if len(c) != b.PLDA.Dim {
 			return nil, fmt.Errorf("models: cohort vector of dimension %d, PLDA has %d", len(c), b.PLDA.Dim)
@@ -220,7 +270,7 @@ func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
 	if v.b.GMM != nil && (enroll.GModel == nil || test.GTest == nil) {
 		return 0, false // a test-only probe (PrepareTest) cannot enroll
 	}
-	var buf [8]float64
+	var buf [16]float64
 	llr = v.b.Calibration.Apply(v.CalibrationInputs(buf[:0], enroll, test)...)
 	if math.IsNaN(llr) || math.IsInf(llr, 0) {
 		return 0, false

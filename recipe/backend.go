@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/voxguard/voxguard/models"
@@ -128,10 +129,13 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		if b.GMM != nil {
 			k++
 		}
-		// Calibration inputs: k raw scores, their products with q, and q (duration-aware).
-		b.Calibration = &models.Calibration{Weights: make([]float64, 2*k+1)}
+		// Calibration inputs: k raw scores, their products with q (and h), and q (duration-aware).
 		b.Meta.SNormTopN = c.SNormTopN
-		b.Meta.Extra = map[string]string{"calibration": models.CalibrationDuration}
+		b.Meta.Extra = c.calibrationLayout()
+		b.Calibration = &models.Calibration{Weights: make([]float64, 2*k+1)}
+		if c.CalibrationKnot > 0 {
+			b.Calibration.Weights = make([]float64, 4*k+3)
+		}
 		v, err := models.NewVerifier(b)
 		if err != nil {
 			return nil, err
@@ -143,12 +147,13 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		tar, non = append(tar, t...), append(non, n...)
 	}
 	c.logf("calibration: %d target and %d non-target held-out trials", len(tar), len(non))
-	cal, err := models.TrainCalibration(tar, non, 0.5)
+	cal, err := c.trainCalibration(tar, non)
 	if err != nil {
 		return nil, fmt.Errorf("calibration: %w", err)
 	}
 	c.logf("calibration: llr = %v · scores %+.4f", cal.Weights, cal.Bias)
 	farPoints := operatingPoints(cal, non)
+	c.logf("calibration: operating points (highest threshold over durations) %v", farPoints)
 
 	var ivc [][]float64
 	var labc []int
@@ -164,6 +169,14 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	}
 	b.Calibration = cal
 	b.Meta.FARThresholds = farPoints
+	qmax := math.Inf(-1)
+	for _, rows := range [][][]float64{tar, non} {
+		for _, r := range rows {
+			qmax = max(qmax, r[len(r)-1])
+		}
+	}
+	b.Meta.Extra = map[string]string{models.CalibrationQMaxKey: strconv.FormatFloat(qmax, 'g', 6, 64)}
+	c.logf("calibration: trained up to q = %.3f (%.1f s of net speech on the shorter side)", qmax, math.Exp(qmax))
 	if c.Relevance > 0 {
 		all := make([]int, nSpk)
 		for i := range all {
@@ -174,6 +187,57 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		}
 	}
 	return b, nil
+}
+
+// trainCalibration fits the calibration to held-out trial rows. The linear duration layout is
+// one logistic regression over every input. The hinged layout is fitted in two stages so that
+// the few long trials cannot bend the fusion: first the duration-linear fusion f of the raw
+// scores (inputs s, s·q, q) on every trial, then a scale and offset of f that bend at the knot —
+// llr = (a + b·h)·f + c·h + d — which expands exactly into the layout's weights.
+func (c *TrainConfig) trainCalibration(tar, non [][]float64) (*models.Calibration, error) {
+	if c.CalibrationKnot <= 0 {
+		return models.TrainCalibration(tar, non, 0.5)
+	}
+	w := len(tar[0])
+	k := (w - 3) / 4
+	cols := func(rows [][]float64, f func(r []float64) []float64) [][]float64 {
+		out := make([][]float64, len(rows))
+		for i, r := range rows {
+			out[i] = f(r)
+		}
+		return out
+	}
+	linear := func(r []float64) []float64 { return append(append([]float64(nil), r[:2*k]...), r[w-1]) }
+	fusion, err := models.TrainCalibration(cols(tar, linear), cols(non, linear), 0.5)
+	if err != nil {
+		return nil, err
+	}
+	c.logf("calibration: fusion %v %+.4f", fusion.Weights, fusion.Bias)
+	stage2 := func(r []float64) []float64 {
+		f := fusion.Apply(linear(r)...)
+		h := r[w-2]
+		return []float64{f, f * h, h}
+	}
+	sc, err := models.TrainCalibration(cols(tar, stage2), cols(non, stage2), 0.5)
+	if err != nil {
+		return nil, err
+	}
+	a, b, ch := sc.Weights[0], sc.Weights[1], sc.Weights[2]
+	c.logf("calibration: scale %.4f %+.4f·h, offset %+.4f·h %+.4f", a, b, ch, sc.Bias)
+	// f = Σ u_i s_i + Σ v_i s_i q + g q + e; llr = a f + b f h + ch h + d.
+	u, v, g, e := fusion.Weights[:k], fusion.Weights[k:2*k], fusion.Weights[2*k], fusion.Bias
+	cal := &models.Calibration{Weights: make([]float64, w), PEff: 0.5}
+	for i := range k {
+		cal.Weights[i] = a * u[i]     // s
+		cal.Weights[k+i] = a * v[i]   // s·q
+		cal.Weights[2*k+i] = b * u[i] // s·h
+		cal.Weights[3*k+i] = b * v[i] // s·q·h
+	}
+	cal.Weights[4*k] = b * g      // q·h
+	cal.Weights[4*k+1] = b*e + ch // h
+	cal.Weights[4*k+2] = a * g    // q
+	cal.Bias = a*e + sc.Bias
+	return cal, cal.Validate()
 }
 
 // foldTrials scores the held-out fold's trials with v and returns target and non-target rows of
@@ -197,23 +261,48 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		stats  *models.Stats
 		utt    int // recording whose opening to accumulate, or -1
 		frames int
+		from   map[int]bool // recordings the side draws on: a target trial never shares one
 	}
 	var sides []side
 	for _, s := range spks {
 		idx := bySpk[s]
 		sum, used := enrollStats(ubm, stats, idx, c.EnrollFrames)
-		sides = append(sides, side{spk: s, enroll: true, stats: sum, utt: -1})
+		sides = append(sides, side{spk: s, enroll: true, stats: sum, utt: -1, from: used})
 		if len(ts.feats[idx[0]].Frames) >= 350 {
-			sides = append(sides, side{spk: s, enroll: true, utt: idx[0], frames: 300})
+			sides = append(sides, side{spk: s, enroll: true, utt: idx[0], frames: 300, from: map[int]bool{idx[0]: true}})
+		}
+		if long, lused := enrollStats(ubm, stats, idx, 2*c.EnrollFrames); long.Frames() >= 1.8*float64(c.EnrollFrames) {
+			sides = append(sides, side{spk: s, enroll: true, stats: long, utt: -1, from: lused})
+		}
+		// Long tests: the recordings not used for enrollment, summed in turn into ~10 s and ~25 s
+		// of net speech, so that calibration sees the minute-long openings of real calls
+		// instead of extrapolating to them from single read sentences.
+		var rest []int
+		for _, i := range idx {
+			if !used[i] {
+				rest = append(rest, i)
+			}
+		}
+		for _, n := range []float64{1000, 2500} {
+			sum, from := models.NewStats(ubm.C, ubm.D), map[int]bool{}
+			for _, i := range rest {
+				sum.Add(stats[i])
+				from[i] = true
+				if sum.Frames() >= n {
+					sides = append(sides, side{spk: s, stats: sum, utt: -1, from: from})
+					sum, from = models.NewStats(ubm.C, ubm.D), map[int]bool{}
+				}
+			}
 		}
 		for _, i := range idx {
 			if used[i] {
 				continue
 			}
-			sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
+			one := map[int]bool{i: true}
+			sides = append(sides, side{spk: s, stats: stats[i], utt: -1, from: one})
 			for _, n := range []int{25, 50, 100, 300} {
 				if len(ts.feats[i].Frames) >= n+50 {
-					sides = append(sides, side{spk: s, utt: i, frames: n})
+					sides = append(sides, side{spk: s, utt: i, frames: n, from: one})
 				}
 			}
 		}
@@ -257,6 +346,9 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			if t.enroll {
 				continue
 			}
+			if e.spk == t.spk && shares(e.from, t.from) {
+				continue
+			}
 			row := v.CalibrationInputs(nil, probes[i], probes[j])
 			if e.spk == t.spk {
 				tar = append(tar, row)
@@ -268,25 +360,65 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	return tar, non, nil
 }
 
-// operatingPoints measures calibrated-LLR thresholds at standard false-accept rates on the
-// held-out non-target trials with at least 3 s of net speech on both sides (the last
-// calibration input is q = ln(min speech / 1 s)); rates need at least 20 false accepts to be
-// stated.
-func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint {
-	var llrs []float64
-	for _, row := range non {
-		if row[len(row)-1] >= math.Log(3) {
-			llrs = append(llrs, cal.Apply(row...))
+// shares reports whether two sets of recordings have one in common.
+func shares(a, b map[int]bool) bool {
+	for i := range b {
+		if a[i] {
+			return true
 		}
 	}
-	sort.Sort(sort.Reverse(sort.Float64Slice(llrs)))
+	return false
+}
+
+// operatingPoints measures calibrated-LLR thresholds at standard false-accept rates on the
+// held-out non-target trials with at least 3 s of net speech on both sides (the last
+// calibration input is q = ln(min speech / 1 s)). Non-target LLRs spread wider as speech grows,
+// so a threshold measured on pooled trials would let through more than its rate on long calls:
+// the trials are split by the shorter side's net speech (3-6 s, 6-12 s, 12-20 s, over 20 s) and
+// each rate's threshold is the highest of the bins', so that the rate holds whatever the
+// duration. Bins of under 2,000 trials are left out (all are pooled when every bin is that
+// small); a rate is stated only when every bin kept has at least 20 false accepts at it.
+func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint {
+	edges := []float64{3, 6, 12, 20, math.Inf(1)}
+	bins := make([][]float64, len(edges)-1)
+	for _, row := range non {
+		q := row[len(row)-1]
+		for b := range bins {
+			if q >= math.Log(edges[b]) && q < math.Log(edges[b+1]) {
+				bins[b] = append(bins[b], cal.Apply(row...))
+			}
+		}
+	}
+	kept := bins[:0]
+	for _, llrs := range bins {
+		if len(llrs) >= 2000 { // enough to measure 1% with 20 false accepts
+			sort.Sort(sort.Reverse(sort.Float64Slice(llrs)))
+			kept = append(kept, llrs)
+		}
+	}
+	if len(kept) == 0 { // too few trials to split: pool them
+		var all []float64
+		for _, llrs := range bins {
+			all = append(all, llrs...)
+		}
+		sort.Sort(sort.Reverse(sort.Float64Slice(all)))
+		kept = append(kept, all)
+	}
+	bins = kept
 	var pts []models.FARPoint
 	for _, far := range []float64{0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2} {
-		k := int(far * float64(len(llrs)))
-		if k < 20 || k >= len(llrs) {
-			continue
+		t, ok := math.Inf(-1), true
+		for _, llrs := range bins {
+			k := int(far * float64(len(llrs)))
+			if k < 20 || k >= len(llrs) {
+				ok = false
+				break
+			}
+			t = max(t, llrs[k])
 		}
-		pts = append(pts, models.FARPoint{FAR: far, LLR: llrs[k]})
+		if ok {
+			pts = append(pts, models.FARPoint{FAR: far, LLR: t})
+		}
 	}
 	return pts
 }

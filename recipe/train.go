@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"time"
 
@@ -45,10 +46,14 @@ type TrainConfig struct {
 	// one without them (best on clean speech), the alternative with them (best on degraded
 	// channels); the calibration fuses both with the GMM scorer.
 	AltBackend bool
-	Seed       uint64 // seed of every random choice
-	Workers    int    // goroutines (0 = GOMAXPROCS)
-	WorkDir    string // checkpoints of finished stages (resumable); "" = none
-	Log        io.Writer
+	// CalibrationKnot, in seconds of net speech, makes the calibration's weights piecewise
+	// linear in the log duration with a bend there (models.CalibrationDurationHinge); 0 keeps
+	// them linear (models.CalibrationDuration).
+	CalibrationKnot float64
+	Seed            uint64 // seed of every random choice
+	Workers         int    // goroutines (0 = GOMAXPROCS)
+	WorkDir         string // checkpoints of finished stages (resumable); "" = none
+	Log             io.Writer
 }
 
 // DefaultTrainConfig returns the configuration of voxguard's default bundle.
@@ -57,7 +62,7 @@ func DefaultTrainConfig() TrainConfig {
 		Frontend: dsp.TelephoneFrontend(), Components: 512, TopC: 10, SelectDims: 20,
 		UBMFrames: 400000, UBMIters: 8, IVectorDim: 100, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 64, Seed: 1,
-		AugmentBackendOnly: true, AltBackend: true,
+		AugmentBackendOnly: true, AltBackend: true, CalibrationKnot: 8,
 	}
 }
 
@@ -114,8 +119,10 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	meta := models.Metadata{Created: time.Now().UTC().Format(time.RFC3339), FrontEnd: fe, TopC: c.TopC,
 		SelectDims: c.SelectDims, SNormTopN: c.SNormTopN,
 		Description: fmt.Sprintf("trained on %d recordings of %d speakers", len(ts.utts), len(ts.names)),
-		Extra: map[string]string{"components": fmt.Sprint(c.Components), "ivector_dim": fmt.Sprint(c.IVectorDim),
-			"calibration": models.CalibrationDuration}}
+		Extra:       map[string]string{"components": fmt.Sprint(c.Components), "ivector_dim": fmt.Sprint(c.IVectorDim)}}
+	for k, v := range c.calibrationLayout() {
+		meta.Extra[k] = v
+	}
 	// The recordings the UBM and extractor learn from.
 	front := make([]bool, len(ts.utts))
 	nFront := 0
@@ -170,9 +177,19 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		return nil, err
 	}
 	meta.FARThresholds = b.Meta.FARThresholds
+	meta.Extra[models.CalibrationQMaxKey] = b.Meta.Extra[models.CalibrationQMaxKey]
 	b.Meta = meta
 	c.logf("training finished in %s", time.Since(start).Round(time.Second))
 	return b, nil
+}
+
+// calibrationLayout is the Metadata.Extra entries naming the calibration's input layout.
+func (c *TrainConfig) calibrationLayout() map[string]string {
+	if c.CalibrationKnot > 0 {
+		return map[string]string{"calibration": models.CalibrationDurationHinge,
+			models.CalibrationKnotKey: strconv.FormatFloat(c.CalibrationKnot, 'g', -1, 64)}
+	}
+	return map[string]string{"calibration": models.CalibrationDuration}
 }
 
 // checkpoint loads WorkDir/name.vxgb if present and valid, else runs stage and saves its result.

@@ -25,6 +25,10 @@ type call struct {
 	started  time.Time
 	samples  int64             // samples fed to the session
 	recs     []json.RawMessage // assessments, for the stored call record (with a store only)
+	claimed  string            // subject id of the last claim
+	customer string            // the claimed customer, masked for agents (Event.Customer)
+	lc       *liveCall         // the hub's record of the call
+	ended    bool              // call_ended published
 }
 
 // media describes a stream's audio.
@@ -71,6 +75,7 @@ func (s *Server) newCall(platform, callID, ani string, m media) (*call, error) {
 			return nil, unsupported("%v", err)
 		}
 	}
+	c.lc = s.hub.callStarted(c.event("call_started"))
 	s.metrics.calls.Add(1)
 	s.prom.calls.WithLabelValues(platform).Inc()
 	s.log.Info("call started", "platform", platform, "call_id", callID, "ani", c.ani,
@@ -100,6 +105,11 @@ func (c *call) push(b []byte) ([]engine.Assessment, error) {
 func (c *call) claim(subject string) ([]engine.Assessment, error) {
 	t0 := time.Now()
 	out, err := c.sess.Claim(subject)
+	if err == nil && subject != c.claimed {
+		// Once per claim, not per assessment: the customer's display string for agents.
+		c.claimed, c.customer = subject, c.srv.customerFor(subject)
+		c.srv.hub.callUpdated(c.lc, c.event("call_started"), c.event("call_updated"))
+	}
 	c.srv.prom.observe(out, time.Since(t0))
 	c.publish(out)
 	return out, err
@@ -129,16 +139,47 @@ func (c *call) stop() (engine.Assessment, error) {
 }
 
 // end stops the call if the connection went away without a stop (its final assessment still
-// reaches the agents).
+// reaches the agents), then tells the agents that the call ended.
 func (c *call) end() {
-	if c != nil && !c.sess.Stopped() {
+	if c == nil {
+		return
+	}
+	if !c.sess.Stopped() {
 		c.stop()
 	}
+	if !c.ended {
+		c.ended = true
+		e := c.event("call_ended")
+		e.Ended = time.Now().UTC()
+		c.srv.hub.callEnded(c.lc, e)
+	}
+}
+
+// event returns an event of type typ with the call's context (no assessment).
+func (c *call) event(typ string) Event {
+	return Event{Type: typ, CallID: c.sess.CallID(), Platform: c.platform, ANI: c.ani, Customer: c.customer, Started: c.started}
+}
+
+// customerFor returns the claimed customer as agents may see it: the masked name of the store's
+// subject, else its masked account reference, else the masked subject id. It reads the store
+// once; callers look it up once per claim.
+func (s *Server) customerFor(subject string) string {
+	if s.st != nil {
+		if sub, err := s.st.GetSubject(subject); err == nil {
+			switch {
+			case sub.Name != "":
+				return store.MaskName(sub.Name)
+			case sub.AccountRef != "":
+				return store.MaskAccount(sub.AccountRef)
+			}
+		}
+	}
+	return store.MaskAccount(subject)
 }
 
 func (c *call) publish(as []engine.Assessment) {
 	for _, a := range as {
-		c.srv.hub.Publish(Event{Type: "assessment", Platform: c.platform, ANI: c.ani, Assessment: a})
+		c.srv.hub.callAssessed(c.lc, Event{Type: "assessment", CallID: a.CallID, Platform: c.platform, ANI: c.ani, Customer: c.customer, Assessment: a})
 		if c.srv.st != nil {
 			if b, err := json.Marshal(a); err == nil {
 				c.recs = append(c.recs, b)

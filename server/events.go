@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,9 +11,12 @@ import (
 )
 
 // serveEvents runs /v1/events: the agents' live feed of assessments as Event text frames, for
-// every call or, with ?call_id=, one call. It needs an agent (or admin) key. Browsers may pass it
-// as ?access_token=; their Origin must be the server's own host. A client that cannot keep up
-// is disconnected (close 1008, "too slow") rather than slowing the calls.
+// every call or, with ?call_id=, one call. With ?lifecycle=1 (what the agent console uses) the
+// feed also carries the call_started, call_updated and call_ended events and begins with a
+// snapshot of the live and recently ended calls (Hub.SubscribeCalls), so that a console
+// connecting mid-call sees every live call at once. It needs an agent (or admin) key. Browsers
+// may pass it as ?access_token=; their Origin must be the server's own host. A client that
+// cannot keep up is disconnected (close 1008, "too slow") rather than slowing the calls.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if o := r.Header.Get("Origin"); o != "" {
 		if u, err := url.Parse(o); err != nil || !(strings.EqualFold(u.Host, r.Host) || s.originAllowed(o)) {
@@ -29,7 +33,13 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.done(c)
 	c.SetReadLimit(4096) // agents send nothing but control frames
-	sub := s.hub.Subscribe(r.URL.Query().Get("call_id"), 256)
+	q := r.URL.Query()
+	var sub *Subscription
+	if lc, _ := strconv.ParseBool(q.Get("lifecycle")); lc {
+		sub = s.hub.SubscribeCalls(q.Get("call_id"), 256)
+	} else {
+		sub = s.hub.Subscribe(q.Get("call_id"), 256)
+	}
 	defer s.hub.Unsubscribe(sub)
 	// Read (and discard) client frames so that pings, pongs and its close are handled.
 	gone := make(chan struct{})

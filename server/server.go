@@ -120,6 +120,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	mux.Handle("GET /metrics", s.prom.handler())
+	s.registerConsole(mux)
 	if s.st != nil {
 		s.registerAPI(mux)
 	} else {
@@ -177,6 +178,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Con
 		return nil, err
 	}
 	s.mu.Lock()
+	if s.closing { // Shutdown began during the handshake and did not see c
+		s.mu.Unlock()
+		s.closeWith(c, websocket.CloseGoingAway, "server shutting down")
+		s.handlers.Done()
+		return nil, errors.New("shutting down")
+	}
 	s.live[c] = struct{}{}
 	s.mu.Unlock()
 	return c, nil
@@ -196,13 +203,22 @@ func (s *Server) done(c *websocket.Conn) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	conns := make([]*websocket.Conn, 0, len(s.live))
 	for c := range s.live {
-		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
-		c.Close()
+		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	// Side by side and without the lock: a close frame to a client that does not read waits
+	// up to a second for its socket, which must not hold up the others (nor done and upgrade).
+	var closers sync.WaitGroup
+	for _, c := range conns {
+		closers.Go(func() {
+			c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+			c.Close()
+		})
+	}
 	finished := make(chan struct{})
-	go func() { s.handlers.Wait(); close(finished) }()
+	go func() { closers.Wait(); s.handlers.Wait(); close(finished) }()
 	select {
 	case <-finished:
 		return nil

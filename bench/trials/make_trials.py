@@ -11,6 +11,9 @@ Conditions, each a folder with Kaldi-style enroll.scp, test.scp and trials:
   enr30_test4_deg  the 4 s tests through a degraded phone channel: AMR-NB (random mode) or GSM or
                    plain G.711, additive noise (white/pink/brown or babble of training speakers,
                    5-20 dB SNR), a band limit (300-3400 or 200-3200 Hz), gain (-12..+6 dB, clipped)
+  enr30_test25     ~30 s enrollment / a ~25 s test (whole utterances not used for enrollment,
+                   concatenated; up to 4 tests per speaker): the length of a caller's opening
+                   minute, where calibration must not extrapolate
   fsdd_enr5_test1  ~5 s of single spoken digits / one digit (FSDD; its speakers never train anything)
   ident_1toN       1:N: 20 held-out speakers enrolled, probes = 4 s tests of the enrolled speakers
                    (mated) and of the other held-out speakers (non-mated); `probes` maps each probe
@@ -133,6 +136,7 @@ def cross(models, tests, spk_of_test):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out", "dev"))
+    ap.add_argument("--only-long", action="store_true", help="build only enr30_test25")
     args = ap.parse_args()
     if not os.path.isdir(CORPORA):
         sys.exit("corpora not found at " + CORPORA)
@@ -142,7 +146,7 @@ def main():
     dev = read_dev_speakers()
     jobs = []  # (function, args) producing files
 
-    enroll, test4, test12, spk_of = [], [], [], {}
+    enroll, test4, test12, test25, spk_of = [], [], [], [], {}
     for key in sorted(dev):
         corpus, spk = key.split("/")
         if corpus == "fsdd":
@@ -155,6 +159,19 @@ def main():
             total += durs[i]
             i += 1
         rest = list(zip(utts[i:], durs[i:]))
+        group, gdur = [], 0.0
+        for u, d in rest:
+            group.append(u)
+            gdur += d
+            if gdur >= 25 and sum(1 for t, _ in test25 if t.startswith(spk + "-")) < 4:
+                tid = "%s-t25-%d" % (spk, sum(1 for t, _ in test25 if t.startswith(spk + "-")))
+                p = os.path.join(wavdir, tid + ".wav")
+                jobs.append(("concat", group, p))
+                test25.append((tid, p))
+                spk_of[tid] = spk
+                group, gdur = [], 0.0
+        if args.only_long:
+            continue
         if corpus == "speechocean762":
             for j, (u, d) in enumerate(rest):
                 tid = "%s-t4-%02d" % (spk, j)
@@ -206,6 +223,12 @@ def main():
             subprocess.run(["sox", "-D", job[1], "-e", "u-law", "-b", "8", job[2], "trim", str(job[3]), str(job[4])], check=True)
         return job
 
+    models = sorted({m for m, _ in enroll})
+    if args.only_long:
+        with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
+            list(ex.map(run, jobs))
+        write_lists(os.path.join(out, "enr30_test25"), enroll, test25, cross(models, test25, spk_of))
+        return
     with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
         list(ex.map(run, [j for j in jobs if j[0] != "degrade"]))  # degraded inputs need the trims first
         notes = list(ex.map(lambda j: (j[2], degrade(j[1], j[2], j[3], babble)), [j for j in jobs if j[0] == "degrade"]))
@@ -213,7 +236,7 @@ def main():
         for p, n in notes:
             f.write("%s %s\n" % (os.path.basename(p), n))
 
-    models = sorted({m for m, _ in enroll})
+    write_lists(os.path.join(out, "enr30_test25"), enroll, test25, cross(models, test25, spk_of))
     write_lists(os.path.join(out, "enr30_test4"), enroll, test4, cross(models, test4, spk_of))
     write_lists(os.path.join(out, "enr30_test12"), enroll, test12, cross(models, test12, spk_of))
     write_lists(os.path.join(out, "enr30_test4_deg"), enroll, deg, cross(models, deg, spk_of))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -145,6 +146,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageErrorf("--tls-cert and --tls-key go together")
 	}
+	tlsConfig, err := serveTLSConfig(*tlsCert, *tlsKey)
+	if err != nil {
+		return err
+	}
 	voices := &memVoices{probes: map[string]*models.Probe{}}
 	var st *store.Store
 	var sv *engine.StoreVoices
@@ -221,7 +226,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
 	ctx, stop := serveContext()
 	defer stop()
 	if serveListening != nil {
@@ -236,15 +241,30 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		hs.Shutdown(sctx)  // stop accepting; plain HTTP requests finish
 		srv.Shutdown(sctx) // live calls end with their final assessments (and call records)
 	}()
-	log.Info("serving", "addr", ln.Addr().String(), "tls", *tlsCert != "", "store", sf.data != "",
+	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "store", sf.data != "",
 		"voiceprints", len(enroll), "watchlist", len(watch))
 	serve := func() error { return hs.Serve(ln) }
-	if *tlsCert != "" {
-		serve = func() error { return hs.ServeTLS(ln, *tlsCert, *tlsKey) }
+	if tlsConfig != nil {
+		serve = func() error { return hs.ServeTLS(ln, "", "") } // the certificate is in hs.TLSConfig
 	}
 	if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	<-shutDown // the store closes (deferred) only once every call has been recorded
 	return nil
+}
+
+// serveTLSConfig loads the certificate and private key of --tls-cert and --tls-key (nil, nil
+// when neither is given) before anything listens, so that a missing, unreadable or mismatched
+// file is a clear error at start rather than one after the address was announced. Clients must
+// speak TLS 1.2 or later.
+func serveTLSConfig(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert %s, --tls-key %s: %w", certFile, keyFile, err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
 }

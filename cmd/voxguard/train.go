@@ -38,6 +38,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	lda := fs.Int("lda-dim", d.LDADim, "LDA dimension (at most speakers-1)")
 	seed := fs.Uint64("seed", d.Seed, "random seed (training is reproducible for a given seed)")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
+	knot := fs.Float64("calibration-knot", d.CalibrationKnot, "`seconds` of net speech where the calibration's duration dependence bends (0: linear in log duration)")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	if done, err := parseFlags(fs, args); done {
 		return err
@@ -50,6 +51,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.UBMFrames, cfg.LDADim, cfg.Seed, cfg.Workers, cfg.Log = *ubmFrames, *lda, *seed, *workers, stderr
 	cfg.WorkDir = *work
 	cfg.GMMCohort = *gmmCohort
+	if *knot < 0 {
+		return usageErrorf("--calibration-knot must be 0 or more")
+	}
+	cfg.CalibrationKnot = *knot
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = *out + ".work"
 	}

@@ -1,0 +1,112 @@
+package recipe
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/voxguard/voxguard/models"
+)
+
+// hingeRow is a calibration row of the hinged layout (s, s·q, s·h, s·q·h, q·h, h, q) for raw
+// scores s at secs seconds of net speech.
+func hingeRow(s []float64, secs, knot float64) []float64 {
+	q := math.Log(secs)
+	h := max(0, q-math.Log(knot))
+	row := append([]float64(nil), s...)
+	for _, f := range []float64{q, h, q * h} {
+		for _, v := range s {
+			row = append(row, v*f)
+		}
+	}
+	return append(row, q*h, h, q)
+}
+
+// TestTwoStageCalibrationExpands checks that the hinged calibration's expanded weights give
+// the same LLR as its two stages (fusion, then duration-dependent scale and offset) and that it
+// learns what the synthetic trials hold: scores whose separation grows faster past the knot get a
+// scale that grows there.
+func TestTwoStageCalibrationExpands(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const knot = 8.0
+	var tar, non [][]float64
+	for i := range 4000 {
+		secs := []float64{1, 3, 10, 25}[i%4]
+		q := math.Log(secs)
+		sep := 1 + q + 3*max(0, q-math.Log(knot)) // separation grows with duration, faster past the knot
+		for _, lab := range []float64{1, -1} {
+			z := r.NormFloat64()
+			s := []float64{lab*sep/2 + z, lab*sep/2 + z + 0.3*r.NormFloat64()}
+			row := hingeRow(s, secs, knot)
+			if lab > 0 {
+				tar = append(tar, row)
+			} else {
+				non = append(non, row)
+			}
+		}
+	}
+	c := DefaultTrainConfig()
+	c.CalibrationKnot = knot
+	cal, err := c.trainCalibration(tar, non)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cal.Weights) != 11 {
+		t.Fatalf("%d weights, want 11", len(cal.Weights))
+	}
+	// The expansion: recompute the two stages and compare on every row.
+	k, w := 2, 11
+	linear := func(row []float64) []float64 { return append(append([]float64(nil), row[:2*k]...), row[w-1]) }
+	cols := func(rows [][]float64, f func([]float64) []float64) [][]float64 {
+		out := make([][]float64, len(rows))
+		for i, row := range rows {
+			out[i] = f(row)
+		}
+		return out
+	}
+	fusion, err := models.TrainCalibration(cols(tar, linear), cols(non, linear), 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage2 := func(row []float64) []float64 {
+		f := fusion.Apply(linear(row)...)
+		return []float64{f, f * row[w-2], row[w-2]}
+	}
+	sc, err := models.TrainCalibration(cols(tar, stage2), cols(non, stage2), 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range append(tar[:50:50], non[:50]...) {
+		want := sc.Apply(stage2(row)...)
+		if got := cal.Apply(row...); math.Abs(got-want) > 1e-9*max(1, math.Abs(want)) {
+			t.Fatalf("row %d: expanded %g, two stages %g", i, got, want)
+		}
+	}
+	// Above the knot the separation keeps growing faster than a line in q explains: the scale
+	// of the fused score grows there.
+	if !(sc.Weights[1] > 0) {
+		t.Errorf("scale slope above the knot %g, want > 0", sc.Weights[1])
+	}
+}
+
+// TestOperatingPointsHoldAtEveryDuration checks that each stated threshold keeps the false-accept
+// rate at or below its value in every duration bin: short trials (4 s) with LLRs uniform on
+// [0, 1) and long ones (30 s) uniform on [0, 10) give the long bin's quantiles.
+func TestOperatingPointsHoldAtEveryDuration(t *testing.T) {
+	cal := &models.Calibration{Weights: []float64{1, 0}} // llr = the first input
+	var non [][]float64
+	for i := range 10000 {
+		u := (float64(i) + 0.5) / 10000
+		non = append(non, []float64{u, math.Log(4)}, []float64{10 * u, math.Log(30)})
+	}
+	non = append(non, []float64{100, math.Log(1)}) // under 3 s: ignored
+	pts := operatingPoints(cal, non)
+	if len(pts) == 0 || pts[0].FAR != 0.002 {
+		t.Fatalf("points %v: want the first at 0.2%% (20 false accepts of 10,000)", pts)
+	}
+	for _, p := range pts {
+		if want := 10 * (1 - p.FAR); math.Abs(p.LLR-want) > 0.01 {
+			t.Errorf("FAR %g: threshold %g, want the long bin's %g", p.FAR, p.LLR, want)
+		}
+	}
+}
