@@ -16,7 +16,8 @@ import (
 // snapshot of the live and recently ended calls (Hub.SubscribeCalls), so that a console
 // connecting mid-call sees every live call at once. It needs an agent (or admin) key. Browsers
 // may pass it as ?access_token=; their Origin must be the server's own host. A client that
-// cannot keep up is disconnected (close 1008, "too slow") rather than slowing the calls.
+// cannot keep up is disconnected (close 1008, "too slow", when the frame still gets through)
+// as soon as the hub drops it, rather than slowing the calls.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if o := r.Header.Get("Origin"); o != "" {
 		if u, err := url.Parse(o); err != nil || !(strings.EqualFold(u.Host, r.Host) || s.originAllowed(o)) {
@@ -41,6 +42,17 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		sub = s.hub.Subscribe(q.Get("call_id"), 256)
 	}
 	defer s.hub.Unsubscribe(sub)
+	// A console the hub drops is usually stuck in a write that its full socket will not take:
+	// end that write now rather than at the write timeout.
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-sub.Dropped:
+			c.UnderlyingConn().SetWriteDeadline(time.Now())
+		case <-finished:
+		}
+	}()
 	// Read (and discard) client frames so that pings, pongs and its close are handled.
 	gone := make(chan struct{})
 	go func() {

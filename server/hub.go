@@ -105,7 +105,11 @@ type liveCall struct {
 
 // Subscription receives the JSON encoding of events on C, for one call or all calls.
 type Subscription struct {
-	C         <-chan []byte
+	C <-chan []byte
+	// Dropped is closed when the hub drops the subscription for falling a buffer behind (C is
+	// closed then too), so that a writer blocked on a slow client can give up at once.
+	Dropped   <-chan struct{}
+	dropped   chan struct{}
 	c         chan []byte
 	callID    string // "" = every call
 	lifecycle bool   // also call_started, call_updated and call_ended events
@@ -120,8 +124,8 @@ func NewHub() *Hub {
 // Subscribe returns a subscription to the assessment events of callID ("" for all calls) with a
 // buffer of n events.
 func (h *Hub) Subscribe(callID string, n int) *Subscription {
-	c := make(chan []byte, n)
-	s := &Subscription{C: c, c: c, callID: callID}
+	c, d := make(chan []byte, n), make(chan struct{})
+	s := &Subscription{C: c, c: c, Dropped: d, dropped: d, callID: callID}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -163,7 +167,8 @@ func (h *Hub) SubscribeCalls(callID string, n int) *Subscription {
 	for _, b := range snap {
 		c <- b
 	}
-	s := &Subscription{C: c, c: c, callID: callID, lifecycle: true}
+	d := make(chan struct{})
+	s := &Subscription{C: c, c: c, Dropped: d, dropped: d, callID: callID, lifecycle: true}
 	h.subs[s] = struct{}{}
 	return s
 }
@@ -204,6 +209,7 @@ func (h *Hub) fanOut(b []byte, callID string, lifecycle bool) {
 			delete(h.subs, s)
 			s.closed = true
 			close(s.c)
+			close(s.dropped)
 		}
 	}
 }
