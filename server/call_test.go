@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"testing"
 
 	"github.com/voxguard/voxguard/dsp/audio"
@@ -18,12 +19,18 @@ func TestCallPushAllocs(t *testing.T) {
 	for range 100 { // warm up: buffers grow
 		cl.push(frame)
 	}
-	allocs := testing.AllocsPerRun(1, func() {
-		for range 500 {
-			cl.push(frame)
-		}
-	})
-	if allocs != 0 {
-		t.Errorf("%.0f allocations over 500 frames of silence, want 0", allocs)
+	// AllocsPerRun counts every goroutine's allocations, and goroutines left by earlier tests
+	// (connections being torn down) sometimes allocate meanwhile: the least of three runs is
+	// the call's own count.
+	least := math.Inf(1)
+	for range 3 {
+		least = min(least, testing.AllocsPerRun(1, func() {
+			for range 500 {
+				cl.push(frame)
+			}
+		}))
+	}
+	if least != 0 {
+		t.Errorf("%.0f allocations over 500 frames of silence, want 0", least)
 	}
 }
