@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 go build -o bench/out/voxguard ./cmd/voxguard
 model=()
 [ $# -ge 1 ] && model=(--model "$1")
-for c in enr30_test4 enr30_test12 enr30_test4_deg fsdd_enr5_test1 ident_1toN; do
+for c in enr30_test25 enr30_test4 enr30_test12 enr30_test4_deg fsdd_enr5_test1 ident_1toN; do
   d=bench/out/dev/$c
   echo "== $c"
   start=$(date +%s.%N)
