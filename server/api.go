@@ -100,6 +100,7 @@ func (s *Server) apiRoutes() []apiRoute {
 	an, adm, aud := []Role{RoleAnalyst}, []Role{}, []Role{RoleAuditor}
 	wav := "audio/wav, multipart/form-data"
 	return []apiRoute{
+		{"GET", "/v1/subjects", an, "List subjects in id order, personal data masked (?after=ID, ?limit= 1-1000, default 100)", "", "", s.apiListSubjects},
 		{"POST", "/v1/subjects", an, "Create a subject (personal data optional; returned masked)", "application/json", "", s.apiCreateSubject},
 		{"GET", "/v1/subjects/{id}", []Role{RoleAnalyst, RoleAgent}, "Show a subject, personal data masked", "", "subject", s.apiGetSubject},
 		{"DELETE", "/v1/subjects/{id}", adm, "Erase a subject and every record naming it", "", "subject", s.apiEraseSubject},
@@ -345,6 +346,29 @@ func (s *Server) apiCreateSubject(r *apiRequest) (any, int, error) {
 		return nil, 0, err
 	}
 	return sub.Masked(), http.StatusCreated, nil
+}
+
+// apiListSubjects lists subjects, masked, a page at a time: ?after= is the last id of the
+// previous page.
+func (s *Server) apiListSubjects(r *apiRequest) (any, int, error) {
+	q := r.URL.Query()
+	limit := 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, 0, badRequest("limit must be 1-1000")
+		}
+		limit = n
+	}
+	subs, err := s.st.ListSubjects(q.Get("after"), limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]store.Subject, 0, len(subs))
+	for _, sub := range subs {
+		out = append(out, sub.Masked())
+	}
+	return out, 0, nil
 }
 
 func (s *Server) apiGetSubject(r *apiRequest) (any, int, error) {
