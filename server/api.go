@@ -114,7 +114,7 @@ func (s *Server) apiRoutes() []apiRoute {
 		{"GET", "/v1/watchlist", an, "List watchlist entries", "", "", s.apiListWatchlist},
 		{"POST", "/v1/watchlist", an, "Add a watchlist entry from WAV files (label, legal_basis, case_ref as query or form fields)", wav, "", s.apiAddWatchlist},
 		{"DELETE", "/v1/watchlist/{entry}", an, "Remove a watchlist entry", "", "entry", s.apiRemoveWatchlist},
-		{"POST", "/v1/verify", an, "Verify an uploaded WAV against a subject's voiceprint (1:1; ?subject_id=)", wav, "", s.apiVerify},
+		{"POST", "/v1/verify", an, "Verify an uploaded WAV against a subject's voiceprint (1:1; ?subject_id=); the final assessment with the match and mismatch thresholds", wav, "", s.apiVerify},
 		{"POST", "/v1/identify", an, "Search the watchlist for the voice of an uploaded WAV (1:N)", wav, "", s.apiIdentify},
 		{"GET", "/v1/calls", []Role{RoleAnalyst, RoleAgent}, "List stored call records (?subject_id=, ?after=, ?limit=)", "", "", s.apiListCalls},
 		{"GET", "/v1/calls/{call}", []Role{RoleAnalyst, RoleAgent}, "Show a call record with its assessments", "", "call", s.apiGetCall},
@@ -621,7 +621,16 @@ func (s *Server) apiVerify(r *apiRequest) (any, int, error) {
 		return nil, 0, err
 	}
 	a.CallID = ""
-	return a, 0, nil
+	th := s.eng.Thresholds()
+	return verifyResult{a, th.Match, th.Mismatch}, 0, nil
+}
+
+// verifyResult is a one-shot verification: the final assessment with the decision thresholds
+// its verification LLR was compared with.
+type verifyResult struct {
+	engine.Assessment
+	MatchThreshold    float64 `json:"match_threshold_llr"`    // LLR at or above: match
+	MismatchThreshold float64 `json:"mismatch_threshold_llr"` // LLR at or below: mismatch
 }
 
 func (s *Server) apiIdentify(r *apiRequest) (any, int, error) {
