@@ -27,10 +27,10 @@ func init() {
 // problemText explains the engine's enrollment problems to a person.
 var problemText = map[string]string{
 	engine.ProblemNoSpeech:      "too little net speech in the file",
-	engine.ProblemLowSNR:        "too noisy (SNR below the gate)",
-	engine.ProblemClipping:      "clipped (too loud)",
+	engine.ProblemLowSNR:        "too noisy: SNR below the gate",
+	engine.ProblemClipping:      "clipped: too loud",
 	engine.ProblemSecondVoice:   "a second voice suspected",
-	engine.ProblemInsufficient:  "not enough net speech in the accepted files (with earlier voiceprints)",
+	engine.ProblemInsufficient:  "not enough net speech in the accepted files and earlier voiceprints",
 	engine.ProblemWatchlistHit:  "the voice matches a watchlist entry",
 	engine.ProblemNoConsent:     "the subject has no active consent to voice verification",
 	engine.ProblemNoSamples:     "nothing to enroll",
