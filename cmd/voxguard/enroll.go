@@ -146,8 +146,11 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	var ae *APIError
 	refused := errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity && ae.Problem["report"] != nil
 	if err != nil && !refused {
-		if errors.As(err, &ae) && ae.Status == http.StatusConflict {
+		switch {
+		case errors.As(err, &ae) && ae.Status == http.StatusConflict:
 			fmt.Fprintf(stderr, "  (record the subject's consent first: voxguard consent grant %s --method M --evidence REF --policy V)\n", subject)
+		case errors.As(err, &ae) && ae.Status == http.StatusRequestEntityTooLarge:
+			fmt.Fprintln(stderr, "  (enroll the files in smaller batches: earlier voiceprints count towards the speech minimum)")
 		}
 		return failed("enroll "+subject, err)
 	}

@@ -22,14 +22,15 @@ const (
 	exitInconclusive = 11 // verify: neither match nor mismatch (too little speech, score between the thresholds)
 )
 
-// exitCodes is the table of exit statuses shown by `voxguard help` and in the README.
+// exitCodes is the table of exit statuses shown by `voxguard help` and in the README (a test
+// keeps the two the same).
 var exitCodes = []struct {
 	code int
 	what string
 }{
 	{exitOK, "success (verify: the voice matches)"},
 	{exitError, "unexpected error: server error (HTTP 5xx), malformed reply, local I/O, audit chain broken"},
-	{exitUsage, "usage error: bad flags or arguments, missing --server token"},
+	{exitUsage, "usage error: bad flags or arguments, no API key"},
 	{exitAuth, "authentication or authorisation refused (HTTP 401, 403)"},
 	{exitNotFound, "not found (HTTP 404)"},
 	{exitRefused, "refused by a rule: conflict, no consent, quality gate, watchlist hit (HTTP 409, 422)"},

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -106,5 +108,18 @@ func TestExitCodeFor(t *testing.T) {
 	}
 	if got := exitCodeOf(&NetError{Err: io.EOF}); got != exitUnreachable {
 		t.Errorf("network error: %d", got)
+	}
+}
+
+// TestREADMEExitCodes keeps the README's exit status table the same as exitCodes.
+func TestREADMEExitCodes(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exitCodes {
+		if row := fmt.Sprintf("| %d | %s |", e.code, e.what); !strings.Contains(string(b), row) {
+			t.Errorf("README lacks the row %q", row)
+		}
 	}
 }
