@@ -343,7 +343,9 @@ func (c *APIClient) upload(ctx context.Context, path string, q url.Values, field
 	}
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
+	written := make(chan struct{})
 	go func() {
+		defer close(written)
 		var sent int64
 		err := func() error {
 			for k, v := range fields {
@@ -374,7 +376,8 @@ func (c *APIClient) upload(ctx context.Context, path string, q url.Values, field
 		pw.CloseWithError(err)
 	}()
 	err := c.do(ctx, "POST", path, q, mw.FormDataContentType(), pr, out)
-	pr.Close()
+	pr.Close() // a server that answered early stops reading: end the writer
+	<-written  // and call progress no more once upload returns
 	return err
 }
 
