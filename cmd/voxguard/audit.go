@@ -11,7 +11,7 @@ import (
 func init() {
 	register(command{
 		name:    "audit",
-		summary: "the hash-chained audit log: verify, tail (on a running server with --server, or offline with --data DIR)",
+		summary: "the hash-chained audit log: verify, tail (on a running server, or offline with --data DIR)",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			return runGroup("audit", auditCommands, args, stdout, stderr)
 		},

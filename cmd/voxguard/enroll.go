@@ -85,9 +85,9 @@ func collectWAVs(args []string) (files []string, fromDir bool, err error) {
 	return files, fromDir, nil
 }
 
-// uploadProgress returns a progress callback drawing a bar on stderr (redrawn in place on a
-// terminal; otherwise a plain line every ten seconds and a last one), and a function that
-// finishes it. show false draws nothing.
+// uploadProgress returns a progress callback drawing a bar of the bytes sent on stderr
+// (redrawn in place on a terminal; otherwise a plain line every ten seconds and a last one),
+// and a function that finishes it. show false draws nothing.
 func uploadProgress(stderr io.Writer, label string, show bool) (Progress, func()) {
 	if !show {
 		return nil, func() {}
@@ -100,9 +100,16 @@ func uploadProgress(stderr io.Writer, label string, show bool) (Progress, func()
 			}
 			bar.Add(int(sent - last))
 			last = sent
+			if sent == total && progress.IsTerminal(stderr) {
+				bar.Done()
+				fmt.Fprint(stderr, "the server is checking the recordings...\r")
+			}
 		}, func() {
 			if bar != nil {
 				bar.Done()
+				if progress.IsTerminal(stderr) {
+					fmt.Fprint(stderr, "\033[K") // clear the waiting note
+				}
 			}
 		}
 }
@@ -139,7 +146,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		rep, err = c.EnrollFromCall(ctx, subject, *fromCall)
 	} else {
 		show := !*noProgress && (fromDir || progress.IsTerminal(stderr))
-		prog, finish := uploadProgress(stderr, fmt.Sprintf("uploading %d file(s)", len(files)), show)
+		prog, finish := uploadProgress(stderr, fmt.Sprintf("uploading %d file(s), bytes", len(files)), show)
 		rep, err = c.Enroll(ctx, subject, files, prog)
 		finish()
 	}

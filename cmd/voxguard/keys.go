@@ -15,7 +15,7 @@ import (
 func init() {
 	register(command{
 		name:    "keys",
-		summary: "manage API keys: on a running server (--server, admin key) or offline on a stopped server's store (--data DIR)",
+		summary: "API keys: create, list, revoke (on a running server, or offline with --data DIR)",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			return runGroup("keys", keysCommands, args, stdout, stderr)
 		},

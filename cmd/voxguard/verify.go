@@ -12,7 +12,7 @@ import (
 func init() {
 	register(command{
 		name:    "verify",
-		summary: "verify a recording against a subject's voiceprint on a running server (exit 0 match, 10 mismatch, 11 inconclusive)",
+		summary: "verify a recording against a subject's voiceprint (exit 0 match, 10 mismatch, 11 inconclusive)",
 		run:     runVerify,
 	})
 	register(command{

@@ -49,7 +49,7 @@ func runWatchlistAdd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer cancel()
-	prog, finish := uploadProgress(stderr, fmt.Sprintf("uploading %d file(s)", len(files)),
+	prog, finish := uploadProgress(stderr, fmt.Sprintf("uploading %d file(s), bytes", len(files)),
 		!*noProgress && (fromDir || progress.IsTerminal(stderr)))
 	e, err := c.AddWatchlist(ctx, in, files, prog)
 	finish()
