@@ -173,6 +173,15 @@ func (c *APIClient) sendJSON(ctx context.Context, method, path string, in, out a
 // seg escapes one path segment.
 func seg(s string) string { return url.PathEscape(s) }
 
+// Ready reports whether the server is ready (GET /readyz: accepting calls, store answering):
+// nil when it is, an *APIError (503) while it is not, a *NetError while it cannot be reached.
+// It sends no token.
+func (c *APIClient) Ready(ctx context.Context) error {
+	anon := *c
+	anon.token = ""
+	return anon.do(ctx, "GET", "/readyz", nil, "", nil, nil)
+}
+
 // --- subjects -------------------------------------------------------------------------------
 
 // SubjectInput is a new subject: every field optional (the server makes an opaque id when ID

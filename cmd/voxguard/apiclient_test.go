@@ -51,6 +51,9 @@ func TestAPIClientErrors(t *testing.T) {
 	if !errors.As(err, &fe) || exitCodeOf(err) != exitError || !strings.Contains(err.Error(), "disk on fire") {
 		t.Errorf("local read error: %#v %v", err, err)
 	}
+	if err := c.Ready(context.Background()); exitCodeOf(err) != exitError {
+		t.Errorf("Ready sent the token or took a 500 for ready: %v", err)
+	}
 	for _, u := range []string{"ftp://x", "127.0.0.1:8080", "http://"} {
 		if _, err := NewAPIClient(u, "t"); err == nil {
 			t.Errorf("%q accepted", u)

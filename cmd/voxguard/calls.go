@@ -66,7 +66,13 @@ func runCallsList(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.CallID, orDash(r.Platform), orDash(store.MaskPhone(r.ANI)),
 			orDash(r.ClaimedSubject), ts(r.Started), ts(r.Ended), risk, band, dec, reasons)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if q.SubjectID == "" && len(recs) == q.Limit {
+		fmt.Fprintf(stderr, "(more may follow: --after %s)\n", recs[len(recs)-1].CallID)
+	}
+	return nil
 }
 
 // lastAssessment decodes a call record's last assessment.

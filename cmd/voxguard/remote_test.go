@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -210,6 +211,7 @@ func TestRemoteCallsExportEraseAuditKeys(t *testing.T) {
 		{"calls list", "agent", []string{"calls", "list"}, 0, "call-1  twilio    +44 7*** ***456  sub_c    2026-01-02T03:04:05Z", ""},
 		{"calls list row", "analyst", []string{"calls", "list", "--subject", "sub_c"}, 0, "85    high  mismatch      VOICE_MISMATCH", ""},
 		{"calls show", "agent", []string{"calls", "show", "call-1"}, 0, "3 final", ""},
+		{"calls list page", "analyst", []string{"calls", "list", "--limit", "1"}, 0, "call-1", "more may follow: --after call-1"},
 		{"calls show unknown", "analyst", []string{"calls", "show", "nope"}, exitNotFound, "", "(HTTP 404)"},
 		{"calls as auditor", "auditor", []string{"calls", "list"}, exitAuth, "", "(HTTP 403)"},
 		{"export to a file", "analyst", []string{"export", "sub_c", "--out", out}, 0, "", "mode 0600"},
@@ -274,6 +276,10 @@ func TestRemoteCallsExportEraseAuditKeys(t *testing.T) {
 	})
 
 	// $VOXGUARD_SERVER selects the server when --server is not given; an unreachable one is 6.
+	c, _ := NewAPIClient(env.url, "")
+	if err := c.Ready(context.Background()); err != nil {
+		t.Errorf("ready: %v", err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -293,5 +299,9 @@ func TestRemoteCallsExportEraseAuditKeys(t *testing.T) {
 	}
 	if code, _, errs := runCLI("subjects", "list", "--server", "ftp://x"); code != exitUsage || !strings.Contains(errs, "want http://") {
 		t.Errorf("bad server URL: %d %q", code, errs)
+	}
+	c, _ = NewAPIClient(dead, "")
+	if err := c.Ready(context.Background()); exitCodeOf(err) != exitUnreachable {
+		t.Errorf("ready on a dead server: %v", err)
 	}
 }
