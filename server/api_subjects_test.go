@@ -49,3 +49,26 @@ func TestAPIListSubjects(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIVerifyThresholds checks that a one-shot verification states the thresholds its
+// decision was taken against, alongside the assessment's fields.
+func TestAPIVerifyThresholds(t *testing.T) {
+	env := newAPIEnv(t)
+	if code := env.json(t, RoleAnalyst, "POST", "/v1/subjects", map[string]any{"id": "sub_v"}, nil); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	var v struct {
+		Verification struct{ Decision string }
+		Reasons      []string
+		Match        *float64 `json:"match_threshold_llr"`
+		Mismatch     *float64 `json:"mismatch_threshold_llr"`
+	}
+	if code := env.do(t, RoleAnalyst, "POST", "/v1/verify?subject_id=sub_v", "audio/wav", wavBytes(speech(t, aliceCall)), &v); code != 200 ||
+		v.Match == nil || v.Mismatch == nil || *v.Match <= *v.Mismatch || v.Verification.Decision != "inconclusive" {
+		t.Fatalf("verify: %d %+v", code, v)
+	}
+	th := env.srv.eng.Thresholds()
+	if *v.Match != th.Match || *v.Mismatch != th.Mismatch {
+		t.Errorf("thresholds %v %v, engine %+v", *v.Match, *v.Mismatch, th)
+	}
+}
