@@ -88,10 +88,12 @@ func (c *APIClient) ServerURL() string { return c.base.String() }
 // do sends a request to path (with query q) and decodes a JSON reply into out (unless out is
 // nil or the reply is empty). body, if not nil, is sent with Content-Type ctype.
 func (c *APIClient) do(ctx context.Context, method, path string, q url.Values, ctype string, body io.Reader, out any) error {
-	u := *c.base
-	u.Path = c.base.Path + path
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	// path is already escaped (seg): join it as a string, so that it is not escaped twice.
+	target := c.base.String() + path
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return err
 	}
@@ -114,14 +116,12 @@ func (c *APIClient) do(ctx context.Context, method, path string, q url.Values, c
 		if errors.As(err, &fe) {
 			return fe
 		}
-		shown := u
-		shown.RawQuery = ""
-		return &NetError{Method: method, URL: shown.String(), Err: unwrapURLError(err)}
+		return &NetError{Method: method, URL: c.base.String() + path, Err: unwrapURLError(err)}
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
-		return &NetError{Method: method, URL: u.String(), Err: err}
+		return &NetError{Method: method, URL: c.base.String() + path, Err: err}
 	}
 	if res.StatusCode >= 400 {
 		ae := &APIError{Method: method, Path: path, Status: res.StatusCode, Title: http.StatusText(res.StatusCode)}

@@ -60,3 +60,22 @@ func TestAPIClientErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIClientEscapesPaths sends ids with reserved characters as one path segment each.
+func TestAPIClientEscapesPaths(t *testing.T) {
+	var got string
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.EscapedPath() + "?" + r.URL.RawQuery
+		w.Write([]byte("{}"))
+	}))
+	defer hs.Close()
+	c, _ := NewAPIClient(hs.URL, "t")
+	c.WithdrawConsent(context.Background(), "sub x/1", "c?1")
+	if got != "/v1/subjects/sub%20x%2F1/consents/c%3F1?" {
+		t.Errorf("path %q", got)
+	}
+	c.ListCalls(context.Background(), CallQuery{SubjectID: "a&b"})
+	if got != "/v1/calls?subject_id=a%26b" {
+		t.Errorf("query %q", got)
+	}
+}
