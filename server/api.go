@@ -297,7 +297,7 @@ func (s *Server) readUpload(r *apiRequest) (*upload, error) {
 			}
 			x, err := s.decodeWAV(p)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s: %w", p.FileName(), err) // which of several files
 			}
 			u.audio = append(u.audio, x)
 		}

@@ -96,7 +96,7 @@ func TestRemoteSubjectsConsentEnroll(t *testing.T) {
 			"refused: NO_SPEECH (too little net speech in the file), LOW_SNR", "enroll sub_alice: enrollment refused: INSUFFICIENT_SPEECH (not enough net speech in the accepted files and earlier voiceprints) (HTTP 422)"},
 		{"enroll a folder", "analyst", []string{"enroll", "sub_alice", folder}, 0, "enrolled sub_alice: voiceprint vp_", "uploading 2 file(s), bytes ["},
 		{"enroll an unknown subject", "analyst", []string{"enroll", "sub_nobody", testAudio("silence.wav")}, exitNotFound, "", "(HTTP 404)"},
-		{"enroll garbage", "analyst", []string{"enroll", "sub_alice", filepath.Join(folder, "notes.txt")}, exitBadInput, "", "(HTTP 415)"},
+		{"enroll garbage", "analyst", []string{"enroll", "sub_alice", filepath.Join(folder, "notes.txt")}, exitBadInput, "", "unsupported or malformed WAV: notes.txt: "},
 		{"enroll a missing file", "analyst", []string{"enroll", "sub_alice", filepath.Join(folder, "nope.wav")}, exitError, "", "no such file"},
 		{"enroll nothing", "analyst", []string{"enroll", "sub_alice"}, exitUsage, "", "give WAV files or folders"},
 		{"enroll from an unknown call", "analyst", []string{"enroll", "sub_alice", "--from-call", "nope"}, exitNotFound, "", "recent-calls buffer"},
