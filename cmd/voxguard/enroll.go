@@ -153,13 +153,14 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	var ae *APIError
 	refused := errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity && ae.Problem["report"] != nil
 	if err != nil && !refused {
+		err = failed("enroll "+subject, err)
 		switch {
-		case errors.As(err, &ae) && ae.Status == http.StatusConflict:
-			fmt.Fprintf(stderr, "  (record the subject's consent first: voxguard consent grant %s --method M --evidence REF --policy V)\n", subject)
+		case errors.As(err, &ae) && ae.Status == http.StatusConflict && ae.Problem["problems"] != nil:
+			err = fmt.Errorf("%w; record the consent first: voxguard consent grant %s --method M --evidence REF --policy V", err, subject)
 		case errors.As(err, &ae) && ae.Status == http.StatusRequestEntityTooLarge:
-			fmt.Fprintln(stderr, "  (enroll the files in smaller batches: earlier voiceprints count towards the speech minimum)")
+			err = fmt.Errorf("%w; enroll the files in smaller batches (earlier voiceprints count towards the speech minimum)", err)
 		}
-		return failed("enroll "+subject, err)
+		return err
 	}
 	if rf.json {
 		if err := writeJSON(stdout, rep); err != nil {

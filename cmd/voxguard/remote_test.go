@@ -86,7 +86,7 @@ func TestRemoteSubjectsConsentEnroll(t *testing.T) {
 		{"list bad limit", "analyst", []string{"subjects", "list", "--limit", "0"}, exitUsage, "", "--limit must be 1-1000"},
 		{"show needs an id", "analyst", []string{"subjects", "show"}, exitUsage, "", "want at least 1 argument"},
 		{"enroll without consent", "analyst", []string{"enroll", "sub_alice", folder}, exitRefused, "",
-			"enroll sub_alice: the subject has no active consent to voice verification (HTTP 409)"},
+			"enroll sub_alice: the subject has no active consent to voice verification (HTTP 409); record the consent first: voxguard consent grant sub_alice"},
 		{"grant needs evidence", "analyst", []string{"consent", "grant", "sub_alice", "--method", "web-form"}, exitUsage, "", "--evidence"},
 		{"grant", "analyst", []string{"consent", "grant", "sub_alice", "--method", "web-form", "--evidence", "form-1", "--policy", "2026-01"}, 0, "active", ""},
 		{"grant unknown subject", "analyst", []string{"consent", "grant", "sub_nobody", "--method", "m", "--evidence", "e", "--policy", "p"}, exitNotFound, "", "(HTTP 404)"},
