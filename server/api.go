@@ -100,6 +100,7 @@ func (s *Server) apiRoutes() []apiRoute {
 	an, adm, aud := []Role{RoleAnalyst}, []Role{}, []Role{RoleAuditor}
 	wav := "audio/wav, multipart/form-data"
 	return []apiRoute{
+		{"GET", "/v1/subjects", an, "List subjects in id order, personal data masked (?after=ID, ?limit= 1-1000, default 100)", "", "", s.apiListSubjects},
 		{"POST", "/v1/subjects", an, "Create a subject (personal data optional; returned masked)", "application/json", "", s.apiCreateSubject},
 		{"GET", "/v1/subjects/{id}", []Role{RoleAnalyst, RoleAgent}, "Show a subject, personal data masked", "", "subject", s.apiGetSubject},
 		{"DELETE", "/v1/subjects/{id}", adm, "Erase a subject and every record naming it", "", "subject", s.apiEraseSubject},
@@ -113,7 +114,7 @@ func (s *Server) apiRoutes() []apiRoute {
 		{"GET", "/v1/watchlist", an, "List watchlist entries", "", "", s.apiListWatchlist},
 		{"POST", "/v1/watchlist", an, "Add a watchlist entry from WAV files (label, legal_basis, case_ref as query or form fields)", wav, "", s.apiAddWatchlist},
 		{"DELETE", "/v1/watchlist/{entry}", an, "Remove a watchlist entry", "", "entry", s.apiRemoveWatchlist},
-		{"POST", "/v1/verify", an, "Verify an uploaded WAV against a subject's voiceprint (1:1; ?subject_id=)", wav, "", s.apiVerify},
+		{"POST", "/v1/verify", an, "Verify an uploaded WAV against a subject's voiceprint (1:1; ?subject_id=); the final assessment with the match and mismatch thresholds", wav, "", s.apiVerify},
 		{"POST", "/v1/identify", an, "Search the watchlist for the voice of an uploaded WAV (1:N)", wav, "", s.apiIdentify},
 		{"GET", "/v1/calls", []Role{RoleAnalyst, RoleAgent}, "List stored call records (?subject_id=, ?after=, ?limit=)", "", "", s.apiListCalls},
 		{"GET", "/v1/calls/{call}", []Role{RoleAnalyst, RoleAgent}, "Show a call record with its assessments", "", "call", s.apiGetCall},
@@ -296,7 +297,7 @@ func (s *Server) readUpload(r *apiRequest) (*upload, error) {
 			}
 			x, err := s.decodeWAV(p)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s: %w", p.FileName(), err) // which of several files
 			}
 			u.audio = append(u.audio, x)
 		}
@@ -345,6 +346,29 @@ func (s *Server) apiCreateSubject(r *apiRequest) (any, int, error) {
 		return nil, 0, err
 	}
 	return sub.Masked(), http.StatusCreated, nil
+}
+
+// apiListSubjects lists subjects, masked, a page at a time: ?after= is the last id of the
+// previous page.
+func (s *Server) apiListSubjects(r *apiRequest) (any, int, error) {
+	q := r.URL.Query()
+	limit := 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, 0, badRequest("limit must be 1-1000")
+		}
+		limit = n
+	}
+	subs, err := s.st.ListSubjects(q.Get("after"), limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]store.Subject, 0, len(subs))
+	for _, sub := range subs {
+		out = append(out, sub.Masked())
+	}
+	return out, 0, nil
 }
 
 func (s *Server) apiGetSubject(r *apiRequest) (any, int, error) {
@@ -597,7 +621,16 @@ func (s *Server) apiVerify(r *apiRequest) (any, int, error) {
 		return nil, 0, err
 	}
 	a.CallID = ""
-	return a, 0, nil
+	th := s.eng.Thresholds()
+	return verifyResult{a, th.Match, th.Mismatch}, 0, nil
+}
+
+// verifyResult is a one-shot verification: the final assessment with the decision thresholds
+// its verification LLR was compared with.
+type verifyResult struct {
+	engine.Assessment
+	MatchThreshold    float64 `json:"match_threshold_llr"`    // LLR at or above: match
+	MismatchThreshold float64 `json:"mismatch_threshold_llr"` // LLR at or below: mismatch
 }
 
 func (s *Server) apiIdentify(r *apiRequest) (any, int, error) {

@@ -79,6 +79,7 @@ func printUsage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
+	printExitCodes(w)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -95,15 +96,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printUsage(stderr)
 		return 2
 	}
-	if err := c.run(args[1:], stdout, stderr); err != nil {
-		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
-		fmt.Fprintf(stderr, "voxguard %s: %s\n", c.name, msg)
-		if errors.Is(err, errUsage) {
-			return 2
+	err := c.run(args[1:], stdout, stderr)
+	if err != nil {
+		if msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": "); msg != "" {
+			fmt.Fprintf(stderr, "voxguard %s: %s\n", c.name, msg)
 		}
-		return 1
 	}
-	return 0
+	return exitCodeOf(err)
 }
 
 func main() {

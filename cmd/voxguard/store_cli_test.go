@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,5 +126,24 @@ func TestBackupRestoreCLI(t *testing.T) {
 	code, _, stderr = runCLI("backup", "--data", dir)
 	if code != 2 || !strings.Contains(stderr, "--out is required") {
 		t.Fatalf("missing --out: %d %q", code, stderr)
+	}
+}
+
+// TestAuditTailOfflineCLI tails a stopped server's audit log with --data, as a table and JSON.
+func TestAuditTailOfflineCLI(t *testing.T) {
+	dir, kf := newCLIStore(t)
+	t.Setenv(serverEnv, "http://127.0.0.1:1") // --data wins over the environment's server
+	code, out, errs := runCLI("audit", "tail", "--data", dir, "--key-file", kf, "--limit", "2")
+	if code != 0 || strings.Count(out, "\n") != 3 || !strings.Contains(out, "voiceprint.add") || strings.Contains(out, "store.init") {
+		t.Fatalf("tail: %d %q %q", code, out, errs)
+	}
+	code, out, _ = runCLI("audit", "tail", "--data", dir, "--key-file", kf, "--from", "1", "--json")
+	var es []store.AuditEntry
+	if err := json.Unmarshal([]byte(out), &es); code != 0 || err != nil || len(es) != 4 || es[0].Action != "store.init" {
+		t.Fatalf("tail --json: %d %v %+v", code, err, es)
+	}
+	code, out, _ = runCLI("audit", "verify", "--data", dir, "--key-file", kf, "--json")
+	if code != 0 || !strings.Contains(out, `"ok": true`) {
+		t.Fatalf("verify --json: %d %q", code, out)
 	}
 }
