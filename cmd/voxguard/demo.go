@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 	"log"
 	"log/slog"
 	"math"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -202,13 +199,16 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 
 	// The analyst's side, through the REST API: customers with consent and voiceprints, and the
 	// fraudster on the watchlist.
-	api := demoAPI{base: base, token: keys[store.RoleAnalyst]}
+	api, err := NewAPIClient(base, keys[store.RoleAnalyst])
+	if err != nil {
+		return err
+	}
 	for _, p := range cast.customers {
-		if err := api.setUpCustomer(ctx, stdout, p, cast.enroll[p.Speaker]); err != nil {
+		if err := setUpCustomer(ctx, api, stdout, p, cast.enroll[p.Speaker]); err != nil {
 			return fmt.Errorf("setting up demo customer %s: %w", p.ID, err)
 		}
 	}
-	if err := api.setUpFraudster(ctx, stdout, cast.fraudster, cast.enroll[cast.fraudster.Speaker]); err != nil {
+	if err := setUpFraudster(ctx, api, stdout, cast.fraudster, cast.enroll[cast.fraudster.Speaker]); err != nil {
 		return fmt.Errorf("setting up the demo fraudster: %w", err)
 	}
 
@@ -240,7 +240,11 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(stdout, "\nThe agent console stays open at %s (agent key %s).\nPress Ctrl-C to stop.\n", consoleURL, keys[store.RoleAgent])
+	fmt.Fprintf(stdout, "\nThe agent console stays open at %s (agent key %s).\n", consoleURL, keys[store.RoleAgent])
+	fmt.Fprintf(stdout, "Analyst commands work against it meanwhile, e.g. in another terminal:\n"+
+		"  export VOXGUARD_SERVER=%s VOXGUARD_TOKEN=%s\n"+
+		"  go run ./cmd/voxguard calls list\n  go run ./cmd/voxguard subjects list\n  go run ./cmd/voxguard watchlist list\n"+
+		"Press Ctrl-C to stop.\n", base, keys[store.RoleAnalyst])
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nvoxguard demo: stopping")
 	return nil
@@ -402,84 +406,16 @@ func wavSeconds(path string) (float64, error) {
 	return float64(a.Info.Frames) / float64(a.Info.SampleRate), nil
 }
 
-// demoAPI is the analyst's side of the demo: plain calls to the REST API.
-type demoAPI struct {
-	base, token string
-}
-
-// do sends a request and decodes a JSON answer into out (when not nil); statuses other than
-// 2xx are errors carrying the server's problem detail.
-func (a demoAPI) do(ctx context.Context, method, path, ctype string, body io.Reader, out any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode/100 != 2 {
-		var p struct {
-			Detail string `json:"detail"`
-		}
-		json.Unmarshal(b, &p)
-		return resp.StatusCode, fmt.Errorf("%s %s: %s (HTTP %d)", method, path, p.Detail, resp.StatusCode)
-	}
-	if out != nil {
-		return resp.StatusCode, json.Unmarshal(b, out)
-	}
-	return resp.StatusCode, nil
-}
-
-func (a demoAPI) postJSON(ctx context.Context, path string, in, out any) (int, error) {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return 0, err
-	}
-	return a.do(ctx, "POST", path, "application/json", bytes.NewReader(b), out)
-}
-
-// upload posts WAV files (and form fields) as multipart/form-data.
-func (a demoAPI) upload(ctx context.Context, path string, fields map[string]string, files []string, out any) (int, error) {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for k, v := range fields {
-		mw.WriteField(k, v)
-	}
-	for _, f := range files {
-		w, err := mw.CreateFormFile("audio", filepath.Base(f))
-		if err != nil {
-			return 0, err
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return 0, err
-		}
-		w.Write(b)
-	}
-	mw.Close()
-	return a.do(ctx, "POST", path, mw.FormDataContentType(), &body, out)
-}
-
-// setUpCustomer creates a customer with recorded consent and a voiceprint, keeping whatever a
-// kept data directory (--data) already holds.
-func (a demoAPI) setUpCustomer(ctx context.Context, w io.Writer, p demoPerson, files []string) error {
-	code, err := a.postJSON(ctx, "/v1/subjects", map[string]string{"id": p.ID, "name": p.Name, "phone": p.Phone, "account_ref": p.Account}, nil)
-	if err != nil && code != http.StatusConflict {
+// setUpCustomer creates a customer with recorded consent and a voiceprint through the REST
+// API, as an analyst would, keeping whatever a kept data directory (--data) already holds.
+func setUpCustomer(ctx context.Context, api *APIClient, w io.Writer, p demoPerson, files []string) error {
+	_, err := api.CreateSubject(ctx, SubjectInput{ID: p.ID, Name: p.Name, Phone: p.Phone, AccountRef: p.Account})
+	if ae := (*APIError)(nil); err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusConflict) {
 		return err
 	}
 	fmt.Fprintf(w, "customer %s  %-14s phone %s  account %s\n", p.ID, store.MaskName(p.Name), server.MaskANI(p.Phone), store.MaskAccount(p.Account))
-	var consents []store.Consent
-	if _, err := a.do(ctx, "GET", "/v1/subjects/"+p.ID+"/consents", "", nil, &consents); err != nil {
+	consents, err := api.ListConsents(ctx, p.ID)
+	if err != nil {
 		return err
 	}
 	active := false
@@ -487,22 +423,22 @@ func (a demoAPI) setUpCustomer(ctx context.Context, w io.Writer, p demoPerson, f
 		active = active || c.Withdrawn.IsZero()
 	}
 	if !active {
-		if _, err := a.postJSON(ctx, "/v1/subjects/"+p.ID+"/consents", map[string]string{"method": "ivr-recorded",
-			"evidence_ref": "demo-recording-" + p.ID, "policy_version": "demo-2026-11"}, nil); err != nil {
+		if _, err := api.GrantConsent(ctx, p.ID, ConsentInput{Method: "ivr-recorded", EvidenceRef: "demo-recording-" + p.ID,
+			PolicyVersion: "demo-2026-11"}); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintln(w, "  consent to voice verification recorded (IVR recording)")
-	var vps []json.RawMessage
-	if _, err := a.do(ctx, "GET", "/v1/subjects/"+p.ID+"/voiceprints", "", nil, &vps); err != nil {
+	vps, err := api.ListVoiceprints(ctx, p.ID)
+	if err != nil {
 		return err
 	}
 	if len(vps) > 0 {
 		fmt.Fprintln(w, "  voiceprint already enrolled")
 		return nil
 	}
-	var rep engine.EnrollmentReport
-	if _, err := a.upload(ctx, "/v1/subjects/"+p.ID+"/enrollments", nil, files, &rep); err != nil {
+	rep, err := api.Enroll(ctx, p.ID, files, nil)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "  voiceprint enrolled from %d recordings: %.1f s of net speech, quality gates passed\n", len(files), rep.SpeechSeconds)
@@ -510,12 +446,9 @@ func (a demoAPI) setUpCustomer(ctx context.Context, w io.Writer, p demoPerson, f
 }
 
 // setUpFraudster puts the fraudster on the watchlist unless an entry with that label exists.
-func (a demoAPI) setUpFraudster(ctx context.Context, w io.Writer, p demoPerson, files []string) error {
-	var entries []struct {
-		ID    string `json:"id"`
-		Label string `json:"label"`
-	}
-	if _, err := a.do(ctx, "GET", "/v1/watchlist", "", nil, &entries); err != nil {
+func setUpFraudster(ctx context.Context, api *APIClient, w io.Writer, p demoPerson, files []string) error {
+	entries, err := api.ListWatchlist(ctx)
+	if err != nil {
 		return err
 	}
 	for _, e := range entries {
@@ -524,12 +457,9 @@ func (a demoAPI) setUpFraudster(ctx context.Context, w io.Writer, p demoPerson, 
 			return nil
 		}
 	}
-	var e struct {
-		ID            string  `json:"id"`
-		SpeechSeconds float64 `json:"speech_seconds"`
-	}
-	if _, err := a.upload(ctx, "/v1/watchlist", map[string]string{"label": p.Name, "legal_basis": "fraud prevention (legitimate interest)",
-		"case_ref": "FR-2026-0117"}, files, &e); err != nil {
+	e, err := api.AddWatchlist(ctx, WatchlistInput{Label: p.Name, LegalBasis: "fraud prevention (legitimate interest)",
+		CaseRef: "FR-2026-0117"}, files, nil)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "watchlist: %q added from %d recordings of earlier fraudulent calls (%.1f s of net speech)\n", p.Name, len(files), e.SpeechSeconds)

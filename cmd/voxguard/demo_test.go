@@ -8,31 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/voxguard/voxguard/internal/devcorpora"
 )
-
-// syncBuffer is a bytes.Buffer safe for the demo's concurrent writers, which can tell when a
-// text has appeared.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func demoArgs(t *testing.T, extra ...string) []string {
 	dir := devcorpora.Dir(t)

@@ -241,8 +241,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		hs.Shutdown(sctx)  // stop accepting; plain HTTP requests finish
 		srv.Shutdown(sctx) // live calls end with their final assessments (and call records)
 	}()
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "store", sf.data != "",
-		"voiceprints", len(enroll), "watchlist", len(watch))
+		"voiceprints", len(enroll), "watchlist", len(watch), "console", scheme+"://"+ln.Addr().String()+"/console/")
 	serve := func() error { return hs.Serve(ln) }
 	if tlsConfig != nil {
 		serve = func() error { return hs.ServeTLS(ln, "", "") } // the certificate is in hs.TLSConfig
