@@ -50,15 +50,6 @@ var consoleAssets = func() map[string]consoleAsset {
 	return m
 }()
 
-// consoleRoutes are the console's endpoints as /v1/openapi.json documents them.
-var consoleRoutes = []streamRoute{
-	{"GET", "/", "Redirect to the agent console (/console/)", nil},
-	{"GET", "/console/", "The agent console: an HTML page, its script and style (sign in with an agent key)", nil},
-	{"GET", "/console/session", "Check a key for the agent console: key id, role, and whether /v1/calls serves stored calls", []Role{RoleAgent}},
-}
-
-func init() { otherRoutes = append(otherRoutes, consoleRoutes...) }
-
 // registerConsole adds the agent console to mux: GET / redirects to /console/, GET /console/
 // serves the embedded page and GET /console/session checks an agent key for the page.
 func (s *Server) registerConsole(mux *http.ServeMux) {

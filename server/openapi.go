@@ -19,7 +19,10 @@ var otherRoutes = []streamRoute{
 	{"GET", "/v1/twilio", "Twilio Media Streams (WebSocket)", []Role{RoleIngest}},
 	{"GET", "/v1/audiohook", "Genesys AudioHook v2 (WebSocket; X-API-KEY and RFC 9421 signature)", []Role{RoleIngest}},
 	{"GET", "/v1/fork", "L16 audio forks: Vonage, FreeSWITCH mod_audio_fork, jambonz (WebSocket)", []Role{RoleIngest}},
-	{"GET", "/v1/events", "Agents' live assessments (WebSocket; ?call_id= for one call; personal data masked)", []Role{RoleAgent}},
+	{"GET", "/v1/events", "Agents' live assessments (WebSocket; ?call_id= for one call; ?lifecycle=1 adds call_started, call_updated and call_ended events after a snapshot of live and recent calls; personal data masked)", []Role{RoleAgent}},
+	{"GET", "/", "Redirect to the agent console (/console/)", nil},
+	{"GET", "/console/", "The agent console: an HTML page, its script and style (sign in with an agent key)", nil},
+	{"GET", "/console/session", "Check a key for the agent console: key id, role, and whether /v1/calls serves stored calls", []Role{RoleAgent}},
 	{"GET", "/v1/openapi.json", "This document", nil},
 	{"GET", "/healthz", "Liveness", nil},
 	{"GET", "/readyz", "Readiness (accepting calls, store answering)", nil},
@@ -58,6 +61,10 @@ func (s *Server) OpenAPI() map[string]any {
 		switch {
 		case strings.HasPrefix(path, "/v1/") && method == "GET" && strings.Contains(summary, "WebSocket"):
 			resp["101"] = map[string]any{"description": "Switching protocols to WebSocket"}
+		case path == "/":
+			resp["302"] = map[string]any{"description": "Found: the console is at /console/"}
+		case path == "/console/":
+			resp["200"] = map[string]any{"description": "The page (or its assets under /console/)", "content": map[string]any{"text/html": map[string]any{}}}
 		default:
 			resp["200"] = map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
 		}
