@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 	"math"
 	"sort"
 )
@@ -115,47 +117,55 @@ func (cm *Countermeasure) Threshold(far float64) (llr float64, ok bool) {
 	return best.LLR, true
 }
 
-// gmmLogLik is log Σ_c w_c N(x; μ_c, σ²_c) using scratch ll (length C); allocation-free.
-func gmmLogLik(g *GMM, x []float32, ll []float64) float64 {
+// gmmLogLik is log Σ_c w_c N(x; μ_c, σ²_c), allocation-free with scratch xx (length 2D) and
+// ll (length C): every component's log density as one single-precision matrix-vector product
+// (BLAS sgemv over the affine form of Precompute, as GMM.Select does), then the log-sum-exp in
+// double precision over the components within 50 nats of the best (the others add under
+// e^-50 relative). Against the double-precision sum it differs by about 1e-4 nats per frame
+// (TestGMMLogLikSinglePrecision; GMM.LogLikelihood is the double-precision one).
+func gmmLogLik(g *GMM, x []float32, xx, ll []float32) float64 {
 	D := g.D
-	mx := math.Inf(-1)
-	for c := range g.C {
-		coef := g.coef64[c*2*D : (c+1)*2*D]
-		s := g.gconst[c]
-		for d, v := range x[:D] {
-			f := float64(v)
-			s += f * (f*coef[2*d] + coef[2*d+1])
-		}
-		ll[c] = s
-		mx = max(mx, s)
+	for d, v := range x[:D] {
+		xx[2*d] = v * v
+		xx[2*d+1] = v
 	}
-	if math.IsInf(mx, -1) {
-		return mx
+	ll = ll[:g.C]
+	copy(ll, g.gconst3)
+	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: g.C, Cols: 2 * D, Stride: 2 * D, Data: g.coef32},
+		blas32.Vector{N: 2 * D, Inc: 1, Data: xx[:2*D]}, 1, blas32.Vector{N: g.C, Inc: 1, Data: ll})
+	mx := float32(math.Inf(-1))
+	for _, v := range ll {
+		mx = max(mx, v)
+	}
+	if math.IsInf(float64(mx), -1) || math.IsNaN(float64(mx)) {
+		return float64(mx)
 	}
 	var sum float64
-	for _, v := range ll[:g.C] {
-		sum += math.Exp(v - mx)
+	for _, v := range ll {
+		if d := v - mx; d > -50 {
+			sum += math.Exp(float64(d))
+		}
 	}
-	return mx + math.Log(sum)
+	return float64(mx) + math.Log(sum)
 }
 
 // SpoofScorer accumulates a countermeasure score frame by frame in constant memory. Each
 // goroutine needs its own; the zero value is not usable (see NewSpoofScorer).
 type SpoofScorer struct {
 	cm     *Countermeasure
-	ll     []float64
+	xx, ll []float32
 	sum    float64
 	frames int
 }
 
 // NewSpoofScorer returns an empty scorer for cm (which must have been prepared).
 func NewSpoofScorer(cm *Countermeasure) *SpoofScorer {
-	return &SpoofScorer{cm: cm, ll: make([]float64, max(cm.Bonafide.C, cm.Spoof.C))}
+	return &SpoofScorer{cm: cm, xx: make([]float32, 2*cm.Bonafide.D), ll: make([]float32, max(cm.Bonafide.C, cm.Spoof.C))}
 }
 
 // FrameLLR returns log p(x | spoof) − log p(x | bona fide) for one frame, in nats.
 func (s *SpoofScorer) FrameLLR(x []float32) float64 {
-	return gmmLogLik(s.cm.Spoof, x, s.ll) - gmmLogLik(s.cm.Bonafide, x, s.ll)
+	return gmmLogLik(s.cm.Spoof, x, s.xx, s.ll) - gmmLogLik(s.cm.Bonafide, x, s.xx, s.ll)
 }
 
 // Add scores one frame whose level is levelDB (dBFS); frames below the countermeasure's

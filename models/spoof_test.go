@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -56,10 +57,10 @@ func TestSpoofLLRSign(t *testing.T) {
 			t.Errorf("%s: mean LLR %v over %d frames, want positive=%v", tc.name, s.LLR(), s.Frames(), tc.pos)
 		}
 	}
-	// FrameLLR agrees with the exact GMM log-likelihoods.
+	// FrameLLR agrees with the exact GMM log-likelihoods (to single precision).
 	x := []float32{0.3, -1, 2, 0.5}
 	want := cm.Spoof.LogLikelihood(x) - cm.Bonafide.LogLikelihood(x)
-	if got := s.FrameLLR(x); math.Abs(got-want) > 1e-9 {
+	if got := s.FrameLLR(x); math.Abs(got-want) > 1e-5 {
 		t.Errorf("FrameLLR %v, want %v", got, want)
 	}
 	// Quiet frames are skipped.
@@ -213,5 +214,42 @@ func TestSpoofFusion(t *testing.T) {
 	cm.Fusion = nil
 	if cm.Validate() == nil {
 		t.Error("linear scorer without fusion validated")
+	}
+}
+
+// TestGMMLogLikSinglePrecision checks the single-precision log-likelihood of the shipped
+// countermeasure's GMMs against the double-precision reference, on frames drawn from each GMM
+// and on frames far from both: within 2e-3 nats per frame, and the frame LLRs within 3e-3.
+func TestGMMLogLikSinglePrecision(t *testing.T) {
+	b, err := DefaultBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := b.Spoof
+	if cm == nil {
+		t.Skip("the default bundle has no countermeasure")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	xx, ll := make([]float32, 2*cm.Bonafide.D), make([]float32, cm.Bonafide.C)
+	sc := NewSpoofScorer(cm)
+	worst, worstLLR := 0.0, 0.0
+	for _, g := range []*GMM{cm.Bonafide, cm.Spoof} {
+		frames := sampleGMM(r, g, nil, 300)
+		far := make([]float32, g.D) // 20 standard deviations out on every dimension
+		for d := range far {
+			far[d] = float32(g.Means[d] + 20*math.Sqrt(g.Vars[d]))
+		}
+		for _, x := range append(frames, far) {
+			for _, h := range []*GMM{cm.Bonafide, cm.Spoof} {
+				got, want := gmmLogLik(h, x, xx, ll), h.LogLikelihood(x)
+				worst = max(worst, math.Abs(got-want))
+			}
+			want := cm.Spoof.LogLikelihood(x) - cm.Bonafide.LogLikelihood(x)
+			worstLLR = max(worstLLR, math.Abs(sc.FrameLLR(x)-want))
+		}
+	}
+	t.Logf("largest difference: %.2g nats (log-likelihood), %.2g nats (frame LLR)", worst, worstLLR)
+	if worst > 2e-3 || worstLLR > 3e-3 {
+		t.Errorf("single precision off by %g nats (log-likelihood), %g (frame LLR)", worst, worstLLR)
 	}
 }
