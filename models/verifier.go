@@ -21,6 +21,7 @@ type Verifier struct {
 	topN      int
 	cohort    [][]float64 // cohort vectors in PLDA u-space
 	qmax      float64     // largest duration input q the calibration was trained on (+Inf: none recorded)
+	main, alt *pldaN1     // fast single-enrollment scoring of the PLDA back ends and their cohorts
 	lnKnot    float64     // ln(knot seconds) of the hinged calibration layout
 }
 
@@ -157,6 +158,15 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 		}
 		v.cohort = append(v.cohort, c)
 	}
+	v.main = newPLDAN1(b.PLDA, v.cohort)
+	if a := b.Alt; a != nil {
+		for _, c := range a.Cohort {
+			if len(c) != a.PLDA.Dim {
+				return nil, fmt.Errorf("models: alternative cohort vector of dimension %d, its PLDA has %d", len(c), a.PLDA.Dim)
+			}
+		}
+		v.alt = newPLDAN1(a.PLDA, a.Cohort)
+	}
 	return v, nil
 }
 
@@ -193,9 +203,9 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 	}
 	iv := ws.x[:v.b.Extractor.R]
 	p := &Probe{Frames: s.Frames()}
-	p.U, p.Cohort = v.side(iv, v.b.LDA, v.b.WCCN, v.b.PLDA, v.cohort, ws)
+	p.U, p.Cohort = v.side(iv, v.b.LDA, v.b.WCCN, v.b.PLDA, v.main, ws)
 	if a := v.b.Alt; a != nil {
-		p.U2, p.Cohort2 = v.side(iv, a.LDA, nil, a.PLDA, a.Cohort, ws)
+		p.U2, p.Cohort2 = v.side(iv, a.LDA, nil, a.PLDA, v.alt, ws)
 	}
 	if g := v.b.GMM; g != nil {
 		f := WhitenedCentred(v.b.UBM, s)
@@ -211,7 +221,7 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 
 // side maps an i-vector through one back end — LDA, WCCN (optional), length normalisation,
 // PLDA transform — and returns its u-space vector and cohort moments.
-func (v *Verifier) side(iv []float64, lda, wccn *Affine, plda *PLDA, cohort [][]float64, ws *VerifierScratch) ([]float64, CohortMoments) {
+func (v *Verifier) side(iv []float64, lda, wccn *Affine, plda *PLDA, fast *pldaN1, ws *VerifierScratch) ([]float64, CohortMoments) {
 	x := append([]float64(nil), iv...)
 	if lda != nil {
 		x = lda.Apply(nil, x)
@@ -221,14 +231,15 @@ func (v *Verifier) side(iv []float64, lda, wccn *Affine, plda *PLDA, cohort [][]
 	}
 	u := plda.Transform(nil, LengthNorm(x))
 	m := CohortMoments{Mean: 0, Std: 1}
-	if len(cohort) > 0 {
-		if cap(ws.scores) < len(cohort) {
-			ws.scores = make([]float64, len(cohort))
+	if n := len(fast.cohortC); n > 0 {
+		if cap(ws.scores) < n {
+			ws.scores = make([]float64, n)
 		}
-		sc := ws.scores[:len(cohort)]
-		for i, c := range cohort {
-			sc[i] = plda.LLR(c, 1, u)
+		if cap(ws.y) < plda.Dim {
+			ws.y = make([]float64, plda.Dim)
 		}
+		sc := ws.scores[:n]
+		fast.cohortScores(sc, ws.y[:plda.Dim], u)
 		m = TopNMoments(sc, v.topN)
 	}
 	return u, m
@@ -238,13 +249,13 @@ func (v *Verifier) side(iv []float64, lda, wccn *Affine, plda *PLDA, cohort [][]
 // PLDA score, the alternative PLDA back end's score and the GMM linear score, each when the
 // bundle has it, in that order.
 func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
-	s := v.b.PLDA.LLR(enroll.U, 1, test.U)
+	s := v.main.llr(enroll.U, test.U)
 	if len(v.cohort) > 0 {
 		s = ASNorm(s, enroll.Cohort, test.Cohort)
 	}
 	dst = append(dst, s)
 	if a := v.b.Alt; a != nil {
-		s2 := a.PLDA.LLR(enroll.U2, 1, test.U2)
+		s2 := v.alt.llr(enroll.U2, test.U2)
 		if len(a.Cohort) > 0 {
 			s2 = ASNorm(s2, enroll.Cohort2, test.Cohort2)
 		}
