@@ -69,11 +69,18 @@ func TestRemoteSubjectsConsentEnroll(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(folder, "notes.txt"), []byte("not audio"), 0o644)
+	carol := filepath.Join(t.TempDir(), "carol.json")
+	os.WriteFile(carol, []byte(`{"id":"sub_carol","name":"Carol Danvers","phone":"+15555550199"}`), 0o600)
+	typo := filepath.Join(t.TempDir(), "typo.json")
+	os.WriteFile(typo, []byte(`{"id":"sub_dan","nmae":"Dan"}`), 0o600)
 	env.check(t, []step{
 		{"create", "analyst", []string{"subjects", "create", "--id", "sub_alice", "--name", fullName, "--phone", fullPhone, "--account", fullAccount},
 			0, "A**** E******", ""},
 		{"create masks the account", "analyst", []string{"subjects", "create", "--id", "sub_bob", "--account", fullAccount}, 0, "***-****7766", ""},
 		{"duplicate", "analyst", []string{"subjects", "create", "--id", "sub_alice"}, exitRefused, "", "(HTTP 409)"},
+		{"create from a file", "analyst", []string{"subjects", "create", "--from", carol}, 0, "C**** D******", ""},
+		{"create from a file with a misspelt field", "analyst", []string{"subjects", "create", "--from", typo}, exitUsage, "", `unknown field "nmae"`},
+		{"create from a file and flags", "analyst", []string{"subjects", "create", "--from", carol, "--name", "X"}, exitUsage, "", "--from replaces"},
 		{"show", "analyst", []string{"subjects", "show", "sub_alice"}, 0, "+44 7*** ***456", ""},
 		{"show as agent", "agent", []string{"subjects", "show", "sub_alice"}, 0, "A**** E******", ""},
 		{"show unknown", "analyst", []string{"subjects", "show", "sub_nobody"}, exitNotFound, "", "show subject sub_nobody: store: not found: subject (HTTP 404)"},
@@ -124,7 +131,7 @@ func TestRemoteSubjectsConsentEnroll(t *testing.T) {
 		t.Errorf("show --json: %d %+v", code, sub)
 	}
 	var subs []store.Subject
-	if code := env.jsonOut(t, "analyst", &subs, "subjects", "list"); code != 0 || len(subs) != 2 || subs[1].AccountRef != "***-****7766" {
+	if code := env.jsonOut(t, "analyst", &subs, "subjects", "list"); code != 0 || len(subs) != 3 || subs[1].AccountRef != "***-****7766" {
 		t.Errorf("list --json: %d %+v", code, subs)
 	}
 	var cons []store.Consent

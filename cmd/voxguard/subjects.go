@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/voxguard/voxguard/store"
@@ -19,22 +21,31 @@ func init() {
 }
 
 var subjectsCommands = []subcommand{
-	{"create", "[--id ID] [--name NAME] [--phone NUMBER] [--account REF] [flags]", "create a subject (personal data optional, shown masked)", runSubjectsCreate},
+	{"create", "[--id ID] [--name NAME] [--phone NUMBER] [--account REF] [--from FILE] [flags]", "create a subject (personal data optional, shown masked)", runSubjectsCreate},
 	{"show", "SUBJECT [flags]", "show a subject, masked", runSubjectsShow},
 	{"list", "[--after ID] [--limit N] [--all] [flags]", "list subjects in id order, masked", runSubjectsList},
 }
 
 func runSubjectsCreate(args []string, stdout, stderr io.Writer) error {
 	var rf remoteFlags
-	fs := newFlagSet("subjects create", "[--id ID] [--name NAME] [--phone NUMBER] [--account REF] [flags]", stderr)
+	fs := newFlagSet("subjects create", "[--id ID] [--name NAME] [--phone NUMBER] [--account REF] [--from FILE] [flags]", stderr)
 	rf.register(fs, 30*time.Second)
 	var in SubjectInput
 	fs.StringVar(&in.ID, "id", "", "opaque subject `id` (default: generated; never a phone or account number)")
 	fs.StringVar(&in.Name, "name", "", "the subject's full `name` (optional personal data)")
 	fs.StringVar(&in.Phone, "phone", "", "phone `number`, E.164 preferred, used to find the subject from the caller's number (optional)")
 	fs.StringVar(&in.AccountRef, "account", "", "the bank's account or customer `reference` (optional)")
+	from := fs.String("from", "", "read the subject from a JSON `file` ({\"id\",\"name\",\"phone\",\"account_ref\"}; - for standard\ninput) instead of flags, which other users can see in the process list")
 	if _, done, err := parseArgs(fs, args, 0, 0); done {
 		return err
+	}
+	if *from != "" {
+		if in != (SubjectInput{}) {
+			return usageErrorf("--from replaces --id, --name, --phone and --account")
+		}
+		if err := readSubjectInput(*from, &in); err != nil {
+			return err
+		}
 	}
 	c, ctx, cancel, err := rf.client()
 	if err != nil {
@@ -49,6 +60,26 @@ func runSubjectsCreate(args []string, stdout, stderr io.Writer) error {
 		return writeJSON(stdout, sub.Masked())
 	}
 	return printSubject(stdout, sub)
+}
+
+// readSubjectInput decodes a subject's JSON from path ("-": standard input), refusing unknown
+// fields so that a misspelt one is not silently dropped.
+func readSubjectInput(path string, in *SubjectInput) error {
+	r := io.Reader(os.Stdin)
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(in); err != nil {
+		return usageErrorf("--from %s: %v", path, err)
+	}
+	return nil
 }
 
 func runSubjectsShow(args []string, stdout, stderr io.Writer) error {
