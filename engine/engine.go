@@ -133,7 +133,7 @@ func (e *Engine) Stats(samples []float32) (*models.Stats, error) {
 	fe.Push(samples)
 	fe.Flush()
 	st := e.b.UBM.NewStats()
-	gs := e.b.UBM.NewScratch(e.b.Meta.TopC, e.b.Meta.SelectDims)
+	gs := e.b.NewStatsScratch()
 	frame := make([]float32, fe.Dim())
 	for {
 		voiced, ok := fe.Next(frame)

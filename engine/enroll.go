@@ -131,7 +131,7 @@ func (e *Engine) AnalyzeAudio(source string, samples []float32, pol EnrollPolicy
 		}
 	}
 	nv := len(voicedFrames) / d
-	gs := e.b.UBM.NewScratch(e.b.Meta.TopC, e.b.Meta.SelectDims)
+	gs := e.b.NewStatsScratch()
 	halves := [2]*models.Stats{e.b.UBM.NewStats(), e.b.UBM.NewStats()}
 	for i := range nv {
 		e.b.UBM.Accumulate(halves[min(1, 2*i/max(nv, 1))], voicedFrames[i*d:(i+1)*d], gs)

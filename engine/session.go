@@ -57,7 +57,7 @@ func (e *Engine) NewSession(callID string) *Session {
 	s := &Session{
 		e: e, callID: callID, fe: fe,
 		stats:      e.b.UBM.NewStats(),
-		gs:         e.b.UBM.NewScratch(e.b.Meta.TopC, e.b.Meta.SelectDims),
+		gs:         e.b.NewStatsScratch(),
 		frame:      make([]float32, fe.Dim()),
 		frameLen:   m.FrameLength(),
 		shift:      m.FrameShift(),

@@ -100,6 +100,8 @@ type Bundle struct {
 	GMM *GMMLinear
 	// Spoof, when present, is the spoofing countermeasure (section "SPOF", see marshalSpoof).
 	Spoof *Countermeasure
+
+	selGroups int // groups scored per frame by two-level selection (SelectionGroupsKey); 0: off
 }
 
 // AltBackend is an alternative PLDA back end: LDA, length normalisation, PLDA and its S-norm
@@ -307,6 +309,9 @@ func ReadBundle(r io.Reader, wantFrontEnd json.RawMessage) (*Bundle, error) {
 	}
 	b, err := parseBody(body.Bytes())
 	if err != nil {
+		return nil, err
+	}
+	if err := b.PrepareSelection(); err != nil {
 		return nil, err
 	}
 	if wantFrontEnd != nil {

@@ -321,7 +321,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	}
 	w := make([]ws, workers)
 	for i := range w {
-		w[i] = ws{v.NewScratch(), ubm.NewScratch(c.TopC, c.SelectDims)}
+		w[i] = ws{v.NewScratch(), c.statsScratch(ubm)}
 	}
 	probes := make([]*models.Probe, len(sides))
 	err = parallel(len(sides), workers, c.bar(fmt.Sprintf("calibration fold %d", fold+1), len(sides)), func(k, i int) error {

@@ -50,6 +50,7 @@ func tinyConfig(dir string, exclude map[string]bool) TrainConfig {
 	c.Corpora, c.Exclude = []string{dir}, exclude
 	c.Components, c.UBMFrames, c.UBMIters, c.IVectorDim, c.IVectorIters, c.LDADim = 32, 30000, 3, 24, 3, 10
 	c.EnrollFrames, c.CohortSize, c.SNormTopN = 800, 60, 20
+	c.SelectionGroups = "8/2" // the default 64/8, scaled to 32 components
 	return c
 }
 

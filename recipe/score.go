@@ -159,7 +159,7 @@ func FileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, workers
 		if err != nil {
 			return nil, err
 		}
-		w[i] = ws{x, b.UBM.NewScratch(b.Meta.TopC, b.Meta.SelectDims)}
+		w[i] = ws{x, b.NewStatsScratch()}
 	}
 	stats := make([]*models.Stats, len(files))
 	err := parallel(len(files), workers, progress.New(log, "features+statistics", len(files)), func(k, i int) error {

@@ -50,10 +50,16 @@ type TrainConfig struct {
 	// linear in the log duration with a bend there (models.CalibrationDurationHinge); 0 keeps
 	// them linear (models.CalibrationDuration).
 	CalibrationKnot float64
+	// SelectionGroups, as "K/G", makes the statistics use two-level Gaussian selection
+	// (models.SelectionGroupsKey): the UBM's components clustered into K groups, the best G
+	// scored per frame. "" pre-ranks every component on SelectDims dimensions.
+	SelectionGroups string
 	Seed            uint64 // seed of every random choice
 	Workers         int    // goroutines (0 = GOMAXPROCS)
 	WorkDir         string // checkpoints of finished stages (resumable); "" = none
 	Log             io.Writer
+
+	selGroups int // groups per frame of SelectionGroups, once prepared
 }
 
 // DefaultTrainConfig returns the configuration of voxguard's default bundle.
@@ -62,7 +68,7 @@ func DefaultTrainConfig() TrainConfig {
 		Frontend: dsp.TelephoneFrontend(), Components: 512, TopC: 10, SelectDims: 20,
 		UBMFrames: 400000, UBMIters: 8, IVectorDim: 100, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 64, Seed: 1,
-		AugmentBackendOnly: true, AltBackend: true, CalibrationKnot: 8,
+		AugmentBackendOnly: true, AltBackend: true, CalibrationKnot: 8, SelectionGroups: "64/8",
 	}
 }
 
@@ -141,6 +147,12 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if c.SelectionGroups != "" {
+		meta.Extra[models.SelectionGroupsKey] = c.SelectionGroups
+		if err := c.prepareSelection(ubm.UBM); err != nil {
+			return nil, err
+		}
 	}
 	// Stage 2: statistics of every recording.
 	stats, err := c.accumulate(ubm.UBM, ts)
@@ -330,7 +342,7 @@ func (c *TrainConfig) accumulate(ubm *models.GMM, ts *trainSet) ([]*models.Stats
 	workers := c.workers()
 	scratch := make([]*models.Scratch, workers)
 	for i := range scratch {
-		scratch[i] = ubm.NewScratch(c.TopC, c.SelectDims)
+		scratch[i] = c.statsScratch(ubm)
 	}
 	stats := make([]*models.Stats, len(ts.feats))
 	err := parallel(len(ts.feats), workers, c.bar("statistics", len(ts.feats)), func(w, i int) error {
@@ -340,6 +352,25 @@ func (c *TrainConfig) accumulate(ubm *models.GMM, ts *trainSet) ([]*models.Stats
 		return nil
 	})
 	return stats, err
+}
+
+// prepareSelection builds the UBM's selection hierarchy for SelectionGroups, the way a bundle
+// with that metadata is prepared when read.
+func (c *TrainConfig) prepareSelection(ubm *models.GMM) error {
+	b := &models.Bundle{UBM: ubm, Meta: models.Metadata{TopC: c.TopC, SelectDims: c.SelectDims,
+		Extra: map[string]string{models.SelectionGroupsKey: c.SelectionGroups}}}
+	if err := b.PrepareSelection(); err != nil {
+		return err
+	}
+	c.selGroups = b.NewStatsScratch().Groups
+	return nil
+}
+
+// statsScratch is scratch for accumulating statistics as the trained bundle will.
+func (c *TrainConfig) statsScratch(ubm *models.GMM) *models.Scratch {
+	sc := ubm.NewScratch(c.TopC, c.SelectDims)
+	sc.Groups = c.selGroups
+	return sc
 }
 
 func (c *TrainConfig) workers() int {

@@ -38,6 +38,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	lda := fs.Int("lda-dim", d.LDADim, "LDA dimension (at most speakers-1)")
 	seed := fs.Uint64("seed", d.Seed, "random seed (training is reproducible for a given seed)")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
+	groups := fs.String("selection-groups", d.SelectionGroups, "two-level Gaussian selection for the statistics, `K/G`: K groups of UBM components, the best G scored per frame (\"\": pre-rank every component)")
 	knot := fs.Float64("calibration-knot", d.CalibrationKnot, "`seconds` of net speech where the calibration's duration dependence bends (0: linear in log duration)")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	if done, err := parseFlags(fs, args); done {
@@ -55,6 +56,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--calibration-knot must be 0 or more")
 	}
 	cfg.CalibrationKnot = *knot
+	cfg.SelectionGroups = *groups
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = *out + ".work"
 	}

@@ -63,6 +63,7 @@ func TinyBundle(t testing.TB) *models.Bundle {
 		c.Corpora = []string{corp}
 		c.Components, c.UBMFrames, c.UBMIters, c.IVectorDim, c.IVectorIters, c.LDADim = 32, 30000, 3, 24, 3, 12
 		c.EnrollFrames, c.CohortSize, c.SNormTopN = 800, 60, 20
+		c.SelectionGroups = "8/2" // the default bundle's 64/8, scaled to 32 components
 		bundleB, bundleErr = recipe.Train(c)
 	})
 	if bundleErr != nil {

@@ -1,0 +1,38 @@
+package models
+
+import (
+	"fmt"
+)
+
+// SelectionGroupsKey is the Metadata.Extra key that turns on two-level Gaussian selection for the
+// statistics of a bundle's UBM: "K/G" clusters the UBM's components into K groups when the bundle
+// is read (GMM.BuildHierarchy) and, per frame, scores the K group summaries and then only the
+// components of the best G groups (Scratch.Groups) instead of pre-ranking every component.
+const SelectionGroupsKey = "selection_groups"
+
+// PrepareSelection builds the UBM's selection hierarchy when the metadata asks for one
+// (ReadBundle does it); call it before the bundle is shared between goroutines.
+func (b *Bundle) PrepareSelection() error {
+	v, ok := b.Meta.Extra[SelectionGroupsKey]
+	if !ok || b.UBM == nil {
+		return nil
+	}
+	var k, g int
+	if n, err := fmt.Sscanf(v, "%d/%d", &k, &g); n != 2 || err != nil || k < 1 || g < 1 || g > k || k > b.UBM.C {
+		return fmt.Errorf("models: %s %q: want K/G with 1 <= G <= K <= %d", SelectionGroupsKey, v, b.UBM.C)
+	}
+	if err := b.UBM.BuildHierarchy(k); err != nil {
+		return err
+	}
+	b.selGroups = g
+	return nil
+}
+
+// NewStatsScratch returns per-goroutine scratch for accumulating Baum-Welch statistics with the
+// bundle's UBM as the bundle was made to be used: its top-C, pre-ranking dimensions and, when
+// the metadata asks for it, two-level selection (SelectionGroupsKey).
+func (b *Bundle) NewStatsScratch() *Scratch {
+	sc := b.UBM.NewScratch(b.Meta.TopC, b.Meta.SelectDims)
+	sc.Groups = b.selGroups
+	return sc
+}
