@@ -163,12 +163,14 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Keys for this run only: printed on the terminal, so revoked on exit, also in a kept store.
 	keys := map[store.Role]string{}
 	for _, r := range []store.Role{store.RoleIngest, store.RoleAgent, store.RoleAnalyst} {
 		k, secret, err := st.CreateAPIKey(demoActor, r, "voxguard demo "+string(r))
 		if err != nil {
 			return err
 		}
+		defer st.RevokeAPIKey(demoActor, k.ID)
 		keys[r] = k.ID + "." + secret
 	}
 	srv := server.New(eng, server.StoreAuth{S: st}, server.Config{Logger: srvLog})

@@ -83,6 +83,22 @@ func TestDemoServesUntilInterrupted(t *testing.T) {
 			t.Errorf("round %d: not every call as expected:\n%s", round, out.String())
 		}
 	}
+	// The keys printed on the terminal do not outlive the run.
+	sf := storeFlags{data: data}
+	st, err := sf.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	keys, err := st.ListAPIKeys()
+	if err != nil || len(keys) != 6 {
+		t.Fatalf("%d keys (%v), want 3 per run", len(keys), err)
+	}
+	for _, k := range keys {
+		if k.Active() {
+			t.Errorf("demo key %s (%s) still active after the demo", k.ID, k.Role)
+		}
+	}
 }
 
 func TestDemoUsage(t *testing.T) {
