@@ -88,9 +88,10 @@ func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.S
 
 // backend trains the final LDA/PLDA (and GMM cohort) on every speaker and the calibration on
 // two held-out folds: for each half of the speakers, a back end trained on the other half
-// scores trials among them (30 s and 3 s enrollments against whole recordings and their
-// 0.25 s, 0.5 s, 1 s and 3 s openings), with the other half as S-norm cohorts; the pooled scores train
-// the logistic-regression calibration that fuses the scorers.
+// scores trials among them (20 s and 40 s of net speech and 3 s openings as enrollments, against
+// whole recordings, their 0.25 s, 0.5 s, 1 s and 3 s openings and sums of ~10 s and ~25 s), with
+// the other half as S-norm cohorts; the pooled scores train the calibration that fuses the
+// scorers (trainCalibration).
 func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64) (*models.Bundle, error) {
 	nSpk := len(ts.names)
 	var tar, non [][]float64
@@ -253,8 +254,8 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			bySpk[s] = append(bySpk[s], i)
 		}
 	}
-	// Sides to prepare: enrollments (30 s sums, 3 s openings) and tests (whole recordings and
-	// their openings), as statistics.
+	// Sides to prepare: enrollments (EnrollFrames and twice that summed, 3 s openings) and tests
+	// (whole recordings, their openings, sums of the unused ones), as statistics.
 	type side struct {
 		spk    int
 		enroll bool
