@@ -27,7 +27,7 @@ import (
 func init() {
 	register(command{
 		name:    "serve",
-		summary: "serve the streaming endpoints (native, Twilio, AudioHook, L16 fork, agent events)",
+		summary: "serve the streaming endpoints (native, Twilio, AudioHook, L16 fork), agent events, the REST API and the agent console",
 		run:     runServe,
 	})
 }
