@@ -102,6 +102,12 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if *pace < 0 || math.IsNaN(*pace) || math.IsInf(*pace, 0) {
 		return usageErrorf("--pace must be 0 or more")
 	}
+	synthFile := *synth
+	if synthFile == "" {
+		synthFile = findUp(filepath.Join("testdata", "audio", "demo_en.wav"))
+	} else if _, err := wavSeconds(synthFile); err != nil {
+		return usageErrorf("--synthetic: %v", err)
+	}
 	voiceDir, err := findDemoVoices(*voices)
 	if err != nil {
 		return err
@@ -109,10 +115,6 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	cast, err := castVoices(voiceDir)
 	if err != nil {
 		return err
-	}
-	synthFile := *synth
-	if synthFile == "" {
-		synthFile = findUp(filepath.Join("testdata", "audio", "demo_en.wav"))
 	}
 
 	ctx, stop := serveContext()

@@ -118,6 +118,7 @@ func TestDemoUsage(t *testing.T) {
 		{[]string{"demo", "--voices", empty}, 1, "four speaker folders"},
 		{[]string{"demo", "--voices", small}, 1, "four speaker folders"},
 		{[]string{"demo", "extra"}, 2, "unexpected argument"},
+		{[]string{"demo", "--voices", small, "--synthetic", filepath.Join(empty, "none.wav")}, 2, "--synthetic"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
