@@ -31,6 +31,11 @@ const DefaultSpoofGMMWeight = 0.25
 // 0.1, 0.3 and 1 (mean held-out LTSS EER 8.0 % clean / 16.3 % codecs at 0.1, 8.1 / 17.5 at 0.01).
 const DefaultSpoofL2 = 0.1
 
+// DefaultSpoofProsody is train-spoof's default for dsp.LFCCConfig.Prosody: whether the
+// long-term statistics carry the prosodic-perturbation features (pitch jitter, shimmer, F0
+// contour smoothness; dsp.PitchTracker). See bench/README.md, "Spoofing countermeasure".
+const DefaultSpoofProsody = false
+
 // SpoofTrainConfig configures TrainSpoof.
 type SpoofTrainConfig struct {
 	Bonafide, Spoof []string       // WAV files of each class
