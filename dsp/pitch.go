@@ -28,8 +28,10 @@ const (
 	// (octave errors, voicing onsets) do not count towards jitter, shimmer or smoothness (as
 	// Praat's "maximum period factor" 1.3).
 	PitchMaxPeriodFactor = 1.3
+	// PitchCycleRange: a single cycle's period is searched within this factor of the frame's.
+	PitchCycleRange = 0.2
 	// ProsodyDim is the number of prosodic features PitchTracker.Features writes.
-	ProsodyDim = 6
+	ProsodyDim = 8
 )
 
 // PitchFrame is one analysed frame.
@@ -39,6 +41,13 @@ type PitchFrame struct {
 	Period  float64 // pitch period in samples (interpolated); 0 when unvoiced
 	Peak    float64 // normalised autocorrelation at the period (interpolated), in [-1, 1]
 	Amp     float64 // largest absolute sample in the first round(Period) samples of the frame
+	// Cycle, when set, gives the lengths (samples) of the frame's first two pitch cycles and
+	// their RMS amplitudes (see Analyse).
+	Cycle     bool
+	Cycle1    float64
+	Cycle2    float64
+	CycleAmp1 float64
+	CycleAmp2 float64
 }
 
 // ProsodyStats are a recording's accumulated pitch statistics. Pairs are consecutive voiced
@@ -58,6 +67,12 @@ type ProsodyStats struct {
 	Peak float64
 	// LogF0Std is the standard deviation of ln F0 over voiced frames (nats).
 	LogF0Std float64
+	// Cycles is the number of voiced frames whose first two cycles were measured; CycleJitter
+	// is the mean |Cycle1 − Cycle2| over them divided by the mean (Cycle1 + Cycle2)/2 (a
+	// fraction: cycle-to-cycle jitter), CycleShimmer the mean |ln(CycleAmp1/CycleAmp2)| (nats).
+	Cycles       int
+	CycleJitter  float64
+	CycleShimmer float64
 }
 
 // PitchTracker runs the pitch-period analysis on a stream of samples in constant memory and
@@ -71,6 +86,10 @@ type PitchTracker struct {
 	buf                     []float32 // the current window, fill samples so far
 	fill                    int
 	r                       []float64 // r(τ) for τ = lagMin-1 .. lagMax+1
+	rc                      []float64 // single-cycle correlations
+	cycles                  int
+	sumCycDT, sumCycT       float64
+	sumCycDA                float64
 	frames, voiced, pairs   int
 	triples                 int
 	sumT0, sumDT0, sumDAmp  float64
@@ -93,6 +112,7 @@ func NewPitchTracker(rate int, minLevelDB float64) *PitchTracker {
 	p.win = p.n + p.lagMax + 1
 	p.buf = make([]float32, p.win)
 	p.r = make([]float64, p.lagMax-p.lagMin+3)
+	p.rc = make([]float64, p.lagMax+3)
 	return p
 }
 
@@ -105,8 +125,8 @@ func (p *PitchTracker) Hop() int { return p.hop }
 // Reset forgets all input and statistics.
 func (p *PitchTracker) Reset() {
 	rate, lv := p.rate, p.minLevelDB
-	buf, r := p.buf, p.r
-	*p = PitchTracker{rate: rate, minLevelDB: lv, n: p.n, hop: p.hop, lagMin: p.lagMin, lagMax: p.lagMax, win: p.win, buf: buf, r: r}
+	buf, r, rc := p.buf, p.r, p.rc
+	*p = PitchTracker{rate: rate, minLevelDB: lv, n: p.n, hop: p.hop, lagMin: p.lagMin, lagMax: p.lagMax, win: p.win, buf: buf, r: r, rc: rc}
 }
 
 // Push analyses every frame the samples complete.
@@ -186,7 +206,55 @@ func (p *PitchTracker) Analyse(x []float32) PitchFrame {
 	for _, s := range x[:m] {
 		f.Amp = max(f.Amp, math.Abs(float64(s)))
 	}
+	if c1, a1, ok := p.cycle(x, 0, f.Period); ok {
+		if c2, a2, ok := p.cycle(x, int(math.Round(c1)), f.Period); ok && a1 > 0 && a2 > 0 {
+			f.Cycle, f.Cycle1, f.Cycle2, f.CycleAmp1, f.CycleAmp2 = true, c1, c2, a1, a2
+		}
+	}
 	return f
+}
+
+// cycle measures the pitch cycle starting at sample a of x given the frame's period T (samples):
+// with L = round(T), the lag τ within PitchCycleRange of T maximising the normalised correlation
+// of x[a : a+L] with x[a+τ : a+τ+L] (parabolically interpolated), and the RMS of x[a : a+L]. ok is
+// false when x is too short or the best correlation is under PitchVoicingThreshold.
+func (p *PitchTracker) cycle(x []float32, a int, T float64) (period, rms float64, ok bool) {
+	L := int(math.Round(T))
+	lo := max(int(math.Floor((1-PitchCycleRange)*T)), 2)
+	hi := int(math.Ceil((1 + PitchCycleRange) * T))
+	if a+hi+1+L > len(x) || hi-lo+3 > len(p.rc) {
+		return 0, 0, false
+	}
+	v := func(s []float32) blas32.Vector { return blas32.Vector{N: L, Inc: 1, Data: s[:L]} }
+	e0 := float64(blas32.Dot(v(x[a:]), v(x[a:])))
+	if !(e0 > 0) {
+		return 0, 0, false
+	}
+	rc := p.rc[:hi-lo+3]
+	best := -1
+	for i := range rc {
+		s := x[a+lo-1+i:]
+		e := float64(blas32.Dot(v(s), v(s)))
+		rc[i] = 0
+		if e > 1e-12*e0 {
+			rc[i] = float64(blas32.Dot(v(x[a:]), v(s))) / math.Sqrt(e0*e)
+		}
+		if i > 0 && i < len(rc)-1 && (best < 0 || rc[i] > rc[best]) {
+			best = i
+		}
+	}
+	if best < 1 || best > len(rc)-2 {
+		return 0, 0, false
+	}
+	l, b, c := rc[best-1], rc[best], rc[best+1]
+	var d float64
+	if den := l - 2*b + c; den < 0 {
+		d = min(max(0.5*(l-c)/den, -0.5), 0.5)
+	}
+	if b-0.25*(l-c)*d < PitchVoicingThreshold {
+		return 0, 0, false
+	}
+	return float64(lo-1+best) + d, math.Sqrt(e0 / float64(L)), true
 }
 
 // add accumulates one frame.
@@ -201,6 +269,12 @@ func (p *PitchTracker) add(f PitchFrame) {
 		return
 	}
 	p.voiced++
+	if f.Cycle {
+		p.cycles++
+		p.sumCycDT += math.Abs(f.Cycle1 - f.Cycle2)
+		p.sumCycT += (f.Cycle1 + f.Cycle2) / 2
+		p.sumCycDA += math.Abs(math.Log(f.CycleAmp1 / f.CycleAmp2))
+	}
 	t := f.Period
 	lt := math.Log(t)
 	p.sumT0 += t
@@ -236,6 +310,11 @@ func (p *PitchTracker) Stats() ProsodyStats {
 		if p.triples > 0 {
 			s.Smoothness = p.sumD2 / float64(p.triples)
 		}
+		if p.cycles > 0 {
+			s.Cycles = p.cycles
+			s.CycleJitter = p.sumCycDT / p.sumCycT
+			s.CycleShimmer = p.sumCycDA / float64(p.cycles)
+		}
 	}
 	return s
 }
@@ -245,7 +324,8 @@ const prosodyFloor = 1e-3
 
 // Features writes the ProsodyDim recording-level features of the statistics so far to dst: the
 // voiced share of the counted frames, ln(Jitter + 0.001), ln(Shimmer + 0.001),
-// ln(Smoothness + 0.001), the mean peak and LogF0Std.
+// ln(Smoothness + 0.001), the mean peak, LogF0Std, ln(CycleJitter + 0.001) and
+// ln(CycleShimmer + 0.001).
 func (p *PitchTracker) Features(dst []float64) {
 	s := p.Stats()
 	dst = dst[:ProsodyDim]
@@ -255,4 +335,6 @@ func (p *PitchTracker) Features(dst []float64) {
 	dst[3] = math.Log(s.Smoothness + prosodyFloor)
 	dst[4] = s.Peak
 	dst[5] = s.LogF0Std
+	dst[6] = math.Log(s.CycleJitter + prosodyFloor)
+	dst[7] = math.Log(s.CycleShimmer + prosodyFloor)
 }

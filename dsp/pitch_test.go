@@ -35,7 +35,8 @@ func trackAll(x []float32) ProsodyStats {
 // exactly 80. With amplitudes alternating 0.5, 0.4 each frame's first 80 samples hold one pulse,
 // consecutive frames the next one: shimmer |ln 0.8| = 0.22314; the three pulses in each N give
 // r(80) = 3g/sqrt((2+g²)(1+2g²)) with g = 0.8, i.e. 2.4/sqrt(2.64·2.28) = 0.97823 (r(160) = 1 is
-// a multiple, r(80) reaches 0.9 of it). A 200 Hz tone of amplitude 0.5 has period 40 and peaks
+// a multiple, r(80) reaches 0.9 of it). Each frame's first two cycles are 80 samples long, of RMS
+// amplitudes in the same ratio (cycle shimmer ln 1.25 = |ln 0.8|). A 200 Hz tone of amplitude 0.5 has period 40 and peaks
 // 0.5 at sample 10 of every period.
 func TestPitchKnownSignals(t *testing.T) {
 	g := 0.8
@@ -56,6 +57,9 @@ func TestPitchKnownSignals(t *testing.T) {
 		{"silence", make([]float32, 8000), 0, 0, 0, 0, 0, 0, 0, 0},
 	} {
 		s := trackAll(tc.x)
+		if s.Cycles != tc.voiced || s.CycleJitter > tc.tol || math.Abs(s.CycleShimmer-tc.shimmer) > tc.tol {
+			t.Errorf("%s: %d cycle pairs, cycle jitter %g, cycle shimmer %g; want %d, 0, %g", tc.name, s.Cycles, s.CycleJitter, s.CycleShimmer, tc.voiced, tc.shimmer)
+		}
 		if s.Frames != tc.frames || s.Voiced != tc.voiced {
 			t.Errorf("%s: %d frames, %d voiced; want %d, %d", tc.name, s.Frames, s.Voiced, tc.frames, tc.voiced)
 		}
@@ -83,6 +87,32 @@ func TestPitchPeriodInterpolation(t *testing.T) {
 	p.Push(x)
 	if s := p.Stats(); s.Voiced != 96 || s.Jitter > 1e-3 {
 		t.Errorf("150 Hz tone: %+v", s)
+	}
+}
+
+// TestPitchCycles: one frame of impulses at 5, 81, 165, 241, 325 (spacings 76, 84, 76, 84). Over
+// N = 240, r(76) = 2 pairs / sqrt(3·3) = 2/3 and r(84) = 1/sqrt(3·2): the frame's period is 76.
+// Its first cycle x[0:76] (the pulse at 5) matches x[76:152] (81): 76 samples; the second,
+// x[76:152], matches x[160:236] (165): 84 samples; both cycles hold one unit pulse, equal RMS.
+// Cycle jitter |76−84| / 80 = 0.1.
+func TestPitchCycles(t *testing.T) {
+	x := make([]float32, 375)
+	for _, i := range []int{5, 81, 165, 241, 325} {
+		x[i] = 1
+	}
+	p := NewPitchTracker(8000, -50)
+	f := p.Analyse(x)
+	want := PitchFrame{LevelDB: f.LevelDB, Voiced: true, Period: 76, Peak: 2.0 / 3, Amp: 1,
+		Cycle: true, Cycle1: 76, Cycle2: 84, CycleAmp1: math.Sqrt(1.0 / 76), CycleAmp2: math.Sqrt(1.0 / 76)}
+	if math.Abs(f.Peak-want.Peak) < 1e-12 {
+		f.Peak = want.Peak
+	}
+	if f != want {
+		t.Fatalf("frame %+v\nwant  %+v", f, want)
+	}
+	p.add(f)
+	if s := p.Stats(); s.Cycles != 1 || math.Abs(s.CycleJitter-0.1) > 1e-12 || s.CycleShimmer != 0 {
+		t.Errorf("stats %+v, want cycle jitter 0.1", s)
 	}
 }
 

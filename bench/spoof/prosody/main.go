@@ -22,7 +22,7 @@ import (
 	"github.com/voxguard/voxguard/recipe"
 )
 
-var names = [dsp.ProsodyDim]string{"voiced share", "ln jitter", "ln shimmer", "ln |Δ² ln F0|", "AC peak", "ln F0 std"}
+var names = [dsp.ProsodyDim]string{"voiced share", "ln jitter", "ln shimmer", "ln |Δ² ln F0|", "AC peak", "ln F0 std", "ln cycle jitter", "ln cycle shimmer"}
 
 func main() {
 	key := flag.String("key", "bench/out/spoof/key.tsv", "key file written by make_spoof_data.py")
