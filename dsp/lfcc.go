@@ -28,6 +28,9 @@ type LFCCConfig struct {
 	// StatsFrameLengthMs, if > 0, gives the long-term spectral statistics their own analysis
 	// window (shifted by half of it) instead of the LFCC frames, for a finer frequency resolution.
 	StatsFrameLengthMs float64 `json:"stats_frame_length_ms,omitempty"`
+	// Prosody appends to the long-term statistics ProsodyDim prosodic-perturbation features of
+	// the recording (pitch-period jitter, shimmer, F0 contour smoothness; see PitchTracker).
+	Prosody bool `json:"prosody,omitempty"`
 }
 
 // statsConfig is the framing of the long-term spectral statistics.
@@ -252,6 +255,7 @@ type LFCC struct {
 	specPending  []float32
 	specFrame    []float32
 	specRow      []float32
+	pitch        *PitchTracker // prosodic features (LFCCConfig.Prosody), or nil
 }
 
 // NewLFCC returns a streaming front end for cfg.
@@ -277,6 +281,9 @@ func (l *LFCC) Reset() {
 	clear(l.specS)
 	clear(l.specQ)
 	clear(l.specF)
+	if l.pitch != nil {
+		l.pitch.Reset()
+	}
 }
 
 // EnableSpectralStats makes the front end also accumulate long-term spectral statistics (the
@@ -298,23 +305,31 @@ func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
 	if l.cfg.SpectralFlux {
 		l.specF, l.specP = make([]float64, k), make([]float64, k)
 	}
+	if l.cfg.Prosody {
+		l.pitch = NewPitchTracker(l.cfg.SampleRate, minLevelDB)
+	}
 }
 
 // SpectralStatsDim is the length of the vector SpectralStats writes: twice the number of FFT
-// bins, PaddedLength/2+1, or three times with SpectralFlux.
+// bins, PaddedLength/2+1, or three times with SpectralFlux, plus ProsodyDim with Prosody.
 func (c LFCCConfig) SpectralStatsDim() int {
 	k := c.statsConfig().PaddedLength()/2 + 1
+	n := 2 * k
 	if c.SpectralFlux {
-		return 3 * k
+		n = 3 * k
 	}
-	return 2 * k
+	if c.Prosody {
+		n += ProsodyDim
+	}
+	return n
 }
 
 // SpectralStats writes the long-term spectral statistics so far to dst (SpectralStatsDim long):
 // the per-bin mean log power minus its average over bins (which removes the overall gain), then
 // the per-bin standard deviations, then with SpectralFlux the per-bin mean absolute change of
-// log power between consecutive counted frames. It returns the number of frames they cover (0:
-// dst zeroed).
+// log power between consecutive counted frames, then with Prosody the PitchTracker's Features
+// (its frames reaching the same level floor). It returns the number of spectral frames they
+// cover (0: dst zeroed).
 func (l *LFCC) SpectralStats(dst []float64) int {
 	k := len(l.specS)
 	dst = dst[:l.cfg.SpectralStatsDim()]
@@ -338,11 +353,17 @@ func (l *LFCC) SpectralStats(dst []float64) int {
 			dst[2*k+i] = l.specF[i] / float64(max(l.specFN, 1))
 		}
 	}
+	if l.pitch != nil {
+		l.pitch.Features(dst[len(dst)-ProsodyDim:])
+	}
 	return l.specN
 }
 
 // Push appends samples.
 func (l *LFCC) Push(samples []float32) {
+	if l.pitch != nil {
+		l.pitch.Push(samples)
+	}
 	l.pending = append(l.pending, samples...)
 	fl, fs := l.cfg.FrameLength(), l.cfg.FrameShift()
 	off := 0

@@ -39,7 +39,12 @@ func buzz(seed uint64, n int) []float32 {
 // (bona fide) recordings.
 func trainCM(t testing.TB, bona, spoof, held [][]float32, ltss bool) *models.Countermeasure {
 	t.Helper()
-	cfg := dsp.TelephoneLFCC()
+	return trainCMWith(t, dsp.TelephoneLFCC(), bona, spoof, held, ltss)
+}
+
+// trainCMWith is trainCM with front end cfg (e.g. with the prosodic features).
+func trainCMWith(t testing.TB, cfg dsp.LFCCConfig, bona, spoof, held [][]float32, ltss bool) *models.Countermeasure {
+	t.Helper()
 	frames := func(recs [][]float32) [][]float32 {
 		var out [][]float32
 		for _, x := range recs {
@@ -231,23 +236,67 @@ func TestSessionSpoof(t *testing.T) {
 	}
 }
 
-// Streaming the countermeasure allocates nothing in steady state (as Session.Push promises).
+// Streaming the countermeasure allocates nothing in steady state (as Session.Push promises), with
+// and without the prosodic features.
 func TestSpoofStreamAllocs(t *testing.T) {
 	var bona, spoof [][]float32
 	for i := range uint64(3) {
 		bona = append(bona, noise(i, 16000))
 		spoof = append(spoof, buzz(i, 16000))
 	}
-	d, err := NewSpoofDetector(trainCM(t, bona, spoof, bona, true), DefaultSpoofFAR)
+	for _, prosody := range []bool{false, true} {
+		cfg := dsp.TelephoneLFCC()
+		cfg.Prosody = prosody
+		d, err := NewSpoofDetector(trainCMWith(t, cfg, bona, spoof, bona, true), DefaultSpoofFAR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := d.NewStream()
+		x := buzz(9, 160)
+		for range 200 { // warm up: buffers grow
+			st.Push(x)
+		}
+		if a := testing.AllocsPerRun(50, func() { st.Push(x); st.Current() }); a != 0 {
+			t.Errorf("prosody %v: %v allocations per 20 ms chunk, want 0", prosody, a)
+		}
+	}
+}
+
+// TestSpoofProsody: a countermeasure whose front end carries the prosodic features scores a
+// stream in any chunking as in one piece, its features are the ones training used (the last
+// ProsodyDim of the statistics), and a linear scorer whose width does not match its front end's
+// statistics is refused (the front end's JSON says which features a bundle uses; older bundles
+// have no "prosody" key and keep their width).
+func TestSpoofProsody(t *testing.T) {
+	var bona, spoof [][]float32
+	for i := range uint64(3) {
+		bona = append(bona, noise(i, 16000))
+		spoof = append(spoof, buzz(i, 16000))
+	}
+	cfg := dsp.TelephoneLFCC()
+	cfg.Prosody = true
+	cm := trainCMWith(t, cfg, bona, spoof, bona, true)
+	if got, want := cm.StatsDim(), dsp.TelephoneLFCC().SpectralStatsDim()+dsp.ProsodyDim; got != want {
+		t.Fatalf("statistics width %d, want %d", got, want)
+	}
+	d, err := NewSpoofDetector(cm, DefaultSpoofFAR)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := d.NewStream()
-	x := noise(9, 160)
-	for range 200 { // warm up: buffers grow
-		st.Push(x)
+	x := append(buzz(5, 12000), noise(6, 12000)...)
+	want := d.Score(x)
+	for _, chunk := range []int{1, 77, 160, 4000} {
+		st := d.NewStream()
+		for s := 0; s < len(x); s += chunk {
+			st.Push(x[s:min(s+chunk, len(x))])
+		}
+		if got := st.Final(); got != want {
+			t.Errorf("chunks of %d: %+v, batch %+v", chunk, got, want)
+		}
 	}
-	if a := testing.AllocsPerRun(50, func() { st.Push(x); st.Current() }); a != 0 {
-		t.Errorf("%v allocations per 20 ms chunk, want 0", a)
+	old := *cm
+	old.FrontEnd, _ = json.Marshal(dsp.TelephoneLFCC())
+	if _, err := NewSpoofDetector(&old, DefaultSpoofFAR); err == nil {
+		t.Error("a prosodic linear scorer on a front end without prosody was accepted")
 	}
 }

@@ -31,6 +31,14 @@ const DefaultSpoofGMMWeight = 0.25
 // 0.1, 0.3 and 1 (mean held-out LTSS EER 8.0 % clean / 16.3 % codecs at 0.1, 8.1 / 17.5 at 0.01).
 const DefaultSpoofL2 = 0.1
 
+// DefaultSpoofProsody is train-spoof's default for dsp.LFCCConfig.Prosody: whether the
+// long-term statistics carry the prosodic-perturbation features (pitch jitter, shimmer, F0
+// contour smoothness; dsp.PitchTracker). Off: on the leave-one-family-out study they lowered
+// the mean held-out EER only slightly (9.23 → 9.14 % clean, 15.4 → 13.8 % after codecs; vocoder-lpc
+// 15.6 → 19.7 %), and with every family in training the 1 % threshold flagged 2.35 % instead of
+// 1.10 % of codec bona fide speech. See bench/README.md, "Prosodic-perturbation features".
+const DefaultSpoofProsody = false
+
 // SpoofTrainConfig configures TrainSpoof.
 type SpoofTrainConfig struct {
 	Bonafide, Spoof []string       // WAV files of each class

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/voxguard/voxguard/dsp"
 )
 
 // With condition groups, every group's false-alarm rate holds: the threshold is the largest of
@@ -58,5 +60,43 @@ func TestListWAVs(t *testing.T) {
 	}
 	if _, err := ListWAVs([]string{filepath.Join(dir, "missing")}); err == nil {
 		t.Error("missing folder accepted")
+	}
+}
+
+// With the prosodic features the statistics are ProsodyDim longer and end with the pitch
+// tracker's features of the same samples; without, their width is the older bundles'.
+func TestSpoofFeaturesProsody(t *testing.T) {
+	x := make([]float32, 8000)
+	for i := range x {
+		if i%64 == 0 {
+			x[i] = 0.5 // a 125 Hz pulse train
+		}
+	}
+	cfg := dsp.TelephoneLFCC()
+	plain, err := SpoofFeaturesOfSamples(x, cfg, DefaultSpoofMinLevelDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Prosody = true
+	pro, err := SpoofFeaturesOfSamples(x, cfg, DefaultSpoofMinLevelDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pro.Stats) != len(plain.Stats)+dsp.ProsodyDim {
+		t.Fatalf("widths %d and %d", len(pro.Stats), len(plain.Stats))
+	}
+	p := dsp.NewPitchTracker(8000, DefaultSpoofMinLevelDB)
+	p.Push(x)
+	want := make([]float64, dsp.ProsodyDim)
+	p.Features(want)
+	for i, w := range want {
+		if got := pro.Stats[len(plain.Stats)+i]; got != w {
+			t.Errorf("feature %d: %g, want %g", i, got, w)
+		}
+	}
+	for i, v := range plain.Stats {
+		if pro.Stats[i] != v {
+			t.Fatalf("spectral statistic %d changed: %g, was %g", i, pro.Stats[i], v)
+		}
 	}
 }

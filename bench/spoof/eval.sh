@@ -1,11 +1,12 @@
 #!/bin/sh
 # Scores the evaluation items of bench/out/spoof/key.tsv (dev speakers' bona fide, the eval split
 # of every family) and all of ../shared/corpora with a countermeasure, per family and condition.
-# Usage: bench/spoof/eval.sh MODEL [VOXGUARD]   (run from the repository root)
+# Usage: [OUT=DIR] bench/spoof/eval.sh MODEL [VOXGUARD]   (run from the repository root; OUT: where
+# lists and scores go, default bench/out/spoof/eval)
 set -eu
 model=$1
 vg=${2:-bench/out/voxguard}
-out=bench/out/spoof/eval
+out=${OUT:-bench/out/spoof/eval}
 mkdir -p "$out"
 key=bench/out/spoof/key.tsv
 for cond in none mobile; do

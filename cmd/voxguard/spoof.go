@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/engine"
 	"github.com/voxguard/voxguard/internal/progress"
 	"github.com/voxguard/voxguard/kaldiio"
@@ -44,6 +45,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	maxFrames := fs.Int("max-frames", 200000, "training `frames` per class (evenly subsampled)")
 	holdOut := fs.Int("hold-out", 5, "every `N`-th bona fide file is held out to set the false-alarm thresholds")
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
+	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
 		return err
@@ -80,7 +82,9 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		b = &models.Bundle{Meta: models.Metadata{Description: "spoofing countermeasure only (voxguard train-spoof)"}}
 	}
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files\n", len(bf), len(bona), len(sf))
-	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
+	lfcc := dsp.TelephoneLFCC()
+	lfcc.Prosody = *prosody && !*gmmOnly
+	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly})
 	if err != nil {
 		return err

@@ -37,6 +37,8 @@ func main() {
 	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
 	variant := flag.String("variant", "lfcc", "front-end variant: lfcc (baseline), dyn (deltas and double deltas only), cmn (per-recording mean removed from the statics)")
 	flux := flag.Bool("flux", false, "add per-bin spectral flux to the long-term statistics")
+	prosody := flag.Bool("prosody", false, "add the prosodic-perturbation features (dsp.PitchTracker) to the long-term statistics")
+	prosodyOnly := flag.Bool("prosody-only", false, "with --prosody: the classifier sees only the prosodic features")
 	statsMs := flag.Float64("stats-ms", 0, "analysis window of the long-term statistics, ms (0: the LFCC frames)")
 	flag.Parse()
 	t0 := time.Now()
@@ -47,6 +49,14 @@ func main() {
 	cfg := dsp.TelephoneLFCC()
 	cfg.SpectralFlux = *flux
 	cfg.StatsFrameLengthMs = *statsMs
+	cfg.Prosody = *prosody || *prosodyOnly
+	keepStats := func(fr []*recipe.SpoofFeatures) {
+		if *prosodyOnly {
+			for _, f := range fr {
+				f.Stats = f.Stats[len(f.Stats)-dsp.ProsodyDim:]
+			}
+		}
+	}
 	paths := make([]string, len(items))
 	for i, it := range items {
 		paths[i] = it.path
@@ -55,6 +65,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	keepStats(fr)
 	for i := range items {
 		fr[i].Frames = transform(*variant, fr[i].Frames)
 		items[i].f = fr[i]
@@ -205,6 +216,7 @@ func main() {
 			if err != nil {
 				log.Fatal(err)
 			}
+			keepStats(fr)
 			for i := range fr {
 				fr[i].Frames = transform(*variant, fr[i].Frames)
 			}
