@@ -95,6 +95,7 @@ func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.S
 func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64) (*models.Bundle, error) {
 	nSpk := len(ts.names)
 	var tar, non [][]float64
+	var sameSex []bool // per non-target row: not known to be a cross-sex pair
 	dual := c.AltBackend && hasDegraded(ts)
 	for fold := range 2 {
 		var trX, trXc [][]float64
@@ -141,11 +142,11 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		if err != nil {
 			return nil, err
 		}
-		t, n, err := c.foldTrials(v, tv.UBM, ts, stats, fold)
+		t, n, ss, err := c.foldTrials(v, tv.UBM, ts, stats, fold)
 		if err != nil {
 			return nil, err
 		}
-		tar, non = append(tar, t...), append(non, n...)
+		tar, non, sameSex = append(tar, t...), append(non, n...), append(sameSex, ss...)
 	}
 	c.logf("calibration: %d target and %d non-target held-out trials", len(tar), len(non))
 	cal, err := c.trainCalibration(tar, non)
@@ -153,8 +154,16 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		return nil, fmt.Errorf("calibration: %w", err)
 	}
 	c.logf("calibration: llr = %v · scores %+.4f", cal.Weights, cal.Bias)
-	farPoints := operatingPoints(cal, non)
-	c.logf("calibration: operating points (highest threshold over durations) %v", farPoints)
+	// A fraudster claiming an identity usually has the victim's sex, and cross-sex trials are
+	// the easy ones: the false-accept rates a deployment states are measured on the others.
+	var nonSame [][]float64
+	for i, r := range non {
+		if sameSex[i] {
+			nonSame = append(nonSame, r)
+		}
+	}
+	farPoints := operatingPoints(cal, nonSame)
+	c.logf("calibration: operating points on %d same-sex non-target trials (highest threshold over durations) %v", len(nonSame), farPoints)
 
 	var ivc [][]float64
 	var labc []int
@@ -243,7 +252,7 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64) (*models.Calibratio
 
 // foldTrials scores the held-out fold's trials with v and returns target and non-target rows of
 // raw scores.
-func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainSet, stats []*models.Stats, fold int) (tar, non [][]float64, err error) {
+func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainSet, stats []*models.Stats, fold int) (tar, non [][]float64, sameSex []bool, err error) {
 	bySpk := map[int][]int{}
 	var spks []int
 	for i, s := range ts.spk {
@@ -337,7 +346,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for i, e := range sides {
 		if !e.enroll {
@@ -355,10 +364,12 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 				tar = append(tar, row)
 			} else {
 				non = append(non, row)
+				se, st := ts.sex[ts.names[e.spk]], ts.sex[ts.names[t.spk]]
+				sameSex = append(sameSex, se == "" || st == "" || se == st)
 			}
 		}
 	}
-	return tar, non, nil
+	return tar, non, sameSex, nil
 }
 
 // shares reports whether two sets of recordings have one in common.
@@ -378,7 +389,7 @@ func shares(a, b map[int]bool) bool {
 // the trials are split by the shorter side's net speech (3-6 s, 6-12 s, 12-20 s, over 20 s) and
 // each rate's threshold is the highest of the bins', so that the rate holds whatever the
 // duration. Bins of under 2,000 trials are left out (all are pooled when every bin is that
-// small); a rate is stated only when every bin kept has at least 20 false accepts at it.
+// small); a rate is stated only when every bin kept has at least 10 false accepts at it.
 func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint {
 	edges := []float64{3, 6, 12, 20, math.Inf(1)}
 	bins := make([][]float64, len(edges)-1)
@@ -411,7 +422,7 @@ func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint
 		t, ok := math.Inf(-1), true
 		for _, llrs := range bins {
 			k := int(far * float64(len(llrs)))
-			if k < 20 || k >= len(llrs) {
+			if k < 10 || k >= len(llrs) {
 				ok = false
 				break
 			}

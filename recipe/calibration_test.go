@@ -1,8 +1,11 @@
 package recipe
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/voxguard/voxguard/models"
@@ -101,12 +104,33 @@ func TestOperatingPointsHoldAtEveryDuration(t *testing.T) {
 	}
 	non = append(non, []float64{100, math.Log(1)}) // under 3 s: ignored
 	pts := operatingPoints(cal, non)
-	if len(pts) == 0 || pts[0].FAR != 0.002 {
-		t.Fatalf("points %v: want the first at 0.2%% (20 false accepts of 10,000)", pts)
+	if len(pts) == 0 || pts[0].FAR != 0.001 {
+		t.Fatalf("points %v: want the first at 0.1%% (10 false accepts of 10,000)", pts)
 	}
 	for _, p := range pts {
 		if want := 10 * (1 - p.FAR); math.Abs(p.LLR-want) > 0.01 {
 			t.Errorf("FAR %g: threshold %g, want the long bin's %g", p.FAR, p.LLR, want)
+		}
+	}
+}
+
+func TestReadSexes(t *testing.T) {
+	for _, tc := range []struct {
+		name, tsv string
+		want      map[string]string
+	}{
+		{"gender column", "speaker\tgender\tage\n0001\tm\t6\n0002\tF\t30\n", map[string]string{"corp/0001": "m", "corp/0002": "f"}},
+		{"no such column", "speaker\taccent\n0001\tgreek\n", nil},
+		{"no file", "", nil},
+	} {
+		dir := filepath.Join(t.TempDir(), "corp")
+		os.MkdirAll(dir, 0o755)
+		if tc.tsv != "" {
+			os.WriteFile(filepath.Join(dir, "speakers.tsv"), []byte(tc.tsv), 0o644)
+		}
+		got, err := ReadSexes(dir)
+		if err != nil || !maps.Equal(got, tc.want) {
+			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
 		}
 	}
 }

@@ -6,7 +6,9 @@ package recipe
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -81,4 +83,35 @@ func ReadSpeakerList(path string) (map[string]bool, error) {
 		out[line] = true
 	}
 	return out, sc.Err()
+}
+
+// ReadSexes returns the sex column ("gender" in the corpora's speakers.tsv) of dir's speakers,
+// keyed by SpeakerKey; a corpus without speakers.tsv, or without the column, gives none.
+func ReadSexes(dir string) (map[string]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "speakers.tsv"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	corpus := filepath.Base(filepath.Clean(dir))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	col := -1
+	for i, h := range strings.Split(strings.TrimSpace(lines[0]), "\t") {
+		if h == "gender" || h == "sex" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, l := range lines[1:] {
+		f := strings.Split(strings.TrimSpace(l), "\t")
+		if len(f) > col && f[col] != "" {
+			out[corpus+"/"+f[0]] = strings.ToLower(f[col])
+		}
+	}
+	return out, nil
 }

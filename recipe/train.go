@@ -78,6 +78,7 @@ type trainSet struct {
 	feats []*Features
 	spk   []int // speaker index per utterance
 	names []string
+	sex   map[string]string // SpeakerKey -> "f" or "m" where the corpus says (speakers.tsv)
 }
 
 func (c *TrainConfig) logf(format string, a ...any) {
@@ -267,6 +268,16 @@ func (c *TrainConfig) loadTrainSet() (*trainSet, error) {
 				continue
 			}
 			ts.utts = append(ts.utts, u)
+		}
+	}
+	ts.sex = map[string]string{}
+	for _, dir := range c.Corpora {
+		sx, err := ReadSexes(dir)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range sx {
+			ts.sex[k] = v
 		}
 	}
 	index := map[string]int{}
