@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/voxguard/voxguard/dsp/audio"
+	"github.com/voxguard/voxguard/internal/testkit"
 	"github.com/voxguard/voxguard/store"
 )
 
@@ -28,12 +29,7 @@ func corpusPCM(t testing.TB, rel string) []float32 {
 func storeEngine(t testing.TB) (*Engine, *StoreVoices, *store.Store) {
 	t.Helper()
 	b := testBundle(t)
-	st, err := store.Open(store.Options{Dir: t.TempDir(), Key: []byte("0123456789abcdef0123456789abcdef"),
-		MemTableSize: 8 << 20, ValueLogFileSize: 16 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testkit.Store(t)
 	sv, err := NewStoreVoices(st, b)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/voxguard/voxguard/engine"
+	"github.com/voxguard/voxguard/internal/testkit"
 	"github.com/voxguard/voxguard/store"
 )
 
@@ -33,12 +34,7 @@ type apiEnv struct {
 func newAPIEnv(t testing.TB) *apiEnv {
 	t.Helper()
 	b := testBundle(t)
-	st, err := store.Open(store.Options{Dir: t.TempDir(), Key: []byte("0123456789abcdef0123456789abcdef"),
-		MemTableSize: 8 << 20, ValueLogFileSize: 16 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testkit.Store(t)
 	sv, err := engine.NewStoreVoices(st, b)
 	if err != nil {
 		t.Fatal(err)

@@ -61,12 +61,7 @@ var testEnrollPolicy = engine.EnrollPolicy{MinSpeech: 2 * time.Second, MinSample
 func newRemoteEnv(t *testing.T) *remoteEnv {
 	t.Helper()
 	b := testkit.TinyBundle(t)
-	st, err := store.Open(store.Options{Dir: t.TempDir(), Key: []byte("0123456789abcdef0123456789abcdef"),
-		MemTableSize: 8 << 20, ValueLogFileSize: 16 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testkit.Store(t)
 	sv, err := engine.NewStoreVoices(st, b)
 	if err != nil {
 		t.Fatal(err)
