@@ -285,7 +285,8 @@ func findUp(rel string) string {
 		return ""
 	}
 	for {
-		if p := filepath.Join(dir, rel); fileExists(p) {
+		p := filepath.Join(dir, rel)
+		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 		parent := filepath.Dir(dir)
@@ -294,11 +295,6 @@ func findUp(rel string) string {
 		}
 		dir = parent
 	}
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // findDemoVoices resolves the folder of human recordings.
