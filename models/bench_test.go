@@ -35,7 +35,7 @@ func BenchmarkIVectorExtract(b *testing.B) {
 	for _, tc := range []struct {
 		C, R int
 		skip float64
-	}{{256, 200, 0}, {512, 200, 0}, {512, 200, 0.01}, {512, 400, 0}, {1024, 200, 0}} {
+	}{{256, 200, 0}, {512, 100, 0}, {512, 200, 0}, {512, 200, 0.01}, {512, 400, 0}, {1024, 200, 0}} {
 		C, R := tc.C, tc.R
 		b.Run(fmt.Sprintf("C=%d/R=%d/skipBelow=%g", C, R, tc.skip), func(b *testing.B) {
 			r := newRand(11)

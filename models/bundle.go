@@ -314,6 +314,9 @@ func ReadBundle(r io.Reader, wantFrontEnd json.RawMessage) (*Bundle, error) {
 	if err := b.PrepareSelection(); err != nil {
 		return nil, err
 	}
+	if err := b.PreparePrecisionRank(); err != nil {
+		return nil, err
+	}
 	if wantFrontEnd != nil {
 		got, err1 := canonicalJSON(b.Meta.FrontEnd)
 		want, err2 := canonicalJSON(wantFrontEnd)

@@ -177,22 +177,7 @@ func (g *GMM) selectHierarchical(xx []float32, sc *Scratch) {
 	copy(pl, h.pconst)
 	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: h.k, Cols: 2 * D, Stride: 2 * D, Data: h.pcoef},
 		blas32.Vector{N: 2 * D, Inc: 1, Data: xx}, 1, blas32.Vector{N: h.k, Inc: 1, Data: pl})
-	// Top-G parents by insertion into sc.pidx/sc.ptop.
-	n := 0
-	for j, l := range pl {
-		if n == G && !(l > sc.ptop[G-1]) {
-			continue
-		}
-		if n < G {
-			n++
-		}
-		i := n - 1
-		for i > 0 && sc.ptop[i-1] < l {
-			sc.ptop[i], sc.pidx[i] = sc.ptop[i-1], sc.pidx[i-1]
-			i--
-		}
-		sc.ptop[i], sc.pidx[i] = l, int32(j)
-	}
+	n := topGroups(pl, G, sc.ptop, sc.pidx)
 	for p := 0; p < n; p++ {
 		j := int(sc.pidx[p])
 		lo, hi := h.start[j], h.start[j+1]
@@ -204,4 +189,25 @@ func (g *GMM) selectHierarchical(xx []float32, sc *Scratch) {
 			sc.insert(h.perm[lo+i], float64(l))
 		}
 	}
+}
+
+// topGroups writes the indices and scores of the (at most) G largest values of pl, best first,
+// into pidx and ptop (insertion; G is small) and returns how many it wrote.
+func topGroups(pl []float32, G int, ptop []float32, pidx []int32) int {
+	n := 0
+	for j, l := range pl {
+		if n == G && !(l > ptop[G-1]) {
+			continue
+		}
+		if n < G {
+			n++
+		}
+		i := n - 1
+		for i > 0 && ptop[i-1] < l {
+			ptop[i], pidx[i] = ptop[i-1], pidx[i-1]
+			i--
+		}
+		ptop[i], pidx[i] = l, int32(j)
+	}
+	return n
 }

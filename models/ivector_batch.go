@@ -60,13 +60,24 @@ func (e *IVectorExtractor) ExtractBatch(stats []*Stats, out [][]float64, ws *IVB
 				i := c*D + d
 				f32[d] = float32((s.F[i] - n*e.means[i]) * e.invStd[i])
 			}
-			blas32.Axpy(float32(n), uc, blas32.Vector{N: P, Inc: 1, Data: ws.lp32[j*P : (j+1)*P]})
+			if e.rankK == 0 {
+				blas32.Axpy(float32(n), uc, blas32.Vector{N: P, Inc: 1, Data: ws.lp32[j*P : (j+1)*P]})
+			}
 			blas32.Gemv(blas.Trans, 1, tc, blas32.Vector{N: D, Inc: 1, Data: f32}, 1,
 				blas32.Vector{N: R, Inc: 1, Data: ws.b32[j*R : (j+1)*R]})
 		}
 	}
 	one := ws.one
 	for j := 0; j < m; j++ {
+		if e.rankK > 0 { // the same low-rank precision as Extract
+			for c, n := range stats[j].N {
+				if n == 0 || n < e.SkipBelow {
+					n = 0
+				}
+				one.n32[c] = float32(n)
+			}
+			e.lowRankPrecision(one.n32, one.a32, ws.lp32[j*P:(j+1)*P])
+		}
 		for k, v := range ws.lp32[j*P : (j+1)*P] {
 			one.lp[k] = float64(v)
 		}

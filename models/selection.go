@@ -17,9 +17,9 @@ func (b *Bundle) PrepareSelection() error {
 	if !ok || b.UBM == nil {
 		return nil
 	}
-	var k, g int
-	if n, err := fmt.Sscanf(v, "%d/%d", &k, &g); n != 2 || err != nil || k < 1 || g < 1 || g > k || k > b.UBM.C {
-		return fmt.Errorf("models: %s %q: want K/G with 1 <= G <= K <= %d", SelectionGroupsKey, v, b.UBM.C)
+	k, g, err := parseGroups(v, b.UBM.C)
+	if err != nil {
+		return fmt.Errorf("models: %s: %v", SelectionGroupsKey, err)
 	}
 	if err := b.UBM.BuildHierarchy(k); err != nil {
 		return err
@@ -35,4 +35,12 @@ func (b *Bundle) NewStatsScratch() *Scratch {
 	sc := b.UBM.NewScratch(b.Meta.TopC, b.Meta.SelectDims)
 	sc.Groups = b.selGroups
 	return sc
+}
+
+// parseGroups reads a two-level selection "K/G" for a GMM of C components.
+func parseGroups(v string, C int) (k, g int, err error) {
+	if n, err := fmt.Sscanf(v, "%d/%d", &k, &g); n != 2 || err != nil || k < 1 || g < 1 || g > k || k > C {
+		return 0, 0, fmt.Errorf("%q: want K/G with 1 <= G <= K <= %d", v, C)
+	}
+	return k, g, nil
 }

@@ -36,6 +36,12 @@ type Countermeasure struct {
 	Fusion *SpoofFusion  `json:"fusion,omitempty"`
 	// Info is free-form provenance (training data, sizes).
 	Info map[string]string `json:"info,omitempty"`
+	// FrameSelection, "K/G" (e.g. "32/4"), scores each frame's log-likelihood under each GMM
+	// over the members of only the G best of K component groups (GMM.BuildHierarchy): K + C·G/K
+	// Gaussians per frame instead of C. Empty: every component (exact). Thresholds are only
+	// valid for the selection they were measured with, so train-spoof stores it here.
+	FrameSelection string `json:"frame_selection,omitempty"`
+	selGroups      int    // G of FrameSelection once prepared; 0: exact
 
 	Bonafide *GMM `json:"-"`
 	Spoof    *GMM `json:"-"`
@@ -63,6 +69,11 @@ func (cm *Countermeasure) Validate() error {
 			return errors.New("models: countermeasure with a linear scorer needs a valid fusion")
 		}
 	}
+	if cm.FrameSelection != "" {
+		if _, _, err := parseGroups(cm.FrameSelection, min(cm.Bonafide.C, cm.Spoof.C)); err != nil {
+			return fmt.Errorf("models: countermeasure frame_selection: %v", err)
+		}
+	}
 	for i := 1; i < len(cm.FARThresholds); i++ {
 		if cm.FARThresholds[i].FAR < cm.FARThresholds[i-1].FAR {
 			return errors.New("models: countermeasure thresholds are not in ascending FAR")
@@ -79,7 +90,21 @@ func (cm *Countermeasure) Prepare() error {
 	if err := cm.Bonafide.Precompute(); err != nil {
 		return err
 	}
-	return cm.Spoof.Precompute()
+	if err := cm.Spoof.Precompute(); err != nil {
+		return err
+	}
+	cm.selGroups = 0
+	if cm.FrameSelection == "" {
+		return nil
+	}
+	k, g, _ := parseGroups(cm.FrameSelection, min(cm.Bonafide.C, cm.Spoof.C)) // checked by Validate
+	for _, m := range []*GMM{cm.Bonafide, cm.Spoof} {
+		if err := m.BuildHierarchy(k); err != nil {
+			return err
+		}
+	}
+	cm.selGroups = g
+	return nil
 }
 
 // Combine returns the countermeasure's score of a recording from its mean frame LLR gmm and its
@@ -140,13 +165,56 @@ func gmmLogLik(g *GMM, x []float32, xx, ll []float32) float64 {
 	if math.IsInf(float64(mx), -1) || math.IsNaN(float64(mx)) {
 		return float64(mx)
 	}
+	return float64(mx) + math.Log(sumExpFrom(ll, mx))
+}
+
+// sumExpFrom is Σ exp(v − mx) over the values of ll within 50 nats of mx (the others add under
+// e^-50 relative).
+func sumExpFrom(ll []float32, mx float32) float64 {
 	var sum float64
 	for _, v := range ll {
 		if d := v - mx; d > -50 {
 			sum += math.Exp(float64(d))
 		}
 	}
-	return float64(mx) + math.Log(sum)
+	return sum
+}
+
+// gmmLogLikSelected is gmmLogLik over the members of the best groups of g's hierarchy only
+// (Countermeasure.FrameSelection); xx must already hold the frame's affine form.
+func gmmLogLikSelected(g *GMM, groups int, xx []float32, sc *cmSelScratch) float64 {
+	h := g.hier
+	D := g.D
+	pl := sc.pl[:h.k]
+	copy(pl, h.pconst)
+	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: h.k, Cols: 2 * D, Stride: 2 * D, Data: h.pcoef},
+		blas32.Vector{N: 2 * D, Inc: 1, Data: xx}, 1, blas32.Vector{N: h.k, Inc: 1, Data: pl})
+	n := topGroups(pl, groups, sc.ptop, sc.pidx)
+	m := 0
+	for p := 0; p < n; p++ {
+		j := int(sc.pidx[p])
+		lo, hi := h.start[j], h.start[j+1]
+		ll := sc.ll[m : m+hi-lo]
+		copy(ll, h.gconst[lo:hi])
+		blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: hi - lo, Cols: 2 * D, Stride: 2 * D, Data: h.coef[lo*2*D : hi*2*D]},
+			blas32.Vector{N: 2 * D, Inc: 1, Data: xx}, 1, blas32.Vector{N: hi - lo, Inc: 1, Data: ll})
+		m += hi - lo
+	}
+	ll := sc.ll[:m]
+	mx := float32(math.Inf(-1))
+	for _, v := range ll {
+		mx = max(mx, v)
+	}
+	if math.IsInf(float64(mx), -1) || math.IsNaN(float64(mx)) {
+		return float64(mx)
+	}
+	return float64(mx) + math.Log(sumExpFrom(ll, mx))
+}
+
+// cmSelScratch is per-scorer memory for gmmLogLikSelected.
+type cmSelScratch struct {
+	pl, ptop, ll []float32
+	pidx         []int32
 }
 
 // SpoofScorer accumulates a countermeasure score frame by frame in constant memory. Each
@@ -154,17 +222,32 @@ func gmmLogLik(g *GMM, x []float32, xx, ll []float32) float64 {
 type SpoofScorer struct {
 	cm     *Countermeasure
 	xx, ll []float32
+	sel    cmSelScratch
 	sum    float64
 	frames int
 }
 
 // NewSpoofScorer returns an empty scorer for cm (which must have been prepared).
 func NewSpoofScorer(cm *Countermeasure) *SpoofScorer {
-	return &SpoofScorer{cm: cm, xx: make([]float32, 2*cm.Bonafide.D), ll: make([]float32, max(cm.Bonafide.C, cm.Spoof.C))}
+	C := max(cm.Bonafide.C, cm.Spoof.C)
+	s := &SpoofScorer{cm: cm, xx: make([]float32, 2*cm.Bonafide.D), ll: make([]float32, C)}
+	if cm.selGroups > 0 {
+		s.sel = cmSelScratch{pl: make([]float32, C), ptop: make([]float32, cm.selGroups),
+			pidx: make([]int32, cm.selGroups), ll: make([]float32, C)}
+	}
+	return s
 }
 
 // FrameLLR returns log p(x | spoof) − log p(x | bona fide) for one frame, in nats.
 func (s *SpoofScorer) FrameLLR(x []float32) float64 {
+	if g := s.cm.selGroups; g > 0 {
+		D := s.cm.Bonafide.D
+		for d, v := range x[:D] {
+			s.xx[2*d] = v * v
+			s.xx[2*d+1] = v
+		}
+		return gmmLogLikSelected(s.cm.Spoof, g, s.xx, &s.sel) - gmmLogLikSelected(s.cm.Bonafide, g, s.xx, &s.sel)
+	}
 	return gmmLogLik(s.cm.Spoof, x, s.xx, s.ll) - gmmLogLik(s.cm.Bonafide, x, s.xx, s.ll)
 }
 

@@ -253,3 +253,80 @@ func TestGMMLogLikSinglePrecision(t *testing.T) {
 		t.Errorf("single precision off by %g nats (log-likelihood), %g (frame LLR)", worst, worstLLR)
 	}
 }
+
+// TestSpoofFrameSelection: with every group selected the selected log-likelihood is the exact
+// one; with few groups it stays close on frames drawn near the components (the best ones are
+// nearly always in the best groups); the selection survives a bundle round trip; malformed
+// selections are refused when the countermeasure is prepared.
+func TestSpoofFrameSelection(t *testing.T) {
+	const D, C = 6, 64
+	gen := func(n int, seed uint64, shift float64) [][]float32 {
+		r := newRand(seed)
+		out := make([][]float32, n)
+		for i := range out {
+			x := make([]float32, D)
+			c := r.IntN(8)
+			for d := range x {
+				x[d] = float32(float64(c%4)*1.5 - float64(c/4)*2 + 0.6*r.NormFloat64() + shift)
+			}
+			out[i] = x
+		}
+		return out
+	}
+	train := func(seed uint64, shift float64) *GMM {
+		g, _, err := TrainUBM(gen(6000, seed, shift), UBMConfig{Components: C, Iters: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	bona, sp := train(1, 0), train(2, 0.3)
+	test := gen(300, 3, 0.15)
+	exact := &Countermeasure{FrontEnd: json.RawMessage(`{}`), MinLevelDB: -50, Bonafide: bona, Spoof: sp}
+	if err := exact.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	ref := NewSpoofScorer(exact)
+	want := make([]float64, len(test))
+	for i, x := range test {
+		want[i] = ref.FrameLLR(x)
+	}
+	for _, tc := range []struct {
+		sel             string
+		maxErr, meanErr float64
+	}{
+		{"8/8", 1e-4, 1e-5}, // every group: exact up to single precision
+		{"16/16", 1e-4, 1e-5},
+		{"8/2", 0.5, 0.02},
+		{"16/4", 0.2, 0.01},
+	} {
+		cm := &Countermeasure{FrontEnd: json.RawMessage(`{}`), MinLevelDB: -50, Bonafide: bona.Clone(), Spoof: sp.Clone(), FrameSelection: tc.sel}
+		if err := cm.Prepare(); err != nil {
+			t.Fatalf("%s: %v", tc.sel, err)
+		}
+		sc := NewSpoofScorer(cm)
+		worst, sum := 0.0, 0.0
+		for i, x := range test {
+			e := math.Abs(sc.FrameLLR(x) - want[i])
+			worst, sum = max(worst, e), sum+e
+		}
+		if worst > tc.maxErr || sum/float64(len(test)) > tc.meanErr {
+			t.Errorf("%s: frame LLR error max %.3g mean %.3g, want <= %g and %g", tc.sel, worst, sum/float64(len(test)), tc.maxErr, tc.meanErr)
+		}
+		// Round trip keeps the selection (and so the scores).
+		got, err := ReadBundle(bytes.NewReader(encode(t, &Bundle{Spoof: cm})), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: frame LLR error max %.3g mean %.3g", tc.sel, worst, sum/float64(len(test)))
+		if got.Spoof.FrameSelection != tc.sel || math.Abs(NewSpoofScorer(got.Spoof).FrameLLR(test[0])-sc.FrameLLR(test[0])) > 1e-3 {
+			t.Errorf("%s: round trip gave selection %q", tc.sel, got.Spoof.FrameSelection)
+		}
+	}
+	for _, bad := range []string{"x", "0/1", "8/9", "65/4", "4"} {
+		cm := &Countermeasure{FrontEnd: json.RawMessage(`{}`), MinLevelDB: -50, Bonafide: bona.Clone(), Spoof: sp.Clone(), FrameSelection: bad}
+		if err := cm.Prepare(); err == nil {
+			t.Errorf("selection %q accepted", bad)
+		}
+	}
+}

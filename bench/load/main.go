@@ -73,15 +73,16 @@ func main() {
 	corpora := flag.String("corpora", "../shared/corpora", "corpora directory")
 	watchN := flag.Int("watchlist", 20, "watchlist entries")
 	subjectsN := flag.Int("subjects", 10, "enrolled customers the calls claim")
+	cpuProfile := flag.String("server-cpuprofile", "", "have the server write a Go CPU profile of the whole run to `file`")
 	flag.Parse()
 	deadline := time.Now().Add(*maxTime)
-	if err := run(*levelsF, *seconds, *ramp, *p99Max, deadline, *bin, *corpora, *watchN, *subjectsN); err != nil {
+	if err := run(*levelsF, *seconds, *ramp, *p99Max, deadline, *bin, *corpora, *watchN, *subjectsN, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline time.Time, bin, corpora string, watchN, subjectsN int) error {
+func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline time.Time, bin, corpora string, watchN, subjectsN int, cpuProfile string) error {
 	var levels []int
 	for _, f := range strings.Split(levelsF, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -162,7 +163,11 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	srv := exec.Command(bin, "serve", "--data", data, "--addr", addr)
+	srvArgs := []string{"serve", "--data", data, "--addr", addr}
+	if cpuProfile != "" {
+		srvArgs = append(srvArgs, "--cpuprofile", cpuProfile)
+	}
+	srv := exec.Command(bin, srvArgs...)
 	srv.Env = env
 	logf, _ := os.Create(filepath.Join(tmp, "serve.log"))
 	srv.Stdout, srv.Stderr = logf, logf

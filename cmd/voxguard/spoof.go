@@ -46,12 +46,17 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	holdOut := fs.Int("hold-out", 5, "every `N`-th bona fide file is held out to set the false-alarm thresholds")
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
+	frameSel := fs.String("frame-selection", "auto", "score each frame on the components of the best G of K groups per GMM, as `K/G`; \"all\": every component; \"auto\": "+recipe.DefaultSpoofFrameSelection+" with at least 128 components, else all")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
 		return err
 	}
 	if len(bona) == 0 || len(spoof) == 0 || *out == "" {
 		return usageErrorf("--bonafide, --spoof and --out are required")
+	}
+	sel, err := frameSelection(*frameSel, *comps)
+	if err != nil {
+		return err
 	}
 	// Each --bonafide folder is a condition group: the false-alarm rate must hold in each.
 	var bf []string
@@ -85,7 +90,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	lfcc := dsp.TelephoneLFCC()
 	lfcc.Prosody = *prosody && !*gmmOnly
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
-		MaxFrames: *maxFrames, HoldOut: *holdOut, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly})
+		MaxFrames: *maxFrames, HoldOut: *holdOut, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel})
 	if err != nil {
 		return err
 	}
@@ -217,4 +222,23 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 		len(sp), len(bf), eerText, thr, 100**far, flagged, 100*float64(flagged)/float64(max(len(bf), 1)),
 		missed, 100*float64(missed)/float64(max(len(sp), 1)), undecided, engine.MinSpoofSeconds)
 	return nil
+}
+
+// frameSelection turns train-spoof's --frame-selection into models.Countermeasure.FrameSelection
+// ("" for every component).
+func frameSelection(v string, comps int) (string, error) {
+	switch v {
+	case "all":
+		return "", nil
+	case "auto":
+		if comps >= 128 {
+			return recipe.DefaultSpoofFrameSelection, nil
+		}
+		return "", nil
+	}
+	var k, g int
+	if n, err := fmt.Sscanf(v, "%d/%d", &k, &g); n != 2 || err != nil || g < 1 || g > k || k > comps {
+		return "", usageErrorf("--frame-selection %q: want K/G with 1 <= G <= K <= --components, all or auto", v)
+	}
+	return v, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/voxguard/voxguard/recipe"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -118,5 +119,28 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"spoof", "--model", empty, "--wav", filepath.Join(dir, "bona/bona0.wav")}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "no spoofing countermeasure") {
 		t.Errorf("bundle without countermeasure: exit %d, %q", code, errb.String())
+	}
+}
+
+func TestFrameSelectionFlag(t *testing.T) {
+	for _, tc := range []struct {
+		v     string
+		comps int
+		want  string
+		ok    bool
+	}{
+		{"auto", 256, recipe.DefaultSpoofFrameSelection, true},
+		{"auto", 16, "", true},
+		{"all", 256, "", true},
+		{"16/4", 256, "16/4", true},
+		{"64/4", 32, "", false},
+		{"4/8", 256, "", false},
+		{"x", 256, "", false},
+		{"", 256, "", false},
+	} {
+		got, err := frameSelection(tc.v, tc.comps)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("frameSelection(%q, %d) = %q, %v; want %q, ok %v", tc.v, tc.comps, got, err, tc.want, tc.ok)
+		}
 	}
 }
