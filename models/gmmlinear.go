@@ -73,6 +73,23 @@ func TestVector(n, f []float64) []float32 {
 	return out
 }
 
+// testVector32 is TestVector of whitened centred statistics f already in single precision.
+func testVector32(n []float64, f []float32) []float32 {
+	var total float64
+	for _, v := range n {
+		total += v
+	}
+	out := make([]float32, len(f))
+	if total <= 0 {
+		return out
+	}
+	inv := float32(1 / total)
+	for i, v := range f {
+		out[i] = v * inv
+	}
+	return out
+}
+
 // Dot is the linear GMM-UBM score o·t.
 func Dot(o, t []float32) float64 {
 	return float64(blas32.Implementation().Sdot(len(o), o, 1, t, 1))

@@ -105,3 +105,28 @@ func TestIVectorPrecisionRank(t *testing.T) {
 		}
 	}
 }
+
+// TestTestVectorFromExtraction: the GMM linear test vector taken from the whitened centred
+// statistics an extraction leaves in its scratch equals the one computed from the statistics.
+func TestTestVectorFromExtraction(t *testing.T) {
+	r := newRand(41)
+	ubm := randGMM(r, 16, 5, 1.5)
+	e, err := InitIVectorExtractor(ubm, 4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := e.NewScratch()
+	out := make([]float64, 4)
+	for _, frames := range []int{0, 3, 200} {
+		s := statsOf(ubm, sampleGMM(r, ubm, nil, frames), 3)
+		if err := e.Extract(s, out, ws); err != nil {
+			t.Fatal(err)
+		}
+		got, want := testVector32(s.N, ws.f32), TestVector(s.N, WhitenedCentred(ubm, s))
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-6*math.Max(1, math.Abs(float64(want[i]))) {
+				t.Fatalf("%d frames, element %d: %v, want %v", frames, i, got[i], want[i])
+			}
+		}
+	}
+}

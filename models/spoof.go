@@ -42,6 +42,9 @@ type Countermeasure struct {
 	// valid for the selection they were measured with, so train-spoof stores it here.
 	FrameSelection string `json:"frame_selection,omitempty"`
 	selGroups      int    // G of FrameSelection once prepared; 0: exact
+	// FrameStep, if > 1, scores only every FrameStep-th frame that reaches MinLevelDB with the
+	// GMMs (the 1st, the (1+FrameStep)-th, …); all of them still count as speech (Frames).
+	FrameStep int `json:"frame_step,omitempty"`
 
 	Bonafide *GMM `json:"-"`
 	Spoof    *GMM `json:"-"`
@@ -68,6 +71,9 @@ func (cm *Countermeasure) Validate() error {
 		if f := cm.Fusion; f == nil || !(f.GMMStd > 0) || !(f.LinStd > 0) {
 			return errors.New("models: countermeasure with a linear scorer needs a valid fusion")
 		}
+	}
+	if cm.FrameStep < 0 {
+		return errors.New("models: countermeasure frame_step is negative")
 	}
 	if cm.FrameSelection != "" {
 		if _, _, err := parseGroups(cm.FrameSelection, min(cm.Bonafide.C, cm.Spoof.C)); err != nil {
@@ -224,7 +230,9 @@ type SpoofScorer struct {
 	xx, ll []float32
 	sel    cmSelScratch
 	sum    float64
-	frames int
+	frames int // frames that reached the level (and, if scored, had a finite LLR)
+	scored int // frames scored (every FrameStep-th)
+	seen   int // frames that reached the level
 }
 
 // NewSpoofScorer returns an empty scorer for cm (which must have been prepared).
@@ -257,28 +265,35 @@ func (s *SpoofScorer) Add(x []float32, levelDB float64) bool {
 	if levelDB < s.cm.MinLevelDB {
 		return false
 	}
+	s.seen++
+	if st := s.cm.FrameStep; st > 1 && (s.seen-1)%st != 0 {
+		s.frames++ // speech, not scored
+		return true
+	}
 	v := s.FrameLLR(x)
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return false
 	}
 	s.sum += v
 	s.frames++
+	s.scored++
 	return true
 }
 
-// Frames is the number of frames scored so far.
+// Frames is the number of frames counted so far (reaching MinLevelDB; scored or stepped over).
 func (s *SpoofScorer) Frames() int { return s.frames }
 
-// LLR is the mean frame log-likelihood ratio so far (nats per frame; 0 before any frame).
+// LLR is the mean frame log-likelihood ratio of the scored frames so far (nats per frame; 0
+// before any frame).
 func (s *SpoofScorer) LLR() float64 {
-	if s.frames == 0 {
+	if s.scored == 0 {
 		return 0
 	}
-	return s.sum / float64(s.frames)
+	return s.sum / float64(s.scored)
 }
 
 // Reset forgets all frames.
-func (s *SpoofScorer) Reset() { s.sum, s.frames = 0, 0 }
+func (s *SpoofScorer) Reset() { s.sum, s.frames, s.scored, s.seen = 0, 0, 0, 0 }
 
 // OperatingPoints returns the score thresholds at the given false-alarm rates on bona fide scores:
 // for each far, the lowest threshold t such that at most a fraction far of bona fide scores exceed

@@ -330,3 +330,45 @@ func TestSpoofFrameSelection(t *testing.T) {
 		}
 	}
 }
+
+// TestSpoofFrameStep: with FrameStep 2 the score is the mean frame LLR of the 1st, 3rd, …
+// frames that reach the level (quiet frames neither count nor advance the step), and every
+// frame reaching the level still counts as speech.
+func TestSpoofFrameStep(t *testing.T) {
+	cm, gen := synthCM(t, 1.5)
+	frames := gen(1, 9, 5)
+	levels := []float64{0, -60, 0, 0, -70, 0, 0, 0, 0} // 7 frames reach the level
+	for _, tc := range []struct {
+		step   int
+		scored []int // indices into frames
+	}{
+		{0, []int{0, 2, 3, 5, 6, 7, 8}},
+		{1, []int{0, 2, 3, 5, 6, 7, 8}},
+		{2, []int{0, 3, 6, 8}},
+		{3, []int{0, 5, 8}},
+	} {
+		c := *cm
+		c.FrameStep = tc.step
+		s := NewSpoofScorer(&c)
+		for i, x := range frames {
+			s.Add(x, levels[i])
+		}
+		want := 0.0
+		for _, i := range tc.scored {
+			want += s.FrameLLR(frames[i])
+		}
+		want /= float64(len(tc.scored))
+		if s.Frames() != 7 || math.Abs(s.LLR()-want) > 1e-12 {
+			t.Errorf("step %d: %d frames, LLR %v; want 7 and %v", tc.step, s.Frames(), s.LLR(), want)
+		}
+		s.Reset()
+		if s.Frames() != 0 || s.LLR() != 0 {
+			t.Errorf("step %d: Reset left %d frames", tc.step, s.Frames())
+		}
+	}
+	bad := *cm
+	bad.FrameStep = -1
+	if bad.Validate() == nil {
+		t.Error("negative frame step accepted")
+	}
+}

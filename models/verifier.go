@@ -208,11 +208,17 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 		p.U2, p.Cohort2 = v.side(iv, a.LDA, nil, a.PLDA, v.alt, ws)
 	}
 	if g := v.b.GMM; g != nil {
-		f := WhitenedCentred(v.b.UBM, s)
-		p.GTest = TestVector(s.N, f)
+		// The extraction left the whitened centred statistics in ws.iv.f32 (float32; zero only
+		// where N_c = 0, and so F_c = 0, with the default SkipBelow): the test vector is them
+		// over the total occupancy, with no second pass over the statistics.
+		if v.b.Extractor.SkipBelow == 0 {
+			p.GTest = testVector32(s.N, ws.iv.f32)
+		} else {
+			p.GTest = TestVector(s.N, WhitenedCentred(v.b.UBM, s))
+		}
 		p.GAsTest = g.asTest(p.GTest, v.topN, ws.gscores, ws.gbuf)
 		if asModel {
-			p.GModel = g.ModelVector(s.N, f)
+			p.GModel = g.ModelVector(s.N, WhitenedCentred(v.b.UBM, s))
 			p.GAsModel = g.asModel(p.GModel, v.topN, ws.gscores, ws.gbuf)
 		}
 	}

@@ -46,10 +46,14 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	holdOut := fs.Int("hold-out", 5, "every `N`-th bona fide file is held out to set the false-alarm thresholds")
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
-	frameSel := fs.String("frame-selection", "auto", "score each frame on the components of the best G of K groups per GMM, as `K/G`; \"all\": every component; \"auto\": "+recipe.DefaultSpoofFrameSelection+" with at least 128 components, else all")
+	frameSel := fs.String("frame-selection", "all", "score each frame on the components of the best G of K groups per GMM, as `K/G`; \"all\": every component")
+	frameStep := fs.Int("frame-step", recipe.DefaultSpoofFrameStep, "score every `N`-th frame with the GMMs (every frame still counts as speech)")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
 		return err
+	}
+	if *frameStep < 1 {
+		return usageErrorf("--frame-step %d: want at least 1", *frameStep)
 	}
 	if len(bona) == 0 || len(spoof) == 0 || *out == "" {
 		return usageErrorf("--bonafide, --spoof and --out are required")
@@ -90,7 +94,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	lfcc := dsp.TelephoneLFCC()
 	lfcc.Prosody = *prosody && !*gmmOnly
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
-		MaxFrames: *maxFrames, HoldOut: *holdOut, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel})
+		MaxFrames: *maxFrames, HoldOut: *holdOut, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep})
 	if err != nil {
 		return err
 	}
@@ -227,18 +231,12 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 // frameSelection turns train-spoof's --frame-selection into models.Countermeasure.FrameSelection
 // ("" for every component).
 func frameSelection(v string, comps int) (string, error) {
-	switch v {
-	case "all":
-		return "", nil
-	case "auto":
-		if comps >= 128 {
-			return recipe.DefaultSpoofFrameSelection, nil
-		}
+	if v == "all" {
 		return "", nil
 	}
 	var k, g int
 	if n, err := fmt.Sscanf(v, "%d/%d", &k, &g); n != 2 || err != nil || g < 1 || g > k || k > comps {
-		return "", usageErrorf("--frame-selection %q: want K/G with 1 <= G <= K <= --components, all or auto", v)
+		return "", usageErrorf("--frame-selection %q: want K/G with 1 <= G <= K <= --components, or all", v)
 	}
 	return v, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"github.com/voxguard/voxguard/recipe"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -129,8 +128,8 @@ func TestFrameSelectionFlag(t *testing.T) {
 		want  string
 		ok    bool
 	}{
-		{"auto", 256, recipe.DefaultSpoofFrameSelection, true},
-		{"auto", 16, "", true},
+		{"32/4", 256, "32/4", true},
+		{"auto", 256, "", false},
 		{"all", 256, "", true},
 		{"16/4", 256, "16/4", true},
 		{"64/4", 32, "", false},
