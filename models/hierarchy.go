@@ -4,8 +4,7 @@ import (
 	"errors"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // hierarchy groups the components of a GMM for two-level Gaussian selection.
@@ -175,16 +174,14 @@ func (g *GMM) selectHierarchical(xx []float32, sc *Scratch) {
 	G := min(sc.Groups, h.k)
 	pl := sc.pl[:h.k]
 	copy(pl, h.pconst)
-	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: h.k, Cols: 2 * D, Stride: 2 * D, Data: h.pcoef},
-		blas32.Vector{N: 2 * D, Inc: 1, Data: xx}, 1, blas32.Vector{N: h.k, Inc: 1, Data: pl})
+	vec.GemvAdd(pl, h.pcoef, xx, 2*D)
 	n := topGroups(pl, G, sc.ptop, sc.pidx)
 	for p := 0; p < n; p++ {
 		j := int(sc.pidx[p])
 		lo, hi := h.start[j], h.start[j+1]
 		ll := sc.ll[:hi-lo]
 		copy(ll, h.gconst[lo:hi])
-		blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: hi - lo, Cols: 2 * D, Stride: 2 * D, Data: h.coef[lo*2*D : hi*2*D]},
-			blas32.Vector{N: 2 * D, Inc: 1, Data: xx}, 1, blas32.Vector{N: hi - lo, Inc: 1, Data: ll})
+		vec.GemvAdd(ll, h.coef[lo*2*D:hi*2*D], xx, 2*D)
 		for i, l := range ll {
 			sc.insert(h.perm[lo+i], float64(l))
 		}

@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
+	"github.com/voxguard/voxguard/internal/vec"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -172,7 +172,6 @@ func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	clear(lp32)
 	clear(b32)
 	lpv := blas32.Vector{N: P, Inc: 1, Data: lp32}
-	bv := blas32.Vector{N: R, Inc: 1, Data: b32}
 	for c := 0; c < C; c++ {
 		n := s.N[c]
 		fc := f32[c*D : (c+1)*D]
@@ -196,8 +195,7 @@ func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	}
 	// b = Tᵀ f: one sgemv over R rows of C·D, which streams T once in long unit-stride dot
 	// products (C small matrix-vector products with T_cᵀ were ~1.5x slower).
-	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: R, Cols: C * D, Stride: C * D, Data: e.tt32},
-		blas32.Vector{N: C * D, Inc: 1, Data: f32}, 0, bv)
+	vec.GemvAdd(b32[:R], e.tt32, f32, C*D)
 	lp, b := ws.lp, ws.b
 	for k, v := range ws.lp32 {
 		lp[k] = float64(v)

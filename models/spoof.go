@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	"math"
 	"sort"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // Countermeasure is the spoofing countermeasure (issue 7): two diagonal GMMs over front-end frames
@@ -162,8 +162,7 @@ func gmmLogLik(g *GMM, x []float32, xx, ll []float32) float64 {
 	}
 	ll = ll[:g.C]
 	copy(ll, g.gconst3)
-	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: g.C, Cols: 2 * D, Stride: 2 * D, Data: g.coef32},
-		blas32.Vector{N: 2 * D, Inc: 1, Data: xx[:2*D]}, 1, blas32.Vector{N: g.C, Inc: 1, Data: ll})
+	vec.GemvAdd(ll, g.coef32, xx[:2*D], 2*D)
 	mx := float32(math.Inf(-1))
 	for _, v := range ll {
 		mx = max(mx, v)
@@ -193,8 +192,7 @@ func gmmLogLikSelected(g *GMM, groups int, xx []float32, sc *cmSelScratch) float
 	D := g.D
 	pl := sc.pl[:h.k]
 	copy(pl, h.pconst)
-	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: h.k, Cols: 2 * D, Stride: 2 * D, Data: h.pcoef},
-		blas32.Vector{N: 2 * D, Inc: 1, Data: xx}, 1, blas32.Vector{N: h.k, Inc: 1, Data: pl})
+	vec.GemvAdd(pl, h.pcoef, xx, 2*D)
 	n := topGroups(pl, groups, sc.ptop, sc.pidx)
 	m := 0
 	for p := 0; p < n; p++ {
@@ -202,8 +200,7 @@ func gmmLogLikSelected(g *GMM, groups int, xx []float32, sc *cmSelScratch) float
 		lo, hi := h.start[j], h.start[j+1]
 		ll := sc.ll[m : m+hi-lo]
 		copy(ll, h.gconst[lo:hi])
-		blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: hi - lo, Cols: 2 * D, Stride: 2 * D, Data: h.coef[lo*2*D : hi*2*D]},
-			blas32.Vector{N: 2 * D, Inc: 1, Data: xx}, 1, blas32.Vector{N: hi - lo, Inc: 1, Data: ll})
+		vec.GemvAdd(ll, h.coef[lo*2*D:hi*2*D], xx, 2*D)
 		m += hi - lo
 	}
 	ll := sc.ll[:m]

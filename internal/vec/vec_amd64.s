@@ -1,0 +1,85 @@
+#include "textflag.h"
+
+// func gemvAddAVX2(y, a, x []float32, cols int)
+// y[r] += Σ_k a[r·cols+k]·x[k] for r < len(y); cols a positive multiple of 8.
+// Rows go four at a time (four independent FMA chains sharing each load of x), then one at a time.
+TEXT ·gemvAddAVX2(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), DI
+	MOVQ y_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ x_base+48(FP), DX
+	MOVQ cols+72(FP), R8
+	SHLQ $2, R8                 // R8 = row length in bytes
+
+rows4:
+	CMPQ CX, $4
+	JL   rows1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ SI, R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	LEAQ (R13)(R8*1), R14
+	XORQ AX, AX
+
+loop4:
+	VMOVUPS     (DX)(AX*1), Y4
+	VFMADD231PS (R11)(AX*1), Y4, Y0
+	VFMADD231PS (R12)(AX*1), Y4, Y1
+	VFMADD231PS (R13)(AX*1), Y4, Y2
+	VFMADD231PS (R14)(AX*1), Y4, Y3
+	ADDQ        $32, AX
+	CMPQ        AX, R8
+	JL          loop4
+
+	// Horizontal sums: lanes 4-7 onto 0-3, then pairwise.
+	VEXTRACTF128 $1, Y0, X5
+	VADDPS       X5, X0, X0
+	VEXTRACTF128 $1, Y1, X5
+	VADDPS       X5, X1, X1
+	VEXTRACTF128 $1, Y2, X5
+	VADDPS       X5, X2, X2
+	VEXTRACTF128 $1, Y3, X5
+	VADDPS       X5, X3, X3
+	VHADDPS      X1, X0, X0     // [r0 a+b, r0 c+d, r1 a+b, r1 c+d]
+	VHADDPS      X3, X2, X2     // same for r2, r3
+	VHADDPS      X2, X0, X0     // [r0, r1, r2, r3]
+	VMOVUPS      (DI), X6
+	VADDPS       X6, X0, X0
+	VMOVUPS      X0, (DI)
+
+	ADDQ $16, DI
+	LEAQ (R14)(R8*1), SI
+	SUBQ $4, CX
+	JMP  rows4
+
+rows1:
+	TESTQ CX, CX
+	JZ    done
+	VXORPS Y0, Y0, Y0
+	XORQ   AX, AX
+
+loop1:
+	VMOVUPS     (DX)(AX*1), Y4
+	VFMADD231PS (SI)(AX*1), Y4, Y0
+	ADDQ        $32, AX
+	CMPQ        AX, R8
+	JL          loop1
+
+	VEXTRACTF128 $1, Y0, X5
+	VADDPS       X5, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VADDSS       (DI), X0, X0
+	VMOVSS       X0, (DI)
+
+	ADDQ $4, DI
+	ADDQ R8, SI
+	DECQ CX
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
