@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
+	"github.com/voxguard/voxguard/internal/vec"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
@@ -123,7 +123,8 @@ func (g *GMMLinear) cohortScores(m, v []float32, topN int, sc []float64, buf []f
 	if n == 0 {
 		return CohortMoments{0, 1}
 	}
-	blas32.Implementation().Sgemv(blas.NoTrans, n, g.dim, 1, m, g.dim, v, 1, 0, buf[:n], 1)
+	clear(buf[:n])
+	vec.GemvAdd(buf[:n], m, v, g.dim)
 	for i, x := range buf[:n] {
 		sc[i] = float64(x)
 	}
