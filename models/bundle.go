@@ -25,8 +25,9 @@ import (
 // "MEAN" dim, i-vector mean[dim];
 // "LDA " and "WCCN" in, out, mean[in], M[out·in]; "PLDA" dim, mean[dim],
 // A[dim·dim], psi[dim]; "CALB" K, weights[K], bias, pEff; "COHR" n, dim,
-// vectors[n·dim]; "SPOF" the spoofing countermeasure (see marshalSpoof). Unknown tags are skipped so that readers of the same
-// version tolerate additions.
+// vectors[n·dim]; "SPOF" the spoofing countermeasure (see marshalSpoof); "CHAN" R, the channel
+// detector's mean[R], scale[R], weights[R], bias (see marshalChannel). Unknown tags are skipped
+// so that readers of the same version tolerate additions.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the format version written and the only one read.
@@ -100,6 +101,9 @@ type Bundle struct {
 	GMM *GMMLinear
 	// Spoof, when present, is the spoofing countermeasure (section "SPOF", see marshalSpoof).
 	Spoof *Countermeasure
+	// Channel, when present, estimates each side's channel degradation from its i-vector for
+	// the channel-aware calibration layout (section "CHAN").
+	Channel *ChannelDetector
 
 	selGroups int // groups scored per frame by two-level selection (SelectionGroupsKey); 0: off
 }
@@ -214,6 +218,13 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			return 0, err
 		}
 		section(&body, "SPOF", p)
+	}
+	if b.Channel != nil {
+		p, err := marshalChannel(b.Channel)
+		if err != nil {
+			return 0, err
+		}
+		section(&body, "CHAN", p)
 	}
 	if body.Len() > MaxBundleSize {
 		return 0, fmt.Errorf("models: bundle body of %d bytes exceeds %d", body.Len(), MaxBundleSize)
@@ -488,6 +499,12 @@ func parseBody(body []byte) (*Bundle, error) {
 				return nil, err
 			}
 			b.Spoof = cm
+		case "CHAN":
+			d, err := parseChannel(r)
+			if err != nil {
+				return nil, err
+			}
+			b.Channel = d
 		case "GCOH":
 			gcoh = r // needs the UBM, which may come later
 			continue
@@ -572,7 +589,17 @@ func parseBody(body []byte) (*Bundle, error) {
 		}
 		b.Extractor = e
 	}
+	if d := b.Channel; d != nil && (b.Extractor == nil || len(d.Linear.W) != b.Extractor.R) {
+		return nil, fmt.Errorf("%w: channel detector takes %d-dimensional i-vectors, the extractor gives %s", ErrMalformed, len(d.Linear.W), extractorDim(b.Extractor))
+	}
 	return b, nil
+}
+
+func extractorDim(e *IVectorExtractor) string {
+	if e == nil {
+		return "none"
+	}
+	return fmt.Sprint(e.R)
 }
 
 // affine reads an LDA/WCCN-style section: In, Out, Mean[In], M[Out·In].

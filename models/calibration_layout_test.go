@@ -30,6 +30,8 @@ func TestCalibrationInputLayouts(t *testing.T) {
 		return p
 	}
 	e, x := probe(0, 3000), probe(1, 1600) // 30 s and 16 s: q = ln 16
+	e.Channel, x.Channel = 0.25, 0.75      // the worse side's: p = 0.75
+	const p = 0.75
 	raw := v0.RawScores(nil, e, x)
 	k := len(raw)
 	q16, h16 := math.Log(16), math.Log(2)
@@ -63,8 +65,13 @@ func TestCalibrationInputLayouts(t *testing.T) {
 			cat(raw, times(q16), times(0), times(0), []float64{0, 0, q16})},
 		{"hinge, clamped", map[string]string{"calibration": CalibrationDurationHinge, CalibrationKnotKey: "8", CalibrationQMaxKey: "2.302585092994046"},
 			cat(raw, times(q10), times(h10), times(q10*h10), []float64{q10 * h10, h10, q10})},
+		{"hinge with channel", map[string]string{"calibration": CalibrationDurationHingeChannel, CalibrationKnotKey: "8"},
+			cat(raw, times(q16), times(h16), times(q16*h16), []float64{q16 * h16, h16},
+				times(p), times(p*h16), []float64{p, p * h16, q16})},
 	} {
 		b := *base
+		b.Channel = &ChannelDetector{Linear: &LinearScorer{Mean: make([]float64, base.Extractor.R),
+			Scale: ones(base.Extractor.R), W: make([]float64, base.Extractor.R)}}
 		b.Meta.Extra = tc.extra
 		b.Calibration = &Calibration{Weights: make([]float64, len(tc.want))}
 		v, err := NewVerifier(&b)
@@ -86,6 +93,7 @@ func TestCalibrationInputLayouts(t *testing.T) {
 		{"calibration": CalibrationDurationHinge},
 		{"calibration": CalibrationDurationHinge, CalibrationKnotKey: "-1"},
 		{"calibration": CalibrationDuration, CalibrationQMaxKey: "x"},
+		{"calibration": CalibrationDurationHingeChannel, CalibrationKnotKey: "8"}, // no detector
 	} {
 		b := *base
 		b.Meta.Extra = extra
@@ -94,4 +102,12 @@ func TestCalibrationInputLayouts(t *testing.T) {
 			t.Errorf("%v accepted", extra)
 		}
 	}
+}
+
+func ones(n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = 1
+	}
+	return out
 }

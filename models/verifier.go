@@ -29,7 +29,9 @@ type Verifier struct {
 // (PLDA, then the alternative PLDA and GMM when present), then — for duration-aware
 // calibration — each raw score times q and q itself, where q = ln(min(enrollment, test net
 // speech) / 1 s); for the hinged layout, with h = max(0, q − ln knot), the inputs are s, s·q,
-// s·h, s·q·h, q·h, h and q. q is always the last input.
+// s·h, s·q·h, q·h, h and q; the channel-aware hinged layout adds, before q, s·p, s·p·h, p and
+// p·h, where p is the larger of the two sides' probabilities of a degraded channel
+// (ChannelDetector). q is always the last input.
 func calibrationWidth(b *Bundle) int {
 	n := 1
 	if b.Alt != nil {
@@ -43,6 +45,8 @@ func calibrationWidth(b *Bundle) int {
 		n = 2*n + 1
 	case CalibrationDurationHinge:
 		n = 4*n + 3
+	case CalibrationDurationHingeChannel:
+		n = 6*n + 5
 	}
 	return n
 }
@@ -57,6 +61,12 @@ const (
 	// so that long trials get their own calibration instead of the one short trials, the
 	// majority, impose.
 	CalibrationDurationHinge = "duration-hinge"
+	// CalibrationDurationHingeChannel: the hinged layout whose duration-linear fusion also has
+	// inputs s·p and p, p in [0, 1] the probability that the worse side's channel is degraded
+	// (the bundle's ChannelDetector), so that each scorer's weight moves with the channel:
+	// f = Σ (u + v·q + c·p)·s + e·p + g·q + f0, then llr = (a + b·h)·f + ch·h + d as for
+	// CalibrationDurationHinge, expanded into one linear map.
+	CalibrationDurationHingeChannel = "duration-hinge-channel"
 )
 
 // CalibrationKnotKey is the Metadata.Extra key of the hinged layout's knot, in seconds of net
@@ -75,7 +85,7 @@ func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float
 	n0 := len(dst)
 	dst = v.RawScores(dst, enroll, test)
 	layout := v.b.Meta.Extra["calibration"]
-	if layout != CalibrationDuration && layout != CalibrationDurationHinge {
+	if layout != CalibrationDuration && layout != CalibrationDurationHinge && layout != CalibrationDurationHingeChannel {
 		return dst
 	}
 	n1 := len(dst)
@@ -83,7 +93,7 @@ func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float
 	for _, s := range dst[n0:n1] {
 		dst = append(dst, s*q)
 	}
-	if layout == CalibrationDurationHinge {
+	if layout == CalibrationDurationHinge || layout == CalibrationDurationHingeChannel {
 		h := max(0, q-v.lnKnot)
 		for _, s := range dst[n0:n1] {
 			dst = append(dst, s*h)
@@ -92,6 +102,16 @@ func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float
 			dst = append(dst, s*q*h)
 		}
 		dst = append(dst, q*h, h)
+		if layout == CalibrationDurationHingeChannel {
+			p := max(enroll.Channel, test.Channel)
+			for _, s := range dst[n0:n1] {
+				dst = append(dst, s*p)
+			}
+			for _, s := range dst[n0:n1] {
+				dst = append(dst, s*p*h)
+			}
+			dst = append(dst, p, p*h)
+		}
 	}
 	return append(dst, q)
 }
@@ -107,6 +127,9 @@ type Probe struct {
 	U      []float64     // PLDA u-space vector
 	Frames float64       // net speech in voiced frames (zeroth-order statistics total)
 	Cohort CohortMoments // top-N moments of its scores against the cohort
+	// Channel is the probability in [0, 1] that the side came through a degraded channel (0
+	// when the bundle has no ChannelDetector).
+	Channel float64
 
 	// The alternative PLDA back end's vector and cohort moments (when the bundle has one).
 	U2      []float64
@@ -122,6 +145,7 @@ type Probe struct {
 type VerifierScratch struct {
 	iv      *IVScratch
 	x, y    []float64
+	ch      []float64
 	scores  []float64
 	gscores []float64
 	gbuf    []float32
@@ -136,6 +160,8 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 		return nil, errors.New("models: bundle has no calibration, so its scores would not be LLRs")
 	case len(b.Calibration.Weights) != calibrationWidth(b):
 		return nil, fmt.Errorf("models: calibration fuses %d scores; the bundle's scorers produce %d", len(b.Calibration.Weights), calibrationWidth(b))
+	case b.Meta.Extra["calibration"] == CalibrationDurationHingeChannel && b.Channel == nil:
+		return nil, errors.New("models: channel-aware calibration needs the bundle's channel detector")
 	}
 	v := &Verifier{b: b, MinFrames: DefaultMinFrames, topN: b.Meta.SNormTopN, qmax: math.Inf(1)}
 	if s, ok := b.Meta.Extra[CalibrationQMaxKey]; ok {
@@ -145,7 +171,7 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 		}
 		v.qmax = q
 	}
-	if b.Meta.Extra["calibration"] == CalibrationDurationHinge {
+	if l := b.Meta.Extra["calibration"]; l == CalibrationDurationHinge || l == CalibrationDurationHingeChannel {
 		k, err := strconv.ParseFloat(b.Meta.Extra[CalibrationKnotKey], 64)
 		if err != nil || !(k > 0) || math.IsInf(k, 0) {
 			return nil, fmt.Errorf("models: hinged calibration needs a positive %s, got %q", CalibrationKnotKey, b.Meta.Extra[CalibrationKnotKey])
@@ -175,7 +201,8 @@ func (v *Verifier) Bundle() *Bundle { return v.b }
 
 // NewScratch returns working space for one goroutine.
 func (v *Verifier) NewScratch() *VerifierScratch {
-	ws := &VerifierScratch{iv: v.b.Extractor.NewScratch(), x: make([]float64, v.b.Extractor.R), scores: make([]float64, len(v.cohort))}
+	ws := &VerifierScratch{iv: v.b.Extractor.NewScratch(), x: make([]float64, v.b.Extractor.R),
+		ch: make([]float64, v.b.Extractor.R), scores: make([]float64, len(v.cohort))}
 	if v.b.GMM != nil {
 		ws.gscores = make([]float64, len(v.b.GMM.CohortN))
 		ws.gbuf = make([]float32, len(v.b.GMM.CohortN))
@@ -203,6 +230,9 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 	}
 	iv := ws.x[:v.b.Extractor.R]
 	p := &Probe{Frames: s.Frames()}
+	if v.b.Channel != nil {
+		p.Channel = v.b.Channel.Degraded(iv, ws.ch)
+	}
 	p.U, p.Cohort = v.side(iv, v.b.LDA, v.b.WCCN, v.b.PLDA, v.main, ws)
 	if a := v.b.Alt; a != nil {
 		p.U2, p.Cohort2 = v.side(iv, a.LDA, nil, a.PLDA, v.alt, ws)
@@ -287,7 +317,7 @@ func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
 	if v.b.GMM != nil && (enroll.GModel == nil || test.GTest == nil) {
 		return 0, false // a test-only probe (PrepareTest) cannot enroll
 	}
-	var buf [16]float64
+	var buf [32]float64
 	llr = v.b.Calibration.Apply(v.CalibrationInputs(buf[:0], enroll, test)...)
 	if math.IsNaN(llr) || math.IsInf(llr, 0) {
 		return 0, false

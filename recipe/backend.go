@@ -133,10 +133,14 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		}
 		// Calibration inputs: k raw scores, their products with q (and h), and q (duration-aware).
 		b.Meta.SNormTopN = c.SNormTopN
-		b.Meta.Extra = c.calibrationLayout()
+		channel := tv.Channel != nil
+		b.Meta.Extra = c.calibrationLayout(channel)
 		b.Calibration = &models.Calibration{Weights: make([]float64, 2*k+1)}
 		if c.CalibrationKnot > 0 {
 			b.Calibration.Weights = make([]float64, 4*k+3)
+		}
+		if channel {
+			b.Calibration.Weights = make([]float64, 6*k+5)
 		}
 		v, err := models.NewVerifier(b)
 		if err != nil {
@@ -149,7 +153,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		tar, non, sameSex = append(tar, t...), append(non, n...), append(sameSex, ss...)
 	}
 	c.logf("calibration: %d target and %d non-target held-out trials", len(tar), len(non))
-	cal, err := c.trainCalibration(tar, non)
+	cal, err := c.trainCalibration(tar, non, tv.Channel != nil)
 	if err != nil {
 		return nil, fmt.Errorf("calibration: %w", err)
 	}
@@ -200,16 +204,22 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 }
 
 // trainCalibration fits the calibration to held-out trial rows. The linear duration layout is
-// one logistic regression over every input. The hinged layout is fitted in two stages so that
+// one logistic regression over every input. The hinged layouts are fitted in two stages so that
 // the few long trials cannot bend the fusion: first the duration-linear fusion f of the raw
-// scores (inputs s, s·q, q) on every trial, then a scale and offset of f that bend at the knot —
-// llr = (a + b·h)·f + c·h + d — which expands exactly into the layout's weights.
-func (c *TrainConfig) trainCalibration(tar, non [][]float64) (*models.Calibration, error) {
+// scores (inputs s, s·q, q and, channel-aware, s·p and p) on every trial, then a scale and
+// offset of f that bend at the knot — llr = (a + b·h)·f + c·h + d — which expands exactly into
+// the layout's weights (models.CalibrationDurationHinge, models.CalibrationDurationHingeChannel).
+func (c *TrainConfig) trainCalibration(tar, non [][]float64, channel bool) (*models.Calibration, error) {
 	if c.CalibrationKnot <= 0 {
 		return models.TrainCalibration(tar, non, 0.5)
 	}
 	w := len(tar[0])
 	k := (w - 3) / 4
+	if channel {
+		k = (w - 5) / 6
+	}
+	// Row layout: s [0,k), s·q [k,2k), s·h [2k,3k), s·q·h [3k,4k), q·h 4k, h 4k+1; channel-aware
+	// then s·p [4k+2,5k+2), s·p·h [5k+2,6k+2), p 6k+2, p·h 6k+3; q last.
 	cols := func(rows [][]float64, f func(r []float64) []float64) [][]float64 {
 		out := make([][]float64, len(rows))
 		for i, r := range rows {
@@ -217,7 +227,13 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64) (*models.Calibratio
 		}
 		return out
 	}
-	linear := func(r []float64) []float64 { return append(append([]float64(nil), r[:2*k]...), r[w-1]) }
+	linear := func(r []float64) []float64 {
+		x := append([]float64(nil), r[:2*k]...)
+		if channel {
+			x = append(append(x, r[4*k+2:5*k+2]...), r[6*k+2])
+		}
+		return append(x, r[w-1])
+	}
 	fusion, err := models.TrainCalibration(cols(tar, linear), cols(non, linear), 0.5)
 	if err != nil {
 		return nil, err
@@ -225,7 +241,7 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64) (*models.Calibratio
 	c.logf("calibration: fusion %v %+.4f", fusion.Weights, fusion.Bias)
 	stage2 := func(r []float64) []float64 {
 		f := fusion.Apply(linear(r)...)
-		h := r[w-2]
+		h := r[4*k+1]
 		return []float64{f, f * h, h}
 	}
 	sc, err := models.TrainCalibration(cols(tar, stage2), cols(non, stage2), 0.5)
@@ -234,8 +250,10 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64) (*models.Calibratio
 	}
 	a, b, ch := sc.Weights[0], sc.Weights[1], sc.Weights[2]
 	c.logf("calibration: scale %.4f %+.4f·h, offset %+.4f·h %+.4f", a, b, ch, sc.Bias)
-	// f = Σ u_i s_i + Σ v_i s_i q + g q + e; llr = a f + b f h + ch h + d.
-	u, v, g, e := fusion.Weights[:k], fusion.Weights[k:2*k], fusion.Weights[2*k], fusion.Bias
+	// f = Σ u_i s_i + Σ v_i s_i q [+ Σ x_i s_i p + e_p p] + g q + e; llr = a f + b f h + ch h + d.
+	fw := fusion.Weights
+	u, v, e := fw[:k], fw[k:2*k], fusion.Bias
+	g := fw[len(fw)-1]
 	cal := &models.Calibration{Weights: make([]float64, w), PEff: 0.5}
 	for i := range k {
 		cal.Weights[i] = a * u[i]     // s
@@ -245,7 +263,16 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64) (*models.Calibratio
 	}
 	cal.Weights[4*k] = b * g      // q·h
 	cal.Weights[4*k+1] = b*e + ch // h
-	cal.Weights[4*k+2] = a * g    // q
+	if channel {
+		x, ep := fw[2*k:3*k], fw[3*k]
+		for i := range k {
+			cal.Weights[4*k+2+i] = a * x[i] // s·p
+			cal.Weights[5*k+2+i] = b * x[i] // s·p·h
+		}
+		cal.Weights[6*k+2] = a * ep // p
+		cal.Weights[6*k+3] = b * ep // p·h
+	}
+	cal.Weights[w-1] = a * g // q
 	cal.Bias = a*e + sc.Bias
 	return cal, cal.Validate()
 }
@@ -459,7 +486,7 @@ func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int,
 		return nil, err
 	}
 	b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda,
-		Cohort: cohortOf(lda, plda, mainX, c.CohortSize)}
+		Cohort: cohortOf(lda, plda, mainX, c.CohortSize), Channel: tv.Channel}
 	if dual {
 		alda, aplda, err := c.trainBackend(all, allLab, nSpk)
 		if err != nil {

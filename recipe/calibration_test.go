@@ -50,7 +50,7 @@ func TestTwoStageCalibrationExpands(t *testing.T) {
 	}
 	c := DefaultTrainConfig()
 	c.CalibrationKnot = knot
-	cal, err := c.trainCalibration(tar, non)
+	cal, err := c.trainCalibration(tar, non, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +89,91 @@ func TestTwoStageCalibrationExpands(t *testing.T) {
 	// of the fused score grows there.
 	if !(sc.Weights[1] > 0) {
 		t.Errorf("scale slope above the knot %g, want > 0", sc.Weights[1])
+	}
+}
+
+// channelRow is a row of the channel-aware hinged layout (s, s·q, s·h, s·q·h, q·h, h, s·p,
+// s·p·h, p, p·h, q).
+func channelRow(s []float64, secs, knot, p float64) []float64 {
+	row := hingeRow(s, secs, knot)
+	q, h := row[len(row)-1], row[len(row)-2]
+	row = row[:len(row)-1]
+	for _, f := range []float64{p, p * h} {
+		for _, v := range s {
+			row = append(row, v*f)
+		}
+	}
+	return append(row, p, p*h, q)
+}
+
+// TestChannelCalibration checks the channel-aware layout: its expanded weights give the same
+// LLR as the two stages fitted on the layout's fusion inputs (s, s·q, s·p, p, q), and a scorer
+// that is informative only on clean channels gets less weight where the channel is degraded,
+// while one that holds up there gets more.
+func TestChannelCalibration(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const knot = 8.0
+	var tar, non [][]float64
+	for i := range 6000 {
+		secs := []float64{2, 4, 12, 25}[i%4]
+		p := []float64{0.02, 0.1, 0.9, 0.98}[(i/4)%4]
+		sep := 1 + math.Log(secs)
+		for _, lab := range []float64{1, -1} {
+			clean := lab*sep*(1-p) + r.NormFloat64() // informative on clean channels only
+			robust := lab*sep/2 + r.NormFloat64()    // half as informative, whatever the channel
+			row := channelRow([]float64{clean, robust}, secs, knot, p)
+			if lab > 0 {
+				tar = append(tar, row)
+			} else {
+				non = append(non, row)
+			}
+		}
+	}
+	c := DefaultTrainConfig()
+	c.CalibrationKnot = knot
+	cal, err := c.trainCalibration(tar, non, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const k, w = 2, 17
+	if len(cal.Weights) != w {
+		t.Fatalf("%d weights, want %d", len(cal.Weights), w)
+	}
+	linear := func(row []float64) []float64 {
+		x := append([]float64(nil), row[:2*k]...)
+		return append(append(append(x, row[4*k+2:5*k+2]...), row[6*k+2]), row[w-1])
+	}
+	cols := func(rows [][]float64, f func([]float64) []float64) [][]float64 {
+		out := make([][]float64, len(rows))
+		for i, row := range rows {
+			out[i] = f(row)
+		}
+		return out
+	}
+	fusion, err := models.TrainCalibration(cols(tar, linear), cols(non, linear), 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage2 := func(row []float64) []float64 {
+		f := fusion.Apply(linear(row)...)
+		return []float64{f, f * row[4*k+1], row[4*k+1]}
+	}
+	sc, err := models.TrainCalibration(cols(tar, stage2), cols(non, stage2), 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range append(tar[:50:50], non[:50]...) {
+		want := sc.Apply(stage2(row)...)
+		if got := cal.Apply(row...); math.Abs(got-want) > 1e-9*max(1, math.Abs(want)) {
+			t.Fatalf("row %d: expanded %g, two stages %g", i, got, want)
+		}
+	}
+	// Below the knot the weight of scorer i at channel p is w_s[i] + w_sq[i]·q + w_sp[i]·p.
+	if !(cal.Weights[4*k+2] < 0) {
+		t.Errorf("clean-only scorer: weight change with p %g, want < 0", cal.Weights[4*k+2])
+	}
+	if !(cal.Weights[4*k+3] > 0) {
+		t.Errorf("robust scorer: weight change with p %g, want > 0", cal.Weights[4*k+3])
 	}
 }
 

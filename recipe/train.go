@@ -50,6 +50,11 @@ type TrainConfig struct {
 	// linear in the log duration with a bend there (models.CalibrationDurationHinge); 0 keeps
 	// them linear (models.CalibrationDuration).
 	CalibrationKnot float64
+	// ChannelFusion, with a hinged calibration and degraded copies ("~aug") in training, trains a
+	// channel detector on the i-vectors (clean versus degraded recordings) and makes each
+	// scorer's calibration weight depend on the detected channel
+	// (models.CalibrationDurationHingeChannel).
+	ChannelFusion bool
 	// SelectionGroups, as "K/G", makes the statistics use two-level Gaussian selection
 	// (models.SelectionGroupsKey): the UBM's components clustered into K groups, the best G
 	// scored per frame. "" pre-ranks every component on SelectDims dimensions.
@@ -132,7 +137,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		SelectDims: c.SelectDims, SNormTopN: c.SNormTopN,
 		Description: fmt.Sprintf("trained on %d recordings of %d speakers", len(ts.utts), len(ts.names)),
 		Extra:       map[string]string{"components": fmt.Sprint(c.Components), "ivector_dim": fmt.Sprint(c.IVectorDim)}}
-	for k, v := range c.calibrationLayout() {
+	for k, v := range c.calibrationLayout(false) {
 		meta.Extra[k] = v
 	}
 	// The recordings the UBM and extractor learn from.
@@ -197,7 +202,25 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Stage 5: back end, calibrated on held-out folds.
+	// Stage 5: channel detector (for the channel-aware calibration).
+	if c.channelAware(ts) {
+		var clean, deg [][]float64
+		for i, u := range ts.utts {
+			if degraded(u) {
+				deg = append(deg, iv[i])
+			} else {
+				clean = append(clean, iv[i])
+			}
+		}
+		if tv.Channel, err = models.TrainChannelDetector(clean, deg, ChannelDetectorL2); err != nil {
+			return nil, fmt.Errorf("channel detector: %w", err)
+		}
+		c.logf("channel detector: trained on %d clean and %d degraded recordings", len(clean), len(deg))
+		for k, v := range c.calibrationLayout(true) {
+			meta.Extra[k] = v
+		}
+	}
+	// Stage 6: back end, calibrated on held-out folds.
 	b, err := c.backend(tv, ts, stats, iv)
 	if err != nil {
 		return nil, err
@@ -209,10 +232,23 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	return b, nil
 }
 
-// calibrationLayout is the Metadata.Extra entries naming the calibration's input layout.
-func (c *TrainConfig) calibrationLayout() map[string]string {
+// ChannelDetectorL2 is the L2 weight of the channel detector's logistic regression.
+const ChannelDetectorL2 = 0.01
+
+// channelAware reports whether training makes a channel-aware calibration.
+func (c *TrainConfig) channelAware(ts *trainSet) bool {
+	return c.ChannelFusion && c.CalibrationKnot > 0 && hasDegraded(ts)
+}
+
+// calibrationLayout is the Metadata.Extra entries naming the calibration's input layout
+// (channel: the channel-aware hinged layout).
+func (c *TrainConfig) calibrationLayout(channel bool) map[string]string {
 	if c.CalibrationKnot > 0 {
-		return map[string]string{"calibration": models.CalibrationDurationHinge,
+		layout := models.CalibrationDurationHinge
+		if channel {
+			layout = models.CalibrationDurationHingeChannel
+		}
+		return map[string]string{"calibration": layout,
 			models.CalibrationKnotKey: strconv.FormatFloat(c.CalibrationKnot, 'g', -1, 64)}
 	}
 	return map[string]string{"calibration": models.CalibrationDuration}
