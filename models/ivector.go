@@ -203,7 +203,34 @@ func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	for r, v := range ws.b32 {
 		b[r] = float64(v)
 	}
-	return e.solve(ws)
+	err := e.solve(ws)
+	if err != nil && e.rankK > 0 {
+		// The rank-K data term is not guaranteed positive semi-definite: on statistics whose
+		// occupancy sits on a few components it can leave the precision indefinite. Such an
+		// extraction falls back to the exact Σ_c N_c T_cᵀT_c.
+		e.exactPrecision(ws.n32[:C], lp32)
+		for k, v := range lp32 {
+			lp[k] = float64(v)
+		}
+		for r, v := range ws.b32 {
+			b[r] = float64(v)
+		}
+		err = e.solve(ws)
+	}
+	return err
+}
+
+// exactPrecision writes the exact data term Σ_c N_c T_cᵀT_c (packed) into lp32, n32 holding the
+// C occupancies used (zero for skipped components).
+func (e *IVectorExtractor) exactPrecision(n32, lp32 []float32) {
+	P := packedLen(e.R)
+	clear(lp32[:P])
+	lpv := blas32.Vector{N: P, Inc: 1, Data: lp32}
+	for c, n := range n32 {
+		if n != 0 {
+			blas32.Axpy(n, blas32.Vector{N: P, Inc: 1, Data: e.u32[c*P : (c+1)*P]}, lpv)
+		}
+	}
 }
 
 // solve adds the prior precision I to the packed ws.lp, factorises it into

@@ -84,7 +84,18 @@ func (e *IVectorExtractor) ExtractBatch(stats []*Stats, out [][]float64, ws *IVB
 		for r, v := range ws.b32[j*R : (j+1)*R] {
 			one.b[r] = float64(v)
 		}
-		if err := e.solve(one); err != nil {
+		err := e.solve(one)
+		if err != nil && e.rankK > 0 { // indefinite low-rank precision: exact, as Extract does
+			e.exactPrecision(one.n32[:C], ws.lp32[j*P:(j+1)*P])
+			for k, v := range ws.lp32[j*P : (j+1)*P] {
+				one.lp[k] = float64(v)
+			}
+			for r, v := range ws.b32[j*R : (j+1)*R] {
+				one.b[r] = float64(v)
+			}
+			err = e.solve(one)
+		}
+		if err != nil {
 			return err
 		}
 		copy(out[j], one.b)

@@ -130,3 +130,58 @@ func TestTestVectorFromExtraction(t *testing.T) {
 		}
 	}
 }
+
+// TestLowRankPrecisionFallback: a rank-K data term is not always positive semi-definite (beyond
+// the first, the leading eigenvectors mix signs); on statistics whose occupancy sits on one
+// component it can make the precision indefinite. Extraction then falls back to the exact
+// precision instead of failing (a live call must still be assessed), in Extract and ExtractBatch.
+func TestLowRankPrecisionFallback(t *testing.T) {
+	r := newRand(43)
+	ubm := randGMM(r, 16, 5, 1.5)
+	exact, err := InitIVectorExtractor(ubm, 4, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsx := exact.NewScratch()
+	got, want := make([]float64, 4), make([]float64, 4)
+	fellBack := 0
+	for K := 2; K <= 6; K++ {
+		low, err := InitIVectorExtractor(ubm, 4, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := low.SetPrecisionRank(K); err != nil {
+			t.Fatal(err)
+		}
+		ws := low.NewScratch()
+		var stats []*Stats
+		for c := range ubm.C {
+			s := NewStats(ubm.C, ubm.D)
+			s.N[c] = 1e6 // all the occupancy on component c
+			for d := range ubm.D {
+				s.F[c*ubm.D+d] = s.N[c] * (ubm.Means[c*ubm.D+d] + 0.3*float64(d+1))
+			}
+			stats = append(stats, s)
+			if err := low.Extract(s, got, ws); err != nil {
+				t.Fatalf("K=%d, component %d: %v", K, c, err)
+			}
+			if err := exact.Extract(s, want, wsx); err != nil {
+				t.Fatal(err)
+			}
+			same := true
+			for k := range want {
+				same = same && math.Abs(got[k]-want[k]) <= 1e-6*math.Max(1, math.Abs(want[k]))
+			}
+			if same {
+				fellBack++
+			}
+		}
+		if _, err := low.ExtractAll(stats, 1); err != nil {
+			t.Fatalf("K=%d, batch extraction: %v", K, err)
+		}
+	}
+	if fellBack == 0 {
+		t.Fatal("no statistics made a low-rank precision indefinite: the test does not reach the fallback")
+	}
+	t.Logf("%d of %d single-component statistics fell back to the exact precision", fellBack, 5*ubm.C)
+}
