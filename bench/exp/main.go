@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"sort"
 
 	"github.com/voxguard/voxguard/kaldiio"
 	"github.com/voxguard/voxguard/models"
@@ -81,5 +82,21 @@ func main() {
 			fmt.Printf("  %s %.2f%%", n, 100*metrics.EER(tar[k], non[k]))
 		}
 		fmt.Println()
+		if b.Channel != nil {
+			// The channel detector's probability of a degraded channel, per side.
+			for _, side := range []struct {
+				name string
+				ps   map[string]*models.Probe
+			}{{"enrollments", mp}, {"tests", tp}} {
+				var p []float64
+				for _, pr := range side.ps {
+					p = append(p, pr.Channel)
+				}
+				sort.Float64s(p)
+				q := func(f float64) float64 { return p[int(f*float64(len(p)-1))] }
+				fmt.Printf("  channel p, %s (%d): 10%% %.3f  25%% %.3f  median %.3f  75%% %.3f  90%% %.3f\n",
+					side.name, len(p), q(0.1), q(0.25), q(0.5), q(0.75), q(0.9))
+			}
+		}
 	}
 }
