@@ -97,6 +97,7 @@ func TestCalibrationInputLayouts(t *testing.T) {
 	} {
 		b := *base
 		b.Meta.Extra = extra
+		b.Channel = nil
 		b.Calibration = &Calibration{Weights: make([]float64, calibrationWidth(&b))}
 		if _, err := NewVerifier(&b); err == nil {
 			t.Errorf("%v accepted", extra)

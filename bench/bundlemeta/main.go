@@ -1,8 +1,9 @@
 // Command bundlemeta copies a model bundle, setting or removing entries of its metadata's
-// Extra map (e.g. models.PrecisionRankKey), and checks that the copy reads back. Every other
-// section is copied unchanged (parameters are float32 in the file and stay bit-identical).
+// Extra map (e.g. models.PrecisionRankKey) or taking the spoofing countermeasure from another
+// bundle, and checks that the copy reads back. Every other section is copied unchanged
+// (parameters are float32 in the file and stay bit-identical).
 //
-//	go run ./bench/bundlemeta -in IN.vxgb -out OUT.vxgb -set ivector_precision_rank=128 [-del KEY]
+//	go run ./bench/bundlemeta -in IN.vxgb -out OUT.vxgb -set ivector_precision_rank=128 [-del KEY] [-spoof-from B.vxgb]
 package main
 
 import (
@@ -25,25 +26,40 @@ func main() {
 	var set, del list
 	flag.Var(&set, "set", "`KEY=VALUE` to set in the metadata's extra entries (repeatable)")
 	flag.Var(&del, "del", "`KEY` to remove (repeatable)")
+	spoofFrom := flag.String("spoof-from", "", "take the spoofing countermeasure from this bundle `file`")
 	flag.Parse()
-	if err := run(*in, *out, set, del); err != nil {
+	if err := run(*in, *out, *spoofFrom, set, del); err != nil {
 		fmt.Fprintln(os.Stderr, "bundlemeta:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string, set, del []string) error {
+func read(path string) (*models.Bundle, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return models.ReadBundle(f, nil)
+}
+
+func run(in, out, spoofFrom string, set, del []string) error {
 	if in == "" || out == "" {
 		return fmt.Errorf("-in and -out are required")
 	}
-	f, err := os.Open(in)
+	b, err := read(in)
 	if err != nil {
 		return err
 	}
-	b, err := models.ReadBundle(f, nil)
-	f.Close()
-	if err != nil {
-		return err
+	if spoofFrom != "" {
+		o, err := read(spoofFrom)
+		if err != nil {
+			return err
+		}
+		if o.Spoof == nil {
+			return fmt.Errorf("%s has no spoofing countermeasure", spoofFrom)
+		}
+		b.Spoof = o.Spoof
 	}
 	if b.Meta.Extra == nil {
 		b.Meta.Extra = map[string]string{}
