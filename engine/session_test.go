@@ -194,6 +194,38 @@ func benchEngine(b *testing.B) (*Engine, *fakeVoiceprints) {
 	return e, vp
 }
 
+// BenchmarkSessionsInterleaved is BenchmarkSession with 200 calls live at once, each pushed
+// its next 20 ms in turn, as a loaded server interleaves them: every session's state and the
+// models' large matrices compete for the caches. One op is one 16 s call; rtf is per call.
+func BenchmarkSessionsInterleaved(b *testing.B) {
+	e, vp := benchEngine(b)
+	x := loadAudio(b, callFile, e.SampleRate())
+	enroll, _ := e.Stats(loadAudio(b, "corpus:mini-librispeech/1088/1088-134315-0001.wav", e.SampleRate()))
+	vp.probes["alice"], _ = e.Prepare(enroll)
+	for i := range 10 {
+		vp.watch = append(vp.watch, WatchlistEntry{ID: string(rune('a' + i)), Probe: vp.probes["alice"]})
+	}
+	const live = 200
+	b.ResetTimer()
+	for done := 0; done < b.N; done += live {
+		ss := make([]*Session, min(live, b.N-done))
+		for i := range ss {
+			ss[i] = e.NewSession("bench")
+			ss[i].Claim("alice")
+		}
+		for p := 0; p < len(x); p += 160 {
+			for _, s := range ss {
+				s.Push(x[p:min(p+160, len(x))])
+			}
+		}
+		for _, s := range ss {
+			s.Stop()
+		}
+	}
+	audioSec := float64(len(x)) / float64(e.SampleRate()) * float64(b.N)
+	b.ReportMetric(b.Elapsed().Seconds()/audioSec, "rtf")
+}
+
 // BenchmarkSessionMemory reports the heap a live session holds (50 sessions, 5 s of speech
 // each, measured after garbage collection).
 func BenchmarkSessionMemory(b *testing.B) {

@@ -43,6 +43,7 @@ type IVectorExtractor struct {
 	ubmFP         uint64
 	t32           []float32 // T as float32
 	tt32          []float32 // Tᵀ as float32, R × (C·D) row-major (one long sgemv per extraction)
+	tt16          []uint16  // the same in half precision, instead of tt32 where vec.F16Accelerated
 	u32           []float32 // C × packedLen(R): T_cᵀ T_c
 	rankK         int       // SetPrecisionRank: K, 0 for exact precisions
 	rankV         []float32 // C × K leading eigenvectors of U Uᵀ
@@ -92,6 +93,14 @@ func (e *IVectorExtractor) precompute() {
 		for r := 0; r < R; r++ {
 			e.tt32[r*C*D+i] = e.t32[i*R+r]
 		}
+	}
+	e.tt16 = nil
+	if halfPrecision {
+		// Tᵀf is the one product of an extraction that reads a large matrix once: in half
+		// precision it reads half the bytes (i-vectors change by ~1e-4 relative).
+		e.tt16 = make([]uint16, len(e.tt32))
+		vec.ToF16(e.tt16, e.tt32)
+		e.tt32 = nil
 	}
 	e.rankK, e.rankV, e.rankB = 0, nil, nil // a new T: any low-rank expansion is stale
 	e.u32 = resize(e.u32, C*P)
@@ -195,7 +204,11 @@ func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	}
 	// b = Tᵀ f: one sgemv over R rows of C·D, which streams T once in long unit-stride dot
 	// products (C small matrix-vector products with T_cᵀ were ~1.5x slower).
-	vec.GemvAdd(b32[:R], e.tt32, f32, C*D)
+	if e.tt16 != nil {
+		vec.GemvAddF16(b32[:R], e.tt16, f32, C*D)
+	} else {
+		vec.GemvAdd(b32[:R], e.tt32, f32, C*D)
+	}
 	lp, b := ws.lp, ws.b
 	for k, v := range ws.lp32 {
 		lp[k] = float64(v)
@@ -249,6 +262,11 @@ func (e *IVectorExtractor) solve(ws *IVScratch) error {
 	cholSolve(ws.a, R, ws.b)
 	return nil
 }
+
+// halfPrecision makes extractors and GMM scorers keep their large, read-once matrices (Tᵀ, the
+// GMM cohort) in half precision; set where the machine has a kernel for it. Tests that compare
+// with exact formulas turn it off.
+var halfPrecision = vec.F16Accelerated()
 
 // parallelFor runs f(i) for i in [0, n) on up to workers goroutines. Each
 // index is processed exactly once; f must only write state owned by index i.

@@ -12,6 +12,7 @@ import (
 // exact extraction at full rank, stays close at lower ranks, is used by batch extraction too,
 // and comes from the bundle metadata when a bundle is read.
 func TestIVectorPrecisionRank(t *testing.T) {
+	exactExtraction(t)
 	const C, D, R = 24, 4, 4 // P = R(R+1)/2 = 10: U (24 × 10) has rank at most 10
 	r := newRand(31)
 	ubm := randGMM(r, C, D, 1.5)

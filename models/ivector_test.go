@@ -17,6 +17,7 @@ func statsOf(g *GMM, utt [][]float32, topC int) *Stats {
 func norm(v []float64) float64 { return math.Sqrt(dot(v, v)) }
 
 func TestIVectorExtractMatchesDenseFormula(t *testing.T) {
+	exactExtraction(t)
 	r := newRand(20)
 	ubm := randGMM(r, 6, 4, 2)
 	e, err := InitIVectorExtractor(ubm, 5, 3)
@@ -140,6 +141,7 @@ func TestIVectorSkipBelowApproximation(t *testing.T) {
 }
 
 func TestIVectorBatchMatchesSingle(t *testing.T) {
+	exactExtraction(t)
 	r := newRand(24)
 	ubm := randGMM(r, 16, 5, 1.5)
 	e, err := InitIVectorExtractor(ubm, 6, 2)
@@ -239,4 +241,70 @@ func TestIVectorEMIncreasesLikelihood(t *testing.T) {
 		}
 		prev = ll
 	}
+}
+
+// exactExtraction makes the extractors and GMM scorers the test creates keep their matrices in
+// float32, for comparisons with exact formulas (restored when the test ends).
+func exactExtraction(t *testing.T) {
+	old := halfPrecision
+	halfPrecision = false
+	t.Cleanup(func() { halfPrecision = old })
+}
+
+// TestIVectorHalfPrecision checks the half-precision Tᵀ against the error bound that its
+// rounding allows: each element of T is off by at most 2⁻¹¹ of itself, so each element of
+// b = Tᵀf by at most β_r = 2⁻¹¹ Σ_k |T_kr f_k|, and since the posterior precision L ⪰ I the
+// i-vector w = L⁻¹b moves by at most ‖β‖₂ (plus float32 rounding). It runs the portable path
+// where the machine has no kernel.
+func TestIVectorHalfPrecision(t *testing.T) {
+	old := halfPrecision
+	t.Cleanup(func() { halfPrecision = old })
+	r := newRand(21)
+	ubm := randGMM(r, 16, 8, 2)
+	halfPrecision = false
+	exact, err := InitIVectorExtractor(ubm, 6, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	halfPrecision = true
+	half, err := InitIVectorExtractor(ubm, 6, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if half.tt16 == nil || half.tt32 != nil {
+		t.Fatal("half-precision extractor keeps float32 Tᵀ")
+	}
+	we, wh := exact.NewScratch(), half.NewScratch()
+	got, want := make([]float64, 6), make([]float64, 6)
+	worst := 0.0
+	for i := range 20 {
+		s := statsOf(ubm, sampleGMM(r, ubm, nil, 20+40*i), 10)
+		if err := exact.Extract(s, want, we); err != nil {
+			t.Fatal(err)
+		}
+		if err := half.Extract(s, got, wh); err != nil {
+			t.Fatal(err)
+		}
+		var beta2 float64
+		for rr := range 6 {
+			var br float64
+			for k := range 16 * 8 {
+				c := k / 8
+				f := (s.F[k] - s.N[c]*ubm.Means[k]) / math.Sqrt(ubm.Vars[k])
+				br += math.Abs(exact.T[k*6+rr] * f)
+			}
+			br *= 1.0 / 2048
+			beta2 += br * br
+		}
+		var d2 float64
+		for k := range got {
+			d2 += (got[k] - want[k]) * (got[k] - want[k])
+		}
+		bound := math.Sqrt(beta2) + 1e-5*norm(want)
+		if math.Sqrt(d2) > bound {
+			t.Fatalf("utterance %d: i-vector moved %g, bound %g", i, math.Sqrt(d2), bound)
+		}
+		worst = max(worst, math.Sqrt(d2)/norm(want))
+	}
+	t.Logf("largest relative change of an i-vector: %.2g", worst)
 }

@@ -3,7 +3,9 @@
 // rows are the affine forms of diagonal Gaussians. On amd64 processors with AVX2 and FMA it
 // runs a hand-written kernel that loads each 8-float slice of x once for four rows; elsewhere,
 // and for row lengths that are not a multiple of 8, it uses gonum's BLAS (SSE on amd64). The
-// two agree to single-precision rounding (the summation order differs).
+// two agree to single-precision rounding (the summation order differs). GemvAddF16 is the same
+// product for a matrix stored in half precision (f16.go), for the large matrices whose reading
+// costs more than their arithmetic.
 package vec
 
 import (

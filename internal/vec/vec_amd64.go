@@ -2,9 +2,24 @@ package vec
 
 import "golang.org/x/sys/cpu"
 
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+var (
+	useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useF16  = useAVX2 && hasF16C()
+)
 
 // gemvAddAVX2 is GemvAdd for cols a positive multiple of 8 (vec_amd64.s).
 //
 //go:noescape
 func gemvAddAVX2(y, a, x []float32, cols int)
+
+// gemvAddF16AVX2 is GemvAddF16 for cols a positive multiple of 8 (vec_amd64.s).
+//
+//go:noescape
+func gemvAddF16AVX2(y []float32, a []uint16, x []float32, cols int)
+
+// cpuid1ECX returns ECX of CPUID leaf 1 (vec_amd64.s).
+func cpuid1ECX() uint32
+
+// hasF16C reports the F16C half-precision conversion instructions (CPUID.1:ECX bit 29), which
+// golang.org/x/sys/cpu does not expose.
+func hasF16C() bool { return cpuid1ECX()&(1<<29) != 0 }

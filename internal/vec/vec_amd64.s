@@ -83,3 +83,105 @@ loop1:
 done:
 	VZEROUPPER
 	RET
+
+// func gemvAddF16AVX2(y []float32, a []uint16, x []float32, cols int)
+// As gemvAddAVX2 with A stored as binary16: each 8-value slice of a row is widened to float32
+// (VCVTPH2PS) before its FMA. AX indexes x in bytes (4 per value), BX indexes a row (2 per value).
+TEXT ·gemvAddF16AVX2(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), DI
+	MOVQ y_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ x_base+48(FP), DX
+	MOVQ cols+72(FP), R8
+	MOVQ R8, R9
+	SHLQ $2, R8                 // R8 = x length in bytes
+	SHLQ $1, R9                 // R9 = row length in bytes (binary16)
+
+h_rows4:
+	CMPQ CX, $4
+	JL   h_rows1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ SI, R11
+	LEAQ (R11)(R9*1), R12
+	LEAQ (R12)(R9*1), R13
+	LEAQ (R13)(R9*1), R14
+	XORQ AX, AX
+	XORQ BX, BX
+
+h_loop4:
+	VMOVUPS     (DX)(AX*1), Y4
+	VCVTPH2PS   (R11)(BX*1), Y5
+	VFMADD231PS Y5, Y4, Y0
+	VCVTPH2PS   (R12)(BX*1), Y6
+	VFMADD231PS Y6, Y4, Y1
+	VCVTPH2PS   (R13)(BX*1), Y7
+	VFMADD231PS Y7, Y4, Y2
+	VCVTPH2PS   (R14)(BX*1), Y8
+	VFMADD231PS Y8, Y4, Y3
+	ADDQ        $32, AX
+	ADDQ        $16, BX
+	CMPQ        AX, R8
+	JL          h_loop4
+
+	VEXTRACTF128 $1, Y0, X5
+	VADDPS       X5, X0, X0
+	VEXTRACTF128 $1, Y1, X5
+	VADDPS       X5, X1, X1
+	VEXTRACTF128 $1, Y2, X5
+	VADDPS       X5, X2, X2
+	VEXTRACTF128 $1, Y3, X5
+	VADDPS       X5, X3, X3
+	VHADDPS      X1, X0, X0
+	VHADDPS      X3, X2, X2
+	VHADDPS      X2, X0, X0
+	VMOVUPS      (DI), X6
+	VADDPS       X6, X0, X0
+	VMOVUPS      X0, (DI)
+
+	ADDQ $16, DI
+	LEAQ (R14)(R9*1), SI
+	SUBQ $4, CX
+	JMP  h_rows4
+
+h_rows1:
+	TESTQ CX, CX
+	JZ    h_done
+	VXORPS Y0, Y0, Y0
+	XORQ   AX, AX
+	XORQ   BX, BX
+
+h_loop1:
+	VMOVUPS     (DX)(AX*1), Y4
+	VCVTPH2PS   (SI)(BX*1), Y5
+	VFMADD231PS Y5, Y4, Y0
+	ADDQ        $32, AX
+	ADDQ        $16, BX
+	CMPQ        AX, R8
+	JL          h_loop1
+
+	VEXTRACTF128 $1, Y0, X5
+	VADDPS       X5, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VADDSS       (DI), X0, X0
+	VMOVSS       X0, (DI)
+
+	ADDQ $4, DI
+	ADDQ R9, SI
+	DECQ CX
+	JMP  h_rows1
+
+h_done:
+	VZEROUPPER
+	RET
+
+// func cpuid1ECX() uint32
+TEXT ·cpuid1ECX(SB), NOSPLIT, $0-4
+	MOVL $1, AX
+	XORL CX, CX
+	CPUID
+	MOVL CX, ret+0(FP)
+	RET

@@ -2,6 +2,11 @@
 
 package vec
 
-const useAVX2 = false
+const (
+	useAVX2 = false
+	useF16  = false
+)
 
 func gemvAddAVX2(y, a, x []float32, cols int) { gemvAddGonum(y, a, x, cols) }
+
+func gemvAddF16AVX2(y []float32, a []uint16, x []float32, cols int) {}

@@ -1,0 +1,110 @@
+package vec
+
+import "math"
+
+// Half-precision storage: a large matrix that is read once per use (the i-vector extractor's
+// Tᵀ, the GMM scorer's cohort) costs memory bandwidth, not arithmetic, when hundreds of calls
+// share a machine; IEEE 754 binary16 halves the bytes read. Values keep 11 significant bits
+// (relative rounding error at most 2⁻¹¹ ≈ 4.9e-4 for magnitudes 6.1e-5-65504; smaller ones
+// are subnormal, with an absolute error of at most 3e-8).
+
+// F16Accelerated reports whether GemvAddF16 runs the AVX2/FMA/F16C kernel on this machine. When
+// it does not, GemvAddF16 still works but converts every element in Go: callers should keep
+// float32 matrices and use GemvAdd instead.
+func F16Accelerated() bool { return useF16 }
+
+// ToF16 rounds each src value to the nearest binary16 (ties to even), writing dst (len ≥
+// len(src)); values beyond ±65504 become ±Inf, NaN stays NaN.
+func ToF16(dst []uint16, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = f32ToF16(v)
+	}
+}
+
+// FromF16 returns the float32 value of binary16 h (exact).
+func FromF16(h uint16) float32 {
+	sign := uint32(h&0x8000) << 16
+	exp := uint32(h>>10) & 0x1f
+	man := uint32(h & 0x3ff)
+	switch {
+	case exp == 0x1f: // Inf, NaN
+		return math.Float32frombits(sign | 0x7f800000 | man<<13)
+	case exp == 0 && man == 0:
+		return math.Float32frombits(sign)
+	case exp == 0: // subnormal: man · 2⁻²⁴
+		f := float32(man) * (1.0 / (1 << 24))
+		if sign != 0 {
+			f = -f
+		}
+		return f
+	}
+	return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
+}
+
+func f32ToF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int32(b>>23) & 0xff
+	man := b & 0x7fffff
+	if exp == 0xff { // Inf, NaN (keep NaN a NaN)
+		if man != 0 {
+			return sign | 0x7e00
+		}
+		return sign | 0x7c00
+	}
+	e := exp - 127 + 15 // binary16 exponent
+	if e >= 0x1f {
+		return sign | 0x7c00
+	}
+	if e <= 0 {
+		// Subnormal or zero: the value is (1.man) · 2^(exp-127); in units of 2⁻²⁴ it is
+		// (0x800000 | man) >> (126 - exp), rounded to nearest even.
+		if e < -10 {
+			return sign
+		}
+		m := man | 0x800000
+		shift := uint32(14 - e) // 126-exp = 14-e since e = exp-112
+		half := uint32(1) << (shift - 1)
+		q := m >> shift
+		rem := m & (1<<shift - 1)
+		if rem > half || (rem == half && q&1 == 1) {
+			q++
+		}
+		return sign | uint16(q) // q may carry into the smallest normal: still correct
+	}
+	q := uint32(e)<<10 | man>>13
+	rem := man & 0x1fff
+	if rem > 0x1000 || (rem == 0x1000 && q&1 == 1) {
+		q++ // may carry into the exponent, up to Inf: correct
+	}
+	return sign | uint16(q)
+}
+
+// GemvAddF16 adds A·x to y, where A is len(y) × cols, row-major, contiguous and stored as
+// binary16 (len(a) ≥ len(y)·cols), and len(x) ≥ cols. The products and sums are in float32.
+func GemvAddF16(y []float32, a []uint16, x []float32, cols int) {
+	rows := len(y)
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if len(a) < rows*cols || len(x) < cols {
+		panic("vec: GemvAddF16: short matrix or vector")
+	}
+	if useF16 && cols%8 == 0 {
+		gemvAddF16AVX2(y, a, x, cols)
+		return
+	}
+	gemvAddF16Go(y, a, x, cols)
+}
+
+func gemvAddF16Go(y []float32, a []uint16, x []float32, cols int) {
+	for r := range y {
+		row := a[r*cols : (r+1)*cols]
+		var s float32
+		for k, h := range row {
+			s += FromF16(h) * x[k]
+		}
+		y[r] += s
+	}
+}
