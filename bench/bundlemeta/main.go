@@ -27,8 +27,9 @@ func main() {
 	flag.Var(&set, "set", "`KEY=VALUE` to set in the metadata's extra entries (repeatable)")
 	flag.Var(&del, "del", "`KEY` to remove (repeatable)")
 	spoofFrom := flag.String("spoof-from", "", "take the spoofing countermeasure from this bundle `file`")
+	frameStep := flag.Int("spoof-frame-step", 0, "set the countermeasure's GMM frame step (`N` > 0; it lives in the countermeasure section, not in the metadata)")
 	flag.Parse()
-	if err := run(*in, *out, *spoofFrom, set, del); err != nil {
+	if err := run(*in, *out, *spoofFrom, *frameStep, set, del); err != nil {
 		fmt.Fprintln(os.Stderr, "bundlemeta:", err)
 		os.Exit(1)
 	}
@@ -43,7 +44,7 @@ func read(path string) (*models.Bundle, error) {
 	return models.ReadBundle(f, nil)
 }
 
-func run(in, out, spoofFrom string, set, del []string) error {
+func run(in, out, spoofFrom string, frameStep int, set, del []string) error {
 	if in == "" || out == "" {
 		return fmt.Errorf("-in and -out are required")
 	}
@@ -60,6 +61,17 @@ func run(in, out, spoofFrom string, set, del []string) error {
 			return fmt.Errorf("%s has no spoofing countermeasure", spoofFrom)
 		}
 		b.Spoof = o.Spoof
+	}
+	if frameStep > 0 {
+		if b.Spoof == nil {
+			return fmt.Errorf("-spoof-frame-step: %s has no spoofing countermeasure", in)
+		}
+		b.Spoof.FrameStep = frameStep
+	}
+	for _, kv := range set {
+		if k, _, _ := strings.Cut(kv, "="); k == "frame_step" || k == "frame_selection" {
+			return fmt.Errorf("-set %s: that is a countermeasure setting, not bundle metadata (use -spoof-frame-step)", k)
+		}
 	}
 	if b.Meta.Extra == nil {
 		b.Meta.Extra = map[string]string{}

@@ -34,6 +34,8 @@ FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "f
 
 
 def run(cmd, **kw):
+    if cmd[0] == "sox":  # -R: repeatable; sox's automatic dither is otherwise seeded from the clock
+        cmd = ["sox", "-R"] + cmd[1:]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
 
 
@@ -141,7 +143,7 @@ def replay(src, dst, rng, tmp):
 
 def read_pcm(path):
     """8 kHz mono samples of a WAV file as floats (via sox)."""
-    raw = subprocess.run(["sox", path, "-t", "raw", "-e", "signed", "-b", "16", "-r", "8000", "-c", "1", "-"],
+    raw = subprocess.run(["sox", "-R", path, "-t", "raw", "-e", "signed", "-b", "16", "-r", "8000", "-c", "1", "-"],
                          check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
     return [v / 32768.0 for v in array.array("h", raw)]
 

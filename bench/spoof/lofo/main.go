@@ -39,6 +39,7 @@ func main() {
 	flux := flag.Bool("flux", false, "add per-bin spectral flux to the long-term statistics")
 	prosody := flag.Bool("prosody", false, "add the prosodic-perturbation features (dsp.PitchTracker) to the long-term statistics")
 	prosodyOnly := flag.Bool("prosody-only", false, "with --prosody: the classifier sees only the prosodic features")
+	frameStep := flag.Int("frame-step", 2, "score every N-th frame with the GMMs (models.Countermeasure.FrameStep; the shipped bundle uses 2)")
 	statsMs := flag.Float64("stats-ms", 0, "analysis window of the long-term statistics, ms (0: the LFCC frames)")
 	flag.Parse()
 	t0 := time.Now()
@@ -137,7 +138,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		cm := &models.Countermeasure{MinLevelDB: recipe.DefaultSpoofMinLevelDB, Bonafide: bonaGMM, Spoof: g}
+		cm := &models.Countermeasure{MinLevelDB: recipe.DefaultSpoofMinLevelDB, Bonafide: bonaGMM, Spoof: g, FrameStep: *frameStep}
 		if err := cm.Prepare(); err != nil {
 			log.Fatal(err)
 		}
