@@ -194,10 +194,9 @@ func benchEngine(b *testing.B) (*Engine, *fakeVoiceprints) {
 	return e, vp
 }
 
-// BenchmarkSessionsInterleaved is BenchmarkSession with 200 calls live at once, each pushed
-// its next 20 ms in turn, as a loaded server interleaves them: every session's state and the
-// models' large matrices compete for the caches. One op is one 16 s call; rtf is per call.
-func BenchmarkSessionsInterleaved(b *testing.B) {
+// benchCall returns the benchmark engine with customer "alice" enrolled and a watchlist of 10,
+// and the 16 s call audio.
+func benchCall(b *testing.B) (*Engine, []float32) {
 	e, vp := benchEngine(b)
 	x := loadAudio(b, callFile, e.SampleRate())
 	enroll, _ := e.Stats(loadAudio(b, "corpus:mini-librispeech/1088/1088-134315-0001.wav", e.SampleRate()))
@@ -205,6 +204,14 @@ func BenchmarkSessionsInterleaved(b *testing.B) {
 	for i := range 10 {
 		vp.watch = append(vp.watch, WatchlistEntry{ID: string(rune('a' + i)), Probe: vp.probes["alice"]})
 	}
+	return e, x
+}
+
+// BenchmarkSessionsInterleaved is BenchmarkSession with 200 calls live at once, each pushed
+// its next 20 ms in turn, as a loaded server interleaves them: every session's state and the
+// models' large matrices compete for the caches. One op is one 16 s call; rtf is per call.
+func BenchmarkSessionsInterleaved(b *testing.B) {
+	e, x := benchCall(b)
 	const live = 200
 	b.ResetTimer()
 	for done := 0; done < b.N; done += live {
@@ -252,13 +259,7 @@ func BenchmarkSessionMemory(b *testing.B) {
 // one assessment (the Push call that emits it). VOXGUARD_BENCH_MODEL=FILE benchmarks that bundle
 // instead of the tiny test bundle.
 func BenchmarkSession(b *testing.B) {
-	e, vp := benchEngine(b)
-	x := loadAudio(b, callFile, e.SampleRate())
-	enroll, _ := e.Stats(loadAudio(b, "corpus:mini-librispeech/1088/1088-134315-0001.wav", e.SampleRate()))
-	vp.probes["alice"], _ = e.Prepare(enroll)
-	for i := range 10 {
-		vp.watch = append(vp.watch, WatchlistEntry{ID: string(rune('a' + i)), Probe: vp.probes["alice"]})
-	}
+	e, x := benchCall(b)
 	var assessing time.Duration
 	var n int
 	b.ResetTimer()

@@ -59,32 +59,9 @@ func TestTwoStageCalibrationExpands(t *testing.T) {
 	}
 	// The expansion: recompute the two stages and compare on every row.
 	k, w := 2, 11
-	linear := func(row []float64) []float64 { return append(append([]float64(nil), row[:2*k]...), row[w-1]) }
-	cols := func(rows [][]float64, f func([]float64) []float64) [][]float64 {
-		out := make([][]float64, len(rows))
-		for i, row := range rows {
-			out[i] = f(row)
-		}
-		return out
-	}
-	fusion, err := models.TrainCalibration(cols(tar, linear), cols(non, linear), 0.5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stage2 := func(row []float64) []float64 {
-		f := fusion.Apply(linear(row)...)
-		return []float64{f, f * row[w-2], row[w-2]}
-	}
-	sc, err := models.TrainCalibration(cols(tar, stage2), cols(non, stage2), 0.5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, row := range append(tar[:50:50], non[:50]...) {
-		want := sc.Apply(stage2(row)...)
-		if got := cal.Apply(row...); math.Abs(got-want) > 1e-9*max(1, math.Abs(want)) {
-			t.Fatalf("row %d: expanded %g, two stages %g", i, got, want)
-		}
-	}
+	sc := checkTwoStages(t, cal, tar, non, func(row []float64) []float64 {
+		return append(append([]float64(nil), row[:2*k]...), row[w-1])
+	}, w-2)
 	// Above the knot the separation keeps growing faster than a line in q explains: the scale
 	// of the fused score grows there.
 	if !(sc.Weights[1] > 0) {
@@ -139,10 +116,25 @@ func TestChannelCalibration(t *testing.T) {
 	if len(cal.Weights) != w {
 		t.Fatalf("%d weights, want %d", len(cal.Weights), w)
 	}
-	linear := func(row []float64) []float64 {
+	checkTwoStages(t, cal, tar, non, func(row []float64) []float64 {
 		x := append([]float64(nil), row[:2*k]...)
 		return append(append(append(x, row[4*k+2:5*k+2]...), row[6*k+2]), row[w-1])
+	}, 4*k+1)
+	// Below the knot the weight of scorer i at channel p is w_s[i] + w_sq[i]·q + w_sp[i]·p.
+	if !(cal.Weights[4*k+2] < 0) {
+		t.Errorf("clean-only scorer: weight change with p %g, want < 0", cal.Weights[4*k+2])
 	}
+	if !(cal.Weights[4*k+3] > 0) {
+		t.Errorf("robust scorer: weight change with p %g, want > 0", cal.Weights[4*k+3])
+	}
+}
+
+// checkTwoStages fits the two stages of a hinged calibration independently — the fusion on the
+// inputs linear picks from a row, then scale and offset bending at h = row[hIdx] — and checks
+// that cal, the expanded map, gives the same LLR on the first rows; it returns the second
+// stage (scale, scale·h, offset·h weights).
+func checkTwoStages(t *testing.T, cal *models.Calibration, tar, non [][]float64, linear func([]float64) []float64, hIdx int) *models.Calibration {
+	t.Helper()
 	cols := func(rows [][]float64, f func([]float64) []float64) [][]float64 {
 		out := make([][]float64, len(rows))
 		for i, row := range rows {
@@ -156,7 +148,7 @@ func TestChannelCalibration(t *testing.T) {
 	}
 	stage2 := func(row []float64) []float64 {
 		f := fusion.Apply(linear(row)...)
-		return []float64{f, f * row[4*k+1], row[4*k+1]}
+		return []float64{f, f * row[hIdx], row[hIdx]}
 	}
 	sc, err := models.TrainCalibration(cols(tar, stage2), cols(non, stage2), 0.5)
 	if err != nil {
@@ -168,13 +160,7 @@ func TestChannelCalibration(t *testing.T) {
 			t.Fatalf("row %d: expanded %g, two stages %g", i, got, want)
 		}
 	}
-	// Below the knot the weight of scorer i at channel p is w_s[i] + w_sq[i]·q + w_sp[i]·p.
-	if !(cal.Weights[4*k+2] < 0) {
-		t.Errorf("clean-only scorer: weight change with p %g, want < 0", cal.Weights[4*k+2])
-	}
-	if !(cal.Weights[4*k+3] > 0) {
-		t.Errorf("robust scorer: weight change with p %g, want > 0", cal.Weights[4*k+3])
-	}
+	return sc
 }
 
 // TestOperatingPointsHoldAtEveryDuration checks that each stated threshold keeps the false-accept

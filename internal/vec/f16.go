@@ -84,12 +84,8 @@ func f32ToF16(f float32) uint16 {
 // GemvAddF16 adds A·x to y, where A is len(y) × cols, row-major, contiguous and stored as
 // binary16 (len(a) ≥ len(y)·cols), and len(x) ≥ cols. The products and sums are in float32.
 func GemvAddF16(y []float32, a []uint16, x []float32, cols int) {
-	rows := len(y)
-	if rows == 0 || cols == 0 {
+	if !shapeOK("GemvAddF16", len(y), len(a), len(x), cols) {
 		return
-	}
-	if len(a) < rows*cols || len(x) < cols {
-		panic("vec: GemvAddF16: short matrix or vector")
 	}
 	if useF16 && cols%8 == 0 {
 		gemvAddF16AVX2(y, a, x, cols)

@@ -16,18 +16,26 @@ import (
 // GemvAdd adds A·x to y, where A is len(y) × cols, row-major and contiguous (len(a) ≥
 // len(y)·cols), and len(x) ≥ cols.
 func GemvAdd(y, a, x []float32, cols int) {
-	rows := len(y)
-	if rows == 0 || cols == 0 {
+	if !shapeOK("GemvAdd", len(y), len(a), len(x), cols) {
 		return
-	}
-	if len(a) < rows*cols || len(x) < cols {
-		panic("vec: GemvAdd: short matrix or vector")
 	}
 	if useAVX2 && cols%8 == 0 {
 		gemvAddAVX2(y, a, x, cols)
 		return
 	}
 	gemvAddGonum(y, a, x, cols)
+}
+
+// shapeOK panics if a len(y) × cols matrix of len(a) elements or an x of len(x) is too short,
+// and reports whether there is anything to compute.
+func shapeOK(name string, rows, la, lx, cols int) bool {
+	if rows == 0 || cols == 0 {
+		return false
+	}
+	if la < rows*cols || lx < cols {
+		panic("vec: " + name + ": short matrix or vector")
+	}
+	return true
 }
 
 func gemvAddGonum(y, a, x []float32, cols int) {

@@ -1,5 +1,34 @@
 #include "textflag.h"
 
+// SUM4_ADD_TO_Y adds the horizontal sums of the accumulators Y0-Y3 (rows r0-r3) to the four
+// floats at (DI): lanes 4-7 onto 0-3, then pairwise — [r0 a+b, r0 c+d, r1 a+b, r1 c+d], the
+// same for r2, r3, then [r0, r1, r2, r3]. Both kernels share it, so that a row's sum is formed
+// in the same order whatever its matrix's storage.
+#define SUM4_ADD_TO_Y \
+	VEXTRACTF128 $1, Y0, X5 \
+	VADDPS       X5, X0, X0 \
+	VEXTRACTF128 $1, Y1, X5 \
+	VADDPS       X5, X1, X1 \
+	VEXTRACTF128 $1, Y2, X5 \
+	VADDPS       X5, X2, X2 \
+	VEXTRACTF128 $1, Y3, X5 \
+	VADDPS       X5, X3, X3 \
+	VHADDPS      X1, X0, X0 \
+	VHADDPS      X3, X2, X2 \
+	VHADDPS      X2, X0, X0 \
+	VMOVUPS      (DI), X6 \
+	VADDPS       X6, X0, X0 \
+	VMOVUPS      X0, (DI)
+
+// SUM1_ADD_TO_Y adds the horizontal sum of Y0 to the float at (DI), in the same order.
+#define SUM1_ADD_TO_Y \
+	VEXTRACTF128 $1, Y0, X5 \
+	VADDPS       X5, X0, X0 \
+	VHADDPS      X0, X0, X0 \
+	VHADDPS      X0, X0, X0 \
+	VADDSS       (DI), X0, X0 \
+	VMOVSS       X0, (DI)
+
 // func gemvAddAVX2(y, a, x []float32, cols int)
 // y[r] += Σ_k a[r·cols+k]·x[k] for r < len(y); cols a positive multiple of 8.
 // Rows go four at a time (four independent FMA chains sharing each load of x), then one at a time.
@@ -34,21 +63,7 @@ loop4:
 	CMPQ        AX, R8
 	JL          loop4
 
-	// Horizontal sums: lanes 4-7 onto 0-3, then pairwise.
-	VEXTRACTF128 $1, Y0, X5
-	VADDPS       X5, X0, X0
-	VEXTRACTF128 $1, Y1, X5
-	VADDPS       X5, X1, X1
-	VEXTRACTF128 $1, Y2, X5
-	VADDPS       X5, X2, X2
-	VEXTRACTF128 $1, Y3, X5
-	VADDPS       X5, X3, X3
-	VHADDPS      X1, X0, X0     // [r0 a+b, r0 c+d, r1 a+b, r1 c+d]
-	VHADDPS      X3, X2, X2     // same for r2, r3
-	VHADDPS      X2, X0, X0     // [r0, r1, r2, r3]
-	VMOVUPS      (DI), X6
-	VADDPS       X6, X0, X0
-	VMOVUPS      X0, (DI)
+	SUM4_ADD_TO_Y
 
 	ADDQ $16, DI
 	LEAQ (R14)(R8*1), SI
@@ -68,12 +83,7 @@ loop1:
 	CMPQ        AX, R8
 	JL          loop1
 
-	VEXTRACTF128 $1, Y0, X5
-	VADDPS       X5, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	VADDSS       (DI), X0, X0
-	VMOVSS       X0, (DI)
+	SUM1_ADD_TO_Y
 
 	ADDQ $4, DI
 	ADDQ R8, SI
@@ -126,20 +136,7 @@ h_loop4:
 	CMPQ        AX, R8
 	JL          h_loop4
 
-	VEXTRACTF128 $1, Y0, X5
-	VADDPS       X5, X0, X0
-	VEXTRACTF128 $1, Y1, X5
-	VADDPS       X5, X1, X1
-	VEXTRACTF128 $1, Y2, X5
-	VADDPS       X5, X2, X2
-	VEXTRACTF128 $1, Y3, X5
-	VADDPS       X5, X3, X3
-	VHADDPS      X1, X0, X0
-	VHADDPS      X3, X2, X2
-	VHADDPS      X2, X0, X0
-	VMOVUPS      (DI), X6
-	VADDPS       X6, X0, X0
-	VMOVUPS      X0, (DI)
+	SUM4_ADD_TO_Y
 
 	ADDQ $16, DI
 	LEAQ (R14)(R9*1), SI
@@ -162,12 +159,7 @@ h_loop1:
 	CMPQ        AX, R8
 	JL          h_loop1
 
-	VEXTRACTF128 $1, Y0, X5
-	VADDPS       X5, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	VADDSS       (DI), X0, X0
-	VMOVSS       X0, (DI)
+	SUM1_ADD_TO_Y
 
 	ADDQ $4, DI
 	ADDQ R9, SI
