@@ -462,6 +462,9 @@ func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint
 	return pts
 }
 
+// speedCopy reports whether an utterance is a speed-perturbed copy.
+func speedCopy(u Utt) bool { return strings.Contains(u.ID, "~sp") }
+
 // degraded reports whether an utterance is a degraded-channel copy.
 func degraded(u Utt) bool { return strings.Contains(u.ID, "~aug") }
 
