@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Builds speed-perturbed copies of the training speakers as NEW speakers, for the back end.
 
-Usage (repository root):  /usr/bin/python3 bench/trials/make_speed.py [--out bench/out/speed]
+Usage (repository root):  /usr/bin/python3 bench/trials/make_speed.py [--out bench/out/speed] [--factors 0.9,1.1]
 
 Writes <out>/<corpus>/<speaker>-sp<factor>/<utt>~sp<factor>.wav for factors 0.9 and 1.1 (sox
 `speed`, which shifts pitch and formants together, as Kaldi's x-vector recipes do to triple their
 training speakers), for speechocean762 and mini-librispeech speakers not in
 bench/dev_speakers.txt. Each perturbed speaker is a separate identity for LDA/PLDA; the "~" keeps
-the files out of the UBM, the i-vector extractor and the calibration trials.
+the files out of the calibration trials (and, with `voxguard train --speed-front=false`, out of the
+UBM and the i-vector extractor).
 """
 import argparse
 import concurrent.futures as cf
@@ -20,14 +21,16 @@ from make_trials import CORPORA, ROOT, read_dev_speakers, utterances
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out", "speed"))
+    ap.add_argument("--factors", default="0.9,1.1", help="comma-separated speed factors")
     args = ap.parse_args()
+    factors = args.factors.split(",")
     dev = read_dev_speakers()
     jobs = []
     for corpus in ("speechocean762", "mini-librispeech"):
         for spk in sorted(os.listdir(os.path.join(CORPORA, corpus))):
             if not os.path.isdir(os.path.join(CORPORA, corpus, spk)) or "%s/%s" % (corpus, spk) in dev:
                 continue
-            for f in ("0.9", "1.1"):
+            for f in factors:
                 d = os.path.join(args.out, corpus, "%s-sp%s" % (spk, f))
                 os.makedirs(d, exist_ok=True)
                 for u in utterances(corpus, spk):
