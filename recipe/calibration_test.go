@@ -185,6 +185,26 @@ func TestOperatingPointsHoldAtEveryDuration(t *testing.T) {
 	}
 }
 
+func TestInFront(t *testing.T) {
+	for _, tc := range []struct {
+		id                      string
+		backendOnly, speedFront bool
+		want                    bool
+	}{
+		{"000010011", true, true, true},
+		{"000010011~sp0.9", true, true, true},
+		{"000010011~sp0.9", true, false, false},
+		{"000010011~aug0", true, true, false},
+		{"000010011~sp0.9~aug0", true, true, false}, // degraded copy of a speed copy
+		{"000010011~aug0", false, false, true},
+	} {
+		c := TrainConfig{AugmentBackendOnly: tc.backendOnly, SpeedFront: tc.speedFront}
+		if got := c.inFront(Utt{ID: tc.id}); got != tc.want {
+			t.Errorf("%s (backend-only %v, speed-front %v): %v, want %v", tc.id, tc.backendOnly, tc.speedFront, got, tc.want)
+		}
+	}
+}
+
 func TestReadSexes(t *testing.T) {
 	for _, tc := range []struct {
 		name, tsv string

@@ -150,7 +150,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	front := make([]bool, len(ts.utts))
 	nFront := 0
 	for i, u := range ts.utts {
-		front[i] = !c.AugmentBackendOnly || original(u) || (c.SpeedFront && speedCopy(u))
+		front[i] = c.inFront(u)
 		if front[i] {
 			nFront++
 		}
@@ -244,6 +244,12 @@ const ChannelDetectorL2 = 0.01
 // channelAware reports whether training makes a channel-aware calibration.
 func (c *TrainConfig) channelAware(ts *trainSet) bool {
 	return c.ChannelFusion && c.CalibrationKnot > 0 && hasDegraded(ts)
+}
+
+// inFront reports whether u trains the UBM and the i-vector extractor: everything without
+// AugmentBackendOnly; else the originals and, with SpeedFront, clean speed-perturbed copies.
+func (c *TrainConfig) inFront(u Utt) bool {
+	return !c.AugmentBackendOnly || original(u) || (c.SpeedFront && speedCopy(u) && !degraded(u))
 }
 
 // calibrationLayout is the Metadata.Extra entries naming the calibration's input layout

@@ -2,6 +2,7 @@
 """Builds degraded-channel copies of the training speakers' recordings for `voxguard train`.
 
 Usage (repository root):  /usr/bin/python3 bench/trials/make_augmented.py [--out bench/out/aug] [--copies 1]
+                          [--from bench/out/speed --seed 150000]   (degrade the speed-perturbed speakers)
 
 Writes <out>/<corpus>/<speaker>/<utt>~aug<k>.wav for speechocean762 and mini-librispeech speakers
 NOT in bench/dev_speakers.txt (held-out speakers are never touched). Each copy goes through a
@@ -29,15 +30,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out", "aug"))
     ap.add_argument("--copies", type=int, default=1)
+    ap.add_argument("--from", dest="src", default=CORPORA,
+                    help="folder of <corpus>/<speaker>/ recordings to degrade (default: the corpora; "
+                         "e.g. bench/out/speed for the speed-perturbed speakers)")
+    ap.add_argument("--seed", type=int, default=50000, help="seed of the first copy (the k-th uses seed+k)")
     args = ap.parse_args()
     dev = read_dev_speakers()
     jobs, pool = [], []
-    for corpus in ("speechocean762", "mini-librispeech"):
+    for corpus in ("speechocean762", "mini-librispeech"):  # babble: original training voices
         for spk in sorted(os.listdir(os.path.join(CORPORA, corpus))):
-            if not os.path.isdir(os.path.join(CORPORA, corpus, spk)) or "%s/%s" % (corpus, spk) in dev:
+            if os.path.isdir(os.path.join(CORPORA, corpus, spk)) and "%s/%s" % (corpus, spk) not in dev:
+                pool.extend(utterances(corpus, spk)[:2])
+    for corpus in ("speechocean762", "mini-librispeech"):
+        for spk in sorted(os.listdir(os.path.join(args.src, corpus))):
+            base_spk = spk.split("-sp")[0]
+            if not os.path.isdir(os.path.join(args.src, corpus, spk)) or "%s/%s" % (corpus, base_spk) in dev:
                 continue
-            utts = utterances(corpus, spk)
-            pool.extend(utts[:2])
+            d = os.path.join(args.src, corpus, spk)
+            utts = sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".wav"))
+
             os.makedirs(os.path.join(args.out, corpus, spk), exist_ok=True)
             for u in utts:
                 for k in range(args.copies):
@@ -45,7 +56,7 @@ def main():
                     jobs.append((u, os.path.join(args.out, corpus, spk, "%s~aug%d.wav" % (base, k))))
     print("%d copies to make" % len(jobs))
     with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
-        list(ex.map(lambda a: augment(a[1][0], a[1][1], 50000 + a[0], pool), enumerate(jobs)))
+        list(ex.map(lambda a: augment(a[1][0], a[1][1], args.seed + a[0], pool), enumerate(jobs)))
     print("done:", args.out)
 
 
