@@ -28,8 +28,9 @@ func main() {
 	flag.Var(&del, "del", "`KEY` to remove (repeatable)")
 	spoofFrom := flag.String("spoof-from", "", "take the spoofing countermeasure from this bundle `file`")
 	frameStep := flag.Int("spoof-frame-step", 0, "set the countermeasure's GMM frame step (`N` > 0; it lives in the countermeasure section, not in the metadata)")
+	frameSel := flag.String("spoof-frame-selection", "", "set the countermeasure's two-level frame selection, `K/G` (\"off\": exact)")
 	flag.Parse()
-	if err := run(*in, *out, *spoofFrom, *frameStep, set, del); err != nil {
+	if err := run(*in, *out, *spoofFrom, *frameStep, *frameSel, set, del); err != nil {
 		fmt.Fprintln(os.Stderr, "bundlemeta:", err)
 		os.Exit(1)
 	}
@@ -44,7 +45,7 @@ func read(path string) (*models.Bundle, error) {
 	return models.ReadBundle(f, nil)
 }
 
-func run(in, out, spoofFrom string, frameStep int, set, del []string) error {
+func run(in, out, spoofFrom string, frameStep int, frameSel string, set, del []string) error {
 	if in == "" || out == "" {
 		return fmt.Errorf("-in and -out are required")
 	}
@@ -67,6 +68,15 @@ func run(in, out, spoofFrom string, frameStep int, set, del []string) error {
 			return fmt.Errorf("-spoof-frame-step: %s has no spoofing countermeasure", in)
 		}
 		b.Spoof.FrameStep = frameStep
+	}
+	if frameSel != "" {
+		if b.Spoof == nil {
+			return fmt.Errorf("-spoof-frame-selection: %s has no spoofing countermeasure", in)
+		}
+		if frameSel == "off" {
+			frameSel = ""
+		}
+		b.Spoof.FrameSelection = frameSel
 	}
 	for _, kv := range set {
 		if k, _, _ := strings.Cut(kv, "="); k == "frame_step" || k == "frame_selection" {
