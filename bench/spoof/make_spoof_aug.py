@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""Perturbed copies of the spoof training items of make_spoof_data.py: training-side augmentation
+of the spoof class. Experiment, not part of the shipped recipe (bench/spoof/run.sh does not call
+it): on the leave-one-family-out study (2026-12-02) the default mix moved the mean held-out fused
+EER of the six TTS/replay families 8.64 -> 8.79 % clean and 13.48 -> 13.56 % after codecs, and
+--ops speed --eq 0 --band 0 to 8.56 / 12.85 %, both with more codec bona fide files flagged at
+the pooled 1 % threshold (23 -> 31 / 29 of 637).
+
+For every spoof training item (split "train", no codec) of key.tsv the source audio is rebuilt
+as make_spoof_data.py made it (TTS families: the same text and synthesiser settings, drawn
+from the same seeded generator; replay and vocoder-lpc: the bona fide source recording), perturbed,
+and sent again through the family's own pipeline with a fresh random draw (telephone channel,
+replay room or LPC vocoder), then through a mobile codec. Perturbations (sox, on the source before
+the channel; each item draws at least one voice change):
+
+    speed   0.88-1.12 followed by resampling back: pitch and formants move together (a shorter or
+            longer vocal tract and a different F0: a new "voice")
+    pitch   +-200-400 cents (WSOLA with resampling: formants kept, F0 moved)
+    tempo   0.85-1.15 (WSOLA: speaking rate)
+    EQ      1-2 peaking bands of +-3-8 dB at 300-3400 Hz, sometimes a band limit
+
+Reproducible: every draw comes from random.Random(f"{SEED}:aug{k}:{dst}") and sox runs with -R.
+Run from the repository root after make_spoof_data.py:
+
+    python3 bench/spoof/make_spoof_aug.py [--key bench/out/spoof/key.tsv] [--out bench/out/spoof/aug]
+        [--copies 1] [--ops speed,pitch,tempo] [--eq 0.6] [--band 0.3] [--jobs 2]
+
+Writes bench/out/spoof/aug/<family>/train[-codec]/*.wav and bench/out/spoof/aug/key.tsv (the
+format of key.tsv; family = the family of the source item, so that a leave-one-family-out fold
+drops a held-out family's augmented copies too). Used by `go run ./bench/spoof/lofo --aug
+bench/out/spoof/aug/key.tsv` and `voxguard train-spoof --spoof bench/out/spoof/aug/<family>/...`.
+"""
+import argparse, os, random, sys, tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_spoof_data as msd  # noqa: E402
+
+
+def perturb(src, dst, rng, voice_ops=("speed", "pitch", "tempo"), eq_prob=0.6, band_prob=0.3):
+    """A random voice perturbation of src (any rate) into dst (16-bit, src's rate): each of
+    voice_ops with probability 1/2 (at least one), peaking EQ with eq_prob, a band limit with
+    band_prob."""
+    fx = []
+    ops = [op for op in voice_ops if rng.random() < 0.5]
+    if not ops:
+        ops = [rng.choice(list(voice_ops))]
+    for op in ops:
+        if op == "speed":
+            fx += ["speed", f"{rng.uniform(0.88, 1.12):.3f}"]
+        elif op == "pitch":
+            fx += ["pitch", str(rng.choice([-1, 1]) * rng.randint(200, 400))]
+        else:
+            fx += ["tempo", "-s", f"{rng.uniform(0.85, 1.15):.3f}"]
+    if rng.random() < eq_prob:
+        for _ in range(rng.randint(1, 2)):
+            db = rng.uniform(3, 8) * rng.choice([-1, 1])
+            fx += ["equalizer", str(rng.randint(300, 3400)), f"{rng.uniform(0.7, 2.5):.1f}q", f"{db:.1f}"]
+    if rng.random() < band_prob:
+        fx += ["sinc", f"{rng.randint(100, 400)}-{rng.randint(2800, 3700)}"]
+    # Work at 16 kHz or more (speed lowers the rate sox's later effects see, and the EQ bands
+    # must stay under the Nyquist frequency), then resample back to the source's rate.
+    rate = int(msd.subprocess.run(["soxi", "-r", src], check=True, capture_output=True, text=True).stdout.strip())
+    up = ["rate", "16000"] if rate < 16000 else []
+    msd.run(["sox", src, "-e", "signed", "-b", "16", dst] + up + fx + ["rate", str(rate), "gain", "-n", "-3"])
+    return fx
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--key", default="bench/out/spoof/key.tsv")
+    ap.add_argument("--corpora", default="../shared/corpora")
+    ap.add_argument("--dev", default="bench/dev_speakers.txt")
+    ap.add_argument("--out", default="bench/out/spoof/aug")
+    ap.add_argument("--copies", type=int, default=1, help="perturbed copies per spoof training item")
+    ap.add_argument("--ops", default="speed,pitch,tempo", help="voice perturbations to draw from")
+    ap.add_argument("--eq", type=float, default=0.6, help="probability of random peaking EQ")
+    ap.add_argument("--band", type=float, default=0.3, help="probability of a random band limit")
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args()
+    ops = tuple(o for o in a.ops.split(",") if o)
+    if not ops or set(ops) - {"speed", "pitch", "tempo"}:
+        ap.error("--ops: a comma-separated subset of speed,pitch,tempo")
+    base = os.path.dirname(a.key)
+    dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
+    train_txt, _ = msd.read_texts(a.corpora, dev)
+    items = []
+    for line in open(a.key):
+        p = line.rstrip("\n").split("\t")
+        if len(p) == 6 and p[2] == "spoof" and p[4] == "train" and p[5] == "none":
+            items.append((p[0], p[1], p[3]))
+    jobs = [(k, *it) for it in items for k in range(a.copies)]
+
+    def work(job):
+        k, uid, path, fam = job
+        aid = f"a{k}_{uid}"
+        dst = os.path.join(a.out, fam, "train", aid + ".wav")
+        cdst = os.path.join(a.out, fam, "train-codec", "c_" + aid + ".wav")
+        rows = [(aid, dst, "spoof", fam, "train", "none"), ("c_" + aid, cdst, "spoof", fam, "train", "mobile")]
+        if os.path.exists(dst) and os.path.exists(cdst):
+            return rows
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        os.makedirs(os.path.dirname(cdst), exist_ok=True)
+        rng = random.Random(f"{msd.SEED}:aug{k}:{dst}")
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "src.wav")
+            if fam in msd.FAMILIES:
+                # The generator of make_spoof_data.work, keyed by the original item's path.
+                orig = random.Random(f"{msd.SEED}:{os.path.join(base, fam, 'train', uid + '.wav')}")
+                msd.synth(fam, orig, msd.pick_text(orig, train_txt), src)
+            else:  # replay / vocoder-lpc: the bona fide source recording
+                bid = uid.split("_", 1)[1]
+                msd.run(["sox", os.path.join(base, "bonafide", "train", bid + ".wav"), "-e", "signed", "-b", "16", src])
+            pert = os.path.join(tmp, "pert.wav")
+            perturb(src, pert, rng, ops, a.eq, a.band)
+            if fam in msd.FAMILIES:
+                msd.telephone(pert, dst, rng, tmp)
+            elif fam == "replay":
+                msd.replay(pert, dst, rng, tmp)
+            elif fam == "vocoder-lpc":
+                msd.vocode(pert, dst, rng, tmp)
+            else:
+                raise ValueError(fam)
+            msd.codec(dst, cdst, rng, tmp)
+        return rows
+
+    key, done = [], 0
+    with ThreadPoolExecutor(a.jobs) as ex:
+        for rows in ex.map(work, jobs):
+            key.extend(rows)
+            done += 1
+            if done % 200 == 0:
+                print(f"{done}/{len(jobs)}", file=sys.stderr, flush=True)
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "key.tsv"), "w") as f:
+        f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
+        for r in sorted(key):
+            f.write("\t".join(r) + "\n")
+    print(f"wrote {len(key)} entries to {os.path.join(a.out, 'key.tsv')}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
