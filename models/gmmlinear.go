@@ -79,12 +79,18 @@ func TestVector(n, f []float64) []float32 {
 
 // testVector32 is TestVector of whitened centred statistics f already in single precision.
 func testVector32(n []float64, f []float32) []float32 {
+	return testVector32Into(make([]float32, len(f)), n, f)
+}
+
+// testVector32Into is testVector32 written into out (len(f)), which it returns.
+func testVector32Into(out []float32, n []float64, f []float32) []float32 {
 	var total float64
 	for _, v := range n {
 		total += v
 	}
-	out := make([]float32, len(f))
+	out = out[:len(f)]
 	if total <= 0 {
+		clear(out)
 		return out
 	}
 	inv := float32(1 / total)

@@ -149,6 +149,7 @@ type VerifierScratch struct {
 	scores  []float64
 	gscores []float64
 	gbuf    []float32
+	gtest   []float32 // the GMM test vector of the last PrepareTest
 }
 
 // NewVerifier checks that b has every component verification needs and precomputes the cohort.
@@ -218,8 +219,10 @@ func (v *Verifier) Prepare(s *Stats, ws *VerifierScratch) (*Probe, error) {
 }
 
 // PrepareTest is Prepare for a probe that will only be scored as a test (a live call at each
-// assessment): it skips the enrollment-side GMM vector and its cohort pass. Score reports
-// insufficient evidence if such a probe is passed as an enrollment.
+// assessment): it skips the enrollment-side GMM vector and its cohort pass, and its GMM test
+// vector lives in ws (no 120 KB allocation per assessment), so the probe is valid only until the
+// next PrepareTest with ws. Score reports insufficient evidence if such a probe is passed as an
+// enrollment.
 func (v *Verifier) PrepareTest(s *Stats, ws *VerifierScratch) (*Probe, error) {
 	return v.prepare(s, ws, false)
 }
@@ -241,9 +244,15 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 		// The extraction left the whitened centred statistics in ws.iv.f32 (float32; zero only
 		// where N_c = 0, and so F_c = 0, with the default SkipBelow): the test vector is them
 		// over the total occupancy, with no second pass over the statistics.
-		if v.b.Extractor.SkipBelow == 0 {
+		switch {
+		case v.b.Extractor.SkipBelow == 0 && !asModel:
+			if cap(ws.gtest) < len(ws.iv.f32) {
+				ws.gtest = make([]float32, len(ws.iv.f32))
+			}
+			p.GTest = testVector32Into(ws.gtest, s.N, ws.iv.f32)
+		case v.b.Extractor.SkipBelow == 0:
 			p.GTest = testVector32(s.N, ws.iv.f32)
-		} else {
+		default:
 			p.GTest = TestVector(s.N, WhitenedCentred(v.b.UBM, s))
 		}
 		p.GAsTest = g.asTest(p.GTest, v.topN, ws.gscores, ws.gbuf)
