@@ -3,6 +3,7 @@ package models
 import (
 	"bytes"
 	"math"
+	"runtime"
 	"testing"
 )
 
@@ -159,5 +160,20 @@ func TestPrepareTestMatchesPrepare(t *testing.T) {
 	}
 	if llr, ok := v.Score(test, e); ok || llr != 0 {
 		t.Fatalf("a test-only probe enrolled: %g %v", llr, ok)
+	}
+	// Its GMM test vector lives in the scratch: no C·D allocation per assessment.
+	if len(ws.gtest) == 0 || &test.GTest[0] != &ws.gtest[0] {
+		t.Error("the test vector was allocated, not written into the scratch")
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 5 {
+		if _, err := v.PrepareTest(ts, ws); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / 5; per >= uint64(4*b.UBM.C*b.UBM.D) {
+		t.Errorf("PrepareTest allocates %d bytes per call, at least a C·D float32 vector", per)
 	}
 }

@@ -3,7 +3,6 @@ package models
 import (
 	"bytes"
 	"math"
-	"runtime"
 	"strconv"
 	"testing"
 )
@@ -186,56 +185,4 @@ func TestLowRankPrecisionFallback(t *testing.T) {
 		t.Fatal("no statistics made a low-rank precision indefinite: the test does not reach the fallback")
 	}
 	t.Logf("%d of %d single-component statistics fell back to the exact precision", fellBack, 5*ubm.C)
-}
-
-// TestPrepareTestReusesScratch: a test-only probe scores exactly as a full one, and its GMM test
-// vector lives in the scratch (no C·D allocation per assessment).
-func TestPrepareTestReusesScratch(t *testing.T) {
-	b, err := DefaultBundle()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := NewVerifier(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := newRand(44)
-	sc := b.UBM.NewScratch(b.Meta.TopC, b.Meta.SelectDims)
-	stats := func(frames int) *Stats {
-		s := NewStats(b.UBM.C, b.UBM.D)
-		b.UBM.AccumulateUtterance(s, sampleGMM(r, b.UBM, nil, frames), sc)
-		return s
-	}
-	ws := v.NewScratch()
-	enroll, err := v.Prepare(stats(3000), ws)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := stats(800)
-	full, err := v.Prepare(s, ws)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _ := v.Score(enroll, full)
-	test, err := v.PrepareTest(s, ws)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := v.Score(enroll, test); got != want {
-		t.Errorf("test-only probe scores %v, full probe %v", got, want)
-	}
-	if &test.GTest[0] != &ws.gtest[0] {
-		t.Error("the test vector was allocated, not written into the scratch")
-	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range 5 {
-		if _, err := v.PrepareTest(s, ws); err != nil {
-			t.Fatal(err)
-		}
-	}
-	runtime.ReadMemStats(&after)
-	if per := (after.TotalAlloc - before.TotalAlloc) / 5; per >= uint64(4*b.UBM.C*b.UBM.D) {
-		t.Errorf("PrepareTest allocates %d bytes per call, at least a C·D float32 vector", per)
-	}
 }
