@@ -3,9 +3,12 @@
 
 Reproducible: every random choice comes from random.Random(SEED + item), tools are Debian's
 (apt-get install -y sox libsox-fmt-all espeak-ng festival festvox-kallpc16k festvox-kdlpc16k
-festvox-us-slt-hts flite). Run from the repository root:
+festvox-us-slt-hts flite python3-numpy). Run from the repository root:
 
     python3 bench/spoof/make_spoof_data.py [--corpora ../shared/corpora] [--out bench/out/spoof] [--n 300] [--jobs 2]
+
+--only griffin-lim (any comma-separated families) builds just those and replaces their rows in an
+existing key.tsv. The griffin-lim family needs python3-numpy (Debian's /usr/bin/python3).
 
 Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
 
@@ -17,6 +20,9 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
                                                loudspeaker and room and re-recorded
     vocoder-lpc/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised by a crude LPC
                                                vocoder (generic vocoder artefacts)
+    griffin-lim/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised from its STFT magnitude
+                                               (half via an 80-band mel spectrogram) by Griffin-Lim
+                                               phase reconstruction (needs numpy)
     key.tsv                                    id, path, class (bonafide|spoof), family, split, codec
 
 TTS families: espeak-ng (formant synthesis, many voice variants), festival-diphone (kal, ked
@@ -206,6 +212,81 @@ def vocode(src, dst, rng, tmp):
     telephone(t, dst, rng, tmp)
 
 
+def mel_filterbank(n_mels, n_fft, rate):
+    """Slaney-style triangular mel filters (HTK mel scale, area-normalised), shape (n_mels, n_fft/2+1)."""
+    import numpy as np
+    mel = lambda f: 2595 * np.log10(1 + f / 700.0)
+    hz = lambda m: 700 * (10 ** (m / 2595.0) - 1)
+    edges = hz(np.linspace(mel(0.0), mel(rate / 2.0), n_mels + 2))
+    freqs = np.linspace(0, rate / 2.0, n_fft // 2 + 1)
+    fb = np.zeros((n_mels, len(freqs)))
+    for m in range(n_mels):
+        lo, c, hi = edges[m], edges[m + 1], edges[m + 2]
+        fb[m] = np.maximum(0, np.minimum((freqs - lo) / (c - lo), (hi - freqs) / (hi - c)))
+        fb[m] *= 2.0 / (hi - lo)
+    return fb
+
+
+def griffin_lim(src, dst, rng, tmp):
+    """Bona fide speech resynthesised from its STFT magnitude alone by Griffin-Lim phase reconstruction
+    (16 kHz, 32 ms Hann window, 8 ms hop, 30-60 iterations, half with the fast variant's momentum 0.99);
+    half of the items first pass through an 80-band mel spectrogram and its non-negative pseudo-inverse,
+    the way a neural TTS front end's mel frames reach a Griffin-Lim vocoder. A stand-in for the phase
+    and smearing artefacts of vocoders that rebuild the waveform from a magnitude representation."""
+    import numpy as np
+    rate, n_fft, hop = 16000, 512, 128
+    raw = subprocess.run(["sox", "-R", src, "-t", "raw", "-e", "signed", "-b", "16", "-r", str(rate), "-c", "1", "-"],
+                         check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    x = np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
+    win = np.hanning(n_fft + 1)[:-1]  # periodic Hann
+    n = max(len(x), n_fft)
+    nfr = 1 + (n + n_fft - 1) // hop  # frames over the signal padded by n_fft/2 each side
+    pad = np.zeros((nfr - 1) * hop + n_fft)
+    pad[n_fft // 2:n_fft // 2 + len(x)] = x
+    idx = np.arange(n_fft)[None, :] + hop * np.arange(nfr)[:, None]
+
+    def ola(frames):  # overlap-add of (nfr, n_fft) frames at the hop
+        y = np.zeros(len(pad))
+        for j in range(n_fft // hop):
+            y[j * hop:j * hop + nfr * hop] += frames[:, j * hop:(j + 1) * hop].reshape(-1)
+        return y
+
+    wsum = np.maximum(ola(np.broadcast_to(win ** 2, idx.shape)), 1e-8)
+
+    def stft(y):
+        return np.fft.rfft(y[idx] * win, axis=1)
+
+    def istft(S):
+        return ola(np.fft.irfft(S, n=n_fft, axis=1) * win) / wsum
+
+    mag = np.abs(stft(pad))
+    if rng.random() < 0.5:  # mel bottleneck: power -> 80 mel bands -> non-negative pseudo-inverse
+        fb = mel_filterbank(80, n_fft, rate)
+        mel = mag ** 2 @ fb.T
+        mag = np.sqrt(np.maximum(mel @ np.linalg.pinv(fb).T, 0.0))
+    iters = rng.randint(30, 60)
+    momentum = rng.choice([0.0, 0.99])
+    g = np.random.default_rng(int(rng.random() * 2 ** 32))
+    S = mag * np.exp(2j * np.pi * g.random(mag.shape))
+    prev = np.zeros_like(S)
+    for _ in range(iters):
+        C = stft(istft(S))
+        A = C - momentum / (1 + momentum) * prev if momentum else C
+        prev = C
+        S = mag * np.exp(1j * np.angle(A))
+    y = istft(S)[n_fft // 2:n_fft // 2 + len(x)]
+    peak = np.max(np.abs(y)) if len(y) else 0.0
+    if peak > 0.99:
+        y *= 0.99 / peak
+    t = os.path.join(tmp, "gl.wav")
+    with wave.open(t, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.round(y * 32767).astype("<i2").tobytes())
+    telephone(t, dst, rng, tmp)
+
+
 def codec(src, dst, rng, tmp):
     """A mobile codec round trip: AMR-NB at a random mode or GSM 06.10 full rate, then mu-law."""
     t16 = os.path.join(tmp, "c16.wav")
@@ -228,8 +309,17 @@ def main():
     ap.add_argument("--bonafide", type=int, default=900, help="bona fide training files (eval: all dev files)")
     ap.add_argument("--replay", type=int, default=300, help="replayed items (2/3 train, 1/3 eval)")
     ap.add_argument("--vocoder", type=int, default=300, help="LPC-vocoded bona fide items (2/3 train, 1/3 eval)")
+    ap.add_argument("--griffin-lim", type=int, default=300,
+                    help="Griffin-Lim-resynthesised bona fide items (2/3 train, 1/3 eval)")
+    ap.add_argument("--only", default="",
+                    help="comma-separated families to build (e.g. griffin-lim); their rows replace theirs in an "
+                         "existing key.tsv, every other row is kept (default: everything, key.tsv rewritten)")
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
+    only = {f for f in a.only.split(",") if f}
+    known = set(FAMILIES) | {"bonafide", "replay", "vocoder-lpc", "griffin-lim"}
+    if only - known:
+        ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
     dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
     train_txt, eval_txt = read_texts(a.corpora, dev)
     key = []
@@ -256,12 +346,17 @@ def main():
             dst = os.path.join(d, uid + ".wav")
             if not os.path.lexists(dst):
                 os.symlink(src, dst)
-            key.append((uid, dst, "bonafide", "bonafide", split, "none"))
+            if not only or "bonafide" in only:
+                key.append((uid, dst, "bonafide", "bonafide", split, "none"))
+            if only and "bonafide" not in only:
+                continue
             if split == "eval" or i % 2 == 0:  # codec copies: every eval file, half of training
                 jobs.append(("codec", src, os.path.join(a.out, "bonafide", split + "-codec", uid + ".wav"),
                              ("c_" + uid, "bonafide", "bonafide", split)))
 
     for fam in FAMILIES:
+        if only and fam not in only:
+            continue
         for i in range(a.n):
             split = "train" if i < a.n * 2 // 3 else "eval"
             uid = f"{fam}_{i:04d}"
@@ -270,17 +365,26 @@ def main():
     ntr = a.replay * 2 // 3
     rtr = random.Random(SEED + 1).sample(bona["train"], min(ntr, len(bona["train"])))
     rev = random.Random(SEED + 2).sample(bona["eval"], min(a.replay - ntr, len(bona["eval"])))
-    for split, items in (("train", rtr), ("eval", rev)):
+    for split, items in (("train", rtr), ("eval", rev)) if not only or "replay" in only else ():
         for uid, src in items:
             jobs.append(("replay", src, os.path.join(a.out, "replay", split, "r_" + uid + ".wav"),
                          ("r_" + uid, "spoof", "replay", split)))
 
     vtr = random.Random(SEED + 3).sample(bona["train"], min(a.vocoder * 2 // 3, len(bona["train"])))
     vev = random.Random(SEED + 4).sample(bona["eval"], min(a.vocoder - a.vocoder * 2 // 3, len(bona["eval"])))
-    for split, items in (("train", vtr), ("eval", vev)):
+    for split, items in (("train", vtr), ("eval", vev)) if not only or "vocoder-lpc" in only else ():
         for uid, src in items:
             jobs.append(("vocoder", src, os.path.join(a.out, "vocoder-lpc", split, "v_" + uid + ".wav"),
                          ("v_" + uid, "spoof", "vocoder-lpc", split)))
+
+    # Griffin-Lim: like vocoder-lpc, training items from training speakers' bona fide files, evaluation
+    # items from dev speakers' (own seeds, so mostly other recordings than vocoder-lpc's).
+    gtr = random.Random(SEED + 5).sample(bona["train"], min(a.griffin_lim * 2 // 3, len(bona["train"])))
+    gev = random.Random(SEED + 6).sample(bona["eval"], min(a.griffin_lim - a.griffin_lim * 2 // 3, len(bona["eval"])))
+    for split, items in (("train", gtr), ("eval", gev)) if not only or "griffin-lim" in only else ():
+        for uid, src in items:
+            jobs.append(("griffin-lim", src, os.path.join(a.out, "griffin-lim", split, "g_" + uid + ".wav"),
+                         ("g_" + uid, "spoof", "griffin-lim", split)))
 
     def work(job):
         kind, src, dst, meta = job
@@ -302,7 +406,7 @@ def main():
             else:
                 uid, cls, fam, split = meta
                 if not os.path.exists(dst):
-                    (vocode if kind == "vocoder" else replay)(src, dst, rng, tmp)
+                    {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim}[kind](src, dst, rng, tmp)
             rows.append((uid, dst, cls, fam, split, "none"))
             cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")
             os.makedirs(os.path.dirname(cdst), exist_ok=True)
@@ -318,6 +422,12 @@ def main():
             done += 1
             if done % 200 == 0:
                 print(f"{done}/{len(jobs)}", file=sys.stderr, flush=True)
+    if only:  # keep the other families' rows of the existing key
+        with open(os.path.join(a.out, "key.tsv")) as f:
+            for line in f:
+                r = tuple(line.rstrip("\n").split("\t"))
+                if len(r) == 6 and r[0] != "id" and r[3] not in only:
+                    key.append(r)
     with open(os.path.join(a.out, "key.tsv"), "w") as f:
         f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
         for r in sorted(key):

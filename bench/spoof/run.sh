@@ -5,14 +5,15 @@
 # root; everything lands in bench/out/spoof (gitignored).
 set -eu
 out=bench/out/spoof
-python3 bench/spoof/make_spoof_data.py --out "$out"
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_data.py --out "$out" # needs numpy (griffin-lim)
 go build -o bench/out/voxguard ./cmd/voxguard
 vg=bench/out/voxguard
 
 # Training: bona fide training speakers (not bench/dev_speakers.txt) and every family's train split,
-# each with its mobile-codec copies.
+# each with its mobile-codec copies. griffin-lim is built and evaluated but not trained on: it is
+# the held-out probe of vocoder-like synthesis (bench/README.md); TRAIN_FAMILIES overrides the list.
 spoof_dirs=""
-for fam in espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay vocoder-lpc; do
+for fam in ${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay vocoder-lpc}; do
 	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec"
 done
 # shellcheck disable=SC2086
@@ -21,5 +22,5 @@ $vg train-spoof --bonafide "$out/bonafide/train" --bonafide "$out/bonafide/train
 # Per family and condition (dev-speaker bona fide vs the family's eval split), then all corpora.
 bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
 
-# Leave-one-family-out (trains 7 countermeasures; ~5 minutes on 2 cores).
+# Leave-one-family-out (trains 8 countermeasures; ~5 minutes on 2 cores).
 go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora

@@ -5,7 +5,8 @@
 //
 //	go run ./bench/spoof/lofo [--key bench/out/spoof/key.tsv] [--corpora ../shared/corpora]
 //
-// It prints the mean EERs over the held-out families (with and without vocoder-lpc) and the
+// It prints the mean EERs over the held-out families (the TTS families and replay, then all of them
+// including the resynthesis families vocoder-lpc and griffin-lim) and the
 // share of dev-speaker bona fide files flagged at the all-families thresholds. Experiments, off by
 // default: --aug adds augmented spoof training items (bench/spoof/make_spoof_aug.py), --nested a
 // fusion whose GMM weight is chosen by an inner leave-one-family-out in each fold (on 2026-12-02
@@ -241,8 +242,8 @@ func main() {
 		sys := without(held)
 		a, b := eval(sys, held, "none"), eval(sys, held, "mobile")
 		fmt.Printf("| %s | %s | %s | %.1f | %.1f | %.1f |\n", held, row(a.eer), row(b.eer), a.miss[0], a.miss[1], a.miss[3])
-		g := 1 // group: 1 the TTS families and replay, 0 vocoder-lpc
-		if held == "vocoder-lpc" {
+		g := 1 // group: 1 the TTS families and replay, 0 the resynthesised bona fide families
+		if resynthesis[held] {
 			g = 0
 		}
 		for k := range nSys {
@@ -252,8 +253,8 @@ func main() {
 		}
 		nFold[g]++
 	}
-	// Means over the held-out families: without vocoder-lpc (the TTS families and replay,
-	// bench/README.md's "6 families"), then all of them.
+	// Means over the held-out families: without the resynthesis families (the TTS families and
+	// replay, bench/README.md's "6 families"), then all of them.
 	for _, groups := range [][]int{{1}, {0, 1}} {
 		var a, b result
 		n := 0
@@ -269,7 +270,7 @@ func main() {
 		}
 		name := fmt.Sprintf("mean of %d", n)
 		if len(groups) == 1 {
-			name += " (no vocoder-lpc)"
+			name += " (TTS and replay)"
 		}
 		fmt.Printf("| %s | %s | %s | %.1f | %.1f | %.1f |\n", name, row(a.eer), row(b.eer), a.miss[0], a.miss[1], a.miss[3])
 	}
@@ -359,7 +360,7 @@ func main() {
 			b, _ := nestedEval(ns, sp, bf)
 			fmt.Printf("| %s | %.2f | %.2f | %.2f | %.1f |\n", held, ns.w, a, b, ma)
 			g := 1
-			if held == "vocoder-lpc" {
+			if resynthesis[held] {
 				g = 0
 			}
 			sumN[g][0] += a
@@ -380,7 +381,7 @@ func main() {
 			}
 			name := fmt.Sprintf("mean of %d", n)
 			if len(groups) == 1 {
-				name += " (no vocoder-lpc)"
+				name += " (TTS and replay)"
 			}
 			fmt.Printf("| %s | | %.2f | %.2f | %.1f |\n", name, v[0], v[1], v[2])
 		}
@@ -463,6 +464,10 @@ func main() {
 	}
 	log.Printf("done in %v", time.Since(t0).Round(time.Second))
 }
+
+// resynthesis are the families of bona fide recordings resynthesised by a vocoder
+// (make_spoof_data.py), kept out of the mean over the TTS families and replay.
+var resynthesis = map[string]bool{"vocoder-lpc": true, "griffin-lim": true}
 
 // fusionWeights are the GMM weights of the fused systems reported (systems 2, 3, 4).
 var fusionWeights = [nSys - 2]float64{0.5, 0.25, 0.1}
