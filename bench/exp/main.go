@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sort"
 
@@ -82,6 +83,14 @@ func main() {
 			fmt.Printf("  %s %.2f%%", n, 100*metrics.EER(tar[k], non[k]))
 		}
 		fmt.Println()
+		// Where each scorer puts targets and non-targets (S-normalised raw scores; the fused
+		// column is the calibrated LLR): a shifted or widened non-target distribution on one
+		// condition is what a calibration that does not transfer looks like.
+		for k, n := range names {
+			mt, st := meanSD(tar[k])
+			mn, sn := meanSD(non[k])
+			fmt.Printf("  %-8s targets %6.2f ± %.2f   non-targets %6.2f ± %.2f\n", n, mt, st, mn, sn)
+		}
 		if b.Channel != nil {
 			// The channel detector's probability of a degraded channel, per side.
 			for _, side := range []struct {
@@ -99,4 +108,20 @@ func main() {
 			}
 		}
 	}
+}
+
+// meanSD returns the mean and standard deviation of xs (0, 0 when empty).
+func meanSD(xs []float64) (float64, float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	var m, q float64
+	for _, x := range xs {
+		m += x
+	}
+	m /= float64(len(xs))
+	for _, x := range xs {
+		q += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(q / float64(len(xs)))
 }
