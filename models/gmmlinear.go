@@ -24,13 +24,11 @@ type GMMLinear struct {
 	CohortN   [][]float64 // per cohort speaker: zeroth-order statistics (C)
 	CohortF   [][]float64 // per cohort speaker: whitened centred first-order statistics (C·D)
 
-	cohModel []float32 // cohort as models, one row of C·D per entry
-	cohTest  []float32 // cohort as tests, likewise
-	// The same in half precision, instead of cohModel and cohTest where vec.F16Accelerated:
-	// scoring a probe against the cohort reads each once, and half the bytes is half the time
-	// when many calls share the memory bus.
-	cohModel16, cohTest16 []uint16
-	dim                   int // C·D
+	// The cohort as models and as tests, one row of C·D per entry, in half precision where
+	// halfPrecision: scoring a probe against the cohort reads each once, and half the bytes is
+	// half the time when many calls share the memory bus.
+	cohModel, cohTest vec.Matrix
+	dim               int // C·D
 }
 
 // WhitenedCentred returns f_cd = (F_cd − N_c μ_cd)/σ_cd of s under ubm.
@@ -114,40 +112,29 @@ func (g *GMMLinear) Prepare(ubm *GMM) error {
 		return errors.New("models: GMM cohort statistics are inconsistent")
 	}
 	g.dim = ubm.C * ubm.D
-	g.cohModel = make([]float32, 0, len(g.CohortN)*g.dim)
-	g.cohTest = make([]float32, 0, len(g.CohortN)*g.dim)
+	cohModel := make([]float32, 0, len(g.CohortN)*g.dim)
+	cohTest := make([]float32, 0, len(g.CohortN)*g.dim)
 	for i := range g.CohortN {
 		if len(g.CohortN[i]) != ubm.C || len(g.CohortF[i]) != g.dim {
 			return fmt.Errorf("models: GMM cohort entry %d does not match the %dx%d UBM", i, ubm.C, ubm.D)
 		}
-		g.cohModel = append(g.cohModel, g.ModelVector(g.CohortN[i], g.CohortF[i])...)
-		g.cohTest = append(g.cohTest, TestVector(g.CohortN[i], g.CohortF[i])...)
+		cohModel = append(cohModel, g.ModelVector(g.CohortN[i], g.CohortF[i])...)
+		cohTest = append(cohTest, TestVector(g.CohortN[i], g.CohortF[i])...)
 	}
-	g.cohModel16, g.cohTest16 = nil, nil
-	if halfPrecision {
-		g.cohModel16 = make([]uint16, len(g.cohModel))
-		g.cohTest16 = make([]uint16, len(g.cohTest))
-		vec.ToF16(g.cohModel16, g.cohModel)
-		vec.ToF16(g.cohTest16, g.cohTest)
-		g.cohModel, g.cohTest = nil, nil
-	}
+	g.cohModel = vec.NewMatrix(cohModel, g.dim, halfPrecision)
+	g.cohTest = vec.NewMatrix(cohTest, g.dim, halfPrecision)
 	return nil
 }
 
-// cohortScores writes into sc the scores of v against every row of the cohort matrix (m, or m16
-// in half precision when m is nil; one assembly matrix-vector product) and returns their top-N
-// moments.
-func (g *GMMLinear) cohortScores(m []float32, m16 []uint16, v []float32, topN int, sc []float64, buf []float32) CohortMoments {
+// cohortScores writes into sc the scores of v against every row of the cohort matrix m (one
+// assembly matrix-vector product) and returns their top-N moments.
+func (g *GMMLinear) cohortScores(m vec.Matrix, v []float32, topN int, sc []float64, buf []float32) CohortMoments {
 	n := len(g.CohortN)
 	if n == 0 {
 		return CohortMoments{0, 1}
 	}
 	clear(buf[:n])
-	if m == nil {
-		vec.GemvAddF16(buf[:n], m16, v, g.dim)
-	} else {
-		vec.GemvAdd(buf[:n], m, v, g.dim)
-	}
+	m.MulAdd(buf[:n], v)
 	for i, x := range buf[:n] {
 		sc[i] = float64(x)
 	}
@@ -156,10 +143,10 @@ func (g *GMMLinear) cohortScores(m []float32, m16 []uint16, v []float32, topN in
 
 // asModel returns the top-N moments of model vector o scored against the cohort's tests.
 func (g *GMMLinear) asModel(o []float32, topN int, sc []float64, buf []float32) CohortMoments {
-	return g.cohortScores(g.cohTest, g.cohTest16, o, topN, sc, buf)
+	return g.cohortScores(g.cohTest, o, topN, sc, buf)
 }
 
 // asTest returns the top-N moments of test vector t scored against the cohort's models.
 func (g *GMMLinear) asTest(t []float32, topN int, sc []float64, buf []float32) CohortMoments {
-	return g.cohortScores(g.cohModel, g.cohModel16, t, topN, sc, buf)
+	return g.cohortScores(g.cohModel, t, topN, sc, buf)
 }

@@ -95,7 +95,7 @@ func TestBundleGMMSectionRoundTrip(t *testing.T) {
 			t.Fatalf("cohort entry %d differs after the round trip", i)
 		}
 	}
-	if len(got.GMM.cohModel)+len(got.GMM.cohModel16) != 3*C*D {
+	if got.GMM.cohModel.Rows()*C*D != 3*C*D {
 		t.Fatal("cohort vectors not prepared on load")
 	}
 	// A cohort entry of the wrong shape is refused on write.

@@ -41,13 +41,12 @@ type IVectorExtractor struct {
 
 	means, invStd []float64 // UBM means and 1/σ
 	ubmFP         uint64
-	t32           []float32 // T as float32
-	tt32          []float32 // Tᵀ as float32, R × (C·D) row-major (one long sgemv per extraction)
-	tt16          []uint16  // the same in half precision, instead of tt32 where vec.F16Accelerated
-	u32           []float32 // C × packedLen(R): T_cᵀ T_c
-	rankK         int       // SetPrecisionRank: K, 0 for exact precisions
-	rankV         []float32 // C × K leading eigenvectors of U Uᵀ
-	rankB         []float32 // K × packedLen(R): Vᵀ U
+	t32           []float32  // T as float32
+	tt            vec.Matrix // Tᵀ, R × (C·D) (one long product per extraction; half precision where halfPrecision)
+	u32           []float32  // C × packedLen(R): T_cᵀ T_c
+	rankK         int        // SetPrecisionRank: K, 0 for exact precisions
+	rankV         []float32  // C × K leading eigenvectors of U Uᵀ
+	rankB         []float32  // K × packedLen(R): Vᵀ U
 }
 
 // NewIVectorExtractor binds T ((C·D) × R, variance-normalised) to ubm and
@@ -88,20 +87,15 @@ func (e *IVectorExtractor) precompute() {
 	for i, v := range e.T {
 		e.t32[i] = float32(v)
 	}
-	e.tt32 = resize(e.tt32, len(e.T))
+	tt := make([]float32, len(e.T))
 	for i := 0; i < C*D; i++ {
 		for r := 0; r < R; r++ {
-			e.tt32[r*C*D+i] = e.t32[i*R+r]
+			tt[r*C*D+i] = e.t32[i*R+r]
 		}
 	}
-	e.tt16 = nil
-	if halfPrecision {
-		// Tᵀf is the one product of an extraction that reads a large matrix once: in half
-		// precision it reads half the bytes (i-vectors change by ~1e-4 relative).
-		e.tt16 = make([]uint16, len(e.tt32))
-		vec.ToF16(e.tt16, e.tt32)
-		e.tt32 = nil
-	}
+	// Tᵀf is the one product of an extraction that reads a large matrix once: in half precision
+	// it reads half the bytes (i-vectors change by ~1e-4 relative).
+	e.tt = vec.NewMatrix(tt, C*D, halfPrecision)
 	e.rankK, e.rankV, e.rankB = 0, nil, nil // a new T: any low-rank expansion is stale
 	e.u32 = resize(e.u32, C*P)
 	parallelFor(C, runtime.GOMAXPROCS(0), func(c int) {
@@ -204,11 +198,7 @@ func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	}
 	// b = Tᵀ f: one sgemv over R rows of C·D, which streams T once in long unit-stride dot
 	// products (C small matrix-vector products with T_cᵀ were ~1.5x slower).
-	if e.tt16 != nil {
-		vec.GemvAddF16(b32[:R], e.tt16, f32, C*D)
-	} else {
-		vec.GemvAdd(b32[:R], e.tt32, f32, C*D)
-	}
+	e.tt.MulAdd(b32[:R], f32)
 	lp, b := ws.lp, ws.b
 	for k, v := range ws.lp32 {
 		lp[k] = float64(v)

@@ -271,7 +271,7 @@ func TestIVectorHalfPrecision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if half.tt16 == nil || half.tt32 != nil {
+	if !half.tt.Half() {
 		t.Fatal("half-precision extractor keeps float32 Tᵀ")
 	}
 	we, wh := exact.NewScratch(), half.NewScratch()

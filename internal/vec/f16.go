@@ -104,3 +104,45 @@ func gemvAddF16Go(y []float32, a []uint16, x []float32, cols int) {
 		y[r] += s
 	}
 }
+
+// Matrix is a read-only row-major matrix kept in float32 or in half precision, whichever its
+// constructor chose, so that callers multiply without caring which.
+type Matrix struct {
+	cols int
+	f32  []float32
+	f16  []uint16
+}
+
+// NewMatrix returns a as a matrix of rows of cols values (len(a) a multiple of cols), converted to
+// half precision when half is set (a is then no longer referenced), else kept as it is.
+func NewMatrix(a []float32, cols int, half bool) Matrix {
+	if cols <= 0 || len(a)%cols != 0 {
+		panic("vec: NewMatrix: length not a multiple of the row length")
+	}
+	if !half {
+		return Matrix{cols: cols, f32: a}
+	}
+	m := Matrix{cols: cols, f16: make([]uint16, len(a))}
+	ToF16(m.f16, a)
+	return m
+}
+
+// Rows is the number of rows (0 for the zero Matrix).
+func (m Matrix) Rows() int {
+	if m.cols == 0 {
+		return 0
+	}
+	return (len(m.f32) + len(m.f16)) / m.cols
+}
+
+// Half reports whether the matrix is stored in half precision.
+func (m Matrix) Half() bool { return m.f16 != nil }
+
+// MulAdd adds M·x to y (len(y) rows, the first len(y) of M).
+func (m Matrix) MulAdd(y, x []float32) {
+	if m.f16 != nil {
+		GemvAddF16(y, m.f16, x, m.cols)
+		return
+	}
+	GemvAdd(y, m.f32, x, m.cols)
+}

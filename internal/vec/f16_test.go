@@ -121,3 +121,41 @@ func BenchmarkGemvAddF16(b *testing.B) {
 		}
 	})
 }
+
+// TestMatrix checks that a Matrix multiplies as the product of its storage: the float32 kernel
+// when kept, the half-precision one (on the rounded values) when converted.
+func TestMatrix(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const rows, cols = 5, 16
+	a := make([]float32, rows*cols)
+	for i := range a {
+		a[i] = float32(r.NormFloat64())
+	}
+	x := make([]float32, cols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	a16 := make([]uint16, len(a))
+	ToF16(a16, a)
+	for _, half := range []bool{false, true} {
+		m := NewMatrix(append([]float32(nil), a...), cols, half)
+		if m.Rows() != rows || m.Half() != half {
+			t.Fatalf("half %v: %d rows, half %v", half, m.Rows(), m.Half())
+		}
+		got, want := make([]float32, rows), make([]float32, rows)
+		m.MulAdd(got, x)
+		if half {
+			GemvAddF16(want, a16, x, cols)
+		} else {
+			GemvAdd(want, a, x, cols)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("half %v, row %d: %v, want %v", half, i, got[i], want[i])
+			}
+		}
+	}
+	if (Matrix{}).Rows() != 0 {
+		t.Error("the zero Matrix has rows")
+	}
+}
