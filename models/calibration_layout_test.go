@@ -98,7 +98,7 @@ func TestCalibrationInputLayouts(t *testing.T) {
 		b := *base
 		b.Meta.Extra = extra
 		b.Channel = nil
-		b.Calibration = &Calibration{Weights: make([]float64, calibrationWidth(&b))}
+		b.Calibration = &Calibration{Weights: make([]float64, CalibrationWidth(&b))}
 		if _, err := NewVerifier(&b); err == nil {
 			t.Errorf("%v accepted", extra)
 		}

@@ -25,21 +25,16 @@ type Verifier struct {
 	lnKnot    float64     // ln(knot seconds) of the hinged calibration layout
 }
 
-// calibrationWidth is the number of inputs the bundle's calibration takes: the raw scores
+// CalibrationWidth is the number of inputs the bundle's calibration takes, under the layout its
+// metadata names: the raw scores
 // (PLDA, then the alternative PLDA and GMM when present), then — for duration-aware
 // calibration — each raw score times q and q itself, where q = ln(min(enrollment, test net
 // speech) / 1 s); for the hinged layout, with h = max(0, q − ln knot), the inputs are s, s·q,
 // s·h, s·q·h, q·h, h and q; the channel-aware hinged layout adds, before q, s·p, s·p·h, p and
 // p·h, where p is the larger of the two sides' probabilities of a degraded channel
 // (ChannelDetector). q is always the last input.
-func calibrationWidth(b *Bundle) int {
-	n := 1
-	if b.Alt != nil {
-		n++
-	}
-	if b.GMM != nil {
-		n++
-	}
+func CalibrationWidth(b *Bundle) int {
+	n := b.Scorers()
 	switch b.Meta.Extra["calibration"] {
 	case CalibrationDuration:
 		n = 2*n + 1
@@ -47,6 +42,19 @@ func calibrationWidth(b *Bundle) int {
 		n = 4*n + 3
 	case CalibrationDurationHingeChannel:
 		n = 6*n + 5
+	}
+	return n
+}
+
+// Scorers is the number of raw scores the bundle's back ends give a trial: the PLDA's, then the
+// alternative PLDA's and the GMM scorer's when present.
+func (b *Bundle) Scorers() int {
+	n := 1
+	if b.Alt != nil {
+		n++
+	}
+	if b.GMM != nil {
+		n++
 	}
 	return n
 }
@@ -80,7 +88,7 @@ const CalibrationQMaxKey = "calibration_qmax"
 
 // CalibrationInputs appends to dst the inputs of the bundle's calibration for a trial: the raw
 // scores and, for duration-aware calibration, their products with q (and h) and q (see
-// calibrationWidth).
+// CalibrationWidth).
 func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float64 {
 	n0 := len(dst)
 	dst = v.RawScores(dst, enroll, test)
@@ -159,8 +167,8 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 		return nil, errors.New("models: bundle lacks the UBM, i-vector extractor or PLDA needed for verification")
 	case b.Calibration == nil:
 		return nil, errors.New("models: bundle has no calibration, so its scores would not be LLRs")
-	case len(b.Calibration.Weights) != calibrationWidth(b):
-		return nil, fmt.Errorf("models: calibration fuses %d scores; the bundle's scorers produce %d", len(b.Calibration.Weights), calibrationWidth(b))
+	case len(b.Calibration.Weights) != CalibrationWidth(b):
+		return nil, fmt.Errorf("models: calibration fuses %d scores; the bundle's scorers produce %d", len(b.Calibration.Weights), CalibrationWidth(b))
 	case b.Meta.Extra["calibration"] == CalibrationDurationHingeChannel && b.Channel == nil:
 		return nil, errors.New("models: channel-aware calibration needs the bundle's channel detector")
 	}

@@ -97,6 +97,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	var tar, non [][]float64
 	var sameSex []bool // per non-target row: not known to be a cross-sex pair
 	dual := c.AltBackend && hasDegraded(ts)
+	scorers := 0 // raw scores per trial (the same in both folds)
 	for fold := range 2 {
 		var trX, trXc [][]float64
 		var trL, trLc, trSpk []int
@@ -124,24 +125,12 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 				return nil, err
 			}
 		}
-		k := 1
-		if b.Alt != nil {
-			k++
-		}
-		if b.GMM != nil {
-			k++
-		}
-		// Calibration inputs: k raw scores, their products with q (and h), and q (duration-aware).
+		// A placeholder calibration of the layout's width lets the fold's verifier produce the
+		// calibration inputs of its trials.
 		b.Meta.SNormTopN = c.SNormTopN
-		channel := tv.Channel != nil
-		b.Meta.Extra = c.calibrationLayout(channel)
-		b.Calibration = &models.Calibration{Weights: make([]float64, 2*k+1)}
-		if c.CalibrationKnot > 0 {
-			b.Calibration.Weights = make([]float64, 4*k+3)
-		}
-		if channel {
-			b.Calibration.Weights = make([]float64, 6*k+5)
-		}
+		b.Meta.Extra = c.calibrationLayout(tv.Channel != nil)
+		b.Calibration = &models.Calibration{Weights: make([]float64, models.CalibrationWidth(b))}
+		scorers = b.Scorers()
 		v, err := models.NewVerifier(b)
 		if err != nil {
 			return nil, err
@@ -153,7 +142,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		tar, non, sameSex = append(tar, t...), append(non, n...), append(sameSex, ss...)
 	}
 	c.logf("calibration: %d target and %d non-target held-out trials", len(tar), len(non))
-	cal, err := c.trainCalibration(tar, non, tv.Channel != nil)
+	cal, err := c.trainCalibration(tar, non, scorers, tv.Channel != nil)
 	if err != nil {
 		return nil, fmt.Errorf("calibration: %w", err)
 	}
@@ -209,15 +198,12 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 // scores (inputs s, s·q, q and, channel-aware, s·p and p) on every trial, then a scale and
 // offset of f that bend at the knot — llr = (a + b·h)·f + c·h + d — which expands exactly into
 // the layout's weights (models.CalibrationDurationHinge, models.CalibrationDurationHingeChannel).
-func (c *TrainConfig) trainCalibration(tar, non [][]float64, channel bool) (*models.Calibration, error) {
+// k is the number of raw scores per trial.
+func (c *TrainConfig) trainCalibration(tar, non [][]float64, k int, channel bool) (*models.Calibration, error) {
 	if c.CalibrationKnot <= 0 {
 		return models.TrainCalibration(tar, non, 0.5)
 	}
-	w := len(tar[0])
-	k := (w - 3) / 4
-	if channel {
-		k = (w - 5) / 6
-	}
+	w := len(tar[0]) // k raw scores in the hinged layout, channel-aware or not
 	// Row layout: s [0,k), s·q [k,2k), s·h [2k,3k), s·q·h [3k,4k), q·h 4k, h 4k+1; channel-aware
 	// then s·p [4k+2,5k+2), s·p·h [5k+2,6k+2), p 6k+2, p·h 6k+3; q last.
 	cols := func(rows [][]float64, f func(r []float64) []float64) [][]float64 {

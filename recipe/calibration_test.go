@@ -32,28 +32,14 @@ func hingeRow(s []float64, secs, knot float64) []float64 {
 func TestTwoStageCalibrationExpands(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const knot = 8.0
-	var tar, non [][]float64
-	for i := range 4000 {
+	tar, non := synthTrials(4000, func(i int, lab float64) []float64 {
 		secs := []float64{1, 3, 10, 25}[i%4]
 		q := math.Log(secs)
 		sep := 1 + q + 3*max(0, q-math.Log(knot)) // separation grows with duration, faster past the knot
-		for _, lab := range []float64{1, -1} {
-			z := r.NormFloat64()
-			s := []float64{lab*sep/2 + z, lab*sep/2 + z + 0.3*r.NormFloat64()}
-			row := hingeRow(s, secs, knot)
-			if lab > 0 {
-				tar = append(tar, row)
-			} else {
-				non = append(non, row)
-			}
-		}
-	}
-	c := DefaultTrainConfig()
-	c.CalibrationKnot = knot
-	cal, err := c.trainCalibration(tar, non, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+		z := r.NormFloat64()
+		return hingeRow([]float64{lab*sep/2 + z, lab*sep/2 + z + 0.3*r.NormFloat64()}, secs, knot)
+	})
+	cal := fitHinged(t, knot, tar, non, 2, false)
 	if len(cal.Weights) != 11 {
 		t.Fatalf("%d weights, want 11", len(cal.Weights))
 	}
@@ -90,29 +76,16 @@ func channelRow(s []float64, secs, knot, p float64) []float64 {
 func TestChannelCalibration(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	const knot = 8.0
-	var tar, non [][]float64
-	for i := range 6000 {
+	tar, non := synthTrials(6000, func(i int, lab float64) []float64 {
 		secs := []float64{2, 4, 12, 25}[i%4]
 		p := []float64{0.02, 0.1, 0.9, 0.98}[(i/4)%4]
 		sep := 1 + math.Log(secs)
-		for _, lab := range []float64{1, -1} {
-			clean := lab*sep*(1-p) + r.NormFloat64() // informative on clean channels only
-			robust := lab*sep/2 + r.NormFloat64()    // half as informative, whatever the channel
-			row := channelRow([]float64{clean, robust}, secs, knot, p)
-			if lab > 0 {
-				tar = append(tar, row)
-			} else {
-				non = append(non, row)
-			}
-		}
-	}
-	c := DefaultTrainConfig()
-	c.CalibrationKnot = knot
-	cal, err := c.trainCalibration(tar, non, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+		clean := lab*sep*(1-p) + r.NormFloat64() // informative on clean channels only
+		robust := lab*sep/2 + r.NormFloat64()    // half as informative, whatever the channel
+		return channelRow([]float64{clean, robust}, secs, knot, p)
+	})
 	const k, w = 2, 17
+	cal := fitHinged(t, knot, tar, non, k, true)
 	if len(cal.Weights) != w {
 		t.Fatalf("%d weights, want %d", len(cal.Weights), w)
 	}
@@ -127,6 +100,28 @@ func TestChannelCalibration(t *testing.T) {
 	if !(cal.Weights[4*k+3] > 0) {
 		t.Errorf("robust scorer: weight change with p %g, want > 0", cal.Weights[4*k+3])
 	}
+}
+
+// synthTrials makes n target rows and n non-target rows, row(i, +1) and row(i, −1) in turn.
+func synthTrials(n int, row func(i int, lab float64) []float64) (tar, non [][]float64) {
+	for i := range n {
+		tar = append(tar, row(i, 1))
+		non = append(non, row(i, -1))
+	}
+	return tar, non
+}
+
+// fitHinged trains the hinged calibration (channel-aware or not) with its knot at knot seconds
+// on rows of k raw scores.
+func fitHinged(t *testing.T, knot float64, tar, non [][]float64, k int, channel bool) *models.Calibration {
+	t.Helper()
+	c := DefaultTrainConfig()
+	c.CalibrationKnot = knot
+	cal, err := c.trainCalibration(tar, non, k, channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cal
 }
 
 // checkTwoStages fits the two stages of a hinged calibration independently — the fusion on the
