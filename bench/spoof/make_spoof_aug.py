@@ -31,7 +31,6 @@ drops a held-out family's augmented copies too). Used by `go run ./bench/spoof/l
 bench/out/spoof/aug/key.tsv` and `voxguard train-spoof --spoof bench/out/spoof/aug/<family>/...`.
 """
 import argparse, os, random, sys, tempfile
-from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_spoof_data as msd  # noqa: E402
@@ -126,19 +125,7 @@ def main():
             msd.codec(dst, cdst, rng, tmp)
         return rows
 
-    key, done = [], 0
-    with ThreadPoolExecutor(a.jobs) as ex:
-        for rows in ex.map(work, jobs):
-            key.extend(rows)
-            done += 1
-            if done % 200 == 0:
-                print(f"{done}/{len(jobs)}", file=sys.stderr, flush=True)
-    os.makedirs(a.out, exist_ok=True)
-    with open(os.path.join(a.out, "key.tsv"), "w") as f:
-        f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
-        for r in sorted(key):
-            f.write("\t".join(r) + "\n")
-    print(f"wrote {len(key)} entries to {os.path.join(a.out, 'key.tsv')}", file=sys.stderr)
+    msd.write_key(a.out, msd.run_jobs(work, jobs, a.jobs))
 
 
 if __name__ == "__main__":

@@ -362,29 +362,20 @@ def main():
             uid = f"{fam}_{i:04d}"
             jobs.append(("tts", fam, os.path.join(a.out, fam, split, uid + ".wav"),
                          (uid, "spoof", fam, split, i, train_txt if split == "train" else eval_txt)))
-    ntr = a.replay * 2 // 3
-    rtr = random.Random(SEED + 1).sample(bona["train"], min(ntr, len(bona["train"])))
-    rev = random.Random(SEED + 2).sample(bona["eval"], min(a.replay - ntr, len(bona["eval"])))
-    for split, items in (("train", rtr), ("eval", rev)) if not only or "replay" in only else ():
-        for uid, src in items:
-            jobs.append(("replay", src, os.path.join(a.out, "replay", split, "r_" + uid + ".wav"),
-                         ("r_" + uid, "spoof", "replay", split)))
-
-    vtr = random.Random(SEED + 3).sample(bona["train"], min(a.vocoder * 2 // 3, len(bona["train"])))
-    vev = random.Random(SEED + 4).sample(bona["eval"], min(a.vocoder - a.vocoder * 2 // 3, len(bona["eval"])))
-    for split, items in (("train", vtr), ("eval", vev)) if not only or "vocoder-lpc" in only else ():
-        for uid, src in items:
-            jobs.append(("vocoder", src, os.path.join(a.out, "vocoder-lpc", split, "v_" + uid + ".wav"),
-                         ("v_" + uid, "spoof", "vocoder-lpc", split)))
-
-    # Griffin-Lim: like vocoder-lpc, training items from training speakers' bona fide files, evaluation
-    # items from dev speakers' (own seeds, so mostly other recordings than vocoder-lpc's).
-    gtr = random.Random(SEED + 5).sample(bona["train"], min(a.griffin_lim * 2 // 3, len(bona["train"])))
-    gev = random.Random(SEED + 6).sample(bona["eval"], min(a.griffin_lim - a.griffin_lim * 2 // 3, len(bona["eval"])))
-    for split, items in (("train", gtr), ("eval", gev)) if not only or "griffin-lim" in only else ():
-        for uid, src in items:
-            jobs.append(("griffin-lim", src, os.path.join(a.out, "griffin-lim", split, "g_" + uid + ".wav"),
-                         ("g_" + uid, "spoof", "griffin-lim", split)))
+    # Families made from bona fide recordings: 2/3 of the items from training speakers' files, the
+    # rest from dev speakers', each family with its own seeds (so mostly different recordings).
+    for fam, kind, prefix, n, seed in (("replay", "replay", "r_", a.replay, SEED + 1),
+                                        ("vocoder-lpc", "vocoder", "v_", a.vocoder, SEED + 3),
+                                        ("griffin-lim", "griffin-lim", "g_", a.griffin_lim, SEED + 5)):
+        if only and fam not in only:
+            continue
+        ntr = n * 2 // 3
+        picked = (("train", random.Random(seed).sample(bona["train"], min(ntr, len(bona["train"])))),
+                  ("eval", random.Random(seed + 1).sample(bona["eval"], min(n - ntr, len(bona["eval"])))))
+        for split, items in picked:
+            for uid, src in items:
+                jobs.append((kind, src, os.path.join(a.out, fam, split, prefix + uid + ".wav"),
+                             (prefix + uid, "spoof", fam, split)))
 
     def work(job):
         kind, src, dst, meta = job
@@ -415,24 +406,36 @@ def main():
             rows.append(("c_" + uid, cdst, cls, fam, split, "mobile"))
         return rows
 
-    done = 0
-    with ThreadPoolExecutor(a.jobs) as ex:
-        for rows in ex.map(work, jobs):
-            key.extend(rows)
-            done += 1
-            if done % 200 == 0:
-                print(f"{done}/{len(jobs)}", file=sys.stderr, flush=True)
+    key.extend(run_jobs(work, jobs, a.jobs))
     if only:  # keep the other families' rows of the existing key
         with open(os.path.join(a.out, "key.tsv")) as f:
             for line in f:
                 r = tuple(line.rstrip("\n").split("\t"))
                 if len(r) == 6 and r[0] != "id" and r[3] not in only:
                     key.append(r)
-    with open(os.path.join(a.out, "key.tsv"), "w") as f:
+    write_key(a.out, key)
+
+
+def run_jobs(work, jobs, workers):
+    """Runs work over jobs on a thread pool, printing progress; returns every job's key rows in order."""
+    rows, done = [], 0
+    with ThreadPoolExecutor(workers) as ex:
+        for r in ex.map(work, jobs):
+            rows.extend(r)
+            done += 1
+            if done % 200 == 0:
+                print(f"{done}/{len(jobs)}", file=sys.stderr, flush=True)
+    return rows
+
+
+def write_key(out, key):
+    """Writes out/key.tsv: a header, then the rows sorted."""
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "key.tsv"), "w") as f:
         f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
         for r in sorted(key):
             f.write("\t".join(r) + "\n")
-    print(f"wrote {len(key)} entries to {os.path.join(a.out, 'key.tsv')}", file=sys.stderr)
+    print(f"wrote {len(key)} entries to {os.path.join(out, 'key.tsv')}", file=sys.stderr)
 
 
 if __name__ == "__main__":
