@@ -78,18 +78,16 @@ func run(in, out, spoofFrom string, frameStep int, frameSel string, set, del []s
 		}
 		b.Spoof.FrameSelection = frameSel
 	}
-	for _, kv := range set {
-		if k, _, _ := strings.Cut(kv, "="); k == "frame_step" || k == "frame_selection" {
-			return fmt.Errorf("-set %s: that is a countermeasure setting, not bundle metadata (use -spoof-frame-step)", k)
-		}
-	}
 	if b.Meta.Extra == nil {
 		b.Meta.Extra = map[string]string{}
 	}
 	for _, kv := range set {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
+		switch {
+		case !ok || k == "":
 			return fmt.Errorf("-set %q: want KEY=VALUE", kv)
+		case k == "frame_step" || k == "frame_selection":
+			return fmt.Errorf("-set %s: that is a countermeasure setting, not bundle metadata (use -spoof-frame-step or -spoof-frame-selection)", k)
 		}
 		b.Meta.Extra[k] = v
 	}
