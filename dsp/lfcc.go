@@ -208,7 +208,7 @@ func (m *lfccComputer) compute(frame []float32, out []float32) float64 {
 		for i, w := range f.w {
 			s += w * p[i]
 		}
-		m.logE[b] = math.Log(max(s, logFloor))
+		m.logE[b] = fastLog(max(s, logFloor))
 	}
 	nf := len(m.logE)
 	for k := range out[:m.cfg.NumCeps] {
@@ -413,7 +413,7 @@ func (l *LFCC) accumulate(pow []float64, lv float64) {
 	}
 	flux := l.specF != nil && l.specPrev
 	for k, p := range pow {
-		v := math.Log(max(p, logFloor))
+		v := fastLog(max(p, logFloor))
 		l.specS[k] += v
 		l.specQ[k] += v * v
 		if l.specF != nil {

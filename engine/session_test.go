@@ -209,11 +209,14 @@ func benchCall(b *testing.B) (*Engine, []float32) {
 
 // BenchmarkSessionsInterleaved is BenchmarkSession with 200 calls live at once, each pushed
 // its next 20 ms in turn, as a loaded server interleaves them: every session's state and the
-// models' large matrices compete for the caches. One op is one 16 s call; rtf is per call.
+// models' large matrices compete for the caches. One op is one 16 s call; rtf is per call, and
+// cpu-ms/call the process's CPU time (user+system, garbage collection included) per call, which
+// a shared machine distorts less than wall time.
 func BenchmarkSessionsInterleaved(b *testing.B) {
 	e, x := benchCall(b)
 	const live = 200
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for done := 0; done < b.N; done += live {
 		ss := make([]*Session, min(live, b.N-done))
 		for i := range ss {
@@ -229,8 +232,10 @@ func BenchmarkSessionsInterleaved(b *testing.B) {
 			s.Stop()
 		}
 	}
+	cpu := processCPU() - cpu0
 	audioSec := float64(len(x)) / float64(e.SampleRate()) * float64(b.N)
 	b.ReportMetric(b.Elapsed().Seconds()/audioSec, "rtf")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/call")
 }
 
 // BenchmarkSessionMemory reports the heap a live session holds (50 sessions, 5 s of speech

@@ -3,6 +3,8 @@ package models
 import (
 	"fmt"
 	"runtime"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // Accumulate adds frame x to s using top-C selection on g (see GMM.Select) and
@@ -15,10 +17,7 @@ func (g *GMM) Accumulate(s *Stats, x []float32, sc *Scratch) float64 {
 		c := int(sc.idx[i])
 		p := sc.post[i]
 		s.N[c] += p
-		f := s.F[c*D : (c+1)*D]
-		for d, v := range x {
-			f[d] += p * float64(v)
-		}
+		vec.AxpyF32F64(p, x, s.F[c*D:(c+1)*D])
 	}
 	return ll
 }

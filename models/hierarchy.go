@@ -183,6 +183,10 @@ func (g *GMM) selectHierarchical(xx []float32, sc *Scratch) {
 		copy(ll, h.gconst[lo:hi])
 		vec.GemvAdd(ll, h.coef[lo*2*D:hi*2*D], xx, 2*D)
 		for i, l := range ll {
+			// Most children lose to the current TopC-th best: test that before the call.
+			if sc.n == sc.TopC && !(float64(l) > sc.top[sc.n-1]) {
+				continue
+			}
 			sc.insert(h.perm[lo+i], float64(l))
 		}
 	}

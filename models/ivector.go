@@ -45,8 +45,8 @@ type IVectorExtractor struct {
 	tt            vec.Matrix // Tᵀ, R × (C·D) (one long product per extraction; half precision where halfPrecision)
 	u32           []float32  // C × packedLen(R): T_cᵀ T_c
 	rankK         int        // SetPrecisionRank: K, 0 for exact precisions
-	rankV         []float32  // C × K leading eigenvectors of U Uᵀ
-	rankB         []float32  // K × packedLen(R): Vᵀ U
+	rankVT        vec.Matrix // Vᵀ, K × C: the K leading eigenvectors of U Uᵀ (float32)
+	rankBT        vec.Matrix // Bᵀ = (Vᵀ U)ᵀ, packedLen(R) × K (half precision where halfPrecision)
 }
 
 // NewIVectorExtractor binds T ((C·D) × R, variance-normalised) to ubm and
@@ -96,7 +96,7 @@ func (e *IVectorExtractor) precompute() {
 	// Tᵀf is the one product of an extraction that reads a large matrix once: in half precision
 	// it reads half the bytes (i-vectors change by ~1e-4 relative).
 	e.tt = vec.NewMatrix(tt, C*D, halfPrecision)
-	e.rankK, e.rankV, e.rankB = 0, nil, nil // a new T: any low-rank expansion is stale
+	e.rankK, e.rankVT, e.rankBT = 0, vec.Matrix{}, vec.Matrix{} // a new T: any low-rank expansion is stale
 	e.u32 = resize(e.u32, C*P)
 	parallelFor(C, runtime.GOMAXPROCS(0), func(c int) {
 		tc := e.T[c*D*R : (c+1)*D*R]

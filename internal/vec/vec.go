@@ -9,6 +9,8 @@
 package vec
 
 import (
+	"math"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -46,3 +48,49 @@ func gemvAddGonum(y, a, x []float32, cols int) {
 // Accelerated reports whether GemvAdd uses the AVX2/FMA kernel on this machine (for rows whose
 // length is a multiple of 8).
 func Accelerated() bool { return useAVX2 }
+
+// AxpyF32F64 adds alpha·x to y in double precision (y[i] += alpha·float64(x[i]), a multiply then
+// an add, each rounded, exactly as the plain Go loop computes it), for the Baum-Welch first-order
+// statistics: a frame's float32 features weighted by a component's posterior. len(y) ≥ len(x).
+func AxpyF32F64(alpha float64, x []float32, y []float64) {
+	if len(y) < len(x) {
+		panic("vec: AxpyF32F64: short y")
+	}
+	if useAVX2 {
+		axpyF32F64AVX(alpha, x, y)
+		return
+	}
+	axpyF32F64Go(alpha, x, y)
+}
+
+func axpyF32F64Go(alpha float64, x []float32, y []float64) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += alpha * float64(v)
+	}
+}
+
+// SumExp returns Σ exp(v − mx) over the values v of ll with v − mx > cut (a log-sum-exp's sum,
+// mx being the largest value and cut a negative number of nats below which terms are dropped).
+// With AVX2/FMA the exponentials are single-precision (Cephes' expf, relative error ~1e-7) and
+// summed in single precision per lane; otherwise, and for the last len(ll) mod 8 values, they
+// are math.Exp in double precision. Either way the relative error of the sum is under 1e-6.
+func SumExp(ll []float32, mx, cut float32) float64 {
+	n := 0
+	var s float64
+	if useAVX2 {
+		n = len(ll) &^ 7
+		s = sumExpAVX2(ll[:n], mx, cut)
+	}
+	return s + sumExpGo(ll[n:], mx, cut)
+}
+
+func sumExpGo(ll []float32, mx, cut float32) float64 {
+	var sum float64
+	for _, v := range ll {
+		if d := v - mx; d > cut {
+			sum += math.Exp(float64(d))
+		}
+	}
+	return sum
+}

@@ -23,3 +23,13 @@ func cpuid1ECX() uint32
 // hasF16C reports the F16C half-precision conversion instructions (CPUID.1:ECX bit 29), which
 // golang.org/x/sys/cpu does not expose.
 func hasF16C() bool { return cpuid1ECX()&(1<<29) != 0 }
+
+// axpyF32F64AVX is AxpyF32F64 with AVX (vec_amd64.s).
+//
+//go:noescape
+func axpyF32F64AVX(alpha float64, x []float32, y []float64)
+
+// sumExpAVX2 is SumExp over a length that is a multiple of 8 (vec_amd64.s).
+//
+//go:noescape
+func sumExpAVX2(ll []float32, mx, cut float32) float64

@@ -177,3 +177,132 @@ TEXT ·cpuid1ECX(SB), NOSPLIT, $0-4
 	CPUID
 	MOVL CX, ret+0(FP)
 	RET
+
+// func axpyF32F64AVX(alpha float64, x []float32, y []float64)
+// y[i] += alpha·float64(x[i]) for i < len(x) (len(y) ≥ len(x)), as a separate multiply and add
+// in double precision, so every element is rounded exactly as the scalar Go loop rounds it.
+TEXT ·axpyF32F64AVX(SB), NOSPLIT, $0-56
+	VBROADCASTSD alpha+0(FP), Y0
+	MOVQ         x_base+8(FP), SI
+	MOVQ         x_len+16(FP), CX
+	MOVQ         y_base+32(FP), DI
+	XORQ         AX, AX
+
+axpy8:
+	CMPQ      CX, $8
+	JL        axpy4
+	VCVTPS2PD (SI)(AX*4), Y1
+	VCVTPS2PD 16(SI)(AX*4), Y2
+	VMULPD    Y0, Y1, Y1
+	VMULPD    Y0, Y2, Y2
+	VADDPD    (DI)(AX*8), Y1, Y1
+	VADDPD    32(DI)(AX*8), Y2, Y2
+	VMOVUPD   Y1, (DI)(AX*8)
+	VMOVUPD   Y2, 32(DI)(AX*8)
+	ADDQ      $8, AX
+	SUBQ      $8, CX
+	JMP       axpy8
+
+axpy4:
+	CMPQ      CX, $4
+	JL        axpy1
+	VCVTPS2PD (SI)(AX*4), Y1
+	VMULPD    Y0, Y1, Y1
+	VADDPD    (DI)(AX*8), Y1, Y1
+	VMOVUPD   Y1, (DI)(AX*8)
+	ADDQ      $4, AX
+	SUBQ      $4, CX
+
+axpy1:
+	TESTQ     CX, CX
+	JZ        axpydone
+	VCVTSS2SD (SI)(AX*4), X1, X1
+	VMULSD    X0, X1, X1
+	VADDSD    (DI)(AX*8), X1, X1
+	VMOVSD    X1, (DI)(AX*8)
+	INCQ      AX
+	DECQ      CX
+	JMP       axpy1
+
+axpydone:
+	VZEROUPPER
+	RET
+
+// Constants of sumExpAVX2 (Cephes' expf), eight copies each.
+#define CONST8(name, bits) \
+	DATA name+0(SB)/4, $bits \
+	DATA name+4(SB)/4, $bits \
+	DATA name+8(SB)/4, $bits \
+	DATA name+12(SB)/4, $bits \
+	DATA name+16(SB)/4, $bits \
+	DATA name+20(SB)/4, $bits \
+	DATA name+24(SB)/4, $bits \
+	DATA name+28(SB)/4, $bits \
+	GLOBL name(SB), RODATA|NOPTR, $32
+
+CONST8(expLog2e<>, 0x3fb8aa3b)  // 1.44269504
+CONST8(expC1<>, 0x3f318000)     // 0.693359375
+CONST8(expC2<>, 0xb95e8083)     // -2.12194440e-4
+CONST8(expP0<>, 0x39506967)     // 1.9875691500e-4
+CONST8(expP1<>, 0x3ab743ce)     // 1.3981999507e-3
+CONST8(expP2<>, 0x3c088908)     // 8.3334519073e-3
+CONST8(expP3<>, 0x3d2aa9c1)     // 4.1665795894e-2
+CONST8(expP4<>, 0x3e2aaaaa)     // 1.6666665459e-1
+CONST8(expP5<>, 0x3f000000)     // 5.0000001201e-1
+CONST8(expOne<>, 0x3f800000)    // 1
+CONST8(expBias<>, 0x0000007f)   // 127 (int32)
+
+// func sumExpAVX2(ll []float32, mx, cut float32) float64
+// Σ exp(v − mx) over the v of ll (len a multiple of 8) with v − mx > cut, eight lanes at a time:
+// exp by Cephes' expf (range reduction by ln 2, degree-5 polynomial; relative error ~1e-7),
+// lane sums in single precision, their total in double.
+TEXT ·sumExpAVX2(SB), NOSPLIT, $0-40
+	MOVQ         ll_base+0(FP), SI
+	MOVQ         ll_len+8(FP), CX
+	VBROADCASTSS mx+24(FP), Y0
+	VBROADCASTSS cut+28(FP), Y1
+	VMOVUPS      expLog2e<>(SB), Y2
+	VMOVUPS      expOne<>(SB), Y3
+	VMOVUPS      expBias<>(SB), Y4
+	VXORPS       Y5, Y5, Y5
+	XORQ         AX, AX
+
+sumexp8:
+	CMPQ         AX, CX
+	JGE          sumexpdone
+	VMOVUPS      (SI)(AX*4), Y6
+	VSUBPS       Y0, Y6, Y6                // d = v − mx
+	VCMPPS       $0x1e, Y1, Y6, Y7         // mask: d > cut (false for NaN)
+	VMULPS       Y2, Y6, Y8
+	VROUNDPS     $0, Y8, Y8                // k = round(d·log2 e)
+	VFNMADD231PS expC1<>(SB), Y8, Y6       // r = d − k·C1 − k·C2
+	VFNMADD231PS expC2<>(SB), Y8, Y6
+	VMOVUPS      expP0<>(SB), Y9
+	VFMADD213PS  expP1<>(SB), Y6, Y9
+	VFMADD213PS  expP2<>(SB), Y6, Y9
+	VFMADD213PS  expP3<>(SB), Y6, Y9
+	VFMADD213PS  expP4<>(SB), Y6, Y9
+	VFMADD213PS  expP5<>(SB), Y6, Y9
+	VMULPS       Y6, Y6, Y10
+	VFMADD213PS  Y6, Y10, Y9               // p·r² + r
+	VADDPS       Y3, Y9, Y9                // + 1
+	VCVTPS2DQ    Y8, Y8
+	VPADDD       Y4, Y8, Y8
+	VPSLLD       $23, Y8, Y8               // 2^k
+	VMULPS       Y8, Y9, Y9
+	VANDPS       Y7, Y9, Y9
+	VADDPS       Y9, Y5, Y5
+	ADDQ         $8, AX
+	JMP          sumexp8
+
+sumexpdone:
+	VEXTRACTF128 $1, Y5, X6
+	VCVTPS2PD    X5, Y7
+	VCVTPS2PD    X6, Y8
+	VADDPD       Y8, Y7, Y7
+	VEXTRACTF128 $1, Y7, X8
+	VADDPD       X8, X7, X7
+	VHADDPD      X7, X7, X7
+	VMOVSD       X7, ret+32(FP)
+	VZEROUPPER
+	RET

@@ -84,3 +84,94 @@ func BenchmarkGemvAdd(b *testing.B) {
 		})
 	}
 }
+
+// TestAxpyF32F64 checks the kernel bit for bit against the scalar loop for lengths that exercise
+// the 8-, 4- and 1-element steps and slices off any alignment.
+func TestAxpyF32F64(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 9, 12, 15, 16, 60, 61} {
+		for _, off := range []int{0, 1, 3} {
+			x := make([]float32, n+off)
+			y := make([]float64, n+off+2)
+			for i := range x {
+				x[i] = float32(r.NormFloat64() * 10)
+			}
+			for i := range y {
+				y[i] = r.NormFloat64()
+			}
+			want := append([]float64(nil), y...)
+			alpha := r.Float64()
+			axpyF32F64Go(alpha, x[off:], want[off:])
+			AxpyF32F64(alpha, x[off:], y[off:])
+			for i := range y {
+				if y[i] != want[i] {
+					t.Fatalf("n %d offset %d: y[%d] = %v, want %v (bit for bit)", n, off, i, y[i], want[i])
+				}
+			}
+		}
+	}
+	// A hand-worked case: 0.5·[1, 2, -4] added to [1, 1, 1].
+	y := []float64{1, 1, 1}
+	AxpyF32F64(0.5, []float32{1, 2, -4}, y)
+	if y[0] != 1.5 || y[1] != 2 || y[2] != -1 {
+		t.Fatalf("hand case: %v", y)
+	}
+}
+
+// TestSumExp checks the single-precision exponential sum against math.Exp in double precision:
+// values spread over 0 to -60 nats below the maximum (so the -50 cut drops some), ±Inf and NaN
+// lanes (dropped), lengths exercising the 8-lane kernel and the scalar tail, and exact values.
+func TestSumExp(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 255, 256, 1000} {
+		ll := make([]float32, n)
+		for i := range ll {
+			ll[i] = float32(3 - 60*r.Float64())
+		}
+		if n > 9 {
+			ll[2], ll[5] = float32(math.Inf(-1)), float32(math.NaN())
+		}
+		mx := float32(3)
+		want := sumExpGo(ll, mx, -50)
+		got := SumExp(ll, mx, -50)
+		if math.Abs(got-want) > 1e-6*want {
+			t.Fatalf("n %d: SumExp = %.9g, want %.9g (relative %.2g)", n, got, want, math.Abs(got-want)/want)
+		}
+	}
+	for _, c := range []struct {
+		ll   []float32
+		mx   float32
+		want float64
+	}{
+		{[]float32{0, 0, 0, 0, 0, 0, 0, 0}, 0, 8},
+		{[]float32{1, 1, 1, 1, 1, 1, 1, 1, -100}, 1, 8},
+		{[]float32{0, -1, -2, -3, -4, -5, -6, -7}, 0, (1 - math.Exp(-8)) / (1 - math.Exp(-1))},
+		{[]float32{math.Ln2, 0, 0, 0, 0, 0, 0, 0}, 0, 2 + 7},
+	} {
+		if got := SumExp(c.ll, c.mx, -50); math.Abs(got-c.want) > 1e-6*c.want {
+			t.Errorf("SumExp(%v, %v) = %.9g, want %.9g", c.ll, c.mx, got, c.want)
+		}
+	}
+}
+
+func BenchmarkSumExp256(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	ll := make([]float32, 256)
+	for i := range ll {
+		ll[i] = float32(-40 * r.Float64())
+	}
+	for range b.N {
+		SumExp(ll, 0, -50)
+	}
+}
+
+func BenchmarkSumExp256Go(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	ll := make([]float32, 256)
+	for i := range ll {
+		ll[i] = float32(-40 * r.Float64())
+	}
+	for range b.N {
+		sumExpGo(ll, 0, -50)
+	}
+}
