@@ -56,3 +56,68 @@ func TopNMoments(scores []float64, topN int) CohortMoments {
 func ASNorm(s float64, enroll, test CohortMoments) float64 {
 	return 0.5 * ((s-enroll.Mean)/enroll.Std + (s-test.Mean)/test.Std)
 }
+
+// LeaveOneOut summarises one side's scores against a cohort that includes the other sides of its
+// trials (the run's enrolled models), so that the top-N moments with any one member left out —
+// the trial's own model — come in constant time: only the top N+1 scores matter (the top N of
+// the rest are those N+1 without the member left out if it is among them, else without the
+// smallest), kept as their count, their smallest and the sums of their deviations from their
+// mean. The zero value stands for an empty cohort.
+type LeaveOneOut struct {
+	n       int     // scores kept: the top N+1, or all when there are no more
+	all     bool    // the kept scores are all of them
+	last    float64 // smallest kept score
+	c, s, q float64 // shift (their mean), Σ(x − c), Σ(x − c)²
+}
+
+// NewLeaveOneOut summarises scores (reordered in place) for top-N moments, topN as for
+// TopNMoments.
+func NewLeaveOneOut(scores []float64, topN int) LeaveOneOut {
+	if len(scores) == 0 {
+		return LeaveOneOut{}
+	}
+	l := LeaveOneOut{n: len(scores), all: true}
+	if topN > 0 && topN+1 < len(scores) {
+		slices.SortFunc(scores, func(a, b float64) int {
+			switch {
+			case a > b:
+				return -1
+			case a < b:
+				return 1
+			}
+			return 0
+		})
+		l.n, l.all = topN+1, false
+	}
+	kept := scores[:l.n]
+	l.last = kept[0]
+	for _, x := range kept {
+		l.c += x
+		l.last = min(l.last, x)
+	}
+	l.c /= float64(l.n)
+	for _, x := range kept {
+		l.s += x - l.c
+		l.q += (x - l.c) * (x - l.c)
+	}
+	return l
+}
+
+// Without returns the TopNMoments of the summarised scores with one occurrence of x, which must
+// be one of them, left out.
+func (l LeaveOneOut) Without(x float64) CohortMoments {
+	if l.n <= 1 {
+		return CohortMoments{0, 1}
+	}
+	if !l.all && x < l.last {
+		x = l.last // x is not among the top N+1: the top N of the rest drop the smallest instead
+	}
+	n := float64(l.n - 1)
+	s := (l.s - (x - l.c)) / n
+	v := (l.q-(x-l.c)*(x-l.c))/n - s*s
+	sd := math.Sqrt(max(v, 0))
+	if sd == 0 {
+		sd = 1
+	}
+	return CohortMoments{l.c + s, sd}
+}

@@ -366,3 +366,182 @@ func (v *Verifier) ThresholdAtFAR(far float64) (float64, error) {
 	}
 	return pts[0].LLR, nil
 }
+
+// EnrolledCohort extends each scorer's adaptive S-norm cohort with a run's own enrolled models:
+// for a trial of model m against test t, the test side is normalised against the bundle's cohort
+// and every enrolled model but m (leaving m out matters: t's score against m is the trial's own
+// score, and a target's would pull its own normalisation up), and — with ModelSide — the model
+// side against the bundle's cohort and the other enrolled models' tests. The enrolled models are
+// the deployment's own speakers, recorded on its own channels, so they are an in-domain cohort
+// where the bundle's training speakers are not. It needs no labels. The test side's scores
+// against the enrolled models are the run's whole score matrix (every test against every model),
+// so PrepareTest costs one trial per enrolled model.
+//
+// Use: NewEnrolledCohort, then PrepareModel for every model (concurrently if wished), then for each
+// test PrepareTest and Score (both safe for concurrent use once the models are prepared).
+type EnrolledCohort struct {
+	v      *Verifier
+	models []*Probe // as prepared
+	sides  []*Probe // the models with their model-side moments against the extended cohort
+	member []bool   // the models in the cohort: those with at least MinFrames of speech
+	model  bool
+	active bool
+}
+
+// NewEnrolledCohort returns the extended cohort of the enrolled models (which must have been
+// prepared by Prepare, not PrepareTest). Models with less than v.MinFrames of speech, which
+// cannot be scored, stay out of it. With fewer than minModels models in it (and always with
+// fewer than 2) it is inactive: Score is then exactly Verifier.Score, with the bundle's cohort
+// alone.
+func (v *Verifier) NewEnrolledCohort(enrolled []*Probe, modelSide bool, minModels int) *EnrolledCohort {
+	c := &EnrolledCohort{v: v, models: enrolled, sides: append([]*Probe(nil), enrolled...), model: modelSide,
+		member: make([]bool, len(enrolled))}
+	n := 0
+	for i, m := range enrolled {
+		if m.Frames >= v.MinFrames {
+			c.member[i] = true
+			n++
+		}
+	}
+	c.active = n >= max(minModels, 2)
+	return c
+}
+
+// Active reports whether the enrolled models take part in the normalisation.
+func (c *EnrolledCohort) Active() bool { return c.active }
+
+// cohortScorers lists, in RawScores order, which scorers are S-normalised.
+func (v *Verifier) cohortScorers() (main, alt, gmm bool) {
+	main = len(v.cohort) > 0
+	alt = v.b.Alt != nil && len(v.b.Alt.Cohort) > 0
+	gmm = v.b.GMM != nil && len(v.b.GMM.CohortN) > 0
+	return
+}
+
+// BundleCohortScores returns p's raw scores against the bundle's cohort for each S-normalised
+// scorer (nil for a scorer absent or not normalised): [0] the main PLDA, [1] the alternative
+// PLDA, [2] the GMM in the model role (asModel; p must come from Prepare) or the test role. The top-N
+// moments of each are p's cohort moments for that scorer (Probe.Cohort, Cohort2, GAsModel or
+// GAsTest).
+func (v *Verifier) BundleCohortScores(p *Probe, asModel bool, ws *VerifierScratch) (sc [3][]float64) {
+	mainOK, altOK, gmmOK := v.cohortScorers()
+	if mainOK {
+		sc[0] = make([]float64, len(v.main.cohortC))
+		v.main.cohortScores(sc[0], make([]float64, v.b.PLDA.Dim), p.U)
+	}
+	if altOK {
+		sc[1] = make([]float64, len(v.alt.cohortC))
+		v.alt.cohortScores(sc[1], make([]float64, v.b.Alt.PLDA.Dim), p.U2)
+	}
+	if gmmOK {
+		// cohortScores leaves the scores in sc (reordered by the top-N selection, which
+		// does not matter here).
+		g := v.b.GMM
+		sc[2] = make([]float64, len(g.CohortN))
+		if asModel {
+			g.asModel(p.GModel, v.topN, sc[2], ws.gbuf)
+		} else {
+			g.asTest(p.GTest, v.topN, sc[2], ws.gbuf)
+		}
+	}
+	return sc
+}
+
+// PrepareModel computes enrolled model i's model-side moments (with ModelSide; otherwise it
+// does nothing). Calls for different i may run concurrently.
+func (c *EnrolledCohort) PrepareModel(i int, ws *VerifierScratch) {
+	if !c.active || !c.model || !c.member[i] {
+		return
+	}
+	v, m := c.v, c.models[i]
+	sc := v.BundleCohortScores(m, true, ws)
+	p := *m
+	for j, o := range c.models {
+		if j == i || !c.member[j] {
+			continue
+		}
+		if sc[0] != nil {
+			sc[0] = append(sc[0], v.main.llr(o.U, m.U))
+		}
+		if sc[1] != nil {
+			sc[1] = append(sc[1], v.alt.llr(o.U2, m.U2))
+		}
+		if sc[2] != nil {
+			sc[2] = append(sc[2], Dot(m.GModel, o.GTest))
+		}
+	}
+	if sc[0] != nil {
+		p.Cohort = TopNMoments(sc[0], v.topN)
+	}
+	if sc[1] != nil {
+		p.Cohort2 = TopNMoments(sc[1], v.topN)
+	}
+	if sc[2] != nil {
+		p.GAsModel = TopNMoments(sc[2], v.topN)
+	}
+	c.sides[i] = &p
+}
+
+// CohortTest is a test's summary of its scores against the extended cohort (PrepareTest).
+type CohortTest struct{ loo [3]LeaveOneOut }
+
+// PrepareTest scores test t against the bundle's cohort and every enrolled model.
+func (c *EnrolledCohort) PrepareTest(t *Probe, ws *VerifierScratch) *CohortTest {
+	ct := &CohortTest{}
+	if !c.active {
+		return ct
+	}
+	v := c.v
+	sc := v.BundleCohortScores(t, false, ws)
+	for j, m := range c.models {
+		if !c.member[j] {
+			continue
+		}
+		if sc[0] != nil {
+			sc[0] = append(sc[0], v.main.llr(m.U, t.U))
+		}
+		if sc[1] != nil {
+			sc[1] = append(sc[1], v.alt.llr(m.U2, t.U2))
+		}
+		if sc[2] != nil {
+			sc[2] = append(sc[2], Dot(m.GModel, t.GTest))
+		}
+	}
+	for k := range sc {
+		if sc[k] != nil {
+			ct.loo[k] = NewLeaveOneOut(sc[k], v.topN)
+		}
+	}
+	return ct
+}
+
+// Sides returns the two sides of the trial of enrolled model m against test t (prepared by
+// PrepareTest into ct) with their cohort moments against the extended cohort, m left out of the
+// test side's.
+func (c *EnrolledCohort) Sides(m int, t *Probe, ct *CohortTest) (enroll, test Probe) {
+	enroll, test = *c.sides[m], *t
+	if !c.active || !c.member[m] {
+		return enroll, test // not scored: too little speech (Verifier.Score)
+	}
+	v, e := c.v, c.models[m]
+	mainOK, altOK, gmmOK := v.cohortScorers()
+	if mainOK {
+		test.Cohort = ct.loo[0].Without(v.main.llr(e.U, t.U))
+	}
+	if altOK {
+		test.Cohort2 = ct.loo[1].Without(v.alt.llr(e.U2, t.U2))
+	}
+	if gmmOK {
+		test.GAsTest = ct.loo[2].Without(Dot(e.GModel, t.GTest))
+	}
+	return enroll, test
+}
+
+// Score is Verifier.Score of enrolled model m against test t with the extended cohort.
+func (c *EnrolledCohort) Score(m int, t *Probe, ct *CohortTest) (llr float64, sufficient bool) {
+	if !c.active || !c.member[m] {
+		return c.v.Score(c.models[m], t)
+	}
+	e, te := c.Sides(m, t, ct)
+	return c.v.Score(&e, &te)
+}

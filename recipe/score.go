@@ -32,8 +32,41 @@ func FrontendOf(b *models.Bundle) (dsp.FrontendConfig, error) {
 // ScoreLists scores trials with the Kaldi-style lists of DESIGN.md: enroll pairs (a repeated
 // model id means several enrollment files, whose statistics are summed), test pairs and trials.
 // Every file is read once; features, statistics and embeddings are computed on all cores.
-// Progress goes to log (nil: silent).
+// Progress goes to log (nil: silent). The S-norm cohort is the bundle's alone.
 func ScoreLists(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kaldiio.Trial, workers int, log io.Writer) (*ScoreResult, error) {
+	return ScoreListsWith(v, enroll, tests, trials, ScoreOptions{Workers: workers, Log: log})
+}
+
+// S-norm cohorts for ScoreOptions.Cohort.
+const (
+	// CohortBundle: the bundle's cohort alone (its training speakers).
+	CohortBundle = "bundle"
+	// CohortEnrolled: the bundle's cohort and the run's other enrolled models, on both sides of
+	// each trial (models.EnrolledCohort with its model side).
+	CohortEnrolled = "enrolled"
+	// CohortEnrolledTest: as CohortEnrolled on the test side only.
+	CohortEnrolledTest = "enrolled-test"
+)
+
+// ScoreOptions are ScoreListsWith's settings; the zero value is ScoreLists's behaviour with
+// all cores and no progress.
+type ScoreOptions struct {
+	Workers int       // goroutines (≤ 0: all cores)
+	Log     io.Writer // progress (nil: silent)
+	Cohort  string    // CohortBundle ("": the same), CohortEnrolled or CohortEnrolledTest
+	// MinCohortModels is the least number of enrolled models (with enough speech to be scored)
+	// for CohortEnrolled(Test) to use them; with fewer the bundle's cohort serves alone.
+	MinCohortModels int
+}
+
+// ScoreListsWith is ScoreLists with options.
+func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kaldiio.Trial, opt ScoreOptions) (*ScoreResult, error) {
+	workers, log := opt.Workers, opt.Log
+	switch opt.Cohort {
+	case "", CohortBundle, CohortEnrolled, CohortEnrolledTest:
+	default:
+		return nil, fmt.Errorf("unknown S-norm cohort %q (want %s, %s or %s)", opt.Cohort, CohortBundle, CohortEnrolled, CohortEnrolledTest)
+	}
 	b := v.Bundle()
 	cfg, err := FrontendOf(b)
 	if err != nil {
@@ -123,6 +156,9 @@ func ScoreLists(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kaldi
 	if err != nil {
 		return nil, err
 	}
+	if opt.Cohort == CohortEnrolled || opt.Cohort == CohortEnrolledTest {
+		return scoreEnrolledCohort(v, models_, testProbes, modelIdx, testIdx, trials, opt)
+	}
 	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
 	const block = 4096
 	insufficient := make([]int, (len(trials)+block-1)/block)
@@ -173,4 +209,51 @@ func FileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, workers
 		return nil
 	})
 	return stats, err
+}
+
+// scoreEnrolledCohort scores the trials with the bundle's cohort extended by the enrolled models
+// (models.EnrolledCohort).
+func scoreEnrolledCohort(v *models.Verifier, enrolled, tests []*models.Probe, modelIdx, testIdx map[string]int, trials []kaldiio.Trial, opt ScoreOptions) (*ScoreResult, error) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtimeProcs()
+	}
+	scratch := make([]*models.VerifierScratch, workers)
+	for i := range scratch {
+		scratch[i] = v.NewScratch()
+	}
+	c := v.NewEnrolledCohort(enrolled, opt.Cohort == CohortEnrolled, opt.MinCohortModels)
+	if err := parallel(len(enrolled), workers, nil, func(w, i int) error {
+		c.PrepareModel(i, scratch[w])
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	// Trials grouped by test: each test's scores against every enrolled model once.
+	byTest := make([][]int, len(tests))
+	for i, t := range trials {
+		k := testIdx[t.Test]
+		byTest[k] = append(byTest[k], i)
+	}
+	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
+	insufficient := make([]int, len(tests))
+	err := parallel(len(tests), workers, progress.New(opt.Log, "trials", len(tests)), func(w, k int) error {
+		if len(byTest[k]) == 0 {
+			return nil
+		}
+		ct := c.PrepareTest(tests[k], scratch[w])
+		for _, i := range byTest[k] {
+			t := trials[i]
+			llr, ok := c.Score(modelIdx[t.Model], tests[k], ct)
+			if !ok {
+				insufficient[k]++
+			}
+			res.Scores[i] = kaldiio.Score{Model: t.Model, Test: t.Test, Score: llr}
+		}
+		return nil
+	})
+	for _, n := range insufficient {
+		res.Insufficient += n
+	}
+	return res, err
 }

@@ -47,11 +47,20 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	model := fs.String("model", "", "model bundle `file` (default: the embedded bundle)")
 	minSpeech := fs.Float64("min-speech", models.DefaultMinFrames/100.0, "least net speech in `seconds` on each side; shorter gives LLR 0")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
+	cohort := fs.String("cohort", recipe.CohortBundle, "adaptive S-norm `cohort`: "+recipe.CohortBundle+
+		" (the bundle's training speakers), "+recipe.CohortEnrolled+" (those and the run's other enrolled models, both sides of each trial) or "+
+		recipe.CohortEnrolledTest+" (the same, test side only); the last two are experiments that gained nothing on impostors who are not enrolled (bench/README.md)")
+	minCohort := fs.Int("cohort-min-models", 0, "least `number` of enrolled models for --cohort "+recipe.CohortEnrolled+"; with fewer the bundle's cohort serves alone")
 	if done, err := parseFlags(fs, args); done {
 		return err
 	}
 	if *enroll == "" || *test == "" || *trials == "" {
 		return usageErrorf("--enroll, --test and --trials are required")
+	}
+	switch *cohort {
+	case recipe.CohortBundle, recipe.CohortEnrolled, recipe.CohortEnrolledTest:
+	default:
+		return usageErrorf("--cohort must be %s, %s or %s", recipe.CohortBundle, recipe.CohortEnrolled, recipe.CohortEnrolledTest)
 	}
 	b, err := loadModel(*model)
 	if err != nil {
@@ -78,7 +87,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	if progress.IsTerminal(stderr) {
 		log = stderr
 	}
-	res, err := recipe.ScoreLists(v, e, t, tr, *workers, log)
+	res, err := recipe.ScoreListsWith(v, e, t, tr, recipe.ScoreOptions{Workers: *workers, Log: log, Cohort: *cohort, MinCohortModels: *minCohort})
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,37 @@ func TestScoreAndEval(t *testing.T) {
 	}
 }
 
+// TestScoreEnrolledCohort: --cohort enrolled scores every trial (the scores themselves are checked
+// in recipe), and --cohort bundle is the default.
+func TestScoreEnrolledCohort(t *testing.T) {
+	dir := t.TempDir()
+	a := func(f string) string { abs, _ := filepath.Abs(filepath.Join("../../testdata/audio", f)); return abs }
+	enroll := writeFile(t, dir, "enroll.scp", "us "+a("voice_us_male.wav")+"\nscot "+a("voice_scot_male.wav")+"\ngb "+a("voice_gb_female.wav")+"\n")
+	test := writeFile(t, dir, "test.scp", "demo "+a("demo_en.wav")+"\ngb "+a("voice_gb_female.wav")+"\n")
+	trials := writeFile(t, dir, "trials", "us demo\nscot demo\ngb demo\nus gb\ngb gb\n")
+	out := map[string]string{}
+	for _, c := range []string{"", "bundle", "enrolled", "enrolled-test"} {
+		args := []string{"score", "--enroll", enroll, "--test", test, "--trials", trials}
+		if c != "" {
+			args = append(args, "--cohort", c)
+		}
+		var o, errb bytes.Buffer
+		if code := run(args, &o, &errb); code != 0 {
+			t.Fatalf("--cohort %q: exit %d: %s", c, code, errb.String())
+		}
+		if n := strings.Count(o.String(), "\n"); n != 5 {
+			t.Fatalf("--cohort %q: %d score lines, want 5:\n%s", c, n, o.String())
+		}
+		out[c] = o.String()
+	}
+	if out[""] != out["bundle"] {
+		t.Error("the default cohort is not the bundle's")
+	}
+	if out["enrolled"] == out["bundle"] || out["enrolled-test"] == out["bundle"] {
+		t.Error("the enrolled models changed no score")
+	}
+}
+
 func TestScoreEvalErrors(t *testing.T) {
 	dir := t.TempDir()
 	scp := writeFile(t, dir, "scp", "a /nonexistent.wav\n")
@@ -78,6 +109,7 @@ func TestScoreEvalErrors(t *testing.T) {
 	}{
 		{"score no lists", []string{"score"}, 2, "required"},
 		{"score unknown test id", []string{"score", "--enroll", scp, "--test", scp, "--trials", tr}, 1, `test "b" is not in the test list`},
+		{"score bad cohort", []string{"score", "--enroll", scp, "--test", scp, "--trials", tr, "--cohort", "everyone"}, 2, "--cohort must be"},
 		{"score bad model", []string{"score", "--enroll", scp, "--test", scp, "--trials", tr, "--model", sc}, 1, "sc"},
 		{"eval no scores", []string{"eval", "--trials", tr}, 2, "required"},
 		{"eval unlabelled", []string{"eval", "--trials", unl, "--scores", sc}, 1, "no target/nontarget label"},
