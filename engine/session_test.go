@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voxguard/voxguard/internal/cputime"
 	"github.com/voxguard/voxguard/models"
 )
 
@@ -216,7 +217,7 @@ func BenchmarkSessionsInterleaved(b *testing.B) {
 	e, x := benchCall(b)
 	const live = 200
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for done := 0; done < b.N; done += live {
 		ss := make([]*Session, min(live, b.N-done))
 		for i := range ss {
@@ -232,7 +233,7 @@ func BenchmarkSessionsInterleaved(b *testing.B) {
 			s.Stop()
 		}
 	}
-	cpu := processCPU() - cpu0
+	cpu := cputime.Process() - cpu0
 	audioSec := float64(len(x)) / float64(e.SampleRate()) * float64(b.N)
 	b.ReportMetric(b.Elapsed().Seconds()/audioSec, "rtf")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/call")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+
+	"github.com/voxguard/voxguard/internal/cputime"
 )
 
 // BenchmarkAccumulate measures per-frame Baum-Welch accumulation on one core
@@ -17,12 +19,12 @@ func BenchmarkAccumulate(b *testing.B) {
 			s := NewStats(tc.C, 60)
 			sc := g.NewScratch(10, tc.sel)
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				g.Accumulate(s, frames[i%len(frames)], sc)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
-			if cpu := processCPU() - cpu0; cpu > 0 {
+			if cpu := cputime.Process() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(b.N)/cpu.Seconds(), "frames/cpu-s")
 			}
 		})
@@ -56,7 +58,7 @@ func BenchmarkIVectorExtract(b *testing.B) {
 			runtime.GC()
 			out := make([]float64, R)
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				if err := e.Extract(s, out, ws); err != nil {
 					b.Fatal(err)
@@ -64,7 +66,7 @@ func BenchmarkIVectorExtract(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/ivector")
 			b.ReportMetric(float64(active), "active-components")
-			if cpu := processCPU() - cpu0; cpu > 0 {
+			if cpu := cputime.Process() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/ivector")
 			}
 		})
@@ -85,14 +87,14 @@ func BenchmarkUBMEMIteration(b *testing.B) {
 	cfg.defaults()
 	runtime.GC()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := emIteration(g, frames, floor, &cfg); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/iteration")
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/iteration")
 	}
 }
@@ -108,14 +110,14 @@ func BenchmarkIVectorTrainIteration(b *testing.B) {
 	}
 	runtime.GC()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := TrainIVectorExtractor(g, stats, IVectorTrainConfig{R: 200, Iters: 1, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/iteration")
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/iteration")
 	}
 }
@@ -140,7 +142,7 @@ func BenchmarkIVectorExtractBatch(b *testing.B) {
 			ws := e.NewBatchScratch()
 			runtime.GC()
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				if err := e.ExtractBatch(stats, out, ws); err != nil {
 					b.Fatal(err)
@@ -148,7 +150,7 @@ func BenchmarkIVectorExtractBatch(b *testing.B) {
 			}
 			per := float64(b.N * IVBatchSize)
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/per, "µs/ivector")
-			if cpu := processCPU() - cpu0; cpu > 0 {
+			if cpu := cputime.Process() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(cpu.Microseconds())/per, "cpu-µs/ivector")
 			}
 		})
@@ -169,12 +171,12 @@ func BenchmarkAccumulateHierarchical(b *testing.B) {
 			sc := g.NewScratch(10, 0)
 			sc.Groups = 4
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				g.Accumulate(s, frames[i%len(frames)], sc)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
-			if cpu := processCPU() - cpu0; cpu > 0 {
+			if cpu := cputime.Process() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(b.N)/cpu.Seconds(), "frames/cpu-s")
 			}
 		})

@@ -10,19 +10,20 @@ import (
 	"time"
 
 	gowav "github.com/go-audio/wav"
+	"github.com/voxguard/voxguard/internal/cputime"
 )
 
 // rtClock measures a benchmark loop's process CPU time.
 type rtClock struct{ cpu0 time.Duration }
 
 // startRT starts measuring; call it right before the benchmark loop.
-func startRT() rtClock { return rtClock{processCPU()} }
+func startRT() rtClock { return rtClock{cputime.Process()} }
 
 // report reports seconds of audio processed per CPU-second (user+system, all threads) and per
 // wall-clock second, given the seconds of audio one iteration processes.
 func (c rtClock) report(b *testing.B, audioSecondsPerOp float64) {
 	audio := audioSecondsPerOp * float64(b.N)
-	if cpu := (processCPU() - c.cpu0).Seconds(); cpu > 0 {
+	if cpu := (cputime.Process() - c.cpu0).Seconds(); cpu > 0 {
 		b.ReportMetric(audio/cpu, "audio-s/cpu-s")
 	}
 	b.ReportMetric(audio/b.Elapsed().Seconds(), "audio-s/s")
