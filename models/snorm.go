@@ -21,15 +21,7 @@ func TopNMoments(scores []float64, topN int) CohortMoments {
 		topN = len(scores)
 	}
 	if topN < len(scores) {
-		slices.SortFunc(scores, func(a, b float64) int {
-			switch {
-			case a > b:
-				return -1
-			case a < b:
-				return 1
-			}
-			return 0
-		})
+		sortDescending(scores)
 	}
 	top := scores[:topN]
 	m := 0.0
@@ -78,15 +70,7 @@ func NewLeaveOneOut(scores []float64, topN int) LeaveOneOut {
 	}
 	l := LeaveOneOut{n: len(scores), all: true}
 	if topN > 0 && topN+1 < len(scores) {
-		slices.SortFunc(scores, func(a, b float64) int {
-			switch {
-			case a > b:
-				return -1
-			case a < b:
-				return 1
-			}
-			return 0
-		})
+		sortDescending(scores)
 		l.n, l.all = topN+1, false
 	}
 	kept := scores[:l.n]
@@ -120,4 +104,17 @@ func (l LeaveOneOut) Without(x float64) CohortMoments {
 		sd = 1
 	}
 	return CohortMoments{l.c + s, sd}
+}
+
+// sortDescending sorts scores from largest to smallest, in place.
+func sortDescending(scores []float64) {
+	slices.SortFunc(scores, func(a, b float64) int {
+		switch {
+		case a > b:
+			return -1
+		case a < b:
+			return 1
+		}
+		return 0
+	})
 }

@@ -160,18 +160,14 @@ func BenchmarkSumExp256(b *testing.B) {
 	for i := range ll {
 		ll[i] = float32(-40 * r.Float64())
 	}
-	for range b.N {
-		SumExp(ll, 0, -50)
-	}
-}
-
-func BenchmarkSumExp256Go(b *testing.B) {
-	r := rand.New(rand.NewPCG(7, 8))
-	ll := make([]float32, 256)
-	for i := range ll {
-		ll[i] = float32(-40 * r.Float64())
-	}
-	for range b.N {
-		sumExpGo(ll, 0, -50)
+	for _, f := range []struct {
+		name string
+		sum  func([]float32, float32, float32) float64
+	}{{"kernel", SumExp}, {"go", sumExpGo}} {
+		b.Run(f.name, func(b *testing.B) {
+			for range b.N {
+				f.sum(ll, 0, -50)
+			}
+		})
 	}
 }
