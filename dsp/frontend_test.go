@@ -375,3 +375,45 @@ func TestCopyFromReusesBuffers(t *testing.T) {
 		t.Fatal("the snapshot shares the live front end's scratch space")
 	}
 }
+
+// BenchmarkFrontend8kNorm is BenchmarkFrontend8k (the telephone front end streamed in 20 ms
+// chunks) with each normalisation and the telephone-band filterbank, so the cost of feature
+// warping in the live engine can be compared with sliding CMN's.
+func BenchmarkFrontend8kNorm(b *testing.B) {
+	warp := TelephoneFrontend()
+	warp.Norm = NormWarp
+	band := TelephoneFrontend()
+	band.MFCC.LowFreq, band.MFCC.HighFreq = 300, 3400
+	for _, c := range []struct {
+		name string
+		cfg  FrontendConfig
+	}{{"cmn", TelephoneFrontend()}, {"warp", warp}, {"cmn-300-3400Hz", band}} {
+		b.Run(c.name, func(b *testing.B) {
+			x := benchAudio(b)
+			f, err := NewFrontend(c.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dst := make([]float32, f.Dim())
+			b.ReportAllocs()
+			for b.Loop() {
+				f.Reset()
+				for pos := 0; pos < len(x); pos += 160 {
+					f.Push(x[pos:min(pos+160, len(x))])
+					for {
+						if _, ok := f.Next(dst); !ok {
+							break
+						}
+					}
+				}
+				f.Flush()
+				for {
+					if _, ok := f.Next(dst); !ok {
+						break
+					}
+				}
+			}
+			reportRealTime(b, len(x), 8000)
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"flag"
 	"fmt"
 	"runtime"
 	"sync"
@@ -129,4 +130,36 @@ func ExtractAll(paths []string, cfg dsp.FrontendConfig, channel, workers int, ba
 		return err
 	})
 	return out, err
+}
+
+// normFlag is a flag.Value setting a front end's normalisation by name.
+type normFlag struct{ n *dsp.Normalization }
+
+func (f normFlag) String() string {
+	if f.n == nil {
+		return ""
+	}
+	return string(*f.n)
+}
+
+func (f normFlag) Set(v string) error {
+	switch n := dsp.Normalization(v); n {
+	case dsp.NormNone, dsp.NormCMN, dsp.NormWarp:
+		*f.n = n
+		return nil
+	}
+	return fmt.Errorf("unknown normalisation %q (none, cmn, warp)", v)
+}
+
+// FrontendFlags registers on fs the front-end options `voxguard train` exposes, each defaulting
+// to cfg's current value and writing into cfg when parsed: --norm (none, cmn or warp: sliding
+// CMN or feature warping), --norm-window (frames), --mfcc-low-hz and --mfcc-high-hz (the mel
+// filterbank's band; e.g. 300-3400 for the telephone band every codec keeps). The front end is
+// recorded in the bundle, so the engine runs whatever the bundle was trained with. Call
+// cfg.Validate() after parsing.
+func FrontendFlags(fs *flag.FlagSet, cfg *dsp.FrontendConfig) {
+	fs.Var(normFlag{&cfg.Norm}, "norm", "feature normalisation: `cmn` (sliding mean), warp (feature warping: sliding rank to a standard normal) or none")
+	fs.IntVar(&cfg.NormWindow, "norm-window", cfg.NormWindow, "normalisation window in `frames` (10 ms each)")
+	fs.Float64Var(&cfg.MFCC.LowFreq, "mfcc-low-hz", cfg.MFCC.LowFreq, "lowest edge of the MFCC mel filterbank in `Hz`")
+	fs.Float64Var(&cfg.MFCC.HighFreq, "mfcc-high-hz", cfg.MFCC.HighFreq, "highest edge of the MFCC mel filterbank in `Hz` (<= 0: offset from Nyquist)")
 }

@@ -2,11 +2,15 @@ package recipe
 
 import (
 	"bytes"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"testing"
 
+	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/internal/devcorpora"
 	"github.com/voxguard/voxguard/kaldiio"
 	"github.com/voxguard/voxguard/models"
@@ -184,5 +188,42 @@ func TestListCorpusAndSpeakerList(t *testing.T) {
 	os.WriteFile(p, []byte("no-slash\n"), 0o644)
 	if _, err := ReadSpeakerList(p); err == nil {
 		t.Error("malformed key accepted")
+	}
+}
+
+// TestFrontendFlags checks that train's front-end flags reach the front-end configuration, and
+// that without them it is the default bundle's.
+func TestFrontendFlags(t *testing.T) {
+	parse := func(args ...string) (dsp.FrontendConfig, error) {
+		cfg := DefaultTrainConfig().Frontend
+		fs := flag.NewFlagSet("train", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		FrontendFlags(fs, &cfg)
+		return cfg, fs.Parse(args)
+	}
+	cfg, err := parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, dsp.TelephoneFrontend()) {
+		t.Errorf("no flags: front end %+v, want the default %+v", cfg, dsp.TelephoneFrontend())
+	}
+	cfg, err = parse("--norm", "warp", "--norm-window", "201", "--mfcc-low-hz", "300", "--mfcc-high-hz", "3400")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := dsp.TelephoneFrontend()
+	want.Norm, want.NormWindow, want.MFCC.LowFreq, want.MFCC.HighFreq = dsp.NormWarp, 201, 300, 3400
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("with flags: front end %+v, want %+v", cfg, want)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Error(err)
+	}
+	if _, err := parse("--norm", "mvn"); err == nil {
+		t.Error("--norm mvn accepted")
+	}
+	if cfg, _ := parse("--mfcc-low-hz", "3800"); cfg.Validate() == nil {
+		t.Error("a band of 3800-3700 Hz validated")
 	}
 }

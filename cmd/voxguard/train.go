@@ -43,13 +43,19 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	speedFront := fs.Bool("speed-front", d.SpeedFront, "speed-perturbed copies (\"~sp\" in their file names) train the UBM and i-vector extractor too, not only the back end")
 	channel := fs.Bool("channel-fusion", d.ChannelFusion, "with degraded copies (\"~aug\") in training: a channel detector on the i-vectors makes each scorer's calibration weight depend on the detected channel (needs --calibration-knot > 0)")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
+	frontend := d.Frontend
+	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --mfcc-low-hz, --mfcc-high-hz
 	if done, err := parseFlags(fs, args); done {
 		return err
 	}
 	if len(corpora) == 0 || *out == "" {
 		return usageErrorf("--corpus and --out are required")
 	}
+	if err := frontend.Validate(); err != nil {
+		return usageErrorf("%v", err)
+	}
 	cfg := d
+	cfg.Frontend = frontend
 	cfg.Corpora, cfg.Components, cfg.IVectorDim, cfg.IVectorIters = corpora, *comps, *ivdim, *ivIters
 	cfg.UBMFrames, cfg.LDADim, cfg.Seed, cfg.Workers, cfg.Log = *ubmFrames, *lda, *seed, *workers, stderr
 	cfg.WorkDir = *work

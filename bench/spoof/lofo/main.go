@@ -11,21 +11,32 @@
 // default: --aug adds augmented spoof training items (bench/spoof/make_spoof_aug.py), --nested a
 // fusion whose GMM weight is chosen by an inner leave-one-family-out in each fold (on 2026-12-02
 // data: mean held-out fused EER of the six TTS/replay families 11.25 % clean / 14.36 % codecs,
-// against 8.64 / 13.48 % at the fixed weight 0.25 — not adopted).
+// against 8.64 / 13.48 % at the fixed weight 0.25 — not adopted). --phase mgd appends the long-term
+// statistics of the modified group delay (dsp.MGDStats: per-bin mean and standard deviation over
+// the same level-gated frames) to the long-term spectral statistics, --phase mgd-only gives the
+// classifier those alone, --mgd-peak adds the whitened frames' peakiness (--phase peak: only it
+// appended, peak-only: alone); --no-train lists families kept out of training in every fold (still
+// held out and evaluated in their own), e.g. griffin-lim as run.sh's train-spoof does. Measured on
+// 2026-12-03 (bench/README, "Phase features"): MGD does not generalise better; not adopted.
 package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/models/metrics"
 	"github.com/voxguard/voxguard/recipe"
@@ -52,6 +63,14 @@ func main() {
 	frameStep := flag.Int("frame-step", 2, "score every N-th frame with the GMMs (models.Countermeasure.FrameStep; the shipped bundle uses 2)")
 	statsMs := flag.Float64("stats-ms", 0, "analysis window of the long-term statistics, ms (0: the LFCC frames)")
 	nested := flag.Bool("nested", false, "also report a fusion whose GMM weight is chosen per fold by an inner leave-one-family-out over the fold's training families")
+	phase := flag.String("phase", "", "phase-aware long-term statistics: \"\" (none), mgd (modified group delay statistics appended to the long-term spectral statistics), mgd-only (the classifier sees only them), peak (only --mgd-peak's two statistics appended), peak-only (only those two)")
+	mgdCfg := dsp.TelephoneMGD()
+	flag.IntVar(&mgdCfg.Lifter, "mgd-lifter", mgdCfg.Lifter, "with --phase: cepstral coefficients of the MGD's smoothed spectrum")
+	flag.Float64Var(&mgdCfg.Alpha, "mgd-alpha", mgdCfg.Alpha, "with --phase: MGD compression exponent α")
+	flag.Float64Var(&mgdCfg.Gamma, "mgd-gamma", mgdCfg.Gamma, "with --phase: MGD spectrum exponent γ")
+	flag.Float64Var(&mgdCfg.PreemphCoeff, "mgd-preemph", mgdCfg.PreemphCoeff, "with --phase: pre-emphasis before the MGD")
+	flag.BoolVar(&mgdCfg.Peakiness, "mgd-peak", mgdCfg.Peakiness, "with --phase: add the mean and standard deviation of the whitened frames' log kurtosis (dsp.MGD.Peakiness)")
+	noTrain := flag.String("no-train", "", "comma-separated families never trained on (held out and evaluated in their own fold as usual)")
 	aug := flag.String("aug", "", "comma-separated extra key files of augmented spoof training items (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's)")
 	flag.Parse()
 	t0 := time.Now()
@@ -80,27 +99,61 @@ func main() {
 	cfg.SpectralFlux = *flux
 	cfg.StatsFrameLengthMs = *statsMs
 	cfg.Prosody = *prosody || *prosodyOnly
-	keepStats := func(fr []*recipe.SpoofFeatures) {
-		if *prosodyOnly {
-			for _, f := range fr {
+	switch *phase {
+	case "", "mgd", "mgd-only":
+	case "peak", "peak-only":
+		mgdCfg.Peakiness = true
+	default:
+		log.Fatalf("unknown --phase %q", *phase)
+	}
+	if err := mgdCfg.Validate(); err != nil {
+		log.Fatal(err)
+	}
+	// keepStats applies --prosody-only, then --phase (phase[i]: recording i's MGD statistics).
+	keepStats := func(fr []*recipe.SpoofFeatures, ph [][]float64) {
+		for i, f := range fr {
+			if *prosodyOnly {
 				f.Stats = f.Stats[len(f.Stats)-dsp.ProsodyDim:]
 			}
+			switch *phase {
+			case "mgd":
+				f.Stats = append(f.Stats, ph[i]...)
+			case "mgd-only":
+				f.Stats = ph[i]
+			case "peak":
+				f.Stats = append(f.Stats, ph[i][len(ph[i])-2:]...)
+			case "peak-only":
+				f.Stats = ph[i][len(ph[i])-2:]
+			}
 		}
+	}
+	extract := func(paths []string) []*recipe.SpoofFeatures {
+		if *phase == "" {
+			fr, err := recipe.ExtractSpoofFeatures(paths, cfg, recipe.DefaultSpoofMinLevelDB, 0, nil)
+			if err != nil {
+				log.Fatal(err)
+			}
+			keepStats(fr, nil)
+			return fr
+		}
+		fr, ph, err := extractWithPhase(paths, cfg, mgdCfg, recipe.DefaultSpoofMinLevelDB)
+		if err != nil {
+			log.Fatal(err)
+		}
+		keepStats(fr, ph)
+		return fr
 	}
 	paths := make([]string, len(items))
 	for i, it := range items {
 		paths[i] = it.path
 	}
-	fr, err := recipe.ExtractSpoofFeatures(paths, cfg, recipe.DefaultSpoofMinLevelDB, 0, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	keepStats(fr)
+	fr := extract(paths)
 	for i := range items {
 		fr[i].Frames = transform(*variant, fr[i].Frames)
 		items[i].f = fr[i]
 	}
-	log.Printf("features of %d files in %v", len(items), time.Since(t0).Round(time.Second))
+	log.Printf("features of %d files in %v (%d long-term statistics per recording)", len(items), time.Since(t0).Round(time.Second), len(fr[0].Stats))
+	never := strings.Split(*noTrain, ",")
 
 	var families []string
 	seen := map[string]bool{}
@@ -228,7 +281,7 @@ func main() {
 			return s
 		}
 		s := train(sel(func(it *item) bool {
-			return it.class == "spoof" && it.split == "train" && !slices.Contains(ex, it.family)
+			return it.class == "spoof" && it.split == "train" && !slices.Contains(ex, it.family) && !slices.Contains(never, it.family)
 		}))
 		cache[k] = s
 		return s
@@ -433,11 +486,7 @@ func main() {
 			for i, u := range utts {
 				ps[i] = u.Path
 			}
-			fr, err := recipe.ExtractSpoofFeatures(ps, cfg, recipe.DefaultSpoofMinLevelDB, 0, nil)
-			if err != nil {
-				log.Fatal(err)
-			}
-			keepStats(fr)
+			fr := extract(ps)
 			for i := range fr {
 				fr[i].Frames = transform(*variant, fr[i].Frames)
 			}
@@ -463,6 +512,60 @@ func main() {
 		}
 	}
 	log.Printf("done in %v", time.Since(t0).Round(time.Second))
+}
+
+// extractWithPhase is recipe.ExtractSpoofFeatures plus each recording's MGD long-term statistics
+// over the same level-gated frames, decoding each file once.
+func extractWithPhase(paths []string, cfg dsp.LFCCConfig, mc dsp.MGDConfig, minLevelDB float64) ([]*recipe.SpoofFeatures, [][]float64, error) {
+	fr := make([]*recipe.SpoofFeatures, len(paths))
+	ph := make([][]float64, len(paths))
+	errs := make([]error, len(paths))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := dsp.NewMGDStats(mc, minLevelDB)
+			if err != nil {
+				panic(err) // validated by the caller
+			}
+			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
+				s, err := readSamples(paths[i], cfg.SampleRate)
+				if err == nil {
+					fr[i], err = recipe.SpoofFeaturesOfSamples(s, cfg, minLevelDB)
+				}
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				st.Reset()
+				st.Push(s)
+				ph[i] = make([]float64, mc.StatsDim())
+				st.Stats(ph[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return fr, ph, errors.Join(errs...)
+}
+
+// readSamples decodes a WAV file's first channel at rate (as recipe.SpoofFeaturesOf does).
+func readSamples(path string, rate int) ([]float32, error) {
+	a, err := audio.ReadWAVFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.Channel(0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if a.SampleRate != rate {
+		if s, err = audio.Resample(s, a.SampleRate, rate); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return s, nil
 }
 
 // resynthesis are the families of bona fide recordings resynthesised by a vocoder
