@@ -62,3 +62,34 @@ func BenchmarkFrontend8k(b *testing.B) {
 	}
 	reportRealTime(b, len(x), 8000)
 }
+
+// BenchmarkLFCC8k is the countermeasure's front end as a call streams it in 20 ms chunks: LFCC,
+// deltas and double deltas, and the long-term spectral statistics of the frames above -50 dBFS.
+func BenchmarkLFCC8k(b *testing.B) {
+	x := benchAudio(b)
+	l, err := NewLFCC(TelephoneLFCC())
+	if err != nil {
+		b.Fatal(err)
+	}
+	l.EnableSpectralStats(-50)
+	dst := make([]float32, l.Config().Dim())
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Reset()
+		for pos := 0; pos < len(x); pos += 160 {
+			l.Push(x[pos:min(pos+160, len(x))])
+			for {
+				if _, ok := l.Next(dst); !ok {
+					break
+				}
+			}
+		}
+		l.Flush()
+		for {
+			if _, ok := l.Next(dst); !ok {
+				break
+			}
+		}
+	}
+	reportRealTime(b, len(x), 8000)
+}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // LFCCConfig configures linear-frequency cepstral coefficients, the front end of the ASVspoof
@@ -208,8 +210,9 @@ func (m *lfccComputer) compute(frame []float32, out []float32) float64 {
 		for i, w := range f.w {
 			s += w * p[i]
 		}
-		m.logE[b] = fastLog(max(s, logFloor))
+		m.logE[b] = s
 	}
+	vec.LogFloor(m.logE, m.logE, logFloor)
 	nf := len(m.logE)
 	for k := range out[:m.cfg.NumCeps] {
 		row := m.dct[k*nf : (k+1)*nf]
@@ -249,6 +252,8 @@ type LFCC struct {
 	specN        int           // frames accumulated
 	specS, specQ []float64     // Σ log power, Σ (log power)² per FFT bin
 	specF, specP []float64     // Σ |Δ log power| per bin, previous counted frame's log power
+	specV        []float64     // scratch: this frame's log power per bin
+	acc          []float64     // scratch: NumCeps sums of Next
 	specFN       int           // frame pairs in specF
 	specPrev     bool          // the previous frame was counted
 	specComp     *lfccComputer // own framing (StatsFrameLengthMs), or nil: the LFCC frames
@@ -265,7 +270,7 @@ func NewLFCC(cfg LFCCConfig) (*LFCC, error) {
 		return nil, err
 	}
 	return &LFCC{cfg: cfg, comp: comp, scales: deltaScales(cfg.DeltaOrder, DeltaWindow),
-		frame: make([]float32, cfg.FrameLength())}, nil
+		frame: make([]float32, cfg.FrameLength()), acc: make([]float64, cfg.NumCeps)}, nil
 }
 
 // Config returns the front end's configuration.
@@ -301,7 +306,7 @@ func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
 		l.specComp, l.specFrame, l.specRow = comp, make([]float32, sc.FrameLength()), make([]float32, sc.NumCeps)
 	}
 	l.specOn, l.specMin = true, minLevelDB
-	l.specS, l.specQ = make([]float64, k), make([]float64, k)
+	l.specS, l.specQ, l.specV = make([]float64, k), make([]float64, k), make([]float64, k)
 	if l.cfg.SpectralFlux {
 		l.specF, l.specP = make([]float64, k), make([]float64, k)
 	}
@@ -412,8 +417,8 @@ func (l *LFCC) accumulate(pow []float64, lv float64) {
 		return
 	}
 	flux := l.specF != nil && l.specPrev
-	for k, p := range pow {
-		v := fastLog(max(p, logFloor))
+	vec.LogFloor(l.specV, pow, logFloor)
+	for k, v := range l.specV[:len(pow)] {
 		l.specS[k] += v
 		l.specQ[k] += v * v
 		if l.specF != nil {
@@ -442,15 +447,21 @@ func (l *LFCC) Next(dst []float32) (levelDB float64, ok bool) {
 		return 0, false
 	}
 	d := l.cfg.NumCeps
+	// Frame by frame, every coefficient's sum at once (independent additions); each sum still
+	// runs over j = −off … off in order, so the result is what a sum per coefficient gives.
+	acc := l.acc[:d]
 	for i, s := range l.scales {
 		off := (len(s) - 1) / 2
-		for k := range d {
-			var acc float64
-			for j := -off; j <= off; j++ {
-				src := min(max(t+j, 0), l.nStatic-1)
-				acc += s[j+off] * float64(l.static[src-l.base][k])
+		clear(acc)
+		for j := -off; j <= off; j++ {
+			src := min(max(t+j, 0), l.nStatic-1)
+			w := s[j+off]
+			for k, v := range l.static[src-l.base][:d] {
+				acc[k] += w * float64(v)
 			}
-			dst[i*d+k] = float32(acc)
+		}
+		for k, a := range acc {
+			dst[i*d+k] = float32(a)
 		}
 	}
 	levelDB = l.energy[t-l.base]

@@ -5,6 +5,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // logFloor is Kaldi's floor before taking a logarithm: FLT_EPSILON.
@@ -156,15 +158,16 @@ func (m *mfccComputer) compute(frame []float32, scale float64, out []float32) {
 		for i, wt := range f.w {
 			e += wt * p[i]
 		}
-		m.mel[b] = fastLog(max(e, logFloor))
+		m.mel[b] = e
 	}
+	vec.LogFloor(m.mel, m.mel, logFloor)
 	// DCT (with the lifter folded in): out = dct · mel, by gonum's assembly matrix-vector kernel.
 	blas64.Implementation().Dgemv(blas.NoTrans, m.cfg.NumCeps, len(m.mel), 1, m.dct, len(m.mel), m.mel, 1, 0, m.ceps, 1)
 	for k, v := range m.ceps {
 		out[k] = float32(v)
 	}
 	if m.cfg.UseEnergy {
-		le := fastLog(max(energy, logFloor))
+		le := vec.Log(max(energy, logFloor))
 		if le < m.logFloor {
 			le = m.logFloor
 		}

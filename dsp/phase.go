@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // MGDConfig configures the modified group delay (MGD) of Hegde, Murthy and Gadde ("Significance
@@ -195,7 +197,7 @@ func (m *MGD) Compute(frame []float64, out []float64) {
 		yr, yi := 0.5*(zi-ci), -0.5*(zr-cr)
 		m.xr[k], m.xi[k] = xr, xi
 		m.num[k] = xr*yr + xi*yi
-		m.logm[k] = 0.5 * fastLog(max(xr*xr+xi*xi, logFloor))
+		m.logm[k] = 0.5 * vec.Log(max(xr*xr+xi*xi, logFloor))
 	}
 	// Real cepstrum of log|X| (even in k), truncated to lift coefficients, back to a log
 	// spectrum: log S(k) = Σ_q w_q c_q cos(2πkq/n), w = 1 at q = 0 and n/2, else 2.
@@ -222,7 +224,7 @@ func (m *MGD) Compute(frame []float64, out []float64) {
 			out[k] = 0
 			continue
 		}
-		v := fastExp(a * (fastLog(max(math.Abs(num), 0x1p-1022)) - g2*ls))
+		v := fastExp(a * (vec.Log(max(math.Abs(num), 0x1p-1022)) - g2*ls))
 		if num < 0 {
 			v = -v
 		}

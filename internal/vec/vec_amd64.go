@@ -33,3 +33,8 @@ func axpyF32F64AVX(alpha float64, x []float32, y []float64)
 //
 //go:noescape
 func sumExpAVX2(ll []float32, mx, cut float32) float64
+
+// logFloorAVX2 is LogFloor over a length that is a multiple of 4 (vec_amd64.s).
+//
+//go:noescape
+func logFloorAVX2(dst, src []float64, floor float64)

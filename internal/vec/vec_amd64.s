@@ -306,3 +306,82 @@ sumexpdone:
 	VMOVSD       X7, ret+32(FP)
 	VZEROUPPER
 	RET
+
+// Constants of logFloorAVX2 (dsp's fastLog), four float64 copies each.
+#define CONST4D(name, bits) \
+	DATA name+0(SB)/8, $bits \
+	DATA name+8(SB)/8, $bits \
+	DATA name+16(SB)/8, $bits \
+	DATA name+24(SB)/8, $bits \
+	GLOBL name(SB), RODATA|NOPTR, $32
+
+CONST4D(logMant<>, 0x000fffffffffffff)  // mantissa bits
+CONST4D(logOne<>, 0x3ff0000000000000)   // 1.0
+CONST4D(logHalf<>, 0x3fe0000000000000)  // 0.5
+CONST4D(logSqrt2<>, 0x3ff6a09e667f3bcd) // √2
+CONST4D(logMagic<>, 0x4330000000000000) // 2^52
+CONST4D(logBias<>, 0x408ff80000000000)  // 1023.0
+CONST4D(logLn2<>, 0x3fe62e42fefa39ef)   // ln 2
+CONST4D(logC3<>, 0x3fd5555555555555)    // 1/3
+CONST4D(logC5<>, 0x3fc999999999999a)    // 1/5
+CONST4D(logC7<>, 0x3fc2492492492492)    // 1/7
+CONST4D(logC9<>, 0x3fbc71c71c71c71c)    // 1/9
+CONST4D(logC11<>, 0x3fb745d1745d1746)   // 1/11
+CONST4D(logC13<>, 0x3fb3b13b13b13b14)   // 1/13
+
+// func logFloorAVX2(dst, src []float64, floor float64)
+// dst[i] = ln(max(src[i], floor)) for i < len(src) (a multiple of 4; floor a positive normal
+// number), four lanes at a time, by exactly Log's operations in the same order (no FMA), so that
+// each lane is bit-identical to Log: x = 2^e·m, m in [√½, √2), ln m = 2·atanh(s),
+// s = (m−1)/(m+1), by the odd series to s^13. The exponent becomes a double through 2^52 + e − 2^52.
+TEXT ·logFloorAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	VBROADCASTSD floor+48(FP), Y15
+	VMOVUPD      logOne<>(SB), Y14
+	XORQ         AX, AX
+
+log4:
+	CMPQ         AX, CX
+	JGE          logdone
+	VMOVUPD      (SI)(AX*8), Y0
+	VMAXPD       Y15, Y0, Y0               // x = max(x, floor) > 0
+	VPSRLQ       $52, Y0, Y1               // biased exponent (no sign bit)
+	VPAND        logMant<>(SB), Y0, Y2
+	VPOR         Y14, Y2, Y2               // m in [1, 2)
+	VCMPPD       $0x1e, logSqrt2<>(SB), Y2, Y3 // m > √2
+	VMULPD       logHalf<>(SB), Y2, Y4
+	VBLENDVPD    Y3, Y4, Y2, Y2            // m = m/2 where m > √2
+	VPOR         logMagic<>(SB), Y1, Y1
+	VSUBPD       logMagic<>(SB), Y1, Y1    // biased exponent as a double
+	VSUBPD       logBias<>(SB), Y1, Y1     // e
+	VANDPD       Y14, Y3, Y3               // 1 where m was halved
+	VADDPD       Y3, Y1, Y1                // e + 1 there
+	VSUBPD       Y14, Y2, Y5               // m − 1
+	VADDPD       Y14, Y2, Y6               // m + 1
+	VDIVPD       Y6, Y5, Y5                // s
+	VMULPD       Y5, Y5, Y6                // s²
+	VMULPD       logC13<>(SB), Y6, Y7
+	VADDPD       logC11<>(SB), Y7, Y7
+	VMULPD       Y6, Y7, Y7
+	VADDPD       logC9<>(SB), Y7, Y7
+	VMULPD       Y6, Y7, Y7
+	VADDPD       logC7<>(SB), Y7, Y7
+	VMULPD       Y6, Y7, Y7
+	VADDPD       logC5<>(SB), Y7, Y7
+	VMULPD       Y6, Y7, Y7
+	VADDPD       logC3<>(SB), Y7, Y7
+	VMULPD       Y6, Y7, Y7
+	VADDPD       Y14, Y7, Y7               // p
+	VADDPD       Y5, Y5, Y5                // 2s
+	VMULPD       Y7, Y5, Y5                // 2s·p
+	VMULPD       logLn2<>(SB), Y1, Y1      // e·ln 2
+	VADDPD       Y5, Y1, Y1
+	VMOVUPD      Y1, (DI)(AX*8)
+	ADDQ         $4, AX
+	JMP          log4
+
+logdone:
+	VZEROUPPER
+	RET

@@ -14,3 +14,5 @@ func gemvAddF16AVX2(y []float32, a []uint16, x []float32, cols int) {}
 func axpyF32F64AVX(alpha float64, x []float32, y []float64) { axpyF32F64Go(alpha, x, y) }
 
 func sumExpAVX2(ll []float32, mx, cut float32) float64 { return sumExpGo(ll, mx, cut) }
+
+func logFloorAVX2(dst, src []float64, floor float64) { logFloorGo(dst, src, floor) }
