@@ -74,7 +74,11 @@ func main() {
 	watchN := flag.Int("watchlist", 20, "watchlist entries")
 	subjectsN := flag.Int("subjects", 10, "enrolled customers the calls claim")
 	cpuProfile := flag.String("server-cpuprofile", "", "have the server write a Go CPU profile of the whole run to `file`")
+	clientProcs := flag.Int("client-procs", 0, "GOMAXPROCS of the load client (0: Go's default, every CPU); the server always gets every CPU")
 	flag.Parse()
+	if *clientProcs > 0 {
+		runtime.GOMAXPROCS(*clientProcs)
+	}
 	deadline := time.Now().Add(*maxTime)
 	if err := run(*levelsF, *seconds, *ramp, *p99Max, deadline, *bin, *corpora, *watchN, *subjectsN, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
@@ -134,7 +138,13 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 
 	// Server.
 	data := filepath.Join(tmp, "data")
-	env := append(os.Environ(), "VOXGUARD_ENCRYPTION_KEY="+strings.Repeat("5a", 32))
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOMAXPROCS=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "VOXGUARD_ENCRYPTION_KEY="+strings.Repeat("5a", 32))
 	key := func(role string) (string, error) {
 		cmd := exec.Command(bin, "keys", "create", "--data", data, "--role", role)
 		cmd.Env = env
