@@ -111,6 +111,7 @@ func (f *Frontend) Reset() {
 	f.nRaw, f.nDelta, f.nOut = 0, 0, 0
 	clear(f.normSum)
 	f.normLo, f.normHi, f.vadSum, f.vadLo, f.vadHi = 0, 0, 0, 0, 0
+	f.mfcc.reset()
 }
 
 // Frames is the number of frames Next has yielded since the start (or the last Reset).

@@ -32,6 +32,9 @@ func frontendConfigs() map[string]FrontendConfig {
 	full := TelephoneFrontend()
 	short := TelephoneFrontend()
 	short.NormWindow, short.VAD.MeanWindow = 40, 30
+	denoised := TelephoneFrontend()
+	denoised.MFCC.Noise = TelephoneNoiseSuppression()
+	denoised.MFCC.Noise.WindowFrames, denoised.MFCC.Noise.SubWindows = 60, 4 // several sub-windows within the fixture
 	return map[string]FrontendConfig{
 		"mfcc only":            {MFCC: TelephoneMFCC(), Norm: NormNone},
 		"deltas":               {MFCC: TelephoneMFCC(), DeltaOrder: 2, Norm: NormNone},
@@ -40,6 +43,7 @@ func frontendConfigs() map[string]FrontendConfig {
 		"warp":                 {MFCC: TelephoneMFCC(), DeltaOrder: 2, Norm: NormWarp, NormWindow: 51},
 		"telephone default":    full,
 		"short windows":        short,
+		"noise suppression":    denoised,
 		"wideband with deltas": {MFCC: WidebandMFCC(), DeltaOrder: 2, Norm: NormCMN, NormWindow: 300},
 	}
 }

@@ -67,12 +67,13 @@ type mfccComputer struct {
 	bank     []melFilter // triangular filters
 	dct      []float64   // NumCeps x NumMelBins DCT-II with the lifter folded into its rows
 	fft      *realFFT
-	buf      []float64 // padded frame
-	pow      []float64 // power spectrum, padded/2+1
-	mel      []float64 // log mel energies
-	ceps     []float64 // cepstra before conversion to float32
-	dcw      []float64 // (1 − preemph)·window: the DC term's shape after pre-emphasis and window
-	logFloor float64   // log of the energy floor, or -Inf
+	buf      []float64     // padded frame
+	pow      []float64     // power spectrum, padded/2+1
+	mel      []float64     // log mel energies
+	ceps     []float64     // cepstra before conversion to float32
+	dcw      []float64     // (1 − preemph)·window: the DC term's shape after pre-emphasis and window
+	logFloor float64       // log of the energy floor, or -Inf
+	noise    *noiseTracker // cfg.Noise's running state, or nil
 }
 
 func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
@@ -113,6 +114,9 @@ func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
 	if c.EnergyFloor > 0 {
 		m.logFloor = math.Log(c.EnergyFloor)
 	}
+	if c.Noise.Enabled() {
+		m.noise = newNoiseTracker(c.Noise, len(m.pow))
+	}
 	return m, nil
 }
 
@@ -152,6 +156,9 @@ func (m *mfccComputer) compute(frame []float32, scale float64, out []float32) {
 		}
 	}
 	m.fft.power(m.buf, m.pow)
+	if m.noise != nil {
+		m.noise.apply(m.pow)
+	}
 	for b, f := range m.bank {
 		p := m.pow[f.start : f.start+len(f.w)]
 		var e float64
@@ -204,10 +211,14 @@ func ComputeMFCC(samples []float32, c MFCCConfig) ([][]float32, error) {
 
 // scratchTwin returns a computer sharing m's read-only tables (window, filters, DCT, FFT
 // twiddles) with scratch space of its own, reusing dst's when dst is a previous twin of the same
-// shape; the scratch contents need no copying, as every frame overwrites them.
+// shape; the scratch contents need no copying, as every frame overwrites them. The running noise
+// estimate (MFCCConfig.Noise) is state, not scratch: the twin gets a copy of m's.
 func (m *mfccComputer) scratchTwin(dst *mfccComputer) *mfccComputer {
 	if dst != nil && dst != m && dst.dct != nil && &dst.dct[0] == &m.dct[0] &&
-		dst.fft != nil && dst.fft != m.fft {
+		dst.fft != nil && dst.fft != m.fft && (dst.noise == nil) == (m.noise == nil) {
+		if m.noise != nil {
+			dst.noise.copyFrom(m.noise)
+		}
 		return dst
 	}
 	t := *m
@@ -218,5 +229,16 @@ func (m *mfccComputer) scratchTwin(dst *mfccComputer) *mfccComputer {
 	fft := *m.fft
 	fft.re, fft.im = make([]float64, len(m.fft.re)), make([]float64, len(m.fft.im))
 	t.fft = &fft
+	if m.noise != nil {
+		t.noise = newNoiseTracker(m.noise.cfg, len(m.pow))
+		t.noise.copyFrom(m.noise)
+	}
 	return &t
+}
+
+// reset clears the computer's running state (the noise estimate) for a new recording.
+func (m *mfccComputer) reset() {
+	if m.noise != nil {
+		m.noise.reset()
+	}
 }

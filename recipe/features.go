@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -154,7 +155,8 @@ func (f normFlag) Set(v string) error {
 // FrontendFlags registers on fs the front-end options `voxguard train` exposes, each defaulting
 // to cfg's current value and writing into cfg when parsed: --norm (none, cmn or warp: sliding
 // CMN or feature warping), --norm-window (frames), --mfcc-low-hz and --mfcc-high-hz (the mel
-// filterbank's band; e.g. 300-3400 for the telephone band every codec keeps). The front end is
+// filterbank's band; e.g. 300-3400 for the telephone band every codec keeps) and
+// --noise-suppression (spectral subtraction, dsp.NoiseSuppression). The front end is
 // recorded in the bundle, so the engine runs whatever the bundle was trained with. Call
 // cfg.Validate() after parsing.
 func FrontendFlags(fs *flag.FlagSet, cfg *dsp.FrontendConfig) {
@@ -162,4 +164,15 @@ func FrontendFlags(fs *flag.FlagSet, cfg *dsp.FrontendConfig) {
 	fs.IntVar(&cfg.NormWindow, "norm-window", cfg.NormWindow, "normalisation window in `frames` (10 ms each)")
 	fs.Float64Var(&cfg.MFCC.LowFreq, "mfcc-low-hz", cfg.MFCC.LowFreq, "lowest edge of the MFCC mel filterbank in `Hz`")
 	fs.Float64Var(&cfg.MFCC.HighFreq, "mfcc-high-hz", cfg.MFCC.HighFreq, "highest edge of the MFCC mel filterbank in `Hz` (<= 0: offset from Nyquist)")
+	fs.BoolFunc("noise-suppression", "subtract a running minimum-statistics noise estimate from each frame's power spectrum before the mel filterbank (dsp.TelephoneNoiseSuppression)", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		cfg.MFCC.Noise = dsp.NoiseSuppression{}
+		if on {
+			cfg.MFCC.Noise = dsp.TelephoneNoiseSuppression()
+		}
+		return nil
+	})
 }
