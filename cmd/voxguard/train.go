@@ -41,6 +41,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	groups := fs.String("selection-groups", d.SelectionGroups, "two-level Gaussian selection for the statistics, `K/G`: K groups of UBM components, the best G scored per frame (\"\": pre-rank every component)")
 	knot := fs.Float64("calibration-knot", d.CalibrationKnot, "`seconds` of net speech where the calibration's duration dependence bends (0: linear in log duration)")
 	speedFront := fs.Bool("speed-front", d.SpeedFront, "speed-perturbed copies (\"~sp\" in their file names) train the UBM and i-vector extractor too, not only the back end")
+	augFront := fs.Bool("augment-front", !d.AugmentBackendOnly, "degraded copies (\"~aug\") train the UBM and i-vector extractor too, not only the back end")
 	channel := fs.Bool("channel-fusion", d.ChannelFusion, "with degraded copies (\"~aug\") in training: a channel detector on the i-vectors makes each scorer's calibration weight depend on the detected channel (needs --calibration-knot > 0)")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	frontend := d.Frontend
@@ -66,6 +67,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.CalibrationKnot = *knot
 	cfg.ChannelFusion = *channel
 	cfg.SpeedFront = *speedFront
+	cfg.AugmentBackendOnly = !*augFront
 	cfg.SelectionGroups = *groups
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = *out + ".work"
