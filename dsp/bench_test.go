@@ -17,6 +17,30 @@ func reportRealTime(b *testing.B, samples, rate int) {
 	b.ReportMetric(float64(samples)/float64(rate)*float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
 }
 
+// streamChunks feeds x to push in 20 ms chunks at 8 kHz (160 samples), calling drain after each,
+// then, with flush, flushes and drains once more: audio as a call session streams it.
+func streamChunks(x []float32, push func([]float32), drain, flush func()) {
+	for pos := 0; pos < len(x); pos += 160 {
+		push(x[pos:min(pos+160, len(x))])
+		drain()
+	}
+	if flush != nil {
+		flush()
+		drain()
+	}
+}
+
+// drainFrontend returns a function that takes every frame f has ready into dst.
+func drainFrontend(f *Frontend, dst []float32) func() {
+	return func() {
+		for {
+			if _, ok := f.Next(dst); !ok {
+				return
+			}
+		}
+	}
+}
+
 func BenchmarkMFCC8k(b *testing.B) {
 	x := benchAudio(b)
 	cfg := FrontendConfig{MFCC: TelephoneMFCC(), Norm: NormNone}
@@ -41,24 +65,11 @@ func BenchmarkMFCC8k(b *testing.B) {
 func BenchmarkFrontend8k(b *testing.B) {
 	x := benchAudio(b)
 	f, _ := NewFrontend(TelephoneFrontend())
-	dst := make([]float32, f.Dim())
+	drain := drainFrontend(f, make([]float32, f.Dim()))
 	b.ReportAllocs()
 	for b.Loop() {
 		f.Reset()
-		for pos := 0; pos < len(x); pos += 160 {
-			f.Push(x[pos:min(pos+160, len(x))])
-			for {
-				if _, ok := f.Next(dst); !ok {
-					break
-				}
-			}
-		}
-		f.Flush()
-		for {
-			if _, ok := f.Next(dst); !ok {
-				break
-			}
-		}
+		streamChunks(x, f.Push, drain, f.Flush)
 	}
 	reportRealTime(b, len(x), 8000)
 }
@@ -73,23 +84,17 @@ func BenchmarkLFCC8k(b *testing.B) {
 	}
 	l.EnableSpectralStats(-50)
 	dst := make([]float32, l.Config().Dim())
+	drain := func() {
+		for {
+			if _, ok := l.Next(dst); !ok {
+				return
+			}
+		}
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		l.Reset()
-		for pos := 0; pos < len(x); pos += 160 {
-			l.Push(x[pos:min(pos+160, len(x))])
-			for {
-				if _, ok := l.Next(dst); !ok {
-					break
-				}
-			}
-		}
-		l.Flush()
-		for {
-			if _, ok := l.Next(dst); !ok {
-				break
-			}
-		}
+		streamChunks(x, l.Push, drain, l.Flush)
 	}
 	reportRealTime(b, len(x), 8000)
 }

@@ -398,24 +398,11 @@ func BenchmarkFrontend8kNorm(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			dst := make([]float32, f.Dim())
+			drain := drainFrontend(f, make([]float32, f.Dim()))
 			b.ReportAllocs()
 			for b.Loop() {
 				f.Reset()
-				for pos := 0; pos < len(x); pos += 160 {
-					f.Push(x[pos:min(pos+160, len(x))])
-					for {
-						if _, ok := f.Next(dst); !ok {
-							break
-						}
-					}
-				}
-				f.Flush()
-				for {
-					if _, ok := f.Next(dst); !ok {
-						break
-					}
-				}
+				streamChunks(x, f.Push, drain, f.Flush)
 			}
 			reportRealTime(b, len(x), 8000)
 		})

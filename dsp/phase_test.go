@@ -171,9 +171,7 @@ func BenchmarkMGDStats8k(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				st.Reset()
-				for pos := 0; pos < len(x); pos += 160 {
-					st.Push(x[pos:min(pos+160, len(x))])
-				}
+				streamChunks(x, st.Push, func() {}, nil)
 				st.Stats(dst)
 			}
 			reportRealTime(b, len(x), 8000)

@@ -460,15 +460,7 @@ func (c *EnrolledCohort) PrepareModel(i int, ws *VerifierScratch) {
 		if j == i || !c.member[j] {
 			continue
 		}
-		if sc[0] != nil {
-			sc[0] = append(sc[0], v.main.llr(o.U, m.U))
-		}
-		if sc[1] != nil {
-			sc[1] = append(sc[1], v.alt.llr(o.U2, m.U2))
-		}
-		if sc[2] != nil {
-			sc[2] = append(sc[2], Dot(m.GModel, o.GTest))
-		}
+		v.appendPairScores(&sc, m, o) // m as the model, the cohort's o as its test
 	}
 	if sc[0] != nil {
 		p.Cohort = TopNMoments(sc[0], v.topN)
@@ -480,6 +472,20 @@ func (c *EnrolledCohort) PrepareModel(i int, ws *VerifierScratch) {
 		p.GAsModel = TopNMoments(sc[2], v.topN)
 	}
 	c.sides[i] = &p
+}
+
+// appendPairScores appends to each non-nil list of sc the raw score of model m against test t by
+// that scorer: main PLDA, alternative PLDA, GMM linear (PLDA is symmetric in its two sides).
+func (v *Verifier) appendPairScores(sc *[3][]float64, m, t *Probe) {
+	if sc[0] != nil {
+		sc[0] = append(sc[0], v.main.llr(m.U, t.U))
+	}
+	if sc[1] != nil {
+		sc[1] = append(sc[1], v.alt.llr(m.U2, t.U2))
+	}
+	if sc[2] != nil {
+		sc[2] = append(sc[2], Dot(m.GModel, t.GTest))
+	}
 }
 
 // CohortTest is a test's summary of its scores against the extended cohort (PrepareTest).
@@ -497,15 +503,7 @@ func (c *EnrolledCohort) PrepareTest(t *Probe, ws *VerifierScratch) *CohortTest 
 		if !c.member[j] {
 			continue
 		}
-		if sc[0] != nil {
-			sc[0] = append(sc[0], v.main.llr(m.U, t.U))
-		}
-		if sc[1] != nil {
-			sc[1] = append(sc[1], v.alt.llr(m.U2, t.U2))
-		}
-		if sc[2] != nil {
-			sc[2] = append(sc[2], Dot(m.GModel, t.GTest))
-		}
+		v.appendPairScores(&sc, m, t)
 	}
 	for k := range sc {
 		if sc[k] != nil {

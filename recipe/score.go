@@ -17,6 +17,16 @@ type ScoreResult struct {
 	Insufficient int             // trials with too little net speech on a side (LLR exactly 0)
 }
 
+// set records trial i's LLR and returns 1 if it was insufficient (ok false), else 0, for the
+// caller's per-block count (summed into Insufficient once the blocks are done).
+func (r *ScoreResult) set(i int, t kaldiio.Trial, llr float64, ok bool) int {
+	r.Scores[i] = kaldiio.Score{Model: t.Model, Test: t.Test, Score: llr}
+	if ok {
+		return 0
+	}
+	return 1
+}
+
 // FrontendOf returns the front-end configuration a bundle was trained with.
 func FrontendOf(b *models.Bundle) (dsp.FrontendConfig, error) {
 	var cfg dsp.FrontendConfig
@@ -166,10 +176,7 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 		for i := k * block; i < min((k+1)*block, len(trials)); i++ {
 			t := trials[i]
 			llr, ok := v.Score(models_[modelIdx[t.Model]], testProbes[testIdx[t.Test]])
-			if !ok {
-				insufficient[k]++
-			}
-			res.Scores[i] = kaldiio.Score{Model: t.Model, Test: t.Test, Score: llr}
+			insufficient[k] += res.set(i, t, llr, ok)
 		}
 		return nil
 	})
@@ -245,10 +252,7 @@ func scoreEnrolledCohort(v *models.Verifier, enrolled, tests []*models.Probe, mo
 		for _, i := range byTest[k] {
 			t := trials[i]
 			llr, ok := c.Score(modelIdx[t.Model], tests[k], ct)
-			if !ok {
-				insufficient[k]++
-			}
-			res.Scores[i] = kaldiio.Score{Model: t.Model, Test: t.Test, Score: llr}
+			insufficient[k] += res.set(i, t, llr, ok)
 		}
 		return nil
 	})

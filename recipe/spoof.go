@@ -139,6 +139,16 @@ type SpoofFeatures struct {
 // SpoofFeaturesOf decodes a WAV file, resamples it to cfg.SampleRate and computes its
 // countermeasure features with frames below minLevelDB dropped.
 func SpoofFeaturesOf(path string, cfg dsp.LFCCConfig, minLevelDB float64) (*SpoofFeatures, error) {
+	s, err := ReadMono(path, cfg.SampleRate)
+	if err != nil {
+		return nil, err
+	}
+	return SpoofFeaturesOfSamples(s, cfg, minLevelDB)
+}
+
+// ReadMono decodes a WAV file's first channel as samples in [-1, 1), resampled to rate (Hz)
+// when the file has another; errors name the file.
+func ReadMono(path string, rate int) ([]float32, error) {
 	a, err := audio.ReadWAVFile(path)
 	if err != nil {
 		return nil, err
@@ -147,12 +157,12 @@ func SpoofFeaturesOf(path string, cfg dsp.LFCCConfig, minLevelDB float64) (*Spoo
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if a.SampleRate != cfg.SampleRate {
-		if s, err = audio.Resample(s, a.SampleRate, cfg.SampleRate); err != nil {
+	if a.SampleRate != rate {
+		if s, err = audio.Resample(s, a.SampleRate, rate); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	return SpoofFeaturesOfSamples(s, cfg, minLevelDB)
+	return s, nil
 }
 
 // SpoofFeaturesOfSamples computes the countermeasure features of samples in [-1, 1) at

@@ -40,6 +40,7 @@ import (
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/engine"
 	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/recipe"
 )
 
 const (
@@ -124,17 +125,7 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 	if len(spk) < subjectsN+2 {
 		return fmt.Errorf("need %d speakers in %s, found %d", subjectsN+2, lib, len(spk))
 	}
-	read := func(path string) ([]float32, error) {
-		a, err := audio.ReadWAVFile(path)
-		if err != nil {
-			return nil, err
-		}
-		x, err := a.Channel(0)
-		if err == nil && a.Info.SampleRate != rate {
-			x, err = audio.Resample(x, a.Info.SampleRate, rate)
-		}
-		return x, err
-	}
+	read := func(path string) ([]float32, error) { return recipe.ReadMono(path, rate) }
 
 	// Server.
 	data := filepath.Join(tmp, "data")
