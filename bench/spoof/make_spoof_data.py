@@ -7,6 +7,8 @@ festvox-us-slt-hts flite python3-numpy). Run from the repository root:
 
     python3 bench/spoof/make_spoof_data.py [--corpora ../shared/corpora] [--out bench/out/spoof] [--n 300] [--jobs 2]
 
+The sam family needs node and npm (and the npm registry once, for the pinned sam-js).
+
 --only griffin-lim (any comma-separated families) builds just those and replaces their rows in an
 existing key.tsv. The griffin-lim family needs python3-numpy (Debian's /usr/bin/python3).
 
@@ -27,7 +29,10 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
 
 TTS families: espeak-ng (formant synthesis, many voice variants), festival-diphone (kal, ked
 diphone voices), festival-hts (cmu_us_slt_arctic_hts, statistical parametric), flite-diphone (kal,
-kal16), flite-cg (slt, rms, awb clustergen voices). They speak the corpora's own transcripts
+kal16), flite-cg (slt, rms, awb clustergen voices), sam (SAM, the Software Automatic Mouth: a 1982
+rule-based formant synthesiser unrelated to espeak-ng, npm package sam-js, pinned and installed with
+npm under OUT/tools, driven by bench/spoof/sam_wav.js with node; random speed, pitch, mouth and
+throat). They speak the corpora's own transcripts
 (text.txt); train items use texts of training speakers, eval items texts of dev speakers. Every
 synthetic item passes through the telephone channel: resampling to 8 kHz, a random gain, an optional
 telephone band-pass, additive noise at 25-55 dB SNR and mu-law.
@@ -36,7 +41,9 @@ import argparse, array, math, os, random, shutil, subprocess, sys, tempfile, wav
 from concurrent.futures import ThreadPoolExecutor
 
 SEED = 7
-FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg"]
+FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg", "sam"]
+SAM_JS = "sam-js@0.3.1"  # npm package of the "sam" family, installed under OUT/tools by ensure_sam
+SAM_DIR = None  # its package folder once ensure_sam has run
 
 
 def run(cmd, **kw):
@@ -84,11 +91,33 @@ def synth(family, rng, text, out):
     elif family == "flite-diphone":
         run(["flite", "-voice", rng.choice(["kal", "kal16"]), "--setf", f"duration_stretch={rng.uniform(0.85, 1.2):.2f}",
              "--setf", f"int_f0_target_mean={rng.randint(85, 130)}", "-t", text, "-o", out])
+    elif family == "sam":  # SAM, the 1982 formant synthesiser (its own rules, 8-bit, 22,050 Hz)
+        run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "sam_wav.js"), SAM_DIR,
+             str(rng.randint(60, 95)), str(rng.randint(40, 90)), str(rng.randint(100, 200)), str(rng.randint(100, 200)),
+             out, text])
     elif family == "flite-cg":
         run(["flite", "-voice", rng.choice(["slt", "rms", "awb"]), "--setf",
              f"duration_stretch={rng.uniform(0.85, 1.2):.2f}", "-t", text, "-o", out])
     else:
         raise ValueError(family)
+
+
+def ensure_sam(out):
+    """Installs the pinned sam-js package under OUT/tools (npm, once) and returns its folder."""
+    tools = os.path.abspath(os.path.join(out, "tools"))
+    d = os.path.join(tools, "node_modules", "sam-js")
+    name, version = SAM_JS.split("@")
+    pj = os.path.join(d, "package.json")
+    if not os.path.exists(pj):
+        os.makedirs(tools, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", tools, "--no-audit", "--no-fund", "--save-exact", SAM_JS],
+                       check=True, stdout=subprocess.DEVNULL)
+    import json
+    with open(pj) as f:
+        got = json.load(f)["version"]
+    if got != version:
+        sys.exit(f"{d}: {name} {got} installed, want {version} (remove {tools} to reinstall)")
+    return d
 
 
 def add_noise(path, rng, snr_lo, snr_hi):
@@ -322,6 +351,9 @@ def main():
         ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
     dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
     train_txt, eval_txt = read_texts(a.corpora, dev)
+    if not only or "sam" in only:
+        global SAM_DIR
+        SAM_DIR = ensure_sam(a.out)
     key = []
     jobs = []  # (kind, args)
 

@@ -18,6 +18,10 @@
 // appended, peak-only: alone); --no-train lists families kept out of training in every fold (still
 // held out and evaluated in their own), e.g. griffin-lim as run.sh's train-spoof does. Measured on
 // 2026-12-03 (bench/README, "Phase features"): MGD does not generalise better; not adopted.
+// --peak-fuse W1,W2,… adds a third scorer, a logistic regression on the two peakiness statistics
+// alone (z-normalised on the held-out bona fide training files), to the shipped fusion with each
+// fixed weight w, (1 − w)·fused .25 + w·z(peak), and reports it per held-out family, clean and
+// after codecs, with its false flags at the pooled thresholds (the other columns are unchanged).
 package main
 
 import (
@@ -26,6 +30,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -36,7 +41,6 @@ import (
 	"time"
 
 	"github.com/voxguard/voxguard/dsp"
-	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/models/metrics"
 	"github.com/voxguard/voxguard/recipe"
@@ -71,6 +75,8 @@ func main() {
 	flag.Float64Var(&mgdCfg.PreemphCoeff, "mgd-preemph", mgdCfg.PreemphCoeff, "with --phase: pre-emphasis before the MGD")
 	flag.BoolVar(&mgdCfg.Peakiness, "mgd-peak", mgdCfg.Peakiness, "with --phase: add the mean and standard deviation of the whitened frames' log kurtosis (dsp.MGD.Peakiness)")
 	noTrain := flag.String("no-train", "", "comma-separated families never trained on (held out and evaluated in their own fold as usual)")
+	peakFuse := flag.String("peak-fuse", "", "comma-separated weights w of a third fused scorer: a logistic regression on the two peakiness statistics alone (dsp.MGD.Peakiness: mean and standard deviation of the whitened frames' log kurtosis), z-normalised on the held-out bona fide training files like the other two; reported as (1 − w)·fused .25 + w·peakiness, e.g. 0.15,0.25,0.35")
+	peakL2 := flag.Float64("peak-l2", recipe.DefaultSpoofL2, "with --peak-fuse: L2 weight of the peakiness classifier")
 	aug := flag.String("aug", "", "comma-separated extra key files of augmented spoof training items (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's)")
 	flag.Parse()
 	t0 := time.Now()
@@ -106,6 +112,23 @@ func main() {
 	default:
 		log.Fatalf("unknown --phase %q", *phase)
 	}
+	var peakW []float64
+	for _, f := range strings.Split(*peakFuse, ",") {
+		if f == "" {
+			continue
+		}
+		var w float64
+		if _, err := fmt.Sscan(f, &w); err != nil || !(w >= 0 && w <= 1) {
+			log.Fatalf("--peak-fuse: bad weight %q", f)
+		}
+		peakW = append(peakW, w)
+	}
+	// userPeak: the phase statistics asked for by --phase include the peakiness; --peak-fuse
+	// computes it in any case and drops it from what --phase mgd/mgd-only append.
+	userPeak := mgdCfg.Peakiness
+	if len(peakW) > 0 {
+		mgdCfg.Peakiness = true
+	}
 	if err := mgdCfg.Validate(); err != nil {
 		log.Fatal(err)
 	}
@@ -115,11 +138,21 @@ func main() {
 			if *prosodyOnly {
 				f.Stats = f.Stats[len(f.Stats)-dsp.ProsodyDim:]
 			}
+			if len(peakW) > 0 {
+				peakOf[f] = slices.Clone(ph[i][len(ph[i])-2:])
+			}
+			var mgd []float64
+			if ph != nil {
+				mgd = ph[i]
+				if len(peakW) > 0 && !userPeak {
+					mgd = mgd[:len(mgd)-2]
+				}
+			}
 			switch *phase {
 			case "mgd":
-				f.Stats = append(f.Stats, ph[i]...)
+				f.Stats = append(f.Stats, mgd...)
 			case "mgd-only":
-				f.Stats = ph[i]
+				f.Stats = mgd
 			case "peak":
 				f.Stats = append(f.Stats, ph[i][len(ph[i])-2:]...)
 			case "peak-only":
@@ -128,7 +161,7 @@ func main() {
 		}
 	}
 	extract := func(paths []string) []*recipe.SpoofFeatures {
-		if *phase == "" {
+		if *phase == "" && len(peakW) == 0 {
 			fr, err := recipe.ExtractSpoofFeatures(paths, cfg, recipe.DefaultSpoofMinLevelDB, 0, nil)
 			if err != nil {
 				log.Fatal(err)
@@ -210,6 +243,7 @@ func main() {
 	type system struct {
 		cm  *models.Countermeasure
 		thr [nSys]float64
+		pk  *peakScorer // --peak-fuse
 	}
 	train := func(spoof []*recipe.SpoofFeatures) *system {
 		var all [][]float32
@@ -236,16 +270,28 @@ func main() {
 		for k := range nSys {
 			sys.thr[k] = models.OperatingPoints(sc[k], []float64{*far})[0].LLR
 		}
+		if len(peakW) > 0 {
+			if sys.pk, err = trainPeak(spoof, bonaTrain, bonaHeld, sc[3], peakW, *peakL2, *far); err != nil {
+				log.Fatal(err)
+			}
+		}
 		return sys
 	}
-	type result struct{ eer, miss [nSys]float64 }
+	type result struct {
+		eer, miss [nSys]float64
+		pk        peakResult // --peak-fuse
+	}
 	eval := func(sys *system, fam, codec string) (r result) {
-		sp := scores(sys.cm, sel(func(it *item) bool {
+		spR := sel(func(it *item) bool {
 			return it.class == "spoof" && it.family == fam && it.split == "eval" && it.codec == codec
-		}))
-		bf := scores(sys.cm, sel(func(it *item) bool {
+		})
+		bfR := sel(func(it *item) bool {
 			return it.class == "bonafide" && it.split == "eval" && it.codec == codec
-		}))
+		})
+		sp, bf := scores(sys.cm, spR), scores(sys.cm, bfR)
+		if sys.pk != nil {
+			r.pk = sys.pk.eval(spR, sp[3], bfR, bf[3])
+		}
 		for k := range nSys {
 			m := 0
 			for _, s := range sp[k] {
@@ -288,6 +334,7 @@ func main() {
 	}
 	var sum [2][2]result // [group][clean, codecs]
 	var nFold [2]int
+	var peakRows []string // --peak-fuse: one table row per held-out family
 	for _, held := range families {
 		if len(want) > 0 && !want[held] {
 			continue
@@ -303,6 +350,11 @@ func main() {
 			sum[g][0].eer[k] += a.eer[k]
 			sum[g][1].eer[k] += b.eer[k]
 			sum[g][0].miss[k] += a.miss[k]
+		}
+		if len(peakW) > 0 {
+			peakRows = append(peakRows, fmt.Sprintf("| %s | %s |", held, peakRow(a.pk, b.pk)))
+			sum[g][0].pk.add(a.pk)
+			sum[g][1].pk.add(b.pk)
 		}
 		nFold[g]++
 	}
@@ -326,6 +378,21 @@ func main() {
 			name += " (TTS and replay)"
 		}
 		fmt.Printf("| %s | %s | %s | %.1f | %.1f | %.1f |\n", name, row(a.eer), row(b.eer), a.miss[0], a.miss[1], a.miss[3])
+		if len(peakW) > 0 {
+			var pa, pb peakResult
+			for _, g := range groups {
+				pa.add(sum[g][0].pk)
+				pb.add(sum[g][1].pk)
+			}
+			peakRows = append(peakRows, fmt.Sprintf("| %s | %s |", name, peakRow(pa.scale(1/float64(max(n, 1))), pb.scale(1/float64(max(n, 1))))))
+		}
+	}
+	if len(peakW) > 0 {
+		fmt.Printf("\nPeakiness scorer (--peak-fuse): \"peak\" = logistic regression on the two peakiness statistics alone; \"+peak w\" = (1 − w)·fused .25 + w·z(peak), z on held-out bona fide training files. EER %% clean, then codecs, then the share of the held-out family passing the %g%% threshold (clean).\n\n", 100**far)
+		fmt.Print(peakHeader(peakW))
+		for _, r := range peakRows {
+			fmt.Println(r)
+		}
 	}
 	fused := func(cm *models.Countermeasure, sc [nSys][]float64, w float64) []float64 {
 		f := *cm.Fusion
@@ -465,6 +532,22 @@ func main() {
 		}
 		fmt.Println()
 	}
+	if sys.pk != nil {
+		fmt.Printf("\nWith the peakiness scorer (--peak-fuse), thresholds %v (peak alone, then each weight); dev-speaker bona fide flagged:\n\n| condition | files | peak |", sys.pk.thr)
+		for _, w := range peakW {
+			fmt.Printf(" +peak %.2f |", w)
+		}
+		fmt.Printf("\n|---|---|---|%s\n", strings.Repeat("---|", len(peakW)))
+		for _, codec := range []string{"none", "mobile"} {
+			recs := sel(func(it *item) bool { return it.class == "bonafide" && it.split == "eval" && it.codec == codec })
+			fl := sys.pk.flagged(recs, scores(sys.cm, recs)[3])
+			fmt.Printf("| %s | %d |", map[string]string{"none": "clean", "mobile": "codecs"}[codec], len(recs))
+			for _, k := range fl {
+				fmt.Printf(" %d (%.2f%%) |", k, 100*float64(k)/float64(max(len(recs), 1)))
+			}
+			fmt.Println()
+		}
+	}
 	if *nested {
 		fmt.Printf("\nNested fusion, every family in training: GMM weight %.2f, threshold %.3f; dev-speaker bona fide flagged:", allNested.w, allNested.thr)
 		for _, codec := range []string{"none", "mobile"} {
@@ -509,6 +592,22 @@ func main() {
 			}
 			pc := func(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
 			fmt.Printf("| %s | %d | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %d | %.2f%% | %.2f%% | %.2f%% |\n", c, len(fr), pc(k[0], len(fr)), pc(k[1], len(fr)), pc(k[2], len(fr)), pc(k[3], len(fr)), pc(k[4], len(fr)), long, pc(kl[0], long), pc(kl[1], long), pc(kl[3], long))
+			if sys.pk != nil {
+				var longRecs []*recipe.SpoofFeatures
+				var longBase []float64
+				for i := range fr {
+					if len(fr[i].Frames) >= 67 {
+						longRecs = append(longRecs, fr[i])
+						longBase = append(longBase, sc[3][i])
+					}
+				}
+				fl := sys.pk.flagged(longRecs, longBase)
+				fmt.Printf("|   %s >= 1 s, peakiness scorer: peak alone, then each --peak-fuse weight | %d |", c, long)
+				for _, k := range fl {
+					fmt.Printf(" %.2f%% |", pc(k, long))
+				}
+				fmt.Println()
+			}
 		}
 	}
 	log.Printf("done in %v", time.Since(t0).Round(time.Second))
@@ -531,7 +630,7 @@ func extractWithPhase(paths []string, cfg dsp.LFCCConfig, mc dsp.MGDConfig, minL
 				panic(err) // validated by the caller
 			}
 			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
-				s, err := readSamples(paths[i], cfg.SampleRate)
+				s, err := recipe.ReadMono(paths[i], cfg.SampleRate)
 				if err == nil {
 					fr[i], err = recipe.SpoofFeaturesOfSamples(s, cfg, minLevelDB)
 				}
@@ -548,24 +647,6 @@ func extractWithPhase(paths []string, cfg dsp.LFCCConfig, mc dsp.MGDConfig, minL
 	}
 	wg.Wait()
 	return fr, ph, errors.Join(errs...)
-}
-
-// readSamples decodes a WAV file's first channel at rate (as recipe.SpoofFeaturesOf does).
-func readSamples(path string, rate int) ([]float32, error) {
-	a, err := audio.ReadWAVFile(path)
-	if err != nil {
-		return nil, err
-	}
-	s, err := a.Channel(0)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if a.SampleRate != rate {
-		if s, err = audio.Resample(s, a.SampleRate, rate); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return s, nil
 }
 
 // resynthesis are the families of bona fide recordings resynthesised by a vocoder
@@ -651,6 +732,153 @@ func row(v [nSys]float64) string {
 	p := make([]string, len(v))
 	for i, x := range v {
 		p[i] = fmt.Sprintf("%.2f", x)
+	}
+	return strings.Join(p, " | ")
+}
+
+// peakOf holds each recording's two peakiness statistics (dsp.MGD.Peakiness: mean and standard
+// deviation over the level-gated frames of the whitened frame's log kurtosis) when --peak-fuse is
+// set; it is filled once during feature extraction and only read afterwards.
+var peakOf = map[*recipe.SpoofFeatures][]float64{}
+
+// peakScorer is --peak-fuse's third scorer: a logistic regression on the peakiness statistics
+// alone, z-normalised on the held-out bona fide training files and added with weight w to the
+// shipped fusion (GMM weight 0.25): (1 − w)·fused + w·(peak − Mean)/Std.
+type peakScorer struct {
+	lin       *models.LinearScorer
+	mean, std float64
+	w         []float64
+	thr       []float64 // at --far on the held-out bona fide: peak alone, then each weight
+}
+
+// trainPeak fits the peakiness classifier on spoof versus bona fide training recordings (those
+// with frames above the level floor, as the long-term statistics classifier) and sets its
+// z-normalisation and thresholds on the held-out bona fide recordings, whose shipped fused
+// scores are heldFused.
+func trainPeak(spoof, bona, held []*recipe.SpoofFeatures, heldFused, w []float64, l2, far float64) (*peakScorer, error) {
+	feats := func(set []*recipe.SpoofFeatures) [][]float64 {
+		var out [][]float64
+		for _, r := range set {
+			if len(r.Frames) > 0 {
+				out = append(out, peakOf[r])
+			}
+		}
+		return out
+	}
+	lin, err := models.TrainLogistic(feats(spoof), feats(bona), l2, 0)
+	if err != nil {
+		return nil, err
+	}
+	p := &peakScorer{lin: lin, w: w}
+	raw := p.raw(held)
+	for _, x := range raw {
+		p.mean += x / float64(len(raw))
+	}
+	for _, x := range raw {
+		p.std += (x - p.mean) * (x - p.mean) / float64(max(len(raw)-1, 1))
+	}
+	p.std = math.Sqrt(p.std) + 1e-9
+	for _, s := range p.scores(held, heldFused) {
+		p.thr = append(p.thr, models.OperatingPoints(s, []float64{far})[0].LLR)
+	}
+	return p, nil
+}
+
+func (p *peakScorer) raw(recs []*recipe.SpoofFeatures) []float64 {
+	out := make([]float64, len(recs))
+	for i, r := range recs {
+		out[i] = p.lin.Score(peakOf[r])
+	}
+	return out
+}
+
+// scores returns the peakiness scores of recs alone, then fused with each weight into fused
+// (recs' shipped fused scores).
+func (p *peakScorer) scores(recs []*recipe.SpoofFeatures, fused []float64) [][]float64 {
+	raw := p.raw(recs)
+	out := [][]float64{raw}
+	for _, w := range p.w {
+		s := make([]float64, len(recs))
+		for i := range s {
+			s[i] = (1-w)*fused[i] + w*(raw[i]-p.mean)/p.std
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// flagged counts recs scoring above each threshold (peak alone, then each weight).
+func (p *peakScorer) flagged(recs []*recipe.SpoofFeatures, fused []float64) []int {
+	sc := p.scores(recs, fused)
+	out := make([]int, len(sc))
+	for k, s := range sc {
+		for _, x := range s {
+			if x > p.thr[k] {
+				out[k]++
+			}
+		}
+	}
+	return out
+}
+
+// peakResult holds EER and miss (%) of the peakiness scorer alone, then of each weight.
+type peakResult struct{ eer, miss []float64 }
+
+func (p *peakScorer) eval(sp []*recipe.SpoofFeatures, spFused []float64, bf []*recipe.SpoofFeatures, bfFused []float64) (r peakResult) {
+	s, b := p.scores(sp, spFused), p.scores(bf, bfFused)
+	for k := range s {
+		m := 0
+		for _, x := range s[k] {
+			if x <= p.thr[k] {
+				m++
+			}
+		}
+		r.eer = append(r.eer, 100*metrics.EER(s[k], b[k]))
+		r.miss = append(r.miss, 100*float64(m)/float64(max(len(s[k]), 1)))
+	}
+	return r
+}
+
+func (r *peakResult) add(o peakResult) {
+	if r.eer == nil {
+		r.eer, r.miss = make([]float64, len(o.eer)), make([]float64, len(o.miss))
+	}
+	for k := range o.eer {
+		r.eer[k] += o.eer[k]
+		r.miss[k] += o.miss[k]
+	}
+}
+
+func (r peakResult) scale(f float64) peakResult {
+	out := peakResult{eer: slices.Clone(r.eer), miss: slices.Clone(r.miss)}
+	for k := range out.eer {
+		out.eer[k] *= f
+		out.miss[k] *= f
+	}
+	return out
+}
+
+func peakHeader(w []float64) string {
+	var h []string
+	for _, c := range []string{"", " codecs", " miss"} {
+		h = append(h, "peak"+c)
+		for _, x := range w {
+			h = append(h, fmt.Sprintf("+peak %.2f%s", x, c))
+		}
+	}
+	return "| held-out | " + strings.Join(h, " | ") + " |\n|---|" + strings.Repeat("---|", len(h)) + "\n"
+}
+
+// peakRow formats clean EERs, codec EERs and clean misses.
+func peakRow(clean, codecs peakResult) string {
+	var p []string
+	for _, v := range [][]float64{clean.eer, codecs.eer} {
+		for _, x := range v {
+			p = append(p, fmt.Sprintf("%.2f", x))
+		}
+	}
+	for _, x := range clean.miss {
+		p = append(p, fmt.Sprintf("%.1f", x))
 	}
 	return strings.Join(p, " | ")
 }
