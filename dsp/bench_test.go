@@ -62,9 +62,15 @@ func BenchmarkMFCC8k(b *testing.B) {
 
 // BenchmarkFrontend8k is the whole 8 kHz feature pipeline after decoding: MFCC, deltas and
 // double deltas, VAD and sliding CMN, streamed in 20 ms chunks as a call arrives.
-func BenchmarkFrontend8k(b *testing.B) {
+func BenchmarkFrontend8k(b *testing.B) { benchFrontend(b, TelephoneFrontend()) }
+
+// benchFrontend streams benchAudio through a front end of cfg in 20 ms chunks.
+func benchFrontend(b *testing.B, cfg FrontendConfig) {
 	x := benchAudio(b)
-	f, _ := NewFrontend(TelephoneFrontend())
+	f, err := NewFrontend(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
 	drain := drainFrontend(f, make([]float32, f.Dim()))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -393,18 +393,7 @@ func BenchmarkFrontend8kNorm(b *testing.B) {
 		cfg  FrontendConfig
 	}{{"cmn", TelephoneFrontend()}, {"warp", warp}, {"cmn-300-3400Hz", band}} {
 		b.Run(c.name, func(b *testing.B) {
-			x := benchAudio(b)
-			f, err := NewFrontend(c.cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			drain := drainFrontend(f, make([]float32, f.Dim()))
-			b.ReportAllocs()
-			for b.Loop() {
-				f.Reset()
-				streamChunks(x, f.Push, drain, f.Flush)
-			}
-			reportRealTime(b, len(x), 8000)
+			benchFrontend(b, c.cfg)
 		})
 	}
 }
