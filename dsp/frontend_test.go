@@ -164,35 +164,62 @@ func TestFrontendChunkingInvariance(t *testing.T) {
 // TestFrontendSnapshot checks that flushing a copy mid-stream gives exactly the batch result on
 // the audio so far, and leaves the original untouched.
 func TestFrontendSnapshot(t *testing.T) {
-	cfg := TelephoneFrontend()
+	denoised := TelephoneFrontend()
+	denoised.MFCC.Noise = TelephoneNoiseSuppression()
+	denoised.MFCC.Noise.WindowFrames, denoised.MFCC.Noise.SubWindows = 60, 4
+	for name, cfg := range map[string]FrontendConfig{"telephone": TelephoneFrontend(), "noise suppression": denoised} {
+		t.Run(name, func(t *testing.T) { testFrontendSnapshot(t, cfg) })
+	}
+}
+
+// testFrontendSnapshot: snapshots taken mid-stream (twice into the same spare, so that its
+// buffers and running state are reused) and flushed give exactly the batch result on the audio
+// so far, and leave the live front end unchanged.
+func testFrontendSnapshot(t *testing.T, cfg FrontendConfig) {
 	samples := readS16(t, "libri_8.s16")
-	cut := 17001
-	want, _, _ := Process(samples[:cut], cfg)
 	full, _, _ := Process(samples, cfg)
 	f, _ := NewFrontend(cfg)
-	f.Push(samples[:cut])
 	dst := make([]float32, f.Dim())
 	var live [][]float32
-	for {
-		if _, ok := f.Next(dst); !ok {
-			break
-		}
-		live = append(live, append([]float32(nil), dst...))
-	}
 	var snap Frontend
-	snap.CopyFrom(f)
-	snap.Flush()
-	got := append([][]float32(nil), live...)
-	for {
-		if _, ok := snap.Next(dst); !ok {
-			break
+	pos := 0
+	// Before each snapshot the live front end moves on alone, so a snapshot that started from a
+	// fresh running state, or kept its previous one, instead of copying the live one would differ.
+	for _, cut := range []int{4001, 9001, 13001, 17001} {
+		want, _, _ := Process(samples[:cut], cfg)
+		f.Push(samples[pos:cut])
+		pos = cut
+		if cut == 4001 || cut == 13001 {
+			for {
+				if _, ok := f.Next(dst); !ok {
+					break
+				}
+				live = append(live, append([]float32(nil), dst...))
+			}
+			continue
 		}
-		got = append(got, append([]float32(nil), dst...))
+		// The snapshot is taken before the live front end has framed the new audio, so it
+		// computes those frames itself, from the running state (noise estimate) it copied.
+		snap.CopyFrom(f)
+		snap.Flush()
+		got := append([][]float32(nil), live...)
+		for {
+			if _, ok := snap.Next(dst); !ok {
+				break
+			}
+			got = append(got, append([]float32(nil), dst...))
+		}
+		if len(got) != len(want) || maxAbsDiff(got, want) != 0 {
+			t.Fatalf("snapshot at %d: %d frames (diff %g), want %d identical", cut, len(got), maxAbsDiff(got, want), len(want))
+		}
+		for {
+			if _, ok := f.Next(dst); !ok {
+				break
+			}
+			live = append(live, append([]float32(nil), dst...))
+		}
 	}
-	if len(got) != len(want) || maxAbsDiff(got, want) != 0 {
-		t.Fatalf("snapshot: %d frames (diff %g), want %d identical", len(got), maxAbsDiff(got, want), len(want))
-	}
-	f.Push(samples[cut:])
+	f.Push(samples[pos:])
 	f.Flush()
 	for {
 		if _, ok := f.Next(dst); !ok {
