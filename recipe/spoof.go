@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -58,6 +59,11 @@ type SpoofTrainConfig struct {
 	Iters           int            // EM iterations at full size (default 8)
 	MaxFrames       int            // frames per class used for training, evenly subsampled (default 200000)
 	HoldOut         int            // every HoldOut-th bona fide file is kept out of training to set thresholds (default 5; <0 none)
+	// HoldOutSpeakers deals the bona fide speakers (SpeakerOfPath) into HoldOut folds instead and
+	// sets the thresholds on every bona fide file scored by a model trained without its speaker
+	// (trainSpoofCrossFit: HoldOut countermeasures are trained), as a deployment's callers are
+	// voices the model never heard.
+	HoldOutSpeakers bool
 	// BonafideGroups, if set, gives each Bonafide file a condition group (e.g. the folder it was
 	// listed from: clean, codec, ...). Operating points then hold in every group: each threshold
 	// is the largest of the groups' thresholds at that false-alarm rate.
@@ -318,12 +324,26 @@ func spoofOperatingPoints(scores []float64, groups []int, fars []float64) []mode
 	return pts
 }
 
+// SpeakerOfPath is the speaker of a bona fide recording for HoldOutSpeakers: the part of the
+// file name before its first '_' (make_spoof_data.py's "<corpus><speaker>_<utterance>.wav"),
+// else the name of its folder (the corpora's "<speaker>/<utterance>.wav").
+func SpeakerOfPath(path string) string {
+	base := filepath.Base(path)
+	if i := strings.IndexByte(base, '_'); i > 0 {
+		return base[:i]
+	}
+	return filepath.Base(filepath.Dir(path))
+}
+
 // TrainSpoof extracts LFCC frames from c.Bonafide and c.Spoof, holds out every HoldOut-th bona
 // fide file, trains the countermeasure and sets its operating points on the held-out files.
 func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	c.defaults()
 	if len(c.Bonafide) == 0 || len(c.Spoof) == 0 {
 		return nil, fmt.Errorf("spoof: need bona fide and spoof files (have %d and %d)", len(c.Bonafide), len(c.Spoof))
+	}
+	if c.HoldOutSpeakers && c.HoldOut > 1 {
+		return trainSpoofCrossFit(c)
 	}
 	var train, held []string
 	for i, p := range c.Bonafide {
@@ -355,6 +375,77 @@ func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	c.Info["heldout_bonafide_files"] = fmt.Sprint(len(held))
 	c.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
 	return TrainSpoofModel(c, bona, sp, hb)
+}
+
+// trainSpoofCrossFit is TrainSpoof with HoldOutSpeakers: the bona fide speakers (SpeakerOfPath)
+// are dealt into HoldOut folds; a countermeasure is trained without each fold's speakers and
+// scores them, and the operating points are set on all those out-of-speaker scores together (so
+// on every bona fide file, by a model that never heard the voice, instead of on a fifth of the
+// files by a model that heard the same voices in other files). The model returned is the last
+// fold's. The fused scores of different folds are comparable because each is a sum of z-scores
+// normalised on that model's own held-out bona fide files.
+func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
+	K := c.HoldOut
+	var spks []string
+	for _, p := range c.Bonafide {
+		spks = append(spks, SpeakerOfPath(p))
+	}
+	uniq := slices.Compact(slices.Sorted(slices.Values(spks)))
+	if len(uniq) < K {
+		return nil, fmt.Errorf("spoof: %d bona fide speakers are too few for %d speaker folds", len(uniq), K)
+	}
+	fold := map[string]int{}
+	for i, sp := range uniq {
+		fold[sp] = i % K
+	}
+	all, err := ExtractSpoofFeatures(c.Bonafide, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "bona fide LFCC", len(c.Bonafide)))
+	if err != nil {
+		return nil, err
+	}
+	sp, err := ExtractSpoofFeatures(c.Spoof, c.LFCC, c.MinLevelDB, c.Workers, progress.New(c.Log, "spoof LFCC", len(c.Spoof)))
+	if err != nil {
+		return nil, err
+	}
+	grouped := len(c.BonafideGroups) == len(c.Bonafide)
+	var pooled []float64
+	var pooledGroups []int
+	var cm *models.Countermeasure
+	for f := range K {
+		var bona, held []*SpoofFeatures
+		fc := c
+		fc.heldGroups = nil
+		for i, r := range all {
+			if fold[spks[i]] != f {
+				bona = append(bona, r)
+				continue
+			}
+			held = append(held, r)
+			if grouped {
+				fc.heldGroups = append(fc.heldGroups, c.BonafideGroups[i])
+			}
+		}
+		if c.Log != nil {
+			fmt.Fprintf(c.Log, "spoof: speaker fold %d of %d: %d bona fide files held out\n", f+1, K, len(held))
+		}
+		fc.Info = map[string]string{}
+		for k, v := range c.Info {
+			fc.Info[k] = v
+		}
+		fc.Info["bonafide_files"] = fmt.Sprint(len(bona))
+		fc.Info["heldout_bonafide_files"] = fmt.Sprint(len(held))
+		m, err := TrainSpoofModel(fc, bona, sp, held)
+		if err != nil {
+			return nil, fmt.Errorf("speaker fold %d: %w", f+1, err)
+		}
+		pooled = append(pooled, ScoreSpoof(m, held, c.Workers)...)
+		pooledGroups = append(pooledGroups, fc.heldGroups...)
+		cm = m
+	}
+	cm.FARThresholds = spoofOperatingPoints(pooled, pooledGroups, c.FARs)
+	cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
+	cm.Info["threshold_bonafide_files"] = fmt.Sprint(len(pooled))
+	cm.Info["threshold_speaker_folds"] = fmt.Sprint(K)
+	return cm, cm.Validate()
 }
 
 // SpoofLFCCConfig decodes a countermeasure's front-end configuration.

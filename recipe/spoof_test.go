@@ -100,3 +100,18 @@ func TestSpoofFeaturesProsody(t *testing.T) {
 		}
 	}
 }
+
+func TestSpeakerOfPath(t *testing.T) {
+	for _, c := range []struct{ path, want string }{
+		{"bench/out/spoof/bonafide/train/mi1088_1088-134315-0003.wav", "mi1088"},
+		{"bench/out/spoof/bonafide/train-codec/sp9645_096450020.wav", "sp9645"},
+		{"../shared/corpora/speechocean762/0006/000060101.wav", "0006"},
+		{"corpus/spk/utt_with_underscore.wav", "utt"},
+		{"corpus/spk/_leading.wav", "spk"},
+		{"solo.wav", "."},
+	} {
+		if got := SpeakerOfPath(c.path); got != c.want {
+			t.Errorf("SpeakerOfPath(%q) = %q, want %q", c.path, got, c.want)
+		}
+	}
+}

@@ -44,6 +44,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	iters := fs.Int("iters", 8, "EM `iterations` at full size")
 	maxFrames := fs.Int("max-frames", 200000, "training `frames` per class (evenly subsampled)")
 	holdOut := fs.Int("hold-out", 5, "every `N`-th bona fide file is held out to set the false-alarm thresholds")
+	holdSpk := fs.Bool("hold-out-speakers", false, "deal the bona fide speakers (the file name before its first '_', else its folder) into --hold-out folds, train one countermeasure without each fold, and set the thresholds on every bona fide file as scored by the model that never heard its speaker (trains N countermeasures)")
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
 	frameSel := fs.String("frame-selection", "all", "score each frame on the components of the best G of K groups per GMM, as `K/G`; \"all\": every component")
@@ -94,7 +95,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	lfcc := dsp.TelephoneLFCC()
 	lfcc.Prosody = *prosody && !*gmmOnly
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
-		MaxFrames: *maxFrames, HoldOut: *holdOut, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep})
+		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep})
 	if err != nil {
 		return err
 	}

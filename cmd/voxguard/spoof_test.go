@@ -96,6 +96,30 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if n := strings.Count(string(lines), "\n"); n != 12 || !strings.Contains(errb.String(), "EER 0.00%") {
 		t.Errorf("spoof --list: %d score lines, stderr %q", n, errb.String())
 	}
+	// --hold-out-speakers: three speakers ("spkN_" prefixes) in three folds, each held out by a
+	// model trained without them; too few speakers for the folds is an error.
+	os.MkdirAll(filepath.Join(dir, "bonaspk"), 0o755)
+	for i := range 6 {
+		src, _ := os.ReadFile(filepath.Join(dir, "bona", fmt.Sprintf("bona%d.wav", i)))
+		os.WriteFile(filepath.Join(dir, "bonaspk", fmt.Sprintf("spk%d_%d.wav", i%3, i)), src, 0o644)
+	}
+	xf := filepath.Join(dir, "xf.vxgb")
+	errb.Reset()
+	if code := run([]string{"train-spoof", "--bonafide", filepath.Join(dir, "bonaspk"), "--spoof", filepath.Join(dir, "spoof"),
+		"--components", "2", "--iters", "2", "--hold-out", "3", "--hold-out-speakers", "--out", xf}, &out, &errb); code != 0 {
+		t.Fatalf("train-spoof --hold-out-speakers: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "speaker fold 3 of 3: 2 bona fide files held out") {
+		t.Errorf("train-spoof --hold-out-speakers: stderr %q", errb.String())
+	}
+	if b, err := loadModel(xf); err != nil || b.Spoof.Info["threshold_bonafide_files"] != "6" || b.Spoof.Info["threshold_speaker_folds"] != "3" {
+		t.Errorf("cross-fitted countermeasure: %v, info %v", err, b.Spoof.Info)
+	}
+	errb.Reset()
+	if code := run([]string{"train-spoof", "--bonafide", filepath.Join(dir, "bona"), "--spoof", filepath.Join(dir, "spoof"),
+		"--components", "2", "--iters", "2", "--hold-out", "3", "--hold-out-speakers", "--out", xf}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "too few") {
+		t.Errorf("one speaker in three folds: exit %d, stderr %q", code, errb.String())
+	}
 	// --merge-into keeps the other bundle's sections.
 	merged := filepath.Join(dir, "merged.vxgb")
 	if code := run(append(train[:len(train)-1], merged, "--merge-into", model), &out, &errb); code != 0 {
