@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/voxguard/voxguard/models"
@@ -53,7 +55,7 @@ func (s *Session) assess(stats *models.Stats, voiced int, final bool, vs *models
 	}
 	if probe != nil && e.wl != nil {
 		prior := math.Log(e.cfg.WatchlistPrior / (1 - e.cfg.WatchlistPrior))
-		for _, w := range e.wl.Entries() {
+		for _, w := range s.shortlist(e.wl.Entries(), probe) {
 			if w.Probe == nil {
 				continue
 			}
@@ -86,6 +88,34 @@ func (s *Session) assess(stats *models.Stats, voiced int, final bool, vs *models
 	}
 	a.Risk, a.Band = e.fuse(p, a.Reasons)
 	return a
+}
+
+// shortlist returns the watchlist entries an assessment scores in full: all of them, or, with more
+// than Config.WatchlistShortlist, that many with the best PrescreenScore against probe (ties in
+// watchlist order). Its buffers are the session's, reused.
+func (s *Session) shortlist(entries []WatchlistEntry, probe *models.Probe) []WatchlistEntry {
+	k := s.e.cfg.WatchlistShortlist
+	if k < 0 || len(entries) <= k {
+		return entries
+	}
+	s.wlRank = s.wlRank[:0]
+	for i, w := range entries {
+		if w.Probe != nil {
+			s.wlRank = append(s.wlRank, rankedEntry{i, s.e.v.PrescreenScore(w.Probe, probe)})
+		}
+	}
+	slices.SortStableFunc(s.wlRank, func(a, b rankedEntry) int { return cmp.Compare(b.score, a.score) })
+	s.wlShort = s.wlShort[:0]
+	for _, r := range s.wlRank[:min(k, len(s.wlRank))] {
+		s.wlShort = append(s.wlShort, entries[r.i])
+	}
+	return s.wlShort
+}
+
+// rankedEntry is a watchlist entry's index and prescreen score.
+type rankedEntry struct {
+	i     int
+	score float64
 }
 
 // fuse turns a fraud probability and the reasons into a 0-100 risk and its band. The band is

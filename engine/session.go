@@ -43,6 +43,9 @@ type Session struct {
 	out        []Assessment
 
 	sp *SpoofStream // spoofing countermeasure, nil without one (spoof.go)
+
+	wlRank  []rankedEntry    // shortlist scratch (risk.go)
+	wlShort []WatchlistEntry // shortlist scratch (risk.go)
 }
 
 // NewSession starts the session of call callID (an opaque id, echoed in every Assessment).

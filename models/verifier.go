@@ -302,11 +302,7 @@ func (v *Verifier) side(iv []float64, lda, wccn *Affine, plda *PLDA, fast *pldaN
 // PLDA score, the alternative PLDA back end's score and the GMM linear score, each when the
 // bundle has it, in that order.
 func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
-	s := v.main.llr(enroll.U, test.U)
-	if len(v.cohort) > 0 {
-		s = ASNorm(s, enroll.Cohort, test.Cohort)
-	}
-	dst = append(dst, s)
+	dst = append(dst, v.PrescreenScore(enroll, test))
 	if a := v.b.Alt; a != nil {
 		s2 := v.alt.llr(enroll.U2, test.U2)
 		if len(a.Cohort) > 0 {
@@ -322,6 +318,18 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 		dst = append(dst, g)
 	}
 	return dst
+}
+
+// PrescreenScore is the main PLDA back end's score of test against enroll, S-normalised when
+// the bundle has a cohort: the first of RawScores, and the cheap one (two low-dimensional
+// embeddings, no supervector), for ranking a large watchlist before the full Score of its best
+// entries. It is not calibrated: compare it only with other PrescreenScores of the same test.
+func (v *Verifier) PrescreenScore(enroll, test *Probe) float64 {
+	s := v.main.llr(enroll.U, test.U)
+	if len(v.cohort) > 0 {
+		s = ASNorm(s, enroll.Cohort, test.Cohort)
+	}
+	return s
 }
 
 // Score returns the calibrated LLR (nats) that test and enroll are the same speaker, and
