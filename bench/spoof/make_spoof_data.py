@@ -7,7 +7,9 @@ festvox-us-slt-hts flite python3-numpy). Run from the repository root:
 
     python3 bench/spoof/make_spoof_data.py [--corpora ../shared/corpora] [--out bench/out/spoof] [--n 300] [--jobs 2]
 
-The sam family needs node and npm (and the npm registry once, for the pinned sam-js).
+The sam family needs node and npm (and the npm registry once, for the pinned sam-js); pico and
+mbrola need Debian's non-free component (apt-get install libttspico-utils mbrola mbrola-us1
+mbrola-us2 mbrola-us3 after adding "non-free contrib" to the apt sources).
 
 --only griffin-lim (any comma-separated families) builds just those and replaces their rows in an
 existing key.tsv. The griffin-lim family needs python3-numpy (Debian's /usr/bin/python3).
@@ -32,7 +34,8 @@ diphone voices), festival-hts (cmu_us_slt_arctic_hts, statistical parametric), f
 kal16), flite-cg (slt, rms, awb clustergen voices), sam (SAM, the Software Automatic Mouth: a 1982
 rule-based formant synthesiser unrelated to espeak-ng, npm package sam-js, pinned and installed with
 npm under OUT/tools, driven by bench/spoof/sam_wav.js with node; random speed, pitch, mouth and
-throat). They speak the corpora's own transcripts
+throat), pico (SVOX Pico, en-US and en-GB, random speed and pitch by its markup), mbrola (MBROLA
+diphone voices us1-us3 behind espeak-ng's text and prosody front end). They speak the corpora's own transcripts
 (text.txt); train items use texts of training speakers, eval items texts of dev speakers. Every
 synthetic item passes through the telephone channel: resampling to 8 kHz, a random gain, an optional
 telephone band-pass, additive noise at 25-55 dB SNR and mu-law.
@@ -41,7 +44,8 @@ import argparse, array, math, os, random, shutil, subprocess, sys, tempfile, wav
 from concurrent.futures import ThreadPoolExecutor
 
 SEED = 7
-FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg", "sam"]
+FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg", "sam", "pico", "mbrola"]
+NEEDS = {"pico": ("pico2wave", "libttspico-utils"), "mbrola": ("mbrola", "mbrola mbrola-us1 mbrola-us2 mbrola-us3")}
 SAM_JS = "sam-js@0.3.1"  # npm package of the "sam" family, installed under OUT/tools by ensure_sam
 SAM_DIR = None  # its package folder once ensure_sam has run
 
@@ -95,6 +99,12 @@ def synth(family, rng, text, out):
         run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "sam_wav.js"), SAM_DIR,
              str(rng.randint(60, 95)), str(rng.randint(40, 90)), str(rng.randint(100, 200)), str(rng.randint(100, 200)),
              out, text])
+    elif family == "pico":  # SVOX Pico (Debian non-free libttspico-utils), its own engine; SVOX markup for rate and pitch
+        markup = f"<speed level='{rng.randint(80, 120)}'><pitch level='{rng.randint(80, 120)}'>{text}</pitch></speed>"
+        run(["pico2wave", "-l", rng.choice(["en-US", "en-GB"]), "-w", out, markup])
+    elif family == "mbrola":  # MBROLA diphone concatenation (Debian non-free mbrola, mbrola-us1..3) behind espeak-ng's text front end
+        run(["espeak-ng", "-v", rng.choice(["mb-us1", "mb-us2", "mb-us3"]), "-s", str(rng.randint(120, 190)),
+             "-p", str(rng.randint(30, 70)), "-w", out, text])
     elif family == "flite-cg":
         run(["flite", "-voice", rng.choice(["slt", "rms", "awb"]), "--setf",
              f"duration_stretch={rng.uniform(0.85, 1.2):.2f}", "-t", text, "-o", out])
@@ -388,6 +398,10 @@ def main():
 
     for fam in FAMILIES:
         if only and fam not in only:
+            continue
+        if fam in NEEDS and not shutil.which(NEEDS[fam][0]):
+            # Keep a machine without Debian's non-free component building everything else.
+            print(f"skipping {fam}: {NEEDS[fam][0]} not found (apt-get install {NEEDS[fam][1]}, from non-free)", file=sys.stderr)
             continue
         for i in range(a.n):
             split = "train" if i < a.n * 2 // 3 else "eval"
