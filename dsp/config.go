@@ -90,18 +90,26 @@ func WidebandMFCC() MFCCConfig {
 }
 
 // FrameLength is the analysis window in samples.
-func (c MFCCConfig) FrameLength() int { return int(float64(c.SampleRate) * c.FrameLengthMs / 1000) }
+func (c MFCCConfig) FrameLength() int { return msSamples(c.SampleRate, c.FrameLengthMs) }
 
 // FrameShift is the hop between frames in samples.
-func (c MFCCConfig) FrameShift() int { return int(float64(c.SampleRate) * c.FrameShiftMs / 1000) }
+func (c MFCCConfig) FrameShift() int { return msSamples(c.SampleRate, c.FrameShiftMs) }
 
 // PaddedLength is the FFT size: the frame length rounded up to a power of two.
-func (c MFCCConfig) PaddedLength() int {
-	n := 1
-	for n < c.FrameLength() {
-		n <<= 1
+func (c MFCCConfig) PaddedLength() int { return pow2AtLeast(c.FrameLength(), 1) }
+
+// msSamples is ms milliseconds at rate samples per second, in whole samples (truncated): the
+// frame length and shift of every front end's configuration.
+func msSamples(rate int, ms float64) int { return int(float64(rate) * ms / 1000) }
+
+// pow2AtLeast is the smallest power of two that is at least n and at least lo (a power of two):
+// the FFT size of a frame of n samples.
+func pow2AtLeast(n, lo int) int {
+	p := lo
+	for p < n {
+		p <<= 1
 	}
-	return n
+	return p
 }
 
 func (c MFCCConfig) highFreq() float64 {

@@ -52,19 +52,13 @@ func TelephoneLFCC() LFCCConfig {
 }
 
 // FrameLength is the analysis window in samples.
-func (c LFCCConfig) FrameLength() int { return int(float64(c.SampleRate) * c.FrameLengthMs / 1000) }
+func (c LFCCConfig) FrameLength() int { return msSamples(c.SampleRate, c.FrameLengthMs) }
 
 // FrameShift is the hop between frames in samples.
-func (c LFCCConfig) FrameShift() int { return int(float64(c.SampleRate) * c.FrameShiftMs / 1000) }
+func (c LFCCConfig) FrameShift() int { return msSamples(c.SampleRate, c.FrameShiftMs) }
 
 // PaddedLength is the FFT size: the frame length rounded up to a power of two (at least 8).
-func (c LFCCConfig) PaddedLength() int {
-	n := 8
-	for n < c.FrameLength() {
-		n <<= 1
-	}
-	return n
-}
+func (c LFCCConfig) PaddedLength() int { return pow2AtLeast(c.FrameLength(), 8) }
 
 // Dim is the output dimension: NumCeps × (DeltaOrder+1).
 func (c LFCCConfig) Dim() int { return c.NumCeps * (c.DeltaOrder + 1) }

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
+
+	"gonum.org/v1/gonum/dsp/fourier"
 
 	"github.com/voxguard/voxguard/internal/vec"
 )
@@ -44,21 +45,17 @@ func TelephoneMGD() MGDConfig {
 }
 
 // FrameLength is the analysis window in samples.
-func (c MGDConfig) FrameLength() int { return int(float64(c.SampleRate) * c.FrameLengthMs / 1000) }
+func (c MGDConfig) FrameLength() int { return msSamples(c.SampleRate, c.FrameLengthMs) }
 
 // FrameShift is the hop between frames in samples.
-func (c MGDConfig) FrameShift() int { return int(float64(c.SampleRate) * c.FrameShiftMs / 1000) }
+func (c MGDConfig) FrameShift() int { return msSamples(c.SampleRate, c.FrameShiftMs) }
 
 // N is the FFT size.
 func (c MGDConfig) N() int {
 	if c.FFTSize > 0 {
 		return c.FFTSize
 	}
-	n := 8
-	for n < c.FrameLength() {
-		n <<= 1
-	}
-	return n
+	return pow2AtLeast(c.FrameLength(), 8)
 }
 
 // Bins is the number of MGD values per frame, N/2+1.
@@ -96,19 +93,18 @@ func (c MGDConfig) Validate() error {
 // MGD computes modified group delay spectra of frames of a fixed length; allocation-free after
 // construction, not safe for concurrent use.
 type MGD struct {
-	cfg      MGDConfig
-	n        int       // FFT size
-	lift     int       // cepstral coefficients kept, at most n/2+1
-	re, im   []float64 // FFT work arrays, length n
-	rev      []int32   // bit reversal of 0..n-1
-	twr, twi []float64 // exp(-2πij/n), j < n/2
-	logm     []float64 // log |X(k)|, k = 0..n/2
-	cep      []float64 // c0..c(lift-1)
-	fwd      []float64 // (n/2+1) × lift: w_k cos(2π k q / n) / n, w_k = 1 at k = 0 and n/2, else 2
-	inv      []float64 // (n/2+1) × lift: w_q cos(2π k q / n)
-	xr, xi   []float64 // X(k), k = 0..n/2
-	num      []float64 // X_R Y_R + X_I Y_I
-	logS     []float64 // log S(k), the cepstrally smoothed log magnitude
+	cfg    MGDConfig
+	n      int // FFT size
+	lift   int // cepstral coefficients kept, at most n/2+1
+	fft    *fourier.CmplxFFT
+	z      []complex128 // FFT input and output, length n
+	logm   []float64    // log |X(k)|, k = 0..n/2
+	cep    []float64    // c0..c(lift-1)
+	fwd    []float64    // (n/2+1) × lift: w_k cos(2π k q / n) / n, w_k = 1 at k = 0 and n/2, else 2
+	inv    []float64    // (n/2+1) × lift: w_q cos(2π k q / n)
+	xr, xi []float64    // X(k), k = 0..n/2
+	num    []float64    // X_R Y_R + X_I Y_I
+	logS   []float64    // log S(k), the cepstrally smoothed log magnitude
 }
 
 // NewMGD returns an MGD computer for cfg (only FFTSize, Lifter, Alpha and Gamma matter to
@@ -119,18 +115,9 @@ func NewMGD(cfg MGDConfig) (*MGD, error) {
 	}
 	n := cfg.N()
 	h := n/2 + 1
-	m := &MGD{cfg: cfg, n: n, lift: min(cfg.Lifter, h), re: make([]float64, n), im: make([]float64, n),
-		rev: make([]int32, n), twr: make([]float64, n/2), twi: make([]float64, n/2),
+	m := &MGD{cfg: cfg, n: n, lift: min(cfg.Lifter, h), fft: fourier.NewCmplxFFT(n), z: make([]complex128, n),
 		logm: make([]float64, h), xr: make([]float64, h), xi: make([]float64, h), num: make([]float64, h),
 		logS: make([]float64, h)}
-	shift := 64 - bits.TrailingZeros(uint(n))
-	for i := range n {
-		m.rev[i] = int32(bits.Reverse64(uint64(i)) >> shift)
-	}
-	for j := range n / 2 {
-		a := -2 * math.Pi * float64(j) / float64(n)
-		m.twr[j], m.twi[j] = math.Cos(a), math.Sin(a)
-	}
 	m.cep = make([]float64, m.lift)
 	m.fwd, m.inv = make([]float64, h*m.lift), make([]float64, h*m.lift)
 	w := func(i int) float64 {
@@ -149,31 +136,6 @@ func NewMGD(cfg MGDConfig) (*MGD, error) {
 	return m, nil
 }
 
-// fft transforms re + i·im in place (radix 2, decimation in time).
-func (m *MGD) fft() {
-	n := m.n
-	re, im := m.re[:n], m.im[:n]
-	for i := range n {
-		if j := int(m.rev[i]); j > i {
-			re[i], re[j] = re[j], re[i]
-			im[i], im[j] = im[j], im[i]
-		}
-	}
-	for span := 2; span <= n; span <<= 1 {
-		half, step := span/2, n/span
-		for start := 0; start < n; start += span {
-			for j := range half {
-				wr, wi := m.twr[j*step], m.twi[j*step]
-				a, b := start+j, start+j+half
-				tr := re[b]*wr - im[b]*wi
-				ti := re[b]*wi + im[b]*wr
-				re[b], im[b] = re[a]-tr, im[a]-ti
-				re[a], im[a] = re[a]+tr, im[a]+ti
-			}
-		}
-	}
-}
-
 // Compute writes the modified group delay of frame (already windowed; at most FFTSize samples,
 // zero-padded) at bins k = 0..FFTSize/2 to out, in samples (before the Alpha compression).
 func (m *MGD) Compute(frame []float64, out []float64) {
@@ -183,15 +145,15 @@ func (m *MGD) Compute(frame []float64, out []float64) {
 	// Y = (Z(k) - conj Z(n-k))/(2i).
 	for i := range n {
 		if i < len(frame) {
-			m.re[i], m.im[i] = frame[i], float64(i)*frame[i]
+			m.z[i] = complex(frame[i], float64(i)*frame[i])
 		} else {
-			m.re[i], m.im[i] = 0, 0
+			m.z[i] = 0
 		}
 	}
-	m.fft()
+	m.fft.Coefficients(m.z, m.z)
 	for k := range h {
 		j := (n - k) % n
-		zr, zi, cr, ci := m.re[k], m.im[k], m.re[j], -m.im[j]
+		zr, zi, cr, ci := real(m.z[k]), imag(m.z[k]), real(m.z[j]), -imag(m.z[j])
 		xr, xi := 0.5*(zr+cr), 0.5*(zi+ci)
 		// (Z - conj)/(2i) = (dr + i di)/(2i) = (di - i dr)/2
 		yr, yi := 0.5*(zi-ci), -0.5*(zr-cr)
@@ -224,25 +186,12 @@ func (m *MGD) Compute(frame []float64, out []float64) {
 			out[k] = 0
 			continue
 		}
-		v := fastExp(a * (vec.Log(max(math.Abs(num), 0x1p-1022)) - g2*ls))
+		v := math.Exp(a * (vec.Log(max(math.Abs(num), 0x1p-1022)) - g2*ls))
 		if num < 0 {
 			v = -v
 		}
 		out[k] = v
 	}
-}
-
-// fastExp is e^x to within 1e-13 relative for |x| <= 700 (x clamped there): x·log2(e) =
-// n + f with |f| <= ½, 2^f = e^(f·ln 2) by its Taylor series to degree 12, 2^n from the bits.
-func fastExp(x float64) float64 {
-	const log2e, ln2 = 1.44269504088896340735992468100189214, 0.693147180559945309417232121458176568
-	x = min(max(x, -700), 700)
-	t := x * log2e
-	n := math.Floor(t + 0.5)
-	r := (t - n) * ln2
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320+
-		r*(1.0/362880+r*(1.0/3628800+r*(1.0/39916800+r*(1.0/479001600))))))))))))
-	return p * math.Float64frombits(uint64(int64(n)+1023)<<52)
 }
 
 // Peakiness returns the log kurtosis, ln(n·Σe⁴/(Σe²)²), of the last Compute's frame whitened by
@@ -254,14 +203,15 @@ func (m *MGD) Peakiness() float64 {
 	// (the 1/n cancels in the kurtosis).
 	for k := range h {
 		g := math.Exp(-m.logS[k])
-		m.re[k], m.im[k] = m.xr[k]*g, -m.xi[k]*g
+		m.z[k] = complex(m.xr[k]*g, -m.xi[k]*g)
 		if k > 0 && k < n/2 {
-			m.re[n-k], m.im[n-k] = m.re[k], -m.im[k]
+			m.z[n-k] = complex(real(m.z[k]), -imag(m.z[k]))
 		}
 	}
-	m.fft()
+	m.fft.Coefficients(m.z, m.z)
 	var s2, s4 float64
-	for _, v := range m.re[:n] {
+	for _, c := range m.z[:n] {
+		v := real(c)
 		v2 := v * v
 		s2 += v2
 		s4 += v2 * v2

@@ -128,14 +128,6 @@ func TestMGDStats(t *testing.T) {
 	}
 }
 
-func TestFastExp(t *testing.T) {
-	for x := -700.0; x <= 700; x += 0.37 {
-		if got, want := fastExp(x), math.Exp(x); math.Abs(got-want) > 1e-13*want {
-			t.Fatalf("fastExp(%g) = %g, want %g", x, got, want)
-		}
-	}
-}
-
 func TestMGDConfigValidate(t *testing.T) {
 	bad := []MGDConfig{
 		{},
