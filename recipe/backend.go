@@ -347,7 +347,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		w[i] = ws{v.NewScratch(), c.statsScratch(ubm)}
 	}
 	probes := make([]*models.Probe, len(sides))
-	err = parallel(len(sides), workers, c.bar(fmt.Sprintf("calibration fold %d", fold+1), len(sides)), func(k, i int) error {
+	err = Parallel(len(sides), workers, c.bar(fmt.Sprintf("calibration fold %d", fold+1), len(sides)), func(k, i int) error {
 		sd := sides[i]
 		st := sd.stats
 		if st == nil {

@@ -78,9 +78,10 @@ func (x *FeatureExtractor) FromFile(path string) (*Features, error) {
 	return x.FromSamples(s), nil
 }
 
-// parallel runs fn(worker, i) for i in [0, n) on workers goroutines (GOMAXPROCS if <= 0),
-// advancing bar once per item, and returns the first error.
-func parallel(n, workers int, bar *progress.Bar, fn func(worker, i int) error) error {
+// Parallel runs fn(worker, i) for i in [0, n) on workers goroutines (GOMAXPROCS if <= 0; worker
+// is in [0, workers), for per-worker scratch), advancing bar (may be nil) once per item, and
+// returns the first error, after which no new items start.
+func Parallel(n, workers int, bar *progress.Bar, fn func(worker, i int) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -125,7 +126,7 @@ func ExtractAll(paths []string, cfg dsp.FrontendConfig, channel, workers int, ba
 		}
 	}
 	out := make([]*Features, len(paths))
-	err := parallel(len(paths), workers, bar, func(w, i int) error {
+	err := Parallel(len(paths), workers, bar, func(w, i int) error {
 		f, err := xs[w].FromFile(paths[i])
 		out[i] = f
 		return err

@@ -140,7 +140,7 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 	models_ := make([]*models.Probe, len(modelIDs))
 	testProbes := make([]*models.Probe, len(tests))
 	n := len(modelIDs) + len(tests)
-	err = parallel(n, workers, progress.New(log, "embeddings", n), func(w, i int) error {
+	err = Parallel(n, workers, progress.New(log, "embeddings", n), func(w, i int) error {
 		var s *models.Stats
 		if i < len(modelIDs) {
 			s = models.NewStats(b.UBM.C, b.UBM.D)
@@ -172,7 +172,7 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
 	const block = 4096
 	insufficient := make([]int, (len(trials)+block-1)/block)
-	err = parallel(len(insufficient), workers, nil, func(_, k int) error {
+	err = Parallel(len(insufficient), workers, nil, func(_, k int) error {
 		for i := k * block; i < min((k+1)*block, len(trials)); i++ {
 			t := trials[i]
 			llr, ok := v.Score(models_[modelIdx[t.Model]], testProbes[testIdx[t.Test]])
@@ -205,7 +205,7 @@ func FileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, workers
 		w[i] = ws{x, b.NewStatsScratch()}
 	}
 	stats := make([]*models.Stats, len(files))
-	err := parallel(len(files), workers, progress.New(log, "features+statistics", len(files)), func(k, i int) error {
+	err := Parallel(len(files), workers, progress.New(log, "features+statistics", len(files)), func(k, i int) error {
 		f, err := w[k].x.FromFile(files[i])
 		if err != nil {
 			return err
@@ -230,7 +230,7 @@ func scoreEnrolledCohort(v *models.Verifier, enrolled, tests []*models.Probe, mo
 		scratch[i] = v.NewScratch()
 	}
 	c := v.NewEnrolledCohort(enrolled, opt.Cohort == CohortEnrolled, opt.MinCohortModels)
-	if err := parallel(len(enrolled), workers, nil, func(w, i int) error {
+	if err := Parallel(len(enrolled), workers, nil, func(w, i int) error {
 		c.PrepareModel(i, scratch[w])
 		return nil
 	}); err != nil {
@@ -244,7 +244,7 @@ func scoreEnrolledCohort(v *models.Verifier, enrolled, tests []*models.Probe, mo
 	}
 	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
 	insufficient := make([]int, len(tests))
-	err := parallel(len(tests), workers, progress.New(opt.Log, "trials", len(tests)), func(w, k int) error {
+	err := Parallel(len(tests), workers, progress.New(opt.Log, "trials", len(tests)), func(w, k int) error {
 		if len(byTest[k]) == 0 {
 			return nil
 		}

@@ -199,7 +199,7 @@ func SpoofFeaturesOfSamples(s []float32, cfg dsp.LFCCConfig, minLevelDB float64)
 // ExtractSpoofFeatures runs SpoofFeaturesOf on every path on workers goroutines, in order.
 func ExtractSpoofFeatures(paths []string, cfg dsp.LFCCConfig, minLevelDB float64, workers int, bar *progress.Bar) ([]*SpoofFeatures, error) {
 	out := make([]*SpoofFeatures, len(paths))
-	err := parallel(len(paths), workers, bar, func(_, i int) error {
+	err := Parallel(len(paths), workers, bar, func(_, i int) error {
 		f, err := SpoofFeaturesOf(paths[i], cfg, minLevelDB)
 		out[i] = f
 		return err
@@ -217,7 +217,7 @@ func SpoofGMMScores(cm *models.Countermeasure, recs []*SpoofFeatures, workers in
 		scorers[i] = models.NewSpoofScorer(cm)
 	}
 	out := make([]float64, len(recs))
-	_ = parallel(len(recs), workers, nil, func(w, i int) error {
+	_ = Parallel(len(recs), workers, nil, func(w, i int) error {
 		s := scorers[w]
 		s.Reset()
 		for _, x := range recs[i].Frames {

@@ -417,7 +417,7 @@ func (c *TrainConfig) accumulate(ubm *models.GMM, ts *trainSet) ([]*models.Stats
 		scratch[i] = c.statsScratch(ubm)
 	}
 	stats := make([]*models.Stats, len(ts.feats))
-	err := parallel(len(ts.feats), workers, c.bar("statistics", len(ts.feats)), func(w, i int) error {
+	err := Parallel(len(ts.feats), workers, c.bar("statistics", len(ts.feats)), func(w, i int) error {
 		s := models.NewStats(ubm.C, ubm.D)
 		ubm.AccumulateUtterance(s, ts.feats[i].Frames, scratch[w])
 		stats[i] = s
@@ -460,7 +460,7 @@ func (c *TrainConfig) ivectors(e *models.IVectorExtractor, stats []*models.Stats
 		ws[i] = e.NewScratch()
 	}
 	out := make([][]float64, len(stats))
-	err := parallel(len(stats), workers, c.bar("i-vectors", len(stats)), func(k, i int) error {
+	err := Parallel(len(stats), workers, c.bar("i-vectors", len(stats)), func(k, i int) error {
 		v := make([]float64, e.R)
 		out[i] = v
 		return e.Extract(stats[i], v, ws[k])

@@ -26,7 +26,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -36,8 +35,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -618,35 +615,29 @@ func main() {
 func extractWithPhase(paths []string, cfg dsp.LFCCConfig, mc dsp.MGDConfig, minLevelDB float64) ([]*recipe.SpoofFeatures, [][]float64, error) {
 	fr := make([]*recipe.SpoofFeatures, len(paths))
 	ph := make([][]float64, len(paths))
-	errs := make([]error, len(paths))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st, err := dsp.NewMGDStats(mc, minLevelDB)
-			if err != nil {
-				panic(err) // validated by the caller
-			}
-			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
-				s, err := recipe.ReadMono(paths[i], cfg.SampleRate)
-				if err == nil {
-					fr[i], err = recipe.SpoofFeaturesOfSamples(s, cfg, minLevelDB)
-				}
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				st.Reset()
-				st.Push(s)
-				ph[i] = make([]float64, mc.StatsDim())
-				st.Stats(ph[i])
-			}
-		}()
+	workers := runtime.GOMAXPROCS(0)
+	st := make([]*dsp.MGDStats, workers)
+	for w := range st {
+		var err error
+		if st[w], err = dsp.NewMGDStats(mc, minLevelDB); err != nil {
+			return nil, nil, err
+		}
 	}
-	wg.Wait()
-	return fr, ph, errors.Join(errs...)
+	err := recipe.Parallel(len(paths), workers, nil, func(w, i int) error {
+		s, err := recipe.ReadMono(paths[i], cfg.SampleRate)
+		if err != nil {
+			return err
+		}
+		if fr[i], err = recipe.SpoofFeaturesOfSamples(s, cfg, minLevelDB); err != nil {
+			return err
+		}
+		st[w].Reset()
+		st[w].Push(s)
+		ph[i] = make([]float64, mc.StatsDim())
+		st[w].Stats(ph[i])
+		return nil
+	})
+	return fr, ph, err
 }
 
 // resynthesis are the families of bona fide recordings resynthesised by a vocoder
