@@ -573,10 +573,14 @@ func main() {
 			sc := scores(sys.cm, fr)
 			var k, kl [nSys]int
 			long := 0
+			var longRecs []*recipe.SpoofFeatures // files of at least 1 s (67 frames of 15 ms)
+			var longBase []float64               // and their fused .25 scores, for --peak-fuse
 			for i := range fr {
 				isLong := len(fr[i].Frames) >= 67
 				if isLong {
 					long++
+					longRecs = append(longRecs, fr[i])
+					longBase = append(longBase, sc[3][i])
 				}
 				for s := range nSys {
 					if sc[s][i] > sys.thr[s] {
@@ -590,14 +594,6 @@ func main() {
 			pc := func(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
 			fmt.Printf("| %s | %d | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %d | %.2f%% | %.2f%% | %.2f%% |\n", c, len(fr), pc(k[0], len(fr)), pc(k[1], len(fr)), pc(k[2], len(fr)), pc(k[3], len(fr)), pc(k[4], len(fr)), long, pc(kl[0], long), pc(kl[1], long), pc(kl[3], long))
 			if sys.pk != nil {
-				var longRecs []*recipe.SpoofFeatures
-				var longBase []float64
-				for i := range fr {
-					if len(fr[i].Frames) >= 67 {
-						longRecs = append(longRecs, fr[i])
-						longBase = append(longBase, sc[3][i])
-					}
-				}
 				fl := sys.pk.flagged(longRecs, longBase)
 				fmt.Printf("|   %s >= 1 s, peakiness scorer: peak alone, then each --peak-fuse weight | %d |", c, long)
 				for _, k := range fl {
