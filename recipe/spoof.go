@@ -75,6 +75,7 @@ type SpoofTrainConfig struct {
 	NoLTSS         bool              // GMMs only (the ASVspoof baseline), no long-term-statistics system
 	L2             float64           // L2 weight of the long-term-statistics classifier (default DefaultSpoofL2)
 	heldGroups     []int             // groups of the held-out files (TrainSpoof)
+	spoofGMM       *models.GMM       // the spoof class's GMM when already trained on the same spoof set (trainSpoofCrossFit)
 	GMMWeight      float64           // weight of the GMM z-score in the fusion, the rest going to the classifier (default DefaultSpoofGMMWeight; <0: 0)
 	FrameSelection string            // models.Countermeasure.FrameSelection, "K/G"; empty: every component
 	FrameStep      int               // models.Countermeasure.FrameStep; 0 or 1: every frame
@@ -249,6 +250,10 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 	}
 	cm := &models.Countermeasure{FrontEnd: fe, MinLevelDB: c.MinLevelDB, Info: c.Info, FrameSelection: c.FrameSelection, FrameStep: c.FrameStep}
 	for i, set := range [][]*SpoofFeatures{bona, spoof} {
+		if i == 1 && c.spoofGMM != nil {
+			cm.Spoof = c.spoofGMM
+			continue
+		}
 		var all [][]float32
 		for _, r := range set {
 			all = append(all, r.Frames...)
@@ -433,6 +438,9 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 		}
 		fc.Info["bonafide_files"] = fmt.Sprint(len(bona))
 		fc.Info["heldout_bonafide_files"] = fmt.Sprint(len(held))
+		if cm != nil {
+			fc.spoofGMM = cm.Spoof // the spoof set is the same in every fold
+		}
 		m, err := TrainSpoofModel(fc, bona, sp, held)
 		if err != nil {
 			return nil, fmt.Errorf("speaker fold %d: %w", f+1, err)

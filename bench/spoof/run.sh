@@ -15,7 +15,7 @@ vg=bench/out/voxguard
 # non-free engines, built when their tools are installed; measured 2026-12-03, not adopted for
 # training); TRAIN_FAMILIES overrides the list.
 # --hold-out-speakers sets the thresholds on bona fide speakers each fold's model never heard
-# (trains five countermeasures, ~4 minutes).
+# (trains five bona fide GMMs and one spoof GMM, ~2-3 minutes).
 train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay vocoder-lpc sam}
 spoof_dirs=""
 for fam in $train_families; do
