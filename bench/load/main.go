@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -76,14 +77,37 @@ func main() {
 	subjectsN := flag.Int("subjects", 10, "enrolled customers the calls claim")
 	cpuProfile := flag.String("server-cpuprofile", "", "have the server write a Go CPU profile of the whole run to `file`")
 	clientProcs := flag.Int("client-procs", 0, "GOMAXPROCS of the load client (0: Go's default, every CPU); the server always gets every CPU")
+	clientProfile := flag.String("client-cpuprofile", "", "write a Go CPU profile of the load client itself to `file`")
 	flag.Parse()
+	// Deferred first, so it runs last: the profile is written before a failing exit.
+	exit := 0
+	defer func() {
+		if exit != 0 {
+			os.Exit(exit)
+		}
+	}()
+	if *clientProfile != "" {
+		f, err := os.Create(*clientProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	if *clientProcs > 0 {
 		runtime.GOMAXPROCS(*clientProcs)
 	}
 	deadline := time.Now().Add(*maxTime)
 	if err := run(*levelsF, *seconds, *ramp, *p99Max, deadline, *bin, *corpora, *watchN, *subjectsN, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
-		os.Exit(1)
+		exit = 1
 	}
 }
 
