@@ -175,25 +175,27 @@ func newLFCCComputer(c LFCCConfig) (*lfccComputer, error) {
 // and returns the frame's RMS level in dB relative to full scale (before pre-emphasis, after DC
 // removal; -200 for digital silence).
 func (m *lfccComputer) compute(frame []float32, out []float32) float64 {
+	mean, e := frameStats(frame[:m.n])
+	m.spectrum(frame, mean, out)
+	return levelDB(e, m.n)
+}
+
+// spectrum writes frame's NumCeps static coefficients to out, given the frame's mean (as
+// frameStats gives it), and leaves its power spectrum in m.pow.
+func (m *lfccComputer) spectrum(frame []float32, mean float64, out []float32) {
 	n := m.n
 	frame = frame[:n]
-	var sum float64
-	for _, v := range frame {
-		sum += float64(v)
-	}
-	mean := sum / float64(n)
-	var e float64
 	c := m.cfg.PreemphCoeff
 	prev := float64(frame[0]) - mean
 	buf := m.buf[:n]
+	win := m.window[:n]
 	for i := range buf {
 		x := float64(frame[i]) - mean
-		e += x * x
 		p := prev
 		if i == 0 {
 			p = x
 		}
-		buf[i] = (x - c*p) * m.window[i]
+		buf[i] = (x - c*p) * win[i]
 		prev = x
 	}
 	clear(m.buf[n:])
@@ -216,6 +218,43 @@ func (m *lfccComputer) compute(frame []float32, out []float32) float64 {
 		}
 		out[k] = float32(s)
 	}
+}
+
+// frameStats returns the mean of frame's samples and the energy (sum of squares) of the frame
+// minus that mean. Four interleaved running sums keep the additions off one dependency chain.
+func frameStats(frame []float32) (mean, energy float64) {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(frame); i += 4 {
+		f := frame[i : i+4 : i+4]
+		s0 += float64(f[0])
+		s1 += float64(f[1])
+		s2 += float64(f[2])
+		s3 += float64(f[3])
+	}
+	for ; i < len(frame); i++ {
+		s0 += float64(frame[i])
+	}
+	mean = ((s0 + s1) + (s2 + s3)) / float64(len(frame))
+	var e0, e1, e2, e3 float64
+	i = 0
+	for ; i+4 <= len(frame); i += 4 {
+		f := frame[i : i+4 : i+4]
+		x0, x1, x2, x3 := float64(f[0])-mean, float64(f[1])-mean, float64(f[2])-mean, float64(f[3])-mean
+		e0 += x0 * x0
+		e1 += x1 * x1
+		e2 += x2 * x2
+		e3 += x3 * x3
+	}
+	for ; i < len(frame); i++ {
+		x := float64(frame[i]) - mean
+		e0 += x * x
+	}
+	return mean, (e0 + e1) + (e2 + e3)
+}
+
+// levelDB is the level in dBFS of n samples with energy e (sum of squares), -200 for silence.
+func levelDB(e float64, n int) float64 {
 	if e <= 0 {
 		return -200
 	}
@@ -230,15 +269,19 @@ type LFCC struct {
 	cfg     LFCCConfig
 	comp    *lfccComputer
 	scales  [][]float64
-	pending []float32   // samples not yet consumed by a full frame
+	pending []float32   // samples from the start of frame nStatic on
 	static  [][]float32 // static frames still needed, from index base
 	free    [][]float32 // recycled rows, so that steady-state streaming allocates nothing
-	energy  []float64   // their levels, dBFS
+	energy  []float64   // levels (dBFS) of the frames from index base on, nLevel-base of them
+	means   []float64   // with SkipBelow, those frames' sample means (frameStats)
 	base    int         // index of static[0]
-	nStatic int         // static frames computed so far
+	nStatic int         // static frames computed (or, below skipBelow, skipped) so far
+	nLevel  int         // frames whose level is known (nStatic ≤ nLevel ≤ nStatic+reach)
 	nOut    int         // frames emitted
 	ended   bool
-	frame   []float32
+	// skipBelow (dBFS, SkipBelow): frames whose level is below it are emitted as zeros, and a
+	// static frame no emitted frame needs is not computed. -Inf: every frame computed.
+	skipBelow float64
 
 	// Long-term spectral statistics (see EnableSpectralStats).
 	specOn       bool
@@ -264,8 +307,17 @@ func NewLFCC(cfg LFCCConfig) (*LFCC, error) {
 		return nil, err
 	}
 	return &LFCC{cfg: cfg, comp: comp, scales: deltaScales(cfg.DeltaOrder, DeltaWindow),
-		frame: make([]float32, cfg.FrameLength()), acc: make([]float64, cfg.NumCeps)}, nil
+		acc: make([]float64, cfg.NumCeps), skipBelow: math.Inf(-1)}, nil
 }
+
+// SkipBelow makes the front end skip the work a consumer that ignores every frame below
+// minLevelDB (dBFS) would waste: such frames come out of Next with their level but all-zero
+// coefficients, and the spectrum of a frame is computed only when a frame within the delta
+// window around it reaches minLevelDB. Frames that reach it are exactly as without SkipBelow, and
+// so are the spectral statistics when minLevelDB is at most their floor (EnableSpectralStats).
+// Frames come out of Next up to 2·DeltaWindow frames later than without it. It must be called
+// before the first Push.
+func (l *LFCC) SkipBelow(minLevelDB float64) { l.skipBelow = minLevelDB }
 
 // Config returns the front end's configuration.
 func (l *LFCC) Config() LFCCConfig { return l.cfg }
@@ -273,8 +325,8 @@ func (l *LFCC) Config() LFCCConfig { return l.cfg }
 // Reset forgets all input, ready for a new recording.
 func (l *LFCC) Reset() {
 	l.free = append(l.free, l.static...)
-	l.pending, l.static, l.energy = l.pending[:0], l.static[:0], l.energy[:0]
-	l.base, l.nStatic, l.nOut, l.ended = 0, 0, 0, false
+	l.pending, l.static, l.energy, l.means = l.pending[:0], l.static[:0], l.energy[:0], l.means[:0]
+	l.base, l.nStatic, l.nLevel, l.nOut, l.ended = 0, 0, 0, 0, false
 	l.specN, l.specFN, l.specPrev = 0, 0, false
 	l.specPending = l.specPending[:0]
 	clear(l.specS)
@@ -365,29 +417,21 @@ func (l *LFCC) Push(samples []float32) {
 	}
 	l.pending = append(l.pending, samples...)
 	fl, fs := l.cfg.FrameLength(), l.cfg.FrameShift()
-	off := 0
-	for len(l.pending)-off >= fl {
-		for i, v := range l.pending[off : off+fl] {
-			l.frame[i] = v
+	if !math.IsInf(l.skipBelow, -1) {
+		// Levels first, up to the delta reach ahead of the static frames: whether a static
+		// frame is needed depends on the levels of the frames around it.
+		for {
+			start := (l.nLevel - l.nStatic) * fs
+			if start+fl > len(l.pending) {
+				break
+			}
+			mean, e := frameStats(l.pending[start : start+fl])
+			l.energy = append(l.energy, levelDB(e, fl))
+			l.means = append(l.means, mean)
+			l.nLevel++
 		}
-		var row []float32
-		if n := len(l.free); n > 0 {
-			row, l.free = l.free[n-1], l.free[:n-1]
-		} else {
-			row = make([]float32, l.cfg.NumCeps)
-		}
-		lv := l.comp.compute(l.frame, row)
-		l.energy = append(l.energy, lv)
-		if l.specOn && l.specComp == nil {
-			l.accumulate(l.comp.pow, lv)
-		}
-		l.static = append(l.static, row)
-		l.nStatic++
-		off += fs
 	}
-	if off > 0 {
-		l.pending = append(l.pending[:0], l.pending[min(off, len(l.pending)):]...)
-	}
+	l.statics()
 	if l.specComp != nil {
 		l.specPending = append(l.specPending, samples...)
 		sc := l.specComp.cfg
@@ -402,6 +446,64 @@ func (l *LFCC) Push(samples []float32) {
 			l.specPending = append(l.specPending[:0], l.specPending[min(off, len(l.specPending)):]...)
 		}
 	}
+}
+
+// statics computes the static frames that are due: every complete frame without SkipBelow;
+// with it, those whose levels within the delta reach ahead are known (all of them after Flush).
+func (l *LFCC) statics() {
+	fl, fs := l.cfg.FrameLength(), l.cfg.FrameShift()
+	skip := !math.IsInf(l.skipBelow, -1)
+	reach := len(l.scales[len(l.scales)-1]) / 2
+	off := 0
+	for len(l.pending)-off >= fl {
+		if skip && l.nStatic+reach >= l.nLevel && !l.ended {
+			break
+		}
+		var row []float32
+		if n := len(l.free); n > 0 {
+			row, l.free = l.free[n-1], l.free[:n-1]
+		} else {
+			row = make([]float32, l.cfg.NumCeps)
+		}
+		t := l.nStatic
+		spec := l.specOn && l.specComp == nil
+		if skip && !l.needed(t, reach) && !(spec && l.energy[t-l.base] >= l.specMin) {
+			clear(row)
+			if spec {
+				l.accumulate(nil, l.energy[t-l.base]) // below the floor: resets the flux chain
+			}
+		} else {
+			var lv float64
+			if skip {
+				lv = l.energy[t-l.base] // with the mean, computed in Push
+				l.comp.spectrum(l.pending[off:off+fl], l.means[t-l.base], row)
+			} else {
+				lv = l.comp.compute(l.pending[off:off+fl], row)
+				l.energy = append(l.energy, lv)
+				l.nLevel++
+			}
+			if spec {
+				l.accumulate(l.comp.pow, lv)
+			}
+		}
+		l.static = append(l.static, row)
+		l.nStatic++
+		off += fs
+	}
+	if off > 0 {
+		l.pending = append(l.pending[:0], l.pending[min(off, len(l.pending)):]...)
+	}
+}
+
+// needed reports whether an emitted frame within reach of static frame t reaches skipBelow (the
+// levels known so far: those of frames beyond the end do not exist).
+func (l *LFCC) needed(t, reach int) bool {
+	for u := max(t-reach, 0); u <= min(t+reach, l.nLevel-1); u++ {
+		if l.energy[u-l.base] >= l.skipBelow {
+			return true
+		}
+	}
+	return false
 }
 
 // accumulate adds one frame's power spectrum of level lv (dBFS) to the long-term statistics.
@@ -430,7 +532,10 @@ func (l *LFCC) accumulate(pow []float64, lv float64) {
 }
 
 // Flush marks the end of the input: the remaining frames become available.
-func (l *LFCC) Flush() { l.ended = true }
+func (l *LFCC) Flush() {
+	l.ended = true
+	l.statics()
+}
 
 // Next writes the next frame (Dim values) to dst and returns its level in dBFS; ok is false when
 // no frame is available yet (or any more).
@@ -441,6 +546,10 @@ func (l *LFCC) Next(dst []float32) (levelDB float64, ok bool) {
 		return 0, false
 	}
 	d := l.cfg.NumCeps
+	if l.energy[t-l.base] < l.skipBelow {
+		clear(dst[:l.cfg.Dim()])
+		return l.next(t, reach)
+	}
 	// Frame by frame, every coefficient's sum at once (independent additions); each sum still
 	// runs over j = −off … off in order, so the result is what a sum per coefficient gives.
 	acc := l.acc[:d]
@@ -449,22 +558,27 @@ func (l *LFCC) Next(dst []float32) (levelDB float64, ok bool) {
 		clear(acc)
 		for j := -off; j <= off; j++ {
 			src := min(max(t+j, 0), l.nStatic-1)
-			w := s[j+off]
-			for k, v := range l.static[src-l.base][:d] {
-				acc[k] += w * float64(v)
-			}
+			vec.AxpyF32F64(s[j+off], l.static[src-l.base][:d], acc)
 		}
 		for k, a := range acc {
 			dst[i*d+k] = float32(a)
 		}
 	}
-	levelDB = l.energy[t-l.base]
+	return l.next(t, reach)
+}
+
+// next returns frame t's level, counts it emitted and drops the static frames no later frame
+// needs (t+1-reach and beyond stay).
+func (l *LFCC) next(t, reach int) (float64, bool) {
+	levelDB := l.energy[t-l.base]
 	l.nOut++
-	// Drop static frames no later frame needs (t+1-reach and beyond stay).
 	if drop := l.nOut - reach - l.base; drop > 64 {
 		l.free = append(l.free, l.static[:drop]...)
 		l.static = append(l.static[:0], l.static[drop:]...)
 		l.energy = append(l.energy[:0], l.energy[drop:]...)
+		if len(l.means) > 0 {
+			l.means = append(l.means[:0], l.means[drop:]...)
+		}
 		l.base += drop
 	}
 	return levelDB, true

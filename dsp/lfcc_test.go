@@ -358,3 +358,108 @@ func TestSpectralStatsOwnWindow(t *testing.T) {
 		t.Error("negative statistics window accepted")
 	}
 }
+
+// TestLFCCSkipBelow: with SkipBelow, frames reaching the floor are bit for bit those of
+// ComputeLFCC, quieter frames are zeros with their true level, the spectral statistics are
+// unchanged, and all of that whatever the chunking — on audio that alternates speech-level
+// noise bursts, quiet stretches, single loud frames and digital silence.
+func TestLFCCSkipBelow(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var x []float32
+	for seg := range 40 {
+		n := 200 + r.IntN(3000)
+		amp := []float64{0.2, 0.001, 0, 0.05, 0.0005}[seg%5]
+		for i := range n {
+			v := amp * (math.Sin(float64(i)*0.07) + r.NormFloat64())
+			if seg%5 == 4 && i == n/2 {
+				v = 0.5 // one loud sample in a quiet stretch
+			}
+			x = append(x, float32(v))
+		}
+	}
+	cfg := TelephoneLFCC()
+	cfg.SpectralFlux = true
+	batch, lv, err := ComputeLFCC(x, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name          string
+		skip, specMin float64
+		maxChunk      int
+	}{
+		{"floor -50, stats -50", -50, -50, 700},
+		{"floor -50, stats -50, 20 ms chunks", -50, -50, 0},
+		{"floor -40, stats -55", -40, -55, 333},
+		{"floor -60, stats -50", -60, -50, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := func(skip bool) (rows [][]float32, levels []float64, stats []float64) {
+				l, _ := NewLFCC(cfg)
+				l.EnableSpectralStats(tc.specMin)
+				if skip {
+					l.SkipBelow(tc.skip)
+				}
+				row := make([]float32, cfg.Dim())
+				drain := func() {
+					for {
+						v, ok := l.Next(row)
+						if !ok {
+							return
+						}
+						rows, levels = append(rows, append([]float32(nil), row...)), append(levels, v)
+					}
+				}
+				rc := rand.New(rand.NewPCG(5, 6))
+				for off := 0; off < len(x); {
+					n := 160
+					if tc.maxChunk > 0 {
+						n = 1 + rc.IntN(tc.maxChunk)
+					}
+					n = min(n, len(x)-off)
+					l.Push(x[off : off+n])
+					off += n
+					drain()
+				}
+				l.Flush()
+				drain()
+				stats = make([]float64, cfg.SpectralStatsDim())
+				l.SpectralStats(stats)
+				return rows, levels, stats
+			}
+			rows, levels, stats := run(true)
+			_, _, want := run(false)
+			if len(rows) != len(batch) {
+				t.Fatalf("%d frames, want %d", len(rows), len(batch))
+			}
+			quiet, loud := 0, 0
+			for i := range rows {
+				if levels[i] != lv[i] {
+					t.Fatalf("frame %d: level %v, want %v", i, levels[i], lv[i])
+				}
+				for k := range rows[i] {
+					w := batch[i][k]
+					if lv[i] < tc.skip {
+						w = 0
+					}
+					if rows[i][k] != w {
+						t.Fatalf("frame %d (%.1f dBFS) dim %d: %v, want %v", i, lv[i], k, rows[i][k], w)
+					}
+				}
+				if lv[i] < tc.skip {
+					quiet++
+				} else {
+					loud++
+				}
+			}
+			if quiet == 0 || loud == 0 {
+				t.Fatalf("test audio has %d quiet and %d loud frames; want both", quiet, loud)
+			}
+			for i := range stats {
+				if stats[i] != want[i] {
+					t.Fatalf("spectral statistic %d: %v, want %v", i, stats[i], want[i])
+				}
+			}
+		})
+	}
+}

@@ -105,6 +105,9 @@ func (d *SpoofDetector) NewStream() *SpoofStream {
 	if err != nil {
 		panic(err) // validated in NewSpoofDetector
 	}
+	// The scorer ignores frames below the countermeasure's level floor: their coefficients, and
+	// spectra no scored frame's deltas reach, need not be computed (~20% of frames in read speech).
+	fe.SkipBelow(d.cm.MinLevelDB)
 	st := &SpoofStream{d: d, fe: fe, sc: models.NewSpoofScorer(d.cm), row: make([]float32, d.cfg.Dim())}
 	if d.cm.LTSS != nil {
 		fe.EnableSpectralStats(d.cm.MinLevelDB)
