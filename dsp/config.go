@@ -156,6 +156,9 @@ type VADConfig struct {
 	// positive value uses a centred window laid out like sliding CMN's, so the VAD streams with
 	// bounded latency and follows level changes in long calls.
 	MeanWindow int `json:"mean_window"`
+	// MeanAhead, if positive, places the mean window to reach exactly MeanAhead frames past the
+	// frame instead of centring it (FrontendConfig.NormAhead explains why).
+	MeanAhead int `json:"mean_ahead,omitempty"`
 }
 
 // KaldiVAD returns compute-vad's defaults (threshold 5.0, mean scale 0.5, no context,
@@ -173,6 +176,8 @@ func (c VADConfig) Validate() error {
 		return fmt.Errorf("vad: proportion threshold %g outside (0, 1)", c.ProportionThreshold)
 	case c.MeanWindow < 0 || c.MeanWindow > 100000:
 		return fmt.Errorf("vad: mean window %d outside 0-100000 frames", c.MeanWindow)
+	case c.MeanAhead < 0 || (c.MeanAhead > 0 && c.MeanAhead >= c.MeanWindow):
+		return fmt.Errorf("vad: mean lookahead %d frames must be 0 (centred) or less than the mean window (%d)", c.MeanAhead, c.MeanWindow)
 	}
 	return nil
 }
@@ -202,6 +207,13 @@ type FrontendConfig struct {
 	// Norm is the normalisation and NormWindow its window in frames.
 	Norm       Normalization `json:"norm"`
 	NormWindow int           `json:"norm_window"`
+	// NormAhead, if positive, places the normalisation window to reach exactly NormAhead frames
+	// past each frame ([t+NormAhead+1−NormWindow, t+NormAhead+1), clamped like the centred one)
+	// instead of centring it. A live session cannot finalise a frame before its window's last
+	// frame has arrived, and re-derives the frames still waiting (the provisional tail) at every
+	// assessment: with the centred 300-frame window that is 149 frames (1.5 s) per assessment,
+	// with NormAhead 30 only 30. 0 centres the window (Kaldi --center=true).
+	NormAhead int `json:"norm_ahead,omitempty"`
 }
 
 // DeltaWindow is the half-width of the delta regression window (Kaldi add-deltas --delta-window).
@@ -237,6 +249,9 @@ func (c FrontendConfig) Validate() error {
 	case NormCMN, NormWarp:
 		if c.NormWindow < 3 || c.NormWindow > 100000 {
 			return fmt.Errorf("frontend: normalisation window %d outside 3-100000 frames", c.NormWindow)
+		}
+		if c.NormAhead < 0 || c.NormAhead >= c.NormWindow {
+			return fmt.Errorf("frontend: normalisation lookahead %d frames must be 0 (centred) or less than the window (%d)", c.NormAhead, c.NormWindow)
 		}
 	default:
 		return fmt.Errorf("frontend: unknown normalisation %q (none, cmn, warp)", c.Norm)

@@ -216,7 +216,7 @@ func (f *Frontend) produceDelta() bool {
 func (f *Frontend) need(t int) int {
 	n := t + 1
 	if f.cfg.Norm != NormNone {
-		_, e := windowBounds(t, f.cfg.NormWindow, -1)
+		_, e := windowBoundsAhead(t, f.cfg.NormWindow, f.cfg.NormAhead, -1)
 		n = max(n, e)
 	}
 	if v := f.cfg.VAD; v != nil {
@@ -225,7 +225,7 @@ func (f *Frontend) need(t int) int {
 			if v.MeanWindow == 0 {
 				return -1
 			}
-			_, e := windowBounds(t, v.MeanWindow, -1)
+			_, e := windowBoundsAhead(t, v.MeanWindow, v.MeanAhead, -1)
 			n = max(n, e)
 		}
 	}
@@ -293,7 +293,7 @@ func (f *Frontend) vad(t, total int) bool {
 	if v.EnergyMeanScale != 0 {
 		s, e := 0, total
 		if v.MeanWindow > 0 {
-			s, e = windowBounds(t, v.MeanWindow, total)
+			s, e = windowBoundsAhead(t, v.MeanWindow, v.MeanAhead, total)
 		}
 		slide(&f.vadLo, &f.vadHi, s, e, func(i int, sign float64) {
 			f.vadSum += sign * float64(f.win.at(i)[0])
@@ -319,7 +319,7 @@ func (f *Frontend) normalize(t, total int, dst []float32) {
 	case NormNone:
 		copy(dst, x)
 	case NormCMN:
-		s, e := windowBounds(t, f.cfg.NormWindow, total)
+		s, e := windowBoundsAhead(t, f.cfg.NormWindow, f.cfg.NormAhead, total)
 		sum := f.normSum[:len(x)]
 		slide(&f.normLo, &f.normHi, s, e, func(i int, sign float64) {
 			for k, v := range f.win.at(i)[:len(sum)] {
@@ -332,7 +332,7 @@ func (f *Frontend) normalize(t, total int, dst []float32) {
 			dst[k] = float32(float64(v) - sum[k]*inv)
 		}
 	case NormWarp:
-		s, e := windowBounds(t, f.cfg.NormWindow, total)
+		s, e := windowBoundsAhead(t, f.cfg.NormWindow, f.cfg.NormAhead, total)
 		f.normLo, f.normHi = s, e
 		n := e - s
 		for k, v := range x {

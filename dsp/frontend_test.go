@@ -35,16 +35,22 @@ func frontendConfigs() map[string]FrontendConfig {
 	denoised := TelephoneFrontend()
 	denoised.MFCC.Noise = TelephoneNoiseSuppression()
 	denoised.MFCC.Noise.WindowFrames, denoised.MFCC.Noise.SubWindows = 60, 4 // several sub-windows within the fixture
+	ahead := TelephoneFrontend()
+	ahead.NormWindow, ahead.VAD.MeanWindow = 80, 60 // shorter than the fixtures, so the placement matters
+	ahead.NormAhead, ahead.VAD.MeanAhead = 7, 3
+	aheadWarp := FrontendConfig{MFCC: TelephoneMFCC(), DeltaOrder: 1, Norm: NormWarp, NormWindow: 41, NormAhead: 1}
 	return map[string]FrontendConfig{
-		"mfcc only":            {MFCC: TelephoneMFCC(), Norm: NormNone},
-		"deltas":               {MFCC: TelephoneMFCC(), DeltaOrder: 2, Norm: NormNone},
-		"kaldi vad":            {MFCC: TelephoneMFCC(), DeltaOrder: 1, VAD: &kaldiVAD, Norm: NormNone},
-		"context vad + cmn":    {MFCC: TelephoneMFCC(), DeltaOrder: 2, VAD: &ctxVAD, Norm: NormCMN, NormWindow: 100},
-		"warp":                 {MFCC: TelephoneMFCC(), DeltaOrder: 2, Norm: NormWarp, NormWindow: 51},
-		"telephone default":    full,
-		"short windows":        short,
-		"noise suppression":    denoised,
-		"wideband with deltas": {MFCC: WidebandMFCC(), DeltaOrder: 2, Norm: NormCMN, NormWindow: 300},
+		"mfcc only":              {MFCC: TelephoneMFCC(), Norm: NormNone},
+		"deltas":                 {MFCC: TelephoneMFCC(), DeltaOrder: 2, Norm: NormNone},
+		"kaldi vad":              {MFCC: TelephoneMFCC(), DeltaOrder: 1, VAD: &kaldiVAD, Norm: NormNone},
+		"context vad + cmn":      {MFCC: TelephoneMFCC(), DeltaOrder: 2, VAD: &ctxVAD, Norm: NormCMN, NormWindow: 100},
+		"warp":                   {MFCC: TelephoneMFCC(), DeltaOrder: 2, Norm: NormWarp, NormWindow: 51},
+		"telephone default":      full,
+		"windows reaching ahead": ahead,
+		"warp reaching ahead":    aheadWarp,
+		"short windows":          short,
+		"noise suppression":      denoised,
+		"wideband with deltas":   {MFCC: WidebandMFCC(), DeltaOrder: 2, Norm: NormCMN, NormWindow: 300},
 	}
 }
 
@@ -63,13 +69,55 @@ func batchReference(t *testing.T, samples []float32, cfg FrontendConfig) ([][]fl
 		voiced = ComputeVAD(column0(mfcc), *cfg.VAD)
 	}
 	feats := AddDeltas(mfcc, cfg.DeltaOrder)
-	switch cfg.Norm {
-	case NormCMN:
+	switch {
+	case cfg.NormAhead > 0 && cfg.Norm != NormNone:
+		feats = normAheadRef(feats, cfg.NormWindow, cfg.NormAhead, cfg.Norm)
+	case cfg.Norm == NormCMN:
 		feats = SlidingCMN(feats, cfg.NormWindow)
-	case NormWarp:
+	case cfg.Norm == NormWarp:
 		feats = FeatureWarp(feats, cfg.NormWindow)
 	}
 	return feats, voiced
+}
+
+// aheadWindowRef is the window of w frames reaching ahead frames past t in a recording of n,
+// written out from the definition: [t+ahead+1−w, t+ahead+1), moved right at the start and left
+// at the end so that it keeps w frames, or the whole recording when it is shorter.
+func aheadWindowRef(t, w, ahead, n int) (int, int) {
+	s := t + ahead + 1 - w
+	if s < 0 {
+		s = 0
+	}
+	if s+w > n {
+		s = n - w
+	}
+	if s < 0 {
+		return 0, n
+	}
+	return s, s + w
+}
+
+// normAheadRef normalises each frame over its window reaching ahead (the reference for
+// NormAhead): the window's mean subtracted (cmn) or the rank mapped to a normal (warp).
+func normAheadRef(feats [][]float32, w, ahead int, norm Normalization) [][]float32 {
+	out := make([][]float32, len(feats))
+	for t := range feats {
+		s, e := aheadWindowRef(t, w, ahead, len(feats))
+		row := make([]float32, len(feats[t]))
+		for k, x := range feats[t] {
+			if norm == NormWarp {
+				row[k] = float32(warpValue(x, feats[s:e], k))
+				continue
+			}
+			var sum float64
+			for _, f := range feats[s:e] {
+				sum += float64(f[k])
+			}
+			row[k] = float32(float64(x) - sum/float64(e-s))
+		}
+		out[t] = row
+	}
+	return out
 }
 
 // TestFrontendMatchesBatchTools checks the streaming pipeline against the composition of the
@@ -321,6 +369,26 @@ func TestWindowBounds(t *testing.T) {
 		if s != tc.s || e != tc.e {
 			t.Errorf("windowBounds(%d,%d,%d) = [%d,%d), want [%d,%d)", tc.t, tc.w, tc.n, s, e, tc.s, tc.e)
 		}
+		if s2, e2 := windowBoundsAhead(tc.t, tc.w, 0, tc.n); s2 != s || e2 != e {
+			t.Errorf("windowBoundsAhead(%d,%d,0,%d) = [%d,%d), want windowBounds' [%d,%d)", tc.t, tc.w, tc.n, s2, e2, s, e)
+		}
+	}
+	// Reaching 30 frames ahead: [t−269, t+31), shifted right at the start, left at the end.
+	ahead := []struct{ t, w, a, n, s, e int }{
+		{0, 300, 30, 1000, 0, 300}, {269, 300, 30, 1000, 0, 300}, {270, 300, 30, 1000, 1, 301},
+		{500, 300, 30, 1000, 231, 531}, {990, 300, 30, 1000, 700, 1000}, {500, 300, 30, -1, 231, 531},
+		{5, 300, 30, 100, 0, 100}, {10, 20, 1, 100, 0, 20}, {30, 20, 1, 100, 12, 32}, {2, 5, 4, 6, 1, 6},
+	}
+	for _, tc := range ahead {
+		s, e := windowBoundsAhead(tc.t, tc.w, tc.a, tc.n)
+		if s != tc.s || e != tc.e {
+			t.Errorf("windowBoundsAhead(%d,%d,%d,%d) = [%d,%d), want [%d,%d)", tc.t, tc.w, tc.a, tc.n, s, e, tc.s, tc.e)
+		}
+		if tc.n >= 0 {
+			if rs, re := aheadWindowRef(tc.t, tc.w, tc.a, tc.n); rs != s || re != e {
+				t.Errorf("reference window (%d,%d,%d,%d) = [%d,%d), windowBoundsAhead [%d,%d)", tc.t, tc.w, tc.a, tc.n, rs, re, s, e)
+			}
+		}
 	}
 }
 
@@ -346,6 +414,10 @@ func TestConfigValidation(t *testing.T) {
 		func(c *FrontendConfig) { c.Norm = "zscore" },
 		func(c *FrontendConfig) { c.NormWindow = 1 },
 		func(c *FrontendConfig) { c.VAD.ProportionThreshold = 1.5 },
+		func(c *FrontendConfig) { c.NormAhead = -1 },
+		func(c *FrontendConfig) { c.NormAhead = c.NormWindow },
+		func(c *FrontendConfig) { c.VAD.MeanAhead = c.VAD.MeanWindow },
+		func(c *FrontendConfig) { c.VAD.MeanWindow, c.VAD.MeanAhead = 0, 5 },
 	}
 	for i, mutate := range bad {
 		c := TelephoneFrontend()
@@ -358,6 +430,11 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if _, err := NewFrontend(TelephoneFrontend()); err != nil {
 		t.Fatal(err)
+	}
+	ok := TelephoneFrontend()
+	ok.NormAhead, ok.VAD.MeanAhead = 30, 30
+	if _, err := NewFrontend(ok); err != nil {
+		t.Fatalf("30 frames ahead: %v", err)
 	}
 }
 

@@ -5,8 +5,24 @@ package dsp
 // start and left at the end rather than shrunk, and the whole recording when n < w. Pass n < 0
 // for a recording whose length is not yet known (the window is then never clamped on the right).
 func windowBounds(t, w, n int) (start, end int) {
-	start = t - w/2
-	end = start + w
+	return clampWindow(t-w/2, w, n)
+}
+
+// windowBoundsAhead is windowBounds with the window placed to reach exactly ahead frames past t,
+// [t+ahead+1−w, t+ahead+1), before the same clamping; ahead ≤ 0 centres it as windowBounds does.
+// A streaming front end holds a frame back until the frames its window reaches exist: ahead sets
+// that latency (the centred window's is w/2 − 1 frames).
+func windowBoundsAhead(t, w, ahead, n int) (start, end int) {
+	if ahead <= 0 {
+		return windowBounds(t, w, n)
+	}
+	return clampWindow(t+ahead+1-w, w, n)
+}
+
+// clampWindow lays out the window [start, start+w) in a recording of n frames (n < 0: length not
+// yet known) as Kaldi's apply-cmvn-sliding does: shifted right at the start and left at the end.
+func clampWindow(start, w, n int) (int, int) {
+	end := start + w
 	if start < 0 {
 		end -= start
 		start = 0
@@ -25,7 +41,8 @@ func windowBounds(t, w, n int) (start, end int) {
 // semantics of Kaldi's compute-vad: a frame is voiced when at least ProportionThreshold of the
 // frames within FramesContext of it have a log energy above
 // EnergyThreshold + EnergyMeanScale·mean(log energy). The mean is over the whole recording when
-// MeanWindow is 0 (compute-vad itself), else over MeanWindow frames centred on the frame.
+// MeanWindow is 0 (compute-vad itself), else over MeanWindow frames centred on the frame (or
+// reaching MeanAhead frames past it).
 func ComputeVAD(logEnergy []float32, c VADConfig) []bool {
 	T := len(logEnergy)
 	out := make([]bool, T)
@@ -41,7 +58,7 @@ func ComputeVAD(logEnergy []float32, c VADConfig) []bool {
 		if c.EnergyMeanScale != 0 {
 			mean := total / float64(T)
 			if c.MeanWindow > 0 {
-				s, e := windowBounds(t, c.MeanWindow, T)
+				s, e := windowBoundsAhead(t, c.MeanWindow, c.MeanAhead, T)
 				var sum float64
 				for _, v := range logEnergy[s:e] {
 					sum += float64(v)

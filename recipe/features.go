@@ -163,6 +163,7 @@ func (f normFlag) Set(v string) error {
 func FrontendFlags(fs *flag.FlagSet, cfg *dsp.FrontendConfig) {
 	fs.Var(normFlag{&cfg.Norm}, "norm", "feature normalisation: `cmn` (sliding mean), warp (feature warping: sliding rank to a standard normal) or none")
 	fs.IntVar(&cfg.NormWindow, "norm-window", cfg.NormWindow, "normalisation window in `frames` (10 ms each)")
+	fs.IntVar(&cfg.NormAhead, "norm-ahead", cfg.NormAhead, "`frames` past each frame that the normalisation window (and the VAD's mean window) reaches: 0 centres them; fewer frames means less provisional work per live assessment")
 	fs.Float64Var(&cfg.MFCC.LowFreq, "mfcc-low-hz", cfg.MFCC.LowFreq, "lowest edge of the MFCC mel filterbank in `Hz`")
 	fs.Float64Var(&cfg.MFCC.HighFreq, "mfcc-high-hz", cfg.MFCC.HighFreq, "highest edge of the MFCC mel filterbank in `Hz` (<= 0: offset from Nyquist)")
 	fs.BoolFunc("noise-suppression", "subtract a running minimum-statistics noise estimate from each frame's power spectrum before the mel filterbank (dsp.TelephoneNoiseSuppression)", func(v string) error {

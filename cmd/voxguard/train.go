@@ -45,12 +45,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	channel := fs.Bool("channel-fusion", d.ChannelFusion, "with degraded copies (\"~aug\") in training: a channel detector on the i-vectors makes each scorer's calibration weight depend on the detected channel (needs --calibration-knot > 0)")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	frontend := d.Frontend
-	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression
+	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --norm-ahead, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression
 	if done, err := parseFlags(fs, args); done {
 		return err
 	}
 	if len(corpora) == 0 || *out == "" {
 		return usageErrorf("--corpus and --out are required")
+	}
+	if frontend.NormAhead > 0 && frontend.VAD != nil && frontend.VAD.MeanWindow > 0 {
+		vad := *frontend.VAD // --norm-ahead places the VAD's mean window too
+		vad.MeanAhead = min(frontend.NormAhead, vad.MeanWindow-1)
+		frontend.VAD = &vad
 	}
 	if err := frontend.Validate(); err != nil {
 		return usageErrorf("%v", err)
