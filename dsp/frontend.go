@@ -61,11 +61,12 @@ func NewFrontend(cfg FrontendConfig) (*Frontend, error) {
 	return f, nil
 }
 
-// lookahead is the largest span of delta frames the normalisation and VAD stage holds at once.
+// lookahead is the largest span of delta frames the normalisation and VAD stage holds at once:
+// a window (the frames it reaches are produced only as they are needed) and a margin.
 func (f *Frontend) lookahead() int {
-	n := 2*f.cfg.NormWindow + 2
+	n := f.cfg.NormWindow + 2
 	if v := f.cfg.VAD; v != nil {
-		n = max(n, 2*v.MeanWindow+2, 2*v.FramesContext+2)
+		n = max(n, v.MeanWindow+2, 2*v.FramesContext+2)
 	}
 	return n
 }

@@ -501,3 +501,41 @@ func BenchmarkFrontend8kNorm(b *testing.B) {
 		})
 	}
 }
+
+// TestFrontendRingSize: the frame ring sized from the windows (lookahead) never has to grow while
+// streaming, whatever the bounded configuration: growing would copy the live frames mid-call.
+func TestFrontendRingSize(t *testing.T) {
+	for name, cfg := range frontendConfigs() {
+		if v := cfg.VAD; v != nil && v.EnergyMeanScale != 0 && v.MeanWindow == 0 {
+			continue // compute-vad's whole-recording mean: nothing is final before the end
+		}
+		t.Run(name, func(t *testing.T) {
+			one := readS16(t, fmt.Sprintf("libri_%d.s16", cfg.MFCC.SampleRate/1000))
+			var samples []float32
+			for len(samples) < 12*cfg.MFCC.SampleRate*4 { // well over three windows of frames
+				samples = append(samples, one...)
+			}
+			f, _ := NewFrontend(cfg)
+			slots := len(f.win.data)
+			dst := make([]float32, f.Dim())
+			step := cfg.MFCC.SampleRate / 50
+			for pos := 0; pos < len(samples); pos += step {
+				f.Push(samples[pos:min(pos+step, len(samples))])
+				for {
+					if _, ok := f.Next(dst); !ok {
+						break
+					}
+				}
+			}
+			f.Flush()
+			for {
+				if _, ok := f.Next(dst); !ok {
+					break
+				}
+			}
+			if len(f.win.data) != slots {
+				t.Errorf("ring grew from %d to %d floats", slots, len(f.win.data))
+			}
+		})
+	}
+}
