@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"github.com/voxguard/voxguard/dsp"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -287,4 +288,29 @@ func BenchmarkSession(b *testing.B) {
 	if n > 0 {
 		b.ReportMetric(float64(assessing.Microseconds())/float64(n), "µs/assessment")
 	}
+}
+
+// BenchmarkAccumulateFrames is the statistics' share of a call: Gaussian selection and
+// Baum-Welch accumulation of the voiced frames of the benchmark call (real speech, the bundle's
+// front end), per frame.
+func BenchmarkAccumulateFrames(b *testing.B) {
+	e, x := benchCall(b)
+	frames, voiced, err := dsp.Process(x, e.fecfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var fr [][]float32
+	for i, f := range frames {
+		if voiced[i] {
+			fr = append(fr, f)
+		}
+	}
+	ubm := e.b.UBM
+	st := ubm.NewStats()
+	sc := e.b.NewStatsScratch()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ubm.Accumulate(st, fr[i%len(fr)], sc)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
 }

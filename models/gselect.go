@@ -38,6 +38,9 @@ type Scratch struct {
 	pl       []float32 // parent log-likelihoods (hierarchical selection)
 	pidx     []int32
 	ptop     []float32
+	pseed    []int32 // the previous frame's best groups (topGroupsSeeded)
+	nseed    int
+	pmark    []bool
 	idx      []int32   // selected component indices, best first
 	top      []float64 // their log w_c + log N(x; μ_c, σ²_c)
 	post     []float64 // their posteriors γ_c(x) within the selected set
@@ -112,6 +115,7 @@ func (g *GMM) Select(x []float32, sc *Scratch) float64 {
 		if len(sc.pl) < g.hier.k || len(sc.pidx) < sc.Groups {
 			sc.pl = make([]float32, g.hier.k) // first use with this hierarchy only
 			sc.pidx, sc.ptop = make([]int32, sc.Groups), make([]float32, sc.Groups)
+			sc.pseed, sc.nseed, sc.pmark = make([]int32, sc.Groups), 0, make([]bool, g.hier.k)
 		}
 		g.selectHierarchical(xx, sc)
 		return sc.posteriors()

@@ -175,7 +175,14 @@ func (g *GMM) selectHierarchical(xx []float32, sc *Scratch) {
 	pl := sc.pl[:h.k]
 	copy(pl, h.pconst)
 	vec.GemvAdd(pl, h.pcoef, xx, 2*D)
-	n := topGroups(pl, G, sc.ptop, sc.pidx)
+	n := -1
+	if sc.nseed > 0 {
+		n = topGroupsSeeded(pl, G, sc.ptop, sc.pidx, sc.pseed[:sc.nseed], sc.pmark[:h.k])
+	}
+	if n < 0 {
+		n = topGroups(pl, G, sc.ptop, sc.pidx)
+	}
+	sc.nseed = copy(sc.pseed, sc.pidx[:n])
 	for p := 0; p < n; p++ {
 		j := int(sc.pidx[p])
 		lo, hi := h.start[j], h.start[j+1]
@@ -190,6 +197,63 @@ func (g *GMM) selectHierarchical(xx []float32, sc *Scratch) {
 			sc.insert(h.perm[lo+i], float64(l))
 		}
 	}
+}
+
+// topGroupsSeeded is topGroups for a frame whose best groups are probably those of the previous
+// one (seed): it ranks the seeds first, so that the running G-th best starts near its final value
+// and the scan that follows inserts only the few groups that changed, instead of ~25 insertions
+// with a mispredicted branch each. Every comparison orders by value, then by group index (lower
+// first), which is the order topGroups' stable insertion produces, so the result is the same
+// whatever the seeds. It returns -1, having written nothing useful, when a value is NaN (topGroups
+// then decides, as before). mark is scratch of len(pl), all false, and left so.
+func topGroupsSeeded(pl []float32, G int, ptop []float32, pidx []int32, seed []int32, mark []bool) int {
+	better := func(a float32, i int32, b float32, j int32) bool { return a > b || (a == b && i < j) }
+	n := 0
+	for _, j := range seed {
+		if int(j) >= len(pl) || j < 0 {
+			return -1 // seeds of another hierarchy
+		}
+		l := pl[j]
+		if l != l {
+			return -1
+		}
+		mark[j] = true
+		i := n
+		n++
+		for i > 0 && better(l, j, ptop[i-1], pidx[i-1]) {
+			ptop[i], pidx[i] = ptop[i-1], pidx[i-1]
+			i--
+		}
+		ptop[i], pidx[i] = l, j
+	}
+	nan := false
+	for j, l := range pl {
+		if mark[j] {
+			mark[j] = false
+			continue
+		}
+		if l != l {
+			nan = true
+			continue
+		}
+		jj := int32(j)
+		if n == G && !better(l, jj, ptop[G-1], pidx[G-1]) {
+			continue
+		}
+		if n < G {
+			n++
+		}
+		i := n - 1
+		for i > 0 && better(l, jj, ptop[i-1], pidx[i-1]) {
+			ptop[i], pidx[i] = ptop[i-1], pidx[i-1]
+			i--
+		}
+		ptop[i], pidx[i] = l, jj
+	}
+	if nan {
+		return -1
+	}
+	return n
 }
 
 // topGroups writes the indices and scores of the (at most) G largest values of pl, best first,

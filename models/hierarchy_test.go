@@ -102,3 +102,62 @@ func TestHierarchicalSelectionTrainedUBM(t *testing.T) {
 		}
 	}
 }
+
+// topGroupsSeeded ranks exactly as topGroups — same groups, same order, ties to the lower index —
+// whatever the seeds: the previous frame's best, unrelated groups, none, or out of range; and
+// hands NaN back to topGroups.
+func TestTopGroupsSeeded(t *testing.T) {
+	r := newRand(21)
+	for trial := range 2000 {
+		K := 1 + r.IntN(80)
+		G := 1 + r.IntN(min(K, 12))
+		pl := make([]float32, K)
+		for j := range pl {
+			pl[j] = float32(r.NormFloat64() * 10)
+			if trial%3 == 0 {
+				pl[j] = float32(r.IntN(6)) // many ties
+			}
+		}
+		want, wantIdx := make([]float32, G), make([]int32, G)
+		nw := topGroups(pl, G, want, wantIdx)
+		var seed []int32
+		switch trial % 4 {
+		case 0: // the right answer
+			seed = append(seed, wantIdx[:nw]...)
+		case 1: // distinct random groups
+			for _, j := range r.Perm(K)[:min(G, K)] {
+				seed = append(seed, int32(j))
+			}
+		case 2: // a few
+			seed = append(seed, int32(r.IntN(K)))
+		case 3: // another hierarchy's
+			seed = append(seed, int32(K+r.IntN(5)))
+		}
+		got, gotIdx := make([]float32, G), make([]int32, G)
+		mark := make([]bool, K)
+		ng := topGroupsSeeded(pl, G, got, gotIdx, seed, mark)
+		if trial%4 == 3 {
+			if ng != -1 {
+				t.Fatalf("trial %d: out-of-range seed gave %d, want -1", trial, ng)
+			}
+			continue
+		}
+		if ng != nw {
+			t.Fatalf("trial %d: %d groups, want %d", trial, ng, nw)
+		}
+		for i := range ng {
+			if gotIdx[i] != wantIdx[i] || got[i] != want[i] {
+				t.Fatalf("trial %d (K=%d G=%d seeds %v): rank %d is group %d (%v), topGroups says %d (%v)", trial, K, G, seed, i, gotIdx[i], got[i], wantIdx[i], want[i])
+			}
+		}
+		for j, m := range mark {
+			if m {
+				t.Fatalf("trial %d: mark %d left set", trial, j)
+			}
+		}
+	}
+	pl := []float32{1, float32(math.NaN()), 3}
+	if n := topGroupsSeeded(pl, 2, make([]float32, 2), make([]int32, 2), []int32{0}, make([]bool, 3)); n != -1 {
+		t.Errorf("NaN value: %d, want -1", n)
+	}
+}
