@@ -23,6 +23,87 @@ type Verifier struct {
 	qmax      float64     // largest duration input q the calibration was trained on (+Inf: none recorded)
 	main, alt *pldaN1     // fast single-enrollment scoring of the PLDA back ends and their cohorts
 	lnKnot    float64     // ln(knot seconds) of the hinged calibration layout
+	// ldaMain, ldaAlt: with WithDomainMean, each back end's LDA centred on the adapted mean
+	// instead of its training mean (nil: the bundle's LDA).
+	ldaMain, ldaAlt *Affine
+}
+
+// WithDomainMean returns a verifier that centres i-vectors on a mean adapted to a deployment's
+// own recordings instead of the training data's: for each PLDA back end, weight·domain +
+// (1 − weight)·(its LDA's training mean), weight in [0, 1]. domain is the mean of the raw
+// i-vectors (IVector) of unlabelled in-domain recordings; mean-centring on it is the classic
+// unsupervised remedy for a channel or population the training data lacked. The receiver is not
+// changed; the two share their read-only state.
+func (v *Verifier) WithDomainMean(domain []float64, weight float64) (*Verifier, error) {
+	if len(domain) != v.b.Extractor.R {
+		return nil, fmt.Errorf("models: domain mean of dimension %d, i-vectors have %d", len(domain), v.b.Extractor.R)
+	}
+	if !(weight >= 0 && weight <= 1) {
+		return nil, fmt.Errorf("models: domain mean weight %v outside [0, 1]", weight)
+	}
+	adapted, err := AdaptDomainMean(v.b, domain, weight, "")
+	if err != nil {
+		return nil, err
+	}
+	c := *v
+	c.ldaMain = adapted.LDA
+	if adapted.Alt != nil {
+		c.ldaAlt = adapted.Alt.LDA
+	}
+	return &c, nil
+}
+
+// AdaptDomainMean returns a copy of the bundle whose PLDA back ends centre i-vectors on a
+// deployment's own recordings: each back end's LDA mean becomes weight·domain + (1 −
+// weight)·(its training mean), weight in [0, 1], domain the mean raw i-vector (Verifier.IVector)
+// of unlabelled in-domain recordings. A verifier on the copy scores exactly as WithDomainMean on
+// the original (the cohort, calibration and channel detector stay as trained). The copy shares
+// every other component with b, which is not modified (the embedded default may be passed), and
+// records note in Meta.Extra[DomainAdaptedKey].
+func AdaptDomainMean(b *Bundle, domain []float64, weight float64, note string) (*Bundle, error) {
+	if b.Extractor == nil || b.LDA == nil {
+		return nil, errors.New("models: bundle lacks the i-vector extractor or LDA to adapt")
+	}
+	if len(domain) != b.Extractor.R || len(b.LDA.Mean) != len(domain) {
+		return nil, fmt.Errorf("models: domain mean of dimension %d, i-vectors have %d", len(domain), b.Extractor.R)
+	}
+	if !(weight >= 0 && weight <= 1) {
+		return nil, fmt.Errorf("models: domain mean weight %v outside [0, 1]", weight)
+	}
+	mix := func(a *Affine) *Affine {
+		c := *a
+		c.Mean = make([]float64, len(a.Mean))
+		for i := range c.Mean {
+			c.Mean[i] = weight*domain[i] + (1-weight)*a.Mean[i]
+		}
+		return &c
+	}
+	c := *b
+	c.LDA = mix(b.LDA)
+	if b.Alt != nil && b.Alt.LDA != nil {
+		alt := *b.Alt
+		alt.LDA = mix(b.Alt.LDA)
+		c.Alt = &alt
+	}
+	c.Meta.Extra = map[string]string{}
+	for k, v := range b.Meta.Extra {
+		c.Meta.Extra[k] = v
+	}
+	c.Meta.Extra[DomainAdaptedKey] = note
+	return &c, nil
+}
+
+// DomainAdaptedKey is the Metadata.Extra key that records a bundle's domain adaptation
+// (AdaptDomainMean): what it was adapted on, for provenance.
+const DomainAdaptedKey = "domain_adapted"
+
+// IVector returns the raw i-vector of s (a new slice of length R): what WithDomainMean's domain
+// mean averages.
+func (v *Verifier) IVector(s *Stats, ws *VerifierScratch) ([]float64, error) {
+	if err := v.b.Extractor.Extract(s, ws.x, ws.iv); err != nil {
+		return nil, err
+	}
+	return append([]float64(nil), ws.x[:v.b.Extractor.R]...), nil
 }
 
 // CalibrationWidth is the number of inputs the bundle's calibration takes, under the layout its
@@ -244,9 +325,17 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 	if v.b.Channel != nil {
 		p.Channel = v.b.Channel.Degraded(iv, ws.ch)
 	}
-	p.U, p.Cohort = v.side(iv, v.b.LDA, v.b.WCCN, v.b.PLDA, v.main, ws)
+	lda := v.b.LDA
+	if v.ldaMain != nil {
+		lda = v.ldaMain
+	}
+	p.U, p.Cohort = v.side(iv, lda, v.b.WCCN, v.b.PLDA, v.main, ws)
 	if a := v.b.Alt; a != nil {
-		p.U2, p.Cohort2 = v.side(iv, a.LDA, nil, a.PLDA, v.alt, ws)
+		lda := a.LDA
+		if v.ldaAlt != nil {
+			lda = v.ldaAlt
+		}
+		p.U2, p.Cohort2 = v.side(iv, lda, nil, a.PLDA, v.alt, ws)
 	}
 	if g := v.b.GMM; g != nil {
 		// The extraction left the whitened centred statistics in ws.iv.f32 (float32; zero only

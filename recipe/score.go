@@ -64,6 +64,11 @@ type ScoreOptions struct {
 	Workers int       // goroutines (≤ 0: all cores)
 	Log     io.Writer // progress (nil: silent)
 	Cohort  string    // CohortBundle ("": the same), CohortEnrolled or CohortEnrolledTest
+	// AdaptMean centres i-vectors on the mean of the run's own files (models.Verifier.
+	// WithDomainMean), shrunk towards the training mean by MeanPrior pseudo-files: weight n/(n +
+	// MeanPrior) for n files.
+	AdaptMean bool
+	MeanPrior float64
 	// MinCohortModels is the least number of enrolled models (with enough speech to be scored)
 	// for CohortEnrolled(Test) to use them; with fewer the bundle's cohort serves alone.
 	MinCohortModels int
@@ -136,6 +141,41 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 	scratch := make([]*models.VerifierScratch, workers)
 	for i := range scratch {
 		scratch[i] = v.NewScratch()
+	}
+	if opt.AdaptMean {
+		// The same estimate as voxguard adapt: the mean raw i-vector of the files with enough
+		// speech to be judged.
+		ivs := make([][]float64, len(files))
+		err := Parallel(len(files), workers, progress.New(log, "domain mean", len(files)), func(w, i int) error {
+			if stats[i].Frames() < v.MinFrames {
+				return nil
+			}
+			var err error
+			ivs[i], err = v.IVector(stats[i], scratch[w])
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		mean := make([]float64, b.Extractor.R)
+		n := 0
+		for _, x := range ivs {
+			if x == nil {
+				continue
+			}
+			for k, a := range x {
+				mean[k] += a
+			}
+			n++
+		}
+		if n > 0 {
+			for k := range mean {
+				mean[k] /= float64(n)
+			}
+			if v, err = v.WithDomainMean(mean, float64(n)/(float64(n)+max(opt.MeanPrior, 0))); err != nil {
+				return nil, err
+			}
+		}
 	}
 	models_ := make([]*models.Probe, len(modelIDs))
 	testProbes := make([]*models.Probe, len(tests))

@@ -50,6 +50,8 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	cohort := fs.String("cohort", recipe.CohortBundle, "adaptive S-norm `cohort`: "+recipe.CohortBundle+
 		" (the bundle's training speakers), "+recipe.CohortEnrolled+" (those and the run's other enrolled models, both sides of each trial) or "+
 		recipe.CohortEnrolledTest+" (the same, test side only); the last two are experiments that gained nothing on impostors who are not enrolled (bench/README.md)")
+	adaptMean := fs.Bool("adapt-mean", false, "centre i-vectors on the mean of this run's own files (unsupervised domain adaptation), shrunk towards the training mean by --mean-prior")
+	meanPrior := fs.Float64("mean-prior", 100, "with --adapt-mean: weight of the training mean, in `files`")
 	minCohort := fs.Int("cohort-min-models", 0, "least `number` of enrolled models for --cohort "+recipe.CohortEnrolled+"; with fewer the bundle's cohort serves alone")
 	if done, err := parseFlags(fs, args); done {
 		return err
@@ -87,7 +89,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	if progress.IsTerminal(stderr) {
 		log = stderr
 	}
-	res, err := recipe.ScoreListsWith(v, e, t, tr, recipe.ScoreOptions{Workers: *workers, Log: log, Cohort: *cohort, MinCohortModels: *minCohort})
+	res, err := recipe.ScoreListsWith(v, e, t, tr, recipe.ScoreOptions{Workers: *workers, Log: log, Cohort: *cohort, MinCohortModels: *minCohort, AdaptMean: *adaptMean, MeanPrior: *meanPrior})
 	if err != nil {
 		return err
 	}
