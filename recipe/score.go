@@ -143,35 +143,11 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 		scratch[i] = v.NewScratch()
 	}
 	if opt.AdaptMean {
-		// The same estimate as voxguard adapt: the mean raw i-vector of the files with enough
-		// speech to be judged.
-		ivs := make([][]float64, len(files))
-		err := Parallel(len(files), workers, progress.New(log, "domain mean", len(files)), func(w, i int) error {
-			if stats[i].Frames() < v.MinFrames {
-				return nil
-			}
-			var err error
-			ivs[i], err = v.IVector(stats[i], scratch[w])
-			return err
-		})
+		mean, n, err := DomainMean(v, stats, workers, log)
 		if err != nil {
 			return nil, err
 		}
-		mean := make([]float64, b.Extractor.R)
-		n := 0
-		for _, x := range ivs {
-			if x == nil {
-				continue
-			}
-			for k, a := range x {
-				mean[k] += a
-			}
-			n++
-		}
 		if n > 0 {
-			for k := range mean {
-				mean[k] /= float64(n)
-			}
 			if v, err = v.WithDomainMean(mean, float64(n)/(float64(n)+max(opt.MeanPrior, 0))); err != nil {
 				return nil, err
 			}
@@ -224,6 +200,46 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 		res.Insufficient += n
 	}
 	return res, nil
+}
+
+// DomainMean is the mean raw i-vector (models.Verifier.IVector) of the statistics with enough
+// speech to be judged (v.MinFrames), and how many they are: the estimate voxguard adapt and
+// score --adapt-mean centre the back ends on. Progress goes to log (nil: silent).
+func DomainMean(v *models.Verifier, stats []*models.Stats, workers int, log io.Writer) ([]float64, int, error) {
+	if workers <= 0 {
+		workers = runtimeProcs()
+	}
+	scratch := make([]*models.VerifierScratch, workers)
+	for i := range scratch {
+		scratch[i] = v.NewScratch()
+	}
+	ivs := make([][]float64, len(stats))
+	err := Parallel(len(stats), workers, progress.New(log, "domain mean", len(stats)), func(w, i int) error {
+		if stats[i].Frames() < v.MinFrames {
+			return nil // too little speech to say anything about the channel
+		}
+		var err error
+		ivs[i], err = v.IVector(stats[i], scratch[w])
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	mean := make([]float64, v.Bundle().Extractor.R)
+	n := 0
+	for _, x := range ivs {
+		if x == nil {
+			continue
+		}
+		for k, a := range x {
+			mean[k] += a
+		}
+		n++
+	}
+	for k := range mean {
+		mean[k] /= float64(max(n, 1))
+	}
+	return mean, n, nil
 }
 
 // FileStats computes the Baum-Welch statistics of each file's voiced frames with the bundle's

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -84,42 +83,12 @@ func runAdapt(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	nw := *workers
-	if nw <= 0 {
-		nw = runtime.GOMAXPROCS(0)
-	}
-	scratch := make([]*models.VerifierScratch, nw)
-	for i := range scratch {
-		scratch[i] = v.NewScratch()
-	}
-	ivs := make([][]float64, len(stats))
-	err = recipe.Parallel(len(stats), nw, progress.New(log, "i-vectors", len(stats)), func(w, i int) error {
-		if stats[i].Frames() < v.MinFrames {
-			return nil // too little speech to say anything about the channel
-		}
-		var err error
-		ivs[i], err = v.IVector(stats[i], scratch[w])
-		return err
-	})
+	mean, n, err := recipe.DomainMean(v, stats, *workers, log)
 	if err != nil {
 		return err
 	}
-	mean := make([]float64, b.Extractor.R)
-	n := 0
-	for _, iv := range ivs {
-		if iv == nil {
-			continue
-		}
-		for k, a := range iv {
-			mean[k] += a
-		}
-		n++
-	}
 	if n == 0 {
 		return fmt.Errorf("none of the %d recordings has %.1f s of net speech", len(files), v.MinFrames/100)
-	}
-	for k := range mean {
-		mean[k] /= float64(n)
 	}
 	w := float64(n) / (float64(n) + *prior)
 	note := fmt.Sprintf("%d recordings, weight %.3f (prior %s), %s", n, w, strconv.FormatFloat(*prior, 'g', -1, 64), time.Now().UTC().Format(time.RFC3339))
