@@ -21,7 +21,7 @@ func TopNMoments(scores []float64, topN int) CohortMoments {
 		topN = len(scores)
 	}
 	if topN < len(scores) {
-		sortDescending(scores)
+		sortTopDescending(scores, topN)
 	}
 	top := scores[:topN]
 	m := 0.0
@@ -107,6 +107,51 @@ func (l LeaveOneOut) Without(x float64) CohortMoments {
 }
 
 // sortDescending sorts scores from largest to smallest, in place.
+// sortTopDescending leaves the n largest scores in scores[:n], sorted descending, exactly as
+// sortDescending leaves them there (the rest in no particular order): a partition around median-
+// of-three pivots brings the n largest to the front in O(len) and only they are sorted — a
+// sixth of the work of sorting a 600-speaker cohort for its top 200, with the same sums. A NaN
+// anywhere falls back to the full sort.
+func sortTopDescending(scores []float64, n int) {
+	for _, v := range scores {
+		if v != v {
+			sortDescending(scores)
+			return
+		}
+	}
+	lo, hi := 0, len(scores)
+	for hi-lo > 1 {
+		a, b, c := scores[lo], scores[lo+(hi-lo)/2], scores[hi-1]
+		p := max(min(a, b), min(max(a, b), c)) // median of the three
+		// Three-way partition of [lo, hi): above p, equal to p, below p.
+		lt, i, gt := lo, lo, hi
+		for i < gt {
+			switch v := scores[i]; {
+			case v > p:
+				scores[lt], scores[i] = v, scores[lt]
+				lt++
+				i++
+			case v < p:
+				gt--
+				scores[gt], scores[i] = v, scores[gt]
+			default:
+				i++
+			}
+		}
+		switch {
+		case n < lt:
+			hi = lt
+		case n <= gt:
+			lo = hi // the first n are the n largest (ties are interchangeable)
+		default:
+			lo = gt
+		}
+	}
+	top := scores[:n]
+	slices.Sort(top)
+	slices.Reverse(top)
+}
+
 func sortDescending(scores []float64) {
 	slices.SortFunc(scores, func(a, b float64) int {
 		switch {
