@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"testing"
 
@@ -182,30 +181,4 @@ func BenchmarkAccumulateHierarchical(b *testing.B) {
 			}
 		})
 	}
-}
-
-// BenchmarkAccumulateBundle is per-frame accumulation with the UBM and Gaussian selection of the
-// bundle named by $VOXGUARD_BENCH_MODEL (skipped without it), on frames drawn from that UBM.
-func BenchmarkAccumulateBundle(b *testing.B) {
-	path := os.Getenv("VOXGUARD_BENCH_MODEL")
-	if path == "" {
-		b.Skip("set VOXGUARD_BENCH_MODEL to a bundle file")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	bd, err := ReadBundle(f, nil)
-	f.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
-	frames := sampleGMM(newRand(16), bd.UBM, nil, 2000)
-	s := NewStats(bd.UBM.C, bd.UBM.D)
-	sc := bd.NewStatsScratch()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		bd.UBM.Accumulate(s, frames[i%len(frames)], sc)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
 }

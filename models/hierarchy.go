@@ -202,12 +202,11 @@ func (g *GMM) selectHierarchical(xx []float32, sc *Scratch) {
 // topGroupsSeeded is topGroups for a frame whose best groups are probably those of the previous
 // one (seed): it ranks the seeds first, so that the running G-th best starts near its final value
 // and the scan that follows inserts only the few groups that changed, instead of ~25 insertions
-// with a mispredicted branch each. Every comparison orders by value, then by group index (lower
-// first), which is the order topGroups' stable insertion produces, so the result is the same
-// whatever the seeds. It returns -1, having written nothing useful, when a value is NaN (topGroups
-// then decides, as before). mark is scratch of len(pl), all false, and left so.
+// with a mispredicted branch each. pushGroup orders by value, then by group index, which is the
+// order topGroups' scan in index order produces, so the result is the same whatever the seeds.
+// It returns -1, having written nothing useful, when a value is NaN (topGroups then decides, as
+// before). mark is scratch of len(pl), all false, and left so.
 func topGroupsSeeded(pl []float32, G int, ptop []float32, pidx []int32, seed []int32, mark []bool) int {
-	better := func(a float32, i int32, b float32, j int32) bool { return a > b || (a == b && i < j) }
 	n := 0
 	for _, j := range seed {
 		if int(j) >= len(pl) || j < 0 {
@@ -218,13 +217,7 @@ func topGroupsSeeded(pl []float32, G int, ptop []float32, pidx []int32, seed []i
 			return -1
 		}
 		mark[j] = true
-		i := n
-		n++
-		for i > 0 && better(l, j, ptop[i-1], pidx[i-1]) {
-			ptop[i], pidx[i] = ptop[i-1], pidx[i-1]
-			i--
-		}
-		ptop[i], pidx[i] = l, j
+		n = pushGroup(ptop, pidx, n, G, l, j)
 	}
 	nan := false
 	for j, l := range pl {
@@ -236,19 +229,9 @@ func topGroupsSeeded(pl []float32, G int, ptop []float32, pidx []int32, seed []i
 			nan = true
 			continue
 		}
-		jj := int32(j)
-		if n == G && !better(l, jj, ptop[G-1], pidx[G-1]) {
-			continue
+		if n < G || betterGroup(l, int32(j), ptop[G-1], pidx[G-1]) {
+			n = pushGroup(ptop, pidx, n, G, l, int32(j))
 		}
-		if n < G {
-			n++
-		}
-		i := n - 1
-		for i > 0 && better(l, jj, ptop[i-1], pidx[i-1]) {
-			ptop[i], pidx[i] = ptop[i-1], pidx[i-1]
-			i--
-		}
-		ptop[i], pidx[i] = l, jj
 	}
 	if nan {
 		return -1
@@ -261,18 +244,29 @@ func topGroupsSeeded(pl []float32, G int, ptop []float32, pidx []int32, seed []i
 func topGroups(pl []float32, G int, ptop []float32, pidx []int32) int {
 	n := 0
 	for j, l := range pl {
-		if n == G && !(l > ptop[G-1]) {
-			continue
+		if n < G || betterGroup(l, int32(j), ptop[G-1], pidx[G-1]) {
+			n = pushGroup(ptop, pidx, n, G, l, int32(j))
 		}
-		if n < G {
-			n++
-		}
-		i := n - 1
-		for i > 0 && ptop[i-1] < l {
-			ptop[i], pidx[i] = ptop[i-1], pidx[i-1]
-			i--
-		}
-		ptop[i], pidx[i] = l, int32(j)
 	}
 	return n
+}
+
+// betterGroup reports whether group i with parent score a ranks before group j with score b:
+// higher score first, then lower index.
+func betterGroup(a float32, i int32, b float32, j int32) bool { return a > b || (a == b && i < j) }
+
+// pushGroup inserts group j with parent score l into the ranked list ptop/pidx of n entries (at
+// most G; when full, the caller has checked that j ranks before the last, which it drops) and
+// returns the new length.
+func pushGroup(ptop []float32, pidx []int32, n, G int, l float32, j int32) int {
+	if n == G {
+		n--
+	}
+	i := n
+	for i > 0 && betterGroup(l, j, ptop[i-1], pidx[i-1]) {
+		ptop[i], pidx[i] = ptop[i-1], pidx[i-1]
+		i--
+	}
+	ptop[i], pidx[i] = l, j
+	return n + 1
 }

@@ -23,17 +23,21 @@ func TopNMoments(scores []float64, topN int) CohortMoments {
 	if topN < len(scores) {
 		sortTopDescending(scores, topN)
 	}
-	top := scores[:topN]
+	return momentsOf(scores[:topN])
+}
+
+// momentsOf is the mean and standard deviation (1 when 0) of top, summed in its order.
+func momentsOf(top []float64) CohortMoments {
 	m := 0.0
 	for _, v := range top {
 		m += v
 	}
-	m /= float64(topN)
+	m /= float64(len(top))
 	v := 0.0
 	for _, s := range top {
 		v += (s - m) * (s - m)
 	}
-	sd := math.Sqrt(v / float64(topN))
+	sd := math.Sqrt(v / float64(len(top)))
 	if sd == 0 {
 		sd = 1
 	}
@@ -106,7 +110,6 @@ func (l LeaveOneOut) Without(x float64) CohortMoments {
 	return CohortMoments{l.c + s, sd}
 }
 
-// sortDescending sorts scores from largest to smallest, in place.
 // sortTopDescending leaves the n largest scores in scores[:n], sorted descending, exactly as
 // sortDescending leaves them there (the rest in no particular order): a partition around median-
 // of-three pivots brings the n largest to the front in O(len) and only they are sorted — a
@@ -152,6 +155,7 @@ func sortTopDescending(scores []float64, n int) {
 	slices.Reverse(top)
 }
 
+// sortDescending sorts scores from largest to smallest, in place.
 func sortDescending(scores []float64) {
 	slices.SortFunc(scores, func(a, b float64) int {
 		switch {

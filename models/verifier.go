@@ -35,12 +35,6 @@ type Verifier struct {
 // unsupervised remedy for a channel or population the training data lacked. The receiver is not
 // changed; the two share their read-only state.
 func (v *Verifier) WithDomainMean(domain []float64, weight float64) (*Verifier, error) {
-	if len(domain) != v.b.Extractor.R {
-		return nil, fmt.Errorf("models: domain mean of dimension %d, i-vectors have %d", len(domain), v.b.Extractor.R)
-	}
-	if !(weight >= 0 && weight <= 1) {
-		return nil, fmt.Errorf("models: domain mean weight %v outside [0, 1]", weight)
-	}
 	adapted, err := AdaptDomainMean(v.b, domain, weight, "")
 	if err != nil {
 		return nil, err

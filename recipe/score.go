@@ -148,7 +148,7 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 			return nil, err
 		}
 		if n > 0 {
-			if v, err = v.WithDomainMean(mean, float64(n)/(float64(n)+max(opt.MeanPrior, 0))); err != nil {
+			if v, err = v.WithDomainMean(mean, DomainWeight(n, opt.MeanPrior)); err != nil {
 				return nil, err
 			}
 		}
@@ -240,6 +240,12 @@ func DomainMean(v *models.Verifier, stats []*models.Stats, workers int, log io.W
 		mean[k] /= float64(max(n, 1))
 	}
 	return mean, n, nil
+}
+
+// DomainWeight is the weight of a domain mean estimated from n recordings against the training
+// mean's prior worth of recordings (negative: 0): n / (n + prior).
+func DomainWeight(n int, prior float64) float64 {
+	return float64(n) / (float64(n) + max(prior, 0))
 }
 
 // FileStats computes the Baum-Welch statistics of each file's voiced frames with the bundle's

@@ -90,7 +90,7 @@ func runAdapt(args []string, stdout, stderr io.Writer) error {
 	if n == 0 {
 		return fmt.Errorf("none of the %d recordings has %.1f s of net speech", len(files), v.MinFrames/100)
 	}
-	w := float64(n) / (float64(n) + *prior)
+	w := recipe.DomainWeight(n, *prior)
 	note := fmt.Sprintf("%d recordings, weight %.3f (prior %s), %s", n, w, strconv.FormatFloat(*prior, 'g', -1, 64), time.Now().UTC().Format(time.RFC3339))
 	if b, err = models.AdaptDomainMean(b, mean, w, note); err != nil {
 		return err

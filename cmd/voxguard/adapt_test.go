@@ -29,12 +29,7 @@ func TestAdapt(t *testing.T) {
 	if !strings.Contains(out.String(), "adapted on 4 of 5 recordings (weight 0.667") {
 		t.Errorf("adapt reported %q; want 4 of 5 recordings (the silence skipped), weight 4/6", out.String())
 	}
-	f, err := os.Open(adapted)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := models.ReadBundle(f, nil)
-	f.Close()
+	b, err := loadModel(adapted)
 	if err != nil {
 		t.Fatal(err)
 	}

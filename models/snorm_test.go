@@ -57,19 +57,5 @@ func topNMomentsFullSort(scores []float64, topN int) CohortMoments {
 	if topN < len(scores) {
 		sortDescending(scores)
 	}
-	top := scores[:topN]
-	m := 0.0
-	for _, v := range top {
-		m += v
-	}
-	m /= float64(topN)
-	v := 0.0
-	for _, x := range top {
-		v += (x - m) * (x - m)
-	}
-	sd := math.Sqrt(v / float64(topN))
-	if sd == 0 {
-		sd = 1
-	}
-	return CohortMoments{m, sd}
+	return momentsOf(scores[:topN])
 }
