@@ -177,7 +177,7 @@ func newLFCCComputer(c LFCCConfig) (*lfccComputer, error) {
 func (m *lfccComputer) compute(frame []float32, out []float32) float64 {
 	mean, e := frameStats(frame[:m.n])
 	m.spectrum(frame, mean, out)
-	return levelDB(e, m.n)
+	return frameLevelDB(e, m.n)
 }
 
 // spectrum writes frame's NumCeps static coefficients to out, given the frame's mean (as
@@ -253,8 +253,8 @@ func frameStats(frame []float32) (mean, energy float64) {
 	return mean, (e0 + e1) + (e2 + e3)
 }
 
-// levelDB is the level in dBFS of n samples with energy e (sum of squares), -200 for silence.
-func levelDB(e float64, n int) float64 {
+// frameLevelDB is the level in dBFS of n samples with energy e (sum of squares), -200 for silence.
+func frameLevelDB(e float64, n int) float64 {
 	if e <= 0 {
 		return -200
 	}
@@ -426,7 +426,7 @@ func (l *LFCC) Push(samples []float32) {
 				break
 			}
 			mean, e := frameStats(l.pending[start : start+fl])
-			l.energy = append(l.energy, levelDB(e, fl))
+			l.energy = append(l.energy, frameLevelDB(e, fl))
 			l.means = append(l.means, mean)
 			l.nLevel++
 		}
