@@ -173,6 +173,16 @@ func TestCheckpointResume(t *testing.T) {
 	if n := bytes.Count(log.Bytes(), []byte("resumed from")); n != 2 {
 		t.Fatalf("second run resumed %d stages, want 2 (UBM and extractor):\n%s", n, log.String())
 	}
+	// Another Gaussian selection changes the statistics the extractor learns from: only the
+	// UBM may be reused.
+	c.SelectionGroups = "8/3"
+	log.Reset()
+	if _, err := Train(c); err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(log.Bytes(), []byte("resumed from")); n != 1 {
+		t.Fatalf("run with another selection resumed %d stages, want 1 (UBM):\n%s", n, log.String())
+	}
 }
 
 func TestListCorpusAndSpeakerList(t *testing.T) {

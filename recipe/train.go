@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"time"
 
@@ -176,8 +177,8 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Stage 3: total-variability matrix.
-	tv, err := checkpoint(&c, "tv-"+key, fe, func() (*models.Bundle, error) {
+	// Stage 3: total-variability matrix, trained on statistics that depend on the selection.
+	tv, err := checkpoint(&c, "tv-"+key+selectionKey(c.SelectionGroups), fe, func() (*models.Bundle, error) {
 		var tvStats []*models.Stats
 		for i, s := range stats {
 			if front[i] {
@@ -264,6 +265,19 @@ func (c *TrainConfig) calibrationLayout(channel bool) map[string]string {
 			models.CalibrationKnotKey: strconv.FormatFloat(c.CalibrationKnot, 'g', -1, 64)}
 	}
 	return map[string]string{"calibration": models.CalibrationDuration}
+}
+
+// selectionKey is the part of a checkpoint name recording the Gaussian selection its statistics
+// used: "" for the default 64/8 (so existing checkpoints stay valid), "-all" for none, else
+// "-gK-G".
+func selectionKey(groups string) string {
+	switch groups {
+	case "64/8":
+		return ""
+	case "":
+		return "-all"
+	}
+	return "-g" + strings.ReplaceAll(groups, "/", "-")
 }
 
 // checkpoint loads WorkDir/name.vxgb if present and valid, else runs stage and saves its result.
