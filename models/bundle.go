@@ -66,7 +66,7 @@ type Metadata struct {
 	SelectDims  int               `json:"select_dims,omitempty"` // see Scratch.SelectDims
 	HierGroups  int               `json:"hier_groups,omitempty"` // GMM.BuildHierarchy(k) after loading, 0: none
 	HierExpand  int               `json:"hier_expand,omitempty"` // Scratch.Groups
-	MinPost     float64           `json:"min_post,omitempty"`    // Scratch.MinPost
+	MinPost     float64           `json:"min_post,omitempty"`    // Scratch.MinPost: the statistics drop posteriors below it (0: keep all TopC)
 	SNormTopN   int               `json:"snorm_top_n,omitempty"` // adaptive S-norm cohort size
 	LengthNorm  bool              `json:"length_norm,omitempty"` // back end length-normalises (see Backend)
 	Extra       map[string]string `json:"extra,omitempty"`

@@ -13,6 +13,9 @@ const SelectionGroupsKey = "selection_groups"
 // PrepareSelection builds the UBM's selection hierarchy when the metadata asks for one
 // (ReadBundle does it); call it before the bundle is shared between goroutines.
 func (b *Bundle) PrepareSelection() error {
+	if p := b.Meta.MinPost; !(p >= 0 && p < 1) {
+		return fmt.Errorf("models: min_post %g outside [0, 1)", p)
+	}
 	v, ok := b.Meta.Extra[SelectionGroupsKey]
 	if !ok || b.UBM == nil {
 		return nil
@@ -30,10 +33,12 @@ func (b *Bundle) PrepareSelection() error {
 
 // NewStatsScratch returns per-goroutine scratch for accumulating Baum-Welch statistics with the
 // bundle's UBM as the bundle was made to be used: its top-C, pre-ranking dimensions and, when
-// the metadata asks for it, two-level selection (SelectionGroupsKey).
+// the metadata asks for it, two-level selection (SelectionGroupsKey) and the pruning of small
+// posteriors (Metadata.MinPost).
 func (b *Bundle) NewStatsScratch() *Scratch {
 	sc := b.UBM.NewScratch(b.Meta.TopC, b.Meta.SelectDims)
 	sc.Groups = b.selGroups
+	sc.MinPost = b.Meta.MinPost
 	return sc
 }
 

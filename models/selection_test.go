@@ -71,3 +71,61 @@ func TestSelectionGroupsMetadata(t *testing.T) {
 		}
 	}
 }
+
+// TestMinPostMetadata checks that a bundle's min_post reaches the statistics scratch, prunes the
+// statistics of frames drawn from the UBM to fewer components per frame with the same total
+// occupancy, and that values outside [0, 1) are refused when the bundle is read.
+func TestMinPostMetadata(t *testing.T) {
+	base, err := DefaultBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reread := func(p float64) (*Bundle, error) {
+		b := *base
+		b.Meta.MinPost = p
+		var buf bytes.Buffer
+		if _, err := b.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return ReadBundle(&buf, nil)
+	}
+	frames := sampleGMM(newRand(11), base.UBM, nil, 300)
+	kept := func(b *Bundle) (perFrame, occupancy float64) {
+		sc, s := b.NewStatsScratch(), b.UBM.NewStats()
+		n := 0
+		for _, x := range frames {
+			b.UBM.Accumulate(s, x, sc)
+			idx, _ := sc.Selected()
+			n += len(idx)
+		}
+		for _, v := range s.N {
+			occupancy += v
+		}
+		return float64(n) / float64(len(frames)), occupancy
+	}
+	full, err := reread(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pruned, err := reread(0.025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc := pruned.NewStatsScratch(); sc.MinPost != 0.025 {
+		t.Fatalf("scratch MinPost %v, want the bundle's 0.025", sc.MinPost)
+	}
+	kf, of := kept(full)
+	kp, op := kept(pruned)
+	t.Logf("components per frame: %.2f of top-%d kept, %.2f with min_post 0.025", kf, base.Meta.TopC, kp)
+	if !(kp < kf) || kp < 1 {
+		t.Errorf("min_post 0.025 keeps %.2f components per frame against %.2f without", kp, kf)
+	}
+	if math.Abs(of-300) > 1e-9 || math.Abs(op-300) > 1e-9 {
+		t.Errorf("total occupancy %v / %v, want 300 (one per frame)", of, op)
+	}
+	for _, bad := range []float64{-0.1, 1, 1.5} {
+		if _, err := reread(bad); err == nil || !strings.Contains(err.Error(), "min_post") {
+			t.Errorf("min_post %v: err %v, want a min_post error", bad, err)
+		}
+	}
+}

@@ -24,9 +24,13 @@ type TrainConfig struct {
 	Exclude  map[string]bool    // "corpus/speaker" keys held out of training
 	Frontend dsp.FrontendConfig // feature pipeline, recorded in the bundle
 
-	Components   int // UBM Gaussians
-	TopC         int // Gaussians kept per frame for statistics
-	SelectDims   int // dimensions used to pre-rank Gaussians (0 = all)
+	Components int // UBM Gaussians
+	TopC       int // Gaussians kept per frame for statistics
+	SelectDims int // dimensions used to pre-rank Gaussians (0 = all)
+	// MinPost drops a frame's selected components whose posterior is below it and renormalises
+	// the rest (Kaldi's --min-post; models.Scratch.MinPost): fewer statistics updates per
+	// frame. 0 keeps all TopC.
+	MinPost      float64
 	UBMFrames    int // frames sampled for UBM training
 	UBMIters     int // EM iterations at full size
 	IVectorDim   int // i-vector dimension R
@@ -122,6 +126,9 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if c.Frontend.MFCC.SampleRate == 0 {
 		c.Frontend = d.Frontend
 	}
+	if !(c.MinPost >= 0 && c.MinPost < 1) {
+		return nil, fmt.Errorf("recipe: minimum posterior %g outside [0, 1)", c.MinPost)
+	}
 	if err := c.Frontend.Validate(); err != nil {
 		return nil, err
 	}
@@ -141,7 +148,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		return nil, err
 	}
 	meta := models.Metadata{Created: time.Now().UTC().Format(time.RFC3339), FrontEnd: fe, TopC: c.TopC,
-		SelectDims: c.SelectDims, SNormTopN: c.SNormTopN,
+		SelectDims: c.SelectDims, SNormTopN: c.SNormTopN, MinPost: c.MinPost,
 		Description: fmt.Sprintf("trained on %d recordings of %d speakers", len(ts.utts), len(ts.names)),
 		Extra:       map[string]string{"components": fmt.Sprint(c.Components), "ivector_dim": fmt.Sprint(c.IVectorDim)}}
 	for k, v := range c.calibrationLayout(false) {
@@ -178,7 +185,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		return nil, err
 	}
 	// Stage 3: total-variability matrix, trained on statistics that depend on the selection.
-	tv, err := checkpoint(&c, "tv-"+key+selectionKey(c.SelectionGroups), fe, func() (*models.Bundle, error) {
+	tv, err := checkpoint(&c, "tv-"+key+selectionKey(c.SelectionGroups, c.MinPost), fe, func() (*models.Bundle, error) {
 		var tvStats []*models.Stats
 		for i, s := range stats {
 			if front[i] {
@@ -268,16 +275,21 @@ func (c *TrainConfig) calibrationLayout(channel bool) map[string]string {
 }
 
 // selectionKey is the part of a checkpoint name recording the Gaussian selection its statistics
-// used: "" for the default 64/8 (so existing checkpoints stay valid), "-all" for none, else
-// "-gK-G".
-func selectionKey(groups string) string {
+// used: "" for the default 64/8 without pruning (so existing checkpoints stay valid), "-all" for
+// no groups, else "-gK-G"; then "-mpP" with posterior pruning.
+func selectionKey(groups string, minPost float64) string {
+	k := ""
 	switch groups {
 	case "64/8":
-		return ""
 	case "":
-		return "-all"
+		k = "-all"
+	default:
+		k = "-g" + strings.ReplaceAll(groups, "/", "-")
 	}
-	return "-g" + strings.ReplaceAll(groups, "/", "-")
+	if minPost > 0 {
+		k += "-mp" + strconv.FormatFloat(minPost, 'g', -1, 64)
+	}
+	return k
 }
 
 // checkpoint loads WorkDir/name.vxgb if present and valid, else runs stage and saves its result.
@@ -443,7 +455,7 @@ func (c *TrainConfig) accumulate(ubm *models.GMM, ts *trainSet) ([]*models.Stats
 // prepareSelection builds the UBM's selection hierarchy for SelectionGroups, the way a bundle
 // with that metadata is prepared when read.
 func (c *TrainConfig) prepareSelection(ubm *models.GMM) error {
-	b := &models.Bundle{UBM: ubm, Meta: models.Metadata{TopC: c.TopC, SelectDims: c.SelectDims,
+	b := &models.Bundle{UBM: ubm, Meta: models.Metadata{TopC: c.TopC, SelectDims: c.SelectDims, MinPost: c.MinPost,
 		Extra: map[string]string{models.SelectionGroupsKey: c.SelectionGroups}}}
 	if err := b.PrepareSelection(); err != nil {
 		return err
@@ -456,6 +468,7 @@ func (c *TrainConfig) prepareSelection(ubm *models.GMM) error {
 func (c *TrainConfig) statsScratch(ubm *models.GMM) *models.Scratch {
 	sc := ubm.NewScratch(c.TopC, c.SelectDims)
 	sc.Groups = c.selGroups
+	sc.MinPost = c.MinPost
 	return sc
 }
 
