@@ -183,8 +183,8 @@ func TestCheckpointResume(t *testing.T) {
 	if n := bytes.Count(log.Bytes(), []byte("resumed from")); n != 1 {
 		t.Fatalf("run with another selection resumed %d stages, want 1 (UBM):\n%s", n, log.String())
 	}
-	// So does pruning the posteriors.
-	c.MinPost = 0.025
+	// So does another posterior pruning.
+	c.MinPost += 0.025
 	log.Reset()
 	b, err := Train(c)
 	if err != nil {
@@ -193,8 +193,8 @@ func TestCheckpointResume(t *testing.T) {
 	if n := bytes.Count(log.Bytes(), []byte("resumed from")); n != 1 {
 		t.Fatalf("run with min-post resumed %d stages, want 1 (UBM):\n%s", n, log.String())
 	}
-	if b.Meta.MinPost != 0.025 {
-		t.Errorf("bundle min_post %v, want 0.025", b.Meta.MinPost)
+	if b.Meta.MinPost != c.MinPost {
+		t.Errorf("bundle min_post %v, want %v", b.Meta.MinPost, c.MinPost)
 	}
 	c.MinPost = 1
 	if _, err := Train(c); err == nil {

@@ -88,7 +88,7 @@ func DefaultTrainConfig() TrainConfig {
 		Frontend: dsp.TelephoneFrontend(), Components: 512, TopC: 10, SelectDims: 20,
 		UBMFrames: 400000, UBMIters: 8, IVectorDim: 100, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 64, Seed: 1,
-		AugmentBackendOnly: true, SpeedFront: true, AltBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8",
+		AugmentBackendOnly: true, SpeedFront: true, AltBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
 		PrecisionRank: 128,
 	}
 }
