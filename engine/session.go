@@ -20,9 +20,15 @@ type Session struct {
 	callID string
 
 	fe    *dsp.Frontend
-	stats *models.Stats // statistics of the final voiced frames
+	stats *models.Stats // statistics of the final voiced frames, but for the pending ones
 	gs    *models.Scratch
 	frame []float32
+	// pend holds final voiced frames not yet in stats (npend of them, burstFrames at most): they
+	// are accumulated in bursts, so that the UBM's selection matrices, shared by every call but
+	// evicted from the core's cache by the other calls in between, are loaded once per burst
+	// rather than once per 20 ms chunk. The statistics are the same as frame by frame.
+	pend  []float32
+	npend int
 
 	frameLen, shift int   // samples
 	checkStep       int64 // samples between due checks
@@ -62,6 +68,7 @@ func (e *Engine) NewSession(callID string) *Session {
 		stats:      e.b.UBM.NewStats(),
 		gs:         e.b.NewStatsScratch(),
 		frame:      make([]float32, fe.Dim()),
+		pend:       make([]float32, burstFrames*fe.Dim()),
 		frameLen:   m.FrameLength(),
 		shift:      m.FrameShift(),
 		checkStep:  max(1, int64(e.cfg.CheckEvery.Seconds()*float64(m.SampleRate))),
@@ -90,7 +97,10 @@ func (s *Session) Stopped() bool { return s.stopped }
 
 // Stats returns the statistics of the call's final voiced frames (after Stop: the whole call),
 // for enrollment from a finished call. The caller must not modify them.
-func (s *Session) Stats() *models.Stats { return s.stats }
+func (s *Session) Stats() *models.Stats {
+	s.flush()
+	return s.stats
+}
 
 func (s *Session) seconds(frames int) float64 {
 	return math.Round(float64(frames)*s.e.fecfg.MFCC.FrameShiftMs/10) / 100
@@ -121,19 +131,37 @@ func (s *Session) Push(samples []float32) ([]Assessment, error) {
 	return s.out, nil
 }
 
-// drain accumulates the front end's final frames into the running statistics.
+// burstFrames is how many final voiced frames a session holds before accumulating them (0.32 s
+// of speech; 7.5 kB at 60 dimensions).
+const burstFrames = 32
+
+// drain collects the front end's final voiced frames, accumulating them into the running
+// statistics a burst at a time.
 func (s *Session) drain() {
+	d := len(s.frame)
 	for {
-		voiced, ok := s.fe.Next(s.frame)
+		slot := s.pend[s.npend*d : (s.npend+1)*d]
+		voiced, ok := s.fe.Next(slot)
 		if !ok {
 			return
 		}
 		s.frames++
 		if voiced {
-			s.e.b.UBM.Accumulate(s.stats, s.frame, s.gs)
 			s.voiced++
+			if s.npend++; s.npend == burstFrames {
+				s.flush()
+			}
 		}
 	}
+}
+
+// flush accumulates the pending frames into the running statistics, in order.
+func (s *Session) flush() {
+	d := len(s.frame)
+	for i := range s.npend {
+		s.e.b.UBM.Accumulate(s.stats, s.pend[i*d:(i+1)*d], s.gs)
+	}
+	s.npend = 0
 }
 
 // check emits a progressive assessment if the net speech, provisional tail included, has reached
@@ -186,6 +214,7 @@ func (s *Session) snapshot() *snapshot {
 
 // emit appends an assessment of the final statistics plus the snapshot's tail.
 func (s *Session) emit(snap *snapshot, final bool) {
+	s.flush()
 	copy(snap.stats.N, s.stats.N)
 	copy(snap.stats.F, s.stats.F)
 	snap.stats.UBM = s.stats.UBM
