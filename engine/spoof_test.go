@@ -300,3 +300,74 @@ func TestSpoofProsody(t *testing.T) {
 		t.Error("a prosodic linear scorer on a front end without prosody was accepted")
 	}
 }
+
+// A stream scores its frames in bursts; its verdict after every chunk equals that of scoring
+// each frame as soon as the front end yields it, and the final one the batch LFCC's.
+func TestSpoofStreamBurstsMatchFrameByFrame(t *testing.T) {
+	var bona, spoof, held [][]float32
+	for i := range uint64(4) {
+		bona = append(bona, noise(i, 16000))
+		spoof = append(spoof, buzz(i, 16000))
+		held = append(held, noise(100+i, 16000))
+	}
+	cm := trainCM(t, bona, spoof, held, false)
+	for _, step := range []int{1, 2, 3} {
+		cm.FrameStep = step
+		d, err := NewSpoofDetector(cm, DefaultSpoofFAR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Speech-like material with pauses under the level floor, long enough for many bursts.
+		var x []float32
+		for i := range uint64(6) {
+			x = append(x, noise(200+i, 5000)...)
+			x = append(x, make([]float32, 1500)...)
+			x = append(x, buzz(300+i, 4000)...)
+		}
+		st := d.NewStream()
+		ref := models.NewSpoofScorer(cm)
+		fe, err := dsp.NewLFCC(d.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fe.SkipBelow(cm.MinLevelDB)
+		row := make([]float32, d.cfg.Dim())
+		drain := func() {
+			for {
+				lv, ok := fe.Next(row)
+				if !ok {
+					return
+				}
+				ref.Add(row, lv)
+			}
+		}
+		r := rand.New(rand.NewPCG(uint64(step), 9))
+		for pos := 0; pos < len(x); {
+			n := min(len(x)-pos, 1+r.IntN(700))
+			st.Push(x[pos : pos+n])
+			fe.Push(x[pos : pos+n])
+			drain()
+			pos += n
+			if got, want := st.Current(), d.Decide(ref.LLR(), ref.Frames()); got != want {
+				t.Fatalf("step %d, after %d samples: stream %+v, frame by frame %+v", step, pos, got, want)
+			}
+		}
+		fe.Flush()
+		drain()
+		got, want := st.Final(), d.Decide(ref.LLR(), ref.Frames())
+		if got != want {
+			t.Fatalf("step %d: final %+v, frame by frame %+v", step, got, want)
+		}
+		batch := models.NewSpoofScorer(cm)
+		f, lv, err := dsp.ComputeLFCC(x, d.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range f {
+			batch.Add(f[i], lv[i])
+		}
+		if got.LLR != batch.LLR() || batch.Frames() < 8*spoofBurst {
+			t.Errorf("step %d: final LLR %v, batch %v over %d frames", step, got.LLR, batch.LLR(), batch.Frames())
+		}
+	}
+}
