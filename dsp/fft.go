@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sync"
 	"unsafe"
 )
 
@@ -19,19 +20,35 @@ import (
 // instead (see newFFT256Tables for its algorithm): about 0.18 µs against 0.9 µs for the Go code
 // on a 2-core AMD EPYC (Zen 3), agreeing with it to about 1e-15 of the frame's total power. The
 // Go code remains for other sizes, CPUs and architectures.
+//
+// The tables are shared by every realFFT of the same length (fftTablesFor), and the kernel's
+// buffer comes from a pool for the duration of one call: a server runs one front end per live
+// call, and per-instance copies of constant tables were a large share of its cache misses.
 type realFFT struct {
+	*fftTables
+	re, im []float64 // work arrays of length m
+
+	// avx256 selects, for n = 256 on CPUs with AVX2 and FMA, the assembly kernel power256AVX2
+	// (fft_amd64.s) with a buffer (tables and work area) from fft256Pool.
+	avx256 bool
+}
+
+// fftTables are the read-only tables of a realFFT of length n.
+type fftTables struct {
 	n, m     int       // real length and complex length m = n/2
 	rev      []int32   // bit reversal permutation of 0..m-1
 	twr, twi []float64 // twiddles of stages with span >= 4, concatenated: stage span s holds s/2 entries
 	spr, spi []float64 // split twiddles exp(-2πik/n), k = 0..m/2
 	r4       []float64 // radix-4 passes' twiddles: per pass of span 4h, h entries each of W^j, W^2j, W^3j (re, im)
-	re, im   []float64 // work arrays of length m
-
-	// k256 is, for n = 256 on CPUs with AVX2 and FMA, the twiddle tables and work area of the
-	// assembly kernel power256AVX2 (fft_amd64.s), which power then uses instead of the code
-	// above; nil otherwise.
-	k256 *[fft256Len]float64
 }
+
+// fftTableCache maps a length n to its *fftTables.
+var fftTableCache sync.Map
+
+// fft256Pool holds power256AVX2 buffers, tables filled in (newFFT256Tables). A goroutine takes
+// one for a single transform, so the buffer is usually the one its processor used last, still in
+// cache.
+var fft256Pool = sync.Pool{New: func() any { return newFFT256Tables() }}
 
 // newRealFFT returns a realFFT for frames of length n, a power of two >= 8.
 func newRealFFT(n int) (*realFFT, error) {
@@ -39,7 +56,18 @@ func newRealFFT(n int) (*realFFT, error) {
 		return nil, fmt.Errorf("fft: length %d is not a power of two >= 8", n)
 	}
 	m := n / 2
-	f := &realFFT{n: n, m: m, rev: make([]int32, m), re: make([]float64, m), im: make([]float64, m)}
+	f := &realFFT{fftTables: fftTablesFor(n), re: make([]float64, m), im: make([]float64, m), avx256: n == 256 && useFFTAVX2}
+	return f, nil
+}
+
+// fftTablesFor returns the shared tables of length n (a power of two >= 8), computing them on
+// first use.
+func fftTablesFor(n int) *fftTables {
+	if v, ok := fftTableCache.Load(n); ok {
+		return v.(*fftTables)
+	}
+	m := n / 2
+	f := &fftTables{n: n, m: m, rev: make([]int32, m)}
 	shift := 64 - bits.TrailingZeros(uint(m))
 	for i := range m {
 		f.rev[i] = int32(bits.Reverse64(uint64(i)) >> shift)
@@ -66,17 +94,17 @@ func newRealFFT(n int) (*realFFT, error) {
 		a := -2 * math.Pi * float64(k) / float64(n)
 		f.spr[k], f.spi[k] = math.Cos(a), math.Sin(a)
 	}
-	if n == 256 && useFFTAVX2 {
-		f.k256 = newFFT256Tables()
-	}
-	return f, nil
+	v, _ := fftTableCache.LoadOrStore(n, f)
+	return v.(*fftTables)
 }
 
 // power writes |X[k]|², k = 0..n/2, of the DFT X of x (length n) into out (length n/2+1), in the
 // squared units of x (no normalisation by n). It uses the AVX2 kernel where newRealFFT set it up.
 func (f *realFFT) power(x []float64, out []float64) {
-	if f.k256 != nil {
-		power256AVX2((*[129]float64)(out), (*[256]float64)(x), f.k256)
+	if f.avx256 {
+		b := fft256Pool.Get().(*[fft256Len]float64)
+		power256AVX2((*[129]float64)(out), (*[256]float64)(x), b)
+		fft256Pool.Put(b)
 		return
 	}
 	m := f.m

@@ -23,9 +23,9 @@ func realFFTPaths(t testing.TB, n int) []fftPath {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goPath.k256 = nil
+	goPath.avx256 = false
 	paths := []fftPath{{"go", goPath}}
-	if f, _ := newRealFFT(n); f.k256 != nil {
+	if f, _ := newRealFFT(n); f.avx256 {
 		paths = append(paths, fftPath{"avx2", f})
 	}
 	return paths
@@ -42,8 +42,8 @@ func TestRealFFTPower(t *testing.T) {
 	if _, err := newRealFFT(100); err == nil {
 		t.Fatal("length 100 accepted")
 	}
-	if f, _ := newRealFFT(256); (f.k256 != nil) != useFFTAVX2 {
-		t.Fatalf("newRealFFT(256) AVX2 kernel selected: %v, CPU has AVX2 and FMA: %v", f.k256 != nil, useFFTAVX2)
+	if f, _ := newRealFFT(256); (f.avx256) != useFFTAVX2 {
+		t.Fatalf("newRealFFT(256) AVX2 kernel selected: %v, CPU has AVX2 and FMA: %v", f.avx256, useFFTAVX2)
 	}
 }
 
@@ -242,7 +242,7 @@ func BenchmarkRealFFT256Go(b *testing.B) { benchPower256(b, true) }
 func benchPower256(b *testing.B, goOnly bool) {
 	f, _ := newRealFFT(256)
 	if goOnly {
-		f.k256 = nil
+		f.avx256 = false
 	}
 	x := make([]float64, 256)
 	for i := range x {

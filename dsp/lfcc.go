@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/voxguard/voxguard/internal/vec"
 )
@@ -151,12 +152,30 @@ func newLFCCComputer(c LFCCConfig) (*lfccComputer, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := c.FrameLength()
-	m := &lfccComputer{cfg: c, n: n, fft: fft, bank: linearBank(c), window: make([]float64, n),
+	t := lfccTablesFor(c)
+	return &lfccComputer{cfg: c, n: c.FrameLength(), fft: fft, bank: t.bank, window: t.window, dct: t.dct,
 		buf: make([]float64, c.PaddedLength()), pow: make([]float64, c.PaddedLength()/2+1),
-		logE: make([]float64, c.NumFilters), dct: make([]float64, c.NumCeps*c.NumFilters)}
-	for i := range m.window {
-		m.window[i] = 0.54 - 0.46*math.Cos(2*math.Pi*float64(i)/float64(n-1))
+		logE: make([]float64, c.NumFilters)}, nil
+}
+
+// lfccTables are the read-only tables of an LFCC configuration, shared by every computer of it.
+type lfccTables struct {
+	window, dct []float64
+	bank        []melFilter
+}
+
+// lfccTableCache maps an LFCCConfig (validated) to its *lfccTables.
+var lfccTableCache sync.Map
+
+// lfccTablesFor returns c's shared tables, computing them on first use.
+func lfccTablesFor(c LFCCConfig) *lfccTables {
+	if v, ok := lfccTableCache.Load(c); ok {
+		return v.(*lfccTables)
+	}
+	n := c.FrameLength()
+	t := &lfccTables{bank: linearBank(c), window: make([]float64, n), dct: make([]float64, c.NumCeps*c.NumFilters)}
+	for i := range t.window {
+		t.window[i] = 0.54 - 0.46*math.Cos(2*math.Pi*float64(i)/float64(n-1))
 	}
 	nf := float64(c.NumFilters)
 	for k := range c.NumCeps {
@@ -165,10 +184,11 @@ func newLFCCComputer(c LFCCConfig) (*lfccComputer, error) {
 			norm = math.Sqrt(1 / nf)
 		}
 		for j := range c.NumFilters {
-			m.dct[k*c.NumFilters+j] = norm * math.Cos(math.Pi/nf*(float64(j)+0.5)*float64(k))
+			t.dct[k*c.NumFilters+j] = norm * math.Cos(math.Pi/nf*(float64(j)+0.5)*float64(k))
 		}
 	}
-	return m, nil
+	v, _ := lfccTableCache.LoadOrStore(c, t)
+	return v.(*lfccTables)
 }
 
 // compute writes NumCeps static coefficients of frame (FrameLength samples in [-1, 1)) to out

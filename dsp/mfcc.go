@@ -2,6 +2,7 @@ package dsp
 
 import (
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -85,17 +86,43 @@ func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
 		return nil, err
 	}
 	n := c.FrameLength()
+	t := mfccTablesFor(c)
 	m := &mfccComputer{
-		cfg: c, frameLen: n, fft: fft, bank: melBank(c),
-		window: make([]float64, n), buf: make([]float64, c.PaddedLength()),
-		pow: make([]float64, c.PaddedLength()/2+1), mel: make([]float64, c.NumMelBins), ceps: make([]float64, c.NumCeps),
-		dct: make([]float64, c.NumCeps*c.NumMelBins), logFloor: math.Inf(-1),
+		cfg: c, frameLen: n, fft: fft, bank: t.bank, window: t.window, dcw: t.dcw, dct: t.dct,
+		buf: make([]float64, c.PaddedLength()), pow: make([]float64, c.PaddedLength()/2+1),
+		mel: make([]float64, c.NumMelBins), ceps: make([]float64, c.NumCeps), logFloor: math.Inf(-1),
 	}
+	if c.EnergyFloor > 0 {
+		m.logFloor = math.Log(c.EnergyFloor)
+	}
+	if c.Noise.Enabled() {
+		m.noise = newNoiseTracker(c.Noise, len(m.pow))
+	}
+	return m, nil
+}
+
+// mfccTables are the read-only tables of an MFCC configuration, shared by every computer of it
+// (one per live call in a server: per-call copies were cache misses on every frame).
+type mfccTables struct {
+	window, dcw, dct []float64
+	bank             []melFilter
+}
+
+// mfccTableCache maps an MFCCConfig (validated) to its *mfccTables.
+var mfccTableCache sync.Map
+
+// mfccTablesFor returns c's shared tables, computing them on first use.
+func mfccTablesFor(c MFCCConfig) *mfccTables {
+	if v, ok := mfccTableCache.Load(c); ok {
+		return v.(*mfccTables)
+	}
+	n := c.FrameLength()
+	t := &mfccTables{bank: melBank(c), window: make([]float64, n), dcw: make([]float64, n),
+		dct: make([]float64, c.NumCeps*c.NumMelBins)}
 	a := 2 * math.Pi / float64(n-1)
-	m.dcw = make([]float64, n)
-	for i := range m.window {
-		m.window[i] = math.Pow(0.5-0.5*math.Cos(a*float64(i)), 0.85)
-		m.dcw[i] = (1 - c.PreemphCoeff) * m.window[i]
+	for i := range t.window {
+		t.window[i] = math.Pow(0.5-0.5*math.Cos(a*float64(i)), 0.85)
+		t.dcw[i] = (1 - c.PreemphCoeff) * t.window[i]
 	}
 	nb := float64(c.NumMelBins)
 	for k := range c.NumCeps {
@@ -108,16 +135,11 @@ func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
 			lift = 1 + 0.5*c.CepstralLifter*math.Sin(math.Pi*float64(k)/c.CepstralLifter)
 		}
 		for j := range c.NumMelBins {
-			m.dct[k*c.NumMelBins+j] = lift * norm * math.Cos(math.Pi/nb*(float64(j)+0.5)*float64(k))
+			t.dct[k*c.NumMelBins+j] = lift * norm * math.Cos(math.Pi/nb*(float64(j)+0.5)*float64(k))
 		}
 	}
-	if c.EnergyFloor > 0 {
-		m.logFloor = math.Log(c.EnergyFloor)
-	}
-	if c.Noise.Enabled() {
-		m.noise = newNoiseTracker(c.Noise, len(m.pow))
-	}
-	return m, nil
+	v, _ := mfccTableCache.LoadOrStore(c, t)
+	return v.(*mfccTables)
 }
 
 // compute writes the NumCeps cepstra of frame (FrameLength samples) to out; scale brings the
