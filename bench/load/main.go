@@ -15,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -299,8 +300,8 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 
 	fmt.Printf("server %s (pid %d), %d customers, %d watchlist entries, %.0f s calls, ramp %s, GOMAXPROCS client %d, %d CPUs\n",
 		addr, srv.Process.Pid, len(subjects), watchN, seconds, ramp, runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Println("| calls | assessments | p50 ms | p99 ms | max ms | final p99 ms | failed | server CPU % | CPU ms per call-s | RSS MB | RSS KB per call | client CPU % | client lag ms | load avg | holds |")
-	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Println("| calls | assessments | p50 ms | p99 ms | max ms | final p99 ms | failed | server CPU % | CPU ms per call-s | RSS MB | RSS KB per call | client CPU % | client lag ms | load avg | host ms | holds |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	best := 0
 	for _, n := range levels {
 		if time.Now().Add(time.Duration(seconds*float64(time.Second)) + ramp + 30*time.Second).After(deadline) {
@@ -308,6 +309,7 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 			break
 		}
 		runtime.GC()
+		host := hostSpeed()
 		h0 := scrapeHist(base)
 		rss0 := rssKB(srv.Process.Pid)
 		cpu0 := cpuTicks(srv.Process.Pid)
@@ -369,9 +371,10 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 		p99 := p(lat, 0.99)
 		holds := failed == 0 && missing == 0 && p99 < float64(p99Max)/1e6 && len(lat) > 0
 		callSeconds := float64(n) * seconds
-		fmt.Printf("| %d | %d | %.1f | %.1f | %.1f | %.1f | %d | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f | %s | %v |\n",
+		fmt.Printf("| %d | %d | %.1f | %.1f | %.1f | %.1f | %d | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f | %s | %.1f | %v |\n",
 			n, len(lat), p(lat, 0.5), p99, p(lat, 1), p(fin, 0.99), failed, 100*cpu/wall.Seconds(), 1000*cpu/callSeconds,
-			float64(peak.Load())/1024, float64(peak.Load()-rss0)/float64(n), 100*clientCPU/wall.Seconds(), float64(lag)/1e6, loadAvg(), holds)
+			float64(peak.Load())/1024, float64(peak.Load()-rss0)/float64(n), 100*clientCPU/wall.Seconds(), float64(lag)/1e6, loadAvg(),
+			float64(host)/1e6, holds)
 		fmt.Printf("  server-side (audio received -> assessment ready, from /metrics): p99 <= %s\n", histP99(h0, scrapeHist(base)))
 		if firstErr != nil {
 			fmt.Printf("  first failure: %v\n", firstErr)
@@ -387,6 +390,20 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 	}
 	fmt.Printf("most concurrent calls sustained with p99 < %s: %d\n", p99Max, best)
 	return nil
+}
+
+// hostSpeed is the best of five timings of a fixed workload independent of voxguard's code (SHA-256
+// of 8 MiB on one goroutine): the "host ms" column, for telling a slower machine from slower code
+// when comparing runs. This VM's speed drifts by tens of percent within minutes.
+func hostSpeed() time.Duration {
+	buf := make([]byte, 8<<20)
+	best := time.Duration(math.MaxInt64)
+	for range 5 {
+		t := time.Now()
+		sha256.Sum256(buf)
+		best = min(best, time.Since(t))
+	}
+	return best
 }
 
 // call streams one recording in real time and times its assessments.
