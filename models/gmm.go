@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"sync"
 )
 
 // log2Pi is log(2π).
@@ -40,6 +41,7 @@ type GMM struct {
 	logWeight []float64
 	hier      *hierarchy // optional two-level selection (BuildHierarchy)
 	fp        uint64
+	selConsts *sync.Map // s → selectionConst(s), shared by every Scratch (set by Precompute)
 }
 
 // ErrNotPrepared is returned when a GMM is used before Precompute succeeded.
@@ -133,13 +135,26 @@ func (g *GMM) Precompute() error {
 	}
 	g.hier = nil
 	g.fp = g.fingerprint()
+	g.selConsts = new(sync.Map)
 	g.prepared = true
 	return nil
 }
 
 // selectionConst returns the constants of the marginal density of the
-// first s dimensions (s < D), used by the fast selection pass.
+// first s dimensions (s < D), used by the fast selection pass. The slice is shared (computed once
+// per s after Precompute): callers must not modify it.
 func (g *GMM) selectionConst(s int) []float32 {
+	if g.selConsts == nil {
+		return g.computeSelectionConst(s)
+	}
+	if v, ok := g.selConsts.Load(s); ok {
+		return v.([]float32)
+	}
+	v, _ := g.selConsts.LoadOrStore(s, g.computeSelectionConst(s))
+	return v.([]float32)
+}
+
+func (g *GMM) computeSelectionConst(s int) []float32 {
 	D := g.D
 	out := make([]float32, g.C)
 	for c := 0; c < g.C; c++ {
