@@ -24,9 +24,9 @@ type GMMLinear struct {
 	CohortN   [][]float64 // per cohort speaker: zeroth-order statistics (C)
 	CohortF   [][]float64 // per cohort speaker: whitened centred first-order statistics (C·D)
 
-	// The cohort as models and as tests, one row of C·D per entry, in half precision where
-	// halfPrecision: scoring a probe against the cohort reads each once, and half the bytes is
-	// half the time when many calls share the memory bus.
+	// The cohort as models and as tests, one row of C·D per entry, as int8 or half precision
+	// (readOnceMatrix): scoring a probe against the cohort reads each once, and fewer bytes are
+	// less time when many calls share the memory bus.
 	cohModel, cohTest vec.Matrix
 	dim               int // C·D
 }
@@ -121,8 +121,8 @@ func (g *GMMLinear) Prepare(ubm *GMM) error {
 		cohModel = append(cohModel, g.ModelVector(g.CohortN[i], g.CohortF[i])...)
 		cohTest = append(cohTest, TestVector(g.CohortN[i], g.CohortF[i])...)
 	}
-	g.cohModel = vec.NewMatrix(cohModel, g.dim, halfPrecision)
-	g.cohTest = vec.NewMatrix(cohTest, g.dim, halfPrecision)
+	g.cohModel = readOnceMatrix(cohModel, g.dim)
+	g.cohTest = readOnceMatrix(cohTest, g.dim)
 	return nil
 }
 

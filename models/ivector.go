@@ -42,7 +42,8 @@ type IVectorExtractor struct {
 	means, invStd []float64 // UBM means and 1/σ
 	ubmFP         uint64
 	t32           []float32  // T as float32
-	tt            vec.Matrix // Tᵀ, R × (C·D) (one long product per extraction; half precision where halfPrecision)
+	tt            vec.Matrix // Tᵀ, R × (C·D) (one long product per extraction; int8 or half precision: readOnceMatrix)
+	training      bool       // EM in progress: Tᵀ at most in half precision (int8 would break EM's monotone likelihood)
 	u32           []float32  // C × packedLen(R): T_cᵀ T_c
 	rankK         int        // SetPrecisionRank: K, 0 for exact precisions
 	rankVT        vec.Matrix // Vᵀ, K × C: the K leading eigenvectors of U Uᵀ (float32)
@@ -93,9 +94,13 @@ func (e *IVectorExtractor) precompute() {
 			tt[r*C*D+i] = e.t32[i*R+r]
 		}
 	}
-	// Tᵀf is the one product of an extraction that reads a large matrix once: in half precision
-	// it reads half the bytes (i-vectors change by ~1e-4 relative).
-	e.tt = vec.NewMatrix(tt, C*D, halfPrecision)
+	// Tᵀf is the one product of an extraction that reads a large matrix once: as int8 it reads a
+	// quarter of the bytes (readOnceMatrix).
+	if e.training {
+		e.tt = vec.NewMatrix(tt, C*D, halfPrecision)
+	} else {
+		e.tt = readOnceMatrix(tt, C*D)
+	}
 	e.rankK, e.rankVT, e.rankBT = 0, vec.Matrix{}, vec.Matrix{} // a new T: any low-rank expansion is stale
 	e.u32 = resize(e.u32, C*P)
 	parallelFor(C, runtime.GOMAXPROCS(0), func(c int) {
@@ -257,6 +262,23 @@ func (e *IVectorExtractor) solve(ws *IVScratch) error {
 // GMM cohort) in half precision; set where the machine has a kernel for it. Tests that compare
 // with exact formulas turn it off.
 var halfPrecision = vec.F16Accelerated()
+
+// int8Precision makes the largest of those matrices, read once per product — the extractor's Tᵀ
+// (6 MB in half precision at C = 512, D = 60, R = 100) and the GMM scorer's cohort — int8 with a
+// scale per row where halfPrecision is set too (vec.NewMatrixInt8). Measured on the development
+// trials: calibrated scores move by 0.013 nats on average (0.18 at most), EERs within ±0.1
+// points; under 700 live calls the extraction's and cohort's products take 23% less time.
+var int8Precision = vec.Accelerated()
+
+// readOnceMatrix returns a (rows of cols values) as the Matrix of a large matrix read once per
+// product: int8 where int8Precision and halfPrecision, half precision where halfPrecision, else
+// float32.
+func readOnceMatrix(a []float32, cols int) vec.Matrix {
+	if halfPrecision && int8Precision {
+		return vec.NewMatrixInt8(a, cols)
+	}
+	return vec.NewMatrix(a, cols, halfPrecision)
+}
 
 // parallelFor runs f(i) for i in [0, n) on up to workers goroutines. Each
 // index is processed exactly once; f must only write state owned by index i.

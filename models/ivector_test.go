@@ -220,6 +220,7 @@ func ivLogLik(e *IVectorExtractor, stats []*Stats) float64 {
 }
 
 func TestIVectorEMIncreasesLikelihood(t *testing.T) {
+	exactExtraction(t) // the likelihood is evaluated through the extraction: no rounded Tᵀ
 	w := newSpeakerWorld(26, 16, 5, 3, 20, 0.4, 0.05)
 	var stats []*Stats
 	for s := range w.speakers {
@@ -257,8 +258,9 @@ func exactExtraction(t *testing.T) {
 // i-vector w = L⁻¹b moves by at most ‖β‖₂ (plus float32 rounding). It runs the portable path
 // where the machine has no kernel.
 func TestIVectorHalfPrecision(t *testing.T) {
-	old := halfPrecision
-	t.Cleanup(func() { halfPrecision = old })
+	old, old8 := halfPrecision, int8Precision
+	t.Cleanup(func() { halfPrecision, int8Precision = old, old8 })
+	int8Precision = false
 	r := newRand(21)
 	ubm := randGMM(r, 16, 8, 2)
 	halfPrecision = false
@@ -307,4 +309,90 @@ func TestIVectorHalfPrecision(t *testing.T) {
 		worst = max(worst, math.Sqrt(d2)/norm(want))
 	}
 	t.Logf("largest relative change of an i-vector: %.2g", worst)
+}
+
+// TestIVectorInt8Precision checks the int8 Tᵀ against its rounding's bound: each element of row r
+// of Tᵀ is off by at most half that row's step s_r = max_k |T_kr|/127, so each element of
+// b = Tᵀf by at most β_r = (s_r/2) Σ_k |f_k|, and since L ⪰ I the i-vector moves by at most
+// ‖β‖₂ (plus float32 rounding). Training (EM) keeps Tᵀ in half precision at most.
+func TestIVectorInt8Precision(t *testing.T) {
+	old, old8 := halfPrecision, int8Precision
+	t.Cleanup(func() { halfPrecision, int8Precision = old, old8 })
+	r := newRand(23)
+	ubm := randGMM(r, 16, 8, 2)
+	halfPrecision, int8Precision = false, false
+	exact, err := InitIVectorExtractor(ubm, 6, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	halfPrecision, int8Precision = true, true
+	q, err := InitIVectorExtractor(ubm, 6, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.tt.Half() || q.tt.Rows() != 6 {
+		t.Fatal("int8 extractor does not keep an int8 Tᵀ")
+	}
+	step := make([]float64, 6)
+	for rr := range 6 {
+		for k := range 16 * 8 {
+			step[rr] = max(step[rr], math.Abs(float64(float32(exact.T[k*6+rr])))/127)
+		}
+	}
+	we, wq := exact.NewScratch(), q.NewScratch()
+	got, want := make([]float64, 6), make([]float64, 6)
+	worst := 0.0
+	for i := range 20 {
+		s := statsOf(ubm, sampleGMM(r, ubm, nil, 20+40*i), 10)
+		if err := exact.Extract(s, want, we); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Extract(s, got, wq); err != nil {
+			t.Fatal(err)
+		}
+		var sumF float64
+		for k := range 16 * 8 {
+			c := k / 8
+			sumF += math.Abs((s.F[k] - s.N[c]*ubm.Means[k]) / math.Sqrt(ubm.Vars[k]))
+		}
+		var beta2 float64
+		for rr := range 6 {
+			b := step[rr] / 2 * sumF
+			beta2 += b * b
+		}
+		var d2 float64
+		for k := range got {
+			d2 += (got[k] - want[k]) * (got[k] - want[k])
+		}
+		if bound := math.Sqrt(beta2)*(1+1e-6) + 1e-5*norm(want); math.Sqrt(d2) > bound || d2 == 0 {
+			t.Fatalf("utterance %d: i-vector moved %g, bound %g", i, math.Sqrt(d2), bound)
+		}
+		worst = max(worst, math.Sqrt(d2)/norm(want))
+	}
+	t.Logf("largest relative change of an i-vector: %.2g", worst)
+	// Training keeps half precision: an extractor fresh from EM and one rebuilt from its T agree.
+	w := newSpeakerWorld(27, 16, 5, 3, 20, 0.4, 0.05)
+	var stats []*Stats
+	for s := range w.speakers {
+		stats = append(stats, statsOf(w.ubm, w.utterance(s, 200), 4))
+	}
+	trained, err := TrainIVectorExtractor(w.ubm, stats, IVectorTrainConfig{R: 4, Iters: 2, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if trained.tt.Half() || trained.training {
+		t.Fatal("a trained extractor does not extract with the int8 Tᵀ")
+	}
+	rebuilt, err := NewIVectorExtractor(w.ubm, trained.T, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := make([]float64, 4), make([]float64, 4)
+	trained.Extract(stats[0], a, trained.NewScratch())
+	rebuilt.Extract(stats[0], b, rebuilt.NewScratch())
+	for k := range a {
+		if a[k] != b[k] {
+			t.Fatalf("trained extractor's i-vector %v, rebuilt %v", a, b)
+		}
+	}
 }

@@ -53,6 +53,13 @@ func TrainIVectorExtractor(ubm *GMM, stats []*Stats, cfg IVectorTrainConfig) (*I
 	if err != nil {
 		return nil, err
 	}
+	e.training = true
+	e.precompute()
+	defer func() {
+		// The finished extractor extracts as one read from a bundle does.
+		e.training = false
+		e.precompute()
+	}()
 	C, D, R := e.C, e.D, e.R
 	P := packedLen(R)
 	batch := 8 * cfg.Workers

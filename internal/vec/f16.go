@@ -105,12 +105,25 @@ func gemvAddF16Go(y []float32, a []uint16, x []float32, cols int) {
 	}
 }
 
-// Matrix is a read-only row-major matrix kept in float32 or in half precision, whichever its
-// constructor chose, so that callers multiply without caring which.
+// Matrix is a read-only row-major matrix kept in float32, in half precision or as int8 with a
+// scale per row, whichever its constructor chose, so that callers multiply without caring which.
 type Matrix struct {
 	cols int
 	f32  []float32
 	f16  []uint16
+	i8   []int8
+	sc   []float32 // per-row scales of i8
+}
+
+// NewMatrixInt8 returns a (rows of cols values) quantized to int8 with one scale per row,
+// max|row|/127: a quarter of float32's bytes, for large matrices that are read once per product
+// and whose products tolerate a relative error of a few tenths of a percent per element.
+func NewMatrixInt8(a []float32, cols int) Matrix {
+	if cols <= 0 || len(a)%cols != 0 {
+		panic("vec: NewMatrixInt8: length not a multiple of the row length")
+	}
+	q, s := quantizeRows(a, cols)
+	return Matrix{cols: cols, i8: q, sc: s}
 }
 
 // NewMatrix returns a as a matrix of rows of cols values (len(a) a multiple of cols), converted to
@@ -132,7 +145,7 @@ func (m Matrix) Rows() int {
 	if m.cols == 0 {
 		return 0
 	}
-	return (len(m.f32) + len(m.f16)) / m.cols
+	return (len(m.f32) + len(m.f16) + len(m.i8)) / m.cols
 }
 
 // Half reports whether the matrix is stored in half precision.
@@ -140,6 +153,10 @@ func (m Matrix) Half() bool { return m.f16 != nil }
 
 // MulAdd adds M·x to y (len(y) rows, the first len(y) of M).
 func (m Matrix) MulAdd(y, x []float32) {
+	if m.i8 != nil {
+		GemvAddI8(y, m.i8, m.sc, x, m.cols)
+		return
+	}
 	if m.f16 != nil {
 		GemvAddF16(y, m.f16, x, m.cols)
 		return

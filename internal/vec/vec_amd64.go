@@ -38,3 +38,8 @@ func sumExpAVX2(ll []float32, mx, cut float32) float64
 //
 //go:noescape
 func logFloorAVX2(dst, src []float64, floor float64)
+
+// gemvAddI8AVX2 is GemvAddI8 for cols a positive multiple of 8 (vec_amd64.s).
+//
+//go:noescape
+func gemvAddI8AVX2(y []float32, a []int8, scale []float32, x []float32, cols int)

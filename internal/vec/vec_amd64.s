@@ -385,3 +385,108 @@ log4:
 logdone:
 	VZEROUPPER
 	RET
+
+// func gemvAddI8AVX2(y []float32, a []int8, scale []float32, x []float32, cols int)
+// y[r] += scale[r]·Σ_k a[r·cols+k]·x[k]; cols a positive multiple of 8. As gemvAddAVX2, with
+// each 8-value slice of a row sign-extended to int32 (VPMOVSXBD) and converted to float32
+// (VCVTDQ2PS) before its FMA; the row's sum is formed in the same order, then scaled.
+// AX indexes x in bytes (4 per value), BX indexes a row (1 per value), R10 walks scale.
+TEXT ·gemvAddI8AVX2(SB), NOSPLIT, $0-104
+	MOVQ y_base+0(FP), DI
+	MOVQ y_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ scale_base+48(FP), R10
+	MOVQ x_base+72(FP), DX
+	MOVQ cols+96(FP), R8
+	MOVQ R8, R9                 // R9 = row length in bytes (int8)
+	SHLQ $2, R8                 // R8 = x length in bytes
+
+q_rows4:
+	CMPQ CX, $4
+	JL   q_rows1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ SI, R11
+	LEAQ (R11)(R9*1), R12
+	LEAQ (R12)(R9*1), R13
+	LEAQ (R13)(R9*1), R14
+	XORQ AX, AX
+	XORQ BX, BX
+
+q_loop4:
+	VMOVUPS     (DX)(AX*1), Y4
+	VPMOVSXBD   (R11)(BX*1), Y5
+	VCVTDQ2PS   Y5, Y5
+	VFMADD231PS Y5, Y4, Y0
+	VPMOVSXBD   (R12)(BX*1), Y6
+	VCVTDQ2PS   Y6, Y6
+	VFMADD231PS Y6, Y4, Y1
+	VPMOVSXBD   (R13)(BX*1), Y7
+	VCVTDQ2PS   Y7, Y7
+	VFMADD231PS Y7, Y4, Y2
+	VPMOVSXBD   (R14)(BX*1), Y8
+	VCVTDQ2PS   Y8, Y8
+	VFMADD231PS Y8, Y4, Y3
+	ADDQ        $32, AX
+	ADDQ        $8, BX
+	CMPQ        AX, R8
+	JL          q_loop4
+
+	VEXTRACTF128 $1, Y0, X5
+	VADDPS       X5, X0, X0
+	VEXTRACTF128 $1, Y1, X5
+	VADDPS       X5, X1, X1
+	VEXTRACTF128 $1, Y2, X5
+	VADDPS       X5, X2, X2
+	VEXTRACTF128 $1, Y3, X5
+	VADDPS       X5, X3, X3
+	VHADDPS      X1, X0, X0
+	VHADDPS      X3, X2, X2
+	VHADDPS      X2, X0, X0
+	VMULPS       (R10), X0, X0
+	VMOVUPS      (DI), X6
+	VADDPS       X6, X0, X0
+	VMOVUPS      X0, (DI)
+
+	ADDQ $16, DI
+	ADDQ $16, R10
+	LEAQ (R14)(R9*1), SI
+	SUBQ $4, CX
+	JMP  q_rows4
+
+q_rows1:
+	TESTQ CX, CX
+	JZ    q_done
+	VXORPS Y0, Y0, Y0
+	XORQ   AX, AX
+	XORQ   BX, BX
+
+q_loop1:
+	VMOVUPS     (DX)(AX*1), Y4
+	VPMOVSXBD   (SI)(BX*1), Y5
+	VCVTDQ2PS   Y5, Y5
+	VFMADD231PS Y5, Y4, Y0
+	ADDQ        $32, AX
+	ADDQ        $8, BX
+	CMPQ        AX, R8
+	JL          q_loop1
+
+	VEXTRACTF128 $1, Y0, X5
+	VADDPS       X5, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMULSS       (R10), X0, X0
+	VADDSS       (DI), X0, X0
+	VMOVSS       X0, (DI)
+
+	ADDQ $4, DI
+	ADDQ $4, R10
+	ADDQ R9, SI
+	DECQ CX
+	JMP  q_rows1
+
+q_done:
+	VZEROUPPER
+	RET
