@@ -78,6 +78,7 @@ func main() {
 	subjectsN := flag.Int("subjects", 10, "enrolled customers the calls claim")
 	cpuProfile := flag.String("server-cpuprofile", "", "have the server write a Go CPU profile of the whole run to `file`")
 	clientProcs := flag.Int("client-procs", 0, "GOMAXPROCS of the load client (0: Go's default, every CPU); the server always gets every CPU")
+	serverFlags := flag.String("server-flags", "", "extra flags for `voxguard serve`, space-separated (e.g. \"--read-coalesce 0\")")
 	clientProfile := flag.String("client-cpuprofile", "", "write a Go CPU profile of the load client itself to `file`")
 	flag.Parse()
 	// Deferred first, so it runs last: the profile is written before a failing exit.
@@ -106,13 +107,13 @@ func main() {
 		runtime.GOMAXPROCS(*clientProcs)
 	}
 	deadline := time.Now().Add(*maxTime)
-	if err := run(*levelsF, *seconds, *ramp, *p99Max, deadline, *bin, *corpora, *watchN, *subjectsN, *cpuProfile); err != nil {
+	if err := run(*levelsF, *seconds, *ramp, *p99Max, deadline, *bin, *corpora, *watchN, *subjectsN, *cpuProfile, *serverFlags); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		exit = 1
 	}
 }
 
-func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline time.Time, bin, corpora string, watchN, subjectsN int, cpuProfile string) error {
+func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline time.Time, bin, corpora string, watchN, subjectsN int, cpuProfile, serverFlags string) error {
 	var levels []int
 	for _, f := range strings.Split(levelsF, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -193,6 +194,7 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 	if cpuProfile != "" {
 		srvArgs = append(srvArgs, "--cpuprofile", cpuProfile)
 	}
+	srvArgs = append(srvArgs, strings.Fields(serverFlags)...)
 	srv := exec.Command(bin, srvArgs...)
 	srv.Env = env
 	logf, _ := os.Create(filepath.Join(tmp, "serve.log"))
