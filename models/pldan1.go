@@ -1,6 +1,7 @@
 package models
 
 import (
+	"github.com/voxguard/voxguard/internal/vec"
 	"math"
 
 	"gonum.org/v1/gonum/blas"
@@ -20,7 +21,17 @@ type pldaN1 struct {
 	wq, wx, wc []float64
 	cohort     blas64.General // cohort vectors as rows (nil Data: no cohort)
 	cohortC    []float64      // Σ_d wc_d·e_d² per cohort vector
+	// cohort32 is the cohort in float32 for vec.GemvAdd (nil unless the machine has the AVX2
+	// kernel and the sizes fit cohortScores' stack buffers): a fourth of the time of the float64
+	// product, to ~1e-6 of the scores.
+	cohort32 []float32
 }
+
+// Stack-buffer limits of the float32 cohort product.
+const (
+	maxFastCohort = 1024
+	maxFastDim    = 256
+)
 
 func newPLDAN1(p *PLDA, cohort [][]float64) *pldaN1 {
 	s := &pldaN1{wq: make([]float64, p.Dim), wx: make([]float64, p.Dim), wc: make([]float64, p.Dim)}
@@ -38,9 +49,19 @@ func newPLDAN1(p *PLDA, cohort [][]float64) *pldaN1 {
 			s.cohort.Data = append(s.cohort.Data, c...)
 			s.cohortC = append(s.cohortC, s.enrollTerm(c))
 		}
+		if fastCohort && len(cohort) <= maxFastCohort && p.Dim <= maxFastDim && p.Dim%8 == 0 {
+			s.cohort32 = make([]float32, len(s.cohort.Data))
+			for i, v := range s.cohort.Data {
+				s.cohort32[i] = float32(v)
+			}
+		}
 	}
 	return s
 }
+
+// fastCohort makes PLDA back ends score their cohort in float32 where the machine has the AVX2
+// kernel; tests comparing with exact formulas turn it off.
+var fastCohort = vec.Accelerated()
 
 // enrollTerm is Σ_d wc_d·e_d².
 func (s *pldaN1) enrollTerm(e []float64) float64 {
@@ -78,6 +99,19 @@ func (s *pldaN1) cohortScores(dst, y, t []float64) {
 	q := s.testTerm(t)
 	for i, c := range s.cohortC {
 		dst[i] = q - c
+	}
+	if s.cohort32 != nil {
+		var y32 [maxFastDim]float32
+		var out [maxFastCohort]float32
+		n, dim := len(s.cohortC), len(y)
+		for d, v := range y {
+			y32[d] = float32(v)
+		}
+		vec.GemvAdd(out[:n], s.cohort32, y32[:dim], dim)
+		for i, v := range out[:n] {
+			dst[i] += float64(v)
+		}
+		return
 	}
 	blas64.Gemv(blas.NoTrans, 1, s.cohort, blas64.Vector{N: len(y), Inc: 1, Data: y}, 1,
 		blas64.Vector{N: len(dst), Inc: 1, Data: dst})
