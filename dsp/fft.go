@@ -63,9 +63,10 @@ func newRealFFT(n int) (*realFFT, error) {
 // fftTablesFor returns the shared tables of length n (a power of two >= 8), computing them on
 // first use.
 func fftTablesFor(n int) *fftTables {
-	if v, ok := fftTableCache.Load(n); ok {
-		return v.(*fftTables)
-	}
+	return cachedTables(&fftTableCache, n, func() *fftTables { return newFFTTables(n) })
+}
+
+func newFFTTables(n int) *fftTables {
 	m := n / 2
 	f := &fftTables{n: n, m: m, rev: make([]int32, m)}
 	shift := 64 - bits.TrailingZeros(uint(m))
@@ -94,8 +95,7 @@ func fftTablesFor(n int) *fftTables {
 		a := -2 * math.Pi * float64(k) / float64(n)
 		f.spr[k], f.spi[k] = math.Cos(a), math.Sin(a)
 	}
-	v, _ := fftTableCache.LoadOrStore(n, f)
-	return v.(*fftTables)
+	return f
 }
 
 // power writes |X[k]|², k = 0..n/2, of the DFT X of x (length n) into out (length n/2+1), in the

@@ -169,9 +169,10 @@ var lfccTableCache sync.Map
 
 // lfccTablesFor returns c's shared tables, computing them on first use.
 func lfccTablesFor(c LFCCConfig) *lfccTables {
-	if v, ok := lfccTableCache.Load(c); ok {
-		return v.(*lfccTables)
-	}
+	return cachedTables(&lfccTableCache, c, func() *lfccTables { return newLFCCTables(c) })
+}
+
+func newLFCCTables(c LFCCConfig) *lfccTables {
 	n := c.FrameLength()
 	t := &lfccTables{bank: linearBank(c), window: make([]float64, n), dct: make([]float64, c.NumCeps*c.NumFilters)}
 	for i := range t.window {
@@ -187,8 +188,7 @@ func lfccTablesFor(c LFCCConfig) *lfccTables {
 			t.dct[k*c.NumFilters+j] = norm * math.Cos(math.Pi/nf*(float64(j)+0.5)*float64(k))
 		}
 	}
-	v, _ := lfccTableCache.LoadOrStore(c, t)
-	return v.(*lfccTables)
+	return t
 }
 
 // compute writes NumCeps static coefficients of frame (FrameLength samples in [-1, 1)) to out

@@ -113,9 +113,20 @@ var mfccTableCache sync.Map
 
 // mfccTablesFor returns c's shared tables, computing them on first use.
 func mfccTablesFor(c MFCCConfig) *mfccTables {
-	if v, ok := mfccTableCache.Load(c); ok {
-		return v.(*mfccTables)
+	return cachedTables(&mfccTableCache, c, func() *mfccTables { return newMFCCTables(c) })
+}
+
+// cachedTables returns cache[key], storing build() there first if absent (two goroutines may
+// both build; one result is kept and returned to both).
+func cachedTables[K comparable, V any](cache *sync.Map, key K, build func() V) V {
+	if v, ok := cache.Load(key); ok {
+		return v.(V)
 	}
+	v, _ := cache.LoadOrStore(key, build())
+	return v.(V)
+}
+
+func newMFCCTables(c MFCCConfig) *mfccTables {
 	n := c.FrameLength()
 	t := &mfccTables{bank: melBank(c), window: make([]float64, n), dcw: make([]float64, n),
 		dct: make([]float64, c.NumCeps*c.NumMelBins)}
@@ -138,8 +149,7 @@ func mfccTablesFor(c MFCCConfig) *mfccTables {
 			t.dct[k*c.NumMelBins+j] = lift * norm * math.Cos(math.Pi/nb*(float64(j)+0.5)*float64(k))
 		}
 	}
-	v, _ := mfccTableCache.LoadOrStore(c, t)
-	return v.(*mfccTables)
+	return t
 }
 
 // compute writes the NumCeps cepstra of frame (FrameLength samples) to out; scale brings the

@@ -114,13 +114,19 @@ func trainCMWith(t testing.TB, cfg dsp.LFCCConfig, bona, spoof, held [][]float32
 	return cm
 }
 
-func TestSpoofDetector(t *testing.T) {
-	var bona, spoof, held [][]float32
+// cmTrainingSets is four recordings each of noise (bona fide), buzz (spoof) and other noise
+// (held out for the thresholds), 2 s at 8 kHz.
+func cmTrainingSets() (bona, spoof, held [][]float32) {
 	for i := range uint64(4) {
 		bona = append(bona, noise(i, 16000))
 		spoof = append(spoof, buzz(i, 16000))
 		held = append(held, noise(100+i, 16000))
 	}
+	return bona, spoof, held
+}
+
+func TestSpoofDetector(t *testing.T) {
+	bona, spoof, held := cmTrainingSets()
 	for _, ltss := range []bool{false, true} {
 		testDetector(t, trainCM(t, bona, spoof, held, ltss))
 	}
@@ -304,12 +310,7 @@ func TestSpoofProsody(t *testing.T) {
 // A stream scores its frames in bursts; its verdict after every chunk equals that of scoring
 // each frame as soon as the front end yields it, and the final one the batch LFCC's.
 func TestSpoofStreamBurstsMatchFrameByFrame(t *testing.T) {
-	var bona, spoof, held [][]float32
-	for i := range uint64(4) {
-		bona = append(bona, noise(i, 16000))
-		spoof = append(spoof, buzz(i, 16000))
-		held = append(held, noise(100+i, 16000))
-	}
+	bona, spoof, held := cmTrainingSets()
 	cm := trainCM(t, bona, spoof, held, false)
 	for _, step := range []int{1, 2, 3} {
 		cm.FrameStep = step

@@ -1,10 +1,10 @@
 #include "textflag.h"
 
-// SUM4_ADD_TO_Y adds the horizontal sums of the accumulators Y0-Y3 (rows r0-r3) to the four
-// floats at (DI): lanes 4-7 onto 0-3, then pairwise — [r0 a+b, r0 c+d, r1 a+b, r1 c+d], the
-// same for r2, r3, then [r0, r1, r2, r3]. Both kernels share it, so that a row's sum is formed
-// in the same order whatever its matrix's storage.
-#define SUM4_ADD_TO_Y \
+// HSUM4 leaves in X0 the horizontal sums of the accumulators Y0-Y3 (rows r0-r3): lanes 4-7
+// onto 0-3, then pairwise — [r0 a+b, r0 c+d, r1 a+b, r1 c+d], the same for r2, r3, then
+// [r0, r1, r2, r3]. Every kernel uses it, so that a row's sum is formed in the same order
+// whatever its matrix's storage.
+#define HSUM4 \
 	VEXTRACTF128 $1, Y0, X5 \
 	VADDPS       X5, X0, X0 \
 	VEXTRACTF128 $1, Y1, X5 \
@@ -15,19 +15,27 @@
 	VADDPS       X5, X3, X3 \
 	VHADDPS      X1, X0, X0 \
 	VHADDPS      X3, X2, X2 \
-	VHADDPS      X2, X0, X0 \
-	VMOVUPS      (DI), X6 \
-	VADDPS       X6, X0, X0 \
-	VMOVUPS      X0, (DI)
+	VHADDPS      X2, X0, X0
 
-// SUM1_ADD_TO_Y adds the horizontal sum of Y0 to the float at (DI), in the same order.
-#define SUM1_ADD_TO_Y \
+// SUM4_ADD_TO_Y adds the four row sums (HSUM4) to the four floats at (DI).
+#define SUM4_ADD_TO_Y \
+	HSUM4                   \
+	VMOVUPS (DI), X6        \
+	VADDPS  X6, X0, X0      \
+	VMOVUPS X0, (DI)
+
+// HSUM1 leaves in X0 the horizontal sum of Y0, in the same order.
+#define HSUM1 \
 	VEXTRACTF128 $1, Y0, X5 \
 	VADDPS       X5, X0, X0 \
 	VHADDPS      X0, X0, X0 \
-	VHADDPS      X0, X0, X0 \
-	VADDSS       (DI), X0, X0 \
-	VMOVSS       X0, (DI)
+	VHADDPS      X0, X0, X0
+
+// SUM1_ADD_TO_Y adds the horizontal sum of Y0 to the float at (DI).
+#define SUM1_ADD_TO_Y \
+	HSUM1                  \
+	VADDSS (DI), X0, X0    \
+	VMOVSS X0, (DI)
 
 // func gemvAddAVX2(y, a, x []float32, cols int)
 // y[r] += Σ_k a[r·cols+k]·x[k] for r < len(y); cols a positive multiple of 8.
@@ -434,21 +442,11 @@ q_loop4:
 	CMPQ        AX, R8
 	JL          q_loop4
 
-	VEXTRACTF128 $1, Y0, X5
-	VADDPS       X5, X0, X0
-	VEXTRACTF128 $1, Y1, X5
-	VADDPS       X5, X1, X1
-	VEXTRACTF128 $1, Y2, X5
-	VADDPS       X5, X2, X2
-	VEXTRACTF128 $1, Y3, X5
-	VADDPS       X5, X3, X3
-	VHADDPS      X1, X0, X0
-	VHADDPS      X3, X2, X2
-	VHADDPS      X2, X0, X0
-	VMULPS       (R10), X0, X0
-	VMOVUPS      (DI), X6
-	VADDPS       X6, X0, X0
-	VMOVUPS      X0, (DI)
+	HSUM4
+	VMULPS  (R10), X0, X0
+	VMOVUPS (DI), X6
+	VADDPS  X6, X0, X0
+	VMOVUPS X0, (DI)
 
 	ADDQ $16, DI
 	ADDQ $16, R10
@@ -473,13 +471,10 @@ q_loop1:
 	CMPQ        AX, R8
 	JL          q_loop1
 
-	VEXTRACTF128 $1, Y0, X5
-	VADDPS       X5, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	VMULSS       (R10), X0, X0
-	VADDSS       (DI), X0, X0
-	VMOVSS       X0, (DI)
+	HSUM1
+	VMULSS (R10), X0, X0
+	VADDSS (DI), X0, X0
+	VMOVSS X0, (DI)
 
 	ADDQ $4, DI
 	ADDQ $4, R10
