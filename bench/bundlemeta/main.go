@@ -28,10 +28,11 @@ func main() {
 	flag.Var(&del, "del", "`KEY` to remove (repeatable)")
 	spoofFrom := flag.String("spoof-from", "", "take the spoofing countermeasure from this bundle `file`")
 	frameStep := flag.Int("spoof-frame-step", 0, "set the countermeasure's GMM frame step (`N` > 0; it lives in the countermeasure section, not in the metadata)")
+	topC := flag.Int("top-c", 0, "set the metadata's top_c, the Gaussians selected per frame for the statistics (0: keep)")
 	minPost := flag.Float64("min-post", -1, "set the metadata's min_post, the posterior below which a frame's selected Gaussians are dropped from the statistics (0: keep all)")
 	frameSel := flag.String("spoof-frame-selection", "", "set the countermeasure's two-level frame selection, `K/G` (\"off\": exact)")
 	flag.Parse()
-	if err := run(*in, *out, *spoofFrom, *frameStep, *frameSel, *minPost, set, del); err != nil {
+	if err := run(*in, *out, *spoofFrom, *frameStep, *frameSel, *minPost, *topC, set, del); err != nil {
 		fmt.Fprintln(os.Stderr, "bundlemeta:", err)
 		os.Exit(1)
 	}
@@ -46,7 +47,7 @@ func read(path string) (*models.Bundle, error) {
 	return models.ReadBundle(f, nil)
 }
 
-func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost float64, set, del []string) error {
+func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost float64, topC int, set, del []string) error {
 	if in == "" || out == "" {
 		return fmt.Errorf("-in and -out are required")
 	}
@@ -81,6 +82,9 @@ func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost floa
 	}
 	if minPost >= 0 {
 		b.Meta.MinPost = minPost
+	}
+	if topC > 0 {
+		b.Meta.TopC = topC
 	}
 	if b.Meta.Extra == nil {
 		b.Meta.Extra = map[string]string{}
