@@ -110,7 +110,7 @@ func TestPushAllocs(t *testing.T) {
 			s.Push(silence)
 		}
 	})
-	if allocs != 0 {
+	if allocs != 0 && !raceEnabled {
 		t.Errorf("%.0f allocations over 500 chunks (10 s) of silence, want 0", allocs)
 	}
 	// On speech, only the snapshots near a due point allocate (dsp.Frontend.CopyFrom, the
