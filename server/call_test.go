@@ -30,7 +30,7 @@ func TestCallPushAllocs(t *testing.T) {
 			}
 		}))
 	}
-	if least != 0 {
+	if least != 0 && !raceEnabled {
 		t.Errorf("%.0f allocations over 500 frames of silence, want 0", least)
 	}
 }
