@@ -59,22 +59,29 @@ func melBank(c MFCCConfig) []melFilter {
 	return bank
 }
 
-// mfccComputer turns one frame of samples (16-bit integer scale) into cepstra. It holds all
-// per-frame scratch space, so computing a frame allocates nothing. Not safe for concurrent use.
+// mfccComputer turns one frame of samples (16-bit integer scale) into cepstra. Its per-frame
+// scratch space comes from its configuration's pool for the duration of one frame (a server runs
+// one computer per live call, and per-call buffers missed the cache on every frame), so computing
+// a frame allocates nothing in steady state. Not safe for concurrent use.
 type mfccComputer struct {
 	cfg      MFCCConfig
 	frameLen int
+	tab      *mfccTables
 	window   []float64   // povey window
 	bank     []melFilter // triangular filters
 	dct      []float64   // NumCeps x NumMelBins DCT-II with the lifter folded into its rows
 	fft      *realFFT
-	buf      []float64     // padded frame
-	pow      []float64     // power spectrum, padded/2+1
-	mel      []float64     // log mel energies
-	ceps     []float64     // cepstra before conversion to float32
 	dcw      []float64     // (1 − preemph)·window: the DC term's shape after pre-emphasis and window
 	logFloor float64       // log of the energy floor, or -Inf
 	noise    *noiseTracker // cfg.Noise's running state, or nil
+}
+
+// mfccScratch is one frame's working space.
+type mfccScratch struct {
+	buf  []float64 // padded frame
+	pow  []float64 // power spectrum, padded/2+1
+	mel  []float64 // log mel energies
+	ceps []float64 // cepstra before conversion to float32
 }
 
 func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
@@ -88,15 +95,14 @@ func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
 	n := c.FrameLength()
 	t := mfccTablesFor(c)
 	m := &mfccComputer{
-		cfg: c, frameLen: n, fft: fft, bank: t.bank, window: t.window, dcw: t.dcw, dct: t.dct,
-		buf: make([]float64, c.PaddedLength()), pow: make([]float64, c.PaddedLength()/2+1),
-		mel: make([]float64, c.NumMelBins), ceps: make([]float64, c.NumCeps), logFloor: math.Inf(-1),
+		cfg: c, frameLen: n, fft: fft, tab: t, bank: t.bank, window: t.window, dcw: t.dcw, dct: t.dct,
+		logFloor: math.Inf(-1),
 	}
 	if c.EnergyFloor > 0 {
 		m.logFloor = math.Log(c.EnergyFloor)
 	}
 	if c.Noise.Enabled() {
-		m.noise = newNoiseTracker(c.Noise, len(m.pow))
+		m.noise = newNoiseTracker(c.Noise, c.PaddedLength()/2+1)
 	}
 	return m, nil
 }
@@ -106,6 +112,7 @@ func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
 type mfccTables struct {
 	window, dcw, dct []float64
 	bank             []melFilter
+	scratch          sync.Pool // *mfccScratch
 }
 
 // mfccTableCache maps an MFCCConfig (validated) to its *mfccTables.
@@ -130,6 +137,10 @@ func newMFCCTables(c MFCCConfig) *mfccTables {
 	n := c.FrameLength()
 	t := &mfccTables{bank: melBank(c), window: make([]float64, n), dcw: make([]float64, n),
 		dct: make([]float64, c.NumCeps*c.NumMelBins)}
+	t.scratch.New = func() any {
+		return &mfccScratch{buf: make([]float64, c.PaddedLength()), pow: make([]float64, c.PaddedLength()/2+1),
+			mel: make([]float64, c.NumMelBins), ceps: make([]float64, c.NumCeps)}
+	}
 	a := 2 * math.Pi / float64(n-1)
 	for i := range t.window {
 		t.window[i] = math.Pow(0.5-0.5*math.Cos(a*float64(i)), 0.85)
@@ -162,9 +173,10 @@ func (m *mfccComputer) compute(frame []float32, scale float64, out []float32) {
 	// DC removal is applied afterwards, exactly: ((x_i−μ) − c(x_{i−1}−μ))·w_i = z_i − μ(1−c)·w_i,
 	// as one assembly axpy. Σ(x−μ)² = Σx² − nμ² (float64 keeps the cancellation error far
 	// below 1 on the 16-bit scale).
+	sc := m.tab.scratch.Get().(*mfccScratch)
 	c := m.cfg.PreemphCoeff
 	w := m.window[:n]
-	buf := m.buf[:n]
+	buf := sc.buf[:n]
 	prev := float64(frame[0]) * scale
 	sum, sumSq := prev, prev*prev
 	buf[0] = (prev - c*prev) * w[0]
@@ -187,24 +199,25 @@ func (m *mfccComputer) compute(frame []float32, scale float64, out []float32) {
 			energy += x * x
 		}
 	}
-	m.fft.power(m.buf, m.pow)
+	m.fft.power(sc.buf, sc.pow)
 	if m.noise != nil {
-		m.noise.apply(m.pow)
+		m.noise.apply(sc.pow)
 	}
 	for b, f := range m.bank {
-		p := m.pow[f.start : f.start+len(f.w)]
+		p := sc.pow[f.start : f.start+len(f.w)]
 		var e float64
 		for i, wt := range f.w {
 			e += wt * p[i]
 		}
-		m.mel[b] = e
+		sc.mel[b] = e
 	}
-	vec.LogFloor(m.mel, m.mel, logFloor)
+	vec.LogFloor(sc.mel, sc.mel, logFloor)
 	// DCT (with the lifter folded in): out = dct · mel, by gonum's assembly matrix-vector kernel.
-	blas64.Implementation().Dgemv(blas.NoTrans, m.cfg.NumCeps, len(m.mel), 1, m.dct, len(m.mel), m.mel, 1, 0, m.ceps, 1)
-	for k, v := range m.ceps {
+	blas64.Implementation().Dgemv(blas.NoTrans, m.cfg.NumCeps, len(sc.mel), 1, m.dct, len(sc.mel), sc.mel, 1, 0, sc.ceps, 1)
+	for k, v := range sc.ceps {
 		out[k] = float32(v)
 	}
+	m.tab.scratch.Put(sc)
 	if m.cfg.UseEnergy {
 		le := vec.Log(max(energy, logFloor))
 		if le < m.logFloor {
@@ -242,9 +255,9 @@ func ComputeMFCC(samples []float32, c MFCCConfig) ([][]float32, error) {
 }
 
 // scratchTwin returns a computer sharing m's read-only tables (window, filters, DCT, FFT
-// twiddles) with scratch space of its own, reusing dst's when dst is a previous twin of the same
-// shape; the scratch contents need no copying, as every frame overwrites them. The running noise
-// estimate (MFCCConfig.Noise) is state, not scratch: the twin gets a copy of m's.
+// twiddles, the scratch pool) with FFT work arrays of its own, reusing dst when dst is a previous
+// twin of the same shape; scratch contents need no copying, as every frame overwrites them. The
+// running noise estimate (MFCCConfig.Noise) is state, not scratch: the twin gets a copy of m's.
 func (m *mfccComputer) scratchTwin(dst *mfccComputer) *mfccComputer {
 	if dst != nil && dst != m && dst.dct != nil && &dst.dct[0] == &m.dct[0] &&
 		dst.fft != nil && dst.fft != m.fft && (dst.noise == nil) == (m.noise == nil) {
@@ -254,15 +267,11 @@ func (m *mfccComputer) scratchTwin(dst *mfccComputer) *mfccComputer {
 		return dst
 	}
 	t := *m
-	t.buf = make([]float64, len(m.buf))
-	t.pow = make([]float64, len(m.pow))
-	t.mel = make([]float64, len(m.mel))
-	t.ceps = make([]float64, len(m.ceps))
 	fft := *m.fft
 	fft.re, fft.im = make([]float64, len(m.fft.re)), make([]float64, len(m.fft.im))
 	t.fft = &fft
 	if m.noise != nil {
-		t.noise = newNoiseTracker(m.noise.cfg, len(m.pow))
+		t.noise = newNoiseTracker(m.noise.cfg, m.cfg.PaddedLength()/2+1)
 		t.noise.copyFrom(m.noise)
 	}
 	return &t
