@@ -6,10 +6,10 @@ import "math"
 // as int8 (len(a) ≥ len(y)·cols), len(scale) ≥ len(y) and len(x) ≥ cols: y[r] += scale[r]·Σ_k
 // a[r·cols+k]·x[k], the products and sums in float32.
 func GemvAddI8(y []float32, a []int8, scale []float32, x []float32, cols int) {
-	if !shapeOK("GemvAddI8", len(y), len(a), len(x), cols) || len(scale) < len(y) {
-		if len(scale) < len(y) {
-			panic("vec: GemvAddI8: scale shorter than y")
-		}
+	if len(scale) < len(y) {
+		panic("vec: GemvAddI8: scale shorter than y")
+	}
+	if !shapeOK("GemvAddI8", len(y), len(a), len(x), cols) {
 		return
 	}
 	if useAVX2 && cols%8 == 0 {
