@@ -23,28 +23,26 @@ type Verifier struct {
 	qmax      float64     // largest duration input q the calibration was trained on (+Inf: none recorded)
 	main, alt *pldaN1     // fast single-enrollment scoring of the PLDA back ends and their cohorts
 	lnKnot    float64     // ln(knot seconds) of the hinged calibration layout
-	// ldaMain, ldaAlt: with WithDomainMean, each back end's LDA centred on the adapted mean
-	// instead of its training mean (nil: the bundle's LDA).
-	ldaMain, ldaAlt *Affine
 }
 
 // WithDomainMean returns a verifier that centres i-vectors on a mean adapted to a deployment's
 // own recordings instead of the training data's: for each PLDA back end, weight·domain +
 // (1 − weight)·(its LDA's training mean), weight in [0, 1]. domain is the mean of the raw
 // i-vectors (IVector) of unlabelled in-domain recordings; mean-centring on it is the classic
-// unsupervised remedy for a channel or population the training data lacked. The receiver is not
-// changed; the two share their read-only state.
+// unsupervised remedy for a channel or population the training data lacked. It is a verifier
+// on AdaptDomainMean's copy of the bundle, with the receiver's MinFrames; the receiver is not
+// changed.
 func (v *Verifier) WithDomainMean(domain []float64, weight float64) (*Verifier, error) {
 	adapted, err := AdaptDomainMean(v.b, domain, weight, "")
 	if err != nil {
 		return nil, err
 	}
-	c := *v
-	c.ldaMain = adapted.LDA
-	if adapted.Alt != nil {
-		c.ldaAlt = adapted.Alt.LDA
+	c, err := NewVerifier(adapted)
+	if err != nil {
+		return nil, err
 	}
-	return &c, nil
+	c.MinFrames = v.MinFrames
+	return c, nil
 }
 
 // AdaptDomainMean returns a copy of the bundle whose PLDA back ends centre i-vectors on a
@@ -319,17 +317,9 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 	if v.b.Channel != nil {
 		p.Channel = v.b.Channel.Degraded(iv, ws.ch)
 	}
-	lda := v.b.LDA
-	if v.ldaMain != nil {
-		lda = v.ldaMain
-	}
-	p.U, p.Cohort = v.side(iv, lda, v.b.WCCN, v.b.PLDA, v.main, ws)
+	p.U, p.Cohort = v.side(iv, v.b.LDA, v.b.WCCN, v.b.PLDA, v.main, ws)
 	if a := v.b.Alt; a != nil {
-		lda := a.LDA
-		if v.ldaAlt != nil {
-			lda = v.ldaAlt
-		}
-		p.U2, p.Cohort2 = v.side(iv, lda, nil, a.PLDA, v.alt, ws)
+		p.U2, p.Cohort2 = v.side(iv, a.LDA, nil, a.PLDA, v.alt, ws)
 	}
 	if g := v.b.GMM; g != nil {
 		// The extraction left the whitened centred statistics in ws.iv.f32 (float32; zero only
