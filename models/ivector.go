@@ -88,19 +88,7 @@ func (e *IVectorExtractor) precompute() {
 	for i, v := range e.T {
 		e.t32[i] = float32(v)
 	}
-	tt := make([]float32, len(e.T))
-	for i := 0; i < C*D; i++ {
-		for r := 0; r < R; r++ {
-			tt[r*C*D+i] = e.t32[i*R+r]
-		}
-	}
-	// Tᵀf is the one product of an extraction that reads a large matrix once: as int8 it reads a
-	// quarter of the bytes (readOnceMatrix).
-	if e.training {
-		e.tt = vec.NewMatrix(tt, C*D, halfPrecision)
-	} else {
-		e.tt = readOnceMatrix(tt, C*D)
-	}
+	e.buildTT()
 	e.rankK, e.rankVT, e.rankBT = 0, vec.Matrix{}, vec.Matrix{} // a new T: any low-rank expansion is stale
 	e.u32 = resize(e.u32, C*P)
 	parallelFor(C, runtime.GOMAXPROCS(0), func(c int) {
@@ -120,6 +108,24 @@ func (e *IVectorExtractor) precompute() {
 			u[k] = float32(v)
 		}
 	})
+}
+
+// buildTT sets tt, Tᵀ from t32. Tᵀf is the one product of an extraction that reads a large
+// matrix once: as int8 it reads a quarter of the bytes (readOnceMatrix); during EM (training)
+// it stays in half precision at most.
+func (e *IVectorExtractor) buildTT() {
+	C, D, R := e.C, e.D, e.R
+	tt := make([]float32, len(e.t32))
+	for i := 0; i < C*D; i++ {
+		for r := 0; r < R; r++ {
+			tt[r*C*D+i] = e.t32[i*R+r]
+		}
+	}
+	if e.training {
+		e.tt = vec.NewMatrix(tt, C*D, halfPrecision)
+	} else {
+		e.tt = readOnceMatrix(tt, C*D)
+	}
 }
 
 // IVScratch is per-goroutine working memory for extraction.

@@ -54,11 +54,11 @@ func TrainIVectorExtractor(ubm *GMM, stats []*Stats, cfg IVectorTrainConfig) (*I
 		return nil, err
 	}
 	e.training = true
-	e.precompute()
+	e.buildTT()
 	defer func() {
 		// The finished extractor extracts as one read from a bundle does.
 		e.training = false
-		e.precompute()
+		e.buildTT()
 	}()
 	C, D, R := e.C, e.D, e.R
 	P := packedLen(R)
