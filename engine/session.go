@@ -22,7 +22,7 @@ type Session struct {
 	fe    *dsp.Frontend
 	stats *models.Stats // statistics of the final voiced frames, but for the pending ones
 	gs    *models.Scratch
-	frame []float32
+	dim   int // feature dimension
 	// pend holds final voiced frames not yet in stats (npend of them, burstFrames at most): they
 	// are accumulated in bursts, so that the UBM's selection matrices, shared by every call but
 	// evicted from the core's cache by the other calls in between, are loaded once per burst
@@ -67,7 +67,7 @@ func (e *Engine) NewSession(callID string) *Session {
 		e: e, callID: callID, fe: fe,
 		stats:      e.b.UBM.NewStats(),
 		gs:         e.b.NewStatsScratch(),
-		frame:      make([]float32, fe.Dim()),
+		dim:        fe.Dim(),
 		pend:       make([]float32, burstFrames*fe.Dim()),
 		frameLen:   m.FrameLength(),
 		shift:      m.FrameShift(),
@@ -138,7 +138,7 @@ const burstFrames = 32
 // drain collects the front end's final voiced frames, accumulating them into the running
 // statistics a burst at a time.
 func (s *Session) drain() {
-	d := len(s.frame)
+	d := s.dim
 	for {
 		slot := s.pend[s.npend*d : (s.npend+1)*d]
 		voiced, ok := s.fe.Next(slot)
@@ -157,7 +157,7 @@ func (s *Session) drain() {
 
 // flush accumulates the pending frames into the running statistics, in order.
 func (s *Session) flush() {
-	d := len(s.frame)
+	d := s.dim
 	for i := range s.npend {
 		s.e.b.UBM.Accumulate(s.stats, s.pend[i*d:(i+1)*d], s.gs)
 	}
@@ -192,7 +192,7 @@ func (s *Session) snapshot() *snapshot {
 	snap.fe.CopyFrom(s.fe)
 	snap.fe.Flush()
 	snap.voice = snap.voice[:0]
-	d := len(s.frame)
+	d := s.dim
 	n := 0
 	for {
 		if cap(snap.tail) < (n+1)*d {
@@ -218,7 +218,7 @@ func (s *Session) emit(snap *snapshot, final bool) {
 	copy(snap.stats.N, s.stats.N)
 	copy(snap.stats.F, s.stats.F)
 	snap.stats.UBM = s.stats.UBM
-	d := len(s.frame)
+	d := s.dim
 	for i := range snap.voice {
 		s.e.b.UBM.Accumulate(snap.stats, snap.tail[i*d:(i+1)*d], s.gs)
 	}
