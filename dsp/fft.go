@@ -26,7 +26,7 @@ import (
 // call, and per-instance copies of constant tables were a large share of its cache misses.
 type realFFT struct {
 	*fftTables
-	re, im []float64 // work arrays of length m
+	re, im []float64 // work arrays of length m (the Go code's; nil with the kernel)
 
 	// avx256 selects, for n = 256 on CPUs with AVX2 and FMA, the assembly kernel power256AVX2
 	// (fft_amd64.s) with a buffer (tables and work area) from fft256Pool.
@@ -55,9 +55,17 @@ func newRealFFT(n int) (*realFFT, error) {
 	if n < 8 || n&(n-1) != 0 {
 		return nil, fmt.Errorf("fft: length %d is not a power of two >= 8", n)
 	}
-	m := n / 2
-	f := &realFFT{fftTables: fftTablesFor(n), re: make([]float64, m), im: make([]float64, m), avx256: n == 256 && useFFTAVX2}
+	f := &realFFT{fftTables: fftTablesFor(n), avx256: n == 256 && useFFTAVX2}
+	if !f.avx256 { // the kernel works in its pooled buffer
+		f.useGo()
+	}
 	return f, nil
+}
+
+// useGo makes f compute with the Go code (the only path but for n = 256 on AVX2 and FMA).
+func (f *realFFT) useGo() {
+	f.avx256 = false
+	f.re, f.im = make([]float64, f.m), make([]float64, f.m)
 }
 
 // fftTablesFor returns the shared tables of length n (a power of two >= 8), computing them on

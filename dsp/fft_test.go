@@ -23,7 +23,7 @@ func realFFTPaths(t testing.TB, n int) []fftPath {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goPath.avx256 = false
+	goPath.useGo()
 	paths := []fftPath{{"go", goPath}}
 	if f, _ := newRealFFT(n); f.avx256 {
 		paths = append(paths, fftPath{"avx2", f})
@@ -242,7 +242,7 @@ func BenchmarkRealFFT256Go(b *testing.B) { benchPower256(b, true) }
 func benchPower256(b *testing.B, goOnly bool) {
 	f, _ := newRealFFT(256)
 	if goOnly {
-		f.avx256 = false
+		f.useGo()
 	}
 	x := make([]float64, 256)
 	for i := range x {
