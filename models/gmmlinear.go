@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"github.com/voxguard/voxguard/internal/vec"
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // GMMLinear is GMM-UBM verification in the linear-scoring approximation (Glembek et al. 2009),
@@ -100,7 +99,7 @@ func testVector32Into(out []float32, n []float64, f []float32) []float32 {
 
 // Dot is the linear GMM-UBM score o·t.
 func Dot(o, t []float32) float64 {
-	return float64(blas32.Implementation().Sdot(len(o), o, 1, t, 1))
+	return float64(vec.Dot(o, t))
 }
 
 // Prepare validates the cohort and precomputes its model and test vectors.

@@ -3,6 +3,8 @@ package models
 import (
 	"errors"
 	"math"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // errNotPD reports a matrix that is not (numerically) positive definite.
@@ -30,7 +32,7 @@ func unpackSym(p []float64, n int, a []float64) {
 func cholesky(a []float64, n int) error {
 	for j := 0; j < n; j++ {
 		rj := a[j*n : j*n+j]
-		d := a[j*n+j] - dot(rj, rj)
+		d := a[j*n+j] - vec.DotF64(rj, rj)
 		if !(d > 0) {
 			return errNotPD
 		}
@@ -39,7 +41,7 @@ func cholesky(a []float64, n int) error {
 		inv := 1 / d
 		for i := j + 1; i < n; i++ {
 			ri := a[i*n : i*n+j]
-			a[i*n+j] = (a[i*n+j] - dot(ri, rj)) * inv
+			a[i*n+j] = (a[i*n+j] - vec.DotF64(ri, rj)) * inv
 		}
 	}
 	return nil
@@ -48,7 +50,7 @@ func cholesky(a []float64, n int) error {
 // cholSolve solves (L·Lᵀ)·x = b in place in b, L as produced by cholesky.
 func cholSolve(l []float64, n int, b []float64) {
 	for i := 0; i < n; i++ { // L y = b
-		b[i] = (b[i] - dot(l[i*n:i*n+i], b[:i])) / l[i*n+i]
+		b[i] = (b[i] - vec.DotF64(l[i*n:i*n+i], b[:i])) / l[i*n+i]
 	}
 	for i := n - 1; i >= 0; i-- { // Lᵀ x = y
 		s := b[i]

@@ -43,3 +43,13 @@ func logFloorAVX2(dst, src []float64, floor float64)
 //
 //go:noescape
 func gemvAddI8AVX2(y []float32, a []int8, scale []float32, x []float32, cols int)
+
+// dotAVX2 is Dot over a length that is a positive multiple of 32 (vec_amd64.s).
+//
+//go:noescape
+func dotAVX2(a, b []float32) float32
+
+// dotF64AVX2 is DotF64 over a length that is a positive multiple of 16 (vec_amd64.s).
+//
+//go:noescape
+func dotF64AVX2(a, b []float64) float64

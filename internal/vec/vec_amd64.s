@@ -39,7 +39,9 @@
 
 // func gemvAddAVX2(y, a, x []float32, cols int)
 // y[r] += Σ_k a[r·cols+k]·x[k] for r < len(y); cols a positive multiple of 8.
-// Rows go four at a time (four independent FMA chains sharing each load of x), then one at a time.
+// Rows go eight at a time (eight independent FMA chains sharing each load of x: an FMA's latency
+// is hidden only with at least eight in flight), then four, then one at a time. Every row's sum is
+// formed in the same order whichever loop takes it, so the result does not depend on len(y).
 TEXT ·gemvAddAVX2(SB), NOSPLIT, $0-80
 	MOVQ y_base+0(FP), DI
 	MOVQ y_len+8(FP), CX
@@ -47,6 +49,53 @@ TEXT ·gemvAddAVX2(SB), NOSPLIT, $0-80
 	MOVQ x_base+48(FP), DX
 	MOVQ cols+72(FP), R8
 	SHLQ $2, R8                 // R8 = row length in bytes
+
+rows8:
+	CMPQ CX, $8
+	JL   rows4
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	LEAQ (SI)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	LEAQ (R13)(R8*1), R14
+	LEAQ (R14)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), BX
+	XORQ AX, AX
+
+loop8:
+	VMOVUPS     (DX)(AX*1), Y12
+	VFMADD231PS (SI)(AX*1), Y12, Y0
+	VFMADD231PS (R11)(AX*1), Y12, Y1
+	VFMADD231PS (R12)(AX*1), Y12, Y2
+	VFMADD231PS (R13)(AX*1), Y12, Y3
+	VFMADD231PS (R14)(AX*1), Y12, Y8
+	VFMADD231PS (R9)(AX*1), Y12, Y9
+	VFMADD231PS (R10)(AX*1), Y12, Y10
+	VFMADD231PS (BX)(AX*1), Y12, Y11
+	ADDQ        $32, AX
+	CMPQ        AX, R8
+	JL          loop8
+
+	SUM4_ADD_TO_Y
+	VMOVAPS Y8, Y0
+	VMOVAPS Y9, Y1
+	VMOVAPS Y10, Y2
+	VMOVAPS Y11, Y3
+	ADDQ    $16, DI
+	SUM4_ADD_TO_Y
+
+	ADDQ $16, DI
+	LEAQ (BX)(R8*1), SI
+	SUBQ $8, CX
+	JMP  rows8
 
 rows4:
 	CMPQ CX, $4
@@ -483,5 +532,77 @@ q_loop1:
 	JMP  q_rows1
 
 q_done:
+	VZEROUPPER
+	RET
+
+// func dotAVX2(a, b []float32) float32
+// Σ a[i]·b[i] over len(a), a positive multiple of 32: four independent 8-lane FMA chains (an
+// FMA's latency hidden, two loads per FMA), added pairwise, then HSUM1.
+TEXT ·dotAVX2(SB), NOSPLIT, $0-52
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DX
+	SHLQ $2, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+
+d_loop:
+	VMOVUPS     (SI)(AX*1), Y4
+	VMOVUPS     32(SI)(AX*1), Y6
+	VMOVUPS     64(SI)(AX*1), Y7
+	VMOVUPS     96(SI)(AX*1), Y8
+	VFMADD231PS (DX)(AX*1), Y4, Y0
+	VFMADD231PS 32(DX)(AX*1), Y6, Y1
+	VFMADD231PS 64(DX)(AX*1), Y7, Y2
+	VFMADD231PS 96(DX)(AX*1), Y8, Y3
+	ADDQ        $128, AX
+	CMPQ        AX, CX
+	JL          d_loop
+
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM1
+	VMOVSS X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func dotF64AVX2(a, b []float64) float64
+// Σ a[i]·b[i] over len(a), a positive multiple of 16: four independent 4-lane FMA chains,
+// added pairwise, then the two halves and the two lanes.
+TEXT ·dotF64AVX2(SB), NOSPLIT, $0-56
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DX
+	SHLQ $3, CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	XORQ   AX, AX
+
+e_loop:
+	VMOVUPD     (SI)(AX*1), Y4
+	VMOVUPD     32(SI)(AX*1), Y6
+	VMOVUPD     64(SI)(AX*1), Y7
+	VMOVUPD     96(SI)(AX*1), Y8
+	VFMADD231PD (DX)(AX*1), Y4, Y0
+	VFMADD231PD 32(DX)(AX*1), Y6, Y1
+	VFMADD231PD 64(DX)(AX*1), Y7, Y2
+	VFMADD231PD 96(DX)(AX*1), Y8, Y3
+	ADDQ        $128, AX
+	CMPQ        AX, CX
+	JL          e_loop
+
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X5
+	VADDPD       X5, X0, X0
+	VHADDPD      X0, X0, X0
+	VMOVSD       X0, ret+48(FP)
 	VZEROUPPER
 	RET

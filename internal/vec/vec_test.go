@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas/blas32"
 	"testing"
 )
 
@@ -40,6 +42,43 @@ func TestGemvAdd(t *testing.T) {
 					if d := math.Abs(float64(y[off+i]) - want[i]); d > 1e-5*math.Sqrt(float64(cols))*math.Max(1, math.Abs(want[i])) {
 						t.Fatalf("rows %d cols %d offset %d: y[%d] = %v, want %v", rows, cols, off, i, y[off+i], want[i])
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemvAddRowIndependent checks that a row's result does not depend on which of the kernel's
+// eight-, four- or one-row loops takes it: every row of a many-row product equals, bit for bit,
+// the same row multiplied alone. Engine results must not move with a matrix's row count (a GMM
+// group's size, a burst's length).
+func TestGemvAddRowIndependent(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, cols := range []int{8, 120, 1024, 13} {
+		for _, rows := range []int{1, 4, 7, 8, 9, 12, 15, 16, 23, 64} {
+			a := make([]float32, rows*cols)
+			x := make([]float32, cols)
+			y := make([]float32, rows)
+			for i := range a {
+				a[i] = float32(r.NormFloat64())
+			}
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			for i := range y {
+				y[i] = float32(r.NormFloat64())
+			}
+			one := make([]float32, 1)
+			want := make([]float32, rows)
+			for i := range rows {
+				one[0] = y[i]
+				GemvAdd(one, a[i*cols:(i+1)*cols], x, cols)
+				want[i] = one[0]
+			}
+			GemvAdd(y, a, x, cols)
+			for i := range rows {
+				if math.Float32bits(y[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("rows %d cols %d: row %d = %v in the product, %v alone", rows, cols, i, y[i], want[i])
 				}
 			}
 		}
@@ -170,4 +209,58 @@ func BenchmarkSumExp256(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestDot checks Dot and DotF64 against a double-precision (for DotF64: compensated-free but
+// exact enough) sum for lengths that exercise the kernels' blocks and the scalar tail, slices
+// off any alignment, and a hand-worked case.
+func TestDot(t *testing.T) {
+	if got := Dot([]float32{1, 2, 3}, []float32{4, 5, 6, 7}); got != 32 {
+		t.Errorf("Dot(1 2 3, 4 5 6) = %v, want 32", got)
+	}
+	if got := DotF64([]float64{1, 2, 3}, []float64{4, 5, 6}); got != 32 {
+		t.Errorf("DotF64(1 2 3, 4 5 6) = %v, want 32", got)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 33, 64, 100, 200, 30720} {
+		for _, off := range []int{0, 1, 3} {
+			a32, b32 := make([]float32, n+off), make([]float32, n+off)
+			a64, b64 := make([]float64, n+off), make([]float64, n+off)
+			for i := range a32 {
+				a32[i], b32[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+				a64[i], b64[i] = r.NormFloat64(), r.NormFloat64()
+			}
+			var want32, want64, mag32, mag64 float64
+			for i := off; i < n+off; i++ {
+				want32 += float64(a32[i]) * float64(b32[i])
+				mag32 += math.Abs(float64(a32[i]) * float64(b32[i]))
+				want64 += a64[i] * b64[i]
+				mag64 += math.Abs(a64[i] * b64[i])
+			}
+			if got := float64(Dot(a32[off:], b32[off:])); math.Abs(got-want32) > 1e-6*mag32+1e-30 {
+				t.Errorf("Dot n %d off %d = %v, want %v", n, off, got, want32)
+			}
+			if got := DotF64(a64[off:], b64[off:]); math.Abs(got-want64) > 1e-14*mag64+1e-300 {
+				t.Errorf("DotF64 n %d off %d = %v, want %v", n, off, got, want64)
+			}
+		}
+	}
+}
+
+// BenchmarkDot compares Dot with gonum's sdot on the GMM linear scorer's supervector length.
+func BenchmarkDot(b *testing.B) {
+	a, x := make([]float32, 30720), make([]float32, 30720)
+	for i := range a {
+		a[i], x[i] = float32(i%17)*0.01, float32(i%13)*0.01
+	}
+	b.Run("kernel", func(b *testing.B) {
+		for b.Loop() {
+			Dot(a, x)
+		}
+	})
+	b.Run("gonum", func(b *testing.B) {
+		for b.Loop() {
+			blas32.Dot(blas32.Vector{N: len(a), Inc: 1, Data: a}, blas32.Vector{N: len(x), Inc: 1, Data: x})
+		}
+	})
 }
