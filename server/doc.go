@@ -12,7 +12,9 @@
 // oversized message, 1002 for a message out of order (audio before start or after stop), 1008
 // for failed authentication after the upgrade, 1011 for an internal error. Requests refused
 // before the upgrade get an application/problem+json body with 401 (no or unknown key) or 403
-// (the key's role may not use the endpoint, or a bad platform signature).
+// (the key's role may not use the endpoint, or a bad platform signature), 429 (the key streams
+// its Config.MaxCallsPerKey calls already) or 503 with Retry-After (the server streams
+// Config.MaxCalls calls already, or sheds load: Config.ShedDelay, overload.go).
 //
 // With a store (SetStore) the server also serves the REST API (api.go; its OpenAPI 3 document
 // at /v1/openapi.json is built from the same route table): subjects, consents, enrollment,

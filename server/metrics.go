@@ -26,6 +26,7 @@ type promMetrics struct {
 	api          *prometheus.CounterVec
 	apiLatency   *prometheus.HistogramVec
 	refused      *prometheus.CounterVec
+	shed         *prometheus.CounterVec
 }
 
 func newPromMetrics(s *Server) *promMetrics {
@@ -41,9 +42,13 @@ func newPromMetrics(s *Server) *promMetrics {
 	m.apiLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voxguard_api_request_seconds", Help: "REST API request duration.",
 		Buckets: prometheus.DefBuckets}, []string{"method", "route"})
 	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_refused_total", Help: "Requests refused before a call or API handler ran, by status."}, []string{"status"})
+	m.shed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_calls_shed_total", Help: "Calls refused with 503 to protect the live ones: at MaxCalls (capacity) or above ShedDelay (overload)."}, []string{"reason"})
+	sched := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voxguard_sched_delay_p99_seconds",
+		Help: "99th percentile over the last 2 s of how long runnable goroutines waited for a processor (0: too few events to tell); the load-shedding signal."},
+		func() float64 { return s.sched.p99(time.Now()).Seconds() })
 	live := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voxguard_live_calls", Help: "Calls in progress."},
 		func() float64 { return float64(m.liveCalls.Load()) })
-	m.reg.MustRegister(m.calls, m.audioSeconds, m.latency, m.assessments, m.reasons, m.api, m.apiLatency, m.refused, live,
+	m.reg.MustRegister(m.calls, m.audioSeconds, m.latency, m.assessments, m.reasons, m.api, m.apiLatency, m.refused, m.shed, sched, live,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -84,6 +89,10 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, http.StatusServiceUnavailable, "shutting down")
 		return
 	}
+	if why := s.overloaded(); why != "" {
+		s.problem(w, http.StatusServiceUnavailable, why)
+		return
+	}
 	if s.st != nil {
 		if _, err := s.st.AuditHead(); err != nil {
 			s.problem(w, http.StatusServiceUnavailable, "store unavailable")
@@ -117,19 +126,32 @@ func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// takeSlot reserves a call slot for key k on request r; false when the key is at its limit.
-func (s *Server) takeSlot(r *http.Request, k Key) bool {
+// slotResult is takeSlot's answer.
+type slotResult int
+
+const (
+	slotTaken  slotResult = iota // the call may start
+	slotPerKey                   // its key streams MaxCallsPerKey calls already
+	slotServer                   // the server streams MaxCalls calls already
+)
+
+// takeSlot reserves a call slot for key k on request r, unless the key or the server is at its
+// limit.
+func (s *Server) takeSlot(r *http.Request, k Key) slotResult {
 	kh, _ := r.Context().Value(keyHolderCtx{}).(*keyHolder)
 	if kh == nil || kh.id != "" {
-		return true
+		return slotTaken
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cfg.MaxCallsPerKey > 0 && s.perKey[k.ID] >= s.cfg.MaxCallsPerKey {
-		return false
+		return slotPerKey
+	}
+	if s.cfg.MaxCalls > 0 && s.prom.liveCalls.Load() >= int64(s.cfg.MaxCalls) {
+		return slotServer
 	}
 	s.perKey[k.ID]++
 	kh.id = k.ID
 	s.prom.liveCalls.Add(1)
-	return true
+	return slotTaken
 }

@@ -46,6 +46,14 @@ type Config struct {
 	Enroll engine.EnrollPolicy
 	// MaxCallsPerKey caps the concurrent calls one API key may stream (0: no cap).
 	MaxCallsPerKey int
+	// MaxCalls caps the concurrent calls of the whole server (0: no cap); a call beyond it is
+	// refused with 503 and Retry-After before its upgrade.
+	MaxCalls int
+	// ShedDelay, if positive, sheds load: while the Go scheduler's queueing delay (the 99th
+	// percentile over the last two seconds of how long runnable goroutines wait for a processor)
+	// exceeds it, new calls are refused with 503 and Retry-After, and /readyz answers 503, so
+	// that the calls already in progress keep their latency instead of every call losing it.
+	ShedDelay time.Duration
 	// EventOrigins are the browser origins (scheme://host[:port]) allowed on /v1/events
 	// besides the server's own host.
 	EventOrigins []string
@@ -68,6 +76,8 @@ type Server struct {
 	st     *store.Store
 	recent *recentCalls
 	prom   *promMetrics
+
+	sched *schedDelay // the scheduler's queueing delay, for ShedDelay
 
 	mu       sync.Mutex
 	perKey   map[string]int               // live calls per API key id
@@ -96,7 +106,7 @@ func New(eng *engine.Engine, auth Authenticator, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
-	s := &Server{eng: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger, live: map[*websocket.Conn]struct{}{}, perKey: map[string]int{}}
+	s := &Server{eng: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger, live: map[*websocket.Conn]struct{}{}, perKey: map[string]int{}, sched: newSchedDelay()}
 	s.prom = newPromMetrics(s)
 	s.up = websocket.Upgrader{
 		ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
@@ -154,11 +164,30 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, token string,
 		s.problem(w, http.StatusForbidden, "this key's role may not use this endpoint")
 		return Key{}, false
 	}
-	if want == RoleIngest && !s.takeSlot(r, k) {
-		s.problem(w, http.StatusTooManyRequests, fmt.Sprintf("this key already streams its limit of %d concurrent calls", s.cfg.MaxCallsPerKey))
-		return Key{}, false
+	if want == RoleIngest {
+		if why := s.overloaded(); why != "" {
+			s.shedOverload(w, why)
+			return Key{}, false
+		}
+		switch s.takeSlot(r, k) {
+		case slotPerKey:
+			s.problem(w, http.StatusTooManyRequests, fmt.Sprintf("this key already streams its limit of %d concurrent calls", s.cfg.MaxCallsPerKey))
+			return Key{}, false
+		case slotServer:
+			s.prom.shed.WithLabelValues("capacity").Inc()
+			w.Header().Set("Retry-After", "2")
+			s.problem(w, http.StatusServiceUnavailable, fmt.Sprintf("the server is at its limit of %d concurrent calls; retry later", s.cfg.MaxCalls))
+			return Key{}, false
+		}
 	}
 	return k, true
+}
+
+// shedOverload refuses a new call while the server sheds load: 503 with Retry-After.
+func (s *Server) shedOverload(w http.ResponseWriter, why string) {
+	s.prom.shed.WithLabelValues("overload").Inc()
+	w.Header().Set("Retry-After", "2")
+	s.problem(w, http.StatusServiceUnavailable, why)
 }
 
 // upgrade upgrades to a WebSocket and registers it for Shutdown; the handler must call done

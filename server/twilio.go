@@ -66,6 +66,10 @@ func (s *Server) twilioSigned(r *http.Request) bool {
 // (the caller), dtmf, mark, stop. With Config.TwilioAuthToken set, X-Twilio-Signature must be
 // valid. Twilio accepts no other messages on the stream, so assessments go to /v1/events only.
 func (s *Server) serveTwilio(w http.ResponseWriter, r *http.Request) {
+	if why := s.overloaded(); why != "" { // before any key or signature, as every stream endpoint
+		s.shedOverload(w, why)
+		return
+	}
 	authed := false
 	if s.cfg.TwilioAuthToken != "" {
 		if !s.twilioSigned(r) {

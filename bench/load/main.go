@@ -318,8 +318,12 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 		self0 := cpuTicks(os.Getpid())
 		t0 := time.Now()
 		var peak atomic.Int64
+		var schedMu sync.Mutex
+		var sched []float64 // the server's voxguard_sched_delay_p99_seconds, every 0.5 s
 		stopSample := make(chan struct{})
+		sampled := make(chan struct{})
 		go func() {
+			defer close(sampled)
 			for {
 				select {
 				case <-stopSample:
@@ -327,6 +331,11 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 				case <-time.After(500 * time.Millisecond):
 					if v := rssKB(srv.Process.Pid); v > peak.Load() {
 						peak.Store(v)
+					}
+					if v, ok := scrapeGauge(base, "voxguard_sched_delay_p99_seconds"); ok {
+						schedMu.Lock()
+						sched = append(sched, v)
+						schedMu.Unlock()
 					}
 				}
 			}
@@ -343,6 +352,7 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 		}
 		wg.Wait()
 		close(stopSample)
+		<-sampled
 		wall := time.Since(t0)
 		cpu := float64(cpuTicks(srv.Process.Pid)-cpu0) / 100 // seconds (USER_HZ = 100)
 		clientCPU := float64(cpuTicks(os.Getpid())-self0) / 100
@@ -378,6 +388,11 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 			float64(peak.Load())/1024, float64(peak.Load()-rss0)/float64(n), 100*clientCPU/wall.Seconds(), float64(lag)/1e6, loadAvg(),
 			float64(host)/1e6, holds)
 		fmt.Printf("  server-side (audio received -> assessment ready, from /metrics): p99 <= %s\n", histP99(h0, scrapeHist(base)))
+		if len(sched) > 0 {
+			slices.Sort(sched)
+			fmt.Printf("  server's scheduling delay (p99 over 2 s windows, sampled every 0.5 s): median %.0f ms, 90th percentile %.0f ms, max %.0f ms\n",
+				1000*sched[len(sched)/2], 1000*sched[len(sched)*9/10], 1000*sched[len(sched)-1])
+		}
 		if firstErr != nil {
 			fmt.Printf("  first failure: %v\n", firstErr)
 		}
@@ -628,6 +643,23 @@ func loadAvg() string {
 		return "?"
 	}
 	return strings.Fields(string(b))[0]
+}
+
+// scrapeGauge reads the value of an unlabelled gauge from the server's /metrics.
+func scrapeGauge(base, name string) (float64, bool) {
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
 }
 
 // scrapeHist reads the cumulative buckets of voxguard_assessment_latency_seconds.

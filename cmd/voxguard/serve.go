@@ -109,6 +109,11 @@ func keyOrNew(v, role string, stderr io.Writer) string {
 	return k
 }
 
+// defaultShedDelay is serve's --shed-delay: a scheduling delay this long at the 99th percentile
+// means the machine is saturated and live calls' assessments are about to miss a 250 ms budget
+// (bench/README.md "Server load": 10-50 ms while 600 calls hold, 200 ms-1.3 s once 900 fail).
+const defaultShedDelay = 200 * time.Millisecond
+
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "--addr HOST:PORT [--model FILE] [--data DIR] [--enroll ID=WAV]... [--watch ID=WAV]...", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
@@ -124,6 +129,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS and WSS")
 	tlsKey := fs.String("tls-key", "", "TLS private key `file` (PEM)")
 	maxCalls := fs.Int("max-calls-per-key", 0, "most concurrent calls one API key may stream (0: no limit)")
+	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
+	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: while runnable goroutines wait longer than this for a processor (99th percentile over 2 s), refuse new calls with 503 and Retry-After and fail /readyz, so that live calls keep their latency (0: never)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for diagnosing load; go tool pprof)")
 	var origins listFlag
 	fs.Var(&origins, "events-origin", "browser `origin` allowed on /v1/events besides the server's own (repeatable)")
@@ -230,7 +237,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	log := server.NewLogger(stderr)
 	srv := server.New(eng, authn, server.Config{TwilioAuthToken: *twilioToken, PublicURL: *publicURL, Logger: log,
-		MaxCallsPerKey: *maxCalls, EventOrigins: origins})
+		MaxCallsPerKey: *maxCalls, MaxCalls: *maxServerCalls, ShedDelay: *shedDelay, EventOrigins: origins})
 	if sv != nil {
 		srv.SetStore(sv)
 	}

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"math"
+	"runtime/metrics"
+	"sync"
+	"time"
+)
+
+// schedDelay estimates how long runnable goroutines wait for a processor — the Go runtime's
+// "/sched/latencies:seconds" histogram — as its 99th percentile over the last schedWindow. Every
+// call's audio is read, decoded and pushed through the engine by its own goroutine, so when the
+// machine cannot keep up with its calls this queueing delay is the first thing to grow, and it
+// grows for every call at once: it is the signal to stop admitting new calls before the calls
+// already admitted miss their latency. It reads the runtime's counters lazily, at most once per
+// schedStep, when asked; no goroutine of its own.
+type schedDelay struct {
+	mu      sync.Mutex
+	sample  []metrics.Sample
+	prev    []uint64 // cumulative bucket counts at the last read
+	bounds  []float64
+	last    time.Time
+	history []schedDelta // the reads of the last schedWindow, oldest first
+	sum     []uint64     // scratch: the window's bucket counts
+}
+
+// schedDelta is the scheduling events one read found since the previous one, per bucket.
+type schedDelta struct {
+	at     time.Time
+	counts []uint64
+}
+
+const (
+	// schedWindow is the span over which the delay's percentile is taken.
+	schedWindow = 2 * time.Second
+	// schedStep is the least time between two reads of the runtime's counters.
+	schedStep = 250 * time.Millisecond
+	// schedMinEvents is the fewest scheduling events the window must hold for a percentile: an
+	// idle server reports no delay rather than the tail of a handful of wake-ups.
+	schedMinEvents = 200
+)
+
+func newSchedDelay() *schedDelay {
+	return &schedDelay{sample: []metrics.Sample{{Name: "/sched/latencies:seconds"}}}
+}
+
+// p99 returns the 99th percentile of the scheduling delay over the window ending at now (the
+// upper edge of the runtime histogram's bucket that holds it), 0 with too few events to tell.
+func (d *schedDelay) p99(now time.Time) time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.last.IsZero() || now.Sub(d.last) >= schedStep {
+		d.read(now)
+	}
+	if len(d.history) == 0 {
+		return 0
+	}
+	sum := d.sum[:0]
+	for range d.history[0].counts {
+		sum = append(sum, 0)
+	}
+	for _, h := range d.history {
+		if now.Sub(h.at) > schedWindow {
+			continue
+		}
+		for i, c := range h.counts {
+			sum[i] += c
+		}
+	}
+	d.sum = sum
+	q := histQuantile(d.bounds, sum, 0.99, schedMinEvents)
+	return time.Duration(q * float64(time.Second))
+}
+
+// read takes the runtime's cumulative histogram and appends what changed since the last read.
+func (d *schedDelay) read(now time.Time) {
+	metrics.Read(d.sample)
+	if d.sample[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return // not provided by this runtime: never shed
+	}
+	h := d.sample[0].Value.Float64Histogram()
+	if d.prev != nil && len(d.prev) == len(h.Counts) {
+		delta := schedDelta{at: now, counts: make([]uint64, len(h.Counts))}
+		for i, c := range h.Counts {
+			delta.counts[i] = c - d.prev[i]
+		}
+		d.history = append(d.history, delta)
+	}
+	d.prev = append(d.prev[:0], h.Counts...)
+	d.bounds = append(d.bounds[:0], h.Buckets...)
+	d.last = now
+	for len(d.history) > 0 && now.Sub(d.history[0].at) > schedWindow {
+		d.history = d.history[1:]
+	}
+}
+
+// histQuantile returns the q-quantile of a histogram (bounds[i] ≤ x < bounds[i+1] counted in
+// counts[i]) as the upper bound of the bucket holding it — an overestimate by at most the
+// bucket's width — or its lower bound where the upper one is +Inf; 0 when the histogram holds
+// fewer than minEvents events.
+func histQuantile(bounds []float64, counts []uint64, q float64, minEvents uint64) float64 {
+	var total uint64
+	for _, c := range counts {
+		total += c
+	}
+	if total == 0 || total < minEvents {
+		return 0
+	}
+	rank := uint64(math.Ceil(q * float64(total)))
+	var cum uint64
+	for i, c := range counts {
+		cum += c
+		if cum >= rank {
+			if hi := bounds[i+1]; !math.IsInf(hi, 1) {
+				return hi
+			}
+			return max(0, bounds[i])
+		}
+	}
+	return max(0, bounds[len(bounds)-2])
+}
+
+// overloaded says whether new calls are being shed: "" if not, else why (for a 503 and
+// /readyz). It sheds when ShedDelay is set and the scheduling delay's 99th percentile over the
+// last two seconds exceeds it.
+func (s *Server) overloaded() string {
+	if lim := s.cfg.ShedDelay; lim > 0 {
+		if d := s.sched.p99(time.Now()); d > lim {
+			return "the server is overloaded (goroutines wait " + d.Round(time.Millisecond).String() +
+				" for a processor at the 99th percentile, above the " + lim.String() + " limit); retry later"
+		}
+	}
+	return ""
+}

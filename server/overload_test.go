@@ -1,0 +1,158 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHistQuantile checks the bucket quantile on hand-worked histograms: the upper edge of the
+// bucket holding the rank, the lower edge for the open last bucket, 0 below the event minimum.
+func TestHistQuantile(t *testing.T) {
+	inf := math.Inf(1)
+	bounds := []float64{math.Inf(-1), 0.001, 0.01, 0.1, inf}
+	for _, tc := range []struct {
+		name   string
+		counts []uint64
+		q      float64
+		min    uint64
+		want   float64
+	}{
+		{"empty", []uint64{0, 0, 0, 0}, 0.99, 0, 0},
+		{"too few events", []uint64{0, 5, 5, 5}, 0.99, 100, 0},
+		{"all in the first finite bucket", []uint64{0, 100, 0, 0}, 0.99, 0, 0.01},
+		{"rank 99 of 100 in the second bucket", []uint64{0, 98, 1, 1}, 0.99, 0, 0.1},
+		{"rank 99 of 100 in the first bucket", []uint64{0, 99, 0, 1}, 0.99, 0, 0.01},
+		{"the open last bucket gives its lower edge", []uint64{0, 0, 0, 100}, 0.99, 0, 0.1},
+		{"the bucket below zero gives 0", []uint64{100, 0, 0, 0}, 0.5, 0, 0.001},
+		{"median", []uint64{0, 50, 50, 0}, 0.5, 0, 0.01},
+		{"just past the median", []uint64{0, 49, 51, 0}, 0.5, 0, 0.1},
+	} {
+		if got := histQuantile(bounds, tc.counts, tc.q, tc.min); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestSchedDelayWindow checks that the delay is taken over the reads of the last two seconds
+// only, and that the runtime's own histogram reads as something sane.
+func TestSchedDelayWindow(t *testing.T) {
+	now := time.Now()
+	d := &schedDelay{bounds: []float64{0, 0.001, 0.5, math.Inf(1)}, last: now,
+		history: []schedDelta{
+			{at: now.Add(-5 * time.Second), counts: []uint64{0, 0, 1000}}, // old and slow: outside
+			{at: now.Add(-time.Second), counts: []uint64{500, 0, 0}},
+			{at: now, counts: []uint64{500, 0, 0}},
+		}}
+	if got := d.p99(now); got != time.Millisecond {
+		t.Errorf("p99 over the window = %v, want 1ms (the slow read is older than the window)", got)
+	}
+	d.history[1].counts = []uint64{0, 500, 0}
+	if got := d.p99(now); got != 500*time.Millisecond {
+		t.Errorf("p99 with half the window slow = %v, want 500ms", got)
+	}
+	live := newSchedDelay()
+	live.p99(time.Now())
+	time.Sleep(10 * time.Millisecond)
+	if got := live.p99(time.Now().Add(schedStep)); got < 0 || got > time.Minute {
+		t.Errorf("the runtime's scheduling delay reads %v", got)
+	}
+}
+
+// A server at MaxCalls refuses one more call with 503, Retry-After and a problem document, and
+// takes it once a call ends; shedding load (here forced: a slow scheduler history and a 1 ms
+// limit) refuses new calls on every stream endpoint and fails /readyz, while a call already in
+// progress carries on.
+func TestMaxCallsAndShedding(t *testing.T) {
+	env := newEnv(t, Config{MaxCalls: 1})
+	c1, _, err := env.dial(t, "/v1/stream", bearer(ingestToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res, err := env.dial(t, "/v1/stream", bearer(ingestToken))
+	checkShed(t, "second call at MaxCalls 1", res, err, "concurrent calls")
+	c1.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c2, _, err := env.dial(t, "/v1/stream", bearer(ingestToken))
+		if err == nil {
+			c2.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slot not released: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	env = newEnv(t, Config{ShedDelay: time.Millisecond})
+	live, _, err := env.dial(t, "/v1/stream", bearer(ingestToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := live.WriteJSON(map[string]any{"type": "start", "call_id": "c-live", "encoding": "pcm16le", "sample_rate": 8000, "channels": 1}); err != nil {
+		t.Fatal(err)
+	}
+	slow := env.srv.sched
+	slow.mu.Lock()
+	slow.bounds = []float64{0, 0.001, 0.5, math.Inf(1)}
+	slow.last = time.Now().Add(time.Hour) // no read of the runtime's counters before then
+	slow.history = []schedDelta{{at: time.Now().Add(time.Hour), counts: []uint64{0, 0, 1000}}}
+	slow.mu.Unlock()
+	for _, path := range []string{"/v1/stream", "/v1/fork", "/v1/twilio"} {
+		_, res, err := env.dial(t, path, bearer(ingestToken))
+		checkShed(t, path+" while shedding", res, err, "overloaded")
+	}
+	res, err = http.Get(env.http.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while shedding: %d, want 503", res.StatusCode)
+	}
+	// The call admitted before goes on: its audio is taken and it stops with a final assessment.
+	if err := live.WriteMessage(2, make([]byte, 3200)); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.WriteJSON(map[string]any{"type": "stop"}); err != nil {
+		t.Fatal(err)
+	}
+	live.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var a map[string]any
+		if err := live.ReadJSON(&a); err != nil {
+			t.Fatalf("live call while shedding: %v", err)
+		}
+		if a["final"] == true {
+			break
+		}
+	}
+}
+
+// checkShed checks a refused upgrade: 503, Retry-After, a problem document whose detail says why.
+func checkShed(t *testing.T, what string, res *http.Response, err error, detail string) {
+	t.Helper()
+	if err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("%s: %v %v, want 503", what, res, err)
+	}
+	if res.Header.Get("Retry-After") == "" {
+		t.Errorf("%s: no Retry-After", what)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("%s: content type %q", what, ct)
+	}
+	b, _ := io.ReadAll(res.Body)
+	var p struct {
+		Status int    `json:"status"`
+		Detail string `json:"detail"`
+	}
+	if json.Unmarshal(b, &p) != nil || p.Status != 503 || !strings.Contains(p.Detail, detail) {
+		t.Errorf("%s: problem %s, want status 503 and %q in the detail", what, b, detail)
+	}
+}
