@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"math"
+	"sort"
 
 	"github.com/voxguard/voxguard/internal/vec"
 )
@@ -27,7 +28,22 @@ type hierarchy struct {
 // global standard deviation, initialised by farthest-point selection from the
 // heaviest component; it is deterministic. Precompute discards the hierarchy.
 // Call it before sharing g between goroutines (it writes to g; selection only reads).
-func (g *GMM) BuildHierarchy(k int) error {
+func (g *GMM) BuildHierarchy(k int) error { return g.buildHierarchy(k, 0) }
+
+// BuildHierarchyBalanced is BuildHierarchy with groups of at most maxSize components: after the
+// k-means, further rounds assign the components to centres in order of distance, each centre
+// taking at most maxSize. Unconstrained k-means on a UBM leaves a few groups of 30-80
+// components (the dense middle of the feature space, where most frames fall) beside many
+// singletons (farthest-point outliers), so the best G groups hold far more than G·C/k
+// components to score; balanced groups bound that work.
+func (g *GMM) BuildHierarchyBalanced(k, maxSize int) error {
+	if maxSize < 1 || k*maxSize < g.C {
+		return errors.New("models: balanced hierarchy needs groups × maximum size ≥ C")
+	}
+	return g.buildHierarchy(k, maxSize)
+}
+
+func (g *GMM) buildHierarchy(k, maxSize int) error {
 	if !g.prepared {
 		return ErrNotPrepared
 	}
@@ -119,6 +135,23 @@ func (g *GMM) BuildHierarchy(k int) error {
 				}
 			}
 		}
+	}
+	if maxSize > 0 {
+		balancedAssign(assign, ctrs, C, maxSize, dist, func(j int) {
+			sw := 0.0
+			acc := make([]float64, D)
+			for c := 0; c < C; c++ {
+				if assign[c] == j {
+					sw += g.Weights[c] + 1e-12
+					axpy(g.Weights[c]+1e-12, pt[c*D:(c+1)*D], acc)
+				}
+			}
+			if sw > 0 {
+				for d := range acc {
+					ctrs[j][d] = acc[d] / sw
+				}
+			}
+		})
 	}
 	// Build groups (dropping empty ones), parents and the permuted child table.
 	h := &hierarchy{}
@@ -269,4 +302,58 @@ func pushGroup(ptop []float32, pidx []int32, n, G int, l float32, j int32) int {
 	}
 	ptop[i], pidx[i] = l, j
 	return n + 1
+}
+
+// balancedAssign runs capacity-constrained k-means rounds: every (component, centre) pair in
+// order of distance (ties by component, then centre), each component going to the first centre
+// with room (at most maxSize each), then recentre(j) for every centre; until no component moves
+// (at most 20 rounds). assign holds the unconstrained assignment on entry.
+func balancedAssign(assign []int, ctrs [][]float64, C, maxSize int, dist func(c int, ctr []float64) float64, recentre func(j int)) {
+	type pair struct {
+		d    float64
+		c, j int32
+	}
+	k := len(ctrs)
+	pairs := make([]pair, 0, C*k)
+	cnt := make([]int, k)
+	next := make([]int, C)
+	for it := 0; it < 20; it++ {
+		pairs = pairs[:0]
+		for c := 0; c < C; c++ {
+			for j, ctr := range ctrs {
+				pairs = append(pairs, pair{dist(c, ctr), int32(c), int32(j)})
+			}
+		}
+		sort.Slice(pairs, func(a, b int) bool {
+			if pairs[a].d != pairs[b].d {
+				return pairs[a].d < pairs[b].d
+			}
+			if pairs[a].c != pairs[b].c {
+				return pairs[a].c < pairs[b].c
+			}
+			return pairs[a].j < pairs[b].j
+		})
+		clear(cnt)
+		for c := range next {
+			next[c] = -1
+		}
+		for _, p := range pairs {
+			if next[p.c] < 0 && cnt[p.j] < maxSize {
+				next[p.c] = int(p.j)
+				cnt[p.j]++
+			}
+		}
+		changed := false
+		for c, j := range next {
+			if assign[c] != j {
+				assign[c], changed = j, true
+			}
+		}
+		if !changed && it > 0 {
+			return
+		}
+		for j := range ctrs {
+			recentre(j)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package models
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -159,5 +160,67 @@ func TestTopGroupsSeeded(t *testing.T) {
 	pl := []float32{1, float32(math.NaN()), 3}
 	if n := topGroupsSeeded(pl, 2, make([]float32, 2), make([]int32, 2), []int32{0}, make([]bool, 3)); n != -1 {
 		t.Errorf("NaN value: %d, want -1", n)
+	}
+}
+
+// TestBalancedAssign works a small case by hand: three components near centre 0 and one near
+// centre 1, at most two per centre: the pairs in order of distance give 0 and 1 to centre 0 and
+// 3 to centre 1; component 2, whose nearest centre is full, goes to centre 1.
+func TestBalancedAssign(t *testing.T) {
+	pts := [][]float64{{0}, {0.1}, {0.3}, {1}}
+	ctrs := [][]float64{{0}, {1}}
+	dist := func(c int, ctr []float64) float64 { e := pts[c][0] - ctr[0]; return e * e }
+	assign := []int{0, 0, 0, 1}
+	recentred := 0
+	balancedAssign(assign, ctrs, len(pts), 2, dist, func(int) { recentred++ })
+	if want := []int{0, 0, 1, 1}; !slices.Equal(assign, want) {
+		t.Fatalf("assignment %v, want %v", assign, want)
+	}
+	if recentred == 0 {
+		t.Error("centres never recomputed")
+	}
+}
+
+// TestHierarchyBalanced checks that balanced groups partition the components, none larger than
+// the cap, the same on every build, and that on planted families the two-level selection over
+// them keeps the exact best component as often as over plain k-means groups.
+func TestHierarchyBalanced(t *testing.T) {
+	g := clusteredGMM(65, 32, 8, 20)
+	if err := g.BuildHierarchyBalanced(64, 3); err == nil {
+		t.Error("64 groups of at most 3 accepted for 256 components")
+	}
+	if err := g.BuildHierarchyBalanced(64, 6); err != nil {
+		t.Fatal(err)
+	}
+	h := g.hier
+	seen := make([]bool, g.C)
+	for j := 0; j < h.k; j++ {
+		if n := h.start[j+1] - h.start[j]; n > 6 || n < 1 {
+			t.Fatalf("group %d has %d components, want 1-6", j, n)
+		}
+	}
+	for _, c := range h.perm {
+		if seen[c] {
+			t.Fatal("component in two groups")
+		}
+		seen[c] = true
+	}
+	if len(h.perm) != g.C {
+		t.Fatalf("%d of %d components grouped", len(h.perm), g.C)
+	}
+	perm := slices.Clone(h.perm)
+	if err := g.BuildHierarchyBalanced(64, 6); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(perm, g.hier.perm) {
+		t.Error("balanced hierarchy differs between two builds")
+	}
+	frames := sampleGMM(newRand(66), g, nil, 500)
+	sc := g.NewScratch(10, 0)
+	sc.Groups = 8
+	hit, mass := selectionRecall(g, frames, sc)
+	t.Logf("balanced (64 groups of ≤ 6, best 8): exact best kept %d/500, posterior mass kept %.4f", hit, mass/500)
+	if hit < 490 || mass/500 < 0.98 {
+		t.Fatalf("balanced selection too lossy: %d/500, mass %.4f", hit, mass/500)
 	}
 }

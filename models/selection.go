@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"strconv"
 )
 
 // SelectionGroupsKey is the Metadata.Extra key that turns on two-level Gaussian selection for the
@@ -9,6 +10,12 @@ import (
 // is read (GMM.BuildHierarchy) and, per frame, scores the K group summaries and then only the
 // components of the best G groups (Scratch.Groups) instead of pre-ranking every component.
 const SelectionGroupsKey = "selection_groups"
+
+// SelectionGroupMaxKey is the Metadata.Extra key that caps the size of two-level selection's
+// groups (GMM.BuildHierarchyBalanced): with "16", no group of the K holds more than 16
+// components, so the best G groups hold at most 16·G. Without it the groups are plain k-means
+// clusters, which on a UBM come out very uneven.
+const SelectionGroupMaxKey = "selection_group_max"
 
 // PrepareSelection builds the UBM's selection hierarchy when the metadata asks for one
 // (ReadBundle does it); call it before the bundle is shared between goroutines.
@@ -24,7 +31,15 @@ func (b *Bundle) PrepareSelection() error {
 	if err != nil {
 		return fmt.Errorf("models: %s: %v", SelectionGroupsKey, err)
 	}
-	if err := b.UBM.BuildHierarchy(k); err != nil {
+	if v, ok := b.Meta.Extra[SelectionGroupMaxKey]; ok {
+		m, err := strconv.Atoi(v)
+		if err != nil || m < 1 || k*m < b.UBM.C {
+			return fmt.Errorf("models: %s %q: want a group size N with %d groups × N ≥ %d components", SelectionGroupMaxKey, v, k, b.UBM.C)
+		}
+		if err := b.UBM.BuildHierarchyBalanced(k, m); err != nil {
+			return err
+		}
+	} else if err := b.UBM.BuildHierarchy(k); err != nil {
 		return err
 	}
 	b.selGroups = g

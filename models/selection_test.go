@@ -72,6 +72,47 @@ func TestSelectionGroupsMetadata(t *testing.T) {
 	}
 }
 
+// TestSelectionGroupMaxMetadata checks that a bundle's selection_group_max builds balanced
+// groups no larger than it, and that caps that cannot hold every component are refused.
+func TestSelectionGroupMaxMetadata(t *testing.T) {
+	base, err := DefaultBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reread := func(groups, max string) (*Bundle, error) {
+		b := *base
+		b.Meta.Extra = map[string]string{}
+		for k, x := range base.Meta.Extra {
+			b.Meta.Extra[k] = x
+		}
+		b.Meta.Extra[SelectionGroupsKey] = groups
+		b.Meta.Extra[SelectionGroupMaxKey] = max
+		var buf bytes.Buffer
+		if _, err := b.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return ReadBundle(&buf, nil)
+	}
+	b, err := reread("64/10", "12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := b.UBM.hier
+	for j := 0; j < h.k; j++ {
+		if n := h.start[j+1] - h.start[j]; n > 12 {
+			t.Fatalf("group %d holds %d components, above the cap of 12", j, n)
+		}
+	}
+	if sc := b.NewStatsScratch(); sc.Groups != 10 {
+		t.Errorf("Groups %d, want 10", sc.Groups)
+	}
+	for _, bad := range []string{"0", "7", "x", "-3"} { // 64 × 7 < 512
+		if _, err := reread("64/10", bad); err == nil || !strings.Contains(err.Error(), SelectionGroupMaxKey) {
+			t.Errorf("%q: err %v, want a %s error", bad, err, SelectionGroupMaxKey)
+		}
+	}
+}
+
 // TestMinPostMetadata checks that a bundle's min_post reaches the statistics scratch, prunes the
 // statistics of frames drawn from the UBM to fewer components per frame with the same total
 // occupancy, and that values outside [0, 1) are refused when the bundle is read.

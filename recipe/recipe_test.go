@@ -254,3 +254,27 @@ func TestFrontendFlags(t *testing.T) {
 		t.Error("a band of 3800-3700 Hz validated")
 	}
 }
+
+// TestSelectionKey checks the checkpoint-name part that keeps an extractor trained on one
+// Gaussian selection from being reused for another: every setting that changes the statistics
+// changes the name, and the historical 64/8 (plain groups, no pruning) keeps "".
+func TestSelectionKey(t *testing.T) {
+	for _, tc := range []struct {
+		groups   string
+		groupMax int
+		minPost  float64
+		want     string
+	}{
+		{"64/8", 0, 0, ""},
+		{"", 0, 0, "-all"},
+		{"", 16, 0, "-all"}, // no groups to balance
+		{"64/6", 0, 0, "-g64-6"},
+		{"64/8", 0, 0.025, "-mp0.025"},
+		{"64/10", 16, 0, "-g64-10-max16"},
+		{"64/10", 16, 0.025, "-g64-10-max16-mp0.025"},
+	} {
+		if got := selectionKey(tc.groups, tc.groupMax, tc.minPost); got != tc.want {
+			t.Errorf("selectionKey(%q, %d, %g) = %q, want %q", tc.groups, tc.groupMax, tc.minPost, got, tc.want)
+		}
+	}
+}

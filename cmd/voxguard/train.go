@@ -39,6 +39,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", d.Seed, "random seed (training is reproducible for a given seed)")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	minPost := fs.Float64("min-post", d.MinPost, "drop each frame's selected Gaussians with a posterior below this and renormalise the rest (Kaldi's --min-post, e.g. 0.025; 0: keep all top-C)")
+	groupMax := fs.Int("selection-group-max", d.SelectionGroupMax, "with --selection-groups, cap each group at `N` UBM components (balanced groups; 0: plain k-means groups, which come out very uneven)")
 	groups := fs.String("selection-groups", d.SelectionGroups, "two-level Gaussian selection for the statistics, `K/G`: K groups of UBM components, the best G scored per frame (\"\": pre-rank every component)")
 	knot := fs.Float64("calibration-knot", d.CalibrationKnot, "`seconds` of net speech where the calibration's duration dependence bends (0: linear in log duration)")
 	speedFront := fs.Bool("speed-front", d.SpeedFront, "speed-perturbed copies (\"~sp\" in their file names) train the UBM and i-vector extractor too, not only the back end")
@@ -75,6 +76,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.SpeedFront = *speedFront
 	cfg.AugmentBackendOnly = !*augFront
 	cfg.SelectionGroups = *groups
+	cfg.SelectionGroupMax = *groupMax
 	cfg.MinPost = *minPost
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = *out + ".work"
