@@ -10,7 +10,9 @@
 // A stream that breaks its protocol is closed with a WebSocket close code and a short reason:
 // 1007 for malformed JSON, 1003 for unsupported media (encoding, rate, channels), 1009 for an
 // oversized message, 1002 for a message out of order (audio before start or after stop), 1008
-// for failed authentication after the upgrade, 1011 for an internal error. Requests refused
+// for failed authentication after the upgrade, 1013 (try again later) for a Twilio stream that
+// authenticates in its start message and finds its key or the server at its call limit, 1011 for
+// an internal error. Requests refused
 // before the upgrade get an application/problem+json body with 401 (no or unknown key) or 403
 // (the key's role may not use the endpoint, or a bad platform signature), 429 (the key streams
 // its Config.MaxCallsPerKey calls already) or 503 with Retry-After (the server streams

@@ -75,6 +75,17 @@ func TestMaxCallsAndShedding(t *testing.T) {
 	}
 	_, res, err := env.dial(t, "/v1/stream", bearer(ingestToken))
 	checkShed(t, "second call at MaxCalls 1", res, err, "concurrent calls")
+	// A Twilio stream that authenticates in its start message is refused after the upgrade,
+	// with 1013 (try again later).
+	tw, _, err := env.dial(t, "/v1/twilio", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twilioCallShort(tw, ingestToken)
+	if _, err := readAll(t, tw); closeCode(err) != 1013 {
+		t.Errorf("Twilio stream at MaxCalls 1: %v, want close 1013", err)
+	}
+	tw.Close()
 	c1.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for {

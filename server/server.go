@@ -169,18 +169,28 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, token string,
 			s.shedOverload(w, why)
 			return Key{}, false
 		}
-		switch s.takeSlot(r, k) {
-		case slotPerKey:
-			s.problem(w, http.StatusTooManyRequests, fmt.Sprintf("this key already streams its limit of %d concurrent calls", s.cfg.MaxCallsPerKey))
-			return Key{}, false
-		case slotServer:
-			s.prom.shed.WithLabelValues("capacity").Inc()
-			w.Header().Set("Retry-After", "2")
-			s.problem(w, http.StatusServiceUnavailable, fmt.Sprintf("the server is at its limit of %d concurrent calls; retry later", s.cfg.MaxCalls))
+		if !s.slot(w, r, k) {
 			return Key{}, false
 		}
 	}
 	return k, true
+}
+
+// slot takes a call slot for key k on request r (takeSlot), or writes why not — 429 when the
+// key is at MaxCallsPerKey, 503 with Retry-After when the server is at MaxCalls — and returns
+// false.
+func (s *Server) slot(w http.ResponseWriter, r *http.Request, k Key) bool {
+	switch s.takeSlot(r, k) {
+	case slotPerKey:
+		s.problem(w, http.StatusTooManyRequests, fmt.Sprintf("this key already streams its limit of %d concurrent calls", s.cfg.MaxCallsPerKey))
+		return false
+	case slotServer:
+		s.prom.shed.WithLabelValues("capacity").Inc()
+		w.Header().Set("Retry-After", "2")
+		s.problem(w, http.StatusServiceUnavailable, fmt.Sprintf("the server is at its limit of %d concurrent calls; retry later", s.cfg.MaxCalls))
+		return false
+	}
+	return true
 }
 
 // shedOverload refuses a new call while the server sheds load: 503 with Retry-After.

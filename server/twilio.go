@@ -76,6 +76,10 @@ func (s *Server) serveTwilio(w http.ResponseWriter, r *http.Request) {
 			s.problem(w, http.StatusForbidden, "missing or invalid X-Twilio-Signature")
 			return
 		}
+		// Signed streams carry no key of their own: they share one call slot account.
+		if !s.slot(w, r, Key{ID: twilioSignedSlot, Role: RoleIngest}) {
+			return
+		}
 		authed = true
 	} else if t := tokenFrom(r); t != "" {
 		if _, ok := s.authorize(w, r, t, RoleIngest); !ok {
@@ -90,10 +94,13 @@ func (s *Server) serveTwilio(w http.ResponseWriter, r *http.Request) {
 	defer s.done(c)
 	var cl *call
 	defer func() { cl.end() }()
-	s.closeFor(c, s.runTwilio(c, authed, &cl))
+	s.closeFor(c, s.runTwilio(r, c, authed, &cl))
 }
 
-func (s *Server) runTwilio(c *websocket.Conn, authed bool, clp **call) error {
+// twilioSignedSlot is the call-slot account of streams authenticated by X-Twilio-Signature.
+const twilioSignedSlot = "twilio-signed"
+
+func (s *Server) runTwilio(r *http.Request, c *websocket.Conn, authed bool, clp **call) error {
 	var raw, buf []byte
 	for {
 		mt, b, err := s.read(c, &buf)
@@ -123,6 +130,13 @@ func (s *Server) runTwilio(c *websocket.Conn, authed bool, clp **call) error {
 				k, ok := s.auth.Authenticate(p["api_key"])
 				if !ok || !allows(k.Role, RoleIngest) {
 					return &protocolError{Code: 1008, Reason: "missing or invalid api_key"}
+				}
+				switch s.takeSlot(r, k) {
+				case slotPerKey:
+					return &protocolError{Code: 1013, Reason: "this key is at its limit of concurrent calls"}
+				case slotServer:
+					s.prom.shed.WithLabelValues("capacity").Inc()
+					return &protocolError{Code: 1013, Reason: "the server is at its limit of concurrent calls"}
 				}
 			}
 			f := st.MediaFormat
