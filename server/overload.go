@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"math"
 	"runtime/metrics"
 	"sync"
@@ -120,15 +121,63 @@ func histQuantile(bounds []float64, counts []uint64, q float64, minEvents uint64
 	return max(0, bounds[len(bounds)-2])
 }
 
-// overloaded says whether new calls are being shed: "" if not, else why (for a 503 and
-// /readyz). It sheds when ShedDelay is set and the scheduling delay's 99th percentile over the
-// last two seconds exceeds it.
-func (s *Server) overloaded() string {
-	if lim := s.cfg.ShedDelay; lim > 0 {
-		if d := s.sched.p99(time.Now()); d > lim {
-			return "the server is overloaded (goroutines wait " + d.Round(time.Millisecond).String() +
-				" for a processor at the 99th percentile, above the " + lim.String() + " limit); retry later"
+// callLimit is the adaptive cap on live calls that load shedding keeps (AIMD, as TCP's window):
+// while the scheduling delay is above ShedDelay it falls to 90% of the calls then live (at most
+// once per schedWindow, so that the window sees the effect of one cut before the next); while
+// the delay is under half of ShedDelay and the cap is what holds calls back, it rises by 1% per
+// schedStep; once it stands far above the live calls it is lifted. Refusing only while the
+// delay is high would let the calls that arrive as soon as it falls in all at once — the next
+// overload — and would take new calls while those in progress still exceed the machine.
+type callLimit struct {
+	mu    sync.Mutex
+	limit float64 // +Inf: none
+	cut   time.Time
+	step  time.Time
+}
+
+// update adjusts the cap for the delay d measured at now with live calls and returns it.
+func (l *callLimit) update(now time.Time, d, shedAt time.Duration, live int64) float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.limit == 0 {
+		l.limit = math.Inf(1)
+	}
+	switch {
+	case d > shedAt:
+		if now.Sub(l.cut) >= schedWindow {
+			l.limit = min(l.limit, 0.9*float64(live))
+			l.cut, l.step = now, now
 		}
+	case d < shedAt/2 && !math.IsInf(l.limit, 1) && now.Sub(l.step) >= schedStep:
+		l.step = now
+		if float64(live) >= 0.95*l.limit {
+			l.limit *= 1.003
+		} else if float64(live) < 0.5*l.limit {
+			l.limit = math.Inf(1)
+		}
+	}
+	return l.limit
+}
+
+// overloaded says whether new calls are being shed: "" if not, else why (for a 503 and
+// /readyz). With ShedDelay set it sheds while the scheduling delay's 99th percentile over the
+// last two seconds exceeds it, and while the live calls are at the adaptive cap (callLimit)
+// that the delay has set.
+func (s *Server) overloaded() string {
+	lim := s.cfg.ShedDelay
+	if lim <= 0 {
+		return ""
+	}
+	now := time.Now()
+	d := s.sched.p99(now)
+	live := s.prom.liveCalls.Load()
+	ceiling := s.limit.update(now, d, lim, live)
+	if d > lim {
+		return "the server is overloaded (goroutines wait " + d.Round(time.Millisecond).String() +
+			" for a processor at the 99th percentile, above the " + lim.String() + " limit); retry later"
+	}
+	if float64(live) >= ceiling {
+		return fmt.Sprintf("the server is at the %d calls it has found it can serve in time; retry later", int(ceiling))
 	}
 	return ""
 }

@@ -127,6 +127,15 @@ func TestMaxCallsAndShedding(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz while shedding: %d, want 503", res.StatusCode)
 	}
+	// With the delay back down, a cap the delay has set still holds new calls back.
+	slow.mu.Lock()
+	slow.history = []schedDelta{{at: time.Now().Add(time.Hour), counts: []uint64{1000, 0, 0}}}
+	slow.mu.Unlock()
+	env.srv.limit.mu.Lock()
+	env.srv.limit.limit, env.srv.limit.step, env.srv.limit.cut = 1, time.Now().Add(time.Hour), time.Now().Add(time.Hour)
+	env.srv.limit.mu.Unlock()
+	_, res, err = env.dial(t, "/v1/stream", bearer(ingestToken))
+	checkShed(t, "a call at the adaptive cap", res, err, "can serve in time")
 	// The call admitted before goes on: its audio is taken and it stops with a final assessment.
 	if err := live.WriteMessage(2, make([]byte, 3200)); err != nil {
 		t.Fatal(err)
@@ -165,5 +174,36 @@ func checkShed(t *testing.T, what string, res *http.Response, err error, detail 
 	}
 	if json.Unmarshal(b, &p) != nil || p.Status != 503 || !strings.Contains(p.Detail, detail) {
 		t.Errorf("%s: problem %s, want status 503 and %q in the detail", what, b, detail)
+	}
+}
+
+// TestCallLimit walks the adaptive cap through a hand-worked sequence: none at first; a high
+// delay cuts it to 90% of the live calls, once per window; a low delay raises it by 0.3% per
+// step while it binds, and lifts it once the live calls fall far below it.
+func TestCallLimit(t *testing.T) {
+	var l callLimit
+	t0 := time.Unix(1000, 0)
+	shed := 100 * time.Millisecond
+	steps := []struct {
+		at    time.Duration // after t0
+		delay time.Duration
+		live  int64
+		want  float64
+	}{
+		{0, 10 * time.Millisecond, 500, math.Inf(1)},                // quiet: no cap
+		{time.Second, 150 * time.Millisecond, 1000, 900},            // overload: 90% of live
+		{1500 * time.Millisecond, 300 * time.Millisecond, 950, 900}, // within the window: no second cut
+		{3100 * time.Millisecond, 300 * time.Millisecond, 950, 855}, // a window later: 90% of 950
+		{3200 * time.Millisecond, 80 * time.Millisecond, 850, 855},  // between half and the limit: hold
+		{3400 * time.Millisecond, 20 * time.Millisecond, 850, 855 * 1.003},
+		{3500 * time.Millisecond, 20 * time.Millisecond, 850, 855 * 1.003}, // under a step since: hold
+		{3700 * time.Millisecond, 20 * time.Millisecond, 700, 855 * 1.003}, // not binding: hold
+		{4000 * time.Millisecond, 20 * time.Millisecond, 400, math.Inf(1)}, // far below: lifted
+	}
+	for i, st := range steps {
+		got := l.update(t0.Add(st.at), st.delay, shed, st.live)
+		if math.Abs(got-st.want) > 1e-9*math.Max(1, st.want) && !(math.IsInf(got, 1) && math.IsInf(st.want, 1)) {
+			t.Fatalf("step %d (%v, delay %v, %d live): cap %v, want %v", i, st.at, st.delay, st.live, got, st.want)
+		}
 	}
 }

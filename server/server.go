@@ -78,6 +78,7 @@ type Server struct {
 	prom   *promMetrics
 
 	sched *schedDelay // the scheduler's queueing delay, for ShedDelay
+	limit callLimit   // the adaptive cap on live calls that ShedDelay keeps
 
 	mu       sync.Mutex
 	perKey   map[string]int               // live calls per API key id

@@ -3,9 +3,17 @@
 // of simultaneous simulated calls, each streaming real speech from ../shared/corpora as 20 ms
 // mu-law frames in real time to /v1/stream, and reports, per level, the p50/p99/max assessment
 // latency, the server's CPU and memory per call, and whether the level held (p99 under the
-// bound, no failed call). It stops at the first level that fails, or at the time limit.
+// bound, no failed call). It stops at the first level that fails, or at the time limit. The
+// levels run the server without load shedding (--shed-delay 0), to measure what it sustains.
 //
 //	go run ./bench/load [--levels 50,100,200,400,700,1000] [--seconds 20] [--p99 250ms]
+//
+// With --offered N (and --duration), calls instead arrive at random at the rate that would keep
+// N live, against the server's default load shedding, and the report says how many it took,
+// how many it refused with 503, and the latency of those it took, overall and in the steady
+// state (calls that began once the first ones had ended).
+//
+//	go run ./bench/load --offered 1100 --duration 120s
 //
 // Latency is end to end: from sending the 20 ms frame that completed the audio an assessment
 // covers to receiving it. The sample position at which each progressive assessment falls due
@@ -58,6 +66,8 @@ type recording struct {
 }
 
 type result struct {
+	began     time.Time       // when the call dialled
+	refused   bool            // the server answered the upgrade with 503 (load shedding or --max-calls)
 	lat       []time.Duration // progressive assessments
 	final     time.Duration   // stop -> final assessment
 	err       error
@@ -80,6 +90,8 @@ func main() {
 	clientProcs := flag.Int("client-procs", 0, "GOMAXPROCS of the load client (0: Go's default, every CPU); the server always gets every CPU")
 	serverFlags := flag.String("server-flags", "", "extra flags for `voxguard serve`, space-separated (e.g. \"--read-coalesce 0\")")
 	clientProfile := flag.String("client-cpuprofile", "", "write a Go CPU profile of the load client itself to `file`")
+	offered := flag.Int("offered", 0, "instead of levels: calls arrive at random (Poisson) at the rate that would keep `N` calls live if all were taken, for --duration; refused calls (503: load shedding, --max-calls) are counted apart")
+	duration := flag.Duration("duration", 90*time.Second, "with --offered, how long calls keep arriving")
 	flag.Parse()
 	// Deferred first, so it runs last: the profile is written before a failing exit.
 	exit := 0
@@ -107,6 +119,9 @@ func main() {
 		runtime.GOMAXPROCS(*clientProcs)
 	}
 	deadline := time.Now().Add(*maxTime)
+	if *offered > 0 {
+		*levelsF = "-" + strconv.Itoa(*offered) + "," + duration.String()
+	}
 	if err := run(*levelsF, *seconds, *ramp, *p99Max, deadline, *bin, *corpora, *watchN, *subjectsN, *cpuProfile, *serverFlags); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		exit = 1
@@ -115,6 +130,13 @@ func main() {
 
 func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline time.Time, bin, corpora string, watchN, subjectsN int, cpuProfile, serverFlags string) error {
 	var levels []int
+	offered, arrivalsFor := 0, time.Duration(0)
+	if rest, ok := strings.CutPrefix(levelsF, "-"); ok { // --offered N, --duration D
+		n, d, _ := strings.Cut(rest, ",")
+		offered, _ = strconv.Atoi(n)
+		arrivalsFor, _ = time.ParseDuration(d)
+		levelsF = "1"
+	}
 	for _, f := range strings.Split(levelsF, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 || n > 5000 {
@@ -193,6 +215,10 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 	srvArgs := []string{"serve", "--data", data, "--addr", addr}
 	if cpuProfile != "" {
 		srvArgs = append(srvArgs, "--cpuprofile", cpuProfile)
+	}
+	if offered == 0 {
+		// Levels measure what the engine sustains: no load shedding unless --server-flags asks.
+		srvArgs = append(srvArgs, "--shed-delay", "0")
 	}
 	srvArgs = append(srvArgs, strings.Fields(serverFlags)...)
 	srv := exec.Command(bin, srvArgs...)
@@ -300,6 +326,9 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 		recs = append(recs, r)
 	}
 
+	if offered > 0 {
+		return arrivals(addr, base, ingestKey, srv.Process.Pid, subjects, recs, offered, arrivalsFor, seconds, p99Max)
+	}
 	fmt.Printf("server %s (pid %d), %d customers, %d watchlist entries, %.0f s calls, ramp %s, GOMAXPROCS client %d, %d CPUs\n",
 		addr, srv.Process.Pid, len(subjects), watchN, seconds, ramp, runtime.GOMAXPROCS(0), runtime.NumCPU())
 	fmt.Println("| calls | assessments | p50 ms | p99 ms | max ms | final p99 ms | failed | server CPU % | CPU ms per call-s | RSS MB | RSS KB per call | client CPU % | client lag ms | load avg | host ms | holds |")
@@ -409,6 +438,114 @@ func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline t
 	return nil
 }
 
+// arrivals runs the --offered mode: calls arrive as a Poisson process at offered/seconds per
+// second (so that offered calls would be live on average were every one taken) for d, each
+// streaming seconds of speech; then it waits for the last to end. It reports how many were
+// taken and refused, the latency of the taken calls' assessments, the most calls live at once,
+// and the server's CPU.
+func arrivals(addr, base, key string, pid int, subjects []string, recs []recording, offered int, d time.Duration, seconds float64, p99Max time.Duration) error {
+	rate := float64(offered) / seconds
+	fmt.Printf("server %s (pid %d): calls of %.0f s arriving at random, %.1f per second (%d live on average if all were taken), for %s\n",
+		addr, pid, seconds, rate, offered, d)
+	rnd := uint64(1)
+	uniform := func() float64 { // splitmix64: deterministic arrival times
+		rnd += 0x9e3779b97f4a7c15
+		z := rnd
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		z ^= z >> 31
+		return (float64(z>>11) + 0.5) / (1 << 53)
+	}
+	var (
+		mu      sync.Mutex
+		results []result
+		wg      sync.WaitGroup
+		maxLive float64
+	)
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() { // the server's own count of live calls, every 0.5 s
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(500 * time.Millisecond):
+				if v, ok := scrapeGauge(base, "voxguard_live_calls"); ok {
+					maxLive = max(maxLive, v)
+				}
+			}
+		}
+	}()
+	cpu0 := cpuTicks(pid)
+	t0 := time.Now()
+	next := t0
+	for i := 0; ; i++ {
+		next = next.Add(time.Duration(-math.Log(uniform()) / rate * float64(time.Second)))
+		if next.Sub(t0) > d {
+			break
+		}
+		time.Sleep(time.Until(next))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := call(addr, key, fmt.Sprintf("arrival-%d", i), subjects[i%len(subjects)], recs[i%len(recs)])
+			mu.Lock()
+			results = append(results, r)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	wall := time.Since(t0)
+	cpu := float64(cpuTicks(pid)-cpu0) / 100
+	// Steady state: calls that began once the first calls had ended (2 call lengths in).
+	warm := t0.Add(time.Duration(2 * seconds * float64(time.Second)))
+	var lat, steady []time.Duration
+	taken, refused, failed, steadyRefused, steadyArrived := 0, 0, 0, 0, 0
+	var firstErr error
+	for _, r := range results {
+		late := r.began.After(warm)
+		if late {
+			steadyArrived++
+		}
+		switch {
+		case r.refused:
+			refused++
+			if late {
+				steadyRefused++
+			}
+		case r.err != nil:
+			failed++
+			if firstErr == nil {
+				firstErr = r.err
+			}
+		default:
+			taken++
+			lat = append(lat, r.lat...)
+			if late {
+				steady = append(steady, r.lat...)
+			}
+		}
+	}
+	q := func(xs []time.Duration, p float64) float64 {
+		if len(xs) == 0 {
+			return 0
+		}
+		slices.Sort(xs)
+		return float64(xs[min(len(xs)-1, int(p*float64(len(xs))))]) / 1e6
+	}
+	fmt.Println("| arrived | taken | refused (503) | failed | most live at once | assessments | p50 ms | p99 ms | max ms | steady state: refused, p99 ms | server CPU % | p99 < bound |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
+	fmt.Printf("| %d | %d | %d | %d | %.0f | %d | %.1f | %.1f | %.1f | %d of %d, %.1f | %.0f | %v |\n", len(results), taken, refused, failed, maxLive,
+		len(lat), q(lat, 0.5), q(lat, 0.99), q(lat, 1), steadyRefused, steadyArrived, q(steady, 0.99), 100*cpu/wall.Seconds(), q(lat, 0.99) < float64(p99Max)/1e6)
+	if firstErr != nil {
+		fmt.Printf("  first failure: %v\n", firstErr)
+	}
+	return nil
+}
+
 // hostSpeed is the best of five timings of a fixed workload independent of voxguard's code (SHA-256
 // of 8 MiB on one goroutine): the "host ms" column, for telling a slower machine from slower code
 // when comparing runs. This VM's speed drifts by tens of percent within minutes.
@@ -425,9 +562,11 @@ func hostSpeed() time.Duration {
 
 // call streams one recording in real time and times its assessments.
 func call(addr, key, id, subject string, rec recording) (res result) {
+	res.began = time.Now()
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	c, _, err := d.Dial("ws://"+addr+"/v1/stream", http.Header{"Authorization": {"Bearer " + key}})
+	c, hres, err := d.Dial("ws://"+addr+"/v1/stream", http.Header{"Authorization": {"Bearer " + key}})
 	if err != nil {
+		res.refused = hres != nil && hres.StatusCode == http.StatusServiceUnavailable
 		res.err = err
 		return
 	}

@@ -110,9 +110,10 @@ func keyOrNew(v, role string, stderr io.Writer) string {
 }
 
 // defaultShedDelay is serve's --shed-delay: a scheduling delay this long at the 99th percentile
-// means the machine is saturated and live calls' assessments are about to miss a 250 ms budget
-// (bench/README.md "Server load": 10-50 ms while 600 calls hold, 200 ms-1.3 s once 900 fail).
-const defaultShedDelay = 200 * time.Millisecond
+// means the machine is saturated (bench/README.md "Server load": 10-50 ms while 600 calls hold,
+// 200 ms-1.3 s once 900 fail). Offered 1.2 times the calls it can serve, arriving at random,
+// the server kept its steady-state p99 at 79 ms with 100 ms and let it reach 305 ms with 200 ms.
+const defaultShedDelay = 100 * time.Millisecond
 
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "--addr HOST:PORT [--model FILE] [--data DIR] [--enroll ID=WAV]... [--watch ID=WAV]...", stderr)
