@@ -103,6 +103,22 @@ func (g *GMM) buildHierarchy(k, maxSize int) error {
 		}
 	}
 	assign := make([]int, C)
+	// recentre moves centre j to the weighted mean of its components (kept if it has none).
+	recentre := func(j int) {
+		sw := 0.0
+		acc := make([]float64, D)
+		for c := 0; c < C; c++ {
+			if assign[c] == j {
+				sw += g.Weights[c] + 1e-12
+				axpy(g.Weights[c]+1e-12, pt[c*D:(c+1)*D], acc)
+			}
+		}
+		if sw > 0 {
+			for d := range acc {
+				ctrs[j][d] = acc[d] / sw
+			}
+		}
+	}
 	for it := 0; it < 20; it++ {
 		changed := false
 		for c := 0; c < C; c++ {
@@ -121,37 +137,11 @@ func (g *GMM) buildHierarchy(k, maxSize int) error {
 			break
 		}
 		for j := range ctrs {
-			sw := 0.0
-			acc := make([]float64, D)
-			for c := 0; c < C; c++ {
-				if assign[c] == j {
-					sw += g.Weights[c] + 1e-12
-					axpy(g.Weights[c]+1e-12, pt[c*D:(c+1)*D], acc)
-				}
-			}
-			if sw > 0 {
-				for d := range acc {
-					ctrs[j][d] = acc[d] / sw
-				}
-			}
+			recentre(j)
 		}
 	}
 	if maxSize > 0 {
-		balancedAssign(assign, ctrs, C, maxSize, dist, func(j int) {
-			sw := 0.0
-			acc := make([]float64, D)
-			for c := 0; c < C; c++ {
-				if assign[c] == j {
-					sw += g.Weights[c] + 1e-12
-					axpy(g.Weights[c]+1e-12, pt[c*D:(c+1)*D], acc)
-				}
-			}
-			if sw > 0 {
-				for d := range acc {
-					ctrs[j][d] = acc[d] / sw
-				}
-			}
-		})
+		balancedAssign(assign, ctrs, C, maxSize, dist, recentre)
 	}
 	// Build groups (dropping empty ones), parents and the permuted child table.
 	h := &hierarchy{}

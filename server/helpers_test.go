@@ -101,6 +101,24 @@ func newEnv(t testing.TB, cfg Config) *testEnv {
 	return &testEnv{srv: s, http: hs, ws: "ws" + strings.TrimPrefix(hs.URL, "http"), store: st}
 }
 
+// redial dials path until the upgrade succeeds (a call slot released by a call that just ended
+// comes back once its handler returns), failing after 5 s; it closes the connection.
+func (e *testEnv) redial(t testing.TB, path string, h http.Header) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, _, err := e.dial(t, path, h)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slot not released: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // dial opens a WebSocket to path with headers; on a refused upgrade it returns the response.
 func (e *testEnv) dial(t testing.TB, path string, h http.Header) (*websocket.Conn, *http.Response, error) {
 	t.Helper()

@@ -99,50 +99,28 @@ func sumExpGo(ll []float32, mx, cut float32) float64 {
 // 32 interleaved partial sums (four 8-lane FMA chains), so the result differs from the
 // sequential loop by single-precision rounding; it is the same on every call for the same
 // inputs.
-func Dot(a, b []float32) float32 {
-	if len(b) < len(a) {
-		panic("vec: Dot: short b")
-	}
-	var s float32
-	n := 0
-	if useAVX2 {
-		n = len(a) &^ 31
-		if n > 0 {
-			s = dotAVX2(a[:n], b[:n])
-		}
-	}
-	return s + dotGo(a[n:], b[n:len(a)])
-}
-
-func dotGo(a, b []float32) float32 {
-	var s float32
-	for i, v := range a {
-		s += v * b[i]
-	}
-	return s
-}
+func Dot(a, b []float32) float32 { return dot(a, b, 32, dotAVX2) }
 
 // DotF64 returns Σ a[i]·b[i] in double precision, len(b) ≥ len(a); with AVX2 the bulk is summed
 // in 16 interleaved partial sums (four 4-lane FMA chains), the rest in order.
-func DotF64(a, b []float64) float64 {
+func DotF64(a, b []float64) float64 { return dot(a, b, 16, dotF64AVX2) }
+
+// dot runs kernel (with AVX2) over the longest prefix of a whose length is a multiple of block,
+// then adds the rest in order.
+func dot[T float32 | float64](a, b []T, block int, kernel func(a, b []T) T) T {
 	if len(b) < len(a) {
-		panic("vec: DotF64: short b")
+		panic("vec: Dot: short b")
 	}
-	var s float64
+	var s T
 	n := 0
 	if useAVX2 {
-		n = len(a) &^ 15
+		n = len(a) / block * block
 		if n > 0 {
-			s = dotF64AVX2(a[:n], b[:n])
+			s = kernel(a[:n], b[:n])
 		}
 	}
-	return s + dotF64Go(a[n:], b[n:len(a)])
-}
-
-func dotF64Go(a, b []float64) float64 {
-	var s float64
-	for i, v := range a {
-		s += v * b[i]
+	for i, v := range a[n:] {
+		s += v * b[n+i]
 	}
 	return s
 }

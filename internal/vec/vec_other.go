@@ -18,5 +18,5 @@ func sumExpAVX2(ll []float32, mx, cut float32) float64 { return sumExpGo(ll, mx,
 func logFloorAVX2(dst, src []float64, floor float64)                              { logFloorGo(dst, src, floor) }
 func gemvAddI8AVX2(y []float32, a []int8, scale []float32, x []float32, cols int) {}
 
-func dotAVX2(a, b []float32) float32    { return dotGo(a, b) }
-func dotF64AVX2(a, b []float64) float64 { return dotF64Go(a, b) }
+func dotAVX2(a, b []float32) float32    { panic("vec: no AVX2") }
+func dotF64AVX2(a, b []float64) float64 { panic("vec: no AVX2") }
