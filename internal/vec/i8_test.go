@@ -3,6 +3,7 @@ package vec
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -95,6 +96,88 @@ func BenchmarkGemvAddI8(b *testing.B) {
 	}
 	m := NewMatrixInt8(a32, cols)
 	x, y := make([]float32, cols), make([]float32, rows)
+	for i := range x {
+		x[i] = 1 // no zero chunk to skip
+	}
+	for b.Loop() {
+		m.MulAdd(y, x)
+	}
+}
+
+// TestNonzeroRuns works the run list out by hand for a vector of four 8-value chunks.
+func TestNonzeroRuns(t *testing.T) {
+	x := make([]float32, 32)
+	x[9] = 1   // chunk 1
+	x[31] = -2 // chunk 3
+	runs, zero := nonzeroRuns(nil, x, 32)
+	if want := []int32{8, 16, 24, 32, -1, -1}; !slices.Equal(runs, want) || zero != 2 {
+		t.Errorf("runs %v, %d zero chunks; want %v, 2", runs, zero, want)
+	}
+	x[0], x[17] = float32(math.Copysign(0, -1)), float32(math.NaN()) // -0 is zero, NaN is not
+	runs, zero = nonzeroRuns(runs[:0], x, 32)
+	if want := []int32{8, 32, -1, -1}; !slices.Equal(runs, want) || zero != 1 {
+		t.Errorf("runs %v, %d zero chunks; want %v, 1", runs, zero, want)
+	}
+}
+
+// TestGemvAddI8SkipsZeroChunks checks that skipping x's all-zero chunks changes no bit of the
+// product, for zero patterns from none to all, runs at either end, and row counts that take the
+// four-row and one-row loops.
+func TestGemvAddI8SkipsZeroChunks(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2: GemvAddI8 has one path")
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	const cols = 30720 / 8
+	for _, rows := range []int{4, 5, 7, 8, 13} {
+		for _, pZero := range []float64{0, 0.1, 0.5, 0.9, 1} {
+			for _, ends := range []bool{false, true} {
+				a32 := make([]float32, rows*cols)
+				for i := range a32 {
+					a32[i] = float32(r.NormFloat64())
+				}
+				q, sc := quantizeRows(a32, cols)
+				x := make([]float32, cols)
+				for k := 0; k < cols; k += 8 {
+					zero := r.Float64() < pZero || (ends && (k == 0 || k == cols-8))
+					for i := k; i < k+8; i++ {
+						if !zero && r.Float64() < 0.9 {
+							x[i] = float32(r.NormFloat64())
+						}
+					}
+				}
+				y0 := make([]float32, rows)
+				for i := range y0 {
+					y0[i] = float32(r.NormFloat64())
+				}
+				want, got := slices.Clone(y0), slices.Clone(y0)
+				gemvAddI8AVX2(want, q, sc, x, cols)
+				GemvAddI8(got, q, sc, x, cols)
+				for i := range rows {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("rows %d, zero chunks %.0f%%, ends %v: y[%d] = %v skipping, %v in full", rows, 100*pZero, ends, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkGemvAddI8Sparse is BenchmarkGemvAddI8 with statistics over half of the UBM's
+// components, as after ~3 s of speech: every other 60-value component block of x zero.
+func BenchmarkGemvAddI8Sparse(b *testing.B) {
+	const rows, cols = 100, 30720
+	a32 := make([]float32, rows*cols)
+	for i := range a32 {
+		a32[i] = float32(i%17) * 0.01
+	}
+	m := NewMatrixInt8(a32, cols)
+	x, y := make([]float32, cols), make([]float32, rows)
+	for c := 0; c < cols/60; c += 2 {
+		for d := range 60 {
+			x[c*60+d] = 1
+		}
+	}
 	for b.Loop() {
 		m.MulAdd(y, x)
 	}

@@ -53,3 +53,8 @@ func dotAVX2(a, b []float32) float32
 //
 //go:noescape
 func dotF64AVX2(a, b []float64) float64
+
+// gemvAddI8RunsAVX2 is gemvAddI8AVX2 over the column runs of runs only (vec_amd64.s).
+//
+//go:noescape
+func gemvAddI8RunsAVX2(y []float32, a []int8, scale []float32, x []float32, cols int, runs []int32)

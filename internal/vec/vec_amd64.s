@@ -606,3 +606,107 @@ e_loop:
 	VMOVSD       X0, ret+48(FP)
 	VZEROUPPER
 	RET
+
+// func gemvAddI8RunsAVX2(y []float32, a []int8, scale []float32, x []float32, cols int, runs []int32)
+// gemvAddI8AVX2 over only the columns in runs: pairs (start, end) of column indices, multiples
+// of 8, ascending, ended by a start of -1. Where x is zero outside the runs, every row's sum is
+// bit for bit gemvAddI8AVX2's: the same FMA chains, less products that add exactly zero. BX
+// indexes the columns (x at 4·BX bytes, a row at BX bytes), AX holds the run's end.
+TEXT ·gemvAddI8RunsAVX2(SB), NOSPLIT, $0-128
+	MOVQ y_base+0(FP), DI
+	MOVQ y_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ scale_base+48(FP), R10
+	MOVQ x_base+72(FP), DX
+	MOVQ cols+96(FP), R9        // R9 = row length in bytes (int8)
+
+r_rows4:
+	CMPQ CX, $4
+	JL   r_rows1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ SI, R11
+	LEAQ (R11)(R9*1), R12
+	LEAQ (R12)(R9*1), R13
+	LEAQ (R13)(R9*1), R14
+	MOVQ runs_base+104(FP), R8
+
+r_run4:
+	MOVLQSX (R8), BX
+	TESTQ   BX, BX
+	JS      r_sum4
+	MOVLQSX 4(R8), AX
+	ADDQ    $8, R8
+
+r_loop4:
+	VMOVUPS     (DX)(BX*4), Y4
+	VPMOVSXBD   (R11)(BX*1), Y5
+	VCVTDQ2PS   Y5, Y5
+	VFMADD231PS Y5, Y4, Y0
+	VPMOVSXBD   (R12)(BX*1), Y6
+	VCVTDQ2PS   Y6, Y6
+	VFMADD231PS Y6, Y4, Y1
+	VPMOVSXBD   (R13)(BX*1), Y7
+	VCVTDQ2PS   Y7, Y7
+	VFMADD231PS Y7, Y4, Y2
+	VPMOVSXBD   (R14)(BX*1), Y8
+	VCVTDQ2PS   Y8, Y8
+	VFMADD231PS Y8, Y4, Y3
+	ADDQ        $8, BX
+	CMPQ        BX, AX
+	JL          r_loop4
+	JMP         r_run4
+
+r_sum4:
+	HSUM4
+	VMULPS  (R10), X0, X0
+	VMOVUPS (DI), X6
+	VADDPS  X6, X0, X0
+	VMOVUPS X0, (DI)
+
+	ADDQ $16, DI
+	ADDQ $16, R10
+	LEAQ (R14)(R9*1), SI
+	SUBQ $4, CX
+	JMP  r_rows4
+
+r_rows1:
+	TESTQ CX, CX
+	JZ    r_done
+	VXORPS Y0, Y0, Y0
+	MOVQ   runs_base+104(FP), R8
+
+r_run1:
+	MOVLQSX (R8), BX
+	TESTQ   BX, BX
+	JS      r_sum1
+	MOVLQSX 4(R8), AX
+	ADDQ    $8, R8
+
+r_loop1:
+	VMOVUPS     (DX)(BX*4), Y4
+	VPMOVSXBD   (SI)(BX*1), Y5
+	VCVTDQ2PS   Y5, Y5
+	VFMADD231PS Y5, Y4, Y0
+	ADDQ        $8, BX
+	CMPQ        BX, AX
+	JL          r_loop1
+	JMP         r_run1
+
+r_sum1:
+	HSUM1
+	VMULSS (R10), X0, X0
+	VADDSS (DI), X0, X0
+	VMOVSS X0, (DI)
+
+	ADDQ $4, DI
+	ADDQ $4, R10
+	ADDQ R9, SI
+	DECQ CX
+	JMP  r_rows1
+
+r_done:
+	VZEROUPPER
+	RET

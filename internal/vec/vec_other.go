@@ -20,3 +20,7 @@ func gemvAddI8AVX2(y []float32, a []int8, scale []float32, x []float32, cols int
 
 func dotAVX2(a, b []float32) float32    { panic("vec: no AVX2") }
 func dotF64AVX2(a, b []float64) float64 { panic("vec: no AVX2") }
+
+func gemvAddI8RunsAVX2(y []float32, a []int8, scale []float32, x []float32, cols int, runs []int32) {
+	panic("vec: no AVX2")
+}
