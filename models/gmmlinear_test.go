@@ -5,6 +5,8 @@ import (
 	"math"
 	"runtime"
 	"testing"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // TestGMMLinearHandWorked checks the vectors on a one-component, two-dimensional case:
@@ -176,4 +178,50 @@ func TestPrepareTestMatchesPrepare(t *testing.T) {
 	if per := (after.TotalAlloc - before.TotalAlloc) / 5; per >= uint64(4*b.UBM.C*b.UBM.D) {
 		t.Errorf("PrepareTest allocates %d bytes per call, at least a C·D float32 vector", per)
 	}
+}
+
+// TestGMMScoreSkipsZeroBlocks checks that a short test's GMM vector is zero over blocks that the
+// scorer then skips (vec.DotRuns) and that the raw scores are bit for bit those of the plain dot.
+func TestGMMScoreSkipsZeroBlocks(t *testing.T) {
+	b, err := DefaultBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewVerifier(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRand(91)
+	sc := b.NewStatsScratch()
+	stats := func(n int) *Stats {
+		s := NewStats(b.UBM.C, b.UBM.D)
+		for _, x := range sampleGMM(r, b.UBM, nil, n) {
+			b.UBM.Accumulate(s, x, sc)
+		}
+		return s
+	}
+	enroll, err := v.Prepare(stats(3000), v.NewScratch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := v.PrepareTest(stats(150), v.NewScratch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if test.gRuns == nil {
+		t.Fatal("test probe has no run list")
+	}
+	_, zero := vec.NonzeroRuns(nil, test.GTest, vec.DotBlock)
+	if zero == 0 {
+		t.Fatal("1.5 s of frames left no GMM block zero: nothing to skip")
+	}
+	plain := *test
+	plain.gRuns = nil
+	got, want := v.RawScores(nil, enroll, test), v.RawScores(nil, enroll, &plain)
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("raw score %d: %v skipping zero blocks, %v with the plain dot", i, got[i], want[i])
+		}
+	}
+	t.Logf("%d of %d blocks zero", zero, len(test.GTest)/vec.DotBlock)
 }

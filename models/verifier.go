@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // Verifier turns Baum-Welch statistics into calibrated speaker-verification scores with a
@@ -220,6 +222,9 @@ type Probe struct {
 	// cohort moments of each role.
 	GModel, GTest     []float32
 	GAsModel, GAsTest CohortMoments
+	// gRuns lists GTest's blocks that are not all zero (vec.NonzeroRuns), for vec.DotRuns; nil:
+	// use vec.Dot.
+	gRuns []int32
 }
 
 // VerifierScratch is per-goroutine working space.
@@ -231,6 +236,7 @@ type VerifierScratch struct {
 	gscores []float64
 	gbuf    []float32
 	gtest   []float32 // the GMM test vector of the last PrepareTest
+	gruns   []int32   // its non-zero blocks
 }
 
 // NewVerifier checks that b has every component verification needs and precomputes the cohort.
@@ -331,6 +337,8 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 				ws.gtest = make([]float32, len(ws.iv.f32))
 			}
 			p.GTest = testVector32Into(ws.gtest, s.N, ws.iv.f32)
+			ws.gruns, _ = vec.NonzeroRuns(ws.gruns[:0], p.GTest, vec.DotBlock)
+			p.gRuns = ws.gruns
 		case v.b.Extractor.SkipBelow == 0:
 			p.GTest = testVector32(s.N, ws.iv.f32)
 		default:
@@ -384,7 +392,7 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 		dst = append(dst, s2)
 	}
 	if v.b.GMM != nil {
-		g := Dot(enroll.GModel, test.GTest)
+		g := float64(vec.DotRuns(enroll.GModel, test.GTest, test.gRuns)) // = Dot, bit for bit
 		if len(v.b.GMM.CohortN) > 0 {
 			g = ASNorm(g, enroll.GAsModel, test.GAsTest)
 		}

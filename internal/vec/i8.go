@@ -18,7 +18,7 @@ func GemvAddI8(y []float32, a []int8, scale []float32, x []float32, cols int) {
 	if useAVX2 && cols%8 == 0 {
 		if len(y) >= 4 {
 			rp := runsPool.Get().(*[]int32)
-			runs, zero := nonzeroRuns((*rp)[:0], x, cols)
+			runs, zero := NonzeroRuns((*rp)[:0], x[:cols], 8)
 			if zero >= cols/64 { // an eighth of the chunks or more are zero: skip them
 				gemvAddI8RunsAVX2(y, a, scale, x, cols, runs)
 			} else {
@@ -34,36 +34,12 @@ func GemvAddI8(y []float32, a []int8, scale []float32, x []float32, cols int) {
 	gemvAddI8Go(y, a, scale, x, cols)
 }
 
-// runsPool holds the run lists of GemvAddI8.
+// runsPool holds the run lists of GemvAddI8. With an eighth or more of x's 8-value chunks all
+// zero, GemvAddI8 multiplies only the runs between them (gemvAddI8RunsAVX2): the products of a
+// zero chunk add exactly zero to every row's sum, and the i-vector statistics and GMM test
+// vectors it multiplies are zero over every UBM component the speech has not reached (half of
+// them after 3 s, a fifth after 15 s).
 var runsPool = sync.Pool{New: func() any { return new([]int32) }}
-
-// nonzeroRuns appends to runs the maximal runs of x[:cols]'s 8-value chunks that are not all
-// zero, as (start, end) column pairs, then a start of -1, and returns the list with the number
-// of all-zero chunks. The products of a zero chunk add exactly zero to every row's sum: the
-// i-vector statistics and GMM test vectors it multiplies are zero over every UBM component the
-// speech has not reached yet (half of them after 3 s, a fifth after 15 s).
-func nonzeroRuns(runs []int32, x []float32, cols int) ([]int32, int) {
-	zero := 0
-	start := -1
-	for k := 0; k < cols; k += 8 {
-		c := x[k : k+8 : k+8]
-		if c[0] == 0 && c[1] == 0 && c[2] == 0 && c[3] == 0 && c[4] == 0 && c[5] == 0 && c[6] == 0 && c[7] == 0 {
-			zero++
-			if start >= 0 {
-				runs = append(runs, int32(start), int32(k))
-				start = -1
-			}
-			continue
-		}
-		if start < 0 {
-			start = k
-		}
-	}
-	if start >= 0 {
-		runs = append(runs, int32(start), int32(cols))
-	}
-	return append(runs, -1, -1), zero
-}
 
 func gemvAddI8Go(y []float32, a []int8, scale []float32, x []float32, cols int) {
 	for r := range y {

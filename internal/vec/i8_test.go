@@ -109,12 +109,12 @@ func TestNonzeroRuns(t *testing.T) {
 	x := make([]float32, 32)
 	x[9] = 1   // chunk 1
 	x[31] = -2 // chunk 3
-	runs, zero := nonzeroRuns(nil, x, 32)
+	runs, zero := NonzeroRuns(nil, x, 8)
 	if want := []int32{8, 16, 24, 32, -1, -1}; !slices.Equal(runs, want) || zero != 2 {
 		t.Errorf("runs %v, %d zero chunks; want %v, 2", runs, zero, want)
 	}
 	x[0], x[17] = float32(math.Copysign(0, -1)), float32(math.NaN()) // -0 is zero, NaN is not
-	runs, zero = nonzeroRuns(runs[:0], x, 32)
+	runs, zero = NonzeroRuns(runs[:0], x, 8)
 	if want := []int32{8, 32, -1, -1}; !slices.Equal(runs, want) || zero != 1 {
 		t.Errorf("runs %v, %d zero chunks; want %v, 1", runs, zero, want)
 	}

@@ -105,6 +105,66 @@ func Dot(a, b []float32) float32 { return dot(a, b, 32, dotAVX2) }
 // in 16 interleaved partial sums (four 4-lane FMA chains), the rest in order.
 func DotF64(a, b []float64) float64 { return dot(a, b, 16, dotF64AVX2) }
 
+// DotRuns is Dot(a, b) for a b that is zero outside runs, as NonzeroRuns(…, b, DotBlock) lists
+// them: the same bits, reading only the blocks of a in the runs. A probe's GMM test vector is
+// zero over every UBM component its speech has not reached, and is scored against every
+// watchlist entry's model vector.
+func DotRuns(a, b []float32, runs []int32) float32 {
+	if len(b) < len(a) {
+		panic("vec: DotRuns: short b")
+	}
+	if !useAVX2 || runs == nil {
+		return Dot(a, b)
+	}
+	n := len(a) / DotBlock * DotBlock
+	s := dotRunsAVX2(a[:n], b[:n], runs)
+	for i, v := range a[n:] {
+		s += v * b[n+i]
+	}
+	return s
+}
+
+// DotBlock is the block of Dot's kernel, the chunk of DotRuns' runs.
+const DotBlock = 32
+
+// NonzeroRuns appends to runs the maximal runs of x's chunk-value blocks (over the longest
+// prefix of x that is a multiple of chunk, itself a positive multiple of 8) that are not all
+// zero, as (start, end) index pairs, then a start of -1, and returns the list with the number of
+// all-zero blocks. -0 counts as zero, NaN does not.
+func NonzeroRuns(runs []int32, x []float32, chunk int) ([]int32, int) {
+	n := len(x) / chunk * chunk
+	zero := 0
+	start := -1
+	for k := 0; k < n; k += chunk {
+		if allZero(x[k : k+chunk]) {
+			zero++
+			if start >= 0 {
+				runs = append(runs, int32(start), int32(k))
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = k
+		}
+	}
+	if start >= 0 {
+		runs = append(runs, int32(start), int32(n))
+	}
+	return append(runs, -1, -1), zero
+}
+
+// allZero reports whether every value of c (a multiple of 8 long) is ±0.
+func allZero(c []float32) bool {
+	for k := 0; k < len(c); k += 8 {
+		b := c[k : k+8 : k+8]
+		if b[0] != 0 || b[1] != 0 || b[2] != 0 || b[3] != 0 || b[4] != 0 || b[5] != 0 || b[6] != 0 || b[7] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // dot runs kernel (with AVX2) over the longest prefix of a whose length is a multiple of block,
 // then adds the rest in order.
 func dot[T float32 | float64](a, b []T, block int, kernel func(a, b []T) T) T {

@@ -710,3 +710,48 @@ r_sum1:
 r_done:
 	VZEROUPPER
 	RET
+
+// func dotRunsAVX2(a, b []float32, runs []int32) float32
+// dotAVX2 over only the 32-value blocks in runs: pairs (start, end) of indices, multiples of 32,
+// ascending, ended by a start of -1. Where b is zero outside the runs it is, bit for bit,
+// dotAVX2's sum: the same four chains, less products that add exactly zero.
+TEXT ·dotRunsAVX2(SB), NOSPLIT, $0-76
+	MOVQ a_base+0(FP), SI
+	MOVQ b_base+24(FP), DX
+	MOVQ runs_base+48(FP), R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+dr_run:
+	MOVLQSX (R8), AX
+	TESTQ   AX, AX
+	JS      dr_sum
+	MOVLQSX 4(R8), CX
+	ADDQ    $8, R8
+	SHLQ    $2, AX              // bytes
+	SHLQ    $2, CX
+
+dr_loop:
+	VMOVUPS     (SI)(AX*1), Y4
+	VMOVUPS     32(SI)(AX*1), Y6
+	VMOVUPS     64(SI)(AX*1), Y7
+	VMOVUPS     96(SI)(AX*1), Y8
+	VFMADD231PS (DX)(AX*1), Y4, Y0
+	VFMADD231PS 32(DX)(AX*1), Y6, Y1
+	VFMADD231PS 64(DX)(AX*1), Y7, Y2
+	VFMADD231PS 96(DX)(AX*1), Y8, Y3
+	ADDQ        $128, AX
+	CMPQ        AX, CX
+	JL          dr_loop
+	JMP         dr_run
+
+dr_sum:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM1
+	VMOVSS X0, ret+72(FP)
+	VZEROUPPER
+	RET

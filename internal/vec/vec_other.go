@@ -24,3 +24,5 @@ func dotF64AVX2(a, b []float64) float64 { panic("vec: no AVX2") }
 func gemvAddI8RunsAVX2(y []float32, a []int8, scale []float32, x []float32, cols int, runs []int32) {
 	panic("vec: no AVX2")
 }
+
+func dotRunsAVX2(a, b []float32, runs []int32) float32 { panic("vec: no AVX2") }

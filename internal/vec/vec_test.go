@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"gonum.org/v1/gonum/blas/blas32"
 	"testing"
@@ -263,4 +264,37 @@ func BenchmarkDot(b *testing.B) {
 			blas32.Dot(blas32.Vector{N: len(a), Inc: 1, Data: a}, blas32.Vector{N: len(x), Inc: 1, Data: x})
 		}
 	})
+}
+
+// TestDotRuns checks that DotRuns gives Dot's bits for vectors zero outside their runs, from no
+// zero block to all, with lengths that leave a tail past the last whole block, and that
+// NonzeroRuns lists 32-value blocks as worked out by hand.
+func TestDotRuns(t *testing.T) {
+	x := make([]float32, 100) // three whole blocks and a tail of 4
+	x[40], x[99] = 1, 2
+	runs, zero := NonzeroRuns(nil, x, DotBlock)
+	if want := []int32{32, 64, -1, -1}; !slices.Equal(runs, want) || zero != 2 {
+		t.Errorf("runs %v, %d zero blocks; want %v, 2", runs, zero, want)
+	}
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, n := range []int{0, 31, 32, 100, 30720, 30725} {
+		for _, pZero := range []float64{0, 0.3, 0.7, 1} {
+			a, b := make([]float32, n), make([]float32, n)
+			for i := range a {
+				a[i] = float32(r.NormFloat64())
+			}
+			for k := 0; k < n; k += DotBlock {
+				if r.Float64() < pZero && k+DotBlock <= n {
+					continue
+				}
+				for i := k; i < min(n, k+DotBlock); i++ {
+					b[i] = float32(r.NormFloat64())
+				}
+			}
+			runs, _ := NonzeroRuns(nil, b, DotBlock)
+			if got, want := DotRuns(a, b, runs), Dot(a, b); math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("n %d, %.0f%% zero blocks: DotRuns %v, Dot %v", n, 100*pZero, got, want)
+			}
+		}
+	}
 }
