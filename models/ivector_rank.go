@@ -76,8 +76,9 @@ func (e *IVectorExtractor) SetPrecisionRank(K int) (kept float64, err error) {
 			bt[p*K+k] = float32(b.At(k, p))
 		}
 	}
-	// Bᵀa reads all of B once per extraction (2.6 MB in float32): half precision halves that.
-	e.rankBT = vec.NewMatrix(bt, K, halfPrecision)
+	// Bᵀa reads all of B once per extraction (2.6 MB in float32), from memory in a loaded
+	// server: int8 with a scale per row (readOnceMatrix) reads a quarter of that.
+	e.rankBT = readOnceMatrix(bt, K)
 	if total <= 0 {
 		return 1, nil
 	}
