@@ -39,7 +39,10 @@ func loadModel(path string) (*models.Bundle, error) {
 }
 
 func runScore(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("score", "--enroll ENROLL.scp --test TEST.scp --trials TRIALS [--out SCORES] [--model FILE]", stderr)
+	fs := newFlagSet("score", "--enroll ENROLL.scp --test TEST.scp --trials TRIALS [--out SCORES] [--model FILE]\n       voxguard score --spoof --test TEST.scp [--key KEY] [--out SCORES] [--model FILE] [--far RATE]", stderr)
+	spoof := fs.Bool("spoof", false, "score the recordings of --test with the spoofing countermeasure instead (\"test_id llr decision\" lines, LLR > 0 favouring spoofing), as voxguard spoof --list does")
+	key := fs.String("key", "", "with --spoof: `file` of \"test_id bonafide|spoof\" lines; prints the EER and the false-alarm rate at the threshold")
+	far := fs.Float64("far", defaultSpoofFAR, "with --spoof: false-alarm `rate` on bona fide speech at which to decide spoof")
 	enroll := fs.String("enroll", "", "enrollment `list` (model_id path; a repeated id means several files)")
 	test := fs.String("test", "", "test `list` (test_id path)")
 	trials := fs.String("trials", "", "trials `list` (model_id test_id [target|nontarget])")
@@ -55,6 +58,23 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	minCohort := fs.Int("cohort-min-models", 0, "least `number` of enrolled models for --cohort "+recipe.CohortEnrolled+"; with fewer the bundle's cohort serves alone")
 	if done, err := parseFlags(fs, args); done {
 		return err
+	}
+	if *spoof {
+		if *test == "" || *enroll != "" || *trials != "" {
+			return usageErrorf("--spoof scores the recordings of --test: give --test, and neither --enroll nor --trials")
+		}
+		b, err := loadModel(*model)
+		if err != nil {
+			return err
+		}
+		cs, err := newSpoofScorer(b, *far)
+		if err != nil {
+			return err
+		}
+		return cs.scoreList(*test, *out, *key, *workers, stdout, stderr)
+	}
+	if *key != "" {
+		return usageErrorf("--key goes with --spoof")
 	}
 	if *enroll == "" || *test == "" || *trials == "" {
 		return usageErrorf("--enroll, --test and --trials are required")

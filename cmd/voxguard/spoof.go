@@ -125,39 +125,66 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cm := b.Spoof
-	if cm == nil {
-		return errors.New("the model bundle has no spoofing countermeasure (train one with voxguard train-spoof and pass --model)")
-	}
-	cfg, err := recipe.SpoofLFCCConfig(cm)
+	cs, err := newSpoofScorer(b, *far)
 	if err != nil {
 		return err
 	}
-	thr, ok := cm.Threshold(*far)
-	if !ok {
-		thr = 0
-	}
-	// As the engine decides (engine.SpoofDetector.Decide): too little speech is inconclusive.
-	minFrames := int(engine.MinSpoofSeconds * 1000 / cfg.FrameShiftMs)
-	decide := func(llr float64, frames int) string {
-		switch {
-		case frames < minFrames:
-			return "inconclusive"
-		case llr > thr:
-			return "spoof"
-		}
-		return "bonafide"
-	}
 	if *wav != "" {
-		f, err := recipe.SpoofFeaturesOf(*wav, cfg, cm.MinLevelDB)
+		f, err := recipe.SpoofFeaturesOf(*wav, cs.cfg, cs.cm.MinLevelDB)
 		if err != nil {
 			return err
 		}
-		llr := recipe.ScoreSpoof(cm, []*recipe.SpoofFeatures{f}, 1)[0]
-		fmt.Fprintf(stdout, "%s llr=%.4f decision=%s threshold=%.4f frames=%d\n", *wav, llr, decide(llr, len(f.Frames)), thr, len(f.Frames))
+		llr := recipe.ScoreSpoof(cs.cm, []*recipe.SpoofFeatures{f}, 1)[0]
+		fmt.Fprintf(stdout, "%s llr=%.4f decision=%s threshold=%.4f frames=%d\n", *wav, llr, cs.decide(llr, len(f.Frames)), cs.thr, len(f.Frames))
 		return nil
 	}
-	pairs, err := kaldiio.ReadSCP(*list)
+	return cs.scoreList(*list, *out, *key, *workers, stdout, stderr)
+}
+
+// spoofScorer is the countermeasure of a bundle with its decision threshold, for spoof and
+// score --spoof.
+type spoofScorer struct {
+	cm        *models.Countermeasure
+	cfg       dsp.LFCCConfig
+	thr, far  float64
+	minFrames int
+}
+
+func newSpoofScorer(b *models.Bundle, far float64) (*spoofScorer, error) {
+	cm := b.Spoof
+	if cm == nil {
+		return nil, errors.New("the model bundle has no spoofing countermeasure (train one with voxguard train-spoof and pass --model)")
+	}
+	cfg, err := recipe.SpoofLFCCConfig(cm)
+	if err != nil {
+		return nil, err
+	}
+	thr, ok := cm.Threshold(far)
+	if !ok {
+		thr = 0
+	}
+	return &spoofScorer{cm: cm, cfg: cfg, thr: thr, far: far,
+		minFrames: int(engine.MinSpoofSeconds * 1000 / cfg.FrameShiftMs)}, nil
+}
+
+// decide decides as the engine does (engine.SpoofDetector.Decide): too little speech is
+// inconclusive.
+func (cs *spoofScorer) decide(llr float64, frames int) string {
+	switch {
+	case frames < cs.minFrames:
+		return "inconclusive"
+	case llr > cs.thr:
+		return "spoof"
+	}
+	return "bonafide"
+}
+
+// scoreList scores the recordings of list (test_id path), writes "test_id llr decision" lines to
+// out (stdout when ""), and with key ("test_id bonafide|spoof") reports the EER and the rates at
+// the threshold on stderr.
+func (cs *spoofScorer) scoreList(list, out, key string, workers int, stdout, stderr io.Writer) error {
+	cm, cfg, decide, thr, far := cs.cm, cs.cfg, cs.decide, cs.thr, cs.far
+	pairs, err := kaldiio.ReadSCP(list)
 	if err != nil {
 		return err
 	}
@@ -165,14 +192,14 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 	for i, p := range pairs {
 		paths[i] = p.Path
 	}
-	recs, err := recipe.ExtractSpoofFeatures(paths, cfg, cm.MinLevelDB, *workers, progress.New(stderr, "spoof LFCC", len(paths)))
+	recs, err := recipe.ExtractSpoofFeatures(paths, cfg, cm.MinLevelDB, workers, progress.New(stderr, "spoof LFCC", len(paths)))
 	if err != nil {
 		return err
 	}
-	scores := recipe.ScoreSpoof(cm, recs, *workers)
+	scores := recipe.ScoreSpoof(cm, recs, workers)
 	w := stdout
-	if *out != "" {
-		f, err := os.Create(*out)
+	if out != "" {
+		f, err := os.Create(out)
 		if err != nil {
 			return err
 		}
@@ -186,10 +213,10 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if *key == "" {
+	if key == "" {
 		return nil
 	}
-	labels, err := kaldiio.ReadSCP(*key)
+	labels, err := kaldiio.ReadSCP(key)
 	if err != nil {
 		return err
 	}
@@ -216,7 +243,7 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 				flagged++
 			}
 		default:
-			return fmt.Errorf("%s: no bonafide|spoof label for %q", *key, p.ID)
+			return fmt.Errorf("%s: no bonafide|spoof label for %q", key, p.ID)
 		}
 	}
 	eerText := "n/a"
@@ -224,7 +251,7 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 		eerText = strconv.FormatFloat(100*metrics.EER(sp, bf), 'f', 2, 64) + "%"
 	}
 	fmt.Fprintf(stderr, "spoof: %d spoof, %d bona fide; EER %s; at threshold %.4f (%g%% false alarms intended): %d bona fide flagged (%.2f%%), %d spoofs passed (%.2f%%), %d recordings under %g s inconclusive\n",
-		len(sp), len(bf), eerText, thr, 100**far, flagged, 100*float64(flagged)/float64(max(len(bf), 1)),
+		len(sp), len(bf), eerText, thr, 100*far, flagged, 100*float64(flagged)/float64(max(len(bf), 1)),
 		missed, 100*float64(missed)/float64(max(len(sp), 1)), undecided, engine.MinSpoofSeconds)
 	return nil
 }

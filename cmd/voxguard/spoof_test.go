@@ -96,6 +96,25 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if n := strings.Count(string(lines), "\n"); n != 12 || !strings.Contains(errb.String(), "EER 0.00%") {
 		t.Errorf("spoof --list: %d score lines, stderr %q", n, errb.String())
 	}
+	// score --spoof evaluates the same list the same way.
+	errb.Reset()
+	scores2 := filepath.Join(dir, "scores2")
+	if code := run([]string{"score", "--spoof", "--model", model, "--test", filepath.Join(dir, "test.scp"), "--key", filepath.Join(dir, "key"), "--out", scores2}, &out, &errb); code != 0 {
+		t.Fatalf("score --spoof: exit %d: %s", code, errb.String())
+	}
+	if lines2, _ := os.ReadFile(scores2); !bytes.Equal(lines2, lines) || !strings.Contains(errb.String(), "EER 0.00%") {
+		t.Errorf("score --spoof wrote %q (spoof --list: %q), stderr %q", lines2, lines, errb.String())
+	}
+	for _, args := range [][]string{
+		{"score", "--spoof"},
+		{"score", "--spoof", "--test", "t", "--trials", "x"},
+		{"score", "--spoof", "--test", "t", "--enroll", "x"},
+		{"score", "--key", "k", "--enroll", "e", "--test", "t", "--trials", "x"},
+	} {
+		if code := run(args, &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)", args, code)
+		}
+	}
 	// --hold-out-speakers: three speakers ("spkN_" prefixes) in three folds, each held out by a
 	// model trained without them; too few speakers for the folds is an error.
 	os.MkdirAll(filepath.Join(dir, "bonaspk"), 0o755)
