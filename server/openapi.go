@@ -25,7 +25,7 @@ var otherRoutes = []streamRoute{
 	{"GET", "/console/session", "Check a key for the agent console: key id, role, and whether /v1/calls serves stored calls", []Role{RoleAgent}},
 	{"GET", "/v1/openapi.json", "This document", nil},
 	{"GET", "/healthz", "Liveness", nil},
-	{"GET", "/readyz", "Readiness (accepting calls, store answering)", nil},
+	{"GET", "/readyz", "Readiness (accepting calls: not shutting down, not shedding load, store answering)", nil},
 	{"GET", "/metrics", "Prometheus metrics", nil},
 }
 
