@@ -63,11 +63,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 		if *test == "" || *enroll != "" || *trials != "" {
 			return usageErrorf("--spoof scores the recordings of --test: give --test, and neither --enroll nor --trials")
 		}
-		b, err := loadModel(*model)
-		if err != nil {
-			return err
-		}
-		cs, err := newSpoofScorer(b, *far)
+		cs, err := loadSpoofScorer(*model, *far)
 		if err != nil {
 			return err
 		}

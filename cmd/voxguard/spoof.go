@@ -121,11 +121,7 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 	if (*wav == "") == (*list == "") {
 		return usageErrorf("exactly one of --wav and --list is required")
 	}
-	b, err := loadModel(*model)
-	if err != nil {
-		return err
-	}
-	cs, err := newSpoofScorer(b, *far)
+	cs, err := loadSpoofScorer(*model, *far)
 	if err != nil {
 		return err
 	}
@@ -150,7 +146,13 @@ type spoofScorer struct {
 	minFrames int
 }
 
-func newSpoofScorer(b *models.Bundle, far float64) (*spoofScorer, error) {
+// loadSpoofScorer reads the bundle at path (the embedded one for "") and returns its
+// countermeasure deciding at false-alarm rate far.
+func loadSpoofScorer(path string, far float64) (*spoofScorer, error) {
+	b, err := loadModel(path)
+	if err != nil {
+		return nil, err
+	}
 	cm := b.Spoof
 	if cm == nil {
 		return nil, errors.New("the model bundle has no spoofing countermeasure (train one with voxguard train-spoof and pass --model)")

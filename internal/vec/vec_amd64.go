@@ -39,15 +39,17 @@ func sumExpAVX2(ll []float32, mx, cut float32) float64
 //go:noescape
 func logFloorAVX2(dst, src []float64, floor float64)
 
-// gemvAddI8AVX2 is GemvAddI8 for cols a positive multiple of 8 (vec_amd64.s).
-//
-//go:noescape
-func gemvAddI8AVX2(y []float32, a []int8, scale []float32, x []float32, cols int)
+// gemvAddI8AVX2 is GemvAddI8 for cols a positive multiple of 8: the runs kernel over one run.
+func gemvAddI8AVX2(y []float32, a []int8, scale []float32, x []float32, cols int) {
+	runs := [4]int32{0, int32(cols), -1, -1}
+	gemvAddI8RunsAVX2(y, a, scale, x, cols, runs[:])
+}
 
-// dotAVX2 is Dot over a length that is a positive multiple of 32 (vec_amd64.s).
-//
-//go:noescape
-func dotAVX2(a, b []float32) float32
+// dotAVX2 is Dot over a length that is a positive multiple of 32: the runs kernel over one run.
+func dotAVX2(a, b []float32) float32 {
+	runs := [4]int32{0, int32(len(a)), -1, -1}
+	return dotRunsAVX2(a, b, runs[:])
+}
 
 // dotF64AVX2 is DotF64 over a length that is a positive multiple of 16 (vec_amd64.s).
 //

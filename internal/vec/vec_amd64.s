@@ -443,132 +443,7 @@ logdone:
 	VZEROUPPER
 	RET
 
-// func gemvAddI8AVX2(y []float32, a []int8, scale []float32, x []float32, cols int)
-// y[r] += scale[r]·Σ_k a[r·cols+k]·x[k]; cols a positive multiple of 8. As gemvAddAVX2, with
-// each 8-value slice of a row sign-extended to int32 (VPMOVSXBD) and converted to float32
-// (VCVTDQ2PS) before its FMA; the row's sum is formed in the same order, then scaled.
-// AX indexes x in bytes (4 per value), BX indexes a row (1 per value), R10 walks scale.
-TEXT ·gemvAddI8AVX2(SB), NOSPLIT, $0-104
-	MOVQ y_base+0(FP), DI
-	MOVQ y_len+8(FP), CX
-	MOVQ a_base+24(FP), SI
-	MOVQ scale_base+48(FP), R10
-	MOVQ x_base+72(FP), DX
-	MOVQ cols+96(FP), R8
-	MOVQ R8, R9                 // R9 = row length in bytes (int8)
-	SHLQ $2, R8                 // R8 = x length in bytes
 
-q_rows4:
-	CMPQ CX, $4
-	JL   q_rows1
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ SI, R11
-	LEAQ (R11)(R9*1), R12
-	LEAQ (R12)(R9*1), R13
-	LEAQ (R13)(R9*1), R14
-	XORQ AX, AX
-	XORQ BX, BX
-
-q_loop4:
-	VMOVUPS     (DX)(AX*1), Y4
-	VPMOVSXBD   (R11)(BX*1), Y5
-	VCVTDQ2PS   Y5, Y5
-	VFMADD231PS Y5, Y4, Y0
-	VPMOVSXBD   (R12)(BX*1), Y6
-	VCVTDQ2PS   Y6, Y6
-	VFMADD231PS Y6, Y4, Y1
-	VPMOVSXBD   (R13)(BX*1), Y7
-	VCVTDQ2PS   Y7, Y7
-	VFMADD231PS Y7, Y4, Y2
-	VPMOVSXBD   (R14)(BX*1), Y8
-	VCVTDQ2PS   Y8, Y8
-	VFMADD231PS Y8, Y4, Y3
-	ADDQ        $32, AX
-	ADDQ        $8, BX
-	CMPQ        AX, R8
-	JL          q_loop4
-
-	HSUM4
-	VMULPS  (R10), X0, X0
-	VMOVUPS (DI), X6
-	VADDPS  X6, X0, X0
-	VMOVUPS X0, (DI)
-
-	ADDQ $16, DI
-	ADDQ $16, R10
-	LEAQ (R14)(R9*1), SI
-	SUBQ $4, CX
-	JMP  q_rows4
-
-q_rows1:
-	TESTQ CX, CX
-	JZ    q_done
-	VXORPS Y0, Y0, Y0
-	XORQ   AX, AX
-	XORQ   BX, BX
-
-q_loop1:
-	VMOVUPS     (DX)(AX*1), Y4
-	VPMOVSXBD   (SI)(BX*1), Y5
-	VCVTDQ2PS   Y5, Y5
-	VFMADD231PS Y5, Y4, Y0
-	ADDQ        $32, AX
-	ADDQ        $8, BX
-	CMPQ        AX, R8
-	JL          q_loop1
-
-	HSUM1
-	VMULSS (R10), X0, X0
-	VADDSS (DI), X0, X0
-	VMOVSS X0, (DI)
-
-	ADDQ $4, DI
-	ADDQ $4, R10
-	ADDQ R9, SI
-	DECQ CX
-	JMP  q_rows1
-
-q_done:
-	VZEROUPPER
-	RET
-
-// func dotAVX2(a, b []float32) float32
-// Σ a[i]·b[i] over len(a), a positive multiple of 32: four independent 8-lane FMA chains (an
-// FMA's latency hidden, two loads per FMA), added pairwise, then HSUM1.
-TEXT ·dotAVX2(SB), NOSPLIT, $0-52
-	MOVQ a_base+0(FP), SI
-	MOVQ a_len+8(FP), CX
-	MOVQ b_base+24(FP), DX
-	SHLQ $2, CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	XORQ   AX, AX
-
-d_loop:
-	VMOVUPS     (SI)(AX*1), Y4
-	VMOVUPS     32(SI)(AX*1), Y6
-	VMOVUPS     64(SI)(AX*1), Y7
-	VMOVUPS     96(SI)(AX*1), Y8
-	VFMADD231PS (DX)(AX*1), Y4, Y0
-	VFMADD231PS 32(DX)(AX*1), Y6, Y1
-	VFMADD231PS 64(DX)(AX*1), Y7, Y2
-	VFMADD231PS 96(DX)(AX*1), Y8, Y3
-	ADDQ        $128, AX
-	CMPQ        AX, CX
-	JL          d_loop
-
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM1
-	VMOVSS X0, ret+48(FP)
-	VZEROUPPER
-	RET
 
 // func dotF64AVX2(a, b []float64) float64
 // Σ a[i]·b[i] over len(a), a positive multiple of 16: four independent 4-lane FMA chains,
@@ -608,10 +483,14 @@ e_loop:
 	RET
 
 // func gemvAddI8RunsAVX2(y []float32, a []int8, scale []float32, x []float32, cols int, runs []int32)
-// gemvAddI8AVX2 over only the columns in runs: pairs (start, end) of column indices, multiples
-// of 8, ascending, ended by a start of -1. Where x is zero outside the runs, every row's sum is
-// bit for bit gemvAddI8AVX2's: the same FMA chains, less products that add exactly zero. BX
-// indexes the columns (x at 4·BX bytes, a row at BX bytes), AX holds the run's end.
+// y[r] += scale[r]·Σ_k a[r·cols+k]·x[k] over the columns k in runs: pairs (start, end) of column
+// indices, multiples of 8, ascending, ended by a start of -1 (one run [0, cols) for the whole
+// product). Rows go four at a time, then one at a time; each 8-value slice of a row is
+// sign-extended to int32 (VPMOVSXBD) and converted to float32 (VCVTDQ2PS) before its FMA, the
+// row's sum formed as gemvAddAVX2 forms it (HSUM4 / HSUM1), then scaled. Where x is zero outside
+// the runs the result is, bit for bit, the whole product's: the same FMA chains, less products
+// that add exactly zero. BX indexes the columns (x at 4·BX bytes, a row at BX bytes), AX holds
+// the run's end.
 TEXT ·gemvAddI8RunsAVX2(SB), NOSPLIT, $0-128
 	MOVQ y_base+0(FP), DI
 	MOVQ y_len+8(FP), CX
@@ -712,9 +591,11 @@ r_done:
 	RET
 
 // func dotRunsAVX2(a, b []float32, runs []int32) float32
-// dotAVX2 over only the 32-value blocks in runs: pairs (start, end) of indices, multiples of 32,
-// ascending, ended by a start of -1. Where b is zero outside the runs it is, bit for bit,
-// dotAVX2's sum: the same four chains, less products that add exactly zero.
+// Σ a[i]·b[i] over the 32-value blocks in runs: pairs (start, end) of indices, multiples of 32,
+// ascending, ended by a start of -1 (one run [0, len) for the whole sum): four independent
+// 8-lane FMA chains (an FMA's latency hidden, two loads per FMA), added pairwise, then HSUM1.
+// Where b is zero outside the runs it is, bit for bit, the whole sum: the same chains, less
+// products that add exactly zero.
 TEXT ·dotRunsAVX2(SB), NOSPLIT, $0-76
 	MOVQ a_base+0(FP), SI
 	MOVQ b_base+24(FP), DX
