@@ -3,9 +3,10 @@
 // rows are the affine forms of diagonal Gaussians. On amd64 processors with AVX2 and FMA it
 // runs a hand-written kernel that loads each 8-float slice of x once for four rows; elsewhere,
 // and for row lengths that are not a multiple of 8, it uses gonum's BLAS (SSE on amd64). The
-// two agree to single-precision rounding (the summation order differs). GemvAddF16 is the same
-// product for a matrix stored in half precision (f16.go), for the large matrices whose reading
-// costs more than their arithmetic.
+// two agree to single-precision rounding (the summation order differs). GemvAddF16 and GemvAddI8
+// are the same product for a matrix stored in half precision or int8 (f16.go, i8.go), for the
+// large matrices whose reading costs more than their arithmetic; GemvAddI8 and DotRuns skip the
+// all-zero blocks of their vector, bit for bit (NonzeroRuns).
 package vec
 
 import (
