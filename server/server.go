@@ -51,8 +51,9 @@ type Config struct {
 	MaxCalls int
 	// ShedDelay, if positive, sheds load: while the Go scheduler's queueing delay (the 99th
 	// percentile over the last two seconds of how long runnable goroutines wait for a processor)
-	// exceeds it, new calls are refused with 503 and Retry-After, and /readyz answers 503, so
-	// that the calls already in progress keep their latency instead of every call losing it.
+	// exceeds it, and while the live calls are at the cap that delay has set since (overload.go),
+	// new calls are refused with 503 and Retry-After and /readyz answers 503, so that the calls
+	// already in progress keep their latency instead of every call losing it.
 	ShedDelay time.Duration
 	// EventOrigins are the browser origins (scheme://host[:port]) allowed on /v1/events
 	// besides the server's own host.

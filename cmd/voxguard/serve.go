@@ -131,7 +131,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "TLS private key `file` (PEM)")
 	maxCalls := fs.Int("max-calls-per-key", 0, "most concurrent calls one API key may stream (0: no limit)")
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
-	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: while runnable goroutines wait longer than this for a processor (99th percentile over 2 s), refuse new calls with 503 and Retry-After and fail /readyz, so that live calls keep their latency (0: never)")
+	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), cap the live calls just below those then live and refuse new ones with 503 and Retry-After (and fail /readyz) until there is room, so that live calls keep their latency (0: never)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for diagnosing load; go tool pprof)")
 	var origins listFlag
 	fs.Var(&origins, "events-origin", "browser `origin` allowed on /v1/events besides the server's own (repeatable)")
