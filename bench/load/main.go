@@ -120,23 +120,18 @@ func main() {
 	}
 	deadline := time.Now().Add(*maxTime)
 	if *offered > 0 {
-		*levelsF = "-" + strconv.Itoa(*offered) + "," + duration.String()
+		*levelsF = "1" // unused
 	}
-	if err := run(*levelsF, *seconds, *ramp, *p99Max, deadline, *bin, *corpora, *watchN, *subjectsN, *cpuProfile, *serverFlags); err != nil {
+	if err := run(*levelsF, *offered, *duration, *seconds, *ramp, *p99Max, deadline, *bin, *corpora, *watchN, *subjectsN, *cpuProfile, *serverFlags); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		exit = 1
 	}
 }
 
-func run(levelsF string, seconds float64, ramp, p99Max time.Duration, deadline time.Time, bin, corpora string, watchN, subjectsN int, cpuProfile, serverFlags string) error {
+// run starts the server and its fixtures, then runs the levels — or, with offered > 0, random
+// arrivals for arrivalsFor (arrivals).
+func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64, ramp, p99Max time.Duration, deadline time.Time, bin, corpora string, watchN, subjectsN int, cpuProfile, serverFlags string) error {
 	var levels []int
-	offered, arrivalsFor := 0, time.Duration(0)
-	if rest, ok := strings.CutPrefix(levelsF, "-"); ok { // --offered N, --duration D
-		n, d, _ := strings.Cut(rest, ",")
-		offered, _ = strconv.Atoi(n)
-		arrivalsFor, _ = time.ParseDuration(d)
-		levelsF = "1"
-	}
 	for _, f := range strings.Split(levelsF, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 || n > 5000 {
