@@ -56,12 +56,12 @@ func dotAVX2(a, b []float32) float32 {
 //go:noescape
 func dotF64AVX2(a, b []float64) float64
 
-// gemvAddI8RunsAVX2 is gemvAddI8AVX2 over the column runs of runs only (vec_amd64.s).
+// gemvAddI8RunsAVX2 is GemvAddI8 over the column runs of runs only (vec_amd64.s).
 //
 //go:noescape
 func gemvAddI8RunsAVX2(y []float32, a []int8, scale []float32, x []float32, cols int, runs []int32)
 
-// dotRunsAVX2 is dotAVX2 over the 32-value blocks of runs only (vec_amd64.s).
+// dotRunsAVX2 is Dot over the 32-value blocks of runs only (vec_amd64.s).
 //
 //go:noescape
 func dotRunsAVX2(a, b []float32, runs []int32) float32
