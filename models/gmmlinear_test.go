@@ -131,14 +131,7 @@ func TestThresholdAtFAR(t *testing.T) {
 // TestPrepareTestMatchesPrepare: a test-only probe scores exactly like a full one as a test,
 // and is refused as an enrollment.
 func TestPrepareTestMatchesPrepare(t *testing.T) {
-	b, err := DefaultBundle()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := NewVerifier(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, v := defaultVerifier(t)
 	w := newSpeakerWorld(9, b.UBM.C, b.UBM.D, 2, 2, 0.5, 0.1)
 	w.ubm = b.UBM
 	sc := b.UBM.NewScratch(b.Meta.TopC, b.Meta.SelectDims)
@@ -183,14 +176,7 @@ func TestPrepareTestMatchesPrepare(t *testing.T) {
 // TestGMMScoreSkipsZeroBlocks checks that a short test's GMM vector is zero over blocks that the
 // scorer then skips (vec.DotRuns) and that the raw scores are bit for bit those of the plain dot.
 func TestGMMScoreSkipsZeroBlocks(t *testing.T) {
-	b, err := DefaultBundle()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := NewVerifier(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, v := defaultVerifier(t)
 	r := newRand(91)
 	sc := b.NewStatsScratch()
 	stats := func(n int) *Stats {
@@ -224,4 +210,18 @@ func TestGMMScoreSkipsZeroBlocks(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d blocks zero", zero, len(test.GTest)/vec.DotBlock)
+}
+
+// defaultVerifier returns the embedded default bundle and a verifier on it.
+func defaultVerifier(t *testing.T) (*Bundle, *Verifier) {
+	t.Helper()
+	b, err := DefaultBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewVerifier(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, v
 }

@@ -2,6 +2,7 @@ package models
 
 import (
 	"bytes"
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -17,20 +18,12 @@ func TestSelectionGroupsMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	reread := func(v string) (*Bundle, error) {
-		b := *base
-		b.Meta.Extra = map[string]string{}
-		for k, x := range base.Meta.Extra {
-			b.Meta.Extra[k] = x
-		}
-		delete(b.Meta.Extra, SelectionGroupsKey)
-		if v != "" {
-			b.Meta.Extra[SelectionGroupsKey] = v
-		}
-		var buf bytes.Buffer
-		if _, err := b.WriteTo(&buf); err != nil {
-			t.Fatal(err)
-		}
-		return ReadBundle(&buf, nil)
+		return rereadWith(t, base, func(b *Bundle) {
+			delete(b.Meta.Extra, SelectionGroupsKey)
+			if v != "" {
+				b.Meta.Extra[SelectionGroupsKey] = v
+			}
+		})
 	}
 	plain, err := reread("")
 	if err != nil {
@@ -80,18 +73,10 @@ func TestSelectionGroupMaxMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	reread := func(groups, max string) (*Bundle, error) {
-		b := *base
-		b.Meta.Extra = map[string]string{}
-		for k, x := range base.Meta.Extra {
-			b.Meta.Extra[k] = x
-		}
-		b.Meta.Extra[SelectionGroupsKey] = groups
-		b.Meta.Extra[SelectionGroupMaxKey] = max
-		var buf bytes.Buffer
-		if _, err := b.WriteTo(&buf); err != nil {
-			t.Fatal(err)
-		}
-		return ReadBundle(&buf, nil)
+		return rereadWith(t, base, func(b *Bundle) {
+			b.Meta.Extra[SelectionGroupsKey] = groups
+			b.Meta.Extra[SelectionGroupMaxKey] = max
+		})
 	}
 	b, err := reread("64/10", "12")
 	if err != nil {
@@ -122,13 +107,7 @@ func TestMinPostMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	reread := func(p float64) (*Bundle, error) {
-		b := *base
-		b.Meta.MinPost = p
-		var buf bytes.Buffer
-		if _, err := b.WriteTo(&buf); err != nil {
-			t.Fatal(err)
-		}
-		return ReadBundle(&buf, nil)
+		return rereadWith(t, base, func(b *Bundle) { b.Meta.MinPost = p })
 	}
 	frames := sampleGMM(newRand(11), base.UBM, nil, 300)
 	kept := func(b *Bundle) (perFrame, occupancy float64) {
@@ -169,4 +148,22 @@ func TestMinPostMetadata(t *testing.T) {
 			t.Errorf("min_post %v: err %v, want a min_post error", bad, err)
 		}
 	}
+}
+
+// rereadWith writes a copy of base (its metadata's extra entries copied, so that edit cannot
+// touch the shared default bundle's) changed by edit and reads it back, as a bundle file with
+// that metadata would be read.
+func rereadWith(t *testing.T, base *Bundle, edit func(*Bundle)) (*Bundle, error) {
+	t.Helper()
+	b := *base
+	b.Meta.Extra = maps.Clone(base.Meta.Extra)
+	if b.Meta.Extra == nil {
+		b.Meta.Extra = map[string]string{}
+	}
+	edit(&b)
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return ReadBundle(&buf, nil)
 }

@@ -101,14 +101,20 @@ func TestGemvAddF16(t *testing.T) {
 	}
 }
 
+// benchMatrix is a rows × cols matrix of small values for the product benchmarks.
+func benchMatrix(rows, cols int) []float32 {
+	a := make([]float32, rows*cols)
+	for i := range a {
+		a[i] = float32(i%17) * 0.01
+	}
+	return a
+}
+
 // BenchmarkGemvAddF16Precision is the low-rank i-vector precision's product: 5,050 packed
 // entries of a 100 × 100 matrix from 128 coefficients.
 func BenchmarkGemvAddF16Precision(b *testing.B) {
 	const rows, cols = 5050, 128
-	a32 := make([]float32, rows*cols)
-	for i := range a32 {
-		a32[i] = float32(i%17) * 0.01
-	}
+	a32 := benchMatrix(rows, cols)
 	a := make([]uint16, len(a32))
 	ToF16(a, a32)
 	x, y := make([]float32, cols), make([]float32, rows)
@@ -122,10 +128,7 @@ func BenchmarkGemvAddF16Precision(b *testing.B) {
 
 func BenchmarkGemvAddF16(b *testing.B) {
 	const rows, cols = 100, 30720 // the i-vector extractor's Tᵀ
-	a32 := make([]float32, rows*cols)
-	for i := range a32 {
-		a32[i] = float32(i%17) * 0.01
-	}
+	a32 := benchMatrix(rows, cols)
 	a := make([]uint16, len(a32))
 	ToF16(a, a32)
 	x, y := make([]float32, cols), make([]float32, rows)

@@ -88,19 +88,29 @@ func int8Bytes(v []int8) []byte {
 	return b
 }
 
+// BenchmarkGemvAddI8 multiplies the extractor's Tᵀ (100 × 30,720, int8) by statistics over
+// every UBM component ("dense": no zero chunk to skip) and over half of them, as after ~3 s of
+// speech ("half-zero": every other 60-value component block of x zero).
 func BenchmarkGemvAddI8(b *testing.B) {
-	const rows, cols = 100, 30720 // the i-vector extractor's Tᵀ
-	a32 := make([]float32, rows*cols)
-	for i := range a32 {
-		a32[i] = float32(i%17) * 0.01
+	const rows, cols = 100, 30720
+	m := NewMatrixInt8(benchMatrix(rows, cols), cols)
+	y := make([]float32, rows)
+	dense, half := make([]float32, cols), make([]float32, cols)
+	for i := range dense {
+		dense[i] = 1
+		if i/60%2 == 0 {
+			half[i] = 1
+		}
 	}
-	m := NewMatrixInt8(a32, cols)
-	x, y := make([]float32, cols), make([]float32, rows)
-	for i := range x {
-		x[i] = 1 // no zero chunk to skip
-	}
-	for b.Loop() {
-		m.MulAdd(y, x)
+	for _, tc := range []struct {
+		name string
+		x    []float32
+	}{{"dense", dense}, {"half-zero", half}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				m.MulAdd(y, tc.x)
+			}
+		})
 	}
 }
 
@@ -132,11 +142,7 @@ func TestGemvAddI8SkipsZeroChunks(t *testing.T) {
 	for _, rows := range []int{4, 5, 7, 8, 13} {
 		for _, pZero := range []float64{0, 0.1, 0.5, 0.9, 1} {
 			for _, ends := range []bool{false, true} {
-				a32 := make([]float32, rows*cols)
-				for i := range a32 {
-					a32[i] = float32(r.NormFloat64())
-				}
-				q, sc := quantizeRows(a32, cols)
+				q, sc := quantizeRows(normals(r, rows*cols), cols)
 				x := make([]float32, cols)
 				for k := 0; k < cols; k += 8 {
 					zero := r.Float64() < pZero || (ends && (k == 0 || k == cols-8))
@@ -146,10 +152,7 @@ func TestGemvAddI8SkipsZeroChunks(t *testing.T) {
 						}
 					}
 				}
-				y0 := make([]float32, rows)
-				for i := range y0 {
-					y0[i] = float32(r.NormFloat64())
-				}
+				y0 := normals(r, rows)
 				want, got := slices.Clone(y0), slices.Clone(y0)
 				gemvAddI8AVX2(want, q, sc, x, cols)
 				GemvAddI8(got, q, sc, x, cols)
@@ -160,25 +163,5 @@ func TestGemvAddI8SkipsZeroChunks(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// BenchmarkGemvAddI8Sparse is BenchmarkGemvAddI8 with statistics over half of the UBM's
-// components, as after ~3 s of speech: every other 60-value component block of x zero.
-func BenchmarkGemvAddI8Sparse(b *testing.B) {
-	const rows, cols = 100, 30720
-	a32 := make([]float32, rows*cols)
-	for i := range a32 {
-		a32[i] = float32(i%17) * 0.01
-	}
-	m := NewMatrixInt8(a32, cols)
-	x, y := make([]float32, cols), make([]float32, rows)
-	for c := 0; c < cols/60; c += 2 {
-		for d := range 60 {
-			x[c*60+d] = 1
-		}
-	}
-	for b.Loop() {
-		m.MulAdd(y, x)
 	}
 }

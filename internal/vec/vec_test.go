@@ -18,18 +18,7 @@ func TestGemvAdd(t *testing.T) {
 	for _, cols := range []int{8, 16, 120, 7, 13, 1024} {
 		for _, rows := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 17, 64, 256} {
 			for _, off := range []int{0, 1, 3} {
-				a := make([]float32, rows*cols+off)
-				x := make([]float32, cols+off)
-				y := make([]float32, rows+off)
-				for i := range a {
-					a[i] = float32(r.NormFloat64())
-				}
-				for i := range x {
-					x[i] = float32(r.NormFloat64())
-				}
-				for i := range y {
-					y[i] = float32(r.NormFloat64())
-				}
+				a, x, y := normals(r, rows*cols+off), normals(r, cols+off), normals(r, rows+off)
 				want := make([]float64, rows)
 				for i := range rows {
 					s := float64(y[off+i])
@@ -57,18 +46,7 @@ func TestGemvAddRowIndependent(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, cols := range []int{8, 120, 1024, 13} {
 		for _, rows := range []int{1, 4, 7, 8, 9, 12, 15, 16, 23, 64} {
-			a := make([]float32, rows*cols)
-			x := make([]float32, cols)
-			y := make([]float32, rows)
-			for i := range a {
-				a[i] = float32(r.NormFloat64())
-			}
-			for i := range x {
-				x[i] = float32(r.NormFloat64())
-			}
-			for i := range y {
-				y[i] = float32(r.NormFloat64())
-			}
+			a, x, y := normals(r, rows*cols), normals(r, cols), normals(r, rows)
 			one := make([]float32, 1)
 			want := make([]float32, rows)
 			for i := range rows {
@@ -84,6 +62,15 @@ func TestGemvAddRowIndependent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// normals is n standard normal values from r.
+func normals(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
 }
 
 func TestGemvAddShort(t *testing.T) {
