@@ -121,7 +121,7 @@ func (d *SpoofDetector) NewStream() *SpoofStream {
 	fe.SkipBelow(d.cm.MinLevelDB)
 	st := &SpoofStream{d: d, fe: fe, sc: models.NewSpoofScorer(d.cm),
 		pend: make([]float32, spoofBurst*d.cfg.Dim()), pendLv: make([]float64, spoofBurst)}
-	if d.cm.LTSS != nil {
+	if d.cm.StatsDim() > 0 {
 		fe.EnableSpectralStats(d.cm.MinLevelDB)
 		st.stats = make([]float64, d.cfg.SpectralStatsDim())
 	}

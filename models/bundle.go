@@ -14,7 +14,7 @@ import (
 // Bundle file format (all integers little-endian):
 //
 //	"VXGB"                magic
-//	uint32                format version (BundleVersion)
+//	uint32                format version (1, or BundleVersion when a section needs it)
 //	uint64                body length in bytes (≤ MaxBundleSize)
 //	body                  sections, each: [4]byte tag, uint64 length, payload
 //	uint32                CRC-32 (Castagnoli) of the body
@@ -28,10 +28,16 @@ import (
 // vectors[n·dim]; "SPOF" the spoofing countermeasure (see marshalSpoof); "CHAN" R, the channel
 // detector's mean[R], scale[R], weights[R], bias (see marshalChannel). Unknown tags are skipped
 // so that readers of the same version tolerate additions.
+//
+// Version 2 marks a bundle an older reader would misread without an error: one whose
+// countermeasure scores its long-term statistics with a perceptron (Countermeasure.LTSSNet),
+// a field version-1 readers would ignore, scoring with the GMMs alone against thresholds set
+// on the fused score. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
-	// BundleVersion is the format version written and the only one read.
-	BundleVersion uint32 = 1
+	// BundleVersion is the newest format version, written only when a section needs it; every
+	// version from 1 up to it is read.
+	BundleVersion uint32 = 2
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -45,6 +51,14 @@ var (
 	ErrChecksum           = errors.New("models: model bundle checksum mismatch (corrupt file)")
 	ErrMalformed          = errors.New("models: malformed model bundle")
 )
+
+// formatVersion is the oldest format version that reads b correctly.
+func (b *Bundle) formatVersion() uint32 {
+	if b.Spoof != nil && b.Spoof.LTSSNet != nil {
+		return 2
+	}
+	return 1
+}
 
 // FrontEndMismatchError reports that a bundle was trained with a different
 // feature front-end configuration than the caller uses. Both are canonical JSON.
@@ -231,7 +245,7 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 	}
 	hdr := make([]byte, 0, 16)
 	hdr = append(hdr, bundleMagic...)
-	hdr = binary.LittleEndian.AppendUint32(hdr, BundleVersion)
+	hdr = binary.LittleEndian.AppendUint32(hdr, b.formatVersion())
 	hdr = binary.LittleEndian.AppendUint64(hdr, uint64(body.Len()))
 	crc := binary.LittleEndian.AppendUint32(nil, crc32.Checksum(body.Bytes(), castagnoli))
 	var n int64
@@ -297,8 +311,8 @@ func ReadBundle(r io.Reader, wantFrontEnd json.RawMessage) (*Bundle, error) {
 	if string(hdr[:4]) != bundleMagic {
 		return nil, ErrBadMagic
 	}
-	if v := binary.LittleEndian.Uint32(hdr[4:]); v != BundleVersion {
-		return nil, fmt.Errorf("%w: file has version %d, this build reads version %d", ErrUnsupportedVersion, v, BundleVersion)
+	if v := binary.LittleEndian.Uint32(hdr[4:]); v < 1 || v > BundleVersion {
+		return nil, fmt.Errorf("%w: file has version %d, this build reads versions 1 to %d", ErrUnsupportedVersion, v, BundleVersion)
 	}
 	size := binary.LittleEndian.Uint64(hdr[8:])
 	if size > MaxBundleSize {

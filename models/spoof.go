@@ -34,6 +34,9 @@ type Countermeasure struct {
 	// spectral statistics (dsp.LFCC.SpectralStats), fused with the GMM score by Fusion.
 	LTSS   *LinearScorer `json:"ltss,omitempty"`
 	Fusion *SpoofFusion  `json:"fusion,omitempty"`
+	// LTSSNet, when present, replaces LTSS as the second system: a one-hidden-layer perceptron on
+	// the same statistics (LTSS is then absent), fused with the GMM score by Fusion.
+	LTSSNet *MLPScorer `json:"ltss_mlp,omitempty"`
 	// Info is free-form provenance (training data, sizes).
 	Info map[string]string `json:"info,omitempty"`
 	// FrameSelection, "K/G" (e.g. "32/4"), scores each frame's log-likelihood under each GMM
@@ -64,12 +67,21 @@ func (cm *Countermeasure) Validate() error {
 	if cm.Bonafide.D != cm.Spoof.D {
 		return fmt.Errorf("models: countermeasure GMMs have dimensions %d and %d", cm.Bonafide.D, cm.Spoof.D)
 	}
-	if cm.LTSS != nil {
-		if err := cm.LTSS.Validate(); err != nil {
+	if cm.LTSS != nil && cm.LTSSNet != nil {
+		return errors.New("models: countermeasure has both a linear and a perceptron scorer")
+	}
+	if cm.LTSS != nil || cm.LTSSNet != nil {
+		var err error
+		if cm.LTSS != nil {
+			err = cm.LTSS.Validate()
+		} else {
+			err = cm.LTSSNet.Validate()
+		}
+		if err != nil {
 			return err
 		}
 		if f := cm.Fusion; f == nil || !(f.GMMStd > 0) || !(f.LinStd > 0) {
-			return errors.New("models: countermeasure with a linear scorer needs a valid fusion")
+			return errors.New("models: countermeasure with a long-term statistics scorer needs a valid fusion")
 		}
 	}
 	if cm.FrameStep < 0 {
@@ -116,18 +128,32 @@ func (cm *Countermeasure) Prepare() error {
 // Combine returns the countermeasure's score of a recording from its mean frame LLR gmm and its
 // long-term spectral statistics stats (ignored, and may be nil, without a linear scorer).
 func (cm *Countermeasure) Combine(gmm float64, stats []float64) float64 {
-	if cm.LTSS == nil {
+	if cm.LTSS == nil && cm.LTSSNet == nil {
 		return gmm
 	}
-	return cm.Fusion.Fuse(gmm, cm.LTSS.Score(stats))
+	return cm.Fusion.Fuse(gmm, cm.StatsScore(stats))
 }
 
-// StatsDim is the length of the long-term statistics vector the linear scorer wants (0: none).
-func (cm *Countermeasure) StatsDim() int {
-	if cm.LTSS == nil {
-		return 0
+// StatsScore is the long-term statistics scorer's log-odds of spoof for stats (0 without one).
+func (cm *Countermeasure) StatsScore(stats []float64) float64 {
+	switch {
+	case cm.LTSSNet != nil:
+		return cm.LTSSNet.Score(stats)
+	case cm.LTSS != nil:
+		return cm.LTSS.Score(stats)
 	}
-	return len(cm.LTSS.W)
+	return 0
+}
+
+// StatsDim is the length of the long-term statistics vector the second scorer wants (0: none).
+func (cm *Countermeasure) StatsDim() int {
+	switch {
+	case cm.LTSSNet != nil:
+		return len(cm.LTSSNet.Mean)
+	case cm.LTSS != nil:
+		return len(cm.LTSS.W)
+	}
+	return 0
 }
 
 // Dim is the frame dimension the countermeasure scores.

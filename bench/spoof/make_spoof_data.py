@@ -35,7 +35,9 @@ kal16), flite-cg (slt, rms, awb clustergen voices), sam (SAM, the Software Autom
 rule-based formant synthesiser unrelated to espeak-ng, npm package sam-js, pinned and installed with
 npm under OUT/tools, driven by bench/spoof/sam_wav.js with node; random speed, pitch, mouth and
 throat), pico (SVOX Pico, en-US and en-GB, random speed and pitch by its markup), mbrola (MBROLA
-diphone voices us1-us3 behind espeak-ng's text and prosody front end). They speak the corpora's own transcripts
+diphone voices us1-us3 behind espeak-ng's text and prosody front end), rhvoice (RHVoice, Debian's
+rhvoice and rhvoice-english: an HTS-style parametric engine with its own vocoder, voices alan, bdl,
+clb, slt, evgeniy-eng and lyubov; random rate and pitch). They speak the corpora's own transcripts
 (text.txt); train items use texts of training speakers, eval items texts of dev speakers. Every
 synthetic item passes through the telephone channel: resampling to 8 kHz, a random gain, an optional
 telephone band-pass, additive noise at 25-55 dB SNR and mu-law.
@@ -44,8 +46,9 @@ import argparse, array, math, os, random, shutil, subprocess, sys, tempfile, wav
 from concurrent.futures import ThreadPoolExecutor
 
 SEED = 7
-FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg", "sam", "pico", "mbrola"]
-NEEDS = {"pico": ("pico2wave", "libttspico-utils"), "mbrola": ("mbrola", "mbrola mbrola-us1 mbrola-us2 mbrola-us3")}
+FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg", "sam", "pico", "mbrola", "rhvoice"]
+NEEDS = {"pico": ("pico2wave", "libttspico-utils"), "mbrola": ("mbrola", "mbrola mbrola-us1 mbrola-us2 mbrola-us3"),
+         "rhvoice": ("RHVoice-test", "rhvoice rhvoice-english")}
 SAM_JS = "sam-js@0.3.1"  # npm package of the "sam" family, installed under OUT/tools by ensure_sam
 SAM_DIR = None  # its package folder once ensure_sam has run
 
@@ -105,6 +108,10 @@ def synth(family, rng, text, out):
     elif family == "mbrola":  # MBROLA diphone concatenation (Debian non-free mbrola, mbrola-us1..3) behind espeak-ng's text front end
         run(["espeak-ng", "-v", rng.choice(["mb-us1", "mb-us2", "mb-us3"]), "-s", str(rng.randint(120, 190)),
              "-p", str(rng.randint(30, 70)), "-w", out, text])
+    elif family == "rhvoice":  # RHVoice (Debian main): its own statistical parametric engine and vocoder, six English voices
+        run(["RHVoice-test", "-p", rng.choice(["alan", "bdl", "clb", "slt", "evgeniy-eng", "lyubov"]),
+             "-r", str(rng.randint(80, 125)), "-t", str(rng.randint(80, 120)), "-R", "16000", "-o", out],
+            input=text.encode())
     elif family == "flite-cg":
         run(["flite", "-voice", rng.choice(["slt", "rms", "awb"]), "--setf",
              f"duration_stretch={rng.uniform(0.85, 1.2):.2f}", "-t", text, "-o", out])
@@ -353,6 +360,9 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated families to build (e.g. griffin-lim); their rows replace theirs in an "
                          "existing key.tsv, every other row is kept (default: everything, key.tsv rewritten)")
+    ap.add_argument("--bonafide-codec-every", type=int, default=2,
+                    help="codec copies of every N-th bona fide training file (every eval file has one); 1 was "
+                         "measured on 2026-12-03 (bench/README) and not adopted")
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
     only = {f for f in a.only.split(",") if f}
@@ -392,7 +402,7 @@ def main():
                 key.append((uid, dst, "bonafide", "bonafide", split, "none"))
             if only and "bonafide" not in only:
                 continue
-            if split == "eval" or i % 2 == 0:  # codec copies: every eval file, half of training
+            if split == "eval" or i % a.bonafide_codec_every == 0:  # codec copies: every eval file, training per the flag
                 jobs.append(("codec", src, os.path.join(a.out, "bonafide", split + "-codec", uid + ".wav"),
                              ("c_" + uid, "bonafide", "bonafide", split)))
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/recipe"
 )
 
 // writeWAV writes 16-bit PCM mono samples in [-1, 1) at 8 kHz.
@@ -138,6 +139,21 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if code := run([]string{"train-spoof", "--bonafide", filepath.Join(dir, "bona"), "--spoof", filepath.Join(dir, "spoof"),
 		"--components", "2", "--iters", "2", "--hold-out", "3", "--hold-out-speakers", "--out", xf}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "too few") {
 		t.Errorf("one speaker in three folds: exit %d, stderr %q", code, errb.String())
+	}
+	// The long-term statistics are scored by a perceptron by default, by a logistic regression
+	// with --ltss-hidden 0; a negative count is a usage error.
+	if b, err := loadModel(model); err != nil || b.Spoof.LTSSNet == nil || b.Spoof.LTSSNet.Hidden() != recipe.DefaultSpoofHidden || b.Spoof.LTSS != nil {
+		t.Errorf("default countermeasure: %v, perceptron %v, linear %v", err, b.Spoof.LTSSNet != nil, b.Spoof.LTSS != nil)
+	}
+	lin := filepath.Join(dir, "lin.vxgb")
+	if code := run(append(train[:len(train)-1], lin, "--ltss-hidden", "0"), &out, &errb); code != 0 {
+		t.Fatalf("train-spoof --ltss-hidden 0: exit %d: %s", code, errb.String())
+	}
+	if b, err := loadModel(lin); err != nil || b.Spoof.LTSS == nil || b.Spoof.LTSSNet != nil {
+		t.Errorf("--ltss-hidden 0: %v, linear %v", err, b.Spoof.LTSS != nil)
+	}
+	if code := run(append(train[:len(train)-1], lin, "--ltss-hidden", "-1"), &out, &errb); code != 2 {
+		t.Errorf("--ltss-hidden -1: exit %d, want 2", code)
 	}
 	// --merge-into keeps the other bundle's sections.
 	merged := filepath.Join(dir, "merged.vxgb")

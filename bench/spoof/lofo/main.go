@@ -74,6 +74,9 @@ func main() {
 	noTrain := flag.String("no-train", "", "comma-separated families never trained on (held out and evaluated in their own fold as usual)")
 	peakFuse := flag.String("peak-fuse", "", "comma-separated weights w of a third fused scorer: a logistic regression on the two peakiness statistics alone (dsp.MGD.Peakiness: mean and standard deviation of the whitened frames' log kurtosis), z-normalised on the held-out bona fide training files like the other two; reported as (1 − w)·fused .25 + w·peakiness, e.g. 0.15,0.25,0.35")
 	peakL2 := flag.Float64("peak-l2", recipe.DefaultSpoofL2, "with --peak-fuse: L2 weight of the peakiness classifier")
+	mlpHidden := flag.Int("ltss-mlp", 0, "hidden units of a one-hidden-layer perceptron replacing the long-term-statistics logistic regression (0: the logistic regression)")
+	mlpL2 := flag.Float64("mlp-l2", 0.01, "with --ltss-mlp: weight decay")
+	mlpIters := flag.Int("mlp-iters", 300, "with --ltss-mlp: L-BFGS iterations")
 	aug := flag.String("aug", "", "comma-separated extra key files of augmented spoof training items (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's)")
 	flag.Parse()
 	t0 := time.Now()
@@ -255,7 +258,12 @@ func main() {
 		if err := cm.Prepare(); err != nil {
 			log.Fatal(err)
 		}
-		if cm.LTSS, err = models.TrainLogistic(stats(spoof), stats(bonaTrain), *l2, 0); err != nil {
+		if *mlpHidden > 0 {
+			cm.LTSSNet, err = models.TrainMLP(stats(spoof), stats(bonaTrain), models.MLPConfig{Hidden: *mlpHidden, L2: *mlpL2, Iters: *mlpIters, Seed: 1})
+		} else {
+			cm.LTSS, err = models.TrainLogistic(stats(spoof), stats(bonaTrain), *l2, 0)
+		}
+		if err != nil {
 			log.Fatal(err)
 		}
 		sys := &system{cm: cm}
@@ -654,7 +662,7 @@ func scores(cm *models.Countermeasure, recs []*recipe.SpoofFeatures) [nSys][]flo
 		out[k] = make([]float64, len(recs))
 	}
 	for i, r := range recs {
-		out[1][i] = cm.LTSS.Score(r.Stats)
+		out[1][i] = cm.StatsScore(r.Stats)
 		if f := cm.Fusion; f != nil {
 			for k, w := range fusionWeights {
 				g := *f

@@ -1,0 +1,154 @@
+package models
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"slices"
+	"testing"
+)
+
+// TestTrainMLP: the perceptron separates classes no linear scorer can (spoof inside a ring of
+// bona fide points: |x| < 1 against 2 < |x| < 3 in two dimensions), training is deterministic,
+// and bad input is refused.
+func TestTrainMLP(t *testing.T) {
+	r := newRand(9)
+	ring := func(n int, lo, hi float64) [][]float64 {
+		out := make([][]float64, n)
+		for i := range out {
+			a := 2 * math.Pi * r.Float64()
+			rad := lo + (hi-lo)*r.Float64()
+			out[i] = []float64{rad * math.Cos(a), rad * math.Sin(a), 7} // dimension 2 is constant
+		}
+		return out
+	}
+	pos, neg := ring(300, 0, 1), ring(500, 2, 3)
+	m, err := TrainMLP(pos, neg, MLPConfig{Hidden: 8, L2: 1e-4, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := 0
+	for _, x := range pos {
+		if m.Score(x) <= 0 {
+			errs++
+		}
+	}
+	for _, x := range neg {
+		if m.Score(x) >= 0 {
+			errs++
+		}
+	}
+	if errs > 8 {
+		t.Errorf("%d of 800 training points misclassified", errs)
+	}
+	for _, tc := range []struct {
+		x    []float64
+		want bool
+	}{{[]float64{0, 0, 7}, true}, {[]float64{0.5, -0.3, 7}, true}, {[]float64{2.5, 0, 7}, false}, {[]float64{0, -2.5, 7}, false}, {[]float64{-1.8, 1.8, 7}, false}} {
+		if got := m.Score(tc.x) > 0; got != tc.want {
+			t.Errorf("score(%v) = %v", tc.x, m.Score(tc.x))
+		}
+	}
+	// A logistic regression cannot: its best line leaves the ring on both sides.
+	l, err := TrainLogistic(pos, neg, 1e-4, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lerrs := 0
+	for _, x := range pos {
+		if l.Score(x) <= 0 {
+			lerrs++
+		}
+	}
+	for _, x := range neg {
+		if l.Score(x) >= 0 {
+			lerrs++
+		}
+	}
+	if lerrs < 100 {
+		t.Errorf("logistic regression misclassified only %d of 800: the test does not need a hidden layer", lerrs)
+	}
+	// Deterministic whatever the number of workers.
+	m2, err := TrainMLP(pos, neg, MLPConfig{Hidden: 8, L2: 1e-4, Seed: 1, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.W1, m2.W1) || m.B2 != m2.B2 {
+		t.Error("training depends on the number of workers")
+	}
+	for _, bad := range []struct {
+		pos, neg [][]float64
+		l2       float64
+	}{{nil, neg, 1}, {pos, nil, 1}, {pos, neg, 0}, {[][]float64{{1, 2}}, neg, 1}} {
+		if _, err := TrainMLP(bad.pos, bad.neg, MLPConfig{L2: bad.l2}); err == nil {
+			t.Error("bad input accepted")
+		}
+	}
+	m.W2[0] = math.NaN()
+	if m.Validate() == nil {
+		t.Error("NaN weight validated")
+	}
+}
+
+// TestSpoofMLPBundle: a countermeasure whose long-term statistics go through a perceptron round
+// trips through a bundle written as format version 2 (a version-1 reader would ignore the
+// perceptron and misread the scores); bundles without one stay version 1; versions outside 1-2
+// are refused.
+func TestSpoofMLPBundle(t *testing.T) {
+	cm, _ := synthCM(t, 1)
+	r := newRand(3)
+	var pos, neg [][]float64
+	for i := range 40 {
+		x := []float64{r.NormFloat64(), r.NormFloat64(), r.NormFloat64()}
+		if i%2 == 0 {
+			x[0] += 2
+			pos = append(pos, x)
+		} else {
+			neg = append(neg, x)
+		}
+	}
+	net, err := TrainMLP(pos, neg, MLPConfig{Hidden: 4, L2: 0.01, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.LTSSNet = net
+	cm.Fusion = &SpoofFusion{GMMWeight: 0.5, GMMMean: 0.1, GMMStd: 2, LinMean: -1, LinStd: 3}
+	if cm.StatsDim() != 3 {
+		t.Fatalf("StatsDim %d, want 3", cm.StatsDim())
+	}
+	plain, _ := synthCM(t, 1)
+	for _, tc := range []struct {
+		cm      *Countermeasure
+		version uint32
+	}{{cm, 2}, {plain, 1}, {nil, 1}} {
+		b := fullBundle(t)
+		b.Spoof = tc.cm
+		data := encode(t, b)
+		if v := binary.LittleEndian.Uint32(data[4:]); v != tc.version {
+			t.Errorf("written as version %d, want %d", v, tc.version)
+		}
+		got, err := ReadBundle(bytes.NewReader(data), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.cm == cm {
+			x := []float64{1.5, -0.5, 0.2}
+			if a, b := cm.Combine(0.7, x), got.Spoof.Combine(0.7, x); math.Abs(a-b) > 1e-12 || got.Spoof.LTSS != nil {
+				t.Errorf("fused score %v after the round trip, %v before", b, a)
+			}
+		}
+		for _, v := range []uint32{0, BundleVersion + 1} {
+			bad := append([]byte(nil), data...)
+			binary.LittleEndian.PutUint32(bad[4:], v)
+			if _, err := ReadBundle(bytes.NewReader(bad), nil); !errors.Is(err, ErrUnsupportedVersion) {
+				t.Errorf("version %d: %v", v, err)
+			}
+		}
+	}
+	both := *cm
+	both.LTSS = &LinearScorer{Mean: []float64{0, 0, 0}, Scale: []float64{1, 1, 1}, W: []float64{1, 0, 0}}
+	if both.Validate() == nil {
+		t.Error("a countermeasure with both scorers validated")
+	}
+}
