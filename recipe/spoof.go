@@ -88,13 +88,13 @@ type SpoofTrainConfig struct {
 	L2             float64           // L2 weight of the logistic regression, with Hidden < 0 (default DefaultSpoofL2)
 	// Hidden is the number of hidden units of the long-term statistics' perceptron (default
 	// DefaultSpoofHidden); negative: a logistic regression instead (models.LinearScorer).
-	Hidden int
-	MLPL2  float64 // the perceptron's weight decay (default DefaultSpoofMLPL2)
-	heldGroups     []int             // groups of the held-out files (TrainSpoof)
-	spoofGMM       *models.GMM       // the spoof class's GMM when already trained on the same spoof set (trainSpoofCrossFit)
-	GMMWeight      float64           // weight of the GMM z-score in the fusion, the rest going to the classifier (default DefaultSpoofGMMWeight; <0: 0)
-	FrameSelection string            // models.Countermeasure.FrameSelection, "K/G"; empty: every component
-	FrameStep      int               // models.Countermeasure.FrameStep; 0 or 1: every frame
+	Hidden         int
+	MLPL2          float64     // the perceptron's weight decay (default DefaultSpoofMLPL2)
+	heldGroups     []int       // groups of the held-out files (TrainSpoof)
+	spoofGMM       *models.GMM // the spoof class's GMM when already trained on the same spoof set (trainSpoofCrossFit)
+	GMMWeight      float64     // weight of the GMM z-score in the fusion, the rest going to the classifier (default DefaultSpoofGMMWeight; <0: 0)
+	FrameSelection string      // models.Countermeasure.FrameSelection, "K/G"; empty: every component
+	FrameStep      int         // models.Countermeasure.FrameStep; 0 or 1: every frame
 }
 
 func (c *SpoofTrainConfig) defaults() {
