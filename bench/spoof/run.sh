@@ -12,8 +12,9 @@ vg=bench/out/voxguard
 # Training: bona fide training speakers (not bench/dev_speakers.txt) and every family's train split,
 # each with its mobile-codec copies. griffin-lim is built and evaluated but not trained on: it is
 # the held-out probe of vocoder-like synthesis (bench/README.md); so are pico and mbrola (Debian
-# non-free engines, built when their tools are installed; measured 2026-12-03, not adopted for
-# training); TRAIN_FAMILIES overrides the list.
+# non-free engines, built when their tools are installed) and rhvoice (Debian main): measured
+# 2026-12-03, not adopted for training, as countermeasures trained on them flagged 2-4 % of the
+# dev speakers' codec bona fide files; TRAIN_FAMILIES overrides the list.
 # --hold-out-speakers sets the thresholds on bona fide speakers each fold's model never heard
 # (trains five bona fide GMMs and one spoof GMM, ~2-3 minutes).
 train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay vocoder-lpc sam}

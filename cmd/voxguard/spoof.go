@@ -47,7 +47,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	holdSpk := fs.Bool("hold-out-speakers", false, "deal the bona fide speakers (the file name before its first '_', else its folder) into --hold-out folds, train one countermeasure without each fold, and set the thresholds on every bona fide file as scored by the model that never heard its speaker (trains N countermeasures)")
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
-	hidden := fs.Int("ltss-hidden", recipe.DefaultSpoofHidden, "hidden `units` of a perceptron scoring the long-term spectral statistics instead of the logistic regression (0: the logistic regression, as shipped)")
+	hidden := fs.Int("ltss-hidden", recipe.DefaultSpoofHidden, "hidden `units` of the perceptron scoring the long-term spectral statistics (0: a logistic regression, the scorer before 2026-12-03)")
 	frameSel := fs.String("frame-selection", "all", "score each frame on the components of the best G of K groups per GMM, as `K/G`; \"all\": every component")
 	frameStep := fs.Int("frame-step", recipe.DefaultSpoofFrameStep, "score every `N`-th frame with the GMMs (every frame still counts as speech)")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")

@@ -140,23 +140,23 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 		"--components", "2", "--iters", "2", "--hold-out", "3", "--hold-out-speakers", "--out", xf}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "too few") {
 		t.Errorf("one speaker in three folds: exit %d, stderr %q", code, errb.String())
 	}
-	// The long-term statistics are scored by a logistic regression by default, by a perceptron
-	// with --ltss-hidden N, which scores the training items as well; a negative count is a usage error.
-	if b, err := loadModel(model); err != nil || b.Spoof.LTSS == nil || b.Spoof.LTSSNet != nil || recipe.DefaultSpoofHidden != 0 {
-		t.Errorf("default countermeasure: %v, linear %v", err, b.Spoof.LTSS != nil)
+	// The long-term statistics are scored by a perceptron by default, by a logistic regression
+	// with --ltss-hidden 0, which scores the training items as well; a negative count is a usage error.
+	if b, err := loadModel(model); err != nil || b.Spoof.LTSSNet == nil || b.Spoof.LTSSNet.Hidden() != recipe.DefaultSpoofHidden || b.Spoof.LTSS != nil {
+		t.Errorf("default countermeasure: %v, perceptron %v", err, b.Spoof.LTSSNet != nil)
 	}
-	mlp := filepath.Join(dir, "mlp.vxgb")
-	if code := run(append(train[:len(train)-1], mlp, "--ltss-hidden", "4"), &out, &errb); code != 0 {
-		t.Fatalf("train-spoof --ltss-hidden 4: exit %d: %s", code, errb.String())
+	lin := filepath.Join(dir, "lin.vxgb")
+	if code := run(append(train[:len(train)-1], lin, "--ltss-hidden", "0"), &out, &errb); code != 0 {
+		t.Fatalf("train-spoof --ltss-hidden 0: exit %d: %s", code, errb.String())
 	}
-	if b, err := loadModel(mlp); err != nil || b.Spoof.LTSSNet == nil || b.Spoof.LTSSNet.Hidden() != 4 || b.Spoof.LTSS != nil {
-		t.Errorf("--ltss-hidden 4: %v", err)
+	if b, err := loadModel(lin); err != nil || b.Spoof.LTSS == nil || b.Spoof.LTSSNet != nil {
+		t.Errorf("--ltss-hidden 0: %v", err)
 	}
 	out.Reset()
-	if code := run([]string{"spoof", "--model", mlp, "--list", filepath.Join(dir, "test.scp"), "--key", filepath.Join(dir, "key")}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "EER 0.00%") {
-		t.Errorf("perceptron countermeasure: exit %d, stderr %q", code, errb.String())
+	if code := run([]string{"spoof", "--model", lin, "--list", filepath.Join(dir, "test.scp"), "--key", filepath.Join(dir, "key")}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "EER 0.00%") {
+		t.Errorf("logistic countermeasure: exit %d, stderr %q", code, errb.String())
 	}
-	if code := run(append(train[:len(train)-1], mlp, "--ltss-hidden", "-1"), &out, &errb); code != 2 {
+	if code := run(append(train[:len(train)-1], lin, "--ltss-hidden", "-1"), &out, &errb); code != 2 {
 		t.Errorf("--ltss-hidden -1: exit %d, want 2", code)
 	}
 	// --merge-into keeps the other bundle's sections.
