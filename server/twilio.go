@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gorilla/websocket"
@@ -50,7 +51,15 @@ func (s *Server) twilioSigned(r *http.Request) bool {
 	}
 	bases := []string{"wss://" + r.Host, "ws://" + r.Host}
 	if s.cfg.PublicURL != "" {
-		bases = []string{strings.TrimSuffix(s.cfg.PublicURL, "/")}
+		// Twilio signs the wss:// URL of <Stream url>; a PublicURL given as https:// (the usual
+		// way to write a public address) means the same host.
+		b := strings.TrimSuffix(s.cfg.PublicURL, "/")
+		if rest, ok := strings.CutPrefix(b, "https://"); ok {
+			b = "wss://" + rest
+		} else if rest, ok := strings.CutPrefix(b, "http://"); ok {
+			b = "ws://" + rest
+		}
+		bases = []string{b}
 	}
 	for _, b := range bases {
 		if hmac.Equal([]byte(TwilioSignature(s.cfg.TwilioAuthToken, b+r.URL.RequestURI())), []byte(sig)) {
@@ -138,6 +147,9 @@ func (s *Server) runTwilio(r *http.Request, c *websocket.Conn, authed bool, clp 
 					s.prom.shed.WithLabelValues("capacity").Inc()
 					return &protocolError{Code: 1013, Reason: "the server is at its limit of concurrent calls"}
 				}
+			}
+			if len(st.Tracks) > 0 && !slices.Contains(st.Tracks, "inbound") {
+				return unsupported("the stream carries no inbound (caller) track: use <Stream track=\"inbound_track\"> or \"both_tracks\"")
 			}
 			f := st.MediaFormat
 			if f.Encoding != "audio/x-mulaw" {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -27,16 +28,34 @@ func twilioCall(t *testing.T, c *websocket.Conn, x []float32, params map[string]
 	silence := base64.StdEncoding.EncodeToString(make([]byte, 160))
 	for i, seq := 0, 2; i < len(b); i += 160 {
 		p := base64.StdEncoding.EncodeToString(b[i:min(i+160, len(b))])
-		send(map[string]any{"event": "media", "sequenceNumber": seq, "streamSid": "MZ01",
-			"media": map[string]any{"track": "inbound", "chunk": seq, "timestamp": i / 8, "payload": p}})
-		send(map[string]any{"event": "media", "streamSid": "MZ01", "media": map[string]any{"track": "outbound", "payload": silence}})
-		seq++
+		// As Twilio sends them: sequence numbers, chunks and timestamps are strings.
+		send(map[string]any{"event": "media", "sequenceNumber": strconv.Itoa(seq), "streamSid": "MZ01",
+			"media": map[string]any{"track": "inbound", "chunk": strconv.Itoa(seq - 1), "timestamp": strconv.Itoa(i / 8), "payload": p}})
+		send(map[string]any{"event": "media", "sequenceNumber": strconv.Itoa(seq + 1), "streamSid": "MZ01",
+			"media": map[string]any{"track": "outbound", "chunk": strconv.Itoa(seq - 1), "timestamp": strconv.Itoa(i / 8), "payload": silence}})
+		seq += 2
 		if i == 160*50 {
 			send(map[string]any{"event": "dtmf", "streamSid": "MZ01", "dtmf": map[string]any{"track": "inbound_track", "digit": "1"}})
 			send(map[string]any{"event": "mark", "streamSid": "MZ01", "mark": map[string]any{"name": "greeting"}})
 		}
 	}
 	send(map[string]any{"event": "stop", "streamSid": "MZ01", "stop": map[string]any{"accountSid": "AC01", "callSid": "CA-twilio-1"}})
+}
+
+// A PublicURL written as https:// still matches the wss:// URL Twilio signs.
+func TestTwilioSignedPublicURL(t *testing.T) {
+	for _, pub := range []string{"https://voice.example.com/", "wss://voice.example.com"} {
+		env := newEnv(t, Config{TwilioAuthToken: "12345", PublicURL: pub})
+		sig := TwilioSignature("12345", "wss://voice.example.com/v1/twilio")
+		c, resp, err := env.dial(t, "/v1/twilio", http.Header{"X-Twilio-Signature": {sig}})
+		if err != nil {
+			t.Fatalf("PublicURL %s: %v, %v", pub, err, resp)
+		}
+		c.Close()
+		if _, resp, err := env.dial(t, "/v1/twilio", http.Header{"X-Twilio-Signature": {TwilioSignature("12345", "https://voice.example.com/v1/twilio")}}); err == nil || resp.StatusCode != 403 {
+			t.Errorf("PublicURL %s: a signature over the https URL was accepted", pub)
+		}
+	}
 }
 
 func TestTwilioSigned(t *testing.T) {
