@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,9 +42,10 @@ type ahOpen struct {
 		ID  string `json:"id"`
 		ANI string `json:"ani"` // aniName and dnis are personal data we do not read
 	} `json:"participant"`
-	Media          []ahMedia         `json:"media"`
-	InputVariables map[string]string `json:"inputVariables"`
-	CustomConfig   map[string]any    `json:"customConfig"`
+	Media              []ahMedia      `json:"media"`
+	InputVariables     map[string]any `json:"inputVariables"`
+	CustomConfig       map[string]any `json:"customConfig"`
+	SupportedLanguages bool           `json:"supportedLanguages"`
 }
 
 // nilUUID marks a connection probe's conversation.
@@ -76,11 +78,18 @@ type ahSession struct {
 	closed    bool
 	probe     bool
 	cl        *call
-	frameSize int // bytes per sample frame (all channels)
-	audio     int64
-	rate      int
 	buf       []byte
+	// failed is the protocol error the session was ended for with a disconnect message; the
+	// client is then given disconnectGrace to answer with close before the socket is closed.
+	failed   *protocolError
+	failedAt time.Time
 }
+
+// disconnectGrace is how long a client has to send close after the server's disconnect (or
+// the idle timeout, if shorter).
+const disconnectGrace = 5 * time.Second
+
+func (a *ahSession) grace() time.Duration { return min(disconnectGrace, a.s.cfg.IdleTimeout) }
 
 func (a *ahSession) send(typ string, params any) error {
 	a.seq++
@@ -104,7 +113,9 @@ func (a *ahSession) sendAssessments(as []engine.Assessment) error {
 // carry a valid HTTP message signature (VerifyAudioHookSignature), else 401. Then: open ->
 // opened (first offer of PCMU or L16 at 8 kHz with an "external" channel, the caller), audio
 // as binary frames, ping -> pong, update -> updated, close -> the final assessment and closed;
-// paused, resumed, discarded and error are noted. A connection probe (nil conversation id) is
+// paused, resumed, discarded and error are noted; a client's protocol error gets disconnect
+// (reason "error") and the client's close is awaited (see run); "supportedLanguages":true in the
+// open gets an empty list in opened. A connection probe (nil conversation id) is
 // answered without starting a call. Each assessment is sent as an event message whose entity
 // has type "voxguard.assessment". The claimed subject comes from the open's inputVariables or
 // customConfig ("subject_id").
@@ -135,33 +146,86 @@ func (s *Server) serveAudioHook(w http.ResponseWriter, r *http.Request) {
 	s.closeFor(c, a.run())
 }
 
+// run handles the session's messages. A client's protocol error does not drop the socket: as
+// Genesys's reference server does, the server sends disconnect {"reason":"error","info":...}
+// and lets the client end the session, which it does with close (answered with the final
+// assessment and closed); a client that does not within the grace period gets the WebSocket
+// close for the error. Oversized messages still close at once.
 func (a *ahSession) run() error {
 	for {
-		mt, b, err := a.s.read(a.c, &a.buf)
-		if err != nil {
-			return err
-		}
-		if mt == websocket.BinaryMessage {
-			if err := a.audioFrame(b); err != nil {
+		err := a.next()
+		var pe *protocolError
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, errSessionDone):
+			return nil
+		case a.failed == nil && errors.As(err, &pe) && pe.Code != websocket.CloseMessageTooBig:
+			a.failed, a.failedAt = pe, time.Now()
+			a.s.log.Warn("audiohook client error, disconnecting", "session", a.id, "reason", pe.Reason)
+			if err := a.send("disconnect", map[string]string{"reason": "error", "info": "Client Error: " + pe.Reason}); err != nil {
 				return err
 			}
-			continue
-		}
-		var m ahMsg
-		if err := json.Unmarshal(b, &m); err != nil {
-			return badJSON(err)
-		}
-		if m.Version != "2" || m.ID != a.id {
-			return &protocolError{Code: 1002, Reason: "message version must be 2 and id the session id"}
-		}
-		if m.Seq != a.clientSeq+1 {
-			return &protocolError{Code: 1002, Reason: fmt.Sprintf("client seq %d, expected %d", m.Seq, a.clientSeq+1)}
-		}
-		a.clientSeq = m.Seq
-		if done, err := a.message(&m); err != nil || done {
+		case a.failed != nil && isTimeout(err):
+			return a.failed
+		default:
 			return err
 		}
 	}
+}
+
+// errSessionDone ends run without an error: the close transaction finished.
+var errSessionDone = errors.New("audiohook session done")
+
+// next reads and handles one message.
+func (a *ahSession) next() error {
+	var mt int
+	var b []byte
+	var err error
+	if a.failed != nil {
+		// After a disconnect only close counts, until the grace period ends.
+		mt, b, err = a.readUntil(a.failedAt.Add(a.grace()))
+	} else {
+		mt, b, err = a.s.read(a.c, &a.buf)
+	}
+	if err != nil {
+		return err
+	}
+	if a.failed != nil {
+		var m ahMsg
+		if mt != websocket.TextMessage || json.Unmarshal(b, &m) != nil || m.Type != "close" {
+			return nil
+		}
+		a.clientSeq = m.Seq
+		if _, err := a.message(&m); err != nil {
+			return err
+		}
+		return errSessionDone
+	}
+	if mt == websocket.BinaryMessage {
+		return a.audioFrame(b)
+	}
+	var m ahMsg
+	if err := json.Unmarshal(b, &m); err != nil {
+		return badJSON(err)
+	}
+	if m.Version != "2" || m.ID != a.id {
+		return &protocolError{Code: 1002, Reason: "message version must be 2 and id the session id"}
+	}
+	if m.Seq != a.clientSeq+1 {
+		return &protocolError{Code: 1002, Reason: fmt.Sprintf("client seq %d, expected %d", m.Seq, a.clientSeq+1)}
+	}
+	a.clientSeq = m.Seq
+	done, err := a.message(&m)
+	if err == nil && done {
+		return errSessionDone
+	}
+	return err
+}
+
+// readUntil reads the next message with a fixed deadline (s.read would extend it).
+func (a *ahSession) readUntil(deadline time.Time) (int, []byte, error) {
+	return a.s.readBy(a.c, &a.buf, deadline)
 }
 
 func (a *ahSession) audioFrame(b []byte) error {
@@ -173,7 +237,6 @@ func (a *ahSession) audioFrame(b []byte) error {
 	case a.cl == nil: // connection probe: one empty frame is expected, anything is ignored
 		return nil
 	}
-	a.audio += int64(len(b))
 	out, err := a.cl.push(b)
 	if err != nil {
 		return err
@@ -200,17 +263,16 @@ func (a *ahSession) message(m *ahMsg) (done bool, err error) {
 		if !ok {
 			return false, a.send("disconnect", map[string]string{"reason": "error", "info": "no offered media is usable: PCMU or L16 at 8000 Hz with an external channel"})
 		}
-		a.opened, a.rate = true, sel.Rate
+		a.opened = true
 		enc := audio.StreamMulaw
 		if sel.Format == "L16" {
 			// Host (little-endian) byte order, as the reference implementation's Int16Array
 			// views of the frames read it, not RFC 3551's network order.
 			enc = audio.L16LE
 		}
-		a.frameSize = enc.BytesPerSample() * len(sel.Channels)
 		a.probe = p.ConversationID == nilUUID || p.ConversationID == ""
 		if !a.probe {
-			subject := p.InputVariables["subject_id"]
+			subject, _ := p.InputVariables["subject_id"].(string)
 			if v, ok := p.CustomConfig["subject_id"].(string); ok && subject == "" {
 				subject = v
 			}
@@ -223,7 +285,11 @@ func (a *ahSession) message(m *ahMsg) (done bool, err error) {
 				}
 			}
 		}
-		return false, a.send("opened", map[string]any{"startPaused": false, "media": []ahMedia{sel}})
+		opened := map[string]any{"startPaused": false, "media": []ahMedia{sel}}
+		if p.SupportedLanguages {
+			opened["supportedLanguages"] = []string{} // voxguard transcribes nothing: no languages
+		}
+		return false, a.send("opened", opened)
 	case "ping":
 		return false, a.send("pong", empty)
 	case "update":

@@ -368,3 +368,72 @@ func TestAudioHookL16Claim(t *testing.T) {
 }
 
 func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
+
+// A client's protocol error mid-call is answered as Genesys's reference server does: disconnect
+// with reason "error", then the client's close gets the final assessment and closed. Also: an
+// open whose inputVariables hold a non-string value is accepted, and "supportedLanguages":true
+// is answered with an (empty) list.
+func TestAudioHookClientErrorDisconnect(t *testing.T) {
+	env := newEnv(t, Config{})
+	id := "aaaaaaaa-bbbb-cccc-dddd-ffffffffffff"
+	c, _, err := env.dial(t, "/v1/audiohook", http.Header{"X-API-KEY": {ingestToken}, "Audiohook-Session-Id": {id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := func(typ string, seq int, params string) []byte {
+		return []byte(`{"version":"2","type":"` + typ + `","id":"` + id + `","seq":` + strconv.Itoa(seq) + `,"serverseq":0,"position":"PT0S","parameters":` + params + `}`)
+	}
+	type reply struct {
+		Type       string
+		Parameters map[string]any
+	}
+	next := func() reply {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r reply
+		json.Unmarshal(b, &r)
+		return r
+	}
+	c.WriteMessage(websocket.TextMessage, msg("open", 1, `{"organizationId":"o","conversationId":"conv-err","participant":{"id":"p","ani":"+15551234567"},`+
+		`"media":[{"type":"audio","format":"PCMU","channels":["external","internal"],"rate":8000}],"inputVariables":{"subject_id":"alice","attempt":2},"supportedLanguages":true}`))
+	if r := next(); r.Type != "opened" || r.Parameters["supportedLanguages"] == nil {
+		t.Fatalf("reply to open: %+v", r)
+	}
+	x := mulaw(speech(t, aliceCall)[:8000*6])
+	stereo := interleave2(x, make([]byte, len(x)), 1)
+	for p := 0; p < len(stereo); p += 1600 {
+		c.WriteMessage(websocket.BinaryMessage, stereo[p:min(p+1600, len(stereo))])
+	}
+	c.WriteMessage(websocket.TextMessage, msg("ping", 5, `{}`)) // seq 2 expected
+	var disc reply
+	for disc.Type != "disconnect" {
+		if disc = next(); disc.Type != "event" && disc.Type != "disconnect" {
+			t.Fatalf("after a skipped seq: %+v", disc)
+		}
+	}
+	if disc.Parameters["reason"] != "error" || !strings.Contains(disc.Parameters["info"].(string), "seq") {
+		t.Errorf("disconnect %+v", disc.Parameters)
+	}
+	c.WriteMessage(websocket.TextMessage, msg("close", 6, `{"reason":"disconnect"}`))
+	var final map[string]any
+	for {
+		r := next()
+		if r.Type == "event" {
+			d := r.Parameters["entities"].([]any)[0].(map[string]any)["data"].(map[string]any)
+			if d["final"] == true {
+				final = d
+			}
+		}
+		if r.Type == "closed" {
+			break
+		}
+	}
+	if final == nil || final["verification"].(map[string]any)["subject_id"] != "alice" {
+		t.Errorf("final assessment %v", final)
+	}
+}

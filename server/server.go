@@ -323,7 +323,12 @@ func (s *Server) closeFor(c *websocket.Conn, err error) {
 // read reads the next message into *buf (reused), extending the idle deadline. A message over
 // MaxMessageBytes is refused with close 1009 and a reason, without reading the rest of it.
 func (s *Server) read(c *websocket.Conn, buf *[]byte) (int, []byte, error) {
-	c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	return s.readBy(c, buf, time.Now().Add(s.cfg.IdleTimeout))
+}
+
+// readBy is read with a deadline of its caller's choosing.
+func (s *Server) readBy(c *websocket.Conn, buf *[]byte, deadline time.Time) (int, []byte, error) {
+	c.SetReadDeadline(deadline)
 	mt, r, err := c.NextReader()
 	if err != nil {
 		return 0, nil, err
