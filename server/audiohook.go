@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -83,6 +84,9 @@ type ahSession struct {
 	// client is then given disconnectGrace to answer with close before the socket is closed.
 	failed   *protocolError
 	failedAt time.Time
+	// wmu serialises the session's messages (seq, clientSeq and the writes): Shutdown's hook
+	// sends disconnect from another goroutine.
+	wmu sync.Mutex
 }
 
 // disconnectGrace is how long a client has to send close after the server's disconnect (or
@@ -92,10 +96,32 @@ const disconnectGrace = 5 * time.Second
 func (a *ahSession) grace() time.Duration { return min(disconnectGrace, a.s.cfg.IdleTimeout) }
 
 func (a *ahSession) send(typ string, params any) error {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
 	a.seq++
 	p, _ := json.Marshal(params)
 	cs := a.clientSeq
 	return a.s.writeJSON(a.c, ahMsg{Version: "2", ID: a.id, Type: typ, Seq: a.seq, ClientSeq: &cs, Parameters: p})
+}
+
+// setClientSeq records the last client message's seq (under wmu, as send reads it).
+func (a *ahSession) setClientSeq(n int) {
+	a.wmu.Lock()
+	a.clientSeq = n
+	a.wmu.Unlock()
+}
+
+// disconnectForShutdown is the session's Shutdown hook: an open session is sent disconnect
+// (reason "completed") and goes on reading, so that the client's close gets the final assessment
+// and closed; it reports whether it did (a session not open yet, or closing, is just closed).
+func (a *ahSession) disconnectForShutdown() bool {
+	a.wmu.Lock()
+	active := a.opened && !a.closed && a.failed == nil
+	a.wmu.Unlock()
+	if !active {
+		return false
+	}
+	return a.send("disconnect", map[string]string{"reason": "completed", "info": "server shutting down"}) == nil
 }
 
 func (a *ahSession) sendAssessments(as []engine.Assessment) error {
@@ -142,6 +168,7 @@ func (s *Server) serveAudioHook(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.done(c)
 	a := &ahSession{s: s, c: c, id: id}
+	s.onShutdown(c, a.disconnectForShutdown)
 	defer func() { a.cl.end() }()
 	s.closeFor(c, a.run())
 }
@@ -161,7 +188,9 @@ func (a *ahSession) run() error {
 		case errors.Is(err, errSessionDone):
 			return nil
 		case a.failed == nil && errors.As(err, &pe) && pe.Code != websocket.CloseMessageTooBig:
+			a.wmu.Lock()
 			a.failed, a.failedAt = pe, time.Now()
+			a.wmu.Unlock()
 			a.s.log.Warn("audiohook client error, disconnecting", "session", a.id, "reason", pe.Reason)
 			if err := a.send("disconnect", map[string]string{"reason": "error", "info": "Client Error: " + pe.Reason}); err != nil {
 				return err
@@ -196,7 +225,7 @@ func (a *ahSession) next() error {
 		if mt != websocket.TextMessage || json.Unmarshal(b, &m) != nil || m.Type != "close" {
 			return nil
 		}
-		a.clientSeq = m.Seq
+		a.setClientSeq(m.Seq)
 		if _, err := a.message(&m); err != nil {
 			return err
 		}
@@ -263,7 +292,9 @@ func (a *ahSession) message(m *ahMsg) (done bool, err error) {
 		if !ok {
 			return false, a.send("disconnect", map[string]string{"reason": "error", "info": "no offered media is usable: PCMU or L16 at 8000 Hz with an external channel"})
 		}
+		a.wmu.Lock()
 		a.opened = true
+		a.wmu.Unlock()
 		enc := audio.StreamMulaw
 		if sel.Format == "L16" {
 			// Host (little-endian) byte order, as the reference implementation's Int16Array
@@ -301,7 +332,9 @@ func (a *ahSession) message(m *ahMsg) (done bool, err error) {
 		a.s.log.Warn("audiohook client error", "session", a.id, "parameters", strings.TrimSpace(string(m.Parameters)))
 		return false, nil
 	case "close":
+		a.wmu.Lock()
 		a.closed = true
+		a.wmu.Unlock()
 		if a.cl != nil {
 			f, err := a.cl.stop()
 			if err != nil {

@@ -82,9 +82,9 @@ type Server struct {
 	limit callLimit   // the adaptive cap on live calls that ShedDelay keeps
 
 	mu       sync.Mutex
-	perKey   map[string]int               // live calls per API key id
-	live     map[*websocket.Conn]struct{} // open WebSockets
-	handlers sync.WaitGroup               // running WebSocket handlers
+	perKey   map[string]int                // live calls per API key id
+	live     map[*websocket.Conn]*liveConn // open WebSockets
+	handlers sync.WaitGroup                // running WebSocket handlers
 	closing  bool
 }
 
@@ -108,7 +108,7 @@ func New(eng *engine.Engine, auth Authenticator, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
-	s := &Server{eng: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger, live: map[*websocket.Conn]struct{}{}, perKey: map[string]int{}, sched: newSchedDelay()}
+	s := &Server{eng: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger, live: map[*websocket.Conn]*liveConn{}, perKey: map[string]int{}, sched: newSchedDelay()}
 	s.prom = newPromMetrics(s)
 	s.up = websocket.Upgrader{
 		ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
@@ -225,14 +225,38 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Con
 		s.handlers.Done()
 		return nil, errors.New("shutting down")
 	}
-	s.live[c] = struct{}{}
+	s.live[c] = &liveConn{done: make(chan struct{})}
 	s.mu.Unlock()
 	return c, nil
+}
+
+// liveConn is what Shutdown knows of an open WebSocket.
+type liveConn struct {
+	// shutdown, if set, asks the connection's handler to end the session itself (AudioHook's
+	// disconnect and close transaction); if it reports that it will, Shutdown waits for done up
+	// to shutdownGrace before closing the socket.
+	shutdown func() bool
+	done     chan struct{} // closed when the handler returns
+}
+
+// shutdownGrace bounds how long Shutdown lets a handler end its session itself.
+const shutdownGrace = disconnectGrace + time.Second
+
+// onShutdown registers c's handler's shutdown hook (see liveConn).
+func (s *Server) onShutdown(c *websocket.Conn, f func() bool) {
+	s.mu.Lock()
+	if l := s.live[c]; l != nil {
+		l.shutdown = f
+	}
+	s.mu.Unlock()
 }
 
 // done unregisters a connection whose handler is returning.
 func (s *Server) done(c *websocket.Conn) {
 	s.mu.Lock()
+	if l := s.live[c]; l != nil {
+		close(l.done)
+	}
 	delete(s.live, c)
 	s.mu.Unlock()
 	s.handlers.Done()
@@ -240,20 +264,33 @@ func (s *Server) done(c *websocket.Conn) {
 
 // Shutdown closes every open WebSocket with 1001 ("server shutting down"), so that each live
 // call ends with its final assessment published to the agents, and waits for the handlers to
-// finish or ctx to end. Call it after http.Server.Shutdown, which does not see WebSockets.
+// finish or ctx to end. AudioHook sessions are first asked to end the protocol's way (disconnect,
+// then the client's close answered with the final assessment and closed) for up to
+// shutdownGrace. Call it after http.Server.Shutdown, which does not see WebSockets.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
-	conns := make([]*websocket.Conn, 0, len(s.live))
-	for c := range s.live {
-		conns = append(conns, c)
+	conns := make(map[*websocket.Conn]*liveConn, len(s.live))
+	for c, l := range s.live {
+		conns[c] = l
 	}
 	s.mu.Unlock()
 	// Side by side and without the lock: a close frame to a client that does not read waits
 	// up to a second for its socket, which must not hold up the others (nor done and upgrade).
 	var closers sync.WaitGroup
-	for _, c := range conns {
+	for c, l := range conns {
 		closers.Go(func() {
+			s.mu.Lock()
+			hook := l.shutdown
+			s.mu.Unlock()
+			if hook != nil && hook() {
+				select {
+				case <-l.done:
+					return
+				case <-time.After(shutdownGrace):
+				case <-ctx.Done():
+				}
+			}
 			c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 			c.Close()
 		})

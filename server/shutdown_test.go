@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -53,5 +55,75 @@ func TestShutdownEndsCalls(t *testing.T) {
 	}
 	if _, resp, err := env.dial(t, "/v1/stream", bearer(ingestToken)); err == nil || resp.StatusCode != 503 {
 		t.Errorf("upgrade after shutdown: %v %v", err, resp)
+	}
+}
+
+// At shutdown an AudioHook session ends the protocol's way: disconnect (reason "completed"), the
+// client's close answered with the final assessment and closed; then Shutdown returns.
+func TestShutdownAudioHookDisconnects(t *testing.T) {
+	env := newEnv(t, Config{})
+	id := "aaaaaaaa-bbbb-cccc-dddd-000000000001"
+	c, _, err := env.dial(t, "/v1/audiohook", http.Header{"X-API-KEY": {ingestToken}, "Audiohook-Session-Id": {id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := func(typ string, seq int, params string) []byte {
+		return []byte(`{"version":"2","type":"` + typ + `","id":"` + id + `","seq":` + strconv.Itoa(seq) + `,"serverseq":0,"position":"PT0S","parameters":` + params + `}`)
+	}
+	c.WriteMessage(websocket.TextMessage, msg("open", 1, `{"organizationId":"o","conversationId":"conv-sd","participant":{"id":"p","ani":"+15551234567"},`+
+		`"media":[{"type":"audio","format":"PCMU","channels":["external"],"rate":8000}],"customConfig":{"subject_id":"alice"}}`))
+	x := mulaw(speech(t, aliceCall))[:8000*5]
+	for p := 0; p < len(x); p += 1600 {
+		c.WriteMessage(websocket.BinaryMessage, x[p:min(p+1600, len(x))])
+	}
+	type reply struct {
+		Type       string
+		Parameters map[string]any
+	}
+	next := func() reply {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r reply
+		json.Unmarshal(b, &r)
+		return r
+	}
+	for r := next(); r.Type != "event"; r = next() { // the server has seen the audio
+	}
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shut <- env.srv.Shutdown(ctx)
+	}()
+	var r reply
+	for r.Type != "disconnect" {
+		r = next()
+	}
+	if r.Parameters["reason"] != "completed" {
+		t.Errorf("disconnect %v", r.Parameters)
+	}
+	c.WriteMessage(websocket.TextMessage, msg("close", 2, `{"reason":"disconnect"}`))
+	final := false
+	for r = next(); r.Type != "closed"; r = next() {
+		if r.Type == "event" {
+			final = final || r.Parameters["entities"].([]any)[0].(map[string]any)["data"].(map[string]any)["final"] == true
+		}
+	}
+	if !final {
+		t.Error("no final assessment before closed")
+	}
+	c.Close()
+	select {
+	case err := <-shut:
+		if err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("Shutdown did not return after the session closed")
 	}
 }
