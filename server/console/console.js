@@ -345,7 +345,8 @@
     } catch (_) {
       return;
     }
-    if (!Array.isArray(recs)) return;
+    // Signed out (or signed in with another key) while the request was in flight: add nothing.
+    if (sessionStorage.getItem(KEY) !== key || !Array.isArray(recs)) return;
     recs.sort((x, y) => Date.parse(y.ended || y.started) - Date.parse(x.ended || x.started));
     const names = new Map();
     for (const rec of recs.slice(0, MAX_RECENT)) {
@@ -369,6 +370,7 @@
       try {
         const r = await fetch("/v1/subjects/" + encodeURIComponent(sub), auth);
         const s = r.ok ? await r.json() : {};
+        if (sessionStorage.getItem(KEY) !== key) return;
         for (const c of cs) {
           c.info.customer = s.name || s.account_ref || maskID(sub);
           render(c);
