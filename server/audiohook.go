@@ -73,8 +73,9 @@ type ahSession struct {
 	s         *Server
 	c         *websocket.Conn
 	id        string
-	seq       int // last server seq
-	clientSeq int // last client seq
+	org       string // the upgrade's Audiohook-Organization-Id (signed), "" if absent
+	seq       int    // last server seq
+	clientSeq int    // last client seq
 	opened    bool
 	closed    bool
 	probe     bool
@@ -167,7 +168,7 @@ func (s *Server) serveAudioHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.done(c)
-	a := &ahSession{s: s, c: c, id: id}
+	a := &ahSession{s: s, c: c, id: id, org: r.Header.Get("Audiohook-Organization-Id")}
 	s.onShutdown(c, a.disconnectForShutdown)
 	defer func() { a.cl.end() }()
 	s.closeFor(c, a.run())
@@ -287,6 +288,9 @@ func (a *ahSession) message(m *ahMsg) (done bool, err error) {
 		var p ahOpen
 		if err := json.Unmarshal(m.Parameters, &p); err != nil {
 			return false, badJSON(err)
+		}
+		if a.org != "" && p.OrganizationID != "" && !strings.EqualFold(a.org, p.OrganizationID) {
+			return false, &protocolError{Code: websocket.ClosePolicyViolation, Reason: "open's organizationId is not the Audiohook-Organization-Id of the upgrade"}
 		}
 		sel, caller, ok := selectMedia(p.Media)
 		if !ok {

@@ -55,6 +55,27 @@ func TestAudioHookSignaturePublishedVector(t *testing.T) {
 	if err := VerifyAudioHookSignature(r, []byte("wrong"), now, time.Second); err == nil {
 		t.Error("wrong secret accepted")
 	}
+	// As the reference server: a signature older than 10 s (plus the skew), a short nonce or one
+	// not covering all six components is refused before the HMAC is even checked.
+	for _, tc := range []struct {
+		name, input string
+		at          time.Time
+		want        string
+	}{
+		{"stale", r.Header.Get("Signature-Input"), now.Add(12 * time.Second), "too long ago"},
+		{"short nonce", strings.Replace(r.Header.Get("Signature-Input"), "VGhpc0lzQVVuaXF1ZU5vbmNl", "abc", 1), now, "nonce"},
+		{"no nonce", strings.Replace(r.Header.Get("Signature-Input"), `nonce="VGhpc0lzQVVuaXF1ZU5vbmNl";`, "", 1), now, "nonce"},
+		{"four components", strings.Replace(r.Header.Get("Signature-Input"), `"audiohook-organization-id" `, "", 1), now, "does not cover audiohook-organization-id"},
+	} {
+		q := r.Clone(r.Context())
+		q.Header.Set("Signature-Input", tc.input)
+		if err := VerifyAudioHookSignature(q, secret, tc.at, time.Second); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error about %q", tc.name, err, tc.want)
+		}
+	}
+	if err := VerifyAudioHookSignature(r, secret, now.Add(10*time.Second), time.Second); err != nil {
+		t.Errorf("10 s after created: %v", err)
+	}
 	r.Header.Set("Audiohook-Session-Id", "e160e428-53e2-487c-977d-96989bf5c99d")
 	if err := VerifyAudioHookSignature(r, secret, now, time.Second); err == nil {
 		t.Error("altered header accepted")

@@ -95,6 +95,11 @@ func TestBadInput(t *testing.T) {
 		{"audiohook: ping before open", "/v1/audiohook", ahHdr(ingestToken), []frame{ahMsgJSON("ping", 1, `{}`)}, 0, 1002, ""},
 		{"audiohook: seq skipped", "/v1/audiohook", ahHdr(ingestToken), []frame{ahOpenOK, ahMsgJSON("ping", 3, `{}`)}, 0, 1002, ""},
 		{"audiohook: wrong session id", "/v1/audiohook", ahHdr(ingestToken), []frame{txt(strings.Replace(ahOpenOK.text, ahSessionID, "other", 1))}, 0, 1002, ""},
+		{"audiohook: another organization", "/v1/audiohook", func() http.Header {
+			h := ahHdr(ingestToken)
+			h.Set("Audiohook-Organization-Id", "not-o")
+			return h
+		}(), []frame{ahOpenOK}, 0, 1008, ""},
 		{"audiohook: only internal media", "/v1/audiohook", ahHdr(ingestToken), []frame{ahMsgJSON("open", 1, `{"conversationId":"c","media":[{"type":"audio","format":"PCMU","channels":["internal"],"rate":8000}]}`)}, 0, 0, `"type":"disconnect"`},
 		{"audiohook: audio after close", "/v1/audiohook", ahHdr(ingestToken), []frame{ahOpenOK, bin(3200), ahMsgJSON("close", 2, `{"reason":"end"}`), bin(3200)}, 0, 1002, ""},
 		{"audiohook: unknown type", "/v1/audiohook", ahHdr(ingestToken), []frame{ahOpenOK, ahMsgJSON("hello", 2, `{}`)}, 0, 1002, ""},

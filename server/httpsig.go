@@ -15,8 +15,17 @@ import (
 // ErrUnsigned is returned by VerifyAudioHookSignature for a request without signature headers.
 var ErrUnsigned = errors.New("request is not signed")
 
-// audioHookCovered are the components a Genesys AudioHook signature must cover at least.
-var audioHookCovered = []string{"@request-target", "@authority", "audiohook-session-id", "x-api-key"}
+// audioHookCovered are the components a Genesys AudioHook signature must cover at least: all six
+// that Genesys's client signs (and its reference server requires).
+var audioHookCovered = []string{"@request-target", "@authority", "audiohook-organization-id", "audiohook-session-id", "audiohook-correlation-id", "x-api-key"}
+
+// MaxAudioHookSignatureAge is how old (by its created time) a signature may be when the upgrade
+// arrives, beyond the allowed clock skew: Genesys's reference server allows 10 s.
+const MaxAudioHookSignatureAge = 10 * time.Second
+
+// minNonceLength is the shortest nonce accepted (the reference server's limit; Genesys's client
+// sends 24 base64 characters).
+const minNonceLength = 22
 
 // VerifyAudioHookSignature checks a Genesys AudioHook upgrade request's HTTP message signature
 // (RFC 9421, as AudioHook uses it): Signature-Input names the covered components and the
@@ -25,7 +34,9 @@ var audioHookCovered = []string{"@request-target", "@authority", "audiohook-sess
 // has one line `"name": value` per component (@request-target = path and query as received,
 // @authority = Host, any other = that header) and a last line `"@signature-params": ` followed
 // by the Signature-Input value after its label, joined by LF. now is the verifier's clock;
-// created may be up to skew in the future and expires up to skew in the past.
+// created may be up to skew in the future and at most MaxAudioHookSignatureAge + skew in the past,
+// expires up to skew in the past; the nonce has at least 22 characters and the six components
+// of audioHookCovered are covered.
 func VerifyAudioHookSignature(r *http.Request, secret []byte, now time.Time, skew time.Duration) error {
 	input, sig := r.Header.Get("Signature-Input"), r.Header.Get("Signature")
 	if input == "" && sig == "" {
@@ -79,6 +90,12 @@ func VerifyAudioHookSignature(r *http.Request, secret []byte, now time.Time, ske
 	}
 	if time.Unix(created, 0).After(now.Add(skew)) {
 		return errors.New("signature created in the future")
+	}
+	if time.Unix(created, 0).Before(now.Add(-skew - MaxAudioHookSignatureAge)) {
+		return errors.New("signature created too long ago")
+	}
+	if len(p["nonce"]) < minNonceLength {
+		return errors.New("signature nonce missing or too short")
 	}
 	if e, ok := p["expires"]; ok {
 		exp, err := strconv.ParseInt(e, 10, 64)
