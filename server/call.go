@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/voxguard/voxguard/dsp/audio"
@@ -36,8 +37,13 @@ type media struct {
 	enc      audio.StreamEncoding
 	rate     int
 	channels int
-	caller   int // channel carrying the caller
+	caller   int  // channel carrying the caller
+	wideRate bool // forkRates are accepted, not only 8000 and 16000 (L16 forks: jambonz, Vonage)
 }
+
+// forkRates are the sample rates an L16 fork may stream (jambonz offers 8-64 kHz, Vonage 8, 16
+// and 24 kHz); the server resamples them to the engine's rate.
+var forkRates = []int{8000, 16000, 24000, 32000, 44100, 48000, 64000}
 
 // encodingByName maps protocol encoding names to stream encodings.
 var encodingByName = map[string]audio.StreamEncoding{
@@ -50,7 +56,9 @@ var encodingByName = map[string]audio.StreamEncoding{
 // check validates m against what the server accepts, as a protocolError for the client.
 func (m media) check() error {
 	switch {
-	case m.rate != 8000 && m.rate != 16000:
+	case m.wideRate && !slices.Contains(forkRates, m.rate):
+		return unsupported("unsupported sample rate %d (%v)", m.rate, forkRates)
+	case !m.wideRate && m.rate != 8000 && m.rate != 16000:
 		return unsupported("unsupported sample_rate %d (8000 or 16000)", m.rate)
 	case m.channels != 1 && m.channels != 2:
 		return unsupported("unsupported channels %d (1 or 2)", m.channels)

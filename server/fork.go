@@ -122,11 +122,11 @@ func (m forkMeta) media() media {
 			ch = 2
 		}
 	}
-	return media{enc: audio.L16LE, rate: rate, channels: ch, caller: m.CallerChannel}
+	return media{enc: audio.L16LE, rate: rate, channels: ch, caller: m.CallerChannel, wideRate: true}
 }
 
-// serveFork runs /v1/fork: one text frame of metadata, then binary L16 (little-endian) at 8 or
-// 16 kHz, mono or stereo. Later text frames may carry {"type":"claim","subject_id"} or
+// serveFork runs /v1/fork: one text frame of metadata, then binary L16 (little-endian) at 8 to
+// 64 kHz (forkRates), mono or stereo. Later text frames may carry {"type":"claim","subject_id"} or
 // {"type":"stop"}; other JSON events (DTMF and the like) are ignored. Assessments are sent back
 // as text frames, as on /v1/stream. The connection's end without a stop ends the call.
 func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ func TestForkPlatforms(t *testing.T) {
 	env := newEnv(t, Config{})
 	x8 := speech(t, aliceCall)[:8000*8]
 	x16, _ := audio.Resample(x8, 8000, 16000)
+	x24, _ := audio.Resample(x8, 8000, 24000)
 	stereo := interleave2(pcm16(x8, false), pcm16(make([]float32, len(x8)), false), 2)
 	for _, tc := range []struct {
 		name, path string
@@ -27,6 +28,7 @@ func TestForkPlatforms(t *testing.T) {
 		{"mod_audio_fork without metadata", "/v1/fork?sample_rate=8000&channels=2&call_id=fs-2&subject_id=alice", nil, stereo},
 		{"jambonz", "/v1/fork", map[string]any{"callSid": "j-1", "sampleRate": 8000, "mixType": "mono", "from": "+15550001111", "subjectId": "alice",
 			"sipStatus": 200, "customerData": map[string]any{"tier": 1}}, pcm16(x8, false)},
+		{"jambonz 24 kHz", "/v1/fork", map[string]any{"callSid": "j-3", "sampleRate": 24000, "mixType": "mono", "subjectId": "alice"}, pcm16(x24, false)},
 		{"jambonz stereo", "/v1/fork", map[string]any{"callSid": "j-2", "sampleRate": 8000, "mixType": "stereo", "subjectId": "alice"}, stereo},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
