@@ -96,27 +96,12 @@ func TrainMLP(pos, neg [][]float64, c MLPConfig) (*MLPScorer, error) {
 		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	D, H := len(pos[0]), c.Hidden
+	mean, scale, err := standardisation(pos, neg)
+	if err != nil {
+		return nil, err
+	}
+	m := &MLPScorer{Mean: mean, Scale: scale}
 	all := append(append([][]float64{}, pos...), neg...)
-	for i, x := range all {
-		if len(x) != D {
-			return nil, fmt.Errorf("models: feature vector %d has length %d, want %d", i, len(x), D)
-		}
-	}
-	m := &MLPScorer{Mean: make([]float64, D), Scale: make([]float64, D)}
-	for _, x := range all {
-		for i, v := range x {
-			m.Mean[i] += v / float64(len(all))
-		}
-	}
-	for _, x := range all {
-		for i, v := range x {
-			d := v - m.Mean[i]
-			m.Scale[i] += d * d / float64(len(all))
-		}
-	}
-	for i := range m.Scale {
-		m.Scale[i] = math.Sqrt(m.Scale[i]) + 1e-9
-	}
 	z := make([][]float64, len(all))
 	y := make([]float64, len(all))
 	wt := make([]float64, len(all))

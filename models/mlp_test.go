@@ -28,18 +28,7 @@ func TestTrainMLP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := 0
-	for _, x := range pos {
-		if m.Score(x) <= 0 {
-			errs++
-		}
-	}
-	for _, x := range neg {
-		if m.Score(x) >= 0 {
-			errs++
-		}
-	}
-	if errs > 8 {
+	if errs := misclassified(m.Score, pos, neg); errs > 8 {
 		t.Errorf("%d of 800 training points misclassified", errs)
 	}
 	for _, tc := range []struct {
@@ -55,18 +44,7 @@ func TestTrainMLP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lerrs := 0
-	for _, x := range pos {
-		if l.Score(x) <= 0 {
-			lerrs++
-		}
-	}
-	for _, x := range neg {
-		if l.Score(x) >= 0 {
-			lerrs++
-		}
-	}
-	if lerrs < 100 {
+	if lerrs := misclassified(l.Score, pos, neg); lerrs < 100 {
 		t.Errorf("logistic regression misclassified only %d of 800: the test does not need a hidden layer", lerrs)
 	}
 	// Deterministic whatever the number of workers.
@@ -89,6 +67,22 @@ func TestTrainMLP(t *testing.T) {
 	if m.Validate() == nil {
 		t.Error("NaN weight validated")
 	}
+}
+
+// misclassified counts the positives scored at or below 0 and the negatives at or above.
+func misclassified(score func([]float64) float64, pos, neg [][]float64) int {
+	n := 0
+	for _, x := range pos {
+		if score(x) <= 0 {
+			n++
+		}
+	}
+	for _, x := range neg {
+		if score(x) >= 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // TestSpoofMLPBundle: a countermeasure whose long-term statistics go through a perceptron round

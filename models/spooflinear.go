@@ -61,27 +61,11 @@ func TrainLogistic(pos, neg [][]float64, l2 float64, iters int) (*LinearScorer, 
 		iters = 30
 	}
 	D := len(pos[0])
-	all := append(append([][]float64{}, pos...), neg...)
-	for i, x := range all {
-		if len(x) != D {
-			return nil, fmt.Errorf("models: feature vector %d has length %d, want %d", i, len(x), D)
-		}
+	mean, scale, err := standardisation(pos, neg)
+	if err != nil {
+		return nil, err
 	}
-	l := &LinearScorer{Mean: make([]float64, D), Scale: make([]float64, D), W: make([]float64, D)}
-	for _, x := range all {
-		for i, v := range x {
-			l.Mean[i] += v / float64(len(all))
-		}
-	}
-	for _, x := range all {
-		for i, v := range x {
-			d := v - l.Mean[i]
-			l.Scale[i] += d * d / float64(len(all))
-		}
-	}
-	for i := range l.Scale {
-		l.Scale[i] = math.Sqrt(l.Scale[i]) + 1e-9
-	}
+	l := &LinearScorer{Mean: mean, Scale: scale, W: make([]float64, D)}
 	P := D + 1 // parameters: W then B
 	z := make([]float64, P)
 	H := make([]float64, P*P)
@@ -134,6 +118,36 @@ func TrainLogistic(pos, neg [][]float64, l2 float64, iters int) (*LinearScorer, 
 		}
 	}
 	return l, l.Validate()
+}
+
+// standardisation returns the mean and standard deviation (+1e-9) of every feature over both
+// classes' vectors, checking that they all have the length of pos[0].
+func standardisation(pos, neg [][]float64) (mean, scale []float64, err error) {
+	D := len(pos[0])
+	n := float64(len(pos) + len(neg))
+	mean, scale = make([]float64, D), make([]float64, D)
+	for k, set := range [][][]float64{pos, neg} {
+		for i, x := range set {
+			if len(x) != D {
+				return nil, nil, fmt.Errorf("models: feature vector %d has length %d, want %d", i+k*len(pos), len(x), D)
+			}
+			for j, v := range x {
+				mean[j] += v / n
+			}
+		}
+	}
+	for _, set := range [][][]float64{pos, neg} {
+		for _, x := range set {
+			for j, v := range x {
+				d := v - mean[j]
+				scale[j] += d * d / n
+			}
+		}
+	}
+	for j := range scale {
+		scale[j] = math.Sqrt(scale[j]) + 1e-9
+	}
+	return mean, scale, nil
 }
 
 // SpoofFusion combines the GMM score and the linear scorer's score as a weighted sum of z-scores,

@@ -340,41 +340,18 @@ func sameMedia(a, b ahMedia) bool {
 // little-endian 16-bit PCM and verified; the final assessment comes as an event before closed.
 func TestAudioHookL16Claim(t *testing.T) {
 	env := newEnv(t, Config{})
-	id := "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
-	c, _, err := env.dial(t, "/v1/audiohook", http.Header{"X-API-KEY": {ingestToken}, "Audiohook-Session-Id": {id}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	msg := func(typ string, seq int, params string) []byte {
-		return []byte(`{"version":"2","type":"` + typ + `","id":"` + id + `","seq":` + strconv.Itoa(seq) + `,"serverseq":0,"position":"PT0S","parameters":` + params + `}`)
-	}
-	c.WriteMessage(websocket.TextMessage, msg("open", 1, `{"organizationId":"o","conversationId":"conv-l16","participant":{"id":"p","ani":"+15551234567","aniName":"Jane Roe"},`+
-		`"media":[{"type":"audio","format":"L16","channels":["external"],"rate":8000}],"inputVariables":{"subject_id":"alice"}}`))
+	a := dialAudioHook(t, env, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")
+	a.send("open", 1, `{"organizationId":"o","conversationId":"conv-l16","participant":{"id":"p","ani":"+15551234567","aniName":"Jane Roe"},`+
+		`"media":[{"type":"audio","format":"L16","channels":["external"],"rate":8000}],"inputVariables":{"subject_id":"alice"}}`)
 	x := pcm16(speech(t, aliceCall), false)
 	for p := 0; p < len(x); p += 3200 {
-		c.WriteMessage(websocket.BinaryMessage, x[p:min(p+3200, len(x))])
+		a.c.WriteMessage(websocket.BinaryMessage, x[p:min(p+3200, len(x))])
 	}
-	c.WriteMessage(websocket.TextMessage, msg("close", 2, `{"reason":"end"}`))
+	a.send("close", 2, `{"reason":"end"}`)
 	var final map[string]any
-	c.SetReadDeadline(time.Now().Add(20 * time.Second))
-	for {
-		_, b, err := c.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m struct {
-			Type       string
-			Parameters struct {
-				Entities []struct{ Data map[string]any }
-			}
-		}
-		json.Unmarshal(b, &m)
-		if m.Type == "event" && m.Parameters.Entities[0].Data["final"] == true {
-			final = m.Parameters.Entities[0].Data
-		}
-		if m.Type == "closed" {
-			break
+	for r := a.next(); r.Type != "closed"; r = a.next() {
+		if d := r.finalData(); d != nil {
+			final = d
 		}
 	}
 	if final == nil {
@@ -396,65 +373,91 @@ func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
 // is answered with an (empty) list.
 func TestAudioHookClientErrorDisconnect(t *testing.T) {
 	env := newEnv(t, Config{})
-	id := "aaaaaaaa-bbbb-cccc-dddd-ffffffffffff"
-	c, _, err := env.dial(t, "/v1/audiohook", http.Header{"X-API-KEY": {ingestToken}, "Audiohook-Session-Id": {id}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	msg := func(typ string, seq int, params string) []byte {
-		return []byte(`{"version":"2","type":"` + typ + `","id":"` + id + `","seq":` + strconv.Itoa(seq) + `,"serverseq":0,"position":"PT0S","parameters":` + params + `}`)
-	}
-	type reply struct {
-		Type       string
-		Parameters map[string]any
-	}
-	next := func() reply {
-		t.Helper()
-		c.SetReadDeadline(time.Now().Add(20 * time.Second))
-		_, b, err := c.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r reply
-		json.Unmarshal(b, &r)
-		return r
-	}
-	c.WriteMessage(websocket.TextMessage, msg("open", 1, `{"organizationId":"o","conversationId":"conv-err","participant":{"id":"p","ani":"+15551234567"},`+
-		`"media":[{"type":"audio","format":"PCMU","channels":["external","internal"],"rate":8000}],"inputVariables":{"subject_id":"alice","attempt":2},"supportedLanguages":true}`))
-	if r := next(); r.Type != "opened" || r.Parameters["supportedLanguages"] == nil {
+	a := dialAudioHook(t, env, "aaaaaaaa-bbbb-cccc-dddd-ffffffffffff")
+	a.send("open", 1, `{"organizationId":"o","conversationId":"conv-err","participant":{"id":"p","ani":"+15551234567"},`+
+		`"media":[{"type":"audio","format":"PCMU","channels":["external","internal"],"rate":8000}],"inputVariables":{"subject_id":"alice","attempt":2},"supportedLanguages":true}`)
+	if r := a.next(); r.Type != "opened" || r.Parameters["supportedLanguages"] == nil {
 		t.Fatalf("reply to open: %+v", r)
 	}
 	x := mulaw(speech(t, aliceCall)[:8000*6])
 	stereo := interleave2(x, make([]byte, len(x)), 1)
 	for p := 0; p < len(stereo); p += 1600 {
-		c.WriteMessage(websocket.BinaryMessage, stereo[p:min(p+1600, len(stereo))])
+		a.c.WriteMessage(websocket.BinaryMessage, stereo[p:min(p+1600, len(stereo))])
 	}
-	c.WriteMessage(websocket.TextMessage, msg("ping", 5, `{}`)) // seq 2 expected
-	var disc reply
+	a.send("ping", 5, `{}`) // seq 2 expected
+	var disc ahReply
 	for disc.Type != "disconnect" {
-		if disc = next(); disc.Type != "event" && disc.Type != "disconnect" {
+		if disc = a.next(); disc.Type != "event" && disc.Type != "disconnect" {
 			t.Fatalf("after a skipped seq: %+v", disc)
 		}
 	}
 	if disc.Parameters["reason"] != "error" || !strings.Contains(disc.Parameters["info"].(string), "seq") {
 		t.Errorf("disconnect %+v", disc.Parameters)
 	}
-	c.WriteMessage(websocket.TextMessage, msg("close", 6, `{"reason":"disconnect"}`))
+	a.send("close", 6, `{"reason":"disconnect"}`)
 	var final map[string]any
-	for {
-		r := next()
-		if r.Type == "event" {
-			d := r.Parameters["entities"].([]any)[0].(map[string]any)["data"].(map[string]any)
-			if d["final"] == true {
-				final = d
-			}
-		}
-		if r.Type == "closed" {
-			break
+	for r := a.next(); r.Type != "closed"; r = a.next() {
+		if d := r.finalData(); d != nil {
+			final = d
 		}
 	}
 	if final == nil || final["verification"].(map[string]any)["subject_id"] != "alice" {
 		t.Errorf("final assessment %v", final)
 	}
+}
+
+// ahTestClient is a hand-driven AudioHook client for tests: msg builds a client message of the
+// session, next reads the server's next message.
+type ahTestClient struct {
+	t  *testing.T
+	c  *websocket.Conn
+	id string
+}
+
+type ahReply struct {
+	Type       string
+	Parameters map[string]any
+}
+
+// dialAudioHook opens an unsigned AudioHook session id with the ingest key.
+func dialAudioHook(t *testing.T, env *testEnv, id string) *ahTestClient {
+	t.Helper()
+	c, _, err := env.dial(t, "/v1/audiohook", http.Header{"X-API-KEY": {ingestToken}, "Audiohook-Session-Id": {id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &ahTestClient{t: t, c: c, id: id}
+}
+
+func (a *ahTestClient) msg(typ string, seq int, params string) []byte {
+	return []byte(`{"version":"2","type":"` + typ + `","id":"` + a.id + `","seq":` + strconv.Itoa(seq) + `,"serverseq":0,"position":"PT0S","parameters":` + params + `}`)
+}
+
+func (a *ahTestClient) send(typ string, seq int, params string) {
+	a.c.WriteMessage(websocket.TextMessage, a.msg(typ, seq, params))
+}
+
+func (a *ahTestClient) next() ahReply {
+	a.t.Helper()
+	a.c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, b, err := a.c.ReadMessage()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var r ahReply
+	json.Unmarshal(b, &r)
+	return r
+}
+
+// finalData returns the assessment of an event message if it is the final one, else nil.
+func (r ahReply) finalData() map[string]any {
+	if r.Type != "event" {
+		return nil
+	}
+	d := r.Parameters["entities"].([]any)[0].(map[string]any)["data"].(map[string]any)
+	if d["final"] != true {
+		return nil
+	}
+	return d
 }

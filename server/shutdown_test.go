@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"net/http"
-	"strconv"
 	"testing"
 	"time"
 
@@ -62,37 +60,14 @@ func TestShutdownEndsCalls(t *testing.T) {
 // client's close answered with the final assessment and closed; then Shutdown returns.
 func TestShutdownAudioHookDisconnects(t *testing.T) {
 	env := newEnv(t, Config{})
-	id := "aaaaaaaa-bbbb-cccc-dddd-000000000001"
-	c, _, err := env.dial(t, "/v1/audiohook", http.Header{"X-API-KEY": {ingestToken}, "Audiohook-Session-Id": {id}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	msg := func(typ string, seq int, params string) []byte {
-		return []byte(`{"version":"2","type":"` + typ + `","id":"` + id + `","seq":` + strconv.Itoa(seq) + `,"serverseq":0,"position":"PT0S","parameters":` + params + `}`)
-	}
-	c.WriteMessage(websocket.TextMessage, msg("open", 1, `{"organizationId":"o","conversationId":"conv-sd","participant":{"id":"p","ani":"+15551234567"},`+
-		`"media":[{"type":"audio","format":"PCMU","channels":["external"],"rate":8000}],"customConfig":{"subject_id":"alice"}}`))
+	a := dialAudioHook(t, env, "aaaaaaaa-bbbb-cccc-dddd-000000000001")
+	a.send("open", 1, `{"organizationId":"o","conversationId":"conv-sd","participant":{"id":"p","ani":"+15551234567"},`+
+		`"media":[{"type":"audio","format":"PCMU","channels":["external"],"rate":8000}],"customConfig":{"subject_id":"alice"}}`)
 	x := mulaw(speech(t, aliceCall))[:8000*5]
 	for p := 0; p < len(x); p += 1600 {
-		c.WriteMessage(websocket.BinaryMessage, x[p:min(p+1600, len(x))])
+		a.c.WriteMessage(websocket.BinaryMessage, x[p:min(p+1600, len(x))])
 	}
-	type reply struct {
-		Type       string
-		Parameters map[string]any
-	}
-	next := func() reply {
-		t.Helper()
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		_, b, err := c.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r reply
-		json.Unmarshal(b, &r)
-		return r
-	}
-	for r := next(); r.Type != "event"; r = next() { // the server has seen the audio
+	for r := a.next(); r.Type != "event"; r = a.next() { // the server has seen the audio
 	}
 	shut := make(chan error, 1)
 	go func() {
@@ -100,24 +75,22 @@ func TestShutdownAudioHookDisconnects(t *testing.T) {
 		defer cancel()
 		shut <- env.srv.Shutdown(ctx)
 	}()
-	var r reply
+	var r ahReply
 	for r.Type != "disconnect" {
-		r = next()
+		r = a.next()
 	}
 	if r.Parameters["reason"] != "completed" {
 		t.Errorf("disconnect %v", r.Parameters)
 	}
-	c.WriteMessage(websocket.TextMessage, msg("close", 2, `{"reason":"disconnect"}`))
+	a.send("close", 2, `{"reason":"disconnect"}`)
 	final := false
-	for r = next(); r.Type != "closed"; r = next() {
-		if r.Type == "event" {
-			final = final || r.Parameters["entities"].([]any)[0].(map[string]any)["data"].(map[string]any)["final"] == true
-		}
+	for r = a.next(); r.Type != "closed"; r = a.next() {
+		final = final || r.finalData() != nil
 	}
 	if !final {
 		t.Error("no final assessment before closed")
 	}
-	c.Close()
+	a.c.Close()
 	select {
 	case err := <-shut:
 		if err != nil {
