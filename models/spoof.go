@@ -126,7 +126,7 @@ func (cm *Countermeasure) Prepare() error {
 }
 
 // Combine returns the countermeasure's score of a recording from its mean frame LLR gmm and its
-// long-term spectral statistics stats (ignored, and may be nil, without a linear scorer).
+// long-term spectral statistics stats (ignored, and may be nil, without a second scorer).
 func (cm *Countermeasure) Combine(gmm float64, stats []float64) float64 {
 	if cm.LTSS == nil && cm.LTSSNet == nil {
 		return gmm

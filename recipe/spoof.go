@@ -88,9 +88,10 @@ type SpoofTrainConfig struct {
 	Log            io.Writer         // progress, may be nil
 	Info           map[string]string // provenance stored in the model
 	NoLTSS         bool              // GMMs only (the ASVspoof baseline), no long-term-statistics system
-	L2             float64           // L2 weight of the logistic regression, with Hidden < 0 (default DefaultSpoofL2)
-	// Hidden is the number of hidden units of the long-term statistics' perceptron (default
-	// DefaultSpoofHidden); negative: a logistic regression instead (models.LinearScorer).
+	L2             float64           // L2 weight of the logistic regression, with Hidden 0 (default DefaultSpoofL2)
+	// Hidden, if > 0, scores the long-term statistics with a perceptron of that many hidden units
+	// (models.MLPScorer); 0: a logistic regression (models.LinearScorer). train-spoof's default
+	// is DefaultSpoofHidden.
 	Hidden         int
 	MLPL2          float64     // the perceptron's weight decay (default DefaultSpoofMLPL2)
 	heldGroups     []int       // groups of the held-out files (TrainSpoof)

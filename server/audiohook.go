@@ -245,7 +245,7 @@ func (a *ahSession) next() error {
 	if m.Seq != a.clientSeq+1 {
 		return &protocolError{Code: 1002, Reason: fmt.Sprintf("client seq %d, expected %d", m.Seq, a.clientSeq+1)}
 	}
-	a.clientSeq = m.Seq
+	a.setClientSeq(m.Seq)
 	done, err := a.message(&m)
 	if err == nil && done {
 		return errSessionDone
