@@ -30,9 +30,10 @@ import (
 // so that readers of the same version tolerate additions.
 //
 // Version 2 marks a bundle an older reader would misread without an error: one whose
-// countermeasure scores its long-term statistics with a perceptron (Countermeasure.LTSSNet),
-// a field version-1 readers would ignore, scoring with the GMMs alone against thresholds set
-// on the fused score. Every other bundle is still written as version 1.
+// countermeasure scores its long-term statistics with a perceptron (Countermeasure.LTSSNet) or
+// normalises its frames (Countermeasure.StaticCMN), fields version-1 readers would ignore,
+// scoring against thresholds set on other scores. Every other bundle is still written as
+// version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
@@ -54,7 +55,7 @@ var (
 
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
-	if b.Spoof != nil && b.Spoof.LTSSNet != nil {
+	if b.Spoof != nil && (b.Spoof.LTSSNet != nil || b.Spoof.StaticCMN > 0) {
 		return 2
 	}
 	return 1

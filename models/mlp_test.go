@@ -146,3 +146,60 @@ func TestSpoofMLPBundle(t *testing.T) {
 		t.Error("a countermeasure with both scorers validated")
 	}
 }
+
+// TestStaticCMN: CausalCMN on hand-worked frames; a scorer with StaticCMN scores exactly the
+// causally normalised frames (every frame, stepped or not, enters the running mean); a bundle
+// with it is format version 2 and keeps it; an out-of-range count is refused.
+func TestStaticCMN(t *testing.T) {
+	got := CausalCMN([][]float32{{1, 10}, {3, 20}, {5, 30}, {-9, 40}}, 1)
+	want := [][]float32{{0, 10}, {1, 20}, {2, 30}, {-9 - (1+3+5-9)/4.0, 40}}
+	for i := range want {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("frame %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	for _, step := range []int{1, 2} {
+		cm, gen := synthCM(t, 1)
+		cm.StaticCMN, cm.FrameStep = 2, step
+		frames := gen(1, 9, 5)
+		for _, f := range frames {
+			f[0] += 3 // a channel offset the normalisation removes
+		}
+		s := NewSpoofScorer(cm)
+		for _, f := range frames {
+			s.Add(f, 0)
+		}
+		norm := CausalCMN(frames, 2)
+		ref := NewSpoofScorer(cm)
+		var sum float64
+		n := 0
+		for i := 0; i < len(norm); i += step {
+			sum += ref.FrameLLR(norm[i])
+			n++
+		}
+		if math.Abs(s.LLR()-sum/float64(n)) > 1e-9 || s.Frames() != len(frames) {
+			t.Errorf("step %d: LLR %v over %d frames, want %v over %d", step, s.LLR(), s.Frames(), sum/float64(n), len(frames))
+		}
+		s.Reset()
+		s.Add(frames[3], 0)
+		if want := ref.FrameLLR(CausalCMN(frames[3:4], 2)[0]); math.Abs(s.LLR()-want) > 1e-9 {
+			t.Errorf("after Reset the running mean starts again: %v, want %v", s.LLR(), want)
+		}
+		if step == 1 {
+			b := fullBundle(t)
+			b.Spoof = cm
+			data := encode(t, b)
+			if v := binary.LittleEndian.Uint32(data[4:]); v != 2 {
+				t.Errorf("written as version %d, want 2", v)
+			}
+			back, err := ReadBundle(bytes.NewReader(data), nil)
+			if err != nil || back.Spoof.StaticCMN != 2 {
+				t.Errorf("round trip: %v, static_cmn %v", err, back.Spoof)
+			}
+		}
+		cm.StaticCMN = cm.Bonafide.D + 1
+		if cm.Validate() == nil {
+			t.Error("static_cmn beyond the frame dimension validated")
+		}
+	}
+}

@@ -48,6 +48,11 @@ type Countermeasure struct {
 	// FrameStep, if > 1, scores only every FrameStep-th frame that reaches MinLevelDB with the
 	// GMMs (the 1st, the (1+FrameStep)-th, …); all of them still count as speech (Frames).
 	FrameStep int `json:"frame_step,omitempty"`
+	// StaticCMN, if > 0, removes from the first StaticCMN dimensions of each frame (the static
+	// cepstra) their running mean over the recording's frames so far, that frame included
+	// (CausalCMN), before the GMMs score it: the recording's channel colouration, estimated as a
+	// live call can. The GMMs are trained on frames normalised the same way.
+	StaticCMN int `json:"static_cmn,omitempty"`
 
 	Bonafide *GMM `json:"-"`
 	Spoof    *GMM `json:"-"`
@@ -86,6 +91,9 @@ func (cm *Countermeasure) Validate() error {
 	}
 	if cm.FrameStep < 0 {
 		return errors.New("models: countermeasure frame_step is negative")
+	}
+	if cm.StaticCMN < 0 || cm.StaticCMN > cm.Bonafide.D {
+		return fmt.Errorf("models: countermeasure static_cmn %d outside 0..%d", cm.StaticCMN, cm.Bonafide.D)
 	}
 	if cm.FrameSelection != "" {
 		if _, _, err := parseGroups(cm.FrameSelection, min(cm.Bonafide.C, cm.Spoof.C)); err != nil {
@@ -243,6 +251,8 @@ type cmSelScratch struct {
 type SpoofScorer struct {
 	cm     *Countermeasure
 	xx, ll []float32
+	cmnSum []float64 // StaticCMN: running sums of the statics
+	norm   []float32 // StaticCMN: the frame being scored, normalised
 	sel    cmSelScratch
 	sum    float64
 	frames int // frames that reached the level (and, if scored, had a finite LLR)
@@ -254,6 +264,9 @@ type SpoofScorer struct {
 func NewSpoofScorer(cm *Countermeasure) *SpoofScorer {
 	C := max(cm.Bonafide.C, cm.Spoof.C)
 	s := &SpoofScorer{cm: cm, xx: make([]float32, 2*cm.Bonafide.D), ll: make([]float32, C)}
+	if cm.StaticCMN > 0 {
+		s.cmnSum, s.norm = make([]float64, cm.StaticCMN), make([]float32, cm.Bonafide.D)
+	}
 	if cm.selGroups > 0 {
 		s.sel = cmSelScratch{pl: make([]float32, C), ptop: make([]float32, cm.selGroups),
 			pidx: make([]int32, cm.selGroups), ll: make([]float32, C)}
@@ -281,9 +294,21 @@ func (s *SpoofScorer) Add(x []float32, levelDB float64) bool {
 		return false
 	}
 	s.seen++
+	if s.cmnSum != nil {
+		for k := range s.cmnSum {
+			s.cmnSum[k] += float64(x[k])
+		}
+	}
 	if st := s.cm.FrameStep; st > 1 && (s.seen-1)%st != 0 {
 		s.frames++ // speech, not scored
 		return true
+	}
+	if s.cmnSum != nil {
+		copy(s.norm, x)
+		for k, sum := range s.cmnSum {
+			s.norm[k] = x[k] - float32(sum/float64(s.seen))
+		}
+		x = s.norm
 	}
 	v := s.FrameLLR(x)
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -308,7 +333,27 @@ func (s *SpoofScorer) LLR() float64 {
 }
 
 // Reset forgets all frames.
-func (s *SpoofScorer) Reset() { s.sum, s.frames, s.scored, s.seen = 0, 0, 0, 0 }
+func (s *SpoofScorer) Reset() {
+	s.sum, s.frames, s.scored, s.seen = 0, 0, 0, 0
+	clear(s.cmnSum)
+}
+
+// CausalCMN returns copies of one recording's frames (in order) with the running mean of their
+// first k dimensions — over the frames so far, the frame itself included — removed from those
+// dimensions: what SpoofScorer does to each frame of a countermeasure with StaticCMN k.
+func CausalCMN(frames [][]float32, k int) [][]float32 {
+	out := make([][]float32, len(frames))
+	sum := make([]float64, k)
+	for i, f := range frames {
+		g := append([]float32(nil), f...)
+		for d := range k {
+			sum[d] += float64(f[d])
+			g[d] = f[d] - float32(sum[d]/float64(i+1))
+		}
+		out[i] = g
+	}
+	return out
+}
 
 // OperatingPoints returns the score thresholds at the given false-alarm rates on bona fide scores:
 // for each far, the lowest threshold t such that at most a fraction far of bona fide scores exceed

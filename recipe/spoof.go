@@ -43,6 +43,10 @@ const DefaultSpoofL2 = 0.1
 // lets fewer spoofs through at 1 % in every one.
 const DefaultSpoofHidden = 16
 
+// DefaultSpoofStaticCMN is train-spoof's default for --static-cmn (models.Countermeasure.StaticCMN
+// over the static cepstra).
+const DefaultSpoofStaticCMN = false
+
 // DefaultSpoofMLPL2 is the perceptron's weight decay (class-balanced mean loss, standardised
 // features).
 const DefaultSpoofMLPL2 = 0.03
@@ -99,6 +103,7 @@ type SpoofTrainConfig struct {
 	GMMWeight      float64     // weight of the GMM z-score in the fusion, the rest going to the classifier (default DefaultSpoofGMMWeight; <0: 0)
 	FrameSelection string      // models.Countermeasure.FrameSelection, "K/G"; empty: every component
 	FrameStep      int         // models.Countermeasure.FrameStep; 0 or 1: every frame
+	StaticCMN      int         // models.Countermeasure.StaticCMN: static dimensions whose running mean is removed; 0: none
 }
 
 func (c *SpoofTrainConfig) defaults() {
@@ -271,7 +276,7 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 	if err != nil {
 		return nil, err
 	}
-	cm := &models.Countermeasure{FrontEnd: fe, MinLevelDB: c.MinLevelDB, Info: c.Info, FrameSelection: c.FrameSelection, FrameStep: c.FrameStep}
+	cm := &models.Countermeasure{FrontEnd: fe, MinLevelDB: c.MinLevelDB, Info: c.Info, FrameSelection: c.FrameSelection, FrameStep: c.FrameStep, StaticCMN: c.StaticCMN}
 	for i, set := range [][]*SpoofFeatures{bona, spoof} {
 		if i == 1 && c.spoofGMM != nil {
 			cm.Spoof = c.spoofGMM
@@ -279,7 +284,11 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 		}
 		var all [][]float32
 		for _, r := range set {
-			all = append(all, r.Frames...)
+			if c.StaticCMN > 0 {
+				all = append(all, models.CausalCMN(r.Frames, c.StaticCMN)...)
+			} else {
+				all = append(all, r.Frames...)
+			}
 		}
 		if len(all) < 2*c.Components {
 			return nil, fmt.Errorf("spoof: %d frames are too few for %d components", len(all), c.Components)

@@ -48,6 +48,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
 	hidden := fs.Int("ltss-hidden", recipe.DefaultSpoofHidden, "hidden `units` of the perceptron scoring the long-term spectral statistics (0: a logistic regression, the scorer before 2026-12-03)")
+	staticCMN := fs.Bool("static-cmn", recipe.DefaultSpoofStaticCMN, "remove from each frame's static cepstra their running mean over the recording so far before the GMMs score it (trained the same way)")
 	frameSel := fs.String("frame-selection", "all", "score each frame on the components of the best G of K groups per GMM, as `K/G`; \"all\": every component")
 	frameStep := fs.Int("frame-step", recipe.DefaultSpoofFrameStep, "score every `N`-th frame with the GMMs (every frame still counts as speech)")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
@@ -99,7 +100,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	lfcc := dsp.TelephoneLFCC()
 	lfcc.Prosody = *prosody && !*gmmOnly
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
-		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden})
+		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, StaticCMN: staticDims(*staticCMN, lfcc)})
 	if err != nil {
 		return err
 	}
@@ -108,6 +109,14 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	b.Spoof = cm
 	return recipe.WriteBundleFile(*out, b)
+}
+
+// staticDims is the number of static cepstra of cfg when on (what --static-cmn normalises).
+func staticDims(on bool, cfg dsp.LFCCConfig) int {
+	if !on {
+		return 0
+	}
+	return cfg.NumCeps
 }
 
 func runSpoof(args []string, stdout, stderr io.Writer) error {

@@ -156,6 +156,13 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if code := run([]string{"spoof", "--model", lin, "--list", filepath.Join(dir, "test.scp"), "--key", filepath.Join(dir, "key")}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "EER 0.00%") {
 		t.Errorf("logistic countermeasure: exit %d, stderr %q", code, errb.String())
 	}
+	cmn := filepath.Join(dir, "cmn.vxgb")
+	if code := run(append(train[:len(train)-1], cmn, "--static-cmn"), &out, &errb); code != 0 {
+		t.Fatalf("train-spoof --static-cmn: exit %d: %s", code, errb.String())
+	}
+	if b, err := loadModel(cmn); err != nil || b.Spoof.StaticCMN != 20 {
+		t.Errorf("--static-cmn: %v, static_cmn %d, want the 20 static cepstra", err, b.Spoof.StaticCMN)
+	}
 	if code := run(append(train[:len(train)-1], lin, "--ltss-hidden", "-1"), &out, &errb); code != 2 {
 		t.Errorf("--ltss-hidden -1: exit %d, want 2", code)
 	}

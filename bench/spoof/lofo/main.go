@@ -57,7 +57,7 @@ func main() {
 	far := flag.Float64("far", 0.01, "false-alarm rate of the operating point")
 	l2 := flag.Float64("l2", recipe.DefaultSpoofL2, "L2 weight of the long-term-statistics classifier")
 	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
-	variant := flag.String("variant", "lfcc", "front-end variant: lfcc (baseline), dyn (deltas and double deltas only), cmn (per-recording mean removed from the statics)")
+	variant := flag.String("variant", "lfcc", "front-end variant: lfcc (baseline), dyn (deltas and double deltas only), cmn (per-recording mean removed from the statics), cmn-causal (the running mean of the statics so far removed, as a live call could)")
 	flux := flag.Bool("flux", false, "add per-bin spectral flux to the long-term statistics")
 	prosody := flag.Bool("prosody", false, "add the prosodic-perturbation features (dsp.PitchTracker) to the long-term statistics")
 	prosodyOnly := flag.Bool("prosody-only", false, "with --prosody: the classifier sees only the prosodic features")
@@ -715,6 +715,15 @@ func transform(variant string, fr [][]float32) [][]float32 {
 		for _, f := range fr {
 			for k := range 20 {
 				f[k] -= float32(m[k] / float64(len(fr)))
+			}
+		}
+		return fr
+	case "cmn-causal": // each frame's statics lose the mean of the statics so far (itself included)
+		var m [20]float64
+		for i, f := range fr {
+			for k := range 20 {
+				m[k] += float64(f[k])
+				f[k] -= float32(m[k] / float64(i+1))
 			}
 		}
 		return fr
