@@ -163,6 +163,17 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if b, err := loadModel(cmn); err != nil || b.Spoof.StaticCMN != 20 {
 		t.Errorf("--static-cmn: %v, static_cmn %d, want the 20 static cepstra", err, b.Spoof.StaticCMN)
 	}
+	for _, w := range []string{"0", "1.5", "-1"} {
+		if code := run(append(train[:len(train)-1], lin, "--gmm-weight", w), &out, &errb); code != 2 {
+			t.Errorf("--gmm-weight %s: exit %d, want 2", w, code)
+		}
+	}
+	if code := run(append(train[:len(train)-1], lin, "--gmm-weight", "0.5"), &out, &errb); code != 0 {
+		t.Fatalf("train-spoof --gmm-weight 0.5: exit %d: %s", code, errb.String())
+	}
+	if b, err := loadModel(lin); err != nil || b.Spoof.Fusion.GMMWeight != 0.5 {
+		t.Errorf("--gmm-weight 0.5: %v", err)
+	}
 	if code := run(append(train[:len(train)-1], lin, "--ltss-hidden", "-1"), &out, &errb); code != 2 {
 		t.Errorf("--ltss-hidden -1: exit %d, want 2", code)
 	}
