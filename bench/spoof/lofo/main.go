@@ -75,7 +75,7 @@ func main() {
 	peakFuse := flag.String("peak-fuse", "", "comma-separated weights w of a third fused scorer: a logistic regression on the two peakiness statistics alone (dsp.MGD.Peakiness: mean and standard deviation of the whitened frames' log kurtosis), z-normalised on the held-out bona fide training files like the other two; reported as (1 − w)·fused .25 + w·peakiness, e.g. 0.15,0.25,0.35")
 	peakL2 := flag.Float64("peak-l2", recipe.DefaultSpoofL2, "with --peak-fuse: L2 weight of the peakiness classifier")
 	mlpHidden := flag.Int("ltss-mlp", 0, "hidden units of a one-hidden-layer perceptron replacing the long-term-statistics logistic regression (0: the logistic regression)")
-	mlpL2 := flag.Float64("mlp-l2", 0.01, "with --ltss-mlp: weight decay")
+	mlpL2 := flag.Float64("mlp-l2", recipe.DefaultSpoofMLPL2, "with --ltss-mlp: weight decay")
 	mlpIters := flag.Int("mlp-iters", 300, "with --ltss-mlp: L-BFGS iterations")
 	aug := flag.String("aug", "", "comma-separated extra key files of augmented spoof training items (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's)")
 	flag.Parse()
