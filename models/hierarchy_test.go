@@ -47,15 +47,7 @@ func TestHierarchicalSelection(t *testing.T) {
 		}
 		seen[c] = true
 	}
-	r := newRand(61)
-	frames := sampleGMM(r, g, nil, 500)
-	fast := g.NewScratch(10, 0)
-	fast.Groups = 3
-	hit, mass := selectionRecall(g, frames, fast)
-	t.Logf("hierarchical (32 groups, expand 3, top-10 of 256): exact best kept %d/500, posterior mass kept %.4f", hit, mass/500)
-	if hit < 490 || mass/500 < 0.98 {
-		t.Fatalf("hierarchical selection too lossy: %d/500, mass %.4f", hit, mass/500)
-	}
+	frames, fast := requireRecall(t, g, 61, 3, "hierarchical (32 groups, expand 3, top-10 of 256)")
 	s := NewStats(g.C, g.D)
 	g.Accumulate(s, frames[0], fast)
 	if a := testing.AllocsPerRun(50, func() { g.Accumulate(s, frames[1], fast) }); a != 0 {
@@ -215,12 +207,21 @@ func TestHierarchyBalanced(t *testing.T) {
 	if !slices.Equal(perm, g.hier.perm) {
 		t.Error("balanced hierarchy differs between two builds")
 	}
-	frames := sampleGMM(newRand(66), g, nil, 500)
+	requireRecall(t, g, 66, 8, "balanced (64 groups of ≤ 6, best 8)")
+}
+
+// requireRecall draws 500 frames from g (seed), selects the top 10 of the best groups of g's
+// hierarchy, and fails unless the exact best component is kept for at least 490 frames and 98%
+// of the posterior mass is; it returns the frames and the scratch.
+func requireRecall(t *testing.T, g *GMM, seed uint64, groups int, what string) ([][]float32, *Scratch) {
+	t.Helper()
+	frames := sampleGMM(newRand(seed), g, nil, 500)
 	sc := g.NewScratch(10, 0)
-	sc.Groups = 8
+	sc.Groups = groups
 	hit, mass := selectionRecall(g, frames, sc)
-	t.Logf("balanced (64 groups of ≤ 6, best 8): exact best kept %d/500, posterior mass kept %.4f", hit, mass/500)
+	t.Logf("%s: exact best kept %d/500, posterior mass kept %.4f", what, hit, mass/500)
 	if hit < 490 || mass/500 < 0.98 {
-		t.Fatalf("balanced selection too lossy: %d/500, mass %.4f", hit, mass/500)
+		t.Fatalf("%s selection too lossy: %d/500, mass %.4f", what, hit, mass/500)
 	}
+	return frames, sc
 }

@@ -27,6 +27,9 @@ type MLPScorer struct {
 	B2    float64   `json:"b2"`
 }
 
+// Dim is the length of the feature vectors scored.
+func (m *MLPScorer) Dim() int { return len(m.Mean) }
+
 // Hidden is the number of hidden units.
 func (m *MLPScorer) Hidden() int { return len(m.B1) }
 

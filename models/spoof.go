@@ -75,14 +75,8 @@ func (cm *Countermeasure) Validate() error {
 	if cm.LTSS != nil && cm.LTSSNet != nil {
 		return errors.New("models: countermeasure has both a linear and a perceptron scorer")
 	}
-	if cm.LTSS != nil || cm.LTSSNet != nil {
-		var err error
-		if cm.LTSS != nil {
-			err = cm.LTSS.Validate()
-		} else {
-			err = cm.LTSSNet.Validate()
-		}
-		if err != nil {
+	if st := cm.statsScorer(); st != nil {
+		if err := st.Validate(); err != nil {
 			return err
 		}
 		if f := cm.Fusion; f == nil || !(f.GMMStd > 0) || !(f.LinStd > 0) {
@@ -136,30 +130,43 @@ func (cm *Countermeasure) Prepare() error {
 // Combine returns the countermeasure's score of a recording from its mean frame LLR gmm and its
 // long-term spectral statistics stats (ignored, and may be nil, without a second scorer).
 func (cm *Countermeasure) Combine(gmm float64, stats []float64) float64 {
-	if cm.LTSS == nil && cm.LTSSNet == nil {
+	st := cm.statsScorer()
+	if st == nil {
 		return gmm
 	}
-	return cm.Fusion.Fuse(gmm, cm.StatsScore(stats))
+	return cm.Fusion.Fuse(gmm, st.Score(stats))
+}
+
+// statsScorer is the countermeasure's second system, a scorer of long-term statistics.
+type statsScorer interface {
+	Score(stats []float64) float64 // log-odds of spoof
+	Validate() error
+	Dim() int // length of the statistics vector
+}
+
+// statsScorer returns the second system (LTSSNet or LTSS), nil without one.
+func (cm *Countermeasure) statsScorer() statsScorer {
+	switch {
+	case cm.LTSSNet != nil:
+		return cm.LTSSNet
+	case cm.LTSS != nil:
+		return cm.LTSS
+	}
+	return nil
 }
 
 // StatsScore is the long-term statistics scorer's log-odds of spoof for stats (0 without one).
 func (cm *Countermeasure) StatsScore(stats []float64) float64 {
-	switch {
-	case cm.LTSSNet != nil:
-		return cm.LTSSNet.Score(stats)
-	case cm.LTSS != nil:
-		return cm.LTSS.Score(stats)
+	if st := cm.statsScorer(); st != nil {
+		return st.Score(stats)
 	}
 	return 0
 }
 
 // StatsDim is the length of the long-term statistics vector the second scorer wants (0: none).
 func (cm *Countermeasure) StatsDim() int {
-	switch {
-	case cm.LTSSNet != nil:
-		return len(cm.LTSSNet.Mean)
-	case cm.LTSS != nil:
-		return len(cm.LTSS.W)
+	if st := cm.statsScorer(); st != nil {
+		return st.Dim()
 	}
 	return 0
 }

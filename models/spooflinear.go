@@ -36,6 +36,9 @@ func (l *LinearScorer) Validate() error {
 	return nil
 }
 
+// Dim is the length of the feature vectors scored.
+func (l *LinearScorer) Dim() int { return len(l.W) }
+
 // Score returns the classifier's log-odds for x (length len(W)).
 func (l *LinearScorer) Score(x []float64) float64 {
 	s := l.B

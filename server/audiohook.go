@@ -214,7 +214,7 @@ func (a *ahSession) next() error {
 	var err error
 	if a.failed != nil {
 		// After a disconnect only close counts, until the grace period ends.
-		mt, b, err = a.readUntil(a.failedAt.Add(a.grace()))
+		mt, b, err = a.s.readBy(a.c, &a.buf, a.failedAt.Add(a.grace())) // a fixed deadline: s.read would extend it
 	} else {
 		mt, b, err = a.s.read(a.c, &a.buf)
 	}
@@ -251,11 +251,6 @@ func (a *ahSession) next() error {
 		return errSessionDone
 	}
 	return err
-}
-
-// readUntil reads the next message with a fixed deadline (s.read would extend it).
-func (a *ahSession) readUntil(deadline time.Time) (int, []byte, error) {
-	return a.s.readBy(a.c, &a.buf, deadline)
 }
 
 func (a *ahSession) audioFrame(b []byte) error {
