@@ -61,6 +61,8 @@ type Engine struct {
 	pool  sync.Pool // *snapshot
 
 	spoof *SpoofDetector // nil: the bundle has no countermeasure (see spoof.go)
+	// aug is the bundle's enrollment augmentation (models.Bundle.EnrollAugment); nil: none.
+	aug *dsp.ChannelAugmentation
 }
 
 // New builds an engine on bundle b, whose metadata must record the front end it was trained with.
@@ -85,6 +87,13 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 		thr, _ = any(v).(FARThresholder)
 	}
 	e := &Engine{b: b, v: v, fecfg: fecfg, cfg: cfg, th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
+	if name := b.EnrollAugment(); name != "" {
+		a, err := dsp.ChannelAugmentationByName(name)
+		if err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		e.aug = &a
+	}
 	if b.Spoof != nil {
 		if e.spoof, err = NewSpoofDetector(b.Spoof, cfg.SpoofFAR); err != nil {
 			return nil, err
@@ -150,6 +159,28 @@ func (e *Engine) Stats(samples []float32) (*models.Stats, error) {
 // Voiceprints and Watchlist sources.
 func (e *Engine) Prepare(s *models.Stats) (*models.Probe, error) {
 	return e.v.Prepare(s, e.v.NewScratch())
+}
+
+// PrepareAudio turns enrollment audio (samples in [-1, 1) at SampleRate) into a probe, with the
+// statistics of its augmented copy when the bundle augments enrollments.
+func (e *Engine) PrepareAudio(x []float32) (*models.Probe, error) {
+	st, err := e.Stats(x)
+	if err != nil {
+		return nil, err
+	}
+	var aug *models.Stats
+	if e.aug != nil {
+		if aug, err = e.augmentedStats(x); err != nil {
+			return nil, err
+		}
+	}
+	return e.PrepareEnrollment(st, aug)
+}
+
+// PrepareEnrollment is Prepare for an enrollment with the statistics of its audio's augmented
+// copies too (Sample.AugStats; nil when there are none), for bundles that augment enrollments.
+func (e *Engine) PrepareEnrollment(s, aug *models.Stats) (*models.Probe, error) {
+	return e.v.PrepareEnrollment(s, aug, e.v.NewScratch())
 }
 
 // snapshot is the working space of one assessment, pooled across sessions: a spare front end to

@@ -87,8 +87,12 @@ type SampleReport struct {
 
 // Sample is one analysed enrollment sample: its statistics and quality report.
 type Sample struct {
-	Stats  *models.Stats
-	Report SampleReport
+	Stats *models.Stats
+	// AugStats, with a bundle that augments enrollments (models.Bundle.EnrollAugment), are the
+	// statistics of a degraded copy of the sample's audio (dsp.ChannelAugmentation); nil for a
+	// sample made from statistics (a finished call's), whose audio is gone.
+	AugStats *models.Stats
+	Report   SampleReport
 }
 
 // EnrollmentReport says what an enrollment did and why.
@@ -155,7 +159,35 @@ func (e *Engine) AnalyzeAudio(source string, samples []float32, pol EnrollPolicy
 		}
 	}
 	e.gate(&rep, pol)
-	return Sample{Stats: total, Report: rep}, nil
+	smp := Sample{Stats: total, Report: rep}
+	if e.aug != nil && rep.Accepted {
+		if smp.AugStats, err = e.augmentedStats(samples); err != nil {
+			return Sample{}, err
+		}
+	}
+	return smp, nil
+}
+
+// augmentedStats returns the statistics of the voiced frames of the bundle's augmented copy of
+// samples (seeded by the samples themselves, as training did).
+func (e *Engine) augmentedStats(samples []float32) (*models.Stats, error) {
+	fe, err := dsp.NewFrontend(e.fecfg)
+	if err != nil {
+		return nil, err
+	}
+	fe.Push(e.aug.Apply(samples, e.fecfg.MFCC.SampleRate, dsp.AudioSeed(samples)))
+	fe.Flush()
+	st, gs := e.b.UBM.NewStats(), e.b.NewStatsScratch()
+	frame := make([]float32, fe.Dim())
+	for {
+		voiced, ok := fe.Next(frame)
+		if !ok {
+			return st, nil
+		}
+		if voiced {
+			e.b.UBM.Accumulate(st, frame, gs)
+		}
+	}
 }
 
 // AnalyzeStats wraps statistics already accumulated (a finished call's) as an enrollment
@@ -298,6 +330,7 @@ func (e *Engine) Enroll(sv *StoreVoices, actor, subjectID string, samples []Samp
 	}
 	merged := e.b.UBM.NewStats()
 	merged.UBM = 0
+	var mergedAug *models.Stats // the accepted samples' augmented copies, when any has one
 	for _, s := range samples {
 		rep.Samples = append(rep.Samples, s.Report)
 		if s.Report.Accepted && s.Stats != nil {
@@ -305,6 +338,15 @@ func (e *Engine) Enroll(sv *StoreVoices, actor, subjectID string, samples []Samp
 				return rep, err
 			}
 			rep.SpeechSeconds += s.Report.SpeechSeconds
+			if s.AugStats != nil {
+				if mergedAug == nil {
+					mergedAug = e.b.UBM.NewStats()
+					mergedAug.UBM = 0
+				}
+				if err := mergedAug.Add(s.AugStats); err != nil {
+					return rep, err
+				}
+			}
 		}
 	}
 	rep.SpeechSeconds = math.Round(rep.SpeechSeconds*100) / 100
@@ -342,6 +384,10 @@ func (e *Engine) Enroll(sv *StoreVoices, actor, subjectID string, samples []Samp
 		}
 	}
 	vp := sv.voiceprintOf(merged)
+	if mergedAug != nil {
+		a := sv.voiceprintOf(mergedAug)
+		vp.AugN, vp.AugF = a.N, a.F
+	}
 	vp.SubjectID, vp.SpeechSeconds, vp.Source = subjectID, rep.SpeechSeconds, samples[0].Report.Source
 	if len(samples) > 1 {
 		vp.Source = fmt.Sprintf("%s+%d", samples[0].Report.Source, len(samples)-1)

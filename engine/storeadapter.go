@@ -82,12 +82,17 @@ func (sv *StoreVoices) voiceprintOf(s *models.Stats) store.Voiceprint {
 // StoredStats returns the merged statistics of a subject's stored voiceprints of this
 // statistics space, and their net speech in seconds; nil when there are none.
 func (sv *StoreVoices) StoredStats(subjectID string) (*models.Stats, float64, error) {
+	s, _, secs, err := sv.storedStats(subjectID)
+	return s, secs, err
+}
+
+// storedStats is StoredStats with the merged statistics of the voiceprints' augmented copies
+// (store.Voiceprint.AugN, AugF; nil when none has them).
+func (sv *StoreVoices) storedStats(subjectID string) (sum, aug *models.Stats, secs float64, err error) {
 	vps, err := sv.st.ListVoiceprints(subjectID)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	var sum *models.Stats
-	secs := 0.0
 	for _, vp := range vps {
 		s, ok := sv.statsOf(vp)
 		if !ok {
@@ -96,11 +101,18 @@ func (sv *StoreVoices) StoredStats(subjectID string) (*models.Stats, float64, er
 		if sum == nil {
 			sum = s
 		} else if err := sum.Add(s); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		secs += vp.SpeechSeconds
+		if a, ok := sv.statsOf(store.Voiceprint{BundleVersion: vp.BundleVersion, N: vp.AugN, F: vp.AugF}); ok {
+			if aug == nil {
+				aug = a
+			} else if err := aug.Add(a); err != nil {
+				return nil, nil, 0, err
+			}
+		}
 	}
-	return sum, secs, nil
+	return sum, aug, secs, nil
 }
 
 // Voiceprint implements Voiceprints: ErrNoVoiceprint for an unknown subject, ErrNoConsent for a
@@ -127,14 +139,14 @@ func (sv *StoreVoices) Voiceprint(subjectID string) (*models.Probe, error) {
 	if hit {
 		return p, nil
 	}
-	s, _, err := sv.StoredStats(subjectID)
+	s, aug, _, err := sv.storedStats(subjectID)
 	if err != nil {
 		return nil, err
 	}
 	if s == nil {
 		return nil, ErrNoVoiceprint
 	}
-	if p, err = sv.v.Prepare(s, sv.v.NewScratch()); err != nil {
+	if p, err = sv.v.PrepareEnrollment(s, aug, sv.v.NewScratch()); err != nil {
 		return nil, fmt.Errorf("engine: preparing the voiceprint: %w", err)
 	}
 	sv.mu.Lock()

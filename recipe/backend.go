@@ -2,8 +2,11 @@ package recipe
 
 import (
 	"fmt"
+	"github.com/voxguard/voxguard/dsp"
+	"maps"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -129,6 +132,9 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		// calibration inputs of its trials.
 		b.Meta.SNormTopN = c.SNormTopN
 		b.Meta.Extra = c.calibrationLayout(tv.Channel != nil)
+		if c.EnrollAugment != "" {
+			b.Meta.Extra[models.EnrollAugmentKey] = c.EnrollAugment
+		}
 		b.Calibration = &models.Calibration{Weights: make([]float64, models.CalibrationWidth(b))}
 		scorers = b.Scorers()
 		v, err := models.NewVerifier(b)
@@ -346,6 +352,49 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	for i := range w {
 		w[i] = ws{v.NewScratch(), c.statsScratch(ubm)}
 	}
+	// With enrollment augmentation, every enrollment side also gets the statistics of degraded
+	// copies of the recordings it draws on, made as enrollment makes them at run time.
+	augStats := map[int]*models.Stats{} // recording -> all its augmented copy's voiced frames
+	augFeats := map[int]*Features{}
+	if c.EnrollAugment != "" {
+		aug, err := dsp.ChannelAugmentationByName(c.EnrollAugment)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		need := map[int]bool{}
+		for _, sd := range sides {
+			if sd.enroll {
+				for i := range sd.from {
+					need[i] = true
+				}
+			}
+		}
+		list := slices.Sorted(maps.Keys(need))
+		xs := make([]*FeatureExtractor, workers)
+		for k := range xs {
+			if xs[k], err = NewFeatureExtractor(c.Frontend, 0); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		feats := make([]*Features, len(list))
+		st := make([]*models.Stats, len(list))
+		err = Parallel(len(list), workers, c.bar(fmt.Sprintf("augmented enrollments %d", fold+1), len(list)), func(k, j int) error {
+			f, err := xs[k].FromFileAugmented(ts.utts[list[j]].Path, aug)
+			if err != nil {
+				return err
+			}
+			feats[j] = f
+			st[j] = models.NewStats(ubm.C, ubm.D)
+			ubm.AccumulateUtterance(st[j], f.Frames, w[k].gs)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for j, i := range list {
+			augFeats[i], augStats[i] = feats[j], st[j]
+		}
+	}
 	probes := make([]*models.Probe, len(sides))
 	err = Parallel(len(sides), workers, c.bar(fmt.Sprintf("calibration fold %d", fold+1), len(sides)), func(k, i int) error {
 		sd := sides[i]
@@ -354,7 +403,21 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			st = models.NewStats(ubm.C, ubm.D)
 			ubm.AccumulateUtterance(st, ts.feats[sd.utt].Frames[:sd.frames], w[k].gs)
 		}
-		p, err := v.Prepare(st, w[k].vs)
+		var aug *models.Stats
+		if sd.enroll && c.EnrollAugment != "" {
+			aug = models.NewStats(ubm.C, ubm.D)
+			if sd.stats == nil { // an opening: the same number of the copy's voiced frames
+				f := augFeats[sd.utt].Frames
+				ubm.AccumulateUtterance(aug, f[:min(sd.frames, len(f))], w[k].gs)
+			} else {
+				for _, r := range slices.Sorted(maps.Keys(sd.from)) {
+					if err := aug.Add(augStats[r]); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		p, err := v.PrepareEnrollment(st, aug, w[k].vs)
 		probes[i] = p
 		return err
 	})

@@ -62,6 +62,26 @@ func (x *FeatureExtractor) FromSamples(samples []float32) *Features {
 
 // FromFile decodes a WAV file, resamples it to the front end's rate and returns its voiced frames.
 func (x *FeatureExtractor) FromFile(path string) (*Features, error) {
+	s, err := x.Samples(path)
+	if err != nil {
+		return nil, err
+	}
+	return x.FromSamples(s), nil
+}
+
+// FromFileAugmented is FromFile on a degraded copy of the file's audio (aug, seeded with
+// dsp.AudioSeed of the samples at the front end's rate, as enrollment does).
+func (x *FeatureExtractor) FromFileAugmented(path string, aug dsp.ChannelAugmentation) (*Features, error) {
+	s, err := x.Samples(path)
+	if err != nil {
+		return nil, err
+	}
+	rate := x.fe.Config().MFCC.SampleRate
+	return x.FromSamples(aug.Apply(s, rate, dsp.AudioSeed(s))), nil
+}
+
+// Samples decodes a WAV file's channel and resamples it to the front end's rate.
+func (x *FeatureExtractor) Samples(path string) ([]float32, error) {
 	a, err := audio.ReadWAVFile(path)
 	if err != nil {
 		return nil, err
@@ -75,7 +95,7 @@ func (x *FeatureExtractor) FromFile(path string) (*Features, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	return x.FromSamples(s), nil
+	return s, nil
 }
 
 // Parallel runs fn(worker, i) for i in [0, n) on workers goroutines (GOMAXPROCS if <= 0; worker

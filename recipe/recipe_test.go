@@ -151,6 +151,42 @@ func TestTrainDeterministicAndScores(t *testing.T) {
 	}
 	t.Logf("tiny model, 4 unseen speakers: EER %.1f%% on %d/%d trials", 100*metrics.EER(tar, non), len(tar), len(non))
 
+	// With enrollment augmentation (dsp's name for it must be the models' one): the bundle says
+	// so, has one more raw score per PLDA back end (one here) and separates the same held-out
+	// speakers.
+	ca := tinyConfig(dir, ex)
+	ca.EnrollAugment = dsp.ChannelAugmentationV1
+	ba, err := Train(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ba.EnrollAugment() != models.EnrollAugmentChannelV1 || ba.Scorers() != b.Scorers()+1 {
+		t.Fatalf("augmenting bundle: %q, %d scorers (plain %d)", ba.EnrollAugment(), ba.Scorers(), b.Scorers())
+	}
+	va, err := models.NewVerifier(ba)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resA, err := ScoreLists(va, enroll, tests, trials, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tar, non = tar[:0], non[:0]
+	for i, s := range resA.Scores {
+		if trials[i].Test == "silence" {
+			continue
+		}
+		if trials[i].Label == "target" {
+			tar = append(tar, s.Score)
+		} else {
+			non = append(non, s.Score)
+		}
+	}
+	if eer := metrics.EER(tar, non); eer > 0.3 {
+		t.Errorf("augmenting bundle: held-out EER %.1f%%, want under 30%%", 100*eer)
+	}
+	t.Logf("tiny model with enrollment augmentation: EER %.1f%%", 100*metrics.EER(tar, non))
+
 	// Unknown ids are errors, not silent skips.
 	if _, err := ScoreLists(v, enroll, tests, []kaldiio.Trial{{Model: "nobody", Test: "silence"}}, 1, nil); err == nil {
 		t.Error("unknown model accepted")

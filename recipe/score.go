@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/internal/progress"
@@ -135,6 +136,24 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 	if err != nil {
 		return nil, err
 	}
+	// With enrollment augmentation, the enrollment files' degraded copies too (models.
+	// Verifier.PrepareEnrollment).
+	var augStats []*models.Stats
+	if b.EnrollAugment() != "" {
+		var efiles []string
+		for _, id := range modelIDs {
+			efiles = append(efiles, modelFiles[id]...)
+		}
+		efiles = slices.Compact(slices.Sorted(slices.Values(efiles)))
+		as, err := AugmentedFileStats(b, cfg, efiles, workers, log)
+		if err != nil {
+			return nil, err
+		}
+		augStats = make([]*models.Stats, len(files))
+		for i, f := range efiles {
+			augStats[fileIdx[f]] = as[i]
+		}
+	}
 	if workers <= 0 {
 		workers = runtimeProcs()
 	}
@@ -157,18 +176,26 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 	testProbes := make([]*models.Probe, len(tests))
 	n := len(modelIDs) + len(tests)
 	err = Parallel(n, workers, progress.New(log, "embeddings", n), func(w, i int) error {
-		var s *models.Stats
+		var s, a *models.Stats
 		if i < len(modelIDs) {
 			s = models.NewStats(b.UBM.C, b.UBM.D)
+			if augStats != nil {
+				a = models.NewStats(b.UBM.C, b.UBM.D)
+			}
 			for _, p := range modelFiles[modelIDs[i]] {
 				if err := s.Add(stats[fileIdx[p]]); err != nil {
 					return err
+				}
+				if a != nil {
+					if err := a.Add(augStats[fileIdx[p]]); err != nil {
+						return err
+					}
 				}
 			}
 		} else {
 			s = stats[fileIdx[tests[i-len(modelIDs)].Path]]
 		}
-		p, err := v.Prepare(s, scratch[w])
+		p, err := v.PrepareEnrollment(s, a, scratch[w])
 		if err != nil {
 			return err
 		}
@@ -251,6 +278,21 @@ func DomainWeight(n int, prior float64) float64 {
 // FileStats computes the Baum-Welch statistics of each file's voiced frames with the bundle's
 // UBM, on all cores.
 func FileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, workers int, log io.Writer) ([]*models.Stats, error) {
+	return fileStats(b, cfg, files, nil, workers, log)
+}
+
+// AugmentedFileStats is FileStats on degraded copies of the files, made with the bundle's
+// enrollment augmentation (models.Bundle.EnrollAugment; an error if it has none): the statistics
+// models.Verifier.PrepareEnrollment pools with an enrollment's own.
+func AugmentedFileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, workers int, log io.Writer) ([]*models.Stats, error) {
+	aug, err := dsp.ChannelAugmentationByName(b.EnrollAugment())
+	if err != nil {
+		return nil, err
+	}
+	return fileStats(b, cfg, files, &aug, workers, log)
+}
+
+func fileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, aug *dsp.ChannelAugmentation, workers int, log io.Writer) ([]*models.Stats, error) {
 	if workers <= 0 {
 		workers = runtimeProcs()
 	}
@@ -267,8 +309,18 @@ func FileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, workers
 		w[i] = ws{x, b.NewStatsScratch()}
 	}
 	stats := make([]*models.Stats, len(files))
-	err := Parallel(len(files), workers, progress.New(log, "features+statistics", len(files)), func(k, i int) error {
-		f, err := w[k].x.FromFile(files[i])
+	label := "features+statistics"
+	if aug != nil {
+		label = "augmented enrollments"
+	}
+	err := Parallel(len(files), workers, progress.New(log, label, len(files)), func(k, i int) error {
+		var f *Features
+		var err error
+		if aug != nil {
+			f, err = w[k].x.FromFileAugmented(files[i], *aug)
+		} else {
+			f, err = w[k].x.FromFile(files[i])
+		}
 		if err != nil {
 			return err
 		}

@@ -78,6 +78,10 @@ type TrainConfig struct {
 	// posterior precision (models.PrecisionRankKey) for the back end and in the bundle: ~4x less
 	// memory traffic per extraction at 128 of 512, with the development EERs unchanged (bench/README.md).
 	PrecisionRank int
+	// EnrollAugment names the enrollment augmentation the bundle's scorers use
+	// (models.EnrollAugmentKey; dsp.ChannelAugmentationV1) — every calibration trial's enrollment
+	// then also pools a degraded copy of its audio — or "" for none.
+	EnrollAugment string
 	Seed          uint64 // seed of every random choice
 	Workers       int    // goroutines (0 = GOMAXPROCS)
 	WorkDir       string // checkpoints of finished stages (resumable); "" = none
@@ -245,6 +249,9 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	b, err := c.backend(tv, ts, stats, iv)
 	if err != nil {
 		return nil, err
+	}
+	if c.EnrollAugment != "" {
+		meta.Extra[models.EnrollAugmentKey] = c.EnrollAugment
 	}
 	meta.FARThresholds = b.Meta.FARThresholds
 	meta.Extra[models.CalibrationQMaxKey] = b.Meta.Extra[models.CalibrationQMaxKey]

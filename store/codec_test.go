@@ -13,6 +13,12 @@ func TestVoiceprintCodecRoundTrip(t *testing.T) {
 		vp   Voiceprint
 	}{
 		{"full", sampleVP(rng, "sub_1", 32, 6, 12)},
+		{"augmented", func() Voiceprint {
+			vp := sampleVP(rng, "sub_2", 32, 6, 12)
+			a := sampleVP(rng, "sub_2", 32, 6, 0)
+			vp.AugN, vp.AugF = a.N, a.F
+			return vp
+		}()},
 		{"embedding only", Voiceprint{SubjectID: "s", BundleVersion: "b", Embedding: []float32{1.5, -2}, Source: "upload"}},
 		{"empty", Voiceprint{}},
 	}

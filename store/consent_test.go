@@ -101,6 +101,12 @@ func TestValidation(t *testing.T) {
 		{"bad subject id", func(vp *Voiceprint) { vp.SubjectID = "a/b" }, ErrInvalid},
 		{"unknown subject", func(vp *Voiceprint) { vp.SubjectID = "nobody" }, ErrNotFound},
 		{"embedding only", func(vp *Voiceprint) { vp.N, vp.F = nil, nil }, nil},
+		{"augmented", func(vp *Voiceprint) { vp.AugN, vp.AugF = []float32{1, 2, 3, 4}, make([]float32, 8) }, nil},
+		{"augmented, short", func(vp *Voiceprint) { vp.AugN, vp.AugF = []float32{1, 2, 3}, make([]float32, 8) }, ErrInvalid},
+		{"augmented N only", func(vp *Voiceprint) { vp.AugN = []float32{1, 2, 3, 4} }, ErrInvalid},
+		{"augmented NaN", func(vp *Voiceprint) {
+			vp.AugN, vp.AugF = []float32{1, 2, 3, 4}, []float32{0, 0, 0, float32(nan()), 0, 0, 0, 0}
+		}, ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

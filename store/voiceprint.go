@@ -12,16 +12,21 @@ import (
 // Voiceprint is a speaker model of one subject (or the voice data of a watchlist entry).
 // The statistics are opaque to the store.
 type Voiceprint struct {
-	ID            string             `json:"id"`                   // record id; Add fills it in when empty
-	SubjectID     string             `json:"subject_id,omitempty"` // owner; empty inside a watchlist entry
-	BundleVersion string             `json:"bundle_version"`       // model bundle the statistics belong to
-	N             []float32          `json:"n"`                    // zeroth-order Baum-Welch statistics, one per UBM component
-	F             []float32          `json:"f"`                    // first-order statistics, components x feature dim, component-major
-	Embedding     []float32          `json:"embedding"`            // i-vector or other embedding
-	SpeechSeconds float64            `json:"speech_seconds"`       // net speech in the enrollment audio, seconds
-	Quality       map[string]float64 `json:"quality,omitempty"`    // named quality measures, e.g. "snr_db", "clipping"
-	Source        string             `json:"source"`               // e.g. "upload", "call:<id>"
-	Created       time.Time          `json:"created"`              // when the voiceprint was made, UTC
+	ID            string    `json:"id"`                   // record id; Add fills it in when empty
+	SubjectID     string    `json:"subject_id,omitempty"` // owner; empty inside a watchlist entry
+	BundleVersion string    `json:"bundle_version"`       // model bundle the statistics belong to
+	N             []float32 `json:"n"`                    // zeroth-order Baum-Welch statistics, one per UBM component
+	F             []float32 `json:"f"`                    // first-order statistics, components x feature dim, component-major
+	Embedding     []float32 `json:"embedding"`            // i-vector or other embedding
+	// AugN and AugF are the statistics of degraded copies of the enrollment audio (a bundle's
+	// enrollment augmentation), laid out as N and F; empty when the bundle has none or the
+	// enrollment came from a call's statistics.
+	AugN          []float32          `json:"aug_n,omitempty"`
+	AugF          []float32          `json:"aug_f,omitempty"`
+	SpeechSeconds float64            `json:"speech_seconds"`    // net speech in the enrollment audio, seconds
+	Quality       map[string]float64 `json:"quality,omitempty"` // named quality measures, e.g. "snr_db", "clipping"
+	Source        string             `json:"source"`            // e.g. "upload", "call:<id>"
+	Created       time.Time          `json:"created"`           // when the voiceprint was made, UTC
 }
 
 // FeatureDim returns the feature dimension implied by the statistics, len(F)/len(N),
@@ -53,7 +58,9 @@ func (vp Voiceprint) validate() error {
 		return fmt.Errorf("%w: len(F)=%d is not a positive multiple of len(N)=%d", ErrInvalid, len(vp.F), len(vp.N))
 	case len(vp.N) == 0 && len(vp.F) > 0:
 		return fmt.Errorf("%w: first-order statistics without zeroth-order", ErrInvalid)
-	case !finite(vp.N) || !finite(vp.F) || !finite(vp.Embedding):
+	case (len(vp.AugN) > 0 || len(vp.AugF) > 0) && (len(vp.AugN) != len(vp.N) || len(vp.AugF) != len(vp.F)):
+		return fmt.Errorf("%w: augmented statistics of %d+%d values do not match the statistics' %d+%d", ErrInvalid, len(vp.AugN), len(vp.AugF), len(vp.N), len(vp.F))
+	case !finite(vp.N) || !finite(vp.F) || !finite(vp.Embedding) || !finite(vp.AugN) || !finite(vp.AugF):
 		return fmt.Errorf("%w: voiceprint holds NaN or Inf", ErrInvalid)
 	case vp.SpeechSeconds < 0 || math.IsNaN(vp.SpeechSeconds):
 		return fmt.Errorf("%w: negative speech seconds", ErrInvalid)

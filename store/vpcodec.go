@@ -11,10 +11,18 @@ import (
 
 // Binary voiceprint encoding (schema 2):
 //
-//	"VXVP" 0x01                       magic and format version
-//	uvarint len, JSON metadata        every field except N, F and Embedding
+//	"VXVP" 0x01 or 0x02               magic and format version
+//	uvarint len, JSON metadata        every field except N, F, Embedding, AugN and AugF
 //	3 x (uvarint count, count x float32 little-endian)   N, F, Embedding
-var vpMagic = []byte("VXVP\x01")
+//	version 2 only: 2 more arrays                         AugN, AugF
+//
+// Version 2 is written only for voiceprints with augmented statistics, so that every other
+// record stays readable by older builds, and a cut version 2 record never passes for a complete
+// version 1 one.
+var (
+	vpMagic  = []byte("VXVP\x01")
+	vpMagic2 = []byte("VXVP\x02")
+)
 
 type vpMeta struct {
 	ID            string             `json:"id"`
@@ -26,19 +34,29 @@ type vpMeta struct {
 	Created       time.Time          `json:"created"`
 }
 
-func isBinaryVoiceprint(b []byte) bool { return bytes.HasPrefix(b, vpMagic) }
+func isBinaryVoiceprint(b []byte) bool {
+	return bytes.HasPrefix(b, vpMagic) || bytes.HasPrefix(b, vpMagic2)
+}
 
 // encodeVoiceprint serialises vp compactly: floats as raw little-endian float32.
 func encodeVoiceprint(vp Voiceprint) []byte {
 	meta, _ := json.Marshal(vpMeta{vp.ID, vp.SubjectID, vp.BundleVersion, vp.SpeechSeconds,
 		vp.Quality, vp.Source, vp.Created})
-	n := len(vpMagic) + binary.MaxVarintLen64*4 + len(meta) + 4*(len(vp.N)+len(vp.F)+len(vp.Embedding))
+	n := len(vpMagic) + binary.MaxVarintLen64*6 + len(meta) + 4*(len(vp.N)+len(vp.F)+len(vp.Embedding)+len(vp.AugN)+len(vp.AugF))
 	b := make([]byte, 0, n)
-	b = append(b, vpMagic...)
+	aug := len(vp.AugN) > 0 || len(vp.AugF) > 0
+	if aug {
+		b = append(b, vpMagic2...)
+	} else {
+		b = append(b, vpMagic...)
+	}
 	b = binary.AppendUvarint(b, uint64(len(meta)))
 	b = append(b, meta...)
 	for _, fs := range [][]float32{vp.N, vp.F, vp.Embedding} {
 		b = appendFloats(b, fs)
+	}
+	if aug {
+		b = appendFloats(appendFloats(b, vp.AugN), vp.AugF)
 	}
 	return b
 }
@@ -74,6 +92,7 @@ func decodeVoiceprint(b []byte) (Voiceprint, error) {
 		err := json.Unmarshal(b, &vp)
 		return vp, err
 	}
+	v2 := bytes.HasPrefix(b, vpMagic2)
 	b = b[len(vpMagic):]
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)-k) {
@@ -90,6 +109,13 @@ func decodeVoiceprint(b []byte) (Voiceprint, error) {
 	for _, dst := range []*[]float32{&vp.N, &vp.F, &vp.Embedding} {
 		if *dst, b, err = readFloats(b); err != nil {
 			return vp, err
+		}
+	}
+	if v2 {
+		for _, dst := range []*[]float32{&vp.AugN, &vp.AugF} {
+			if *dst, b, err = readFloats(b); err != nil {
+				return vp, err
+			}
 		}
 	}
 	return vp, nil

@@ -42,16 +42,31 @@ func main() {
 			panic(err)
 		}
 		ws := v.NewScratch()
-		models_ := map[string]*models.Stats{}
+		// With enrollment augmentation, the enrollment files' augmented copies too.
+		var aug []*models.Stats
+		if b.EnrollAugment() != "" {
+			if aug, err = recipe.AugmentedFileStats(b, cfg, files, 0, nil); err != nil {
+				panic(err)
+			}
+		}
+		models_, augs := map[string]*models.Stats{}, map[string]*models.Stats{}
 		for _, p := range enroll {
 			if models_[p.ID] == nil {
 				models_[p.ID] = models.NewStats(b.UBM.C, b.UBM.D)
+				augs[p.ID] = models.NewStats(b.UBM.C, b.UBM.D)
 			}
 			models_[p.ID].Add(stats[idx[p.Path]])
+			if aug != nil {
+				augs[p.ID].Add(aug[idx[p.Path]])
+			}
 		}
 		mp := map[string]*models.Probe{}
 		for id, s := range models_ {
-			mp[id], _ = v.Prepare(s, ws)
+			a := augs[id]
+			if aug == nil {
+				a = nil
+			}
+			mp[id], _ = v.PrepareEnrollment(s, a, ws)
 		}
 		tp := map[string]*models.Probe{}
 		for _, p := range tests {
@@ -63,6 +78,12 @@ func main() {
 		}
 		if b.GMM != nil {
 			names = append(names, "GMM")
+		}
+		if b.EnrollAugment() != "" {
+			names = append(names, "PLDA-aug")
+			if b.Alt != nil {
+				names = append(names, "alt-aug")
+			}
 		}
 		names = append(names, "fused")
 		tar, non := make([][]float64, len(names)), make([][]float64, len(names))

@@ -76,11 +76,7 @@ func probeOfFile(e *engine.Engine, path string) (*models.Probe, error) {
 			return nil, err
 		}
 	}
-	st, err := e.Stats(x)
-	if err != nil {
-		return nil, err
-	}
-	return e.Prepare(st)
+	return e.PrepareAudio(x)
 }
 
 // storeAuth and chainAuth are the server's store-backed and chained Authenticators.

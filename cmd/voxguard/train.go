@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/voxguard/voxguard/dsp"
 	"io"
 	"os"
 	"path/filepath"
@@ -45,6 +46,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	speedFront := fs.Bool("speed-front", d.SpeedFront, "speed-perturbed copies (\"~sp\" in their file names) train the UBM and i-vector extractor too, not only the back end")
 	augFront := fs.Bool("augment-front", !d.AugmentBackendOnly, "degraded copies (\"~aug\") train the UBM and i-vector extractor too, not only the back end")
 	channel := fs.Bool("channel-fusion", d.ChannelFusion, "with degraded copies (\"~aug\") in training: a channel detector on the i-vectors makes each scorer's calibration weight depend on the detected channel (needs --calibration-knot > 0)")
+	enrollAug := fs.String("enroll-augment", d.EnrollAugment, "score every trial also against the enrollment pooled with a degraded copy of its audio (\"channel-v1\": noise at 0-25 dB SNR, a 250-450 to 2800-3500 Hz band, mu-law), fused by the detected channel; \"\": off")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	frontend := d.Frontend
 	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --norm-ahead, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression
@@ -78,6 +80,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.SelectionGroups = *groups
 	cfg.SelectionGroupMax = *groupMax
 	cfg.MinPost = *minPost
+	if *enrollAug != "" {
+		if _, err := dsp.ChannelAugmentationByName(*enrollAug); err != nil {
+			return usageErrorf("--enroll-augment: %v", err)
+		}
+	}
+	cfg.EnrollAugment = *enrollAug
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = *out + ".work"
 	}
