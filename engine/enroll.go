@@ -171,23 +171,7 @@ func (e *Engine) AnalyzeAudio(source string, samples []float32, pol EnrollPolicy
 // augmentedStats returns the statistics of the voiced frames of the bundle's augmented copy of
 // samples (seeded by the samples themselves, as training did).
 func (e *Engine) augmentedStats(samples []float32) (*models.Stats, error) {
-	fe, err := dsp.NewFrontend(e.fecfg)
-	if err != nil {
-		return nil, err
-	}
-	fe.Push(e.aug.Apply(samples, e.fecfg.MFCC.SampleRate, dsp.AudioSeed(samples)))
-	fe.Flush()
-	st, gs := e.b.UBM.NewStats(), e.b.NewStatsScratch()
-	frame := make([]float32, fe.Dim())
-	for {
-		voiced, ok := fe.Next(frame)
-		if !ok {
-			return st, nil
-		}
-		if voiced {
-			e.b.UBM.Accumulate(st, frame, gs)
-		}
-	}
+	return e.Stats(e.aug.Apply(samples, e.fecfg.MFCC.SampleRate, dsp.AudioSeed(samples)))
 }
 
 // AnalyzeStats wraps statistics already accumulated (a finished call's) as an enrollment

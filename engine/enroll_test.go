@@ -9,6 +9,7 @@ import (
 
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/internal/testkit"
+	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/store"
 )
 
@@ -65,6 +66,17 @@ func analyze(t testing.TB, e *Engine, files ...string) []Sample {
 		out = append(out, s)
 	}
 	return out
+}
+
+// callStats streams files as one call and returns its statistics, as a call enrollment uses them.
+func callStats(t testing.TB, e *Engine, callID string, files ...string) *models.Stats {
+	t.Helper()
+	sess := e.NewSession(callID)
+	for _, f := range files {
+		sess.Push(corpusPCM(t, f))
+	}
+	sess.Stop()
+	return sess.Stats()
 }
 
 var aliceFiles = []string{"1088/1088-134315-0001.wav", "1088/1088-134315-0002.wav", "1088/1088-134315-0003.wav"}
@@ -185,12 +197,7 @@ func TestEnrollScreensWatchlistAndFromCall(t *testing.T) {
 	}
 	id := subjectWithConsent(t, st)
 	// The fraudster tries to enroll as the customer from a call of theirs.
-	sess := e.NewSession("call-1")
-	for _, f := range fraud {
-		sess.Push(corpusPCM(t, f))
-	}
-	sess.Stop()
-	sample := e.AnalyzeStats("call:call-1", sess.Stats(), EnrollPolicy{})
+	sample := e.AnalyzeStats("call:call-1", callStats(t, e, "call-1", fraud...), EnrollPolicy{})
 	rep, err := e.Enroll(sv, "t", id, []Sample{sample}, EnrollPolicy{})
 	if err != nil {
 		t.Fatal(err)
@@ -200,12 +207,7 @@ func TestEnrollScreensWatchlistAndFromCall(t *testing.T) {
 		t.Errorf("fraudster enrollment: %+v", rep)
 	}
 	// The genuine customer enrolls from a call.
-	sess = e.NewSession("call-2")
-	for _, f := range aliceFiles {
-		sess.Push(corpusPCM(t, f))
-	}
-	sess.Stop()
-	rep, err = e.Enroll(sv, "t", id, []Sample{e.AnalyzeStats("call:call-2", sess.Stats(), EnrollPolicy{})}, EnrollPolicy{})
+	rep, err = e.Enroll(sv, "t", id, []Sample{e.AnalyzeStats("call:call-2", callStats(t, e, "call-2", aliceFiles...), EnrollPolicy{})}, EnrollPolicy{})
 	if err != nil || !rep.Accepted || len(rep.Watchlist) != 0 {
 		t.Errorf("genuine enrollment from a call: %+v, %v", rep, err)
 	}

@@ -81,12 +81,7 @@ func TestEnrollAugmentedVoiceprint(t *testing.T) {
 
 	// From a call's statistics: nothing to augment; the augmented side is the plain one.
 	id2 := subjectWithConsent(t, st)
-	sess := e.NewSession("call-a")
-	for _, f := range aliceFiles {
-		sess.Push(corpusPCM(t, f))
-	}
-	sess.Stop()
-	sample := e.AnalyzeStats("call:call-a", sess.Stats(), EnrollPolicy{})
+	sample := e.AnalyzeStats("call:call-a", callStats(t, e, "call-a", aliceFiles...), EnrollPolicy{})
 	if sample.AugStats != nil {
 		t.Fatal("a sample from statistics has augmented statistics")
 	}
