@@ -29,7 +29,12 @@ func corpusPCM(t testing.TB, rel string) []float32 {
 // storeEngine opens a temporary store and an engine whose voiceprints and watchlist live there.
 func storeEngine(t testing.TB) (*Engine, *StoreVoices, *store.Store) {
 	t.Helper()
-	b := testBundle(t)
+	return storeEngineWith(t, testBundle(t))
+}
+
+// storeEngineWith is storeEngine on bundle b.
+func storeEngineWith(t testing.TB, b *models.Bundle) (*Engine, *StoreVoices, *store.Store) {
+	t.Helper()
 	st := testkit.Store(t)
 	sv, err := NewStoreVoices(st, b)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"maps"
 	"testing"
 
-	"github.com/voxguard/voxguard/internal/testkit"
 	"github.com/voxguard/voxguard/models"
 )
 
@@ -38,15 +37,7 @@ func augmentingBundle(t testing.TB) *models.Bundle {
 // voiceprint pools them; one from a call's statistics stores none and scores as plain.
 func TestEnrollAugmentedVoiceprint(t *testing.T) {
 	b := augmentingBundle(t)
-	st := testkit.Store(t)
-	sv, err := NewStoreVoices(st, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(b, Options{Voiceprints: sv, Watchlist: sv, Thresholder: fakeThresholder(4)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, sv, st := storeEngineWith(t, b)
 	samples := analyze(t, e, aliceFiles...)
 	for _, s := range samples {
 		if s.AugStats == nil || s.AugStats.Frames() < 0.5*s.Stats.Frames() {
