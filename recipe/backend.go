@@ -2,7 +2,6 @@ package recipe
 
 import (
 	"fmt"
-	"github.com/voxguard/voxguard/dsp"
 	"maps"
 	"math"
 	"runtime"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/models"
 )
 

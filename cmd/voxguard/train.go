@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/voxguard/voxguard/dsp"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/recipe"
 )
 
