@@ -355,17 +355,20 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	// With enrollment augmentation, every enrollment side also gets the statistics of degraded
 	// copies of the recordings it draws on, made as enrollment makes them at run time.
 	augStats := map[int]*models.Stats{} // recording -> all its augmented copy's voiced frames
-	augFeats := map[int]*Features{}
+	augFeats := map[int]*Features{}     // the same copy's frames, kept only for openings
 	if c.EnrollAugment != "" {
 		aug, err := dsp.ChannelAugmentationByName(c.EnrollAugment)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		need := map[int]bool{}
+		need, opening := map[int]bool{}, map[int]bool{}
 		for _, sd := range sides {
 			if sd.enroll {
 				for i := range sd.from {
 					need[i] = true
+				}
+				if sd.stats == nil {
+					opening[sd.utt] = true
 				}
 			}
 		}
@@ -383,7 +386,9 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			if err != nil {
 				return err
 			}
-			feats[j] = f
+			if opening[list[j]] {
+				feats[j] = f
+			}
 			st[j] = models.NewStats(ubm.C, ubm.D)
 			ubm.AccumulateUtterance(st[j], f.Frames, w[k].gs)
 			return nil
@@ -392,7 +397,10 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			return nil, nil, nil, err
 		}
 		for j, i := range list {
-			augFeats[i], augStats[i] = feats[j], st[j]
+			augStats[i] = st[j]
+			if feats[j] != nil {
+				augFeats[i] = feats[j]
+			}
 		}
 	}
 	probes := make([]*models.Probe, len(sides))

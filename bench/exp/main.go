@@ -49,11 +49,13 @@ func main() {
 				panic(err)
 			}
 		}
-		models_, augs := map[string]*models.Stats{}, map[string]*models.Stats{}
+		models_, augs := map[string]*models.Stats{}, map[string]*models.Stats{} // augs: nil without augmentation
 		for _, p := range enroll {
 			if models_[p.ID] == nil {
 				models_[p.ID] = models.NewStats(b.UBM.C, b.UBM.D)
-				augs[p.ID] = models.NewStats(b.UBM.C, b.UBM.D)
+				if aug != nil {
+					augs[p.ID] = models.NewStats(b.UBM.C, b.UBM.D)
+				}
 			}
 			models_[p.ID].Add(stats[idx[p.Path]])
 			if aug != nil {
@@ -62,11 +64,7 @@ func main() {
 		}
 		mp := map[string]*models.Probe{}
 		for id, s := range models_ {
-			a := augs[id]
-			if aug == nil {
-				a = nil
-			}
-			mp[id], _ = v.PrepareEnrollment(s, a, ws)
+			mp[id], _ = v.PrepareEnrollment(s, augs[id], ws)
 		}
 		tp := map[string]*models.Probe{}
 		for _, p := range tests {
