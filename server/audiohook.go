@@ -79,6 +79,7 @@ type ahSession struct {
 	opened    bool
 	closed    bool
 	probe     bool
+	release   func() // gives the connection's call slot back (Server.releaseSlot)
 	cl        *call
 	buf       []byte
 	// failed is the protocol error the session was ended for with a disconnect message; the
@@ -143,7 +144,7 @@ func (a *ahSession) sendAssessments(as []engine.Assessment) error {
 // paused, resumed, discarded and error are noted; a client's protocol error gets disconnect
 // (reason "error") and the client's close is awaited (see run); "supportedLanguages":true in the
 // open gets an empty list in opened. A connection probe (nil conversation id) is
-// answered without starting a call. Each assessment is sent as an event message whose entity
+// answered without starting a call, and gives back the call slot its upgrade took. Each assessment is sent as an event message whose entity
 // has type "voxguard.assessment". The claimed subject comes from the open's inputVariables or
 // customConfig ("subject_id").
 func (s *Server) serveAudioHook(w http.ResponseWriter, r *http.Request) {
@@ -168,7 +169,7 @@ func (s *Server) serveAudioHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.done(c)
-	a := &ahSession{s: s, c: c, id: id, org: r.Header.Get("Audiohook-Organization-Id")}
+	a := &ahSession{s: s, c: c, id: id, org: r.Header.Get("Audiohook-Organization-Id"), release: func() { s.releaseSlot(r) }}
 	s.onShutdown(c, a.disconnectForShutdown)
 	defer func() { a.cl.end() }()
 	s.closeFor(c, a.run())
@@ -301,7 +302,9 @@ func (a *ahSession) message(m *ahMsg) (done bool, err error) {
 			enc = audio.L16LE
 		}
 		a.probe = p.ConversationID == nilUUID || p.ConversationID == ""
-		if !a.probe {
+		if a.probe {
+			a.release() // a probe is not a call: it holds no call slot and counts in no limit
+		} else {
 			subject, _ := p.InputVariables["subject_id"].(string)
 			if v, ok := p.CustomConfig["subject_id"].(string); ok && subject == "" {
 				subject = v

@@ -113,17 +113,28 @@ type keyHolderCtx struct{}
 func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		kh := &keyHolder{}
-		h(w, r.WithContext(context.WithValue(r.Context(), keyHolderCtx{}, kh)))
-		if kh.id != "" {
-			s.mu.Lock()
-			s.perKey[kh.id]--
-			if s.perKey[kh.id] <= 0 {
-				delete(s.perKey, kh.id)
-			}
-			s.mu.Unlock()
-			s.prom.liveCalls.Add(-1)
-		}
+		r = r.WithContext(context.WithValue(r.Context(), keyHolderCtx{}, kh))
+		h(w, r)
+		s.releaseSlot(r)
 	}
+}
+
+// releaseSlot gives back the call slot authorize took for request r, if it holds one — when
+// its handler returns, or earlier when the connection turns out not to be a call (an
+// AudioHook connection probe).
+func (s *Server) releaseSlot(r *http.Request) {
+	kh, _ := r.Context().Value(keyHolderCtx{}).(*keyHolder)
+	if kh == nil || kh.id == "" {
+		return
+	}
+	s.mu.Lock()
+	s.perKey[kh.id]--
+	if s.perKey[kh.id] <= 0 {
+		delete(s.perKey, kh.id)
+	}
+	s.mu.Unlock()
+	kh.id = ""
+	s.prom.liveCalls.Add(-1)
 }
 
 // slotResult is takeSlot's answer.
