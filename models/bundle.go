@@ -9,6 +9,8 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // Bundle file format (all integers little-endian):
@@ -26,19 +28,22 @@ import (
 // "LDA " and "WCCN" in, out, mean[in], M[out·in]; "PLDA" dim, mean[dim],
 // A[dim·dim], psi[dim]; "CALB" K, weights[K], bias, pEff; "COHR" n, dim,
 // vectors[n·dim]; "SPOF" the spoofing countermeasure (see marshalSpoof); "CHAN" R, the channel
-// detector's mean[R], scale[R], weights[R], bias (see marshalChannel). Unknown tags are skipped
+// detector's mean[R], scale[R], weights[R], bias (see marshalChannel); "GCOH" n, C, D, the GMM
+// scorer's relevance factor, cohort N[n·C], F[n·C·D]. Unknown tags are skipped
 // so that readers of the same version tolerate additions.
 //
 // Version 2 marks a bundle an older reader would misread without an error: one whose
 // countermeasure scores its long-term statistics with a perceptron (Countermeasure.LTSSNet) or
 // normalises its frames (Countermeasure.StaticCMN), fields version-1 readers would ignore,
-// scoring against thresholds set on other scores. Every other bundle is still written as
-// version 1.
+// scoring against thresholds set on other scores. Version 3 marks a bundle whose GMM scorer
+// projects its model vectors ("GNAP": k, C, D, then the k·C·D values of an orthonormal basis in
+// half precision, padded to 4 bytes; needs "GCOH"), which older readers would skip while the
+// calibration expects projected scores. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 2
+	BundleVersion uint32 = 3
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -55,6 +60,9 @@ var (
 
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
+	if b.GMM != nil && len(b.GMM.NAP) > 0 {
+		return 3
+	}
 	if b.Spoof != nil && (b.Spoof.LTSSNet != nil || b.Spoof.StaticCMN > 0) {
 		return 2
 	}
@@ -226,6 +234,24 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			flatF = append(flatF, g.CohortF[i]...)
 		}
 		section(&body, "GCOH", payload(dims(n, b.UBM.C, b.UBM.D), []float64{g.Relevance}, flatN, flatF))
+		if len(g.NAP) > 0 {
+			// k, C, D, then the basis in half precision (2 bytes per value, padded to 4).
+			p := payload(dims(len(g.NAP), b.UBM.C, b.UBM.D))
+			h := make([]uint16, b.UBM.C*b.UBM.D)
+			for _, r := range g.NAP {
+				if len(r) != len(h) {
+					return 0, errors.New("models: GMM NAP direction does not match the UBM")
+				}
+				vec.ToF16(h, r)
+				for _, x := range h {
+					p = binary.LittleEndian.AppendUint16(p, x)
+				}
+			}
+			if len(p)%4 != 0 {
+				p = append(p, 0, 0)
+			}
+			section(&body, "GNAP", p)
+		}
 	}
 	if b.Spoof != nil {
 		p, err := marshalSpoof(b.Spoof)
@@ -423,6 +449,36 @@ func (r *reader) floats(ds ...int) []float64 {
 	return out
 }
 
+// halves reads the product of ds half-precision values (then the padding to 4 bytes, if any),
+// refusing counts larger than the bytes left before allocating; non-finite values are refused.
+func (r *reader) halves(ds ...int) []float32 {
+	if r.err != nil {
+		return nil
+	}
+	left := uint64(len(r.b) / 2)
+	n := uint64(1)
+	for _, d := range ds {
+		if d <= 0 || n > left/uint64(d) {
+			r.fail("needs more data than the section holds")
+			return nil
+		}
+		n *= uint64(d)
+	}
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = vec.FromF16(binary.LittleEndian.Uint16(r.b[2*i:]))
+		if math.IsInf(float64(out[i]), 0) || math.IsNaN(float64(out[i])) {
+			r.fail("value %d is not finite", i)
+			return nil
+		}
+	}
+	r.b = r.b[2*n:]
+	if n%2 == 1 && len(r.b) >= 2 {
+		r.b = r.b[2:]
+	}
+	return out
+}
+
 func (r *reader) done() error {
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("%d trailing bytes", len(r.b))
@@ -433,7 +489,7 @@ func (r *reader) done() error {
 func parseBody(body []byte) (*Bundle, error) {
 	b := &Bundle{}
 	seen := map[string]bool{}
-	var tvar, gcoh *reader
+	var tvar, gcoh, gnap *reader
 	alt := func() *AltBackend {
 		if b.Alt == nil {
 			b.Alt = &AltBackend{}
@@ -523,6 +579,9 @@ func parseBody(body []byte) (*Bundle, error) {
 		case "GCOH":
 			gcoh = r // needs the UBM, which may come later
 			continue
+		case "GNAP":
+			gnap = r // belongs to the GMM cohort's scorer
+			continue
 		case "ALDA":
 			a, err := r.affine()
 			if err != nil {
@@ -562,6 +621,9 @@ func parseBody(body []byte) (*Bundle, error) {
 			}
 		}
 	}
+	if gnap != nil && gcoh == nil {
+		return nil, fmt.Errorf("%w: GMM NAP without a GMM cohort", ErrMalformed)
+	}
 	if gcoh != nil {
 		if b.UBM == nil {
 			return nil, fmt.Errorf("%w: GMM cohort without a UBM", ErrMalformed)
@@ -580,6 +642,19 @@ func parseBody(body []byte) (*Bundle, error) {
 		for i := range n {
 			g.CohortN = append(g.CohortN, flatN[i*C:(i+1)*C:(i+1)*C])
 			g.CohortF = append(g.CohortF, flatF[i*C*D:(i+1)*C*D:(i+1)*C*D])
+		}
+		if gnap != nil {
+			k, nc, nd := gnap.dim(), gnap.dim(), gnap.dim()
+			flat := gnap.halves(k, nc, nd)
+			if err := gnap.done(); err != nil {
+				return nil, err
+			}
+			if nc != C || nd != D {
+				return nil, fmt.Errorf("%w: GMM NAP is for %dx%d, UBM is %dx%d", ErrMalformed, nc, nd, C, D)
+			}
+			for i := range k {
+				g.NAP = append(g.NAP, flat[i*C*D:(i+1)*C*D:(i+1)*C*D])
+			}
 		}
 		if err := g.Prepare(b.UBM); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)

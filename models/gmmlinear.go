@@ -22,6 +22,10 @@ type GMMLinear struct {
 	Relevance float64     // MAP relevance factor r
 	CohortN   [][]float64 // per cohort speaker: zeroth-order statistics (C)
 	CohortF   [][]float64 // per cohort speaker: whitened centred first-order statistics (C·D)
+	// NAP, when not empty, is an orthonormal basis of nuisance directions (rows of C·D values in
+	// the √w-weighted space, TrainNAP) that every model vector loses (bundle section "GNAP").
+	NAP [][]float32
+	sw  []float32 // √w_c per value, for NAP (set by Prepare)
 
 	// The cohort as models and as tests, one row of C·D per entry, as int8 or half precision
 	// (readOnceMatrix): scoring a probe against the cohort reads each once, and fewer bytes are
@@ -44,8 +48,16 @@ func WhitenedCentred(ubm *GMM, s *Stats) []float64 {
 	return out
 }
 
-// ModelVector is the MAP mean shift o of statistics (n, f), as float32.
+// ModelVector is the MAP mean shift o of statistics (n, f), as float32, with its nuisance
+// directions removed when the scorer has a NAP basis (after Prepare).
 func (g *GMMLinear) ModelVector(n, f []float64) []float32 {
+	o := g.mapShift(n, f)
+	projectNAP(o, g.NAP, g.sw)
+	return o
+}
+
+// mapShift is the MAP mean shift o of statistics (n, f) without projection.
+func (g *GMMLinear) mapShift(n, f []float64) []float32 {
 	D := len(f) / len(n)
 	out := make([]float32, len(f))
 	for c, nc := range n {
@@ -111,6 +123,15 @@ func (g *GMMLinear) Prepare(ubm *GMM) error {
 		return errors.New("models: GMM cohort statistics are inconsistent")
 	}
 	g.dim = ubm.C * ubm.D
+	g.sw = nil
+	if len(g.NAP) > 0 {
+		for _, r := range g.NAP {
+			if len(r) != g.dim {
+				return fmt.Errorf("models: GMM NAP direction of %d values does not match the %dx%d UBM", len(r), ubm.C, ubm.D)
+			}
+		}
+		g.sw = sqrtWeights(ubm.Weights, ubm.D)
+	}
 	cohModel := make([]float32, 0, len(g.CohortN)*g.dim)
 	cohTest := make([]float32, 0, len(g.CohortN)*g.dim)
 	for i := range g.CohortN {

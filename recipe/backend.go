@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -86,7 +87,83 @@ func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.S
 		g.CohortN = append(g.CohortN, append([]float64(nil), sum.N...))
 		g.CohortF = append(g.CohortF, models.WhitenedCentred(ubm, sum))
 	}
+	if c.GMMNAP > 0 {
+		nap, err := c.gmmNAP(ubm, ts, stats, spks, g)
+		if err != nil {
+			return nil, fmt.Errorf("GMM NAP: %w", err)
+		}
+		g.NAP = nap
+	}
 	return g, g.Prepare(ubm)
+}
+
+// napMaxRecordings caps the recordings (originals and their degraded copies) a NAP basis is
+// trained on: memory is 4·C·D bytes each (123 kB at 512 × 60).
+const napMaxRecordings = 5000
+
+// gmmNAP trains the GMM scorer's nuisance projection on speakers spks: each of their original
+// recordings with at least 2 s of net speech and a degraded copy is a class of its own together
+// with its copies, so the within-class scatter is the channel's effect alone (the same words,
+// the same speaker). Recordings are spread evenly over the speakers' list up to
+// napMaxRecordings.
+func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stats, spks []int, g *models.GMMLinear) ([][]float32, error) {
+	in := map[int]bool{}
+	for _, s := range spks {
+		in[s] = true
+	}
+	class := map[string][]int{} // speaker + original file name -> recordings
+	var keys []string
+	for i, u := range ts.utts {
+		if !in[ts.spk[i]] || speedCopy(u) || stats[i].Frames() < 200 {
+			continue
+		}
+		k := u.SpeakerKey() + "/" + strings.SplitN(u.ID, "~", 2)[0]
+		if class[k] == nil {
+			keys = append(keys, k)
+		}
+		class[k] = append(class[k], i)
+	}
+	var idx, lab []int
+	for ci, k := range keys {
+		if len(class[k]) < 2 {
+			continue
+		}
+		for _, i := range class[k] {
+			idx, lab = append(idx, i), append(lab, ci)
+		}
+	}
+	if len(idx) == 0 {
+		return nil, errors.New("no recording has a degraded copy (\"~aug\") to learn the channel from")
+	}
+	if len(idx) > napMaxRecordings { // whole classes, spread evenly
+		var i2, l2 []int
+		keep := float64(napMaxRecordings) / float64(len(idx))
+		acc := 0.0
+		for j := 0; j < len(idx); {
+			e := j
+			for e < len(idx) && lab[e] == lab[j] {
+				e++
+			}
+			acc += keep * float64(e-j)
+			if acc >= float64(e-j) {
+				acc -= float64(e - j)
+				i2, l2 = append(i2, idx[j:e]...), append(l2, lab[j:e]...)
+			}
+			j = e
+		}
+		idx, lab = i2, l2
+	}
+	vecs := make([][]float32, len(idx))
+	err := Parallel(len(idx), c.workers(), nil, func(_, j int) error {
+		s := stats[idx[j]]
+		vecs[j] = g.ModelVector(s.N, models.WhitenedCentred(ubm, s)) // g has no NAP yet
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.logf("GMM NAP: rank %d from %d recordings", c.GMMNAP, len(idx))
+	return models.TrainNAP(ubm.Weights, vecs, lab, c.GMMNAP, 4)
 }
 
 // backend trains the final LDA/PLDA (and GMM cohort) on every speaker and the calibration on

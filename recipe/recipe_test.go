@@ -2,12 +2,15 @@ package recipe
 
 import (
 	"bytes"
+	"encoding/binary"
 	"flag"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -312,5 +315,90 @@ func TestSelectionKey(t *testing.T) {
 		if got := selectionKey(tc.groups, tc.groupMax, tc.minPost); got != tc.want {
 			t.Errorf("selectionKey(%q, %d, %g) = %q, want %q", tc.groups, tc.groupMax, tc.minPost, got, tc.want)
 		}
+	}
+}
+
+// writeWAV16 writes 16-bit PCM mono samples in [-1, 1) at rate Hz.
+func writeWAV16(t *testing.T, path string, x []float32, rate int) {
+	t.Helper()
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	b.WriteString("RIFF")
+	binary.Write(&b, le, uint32(36+2*len(x)))
+	b.WriteString("WAVEfmt ")
+	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(rate), uint32(2 * rate), uint16(2), uint16(16)} {
+		binary.Write(&b, le, v)
+	}
+	b.WriteString("data")
+	binary.Write(&b, le, uint32(2*len(x)))
+	for _, v := range x {
+		binary.Write(&b, le, int16(max(-32768, min(32767, math.Round(float64(v)*32768)))))
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTrainGMMNAP trains the GMM scorer's nuisance projection from degraded copies ("~aug", in a
+// second corpus folder of the same name, as bench/trials/make_augmented.py lays them out): the
+// bundle carries an orthonormal basis of the rank asked for and scores; without degraded
+// copies the same configuration is refused with an error saying why.
+func TestTrainGMMNAP(t *testing.T) {
+	dir, _ := miniCorpus(t, 10, 6)
+	augDir := filepath.Join(t.TempDir(), "speechocean762")
+	x, err := NewFeatureExtractor(dsp.TelephoneFrontend(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aug, _ := dsp.ChannelAugmentationByName(dsp.ChannelAugmentationV1)
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.wav"))
+	for _, f := range files {
+		s, err := x.Samples(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spk := filepath.Base(filepath.Dir(f))
+		os.MkdirAll(filepath.Join(augDir, spk), 0o755)
+		name := strings.TrimSuffix(filepath.Base(f), ".wav") + "~aug0.wav"
+		writeWAV16(t, filepath.Join(augDir, spk, name), aug.Apply(s, 8000, dsp.AudioSeed(s)), 8000)
+	}
+	c := tinyConfig(dir, nil)
+	c.GMMNAP = 3
+	if _, err := Train(c); err == nil || !strings.Contains(err.Error(), "degraded copy") {
+		t.Fatalf("NAP without degraded copies: %v, want an error naming them", err)
+	}
+	c.Corpora = []string{dir, augDir}
+	b, err := Train(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.GMM == nil || len(b.GMM.NAP) != 3 {
+		t.Fatalf("GMM scorer %v without a rank-3 basis", b.GMM != nil)
+	}
+	for i, r := range b.GMM.NAP {
+		for j, q := range b.GMM.NAP {
+			var s float64
+			for d := range r {
+				s += float64(r[d]) * float64(q[d])
+			}
+			if want := map[bool]float64{true: 1, false: 0}[i == j]; math.Abs(s-want) > 1e-4 {
+				t.Errorf("basis rows %d, %d: inner product %g", i, j, s)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := models.ReadBundle(&buf, b.Meta.FrontEnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.GMM.NAP) != 3 {
+		t.Fatal("basis lost in the round trip")
+	}
+	c.GMMNAP, c.Relevance = 2, 0
+	if _, err := Train(c); err == nil {
+		t.Fatal("a NAP without a GMM scorer was accepted")
 	}
 }

@@ -82,10 +82,14 @@ type TrainConfig struct {
 	// (models.EnrollAugmentKey; dsp.ChannelAugmentationV1) — every calibration trial's enrollment
 	// then also pools a degraded copy of its audio — or "" for none.
 	EnrollAugment string
-	Seed          uint64 // seed of every random choice
-	Workers       int    // goroutines (0 = GOMAXPROCS)
-	WorkDir       string // checkpoints of finished stages (resumable); "" = none
-	Log           io.Writer
+	// GMMNAP, if > 0, gives the GMM scorer a nuisance attribute projection of that rank
+	// (models.TrainNAP): the directions in which a recording's model vector moves between its
+	// clean original and its degraded copy ("~aug"), removed from every model vector. 0: none.
+	GMMNAP  int
+	Seed    uint64 // seed of every random choice
+	Workers int    // goroutines (0 = GOMAXPROCS)
+	WorkDir string // checkpoints of finished stages (resumable); "" = none
+	Log     io.Writer
 
 	selGroups int // groups per frame of SelectionGroups, once prepared
 }
@@ -133,6 +137,9 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	}
 	if c.Frontend.MFCC.SampleRate == 0 {
 		c.Frontend = d.Frontend
+	}
+	if c.GMMNAP < 0 || (c.GMMNAP > 0 && c.Relevance <= 0) {
+		return nil, fmt.Errorf("recipe: a GMM NAP of rank %d needs the GMM scorer (relevance factor > 0)", c.GMMNAP)
 	}
 	if !(c.MinPost >= 0 && c.MinPost < 1) {
 		return nil, fmt.Errorf("recipe: minimum posterior %g outside [0, 1)", c.MinPost)
