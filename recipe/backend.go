@@ -87,7 +87,7 @@ func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.S
 		g.CohortN = append(g.CohortN, append([]float64(nil), sum.N...))
 		g.CohortF = append(g.CohortF, models.WhitenedCentred(ubm, sum))
 	}
-	if c.GMMNAP > 0 {
+	if c.GMMNAP > 0 && hasDegraded(ts) {
 		nap, err := c.gmmNAP(ubm, ts, stats, spks, g)
 		if err != nil {
 			return nil, fmt.Errorf("GMM NAP: %w", err)

@@ -81,6 +81,9 @@ func TestTrainDeterministicAndScores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if b1.GMM == nil || len(b1.GMM.NAP) != 0 {
+		t.Fatal("without degraded copies: want a GMM scorer without NAP")
+	}
 	var w1, w2 bytes.Buffer
 	b1.Meta.Created, b2.Meta.Created = "", ""
 	b1.WriteTo(&w1)
@@ -341,8 +344,8 @@ func writeWAV16(t *testing.T, path string, x []float32, rate int) {
 
 // TestTrainGMMNAP trains the GMM scorer's nuisance projection from degraded copies ("~aug", in a
 // second corpus folder of the same name, as bench/trials/make_augmented.py lays them out): the
-// bundle carries an orthonormal basis of the rank asked for and scores; without degraded
-// copies the same configuration is refused with an error saying why.
+// bundle carries an orthonormal basis of the rank asked for and survives a round trip. (Without
+// degraded copies there is none: TestTrainDeterministicAndScores's bundles, default rank.)
 func TestTrainGMMNAP(t *testing.T) {
 	dir, _ := miniCorpus(t, 10, 6)
 	augDir := filepath.Join(t.TempDir(), "speechocean762")
@@ -364,9 +367,6 @@ func TestTrainGMMNAP(t *testing.T) {
 	}
 	c := tinyConfig(dir, nil)
 	c.GMMNAP = 3
-	if _, err := Train(c); err == nil || !strings.Contains(err.Error(), "degraded copy") {
-		t.Fatalf("NAP without degraded copies: %v, want an error naming them", err)
-	}
 	c.Corpora = []string{dir, augDir}
 	b, err := Train(c)
 	if err != nil {
