@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/models"
 )
@@ -196,7 +198,11 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 				}
 			}
 		}
-		b, err := c.backends(tv, trX, trL, trXc, trLc, len(relabel), dual)
+		u, err := c.ivNAP(ts, iv, func(s int) bool { return s%2 != fold })
+		if err != nil {
+			return nil, err
+		}
+		b, err := c.backends(tv, trX, trL, trXc, trLc, len(relabel), dual, u)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", fold, err)
 		}
@@ -249,7 +255,11 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 			labc = append(labc, ts.spk[i])
 		}
 	}
-	b, err := c.backends(tv, iv, ts.spk, ivc, labc, nSpk, dual)
+	u, err := c.ivNAP(ts, iv, func(int) bool { return true })
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.backends(tv, iv, ts.spk, ivc, labc, nSpk, dual, u)
 	if err != nil {
 		return nil, err
 	}
@@ -613,23 +623,128 @@ func hasDegraded(ts *trainSet) bool {
 
 // backends trains the main PLDA back end — on the clean vectors when dual, else on all — and,
 // when dual, the alternative back end on all vectors; cohorts are drawn from each one's data.
-func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int, clean [][]float64, cleanLab []int, nSpk int, dual bool) (*models.Bundle, error) {
+func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int, clean [][]float64, cleanLab []int, nSpk int, dual bool, nap [][]float64) (*models.Bundle, error) {
 	mainX, mainL := all, allLab
 	if dual {
 		mainX, mainL = clean, cleanLab
+	}
+	mainNAP, altNAP := nap, [][]float64(nil)
+	if dual && c.IVectorNAPAlt {
+		mainNAP, altNAP = nil, nap
+	}
+	if mainNAP != nil {
+		mainX = projectAll(mainX, mainNAP)
 	}
 	lda, plda, err := c.trainBackend(mainX, mainL, nSpk)
 	if err != nil {
 		return nil, err
 	}
+	if mainNAP != nil {
+		foldNAP(lda, mainNAP)
+	}
 	b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda,
 		Cohort: cohortOf(lda, plda, mainX, c.CohortSize), Channel: tv.Channel}
 	if dual {
-		alda, aplda, err := c.trainBackend(all, allLab, nSpk)
+		altX := all
+		if altNAP != nil {
+			altX = projectAll(all, altNAP)
+		}
+		alda, aplda, err := c.trainBackend(altX, allLab, nSpk)
 		if err != nil {
 			return nil, fmt.Errorf("alternative back end: %w", err)
 		}
-		b.Alt = &models.AltBackend{LDA: alda, PLDA: aplda, Cohort: cohortOf(alda, aplda, all, c.CohortSize)}
+		if altNAP != nil {
+			foldNAP(alda, altNAP)
+		}
+		b.Alt = &models.AltBackend{LDA: alda, PLDA: aplda, Cohort: cohortOf(alda, aplda, altX, c.CohortSize)}
 	}
 	return b, nil
+}
+
+// ivNAP returns the IVectorNAP directions (rows of R values) in which an i-vector moves most
+// between a training recording and its degraded copy ("~aug"), from the speakers keep accepts;
+// nil when IVectorNAP is 0 or there are no such pairs.
+func (c *TrainConfig) ivNAP(ts *trainSet, iv [][]float64, keep func(int) bool) ([][]float64, error) {
+	if c.IVectorNAP <= 0 {
+		return nil, nil
+	}
+	orig := map[string]int{}
+	for i, u := range ts.utts {
+		if keep(ts.spk[i]) && original(u) {
+			orig[u.SpeakerKey()+"/"+u.ID] = i
+		}
+	}
+	R := len(iv[0])
+	scatter := mat.NewSymDense(R, nil)
+	n := 0
+	d := make([]float64, R)
+	for i, u := range ts.utts {
+		if !keep(ts.spk[i]) || !degraded(u) {
+			continue
+		}
+		j, ok := orig[u.SpeakerKey()+"/"+strings.SplitN(u.ID, "~", 2)[0]]
+		if !ok {
+			continue
+		}
+		for k := range d {
+			d[k] = iv[i][k] - iv[j][k]
+		}
+		scatter.SymRankOne(scatter, 1, mat.NewVecDense(R, d))
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(scatter, true) {
+		return nil, errors.New("i-vector NAP: eigen-decomposition failed")
+	}
+	var ev mat.Dense
+	eig.VectorsTo(&ev)
+	k := min(c.IVectorNAP, R-1)
+	out := make([][]float64, k)
+	for r := range k {
+		out[r] = mat.Col(nil, R-1-r, &ev) // eigenvalues ascend
+	}
+	c.logf("i-vector NAP: %d directions from %d recordings and their degraded copies", k, n)
+	return out, nil
+}
+
+// projectAll returns copies of xs with their components along the orthonormal rows of u removed.
+func projectAll(xs [][]float64, u [][]float64) [][]float64 {
+	out := make([][]float64, len(xs))
+	for i, x := range xs {
+		y := append([]float64(nil), x...)
+		for _, r := range u {
+			p := dot(r, y)
+			for k := range y {
+				y[k] -= p * r[k]
+			}
+		}
+		out[i] = y
+	}
+	return out
+}
+
+// foldNAP makes lda, trained on projected vectors, apply the projection itself:
+// M ← M·(I − UUᵀ); its mean, the projected vectors' mean, lies in the projection's range, so
+// M·(I − UUᵀ)·(x − mean) = M·(Px − mean).
+func foldNAP(lda *models.Affine, u [][]float64) {
+	for o := range lda.Out {
+		row := lda.M[o*lda.In : (o+1)*lda.In]
+		for _, r := range u {
+			p := dot(r, row)
+			for k := range row {
+				row[k] -= p * r[k]
+			}
+		}
+	}
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
 }

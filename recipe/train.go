@@ -88,11 +88,18 @@ type TrainConfig struct {
 	// from every model vector. Measured on the development trials (bench/README.md, c16), rank
 	// 40 over three seeds: 30 s/4 s EER 1.98 -> 1.82%, degraded 10.48 -> 10.23%, 1:N detection
 	// 70 -> 78%. 0: none.
-	GMMNAP  int
-	Seed    uint64 // seed of every random choice
-	Workers int    // goroutines (0 = GOMAXPROCS)
-	WorkDir string // checkpoints of finished stages (resumable); "" = none
-	Log     io.Writer
+	GMMNAP int
+	// IVectorNAP, if > 0 and degraded copies are present, removes from the i-vectors entering
+	// the main (clean) PLDA back end the directions in which a recording's i-vector moves most
+	// between it and its degraded copy (folded into its LDA). Experimental; 0: none.
+	IVectorNAP int
+	// IVectorNAPAlt applies IVectorNAP to the alternative back end (trained with the degraded
+	// copies) instead of the main one.
+	IVectorNAPAlt bool
+	Seed          uint64 // seed of every random choice
+	Workers       int    // goroutines (0 = GOMAXPROCS)
+	WorkDir       string // checkpoints of finished stages (resumable); "" = none
+	Log           io.Writer
 
 	selGroups int // groups per frame of SelectionGroups, once prepared
 }

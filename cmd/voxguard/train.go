@@ -48,6 +48,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	channel := fs.Bool("channel-fusion", d.ChannelFusion, "with degraded copies (\"~aug\") in training: a channel detector on the i-vectors makes each scorer's calibration weight depend on the detected channel (needs --calibration-knot > 0)")
 	enrollAug := fs.String("enroll-augment", d.EnrollAugment, "score every trial also against the enrollment pooled with a degraded copy of its audio (\"channel-v1\": noise at 0-25 dB SNR, a 250-450 to 2800-3500 Hz band, mu-law), fused by the detected channel; \"\": off")
 	gmmNAP := fs.Int("gmm-nap", d.GMMNAP, "rank `K` of the GMM scorer's nuisance attribute projection, learnt from the degraded copies (\"~aug\") of training recordings when there are any (each direction adds C·D half-precision values to the bundle); 0: none")
+	ivNAP := fs.Int("ivector-nap", d.IVectorNAP, "experimental: remove `K` channel directions, learnt from the degraded copies, from the i-vectors of the main PLDA back end (0: none)")
+	ivNAPAlt := fs.Bool("ivector-nap-alt", false, "experimental: --ivector-nap applies to the alternative back end (trained with the degraded copies) instead of the main one")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	frontend := d.Frontend
 	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --norm-ahead, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression
@@ -91,6 +93,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--gmm-nap must be 0 or more")
 	}
 	cfg.GMMNAP = *gmmNAP
+	if *ivNAP < 0 {
+		return usageErrorf("--ivector-nap must be 0 or more")
+	}
+	cfg.IVectorNAP = *ivNAP
+	cfg.IVectorNAPAlt = *ivNAPAlt
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = *out + ".work"
 	}
