@@ -25,7 +25,7 @@ type GMMLinear struct {
 	// NAP, when not empty, is an orthonormal basis of nuisance directions (rows of C·D values in
 	// the √w-weighted space, TrainNAP) that every model vector loses (bundle section "GNAP").
 	NAP [][]float32
-	sw  []float32 // √w_c per value, for NAP (set by Prepare)
+	nap *napProjector // NAP's projector (set by Prepare)
 
 	// The cohort as models and as tests, one row of C·D per entry, as int8 or half precision
 	// (readOnceMatrix): scoring a probe against the cohort reads each once, and fewer bytes are
@@ -52,7 +52,9 @@ func WhitenedCentred(ubm *GMM, s *Stats) []float64 {
 // directions removed when the scorer has a NAP basis (after Prepare).
 func (g *GMMLinear) ModelVector(n, f []float64) []float32 {
 	o := g.mapShift(n, f)
-	projectNAP(o, g.NAP, g.sw)
+	if g.nap != nil {
+		g.nap.project(o)
+	}
 	return o
 }
 
@@ -123,14 +125,14 @@ func (g *GMMLinear) Prepare(ubm *GMM) error {
 		return errors.New("models: GMM cohort statistics are inconsistent")
 	}
 	g.dim = ubm.C * ubm.D
-	g.sw = nil
+	g.nap = nil
 	if len(g.NAP) > 0 {
 		for _, r := range g.NAP {
 			if len(r) != g.dim {
 				return fmt.Errorf("models: GMM NAP direction of %d values does not match the %dx%d UBM", len(r), ubm.C, ubm.D)
 			}
 		}
-		g.sw = sqrtWeights(ubm.Weights, ubm.D)
+		g.nap = newNAPProjector(g.NAP, sqrtWeights(ubm.Weights, ubm.D))
 	}
 	cohModel := make([]float32, 0, len(g.CohortN)*g.dim)
 	cohTest := make([]float32, 0, len(g.CohortN)*g.dim)

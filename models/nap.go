@@ -203,7 +203,8 @@ func orthonormalize(q [][]float32) {
 }
 
 // projectNAP removes from model vector o (in place) its components along basis u in the
-// √w-weighted space: o ← W^-½ (I − UUᵀ) W^½ o, sw holding √w per value.
+// √w-weighted space: o ← W^-½ (I − UUᵀ) W^½ o, sw holding √w per value. It is the reference
+// for napProjector.project.
 func projectNAP(o []float32, u [][]float32, sw []float32) {
 	if len(u) == 0 {
 		return
@@ -221,6 +222,53 @@ func projectNAP(o []float32, u [][]float32, sw []float32) {
 	for i, v := range z {
 		if sw[i] > 0 {
 			o[i] = v / sw[i]
+		} else {
+			o[i] = 0
+		}
+	}
+}
+
+// napProjector applies a NAP basis with two matrix-vector products, c = U·(√w∘o) and
+// o ← o − (Uᵀc)/√w, instead of scalar loops (score prepares every test file as a model too: 190,000
+// trials over 2,500 files took 12.4 s with the loops, 9.2 s with single-precision products, on
+// the same host). It is immutable once built.
+type napProjector struct {
+	u, ut vec.Matrix // the basis (k × C·D) and its transpose (C·D × k), half precision
+	sw    []float32  // √w_c per value
+	k     int
+}
+
+func newNAPProjector(u [][]float32, sw []float32) *napProjector {
+	k, dim := len(u), len(sw)
+	flat := make([]float32, 0, k*dim)
+	for _, r := range u {
+		flat = append(flat, r...)
+	}
+	t := make([]float32, dim*k)
+	for j, r := range u {
+		for i, v := range r {
+			t[i*k+j] = v
+		}
+	}
+	// Half precision: a bundle stores the basis so (Bundle section "GNAP"), and the products read
+	// half the bytes.
+	return &napProjector{u: vec.NewMatrix(flat, dim, true), ut: vec.NewMatrix(t, k, true), sw: sw, k: k}
+}
+
+// project removes the basis's directions from o in place (as projectNAP).
+func (p *napProjector) project(o []float32) {
+	z := make([]float32, len(o))
+	for i, v := range o {
+		z[i] = v * p.sw[i]
+	}
+	c := make([]float32, p.k)
+	p.u.MulAdd(c, z)
+	r := z // reused: Uᵀc
+	clear(r)
+	p.ut.MulAdd(r, c)
+	for i, v := range r {
+		if p.sw[i] > 0 {
+			o[i] -= v / p.sw[i]
 		} else {
 			o[i] = 0
 		}

@@ -311,3 +311,46 @@ func TestGMMNAPMalformedSections(t *testing.T) {
 		}
 	}
 }
+
+// TestNAPProjectorMatchesReference: the two-product projector gives projectNAP's vectors (within
+// float32 rounding; the basis rounded to half precision first, as bundles store it) for a basis of odd rank over an odd number of values, zero weights included.
+func TestNAPProjectorMatchesReference(t *testing.T) {
+	r := newRand(11)
+	const C, D, k = 7, 13, 5
+	w := make([]float64, C)
+	for c := range w {
+		w[c] = r.Float64()
+	}
+	w[3] = 0 // a component no frame reaches
+	u := make([][]float32, k)
+	for i := range u {
+		u[i] = make([]float32, C*D)
+		for j := range u[i] {
+			u[i][j] = float32(r.NormFloat64())
+		}
+	}
+	orthonormalize(u)
+	h := make([]uint16, C*D)
+	for i := range u { // the projector keeps the basis in half precision, as bundles store it
+		vec.ToF16(h, u[i])
+		for j := range h {
+			u[i][j] = vec.FromF16(h[j])
+		}
+	}
+	sw := sqrtWeights(w, D)
+	p := newNAPProjector(u, sw)
+	for trial := range 5 {
+		o := make([]float32, C*D)
+		for j := range o {
+			o[j] = float32(r.NormFloat64())
+		}
+		want, got := append([]float32(nil), o...), append([]float32(nil), o...)
+		projectNAP(want, u, sw)
+		p.project(got)
+		for j := range want {
+			if math.Abs(float64(want[j]-got[j])) > 1e-4*math.Max(1, math.Abs(float64(want[j]))) {
+				t.Fatalf("trial %d, value %d: projector %g, reference %g", trial, j, got[j], want[j])
+			}
+		}
+	}
+}
