@@ -429,17 +429,9 @@ func (r *reader) dim() int {
 // floats reads the product of ds float32 values, refusing counts larger than
 // the bytes left before allocating.
 func (r *reader) floats(ds ...int) []float64 {
-	if r.err != nil {
+	n, ok := r.count(4, ds)
+	if !ok {
 		return nil
-	}
-	left := uint64(len(r.b) / 4)
-	n := uint64(1)
-	for _, d := range ds {
-		if d <= 0 || n > left/uint64(d) {
-			r.fail("needs more data than the section holds")
-			return nil
-		}
-		n *= uint64(d)
 	}
 	out := make([]float64, n)
 	for i := range out {
@@ -452,17 +444,9 @@ func (r *reader) floats(ds ...int) []float64 {
 // halves reads the product of ds half-precision values (then the padding to 4 bytes, if any),
 // refusing counts larger than the bytes left before allocating; non-finite values are refused.
 func (r *reader) halves(ds ...int) []float32 {
-	if r.err != nil {
+	n, ok := r.count(2, ds)
+	if !ok {
 		return nil
-	}
-	left := uint64(len(r.b) / 2)
-	n := uint64(1)
-	for _, d := range ds {
-		if d <= 0 || n > left/uint64(d) {
-			r.fail("needs more data than the section holds")
-			return nil
-		}
-		n *= uint64(d)
 	}
 	out := make([]float32, n)
 	for i := range out {
@@ -477,6 +461,24 @@ func (r *reader) halves(ds ...int) []float32 {
 		r.b = r.b[2:]
 	}
 	return out
+}
+
+// count returns the product of ds, the number of values of width bytes to read, refusing (ok
+// false, the reader failed) a product larger than the bytes left.
+func (r *reader) count(width int, ds []int) (n uint64, ok bool) {
+	if r.err != nil {
+		return 0, false
+	}
+	left := uint64(len(r.b) / width)
+	n = 1
+	for _, d := range ds {
+		if d <= 0 || n > left/uint64(d) {
+			r.fail("needs more data than the section holds")
+			return 0, false
+		}
+		n *= uint64(d)
+	}
+	return n, true
 }
 
 func (r *reader) done() error {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"math"
 	"testing"
 
@@ -300,13 +299,7 @@ func TestGMMNAPMalformedSections(t *testing.T) {
 		cases[name] = s.Bytes()
 	}
 	for name, bodyBytes := range cases {
-		var f bytes.Buffer
-		f.WriteString(bundleMagic)
-		binary.Write(&f, binary.LittleEndian, BundleVersion)
-		binary.Write(&f, binary.LittleEndian, uint64(len(bodyBytes)))
-		f.Write(bodyBytes)
-		binary.Write(&f, binary.LittleEndian, crc32.Checksum(bodyBytes, castagnoli))
-		if _, err := ReadBundle(&f, nil); !errors.Is(err, ErrMalformed) {
+		if _, err := ReadBundle(rawBundle(bodyBytes), nil); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: got %v, want a malformed bundle", name, err)
 		}
 	}

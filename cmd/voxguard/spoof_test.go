@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/recipe"
 )
@@ -18,24 +18,7 @@ import (
 // writeWAV writes 16-bit PCM mono samples in [-1, 1) at 8 kHz.
 func writeWAV(t *testing.T, path string, x []float32) {
 	t.Helper()
-	var b bytes.Buffer
-	le := binary.LittleEndian
-	b.WriteString("RIFF")
-	binary.Write(&b, le, uint32(36+2*len(x)))
-	b.WriteString("WAVEfmt ")
-	binary.Write(&b, le, uint32(16))
-	binary.Write(&b, le, uint16(1))
-	binary.Write(&b, le, uint16(1))
-	binary.Write(&b, le, uint32(8000))
-	binary.Write(&b, le, uint32(16000))
-	binary.Write(&b, le, uint16(2))
-	binary.Write(&b, le, uint16(16))
-	b.WriteString("data")
-	binary.Write(&b, le, uint32(2*len(x)))
-	for _, v := range x {
-		binary.Write(&b, le, int16(max(-32768, min(32767, math.Round(float64(v)*32768)))))
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := audio.WriteWAVFile(path, x, 8000); err != nil {
 		t.Fatal(err)
 	}
 }

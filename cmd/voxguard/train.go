@@ -50,6 +50,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	gmmNAP := fs.Int("gmm-nap", d.GMMNAP, "rank `K` of the GMM scorer's nuisance attribute projection, learnt from the degraded copies (\"~aug\") of training recordings when there are any (each direction adds C·D half-precision values to the bundle); 0: none")
 	ivNAP := fs.Int("ivector-nap", d.IVectorNAP, "experimental: remove `K` channel directions, learnt from the degraded copies, from the i-vectors of the main PLDA back end (0: none)")
 	ivNAPAlt := fs.Bool("ivector-nap-alt", false, "experimental: --ivector-nap applies to the alternative back end (trained with the degraded copies) instead of the main one")
+	relevance := fs.Int("gmm-relevance", d.Relevance, "MAP relevance factor of the GMM-UBM linear scorer (0: no GMM scorer)")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	frontend := d.Frontend
 	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --norm-ahead, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression
@@ -93,6 +94,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--gmm-nap must be 0 or more")
 	}
 	cfg.GMMNAP = *gmmNAP
+	if *relevance < 0 {
+		return usageErrorf("--gmm-relevance must be 0 or more")
+	}
+	cfg.Relevance = *relevance
 	if *ivNAP < 0 {
 		return usageErrorf("--ivector-nap must be 0 or more")
 	}

@@ -131,3 +131,33 @@ func TestAgainstGoAudioWav(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteWAVFileRoundTrip: samples written by WriteWAVFile read back through ReadWAVFile at
+// their rate within half a 16-bit step; values beyond full scale are clipped.
+func TestWriteWAVFileRoundTrip(t *testing.T) {
+	x := []float32{0, 0.5, -0.5, 0.25, -1, 0.999, 2, -2}
+	path := filepath.Join(t.TempDir(), "x.wav")
+	if err := WriteWAVFile(path, x, 16000); err != nil {
+		t.Fatal(err)
+	}
+	a, err := ReadWAVFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.Channel(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SampleRate != 16000 || len(got) != len(x) {
+		t.Fatalf("rate %d, %d samples; want 16000, %d", a.SampleRate, len(got), len(x))
+	}
+	for i, v := range x {
+		want := max(-1, min(32767.0/32768, float64(v)))
+		if math.Abs(float64(got[i])-want) > 0.5/32768+1e-9 {
+			t.Errorf("sample %d: %g, want %g", i, got[i], want)
+		}
+	}
+	if err := WriteWAVFile(path, x, 0); err == nil {
+		t.Error("a zero sample rate was accepted")
+	}
+}
