@@ -202,32 +202,6 @@ func orthonormalize(q [][]float32) {
 	}
 }
 
-// projectNAP removes from model vector o (in place) its components along basis u in the
-// √w-weighted space: o ← W^-½ (I − UUᵀ) W^½ o, sw holding √w per value. It is the reference
-// for napProjector.project.
-func projectNAP(o []float32, u [][]float32, sw []float32) {
-	if len(u) == 0 {
-		return
-	}
-	z := make([]float32, len(o))
-	for i, v := range o {
-		z[i] = v * sw[i]
-	}
-	for _, r := range u {
-		p := vec.Dot(r, z)
-		for i, x := range r {
-			z[i] -= p * x
-		}
-	}
-	for i, v := range z {
-		if sw[i] > 0 {
-			o[i] = v / sw[i]
-		} else {
-			o[i] = 0
-		}
-	}
-}
-
 // napProjector applies a NAP basis with two matrix-vector products, c = U·(√w∘o) and
 // o ← o − (Uᵀc)/√w, instead of scalar loops (score prepares every test file as a model too: 190,000
 // trials over 2,500 files took 12.4 s with the loops, 9.2 s with single-precision products, on

@@ -347,3 +347,29 @@ func TestNAPProjectorMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// projectNAP removes from model vector o (in place) its components along basis u in the
+// √w-weighted space: o ← W^-½ (I − UUᵀ) W^½ o, sw holding √w per value. It is the reference
+// for napProjector.project.
+func projectNAP(o []float32, u [][]float32, sw []float32) {
+	if len(u) == 0 {
+		return
+	}
+	z := make([]float32, len(o))
+	for i, v := range o {
+		z[i] = v * sw[i]
+	}
+	for _, r := range u {
+		p := vec.Dot(r, z)
+		for i, x := range r {
+			z[i] -= p * x
+		}
+	}
+	for i, v := range z {
+		if sw[i] > 0 {
+			o[i] = v / sw[i]
+		} else {
+			o[i] = 0
+		}
+	}
+}

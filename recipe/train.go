@@ -85,9 +85,9 @@ type TrainConfig struct {
 	// GMMNAP, if > 0, with degraded copies ("~aug") present and a GMM scorer (Relevance > 0),
 	// gives the GMM scorer a nuisance attribute projection of that rank (models.TrainNAP): the
 	// directions in which a recording's model vector moves between its clean original and its
-	// degraded copy, removed from every model vector. Measured on the development trials (bench/README.md, c16), rank
-	// 40 over three seeds: 30 s/4 s EER 1.98 -> 1.82%, degraded 10.48 -> 10.23%, 1:N detection
-	// 70 -> 78%. 0: none.
+	// degraded copy, removed from every model vector. Measured on the development trials
+	// (bench/README.md, c16), rank 40 over three seeds: 30 s/4 s EER 1.98 -> 1.82%, degraded
+	// 10.48 -> 10.23%, 1:N detection 70 -> 78%. 0: none.
 	GMMNAP int
 	// IVectorNAP, if > 0 and degraded copies are present, removes from the i-vectors entering
 	// the main (clean) PLDA back end the directions in which a recording's i-vector moves most
