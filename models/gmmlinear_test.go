@@ -171,6 +171,17 @@ func TestPrepareTestMatchesPrepare(t *testing.T) {
 	if per := (after.TotalAlloc - before.TotalAlloc) / 5; per >= uint64(4*b.UBM.C*b.UBM.D) {
 		t.Errorf("PrepareTest allocates %d bytes per call, at least a C·D float32 vector", per)
 	}
+	// PrepareTestOwned's probe keeps its score after the scratch is reused for another test.
+	owned, err := v.PrepareTestOwned(ts, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.PrepareTest(stats(0), ws); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := v.Score(e, owned); !ok || c != a {
+		t.Fatalf("Score with PrepareTestOwned after the scratch's reuse %g (%v), with Prepare %g", c, ok, a)
+	}
 }
 
 // TestGMMScoreSkipsZeroBlocks checks that a short test's GMM vector is zero over blocks that the

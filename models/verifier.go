@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/voxguard/voxguard/internal/vec"
@@ -379,6 +380,17 @@ func (v *Verifier) PrepareEnrollment(s, aug *Stats, ws *VerifierScratch) (*Probe
 // enrollment.
 func (v *Verifier) PrepareTest(s *Stats, ws *VerifierScratch) (*Probe, error) {
 	return v.prepare(s, ws, false)
+}
+
+// PrepareTestOwned is PrepareTest for a probe kept beyond the next use of ws (a scoring list's
+// tests): its GMM test vector is its own. It scores as a test exactly as Prepare's probe does.
+func (v *Verifier) PrepareTestOwned(s *Stats, ws *VerifierScratch) (*Probe, error) {
+	p, err := v.prepare(s, ws, false)
+	if err != nil {
+		return nil, err
+	}
+	p.GTest, p.gRuns = slices.Clone(p.GTest), slices.Clone(p.gRuns)
+	return p, nil
 }
 
 func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe, error) {

@@ -195,7 +195,13 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 		} else {
 			s = stats[fileIdx[tests[i-len(modelIDs)].Path]]
 		}
-		p, err := v.PrepareEnrollment(s, a, scratch[w])
+		var p *models.Probe
+		var err error
+		if i < len(modelIDs) {
+			p, err = v.PrepareEnrollment(s, a, scratch[w])
+		} else { // only ever a test: no model vector, its projection or its cohort pass
+			p, err = v.PrepareTestOwned(s, scratch[w])
+		}
 		if err != nil {
 			return err
 		}
