@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/voxguard/voxguard/models"
 )
 
 // Config is a deployment's session and decision policy. Zero values take the defaults of
@@ -99,6 +101,10 @@ type Thresholds struct {
 	Match     float64 // verification LLR >= Match: match
 	Mismatch  float64 // verification LLR <= Mismatch: mismatch
 	Watchlist float64 // watchlist LLR >= Watchlist: hit
+	// MatchDegraded and WatchlistDegraded replace Match and Watchlist for trials through a
+	// degraded channel (models.Degraded), where impostors score higher: the same rates, measured
+	// on such trials (equal to Match and Watchlist when the bundle has no such measurement).
+	MatchDegraded, WatchlistDegraded float64
 	// MatchSource and WatchlistSource say where the thresholds came from: "bundle" (measured
 	// non-target scores) or "bound" (the calibration bound, see Config.thresholds).
 	MatchSource, WatchlistSource string
@@ -108,6 +114,12 @@ type Thresholds struct {
 // bundle's held-out non-target scores (models.Verifier.ThresholdAtFAR).
 type FARThresholder interface {
 	ThresholdAtFAR(far float64) (float64, error)
+}
+
+// degradedThresholder is a FARThresholder that also knows the rates on degraded-channel trials
+// (models.Verifier.ThresholdAtFARDegraded).
+type degradedThresholder interface {
+	ThresholdAtFARDegraded(far float64) (float64, error)
 }
 
 // thresholds turns c's rates into LLR thresholds. With th (the bundle's measured operating
@@ -129,5 +141,33 @@ func (c Config) thresholds(th FARThresholder) Thresholds {
 	if t.Mismatch >= t.Match {
 		t.Mismatch = t.Match - 1
 	}
+	t.MatchDegraded, t.WatchlistDegraded = t.Match, t.Watchlist
+	if d, ok := th.(degradedThresholder); ok && t.MatchSource == "bundle" {
+		if v, err := d.ThresholdAtFARDegraded(c.MatchFAR); err == nil {
+			t.MatchDegraded = max(v, t.Match)
+		}
+	}
+	if d, ok := th.(degradedThresholder); ok && t.WatchlistSource == "bundle" {
+		if v, err := d.ThresholdAtFARDegraded(c.WatchlistFAR); err == nil {
+			t.WatchlistDegraded = max(v, t.Watchlist)
+		}
+	}
 	return t
+}
+
+// match is the match threshold for a trial of enroll against test (MatchDegraded through a
+// degraded channel).
+func (t Thresholds) match(enroll, test *models.Probe) float64 {
+	if models.Degraded(enroll, test) {
+		return t.MatchDegraded
+	}
+	return t.Match
+}
+
+// watchlist is the watchlist threshold for a trial of entry against test.
+func (t Thresholds) watchlist(entry, test *models.Probe) float64 {
+	if models.Degraded(entry, test) {
+		return t.WatchlistDegraded
+	}
+	return t.Watchlist
 }

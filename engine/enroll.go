@@ -285,7 +285,7 @@ func (e *Engine) Screen(s *models.Stats) ([]WatchlistHit, error) {
 		if w.Probe == nil {
 			continue
 		}
-		if llr, ok := e.v.Score(w.Probe, p); ok && llr >= e.th.Watchlist {
+		if llr, ok := e.v.Score(w.Probe, p); ok && llr >= e.th.watchlist(w.Probe, p) {
 			hits = append(hits, WatchlistHit{EntryID: w.ID, Label: w.Label, LLR: llr})
 		}
 	}

@@ -42,7 +42,7 @@ func (s *Session) assess(stats *models.Stats, voiced int, final bool, vs *models
 				break
 			}
 			switch {
-			case llr >= e.th.Match:
+			case llr >= e.th.match(s.claimProbe, probe):
 				a.Verification.Decision = Match
 			case llr <= e.th.Mismatch:
 				a.Verification.Decision = Mismatch
@@ -64,7 +64,7 @@ func (s *Session) assess(stats *models.Stats, voiced int, final bool, vs *models
 				continue
 			}
 			p = math.Max(p, 1/(1+math.Exp(-(llr+prior))))
-			if llr >= e.th.Watchlist {
+			if llr >= e.th.watchlist(w.Probe, probe) {
 				a.Watchlist = append(a.Watchlist, WatchlistHit{EntryID: w.ID, Label: w.Label, LLR: llr})
 			}
 		}

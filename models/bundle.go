@@ -96,6 +96,10 @@ type Metadata struct {
 	// FARThresholds are calibrated-LLR thresholds at stated false-accept rates, measured on
 	// held-out non-target trials; ascending FAR.
 	FARThresholds []FARPoint `json:"far_thresholds,omitempty"`
+	// FARThresholdsDegraded are the same measured on held-out non-target trials through a
+	// degraded channel alone (the channel detector's p ≥ 0.5 on a side), where impostors score
+	// higher; absent in bundles without a channel detector.
+	FARThresholdsDegraded []FARPoint `json:"far_thresholds_degraded,omitempty"`
 }
 
 // FARPoint is one operating point: accepting trials whose LLR exceeds LLR falsely accepted a

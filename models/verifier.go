@@ -547,7 +547,24 @@ func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
 // recorded on held-out speakers. A rate outside the measured range is an error: the bundle
 // cannot vouch for it.
 func (v *Verifier) ThresholdAtFAR(far float64) (float64, error) {
-	pts := v.b.Meta.FARThresholds
+	return thresholdAt(v.b.Meta.FARThresholds, far)
+}
+
+// ThresholdAtFARDegraded is ThresholdAtFAR for trials through a degraded channel (Degraded), from
+// the operating points measured on such trials alone (Metadata.FARThresholdsDegraded); an error
+// when the bundle has none.
+func (v *Verifier) ThresholdAtFARDegraded(far float64) (float64, error) {
+	return thresholdAt(v.b.Meta.FARThresholdsDegraded, far)
+}
+
+// Degraded reports whether a trial of enroll against test counts as through a degraded channel
+// for ThresholdAtFARDegraded: the channel detector's probability is at least 0.5 on a side.
+func Degraded(enroll, test *Probe) bool {
+	return enroll != nil && test != nil && max(enroll.Channel, test.Channel) >= 0.5
+}
+
+// thresholdAt interpolates operating points pts (ascending FAR) at far, in log FAR.
+func thresholdAt(pts []FARPoint, far float64) (float64, error) {
 	if len(pts) == 0 {
 		return 0, errors.New("models: bundle records no false-accept operating points")
 	}

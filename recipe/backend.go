@@ -244,11 +244,20 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 			nonSame = append(nonSame, r)
 		}
 	}
-	pIdx := -1
-	if c.OperatingPointsByChannel && tv.Channel != nil && c.CalibrationKnot > 0 {
-		pIdx = 6*scorers + 2 // models.CalibrationDurationHingeChannel's p
+	farPoints := operatingPoints(cal, nonSame)
+	var farDegraded []models.FARPoint
+	if tv.Channel != nil && c.CalibrationKnot > 0 {
+		// Impostors score higher through a degraded channel: rates stated apart for such trials.
+		pIdx := 6*scorers + 2 // models.CalibrationDurationHingeChannel's p (of the worse side)
+		var deg [][]float64
+		for _, r := range nonSame {
+			if r[pIdx] >= 0.5 {
+				deg = append(deg, r)
+			}
+		}
+		farDegraded = operatingPoints(cal, deg)
+		c.logf("calibration: operating points on %d same-sex degraded-channel non-target trials %v", len(deg), farDegraded)
 	}
-	farPoints := operatingPoints(cal, nonSame, pIdx)
 	c.logf("calibration: operating points on %d same-sex non-target trials (highest threshold over durations) %v", len(nonSame), farPoints)
 
 	var ivc [][]float64
@@ -269,6 +278,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	}
 	b.Calibration = cal
 	b.Meta.FARThresholds = farPoints
+	b.Meta.FARThresholdsDegraded = farDegraded
 	qmax := math.Inf(-1)
 	for _, rows := range [][][]float64{tar, non} {
 		for _, r := range rows {
@@ -563,24 +573,16 @@ func shares(a, b map[int]bool) bool {
 // so a threshold measured on pooled trials would let through more than its rate on long calls:
 // the trials are split by the shorter side's net speech (3-6 s, 6-12 s, 12-20 s, over 20 s) and
 // each rate's threshold is the highest of the bins', so that the rate holds whatever the
-// duration. With pIdx ≥ 0, row[pIdx] being the detected probability of a degraded channel
-// (the channel-aware layout's p), each duration bin is split again into clean (p < 0.5) and
-// degraded trials, so that the rate holds on degraded calls too. Bins of under 2,000 trials are
-// left out (all are pooled when every bin is that small); a rate is stated only when every bin
-// kept has at least 10 false accepts at it.
-func operatingPoints(cal *models.Calibration, non [][]float64, pIdx int) []models.FARPoint {
+// duration. Bins of under 2,000 trials are left out (all are pooled when every bin is that
+// small); a rate is stated only when every bin kept has at least 10 false accepts at it.
+func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint {
 	edges := []float64{3, 6, 12, 20, math.Inf(1)}
-	nd := len(edges) - 1
-	bins := make([][]float64, 2*nd) // [0, nd): clean or unsplit, [nd, 2nd): degraded
+	bins := make([][]float64, len(edges)-1)
 	for _, row := range non {
 		q := row[len(row)-1]
-		off := 0
-		if pIdx >= 0 && row[pIdx] >= 0.5 {
-			off = nd
-		}
-		for b := range nd {
+		for b := range bins {
 			if q >= math.Log(edges[b]) && q < math.Log(edges[b+1]) {
-				bins[off+b] = append(bins[off+b], cal.Apply(row...))
+				bins[b] = append(bins[b], cal.Apply(row...))
 			}
 		}
 	}

@@ -169,35 +169,13 @@ func TestOperatingPointsHoldAtEveryDuration(t *testing.T) {
 		non = append(non, []float64{u, math.Log(4)}, []float64{10 * u, math.Log(30)})
 	}
 	non = append(non, []float64{100, math.Log(1)}) // under 3 s: ignored
-	pts := operatingPoints(cal, non, -1)
+	pts := operatingPoints(cal, non)
 	if len(pts) == 0 || pts[0].FAR != 0.001 {
 		t.Fatalf("points %v: want the first at 0.1%% (10 false accepts of 10,000)", pts)
 	}
 	for _, p := range pts {
 		if want := 10 * (1 - p.FAR); math.Abs(p.LLR-want) > 0.01 {
 			t.Errorf("FAR %g: threshold %g, want the long bin's %g", p.FAR, p.LLR, want)
-		}
-	}
-}
-
-// TestOperatingPointsHoldOnDegradedChannels: with the channel split, clean trials (p = 0.1) with
-// LLRs uniform on [0, 1) and degraded ones (p = 0.9) uniform on [0, 5) give the degraded bin's
-// quantiles; without it the pooled quantiles, which the degraded trials exceed.
-func TestOperatingPointsHoldOnDegradedChannels(t *testing.T) {
-	cal := &models.Calibration{Weights: []float64{1, 0, 0}} // llr = the first input; then p, q
-	var non [][]float64
-	for i := range 10000 {
-		u := (float64(i) + 0.5) / 10000
-		non = append(non, []float64{u, 0.1, math.Log(4)}, []float64{5 * u, 0.9, math.Log(4)})
-	}
-	for _, p := range operatingPoints(cal, non, 1) {
-		if want := 5 * (1 - p.FAR); math.Abs(p.LLR-want) > 0.01 {
-			t.Errorf("split, FAR %g: threshold %g, want the degraded bin's %g", p.FAR, p.LLR, want)
-		}
-	}
-	for _, p := range operatingPoints(cal, non, -1) {
-		if want := 5 * (1 - 2*p.FAR); p.FAR <= 0.2 && math.Abs(p.LLR-want) > 0.01 {
-			t.Errorf("pooled, FAR %g: threshold %g, want %g", p.FAR, p.LLR, want)
 		}
 	}
 }

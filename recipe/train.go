@@ -40,12 +40,8 @@ type TrainConfig struct {
 	CohortSize   int // S-norm cohort vectors kept in the bundle
 	SNormTopN    int // adaptive S-norm top-N
 	EnrollFrames int // voiced frames of a calibration-trial enrollment
-	// OperatingPointsByChannel makes the stated false-accept thresholds hold on degraded-channel
-	// trials as well as clean ones (operatingPoints' channel split), with a channel-aware
-	// calibration.
-	OperatingPointsByChannel bool
-	Relevance                int // MAP relevance factor of GMM-UBM linear scoring (0: no GMM scorer)
-	GMMCohort                int // speakers in the GMM scorer's S-norm cohort
+	Relevance    int // MAP relevance factor of GMM-UBM linear scoring (0: no GMM scorer)
+	GMMCohort    int // speakers in the GMM scorer's S-norm cohort
 	// AugmentBackendOnly keeps augmented copies (file names with "~") out of the UBM and the
 	// i-vector extractor, which then model clean speech; the copies still train LDA/PLDA and
 	// the calibration, which must learn channel variability. Measured on the development
@@ -276,6 +272,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		meta.Extra[models.EnrollAugmentKey] = c.EnrollAugment
 	}
 	meta.FARThresholds = b.Meta.FARThresholds
+	meta.FARThresholdsDegraded = b.Meta.FARThresholdsDegraded
 	meta.Extra[models.CalibrationQMaxKey] = b.Meta.Extra[models.CalibrationQMaxKey]
 	b.Meta = meta
 	c.logf("training finished in %s", time.Since(start).Round(time.Second))

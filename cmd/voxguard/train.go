@@ -51,7 +51,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	ivNAP := fs.Int("ivector-nap", d.IVectorNAP, "experimental: remove `K` channel directions, learnt from the degraded copies, from the i-vectors of the main PLDA back end (0: none)")
 	ivNAPAlt := fs.Bool("ivector-nap-alt", false, "experimental: --ivector-nap applies to the alternative back end (trained with the degraded copies) instead of the main one")
 	relevance := fs.Int("gmm-relevance", d.Relevance, "MAP relevance factor of the GMM-UBM linear scorer (0: no GMM scorer)")
-	opChannel := fs.Bool("operating-points-by-channel", d.OperatingPointsByChannel, "with a channel-aware calibration, set the stated false-accept thresholds to hold on degraded-channel trials as well as clean ones")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	frontend := d.Frontend
 	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --norm-ahead, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression
@@ -104,7 +103,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.IVectorNAP = *ivNAP
 	cfg.IVectorNAPAlt = *ivNAPAlt
-	cfg.OperatingPointsByChannel = *opChannel
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = *out + ".work"
 	}
