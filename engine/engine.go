@@ -174,13 +174,7 @@ func (e *Engine) PrepareAudio(x []float32) (*models.Probe, error) {
 			return nil, err
 		}
 	}
-	return e.PrepareEnrollment(st, aug)
-}
-
-// PrepareEnrollment is Prepare for an enrollment with the statistics of its audio's augmented
-// copies too (Sample.AugStats; nil when there are none), for bundles that augment enrollments.
-func (e *Engine) PrepareEnrollment(s, aug *models.Stats) (*models.Probe, error) {
-	return e.v.PrepareEnrollment(s, aug, e.v.NewScratch())
+	return e.v.PrepareEnrollment(st, aug, e.v.NewScratch())
 }
 
 // snapshot is the working space of one assessment, pooled across sessions: a spare front end to

@@ -465,15 +465,8 @@ func (v *Verifier) side(iv []float64, lda, wccn *Affine, plda *PLDA, fast *pldaN
 // probabilities of a degraded channel (1 without a channel detector).
 func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 	dst = append(dst, v.PrescreenScore(enroll, test))
-	alt := func(u []float64, m CohortMoments) float64 {
-		s2 := v.alt.llr(u, test.U2)
-		if len(v.b.Alt.Cohort) > 0 {
-			s2 = ASNorm(s2, m, test.Cohort2)
-		}
-		return s2
-	}
 	if v.b.Alt != nil {
-		dst = append(dst, alt(enroll.U2, enroll.Cohort2))
+		dst = append(dst, v.altScore(enroll.U2, enroll.Cohort2, test))
 	}
 	if v.b.GMM != nil {
 		g := float64(vec.DotRuns(enroll.GModel, test.GTest, test.gRuns)) // = Dot, bit for bit
@@ -496,17 +489,13 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 		if ua == nil { // a probe prepared before augmentation was known: the plain enrollment
 			ua, ca = enroll.U, enroll.Cohort
 		}
-		s := v.main.llr(ua, test.U)
-		if len(v.cohort) > 0 {
-			s = ASNorm(s, ca, test.Cohort)
-		}
-		dst = append(dst, p*s)
+		dst = append(dst, p*v.mainScore(ua, ca, test))
 		if v.b.Alt != nil {
 			u2, c2 := enroll.U2A, enroll.Cohort2A
 			if u2 == nil {
 				u2, c2 = enroll.U2, enroll.Cohort2
 			}
-			dst = append(dst, p*alt(u2, c2))
+			dst = append(dst, p*v.altScore(u2, c2, test))
 		}
 	}
 	return dst
@@ -517,9 +506,24 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 // embeddings, no supervector), for ranking a large watchlist before the full Score of its best
 // entries. It is not calibrated: compare it only with other PrescreenScores of the same test.
 func (v *Verifier) PrescreenScore(enroll, test *Probe) float64 {
-	s := v.main.llr(enroll.U, test.U)
+	return v.mainScore(enroll.U, enroll.Cohort, test)
+}
+
+// mainScore is the main PLDA back end's S-normalised score of test against an enrollment's
+// u-space vector u with cohort moments m.
+func (v *Verifier) mainScore(u []float64, m CohortMoments, test *Probe) float64 {
+	s := v.main.llr(u, test.U)
 	if len(v.cohort) > 0 {
-		s = ASNorm(s, enroll.Cohort, test.Cohort)
+		s = ASNorm(s, m, test.Cohort)
+	}
+	return s
+}
+
+// altScore is mainScore for the alternative back end.
+func (v *Verifier) altScore(u []float64, m CohortMoments, test *Probe) float64 {
+	s := v.alt.llr(u, test.U2)
+	if len(v.b.Alt.Cohort) > 0 {
+		s = ASNorm(s, m, test.Cohort2)
 	}
 	return s
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -728,14 +729,8 @@ func (c *TrainConfig) ivNAP(ts *trainSet, iv [][]float64, keep func(int) bool) (
 func projectAll(xs [][]float64, u [][]float64) [][]float64 {
 	out := make([][]float64, len(xs))
 	for i, x := range xs {
-		y := append([]float64(nil), x...)
-		for _, r := range u {
-			p := dot(r, y)
-			for k := range y {
-				y[k] -= p * r[k]
-			}
-		}
-		out[i] = y
+		out[i] = append([]float64(nil), x...)
+		removeAlong(out[i], u)
 	}
 	return out
 }
@@ -745,20 +740,13 @@ func projectAll(xs [][]float64, u [][]float64) [][]float64 {
 // M·(I − UUᵀ)·(x − mean) = M·(Px − mean).
 func foldNAP(lda *models.Affine, u [][]float64) {
 	for o := range lda.Out {
-		row := lda.M[o*lda.In : (o+1)*lda.In]
-		for _, r := range u {
-			p := dot(r, row)
-			for k := range row {
-				row[k] -= p * r[k]
-			}
-		}
+		removeAlong(lda.M[o*lda.In:(o+1)*lda.In], u)
 	}
 }
 
-func dot(a, b []float64) float64 {
-	var s float64
-	for i := range a {
-		s += a[i] * b[i]
+// removeAlong removes from y, in place, its components along the orthonormal rows of u.
+func removeAlong(y []float64, u [][]float64) {
+	for _, r := range u {
+		floats.AddScaled(y, -floats.Dot(r, y), r)
 	}
-	return s
 }

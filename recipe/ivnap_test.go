@@ -5,6 +5,8 @@ import (
 	"math/rand"
 	"testing"
 
+	"gonum.org/v1/gonum/floats"
+
 	"github.com/voxguard/voxguard/models"
 )
 
@@ -52,13 +54,13 @@ func TestIVectorNAP(t *testing.T) {
 	if err != nil || len(u) != 1 {
 		t.Fatalf("rank 1: %d directions, %v", len(u), err)
 	}
-	if cos := math.Abs(dot(u[0], ch)) / 5; cos < 0.999 {
+	if cos := math.Abs(floats.Dot(u[0], ch)) / 5; cos < 0.999 {
 		t.Fatalf("found direction %v, |cos| with the planted one %.4f", u[0], cos)
 	}
 	proj := projectAll(iv, u)
 	for i, p := range proj {
-		if math.Abs(dot(p, u[0])) > 1e-9 {
-			t.Fatalf("vector %d keeps %g along the direction", i, dot(p, u[0]))
+		if math.Abs(floats.Dot(p, u[0])) > 1e-9 {
+			t.Fatalf("vector %d keeps %g along the direction", i, floats.Dot(p, u[0]))
 		}
 	}
 	lda, err := models.TrainLDA(proj, labels, 3)

@@ -143,9 +143,9 @@ func (a *ahSession) sendAssessments(as []engine.Assessment) error {
 // as binary frames, ping -> pong, update -> updated, close -> the final assessment and closed;
 // paused, resumed, discarded and error are noted; a client's protocol error gets disconnect
 // (reason "error") and the client's close is awaited (see run); "supportedLanguages":true in the
-// open gets an empty list in opened. A connection probe (nil conversation id) is
-// answered without starting a call, and gives back the call slot its upgrade took. Each assessment is sent as an event message whose entity
-// has type "voxguard.assessment". The claimed subject comes from the open's inputVariables or
+// open gets an empty list in opened. A connection probe (nil conversation id) is answered
+// without starting a call, and gives back the call slot its upgrade took. Each assessment is
+// sent as an event message whose entity has type "voxguard.assessment". The claimed subject comes from the open's inputVariables or
 // customConfig ("subject_id").
 func (s *Server) serveAudioHook(w http.ResponseWriter, r *http.Request) {
 	apiKey := r.Header.Get("X-API-KEY")
