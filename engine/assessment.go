@@ -79,6 +79,19 @@ type Assessment struct {
 	Risk          int            `json:"risk"` // 0-100
 	Band          Band           `json:"band"`
 	Reasons       []Reason       `json:"reasons"` // empty, never null
+
+	// matchThreshold is the match threshold (LLR, nats) the verification was compared with:
+	// Thresholds.Match or, through a degraded channel, Thresholds.MatchDegraded; 0 when no
+	// comparison was made (compared false).
+	matchThreshold float64
+	compared       bool
+}
+
+// MatchThreshold returns the match threshold (calibrated LLR, nats) that a's verification LLR
+// was compared with — the clean- or degraded-channel one (Thresholds), whichever applied — and
+// false when no comparison was made (no claim, no usable voiceprint or too little speech).
+func (a *Assessment) MatchThreshold() (float64, bool) {
+	return a.matchThreshold, a.compared
 }
 
 // HasReason reports whether r is among a's reasons.

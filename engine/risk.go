@@ -41,8 +41,9 @@ func (s *Session) assess(stats *models.Stats, voiced int, final bool, vs *models
 				insufficient = true
 				break
 			}
+			a.matchThreshold, a.compared = e.th.match(s.claimProbe, probe), true
 			switch {
-			case llr >= e.th.match(s.claimProbe, probe):
+			case llr >= a.matchThreshold:
 				a.Verification.Decision = Match
 			case llr <= e.th.Mismatch:
 				a.Verification.Decision = Mismatch

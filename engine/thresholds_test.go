@@ -46,3 +46,54 @@ func TestDegradedChannelThresholds(t *testing.T) {
 		}
 	}
 }
+
+// TestAssessmentStatesItsMatchThreshold: an assessment reports the match threshold its
+// verification was compared with — the degraded-channel one when the trial's worse side is
+// degraded — and none when nobody was claimed.
+func TestAssessmentStatesItsMatchThreshold(t *testing.T) {
+	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
+	e, err := New(testBundle(t), Options{Voiceprints: vp, Watchlist: vp, Thresholder: twoChannels{true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := loadAudio(t, callFile, e.SampleRate())
+	st, err := e.Stats(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := e.Prepare(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean, deg := *test, *test
+	clean.Channel, deg.Channel = 0, 0.9
+	vp.probes["clean"], vp.probes["degraded"] = &clean, &deg
+	th := e.Thresholds()
+	if th.MatchDegraded <= th.Match {
+		t.Fatalf("thresholds %+v: the degraded one should be higher", th)
+	}
+	for _, tc := range []struct {
+		claim  string
+		want   float64
+		wantOK bool
+	}{
+		{"clean", th.match(&clean, test), true},
+		{"degraded", th.MatchDegraded, true},
+		{"", 0, false},
+	} {
+		s := e.NewSession("c")
+		if tc.claim != "" {
+			s.Claim(tc.claim)
+		}
+		if _, err := s.Push(x); err != nil {
+			t.Fatal(err)
+		}
+		a, err := s.Stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := a.MatchThreshold(); got != tc.want || ok != tc.wantOK {
+			t.Errorf("claim %q: threshold %v %v, want %v %v", tc.claim, got, ok, tc.want, tc.wantOK)
+		}
+	}
+}

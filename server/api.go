@@ -114,8 +114,8 @@ func (s *Server) apiRoutes() []apiRoute {
 		{"GET", "/v1/watchlist", an, "List watchlist entries", "", "", s.apiListWatchlist},
 		{"POST", "/v1/watchlist", an, "Add a watchlist entry from WAV files (label, legal_basis, case_ref as query or form fields)", wav, "", s.apiAddWatchlist},
 		{"DELETE", "/v1/watchlist/{entry}", an, "Remove a watchlist entry", "", "entry", s.apiRemoveWatchlist},
-		{"POST", "/v1/verify", an, "Verify an uploaded WAV against a subject's voiceprint (1:1; ?subject_id=); the final assessment with the match and mismatch thresholds", wav, "", s.apiVerify},
-		{"POST", "/v1/identify", an, "Search the watchlist for the voice of an uploaded WAV (1:N)", wav, "", s.apiIdentify},
+		{"POST", "/v1/verify", an, "Verify an uploaded WAV against a subject's voiceprint (1:1; ?subject_id=); the final assessment with the match threshold it was compared with (the degraded-channel one where the channel detector called either side degraded) and the mismatch threshold", wav, "", s.apiVerify},
+		{"POST", "/v1/identify", an, "Search the watchlist for the voice of an uploaded WAV (1:N); hits with the watchlist thresholds for clean and degraded-channel trials", wav, "", s.apiIdentify},
 		{"GET", "/v1/calls", []Role{RoleAnalyst, RoleAgent}, "List stored call records (?subject_id=, ?after=, ?limit=)", "", "", s.apiListCalls},
 		{"GET", "/v1/calls/{call}", []Role{RoleAnalyst, RoleAgent}, "Show a call record with its assessments", "", "call", s.apiGetCall},
 		{"GET", "/v1/audit", aud, "Tail the audit log (?from=SEQ or the last ?limit= entries)", "", "", s.apiAudit},
@@ -622,14 +622,18 @@ func (s *Server) apiVerify(r *apiRequest) (any, int, error) {
 	}
 	a.CallID = ""
 	th := s.eng.Thresholds()
-	return verifyResult{a, th.Match, th.Mismatch}, 0, nil
+	match, ok := a.MatchThreshold() // the degraded-channel threshold where that applied
+	if !ok {
+		match = th.Match
+	}
+	return verifyResult{a, match, th.Mismatch}, 0, nil
 }
 
 // verifyResult is a one-shot verification: the final assessment with the decision thresholds
 // its verification LLR was compared with.
 type verifyResult struct {
 	engine.Assessment
-	MatchThreshold    float64 `json:"match_threshold_llr"`    // LLR at or above: match
+	MatchThreshold    float64 `json:"match_threshold_llr"`    // LLR at or above: match (this trial's channel)
 	MismatchThreshold float64 `json:"mismatch_threshold_llr"` // LLR at or below: mismatch
 }
 
@@ -638,8 +642,10 @@ func (s *Server) apiIdentify(r *apiRequest) (any, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	th := s.eng.Thresholds()
 	return map[string]any{"speech_seconds": a.SpeechSeconds, "watchlist": a.Watchlist,
-		"threshold_llr": s.eng.Thresholds().Watchlist, "risk": a.Risk, "band": a.Band, "reasons": a.Reasons}, 0, nil
+		"threshold_llr": th.Watchlist, "threshold_llr_degraded_channel": th.WatchlistDegraded,
+		"risk": a.Risk, "band": a.Band, "reasons": a.Reasons}, 0, nil
 }
 
 // --- calls ----------------------------------------------------------------------------------

@@ -261,9 +261,18 @@ func TestAPIWorkflow(t *testing.T) {
 	if code := env.do(t, RoleAnalyst, "POST", "/v1/verify?subject_id="+id, "audio/wav", wavBytes(speech(t, aliceCall)), &a); code != 200 || a.Verification.Decision != engine.Match {
 		t.Errorf("verify genuine: %d %+v", code, a)
 	}
-	env.do(t, RoleAnalyst, "POST", "/v1/verify?subject_id="+id, "audio/wav", wavBytes(speech(t, otherCall)), &a)
-	if a.Verification.Decision == engine.Match {
-		t.Errorf("verify impostor: %+v", a)
+	var imp struct {
+		engine.Assessment
+		Match float64 `json:"match_threshold_llr"`
+	}
+	env.do(t, RoleAnalyst, "POST", "/v1/verify?subject_id="+id, "audio/wav", wavBytes(speech(t, otherCall)), &imp)
+	if imp.Verification.Decision == engine.Match {
+		t.Errorf("verify impostor: %+v", imp)
+	}
+	// The stated match threshold is the one this trial was judged by: the clean or the
+	// degraded-channel one, consistent with the decision.
+	if th := env.srv.eng.Thresholds(); (imp.Match != th.Match && imp.Match != th.MatchDegraded) || imp.Verification.LLR >= imp.Match {
+		t.Errorf("verify impostor: LLR %v against stated threshold %v (engine %+v)", imp.Verification.LLR, imp.Match, th)
 	}
 	// Watchlist.
 	fraud := speech(t, "mini-librispeech/118/118-47824-0001.wav")
@@ -279,6 +288,9 @@ func TestAPIWorkflow(t *testing.T) {
 	env.do(t, RoleAnalyst, "POST", "/v1/identify", "audio/wav", wavBytes(speech(t, otherCall)), &idn)
 	if hits, _ := idn["watchlist"].([]any); len(hits) == 0 {
 		t.Errorf("identify found no hit: %v", idn)
+	}
+	if th, _ := idn["threshold_llr"].(float64); idn["threshold_llr_degraded_channel"].(float64) < th {
+		t.Errorf("identify thresholds: %v", idn)
 	}
 	var list []map[string]any
 	if env.do(t, RoleAnalyst, "GET", "/v1/watchlist", "", nil, &list); len(list) != 1 {
