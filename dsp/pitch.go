@@ -79,25 +79,25 @@ type ProsodyStats struct {
 // without allocating after construction, accumulating ProsodyStats. Frame t covers samples
 // [t·hop, t·hop+window) of the stream, whatever the chunking of Push. Not safe for concurrent use.
 type PitchTracker struct {
-	rate                    int
-	n, lagMin, lagMax, hop  int
-	win                     int
-	minLevelDB              float64
-	buf                     []float32 // the current window, fill samples so far
-	fill                    int
-	r                       []float64 // r(τ) for τ = lagMin-1 .. lagMax+1
-	rc                      []float64 // single-cycle correlations
-	cycles                  int
-	sumCycDT, sumCycT       float64
-	sumCycDA                float64
-	frames, voiced, pairs   int
-	triples                 int
-	sumT0, sumDT0, sumDAmp  float64
-	sumD2, sumPeak          float64
-	meanLogT0, m2LogT0      float64 // running mean and Σ squared deviations of ln T0 (Welford)
-	prevOK, prev2OK, pairOK bool    // previous frame voiced; the one before too and forming a pair
-	prevT0, prev2T0         float64 // their periods
-	prevAmp                 float64
+	rate                   int
+	n, lagMin, lagMax, hop int
+	win                    int
+	minLevelDB             float64
+	buf                    []float32 // the current window, fill samples so far
+	fill                   int
+	r                      []float64 // r(τ) for τ = lagMin-1 .. lagMax+1
+	rc                     []float64 // single-cycle correlations
+	cycles                 int
+	sumCycDT, sumCycT      float64
+	sumCycDA               float64
+	frames, voiced, pairs  int
+	triples                int
+	sumT0, sumDT0, sumDAmp float64
+	sumD2, sumPeak         float64
+	meanLogT0, m2LogT0     float64 // running mean and Σ squared deviations of ln T0 (Welford)
+	prevOK, pairOK         bool    // previous frame voiced; the previous two forming a pair
+	prevT0, prev2T0        float64 // their periods
+	prevAmp                float64
 }
 
 // NewPitchTracker returns a tracker for audio at rate samples per second whose frames below

@@ -12,9 +12,6 @@ func corporaDir(t testing.TB) string { return testkit.CorporaDir(t) }
 
 func testBundle(t testing.TB) *models.Bundle { return testkit.TinyBundle(t) }
 
-// heldOut are the speakers the test bundle never sees.
-var heldOut = testkit.HeldOut
-
 func TestBundleTrains(t *testing.T) {
 	b := testBundle(t)
 	t.Logf("UBM %d x %d", b.UBM.C, b.UBM.D)

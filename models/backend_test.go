@@ -191,7 +191,7 @@ func TestPLDALLRHandWorked(t *testing.T) {
 	}
 	// Equivalent bivariate form log N([1,1]; 0, [[2,1],[1,2]]) − 2 log N(1; 0, 2).
 	det := 3.0
-	quad := (2*1 - 2*1 + 2*1) / det // xᵀ Σ⁻¹ x with Σ⁻¹ = [[2,−1],[−1,2]]/3
+	quad := 2.0 / det // xᵀ Σ⁻¹ x = (2·1·1 − 2·1·1 + 2·1·1)/3 with Σ⁻¹ = [[2,−1],[−1,2]]/3
 	joint := -math.Log(2*math.Pi) - 0.5*math.Log(det) - 0.5*quad
 	marg := 2 * (-0.5*math.Log(2*math.Pi*2) - 0.25)
 	if math.Abs(want-(joint-marg)) > 1e-12 {

@@ -184,7 +184,7 @@ func TestSpoofFusion(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Means 2 and 12, standard deviations sqrt(2) and sqrt(8).
-	want := 0.5*(4-2)/math.Sqrt(2) + 0.5*(12-12)/math.Sqrt(8)
+	want := 0.5 * (4 - 2) / math.Sqrt(2) // + 0.5·(12−12)/√8 = 0
 	if got := f.Fuse(4, 12); math.Abs(got-want) > 1e-6 {
 		t.Errorf("Fuse = %v, want %v", got, want)
 	}

@@ -229,6 +229,9 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	for _, n := range insufficient {
 		res.Insufficient += n
 	}

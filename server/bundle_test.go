@@ -11,6 +11,3 @@ import (
 func corporaDir(t testing.TB) string { return testkit.CorporaDir(t) }
 
 func testBundle(t testing.TB) *models.Bundle { return testkit.TinyBundle(t) }
-
-// heldOut are the speakers the test bundle never sees.
-var heldOut = testkit.HeldOut
