@@ -6,7 +6,7 @@
 # low-bitrate perceptual codec the countermeasure never heard made bona fide speech look
 # synthetic (MP3 at 8 kbit/s: 14 % of the dev speakers' files flagged; bench/README.md).
 # Usage: bench/spoof/make_spoof_perc.sh [OUT] (repository root; OUT defaults to bench/out/spoof,
-# after make_spoof_data.py). Needs sox with libsox-fmt-all (MP3 and Vorbis).
+# after make_spoof_data.py). Also writes OUT/perc_key.tsv, the copies' key for lofo --aug. Needs sox with libsox-fmt-all (MP3 and Vorbis).
 set -euo pipefail
 out=${1:-bench/out/spoof}
 families=${PERC_FAMILIES:-"bonafide espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay vocoder-lpc sam"}
@@ -33,4 +33,15 @@ for d in $families; do
 		printf '%s %s\n' "$f" "$out/$d/train-perc/p_$(basename "$f")"
 	done
 done | xargs -P "$(nproc)" -n 2 bash -c 'one "$0" "$1"'
-echo "perceptual-codec copies: $(find "$out" -path '*/train-perc/*.wav' | wc -l) files"
+# Their key (key.tsv's columns, codec "perc"), for the leave-one-family-out tool's --aug.
+{
+	printf 'id\tpath\tclass\tfamily\tsplit\tcodec\n'
+	for d in $families; do
+		class=spoof
+		[ "$d" = bonafide ] && class=bonafide
+		find "$out/$d/train-perc" -name '*.wav' 2>/dev/null | sort | while read -r f; do
+			printf '%s\t%s\t%s\t%s\ttrain\tperc\n' "$(basename "$f" .wav)" "$f" "$class" "$d"
+		done
+	done
+} > "$out/perc_key.tsv"
+echo "perceptual-codec copies: $(find "$out" -path '*/train-perc/*.wav' | wc -l) files ($out/perc_key.tsv)"

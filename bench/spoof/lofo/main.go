@@ -8,7 +8,8 @@
 // It prints the mean EERs over the held-out families (the TTS families and replay, then all of them
 // including the resynthesis families vocoder-lpc and griffin-lim) and the
 // share of dev-speaker bona fide files flagged at the all-families thresholds. Experiments, off by
-// default: --aug adds augmented spoof training items (bench/spoof/make_spoof_aug.py), --nested a
+// default: --aug adds augmented training items (spoof ones from bench/spoof/make_spoof_aug.py; both
+// classes' perceptual-codec copies from bench/spoof/make_spoof_perc.sh, perc_key.tsv), --nested a
 // fusion whose GMM weight is chosen by an inner leave-one-family-out in each fold (on 2026-12-02
 // data: mean held-out fused EER of the six TTS/replay families 11.25 % clean / 14.36 % codecs,
 // against 8.64 / 13.48 % at the fixed weight 0.25 — not adopted). --phase mgd appends the long-term
@@ -77,7 +78,7 @@ func main() {
 	mlpHidden := flag.Int("ltss-mlp", 0, "hidden units of a one-hidden-layer perceptron replacing the long-term-statistics logistic regression (0: the logistic regression)")
 	mlpL2 := flag.Float64("mlp-l2", recipe.DefaultSpoofMLPL2, "with --ltss-mlp: weight decay")
 	mlpIters := flag.Int("mlp-iters", 300, "with --ltss-mlp: L-BFGS iterations")
-	aug := flag.String("aug", "", "comma-separated extra key files of augmented spoof training items (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's)")
+	aug := flag.String("aug", "", "comma-separated extra key files of augmented training items, spoof (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's) or bona fide (joining the bona fide training files)")
 	flag.Parse()
 	t0 := time.Now()
 	items, err := readKey(*key)
@@ -93,12 +94,12 @@ func main() {
 			log.Fatal(err)
 		}
 		for i, it := range extra {
-			if it.class != "spoof" || it.split != "train" {
-				log.Fatalf("%s: %s is not a spoof training item", k, it.id)
+			if it.split != "train" {
+				log.Fatalf("%s: %s is not a training item", k, it.id)
 			}
 			extra[i].aug = true
 		}
-		log.Printf("%d augmented spoof training items from %s", len(extra), k)
+		log.Printf("%d augmented training items from %s", len(extra), k)
 		items = append(items, extra...)
 	}
 	cfg := dsp.TelephoneLFCC()
