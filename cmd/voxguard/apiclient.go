@@ -476,9 +476,12 @@ type IdentifyResult struct {
 	SpeechSeconds float64               `json:"speech_seconds"`
 	Watchlist     []engine.WatchlistHit `json:"watchlist"`     // hits, best first
 	ThresholdLLR  float64               `json:"threshold_llr"` // the LLR a hit must reach
-	Risk          int                   `json:"risk"`
-	Band          engine.Band           `json:"band"`
-	Reasons       []engine.Reason       `json:"reasons"`
+	// ThresholdLLRDegraded is the LLR a hit must reach where the channel detector calls the
+	// upload or the entry degraded (at least ThresholdLLR).
+	ThresholdLLRDegraded float64         `json:"threshold_llr_degraded_channel"`
+	Risk                 int             `json:"risk"`
+	Band                 engine.Band     `json:"band"`
+	Reasons              []engine.Reason `json:"reasons"`
 }
 
 // Identify searches the watchlist for the voice of WAV files (POST /v1/identify).

@@ -187,7 +187,8 @@ func TestRemoteVerifyIdentifyWatchlist(t *testing.T) {
 		t.Fatalf("watchlist list --json: %d %+v", code, wl)
 	}
 	var id IdentifyResult
-	if code := env.jsonOut(t, "analyst", &id, "identify", corpus(t, "118/118-47824-0000.wav")); code != 0 || len(id.Watchlist) != 1 || id.Watchlist[0].EntryID != wl[0].ID {
+	if code := env.jsonOut(t, "analyst", &id, "identify", corpus(t, "118/118-47824-0000.wav")); code != 0 || len(id.Watchlist) != 1 || id.Watchlist[0].EntryID != wl[0].ID ||
+		id.ThresholdLLRDegraded < id.ThresholdLLR {
 		t.Errorf("identify --json: %d %+v", code, id)
 	}
 	env.check(t, []step{

@@ -115,10 +115,14 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		return writeJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "speech %.1f s, risk %d (%s), reasons: %s\n", res.SpeechSeconds, res.Risk, res.Band, orDash(joinReasons(res.Reasons)))
+	th := fmt.Sprintf("threshold LLR %.2f", res.ThresholdLLR)
+	if res.ThresholdLLRDegraded > res.ThresholdLLR {
+		th += fmt.Sprintf(", %.2f through a degraded channel", res.ThresholdLLRDegraded)
+	}
 	if len(res.Watchlist) == 0 {
-		_, err := fmt.Fprintf(stdout, "no watchlist hit (threshold LLR %.2f)\n", res.ThresholdLLR)
+		_, err := fmt.Fprintf(stdout, "no watchlist hit (%s)\n", th)
 		return err
 	}
-	fmt.Fprintf(stdout, "%d watchlist hit(s) (threshold LLR %.2f):\n", len(res.Watchlist), res.ThresholdLLR)
+	fmt.Fprintf(stdout, "%d watchlist hit(s) (%s):\n", len(res.Watchlist), th)
 	return printHits(stdout, res.Watchlist)
 }
