@@ -220,3 +220,67 @@ func TestEnrollScreensWatchlistAndFromCall(t *testing.T) {
 		t.Errorf("remove: %v, %d left", err, len(sv.Entries()))
 	}
 }
+
+// TestVoiceprintCacheBounded: the prepared-voiceprint cache keeps at most its bound, drops the
+// least recently used first, prepares an evicted voiceprint again to the same scores, and does
+// not keep a voiceprint invalidated while it was being looked up.
+func TestVoiceprintCacheBounded(t *testing.T) {
+	e, sv, st := storeEngine(t)
+	files := [][]string{aliceFiles,
+		{"118/118-47824-0000.wav", "118/118-47824-0001.wav", "118/118-47824-0002.wav"},
+		{"1088/1088-134315-0004.wav", "1088/1088-134315-0005.wav", "1088/1088-134315-0006.wav"}}
+	var ids []string
+	for _, f := range files {
+		id := subjectWithConsent(t, st)
+		if rep, err := e.Enroll(sv, "t", id, analyze(t, e, f...), EnrollPolicy{}); err != nil || !rep.Accepted {
+			t.Fatalf("enrollment: %+v, %v", rep, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := sv.SetCacheSize(-1); err == nil {
+		t.Error("a negative cache size was accepted")
+	}
+	if err := sv.SetCacheSize(2); err != nil {
+		t.Fatal(err)
+	}
+	first := map[string]*models.Probe{}
+	for _, id := range ids { // a, b, c: a is evicted
+		p, err := sv.Voiceprint(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first[id] = p
+	}
+	if n := sv.CachedVoiceprints(); n != 2 {
+		t.Fatalf("%d voiceprints cached, want 2", n)
+	}
+	t.Logf("GMM model vector %d KiB per cached voiceprint", len(first[ids[0]].GModel)*4/1024)
+	for _, tc := range []struct {
+		id     string
+		cached bool
+	}{{ids[2], true}, {ids[1], true}, {ids[0], false}} {
+		p, err := sv.Voiceprint(tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (p == first[tc.id]) != tc.cached {
+			t.Errorf("%s: served from the cache %v, want %v", tc.id, p == first[tc.id], tc.cached)
+		}
+		s1, _ := e.v.Score(first[tc.id], first[ids[1]])
+		s2, _ := e.v.Score(p, first[ids[1]])
+		if s1 != s2 {
+			t.Errorf("%s: prepared again scores %v, was %v", tc.id, s2, s1)
+		}
+	}
+	// ids[0] was looked up last, so ids[2] (least recently used) is the one dropped now.
+	if p, _ := sv.Voiceprint(ids[2]); p == first[ids[2]] {
+		t.Error("the least recently used voiceprint was not evicted")
+	}
+	sv.Invalidate(ids[2])
+	if n := sv.CachedVoiceprints(); n != 1 {
+		t.Errorf("%d voiceprints cached after an invalidation, want 1", n)
+	}
+	if err := sv.SetCacheSize(0); err != nil || sv.cacheMax != DefaultVoiceprintCache {
+		t.Errorf("SetCacheSize(0): %v, bound %d", err, sv.cacheMax)
+	}
+}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"container/list"
 	"errors"
 	"fmt"
 	"sync"
@@ -26,11 +27,27 @@ type StoreVoices struct {
 	v       *models.Verifier
 	version string
 
-	mu    sync.Mutex
-	cache map[string]*models.Probe // subject id -> merged, prepared voiceprint
+	mu       sync.Mutex
+	cache    map[string]*list.Element // subject id -> element of lru holding a cachedVoiceprint
+	lru      *list.List               // most recently used first
+	cacheMax int                      // entries kept at most
+	gen      uint64                   // bumped by Invalidate: a voiceprint prepared across one is not cached
 
 	wl atomic.Pointer[[]WatchlistEntry]
 }
+
+// cachedVoiceprint is one entry of the voiceprint cache.
+type cachedVoiceprint struct {
+	id string
+	p  *models.Probe
+}
+
+// DefaultVoiceprintCache is how many prepared voiceprints a StoreVoices keeps in memory by
+// default (least recently used dropped first). With the default bundle one takes ~125 KiB, most
+// of it the GMM scorer's model vector, so 2,048 of them ~250 MiB. A live call holds its claimed
+// voiceprint itself, so eviction costs a later claim of that subject one store read and
+// preparation (a few ms), never a call's verdict.
+const DefaultVoiceprintCache = 2048
 
 // NewStoreVoices returns the store adapter for bundle b and loads the watchlist.
 func NewStoreVoices(st *store.Store, b *models.Bundle) (*StoreVoices, error) {
@@ -38,7 +55,8 @@ func NewStoreVoices(st *store.Store, b *models.Bundle) (*StoreVoices, error) {
 	if err != nil {
 		return nil, err
 	}
-	sv := &StoreVoices{st: st, b: b, v: v, version: StatsVersion(b), cache: map[string]*models.Probe{}}
+	sv := &StoreVoices{st: st, b: b, v: v, version: StatsVersion(b), cache: map[string]*list.Element{},
+		lru: list.New(), cacheMax: DefaultVoiceprintCache}
 	empty := []WatchlistEntry{}
 	sv.wl.Store(&empty)
 	return sv, sv.ReloadWatchlist()
@@ -134,11 +152,14 @@ func (sv *StoreVoices) Voiceprint(subjectID string) (*models.Probe, error) {
 		return nil, ErrNoConsent
 	}
 	sv.mu.Lock()
-	p, hit := sv.cache[subjectID]
-	sv.mu.Unlock()
-	if hit {
+	if el, hit := sv.cache[subjectID]; hit {
+		sv.lru.MoveToFront(el)
+		p := el.Value.(*cachedVoiceprint).p
+		sv.mu.Unlock()
 		return p, nil
 	}
+	gen := sv.gen
+	sv.mu.Unlock()
 	s, aug, _, err := sv.storedStats(subjectID)
 	if err != nil {
 		return nil, err
@@ -146,20 +167,65 @@ func (sv *StoreVoices) Voiceprint(subjectID string) (*models.Probe, error) {
 	if s == nil {
 		return nil, ErrNoVoiceprint
 	}
-	if p, err = sv.v.PrepareEnrollment(s, aug, sv.v.NewScratch()); err != nil {
+	p, err := sv.v.PrepareEnrollment(s, aug, sv.v.NewScratch())
+	if err != nil {
 		return nil, fmt.Errorf("engine: preparing the voiceprint: %w", err)
 	}
 	sv.mu.Lock()
-	sv.cache[subjectID] = p
-	sv.mu.Unlock()
+	defer sv.mu.Unlock()
+	if sv.gen != gen { // invalidated meanwhile: the statistics read may be stale; use, don't keep
+		return p, nil
+	}
+	if el, hit := sv.cache[subjectID]; hit { // prepared concurrently by another lookup
+		sv.lru.MoveToFront(el)
+		return el.Value.(*cachedVoiceprint).p, nil
+	}
+	sv.cache[subjectID] = sv.lru.PushFront(&cachedVoiceprint{subjectID, p})
+	sv.evictLocked()
 	return p, nil
 }
 
+// evictLocked drops the least recently used voiceprints beyond the cache's bound; sv.mu held.
+func (sv *StoreVoices) evictLocked() {
+	for sv.lru.Len() > sv.cacheMax {
+		old := sv.lru.Back()
+		delete(sv.cache, old.Value.(*cachedVoiceprint).id)
+		sv.lru.Remove(old)
+	}
+}
+
+// SetCacheSize bounds the prepared voiceprints kept in memory to n (at least 1; 0 restores
+// DefaultVoiceprintCache), dropping the least recently used beyond it at once.
+func (sv *StoreVoices) SetCacheSize(n int) error {
+	if n < 0 {
+		return fmt.Errorf("engine: voiceprint cache size %d is negative", n)
+	}
+	if n == 0 {
+		n = DefaultVoiceprintCache
+	}
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	sv.cacheMax = n
+	sv.evictLocked()
+	return nil
+}
+
+// CachedVoiceprints reports how many prepared voiceprints are held in memory.
+func (sv *StoreVoices) CachedVoiceprints() int {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	return sv.lru.Len()
+}
+
 // Invalidate drops a subject's cached voiceprint (after enrollment, consent withdrawal or
-// erasure).
+// erasure); a lookup preparing one at that moment does not cache what it read.
 func (sv *StoreVoices) Invalidate(subjectID string) {
 	sv.mu.Lock()
-	delete(sv.cache, subjectID)
+	if el, ok := sv.cache[subjectID]; ok {
+		sv.lru.Remove(el)
+		delete(sv.cache, subjectID)
+	}
+	sv.gen++
 	sv.mu.Unlock()
 }
 

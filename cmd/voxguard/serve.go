@@ -126,6 +126,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS and WSS")
 	tlsKey := fs.String("tls-key", "", "TLS private key `file` (PEM)")
 	maxCalls := fs.Int("max-calls-per-key", 0, "most concurrent calls one API key may stream (0: no limit)")
+	vpCache := fs.Int("voiceprint-cache", engine.DefaultVoiceprintCache, "prepared voiceprints kept in memory, least recently used dropped first (~125 KiB each with the default bundle)")
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
 	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), cap the live calls just below those then live and refuse new ones with 503 and Retry-After (and fail /readyz) until there is room, so that live calls keep their latency (0: never)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for diagnosing load; go tool pprof)")
@@ -144,6 +145,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		if *p.v == "" {
 			*p.v = os.Getenv(p.env) // not flag defaults: -h must not print secrets
 		}
+	}
+	if *vpCache < 0 {
+		return usageErrorf("--voiceprint-cache must be 0 (the default size) or more")
 	}
 	b, err := loadModel(*model)
 	if err != nil {
@@ -184,6 +188,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		}
 		defer st.Close()
 		if sv, err = engine.NewStoreVoices(st, b); err != nil {
+			return err
+		}
+		if err := sv.SetCacheSize(*vpCache); err != nil {
 			return err
 		}
 		opts = engine.Options{Voiceprints: sv, Watchlist: sv}
