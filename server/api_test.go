@@ -389,7 +389,7 @@ func TestAPIWorkflow(t *testing.T) {
 	res, _ := http.Get(env.http.URL + "/metrics")
 	mb, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	for _, m := range []string{"voxguard_live_calls", "voxguard_audio_seconds_total", "voxguard_assessment_latency_seconds_bucket", "voxguard_decisions_by_reason_total", "voxguard_api_requests_total"} {
+	for _, m := range []string{"voxguard_live_calls", "voxguard_audio_seconds_total", "voxguard_assessment_latency_seconds_bucket", "voxguard_decisions_by_reason_total", "voxguard_api_requests_total", "voxguard_voiceprints_cached"} {
 		if !bytes.Contains(mb, []byte(m)) {
 			t.Errorf("metric %s missing", m)
 		}

@@ -48,7 +48,15 @@ func newPromMetrics(s *Server) *promMetrics {
 		func() float64 { return s.sched.p99(time.Now()).Seconds() })
 	live := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voxguard_live_calls", Help: "Calls in progress."},
 		func() float64 { return float64(m.liveCalls.Load()) })
-	m.reg.MustRegister(m.calls, m.audioSeconds, m.latency, m.assessments, m.reasons, m.api, m.apiLatency, m.refused, m.shed, sched, live,
+	cached := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voxguard_voiceprints_cached",
+		Help: "Prepared voiceprints held in memory (serve --voiceprint-cache bounds them; 0 without a store)."},
+		func() float64 {
+			if sv := s.sv; sv != nil { // set once, before serving (SetStore)
+				return float64(sv.CachedVoiceprints())
+			}
+			return 0
+		})
+	m.reg.MustRegister(m.calls, m.audioSeconds, m.latency, m.assessments, m.reasons, m.api, m.apiLatency, m.refused, m.shed, sched, live, cached,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
