@@ -141,17 +141,17 @@ func (c Config) thresholds(th FARThresholder) Thresholds {
 	if t.Mismatch >= t.Match {
 		t.Mismatch = t.Match - 1
 	}
-	t.MatchDegraded, t.WatchlistDegraded = t.Match, t.Watchlist
-	if d, ok := th.(degradedThresholder); ok && t.MatchSource == "bundle" {
-		if v, err := d.ThresholdAtFARDegraded(c.MatchFAR); err == nil {
-			t.MatchDegraded = max(v, t.Match)
+	// The degraded-channel thresholds: measured where the clean ones were, never below them.
+	degraded := func(far, clean float64, source string) float64 {
+		if d, ok := th.(degradedThresholder); ok && source == "bundle" {
+			if v, err := d.ThresholdAtFARDegraded(far); err == nil {
+				return max(v, clean)
+			}
 		}
+		return clean
 	}
-	if d, ok := th.(degradedThresholder); ok && t.WatchlistSource == "bundle" {
-		if v, err := d.ThresholdAtFARDegraded(c.WatchlistFAR); err == nil {
-			t.WatchlistDegraded = max(v, t.Watchlist)
-		}
-	}
+	t.MatchDegraded = degraded(c.MatchFAR, t.Match, t.MatchSource)
+	t.WatchlistDegraded = degraded(c.WatchlistFAR, t.Watchlist, t.WatchlistSource)
 	return t
 }
 

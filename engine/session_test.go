@@ -2,13 +2,14 @@ package engine
 
 import (
 	"errors"
-	"github.com/voxguard/voxguard/dsp"
 	"math/rand/v2"
 	"os"
 	"reflect"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/voxguard/voxguard/dsp"
 
 	"github.com/voxguard/voxguard/internal/cputime"
 	"github.com/voxguard/voxguard/models"
@@ -180,12 +181,7 @@ func TestFuseBands(t *testing.T) {
 func benchEngine(b *testing.B) (*Engine, *fakeVoiceprints) {
 	e, vp := newTestEngine(b)
 	if path := os.Getenv("VOXGUARD_BENCH_MODEL"); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		bundle, err := models.ReadBundle(f, nil)
-		f.Close()
+		bundle, err := models.ReadBundleFile(path)
 		if err != nil {
 			b.Fatal(err)
 		}

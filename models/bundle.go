@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"os"
 
 	"github.com/voxguard/voxguard/internal/vec"
 )
@@ -323,6 +324,20 @@ func section(w *bytes.Buffer, tag string, p []byte) {
 	binary.LittleEndian.PutUint64(l[:], uint64(len(p)))
 	w.Write(l[:])
 	w.Write(p)
+}
+
+// ReadBundleFile reads the bundle file at path (ReadBundle, any front end); errors name the path.
+func ReadBundleFile(path string) (*Bundle, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := ReadBundle(f, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
 }
 
 // ReadBundle parses a bundle written by Bundle.WriteTo. If wantFrontEnd is

@@ -203,9 +203,9 @@ func orthonormalize(q [][]float32) {
 }
 
 // napProjector applies a NAP basis with two matrix-vector products, c = U·(√w∘o) and
-// o ← o − (Uᵀc)/√w, instead of scalar loops (score prepares every test file as a model too: 190,000
-// trials over 2,500 files took 12.4 s with the loops, 9.2 s with single-precision products, on
-// the same host). It is immutable once built.
+// o ← o − (Uᵀc)/√w, instead of scalar loops (measured when score still prepared every test file as
+// a model too: 190,000 trials over 2,500 files took 12.4 s with the loops, 9.2 s with
+// single-precision products, on the same host). It is immutable once built.
 type napProjector struct {
 	u, ut vec.Matrix // the basis (k × C·D) and its transpose (C·D × k), half precision
 	sw    []float32  // √w_c per value
@@ -229,7 +229,7 @@ func newNAPProjector(u [][]float32, sw []float32) *napProjector {
 	return &napProjector{u: vec.NewMatrix(flat, dim, true), ut: vec.NewMatrix(t, k, true), sw: sw, k: k}
 }
 
-// project removes the basis's directions from o in place (as projectNAP).
+// project removes the basis's directions from o in place: o ← W^-½ (I − UUᵀ) W^½ o.
 func (p *napProjector) project(o []float32) {
 	z := make([]float32, len(o))
 	for i, v := range o {

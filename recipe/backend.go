@@ -53,6 +53,13 @@ func cohortOf(lda *models.Affine, plda *models.PLDA, x [][]float64, n int) [][]f
 // "~sp" for speed-perturbed new speakers (bench/trials/make_speed.py).
 func original(u Utt) bool { return !strings.Contains(u.ID, "~") }
 
+// sourceKey names the original recording u is (or is a copy of: speed-perturbed "~sp",
+// degraded "~aug"), unique across speakers.
+func sourceKey(u Utt) string {
+	id, _, _ := strings.Cut(u.ID, "~")
+	return u.SpeakerKey() + "/" + id
+}
+
 // enrollStats sums the statistics of a speaker's original recordings, in order, until at least
 // frames voiced frames; it returns the sum and the recordings used.
 func enrollStats(ubm *models.GMM, stats []*models.Stats, idx []int, frames int) (*models.Stats, map[int]bool) {
@@ -120,7 +127,7 @@ func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stat
 		if !in[ts.spk[i]] || speedCopy(u) || stats[i].Frames() < 200 {
 			continue
 		}
-		k := u.SpeakerKey() + "/" + strings.SplitN(u.ID, "~", 2)[0]
+		k := sourceKey(u)
 		if class[k] == nil {
 			keys = append(keys, k)
 		}
@@ -686,7 +693,7 @@ func (c *TrainConfig) ivNAP(ts *trainSet, iv [][]float64, keep func(int) bool) (
 	orig := map[string]int{}
 	for i, u := range ts.utts {
 		if keep(ts.spk[i]) && original(u) {
-			orig[u.SpeakerKey()+"/"+u.ID] = i
+			orig[sourceKey(u)] = i
 		}
 	}
 	R := len(iv[0])
@@ -697,7 +704,7 @@ func (c *TrainConfig) ivNAP(ts *trainSet, iv [][]float64, keep func(int) bool) (
 		if !keep(ts.spk[i]) || !degraded(u) {
 			continue
 		}
-		j, ok := orig[u.SpeakerKey()+"/"+strings.SplitN(u.ID, "~", 2)[0]]
+		j, ok := orig[sourceKey(u)]
 		if !ok {
 			continue
 		}

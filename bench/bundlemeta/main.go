@@ -38,25 +38,16 @@ func main() {
 	}
 }
 
-func read(path string) (*models.Bundle, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return models.ReadBundle(f, nil)
-}
-
 func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost float64, topC int, set, del []string) error {
 	if in == "" || out == "" {
 		return fmt.Errorf("-in and -out are required")
 	}
-	b, err := read(in)
+	b, err := models.ReadBundleFile(in)
 	if err != nil {
 		return err
 	}
 	if spoofFrom != "" {
-		o, err := read(spoofFrom)
+		o, err := models.ReadBundleFile(spoofFrom)
 		if err != nil {
 			return err
 		}

@@ -15,8 +15,7 @@ import (
 )
 
 func main() {
-	f, _ := os.Open(os.Args[1])
-	b, err := models.ReadBundle(f, nil)
+	b, err := models.ReadBundleFile(os.Args[1])
 	if err != nil {
 		panic(err)
 	}

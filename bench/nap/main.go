@@ -34,11 +34,8 @@ func main() {
 	var corpora list
 	flag.Var(&corpora, "corpus", "corpus folder (repeatable)")
 	flag.Parse()
-	f, err := os.Open(*in)
+	b, err := models.ReadBundleFile(*in)
 	check(err)
-	b, err := models.ReadBundle(f, nil)
-	check(err)
-	f.Close()
 	cfg, err := recipe.FrontendOf(b)
 	check(err)
 	ex, err := recipe.ReadSpeakerList(*exclude)

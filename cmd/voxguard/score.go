@@ -26,16 +26,7 @@ func loadModel(path string) (*models.Bundle, error) {
 	if path == "" {
 		return models.DefaultBundle()
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := models.ReadBundle(f, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return b, nil
+	return models.ReadBundleFile(path)
 }
 
 func runScore(args []string, stdout, stderr io.Writer) error {

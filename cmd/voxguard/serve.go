@@ -33,12 +33,6 @@ func init() {
 	})
 }
 
-// listFlag collects a repeated ID=FILE flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
 // memVoices is an in-memory engine.Voiceprints and engine.Watchlist (until the store is wired).
 type memVoices struct {
 	mu     sync.RWMutex
@@ -130,9 +124,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
 	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), cap the live calls just below those then live and refuse new ones with 503 and Retry-After (and fail /readyz) until there is room, so that live calls keep their latency (0: never)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for diagnosing load; go tool pprof)")
-	var origins listFlag
+	var origins stringsFlag
 	fs.Var(&origins, "events-origin", "browser `origin` allowed on /v1/events besides the server's own (repeatable)")
-	var enroll, watch listFlag
+	var enroll, watch stringsFlag
 	fs.Var(&enroll, "enroll", "`ID=WAV`: an in-memory voiceprint (repeatable)")
 	fs.Var(&watch, "watch", "`ID=WAV`: an in-memory watchlist entry (repeatable)")
 	if done, err := parseFlags(fs, args); done {
@@ -200,7 +194,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, list := range []struct {
-		flags listFlag
+		flags stringsFlag
 		add   func(id string, p *models.Probe)
 	}{
 		{enroll, func(id string, p *models.Probe) { voices.probes[id] = p }},

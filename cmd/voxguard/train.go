@@ -10,7 +10,7 @@ import (
 	"github.com/voxguard/voxguard/recipe"
 )
 
-// stringsFlag collects a repeatable string flag.
+// stringsFlag collects a repeatable string flag (--corpus DIR, --enroll ID=FILE, ...).
 type stringsFlag []string
 
 func (s *stringsFlag) String() string     { return fmt.Sprint(*s) }

@@ -18,14 +18,15 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/voxguard/voxguard/bench/spoof/spoofkey"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/models/metrics"
 	"github.com/voxguard/voxguard/recipe"
 )
 
 type item struct {
-	id, path, class, family, split, codec string
-	x                                     []float64
+	spoofkey.Item
+	x []float64
 }
 
 func main() {
@@ -35,17 +36,14 @@ func main() {
 	shipped := flag.String("shipped", "", "eval.sh output folder of the shipped countermeasure, for fusion")
 	weights := flag.String("w", "0.25,0.5,1", "fusion weights of the i-vector score")
 	flag.Parse()
-	f, err := os.Open(*model)
+	b, err := models.ReadBundleFile(*model)
 	check(err)
-	b, err := models.ReadBundle(f, nil)
-	check(err)
-	f.Close()
 	cfg, err := recipe.FrontendOf(b)
 	check(err)
 	items := readKey(*key)
 	paths := make([]string, len(items))
 	for i, it := range items {
-		paths[i] = it.path
+		paths[i] = it.Path
 	}
 	log.Printf("%d recordings: statistics", len(items))
 	stats, err := recipe.FileStats(b, cfg, paths, 0, nil)
@@ -61,8 +59,8 @@ func main() {
 	}
 	fams := map[string]bool{}
 	for _, it := range items {
-		if it.class == "spoof" {
-			fams[it.family] = true
+		if it.Class == "spoof" {
+			fams[it.Family] = true
 		}
 	}
 	var famList []string
@@ -73,10 +71,10 @@ func main() {
 	train := func(exclude map[string]bool) *models.LinearScorer {
 		var pos, neg [][]float64
 		for _, it := range items {
-			if it.split != "train" || exclude[it.family] {
+			if it.Split != "train" || exclude[it.Family] {
 				continue
 			}
-			if it.class == "spoof" {
+			if it.Class == "spoof" {
 				pos = append(pos, it.x)
 			} else {
 				neg = append(neg, it.x)
@@ -89,18 +87,18 @@ func main() {
 	eer := func(l *models.LinearScorer, fam, codec string, extra map[string]float64, w float64) float64 {
 		var tar, non []float64
 		for _, it := range items {
-			if it.split != "eval" || it.codec != codec || (it.class == "spoof" && it.family != fam) {
+			if it.Split != "eval" || it.Codec != codec || (it.Class == "spoof" && it.Family != fam) {
 				continue
 			}
 			s := l.Score(it.x)
 			if extra != nil {
-				e, ok := extra[it.id]
+				e, ok := extra[it.ID]
 				if !ok {
 					continue
 				}
 				s = e + w*s
 			}
-			if it.class == "spoof" {
+			if it.Class == "spoof" {
 				tar = append(tar, s)
 			} else {
 				non = append(non, s)
@@ -141,17 +139,11 @@ func main() {
 }
 
 func readKey(path string) []item {
-	f, err := os.Open(path)
+	keys, err := spoofkey.Read(path)
 	check(err)
-	defer f.Close()
-	var out []item
-	sc := bufio.NewScanner(f)
-	for first := true; sc.Scan(); first = false {
-		p := strings.Split(sc.Text(), "\t")
-		if first || len(p) < 6 {
-			continue
-		}
-		out = append(out, item{id: p[0], path: p[1], class: p[2], family: p[3], split: p[4], codec: p[5]})
+	out := make([]item, len(keys))
+	for i, k := range keys {
+		out[i].Item = k
 	}
 	return out
 }

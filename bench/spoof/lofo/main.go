@@ -26,18 +26,17 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"log"
 	"math"
-	"os"
 	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/voxguard/voxguard/bench/spoof/spoofkey"
 	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/models/metrics"
@@ -45,9 +44,9 @@ import (
 )
 
 type item struct {
-	id, path, class, family, split, codec string
-	aug                                   bool // from an --aug key
-	f                                     *recipe.SpoofFeatures
+	spoofkey.Item
+	aug bool // from an --aug key
+	f   *recipe.SpoofFeatures
 }
 
 func main() {
@@ -94,8 +93,8 @@ func main() {
 			log.Fatal(err)
 		}
 		for i, it := range extra {
-			if it.split != "train" {
-				log.Fatalf("%s: %s is not a training item", k, it.id)
+			if it.Split != "train" {
+				log.Fatalf("%s: %s is not a training item", k, it.ID)
 			}
 			extra[i].aug = true
 		}
@@ -179,7 +178,7 @@ func main() {
 	}
 	paths := make([]string, len(items))
 	for i, it := range items {
-		paths[i] = it.path
+		paths[i] = it.Path
 	}
 	fr := extract(paths)
 	for i := range items {
@@ -192,9 +191,9 @@ func main() {
 	var families []string
 	seen := map[string]bool{}
 	for _, it := range items {
-		if it.class == "spoof" && !seen[it.family] {
-			seen[it.family] = true
-			families = append(families, it.family)
+		if it.Class == "spoof" && !seen[it.Family] {
+			seen[it.Family] = true
+			families = append(families, it.Family)
 		}
 	}
 	sort.Strings(families)
@@ -212,7 +211,7 @@ func main() {
 	n := 0
 	for i := range items {
 		it := &items[i]
-		if it.class == "bonafide" && it.split == "train" {
+		if it.Class == "bonafide" && it.Split == "train" {
 			if n%5 == 4 {
 				bonaHeld = append(bonaHeld, it.f)
 			} else {
@@ -289,10 +288,10 @@ func main() {
 	}
 	eval := func(sys *system, fam, codec string) (r result) {
 		spR := sel(func(it *item) bool {
-			return it.class == "spoof" && it.family == fam && it.split == "eval" && it.codec == codec
+			return it.Class == "spoof" && it.Family == fam && it.Split == "eval" && it.Codec == codec
 		})
 		bfR := sel(func(it *item) bool {
-			return it.class == "bonafide" && it.split == "eval" && it.codec == codec
+			return it.Class == "bonafide" && it.Split == "eval" && it.Codec == codec
 		})
 		sp, bf := scores(sys.cm, spR), scores(sys.cm, bfR)
 		if sys.pk != nil {
@@ -333,7 +332,7 @@ func main() {
 			return s
 		}
 		s := train(sel(func(it *item) bool {
-			return it.class == "spoof" && it.split == "train" && !slices.Contains(ex, it.family) && !slices.Contains(never, it.family)
+			return it.Class == "spoof" && it.Split == "train" && !slices.Contains(ex, it.Family) && !slices.Contains(never, it.Family)
 		}))
 		cache[k] = s
 		return s
@@ -420,7 +419,7 @@ func main() {
 			n++
 			s := without(held, h)
 			pos := scores(s.cm, sel(func(it *item) bool {
-				return it.class == "spoof" && it.family == h && it.split == "train" && !it.aug
+				return it.Class == "spoof" && it.Family == h && it.Split == "train" && !it.aug
 			}))
 			neg := scores(s.cm, bonaHeld)
 			for j := range tot {
@@ -465,9 +464,9 @@ func main() {
 	}
 	evalSet := func(fam, codec string) (sp, bf []*recipe.SpoofFeatures) {
 		return sel(func(it *item) bool {
-				return it.class == "spoof" && it.family == fam && it.split == "eval" && it.codec == codec
+				return it.Class == "spoof" && it.Family == fam && it.Split == "eval" && it.Codec == codec
 			}), sel(func(it *item) bool {
-				return it.class == "bonafide" && it.split == "eval" && it.codec == codec
+				return it.Class == "bonafide" && it.Split == "eval" && it.Codec == codec
 			})
 	}
 	var allNested nestedSys
@@ -523,7 +522,7 @@ func main() {
 	fmt.Printf("\nthresholds at %g%% FA on held-out bona fide training files: %v\n", 100**far, sys.thr)
 	fmt.Printf("\nDev-speaker bona fide (eval split) flagged at those thresholds:\n\n| condition | files | GMM | LTSS | fused .5 | fused .25 | fused .1 |\n|---|---|---|---|---|---|---|\n")
 	for _, codec := range []string{"none", "mobile"} {
-		bf := scores(sys.cm, sel(func(it *item) bool { return it.class == "bonafide" && it.split == "eval" && it.codec == codec }))
+		bf := scores(sys.cm, sel(func(it *item) bool { return it.Class == "bonafide" && it.Split == "eval" && it.Codec == codec }))
 		var k [nSys]int
 		for s := range nSys {
 			for _, x := range bf[s] {
@@ -545,7 +544,7 @@ func main() {
 		}
 		fmt.Printf("\n|---|---|---|%s\n", strings.Repeat("---|", len(peakW)))
 		for _, codec := range []string{"none", "mobile"} {
-			recs := sel(func(it *item) bool { return it.class == "bonafide" && it.split == "eval" && it.codec == codec })
+			recs := sel(func(it *item) bool { return it.Class == "bonafide" && it.Split == "eval" && it.Codec == codec })
 			fl := sys.pk.flagged(recs, scores(sys.cm, recs)[3])
 			fmt.Printf("| %s | %d |", map[string]string{"none": "clean", "mobile": "codecs"}[codec], len(recs))
 			for _, k := range fl {
@@ -676,21 +675,12 @@ func scores(cm *models.Countermeasure, recs []*recipe.SpoofFeatures) [nSys][]flo
 }
 
 func readKey(path string) ([]item, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	keys, err := spoofkey.Read(path)
+	out := make([]item, len(keys))
+	for i, k := range keys {
+		out[i].Item = k
 	}
-	defer f.Close()
-	var out []item
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		p := strings.Split(sc.Text(), "\t")
-		if len(p) != 6 || p[0] == "id" {
-			continue
-		}
-		out = append(out, item{id: p[0], path: p[1], class: p[2], family: p[3], split: p[4], codec: p[5]})
-	}
-	return out, sc.Err()
+	return out, err
 }
 
 // transform applies a front-end variant to one recording's frames (20 statics, Δ, ΔΔ).

@@ -7,15 +7,14 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"log"
 	"math"
-	"os"
 	"sort"
 	"strings"
 
+	"github.com/voxguard/voxguard/bench/spoof/spoofkey"
 	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/models/metrics"
@@ -29,27 +28,23 @@ func main() {
 	split := flag.String("split", "eval", "split to describe")
 	workers := flag.Int("workers", 2, "goroutines")
 	flag.Parse()
-	type item struct{ path, class, family, codec string }
-	var items []item
-	f, err := os.Open(*key)
+	all, err := spoofkey.Read(*key)
 	if err != nil {
 		log.Fatal(err)
 	}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		p := strings.Split(sc.Text(), "\t")
-		if len(p) == 6 && p[0] != "id" && p[4] == *split {
-			items = append(items, item{p[1], p[2], p[3], p[5]})
+	var items []spoofkey.Item
+	for _, k := range all {
+		if k.Split == *split {
+			items = append(items, k)
 		}
 	}
-	f.Close()
 	feats := make([][]float64, len(items))
 	jobs := make(chan int)
 	done := make(chan bool)
 	for range max(*workers, 1) {
 		go func() {
 			for i := range jobs {
-				a, err := audio.ReadWAVFile(items[i].path)
+				a, err := audio.ReadWAVFile(items[i].Path)
 				if err != nil {
 					log.Fatal(err)
 				}
@@ -77,7 +72,7 @@ func main() {
 	}
 	groups := map[string][]int{}
 	for i, it := range items {
-		groups[it.codec+"\t"+it.family] = append(groups[it.codec+"\t"+it.family], i)
+		groups[it.Codec+"\t"+it.Family] = append(groups[it.Codec+"\t"+it.Family], i)
 	}
 	var keys []string
 	for k := range groups {
