@@ -22,6 +22,23 @@ func (g *GMM) Accumulate(s *Stats, x []float32, sc *Scratch) float64 {
 	return ll
 }
 
+// AccumulateSecond is Accumulate that also adds the frame's second-order statistics,
+// γ_c·x_d² for every selected component c and dimension d, to sq (C·D values).
+func (g *GMM) AccumulateSecond(s *Stats, sq []float64, x []float32, sc *Scratch) float64 {
+	ll := g.Accumulate(s, x, sc)
+	D := g.D
+	x = x[:D]
+	for i := 0; i < sc.n; i++ {
+		c := int(sc.idx[i])
+		p := sc.post[i]
+		row := sq[c*D : (c+1)*D]
+		for d, v := range x {
+			row[d] += p * float64(v) * float64(v)
+		}
+	}
+	return ll
+}
+
 // AccumulateUtterance adds every frame of utt to s and returns the summed
 // selected-component log-likelihood.
 func (g *GMM) AccumulateUtterance(s *Stats, utt [][]float32, sc *Scratch) float64 {

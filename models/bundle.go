@@ -39,12 +39,15 @@ import (
 // scoring against thresholds set on other scores. Version 3 marks a bundle whose GMM scorer
 // projects its model vectors ("GNAP": k, C, D, then the k·C·D values of an orthonormal basis in
 // half precision, padded to 4 bytes; needs "GCOH"), which older readers would skip while the
-// calibration expects projected scores. Every other bundle is still written as version 1.
+// calibration expects projected scores. Version 4 marks a bundle whose i-vector extractor
+// whitens with its own residual variances ("TVSD": C, D, then C·D scale factors k, the
+// extractor whitening by k/σ; needs "TVAR"), which older readers would skip while T expects
+// them. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 3
+	BundleVersion uint32 = 4
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -61,6 +64,9 @@ var (
 
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
+	if b.Extractor != nil && b.Extractor.VarianceScale() != nil {
+		return 4
+	}
 	if b.GMM != nil && len(b.GMM.NAP) > 0 {
 		return 3
 	}
@@ -163,6 +169,9 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			return 0, errors.New("models: bundle extractor needs a UBM of the same shape")
 		}
 		section(&body, "TVAR", payload(dims(e.C, e.D, e.R), e.T))
+		if k := e.VarianceScale(); k != nil {
+			section(&body, "TVSD", payload(dims(e.C, e.D), k))
+		}
 	}
 	if len(b.IVectorMean) > 0 {
 		section(&body, "MEAN", payload(dims(len(b.IVectorMean)), b.IVectorMean))
@@ -510,7 +519,7 @@ func (r *reader) done() error {
 func parseBody(body []byte) (*Bundle, error) {
 	b := &Bundle{}
 	seen := map[string]bool{}
-	var tvar, gcoh, gnap *reader
+	var tvar, tvsd, gcoh, gnap *reader
 	alt := func() *AltBackend {
 		if b.Alt == nil {
 			b.Alt = &AltBackend{}
@@ -551,6 +560,9 @@ func parseBody(body []byte) (*Bundle, error) {
 			b.UBM = g
 		case "TVAR":
 			tvar = r // needs the UBM, which may come later
+			continue
+		case "TVSD":
+			tvsd = r // needs the extractor
 			continue
 		case "MEAN":
 			d := r.dim()
@@ -698,7 +710,21 @@ func parseBody(body []byte) (*Bundle, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
+		if tvsd != nil {
+			if c, d := tvsd.dim(), tvsd.dim(); c != C || d != D {
+				return nil, fmt.Errorf("%w: extractor variances are for %dx%d, T for %dx%d", ErrMalformed, c, d, C, D)
+			}
+			k := tvsd.floats(C, D)
+			if err := tvsd.done(); err != nil {
+				return nil, err
+			}
+			if err := e.SetVarianceScale(k); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			}
+		}
 		b.Extractor = e
+	} else if tvsd != nil {
+		return nil, fmt.Errorf("%w: extractor variances without an extractor", ErrMalformed)
 	}
 	if d := b.Channel; d != nil && (b.Extractor == nil || len(d.Linear.W) != b.Extractor.R) {
 		return nil, fmt.Errorf("%w: channel detector takes %d-dimensional i-vectors, the extractor gives %s", ErrMalformed, len(d.Linear.W), extractorDim(b.Extractor))

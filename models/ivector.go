@@ -39,15 +39,19 @@ type IVectorExtractor struct {
 	// utterances; 0, the default, is exact).
 	SkipBelow float64
 
-	means, invStd []float64 // UBM means and 1/σ
-	ubmFP         uint64
-	t32           []float32  // T as float32
-	tt            vec.Matrix // Tᵀ, R × (C·D) (one long product per extraction; int8 or half precision: readOnceMatrix)
-	training      bool       // EM in progress: Tᵀ at most in half precision (int8 would break EM's monotone likelihood)
-	u32           []float32  // C × packedLen(R): T_cᵀ T_c
-	rankK         int        // SetPrecisionRank: K, 0 for exact precisions
-	rankVT        vec.Matrix // Vᵀ, K × C: the K leading eigenvectors of U Uᵀ (float32)
-	rankBT        vec.Matrix // Bᵀ = (Vᵀ U)ᵀ, packedLen(R) × K (readOnceMatrix: int8 where accelerated)
+	means, invStd []float64 // UBM means and the whitening 1/σ (the UBM's, times varScale)
+	// varScale, when non-nil, rescales the UBM's whitening per component and dimension (C·D):
+	// the extractor's residual standard deviations, re-estimated in training
+	// (IVectorTrainConfig.Second), are σ_{c,d}/varScale_{c,d}.
+	varScale []float64
+	ubmFP    uint64
+	t32      []float32  // T as float32
+	tt       vec.Matrix // Tᵀ, R × (C·D) (one long product per extraction; int8 or half precision: readOnceMatrix)
+	training bool       // EM in progress: Tᵀ at most in half precision (int8 would break EM's monotone likelihood)
+	u32      []float32  // C × packedLen(R): T_cᵀ T_c
+	rankK    int        // SetPrecisionRank: K, 0 for exact precisions
+	rankVT   vec.Matrix // Vᵀ, K × C: the K leading eigenvectors of U Uᵀ (float32)
+	rankBT   vec.Matrix // Bᵀ = (Vᵀ U)ᵀ, packedLen(R) × K (readOnceMatrix: int8 where accelerated)
 }
 
 // NewIVectorExtractor binds T ((C·D) × R, variance-normalised) to ubm and
@@ -79,6 +83,40 @@ func InitIVectorExtractor(ubm *GMM, R int, seed uint64) (*IVectorExtractor, erro
 		T[i] = 0.1 * r.NormFloat64()
 	}
 	return NewIVectorExtractor(ubm, T, R)
+}
+
+// VarianceScale returns the extractor's rescaling of the UBM's whitening (C·D values, see
+// IVectorTrainConfig.Second), or nil when it whitens with the UBM's variances. The caller must not
+// modify it.
+func (e *IVectorExtractor) VarianceScale() []float64 { return e.varScale }
+
+// SetVarianceScale makes the extractor whiten component c, dimension d of its statistics by
+// k[c·D+d]/σ_{c,d} instead of the UBM's 1/σ_{c,d} (nil restores the UBM's). T must already be
+// expressed in that whitening, as training leaves it.
+func (e *IVectorExtractor) SetVarianceScale(k []float64) error {
+	if k != nil && len(k) != e.C*e.D {
+		return fmt.Errorf("models: variance scale has %d values, want C·D = %d", len(k), e.C*e.D)
+	}
+	for i, v := range k {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("models: variance scale [%d] is %v", i, v)
+		}
+	}
+	for i := range e.invStd {
+		old, nw := 1.0, 1.0
+		if e.varScale != nil {
+			old = e.varScale[i]
+		}
+		if k != nil {
+			nw = k[i]
+		}
+		e.invStd[i] *= nw / old
+	}
+	e.varScale = append([]float64(nil), k...)
+	if k == nil {
+		e.varScale = nil
+	}
+	return nil
 }
 
 func (e *IVectorExtractor) precompute() {

@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -16,6 +17,15 @@ type IVectorTrainConfig struct {
 	MinDiv  bool   // apply minimum-divergence re-estimation after each M-step
 	Seed    uint64 // seed of the random initial T
 	Workers int    // goroutines (default GOMAXPROCS); results do not depend on it
+	// Second, when non-nil, holds the training utterances' second-order statistics summed over
+	// them, Σ_t γ_{t,c} x_{t,d}² per component c and dimension d (C·D values, raw features, the
+	// same frames and posteriors as stats): each M-step then re-estimates the residual variance
+	// of every component and dimension (Kaldi's variance update, diagonal), floored at
+	// VarianceFloor times its dimension's occupancy-weighted mean, and the extractor whitens with
+	// it (IVectorExtractor.VarianceScale). Components seen for fewer than 100 frames keep theirs.
+	Second []float64
+	// VarianceFloor is the floor's fraction (default 0.1).
+	VarianceFloor float64
 	// Progress, if set, is called after each iteration.
 	Progress func(iter int, took time.Duration)
 }
@@ -52,6 +62,25 @@ func TrainIVectorExtractor(ubm *GMM, stats []*Stats, cfg IVectorTrainConfig) (*I
 	e, err := InitIVectorExtractor(ubm, cfg.R, cfg.Seed)
 	if err != nil {
 		return nil, err
+	}
+	var totN, totF []float64 // with Second: occupancies and first-order statistics summed
+	if cfg.Second != nil {
+		if len(cfg.Second) != ubm.C*ubm.D {
+			return nil, fmt.Errorf("models: second-order statistics have %d values, want C·D = %d", len(cfg.Second), ubm.C*ubm.D)
+		}
+		if cfg.VarianceFloor <= 0 {
+			cfg.VarianceFloor = 0.1
+		}
+		totN, totF = make([]float64, ubm.C), make([]float64, ubm.C*ubm.D)
+		for _, s := range stats {
+			axpy(1, s.N, totN)
+			axpy(1, s.F, totF)
+		}
+		ones := make([]float64, ubm.C*ubm.D)
+		for i := range ones {
+			ones[i] = 1
+		}
+		e.varScale = ones
 	}
 	e.training = true
 	e.buildTT()
@@ -145,6 +174,9 @@ func TrainIVectorExtractor(ubm *GMM, stats []*Stats, cfg IVectorTrainConfig) (*I
 				cholSolve(a, R, row)
 			}
 		})
+		if cfg.Second != nil {
+			e.updateVariances(T, accB, cfg.Second, totN, totF, cfg.VarianceFloor)
+		}
 		if cfg.MinDiv {
 			s := make([]float64, R*R)
 			unpackSym(sumE, R, s)
@@ -173,4 +205,55 @@ func TrainIVectorExtractor(ubm *GMM, stats []*Stats, cfg IVectorTrainConfig) (*I
 		}
 	}
 	return e, nil
+}
+
+// updateVariances is the variance step of TrainIVectorExtractor's M-step: with T the new T and
+// accB the iteration's B (both in the current whitening), the residual variance of component c,
+// dimension d is (S̃_cd − Σ_r T_cdr B_cdr)/N_c, S̃ the whitened centred second-order statistics
+// from second, totN and totF. The whitening and T's rows are rescaled so that it becomes 1.
+func (e *IVectorExtractor) updateVariances(T, accB, second, totN, totF []float64, floorFrac float64) {
+	C, D, R := e.C, e.D, e.R
+	const minCount = 100
+	v := make([]float64, C*D)
+	mean := make([]float64, D)
+	wsum := 0.0
+	for c := 0; c < C; c++ {
+		n := totN[c]
+		if n < minCount {
+			continue
+		}
+		wsum += n
+		for d := 0; d < D; d++ {
+			i := c*D + d
+			w, m := e.invStd[i], e.means[i]
+			st := w * w * (second[i] - 2*m*totF[i] + n*m*m)
+			tb := 0.0
+			for r := 0; r < R; r++ {
+				tb += T[i*R+r] * accB[i*R+r]
+			}
+			v[i] = (st - tb) / n
+			mean[d] += n * v[i]
+		}
+	}
+	if wsum == 0 {
+		return
+	}
+	for d := range mean {
+		mean[d] *= floorFrac / wsum
+	}
+	for c := 0; c < C; c++ {
+		if totN[c] < minCount {
+			continue
+		}
+		for d := 0; d < D; d++ {
+			i := c*D + d
+			s := math.Sqrt(max(v[i], mean[d]))
+			row := T[i*R : (i+1)*R]
+			for r := range row {
+				row[r] /= s
+			}
+			e.invStd[i] /= s
+			e.varScale[i] /= s
+		}
+	}
 }

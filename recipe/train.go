@@ -35,13 +35,16 @@ type TrainConfig struct {
 	UBMIters     int // EM iterations at full size
 	IVectorDim   int // i-vector dimension R
 	IVectorIters int // total-variability EM iterations
-	LDADim       int // LDA output dimension (capped at speakers-1)
-	PLDAIters    int // PLDA EM iterations
-	CohortSize   int // S-norm cohort vectors kept in the bundle
-	SNormTopN    int // adaptive S-norm top-N
-	EnrollFrames int // voiced frames of a calibration-trial enrollment
-	Relevance    int // MAP relevance factor of GMM-UBM linear scoring (0: no GMM scorer)
-	GMMCohort    int // speakers in the GMM scorer's S-norm cohort
+	// IVectorVariances re-estimates the extractor's residual variances (diagonal) at every EM
+	// iteration instead of keeping the UBM's (models.IVectorTrainConfig.Second).
+	IVectorVariances bool
+	LDADim           int // LDA output dimension (capped at speakers-1)
+	PLDAIters        int // PLDA EM iterations
+	CohortSize       int // S-norm cohort vectors kept in the bundle
+	SNormTopN        int // adaptive S-norm top-N
+	EnrollFrames     int // voiced frames of a calibration-trial enrollment
+	Relevance        int // MAP relevance factor of GMM-UBM linear scoring (0: no GMM scorer)
+	GMMCohort        int // speakers in the GMM scorer's S-norm cohort
 	// AugmentBackendOnly keeps augmented copies (file names with "~") out of the UBM and the
 	// i-vector extractor, which then model clean speech; the copies still train LDA/PLDA and
 	// the calibration, which must learn channel variability. Measured on the development
@@ -214,7 +217,11 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		return nil, err
 	}
 	// Stage 3: total-variability matrix, trained on statistics that depend on the selection.
-	tv, err := checkpoint(&c, "tv-"+key+selectionKey(c.SelectionGroups, c.SelectionGroupMax, c.MinPost), fe, func() (*models.Bundle, error) {
+	tvKey := "tv-" + key + selectionKey(c.SelectionGroups, c.SelectionGroupMax, c.MinPost)
+	if c.IVectorVariances {
+		tvKey += "-vu"
+	}
+	tv, err := checkpoint(&c, tvKey, fe, func() (*models.Bundle, error) {
 		var tvStats []*models.Stats
 		for i, s := range stats {
 			if front[i] {
@@ -222,10 +229,16 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 			}
 		}
 		c.logf("i-vector extractor: R=%d, %d iterations on %d recordings", c.IVectorDim, c.IVectorIters, len(tvStats))
+		var second []float64
+		if c.IVectorVariances {
+			if second, err = c.secondOrder(ubm.UBM, ts, front); err != nil {
+				return nil, err
+			}
+		}
 		bar := c.bar("total variability", c.IVectorIters)
 		e, err := models.TrainIVectorExtractor(ubm.UBM, tvStats, models.IVectorTrainConfig{
 			R: c.IVectorDim, Iters: c.IVectorIters, MinDiv: true, Seed: c.Seed, Workers: c.Workers,
-			Progress: func(int, time.Duration) { bar.Add(1) }})
+			Second: second, Progress: func(int, time.Duration) { bar.Add(1) }})
 		bar.Done()
 		return &models.Bundle{Meta: meta, UBM: ubm.UBM, Extractor: e}, err
 	})
@@ -486,6 +499,56 @@ func (c *TrainConfig) accumulate(ubm *models.GMM, ts *trainSet) ([]*models.Stats
 		return nil
 	})
 	return stats, err
+}
+
+// secondOrder sums the second-order statistics (Σ_t γ_{t,c} x_{t,d}², C·D values) of the
+// recordings marked in use, for the extractor's variance update. Recordings are taken in blocks,
+// each its own sum, added in recording order, so the result does not depend on the workers.
+func (c *TrainConfig) secondOrder(ubm *models.GMM, ts *trainSet, use []bool) ([]float64, error) {
+	workers := c.workers()
+	scratch := make([]*models.Scratch, workers)
+	for i := range scratch {
+		scratch[i] = c.statsScratch(ubm)
+	}
+	var idx []int
+	for i, u := range use {
+		if u {
+			idx = append(idx, i)
+		}
+	}
+	CD := ubm.C * ubm.D
+	total := make([]float64, CD)
+	block := 4 * workers
+	bufs := make([][]float64, block)
+	for i := range bufs {
+		bufs[i] = make([]float64, CD)
+	}
+	bar := c.bar("second-order statistics", len(idx))
+	s := make([]*models.Stats, workers)
+	for i := range s {
+		s[i] = models.NewStats(ubm.C, ubm.D)
+	}
+	for lo := 0; lo < len(idx); lo += block {
+		hi := min(lo+block, len(idx))
+		err := Parallel(hi-lo, workers, nil, func(w, j int) error {
+			clear(bufs[j])
+			for _, x := range ts.feats[idx[lo+j]].Frames {
+				ubm.AccumulateSecond(s[w], bufs[j], x, scratch[w])
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for j := 0; j < hi-lo; j++ {
+			for k, v := range bufs[j] {
+				total[k] += v
+			}
+		}
+		bar.Add(hi - lo)
+	}
+	bar.Done()
+	return total, nil
 }
 
 // prepareSelection builds the UBM's selection hierarchy for SelectionGroups, the way a bundle

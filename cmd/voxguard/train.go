@@ -35,6 +35,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	comps := fs.Int("components", d.Components, "UBM Gaussians")
 	ivdim := fs.Int("ivector-dim", d.IVectorDim, "i-vector dimension")
 	ivIters := fs.Int("ivector-iters", d.IVectorIters, "total-variability EM iterations")
+	ivVars := fs.Bool("ivector-variances", d.IVectorVariances, "re-estimate the i-vector extractor's residual variances (diagonal) at every EM iteration instead of whitening with the UBM's")
 	ubmFrames := fs.Int("ubm-frames", d.UBMFrames, "frames sampled for UBM training")
 	lda := fs.Int("lda-dim", d.LDADim, "LDA dimension (at most speakers-1)")
 	seed := fs.Uint64("seed", d.Seed, "random seed (training is reproducible for a given seed)")
@@ -73,6 +74,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.Corpora, cfg.Components, cfg.IVectorDim, cfg.IVectorIters = corpora, *comps, *ivdim, *ivIters
 	cfg.UBMFrames, cfg.LDADim, cfg.Seed, cfg.Workers, cfg.Log = *ubmFrames, *lda, *seed, *workers, stderr
 	cfg.WorkDir = *work
+	cfg.IVectorVariances = *ivVars
 	cfg.GMMCohort = *gmmCohort
 	if *knot < 0 {
 		return usageErrorf("--calibration-knot must be 0 or more")
