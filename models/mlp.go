@@ -77,12 +77,39 @@ type MLPConfig struct {
 	Iters   int     // L-BFGS iterations at most (default 300)
 	Seed    uint64  // initial weights
 	Workers int     // goroutines (default all cores)
+	// Ensemble, if > 1, trains that many perceptrons from seeds Seed, Seed+1, … and returns
+	// their average: one scorer with Ensemble·Hidden hidden units whose log-odds is the mean of
+	// theirs (the same scores as averaging them, in the same format).
+	Ensemble int
 }
 
 // TrainMLP fits an MLPScorer separating pos (label 1, spoof) from neg (label 0, bona fide) by
 // L-BFGS on the class-balanced mean logistic loss plus (L2/2)·(|W1|² + |W2|²), on features
 // standardised over both classes (as TrainLogistic). Deterministic for a given configuration.
 func TrainMLP(pos, neg [][]float64, c MLPConfig) (*MLPScorer, error) {
+	if c.Ensemble > 1 {
+		k := c.Ensemble
+		c.Ensemble = 0
+		var avg *MLPScorer
+		for i := range k {
+			ci := c
+			ci.Seed = c.Seed + uint64(i)
+			m, err := TrainMLP(pos, neg, ci)
+			if err != nil {
+				return nil, err
+			}
+			if avg == nil {
+				avg = &MLPScorer{Mean: m.Mean, Scale: m.Scale}
+			}
+			avg.W1 = append(avg.W1, m.W1...)
+			avg.B1 = append(avg.B1, m.B1...)
+			for _, w := range m.W2 {
+				avg.W2 = append(avg.W2, w/float64(k))
+			}
+			avg.B2 += m.B2 / float64(k)
+		}
+		return avg, avg.Validate()
+	}
 	if len(pos) == 0 || len(neg) == 0 {
 		return nil, errors.New("models: MLP needs both classes")
 	}

@@ -63,6 +63,34 @@ func TestTrainMLP(t *testing.T) {
 			t.Error("bad input accepted")
 		}
 	}
+	// An ensemble scores the mean of its members' log-odds (seeds 1, 2, 3).
+	ens, err := TrainMLP(pos, neg, MLPConfig{Hidden: 8, L2: 1e-4, Seed: 1, Ensemble: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ens.Hidden() != 24 {
+		t.Errorf("ensemble of 3 x 8 has %d hidden units", ens.Hidden())
+	}
+	members := []*MLPScorer{m}
+	for _, seed := range []uint64{2, 3} {
+		mi, err := TrainMLP(pos, neg, MLPConfig{Hidden: 8, L2: 1e-4, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, mi)
+	}
+	if slices.Equal(members[1].W1, m.W1) {
+		t.Fatal("seeds 1 and 2 gave the same perceptron")
+	}
+	for _, x := range append(pos[:20:20], neg[:20]...) {
+		want := 0.0
+		for _, mi := range members {
+			want += mi.Score(x) / 3
+		}
+		if got := ens.Score(x); math.Abs(got-want) > 1e-9*(1+math.Abs(want)) {
+			t.Fatalf("ensemble score %v, mean of its members %v", got, want)
+		}
+	}
 	m.W2[0] = math.NaN()
 	if m.Validate() == nil {
 		t.Error("NaN weight validated")

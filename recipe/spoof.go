@@ -105,8 +105,11 @@ type SpoofTrainConfig struct {
 	// Hidden, if > 0, scores the long-term statistics with a perceptron of that many hidden units
 	// (models.MLPScorer); 0: a logistic regression (models.LinearScorer). train-spoof's default
 	// is DefaultSpoofHidden.
-	Hidden         int
-	MLPL2          float64     // the perceptron's weight decay (default DefaultSpoofMLPL2)
+	Hidden int
+	MLPL2  float64 // the perceptron's weight decay (default DefaultSpoofMLPL2)
+	// MLPEnsemble, if > 1, averages that many perceptrons trained from different initial weights
+	// (models.MLPConfig.Ensemble).
+	MLPEnsemble    int
 	heldGroups     []int       // groups of the held-out files (TrainSpoof)
 	spoofGMM       *models.GMM // the spoof class's GMM when already trained on the same spoof set (trainSpoofCrossFit)
 	GMMWeight      float64     // weight of the GMM z-score in the fusion, the rest going to the classifier (default DefaultSpoofGMMWeight; <0: 0)
@@ -334,7 +337,7 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 			return out
 		}
 		if c.Hidden > 0 {
-			cm.LTSSNet, err = models.TrainMLP(stats(spoof), stats(bona), models.MLPConfig{Hidden: c.Hidden, L2: c.MLPL2, Seed: 1, Workers: c.Workers})
+			cm.LTSSNet, err = models.TrainMLP(stats(spoof), stats(bona), models.MLPConfig{Hidden: c.Hidden, L2: c.MLPL2, Seed: 1, Workers: c.Workers, Ensemble: c.MLPEnsemble})
 		} else {
 			cm.LTSS, err = models.TrainLogistic(stats(spoof), stats(bona), c.L2, 0)
 		}

@@ -48,6 +48,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
 	hidden := fs.Int("ltss-hidden", recipe.DefaultSpoofHidden, "hidden `units` of the perceptron scoring the long-term spectral statistics (0: a logistic regression, the scorer before 2026-12-03)")
+	ensemble := fs.Int("ltss-ensemble", 1, "average `N` perceptrons trained from different initial weights (with --ltss-hidden > 0)")
 	gmmWeight := fs.Float64("gmm-weight", recipe.DefaultSpoofGMMWeight, "the GMM score's `weight` in the fusion, in (0, 1]; the long-term statistics scorer gets the rest")
 	staticCMN := fs.Bool("static-cmn", recipe.DefaultSpoofStaticCMN, "remove from each frame's static cepstra their running mean over the recording so far before the GMMs score it (trained the same way)")
 	frameSel := fs.String("frame-selection", "all", "score each frame on the components of the best G of K groups per GMM, as `K/G`; \"all\": every component")
@@ -61,6 +62,9 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	if !(*gmmWeight > 0 && *gmmWeight <= 1) {
 		return usageErrorf("--gmm-weight %g: want a weight in (0, 1]", *gmmWeight)
+	}
+	if *ensemble < 1 {
+		return usageErrorf("--ltss-ensemble %d: want 1 or more", *ensemble)
 	}
 	if *hidden < 0 {
 		return usageErrorf("--ltss-hidden %d: want 0 or more", *hidden)
@@ -104,7 +108,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	lfcc := dsp.TelephoneLFCC()
 	lfcc.Prosody = *prosody && !*gmmOnly
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
-		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc)})
+		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc)})
 	if err != nil {
 		return err
 	}

@@ -77,6 +77,7 @@ func main() {
 	mlpHidden := flag.Int("ltss-mlp", 0, "hidden units of a one-hidden-layer perceptron replacing the long-term-statistics logistic regression (0: the logistic regression)")
 	mlpL2 := flag.Float64("mlp-l2", recipe.DefaultSpoofMLPL2, "with --ltss-mlp: weight decay")
 	mlpIters := flag.Int("mlp-iters", 300, "with --ltss-mlp: L-BFGS iterations")
+	mlpEnsemble := flag.Int("ltss-ensemble", 1, "with --ltss-mlp: average this many perceptrons trained from different initial weights")
 	aug := flag.String("aug", "", "comma-separated extra key files of augmented training items, spoof (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's) or bona fide (joining the bona fide training files)")
 	flag.Parse()
 	t0 := time.Now()
@@ -259,7 +260,7 @@ func main() {
 			log.Fatal(err)
 		}
 		if *mlpHidden > 0 {
-			cm.LTSSNet, err = models.TrainMLP(stats(spoof), stats(bonaTrain), models.MLPConfig{Hidden: *mlpHidden, L2: *mlpL2, Iters: *mlpIters, Seed: 1})
+			cm.LTSSNet, err = models.TrainMLP(stats(spoof), stats(bonaTrain), models.MLPConfig{Hidden: *mlpHidden, L2: *mlpL2, Iters: *mlpIters, Seed: 1, Ensemble: *mlpEnsemble})
 		} else {
 			cm.LTSS, err = models.TrainLogistic(stats(spoof), stats(bonaTrain), *l2, 0)
 		}
