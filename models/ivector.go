@@ -112,9 +112,9 @@ func (e *IVectorExtractor) SetVarianceScale(k []float64) error {
 		}
 		e.invStd[i] *= nw / old
 	}
-	e.varScale = append([]float64(nil), k...)
-	if k == nil {
-		e.varScale = nil
+	e.varScale = nil
+	if k != nil {
+		e.varScale = append([]float64(nil), k...)
 	}
 	return nil
 }
