@@ -89,6 +89,8 @@ def main():
         if len(p) == 6 and p[2] == "spoof" and p[4] == "train" and p[5] == "none":
             items.append((p[0], p[1], p[3]))
     jobs = [(k, *it) for it in items for k in range(a.copies)]
+    if any(fam == "sam" for _, _, fam in items):
+        msd.SAM_DIR = msd.ensure_sam(base)  # the sam family's synthesiser (make_spoof_data.py installed it)
 
     def work(job):
         k, uid, path, fam = job
