@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Perturbed copies of the spoof training items of make_spoof_data.py: training-side augmentation
-of the spoof class. Experiment, not part of the shipped recipe (bench/spoof/run.sh does not call
-it): on the leave-one-family-out study (2026-12-02) the default mix moved the mean held-out fused
-EER of the six TTS/replay families 8.64 -> 8.79 % clean and 13.48 -> 13.56 % after codecs, and
---ops speed --eq 0 --band 0 to 8.56 / 12.85 %, both with more codec bona fide files flagged at
-the pooled 1 % threshold (23 -> 31 / 29 of 637).
+of the spoof class. Since c21 (2026-12-03) bench/spoof/run.sh calls it with --ops speed --eq 0
+--band 0, balancing the speed-perturbed bona fide voices of make_spoof_speed.py: with both, the
+leave-one-family-out mean of the ten TTS families and replay is 5.28 / 10.34 % clean / codecs
+(bona fide copies alone: 5.75 / 11.02 %). Alone, on 2026-12-02, the default mix moved the mean
+held-out fused EER of the six TTS/replay families 8.64 -> 8.79 % clean and 13.48 -> 13.56 % after
+codecs, and --ops speed --eq 0 --band 0 to 8.56 / 12.85 %, both with more codec bona fide files
+flagged at the pooled 1 % threshold (23 -> 31 / 29 of 637).
 
 For every spoof training item (split "train", no codec) of key.tsv the source audio is rebuilt
 as make_spoof_data.py made it (TTS families: the same text and synthesiser settings, drawn

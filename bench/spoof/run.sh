@@ -11,13 +11,17 @@ bench/spoof/make_spoof_perc.sh "$out" # perceptual-codec copies (MP3, Vorbis) of
 # models' make_speed.py output, made here if missing.
 [ -d bench/out/speed/speechocean762 ] || "${PYTHON:-/usr/bin/python3}" bench/trials/make_speed.py
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_speed.py --out "$out"
+# ...and, on the spoof side, a speed-perturbed copy of every spoof training item (since c21; each
+# rebuilt and sent again through its family's channel, plus a codec copy; ~10 min).
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0
 go build -o bench/out/voxguard ./cmd/voxguard
 vg=bench/out/voxguard
 
 # Training: bona fide training speakers (not bench/dev_speakers.txt) and every family's train split,
 # each with its mobile-codec copies and its perceptual-codec copies (train-perc, since c19; each
 # --bonafide folder is a threshold group, so the stated rates hold on such copies too), and the
-# training speakers at speed 0.9 and 1.1 with their mobile-codec copies (bonafide-speed, since c20). griffin-lim is built and evaluated but not trained on: it is
+# training speakers at speed 0.9 and 1.1 with their mobile-codec copies (bonafide-speed, since c20),
+# and every family's speed-perturbed copies (aug/<family>, since c21). griffin-lim is built and evaluated but not trained on: it is
 # the held-out probe of vocoder-like synthesis (bench/README.md); so are pico and mbrola (Debian
 # non-free engines, built when their tools are installed) and rhvoice (Debian main): measured
 # 2026-12-03, not adopted for training, as countermeasures trained on them flagged 2-4 % of the
@@ -27,7 +31,7 @@ vg=bench/out/voxguard
 train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay vocoder-lpc sam}
 spoof_dirs=""
 for fam in $train_families; do
-	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec --spoof $out/$fam/train-perc"
+	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec --spoof $out/$fam/train-perc --spoof $out/aug/$fam/train --spoof $out/aug/$fam/train-codec"
 done
 # The built families left out of training, kept out of every leave-one-family-out fold too.
 no_train=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" | sort -u | while read -r fam; do
@@ -42,6 +46,7 @@ bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
 
 # Leave-one-family-out (one countermeasure per built family, plus one on all; ~5-6 minutes on 2
 # cores), in the shipped configuration: the perceptron and the running cepstral mean normalisation
-# (train-spoof's defaults), the perceptual-codec copies and the speed-perturbed bona fide files among
-# the training items (a fold drops the held-out family's); its "fused .5" column is the shipped fusion.
-go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora --no-train "$no_train" --ltss-mlp 16 --variant cmn-causal --aug "$out/perc_key.tsv,$out/speed_key.tsv"
+# (train-spoof's defaults), the perceptual-codec copies, the speed-perturbed bona fide files and the
+# speed-perturbed spoof copies among the training items (a fold drops the held-out family's); its
+# "fused .5" column is the shipped fusion.
+go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora --no-train "$no_train" --ltss-mlp 16 --variant cmn-causal --aug "$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv"
