@@ -21,11 +21,12 @@ the channel; each item draws at least one voice change):
     tempo   0.85-1.15 (WSOLA: speaking rate)
     EQ      1-2 peaking bands of +-3-8 dB at 300-3400 Hz, sometimes a band limit
 
-Reproducible: every draw comes from random.Random(f"{SEED}:aug{k}:{dst}") and sox runs with -R.
+Reproducible: every draw comes from random.Random(f"{SEED}:aug{k}:{dst}") and sox runs with -R (so the
+copies depend on --out as given: bench/spoof/run.sh passes bench/out/spoof/aug).
 Run from the repository root after make_spoof_data.py:
 
     python3 bench/spoof/make_spoof_aug.py [--key bench/out/spoof/key.tsv] [--out bench/out/spoof/aug]
-        [--copies 1] [--ops speed,pitch,tempo] [--eq 0.6] [--band 0.3] [--jobs 2]
+        [--copies 1] [--ops speed,pitch,tempo] [--eq 0.6] [--band 0.3] [--jobs 2] [--families A,B]
 
 Writes bench/out/spoof/aug/<family>/train[-codec]/*.wav and bench/out/spoof/aug/key.tsv (the
 format of key.tsv; family = the family of the source item, so that a leave-one-family-out fold
@@ -78,6 +79,7 @@ def main():
     ap.add_argument("--eq", type=float, default=0.6, help="probability of random peaking EQ")
     ap.add_argument("--band", type=float, default=0.3, help="probability of a random band limit")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--families", default="", help="comma-separated families to augment (default: every spoof family of the key)")
     a = ap.parse_args()
     ops = tuple(o for o in a.ops.split(",") if o)
     if not ops or set(ops) - {"speed", "pitch", "tempo"}:
@@ -85,10 +87,11 @@ def main():
     base = os.path.dirname(a.key)
     dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
     train_txt, _ = msd.read_texts(a.corpora, dev)
+    fams = {f for f in a.families.split(",") if f}
     items = []
     for line in open(a.key):
         p = line.rstrip("\n").split("\t")
-        if len(p) == 6 and p[2] == "spoof" and p[4] == "train" and p[5] == "none":
+        if len(p) == 6 and p[2] == "spoof" and p[4] == "train" and p[5] == "none" and (not fams or p[3] in fams):
             items.append((p[0], p[1], p[3]))
     jobs = [(k, *it) for it in items for k in range(a.copies)]
     if any(fam == "sam" for _, _, fam in items):

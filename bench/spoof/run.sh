@@ -11,9 +11,6 @@ bench/spoof/make_spoof_perc.sh "$out" # perceptual-codec copies (MP3, Vorbis) of
 # models' make_speed.py output, made here if missing.
 [ -d bench/out/speed/speechocean762 ] || "${PYTHON:-/usr/bin/python3}" bench/trials/make_speed.py
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_speed.py --out "$out"
-# ...and, on the spoof side, a speed-perturbed copy of every spoof training item (since c21; each
-# rebuilt and sent again through its family's channel, plus a codec copy; ~10 min).
-"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0
 go build -o bench/out/voxguard ./cmd/voxguard
 vg=bench/out/voxguard
 
@@ -29,6 +26,10 @@ vg=bench/out/voxguard
 # --hold-out-speakers sets the thresholds on bona fide speakers each fold's model never heard
 # (trains five bona fide GMMs and one spoof GMM, ~2-3 minutes).
 train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay vocoder-lpc sam}
+# On the spoof side, a speed-perturbed copy of every training family's training items (since c21;
+# each rebuilt and sent again through its family's channel, plus a codec copy; ~7 min).
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0 \
+	--families "$(echo $train_families | tr ' ' ',')"
 spoof_dirs=""
 for fam in $train_families; do
 	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec --spoof $out/$fam/train-perc --spoof $out/aug/$fam/train --spoof $out/aug/$fam/train-codec"
