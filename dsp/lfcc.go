@@ -34,7 +34,24 @@ type LFCCConfig struct {
 	// Prosody appends to the long-term statistics ProsodyDim prosodic-perturbation features of
 	// the recording (pitch-period jitter, shimmer, F0 contour smoothness; see PitchTracker).
 	Prosody bool `json:"prosody,omitempty"`
+	// Modulation appends to the long-term statistics ModulationDim multi-scale temporal
+	// modulation statistics: for ModulationBands sub-bands of the log power spectrum and each lag
+	// of ModulationLags frames, the mean absolute change of the sub-band's log power over that lag
+	// (see LFCC.SpectralStats). Over-smoothed parametric synthesis and vocoders change more slowly
+	// at short lags than speech does.
+	Modulation bool `json:"modulation,omitempty"`
 }
+
+// ModulationBands is the number of equal-width sub-bands (FFT bins 1 to PaddedLength/2) of the
+// modulation statistics.
+const ModulationBands = 16
+
+// ModulationLags are the lags, in frames of the long-term statistics, of the modulation
+// statistics (15, 30, 60 and 120 ms with the 15 ms shift of TelephoneLFCC).
+var ModulationLags = [...]int{1, 2, 4, 8}
+
+// ModulationDim is the number of modulation statistics LFCCConfig.Modulation appends.
+const ModulationDim = ModulationBands * len(ModulationLags)
 
 // statsConfig is the framing of the long-term spectral statistics.
 func (c LFCCConfig) statsConfig() LFCCConfig {
@@ -318,6 +335,14 @@ type LFCC struct {
 	specFrame    []float32
 	specRow      []float32
 	pitch        *PitchTracker // prosodic features (LFCCConfig.Prosody), or nil
+	// Modulation statistics (LFCCConfig.Modulation): the last modRing frames' sub-band log powers
+	// (ring, newest at modHead), the run of consecutive counted frames, and per lag and band the
+	// summed absolute changes and their counts.
+	modRing [][ModulationBands]float64
+	modHead int
+	modRun  int
+	modSum  []float64 // len(ModulationLags)×ModulationBands
+	modN    [len(ModulationLags)]int
 }
 
 // NewLFCC returns a streaming front end for cfg.
@@ -349,6 +374,8 @@ func (l *LFCC) Reset() {
 	l.base, l.nStatic, l.nLevel, l.nOut, l.ended = 0, 0, 0, 0, false
 	l.specN, l.specFN, l.specPrev = 0, 0, false
 	l.specPending = l.specPending[:0]
+	l.modHead, l.modRun, l.modN = 0, 0, [len(ModulationLags)]int{}
+	clear(l.modSum)
 	clear(l.specS)
 	clear(l.specQ)
 	clear(l.specF)
@@ -379,10 +406,15 @@ func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
 	if l.cfg.Prosody {
 		l.pitch = NewPitchTracker(l.cfg.SampleRate, minLevelDB)
 	}
+	if l.cfg.Modulation {
+		l.modRing = make([][ModulationBands]float64, ModulationLags[len(ModulationLags)-1]+1)
+		l.modSum = make([]float64, ModulationDim)
+	}
 }
 
 // SpectralStatsDim is the length of the vector SpectralStats writes: twice the number of FFT
-// bins, PaddedLength/2+1, or three times with SpectralFlux, plus ProsodyDim with Prosody.
+// bins, PaddedLength/2+1, or three times with SpectralFlux, plus ProsodyDim with Prosody, plus
+// ModulationDim with Modulation.
 func (c LFCCConfig) SpectralStatsDim() int {
 	k := c.statsConfig().PaddedLength()/2 + 1
 	n := 2 * k
@@ -392,6 +424,9 @@ func (c LFCCConfig) SpectralStatsDim() int {
 	if c.Prosody {
 		n += ProsodyDim
 	}
+	if c.Modulation {
+		n += ModulationDim
+	}
 	return n
 }
 
@@ -399,8 +434,11 @@ func (c LFCCConfig) SpectralStatsDim() int {
 // the per-bin mean log power minus its average over bins (which removes the overall gain), then
 // the per-bin standard deviations, then with SpectralFlux the per-bin mean absolute change of
 // log power between consecutive counted frames, then with Prosody the PitchTracker's Features
-// (its frames reaching the same level floor). It returns the number of spectral frames they
-// cover (0: dst zeroed).
+// (its frames reaching the same level floor), then with Modulation, lag by lag
+// (ModulationLags) and band by band, the mean absolute change of the sub-band's mean log power
+// between counted frames that many frames apart with every frame between them counted too (0
+// where no such pair exists yet). It returns the number of spectral frames they cover (0: dst
+// zeroed).
 func (l *LFCC) SpectralStats(dst []float64) int {
 	k := len(l.specS)
 	dst = dst[:l.cfg.SpectralStatsDim()]
@@ -424,8 +462,18 @@ func (l *LFCC) SpectralStats(dst []float64) int {
 			dst[2*k+i] = l.specF[i] / float64(max(l.specFN, 1))
 		}
 	}
+	tail := len(dst)
+	if l.modSum != nil {
+		m := dst[tail-ModulationDim : tail]
+		for j, n := range l.modN {
+			for b := range ModulationBands {
+				m[j*ModulationBands+b] = l.modSum[j*ModulationBands+b] / float64(max(n, 1))
+			}
+		}
+		tail -= ModulationDim
+	}
 	if l.pitch != nil {
-		l.pitch.Features(dst[len(dst)-ProsodyDim:])
+		l.pitch.Features(dst[tail-ProsodyDim : tail])
 	}
 	return l.specN
 }
@@ -530,6 +578,7 @@ func (l *LFCC) needed(t, reach int) bool {
 func (l *LFCC) accumulate(pow []float64, lv float64) {
 	if lv < l.specMin {
 		l.specPrev = false
+		l.modRun = 0
 		return
 	}
 	flux := l.specF != nil && l.specPrev
@@ -547,8 +596,40 @@ func (l *LFCC) accumulate(pow []float64, lv float64) {
 	if flux {
 		l.specFN++
 	}
+	if l.modSum != nil {
+		l.modulation(l.specV[:len(pow)])
+	}
 	l.specN++
 	l.specPrev = true
+}
+
+// modulation adds one counted frame's log power per bin (v, PaddedLength/2+1 values) to the
+// modulation statistics.
+func (l *LFCC) modulation(v []float64) {
+	R := len(l.modRing)
+	l.modHead = (l.modHead + 1) % R
+	cur := &l.modRing[l.modHead]
+	bins := len(v) - 1 // bins 1..k-1: DC left out
+	for b := range ModulationBands {
+		lo, hi := 1+b*bins/ModulationBands, 1+(b+1)*bins/ModulationBands
+		var s float64
+		for _, x := range v[lo:hi] {
+			s += x
+		}
+		cur[b] = s / float64(hi-lo)
+	}
+	l.modRun++
+	for j, lag := range ModulationLags {
+		if l.modRun <= lag {
+			break
+		}
+		old := &l.modRing[(l.modHead-lag+R)%R]
+		sum := l.modSum[j*ModulationBands : (j+1)*ModulationBands]
+		for b := range sum {
+			sum[b] += math.Abs(cur[b] - old[b])
+		}
+		l.modN[j]++
+	}
 }
 
 // Flush marks the end of the input: the remaining frames become available.

@@ -297,6 +297,77 @@ func TestSpectralFlux(t *testing.T) {
 	}
 }
 
+// TestModulationHandWorked feeds the modulation statistics log power spectra worked by hand
+// (every bin of frame t at the same level, so every sub-band's mean is that level) and checks the
+// mean absolute change per lag, and that pairs spanning a frame below the floor are left out.
+func TestModulationHandWorked(t *testing.T) {
+	cfg := TelephoneLFCC()
+	cfg.Modulation = true
+	K := cfg.PaddedLength()/2 + 1
+	flat := func(level float64) []float64 {
+		p := make([]float64, K)
+		for i := range p {
+			p[i] = math.Exp(level)
+		}
+		return p
+	}
+	mod := func(levels []float64) []float64 {
+		l, _ := NewLFCC(cfg)
+		l.EnableSpectralStats(-50)
+		for _, v := range levels {
+			if math.IsNaN(v) {
+				l.accumulate(nil, -100) // a frame below the floor
+				continue
+			}
+			l.accumulate(flat(v), 0)
+		}
+		out := make([]float64, cfg.SpectralStatsDim())
+		l.SpectralStats(out)
+		return out[len(out)-ModulationDim:]
+	}
+	ramp, alt, gap := make([]float64, 20), make([]float64, 20), make([]float64, 0, 21)
+	for i := range ramp {
+		ramp[i] = float64(i) / 4  // rises 0.25 per frame
+		alt[i] = float64(i%2) * 3 // 0, 3, 0, 3, ...
+	}
+	gap = append(append(append(gap, ramp[:10]...), math.NaN()), ramp[10:]...)
+	for _, tc := range []struct {
+		name   string
+		levels []float64
+		want   [4]float64 // per lag 1, 2, 4, 8
+	}{
+		{"ramp", ramp, [4]float64{0.25, 0.5, 1, 2}},
+		{"alternating", alt, [4]float64{3, 0, 0, 0}},
+		// Two runs of 10 frames: lag 8 pairs exist in each (2 + 2), none across the gap.
+		{"ramp with a gap", gap, [4]float64{0.25, 0.5, 1, 2}},
+		{"one frame", ramp[:1], [4]float64{0, 0, 0, 0}},
+	} {
+		m := mod(tc.levels)
+		for j := range ModulationLags {
+			for b := range ModulationBands {
+				if got := m[j*ModulationBands+b]; math.Abs(got-tc.want[j]) > 1e-9 {
+					t.Errorf("%s: lag %d band %d = %v, want %v", tc.name, ModulationLags[j], b, got, tc.want[j])
+				}
+			}
+		}
+	}
+	// The counts: a single run of 20 frames has 20−L pairs at lag L; two runs of 10, 2·(10−L).
+	l, _ := NewLFCC(cfg)
+	l.EnableSpectralStats(-50)
+	for _, v := range gap {
+		if math.IsNaN(v) {
+			l.accumulate(nil, -100)
+		} else {
+			l.accumulate(flat(v), 0)
+		}
+	}
+	for j, lag := range ModulationLags {
+		if want := 2 * (10 - lag); l.modN[j] != want {
+			t.Errorf("lag %d: %d pairs, want %d", lag, l.modN[j], want)
+		}
+	}
+}
+
 // TestSpectralStatsOwnWindow: with StatsFrameLengthMs the statistics use their own, longer
 // window (finer bins), independently of the chunking, and the LFCC frames are unchanged.
 func TestSpectralStatsOwnWindow(t *testing.T) {
@@ -379,6 +450,7 @@ func TestLFCCSkipBelow(t *testing.T) {
 	}
 	cfg := TelephoneLFCC()
 	cfg.SpectralFlux = true
+	cfg.Modulation = true
 	batch, lv, err := ComputeLFCC(x, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -68,6 +68,11 @@ const DefaultSpoofMLPL2 = 0.03
 // 1.10 % of codec bona fide speech. See bench/README.md, "Prosodic-perturbation features".
 const DefaultSpoofProsody = false
 
+// DefaultSpoofModulation is train-spoof's default for dsp.LFCCConfig.Modulation: whether the
+// long-term statistics carry the multi-scale temporal modulation statistics (2026-12-03, ninth
+// session; see bench/README.md, "Temporal modulation statistics").
+const DefaultSpoofModulation = false
+
 // DefaultSpoofFrameStep is train-spoof's default models.Countermeasure.FrameStep: the GMMs score
 // every second frame (30 ms windows every 30 ms instead of every 15 ms), half the countermeasure's
 // largest per-frame cost. Retrained with every family (bench/README.md), the held-out evaluation

@@ -819,6 +819,9 @@ func newRecentCalls(n int, ttl time.Duration) *recentCalls {
 	return &recentCalls{max: n, ttl: ttl, m: map[string]recentCall{}}
 }
 
+// put keeps st, the finished call's statistics, which nothing may modify afterwards (a stopped
+// session's are final): it is not copied, as a copy of every call's ~250 KB of statistics at
+// the end of the call cost 2.7 % of the server's CPU under 500 live calls.
 func (rc *recentCalls) put(callID, subject string, st *models.Stats) {
 	if rc == nil {
 		return
@@ -828,7 +831,7 @@ func (rc *recentCalls) put(callID, subject string, st *models.Stats) {
 	if _, ok := rc.m[callID]; !ok {
 		rc.order = append(rc.order, callID)
 	}
-	rc.m[callID] = recentCall{st.Clone(), subject, time.Now()}
+	rc.m[callID] = recentCall{st, subject, time.Now()}
 	for len(rc.order) > rc.max {
 		delete(rc.m, rc.order[0])
 		rc.order = rc.order[1:]

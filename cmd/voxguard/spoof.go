@@ -47,6 +47,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	holdSpk := fs.Bool("hold-out-speakers", false, "deal the bona fide speakers (the file name before its first '_', else its folder) into --hold-out folds, train one countermeasure without each fold, and set the thresholds on every bona fide file as scored by the model that never heard its speaker (trains N countermeasures)")
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
+	modulation := fs.Bool("modulation", recipe.DefaultSpoofModulation, "add multi-scale temporal modulation statistics (sub-band log power changes over 15-120 ms) to the long-term statistics")
 	hidden := fs.Int("ltss-hidden", recipe.DefaultSpoofHidden, "hidden `units` of the perceptron scoring the long-term spectral statistics (0: a logistic regression, the scorer before 2026-12-03)")
 	ensemble := fs.Int("ltss-ensemble", 1, "average `N` perceptrons trained from different initial weights (with --ltss-hidden > 0)")
 	gmmWeight := fs.Float64("gmm-weight", recipe.DefaultSpoofGMMWeight, "the GMM score's `weight` in the fusion, in (0, 1]; the long-term statistics scorer gets the rest")
@@ -107,6 +108,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files\n", len(bf), len(bona), len(sf))
 	lfcc := dsp.TelephoneLFCC()
 	lfcc.Prosody = *prosody && !*gmmOnly
+	lfcc.Modulation = *modulation && !*gmmOnly
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc)})
 	if err != nil {

@@ -60,6 +60,7 @@ func main() {
 	variant := flag.String("variant", "lfcc", "front-end variant: lfcc (baseline), dyn (deltas and double deltas only), cmn (per-recording mean removed from the statics), cmn-causal (the running mean of the statics so far removed, as a live call could)")
 	flux := flag.Bool("flux", false, "add per-bin spectral flux to the long-term statistics")
 	prosody := flag.Bool("prosody", false, "add the prosodic-perturbation features (dsp.PitchTracker) to the long-term statistics")
+	modulation := flag.Bool("modulation", false, "add the multi-scale temporal modulation statistics (dsp.LFCCConfig.Modulation) to the long-term statistics")
 	prosodyOnly := flag.Bool("prosody-only", false, "with --prosody: the classifier sees only the prosodic features")
 	frameStep := flag.Int("frame-step", 2, "score every N-th frame with the GMMs (models.Countermeasure.FrameStep; the shipped bundle uses 2)")
 	statsMs := flag.Float64("stats-ms", 0, "analysis window of the long-term statistics, ms (0: the LFCC frames)")
@@ -106,6 +107,10 @@ func main() {
 	cfg.SpectralFlux = *flux
 	cfg.StatsFrameLengthMs = *statsMs
 	cfg.Prosody = *prosody || *prosodyOnly
+	cfg.Modulation = *modulation
+	if *modulation && *prosodyOnly {
+		log.Fatal("--prosody-only and --modulation do not combine")
+	}
 	switch *phase {
 	case "", "mgd", "mgd-only":
 	case "peak", "peak-only":
