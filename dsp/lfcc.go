@@ -40,6 +40,29 @@ type LFCCConfig struct {
 	// (see LFCC.SpectralStats). Over-smoothed parametric synthesis and vocoders change more slowly
 	// at short lags than speech does.
 	Modulation bool `json:"modulation,omitempty"`
+	// ModulationLowFreq and ModulationHighFreq bound the sub-bands of the modulation statistics
+	// (Hz; 0 and 0: FFT bin 1 up to Nyquist). A telephone passband (e.g. 250-3500 Hz) keeps out
+	// the edges where a band-limited channel leaves only a constant floor.
+	ModulationLowFreq  float64 `json:"modulation_low_freq,omitempty"`
+	ModulationHighFreq float64 `json:"modulation_high_freq,omitempty"`
+	// ModulationShape divides each sub-band's mean absolute changes by their sum over the lags,
+	// keeping the shape of its modulation spectrum and dropping its overall variability.
+	ModulationShape bool `json:"modulation_shape,omitempty"`
+}
+
+// modulationBins returns the FFT bin range [lo, hi) the modulation sub-bands divide.
+func (c LFCCConfig) modulationBins() (lo, hi int) {
+	sc := c.statsConfig()
+	n := sc.PaddedLength()
+	k := n/2 + 1
+	lo, hi = 1, k
+	if c.ModulationLowFreq > 0 {
+		lo = max(1, int(math.Ceil(c.ModulationLowFreq*float64(n)/float64(c.SampleRate))))
+	}
+	if c.ModulationHighFreq > 0 {
+		hi = min(k, int(math.Floor(c.ModulationHighFreq*float64(n)/float64(c.SampleRate)))+1)
+	}
+	return lo, hi
 }
 
 // ModulationBands is the number of equal-width sub-bands (FFT bins 1 to PaddedLength/2) of the
@@ -109,6 +132,8 @@ func (c LFCCConfig) Validate() error {
 		return errors.New("lfcc: pre-emphasis coefficient must be in [0, 1)")
 	case c.StatsFrameLengthMs < 0 || (c.StatsFrameLengthMs > 0 && c.statsConfig().FrameShift() < 1):
 		return errors.New("lfcc: statistics frame length must be 0 or at least two samples")
+	case c.Modulation && func() bool { lo, hi := c.modulationBins(); return hi-lo < ModulationBands }():
+		return fmt.Errorf("lfcc: modulation range %g-%g Hz holds fewer than %d FFT bins", c.ModulationLowFreq, c.ModulationHighFreq, ModulationBands)
 	}
 	return nil
 }
@@ -343,6 +368,8 @@ type LFCC struct {
 	modRun  int
 	modSum  []float64 // len(ModulationLags)×ModulationBands
 	modN    [len(ModulationLags)]int
+	modLo   int // FFT bins [modLo, modHi) make the sub-bands
+	modHi   int
 }
 
 // NewLFCC returns a streaming front end for cfg.
@@ -409,6 +436,7 @@ func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
 	if l.cfg.Modulation {
 		l.modRing = make([][ModulationBands]float64, ModulationLags[len(ModulationLags)-1]+1)
 		l.modSum = make([]float64, ModulationDim)
+		l.modLo, l.modHi = l.cfg.modulationBins()
 	}
 }
 
@@ -468,6 +496,19 @@ func (l *LFCC) SpectralStats(dst []float64) int {
 		for j, n := range l.modN {
 			for b := range ModulationBands {
 				m[j*ModulationBands+b] = l.modSum[j*ModulationBands+b] / float64(max(n, 1))
+			}
+		}
+		if l.cfg.ModulationShape {
+			for b := range ModulationBands {
+				var sum float64
+				for j := range ModulationLags {
+					sum += m[j*ModulationBands+b]
+				}
+				for j := range ModulationLags {
+					if sum > 0 {
+						m[j*ModulationBands+b] /= sum
+					}
+				}
 			}
 		}
 		tail -= ModulationDim
@@ -609,9 +650,9 @@ func (l *LFCC) modulation(v []float64) {
 	R := len(l.modRing)
 	l.modHead = (l.modHead + 1) % R
 	cur := &l.modRing[l.modHead]
-	bins := len(v) - 1 // bins 1..k-1: DC left out
+	bins := l.modHi - l.modLo
 	for b := range ModulationBands {
-		lo, hi := 1+b*bins/ModulationBands, 1+(b+1)*bins/ModulationBands
+		lo, hi := l.modLo+b*bins/ModulationBands, l.modLo+(b+1)*bins/ModulationBands
 		var s float64
 		for _, x := range v[lo:hi] {
 			s += x

@@ -351,6 +351,45 @@ func TestModulationHandWorked(t *testing.T) {
 			}
 		}
 	}
+	// Shape: each band's four means divided by their sum (0.25 + 0.5 + 1 + 2 = 3.75).
+	cfg.ModulationShape = true
+	m := mod(ramp)
+	for j, want := range []float64{0.25, 0.5, 1, 2} {
+		if got := m[j*ModulationBands]; math.Abs(got-want/3.75) > 1e-9 {
+			t.Errorf("shape, lag %d: %v, want %v", ModulationLags[j], got, want/3.75)
+		}
+	}
+	cfg.ModulationShape = false
+	// Band range: 250-3500 Hz at 8 kHz with a 256-point FFT (31.25 Hz bins) is bins 8..112.
+	cfg.ModulationLowFreq, cfg.ModulationHighFreq = 250, 3500
+	if lo, hi := cfg.modulationBins(); lo != 8 || hi != 113 {
+		t.Errorf("250-3500 Hz: bins [%d, %d), want [8, 113)", lo, hi)
+	}
+	// Only bins 8..112 count: a ramp outside them changes nothing.
+	outside := make([]float64, K)
+	l2, _ := NewLFCC(cfg)
+	l2.EnableSpectralStats(-50)
+	for i := range 10 {
+		for k := range outside {
+			outside[k] = 1
+			if k < 8 || k >= 113 {
+				outside[k] = math.Exp(float64(i))
+			}
+		}
+		l2.accumulate(outside, 0)
+	}
+	got := make([]float64, cfg.SpectralStatsDim())
+	l2.SpectralStats(got)
+	for i, v := range got[len(got)-ModulationDim:] {
+		if v != 0 {
+			t.Fatalf("band range: statistic %d = %v, want 0 (changes only outside 250-3500 Hz)", i, v)
+		}
+	}
+	cfg.ModulationHighFreq = 300 // 2 bins: fewer than ModulationBands
+	if cfg.Validate() == nil {
+		t.Error("a modulation range narrower than ModulationBands bins validated")
+	}
+	cfg.ModulationLowFreq, cfg.ModulationHighFreq = 0, 0
 	// The counts: a single run of 20 frames has 20−L pairs at lag L; two runs of 10, 2·(10−L).
 	l, _ := NewLFCC(cfg)
 	l.EnableSpectralStats(-50)

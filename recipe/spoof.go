@@ -73,6 +73,15 @@ const DefaultSpoofProsody = false
 // session; see bench/README.md, "Temporal modulation statistics").
 const DefaultSpoofModulation = false
 
+// DefaultSpoofModulationLow, DefaultSpoofModulationHigh and DefaultSpoofModulationShape are
+// train-spoof's defaults for the modulation statistics' band range (Hz; 0: the whole band) and
+// shape normalisation (dsp.LFCCConfig).
+const (
+	DefaultSpoofModulationLow   = 0.0
+	DefaultSpoofModulationHigh  = 0.0
+	DefaultSpoofModulationShape = false
+)
+
 // DefaultSpoofFrameStep is train-spoof's default models.Countermeasure.FrameStep: the GMMs score
 // every second frame (30 ms windows every 30 ms instead of every 15 ms), half the countermeasure's
 // largest per-frame cost. Retrained with every family (bench/README.md), the held-out evaluation

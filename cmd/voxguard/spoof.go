@@ -48,6 +48,9 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
 	modulation := fs.Bool("modulation", recipe.DefaultSpoofModulation, "add multi-scale temporal modulation statistics (sub-band log power changes over 15-120 ms) to the long-term statistics")
+	modLow := fs.Float64("modulation-low", recipe.DefaultSpoofModulationLow, "with --modulation: lowest sub-band edge in `Hz` (0: the first FFT bin above DC)")
+	modHigh := fs.Float64("modulation-high", recipe.DefaultSpoofModulationHigh, "with --modulation: highest sub-band edge in `Hz` (0: Nyquist)")
+	modShape := fs.Bool("modulation-shape", recipe.DefaultSpoofModulationShape, "with --modulation: divide each sub-band's changes by their sum over the lags (the modulation spectrum's shape only)")
 	hidden := fs.Int("ltss-hidden", recipe.DefaultSpoofHidden, "hidden `units` of the perceptron scoring the long-term spectral statistics (0: a logistic regression, the scorer before 2026-12-03)")
 	ensemble := fs.Int("ltss-ensemble", 1, "average `N` perceptrons trained from different initial weights (with --ltss-hidden > 0)")
 	gmmWeight := fs.Float64("gmm-weight", recipe.DefaultSpoofGMMWeight, "the GMM score's `weight` in the fusion, in (0, 1]; the long-term statistics scorer gets the rest")
@@ -109,6 +112,12 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	lfcc := dsp.TelephoneLFCC()
 	lfcc.Prosody = *prosody && !*gmmOnly
 	lfcc.Modulation = *modulation && !*gmmOnly
+	if lfcc.Modulation {
+		lfcc.ModulationLowFreq, lfcc.ModulationHighFreq, lfcc.ModulationShape = *modLow, *modHigh, *modShape
+	}
+	if err := lfcc.Validate(); err != nil {
+		return err
+	}
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc)})
 	if err != nil {

@@ -61,6 +61,9 @@ func main() {
 	flux := flag.Bool("flux", false, "add per-bin spectral flux to the long-term statistics")
 	prosody := flag.Bool("prosody", false, "add the prosodic-perturbation features (dsp.PitchTracker) to the long-term statistics")
 	modulation := flag.Bool("modulation", false, "add the multi-scale temporal modulation statistics (dsp.LFCCConfig.Modulation) to the long-term statistics")
+	modLow := flag.Float64("modulation-low", 0, "with --modulation: lowest sub-band edge, Hz (0: FFT bin 1)")
+	modHigh := flag.Float64("modulation-high", 0, "with --modulation: highest sub-band edge, Hz (0: Nyquist)")
+	modShape := flag.Bool("modulation-shape", false, "with --modulation: each sub-band's changes divided by their sum over the lags")
 	prosodyOnly := flag.Bool("prosody-only", false, "with --prosody: the classifier sees only the prosodic features")
 	frameStep := flag.Int("frame-step", 2, "score every N-th frame with the GMMs (models.Countermeasure.FrameStep; the shipped bundle uses 2)")
 	statsMs := flag.Float64("stats-ms", 0, "analysis window of the long-term statistics, ms (0: the LFCC frames)")
@@ -108,6 +111,10 @@ func main() {
 	cfg.StatsFrameLengthMs = *statsMs
 	cfg.Prosody = *prosody || *prosodyOnly
 	cfg.Modulation = *modulation
+	cfg.ModulationLowFreq, cfg.ModulationHighFreq, cfg.ModulationShape = *modLow, *modHigh, *modShape
+	if err := cfg.Validate(); err != nil {
+		log.Fatal(err)
+	}
 	if *modulation && *prosodyOnly {
 		log.Fatal("--prosody-only and --modulation do not combine")
 	}
