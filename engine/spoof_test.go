@@ -268,42 +268,56 @@ func TestSpoofStreamAllocs(t *testing.T) {
 	}
 }
 
-// TestSpoofProsody: a countermeasure whose front end carries the prosodic features scores a
-// stream in any chunking as in one piece, its features are the ones training used (the last
-// ProsodyDim of the statistics), and a linear scorer whose width does not match its front end's
-// statistics is refused (the front end's JSON says which features a bundle uses; older bundles
-// have no "prosody" key and keep their width).
+// TestSpoofProsody: a countermeasure whose front end carries the prosodic features, or the
+// modulation statistics, scores a stream in any chunking as in one piece, its features are the
+// ones training used (the statistics grow by ProsodyDim resp. ModulationDim), and a linear
+// scorer whose width does not match its front end's statistics is refused (the front end's JSON
+// says which features a bundle uses; older bundles have neither key and keep their width).
 func TestSpoofProsody(t *testing.T) {
 	var bona, spoof [][]float32
 	for i := range uint64(3) {
 		bona = append(bona, noise(i, 16000))
 		spoof = append(spoof, buzz(i, 16000))
 	}
-	cfg := dsp.TelephoneLFCC()
-	cfg.Prosody = true
-	cm := trainCMWith(t, cfg, bona, spoof, bona, true)
-	if got, want := cm.StatsDim(), dsp.TelephoneLFCC().SpectralStatsDim()+dsp.ProsodyDim; got != want {
-		t.Fatalf("statistics width %d, want %d", got, want)
-	}
-	d, err := NewSpoofDetector(cm, DefaultSpoofFAR)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := append(buzz(5, 12000), noise(6, 12000)...)
-	want := d.Score(x)
-	for _, chunk := range []int{1, 77, 160, 4000} {
-		st := d.NewStream()
-		for s := 0; s < len(x); s += chunk {
-			st.Push(x[s:min(s+chunk, len(x))])
-		}
-		if got := st.Final(); got != want {
-			t.Errorf("chunks of %d: %+v, batch %+v", chunk, got, want)
-		}
-	}
-	old := *cm
-	old.FrontEnd, _ = json.Marshal(dsp.TelephoneLFCC())
-	if _, err := NewSpoofDetector(&old, DefaultSpoofFAR); err == nil {
-		t.Error("a prosodic linear scorer on a front end without prosody was accepted")
+	for _, tc := range []struct {
+		name  string
+		set   func(*dsp.LFCCConfig)
+		extra int
+	}{
+		{"prosody", func(c *dsp.LFCCConfig) { c.Prosody = true }, dsp.ProsodyDim},
+		{"modulation", func(c *dsp.LFCCConfig) { c.Modulation = true }, dsp.ModulationDim},
+		{"modulation 250-3500 Hz, shape", func(c *dsp.LFCCConfig) {
+			c.Modulation, c.ModulationLowFreq, c.ModulationHighFreq, c.ModulationShape = true, 250, 3500, true
+		}, dsp.ModulationDim},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := dsp.TelephoneLFCC()
+			tc.set(&cfg)
+			cm := trainCMWith(t, cfg, bona, spoof, bona, true)
+			if got, want := cm.StatsDim(), dsp.TelephoneLFCC().SpectralStatsDim()+tc.extra; got != want {
+				t.Fatalf("statistics width %d, want %d", got, want)
+			}
+			d, err := NewSpoofDetector(cm, DefaultSpoofFAR)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := append(buzz(5, 12000), noise(6, 12000)...)
+			want := d.Score(x)
+			for _, chunk := range []int{1, 77, 160, 4000} {
+				st := d.NewStream()
+				for s := 0; s < len(x); s += chunk {
+					st.Push(x[s:min(s+chunk, len(x))])
+				}
+				if got := st.Final(); got != want {
+					t.Errorf("chunks of %d: %+v, batch %+v", chunk, got, want)
+				}
+			}
+			old := *cm
+			old.FrontEnd, _ = json.Marshal(dsp.TelephoneLFCC())
+			if _, err := NewSpoofDetector(&old, DefaultSpoofFAR); err == nil {
+				t.Error("a linear scorer on a front end without its extra statistics was accepted")
+			}
+		})
 	}
 }
 

@@ -63,6 +63,7 @@ func main() {
 	modulation := flag.Bool("modulation", false, "add the multi-scale temporal modulation statistics (dsp.LFCCConfig.Modulation) to the long-term statistics")
 	modLow := flag.Float64("modulation-low", 0, "with --modulation: lowest sub-band edge, Hz (0: FFT bin 1)")
 	modHigh := flag.Float64("modulation-high", 0, "with --modulation: highest sub-band edge, Hz (0: Nyquist)")
+	modLongOnly := flag.Bool("modulation-long-only", false, "with --modulation: the classifier sees only the lags of 60 and 120 ms (dsp.ModulationLags 4 and 8), not 15 and 30 ms")
 	modShape := flag.Bool("modulation-shape", false, "with --modulation: each sub-band's changes divided by their sum over the lags")
 	prosodyOnly := flag.Bool("prosody-only", false, "with --prosody: the classifier sees only the prosodic features")
 	frameStep := flag.Int("frame-step", 2, "score every N-th frame with the GMMs (models.Countermeasure.FrameStep; the shipped bundle uses 2)")
@@ -115,6 +116,9 @@ func main() {
 	if err := cfg.Validate(); err != nil {
 		log.Fatal(err)
 	}
+	if *modLongOnly && !*modulation {
+		log.Fatal("--modulation-long-only needs --modulation")
+	}
 	if *modulation && *prosodyOnly {
 		log.Fatal("--prosody-only and --modulation do not combine")
 	}
@@ -150,6 +154,11 @@ func main() {
 		for i, f := range fr {
 			if *prosodyOnly {
 				f.Stats = f.Stats[len(f.Stats)-dsp.ProsodyDim:]
+			}
+			if *modLongOnly {
+				// The modulation statistics end the vector, lag by lag: drop lags 1 and 2.
+				t := len(f.Stats) - dsp.ModulationDim
+				f.Stats = append(f.Stats[:t], f.Stats[t+2*dsp.ModulationBands:]...)
 			}
 			if len(peakW) > 0 {
 				peakOf[f] = slices.Clone(ph[i][len(ph[i])-2:])
