@@ -78,6 +78,7 @@ func main() {
 	flag.BoolVar(&mgdCfg.Peakiness, "mgd-peak", mgdCfg.Peakiness, "with --phase: add the mean and standard deviation of the whitened frames' log kurtosis (dsp.MGD.Peakiness)")
 	noTrain := flag.String("no-train", "", "comma-separated families never trained on (held out and evaluated in their own fold as usual)")
 	peakFuse := flag.String("peak-fuse", "", "comma-separated weights w of a third fused scorer: a logistic regression on the two peakiness statistics alone (dsp.MGD.Peakiness: mean and standard deviation of the whitened frames' log kurtosis), z-normalised on the held-out bona fide training files like the other two; reported as (1 − w)·fused .25 + w·peakiness, e.g. 0.15,0.25,0.35")
+	modFuse := flag.String("mod-fuse", "", "with --modulation: comma-separated weights w of a third fused scorer on the modulation statistics alone (taken out of the long-term statistics), through --peak-fuse's machinery but fused into fused .5: (1 − w)·fused .5 + w·z(modulation)")
 	peakL2 := flag.Float64("peak-l2", recipe.DefaultSpoofL2, "with --peak-fuse: L2 weight of the peakiness classifier")
 	mlpHidden := flag.Int("ltss-mlp", 0, "hidden units of a one-hidden-layer perceptron replacing the long-term-statistics logistic regression (0: the logistic regression)")
 	mlpL2 := flag.Float64("mlp-l2", recipe.DefaultSpoofMLPL2, "with --ltss-mlp: weight decay")
@@ -130,7 +131,14 @@ func main() {
 		log.Fatalf("unknown --phase %q", *phase)
 	}
 	var peakW []float64
-	for _, f := range strings.Split(*peakFuse, ",") {
+	weights := *peakFuse
+	if *modFuse != "" {
+		if *peakFuse != "" || !*modulation || *modLongOnly {
+			log.Fatal("--mod-fuse needs --modulation, and combines with neither --peak-fuse nor --modulation-long-only")
+		}
+		weights, peakBase = *modFuse, 2
+	}
+	for _, f := range strings.Split(weights, ",") {
 		if f == "" {
 			continue
 		}
@@ -143,7 +151,7 @@ func main() {
 	// userPeak: the phase statistics asked for by --phase include the peakiness; --peak-fuse
 	// computes it in any case and drops it from what --phase mgd/mgd-only append.
 	userPeak := mgdCfg.Peakiness
-	if len(peakW) > 0 {
+	if len(peakW) > 0 && *modFuse == "" {
 		mgdCfg.Peakiness = true
 	}
 	if err := mgdCfg.Validate(); err != nil {
@@ -160,7 +168,12 @@ func main() {
 				t := len(f.Stats) - dsp.ModulationDim
 				f.Stats = append(f.Stats[:t], f.Stats[t+2*dsp.ModulationBands:]...)
 			}
-			if len(peakW) > 0 {
+			if *modFuse != "" {
+				// The modulation statistics end the vector: they go to the third scorer alone.
+				t := len(f.Stats) - dsp.ModulationDim
+				peakOf[f] = slices.Clone(f.Stats[t:])
+				f.Stats = f.Stats[:t]
+			} else if len(peakW) > 0 {
 				peakOf[f] = slices.Clone(ph[i][len(ph[i])-2:])
 			}
 			var mgd []float64
@@ -183,7 +196,7 @@ func main() {
 		}
 	}
 	extract := func(paths []string) []*recipe.SpoofFeatures {
-		if *phase == "" && len(peakW) == 0 {
+		if *phase == "" && (len(peakW) == 0 || *modFuse != "") {
 			fr, err := recipe.ExtractSpoofFeatures(paths, cfg, recipe.DefaultSpoofMinLevelDB, 0, nil)
 			if err != nil {
 				log.Fatal(err)
@@ -298,7 +311,7 @@ func main() {
 			sys.thr[k] = models.OperatingPoints(sc[k], []float64{*far})[0].LLR
 		}
 		if len(peakW) > 0 {
-			if sys.pk, err = trainPeak(spoof, bonaTrain, bonaHeld, sc[3], peakW, *peakL2, *far); err != nil {
+			if sys.pk, err = trainPeak(spoof, bonaTrain, bonaHeld, sc[peakBase], peakW, *peakL2, *far); err != nil {
 				log.Fatal(err)
 			}
 		}
@@ -317,7 +330,7 @@ func main() {
 		})
 		sp, bf := scores(sys.cm, spR), scores(sys.cm, bfR)
 		if sys.pk != nil {
-			r.pk = sys.pk.eval(spR, sp[3], bfR, bf[3])
+			r.pk = sys.pk.eval(spR, sp[peakBase], bfR, bf[peakBase])
 		}
 		for k := range nSys {
 			m := 0
@@ -567,7 +580,7 @@ func main() {
 		fmt.Printf("\n|---|---|---|%s\n", strings.Repeat("---|", len(peakW)))
 		for _, codec := range []string{"none", "mobile"} {
 			recs := sel(func(it *item) bool { return it.Class == "bonafide" && it.Split == "eval" && it.Codec == codec })
-			fl := sys.pk.flagged(recs, scores(sys.cm, recs)[3])
+			fl := sys.pk.flagged(recs, scores(sys.cm, recs)[peakBase])
 			fmt.Printf("| %s | %d |", map[string]string{"none": "clean", "mobile": "codecs"}[codec], len(recs))
 			for _, k := range fl {
 				fmt.Printf(" %d (%.2f%%) |", k, 100*float64(k)/float64(max(len(recs), 1)))
@@ -610,7 +623,7 @@ func main() {
 				if isLong {
 					long++
 					longRecs = append(longRecs, fr[i])
-					longBase = append(longBase, sc[3][i])
+					longBase = append(longBase, sc[peakBase][i])
 				}
 				for s := range nSys {
 					if sc[s][i] > sys.thr[s] {
@@ -757,6 +770,10 @@ func row(v [nSys]float64) string {
 // deviation over the level-gated frames of the whitened frame's log kurtosis) when --peak-fuse is
 // set; it is filled once during feature extraction and only read afterwards.
 var peakOf = map[*recipe.SpoofFeatures][]float64{}
+
+// peakBase is the fused score (index into a system's scores) the third scorer is added to:
+// fused .25 for --peak-fuse, fused .5 (the shipped fusion) for --mod-fuse.
+var peakBase = 3
 
 // peakScorer is --peak-fuse's third scorer: a logistic regression on the peakiness statistics
 // alone, z-normalised on the held-out bona fide training files and added with weight w to the
