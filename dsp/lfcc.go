@@ -65,8 +65,8 @@ func (c LFCCConfig) modulationBins() (lo, hi int) {
 	return lo, hi
 }
 
-// ModulationBands is the number of equal-width sub-bands (FFT bins 1 to PaddedLength/2) of the
-// modulation statistics.
+// ModulationBands is the number of equal-width sub-bands of the modulation statistics (they
+// divide FFT bins 1 to PaddedLength/2, or the LFCCConfig.ModulationLowFreq-HighFreq range).
 const ModulationBands = 16
 
 // ModulationLags are the lags, in frames of the long-term statistics, of the modulation
