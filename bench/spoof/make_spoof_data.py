@@ -337,6 +337,15 @@ def griffin_lim(src, dst, rng, tmp):
     telephone(t, dst, rng, tmp)
 
 
+def write_bonafide_key(path, prefix, rows):
+    """Writes the key of extra bona fide training files for bench/spoof/lofo --aug: rows of
+    (id, path, codec), each id prefixed with prefix."""
+    with open(path, "w") as f:
+        f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
+        for uid, p, codec_ in rows:
+            f.write(f"{prefix}{uid}\t{p}\tbonafide\tbonafide\ttrain\t{codec_}\n")
+
+
 def codec(src, dst, rng, tmp):
     """A mobile codec round trip: AMR-NB at a random mode or GSM 06.10 full rate, then mu-law."""
     t16 = os.path.join(tmp, "c16.wav")

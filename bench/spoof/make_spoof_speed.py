@@ -74,10 +74,7 @@ def main():
 
     with ThreadPoolExecutor(a.jobs) as ex:
         list(ex.map(work, jobs))
-    with open(os.path.join(a.out, "speed_key.tsv"), "w") as f:
-        f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
-        for uid, path, codec in key:
-            f.write(f"s_{uid}\t{path}\tbonafide\tbonafide\ttrain\t{codec}\n")
+    msd.write_bonafide_key(os.path.join(a.out, "speed_key.tsv"), "s_", key)
     print(f"speed-perturbed bona fide: {len(items)} files, {len(jobs)} codec copies ({base})")
 
 

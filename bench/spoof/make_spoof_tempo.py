@@ -63,10 +63,7 @@ def main():
 
     with ThreadPoolExecutor(a.jobs) as ex:
         list(ex.map(work, jobs))
-    with open(os.path.join(a.out, "tempo_key.tsv"), "w") as fh:
-        fh.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
-        for uid, path, codec in key:
-            fh.write(f"t_{uid}\t{path}\tbonafide\tbonafide\ttrain\t{codec}\n")
+    msd.write_bonafide_key(os.path.join(a.out, "tempo_key.tsv"), "t_", key)
     print(f"tempo-perturbed bona fide: {len(names)} files, {sum(1 for j in jobs if j[2])} codec copies ({base})")
 
 
