@@ -65,6 +65,12 @@ func (c LFCCConfig) modulationBins() (lo, hi int) {
 	return lo, hi
 }
 
+// modulationBinCount is the number of FFT bins the modulation sub-bands divide.
+func (c LFCCConfig) modulationBinCount() int {
+	lo, hi := c.modulationBins()
+	return hi - lo
+}
+
 // ModulationBands is the number of equal-width sub-bands of the modulation statistics (they
 // divide FFT bins 1 to PaddedLength/2, or the LFCCConfig.ModulationLowFreq-HighFreq range).
 const ModulationBands = 16
@@ -132,7 +138,7 @@ func (c LFCCConfig) Validate() error {
 		return errors.New("lfcc: pre-emphasis coefficient must be in [0, 1)")
 	case c.StatsFrameLengthMs < 0 || (c.StatsFrameLengthMs > 0 && c.statsConfig().FrameShift() < 1):
 		return errors.New("lfcc: statistics frame length must be 0 or at least two samples")
-	case c.Modulation && func() bool { lo, hi := c.modulationBins(); return hi-lo < ModulationBands }():
+	case c.Modulation && c.modulationBinCount() < ModulationBands:
 		return fmt.Errorf("lfcc: modulation range %g-%g Hz holds fewer than %d FFT bins", c.ModulationLowFreq, c.ModulationHighFreq, ModulationBands)
 	}
 	return nil

@@ -76,6 +76,20 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if len(bona) == 0 || len(spoof) == 0 || *out == "" {
 		return usageErrorf("--bonafide, --spoof and --out are required")
 	}
+	lfcc := dsp.TelephoneLFCC()
+	lfcc.Prosody = *prosody && !*gmmOnly
+	for _, name := range []string{"modulation-low", "modulation-high", "modulation-shape"} {
+		if !*modulation && flagGiven(fs, name) {
+			return usageErrorf("--%s needs --modulation", name)
+		}
+	}
+	lfcc.Modulation = *modulation && !*gmmOnly
+	if lfcc.Modulation {
+		lfcc.ModulationLowFreq, lfcc.ModulationHighFreq, lfcc.ModulationShape = *modLow, *modHigh, *modShape
+	}
+	if err := lfcc.Validate(); err != nil {
+		return usageErrorf("%v", err)
+	}
 	sel, err := frameSelection(*frameSel, *comps)
 	if err != nil {
 		return err
@@ -109,15 +123,6 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		b = &models.Bundle{Meta: models.Metadata{Description: "spoofing countermeasure only (voxguard train-spoof)"}}
 	}
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files\n", len(bf), len(bona), len(sf))
-	lfcc := dsp.TelephoneLFCC()
-	lfcc.Prosody = *prosody && !*gmmOnly
-	lfcc.Modulation = *modulation && !*gmmOnly
-	if lfcc.Modulation {
-		lfcc.ModulationLowFreq, lfcc.ModulationHighFreq, lfcc.ModulationShape = *modLow, *modHigh, *modShape
-	}
-	if err := lfcc.Validate(); err != nil {
-		return err
-	}
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc)})
 	if err != nil {

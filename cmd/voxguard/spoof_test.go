@@ -185,6 +185,25 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	}
 }
 
+// TestTrainSpoofModulationFlags: the modulation options are refused without --modulation, and a
+// band range too narrow for the sub-bands is refused, both before any file is read.
+func TestTrainSpoofModulationFlags(t *testing.T) {
+	base := []string{"train-spoof", "--bonafide", "no/such/dir", "--spoof", "no/such/dir", "--out", "x.vxgb"}
+	for _, tc := range []struct {
+		extra []string
+		want  string
+	}{
+		{[]string{"--modulation-shape"}, "--modulation-shape needs --modulation"},
+		{[]string{"--modulation-low", "250"}, "--modulation-low needs --modulation"},
+		{[]string{"--modulation", "--modulation-low", "250", "--modulation-high", "300"}, "modulation range"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(append(append([]string{}, base...), tc.extra...), &out, &errb); code == 0 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q; want an error saying %q", tc.extra, code, errb.String(), tc.want)
+		}
+	}
+}
+
 func TestFrameSelectionFlag(t *testing.T) {
 	for _, tc := range []struct {
 		v     string

@@ -137,6 +137,7 @@ func main() {
 			log.Fatal("--mod-fuse needs --modulation, and combines with neither --peak-fuse nor --modulation-long-only")
 		}
 		weights, peakBase = *modFuse, 2
+		thirdName, thirdWhat, thirdBase = "Modulation scorer (--mod-fuse)", "the modulation statistics", "fused .5"
 	}
 	for _, f := range strings.Split(weights, ",") {
 		if f == "" {
@@ -428,7 +429,7 @@ func main() {
 		}
 	}
 	if len(peakW) > 0 {
-		fmt.Printf("\nPeakiness scorer (--peak-fuse): \"peak\" = logistic regression on the two peakiness statistics alone; \"+peak w\" = (1 − w)·fused .25 + w·z(peak), z on held-out bona fide training files. EER %% clean, then codecs, then the share of the held-out family passing the %g%% threshold (clean).\n\n", 100**far)
+		fmt.Printf("\n%s: \"peak\" = logistic regression on %s alone; \"+peak w\" = (1 − w)·%s + w·z(peak), z on held-out bona fide training files. EER %% clean, then codecs, then the share of the held-out family passing the %g%% threshold (clean).\n\n", thirdName, thirdWhat, thirdBase, 100**far)
 		fmt.Print(peakHeader(peakW))
 		for _, r := range peakRows {
 			fmt.Println(r)
@@ -573,7 +574,7 @@ func main() {
 		fmt.Println()
 	}
 	if sys.pk != nil {
-		fmt.Printf("\nWith the peakiness scorer (--peak-fuse), thresholds %v (peak alone, then each weight); dev-speaker bona fide flagged:\n\n| condition | files | peak |", sys.pk.thr)
+		fmt.Printf("\nWith the %s, thresholds %v (peak alone, then each weight); dev-speaker bona fide flagged:\n\n| condition | files | peak |", thirdName, sys.pk.thr)
 		for _, w := range peakW {
 			fmt.Printf(" +peak %.2f |", w)
 		}
@@ -774,6 +775,10 @@ var peakOf = map[*recipe.SpoofFeatures][]float64{}
 // peakBase is the fused score (index into a system's scores) the third scorer is added to:
 // fused .25 for --peak-fuse, fused .5 (the shipped fusion) for --mod-fuse.
 var peakBase = 3
+
+// thirdName, thirdWhat and thirdBase label the third scorer's tables: which scorer, on which
+// statistics, added to which fused score (--mod-fuse changes them with peakBase).
+var thirdName, thirdWhat, thirdBase = "Peakiness scorer (--peak-fuse)", "the two peakiness statistics", "fused .25"
 
 // peakScorer is --peak-fuse's third scorer: a logistic regression on the peakiness statistics
 // alone, z-normalised on the held-out bona fide training files and added with weight w to the
