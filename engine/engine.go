@@ -143,14 +143,20 @@ func (e *Engine) Stats(samples []float32) (*models.Stats, error) {
 	fe.Flush()
 	st := e.b.UBM.NewStats()
 	gs := e.b.NewStatsScratch()
-	frame := make([]float32, fe.Dim())
+	d := fe.Dim()
+	buf := make([]float32, burstFrames*d) // voiced frames, accumulated a burst at a time
+	n := 0
 	for {
-		voiced, ok := fe.Next(frame)
+		voiced, ok := fe.Next(buf[n*d : (n+1)*d])
 		if !ok {
+			e.b.UBM.AccumulateFrames(st, buf[:n*d], gs)
 			return st, nil
 		}
 		if voiced {
-			e.b.UBM.Accumulate(st, frame, gs)
+			if n++; n == burstFrames {
+				e.b.UBM.AccumulateFrames(st, buf, gs)
+				n = 0
+			}
 		}
 	}
 }

@@ -157,10 +157,7 @@ func (s *Session) drain() {
 
 // flush accumulates the pending frames into the running statistics, in order.
 func (s *Session) flush() {
-	d := s.dim
-	for i := range s.npend {
-		s.e.b.UBM.Accumulate(s.stats, s.pend[i*d:(i+1)*d], s.gs)
-	}
+	s.e.b.UBM.AccumulateFrames(s.stats, s.pend[:s.npend*s.dim], s.gs)
 	s.npend = 0
 }
 
@@ -218,10 +215,7 @@ func (s *Session) emit(snap *snapshot, final bool) {
 	copy(snap.stats.N, s.stats.N)
 	copy(snap.stats.F, s.stats.F)
 	snap.stats.UBM = s.stats.UBM
-	d := s.dim
-	for i := range snap.voice {
-		s.e.b.UBM.Accumulate(snap.stats, snap.tail[i*d:(i+1)*d], s.gs)
-	}
+	s.e.b.UBM.AccumulateFrames(snap.stats, snap.tail[:len(snap.voice)*s.dim], s.gs)
 	s.out = append(s.out, s.assess(snap.stats, s.voiced+len(snap.voice), final, snap.vs))
 }
 

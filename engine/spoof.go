@@ -155,10 +155,7 @@ func (s *SpoofStream) drain() {
 
 // flush scores the pending frames, in order.
 func (s *SpoofStream) flush() {
-	d := s.d.cfg.Dim()
-	for i := range s.npend {
-		s.sc.Add(s.pend[i*d:(i+1)*d], s.pendLv[i])
-	}
+	s.sc.AddFrames(s.pend[:s.npend*s.d.cfg.Dim()], s.pendLv[:s.npend])
 	s.npend = 0
 }
 

@@ -40,8 +40,12 @@ func (g *GMM) AccumulateSecond(s *Stats, sq []float64, x []float32, sc *Scratch)
 }
 
 // AccumulateUtterance adds every frame of utt to s and returns the summed
-// selected-component log-likelihood.
+// selected-component log-likelihood (as Accumulate frame by frame, bit for bit; see
+// AccumulateFrames).
 func (g *GMM) AccumulateUtterance(s *Stats, utt [][]float32, sc *Scratch) float64 {
+	if g.batchable(sc) && len(utt) >= 3 {
+		return g.accumulateUtterance(s, utt, sc) // AccumulateFrames' batches, the same statistics
+	}
 	t := 0.0
 	for _, x := range utt {
 		t += g.Accumulate(s, x, sc)

@@ -203,6 +203,12 @@ func gmmLogLik(g *GMM, x []float32, xx, ll []float32) float64 {
 	ll = ll[:g.C]
 	copy(ll, g.gconst3)
 	vec.GemvAdd(ll, g.coef32, xx[:2*D], 2*D)
+	return logSumExpLL(ll)
+}
+
+// logSumExpLL is log Σ exp(ll) over per-component log-likelihoods; −Inf or NaN when the largest
+// is.
+func logSumExpLL(ll []float32) float64 {
 	mx := float32(math.Inf(-1))
 	for _, v := range ll {
 		mx = max(mx, v)
@@ -258,13 +264,16 @@ type cmSelScratch struct {
 type SpoofScorer struct {
 	cm     *Countermeasure
 	xx, ll []float32
-	cmnSum []float64 // StaticCMN: running sums of the statics
-	norm   []float32 // StaticCMN: the frame being scored, normalised
-	sel    cmSelScratch
-	sum    float64
-	frames int // frames that reached the level (and, if scored, had a finite LLR)
-	scored int // frames scored (every FrameStep-th)
-	seen   int // frames that reached the level
+	// AddFrames' batch of three: frames to score (normalised), their affine forms, their
+	// per-component log-likelihoods
+	bx, bxx, bll []float32
+	cmnSum       []float64 // StaticCMN: running sums of the statics
+	norm         []float32 // StaticCMN: the frame being scored, normalised
+	sel          cmSelScratch
+	sum          float64
+	frames       int // frames that reached the level (and, if scored, had a finite LLR)
+	scored       int // frames scored (every FrameStep-th)
+	seen         int // frames that reached the level
 }
 
 // NewSpoofScorer returns an empty scorer for cm (which must have been prepared).
@@ -321,10 +330,94 @@ func (s *SpoofScorer) Add(x []float32, levelDB float64) bool {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return false
 	}
+	s.tally(v)
+	return true
+}
+
+// AddFrames is Add for the frames of frames in order (contiguous, D floats each; levels[i] the
+// level of the i-th), with the same result bit for bit. The frames it scores go through the
+// GMMs three at a time, each GMM's matrix read once for the three (vec.GemvAdd3), where the
+// AVX2 kernel applies and the countermeasure scores every component; otherwise frame by frame.
+func (s *SpoofScorer) AddFrames(frames []float32, levels []float64) {
+	D := s.cm.Bonafide.D
+	if s.cm.selGroups > 0 || !vec.Accelerated() || (2*D)%8 != 0 {
+		for i, lv := range levels {
+			s.Add(frames[i*D:(i+1)*D], lv)
+		}
+		return
+	}
+	if len(s.bx) < 3*D {
+		C := max(s.cm.Bonafide.C, s.cm.Spoof.C)
+		s.bx, s.bxx, s.bll = make([]float32, 3*D), make([]float32, 6*D), make([]float32, 3*C)
+	}
+	np := 0 // frames waiting in s.bx to be scored
+	for i, lv := range levels {
+		if lv < s.cm.MinLevelDB {
+			continue
+		}
+		x := frames[i*D : (i+1)*D]
+		s.seen++
+		if s.cmnSum != nil {
+			for k := range s.cmnSum {
+				s.cmnSum[k] += float64(x[k])
+			}
+		}
+		if st := s.cm.FrameStep; st > 1 && (s.seen-1)%st != 0 {
+			s.frames++
+			continue
+		}
+		y := s.bx[np*D : (np+1)*D]
+		copy(y, x)
+		for k, sum := range s.cmnSum {
+			y[k] = x[k] - float32(sum/float64(s.seen))
+		}
+		if np++; np == 3 {
+			s.scoreThree()
+			np = 0
+		}
+	}
+	for k := range np {
+		s.tally(s.FrameLLR(s.bx[k*D : (k+1)*D]))
+	}
+}
+
+// scoreThree scores the three frames in s.bx, as FrameLLR each, and tallies them in order.
+func (s *SpoofScorer) scoreThree() {
+	D := s.cm.Bonafide.D
+	for k := range 3 {
+		xx := s.bxx[k*2*D : (k+1)*2*D]
+		for d, v := range s.bx[k*D : (k+1)*D] {
+			xx[2*d] = v * v
+			xx[2*d+1] = v
+		}
+	}
+	var spoof [3]float64
+	for m, g := range []*GMM{s.cm.Spoof, s.cm.Bonafide} {
+		C := g.C
+		ll := s.bll[:3*C]
+		for k := range 3 {
+			copy(ll[k*C:(k+1)*C], g.gconst3)
+		}
+		vec.GemvAdd3(ll[:C], ll[C:2*C], ll[2*C:], g.coef32, s.bxx[:2*D], s.bxx[2*D:4*D], s.bxx[4*D:], 2*D)
+		for k := range 3 {
+			v := logSumExpLL(ll[k*C : (k+1)*C])
+			if m == 0 {
+				spoof[k] = v
+			} else {
+				s.tally(spoof[k] - v)
+			}
+		}
+	}
+}
+
+// tally adds a scored frame's LLR, as Add does (a frame whose LLR is not finite does not count).
+func (s *SpoofScorer) tally(v float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
 	s.sum += v
 	s.frames++
 	s.scored++
-	return true
 }
 
 // Frames is the number of frames counted so far (reaching MinLevelDB; scored or stepped over).

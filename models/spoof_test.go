@@ -372,3 +372,64 @@ func TestSpoofFrameStep(t *testing.T) {
 		t.Error("negative frame step accepted")
 	}
 }
+
+// TestSpoofAddFramesBitExact checks that AddFrames leaves the scorer exactly as Add frame by
+// frame does (the same mean LLR bits and counts), with frames below the level, every frame step,
+// causal CMN, a frame that is not finite, and GMMs whose component counts take the three-frame
+// kernel's four-row blocks and its remainder.
+func TestSpoofAddFramesBitExact(t *testing.T) {
+	const D = 8
+	r := newRand(17)
+	gen := func(n int, shift float64) [][]float32 {
+		out := make([][]float32, n)
+		for i := range out {
+			out[i] = make([]float32, D)
+			for d := range out[i] {
+				out[i][d] = float32(r.NormFloat64() + shift)
+			}
+		}
+		return out
+	}
+	bona, _, err := TrainUBM(gen(3000, 0), UBMConfig{Components: 9, Iters: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, _, err := TrainUBM(gen(3000, 0.7), UBMConfig{Components: 6, Iters: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := gen(41, 0.3)
+	frames[10][3] = float32(math.NaN())
+	flat := make([]float32, 0, len(frames)*D)
+	levels := make([]float64, len(frames))
+	for i, f := range frames {
+		flat = append(flat, f...)
+		if i%7 == 3 {
+			levels[i] = -70
+		}
+	}
+	for _, step := range []int{1, 2, 3} {
+		for _, cmn := range []int{0, 5} {
+			cm := &Countermeasure{FrontEnd: json.RawMessage(`{}`), MinLevelDB: -50, Bonafide: bona, Spoof: sp,
+				FrameStep: step, StaticCMN: cmn}
+			if err := cm.Prepare(); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 41} {
+				want, got := NewSpoofScorer(cm), NewSpoofScorer(cm)
+				for i := range n {
+					want.Add(frames[i], levels[i])
+				}
+				// In two calls, as a stream's bursts arrive.
+				h := n / 2
+				got.AddFrames(flat[:h*D], levels[:h])
+				got.AddFrames(flat[h*D:n*D], levels[h:n])
+				if math.Float64bits(got.LLR()) != math.Float64bits(want.LLR()) || got.Frames() != want.Frames() ||
+					got.scored != want.scored || got.seen != want.seen {
+					t.Errorf("step %d cmn %d n %d: AddFrames LLR %v over %d frames (%d scored), Add %v over %d (%d)",
+						step, cmn, n, got.LLR(), got.Frames(), got.scored, want.LLR(), want.Frames(), want.scored)
+				}
+			}
+		}
+	}
+}

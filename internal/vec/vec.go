@@ -29,6 +29,36 @@ func GemvAdd(y, a, x []float32, cols int) {
 	gemvAddGonum(y, a, x, cols)
 }
 
+// GemvAdd3 adds A·x0 to y0, A·x1 to y1 and A·x2 to y2 (A len(y0) × cols, row-major; the three
+// y of equal length), each bit for bit as GemvAdd computes it alone, but with the AVX2 kernel
+// reading A once for the three vectors: a Gaussian-selection or countermeasure GMM scored for
+// several frames at once costs a third of the matrix loads.
+func GemvAdd3(y0, y1, y2, a, x0, x1, x2 []float32, cols int) {
+	rows := len(y0)
+	if len(y1) != rows || len(y2) != rows {
+		panic("vec: GemvAdd3: outputs of different lengths")
+	}
+	if !shapeOK("GemvAdd3", rows, len(a), min(len(x0), len(x1), len(x2)), cols) {
+		return
+	}
+	if !useAVX2 || cols%8 != 0 {
+		GemvAdd(y0, a, x0, cols)
+		GemvAdd(y1, a, x1, cols)
+		GemvAdd(y2, a, x2, cols)
+		return
+	}
+	r4 := rows &^ 3
+	if r4 > 0 {
+		gemvAdd3AVX2(&y0[0], &y1[0], &y2[0], &a[0], &x0[0], &x1[0], &x2[0], r4, cols)
+	}
+	if r4 < rows {
+		tail := a[r4*cols:]
+		gemvAddAVX2(y0[r4:], tail, x0, cols)
+		gemvAddAVX2(y1[r4:], tail, x1, cols)
+		gemvAddAVX2(y2[r4:], tail, x2, cols)
+	}
+}
+
 // shapeOK panics if a len(y) × cols matrix of len(a) elements or an x of len(x) is too short,
 // and reports whether there is anything to compute.
 func shapeOK(name string, rows, la, lx, cols int) bool {

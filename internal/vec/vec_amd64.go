@@ -65,3 +65,9 @@ func gemvAddI8RunsAVX2(y []float32, a []int8, scale []float32, x []float32, cols
 //
 //go:noescape
 func dotRunsAVX2(a, b []float32, runs []int32) float32
+
+// gemvAdd3AVX2 is GemvAdd3's kernel for rows a positive multiple of 4 and cols of 8
+// (vec_amd64.s): y0, y1, y2 and a point at rows floats and rows·cols floats, x0-x2 at cols.
+//
+//go:noescape
+func gemvAdd3AVX2(y0, y1, y2, a, x0, x1, x2 *float32, rows, cols int)

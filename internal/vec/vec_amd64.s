@@ -636,3 +636,89 @@ dr_sum:
 	VMOVSS X0, ret+72(FP)
 	VZEROUPPER
 	RET
+
+// func gemvAdd3AVX2(y0, y1, y2, a, x0, x1, x2 *float32, rows, cols int)
+// y_v[r] += Σ_k a[r·cols+k]·x_v[k] for v = 0, 1, 2 and r < rows; rows a positive multiple of 4,
+// cols of 8. Four rows of A are loaded once for the three vectors (twelve FMA chains); every
+// (row, vector) chain runs over k in the same order as gemvAddAVX2's and is summed by the same
+// HSUM4, so each y_v is bit for bit gemvAddAVX2(y_v, a, x_v, cols).
+TEXT ·gemvAdd3AVX2(SB), NOSPLIT, $0-72
+	MOVQ a+24(FP), SI
+	MOVQ x0+32(FP), DX
+	MOVQ x1+40(FP), R9
+	MOVQ x2+48(FP), R10
+	MOVQ rows+56(FP), CX
+	MOVQ cols+64(FP), R8
+	SHLQ $2, R8                 // R8 = row length in bytes
+	XORQ BX, BX                 // BX = byte offset of the block's first row in each y
+
+m3_rows4:
+	CMPQ CX, $4
+	JL   m3_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	LEAQ (SI)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	XORQ AX, AX
+
+m3_loop:
+	VMOVUPS     (DX)(AX*1), Y4
+	VMOVUPS     (R9)(AX*1), Y5
+	VMOVUPS     (R10)(AX*1), Y6
+	VMOVUPS     (SI)(AX*1), Y15
+	VFMADD231PS Y15, Y4, Y0
+	VFMADD231PS Y15, Y5, Y7
+	VFMADD231PS Y15, Y6, Y11
+	VMOVUPS     (R11)(AX*1), Y15
+	VFMADD231PS Y15, Y4, Y1
+	VFMADD231PS Y15, Y5, Y8
+	VFMADD231PS Y15, Y6, Y12
+	VMOVUPS     (R12)(AX*1), Y15
+	VFMADD231PS Y15, Y4, Y2
+	VFMADD231PS Y15, Y5, Y9
+	VFMADD231PS Y15, Y6, Y13
+	VMOVUPS     (R13)(AX*1), Y15
+	VFMADD231PS Y15, Y4, Y3
+	VFMADD231PS Y15, Y5, Y10
+	VFMADD231PS Y15, Y6, Y14
+	ADDQ        $32, AX
+	CMPQ        AX, R8
+	JL          m3_loop
+
+	MOVQ y0+0(FP), DI
+	ADDQ BX, DI
+	SUM4_ADD_TO_Y
+	VMOVAPS Y7, Y0
+	VMOVAPS Y8, Y1
+	VMOVAPS Y9, Y2
+	VMOVAPS Y10, Y3
+	MOVQ    y1+8(FP), DI
+	ADDQ    BX, DI
+	SUM4_ADD_TO_Y
+	VMOVAPS Y11, Y0
+	VMOVAPS Y12, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y14, Y3
+	MOVQ    y2+16(FP), DI
+	ADDQ    BX, DI
+	SUM4_ADD_TO_Y
+
+	ADDQ $16, BX
+	LEAQ (R13)(R8*1), SI
+	SUBQ $4, CX
+	JMP  m3_rows4
+
+m3_done:
+	VZEROUPPER
+	RET
