@@ -18,8 +18,10 @@ type batchBuf struct {
 	pl    []float32 // frame f's parent log-likelihoods at f·k
 	grp   []int32   // frame f's best groups at f·G, best first
 	ng    []int     // how many groups frame f has
+	fst   []int     // where frame f's slots start in ll (fst[n]: the end)
 	off   []int     // where slot f·G+p's child log-likelihoods start in ll
 	ll    []float32 // child log-likelihoods of every (frame, group) slot
+	comp  []int32   // the component of each of them
 	order []int32   // slots bucketed by group
 	count []int     // slots per group, then bucket starts
 	flat  []float32 // AccumulateUtterance's frames copied contiguous
@@ -101,6 +103,7 @@ func (g *GMM) accumulateBatch(s *Stats, frames []float32, n int, sc *Scratch, b 
 	b.pl = grow(b.pl, n*K)
 	b.grp = grow(b.grp, n*G)
 	b.ng = grow(b.ng, n)
+	b.fst = grow(b.fst, n+1)
 	b.off = grow(b.off, n*G+1)
 	b.count = grow(b.count, K+1)
 
@@ -135,7 +138,7 @@ func (g *GMM) accumulateBatch(s *Stats, frames []float32, n int, sc *Scratch, b 
 			m = topGroups(pl, G, sc.ptop, sc.pidx)
 		}
 		sc.nseed = copy(sc.pseed, sc.pidx[:m])
-		b.ng[f] = m
+		b.ng[f], b.fst[f] = m, total
 		for p := range m {
 			j := sc.pidx[p]
 			b.grp[f*G+p] = j
@@ -144,7 +147,16 @@ func (g *GMM) accumulateBatch(s *Stats, frames []float32, n int, sc *Scratch, b 
 			b.count[j+1]++
 		}
 	}
+	b.fst[n] = total
 	b.ll = grow(b.ll, total)
+	b.comp = grow(b.comp, total)
+	for f := range n {
+		for p := range b.ng[f] {
+			j := b.grp[f*G+p]
+			o := b.off[f*G+p]
+			copy(b.comp[o:o+h.start[j+1]-h.start[j]], h.perm[h.start[j]:h.start[j+1]])
+		}
+	}
 
 	// Bucket the (frame, group) slots by group, then score each group's children for its frames
 	// three at a time.
@@ -186,19 +198,26 @@ func (g *GMM) accumulateBatch(s *Stats, frames []float32, n int, sc *Scratch, b 
 		start = end
 	}
 
-	// Each frame's top C, posteriors and statistics, in frame order, exactly as Accumulate.
+	// Each frame's top C, posteriors and statistics, in frame order, exactly as Accumulate: a
+	// frame's slots are contiguous in b.ll (and their components in b.comp), in the order
+	// Accumulate inserts them; once C are kept, only values above the C-th best can enter, and
+	// vec.IndexAbove finds them (the C-th best is a float32 widened, so comparing in float32 is
+	// the same test).
 	for f := range n {
 		sc.n = 0
-		for p := range b.ng[f] {
-			j := b.grp[f*G+p]
-			lo, hi := h.start[j], h.start[j+1]
-			o := b.off[f*G+p]
-			for i, l := range b.ll[o : o+hi-lo] {
-				if sc.n == sc.TopC && !(float64(l) > sc.top[sc.n-1]) {
-					continue
-				}
-				sc.insert(h.perm[lo+i], float64(l))
+		ll, comp := b.ll[b.fst[f]:b.fst[f+1]], b.comp[b.fst[f]:b.fst[f+1]]
+		i := 0
+		for ; i < len(ll) && sc.n < sc.TopC; i++ {
+			sc.insert(comp[i], float64(ll[i]))
+		}
+		for i < len(ll) {
+			k := vec.IndexAbove(ll[i:], float32(sc.top[sc.n-1]))
+			if k < 0 {
+				break
 			}
+			i += k
+			sc.insert(comp[i], float64(ll[i]))
+			i++
 		}
 		t += sc.posteriors() // keeps no component for a frame that is not finite
 		x := frames[f*D : (f+1)*D]

@@ -209,10 +209,7 @@ func gmmLogLik(g *GMM, x []float32, xx, ll []float32) float64 {
 // logSumExpLL is log Σ exp(ll) over per-component log-likelihoods; −Inf or NaN when the largest
 // is.
 func logSumExpLL(ll []float32) float64 {
-	mx := float32(math.Inf(-1))
-	for _, v := range ll {
-		mx = max(mx, v)
-	}
+	mx := vec.Max(ll)
 	if math.IsInf(float64(mx), -1) || math.IsNaN(float64(mx)) {
 		return float64(mx)
 	}

@@ -59,6 +59,46 @@ func GemvAdd3(y0, y1, y2, a, x0, x1, x2 []float32, cols int) {
 	}
 }
 
+// Max returns the largest value of x as Go's max builtin folds it — NaN if any value is NaN,
+// −Inf for an empty x — except that the sign of a zero maximum is unspecified. With AVX2 it
+// compares eight values at a time.
+func Max(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	n := 0
+	if useAVX2 && len(x) >= 8 {
+		n = len(x) &^ 7
+		var nan bool
+		if m, nan = maxAVX2(x[:n]); nan {
+			return float32(math.NaN())
+		}
+	}
+	for _, v := range x[n:] {
+		m = max(m, v)
+	}
+	return m
+}
+
+// IndexAbove returns the first index i with x[i] > t (false for a NaN on either side), or -1:
+// a top-C selection's scan for the few log-likelihoods that beat its current C-th best, eight
+// at a time with AVX2.
+func IndexAbove(x []float32, t float32) int {
+	n := 0
+	if useAVX2 {
+		n = len(x) &^ 7
+		if n > 0 {
+			if i := indexAboveAVX2(x[:n], t); i >= 0 {
+				return i
+			}
+		}
+	}
+	for i, v := range x[n:] {
+		if v > t {
+			return n + i
+		}
+	}
+	return -1
+}
+
 // shapeOK panics if a len(y) × cols matrix of len(a) elements or an x of len(x) is too short,
 // and reports whether there is anything to compute.
 func shapeOK(name string, rows, la, lx, cols int) bool {

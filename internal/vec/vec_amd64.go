@@ -71,3 +71,13 @@ func dotRunsAVX2(a, b []float32, runs []int32) float32
 //
 //go:noescape
 func gemvAdd3AVX2(y0, y1, y2, a, x0, x1, x2 *float32, rows, cols int)
+
+// maxAVX2 is Max's kernel for a length that is a positive multiple of 8 (vec_amd64.s).
+//
+//go:noescape
+func maxAVX2(x []float32) (m float32, nan bool)
+
+// indexAboveAVX2 is IndexAbove's kernel for a length that is a multiple of 8 (vec_amd64.s).
+//
+//go:noescape
+func indexAboveAVX2(x []float32, t float32) int

@@ -722,3 +722,69 @@ m3_loop:
 m3_done:
 	VZEROUPPER
 	RET
+
+// func maxAVX2(x []float32) (m float32, nan bool)
+// The largest value of x (len a positive multiple of 8) and whether any value is NaN (VMAXPS
+// alone would drop a NaN in its first operand). The sign of a zero maximum is unspecified.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-29
+	MOVQ    x_base+0(FP), SI
+	MOVQ    x_len+8(FP), CX
+	VMOVUPS (SI), Y0
+	VCMPPS  $3, Y0, Y0, Y1      // lanes that are NaN (unordered with themselves)
+	MOVQ    $8, AX
+
+max_loop:
+	CMPQ    AX, CX
+	JGE     max_done
+	VMOVUPS (SI)(AX*4), Y2
+	VMAXPS  Y2, Y0, Y0
+	VCMPPS  $3, Y2, Y2, Y3
+	VORPS   Y3, Y1, Y1
+	ADDQ    $8, AX
+	JMP     max_loop
+
+max_done:
+	VEXTRACTF128 $1, Y0, X2
+	VMAXPS       X2, X0, X0
+	VPERMILPS    $0x4E, X0, X2
+	VMAXPS       X2, X0, X0
+	VPERMILPS    $0xB1, X0, X2
+	VMAXPS       X2, X0, X0
+	VMOVSS       X0, m+24(FP)
+	VMOVMSKPS    Y1, BX
+	TESTL        BX, BX
+	SETNE        nan+28(FP)
+	VZEROUPPER
+	RET
+
+// func indexAboveAVX2(x []float32, t float32) int
+// The first index i with x[i] > t (an ordered comparison: false for NaN), or -1; len(x) a
+// multiple of 8.
+TEXT ·indexAboveAVX2(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), CX
+	VBROADCASTSS t+24(FP), Y1
+	XORQ         AX, AX
+
+above_loop:
+	CMPQ      AX, CX
+	JGE       above_none
+	VMOVUPS   (SI)(AX*4), Y0
+	VCMPPS    $0x1E, Y1, Y0, Y2 // x > t, ordered, quiet
+	VMOVMSKPS Y2, BX
+	TESTL     BX, BX
+	JNZ       above_found
+	ADDQ      $8, AX
+	JMP       above_loop
+
+above_found:
+	BSFL BX, BX
+	ADDQ BX, AX
+	MOVQ AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+above_none:
+	MOVQ $-1, ret+32(FP)
+	VZEROUPPER
+	RET

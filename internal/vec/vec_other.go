@@ -28,3 +28,6 @@ func gemvAddI8RunsAVX2(y []float32, a []int8, scale []float32, x []float32, cols
 func dotRunsAVX2(a, b []float32, runs []int32) float32 { panic("vec: no AVX2") }
 
 func gemvAdd3AVX2(y0, y1, y2, a, x0, x1, x2 *float32, rows, cols int) { panic("vec: no AVX2") }
+
+func maxAVX2(x []float32) (float32, bool)       { panic("vec: no AVX2") }
+func indexAboveAVX2(x []float32, t float32) int { panic("vec: no AVX2") }

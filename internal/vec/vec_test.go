@@ -104,6 +104,49 @@ func TestGemvAdd3Mismatch(t *testing.T) {
 	GemvAdd3(make([]float32, 4), make([]float32, 4), make([]float32, 3), make([]float32, 32), x, x, x, 8)
 }
 
+// TestMaxIndexAbove checks Max against the max builtin and IndexAbove against a scan, bit for
+// bit, over lengths around the 8-value kernel, with NaN, infinities and ties placed anywhere.
+func TestMaxIndexAbove(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	nan := float32(math.NaN())
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 23, 64, 256, 257} {
+		for trial := range 40 {
+			x := normals(r, n)
+			if n > 0 {
+				switch trial % 5 {
+				case 1:
+					x[r.IntN(n)] = nan
+				case 2:
+					x[r.IntN(n)] = float32(math.Inf(-1))
+				case 3:
+					x[r.IntN(n)] = float32(math.Inf(1))
+				case 4:
+					x[r.IntN(n)] = x[r.IntN(n)]
+				}
+			}
+			want := float32(math.Inf(-1))
+			for _, v := range x {
+				want = max(want, v)
+			}
+			if got := Max(x); math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+				t.Fatalf("n %d trial %d: Max %v, want %v", n, trial, got, want)
+			}
+			for _, th := range []float32{-1, 0, 0.5, 1.5, nan, float32(math.Inf(-1))} {
+				wantI := -1
+				for i, v := range x {
+					if v > th {
+						wantI = i
+						break
+					}
+				}
+				if got := IndexAbove(x, th); got != wantI {
+					t.Fatalf("n %d trial %d: IndexAbove(%v) = %d, want %d", n, trial, th, got, wantI)
+				}
+			}
+		}
+	}
+}
+
 // normals is n standard normal values from r.
 func normals(r *rand.Rand, n int) []float32 {
 	v := make([]float32, n)
