@@ -26,7 +26,8 @@ type Session struct {
 	// pend holds final voiced frames not yet in stats (npend of them, burstFrames at most): they
 	// are accumulated in bursts, so that the UBM's selection matrices, shared by every call but
 	// evicted from the core's cache by the other calls in between, are loaded once per burst
-	// rather than once per 20 ms chunk. The statistics are the same as frame by frame.
+	// rather than once per 20 ms chunk, and each row once for three frames of the burst
+	// (GMM.AccumulateFrames). The statistics are the same as frame by frame.
 	pend  []float32
 	npend int
 

@@ -6,7 +6,9 @@
 // two agree to single-precision rounding (the summation order differs). GemvAddF16 and GemvAddI8
 // are the same product for a matrix stored in half precision or int8 (f16.go, i8.go), for the
 // large matrices whose reading costs more than their arithmetic; GemvAddI8 and DotRuns skip the
-// all-zero blocks of their vector, bit for bit (NonzeroRuns).
+// all-zero blocks of their vector, bit for bit (NonzeroRuns). GemvAdd3 is GemvAdd for three
+// vectors at once, bit for bit, reading the matrix once; Max and IndexAbove are the scans of a
+// log-sum-exp and a top-C selection, eight values at a time.
 package vec
 
 import (
