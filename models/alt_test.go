@@ -39,3 +39,79 @@ func TestBundleAltBackendRoundTrip(t *testing.T) {
 		t.Fatal("alternative cohort of the wrong dimension written")
 	}
 }
+
+// TestSecondAltBackend checks the third PLDA back end (Bundle.Alt2) on the default bundle's
+// models: it survives a round trip in its own sections; it adds one raw score, after the
+// alternative back end's, which with the alternative back end's components equals that one's
+// score exactly; the other scores do not move; it is refused without the first alternative
+// back end and with enrollment augmentation.
+func TestSecondAltBackend(t *testing.T) {
+	base, err := DefaultBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.Alt == nil || base.GMM == nil || base.Alt2 != nil {
+		t.Skip("the default bundle lacks the alternative back end or the GMM scorer, or has a third back end")
+	}
+	b := *base
+	b.Alt2 = &AltBackend{LDA: base.Alt.LDA, PLDA: base.Alt.PLDA, Cohort: base.Alt.Cohort}
+	b.Calibration = &Calibration{Weights: make([]float64, CalibrationWidth(&b)), PEff: 0.5}
+	if got, want := b.Scorers(), base.Scorers()+1; got != want {
+		t.Fatalf("Scorers() = %d, want %d", got, want)
+	}
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := ReadBundle(bytes.NewReader(buf.Bytes()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt.Alt2 == nil || len(rt.Alt2.Cohort) != len(base.Alt.Cohort) || !closeSlices(rt.Alt2.PLDA.Psi, rt.Alt.PLDA.Psi) {
+		t.Fatal("second alternative back end lost in the round trip")
+	}
+	plainV, err := NewVerifier(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewVerifier(rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRand(9)
+	stats := func(n int) *Stats {
+		s := NewStats(base.UBM.C, base.UBM.D)
+		base.UBM.AccumulateUtterance(s, sampleGMM(r, base.UBM, nil, n), base.NewStatsScratch())
+		return s
+	}
+	enroll, test := stats(800), stats(400)
+	pe, _ := plainV.Prepare(enroll, plainV.NewScratch())
+	pt, _ := plainV.Prepare(test, plainV.NewScratch())
+	want := plainV.RawScores(nil, pe, pt)
+	ve, _ := v.Prepare(enroll, v.NewScratch())
+	vt, _ := v.Prepare(test, v.NewScratch())
+	got := v.RawScores(nil, ve, vt)
+	if len(got) != len(want)+1 {
+		t.Fatalf("%d raw scores, want %d", len(got), len(want)+1)
+	}
+	// PLDA, Alt, Alt2 (= Alt here), GMM.
+	if got[0] != want[0] || got[1] != want[1] || got[2] != want[1] || got[3] != want[2] {
+		t.Fatalf("raw scores %v, want %v with the alternative score repeated third", got, want)
+	}
+
+	noFirst := *rt
+	noFirst.Alt = nil
+	if _, err := noFirst.WriteTo(&bytes.Buffer{}); err == nil {
+		t.Error("a second alternative back end without the first was written")
+	}
+	withAug := *rt
+	withAug.Meta.Extra = map[string]string{}
+	for k, val := range rt.Meta.Extra {
+		withAug.Meta.Extra[k] = val
+	}
+	withAug.Meta.Extra[EnrollAugmentKey] = EnrollAugmentChannelV1
+	withAug.Calibration = &Calibration{Weights: make([]float64, CalibrationWidth(&withAug)), PEff: 0.5}
+	if _, err := NewVerifier(&withAug); err == nil {
+		t.Error("a second alternative back end with enrollment augmentation accepted")
+	}
+}

@@ -130,8 +130,13 @@ type Bundle struct {
 	// Alt, when present, is a second PLDA back end on the same i-vectors (trained on other
 	// data, e.g. with degraded-channel copies), fused by the calibration.
 	Alt *AltBackend
+	// Alt2, when present (with Alt), is a third PLDA back end (sections BLDA, BPLD, BCOH),
+	// trained on more degraded-channel data than Alt (TrainConfig.ThirdBackend), so that the
+	// channel-aware calibration can lean on it for degraded calls and on Alt for clean ones; its
+	// score follows Alt's.
+	Alt2 *AltBackend
 	// GMM, when present, adds GMM-UBM linear scoring with its own cohort; the calibration then
-	// fuses the scores in the order PLDA, Alt, GMM.
+	// fuses the scores in the order PLDA, Alt, Alt2, GMM.
 	GMM *GMMLinear
 	// Spoof, when present, is the spoofing countermeasure (section "SPOF", see marshalSpoof).
 	Spoof *Countermeasure
@@ -210,9 +215,17 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 		}
 		section(&body, "COHR", payload(dims(len(b.Cohort), dim), flat))
 	}
-	if a := b.Alt; a != nil {
+	for _, alt := range []struct {
+		a    *AltBackend
+		tags [3]string
+		name string
+	}{{b.Alt, [3]string{"ALDA", "APLD", "ACOH"}, "alternative"}, {b.Alt2, [3]string{"BLDA", "BPLD", "BCOH"}, "second alternative"}} {
+		a := alt.a
+		if a == nil {
+			continue
+		}
 		if a.LDA == nil || a.PLDA == nil {
-			return 0, errors.New("models: alternative back end needs an LDA and a PLDA")
+			return 0, fmt.Errorf("models: %s back end needs an LDA and a PLDA", alt.name)
 		}
 		if err := a.LDA.Validate(); err != nil {
 			return 0, err
@@ -220,18 +233,21 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 		if err := a.PLDA.Validate(); err != nil {
 			return 0, err
 		}
-		section(&body, "ALDA", payload(dims(a.LDA.In, a.LDA.Out), a.LDA.Mean, a.LDA.M))
-		section(&body, "APLD", payload(dims(a.PLDA.Dim), a.PLDA.Mean, a.PLDA.A, a.PLDA.Psi))
+		section(&body, alt.tags[0], payload(dims(a.LDA.In, a.LDA.Out), a.LDA.Mean, a.LDA.M))
+		section(&body, alt.tags[1], payload(dims(a.PLDA.Dim), a.PLDA.Mean, a.PLDA.A, a.PLDA.Psi))
 		if len(a.Cohort) > 0 {
 			flat := make([]float64, 0, len(a.Cohort)*len(a.Cohort[0]))
 			for _, v := range a.Cohort {
 				if len(v) != a.PLDA.Dim {
-					return 0, errors.New("models: alternative cohort vectors differ in dimension")
+					return 0, fmt.Errorf("models: %s cohort vectors differ in dimension", alt.name)
 				}
 				flat = append(flat, v...)
 			}
-			section(&body, "ACOH", payload(dims(len(a.Cohort), a.PLDA.Dim), flat))
+			section(&body, alt.tags[2], payload(dims(len(a.Cohort), a.PLDA.Dim), flat))
 		}
+	}
+	if b.Alt2 != nil && b.Alt == nil {
+		return 0, errors.New("models: a second alternative back end needs the first")
 	}
 	if g := b.GMM; g != nil {
 		if b.UBM == nil {
@@ -526,6 +542,12 @@ func parseBody(body []byte) (*Bundle, error) {
 		}
 		return b.Alt
 	}
+	alt2 := func() *AltBackend {
+		if b.Alt2 == nil {
+			b.Alt2 = &AltBackend{}
+		}
+		return b.Alt2
+	}
 	for len(body) > 0 {
 		if len(body) < 12 {
 			return nil, fmt.Errorf("%w: section header cut short", ErrMalformed)
@@ -633,6 +655,24 @@ func parseBody(body []byte) (*Bundle, error) {
 				return nil, err
 			}
 			alt().Cohort = c
+		case "BLDA":
+			a, err := r.affine()
+			if err != nil {
+				return nil, err
+			}
+			alt2().LDA = a
+		case "BPLD":
+			p, err := r.plda()
+			if err != nil {
+				return nil, err
+			}
+			alt2().PLDA = p
+		case "BCOH":
+			c, err := r.vectors()
+			if err != nil {
+				return nil, err
+			}
+			alt2().Cohort = c
 		case "COHR":
 			c, err := r.vectors()
 			if err != nil {
@@ -641,18 +681,28 @@ func parseBody(body []byte) (*Bundle, error) {
 			b.Cohort = c
 		}
 	}
-	if a := b.Alt; a != nil {
+	for _, alt := range []struct {
+		a    *AltBackend
+		name string
+	}{{b.Alt, "alternative"}, {b.Alt2, "second alternative"}} {
+		a := alt.a
+		if a == nil {
+			continue
+		}
 		switch {
 		case a.LDA == nil || a.PLDA == nil:
-			return nil, fmt.Errorf("%w: alternative back end lacks its LDA or PLDA section", ErrMalformed)
+			return nil, fmt.Errorf("%w: %s back end lacks its LDA or PLDA section", ErrMalformed, alt.name)
 		case a.LDA.Out != a.PLDA.Dim:
-			return nil, fmt.Errorf("%w: alternative LDA gives %d dimensions, its PLDA takes %d", ErrMalformed, a.LDA.Out, a.PLDA.Dim)
+			return nil, fmt.Errorf("%w: %s LDA gives %d dimensions, its PLDA takes %d", ErrMalformed, alt.name, a.LDA.Out, a.PLDA.Dim)
 		}
 		for _, c := range a.Cohort {
 			if len(c) != a.PLDA.Dim {
-				return nil, fmt.Errorf("%w: alternative cohort dimension %d, PLDA %d", ErrMalformed, len(c), a.PLDA.Dim)
+				return nil, fmt.Errorf("%w: %s cohort dimension %d, PLDA %d", ErrMalformed, alt.name, len(c), a.PLDA.Dim)
 			}
 		}
+	}
+	if b.Alt2 != nil && b.Alt == nil {
+		return nil, fmt.Errorf("%w: a second alternative back end without the first", ErrMalformed)
 	}
 	if gnap != nil && gcoh == nil {
 		return nil, fmt.Errorf("%w: GMM NAP without a GMM cohort", ErrMalformed)

@@ -25,6 +25,7 @@ type Verifier struct {
 	cohort    [][]float64 // cohort vectors in PLDA u-space
 	qmax      float64     // largest duration input q the calibration was trained on (+Inf: none recorded)
 	main, alt *pldaN1     // fast single-enrollment scoring of the PLDA back ends and their cohorts
+	alt2      *pldaN1     // the same for the second alternative back end (nil without one)
 	lnKnot    float64     // ln(knot seconds) of the hinged calibration layout
 	augment   bool        // the bundle scores augmented enrollments too (EnrollAugmentKey)
 }
@@ -97,6 +98,11 @@ func AdaptDomainMean(b *Bundle, domain []float64, weight float64, note string) (
 		alt.LDA = mix(b.Alt.LDA)
 		c.Alt = &alt
 	}
+	if b.Alt2 != nil && b.Alt2.LDA != nil {
+		alt := *b.Alt2
+		alt.LDA = mix(b.Alt2.LDA)
+		c.Alt2 = &alt
+	}
 	c.Meta.Extra = map[string]string{}
 	for k, v := range b.Meta.Extra {
 		c.Meta.Extra[k] = v
@@ -140,11 +146,14 @@ func CalibrationWidth(b *Bundle) int {
 }
 
 // Scorers is the number of raw scores the bundle's back ends give a trial: the PLDA's, then the
-// alternative PLDA's and the GMM scorer's when present, then, when the bundle augments
+// alternative PLDAs' and the GMM scorer's when present, then, when the bundle augments
 // enrollments, the PLDA's and the alternative PLDA's against the augmented enrollment.
 func (b *Bundle) Scorers() int {
 	n := 1
 	if b.Alt != nil {
+		n++
+	}
+	if b.Alt2 != nil {
 		n++
 	}
 	if b.GMM != nil {
@@ -242,6 +251,9 @@ type Probe struct {
 	// The alternative PLDA back end's vector and cohort moments (when the bundle has one).
 	U2      []float64
 	Cohort2 CohortMoments
+	// The second alternative back end's (Bundle.Alt2), when the bundle has one.
+	U3      []float64
+	Cohort3 CohortMoments
 
 	// With a bundle that augments enrollments (EnrollAugmentKey), an enrollment's vectors and
 	// cohort moments in each PLDA back end from its statistics pooled with its augmented copy's
@@ -281,6 +293,8 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 		return nil, fmt.Errorf("models: calibration fuses %d scores; the bundle's scorers produce %d", len(b.Calibration.Weights), CalibrationWidth(b))
 	case b.Meta.Extra["calibration"] == CalibrationDurationHingeChannel && b.Channel == nil:
 		return nil, errors.New("models: channel-aware calibration needs the bundle's channel detector")
+	case b.Alt2 != nil && (b.Alt == nil || b.EnrollAugment() != ""):
+		return nil, errors.New("models: a second alternative back end needs the first, and does not combine with enrollment augmentation")
 	}
 	v := &Verifier{b: b, MinFrames: DefaultMinFrames, topN: b.Meta.SNormTopN, qmax: math.Inf(1)}
 	switch a := b.EnrollAugment(); a {
@@ -318,6 +332,14 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 			}
 		}
 		v.alt = newPLDAN1(a.PLDA, a.Cohort)
+	}
+	if a := b.Alt2; a != nil {
+		for _, c := range a.Cohort {
+			if len(c) != a.PLDA.Dim {
+				return nil, fmt.Errorf("models: second alternative cohort vector of dimension %d, its PLDA has %d", len(c), a.PLDA.Dim)
+			}
+		}
+		v.alt2 = newPLDAN1(a.PLDA, a.Cohort)
 	}
 	return v, nil
 }
@@ -406,6 +428,9 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 	if a := v.b.Alt; a != nil {
 		p.U2, p.Cohort2 = v.side(iv, a.LDA, nil, a.PLDA, v.alt, ws)
 	}
+	if a := v.b.Alt2; a != nil {
+		p.U3, p.Cohort3 = v.side(iv, a.LDA, nil, a.PLDA, v.alt2, ws)
+	}
 	if g := v.b.GMM; g != nil {
 		// The extraction left the whitened centred statistics in ws.iv.f32 (float32; zero only
 		// where N_c = 0, and so F_c = 0, with the default SkipBelow): the test vector is them
@@ -459,7 +484,7 @@ func (v *Verifier) side(iv []float64, lda, wccn *Affine, plda *PLDA, fast *pldaN
 }
 
 // RawScores appends the S-normalised scores of test against enroll, before calibration: the
-// PLDA score, the alternative PLDA back end's score and the GMM linear score, each when the
+// PLDA score, the alternative PLDA back ends' scores and the GMM linear score, each when the
 // bundle has it, in that order; then, with enrollment augmentation, the two PLDA back ends'
 // scores against the augmented enrollment, each times p, the larger of the two sides'
 // probabilities of a degraded channel (1 without a channel detector).
@@ -467,6 +492,13 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 	dst = append(dst, v.PrescreenScore(enroll, test))
 	if v.b.Alt != nil {
 		dst = append(dst, v.altScore(enroll.U2, enroll.Cohort2, test))
+	}
+	if v.b.Alt2 != nil {
+		s := v.alt2.llr(enroll.U3, test.U3)
+		if len(v.b.Alt2.Cohort) > 0 {
+			s = ASNorm(s, enroll.Cohort3, test.Cohort3)
+		}
+		dst = append(dst, s)
 	}
 	if v.b.GMM != nil {
 		g := float64(vec.DotRuns(enroll.GModel, test.GTest, test.gRuns)) // = Dot, bit for bit
@@ -631,7 +663,9 @@ func (v *Verifier) NewEnrolledCohort(enrolled []*Probe, modelSide bool, minModel
 // Active reports whether the enrolled models take part in the normalisation.
 func (c *EnrolledCohort) Active() bool { return c.active }
 
-// cohortScorers lists, in RawScores order, which scorers are S-normalised.
+// cohortScorers lists, in RawScores order, which scorers are S-normalised and take part in an
+// EnrolledCohort. The second alternative back end (Bundle.Alt2) is not among them: it keeps the
+// bundle's cohort in every trial.
 func (v *Verifier) cohortScorers() (main, alt, gmm bool) {
 	main = len(v.cohort) > 0
 	alt = v.b.Alt != nil && len(v.b.Alt.Cohort) > 0

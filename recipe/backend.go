@@ -189,8 +189,8 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	dual := c.AltBackend && hasDegraded(ts)
 	scorers := 0 // raw scores per trial (the same in both folds)
 	for fold := range 2 {
-		var trX, trXc [][]float64
-		var trL, trLc, trSpk []int
+		var trX, trXc, trXa [][]float64
+		var trL, trLc, trLa, trSpk []int
 		relabel := map[int]int{}
 		for i, s := range ts.spk {
 			if s%2 != fold {
@@ -204,13 +204,17 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 					trXc = append(trXc, iv[i])
 					trLc = append(trLc, relabel[s])
 				}
+				if !degradedSpeed(ts.utts[i]) {
+					trXa = append(trXa, iv[i])
+					trLa = append(trLa, relabel[s])
+				}
 			}
 		}
 		u, err := c.ivNAP(ts, iv, func(s int) bool { return s%2 != fold })
 		if err != nil {
 			return nil, err
 		}
-		b, err := c.backends(tv, trX, trL, trXc, trLc, len(relabel), dual, u)
+		b, err := c.backends(tv, trX, trL, trXc, trLc, trXa, trLa, len(relabel), dual, u)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", fold, err)
 		}
@@ -268,19 +272,23 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	}
 	c.logf("calibration: operating points on %d same-sex non-target trials (highest threshold over durations) %v", len(nonSame), farPoints)
 
-	var ivc [][]float64
-	var labc []int
+	var ivc, iva [][]float64
+	var labc, laba []int
 	for i, u := range ts.utts {
 		if !degraded(u) {
 			ivc = append(ivc, iv[i])
 			labc = append(labc, ts.spk[i])
+		}
+		if !degradedSpeed(u) {
+			iva = append(iva, iv[i])
+			laba = append(laba, ts.spk[i])
 		}
 	}
 	u, err := c.ivNAP(ts, iv, func(int) bool { return true })
 	if err != nil {
 		return nil, err
 	}
-	b, err := c.backends(tv, iv, ts.spk, ivc, labc, nSpk, dual, u)
+	b, err := c.backends(tv, iv, ts.spk, ivc, labc, iva, laba, nSpk, dual, u)
 	if err != nil {
 		return nil, err
 	}
@@ -634,6 +642,11 @@ func speedCopy(u Utt) bool { return strings.Contains(u.ID, "~sp") }
 // degraded reports whether an utterance is a degraded-channel copy.
 func degraded(u Utt) bool { return strings.Contains(u.ID, "~aug") }
 
+// degradedSpeed reports whether an utterance is a degraded-channel copy of a speed-perturbed
+// copy (make_augmented.py --from bench/out/speed): with TrainConfig.ThirdBackend only the third
+// back end trains on these.
+func degradedSpeed(u Utt) bool { return speedCopy(u) && degraded(u) }
+
 func hasDegraded(ts *trainSet) bool {
 	for _, u := range ts.utts {
 		if degraded(u) {
@@ -645,7 +658,9 @@ func hasDegraded(ts *trainSet) bool {
 
 // backends trains the main PLDA back end — on the clean vectors when dual, else on all — and,
 // when dual, the alternative back end on all vectors; cohorts are drawn from each one's data.
-func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int, clean [][]float64, cleanLab []int, nSpk int, dual bool, nap [][]float64) (*models.Bundle, error) {
+// With ThirdBackend the alternative back end trains on alt (all but the degraded copies of
+// speed-perturbed recordings) and a third one on all vectors, when the two sets differ.
+func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int, clean [][]float64, cleanLab []int, alt [][]float64, altLab []int, nSpk int, dual bool, nap [][]float64) (*models.Bundle, error) {
 	mainX, mainL := all, allLab
 	if dual {
 		mainX, mainL = clean, cleanLab
@@ -666,19 +681,33 @@ func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int,
 	}
 	b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda,
 		Cohort: cohortOf(lda, plda, mainX, c.CohortSize), Channel: tv.Channel}
-	if dual {
-		altX := all
+	if !dual {
+		return b, nil
+	}
+	third := c.ThirdBackend && len(alt) < len(all)
+	train := func(x [][]float64, lab []int, what string) (*models.AltBackend, error) {
 		if altNAP != nil {
-			altX = projectAll(all, altNAP)
+			x = projectAll(x, altNAP)
 		}
-		alda, aplda, err := c.trainBackend(altX, allLab, nSpk)
+		alda, aplda, err := c.trainBackend(x, lab, nSpk)
 		if err != nil {
-			return nil, fmt.Errorf("alternative back end: %w", err)
+			return nil, fmt.Errorf("%s back end: %w", what, err)
 		}
 		if altNAP != nil {
 			foldNAP(alda, altNAP)
 		}
-		b.Alt = &models.AltBackend{LDA: alda, PLDA: aplda, Cohort: cohortOf(alda, aplda, altX, c.CohortSize)}
+		return &models.AltBackend{LDA: alda, PLDA: aplda, Cohort: cohortOf(alda, aplda, x, c.CohortSize)}, nil
+	}
+	if !third {
+		alt, altLab = all, allLab
+	}
+	if b.Alt, err = train(alt, altLab, "alternative"); err != nil {
+		return nil, err
+	}
+	if third {
+		if b.Alt2, err = train(all, allLab, "second alternative"); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
 }

@@ -383,3 +383,63 @@ func TestTrainGMMNAP(t *testing.T) {
 		t.Fatal("a negative NAP rank was accepted")
 	}
 }
+
+// TestTrainThirdBackend trains with degraded copies of the recordings ("~aug0") and of
+// pretended speed-perturbed copies ("~sp1.0~aug0", degraded with other seeds): with
+// ThirdBackend the bundle gains a third PLDA back end, one more calibrated scorer, and survives
+// a round trip; without it, or with only plain degraded copies, it has none.
+func TestTrainThirdBackend(t *testing.T) {
+	dir, _ := miniCorpus(t, 10, 6)
+	augDir := filepath.Join(t.TempDir(), "speechocean762")
+	x, err := NewFeatureExtractor(dsp.TelephoneFrontend(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aug, _ := dsp.ChannelAugmentationByName(dsp.ChannelAugmentationV1)
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.wav"))
+	for _, f := range files {
+		s, err := x.Samples(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spk := filepath.Base(filepath.Dir(f))
+		os.MkdirAll(filepath.Join(augDir, spk), 0o755)
+		base := strings.TrimSuffix(filepath.Base(f), ".wav")
+		for k, suffix := range []string{"~aug0", "~sp1.0~aug0"} {
+			name := filepath.Join(augDir, spk, base+suffix+".wav")
+			if err := audio.WriteWAVFile(name, aug.Apply(s, 8000, dsp.AudioSeed(s)+uint64(k)), 8000); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c := tinyConfig(dir, nil)
+	c.Corpora = []string{dir, augDir}
+	c.GMMNAP = 3
+	for _, third := range []bool{false, true} {
+		c.ThirdBackend = third
+		b, err := Train(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (b.Alt2 != nil) != third || b.Alt == nil {
+			t.Fatalf("ThirdBackend %v: alternative back ends %v, %v", third, b.Alt != nil, b.Alt2 != nil)
+		}
+		if !third {
+			continue
+		}
+		var buf bytes.Buffer
+		if _, err := b.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		got, err := models.ReadBundle(&buf, b.Meta.FrontEnd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Alt2 == nil || got.Scorers() != b.Scorers() {
+			t.Fatal("third back end lost in the round trip")
+		}
+		if _, err := models.NewVerifier(got); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

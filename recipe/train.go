@@ -100,10 +100,16 @@ type TrainConfig struct {
 	// IVectorNAPAlt applies IVectorNAP to the alternative back end (trained with the degraded
 	// copies) instead of the main one.
 	IVectorNAPAlt bool
-	Seed          uint64 // seed of every random choice
-	Workers       int    // goroutines (0 = GOMAXPROCS)
-	WorkDir       string // checkpoints of finished stages (resumable); "" = none
-	Log           io.Writer
+	// ThirdBackend, with AltBackend and degraded copies of speed-perturbed recordings among the
+	// training data (both "~sp" and "~aug" in their names), keeps those copies out of the
+	// alternative back end and trains a third PLDA back end (Bundle.Alt2) on everything, for
+	// the channel-aware calibration to read on degraded calls. It does not combine with
+	// EnrollAugment.
+	ThirdBackend bool
+	Seed         uint64 // seed of every random choice
+	Workers      int    // goroutines (0 = GOMAXPROCS)
+	WorkDir      string // checkpoints of finished stages (resumable); "" = none
+	Log          io.Writer
 
 	selGroups int // groups per frame of SelectionGroups, once prepared
 }

@@ -73,6 +73,9 @@ func main() {
 		if b.Alt != nil {
 			names = append(names, "alt-PLDA")
 		}
+		if b.Alt2 != nil {
+			names = append(names, "alt2-PLDA")
+		}
 		if b.GMM != nil {
 			names = append(names, "GMM")
 		}
