@@ -484,8 +484,8 @@ func (v *Verifier) side(iv []float64, lda, wccn *Affine, plda *PLDA, fast *pldaN
 }
 
 // RawScores appends the S-normalised scores of test against enroll, before calibration: the
-// PLDA score, the alternative PLDA back ends' scores and the GMM linear score, each when the
-// bundle has it, in that order; then, with enrollment augmentation, the two PLDA back ends'
+// PLDA score, the alternative PLDA back ends' scores (the second's times p, below) and the GMM
+// linear score, each when the bundle has it, in that order; then, with enrollment augmentation, the two PLDA back ends'
 // scores against the augmented enrollment, each times p, the larger of the two sides'
 // probabilities of a degraded channel (1 without a channel detector).
 func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
@@ -494,11 +494,15 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 		dst = append(dst, v.altScore(enroll.U2, enroll.Cohort2, test))
 	}
 	if v.b.Alt2 != nil {
+		// The third back end is for degraded calls: gated by the probability of a degraded
+		// channel, as the augmented enrollment's scores below, so that the fusion cannot lean
+		// on it for clean calls (ungated, it cost the ~12 s clean tests 0.2-0.3 points of EER
+		// over two seeds: bench/README.md).
 		s := v.alt2.llr(enroll.U3, test.U3)
 		if len(v.b.Alt2.Cohort) > 0 {
 			s = ASNorm(s, enroll.Cohort3, test.Cohort3)
 		}
-		dst = append(dst, s)
+		dst = append(dst, v.channelGate(enroll, test)*s)
 	}
 	if v.b.GMM != nil {
 		g := float64(vec.DotRuns(enroll.GModel, test.GTest, test.gRuns)) // = Dot, bit for bit
@@ -513,10 +517,7 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 		// where it is the weaker enrollment, the fusion cannot lean on it. Measured over two
 		// seeds: ungated, the ~12 s clean tests' EER rose from 0.75 to 1.34%; gated, to 1.11%
 		// (bench/README.md, "Enrollment augmentation").
-		p := 1.0
-		if v.b.Channel != nil {
-			p = max(enroll.Channel, test.Channel)
-		}
+		p := v.channelGate(enroll, test)
 		ua, ca := enroll.UA, enroll.CohortA
 		if ua == nil { // a probe prepared before augmentation was known: the plain enrollment
 			ua, ca = enroll.U, enroll.Cohort
@@ -531,6 +532,15 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 		}
 	}
 	return dst
+}
+
+// channelGate is the weight of the scorers meant for degraded calls: the larger of the two
+// sides' probabilities of a degraded channel (1 without a channel detector).
+func (v *Verifier) channelGate(enroll, test *Probe) float64 {
+	if v.b.Channel == nil {
+		return 1
+	}
+	return max(enroll.Channel, test.Channel)
 }
 
 // PrescreenScore is the main PLDA back end's score of test against enroll, S-normalised when

@@ -684,7 +684,7 @@ func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int,
 	if !dual {
 		return b, nil
 	}
-	third := c.ThirdBackend && len(alt) < len(all)
+	third := c.ThirdBackend && c.EnrollAugment == "" && len(alt) < len(all)
 	train := func(x [][]float64, lab []int, what string) (*models.AltBackend, error) {
 		if altNAP != nil {
 			x = projectAll(x, altNAP)

@@ -117,12 +117,18 @@ func TestEnrolledCohort(t *testing.T) {
 	mods := []*models.Probe{prep(stats[0]), prep(stats[1]), prep(stats[2]), prep(demo)}
 	tps := map[string]*models.Probe{"us": prep(stats[0]), "scot": prep(stats[1]), "gb": prep(stats[2]), "demo": prep(stats[5]),
 		"digits": prep(stats[6]), "silence": prep(stats[7])}
-	// raw returns the unnormalised scores of e against t.
+	// raw returns the unnormalised scores of e against t by the scorers an EnrolledCohort extends.
 	raw := func(e, t *models.Probe) []float64 {
 		e0, t0 := *e, *t
 		one := models.CohortMoments{Mean: 0, Std: 1}
 		e0.Cohort, e0.Cohort2, e0.GAsModel, t0.Cohort, t0.Cohort2, t0.GAsTest = one, one, one, one, one, one
-		return v.RawScores(nil, &e0, &t0)
+		r := v.RawScores(nil, &e0, &t0)
+		if b.Alt2 != nil {
+			// The third back end keeps the bundle's cohort (Verifier.cohortScorers): only the
+			// other scorers' scores enter the extended cohorts.
+			r = append(r[:2:2], r[3:]...)
+		}
+		return r
 	}
 	topN := b.Meta.SNormTopN
 	// moments sets p's moments for the role over its bundle-cohort scores and extra[k].

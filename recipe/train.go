@@ -103,8 +103,9 @@ type TrainConfig struct {
 	// ThirdBackend, with AltBackend and degraded copies of speed-perturbed recordings among the
 	// training data (both "~sp" and "~aug" in their names), keeps those copies out of the
 	// alternative back end and trains a third PLDA back end (Bundle.Alt2) on everything, for
-	// the channel-aware calibration to read on degraded calls. It does not combine with
-	// EnrollAugment.
+	// the channel-aware calibration to read on degraded calls (its score gated by the detected
+	// channel, models.Verifier.RawScores). Ignored with EnrollAugment, which the verifier does
+	// not combine with it.
 	ThirdBackend bool
 	Seed         uint64 // seed of every random choice
 	Workers      int    // goroutines (0 = GOMAXPROCS)
@@ -120,7 +121,7 @@ func DefaultTrainConfig() TrainConfig {
 		Frontend: dsp.TelephoneFrontend(), Components: 512, TopC: 10, SelectDims: 20,
 		UBMFrames: 400000, UBMIters: 8, IVectorDim: 100, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 32, Seed: 1,
-		AugmentBackendOnly: true, SpeedFront: true, AltBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
+		AugmentBackendOnly: true, SpeedFront: true, AltBackend: true, ThirdBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
 		PrecisionRank: 128, GMMNAP: 80,
 	}
 }

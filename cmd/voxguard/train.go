@@ -51,7 +51,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	gmmNAP := fs.Int("gmm-nap", d.GMMNAP, "rank `K` of the GMM scorer's nuisance attribute projection, learnt from the degraded copies (\"~aug\") of training recordings when there are any (each direction adds C·D half-precision values to the bundle); 0: none")
 	ivNAP := fs.Int("ivector-nap", d.IVectorNAP, "experimental: remove `K` channel directions, learnt from the degraded copies, from the i-vectors of the main PLDA back end (0: none)")
 	ivNAPAlt := fs.Bool("ivector-nap-alt", false, "experimental: --ivector-nap applies to the alternative back end (trained with the degraded copies) instead of the main one")
-	third := fs.Bool("third-backend", d.ThirdBackend, "experimental: with degraded copies of speed-perturbed recordings in training (\"~sp\" and \"~aug\" in their names): keep them out of the alternative back end and train a third PLDA back end on everything, which the channel-aware calibration weights for degraded calls")
+	third := fs.Bool("third-backend", d.ThirdBackend, "with degraded copies of speed-perturbed recordings in training (\"~sp\" and \"~aug\" in their names): keep them out of the alternative back end and train a third PLDA back end on everything, its score gated by the detected channel (not with --enroll-augment, which then wins)")
 	relevance := fs.Int("gmm-relevance", d.Relevance, "MAP relevance factor of the GMM-UBM linear scorer (0: no GMM scorer)")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	frontend := d.Frontend
@@ -107,9 +107,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.IVectorNAP = *ivNAP
 	cfg.IVectorNAPAlt = *ivNAPAlt
 	cfg.ThirdBackend = *third
-	if cfg.ThirdBackend && cfg.EnrollAugment != "" {
-		return usageErrorf("--third-backend does not combine with --enroll-augment")
-	}
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = *out + ".work"
 	}
