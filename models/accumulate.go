@@ -11,6 +11,13 @@ import (
 // returns the frame's selected-component log-likelihood. It does not allocate.
 func (g *GMM) Accumulate(s *Stats, x []float32, sc *Scratch) float64 {
 	ll := g.Select(x, sc)
+	g.addSelected(s, x, sc)
+	return ll
+}
+
+// addSelected adds frame x's zeroth- and first-order statistics over the components sc kept
+// for it, weighted by their posteriors.
+func (g *GMM) addSelected(s *Stats, x []float32, sc *Scratch) {
 	D := g.D
 	x = x[:D]
 	for i := 0; i < sc.n; i++ {
@@ -19,7 +26,6 @@ func (g *GMM) Accumulate(s *Stats, x []float32, sc *Scratch) float64 {
 		s.N[c] += p
 		vec.AxpyF32F64(p, x, s.F[c*D:(c+1)*D])
 	}
-	return ll
 }
 
 // AccumulateSecond is Accumulate that also adds the frame's second-order statistics,

@@ -220,13 +220,7 @@ func (g *GMM) accumulateBatch(s *Stats, frames []float32, n int, sc *Scratch, b 
 			i++
 		}
 		t += sc.posteriors() // keeps no component for a frame that is not finite
-		x := frames[f*D : (f+1)*D]
-		for i := 0; i < sc.n; i++ {
-			c := int(sc.idx[i])
-			p := sc.post[i]
-			s.N[c] += p
-			vec.AxpyF32F64(p, x, s.F[c*D:(c+1)*D])
-		}
+		g.addSelected(s, frames[f*D:(f+1)*D], sc)
 	}
 	return t
 }

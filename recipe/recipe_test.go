@@ -327,25 +327,7 @@ func TestSelectionKey(t *testing.T) {
 // degraded copies there is none: TestTrainDeterministicAndScores's bundles, default rank.)
 func TestTrainGMMNAP(t *testing.T) {
 	dir, _ := miniCorpus(t, 10, 6)
-	augDir := filepath.Join(t.TempDir(), "speechocean762")
-	x, err := NewFeatureExtractor(dsp.TelephoneFrontend(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aug, _ := dsp.ChannelAugmentationByName(dsp.ChannelAugmentationV1)
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.wav"))
-	for _, f := range files {
-		s, err := x.Samples(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spk := filepath.Base(filepath.Dir(f))
-		os.MkdirAll(filepath.Join(augDir, spk), 0o755)
-		name := strings.TrimSuffix(filepath.Base(f), ".wav") + "~aug0.wav"
-		if err := audio.WriteWAVFile(filepath.Join(augDir, spk, name), aug.Apply(s, 8000, dsp.AudioSeed(s)), 8000); err != nil {
-			t.Fatal(err)
-		}
-	}
+	augDir := degradedCopies(t, dir, "~aug0")
 	c := tinyConfig(dir, nil)
 	c.GMMNAP = 3
 	c.Corpora = []string{dir, augDir}
@@ -390,28 +372,7 @@ func TestTrainGMMNAP(t *testing.T) {
 // a round trip; without it, or with only plain degraded copies, it has none.
 func TestTrainThirdBackend(t *testing.T) {
 	dir, _ := miniCorpus(t, 10, 6)
-	augDir := filepath.Join(t.TempDir(), "speechocean762")
-	x, err := NewFeatureExtractor(dsp.TelephoneFrontend(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aug, _ := dsp.ChannelAugmentationByName(dsp.ChannelAugmentationV1)
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.wav"))
-	for _, f := range files {
-		s, err := x.Samples(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spk := filepath.Base(filepath.Dir(f))
-		os.MkdirAll(filepath.Join(augDir, spk), 0o755)
-		base := strings.TrimSuffix(filepath.Base(f), ".wav")
-		for k, suffix := range []string{"~aug0", "~sp1.0~aug0"} {
-			name := filepath.Join(augDir, spk, base+suffix+".wav")
-			if err := audio.WriteWAVFile(name, aug.Apply(s, 8000, dsp.AudioSeed(s)+uint64(k)), 8000); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	augDir := degradedCopies(t, dir, "~aug0", "~sp1.0~aug0")
 	c := tinyConfig(dir, nil)
 	c.Corpora = []string{dir, augDir}
 	c.GMMNAP = 3
@@ -442,4 +403,34 @@ func TestTrainThirdBackend(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// degradedCopies writes, into a new corpus folder of the same name as bench/trials/make_augmented.py
+// lays them out, one degraded copy (dsp.ChannelAugmentationV1) of every recording of dir per
+// suffix, named <utterance><suffix>.wav, each suffix with its own seed; it returns the folder.
+func degradedCopies(t *testing.T, dir string, suffixes ...string) string {
+	t.Helper()
+	augDir := filepath.Join(t.TempDir(), "speechocean762")
+	x, err := NewFeatureExtractor(dsp.TelephoneFrontend(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aug, _ := dsp.ChannelAugmentationByName(dsp.ChannelAugmentationV1)
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.wav"))
+	for _, f := range files {
+		s, err := x.Samples(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spk := filepath.Base(filepath.Dir(f))
+		os.MkdirAll(filepath.Join(augDir, spk), 0o755)
+		base := strings.TrimSuffix(filepath.Base(f), ".wav")
+		for k, suffix := range suffixes {
+			name := filepath.Join(augDir, spk, base+suffix+".wav")
+			if err := audio.WriteWAVFile(name, aug.Apply(s, 8000, dsp.AudioSeed(s)+uint64(k)), 8000); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return augDir
 }
