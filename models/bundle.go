@@ -131,9 +131,9 @@ type Bundle struct {
 	// data, e.g. with degraded-channel copies), fused by the calibration.
 	Alt *AltBackend
 	// Alt2, when present (with Alt), is a third PLDA back end (sections BLDA, BPLD, BCOH),
-	// trained on more degraded-channel data than Alt (TrainConfig.ThirdBackend), so that the
-	// channel-aware calibration can lean on it for degraded calls and on Alt for clean ones; its
-	// score follows Alt's.
+	// trained on more degraded-channel data than Alt (recipe's TrainConfig.ThirdBackend); its
+	// score follows Alt's, multiplied by the detected probability of a degraded channel, so that
+	// the calibration reads it on degraded calls only.
 	Alt2 *AltBackend
 	// GMM, when present, adds GMM-UBM linear scoring with its own cohort; the calibration then
 	// fuses the scores in the order PLDA, Alt, Alt2, GMM.

@@ -485,9 +485,9 @@ func (v *Verifier) side(iv []float64, lda, wccn *Affine, plda *PLDA, fast *pldaN
 
 // RawScores appends the S-normalised scores of test against enroll, before calibration: the
 // PLDA score, the alternative PLDA back ends' scores (the second's times p, below) and the GMM
-// linear score, each when the bundle has it, in that order; then, with enrollment augmentation, the two PLDA back ends'
-// scores against the augmented enrollment, each times p, the larger of the two sides'
-// probabilities of a degraded channel (1 without a channel detector).
+// linear score, each when the bundle has it, in that order; then, with enrollment augmentation,
+// the two PLDA back ends' scores against the augmented enrollment, each times p, the larger of
+// the two sides' probabilities of a degraded channel (1 without a channel detector).
 func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 	dst = append(dst, v.PrescreenScore(enroll, test))
 	if v.b.Alt != nil {
