@@ -303,32 +303,42 @@ func (s *SpoofScorer) FrameLLR(x []float32) float64 {
 // Add scores one frame whose level is levelDB (dBFS); frames below the countermeasure's
 // MinLevelDB are skipped. It reports whether the frame counted.
 func (s *SpoofScorer) Add(x []float32, levelDB float64) bool {
-	if levelDB < s.cm.MinLevelDB {
-		return false
+	y, counted := s.admit(x, levelDB, s.norm)
+	if y == nil {
+		return counted
 	}
-	s.seen++
-	if s.cmnSum != nil {
-		for k := range s.cmnSum {
-			s.cmnSum[k] += float64(x[k])
-		}
-	}
-	if st := s.cm.FrameStep; st > 1 && (s.seen-1)%st != 0 {
-		s.frames++ // speech, not scored
-		return true
-	}
-	if s.cmnSum != nil {
-		copy(s.norm, x)
-		for k, sum := range s.cmnSum {
-			s.norm[k] = x[k] - float32(sum/float64(s.seen))
-		}
-		x = s.norm
-	}
-	v := s.FrameLLR(x)
+	v := s.FrameLLR(y)
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return false
 	}
 	s.tally(v)
 	return true
+}
+
+// admit does Add's bookkeeping for a frame x of level levelDB: below MinLevelDB it returns
+// (nil, false); a frame the FrameStep steps over is counted and returns (nil, true); a frame to
+// score returns it — with StaticCMN normalised into dst, else x itself, or copied into dst when
+// dst is given — and true.
+func (s *SpoofScorer) admit(x []float32, levelDB float64, dst []float32) ([]float32, bool) {
+	if levelDB < s.cm.MinLevelDB {
+		return nil, false
+	}
+	s.seen++
+	for k := range s.cmnSum {
+		s.cmnSum[k] += float64(x[k])
+	}
+	if st := s.cm.FrameStep; st > 1 && (s.seen-1)%st != 0 {
+		s.frames++ // speech, not scored
+		return nil, true
+	}
+	if dst == nil {
+		return x, true
+	}
+	copy(dst, x)
+	for k, sum := range s.cmnSum {
+		dst[k] = x[k] - float32(sum/float64(s.seen))
+	}
+	return dst, true
 }
 
 // AddFrames is Add for the frames of frames in order (contiguous, D floats each; levels[i] the
@@ -349,24 +359,8 @@ func (s *SpoofScorer) AddFrames(frames []float32, levels []float64) {
 	}
 	np := 0 // frames waiting in s.bx to be scored
 	for i, lv := range levels {
-		if lv < s.cm.MinLevelDB {
+		if y, _ := s.admit(frames[i*D:(i+1)*D], lv, s.bx[np*D:(np+1)*D]); y == nil {
 			continue
-		}
-		x := frames[i*D : (i+1)*D]
-		s.seen++
-		if s.cmnSum != nil {
-			for k := range s.cmnSum {
-				s.cmnSum[k] += float64(x[k])
-			}
-		}
-		if st := s.cm.FrameStep; st > 1 && (s.seen-1)%st != 0 {
-			s.frames++
-			continue
-		}
-		y := s.bx[np*D : (np+1)*D]
-		copy(y, x)
-		for k, sum := range s.cmnSum {
-			y[k] = x[k] - float32(sum/float64(s.seen))
 		}
 		if np++; np == 3 {
 			s.scoreThree()

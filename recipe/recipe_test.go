@@ -349,15 +349,7 @@ func TestTrainGMMNAP(t *testing.T) {
 			}
 		}
 	}
-	var buf bytes.Buffer
-	if _, err := b.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	got, err := models.ReadBundle(&buf, b.Meta.FrontEnd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got.GMM.NAP) != 3 {
+	if got := roundTrip(t, b); len(got.GMM.NAP) != 3 {
 		t.Fatal("basis lost in the round trip")
 	}
 	c.GMMNAP = -1
@@ -388,14 +380,7 @@ func TestTrainThirdBackend(t *testing.T) {
 		if !third {
 			continue
 		}
-		var buf bytes.Buffer
-		if _, err := b.WriteTo(&buf); err != nil {
-			t.Fatal(err)
-		}
-		got, err := models.ReadBundle(&buf, b.Meta.FrontEnd)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := roundTrip(t, b)
 		if got.Alt2 == nil || got.Scorers() != b.Scorers() {
 			t.Fatal("third back end lost in the round trip")
 		}
@@ -433,4 +418,18 @@ func degradedCopies(t *testing.T, dir string, suffixes ...string) string {
 		}
 	}
 	return augDir
+}
+
+// roundTrip writes b and reads it back, as a deployment loads a trained bundle.
+func roundTrip(t *testing.T, b *models.Bundle) *models.Bundle {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := models.ReadBundle(&buf, b.Meta.FrontEnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
