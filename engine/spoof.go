@@ -166,7 +166,7 @@ func (s *SpoofStream) Current() Spoof {
 	if s.stats != nil {
 		s.fe.SpectralStats(s.stats)
 	}
-	return s.d.Decide(s.d.cm.Combine(s.sc.LLR(), s.stats), s.sc.Frames())
+	return s.d.Decide(s.d.cm.Combine(s.sc.LLR(), s.stats, s.sc.NetScore()), s.sc.Frames())
 }
 
 // Final flushes the front end and returns the verdict on the whole stream, equal to Score on the

@@ -156,7 +156,7 @@ func TestSpoofMLPBundle(t *testing.T) {
 		}
 		if tc.cm == cm {
 			x := []float64{1.5, -0.5, 0.2}
-			if a, b := cm.Combine(0.7, x), got.Spoof.Combine(0.7, x); math.Abs(a-b) > 1e-12 || got.Spoof.LTSS != nil {
+			if a, b := cm.Combine(0.7, x, 0), got.Spoof.Combine(0.7, x, 0); math.Abs(a-b) > 1e-12 || got.Spoof.LTSS != nil {
 				t.Errorf("fused score %v after the round trip, %v before", b, a)
 			}
 		}

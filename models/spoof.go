@@ -37,6 +37,10 @@ type Countermeasure struct {
 	// LTSSNet, when present, replaces LTSS as the second system: a one-hidden-layer perceptron on
 	// the same statistics (LTSS is then absent), fused with the GMM score by Fusion.
 	LTSSNet *MLPScorer `json:"ltss_mlp,omitempty"`
+	// Net, when present, is a third system: a classifier of the same frames the GMMs score (after
+	// StaticCMN), with context (FrameNet), scoring every FrameStep-th frame; its mean frame
+	// log-odds are fused with the other two by Fusion (SpoofFusion.NetWeight).
+	Net *FrameNet `json:"frame_net,omitempty"`
 	// Info is free-form provenance (training data, sizes).
 	Info map[string]string `json:"info,omitempty"`
 	// FrameSelection, "K/G" (e.g. "32/4"), scores each frame's log-likelihood under each GMM
@@ -83,6 +87,17 @@ func (cm *Countermeasure) Validate() error {
 			return errors.New("models: countermeasure with a long-term statistics scorer needs a valid fusion")
 		}
 	}
+	if cm.Net != nil {
+		if err := cm.Net.Validate(); err != nil {
+			return err
+		}
+		if cm.Net.Dim() != cm.Bonafide.D {
+			return fmt.Errorf("models: countermeasure frame network reads %d dimensions, its GMMs %d", cm.Net.Dim(), cm.Bonafide.D)
+		}
+		if f := cm.Fusion; f == nil || cm.statsScorer() == nil || !(f.NetWeight > 0 && f.NetWeight <= 1) || !(f.NetStd > 0) || !(f.FusedStd > 0) {
+			return errors.New("models: countermeasure with a frame network needs a long-term statistics scorer and a fusion with a frame network weight")
+		}
+	}
 	if cm.FrameStep < 0 {
 		return errors.New("models: countermeasure frame_step is negative")
 	}
@@ -127,14 +142,19 @@ func (cm *Countermeasure) Prepare() error {
 	return nil
 }
 
-// Combine returns the countermeasure's score of a recording from its mean frame LLR gmm and its
-// long-term spectral statistics stats (ignored, and may be nil, without a second scorer).
-func (cm *Countermeasure) Combine(gmm float64, stats []float64) float64 {
+// Combine returns the countermeasure's score of a recording from its mean frame LLR gmm, its
+// long-term spectral statistics stats (ignored, and may be nil, without a second scorer) and its
+// frame network's mean log-odds net (ignored without a network; SpoofScorer.NetScore).
+func (cm *Countermeasure) Combine(gmm float64, stats []float64, net float64) float64 {
 	st := cm.statsScorer()
 	if st == nil {
 		return gmm
 	}
-	return cm.Fusion.Fuse(gmm, st.Score(stats))
+	f := cm.Fusion.Fuse(gmm, st.Score(stats))
+	if cm.Net == nil {
+		return f
+	}
+	return cm.Fusion.FuseNet(f, net)
 }
 
 // statsScorer is the countermeasure's second system, a scorer of long-term statistics.
@@ -271,6 +291,13 @@ type SpoofScorer struct {
 	frames       int // frames that reached the level (and, if scored, had a finite LLR)
 	scored       int // frames scored (every FrameStep-th)
 	seen         int // frames that reached the level
+	// Frame network (cm.Net): the last 2·Context+1 frames that reached the level, normalised as
+	// the GMMs see them (ring[(i mod len)] holds frame i), the sum and count of the log-odds of
+	// the frames classified with their full right context (every FrameStep-th), and scratch.
+	ring   [][]float32
+	netSum float64
+	netCnt int
+	netSc  *frameNetScratch
 }
 
 // NewSpoofScorer returns an empty scorer for cm (which must have been prepared).
@@ -279,6 +306,13 @@ func NewSpoofScorer(cm *Countermeasure) *SpoofScorer {
 	s := &SpoofScorer{cm: cm, xx: make([]float32, 2*cm.Bonafide.D), ll: make([]float32, C)}
 	if cm.StaticCMN > 0 {
 		s.cmnSum, s.norm = make([]float64, cm.StaticCMN), make([]float32, cm.Bonafide.D)
+	}
+	if n := cm.Net; n != nil {
+		s.ring = make([][]float32, 2*n.Context+1)
+		for i := range s.ring {
+			s.ring[i] = make([]float32, cm.Bonafide.D)
+		}
+		s.netSc = n.newScratch()
 	}
 	if cm.selGroups > 0 {
 		s.sel = cmSelScratch{pl: make([]float32, C), ptop: make([]float32, cm.selGroups),
@@ -326,6 +360,9 @@ func (s *SpoofScorer) admit(x []float32, levelDB float64, dst []float32) ([]floa
 	s.seen++
 	for k := range s.cmnSum {
 		s.cmnSum[k] += float64(x[k])
+	}
+	if s.ring != nil {
+		s.netPush(x)
 	}
 	if st := s.cm.FrameStep; st > 1 && (s.seen-1)%st != 0 {
 		s.frames++ // speech, not scored
@@ -411,6 +448,47 @@ func (s *SpoofScorer) tally(v float64) {
 	s.scored++
 }
 
+// netPush puts the s.seen-th frame x (raw; normalised here like the GMMs' frames) into the
+// ring and classifies the frame Context before it, whose right context is now complete, if it
+// is one of every FrameStep-th.
+func (s *SpoofScorer) netPush(x []float32) {
+	i := s.seen - 1
+	dst := s.ring[i%len(s.ring)]
+	copy(dst, x)
+	for k, sum := range s.cmnSum {
+		dst[k] = x[k] - float32(sum/float64(s.seen))
+	}
+	if c := i - s.cm.Net.Context; c >= 0 && c%max(s.cm.FrameStep, 1) == 0 {
+		s.netSum += s.netLogit(c, i)
+		s.netCnt++
+	}
+}
+
+// netLogit is the network's log-odds of frame c with its context clamped to frames [0, last].
+func (s *SpoofScorer) netLogit(c, last int) float64 {
+	return s.cm.Net.logit(func(j int) []float32 {
+		return s.ring[min(max(c+j, 0), last)%len(s.ring)]
+	}, s.netSc)
+}
+
+// NetScore is the frame network's mean log-odds over the frames so far, the last Context of
+// them classified with the context they have (as FrameNet.FrameNetScore of the same frames):
+// 0 without a network or a frame.
+func (s *SpoofScorer) NetScore() float64 {
+	if s.ring == nil || s.seen == 0 {
+		return 0
+	}
+	sum, cnt := s.netSum, s.netCnt
+	step := max(s.cm.FrameStep, 1)
+	for c := max(s.seen-s.cm.Net.Context, 0); c < s.seen; c++ {
+		if c%step == 0 {
+			sum += s.netLogit(c, s.seen-1)
+			cnt++
+		}
+	}
+	return sum / float64(cnt)
+}
+
 // Frames is the number of frames counted so far (reaching MinLevelDB; scored or stepped over).
 func (s *SpoofScorer) Frames() int { return s.frames }
 
@@ -426,6 +504,7 @@ func (s *SpoofScorer) LLR() float64 {
 // Reset forgets all frames.
 func (s *SpoofScorer) Reset() {
 	s.sum, s.frames, s.scored, s.seen = 0, 0, 0, 0
+	s.netSum, s.netCnt = 0, 0
 	clear(s.cmnSum)
 }
 
@@ -480,6 +559,13 @@ func marshalSpoof(cm *Countermeasure) ([]byte, error) {
 	for _, g := range []*GMM{cm.Bonafide, cm.Spoof} {
 		out = append(out, payload(dims(g.C, g.D), g.Weights, g.Means, g.Vars)...)
 	}
+	if n := cm.Net; n != nil {
+		// The shapes are in the JSON (Sizes, Context); the parameters follow the GMMs.
+		out = append(out, payload(nil, toF64(n.Mean), toF64(n.Std))...)
+		for l := range n.W {
+			out = append(out, payload(nil, toF64(n.W[l]), toF64(n.B[l]))...)
+		}
+	}
 	return out, nil
 }
 
@@ -500,6 +586,17 @@ func parseSpoof(r *reader) (*Countermeasure, error) {
 	for i := range gs {
 		C, D := r.dim(), r.dim()
 		gs[i] = &GMM{C: C, D: D, Weights: r.floats(C), Means: r.floats(C, D), Vars: r.floats(C, D)}
+	}
+	if n := cm.Net; n != nil {
+		if len(n.Sizes) < 2 || n.Sizes[0] <= 0 || gs[0] == nil || gs[0].D <= 0 {
+			return nil, fmt.Errorf("%w: countermeasure frame network without shapes", ErrMalformed)
+		}
+		D := gs[0].D
+		n.Mean, n.Std = toF32(r.floats(D)), toF32(r.floats(D))
+		n.W, n.B = make([][]float32, len(n.Sizes)-1), make([][]float32, len(n.Sizes)-1)
+		for l := range n.W {
+			n.W[l], n.B[l] = toF32(r.floats(n.Sizes[l+1], n.Sizes[l])), toF32(r.floats(n.Sizes[l+1]))
+		}
 	}
 	if err := r.done(); err != nil {
 		return nil, err

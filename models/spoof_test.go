@@ -208,7 +208,7 @@ func TestSpoofFusion(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := []float64{2, 3}
-	if a, b := cm.Combine(0.5, x), got.Spoof.Combine(0.5, x); math.Abs(a-b) > 1e-12 || got.Spoof.StatsDim() != 2 {
+	if a, b := cm.Combine(0.5, x, 0), got.Spoof.Combine(0.5, x, 0); math.Abs(a-b) > 1e-12 || got.Spoof.StatsDim() != 2 {
 		t.Errorf("combined score %v after round trip, %v before", b, a)
 	}
 	cm.Fusion = nil

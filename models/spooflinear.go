@@ -157,12 +157,57 @@ func standardisation(pos, neg [][]float64) (mean, scale []float64, err error) {
 // each standardised by its mean and standard deviation on held-out bona fide speech:
 //
 //	fused = w (gmm − GMMMean)/GMMStd + (1 − w) (lin − LinMean)/LinStd,   w = GMMWeight
+//
+// With a frame network (Countermeasure.Net) that fused score and the network's are standardised
+// the same way and summed once more (FuseNet):
+//
+//	total = (1 − v) (fused − FusedMean)/FusedStd + v (net − NetMean)/NetStd,   v = NetWeight
 type SpoofFusion struct {
 	GMMWeight float64 `json:"gmm_weight"`
 	GMMMean   float64 `json:"gmm_mean"`
 	GMMStd    float64 `json:"gmm_std"`
 	LinMean   float64 `json:"lin_mean"`
 	LinStd    float64 `json:"lin_std"`
+	NetWeight float64 `json:"net_weight,omitempty"`
+	FusedMean float64 `json:"fused_mean,omitempty"`
+	FusedStd  float64 `json:"fused_std,omitempty"`
+	NetMean   float64 `json:"net_mean,omitempty"`
+	NetStd    float64 `json:"net_std,omitempty"`
+}
+
+// FuseNet returns the total score of a recording whose two-system fused score (Fuse) is fused
+// and whose frame network's mean log-odds is net.
+func (f *SpoofFusion) FuseNet(fused, net float64) float64 {
+	return (1-f.NetWeight)*(fused-f.FusedMean)/f.FusedStd + f.NetWeight*(net-f.NetMean)/f.NetStd
+}
+
+// SetNet estimates FuseNet's standardisation from held-out bona fide recordings' fused scores
+// and frame network scores; v is the network's weight in (0, 1].
+func (f *SpoofFusion) SetNet(fused, net []float64, v float64) error {
+	if !(v > 0 && v <= 1) {
+		return errors.New("models: frame network weight outside (0, 1]")
+	}
+	if len(fused) < 2 || len(fused) != len(net) {
+		return errors.New("models: frame network fusion needs at least two paired bona fide scores")
+	}
+	f.NetWeight = v
+	f.FusedMean, f.FusedStd = meanStd(fused)
+	f.NetMean, f.NetStd = meanStd(net)
+	if !(f.FusedStd > 0) || !(f.NetStd > 0) {
+		return errors.New("models: frame network fusion: bona fide scores without spread")
+	}
+	return nil
+}
+
+// meanStd is the mean and sample standard deviation of v.
+func meanStd(v []float64) (m, s float64) {
+	for _, x := range v {
+		m += x / float64(len(v))
+	}
+	for _, x := range v {
+		s += (x - m) * (x - m) / float64(len(v)-1)
+	}
+	return m, math.Sqrt(s)
 }
 
 // Fuse returns the fused score.

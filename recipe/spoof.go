@@ -130,7 +130,21 @@ type SpoofTrainConfig struct {
 	FrameSelection string      // models.Countermeasure.FrameSelection, "K/G"; empty: every component
 	FrameStep      int         // models.Countermeasure.FrameStep; 0 or 1: every frame
 	StaticCMN      int         // models.Countermeasure.StaticCMN: static dimensions whose running mean is removed; 0: none
+	// FrameNet, if not empty, adds a third system: a frame classifier (models.FrameNet) with these
+	// hidden layer widths over the GMMs' frames, NetContext frames of context on each side
+	// (default 3), fused with weight NetWeight (default DefaultSpoofNetWeight). Needs the
+	// long-term statistics system.
+	FrameNet   []int
+	NetContext int
+	NetWeight  float64
+	NetEpochs  int // passes over 200,000 frames of each class (default 4)
 }
+
+// DefaultSpoofFrameNet is train-spoof's default --frame-net: no frame network.
+const DefaultSpoofFrameNet = ""
+
+// DefaultSpoofNetWeight is the frame network's weight in the fusion (SpoofTrainConfig.NetWeight).
+const DefaultSpoofNetWeight = 0.3
 
 func (c *SpoofTrainConfig) defaults() {
 	if c.LFCC.SampleRate == 0 {
@@ -160,6 +174,12 @@ func (c *SpoofTrainConfig) defaults() {
 	}
 	if c.HoldOut == 0 {
 		c.HoldOut = 5
+	}
+	if c.NetContext <= 0 {
+		c.NetContext = 3
+	}
+	if c.NetWeight <= 0 {
+		c.NetWeight = DefaultSpoofNetWeight
 	}
 	if len(c.FARs) == 0 {
 		c.FARs = []float64{0.005, 0.01, 0.02, 0.05}
@@ -264,6 +284,13 @@ func ExtractSpoofFeatures(paths []string, cfg dsp.LFCCConfig, minLevelDB float64
 
 // SpoofGMMScores returns the GMM score (mean frame LLR) of each recording on workers goroutines.
 func SpoofGMMScores(cm *models.Countermeasure, recs []*SpoofFeatures, workers int) []float64 {
+	gmm, _ := SpoofFrameScores(cm, recs, workers)
+	return gmm
+}
+
+// SpoofFrameScores returns each recording's mean frame LLR of the countermeasure's GMMs and its
+// frame network's mean log-odds (0 without a network), as a live call's SpoofScorer computes them.
+func SpoofFrameScores(cm *models.Countermeasure, recs []*SpoofFeatures, workers int) (gmm, net []float64) {
 	if workers <= 0 {
 		workers = runtimeProcs()
 	}
@@ -271,25 +298,25 @@ func SpoofGMMScores(cm *models.Countermeasure, recs []*SpoofFeatures, workers in
 	for i := range scorers {
 		scorers[i] = models.NewSpoofScorer(cm)
 	}
-	out := make([]float64, len(recs))
+	gmm, net = make([]float64, len(recs)), make([]float64, len(recs))
 	_ = Parallel(len(recs), workers, nil, func(w, i int) error {
 		s := scorers[w]
 		s.Reset()
 		for _, x := range recs[i].Frames {
 			s.Add(x, 0)
 		}
-		out[i] = s.LLR()
+		gmm[i], net[i] = s.LLR(), s.NetScore()
 		return nil
 	})
-	return out
+	return gmm, net
 }
 
 // ScoreSpoof returns the countermeasure's score of each recording (GMM score fused with the
-// long-term-statistics score when the countermeasure has one).
+// long-term-statistics score, and the frame network's, when the countermeasure has them).
 func ScoreSpoof(cm *models.Countermeasure, recs []*SpoofFeatures, workers int) []float64 {
-	out := SpoofGMMScores(cm, recs, workers)
+	out, net := SpoofFrameScores(cm, recs, workers)
 	for i, r := range recs {
-		out[i] = cm.Combine(out[i], r.Stats)
+		out[i] = cm.Combine(out[i], r.Stats, net[i])
 	}
 	return out
 }
@@ -366,8 +393,48 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 			return nil, err
 		}
 	}
+	if len(c.FrameNet) > 0 {
+		if c.NoLTSS {
+			return nil, errors.New("spoof: the frame network needs the long-term statistics system")
+		}
+		if err := trainSpoofNet(c, cm, bona, spoof, held); err != nil {
+			return nil, err
+		}
+	}
 	cm.FARThresholds = spoofOperatingPoints(ScoreSpoof(cm, held, c.Workers), c.heldGroups, c.FARs)
 	return cm, cm.Validate()
+}
+
+// trainSpoofNet trains cm's frame network on the bona fide and spoof recordings' frames, as the
+// GMMs see them, and adds it to the fusion, standardised on the held-out bona fide recordings.
+func trainSpoofNet(c SpoofTrainConfig, cm *models.Countermeasure, bona, spoof, held []*SpoofFeatures) error {
+	frames := func(set []*SpoofFeatures) [][][]float32 {
+		var out [][][]float32
+		for _, r := range set {
+			switch {
+			case len(r.Frames) == 0:
+			case c.StaticCMN > 0:
+				out = append(out, models.CausalCMN(r.Frames, c.StaticCMN))
+			default:
+				out = append(out, r.Frames)
+			}
+		}
+		return out
+	}
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, "spoof: training the frame network (hidden %v, context %d)\n", c.FrameNet, c.NetContext)
+	}
+	net, err := models.TrainFrameNet(frames(bona), frames(spoof), models.FrameNetConfig{Context: c.NetContext, Hidden: c.FrameNet, Epochs: c.NetEpochs, Seed: 1})
+	if err != nil {
+		return err
+	}
+	cm.Net = net
+	gmm, ns := SpoofFrameScores(cm, held, c.Workers)
+	fused := make([]float64, len(held))
+	for i, r := range held {
+		fused[i] = cm.Fusion.Fuse(gmm[i], cm.StatsScore(r.Stats))
+	}
+	return cm.Fusion.SetNet(fused, ns, c.NetWeight)
 }
 
 // spoofOperatingPoints returns the thresholds at fars on bona fide scores; with groups (one per

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/engine"
@@ -57,9 +58,25 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	staticCMN := fs.Bool("static-cmn", recipe.DefaultSpoofStaticCMN, "remove from each frame's static cepstra their running mean over the recording so far before the GMMs score it (trained the same way)")
 	frameSel := fs.String("frame-selection", "all", "score each frame on the components of the best G of K groups per GMM, as `K/G`; \"all\": every component")
 	frameStep := fs.Int("frame-step", recipe.DefaultSpoofFrameStep, "score every `N`-th frame with the GMMs (every frame still counts as speech)")
+	frameNet := fs.String("frame-net", recipe.DefaultSpoofFrameNet, "hidden layer `widths` of a third system, a network classifying each frame with its neighbours, comma-separated (\"\": none)")
+	netContext := fs.Int("net-context", 3, "with --frame-net: `frames` of context on each side of the classified frame")
+	netWeight := fs.Float64("net-weight", recipe.DefaultSpoofNetWeight, "with --frame-net: the network's `weight` in the fusion, in (0, 1]")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
 		return err
+	}
+	hiddenNet, err := parseWidths(*frameNet)
+	if err != nil {
+		return usageErrorf("--frame-net: %v", err)
+	}
+	if len(hiddenNet) > 0 && *gmmOnly {
+		return usageErrorf("--frame-net needs the long-term statistics system (not --gmm-only); --frame-net \"\" turns it off")
+	}
+	if *netContext < 0 || *netContext > 50 {
+		return usageErrorf("--net-context %d: want 0-50", *netContext)
+	}
+	if !(*netWeight > 0 && *netWeight <= 1) {
+		return usageErrorf("--net-weight %g: want a weight in (0, 1]", *netWeight)
 	}
 	if *frameStep < 1 {
 		return usageErrorf("--frame-step %d: want at least 1", *frameStep)
@@ -124,7 +141,8 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files\n", len(bf), len(bona), len(sf))
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
-		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc)})
+		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc),
+		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight})
 	if err != nil {
 		return err
 	}
@@ -306,4 +324,21 @@ func frameSelection(v string, comps int) (string, error) {
 		return "", usageErrorf("--frame-selection %q: want K/G with 1 <= G <= K <= --components, or all", v)
 	}
 	return v, nil
+}
+
+// parseWidths parses comma-separated positive layer widths ("" gives none).
+func parseWidths(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 || n > 4096 {
+			return nil, fmt.Errorf("bad layer width %q (want 1-4096)", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -26,10 +26,12 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"log"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"sort"
@@ -84,6 +86,9 @@ func main() {
 	mlpL2 := flag.Float64("mlp-l2", recipe.DefaultSpoofMLPL2, "with --ltss-mlp: weight decay")
 	mlpIters := flag.Int("mlp-iters", 300, "with --ltss-mlp: L-BFGS iterations")
 	mlpEnsemble := flag.Int("ltss-ensemble", 1, "with --ltss-mlp: average this many perceptrons trained from different initial weights")
+	lfccFilters := flag.Int("lfcc-filters", 0, "triangular filters of the countermeasure's LFCC (0: the shipped 20)")
+	lfccCeps := flag.Int("lfcc-ceps", 0, "cepstra kept per frame, C0 included (0: the shipped 20; at most --lfcc-filters)")
+	dump := flag.String("dump", "", "write every fold's per-file scores to this TSV (fold, set, family, codec, id, GMM, LTSS, fused .5): the eval items of the held-out family and of the bona fide class, and the held-out bona fide training files (set \"held\") that fix the fold's thresholds, for fusing with another scorer's dump (bench/spoof/fuse.py)")
 	aug := flag.String("aug", "", "comma-separated extra key files of augmented training items, spoof (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's) or bona fide (joining the bona fide training files)")
 	flag.Parse()
 	t0 := time.Now()
@@ -110,6 +115,12 @@ func main() {
 	}
 	cfg := dsp.TelephoneLFCC()
 	cfg.SpectralFlux = *flux
+	if *lfccFilters > 0 {
+		cfg.NumFilters = *lfccFilters
+	}
+	if *lfccCeps > 0 {
+		cfg.NumCeps = *lfccCeps
+	}
 	cfg.StatsFrameLengthMs = *statsMs
 	cfg.Prosody = *prosody || *prosodyOnly
 	cfg.Modulation = *modulation
@@ -218,7 +229,7 @@ func main() {
 	}
 	fr := extract(paths)
 	for i := range items {
-		fr[i].Frames = transform(*variant, fr[i].Frames)
+		fr[i].Frames = transform(*variant, fr[i].Frames, cfg.NumCeps)
 		items[i].f = fr[i]
 	}
 	log.Printf("features of %d files in %v (%d long-term statistics per recording)", len(items), time.Since(t0).Round(time.Second), len(fr[0].Stats))
@@ -255,6 +266,27 @@ func main() {
 			}
 			n++
 		}
+	}
+	var bonaHeldIDs []string
+	n = 0
+	for i := range items {
+		if it := &items[i]; it.Class == "bonafide" && it.Split == "train" {
+			if n%5 == 4 {
+				bonaHeldIDs = append(bonaHeldIDs, it.ID)
+			}
+			n++
+		}
+	}
+	var dumpW *bufio.Writer
+	if *dump != "" {
+		f, err := os.Create(*dump)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		dumpW = bufio.NewWriter(f)
+		defer dumpW.Flush()
+		fmt.Fprintln(dumpW, "fold\tset\tfamily\tcodec\tid\tgmm\tltss\tfused")
 	}
 	// The bona fide GMM is trained once; spoof GMM, classifier and fusion per fold.
 	var bonaFrames [][]float32
@@ -382,6 +414,9 @@ func main() {
 		}
 		sys := without(held)
 		a, b := eval(sys, held, "none"), eval(sys, held, "mobile")
+		if dumpW != nil {
+			dumpFold(dumpW, sys.cm, held, items, bonaHeldIDs, bonaHeld)
+		}
 		fmt.Printf("| %s | %s | %s | %.1f | %.1f | %.1f |\n", held, row(a.eer), row(b.eer), a.miss[0], a.miss[1], a.miss[3])
 		g := 1 // group: 1 the TTS families and replay, 0 the resynthesised bona fide families
 		if resynthesis[held] {
@@ -612,7 +647,7 @@ func main() {
 			}
 			fr := extract(ps)
 			for i := range fr {
-				fr[i].Frames = transform(*variant, fr[i].Frames)
+				fr[i].Frames = transform(*variant, fr[i].Frames, cfg.NumCeps)
 			}
 			sc := scores(sys.cm, fr)
 			var k, kl [nSys]int
@@ -719,36 +754,36 @@ func readKey(path string) ([]item, error) {
 	return out, err
 }
 
-// transform applies a front-end variant to one recording's frames (20 statics, Δ, ΔΔ).
-func transform(variant string, fr [][]float32) [][]float32 {
+// transform applies a front-end variant to one recording's frames (ns statics, Δ, ΔΔ).
+func transform(variant string, fr [][]float32, ns int) [][]float32 {
 	switch variant {
 	case "lfcc":
 		return fr
 	case "dyn":
 		for i, f := range fr {
-			fr[i] = f[20:]
+			fr[i] = f[ns:]
 		}
 		return fr
 	case "cmn":
 		if len(fr) == 0 {
 			return fr
 		}
-		var m [20]float64
+		m := make([]float64, ns)
 		for _, f := range fr {
-			for k := range 20 {
+			for k := range ns {
 				m[k] += float64(f[k])
 			}
 		}
 		for _, f := range fr {
-			for k := range 20 {
+			for k := range ns {
 				f[k] -= float32(m[k] / float64(len(fr)))
 			}
 		}
 		return fr
 	case "cmn-causal": // each frame's statics lose the mean of the statics so far (itself included)
-		var m [20]float64
+		m := make([]float64, ns)
 		for i, f := range fr {
-			for k := range 20 {
+			for k := range ns {
 				m[k] += float64(f[k])
 				f[k] -= float32(m[k] / float64(i+1))
 			}
@@ -920,4 +955,27 @@ func peakRow(clean, codecs peakResult) string {
 		p = append(p, fmt.Sprintf("%.1f", x))
 	}
 	return strings.Join(p, " | ")
+}
+
+// dumpFold writes --dump's rows for the fold that holds out family held: its eval items, the
+// bona fide eval items and the held-out bona fide training files, scored by cm.
+func dumpFold(w *bufio.Writer, cm *models.Countermeasure, held string, items []item, heldIDs []string, heldRecs []*recipe.SpoofFeatures) {
+	var ids, sets, fams, codecs []string
+	var recs []*recipe.SpoofFeatures
+	for i := range items {
+		it := &items[i]
+		if it.Split != "eval" || (it.Class == "spoof" && it.Family != held) || (it.Class != "spoof" && it.Class != "bonafide") {
+			continue
+		}
+		ids, sets, fams, codecs = append(ids, it.ID), append(sets, "eval"), append(fams, it.Family), append(codecs, it.Codec)
+		recs = append(recs, it.f)
+	}
+	for i, id := range heldIDs {
+		ids, sets, fams, codecs = append(ids, id), append(sets, "held"), append(fams, "bonafide"), append(codecs, "-")
+		recs = append(recs, heldRecs[i])
+	}
+	sc := scores(cm, recs)
+	for i := range recs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%.6g\t%.6g\t%.6g\n", held, sets[i], fams[i], codecs[i], ids[i], sc[0][i], sc[1][i], sc[2][i])
+	}
 }

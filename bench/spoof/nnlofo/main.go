@@ -1,0 +1,259 @@
+// Command nnlofo measures a frame-level neural countermeasure (models.FrameNet, as train-spoof
+// --frame-net trains it) with the leave-one-family-out
+// protocol of bench/spoof/lofo: a small feed-forward network (ReLU hidden layers, one logit)
+// classifies each LFCC frame, with K frames of context on each side, as bona fide or spoof; a
+// recording's score is the mean of its frames' logits. In each fold the network trains on every
+// family but the held-out one (and those in --no-train), with lofo's bona fide training files and
+// augmented items, and is evaluated on the held-out family's eval items against the dev
+// speakers' bona fide files, clean and after mobile codecs. Run from the repository root:
+//
+//	go run ./bench/spoof/nnlofo --aug bench/out/spoof/perc_key.tsv,... --dump nn.tsv
+//
+// --dump writes the per-file scores in lofo's --dump layout, for bench/spoof/fuse.py.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/voxguard/voxguard/bench/spoof/spoofkey"
+	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/models/metrics"
+	"github.com/voxguard/voxguard/recipe"
+)
+
+type item struct {
+	spoofkey.Item
+	frames [][]float32
+}
+
+func main() {
+	key := flag.String("key", "bench/out/spoof/key.tsv", "key file written by make_spoof_data.py")
+	augKeys := flag.String("aug", "", "comma-separated extra key files of augmented training items (as lofo --aug)")
+	noTrain := flag.String("no-train", "griffin-lim,pico,mbrola,rhvoice", "comma-separated families never trained on")
+	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
+	filters := flag.Int("lfcc-filters", 20, "LFCC triangular filters")
+	ceps := flag.Int("lfcc-ceps", 20, "LFCC cepstra kept, C0 included")
+	deltas := flag.Int("deltas", 2, "delta order of the frames (0-2)")
+	context := flag.Int("context", 3, "frames of context on each side of the classified frame")
+	cmn := flag.Bool("cmn", true, "remove from each frame's statics their running mean so far (the shipped countermeasure's causal CMN)")
+	hidden := flag.String("hidden", "128,64", "hidden layer sizes")
+	epochs := flag.Int("epochs", 4, "passes over the training frames")
+	perClass := flag.Int("frames", 200000, "training frames per class per epoch (drawn at random)")
+	batch := flag.Int("batch", 256, "minibatch size")
+	lr := flag.Float64("lr", 1e-3, "Adam learning rate")
+	l2 := flag.Float64("l2", 1e-4, "weight decay")
+	step := flag.Int("step", 2, "classify every N-th frame of a recording (the countermeasure's FrameStep)")
+	dump := flag.String("dump", "", "write per-file scores (lofo --dump layout, the score in every score column)")
+	flag.Parse()
+	t0 := time.Now()
+
+	items, err := readKey(*key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, k := range strings.Split(*augKeys, ",") {
+		if k == "" {
+			continue
+		}
+		extra, err := readKey(k)
+		if err != nil {
+			log.Fatal(err)
+		}
+		items = append(items, extra...)
+	}
+	cfg := dsp.TelephoneLFCC()
+	cfg.NumFilters, cfg.NumCeps, cfg.DeltaOrder = *filters, *ceps, *deltas
+	if err := cfg.Validate(); err != nil {
+		log.Fatal(err)
+	}
+	paths := make([]string, len(items))
+	for i, it := range items {
+		paths[i] = it.Path
+	}
+	feats, err := recipe.ExtractSpoofFeatures(paths, cfg, recipe.DefaultSpoofMinLevelDB, 0, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := range items {
+		fr := feats[i].Frames
+		if *cmn {
+			m := make([]float64, cfg.NumCeps)
+			for t, f := range fr {
+				for k := range cfg.NumCeps {
+					m[k] += float64(f[k])
+					f[k] -= float32(m[k] / float64(t+1))
+				}
+			}
+		}
+		items[i].frames = fr
+	}
+	log.Printf("features of %d files in %v", len(items), time.Since(t0).Round(time.Second))
+
+	never := strings.Split(*noTrain, ",")
+	var families []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if it.Class == "spoof" && !seen[it.Family] {
+			seen[it.Family] = true
+			families = append(families, it.Family)
+		}
+	}
+	sort.Strings(families)
+	// Bona fide training files, every 5th held out, exactly as lofo deals them.
+	var bonaTrain []*item
+	var bonaHeld []*item
+	n := 0
+	for i := range items {
+		if it := &items[i]; it.Class == "bonafide" && it.Split == "train" {
+			if n%5 == 4 {
+				bonaHeld = append(bonaHeld, it)
+			} else {
+				bonaTrain = append(bonaTrain, it)
+			}
+			n++
+		}
+	}
+	var hs []int
+	for _, f := range strings.Split(*hidden, ",") {
+		h, err := strconv.Atoi(f)
+		if err != nil || h <= 0 {
+			log.Fatalf("--hidden: bad size %q", f)
+		}
+		hs = append(hs, h)
+	}
+	want := map[string]bool{}
+	for _, f := range strings.Split(*only, ",") {
+		if f != "" {
+			want[f] = true
+		}
+	}
+	var dumpW *bufio.Writer
+	if *dump != "" {
+		f, err := os.Create(*dump)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		dumpW = bufio.NewWriter(f)
+		defer dumpW.Flush()
+		fmt.Fprintln(dumpW, "fold\tset\tfamily\tcodec\tid\tgmm\tltss\tfused")
+	}
+	cache := map[bool]*models.FrameNet{} // the net trained on every trainable family (folds of never-trained families)
+	fmt.Printf("| held-out | NN clean | NN codecs | miss at 1 %% clean |\n|---|---|---|---|\n")
+	var sum [2]float64
+	folds := 0
+	for _, held := range families {
+		if len(want) > 0 && !want[held] {
+			continue
+		}
+		isNever := slices.Contains(never, held)
+		nt := cache[true]
+		if !isNever || nt == nil {
+			var spoof []*item
+			for i := range items {
+				it := &items[i]
+				if it.Class == "spoof" && it.Split == "train" && it.Family != held && !slices.Contains(never, it.Family) {
+					spoof = append(spoof, it)
+				}
+			}
+			t1 := time.Now()
+			var err error
+			nt, err = models.TrainFrameNet(framesOf(bonaTrain), framesOf(spoof), models.FrameNetConfig{Context: *context, Hidden: hs,
+				Epochs: *epochs, PerClass: *perClass, Batch: *batch, LR: *lr, L2: *l2, Seed: 1})
+			if err != nil {
+				log.Fatal(err)
+			}
+			log.Printf("fold %s: trained in %v", held, time.Since(t1).Round(time.Second))
+			if isNever {
+				cache[true] = nt
+			}
+		}
+		heldScores := nt.FrameNetScores(framesOf(bonaHeld), *step, 0)
+		thr := threshold(heldScores, 0.01)
+		var res [2]float64
+		var miss float64
+		for c, codec := range []string{"none", "mobile"} {
+			var sp, bf []*item
+			for i := range items {
+				it := &items[i]
+				if it.Split == "eval" && it.Codec == codec {
+					if it.Class == "spoof" && it.Family == held {
+						sp = append(sp, it)
+					} else if it.Class == "bonafide" {
+						bf = append(bf, it)
+					}
+				}
+			}
+			ss, bs := nt.FrameNetScores(framesOf(sp), *step, 0), nt.FrameNetScores(framesOf(bf), *step, 0)
+			res[c] = 100 * metrics.EER(ss, bs)
+			if c == 0 {
+				m := 0
+				for _, s := range ss {
+					if s <= thr {
+						m++
+					}
+				}
+				miss = 100 * float64(m) / float64(len(ss))
+			}
+			if dumpW != nil {
+				for i, it := range sp {
+					fmt.Fprintf(dumpW, "%s\teval\t%s\t%s\t%s\t%.6g\t%.6g\t%.6g\n", held, it.Family, it.Codec, it.ID, ss[i], ss[i], ss[i])
+				}
+				for i, it := range bf {
+					fmt.Fprintf(dumpW, "%s\teval\t%s\t%s\t%s\t%.6g\t%.6g\t%.6g\n", held, it.Family, it.Codec, it.ID, bs[i], bs[i], bs[i])
+				}
+			}
+		}
+		if dumpW != nil {
+			for i, it := range bonaHeld {
+				fmt.Fprintf(dumpW, "%s\theld\tbonafide\t-\t%s\t%.6g\t%.6g\t%.6g\n", held, it.ID, heldScores[i], heldScores[i], heldScores[i])
+			}
+		}
+		fmt.Printf("| %s | %.2f | %.2f | %.0f |\n", held, res[0], res[1], miss)
+		sum[0] += res[0]
+		sum[1] += res[1]
+		folds++
+	}
+	fmt.Printf("| mean of %d | %.2f | %.2f | |\n", folds, sum[0]/float64(folds), sum[1]/float64(folds))
+	log.Printf("done in %v", time.Since(t0).Round(time.Second))
+}
+
+func readKey(path string) ([]item, error) {
+	keys, err := spoofkey.Read(path)
+	out := make([]item, len(keys))
+	for i, k := range keys {
+		out[i].Item = k
+	}
+	return out, err
+}
+
+// threshold is the lowest score above which at most far of the bona fide scores lie.
+func threshold(bona []float64, far float64) float64 {
+	s := slices.Clone(bona)
+	sort.Float64s(s)
+	k := int(math.Floor(far * float64(len(s))))
+	if k >= len(s) {
+		return math.Inf(-1)
+	}
+	return s[len(s)-1-k]
+}
+
+// framesOf returns the recordings' frames.
+func framesOf(recs []*item) [][][]float32 {
+	out := make([][][]float32, len(recs))
+	for i, r := range recs {
+		out[i] = r.frames
+	}
+	return out
+}
