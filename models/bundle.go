@@ -42,12 +42,15 @@ import (
 // calibration expects projected scores. Version 4 marks a bundle whose i-vector extractor
 // whitens with its own residual variances ("TVSD": C, D, then C·D scale factors k, the
 // extractor whitening by k/σ; needs "TVAR"), which older readers would skip while T expects
-// them. Every other bundle is still written as version 1.
+// them. Version 5 marks a bundle whose countermeasure has a frame network (Countermeasure.Net:
+// "frame_net" in the SPOF JSON, its parameters after the GMMs: mean[D], std[D], then per layer
+// W[out·in], B[out]), which older readers would refuse as malformed rather than by version.
+// Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 4
+	BundleVersion uint32 = 5
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -64,6 +67,9 @@ var (
 
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
+	if b.Spoof != nil && b.Spoof.Net != nil {
+		return 5
+	}
 	if b.Extractor != nil && b.Extractor.VarianceScale() != nil {
 		return 4
 	}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"slices"
 	"testing"
@@ -235,7 +236,11 @@ func TestSpoofNetBundleRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
-	got, err := ReadBundle(bytes.NewReader(encode(t, &Bundle{Spoof: cm})), nil)
+	raw := encode(t, &Bundle{Spoof: cm})
+	if v := binary.LittleEndian.Uint32(raw[4:]); v != 5 {
+		t.Errorf("bundle with a frame network written as version %d, want 5", v)
+	}
+	got, err := ReadBundle(bytes.NewReader(raw), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,4 +50,9 @@ bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
 # (train-spoof's defaults), the perceptual-codec copies, the speed-perturbed bona fide files and the
 # speed-perturbed spoof copies among the training items (a fold drops the held-out family's); its
 # "fused .5" column is the shipped fusion.
-go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora --no-train "$no_train" --ltss-mlp 16 --variant cmn-causal --aug "$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv"
+go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora --no-train "$no_train" --ltss-mlp 16 --variant cmn-causal --aug "$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv" \
+	--dump "$out/lofo_dump.tsv"
+# The frame network (train-spoof --frame-net, shipped since c23) in the same folds (~10 minutes),
+# then fused with the two systems above as train-spoof fuses it (weight 0.3).
+go run ./bench/spoof/nnlofo --key "$out/key.tsv" --no-train "$no_train" --aug "$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv" --dump "$out/nnlofo_dump.tsv"
+go run ./bench/spoof/fuse --a "$out/lofo_dump.tsv" --b "$out/nnlofo_dump.tsv" --w 0,0.3
