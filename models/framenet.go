@@ -21,12 +21,38 @@ import (
 type FrameNet struct {
 	// Context is the number of frames on each side of the classified frame.
 	Context int `json:"context"`
+	// Step, if > 0, classifies every Step-th frame of a recording (the 1st, the (1+Step)-th, …);
+	// 0: the countermeasure's FrameStep.
+	Step int `json:"step,omitempty"`
 	// Sizes are the layer widths: the input ((2·Context+1)·D), the hidden layers, then 1.
 	Sizes []int `json:"sizes"`
 	// Mean and Std standardise each of the D frame dimensions.
 	Mean, Std []float32 `json:"-"`
 	// W[l] is layer l's weight matrix, Sizes[l+1] × Sizes[l] row-major; B[l] its biases.
 	W, B [][]float32 `json:"-"`
+
+	once sync.Once
+	wp   [][]float32 // W with each row zero-padded to cols[l] (a multiple of 8) for the AVX2 kernel
+	cols []int       // padded layer input widths
+}
+
+// pad builds the padded weights (once; W must not change afterwards).
+func (n *FrameNet) pad() {
+	n.once.Do(func() {
+		L := len(n.W)
+		n.wp, n.cols = make([][]float32, L), make([]int, L+1)
+		for l := range L + 1 {
+			n.cols[l] = (n.Sizes[l] + 7) &^ 7
+		}
+		for l := range L {
+			in, pc := n.Sizes[l], n.cols[l]
+			wp := make([]float32, n.Sizes[l+1]*pc)
+			for i := range n.Sizes[l+1] {
+				copy(wp[i*pc:i*pc+in], n.W[l][i*in:(i+1)*in])
+			}
+			n.wp[l] = wp
+		}
+	})
 }
 
 // Dim is the frame dimension D the network reads.
@@ -38,6 +64,8 @@ func (n *FrameNet) Validate() error {
 	switch {
 	case n.Context < 0 || n.Context > 50:
 		return fmt.Errorf("models: frame network context %d outside 0-50", n.Context)
+	case n.Step < 0 || n.Step > 50:
+		return fmt.Errorf("models: frame network step %d outside 0-50", n.Step)
 	case L < 1 || n.Sizes[L] != 1:
 		return errors.New("models: frame network needs at least one layer and a single output")
 	case len(n.Mean) == 0 || len(n.Std) != len(n.Mean) || n.Sizes[0] != (2*n.Context+1)*len(n.Mean):
@@ -67,47 +95,97 @@ func (n *FrameNet) Validate() error {
 	return nil
 }
 
-// frameNetScratch holds one evaluation's activations.
+// frameNetBatch is the most frames a scratch evaluates in one pass over the weights.
+const frameNetBatch = 16
+
+// frameNetScratch holds the activations of up to frameNetBatch evaluations.
 type frameNetScratch struct {
-	act [][]float32 // act[l]: layer l's input
+	act [][]float32 // act[l]: layer l's inputs, frameNetBatch rows of the padded width
 }
 
 func (n *FrameNet) newScratch() *frameNetScratch {
+	n.pad()
 	s := &frameNetScratch{act: make([][]float32, len(n.Sizes))}
-	for l, k := range n.Sizes {
-		s.act[l] = make([]float32, k)
+	for l, k := range n.cols {
+		s.act[l] = make([]float32, frameNetBatch*k)
 	}
 	return s
 }
 
+// standardise writes frame x standardised into dst (both D long).
+func (n *FrameNet) standardise(dst, x []float32) {
+	for k, v := range x[:len(n.Mean)] {
+		dst[k] = (v - n.Mean[k]) / n.Std[k]
+	}
+}
+
 // logit returns the network's output for the window of frames frame(−Context) … frame(+Context)
-// (each D long, raw: standardised here).
+// (each D long, already standardised).
 func (n *FrameNet) logit(frame func(j int) []float32, s *frameNetScratch) float64 {
+	var out [1]float64
+	n.logits(out[:], func(_, j int) []float32 { return frame(j) }, s)
+	return out[0]
+}
+
+// logits writes to out[b] the network's output for window b (frame(b, j), j = −Context …
+// Context, each frame already standardised), len(out) ≤ frameNetBatch windows at once: with AVX2 each weight row is read once for
+// three windows (vec.GemvAdd3), and each output is bit for bit what logit computes for its
+// window alone.
+func (n *FrameNet) logits(out []float64, frame func(b, j int) []float32, s *frameNetScratch) {
 	D := len(n.Mean)
-	in := s.act[0]
-	for j := -n.Context; j <= n.Context; j++ {
-		x := frame(j)
-		o := (j + n.Context) * D
-		for k := range D {
-			in[o+k] = (x[k] - n.Mean[k]) / n.Std[k]
+	nb := len(out)
+	for b := range nb {
+		in := s.act[0][b*n.cols[0] : (b+1)*n.cols[0]]
+		for j := -n.Context; j <= n.Context; j++ {
+			copy(in[(j+n.Context)*D:(j+n.Context+1)*D], frame(b, j))
 		}
 	}
 	L := len(n.W)
 	for l := range L {
-		// Row by row with vec.Dot, whose summation order depends only on the length (gonum's
-		// single-precision kernels, GemvAdd's fallback, can round differently with the
-		// operands' alignment, and a stream must score as its batch does).
-		out, in, w := s.act[l+1], s.act[l], n.W[l]
-		cols := n.Sizes[l]
-		for i := range out {
-			v := n.B[l][i] + vec.Dot(w[i*cols:(i+1)*cols], in)
-			if l < L-1 {
-				v = max(v, 0)
+		pc, rows, pr := n.cols[l], n.Sizes[l+1], n.cols[l+1]
+		in, act := s.act[l], s.act[l+1]
+		y := func(b int) []float32 { return act[b*pr : b*pr+rows] }
+		x := func(b int) []float32 { return in[b*pc : (b+1)*pc] }
+		for b := range nb {
+			copy(y(b), n.B[l])
+		}
+		b := 0
+		if vec.Accelerated() {
+			// The AVX2 kernels' summation order depends only on the row length, and GemvAdd3
+			// adds each vector's product bit for bit as GemvAdd does.
+			for ; b+3 <= nb; b += 3 {
+				vec.GemvAdd3(y(b), y(b+1), y(b+2), n.wp[l], x(b), x(b+1), x(b+2), pc)
 			}
-			out[i] = v
+			for ; b < nb; b++ {
+				vec.GemvAdd(y(b), n.wp[l], x(b), pc)
+			}
+		} else {
+			// In order, in single precision (gonum's kernels, GemvAdd's fallback, can round
+			// differently with the operands' alignment, and a stream must score as its batch).
+			for ; b < nb; b++ {
+				yb, xb := y(b), x(b)
+				for i := range rows {
+					row := n.wp[l][i*pc : (i+1)*pc]
+					var v float32
+					for k, w := range row {
+						v += w * xb[k]
+					}
+					yb[i] += v
+				}
+			}
+		}
+		if l < L-1 {
+			for b := range nb {
+				yb := y(b)
+				for i, v := range yb {
+					yb[i] = max(v, 0)
+				}
+			}
 		}
 	}
-	return float64(s.act[L][0])
+	for b := range nb {
+		out[b] = float64(s.act[L][b*n.cols[L]])
+	}
 }
 
 // FrameNetScore is the mean log-odds of a recording's frames (in order, D each; 0 for none),
@@ -118,11 +196,29 @@ func (n *FrameNet) FrameNetScore(frames [][]float32, step int) float64 {
 	}
 	step = max(step, 1)
 	s := n.newScratch()
-	sum, cnt := 0.0, 0
-	for t := 0; t < len(frames); t += step {
-		sum += n.logit(func(j int) []float32 { return frames[min(max(t+j, 0), len(frames)-1)] }, s)
-		cnt++
+	std := make([][]float32, len(frames))
+	for t, x := range frames {
+		std[t] = make([]float32, len(n.Mean))
+		n.standardise(std[t], x)
 	}
+	var ts [frameNetBatch]int
+	var out [frameNetBatch]float64
+	sum, cnt, nb := 0.0, 0, 0
+	flush := func() {
+		n.logits(out[:nb], func(b, j int) []float32 { return std[min(max(ts[b]+j, 0), len(frames)-1)] }, s)
+		for _, v := range out[:nb] {
+			sum += v
+			cnt++
+		}
+		nb = 0
+	}
+	for t := 0; t < len(frames); t += step {
+		ts[nb] = t
+		if nb++; nb == frameNetBatch {
+			flush()
+		}
+	}
+	flush()
 	return sum / float64(cnt)
 }
 

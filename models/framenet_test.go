@@ -32,8 +32,13 @@ func TestFrameNetLogitKnown(t *testing.T) {
 	// Centre 2 (next clamped to frame 2): unit 0 = 0.5 + 2 + 4 = 6.5, unit 1 → 0, output 13.25.
 	want := []float64{-3.75, 0.25, 13.25}
 	s := n.newScratch()
+	std := make([][]float32, len(frames))
+	for i, f := range frames {
+		std[i] = make([]float32, 2)
+		n.standardise(std[i], f)
+	}
 	for c, w := range want {
-		got := n.logit(func(j int) []float32 { return frames[min(max(c+j, 0), len(frames)-1)] }, s)
+		got := n.logit(func(j int) []float32 { return std[min(max(c+j, 0), len(std)-1)] }, s)
 		if math.Abs(got-w) > 1e-6 {
 			t.Errorf("frame %d: logit %v, want %v", c, got, w)
 		}
@@ -177,9 +182,15 @@ func TestSpoofScorerNetStreaming(t *testing.T) {
 	}
 	for _, step := range []int{1, 2, 3} {
 		for _, cmn := range []int{0, 3} {
-			for _, ctx := range []int{0, 1, 3} {
+			for _, tc := range []struct{ ctx, netStep int }{{0, 0}, {1, 0}, {3, 0}, {3, 4}} {
+				ctx := tc.ctx
 				cm := &Countermeasure{FrontEnd: []byte(`{}`), MinLevelDB: -50, Bonafide: bona, Spoof: sp,
 					FrameStep: step, StaticCMN: cmn, Net: testNet(D, ctx, []int{8, 4}, uint64(ctx+1))}
+				cm.Net.Step = tc.netStep
+				eff := step
+				if tc.netStep > 0 {
+					eff = tc.netStep
+				}
 				if err := cm.Bonafide.Precompute(); err != nil {
 					t.Fatal(err)
 				}
@@ -199,7 +210,7 @@ func TestSpoofScorerNetStreaming(t *testing.T) {
 					if cmn > 0 {
 						in = CausalCMN(admitted, cmn)
 					}
-					want := cm.Net.FrameNetScore(in, step)
+					want := cm.Net.FrameNetScore(in, eff)
 					if got := add.NetScore(); math.Float64bits(got) != math.Float64bits(want) {
 						t.Fatalf("step %d cmn %d context %d, %d frames: streaming %v, batch %v", step, cmn, ctx, n, got, want)
 					}

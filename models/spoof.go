@@ -39,7 +39,8 @@ type Countermeasure struct {
 	LTSSNet *MLPScorer `json:"ltss_mlp,omitempty"`
 	// Net, when present, is a third system: a classifier of the same frames the GMMs score (after
 	// StaticCMN), with context (FrameNet), scoring every FrameStep-th frame; its mean frame
-	// log-odds are fused with the other two by Fusion (SpoofFusion.NetWeight).
+	// log-odds are fused with the other two by Fusion (SpoofFusion.NetWeight). Net.Step, when
+	// set, replaces FrameStep for the network.
 	Net *FrameNet `json:"frame_net,omitempty"`
 	// Info is free-form provenance (training data, sizes).
 	Info map[string]string `json:"info,omitempty"`
@@ -298,6 +299,10 @@ type SpoofScorer struct {
 	netSum float64
 	netCnt int
 	netSc  *frameNetScratch
+	// netQ holds the frames whose right context is complete but that wait to be classified
+	// frameNetBatch at a time (one pass over the network's weights for all of them).
+	netQ   []int
+	netOut []float64
 }
 
 // NewSpoofScorer returns an empty scorer for cm (which must have been prepared).
@@ -308,7 +313,10 @@ func NewSpoofScorer(cm *Countermeasure) *SpoofScorer {
 		s.cmnSum, s.norm = make([]float64, cm.StaticCMN), make([]float32, cm.Bonafide.D)
 	}
 	if n := cm.Net; n != nil {
-		s.ring = make([][]float32, 2*n.Context+1)
+		// The ring keeps the context of every queued frame: the oldest is (frameNetBatch − 1)
+		// steps before the newest, whose right context just arrived.
+		s.ring = make([][]float32, 2*n.Context+1+(frameNetBatch-1)*cm.netStep())
+		s.netQ, s.netOut = make([]int, 0, frameNetBatch), make([]float64, frameNetBatch)
 		for i := range s.ring {
 			s.ring[i] = make([]float32, cm.Bonafide.D)
 		}
@@ -448,8 +456,16 @@ func (s *SpoofScorer) tally(v float64) {
 	s.scored++
 }
 
-// netPush puts the s.seen-th frame x (raw; normalised here like the GMMs' frames) into the
-// ring and classifies the frame Context before it, whose right context is now complete, if it
+// netStep is the frame network's step: its own, else the GMMs' FrameStep (at least 1).
+func (cm *Countermeasure) netStep() int {
+	if cm.Net.Step > 0 {
+		return cm.Net.Step
+	}
+	return max(cm.FrameStep, 1)
+}
+
+// netPush puts the s.seen-th frame x (raw; normalised here like the GMMs' frames, then
+// standardised for the network) into the ring and classifies the frame Context before it, whose right context is now complete, if it
 // is one of every FrameStep-th.
 func (s *SpoofScorer) netPush(x []float32) {
 	i := s.seen - 1
@@ -458,10 +474,30 @@ func (s *SpoofScorer) netPush(x []float32) {
 	for k, sum := range s.cmnSum {
 		dst[k] = x[k] - float32(sum/float64(s.seen))
 	}
-	if c := i - s.cm.Net.Context; c >= 0 && c%max(s.cm.FrameStep, 1) == 0 {
-		s.netSum += s.netLogit(c, i)
+	s.cm.Net.standardise(dst, dst)
+	if c := i - s.cm.Net.Context; c >= 0 && c%s.cm.netStep() == 0 {
+		if s.netQ = append(s.netQ, c); len(s.netQ) == frameNetBatch {
+			s.netFlush()
+		}
+	}
+}
+
+// netFlush classifies the queued frames, whose right context is complete, and adds their
+// log-odds in order.
+func (s *SpoofScorer) netFlush() {
+	if len(s.netQ) == 0 {
+		return
+	}
+	out := s.netOut[:len(s.netQ)]
+	last := s.seen - 1
+	s.cm.Net.logits(out, func(b, j int) []float32 {
+		return s.ring[min(max(s.netQ[b]+j, 0), last)%len(s.ring)]
+	}, s.netSc)
+	for _, v := range out {
+		s.netSum += v
 		s.netCnt++
 	}
+	s.netQ = s.netQ[:0]
 }
 
 // netLogit is the network's log-odds of frame c with its context clamped to frames [0, last].
@@ -473,13 +509,14 @@ func (s *SpoofScorer) netLogit(c, last int) float64 {
 
 // NetScore is the frame network's mean log-odds over the frames so far, the last Context of
 // them classified with the context they have (as FrameNet.FrameNetScore of the same frames):
-// 0 without a network or a frame.
+// 0 without a network or a frame. It classifies the frames queued for a batch first.
 func (s *SpoofScorer) NetScore() float64 {
 	if s.ring == nil || s.seen == 0 {
 		return 0
 	}
+	s.netFlush()
 	sum, cnt := s.netSum, s.netCnt
-	step := max(s.cm.FrameStep, 1)
+	step := s.cm.netStep()
 	for c := max(s.seen-s.cm.Net.Context, 0); c < s.seen; c++ {
 		if c%step == 0 {
 			sum += s.netLogit(c, s.seen-1)
@@ -505,6 +542,7 @@ func (s *SpoofScorer) LLR() float64 {
 func (s *SpoofScorer) Reset() {
 	s.sum, s.frames, s.scored, s.seen = 0, 0, 0, 0
 	s.netSum, s.netCnt = 0, 0
+	s.netQ = s.netQ[:0]
 	clear(s.cmnSum)
 }
 

@@ -138,10 +138,14 @@ type SpoofTrainConfig struct {
 	NetContext int
 	NetWeight  float64
 	NetEpochs  int // passes over 200,000 frames of each class (default 4)
+	NetStep    int // models.FrameNet.Step: classify every NetStep-th frame; 0: FrameStep
 }
 
 // DefaultSpoofFrameNet is train-spoof's default --frame-net: no frame network.
 const DefaultSpoofFrameNet = ""
+
+// DefaultSpoofNetStep is train-spoof's default --net-step: 0, the GMMs' frame step.
+const DefaultSpoofNetStep = 0
 
 // DefaultSpoofNetWeight is the frame network's weight in the fusion (SpoofTrainConfig.NetWeight).
 const DefaultSpoofNetWeight = 0.3
@@ -428,6 +432,7 @@ func trainSpoofNet(c SpoofTrainConfig, cm *models.Countermeasure, bona, spoof, h
 	if err != nil {
 		return err
 	}
+	net.Step = c.NetStep
 	cm.Net = net
 	gmm, ns := SpoofFrameScores(cm, held, c.Workers)
 	fused := make([]float64, len(held))

@@ -60,6 +60,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	frameStep := fs.Int("frame-step", recipe.DefaultSpoofFrameStep, "score every `N`-th frame with the GMMs (every frame still counts as speech)")
 	frameNet := fs.String("frame-net", recipe.DefaultSpoofFrameNet, "hidden layer `widths` of a third system, a network classifying each frame with its neighbours, comma-separated (\"\": none)")
 	netContext := fs.Int("net-context", 3, "with --frame-net: `frames` of context on each side of the classified frame")
+	netStep := fs.Int("net-step", recipe.DefaultSpoofNetStep, "with --frame-net: classify every `N`-th frame (0: as --frame-step)")
 	netWeight := fs.Float64("net-weight", recipe.DefaultSpoofNetWeight, "with --frame-net: the network's `weight` in the fusion, in (0, 1]")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
@@ -74,6 +75,9 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	if *netContext < 0 || *netContext > 50 {
 		return usageErrorf("--net-context %d: want 0-50", *netContext)
+	}
+	if *netStep < 0 || *netStep > 50 {
+		return usageErrorf("--net-step %d: want 0-50", *netStep)
 	}
 	if !(*netWeight > 0 && *netWeight <= 1) {
 		return usageErrorf("--net-weight %g: want a weight in (0, 1]", *netWeight)
@@ -142,7 +146,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files\n", len(bf), len(bona), len(sf))
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc),
-		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight})
+		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight, NetStep: *netStep})
 	if err != nil {
 		return err
 	}

@@ -164,10 +164,10 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	// --frame-net adds the frame network to the fusion; bad widths, weights or contexts, and
 	// --gmm-only with a network, are usage errors.
 	fn := filepath.Join(dir, "fn.vxgb")
-	if code := run(append(train[:len(train)-1], fn, "--frame-net", "8,4", "--net-context", "2", "--net-weight", "0.4"), &out, &errb); code != 0 {
+	if code := run(append(train[:len(train)-1], fn, "--frame-net", "8,4", "--net-context", "2", "--net-weight", "0.4", "--net-step", "3"), &out, &errb); code != 0 {
 		t.Fatalf("train-spoof --frame-net 8,4: exit %d: %s", code, errb.String())
 	}
-	if b, err := loadModel(fn); err != nil || b.Spoof.Net == nil || !slices.Equal(b.Spoof.Net.Sizes, []int{5 * 60, 8, 4, 1}) || b.Spoof.Fusion.NetWeight != 0.4 {
+	if b, err := loadModel(fn); err != nil || b.Spoof.Net == nil || !slices.Equal(b.Spoof.Net.Sizes, []int{5 * 60, 8, 4, 1}) || b.Spoof.Fusion.NetWeight != 0.4 || b.Spoof.Net.Step != 3 {
 		t.Errorf("--frame-net 8,4: %v", err)
 	} else {
 		out.Reset()
@@ -176,7 +176,7 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 		}
 	}
 	for _, extra := range [][]string{{"--frame-net", "0"}, {"--frame-net", "8,x"}, {"--frame-net", "8", "--net-weight", "1.5"},
-		{"--frame-net", "8", "--net-context", "-1"}, {"--frame-net", "8", "--gmm-only"}} {
+		{"--frame-net", "8", "--net-context", "-1"}, {"--frame-net", "8", "--net-step", "-1"}, {"--frame-net", "8", "--gmm-only"}} {
 		if code := run(append(append(train[:len(train)-1:len(train)-1], lin), extra...), &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2", extra, code)
 		}
