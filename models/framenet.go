@@ -32,6 +32,7 @@ type FrameNet struct {
 	W, B [][]float32 `json:"-"`
 
 	once sync.Once
+	pool sync.Pool   // *frameNetScratch shared by the scorers between passes (a live call holds none)
 	wp   [][]float32 // W with each row zero-padded to cols[l] (a multiple of 8) for the AVX2 kernel
 	cols []int       // padded layer input widths
 }
@@ -128,10 +129,19 @@ func (n *FrameNet) logit(frame func(j int) []float32, s *frameNetScratch) float6
 }
 
 // logits writes to out[b] the network's output for window b (frame(b, j), j = −Context …
-// Context, each frame already standardised), len(out) ≤ frameNetBatch windows at once: with AVX2 each weight row is read once for
+// Context, each frame already standardised), len(out) ≤ frameNetBatch windows at once, in s
+// (nil: a scratch from the network's pool): with AVX2 each weight row is read once for
 // three windows (vec.GemvAdd3), and each output is bit for bit what logit computes for its
 // window alone.
 func (n *FrameNet) logits(out []float64, frame func(b, j int) []float32, s *frameNetScratch) {
+	if s == nil {
+		if p, ok := n.pool.Get().(*frameNetScratch); ok {
+			s = p
+		} else {
+			s = n.newScratch()
+		}
+		defer n.pool.Put(s)
+	}
 	D := len(n.Mean)
 	nb := len(out)
 	for b := range nb {

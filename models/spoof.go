@@ -294,11 +294,10 @@ type SpoofScorer struct {
 	seen         int // frames that reached the level
 	// Frame network (cm.Net): the last 2·Context+1 frames that reached the level, normalised as
 	// the GMMs see them (ring[(i mod len)] holds frame i), the sum and count of the log-odds of
-	// the frames classified with their full right context (every FrameStep-th), and scratch.
+	// the frames classified with their full right context (every FrameStep-th).
 	ring   [][]float32
 	netSum float64
 	netCnt int
-	netSc  *frameNetScratch
 	// netQ holds the frames whose right context is complete but that wait to be classified
 	// frameNetBatch at a time (one pass over the network's weights for all of them).
 	netQ   []int
@@ -320,7 +319,6 @@ func NewSpoofScorer(cm *Countermeasure) *SpoofScorer {
 		for i := range s.ring {
 			s.ring[i] = make([]float32, cm.Bonafide.D)
 		}
-		s.netSc = n.newScratch()
 	}
 	if cm.selGroups > 0 {
 		s.sel = cmSelScratch{pl: make([]float32, C), ptop: make([]float32, cm.selGroups),
@@ -492,7 +490,7 @@ func (s *SpoofScorer) netFlush() {
 	last := s.seen - 1
 	s.cm.Net.logits(out, func(b, j int) []float32 {
 		return s.ring[min(max(s.netQ[b]+j, 0), last)%len(s.ring)]
-	}, s.netSc)
+	}, nil)
 	for _, v := range out {
 		s.netSum += v
 		s.netCnt++
@@ -504,7 +502,7 @@ func (s *SpoofScorer) netFlush() {
 func (s *SpoofScorer) netLogit(c, last int) float64 {
 	return s.cm.Net.logit(func(j int) []float32 {
 		return s.ring[min(max(c+j, 0), last)%len(s.ring)]
-	}, s.netSc)
+	}, nil)
 }
 
 // NetScore is the frame network's mean log-odds over the frames so far, the last Context of

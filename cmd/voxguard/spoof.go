@@ -70,8 +70,11 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErrorf("--frame-net: %v", err)
 	}
-	if len(hiddenNet) > 0 && *gmmOnly {
-		return usageErrorf("--frame-net needs the long-term statistics system (not --gmm-only); --frame-net \"\" turns it off")
+	if *gmmOnly {
+		if len(hiddenNet) > 0 && flagGiven(fs, "frame-net") {
+			return usageErrorf("--frame-net needs the long-term statistics system (not --gmm-only)")
+		}
+		hiddenNet = nil // the baseline alone
 	}
 	if *netContext < 0 || *netContext > 50 {
 		return usageErrorf("--net-context %d: want 0-50", *netContext)

@@ -181,6 +181,16 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2", extra, code)
 		}
 	}
+	// --gmm-only alone drops the default frame network with the long-term statistics.
+	if code := run(append(train[:len(train)-1:len(train)-1], lin, "--gmm-only"), &out, &errb); code != 0 {
+		t.Fatalf("train-spoof --gmm-only: exit %d: %s", code, errb.String())
+	}
+	if b, err := loadModel(lin); err != nil || b.Spoof.Net != nil || b.Spoof.LTSSNet != nil {
+		t.Errorf("--gmm-only: %v", err)
+	}
+	if b, err := loadModel(model); err != nil || b.Spoof.Net == nil || b.Spoof.Net.Step != recipe.DefaultSpoofNetStep {
+		t.Errorf("default countermeasure has no frame network at step %d: %v", recipe.DefaultSpoofNetStep, err)
+	}
 	// --merge-into keeps the other bundle's sections.
 	merged := filepath.Join(dir, "merged.vxgb")
 	if code := run(append(train[:len(train)-1], merged, "--merge-into", model), &out, &errb); code != 0 {

@@ -53,7 +53,7 @@ func main() {
 	batch := flag.Int("batch", 256, "minibatch size")
 	lr := flag.Float64("lr", 1e-3, "Adam learning rate")
 	l2 := flag.Float64("l2", 1e-4, "weight decay")
-	step := flag.Int("step", 2, "classify every N-th frame of a recording (the countermeasure's FrameStep)")
+	step := flag.Int("step", 4, "classify every N-th frame of a recording (train-spoof --net-step)")
 	dump := flag.String("dump", "", "write per-file scores (lofo --dump layout, the score in every score column)")
 	flag.Parse()
 	t0 := time.Now()
