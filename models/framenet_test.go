@@ -152,25 +152,7 @@ func testNet(D, ctx int, hidden []int, seed uint64) *FrameNet {
 // FrameNetScore of that prefix's admitted, normalised frames, through Add and AddFrames alike.
 func TestSpoofScorerNetStreaming(t *testing.T) {
 	const D = 8
-	r := newRand(23)
-	gen := func(n int, shift float64) [][]float32 {
-		out := make([][]float32, n)
-		for i := range out {
-			out[i] = make([]float32, D)
-			for d := range out[i] {
-				out[i][d] = float32(r.NormFloat64() + shift)
-			}
-		}
-		return out
-	}
-	bona, _, err := TrainUBM(gen(2000, 0), UBMConfig{Components: 4, Iters: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, _, err := TrainUBM(gen(2000, 0.5), UBMConfig{Components: 4, Iters: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bona, sp, gen := gmmPair(t, D, 23, 2000, 4, 4, 2, 0.5)
 	frames := gen(37, 0.2)
 	levels := make([]float64, len(frames))
 	flat := make([]float32, 0, len(frames)*D)

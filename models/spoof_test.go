@@ -377,10 +377,13 @@ func TestSpoofFrameStep(t *testing.T) {
 // frame does (the same mean LLR bits and counts), with frames below the level, every frame step,
 // causal CMN, a frame that is not finite, and GMMs whose component counts take the three-frame
 // kernel's four-row blocks and its remainder.
-func TestSpoofAddFramesBitExact(t *testing.T) {
-	const D = 8
-	r := newRand(17)
-	gen := func(n int, shift float64) [][]float32 {
+// gmmPair trains a bona fide and a spoof GMM (bc and sc components, iters EM iterations) on n
+// Gaussian frames of dimension D each, the spoof ones shifted by shift; gen draws more frames
+// from the same source.
+func gmmPair(t *testing.T, D int, seed uint64, n, bc, sc, iters int, shift float64) (bona, sp *GMM, gen func(n int, shift float64) [][]float32) {
+	t.Helper()
+	r := newRand(seed)
+	gen = func(n int, shift float64) [][]float32 {
 		out := make([][]float32, n)
 		for i := range out {
 			out[i] = make([]float32, D)
@@ -390,14 +393,19 @@ func TestSpoofAddFramesBitExact(t *testing.T) {
 		}
 		return out
 	}
-	bona, _, err := TrainUBM(gen(3000, 0), UBMConfig{Components: 9, Iters: 3})
-	if err != nil {
+	var err error
+	if bona, _, err = TrainUBM(gen(n, 0), UBMConfig{Components: bc, Iters: iters}); err != nil {
 		t.Fatal(err)
 	}
-	sp, _, err := TrainUBM(gen(3000, 0.7), UBMConfig{Components: 6, Iters: 3})
-	if err != nil {
+	if sp, _, err = TrainUBM(gen(n, shift), UBMConfig{Components: sc, Iters: iters}); err != nil {
 		t.Fatal(err)
 	}
+	return bona, sp, gen
+}
+
+func TestSpoofAddFramesBitExact(t *testing.T) {
+	const D = 8
+	bona, sp, gen := gmmPair(t, D, 17, 3000, 9, 6, 3, 0.7)
 	frames := gen(41, 0.3)
 	frames[10][3] = float32(math.NaN())
 	flat := make([]float32, 0, len(frames)*D)

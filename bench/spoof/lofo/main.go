@@ -26,12 +26,10 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"log"
 	"math"
-	"os"
 	"runtime"
 	"slices"
 	"sort"
@@ -92,27 +90,19 @@ func main() {
 	aug := flag.String("aug", "", "comma-separated extra key files of augmented training items, spoof (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's) or bona fide (joining the bona fide training files)")
 	flag.Parse()
 	t0 := time.Now()
-	items, err := readKey(*key)
+	keys, augmented, err := spoofkey.ReadWithAug(*key, *aug)
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, k := range strings.Split(*aug, ",") {
-		if k == "" {
-			continue
+	items := make([]item, len(keys))
+	nAug := 0
+	for i, k := range keys {
+		items[i] = item{Item: k, aug: augmented[i]}
+		if augmented[i] {
+			nAug++
 		}
-		extra, err := readKey(k)
-		if err != nil {
-			log.Fatal(err)
-		}
-		for i, it := range extra {
-			if it.Split != "train" {
-				log.Fatalf("%s: %s is not a training item", k, it.ID)
-			}
-			extra[i].aug = true
-		}
-		log.Printf("%d augmented training items from %s", len(extra), k)
-		items = append(items, extra...)
 	}
+	log.Printf("%d items, %d of them augmented training items", len(items), nAug)
 	cfg := dsp.TelephoneLFCC()
 	cfg.SpectralFlux = *flux
 	if *lfccFilters > 0 {
@@ -259,7 +249,7 @@ func main() {
 	for i := range items {
 		it := &items[i]
 		if it.Class == "bonafide" && it.Split == "train" {
-			if n%5 == 4 {
+			if spoofkey.IsHeld(n) {
 				bonaHeld = append(bonaHeld, it.f)
 			} else {
 				bonaTrain = append(bonaTrain, it.f)
@@ -271,22 +261,22 @@ func main() {
 	n = 0
 	for i := range items {
 		if it := &items[i]; it.Class == "bonafide" && it.Split == "train" {
-			if n%5 == 4 {
+			if spoofkey.IsHeld(n) {
 				bonaHeldIDs = append(bonaHeldIDs, it.ID)
 			}
 			n++
 		}
 	}
-	var dumpW *bufio.Writer
+	var dumpW *spoofkey.Dump
 	if *dump != "" {
-		f, err := os.Create(*dump)
-		if err != nil {
+		if dumpW, err = spoofkey.CreateDump(*dump); err != nil {
 			log.Fatal(err)
 		}
-		defer f.Close()
-		dumpW = bufio.NewWriter(f)
-		defer dumpW.Flush()
-		fmt.Fprintln(dumpW, "fold\tset\tfamily\tcodec\tid\tgmm\tltss\tfused")
+		defer func() {
+			if err := dumpW.Close(); err != nil {
+				log.Fatal(err)
+			}
+		}()
 	}
 	// The bona fide GMM is trained once; spoof GMM, classifier and fusion per fold.
 	var bonaFrames [][]float32
@@ -745,15 +735,6 @@ func scores(cm *models.Countermeasure, recs []*recipe.SpoofFeatures) [nSys][]flo
 	return out
 }
 
-func readKey(path string) ([]item, error) {
-	keys, err := spoofkey.Read(path)
-	out := make([]item, len(keys))
-	for i, k := range keys {
-		out[i].Item = k
-	}
-	return out, err
-}
-
 // transform applies a front-end variant to one recording's frames (ns statics, Δ, ΔΔ).
 func transform(variant string, fr [][]float32, ns int) [][]float32 {
 	switch variant {
@@ -959,7 +940,7 @@ func peakRow(clean, codecs peakResult) string {
 
 // dumpFold writes --dump's rows for the fold that holds out family held: its eval items, the
 // bona fide eval items and the held-out bona fide training files, scored by cm.
-func dumpFold(w *bufio.Writer, cm *models.Countermeasure, held string, items []item, heldIDs []string, heldRecs []*recipe.SpoofFeatures) {
+func dumpFold(w *spoofkey.Dump, cm *models.Countermeasure, held string, items []item, heldIDs []string, heldRecs []*recipe.SpoofFeatures) {
 	var ids, sets, fams, codecs []string
 	var recs []*recipe.SpoofFeatures
 	for i := range items {
@@ -976,6 +957,6 @@ func dumpFold(w *bufio.Writer, cm *models.Countermeasure, held string, items []i
 	}
 	sc := scores(cm, recs)
 	for i := range recs {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%.6g\t%.6g\t%.6g\n", held, sets[i], fams[i], codecs[i], ids[i], sc[0][i], sc[1][i], sc[2][i])
+		w.Row(held, sets[i], fams[i], codecs[i], ids[i], sc[0][i], sc[1][i], sc[2][i])
 	}
 }

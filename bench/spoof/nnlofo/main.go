@@ -13,12 +13,10 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"log"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -58,19 +56,13 @@ func main() {
 	flag.Parse()
 	t0 := time.Now()
 
-	items, err := readKey(*key)
+	keys, _, err := spoofkey.ReadWithAug(*key, *augKeys)
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, k := range strings.Split(*augKeys, ",") {
-		if k == "" {
-			continue
-		}
-		extra, err := readKey(k)
-		if err != nil {
-			log.Fatal(err)
-		}
-		items = append(items, extra...)
+	items := make([]item, len(keys))
+	for i, k := range keys {
+		items[i].Item = k
 	}
 	cfg := dsp.TelephoneLFCC()
 	cfg.NumFilters, cfg.NumCeps, cfg.DeltaOrder = *filters, *ceps, *deltas
@@ -116,7 +108,7 @@ func main() {
 	n := 0
 	for i := range items {
 		if it := &items[i]; it.Class == "bonafide" && it.Split == "train" {
-			if n%5 == 4 {
+			if spoofkey.IsHeld(n) {
 				bonaHeld = append(bonaHeld, it)
 			} else {
 				bonaTrain = append(bonaTrain, it)
@@ -138,16 +130,16 @@ func main() {
 			want[f] = true
 		}
 	}
-	var dumpW *bufio.Writer
+	var dumpW *spoofkey.Dump
 	if *dump != "" {
-		f, err := os.Create(*dump)
-		if err != nil {
+		if dumpW, err = spoofkey.CreateDump(*dump); err != nil {
 			log.Fatal(err)
 		}
-		defer f.Close()
-		dumpW = bufio.NewWriter(f)
-		defer dumpW.Flush()
-		fmt.Fprintln(dumpW, "fold\tset\tfamily\tcodec\tid\tgmm\tltss\tfused")
+		defer func() {
+			if err := dumpW.Close(); err != nil {
+				log.Fatal(err)
+			}
+		}()
 	}
 	cache := map[bool]*models.FrameNet{} // the net trained on every trainable family (folds of never-trained families)
 	fmt.Printf("| held-out | NN clean | NN codecs | miss at 1 %% clean |\n|---|---|---|---|\n")
@@ -208,16 +200,16 @@ func main() {
 			}
 			if dumpW != nil {
 				for i, it := range sp {
-					fmt.Fprintf(dumpW, "%s\teval\t%s\t%s\t%s\t%.6g\t%.6g\t%.6g\n", held, it.Family, it.Codec, it.ID, ss[i], ss[i], ss[i])
+					dumpW.Row(held, "eval", it.Family, it.Codec, it.ID, ss[i], ss[i], ss[i])
 				}
 				for i, it := range bf {
-					fmt.Fprintf(dumpW, "%s\teval\t%s\t%s\t%s\t%.6g\t%.6g\t%.6g\n", held, it.Family, it.Codec, it.ID, bs[i], bs[i], bs[i])
+					dumpW.Row(held, "eval", it.Family, it.Codec, it.ID, bs[i], bs[i], bs[i])
 				}
 			}
 		}
 		if dumpW != nil {
 			for i, it := range bonaHeld {
-				fmt.Fprintf(dumpW, "%s\theld\tbonafide\t-\t%s\t%.6g\t%.6g\t%.6g\n", held, it.ID, heldScores[i], heldScores[i], heldScores[i])
+				dumpW.Row(held, "held", "bonafide", "-", it.ID, heldScores[i], heldScores[i], heldScores[i])
 			}
 		}
 		fmt.Printf("| %s | %.2f | %.2f | %.0f |\n", held, res[0], res[1], miss)
@@ -227,15 +219,6 @@ func main() {
 	}
 	fmt.Printf("| mean of %d | %.2f | %.2f | |\n", folds, sum[0]/float64(folds), sum[1]/float64(folds))
 	log.Printf("done in %v", time.Since(t0).Round(time.Second))
-}
-
-func readKey(path string) ([]item, error) {
-	keys, err := spoofkey.Read(path)
-	out := make([]item, len(keys))
-	for i, k := range keys {
-		out[i].Item = k
-	}
-	return out, err
 }
 
 // threshold is the lowest score above which at most far of the bona fide scores lie.
