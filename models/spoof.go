@@ -294,7 +294,7 @@ type SpoofScorer struct {
 	seen         int // frames that reached the level
 	// Frame network (cm.Net): the last 2·Context+1 frames that reached the level, normalised as
 	// the GMMs see them (ring[(i mod len)] holds frame i), the sum and count of the log-odds of
-	// the frames classified with their full right context (every FrameStep-th).
+	// the frames classified with their full right context (every netStep-th).
 	ring   [][]float32
 	netSum float64
 	netCnt int
@@ -463,8 +463,8 @@ func (cm *Countermeasure) netStep() int {
 }
 
 // netPush puts the s.seen-th frame x (raw; normalised here like the GMMs' frames, then
-// standardised for the network) into the ring and classifies the frame Context before it, whose right context is now complete, if it
-// is one of every FrameStep-th.
+// standardised for the network) into the ring, and queues the frame Context before it, whose
+// right context is now complete, if it is one of every netStep-th.
 func (s *SpoofScorer) netPush(x []float32) {
 	i := s.seen - 1
 	dst := s.ring[i%len(s.ring)]

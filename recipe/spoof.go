@@ -132,7 +132,7 @@ type SpoofTrainConfig struct {
 	StaticCMN      int         // models.Countermeasure.StaticCMN: static dimensions whose running mean is removed; 0: none
 	// FrameNet, if not empty, adds a third system: a frame classifier (models.FrameNet) with these
 	// hidden layer widths over the GMMs' frames, NetContext frames of context on each side
-	// (default 3), fused with weight NetWeight (default DefaultSpoofNetWeight). Needs the
+	// (0: the default 3), fused with weight NetWeight (default DefaultSpoofNetWeight). Needs the
 	// long-term statistics system.
 	FrameNet   []int
 	NetContext int

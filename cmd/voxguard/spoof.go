@@ -76,8 +76,8 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		}
 		hiddenNet = nil // the baseline alone
 	}
-	if *netContext < 0 || *netContext > 50 {
-		return usageErrorf("--net-context %d: want 0-50", *netContext)
+	if *netContext < 1 || *netContext > 50 {
+		return usageErrorf("--net-context %d: want 1-50", *netContext)
 	}
 	if *netStep < 0 || *netStep > 50 {
 		return usageErrorf("--net-step %d: want 0-50", *netStep)

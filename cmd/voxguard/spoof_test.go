@@ -176,7 +176,7 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 		}
 	}
 	for _, extra := range [][]string{{"--frame-net", "0"}, {"--frame-net", "8,x"}, {"--frame-net", "8", "--net-weight", "1.5"},
-		{"--frame-net", "8", "--net-context", "-1"}, {"--frame-net", "8", "--net-step", "-1"}, {"--frame-net", "8", "--gmm-only"}} {
+		{"--frame-net", "8", "--net-context", "0"}, {"--frame-net", "8", "--net-step", "-1"}, {"--frame-net", "8", "--gmm-only"}} {
 		if code := run(append(append(train[:len(train)-1:len(train)-1], lin), extra...), &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2", extra, code)
 		}
