@@ -41,7 +41,8 @@ npm under OUT/tools, driven by bench/spoof/sam_wav.js with node; random speed, p
 throat), pico (SVOX Pico, en-US and en-GB, random speed and pitch by its markup), mbrola (MBROLA
 diphone voices us1-us3 behind espeak-ng's text and prosody front end), rhvoice (RHVoice, Debian's
 rhvoice and rhvoice-english: an HTS-style parametric engine with its own vocoder, voices alan, bdl,
-clb, slt, evgeniy-eng and lyubov; random rate and pitch). They speak the corpora's own transcripts
+clb, slt, evgeniy-eng and lyubov; random rate and pitch), freetts (FreeTTS, Debian's freetts: a Java
+reimplementation of diphone synthesis, voices kevin and kevin16; no rate or pitch options). They speak the corpora's own transcripts
 (text.txt); train items use texts of training speakers, eval items texts of dev speakers. Every
 synthetic item passes through the telephone channel: resampling to 8 kHz, a random gain, an optional
 telephone band-pass, additive noise at 25-55 dB SNR and mu-law.
@@ -50,9 +51,11 @@ import argparse, array, math, os, random, shutil, subprocess, sys, tempfile, wav
 from concurrent.futures import ThreadPoolExecutor
 
 SEED = 7
-FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg", "sam", "pico", "mbrola", "rhvoice"]
+FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg", "sam", "pico", "mbrola", "rhvoice",
+            "freetts"]
 NEEDS = {"pico": ("pico2wave", "libttspico-utils"), "mbrola": ("mbrola", "mbrola mbrola-us1 mbrola-us2 mbrola-us3"),
-         "rhvoice": ("RHVoice-test", "rhvoice rhvoice-english")}
+         "rhvoice": ("RHVoice-test", "rhvoice rhvoice-english"), "freetts": ("java", "freetts")}
+FREETTS_JAR = "/usr/share/java/freetts.jar"
 SAM_JS = "sam-js@0.3.1"  # npm package of the "sam" family, installed under OUT/tools by ensure_sam
 SAM_DIR = None  # its package folder once ensure_sam has run
 
@@ -116,6 +119,8 @@ def synth(family, rng, text, out):
         run(["RHVoice-test", "-p", rng.choice(["alan", "bdl", "clb", "slt", "evgeniy-eng", "lyubov"]),
              "-r", str(rng.randint(80, 125)), "-t", str(rng.randint(80, 120)), "-R", "16000", "-o", out],
             input=text.encode())
+    elif family == "freetts":  # FreeTTS (Debian main, Java): its own implementation of diphone synthesis, kevin (8 kHz) and kevin16
+        run(["java", "-jar", FREETTS_JAR, "-voice", rng.choice(["kevin", "kevin16"]), "-dumpAudio", out, "-text", text])
     elif family == "flite-cg":
         run(["flite", "-voice", rng.choice(["slt", "rms", "awb"]), "--setf",
              f"duration_stretch={rng.uniform(0.85, 1.2):.2f}", "-t", text, "-o", out])
@@ -428,9 +433,9 @@ def main():
     for fam in FAMILIES:
         if only and fam not in only:
             continue
-        if fam in NEEDS and not shutil.which(NEEDS[fam][0]):
+        if fam in NEEDS and (not shutil.which(NEEDS[fam][0]) or (fam == "freetts" and not os.path.exists(FREETTS_JAR))):
             # Keep a machine without Debian's non-free component building everything else.
-            print(f"skipping {fam}: {NEEDS[fam][0]} not found (apt-get install {NEEDS[fam][1]}, from non-free)", file=sys.stderr)
+            print(f"skipping {fam}: {NEEDS[fam][0]} not found (apt-get install {NEEDS[fam][1]})", file=sys.stderr)
             continue
         for i in range(a.n):
             split = "train" if i < a.n * 2 // 3 else "eval"

@@ -20,7 +20,8 @@ vg=bench/out/voxguard
 # training speakers at speed 0.9 and 1.1 with their mobile-codec copies (bonafide-speed, since c20),
 # and every family's speed-perturbed copies (aug/<family>, since c21). griffin-lim is built and evaluated but not trained on: it is
 # the held-out probe of vocoder-like synthesis (bench/README.md); so are pico and mbrola (Debian
-# non-free engines, built when their tools are installed) and rhvoice (Debian main): measured
+# non-free engines, built when their tools are installed), rhvoice and freetts (Debian main; freetts
+# built since 2026-12-04, never trained on): measured
 # 2026-12-03, not adopted for training, as countermeasures trained on them flagged 2-4 % of the
 # dev speakers' codec bona fide files; TRAIN_FAMILIES overrides the list.
 # --hold-out-speakers sets the thresholds on bona fide speakers each fold's model never heard
