@@ -3,8 +3,8 @@
 
 Reproducible: every random choice comes from random.Random(SEED + item), tools are Debian's
 (apt-get install -y sox libsox-fmt-all espeak-ng festival festvox-kallpc16k festvox-kdlpc16k
-festvox-us-slt-hts flite python3-numpy rhvoice rhvoice-english; rhvoice is skipped with a message when
-absent). Run from the repository root:
+festvox-us-slt-hts flite python3-numpy rhvoice rhvoice-english freetts; rhvoice and freetts are skipped
+with a message when absent). Run from the repository root:
 
     python3 bench/spoof/make_spoof_data.py [--corpora ../shared/corpora] [--out bench/out/spoof] [--n 300] [--jobs 2]
 
