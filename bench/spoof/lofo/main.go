@@ -86,7 +86,7 @@ func main() {
 	mlpEnsemble := flag.Int("ltss-ensemble", 1, "with --ltss-mlp: average this many perceptrons trained from different initial weights")
 	lfccFilters := flag.Int("lfcc-filters", 0, "triangular filters of the countermeasure's LFCC (0: the shipped 20)")
 	lfccCeps := flag.Int("lfcc-ceps", 0, "cepstra kept per frame, C0 included (0: the shipped 20; at most --lfcc-filters)")
-	dump := flag.String("dump", "", "write every fold's per-file scores to this TSV (fold, set, family, codec, id, GMM, LTSS, fused .5): the eval items of the held-out family and of the bona fide class, and the held-out bona fide training files (set \"held\") that fix the fold's thresholds, for fusing with another scorer's dump (bench/spoof/fuse.py)")
+	dump := flag.String("dump", "", "write every fold's per-file scores to this TSV (fold, set, family, codec, id, GMM, LTSS, fused .5): the eval items of the held-out family and of the bona fide class, and the held-out bona fide training files (set \"held\") that fix the fold's thresholds, for fusing with another scorer's dump (bench/spoof/fuse)")
 	aug := flag.String("aug", "", "comma-separated extra key files of augmented training items, spoof (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's) or bona fide (joining the bona fide training files)")
 	flag.Parse()
 	t0 := time.Now()

@@ -1,15 +1,15 @@
-// Command nnlofo measures a frame-level neural countermeasure (models.FrameNet, as train-spoof
-// --frame-net trains it) with the leave-one-family-out
-// protocol of bench/spoof/lofo: a small feed-forward network (ReLU hidden layers, one logit)
-// classifies each LFCC frame, with K frames of context on each side, as bona fide or spoof; a
-// recording's score is the mean of its frames' logits. In each fold the network trains on every
+// Command nnlofo measures the countermeasure's frame network (models.FrameNet, as train-spoof
+// --frame-net trains it) with the leave-one-family-out protocol of bench/spoof/lofo: a small
+// feed-forward network (ReLU hidden layers, one logit) classifies each LFCC frame, with K frames
+// of context on each side, as bona fide or spoof; a recording's score is the mean of its frames'
+// logits. In each fold the network trains on every
 // family but the held-out one (and those in --no-train), with lofo's bona fide training files and
 // augmented items, and is evaluated on the held-out family's eval items against the dev
 // speakers' bona fide files, clean and after mobile codecs. Run from the repository root:
 //
 //	go run ./bench/spoof/nnlofo --aug bench/out/spoof/perc_key.tsv,... --dump nn.tsv
 //
-// --dump writes the per-file scores in lofo's --dump layout, for bench/spoof/fuse.py.
+// --dump writes the per-file scores in lofo's --dump layout, for bench/spoof/fuse.
 package main
 
 import (
@@ -38,7 +38,7 @@ type item struct {
 func main() {
 	key := flag.String("key", "bench/out/spoof/key.tsv", "key file written by make_spoof_data.py")
 	augKeys := flag.String("aug", "", "comma-separated extra key files of augmented training items (as lofo --aug)")
-	noTrain := flag.String("no-train", "griffin-lim,pico,mbrola,rhvoice", "comma-separated families never trained on")
+	noTrain := flag.String("no-train", "griffin-lim,pico,mbrola,rhvoice,freetts", "comma-separated families never trained on (run.sh's)")
 	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
 	filters := flag.Int("lfcc-filters", 20, "LFCC triangular filters")
 	ceps := flag.Int("lfcc-ceps", 20, "LFCC cepstra kept, C0 included")
