@@ -465,22 +465,7 @@ func (n *FrameNet) FrameNetScores(recs [][][]float32, step, workers int) []float
 		workers = runtime.GOMAXPROCS(0)
 	}
 	out := make([]float64, len(recs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				out[i] = n.FrameNetScore(recs[i], step)
-			}
-		}()
-	}
-	for i := range recs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallelFor(len(recs), workers, func(i int) { out[i] = n.FrameNetScore(recs[i], step) })
 	return out
 }
 

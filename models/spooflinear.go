@@ -225,13 +225,8 @@ func NewSpoofFusion(gmm, lin []float64, w float64) (*SpoofFusion, error) {
 		return nil, errors.New("models: fusion needs at least two paired bona fide scores")
 	}
 	ms := func(v []float64) (m, s float64) {
-		for _, x := range v {
-			m += x / float64(len(v))
-		}
-		for _, x := range v {
-			s += (x - m) * (x - m) / float64(len(v)-1)
-		}
-		return m, math.Sqrt(s) + 1e-9
+		m, s = meanStd(v)
+		return m, s + 1e-9
 	}
 	f := &SpoofFusion{GMMWeight: w}
 	f.GMMMean, f.GMMStd = ms(gmm)

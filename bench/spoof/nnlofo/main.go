@@ -16,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -172,7 +171,7 @@ func main() {
 			}
 		}
 		heldScores := nt.FrameNetScores(framesOf(bonaHeld), *step, 0)
-		thr := threshold(heldScores, 0.01)
+		thr := metrics.ThresholdAtFAR(heldScores, 0.01)
 		var res [2]float64
 		var miss float64
 		for c, codec := range []string{"none", "mobile"} {
@@ -192,7 +191,7 @@ func main() {
 			if c == 0 {
 				m := 0
 				for _, s := range ss {
-					if s <= thr {
+					if s < thr {
 						m++
 					}
 				}
@@ -219,17 +218,6 @@ func main() {
 	}
 	fmt.Printf("| mean of %d | %.2f | %.2f | |\n", folds, sum[0]/float64(folds), sum[1]/float64(folds))
 	log.Printf("done in %v", time.Since(t0).Round(time.Second))
-}
-
-// threshold is the lowest score above which at most far of the bona fide scores lie.
-func threshold(bona []float64, far float64) float64 {
-	s := slices.Clone(bona)
-	sort.Float64s(s)
-	k := int(math.Floor(far * float64(len(s))))
-	if k >= len(s) {
-		return math.Inf(-1)
-	}
-	return s[len(s)-1-k]
 }
 
 // framesOf returns the recordings' frames.
