@@ -8,7 +8,8 @@ with a message when absent). Run from the repository root:
 
     python3 bench/spoof/make_spoof_data.py [--corpora ../shared/corpora] [--out bench/out/spoof] [--n 300] [--jobs 2]
 
-The sam family needs node and npm (and the npm registry once, for the pinned sam-js); pico and
+The sam and gnuspeech families need node and npm (and the npm registry once, for the pinned
+sam-js and @echogarden/gnuspeech-wasm); pico and
 mbrola need Debian's non-free component (apt-get install libttspico-utils mbrola mbrola-us1
 mbrola-us2 mbrola-us3 after adding "non-free contrib" to the apt sources).
 
@@ -42,7 +43,11 @@ throat), pico (SVOX Pico, en-US and en-GB, random speed and pitch by its markup)
 diphone voices us1-us3 behind espeak-ng's text and prosody front end), rhvoice (RHVoice, Debian's
 rhvoice and rhvoice-english: an HTS-style parametric engine with its own vocoder, voices alan, bdl,
 clb, slt, evgeniy-eng and lyubov; random rate and pitch), freetts (FreeTTS, Debian's freetts: a Java
-reimplementation of diphone synthesis, voices kevin and kevin16; no rate or pitch options). They speak the corpora's own transcripts
+reimplementation of diphone synthesis, voices kevin and kevin16; no rate or pitch options), gnuspeech
+(GnuSpeech: articulatory synthesis, a tube model of the vocal tract driven by rules, compiled to
+WebAssembly in the npm package @echogarden/gnuspeech-wasm, pinned and installed under OUT/tools,
+driven by bench/spoof/gnuspeech_wav.mjs; voices male, female, large_child and small_child, random
+tempo). They speak the corpora's own transcripts
 (text.txt); train items use texts of training speakers, eval items texts of dev speakers. Every
 synthetic item passes through the telephone channel: resampling to 8 kHz, a random gain, an optional
 telephone band-pass, additive noise at 25-55 dB SNR and mu-law.
@@ -52,12 +57,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 SEED = 7
 FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg", "sam", "pico", "mbrola", "rhvoice",
-            "freetts"]
+            "freetts", "gnuspeech"]
 NEEDS = {"pico": ("pico2wave", "libttspico-utils"), "mbrola": ("mbrola", "mbrola mbrola-us1 mbrola-us2 mbrola-us3"),
          "rhvoice": ("RHVoice-test", "rhvoice rhvoice-english"), "freetts": ("java", "freetts")}
 FREETTS_JAR = "/usr/share/java/freetts.jar"
-SAM_JS = "sam-js@0.3.1"  # npm package of the "sam" family, installed under OUT/tools by ensure_sam
-SAM_DIR = None  # its package folder once ensure_sam has run
+SAM_JS = "sam-js@0.3.1"  # npm package of the "sam" family, installed under OUT/tools by ensure_npm
+SAM_DIR = None  # its package folder once ensure_npm has run
+GNUSPEECH_JS = "@echogarden/gnuspeech-wasm@0.3.0"  # npm package of the "gnuspeech" family
+GNUSPEECH_DIR = None
 
 
 def run(cmd, **kw):
@@ -121,6 +128,9 @@ def synth(family, rng, text, out):
             input=text.encode())
     elif family == "freetts":  # FreeTTS (Debian main, Java): its own implementation of diphone synthesis, kevin (8 kHz) and kevin16
         run(["java", "-jar", FREETTS_JAR, "-voice", rng.choice(["kevin", "kevin16"]), "-dumpAudio", out, "-text", text])
+    elif family == "gnuspeech":  # GnuSpeech, articulatory synthesis (a vocal-tract tube model), 44.1 kHz
+        run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "gnuspeech_wav.mjs"), GNUSPEECH_DIR,
+             rng.choice(["male", "female", "large_child", "small_child"]), f"{rng.uniform(0.8, 1.2):.2f}", out, text])
     elif family == "flite-cg":
         run(["flite", "-voice", rng.choice(["slt", "rms", "awb"]), "--setf",
              f"duration_stretch={rng.uniform(0.85, 1.2):.2f}", "-t", text, "-o", out])
@@ -128,15 +138,15 @@ def synth(family, rng, text, out):
         raise ValueError(family)
 
 
-def ensure_sam(out):
-    """Installs the pinned sam-js package under OUT/tools (npm, once) and returns its folder."""
+def ensure_npm(out, spec):
+    """Installs the pinned npm package spec (name@version) under OUT/tools (npm, once) and returns its folder."""
     tools = os.path.abspath(os.path.join(out, "tools"))
-    d = os.path.join(tools, "node_modules", "sam-js")
-    name, version = SAM_JS.split("@")
+    name, version = spec.rsplit("@", 1)
+    d = os.path.join(tools, "node_modules", *name.split("/"))
     pj = os.path.join(d, "package.json")
     if not os.path.exists(pj):
         os.makedirs(tools, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", tools, "--no-audit", "--no-fund", "--save-exact", SAM_JS],
+        subprocess.run(["npm", "install", "--prefix", tools, "--no-audit", "--no-fund", "--save-exact", spec],
                        check=True, stdout=subprocess.DEVNULL)
     import json
     with open(pj) as f:
@@ -392,9 +402,11 @@ def main():
         ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
     dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
     train_txt, eval_txt = read_texts(a.corpora, dev)
+    global SAM_DIR, GNUSPEECH_DIR
     if not only or "sam" in only:
-        global SAM_DIR
-        SAM_DIR = ensure_sam(a.out)
+        SAM_DIR = ensure_npm(a.out, SAM_JS)
+    if not only or "gnuspeech" in only:
+        GNUSPEECH_DIR = ensure_npm(a.out, GNUSPEECH_JS)
     key = []
     jobs = []  # (kind, args)
 

@@ -21,7 +21,8 @@ vg=bench/out/voxguard
 # and every family's speed-perturbed copies (aug/<family>, since c21). griffin-lim is built and evaluated but not trained on: it is
 # the held-out probe of vocoder-like synthesis (bench/README.md); so are pico and mbrola (Debian
 # non-free engines, built when their tools are installed), rhvoice and freetts (Debian main; freetts
-# built since 2026-12-04, never trained on): measured
+# built since 2026-12-04, never trained on), gnuspeech (articulatory synthesis from npm, built since
+# the twelfth session, never trained on): measured
 # 2026-12-03, not adopted for training, as countermeasures trained on them flagged 2-4 % of the
 # dev speakers' codec bona fide files; TRAIN_FAMILIES overrides the list.
 # --hold-out-speakers sets the thresholds on bona fide speakers each fold's model never heard

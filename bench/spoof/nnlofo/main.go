@@ -37,7 +37,7 @@ type item struct {
 func main() {
 	key := flag.String("key", "bench/out/spoof/key.tsv", "key file written by make_spoof_data.py")
 	augKeys := flag.String("aug", "", "comma-separated extra key files of augmented training items (as lofo --aug)")
-	noTrain := flag.String("no-train", "griffin-lim,pico,mbrola,rhvoice,freetts", "comma-separated families never trained on (run.sh's)")
+	noTrain := flag.String("no-train", "griffin-lim,pico,mbrola,rhvoice,freetts,gnuspeech", "comma-separated families never trained on (run.sh's)")
 	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
 	filters := flag.Int("lfcc-filters", 20, "LFCC triangular filters")
 	ceps := flag.Int("lfcc-ceps", 20, "LFCC cepstra kept, C0 included")
@@ -51,6 +51,7 @@ func main() {
 	lr := flag.Float64("lr", 1e-3, "Adam learning rate")
 	l2 := flag.Float64("l2", 1e-4, "weight decay")
 	step := flag.Int("step", 4, "classify every N-th frame of a recording (train-spoof --net-step)")
+	seed := flag.Uint64("seed", 1, "training seed (initial weights and frame draws)")
 	dump := flag.String("dump", "", "write per-file scores (lofo --dump layout, the score in every score column)")
 	flag.Parse()
 	t0 := time.Now()
@@ -161,7 +162,7 @@ func main() {
 			t1 := time.Now()
 			var err error
 			nt, err = models.TrainFrameNet(framesOf(bonaTrain), framesOf(spoof), models.FrameNetConfig{Context: *context, Hidden: hs,
-				Epochs: *epochs, PerClass: *perClass, Batch: *batch, LR: *lr, L2: *l2, Seed: 1})
+				Epochs: *epochs, PerClass: *perClass, Batch: *batch, LR: *lr, L2: *l2, Seed: *seed})
 			if err != nil {
 				log.Fatal(err)
 			}
