@@ -45,12 +45,14 @@ import (
 // them. Version 5 marks a bundle whose countermeasure has a frame network (Countermeasure.Net:
 // "frame_net" in the SPOF JSON, its parameters after the GMMs: mean[D], std[D], then per layer
 // W[out·in], B[out]), which older readers would refuse as malformed rather than by version.
-// Every other bundle is still written as version 1.
+// Version 6 marks a bundle whose GMM scorer keeps the quadratic term (GMMLinear.Quadratic:
+// "GQUA" with the single dimension 1; needs "GCOH"), which older readers would skip while the
+// calibration expects its scores. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 5
+	BundleVersion uint32 = 6
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -67,6 +69,9 @@ var (
 
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
+	if b.GMM != nil && b.GMM.Quadratic {
+		return 6
+	}
 	if b.Spoof != nil && b.Spoof.Net != nil {
 		return 5
 	}
@@ -270,6 +275,9 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			flatF = append(flatF, g.CohortF[i]...)
 		}
 		section(&body, "GCOH", payload(dims(n, b.UBM.C, b.UBM.D), []float64{g.Relevance}, flatN, flatF))
+		if g.Quadratic {
+			section(&body, "GQUA", payload(dims(1)))
+		}
 		if len(g.NAP) > 0 {
 			// k, C, D, then the basis in half precision (2 bytes per value, padded to 4).
 			p := payload(dims(len(g.NAP), b.UBM.C, b.UBM.D))
@@ -542,6 +550,7 @@ func parseBody(body []byte) (*Bundle, error) {
 	b := &Bundle{}
 	seen := map[string]bool{}
 	var tvar, tvsd, gcoh, gnap *reader
+	gqua := false
 	alt := func() *AltBackend {
 		if b.Alt == nil {
 			b.Alt = &AltBackend{}
@@ -643,6 +652,14 @@ func parseBody(body []byte) (*Bundle, error) {
 		case "GNAP":
 			gnap = r // belongs to the GMM cohort's scorer
 			continue
+		case "GQUA":
+			if r.dim() != 1 {
+				return nil, fmt.Errorf("%w: GQUA section is not 1", ErrMalformed)
+			}
+			if err := r.done(); err != nil {
+				return nil, err
+			}
+			gqua = true
 		case "ALDA":
 			a, err := r.affine()
 			if err != nil {
@@ -713,6 +730,9 @@ func parseBody(body []byte) (*Bundle, error) {
 	if gnap != nil && gcoh == nil {
 		return nil, fmt.Errorf("%w: GMM NAP without a GMM cohort", ErrMalformed)
 	}
+	if gqua && gcoh == nil {
+		return nil, fmt.Errorf("%w: GMM quadratic term without a GMM cohort", ErrMalformed)
+	}
 	if gcoh != nil {
 		if b.UBM == nil {
 			return nil, fmt.Errorf("%w: GMM cohort without a UBM", ErrMalformed)
@@ -727,7 +747,7 @@ func parseBody(body []byte) (*Bundle, error) {
 		if C != b.UBM.C || D != b.UBM.D {
 			return nil, fmt.Errorf("%w: GMM cohort is for %dx%d, UBM is %dx%d", ErrMalformed, C, D, b.UBM.C, b.UBM.D)
 		}
-		g := &GMMLinear{Relevance: rel[0]}
+		g := &GMMLinear{Relevance: rel[0], Quadratic: gqua}
 		for i := range n {
 			g.CohortN = append(g.CohortN, flatN[i*C:(i+1)*C:(i+1)*C])
 			g.CohortF = append(g.CohortF, flatF[i*C*D:(i+1)*C*D:(i+1)*C*D])

@@ -16,10 +16,18 @@ import (
 //	o_cd = f_cd / (N_c + r)                 (r: relevance factor)
 //
 // and a test is t_cd = f_cd / Σ_c N_c; the score o·t approximates the average per-frame
-// log-likelihood ratio of the MAP-adapted model against the UBM. Scores are adaptively
-// S-normalised against a cohort of impostor statistics.
+// log-likelihood ratio of the MAP-adapted model against the UBM. With Quadratic the score keeps
+// the expansion's second term too,
+//
+//	o·t − ½ Σ_c n̄_c ‖o_c‖²                  (n̄_c = N_c / Σ_c' N_c', the test's occupancy shares)
+//
+// the same fixed-posterior approximation without dropping the model's own offset, which the
+// test's occupancy weights. Scores are adaptively S-normalised against a cohort of impostor
+// statistics.
 type GMMLinear struct {
-	Relevance float64     // MAP relevance factor r
+	Relevance float64 // MAP relevance factor r
+	// Quadratic adds −½ Σ_c n̄_c ‖o_c‖² to every score (bundle section "GQUA", format version 6).
+	Quadratic bool
 	CohortN   [][]float64 // per cohort speaker: zeroth-order statistics (C)
 	CohortF   [][]float64 // per cohort speaker: whitened centred first-order statistics (C·D)
 	// NAP, when not empty, is an orthonormal basis of nuisance directions (rows of C·D values in
@@ -31,7 +39,10 @@ type GMMLinear struct {
 	// (readOnceMatrix): scoring a probe against the cohort reads each once, and fewer bytes are
 	// less time when many calls share the memory bus.
 	cohModel, cohTest vec.Matrix
-	dim               int // C·D
+	// With Quadratic: per cohort entry, C values each, its model's ‖o_c‖² and its occupancy
+	// shares n̄_c as a test.
+	cohModelQ, cohTestN []float32
+	dim, c              int // C·D, C
 }
 
 // WhitenedCentred returns f_cd = (F_cd − N_c μ_cd)/σ_cd of s under ubm.
@@ -116,6 +127,50 @@ func Dot(o, t []float32) float64 {
 	return float64(vec.Dot(o, t))
 }
 
+// Quad returns q_c = ‖o_c‖² of model vector o (C blocks of D values), the model's part of the
+// quadratic term, or nil when the scorer has none.
+func (g *GMMLinear) Quad(o []float32) []float32 {
+	if !g.Quadratic || len(o) == 0 {
+		return nil
+	}
+	C := len(o) / (g.dim / g.c)
+	D := len(o) / C
+	q := make([]float32, C)
+	for c := range C {
+		q[c] = vec.Dot(o[c*D:(c+1)*D], o[c*D:(c+1)*D])
+	}
+	return q
+}
+
+// Occupancy returns n̄_c = N_c / Σ N of zeroth-order statistics n, the test's part of the
+// quadratic term (zero when there are no frames), or nil when the scorer has none.
+func (g *GMMLinear) Occupancy(n []float64) []float32 {
+	if !g.Quadratic {
+		return nil
+	}
+	var total float64
+	for _, v := range n {
+		total += v
+	}
+	out := make([]float32, len(n))
+	if total > 0 {
+		for c, v := range n {
+			out[c] = float32(v / total)
+		}
+	}
+	return out
+}
+
+// Raw returns the unnormalised score of a model (o, its Quad q) against a test (t, its
+// Occupancy nb): o·t, less ½ q·n̄ with Quadratic.
+func (g *GMMLinear) Raw(o, q, t, nb []float32) float64 {
+	s := Dot(o, t)
+	if g.Quadratic {
+		s -= 0.5 * float64(vec.Dot(q, nb))
+	}
+	return s
+}
+
 // Prepare validates the cohort and precomputes its model and test vectors.
 func (g *GMMLinear) Prepare(ubm *GMM) error {
 	if g.Relevance <= 0 {
@@ -124,7 +179,7 @@ func (g *GMMLinear) Prepare(ubm *GMM) error {
 	if len(g.CohortN) != len(g.CohortF) {
 		return errors.New("models: GMM cohort statistics are inconsistent")
 	}
-	g.dim = ubm.C * ubm.D
+	g.dim, g.c = ubm.C*ubm.D, ubm.C
 	g.nap = nil
 	if len(g.NAP) > 0 {
 		for _, r := range g.NAP {
@@ -136,12 +191,16 @@ func (g *GMMLinear) Prepare(ubm *GMM) error {
 	}
 	cohModel := make([]float32, 0, len(g.CohortN)*g.dim)
 	cohTest := make([]float32, 0, len(g.CohortN)*g.dim)
+	g.cohModelQ, g.cohTestN = nil, nil
 	for i := range g.CohortN {
 		if len(g.CohortN[i]) != ubm.C || len(g.CohortF[i]) != g.dim {
 			return fmt.Errorf("models: GMM cohort entry %d does not match the %dx%d UBM", i, ubm.C, ubm.D)
 		}
-		cohModel = append(cohModel, g.ModelVector(g.CohortN[i], g.CohortF[i])...)
+		o := g.ModelVector(g.CohortN[i], g.CohortF[i])
+		cohModel = append(cohModel, o...)
 		cohTest = append(cohTest, TestVector(g.CohortN[i], g.CohortF[i])...)
+		g.cohModelQ = append(g.cohModelQ, g.Quad(o)...)
+		g.cohTestN = append(g.cohTestN, g.Occupancy(g.CohortN[i])...)
 	}
 	g.cohModel = readOnceMatrix(cohModel, g.dim)
 	g.cohTest = readOnceMatrix(cohTest, g.dim)
@@ -149,8 +208,9 @@ func (g *GMMLinear) Prepare(ubm *GMM) error {
 }
 
 // cohortScores writes into sc the scores of v against every row of the cohort matrix m (one
-// assembly matrix-vector product) and returns their top-N moments.
-func (g *GMMLinear) cohortScores(m vec.Matrix, v []float32, topN int, sc []float64, buf []float32) CohortMoments {
+// assembly matrix-vector product), less ½ rows_i·w for the quadratic term when w is not nil
+// (rows: the cohort's C values per entry on the other side), and returns their top-N moments.
+func (g *GMMLinear) cohortScores(m vec.Matrix, v []float32, rows, w []float32, topN int, sc []float64, buf []float32) CohortMoments {
 	n := len(g.CohortN)
 	if n == 0 {
 		return CohortMoments{0, 1}
@@ -159,16 +219,21 @@ func (g *GMMLinear) cohortScores(m vec.Matrix, v []float32, topN int, sc []float
 	m.MulAdd(buf[:n], v)
 	for i, x := range buf[:n] {
 		sc[i] = float64(x)
+		if w != nil {
+			sc[i] -= 0.5 * float64(vec.Dot(rows[i*g.c:(i+1)*g.c], w))
+		}
 	}
 	return TopNMoments(sc[:n], topN)
 }
 
-// asModel returns the top-N moments of model vector o scored against the cohort's tests.
-func (g *GMMLinear) asModel(o []float32, topN int, sc []float64, buf []float32) CohortMoments {
-	return g.cohortScores(g.cohTest, o, topN, sc, buf)
+// asModel returns the top-N moments of model vector o (with its Quad q) scored against the
+// cohort's tests.
+func (g *GMMLinear) asModel(o, q []float32, topN int, sc []float64, buf []float32) CohortMoments {
+	return g.cohortScores(g.cohTest, o, g.cohTestN, q, topN, sc, buf)
 }
 
-// asTest returns the top-N moments of test vector t scored against the cohort's models.
-func (g *GMMLinear) asTest(t []float32, topN int, sc []float64, buf []float32) CohortMoments {
-	return g.cohortScores(g.cohModel, t, topN, sc, buf)
+// asTest returns the top-N moments of test vector t (with its Occupancy nb) scored against the
+// cohort's models.
+func (g *GMMLinear) asTest(t, nb []float32, topN int, sc []float64, buf []float32) CohortMoments {
+	return g.cohortScores(g.cohModel, t, g.cohModelQ, nb, topN, sc, buf)
 }

@@ -236,3 +236,153 @@ func defaultVerifier(t *testing.T) (*Bundle, *Verifier) {
 	}
 	return b, v
 }
+
+// TestGMMLinearQuadratic checks the quadratic term: by hand on the one-component case of
+// TestGMMLinearHandWorked (q = ‖o‖² = 1.125, n̄ = 1, score 1.5 − ½·1.125 = 0.9375), and on single
+// Gaussians, where the fixed-posterior expansion is exact: the score equals the mean per-frame
+// log-likelihood ratio of the MAP-adapted Gaussian against the UBM's, computed directly.
+func TestGMMLinearQuadratic(t *testing.T) {
+	ubm := &GMM{C: 1, D: 2, Weights: []float64{1}, Means: []float64{1, -1}, Vars: []float64{4, 1}}
+	if err := ubm.Precompute(); err != nil {
+		t.Fatal(err)
+	}
+	g := &GMMLinear{Relevance: 1, Quadratic: true}
+	if err := g.Prepare(ubm); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStats(1, 2)
+	s.N[0], s.F[0], s.F[1] = 3, 9, 0
+	f := WhitenedCentred(ubm, s)
+	o, tv := g.ModelVector(s.N, f), TestVector(s.N, f)
+	q, nb := g.Quad(o), g.Occupancy(s.N)
+	if q[0] != 1.125 || nb[0] != 1 || g.Raw(o, q, tv, nb) != 0.9375 {
+		t.Fatalf("q=%v n̄=%v score=%g, want 1.125, 1, 0.9375", q, nb, g.Raw(o, q, tv, nb))
+	}
+	if (&GMMLinear{Relevance: 1}).Quad(o) != nil {
+		t.Fatal("a scorer without the quadratic term returned one")
+	}
+
+	for _, tc := range []struct {
+		d         int
+		r         float64
+		shift     float64 // the speaker's mean offset from the UBM's, in standard deviations
+		enr, test int     // frames
+	}{{1, 16, 0.5, 300, 50}, {3, 16, 1, 1000, 200}, {8, 4, -0.3, 200, 400}, {5, 0.5, 2, 50, 20}} {
+		r := newRand(uint64(tc.d*100 + tc.enr))
+		ubm := &GMM{C: 1, D: tc.d, Weights: []float64{1}, Means: make([]float64, tc.d), Vars: make([]float64, tc.d)}
+		for d := range tc.d {
+			ubm.Means[d], ubm.Vars[d] = r.NormFloat64(), 0.5+r.Float64()
+		}
+		if err := ubm.Precompute(); err != nil {
+			t.Fatal(err)
+		}
+		sample := func(n int, shift float64) [][]float32 {
+			out := make([][]float32, n)
+			for i := range out {
+				out[i] = make([]float32, tc.d)
+				for d := range tc.d {
+					out[i][d] = float32(ubm.Means[d] + math.Sqrt(ubm.Vars[d])*(shift+r.NormFloat64()))
+				}
+			}
+			return out
+		}
+		stats := func(fr [][]float32) *Stats {
+			s := NewStats(1, tc.d)
+			for _, x := range fr {
+				s.N[0]++
+				for d, v := range x {
+					s.F[d] += float64(v)
+				}
+			}
+			return s
+		}
+		g := &GMMLinear{Relevance: tc.r, Quadratic: true}
+		if err := g.Prepare(ubm); err != nil {
+			t.Fatal(err)
+		}
+		es, testFrames := stats(sample(tc.enr, tc.shift)), sample(tc.test, tc.shift)
+		ts := stats(testFrames)
+		o := g.ModelVector(es.N, WhitenedCentred(ubm, es))
+		got := g.Raw(o, g.Quad(o), TestVector(ts.N, WhitenedCentred(ubm, ts)), g.Occupancy(ts.N))
+		// Direct: the MAP mean μ' = μ + (F − Nμ)/(N + r), then log N(x; μ', σ²) − log N(x; μ, σ²).
+		var want float64
+		for _, x := range testFrames {
+			for d, v := range x {
+				mu, va := ubm.Means[d], ubm.Vars[d]
+				mp := mu + (es.F[d]-es.N[0]*mu)/(es.N[0]+tc.r)
+				want += (-(float64(v)-mp)*(float64(v)-mp) + (float64(v)-mu)*(float64(v)-mu)) / (2 * va)
+			}
+		}
+		want /= float64(tc.test)
+		if math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
+			t.Errorf("D=%d r=%g: quadratic linear score %.6f, exact mean frame LLR %.6f", tc.d, tc.r, got, want)
+		}
+	}
+}
+
+// TestBundleGMMQuadraticRoundTrip checks that the quadratic term survives a round trip as format
+// version 6, that a bundle without it keeps an older version, and that the scores a verifier
+// gives use it: the GMM scorer's raw score of a trial is GMMLinear.Raw, S-normalised with the
+// moments of BundleCohortScores.
+func TestBundleGMMQuadraticRoundTrip(t *testing.T) {
+	def, _ := defaultVerifier(t)
+	var buf bytes.Buffer
+	if _, err := def.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	plain := buf.Bytes()
+	b, err := ReadBundle(bytes.NewReader(plain), nil) // a copy: the embedded bundle is shared
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.GMM == nil {
+		t.Fatal("the default bundle has no GMM scorer")
+	}
+	b.GMM.Quadratic = false
+	if v := b.formatVersion(); v >= 6 {
+		t.Fatalf("a bundle without the quadratic term written as version %d", v)
+	}
+	b.GMM.Quadratic = true
+	if err := b.GMM.Prepare(b.UBM); err != nil {
+		t.Fatal(err)
+	}
+	data := encode(t, b)
+	if v := data[4]; v != 6 {
+		t.Fatalf("format version %d, want 6", v)
+	}
+	got, err := ReadBundle(bytes.NewReader(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.GMM.Quadratic || len(got.GMM.cohModelQ) != len(got.GMM.CohortN)*got.UBM.C {
+		t.Fatal("the quadratic term or its cohort values were lost on the round trip")
+	}
+	v, err := NewVerifier(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newSpeakerWorld(5, got.UBM.C, got.UBM.D, 2, 2, 0.5, 0.1)
+	sc := got.UBM.NewScratch(got.Meta.TopC, got.Meta.SelectDims)
+	stats := func(s, n int) *Stats {
+		st := NewStats(got.UBM.C, got.UBM.D)
+		got.UBM.AccumulateUtterance(st, sampleGMM(w.r, got.UBM, w.speakers[s], n), sc)
+		return st
+	}
+	ws := v.NewScratch()
+	e, _ := v.Prepare(stats(0, 2000), ws)
+	ts := stats(1, 300)
+	full, _ := v.Prepare(ts, ws)
+	test, _ := v.PrepareTest(ts, ws)
+	g := got.GMM
+	raw := g.Raw(e.GModel, e.GModelQ, test.GTest, test.GTestN)
+	if plainDot := Dot(e.GModel, test.GTest); raw == plainDot {
+		t.Fatal("the quadratic term changed nothing")
+	}
+	cs := v.BundleCohortScores(e, true, ws)
+	ct := v.BundleCohortScores(full, false, ws)
+	want := ASNorm(raw, TopNMoments(cs[2], v.topN), TopNMoments(ct[2], v.topN))
+	rs := v.RawScores(nil, e, test)
+	if gi := len(rs) - 1; math.Abs(rs[gi]-want) > 1e-9*(1+math.Abs(want)) {
+		t.Fatalf("verifier's GMM score %g, Raw S-normalised by hand %g", rs[gi], want)
+	}
+}

@@ -265,6 +265,9 @@ type Probe struct {
 	// cohort moments of each role.
 	GModel, GTest     []float32
 	GAsModel, GAsTest CohortMoments
+	// With a quadratic GMM scorer (GMMLinear.Quadratic): the model's ‖o_c‖² (GMMLinear.Quad) and
+	// the test's occupancy shares (GMMLinear.Occupancy), C values each; nil otherwise.
+	GModelQ, GTestN []float32
 	// gRuns lists GTest's blocks that are not all zero (vec.NonzeroRuns), for vec.DotRuns; nil:
 	// use vec.Dot.
 	gRuns []int32
@@ -448,10 +451,12 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 		default:
 			p.GTest = TestVector(s.N, WhitenedCentred(v.b.UBM, s))
 		}
-		p.GAsTest = g.asTest(p.GTest, v.topN, ws.gscores, ws.gbuf)
+		p.GTestN = g.Occupancy(s.N)
+		p.GAsTest = g.asTest(p.GTest, p.GTestN, v.topN, ws.gscores, ws.gbuf)
 		if asModel {
 			p.GModel = g.ModelVector(s.N, WhitenedCentred(v.b.UBM, s))
-			p.GAsModel = g.asModel(p.GModel, v.topN, ws.gscores, ws.gbuf)
+			p.GModelQ = g.Quad(p.GModel)
+			p.GAsModel = g.asModel(p.GModel, p.GModelQ, v.topN, ws.gscores, ws.gbuf)
 		}
 	}
 	return p, nil
@@ -506,6 +511,9 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 	}
 	if v.b.GMM != nil {
 		g := float64(vec.DotRuns(enroll.GModel, test.GTest, test.gRuns)) // = Dot, bit for bit
+		if v.b.GMM.Quadratic {
+			g -= 0.5 * float64(vec.Dot(enroll.GModelQ, test.GTestN)) // as GMMLinear.Raw
+		}
 		if len(v.b.GMM.CohortN) > 0 {
 			g = ASNorm(g, enroll.GAsModel, test.GAsTest)
 		}
@@ -704,9 +712,9 @@ func (v *Verifier) BundleCohortScores(p *Probe, asModel bool, ws *VerifierScratc
 		g := v.b.GMM
 		sc[2] = make([]float64, len(g.CohortN))
 		if asModel {
-			g.asModel(p.GModel, v.topN, sc[2], ws.gbuf)
+			g.asModel(p.GModel, p.GModelQ, v.topN, sc[2], ws.gbuf)
 		} else {
-			g.asTest(p.GTest, v.topN, sc[2], ws.gbuf)
+			g.asTest(p.GTest, p.GTestN, v.topN, sc[2], ws.gbuf)
 		}
 	}
 	return sc
@@ -749,7 +757,7 @@ func (v *Verifier) appendPairScores(sc *[3][]float64, m, t *Probe) {
 		sc[1] = append(sc[1], v.alt.llr(m.U2, t.U2))
 	}
 	if sc[2] != nil {
-		sc[2] = append(sc[2], Dot(m.GModel, t.GTest))
+		sc[2] = append(sc[2], v.b.GMM.Raw(m.GModel, m.GModelQ, t.GTest, t.GTestN))
 	}
 }
 
@@ -795,7 +803,7 @@ func (c *EnrolledCohort) Sides(m int, t *Probe, ct *CohortTest) (enroll, test Pr
 		test.Cohort2 = ct.loo[1].Without(v.alt.llr(e.U2, t.U2))
 	}
 	if gmmOK {
-		test.GAsTest = ct.loo[2].Without(Dot(e.GModel, t.GTest))
+		test.GAsTest = ct.loo[2].Without(v.b.GMM.Raw(e.GModel, e.GModelQ, t.GTest, t.GTestN))
 	}
 	return enroll, test
 }
