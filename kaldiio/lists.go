@@ -117,3 +117,18 @@ func ReadScores(path string) ([]Score, error) {
 	})
 	return out, err
 }
+
+// UniquePaths returns the distinct paths of the given scp lists in order of first appearance and
+// each path's index in that slice (a file listed as an enrollment and as a test is read once).
+func UniquePaths(lists ...[]Pair) (paths []string, index map[string]int) {
+	index = map[string]int{}
+	for _, l := range lists {
+		for _, p := range l {
+			if _, ok := index[p.Path]; !ok {
+				index[p.Path] = len(paths)
+				paths = append(paths, p.Path)
+			}
+		}
+	}
+	return paths, index
+}

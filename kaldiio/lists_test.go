@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -47,5 +48,17 @@ func TestReadLists(t *testing.T) {
 	}
 	if _, err := ReadSCP("/nonexistent/list"); err == nil {
 		t.Error("missing file accepted")
+	}
+}
+
+func TestUniquePaths(t *testing.T) {
+	paths, idx := UniquePaths([]Pair{{"a", "x.wav"}, {"a", "y.wav"}}, []Pair{{"t1", "y.wav"}, {"t2", "z.wav"}})
+	if want := []string{"x.wav", "y.wav", "z.wav"}; !slices.Equal(paths, want) {
+		t.Fatalf("paths %v, want %v", paths, want)
+	}
+	for i, p := range paths {
+		if idx[p] != i {
+			t.Errorf("index of %s = %d, want %d", p, idx[p], i)
+		}
 	}
 }

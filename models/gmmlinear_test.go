@@ -134,12 +134,8 @@ func TestPrepareTestMatchesPrepare(t *testing.T) {
 	b, v := defaultVerifier(t)
 	w := newSpeakerWorld(9, b.UBM.C, b.UBM.D, 2, 2, 0.5, 0.1)
 	w.ubm = b.UBM
-	sc := b.UBM.NewScratch(b.Meta.TopC, b.Meta.SelectDims)
-	stats := func(s int) *Stats {
-		st := NewStats(b.UBM.C, b.UBM.D)
-		b.UBM.AccumulateUtterance(st, sampleGMM(w.r, b.UBM, w.speakers[s], 400), sc)
-		return st
-	}
+	ws400 := worldStats(b, w)
+	stats := func(s int) *Stats { return ws400(s, 400) }
 	ws := v.NewScratch()
 	e, _ := v.Prepare(stats(0), ws)
 	ts := stats(1)
@@ -221,6 +217,17 @@ func TestGMMScoreSkipsZeroBlocks(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d blocks zero", zero, len(test.GTest)/vec.DotBlock)
+}
+
+// worldStats returns a function giving the bundle's statistics (its selection) of n frames
+// sampled from speaker s of w against the bundle's UBM.
+func worldStats(b *Bundle, w *speakerWorld) func(s, n int) *Stats {
+	sc := b.UBM.NewScratch(b.Meta.TopC, b.Meta.SelectDims)
+	return func(s, n int) *Stats {
+		st := NewStats(b.UBM.C, b.UBM.D)
+		b.UBM.AccumulateUtterance(st, sampleGMM(w.r, b.UBM, w.speakers[s], n), sc)
+		return st
+	}
 }
 
 // defaultVerifier returns the embedded default bundle and a verifier on it.
@@ -361,13 +368,7 @@ func TestBundleGMMQuadraticRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newSpeakerWorld(5, got.UBM.C, got.UBM.D, 2, 2, 0.5, 0.1)
-	sc := got.UBM.NewScratch(got.Meta.TopC, got.Meta.SelectDims)
-	stats := func(s, n int) *Stats {
-		st := NewStats(got.UBM.C, got.UBM.D)
-		got.UBM.AccumulateUtterance(st, sampleGMM(w.r, got.UBM, w.speakers[s], n), sc)
-		return st
-	}
+	stats := worldStats(got, newSpeakerWorld(5, got.UBM.C, got.UBM.D, 2, 2, 0.5, 0.1))
 	ws := v.NewScratch()
 	e, _ := v.Prepare(stats(0, 2000), ws)
 	ts := stats(1, 300)

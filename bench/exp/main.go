@@ -28,14 +28,7 @@ func main() {
 		enroll, _ := kaldiio.ReadSCP(dir + "/enroll.scp")
 		tests, _ := kaldiio.ReadSCP(dir + "/test.scp")
 		trials, _ := kaldiio.ReadTrials(dir + "/trials")
-		var files []string
-		idx := map[string]int{}
-		for _, p := range append(append([]kaldiio.Pair{}, enroll...), tests...) {
-			if _, ok := idx[p.Path]; !ok {
-				idx[p.Path] = len(files)
-				files = append(files, p.Path)
-			}
-		}
+		files, idx := kaldiio.UniquePaths(enroll, tests)
 		stats, err := recipe.FileStats(b, cfg, files, 0, nil)
 		if err != nil {
 			panic(err)

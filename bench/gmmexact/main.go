@@ -101,14 +101,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		var files []string
-		idx := map[string]int{}
-		for _, p := range append(append([]kaldiio.Pair{}, enroll...), tests...) {
-			if _, ok := idx[p.Path]; !ok {
-				idx[p.Path] = len(files)
-				files = append(files, p.Path)
-			}
-		}
+		files, idx := kaldiio.UniquePaths(enroll, tests)
 		feats, err := recipe.ExtractAll(files, cfg, 0, workers, nil)
 		if err != nil {
 			log.Fatal(err)
