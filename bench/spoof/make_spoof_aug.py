@@ -94,8 +94,11 @@ def main():
         if len(p) == 6 and p[2] == "spoof" and p[4] == "train" and p[5] == "none" and (not fams or p[3] in fams):
             items.append((p[0], p[1], p[3]))
     jobs = [(k, *it) for it in items for k in range(a.copies)]
+    # The npm-based families' synthesisers (make_spoof_data.py installed them).
     if any(fam == "sam" for _, _, fam in items):
-        msd.SAM_DIR = msd.ensure_sam(base)  # the sam family's synthesiser (make_spoof_data.py installed it)
+        msd.SAM_DIR = msd.ensure_npm(base, msd.SAM_JS)
+    if any(fam == "gnuspeech" for _, _, fam in items):
+        msd.GNUSPEECH_DIR = msd.ensure_npm(base, msd.GNUSPEECH_JS)
 
     def work(job):
         k, uid, path, fam = job
