@@ -133,10 +133,9 @@ func (g *GMMLinear) Quad(o []float32) []float32 {
 	if !g.Quadratic || len(o) == 0 {
 		return nil
 	}
-	C := len(o) / (g.dim / g.c)
-	D := len(o) / C
-	q := make([]float32, C)
-	for c := range C {
+	D := g.dim / g.c
+	q := make([]float32, len(o)/D)
+	for c := range q {
 		q[c] = vec.Dot(o[c*D:(c+1)*D], o[c*D:(c+1)*D])
 	}
 	return q
