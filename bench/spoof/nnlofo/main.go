@@ -37,7 +37,7 @@ type item struct {
 func main() {
 	key := flag.String("key", "bench/out/spoof/key.tsv", "key file written by make_spoof_data.py")
 	augKeys := flag.String("aug", "", "comma-separated extra key files of augmented training items (as lofo --aug)")
-	noTrain := flag.String("no-train", "griffin-lim,pico,mbrola,rhvoice,freetts,gnuspeech", "comma-separated families never trained on (run.sh's)")
+	noTrain := flag.String("no-train", "griffin-lim,pico,mbrola,rhvoice,freetts", "comma-separated families never trained on (run.sh's)")
 	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
 	filters := flag.Int("lfcc-filters", 20, "LFCC triangular filters")
 	ceps := flag.Int("lfcc-ceps", 20, "LFCC cepstra kept, C0 included")
