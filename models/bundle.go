@@ -46,8 +46,9 @@ import (
 // "frame_net" in the SPOF JSON, its parameters after the GMMs: mean[D], std[D], then per layer
 // W[out·in], B[out]), which older readers would refuse as malformed rather than by version.
 // Version 6 marks a bundle whose GMM scorer keeps the quadratic term (GMMLinear.Quadratic:
-// "GQUA" with the single dimension 1; needs "GCOH"), which older readers would skip while the
-// calibration expects its scores. Every other bundle is still written as version 1.
+// "GQUA" with the single dimension 1, or 2 when it also gives the plain score,
+// GMMLinear.KeepLinear; needs "GCOH"), which older readers would skip while the calibration
+// expects its scores. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
@@ -276,7 +277,11 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 		}
 		section(&body, "GCOH", payload(dims(n, b.UBM.C, b.UBM.D), []float64{g.Relevance}, flatN, flatF))
 		if g.Quadratic {
-			section(&body, "GQUA", payload(dims(1)))
+			k := 1
+			if g.KeepLinear {
+				k = 2 // the plain linear score too, as a further scorer
+			}
+			section(&body, "GQUA", payload(dims(k)))
 		}
 		if len(g.NAP) > 0 {
 			// k, C, D, then the basis in half precision (2 bytes per value, padded to 4).
@@ -550,7 +555,7 @@ func parseBody(body []byte) (*Bundle, error) {
 	b := &Bundle{}
 	seen := map[string]bool{}
 	var tvar, tvsd, gcoh, gnap *reader
-	gqua := false
+	gqua, gkeep := false, false
 	alt := func() *AltBackend {
 		if b.Alt == nil {
 			b.Alt = &AltBackend{}
@@ -653,13 +658,14 @@ func parseBody(body []byte) (*Bundle, error) {
 			gnap = r // belongs to the GMM cohort's scorer
 			continue
 		case "GQUA":
-			if r.dim() != 1 {
-				return nil, fmt.Errorf("%w: GQUA section is not 1", ErrMalformed)
+			k := r.dim()
+			if k != 1 && k != 2 {
+				return nil, fmt.Errorf("%w: GQUA section is %d, not 1 or 2", ErrMalformed, k)
 			}
 			if err := r.done(); err != nil {
 				return nil, err
 			}
-			gqua = true
+			gqua, gkeep = true, k == 2
 		case "ALDA":
 			a, err := r.affine()
 			if err != nil {
@@ -747,7 +753,7 @@ func parseBody(body []byte) (*Bundle, error) {
 		if C != b.UBM.C || D != b.UBM.D {
 			return nil, fmt.Errorf("%w: GMM cohort is for %dx%d, UBM is %dx%d", ErrMalformed, C, D, b.UBM.C, b.UBM.D)
 		}
-		g := &GMMLinear{Relevance: rel[0], Quadratic: gqua}
+		g := &GMMLinear{Relevance: rel[0], Quadratic: gqua, KeepLinear: gkeep}
 		for i := range n {
 			g.CohortN = append(g.CohortN, flatN[i*C:(i+1)*C:(i+1)*C])
 			g.CohortF = append(g.CohortF, flatF[i*C*D:(i+1)*C*D:(i+1)*C*D])

@@ -28,8 +28,12 @@ type GMMLinear struct {
 	Relevance float64 // MAP relevance factor r
 	// Quadratic adds −½ Σ_c n̄_c ‖o_c‖² to every score (bundle section "GQUA", format version 6).
 	Quadratic bool
-	CohortN   [][]float64 // per cohort speaker: zeroth-order statistics (C)
-	CohortF   [][]float64 // per cohort speaker: whitened centred first-order statistics (C·D)
+	// KeepLinear (experimental, with Quadratic) also gives o·t alone as a further scorer, with
+	// its own S-norm moments, so that the calibration can weigh the two by channel. An
+	// EnrolledCohort extends only the first score's cohort; the plain one keeps the bundle's.
+	KeepLinear bool
+	CohortN    [][]float64 // per cohort speaker: zeroth-order statistics (C)
+	CohortF    [][]float64 // per cohort speaker: whitened centred first-order statistics (C·D)
 	// NAP, when not empty, is an orthonormal basis of nuisance directions (rows of C·D values in
 	// the √w-weighted space, TrainNAP) that every model vector loses (bundle section "GNAP").
 	NAP [][]float32
@@ -208,14 +212,21 @@ func (g *GMMLinear) Prepare(ubm *GMM) error {
 
 // cohortScores writes into sc the scores of v against every row of the cohort matrix m (one
 // assembly matrix-vector product), less ½ rows_i·w for the quadratic term when w is not nil
-// (rows: the cohort's C values per entry on the other side), and returns their top-N moments.
-func (g *GMMLinear) cohortScores(m vec.Matrix, v []float32, rows, w []float32, topN int, sc []float64, buf []float32) CohortMoments {
+// (rows: the cohort's C values per entry on the other side), and returns their top-N moments;
+// with KeepLinear, plain gets the top-N moments of the scores without the term.
+func (g *GMMLinear) cohortScores(m vec.Matrix, v []float32, rows, w []float32, topN int, sc []float64, buf []float32, plain *CohortMoments) CohortMoments {
 	n := len(g.CohortN)
 	if n == 0 {
 		return CohortMoments{0, 1}
 	}
 	clear(buf[:n])
 	m.MulAdd(buf[:n], v)
+	if g.KeepLinear && plain != nil {
+		for i, x := range buf[:n] {
+			sc[i] = float64(x)
+		}
+		*plain = TopNMoments(sc[:n], topN)
+	}
 	for i, x := range buf[:n] {
 		sc[i] = float64(x)
 		if w != nil {
@@ -227,12 +238,12 @@ func (g *GMMLinear) cohortScores(m vec.Matrix, v []float32, rows, w []float32, t
 
 // asModel returns the top-N moments of model vector o (with its Quad q) scored against the
 // cohort's tests.
-func (g *GMMLinear) asModel(o, q []float32, topN int, sc []float64, buf []float32) CohortMoments {
-	return g.cohortScores(g.cohTest, o, g.cohTestN, q, topN, sc, buf)
+func (g *GMMLinear) asModel(o, q []float32, topN int, sc []float64, buf []float32, plain *CohortMoments) CohortMoments {
+	return g.cohortScores(g.cohTest, o, g.cohTestN, q, topN, sc, buf, plain)
 }
 
 // asTest returns the top-N moments of test vector t (with its Occupancy nb) scored against the
 // cohort's models.
-func (g *GMMLinear) asTest(t, nb []float32, topN int, sc []float64, buf []float32) CohortMoments {
-	return g.cohortScores(g.cohModel, t, g.cohModelQ, nb, topN, sc, buf)
+func (g *GMMLinear) asTest(t, nb []float32, topN int, sc []float64, buf []float32, plain *CohortMoments) CohortMoments {
+	return g.cohortScores(g.cohModel, t, g.cohModelQ, nb, topN, sc, buf, plain)
 }

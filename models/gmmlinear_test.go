@@ -387,3 +387,66 @@ func TestBundleGMMQuadraticRoundTrip(t *testing.T) {
 		t.Fatalf("verifier's GMM score %g, Raw S-normalised by hand %g", rs[gi], want)
 	}
 }
+
+// TestGMMKeepLinear checks the experimental KeepLinear scorer pair: a verifier whose GMM scorer
+// keeps both scores gives, in their places, exactly the GMM score of a quadratic-only verifier
+// and that of a plain one (each S-normalised with its own cohort moments), and the flag survives
+// a bundle round trip (GQUA 2).
+func TestGMMKeepLinear(t *testing.T) {
+	def, _ := defaultVerifier(t)
+	var buf bytes.Buffer
+	if _, err := def.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	variant := func(quad, keep bool) (*Bundle, *Verifier) {
+		b, err := ReadBundle(bytes.NewReader(buf.Bytes()), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.GMM.Quadratic, b.GMM.KeepLinear = quad, keep
+		if err := b.GMM.Prepare(b.UBM); err != nil {
+			t.Fatal(err)
+		}
+		b.Calibration = &Calibration{Weights: make([]float64, CalibrationWidth(b))} // RawScores ignores it
+		v, err := NewVerifier(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, v
+	}
+	bk, vk := variant(true, true)
+	_, vq := variant(true, false)
+	_, vp := variant(false, false)
+	if bk.Scorers() != def.Scorers()+1 {
+		t.Fatalf("%d scorers with KeepLinear, want %d", bk.Scorers(), def.Scorers()+1)
+	}
+	got, err := ReadBundle(bytes.NewReader(encode(t, bk)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.GMM.Quadratic || !got.GMM.KeepLinear {
+		t.Fatal("KeepLinear lost on the round trip")
+	}
+	stats := worldStats(bk, newSpeakerWorld(7, bk.UBM.C, bk.UBM.D, 2, 2, 0.5, 0.1))
+	es, ts := stats(0, 2000), stats(1, 300)
+	raw := func(v *Verifier) []float64 {
+		ws := v.NewScratch()
+		e, err := v.Prepare(es, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := v.PrepareTest(ts, v.NewScratch())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.RawScores(nil, e, p)
+	}
+	k, q, p := raw(vk), raw(vq), raw(vp)
+	gi := len(q) - 1 // the default bundle's GMM score is its last
+	if len(k) != len(q)+1 || k[gi] != q[gi] || k[gi+1] != p[gi] {
+		t.Fatalf("KeepLinear scores %v; quadratic only %v; plain %v", k, q, p)
+	}
+	if k[gi] == k[gi+1] {
+		t.Fatal("the two GMM scores are equal: the quadratic term did nothing")
+	}
+}

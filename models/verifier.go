@@ -146,7 +146,8 @@ func CalibrationWidth(b *Bundle) int {
 }
 
 // Scorers is the number of raw scores the bundle's back ends give a trial: the PLDA's, then the
-// alternative PLDAs' and the GMM scorer's when present, then, when the bundle augments
+// alternative PLDAs' and the GMM scorer's when present (two with GMMLinear.KeepLinear: with and
+// without the quadratic term), then, when the bundle augments
 // enrollments, the PLDA's and the alternative PLDA's against the augmented enrollment.
 func (b *Bundle) Scorers() int {
 	n := 1
@@ -158,6 +159,9 @@ func (b *Bundle) Scorers() int {
 	}
 	if b.GMM != nil {
 		n++
+		if b.GMM.KeepLinear {
+			n++
+		}
 	}
 	if b.EnrollAugment() != "" {
 		n++
@@ -268,6 +272,8 @@ type Probe struct {
 	// With a quadratic GMM scorer (GMMLinear.Quadratic): the model's ‖o_c‖² (GMMLinear.Quad) and
 	// the test's occupancy shares (GMMLinear.Occupancy), C values each; nil otherwise.
 	GModelQ, GTestN []float32
+	// With GMMLinear.KeepLinear: the cohort moments of the scores without the quadratic term.
+	GAsModel0, GAsTest0 CohortMoments
 	// gRuns lists GTest's blocks that are not all zero (vec.NonzeroRuns), for vec.DotRuns; nil:
 	// use vec.Dot.
 	gRuns []int32
@@ -452,11 +458,11 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 			p.GTest = TestVector(s.N, WhitenedCentred(v.b.UBM, s))
 		}
 		p.GTestN = g.Occupancy(s.N)
-		p.GAsTest = g.asTest(p.GTest, p.GTestN, v.topN, ws.gscores, ws.gbuf)
+		p.GAsTest = g.asTest(p.GTest, p.GTestN, v.topN, ws.gscores, ws.gbuf, &p.GAsTest0)
 		if asModel {
 			p.GModel = g.ModelVector(s.N, WhitenedCentred(v.b.UBM, s))
 			p.GModelQ = g.Quad(p.GModel)
-			p.GAsModel = g.asModel(p.GModel, p.GModelQ, v.topN, ws.gscores, ws.gbuf)
+			p.GAsModel = g.asModel(p.GModel, p.GModelQ, v.topN, ws.gscores, ws.gbuf, &p.GAsModel0)
 		}
 	}
 	return p, nil
@@ -511,13 +517,18 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 	}
 	if v.b.GMM != nil {
 		g := float64(vec.DotRuns(enroll.GModel, test.GTest, test.gRuns)) // = Dot, bit for bit
+		plain := g
 		if v.b.GMM.Quadratic {
 			g -= 0.5 * float64(vec.Dot(enroll.GModelQ, test.GTestN)) // as GMMLinear.Raw
 		}
 		if len(v.b.GMM.CohortN) > 0 {
 			g = ASNorm(g, enroll.GAsModel, test.GAsTest)
+			plain = ASNorm(plain, enroll.GAsModel0, test.GAsTest0)
 		}
 		dst = append(dst, g)
+		if v.b.GMM.KeepLinear {
+			dst = append(dst, plain)
+		}
 	}
 	if v.augment {
 		// The augmented enrollment is for degraded calls: its scores are gated by the
@@ -712,9 +723,9 @@ func (v *Verifier) BundleCohortScores(p *Probe, asModel bool, ws *VerifierScratc
 		g := v.b.GMM
 		sc[2] = make([]float64, len(g.CohortN))
 		if asModel {
-			g.asModel(p.GModel, p.GModelQ, v.topN, sc[2], ws.gbuf)
+			g.asModel(p.GModel, p.GModelQ, v.topN, sc[2], ws.gbuf, nil)
 		} else {
-			g.asTest(p.GTest, p.GTestN, v.topN, sc[2], ws.gbuf)
+			g.asTest(p.GTest, p.GTestN, v.topN, sc[2], ws.gbuf, nil)
 		}
 	}
 	return sc

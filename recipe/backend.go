@@ -78,7 +78,7 @@ func enrollStats(ubm *models.GMM, stats []*models.Stats, idx []int, frames int) 
 // gmmCohort builds the GMM scorer's cohort: up to n speakers of spks (spread evenly), each
 // represented by its enrollment-sized statistics.
 func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.Stats, spks []int) (*models.GMMLinear, error) {
-	g := &models.GMMLinear{Relevance: float64(c.Relevance), Quadratic: c.GMMQuadratic}
+	g := &models.GMMLinear{Relevance: float64(c.Relevance), Quadratic: c.GMMQuadratic, KeepLinear: c.GMMQuadratic && c.GMMKeepLinear}
 	byspk := map[int][]int{}
 	for i, s := range ts.spk {
 		if original(ts.utts[i]) {

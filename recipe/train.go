@@ -49,6 +49,9 @@ type TrainConfig struct {
 	// (models.GMMLinear.Quadratic; bundle format version 6). The default since c24: over two
 	// seeds 4 s tests 1.64/2.00 -> 1.32/1.76 % EER, 1:N 80.7/81.9 -> 87.8/84.9 % (bench/README.md).
 	GMMQuadratic bool
+	// GMMKeepLinear (experimental, with GMMQuadratic) also gives the GMM score without the term
+	// as a further scorer for the calibration to weigh by channel.
+	GMMKeepLinear bool
 	// AugmentBackendOnly keeps augmented copies (file names with "~") out of the UBM and the
 	// i-vector extractor, which then model clean speech; the copies still train LDA/PLDA and
 	// the calibration, which must learn channel variability. Measured on the development

@@ -54,6 +54,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	third := fs.Bool("third-backend", d.ThirdBackend, "with degraded copies of speed-perturbed recordings in training (\"~sp\" and \"~aug\" in their names): keep them out of the alternative back end and train a third PLDA back end on everything, its score gated by the detected channel (not with --enroll-augment, which then wins)")
 	relevance := fs.Int("gmm-relevance", d.Relevance, "MAP relevance factor of the GMM-UBM linear scorer (0: no GMM scorer)")
 	gmmQuad := fs.Bool("gmm-quadratic", d.GMMQuadratic, "keep the quadratic term of the GMM scorer's linear approximation (o·t − ½ Σ n̄_c‖o_c‖²: the MAP model's offset weighted by where the test spends its frames); such a bundle is format version 6, which older builds refuse")
+	gmmKeep := fs.Bool("gmm-keep-linear", false, "experimental, with --gmm-quadratic: also give the GMM score without the quadratic term as a further scorer, for the channel-aware calibration to weigh")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	frontend := d.Frontend
 	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --norm-ahead, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression
@@ -99,6 +100,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.GMMNAP = *gmmNAP
 	cfg.GMMQuadratic = *gmmQuad
+	cfg.GMMKeepLinear = *gmmKeep
 	if *relevance < 0 {
 		return usageErrorf("--gmm-relevance must be 0 or more")
 	}
