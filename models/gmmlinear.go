@@ -182,6 +182,9 @@ func (g *GMMLinear) Prepare(ubm *GMM) error {
 	if len(g.CohortN) != len(g.CohortF) {
 		return errors.New("models: GMM cohort statistics are inconsistent")
 	}
+	if g.KeepLinear && !g.Quadratic {
+		return errors.New("models: a GMM scorer keeps its plain linear score beside the quadratic one only when it has the quadratic term")
+	}
 	g.dim, g.c = ubm.C*ubm.D, ubm.C
 	g.nap = nil
 	if len(g.NAP) > 0 {
