@@ -167,11 +167,16 @@ func (g *GMMLinear) Occupancy(n []float64) []float32 {
 // Raw returns the unnormalised score of a model (o, its Quad q) against a test (t, its
 // Occupancy nb): o·t, less ½ q·n̄ with Quadratic.
 func (g *GMMLinear) Raw(o, q, t, nb []float32) float64 {
-	s := Dot(o, t)
-	if g.Quadratic {
-		s -= 0.5 * float64(vec.Dot(q, nb))
+	return Dot(o, t) + g.quadTerm(q, nb)
+}
+
+// quadTerm is the quadratic term of a raw score, −½ q·n̄ for a model's Quad q and a test's
+// Occupancy nb (0 without Quadratic).
+func (g *GMMLinear) quadTerm(q, nb []float32) float64 {
+	if !g.Quadratic {
+		return 0
 	}
-	return s
+	return -0.5 * float64(vec.Dot(q, nb))
 }
 
 // Prepare validates the cohort and precomputes its model and test vectors.
@@ -233,7 +238,7 @@ func (g *GMMLinear) cohortScores(m vec.Matrix, v []float32, rows, w []float32, t
 	for i, x := range buf[:n] {
 		sc[i] = float64(x)
 		if w != nil {
-			sc[i] -= 0.5 * float64(vec.Dot(rows[i*g.c:(i+1)*g.c], w))
+			sc[i] += g.quadTerm(rows[i*g.c:(i+1)*g.c], w)
 		}
 	}
 	return TopNMoments(sc[:n], topN)

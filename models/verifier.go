@@ -518,9 +518,7 @@ func (v *Verifier) RawScores(dst []float64, enroll, test *Probe) []float64 {
 	if v.b.GMM != nil {
 		g := float64(vec.DotRuns(enroll.GModel, test.GTest, test.gRuns)) // = Dot, bit for bit
 		plain := g
-		if v.b.GMM.Quadratic {
-			g -= 0.5 * float64(vec.Dot(enroll.GModelQ, test.GTestN)) // as GMMLinear.Raw
-		}
+		g += v.b.GMM.quadTerm(enroll.GModelQ, test.GTestN) // as GMMLinear.Raw
 		if len(v.b.GMM.CohortN) > 0 {
 			g = ASNorm(g, enroll.GAsModel, test.GAsTest)
 			plain = ASNorm(plain, enroll.GAsModel0, test.GAsTest0)
