@@ -354,3 +354,24 @@ func parallelFor(n, workers int, f func(i int)) {
 	}
 	wg.Wait()
 }
+
+// PosteriorVariances writes into dst (reallocated only if too short) and returns, for each row
+// gₖ of g (rows of R values, row-major), the posterior variance gₖᵀ L⁻¹ gₖ of the projection gₖ·w
+// of the i-vector, L being the posterior precision of the statistics last passed to Extract with
+// ws. It is the uncertainty of a short recording's i-vector seen through a linear back end.
+func (e *IVectorExtractor) PosteriorVariances(dst, g []float64, ws *IVScratch) []float64 {
+	R := e.R
+	rows := len(g) / R
+	dst = resizeF64(dst, rows)
+	y := ws.col
+	for k := 0; k < rows; k++ {
+		copy(y, g[k*R:(k+1)*R])
+		s := 0.0
+		for i := 0; i < R; i++ { // forward substitution: C y = gₖ, with L = C·Cᵀ
+			y[i] = (y[i] - vec.DotF64(ws.a[i*R:i*R+i], y[:i])) / ws.a[i*R+i]
+			s += y[i] * y[i]
+		}
+		dst[k] = s
+	}
+	return dst
+}

@@ -58,6 +58,30 @@ func TestIVectorExtractMatchesDenseFormula(t *testing.T) {
 			t.Fatalf("i-vector[%d] = %v, dense formula %v", i, got[i], w.AtVec(i))
 		}
 	}
+	// PosteriorVariances: gₖᵀ L⁻¹ gₖ for each row of G, against the dense inverse; the identity's
+	// rows give the diagonal of L⁻¹.
+	ws := e.NewScratch()
+	if err := e.Extract(s, got, ws); err != nil {
+		t.Fatal(err)
+	}
+	var Linv mat.Dense
+	if err := Linv.Inverse(&L); err != nil {
+		t.Fatal(err)
+	}
+	G := []float64{1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0.5, -1, 2, 0, 0.25}
+	pv := e.PosteriorVariances(nil, G, ws)
+	gm := mat.NewDense(3, 5, G)
+	var gl, want mat.Dense
+	gl.Mul(gm, &Linv)
+	want.Mul(&gl, gm.T())
+	if len(pv) != 3 {
+		t.Fatalf("%d posterior variances for 3 rows", len(pv))
+	}
+	for k := range pv {
+		if w := want.At(k, k); math.Abs(pv[k]-w) > 1e-6*math.Max(1, w) || !(pv[k] > 0) {
+			t.Fatalf("posterior variance %d = %v, dense %v", k, pv[k], w)
+		}
+	}
 }
 
 func TestIVectorOfUBMStatsIsNearZero(t *testing.T) {

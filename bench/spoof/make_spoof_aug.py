@@ -117,7 +117,7 @@ def main():
                 # The generator of make_spoof_data.work, keyed by the original item's path.
                 orig = random.Random(f"{msd.SEED}:{os.path.join(base, fam, 'train', uid + '.wav')}")
                 msd.synth(fam, orig, msd.pick_text(orig, train_txt), src)
-            else:  # replay / vocoder-lpc / griffin-lim: the bona fide source recording
+            else:  # replay / replay-room / vocoder-lpc / griffin-lim: the bona fide source recording
                 bid = uid.split("_", 1)[1]
                 msd.run(["sox", os.path.join(base, "bonafide", "train", bid + ".wav"), "-e", "signed", "-b", "16", src])
             pert = os.path.join(tmp, "pert.wav")
@@ -126,6 +126,8 @@ def main():
                 msd.telephone(pert, dst, rng, tmp)
             elif fam == "replay":
                 msd.replay(pert, dst, rng, tmp)
+            elif fam == "replay-room":
+                msd.replay_room(pert, dst, rng, tmp)
             elif fam == "vocoder-lpc":
                 msd.vocode(pert, dst, rng, tmp)
             elif fam == "griffin-lim":

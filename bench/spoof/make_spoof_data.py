@@ -26,7 +26,9 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
     <family>/{train,eval}/<id>.wav             synthetic speech, one folder per TTS family
     <family>/{train,eval}-codec/<id>.wav       the same through AMR-NB or GSM
     replay/{train,eval}[-codec]/<id>.wav       bona fide speech replayed through a simulated
-                                               loudspeaker and room and re-recorded
+                                               loudspeaker and room and re-recorded (sox effects)
+    replay-room/{train,eval}[-codec]/<id>.wav  the same, simulated independently (numpy: loudspeaker
+                                               curve, synthetic room impulse response, microphone)
     vocoder-lpc/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised by a crude LPC
                                                vocoder (generic vocoder artefacts)
     griffin-lim/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised from its STFT magnitude
@@ -210,6 +212,73 @@ def replay(src, dst, rng, tmp):
     run(["sox", src, "-r", "8000", "-c", "1", "-e", "signed", "-b", "16", t] + fx)
     add_noise(t, rng, 20, 45)
     to_mulaw(t, dst)
+
+
+def replay_room(src, dst, rng, tmp):
+    """Bona fide speech replayed through a loudspeaker into a room and re-recorded: a second replay
+    simulation, built independently of replay()'s sox chain (numpy only, 8 kHz). A loudspeaker from
+    its own frequency curve (second-order low-frequency roll-off at 120-700 Hz, one to three cabinet
+    resonances of -6..+10 dB, a treble roll-off at 2.5-3.9 kHz), an overdriven amplifier's soft
+    clipping in 40 % of the items, a synthetic room impulse response (the direct path; 4-12 early
+    reflections in the first 25 ms; a diffuse tail of exponentially decaying noise, RT60 0.15-0.9 s;
+    direct-to-reverberant ratio -3..+12 dB), the recording microphone's band (high-pass 80-300 Hz,
+    low-pass 3.0-3.9 kHz), pink room noise at 15-40 dB SNR, a random level, mu-law."""
+    import numpy as np
+    sr, nfft = 8000, 512
+    x = np.array(read_pcm(src))
+    if len(x) == 0:
+        x = np.zeros(sr // 10)
+    g = np.random.default_rng(int(rng.random() * 2 ** 32))
+    f = np.maximum(np.fft.rfftfreq(nfft, 1 / sr), 1.0)
+
+    def highpass(fc, order):
+        return (f / fc) ** order / np.sqrt(1 + (f / fc) ** (2 * order))
+
+    def lowpass(fc, order):
+        return 1 / np.sqrt(1 + (f / fc) ** (2 * order))
+
+    def fir(mag):  # linear-phase FIR of nfft taps with the magnitude curve mag
+        h = np.roll(np.fft.irfft(mag, nfft), nfft // 2)
+        return h * np.hanning(nfft)
+
+    def filt(y, mag):
+        return np.convolve(y, fir(mag))[nfft // 2:nfft // 2 + len(y)]
+
+    spk = highpass(rng.uniform(120, 700), 2) * lowpass(rng.uniform(2500, 3900), rng.randint(2, 4))
+    for _ in range(rng.randint(1, 3)):
+        f0, q, gain = rng.uniform(300, 3500), rng.uniform(1, 5), 10 ** (rng.uniform(-6, 10) / 20)
+        spk = spk * (1 + (gain - 1) / (1 + q * q * (f / f0 - f0 / f) ** 2))
+    y = filt(x, spk)
+    if rng.random() < 0.4:
+        d = rng.uniform(1.5, 4)
+        peak = np.max(np.abs(y)) + 1e-9
+        y = np.tanh(d * y / peak) / np.tanh(d) * peak
+    rt60 = rng.uniform(0.15, 0.9)
+    n = int(rt60 * sr)
+    t = np.arange(n) / sr
+    tail = g.standard_normal(n) * np.exp(-6.908 * t / rt60)
+    tail[:int(0.003 * sr)] = 0
+    for _ in range(rng.randint(4, 12)):
+        tail[int(rng.uniform(0.002, 0.025) * sr)] += rng.uniform(-1, 1) * 3
+    drr = rng.uniform(-3, 12)
+    h = tail * np.sqrt(10 ** (-drr / 10) / (np.sum(tail ** 2) + 1e-12))
+    h[0] += 1.0
+    y = np.convolve(y, h)[:len(y)]
+    y = filt(y, highpass(rng.uniform(80, 300), 2) * lowpass(rng.uniform(3000, 3900), 4))
+    w = np.fft.rfft(g.standard_normal(len(y)))
+    w /= np.sqrt(np.maximum(np.fft.rfftfreq(len(y), 1 / sr), 20.0))
+    noise = np.fft.irfft(w, len(y))
+    snr = rng.uniform(15, 40)
+    py, pn = np.mean(y ** 2) + 1e-12, np.mean(noise ** 2) + 1e-12
+    y = y + noise * np.sqrt(py / pn / 10 ** (snr / 10))
+    y *= rng.uniform(0.3, 0.9) / (np.max(np.abs(y)) + 1e-9)
+    t16 = os.path.join(tmp, "room.wav")
+    with wave.open(t16, "wb") as wf:
+        wf.setnchannels(1)
+        wf.setsampwidth(2)
+        wf.setframerate(sr)
+        wf.writeframes(np.round(y * 32767).astype("<i2").tobytes())
+    to_mulaw(t16, dst)
 
 
 def read_pcm(path):
@@ -397,7 +466,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
     only = {f for f in a.only.split(",") if f}
-    known = set(FAMILIES) | {"bonafide", "replay", "vocoder-lpc", "griffin-lim"}
+    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "griffin-lim"}
     if only - known:
         ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
     dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
@@ -458,7 +527,8 @@ def main():
     # rest from dev speakers', each family with its own seeds (so mostly different recordings).
     for fam, kind, prefix, n, seed in (("replay", "replay", "r_", a.replay, SEED + 1),
                                         ("vocoder-lpc", "vocoder", "v_", a.vocoder, SEED + 3),
-                                        ("griffin-lim", "griffin-lim", "g_", a.griffin_lim, SEED + 5)):
+                                        ("griffin-lim", "griffin-lim", "g_", a.griffin_lim, SEED + 5),
+                                        ("replay-room", "replay-room", "q_", a.replay, SEED + 7)):
         if only and fam not in only:
             continue
         ntr = n * 2 // 3
@@ -494,7 +564,8 @@ def main():
             else:
                 uid, cls, fam, split = meta
                 if not os.path.exists(dst):
-                    {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim}[kind](src, dst, rng, tmp)
+                    {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim,
+                     "replay-room": replay_room}[kind](src, dst, rng, tmp)
             rows.append((uid, dst, cls, fam, split, "none"))
             cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")
             os.makedirs(os.path.dirname(cdst), exist_ok=True)

@@ -19,11 +19,12 @@ import os
 from make_trials import CORPORA, ROOT, channel, read_dev_speakers, utterances
 
 
-def augment(src, dst, seed, babble_pool):
-    """The training copies' channel: wider ranges than the development trials' (make_trials.degrade)."""
-    channel(src, dst, seed, babble_pool, 4, (0, 25), (-15, 8),
-            lambda rng: "%d-%d" % (rng.integers(250, 451), rng.integers(2800, 3501)),
-            ["amr-nb", "amr-nb", "gsm", "g711"])
+def augment(src, dst, seed, babble_pool, dry=False):
+    """The training copies' channel: wider ranges than the development trials' (make_trials.degrade).
+    Returns its description; dry draws the same channel without writing anything."""
+    return channel(src, dst, seed, babble_pool, 4, (0, 25), (-15, 8),
+                   lambda rng: "%d-%d" % (rng.integers(250, 451), rng.integers(2800, 3501)),
+                   ["amr-nb", "amr-nb", "gsm", "g711"], dry=dry)
 
 
 def main():
@@ -34,6 +35,8 @@ def main():
                     help="folder of <corpus>/<speaker>/ recordings to degrade (default: the corpora; "
                          "e.g. bench/out/speed for the speed-perturbed speakers)")
     ap.add_argument("--seed", type=int, default=50000, help="seed of the first copy (the k-th uses seed+k)")
+    ap.add_argument("--key-only", action="store_true",
+                    help="write <out>/key.tsv (copy, channel drawn) for copies already made, without writing audio")
     args = ap.parse_args()
     dev = read_dev_speakers()
     jobs, pool = [], []
@@ -54,9 +57,13 @@ def main():
                 for k in range(args.copies):
                     base = os.path.splitext(os.path.basename(u))[0]
                     jobs.append((u, os.path.join(args.out, corpus, spk, "%s~aug%d.wav" % (base, k))))
-    print("%d copies to make" % len(jobs))
+    print("%d copies to %s" % (len(jobs), "describe" if args.key_only else "make"))
     with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
-        list(ex.map(lambda a: augment(a[1][0], a[1][1], args.seed + a[0], pool), enumerate(jobs)))
+        desc = list(ex.map(lambda a: augment(a[1][0], a[1][1], args.seed + a[0], pool, args.key_only), enumerate(jobs)))
+    # key.tsv: each copy (relative to --out) and the channel drawn for it (snr in dB)
+    with open(os.path.join(args.out, "key.tsv"), "w") as f:
+        for (_, dst), d in zip(jobs, desc):
+            f.write("%s\t%s\n" % (os.path.relpath(dst, args.out), d))
     print("done:", args.out)
 
 

@@ -79,17 +79,20 @@ def colored_noise(n, kind, rng):
     return np.fft.irfft(spec, n)
 
 
-def channel(src, dst, seed, babble_pool, n_babble, snr_range, gain_range, band_fn, codecs):
+def channel(src, dst, seed, babble_pool, n_babble, snr_range, gain_range, band_fn, codecs, dry=False):
     """Passes src through a random phone channel into dst: additive noise (white, pink, brown, or
     babble of n_babble recordings) at an SNR drawn from snr_range, gain from gain_range (dB,
     clipped to 16 bits), the band limit band_fn(rng) gives, then a codec drawn from codecs
-    (amr-nb in a random mode, gsm, or g711 alone). Returns a description of what was drawn."""
+    (amr-nb in a random mode, gsm, or g711 alone). Returns a description of what was drawn.
+    dry: draw exactly the same values but write nothing (for a key of existing copies)."""
     rng = np.random.default_rng(seed)
     x = load(src)
     kind = rng.choice(["white", "pink", "brown", "babble"])
     if kind == "babble":
         noise = np.zeros(len(x))
         for p in rng.choice(babble_pool, n_babble, replace=False):
+            if dry:
+                continue
             b = np.resize(load(p), len(x))
             noise += b / (np.sqrt(np.mean(b ** 2)) + 1e-9)
     else:
@@ -97,14 +100,20 @@ def channel(src, dst, seed, babble_pool, n_babble, snr_range, gain_range, band_f
     snr = rng.uniform(*snr_range)
     px, pn = np.mean(x ** 2), np.mean(noise ** 2) + 1e-12
     x = x + noise * np.sqrt(px / pn / 10 ** (snr / 10))
-    x = x * 10 ** (rng.uniform(*gain_range) / 20)
+    gain = rng.uniform(*gain_range)
+    x = x * 10 ** (gain / 20)
     band = band_fn(rng)
-    save(x, dst, ["sinc", band])
+    if not dry:
+        save(x, dst, ["sinc", band])
     c = rng.choice(codecs)
     if c == "amr-nb":
-        codec(dst, "amr-nb", ["-C", str(rng.integers(0, 8))], seed)
-    elif c == "gsm":
+        mode = rng.integers(0, 8)
+        if not dry:
+            codec(dst, "amr-nb", ["-C", str(mode)], seed)
+    elif c == "gsm" and not dry:
         codec(dst, "gsm", [], seed)
+    if dry:
+        return "%s snr=%.1f gain=%.1f band=%s codec=%s" % (kind, snr, gain, band, c)
     return "%s snr=%.1f band=%s codec=%s" % (kind, snr, band, c)
 
 
