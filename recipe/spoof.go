@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -110,12 +111,19 @@ type SpoofTrainConfig struct {
 	// listed from: clean, codec, ...). Operating points then hold in every group: each threshold
 	// is the largest of the groups' thresholds at that false-alarm rate.
 	BonafideGroups []int
-	FARs           []float64         // false-alarm rates of the stored operating points (default 0.5%, 1%, 2%, 5%)
-	Workers        int               // goroutines (default GOMAXPROCS)
-	Log            io.Writer         // progress, may be nil
-	Info           map[string]string // provenance stored in the model
-	NoLTSS         bool              // GMMs only (the ASVspoof baseline), no long-term-statistics system
-	L2             float64           // L2 weight of the logistic regression, with Hidden 0 (default DefaultSpoofL2)
+	// SpoofGroups, if set, gives each Spoof file a group (train-spoof: the family, the name of the
+	// folder above its --spoof folder). The spoof GMM then trains on the same number of frames
+	// from every group (balancedFrames) instead of frames drawn uniformly, in which families of
+	// long recordings (replay and vocoders made from bona fide recordings of 5 s and more,
+	// against 2.5 s of synthetic sentence) took half the spoof model (bench/README.md,
+	// "A second replay simulation").
+	SpoofGroups []int
+	FARs        []float64         // false-alarm rates of the stored operating points (default 0.5%, 1%, 2%, 5%)
+	Workers     int               // goroutines (default GOMAXPROCS)
+	Log         io.Writer         // progress, may be nil
+	Info        map[string]string // provenance stored in the model
+	NoLTSS      bool              // GMMs only (the ASVspoof baseline), no long-term-statistics system
+	L2          float64           // L2 weight of the logistic regression, with Hidden 0 (default DefaultSpoofL2)
 	// Hidden, if > 0, scores the long-term statistics with a perceptron of that many hidden units
 	// (models.MLPScorer); 0: a logistic regression (models.LinearScorer). train-spoof's default
 	// is DefaultSpoofHidden.
@@ -340,18 +348,27 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 			cm.Spoof = c.spoofGMM
 			continue
 		}
+		grouped := i == 1 && len(c.SpoofGroups) == len(set)
+		byGroup := map[int][][]float32{}
 		var all [][]float32
-		for _, r := range set {
+		for k, r := range set {
+			f := r.Frames
 			if c.StaticCMN > 0 {
-				all = append(all, models.CausalCMN(r.Frames, c.StaticCMN)...)
-			} else {
-				all = append(all, r.Frames...)
+				f = models.CausalCMN(r.Frames, c.StaticCMN)
+			}
+			all = append(all, f...)
+			if grouped {
+				byGroup[c.SpoofGroups[k]] = append(byGroup[c.SpoofGroups[k]], f...)
 			}
 		}
 		if len(all) < 2*c.Components {
 			return nil, fmt.Errorf("spoof: %d frames are too few for %d components", len(all), c.Components)
 		}
-		all = models.SubsampleFrames(all, c.MaxFrames, uint64(7+i))
+		if grouped && len(byGroup) > 1 {
+			all = balancedFrames(byGroup, c.MaxFrames)
+		} else {
+			all = models.SubsampleFrames(all, c.MaxFrames, uint64(7+i))
+		}
 		name := [2]string{"bona fide", "spoof"}[i]
 		if c.Log != nil {
 			fmt.Fprintf(c.Log, "spoof: training the %s GMM (%d components) on %d frames\n", name, c.Components, len(all))
@@ -408,6 +425,17 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 	}
 	cm.FARThresholds = spoofOperatingPoints(ScoreSpoof(cm, held, c.Workers), c.heldGroups, c.FARs)
 	return cm, cm.Validate()
+}
+
+// balancedFrames draws n frames over the groups, n/len(groups) from each (all of a smaller
+// group's), each group subsampled with its own seed, in group order.
+func balancedFrames(groups map[int][][]float32, n int) [][]float32 {
+	keys := slices.Sorted(maps.Keys(groups))
+	var out [][]float32
+	for _, g := range keys {
+		out = append(out, models.SubsampleFrames(groups[g], n/len(keys), uint64(100+g))...)
+	}
+	return out
 }
 
 // trainSpoofNet trains cm's frame network on the bona fide and spoof recordings' frames, as the

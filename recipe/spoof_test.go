@@ -3,6 +3,7 @@ package recipe
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -112,6 +113,45 @@ func TestSpeakerOfPath(t *testing.T) {
 	} {
 		if got := SpeakerOfPath(c.path); got != c.want {
 			t.Errorf("SpeakerOfPath(%q) = %q, want %q", c.path, got, c.want)
+		}
+	}
+}
+
+// TestBalancedFrames checks the spoof GMM's family-balanced sample: n/len(groups) frames from
+// each group, all of a group with fewer, each frame drawn from its own group.
+func TestBalancedFrames(t *testing.T) {
+	mk := func(g, n int) [][]float32 {
+		out := make([][]float32, n)
+		for i := range out {
+			out[i] = []float32{float32(g), float32(i)}
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		sizes map[int]int
+		n     int
+		want  map[int]int
+	}{
+		{"a long family does not outweigh a short one", map[int]int{0: 5000, 1: 300}, 400, map[int]int{0: 200, 1: 200}},
+		{"a group smaller than its share gives all it has", map[int]int{0: 5000, 1: 50, 2: 900}, 600, map[int]int{0: 200, 1: 50, 2: 200}},
+		{"one group", map[int]int{3: 1000}, 100, map[int]int{3: 100}},
+	}
+	for _, tc := range tests {
+		groups := map[int][][]float32{}
+		for g, n := range tc.sizes {
+			groups[g] = mk(g, n)
+		}
+		got := map[int]int{}
+		for _, f := range balancedFrames(groups, tc.n) {
+			got[int(f[0])]++
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: frames per group %v, want %v", tc.name, got, tc.want)
+		}
+		again := balancedFrames(groups, tc.n)
+		if first := balancedFrames(groups, tc.n); !reflect.DeepEqual(first, again) {
+			t.Errorf("%s: not deterministic", tc.name)
 		}
 	}
 }

@@ -216,8 +216,8 @@ def replay(src, dst, rng, tmp):
 
 def replay_room(src, dst, rng, tmp):
     """Bona fide speech replayed through a loudspeaker into a room and re-recorded: a second replay
-    simulation, built independently of replay()'s sox chain (numpy only, 8 kHz). A loudspeaker from
-    its own frequency curve (second-order low-frequency roll-off at 120-700 Hz, one to three cabinet
+    simulation, built independently of replay()'s sox chain (numpy only, 8 kHz; every filter
+    minimum-phase). A loudspeaker from its own frequency curve (second-order low-frequency roll-off at 120-700 Hz, one to three cabinet
     resonances of -6..+10 dB, a treble roll-off at 2.5-3.9 kHz), an overdriven amplifier's soft
     clipping in 40 % of the items, a synthetic room impulse response (the direct path; 4-12 early
     reflections in the first 25 ms; a diffuse tail of exponentially decaying noise, RT60 0.15-0.9 s;
@@ -237,12 +237,14 @@ def replay_room(src, dst, rng, tmp):
     def lowpass(fc, order):
         return 1 / np.sqrt(1 + (f / fc) ** (2 * order))
 
-    def fir(mag):  # linear-phase FIR of nfft taps with the magnitude curve mag
-        h = np.roll(np.fft.irfft(mag, nfft), nfft // 2)
-        return h * np.hanning(nfft)
+    def fir(mag):  # the minimum-phase FIR (nfft taps) of the magnitude curve mag, by the cepstrum
+        c = np.fft.irfft(np.log(np.maximum(mag, 1e-6)), nfft)
+        fold = np.zeros(nfft)
+        fold[0], fold[1:nfft // 2], fold[nfft // 2] = 1, 2, 1
+        return np.fft.irfft(np.exp(np.fft.rfft(c * fold)), nfft)
 
-    def filt(y, mag):
-        return np.convolve(y, fir(mag))[nfft // 2:nfft // 2 + len(y)]
+    def filt(y, mag):  # causal, as a loudspeaker or a microphone is: no pre-ringing
+        return np.convolve(y, fir(mag))[:len(y)]
 
     spk = highpass(rng.uniform(120, 700), 2) * lowpass(rng.uniform(2500, 3900), rng.randint(2, 4))
     for _ in range(rng.randint(1, 3)):

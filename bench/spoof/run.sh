@@ -28,7 +28,11 @@ vg=bench/out/voxguard
 # EER; in training it lowered the other engines' held-out EERs (bench/README.md).
 # --hold-out-speakers sets the thresholds on bona fide speakers each fold's model never heard
 # (trains five bona fide GMMs and one spoof GMM, ~2-3 minutes).
-train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay vocoder-lpc sam gnuspeech}
+# replay-room (a second replay simulation, built independently of replay's) is trained on since
+# c26 (2026-12-04): held out, c25 gave it 5.76 % EER; with it, held-out replay fell from 13.7 to
+# 6.8 % in leave-one-family-out. train-spoof's --balance-spoof (on by default) draws the spoof
+# GMM's frames evenly over these families (bench/README.md, "A second replay simulation").
+train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech}
 # On the spoof side, a speed-perturbed copy of every training family's training items (since c21;
 # each rebuilt and sent again through its family's channel, plus a codec copy; ~7 min).
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0 \
@@ -53,7 +57,7 @@ bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
 # (train-spoof's defaults), the perceptual-codec copies, the speed-perturbed bona fide files and the
 # speed-perturbed spoof copies among the training items (a fold drops the held-out family's); its
 # "fused .5" column is the shipped fusion.
-go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora --no-train "$no_train" --ltss-mlp 16 --variant cmn-causal --aug "$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv" \
+go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora --no-train "$no_train" --ltss-mlp 16 --variant cmn-causal --balance-families --aug "$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv" \
 	--dump "$out/lofo_dump.tsv"
 # The frame network (train-spoof --frame-net, shipped since c23) in the same folds (~10 minutes),
 # then fused with the two systems above as train-spoof fuses it (weight 0.3).

@@ -112,9 +112,7 @@ def channel(src, dst, seed, babble_pool, n_babble, snr_range, gain_range, band_f
             codec(dst, "amr-nb", ["-C", str(mode)], seed)
     elif c == "gsm" and not dry:
         codec(dst, "gsm", [], seed)
-    if dry:
-        return "%s snr=%.1f gain=%.1f band=%s codec=%s" % (kind, snr, gain, band, c)
-    return "%s snr=%.1f band=%s codec=%s" % (kind, snr, band, c)
+    return "%s snr=%.1f gain=%.1f band=%s codec=%s" % (kind, snr, gain, band, c)
 
 
 def degrade(src, dst, seed, babble_pool):

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -45,6 +46,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	iters := fs.Int("iters", 8, "EM `iterations` at full size")
 	maxFrames := fs.Int("max-frames", 200000, "training `frames` per class (evenly subsampled)")
 	holdOut := fs.Int("hold-out", 5, "every `N`-th bona fide file is held out to set the false-alarm thresholds")
+	balance := fs.Bool("balance-spoof", true, "train the spoof GMM on the same number of frames from every family (the folder above each --spoof folder) instead of drawing frames uniformly, where families of long recordings weigh more")
 	holdSpk := fs.Bool("hold-out-speakers", false, "deal the bona fide speakers (the file name before its first '_', else its folder) into --hold-out folds, train one countermeasure without each fold, and set the thresholds on every bona fide file as scored by the model that never heard its speaker (trains N countermeasures)")
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
@@ -131,9 +133,12 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 			groups = append(groups, g)
 		}
 	}
-	sf, err := recipe.ListWAVs(spoof)
+	sf, sgroups, nfam, err := spoofFamilies(spoof)
 	if err != nil {
 		return err
+	}
+	if !*balance {
+		sgroups = nil
 	}
 	if len(bf) == 0 || len(sf) == 0 {
 		return fmt.Errorf("train-spoof: found %d bona fide and %d spoof WAV files", len(bf), len(sf))
@@ -146,8 +151,8 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	} else {
 		b = &models.Bundle{Meta: models.Metadata{Description: "spoofing countermeasure only (voxguard train-spoof)"}}
 	}
-	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files\n", len(bf), len(bona), len(sf))
-	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, Components: *comps, Iters: *iters,
+	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files of %d families\n", len(bf), len(bona), len(sf), nfam)
+	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, SpoofGroups: sgroups, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc),
 		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight, NetStep: *netStep})
 	if err != nil {
@@ -348,4 +353,29 @@ func parseWidths(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// spoofFamilies lists the WAV files of the --spoof folders roots with each file's family: the
+// name of the folder above its --spoof folder (make_spoof_data.py's <family>/<split>/ layout, so
+// espeak-ng/train, espeak-ng/train-codec and aug/espeak-ng/train are one family), numbered from 0
+// in order of appearance; it also returns the number of families.
+func spoofFamilies(roots []string) (files []string, groups []int, families int, err error) {
+	family := map[string]int{}
+	for _, root := range roots {
+		fs, err := recipe.ListWAVs([]string{root})
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		name := filepath.Base(filepath.Dir(filepath.Clean(root)))
+		g, ok := family[name]
+		if !ok {
+			g = len(family)
+			family[name] = g
+		}
+		files = append(files, fs...)
+		for range fs {
+			groups = append(groups, g)
+		}
+	}
+	return files, groups, len(family), nil
 }

@@ -257,3 +257,28 @@ func TestFrameSelectionFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestSpoofFamilies checks train-spoof's families for --balance-spoof: the folder above each
+// --spoof folder, so a family's clean, codec and augmented folders are one group.
+func TestSpoofFamilies(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"espeak-ng/train", "espeak-ng/train-codec", "aug/espeak-ng/train", "replay/train"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"a.wav", "b.wav"} {
+			if err := os.WriteFile(filepath.Join(dir, d, f), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	roots := []string{filepath.Join(dir, "espeak-ng/train"), filepath.Join(dir, "replay/train") + "/",
+		filepath.Join(dir, "espeak-ng/train-codec"), filepath.Join(dir, "aug/espeak-ng/train")}
+	files, groups, n, err := spoofFamilies(roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || len(files) != 8 || !slices.Equal(groups, []int{0, 0, 1, 1, 0, 0, 0, 0}) {
+		t.Fatalf("%d families, %d files, groups %v", n, len(files), groups)
+	}
+}

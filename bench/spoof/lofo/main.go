@@ -29,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -87,6 +88,7 @@ func main() {
 	lfccFilters := flag.Int("lfcc-filters", 0, "triangular filters of the countermeasure's LFCC (0: the shipped 20)")
 	lfccCeps := flag.Int("lfcc-ceps", 0, "cepstra kept per frame, C0 included (0: the shipped 20; at most --lfcc-filters)")
 	dump := flag.String("dump", "", "write every fold's per-file scores to this TSV (fold, set, family, codec, id, GMM, LTSS, fused .5): the eval items of the held-out family and of the bona fide class, and the held-out bona fide training files (set \"held\") that fix the fold's thresholds, for fusing with another scorer's dump (bench/spoof/fuse)")
+	balance := flag.Bool("balance-families", false, "train the spoof GMM on the same number of frames from each training family (default: frames drawn uniformly, so families of long recordings weigh more)")
 	aug := flag.String("aug", "", "comma-separated extra key files of augmented training items, spoof (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's) or bona fide (joining the bona fide training files)")
 	flag.Parse()
 	t0 := time.Now()
@@ -234,6 +236,10 @@ func main() {
 		}
 	}
 	sort.Strings(families)
+	famOf := map[*recipe.SpoofFeatures]string{}
+	for i := range items {
+		famOf[items[i].f] = items[i].Family
+	}
 	sel := func(f func(it *item) bool) []*recipe.SpoofFeatures {
 		var out []*recipe.SpoofFeatures
 		for i := range items {
@@ -305,8 +311,19 @@ func main() {
 	}
 	train := func(spoof []*recipe.SpoofFeatures) *system {
 		var all [][]float32
-		for _, r := range spoof {
-			all = append(all, r.Frames...)
+		if *balance {
+			byFam := map[string][][]float32{}
+			for _, r := range spoof {
+				byFam[famOf[r]] = append(byFam[famOf[r]], r.Frames...)
+			}
+			fams := slices.Sorted(maps.Keys(byFam))
+			for i, f := range fams {
+				all = append(all, models.SubsampleFrames(byFam[f], *maxFrames/len(fams), uint64(100+i))...)
+			}
+		} else {
+			for _, r := range spoof {
+				all = append(all, r.Frames...)
+			}
 		}
 		g, _, err := models.TrainUBM(models.SubsampleFrames(all, *maxFrames, 8), models.UBMConfig{Components: *comps, Iters: 8, SplitIters: 2})
 		if err != nil {
