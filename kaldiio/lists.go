@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -131,4 +132,19 @@ func UniquePaths(lists ...[]Pair) (paths []string, index map[string]int) {
 		}
 	}
 	return paths, index
+}
+
+// ReadCondition reads a trial condition laid out as bench/trials/make_trials.py writes one: the
+// lists dir/enroll.scp, dir/test.scp and dir/trials.
+func ReadCondition(dir string) (enroll, test []Pair, trials []Trial, err error) {
+	if enroll, err = ReadSCP(filepath.Join(dir, "enroll.scp")); err != nil {
+		return nil, nil, nil, err
+	}
+	if test, err = ReadSCP(filepath.Join(dir, "test.scp")); err != nil {
+		return nil, nil, nil, err
+	}
+	if trials, err = ReadTrials(filepath.Join(dir, "trials")); err != nil {
+		return nil, nil, nil, err
+	}
+	return enroll, test, trials, nil
 }

@@ -62,3 +62,30 @@ func TestUniquePaths(t *testing.T) {
 		}
 	}
 }
+
+func TestReadCondition(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"enroll.scp": "m1 /a.wav\nm1 /b.wav\n",
+		"test.scp":   "t1 /c.wav\n",
+		"trials":     "m1 t1 target\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, te, tr, err := ReadCondition(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e) != 2 || len(te) != 1 || len(tr) != 1 || e[1].Path != "/b.wav" || tr[0].Label != "target" {
+		t.Fatalf("read %v, %v, %v", e, te, tr)
+	}
+	if err := os.Remove(filepath.Join(dir, "trials")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := ReadCondition(dir); err == nil {
+		t.Fatal("a condition without its trials list read without error")
+	}
+}

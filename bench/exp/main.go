@@ -25,9 +25,10 @@ func main() {
 	}
 	cfg, _ := recipe.FrontendOf(b)
 	for _, dir := range os.Args[2:] {
-		enroll, _ := kaldiio.ReadSCP(dir + "/enroll.scp")
-		tests, _ := kaldiio.ReadSCP(dir + "/test.scp")
-		trials, _ := kaldiio.ReadTrials(dir + "/trials")
+		enroll, tests, trials, err := kaldiio.ReadCondition(dir)
+		if err != nil {
+			panic(err)
+		}
 		files, idx := kaldiio.UniquePaths(enroll, tests)
 		stats, err := recipe.FileStats(b, cfg, files, 0, nil)
 		if err != nil {

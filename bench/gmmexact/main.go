@@ -89,15 +89,7 @@ func main() {
 		log.Printf("cohort: %d models", len(cohortModels))
 	}
 	for _, dir := range flag.Args() {
-		enroll, err := kaldiio.ReadSCP(dir + "/enroll.scp")
-		if err != nil {
-			log.Fatal(err)
-		}
-		tests, err := kaldiio.ReadSCP(dir + "/test.scp")
-		if err != nil {
-			log.Fatal(err)
-		}
-		trials, err := kaldiio.ReadTrials(dir + "/trials")
+		enroll, tests, trials, err := kaldiio.ReadCondition(dir)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -275,11 +275,7 @@ def replay_room(src, dst, rng, tmp):
     y = y + noise * np.sqrt(py / pn / 10 ** (snr / 10))
     y *= rng.uniform(0.3, 0.9) / (np.max(np.abs(y)) + 1e-9)
     t16 = os.path.join(tmp, "room.wav")
-    with wave.open(t16, "wb") as wf:
-        wf.setnchannels(1)
-        wf.setsampwidth(2)
-        wf.setframerate(sr)
-        wf.writeframes(np.round(y * 32767).astype("<i2").tobytes())
+    write_wav16(t16, y, sr)
     to_mulaw(t16, dst)
 
 
@@ -363,6 +359,15 @@ def mel_filterbank(n_mels, n_fft, rate):
     return fb
 
 
+def write_wav16(path, y, rate):
+    """Writes float samples y (numpy, within [-1, 1]) as a 16-bit mono WAV at rate Hz."""
+    import numpy as np
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.round(y * 32767).astype("<i2").tobytes())
+
 def griffin_lim(src, dst, rng, tmp):
     """Bona fide speech resynthesised from its STFT magnitude alone by Griffin-Lim phase reconstruction
     (16 kHz, 32 ms Hann window, 8 ms hop, 30-60 iterations, half with the fast variant's momentum 0.99);
@@ -415,11 +420,7 @@ def griffin_lim(src, dst, rng, tmp):
     if peak > 0.99:
         y *= 0.99 / peak
     t = os.path.join(tmp, "gl.wav")
-    with wave.open(t, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(np.round(y * 32767).astype("<i2").tobytes())
+    write_wav16(t, y, rate)
     telephone(t, dst, rng, tmp)
 
 

@@ -173,9 +173,10 @@ func main() {
 	}
 	alphas := []float64{0, 1, 1.5}
 	for _, dir := range flag.Args()[1:] {
-		enroll, _ := kaldiio.ReadSCP(dir + "/enroll.scp")
-		tests, _ := kaldiio.ReadSCP(dir + "/test.scp")
-		trials, _ := kaldiio.ReadTrials(dir + "/trials")
+		enroll, tests, trials, err := kaldiio.ReadCondition(dir)
+		if err != nil {
+			panic(err)
+		}
 		files, idx := kaldiio.UniquePaths(enroll, tests)
 		stats, err := recipe.FileStats(b, cfg, files, 0, nil)
 		if err != nil {
