@@ -8,7 +8,7 @@ import (
 	"os"
 	"sort"
 
-	"github.com/voxguard/voxguard/kaldiio"
+	"github.com/voxguard/voxguard/bench/internal/devcond"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/models/metrics"
 	"github.com/voxguard/voxguard/recipe"
@@ -25,15 +25,11 @@ func main() {
 	}
 	cfg, _ := recipe.FrontendOf(b)
 	for _, dir := range os.Args[2:] {
-		enroll, tests, trials, err := kaldiio.ReadCondition(dir)
+		cond, err := devcond.Load(b, cfg, dir)
 		if err != nil {
 			panic(err)
 		}
-		files, idx := kaldiio.UniquePaths(enroll, tests)
-		stats, err := recipe.FileStats(b, cfg, files, 0, nil)
-		if err != nil {
-			panic(err)
-		}
+		enroll, tests, trials, files, idx, stats := cond.Enroll, cond.Test, cond.Trials, cond.Files, cond.Index, cond.Stats
 		ws := v.NewScratch()
 		// With enrollment augmentation, the enrollment files' augmented copies too.
 		var aug []*models.Stats

@@ -14,7 +14,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/voxguard/voxguard/kaldiio"
+	"github.com/voxguard/voxguard/bench/internal/devcond"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/models/metrics"
 	"github.com/voxguard/voxguard/recipe"
@@ -173,15 +173,11 @@ func main() {
 	}
 	alphas := []float64{0, 1, 1.5}
 	for _, dir := range flag.Args()[1:] {
-		enroll, tests, trials, err := kaldiio.ReadCondition(dir)
+		cond, err := devcond.Load(b, cfg, dir)
 		if err != nil {
 			panic(err)
 		}
-		files, idx := kaldiio.UniquePaths(enroll, tests)
-		stats, err := recipe.FileStats(b, cfg, files, 0, nil)
-		if err != nil {
-			panic(err)
-		}
+		enroll, tests, trials, idx, stats := cond.Enroll, cond.Test, cond.Trials, cond.Index, cond.Stats
 		ms := map[string]*models.Stats{}
 		for _, p := range enroll {
 			if ms[p.ID] == nil {
