@@ -458,7 +458,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	// its target tests (the side draws on no recording, so shares finds none). Keeping such
 	// trials out was measured and made the degraded channel's calibration worse on the
 	// development trials (Cllr − minCllr 0.082 → 0.117 and 0.087 → 0.130 over two seeds;
-	// bench/README.md, "Calibration trials without the enrollment's own recordings").
+	// bench/README.md, "Calibration trials: degraded copies of the enrollment's own recordings").
 	for i, s := range ts.spk {
 		if s%2 == fold && strings.Contains(ts.utts[i].ID, "~aug") {
 			sides = append(sides, side{spk: s, stats: stats[i], utt: -1})

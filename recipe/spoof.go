@@ -115,8 +115,8 @@ type SpoofTrainConfig struct {
 	// folder above its --spoof folder). The spoof GMM then trains on the same number of frames
 	// from every group (balancedFrames) instead of frames drawn uniformly, in which families of
 	// long recordings (replay and vocoders made from bona fide recordings of 5 s and more,
-	// against 2.5 s of synthetic sentence) took half the spoof model (bench/README.md,
-	// "A second replay simulation").
+	// against 2.5 s of synthetic sentence) took half the spoof model (bench/README.md, "Shipped
+	// 2026-12-04 (c26 ...)").
 	SpoofGroups []int
 	FARs        []float64         // false-alarm rates of the stored operating points (default 0.5%, 1%, 2%, 5%)
 	Workers     int               // goroutines (default GOMAXPROCS)

@@ -31,7 +31,7 @@ vg=bench/out/voxguard
 # replay-room (a second replay simulation, built independently of replay's) is trained on since
 # c26 (2026-12-04): held out, c25 gave it 5.76 % EER; with it, held-out replay fell from 13.7 to
 # 6.8 % in leave-one-family-out. train-spoof's --balance-spoof (on by default) draws the spoof
-# GMM's frames evenly over these families (bench/README.md, "A second replay simulation").
+# GMM's frames evenly over these families (bench/README.md, "Shipped 2026-12-04 (c26 ...)").
 train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech}
 # On the spoof side, a speed-perturbed copy of every training family's training items (since c21;
 # each rebuilt and sent again through its family's channel, plus a codec copy; ~7 min).
