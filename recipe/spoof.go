@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -147,6 +148,9 @@ type SpoofTrainConfig struct {
 	NetWeight  float64
 	NetEpochs  int // passes over 200,000 frames of each class (default 4)
 	NetStep    int // models.FrameNet.Step: classify every NetStep-th frame; 0: FrameStep
+	// BalanceNet, with SpoofGroups, draws the frame network's spoof frames about evenly over the
+	// groups (repeatByGroup) instead of uniformly over all spoof frames.
+	BalanceNet bool
 }
 
 // DefaultSpoofFrameNet is train-spoof's default --frame-net (since c23): two hidden layers.
@@ -438,6 +442,28 @@ func balancedFrames(groups map[int][][]float32, n int) [][]float32 {
 	return out
 }
 
+// repeatByGroup repeats each group's recordings a whole number of times, so that every group
+// holds about as many frames as the one with the most: a frame drawn uniformly from the result is
+// about uniform over the groups. The frames themselves are shared, not copied.
+func repeatByGroup(recs []*SpoofFeatures, groups []int) []*SpoofFeatures {
+	frames := map[int]int{}
+	for i, r := range recs {
+		frames[groups[i]] += len(r.Frames)
+	}
+	most := 0
+	for _, n := range frames {
+		most = max(most, n)
+	}
+	var out []*SpoofFeatures
+	for i, r := range recs {
+		k := max(1, int(math.Round(float64(most)/float64(max(frames[groups[i]], 1)))))
+		for range k {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // trainSpoofNet trains cm's frame network on the bona fide and spoof recordings' frames, as the
 // GMMs see them, and adds it to the fusion, standardised on the held-out bona fide recordings.
 func trainSpoofNet(c SpoofTrainConfig, cm *models.Countermeasure, bona, spoof, held []*SpoofFeatures) error {
@@ -457,7 +483,11 @@ func trainSpoofNet(c SpoofTrainConfig, cm *models.Countermeasure, bona, spoof, h
 	if c.Log != nil {
 		fmt.Fprintf(c.Log, "spoof: training the frame network (hidden %v, context %d)\n", c.FrameNet, c.NetContext)
 	}
-	net, err := models.TrainFrameNet(frames(bona), frames(spoof), models.FrameNetConfig{Context: c.NetContext, Hidden: c.FrameNet, Epochs: c.NetEpochs, Seed: 1})
+	sp := spoof
+	if c.BalanceNet && len(c.SpoofGroups) == len(spoof) {
+		sp = repeatByGroup(spoof, c.SpoofGroups)
+	}
+	net, err := models.TrainFrameNet(frames(bona), frames(sp), models.FrameNetConfig{Context: c.NetContext, Hidden: c.FrameNet, Epochs: c.NetEpochs, Seed: 1})
 	if err != nil {
 		return err
 	}

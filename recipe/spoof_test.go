@@ -155,3 +155,31 @@ func TestBalancedFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatByGroup checks the frame network's family balance: each group's recordings repeated
+// a whole number of times to about the frames of the largest group, frames shared, not copied.
+func TestRepeatByGroup(t *testing.T) {
+	rec := func(n int) *SpoofFeatures { return &SpoofFeatures{Frames: make([][]float32, n)} }
+	long, short1, short2 := rec(500), rec(120), rec(130)
+	recs := []*SpoofFeatures{long, short1, short2}
+	out := repeatByGroup(recs, []int{0, 1, 1})
+	count := map[*SpoofFeatures]int{}
+	frames := map[int]int{}
+	for _, r := range out {
+		count[r]++
+		if r == long {
+			frames[0] += len(r.Frames)
+		} else {
+			frames[1] += len(r.Frames)
+		}
+	}
+	if count[long] != 1 || count[short1] != 2 || count[short2] != 2 {
+		t.Fatalf("repetitions %d, %d, %d; want 1, 2, 2", count[long], count[short1], count[short2])
+	}
+	if frames[0] != 500 || frames[1] != 500 {
+		t.Fatalf("frames per group %v, want 500 each", frames)
+	}
+	if got := repeatByGroup(recs, []int{0, 0, 0}); len(got) != 3 {
+		t.Fatalf("one group: %d recordings, want the 3 unchanged", len(got))
+	}
+}

@@ -14,7 +14,7 @@ mbrola need Debian's non-free component (apt-get install libttspico-utils mbrola
 mbrola-us2 mbrola-us3 after adding "non-free contrib" to the apt sources).
 
 --only griffin-lim (any comma-separated families) builds just those and replaces their rows in an
-existing key.tsv. The griffin-lim family needs python3-numpy (Debian's /usr/bin/python3).
+existing key.tsv. The griffin-lim and replay-room families need python3-numpy (Debian's /usr/bin/python3).
 
 Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
 

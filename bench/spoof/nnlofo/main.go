@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -52,6 +53,7 @@ func main() {
 	l2 := flag.Float64("l2", 1e-4, "weight decay")
 	step := flag.Int("step", 4, "classify every N-th frame of a recording (train-spoof --net-step)")
 	seed := flag.Uint64("seed", 1, "training seed (initial weights and frame draws)")
+	balance := flag.Bool("balance-families", false, "draw the spoof class's training frames about evenly over its families (each family's recordings repeated up to the most frames any family has) instead of uniformly over all frames (an experiment: train-spoof's frame network draws uniformly)")
 	dump := flag.String("dump", "", "write per-file scores (lofo --dump layout, the score in every score column)")
 	flag.Parse()
 	t0 := time.Now()
@@ -161,6 +163,9 @@ func main() {
 			}
 			t1 := time.Now()
 			var err error
+			if *balance {
+				spoof = balanceFamilies(spoof)
+			}
 			nt, err = models.TrainFrameNet(framesOf(bonaTrain), framesOf(spoof), models.FrameNetConfig{Context: *context, Hidden: hs,
 				Epochs: *epochs, PerClass: *perClass, Batch: *batch, LR: *lr, L2: *l2, Seed: *seed})
 			if err != nil {
@@ -226,6 +231,28 @@ func framesOf(recs []*item) [][][]float32 {
 	out := make([][][]float32, len(recs))
 	for i, r := range recs {
 		out[i] = r.frames
+	}
+	return out
+}
+
+// balanceFamilies repeats each family's recordings so that every family holds about as many
+// frames as the one with the most (whole repetitions, rounded), for a frame draw that is about
+// uniform over families instead of over frames.
+func balanceFamilies(recs []*item) []*item {
+	frames := map[string]int{}
+	for _, r := range recs {
+		frames[r.Family] += len(r.frames)
+	}
+	most := 0
+	for _, n := range frames {
+		most = max(most, n)
+	}
+	var out []*item
+	for _, r := range recs {
+		k := max(1, int(math.Round(float64(most)/float64(max(frames[r.Family], 1)))))
+		for range k {
+			out = append(out, r)
+		}
 	}
 	return out
 }
