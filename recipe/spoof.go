@@ -114,7 +114,7 @@ type SpoofTrainConfig struct {
 	BonafideGroups []int
 	// SpoofGroups, if set, gives each Spoof file a group (train-spoof: the family, the name of the
 	// folder above its --spoof folder). The spoof GMM then trains on the same number of frames
-	// from every group (balancedFrames) instead of frames drawn uniformly, in which families of
+	// from every group (BalancedFrames) instead of frames drawn uniformly, in which families of
 	// long recordings (replay and vocoders made from bona fide recordings of 5 s and more,
 	// against 2.5 s of synthetic sentence) took half the spoof model (bench/README.md, "Shipped
 	// 2026-12-04 (c26 ...)").
@@ -149,7 +149,7 @@ type SpoofTrainConfig struct {
 	NetEpochs  int // passes over 200,000 frames of each class (default 4)
 	NetStep    int // models.FrameNet.Step: classify every NetStep-th frame; 0: FrameStep
 	// BalanceNet, with SpoofGroups, draws the frame network's spoof frames about evenly over the
-	// groups (repeatByGroup) instead of uniformly over all spoof frames.
+	// groups (GroupRepeats) instead of uniformly over all spoof frames.
 	BalanceNet bool
 }
 
@@ -369,7 +369,7 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 			return nil, fmt.Errorf("spoof: %d frames are too few for %d components", len(all), c.Components)
 		}
 		if grouped && len(byGroup) > 1 {
-			all = balancedFrames(byGroup, c.MaxFrames)
+			all = BalancedFrames(byGroup, c.MaxFrames)
 		} else {
 			all = models.SubsampleFrames(all, c.MaxFrames, uint64(7+i))
 		}
@@ -431,9 +431,10 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 	return cm, cm.Validate()
 }
 
-// balancedFrames draws n frames over the groups, n/len(groups) from each (all of a smaller
-// group's), each group subsampled with its own seed, in group order.
-func balancedFrames(groups map[int][][]float32, n int) [][]float32 {
+// BalancedFrames draws n frames over the groups, n/len(groups) from each (all of a smaller
+// group's), group g subsampled with seed 100+g, in group order: the spoof GMM's family-balanced
+// training sample (SpoofTrainConfig.SpoofGroups).
+func BalancedFrames(groups map[int][][]float32, n int) [][]float32 {
 	keys := slices.Sorted(maps.Keys(groups))
 	var out [][]float32
 	for _, g := range keys {
@@ -442,23 +443,36 @@ func balancedFrames(groups map[int][][]float32, n int) [][]float32 {
 	return out
 }
 
-// repeatByGroup repeats each group's recordings a whole number of times, so that every group
-// holds about as many frames as the one with the most: a frame drawn uniformly from the result is
-// about uniform over the groups. The frames themselves are shared, not copied.
-func repeatByGroup(recs []*SpoofFeatures, groups []int) []*SpoofFeatures {
-	frames := map[int]int{}
-	for i, r := range recs {
-		frames[groups[i]] += len(r.Frames)
+// GroupRepeats returns how many times to repeat each recording (frames[i] frames, in group
+// groups[i]) so that every group holds about as many frames as the one with the most: a whole
+// number per group, at least 1. A frame drawn uniformly from the repeated recordings is then
+// about uniform over the groups (SpoofTrainConfig.BalanceNet).
+func GroupRepeats(frames, groups []int) []int {
+	total := map[int]int{}
+	for i, n := range frames {
+		total[groups[i]] += n
 	}
 	most := 0
-	for _, n := range frames {
+	for _, n := range total {
 		most = max(most, n)
 	}
-	var out []*SpoofFeatures
+	out := make([]int, len(frames))
+	for i := range frames {
+		out[i] = max(1, int(math.Round(float64(most)/float64(max(total[groups[i]], 1)))))
+	}
+	return out
+}
+
+// repeatByGroup repeats recs as GroupRepeats says; the frames themselves are shared, not copied.
+func repeatByGroup(recs []*SpoofFeatures, groups []int) []*SpoofFeatures {
+	frames := make([]int, len(recs))
 	for i, r := range recs {
-		k := max(1, int(math.Round(float64(most)/float64(max(frames[groups[i]], 1)))))
+		frames[i] = len(r.Frames)
+	}
+	var out []*SpoofFeatures
+	for i, k := range GroupRepeats(frames, groups) {
 		for range k {
-			out = append(out, r)
+			out = append(out, recs[i])
 		}
 	}
 	return out

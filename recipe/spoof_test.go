@@ -143,14 +143,14 @@ func TestBalancedFrames(t *testing.T) {
 			groups[g] = mk(g, n)
 		}
 		got := map[int]int{}
-		for _, f := range balancedFrames(groups, tc.n) {
+		for _, f := range BalancedFrames(groups, tc.n) {
 			got[int(f[0])]++
 		}
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: frames per group %v, want %v", tc.name, got, tc.want)
 		}
-		again := balancedFrames(groups, tc.n)
-		if first := balancedFrames(groups, tc.n); !reflect.DeepEqual(first, again) {
+		again := BalancedFrames(groups, tc.n)
+		if first := BalancedFrames(groups, tc.n); !reflect.DeepEqual(first, again) {
 			t.Errorf("%s: not deterministic", tc.name)
 		}
 	}

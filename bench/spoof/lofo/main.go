@@ -312,14 +312,16 @@ func main() {
 	train := func(spoof []*recipe.SpoofFeatures) *system {
 		var all [][]float32
 		if *balance {
+			// Families numbered in name order, as recipe.BalancedFrames seeds them.
 			byFam := map[string][][]float32{}
 			for _, r := range spoof {
 				byFam[famOf[r]] = append(byFam[famOf[r]], r.Frames...)
 			}
-			fams := slices.Sorted(maps.Keys(byFam))
-			for i, f := range fams {
-				all = append(all, models.SubsampleFrames(byFam[f], *maxFrames/len(fams), uint64(100+i))...)
+			groups := map[int][][]float32{}
+			for i, f := range slices.Sorted(maps.Keys(byFam)) {
+				groups[i] = byFam[f]
 			}
+			all = recipe.BalancedFrames(groups, *maxFrames)
 		} else {
 			for _, r := range spoof {
 				all = append(all, r.Frames...)

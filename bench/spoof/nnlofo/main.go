@@ -16,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -235,23 +234,21 @@ func framesOf(recs []*item) [][][]float32 {
 	return out
 }
 
-// balanceFamilies repeats each family's recordings so that every family holds about as many
-// frames as the one with the most (whole repetitions, rounded), for a frame draw that is about
-// uniform over families instead of over frames.
+// balanceFamilies repeats each family's recordings as recipe.GroupRepeats says (train-spoof
+// --balance-net), for a frame draw about uniform over families instead of over frames.
 func balanceFamilies(recs []*item) []*item {
-	frames := map[string]int{}
-	for _, r := range recs {
-		frames[r.Family] += len(r.frames)
-	}
-	most := 0
-	for _, n := range frames {
-		most = max(most, n)
+	fam := map[string]int{}
+	frames, groups := make([]int, len(recs)), make([]int, len(recs))
+	for i, r := range recs {
+		if _, ok := fam[r.Family]; !ok {
+			fam[r.Family] = len(fam)
+		}
+		frames[i], groups[i] = len(r.frames), fam[r.Family]
 	}
 	var out []*item
-	for _, r := range recs {
-		k := max(1, int(math.Round(float64(most)/float64(max(frames[r.Family], 1)))))
+	for i, k := range recipe.GroupRepeats(frames, groups) {
 		for range k {
-			out = append(out, r)
+			out = append(out, recs[i])
 		}
 	}
 	return out
