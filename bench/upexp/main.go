@@ -18,6 +18,7 @@ import (
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/models/metrics"
 	"github.com/voxguard/voxguard/recipe"
+	"gonum.org/v1/gonum/mat"
 )
 
 type backend struct {
@@ -30,31 +31,18 @@ type backend struct {
 	coh  [][]float64
 }
 
-// compose returns A·W·M (rows of R).
+// compose returns A·W·M (rows of R, row-major): the back end's linear part from the i-vector to
+// the PLDA's u-space, before length normalisation's scale.
 func compose(b *backend, R int) []float64 {
-	// start from M (LDA, Out × R)
-	cur := append([]float64(nil), b.lda.M...)
-	rows := b.lda.Out
-	mul := func(a []float64, out int) {
-		next := make([]float64, out*R)
-		for i := 0; i < out; i++ {
-			for j := 0; j < rows; j++ {
-				aij := a[i*rows+j]
-				if aij == 0 {
-					continue
-				}
-				for r := 0; r < R; r++ {
-					next[i*R+r] += aij * cur[j*R+r]
-				}
-			}
-		}
-		cur, rows = next, out
-	}
+	g := mat.NewDense(b.lda.Out, R, append([]float64(nil), b.lda.M...))
 	if b.wccn != nil {
-		mul(b.wccn.M, b.wccn.Out)
+		var next mat.Dense
+		next.Mul(mat.NewDense(b.wccn.Out, b.wccn.In, b.wccn.M), g)
+		g = &next
 	}
-	mul(b.plda.A, b.plda.Dim)
-	return cur
+	var out mat.Dense
+	out.Mul(mat.NewDense(b.plda.Dim, b.plda.Dim, b.plda.A), g)
+	return out.RawMatrix().Data
 }
 
 type side struct {
