@@ -100,6 +100,25 @@ def main():
     if any(fam == "gnuspeech" for _, _, fam in items):
         msd.GNUSPEECH_DIR = msd.ensure_npm(base, msd.GNUSPEECH_JS)
 
+    # neural-vocoder: the perturbed sources first, then one vocoder run over all of them (a torch
+    # process per item would be slow), then the channel in work below.
+    nv = [job for job in jobs if job[3] == "neural-vocoder"]
+    if nv:
+        pairs = []
+        for k, uid, path, fam in nv:
+            aid = f"a{k}_{uid}"
+            dst = os.path.join(a.out, fam, "train", aid + ".wav")
+            pert = os.path.join(a.out, fam, "pert", aid + ".wav")
+            raw = os.path.join(a.out, fam, "raw", aid + ".wav")
+            if not os.path.exists(raw) and not os.path.exists(pert):
+                os.makedirs(os.path.dirname(pert), exist_ok=True)
+                bid = uid.split("_", 1)[1]
+                perturb(os.path.join(base, "bonafide", "train", bid + ".wav"), pert + ".tmp.wav",
+                        random.Random(f"{msd.SEED}:aug{k}:{dst}"), ops, a.eq, a.band)
+                os.replace(pert + ".tmp.wav", pert)
+            pairs.append((pert, raw))
+        msd.neural_vocoder_synth(base, pairs)
+
     def work(job):
         k, uid, path, fam = job
         aid = f"a{k}_{uid}"
@@ -111,6 +130,11 @@ def main():
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         os.makedirs(os.path.dirname(cdst), exist_ok=True)
         rng = random.Random(f"{msd.SEED}:aug{k}:{dst}")
+        if fam == "neural-vocoder":
+            with tempfile.TemporaryDirectory() as tmp:
+                msd.telephone(os.path.join(a.out, fam, "raw", aid + ".wav"), dst, rng, tmp)
+                msd.codec(dst, cdst, rng, tmp)
+            return rows
         with tempfile.TemporaryDirectory() as tmp:
             src = os.path.join(tmp, "src.wav")
             if fam in msd.FAMILIES:

@@ -34,6 +34,11 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
     griffin-lim/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised from its STFT magnitude
                                                (half via an 80-band mel spectrogram) by Griffin-Lim
                                                phase reconstruction (needs numpy)
+    neural-vocoder/{train,eval}[-codec]/<id>.wav  bona fide speech copy-synthesised (log-mel and F0 in)
+                                               by a small NSF-HiFi-GAN-style neural vocoder trained on
+                                               the training speakers (bench/spoof/neural_vocoder.py,
+                                               needs python3-torchaudio; ~25 min to train, cached in
+                                               OUT/tools/nvoc.pt); raw outputs cached in neural-vocoder/raw
     key.tsv                                    id, path, class (bonafide|spoof), family, split, codec
 
 TTS families: espeak-ng (formant synthesis, many voice variants), festival-diphone (kal, ked
@@ -457,6 +462,8 @@ def main():
     ap.add_argument("--vocoder", type=int, default=300, help="LPC-vocoded bona fide items (2/3 train, 1/3 eval)")
     ap.add_argument("--griffin-lim", type=int, default=300,
                     help="Griffin-Lim-resynthesised bona fide items (2/3 train, 1/3 eval)")
+    ap.add_argument("--neural-vocoder", type=int, default=300,
+                    help="bona fide items copy-synthesised by the neural vocoder (2/3 train, 1/3 eval)")
     ap.add_argument("--only", default="",
                     help="comma-separated families to build (e.g. griffin-lim); their rows replace theirs in an "
                          "existing key.tsv, every other row is kept (default: everything, key.tsv rewritten)")
@@ -469,7 +476,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
     only = {f for f in a.only.split(",") if f}
-    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "griffin-lim"}
+    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "griffin-lim", "neural-vocoder"}
     if only - known:
         ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
     dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
@@ -531,7 +538,8 @@ def main():
     for fam, kind, prefix, n, seed in (("replay", "replay", "r_", a.replay, SEED + 1),
                                         ("vocoder-lpc", "vocoder", "v_", a.vocoder, SEED + 3),
                                         ("griffin-lim", "griffin-lim", "g_", a.griffin_lim, SEED + 5),
-                                        ("replay-room", "replay-room", "q_", a.replay, SEED + 7)):
+                                        ("replay-room", "replay-room", "q_", a.replay, SEED + 7),
+                                        ("neural-vocoder", "neural-vocoder", "n_", a.neural_vocoder, SEED + 9)):
         if only and fam not in only:
             continue
         ntr = n * 2 // 3
@@ -541,6 +549,12 @@ def main():
             for uid, src in items:
                 jobs.append((kind, src, os.path.join(a.out, fam, split, prefix + uid + ".wav"),
                              (prefix + uid, "spoof", fam, split)))
+
+    # The neural vocoder runs once over all its items (one torch process), before the channel jobs.
+    nv = [(src, os.path.join(a.out, "neural-vocoder", "raw", os.path.basename(dst)))
+          for kind, src, dst, _ in jobs if kind == "neural-vocoder"]
+    if nv:
+        neural_vocoder_synth(a.out, nv)
 
     def work(job):
         kind, src, dst, meta = job
@@ -568,7 +582,7 @@ def main():
                 uid, cls, fam, split = meta
                 if not os.path.exists(dst):
                     {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim,
-                     "replay-room": replay_room}[kind](src, dst, rng, tmp)
+                     "replay-room": replay_room, "neural-vocoder": neural_vocoder_channel}[kind](src, dst, rng, tmp)
             rows.append((uid, dst, cls, fam, split, "none"))
             cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")
             os.makedirs(os.path.dirname(cdst), exist_ok=True)
@@ -585,6 +599,32 @@ def main():
                 if len(r) == 6 and r[0] != "id" and r[3] not in only:
                     key.append(r)
     write_key(a.out, key)
+
+
+NV_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "neural_vocoder.py")
+
+
+def neural_vocoder_synth(out, pairs):
+    """Copy-synthesises every (source, raw destination) pair with the neural vocoder, training it
+    first (OUT/tools/nvoc.pt) when it is not there yet."""
+    ckpt = os.path.join(out, "tools", "nvoc.pt")
+    if not os.path.exists(ckpt):
+        print("training the neural vocoder (~25 min) ...", file=sys.stderr, flush=True)
+        subprocess.run(["/usr/bin/python3", NV_SCRIPT, "train", "--out", ckpt], check=True)
+    todo = [(s, d) for s, d in pairs if not os.path.exists(d)]
+    if not todo:
+        return
+    lst = os.path.join(out, "neural-vocoder", "raw.list")
+    os.makedirs(os.path.dirname(lst), exist_ok=True)
+    with open(lst, "w") as f:
+        for s, d in todo:
+            f.write(f"{s}\t{d}\n")
+    subprocess.run(["/usr/bin/python3", NV_SCRIPT, "synth", "--ckpt", ckpt, "--list", lst], check=True)
+
+
+def neural_vocoder_channel(src, dst, rng, tmp):
+    """A neural-vocoder item (already synthesised into neural-vocoder/raw) into the telephone channel."""
+    telephone(os.path.join(os.path.dirname(os.path.dirname(dst)), "raw", os.path.basename(dst)), dst, rng, tmp)
 
 
 def run_jobs(work, jobs, workers):

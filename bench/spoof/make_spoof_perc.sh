@@ -9,7 +9,7 @@
 # after make_spoof_data.py). Also writes OUT/perc_key.tsv, the copies' key for lofo --aug. Needs sox with libsox-fmt-all (MP3 and Vorbis).
 set -euo pipefail
 out=${1:-bench/out/spoof}
-families=${PERC_FAMILIES:-"bonafide espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech"}
+families=${PERC_FAMILIES:-"bonafide espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder"}
 one() {
 	src=$1 dst=$2
 	[ -s "$dst" ] && return 0
