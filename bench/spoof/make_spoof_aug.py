@@ -117,7 +117,7 @@ def main():
                         random.Random(f"{msd.SEED}:aug{k}:{dst}"), ops, a.eq, a.band)
                 os.replace(pert + ".tmp.wav", pert)
             pairs.append((pert, raw))
-        msd.neural_vocoder_synth(base, pairs)
+        msd.neural_vocoder_synth(base, pairs, "neural-vocoder")
 
     def work(job):
         k, uid, path, fam = job

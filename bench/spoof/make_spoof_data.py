@@ -39,6 +39,9 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
                                                the training speakers (bench/spoof/neural_vocoder.py,
                                                needs python3-torchaudio; ~25 min to train, cached in
                                                OUT/tools/nvoc.pt); raw outputs cached in neural-vocoder/raw
+    neural-istft/{train,eval}[-codec]/<id>.wav  the same through a second, different neural vocoder: an
+                                               iSTFTNet-style generator from the mel alone (no F0 source;
+                                               OUT/tools/nvoc_istft.pt); a never-trained probe
     key.tsv                                    id, path, class (bonafide|spoof), family, split, codec
 
 TTS families: espeak-ng (formant synthesis, many voice variants), festival-diphone (kal, ked
@@ -464,6 +467,8 @@ def main():
                     help="Griffin-Lim-resynthesised bona fide items (2/3 train, 1/3 eval)")
     ap.add_argument("--neural-vocoder", type=int, default=300,
                     help="bona fide items copy-synthesised by the neural vocoder (2/3 train, 1/3 eval)")
+    ap.add_argument("--neural-istft", type=int, default=300,
+                    help="bona fide items copy-synthesised by the iSTFTNet-style vocoder (2/3 train, 1/3 eval)")
     ap.add_argument("--only", default="",
                     help="comma-separated families to build (e.g. griffin-lim); their rows replace theirs in an "
                          "existing key.tsv, every other row is kept (default: everything, key.tsv rewritten)")
@@ -476,7 +481,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
     only = {f for f in a.only.split(",") if f}
-    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "griffin-lim", "neural-vocoder"}
+    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "griffin-lim", "neural-vocoder",
+                                 "neural-istft"}
     if only - known:
         ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
     dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
@@ -539,7 +545,8 @@ def main():
                                         ("vocoder-lpc", "vocoder", "v_", a.vocoder, SEED + 3),
                                         ("griffin-lim", "griffin-lim", "g_", a.griffin_lim, SEED + 5),
                                         ("replay-room", "replay-room", "q_", a.replay, SEED + 7),
-                                        ("neural-vocoder", "neural-vocoder", "n_", a.neural_vocoder, SEED + 9)):
+                                        ("neural-vocoder", "neural-vocoder", "n_", a.neural_vocoder, SEED + 9),
+                                        ("neural-istft", "neural-istft", "m_", a.neural_istft, SEED + 11)):
         if only and fam not in only:
             continue
         ntr = n * 2 // 3
@@ -551,10 +558,10 @@ def main():
                              (prefix + uid, "spoof", fam, split)))
 
     # The neural vocoder runs once over all its items (one torch process), before the channel jobs.
-    nv = [(src, os.path.join(a.out, "neural-vocoder", "raw", os.path.basename(dst)))
-          for kind, src, dst, _ in jobs if kind == "neural-vocoder"]
-    if nv:
-        neural_vocoder_synth(a.out, nv)
+    for fam in NEURAL_VOCODERS:
+        nv = [(src, os.path.join(a.out, fam, "raw", os.path.basename(dst))) for kind, src, dst, _ in jobs if kind == fam]
+        if nv:
+            neural_vocoder_synth(a.out, nv, fam)
 
     def work(job):
         kind, src, dst, meta = job
@@ -582,7 +589,8 @@ def main():
                 uid, cls, fam, split = meta
                 if not os.path.exists(dst):
                     {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim,
-                     "replay-room": replay_room, "neural-vocoder": neural_vocoder_channel}[kind](src, dst, rng, tmp)
+                     "replay-room": replay_room, "neural-vocoder": neural_vocoder_channel,
+                     "neural-istft": neural_vocoder_channel}[kind](src, dst, rng, tmp)
             rows.append((uid, dst, cls, fam, split, "none"))
             cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")
             os.makedirs(os.path.dirname(cdst), exist_ok=True)
@@ -604,17 +612,22 @@ def main():
 NV_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "neural_vocoder.py")
 
 
-def neural_vocoder_synth(out, pairs):
-    """Copy-synthesises every (source, raw destination) pair with the neural vocoder, training it
-    first (OUT/tools/nvoc.pt) when it is not there yet."""
-    ckpt = os.path.join(out, "tools", "nvoc.pt")
+# The neural-vocoder families: family -> (neural_vocoder.py --arch, checkpoint under OUT/tools).
+NEURAL_VOCODERS = {"neural-vocoder": ("nsf-hifigan", "nvoc.pt"), "neural-istft": ("istftnet", "nvoc_istft.pt")}
+
+
+def neural_vocoder_synth(out, pairs, fam="neural-vocoder"):
+    """Copy-synthesises every (source, raw destination) pair with the family's neural vocoder,
+    training it first (OUT/tools/<checkpoint>, ~15-20 min) when it is not there yet."""
+    arch, name = NEURAL_VOCODERS[fam]
+    ckpt = os.path.join(out, "tools", name)
     if not os.path.exists(ckpt):
-        print("training the neural vocoder (~25 min) ...", file=sys.stderr, flush=True)
-        subprocess.run(["/usr/bin/python3", NV_SCRIPT, "train", "--out", ckpt], check=True)
+        print(f"training the {arch} neural vocoder (~15-20 min) ...", file=sys.stderr, flush=True)
+        subprocess.run(["/usr/bin/python3", NV_SCRIPT, "train", "--arch", arch, "--out", ckpt], check=True)
     todo = [(s, d) for s, d in pairs if not os.path.exists(d)]
     if not todo:
         return
-    lst = os.path.join(out, "neural-vocoder", "raw.list")
+    lst = os.path.join(out, fam, "raw.list")
     os.makedirs(os.path.dirname(lst), exist_ok=True)
     with open(lst, "w") as f:
         for s, d in todo:
@@ -623,7 +636,7 @@ def neural_vocoder_synth(out, pairs):
 
 
 def neural_vocoder_channel(src, dst, rng, tmp):
-    """A neural-vocoder item (already synthesised into neural-vocoder/raw) into the telephone channel."""
+    """A neural vocoder's item (already synthesised into <family>/raw) into the telephone channel."""
     telephone(os.path.join(os.path.dirname(os.path.dirname(dst)), "raw", os.path.basename(dst)), dst, rng, tmp)
 
 

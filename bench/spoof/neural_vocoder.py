@@ -148,6 +148,42 @@ class Generator(nn.Module):
         return F.pad(y, (0, max(0, n - y.shape[-1])))[:, :n]
 
 
+class ISTFTGenerator(nn.Module):
+    """An iSTFTNet-style generator (as in StyleTTS 2 and Kokoro): mel (B, NMEL, T) -> two
+    transposed-convolution stages (x5, x4) -> per-step magnitude and phase of a 16-point STFT with
+    a hop of 4 samples -> inverse STFT. No F0 input (f0 is ignored)."""
+
+    def __init__(self, ch=128, rates=(5, 4), nfft=16, hop=4):
+        super().__init__()
+        self.nfft, self.hop = nfft, hop
+        self.pre = nn.Conv1d(NMEL, ch, 7, padding=3)
+        self.ups, self.res = nn.ModuleList(), nn.ModuleList()
+        c = ch
+        for r in rates:
+            self.ups.append(nn.ConvTranspose1d(c, c // 2, 2 * r, stride=r, padding=r // 2 + r % 2,
+                                               output_padding=r % 2))
+            c //= 2
+            self.res.append(ResBlock(c))
+        self.post = nn.Conv1d(c, nfft + 2, 7, padding=3)
+
+    def forward(self, mel, f0, gen):
+        n = f0.shape[1]
+        x = self.pre(mel)
+        for up, res in zip(self.ups, self.res):
+            x = res(up(F.leaky_relu(x, 0.1)))
+        x = self.post(F.leaky_relu(x, 0.1))
+        k = self.nfft // 2 + 1
+        mag = torch.exp(torch.clamp(x[:, :k], max=6.0))
+        phase = math.pi * torch.sin(x[:, k:])
+        S = torch.polar(mag, phase)
+        y = torch.istft(S, self.nfft, self.hop, window=torch.hann_window(self.nfft), center=True)
+        y = torch.tanh(y)
+        return F.pad(y, (0, max(0, n - y.shape[-1])))[:, :n]
+
+
+ARCHS = {"nsf-hifigan": Generator, "istftnet": ISTFTGenerator}
+
+
 def stft_loss(y, x):
     """Multi-resolution STFT loss (spectral convergence + log magnitude L1) at 64/128/256/512 points."""
     loss = 0.0
@@ -192,7 +228,7 @@ def train(a):
         m = mel_of(x)
         data.append((x, m, f0_of(x, m.shape[-1])))
     seg = a.seconds * RATE // HOP  # frames per training segment
-    G = Generator()
+    G = ARCHS[a.arch]()
     opt = torch.optim.AdamW(G.parameters(), 2e-3, betas=(0.8, 0.99))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.steps, 1e-4)
     gen = torch.Generator().manual_seed(2)
@@ -218,14 +254,17 @@ def train(a):
             print(f"step {step}/{a.steps} loss {loss.item():.3f}  {el:.0f} s, ETA {el / step * (a.steps - step):.0f} s",
                   file=sys.stderr, flush=True)
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
-    torch.save(G.state_dict(), a.out)
+    torch.save({"arch": a.arch, "state": G.state_dict()}, a.out)
     print(f"wrote {a.out}", file=sys.stderr)
 
 
 def synth(a):
     torch.set_num_threads(a.threads)
-    G = Generator()
-    G.load_state_dict(torch.load(a.ckpt))
+    ck = torch.load(a.ckpt)
+    if "arch" not in ck:  # the first checkpoints held the NSF-HiFi-GAN's state alone
+        ck = {"arch": "nsf-hifigan", "state": ck}
+    G = ARCHS[ck["arch"]]()
+    G.load_state_dict(ck["state"])
     G.eval()
     pairs = [l.rstrip("\n").split("\t") for l in open(a.list) if l.strip()]
     for i, (src, dst) in enumerate(pairs):
@@ -260,6 +299,8 @@ def main():
     t.add_argument("--dev", default="bench/dev_speakers.txt")
     t.add_argument("--out", default="bench/out/spoof/tools/nvoc.pt")
     t.add_argument("--steps", type=int, default=4000)
+    t.add_argument("--arch", choices=sorted(ARCHS), default="nsf-hifigan",
+                   help="nsf-hifigan (F0-driven source, the neural-vocoder family) or istftnet (mel only)")
     t.add_argument("--batch", type=int, default=8)
     t.add_argument("--seconds", type=int, default=1, help="segment length")
     t.add_argument("--files", type=int, default=600, help="training files drawn at random")
