@@ -5,7 +5,7 @@
 # root; everything lands in bench/out/spoof (gitignored).
 set -eu
 out=bench/out/spoof
-"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_data.py --out "$out" # needs numpy (griffin-lim)
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_data.py --out "$out" # needs numpy (griffin-lim) and python3-torchaudio (the neural vocoders)
 bench/spoof/make_spoof_perc.sh "$out" # perceptual-codec copies (MP3, Vorbis) of half the training files
 # Speed-perturbed copies of the training speakers as more bona fide voices (since c20): the speaker
 # models' make_speed.py output, made here if missing.
@@ -32,7 +32,10 @@ vg=bench/out/voxguard
 # c26 (2026-12-04): held out, c25 gave it 5.76 % EER; with it, held-out replay fell from 13.7 to
 # 6.8 % in leave-one-family-out. train-spoof's --balance-spoof (on by default) draws the spoof
 # GMM's frames evenly over these families (bench/README.md, "Shipped 2026-12-04 (c26 ...)").
-train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech}
+# neural-vocoder (copy-synthesis by a small NSF-HiFi-GAN-style vocoder that make_spoof_data.py
+# trains with torch, ~17 min) is trained on since c27 (2026-12-04): c26 never trained on it gave
+# 8.2 % EER; neural-istft (a second neural vocoder, iSTFTNet-style) stays the never-trained probe.
+train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder}
 # On the spoof side, a speed-perturbed copy of every training family's training items (since c21;
 # each rebuilt and sent again through its family's channel, plus a codec copy; ~7 min).
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0 \
