@@ -177,23 +177,24 @@ func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stat
 }
 
 // backend trains the final LDA/PLDA (and GMM cohort) on every speaker and the calibration on
-// two held-out folds: for each half of the speakers, a back end trained on the other half
-// scores trials among them (20 s and 40 s of net speech and 3 s openings as enrollments, against
+// held-out folds (CalibrationFolds, default two): for each fold of the speakers, a back end
+// trained on the others scores trials among them (20 s and 40 s of net speech and 3 s openings as enrollments, against
 // whole recordings, their 0.25 s, 0.5 s, 1 s and 3 s openings and sums of ~10 s and ~25 s), with
-// the other half as S-norm cohorts; the pooled scores train the calibration that fuses the
+// the others as S-norm cohorts; the pooled scores train the calibration that fuses the
 // scorers (trainCalibration).
 func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64) (*models.Bundle, error) {
 	nSpk := len(ts.names)
 	var tar, non [][]float64
 	var sameSex []bool // per non-target row: not known to be a cross-sex pair
 	dual := c.AltBackend && hasDegraded(ts)
-	scorers := 0 // raw scores per trial (the same in both folds)
-	for fold := range 2 {
+	scorers := 0 // raw scores per trial (the same in every fold)
+	folds := c.calibrationFolds()
+	for fold := range folds {
 		var trX, trXc, trXa [][]float64
 		var trL, trLc, trLa, trSpk []int
 		relabel := map[int]int{}
 		for i, s := range ts.spk {
-			if s%2 != fold {
+			if s%folds != fold {
 				if _, ok := relabel[s]; !ok {
 					relabel[s] = len(relabel)
 					trSpk = append(trSpk, s)
@@ -210,7 +211,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 				}
 			}
 		}
-		u, err := c.ivNAP(ts, iv, func(s int) bool { return s%2 != fold })
+		u, err := c.ivNAP(ts, iv, func(s int) bool { return s%folds != fold })
 		if err != nil {
 			return nil, err
 		}
@@ -386,13 +387,21 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64, k int, channel bool
 	return cal, cal.Validate()
 }
 
+// calibrationFolds is CalibrationFolds with its default, 2.
+func (c *TrainConfig) calibrationFolds() int {
+	if c.CalibrationFolds <= 0 {
+		return 2
+	}
+	return c.CalibrationFolds
+}
+
 // foldTrials scores the held-out fold's trials with v and returns target and non-target rows of
 // raw scores.
 func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainSet, stats []*models.Stats, fold int) (tar, non [][]float64, sameSex []bool, err error) {
 	bySpk := map[int][]int{}
 	var spks []int
 	for i, s := range ts.spk {
-		if s%2 == fold && original(ts.utts[i]) {
+		if s%c.calibrationFolds() == fold && original(ts.utts[i]) {
 			if bySpk[s] == nil {
 				spks = append(spks, s)
 			}
@@ -460,7 +469,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	// development trials (Cllr − minCllr 0.082 → 0.117 and 0.087 → 0.130 over two seeds;
 	// bench/README.md, "Calibration trials: degraded copies of the enrollment's own recordings").
 	for i, s := range ts.spk {
-		if s%2 == fold && strings.Contains(ts.utts[i].ID, "~aug") {
+		if s%c.calibrationFolds() == fold && strings.Contains(ts.utts[i].ID, "~aug") {
 			sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
 		}
 	}

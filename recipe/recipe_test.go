@@ -3,6 +3,7 @@ package recipe
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -432,4 +433,38 @@ func roundTrip(t *testing.T, b *models.Bundle) *models.Bundle {
 		t.Fatal(err)
 	}
 	return got
+}
+
+// TestCalibrationFolds trains the same tiny recipe with two and with three calibration folds.
+// Every speaker is held out exactly once either way, so the target trials (pairs within a
+// speaker) number the same, while the non-target trials (pairs within a fold) are fewer with
+// more, smaller folds; fewer than two folds is refused.
+func TestCalibrationFolds(t *testing.T) {
+	dir, _ := miniCorpus(t, 9, 5)
+	counts := map[int][2]int{}
+	for _, k := range []int{2, 3} {
+		c := tinyConfig(dir, nil)
+		c.CalibrationFolds = k
+		var log strings.Builder
+		c.Log = &log
+		if _, err := Train(c); err != nil {
+			t.Fatalf("%d folds: %v", k, err)
+		}
+		var tar, non int
+		for _, line := range strings.Split(log.String(), "\n") {
+			if _, err := fmt.Sscanf(line, "calibration: %d target and %d non-target held-out trials", &tar, &non); err == nil {
+				break
+			}
+		}
+		if tar == 0 || non == 0 {
+			t.Fatalf("%d folds: no calibration trial counts in the log", k)
+		}
+		counts[k] = [2]int{tar, non}
+	}
+	if counts[2][0] != counts[3][0] {
+		t.Errorf("target trials: %d with two folds, %d with three", counts[2][0], counts[3][0])
+	}
+	if counts[3][1] >= counts[2][1] {
+		t.Errorf("non-target trials: %d with three folds, not fewer than %d with two", counts[3][1], counts[2][1])
+	}
 }

@@ -71,6 +71,10 @@ type TrainConfig struct {
 	// linear in the log duration with a bend there (models.CalibrationDurationHinge); 0 keeps
 	// them linear (models.CalibrationDuration).
 	CalibrationKnot float64
+	// CalibrationFolds is the number of speaker folds the calibration's trials come from: each
+	// fold's speakers are scored by a back end trained on the others (0 means 2, the default:
+	// halves).
+	CalibrationFolds int
 	// ChannelFusion, with a hinged calibration and degraded copies ("~aug") in training, trains a
 	// channel detector on the i-vectors (clean versus degraded recordings) and makes each
 	// scorer's calibration weight depend on the detected channel
