@@ -3,7 +3,7 @@
 
 Reproducible: every random choice comes from random.Random(SEED + item), tools are Debian's
 (apt-get install -y sox libsox-fmt-all espeak-ng festival festvox-kallpc16k festvox-kdlpc16k
-festvox-us-slt-hts flite python3-numpy rhvoice rhvoice-english freetts; rhvoice and freetts are skipped
+festvox-us-slt-hts flite python3-numpy python3-torchaudio rhvoice rhvoice-english freetts; rhvoice and freetts are skipped
 with a message when absent). Run from the repository root:
 
     python3 bench/spoof/make_spoof_data.py [--corpora ../shared/corpora] [--out bench/out/spoof] [--n 300] [--jobs 2]
@@ -37,11 +37,14 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
     neural-vocoder/{train,eval}[-codec]/<id>.wav  bona fide speech copy-synthesised (log-mel and F0 in)
                                                by a small NSF-HiFi-GAN-style neural vocoder trained on
                                                the training speakers (bench/spoof/neural_vocoder.py,
-                                               needs python3-torchaudio; ~25 min to train, cached in
+                                               needs python3-torchaudio; ~17 min to train, cached in
                                                OUT/tools/nvoc.pt); raw outputs cached in neural-vocoder/raw
     neural-istft/{train,eval}[-codec]/<id>.wav  the same through a second, different neural vocoder: an
                                                iSTFTNet-style generator from the mel alone (no F0 source;
                                                OUT/tools/nvoc_istft.pt); a never-trained probe
+    neural-hifigan/{train,eval}[-codec]/<id>.wav  the same through a third: neural-vocoder's generator
+                                               without its F0 source (mel only; OUT/tools/nvoc_hifigan.pt);
+                                               a never-trained probe
     key.tsv                                    id, path, class (bonafide|spoof), family, split, codec
 
 TTS families: espeak-ng (formant synthesis, many voice variants), festival-diphone (kal, ked
@@ -469,6 +472,8 @@ def main():
                     help="bona fide items copy-synthesised by the neural vocoder (2/3 train, 1/3 eval)")
     ap.add_argument("--neural-istft", type=int, default=300,
                     help="bona fide items copy-synthesised by the iSTFTNet-style vocoder (2/3 train, 1/3 eval)")
+    ap.add_argument("--neural-hifigan", type=int, default=300,
+                    help="bona fide items copy-synthesised by the source-less HiFi-GAN-style vocoder (2/3 train, 1/3 eval)")
     ap.add_argument("--only", default="",
                     help="comma-separated families to build (e.g. griffin-lim); their rows replace theirs in an "
                          "existing key.tsv, every other row is kept (default: everything, key.tsv rewritten)")
@@ -482,7 +487,7 @@ def main():
     a = ap.parse_args()
     only = {f for f in a.only.split(",") if f}
     known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "griffin-lim", "neural-vocoder",
-                                 "neural-istft"}
+                                 "neural-istft", "neural-hifigan"}
     if only - known:
         ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
     dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
@@ -546,7 +551,8 @@ def main():
                                         ("griffin-lim", "griffin-lim", "g_", a.griffin_lim, SEED + 5),
                                         ("replay-room", "replay-room", "q_", a.replay, SEED + 7),
                                         ("neural-vocoder", "neural-vocoder", "n_", a.neural_vocoder, SEED + 9),
-                                        ("neural-istft", "neural-istft", "m_", a.neural_istft, SEED + 11)):
+                                        ("neural-istft", "neural-istft", "m_", a.neural_istft, SEED + 11),
+                                        ("neural-hifigan", "neural-hifigan", "h_", a.neural_hifigan, SEED + 13)):
         if only and fam not in only:
             continue
         ntr = n * 2 // 3
@@ -590,7 +596,7 @@ def main():
                 if not os.path.exists(dst):
                     {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim,
                      "replay-room": replay_room, "neural-vocoder": neural_vocoder_channel,
-                     "neural-istft": neural_vocoder_channel}[kind](src, dst, rng, tmp)
+                     "neural-istft": neural_vocoder_channel, "neural-hifigan": neural_vocoder_channel}[kind](src, dst, rng, tmp)
             rows.append((uid, dst, cls, fam, split, "none"))
             cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")
             os.makedirs(os.path.dirname(cdst), exist_ok=True)
@@ -613,7 +619,8 @@ NV_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "neural_voc
 
 
 # The neural-vocoder families: family -> (neural_vocoder.py --arch, checkpoint under OUT/tools).
-NEURAL_VOCODERS = {"neural-vocoder": ("nsf-hifigan", "nvoc.pt"), "neural-istft": ("istftnet", "nvoc_istft.pt")}
+NEURAL_VOCODERS = {"neural-vocoder": ("nsf-hifigan", "nvoc.pt"), "neural-istft": ("istftnet", "nvoc_istft.pt"),
+                   "neural-hifigan": ("hifigan", "nvoc_hifigan.pt")}
 
 
 def neural_vocoder_synth(out, pairs, fam="neural-vocoder"):

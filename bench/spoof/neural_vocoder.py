@@ -19,7 +19,7 @@ repository root:
     /usr/bin/python3 bench/spoof/neural_vocoder.py synth --ckpt bench/out/spoof/tools/nvoc.pt --list PAIRS
         (PAIRS: lines "source.wav<TAB>destination.wav"; writes 16-bit 8 kHz WAVs)
 
-Only training speakers train it (bench/dev_speakers.txt are excluded); ~25 min on 2 cores.
+Only training speakers train it (bench/dev_speakers.txt are excluded); 13-17 min on 2 cores.
 """
 import argparse, math, os, random, sys, time, wave
 
@@ -119,9 +119,9 @@ class ResBlock(nn.Module):
 class Generator(nn.Module):
     """Mel (B, NMEL, T) and F0 per sample (B, T*HOP) -> waveform (B, T*HOP)."""
 
-    def __init__(self, ch=128, rates=(5, 4, 4)):
+    def __init__(self, ch=128, rates=(5, 4, 4), source=True):
         super().__init__()
-        self.source = Source()
+        self.source = Source() if source else None
         self.pre = nn.Conv1d(NMEL, ch, 7, padding=3)
         self.ups, self.srcs, self.res = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
         c = ch
@@ -137,10 +137,13 @@ class Generator(nn.Module):
 
     def forward(self, mel, f0, gen):
         n = f0.shape[1]
-        s = self.source(f0, gen).transpose(1, 2)  # (B, 1, n)
+        s = self.source(f0, gen).transpose(1, 2) if self.source is not None else None  # (B, 1, n)
         x = self.pre(mel)
         for up, src, res in zip(self.ups, self.srcs, self.res):
             x = up(F.leaky_relu(x, 0.1))
+            if s is None:
+                x = res(x)
+                continue
             e = src(s)
             m = min(x.shape[-1], e.shape[-1])
             x = res(x[..., :m] + e[..., :m])
@@ -181,7 +184,7 @@ class ISTFTGenerator(nn.Module):
         return F.pad(y, (0, max(0, n - y.shape[-1])))[:, :n]
 
 
-ARCHS = {"nsf-hifigan": Generator, "istftnet": ISTFTGenerator}
+ARCHS = {"nsf-hifigan": Generator, "istftnet": ISTFTGenerator, "hifigan": lambda: Generator(source=False)}
 
 
 def stft_loss(y, x):
@@ -300,7 +303,8 @@ def main():
     t.add_argument("--out", default="bench/out/spoof/tools/nvoc.pt")
     t.add_argument("--steps", type=int, default=4000)
     t.add_argument("--arch", choices=sorted(ARCHS), default="nsf-hifigan",
-                   help="nsf-hifigan (F0-driven source, the neural-vocoder family) or istftnet (mel only)")
+                   help="nsf-hifigan (F0-driven source, the neural-vocoder family), istftnet (mel only, inverse "
+                        "STFT: neural-istft) or hifigan (mel only, the NSF-HiFi-GAN without its source: neural-hifigan)")
     t.add_argument("--batch", type=int, default=8)
     t.add_argument("--seconds", type=int, default=1, help="segment length")
     t.add_argument("--files", type=int, default=600, help="training files drawn at random")
