@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A small neural vocoder for the countermeasure's `neural-vocoder` spoof family (issue 7).
+"""Small neural vocoders for the countermeasure's neural-vocoder spoof families (issue 7).
 
 Modern text-to-speech and voice conversion end in a neural vocoder that turns mel frames into a
 waveform (HiFi-GAN in VITS/Piper, Coqui and StyleTTS; NSF-HiFi-GAN in RVC and DiffSinger). No such
@@ -10,12 +10,15 @@ dilated convolutions), fitted with a multi-resolution STFT loss and a log-mel lo
 adversary). Copy-synthesis of bona fide files through it (mel and F0 in, waveform out) gives spoofs
 that carry a neural vocoder's artefacts (the upsampler's imaging, the source's phase, smoothed
 noise) but the speaker's own voice, the training recipe of Wang & Yamagishi (ICASSP 2023).
+--arch istftnet (an iSTFTNet-style generator from the mel alone) and --arch hifigan (the same
+generator without its source) make the never-trained probes neural-istft and neural-hifigan.
 
-Deterministic (seeded; torch on CPU). Needs Debian's python3-torchaudio (torch 1.13). Run from the
-repository root:
+Seeded (torch on CPU; multithreaded kernels may still differ in the last bits between machines,
+so a rebuilt vocoder is equivalent rather than bit-identical). Needs Debian's python3-torchaudio
+(torch 1.13). Run from the repository root:
 
     /usr/bin/python3 bench/spoof/neural_vocoder.py train [--corpora ../shared/corpora] [--dev bench/dev_speakers.txt]
-        [--out bench/out/spoof/tools/nvoc.pt] [--steps 4000] [--threads 2]
+        [--arch nsf-hifigan|istftnet|hifigan] [--out bench/out/spoof/tools/nvoc.pt] [--steps 4000] [--threads 2]
     /usr/bin/python3 bench/spoof/neural_vocoder.py synth --ckpt bench/out/spoof/tools/nvoc.pt --list PAIRS
         (PAIRS: lines "source.wav<TAB>destination.wav"; writes 16-bit 8 kHz WAVs)
 
@@ -105,6 +108,8 @@ class Source(nn.Module):
 
 
 class ResBlock(nn.Module):
+    """HiFi-GAN's residual block: dilated (1, 3, 9) then plain 3-tap convolutions, leaky ReLU."""
+
     def __init__(self, ch, dil=(1, 3, 9)):
         super().__init__()
         self.c1 = nn.ModuleList(nn.Conv1d(ch, ch, 3, dilation=d, padding=d) for d in dil)
@@ -117,7 +122,8 @@ class ResBlock(nn.Module):
 
 
 class Generator(nn.Module):
-    """Mel (B, NMEL, T) and F0 per sample (B, T*HOP) -> waveform (B, T*HOP)."""
+    """Mel (B, NMEL, T) and F0 per sample (B, T*HOP) -> waveform (B, T*HOP). With source=False
+    the F0 is ignored: the mel alone drives it, as in HiFi-GAN."""
 
     def __init__(self, ch=128, rates=(5, 4, 4), source=True):
         super().__init__()
@@ -204,6 +210,7 @@ def upsample_f0(f0):
 
 
 def training_files(corpora, dev_path):
+    """The training speakers' WAV files of speechocean762 and mini-librispeech (dev speakers out)."""
     dev = {l.split("#")[0].strip() for l in open(dev_path)} - {""}
     files = []
     for corpus in ("speechocean762", "mini-librispeech"):
@@ -216,6 +223,7 @@ def training_files(corpora, dev_path):
 
 
 def train(a):
+    """Fits a generator on 1 s segments of a seeded draw of training files and saves it."""
     torch.manual_seed(1)
     torch.set_num_threads(a.threads)
     rng = random.Random(1)
@@ -262,6 +270,7 @@ def train(a):
 
 
 def synth(a):
+    """Copy-synthesises every pair of --list that is not there yet (written atomically)."""
     torch.set_num_threads(a.threads)
     ck = torch.load(a.ckpt)
     if "arch" not in ck:  # the first checkpoints held the NSF-HiFi-GAN's state alone
