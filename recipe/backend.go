@@ -178,10 +178,10 @@ func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stat
 
 // backend trains the final LDA/PLDA (and GMM cohort) on every speaker and the calibration on
 // held-out folds (CalibrationFolds, default two): for each fold of the speakers, a back end
-// trained on the others scores trials among them (20 s and 40 s of net speech and 3 s openings as enrollments, against
-// whole recordings, their 0.25 s, 0.5 s, 1 s and 3 s openings and sums of ~10 s and ~25 s), with
-// the others as S-norm cohorts; the pooled scores train the calibration that fuses the
-// scorers (trainCalibration).
+// trained on the others scores trials among them (20 s and 40 s of net speech and 3 s openings
+// as enrollments, against whole recordings, their 0.25 s, 0.5 s, 1 s and 3 s openings and sums
+// of ~10 s and ~25 s), with the others as S-norm cohorts; the pooled scores train the
+// calibration that fuses the scorers (trainCalibration).
 func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64) (*models.Bundle, error) {
 	nSpk := len(ts.names)
 	var tar, non [][]float64
@@ -387,9 +387,9 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64, k int, channel bool
 	return cal, cal.Validate()
 }
 
-// calibrationFolds is CalibrationFolds with its default, 2.
+// calibrationFolds is CalibrationFolds, where values below 2 mean the default, 2.
 func (c *TrainConfig) calibrationFolds() int {
-	if c.CalibrationFolds <= 0 {
+	if c.CalibrationFolds < 2 {
 		return 2
 	}
 	return c.CalibrationFolds

@@ -438,7 +438,7 @@ func roundTrip(t *testing.T, b *models.Bundle) *models.Bundle {
 // TestCalibrationFolds trains the same tiny recipe with two and with three calibration folds.
 // Every speaker is held out exactly once either way, so the target trials (pairs within a
 // speaker) number the same, while the non-target trials (pairs within a fold) are fewer with
-// more, smaller folds; fewer than two folds is refused.
+// more, smaller folds.
 func TestCalibrationFolds(t *testing.T) {
 	dir, _ := miniCorpus(t, 9, 5)
 	counts := map[int][2]int{}

@@ -72,8 +72,9 @@ type TrainConfig struct {
 	// them linear (models.CalibrationDuration).
 	CalibrationKnot float64
 	// CalibrationFolds is the number of speaker folds the calibration's trials come from: each
-	// fold's speakers are scored by a back end trained on the others (0 means 2, the default:
-	// halves).
+	// fold's speakers are scored by a back end trained on the others (values below 2 mean 2,
+	// the default: halves). More folds were measured and not adopted (bench/README.md,
+	// "Calibration folds, and where the degraded channel's errors are").
 	CalibrationFolds int
 	// ChannelFusion, with a hinged calibration and degraded copies ("~aug") in training, trains a
 	// channel detector on the i-vectors (clean versus degraded recordings) and makes each
