@@ -398,10 +398,11 @@ func (c *TrainConfig) calibrationFolds() int {
 // foldTrials scores the held-out fold's trials with v and returns target and non-target rows of
 // raw scores.
 func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainSet, stats []*models.Stats, fold int) (tar, non [][]float64, sameSex []bool, err error) {
+	folds := c.calibrationFolds()
 	bySpk := map[int][]int{}
 	var spks []int
 	for i, s := range ts.spk {
-		if s%c.calibrationFolds() == fold && original(ts.utts[i]) {
+		if s%folds == fold && original(ts.utts[i]) {
 			if bySpk[s] == nil {
 				spks = append(spks, s)
 			}
@@ -469,7 +470,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	// development trials (Cllr − minCllr 0.082 → 0.117 and 0.087 → 0.130 over two seeds;
 	// bench/README.md, "Calibration trials: degraded copies of the enrollment's own recordings").
 	for i, s := range ts.spk {
-		if s%c.calibrationFolds() == fold && strings.Contains(ts.utts[i].ID, "~aug") {
+		if s%folds == fold && strings.Contains(ts.utts[i].ID, "~aug") {
 			sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
 		}
 	}

@@ -85,7 +85,7 @@ def main():
     if not ops or set(ops) - {"speed", "pitch", "tempo"}:
         ap.error("--ops: a comma-separated subset of speed,pitch,tempo")
     base = os.path.dirname(a.key)
-    dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
+    dev = msd.read_dev(a.dev)
     train_txt, _ = msd.read_texts(a.corpora, dev)
     fams = {f for f in a.families.split(",") if f}
     items = []

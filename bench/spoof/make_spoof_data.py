@@ -486,11 +486,10 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
     only = {f for f in a.only.split(",") if f}
-    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "griffin-lim", "neural-vocoder",
-                                 "neural-istft", "neural-hifigan"}
+    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "griffin-lim"} | set(NEURAL_VOCODERS)
     if only - known:
         ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
-    dev = {l.split("#")[0].strip() for l in open(a.dev)} - {""}
+    dev = read_dev(a.dev)
     train_txt, eval_txt = read_texts(a.corpora, dev)
     global SAM_DIR, GNUSPEECH_DIR
     if not only or "sam" in only:
@@ -501,17 +500,7 @@ def main():
     jobs = []  # (kind, args)
 
     # Bona fide: speechocean762 + mini-librispeech; dev speakers -> eval.
-    bona = {"train": [], "eval": []}
-    for corpus in ("speechocean762", "mini-librispeech"):
-        root = os.path.join(a.corpora, corpus)
-        for spk in sorted(os.listdir(root)):
-            d = os.path.join(root, spk)
-            if not os.path.isdir(d):
-                continue
-            split = "eval" if f"{corpus}/{spk}" in dev else "train"
-            for f in sorted(os.listdir(d)):
-                if f.endswith(".wav"):
-                    bona[split].append((f"{corpus[:2]}{spk}_{f[:-4]}", os.path.abspath(os.path.join(d, f))))
+    bona = bonafide_recordings(a.corpora, dev)
     random.Random(SEED).shuffle(bona["train"])
     bona["train"] = sorted(bona["train"][:a.bonafide])
     for split, items in bona.items():
@@ -550,9 +539,8 @@ def main():
                                         ("vocoder-lpc", "vocoder", "v_", a.vocoder, SEED + 3),
                                         ("griffin-lim", "griffin-lim", "g_", a.griffin_lim, SEED + 5),
                                         ("replay-room", "replay-room", "q_", a.replay, SEED + 7),
-                                        ("neural-vocoder", "neural-vocoder", "n_", a.neural_vocoder, SEED + 9),
-                                        ("neural-istft", "neural-istft", "m_", a.neural_istft, SEED + 11),
-                                        ("neural-hifigan", "neural-hifigan", "h_", a.neural_hifigan, SEED + 13)):
+                                        *((fam, fam, prefix, getattr(a, fam.replace("-", "_")), seed)
+                                          for fam, (_, _, prefix, seed) in NEURAL_VOCODERS.items())):
         if only and fam not in only:
             continue
         ntr = n * 2 // 3
@@ -594,9 +582,8 @@ def main():
             else:
                 uid, cls, fam, split = meta
                 if not os.path.exists(dst):
-                    {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim,
-                     "replay-room": replay_room, "neural-vocoder": neural_vocoder_channel,
-                     "neural-istft": neural_vocoder_channel, "neural-hifigan": neural_vocoder_channel}[kind](src, dst, rng, tmp)
+                    {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim, "replay-room": replay_room,
+                     **dict.fromkeys(NEURAL_VOCODERS, neural_vocoder_channel)}[kind](src, dst, rng, tmp)
             rows.append((uid, dst, cls, fam, split, "none"))
             cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")
             os.makedirs(os.path.dirname(cdst), exist_ok=True)
@@ -618,15 +605,17 @@ def main():
 NV_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "neural_vocoder.py")
 
 
-# The neural-vocoder families: family -> (neural_vocoder.py --arch, checkpoint under OUT/tools).
-NEURAL_VOCODERS = {"neural-vocoder": ("nsf-hifigan", "nvoc.pt"), "neural-istft": ("istftnet", "nvoc_istft.pt"),
-                   "neural-hifigan": ("hifigan", "nvoc_hifigan.pt")}
+# The neural-vocoder families: family -> (neural_vocoder.py --arch, checkpoint under OUT/tools, item
+# id prefix, seed of the drawn recordings).
+NEURAL_VOCODERS = {"neural-vocoder": ("nsf-hifigan", "nvoc.pt", "n_", SEED + 9),
+                   "neural-istft": ("istftnet", "nvoc_istft.pt", "m_", SEED + 11),
+                   "neural-hifigan": ("hifigan", "nvoc_hifigan.pt", "h_", SEED + 13)}
 
 
 def neural_vocoder_synth(out, pairs, fam="neural-vocoder"):
     """Copy-synthesises every (source, raw destination) pair with the family's neural vocoder,
     training it first (OUT/tools/<checkpoint>, ~15-20 min) when it is not there yet."""
-    arch, name = NEURAL_VOCODERS[fam]
+    arch, name, _, _ = NEURAL_VOCODERS[fam]
     ckpt = os.path.join(out, "tools", name)
     if not os.path.exists(ckpt):
         print(f"training the {arch} neural vocoder (~15-20 min) ...", file=sys.stderr, flush=True)
@@ -645,6 +634,28 @@ def neural_vocoder_synth(out, pairs, fam="neural-vocoder"):
 def neural_vocoder_channel(src, dst, rng, tmp):
     """A neural vocoder's item (already synthesised into <family>/raw) into the telephone channel."""
     telephone(os.path.join(os.path.dirname(os.path.dirname(dst)), "raw", os.path.basename(dst)), dst, rng, tmp)
+
+
+def read_dev(path):
+    """The corpus/speaker keys of bench/dev_speakers.txt (comments and blank lines skipped)."""
+    return {l.split("#")[0].strip() for l in open(path)} - {""}
+
+
+def bonafide_recordings(corpora, dev):
+    """Every WAV of speechocean762 and mini-librispeech as (id, absolute path), sorted, split into
+    "train" and "eval" (the speakers of dev)."""
+    bona = {"train": [], "eval": []}
+    for corpus in ("speechocean762", "mini-librispeech"):
+        root = os.path.join(corpora, corpus)
+        for spk in sorted(os.listdir(root)):
+            d = os.path.join(root, spk)
+            if not os.path.isdir(d):
+                continue
+            split = "eval" if f"{corpus}/{spk}" in dev else "train"
+            for f in sorted(os.listdir(d)):
+                if f.endswith(".wav"):
+                    bona[split].append((f"{corpus[:2]}{spk}_{f[:-4]}", os.path.abspath(os.path.join(d, f))))
+    return bona
 
 
 def run_jobs(work, jobs, workers):

@@ -32,6 +32,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchaudio
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_spoof_data as msd  # noqa: E402  (the corpora's training/dev split)
+
 RATE, HOP, NFFT, NMEL = 8000, 80, 256, 40
 
 
@@ -121,6 +124,11 @@ class ResBlock(nn.Module):
         return x
 
 
+def upsampler(c, r):
+    """A transposed convolution from c to c/2 channels that lengthens its input exactly r times."""
+    return nn.ConvTranspose1d(c, c // 2, 2 * r, stride=r, padding=r // 2 + r % 2, output_padding=r % 2)
+
+
 class Generator(nn.Module):
     """Mel (B, NMEL, T) and F0 per sample (B, T*HOP) -> waveform (B, T*HOP). With source=False
     the F0 is ignored: the mel alone drives it, as in HiFi-GAN."""
@@ -132,8 +140,7 @@ class Generator(nn.Module):
         self.ups, self.srcs, self.res = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
         c = ch
         for i, r in enumerate(rates):
-            self.ups.append(nn.ConvTranspose1d(c, c // 2, 2 * r, stride=r, padding=r // 2 + r % 2,
-                                               output_padding=r % 2))
+            self.ups.append(upsampler(c, r))
             c //= 2
             down = int(np.prod(rates[i + 1:]))
             self.srcs.append(nn.Conv1d(1, c, 2 * down, stride=down, padding=down // 2) if down > 1
@@ -169,8 +176,7 @@ class ISTFTGenerator(nn.Module):
         self.ups, self.res = nn.ModuleList(), nn.ModuleList()
         c = ch
         for r in rates:
-            self.ups.append(nn.ConvTranspose1d(c, c // 2, 2 * r, stride=r, padding=r // 2 + r % 2,
-                                               output_padding=r % 2))
+            self.ups.append(upsampler(c, r))
             c //= 2
             self.res.append(ResBlock(c))
         self.post = nn.Conv1d(c, nfft + 2, 7, padding=3)
@@ -209,25 +215,12 @@ def upsample_f0(f0):
     return f0.repeat_interleave(HOP, dim=1)
 
 
-def training_files(corpora, dev_path):
-    """The training speakers' WAV files of speechocean762 and mini-librispeech (dev speakers out)."""
-    dev = {l.split("#")[0].strip() for l in open(dev_path)} - {""}
-    files = []
-    for corpus in ("speechocean762", "mini-librispeech"):
-        root = os.path.join(corpora, corpus)
-        for spk in sorted(os.listdir(root)):
-            if f"{corpus}/{spk}" in dev or not os.path.isdir(os.path.join(root, spk)):
-                continue
-            files += [os.path.join(root, spk, f) for f in sorted(os.listdir(os.path.join(root, spk))) if f.endswith(".wav")]
-    return files
-
-
 def train(a):
     """Fits a generator on 1 s segments of a seeded draw of training files and saves it."""
     torch.manual_seed(1)
     torch.set_num_threads(a.threads)
     rng = random.Random(1)
-    files = training_files(a.corpora, a.dev)
+    files = [p for _, p in msd.bonafide_recordings(a.corpora, msd.read_dev(a.dev))["train"]]
     rng.shuffle(files)
     files = files[:a.files]
     print(f"features of {len(files)} training-speaker files ...", file=sys.stderr, flush=True)
@@ -273,8 +266,6 @@ def synth(a):
     """Copy-synthesises every pair of --list that is not there yet (written atomically)."""
     torch.set_num_threads(a.threads)
     ck = torch.load(a.ckpt)
-    if "arch" not in ck:  # the first checkpoints held the NSF-HiFi-GAN's state alone
-        ck = {"arch": "nsf-hifigan", "state": ck}
     G = ARCHS[ck["arch"]]()
     G.load_state_dict(ck["state"])
     G.eval()

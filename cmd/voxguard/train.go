@@ -43,7 +43,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	minPost := fs.Float64("min-post", d.MinPost, "drop each frame's selected Gaussians with a posterior below this and renormalise the rest (Kaldi's --min-post, e.g. 0.025; 0: keep all top-C)")
 	groupMax := fs.Int("selection-group-max", d.SelectionGroupMax, "with --selection-groups, cap each group at `N` UBM components (balanced groups; 0: plain k-means groups, which come out very uneven)")
 	groups := fs.String("selection-groups", d.SelectionGroups, "two-level Gaussian selection for the statistics, `K/G`: K groups of UBM components, the best G scored per frame (\"\": pre-rank every component)")
-	calFolds := fs.Int("calibration-folds", 2, "speaker `folds` for the calibration's held-out trials: each fold is scored by a back end trained on the other folds' speakers (2: halves)")
+	calFolds := fs.Int("calibration-folds", d.CalibrationFolds, "speaker `folds` for the calibration's held-out trials: each fold is scored by a back end trained on the other folds' speakers (2: halves)")
 	knot := fs.Float64("calibration-knot", d.CalibrationKnot, "`seconds` of net speech where the calibration's duration dependence bends (0: linear in log duration)")
 	speedFront := fs.Bool("speed-front", d.SpeedFront, "speed-perturbed copies (\"~sp\" in their file names) train the UBM and i-vector extractor too, not only the back end")
 	augFront := fs.Bool("augment-front", !d.AugmentBackendOnly, "degraded copies (\"~aug\") train the UBM and i-vector extractor too, not only the back end")
