@@ -45,6 +45,9 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
     neural-hifigan/{train,eval}[-codec]/<id>.wav  the same through a third: neural-vocoder's generator
                                                without its F0 source (mel only; OUT/tools/nvoc_hifigan.pt);
                                                a never-trained probe
+    neural-gan/{train,eval}[-codec]/<id>.wav  the same through neural-hifigan's generator fine-tuned
+                                               with HiFi-GAN's discriminators and losses (adversarial,
+                                               feature matching, log-mel; OUT/tools/nvoc_gan.pt, ~45 min)
     key.tsv                                    id, path, class (bonafide|spoof), family, split, codec
 
 TTS families: espeak-ng (formant synthesis, many voice variants), festival-diphone (kal, ked
@@ -474,6 +477,9 @@ def main():
                     help="bona fide items copy-synthesised by the iSTFTNet-style vocoder (2/3 train, 1/3 eval)")
     ap.add_argument("--neural-hifigan", type=int, default=300,
                     help="bona fide items copy-synthesised by the source-less HiFi-GAN-style vocoder (2/3 train, 1/3 eval)")
+    ap.add_argument("--neural-gan", type=int, default=300,
+                    help="bona fide items copy-synthesised by neural-hifigan's generator fine-tuned adversarially as "
+                         "HiFi-GAN is (2/3 train, 1/3 eval)")
     ap.add_argument("--only", default="",
                     help="comma-separated families to build (e.g. griffin-lim); their rows replace theirs in an "
                          "existing key.tsv, every other row is kept (default: everything, key.tsv rewritten)")
@@ -540,7 +546,7 @@ def main():
                                         ("griffin-lim", "griffin-lim", "g_", a.griffin_lim, SEED + 5),
                                         ("replay-room", "replay-room", "q_", a.replay, SEED + 7),
                                         *((fam, fam, prefix, getattr(a, fam.replace("-", "_")), seed)
-                                          for fam, (_, _, prefix, seed) in NEURAL_VOCODERS.items())):
+                                          for fam, (_, _, prefix, seed, _, _) in NEURAL_VOCODERS.items())):
         if only and fam not in only:
             continue
         ntr = n * 2 // 3
@@ -606,20 +612,33 @@ NV_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "neural_voc
 
 
 # The neural-vocoder families: family -> (neural_vocoder.py --arch, checkpoint under OUT/tools, item
-# id prefix, seed of the drawn recordings).
-NEURAL_VOCODERS = {"neural-vocoder": ("nsf-hifigan", "nvoc.pt", "n_", SEED + 9),
-                   "neural-istft": ("istftnet", "nvoc_istft.pt", "m_", SEED + 11),
-                   "neural-hifigan": ("hifigan", "nvoc_hifigan.pt", "h_", SEED + 13)}
+# id prefix, seed of the drawn recordings, the family whose checkpoint it is fine-tuned from or "",
+# further training arguments).
+NEURAL_VOCODERS = {"neural-vocoder": ("nsf-hifigan", "nvoc.pt", "n_", SEED + 9, "", ()),
+                   "neural-istft": ("istftnet", "nvoc_istft.pt", "m_", SEED + 11, "", ()),
+                   "neural-hifigan": ("hifigan", "nvoc_hifigan.pt", "h_", SEED + 13, "", ()),
+                   "neural-gan": ("hifigan", "nvoc_gan.pt", "a_", SEED + 15, "neural-hifigan",
+                                  ("--gan", "--steps", "3000"))}
+
+
+def neural_vocoder_ckpt(out, fam):
+    """The family's trained vocoder under OUT/tools, trained first (and the one it is fine-tuned
+    from, before it) when it is not there yet."""
+    arch, name, _, _, base, extra = NEURAL_VOCODERS[fam]
+    ckpt = os.path.join(out, "tools", name)
+    if not os.path.exists(ckpt):
+        args = ["--arch", arch, "--out", ckpt, *extra]
+        if base:
+            args += ["--init", neural_vocoder_ckpt(out, base)]
+        print(f"training the {fam} vocoder (~15-45 min) ...", file=sys.stderr, flush=True)
+        subprocess.run(["/usr/bin/python3", NV_SCRIPT, "train", *args], check=True)
+    return ckpt
 
 
 def neural_vocoder_synth(out, pairs, fam="neural-vocoder"):
     """Copy-synthesises every (source, raw destination) pair with the family's neural vocoder,
     training it first (OUT/tools/<checkpoint>, ~15-20 min) when it is not there yet."""
-    arch, name, _, _ = NEURAL_VOCODERS[fam]
-    ckpt = os.path.join(out, "tools", name)
-    if not os.path.exists(ckpt):
-        print(f"training the {arch} neural vocoder (~15-20 min) ...", file=sys.stderr, flush=True)
-        subprocess.run(["/usr/bin/python3", NV_SCRIPT, "train", "--arch", arch, "--out", ckpt], check=True)
+    ckpt = neural_vocoder_ckpt(out, fam)
     todo = [(s, d) for s, d in pairs if not os.path.exists(d)]
     if not todo:
         return

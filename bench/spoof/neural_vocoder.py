@@ -210,6 +210,61 @@ def stft_loss(y, x):
     return loss
 
 
+class PeriodDisc(nn.Module):
+    """HiFi-GAN's multi-period sub-discriminator: the waveform folded into columns of period p,
+    2-D convolutions along time (channels narrowed for 2 CPU cores)."""
+
+    def __init__(self, p, chs=(1, 16, 64, 128, 128)):
+        super().__init__()
+        self.p = p
+        self.convs = nn.ModuleList(nn.Conv2d(chs[i], chs[i + 1], (5, 1), (3 if i < 3 else 1, 1), padding=(2, 0))
+                                   for i in range(len(chs) - 1))
+        self.post = nn.Conv2d(chs[-1], 1, (3, 1), padding=(1, 0))
+
+    def forward(self, x):
+        b, n = x.shape
+        if n % self.p:
+            x = F.pad(x, (0, self.p - n % self.p), mode="reflect")
+        x = x.view(b, 1, -1, self.p)
+        feats = []
+        for c in self.convs:
+            x = F.leaky_relu(c(x), 0.1)
+            feats.append(x)
+        x = self.post(x)
+        feats.append(x)
+        return x.flatten(1), feats
+
+
+class ScaleDisc(nn.Module):
+    """HiFi-GAN's multi-scale sub-discriminator on the waveform average-pooled `pool` times."""
+
+    def __init__(self, pool):
+        super().__init__()
+        self.pool = pool
+        self.convs = nn.ModuleList([nn.Conv1d(1, 16, 15, padding=7), nn.Conv1d(16, 64, 41, 4, groups=4, padding=20),
+                                    nn.Conv1d(64, 128, 41, 4, groups=16, padding=20),
+                                    nn.Conv1d(128, 128, 41, 4, groups=16, padding=20),
+                                    nn.Conv1d(128, 128, 5, padding=2)])
+        self.post = nn.Conv1d(128, 1, 3, padding=1)
+
+    def forward(self, x):
+        x = x[:, None]
+        if self.pool > 1:
+            x = F.avg_pool1d(x, 2 * self.pool, self.pool, padding=self.pool)
+        feats = []
+        for c in self.convs:
+            x = F.leaky_relu(c(x), 0.1)
+            feats.append(x)
+        x = self.post(x)
+        feats.append(x)
+        return x.flatten(1), feats
+
+
+def discriminators():
+    """HiFi-GAN's discriminator set: periods 2, 3, 5, 7, 11 and scales 1, 2, 4."""
+    return nn.ModuleList([PeriodDisc(p) for p in (2, 3, 5, 7, 11)] + [ScaleDisc(s) for s in (1, 2, 4)])
+
+
 def upsample_f0(f0):
     """Per-frame F0 (B, T) -> per-sample (B, T*HOP), held within a frame and kept at 0 where unvoiced."""
     return f0.repeat_interleave(HOP, dim=1)
@@ -233,8 +288,19 @@ def train(a):
         data.append((x, m, f0_of(x, m.shape[-1])))
     seg = a.seconds * RATE // HOP  # frames per training segment
     G = ARCHS[a.arch]()
-    opt = torch.optim.AdamW(G.parameters(), 2e-3, betas=(0.8, 0.99))
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.steps, 1e-4)
+    D = None
+    if a.init:
+        ck = torch.load(a.init)
+        if ck["arch"] != a.arch:
+            sys.exit(f"--init {a.init} holds a {ck['arch']} generator, not {a.arch}")
+        G.load_state_dict(ck["state"])
+    lr = 2e-4 if a.gan else 2e-3
+    opt = torch.optim.AdamW(G.parameters(), lr, betas=(0.8, 0.99))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.steps, lr / 20)
+    if a.gan:
+        D = discriminators()
+        optd = torch.optim.AdamW(D.parameters(), lr, betas=(0.8, 0.99))
+        schedd = torch.optim.lr_scheduler.CosineAnnealingLR(optd, a.steps, lr / 20)
     gen = torch.Generator().manual_seed(2)
     t0 = time.time()
     for step in range(1, a.steps + 1):
@@ -247,15 +313,37 @@ def train(a):
             xs.append(F.pad(x[:, j * HOP:(j + seg) * HOP], (0, seg * HOP))[:, :seg * HOP])
         x, m, f = torch.cat(xs), torch.cat(ms), torch.cat(fs)
         y = G(m, upsample_f0(f), gen)
-        loss = stft_loss(y, x) + F.l1_loss(mel_of(y)[..., :m.shape[-1]], m)
+        if D is not None:
+            # HiFi-GAN's objective: least-squares adversarial losses, feature matching (x2) and
+            # the log-mel L1 (x45).
+            dl = 0.0
+            for d in D:
+                r, _ = d(x)
+                g, _ = d(y.detach())
+                dl = dl + ((1 - r) ** 2).mean() + (g ** 2).mean()
+            optd.zero_grad()
+            dl.backward()
+            optd.step()
+            schedd.step()
+            adv = fm = 0.0
+            for d in D:
+                with torch.no_grad():
+                    _, fr = d(x)
+                g, fg = d(y)
+                adv = adv + ((1 - g) ** 2).mean()
+                fm = fm + sum((a_ - b_.detach()).abs().mean() for a_, b_ in zip(fg, fr))
+            loss = adv + 2 * fm + 45 * F.l1_loss(mel_of(y)[..., :m.shape[-1]], m)
+        else:
+            loss = stft_loss(y, x) + F.l1_loss(mel_of(y)[..., :m.shape[-1]], m)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(G.parameters(), 10.0)
         opt.step()
         sched.step()
-        if step % 100 == 0 or step == a.steps:
+        if step % a.every == 0 or step == a.steps:
             el = time.time() - t0
-            print(f"step {step}/{a.steps} loss {loss.item():.3f}  {el:.0f} s, ETA {el / step * (a.steps - step):.0f} s",
+            dmsg = f" D {dl.item():.3f}" if D is not None else ""
+            print(f"step {step}/{a.steps} loss {loss.item():.3f}{dmsg}  {el:.0f} s, ETA {el / step * (a.steps - step):.0f} s",
                   file=sys.stderr, flush=True)
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     torch.save({"arch": a.arch, "state": G.state_dict()}, a.out)
@@ -309,6 +397,11 @@ def main():
     t.add_argument("--seconds", type=int, default=1, help="segment length")
     t.add_argument("--files", type=int, default=600, help="training files drawn at random")
     t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--init", default="", help="start from this checkpoint's generator (same --arch)")
+    t.add_argument("--gan", action="store_true",
+                   help="HiFi-GAN's adversarial training (multi-period and multi-scale discriminators, feature "
+                        "matching, log-mel L1) instead of the STFT and mel losses; best from --init")
+    t.add_argument("--every", type=int, default=100, help="progress line every N steps")
     s = sub.add_parser("synth")
     s.add_argument("--ckpt", default="bench/out/spoof/tools/nvoc.pt")
     s.add_argument("--list", required=True)
