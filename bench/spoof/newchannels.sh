@@ -3,7 +3,8 @@
 # bench/out/spoof/key.tsv (dev speakers' bona fide and every family's eval split, the clean
 # condition) through each of them with sox, back to 8 kHz mu-law, and scores them with
 # `voxguard spoof`: per channel, the bona fide false flags at the default threshold and each
-# family's EER. Needs bench/spoof/run.sh's data and `apt-get install sox libsox-fmt-all`.
+# family's EER. Needs bench/spoof/run.sh's data and `apt-get install sox libsox-fmt-all` (opus-*:
+# opus-tools; speex: speex; neither is in the default list).
 # Usage: [OUT=DIR] [CHANNELS="..."] [TAG=suffix of the scores files] bench/spoof/newchannels.sh MODEL [VOXGUARD]   (repository root)
 set -eu
 model=$1
@@ -22,6 +23,12 @@ through() {
 	mp3-16) sox -R "$src" -C 16 "$tmp.mp3" && sox -R "$tmp.mp3" -r 8000 "$tmp.wav" && rm -f "$tmp.mp3" ;;
 	mp3-8) sox -R "$src" -C 8 "$tmp.mp3" && sox -R "$tmp.mp3" -r 8000 "$tmp.wav" && rm -f "$tmp.mp3" ;;
 	vorbis) sox -R "$src" -C -1 "$tmp.ogg" && sox -R "$tmp.ogg" -r 8000 "$tmp.wav" && rm -f "$tmp.ogg" ;;
+	opus-8|opus-12)  # Opus (WebRTC, VoIP apps), narrowband, 8 or 12 kbit/s, VBR, 20 ms frames
+		sox -R "$src" -e signed -b 16 "$tmp.in.wav" && opusenc --quiet --bitrate "${ch#opus-}" --framesize 20 "$tmp.in.wav" "$tmp.opus" &&
+			opusdec --quiet --rate 8000 "$tmp.opus" "$tmp.wav" && rm -f "$tmp.in.wav" "$tmp.opus" ;;
+	speex)  # Speex narrowband, quality 4 (~8 kbit/s; older VoIP)
+		sox -R "$src" -e signed -b 16 "$tmp.in.wav" && speexenc --quiet --narrowband --quality 4 "$tmp.in.wav" "$tmp.spx" &&
+			speexdec --quiet "$tmp.spx" "$tmp.wav" && rm -f "$tmp.in.wav" "$tmp.spx" ;;
 	loss3)  # 3% of 20 ms packets lost and replaced by silence (no concealment), seeded by the name
 		seed=$(printf '%s' "$src" | cksum | cut -d' ' -f1)
 		n=$(soxi -s "$src")
