@@ -11,7 +11,10 @@ adversary). Copy-synthesis of bona fide files through it (mel and F0 in, wavefor
 that carry a neural vocoder's artefacts (the upsampler's imaging, the source's phase, smoothed
 noise) but the speaker's own voice, the training recipe of Wang & Yamagishi (ICASSP 2023).
 --arch istftnet (an iSTFTNet-style generator from the mel alone) and --arch hifigan (the same
-generator without its source) make the never-trained probes neural-istft and neural-hifigan.
+generator without its source) make the never-trained probes neural-istft and neural-hifigan;
+--gan --init fine-tunes a generator adversarially, with HiFi-GAN's period and scale
+discriminators and losses (the never-trained probe neural-gan: neural-hifigan's generator, 3,000
+steps, ~41 min).
 
 Seeded (torch on CPU; multithreaded kernels may still differ in the last bits between machines,
 so a rebuilt vocoder is equivalent rather than bit-identical). Needs Debian's python3-torchaudio
@@ -19,6 +22,7 @@ so a rebuilt vocoder is equivalent rather than bit-identical). Needs Debian's py
 
     /usr/bin/python3 bench/spoof/neural_vocoder.py train [--corpora ../shared/corpora] [--dev bench/dev_speakers.txt]
         [--arch nsf-hifigan|istftnet|hifigan] [--out bench/out/spoof/tools/nvoc.pt] [--steps 4000] [--threads 2]
+        [--gan --init CHECKPOINT]
     /usr/bin/python3 bench/spoof/neural_vocoder.py synth --ckpt bench/out/spoof/tools/nvoc.pt --list PAIRS
         (PAIRS: lines "source.wav<TAB>destination.wav"; writes 16-bit 8 kHz WAVs)
 
