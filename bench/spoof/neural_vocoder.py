@@ -214,6 +214,18 @@ def stft_loss(y, x):
     return loss
 
 
+def conv_stack(d, x):
+    """A sub-discriminator's convolutions (leaky ReLU after each) and final projection on x: its
+    flattened output and every layer's activations (for feature matching)."""
+    feats = []
+    for c in d.convs:
+        x = F.leaky_relu(c(x), 0.1)
+        feats.append(x)
+    x = d.post(x)
+    feats.append(x)
+    return x.flatten(1), feats
+
+
 class PeriodDisc(nn.Module):
     """HiFi-GAN's multi-period sub-discriminator: the waveform folded into columns of period p,
     2-D convolutions along time (channels narrowed for 2 CPU cores)."""
@@ -229,14 +241,7 @@ class PeriodDisc(nn.Module):
         b, n = x.shape
         if n % self.p:
             x = F.pad(x, (0, self.p - n % self.p), mode="reflect")
-        x = x.view(b, 1, -1, self.p)
-        feats = []
-        for c in self.convs:
-            x = F.leaky_relu(c(x), 0.1)
-            feats.append(x)
-        x = self.post(x)
-        feats.append(x)
-        return x.flatten(1), feats
+        return conv_stack(self, x.view(b, 1, -1, self.p))
 
 
 class ScaleDisc(nn.Module):
@@ -255,13 +260,7 @@ class ScaleDisc(nn.Module):
         x = x[:, None]
         if self.pool > 1:
             x = F.avg_pool1d(x, 2 * self.pool, self.pool, padding=self.pool)
-        feats = []
-        for c in self.convs:
-            x = F.leaky_relu(c(x), 0.1)
-            feats.append(x)
-        x = self.post(x)
-        feats.append(x)
-        return x.flatten(1), feats
+        return conv_stack(self, x)
 
 
 def discriminators():
