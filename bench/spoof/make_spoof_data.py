@@ -48,6 +48,8 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
     neural-gan/{train,eval}[-codec]/<id>.wav  the same through neural-hifigan's generator fine-tuned
                                                with HiFi-GAN's discriminators and losses (adversarial,
                                                feature matching, log-mel; OUT/tools/nvoc_gan.pt, ~45 min)
+    neural-gan2/{train,eval}[-codec]/<id>.wav  the same after 3,000 more adversarial steps (a fresh
+                                               discriminator; OUT/tools/nvoc_gan2.pt, ~45 min more)
     key.tsv                                    id, path, class (bonafide|spoof), family, split, codec
 
 TTS families: espeak-ng (formant synthesis, many voice variants), festival-diphone (kal, ked
@@ -480,6 +482,9 @@ def main():
     ap.add_argument("--neural-gan", type=int, default=300,
                     help="bona fide items copy-synthesised by neural-hifigan's generator fine-tuned adversarially as "
                          "HiFi-GAN is (2/3 train, 1/3 eval)")
+    ap.add_argument("--neural-gan2", type=int, default=300,
+                    help="bona fide items copy-synthesised by neural-gan's generator after 3,000 more adversarial "
+                         "steps (2/3 train, 1/3 eval)")
     ap.add_argument("--only", default="",
                     help="comma-separated families to build (e.g. griffin-lim); their rows replace theirs in an "
                          "existing key.tsv, every other row is kept (default: everything, key.tsv rewritten)")
@@ -618,7 +623,9 @@ NEURAL_VOCODERS = {"neural-vocoder": ("nsf-hifigan", "nvoc.pt", "n_", SEED + 9, 
                    "neural-istft": ("istftnet", "nvoc_istft.pt", "m_", SEED + 11, "", ()),
                    "neural-hifigan": ("hifigan", "nvoc_hifigan.pt", "h_", SEED + 13, "", ()),
                    "neural-gan": ("hifigan", "nvoc_gan.pt", "a_", SEED + 15, "neural-hifigan",
-                                  ("--gan", "--steps", "3000"))}
+                                  ("--gan", "--steps", "3000")),
+                   "neural-gan2": ("hifigan", "nvoc_gan2.pt", "b_", SEED + 17, "neural-gan",
+                                   ("--gan", "--steps", "3000"))}
 
 
 def neural_vocoder_ckpt(out, fam):
