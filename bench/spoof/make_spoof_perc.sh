@@ -21,31 +21,23 @@ opus) prefix=o_ parity=1 ;;
 esac
 export set_
 families=${PERC_FAMILIES:-"bonafide espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder"}
+. "$(dirname "$0")/codecs.sh"
 one() {
 	src=$1 dst=$2
 	[ -s "$dst" ] && return 0
 	h=$(printf '%s' "$src" | cksum | cut -d' ' -f1)
-	tmp=$dst.tmp
 	if [ "$set_" = opus ]; then
-		rates=(6 8 12 16)
-		sox -R "$src" -e signed -b 16 "$tmp.in.wav" 2>/dev/null &&
-			opusenc --quiet --bitrate "${rates[$((h % 4))]}" --framesize 20 "$tmp.in.wav" "$tmp.opus" &&
-			opusdec --quiet --rate 8000 "$tmp.opus" "$tmp.wav"
-		sox -R "$tmp.wav" -r 8000 -c 1 -e mu-law "$dst" 2>/dev/null
-		rm -f "$tmp.in.wav" "$tmp.opus" "$tmp.wav"
-		return 0
+		specs=(opus-6 opus-8 opus-12 opus-16)
+		spec=${specs[$((h % 4))]}
+	else
+		specs=(mp3-12 mp3-16 mp3-24 vorbis-0 vorbis-2)
+		spec=${specs[$((h % 5))]}
 	fi
-	case $((h % 5)) in
-	0) sox -R "$src" -C 12 "$tmp.mp3" && sox -R "$tmp.mp3" -r 8000 "$tmp.wav" ;;
-	1) sox -R "$src" -C 16 "$tmp.mp3" && sox -R "$tmp.mp3" -r 8000 "$tmp.wav" ;;
-	2) sox -R "$src" -C 24 "$tmp.mp3" && sox -R "$tmp.mp3" -r 8000 "$tmp.wav" ;;
-	3) sox -R "$src" -C 0 "$tmp.ogg" && sox -R "$tmp.ogg" -r 8000 "$tmp.wav" ;;
-	4) sox -R "$src" -C 2 "$tmp.ogg" && sox -R "$tmp.ogg" -r 8000 "$tmp.wav" ;;
-	esac 2>/dev/null
-	sox -R "$tmp.wav" -r 8000 -c 1 -e mu-law "$dst" 2>/dev/null
-	rm -f "$tmp.mp3" "$tmp.ogg" "$tmp.wav"
+	codec_roundtrip "$spec" "$src" "$dst.tmp.wav" 2>/dev/null
+	sox -R "$dst.tmp.wav" -r 8000 -c 1 -e mu-law "$dst" 2>/dev/null
+	rm -f "$dst.tmp.wav"
 }
-export -f one
+export -f one codec_roundtrip
 for d in $families; do
 	[ -d "$out/$d/train" ] || continue
 	mkdir -p "$out/$d/train-$set_"

@@ -14,21 +14,15 @@ key=bench/out/spoof/key.tsv
 channels=${CHANNELS:-"alaw adpcm mp3-16 mp3-8 vorbis loss3"}
 mkdir -p "$out"
 awk -F'\t' 'NR > 1 && $5 == "eval" && $6 == "none" { print $1 "\t" $2 "\t" $3 "\t" $4 }' "$key" > "$out/items.tsv"
+. "$(dirname "$0")/codecs.sh"
 # through CHANNEL SRC DST: one file through one channel, written as 8 kHz mu-law.
 through() {
 	ch=$1 src=$2 dst=$3 tmp=$dst.tmp
 	case $ch in
 	alaw) sox -R "$src" -e a-law "$tmp.wav" ;;                      # G.711 A-law
 	adpcm) sox -R "$src" -e ima-adpcm "$tmp.wav" ;;                 # 4-bit ADPCM (~G.726 at 32 kbit/s)
-	mp3-16) sox -R "$src" -C 16 "$tmp.mp3" && sox -R "$tmp.mp3" -r 8000 "$tmp.wav" && rm -f "$tmp.mp3" ;;
-	mp3-8) sox -R "$src" -C 8 "$tmp.mp3" && sox -R "$tmp.mp3" -r 8000 "$tmp.wav" && rm -f "$tmp.mp3" ;;
-	vorbis) sox -R "$src" -C -1 "$tmp.ogg" && sox -R "$tmp.ogg" -r 8000 "$tmp.wav" && rm -f "$tmp.ogg" ;;
-	opus-8|opus-12)  # Opus (WebRTC, VoIP apps), narrowband, 8 or 12 kbit/s, VBR, 20 ms frames
-		sox -R "$src" -e signed -b 16 "$tmp.in.wav" && opusenc --quiet --bitrate "${ch#opus-}" --framesize 20 "$tmp.in.wav" "$tmp.opus" &&
-			opusdec --quiet --rate 8000 "$tmp.opus" "$tmp.wav" && rm -f "$tmp.in.wav" "$tmp.opus" ;;
-	speex)  # Speex narrowband, quality 4 (~8 kbit/s; older VoIP)
-		sox -R "$src" -e signed -b 16 "$tmp.in.wav" && speexenc --quiet --narrowband --quality 4 "$tmp.in.wav" "$tmp.spx" &&
-			speexdec --quiet "$tmp.spx" "$tmp.wav" && rm -f "$tmp.in.wav" "$tmp.spx" ;;
+	mp3-16 | mp3-8 | opus-8 | opus-12 | speex) codec_roundtrip "$ch" "$src" "$tmp.wav" ;; # Opus: WebRTC, VoIP apps; Speex: older VoIP
+	vorbis) codec_roundtrip vorbis--1 "$src" "$tmp.wav" ;;
 	loss3)  # 3% of 20 ms packets lost and replaced by silence (no concealment), seeded by the name
 		seed=$(printf '%s' "$src" | cksum | cut -d' ' -f1)
 		n=$(soxi -s "$src")
