@@ -132,6 +132,30 @@ func (s *Session) Push(samples []float32) ([]Assessment, error) {
 	return s.out, nil
 }
 
+// SamplesUntilDue returns how many more samples Push needs at the least before it can return
+// the next progressive assessment: if every frame not yet judged turned out to be speech, the
+// first due check at or after that many samples would emit it. It is never more than the true
+// number (0: the next Push may return one), so a caller that holds audio back for efficiency
+// (a server batching socket reads) can do so without delaying any assessment. After Stop it
+// returns math.MaxInt64.
+func (s *Session) SamplesUntilDue() int64 {
+	if s.stopped {
+		return math.MaxInt64
+	}
+	// check emits once voiced + computable − frames ≥ due, where computable, the frames that the
+	// samples so far make, is ⌊(samples − frameLen)/shift⌋ + 1.
+	need := int64(s.due - s.voiced + s.frames)
+	at := int64(0)
+	if need > 0 {
+		at = int64(s.frameLen) + (need-1)*int64(s.shift)
+	}
+	next := s.nextCheck
+	if at > next {
+		next += (at - next + s.checkStep - 1) / s.checkStep * s.checkStep
+	}
+	return next - s.samples
+}
+
 // burstFrames is how many final voiced frames a session holds before accumulating them (0.32 s
 // of speech; 7.5 kB at 60 dimensions).
 const burstFrames = 32

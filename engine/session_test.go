@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -309,4 +310,70 @@ func BenchmarkAccumulateFrames(b *testing.B) {
 		ubm.Accumulate(st, fr[i%len(fr)], sc)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
+}
+
+// SamplesUntilDue never promises more audio than the next progressive assessment needs: a push
+// shorter than it returns none, whatever the chunking, in speech and across a long silence. It
+// is also no trivial bound: right after an assessment it is at least half a second, and in speech a
+// push of exactly that many samples often returns the next one.
+func TestSamplesUntilDue(t *testing.T) {
+	e, _ := newTestEngine(t)
+	speech := loadAudio(t, callFile, e.SampleRate())
+	sr := e.SampleRate()
+	withSilence := append(append(append([]float32{}, speech[:5*sr]...), make([]float32, 4*sr)...), speech[5*sr:]...)
+	for _, tc := range []struct {
+		name      string
+		x         []float32
+		exact     bool // push exactly SamplesUntilDue samples whenever they are there
+		wantTight bool
+	}{
+		{"speech, random chunks", speech, false, false},
+		{"silence inside, random chunks", withSilence, false, false},
+		{"speech, chunks of the bound", speech, true, true},
+		{"silence inside, chunks of the bound", withSilence, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(5, 6))
+			s := e.NewSession("c")
+			assessments, tight := 0, 0
+			for pos := 0; pos < len(tc.x); {
+				u := s.SamplesUntilDue()
+				if u < 1 {
+					t.Fatalf("at %d: bound %d < 1", pos, u)
+				}
+				n := min(len(tc.x)-pos, 1+r.IntN(3000))
+				if tc.exact {
+					n = int(min(int64(len(tc.x)-pos), u))
+				}
+				out, err := s.Push(tc.x[pos : pos+n])
+				if err != nil {
+					t.Fatal(err)
+				}
+				pos += n
+				if len(out) == 0 {
+					continue
+				}
+				assessments += len(out)
+				if int64(n) < u {
+					t.Fatalf("at %d: an assessment after %d samples, bound %d", pos, n, u)
+				}
+				if int64(n) == u {
+					tight++
+				}
+				if after := s.SamplesUntilDue(); after < int64(sr/2) {
+					t.Errorf("at %d: bound %d right after an assessment, want at least half a second", pos, after)
+				}
+			}
+			if assessments < 3 {
+				t.Fatalf("%d assessments, want at least 3", assessments)
+			}
+			if tc.wantTight && tight*2 < assessments {
+				t.Errorf("%d of %d assessments came exactly at the bound, want at least half", tight, assessments)
+			}
+			s.Stop()
+			if u := s.SamplesUntilDue(); u != math.MaxInt64 {
+				t.Errorf("after Stop: %d, want MaxInt64", u)
+			}
+		})
+	}
 }

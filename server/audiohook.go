@@ -309,7 +309,7 @@ func (a *ahSession) message(m *ahMsg) (done bool, err error) {
 			if v, ok := p.CustomConfig["subject_id"].(string); ok && subject == "" {
 				subject = v
 			}
-			if a.cl, err = a.s.newCall("audiohook", p.ConversationID, p.Participant.ANI, media{enc: enc, rate: sel.Rate, channels: len(sel.Channels), caller: caller}); err != nil {
+			if a.cl, err = a.s.newCall(a.c, "audiohook", p.ConversationID, p.Participant.ANI, media{enc: enc, rate: sel.Rate, channels: len(sel.Channels), caller: caller}); err != nil {
 				return false, err
 			}
 			if subject != "" {

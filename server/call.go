@@ -3,9 +3,11 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/engine"
 	"github.com/voxguard/voxguard/store"
@@ -68,11 +70,13 @@ func (m media) check() error {
 	return nil
 }
 
-// newCall starts the session of callID for a stream of m.
-func (s *Server) newCall(platform, callID, ani string, m media) (*call, error) {
+// newCall starts the session of callID for a stream of m arriving over conn (nil in tests), whose
+// reads it batches when conn came through a BatchListener.
+func (s *Server) newCall(conn *websocket.Conn, platform, callID, ani string, m media) (*call, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
+
 	dec, err := audio.NewStreamDecoder(m.enc, m.channels, m.caller)
 	if err != nil {
 		return nil, unsupported("%v", err)
@@ -82,6 +86,21 @@ func (s *Server) newCall(platform, callID, ani string, m media) (*call, error) {
 		if c.rs, err = audio.NewResampler(m.rate, s.eng.SampleRate()); err != nil {
 			return nil, unsupported("%v", err)
 		}
+	}
+	if conn != nil {
+		rate := m.payloadRate()
+		if platform == "twilio" {
+			rate *= 4.0 / 3 // base64 in JSON
+		}
+		// The stream's bytes per sample of the engine's caller audio.
+		perSample := rate / float64(s.eng.SampleRate())
+		batchReads(conn, rate, func() int64 {
+			u := c.sess.SamplesUntilDue()
+			if u >= math.MaxInt64/16 {
+				return math.MaxInt64
+			}
+			return int64(float64(u) * perSample)
+		})
 	}
 	c.lc = s.hub.callStarted(c.event("call_started"))
 	s.metrics.calls.Add(1)

@@ -11,7 +11,7 @@ import (
 // heaviest path: de-interleave, resample, engine).
 func TestCallPushAllocs(t *testing.T) {
 	env := newEnv(t, Config{})
-	cl, err := env.srv.newCall("test", "c-allocs", "", media{enc: audio.L16LE, rate: 16000, channels: 2, caller: 1})
+	cl, err := env.srv.newCall(nil, "test", "c-allocs", "", media{enc: audio.L16LE, rate: 16000, channels: 2, caller: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -154,7 +154,7 @@ func (s *Server) runFork(c *websocket.Conn, clp **call, defaults forkMeta) error
 		if len(id) > 128 {
 			return &protocolError{Code: 1007, Reason: "call id longer than 128 bytes"}
 		}
-		cl, err := s.newCall("fork", id, firstOf(m.ANI, m.From), m.media())
+		cl, err := s.newCall(c, "fork", id, firstOf(m.ANI, m.From), m.media())
 		if err != nil {
 			return err
 		}

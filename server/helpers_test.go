@@ -67,6 +67,10 @@ const (
 	otherCall   = "mini-librispeech/118/118-47824-0000.wav"
 )
 
+// envReadBatch is the batched reads of newEnv's listener (serve's --read-batch): every protocol
+// test runs with them, as the server does by default.
+var envReadBatch = 40 * time.Millisecond
+
 type testEnv struct {
 	srv   *Server
 	http  *httptest.Server
@@ -96,7 +100,9 @@ func newEnv(t testing.TB, cfg Config) *testEnv {
 	mux := http.NewServeMux()
 	mux.Handle("/", s.Handler())
 	mux.HandleFunc("GET /api/v2/audiohook", s.serveAudioHook)
-	hs := httptest.NewServer(mux)
+	hs := httptest.NewUnstartedServer(mux)
+	hs.Listener = BatchListener(hs.Listener, envReadBatch) // as voxguard serve does
+	hs.Start()
 	t.Cleanup(hs.Close)
 	return &testEnv{srv: s, http: hs, ws: "ws" + strings.TrimPrefix(hs.URL, "http"), store: st}
 }

@@ -79,7 +79,7 @@ func (s *Server) runNative(c *websocket.Conn, clp **call) error {
 			if !ok || m.Encoding == "l16" || m.Encoding == "l16be" {
 				return unsupported("unsupported encoding %q (pcm16le, mulaw or alaw)", m.Encoding)
 			}
-			if cl, err = s.newCall("stream", m.CallID, m.ANI, media{enc: enc, rate: m.SampleRate, channels: m.Channels, caller: m.CallerChannel}); err != nil {
+			if cl, err = s.newCall(c, "stream", m.CallID, m.ANI, media{enc: enc, rate: m.SampleRate, channels: m.Channels, caller: m.CallerChannel}); err != nil {
 				return err
 			}
 			*clp = cl

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,6 +14,16 @@ import (
 // assessments, a mid-call claim scored at once, and the final assessment; an agent following the
 // call on /v1/events sees the same assessments with the ANI masked.
 func TestNativeStream(t *testing.T) {
+	for _, batch := range []time.Duration{envReadBatch, 0} {
+		t.Run(fmt.Sprintf("read-batch=%v", batch), func(t *testing.T) {
+			defer func(b time.Duration) { envReadBatch = b }(envReadBatch)
+			envReadBatch = batch
+			testNativeStream(t)
+		})
+	}
+}
+
+func testNativeStream(t *testing.T) {
 	env := newEnv(t, Config{})
 	ev, _, err := env.dial(t, "/v1/events?call_id=c-native", bearer(agentToken))
 	if err != nil {

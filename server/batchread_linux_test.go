@@ -1,0 +1,151 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// acceptBatched returns both ends of a loopback TCP connection accepted through a BatchListener
+// of batch.
+func acceptBatched(t *testing.T, batch time.Duration) (*batchConn, net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	bl := BatchListener(l, batch)
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	c, err := bl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	bc, ok := c.(*batchConn)
+	if !ok {
+		t.Fatalf("accepted %T, want *batchConn", c)
+	}
+	return bc, client
+}
+
+func rcvLowat(t *testing.T, c *net.TCPConn) int {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	var gerr error
+	rc.Control(func(fd uintptr) { v, gerr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT) })
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	return v
+}
+
+// The threshold is a batch of the stream's audio: 40 ms of 8 kHz mu-law is 320 bytes.
+func TestBatchConnThreshold(t *testing.T) {
+	for _, tc := range []struct {
+		batch       time.Duration
+		rate        float64
+		lowat       int
+		wantBatched bool
+	}{
+		{40 * time.Millisecond, 8000, 320, true},
+		{100 * time.Millisecond, 16000 * 2 * 2, 6400, true},
+		{40 * time.Millisecond, 8000 * 4 / 3.0, 426, true}, // Twilio's base64
+		{time.Millisecond, 1000, 0, false},                 // under 2 bytes: not worth it, left at the default
+	} {
+		bc, _ := acceptBatched(t, tc.batch)
+		if got := rcvLowat(t, bc.TCPConn); got > 1 {
+			t.Errorf("before batching: SO_RCVLOWAT %d, want the default (0 or 1)", got)
+		}
+		bc.startBatching(tc.rate, nil)
+		if got := rcvLowat(t, bc.TCPConn); got != tc.lowat && !(tc.lowat == 0 && got <= 1) {
+			t.Errorf("batch %v at %g B/s: SO_RCVLOWAT %d, want %d", tc.batch, tc.rate, got, tc.lowat)
+		}
+		if got := bc.wait > 0; got != tc.wantBatched {
+			t.Errorf("batch %v at %g B/s: batched %v, want %v", tc.batch, tc.rate, got, tc.wantBatched)
+		}
+	}
+}
+
+// Less than a batch is still read (a stop or claim message after the last audio), whole
+// batches are read as they come, and the caller's deadline still ends a read with a timeout.
+func TestBatchConnReads(t *testing.T) {
+	bc, client := acceptBatched(t, 20*time.Millisecond)
+	bc.startBatching(50000, nil) // 1,000-byte batches
+	if _, err := client.Write([]byte("stop")); err != nil {
+		t.Fatal(err)
+	}
+	bc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := bc.Read(buf)
+	if err != nil || string(buf[:n]) != "stop" {
+		t.Fatalf("short message: read %q, %v; want \"stop\"", buf[:n], err)
+	}
+
+	big := make([]byte, 3000)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	go client.Write(big)
+	got := make([]byte, len(big))
+	if _, err := io.ReadFull(bc, got); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != big[i] {
+			t.Fatalf("byte %d: %d, want %d", i, got[i], big[i])
+		}
+	}
+
+	// Nothing comes: the caller's deadline (past several batch waits) ends the read.
+	bc.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+	n, err = bc.Read(buf)
+	if n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("idle read: %d bytes, %v; want a deadline error", n, err)
+	}
+	// A deadline cleared: the connection reads again.
+	bc.SetReadDeadline(time.Time{})
+	client.Write([]byte("claim"))
+	n, err = bc.Read(buf)
+	if err != nil || string(buf[:n]) != "claim" {
+		t.Fatalf("after the deadline: read %q, %v; want \"claim\"", buf[:n], err)
+	}
+	// The peer closing ends the read with EOF, not a wait.
+	client.Close()
+	if n, err = bc.Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("after close: %d bytes, %v; want EOF", n, err)
+	}
+}
+
+// Before each read the threshold comes down to what the next assessment can need, never below
+// one byte, and goes back up to a whole batch after it.
+func TestBatchConnThresholdFollowsAssessments(t *testing.T) {
+	bc, client := acceptBatched(t, 40*time.Millisecond)
+	var until int64
+	bc.startBatching(8000, func() int64 { return until }) // 320-byte batches
+	buf := make([]byte, 64)
+	for _, tc := range []struct{ until, want int64 }{
+		{1 << 40, 320}, {100, 100}, {0, 1}, {-5, 1}, {319, 319}, {320, 320}, {5000, 320},
+	} {
+		until = tc.until
+		client.Write([]byte("x"))
+		if _, err := bc.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		if got := rcvLowat(t, bc.TCPConn); int64(got) != tc.want || int64(bc.lowat) != tc.want {
+			t.Errorf("until %d: SO_RCVLOWAT %d (recorded %d), want %d", tc.until, got, bc.lowat, tc.want)
+		}
+	}
+}
