@@ -4,10 +4,16 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // acceptBatched returns both ends of a loopback TCP connection accepted through a BatchListener
@@ -147,5 +153,73 @@ func TestBatchConnThresholdFollowsAssessments(t *testing.T) {
 		if got := rcvLowat(t, bc.TCPConn); int64(got) != tc.want || int64(bc.lowat) != tc.want {
 			t.Errorf("until %d: SO_RCVLOWAT %d (recorded %d), want %d", tc.until, got, bc.lowat, tc.want)
 		}
+	}
+}
+
+// recordingListener remembers the connections it accepts.
+type recordingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (l *recordingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.mu.Lock()
+		l.conns = append(l.conns, c)
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+// Under TLS (tls.NewListener over the BatchListener, as serve --tls-cert does) a native call is
+// batched too — its socket's SO_RCVLOWAT is raised once the call starts — and streams to its
+// final assessment.
+func TestBatchedCallOverTLS(t *testing.T) {
+	env := newEnv(t, Config{}) // for its server; this test serves it again over TLS
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingListener{Listener: BatchListener(l, 40*time.Millisecond)}
+	hs := httptest.NewUnstartedServer(env.srv.Handler())
+	hs.Listener = rec
+	hs.StartTLS()
+	defer hs.Close()
+	d := websocket.Dialer{TLSClientConfig: hs.Client().Transport.(*http.Transport).TLSClientConfig, HandshakeTimeout: 5 * time.Second}
+	c, _, err := d.Dial("wss"+strings.TrimPrefix(hs.URL, "https")+"/v1/stream", bearer(ingestToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	x := speech(t, aliceCall)[:8000*8]
+	c.WriteJSON(map[string]any{"type": "start", "call_id": "c-tls", "encoding": "mulaw", "sample_rate": 8000, "channels": 1, "caller_channel": 0})
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, b, err := c.ReadMessage(); err != nil || !strings.Contains(string(b), `"started"`) {
+		t.Fatalf("start: %s, %v", b, err)
+	}
+	rec.mu.Lock()
+	var batched int
+	for _, nc := range rec.conns {
+		if bc, ok := nc.(*batchConn); ok && rcvLowat(t, bc.TCPConn) > 1 {
+			batched++
+		}
+	}
+	rec.mu.Unlock()
+	if batched != 1 {
+		t.Errorf("%d batched sockets after the start, want 1", batched)
+	}
+	enc := mulaw(x)
+	for p := 0; p < len(enc); p += 160 {
+		c.WriteMessage(websocket.BinaryMessage, enc[p:min(p+160, len(enc))])
+	}
+	c.WriteJSON(map[string]any{"type": "stop"})
+	msgs, err := readAllUntilFinal(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(msgs); n < 3 || msgs[n-1]["final"] != true {
+		t.Fatalf("%d messages, the last %v; want progressive assessments and a final one", n, msgs[n-1])
 	}
 }
