@@ -326,8 +326,8 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 	}
 	fmt.Printf("server %s (pid %d), %d customers, %d watchlist entries, %.0f s calls, ramp %s, GOMAXPROCS client %d, %d CPUs\n",
 		addr, srv.Process.Pid, len(subjects), watchN, seconds, ramp, runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Println("| calls | assessments | p50 ms | p99 ms | max ms | final p99 ms | failed | server CPU % | CPU ms per call-s | RSS MB | RSS KB per call | client CPU % | client lag ms | load avg | host ms | holds |")
-	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Println("| calls | assessments | p50 ms | p99 ms | max ms | final p99 ms | failed | server CPU % | CPU ms per call-s | RSS MB | RSS KB per call | client CPU % | client lag ms | load avg | idle % | host ms | holds |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	best := 0
 	for _, n := range levels {
 		if time.Now().Add(time.Duration(seconds*float64(time.Second)) + ramp + 30*time.Second).After(deadline) {
@@ -340,6 +340,7 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		rss0 := rssKB(srv.Process.Pid)
 		cpu0 := cpuTicks(srv.Process.Pid)
 		self0 := cpuTicks(os.Getpid())
+		idle0, total0 := machineTicks()
 		t0 := time.Now()
 		var peak atomic.Int64
 		var schedMu sync.Mutex
@@ -380,6 +381,8 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		wall := time.Since(t0)
 		cpu := float64(cpuTicks(srv.Process.Pid)-cpu0) / 100 // seconds (USER_HZ = 100)
 		clientCPU := float64(cpuTicks(os.Getpid())-self0) / 100
+		idle1, total1 := machineTicks()
+		idle := 100 * float64(idle1-idle0) / float64(max(1, total1-total0))
 		var lat, fin []time.Duration
 		failed, missing := 0, 0
 		var lag time.Duration
@@ -407,10 +410,10 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		p99 := p(lat, 0.99)
 		holds := failed == 0 && missing == 0 && p99 < float64(p99Max)/1e6 && len(lat) > 0
 		callSeconds := float64(n) * seconds
-		fmt.Printf("| %d | %d | %.1f | %.1f | %.1f | %.1f | %d | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f | %s | %.1f | %v |\n",
+		fmt.Printf("| %d | %d | %.1f | %.1f | %.1f | %.1f | %d | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %.1f | %v |\n",
 			n, len(lat), p(lat, 0.5), p99, p(lat, 1), p(fin, 0.99), failed, 100*cpu/wall.Seconds(), 1000*cpu/callSeconds,
 			float64(peak.Load())/1024, float64(peak.Load()-rss0)/float64(n), 100*clientCPU/wall.Seconds(), float64(lag)/1e6, loadAvg(),
-			float64(host)/1e6, holds)
+			idle, float64(host)/1e6, holds)
 		fmt.Printf("  server-side (audio received -> assessment ready, from /metrics): p99 <= %s\n", histP99(h0, scrapeHist(base)))
 		if len(sched) > 0 {
 			slices.Sort(sched)
@@ -768,6 +771,32 @@ func rssKB(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// machineTicks returns the whole machine's idle (idle + iowait) and total CPU time in clock
+// ticks, summed over its CPUs (/proc/stat): the "idle %" column, which tells a level that left
+// the machine no idle time (server and client together saturate it) from one the server alone
+// could not keep up with.
+func machineTicks() (idle, total int64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0, 0
+	}
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if i < 8 { // user nice system idle iowait irq softirq steal (guest time is inside user)
+			total += n
+		}
+		if i == 3 || i == 4 {
+			idle += n
+		}
+	}
+	return idle, total
 }
 
 // loadAvg returns the one-minute load average (/proc/loadavg): the machine may be shared.
