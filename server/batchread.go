@@ -18,10 +18,10 @@ import (
 // to fill: before each read the threshold comes down to the audio that the next progressive
 // assessment could at the earliest need (engine.Session.SamplesUntilDue). A control message
 // that does not fill a batch (stop, claim, ping) is read at the latest when the batch's wait
-// (1.5 batches) runs out.
+// (1.25 batches) runs out.
 
 // BatchListener wraps a TCP listener so that the calls streamed over its connections are read
-// in batches of about batch of audio (0 or less: not batched), waiting at most 1.5 batches for
+// in batches of about batch of audio (0 or less: not batched), waiting at most 1.25 batches for
 // one. Connections that are not audio
 // streams (the REST API, agents' events) are read as they come. Batching needs Linux; elsewhere
 // the listener is returned unchanged.
@@ -82,7 +82,7 @@ func (c *batchConn) startBatching(bytesPerSecond float64, until func() int64) {
 		return // the socket keeps reading message by message
 	}
 	c.full, c.lowat, c.until = full, full, until
-	c.wait = c.batch * 3 / 2 // a batch, and slack for the frames' jitter
+	c.wait = c.batch * 5 / 4 // a batch, and slack for the frames' jitter
 }
 
 // setThreshold brings SO_RCVLOWAT to a whole batch or to what the next assessment needs,

@@ -99,8 +99,9 @@ func keyOrNew(v, role string, stderr io.Writer) string {
 	return k
 }
 
-// defaultReadBatch is serve's --read-batch: five 20 ms frames of a call read together.
-const defaultReadBatch = 100 * time.Millisecond
+// defaultReadBatch is serve's --read-batch: ten 20 ms frames of a call read together (at 100 ms,
+// 1,000 calls did not fit on the 2-core benchmark machine; at 200 ms they did: bench/README.md).
+const defaultReadBatch = 200 * time.Millisecond
 
 // defaultShedDelay is serve's --shed-delay: a scheduling delay this long at the 99th percentile
 // means the machine is saturated (bench/README.md "Server load": 10-50 ms while 600 calls hold,
@@ -125,7 +126,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	maxCalls := fs.Int("max-calls-per-key", 0, "most concurrent calls one API key may stream (0: no limit)")
 	vpCache := fs.Int("voiceprint-cache", engine.DefaultVoiceprintCache, "prepared voiceprints kept in memory, least recently used dropped first (~125 KiB each with the default bundle)")
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
-	readBatch := fs.Duration("read-batch", defaultReadBatch, "read each streamed call's socket once it holds this much audio, or as much as the next assessment needs if that is less, instead of message by message: fewer wake-ups and system calls per call without delaying any progressive assessment; a stop, claim or ping that fills no batch is read at the latest after 1.5 times this (Linux; 0: read every message as it comes)")
+	readBatch := fs.Duration("read-batch", defaultReadBatch, "read each streamed call's socket once it holds this much audio, or as much as the next assessment needs if that is less, instead of message by message: fewer wake-ups and system calls per call without delaying any progressive assessment; a stop, claim or ping that fills no batch is read at the latest after 1.25 times this (Linux; 0: read every message as it comes)")
 	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), cap the live calls just below those then live and refuse new ones with 503 and Retry-After (and fail /readyz) until there is room, so that live calls keep their latency (0: never)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for diagnosing load; go tool pprof)")
 	var origins stringsFlag
