@@ -132,12 +132,12 @@ func (s *Session) Push(samples []float32) ([]Assessment, error) {
 	return s.out, nil
 }
 
-// SamplesUntilDue returns how many more samples Push needs at the least before it can return
-// the next progressive assessment: if every frame not yet judged turned out to be speech, the
-// first due check at or after that many samples would emit it. It is never more than the true
-// number (0: the next Push may return one), so a caller that holds audio back for efficiency
-// (a server batching socket reads) can do so without delaying any assessment. After Stop it
-// returns math.MaxInt64.
+// SamplesUntilDue returns how many more samples (at SampleRate) Push needs at the least before
+// it can return the next progressive assessment: if every frame not yet judged turned out to be
+// speech, the first due check at or after that many samples would emit it. It is at least 1 and
+// never more than the true number, so a caller that holds audio back for efficiency (a server
+// batching socket reads) can do so without delaying any assessment. After Stop it returns
+// math.MaxInt64.
 func (s *Session) SamplesUntilDue() int64 {
 	if s.stopped {
 		return math.MaxInt64

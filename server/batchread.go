@@ -11,8 +11,8 @@ import (
 
 // Batched socket reads. A telephony platform streams a call as one small WebSocket message
 // every 20 ms; read one by one, each message costs the server a wake-up of its reading goroutine
-// and two read system calls (one that finds the socket empty, one after the wake-up), which at
-// a thousand calls is a sixth of the server's CPU. With batching on, a call's socket wakes its
+// and two read system calls (one that finds the socket empty, one after the wake-up): 18 % of
+// the server's CPU at 700 calls on the 2-core benchmark machine. With batching on, a call's socket wakes its
 // reader only once it holds a whole batch of audio (SO_RCVLOWAT on Linux), so the messages of
 // one batch are read together: fewer wake-ups and system calls. No assessment waits for a batch
 // to fill: before each read the threshold comes down to the audio that the next progressive
@@ -22,9 +22,8 @@ import (
 
 // BatchListener wraps a TCP listener so that the calls streamed over its connections are read
 // in batches of about batch of audio (0 or less: not batched), waiting at most 1.25 batches for
-// one. Connections that are not audio
-// streams (the REST API, agents' events) are read as they come. Batching needs Linux; elsewhere
-// the listener is returned unchanged.
+// one. Connections that are not audio streams (the REST API, agents' events) are read as they
+// come. Batching needs Linux; elsewhere the listener is returned unchanged.
 func BatchListener(ln net.Listener, batch time.Duration) net.Listener {
 	if batch <= 0 || !rcvLowatSupported {
 		return ln

@@ -76,7 +76,6 @@ func (s *Server) newCall(conn *websocket.Conn, platform, callID, ani string, m m
 	if err := m.check(); err != nil {
 		return nil, err
 	}
-
 	dec, err := audio.NewStreamDecoder(m.enc, m.channels, m.caller)
 	if err != nil {
 		return nil, unsupported("%v", err)
