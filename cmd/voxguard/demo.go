@@ -186,7 +186,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
+	go hs.Serve(server.BatchListener(ln, defaultReadBatch)) // reads batched as serve's are
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
