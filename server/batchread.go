@@ -158,8 +158,12 @@ func batchReads(c *websocket.Conn, bytesPerSecond float64, until func() int64) {
 	}
 }
 
-// payloadRate is the audio payload of a stream of m, in bytes per second before any transport
-// encoding.
+// payloadRate is the audio payload of a stream of m, in bytes per second as it arrives (base64
+// counted, framing and JSON around it not).
 func (m media) payloadRate() float64 {
-	return float64(m.rate * m.channels * m.enc.BytesPerSample())
+	r := float64(m.rate * m.channels * m.enc.BytesPerSample())
+	if m.base64 {
+		r *= 4.0 / 3
+	}
+	return r
 }

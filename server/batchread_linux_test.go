@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/voxguard/voxguard/dsp/audio"
 )
 
 // acceptBatched returns both ends of a loopback TCP connection accepted through a BatchListener
@@ -221,5 +222,21 @@ func TestBatchedCallOverTLS(t *testing.T) {
 	}
 	if n := len(msgs); n < 3 || msgs[n-1]["final"] != true {
 		t.Fatalf("%d messages, the last %v; want progressive assessments and a final one", n, msgs[n-1])
+	}
+}
+
+// A stream's payload rate counts the audio as it arrives: Twilio's base64 is 4/3 of the bytes.
+func TestPayloadRate(t *testing.T) {
+	for _, tc := range []struct {
+		m    media
+		want float64
+	}{
+		{media{enc: audio.StreamMulaw, rate: 8000, channels: 1}, 8000},
+		{media{enc: audio.StreamMulaw, rate: 8000, channels: 1, base64: true}, 8000 * 4.0 / 3},
+		{media{enc: audio.L16LE, rate: 16000, channels: 2}, 64000},
+	} {
+		if got := tc.m.payloadRate(); got != tc.want {
+			t.Errorf("%+v: %g B/s, want %g", tc.m, got, tc.want)
+		}
 	}
 }

@@ -41,6 +41,7 @@ type media struct {
 	channels int
 	caller   int  // channel carrying the caller
 	wideRate bool // forkRates are accepted, not only 8000 and 16000 (L16 forks: jambonz, Vonage)
+	base64   bool // the audio arrives base64-encoded in JSON text messages (Twilio)
 }
 
 // forkRates are the sample rates an L16 fork may stream (jambonz offers 8-64 kHz, Vonage 8, 16
@@ -88,9 +89,6 @@ func (s *Server) newCall(conn *websocket.Conn, platform, callID, ani string, m m
 	}
 	if conn != nil {
 		rate := m.payloadRate()
-		if platform == "twilio" {
-			rate *= 4.0 / 3 // base64 in JSON
-		}
 		// The stream's bytes per sample of the engine's caller audio.
 		perSample := rate / float64(s.eng.SampleRate())
 		batchReads(conn, rate, func() int64 {

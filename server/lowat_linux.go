@@ -15,11 +15,5 @@ func setRcvLowat(c *net.TCPConn, n int) error {
 	if err != nil {
 		return err
 	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, n)
-	}); err != nil {
-		return err
-	}
-	return serr
+	return setSocketInt(rc, syscall.SO_RCVLOWAT, n)
 }

@@ -162,7 +162,7 @@ func (s *Server) runTwilio(r *http.Request, c *websocket.Conn, authed bool, clp 
 			if id == "" || len(id) > 128 {
 				return &protocolError{Code: 1007, Reason: "start needs a callSid"}
 			}
-			if cl, err = s.newCall(c, "twilio", id, p["ani"], media{enc: audio.StreamMulaw, rate: f.SampleRate, channels: f.Channels}); err != nil {
+			if cl, err = s.newCall(c, "twilio", id, p["ani"], media{enc: audio.StreamMulaw, rate: f.SampleRate, channels: f.Channels, base64: true}); err != nil {
 				return err
 			}
 			*clp = cl
