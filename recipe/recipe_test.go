@@ -322,6 +322,16 @@ func TestSelectionKey(t *testing.T) {
 	}
 }
 
+// TestItersKey: an extractor trained for other EM iterations gets its own checkpoint name, and
+// the historical 6 keeps "".
+func TestItersKey(t *testing.T) {
+	for iters, want := range map[int]string{6: "", 10: "-it10", 3: "-it3"} {
+		if got := itersKey(iters); got != want {
+			t.Errorf("itersKey(%d) = %q, want %q", iters, got, want)
+		}
+	}
+}
+
 // TestTrainGMMNAP trains the GMM scorer's nuisance projection from degraded copies ("~aug", in a
 // second corpus folder of the same name, as bench/trials/make_augmented.py lays them out): the
 // bundle carries an orthonormal basis of the rank asked for and survives a round trip. (Without

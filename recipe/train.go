@@ -236,7 +236,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		return nil, err
 	}
 	// Stage 3: total-variability matrix, trained on statistics that depend on the selection.
-	tvKey := "tv-" + key + selectionKey(c.SelectionGroups, c.SelectionGroupMax, c.MinPost)
+	tvKey := "tv-" + key + selectionKey(c.SelectionGroups, c.SelectionGroupMax, c.MinPost) + itersKey(c.IVectorIters)
 	if c.IVectorVariances {
 		tvKey += "-vu"
 	}
@@ -337,6 +337,16 @@ func (c *TrainConfig) calibrationLayout(channel bool) map[string]string {
 			models.CalibrationKnotKey: strconv.FormatFloat(c.CalibrationKnot, 'g', -1, 64)}
 	}
 	return map[string]string{"calibration": models.CalibrationDuration}
+}
+
+// itersKey is the part of an extractor checkpoint's name recording its EM iterations: "" for
+// the historical 6 (so older checkpoints stay valid), else "-itN". Without it a rerun with
+// other --ivector-iters resumed from the old extractor.
+func itersKey(iters int) string {
+	if iters == 6 {
+		return ""
+	}
+	return "-it" + strconv.Itoa(iters)
 }
 
 // selectionKey is the part of a checkpoint name recording the Gaussian selection its statistics
