@@ -239,6 +239,45 @@ func TestCheckpointResume(t *testing.T) {
 	if b.Meta.MinPost != c.MinPost {
 		t.Errorf("bundle min_post %v, want %v", b.Meta.MinPost, c.MinPost)
 	}
+	for k := range b.Meta.Extra {
+		if k == stageSigKey {
+			t.Errorf("the trained bundle carries the checkpoints' %q", k)
+		}
+	}
+	// What the checkpoints' names do not record, their signatures do: other UBM iterations, or
+	// the same number of recordings but not the same ones, resume nothing.
+	resumed := func(what string, want int) *models.Bundle {
+		t.Helper()
+		log.Reset()
+		b, err := Train(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(log.Bytes(), []byte("resumed from")); n != want {
+			t.Fatalf("%s: resumed %d stages, want %d:\n%s", what, n, want, log.String())
+		}
+		if _, ok := b.Meta.Extra[stageSigKey]; ok {
+			t.Errorf("%s: the trained bundle carries the checkpoints' %q", what, stageSigKey)
+		}
+		return b
+	}
+	resumed("same settings", 2)
+	c.UBMIters++
+	resumed("other UBM iterations", 0)
+	resumed("the same again", 2)
+	c.IVectorIters++
+	resumed("other extractor iterations", 1)
+	spk, _ := os.ReadDir(dir)
+	files, _ := filepath.Glob(filepath.Join(dir, spk[0].Name(), "*.wav"))
+	src, _ := os.Readlink(files[0])
+	others, _ := filepath.Glob(filepath.Join(filepath.Dir(src), "*.wav"))
+	sort.Strings(others)
+	os.Remove(files[0])
+	if err := os.Symlink(others[len(others)-1], filepath.Join(dir, spk[0].Name(), filepath.Base(others[len(others)-1]))); err != nil {
+		t.Fatal(err)
+	}
+	resumed("one recording swapped for another", 0)
+
 	c.MinPost = 1
 	if _, err := Train(c); err == nil {
 		t.Error("min-post 1 accepted")

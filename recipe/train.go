@@ -1,10 +1,13 @@
 package recipe
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -214,7 +217,8 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	key := fmt.Sprintf("c%d-r%d-s%d-n%d", c.Components, c.IVectorDim, c.Seed, nFront)
 
 	// Stage 1: UBM.
-	ubm, err := checkpoint(&c, "ubm-"+key, fe, func() (*models.Bundle, error) {
+	ubmSig := stageSignature(ts.utts, front, "ubm", c.Components, c.UBMFrames, c.UBMIters, c.Seed)
+	ubm, err := checkpoint(&c, "ubm-"+key, fe, ubmSig, func() (*models.Bundle, error) {
 		g, err := c.trainUBM(ts, front)
 		return &models.Bundle{Meta: meta, UBM: g}, err
 	})
@@ -240,7 +244,9 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if c.IVectorVariances {
 		tvKey += "-vu"
 	}
-	tv, err := checkpoint(&c, tvKey, fe, func() (*models.Bundle, error) {
+	tvSig := stageSignature(ts.utts, front, "tv", ubmSig, c.SelectionGroups, c.SelectionGroupMax, c.MinPost,
+		c.TopC, c.SelectDims, c.IVectorDim, c.IVectorIters, c.IVectorVariances, c.Seed)
+	tv, err := checkpoint(&c, tvKey, fe, tvSig, func() (*models.Bundle, error) {
 		var tvStats []*models.Stats
 		for i, s := range stats {
 			if front[i] {
@@ -370,8 +376,30 @@ func selectionKey(groups string, groupMax int, minPost float64) string {
 	return k
 }
 
-// checkpoint loads WorkDir/name.vxgb if present and valid, else runs stage and saves its result.
-func checkpoint(c *TrainConfig, name string, fe json.RawMessage, stage func() (*models.Bundle, error)) (*models.Bundle, error) {
+// stageSigKey is the metadata entry of a checkpoint holding its stage's signature.
+const stageSigKey = "stage_signature"
+
+// stageSignature is a digest of what a training stage's result depends on besides the front end
+// (which ReadBundle checks): the recordings it learns from (those of utts that use marks, by
+// corpus, speaker and file name, in order) and the settings given.
+func stageSignature(utts []Utt, use []bool, settings ...any) string {
+	h := sha256.New()
+	for _, v := range settings {
+		fmt.Fprintf(h, "%T %v\n", v, v)
+	}
+	for i, u := range utts {
+		if use[i] {
+			fmt.Fprintf(h, "%s/%s/%s\n", u.Corpus, u.Speaker, u.ID)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// checkpoint loads WorkDir/name.vxgb if present and valid, else runs stage and saves its result
+// with sig, the stage's signature. A checkpoint saved with another signature (other recordings
+// or settings that the name does not record) is not resumed; one saved before signatures were
+// recorded is.
+func checkpoint(c *TrainConfig, name string, fe json.RawMessage, sig string, stage func() (*models.Bundle, error)) (*models.Bundle, error) {
 	path := ""
 	if c.WorkDir != "" {
 		path = filepath.Join(c.WorkDir, name+".vxgb")
@@ -379,6 +407,12 @@ func checkpoint(c *TrainConfig, name string, fe json.RawMessage, stage func() (*
 			b, err := models.ReadBundle(f, fe)
 			f.Close()
 			if err == nil {
+				if got, ok := b.Meta.Extra[stageSigKey]; ok && got != sig {
+					err = errors.New("trained on other recordings or with other settings")
+				}
+			}
+			if err == nil {
+				delete(b.Meta.Extra, stageSigKey)
 				c.logf("stage %s: resumed from %s", name, path)
 				return b, nil
 			}
@@ -389,7 +423,13 @@ func checkpoint(c *TrainConfig, name string, fe json.RawMessage, stage func() (*
 	if err != nil || path == "" {
 		return b, err
 	}
-	return b, writeBundleFile(path, b)
+	saved := *b // the stage's metadata may be shared with the bundle being built: sign a copy
+	saved.Meta.Extra = maps.Clone(b.Meta.Extra)
+	if saved.Meta.Extra == nil {
+		saved.Meta.Extra = map[string]string{}
+	}
+	saved.Meta.Extra[stageSigKey] = sig
+	return b, writeBundleFile(path, &saved)
 }
 
 // writeBundleFile writes b atomically: to a temporary file, synced, then renamed.
