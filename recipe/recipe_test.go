@@ -239,10 +239,8 @@ func TestCheckpointResume(t *testing.T) {
 	if b.Meta.MinPost != c.MinPost {
 		t.Errorf("bundle min_post %v, want %v", b.Meta.MinPost, c.MinPost)
 	}
-	for k := range b.Meta.Extra {
-		if k == stageSigKey {
-			t.Errorf("the trained bundle carries the checkpoints' %q", k)
-		}
+	if _, ok := b.Meta.Extra[stageSigKey]; ok {
+		t.Errorf("the trained bundle carries the checkpoints' %q", stageSigKey)
 	}
 	// What the checkpoints' names do not record, their signatures do: other UBM iterations, or
 	// the same number of recordings but not the same ones, resume nothing.
