@@ -326,8 +326,8 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 	}
 	fmt.Printf("server %s (pid %d), %d customers, %d watchlist entries, %.0f s calls, ramp %s, GOMAXPROCS client %d, %d CPUs\n",
 		addr, srv.Process.Pid, len(subjects), watchN, seconds, ramp, runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Println("| calls | assessments | p50 ms | p99 ms | max ms | final p99 ms | failed | server CPU % | CPU ms per call-s | RSS MB | RSS KB per call | client CPU % | client lag ms | load avg | idle % | host ms | host GB/s | holds |")
-	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Println("| calls | assessments | p50 ms | p99 ms | max ms | final p99 ms | failed | server CPU % | CPU ms per call-s | RSS MB | RSS KB per call | client CPU % | client lag ms | load avg | idle % | steady idle % | host ms | host GB/s | holds |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	best := 0
 	for _, n := range levels {
 		if time.Now().Add(time.Duration(seconds*float64(time.Second)) + ramp + 30*time.Second).After(deadline) {
@@ -366,6 +366,17 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 				}
 			}
 		}()
+		// The steady state: from a second after the last call started to when the first can end,
+		// every call is live; the whole level's idle share also counts the ramps at either end.
+		steady := make(chan [4]int64, 1)
+		go func() {
+			var w [4]int64
+			time.Sleep(ramp + time.Second)
+			w[0], w[1] = machineTicks()
+			time.Sleep(time.Duration(seconds*float64(time.Second)) - ramp - time.Second)
+			w[2], w[3] = machineTicks()
+			steady <- w
+		}()
 		results := make([]result, n)
 		var wg sync.WaitGroup
 		for i := range n {
@@ -384,6 +395,12 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		clientCPU := float64(cpuTicks(os.Getpid())-self0) / 100
 		idle1, total1 := machineTicks()
 		idle := 100 * float64(idle1-idle0) / float64(max(1, total1-total0))
+		steadyIdle := math.NaN()
+		select {
+		case w := <-steady:
+			steadyIdle = 100 * float64(w[2]-w[0]) / float64(max(1, w[3]-w[1]))
+		case <-time.After(time.Second): // calls ended early (failures): no steady window
+		}
 		var lat, fin []time.Duration
 		failed, missing := 0, 0
 		var lag time.Duration
@@ -411,10 +428,10 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		p99 := p(lat, 0.99)
 		holds := failed == 0 && missing == 0 && p99 < float64(p99Max)/1e6 && len(lat) > 0
 		callSeconds := float64(n) * seconds
-		fmt.Printf("| %d | %d | %.1f | %.1f | %.1f | %.1f | %d | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %.1f | %.1f | %v |\n",
+		fmt.Printf("| %d | %d | %.1f | %.1f | %.1f | %.1f | %d | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %.0f | %.1f | %.1f | %v |\n",
 			n, len(lat), p(lat, 0.5), p99, p(lat, 1), p(fin, 0.99), failed, 100*cpu/wall.Seconds(), 1000*cpu/callSeconds,
 			float64(peak.Load())/1024, float64(peak.Load()-rss0)/float64(n), 100*clientCPU/wall.Seconds(), float64(lag)/1e6, loadAvg(),
-			idle, float64(host)/1e6, hostBW, holds)
+			idle, steadyIdle, float64(host)/1e6, hostBW, holds)
 		fmt.Printf("  server-side (audio received -> assessment ready, from /metrics): p99 <= %s\n", histP99(h0, scrapeHist(base)))
 		if len(sched) > 0 {
 			slices.Sort(sched)
