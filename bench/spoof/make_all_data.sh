@@ -1,0 +1,28 @@
+#!/bin/sh
+# Builds every piece of the countermeasure's data that run.sh and the leave-one-family-out
+# studies use, in the order that gives a usable set soonest: the families the shipped
+# countermeasure trains on and the quick never-trained engines first, with their codec, Opus,
+# speed-perturbed and augmented copies; the four never-trained neural probes (neural-istft,
+# neural-hifigan, neural-gan, neural-gan2: about two hours of vocoder training on 2 cores) last.
+# Every step skips what is already built, so an interrupted run continues where it stopped.
+# Usage: bench/spoof/make_all_data.sh [OUT]   (repository root; OUT defaults to bench/out/spoof;
+# "TRAINING FAMILIES DONE" on stdout marks the point where run.sh's training data are complete)
+set -eu
+out=${1:-bench/out/spoof}
+py=${PYTHON:-/usr/bin/python3}
+train=espeak-ng,festival-diphone,festival-hts,flite-cg,flite-diphone,replay,replay-room,vocoder-lpc,sam,gnuspeech,neural-vocoder
+if [ ! -s "$out/key.tsv" ]; then
+	"$py" bench/spoof/make_spoof_data.py --out "$out" --neural-istft 0 --neural-hifigan 0 --neural-gan 0 --neural-gan2 0
+fi
+bench/spoof/make_spoof_perc.sh "$out"
+SET=opus bench/spoof/make_spoof_perc.sh "$out"
+[ -d bench/out/speed/speechocean762 ] || "$py" bench/trials/make_speed.py
+"$py" bench/spoof/make_spoof_speed.py --out "$out"
+"$py" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0 --families "$train"
+echo "TRAINING FAMILIES DONE"
+for fam in neural-istft neural-hifigan neural-gan neural-gan2; do
+	"$py" bench/spoof/make_spoof_data.py --out "$out" --only "$fam"
+done
+# Perceptual-codec and Opus copies of the probes' items too.
+bench/spoof/make_spoof_perc.sh "$out"
+SET=opus bench/spoof/make_spoof_perc.sh "$out"
