@@ -244,7 +244,7 @@ func TestCheckpointResume(t *testing.T) {
 	}
 	// What the checkpoints' names do not record, their signatures do: other UBM iterations, or
 	// the same number of recordings but not the same ones, resume nothing.
-	resumed := func(what string, want int) *models.Bundle {
+	resumed := func(what string, want int) {
 		t.Helper()
 		log.Reset()
 		b, err := Train(c)
@@ -257,7 +257,6 @@ func TestCheckpointResume(t *testing.T) {
 		if _, ok := b.Meta.Extra[stageSigKey]; ok {
 			t.Errorf("%s: the trained bundle carries the checkpoints' %q", what, stageSigKey)
 		}
-		return b
 	}
 	resumed("same settings", 2)
 	c.UBMIters++

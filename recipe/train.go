@@ -346,8 +346,9 @@ func (c *TrainConfig) calibrationLayout(channel bool) map[string]string {
 }
 
 // itersKey is the part of an extractor checkpoint's name recording its EM iterations: "" for
-// the historical 6 (so older checkpoints stay valid), else "-itN". Without it a rerun with
-// other --ivector-iters resumed from the old extractor.
+// the historical 6 (so older checkpoints stay valid), else "-itN", so that extractors trained
+// for different iterations keep their own checkpoints side by side in one work folder (the
+// stage signature alone would only refuse the other one and overwrite it).
 func itersKey(iters int) string {
 	if iters == 6 {
 		return ""

@@ -368,14 +368,13 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		}()
 		// The steady state: from a second after the last call started to when the first can end,
 		// every call is live; the whole level's idle share also counts the ramps at either end.
-		steady := make(chan [4]int64, 1)
+		steady := make(chan float64, 1) // the window's idle share, %
 		go func() {
-			var w [4]int64
 			time.Sleep(ramp + time.Second)
-			w[0], w[1] = machineTicks()
+			idle0, total0 := machineTicks()
 			time.Sleep(time.Duration(seconds*float64(time.Second)) - ramp - time.Second)
-			w[2], w[3] = machineTicks()
-			steady <- w
+			idle1, total1 := machineTicks()
+			steady <- 100 * float64(idle1-idle0) / float64(max(1, total1-total0))
 		}()
 		results := make([]result, n)
 		var wg sync.WaitGroup
@@ -397,8 +396,7 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		idle := 100 * float64(idle1-idle0) / float64(max(1, total1-total0))
 		steadyIdle := math.NaN()
 		select {
-		case w := <-steady:
-			steadyIdle = 100 * float64(w[2]-w[0]) / float64(max(1, w[3]-w[1]))
+		case steadyIdle = <-steady:
 		case <-time.After(time.Second): // calls ended early (failures): no steady window
 		}
 		var lat, fin []time.Duration
