@@ -21,6 +21,13 @@ type Config struct {
 	// ConclusiveSpeech is the net speech under which an inconclusive verification is reported
 	// with reason INSUFFICIENT_SPEECH (above it, inconclusive means the voices are just close).
 	ConclusiveSpeech time.Duration
+	// TailStride thins the provisional tail of a progressive assessment: the voiced frames at the
+	// end of the audio so far whose normalisation window is not yet complete (up to ~1.5 s), which
+	// each progressive assessment accumulates afresh and then discards. With stride k > 1 it
+	// accumulates every k-th of them, weighted so that they count as many frames as the whole
+	// tail. Final frames, and so the final assessment, are unaffected. 0: the default; 1: every
+	// frame.
+	TailStride int
 
 	// MatchFAR is the target false-accept rate of a "match" verification decision.
 	MatchFAR float64
@@ -54,7 +61,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		FirstAfter: 3 * time.Second, Every: 2 * time.Second, CheckEvery: 200 * time.Millisecond,
-		ConclusiveSpeech: 10 * time.Second,
+		ConclusiveSpeech: 10 * time.Second, TailStride: 1,
 		MatchFAR:         0.01, MismatchFRR: 0.01, WatchlistFAR: 0.001, WatchlistPrior: 0.01,
 		MaxWatchlistHits: 5, WatchlistShortlist: 64, MediumRisk: 40, HighRisk: 70, SpoofFAR: DefaultSpoofFAR,
 	}
@@ -78,6 +85,9 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("engine: rate %g outside (0, 1)", *p.v)
 		}
 	}
+	if c.TailStride == 0 {
+		c.TailStride = d.TailStride
+	}
 	if c.MaxWatchlistHits == 0 {
 		c.MaxWatchlistHits = d.MaxWatchlistHits
 	}
@@ -90,6 +100,8 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.FirstAfter < 0 || c.Every <= 0 || c.CheckEvery <= 0 || c.ConclusiveSpeech < 0:
 		return c, fmt.Errorf("engine: negative or zero durations in %+v", c)
+	case c.TailStride < 1:
+		return c, fmt.Errorf("engine: tail stride %d below 1", c.TailStride)
 	case !(0 < c.MediumRisk && c.MediumRisk < c.HighRisk && c.HighRisk <= 100):
 		return c, fmt.Errorf("engine: risk bands %d, %d not in 0 < medium < high <= 100", c.MediumRisk, c.HighRisk)
 	}

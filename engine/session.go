@@ -237,11 +237,28 @@ func (s *Session) snapshot() *snapshot {
 // emit appends an assessment of the final statistics plus the snapshot's tail.
 func (s *Session) emit(snap *snapshot, final bool) {
 	s.flush()
-	copy(snap.stats.N, s.stats.N)
-	copy(snap.stats.F, s.stats.F)
-	snap.stats.UBM = s.stats.UBM
-	s.e.b.UBM.AccumulateFrames(snap.stats, snap.tail[:len(snap.voice)*s.dim], s.gs)
-	s.out = append(s.out, s.assess(snap.stats, s.voiced+len(snap.voice), final, snap.vs))
+	d, n := s.dim, len(snap.voice)
+	if k := s.e.cfg.TailStride; k > 1 && n > 1 {
+		// Every k-th provisional frame, weighted to count as the whole tail (Config.TailStride).
+		tail, m := snap.tail[:n*d], 0
+		for i := 0; i < n; i += k {
+			copy(tail[m*d:(m+1)*d], tail[i*d:(i+1)*d])
+			m++
+		}
+		snap.stats.Reset()
+		snap.stats.UBM = s.stats.UBM
+		s.e.b.UBM.AccumulateFrames(snap.stats, tail[:m*d], s.gs)
+		snap.stats.Scale(float64(n) / float64(m))
+		if err := snap.stats.Add(s.stats); err != nil {
+			panic(err) // same model, same shape
+		}
+	} else {
+		copy(snap.stats.N, s.stats.N)
+		copy(snap.stats.F, s.stats.F)
+		snap.stats.UBM = s.stats.UBM
+		s.e.b.UBM.AccumulateFrames(snap.stats, snap.tail[:n*d], s.gs)
+	}
+	s.out = append(s.out, s.assess(snap.stats, s.voiced+n, final, snap.vs))
 }
 
 // Claim sets the subject the caller claims to be (replacing any earlier claim). If the session

@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -179,6 +180,7 @@ func TestFuseBands(t *testing.T) {
 }
 
 // benchEngine returns the test engine, or one on VOXGUARD_BENCH_MODEL's bundle if set.
+// VOXGUARD_BENCH_TAIL_STRIDE=K sets Config.TailStride with that bundle.
 func benchEngine(b *testing.B) (*Engine, *fakeVoiceprints) {
 	e, vp := newTestEngine(b)
 	if path := os.Getenv("VOXGUARD_BENCH_MODEL"); path != "" {
@@ -186,7 +188,13 @@ func benchEngine(b *testing.B) (*Engine, *fakeVoiceprints) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if e, err = New(bundle, Options{Voiceprints: vp, Watchlist: vp}); err != nil {
+		var cfg Config
+		if v := os.Getenv("VOXGUARD_BENCH_TAIL_STRIDE"); v != "" {
+			if cfg.TailStride, err = strconv.Atoi(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if e, err = New(bundle, Options{Config: cfg, Voiceprints: vp, Watchlist: vp}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -128,6 +128,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
 	readBatch := fs.Duration("read-batch", defaultReadBatch, "read each streamed call's socket once it holds this much audio, or as much as the next assessment needs if that is less, instead of message by message: fewer wake-ups and system calls per call without delaying any progressive assessment; a stop, claim or ping that fills no batch is read at the latest after 1.25 times this (Linux; 0: read every message as it comes)")
 	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), cap the live calls just below those then live and refuse new ones with 503 and Retry-After (and fail /readyz) until there is room, so that live calls keep their latency (0: never)")
+	tailStride := fs.Int("tail-stride", 1, "accumulate every `N`th frame of a progressive assessment's provisional tail (the last ~1.5 s of speech, whose normalisation window is not yet complete), weighted to count as the whole tail: less CPU per assessment for slightly noisier progressive LLRs; final assessments are unchanged (bench/README.md, \"Thinning the provisional tail\")")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for diagnosing load; go tool pprof)")
 	var origins stringsFlag
 	fs.Var(&origins, "events-origin", "browser `origin` allowed on /v1/events besides the server's own (repeatable)")
@@ -147,6 +148,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	if *vpCache < 0 {
 		return usageErrorf("--voiceprint-cache must be 0 (the default size) or more")
+	}
+	if *tailStride < 1 {
+		return usageErrorf("--tail-stride %d: want 1 or more", *tailStride)
 	}
 	b, err := loadModel(*model)
 	if err != nil {
@@ -194,6 +198,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		}
 		opts = engine.Options{Voiceprints: sv, Watchlist: sv}
 	}
+	opts.Config.TailStride = *tailStride
 	eng, err := engine.New(b, opts)
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ func TestServeUsage(t *testing.T) {
 	}{
 		{[]string{"serve", "--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"serve", "--model", "/nonexistent.vxgb"}, 1, "no such file"},
+		{[]string{"serve", "--tail-stride", "0"}, 2, "--tail-stride 0: want 1 or more"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
