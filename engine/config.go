@@ -62,7 +62,7 @@ func DefaultConfig() Config {
 	return Config{
 		FirstAfter: 3 * time.Second, Every: 2 * time.Second, CheckEvery: 200 * time.Millisecond,
 		ConclusiveSpeech: 10 * time.Second, TailStride: 1,
-		MatchFAR:         0.01, MismatchFRR: 0.01, WatchlistFAR: 0.001, WatchlistPrior: 0.01,
+		MatchFAR: 0.01, MismatchFRR: 0.01, WatchlistFAR: 0.001, WatchlistPrior: 0.01,
 		MaxWatchlistHits: 5, WatchlistShortlist: 64, MediumRisk: 40, HighRisk: 70, SpoofFAR: DefaultSpoofFAR,
 	}
 }
