@@ -1,6 +1,8 @@
 package dsp
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -26,6 +28,9 @@ type MFCCConfig struct {
 	// Noise, when enabled, subtracts a running estimate of stationary background noise from each
 	// frame's power spectrum before the mel filterbank (the raw log energy is unchanged).
 	Noise NoiseSuppression `json:"noise_suppression,omitzero"`
+	// PNCC, when enabled, replaces the logarithm of the mel energies by PNCC's power-normalised
+	// processing (the raw log energy in C0 is unchanged).
+	PNCC PNCC `json:"pncc,omitzero"`
 }
 
 // NoiseSuppression configures spectral subtraction with a minimum-statistics noise estimate
@@ -142,6 +147,9 @@ func (c MFCCConfig) Validate() error {
 	case c.EnergyFloor < 0:
 		return errors.New("mfcc: negative energy floor")
 	}
+	if err := c.PNCC.Validate(); err != nil {
+		return err
+	}
 	return c.Noise.Validate()
 }
 
@@ -226,6 +234,20 @@ func TelephoneFrontend() FrontendConfig {
 	vad := KaldiVAD()
 	vad.MeanWindow = 300
 	return FrontendConfig{MFCC: TelephoneMFCC(), DeltaOrder: 2, VAD: &vad, Norm: NormCMN, NormWindow: 300}
+}
+
+// ParseFrontendConfig decodes a front-end configuration as a model bundle records it (JSON) and
+// validates it. A field this build does not know is an error, not ignored: a bundle trained with
+// a front-end option added later must be refused, since computing its features without that
+// option would silently score the wrong features.
+func ParseFrontendConfig(data []byte) (FrontendConfig, error) {
+	var cfg FrontendConfig
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("front-end configuration (a bundle from a newer voxguard?): %w", err)
+	}
+	return cfg, cfg.Validate()
 }
 
 // Dim is the dimension of the frames the front end produces.

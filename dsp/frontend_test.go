@@ -35,6 +35,8 @@ func frontendConfigs() map[string]FrontendConfig {
 	denoised := TelephoneFrontend()
 	denoised.MFCC.Noise = TelephoneNoiseSuppression()
 	denoised.MFCC.Noise.WindowFrames, denoised.MFCC.Noise.SubWindows = 60, 4 // several sub-windows within the fixture
+	pncc := TelephoneFrontend()
+	pncc.MFCC.PNCC = TelephonePNCC()
 	ahead := TelephoneFrontend()
 	ahead.NormWindow, ahead.VAD.MeanWindow = 80, 60 // shorter than the fixtures, so the placement matters
 	ahead.NormAhead, ahead.VAD.MeanAhead = 7, 3
@@ -50,6 +52,7 @@ func frontendConfigs() map[string]FrontendConfig {
 		"warp reaching ahead":    aheadWarp,
 		"short windows":          short,
 		"noise suppression":      denoised,
+		"pncc":                   pncc,
 		"wideband with deltas":   {MFCC: WidebandMFCC(), DeltaOrder: 2, Norm: NormCMN, NormWindow: 300},
 	}
 }

@@ -74,6 +74,7 @@ type mfccComputer struct {
 	dcw      []float64     // (1 − preemph)·window: the DC term's shape after pre-emphasis and window
 	logFloor float64       // log of the energy floor, or -Inf
 	noise    *noiseTracker // cfg.Noise's running state, or nil
+	pncc     *pnccState    // cfg.PNCC's running state, or nil
 }
 
 // mfccScratch is one frame's working space.
@@ -103,6 +104,9 @@ func newMFCCComputer(c MFCCConfig) (*mfccComputer, error) {
 	}
 	if c.Noise.Enabled() {
 		m.noise = newNoiseTracker(c.Noise, c.PaddedLength()/2+1)
+	}
+	if c.PNCC.Enabled() {
+		m.pncc = newPNCCState(c.PNCC, c.NumMelBins)
 	}
 	return m, nil
 }
@@ -211,7 +215,11 @@ func (m *mfccComputer) compute(frame []float32, scale float64, out []float32) {
 		}
 		sc.mel[b] = e
 	}
-	vec.LogFloor(sc.mel, sc.mel, logFloor)
+	if m.pncc != nil {
+		m.pncc.apply(sc.mel)
+	} else {
+		vec.LogFloor(sc.mel, sc.mel, logFloor)
+	}
 	// DCT (with the lifter folded in): out = dct · mel, by gonum's assembly matrix-vector kernel.
 	blas64.Implementation().Dgemv(blas.NoTrans, m.cfg.NumCeps, len(sc.mel), 1, m.dct, len(sc.mel), sc.mel, 1, 0, sc.ceps, 1)
 	for k, v := range sc.ceps {
@@ -257,12 +265,16 @@ func ComputeMFCC(samples []float32, c MFCCConfig) ([][]float32, error) {
 // scratchTwin returns a computer sharing m's read-only tables (window, filters, DCT, FFT
 // twiddles, the scratch pool) with FFT work arrays of its own, reusing dst when dst is a previous
 // twin of the same shape; scratch contents need no copying, as every frame overwrites them. The
-// running noise estimate (MFCCConfig.Noise) is state, not scratch: the twin gets a copy of m's.
+// running noise estimate (MFCCConfig.Noise) and PNCC's envelopes are state, not scratch: the
+// twin gets a copy of m's.
 func (m *mfccComputer) scratchTwin(dst *mfccComputer) *mfccComputer {
 	if dst != nil && dst != m && dst.dct != nil && &dst.dct[0] == &m.dct[0] &&
-		dst.fft != nil && dst.fft != m.fft && (dst.noise == nil) == (m.noise == nil) {
+		dst.fft != nil && dst.fft != m.fft && (dst.noise == nil) == (m.noise == nil) && (dst.pncc == nil) == (m.pncc == nil) {
 		if m.noise != nil {
 			dst.noise.copyFrom(m.noise)
+		}
+		if m.pncc != nil {
+			dst.pncc.copyFrom(m.pncc)
 		}
 		return dst
 	}
@@ -274,12 +286,20 @@ func (m *mfccComputer) scratchTwin(dst *mfccComputer) *mfccComputer {
 		t.noise = newNoiseTracker(m.noise.cfg, m.cfg.PaddedLength()/2+1)
 		t.noise.copyFrom(m.noise)
 	}
+	if m.pncc != nil {
+		t.pncc = newPNCCState(m.pncc.cfg, m.cfg.NumMelBins)
+		t.pncc.copyFrom(m.pncc)
+	}
 	return &t
 }
 
-// reset clears the computer's running state (the noise estimate) for a new recording.
+// reset clears the computer's running state (the noise estimate, PNCC's envelopes) for a new
+// recording.
 func (m *mfccComputer) reset() {
 	if m.noise != nil {
 		m.noise.reset()
+	}
+	if m.pncc != nil {
+		m.pncc.reset()
 	}
 }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -107,17 +106,17 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 
 // frontendOf reads the front-end configuration recorded in b (as recipe.FrontendOf does).
 func frontendOf(b *models.Bundle) (dsp.FrontendConfig, error) {
-	var cfg dsp.FrontendConfig
 	if b == nil || b.UBM == nil {
-		return cfg, errors.New("engine: bundle has no UBM")
+		return dsp.FrontendConfig{}, errors.New("engine: bundle has no UBM")
 	}
 	if len(b.Meta.FrontEnd) == 0 {
-		return cfg, errors.New("engine: model bundle records no front-end configuration")
+		return dsp.FrontendConfig{}, errors.New("engine: model bundle records no front-end configuration")
 	}
-	if err := json.Unmarshal(b.Meta.FrontEnd, &cfg); err != nil {
-		return cfg, fmt.Errorf("engine: model bundle front-end configuration: %w", err)
+	cfg, err := dsp.ParseFrontendConfig(b.Meta.FrontEnd)
+	if err != nil {
+		return cfg, fmt.Errorf("engine: model bundle: %w", err)
 	}
-	return cfg, cfg.Validate()
+	return cfg, nil
 }
 
 // SampleRate is the rate, in samples per second, of the audio sessions expect.

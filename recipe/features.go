@@ -177,7 +177,7 @@ func (f normFlag) Set(v string) error {
 // to cfg's current value and writing into cfg when parsed: --norm (none, cmn or warp: sliding
 // CMN or feature warping), --norm-window (frames), --mfcc-low-hz and --mfcc-high-hz (the mel
 // filterbank's band; e.g. 300-3400 for the telephone band every codec keeps) and
-// --noise-suppression (spectral subtraction, dsp.NoiseSuppression). The front end is
+// --noise-suppression (spectral subtraction, dsp.NoiseSuppression) and --pncc (dsp.PNCC). The front end is
 // recorded in the bundle, so the engine runs whatever the bundle was trained with. Call
 // cfg.Validate() after parsing.
 func FrontendFlags(fs *flag.FlagSet, cfg *dsp.FrontendConfig) {
@@ -194,6 +194,19 @@ func FrontendFlags(fs *flag.FlagSet, cfg *dsp.FrontendConfig) {
 		cfg.MFCC.Noise = dsp.NoiseSuppression{}
 		if on {
 			cfg.MFCC.Noise = dsp.TelephoneNoiseSuppression()
+		}
+		return nil
+	})
+	fs.Func("pncc", "replace the log of the mel energies by PNCC's power-normalised processing (dsp.PNCC): \"full\" (noise suppression with temporal masking, then the 1/15 power law), \"power\" (the power law alone) or \"off\"", func(v string) error {
+		switch v {
+		case "off":
+			cfg.MFCC.PNCC = dsp.PNCC{}
+		case "power":
+			cfg.MFCC.PNCC = dsp.PNCC{Exponent: dsp.TelephonePNCC().Exponent}
+		case "full":
+			cfg.MFCC.PNCC = dsp.TelephonePNCC()
+		default:
+			return fmt.Errorf("want full, power or off, got %q", v)
 		}
 		return nil
 	})

@@ -1,7 +1,6 @@
 package recipe
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -30,14 +29,14 @@ func (r *ScoreResult) set(i int, t kaldiio.Trial, llr float64, ok bool) int {
 
 // FrontendOf returns the front-end configuration a bundle was trained with.
 func FrontendOf(b *models.Bundle) (dsp.FrontendConfig, error) {
-	var cfg dsp.FrontendConfig
 	if len(b.Meta.FrontEnd) == 0 {
-		return cfg, fmt.Errorf("model bundle records no front-end configuration")
+		return dsp.FrontendConfig{}, fmt.Errorf("model bundle records no front-end configuration")
 	}
-	if err := json.Unmarshal(b.Meta.FrontEnd, &cfg); err != nil {
-		return cfg, fmt.Errorf("model bundle front-end configuration: %w", err)
+	cfg, err := dsp.ParseFrontendConfig(b.Meta.FrontEnd)
+	if err != nil {
+		return cfg, fmt.Errorf("model bundle: %w", err)
 	}
-	return cfg, cfg.Validate()
+	return cfg, nil
 }
 
 // ScoreLists scores trials with the Kaldi-style lists of DESIGN.md: enroll pairs (a repeated
