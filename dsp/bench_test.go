@@ -118,3 +118,17 @@ func BenchmarkLFCC8k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFrontend8kPNCC is BenchmarkFrontend8k with PNCC's processing of the mel energies
+// (dsp.PNCC): the power law alone, and with the noise suppression.
+func BenchmarkFrontend8kPNCC(b *testing.B) {
+	for _, p := range []PNCC{{Exponent: TelephonePNCC().Exponent}, TelephonePNCC()} {
+		cfg := TelephoneFrontend()
+		cfg.MFCC.PNCC = p
+		name := "power"
+		if p.Suppress {
+			name = "full"
+		}
+		b.Run(name, func(b *testing.B) { benchFrontend(b, cfg) })
+	}
+}
