@@ -58,12 +58,21 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	gmmKeep := fs.Bool("gmm-keep-linear", false, "experimental, with --gmm-quadratic: also give the GMM score without the quadratic term as a further scorer, for the channel-aware calibration to weigh")
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	frontend := d.Frontend
-	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --norm-ahead, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression
+	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --norm-ahead, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression, --pncc
+	vadWindow := fs.Int("vad-window", 0, "`frames` of the energy VAD's mean window (0: the default, 300); with --norm-window, the two set how much speech each live assessment re-derives provisionally (the larger window's half)")
 	if done, err := parseFlags(fs, args); done {
 		return err
 	}
 	if len(corpora) == 0 || *out == "" {
 		return usageErrorf("--corpus and --out are required")
+	}
+	if *vadWindow < 0 || (*vadWindow > 0 && frontend.VAD == nil) {
+		return usageErrorf("--vad-window %d: want a positive number of frames", *vadWindow)
+	}
+	if *vadWindow > 0 {
+		vad := *frontend.VAD
+		vad.MeanWindow = *vadWindow
+		frontend.VAD = &vad
 	}
 	if frontend.NormAhead > 0 && frontend.VAD != nil && frontend.VAD.MeanWindow > 0 {
 		vad := *frontend.VAD // --norm-ahead places the VAD's mean window too

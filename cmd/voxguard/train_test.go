@@ -1,0 +1,26 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// train refuses bad front-end flags before reading any corpus.
+func TestTrainUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"train", "--out", "x.vxgb"}, 2, "--corpus and --out are required"},
+		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--vad-window", "-1"}, 2, "--vad-window -1"},
+		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--pncc", "loud"}, 2, "want full, power or off"},
+		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--norm-window", "0"}, 2, "window"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errb.String(), tc.code, tc.want)
+		}
+	}
+}
