@@ -2,6 +2,7 @@ package models
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"math"
 	"strings"
@@ -91,7 +92,8 @@ func TestSelectionGroupMaxMetadata(t *testing.T) {
 	if sc := b.NewStatsScratch(); sc.Groups != 10 {
 		t.Errorf("Groups %d, want 10", sc.Groups)
 	}
-	for _, bad := range []string{"0", "7", "x", "-3"} { // 64 × 7 < 512
+	tooSmall := fmt.Sprint((base.UBM.C - 1) / 64) // 64 groups of at most this many hold fewer than C
+	for _, bad := range []string{"0", tooSmall, "x", "-3"} {
 		if _, err := reread("64/10", bad); err == nil || !strings.Contains(err.Error(), SelectionGroupMaxKey) {
 			t.Errorf("%q: err %v, want a %s error", bad, err, SelectionGroupMaxKey)
 		}
