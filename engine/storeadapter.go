@@ -34,6 +34,9 @@ type StoreVoices struct {
 	gen      uint64                   // bumped by Invalidate: a voiceprint prepared across one is not cached
 
 	wl atomic.Pointer[[]WatchlistEntry]
+	// otherSpace counts the watchlist entries the last reload skipped because their statistics
+	// belong to another statistics space (a bundle on another UBM).
+	otherSpace atomic.Int64
 }
 
 // cachedVoiceprint is one entry of the voiceprint cache.
@@ -43,8 +46,9 @@ type cachedVoiceprint struct {
 }
 
 // DefaultVoiceprintCache is how many prepared voiceprints a StoreVoices keeps in memory by
-// default (least recently used dropped first). With the default bundle one takes ~125 KiB, most
-// of it the GMM scorer's model vector, so 2,048 of them ~250 MiB. A live call holds its claimed
+// default (least recently used dropped first). With the default bundle (c28) one takes ~120 KiB,
+// most of it the GMM scorer's vectors as a model and as a test (234 KiB with c27's 512-Gaussian
+// UBM), so 2,048 of them ~240 MiB. A live call holds its claimed
 // voiceprint itself, so eviction costs a later claim of that subject one store read and
 // preparation (a few ms), never a call's verdict.
 const DefaultVoiceprintCache = 2048
@@ -244,6 +248,7 @@ func (sv *StoreVoices) ReloadWatchlist() error {
 	}
 	ws := sv.v.NewScratch()
 	out := make([]WatchlistEntry, 0, len(ids))
+	other := int64(0)
 	for _, id := range ids {
 		e, err := sv.st.GetWatchlistEntry(id, true)
 		if errors.Is(err, store.ErrNotFound) {
@@ -254,6 +259,7 @@ func (sv *StoreVoices) ReloadWatchlist() error {
 		}
 		s, ok := sv.statsOf(e.Voiceprint)
 		if !ok {
+			other++
 			continue
 		}
 		p, err := sv.v.Prepare(s, ws)
@@ -263,8 +269,14 @@ func (sv *StoreVoices) ReloadWatchlist() error {
 		out = append(out, WatchlistEntry{ID: e.ID, Label: e.Label, Probe: p})
 	}
 	sv.wl.Store(&out)
+	sv.otherSpace.Store(other)
 	return nil
 }
+
+// OtherSpaceWatchlist returns how many watchlist entries the last reload could not use because
+// they were made with a bundle on another UBM (another statistics space): they screen nobody
+// until enrolled again or served with that bundle.
+func (sv *StoreVoices) OtherSpaceWatchlist() int { return int(sv.otherSpace.Load()) }
 
 // AddWatchlist stores a watchlist entry made of statistics s (label, legal basis and case
 // reference in e) and reloads the in-memory watchlist.

@@ -124,7 +124,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS and WSS")
 	tlsKey := fs.String("tls-key", "", "TLS private key `file` (PEM)")
 	maxCalls := fs.Int("max-calls-per-key", 0, "most concurrent calls one API key may stream (0: no limit)")
-	vpCache := fs.Int("voiceprint-cache", engine.DefaultVoiceprintCache, "prepared voiceprints kept in memory, least recently used dropped first (~125 KiB each with the default bundle)")
+	vpCache := fs.Int("voiceprint-cache", engine.DefaultVoiceprintCache, "prepared voiceprints kept in memory, least recently used dropped first (~120 KiB each with the default bundle)")
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
 	readBatch := fs.Duration("read-batch", defaultReadBatch, "read each streamed call's socket once it holds this much audio, or as much as the next assessment needs if that is less, instead of message by message: fewer wake-ups and system calls per call without delaying any progressive assessment; a stop, claim or ping that fills no batch is read at the latest after 1.25 times this (Linux; 0: read every message as it comes)")
 	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), cap the live calls just below those then live and refuse new ones with 503 and Retry-After (and fail /readyz) until there is room, so that live calls keep their latency (0: never)")
@@ -273,6 +273,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
+	}
+	if sv != nil {
+		if n := sv.OtherSpaceWatchlist(); n > 0 {
+			log.Warn("watchlist entries made with a model on another UBM are not used: serve with --model set to the bundle they were made with, or enroll them again",
+				"entries", n, "statistics_space", sv.Version())
+		}
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "store", sf.data != "",
 		"voiceprints", len(enroll), "watchlist", len(watch), "console", scheme+"://"+ln.Addr().String()+"/console/")
