@@ -20,3 +20,12 @@ var defaultBundle = sync.OnceValues(func() (*Bundle, error) {
 
 // DefaultBundle returns the embedded default bundle, parsed once. Callers must not modify it.
 func DefaultBundle() (*Bundle, error) { return defaultBundle() }
+
+// LoadBundle returns the bundle in the file at path, or the embedded default bundle when path
+// is empty (what every command's --model flag means).
+func LoadBundle(path string) (*Bundle, error) {
+	if path == "" {
+		return DefaultBundle()
+	}
+	return ReadBundleFile(path)
+}

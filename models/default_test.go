@@ -22,3 +22,14 @@ func TestDefaultBundle(t *testing.T) {
 		t.Fatalf("default bundle is %d bytes, over the 25 MB budget", size)
 	}
 }
+
+// LoadBundle gives the embedded bundle for an empty path and a clear error for a missing file.
+func TestLoadBundle(t *testing.T) {
+	b, err := LoadBundle("")
+	if def, _ := DefaultBundle(); err != nil || b != def {
+		t.Errorf("LoadBundle(\"\") = %p, %v; want the default bundle", b, err)
+	}
+	if _, err := LoadBundle("/nonexistent/model.vxgb"); err == nil {
+		t.Error("a missing file loaded")
+	}
+}

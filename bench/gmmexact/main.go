@@ -39,13 +39,7 @@ func main() {
 	noQuad := flag.Bool("no-quad", false, "with --linear: drop the quadratic term (the bundle's GMMLinear scores o·t alone)")
 	cohort := flag.String("cohort", "", "file listing cohort recordings (one model per parent folder) for T-norm; empty: raw scores")
 	flag.Parse()
-	var b *models.Bundle
-	var err error
-	if *model == "" {
-		b, err = models.DefaultBundle()
-	} else {
-		b, err = models.ReadBundleFile(*model)
-	}
+	b, err := models.LoadBundle(*model)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -73,13 +73,7 @@ func main() {
 		}
 		ks = append(ks, k)
 	}
-	var b *models.Bundle
-	var err error
-	if *model == "" {
-		b, err = models.DefaultBundle()
-	} else {
-		b, err = models.ReadBundleFile(*model)
-	}
+	b, err := models.LoadBundle(*model)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -22,12 +22,7 @@ func init() {
 }
 
 // loadModel reads a bundle file. (The embedded default bundle is used when path is "".)
-func loadModel(path string) (*models.Bundle, error) {
-	if path == "" {
-		return models.DefaultBundle()
-	}
-	return models.ReadBundleFile(path)
-}
+func loadModel(path string) (*models.Bundle, error) { return models.LoadBundle(path) }
 
 func runScore(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("score", "--enroll ENROLL.scp --test TEST.scp --trials TRIALS [--out SCORES] [--model FILE]\n       voxguard score --spoof --test TEST.scp [--key KEY] [--out SCORES] [--model FILE] [--far RATE]", stderr)
