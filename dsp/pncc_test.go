@@ -31,9 +31,8 @@ func TestPNCCSuppression(t *testing.T) {
 	}
 	e := frame(true)
 	raw := append([]float64(nil), e...)
-	// Weights before the power law: rerun on a copy of the state with exponent 1 and no mean
-	// normalisation is not exposed, so check the output's shape instead: the tone's filter
-	// dominates far more than in the raw energies' power law.
+	// The tone's filter must stand out from the noise-only ones more than the power law of the
+	// raw energies alone would make it.
 	s.apply(e)
 	mean := 0.0
 	for _, v := range raw {

@@ -79,6 +79,19 @@ func ReadSCP(path string) ([]Pair, error) {
 	return out, err
 }
 
+// GroupPairs groups an scp list's paths by id: ids in order of first appearance, and each id's
+// paths in list order (a model id repeated in enroll.scp names several enrollment files).
+func GroupPairs(pairs []Pair) (ids []string, paths map[string][]string) {
+	paths = map[string][]string{}
+	for _, p := range pairs {
+		if _, ok := paths[p.ID]; !ok {
+			ids = append(ids, p.ID)
+		}
+		paths[p.ID] = append(paths[p.ID], p.Path)
+	}
+	return ids, paths
+}
+
 // ReadTrials reads a trials list (`model test [target|nontarget]`).
 func ReadTrials(path string) ([]Trial, error) {
 	var out []Trial

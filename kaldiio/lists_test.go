@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -87,5 +88,19 @@ func TestReadCondition(t *testing.T) {
 	}
 	if _, _, _, err := ReadCondition(dir); err == nil {
 		t.Fatal("a condition without its trials list read without error")
+	}
+}
+
+func TestGroupPairs(t *testing.T) {
+	ids, paths := GroupPairs([]Pair{{"b", "b1"}, {"a", "a1"}, {"b", "b2"}, {"c", "c 1"}})
+	if !reflect.DeepEqual(ids, []string{"b", "a", "c"}) {
+		t.Errorf("ids %v, want b a c (first appearance)", ids)
+	}
+	want := map[string][]string{"a": {"a1"}, "b": {"b1", "b2"}, "c": {"c 1"}}
+	if !reflect.DeepEqual(paths, want) {
+		t.Errorf("paths %v, want %v", paths, want)
+	}
+	if ids, paths := GroupPairs(nil); len(ids) != 0 || len(paths) != 0 {
+		t.Errorf("empty list: %v %v", ids, paths)
 	}
 }

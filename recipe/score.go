@@ -87,14 +87,7 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 	if err != nil {
 		return nil, err
 	}
-	modelFiles := map[string][]string{}
-	var modelIDs []string
-	for _, p := range enroll {
-		if _, ok := modelFiles[p.ID]; !ok {
-			modelIDs = append(modelIDs, p.ID)
-		}
-		modelFiles[p.ID] = append(modelFiles[p.ID], p.Path)
-	}
+	modelIDs, modelFiles := kaldiio.GroupPairs(enroll)
 	testIdx := map[string]int{}
 	for i, p := range tests {
 		if _, dup := testIdx[p.ID]; dup {

@@ -107,14 +107,7 @@ func run(dir string, b *models.Bundle, fx *recipe.FeatureExtractor, ks []int, ma
 	if err != nil {
 		log.Fatal(err)
 	}
-	files := map[string][]string{}
-	var ids []string
-	for _, p := range enroll {
-		if _, ok := files[p.ID]; !ok {
-			ids = append(ids, p.ID)
-		}
-		files[p.ID] = append(files[p.ID], p.Path)
-	}
+	ids, files := kaldiio.GroupPairs(enroll)
 	var mu sync.Mutex
 	err = recipe.Parallel(len(ids), workers, nil, func(_, i int) error {
 		st := b.UBM.NewStats()
