@@ -257,3 +257,25 @@ func dot[T float32 | float64](a, b []T, block int, kernel func(a, b []T) T) T {
 	}
 	return s
 }
+
+// Dot4F64 returns the dot products of x[:n] with four rows of a row-major matrix,
+// a[k·stride : k·stride+n] for k = 0..3 (float64; len(a) ≥ 3·stride+n, stride ≥ n): four rows of
+// a matrix–vector product, each chunk of x read once for the four. The sums are formed in another
+// order than DotF64's, so they may differ from it in the last bits.
+func Dot4F64(a []float64, stride int, x []float64, n int) (s [4]float64) {
+	if n < 0 || stride < n || len(x) < n || (n > 0 && len(a) < 3*stride+n) {
+		panic("vec: Dot4F64: bad shape")
+	}
+	m := 0
+	if useAVX2 && n >= 4 {
+		m = n / 4 * 4
+		dot4F64AVX2(&a[0], stride, &x[0], m, &s)
+	}
+	for k := range 4 {
+		row := a[k*stride : k*stride+n]
+		for i := m; i < n; i++ {
+			s[k] += row[i] * x[i]
+		}
+	}
+	return s
+}

@@ -81,3 +81,8 @@ func maxAVX2(x []float32) (m float32, nan bool)
 //
 //go:noescape
 func indexAboveAVX2(x []float32, t float32) int
+
+// dot4F64AVX2 is Dot4F64's kernel for n a positive multiple of 4 (vec_amd64.s).
+//
+//go:noescape
+func dot4F64AVX2(a *float64, stride int, x *float64, n int, out *[4]float64)

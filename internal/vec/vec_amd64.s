@@ -788,3 +788,71 @@ above_none:
 	MOVQ $-1, ret+32(FP)
 	VZEROUPPER
 	RET
+
+// func dot4F64AVX2(a *float64, stride int, x *float64, n int, out *[4]float64)
+// out[k] = Σ_{i<n} a[k·stride+i]·x[i] for the four rows k = 0..3, n a positive multiple of 4:
+// each 4-value chunk of x is loaded once for the four rows. Two chunks per iteration give eight
+// independent accumulators (Y0-Y3 the first chunk's rows 0-3, Y4-Y7 the second's); a last odd
+// chunk goes to Y0-Y3.
+TEXT ·dot4F64AVX2(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ stride+8(FP), BX
+	MOVQ x+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DI
+	SHLQ $3, BX
+	SHLQ $3, CX
+	MOVQ CX, R11
+	ANDQ $-64, R11
+	LEAQ (SI)(BX*1), R9
+	LEAQ (SI)(BX*2), R8
+	LEAQ (R8)(BX*1), R10
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	XORQ   AX, AX
+	CMPQ   AX, R11
+	JGE    d4_tail
+
+d4_loop:
+	VMOVUPD     (DX)(AX*1), Y8
+	VMOVUPD     32(DX)(AX*1), Y9
+	VFMADD231PD (SI)(AX*1), Y8, Y0
+	VFMADD231PD (R9)(AX*1), Y8, Y1
+	VFMADD231PD (R8)(AX*1), Y8, Y2
+	VFMADD231PD (R10)(AX*1), Y8, Y3
+	VFMADD231PD 32(SI)(AX*1), Y9, Y4
+	VFMADD231PD 32(R9)(AX*1), Y9, Y5
+	VFMADD231PD 32(R8)(AX*1), Y9, Y6
+	VFMADD231PD 32(R10)(AX*1), Y9, Y7
+	ADDQ        $64, AX
+	CMPQ        AX, R11
+	JL          d4_loop
+
+d4_tail:
+	CMPQ        AX, CX
+	JGE         d4_sum
+	VMOVUPD     (DX)(AX*1), Y8
+	VFMADD231PD (SI)(AX*1), Y8, Y0
+	VFMADD231PD (R9)(AX*1), Y8, Y1
+	VFMADD231PD (R8)(AX*1), Y8, Y2
+	VFMADD231PD (R10)(AX*1), Y8, Y3
+
+d4_sum:
+	VADDPD     Y4, Y0, Y0
+	VADDPD     Y5, Y1, Y1
+	VADDPD     Y6, Y2, Y2
+	VADDPD     Y7, Y3, Y3
+	VHADDPD    Y1, Y0, Y0
+	VHADDPD    Y3, Y2, Y2
+	VPERM2F128 $0x21, Y2, Y0, Y4
+	VBLENDPD   $0x0C, Y2, Y0, Y5
+	VADDPD     Y4, Y5, Y0
+	VMOVUPD    Y0, (DI)
+	VZEROUPPER
+	RET

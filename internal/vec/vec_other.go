@@ -31,3 +31,5 @@ func gemvAdd3AVX2(y0, y1, y2, a, x0, x1, x2 *float32, rows, cols int) { panic("v
 
 func maxAVX2(x []float32) (float32, bool)       { panic("vec: no AVX2") }
 func indexAboveAVX2(x []float32, t float32) int { panic("vec: no AVX2") }
+
+func dot4F64AVX2(a *float64, stride int, x *float64, n int, out *[4]float64) { panic("vec: no AVX2") }

@@ -375,3 +375,40 @@ func TestDotRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestDot4F64(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct{ n, stride int }{{0, 0}, {1, 1}, {7, 7}, {8, 8}, {9, 12}, {16, 16}, {37, 40}, {200, 200}, {203, 211}} {
+		a := make([]float64, 3*tc.stride+tc.n)
+		x := make([]float64, tc.n)
+		for i := range a {
+			a[i] = r.NormFloat64()
+		}
+		for i := range x {
+			x[i] = r.NormFloat64()
+		}
+		got := Dot4F64(a, tc.stride, x, tc.n)
+		for k := range 4 {
+			var want, mag float64
+			for i := 0; i < tc.n; i++ {
+				want += a[k*tc.stride+i] * x[i]
+				mag += math.Abs(a[k*tc.stride+i] * x[i])
+			}
+			if math.Abs(got[k]-want) > 1e-12*(mag+1) {
+				t.Errorf("n=%d stride=%d row %d: got %v, want %v", tc.n, tc.stride, k, got[k], want)
+			}
+		}
+	}
+	// A hand-worked case: rows 1..4 times x = (1, 2, …, 8, 9).
+	a := make([]float64, 4*9)
+	x := make([]float64, 9)
+	for i := range x {
+		x[i] = float64(i + 1)
+		for k := range 4 {
+			a[k*9+i] = float64(k + 1)
+		}
+	}
+	if got, want := Dot4F64(a, 9, x, 9), [4]float64{45, 90, 135, 180}; got != want {
+		t.Errorf("hand-worked: got %v, want %v", got, want)
+	}
+}
