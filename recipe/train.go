@@ -134,7 +134,7 @@ type TrainConfig struct {
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
 		Frontend: dsp.TelephoneFrontend(), Components: 256, TopC: 10, SelectDims: 20,
-		UBMFrames: 400000, UBMIters: 8, IVectorDim: 100, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
+		UBMFrames: 400000, UBMIters: 8, IVectorDim: 150, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 32, Seed: 1,
 		AugmentBackendOnly: true, SpeedFront: true, AltBackend: true, ThirdBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
 		PrecisionRank: 128, GMMNAP: 80, GMMQuadratic: true, CalibrationFolds: 2,
