@@ -259,6 +259,27 @@ func TestCheckpointResume(t *testing.T) {
 		}
 	}
 	resumed("same settings", 2)
+	// Another i-vector dimension needs another extractor, not another UBM.
+	c.IVectorDim++
+	resumed("another i-vector dimension", 1)
+	c.IVectorDim--
+	resumed("the first dimension again", 2)
+	// A UBM checkpoint saved under the older name, which recorded the i-vector dimension, is
+	// still resumed.
+	ubms, _ := filepath.Glob(filepath.Join(c.WorkDir, "ubm-*.vxgb"))
+	for _, p := range ubms {
+		os.Remove(p)
+	}
+	resumed("no UBM checkpoint", 1)
+	ubms, _ = filepath.Glob(filepath.Join(c.WorkDir, "ubm-*.vxgb"))
+	if len(ubms) != 1 {
+		t.Fatalf("UBM checkpoints %v, want one", ubms)
+	}
+	legacy := filepath.Join(c.WorkDir, strings.Replace(filepath.Base(ubms[0]), "-s", fmt.Sprintf("-r%d-s", c.IVectorDim), 1))
+	if err := os.Rename(ubms[0], legacy); err != nil {
+		t.Fatal(err)
+	}
+	resumed("a UBM checkpoint under the older name", 2)
 	c.UBMIters++
 	resumed("other UBM iterations", 0)
 	resumed("the same again", 2)

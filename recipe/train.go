@@ -216,9 +216,19 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	}
 	key := fmt.Sprintf("c%d-r%d-s%d-n%d", c.Components, c.IVectorDim, c.Seed, nFront)
 
-	// Stage 1: UBM.
+	// Stage 1: UBM. Its checkpoint's name leaves out the i-vector dimension, which the UBM does
+	// not depend on, so that runs with another --ivector-dim reuse it; one saved under the older
+	// name, with the dimension in it, is still found.
 	ubmSig := stageSignature(ts.utts, front, "ubm", c.Components, c.UBMFrames, c.UBMIters, c.Seed)
-	ubm, err := checkpoint(&c, "ubm-"+key, fe, ubmSig, func() (*models.Bundle, error) {
+	ubmName := fmt.Sprintf("ubm-c%d-s%d-n%d", c.Components, c.Seed, nFront)
+	if c.WorkDir != "" {
+		if _, err := os.Stat(filepath.Join(c.WorkDir, ubmName+".vxgb")); err != nil {
+			if _, err := os.Stat(filepath.Join(c.WorkDir, "ubm-"+key+".vxgb")); err == nil {
+				ubmName = "ubm-" + key
+			}
+		}
+	}
+	ubm, err := checkpoint(&c, ubmName, fe, ubmSig, func() (*models.Bundle, error) {
 		g, err := c.trainUBM(ts, front)
 		return &models.Bundle{Meta: meta, UBM: g}, err
 	})
