@@ -63,7 +63,7 @@ func runAdapt(args []string, stdout, stderr io.Writer) error {
 	if len(files) == 0 {
 		return fmt.Errorf("no recordings to adapt on")
 	}
-	b, err := loadModel(*model)
+	b, err := models.LoadBundle(*model)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func TestAdapt(t *testing.T) {
 	if !strings.Contains(out.String(), "adapted on 4 of 5 recordings (weight 0.667") {
 		t.Errorf("adapt reported %q; want 4 of 5 recordings (the silence skipped), weight 4/6", out.String())
 	}
-	b, err := loadModel(adapted)
+	b, err := models.LoadBundle(adapted)
 	if err != nil {
 		t.Fatal(err)
 	}

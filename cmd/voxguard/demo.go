@@ -23,6 +23,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/engine"
+	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/server"
 	"github.com/voxguard/voxguard/store"
 )
@@ -153,7 +154,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	b, err := loadModel(*model)
+	b, err := models.LoadBundle(*model)
 	if err != nil {
 		return err
 	}

@@ -21,9 +21,6 @@ func init() {
 	})
 }
 
-// loadModel reads a bundle file. (The embedded default bundle is used when path is "".)
-func loadModel(path string) (*models.Bundle, error) { return models.LoadBundle(path) }
-
 func runScore(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("score", "--enroll ENROLL.scp --test TEST.scp --trials TRIALS [--out SCORES] [--model FILE]\n       voxguard score --spoof --test TEST.scp [--key KEY] [--out SCORES] [--model FILE] [--far RATE]", stderr)
 	spoof := fs.Bool("spoof", false, "score the recordings of --test with the spoofing countermeasure instead (\"test_id llr decision\" lines, LLR > 0 favouring spoofing), as voxguard spoof --list does")
@@ -66,7 +63,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usageErrorf("--cohort must be %s, %s or %s", recipe.CohortBundle, recipe.CohortEnrolled, recipe.CohortEnrolledTest)
 	}
-	b, err := loadModel(*model)
+	b, err := models.LoadBundle(*model)
 	if err != nil {
 		return err
 	}

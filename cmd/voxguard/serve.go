@@ -152,7 +152,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if *tailStride < 1 {
 		return usageErrorf("--tail-stride %d: want 1 or more", *tailStride)
 	}
-	b, err := loadModel(*model)
+	b, err := models.LoadBundle(*model)
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	var b *models.Bundle
 	if *merge != "" {
-		if b, err = loadModel(*merge); err != nil {
+		if b, err = models.LoadBundle(*merge); err != nil {
 			return err
 		}
 	} else {
@@ -217,7 +217,7 @@ type spoofScorer struct {
 // loadSpoofScorer reads the bundle at path (the embedded one for "") and returns its
 // countermeasure deciding at false-alarm rate far.
 func loadSpoofScorer(path string, far float64) (*spoofScorer, error) {
-	b, err := loadModel(path)
+	b, err := models.LoadBundle(path)
 	if err != nil {
 		return nil, err
 	}

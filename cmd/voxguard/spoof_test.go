@@ -116,7 +116,7 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if !strings.Contains(errb.String(), "speaker fold 3 of 3: 2 bona fide files held out") {
 		t.Errorf("train-spoof --hold-out-speakers: stderr %q", errb.String())
 	}
-	if b, err := loadModel(xf); err != nil || b.Spoof.Info["threshold_bonafide_files"] != "6" || b.Spoof.Info["threshold_speaker_folds"] != "3" {
+	if b, err := models.LoadBundle(xf); err != nil || b.Spoof.Info["threshold_bonafide_files"] != "6" || b.Spoof.Info["threshold_speaker_folds"] != "3" {
 		t.Errorf("cross-fitted countermeasure: %v, info %v", err, b.Spoof.Info)
 	}
 	errb.Reset()
@@ -126,14 +126,14 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	}
 	// The long-term statistics are scored by a perceptron by default, by a logistic regression
 	// with --ltss-hidden 0, which scores the training items as well; a negative count is a usage error.
-	if b, err := loadModel(model); err != nil || b.Spoof.LTSSNet == nil || b.Spoof.LTSSNet.Hidden() != recipe.DefaultSpoofHidden || b.Spoof.LTSS != nil {
+	if b, err := models.LoadBundle(model); err != nil || b.Spoof.LTSSNet == nil || b.Spoof.LTSSNet.Hidden() != recipe.DefaultSpoofHidden || b.Spoof.LTSS != nil {
 		t.Errorf("default countermeasure: %v, perceptron %v", err, b.Spoof.LTSSNet != nil)
 	}
 	lin := filepath.Join(dir, "lin.vxgb")
 	if code := run(append(train[:len(train)-1], lin, "--ltss-hidden", "0"), &out, &errb); code != 0 {
 		t.Fatalf("train-spoof --ltss-hidden 0: exit %d: %s", code, errb.String())
 	}
-	if b, err := loadModel(lin); err != nil || b.Spoof.LTSS == nil || b.Spoof.LTSSNet != nil {
+	if b, err := models.LoadBundle(lin); err != nil || b.Spoof.LTSS == nil || b.Spoof.LTSSNet != nil {
 		t.Errorf("--ltss-hidden 0: %v", err)
 	}
 	out.Reset()
@@ -144,7 +144,7 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if code := run(append(train[:len(train)-1], cmn, "--static-cmn"), &out, &errb); code != 0 {
 		t.Fatalf("train-spoof --static-cmn: exit %d: %s", code, errb.String())
 	}
-	if b, err := loadModel(cmn); err != nil || b.Spoof.StaticCMN != 20 {
+	if b, err := models.LoadBundle(cmn); err != nil || b.Spoof.StaticCMN != 20 {
 		t.Errorf("--static-cmn: %v, static_cmn %d, want the 20 static cepstra", err, b.Spoof.StaticCMN)
 	}
 	for _, w := range []string{"0", "1.5", "-1"} {
@@ -155,7 +155,7 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if code := run(append(train[:len(train)-1], lin, "--gmm-weight", "0.5"), &out, &errb); code != 0 {
 		t.Fatalf("train-spoof --gmm-weight 0.5: exit %d: %s", code, errb.String())
 	}
-	if b, err := loadModel(lin); err != nil || b.Spoof.Fusion.GMMWeight != 0.5 {
+	if b, err := models.LoadBundle(lin); err != nil || b.Spoof.Fusion.GMMWeight != 0.5 {
 		t.Errorf("--gmm-weight 0.5: %v", err)
 	}
 	if code := run(append(train[:len(train)-1], lin, "--ltss-hidden", "-1"), &out, &errb); code != 2 {
@@ -167,7 +167,7 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if code := run(append(train[:len(train)-1], fn, "--frame-net", "8,4", "--net-context", "2", "--net-weight", "0.4", "--net-step", "3"), &out, &errb); code != 0 {
 		t.Fatalf("train-spoof --frame-net 8,4: exit %d: %s", code, errb.String())
 	}
-	if b, err := loadModel(fn); err != nil || b.Spoof.Net == nil || !slices.Equal(b.Spoof.Net.Sizes, []int{5 * 60, 8, 4, 1}) || b.Spoof.Fusion.NetWeight != 0.4 || b.Spoof.Net.Step != 3 {
+	if b, err := models.LoadBundle(fn); err != nil || b.Spoof.Net == nil || !slices.Equal(b.Spoof.Net.Sizes, []int{5 * 60, 8, 4, 1}) || b.Spoof.Fusion.NetWeight != 0.4 || b.Spoof.Net.Step != 3 {
 		t.Errorf("--frame-net 8,4: %v", err)
 	} else {
 		out.Reset()
@@ -185,10 +185,10 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if code := run(append(train[:len(train)-1:len(train)-1], lin, "--gmm-only"), &out, &errb); code != 0 {
 		t.Fatalf("train-spoof --gmm-only: exit %d: %s", code, errb.String())
 	}
-	if b, err := loadModel(lin); err != nil || b.Spoof.Net != nil || b.Spoof.LTSSNet != nil {
+	if b, err := models.LoadBundle(lin); err != nil || b.Spoof.Net != nil || b.Spoof.LTSSNet != nil {
 		t.Errorf("--gmm-only: %v", err)
 	}
-	if b, err := loadModel(model); err != nil || b.Spoof.Net == nil || b.Spoof.Net.Step != recipe.DefaultSpoofNetStep {
+	if b, err := models.LoadBundle(model); err != nil || b.Spoof.Net == nil || b.Spoof.Net.Step != recipe.DefaultSpoofNetStep {
 		t.Errorf("default countermeasure has no frame network at step %d: %v", recipe.DefaultSpoofNetStep, err)
 	}
 	// --merge-into keeps the other bundle's sections.
@@ -196,7 +196,7 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if code := run(append(train[:len(train)-1], merged, "--merge-into", model), &out, &errb); code != 0 {
 		t.Fatalf("train-spoof --merge-into: exit %d: %s", code, errb.String())
 	}
-	b, err := loadModel(merged)
+	b, err := models.LoadBundle(merged)
 	if err != nil || b.Spoof == nil || !strings.Contains(b.Meta.Description, "countermeasure only") {
 		t.Errorf("merged bundle: %v, %+v", err, b)
 	}
