@@ -16,3 +16,28 @@ while read -r id path; do
 	echo "$id $(pwd)/$o" >> "$d/test.scp"
 done < "$src/test.scp"
 echo "$d: $(wc -l < "$d/test.scp") tests of 1 s, $(wc -l < "$d/trials") trials"
+
+# enr5_test1: the same 1 s tests against enrollments of five 1 s pieces: the first second after
+# leading silence of the speaker's first enrollment recordings in turn, and of their 4th and 7th
+# seconds when a speaker has fewer than five (as Mini LibriSpeech's long recordings are): the
+# telephone counterpart of FSDD's 5 s of single words, with the 4 s condition's 32 held-out
+# speakers instead of FSDD's six.
+e=bench/out/dev/enr5_test1
+mkdir -p "$e" bench/out/dev/wav1e
+cp "$d/test.scp" "$d/trials" "$e/"
+: > "$e/enroll.scp"
+for id in $(cut -d' ' -f1 "$src/enroll.scp" | uniq); do
+	k=0
+	for off in 0 3 6; do
+		for path in $(awk -v id="$id" '$1 == id {print $2}' "$src/enroll.scp"); do
+			[ $k -lt 5 ] || break
+			dur=$(soxi -D "$path")
+			[ "$(echo "$dur > $off + 1.5" | bc)" = 1 ] || continue
+			k=$((k + 1))
+			o=bench/out/dev/wav1e/$id-e$k.wav
+			[ -s "$o" ] || sox "$path" -e mu-law "$o" silence 1 0.05 1% trim "$off" 1.0
+			echo "$id $(pwd)/$o" >> "$e/enroll.scp"
+		done
+	done
+done
+echo "$e: $(wc -l < "$e/enroll.scp") enrollment pieces of 1 s, $(wc -l < "$e/trials") trials"
