@@ -14,6 +14,8 @@
 //	clean    the clean audio throughout (the 4 s condition's own statistics)
 //	floorN   the degraded audio's VAD, keeping only frames whose log energy is more than N/10
 //	         nats above the recording's 10th percentile (a noise-floor rule)
+//	vadfile:DIR  VAD decisions read from DIR/<test id>.vad (n bytes, 1 = voiced), with the
+//	         degraded posteriors and frames
 //	enh:DIR  the degraded audio's VAD, with the frames read from DIR/<test id>.f32 (n·60
 //	         float32, e.g. the output of bench/oracle/enhance.py) in place of the degraded ones
 //
@@ -227,6 +229,21 @@ func testStats(b *models.Bundle, cfg dsp.FrontendConfig, gs *models.Scratch, cle
 		dx, dv = cx, cv
 	}
 	n := min(len(cx), len(dx))
+	if dir, ok := strings.CutPrefix(variant, "vadfile:"); ok {
+		// VAD decisions from a file: n bytes, 1 = voiced, replacing the degraded VAD's.
+		id := strings.TrimSuffix(filepath.Base(degPath), ".wav")
+		raw, err := os.ReadFile(filepath.Join(dir, id+".vad"))
+		if err != nil {
+			return nil, err
+		}
+		if len(raw) != n {
+			return nil, fmt.Errorf("%s: %d decisions, want %d", id, len(raw), n)
+		}
+		dv = make([]bool, n)
+		for t, v := range raw {
+			dv[t] = v != 0
+		}
+	}
 	if dir, ok := strings.CutPrefix(variant, "enh:"); ok {
 		// Frames from a file: n·Dim float32 replacing the degraded frames (the degraded VAD kept).
 		id := strings.TrimSuffix(filepath.Base(degPath), ".wav")
