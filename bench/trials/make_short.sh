@@ -3,7 +3,8 @@
 # test cut to its first second after leading silence (sox silence 1 0.05 1%, trim 0 1.0), so that
 # short-test calibration can be told apart from FSDD's other microphone and single-word content.
 # Usage: bench/trials/make_short.sh   (repository root, after make_trials.py; writes
-# bench/out/dev/enr30_test1 and bench/out/dev/wav1; needs sox)
+# bench/out/dev/enr30_test1 and bench/out/dev/wav1, then enr5_test1 and wav1e below; needs sox and
+# bc)
 set -eu
 src=bench/out/dev/enr30_test4
 d=bench/out/dev/enr30_test1
