@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -533,5 +534,42 @@ func TestCalibrationFolds(t *testing.T) {
 	}
 	if counts[3][1] >= counts[2][1] {
 		t.Errorf("non-target trials: %d with three folds, not fewer than %d with two", counts[3][1], counts[2][1])
+	}
+}
+
+// TestAugmentExtractor trains with degraded copies ("~aug0") kept out of the front end, then
+// with AugmentExtractor: the UBM (and so every voiceprint's statistics) must come out the same,
+// the extractor, trained on the copies too, another, and the log must say it learnt from all
+// the recordings.
+func TestAugmentExtractor(t *testing.T) {
+	dir, _ := miniCorpus(t, 6, 5)
+	augDir := degradedCopies(t, dir, "~aug0")
+	c := tinyConfig(dir, nil)
+	c.Corpora = []string{dir, augDir}
+	c.AugmentBackendOnly = true
+	c.GMMNAP = 3
+	var bundles [2]*models.Bundle
+	for i, ax := range []bool{false, true} {
+		c.AugmentExtractor = ax
+		var log bytes.Buffer
+		c.Log = &log
+		b, err := Train(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "on 30 recordings"
+		if ax {
+			want = "on 60 recordings"
+		}
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("AugmentExtractor %v: the log does not say the extractor learnt %s:\n%s", ax, want, log.String())
+		}
+		bundles[i] = b
+	}
+	if bundles[0].UBM.Fingerprint() != bundles[1].UBM.Fingerprint() {
+		t.Error("AugmentExtractor changed the UBM")
+	}
+	if slices.Equal(bundles[0].Extractor.T, bundles[1].Extractor.T) {
+		t.Error("AugmentExtractor left the extractor as it was")
 	}
 }

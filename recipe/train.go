@@ -66,6 +66,10 @@ type TrainConfig struct {
 	// has seen. Measured on the development trials (bench/README.md, c10): 30 s/4 s EER 2.22 ->
 	// 1.80%, degraded 13.6 -> 10.4%, 1:N detection 60 -> 81%.
 	SpeedFront bool
+	// AugmentExtractor (experimental), with AugmentBackendOnly, lets the degraded copies
+	// ("~aug") train the i-vector extractor while the UBM stays with the recordings inFront
+	// chooses: the UBM, and so every stored voiceprint's statistics, are unchanged.
+	AugmentExtractor bool
 	// AltBackend trains two PLDA back ends when degraded copies ("~aug") are present: the main
 	// one without them (best on clean speech), the alternative with them (best on degraded
 	// channels); the calibration fuses both with the GMM scorer.
@@ -215,6 +219,15 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		}
 	}
 	key := fmt.Sprintf("c%d-r%d-s%d-n%d", c.Components, c.IVectorDim, c.Seed, nFront)
+	// The recordings the extractor learns from: the UBM's, or with AugmentExtractor every one.
+	tvFront, tvKeyBase := front, key
+	if c.AugmentExtractor && c.AugmentBackendOnly {
+		tvFront = make([]bool, len(ts.utts))
+		for i, u := range ts.utts {
+			tvFront[i] = front[i] || degraded(u)
+		}
+		tvKeyBase = fmt.Sprintf("c%d-r%d-s%d-n%d-ax", c.Components, c.IVectorDim, c.Seed, len(ts.utts))
+	}
 
 	// Stage 1: UBM. Its checkpoint's name leaves out the i-vector dimension, which the UBM does
 	// not depend on, so that runs with another --ivector-dim reuse it; one saved under the older
@@ -250,23 +263,23 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		return nil, err
 	}
 	// Stage 3: total-variability matrix, trained on statistics that depend on the selection.
-	tvKey := "tv-" + key + selectionKey(c.SelectionGroups, c.SelectionGroupMax, c.MinPost) + itersKey(c.IVectorIters)
+	tvKey := "tv-" + tvKeyBase + selectionKey(c.SelectionGroups, c.SelectionGroupMax, c.MinPost) + itersKey(c.IVectorIters)
 	if c.IVectorVariances {
 		tvKey += "-vu"
 	}
-	tvSig := stageSignature(ts.utts, front, "tv", ubmSig, c.SelectionGroups, c.SelectionGroupMax, c.MinPost,
+	tvSig := stageSignature(ts.utts, tvFront, "tv", ubmSig, c.SelectionGroups, c.SelectionGroupMax, c.MinPost,
 		c.TopC, c.SelectDims, c.IVectorDim, c.IVectorIters, c.IVectorVariances, c.Seed)
 	tv, err := checkpoint(&c, tvKey, fe, tvSig, func() (*models.Bundle, error) {
 		var tvStats []*models.Stats
 		for i, s := range stats {
-			if front[i] {
+			if tvFront[i] {
 				tvStats = append(tvStats, s)
 			}
 		}
 		c.logf("i-vector extractor: R=%d, %d iterations on %d recordings", c.IVectorDim, c.IVectorIters, len(tvStats))
 		var second []float64
 		if c.IVectorVariances {
-			if second, err = c.secondOrder(ubm.UBM, ts, front); err != nil {
+			if second, err = c.secondOrder(ubm.UBM, ts, tvFront); err != nil {
 				return nil, err
 			}
 		}
