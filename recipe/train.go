@@ -66,9 +66,12 @@ type TrainConfig struct {
 	// has seen. Measured on the development trials (bench/README.md, c10): 30 s/4 s EER 2.22 ->
 	// 1.80%, degraded 13.6 -> 10.4%, 1:N detection 60 -> 81%.
 	SpeedFront bool
-	// AugmentExtractor (experimental), with AugmentBackendOnly, lets the degraded copies
-	// ("~aug") train the i-vector extractor while the UBM stays with the recordings inFront
-	// chooses: the UBM, and so every stored voiceprint's statistics, are unchanged.
+	// AugmentExtractor, with AugmentBackendOnly, lets the degraded copies ("~aug") train the
+	// i-vector extractor while the UBM stays with the recordings inFront chooses: the UBM, and
+	// so every stored voiceprint's statistics, are unchanged. Measured on the development trials
+	// (bench/README.md, c30; three seeds): degraded-channel EER 7.82 -> 6.89 % on the mean and
+	// lower at every seed, the other telephone conditions even or better, FSDD's calibration
+	// worse (Cllr 0.76 -> 0.85).
 	AugmentExtractor bool
 	// AltBackend trains two PLDA back ends when degraded copies ("~aug") are present: the main
 	// one without them (best on clean speech), the alternative with them (best on degraded
@@ -140,7 +143,7 @@ func DefaultTrainConfig() TrainConfig {
 		Frontend: dsp.TelephoneFrontend(), Components: 256, TopC: 10, SelectDims: 20,
 		UBMFrames: 400000, UBMIters: 8, IVectorDim: 150, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 32, Seed: 1,
-		AugmentBackendOnly: true, SpeedFront: true, AltBackend: true, ThirdBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
+		AugmentBackendOnly: true, AugmentExtractor: true, SpeedFront: true, AltBackend: true, ThirdBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
 		PrecisionRank: 128, GMMNAP: 80, GMMQuadratic: true, CalibrationFolds: 2,
 	}
 }

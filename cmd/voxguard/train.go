@@ -46,7 +46,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	calFolds := fs.Int("calibration-folds", d.CalibrationFolds, "speaker `folds` for the calibration's held-out trials: each fold is scored by a back end trained on the other folds' speakers (2: halves)")
 	knot := fs.Float64("calibration-knot", d.CalibrationKnot, "`seconds` of net speech where the calibration's duration dependence bends (0: linear in log duration)")
 	speedFront := fs.Bool("speed-front", d.SpeedFront, "speed-perturbed copies (\"~sp\" in their file names) train the UBM and i-vector extractor too, not only the back end")
-	augExtractor := fs.Bool("augment-extractor", false, "experimental: degraded copies (\"~aug\") train the i-vector extractor but not the UBM (without --augment-front)")
+	augExtractor := fs.Bool("augment-extractor", d.AugmentExtractor, "degraded copies (\"~aug\") train the i-vector extractor but not the UBM (without --augment-front; the UBM, and so stored voiceprints, stay as without copies)")
 	augFront := fs.Bool("augment-front", !d.AugmentBackendOnly, "degraded copies (\"~aug\") train the UBM and i-vector extractor too, not only the back end")
 	channel := fs.Bool("channel-fusion", d.ChannelFusion, "with degraded copies (\"~aug\") in training: a channel detector on the i-vectors makes each scorer's calibration weight depend on the detected channel (needs --calibration-knot > 0)")
 	enrollAug := fs.String("enroll-augment", d.EnrollAugment, "score every trial also against the enrollment pooled with a degraded copy of its audio (\"channel-v1\": noise at 0-25 dB SNR, a 250-450 to 2800-3500 Hz band, mu-law), fused by the detected channel; \"\": off")
