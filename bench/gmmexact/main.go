@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/voxguard/voxguard/bench/internal/devcond"
 	"github.com/voxguard/voxguard/kaldiio"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/models/metrics"
@@ -39,11 +40,7 @@ func main() {
 	noQuad := flag.Bool("no-quad", false, "with --linear: drop the quadratic term (the bundle's GMMLinear scores o·t alone)")
 	cohort := flag.String("cohort", "", "file listing cohort recordings (one model per parent folder) for T-norm; empty: raw scores")
 	flag.Parse()
-	b, err := models.LoadBundle(*model)
-	if err != nil {
-		log.Fatal(err)
-	}
-	cfg, err := recipe.FrontendOf(b)
+	b, cfg, err := devcond.LoadBundle(*model)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -39,6 +39,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/voxguard/voxguard/bench/internal/devcond"
 	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/kaldiio"
 	"github.com/voxguard/voxguard/models"
@@ -52,11 +53,7 @@ func main() {
 	variants := flag.String("variants", "deg,vad,post,vadpost,clean", "comma-separated variants")
 	dump := flag.String("dump", "", "instead of scoring: a file of lines \"CLEAN DEGRADED OUT\"; writes each pair's aligned frames to OUT (int32 frames, int32 dim, the clean and degraded VAD flags as bytes, then the clean and degraded frames as float32)")
 	flag.Parse()
-	b, err := models.LoadBundle(*model)
-	if err != nil {
-		log.Fatal(err)
-	}
-	cfg, err := recipe.FrontendOf(b)
+	b, cfg, err := devcond.LoadBundle(*model)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -31,6 +31,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/voxguard/voxguard/bench/internal/devcond"
 	"github.com/voxguard/voxguard/engine"
 	"github.com/voxguard/voxguard/kaldiio"
 	"github.com/voxguard/voxguard/models"
@@ -73,11 +74,7 @@ func main() {
 		}
 		ks = append(ks, k)
 	}
-	b, err := models.LoadBundle(*model)
-	if err != nil {
-		log.Fatal(err)
-	}
-	cfg, err := recipe.FrontendOf(b)
+	b, cfg, err := devcond.LoadBundle(*model)
 	if err != nil {
 		log.Fatal(err)
 	}

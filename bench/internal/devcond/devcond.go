@@ -31,3 +31,14 @@ func Load(b *models.Bundle, cfg dsp.FrontendConfig, dir string) (*Condition, err
 	}
 	return c, nil
 }
+
+// LoadBundle loads the model bundle at path (the embedded default when "") and the front-end
+// configuration it was trained with.
+func LoadBundle(path string) (*models.Bundle, dsp.FrontendConfig, error) {
+	b, err := models.LoadBundle(path)
+	if err != nil {
+		return nil, dsp.FrontendConfig{}, err
+	}
+	cfg, err := recipe.FrontendOf(b)
+	return b, cfg, err
+}
