@@ -226,10 +226,14 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	tvFront, tvKeyBase := front, key
 	if c.AugmentExtractor && c.AugmentBackendOnly {
 		tvFront = make([]bool, len(ts.utts))
+		nTV := 0
 		for i, u := range ts.utts {
 			tvFront[i] = front[i] || degraded(u)
+			if tvFront[i] {
+				nTV++
+			}
 		}
-		tvKeyBase = fmt.Sprintf("c%d-r%d-s%d-n%d-ax", c.Components, c.IVectorDim, c.Seed, len(ts.utts))
+		tvKeyBase = fmt.Sprintf("c%d-r%d-s%d-n%d-ax", c.Components, c.IVectorDim, c.Seed, nTV)
 	}
 
 	// Stage 1: UBM. Its checkpoint's name leaves out the i-vector dimension, which the UBM does
