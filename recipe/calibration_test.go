@@ -200,6 +200,29 @@ func TestInFront(t *testing.T) {
 	}
 }
 
+func TestInExtractor(t *testing.T) {
+	for _, tc := range []struct {
+		id                 string
+		backendOnly, augEx bool
+		want               bool
+	}{
+		{"000010011", true, true, true},
+		{"000010011~sp0.9", true, true, true},
+		{"000010011~aug0", true, false, false},
+		{"000010011~aug0", true, true, true},
+		{"000010011~sp0.9~aug0", true, true, true},
+		{"000010011~aug0", false, false, true}, // --augment-front: everything
+	} {
+		c := TrainConfig{AugmentBackendOnly: tc.backendOnly, SpeedFront: true, AugmentExtractor: tc.augEx}
+		if got := c.inExtractor(Utt{ID: tc.id}); got != tc.want {
+			t.Errorf("%s (backend-only %v, augment-extractor %v): %v, want %v", tc.id, tc.backendOnly, tc.augEx, got, tc.want)
+		}
+		if c.inFront(Utt{ID: tc.id}) && !c.inExtractor(Utt{ID: tc.id}) {
+			t.Errorf("%s trains the UBM but not the extractor", tc.id)
+		}
+	}
+}
+
 func TestReadSexes(t *testing.T) {
 	for _, tc := range []struct {
 		name, tsv string

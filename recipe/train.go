@@ -212,27 +212,24 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	for k, v := range c.calibrationLayout(false) {
 		meta.Extra[k] = v
 	}
-	// The recordings the UBM and extractor learn from.
+	// The recordings the UBM and the extractor learn from.
 	front := make([]bool, len(ts.utts))
-	nFront := 0
+	tvFront := make([]bool, len(ts.utts))
+	nFront, nTV := 0, 0
 	for i, u := range ts.utts {
-		front[i] = c.inFront(u)
+		front[i], tvFront[i] = c.inFront(u), c.inExtractor(u)
 		if front[i] {
 			nFront++
 		}
+		if tvFront[i] {
+			nTV++
+		}
 	}
 	key := fmt.Sprintf("c%d-r%d-s%d-n%d", c.Components, c.IVectorDim, c.Seed, nFront)
-	// The recordings the extractor learns from: the UBM's, or with AugmentExtractor every one.
-	tvFront, tvKeyBase := front, key
-	if c.AugmentExtractor && c.AugmentBackendOnly {
-		tvFront = make([]bool, len(ts.utts))
-		nTV := 0
-		for i, u := range ts.utts {
-			tvFront[i] = front[i] || degraded(u)
-			if tvFront[i] {
-				nTV++
-			}
-		}
+	// The extractor's checkpoint is named after its own recordings; "-ax" tells one trained with
+	// the degraded copies apart from an --augment-front run's, which has as many.
+	tvKeyBase := key
+	if nTV != nFront {
 		tvKeyBase = fmt.Sprintf("c%d-r%d-s%d-n%d-ax", c.Components, c.IVectorDim, c.Seed, nTV)
 	}
 
@@ -359,6 +356,12 @@ func (c *TrainConfig) channelAware(ts *trainSet) bool {
 // AugmentBackendOnly; else the originals and, with SpeedFront, clean speed-perturbed copies.
 func (c *TrainConfig) inFront(u Utt) bool {
 	return !c.AugmentBackendOnly || original(u) || (c.SpeedFront && speedCopy(u) && !degraded(u))
+}
+
+// inExtractor reports whether u trains the i-vector extractor: what trains the UBM (inFront)
+// and, with AugmentExtractor, the degraded copies too.
+func (c *TrainConfig) inExtractor(u Utt) bool {
+	return c.inFront(u) || (c.AugmentExtractor && degraded(u))
 }
 
 // calibrationLayout is the Metadata.Extra entries naming the calibration's input layout
