@@ -37,10 +37,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/voxguard/voxguard/bench/internal/devcond"
 	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/internal/progress"
 	"github.com/voxguard/voxguard/kaldiio"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/recipe"
@@ -111,30 +111,28 @@ func main() {
 
 	for _, variant := range strings.Split(*variants, ",") {
 		probes := make([]*models.Probe, len(tests))
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				vs := v.NewScratch()
-				gs := b.NewStatsScratch()
-				for i := range next {
-					s, err := testStats(b, cfg, gs, cleanOf[tests[i].ID], tests[i].Path, variant)
-					if err == nil {
-						probes[i], err = v.PrepareTestOwned(s, vs)
-					}
-					if err != nil {
-						log.Fatalf("%s: %v", tests[i].ID, err)
-					}
-				}
-			}()
+		vs := make([]*models.VerifierScratch, workers)
+		gs := make([]*models.Scratch, workers)
+		xs := make([]*recipe.FeatureExtractor, workers)
+		for w := range workers {
+			vs[w], gs[w] = v.NewScratch(), b.NewStatsScratch()
+			if xs[w], err = recipe.NewFeatureExtractor(cfg, 0); err != nil {
+				log.Fatal(err)
+			}
 		}
-		for i := range tests {
-			next <- i
+		err := recipe.Parallel(len(tests), workers, progress.New(os.Stderr, variant, len(tests)), func(w, i int) error {
+			s, err := testStats(b, cfg, xs[w], gs[w], cleanOf[tests[i].ID], tests[i].Path, variant)
+			if err == nil {
+				probes[i], err = v.PrepareTestOwned(s, vs[w])
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", tests[i].ID, err)
+			}
+			return nil
+		})
+		if err != nil {
+			log.Fatal(err)
 		}
-		close(next)
-		wg.Wait()
 		idx := map[string]int{}
 		for i, t := range tests {
 			idx[t.ID] = i
@@ -193,11 +191,7 @@ func lag(clean, deg []float32) int {
 	return bestL
 }
 
-func testStats(b *models.Bundle, cfg dsp.FrontendConfig, gs *models.Scratch, cleanPath, degPath, variant string) (*models.Stats, error) {
-	x, err := recipe.NewFeatureExtractor(cfg, 0)
-	if err != nil {
-		return nil, err
-	}
+func testStats(b *models.Bundle, cfg dsp.FrontendConfig, x *recipe.FeatureExtractor, gs *models.Scratch, cleanPath, degPath, variant string) (*models.Stats, error) {
 	cs, err := x.Samples(cleanPath)
 	if err != nil {
 		return nil, err
@@ -341,56 +335,50 @@ func dumpPairs(cfg dsp.FrontendConfig, list string) {
 		log.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	var wg sync.WaitGroup
-	next := make(chan string)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			x, err := recipe.NewFeatureExtractor(cfg, 0)
-			if err != nil {
-				log.Fatal(err)
-			}
-			for line := range next {
-				f := strings.Fields(line)
-				cs, err := x.Samples(f[0])
-				if err != nil {
-					log.Fatal(err)
-				}
-				ds, err := x.Samples(f[1])
-				if err != nil {
-					log.Fatal(err)
-				}
-				cx, cv, dx, dv := alignedFrames(cfg, cs, ds)
-				n, d := min(len(cx), len(dx)), cfg.Dim()
-				buf := make([]byte, 0, 8+2*n+8*n*d)
-				buf = binary.LittleEndian.AppendUint32(buf, uint32(n))
-				buf = binary.LittleEndian.AppendUint32(buf, uint32(d))
-				for _, v := range [][]bool{cv, dv} {
-					for t := range n {
-						if v[t] {
-							buf = append(buf, 1)
-						} else {
-							buf = append(buf, 0)
-						}
-					}
-				}
-				for _, xs := range [][][]float32{cx, dx} {
-					for t := range n {
-						for _, v := range xs[t] {
-							buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-						}
-					}
-				}
-				if err := os.WriteFile(f[2], buf, 0o644); err != nil {
-					log.Fatal(err)
+	workers := runtime.GOMAXPROCS(0)
+	xs := make([]*recipe.FeatureExtractor, workers)
+	for w := range xs {
+		if xs[w], err = recipe.NewFeatureExtractor(cfg, 0); err != nil {
+			log.Fatal(err)
+		}
+	}
+	err = recipe.Parallel(len(lines), workers, progress.New(os.Stderr, "pairs", len(lines)), func(w, i int) error {
+		f := strings.Fields(lines[i])
+		if len(f) != 3 {
+			return fmt.Errorf("%s:%d: want \"CLEAN DEGRADED OUT\"", list, i+1)
+		}
+		cs, err := xs[w].Samples(f[0])
+		if err != nil {
+			return err
+		}
+		ds, err := xs[w].Samples(f[1])
+		if err != nil {
+			return err
+		}
+		cx, cv, dx, dv := alignedFrames(cfg, cs, ds)
+		n, d := min(len(cx), len(dx)), cfg.Dim()
+		buf := make([]byte, 0, 8+2*n+8*n*d)
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(n))
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(d))
+		for _, v := range [][]bool{cv, dv} {
+			for t := range n {
+				if v[t] {
+					buf = append(buf, 1)
+				} else {
+					buf = append(buf, 0)
 				}
 			}
-		}()
+		}
+		for _, fr := range [][][]float32{cx, dx} {
+			for t := range n {
+				for _, v := range fr[t] {
+					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+				}
+			}
+		}
+		return os.WriteFile(f[2], buf, 0o644)
+	})
+	if err != nil {
+		log.Fatal(err)
 	}
-	for _, l := range lines {
-		next <- l
-	}
-	close(next)
-	wg.Wait()
 }
