@@ -31,6 +31,9 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
                                                curve, synthetic room impulse response, microphone)
     vocoder-lpc/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised by a crude LPC
                                                vocoder (generic vocoder artefacts)
+    vocoder-hnm/{train,eval}[-codec]/<id>.wav  bona fide speech copy-synthesised by a WORLD-style vocoder
+                                               (F0, cepstrally smoothed envelope, band aperiodicity;
+                                               pitch-synchronous minimum-phase pulses plus shaped noise)
     griffin-lim/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised from its STFT magnitude
                                                (half via an 80-band mel spectrogram) by Griffin-Lim
                                                phase reconstruction (needs numpy)
@@ -360,6 +363,129 @@ def vocode(src, dst, rng, tmp):
     telephone(t, dst, rng, tmp)
 
 
+def vocode_hnm(src, dst, rng, tmp):
+    """Bona fide speech copy-synthesised by a WORLD-style source-filter vocoder, the vocoder of most
+    statistical-parametric TTS and of many voice-conversion systems (ASVspoof 2019's A02, A03, A05):
+    per 5 ms frame an F0 (normalised autocorrelation, 60-400 Hz, median-smoothed), a spectral envelope
+    (the log power spectrum of a pitch-adaptive Hann window, cepstrally smoothed: CheapTrick's idea)
+    and a band aperiodicity (one minus the normalised autocorrelation at the pitch lag of four bands,
+    D4C's role); then synthesis pitch-pulse by pitch-pulse: each pulse the minimum-phase response of
+    the envelope's periodic part, plus noise shaped by its aperiodic part, overlap-added. Unlike
+    vocoder-lpc (an all-pole filter on a binary pulse-or-noise excitation) the excitation is mixed
+    per band and the filter is a smoothed FFT envelope. Random per item: the cepstral lifter, the
+    voicing threshold, an F0 scale of 0.92-1.08 and the aperiodicity's floor."""
+    import numpy as np
+    fs, hop, nfft = 8000, 40, 512
+    x = np.asarray(read_pcm(src))
+    if len(x) < 4 * nfft:
+        x = np.concatenate([x, np.zeros(4 * nfft - len(x))])
+    nfr = len(x) // hop
+    lifter = rng.randint(18, 36)
+    thr = rng.uniform(0.3, 0.45)
+    f0_scale = rng.uniform(0.92, 1.08)
+    ap_floor = rng.uniform(0.001, 0.05)
+    g = np.random.default_rng(int(rng.random() * 2 ** 32))
+    xp = np.concatenate([np.zeros(nfft), x, np.zeros(nfft)])
+    # F0 and voicing from a 40 ms window's normalised autocorrelation.
+    W = 320
+    f0 = np.zeros(nfr)
+    for t in range(nfr):
+        c = nfft + t * hop
+        fr = xp[c - W // 2:c + W // 2] * np.hanning(W)
+        S = np.fft.rfft(fr, 2 * nfft)
+        r = np.fft.irfft(np.abs(S) ** 2)[:W]
+        if r[0] <= 1e-9:
+            continue
+        win_r = np.fft.irfft(np.abs(np.fft.rfft(np.hanning(W), 2 * nfft)) ** 2)[:W]  # window bias
+        rn = r / r[0] / np.maximum(win_r / win_r[0], 1e-3)
+        lo, hi = 20, 134
+        k = lo + int(np.argmax(rn[lo:hi]))
+        if rn[k] > thr:
+            a, b, cc = rn[k - 1], rn[k], rn[min(k + 1, W - 1)]
+            d = a - 2 * b + cc
+            off = 0.5 * (a - cc) / d if d < 0 else 0.0
+            f0[t] = fs / (k + off)
+    # Median-smooth F0 over 5 frames; isolated voiced frames are dropped.
+    f0s = f0.copy()
+    for t in range(nfr):
+        seg = f0[max(t - 2, 0):t + 3]
+        v = seg[seg > 0]
+        f0s[t] = np.median(v) if f0[t] > 0 and len(v) >= 3 else 0.0
+    f0s *= f0_scale
+    # Spectral envelope (log amplitude, nfft/2+1 bins) and band aperiodicity per frame.
+    nb = nfft // 2 + 1
+    env = np.zeros((nfr, nb))
+    ap = np.ones((nfr, nb))
+    freqs = np.arange(nb) * fs / nfft
+    bands = [(0, 1000), (1000, 2000), (2000, 3000), (3000, 4000)]
+    centres = np.array([500.0, 1500.0, 2500.0, 3500.0])
+    for t in range(nfr):
+        c = nfft + t * hop
+        L = int(3 * fs / f0s[t]) if f0s[t] > 0 else 160
+        L = min(max(L, 80), nfft - 2)
+        w = np.hanning(L)
+        fr = xp[c - L // 2:c - L // 2 + L] * w
+        P = np.abs(np.fft.rfft(fr, nfft)) ** 2 / (np.sum(w ** 2) + 1e-12)
+        cep = np.fft.irfft(np.log(P + 1e-10))
+        q = lifter if f0s[t] <= 0 else min(lifter, int(0.8 * fs / f0s[t]))
+        cep[q + 1:nfft - q] = 0
+        env[t] = 0.5 * np.fft.rfft(cep).real  # log amplitude
+        if f0s[t] > 0:
+            lag = fs / f0s[t] * f0_scale  # the measured lag (before scaling)
+            S = np.fft.rfft(fr, nfft)
+            k = int(round(lag))
+            wr = np.fft.irfft(np.abs(np.fft.rfft(w, nfft)) ** 2)
+            bias = wr[k] / wr[0] if k < nfft // 2 else 0.0  # the window's own decay at the lag
+            vals = []
+            for lo_f, hi_f in bands:
+                m = (freqs >= lo_f) & (freqs < hi_f)
+                Pb = np.zeros(nb)
+                Pb[m] = np.abs(S[m]) ** 2
+                rb = np.fft.irfft(Pb)
+                rk = rb[k] / rb[0] / bias if rb[0] > 1e-12 and bias > 0.05 else 0.0
+                vals.append(min(max(1 - rk, ap_floor), 1.0))
+            ap[t] = np.interp(freqs, centres, vals)
+    # Synthesis: pitch-synchronous minimum-phase pulses plus shaped noise, overlap-added.
+    y = np.zeros(len(xp) + nfft)
+    n = np.arange(nfft)
+    fold = np.zeros(nfft)
+    fold[0] = 1
+    fold[1:nfft // 2] = 2
+    fold[nfft // 2] = 1
+
+    def minphase(logamp):
+        cep = np.fft.irfft(logamp, nfft) * fold
+        return np.fft.irfft(np.exp(np.fft.rfft(cep)), nfft)
+
+    pos = float(nfft)
+    while pos < nfft + nfr * hop:
+        t = min(int((pos - nfft) / hop), nfr - 1)
+        if f0s[t] > 0:
+            T = fs / f0s[t]
+            h = minphase(env[t] + 0.5 * np.log(np.maximum(1 - ap[t], 1e-6)))
+            i0 = int(pos)
+            y[i0:i0 + nfft] += h * np.sqrt(T)
+            pos += T
+        else:
+            pos += hop
+    nw = np.hanning(2 * hop)
+    for t in range(nfr):
+        i0 = nfft + t * hop - hop
+        noise = g.standard_normal(2 * hop) * nw
+        N = np.fft.rfft(noise, nfft) * np.exp(env[t] + 0.5 * np.log(np.maximum(ap[t], 1e-6)))
+        y[i0:i0 + nfft] += np.fft.irfft(N, nfft)
+    y = y[nfft:nfft + len(x)]
+    # Loudness follows the source's, 20 ms at a time (smoothed), as a vocoder's energy track would.
+    E = lambda s: np.sqrt(np.convolve(s ** 2, np.ones(160) / 160, mode="same") + 1e-10)
+    y *= np.clip(E(x) / E(y), 0, 10)
+    peak = np.max(np.abs(y)) if len(y) else 0.0
+    if peak > 0.99:
+        y *= 0.99 / peak
+    t = os.path.join(tmp, "hnm.wav")
+    write_wav16(t, y, fs)
+    telephone(t, dst, rng, tmp)
+
+
 def mel_filterbank(n_mels, n_fft, rate):
     """Slaney-style triangular mel filters (HTK mel scale, area-normalised), shape (n_mels, n_fft/2+1)."""
     import numpy as np
@@ -471,6 +597,8 @@ def main():
     ap.add_argument("--bonafide", type=int, default=900, help="bona fide training files (eval: all dev files)")
     ap.add_argument("--replay", type=int, default=300, help="replayed items (2/3 train, 1/3 eval)")
     ap.add_argument("--vocoder", type=int, default=300, help="LPC-vocoded bona fide items (2/3 train, 1/3 eval)")
+    ap.add_argument("--vocoder-hnm", type=int, default=300,
+                    help="bona fide items copy-synthesised by the WORLD-style vocoder (2/3 train, 1/3 eval)")
     ap.add_argument("--griffin-lim", type=int, default=300,
                     help="Griffin-Lim-resynthesised bona fide items (2/3 train, 1/3 eval)")
     ap.add_argument("--neural-vocoder", type=int, default=300,
@@ -497,7 +625,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
     only = {f for f in a.only.split(",") if f}
-    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "griffin-lim"} | set(NEURAL_VOCODERS)
+    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "vocoder-hnm", "griffin-lim"} | set(NEURAL_VOCODERS)
     if only - known:
         ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
     dev = read_dev(a.dev)
@@ -550,6 +678,7 @@ def main():
                                         ("vocoder-lpc", "vocoder", "v_", a.vocoder, SEED + 3),
                                         ("griffin-lim", "griffin-lim", "g_", a.griffin_lim, SEED + 5),
                                         ("replay-room", "replay-room", "q_", a.replay, SEED + 7),
+                                        ("vocoder-hnm", "vocoder-hnm", "w_", a.vocoder_hnm, SEED + 19),
                                         *((fam, fam, prefix, getattr(a, fam.replace("-", "_")), seed)
                                           for fam, (_, _, prefix, seed, _, _) in NEURAL_VOCODERS.items())):
         if only and fam not in only:
@@ -594,6 +723,7 @@ def main():
                 uid, cls, fam, split = meta
                 if not os.path.exists(dst):
                     {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim, "replay-room": replay_room,
+                     "vocoder-hnm": vocode_hnm,
                      **dict.fromkeys(NEURAL_VOCODERS, neural_vocoder_channel)}[kind](src, dst, rng, tmp)
             rows.append((uid, dst, cls, fam, split, "none"))
             cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")

@@ -1,0 +1,338 @@
+package dsp
+
+import (
+	"errors"
+	"math"
+
+	"gonum.org/v1/gonum/dsp/fourier"
+)
+
+// VoiceQualityDim is the number of statistics VoiceQualityStats.Stats writes.
+const VoiceQualityDim = 11
+
+// VoiceQualityConfig frames a recording for VoiceQualityStats.
+type VoiceQualityConfig struct {
+	SampleRate    int     // Hz (8000)
+	FrameLengthMs float64 // analysis window, ms (40: two periods of a 50 Hz voice)
+	FrameShiftMs  float64 // ms (10)
+	MinF0, MaxF0  float64 // pitch search range, Hz (60-400)
+	VoicedMin     float64 // normalised autocorrelation at the pitch lag that makes a frame voiced (0.5)
+	LPCOrder      int     // order of the linear prediction whose residual's kurtosis is measured (12)
+}
+
+// TelephoneVoiceQuality is the configuration for 8 kHz telephone speech.
+func TelephoneVoiceQuality() VoiceQualityConfig {
+	return VoiceQualityConfig{SampleRate: 8000, FrameLengthMs: 40, FrameShiftMs: 10, MinF0: 60, MaxF0: 400, VoicedMin: 0.5, LPCOrder: 12}
+}
+
+// Validate reports a configuration VoiceQualityStats cannot use.
+func (c VoiceQualityConfig) Validate() error {
+	fl := msSamples(c.SampleRate, c.FrameLengthMs)
+	switch {
+	case c.SampleRate <= 0 || fl < 32 || msSamples(c.SampleRate, c.FrameShiftMs) < 1:
+		return errors.New("dsp: voice quality needs a positive rate, a frame of at least 32 samples and a shift")
+	case !(c.MinF0 > 0 && c.MaxF0 > c.MinF0):
+		return errors.New("dsp: voice quality needs 0 < MinF0 < MaxF0")
+	case float64(c.SampleRate)/c.MinF0 >= float64(fl)-2:
+		return errors.New("dsp: voice quality's frame must be longer than the longest pitch period")
+	case !(c.VoicedMin > 0 && c.VoicedMin < 1):
+		return errors.New("dsp: voice quality's VoicedMin must be in (0, 1)")
+	case c.LPCOrder < 1 || c.LPCOrder >= fl/2:
+		return errors.New("dsp: voice quality's LPC order must be in [1, frame/2)")
+	}
+	return nil
+}
+
+// VoiceQualityStats accumulates, over a recording's frames whose level reaches a floor, statistics
+// of the voice source that a vocoder, a replay chain or a formant synthesiser reproduces badly.
+// For each frame (Hann window, DC removed) it finds the pitch lag that maximises the normalised
+// autocorrelation (corrected for the window's own decay) between MaxF0 and MinF0, or the shortest
+// lag within 0.05 of it that is a local maximum (not a multiple of the period); a frame is voiced
+// when the maximum reaches VoicedMin. Stats are, in order:
+//
+//	0  the share of counted frames that are voiced
+//	1  the mean and 2 the standard deviation of the normalised autocorrelation at the pitch lag (voiced frames)
+//	3  its mean over 0-1 kHz and 4 over 2-3.5 kHz alone (the harmonicity of the low and high band)
+//	5  the mean and 6 the standard deviation of the cepstral peak prominence: the highest
+//	   cepstrum (of the log power spectrum, natural log) over the pitch quefrencies above its
+//	   least-squares line there
+//	7  the mean and 8 the standard deviation of the log kurtosis of the LPC residual (how peaky the
+//	   excitation is: glottal pulses are, scattered phases are not)
+//	9  the mean relative change of the pitch period between consecutive voiced frames (jitter,
+//	   each change capped at 0.2 so that octave errors do not dominate)
+//	10 the mean absolute change of the log frame energy between consecutive voiced frames
+//	   (shimmer, each capped at 2)
+//
+// Push samples in any chunking; the statistics equal those of one Push. Not safe for concurrent
+// use; no allocation per frame.
+type VoiceQualityStats struct {
+	cfg        VoiceQualityConfig
+	minDB      float64
+	fl, fs, n  int // frame length, shift, FFT size
+	lo, hi     int // lag range, samples
+	window     []float64
+	bias       []float64 // the window's normalised autocorrelation per lag
+	cosT       []float64 // cos(2π j / n)
+	base       [2][]float64
+	fft        *fourier.FFT
+	pending    []float32
+	frame      []float64
+	spec       []complex128
+	pow, r, lp []float64
+	cep        []float64
+	a, tmp     []float64
+
+	counted, voiced   int
+	sum               [VoiceQualityDim]float64 // Σ of each statistic's values (index as Stats)
+	sq                [VoiceQualityDim]float64 // Σ of squares where a deviation is reported
+	pairs             int
+	prevVoiced        bool
+	prevLag, prevLogE float64
+	bandLo, bandHi    [2]int
+}
+
+// NewVoiceQualityStats returns an accumulator over frames of at least minLevelDB (RMS after DC
+// removal, dBFS).
+func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQualityStats, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	fl := msSamples(cfg.SampleRate, cfg.FrameLengthMs)
+	lo := int(math.Floor(float64(cfg.SampleRate) / cfg.MaxF0))
+	hi := int(math.Ceil(float64(cfg.SampleRate) / cfg.MinF0))
+	n := 1
+	for n < fl+hi+1 { // no circular aliasing of the autocorrelation up to the longest lag
+		n *= 2
+	}
+	st := &VoiceQualityStats{cfg: cfg, minDB: minLevelDB, fl: fl, fs: msSamples(cfg.SampleRate, cfg.FrameShiftMs), n: n, lo: lo, hi: hi,
+		window: make([]float64, fl), bias: make([]float64, hi+2), cosT: make([]float64, n), fft: fourier.NewFFT(n),
+		frame: make([]float64, n), spec: make([]complex128, n/2+1), pow: make([]float64, n/2+1), r: make([]float64, n),
+		lp: make([]float64, n/2+1), cep: make([]float64, n), a: make([]float64, cfg.LPCOrder+1), tmp: make([]float64, cfg.LPCOrder+1)}
+	for i := range st.window {
+		st.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(fl-1))
+	}
+	for j := range st.cosT {
+		st.cosT[j] = math.Cos(2 * math.Pi * float64(j) / float64(n))
+	}
+	// The window's autocorrelation, by the same FFT route as the frames'.
+	copy(st.frame, st.window)
+	st.autocorr()
+	for k := range st.bias {
+		st.bias[k] = st.r[k] / st.r[0]
+	}
+	// Least-squares line over the pitch quefrencies: cpp = max_q c[q] − (α + β q), with
+	// (α, β) = base · c[lo..hi].
+	m := float64(hi - lo + 1)
+	var sx, sxx float64
+	for q := lo; q <= hi; q++ {
+		sx += float64(q)
+		sxx += float64(q * q)
+	}
+	den := m*sxx - sx*sx
+	st.base[0], st.base[1] = make([]float64, hi-lo+1), make([]float64, hi-lo+1)
+	for q := lo; q <= hi; q++ {
+		st.base[0][q-lo] = (sxx - sx*float64(q)) / den
+		st.base[1][q-lo] = (m*float64(q) - sx) / den
+	}
+	hz := float64(cfg.SampleRate) / float64(n)
+	st.bandLo = [2]int{1, int(math.Round(1000 / hz))}
+	st.bandHi = [2]int{int(math.Round(2000 / hz)), min(int(math.Round(3500/hz)), n/2-1)}
+	return st, nil
+}
+
+// Reset forgets all input.
+func (st *VoiceQualityStats) Reset() {
+	st.pending = st.pending[:0]
+	st.counted, st.voiced, st.pairs = 0, 0, 0
+	st.sum, st.sq = [VoiceQualityDim]float64{}, [VoiceQualityDim]float64{}
+	st.prevVoiced = false
+}
+
+// Push appends samples (in [-1, 1), at the configured rate).
+func (st *VoiceQualityStats) Push(samples []float32) {
+	st.pending = append(st.pending, samples...)
+	off := 0
+	for len(st.pending)-off >= st.fl {
+		st.frameAt(st.pending[off : off+st.fl])
+		off += st.fs
+	}
+	if off > 0 {
+		st.pending = append(st.pending[:0], st.pending[min(off, len(st.pending)):]...)
+	}
+}
+
+// autocorr sets pow to |FFT(frame)|² and r to its inverse transform (the frame's autocorrelation,
+// unnormalised).
+func (st *VoiceQualityStats) autocorr() {
+	st.fft.Coefficients(st.spec, st.frame)
+	for k, c := range st.spec {
+		st.pow[k] = real(c)*real(c) + imag(c)*imag(c)
+		st.spec[k] = complex(st.pow[k], 0)
+	}
+	st.fft.Sequence(st.r, st.spec)
+}
+
+// bandCorr is the normalised autocorrelation at lag k of the power in bins [b0, b1].
+func (st *VoiceQualityStats) bandCorr(b0, b1, k int) float64 {
+	var num, den float64
+	for f := b0; f <= b1; f++ {
+		num += st.pow[f] * st.cosT[(f*k)%st.n]
+		den += st.pow[f]
+	}
+	if den <= 0 {
+		return 0
+	}
+	return num / den / st.bias[k]
+}
+
+// frameAt adds one frame if its level reaches the floor.
+func (st *VoiceQualityStats) frameAt(x []float32) {
+	n := len(x)
+	var sum float64
+	for _, v := range x {
+		sum += float64(v)
+	}
+	mean := sum / float64(n)
+	var e float64
+	for _, v := range x {
+		d := float64(v) - mean
+		e += d * d
+	}
+	if e <= 0 || 10*math.Log10(e/float64(n)) < st.minDB {
+		st.prevVoiced = false
+		return
+	}
+	st.counted++
+	for i, v := range x {
+		st.frame[i] = (float64(v) - mean) * st.window[i]
+	}
+	clear(st.frame[n:])
+	st.autocorr()
+	r0 := st.r[0]
+	if r0 <= 0 {
+		st.prevVoiced = false
+		return
+	}
+	best, lag := math.Inf(-1), st.lo
+	for k := st.lo; k <= st.hi; k++ {
+		if v := st.r[k] / r0 / st.bias[k]; v > best {
+			best, lag = v, k
+		}
+	}
+	if best < st.cfg.VoicedMin {
+		st.prevVoiced = false
+		return
+	}
+	// The shortest lag that is a local maximum within 0.05 of the best: a periodic frame is as
+	// correlated at twice its period, which is not its pitch.
+	for k := st.lo + 1; k < lag; k++ {
+		v := st.r[k] / r0 / st.bias[k]
+		if v >= best-0.05 && v >= st.r[k-1]/r0/st.bias[k-1] && v >= st.r[k+1]/r0/st.bias[k+1] {
+			best, lag = v, k
+			break
+		}
+	}
+	st.voiced++
+	// Parabolic refinement of the lag.
+	L := float64(lag)
+	if lag > st.lo && lag < st.hi {
+		a := st.r[lag-1] / r0 / st.bias[lag-1]
+		c := st.r[lag+1] / r0 / st.bias[lag+1]
+		if d := a - 2*best + c; d < 0 {
+			L += 0.5 * (a - c) / d
+		}
+	}
+	st.add(1, best)
+	st.add(3, st.bandCorr(st.bandLo[0], st.bandLo[1], lag))
+	st.add(4, st.bandCorr(st.bandHi[0], st.bandHi[1], lag))
+	// Cepstral peak prominence.
+	for k, p := range st.pow {
+		st.lp[k] = math.Log(p/r0 + 1e-10)
+		st.spec[k] = complex(st.lp[k], 0)
+	}
+	st.fft.Sequence(st.cep, st.spec)
+	var alpha, beta float64
+	for q := st.lo; q <= st.hi; q++ {
+		alpha += st.base[0][q-st.lo] * st.cep[q]
+		beta += st.base[1][q-st.lo] * st.cep[q]
+	}
+	cpp := math.Inf(-1)
+	for q := st.lo; q <= st.hi; q++ {
+		cpp = max(cpp, st.cep[q]-(alpha+beta*float64(q)))
+	}
+	st.add(5, cpp/float64(st.n))
+	// LPC (Levinson-Durbin on the autocorrelation, white-noise corrected) and the residual's
+	// log kurtosis over the frame.
+	p := st.cfg.LPCOrder
+	a, tmp := st.a, st.tmp
+	clear(a)
+	errE := r0 * 1.0001
+	for i := 1; i <= p; i++ {
+		acc := st.r[i]
+		for j := 1; j < i; j++ {
+			acc -= a[j] * st.r[i-j]
+		}
+		k := acc / errE
+		copy(tmp, a)
+		a[i] = k
+		for j := 1; j < i; j++ {
+			a[j] = tmp[j] - k*tmp[i-j]
+		}
+		errE *= 1 - k*k
+		if errE <= 0 {
+			break
+		}
+	}
+	var m2, m4 float64
+	for t := p; t < n; t++ {
+		v := st.frame[t]
+		for j := 1; j <= p; j++ {
+			v -= a[j] * st.frame[t-j]
+		}
+		v2 := v * v
+		m2 += v2
+		m4 += v2 * v2
+	}
+	if m2 > 0 {
+		cnt := float64(n - p)
+		st.add(7, math.Log(m4/cnt/((m2/cnt)*(m2/cnt))))
+	} else {
+		st.add(7, 0)
+	}
+	logE := math.Log(e)
+	if st.prevVoiced {
+		st.pairs++
+		st.sum[9] += min(math.Abs(L-st.prevLag)/L, 0.2)
+		st.sum[10] += min(math.Abs(logE-st.prevLogE), 2)
+	}
+	st.prevVoiced, st.prevLag, st.prevLogE = true, L, logE
+}
+
+// add accumulates a voiced frame's value of statistic i (and its square, for i's deviation at i+1).
+func (st *VoiceQualityStats) add(i int, v float64) {
+	st.sum[i] += v
+	st.sq[i] += v * v
+}
+
+// Stats writes the VoiceQualityDim statistics (see VoiceQualityStats) to dst and returns the
+// number of frames counted; statistics of voiced frames are 0 when there are none, the jitter and
+// shimmer 0 without two consecutive voiced frames.
+func (st *VoiceQualityStats) Stats(dst []float64) int {
+	dst = dst[:VoiceQualityDim]
+	clear(dst)
+	if st.counted == 0 {
+		return 0
+	}
+	dst[0] = float64(st.voiced) / float64(st.counted)
+	if v := float64(st.voiced); v > 0 {
+		for _, i := range []int{1, 5, 7} {
+			m := st.sum[i] / v
+			dst[i], dst[i+1] = m, math.Sqrt(max(st.sq[i]/v-m*m, 0))
+		}
+		dst[3], dst[4] = st.sum[3]/v, st.sum[4]/v
+	}
+	if st.pairs > 0 {
+		dst[9], dst[10] = st.sum[9]/float64(st.pairs), st.sum[10]/float64(st.pairs)
+	}
+	return st.counted
+}

@@ -1,0 +1,197 @@
+package dsp
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// vqOf returns the voice-quality statistics of x pushed in one piece.
+func vqOf(t *testing.T, x []float32) ([]float64, int) {
+	t.Helper()
+	st, err := NewVoiceQualityStats(TelephoneVoiceQuality(), -60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Push(x)
+	out := make([]float64, VoiceQualityDim)
+	return out, st.Stats(out)
+}
+
+// harmonics is one second of a 100 Hz complex of 30 equal harmonics at 8 kHz: in phase (a
+// pulse train) or with random phases (the same spectrum, scattered phases).
+func harmonics(randomPhase bool, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	ph := make([]float64, 31)
+	for h := range ph {
+		if randomPhase {
+			ph[h] = 2 * math.Pi * rng.Float64()
+		}
+	}
+	x := make([]float32, 8000)
+	for i := range x {
+		var v float64
+		for h := 1; h <= 30; h++ {
+			v += math.Cos(2*math.Pi*100*float64(h*i)/8000 + ph[h])
+		}
+		x[i] = float32(0.02 * v)
+	}
+	return x
+}
+
+func TestVoiceQualityKnown(t *testing.T) {
+	sine := make([]float32, 8000)
+	for i := range sine {
+		sine[i] = float32(0.3 * math.Sin(2*math.Pi*125*float64(i)/8000))
+	}
+	noise := make([]float32, 8000)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range noise {
+		noise[i] = float32(0.1 * rng.NormFloat64())
+	}
+	pulses, scattered := harmonics(false, 1), harmonics(true, 1)
+	frames := (8000-320)/80 + 1
+	tests := []struct {
+		name  string
+		x     []float32
+		check func(s []float64, n int) string
+	}{
+		{"sine: every frame voiced, autocorrelation 1 at the period, no jitter or shimmer", sine, func(s []float64, n int) string {
+			if n != frames || s[0] != 1 || math.Abs(s[1]-1) > 0.02 || s[9] > 1e-3 || s[10] > 1e-6 {
+				return "want all voiced, mean autocorrelation ~1, jitter under 0.1 %, shimmer 0"
+			}
+			return ""
+		}},
+		{"white noise: nothing voiced", noise, func(s []float64, n int) string {
+			if n != frames || s[0] > 0.05 {
+				return "want at most 5 % voiced"
+			}
+			return ""
+		}},
+		{"pulse train: voiced, peaky residual, a clear cepstral peak", pulses, func(s []float64, n int) string {
+			if s[0] != 1 || s[7] < math.Log(15) || s[5] < 1 {
+				return "want all voiced, residual log kurtosis over log 15, CPP over 1"
+			}
+			return ""
+		}},
+		{"the same harmonics, random phases: voiced, Gaussian-like residual", scattered, func(s []float64, n int) string {
+			if s[0] != 1 || s[7] > math.Log(6) {
+				return "want all voiced and residual log kurtosis under log 6"
+			}
+			return ""
+		}},
+		{"silence: no frame counted", make([]float32, 8000), func(s []float64, n int) string {
+			for _, v := range s {
+				if v != 0 {
+					return "want zeros"
+				}
+			}
+			if n != 0 {
+				return "want no frames"
+			}
+			return ""
+		}},
+	}
+	for _, tc := range tests {
+		s, n := vqOf(t, tc.x)
+		if msg := tc.check(s, n); msg != "" {
+			t.Errorf("%s: %s; got %d frames, %.4g", tc.name, msg, n, s)
+		}
+	}
+}
+
+// The relative pitch-period change between consecutive voiced frames: a tone at 100 Hz, then at
+// 80 Hz, changes its period once, by 25 samples in 100 (0.2, the cap), between two frames.
+func TestVoiceQualityJitter(t *testing.T) {
+	x := make([]float32, 16000)
+	phase := 0.0
+	for i := range x {
+		f := 100.0
+		if i >= 8000 {
+			f = 80
+		}
+		phase += 2 * math.Pi * f / 8000
+		x[i] = float32(0.3 * math.Sin(phase))
+	}
+	s, _ := vqOf(t, x)
+	if s[0] != 1 {
+		t.Fatalf("voiced share %.3f, want 1", s[0])
+	}
+	// Frames straddling the change see a mix, so the 0.2 of one jump is spread over a few pairs;
+	// the total over the 195 pairs is still about 0.2.
+	pairs := float64((16000-320)/80 + 1 - 1)
+	if got := s[9] * pairs; got < 0.15 || got > 0.3 {
+		t.Errorf("total period change %.3f, want about 0.2", got)
+	}
+}
+
+func TestVoiceQualityChunking(t *testing.T) {
+	x := harmonics(true, 9)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range x {
+		x[i] += float32(0.01 * rng.NormFloat64())
+	}
+	whole, n := vqOf(t, x)
+	st, err := NewVoiceQualityStats(TelephoneVoiceQuality(), -60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := 0; off < len(x); {
+		k := min(1+rng.IntN(300), len(x)-off)
+		st.Push(x[off : off+k])
+		off += k
+	}
+	got := make([]float64, VoiceQualityDim)
+	if m := st.Stats(got); m != n {
+		t.Fatalf("frames %d in chunks, %d whole", m, n)
+	}
+	for i := range got {
+		if got[i] != whole[i] {
+			t.Errorf("statistic %d: %g in chunks, %g whole", i, got[i], whole[i])
+		}
+	}
+	st.Reset()
+	st.Push(x)
+	st.Stats(got)
+	for i := range got {
+		if got[i] != whole[i] {
+			t.Errorf("after Reset, statistic %d: %g, want %g", i, got[i], whole[i])
+		}
+	}
+}
+
+func TestVoiceQualityConfigValidate(t *testing.T) {
+	ok := TelephoneVoiceQuality()
+	bad := []func(c *VoiceQualityConfig){
+		func(c *VoiceQualityConfig) { c.SampleRate = 0 },
+		func(c *VoiceQualityConfig) { c.MinF0 = 0 },
+		func(c *VoiceQualityConfig) { c.MaxF0 = c.MinF0 },
+		func(c *VoiceQualityConfig) { c.FrameLengthMs = 15 },
+		func(c *VoiceQualityConfig) { c.VoicedMin = 1 },
+		func(c *VoiceQualityConfig) { c.LPCOrder = 0 },
+	}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range bad {
+		c := ok
+		f(&c)
+		if c.Validate() == nil {
+			t.Errorf("case %d: want an error", i)
+		}
+	}
+}
+
+func BenchmarkVoiceQuality8k(b *testing.B) {
+	x := harmonics(true, 2)
+	st, err := NewVoiceQualityStats(TelephoneVoiceQuality(), -60)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(x)) * 4)
+	for b.Loop() {
+		st.Reset()
+		st.Push(x)
+	}
+}
