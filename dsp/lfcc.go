@@ -48,6 +48,11 @@ type LFCCConfig struct {
 	// ModulationShape divides each sub-band's mean absolute changes by their sum over the lags,
 	// keeping the shape of its modulation spectrum and dropping its overall variability.
 	ModulationShape bool `json:"modulation_shape,omitempty"`
+	// VoiceQuality appends to the long-term statistics the VoiceQualityDim voice-source
+	// statistics of VoiceQualityStats (TelephoneVoiceQuality's framing at the configured rate,
+	// over frames reaching the statistics' level floor): voicing, band harmonicity, cepstral peak
+	// prominence, LPC-residual kurtosis, jitter and shimmer.
+	VoiceQuality bool `json:"voice_quality,omitempty"`
 }
 
 // modulationBins returns the FFT bin range [lo, hi) the modulation sub-bands divide.
@@ -140,8 +145,17 @@ func (c LFCCConfig) Validate() error {
 		return errors.New("lfcc: statistics frame length must be 0 or at least two samples")
 	case c.Modulation && c.modulationBinCount() < ModulationBands:
 		return fmt.Errorf("lfcc: modulation range %g-%g Hz holds fewer than %d FFT bins", c.ModulationLowFreq, c.ModulationHighFreq, ModulationBands)
+	case c.VoiceQuality && c.voiceQualityConfig().Validate() != nil:
+		return fmt.Errorf("lfcc: voice quality statistics: %w", c.voiceQualityConfig().Validate())
 	}
 	return nil
+}
+
+// voiceQualityConfig is the VoiceQualityStats configuration of LFCCConfig.VoiceQuality.
+func (c LFCCConfig) voiceQualityConfig() VoiceQualityConfig {
+	v := TelephoneVoiceQuality()
+	v.SampleRate = c.SampleRate
+	return v
 }
 
 // linearBank returns NumFilters triangles with NumFilters+2 equally spaced edges from LowFreq to
@@ -365,7 +379,8 @@ type LFCC struct {
 	specPending  []float32
 	specFrame    []float32
 	specRow      []float32
-	pitch        *PitchTracker // prosodic features (LFCCConfig.Prosody), or nil
+	pitch        *PitchTracker      // prosodic features (LFCCConfig.Prosody), or nil
+	vq           *VoiceQualityStats // voice-source statistics (LFCCConfig.VoiceQuality), or nil
 	// Modulation statistics (LFCCConfig.Modulation): the last modRing frames' sub-band log powers
 	// (ring, newest at modHead), the run of consecutive counted frames, and per lag and band the
 	// summed absolute changes and their counts.
@@ -415,6 +430,9 @@ func (l *LFCC) Reset() {
 	if l.pitch != nil {
 		l.pitch.Reset()
 	}
+	if l.vq != nil {
+		l.vq.Reset()
+	}
 }
 
 // EnableSpectralStats makes the front end also accumulate long-term spectral statistics (the
@@ -439,6 +457,13 @@ func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
 	if l.cfg.Prosody {
 		l.pitch = NewPitchTracker(l.cfg.SampleRate, minLevelDB)
 	}
+	if l.cfg.VoiceQuality {
+		vq, err := NewVoiceQualityStats(l.cfg.voiceQualityConfig(), minLevelDB)
+		if err != nil {
+			panic(err) // Validate checks the configuration
+		}
+		l.vq = vq
+	}
 	if l.cfg.Modulation {
 		l.modRing = make([][ModulationBands]float64, ModulationLags[len(ModulationLags)-1]+1)
 		l.modSum = make([]float64, ModulationDim)
@@ -448,7 +473,7 @@ func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
 
 // SpectralStatsDim is the length of the vector SpectralStats writes: twice the number of FFT
 // bins, PaddedLength/2+1, or three times with SpectralFlux, plus ProsodyDim with Prosody, plus
-// ModulationDim with Modulation.
+// ModulationDim with Modulation, plus VoiceQualityDim with VoiceQuality.
 func (c LFCCConfig) SpectralStatsDim() int {
 	k := c.statsConfig().PaddedLength()/2 + 1
 	n := 2 * k
@@ -461,6 +486,9 @@ func (c LFCCConfig) SpectralStatsDim() int {
 	if c.Modulation {
 		n += ModulationDim
 	}
+	if c.VoiceQuality {
+		n += VoiceQualityDim
+	}
 	return n
 }
 
@@ -471,7 +499,8 @@ func (c LFCCConfig) SpectralStatsDim() int {
 // (its frames reaching the same level floor), then with Modulation, lag by lag
 // (ModulationLags) and band by band, the mean absolute change of the sub-band's mean log power
 // between counted frames that many frames apart with every frame between them counted too (0
-// where no such pair exists yet). It returns the number of spectral frames they cover (0: dst
+// where no such pair exists yet), then with VoiceQuality the VoiceQualityStats (of its own
+// frames reaching the same level floor). It returns the number of spectral frames they cover (0: dst
 // zeroed).
 func (l *LFCC) SpectralStats(dst []float64) int {
 	k := len(l.specS)
@@ -497,6 +526,10 @@ func (l *LFCC) SpectralStats(dst []float64) int {
 		}
 	}
 	tail := len(dst)
+	if l.vq != nil {
+		l.vq.Stats(dst[tail-VoiceQualityDim : tail])
+		tail -= VoiceQualityDim
+	}
 	if l.modSum != nil {
 		m := dst[tail-ModulationDim : tail]
 		for j, n := range l.modN {
@@ -529,6 +562,9 @@ func (l *LFCC) SpectralStats(dst []float64) int {
 func (l *LFCC) Push(samples []float32) {
 	if l.pitch != nil {
 		l.pitch.Push(samples)
+	}
+	if l.vq != nil {
+		l.vq.Push(samples)
 	}
 	l.pending = append(l.pending, samples...)
 	fl, fs := l.cfg.FrameLength(), l.cfg.FrameShift()

@@ -195,3 +195,53 @@ func BenchmarkVoiceQuality8k(b *testing.B) {
 		st.Push(x)
 	}
 }
+
+// LFCCConfig.VoiceQuality appends exactly VoiceQualityStats' statistics to the long-term
+// statistics and leaves the rest as they were, in any chunking.
+func TestLFCCVoiceQuality(t *testing.T) {
+	x := harmonics(true, 4)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range x {
+		x[i] += float32(0.005 * rng.NormFloat64())
+	}
+	stats := func(cfg LFCCConfig, chunk int) []float64 {
+		l, err := NewLFCC(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.EnableSpectralStats(-50)
+		for off := 0; off < len(x); off += chunk {
+			l.Push(x[off:min(off+chunk, len(x))])
+		}
+		l.Flush()
+		out := make([]float64, cfg.SpectralStatsDim())
+		if l.SpectralStats(out) == 0 {
+			t.Fatal("no frames counted")
+		}
+		return out
+	}
+	plain := TelephoneLFCC()
+	with := plain
+	with.VoiceQuality = true
+	if err := with.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if with.SpectralStatsDim() != plain.SpectralStatsDim()+VoiceQualityDim {
+		t.Fatalf("dimension %d, want %d", with.SpectralStatsDim(), plain.SpectralStatsDim()+VoiceQualityDim)
+	}
+	st, err := NewVoiceQualityStats(TelephoneVoiceQuality(), -50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Push(x)
+	want := append(stats(plain, len(x)), make([]float64, VoiceQualityDim)...)
+	st.Stats(want[len(want)-VoiceQualityDim:])
+	for _, chunk := range []int{len(x), 97} {
+		got := stats(with, chunk)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("chunk %d: statistic %d = %g, want %g", chunk, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -75,6 +75,11 @@ const DefaultSpoofProsody = false
 // session; see bench/README.md, "Temporal modulation statistics").
 const DefaultSpoofModulation = false
 
+// DefaultSpoofVoiceQuality is train-spoof's default for dsp.LFCCConfig.VoiceQuality: whether the
+// long-term statistics carry the voice-source statistics of dsp.VoiceQualityStats (2026-12-05,
+// twenty-first session; see bench/README.md, "Voice-source statistics").
+const DefaultSpoofVoiceQuality = false
+
 // DefaultSpoofModulationLow, DefaultSpoofModulationHigh and DefaultSpoofModulationShape are
 // train-spoof's defaults for the modulation statistics' band range (Hz; 0: the whole band) and
 // shape normalisation (dsp.LFCCConfig).

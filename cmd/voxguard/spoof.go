@@ -55,6 +55,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	modLow := fs.Float64("modulation-low", recipe.DefaultSpoofModulationLow, "with --modulation: lowest sub-band edge in `Hz` (0: the first FFT bin above DC)")
 	modHigh := fs.Float64("modulation-high", recipe.DefaultSpoofModulationHigh, "with --modulation: highest sub-band edge in `Hz` (0: Nyquist)")
 	modShape := fs.Bool("modulation-shape", recipe.DefaultSpoofModulationShape, "with --modulation: divide each sub-band's changes by their sum over the lags (the modulation spectrum's shape only)")
+	voiceQ := fs.Bool("voice-quality", recipe.DefaultSpoofVoiceQuality, "add voice-source statistics (voicing, band harmonicity, cepstral peak prominence, LPC-residual kurtosis, jitter, shimmer; dsp.VoiceQualityStats) to the long-term statistics")
 	hidden := fs.Int("ltss-hidden", recipe.DefaultSpoofHidden, "hidden `units` of the perceptron scoring the long-term spectral statistics (0: a logistic regression, the scorer before 2026-12-03)")
 	ensemble := fs.Int("ltss-ensemble", 1, "average `N` perceptrons trained from different initial weights (with --ltss-hidden > 0)")
 	gmmWeight := fs.Float64("gmm-weight", recipe.DefaultSpoofGMMWeight, "the GMM score's `weight` in the fusion, in (0, 1]; the long-term statistics scorer gets the rest")
@@ -114,6 +115,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if lfcc.Modulation {
 		lfcc.ModulationLowFreq, lfcc.ModulationHighFreq, lfcc.ModulationShape = *modLow, *modHigh, *modShape
 	}
+	lfcc.VoiceQuality = *voiceQ && !*gmmOnly
 	if err := lfcc.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}

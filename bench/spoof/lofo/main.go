@@ -70,7 +70,7 @@ func main() {
 	frameStep := flag.Int("frame-step", 2, "score every N-th frame with the GMMs (models.Countermeasure.FrameStep; the shipped bundle uses 2)")
 	statsMs := flag.Float64("stats-ms", 0, "analysis window of the long-term statistics, ms (0: the LFCC frames)")
 	nested := flag.Bool("nested", false, "also report a fusion whose GMM weight is chosen per fold by an inner leave-one-family-out over the fold's training families")
-	vq := flag.String("vq", "", "voice-quality statistics (dsp.VoiceQualityStats: voicing, harmonicity, cepstral peak prominence, LPC-residual kurtosis, jitter, shimmer): \"\" (none), append (to the long-term spectral statistics), only (the classifier sees only them)")
+	vq := flag.String("vq", "", "voice-quality statistics (dsp.LFCCConfig.VoiceQuality: voicing, harmonicity, cepstral peak prominence, LPC-residual kurtosis, jitter, shimmer): \"\" (none), append (to the long-term spectral statistics), only (the classifier sees only them)")
 	phase := flag.String("phase", "", "phase-aware long-term statistics: \"\" (none), mgd (modified group delay statistics appended to the long-term spectral statistics), mgd-only (the classifier sees only them), peak (only --mgd-peak's two statistics appended), peak-only (only those two)")
 	mgdCfg := dsp.TelephoneMGD()
 	flag.IntVar(&mgdCfg.Lifter, "mgd-lifter", mgdCfg.Lifter, "with --phase: cepstral coefficients of the MGD's smoothed spectrum")
@@ -118,6 +118,16 @@ func main() {
 	cfg.Prosody = *prosody || *prosodyOnly
 	cfg.Modulation = *modulation
 	cfg.ModulationLowFreq, cfg.ModulationHighFreq, cfg.ModulationShape = *modLow, *modHigh, *modShape
+	switch *vq {
+	case "":
+	case "append", "only":
+		cfg.VoiceQuality = true
+		if *vq == "only" && (*phase != "" || *peakFuse != "" || *modFuse != "") {
+			log.Fatal("--vq only combines with none of --phase, --peak-fuse, --mod-fuse")
+		}
+	default:
+		log.Fatalf("unknown --vq %q (append or only)", *vq)
+	}
 	if err := cfg.Validate(); err != nil {
 		log.Fatal(err)
 	}
@@ -221,9 +231,9 @@ func main() {
 		paths[i] = it.Path
 	}
 	fr := extract(paths)
-	if *vq != "" {
-		if err := appendVoiceQuality(fr, paths, *vq, cfg.SampleRate); err != nil {
-			log.Fatal(err)
+	if *vq == "only" { // the voice-quality statistics end the vector (dsp.LFCC.SpectralStats)
+		for _, f := range fr {
+			f.Stats = f.Stats[len(f.Stats)-dsp.VoiceQualityDim:]
 		}
 	}
 	for i := range items {
@@ -728,39 +738,6 @@ func extractWithPhase(paths []string, cfg dsp.LFCCConfig, mc dsp.MGDConfig, minL
 		return nil
 	})
 	return fr, ph, err
-}
-
-// appendVoiceQuality appends each recording's voice-quality statistics (over frames of at least
-// recipe.DefaultSpoofMinLevelDB) to its long-term statistics (mode "append") or puts them in their
-// place ("only").
-func appendVoiceQuality(fr []*recipe.SpoofFeatures, paths []string, mode string, rate int) error {
-	if mode != "append" && mode != "only" {
-		return fmt.Errorf("unknown --vq %q (append or only)", mode)
-	}
-	workers := runtime.GOMAXPROCS(0)
-	st := make([]*dsp.VoiceQualityStats, workers)
-	for w := range st {
-		var err error
-		if st[w], err = dsp.NewVoiceQualityStats(dsp.TelephoneVoiceQuality(), recipe.DefaultSpoofMinLevelDB); err != nil {
-			return err
-		}
-	}
-	return recipe.Parallel(len(paths), workers, nil, func(w, i int) error {
-		s, err := recipe.ReadMono(paths[i], rate)
-		if err != nil {
-			return err
-		}
-		st[w].Reset()
-		st[w].Push(s)
-		v := make([]float64, dsp.VoiceQualityDim)
-		st[w].Stats(v)
-		if mode == "only" {
-			fr[i].Stats = v
-		} else {
-			fr[i].Stats = append(fr[i].Stats, v...)
-		}
-		return nil
-	})
 }
 
 // resynthesis are the families of bona fide recordings resynthesised by a vocoder
