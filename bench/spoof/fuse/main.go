@@ -2,9 +2,11 @@
 // bench/spoof/nnlofo --dump): in each fold both scorers are z-normalised on the fold's held-out
 // bona fide training files and summed with weights (1 − w, w); the EER of each held-out family,
 // clean and after mobile codecs, its spoofs passing at the 1 % threshold set on those held-out
-// files, and the dev speakers' bona fide files flagged at it are printed for each w.
+// files, and the dev speakers' bona fide files flagged at it are printed for each w. With --c, a
+// third dump joins with weight wc (each of --wc), the first getting 1 - w - wc.
 //
 //	go run ./bench/spoof/fuse --a base.tsv --b nn.tsv --w 0,0.2,0.3,0.5
+//	go run ./bench/spoof/fuse --a base.tsv --b nn.tsv --w 0.3 --c vq.tsv --c-col ltss --wc 0.1,0.2
 package main
 
 import (
@@ -62,21 +64,47 @@ func main() {
 	b := flag.String("b", "", "second dump (weight w)")
 	bCol := flag.String("b-col", "fused", "second dump's score column")
 	ws := flag.String("w", "0,0.2,0.3,0.4,0.5,1", "weights of the second dump")
+	c := flag.String("c", "", "optional third dump (weight wc)")
+	cCol := flag.String("c-col", "fused", "third dump's score column")
+	wcs := flag.String("wc", "0.1", "with --c: weights of the third dump")
 	flag.Parse()
 	A, B := read(*a, *aCol), read(*b, *bCol)
+	C := map[string]map[string]row{}
+	if *c != "" {
+		C = read(*c, *cCol)
+	} else {
+		*wcs = "0"
+	}
 	var folds []string
 	for f := range A {
-		if B[f] != nil {
+		if B[f] != nil && (*c == "" || C[f] != nil) {
 			folds = append(folds, f)
 		}
 	}
 	sort.Strings(folds)
+	type pair struct{ w, wc float64 }
+	var pairs []pair
 	for _, wsv := range strings.Split(*ws, ",") {
 		w, err := strconv.ParseFloat(wsv, 64)
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("\nw = %g\n\n| held-out | EER clean | EER codecs | passed at 1 %% clean | dev bona fide codecs flagged |\n|---|---|---|---|---|\n", w)
+		for _, wcv := range strings.Split(*wcs, ",") {
+			wc, err := strconv.ParseFloat(wcv, 64)
+			if err != nil || wc < 0 || w+wc > 1 {
+				log.Fatalf("bad weights w = %s, wc = %s", wsv, wcv)
+			}
+			pairs = append(pairs, pair{w, wc})
+		}
+	}
+	for _, pw := range pairs {
+		w, wc := pw.w, pw.wc
+		if *c != "" {
+			fmt.Printf("\nw = %g, wc = %g\n\n", w, wc)
+		} else {
+			fmt.Printf("\nw = %g\n\n", w)
+		}
+		fmt.Printf("| held-out | EER clean | EER codecs | passed at 1 %% clean | dev bona fide codecs flagged |\n|---|---|---|---|---|\n")
 		var sum [4]float64
 		for _, fold := range folds {
 			z := func(m map[string]row) func(k string) float64 {
@@ -98,6 +126,10 @@ func main() {
 				return func(k string) float64 { return (m[k].score - mu) / sd }
 			}
 			za, zb := z(A[fold]), z(B[fold])
+			zc := func(string) float64 { return 0 }
+			if *c != "" {
+				zc = z(C[fold])
+			}
 			sp := map[string][]float64{}
 			bf := map[string][]float64{}
 			var held []float64
@@ -105,7 +137,10 @@ func main() {
 				if _, ok := B[fold][k]; !ok {
 					continue
 				}
-				s := (1-w)*za(k) + w*zb(k)
+				if _, ok := C[fold][k]; !ok && *c != "" {
+					continue
+				}
+				s := (1-w-wc)*za(k) + w*zb(k) + wc*zc(k)
 				switch {
 				case r.set == "held":
 					held = append(held, s)
