@@ -53,6 +53,10 @@ type LFCCConfig struct {
 	// over frames reaching the statistics' level floor): voicing, band harmonicity, cepstral peak
 	// prominence, LPC-residual kurtosis, jitter and shimmer.
 	VoiceQuality bool `json:"voice_quality,omitempty"`
+	// VoiceQualityShiftMs and VoiceQualityMaxFrames, if > 0, replace TelephoneVoiceQuality's
+	// frame shift (ms) and set its MaxFrames.
+	VoiceQualityShiftMs   float64 `json:"voice_quality_shift_ms,omitempty"`
+	VoiceQualityMaxFrames int     `json:"voice_quality_max_frames,omitempty"`
 }
 
 // modulationBins returns the FFT bin range [lo, hi) the modulation sub-bands divide.
@@ -155,6 +159,10 @@ func (c LFCCConfig) Validate() error {
 func (c LFCCConfig) voiceQualityConfig() VoiceQualityConfig {
 	v := TelephoneVoiceQuality()
 	v.SampleRate = c.SampleRate
+	if c.VoiceQualityShiftMs > 0 {
+		v.FrameShiftMs = c.VoiceQualityShiftMs
+	}
+	v.MaxFrames = c.VoiceQualityMaxFrames
 	return v
 }
 

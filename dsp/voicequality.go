@@ -18,6 +18,9 @@ type VoiceQualityConfig struct {
 	MinF0, MaxF0  float64 // pitch search range, Hz (60-400)
 	VoicedMin     float64 // normalised autocorrelation at the pitch lag that makes a frame voiced (0.5)
 	LPCOrder      int     // order of the linear prediction whose residual's kurtosis is measured (12)
+	// MaxFrames, if > 0, stops the statistics after that many counted frames (the first seconds
+	// of speech bound the work of a long call).
+	MaxFrames int
 }
 
 // TelephoneVoiceQuality is the configuration for 8 kHz telephone speech.
@@ -39,6 +42,8 @@ func (c VoiceQualityConfig) Validate() error {
 		return errors.New("dsp: voice quality's VoicedMin must be in (0, 1)")
 	case c.LPCOrder < 1 || c.LPCOrder >= fl/2:
 		return errors.New("dsp: voice quality's LPC order must be in [1, frame/2)")
+	case c.MaxFrames < 0:
+		return errors.New("dsp: voice quality's MaxFrames must not be negative")
 	}
 	return nil
 }
@@ -187,6 +192,9 @@ func (st *VoiceQualityStats) bandCorr(b0, b1, k int) float64 {
 
 // frameAt adds one frame if its level reaches the floor.
 func (st *VoiceQualityStats) frameAt(x []float32) {
+	if st.cfg.MaxFrames > 0 && st.counted >= st.cfg.MaxFrames {
+		return
+	}
 	n := len(x)
 	var sum float64
 	for _, v := range x {

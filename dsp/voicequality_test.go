@@ -245,3 +245,39 @@ func TestLFCCVoiceQuality(t *testing.T) {
 		}
 	}
 }
+
+// MaxFrames stops the statistics after that many counted frames: they equal those of the
+// samples that make exactly those frames.
+func TestVoiceQualityMaxFrames(t *testing.T) {
+	x := harmonics(true, 11)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := range x {
+		x[i] += float32(0.01 * rng.NormFloat64())
+	}
+	cfg := TelephoneVoiceQuality()
+	cfg.FrameShiftMs, cfg.MaxFrames = 20, 12
+	capped, err := NewVoiceQualityStats(cfg, -60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	capped.Push(x)
+	got := make([]float64, VoiceQualityDim)
+	if n := capped.Stats(got); n != 12 {
+		t.Fatalf("%d frames counted, want 12", n)
+	}
+	cfg.MaxFrames = 0
+	plain, err := NewVoiceQualityStats(cfg, -60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Push(x[:11*160+320])
+	want := make([]float64, VoiceQualityDim)
+	if n := plain.Stats(want); n != 12 {
+		t.Fatalf("truncated: %d frames, want 12", n)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("statistic %d: %g capped, %g on the truncated samples", i, got[i], want[i])
+		}
+	}
+}

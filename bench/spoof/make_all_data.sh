@@ -2,8 +2,9 @@
 # Builds every piece of the countermeasure's data that run.sh and the leave-one-family-out
 # studies use, in the order that gives a usable set soonest: the families the shipped
 # countermeasure trains on and the quick never-trained engines first, with their codec, Opus,
-# speed-perturbed and augmented copies; the four never-trained neural probes (neural-istft,
-# neural-hifigan, neural-gan, neural-gan2: about two hours of vocoder training on 2 cores) last.
+# speed-perturbed and augmented copies; then the never-trained vocoder-hnm probe (3 min); the four
+# never-trained neural probes (neural-istft, neural-hifigan, neural-gan, neural-gan2: about two
+# hours of vocoder training on 2 cores) last.
 # Every step skips what is already built, so an interrupted run continues where it stopped.
 # Usage: bench/spoof/make_all_data.sh [OUT]   (repository root; OUT defaults to bench/out/spoof;
 # "TRAINING FAMILIES DONE" on stdout marks the point where run.sh's training data are complete)
@@ -20,6 +21,9 @@ SET=opus bench/spoof/make_spoof_perc.sh "$out"
 "$py" bench/spoof/make_spoof_speed.py --out "$out"
 "$py" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0 --families "$train"
 echo "TRAINING FAMILIES DONE"
+# vocoder-hnm (a WORLD-style vocoder's copy-synthesis, since the twenty-first session): a
+# never-trained probe; built here for a key made before it existed.
+grep -q '	vocoder-hnm	' "$out/key.tsv" || "$py" bench/spoof/make_spoof_data.py --out "$out" --only vocoder-hnm
 for fam in neural-istft neural-hifigan neural-gan neural-gan2; do
 	"$py" bench/spoof/make_spoof_data.py --out "$out" --only "$fam"
 done

@@ -71,6 +71,8 @@ func main() {
 	statsMs := flag.Float64("stats-ms", 0, "analysis window of the long-term statistics, ms (0: the LFCC frames)")
 	nested := flag.Bool("nested", false, "also report a fusion whose GMM weight is chosen per fold by an inner leave-one-family-out over the fold's training families")
 	vq := flag.String("vq", "", "voice-quality statistics (dsp.LFCCConfig.VoiceQuality: voicing, harmonicity, cepstral peak prominence, LPC-residual kurtosis, jitter, shimmer): \"\" (none), append (to the long-term spectral statistics), only (the classifier sees only them)")
+	vqShift := flag.Float64("vq-shift-ms", 0, "with --vq: the voice-quality frames' shift in `ms` (0: dsp.TelephoneVoiceQuality's 10)")
+	vqMax := flag.Int("vq-max-frames", 0, "with --vq: stop the voice-quality statistics after this many counted `frames` (0: never)")
 	phase := flag.String("phase", "", "phase-aware long-term statistics: \"\" (none), mgd (modified group delay statistics appended to the long-term spectral statistics), mgd-only (the classifier sees only them), peak (only --mgd-peak's two statistics appended), peak-only (only those two)")
 	mgdCfg := dsp.TelephoneMGD()
 	flag.IntVar(&mgdCfg.Lifter, "mgd-lifter", mgdCfg.Lifter, "with --phase: cepstral coefficients of the MGD's smoothed spectrum")
@@ -122,6 +124,7 @@ func main() {
 	case "":
 	case "append", "only":
 		cfg.VoiceQuality = true
+		cfg.VoiceQualityShiftMs, cfg.VoiceQualityMaxFrames = *vqShift, *vqMax
 		if *vq == "only" && (*phase != "" || *peakFuse != "" || *modFuse != "") {
 			log.Fatal("--vq only combines with none of --phase, --peak-fuse, --mod-fuse")
 		}
