@@ -115,10 +115,62 @@ func (f *realFFT) power(x []float64, out []float64) {
 		fft256Pool.Put(b)
 		return
 	}
+	re, im := f.stages(x)
 	m := f.m
-	re, im := f.re[:m], f.im[:m]
-	x = x[:2*m]
 	out = out[:m+1]
+	if m == 128 {
+		split128((*[128]float64)(re), (*[128]float64)(im), (*[65]float64)(f.spr), (*[65]float64)(f.spi), (*[129]float64)(out))
+		return
+	}
+	// Split: X[k] = E[k] + W^k O[k], E = (Z[k] + conj Z[m-k])/2, O = (Z[k] - conj Z[m-k])/(2i).
+	out[0] = (re[0] + im[0]) * (re[0] + im[0])
+	out[m] = (re[0] - im[0]) * (re[0] - im[0])
+	for k := 1; k <= m/2; k++ {
+		xr, xi, yr, yi := f.splitAt(re, im, k)
+		out[k] = xr*xr + xi*xi
+		out[m-k] = yr*yr + yi*yi
+	}
+}
+
+// spectrum writes the real and imaginary parts of X[k], k = 0..n/2, of the DFT X of x (length
+// n) into xr and xi (each length n/2+1), unnormalised, with the Go code (never the AVX2 kernel).
+func (f *realFFT) spectrum(x, xr, xi []float64) {
+	if f.re == nil { // the AVX2 kernel's realFFT has no Go work arrays yet; power keeps the kernel
+		f.re, f.im = make([]float64, f.m), make([]float64, f.m)
+	}
+	re, im := f.stages(x)
+	m := f.m
+	xr, xi = xr[:m+1], xi[:m+1]
+	xr[0], xi[0] = re[0]+im[0], 0
+	xr[m], xi[m] = re[0]-im[0], 0
+	for k := 1; k <= m/2; k++ {
+		xr[k], xi[k], xr[m-k], xi[m-k] = f.splitAt(re, im, k)
+		xi[m-k] = -xi[m-k]
+	}
+}
+
+// splitAt returns X[k] and conj X[m-k] (real, imaginary parts) from the half-length transform Z
+// of the interleaved input: X[k] = E[k] + W^k O[k], conj X[m-k] = E[k] − W^k O[k].
+func (f *realFFT) splitAt(re, im []float64, k int) (xr, xi, yr, yi float64) {
+	m := f.m
+	zr, zi := re[k], im[k]
+	cr, ci := re[m-k], -im[m-k] // conj Z[m-k]
+	er, ei := 0.5*(zr+cr), 0.5*(zi+ci)
+	// (Z - conj)/(2i) = (dr + i di)/(2i) = (di - i dr)/2
+	dr, di := zr-cr, zi-ci
+	or, oi := 0.5*di, -0.5*dr
+	wr, wi := f.spr[k], f.spi[k]
+	tr := or*wr - oi*wi
+	ti := or*wi + oi*wr
+	return er + tr, ei + ti, er - tr, ei - ti
+}
+
+// stages runs the complex FFT of length m on z[j] = x[2j] + i·x[2j+1] (x of length n) and
+// returns its work arrays, holding Z.
+func (f *realFFT) stages(x []float64) (re, im []float64) {
+	m := f.m
+	re, im = f.re[:m], f.im[:m]
+	x = x[:2*m]
 	// Load z[j] = x[2j] + i·x[2j+1] in bit-reversed order, fused with the first two stages
 	// (spans 2 and 4, whose twiddles are 1 and -i, so they need no multiplication).
 	if m == 128 {
@@ -185,29 +237,7 @@ func (f *realFFT) power(x []float64, out []float64) {
 		}
 		tw += half
 	}
-	if m == 128 {
-		split128((*[128]float64)(re), (*[128]float64)(im), (*[65]float64)(f.spr), (*[65]float64)(f.spi), (*[129]float64)(out))
-		return
-	}
-	// Split: X[k] = E[k] + W^k O[k], E = (Z[k] + conj Z[m-k])/2, O = (Z[k] - conj Z[m-k])/(2i).
-	out[0] = (re[0] + im[0]) * (re[0] + im[0])
-	out[m] = (re[0] - im[0]) * (re[0] - im[0])
-	for k := 1; k <= m/2; k++ {
-		zr, zi := re[k], im[k]
-		cr, ci := re[m-k], -im[m-k] // conj Z[m-k]
-		er, ei := 0.5*(zr+cr), 0.5*(zi+ci)
-		// (Z - conj)/(2i) = (dr + i di)/(2i) = (di - i dr)/2
-		dr, di := zr-cr, zi-ci
-		or, oi := 0.5*di, -0.5*dr
-		wr, wi := f.spr[k], f.spi[k]
-		tr := or*wr - oi*wi
-		ti := or*wi + oi*wr
-		xr, xi := er+tr, ei+ti
-		out[k] = xr*xr + xi*xi
-		// X[m-k] = conj(E[k]) - conj(W^k O[k]) · ... by symmetry: X[n/2-k] = conj(E[k] - W^k O[k])
-		yr, yi := er-tr, ei-ti
-		out[m-k] = yr*yr + yi*yi
-	}
+	return re, im
 }
 
 // load128 is the gather and first two stages for m = 128.

@@ -325,3 +325,37 @@ func powerDeviation(got, want []float64, tol float64) (worst float64, bad int, t
 	}
 	return worst, bad, total
 }
+
+// TestRealFFTSpectrum checks spectrum's real and imaginary parts against the O(n²) DFT, and that
+// their squares sum to power's output.
+func TestRealFFTSpectrum(t *testing.T) {
+	for _, n := range []int{8, 16, 64, 256, 512} {
+		f, err := newRealFFT(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(11, uint64(n)))
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		xr, xi := make([]float64, n/2+1), make([]float64, n/2+1)
+		f.spectrum(x, xr, xi)
+		pow := make([]float64, n/2+1)
+		f.power(x, pow)
+		for k := range xr {
+			var wr, wi float64
+			for j, v := range x {
+				a := -2 * math.Pi * float64(j*k) / float64(n)
+				wr += v * math.Cos(a)
+				wi += v * math.Sin(a)
+			}
+			if math.Abs(xr[k]-wr) > 1e-9*float64(n) || math.Abs(xi[k]-wi) > 1e-9*float64(n) {
+				t.Fatalf("n=%d bin %d: got %g%+gi, naive DFT %g%+gi", n, k, xr[k], xi[k], wr, wi)
+			}
+			if p := xr[k]*xr[k] + xi[k]*xi[k]; math.Abs(p-pow[k]) > 1e-9*(1+pow[k]) {
+				t.Fatalf("n=%d bin %d: |X|² %g, power %g", n, k, p, pow[k])
+			}
+		}
+	}
+}

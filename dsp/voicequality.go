@@ -3,8 +3,6 @@ package dsp
 import (
 	"errors"
 	"math"
-
-	"gonum.org/v1/gonum/dsp/fourier"
 )
 
 // VoiceQualityDim is the number of statistics VoiceQualityStats.Stats writes.
@@ -76,13 +74,15 @@ type VoiceQualityStats struct {
 	fl, fs, n  int // frame length, shift, FFT size
 	lo, hi     int // lag range, samples
 	window     []float64
-	bias       []float64 // the window's normalised autocorrelation per lag
+	invBias    []float64 // 1 / the window's normalised autocorrelation, per lag
+	rn         []float64 // scratch: the frame's corrected normalised autocorrelation per lag
 	cosT       []float64 // cos(2π j / n)
 	base       [2][]float64
-	fft        *fourier.FFT
+	fft        *realFFT
 	pending    []float32
 	frame      []float64
-	spec       []complex128
+	ext        []float64 // an even spectrum extended to n points, to be transformed back
+	xr, xi     []float64
 	pow, r, lp []float64
 	cep        []float64
 	a, tmp     []float64
@@ -110,9 +110,13 @@ func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQua
 		n *= 2
 	}
 	st := &VoiceQualityStats{cfg: cfg, minDB: minLevelDB, fl: fl, fs: msSamples(cfg.SampleRate, cfg.FrameShiftMs), n: n, lo: lo, hi: hi,
-		window: make([]float64, fl), bias: make([]float64, hi+2), cosT: make([]float64, n), fft: fourier.NewFFT(n),
-		frame: make([]float64, n), spec: make([]complex128, n/2+1), pow: make([]float64, n/2+1), r: make([]float64, n),
-		lp: make([]float64, n/2+1), cep: make([]float64, n), a: make([]float64, cfg.LPCOrder+1), tmp: make([]float64, cfg.LPCOrder+1)}
+		window: make([]float64, fl), invBias: make([]float64, hi+2), rn: make([]float64, hi+2), cosT: make([]float64, n),
+		frame: make([]float64, n), ext: make([]float64, n), xr: make([]float64, n/2+1), xi: make([]float64, n/2+1),
+		pow: make([]float64, n/2+1), r: make([]float64, n/2+1), lp: make([]float64, n/2+1), cep: make([]float64, n/2+1), a: make([]float64, cfg.LPCOrder+1), tmp: make([]float64, cfg.LPCOrder+1)}
+	var err error
+	if st.fft, err = newRealFFT(n); err != nil {
+		return nil, err
+	}
 	for i := range st.window {
 		st.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(fl-1))
 	}
@@ -122,8 +126,8 @@ func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQua
 	// The window's autocorrelation, by the same FFT route as the frames'.
 	copy(st.frame, st.window)
 	st.autocorr()
-	for k := range st.bias {
-		st.bias[k] = st.r[k] / st.r[0]
+	for k := range st.invBias {
+		st.invBias[k] = st.r[0] / st.r[k]
 	}
 	// Least-squares line over the pitch quefrencies: cpp = max_q c[q] − (α + β q), with
 	// (α, β) = base · c[lo..hi].
@@ -167,27 +171,36 @@ func (st *VoiceQualityStats) Push(samples []float32) {
 }
 
 // autocorr sets pow to |FFT(frame)|² and r to its inverse transform (the frame's autocorrelation,
-// unnormalised).
+// times n).
 func (st *VoiceQualityStats) autocorr() {
-	st.fft.Coefficients(st.spec, st.frame)
-	for k, c := range st.spec {
-		st.pow[k] = real(c)*real(c) + imag(c)*imag(c)
-		st.spec[k] = complex(st.pow[k], 0)
+	st.fft.power(st.frame, st.pow)
+	st.inverseEven(st.pow, st.r)
+}
+
+// inverseEven writes n times the inverse DFT of the real, even spectrum whose bins 0..n/2 are
+// spec into dst (n/2+1 points): Σ_k spec_ext[k]·cos(2πjk/n), computed as the forward transform of
+// the even extension (a real even sequence has a real, even transform).
+func (st *VoiceQualityStats) inverseEven(spec, dst []float64) {
+	n := st.n
+	copy(st.ext, spec)
+	for k := 1; k < n/2; k++ {
+		st.ext[n-k] = spec[k]
 	}
-	st.fft.Sequence(st.r, st.spec)
+	st.fft.spectrum(st.ext, st.xr, st.xi)
+	copy(dst, st.xr)
 }
 
 // bandCorr is the normalised autocorrelation at lag k of the power in bins [b0, b1].
 func (st *VoiceQualityStats) bandCorr(b0, b1, k int) float64 {
 	var num, den float64
 	for f := b0; f <= b1; f++ {
-		num += st.pow[f] * st.cosT[(f*k)%st.n]
+		num += st.pow[f] * st.cosT[(f*k)&(st.n-1)]
 		den += st.pow[f]
 	}
 	if den <= 0 {
 		return 0
 	}
-	return num / den / st.bias[k]
+	return num / den * st.invBias[k]
 }
 
 // frameAt adds one frame if its level reaches the floor.
@@ -221,10 +234,15 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 		st.prevVoiced = false
 		return
 	}
+	// rn[k]: the normalised autocorrelation at lag k, corrected for the window's decay.
+	rn, inv := st.rn, 1/r0
+	for k := st.lo; k <= st.hi; k++ {
+		rn[k] = st.r[k] * inv * st.invBias[k]
+	}
 	best, lag := math.Inf(-1), st.lo
 	for k := st.lo; k <= st.hi; k++ {
-		if v := st.r[k] / r0 / st.bias[k]; v > best {
-			best, lag = v, k
+		if rn[k] > best {
+			best, lag = rn[k], k
 		}
 	}
 	if best < st.cfg.VoicedMin {
@@ -234,8 +252,7 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 	// The shortest lag that is a local maximum within 0.05 of the best: a periodic frame is as
 	// correlated at twice its period, which is not its pitch.
 	for k := st.lo + 1; k < lag; k++ {
-		v := st.r[k] / r0 / st.bias[k]
-		if v >= best-0.05 && v >= st.r[k-1]/r0/st.bias[k-1] && v >= st.r[k+1]/r0/st.bias[k+1] {
+		if v := rn[k]; v >= best-0.05 && v >= rn[k-1] && v >= rn[k+1] {
 			best, lag = v, k
 			break
 		}
@@ -244,8 +261,7 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 	// Parabolic refinement of the lag.
 	L := float64(lag)
 	if lag > st.lo && lag < st.hi {
-		a := st.r[lag-1] / r0 / st.bias[lag-1]
-		c := st.r[lag+1] / r0 / st.bias[lag+1]
+		a, c := rn[lag-1], rn[lag+1]
 		if d := a - 2*best + c; d < 0 {
 			L += 0.5 * (a - c) / d
 		}
@@ -256,9 +272,8 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 	// Cepstral peak prominence.
 	for k, p := range st.pow {
 		st.lp[k] = math.Log(p/r0 + 1e-10)
-		st.spec[k] = complex(st.lp[k], 0)
 	}
-	st.fft.Sequence(st.cep, st.spec)
+	st.inverseEven(st.lp, st.cep)
 	var alpha, beta float64
 	for q := st.lo; q <= st.hi; q++ {
 		alpha += st.base[0][q-st.lo] * st.cep[q]
