@@ -283,17 +283,8 @@ func (st *MGDStats) Push(samples []float32) {
 // frameAt adds one frame if its level reaches the floor.
 func (st *MGDStats) frameAt(x []float32) {
 	n := len(x)
-	var sum float64
-	for _, v := range x {
-		sum += float64(v)
-	}
-	mean := sum / float64(n)
-	var e float64
-	for _, v := range x {
-		d := float64(v) - mean
-		e += d * d
-	}
-	if e <= 0 || 10*math.Log10(e/float64(n)) < st.minDB {
+	mean, e := frameStats(x)
+	if e <= 0 || frameLevelDB(e, n) < st.minDB {
 		return
 	}
 	g := 1 / math.Sqrt(e/float64(n))

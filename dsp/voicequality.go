@@ -209,17 +209,8 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 		return
 	}
 	n := len(x)
-	var sum float64
-	for _, v := range x {
-		sum += float64(v)
-	}
-	mean := sum / float64(n)
-	var e float64
-	for _, v := range x {
-		d := float64(v) - mean
-		e += d * d
-	}
-	if e <= 0 || 10*math.Log10(e/float64(n)) < st.minDB {
+	mean, e := frameStats(x)
+	if e <= 0 || frameLevelDB(e, n) < st.minDB {
 		st.prevVoiced = false
 		return
 	}

@@ -478,12 +478,7 @@ def vocode_hnm(src, dst, rng, tmp):
     # Loudness follows the source's, 20 ms at a time (smoothed), as a vocoder's energy track would.
     E = lambda s: np.sqrt(np.convolve(s ** 2, np.ones(160) / 160, mode="same") + 1e-10)
     y *= np.clip(E(x) / E(y), 0, 10)
-    peak = np.max(np.abs(y)) if len(y) else 0.0
-    if peak > 0.99:
-        y *= 0.99 / peak
-    t = os.path.join(tmp, "hnm.wav")
-    write_wav16(t, y, fs)
-    telephone(t, dst, rng, tmp)
+    to_telephone(y, fs, dst, rng, tmp)
 
 
 def mel_filterbank(n_mels, n_fft, rate):
@@ -509,6 +504,18 @@ def write_wav16(path, y, rate):
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(np.round(y * 32767).astype("<i2").tobytes())
+
+def to_telephone(y, rate, dst, rng, tmp):
+    """Resynthesised float samples y (numpy) at rate Hz into the telephone channel, scaled down
+    first if they would clip."""
+    import numpy as np
+    peak = np.max(np.abs(y)) if len(y) else 0.0
+    if peak > 0.99:
+        y = y * (0.99 / peak)
+    t = os.path.join(tmp, "resynth.wav")
+    write_wav16(t, y, rate)
+    telephone(t, dst, rng, tmp)
+
 
 def griffin_lim(src, dst, rng, tmp):
     """Bona fide speech resynthesised from its STFT magnitude alone by Griffin-Lim phase reconstruction
@@ -558,12 +565,7 @@ def griffin_lim(src, dst, rng, tmp):
         prev = C
         S = mag * np.exp(1j * np.angle(A))
     y = istft(S)[n_fft // 2:n_fft // 2 + len(x)]
-    peak = np.max(np.abs(y)) if len(y) else 0.0
-    if peak > 0.99:
-        y *= 0.99 / peak
-    t = os.path.join(tmp, "gl.wav")
-    write_wav16(t, y, rate)
-    telephone(t, dst, rng, tmp)
+    to_telephone(y, rate, dst, rng, tmp)
 
 
 def write_bonafide_key(path, prefix, rows):
