@@ -243,16 +243,16 @@ func TestSessionSpoof(t *testing.T) {
 }
 
 // Streaming the countermeasure allocates nothing in steady state (as Session.Push promises), with
-// and without the prosodic features.
+// and without the prosodic features or the voice-source statistics.
 func TestSpoofStreamAllocs(t *testing.T) {
 	var bona, spoof [][]float32
 	for i := range uint64(3) {
 		bona = append(bona, noise(i, 16000))
 		spoof = append(spoof, buzz(i, 16000))
 	}
-	for _, prosody := range []bool{false, true} {
+	for _, tc := range []struct{ prosody, voiceQuality bool }{{false, false}, {true, false}, {false, true}} {
 		cfg := dsp.TelephoneLFCC()
-		cfg.Prosody = prosody
+		cfg.Prosody, cfg.VoiceQuality = tc.prosody, tc.voiceQuality
 		d, err := NewSpoofDetector(trainCMWith(t, cfg, bona, spoof, bona, true), DefaultSpoofFAR)
 		if err != nil {
 			t.Fatal(err)
@@ -263,14 +263,14 @@ func TestSpoofStreamAllocs(t *testing.T) {
 			st.Push(x)
 		}
 		if a := testing.AllocsPerRun(50, func() { st.Push(x); st.Current() }); a != 0 {
-			t.Errorf("prosody %v: %v allocations per 20 ms chunk, want 0", prosody, a)
+			t.Errorf("%+v: %v allocations per 20 ms chunk, want 0", tc, a)
 		}
 	}
 }
 
-// TestSpoofProsody: a countermeasure whose front end carries the prosodic features, or the
-// modulation statistics, scores a stream in any chunking as in one piece, its features are the
-// ones training used (the statistics grow by ProsodyDim resp. ModulationDim), and a linear
+// TestSpoofProsody: a countermeasure whose front end carries the prosodic features, the
+// modulation statistics or the voice-source statistics, scores a stream in any chunking as in one piece, its features are the
+// ones training used (the statistics grow by ProsodyDim, ModulationDim or VoiceQualityDim), and a linear
 // scorer whose width does not match its front end's statistics is refused (the front end's JSON
 // says which features a bundle uses; older bundles have neither key and keep their width).
 func TestSpoofProsody(t *testing.T) {
@@ -289,6 +289,10 @@ func TestSpoofProsody(t *testing.T) {
 		{"modulation 250-3500 Hz, shape", func(c *dsp.LFCCConfig) {
 			c.Modulation, c.ModulationLowFreq, c.ModulationHighFreq, c.ModulationShape = true, 250, 3500, true
 		}, dsp.ModulationDim},
+		{"voice quality", func(c *dsp.LFCCConfig) { c.VoiceQuality = true }, dsp.VoiceQualityDim},
+		{"voice quality, 20 ms, 50 frames", func(c *dsp.LFCCConfig) {
+			c.VoiceQuality, c.VoiceQualityShiftMs, c.VoiceQualityMaxFrames = true, 20, 50
+		}, dsp.VoiceQualityDim},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := dsp.TelephoneLFCC()
