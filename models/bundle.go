@@ -48,12 +48,14 @@ import (
 // Version 6 marks a bundle whose GMM scorer keeps the quadratic term (GMMLinear.Quadratic:
 // "GQUA" with the single dimension 1, or 2 when it also gives the plain score,
 // GMMLinear.KeepLinear; needs "GCOH"), which older readers would skip while the calibration
-// expects its scores. Every other bundle is still written as version 1.
+// expects its scores. Version 7 marks a bundle whose countermeasure has a voice-source scorer
+// (Countermeasure.VQ: "vq_mlp" in the SPOF JSON), which older readers would ignore while the
+// thresholds expect its share of the score. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 6
+	BundleVersion uint32 = 7
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -70,6 +72,9 @@ var (
 
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
+	if b.Spoof != nil && b.Spoof.VQ != nil {
+		return 7
+	}
 	if b.GMM != nil && b.GMM.Quadratic {
 		return 6
 	}

@@ -261,3 +261,69 @@ func TestSpoofNetBundleRoundTrip(t *testing.T) {
 		t.Error("net weight 0 accepted")
 	}
 }
+
+// A voice-source scorer reads the last statistics, the long-term scorer the ones before them;
+// the total is FuseVQ's weighted sum, worked by hand; the bundle is version 7 and round-trips.
+func TestSpoofVQScorer(t *testing.T) {
+	cm, gen := synthCM(t, 2)
+	cm.LTSS = &LinearScorer{Mean: []float64{0, 1}, Scale: []float64{1, 2}, W: []float64{1, -1}, B: 0.5}
+	var err error
+	if cm.Fusion, err = NewSpoofFusion([]float64{1, 3}, []float64{10, 14}, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	cm.Net = testNet(cm.Bonafide.D, 2, []int{5}, 9)
+	if err := cm.Fusion.SetNet([]float64{-1, 0, 2}, []float64{0.5, 1, 3}, 0.3); err != nil {
+		t.Fatal(err)
+	}
+	cm.VQ = &MLPScorer{Mean: []float64{0}, Scale: []float64{1}, W1: []float64{2}, B1: []float64{0}, W2: []float64{1}, B2: -1}
+	if cm.Validate() == nil {
+		t.Error("voice-source scorer without its fusion weight validated")
+	}
+	if cm.Fusion.SetVQ([]float64{1, 2}, 0.7) == nil {
+		t.Error("voice-source weight leaving the fused score nothing accepted")
+	}
+	// Held-out voice-source scores 1, 2, 6: mean 3, sample sd √7.
+	if err := cm.Fusion.SetVQ([]float64{1, 2, 6}, 0.2); err != nil {
+		t.Fatal(err)
+	}
+	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
+	if err := cm.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cm.StatsDim() != 3 {
+		t.Fatalf("statistics width %d, want 2 + 1", cm.StatsDim())
+	}
+	x := []float64{2, 3, 1.5}
+	if got, want := cm.StatsScore(x), cm.LTSS.Score(x[:2]); got != want {
+		t.Errorf("long-term score %v, want %v on the first two", got, want)
+	}
+	// The perceptron: tanh(2·1.5) · 1 − 1.
+	vq := math.Tanh(3) - 1
+	if got := cm.VQScore(x); math.Abs(got-vq) > 1e-12 {
+		t.Errorf("voice-source score %v, want tanh 3 − 1 = %v", got, vq)
+	}
+	a := NewSpoofScorer(cm)
+	for _, f := range gen(1, 50, 4) {
+		a.Add(f, 0)
+	}
+	fu := cm.Fusion.Fuse(a.LLR(), cm.StatsScore(x))
+	want := 0.5*(fu-1.0/3)/math.Sqrt(7.0/3) + 0.3*(a.NetScore()-1.5)/math.Sqrt(7.0/4) + 0.2*(vq-3)/math.Sqrt(7)
+	if got := cm.Combine(a.LLR(), x, a.NetScore()); math.Abs(got-want) > 1e-9 {
+		t.Errorf("combined %v, want %v", got, want)
+	}
+	raw := encode(t, &Bundle{Spoof: cm})
+	if v := binary.LittleEndian.Uint32(raw[4:]); v != 7 {
+		t.Errorf("bundle with a voice-source scorer written as version %d, want 7", v)
+	}
+	got, err := ReadBundle(bytes.NewReader(raw), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Spoof.VQ == nil || got.Spoof.Fusion.VQWeight != 0.2 || got.Spoof.StatsDim() != 3 {
+		t.Errorf("after the round trip: scorer %v, fusion %+v", got.Spoof.VQ != nil, got.Spoof.Fusion)
+	}
+	cm.Net = nil
+	if cm.Validate() == nil {
+		t.Error("voice-source scorer without a frame network validated")
+	}
+}

@@ -42,6 +42,11 @@ type Countermeasure struct {
 	// log-odds are fused with the other two by Fusion (SpoofFusion.NetWeight). Net.Step, when
 	// set, replaces FrameStep for the network.
 	Net *FrameNet `json:"frame_net,omitempty"`
+	// VQ, when present, is a fourth system: a perceptron on the last VQ.Dim() long-term
+	// statistics (the voice-source statistics, dsp.LFCCConfig.VoiceQuality, which end the vector);
+	// the second system then reads the statistics before them. It is fused with the others by
+	// Fusion (SpoofFusion.VQWeight) and needs Net.
+	VQ *MLPScorer `json:"vq_mlp,omitempty"`
 	// Info is free-form provenance (training data, sizes).
 	Info map[string]string `json:"info,omitempty"`
 	// FrameSelection, "K/G" (e.g. "32/4"), scores each frame's log-likelihood under each GMM
@@ -99,6 +104,15 @@ func (cm *Countermeasure) Validate() error {
 			return errors.New("models: countermeasure with a frame network needs a long-term statistics scorer and a fusion with a frame network weight")
 		}
 	}
+	if cm.VQ != nil {
+		if err := cm.VQ.Validate(); err != nil {
+			return err
+		}
+		f := cm.Fusion
+		if cm.Net == nil || f == nil || !(f.VQWeight > 0 && f.NetWeight+f.VQWeight < 1) || !(f.VQStd > 0) {
+			return errors.New("models: countermeasure with a voice-source scorer needs a frame network and a fusion with weights summing under 1")
+		}
+	}
 	if cm.FrameStep < 0 {
 		return errors.New("models: countermeasure frame_step is negative")
 	}
@@ -151,9 +165,12 @@ func (cm *Countermeasure) Combine(gmm float64, stats []float64, net float64) flo
 	if st == nil {
 		return gmm
 	}
-	f := cm.Fusion.Fuse(gmm, st.Score(stats))
+	f := cm.Fusion.Fuse(gmm, cm.StatsScore(stats))
 	if cm.Net == nil {
 		return f
+	}
+	if cm.VQ != nil {
+		return cm.Fusion.FuseVQ(f, net, cm.VQScore(stats))
 	}
 	return cm.Fusion.FuseNet(f, net)
 }
@@ -176,20 +193,35 @@ func (cm *Countermeasure) statsScorer() statsScorer {
 	return nil
 }
 
-// StatsScore is the long-term statistics scorer's log-odds of spoof for stats (0 without one).
+// StatsScore is the long-term statistics scorer's log-odds of spoof for stats (StatsDim long; 0
+// without a scorer). With a voice-source scorer it reads the statistics before that one's.
 func (cm *Countermeasure) StatsScore(stats []float64) float64 {
 	if st := cm.statsScorer(); st != nil {
-		return st.Score(stats)
+		return st.Score(stats[:st.Dim()])
 	}
 	return 0
 }
 
-// StatsDim is the length of the long-term statistics vector the second scorer wants (0: none).
-func (cm *Countermeasure) StatsDim() int {
-	if st := cm.statsScorer(); st != nil {
-		return st.Dim()
+// VQScore is the voice-source scorer's log-odds of spoof for stats (StatsDim long; 0 without
+// one): it reads the last VQ.Dim() statistics.
+func (cm *Countermeasure) VQScore(stats []float64) float64 {
+	if cm.VQ == nil {
+		return 0
 	}
-	return 0
+	return cm.VQ.Score(stats[len(stats)-cm.VQ.Dim():])
+}
+
+// StatsDim is the length of the long-term statistics vector the scorers want (0: none): the
+// second scorer's, plus the voice-source scorer's after them.
+func (cm *Countermeasure) StatsDim() int {
+	st := cm.statsScorer()
+	if st == nil {
+		return 0
+	}
+	if cm.VQ != nil {
+		return st.Dim() + cm.VQ.Dim()
+	}
+	return st.Dim()
 }
 
 // Dim is the frame dimension the countermeasure scores.

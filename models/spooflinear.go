@@ -173,6 +173,36 @@ type SpoofFusion struct {
 	FusedStd  float64 `json:"fused_std,omitempty"`
 	NetMean   float64 `json:"net_mean,omitempty"`
 	NetStd    float64 `json:"net_std,omitempty"`
+	// VQWeight, VQMean and VQStd fuse a voice-source scorer (Countermeasure.VQ) in FuseVQ.
+	VQWeight float64 `json:"vq_weight,omitempty"`
+	VQMean   float64 `json:"vq_mean,omitempty"`
+	VQStd    float64 `json:"vq_std,omitempty"`
+}
+
+// FuseVQ returns the total score of a recording whose two-system fused score (Fuse) is fused,
+// whose frame network's mean log-odds is net and whose voice-source scorer's log-odds is vq:
+// each standardised on held-out bona fide recordings, weighted 1 − NetWeight − VQWeight,
+// NetWeight and VQWeight.
+func (f *SpoofFusion) FuseVQ(fused, net, vq float64) float64 {
+	return (1-f.NetWeight-f.VQWeight)*(fused-f.FusedMean)/f.FusedStd + f.NetWeight*(net-f.NetMean)/f.NetStd +
+		f.VQWeight*(vq-f.VQMean)/f.VQStd
+}
+
+// SetVQ estimates FuseVQ's standardisation of the voice-source scores from held-out bona fide
+// recordings' scores vq (SetNet first); w is its weight, with NetWeight + w < 1.
+func (f *SpoofFusion) SetVQ(vq []float64, w float64) error {
+	if !(w > 0 && f.NetWeight+w < 1) {
+		return errors.New("models: voice-source weight must be positive and leave the fused score a share")
+	}
+	if len(vq) < 2 {
+		return errors.New("models: voice-source fusion needs at least two bona fide scores")
+	}
+	f.VQWeight = w
+	f.VQMean, f.VQStd = meanStd(vq)
+	if !(f.VQStd > 0) {
+		return errors.New("models: voice-source fusion: bona fide scores without spread")
+	}
+	return nil
 }
 
 // FuseNet returns the total score of a recording whose two-system fused score (Fuse) is fused

@@ -156,7 +156,17 @@ type SpoofTrainConfig struct {
 	// BalanceNet, with SpoofGroups, draws the frame network's spoof frames about evenly over the
 	// groups (GroupRepeats) instead of uniformly over all spoof frames.
 	BalanceNet bool
+	// VQWeight, if > 0, scores the voice-source statistics (LFCC.VoiceQuality, which end the
+	// long-term statistics) with a perceptron of their own (models.Countermeasure.VQ) instead of
+	// with the rest, fused with this weight beside the frame network's. Needs VoiceQuality and
+	// FrameNet.
+	VQWeight float64
 }
+
+// DefaultSpoofVQWeight is train-spoof's default --vq-weight: 0, no voice-source scorer (measured
+// 2026-12-05, not yet shipped; bench/README.md, "A WORLD-style vocoder, and voice-source
+// statistics": 0.2 in leave-one-family-out).
+const DefaultSpoofVQWeight = 0.0
 
 // DefaultSpoofFrameNet is train-spoof's default --frame-net (since c23): two hidden layers.
 const DefaultSpoofFrameNet = "128,64"
@@ -398,23 +408,37 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 	if len(held) < 2 {
 		return nil, errors.New("spoof: need at least two held-out bona fide recordings for the operating points")
 	}
+	vqDim := 0
+	if c.VQWeight > 0 {
+		if !c.LFCC.VoiceQuality || len(c.FrameNet) == 0 || c.NoLTSS || c.Hidden <= 0 {
+			return nil, errors.New("spoof: a voice-source scorer needs the voice-source statistics, the perceptron on the long-term statistics and the frame network")
+		}
+		vqDim = dsp.VoiceQualityDim
+	}
 	if !c.NoLTSS {
-		stats := func(set []*SpoofFeatures) [][]float64 {
+		// stats returns the recordings' statistics [lo, len−hi) (those with frames).
+		stats := func(set []*SpoofFeatures, lo, hi int) [][]float64 {
 			var out [][]float64
 			for _, r := range set {
 				if len(r.Frames) > 0 {
-					out = append(out, r.Stats)
+					out = append(out, r.Stats[lo:len(r.Stats)-hi])
 				}
 			}
 			return out
 		}
 		if c.Hidden > 0 {
-			cm.LTSSNet, err = models.TrainMLP(stats(spoof), stats(bona), models.MLPConfig{Hidden: c.Hidden, L2: c.MLPL2, Seed: 1, Workers: c.Workers, Ensemble: c.MLPEnsemble})
+			cm.LTSSNet, err = models.TrainMLP(stats(spoof, 0, vqDim), stats(bona, 0, vqDim), models.MLPConfig{Hidden: c.Hidden, L2: c.MLPL2, Seed: 1, Workers: c.Workers, Ensemble: c.MLPEnsemble})
 		} else {
-			cm.LTSS, err = models.TrainLogistic(stats(spoof), stats(bona), c.L2, 0)
+			cm.LTSS, err = models.TrainLogistic(stats(spoof, 0, 0), stats(bona, 0, 0), c.L2, 0)
 		}
 		if err != nil {
 			return nil, err
+		}
+		if vqDim > 0 {
+			n := c.LFCC.SpectralStatsDim()
+			if cm.VQ, err = models.TrainMLP(stats(spoof, n-vqDim, 0), stats(bona, n-vqDim, 0), models.MLPConfig{Hidden: c.Hidden, L2: c.MLPL2, Seed: 1, Workers: c.Workers}); err != nil {
+				return nil, err
+			}
 		}
 		lin := make([]float64, len(held))
 		for i, r := range held {
@@ -517,7 +541,17 @@ func trainSpoofNet(c SpoofTrainConfig, cm *models.Countermeasure, bona, spoof, h
 	for i, r := range held {
 		fused[i] = cm.Fusion.Fuse(gmm[i], cm.StatsScore(r.Stats))
 	}
-	return cm.Fusion.SetNet(fused, ns, c.NetWeight)
+	if err := cm.Fusion.SetNet(fused, ns, c.NetWeight); err != nil {
+		return err
+	}
+	if cm.VQ == nil {
+		return nil
+	}
+	vq := make([]float64, len(held))
+	for i, r := range held {
+		vq[i] = cm.VQScore(r.Stats)
+	}
+	return cm.Fusion.SetVQ(vq, c.VQWeight)
 }
 
 // spoofOperatingPoints returns the thresholds at fars on bona fide scores; with groups (one per

@@ -65,6 +65,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	frameNet := fs.String("frame-net", recipe.DefaultSpoofFrameNet, "hidden layer `widths` of a third system, a network classifying each frame with its neighbours, comma-separated (\"\": none)")
 	netContext := fs.Int("net-context", 3, "with --frame-net: `frames` of context on each side of the classified frame")
 	netStep := fs.Int("net-step", recipe.DefaultSpoofNetStep, "with --frame-net: classify every `N`-th frame (0: as --frame-step)")
+	vqWeight := fs.Float64("vq-weight", recipe.DefaultSpoofVQWeight, "with --voice-quality and --frame-net: score the voice-source statistics with a perceptron of their own, fused with this `weight` (0: they join the long-term statistics' perceptron)")
 	netWeight := fs.Float64("net-weight", recipe.DefaultSpoofNetWeight, "with --frame-net: the network's `weight` in the fusion, in (0, 1]")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
@@ -91,6 +92,9 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	if *frameStep < 1 {
 		return usageErrorf("--frame-step %d: want at least 1", *frameStep)
+	}
+	if *vqWeight != 0 && (!*voiceQ || !(*vqWeight > 0 && *vqWeight+*netWeight < 1)) {
+		return usageErrorf("--vq-weight %g: needs --voice-quality and a weight in (0, 1 − --net-weight)", *vqWeight)
 	}
 	if !(*gmmWeight > 0 && *gmmWeight <= 1) {
 		return usageErrorf("--gmm-weight %g: want a weight in (0, 1]", *gmmWeight)
@@ -157,7 +161,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files of %d families\n", len(bf), len(bona), len(sf), nfam)
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, SpoofGroups: sgroups, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc),
-		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight, NetStep: *netStep, BalanceNet: *balanceNet})
+		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight, NetStep: *netStep, BalanceNet: *balanceNet, VQWeight: *vqWeight})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/recipe"
@@ -129,6 +131,38 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	if b, err := models.LoadBundle(model); err != nil || b.Spoof.LTSSNet == nil || b.Spoof.LTSSNet.Hidden() != recipe.DefaultSpoofHidden || b.Spoof.LTSS != nil {
 		t.Errorf("default countermeasure: %v, perceptron %v", err, b.Spoof.LTSSNet != nil)
 	}
+	// --voice-quality --vq-weight: a fourth scorer on the voice-source statistics, which end the
+	// long-term statistics; the bundle is format version 7, classifies the training items, and
+	// the engine streams it (the spoof command scores through it).
+	// Its bona fide files need some voicing, or the statistics of held-out noise have no spread.
+	os.MkdirAll(filepath.Join(dir, "bonavq"), 0o755)
+	for i := range 6 {
+		x := make([]float32, 12000)
+		f0, a := 90+20*float64(i), 0.02*float64(i+1)
+		for j := range x {
+			x[j] = float32(0.05*r.NormFloat64() + a*math.Sin(2*math.Pi*f0*float64(j)/8000))
+		}
+		writeWAV(t, filepath.Join(dir, "bonavq", fmt.Sprintf("bona%d.wav", i)), x)
+	}
+	vqModel := filepath.Join(dir, "vq.vxgb")
+	errb.Reset()
+	vqTrain := []string{"train-spoof", "--bonafide", filepath.Join(dir, "bonavq"), "--spoof", filepath.Join(dir, "spoof"),
+		"--components", "2", "--iters", "2", "--hold-out", "3", "--out", vqModel, "--voice-quality", "--vq-weight", "0.2"}
+	if code := run(vqTrain, &out, &errb); code != 0 {
+		t.Fatalf("train-spoof --voice-quality --vq-weight 0.2: exit %d: %s", code, errb.String())
+	}
+	if b, err := models.LoadBundle(vqModel); err != nil || b.Spoof.VQ == nil || b.Spoof.VQ.Dim() != dsp.VoiceQualityDim ||
+		b.Spoof.LTSSNet.Dim() != dsp.TelephoneLFCC().SpectralStatsDim() || b.Spoof.Fusion.VQWeight != 0.2 {
+		t.Fatalf("voice-source countermeasure: %v", err)
+	}
+	if raw, _ := os.ReadFile(vqModel); binary.LittleEndian.Uint32(raw[4:]) != 7 {
+		t.Errorf("voice-source bundle written as version %d, want 7", binary.LittleEndian.Uint32(raw[4:]))
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"spoof", "--model", vqModel, "--wav", filepath.Join(dir, "spoof", "spoof0.wav")}, &out, &errb); code != 0 || !strings.Contains(out.String(), "decision=spoof") {
+		t.Errorf("spoof --wav with the voice-source scorer: exit %d, %q, stderr %q", code, out.String(), errb.String())
+	}
 	lin := filepath.Join(dir, "lin.vxgb")
 	if code := run(append(train[:len(train)-1], lin, "--ltss-hidden", "0"), &out, &errb); code != 0 {
 		t.Fatalf("train-spoof --ltss-hidden 0: exit %d: %s", code, errb.String())
@@ -227,6 +261,8 @@ func TestTrainSpoofModulationFlags(t *testing.T) {
 		{[]string{"--modulation-shape"}, "--modulation-shape needs --modulation"},
 		{[]string{"--modulation-low", "250"}, "--modulation-low needs --modulation"},
 		{[]string{"--modulation", "--modulation-low", "250", "--modulation-high", "300"}, "modulation range"},
+		{[]string{"--vq-weight", "0.2"}, "--vq-weight 0.2: needs --voice-quality"},
+		{[]string{"--voice-quality", "--vq-weight", "0.7"}, "--vq-weight 0.7: needs --voice-quality and a weight"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(append(append([]string{}, base...), tc.extra...), &out, &errb); code == 0 || !strings.Contains(errb.String(), tc.want) {
