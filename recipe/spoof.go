@@ -163,6 +163,11 @@ type SpoofTrainConfig struct {
 	VQWeight float64
 }
 
+// DefaultSpoofVQMaxFrames is train-spoof's default --vq-max-frames: the voice-source statistics
+// stop after 10 s of speech (1,000 frames at 10 ms), which in leave-one-family-out gave the same
+// EERs as no cap (bench/README.md) and bounds a long call's work.
+const DefaultSpoofVQMaxFrames = 1000
+
 // DefaultSpoofVQWeight is train-spoof's default --vq-weight: 0, no voice-source scorer (measured
 // 2026-12-05, not yet shipped; bench/README.md, "A WORLD-style vocoder, and voice-source
 // statistics": 0.2 in leave-one-family-out).
