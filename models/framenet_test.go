@@ -212,31 +212,52 @@ func TestSpoofScorerNetStreaming(t *testing.T) {
 	}
 }
 
-// TestSpoofNetBundleRoundTrip: a countermeasure with a frame network survives the bundle, its
-// combined score unchanged, and one whose fusion lacks the network's weight is refused.
-func TestSpoofNetBundleRoundTrip(t *testing.T) {
-	cm, gen := synthCM(t, 1)
+// netCM is synthCM's countermeasure with a two-statistic linear scorer, a frame network and
+// their fusion (GMM weight 0.5, network weight 0.3, both standardised on hand-picked scores);
+// beforeNet, if not nil, sees it with the network but before the network's fusion is set.
+func netCM(t *testing.T, shift float64, beforeNet func(*Countermeasure)) (*Countermeasure, func(class int, n int, seed uint64) [][]float32) {
+	t.Helper()
+	cm, gen := synthCM(t, shift)
 	cm.LTSS = &LinearScorer{Mean: []float64{0, 1}, Scale: []float64{1, 2}, W: []float64{1, -1}, B: 0.5}
 	var err error
 	if cm.Fusion, err = NewSpoofFusion([]float64{1, 3}, []float64{10, 14}, 0.5); err != nil {
 		t.Fatal(err)
 	}
 	cm.Net = testNet(cm.Bonafide.D, 2, []int{5}, 9)
-	if cm.Validate() == nil {
-		t.Error("frame network without its fusion weight validated")
+	if beforeNet != nil {
+		beforeNet(cm)
 	}
 	if err := cm.Fusion.SetNet([]float64{-1, 0, 2}, []float64{0.5, 1, 3}, 0.3); err != nil {
 		t.Fatal(err)
 	}
-	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
-	raw := encode(t, &Bundle{Spoof: cm})
-	if v := binary.LittleEndian.Uint32(raw[4:]); v != 5 {
-		t.Errorf("bundle with a frame network written as version %d, want 5", v)
+	return cm, gen
+}
+
+// roundTripVersion writes b, checks its format version is want (what: the section that needs
+// it), and reads it back.
+func roundTripVersion(t *testing.T, b *Bundle, want uint32, what string) *Bundle {
+	t.Helper()
+	raw := encode(t, b)
+	if v := binary.LittleEndian.Uint32(raw[4:]); v != want {
+		t.Errorf("bundle with %s written as version %d, want %d", what, v, want)
 	}
 	got, err := ReadBundle(bytes.NewReader(raw), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return got
+}
+
+// TestSpoofNetBundleRoundTrip: a countermeasure with a frame network survives the bundle, its
+// combined score unchanged, and one whose fusion lacks the network's weight is refused.
+func TestSpoofNetBundleRoundTrip(t *testing.T) {
+	cm, gen := netCM(t, 1, func(cm *Countermeasure) {
+		if cm.Validate() == nil {
+			t.Error("frame network without its fusion weight validated")
+		}
+	})
+	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
+	got := roundTripVersion(t, &Bundle{Spoof: cm}, 5, "a frame network")
 	frames := gen(1, 50, 4)
 	a, b := NewSpoofScorer(cm), NewSpoofScorer(got.Spoof)
 	for _, f := range frames {
@@ -265,16 +286,7 @@ func TestSpoofNetBundleRoundTrip(t *testing.T) {
 // A voice-source scorer reads the last statistics, the long-term scorer the ones before them;
 // the total is FuseVQ's weighted sum, worked by hand; the bundle is version 7 and round-trips.
 func TestSpoofVQScorer(t *testing.T) {
-	cm, gen := synthCM(t, 2)
-	cm.LTSS = &LinearScorer{Mean: []float64{0, 1}, Scale: []float64{1, 2}, W: []float64{1, -1}, B: 0.5}
-	var err error
-	if cm.Fusion, err = NewSpoofFusion([]float64{1, 3}, []float64{10, 14}, 0.5); err != nil {
-		t.Fatal(err)
-	}
-	cm.Net = testNet(cm.Bonafide.D, 2, []int{5}, 9)
-	if err := cm.Fusion.SetNet([]float64{-1, 0, 2}, []float64{0.5, 1, 3}, 0.3); err != nil {
-		t.Fatal(err)
-	}
+	cm, gen := netCM(t, 2, nil)
 	cm.VQ = &MLPScorer{Mean: []float64{0}, Scale: []float64{1}, W1: []float64{2}, B1: []float64{0}, W2: []float64{1}, B2: -1}
 	if cm.Validate() == nil {
 		t.Error("voice-source scorer without its fusion weight validated")
@@ -311,14 +323,7 @@ func TestSpoofVQScorer(t *testing.T) {
 	if got := cm.Combine(a.LLR(), x, a.NetScore()); math.Abs(got-want) > 1e-9 {
 		t.Errorf("combined %v, want %v", got, want)
 	}
-	raw := encode(t, &Bundle{Spoof: cm})
-	if v := binary.LittleEndian.Uint32(raw[4:]); v != 7 {
-		t.Errorf("bundle with a voice-source scorer written as version %d, want 7", v)
-	}
-	got, err := ReadBundle(bytes.NewReader(raw), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := roundTripVersion(t, &Bundle{Spoof: cm}, 7, "a voice-source scorer")
 	if got.Spoof.VQ == nil || got.Spoof.Fusion.VQWeight != 0.2 || got.Spoof.StatsDim() != 3 {
 		t.Errorf("after the round trip: scorer %v, fusion %+v", got.Spoof.VQ != nil, got.Spoof.Fusion)
 	}
