@@ -35,7 +35,10 @@ vg=bench/out/voxguard
 # neural-vocoder (copy-synthesis by a small NSF-HiFi-GAN-style vocoder that make_spoof_data.py
 # trains with torch, ~17 min) is trained on since c27 (2026-12-04): c26 never trained on it gave
 # 8.2 % EER; neural-istft, neural-hifigan, neural-gan and neural-gan2 (other neural vocoders, the
-# last two neural-hifigan's generator fine-tuned adversarially, ~41 min each) stay never-trained probes.
+# last two neural-hifigan's generator fine-tuned adversarially, ~41 min each) stay never-trained probes,
+# as does vocoder-hnm (copy-synthesis by a WORLD-style vocoder, since 2026-12-05: c27 gives it 21 % EER).
+# train-spoof --voice-quality --vq-weight 0.2 adds a voice-source scorer (measured, not shipped:
+# bench/README.md, "A WORLD-style vocoder, and voice-source statistics").
 train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder}
 # On the spoof side, a speed-perturbed copy of every training family's training items (since c21;
 # each rebuilt and sent again through its family's channel, plus a codec copy; ~7 min).
