@@ -77,7 +77,8 @@ const DefaultSpoofModulation = false
 
 // DefaultSpoofVoiceQuality is train-spoof's default for dsp.LFCCConfig.VoiceQuality: whether the
 // long-term statistics carry the voice-source statistics of dsp.VoiceQualityStats (2026-12-05,
-// twenty-first session; see bench/README.md, "Voice-source statistics").
+// twenty-first session; see bench/README.md, "A WORLD-style vocoder, and voice-source
+// statistics").
 const DefaultSpoofVoiceQuality = false
 
 // DefaultSpoofModulationLow, DefaultSpoofModulationHigh and DefaultSpoofModulationShape are
