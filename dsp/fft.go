@@ -126,7 +126,7 @@ func (f *realFFT) power(x []float64, out []float64) {
 	out[0] = (re[0] + im[0]) * (re[0] + im[0])
 	out[m] = (re[0] - im[0]) * (re[0] - im[0])
 	for k := 1; k <= m/2; k++ {
-		xr, xi, yr, yi := f.splitAt(re, im, k)
+		xr, xi, yr, yi := split(re[k], im[k], re[m-k], im[m-k], f.spr[k], f.spi[k])
 		out[k] = xr*xr + xi*xi
 		out[m-k] = yr*yr + yi*yi
 	}
@@ -144,24 +144,19 @@ func (f *realFFT) spectrum(x, xr, xi []float64) {
 	xr[0], xi[0] = re[0]+im[0], 0
 	xr[m], xi[m] = re[0]-im[0], 0
 	for k := 1; k <= m/2; k++ {
-		xr[k], xi[k], xr[m-k], xi[m-k] = f.splitAt(re, im, k)
+		xr[k], xi[k], xr[m-k], xi[m-k] = split(re[k], im[k], re[m-k], im[m-k], f.spr[k], f.spi[k])
 		xi[m-k] = -xi[m-k]
 	}
 }
 
-// splitAt returns X[k] and conj X[m-k] (real, imaginary parts) from the half-length transform Z
-// of the interleaved input: X[k] = E[k] + W^k O[k], conj X[m-k] = E[k] − W^k O[k].
-func (f *realFFT) splitAt(re, im []float64, k int) (xr, xi, yr, yi float64) {
-	m := f.m
-	zr, zi := re[k], im[k]
-	cr, ci := re[m-k], -im[m-k] // conj Z[m-k]
-	er, ei := 0.5*(zr+cr), 0.5*(zi+ci)
-	// (Z - conj)/(2i) = (dr + i di)/(2i) = (di - i dr)/2
-	dr, di := zr-cr, zi-ci
-	or, oi := 0.5*di, -0.5*dr
-	wr, wi := f.spr[k], f.spi[k]
-	tr := or*wr - oi*wi
-	ti := or*wi + oi*wr
+// split returns X[k] and conj X[m-k] (real, imaginary parts) from Z[k] = (zr, zi), Z[m-k] =
+// (mr, mi) of the half-length transform of the interleaved input and the twiddle W^k = (wr, wi):
+// X[k] = E[k] + W^k O[k], conj X[m-k] = E[k] − W^k O[k], with E = (Z[k] + conj Z[m-k])/2 and
+// O = (Z[k] − conj Z[m-k])/(2i). Small enough to be inlined.
+func split(zr, zi, mr, mi, wr, wi float64) (xr, xi, yr, yi float64) {
+	er, ei := 0.5*(zr+mr), 0.5*(zi-mi)
+	or, oi := 0.5*(zi+mi), -0.5*(zr-mr) // (Z − conj)/(2i) = (di − i dr)/2
+	tr, ti := or*wr-oi*wi, or*wi+oi*wr
 	return er + tr, ei + ti, er - tr, ei - ti
 }
 

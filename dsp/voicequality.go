@@ -215,10 +215,9 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 		return
 	}
 	st.counted++
-	for i, v := range x {
+	for i, v := range x { // frame[n:] is zero padding, never written
 		st.frame[i] = (float64(v) - mean) * st.window[i]
 	}
-	clear(st.frame[n:])
 	st.autocorr()
 	r0 := st.r[0]
 	if r0 <= 0 {

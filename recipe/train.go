@@ -225,12 +225,13 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 			nTV++
 		}
 	}
-	key := fmt.Sprintf("c%d-r%d-s%d-n%d", c.Components, c.IVectorDim, c.Seed, nFront)
+	stageKey := func(n int) string { return fmt.Sprintf("c%d-r%d-s%d-n%d", c.Components, c.IVectorDim, c.Seed, n) }
+	key := stageKey(nFront)
 	// The extractor's checkpoint is named after its own recordings; "-ax" tells one trained with
 	// the degraded copies apart from an --augment-front run's, which has as many.
 	tvKeyBase := key
 	if nTV != nFront {
-		tvKeyBase = fmt.Sprintf("c%d-r%d-s%d-n%d-ax", c.Components, c.IVectorDim, c.Seed, nTV)
+		tvKeyBase = stageKey(nTV) + "-ax"
 	}
 
 	// Stage 1: UBM. Its checkpoint's name leaves out the i-vector dimension, which the UBM does
