@@ -159,7 +159,7 @@ func (c LFCCConfig) Validate() error {
 func (c LFCCConfig) voiceQualityConfig() VoiceQualityConfig {
 	v := TelephoneVoiceQuality()
 	v.SampleRate = c.SampleRate
-	if c.VoiceQualityShiftMs > 0 {
+	if c.VoiceQualityShiftMs != 0 { // a negative shift fails Validate
 		v.FrameShiftMs = c.VoiceQualityShiftMs
 	}
 	v.MaxFrames = c.VoiceQualityMaxFrames

@@ -65,7 +65,8 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	frameNet := fs.String("frame-net", recipe.DefaultSpoofFrameNet, "hidden layer `widths` of a third system, a network classifying each frame with its neighbours, comma-separated (\"\": none)")
 	netContext := fs.Int("net-context", 3, "with --frame-net: `frames` of context on each side of the classified frame")
 	netStep := fs.Int("net-step", recipe.DefaultSpoofNetStep, "with --frame-net: classify every `N`-th frame (0: as --frame-step)")
-	vqMax := fs.Int("vq-max-frames", recipe.DefaultSpoofVQMaxFrames, "with --voice-quality: stop the voice-source statistics after this many 10 ms `frames` of speech (0: never; the first seconds bound a long call's work)")
+	vqShift := fs.Float64("vq-shift-ms", recipe.DefaultSpoofVQShiftMs, "with --voice-quality: the voice-source statistics' frame shift in `ms` (their frames are 40 ms long)")
+	vqMax := fs.Int("vq-max-frames", recipe.DefaultSpoofVQMaxFrames, "with --voice-quality: stop the voice-source statistics after this many `frames` of speech (0: never; the first seconds bound a long call's work)")
 	vqWeight := fs.Float64("vq-weight", recipe.DefaultSpoofVQWeight, "with --voice-quality and --frame-net: score the voice-source statistics with a perceptron of their own, fused with this `weight` (0: they join the long-term statistics' perceptron)")
 	netWeight := fs.Float64("net-weight", recipe.DefaultSpoofNetWeight, "with --frame-net: the network's `weight` in the fusion, in (0, 1]")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
@@ -122,7 +123,12 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	lfcc.VoiceQuality = *voiceQ && !*gmmOnly
 	if lfcc.VoiceQuality {
-		lfcc.VoiceQualityMaxFrames = *vqMax
+		lfcc.VoiceQualityShiftMs, lfcc.VoiceQualityMaxFrames = *vqShift, *vqMax
+	}
+	for _, name := range []string{"vq-shift-ms", "vq-max-frames"} {
+		if !lfcc.VoiceQuality && flagGiven(fs, name) {
+			return usageErrorf("--%s needs --voice-quality", name)
+		}
 	}
 	if err := lfcc.Validate(); err != nil {
 		return usageErrorf("%v", err)

@@ -262,6 +262,9 @@ func TestTrainSpoofModulationFlags(t *testing.T) {
 		{[]string{"--modulation-low", "250"}, "--modulation-low needs --modulation"},
 		{[]string{"--modulation", "--modulation-low", "250", "--modulation-high", "300"}, "modulation range"},
 		{[]string{"--vq-weight", "0.2"}, "--vq-weight 0.2: needs --voice-quality"},
+		{[]string{"--vq-shift-ms", "10"}, "--vq-shift-ms needs --voice-quality"},
+		{[]string{"--voice-quality", "--vq-shift-ms", "-5"}, "voice quality"},
+		{[]string{"--voice-quality", "--vq-max-frames", "-1"}, "MaxFrames must not be negative"},
 		{[]string{"--voice-quality", "--vq-weight", "0.7"}, "--vq-weight 0.7: needs --voice-quality and a weight"},
 	} {
 		var out, errb bytes.Buffer
