@@ -305,8 +305,28 @@ def train(a):
         optd = torch.optim.AdamW(D.parameters(), lr, betas=(0.8, 0.99))
         schedd = torch.optim.lr_scheduler.CosineAnnealingLR(optd, a.steps, lr / 20)
     gen = torch.Generator().manual_seed(2)
-    t0 = time.time()
-    for step in range(1, a.steps + 1):
+    # A resume file beside --out, rewritten every --every steps, lets a killed run (a host
+    # restart stops any background job) carry on where it stopped instead of from step 1.
+    resume, first, t_before = a.out + ".resume", 1, 0.0
+    tag = {"arch": a.arch, "steps": a.steps, "gan": a.gan, "batch": a.batch, "files": a.files, "init": a.init}
+    if os.path.exists(resume):
+        ck = torch.load(resume, weights_only=False)
+        if ck["tag"] != tag:
+            sys.exit(f"{resume} was written by a run with other options ({ck['tag']}); remove it to start again")
+        G.load_state_dict(ck["G"])
+        opt.load_state_dict(ck["opt"])
+        sched.load_state_dict(ck["sched"])
+        if D is not None:
+            D.load_state_dict(ck["D"])
+            optd.load_state_dict(ck["optd"])
+            schedd.load_state_dict(ck["schedd"])
+        rng.setstate(ck["rng"])
+        gen.set_state(ck["gen"])
+        torch.set_rng_state(ck["torch"])
+        first, t_before = ck["step"] + 1, ck["elapsed"]
+        print(f"resuming at step {first} from {resume}", file=sys.stderr, flush=True)
+    t0 = time.time() - t_before
+    for step in range(first, a.steps + 1):
         xs, ms, fs = [], [], []
         for _ in range(a.batch):
             x, m, f = data[rng.randrange(len(data))]
@@ -346,10 +366,22 @@ def train(a):
         if step % a.every == 0 or step == a.steps:
             el = time.time() - t0
             dmsg = f" D {dl.item():.3f}" if D is not None else ""
-            print(f"step {step}/{a.steps} loss {loss.item():.3f}{dmsg}  {el:.0f} s, ETA {el / step * (a.steps - step):.0f} s",
+            done = step - first + 1
+            print(f"step {step}/{a.steps} loss {loss.item():.3f}{dmsg}  {el:.0f} s, ETA {(el - t_before) / done * (a.steps - step):.0f} s",
                   file=sys.stderr, flush=True)
+            if step < a.steps:
+                ck = {"tag": tag, "step": step, "elapsed": el, "G": G.state_dict(), "opt": opt.state_dict(),
+                      "sched": sched.state_dict(), "rng": rng.getstate(), "gen": gen.get_state(), "torch": torch.get_rng_state()}
+                if D is not None:
+                    ck.update(D=D.state_dict(), optd=optd.state_dict(), schedd=schedd.state_dict())
+                os.makedirs(os.path.dirname(resume) or ".", exist_ok=True)
+                torch.save(ck, resume + ".tmp")
+                os.replace(resume + ".tmp", resume)
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
-    torch.save({"arch": a.arch, "state": G.state_dict()}, a.out)
+    torch.save({"arch": a.arch, "state": G.state_dict()}, a.out + ".tmp")
+    os.replace(a.out + ".tmp", a.out)
+    if os.path.exists(resume):
+        os.remove(resume)
     print(f"wrote {a.out}", file=sys.stderr)
 
 
