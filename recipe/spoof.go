@@ -170,9 +170,10 @@ type SpoofTrainConfig struct {
 const DefaultSpoofVQShiftMs = 20.0
 
 // DefaultSpoofVQMaxFrames is train-spoof's default --vq-max-frames: the voice-source statistics
-// stop after 10 s of speech (500 frames at 20 ms), which in leave-one-family-out gave the same
-// EERs as no cap (bench/README.md) and bounds a long call's work.
-const DefaultSpoofVQMaxFrames = 500
+// stop after 5 s of speech (250 frames at 20 ms; the first assessment comes at 3 s), which in
+// leave-one-family-out gave the same EERs as 10 s and no cap (bench/README.md) and bounds a
+// call's work to ~4 CPU ms.
+const DefaultSpoofVQMaxFrames = 250
 
 // DefaultSpoofVQWeight is train-spoof's default --vq-weight: 0, no voice-source scorer (measured
 // 2026-12-05, not yet shipped; bench/README.md, "A WORLD-style vocoder, and voice-source

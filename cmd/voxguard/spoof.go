@@ -95,6 +95,20 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if *frameStep < 1 {
 		return usageErrorf("--frame-step %d: want at least 1", *frameStep)
 	}
+	// The voice-source scorer needs the long-term statistics' perceptron and the frame network:
+	// without them (or without the statistics) it is left out unless it was asked for.
+	canVQ := !*gmmOnly && len(hiddenNet) > 0 && *hidden > 0
+	if !canVQ || !*voiceQ {
+		if !flagGiven(fs, "vq-weight") {
+			*vqWeight = 0
+		}
+		if !canVQ && !flagGiven(fs, "voice-quality") {
+			*voiceQ = false
+		}
+	}
+	if *vqWeight != 0 && !canVQ {
+		return usageErrorf("--vq-weight %g: needs the frame network (--frame-net) and the long-term statistics' perceptron (--ltss-hidden > 0, not --gmm-only)", *vqWeight)
+	}
 	if *vqWeight != 0 && (!*voiceQ || !(*vqWeight > 0 && *vqWeight+*netWeight < 1)) {
 		return usageErrorf("--vq-weight %g: needs --voice-quality and a weight in (0, 1 − --net-weight)", *vqWeight)
 	}
