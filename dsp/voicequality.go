@@ -109,7 +109,7 @@ func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQua
 	for n < fl+hi+1 { // no circular aliasing of the autocorrelation up to the longest lag
 		n *= 2
 	}
-	st := &VoiceQualityStats{cfg: cfg, minDB: minLevelDB, fl: fl, fs: msSamples(cfg.SampleRate, cfg.FrameShiftMs), n: n, lo: lo, hi: hi,
+	st := &VoiceQualityStats{cfg: cfg, minDB: minLevelDB, fl: fl, fs: msSamples(cfg.SampleRate, cfg.FrameShiftMs), n: n, lo: lo, hi: hi, pending: make([]float32, 0, 2*fl),
 		window: make([]float64, fl), invBias: make([]float64, hi+2), rn: make([]float64, hi+2), cosT: make([]float64, n),
 		frame: make([]float64, n), ext: make([]float64, n), xr: make([]float64, n/2+1), xi: make([]float64, n/2+1),
 		pow: make([]float64, n/2+1), r: make([]float64, n/2+1), lp: make([]float64, n/2+1), cep: make([]float64, n/2+1), a: make([]float64, cfg.LPCOrder+1), tmp: make([]float64, cfg.LPCOrder+1)}
@@ -159,14 +159,23 @@ func (st *VoiceQualityStats) Reset() {
 
 // Push appends samples (in [-1, 1), at the configured rate).
 func (st *VoiceQualityStats) Push(samples []float32) {
-	st.pending = append(st.pending, samples...)
-	off := 0
-	for len(st.pending)-off >= st.fl {
-		st.frameAt(st.pending[off : off+st.fl])
-		off += st.fs
-	}
-	if off > 0 {
-		st.pending = append(st.pending[:0], st.pending[min(off, len(st.pending)):]...)
+	for len(samples) > 0 {
+		if st.cfg.MaxFrames > 0 && st.counted >= st.cfg.MaxFrames {
+			return // past the cap nothing more is counted
+		}
+		// At most a frame's length at a time, so the pending samples never outgrow two frames
+		// whatever the caller's chunk (a 5 s chunk had kept 160 KB per session).
+		k := min(len(samples), st.fl)
+		st.pending = append(st.pending, samples[:k]...)
+		samples = samples[k:]
+		off := 0
+		for len(st.pending)-off >= st.fl {
+			st.frameAt(st.pending[off : off+st.fl])
+			off += st.fs
+		}
+		if off > 0 {
+			st.pending = append(st.pending[:0], st.pending[min(off, len(st.pending)):]...)
+		}
 	}
 }
 

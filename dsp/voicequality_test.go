@@ -158,6 +158,11 @@ func TestVoiceQualityChunking(t *testing.T) {
 			t.Errorf("after Reset, statistic %d: %g, want %g", i, got[i], whole[i])
 		}
 	}
+	// A whole recording in one call keeps no more than two frames of samples pending: a live
+	// session's memory does not depend on its client's chunks.
+	if c := cap(st.pending); c > 2*st.fl {
+		t.Errorf("pending samples' capacity %d after one %d-sample push, want at most %d", c, len(x), 2*st.fl)
+	}
 }
 
 func TestVoiceQualityConfigValidate(t *testing.T) {
