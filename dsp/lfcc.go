@@ -57,6 +57,9 @@ type LFCCConfig struct {
 	// frame shift (ms) and set its MaxFrames.
 	VoiceQualityShiftMs   float64 `json:"voice_quality_shift_ms,omitempty"`
 	VoiceQualityMaxFrames int     `json:"voice_quality_max_frames,omitempty"`
+	// VoiceQualityHalfRate sets VoiceQualityConfig.HalfRate (the pitch and cepstral peak found
+	// below a quarter of the sample rate, at half the work of their transforms).
+	VoiceQualityHalfRate bool `json:"voice_quality_half_rate,omitempty"`
 }
 
 // modulationBins returns the FFT bin range [lo, hi) the modulation sub-bands divide.
@@ -163,6 +166,7 @@ func (c LFCCConfig) voiceQualityConfig() VoiceQualityConfig {
 		v.FrameShiftMs = c.VoiceQualityShiftMs
 	}
 	v.MaxFrames = c.VoiceQualityMaxFrames
+	v.HalfRate = c.VoiceQualityHalfRate
 	return v
 }
 

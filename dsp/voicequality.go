@@ -3,6 +3,8 @@ package dsp
 import (
 	"errors"
 	"math"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // VoiceQualityDim is the number of statistics VoiceQualityStats.Stats writes.
@@ -19,6 +21,11 @@ type VoiceQualityConfig struct {
 	// MaxFrames, if > 0, stops the statistics after that many counted frames (the first seconds
 	// of speech bound the work of a long call).
 	MaxFrames int
+	// HalfRate finds the pitch and the cepstral peak in the band below a quarter of the sample
+	// rate (0-2 kHz at 8 kHz), at half the rate: from the lower half of the frame's spectrum,
+	// with transforms of half the size and half the logarithms. Lags are then in samples at
+	// SampleRate/2. The band harmonicities and the LPC residual stay at the full rate.
+	HalfRate bool `json:",omitempty"`
 }
 
 // TelephoneVoiceQuality is the configuration for 8 kHz telephone speech.
@@ -42,6 +49,8 @@ func (c VoiceQualityConfig) Validate() error {
 		return errors.New("dsp: voice quality's LPC order must be in [1, frame/2)")
 	case c.MaxFrames < 0:
 		return errors.New("dsp: voice quality's MaxFrames must not be negative")
+	case c.HalfRate && c.SampleRate%2 != 0:
+		return errors.New("dsp: voice quality's HalfRate needs an even sample rate")
 	}
 	return nil
 }
@@ -72,13 +81,17 @@ type VoiceQualityStats struct {
 	cfg        VoiceQualityConfig
 	minDB      float64
 	fl, fs, n  int // frame length, shift, FFT size
-	lo, hi     int // lag range, samples
+	lo, hi     int // lag range, samples (at half the rate with HalfRate)
+	na         int // the size of the transforms of the pitch analysis: n, or n/2 with HalfRate
 	window     []float64
 	invBias    []float64 // 1 / the window's normalised autocorrelation, per lag
 	rn         []float64 // scratch: the frame's corrected normalised autocorrelation per lag
 	cosT       []float64 // cos(2π j / n)
 	base       [2][]float64
 	fft        *realFFT
+	fftA       *realFFT  // the pitch analysis's transform (fft, or one of n/2 points)
+	ra         []float64 // with HalfRate: the autocorrelation of the band below a quarter of the rate
+	r8         []float64 // with HalfRate: the frame's autocorrelation at lags 0..LPCOrder
 	pending    []float32
 	frame      []float64
 	ext        []float64 // an even spectrum extended to n points, to be transformed back
@@ -103,19 +116,31 @@ func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQua
 		return nil, err
 	}
 	fl := msSamples(cfg.SampleRate, cfg.FrameLengthMs)
-	lo := int(math.Floor(float64(cfg.SampleRate) / cfg.MaxF0))
-	hi := int(math.Ceil(float64(cfg.SampleRate) / cfg.MinF0))
+	rateA, step := float64(cfg.SampleRate), 1 // the pitch analysis's rate, and its lag in samples
+	if cfg.HalfRate {
+		rateA, step = rateA/2, 2
+	}
+	lo := int(math.Floor(rateA / cfg.MaxF0))
+	hi := int(math.Ceil(rateA / cfg.MinF0))
 	n := 1
-	for n < fl+hi+1 { // no circular aliasing of the autocorrelation up to the longest lag
+	for n < fl+step*hi+1 { // no circular aliasing of the autocorrelation up to the longest lag
 		n *= 2
 	}
-	st := &VoiceQualityStats{cfg: cfg, minDB: minLevelDB, fl: fl, fs: msSamples(cfg.SampleRate, cfg.FrameShiftMs), n: n, lo: lo, hi: hi, pending: make([]float32, 0, 2*fl),
+	na := n / step
+	st := &VoiceQualityStats{cfg: cfg, minDB: minLevelDB, fl: fl, fs: msSamples(cfg.SampleRate, cfg.FrameShiftMs), n: n, na: na, lo: lo, hi: hi, pending: make([]float32, 0, 2*fl),
 		window: make([]float64, fl), invBias: make([]float64, hi+2), rn: make([]float64, hi+2), cosT: make([]float64, n),
 		frame: make([]float64, n), ext: make([]float64, n), xr: make([]float64, n/2+1), xi: make([]float64, n/2+1),
-		pow: make([]float64, n/2+1), r: make([]float64, n/2+1), lp: make([]float64, n/2+1), cep: make([]float64, n/2+1), a: make([]float64, cfg.LPCOrder+1), tmp: make([]float64, cfg.LPCOrder+1)}
+		pow: make([]float64, n/2+1), r: make([]float64, n/2+1), lp: make([]float64, na/2+1), cep: make([]float64, na/2+1), a: make([]float64, cfg.LPCOrder+1), tmp: make([]float64, cfg.LPCOrder+1)}
 	var err error
 	if st.fft, err = newRealFFT(n); err != nil {
 		return nil, err
+	}
+	st.fftA = st.fft
+	if cfg.HalfRate {
+		if st.fftA, err = newRealFFT(na); err != nil {
+			return nil, err
+		}
+		st.ra, st.r8 = make([]float64, na/2+1), make([]float64, cfg.LPCOrder+1)
 	}
 	for i := range st.window {
 		st.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(fl-1))
@@ -126,8 +151,8 @@ func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQua
 	// The window's autocorrelation, by the same FFT route as the frames'.
 	copy(st.frame, st.window)
 	st.autocorr()
-	for k := range st.invBias {
-		st.invBias[k] = st.r[0] / st.r[k]
+	for k := range st.invBias { // at the analysis lag k, the full-rate lag step·k
+		st.invBias[k] = st.r[0] / st.r[step*k]
 	}
 	// Least-squares line over the pitch quefrencies: cpp = max_q c[q] − (α + β q), with
 	// (α, β) = base · c[lo..hi].
@@ -143,7 +168,7 @@ func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQua
 		st.base[0][q-lo] = (sxx - sx*float64(q)) / den
 		st.base[1][q-lo] = (m*float64(q) - sx) / den
 	}
-	hz := float64(cfg.SampleRate) / float64(n)
+	hz := float64(cfg.SampleRate) / float64(n) // the bands' bins are the full-rate spectrum's
 	st.bandLo = [2]int{1, int(math.Round(1000 / hz))}
 	st.bandHi = [2]int{int(math.Round(2000 / hz)), min(int(math.Round(3500/hz)), n/2-1)}
 	return st, nil
@@ -190,17 +215,24 @@ func (st *VoiceQualityStats) autocorr() {
 // spec into dst (n/2+1 points): Σ_k spec_ext[k]·cos(2πjk/n), computed as the forward transform of
 // the even extension (a real even sequence has a real, even transform).
 func (st *VoiceQualityStats) inverseEven(spec, dst []float64) {
-	n := st.n
-	copy(st.ext, spec)
-	for k := 1; k < n/2; k++ {
-		st.ext[n-k] = spec[k]
-	}
-	st.fft.spectrum(st.ext, st.xr, st.xi)
-	copy(dst, st.xr)
+	st.inverseEvenWith(st.fft, st.n, spec, dst)
 }
 
-// bandCorr is the normalised autocorrelation at lag k of the power in bins [b0, b1].
-func (st *VoiceQualityStats) bandCorr(b0, b1, k int) float64 {
+// inverseEvenWith is inverseEven with a transform f of n points (n ≤ st.n; spec and dst n/2+1
+// points).
+func (st *VoiceQualityStats) inverseEvenWith(f *realFFT, n int, spec, dst []float64) {
+	ext := st.ext[:n]
+	copy(ext, spec[:n/2+1])
+	for k := 1; k < n/2; k++ {
+		ext[n-k] = spec[k]
+	}
+	f.spectrum(ext, st.xr[:n/2+1], st.xi[:n/2+1])
+	copy(dst[:n/2+1], st.xr[:n/2+1])
+}
+
+// bandCorr is the normalised autocorrelation at full-rate lag k of the power in bins [b0, b1],
+// corrected by bias (the window's invBias at that lag).
+func (st *VoiceQualityStats) bandCorr(b0, b1, k int, bias float64) float64 {
 	var num, den float64
 	for f := b0; f <= b1; f++ {
 		num += st.pow[f] * st.cosT[(f*k)&(st.n-1)]
@@ -209,7 +241,7 @@ func (st *VoiceQualityStats) bandCorr(b0, b1, k int) float64 {
 	if den <= 0 {
 		return 0
 	}
-	return num / den * st.invBias[k]
+	return num / den * bias
 }
 
 // frameAt adds one frame if its level reaches the floor.
@@ -227,8 +259,17 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 	for i, v := range x { // frame[n:] is zero padding, never written
 		st.frame[i] = (float64(v) - mean) * st.window[i]
 	}
-	st.autocorr()
-	r0 := st.r[0]
+	ac, step := st.r, 1 // the pitch analysis's autocorrelation, and its lag in full-rate samples
+	if st.cfg.HalfRate {
+		// The lower half of the spectrum, transformed back at half the size, is the
+		// autocorrelation of the frame low-passed at a quarter of the rate, at every other lag.
+		st.fft.power(st.frame, st.pow)
+		st.inverseEvenWith(st.fftA, st.na, st.pow, st.ra)
+		ac, step = st.ra, 2
+	} else {
+		st.autocorr()
+	}
+	r0 := ac[0]
 	if r0 <= 0 {
 		st.prevVoiced = false
 		return
@@ -236,7 +277,7 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 	// rn[k]: the normalised autocorrelation at lag k, corrected for the window's decay.
 	rn, inv := st.rn, 1/r0
 	for k := st.lo; k <= st.hi; k++ {
-		rn[k] = st.r[k] * inv * st.invBias[k]
+		rn[k] = ac[k] * inv * st.invBias[k]
 	}
 	best, lag := math.Inf(-1), st.lo
 	for k := st.lo; k <= st.hi; k++ {
@@ -266,13 +307,13 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 		}
 	}
 	st.add(1, best)
-	st.add(3, st.bandCorr(st.bandLo[0], st.bandLo[1], lag))
-	st.add(4, st.bandCorr(st.bandHi[0], st.bandHi[1], lag))
-	// Cepstral peak prominence.
-	for k, p := range st.pow {
+	st.add(3, st.bandCorr(st.bandLo[0], st.bandLo[1], step*lag, st.invBias[lag]))
+	st.add(4, st.bandCorr(st.bandHi[0], st.bandHi[1], step*lag, st.invBias[lag]))
+	// Cepstral peak prominence (of the analysed band).
+	for k, p := range st.pow[:st.na/2+1] {
 		st.lp[k] = math.Log(p/r0 + 1e-10)
 	}
-	st.inverseEven(st.lp, st.cep)
+	st.inverseEvenWith(st.fftA, st.na, st.lp, st.cep)
 	var alpha, beta float64
 	for q := st.lo; q <= st.hi; q++ {
 		alpha += st.base[0][q-st.lo] * st.cep[q]
@@ -284,17 +325,25 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 			cpp = v
 		}
 	}
-	st.add(5, cpp/float64(st.n))
+	st.add(5, cpp/float64(st.na))
 	// LPC (Levinson-Durbin on the autocorrelation, white-noise corrected) and the residual's
 	// log kurtosis over the frame.
 	p := st.cfg.LPCOrder
+	r := st.r
+	if st.cfg.HalfRate { // the full-rate autocorrelation up to the order, in the time domain
+		r = st.r8
+		x := st.frame[:st.fl]
+		for k := range r {
+			r[k] = vec.DotF64(x[k:], x[:len(x)-k])
+		}
+	}
 	a, tmp := st.a, st.tmp
 	clear(a)
-	errE := r0 * 1.0001
+	errE := r[0] * 1.0001
 	for i := 1; i <= p; i++ {
-		acc := st.r[i]
+		acc := r[i]
 		for j := 1; j < i; j++ {
-			acc -= a[j] * st.r[i-j]
+			acc -= a[j] * r[i-j]
 		}
 		k := acc / errE
 		copy(tmp, a)

@@ -3,13 +3,33 @@ package dsp
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
 // vqOf returns the voice-quality statistics of x pushed in one piece.
 func vqOf(t *testing.T, x []float32) ([]float64, int) {
 	t.Helper()
-	st, err := NewVoiceQualityStats(TelephoneVoiceQuality(), -60)
+	return vqOfCfg(t, TelephoneVoiceQuality(), x)
+}
+
+// halfRateVQ is TelephoneVoiceQuality analysing the pitch and the cepstral peak at 4 kHz.
+func halfRateVQ() VoiceQualityConfig {
+	c := TelephoneVoiceQuality()
+	c.HalfRate = true
+	return c
+}
+
+// vqConfigs are the configurations the known-value tests hold for.
+var vqConfigs = []struct {
+	name string
+	cfg  VoiceQualityConfig
+}{{"8 kHz", TelephoneVoiceQuality()}, {"half rate", halfRateVQ()}}
+
+// vqOfCfg is vqOf with a configuration.
+func vqOfCfg(t *testing.T, cfg VoiceQualityConfig, x []float32) ([]float64, int) {
+	t.Helper()
+	st, err := NewVoiceQualityStats(cfg, -60)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,10 +112,12 @@ func TestVoiceQualityKnown(t *testing.T) {
 			return ""
 		}},
 	}
-	for _, tc := range tests {
-		s, n := vqOf(t, tc.x)
-		if msg := tc.check(s, n); msg != "" {
-			t.Errorf("%s: %s; got %d frames, %.4g", tc.name, msg, n, s)
+	for _, c := range vqConfigs {
+		for _, tc := range tests {
+			s, n := vqOfCfg(t, c.cfg, tc.x)
+			if msg := tc.check(s, n); msg != "" {
+				t.Errorf("%s, %s: %s; got %d frames, %.4g", c.name, tc.name, msg, n, s)
+			}
 		}
 	}
 }
@@ -113,15 +135,17 @@ func TestVoiceQualityJitter(t *testing.T) {
 		phase += 2 * math.Pi * f / 8000
 		x[i] = float32(0.3 * math.Sin(phase))
 	}
-	s, _ := vqOf(t, x)
-	if s[0] != 1 {
-		t.Fatalf("voiced share %.3f, want 1", s[0])
-	}
-	// Frames straddling the change see a mix, so the 0.2 of one jump is spread over a few pairs;
-	// the total over the 195 pairs is still about 0.2.
-	pairs := float64((16000-320)/80 + 1 - 1)
-	if got := s[9] * pairs; got < 0.15 || got > 0.3 {
-		t.Errorf("total period change %.3f, want about 0.2", got)
+	for _, c := range vqConfigs {
+		s, _ := vqOfCfg(t, c.cfg, x)
+		if s[0] != 1 {
+			t.Fatalf("%s: voiced share %.3f, want 1", c.name, s[0])
+		}
+		// Frames straddling the change see a mix, so the 0.2 of one jump is spread over a few
+		// pairs; the total over the 195 pairs is still about 0.2.
+		pairs := float64((16000-320)/80 + 1 - 1)
+		if got := s[9] * pairs; got < 0.15 || got > 0.3 {
+			t.Errorf("%s: total period change %.3f, want about 0.2", c.name, got)
+		}
 	}
 }
 
@@ -174,8 +198,12 @@ func TestVoiceQualityConfigValidate(t *testing.T) {
 		func(c *VoiceQualityConfig) { c.FrameLengthMs = 15 },
 		func(c *VoiceQualityConfig) { c.VoicedMin = 1 },
 		func(c *VoiceQualityConfig) { c.LPCOrder = 0 },
+		func(c *VoiceQualityConfig) { c.SampleRate, c.HalfRate = 8001, true },
 	}
 	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := halfRateVQ().Validate(); err != nil {
 		t.Fatal(err)
 	}
 	for i, f := range bad {
@@ -188,16 +216,76 @@ func TestVoiceQualityConfigValidate(t *testing.T) {
 }
 
 func BenchmarkVoiceQuality8k(b *testing.B) {
-	x := harmonics(true, 2)
-	st, err := NewVoiceQualityStats(TelephoneVoiceQuality(), -60)
-	if err != nil {
-		b.Fatal(err)
+	noise := make([]float32, 8000)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := range noise {
+		noise[i] = float32(0.1 * rng.NormFloat64())
 	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(x)) * 4)
-	for b.Loop() {
-		st.Reset()
-		st.Push(x)
+	for _, c := range vqConfigs {
+		// One second at a 10 ms shift (100 frames): voiced throughout, and unvoiced throughout.
+		for _, in := range []struct {
+			name string
+			x    []float32
+		}{{"voiced", harmonics(true, 2)}, {"unvoiced", noise}} {
+			b.Run(strings.ReplaceAll(c.name, " ", "-")+"/"+in.name, func(b *testing.B) {
+				st, err := NewVoiceQualityStats(c.cfg, -60)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				b.SetBytes(int64(len(in.x)) * 4)
+				for b.Loop() {
+					st.Reset()
+					st.Push(in.x)
+				}
+			})
+		}
+	}
+}
+
+// With HalfRate the pitch analysis's autocorrelation is that of the band below 2 kHz at every
+// other full-rate lag (the even extension of power bins 0-128, summed directly here), and the
+// LPC residual is the full rate's (its autocorrelation summed in the time domain, not taken
+// from the transform).
+func TestVoiceQualityHalfRateAutocorrelation(t *testing.T) {
+	st, err := NewVoiceQualityStats(halfRateVQ(), -60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := harmonics(true, 3)
+	for i := range st.fl {
+		st.frame[i] = float64(x[i]) * st.window[i]
+	}
+	st.fft.power(st.frame, st.pow)
+	st.inverseEvenWith(st.fftA, st.na, st.pow, st.ra)
+	if st.na != st.n/2 || st.lo != 10 || st.hi != 67 {
+		t.Fatalf("transform %d of %d, lags %d-%d; want %d, 10-67", st.na, st.n, st.lo, st.hi, st.n/2)
+	}
+	for _, j := range []int{0, 1, 10, 40, 67, 128} {
+		var want float64
+		for k := 0; k <= st.na/2; k++ {
+			c := 2.0
+			if k == 0 || k == st.na/2 {
+				c = 1
+			}
+			want += c * st.pow[k] * math.Cos(2*math.Pi*float64(j*k)/float64(st.na))
+		}
+		if math.Abs(st.ra[j]-want) > 1e-9*math.Abs(st.ra[0]) {
+			t.Errorf("half-rate autocorrelation at lag %d: %g, want %g", j, st.ra[j], want)
+		}
+	}
+	// The LPC residual is the full rate's in both: on a signal voiced in every frame either way,
+	// its kurtosis statistics agree.
+	y := harmonics(false, 3)
+	a, na := vqOfCfg(t, TelephoneVoiceQuality(), y)
+	b, nb := vqOfCfg(t, halfRateVQ(), y)
+	if a[0] != 1 || b[0] != 1 || na != nb {
+		t.Fatalf("voiced shares %g and %g over %d and %d frames, want 1 over the same frames", a[0], b[0], na, nb)
+	}
+	for _, i := range []int{7, 8} {
+		if math.Abs(a[i]-b[i]) > 1e-6 { // the deviation is a square root of a difference of sums
+			t.Errorf("statistic %d: %g at 8 kHz, %g at half rate; want equal", i, a[i], b[i])
+		}
 	}
 }
 
@@ -234,18 +322,23 @@ func TestLFCCVoiceQuality(t *testing.T) {
 	if with.SpectralStatsDim() != plain.SpectralStatsDim()+VoiceQualityDim {
 		t.Fatalf("dimension %d, want %d", with.SpectralStatsDim(), plain.SpectralStatsDim()+VoiceQualityDim)
 	}
-	st, err := NewVoiceQualityStats(TelephoneVoiceQuality(), -50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Push(x)
-	want := append(stats(plain, len(x)), make([]float64, VoiceQualityDim)...)
-	st.Stats(want[len(want)-VoiceQualityDim:])
-	for _, chunk := range []int{len(x), 97} {
-		got := stats(with, chunk)
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("chunk %d: statistic %d = %g, want %g", chunk, i, got[i], want[i])
+	for _, half := range []bool{false, true} {
+		with.VoiceQualityHalfRate = half
+		vq := TelephoneVoiceQuality()
+		vq.HalfRate = half
+		st, err := NewVoiceQualityStats(vq, -50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Push(x)
+		want := append(stats(plain, len(x)), make([]float64, VoiceQualityDim)...)
+		st.Stats(want[len(want)-VoiceQualityDim:])
+		for _, chunk := range []int{len(x), 97} {
+			got := stats(with, chunk)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("half rate %v, chunk %d: statistic %d = %g, want %g", half, chunk, i, got[i], want[i])
+				}
 			}
 		}
 	}

@@ -250,9 +250,9 @@ func TestSpoofStreamAllocs(t *testing.T) {
 		bona = append(bona, noise(i, 16000))
 		spoof = append(spoof, buzz(i, 16000))
 	}
-	for _, tc := range []struct{ prosody, voiceQuality bool }{{false, false}, {true, false}, {false, true}} {
+	for _, tc := range []struct{ prosody, voiceQuality, half bool }{{false, false, false}, {true, false, false}, {false, true, false}, {false, true, true}} {
 		cfg := dsp.TelephoneLFCC()
-		cfg.Prosody, cfg.VoiceQuality = tc.prosody, tc.voiceQuality
+		cfg.Prosody, cfg.VoiceQuality, cfg.VoiceQualityHalfRate = tc.prosody, tc.voiceQuality, tc.half
 		d, err := NewSpoofDetector(trainCMWith(t, cfg, bona, spoof, bona, true), DefaultSpoofFAR)
 		if err != nil {
 			t.Fatal(err)
@@ -292,6 +292,9 @@ func TestSpoofProsody(t *testing.T) {
 		{"voice quality", func(c *dsp.LFCCConfig) { c.VoiceQuality = true }, dsp.VoiceQualityDim},
 		{"voice quality, 20 ms, 50 frames", func(c *dsp.LFCCConfig) {
 			c.VoiceQuality, c.VoiceQualityShiftMs, c.VoiceQualityMaxFrames = true, 20, 50
+		}, dsp.VoiceQualityDim},
+		{"voice quality at half rate, 20 ms, 150 frames", func(c *dsp.LFCCConfig) {
+			c.VoiceQuality, c.VoiceQualityShiftMs, c.VoiceQualityMaxFrames, c.VoiceQualityHalfRate = true, 20, 150, true
 		}, dsp.VoiceQualityDim},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -73,6 +73,7 @@ func main() {
 	vq := flag.String("vq", "", "voice-quality statistics (dsp.LFCCConfig.VoiceQuality: voicing, harmonicity, cepstral peak prominence, LPC-residual kurtosis, jitter, shimmer): \"\" (none), append (to the long-term spectral statistics), only (the classifier sees only them)")
 	vqShift := flag.Float64("vq-shift-ms", 0, "with --vq: the voice-quality frames' shift in `ms` (0: dsp.TelephoneVoiceQuality's 10)")
 	vqMax := flag.Int("vq-max-frames", 0, "with --vq: stop the voice-quality statistics after this many counted `frames` (0: never)")
+	vqHalf := flag.Bool("vq-half-rate", false, "with --vq: find the pitch and the cepstral peak below 2 kHz at half the rate (dsp.VoiceQualityConfig.HalfRate)")
 	phase := flag.String("phase", "", "phase-aware long-term statistics: \"\" (none), mgd (modified group delay statistics appended to the long-term spectral statistics), mgd-only (the classifier sees only them), peak (only --mgd-peak's two statistics appended), peak-only (only those two)")
 	mgdCfg := dsp.TelephoneMGD()
 	flag.IntVar(&mgdCfg.Lifter, "mgd-lifter", mgdCfg.Lifter, "with --phase: cepstral coefficients of the MGD's smoothed spectrum")
@@ -124,7 +125,7 @@ func main() {
 	case "":
 	case "append", "only":
 		cfg.VoiceQuality = true
-		cfg.VoiceQualityShiftMs, cfg.VoiceQualityMaxFrames = *vqShift, *vqMax
+		cfg.VoiceQualityShiftMs, cfg.VoiceQualityMaxFrames, cfg.VoiceQualityHalfRate = *vqShift, *vqMax, *vqHalf
 		if *vq == "only" && (*phase != "" || *peakFuse != "" || *modFuse != "") {
 			log.Fatal("--vq only combines with none of --phase, --peak-fuse, --mod-fuse")
 		}
