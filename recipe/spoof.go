@@ -563,7 +563,10 @@ func trainSpoofNet(c SpoofTrainConfig, cm *models.Countermeasure, bona, spoof, h
 	for i, r := range held {
 		vq[i] = cm.VQScore(r.Stats)
 	}
-	return cm.Fusion.SetVQ(vq, c.VQWeight)
+	if err := cm.Fusion.SetVQ(vq, c.VQWeight); err != nil {
+		return fmt.Errorf("%w (do the bona fide recordings have voiced speech? Without it, train without the voice-source statistics)", err)
+	}
+	return nil
 }
 
 // spoofOperatingPoints returns the thresholds at fars on bona fide scores; with groups (one per
