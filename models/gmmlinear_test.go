@@ -345,6 +345,7 @@ func TestBundleGMMQuadraticRoundTrip(t *testing.T) {
 	if b.GMM == nil {
 		t.Fatal("the default bundle has no GMM scorer")
 	}
+	b.Spoof = nil // its voice-source scorer (since c31) needs version 7 whatever the GMM term
 	b.GMM.Quadratic = false
 	if v := b.formatVersion(); v >= 6 {
 		t.Fatalf("a bundle without the quadratic term written as version %d", v)

@@ -76,10 +76,11 @@ const DefaultSpoofProsody = false
 const DefaultSpoofModulation = false
 
 // DefaultSpoofVoiceQuality is train-spoof's default for dsp.LFCCConfig.VoiceQuality: whether the
-// long-term statistics carry the voice-source statistics of dsp.VoiceQualityStats (2026-12-05,
-// twenty-first session; see bench/README.md, "A WORLD-style vocoder, and voice-source
-// statistics").
-const DefaultSpoofVoiceQuality = false
+// long-term statistics carry the voice-source statistics of dsp.VoiceQualityStats (on since c31,
+// 2026-12-05, twenty-second session; see bench/README.md, "A WORLD-style vocoder, and
+// voice-source statistics"). Training configurations that cannot have their scorer (no frame
+// network or no perceptron) leave them out unless asked.
+const DefaultSpoofVoiceQuality = true
 
 // DefaultSpoofModulationLow, DefaultSpoofModulationHigh and DefaultSpoofModulationShape are
 // train-spoof's defaults for the modulation statistics' band range (Hz; 0: the whole band) and
@@ -169,16 +170,22 @@ type SpoofTrainConfig struct {
 // point of mean EER in leave-one-family-out (bench/README.md).
 const DefaultSpoofVQShiftMs = 20.0
 
-// DefaultSpoofVQMaxFrames is train-spoof's default --vq-max-frames: the voice-source statistics
-// stop after 5 s of speech (250 frames at 20 ms; the first assessment comes at 3 s), which in
-// leave-one-family-out gave the same EERs as 10 s and no cap (bench/README.md) and bounds a
-// call's work to ~4 CPU ms.
-const DefaultSpoofVQMaxFrames = 250
+// DefaultSpoofVQMaxFrames is train-spoof's default --vq-max-frames (since c31): the voice-source
+// statistics stop after 3 s of speech (150 frames at 20 ms), the first assessment's. In
+// leave-one-family-out that gave 4.18 / 10.69 % against 4.13 / 10.53 % at 5 s (mean EER clean /
+// after codecs; bench/README.md). It bounds a call's share of their work to ~1.5 CPU ms, all of
+// it in the call's first seconds, which is what 1,000 calls starting together can afford.
+const DefaultSpoofVQMaxFrames = 150
 
-// DefaultSpoofVQWeight is train-spoof's default --vq-weight: 0, no voice-source scorer (measured
-// 2026-12-05, not yet shipped; bench/README.md, "A WORLD-style vocoder, and voice-source
-// statistics": 0.2 in leave-one-family-out).
-const DefaultSpoofVQWeight = 0.0
+// DefaultSpoofVQHalfRate is train-spoof's default --vq-half-rate (dsp.VoiceQualityConfig.HalfRate;
+// since c31): the pitch and cepstral peak found below 2 kHz. It costs about 28 % less work than
+// the 8 kHz analysis and was more accurate in leave-one-family-out.
+const DefaultSpoofVQHalfRate = true
+
+// DefaultSpoofVQWeight is train-spoof's default --vq-weight (since c31): the voice-source scorer's
+// weight in the fusion. At 0.2 more vocoded speech was caught but 12 of 637 dev mobile-codec
+// bona fide files were flagged; at 0.1, 6, as without it (bench/README.md).
+const DefaultSpoofVQWeight = 0.1
 
 // DefaultSpoofFrameNet is train-spoof's default --frame-net (since c23): two hidden layers.
 const DefaultSpoofFrameNet = "128,64"

@@ -37,8 +37,9 @@ vg=bench/out/voxguard
 # 8.2 % EER; neural-istft, neural-hifigan, neural-gan and neural-gan2 (other neural vocoders, the
 # last two neural-hifigan's generator fine-tuned adversarially, ~41 min each) stay never-trained probes,
 # as does vocoder-hnm (copy-synthesis by a WORLD-style vocoder, since 2026-12-05: c27 gives it 21 % EER).
-# train-spoof --voice-quality --vq-weight 0.2 adds a voice-source scorer (measured, not shipped:
-# bench/README.md, "A WORLD-style vocoder, and voice-source statistics").
+# Since c31 train-spoof's defaults include a voice-source scorer (--voice-quality --vq-weight 0.1
+# --vq-half-rate --vq-max-frames 150: bench/README.md, "A WORLD-style vocoder, and voice-source
+# statistics").
 train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder}
 # On the spoof side, a speed-perturbed copy of every training family's training items (since c21;
 # each rebuilt and sent again through its family's channel, plus a codec copy; ~7 min).

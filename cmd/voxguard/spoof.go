@@ -66,7 +66,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	netContext := fs.Int("net-context", 3, "with --frame-net: `frames` of context on each side of the classified frame")
 	netStep := fs.Int("net-step", recipe.DefaultSpoofNetStep, "with --frame-net: classify every `N`-th frame (0: as --frame-step)")
 	vqShift := fs.Float64("vq-shift-ms", recipe.DefaultSpoofVQShiftMs, "with --voice-quality: the voice-source statistics' frame shift in `ms` (their frames are 40 ms long)")
-	vqHalf := fs.Bool("vq-half-rate", false, "with --voice-quality: find the pitch and the cepstral peak below 2 kHz at half the rate (a quarter less work; bench/README.md)")
+	vqHalf := fs.Bool("vq-half-rate", recipe.DefaultSpoofVQHalfRate, "with --voice-quality: find the pitch and the cepstral peak below 2 kHz at half the rate (a quarter less work; bench/README.md)")
 	vqMax := fs.Int("vq-max-frames", recipe.DefaultSpoofVQMaxFrames, "with --voice-quality: stop the voice-source statistics after this many `frames` of speech (0: never; the first seconds bound a long call's work)")
 	vqWeight := fs.Float64("vq-weight", recipe.DefaultSpoofVQWeight, "with --voice-quality and --frame-net: score the voice-source statistics with a perceptron of their own, fused with this `weight` (0: they join the long-term statistics' perceptron)")
 	netWeight := fs.Float64("net-weight", recipe.DefaultSpoofNetWeight, "with --frame-net: the network's `weight` in the fusion, in (0, 1]")

@@ -37,7 +37,9 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 			f0 := 100 + 50*r.Float64()
 			for j := range x {
 				if class == "bona" {
-					x[j] = float32(0.1 * r.NormFloat64())
+					// Noise over a weak tone: some voicing, or the default countermeasure's
+					// voice-source scorer would see no spread in the bona fide statistics.
+					x[j] = float32(0.1*r.NormFloat64() + 0.02*float64(i+1)*math.Sin(2*math.Pi*f0*float64(j)/8000))
 				} else {
 					var v float64
 					for h := 1.0; h*f0 < 3800; h++ {
@@ -130,6 +132,11 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	// with --ltss-hidden 0, which scores the training items as well; a negative count is a usage error.
 	if b, err := models.LoadBundle(model); err != nil || b.Spoof.LTSSNet == nil || b.Spoof.LTSSNet.Hidden() != recipe.DefaultSpoofHidden || b.Spoof.LTSS != nil {
 		t.Errorf("default countermeasure: %v, perceptron %v", err, b.Spoof.LTSSNet != nil)
+	} else if b.Spoof.VQ == nil || b.Spoof.Fusion.VQWeight != recipe.DefaultSpoofVQWeight {
+		// Since c31 the defaults include the voice-source scorer, at half rate over 3 s of speech.
+		t.Errorf("default countermeasure without its voice-source scorer (weight %g)", b.Spoof.Fusion.VQWeight)
+	} else if fe := string(b.Spoof.FrontEnd); !strings.Contains(fe, `"voice_quality_half_rate":true`) || !strings.Contains(fe, `"voice_quality_max_frames":150`) {
+		t.Errorf("default countermeasure's front end %s: want the half-rate statistics over 150 frames", fe)
 	}
 	// --voice-quality --vq-weight: a fourth scorer on the voice-source statistics, which end the
 	// long-term statistics; the bundle is format version 7, classifies the training items, and
@@ -263,7 +270,7 @@ func TestTrainSpoofModulationFlags(t *testing.T) {
 		{[]string{"--modulation", "--modulation-low", "250", "--modulation-high", "300"}, "modulation range"},
 		{[]string{"--voice-quality=false", "--vq-weight", "0.2"}, "--vq-weight 0.2: needs --voice-quality"},
 		{[]string{"--voice-quality=false", "--vq-shift-ms", "10"}, "--vq-shift-ms needs --voice-quality"},
-		{[]string{"--vq-half-rate"}, "--vq-half-rate needs --voice-quality"},
+		{[]string{"--voice-quality=false", "--vq-half-rate"}, "--vq-half-rate needs --voice-quality"},
 		{[]string{"--voice-quality", "--frame-net", "", "--vq-weight", "0.1"}, "--vq-weight 0.1: needs"},
 		{[]string{"--voice-quality", "--vq-shift-ms", "-5"}, "voice quality"},
 		{[]string{"--voice-quality", "--vq-max-frames", "-1"}, "MaxFrames must not be negative"},
