@@ -127,10 +127,9 @@ func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQua
 		n *= 2
 	}
 	na := n / step
-	st := &VoiceQualityStats{cfg: cfg, minDB: minLevelDB, fl: fl, fs: msSamples(cfg.SampleRate, cfg.FrameShiftMs), n: n, na: na, lo: lo, hi: hi, pending: make([]float32, 0, 2*fl),
-		window: make([]float64, fl), invBias: make([]float64, hi+2), rn: make([]float64, hi+2), cosT: make([]float64, n),
-		frame: make([]float64, n), ext: make([]float64, n), xr: make([]float64, n/2+1), xi: make([]float64, n/2+1),
-		pow: make([]float64, n/2+1), r: make([]float64, n/2+1), lp: make([]float64, na/2+1), cep: make([]float64, na/2+1), a: make([]float64, cfg.LPCOrder+1), tmp: make([]float64, cfg.LPCOrder+1)}
+	st := &VoiceQualityStats{cfg: cfg, minDB: minLevelDB, fl: fl, fs: msSamples(cfg.SampleRate, cfg.FrameShiftMs), n: n, na: na, lo: lo, hi: hi,
+		window: make([]float64, fl), invBias: make([]float64, hi+2), cosT: make([]float64, n)}
+	st.allocScratch()
 	var err error
 	if st.fft, err = newRealFFT(n); err != nil {
 		return nil, err
@@ -140,7 +139,6 @@ func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQua
 		if st.fftA, err = newRealFFT(na); err != nil {
 			return nil, err
 		}
-		st.ra, st.r8 = make([]float64, na/2+1), make([]float64, cfg.LPCOrder+1)
 	}
 	for i := range st.window {
 		st.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(fl-1))
@@ -174,8 +172,30 @@ func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQua
 	return st, nil
 }
 
+// allocScratch makes the per-frame work buffers (also the pending samples').
+func (st *VoiceQualityStats) allocScratch() {
+	n, na, p := st.n, st.na, st.cfg.LPCOrder
+	st.pending = make([]float32, 0, 2*st.fl)
+	st.rn, st.frame, st.ext = make([]float64, st.hi+2), make([]float64, n), make([]float64, n)
+	st.xr, st.xi, st.pow, st.r = make([]float64, n/2+1), make([]float64, n/2+1), make([]float64, n/2+1), make([]float64, n/2+1)
+	st.lp, st.cep, st.a, st.tmp = make([]float64, na/2+1), make([]float64, na/2+1), make([]float64, p+1), make([]float64, p+1)
+	if st.cfg.HalfRate {
+		st.ra, st.r8 = make([]float64, na/2+1), make([]float64, p+1)
+	}
+}
+
+// releaseScratch drops the work buffers once MaxFrames frames are counted: a long call keeps
+// only the sums (~30 KB less per call) until Reset.
+func (st *VoiceQualityStats) releaseScratch() {
+	st.pending, st.rn, st.frame, st.ext, st.xr, st.xi, st.pow, st.r = nil, nil, nil, nil, nil, nil, nil, nil
+	st.lp, st.cep, st.a, st.tmp, st.ra, st.r8 = nil, nil, nil, nil, nil, nil
+}
+
 // Reset forgets all input.
 func (st *VoiceQualityStats) Reset() {
+	if st.frame == nil {
+		st.allocScratch()
+	}
 	st.pending = st.pending[:0]
 	st.counted, st.voiced, st.pairs = 0, 0, 0
 	st.sum, st.sq = [VoiceQualityDim]float64{}, [VoiceQualityDim]float64{}
@@ -186,6 +206,9 @@ func (st *VoiceQualityStats) Reset() {
 func (st *VoiceQualityStats) Push(samples []float32) {
 	for len(samples) > 0 {
 		if st.cfg.MaxFrames > 0 && st.counted >= st.cfg.MaxFrames {
+			if st.frame != nil {
+				st.releaseScratch()
+			}
 			return // past the cap nothing more is counted
 		}
 		// At most a frame's length at a time, so the pending samples never outgrow two frames

@@ -378,4 +378,18 @@ func TestVoiceQualityMaxFrames(t *testing.T) {
 			t.Errorf("statistic %d: %g capped, %g on the truncated samples", i, got[i], want[i])
 		}
 	}
+	// Past the cap the work buffers are dropped (a long call keeps only the sums), more audio
+	// changes nothing, and Reset makes the accumulator whole again.
+	capped.Push(x[:800])
+	if capped.frame != nil || capped.pending != nil {
+		t.Error("work buffers kept past the cap")
+	}
+	if capped.Stats(got); got[1] != want[1] {
+		t.Errorf("statistic 1 after more audio past the cap: %g, want %g", got[1], want[1])
+	}
+	capped.Reset()
+	capped.Push(x)
+	if n := capped.Stats(got); n != 12 || got[5] != want[5] {
+		t.Errorf("after Reset: %d frames, CPP %g; want 12, %g", n, got[5], want[5])
+	}
 }
