@@ -139,6 +139,7 @@ func NewVoiceQualityStats(cfg VoiceQualityConfig, minLevelDB float64) (*VoiceQua
 		if st.fftA, err = newRealFFT(na); err != nil {
 			return nil, err
 		}
+		st.fftA.useGo() // only its spectrum is taken: its Go work arrays now, not at the first frame
 	}
 	for i := range st.window {
 		st.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(fl-1))
@@ -231,19 +232,13 @@ func (st *VoiceQualityStats) Push(samples []float32) {
 // times n).
 func (st *VoiceQualityStats) autocorr() {
 	st.fft.power(st.frame, st.pow)
-	st.inverseEven(st.pow, st.r)
+	st.inverseEven(st.fft, st.n, st.pow, st.r)
 }
 
 // inverseEven writes n times the inverse DFT of the real, even spectrum whose bins 0..n/2 are
-// spec into dst (n/2+1 points): Σ_k spec_ext[k]·cos(2πjk/n), computed as the forward transform of
-// the even extension (a real even sequence has a real, even transform).
-func (st *VoiceQualityStats) inverseEven(spec, dst []float64) {
-	st.inverseEvenWith(st.fft, st.n, spec, dst)
-}
-
-// inverseEvenWith is inverseEven with a transform f of n points (n ≤ st.n; spec and dst n/2+1
-// points).
-func (st *VoiceQualityStats) inverseEvenWith(f *realFFT, n int, spec, dst []float64) {
+// spec into dst (n/2+1 points): Σ_k spec_ext[k]·cos(2πjk/n), computed by f (n ≤ st.n points) as
+// the forward transform of the even extension (a real even sequence has a real, even transform).
+func (st *VoiceQualityStats) inverseEven(f *realFFT, n int, spec, dst []float64) {
 	ext := st.ext[:n]
 	copy(ext, spec[:n/2+1])
 	for k := 1; k < n/2; k++ {
@@ -287,7 +282,7 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 		// The lower half of the spectrum, transformed back at half the size, is the
 		// autocorrelation of the frame low-passed at a quarter of the rate, at every other lag.
 		st.fft.power(st.frame, st.pow)
-		st.inverseEvenWith(st.fftA, st.na, st.pow, st.ra)
+		st.inverseEven(st.fftA, st.na, st.pow, st.ra)
 		ac, step = st.ra, 2
 	} else {
 		st.autocorr()
@@ -336,7 +331,7 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 	for k, p := range st.pow[:st.na/2+1] {
 		st.lp[k] = math.Log(p/r0 + 1e-10)
 	}
-	st.inverseEvenWith(st.fftA, st.na, st.lp, st.cep)
+	st.inverseEven(st.fftA, st.na, st.lp, st.cep)
 	var alpha, beta float64
 	for q := st.lo; q <= st.hi; q++ {
 		alpha += st.base[0][q-st.lo] * st.cep[q]

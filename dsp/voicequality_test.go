@@ -257,7 +257,7 @@ func TestVoiceQualityHalfRateAutocorrelation(t *testing.T) {
 		st.frame[i] = float64(x[i]) * st.window[i]
 	}
 	st.fft.power(st.frame, st.pow)
-	st.inverseEvenWith(st.fftA, st.na, st.pow, st.ra)
+	st.inverseEven(st.fftA, st.na, st.pow, st.ra)
 	if st.na != st.n/2 || st.lo != 10 || st.hi != 67 {
 		t.Fatalf("transform %d of %d, lags %d-%d; want %d, 10-67", st.na, st.n, st.lo, st.hi, st.n/2)
 	}
