@@ -388,6 +388,7 @@ def vocode_hnm(src, dst, rng, tmp):
     xp = np.concatenate([np.zeros(nfft), x, np.zeros(nfft)])
     # F0 and voicing from a 40 ms window's normalised autocorrelation.
     W = 320
+    win_r = np.fft.irfft(np.abs(np.fft.rfft(np.hanning(W), 2 * nfft)) ** 2)[:W]  # window bias
     f0 = np.zeros(nfr)
     for t in range(nfr):
         c = nfft + t * hop
@@ -396,7 +397,6 @@ def vocode_hnm(src, dst, rng, tmp):
         r = np.fft.irfft(np.abs(S) ** 2)[:W]
         if r[0] <= 1e-9:
             continue
-        win_r = np.fft.irfft(np.abs(np.fft.rfft(np.hanning(W), 2 * nfft)) ** 2)[:W]  # window bias
         rn = r / r[0] / np.maximum(win_r / win_r[0], 1e-3)
         lo, hi = 20, 134
         k = lo + int(np.argmax(rn[lo:hi]))
