@@ -60,6 +60,9 @@ type LFCCConfig struct {
 	// VoiceQualityHalfRate sets VoiceQualityConfig.HalfRate (the pitch and cepstral peak found
 	// below a quarter of the sample rate, at half the work of their transforms).
 	VoiceQualityHalfRate bool `json:"voice_quality_half_rate,omitempty"`
+	// VoiceQualityPhase sets VoiceQualityConfig.HarmonicPhase (the harmonics' phase structure,
+	// HarmonicPhaseDim more statistics at the end of the voice-source statistics).
+	VoiceQualityPhase bool `json:"voice_quality_phase,omitempty"`
 }
 
 // modulationBins returns the FFT bin range [lo, hi) the modulation sub-bands divide.
@@ -167,7 +170,17 @@ func (c LFCCConfig) voiceQualityConfig() VoiceQualityConfig {
 	}
 	v.MaxFrames = c.VoiceQualityMaxFrames
 	v.HalfRate = c.VoiceQualityHalfRate
+	v.HarmonicPhase = c.VoiceQualityPhase
 	return v
+}
+
+// VoiceQualityStatsDim is the number of voice-source statistics that end the long-term
+// statistics with VoiceQuality (0 without).
+func (c LFCCConfig) VoiceQualityStatsDim() int {
+	if !c.VoiceQuality {
+		return 0
+	}
+	return c.voiceQualityConfig().Dim()
 }
 
 // linearBank returns NumFilters triangles with NumFilters+2 equally spaced edges from LowFreq to
@@ -485,7 +498,7 @@ func (l *LFCC) EnableSpectralStats(minLevelDB float64) {
 
 // SpectralStatsDim is the length of the vector SpectralStats writes: twice the number of FFT
 // bins, PaddedLength/2+1, or three times with SpectralFlux, plus ProsodyDim with Prosody, plus
-// ModulationDim with Modulation, plus VoiceQualityDim with VoiceQuality.
+// ModulationDim with Modulation, plus VoiceQualityStatsDim with VoiceQuality.
 func (c LFCCConfig) SpectralStatsDim() int {
 	k := c.statsConfig().PaddedLength()/2 + 1
 	n := 2 * k
@@ -498,10 +511,7 @@ func (c LFCCConfig) SpectralStatsDim() int {
 	if c.Modulation {
 		n += ModulationDim
 	}
-	if c.VoiceQuality {
-		n += VoiceQualityDim
-	}
-	return n
+	return n + c.VoiceQualityStatsDim()
 }
 
 // SpectralStats writes the long-term spectral statistics so far to dst (SpectralStatsDim long):
@@ -539,8 +549,9 @@ func (l *LFCC) SpectralStats(dst []float64) int {
 	}
 	tail := len(dst)
 	if l.vq != nil {
-		l.vq.Stats(dst[tail-VoiceQualityDim : tail])
-		tail -= VoiceQualityDim
+		d := l.cfg.VoiceQualityStatsDim()
+		l.vq.Stats(dst[tail-d : tail])
+		tail -= d
 	}
 	if l.modSum != nil {
 		m := dst[tail-ModulationDim : tail]

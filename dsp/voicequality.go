@@ -7,8 +7,19 @@ import (
 	"github.com/voxguard/voxguard/internal/vec"
 )
 
-// VoiceQualityDim is the number of statistics VoiceQualityStats.Stats writes.
+// VoiceQualityDim is the number of statistics VoiceQualityStats.Stats writes without
+// HarmonicPhase.
 const VoiceQualityDim = 11
+
+// HarmonicPhaseDim is the number of statistics HarmonicPhase adds (see VoiceQualityStats).
+const HarmonicPhaseDim = 2 * phasePairs
+
+// phaseHarmonics is the highest harmonic whose phase is measured (from the second); phasePairs
+// the second differences of the phases of harmonics 2..phaseHarmonics.
+const (
+	phaseHarmonics = 10
+	phasePairs     = phaseHarmonics - 3
+)
 
 // VoiceQualityConfig frames a recording for VoiceQualityStats.
 type VoiceQualityConfig struct {
@@ -26,6 +37,18 @@ type VoiceQualityConfig struct {
 	// with transforms of half the size and half the logarithms. Lags are then in samples at
 	// SampleRate/2. The band harmonicities and the LPC residual stay at the full rate.
 	HalfRate bool `json:",omitempty"`
+	// HarmonicPhase adds HarmonicPhaseDim statistics of the phase structure of the harmonics
+	// (see VoiceQualityStats).
+	HarmonicPhase bool `json:",omitempty"`
+}
+
+// Dim is the number of statistics VoiceQualityStats.Stats writes with c: VoiceQualityDim, plus
+// HarmonicPhaseDim with HarmonicPhase.
+func (c VoiceQualityConfig) Dim() int {
+	if c.HarmonicPhase {
+		return VoiceQualityDim + HarmonicPhaseDim
+	}
+	return VoiceQualityDim
 }
 
 // TelephoneVoiceQuality is the configuration for 8 kHz telephone speech.
@@ -75,6 +98,20 @@ func (c VoiceQualityConfig) Validate() error {
 //	10 the mean absolute change of the log frame energy between consecutive voiced frames
 //	   (shimmer, each capped at 2)
 //
+// With HarmonicPhase, the phase structure of the harmonics follows: in each voiced frame whose
+// tenth harmonic lies below 0.45 times the rate, the complex amplitudes H_k of harmonics k = 2..10
+// of the refined pitch under a Hann window of three periods (at most the frame) centred in the
+// frame, and their second phase differences d_k = arg(H_{k+1} H_{k-1} / H_k²), k = 3..9. A
+// delay, a gain or the fundamental's phase (which a telephone band removes) shifts the phases by
+// amounts linear in k, which the second difference cancels; what is left is the shape of the
+// glottal pulse and of the vocal tract's phase. Then
+//
+//	11-17 for k = 3..9, the mean resultant length |mean e^{i d_k}| over such frames: how steady
+//	      the phase structure is over the recording (a formant synthesiser or a vocoder's fixed
+//	      excitation: steadier than speech; scattered or reverberated phases: less)
+//	18-24 for k = 3..9, |mean e^{i (d_k(t) − d_k(t'))}| over consecutive such frames t', t: how
+//	      steady it is from one frame to the next
+//
 // Push samples in any chunking; the statistics equal those of one Push. Not safe for concurrent
 // use; no allocation per frame.
 type VoiceQualityStats struct {
@@ -107,6 +144,14 @@ type VoiceQualityStats struct {
 	prevVoiced        bool
 	prevLag, prevLogE float64
 	bandLo, bandHi    [2]int
+
+	// HarmonicPhase: per second difference, Σ e^{i d_k} over frames (phaseN of them) and
+	// Σ e^{i (d_k(t) − d_k(t'))} over consecutive pairs (phasePairsN); the previous frame's unit
+	// phasors, valid when prevPhase.
+	phaseSum, phaseStep [phasePairs]complex128
+	phaseN, phasePairsN int
+	prevPhase           bool
+	prevU               [phasePairs]complex128
 }
 
 // NewVoiceQualityStats returns an accumulator over frames of at least minLevelDB (RMS after DC
@@ -201,6 +246,8 @@ func (st *VoiceQualityStats) Reset() {
 	st.counted, st.voiced, st.pairs = 0, 0, 0
 	st.sum, st.sq = [VoiceQualityDim]float64{}, [VoiceQualityDim]float64{}
 	st.prevVoiced = false
+	st.phaseSum, st.phaseStep = [phasePairs]complex128{}, [phasePairs]complex128{}
+	st.phaseN, st.phasePairsN, st.prevPhase = 0, 0, false
 }
 
 // Push appends samples (in [-1, 1), at the configured rate).
@@ -270,7 +317,7 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 	n := len(x)
 	mean, e := frameStats(x)
 	if e <= 0 || frameLevelDB(e, n) < st.minDB {
-		st.prevVoiced = false
+		st.prevVoiced, st.prevPhase = false, false
 		return
 	}
 	st.counted++
@@ -289,7 +336,7 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 	}
 	r0 := ac[0]
 	if r0 <= 0 {
-		st.prevVoiced = false
+		st.prevVoiced, st.prevPhase = false, false
 		return
 	}
 	// rn[k]: the normalised autocorrelation at lag k, corrected for the window's decay.
@@ -304,7 +351,7 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 		}
 	}
 	if best < st.cfg.VoicedMin {
-		st.prevVoiced = false
+		st.prevVoiced, st.prevPhase = false, false
 		return
 	}
 	// The shortest lag that is a local maximum within 0.05 of the best: a periodic frame is as
@@ -397,7 +444,101 @@ func (st *VoiceQualityStats) frameAt(x []float32) {
 		st.sum[10] += min(math.Abs(logE-st.prevLogE), 2)
 	}
 	st.prevVoiced, st.prevLag, st.prevLogE = true, L, logE
+	if st.cfg.HarmonicPhase {
+		st.harmonicPhase(x, mean, float64(step)*st.phasePeriod(L, float64(step)))
+	}
 }
+
+// phasePeriod is the pitch period (analysis samples) for the harmonic phase analysis: the
+// refined lag L, or L/3 or L/2 when the frame's power spectrum (st.pow) says so. The lag search
+// compares integer lags, and when the period is not a whole number of samples its multiple can
+// come out higher; a period m times too long puts most of the measured "harmonics" between the
+// true ones. So below 2 kHz, if the multiples of 1/L that are not multiples of m/L hold on
+// average less than a twentieth of the power of those that are, the period is L/m.
+func (st *VoiceQualityStats) phasePeriod(L, step float64) float64 {
+	rate := float64(st.cfg.SampleRate)
+	f0 := rate / (step * L)
+	binHz := rate / float64(st.n)
+	for m := 3; m >= 2; m-- {
+		var on, off float64
+		var nOn, nOff int
+		for h := 1; float64(h)*f0 < 2000; h++ {
+			p := st.pow[int(math.Round(float64(h)*f0/binHz))]
+			if h%m == 0 {
+				on, nOn = on+p, nOn+1
+			} else {
+				off, nOff = off+p, nOff+1
+			}
+		}
+		if nOn > 0 && nOff > 0 && off/float64(nOff) < 0.05*on/float64(nOn) {
+			return L / float64(m)
+		}
+	}
+	return L
+}
+
+// harmonicPhase adds a voiced frame's second phase differences (see VoiceQualityStats), given
+// its samples, their mean and the pitch period in samples at the full rate.
+func (st *VoiceQualityStats) harmonicPhase(x []float32, mean, period float64) {
+	rate := float64(st.cfg.SampleRate)
+	if !(period > 0) || phaseHarmonics*rate/period >= 0.45*rate {
+		st.prevPhase = false
+		return
+	}
+	w := min(int(3*period), len(x))
+	seg := x[(len(x)-w)/2:][:w]
+	// Goertzel recurrences at the harmonics kω, k = 2..phaseHarmonics, over the samples under a
+	// Hann window (its cosine by recurrence too). H_k = s1 − e^{−ikω} s2 is the DFT at kω times
+	// e^{ikω(w−1)}: a phase linear in k, which the second differences cancel.
+	var s1, s2, cs, sn [phaseHarmonics + 1]float64
+	omega := 2 * math.Pi / period
+	c1, s1w := math.Cos(omega), math.Sin(omega)
+	ck, sk := c1, s1w
+	for k := 2; k <= phaseHarmonics; k++ {
+		ck, sk = ck*c1-sk*s1w, sk*c1+ck*s1w
+		cs[k], sn[k] = ck, sk
+	}
+	th := 2 * math.Pi / float64(w-1)
+	ct := 2 * math.Cos(th)
+	cCur, cPrev := 1.0, math.Cos(th) // cos(nθ) at n and n−1
+	for _, v := range seg {
+		y := (float64(v) - mean) * (0.5 - 0.5*cCur)
+		for k := 2; k <= phaseHarmonics; k++ {
+			s1[k], s2[k] = y+2*cs[k]*s1[k]-s2[k], s1[k]
+		}
+		cCur, cPrev = ct*cCur-cPrev, cCur
+	}
+	var h [phaseHarmonics + 1]complex128
+	for k := 2; k <= phaseHarmonics; k++ {
+		h[k] = complex(s1[k]-cs[k]*s2[k], sn[k]*s2[k])
+	}
+	var u [phasePairs]complex128
+	for j := range u {
+		k := j + 3
+		q := h[k+1] * h[k-1] * cmplxConj(h[k]*h[k])
+		a := cmplxAbs(q)
+		if !(a > 0) || math.IsInf(a, 0) {
+			st.prevPhase = false
+			return
+		}
+		u[j] = q / complex(a, 0)
+	}
+	for j := range u {
+		st.phaseSum[j] += u[j]
+		if st.prevPhase {
+			st.phaseStep[j] += u[j] * cmplxConj(st.prevU[j])
+		}
+	}
+	st.phaseN++
+	if st.prevPhase {
+		st.phasePairsN++
+	}
+	st.prevU, st.prevPhase = u, true
+}
+
+func cmplxConj(z complex128) complex128 { return complex(real(z), -imag(z)) }
+
+func cmplxAbs(z complex128) float64 { return math.Hypot(real(z), imag(z)) }
 
 // add accumulates a voiced frame's value of statistic i (and its square, for i's deviation at i+1).
 func (st *VoiceQualityStats) add(i int, v float64) {
@@ -405,11 +546,11 @@ func (st *VoiceQualityStats) add(i int, v float64) {
 	st.sq[i] += v * v
 }
 
-// Stats writes the VoiceQualityDim statistics (see VoiceQualityStats) to dst and returns the
+// Stats writes the configuration's Dim statistics (see VoiceQualityStats) to dst and returns the
 // number of frames counted; statistics of voiced frames are 0 when there are none, the jitter and
-// shimmer 0 without two consecutive voiced frames.
+// shimmer (and the frame-to-frame phase steadiness) 0 without two consecutive such frames.
 func (st *VoiceQualityStats) Stats(dst []float64) int {
-	dst = dst[:VoiceQualityDim]
+	dst = dst[:st.cfg.Dim()]
 	clear(dst)
 	if st.counted == 0 {
 		return 0
@@ -424,6 +565,17 @@ func (st *VoiceQualityStats) Stats(dst []float64) int {
 	}
 	if st.pairs > 0 {
 		dst[9], dst[10] = st.sum[9]/float64(st.pairs), st.sum[10]/float64(st.pairs)
+	}
+	if st.cfg.HarmonicPhase {
+		ph := dst[VoiceQualityDim:]
+		for j := range phasePairs {
+			if st.phaseN > 0 {
+				ph[j] = cmplxAbs(st.phaseSum[j]) / float64(st.phaseN)
+			}
+			if st.phasePairsN > 0 {
+				ph[phasePairs+j] = cmplxAbs(st.phaseStep[j]) / float64(st.phasePairsN)
+			}
+		}
 	}
 	return st.counted
 }

@@ -693,8 +693,15 @@ func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int,
 	if mainNAP != nil {
 		foldNAP(lda, mainNAP)
 	}
+	cohortX := mainX
+	if dual && c.CohortAll {
+		cohortX = all
+		if mainNAP != nil {
+			cohortX = projectAll(all, mainNAP)
+		}
+	}
 	b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda,
-		Cohort: cohortOf(lda, plda, mainX, c.CohortSize), Channel: tv.Channel}
+		Cohort: cohortOf(lda, plda, cohortX, c.CohortSize), Channel: tv.Channel}
 	if !dual {
 		return b, nil
 	}

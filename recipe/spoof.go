@@ -182,6 +182,9 @@ const DefaultSpoofVQMaxFrames = 150
 // the 8 kHz analysis and was more accurate in leave-one-family-out.
 const DefaultSpoofVQHalfRate = true
 
+// DefaultSpoofVQPhase is train-spoof's default --vq-phase (dsp.VoiceQualityConfig.HarmonicPhase).
+const DefaultSpoofVQPhase = false
+
 // DefaultSpoofVQWeight is train-spoof's default --vq-weight (since c31): the voice-source scorer's
 // weight in the fusion. At 0.2 more vocoded speech was caught but 12 of 637 dev mobile-codec
 // bona fide files were flagged; at 0.1, 6, as without it (bench/README.md).
@@ -432,7 +435,7 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 		if !c.LFCC.VoiceQuality || len(c.FrameNet) == 0 || c.NoLTSS || c.Hidden <= 0 {
 			return nil, errors.New("spoof: a voice-source scorer needs the voice-source statistics, the perceptron on the long-term statistics and the frame network")
 		}
-		vqDim = dsp.VoiceQualityDim
+		vqDim = c.LFCC.VoiceQualityStatsDim()
 	}
 	if !c.NoLTSS {
 		// stats returns the recordings' statistics [lo, len−hi) (those with frames).

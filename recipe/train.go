@@ -129,10 +129,15 @@ type TrainConfig struct {
 	// channel, models.Verifier.RawScores). Ignored with EnrollAugment, which the verifier does
 	// not combine with it.
 	ThirdBackend bool
-	Seed         uint64 // seed of every random choice
-	Workers      int    // goroutines (0 = GOMAXPROCS)
-	WorkDir      string // checkpoints of finished stages (resumable); "" = none
-	Log          io.Writer
+	// CohortAll draws the main back end's S-norm cohort from every training vector, degraded
+	// copies included, instead of from the clean vectors it trains on (with degraded copies in
+	// training only): the adaptive S-norm can then pick cohort members in a degraded test's
+	// channel. Experimental.
+	CohortAll bool
+	Seed      uint64 // seed of every random choice
+	Workers   int    // goroutines (0 = GOMAXPROCS)
+	WorkDir   string // checkpoints of finished stages (resumable); "" = none
+	Log       io.Writer
 
 	selGroups int // groups per frame of SelectionGroups, once prepared
 }

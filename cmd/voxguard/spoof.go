@@ -67,6 +67,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	netStep := fs.Int("net-step", recipe.DefaultSpoofNetStep, "with --frame-net: classify every `N`-th frame (0: as --frame-step)")
 	vqShift := fs.Float64("vq-shift-ms", recipe.DefaultSpoofVQShiftMs, "with --voice-quality: the voice-source statistics' frame shift in `ms` (their frames are 40 ms long)")
 	vqHalf := fs.Bool("vq-half-rate", recipe.DefaultSpoofVQHalfRate, "with --voice-quality: find the pitch and the cepstral peak below 2 kHz at half the rate (a quarter less work; bench/README.md)")
+	vqPhase := fs.Bool("vq-phase", recipe.DefaultSpoofVQPhase, "with --voice-quality: add the harmonics' phase structure (steadiness of their second phase differences) to the voice-source statistics")
 	vqMax := fs.Int("vq-max-frames", recipe.DefaultSpoofVQMaxFrames, "with --voice-quality: stop the voice-source statistics after this many `frames` of speech (0: never; the first seconds bound a long call's work)")
 	vqWeight := fs.Float64("vq-weight", recipe.DefaultSpoofVQWeight, "with --voice-quality and --frame-net: score the voice-source statistics with a perceptron of their own, fused with this `weight` (0: they join the long-term statistics' perceptron)")
 	netWeight := fs.Float64("net-weight", recipe.DefaultSpoofNetWeight, "with --frame-net: the network's `weight` in the fusion, in (0, 1]")
@@ -139,8 +140,9 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	lfcc.VoiceQuality = *voiceQ && !*gmmOnly
 	if lfcc.VoiceQuality {
 		lfcc.VoiceQualityShiftMs, lfcc.VoiceQualityMaxFrames, lfcc.VoiceQualityHalfRate = *vqShift, *vqMax, *vqHalf
+		lfcc.VoiceQualityPhase = *vqPhase
 	}
-	for _, name := range []string{"vq-shift-ms", "vq-max-frames", "vq-half-rate"} {
+	for _, name := range []string{"vq-shift-ms", "vq-max-frames", "vq-half-rate", "vq-phase"} {
 		if !lfcc.VoiceQuality && flagGiven(fs, name) {
 			return usageErrorf("--%s needs --voice-quality", name)
 		}

@@ -73,6 +73,8 @@ func main() {
 	vq := flag.String("vq", "", "voice-quality statistics (dsp.LFCCConfig.VoiceQuality: voicing, harmonicity, cepstral peak prominence, LPC-residual kurtosis, jitter, shimmer): \"\" (none), append (to the long-term spectral statistics), only (the classifier sees only them)")
 	vqShift := flag.Float64("vq-shift-ms", 0, "with --vq: the voice-quality frames' shift in `ms` (0: dsp.TelephoneVoiceQuality's 10)")
 	vqMax := flag.Int("vq-max-frames", 0, "with --vq: stop the voice-quality statistics after this many counted `frames` (0: never)")
+	vqPhaseKeep := flag.String("vq-phase-keep", "", "with --vq only --vq-phase: keep of the phase statistics \"r\" (the resultant lengths), \"s\" (the frame-to-frame steadiness) or \"mean\" (the mean of each over the harmonics: two statistics); \"\": all")
+	vqPhase := flag.Bool("vq-phase", false, "with --vq: add the harmonics' phase structure (dsp.VoiceQualityConfig.HarmonicPhase)")
 	vqHalf := flag.Bool("vq-half-rate", false, "with --vq: find the pitch and the cepstral peak below 2 kHz at half the rate (dsp.VoiceQualityConfig.HalfRate)")
 	phase := flag.String("phase", "", "phase-aware long-term statistics: \"\" (none), mgd (modified group delay statistics appended to the long-term spectral statistics), mgd-only (the classifier sees only them), peak (only --mgd-peak's two statistics appended), peak-only (only those two)")
 	mgdCfg := dsp.TelephoneMGD()
@@ -126,6 +128,7 @@ func main() {
 	case "append", "only":
 		cfg.VoiceQuality = true
 		cfg.VoiceQualityShiftMs, cfg.VoiceQualityMaxFrames, cfg.VoiceQualityHalfRate = *vqShift, *vqMax, *vqHalf
+		cfg.VoiceQualityPhase = *vqPhase
 		if *vq == "only" && (*phase != "" || *peakFuse != "" || *modFuse != "") {
 			log.Fatal("--vq only combines with none of --phase, --peak-fuse, --mod-fuse")
 		}
@@ -237,7 +240,10 @@ func main() {
 	fr := extract(paths)
 	if *vq == "only" { // the voice-quality statistics end the vector (dsp.LFCC.SpectralStats)
 		for _, f := range fr {
-			f.Stats = f.Stats[len(f.Stats)-dsp.VoiceQualityDim:]
+			f.Stats = f.Stats[len(f.Stats)-cfg.VoiceQualityStatsDim():]
+			if *vqPhase && *vqPhaseKeep != "" {
+				f.Stats = keepPhase(f.Stats, *vqPhaseKeep)
+			}
 		}
 	}
 	for i := range items {
@@ -998,4 +1004,28 @@ func dumpFold(w *spoofkey.Dump, cm *models.Countermeasure, held string, items []
 	for i := range recs {
 		w.Row(held, sets[i], fams[i], codecs[i], ids[i], sc[0][i], sc[1][i], sc[2][i])
 	}
+}
+
+// keepPhase reduces the harmonic phase statistics that end st (dsp.HarmonicPhaseDim of them:
+// the resultant lengths, then the frame-to-frame steadiness) to what keep names.
+func keepPhase(st []float64, keep string) []float64 {
+	n := len(st) - dsp.HarmonicPhaseDim
+	h := dsp.HarmonicPhaseDim / 2
+	r, s := st[n:n+h], st[n+h:]
+	out := append([]float64(nil), st[:n]...)
+	switch keep {
+	case "r":
+		return append(out, r...)
+	case "s":
+		return append(out, s...)
+	case "mean":
+		var mr, ms float64
+		for j := range h {
+			mr += r[j] / float64(h)
+			ms += s[j] / float64(h)
+		}
+		return append(out, mr, ms)
+	}
+	log.Fatalf("unknown --vq-phase-keep %q", keep)
+	return nil
 }
