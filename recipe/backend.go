@@ -27,6 +27,9 @@ func (c *TrainConfig) trainBackend(x [][]float64, labels []int, nSpk int) (*mode
 	if err != nil {
 		return nil, nil, fmt.Errorf("LDA: %w", err)
 	}
+	if c.WhitenLDA {
+		whitenAffine(lda, x)
+	}
 	y := make([][]float64, len(x))
 	for i, v := range x {
 		y[i] = models.LengthNorm(lda.Apply(nil, v))
@@ -805,5 +808,32 @@ func foldNAP(lda *models.Affine, u [][]float64) {
 func removeAlong(y []float64, u [][]float64) {
 	for _, r := range u {
 		floats.AddScaled(y, -floats.Dot(r, y), r)
+	}
+}
+
+// whitenAffine scales each output of a so that its variance over x is 1. LDA leaves the
+// within-class covariance the identity and the total covariance diagonal, I plus the between-class
+// eigenvalues; length normalisation after it then weighs the most discriminant directions most.
+// Whitened, the total covariance is the identity, as length normalisation assumes (Garcia-Romero
+// & Espy-Wilson 2011 centre and whiten first).
+func whitenAffine(a *models.Affine, x [][]float64) {
+	sum, sq := make([]float64, a.Out), make([]float64, a.Out)
+	y := make([]float64, a.Out)
+	for _, v := range x {
+		a.Apply(y, v)
+		for o, z := range y {
+			sum[o] += z
+			sq[o] += z * z
+		}
+	}
+	n := float64(len(x))
+	for o := range a.Out {
+		m := sum[o] / n
+		if v := sq[o]/n - m*m; v > 0 {
+			row := a.M[o*a.In : (o+1)*a.In]
+			for i := range row {
+				row[i] /= math.Sqrt(v)
+			}
+		}
 	}
 }

@@ -134,6 +134,9 @@ type TrainConfig struct {
 	// training only): the adaptive S-norm can then pick cohort members in a degraded test's
 	// channel. Experimental.
 	CohortAll bool
+	// WhitenLDA scales each LDA output to unit total variance over the back end's training
+	// vectors before length normalisation. Experimental.
+	WhitenLDA bool
 	Seed      uint64 // seed of every random choice
 	Workers   int    // goroutines (0 = GOMAXPROCS)
 	WorkDir   string // checkpoints of finished stages (resumable); "" = none

@@ -53,6 +53,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	gmmNAP := fs.Int("gmm-nap", d.GMMNAP, "rank `K` of the GMM scorer's nuisance attribute projection, learnt from the degraded copies (\"~aug\") of training recordings when there are any (each direction adds C·D half-precision values to the bundle); 0: none")
 	ivNAP := fs.Int("ivector-nap", d.IVectorNAP, "experimental: remove `K` channel directions, learnt from the degraded copies, from the i-vectors of the main PLDA back end (0: none)")
 	ivNAPAlt := fs.Bool("ivector-nap-alt", false, "experimental: --ivector-nap applies to the alternative back end (trained with the degraded copies) instead of the main one")
+	whitenLDA := fs.Bool("whiten-lda", d.WhitenLDA, "experimental: scale each LDA output to unit total variance before length normalisation (the back ends' training vectors)")
 	cohortAll := fs.Bool("cohort-all", d.CohortAll, "experimental, with degraded copies (\"~aug\") in training: draw the main back end's S-norm cohort from every training vector, copies included, not only the clean ones it trains on")
 	third := fs.Bool("third-backend", d.ThirdBackend, "with degraded copies of speed-perturbed recordings in training (\"~sp\" and \"~aug\" in their names): keep them out of the alternative back end and train a third PLDA back end on everything, its score gated by the detected channel (not with --enroll-augment, which then wins)")
 	relevance := fs.Int("gmm-relevance", d.Relevance, "MAP relevance factor of the GMM-UBM linear scorer (0: no GMM scorer)")
@@ -129,6 +130,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.IVectorNAPAlt = *ivNAPAlt
 	cfg.ThirdBackend = *third
 	cfg.CohortAll = *cohortAll
+	cfg.WhitenLDA = *whitenLDA
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = *out + ".work"
 	}
