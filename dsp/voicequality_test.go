@@ -328,22 +328,25 @@ func TestLFCCVoiceQuality(t *testing.T) {
 	if with.SpectralStatsDim() != plain.SpectralStatsDim()+VoiceQualityDim {
 		t.Fatalf("dimension %d, want %d", with.SpectralStatsDim(), plain.SpectralStatsDim()+VoiceQualityDim)
 	}
-	for _, half := range []bool{false, true} {
-		with.VoiceQualityHalfRate = half
+	for _, tc := range []struct{ half, phase bool }{{false, false}, {true, false}, {true, true}} {
+		with.VoiceQualityHalfRate, with.VoiceQualityPhase = tc.half, tc.phase
 		vq := TelephoneVoiceQuality()
-		vq.HalfRate = half
+		vq.HalfRate, vq.HarmonicPhase = tc.half, tc.phase
+		if with.VoiceQualityStatsDim() != vq.Dim() || with.SpectralStatsDim() != plain.SpectralStatsDim()+vq.Dim() {
+			t.Fatalf("%+v: dimensions %d and %d, want %d", tc, with.VoiceQualityStatsDim(), with.SpectralStatsDim(), vq.Dim())
+		}
 		st, err := NewVoiceQualityStats(vq, -50)
 		if err != nil {
 			t.Fatal(err)
 		}
 		st.Push(x)
-		want := append(stats(plain, len(x)), make([]float64, VoiceQualityDim)...)
-		st.Stats(want[len(want)-VoiceQualityDim:])
+		want := append(stats(plain, len(x)), make([]float64, vq.Dim())...)
+		st.Stats(want[len(want)-vq.Dim():])
 		for _, chunk := range []int{len(x), 97} {
 			got := stats(with, chunk)
 			for i := range want {
 				if got[i] != want[i] {
-					t.Fatalf("half rate %v, chunk %d: statistic %d = %g, want %g", half, chunk, i, got[i], want[i])
+					t.Fatalf("%+v, chunk %d: statistic %d = %g, want %g", tc, chunk, i, got[i], want[i])
 				}
 			}
 		}

@@ -271,6 +271,7 @@ func TestTrainSpoofModulationFlags(t *testing.T) {
 		{[]string{"--voice-quality=false", "--vq-weight", "0.2"}, "--vq-weight 0.2: needs --voice-quality"},
 		{[]string{"--voice-quality=false", "--vq-shift-ms", "10"}, "--vq-shift-ms needs --voice-quality"},
 		{[]string{"--voice-quality=false", "--vq-half-rate"}, "--vq-half-rate needs --voice-quality"},
+		{[]string{"--voice-quality=false", "--vq-phase"}, "--vq-phase needs --voice-quality"},
 		{[]string{"--voice-quality", "--frame-net", "", "--vq-weight", "0.1"}, "--vq-weight 0.1: needs"},
 		{[]string{"--voice-quality", "--vq-shift-ms", "-5"}, "voice quality"},
 		{[]string{"--voice-quality", "--vq-max-frames", "-1"}, "MaxFrames must not be negative"},
