@@ -3,6 +3,7 @@ package dsp
 import (
 	"errors"
 	"math"
+	"math/cmplx"
 
 	"github.com/voxguard/voxguard/internal/vec"
 )
@@ -515,8 +516,8 @@ func (st *VoiceQualityStats) harmonicPhase(x []float32, mean, period float64) {
 	var u [phasePairs]complex128
 	for j := range u {
 		k := j + 3
-		q := h[k+1] * h[k-1] * cmplxConj(h[k]*h[k])
-		a := cmplxAbs(q)
+		q := h[k+1] * h[k-1] * cmplx.Conj(h[k]*h[k])
+		a := cmplx.Abs(q)
 		if !(a > 0) || math.IsInf(a, 0) {
 			st.prevPhase = false
 			return
@@ -526,7 +527,7 @@ func (st *VoiceQualityStats) harmonicPhase(x []float32, mean, period float64) {
 	for j := range u {
 		st.phaseSum[j] += u[j]
 		if st.prevPhase {
-			st.phaseStep[j] += u[j] * cmplxConj(st.prevU[j])
+			st.phaseStep[j] += u[j] * cmplx.Conj(st.prevU[j])
 		}
 	}
 	st.phaseN++
@@ -535,10 +536,6 @@ func (st *VoiceQualityStats) harmonicPhase(x []float32, mean, period float64) {
 	}
 	st.prevU, st.prevPhase = u, true
 }
-
-func cmplxConj(z complex128) complex128 { return complex(real(z), -imag(z)) }
-
-func cmplxAbs(z complex128) float64 { return math.Hypot(real(z), imag(z)) }
 
 // add accumulates a voiced frame's value of statistic i (and its square, for i's deviation at i+1).
 func (st *VoiceQualityStats) add(i int, v float64) {
@@ -570,10 +567,10 @@ func (st *VoiceQualityStats) Stats(dst []float64) int {
 		ph := dst[VoiceQualityDim:]
 		for j := range phasePairs {
 			if st.phaseN > 0 {
-				ph[j] = cmplxAbs(st.phaseSum[j]) / float64(st.phaseN)
+				ph[j] = cmplx.Abs(st.phaseSum[j]) / float64(st.phaseN)
 			}
 			if st.phasePairsN > 0 {
-				ph[phasePairs+j] = cmplxAbs(st.phaseStep[j]) / float64(st.phasePairsN)
+				ph[phasePairs+j] = cmplx.Abs(st.phaseStep[j]) / float64(st.phasePairsN)
 			}
 		}
 	}
