@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/voxguard/voxguard/models"
 )
 
@@ -35,20 +37,17 @@ func TestWhitenAffine(t *testing.T) {
 			}
 			before := append([]float64(nil), a.M...)
 			whitenAffine(a, x)
-			y := make([]float64, tc.out)
-			sum, sq := make([]float64, tc.out), make([]float64, tc.out)
+			outs := make([][]float64, tc.out) // each output over the vectors
 			for _, v := range x {
-				a.Apply(y, v)
-				for o, z := range y {
-					sum[o] += z
-					sq[o] += z * z
+				for o, z := range a.Apply(nil, v) {
+					outs[o] = append(outs[o], z)
 				}
 			}
 			n := float64(len(x))
 			for o := range tc.out {
-				m := sum[o] / n
-				if v := sq[o]/n - m*m; math.Abs(v-1) > 1e-9 {
-					t.Errorf("output %d: variance %v after whitening, want 1", o, v)
+				// gonum's variance is the unbiased one; whitenAffine's the population's.
+				if _, v := stat.MeanVariance(outs[o], nil); math.Abs(v*(n-1)/n-1) > 1e-9 {
+					t.Errorf("output %d: variance %v after whitening, want 1", o, v*(n-1)/n)
 				}
 				k := a.M[o*tc.in] / before[o*tc.in]
 				for i := range tc.in {
