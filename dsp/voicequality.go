@@ -482,7 +482,7 @@ func (st *VoiceQualityStats) phasePeriod(L, step float64) float64 {
 // its samples, their mean and the pitch period in samples at the full rate.
 func (st *VoiceQualityStats) harmonicPhase(x []float32, mean, period float64) {
 	rate := float64(st.cfg.SampleRate)
-	if !(period > 0) || phaseHarmonics*rate/period >= 0.45*rate {
+	if phaseHarmonics*rate/period >= 0.45*rate {
 		st.prevPhase = false
 		return
 	}
@@ -518,7 +518,7 @@ func (st *VoiceQualityStats) harmonicPhase(x []float32, mean, period float64) {
 		k := j + 3
 		q := h[k+1] * h[k-1] * cmplx.Conj(h[k]*h[k])
 		a := cmplx.Abs(q)
-		if !(a > 0) || math.IsInf(a, 0) {
+		if !(a > 0) { // a silent harmonic (or NaN input): no phase
 			st.prevPhase = false
 			return
 		}

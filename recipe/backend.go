@@ -698,10 +698,7 @@ func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int,
 	}
 	cohortX := mainX
 	if dual && c.CohortAll {
-		cohortX = all
-		if mainNAP != nil {
-			cohortX = projectAll(all, mainNAP)
-		}
+		cohortX = all // raw: lda applies mainNAP's projection itself (foldNAP)
 	}
 	b := &models.Bundle{UBM: tv.UBM, Extractor: tv.Extractor, LDA: lda, PLDA: plda,
 		Cohort: cohortOf(lda, plda, cohortX, c.CohortSize), Channel: tv.Channel}

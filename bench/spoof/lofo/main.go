@@ -73,7 +73,7 @@ func main() {
 	vq := flag.String("vq", "", "voice-quality statistics (dsp.LFCCConfig.VoiceQuality: voicing, harmonicity, cepstral peak prominence, LPC-residual kurtosis, jitter, shimmer): \"\" (none), append (to the long-term spectral statistics), only (the classifier sees only them)")
 	vqShift := flag.Float64("vq-shift-ms", 0, "with --vq: the voice-quality frames' shift in `ms` (0: dsp.TelephoneVoiceQuality's 10)")
 	vqMax := flag.Int("vq-max-frames", 0, "with --vq: stop the voice-quality statistics after this many counted `frames` (0: never)")
-	vqPhaseKeep := flag.String("vq-phase-keep", "", "with --vq only --vq-phase: which phase statistics to keep: \"r\" (the resultant lengths), \"s\" (the frame-to-frame steadiness), \"mean\" (the mean of each over the harmonics: two statistics), \"low\" (each at the three lowest harmonics, k = 3-5, which perceptual codecs disturb least), \"excess\" (each clipped below at its training bona fide median: only steadiness beyond speech's) or \"\" (all)")
+	vqPhaseKeep := flag.String("vq-phase-keep", "", "with --vq only --vq-phase: which phase statistics to keep: \"mean\" (the mean of each over the harmonics: two statistics), \"low\" (each at the three lowest harmonics, k = 3-5, which perceptual codecs disturb least), \"excess\" (each clipped below at its training bona fide median: only steadiness beyond speech's) or \"\" (all)")
 	vqPhase := flag.Bool("vq-phase", false, "with --vq: add the harmonics' phase structure (dsp.VoiceQualityConfig.HarmonicPhase)")
 	vqHalf := flag.Bool("vq-half-rate", false, "with --vq: find the pitch and the cepstral peak below 2 kHz at half the rate (dsp.VoiceQualityConfig.HalfRate)")
 	phase := flag.String("phase", "", "phase-aware long-term statistics: \"\" (none), mgd (modified group delay statistics appended to the long-term spectral statistics), mgd-only (the classifier sees only them), peak (only --mgd-peak's two statistics appended), peak-only (only those two)")
@@ -1014,10 +1014,6 @@ func keepPhase(st []float64, keep string) []float64 {
 	r, s := st[n:n+h], st[n+h:]
 	out := append([]float64(nil), st[:n]...)
 	switch keep {
-	case "r":
-		return append(out, r...)
-	case "s":
-		return append(out, s...)
 	case "excess": // each statistic clipped below at its median over 300 training-speaker bona fide
 		// files (bench/spoof/vqstats): only steadiness beyond speech's counts
 		med := [...]float64{0.198, 0.224, 0.226, 0.220, 0.236, 0.228, 0.229, 0.413, 0.343, 0.283, 0.257, 0.226, 0.202, 0.199}
