@@ -45,6 +45,31 @@ func (g *GMM) AccumulateSecond(s *Stats, sq []float64, x []float32, sc *Scratch)
 	return ll
 }
 
+// AccumulateSecondFull is Accumulate that also adds each selected component's full
+// second-order statistics γ_{t,c} x xᵀ of the raw frame to sq (C·D(D+1)/2 values, component c's
+// lower triangle packed row by row, row i holding columns 0…i), for FullCovWhitening.
+func (g *GMM) AccumulateSecondFull(s *Stats, sq []float64, x []float32, sc *Scratch) float64 {
+	ll := g.Accumulate(s, x, sc)
+	D := g.D
+	P := trilLen(D)
+	x = x[:D]
+	for i := 0; i < sc.n; i++ {
+		c := int(sc.idx[i])
+		p := sc.post[i]
+		row := sq[c*P : (c+1)*P]
+		k := 0
+		for a, xa := range x {
+			pa := p * float64(xa)
+			r := row[k : k+a+1]
+			for b := range r {
+				r[b] += pa * float64(x[b])
+			}
+			k += a + 1
+		}
+	}
+	return ll
+}
+
 // AccumulateUtterance adds every frame of utt to s and returns the summed
 // selected-component log-likelihood (as Accumulate frame by frame, bit for bit; see
 // AccumulateFrames).

@@ -50,12 +50,15 @@ import (
 // GMMLinear.KeepLinear; needs "GCOH"), which older readers would skip while the calibration
 // expects its scores. Version 7 marks a bundle whose countermeasure has a voice-source scorer
 // (Countermeasure.VQ: "vq_mlp" in the SPOF JSON), which older readers would ignore while the
-// thresholds expect its share of the score. Every other bundle is still written as version 1.
+// thresholds expect its share of the score. Version 8 marks a bundle whose i-vector extractor
+// whitens with full per-component covariances ("TVFW": C, D, then C·D(D+1)/2 values, each
+// component's lower-packed whitening matrix; needs "TVAR"), which older readers would skip while T
+// expects it, or whose metadata sets PosteriorScaleKey, which older readers would ignore. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 7
+	BundleVersion uint32 = 8
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -72,6 +75,12 @@ var (
 
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
+	if b.Extractor != nil && b.Extractor.FullWhitening() != nil {
+		return 8
+	}
+	if _, ok := b.Meta.Extra[PosteriorScaleKey]; ok {
+		return 8
+	}
 	if b.Spoof != nil && b.Spoof.VQ != nil {
 		return 7
 	}
@@ -191,6 +200,9 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			return 0, errors.New("models: bundle extractor needs a UBM of the same shape")
 		}
 		section(&body, "TVAR", payload(dims(e.C, e.D, e.R), e.T))
+		if w := e.FullWhitening(); w != nil {
+			section(&body, "TVFW", payload(dims(e.C, e.D), w))
+		}
 		if k := e.VarianceScale(); k != nil {
 			section(&body, "TVSD", payload(dims(e.C, e.D), k))
 		}
@@ -559,7 +571,7 @@ func (r *reader) done() error {
 func parseBody(body []byte) (*Bundle, error) {
 	b := &Bundle{}
 	seen := map[string]bool{}
-	var tvar, tvsd, gcoh, gnap *reader
+	var tvar, tvsd, tvfw, gcoh, gnap *reader
 	gqua, gkeep := false, false
 	alt := func() *AltBackend {
 		if b.Alt == nil {
@@ -607,6 +619,9 @@ func parseBody(body []byte) (*Bundle, error) {
 			b.UBM = g
 		case "TVAR":
 			tvar = r // needs the UBM, which may come later
+			continue
+		case "TVFW":
+			tvfw = r // needs the extractor
 			continue
 		case "TVSD":
 			tvsd = r // needs the extractor
@@ -809,9 +824,21 @@ func parseBody(body []byte) (*Bundle, error) {
 				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 			}
 		}
+		if tvfw != nil {
+			if c, d := tvfw.dim(), tvfw.dim(); c != C || d != D {
+				return nil, fmt.Errorf("%w: extractor whitening is for %dx%d, T for %dx%d", ErrMalformed, c, d, C, D)
+			}
+			w := tvfw.floats(C, trilLen(D))
+			if err := tvfw.done(); err != nil {
+				return nil, err
+			}
+			if err := e.SetFullWhitening(w); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			}
+		}
 		b.Extractor = e
-	} else if tvsd != nil {
-		return nil, fmt.Errorf("%w: extractor variances without an extractor", ErrMalformed)
+	} else if tvsd != nil || tvfw != nil {
+		return nil, fmt.Errorf("%w: extractor variances or whitening without an extractor", ErrMalformed)
 	}
 	if d := b.Channel; d != nil && (b.Extractor == nil || len(d.Linear.W) != b.Extractor.R) {
 		return nil, fmt.Errorf("%w: channel detector takes %d-dimensional i-vectors, the extractor gives %s", ErrMalformed, len(d.Linear.W), extractorDim(b.Extractor))

@@ -38,12 +38,19 @@ type IVectorExtractor struct {
 	// below it (an approximation that saves memory traffic for short
 	// utterances; 0, the default, is exact).
 	SkipBelow float64
+	// PosteriorScale, when positive and not 1, multiplies the statistics' occupancies and first-order
+	// sums before extraction (Kaldi's --posterior-scale): successive frames are far from
+	// independent, and the scale widens the posterior accordingly. 0 or 1 leaves them as they are.
+	PosteriorScale float64
 
 	means, invStd []float64 // UBM means and the whitening 1/σ (the UBM's, times varScale)
 	// varScale, when non-nil, rescales the UBM's whitening per component and dimension (C·D):
 	// the extractor's residual standard deviations, re-estimated in training
 	// (IVectorTrainConfig.Second), are σ_{c,d}/varScale_{c,d}.
 	varScale []float64
+	// fullW, when non-nil, replaces the diagonal whitening by per-component lower-packed
+	// matrices W_c (SetFullWhitening).
+	fullW    []float64
 	ubmFP    uint64
 	t32      []float32  // T as float32
 	tt       vec.Matrix // Tᵀ, R × (C·D) (one long product per extraction; int8 or half precision: readOnceMatrix)
@@ -151,12 +158,20 @@ func (e *IVectorExtractor) precompute() {
 // buildTT sets tt, Tᵀ from t32. Tᵀf is the one product of an extraction that reads a large
 // matrix once: as int8 it reads a quarter of the bytes (readOnceMatrix); during EM (training)
 // it stays in half precision at most.
+//
+// With a full whitening W_c the product folds it in: Tᵀ holds (W_c diag(σ_c))ᵀ T_c, so that the
+// statistics whitened by the diagonal 1/σ_c, as without one, give Σ_c T_cᵀ W_c (F_c − N_c μ_c)
+// at no extra cost per extraction (σ keeps the folded entries on T's own scale).
 func (e *IVectorExtractor) buildTT() {
 	C, D, R := e.C, e.D, e.R
+	src := e.t32
+	if e.fullW != nil {
+		src = e.foldedT()
+	}
 	tt := make([]float32, len(e.t32))
 	for i := 0; i < C*D; i++ {
 		for r := 0; r < R; r++ {
-			tt[r*C*D+i] = e.t32[i*R+r]
+			tt[r*C*D+i] = src[i*R+r]
 		}
 	}
 	if e.training {
@@ -164,6 +179,30 @@ func (e *IVectorExtractor) buildTT() {
 	} else {
 		e.tt = readOnceMatrix(tt, C*D)
 	}
+}
+
+// foldedT returns, for a full whitening, the (C·D) × R float32 matrix whose block c is
+// (W_c diag(σ_c))ᵀ T_c, σ_c = 1/invStd_c (see buildTT).
+func (e *IVectorExtractor) foldedT() []float32 {
+	C, D, R := e.C, e.D, e.R
+	P := trilLen(D)
+	out := make([]float32, C*D*R)
+	parallelFor(C, runtime.GOMAXPROCS(0), func(c int) {
+		w := e.fullW[c*P : (c+1)*P]
+		acc := make([]float64, R)
+		for j := range D {
+			clear(acc)
+			for i := j; i < D; i++ { // (W_c S_c)[i][j] = W_c[i][j] σ_{c,j}, W_c lower triangular
+				m := w[i*(i+1)/2+j] / e.invStd[c*D+j]
+				axpy(m, e.T[(c*D+i)*R:(c*D+i+1)*R], acc)
+			}
+			row := out[(c*D+j)*R : (c*D+j+1)*R]
+			for r, v := range acc {
+				row[r] = float32(v)
+			}
+		}
+	})
+	return out
 }
 
 // IVScratch is per-goroutine working memory for extraction.
@@ -178,6 +217,8 @@ type IVScratch struct {
 	a32  []float32 // low-rank coefficients (C, of which K are used)
 	lp32 []float32
 	b32  []float32
+	w64  []float64 // one component's whitened statistics (D), with a full whitening
+	cen  []float64 // one component's centred statistics (D), with a full whitening
 }
 
 // NewScratch returns extraction scratch memory for e.
@@ -185,7 +226,8 @@ func (e *IVectorExtractor) NewScratch() *IVScratch {
 	R := e.R
 	return &IVScratch{lp: make([]float64, packedLen(R)), a: make([]float64, R*R),
 		b: make([]float64, R), col: make([]float64, R),
-		f32: make([]float32, e.C*e.D), n32: make([]float32, e.C), a32: make([]float32, e.C), lp32: make([]float32, packedLen(R)), b32: make([]float32, R)}
+		f32: make([]float32, e.C*e.D), n32: make([]float32, e.C), a32: make([]float32, e.C), lp32: make([]float32, packedLen(R)), b32: make([]float32, R),
+		w64: make([]float64, e.D), cen: make([]float64, e.D)}
 }
 
 // Extract writes the i-vector (posterior mean of w, length R) of statistics s
@@ -224,6 +266,10 @@ func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	clear(lp32)
 	clear(b32)
 	lpv := blas32.Vector{N: P, Inc: 1, Data: lp32}
+	ps := float32(1)
+	if e.PosteriorScale > 0 && e.PosteriorScale != 1 {
+		ps = float32(e.PosteriorScale)
+	}
 	for c := 0; c < C; c++ {
 		n := s.N[c]
 		fc := f32[c*D : (c+1)*D]
@@ -232,14 +278,19 @@ func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 			ws.n32[c] = 0
 			continue
 		}
-		ws.n32[c] = float32(n)
-		for d := range fc {
+		ws.n32[c] = ps * float32(n)
+		for d := range fc { // a full whitening is folded into Tᵀ (buildTT)
 			i := c*D + d
 			fc[d] = float32((s.F[i] - n*e.means[i]) * e.invStd[i])
 		}
+		if ps != 1 {
+			for d := range fc {
+				fc[d] *= ps
+			}
+		}
 		if e.rankK == 0 {
 			// packed L += N_c T_cᵀT_c   (float32 BLAS saxpy)
-			blas32.Axpy(float32(n), blas32.Vector{N: P, Inc: 1, Data: e.u32[c*P : (c+1)*P]}, lpv)
+			blas32.Axpy(ws.n32[c], blas32.Vector{N: P, Inc: 1, Data: e.u32[c*P : (c+1)*P]}, lpv)
 		}
 	}
 	if e.rankK > 0 {

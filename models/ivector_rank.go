@@ -15,9 +15,20 @@ import (
 // the same way.
 const PrecisionRankKey = "ivector_precision_rank"
 
+// PosteriorScaleKey is the Metadata.Extra key that sets a bundle's
+// IVectorExtractor.PosteriorScale (a decimal number in (0, 4]).
+const PosteriorScaleKey = "ivector_posterior_scale"
+
 // PreparePrecisionRank sets up the extractor's low-rank precision when the metadata asks for one
 // (ReadBundle does it); call it before the bundle is shared between goroutines.
 func (b *Bundle) PreparePrecisionRank() error {
+	if v, ok := b.Meta.Extra[PosteriorScaleKey]; ok && b.Extractor != nil {
+		k, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(k > 0 && k <= 4) {
+			return fmt.Errorf("models: %s %q: want a scale in (0, 4]", PosteriorScaleKey, v)
+		}
+		b.Extractor.PosteriorScale = k
+	}
 	v, ok := b.Meta.Extra[PrecisionRankKey]
 	if !ok || b.Extractor == nil {
 		return nil

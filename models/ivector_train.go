@@ -26,6 +26,9 @@ type IVectorTrainConfig struct {
 	Second []float64
 	// VarianceFloor is the floor's fraction (default 0.1).
 	VarianceFloor float64
+	// FullWhitening, when non-nil, makes the extractor whiten with per-component full
+	// covariances (FullCovWhitening, IVectorExtractor.SetFullWhitening); not with Second.
+	FullWhitening []float64
 	// Progress, if set, is called after each iteration.
 	Progress func(iter int, took time.Duration)
 }
@@ -62,6 +65,14 @@ func TrainIVectorExtractor(ubm *GMM, stats []*Stats, cfg IVectorTrainConfig) (*I
 	e, err := InitIVectorExtractor(ubm, cfg.R, cfg.Seed)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.FullWhitening != nil {
+		if cfg.Second != nil {
+			return nil, errors.New("models: an extractor takes either re-estimated variances or a full whitening, not both")
+		}
+		if err := e.SetFullWhitening(cfg.FullWhitening); err != nil {
+			return nil, err
+		}
 	}
 	var totN, totF []float64 // with Second: occupancies and first-order statistics summed
 	if cfg.Second != nil {
@@ -141,6 +152,10 @@ func TrainIVectorExtractor(ubm *GMM, stats []*Stats, cfg IVectorTrainConfig) (*I
 			}
 			parallelFor(C, cfg.Workers, func(c int) {
 				a := accA[c*P : (c+1)*P]
+				var fw, cen []float64
+				if e.fullW != nil {
+					fw, cen = make([]float64, D), make([]float64, D)
+				}
 				for j := 0; j < hi-lo; j++ {
 					s := stats[lo+j]
 					n := s.N[c]
@@ -148,9 +163,15 @@ func TrainIVectorExtractor(ubm *GMM, stats []*Stats, cfg IVectorTrainConfig) (*I
 						continue
 					}
 					blas64.Axpy(n, blas64.Vector{N: P, Inc: 1, Data: slots[j].e2}, blas64.Vector{N: P, Inc: 1, Data: a})
+					if fw != nil {
+						e.whitenInto(fw, s, c, n, cen)
+					}
 					for d := 0; d < D; d++ {
 						i := c*D + d
 						f := (s.F[i] - n*e.means[i]) * e.invStd[i]
+						if fw != nil {
+							f = fw[d]
+						}
 						blas64.Axpy(f, blas64.Vector{N: R, Inc: 1, Data: slots[j].w}, blas64.Vector{N: R, Inc: 1, Data: accB[i*R : (i+1)*R]})
 					}
 				}

@@ -573,3 +573,47 @@ func TestAugmentExtractor(t *testing.T) {
 		t.Error("AugmentExtractor left the extractor as it was")
 	}
 }
+
+// TestTrainIVectorFullCov trains with the full-covariance whitening: the extractor carries one
+// lower-packed matrix per component that whitens the components it has seen (unlike the UBM's
+// diagonal), the bundle survives a round trip, and the option refuses to be combined with the
+// diagonal variance update.
+func TestTrainIVectorFullCov(t *testing.T) {
+	dir, _ := miniCorpus(t, 6, 5)
+	c := tinyConfig(dir, nil)
+	c.IVectorFullCov = true
+	b, err := Train(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := b.Extractor.FullWhitening()
+	D := b.UBM.D
+	P := D * (D + 1) / 2
+	if len(w) != b.UBM.C*P {
+		t.Fatalf("full whitening has %d values, want %d", len(w), b.UBM.C*P)
+	}
+	off := 0.0 // the largest off-diagonal term relative to its row's diagonal
+	for c := range b.UBM.C {
+		for i := 1; i < D; i++ {
+			for j := range i {
+				off = math.Max(off, math.Abs(w[c*P+i*(i+1)/2+j]/w[c*P+i*(i+1)/2+i]))
+			}
+		}
+	}
+	if off < 0.05 {
+		t.Fatalf("largest off-diagonal whitening term %.3g: the covariances look diagonal", off)
+	}
+	got := roundTrip(t, b).Extractor.FullWhitening()
+	if len(got) != len(w) {
+		t.Fatalf("full whitening has %d values after the round trip, %d before", len(got), len(w))
+	}
+	for i := range w {
+		if math.Abs(got[i]-w[i]) > 1e-6*math.Abs(w[i])+1e-12 {
+			t.Fatalf("whitening value %d: %v after the round trip, %v before", i, got[i], w[i])
+		}
+	}
+	c.IVectorVariances = true
+	if _, err := Train(c); err == nil {
+		t.Fatal("the full whitening was accepted with the diagonal variance update")
+	}
+}

@@ -41,13 +41,24 @@ type TrainConfig struct {
 	// IVectorVariances re-estimates the extractor's residual variances (diagonal) at every EM
 	// iteration instead of keeping the UBM's (models.IVectorTrainConfig.Second).
 	IVectorVariances bool
-	LDADim           int // LDA output dimension (capped at speakers-1)
-	PLDAIters        int // PLDA EM iterations
-	CohortSize       int // S-norm cohort vectors kept in the bundle
-	SNormTopN        int // adaptive S-norm top-N
-	EnrollFrames     int // voiced frames of a calibration-trial enrollment
-	Relevance        int // MAP relevance factor of GMM-UBM linear scoring (0: no GMM scorer)
-	GMMCohort        int // speakers in the GMM scorer's S-norm cohort
+	// IVectorFullCov whitens the extractor's statistics with each component's full covariance
+	// (models.FullCovWhitening; bundle format version 8) instead of the UBM's diagonal one,
+	// estimated on the extractor's training recordings (every IVectorFullCovStride-th frame).
+	// Experimental. Not with IVectorVariances.
+	IVectorFullCov bool
+	// IVectorFullCovStride is the frame stride of that estimate (default 2).
+	IVectorFullCovStride int
+	// IVectorPosteriorScale, when in (0, 4] and not 1, scales the statistics at extraction
+	// (models.IVectorExtractor.PosteriorScale, models.PosteriorScaleKey; bundle format version 8)
+	// for the back end and in the bundle; the extractor's training does not use it. Experimental.
+	IVectorPosteriorScale float64
+	LDADim                int // LDA output dimension (capped at speakers-1)
+	PLDAIters             int // PLDA EM iterations
+	CohortSize            int // S-norm cohort vectors kept in the bundle
+	SNormTopN             int // adaptive S-norm top-N
+	EnrollFrames          int // voiced frames of a calibration-trial enrollment
+	Relevance             int // MAP relevance factor of GMM-UBM linear scoring (0: no GMM scorer)
+	GMMCohort             int // speakers in the GMM scorer's S-norm cohort
 	// GMMQuadratic keeps the quadratic term of the GMM scorer's linear approximation
 	// (models.GMMLinear.Quadratic; bundle format version 6). The default since c24: over two
 	// seeds 4 s tests 1.64/2.00 -> 1.32/1.76 % EER, 1:N 80.7/81.9 -> 87.8/84.9 % (bench/README.md).
@@ -280,8 +291,14 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if c.IVectorVariances {
 		tvKey += "-vu"
 	}
+	if c.IVectorFullCov {
+		if c.IVectorVariances {
+			return nil, errors.New("recipe: IVectorFullCov and IVectorVariances exclude each other")
+		}
+		tvKey += fmt.Sprintf("-fc%d", c.fullCovStride())
+	}
 	tvSig := stageSignature(ts.utts, tvFront, "tv", ubmSig, c.SelectionGroups, c.SelectionGroupMax, c.MinPost,
-		c.TopC, c.SelectDims, c.IVectorDim, c.IVectorIters, c.IVectorVariances, c.Seed)
+		c.TopC, c.SelectDims, c.IVectorDim, c.IVectorIters, c.IVectorVariances, c.Seed, c.IVectorFullCov, c.fullCovStride())
 	tv, err := checkpoint(&c, tvKey, fe, tvSig, func() (*models.Bundle, error) {
 		var tvStats []*models.Stats
 		for i, s := range stats {
@@ -296,10 +313,16 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 				return nil, err
 			}
 		}
+		var fullW []float64
+		if c.IVectorFullCov {
+			if fullW, err = c.fullWhitening(ubm.UBM, ts, tvFront); err != nil {
+				return nil, err
+			}
+		}
 		bar := c.bar("total variability", c.IVectorIters)
 		e, err := models.TrainIVectorExtractor(ubm.UBM, tvStats, models.IVectorTrainConfig{
 			R: c.IVectorDim, Iters: c.IVectorIters, MinDiv: true, Seed: c.Seed, Workers: c.Workers,
-			Second: second, Progress: func(int, time.Duration) { bar.Add(1) }})
+			Second: second, FullWhitening: fullW, Progress: func(int, time.Duration) { bar.Add(1) }})
 		bar.Done()
 		return &models.Bundle{Meta: meta, UBM: ubm.UBM, Extractor: e}, err
 	})
@@ -313,6 +336,14 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		}
 		meta.Extra[models.PrecisionRankKey] = strconv.Itoa(c.PrecisionRank)
 		c.logf("i-vector precision of rank %d (%.1f%% of the per-component matrices' energy)", c.PrecisionRank, 100*kept)
+	}
+	if ps := c.IVectorPosteriorScale; ps != 0 && ps != 1 {
+		if !(ps > 0 && ps <= 4) {
+			return nil, fmt.Errorf("recipe: i-vector posterior scale %v outside (0, 4]", ps)
+		}
+		tv.Extractor.PosteriorScale = ps
+		meta.Extra[models.PosteriorScaleKey] = strconv.FormatFloat(ps, 'g', -1, 64)
+		c.logf("i-vector statistics scaled by %g at extraction", ps)
 	}
 	// Stage 4: i-vectors of whole recordings.
 	iv, err := c.ivectors(tv.Extractor, stats)
@@ -661,6 +692,71 @@ func (c *TrainConfig) secondOrder(ubm *models.GMM, ts *trainSet, use []bool) ([]
 	}
 	bar.Done()
 	return total, nil
+}
+
+func (c *TrainConfig) fullCovStride() int {
+	if c.IVectorFullCovStride > 0 {
+		return c.IVectorFullCovStride
+	}
+	return 2
+}
+
+// fullWhitening estimates the extractor's full-covariance whitening (models.FullCovWhitening,
+// 100 frames of smoothing towards the UBM's diagonal) from every fullCovStride-th frame of the
+// recordings marked in use. Recordings are taken in blocks, each its own sum, added in
+// recording order, so the result does not depend on the workers.
+func (c *TrainConfig) fullWhitening(ubm *models.GMM, ts *trainSet, use []bool) ([]float64, error) {
+	workers := c.workers()
+	stride := c.fullCovStride()
+	scratch := make([]*models.Scratch, workers)
+	for i := range scratch {
+		scratch[i] = c.statsScratch(ubm)
+	}
+	var idx []int
+	for i, u := range use {
+		if u {
+			idx = append(idx, i)
+		}
+	}
+	C, D := ubm.C, ubm.D
+	P := D * (D + 1) / 2
+	S := make([]float64, C*P)
+	tot := models.NewStats(C, D)
+	block := 4 * workers
+	bufs := make([][]float64, block)
+	st := make([]*models.Stats, block)
+	for i := range bufs {
+		bufs[i] = make([]float64, C*P)
+		st[i] = models.NewStats(C, D)
+	}
+	bar := c.bar("full covariances", len(idx))
+	for lo := 0; lo < len(idx); lo += block {
+		hi := min(lo+block, len(idx))
+		err := Parallel(hi-lo, workers, nil, func(w, j int) error {
+			clear(bufs[j])
+			st[j].Reset()
+			for t, x := range ts.feats[idx[lo+j]].Frames {
+				if t%stride == 0 {
+					ubm.AccumulateSecondFull(st[j], bufs[j], x, scratch[w])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for j := 0; j < hi-lo; j++ {
+			for k, v := range bufs[j] {
+				S[k] += v
+			}
+			if err := tot.Add(st[j]); err != nil {
+				return nil, err
+			}
+		}
+		bar.Add(hi - lo)
+	}
+	bar.Done()
+	return models.FullCovWhitening(ubm, tot.N, tot.F, S, 100)
 }
 
 // prepareSelection builds the UBM's selection hierarchy for SelectionGroups, the way a bundle

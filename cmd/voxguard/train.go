@@ -35,6 +35,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	comps := fs.Int("components", d.Components, "UBM Gaussians")
 	ivdim := fs.Int("ivector-dim", d.IVectorDim, "i-vector dimension")
 	ivIters := fs.Int("ivector-iters", d.IVectorIters, "total-variability EM iterations")
+	ivFull := fs.Bool("ivector-fullcov", d.IVectorFullCov, "experimental: whiten the i-vector extractor's statistics with each UBM component's full covariance (bundle format version 8) instead of the UBM's diagonal variances")
+	ivScale := fs.Float64("ivector-posterior-scale", d.IVectorPosteriorScale, "experimental: scale the statistics by this factor in (0, 4] at i-vector extraction (Kaldi's --posterior-scale; bundle format version 8); 0 or 1: none")
 	ivVars := fs.Bool("ivector-variances", d.IVectorVariances, "re-estimate the i-vector extractor's residual variances (diagonal) at every EM iteration instead of whitening with the UBM's")
 	ubmFrames := fs.Int("ubm-frames", d.UBMFrames, "frames sampled for UBM training")
 	lda := fs.Int("lda-dim", d.LDADim, "LDA dimension (at most speakers-1)")
@@ -91,6 +93,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.UBMFrames, cfg.LDADim, cfg.Seed, cfg.Workers, cfg.Log = *ubmFrames, *lda, *seed, *workers, stderr
 	cfg.WorkDir = *work
 	cfg.IVectorVariances = *ivVars
+	cfg.IVectorFullCov = *ivFull
+	cfg.IVectorPosteriorScale = *ivScale
 	cfg.GMMCohort = *gmmCohort
 	if *knot < 0 {
 		return usageErrorf("--calibration-knot must be 0 or more")
