@@ -44,7 +44,8 @@ type TrainConfig struct {
 	// IVectorFullCov whitens the extractor's statistics with each component's full covariance
 	// (models.FullCovWhitening; bundle format version 8) instead of the UBM's diagonal one,
 	// estimated on the extractor's training recordings (every IVectorFullCovStride-th frame).
-	// Experimental. Not with IVectorVariances.
+	// The default since c32 (three seeds: 12 s tests and FSDD better at every one, 4 s and
+	// degraded tests at two; bench/README.md). Not with IVectorVariances.
 	IVectorFullCov bool
 	// IVectorFullCovStride is the frame stride of that estimate (default 2).
 	IVectorFullCovStride int
@@ -160,7 +161,7 @@ type TrainConfig struct {
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
 		Frontend: dsp.TelephoneFrontend(), Components: 256, TopC: 10, SelectDims: 20,
-		UBMFrames: 400000, UBMIters: 8, IVectorDim: 150, IVectorIters: 6, LDADim: 80, PLDAIters: 10,
+		UBMFrames: 400000, UBMIters: 8, IVectorDim: 150, IVectorIters: 6, IVectorFullCov: true, LDADim: 80, PLDAIters: 10,
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 32, Seed: 1,
 		AugmentBackendOnly: true, AugmentExtractor: true, SpeedFront: true, AltBackend: true, ThirdBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
 		PrecisionRank: 128, GMMNAP: 80, GMMQuadratic: true, CalibrationFolds: 2,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,7 +36,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	comps := fs.Int("components", d.Components, "UBM Gaussians")
 	ivdim := fs.Int("ivector-dim", d.IVectorDim, "i-vector dimension")
 	ivIters := fs.Int("ivector-iters", d.IVectorIters, "total-variability EM iterations")
-	ivFull := fs.Bool("ivector-fullcov", d.IVectorFullCov, "experimental: whiten the i-vector extractor's statistics with each UBM component's full covariance (bundle format version 8) instead of the UBM's diagonal variances")
+	ivFull := fs.Bool("ivector-fullcov", d.IVectorFullCov, "whiten the i-vector extractor's statistics with each UBM component's full covariance, estimated on its training recordings (bundle format version 8; the default since c32), instead of the UBM's diagonal variances (=false: c30's extractor)")
 	ivScale := fs.Float64("ivector-posterior-scale", d.IVectorPosteriorScale, "experimental: scale the statistics by this factor in (0, 4] at i-vector extraction (Kaldi's --posterior-scale; bundle format version 8); 0 or 1: none")
 	ivVars := fs.Bool("ivector-variances", d.IVectorVariances, "re-estimate the i-vector extractor's residual variances (diagonal) at every EM iteration instead of whitening with the UBM's")
 	ubmFrames := fs.Int("ubm-frames", d.UBMFrames, "frames sampled for UBM training")
@@ -94,6 +95,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.WorkDir = *work
 	cfg.IVectorVariances = *ivVars
 	cfg.IVectorFullCov = *ivFull
+	if *ivVars && *ivFull {
+		// The diagonal variance update replaces the whitening: without an explicit
+		// --ivector-fullcov it turns the default full covariances off; with one, the two clash.
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "ivector-fullcov" })
+		if explicit {
+			return usageErrorf("--ivector-variances and --ivector-fullcov exclude each other")
+		}
+		cfg.IVectorFullCov = false
+	}
 	cfg.IVectorPosteriorScale = *ivScale
 	cfg.GMMCohort = *gmmCohort
 	if *knot < 0 {

@@ -17,6 +17,7 @@ func TestTrainUsage(t *testing.T) {
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--vad-window", "-1"}, 2, "--vad-window -1"},
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--pncc", "loud"}, 2, "want full, power or off"},
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--norm-window", "0"}, 2, "window"},
+		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--ivector-variances", "--ivector-fullcov"}, 2, "exclude each other"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
