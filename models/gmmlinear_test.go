@@ -345,7 +345,7 @@ func TestBundleGMMQuadraticRoundTrip(t *testing.T) {
 	if b.GMM == nil {
 		t.Fatal("the default bundle has no GMM scorer")
 	}
-	b.Spoof = nil // its voice-source scorer (since c31) needs version 7 whatever the GMM term
+	b.Spoof = nil                                             // its voice-source scorer (since c31) needs version 7 whatever the GMM term
 	if err := b.Extractor.SetFullWhitening(nil); err != nil { // since c32: version 8
 		t.Fatal(err)
 	}
