@@ -345,8 +345,10 @@ func TestBundleGMMQuadraticRoundTrip(t *testing.T) {
 	if b.GMM == nil {
 		t.Fatal("the default bundle has no GMM scorer")
 	}
-	b.Spoof = nil                                             // its voice-source scorer (since c31) needs version 7 whatever the GMM term
-	if err := b.Extractor.SetFullWhitening(nil); err != nil { // since c32: version 8
+	// Its voice-source scorer (since c31) needs version 7 and its extractor's full whitening
+	// (since c32) version 8, whatever the GMM term.
+	b.Spoof = nil
+	if err := b.Extractor.SetFullWhitening(nil); err != nil {
 		t.Fatal(err)
 	}
 	b.GMM.Quadratic = false
