@@ -53,7 +53,8 @@ import (
 // thresholds expect its share of the score. Version 8 marks a bundle whose i-vector extractor
 // whitens with full per-component covariances ("TVFW": C, D, then C·D(D+1)/2 values, each
 // component's lower-packed whitening matrix; needs "TVAR"), which older readers would skip while T
-// expects it, or whose metadata sets PosteriorScaleKey, which older readers would ignore. Every other bundle is still written as version 1.
+// expects it, or whose metadata sets PosteriorScaleKey or GMMFullWhiteningKey, which older
+// readers would ignore. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
@@ -79,6 +80,9 @@ func (b *Bundle) formatVersion() uint32 {
 		return 8
 	}
 	if _, ok := b.Meta.Extra[PosteriorScaleKey]; ok {
+		return 8
+	}
+	if _, ok := b.Meta.Extra[GMMFullWhiteningKey]; ok {
 		return 8
 	}
 	if b.Spoof != nil && b.Spoof.VQ != nil {

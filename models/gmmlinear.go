@@ -32,8 +32,12 @@ type GMMLinear struct {
 	// its own S-norm moments, so that the calibration can weigh the two by channel. An
 	// EnrolledCohort extends only the first score's cohort; the plain one keeps the bundle's.
 	KeepLinear bool
-	CohortN    [][]float64 // per cohort speaker: zeroth-order statistics (C)
-	CohortF    [][]float64 // per cohort speaker: whitened centred first-order statistics (C·D)
+	// FullWhitened whitens the scorer's statistics with the i-vector extractor's full
+	// covariances (IVectorExtractor.FullWhitening) instead of the UBM's diagonal: CohortF and
+	// NAP live in that space (metadata GMMFullWhiteningKey, bundle format version 8).
+	FullWhitened bool
+	CohortN      [][]float64 // per cohort speaker: zeroth-order statistics (C)
+	CohortF      [][]float64 // per cohort speaker: whitened centred first-order statistics (C·D)
 	// NAP, when not empty, is an orthonormal basis of nuisance directions (rows of C·D values in
 	// the √w-weighted space, TrainNAP) that every model vector loses (bundle section "GNAP").
 	NAP [][]float32

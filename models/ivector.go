@@ -51,6 +51,7 @@ type IVectorExtractor struct {
 	// fullW, when non-nil, replaces the diagonal whitening by per-component lower-packed
 	// matrices W_c (SetFullWhitening).
 	fullW    []float64
+	foldM    []float32 // with fullW: W_c diag(σ_c), lower-packed (Rewhiten)
 	ubmFP    uint64
 	t32      []float32  // T as float32
 	tt       vec.Matrix // Tᵀ, R × (C·D) (one long product per extraction; int8 or half precision: readOnceMatrix)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // trilLen is the number of values of a lower-packed D×D triangle (row i holds columns 0…i).
@@ -95,7 +97,7 @@ func FullCovWhitening(ubm *GMM, N, F, S []float64, smooth float64) ([]float64, e
 func (e *IVectorExtractor) SetFullWhitening(W []float64) error {
 	if W == nil {
 		if e.fullW != nil {
-			e.fullW = nil
+			e.fullW, e.foldM = nil, nil
 			e.buildTT()
 		}
 		return nil
@@ -124,6 +126,16 @@ func (e *IVectorExtractor) SetFullWhitening(W []float64) error {
 		}
 	}
 	e.fullW = append([]float64(nil), W...)
+	e.foldM = make([]float32, len(W))
+	for c := 0; c < e.C; c++ {
+		k := c * P
+		for i := 0; i < D; i++ {
+			for j := 0; j <= i; j++ {
+				e.foldM[k] = float32(W[k] / e.invStd[c*D+j])
+				k++
+			}
+		}
+	}
 	e.buildTT()
 	return nil
 }
@@ -159,4 +171,56 @@ func (e *IVectorExtractor) whitenInto(dst []float64, s *Stats, c int, n float64,
 		dst[i] = v
 		k += i + 1
 	}
+}
+
+// Rewhiten turns statistics whitened by the UBM's diagonal, f_c = diag(1/σ_c)(F_c − N_c μ_c)
+// (C·D float32 values, as an extraction leaves them), into the full whitening's
+// W_c(F_c − N_c μ_c) = W_c diag(σ_c) f_c, written to dst; components with n[c] = 0 are zero. The
+// extractor must have a full whitening.
+func (e *IVectorExtractor) Rewhiten(dst, f []float32, n []float64) {
+	D := e.D
+	P := trilLen(D)
+	for c := 0; c < e.C; c++ {
+		out := dst[c*D : (c+1)*D]
+		if n[c] == 0 {
+			clear(out)
+			continue
+		}
+		in := f[c*D : (c+1)*D]
+		m := e.foldM[c*P : (c+1)*P]
+		k := 0
+		for i := range D {
+			out[i] = vec.Dot(m[k:k+i+1], in[:i+1])
+			k += i + 1
+		}
+	}
+}
+
+// WhitenedCentredFull returns W_c(F_c − N_c μ_c) for every component of s under ubm, W the
+// lower-packed whitening of FullCovWhitening; with W nil it is WhitenedCentred.
+func WhitenedCentredFull(ubm *GMM, W []float64, s *Stats) []float64 {
+	if W == nil {
+		return WhitenedCentred(ubm, s)
+	}
+	C, D := ubm.C, ubm.D
+	P := trilLen(D)
+	out := make([]float64, C*D)
+	cen := make([]float64, D)
+	for c := range C {
+		n := s.N[c]
+		for d := range D {
+			cen[d] = s.F[c*D+d] - n*ubm.Means[c*D+d]
+		}
+		w := W[c*P:]
+		k := 0
+		for i := range D {
+			v := 0.0
+			for j, x := range w[k : k+i+1] {
+				v += x * cen[j]
+			}
+			out[c*D+i] = v
+			k += i + 1
+		}
+	}
+	return out
 }

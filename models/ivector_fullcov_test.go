@@ -272,3 +272,117 @@ func TestIVectorFullWhitening(t *testing.T) {
 		t.Fatal("a full whitening was accepted on top of a variance scale")
 	}
 }
+
+// TestGMMFullWhitening checks the GMM scorer in the extractor's full whitening: with a diagonal
+// W, WhitenedCentredFull is WhitenedCentred; Rewhiten of the diagonally whitened statistics (what
+// an extraction leaves) is WhitenedCentredFull; a bundle marked with GMMFullWhiteningKey reads back
+// as format version 8 with the flag set, and its verifier's test and model vectors are those of
+// the fully whitened statistics; the key is refused on a bundle without a full whitening.
+func TestGMMFullWhitening(t *testing.T) {
+	def, err := DefaultBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyOf := func(b *Bundle) *Bundle {
+		var buf bytes.Buffer
+		if _, err := b.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		c, err := ReadBundle(&buf, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	b := copyOf(def)
+	W := b.Extractor.FullWhitening()
+	if W == nil {
+		t.Fatal("the default bundle's extractor has no full whitening")
+	}
+	C, D, P := b.UBM.C, b.UBM.D, trilLen(b.UBM.D)
+	s := statsOf(b.UBM, sampleGMM(newRand(5), b.UBM, nil, 400), 10)
+	diag := make([]float64, C*P)
+	for c := range C {
+		for d := range D {
+			diag[c*P+d*(d+1)/2+d] = 1 / math.Sqrt(b.UBM.Vars[c*D+d])
+		}
+	}
+	plain := WhitenedCentred(b.UBM, s)
+	for i, v := range WhitenedCentredFull(b.UBM, diag, s) {
+		if math.Abs(v-plain[i]) > 1e-12*math.Max(1, math.Abs(v)) {
+			t.Fatalf("diagonal W: value %d is %v, WhitenedCentred %v", i, v, plain[i])
+		}
+	}
+	full := WhitenedCentredFull(b.UBM, W, s)
+	f32 := make([]float32, C*D)
+	for i, v := range plain {
+		f32[i] = float32(v)
+	}
+	re := make([]float32, C*D)
+	b.Extractor.Rewhiten(re, f32, s.N)
+	for i, v := range full {
+		if math.Abs(float64(re[i])-v) > 1e-4*math.Max(1, math.Abs(v)) {
+			t.Fatalf("Rewhiten: value %d is %v, WhitenedCentredFull %v", i, re[i], v)
+		}
+	}
+	if b.Meta.Extra == nil {
+		b.Meta.Extra = map[string]string{}
+	}
+	b.Meta.Extra[GMMFullWhiteningKey] = "1"
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if v := binary.LittleEndian.Uint32(buf.Bytes()[4:]); v != 8 {
+		t.Fatalf("format version %d, want 8", v)
+	}
+	b2, err := ReadBundle(&buf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b2.GMM.FullWhitened {
+		t.Fatal("the GMM scorer is not marked fully whitened after the round trip")
+	}
+	v, err := NewVerifier(b2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := v.NewScratch()
+	close32 := func(name string, got []float32, want []float32) {
+		t.Helper()
+		scale := 0.0
+		for _, w := range want {
+			scale = math.Max(scale, math.Abs(float64(w)))
+		}
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-4*scale {
+				t.Fatalf("%s: value %d is %v, want %v", name, i, got[i], want[i])
+			}
+		}
+	}
+	test, err := v.PrepareTest(s, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	close32("test vector", test.GTest, TestVector(s.N, full))
+	model, err := v.Prepare(s, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	close32("model vector", model.GModel, b2.GMM.ModelVector(s.N, full))
+	b3 := copyOf(def)
+	if err := b3.Extractor.SetFullWhitening(nil); err != nil {
+		t.Fatal(err)
+	}
+	if b3.Meta.Extra == nil {
+		b3.Meta.Extra = map[string]string{}
+	}
+	b3.Meta.Extra[GMMFullWhiteningKey] = "1"
+	buf.Reset()
+	if _, err := b3.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadBundle(&buf, nil); err == nil {
+		t.Fatal("a fully whitened GMM scorer was accepted without the extractor's whitening")
+	}
+}

@@ -15,6 +15,10 @@ import (
 // the same way.
 const PrecisionRankKey = "ivector_precision_rank"
 
+// GMMFullWhiteningKey is the Metadata.Extra key ("1") that marks a bundle whose GMM scorer
+// whitens with the extractor's full covariances (GMMLinear.FullWhitened).
+const GMMFullWhiteningKey = "gmm_full_whitening"
+
 // PosteriorScaleKey is the Metadata.Extra key that sets a bundle's
 // IVectorExtractor.PosteriorScale (a decimal number in (0, 4]).
 const PosteriorScaleKey = "ivector_posterior_scale"
@@ -22,6 +26,12 @@ const PosteriorScaleKey = "ivector_posterior_scale"
 // PreparePrecisionRank sets up the extractor's low-rank precision when the metadata asks for one
 // (ReadBundle does it); call it before the bundle is shared between goroutines.
 func (b *Bundle) PreparePrecisionRank() error {
+	if v, ok := b.Meta.Extra[GMMFullWhiteningKey]; ok {
+		if v != "1" || b.GMM == nil || b.Extractor == nil || b.Extractor.FullWhitening() == nil {
+			return fmt.Errorf("%w: %s %q needs a GMM scorer and an extractor with a full whitening", ErrMalformed, GMMFullWhiteningKey, v)
+		}
+		b.GMM.FullWhitened = true
+	}
 	if v, ok := b.Meta.Extra[PosteriorScaleKey]; ok && b.Extractor != nil {
 		k, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(k > 0 && k <= 4) {

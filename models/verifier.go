@@ -289,6 +289,7 @@ type VerifierScratch struct {
 	gbuf    []float32
 	gtest   []float32 // the GMM test vector of the last PrepareTest
 	gruns   []int32   // its non-zero blocks
+	gfull   []float32 // with a fully whitened GMM scorer: the statistics in its whitening
 }
 
 // NewVerifier checks that b has every component verification needs and precomputes the cohort.
@@ -444,28 +445,45 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 		// The extraction left the whitened centred statistics in ws.iv.f32 (float32; zero only
 		// where N_c = 0, and so F_c = 0, with the default SkipBelow): the test vector is them
 		// over the total occupancy, with no second pass over the statistics.
+		f32 := ws.iv.f32
+		if g.FullWhitened && v.b.Extractor.SkipBelow == 0 {
+			if cap(ws.gfull) < len(f32) {
+				ws.gfull = make([]float32, len(f32))
+			}
+			ws.gfull = ws.gfull[:len(f32)]
+			v.b.Extractor.Rewhiten(ws.gfull, f32, s.N)
+			f32 = ws.gfull
+		}
 		switch {
 		case v.b.Extractor.SkipBelow == 0 && !asModel:
-			if cap(ws.gtest) < len(ws.iv.f32) {
-				ws.gtest = make([]float32, len(ws.iv.f32))
+			if cap(ws.gtest) < len(f32) {
+				ws.gtest = make([]float32, len(f32))
 			}
-			p.GTest = testVector32Into(ws.gtest, s.N, ws.iv.f32)
+			p.GTest = testVector32Into(ws.gtest, s.N, f32)
 			ws.gruns, _ = vec.NonzeroRuns(ws.gruns[:0], p.GTest, vec.DotBlock)
 			p.gRuns = ws.gruns
 		case v.b.Extractor.SkipBelow == 0:
-			p.GTest = testVector32(s.N, ws.iv.f32)
+			p.GTest = testVector32(s.N, f32)
 		default:
-			p.GTest = TestVector(s.N, WhitenedCentred(v.b.UBM, s))
+			p.GTest = TestVector(s.N, v.gmmWhitened(s))
 		}
 		p.GTestN = g.Occupancy(s.N)
 		p.GAsTest = g.asTest(p.GTest, p.GTestN, v.topN, ws.gscores, ws.gbuf, &p.GAsTest0)
 		if asModel {
-			p.GModel = g.ModelVector(s.N, WhitenedCentred(v.b.UBM, s))
+			p.GModel = g.ModelVector(s.N, v.gmmWhitened(s))
 			p.GModelQ = g.Quad(p.GModel)
 			p.GAsModel = g.asModel(p.GModel, p.GModelQ, v.topN, ws.gscores, ws.gbuf, &p.GAsModel0)
 		}
 	}
 	return p, nil
+}
+
+// gmmWhitened returns the GMM scorer's whitened centred statistics of s (WhitenedCentredFull).
+func (v *Verifier) gmmWhitened(s *Stats) []float64 {
+	if v.b.GMM.FullWhitened {
+		return WhitenedCentredFull(v.b.UBM, v.b.Extractor.FullWhitening(), s)
+	}
+	return WhitenedCentred(v.b.UBM, s)
 }
 
 // side maps an i-vector through one back end — LDA, WCCN (optional), length normalisation,

@@ -80,8 +80,17 @@ func enrollStats(ubm *models.GMM, stats []*models.Stats, idx []int, frames int) 
 
 // gmmCohort builds the GMM scorer's cohort: up to n speakers of spks (spread evenly), each
 // represented by its enrollment-sized statistics.
-func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.Stats, spks []int) (*models.GMMLinear, error) {
-	g := &models.GMMLinear{Relevance: float64(c.Relevance), Quadratic: c.GMMQuadratic, KeepLinear: c.GMMQuadratic && c.GMMKeepLinear}
+// gmmWhitening is the full whitening the GMM scorer uses (GMMFullCov: the extractor's), or nil.
+func (c *TrainConfig) gmmWhitening(tv *models.Bundle) []float64 {
+	if !c.GMMFullCov || tv.Extractor == nil {
+		return nil
+	}
+	return tv.Extractor.FullWhitening()
+}
+
+func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.Stats, spks []int, w []float64) (*models.GMMLinear, error) {
+	g := &models.GMMLinear{Relevance: float64(c.Relevance), Quadratic: c.GMMQuadratic, KeepLinear: c.GMMQuadratic && c.GMMKeepLinear,
+		FullWhitened: w != nil}
 	byspk := map[int][]int{}
 	for i, s := range ts.spk {
 		if original(ts.utts[i]) {
@@ -98,10 +107,10 @@ func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.S
 	for k := 0; k < len(with) && len(g.CohortN) < c.GMMCohort; k += step {
 		sum, _ := enrollStats(ubm, stats, byspk[with[k]], c.EnrollFrames)
 		g.CohortN = append(g.CohortN, append([]float64(nil), sum.N...))
-		g.CohortF = append(g.CohortF, models.WhitenedCentred(ubm, sum))
+		g.CohortF = append(g.CohortF, models.WhitenedCentredFull(ubm, w, sum))
 	}
 	if c.GMMNAP > 0 && hasDegraded(ts) {
-		nap, err := c.gmmNAP(ubm, ts, stats, spks, g)
+		nap, err := c.gmmNAP(ubm, ts, stats, spks, g, w)
 		if err != nil {
 			return nil, fmt.Errorf("GMM NAP: %w", err)
 		}
@@ -119,7 +128,7 @@ const napMaxRecordings = 5000
 // with its copies, so the within-class scatter is the channel's effect alone (the same words,
 // the same speaker). Recordings are spread evenly over the speakers' list up to
 // napMaxRecordings.
-func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stats, spks []int, g *models.GMMLinear) ([][]float32, error) {
+func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stats, spks []int, g *models.GMMLinear, w []float64) ([][]float32, error) {
 	in := map[int]bool{}
 	for _, s := range spks {
 		in[s] = true
@@ -169,7 +178,7 @@ func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stat
 	vecs := make([][]float32, len(idx))
 	err := Parallel(len(idx), c.workers(), nil, func(_, j int) error {
 		s := stats[idx[j]]
-		vecs[j] = g.ModelVector(s.N, models.WhitenedCentred(ubm, s)) // g has no NAP yet
+		vecs[j] = g.ModelVector(s.N, models.WhitenedCentredFull(ubm, w, s)) // g has no NAP yet
 		return nil
 	})
 	if err != nil {
@@ -223,7 +232,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 			return nil, fmt.Errorf("fold %d: %w", fold, err)
 		}
 		if c.Relevance > 0 {
-			if b.GMM, err = c.gmmCohort(tv.UBM, ts, stats, trSpk); err != nil {
+			if b.GMM, err = c.gmmCohort(tv.UBM, ts, stats, trSpk, c.gmmWhitening(tv)); err != nil {
 				return nil, err
 			}
 		}
@@ -312,7 +321,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		for i := range all {
 			all[i] = i
 		}
-		if b.GMM, err = c.gmmCohort(tv.UBM, ts, stats, all); err != nil {
+		if b.GMM, err = c.gmmCohort(tv.UBM, ts, stats, all, c.gmmWhitening(tv)); err != nil {
 			return nil, err
 		}
 	}

@@ -612,6 +612,27 @@ func TestTrainIVectorFullCov(t *testing.T) {
 			t.Fatalf("whitening value %d: %v after the round trip, %v before", i, got[i], w[i])
 		}
 	}
+	// The GMM scorer in the same whitening: flagged, in the metadata, and its cohort statistics
+	// are the fully whitened ones.
+	c.GMMFullCov = true
+	g, err := Train(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.GMM.FullWhitened || g.Meta.Extra[models.GMMFullWhiteningKey] != "1" {
+		t.Fatalf("GMM scorer whitened fully: %v, metadata %q", g.GMM.FullWhitened, g.Meta.Extra[models.GMMFullWhiteningKey])
+	}
+	if b.GMM.FullWhitened {
+		t.Fatal("the GMM scorer was fully whitened without GMMFullCov")
+	}
+	if !roundTrip(t, g).GMM.FullWhitened {
+		t.Fatal("the GMM scorer's full whitening was lost in the round trip")
+	}
+	c.IVectorFullCov = false
+	if _, err := Train(c); err == nil {
+		t.Fatal("GMMFullCov was accepted without IVectorFullCov")
+	}
+	c.GMMFullCov, c.IVectorFullCov = false, true
 	c.IVectorVariances = true
 	if _, err := Train(c); err == nil {
 		t.Fatal("the full whitening was accepted with the diagonal variance update")

@@ -47,6 +47,9 @@ type TrainConfig struct {
 	// The default since c32 (three seeds: 12 s tests and FSDD better at every one, 4 s and
 	// degraded tests at two; bench/README.md). Not with IVectorVariances.
 	IVectorFullCov bool
+	// GMMFullCov makes the GMM scorer whiten its statistics with the extractor's full
+	// covariances too (models.GMMLinear.FullWhitened; needs IVectorFullCov). Experimental.
+	GMMFullCov bool
 	// IVectorFullCovStride is the frame stride of that estimate (default 2).
 	IVectorFullCovStride int
 	// IVectorPosteriorScale, when in (0, 4] and not 1, scales the statistics at extraction
@@ -297,6 +300,8 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 			return nil, errors.New("recipe: IVectorFullCov and IVectorVariances exclude each other")
 		}
 		tvKey += fmt.Sprintf("-fc%d", c.fullCovStride())
+	} else if c.GMMFullCov {
+		return nil, errors.New("recipe: GMMFullCov needs IVectorFullCov")
 	}
 	tvSig := stageSignature(ts.utts, tvFront, "tv", ubmSig, c.SelectionGroups, c.SelectionGroupMax, c.MinPost,
 		c.TopC, c.SelectDims, c.IVectorDim, c.IVectorIters, c.IVectorVariances, c.Seed, c.IVectorFullCov, c.fullCovStride())
@@ -380,6 +385,9 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	meta.FARThresholds = b.Meta.FARThresholds
 	meta.FARThresholdsDegraded = b.Meta.FARThresholdsDegraded
 	meta.Extra[models.CalibrationQMaxKey] = b.Meta.Extra[models.CalibrationQMaxKey]
+	if b.GMM != nil && b.GMM.FullWhitened {
+		meta.Extra[models.GMMFullWhiteningKey] = "1"
+	}
 	b.Meta = meta
 	c.logf("training finished in %s", time.Since(start).Round(time.Second))
 	return b, nil
