@@ -654,53 +654,15 @@ func (c *TrainConfig) accumulate(ubm *models.GMM, ts *trainSet) ([]*models.Stats
 }
 
 // secondOrder sums the second-order statistics (Σ_t γ_{t,c} x_{t,d}², C·D values) of the
-// recordings marked in use, for the extractor's variance update. Recordings are taken in blocks,
-// each its own sum, added in recording order, so the result does not depend on the workers.
+// recordings marked in use, for the extractor's variance update.
 func (c *TrainConfig) secondOrder(ubm *models.GMM, ts *trainSet, use []bool) ([]float64, error) {
-	workers := c.workers()
-	scratch := make([]*models.Scratch, workers)
-	for i := range scratch {
-		scratch[i] = c.statsScratch(ubm)
-	}
-	var idx []int
-	for i, u := range use {
-		if u {
-			idx = append(idx, i)
-		}
-	}
-	CD := ubm.C * ubm.D
-	total := make([]float64, CD)
-	block := 4 * workers
-	bufs := make([][]float64, block)
-	for i := range bufs {
-		bufs[i] = make([]float64, CD)
-	}
-	bar := c.bar("second-order statistics", len(idx))
-	s := make([]*models.Stats, workers)
-	for i := range s {
-		s[i] = models.NewStats(ubm.C, ubm.D)
-	}
-	for lo := 0; lo < len(idx); lo += block {
-		hi := min(lo+block, len(idx))
-		err := Parallel(hi-lo, workers, nil, func(w, j int) error {
-			clear(bufs[j])
-			for _, x := range ts.feats[idx[lo+j]].Frames {
-				ubm.AccumulateSecond(s[w], bufs[j], x, scratch[w])
+	sq, _, err := c.sumOverRecordings(ubm, ts, use, ubm.C*ubm.D, "second-order statistics",
+		func(st *models.Stats, buf []float64, frames [][]float32, sc *models.Scratch) {
+			for _, x := range frames {
+				ubm.AccumulateSecond(st, buf, x, sc)
 			}
-			return nil
 		})
-		if err != nil {
-			return nil, err
-		}
-		for j := 0; j < hi-lo; j++ {
-			for k, v := range bufs[j] {
-				total[k] += v
-			}
-		}
-		bar.Add(hi - lo)
-	}
-	bar.Done()
-	return total, nil
+	return sq, err
 }
 
 func (c *TrainConfig) fullCovStride() int {
@@ -712,11 +674,28 @@ func (c *TrainConfig) fullCovStride() int {
 
 // fullWhitening estimates the extractor's full-covariance whitening (models.FullCovWhitening,
 // 100 frames of smoothing towards the UBM's diagonal) from every fullCovStride-th frame of the
-// recordings marked in use. Recordings are taken in blocks, each its own sum, added in
-// recording order, so the result does not depend on the workers.
+// recordings marked in use.
 func (c *TrainConfig) fullWhitening(ubm *models.GMM, ts *trainSet, use []bool) ([]float64, error) {
-	workers := c.workers()
 	stride := c.fullCovStride()
+	S, tot, err := c.sumOverRecordings(ubm, ts, use, ubm.C*ubm.D*(ubm.D+1)/2, "full covariances",
+		func(st *models.Stats, buf []float64, frames [][]float32, sc *models.Scratch) {
+			for t := 0; t < len(frames); t += stride {
+				ubm.AccumulateSecondFull(st, buf, frames[t], sc)
+			}
+		})
+	if err != nil {
+		return nil, err
+	}
+	return models.FullCovWhitening(ubm, tot.N, tot.F, S, 100)
+}
+
+// sumOverRecordings runs acc on the frames of every recording marked in use, each recording into
+// a cleared buffer of n values and cleared statistics of its own, and returns the buffers' and the
+// statistics' sums. Recordings are taken in blocks and added in recording order, so the sums do
+// not depend on the workers.
+func (c *TrainConfig) sumOverRecordings(ubm *models.GMM, ts *trainSet, use []bool, n int, label string,
+	acc func(st *models.Stats, buf []float64, frames [][]float32, sc *models.Scratch)) ([]float64, *models.Stats, error) {
+	workers := c.workers()
 	scratch := make([]*models.Scratch, workers)
 	for i := range scratch {
 		scratch[i] = c.statsScratch(ubm)
@@ -727,45 +706,39 @@ func (c *TrainConfig) fullWhitening(ubm *models.GMM, ts *trainSet, use []bool) (
 			idx = append(idx, i)
 		}
 	}
-	C, D := ubm.C, ubm.D
-	P := D * (D + 1) / 2
-	S := make([]float64, C*P)
-	tot := models.NewStats(C, D)
+	total := make([]float64, n)
+	tot := models.NewStats(ubm.C, ubm.D)
 	block := 4 * workers
 	bufs := make([][]float64, block)
 	st := make([]*models.Stats, block)
 	for i := range bufs {
-		bufs[i] = make([]float64, C*P)
-		st[i] = models.NewStats(C, D)
+		bufs[i] = make([]float64, n)
+		st[i] = models.NewStats(ubm.C, ubm.D)
 	}
-	bar := c.bar("full covariances", len(idx))
+	bar := c.bar(label, len(idx))
 	for lo := 0; lo < len(idx); lo += block {
 		hi := min(lo+block, len(idx))
 		err := Parallel(hi-lo, workers, nil, func(w, j int) error {
 			clear(bufs[j])
 			st[j].Reset()
-			for t, x := range ts.feats[idx[lo+j]].Frames {
-				if t%stride == 0 {
-					ubm.AccumulateSecondFull(st[j], bufs[j], x, scratch[w])
-				}
-			}
+			acc(st[j], bufs[j], ts.feats[idx[lo+j]].Frames, scratch[w])
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for j := 0; j < hi-lo; j++ {
 			for k, v := range bufs[j] {
-				S[k] += v
+				total[k] += v
 			}
 			if err := tot.Add(st[j]); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		bar.Add(hi - lo)
 	}
 	bar.Done()
-	return models.FullCovWhitening(ubm, tot.N, tot.F, S, 100)
+	return total, tot, nil
 }
 
 // prepareSelection builds the UBM's selection hierarchy for SelectionGroups, the way a bundle
