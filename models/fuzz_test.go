@@ -6,9 +6,29 @@ import (
 )
 
 // FuzzReadBundle: arbitrary bytes must give a bundle or an error, never a
-// panic or a huge allocation. Seeds: a full bundle, a UBM-only bundle, junk.
+// panic or a huge allocation. Seeds: a full bundle, the same with a fully whitened extractor
+// and GMM scorer (format version 8), a UBM-only bundle, junk.
 func FuzzReadBundle(f *testing.F) {
 	f.Add(encodeForFuzz(f, fullBundle(f)))
+	fw := fullBundle(f)
+	D := fw.UBM.D
+	P := D * (D + 1) / 2
+	W := make([]float64, fw.UBM.C*P)
+	for c := range fw.UBM.C {
+		for i := range D {
+			W[c*P+i*(i+1)/2+i] = 1
+			if i > 0 {
+				W[c*P+i*(i+1)/2+i-1] = -0.25
+			}
+		}
+	}
+	if err := fw.Extractor.SetFullWhitening(W); err != nil {
+		f.Fatal(err)
+	}
+	if fw.GMM != nil {
+		fw.Meta.Extra = map[string]string{GMMFullWhiteningKey: "1"}
+	}
+	f.Add(encodeForFuzz(f, fw))
 	f.Add(encodeForFuzz(f, &Bundle{Calibration: &Calibration{Weights: []float64{1}, PEff: 0.5}}))
 	f.Add([]byte("VXGB"))
 	f.Fuzz(func(t *testing.T, data []byte) {
