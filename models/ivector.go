@@ -38,9 +38,10 @@ type IVectorExtractor struct {
 	// below it (an approximation that saves memory traffic for short
 	// utterances; 0, the default, is exact).
 	SkipBelow float64
-	// PosteriorScale, when positive and not 1, multiplies the statistics' occupancies and first-order
-	// sums before extraction (Kaldi's --posterior-scale): successive frames are far from
-	// independent, and the scale widens the posterior accordingly. 0 or 1 leaves them as they are.
+	// PosteriorScale, when positive and not 1, multiplies the statistics' occupancies and
+	// first-order sums before extraction (Kaldi's --posterior-scale): below 1 it treats successive
+	// frames as partly redundant and widens the posterior, above 1 narrows it. 0 or 1 leaves the
+	// statistics as they are.
 	PosteriorScale float64
 
 	means, invStd []float64 // UBM means and the whitening 1/σ (the UBM's, times varScale)

@@ -23,8 +23,10 @@ const GMMFullWhiteningKey = "gmm_full_whitening"
 // IVectorExtractor.PosteriorScale (a decimal number in (0, 4]).
 const PosteriorScaleKey = "ivector_posterior_scale"
 
-// PreparePrecisionRank sets up the extractor's low-rank precision when the metadata asks for one
-// (ReadBundle does it); call it before the bundle is shared between goroutines.
+// PreparePrecisionRank applies the metadata's extraction settings: the extractor's low-rank
+// precision when it asks for one (PrecisionRankKey), its posterior scale (PosteriorScaleKey) and
+// the GMM scorer's full whitening (GMMFullWhiteningKey). ReadBundle does it; call it before the
+// bundle is shared between goroutines.
 func (b *Bundle) PreparePrecisionRank() error {
 	if v, ok := b.Meta.Extra[GMMFullWhiteningKey]; ok {
 		if v != "1" || b.GMM == nil || b.Extractor == nil || b.Extractor.FullWhitening() == nil {
