@@ -303,8 +303,12 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	} else if c.GMMFullCov {
 		return nil, errors.New("recipe: GMMFullCov needs IVectorFullCov")
 	}
-	tvSig := stageSignature(ts.utts, tvFront, "tv", ubmSig, c.SelectionGroups, c.SelectionGroupMax, c.MinPost,
-		c.TopC, c.SelectDims, c.IVectorDim, c.IVectorIters, c.IVectorVariances, c.Seed, c.IVectorFullCov, c.fullCovStride())
+	tvSettings := []any{"tv", ubmSig, c.SelectionGroups, c.SelectionGroupMax, c.MinPost,
+		c.TopC, c.SelectDims, c.IVectorDim, c.IVectorIters, c.IVectorVariances, c.Seed}
+	if c.IVectorFullCov { // only then, so that earlier diagonal checkpoints stay valid
+		tvSettings = append(tvSettings, "fullcov", c.fullCovStride())
+	}
+	tvSig := stageSignature(ts.utts, tvFront, tvSettings...)
 	tv, err := checkpoint(&c, tvKey, fe, tvSig, func() (*models.Bundle, error) {
 		var tvStats []*models.Stats
 		for i, s := range stats {
