@@ -78,8 +78,6 @@ func enrollStats(ubm *models.GMM, stats []*models.Stats, idx []int, frames int) 
 	return sum, used
 }
 
-// gmmCohort builds the GMM scorer's cohort: up to n speakers of spks (spread evenly), each
-// represented by its enrollment-sized statistics.
 // gmmWhitening is the full whitening the GMM scorer uses (GMMFullCov: the extractor's), or nil.
 func (c *TrainConfig) gmmWhitening(tv *models.Bundle) []float64 {
 	if !c.GMMFullCov || tv.Extractor == nil {
@@ -88,6 +86,8 @@ func (c *TrainConfig) gmmWhitening(tv *models.Bundle) []float64 {
 	return tv.Extractor.FullWhitening()
 }
 
+// gmmCohort builds the GMM scorer's cohort: up to n speakers of spks (spread evenly), each
+// represented by its enrollment-sized statistics, whitened by w (nil: the UBM's diagonal).
 func (c *TrainConfig) gmmCohort(ubm *models.GMM, ts *trainSet, stats []*models.Stats, spks []int, w []float64) (*models.GMMLinear, error) {
 	g := &models.GMMLinear{Relevance: float64(c.Relevance), Quadratic: c.GMMQuadratic, KeepLinear: c.GMMQuadratic && c.GMMKeepLinear,
 		FullWhitened: w != nil}
