@@ -53,8 +53,7 @@ import (
 // thresholds expect its share of the score. Version 8 marks a bundle whose i-vector extractor
 // whitens with full per-component covariances ("TVFW": C, D, then C·D(D+1)/2 values, each
 // component's lower-packed whitening matrix; needs "TVAR"), which older readers would skip while T
-// expects it, or whose metadata sets PosteriorScaleKey or GMMFullWhiteningKey, which older
-// readers would ignore. Every other bundle is still written as version 1.
+// expects it, or whose metadata sets GMMFullWhiteningKey, which older readers would ignore. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
@@ -77,9 +76,6 @@ var (
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
 	if b.Extractor != nil && b.Extractor.FullWhitening() != nil {
-		return 8
-	}
-	if _, ok := b.Meta.Extra[PosteriorScaleKey]; ok {
 		return 8
 	}
 	if _, ok := b.Meta.Extra[GMMFullWhiteningKey]; ok {

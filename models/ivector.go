@@ -38,11 +38,6 @@ type IVectorExtractor struct {
 	// below it (an approximation that saves memory traffic for short
 	// utterances; 0, the default, is exact).
 	SkipBelow float64
-	// PosteriorScale, when positive and not 1, multiplies the statistics' occupancies and
-	// first-order sums before extraction (Kaldi's --posterior-scale): below 1 it treats successive
-	// frames as partly redundant and widens the posterior, above 1 narrows it. 0 or 1 leaves the
-	// statistics as they are.
-	PosteriorScale float64
 
 	means, invStd []float64 // UBM means and the whitening 1/σ (the UBM's, times varScale)
 	// varScale, when non-nil, rescales the UBM's whitening per component and dimension (C·D):
@@ -105,6 +100,10 @@ func (e *IVectorExtractor) VarianceScale() []float64 { return e.varScale }
 func (e *IVectorExtractor) SetVarianceScale(k []float64) error {
 	if k != nil && len(k) != e.C*e.D {
 		return fmt.Errorf("models: variance scale has %d values, want C·D = %d", len(k), e.C*e.D)
+	}
+	if k != nil && e.fullW != nil {
+		// The full whitening (and Tᵀ, which folds it in with σ) was built on the UBM's σ.
+		return errors.New("models: an extractor with a full whitening cannot take re-estimated variances")
 	}
 	for i, v := range k {
 		if !(v > 0) || math.IsInf(v, 0) {
@@ -268,10 +267,6 @@ func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 	clear(lp32)
 	clear(b32)
 	lpv := blas32.Vector{N: P, Inc: 1, Data: lp32}
-	ps := float32(1)
-	if e.PosteriorScale > 0 && e.PosteriorScale != 1 {
-		ps = float32(e.PosteriorScale)
-	}
 	for c := 0; c < C; c++ {
 		n := s.N[c]
 		fc := f32[c*D : (c+1)*D]
@@ -280,15 +275,10 @@ func (e *IVectorExtractor) posterior(s *Stats, ws *IVScratch) error {
 			ws.n32[c] = 0
 			continue
 		}
-		ws.n32[c] = ps * float32(n)
+		ws.n32[c] = float32(n)
 		for d := range fc { // a full whitening is folded into Tᵀ (buildTT)
 			i := c*D + d
 			fc[d] = float32((s.F[i] - n*e.means[i]) * e.invStd[i])
-		}
-		if ps != 1 {
-			for d := range fc {
-				fc[d] *= ps
-			}
 		}
 		if e.rankK == 0 {
 			// packed L += N_c T_cᵀT_c   (float32 BLAS saxpy)

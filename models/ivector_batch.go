@@ -48,10 +48,6 @@ func (e *IVectorExtractor) ExtractBatch(stats []*Stats, out [][]float64, ws *IVB
 	clear(ws.lp32[:m*P])
 	clear(ws.b32[:m*R])
 	f32 := ws.one.f32
-	ps := float32(1)
-	if e.PosteriorScale > 0 && e.PosteriorScale != 1 {
-		ps = float32(e.PosteriorScale)
-	}
 	for c := 0; c < C; c++ {
 		uc := blas32.Vector{N: P, Inc: 1, Data: e.u32[c*P : (c+1)*P]}
 		tc := blas32.General{Rows: D, Cols: R, Stride: R, Data: e.t32[c*D*R : (c+1)*D*R]}
@@ -71,13 +67,8 @@ func (e *IVectorExtractor) ExtractBatch(stats []*Stats, out [][]float64, ws *IVB
 					f32[d] = float32((s.F[i] - n*e.means[i]) * e.invStd[i])
 				}
 			}
-			if ps != 1 {
-				for d := range f32[:D] {
-					f32[d] *= ps
-				}
-			}
 			if e.rankK == 0 {
-				blas32.Axpy(ps*float32(n), uc, blas32.Vector{N: P, Inc: 1, Data: ws.lp32[j*P : (j+1)*P]})
+				blas32.Axpy(float32(n), uc, blas32.Vector{N: P, Inc: 1, Data: ws.lp32[j*P : (j+1)*P]})
 			}
 			blas32.Gemv(blas.Trans, 1, tc, blas32.Vector{N: D, Inc: 1, Data: f32}, 1,
 				blas32.Vector{N: R, Inc: 1, Data: ws.b32[j*R : (j+1)*R]})
@@ -90,7 +81,7 @@ func (e *IVectorExtractor) ExtractBatch(stats []*Stats, out [][]float64, ws *IVB
 				if n == 0 || n < e.SkipBelow {
 					n = 0
 				}
-				one.n32[c] = ps * float32(n)
+				one.n32[c] = float32(n)
 			}
 			e.lowRankPrecision(one.n32, one.a32, ws.lp32[j*P:(j+1)*P])
 		}

@@ -144,31 +144,23 @@ func (e *IVectorExtractor) SetFullWhitening(W []float64) error {
 // whitens with diagonal variances. The caller must not modify it.
 func (e *IVectorExtractor) FullWhitening() []float64 { return e.fullW }
 
-// whitenInto writes component c's whitened centred first-order statistics of s (occupancy n)
-// into dst (D values), with cen (D values) as scratch.
+// whitenInto writes component c's fully whitened centred first-order statistics of s
+// (occupancy n) into dst (D values), with cen (D values) as scratch. The extractor must have a
+// full whitening.
 func (e *IVectorExtractor) whitenInto(dst []float64, s *Stats, c int, n float64, cen []float64) {
-	D := e.D
-	f := s.F[c*D : (c+1)*D]
-	mu := e.means[c*D : (c+1)*D]
-	if e.fullW == nil {
-		is := e.invStd[c*D : (c+1)*D]
-		for d := range D {
-			dst[d] = (f[d] - n*mu[d]) * is[d]
-		}
-		return
-	}
-	for d := range D {
+	D, P := e.D, trilLen(e.D)
+	whitenFull(dst, e.fullW[c*P:(c+1)*P], s.F[c*D:(c+1)*D], e.means[c*D:(c+1)*D], n, cen)
+}
+
+// whitenFull writes W(f − n·mu) into dst, W lower-packed (trilLen(len(dst)) values), with cen
+// (len(dst) values) as scratch.
+func whitenFull(dst, w, f, mu []float64, n float64, cen []float64) {
+	for d := range cen {
 		cen[d] = f[d] - n*mu[d]
 	}
-	w := e.fullW[c*trilLen(D):]
 	k := 0
-	for i := range D {
-		row := w[k : k+i+1]
-		v := 0.0
-		for j, x := range row {
-			v += x * cen[j]
-		}
-		dst[i] = v
+	for i := range dst {
+		dst[i] = vec.DotF64(w[k:k+i+1], cen[:i+1])
 		k += i + 1
 	}
 }
@@ -207,20 +199,7 @@ func WhitenedCentredFull(ubm *GMM, W []float64, s *Stats) []float64 {
 	out := make([]float64, C*D)
 	cen := make([]float64, D)
 	for c := range C {
-		n := s.N[c]
-		for d := range D {
-			cen[d] = s.F[c*D+d] - n*ubm.Means[c*D+d]
-		}
-		w := W[c*P:]
-		k := 0
-		for i := range D {
-			v := 0.0
-			for j, x := range w[k : k+i+1] {
-				v += x * cen[j]
-			}
-			out[c*D+i] = v
-			k += i + 1
-		}
+		whitenFull(out[c*D:(c+1)*D], W[c*P:(c+1)*P], s.F[c*D:(c+1)*D], ubm.Means[c*D:(c+1)*D], s.N[c], cen)
 	}
 	return out
 }

@@ -168,8 +168,8 @@ func TestAccumulateSecondFull(t *testing.T) {
 // TestIVectorFullWhitening checks the extractor with a full whitening: a whitening equal to the
 // UBM's diagonal extracts the same i-vectors as none (single and batch); a real full whitening
 // changes them, gives the same i-vector folded into Tᵀ (Extract) as applied to the statistics
-// (ExtractBatch), survives the bundle round trip (format version 8), and is refused with a
-// variance scale or in the wrong shape.
+// (ExtractBatch), survives the bundle round trip (format version 8), and excludes a variance scale
+// either way round; a whitening in the wrong shape is refused.
 func TestIVectorFullWhitening(t *testing.T) {
 	// Extract folds the whitening into Tᵀ, ExtractBatch whitens the statistics: with Tᵀ kept in
 	// float32 the two agree to rounding.
@@ -179,12 +179,7 @@ func TestIVectorFullWhitening(t *testing.T) {
 	b := fullBundle(t)
 	e := b.Extractor
 	D, P := e.D, trilLen(e.D)
-	diag := make([]float64, e.C*P)
-	for c := range e.C {
-		for d := range D {
-			diag[c*P+d*(d+1)/2+d] = 1 / math.Sqrt(b.UBM.Vars[c*D+d])
-		}
-	}
+	diag := diagonalWhitening(b.UBM)
 	s := statsOf(b.UBM, sampleGMM(newRand(2), b.UBM, nil, 80), 2)
 	want := make([]float64, e.R)
 	if err := e.Extract(s, want, e.NewScratch()); err != nil {
@@ -258,12 +253,15 @@ func TestIVectorFullWhitening(t *testing.T) {
 	if err := e.SetFullWhitening(bad); err == nil {
 		t.Fatal("a whitening with a zero diagonal was accepted")
 	}
-	if err := e.SetFullWhitening(nil); err != nil {
-		t.Fatal(err)
-	}
 	k := make([]float64, e.C*D)
 	for i := range k {
 		k[i] = 1
+	}
+	if err := e.SetVarianceScale(k); err == nil {
+		t.Fatal("a variance scale was accepted on top of a full whitening")
+	}
+	if err := e.SetFullWhitening(nil); err != nil {
+		t.Fatal(err)
 	}
 	if err := e.SetVarianceScale(k); err != nil {
 		t.Fatal(err)
@@ -299,14 +297,9 @@ func TestGMMFullWhitening(t *testing.T) {
 	if W == nil {
 		t.Fatal("the default bundle's extractor has no full whitening")
 	}
-	C, D, P := b.UBM.C, b.UBM.D, trilLen(b.UBM.D)
+	C, D := b.UBM.C, b.UBM.D
 	s := statsOf(b.UBM, sampleGMM(newRand(5), b.UBM, nil, 400), 10)
-	diag := make([]float64, C*P)
-	for c := range C {
-		for d := range D {
-			diag[c*P+d*(d+1)/2+d] = 1 / math.Sqrt(b.UBM.Vars[c*D+d])
-		}
-	}
+	diag := diagonalWhitening(b.UBM)
 	plain := WhitenedCentred(b.UBM, s)
 	for i, v := range WhitenedCentredFull(b.UBM, diag, s) {
 		if math.Abs(v-plain[i]) > 1e-12*math.Max(1, math.Abs(v)) {
@@ -385,4 +378,16 @@ func TestGMMFullWhitening(t *testing.T) {
 	if _, err := ReadBundle(&buf, nil); err == nil {
 		t.Fatal("a fully whitened GMM scorer was accepted without the extractor's whitening")
 	}
+}
+
+// diagonalWhitening is the lower-packed whitening that equals the UBM's diagonal 1/σ.
+func diagonalWhitening(g *GMM) []float64 {
+	D, P := g.D, trilLen(g.D)
+	w := make([]float64, g.C*P)
+	for c := range g.C {
+		for d := range D {
+			w[c*P+d*(d+1)/2+d] = 1 / math.Sqrt(g.Vars[c*D+d])
+		}
+	}
+	return w
 }

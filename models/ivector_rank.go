@@ -19,13 +19,8 @@ const PrecisionRankKey = "ivector_precision_rank"
 // whitens with the extractor's full covariances (GMMLinear.FullWhitened).
 const GMMFullWhiteningKey = "gmm_full_whitening"
 
-// PosteriorScaleKey is the Metadata.Extra key that sets a bundle's
-// IVectorExtractor.PosteriorScale (a decimal number in (0, 4]).
-const PosteriorScaleKey = "ivector_posterior_scale"
-
 // PreparePrecisionRank applies the metadata's extraction settings: the extractor's low-rank
-// precision when it asks for one (PrecisionRankKey), its posterior scale (PosteriorScaleKey) and
-// the GMM scorer's full whitening (GMMFullWhiteningKey). ReadBundle does it; call it before the
+// precision when it asks for one (PrecisionRankKey) and the GMM scorer's full whitening (GMMFullWhiteningKey). ReadBundle does it; call it before the
 // bundle is shared between goroutines.
 func (b *Bundle) PreparePrecisionRank() error {
 	if v, ok := b.Meta.Extra[GMMFullWhiteningKey]; ok {
@@ -33,13 +28,6 @@ func (b *Bundle) PreparePrecisionRank() error {
 			return fmt.Errorf("%w: %s %q needs a GMM scorer and an extractor with a full whitening", ErrMalformed, GMMFullWhiteningKey, v)
 		}
 		b.GMM.FullWhitened = true
-	}
-	if v, ok := b.Meta.Extra[PosteriorScaleKey]; ok && b.Extractor != nil {
-		k, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(k > 0 && k <= 4) {
-			return fmt.Errorf("models: %s %q: want a scale in (0, 4]", PosteriorScaleKey, v)
-		}
-		b.Extractor.PosteriorScale = k
 	}
 	v, ok := b.Meta.Extra[PrecisionRankKey]
 	if !ok || b.Extractor == nil {

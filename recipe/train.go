@@ -52,17 +52,13 @@ type TrainConfig struct {
 	GMMFullCov bool
 	// IVectorFullCovStride is the frame stride of that estimate (default 2).
 	IVectorFullCovStride int
-	// IVectorPosteriorScale, when in (0, 4] and not 1, scales the statistics at extraction
-	// (models.IVectorExtractor.PosteriorScale, models.PosteriorScaleKey; bundle format version 8)
-	// for the back end and in the bundle; the extractor's training does not use it. Experimental.
-	IVectorPosteriorScale float64
-	LDADim                int // LDA output dimension (capped at speakers-1)
-	PLDAIters             int // PLDA EM iterations
-	CohortSize            int // S-norm cohort vectors kept in the bundle
-	SNormTopN             int // adaptive S-norm top-N
-	EnrollFrames          int // voiced frames of a calibration-trial enrollment
-	Relevance             int // MAP relevance factor of GMM-UBM linear scoring (0: no GMM scorer)
-	GMMCohort             int // speakers in the GMM scorer's S-norm cohort
+	LDADim               int // LDA output dimension (capped at speakers-1)
+	PLDAIters            int // PLDA EM iterations
+	CohortSize           int // S-norm cohort vectors kept in the bundle
+	SNormTopN            int // adaptive S-norm top-N
+	EnrollFrames         int // voiced frames of a calibration-trial enrollment
+	Relevance            int // MAP relevance factor of GMM-UBM linear scoring (0: no GMM scorer)
+	GMMCohort            int // speakers in the GMM scorer's S-norm cohort
 	// GMMQuadratic keeps the quadratic term of the GMM scorer's linear approximation
 	// (models.GMMLinear.Quadratic; bundle format version 6). The default since c24: over two
 	// seeds 4 s tests 1.64/2.00 -> 1.32/1.76 % EER, 1:N 80.7/81.9 -> 87.8/84.9 % (bench/README.md).
@@ -346,14 +342,6 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		}
 		meta.Extra[models.PrecisionRankKey] = strconv.Itoa(c.PrecisionRank)
 		c.logf("i-vector precision of rank %d (%.1f%% of the per-component matrices' energy)", c.PrecisionRank, 100*kept)
-	}
-	if ps := c.IVectorPosteriorScale; ps != 0 && ps != 1 {
-		if !(ps > 0 && ps <= 4) {
-			return nil, fmt.Errorf("recipe: i-vector posterior scale %v outside (0, 4]", ps)
-		}
-		tv.Extractor.PosteriorScale = ps
-		meta.Extra[models.PosteriorScaleKey] = strconv.FormatFloat(ps, 'g', -1, 64)
-		c.logf("i-vector statistics scaled by %g at extraction", ps)
 	}
 	// Stage 4: i-vectors of whole recordings.
 	iv, err := c.ivectors(tv.Extractor, stats)

@@ -37,7 +37,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	ivdim := fs.Int("ivector-dim", d.IVectorDim, "i-vector dimension")
 	ivIters := fs.Int("ivector-iters", d.IVectorIters, "total-variability EM iterations")
 	ivFull := fs.Bool("ivector-fullcov", d.IVectorFullCov, "whiten the i-vector extractor's statistics with each UBM component's full covariance, estimated on its training recordings (bundle format version 8; the default since c32), instead of the UBM's diagonal variances (=false: c30's extractor)")
-	ivScale := fs.Float64("ivector-posterior-scale", d.IVectorPosteriorScale, "experimental: scale the statistics by this factor in (0, 4] at i-vector extraction (Kaldi's --posterior-scale; bundle format version 8); 0 or 1: none")
 	gmmFull := fs.Bool("gmm-fullcov", d.GMMFullCov, "experimental: the GMM scorer whitens its statistics with the extractor's full covariances too (needs --ivector-fullcov)")
 	ivVars := fs.Bool("ivector-variances", d.IVectorVariances, "re-estimate the i-vector extractor's residual variances (diagonal) at every EM iteration instead of whitening with the UBM's")
 	ubmFrames := fs.Int("ubm-frames", d.UBMFrames, "frames sampled for UBM training")
@@ -106,7 +105,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.IVectorFullCov = false
 	}
-	cfg.IVectorPosteriorScale = *ivScale
 	cfg.GMMFullCov = *gmmFull
 	cfg.GMMCohort = *gmmCohort
 	if *knot < 0 {
