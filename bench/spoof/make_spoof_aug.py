@@ -141,7 +141,7 @@ def main():
                 # The generator of make_spoof_data.work, keyed by the original item's path.
                 orig = random.Random(f"{msd.SEED}:{os.path.join(base, fam, 'train', uid + '.wav')}")
                 msd.synth(fam, orig, msd.pick_text(orig, train_txt), src)
-            else:  # replay / replay-room / vocoder-lpc / vocoder-hnm / griffin-lim: the bona fide source recording
+            else:  # replay / replay-room / vocoder-lpc / vocoder-hnm / griffin-lim / voice-changer: the source recording
                 bid = uid.split("_", 1)[1]
                 msd.run(["sox", os.path.join(base, "bonafide", "train", bid + ".wav"), "-e", "signed", "-b", "16", src])
             pert = os.path.join(tmp, "pert.wav")
@@ -158,6 +158,8 @@ def main():
                 msd.griffin_lim(pert, dst, rng, tmp)
             elif fam == "vocoder-hnm":
                 msd.vocode_hnm(pert, dst, rng, tmp)
+            elif fam == "voice-changer":
+                msd.voice_changer(pert, dst, rng, tmp)
             else:
                 raise ValueError(fam)
             msd.codec(dst, cdst, rng, tmp)

@@ -568,6 +568,65 @@ def griffin_lim(src, dst, rng, tmp):
     to_telephone(y, rate, dst, rng, tmp)
 
 
+def voice_changer(src, dst, rng, tmp):
+    """Bona fide speech through a voice changer, the real-time pitch shifters fraudsters use to
+    disguise a voice or move it towards a victim's: a shift of 2-7 semitones up or down, by one of
+    three methods drawn per item: sox's pitch effect (WSOLA time-scaling plus resampling, pitch and
+    formants move together); a phase vocoder (16 kHz, 32 ms Hann window, 8 ms hop: time-stretched
+    by the shift, then played faster by it); or the same phase vocoder keeping each frame's
+    cepstrally smoothed spectral envelope where it was (pitch moves, formants stay, as a "natural"
+    voice changer does). A stand-in for the phase and envelope artefacts of signal-processing voice
+    conversion."""
+    import numpy as np
+    semis = rng.uniform(2, 7) * rng.choice([-1, 1])
+    s = 2 ** (semis / 12)
+    method = rng.choice(["sox", "pv", "pv-formant"])
+    if method == "sox":
+        t = os.path.join(tmp, "vc.wav")
+        run(["sox", src, "-r", "16000", "-e", "signed", "-b", "16", t, "pitch", f"{semis * 100:.0f}"])
+        telephone(t, dst, rng, tmp)
+        return
+    rate, n_fft, hop = 16000, 512, 128
+    raw = subprocess.run(["sox", "-R", src, "-t", "raw", "-e", "signed", "-b", "16", "-r", str(rate), "-c", "1", "-"],
+                         check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    x = np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
+    win = np.hanning(n_fft + 1)[:-1]
+    pad = np.concatenate([np.zeros(n_fft), x, np.zeros(n_fft)])
+    nfr = 1 + (len(pad) - n_fft) // hop
+    S = np.fft.rfft(np.stack([pad[i * hop:i * hop + n_fft] * win for i in range(nfr)]), axis=1)
+    bins = np.arange(n_fft // 2 + 1)
+    advance = 2 * np.pi * hop * bins / n_fft
+    steps = np.arange(0, nfr - 1, 1 / s)  # the stretch: s times as many frames
+    phase = np.angle(S[0])
+    n_out = len(steps)
+    y = np.zeros(n_out * hop + n_fft)
+    wsum = np.zeros_like(y)
+    lifter = rng.randint(20, 40)
+    for j, t in enumerate(steps):
+        i, frac = int(t), t - int(t)
+        mag = (1 - frac) * np.abs(S[i]) + frac * np.abs(S[i + 1])
+        if method == "pv-formant":  # pre-warp so that the envelope lands where it was after the speed-up
+            c = np.fft.irfft(np.log(mag + 1e-6))
+            c[lifter:len(c) - lifter + 1] = 0
+            env = np.fft.rfft(c).real
+            warped = np.interp(bins * s, bins, env, right=env[-1] - 10)
+            mag = mag * np.exp(warped - env)
+        frame = np.fft.irfft(mag * np.exp(1j * phase), n=n_fft) * win
+        y[j * hop:j * hop + n_fft] += frame
+        wsum[j * hop:j * hop + n_fft] += win ** 2
+        d = np.angle(S[i + 1]) - np.angle(S[i]) - advance
+        phase = phase + advance + (d + np.pi) % (2 * np.pi) - np.pi
+    y = y / np.maximum(wsum, 1e-3)
+    y = y[int(round(n_fft * s)):][:int(round(len(x) * s))]
+    # Played at rate·s, the stretched signal is back to the source's duration, its pitch moved by s.
+    peak = np.max(np.abs(y)) if len(y) else 0.0
+    if peak > 0.99:
+        y = y * (0.99 / peak)
+    t = os.path.join(tmp, "vc.wav")
+    write_wav16(t, y, int(round(rate * s)))
+    telephone(t, dst, rng, tmp)
+
+
 def write_bonafide_key(path, prefix, rows):
     """Writes the key of extra bona fide training files for bench/spoof/lofo --aug: rows of
     (id, path, codec), each id prefixed with prefix."""
@@ -603,6 +662,8 @@ def main():
                     help="bona fide items copy-synthesised by the WORLD-style vocoder (2/3 train, 1/3 eval)")
     ap.add_argument("--griffin-lim", type=int, default=300,
                     help="Griffin-Lim-resynthesised bona fide items (2/3 train, 1/3 eval)")
+    ap.add_argument("--voice-changer", type=int, default=300,
+                    help="bona fide items through a pitch-shifting voice changer (2/3 train, 1/3 eval)")
     ap.add_argument("--neural-vocoder", type=int, default=300,
                     help="bona fide items copy-synthesised by the neural vocoder (2/3 train, 1/3 eval)")
     ap.add_argument("--neural-istft", type=int, default=300,
@@ -627,7 +688,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
     only = {f for f in a.only.split(",") if f}
-    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "vocoder-hnm", "griffin-lim"} | set(NEURAL_VOCODERS)
+    known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "vocoder-hnm", "griffin-lim",
+                            "voice-changer"} | set(NEURAL_VOCODERS)
     if only - known:
         ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
     dev = read_dev(a.dev)
@@ -681,6 +743,7 @@ def main():
                                         ("griffin-lim", "griffin-lim", "g_", a.griffin_lim, SEED + 5),
                                         ("replay-room", "replay-room", "q_", a.replay, SEED + 7),
                                         ("vocoder-hnm", "vocoder-hnm", "w_", a.vocoder_hnm, SEED + 19),
+                                        ("voice-changer", "voice-changer", "k_", a.voice_changer, SEED + 21),
                                         *((fam, fam, prefix, getattr(a, fam.replace("-", "_")), seed)
                                           for fam, (_, _, prefix, seed, _, _) in NEURAL_VOCODERS.items())):
         if only and fam not in only:
@@ -725,7 +788,7 @@ def main():
                 uid, cls, fam, split = meta
                 if not os.path.exists(dst):
                     {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim, "replay-room": replay_room,
-                     "vocoder-hnm": vocode_hnm,
+                     "vocoder-hnm": vocode_hnm, "voice-changer": voice_changer,
                      **dict.fromkeys(NEURAL_VOCODERS, neural_vocoder_channel)}[kind](src, dst, rng, tmp)
             rows.append((uid, dst, cls, fam, split, "none"))
             cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")
