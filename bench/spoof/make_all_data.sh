@@ -2,7 +2,8 @@
 # Builds every piece of the countermeasure's data that run.sh and the leave-one-family-out
 # studies use, in the order that gives a usable set soonest: the families the shipped
 # countermeasure trains on and the quick never-trained engines first, with their codec, Opus,
-# speed-perturbed and augmented copies; then the never-trained vocoder-hnm probe (3 min); the four
+# speed-perturbed and augmented copies; then the never-trained vocoder-hnm (3 min) and voice-changer
+# (2 min) probes; the four
 # never-trained neural probes (neural-istft, neural-hifigan, neural-gan, neural-gan2: about two
 # hours of vocoder training on 2 cores) last.
 # Every step skips what is already built, so an interrupted run continues where it stopped.
@@ -24,6 +25,8 @@ echo "TRAINING FAMILIES DONE"
 # vocoder-hnm (a WORLD-style vocoder's copy-synthesis, since the twenty-first session): a
 # never-trained probe; built here for a key made before it existed.
 grep -q '	vocoder-hnm	' "$out/key.tsv" || "$py" bench/spoof/make_spoof_data.py --out "$out" --only vocoder-hnm
+# voice-changer (pitch-shifting voice changers, since the twenty-fifth session; 2 min): likewise.
+grep -q '	voice-changer	' "$out/key.tsv" || "$py" bench/spoof/make_spoof_data.py --out "$out" --only voice-changer
 for fam in neural-istft neural-hifigan neural-gan neural-gan2; do
 	"$py" bench/spoof/make_spoof_data.py --out "$out" --only "$fam"
 done
