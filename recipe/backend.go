@@ -194,7 +194,7 @@ func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stat
 // as enrollments, against whole recordings, their 0.25 s, 0.5 s, 1 s and 3 s openings and sums
 // of ~10 s and ~25 s), with the others as S-norm cohorts; the pooled scores train the
 // calibration that fuses the scorers (trainCalibration).
-func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64, cr *crops) (*models.Bundle, error) {
+func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64) (*models.Bundle, error) {
 	nSpk := len(ts.names)
 	var tar, non [][]float64
 	var sameSex []bool // per non-target row: not known to be a cross-sex pair
@@ -223,18 +223,11 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 				}
 			}
 		}
-		var exX [][]float64
-		var exL []int
-		for k, s := range cr.spk {
-			if s%folds != fold {
-				exX, exL = append(exX, cr.x[k]), append(exL, relabel[s])
-			}
-		}
 		u, err := c.ivNAP(ts, iv, func(s int) bool { return s%folds != fold })
 		if err != nil {
 			return nil, err
 		}
-		b, err := c.backends(tv, trX, trL, trXc, trLc, trXa, trLa, len(relabel), dual, u, exX, exL)
+		b, err := c.backends(tv, trX, trL, trXc, trLc, trXa, trLa, len(relabel), dual, u)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", fold, err)
 		}
@@ -308,7 +301,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	if err != nil {
 		return nil, err
 	}
-	b, err := c.backends(tv, iv, ts.spk, ivc, labc, iva, laba, nSpk, dual, u, cr.x, cr.spk)
+	b, err := c.backends(tv, iv, ts.spk, ivc, labc, iva, laba, nSpk, dual, u)
 	if err != nil {
 		return nil, err
 	}
@@ -693,8 +686,7 @@ func hasDegraded(ts *trainSet) bool {
 // when dual, the alternative back end on all vectors; cohorts are drawn from each one's data.
 // With ThirdBackend the alternative back end trains on alt (all but the degraded copies of
 // speed-perturbed recordings) and a third one on all vectors, when the two sets differ.
-// Every back end's LDA and PLDA also train on extra (labels extraLab), which joins no cohort.
-func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int, clean [][]float64, cleanLab []int, alt [][]float64, altLab []int, nSpk int, dual bool, nap [][]float64, extra [][]float64, extraLab []int) (*models.Bundle, error) {
+func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int, clean [][]float64, cleanLab []int, alt [][]float64, altLab []int, nSpk int, dual bool, nap [][]float64) (*models.Bundle, error) {
 	mainX, mainL := all, allLab
 	if dual {
 		mainX, mainL = clean, cleanLab
@@ -703,21 +695,10 @@ func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int,
 	if dual && c.IVectorNAPAlt {
 		mainNAP, altNAP = nil, nap
 	}
-	withExtra := func(x [][]float64, lab []int, nap [][]float64) ([][]float64, []int) {
-		if len(extra) == 0 {
-			return x, lab
-		}
-		e := extra
-		if nap != nil {
-			e = projectAll(extra, nap)
-		}
-		return append(slices.Clip(x), e...), append(slices.Clip(lab), extraLab...)
-	}
 	if mainNAP != nil {
 		mainX = projectAll(mainX, mainNAP)
 	}
-	tx, tl := withExtra(mainX, mainL, mainNAP)
-	lda, plda, err := c.trainBackend(tx, tl, nSpk)
+	lda, plda, err := c.trainBackend(mainX, mainL, nSpk)
 	if err != nil {
 		return nil, err
 	}
@@ -738,11 +719,7 @@ func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int,
 		if altNAP != nil {
 			x = projectAll(x, altNAP)
 		}
-		tx, tl := x, lab
-		if c.BackendCropsAlt {
-			tx, tl = withExtra(x, lab, altNAP)
-		}
-		alda, aplda, err := c.trainBackend(tx, tl, nSpk)
+		alda, aplda, err := c.trainBackend(x, lab, nSpk)
 		if err != nil {
 			return nil, fmt.Errorf("%s back end: %w", what, err)
 		}

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
 	"time"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -148,18 +148,10 @@ type TrainConfig struct {
 	// WhitenLDA scales each LDA output to unit total variance over the back end's training
 	// vectors before length normalisation. Experimental.
 	WhitenLDA bool
-	// BackendCrops, if > 0, adds to the LDA and PLDA training of the main back end that many
-	// i-vectors per clean training recording (originals and speed-perturbed copies, not degraded
-	// ones) of a random stretch of 50-150 of its voiced frames (0.5-1.5 s of net speech), so that
-	// the back ends see the variability of short tests. They join no S-norm cohort. Experimental;
-	// 0: none.
-	BackendCrops int
-	// BackendCropsAlt gives the crops to the alternative back ends too, not only the main one.
-	BackendCropsAlt bool
-	Seed            uint64 // seed of every random choice
-	Workers         int    // goroutines (0 = GOMAXPROCS)
-	WorkDir         string // checkpoints of finished stages (resumable); "" = none
-	Log             io.Writer
+	Seed      uint64 // seed of every random choice
+	Workers   int    // goroutines (0 = GOMAXPROCS)
+	WorkDir   string // checkpoints of finished stages (resumable); "" = none
+	Log       io.Writer
 
 	selGroups int // groups per frame of SelectionGroups, once prepared
 }
@@ -375,11 +367,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		}
 	}
 	// Stage 6: back end, calibrated on held-out folds.
-	crops, err := c.cropIVectors(tv, ts)
-	if err != nil {
-		return nil, err
-	}
-	b, err := c.backend(tv, ts, stats, iv, crops)
+	b, err := c.backend(tv, ts, stats, iv)
 	if err != nil {
 		return nil, err
 	}
@@ -776,55 +764,6 @@ func (c *TrainConfig) workers() int {
 }
 
 // ivectors extracts the i-vector of every whole recording.
-// crops are the back ends' extra training i-vectors of short stretches (TrainConfig.BackendCrops):
-// x[k] of speaker spk[k].
-type crops struct {
-	x   [][]float64
-	spk []int
-}
-
-// cropIVectors extracts BackendCrops i-vectors per clean training recording of at least 150
-// voiced frames, each of a stretch of 50-150 frames at a random offset (seeded).
-func (c *TrainConfig) cropIVectors(tv *models.Bundle, ts *trainSet) (*crops, error) {
-	if c.BackendCrops <= 0 {
-		return &crops{}, nil
-	}
-	type job struct{ utt, from, to int }
-	var jobs []job
-	rng := rand.New(rand.NewPCG(c.Seed, 0xc40b5))
-	for i, u := range ts.utts {
-		n := len(ts.feats[i].Frames)
-		if degraded(u) || n < 150 {
-			continue
-		}
-		for range c.BackendCrops {
-			l := 50 + rng.IntN(101)
-			a := rng.IntN(n - l + 1)
-			jobs = append(jobs, job{i, a, a + l})
-		}
-	}
-	workers := c.workers()
-	scratch := make([]*models.Scratch, workers)
-	ws := make([]*models.IVScratch, workers)
-	for i := range scratch {
-		scratch[i] = c.statsScratch(tv.UBM)
-		ws[i] = tv.Extractor.NewScratch()
-	}
-	out := &crops{x: make([][]float64, len(jobs)), spk: make([]int, len(jobs))}
-	err := Parallel(len(jobs), workers, c.bar("crop i-vectors", len(jobs)), func(w, k int) error {
-		j := jobs[k]
-		s := models.NewStats(tv.UBM.C, tv.UBM.D)
-		tv.UBM.AccumulateUtterance(s, ts.feats[j.utt].Frames[j.from:j.to], scratch[w])
-		v := make([]float64, tv.Extractor.R)
-		out.x[k], out.spk[k] = v, ts.spk[j.utt]
-		return tv.Extractor.Extract(s, v, ws[w])
-	})
-	if err == nil {
-		c.logf("back ends: %d crop i-vectors of 50-150 frames", len(jobs))
-	}
-	return out, err
-}
-
 func (c *TrainConfig) ivectors(e *models.IVectorExtractor, stats []*models.Stats) ([][]float64, error) {
 	workers := c.workers()
 	ws := make([]*models.IVScratch, workers)

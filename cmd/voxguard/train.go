@@ -58,8 +58,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	ivNAPAlt := fs.Bool("ivector-nap-alt", false, "experimental: --ivector-nap applies to the alternative back end (trained with the degraded copies) instead of the main one")
 	whitenLDA := fs.Bool("whiten-lda", d.WhitenLDA, "experimental: scale each LDA output to unit total variance before length normalisation (the back ends' training vectors)")
 	cohortAll := fs.Bool("cohort-all", d.CohortAll, "experimental, with degraded copies (\"~aug\") in training: draw the main back end's S-norm cohort from every training vector, copies included, not only the clean ones it trains on")
-	crops := fs.Int("backend-crops", d.BackendCrops, "experimental: per clean training recording, this many i-vectors of random 0.5-1.5 s stretches of its speech join the main back end's LDA and PLDA training (0: none)")
-	cropsAlt := fs.Bool("backend-crops-alt", d.BackendCropsAlt, "experimental, with --backend-crops: the alternative back ends train on the crops too")
 	third := fs.Bool("third-backend", d.ThirdBackend, "with degraded copies of speed-perturbed recordings in training (\"~sp\" and \"~aug\" in their names): keep them out of the alternative back end and train a third PLDA back end on everything, its score gated by the detected channel (not with --enroll-augment, which then wins)")
 	relevance := fs.Int("gmm-relevance", d.Relevance, "MAP relevance factor of the GMM-UBM linear scorer (0: no GMM scorer)")
 	gmmQuad := fs.Bool("gmm-quadratic", d.GMMQuadratic, "keep the quadratic term of the GMM scorer's linear approximation (o·t − ½ Σ n̄_c‖o_c‖²: the MAP model's offset weighted by where the test spends its frames); such a bundle is format version 6, which older builds refuse")
@@ -146,8 +144,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.IVectorNAP = *ivNAP
 	cfg.IVectorNAPAlt = *ivNAPAlt
 	cfg.ThirdBackend = *third
-	cfg.BackendCrops = *crops
-	cfg.BackendCropsAlt = *cropsAlt
 	cfg.CohortAll = *cohortAll
 	cfg.WhitenLDA = *whitenLDA
 	if cfg.WorkDir == "" {
