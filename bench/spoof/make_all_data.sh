@@ -2,8 +2,7 @@
 # Builds every piece of the countermeasure's data that run.sh and the leave-one-family-out
 # studies use, in the order that gives a usable set soonest: the families the shipped
 # countermeasure trains on and the quick never-trained engines first, with their codec, Opus,
-# speed-perturbed and augmented copies; then the never-trained vocoder-hnm (3 min) and voice-changer
-# (2 min) probes; the four
+# speed-perturbed and augmented copies; then the never-trained vocoder-hnm probe (3 min); the four
 # never-trained neural probes (neural-istft, neural-hifigan, neural-gan, neural-gan2: about two
 # hours of vocoder training on 2 cores) last.
 # Every step skips what is already built, so an interrupted run continues where it stopped.
@@ -16,17 +15,20 @@ train=espeak-ng,festival-diphone,festival-hts,flite-cg,flite-diphone,replay,repl
 if [ ! -s "$out/key.tsv" ]; then
 	"$py" bench/spoof/make_spoof_data.py --out "$out" --neural-istft 0 --neural-hifigan 0 --neural-gan 0 --neural-gan2 0
 fi
+# voice-changer (pitch-shifting voice changers; a training family since the twenty-fifth session,
+# 2 min): built here for a key made before it existed.
+grep -q '	voice-changer	' "$out/key.tsv" || "$py" bench/spoof/make_spoof_data.py --out "$out" --only voice-changer
 bench/spoof/make_spoof_perc.sh "$out"
 SET=opus bench/spoof/make_spoof_perc.sh "$out"
 [ -d bench/out/speed/speechocean762 ] || "$py" bench/trials/make_speed.py
 "$py" bench/spoof/make_spoof_speed.py --out "$out"
 "$py" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0 --families "$train"
+# voice-changer's speed-perturbed copies in a folder of their own (as c33 was trained).
+"$py" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug_vc" --ops speed --eq 0 --band 0 --families voice-changer
 echo "TRAINING FAMILIES DONE"
 # vocoder-hnm (a WORLD-style vocoder's copy-synthesis, since the twenty-first session): a
 # never-trained probe; built here for a key made before it existed.
 grep -q '	vocoder-hnm	' "$out/key.tsv" || "$py" bench/spoof/make_spoof_data.py --out "$out" --only vocoder-hnm
-# voice-changer (pitch-shifting voice changers, since the twenty-fifth session; 2 min): likewise.
-grep -q '	voice-changer	' "$out/key.tsv" || "$py" bench/spoof/make_spoof_data.py --out "$out" --only voice-changer
 for fam in neural-istft neural-hifigan neural-gan neural-gan2; do
 	"$py" bench/spoof/make_spoof_data.py --out "$out" --only "$fam"
 done

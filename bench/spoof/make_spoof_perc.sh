@@ -20,7 +20,7 @@ opus) prefix=o_ parity=1 ;;
 *) echo "SET must be perc or opus" >&2; exit 2 ;;
 esac
 export set_
-families=${PERC_FAMILIES:-"bonafide espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder"}
+families=${PERC_FAMILIES:-"bonafide espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder voice-changer"}
 . "$(dirname "$0")/codecs.sh"
 one() {
 	src=$1 dst=$2

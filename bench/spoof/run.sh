@@ -40,14 +40,21 @@ vg=bench/out/voxguard
 # Since c31 train-spoof's defaults include a voice-source scorer (--voice-quality --vq-weight 0.1
 # --vq-half-rate --vq-max-frames 150: bench/README.md, "A WORLD-style vocoder, and voice-source
 # statistics").
-train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder}
+# voice-changer (bona fide speech pitch-shifted 2-7 semitones by sox's WSOLA pitch effect or a
+# phase vocoder, with or without its spectral envelope kept) is trained on since c33 (twenty-fifth
+# session): never trained, c32 gave it 13.3 % EER and let 71 % of its items pass; its
+# speed-perturbed copies are made apart, in aug_vc.
+train_families=${TRAIN_FAMILIES:-espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder voice-changer}
 # On the spoof side, a speed-perturbed copy of every training family's training items (since c21;
 # each rebuilt and sent again through its family's channel, plus a codec copy; ~7 min).
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0 \
-	--families "$(echo $train_families | tr ' ' ',')"
+	--families "$(echo $train_families | tr ' ' '\n' | grep -vx voice-changer | paste -sd, -)"
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug_vc" --ops speed --eq 0 --band 0 --families voice-changer
 spoof_dirs=""
 for fam in $train_families; do
-	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec --spoof $out/$fam/train-perc --spoof $out/aug/$fam/train --spoof $out/aug/$fam/train-codec"
+	aug=$out/aug
+	[ "$fam" = voice-changer ] && aug=$out/aug_vc
+	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec --spoof $out/$fam/train-perc --spoof $aug/$fam/train --spoof $aug/$fam/train-codec"
 done
 # The built families left out of training, kept out of every leave-one-family-out fold too.
 no_train=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" | sort -u | while read -r fam; do
@@ -65,9 +72,9 @@ bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
 # (train-spoof's defaults), the perceptual-codec copies, the speed-perturbed bona fide files and the
 # speed-perturbed spoof copies among the training items (a fold drops the held-out family's); its
 # "fused .5" column is the shipped fusion.
-go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora --no-train "$no_train" --ltss-mlp 16 --variant cmn-causal --balance-families --aug "$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv" \
+go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora --no-train "$no_train" --ltss-mlp 16 --variant cmn-causal --balance-families --aug "$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv,$out/aug_vc/key.tsv" \
 	--dump "$out/lofo_dump.tsv"
 # The frame network (train-spoof --frame-net, shipped since c23) in the same folds (~10 minutes),
 # then fused with the two systems above as train-spoof fuses it (weight 0.3).
-go run ./bench/spoof/nnlofo --key "$out/key.tsv" --no-train "$no_train" --aug "$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv" --dump "$out/nnlofo_dump.tsv"
+go run ./bench/spoof/nnlofo --key "$out/key.tsv" --no-train "$no_train" --aug "$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv,$out/aug_vc/key.tsv" --dump "$out/nnlofo_dump.tsv"
 go run ./bench/spoof/fuse --a "$out/lofo_dump.tsv" --b "$out/nnlofo_dump.tsv" --w 0,0.3
