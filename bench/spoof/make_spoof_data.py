@@ -34,6 +34,9 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
     vocoder-hnm/{train,eval}[-codec]/<id>.wav  bona fide speech copy-synthesised by a WORLD-style vocoder
                                                (F0, cepstrally smoothed envelope, band aperiodicity;
                                                pitch-synchronous minimum-phase pulses plus shaped noise)
+    voice-changer/{train,eval}[-codec]/<id>.wav  bona fide speech pitch-shifted 2-7 semitones by a voice
+                                               changer: sox's WSOLA pitch, a phase vocoder, or a phase
+                                               vocoder keeping the spectral envelope (needs numpy)
     griffin-lim/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised from its STFT magnitude
                                                (half via an 80-band mel spectrogram) by Griffin-Lim
                                                phase reconstruction (needs numpy)
