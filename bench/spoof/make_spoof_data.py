@@ -895,12 +895,15 @@ def run_jobs(work, jobs, workers):
 
 
 def write_key(out, key):
-    """Writes out/key.tsv: a header, then the rows sorted."""
+    """Writes out/key.tsv: a header, then the rows sorted (through a temporary file, so that an
+    interrupted run leaves the previous key whole)."""
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "key.tsv"), "w") as f:
+    path = os.path.join(out, "key.tsv")
+    with open(path + ".tmp", "w") as f:
         f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
         for r in sorted(key):
             f.write("\t".join(r) + "\n")
+    os.replace(path + ".tmp", path)
     print(f"wrote {len(key)} entries to {os.path.join(out, 'key.tsv')}", file=sys.stderr)
 
 
