@@ -11,18 +11,7 @@ import (
 func FuzzReadBundle(f *testing.F) {
 	f.Add(encodeForFuzz(f, fullBundle(f)))
 	fw := fullBundle(f)
-	D := fw.UBM.D
-	P := D * (D + 1) / 2
-	W := make([]float64, fw.UBM.C*P)
-	for c := range fw.UBM.C {
-		for i := range D {
-			W[c*P+i*(i+1)/2+i] = 1
-			if i > 0 {
-				W[c*P+i*(i+1)/2+i-1] = -0.25
-			}
-		}
-	}
-	if err := fw.Extractor.SetFullWhitening(W); err != nil {
+	if err := fw.Extractor.SetFullWhitening(offDiagonalWhitening(fw.UBM, 0.25)); err != nil {
 		f.Fatal(err)
 	}
 	if fw.GMM != nil {

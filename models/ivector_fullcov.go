@@ -188,6 +188,16 @@ func (e *IVectorExtractor) Rewhiten(dst, f []float32, n []float64) {
 	}
 }
 
+// GMMWhitening is the lower-packed full whitening the bundle's GMM scorer works in (the
+// extractor's, when GMMLinear.FullWhitened), or nil for the UBM's diagonal; it is what
+// WhitenedCentredFull takes.
+func (b *Bundle) GMMWhitening() []float64 {
+	if b.GMM == nil || !b.GMM.FullWhitened || b.Extractor == nil {
+		return nil
+	}
+	return b.Extractor.FullWhitening()
+}
+
 // WhitenedCentredFull returns W_c(F_c − N_c μ_c) for every component of s under ubm, W the
 // lower-packed whitening of FullCovWhitening; with W nil it is WhitenedCentred.
 func WhitenedCentredFull(ubm *GMM, W []float64, s *Stats) []float64 {

@@ -2,7 +2,6 @@ package models
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math"
 	"testing"
 )
@@ -178,7 +177,7 @@ func TestIVectorFullWhitening(t *testing.T) {
 	halfPrecision, int8Precision = false, false
 	b := fullBundle(t)
 	e := b.Extractor
-	D, P := e.D, trilLen(e.D)
+	D := e.D
 	diag := diagonalWhitening(b.UBM)
 	s := statsOf(b.UBM, sampleGMM(newRand(2), b.UBM, nil, 80), 2)
 	want := make([]float64, e.R)
@@ -209,12 +208,7 @@ func TestIVectorFullWhitening(t *testing.T) {
 		t.Fatalf("diagonal full whitening, batch: %v, want %v", batch[0], wantBatch[0])
 	}
 	// A whitening with off-diagonal terms.
-	full := append([]float64(nil), diag...)
-	for c := range e.C {
-		for i := 1; i < D; i++ {
-			full[c*P+i*(i+1)/2+i-1] = -0.3 * full[c*P+i*(i+1)/2+i]
-		}
-	}
+	full := offDiagonalWhitening(b.UBM, 0.3)
 	if err := e.SetFullWhitening(full); err != nil {
 		t.Fatal(err)
 	}
@@ -230,14 +224,7 @@ func TestIVectorFullWhitening(t *testing.T) {
 	if !closeSlices(batch[0], got) {
 		t.Fatalf("full whitening: batch %v, single %v", batch[0], got)
 	}
-	blob := encode(t, b)
-	if v := binary.LittleEndian.Uint32(blob[4:]); v != 8 {
-		t.Fatalf("bundle with a full whitening written as version %d, want 8", v)
-	}
-	rb, err := ReadBundle(bytes.NewReader(blob), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rb := roundTripVersion(t, b, 8, "a full whitening")
 	again := make([]float64, e.R)
 	if err := rb.Extractor.Extract(s, again, rb.Extractor.NewScratch()); err != nil {
 		t.Fatal(err)
@@ -281,18 +268,7 @@ func TestGMMFullWhitening(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copyOf := func(b *Bundle) *Bundle {
-		var buf bytes.Buffer
-		if _, err := b.WriteTo(&buf); err != nil {
-			t.Fatal(err)
-		}
-		c, err := ReadBundle(&buf, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	b := copyOf(def)
+	b := roundTripVersion(t, def, 8, "a full whitening")
 	W := b.Extractor.FullWhitening()
 	if W == nil {
 		t.Fatal("the default bundle's extractor has no full whitening")
@@ -322,17 +298,7 @@ func TestGMMFullWhitening(t *testing.T) {
 		b.Meta.Extra = map[string]string{}
 	}
 	b.Meta.Extra[GMMFullWhiteningKey] = "1"
-	var buf bytes.Buffer
-	if _, err := b.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	if v := binary.LittleEndian.Uint32(buf.Bytes()[4:]); v != 8 {
-		t.Fatalf("format version %d, want 8", v)
-	}
-	b2, err := ReadBundle(&buf, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b2 := roundTripVersion(t, b, 8, "a fully whitened GMM scorer")
 	if !b2.GMM.FullWhitened {
 		t.Fatal("the GMM scorer is not marked fully whitened after the round trip")
 	}
@@ -363,7 +329,7 @@ func TestGMMFullWhitening(t *testing.T) {
 		t.Fatal(err)
 	}
 	close32("model vector", model.GModel, b2.GMM.ModelVector(s.N, full))
-	b3 := copyOf(def)
+	b3 := roundTripVersion(t, def, 8, "a full whitening")
 	if err := b3.Extractor.SetFullWhitening(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -371,11 +337,7 @@ func TestGMMFullWhitening(t *testing.T) {
 		b3.Meta.Extra = map[string]string{}
 	}
 	b3.Meta.Extra[GMMFullWhiteningKey] = "1"
-	buf.Reset()
-	if _, err := b3.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ReadBundle(&buf, nil); err == nil {
+	if _, err := ReadBundle(bytes.NewReader(encode(t, b3)), nil); err == nil {
 		t.Fatal("a fully whitened GMM scorer was accepted without the extractor's whitening")
 	}
 }
@@ -387,6 +349,19 @@ func diagonalWhitening(g *GMM) []float64 {
 	for c := range g.C {
 		for d := range D {
 			w[c*P+d*(d+1)/2+d] = 1 / math.Sqrt(g.Vars[c*D+d])
+		}
+	}
+	return w
+}
+
+// offDiagonalWhitening is diagonalWhitening with each row's sub-diagonal term set to −k times its
+// diagonal one: a valid whitening (positive diagonal) that is not diagonal.
+func offDiagonalWhitening(g *GMM, k float64) []float64 {
+	D, P := g.D, trilLen(g.D)
+	w := diagonalWhitening(g)
+	for c := range g.C {
+		for i := 1; i < D; i++ {
+			w[c*P+i*(i+1)/2+i-1] = -k * w[c*P+i*(i+1)/2+i]
 		}
 	}
 	return w

@@ -465,25 +465,17 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 		case v.b.Extractor.SkipBelow == 0:
 			p.GTest = testVector32(s.N, f32)
 		default:
-			p.GTest = TestVector(s.N, v.gmmWhitened(s))
+			p.GTest = TestVector(s.N, WhitenedCentredFull(v.b.UBM, v.b.GMMWhitening(), s))
 		}
 		p.GTestN = g.Occupancy(s.N)
 		p.GAsTest = g.asTest(p.GTest, p.GTestN, v.topN, ws.gscores, ws.gbuf, &p.GAsTest0)
 		if asModel {
-			p.GModel = g.ModelVector(s.N, v.gmmWhitened(s))
+			p.GModel = g.ModelVector(s.N, WhitenedCentredFull(v.b.UBM, v.b.GMMWhitening(), s))
 			p.GModelQ = g.Quad(p.GModel)
 			p.GAsModel = g.asModel(p.GModel, p.GModelQ, v.topN, ws.gscores, ws.gbuf, &p.GAsModel0)
 		}
 	}
 	return p, nil
-}
-
-// gmmWhitened returns the GMM scorer's whitened centred statistics of s (WhitenedCentredFull).
-func (v *Verifier) gmmWhitened(s *Stats) []float64 {
-	if v.b.GMM.FullWhitened {
-		return WhitenedCentredFull(v.b.UBM, v.b.Extractor.FullWhitening(), s)
-	}
-	return WhitenedCentred(v.b.UBM, s)
 }
 
 // side maps an i-vector through one back end — LDA, WCCN (optional), length normalisation,

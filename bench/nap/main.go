@@ -81,11 +81,7 @@ func main() {
 		if s.Frames() < *minFrames {
 			continue
 		}
-		var w []float64 // a scorer trained with --gmm-fullcov lives in the extractor's whitening
-		if b.GMM.FullWhitened {
-			w = b.Extractor.FullWhitening()
-		}
-		vecs = append(vecs, b.GMM.ModelVector(s.N, models.WhitenedCentredFull(b.UBM, w, s)))
+		vecs = append(vecs, b.GMM.ModelVector(s.N, models.WhitenedCentredFull(b.UBM, b.GMMWhitening(), s)))
 		lab = append(lab, labels[i])
 	}
 	fmt.Fprintf(os.Stderr, "%d recordings of %d speakers, statistics in %v\n", len(vecs), len(ids), time.Since(t0))
