@@ -136,7 +136,7 @@ func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stat
 	class := map[string][]int{} // speaker + original file name -> recordings
 	var keys []string
 	for i, u := range ts.utts {
-		if !in[ts.spk[i]] || speedCopy(u) || stats[i].Frames() < 200 {
+		if !in[ts.spk[i]] || speedCopy(u) || formantCopy(u) || stats[i].Frames() < 200 {
 			continue
 		}
 		k := sourceKey(u)
@@ -665,13 +665,20 @@ func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint
 // speedCopy reports whether an utterance is a speed-perturbed copy.
 func speedCopy(u Utt) bool { return strings.Contains(u.ID, "~sp") }
 
+// formantCopy reports whether an utterance is a formant-warped copy of a training recording
+// (bench/trials/make_vtlp.py, "~vt"): a new speaker for the back ends, like a speed-perturbed
+// copy, but never in the UBM or the extractor (not being a "~sp" copy), and, its speaker being
+// another than its source's, never a channel variant of its source for the GMM nuisance
+// projection.
+func formantCopy(u Utt) bool { return strings.Contains(u.ID, "~vt") }
+
 // degraded reports whether an utterance is a degraded-channel copy.
 func degraded(u Utt) bool { return strings.Contains(u.ID, "~aug") }
 
-// degradedSpeed reports whether an utterance is a degraded-channel copy of a speed-perturbed
-// copy (make_augmented.py --from bench/out/speed): with TrainConfig.ThirdBackend only the third
-// back end trains on these.
-func degradedSpeed(u Utt) bool { return speedCopy(u) && degraded(u) }
+// degradedSpeed reports whether an utterance is a degraded-channel copy of a speed-perturbed or
+// formant-warped copy (make_augmented.py --from bench/out/speed or bench/out/vtlp): with
+// TrainConfig.ThirdBackend only the third back end trains on these.
+func degradedSpeed(u Utt) bool { return (speedCopy(u) || formantCopy(u)) && degraded(u) }
 
 func hasDegraded(ts *trainSet) bool {
 	for _, u := range ts.utts {

@@ -192,6 +192,8 @@ func TestInFront(t *testing.T) {
 		{"000010011~aug0", true, true, false},
 		{"000010011~sp0.9~aug0", true, true, false}, // degraded copy of a speed copy
 		{"000010011~aug0", false, false, true},
+		{"000010011~vt0.9", true, true, false}, // formant-warped copies: back ends only
+		{"000010011~vt1.1~aug0", true, true, false},
 	} {
 		c := TrainConfig{AugmentBackendOnly: tc.backendOnly, SpeedFront: tc.speedFront}
 		if got := c.inFront(Utt{ID: tc.id}); got != tc.want {
@@ -212,6 +214,9 @@ func TestInExtractor(t *testing.T) {
 		{"000010011~aug0", true, true, true},
 		{"000010011~sp0.9~aug0", true, true, true},
 		{"000010011~aug0", false, false, true}, // --augment-front: everything
+		{"000010011~vt0.9", true, true, false},
+		{"000010011~vt0.9~aug0", true, true, false}, // not with the other degraded copies
+		{"000010011~vt0.9", false, false, true},
 	} {
 		c := TrainConfig{AugmentBackendOnly: tc.backendOnly, SpeedFront: true, AugmentExtractor: tc.augEx}
 		if got := c.inExtractor(Utt{ID: tc.id}); got != tc.want {
@@ -219,6 +224,28 @@ func TestInExtractor(t *testing.T) {
 		}
 		if c.inFront(Utt{ID: tc.id}) && !c.inExtractor(Utt{ID: tc.id}) {
 			t.Errorf("%s trains the UBM but not the extractor", tc.id)
+		}
+	}
+}
+
+// Each kind of training copy is told by its name: the back ends' new speakers (speed-perturbed,
+// formant-warped), their degraded copies (the third back end's alone), and the originals'.
+func TestCopyKinds(t *testing.T) {
+	for _, tc := range []struct {
+		id                                     string
+		original, speed, formant, deg, degPert bool
+	}{
+		{"000010011", true, false, false, false, false},
+		{"000010011~aug0", false, false, false, true, false},
+		{"000010011~sp0.9", false, true, false, false, false},
+		{"000010011~sp1.1~aug0", false, true, false, true, true},
+		{"000010011~vt0.9", false, false, true, false, false},
+		{"000010011~vt1.1~aug0", false, false, true, true, true},
+	} {
+		u := Utt{ID: tc.id}
+		got := [5]bool{original(u), speedCopy(u), formantCopy(u), degraded(u), degradedSpeed(u)}
+		if want := [5]bool{tc.original, tc.speed, tc.formant, tc.deg, tc.degPert}; got != want {
+			t.Errorf("%s: original, speed, formant, degraded, degraded perturbed = %v, want %v", tc.id, got, want)
 		}
 	}
 }

@@ -400,9 +400,10 @@ func (c *TrainConfig) inFront(u Utt) bool {
 }
 
 // inExtractor reports whether u trains the i-vector extractor: what trains the UBM (inFront)
-// and, with AugmentExtractor, the degraded copies too.
+// and, with AugmentExtractor, the degraded copies too (but not those of formant-warped copies,
+// which train the back ends only).
 func (c *TrainConfig) inExtractor(u Utt) bool {
-	return c.inFront(u) || (c.AugmentExtractor && degraded(u))
+	return c.inFront(u) || (c.AugmentExtractor && degraded(u) && !formantCopy(u))
 }
 
 // calibrationLayout is the Metadata.Extra entries naming the calibration's input layout
