@@ -53,7 +53,8 @@ func cohortOf(lda *models.Affine, plda *models.PLDA, x [][]float64, n int) [][]f
 
 // original reports whether an utterance comes from an un-augmented corpus folder: derived copies
 // carry a "~" in their file names — "~aug" for degraded channels (bench/trials/make_augmented.py),
-// "~sp" for speed-perturbed new speakers (bench/trials/make_speed.py).
+// "~sp" for speed-perturbed new speakers (bench/trials/make_speed.py), "~vt" for formant-warped
+// ones (bench/trials/make_vtlp.py).
 func original(u Utt) bool { return !strings.Contains(u.ID, "~") }
 
 // sourceKey names the original recording u is (or is a copy of: speed-perturbed "~sp",
