@@ -217,10 +217,21 @@ func TestInExtractor(t *testing.T) {
 		{"000010011~vt0.9", true, true, false},
 		{"000010011~vt0.9~aug0", true, true, false}, // not with the other degraded copies
 		{"000010011~vt0.9", false, false, true},
+		{"000010011~vt0.9~aug0", true, false, false},
 	} {
 		c := TrainConfig{AugmentBackendOnly: tc.backendOnly, SpeedFront: true, AugmentExtractor: tc.augEx}
 		if got := c.inExtractor(Utt{ID: tc.id}); got != tc.want {
 			t.Errorf("%s (backend-only %v, augment-extractor %v): %v, want %v", tc.id, tc.backendOnly, tc.augEx, got, tc.want)
+		}
+		// --formant-extractor changes only the formant-warped copies: all of them with
+		// --augment-extractor, the clean ones without.
+		c.FormantExtractor = true
+		want := tc.want
+		if formantCopy(Utt{ID: tc.id}) && tc.backendOnly {
+			want = tc.augEx || !degraded(Utt{ID: tc.id})
+		}
+		if got := c.inExtractor(Utt{ID: tc.id}); got != want {
+			t.Errorf("%s (formant-extractor, backend-only %v, augment-extractor %v): %v, want %v", tc.id, tc.backendOnly, tc.augEx, got, want)
 		}
 		if c.inFront(Utt{ID: tc.id}) && !c.inExtractor(Utt{ID: tc.id}) {
 			t.Errorf("%s trains the UBM but not the extractor", tc.id)

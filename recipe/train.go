@@ -84,6 +84,11 @@ type TrainConfig struct {
 	// lower at every seed, the other telephone conditions even or better, FSDD's calibration
 	// worse (Cllr 0.76 -> 0.85).
 	AugmentExtractor bool
+	// FormantExtractor, with AugmentBackendOnly, lets the formant-warped copies ("~vt",
+	// bench/trials/make_vtlp.py) train the i-vector extractor too — the clean ones, and with
+	// AugmentExtractor their degraded copies — while the UBM stays as it was. Experimental
+	// (bench/README.md, "Formant-warped speakers in the back ends").
+	FormantExtractor bool
 	// AltBackend trains two PLDA back ends when degraded copies ("~aug") are present: the main
 	// one without them (best on clean speech), the alternative with them (best on degraded
 	// channels); the calibration fuses both with the GMM scorer.
@@ -400,10 +405,13 @@ func (c *TrainConfig) inFront(u Utt) bool {
 }
 
 // inExtractor reports whether u trains the i-vector extractor: what trains the UBM (inFront)
-// and, with AugmentExtractor, the degraded copies too (but not those of formant-warped copies,
-// which train the back ends only).
+// and, with AugmentExtractor, the degraded copies too; formant-warped copies and their degraded
+// copies only with FormantExtractor (else they train the back ends only).
 func (c *TrainConfig) inExtractor(u Utt) bool {
-	return c.inFront(u) || (c.AugmentExtractor && degraded(u) && !formantCopy(u))
+	if formantCopy(u) {
+		return !c.AugmentBackendOnly || (c.FormantExtractor && (!degraded(u) || c.AugmentExtractor))
+	}
+	return c.inFront(u) || (c.AugmentExtractor && degraded(u))
 }
 
 // calibrationLayout is the Metadata.Extra entries naming the calibration's input layout
