@@ -15,7 +15,7 @@ import concurrent.futures as cf
 import os
 import subprocess
 
-from make_trials import CORPORA, ROOT, read_dev_speakers, utterances
+from make_trials import ROOT, perturbed_copies
 
 
 def main():
@@ -23,19 +23,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out", "speed"))
     ap.add_argument("--factors", default="0.9,1.1", help="comma-separated speed factors")
     args = ap.parse_args()
-    factors = args.factors.split(",")
-    dev = read_dev_speakers()
-    jobs = []
-    for corpus in ("speechocean762", "mini-librispeech"):
-        for spk in sorted(os.listdir(os.path.join(CORPORA, corpus))):
-            if not os.path.isdir(os.path.join(CORPORA, corpus, spk)) or "%s/%s" % (corpus, spk) in dev:
-                continue
-            for f in factors:
-                d = os.path.join(args.out, corpus, "%s-sp%s" % (spk, f))
-                os.makedirs(d, exist_ok=True)
-                for u in utterances(corpus, spk):
-                    base = os.path.splitext(os.path.basename(u))[0]
-                    jobs.append((u, os.path.join(d, "%s~sp%s.wav" % (base, f)), f))
+    jobs = perturbed_copies(args.out, args.factors.split(","), "sp")
     print("%d files to make" % len(jobs))
 
     def run(j):

@@ -48,6 +48,26 @@ def utterances(corpus, spk):
     return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".wav"))
 
 
+def perturbed_copies(out, factors, tag):
+    """The copies that make new training speakers (make_speed.py, make_vtlp.py): for every
+    speechocean762 and mini-librispeech speaker not in bench/dev_speakers.txt, every recording and
+    every factor, (source, destination, factor) with destination
+    <out>/<corpus>/<speaker>-<tag><factor>/<utt>~<tag><factor>.wav; the folders are created."""
+    dev = read_dev_speakers()
+    jobs = []
+    for corpus in ("speechocean762", "mini-librispeech"):
+        for spk in sorted(os.listdir(os.path.join(CORPORA, corpus))):
+            if not os.path.isdir(os.path.join(CORPORA, corpus, spk)) or "%s/%s" % (corpus, spk) in dev:
+                continue
+            for f in factors:
+                d = os.path.join(out, corpus, "%s-%s%s" % (spk, tag, f))
+                os.makedirs(d, exist_ok=True)
+                for u in utterances(corpus, spk):
+                    base = os.path.splitext(os.path.basename(u))[0]
+                    jobs.append((u, os.path.join(d, "%s~%s%s.wav" % (base, tag, f)), f))
+    return jobs
+
+
 def load(path):
     raw = subprocess.check_output(["sox", "-D", path, "-t", "raw", "-e", "signed", "-b", "16", "-r", "8000", "-c", "1", "-"])
     return np.frombuffer(raw, dtype="<i2").astype(np.float64)

@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-from make_trials import CORPORA, ROOT, load, read_dev_speakers, save, utterances
+from make_trials import ROOT, load, perturbed_copies, save
 
 N_FFT, HOP, LIFTER = 256, 64, 18
 
@@ -63,21 +63,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out", "vtlp"))
     ap.add_argument("--factors", default="0.9,1.1", help="comma-separated formant scale factors")
     args = ap.parse_args()
-    factors = args.factors.split(",")
-    dev = read_dev_speakers()
-    jobs = []
-    for corpus in ("speechocean762", "mini-librispeech"):
-        for spk in sorted(os.listdir(os.path.join(CORPORA, corpus))):
-            if not os.path.isdir(os.path.join(CORPORA, corpus, spk)) or "%s/%s" % (corpus, spk) in dev:
-                continue
-            for f in factors:
-                d = os.path.join(args.out, corpus, "%s-vt%s" % (spk, f))
-                os.makedirs(d, exist_ok=True)
-                for u in utterances(corpus, spk):
-                    base = os.path.splitext(os.path.basename(u))[0]
-                    dst = os.path.join(d, "%s~vt%s.wav" % (base, f))
-                    if not os.path.exists(dst):
-                        jobs.append((u, dst, float(f)))
+    jobs = [(src, dst, float(f)) for src, dst, f in perturbed_copies(args.out, args.factors.split(","), "vt")
+            if not os.path.exists(dst)]
     print("%d files to make" % len(jobs))
 
     def run(j):
