@@ -668,9 +668,9 @@ func speedCopy(u Utt) bool { return strings.Contains(u.ID, "~sp") }
 
 // formantCopy reports whether an utterance is a formant-warped copy of a training recording
 // (bench/trials/make_vtlp.py, "~vt"): a new speaker for the back ends, like a speed-perturbed
-// copy, but never in the UBM or the extractor (not being a "~sp" copy), and, its speaker being
-// another than its source's, never a channel variant of its source for the GMM nuisance
-// projection.
+// copy, but never in the UBM, in the extractor only with TrainConfig.FormantExtractor, and, its
+// speaker being another than its source's, never a channel variant of its source for the GMM
+// nuisance projection.
 func formantCopy(u Utt) bool { return strings.Contains(u.ID, "~vt") }
 
 // degraded reports whether an utterance is a degraded-channel copy.
