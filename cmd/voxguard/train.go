@@ -48,7 +48,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	groups := fs.String("selection-groups", d.SelectionGroups, "two-level Gaussian selection for the statistics, `K/G`: K groups of UBM components, the best G scored per frame (\"\": pre-rank every component)")
 	calFolds := fs.Int("calibration-folds", d.CalibrationFolds, "speaker `folds` for the calibration's held-out trials: each fold is scored by a back end trained on the other folds' speakers (2: halves)")
 	knot := fs.Float64("calibration-knot", d.CalibrationKnot, "`seconds` of net speech where the calibration's duration dependence bends (0: linear in log duration)")
-	formantEx := fs.Bool("formant-extractor", d.FormantExtractor, "formant-warped copies (\"~vt\" in their file names, bench/trials/make_vtlp.py) and, with --augment-extractor, their degraded copies train the i-vector extractor too, not only the back end (experimental)")
+	formantEx := fs.Bool("formant-extractor", d.FormantExtractor, "formant-warped copies (\"~vt\" in their file names, bench/trials/make_vtlp.py) and, with --augment-extractor, their degraded copies train the i-vector extractor too, not only the back end")
 	speedFront := fs.Bool("speed-front", d.SpeedFront, "speed-perturbed copies (\"~sp\" in their file names) train the UBM and i-vector extractor too, not only the back end")
 	augExtractor := fs.Bool("augment-extractor", d.AugmentExtractor, "degraded copies (\"~aug\") train the i-vector extractor but not the UBM (without --augment-front; the UBM, and so stored voiceprints, stay as without copies)")
 	augFront := fs.Bool("augment-front", !d.AugmentBackendOnly, "degraded copies (\"~aug\") train the UBM and i-vector extractor too, not only the back end")
