@@ -454,6 +454,15 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 			v.b.Extractor.Rewhiten(ws.gfull, f32, s.N)
 			f32 = ws.gfull
 		}
+		// The whitened centred statistics in float64, computed at most once (for the test vector
+		// when the extraction skipped components, and for the model vector).
+		var wc []float64
+		whitened := func() []float64 {
+			if wc == nil {
+				wc = WhitenedCentredFull(v.b.UBM, v.b.GMMWhitening(), s)
+			}
+			return wc
+		}
 		switch {
 		case v.b.Extractor.SkipBelow == 0 && !asModel:
 			if cap(ws.gtest) < len(f32) {
@@ -465,12 +474,12 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 		case v.b.Extractor.SkipBelow == 0:
 			p.GTest = testVector32(s.N, f32)
 		default:
-			p.GTest = TestVector(s.N, WhitenedCentredFull(v.b.UBM, v.b.GMMWhitening(), s))
+			p.GTest = TestVector(s.N, whitened())
 		}
 		p.GTestN = g.Occupancy(s.N)
 		p.GAsTest = g.asTest(p.GTest, p.GTestN, v.topN, ws.gscores, ws.gbuf, &p.GAsTest0)
 		if asModel {
-			p.GModel = g.ModelVector(s.N, WhitenedCentredFull(v.b.UBM, v.b.GMMWhitening(), s))
+			p.GModel = g.ModelVector(s.N, whitened())
 			p.GModelQ = g.Quad(p.GModel)
 			p.GAsModel = g.asModel(p.GModel, p.GModelQ, v.topN, ws.gscores, ws.gbuf, &p.GAsModel0)
 		}

@@ -3,9 +3,11 @@
 l64ms (64 ms windows, 512-point FFT, 30 filters). Reads PREFIX_meta.npy from frontends.py.
 Usage (repository root): /usr/bin/python3 bench/spoof/probe/frontends_lfcc.py PREFIX
 """
-import sys, csv, numpy as np
-import os
-exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'frontends.py')).read().split("if __name__")[0])
+import sys
+
+import numpy as np
+
+from frontends import SR, dct_mat, deltas, read  # the sibling script (run from anywhere: its folder is on sys.path)
 def mkfb(n,lo,hi,nfft):
     fb=np.zeros((n,nfft//2+1)); edges=np.linspace(lo,hi,n+2); fr=np.linspace(0,SR/2,nfft//2+1)
     for m in range(n):

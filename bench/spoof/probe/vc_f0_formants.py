@@ -13,17 +13,6 @@ def read(p):
     raw=subprocess.run(["sox",p,"-t","raw","-e","signed","-b","16","-r","8000","-c","1","-"],capture_output=True).stdout
     return np.frombuffer(raw,"<i2").astype(float)/32768
 def lpc(fr,order=10):
-    r=np.correlate(fr,fr,'full')[len(fr)-1:len(fr)+order]
-    if r[0]<=0: return None
-    a=np.zeros(order+1); a[0]=1; e=r[0]
-    for i in range(1,order+1):
-        k=-(r[i]+a[1:i]@r[i-1:0:-1])/e
-        a[1:i+1]=a[1:i+1]+k*np.concatenate([a[i-1:0:-1],[1]]) if i>1 else a[1:2]+k
-        a[i]=k if i==1 else a[i]
-        e*=1-k*k
-        if e<=0: return None
-    return a
-def lpc2(fr,order=10):
     r=np.correlate(fr,fr,'full')[len(fr)-1:len(fr)+order].copy()
     r[0]*=1.0001
     from numpy.linalg import solve
@@ -50,7 +39,7 @@ def feats(p):
         if ac[L]<0.5: continue
         f0s.append(sr/L)
         y=np.append(f[0],f[1:]-0.97*f[:-1])*win
-        a=lpc2(y,10)
+        a=lpc(y,10)
         if a is None: continue
         rts=np.roots(a); rts=rts[np.imag(rts)>0]
         fq=np.angle(rts)*sr/(2*np.pi); bw=-np.log(np.abs(rts))*sr/np.pi
