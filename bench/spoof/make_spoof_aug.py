@@ -30,7 +30,8 @@ Run from the repository root after make_spoof_data.py:
 
 Writes bench/out/spoof/aug/<family>/train[-codec]/*.wav and bench/out/spoof/aug/key.tsv (the
 format of key.tsv; family = the family of the source item, so that a leave-one-family-out fold
-drops a held-out family's augmented copies too). Used by `go run ./bench/spoof/lofo --aug
+drops a held-out family's augmented copies too; the rows of families an earlier run with other
+--families added are kept). Used by `go run ./bench/spoof/lofo --aug
 bench/out/spoof/aug/key.tsv` and `voxguard train-spoof --spoof bench/out/spoof/aug/<family>/...`.
 """
 import argparse, os, random, sys, tempfile
@@ -165,7 +166,17 @@ def main():
             msd.codec(dst, cdst, rng, tmp)
         return rows
 
-    msd.write_key(a.out, msd.run_jobs(work, jobs, a.jobs))
+    rows = msd.run_jobs(work, jobs, a.jobs)
+    # Keep the key's rows of the families this run did not augment, so that runs with different
+    # --families can share one --out (the key's rows for this run's families are rewritten).
+    done = {r[3] for r in rows} | fams
+    path = os.path.join(a.out, "key.tsv")
+    if os.path.exists(path):
+        for line in open(path):
+            p = tuple(line.rstrip("\n").split("\t"))
+            if len(p) == 6 and p[0] != "id" and p[3] not in done:
+                rows.append(p)
+    msd.write_key(a.out, rows)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,15 @@ train-spoof --hold-out-speakers keeps a speaker's copies in the same fold as the
 Development speakers (bench/dev_speakers.txt) are never used. Reproducible: the files are a seeded
 random choice and every codec copy's settings come from random.Random(1000 + its index).
 
+With --kind vtlp it takes bench/trials/make_vtlp.py's formant-warped copies instead (envelope
+x0.9 / x1.1, pitch kept; twenty-seventh session, an experiment): <out>/bonafide-vtlp/... and
+<out>/vtlp_key.tsv (ids prefixed v_).
+
 Usage (repository root, after make_spoof_data.py and make_speed.py):
     /usr/bin/python3 bench/spoof/make_spoof_speed.py [--out bench/out/spoof] [--speed bench/out/speed] [--n 450]
+    /usr/bin/python3 bench/spoof/make_spoof_speed.py --kind vtlp --speed bench/out/vtlp
 """
-import argparse, os, random, sys, tempfile
+import argparse, os, random, re, sys, tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +37,8 @@ def main():
     ap.add_argument("--speed", default="bench/out/speed", help="make_speed.py's output")
     ap.add_argument("--dev", default="bench/dev_speakers.txt")
     ap.add_argument("--n", type=int, default=450, help="speed-perturbed files to use")
+    ap.add_argument("--kind", default="speed", choices=("speed", "vtlp"),
+                    help="which copies --speed holds: make_speed.py's or make_vtlp.py's")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     a = ap.parse_args()
     dev = {l.strip() for l in open(a.dev) if l.strip() and not l.startswith("#")}
@@ -41,7 +48,7 @@ def main():
         if not os.path.isdir(root):
             sys.exit(f"{root} missing: run bench/trials/make_speed.py first")
         for d in sorted(os.listdir(root)):
-            spk = d.split("-sp")[0]
+            spk = re.sub(r"-(sp|vt)[0-9.]+$", "", d)
             if f"{corpus}/{spk}" in dev:
                 continue
             for f in sorted(os.listdir(os.path.join(root, d))):
@@ -50,7 +57,7 @@ def main():
                     items.append((uid, os.path.abspath(os.path.join(root, d, f))))
     random.Random(msd.SEED).shuffle(items)
     items = sorted(items[: a.n])
-    base = os.path.join(a.out, "bonafide-speed")
+    base = os.path.join(a.out, "bonafide-" + a.kind)
     for sub in ("train", "train-codec"):
         os.makedirs(os.path.join(base, sub), exist_ok=True)
     key, jobs = [], []
@@ -74,8 +81,8 @@ def main():
 
     with ThreadPoolExecutor(a.jobs) as ex:
         list(ex.map(work, jobs))
-    msd.write_bonafide_key(os.path.join(a.out, "speed_key.tsv"), "s_", key)
-    print(f"speed-perturbed bona fide: {len(items)} files, {len(jobs)} codec copies ({base})")
+    msd.write_bonafide_key(os.path.join(a.out, a.kind + "_key.tsv"), a.kind[0] + "_", key)
+    print(f"{a.kind} bona fide: {len(items)} files, {len(jobs)} codec copies ({base})")
 
 
 if __name__ == "__main__":
