@@ -47,6 +47,8 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	maxFrames := fs.Int("max-frames", 200000, "training `frames` per class (evenly subsampled)")
 	holdOut := fs.Int("hold-out", 5, "every `N`-th bona fide file is held out to set the false-alarm thresholds")
 	balance := fs.Bool("balance-spoof", true, "train the spoof GMM on the same number of frames from every family (the folder above each --spoof folder) instead of drawing frames uniformly, where families of long recordings weigh more")
+	var famGroups stringsFlag
+	fs.Var(&famGroups, "family-group", "with --balance-spoof: `NAME=F1,F2,...` makes the families F1, F2, ... one group NAME, which gets one family's share of the spoof GMM's frames (repeatable; e.g. the text-to-speech engines as two groups, so that replay and copy-synthesis keep their weight as engines are added)")
 	balanceNet := fs.Bool("balance-net", false, "with --balance-spoof: also draw the frame network's spoof frames about evenly over the families (experimental)")
 	holdSpk := fs.Bool("hold-out-speakers", false, "deal the bona fide speakers (the file name before its first '_', else its folder) into --hold-out folds, train one countermeasure without each fold, and set the thresholds on every bona fide file as scored by the model that never heard its speaker (trains N countermeasures)")
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
@@ -167,7 +169,11 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 			groups = append(groups, g)
 		}
 	}
-	sf, sgroups, nfam, err := spoofFamilies(spoof)
+	alias, err := parseFamilyGroups(famGroups)
+	if err != nil {
+		return err
+	}
+	sf, sgroups, nfam, err := spoofFamilies(spoof, alias)
 	if err != nil {
 		return err
 	}
@@ -389,11 +395,36 @@ func parseWidths(s string) ([]int, error) {
 	return out, nil
 }
 
+// parseFamilyGroups reads --family-group values NAME=F1,F2,... into a map from each family to
+// its group's name. A family may be in one group only.
+func parseFamilyGroups(vals []string) (map[string]string, error) {
+	alias := map[string]string{}
+	for _, v := range vals {
+		name, list, ok := strings.Cut(v, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.TrimSpace(list) == "" {
+			return nil, fmt.Errorf("train-spoof: --family-group %q: want NAME=FAMILY,FAMILY,...", v)
+		}
+		for _, f := range strings.Split(list, ",") {
+			f = strings.TrimSpace(f)
+			if f == "" {
+				continue
+			}
+			if prev, dup := alias[f]; dup {
+				return nil, fmt.Errorf("train-spoof: family %q is in two --family-group groups (%s and %s)", f, prev, name)
+			}
+			alias[f] = name
+		}
+	}
+	return alias, nil
+}
+
 // spoofFamilies lists the WAV files of the --spoof folders roots with each file's family: the
 // name of the folder above its --spoof folder (make_spoof_data.py's <family>/<split>/ layout, so
-// espeak-ng/train, espeak-ng/train-codec and aug/espeak-ng/train are one family), numbered from 0
-// in order of appearance; it also returns the number of families.
-func spoofFamilies(roots []string) (files []string, groups []int, families int, err error) {
+// espeak-ng/train, espeak-ng/train-codec and aug/espeak-ng/train are one family), or the group
+// alias maps that name to (--family-group), numbered from 0 in order of appearance; it also
+// returns the number of families (groups counted once).
+func spoofFamilies(roots []string, alias map[string]string) (files []string, groups []int, families int, err error) {
 	family := map[string]int{}
 	for _, root := range roots {
 		fs, err := recipe.ListWAVs([]string{root})
@@ -401,6 +432,9 @@ func spoofFamilies(roots []string) (files []string, groups []int, families int, 
 			return nil, nil, 0, err
 		}
 		name := filepath.Base(filepath.Dir(filepath.Clean(root)))
+		if a, ok := alias[name]; ok {
+			name = a
+		}
 		g, ok := family[name]
 		if !ok {
 			g = len(family)
