@@ -163,6 +163,11 @@ type SpoofTrainConfig struct {
 	// with the rest, fused with this weight beside the frame network's. Needs VoiceQuality and
 	// FrameNet.
 	VQWeight float64
+	// Seed selects the draw of the training's random choices: the frames subsampled for the
+	// GMMs and the perceptrons' and frame network's initial weights and shuffles. 0 gives the
+	// draw every countermeasure so far was trained with; another value, another draw of the same
+	// recipe (to measure its spread).
+	Seed uint64
 }
 
 // DefaultSpoofVQShiftMs is train-spoof's default --vq-shift-ms, the voice-source statistics'
@@ -406,9 +411,9 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 			return nil, fmt.Errorf("spoof: %d frames are too few for %d components", len(all), c.Components)
 		}
 		if grouped && len(byGroup) > 1 {
-			all = BalancedFrames(byGroup, c.MaxFrames)
+			all = balancedFrames(byGroup, c.MaxFrames, 1000*c.Seed)
 		} else {
-			all = models.SubsampleFrames(all, c.MaxFrames, uint64(7+i))
+			all = models.SubsampleFrames(all, c.MaxFrames, uint64(7+i)+1000*c.Seed)
 		}
 		name := [2]string{"bona fide", "spoof"}[i]
 		if c.Log != nil {
@@ -449,7 +454,7 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 			return out
 		}
 		if c.Hidden > 0 {
-			cm.LTSSNet, err = models.TrainMLP(stats(spoof, 0, vqDim), stats(bona, 0, vqDim), models.MLPConfig{Hidden: c.Hidden, L2: c.MLPL2, Seed: 1, Workers: c.Workers, Ensemble: c.MLPEnsemble})
+			cm.LTSSNet, err = models.TrainMLP(stats(spoof, 0, vqDim), stats(bona, 0, vqDim), models.MLPConfig{Hidden: c.Hidden, L2: c.MLPL2, Seed: 1 + 1000*c.Seed, Workers: c.Workers, Ensemble: c.MLPEnsemble})
 		} else {
 			cm.LTSS, err = models.TrainLogistic(stats(spoof, 0, 0), stats(bona, 0, 0), c.L2, 0)
 		}
@@ -458,7 +463,7 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 		}
 		if vqDim > 0 {
 			n := c.LFCC.SpectralStatsDim()
-			if cm.VQ, err = models.TrainMLP(stats(spoof, n-vqDim, 0), stats(bona, n-vqDim, 0), models.MLPConfig{Hidden: c.Hidden, L2: c.MLPL2, Seed: 1, Workers: c.Workers}); err != nil {
+			if cm.VQ, err = models.TrainMLP(stats(spoof, n-vqDim, 0), stats(bona, n-vqDim, 0), models.MLPConfig{Hidden: c.Hidden, L2: c.MLPL2, Seed: 1 + 1000*c.Seed, Workers: c.Workers}); err != nil {
 				return nil, err
 			}
 		}
@@ -486,10 +491,15 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 // group's), group g subsampled with seed 100+g, in group order: the spoof GMM's family-balanced
 // training sample (SpoofTrainConfig.SpoofGroups).
 func BalancedFrames(groups map[int][][]float32, n int) [][]float32 {
+	return balancedFrames(groups, n, 0)
+}
+
+// balancedFrames is BalancedFrames with group g subsampled with seed 100+g+offset.
+func balancedFrames(groups map[int][][]float32, n int, offset uint64) [][]float32 {
 	keys := slices.Sorted(maps.Keys(groups))
 	var out [][]float32
 	for _, g := range keys {
-		out = append(out, models.SubsampleFrames(groups[g], n/len(keys), uint64(100+g))...)
+		out = append(out, models.SubsampleFrames(groups[g], n/len(keys), uint64(100+g)+offset)...)
 	}
 	return out
 }
@@ -552,7 +562,7 @@ func trainSpoofNet(c SpoofTrainConfig, cm *models.Countermeasure, bona, spoof, h
 	if c.BalanceNet && len(c.SpoofGroups) == len(spoof) {
 		sp = repeatByGroup(spoof, c.SpoofGroups)
 	}
-	net, err := models.TrainFrameNet(frames(bona), frames(sp), models.FrameNetConfig{Context: c.NetContext, Hidden: c.FrameNet, Epochs: c.NetEpochs, Seed: 1})
+	net, err := models.TrainFrameNet(frames(bona), frames(sp), models.FrameNetConfig{Context: c.NetContext, Hidden: c.FrameNet, Epochs: c.NetEpochs, Seed: 1 + 1000*c.Seed})
 	if err != nil {
 		return err
 	}

@@ -153,6 +153,19 @@ func TestBalancedFrames(t *testing.T) {
 		if first := BalancedFrames(groups, tc.n); !reflect.DeepEqual(first, again) {
 			t.Errorf("%s: not deterministic", tc.name)
 		}
+		// SpoofTrainConfig.Seed: offset 0 is BalancedFrames; another offset draws other frames
+		// in the same numbers per group.
+		if !reflect.DeepEqual(balancedFrames(groups, tc.n, 0), again) {
+			t.Errorf("%s: offset 0 differs from BalancedFrames", tc.name)
+		}
+		other := balancedFrames(groups, tc.n, 1000)
+		perGroup := map[int]int{}
+		for _, f := range other {
+			perGroup[int(f[0])]++
+		}
+		if !reflect.DeepEqual(perGroup, tc.want) || reflect.DeepEqual(other, again) {
+			t.Errorf("%s: offset 1000 gives %v frames per group, same draw %v", tc.name, perGroup, reflect.DeepEqual(other, again))
+		}
 	}
 }
 

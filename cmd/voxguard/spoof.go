@@ -49,6 +49,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	balance := fs.Bool("balance-spoof", true, "train the spoof GMM on the same number of frames from every family (the folder above each --spoof folder) instead of drawing frames uniformly, where families of long recordings weigh more")
 	var famGroups stringsFlag
 	fs.Var(&famGroups, "family-group", "with --balance-spoof: `NAME=F1,F2,...` makes the families F1, F2, ... one group NAME, which gets one family's share of the spoof GMM's frames (repeatable; e.g. the text-to-speech engines as two groups, so that replay and copy-synthesis keep their weight as engines are added)")
+	seed := fs.Uint64("seed", 0, "draw of the training's random choices (frame subsampling, initial weights); 0: the draw every shipped countermeasure was trained with, another value another draw of the same recipe")
 	balanceNet := fs.Bool("balance-net", false, "with --balance-spoof: also draw the frame network's spoof frames about evenly over the families (experimental)")
 	holdSpk := fs.Bool("hold-out-speakers", false, "deal the bona fide speakers (the file name before its first '_', else its folder) into --hold-out folds, train one countermeasure without each fold, and set the thresholds on every bona fide file as scored by the model that never heard its speaker (trains N countermeasures)")
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
@@ -192,7 +193,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		b = &models.Bundle{Meta: models.Metadata{Description: "spoofing countermeasure only (voxguard train-spoof)"}}
 	}
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files of %d families\n", len(bf), len(bona), len(sf), nfam)
-	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, SpoofGroups: sgroups, Components: *comps, Iters: *iters,
+	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Seed: *seed, LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, SpoofGroups: sgroups, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc),
 		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight, NetStep: *netStep, BalanceNet: *balanceNet, VQWeight: *vqWeight})
 	if err != nil {
