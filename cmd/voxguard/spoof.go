@@ -404,7 +404,7 @@ func parseFamilyGroups(vals []string) (map[string]string, error) {
 		name, list, ok := strings.Cut(v, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" || strings.TrimSpace(list) == "" {
-			return nil, fmt.Errorf("train-spoof: --family-group %q: want NAME=FAMILY,FAMILY,...", v)
+			return nil, fmt.Errorf("train-spoof: --family-group %q: want NAME=FAMILY[,FAMILY]", v)
 		}
 		for _, f := range strings.Split(list, ",") {
 			f = strings.TrimSpace(f)
