@@ -411,7 +411,7 @@ func (c *TrainConfig) inFront(u Utt) bool {
 // copies only with FormantExtractor (else they train the back ends only).
 func (c *TrainConfig) inExtractor(u Utt) bool {
 	if formantCopy(u) {
-		return !c.AugmentBackendOnly || (c.FormantExtractor && (!degraded(u) || c.AugmentExtractor))
+		return c.inFront(u) || (c.FormantExtractor && (!degraded(u) || c.AugmentExtractor))
 	}
 	return c.inFront(u) || (c.AugmentExtractor && degraded(u))
 }

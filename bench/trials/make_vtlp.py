@@ -10,9 +10,9 @@ by the factor (a vocal tract 1/factor as long): every 32 ms Hann frame (8 ms hop
 multiplied by exp(E(f / factor) - E(f)), E the frame's cepstrally smoothed log magnitude (lifter
 18), and the frames are overlap-added. Speed perturbation (make_speed.py) moves pitch and formants
 together; this moves the formants alone, a second way to make new identities for LDA/PLDA from
-the same training speakers. The "~vt" in the names keeps the copies out of the UBM, the
-i-vector extractor, the S-norm cohort, the GMM nuisance projection and the calibration trials:
-they train the back ends only.
+the same training speakers. The "~vt" in the names keeps the copies out of the UBM, the S-norm
+cohort, the GMM nuisance projection and the calibration trials: they train the back ends and,
+with `voxguard train --formant-extractor` (the default since c35), the i-vector extractor.
 """
 import argparse
 import concurrent.futures as cf
