@@ -484,7 +484,9 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	// bench/README.md, "Calibration trials: degraded copies of the enrollment's own recordings").
 	for i, s := range ts.spk {
 		if s%folds == fold && strings.Contains(ts.utts[i].ID, "~aug") {
-			sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
+			for range max(1, c.CalibrationDegradedRepeat) {
+				sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
+			}
 		}
 	}
 	workers := c.workers()

@@ -239,6 +239,36 @@ func TestInExtractor(t *testing.T) {
 	}
 }
 
+// Second and later degraded copies (make_augmented.py --first-copy) stay out of the extractor
+// with ExtraCopiesBackendOnly, and only they.
+func TestLaterCopy(t *testing.T) {
+	for _, tc := range []struct {
+		id          string
+		later, inEx bool
+	}{
+		{"000010011", false, true},
+		{"000010011~aug0", false, true},
+		{"000010011~aug1", true, false},
+		{"000010011~aug12", true, false},
+		{"000010011~sp0.9~aug0", false, true},
+		{"000010011~sp0.9~aug1", true, false},
+		{"000010011~sp0.9", false, true},
+	} {
+		u := Utt{ID: tc.id}
+		if got := laterCopy(u); got != tc.later {
+			t.Errorf("laterCopy(%s) = %v, want %v", tc.id, got, tc.later)
+		}
+		c := TrainConfig{AugmentBackendOnly: true, SpeedFront: true, AugmentExtractor: true, ExtraCopiesBackendOnly: true}
+		if got := c.inExtractor(u); got != tc.inEx {
+			t.Errorf("inExtractor(%s) = %v, want %v", tc.id, got, tc.inEx)
+		}
+		c.AugmentBackendOnly = false // --augment-front: every copy trains the UBM and extractor
+		if !c.inExtractor(u) {
+			t.Errorf("%s is out of the extractor with --augment-front", tc.id)
+		}
+	}
+}
+
 // Each kind of training copy is told by its name: the back ends' new speakers (speed-perturbed,
 // formant-warped), their degraded copies (the third back end's alone), and the originals'.
 func TestCopyKinds(t *testing.T) {

@@ -638,3 +638,37 @@ func TestTrainIVectorFullCov(t *testing.T) {
 		t.Fatal("the full whitening was accepted with the diagonal variance update")
 	}
 }
+
+// TestCalibrationDegradedRepeat: each repeat of the degraded copies' calibration sides adds the
+// same trials again, and nothing else changes in the trial counts.
+func TestCalibrationDegradedRepeat(t *testing.T) {
+	dir, _ := miniCorpus(t, 6, 5)
+	augDir := degradedCopies(t, dir, "~aug0")
+	var tar, non [4]int
+	for _, k := range []int{1, 2, 3} {
+		c := tinyConfig(dir, nil)
+		c.Corpora = []string{dir, augDir}
+		c.AugmentBackendOnly = true
+		c.GMMNAP = 3
+		c.CalibrationDegradedRepeat = k
+		var log strings.Builder
+		c.Log = &log
+		if _, err := Train(c); err != nil {
+			t.Fatalf("repeat %d: %v", k, err)
+		}
+		for _, line := range strings.Split(log.String(), "\n") {
+			if _, err := fmt.Sscanf(line, "calibration: %d target and %d non-target held-out trials", &tar[k], &non[k]); err == nil {
+				break
+			}
+		}
+		if tar[k] == 0 || non[k] == 0 {
+			t.Fatalf("repeat %d: no calibration trial counts in the log", k)
+		}
+	}
+	if tar[2] <= tar[1] || non[2] <= non[1] {
+		t.Fatalf("repeat 2 gives %d/%d trials, not more than once's %d/%d", tar[2], non[2], tar[1], non[1])
+	}
+	if tar[3]-tar[1] != 2*(tar[2]-tar[1]) || non[3]-non[1] != 2*(non[2]-non[1]) {
+		t.Errorf("trials %d/%d, %d/%d, %d/%d for repeats 1, 2, 3: each repeat should add the same", tar[1], non[1], tar[2], non[2], tar[3], non[3])
+	}
+}

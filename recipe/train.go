@@ -104,6 +104,16 @@ type TrainConfig struct {
 	// the default: halves). More folds were measured and not adopted (bench/README.md,
 	// "Calibration folds, and where the degraded channel's errors are").
 	CalibrationFolds int
+	// CalibrationDegradedRepeat, if above 1, counts each degraded-copy ("~aug") test side of the
+	// calibration's held-out trials that many times, weighing the degraded channel's trials
+	// against the clean ones in the calibration's cross-entropy (0 and 1: once, the default).
+	// Experimental (bench/README.md, "A second degraded copy of every recording").
+	CalibrationDegradedRepeat int
+	// ExtraCopiesBackendOnly keeps the second and later degraded copies of a recording
+	// ("~aug1", "~aug2", ...: make_augmented.py --first-copy) out of the i-vector extractor: they
+	// train the back ends and the calibration only (unless --augment-front puts every copy in
+	// the UBM, and so in the extractor). Experimental.
+	ExtraCopiesBackendOnly bool
 	// ChannelFusion, with a hinged calibration and degraded copies ("~aug") in training, trains a
 	// channel detector on the i-vectors (clean versus degraded recordings) and makes each
 	// scorer's calibration weight depend on the detected channel
@@ -410,10 +420,20 @@ func (c *TrainConfig) inFront(u Utt) bool {
 // and, with AugmentExtractor, the degraded copies too; formant-warped copies and their degraded
 // copies only with FormantExtractor (else they train the back ends only).
 func (c *TrainConfig) inExtractor(u Utt) bool {
+	if c.ExtraCopiesBackendOnly && laterCopy(u) && !c.inFront(u) {
+		return false
+	}
 	if formantCopy(u) {
 		return c.inFront(u) || (c.FormantExtractor && (!degraded(u) || c.AugmentExtractor))
 	}
 	return c.inFront(u) || (c.AugmentExtractor && degraded(u))
+}
+
+// laterCopy reports whether u is a second or later degraded copy of its recording ("~aug<k>",
+// k ≥ 1).
+func laterCopy(u Utt) bool {
+	_, k, ok := strings.Cut(u.ID, "~aug")
+	return ok && k != "" && k != "0"
 }
 
 // calibrationLayout is the Metadata.Extra entries naming the calibration's input layout

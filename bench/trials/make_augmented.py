@@ -3,6 +3,7 @@
 
 Usage (repository root):  /usr/bin/python3 bench/trials/make_augmented.py [--out bench/out/aug] [--copies 1]
                           [--from bench/out/speed --seed 150000]   (degrade the speed-perturbed speakers)
+                          [--first-copy 1 --seed 450000 --out bench/out/aug2]   (a second copy of each recording)
 
 Writes <out>/<corpus>/<speaker>/<utt>~aug<k>.wav for speechocean762 and mini-librispeech speakers
 NOT in bench/dev_speakers.txt (held-out speakers are never touched). Each copy goes through a
@@ -35,6 +36,9 @@ def main():
                     help="folder of <corpus>/<speaker>/ recordings to degrade (default: the corpora; "
                          "e.g. bench/out/speed for the speed-perturbed speakers)")
     ap.add_argument("--seed", type=int, default=50000, help="seed of the first copy (the k-th uses seed+k)")
+    ap.add_argument("--first-copy", type=int, default=0,
+                    help="number the copies from this k (~aug<k>), so that a second folder of copies "
+                         "made with another --seed does not reuse the first folder's names")
     ap.add_argument("--key-only", action="store_true",
                     help="write <out>/key.tsv (copy, channel drawn) for copies already made, without writing audio")
     args = ap.parse_args()
@@ -54,7 +58,7 @@ def main():
 
             os.makedirs(os.path.join(args.out, corpus, spk), exist_ok=True)
             for u in utts:
-                for k in range(args.copies):
+                for k in range(args.first_copy, args.first_copy + args.copies):
                     base = os.path.splitext(os.path.basename(u))[0]
                     jobs.append((u, os.path.join(args.out, corpus, spk, "%s~aug%d.wav" % (base, k))))
     print("%d copies to %s" % (len(jobs), "describe" if args.key_only else "make"))
