@@ -137,7 +137,7 @@ func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stat
 	class := map[string][]int{} // speaker + original file name -> recordings
 	var keys []string
 	for i, u := range ts.utts {
-		if !in[ts.spk[i]] || speedCopy(u) || formantCopy(u) || stats[i].Frames() < 200 {
+		if !in[ts.spk[i]] || speedCopy(u) || formantCopy(u) || c.outOfBackEnds(u) || stats[i].Frames() < 200 {
 			continue
 		}
 		k := sourceKey(u)
@@ -207,7 +207,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		var trL, trLc, trLa, trSpk []int
 		relabel := map[int]int{}
 		for i, s := range ts.spk {
-			if s%folds != fold {
+			if s%folds != fold && !c.outOfBackEnds(ts.utts[i]) {
 				if _, ok := relabel[s]; !ok {
 					relabel[s] = len(relabel)
 					trSpk = append(trSpk, s)
@@ -286,9 +286,14 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	}
 	c.logf("calibration: operating points on %d same-sex non-target trials (highest threshold over durations) %v", len(nonSame), farPoints)
 
-	var ivc, iva [][]float64
-	var labc, laba []int
+	var ivc, iva, ivAll [][]float64
+	var labc, laba, labAll []int
 	for i, u := range ts.utts {
+		if c.outOfBackEnds(u) {
+			continue
+		}
+		ivAll = append(ivAll, iv[i])
+		labAll = append(labAll, ts.spk[i])
 		if !degraded(u) {
 			ivc = append(ivc, iv[i])
 			labc = append(labc, ts.spk[i])
@@ -302,7 +307,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	if err != nil {
 		return nil, err
 	}
-	b, err := c.backends(tv, iv, ts.spk, ivc, labc, iva, laba, nSpk, dual, u)
+	b, err := c.backends(tv, ivAll, labAll, ivc, labc, iva, laba, nSpk, dual, u)
 	if err != nil {
 		return nil, err
 	}
@@ -675,6 +680,13 @@ func speedCopy(u Utt) bool { return strings.Contains(u.ID, "~sp") }
 // nuisance projection.
 func formantCopy(u Utt) bool { return strings.Contains(u.ID, "~vt") }
 
+// outOfBackEnds reports whether u, a second or later degraded copy, trains no back end,
+// nuisance projection or channel detector (TrainConfig.ExtraCopies "extractor" or
+// "calibration"); it still tests the calibration.
+func (c *TrainConfig) outOfBackEnds(u Utt) bool {
+	return (c.ExtraCopies == ExtraCopiesExtractor || c.ExtraCopies == ExtraCopiesCalibration) && laterCopy(u)
+}
+
 // degraded reports whether an utterance is a degraded-channel copy.
 func degraded(u Utt) bool { return strings.Contains(u.ID, "~aug") }
 
@@ -770,7 +782,7 @@ func (c *TrainConfig) ivNAP(ts *trainSet, iv [][]float64, keep func(int) bool) (
 	n := 0
 	d := make([]float64, R)
 	for i, u := range ts.utts {
-		if !keep(ts.spk[i]) || !degraded(u) {
+		if !keep(ts.spk[i]) || !degraded(u) || c.outOfBackEnds(u) {
 			continue
 		}
 		j, ok := orig[sourceKey(u)]

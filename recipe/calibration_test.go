@@ -240,7 +240,8 @@ func TestInExtractor(t *testing.T) {
 }
 
 // Second and later degraded copies (make_augmented.py --first-copy) stay out of the extractor
-// with ExtraCopiesBackendOnly, and only they.
+// with ExtraCopies "backends" or "calibration", and only they; "extractor" and "calibration"
+// keep them out of the back ends.
 func TestLaterCopy(t *testing.T) {
 	for _, tc := range []struct {
 		id          string
@@ -258,10 +259,18 @@ func TestLaterCopy(t *testing.T) {
 		if got := laterCopy(u); got != tc.later {
 			t.Errorf("laterCopy(%s) = %v, want %v", tc.id, got, tc.later)
 		}
-		c := TrainConfig{AugmentBackendOnly: true, SpeedFront: true, AugmentExtractor: true, ExtraCopiesBackendOnly: true}
-		if got := c.inExtractor(u); got != tc.inEx {
-			t.Errorf("inExtractor(%s) = %v, want %v", tc.id, got, tc.inEx)
+		for _, mode := range []string{"", ExtraCopiesAll, ExtraCopiesBackends, ExtraCopiesExtractor, ExtraCopiesCalibration} {
+			c := TrainConfig{AugmentBackendOnly: true, SpeedFront: true, AugmentExtractor: true, ExtraCopies: mode}
+			wantEx := tc.inEx || mode == "" || mode == ExtraCopiesAll || mode == ExtraCopiesExtractor
+			if got := c.inExtractor(u); got != wantEx {
+				t.Errorf("%s: inExtractor(%s) = %v, want %v", mode, tc.id, got, wantEx)
+			}
+			wantOut := tc.later && (mode == ExtraCopiesExtractor || mode == ExtraCopiesCalibration)
+			if got := c.outOfBackEnds(u); got != wantOut {
+				t.Errorf("%s: outOfBackEnds(%s) = %v, want %v", mode, tc.id, got, wantOut)
+			}
 		}
+		c := TrainConfig{AugmentBackendOnly: true, SpeedFront: true, AugmentExtractor: true, ExtraCopies: ExtraCopiesCalibration}
 		c.AugmentBackendOnly = false // --augment-front: every copy trains the UBM and extractor
 		if !c.inExtractor(u) {
 			t.Errorf("%s is out of the extractor with --augment-front", tc.id)

@@ -109,11 +109,12 @@ type TrainConfig struct {
 	// against the clean ones in the calibration's cross-entropy (0 and 1: once, the default).
 	// Experimental (bench/README.md, "A second degraded copy of every recording").
 	CalibrationDegradedRepeat int
-	// ExtraCopiesBackendOnly keeps the second and later degraded copies of a recording
-	// ("~aug1", "~aug2", ...: make_augmented.py --first-copy) out of the i-vector extractor: they
-	// train the back ends and the calibration only (unless --augment-front puts every copy in
-	// the UBM, and so in the extractor). Experimental.
-	ExtraCopiesBackendOnly bool
+	// ExtraCopies says what the second and later degraded copies of a recording ("~aug1",
+	// "~aug2", ...: make_augmented.py --first-copy) train, one of the ExtraCopies* values; ""
+	// means ExtraCopiesAll. The default, ExtraCopiesExtractor since c36: the i-vector extractor,
+	// and, like every degraded copy, the calibration's held-out trials (bench/README.md, "A
+	// second degraded copy of every recording").
+	ExtraCopies string
 	// ChannelFusion, with a hinged calibration and degraded copies ("~aug") in training, trains a
 	// channel detector on the i-vectors (clean versus degraded recordings) and makes each
 	// scorer's calibration weight depend on the detected channel
@@ -180,7 +181,7 @@ func DefaultTrainConfig() TrainConfig {
 		UBMFrames: 400000, UBMIters: 8, IVectorDim: 150, IVectorIters: 6, IVectorFullCov: true, LDADim: 80, PLDAIters: 10,
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 32, Seed: 1,
 		AugmentBackendOnly: true, AugmentExtractor: true, SpeedFront: true, FormantExtractor: true, AltBackend: true, ThirdBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
-		PrecisionRank: 128, GMMNAP: 80, GMMQuadratic: true, CalibrationFolds: 2,
+		PrecisionRank: 128, GMMNAP: 80, GMMQuadratic: true, CalibrationFolds: 2, ExtraCopies: ExtraCopiesExtractor,
 	}
 }
 
@@ -219,6 +220,11 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	}
 	if c.GMMNAP < 0 {
 		return nil, fmt.Errorf("recipe: GMM NAP rank %d is negative", c.GMMNAP)
+	}
+	switch c.ExtraCopies {
+	case "", ExtraCopiesAll, ExtraCopiesBackends, ExtraCopiesExtractor, ExtraCopiesCalibration:
+	default:
+		return nil, fmt.Errorf("recipe: unknown ExtraCopies %q (want all, backends, extractor or calibration)", c.ExtraCopies)
 	}
 	if !(c.MinPost >= 0 && c.MinPost < 1) {
 		return nil, fmt.Errorf("recipe: minimum posterior %g outside [0, 1)", c.MinPost)
@@ -369,6 +375,9 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if c.channelAware(ts) {
 		var clean, deg [][]float64
 		for i, u := range ts.utts {
+			if c.outOfBackEnds(u) {
+				continue
+			}
 			if degraded(u) {
 				deg = append(deg, iv[i])
 			} else {
@@ -418,9 +427,10 @@ func (c *TrainConfig) inFront(u Utt) bool {
 
 // inExtractor reports whether u trains the i-vector extractor: what trains the UBM (inFront)
 // and, with AugmentExtractor, the degraded copies too; formant-warped copies and their degraded
-// copies only with FormantExtractor (else they train the back ends only).
+// copies only with FormantExtractor (else they train the back ends only); second and later
+// degraded copies not with ExtraCopies "backends" or "calibration".
 func (c *TrainConfig) inExtractor(u Utt) bool {
-	if c.ExtraCopiesBackendOnly && laterCopy(u) && !c.inFront(u) {
+	if (c.ExtraCopies == ExtraCopiesBackends || c.ExtraCopies == ExtraCopiesCalibration) && laterCopy(u) && !c.inFront(u) {
 		return false
 	}
 	if formantCopy(u) {
@@ -428,6 +438,15 @@ func (c *TrainConfig) inExtractor(u Utt) bool {
 	}
 	return c.inFront(u) || (c.AugmentExtractor && degraded(u))
 }
+
+// TrainConfig.ExtraCopies values: what second and later degraded copies train. Every one of them
+// also tests the calibration (its held-out trials take every degraded copy).
+const (
+	ExtraCopiesAll         = "all"         // like the first copies: extractor, back ends, detector
+	ExtraCopiesBackends    = "backends"    // the back ends and channel detector, not the extractor
+	ExtraCopiesExtractor   = "extractor"   // the i-vector extractor, not the back ends or detector
+	ExtraCopiesCalibration = "calibration" // nothing: they only test the calibration
+)
 
 // laterCopy reports whether u is a second or later degraded copy of its recording ("~aug<k>",
 // k ≥ 1).

@@ -18,6 +18,8 @@ func TestTrainUsage(t *testing.T) {
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--pncc", "loud"}, 2, "want full, power or off"},
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--norm-window", "0"}, 2, "window"},
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--ivector-variances", "--ivector-fullcov"}, 2, "exclude each other"},
+		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--extra-copies", "some"}, 2, "--extra-copies must be all, backends, extractor or calibration"},
+		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--calibration-degraded-repeat", "0"}, 2, "--calibration-degraded-repeat must be 1 or more"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
