@@ -672,3 +672,47 @@ func TestCalibrationDegradedRepeat(t *testing.T) {
 		t.Errorf("trials %d/%d, %d/%d, %d/%d for repeats 1, 2, 3: each repeat should add the same", tar[1], non[1], tar[2], non[2], tar[3], non[3])
 	}
 }
+
+// TestExtraCopiesTrain trains with a first and a second degraded copy of every recording: with
+// ExtraCopies "extractor" (the default) the second copies stay out of the channel detector (and
+// every other back-end stage) but test the calibration as in "all", and the extractor learns
+// from them in both; with "calibration" the extractor does not.
+func TestExtraCopiesTrain(t *testing.T) {
+	dir, _ := miniCorpus(t, 6, 5)
+	augDir := degradedCopies(t, dir, "~aug0", "~aug1")
+	type counts struct{ clean, deg, tar, non, ex int }
+	got := map[string]counts{}
+	for _, mode := range []string{ExtraCopiesAll, ExtraCopiesExtractor, ExtraCopiesCalibration} {
+		c := tinyConfig(dir, nil)
+		c.Corpora = []string{dir, augDir}
+		c.AugmentBackendOnly, c.AugmentExtractor = true, true
+		c.GMMNAP = 3
+		c.ExtraCopies = mode
+		var log strings.Builder
+		c.Log = &log
+		if _, err := Train(c); err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		var n counts
+		for _, line := range strings.Split(log.String(), "\n") {
+			fmt.Sscanf(line, "channel detector: trained on %d clean and %d degraded recordings", &n.clean, &n.deg)
+			fmt.Sscanf(line, "calibration: %d target and %d non-target held-out trials", &n.tar, &n.non)
+			var r, it int
+			fmt.Sscanf(line, "i-vector extractor: R=%d, %d iterations on %d recordings", &r, &it, &n.ex)
+		}
+		if n.clean == 0 || n.deg == 0 || n.tar == 0 || n.ex == 0 {
+			t.Fatalf("%s: counts missing from the log: %+v\n%s", mode, n, log.String())
+		}
+		got[mode] = n
+	}
+	all, ex, cal := got[ExtraCopiesAll], got[ExtraCopiesExtractor], got[ExtraCopiesCalibration]
+	if all.deg != 2*ex.deg || ex.deg != cal.deg || all.clean != ex.clean {
+		t.Errorf("channel detector's degraded recordings: all %d, extractor %d, calibration %d; want the second copies only in all's", all.deg, ex.deg, cal.deg)
+	}
+	if all.tar != ex.tar || all.non != ex.non || ex.tar != cal.tar || ex.non != cal.non {
+		t.Errorf("calibration trials differ: all %d/%d, extractor %d/%d, calibration %d/%d", all.tar, all.non, ex.tar, ex.non, cal.tar, cal.non)
+	}
+	if all.ex != ex.ex || cal.ex != ex.ex-ex.deg {
+		t.Errorf("extractor recordings: all %d, extractor %d, calibration %d; want the second copies (%d) out of calibration's only", all.ex, ex.ex, cal.ex, ex.deg)
+	}
+}
