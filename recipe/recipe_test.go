@@ -639,6 +639,23 @@ func TestTrainIVectorFullCov(t *testing.T) {
 	}
 }
 
+// trainWithCopies trains the tiny configuration on dir and its degraded copies in augDir (kept
+// out of the UBM, in the extractor), as set further by configure, and returns the training log.
+func trainWithCopies(t *testing.T, dir, augDir string, configure func(*TrainConfig)) string {
+	t.Helper()
+	c := tinyConfig(dir, nil)
+	c.Corpora = []string{dir, augDir}
+	c.AugmentBackendOnly, c.AugmentExtractor = true, true
+	c.GMMNAP = 3
+	configure(&c)
+	var log strings.Builder
+	c.Log = &log
+	if _, err := Train(c); err != nil {
+		t.Fatal(err)
+	}
+	return log.String()
+}
+
 // TestCalibrationDegradedRepeat: each repeat of the degraded copies' calibration sides adds the
 // same trials again, and nothing else changes in the trial counts.
 func TestCalibrationDegradedRepeat(t *testing.T) {
@@ -646,17 +663,8 @@ func TestCalibrationDegradedRepeat(t *testing.T) {
 	augDir := degradedCopies(t, dir, "~aug0")
 	var tar, non [4]int
 	for _, k := range []int{1, 2, 3} {
-		c := tinyConfig(dir, nil)
-		c.Corpora = []string{dir, augDir}
-		c.AugmentBackendOnly = true
-		c.GMMNAP = 3
-		c.CalibrationDegradedRepeat = k
-		var log strings.Builder
-		c.Log = &log
-		if _, err := Train(c); err != nil {
-			t.Fatalf("repeat %d: %v", k, err)
-		}
-		for _, line := range strings.Split(log.String(), "\n") {
+		log := trainWithCopies(t, dir, augDir, func(c *TrainConfig) { c.CalibrationDegradedRepeat = k })
+		for _, line := range strings.Split(log, "\n") {
 			if _, err := fmt.Sscanf(line, "calibration: %d target and %d non-target held-out trials", &tar[k], &non[k]); err == nil {
 				break
 			}
@@ -683,25 +691,16 @@ func TestExtraCopiesTrain(t *testing.T) {
 	type counts struct{ clean, deg, tar, non, ex int }
 	got := map[string]counts{}
 	for _, mode := range []string{ExtraCopiesAll, ExtraCopiesExtractor, ExtraCopiesCalibration} {
-		c := tinyConfig(dir, nil)
-		c.Corpora = []string{dir, augDir}
-		c.AugmentBackendOnly, c.AugmentExtractor = true, true
-		c.GMMNAP = 3
-		c.ExtraCopies = mode
-		var log strings.Builder
-		c.Log = &log
-		if _, err := Train(c); err != nil {
-			t.Fatalf("%s: %v", mode, err)
-		}
+		log := trainWithCopies(t, dir, augDir, func(c *TrainConfig) { c.ExtraCopies = mode })
 		var n counts
-		for _, line := range strings.Split(log.String(), "\n") {
+		for _, line := range strings.Split(log, "\n") {
 			fmt.Sscanf(line, "channel detector: trained on %d clean and %d degraded recordings", &n.clean, &n.deg)
 			fmt.Sscanf(line, "calibration: %d target and %d non-target held-out trials", &n.tar, &n.non)
 			var r, it int
 			fmt.Sscanf(line, "i-vector extractor: R=%d, %d iterations on %d recordings", &r, &it, &n.ex)
 		}
 		if n.clean == 0 || n.deg == 0 || n.tar == 0 || n.ex == 0 {
-			t.Fatalf("%s: counts missing from the log: %+v\n%s", mode, n, log.String())
+			t.Fatalf("%s: counts missing from the log: %+v\n%s", mode, n, log)
 		}
 		got[mode] = n
 	}
