@@ -436,6 +436,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		utt    int // recording whose opening to accumulate, or -1
 		frames int
 		from   map[int]bool // recordings the side draws on: a target trial never shares one
+		repeat int          // times a test side's trials count (CalibrationDegradedRepeat; 0: once)
 	}
 	var sides []side
 	for _, s := range spks {
@@ -489,9 +490,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	// bench/README.md, "Calibration trials: degraded copies of the enrollment's own recordings").
 	for i, s := range ts.spk {
 		if s%folds == fold && strings.Contains(ts.utts[i].ID, "~aug") {
-			for range max(1, c.CalibrationDegradedRepeat) {
-				sides = append(sides, side{spk: s, stats: stats[i], utt: -1})
-			}
+			sides = append(sides, side{spk: s, stats: stats[i], utt: -1, repeat: c.CalibrationDegradedRepeat})
 		}
 	}
 	workers := c.workers()
@@ -595,12 +594,14 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 				continue
 			}
 			row := v.CalibrationInputs(nil, probes[i], probes[j])
-			if e.spk == t.spk {
-				tar = append(tar, row)
-			} else {
-				non = append(non, row)
-				se, st := ts.sex[ts.names[e.spk]], ts.sex[ts.names[t.spk]]
-				sameSex = append(sameSex, se == "" || st == "" || se == st)
+			for range max(1, t.repeat) { // rows are only read: a repeat may share one
+				if e.spk == t.spk {
+					tar = append(tar, row)
+				} else {
+					non = append(non, row)
+					se, st := ts.sex[ts.names[e.spk]], ts.sex[ts.names[t.spk]]
+					sameSex = append(sameSex, se == "" || st == "" || se == st)
+				}
 			}
 		}
 	}

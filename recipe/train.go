@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -221,10 +222,8 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if c.GMMNAP < 0 {
 		return nil, fmt.Errorf("recipe: GMM NAP rank %d is negative", c.GMMNAP)
 	}
-	switch c.ExtraCopies {
-	case "", ExtraCopiesAll, ExtraCopiesBackends, ExtraCopiesExtractor, ExtraCopiesCalibration:
-	default:
-		return nil, fmt.Errorf("recipe: unknown ExtraCopies %q (want all, backends, extractor or calibration)", c.ExtraCopies)
+	if c.ExtraCopies != "" && !slices.Contains(ExtraCopiesModes, c.ExtraCopies) {
+		return nil, fmt.Errorf("recipe: unknown ExtraCopies %q (want one of %s)", c.ExtraCopies, strings.Join(ExtraCopiesModes, ", "))
 	}
 	if !(c.MinPost >= 0 && c.MinPost < 1) {
 		return nil, fmt.Errorf("recipe: minimum posterior %g outside [0, 1)", c.MinPost)
@@ -438,6 +437,9 @@ func (c *TrainConfig) inExtractor(u Utt) bool {
 	}
 	return c.inFront(u) || (c.AugmentExtractor && degraded(u))
 }
+
+// ExtraCopiesModes lists the TrainConfig.ExtraCopies values.
+var ExtraCopiesModes = []string{ExtraCopiesAll, ExtraCopiesBackends, ExtraCopiesExtractor, ExtraCopiesCalibration}
 
 // TrainConfig.ExtraCopies values: what second and later degraded copies train. Every one of them
 // also tests the calibration (its held-out trials take every degraded copy).

@@ -16,11 +16,12 @@ try:
     from scipy.optimize import minimize
 except ImportError:  # Debian's python3-numpy alone: a refined grid instead
     def minimize(f, x0, method=None):
-        """Minimises f over 1 or 2 parameters (scale-like first, then offset-like) on a grid
-        refined twice around the best point; returns .x and .fun as scipy does."""
+        """Minimises f on a grid refined twice around the best point; a parameter starting at 1
+        is a scale (searched in 0.2..3), one starting at 0 an offset (-5..5). Returns .x and .fun
+        as scipy does."""
         steps = [0.05] * len(x0)
-        lo = [0.2 if (len(x0) == 2 and i == 0) or (len(x0) == 1 and x0[0] == 1) else -5.0 for i in range(len(x0))]
-        hi = [3.0 if (len(x0) == 2 and i == 0) or (len(x0) == 1 and x0[0] == 1) else 5.0 for i in range(len(x0))]
+        lo = [0.2 if v == 1 else -5.0 for v in x0]
+        hi = [3.0 if v == 1 else 5.0 for v in x0]
         best = None
         for _ in range(3):
             axes = [np.arange(l, h + st / 2, st) for l, h, st in zip(lo, hi, steps)]

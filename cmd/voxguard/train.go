@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/recipe"
@@ -121,12 +122,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--calibration-degraded-repeat must be 1 or more")
 	}
 	cfg.CalibrationDegradedRepeat = *calDegRepeat
-	switch *extraCopies {
-	case recipe.ExtraCopiesAll, recipe.ExtraCopiesBackends, recipe.ExtraCopiesExtractor, recipe.ExtraCopiesCalibration:
-		cfg.ExtraCopies = *extraCopies
-	default:
+	if !slices.Contains(recipe.ExtraCopiesModes, *extraCopies) {
 		return usageErrorf("--extra-copies must be all, backends, extractor or calibration, not %q", *extraCopies)
 	}
+	cfg.ExtraCopies = *extraCopies
 	cfg.CalibrationKnot = *knot
 	cfg.ChannelFusion = *channel
 	cfg.SpeedFront = *speedFront
