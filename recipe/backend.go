@@ -257,7 +257,17 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		tar, non, sameSex = append(tar, t...), append(non, n...), append(sameSex, ss...)
 	}
 	c.logf("calibration: %d target and %d non-target held-out trials", len(tar), len(non))
-	cal, err := c.trainCalibration(tar, non, scorers, tv.Channel != nil)
+	calNon := non
+	if c.CalibrationSameSex {
+		calNon = nil
+		for i, r := range non {
+			if sameSex[i] {
+				calNon = append(calNon, r)
+			}
+		}
+		c.logf("calibration: trained on the %d same-sex non-target trials", len(calNon))
+	}
+	cal, err := c.trainCalibration(tar, calNon, scorers, tv.Channel != nil)
 	if err != nil {
 		return nil, fmt.Errorf("calibration: %w", err)
 	}

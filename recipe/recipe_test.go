@@ -715,3 +715,42 @@ func TestExtraCopiesTrain(t *testing.T) {
 		t.Errorf("extractor recordings: all %d, extractor %d, calibration %d; want the second copies (%d) out of calibration's only", all.ex, ex.ex, cal.ex, ex.deg)
 	}
 }
+
+// TestCalibrationSameSex: with CalibrationSameSex the calibration trains on the non-target
+// trials between speakers of the same sex (or of unknown sex) only, fewer than all of them when
+// the corpus's speakers.tsv gives both sexes.
+func TestCalibrationSameSex(t *testing.T) {
+	dir, _ := miniCorpus(t, 6, 5)
+	ents, _ := os.ReadDir(dir)
+	tsv := "speaker\tgender\n"
+	for i, e := range ents {
+		if e.IsDir() {
+			tsv += e.Name() + "\t" + []string{"m", "f"}[i/2%2] + "\n" // both sexes in each calibration fold
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "speakers.tsv"), []byte(tsv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, same := range []bool{false, true} {
+		c := tinyConfig(dir, nil)
+		c.CalibrationSameSex = same
+		var log strings.Builder
+		c.Log = &log
+		if _, err := Train(c); err != nil {
+			t.Fatal(err)
+		}
+		var tar, non, used int
+		for _, line := range strings.Split(log.String(), "\n") {
+			fmt.Sscanf(line, "calibration: %d target and %d non-target held-out trials", &tar, &non)
+			fmt.Sscanf(line, "calibration: trained on the %d same-sex non-target trials", &used)
+		}
+		switch {
+		case non == 0:
+			t.Fatalf("same-sex %v: no calibration trial counts in the log", same)
+		case !same && used != 0:
+			t.Errorf("without CalibrationSameSex the log says %d same-sex trials were used", used)
+		case same && (used == 0 || used >= non):
+			t.Errorf("CalibrationSameSex: %d of %d non-target trials used; want some, not all", used, non)
+		}
+	}
+}

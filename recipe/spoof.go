@@ -746,3 +746,28 @@ func SpoofLFCCConfig(cm *models.Countermeasure) (dsp.LFCCConfig, error) {
 	}
 	return c, c.Validate()
 }
+
+// ParseFamilyGroups reads --family-group values NAME=F1,F2,... into a map from each family to
+// its group's name (train-spoof's, and bench/spoof/lofo's, balance groups). A family may be in
+// one group only.
+func ParseFamilyGroups(vals []string) (map[string]string, error) {
+	alias := map[string]string{}
+	for _, v := range vals {
+		name, list, ok := strings.Cut(v, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.TrimSpace(list) == "" {
+			return nil, fmt.Errorf("--family-group %q: want NAME=FAMILY[,FAMILY]", v)
+		}
+		for _, f := range strings.Split(list, ",") {
+			f = strings.TrimSpace(f)
+			if f == "" {
+				continue
+			}
+			if prev, dup := alias[f]; dup {
+				return nil, fmt.Errorf("family %q is in two --family-group groups (%s and %s)", f, prev, name)
+			}
+			alias[f] = name
+		}
+	}
+	return alias, nil
+}

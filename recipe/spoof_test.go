@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -194,5 +195,27 @@ func TestRepeatByGroup(t *testing.T) {
 	}
 	if got := repeatByGroup(recs, []int{0, 0, 0}); len(got) != 3 {
 		t.Fatalf("one group: %d recordings, want the 3 unchanged", len(got))
+	}
+}
+
+// TestParseFamilyGroups checks ParseFamilyGroups (train-spoof's and lofo's --family-group) and its errors.
+func TestParseFamilyGroups(t *testing.T) {
+	for _, tc := range []struct {
+		vals []string
+		want map[string]string
+		ok   bool
+	}{
+		{nil, map[string]string{}, true},
+		{[]string{"tts=a,b", "deb=c"}, map[string]string{"a": "tts", "b": "tts", "c": "deb"}, true},
+		{[]string{" g = a , ,b "}, map[string]string{"a": "g", "b": "g"}, true},
+		{[]string{"tts"}, nil, false},
+		{[]string{"=a"}, nil, false},
+		{[]string{"g="}, nil, false},
+		{[]string{"g=a", "h=a"}, nil, false},
+	} {
+		got, err := ParseFamilyGroups(tc.vals)
+		if (err == nil) != tc.ok || (tc.ok && !maps.Equal(got, tc.want)) {
+			t.Errorf("ParseFamilyGroups(%q) = %v, %v; want %v, ok %v", tc.vals, got, err, tc.want, tc.ok)
+		}
 	}
 }

@@ -110,6 +110,11 @@ type TrainConfig struct {
 	// against the clean ones in the calibration's cross-entropy (0 and 1: once, the default).
 	// Experimental (bench/README.md, "A second degraded copy of every recording").
 	CalibrationDegradedRepeat int
+	// CalibrationSameSex trains the calibration on the held-out non-target trials between
+	// speakers not known to be of different sexes only (as its operating points already are):
+	// cross-sex impostors are the easy ones, and a calibration trained with them maps a raw score
+	// to a higher LLR than the same-sex impostors a fraudster's claim brings. Experimental.
+	CalibrationSameSex bool
 	// ExtraCopies says what the second and later degraded copies of a recording ("~aug1",
 	// "~aug2", ...: make_augmented.py --first-copy) train, one of the ExtraCopies* values; ""
 	// means ExtraCopiesAll. The default, ExtraCopiesExtractor since c36: the i-vector extractor,

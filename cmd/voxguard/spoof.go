@@ -170,9 +170,9 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 			groups = append(groups, g)
 		}
 	}
-	alias, err := parseFamilyGroups(famGroups)
+	alias, err := recipe.ParseFamilyGroups(famGroups)
 	if err != nil {
-		return err
+		return fmt.Errorf("train-spoof: %w", err)
 	}
 	sf, sgroups, nfam, err := spoofFamilies(spoof, alias)
 	if err != nil {
@@ -394,30 +394,6 @@ func parseWidths(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-// parseFamilyGroups reads --family-group values NAME=F1,F2,... into a map from each family to
-// its group's name. A family may be in one group only.
-func parseFamilyGroups(vals []string) (map[string]string, error) {
-	alias := map[string]string{}
-	for _, v := range vals {
-		name, list, ok := strings.Cut(v, "=")
-		name = strings.TrimSpace(name)
-		if !ok || name == "" || strings.TrimSpace(list) == "" {
-			return nil, fmt.Errorf("train-spoof: --family-group %q: want NAME=FAMILY[,FAMILY]", v)
-		}
-		for _, f := range strings.Split(list, ",") {
-			f = strings.TrimSpace(f)
-			if f == "" {
-				continue
-			}
-			if prev, dup := alias[f]; dup {
-				return nil, fmt.Errorf("train-spoof: family %q is in two --family-group groups (%s and %s)", f, prev, name)
-			}
-			alias[f] = name
-		}
-	}
-	return alias, nil
 }
 
 // spoofFamilies lists the WAV files of the --spoof folders roots with each file's family: the

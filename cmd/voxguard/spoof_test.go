@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -332,37 +331,16 @@ func TestSpoofFamilies(t *testing.T) {
 		t.Fatalf("%d families, %d files, groups %v", n, len(files), groups)
 	}
 	// --family-group: replay joins espeak-ng's group, which appears first.
-	alias, err := parseFamilyGroups([]string{"tts=espeak-ng, replay"})
+	alias, err := recipe.ParseFamilyGroups([]string{"tts=espeak-ng, replay"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, groups, n, err = spoofFamilies(roots, alias); err != nil || n != 1 || !slices.Equal(groups, []int{0, 0, 0, 0, 0, 0, 0, 0}) {
 		t.Fatalf("grouped: %d families, groups %v, %v", n, groups, err)
 	}
-	alias, _ = parseFamilyGroups([]string{"x=replay"})
+	alias, _ = recipe.ParseFamilyGroups([]string{"x=replay"})
 	if _, groups, n, _ = spoofFamilies(roots, alias); n != 2 || !slices.Equal(groups, []int{0, 0, 1, 1, 0, 0, 0, 0}) {
 		t.Fatalf("renamed: %d families, groups %v", n, groups)
 	}
 }
 
-// TestParseFamilyGroups checks --family-group's parsing and its errors.
-func TestParseFamilyGroups(t *testing.T) {
-	for _, tc := range []struct {
-		vals []string
-		want map[string]string
-		ok   bool
-	}{
-		{nil, map[string]string{}, true},
-		{[]string{"tts=a,b", "deb=c"}, map[string]string{"a": "tts", "b": "tts", "c": "deb"}, true},
-		{[]string{" g = a , ,b "}, map[string]string{"a": "g", "b": "g"}, true},
-		{[]string{"tts"}, nil, false},
-		{[]string{"=a"}, nil, false},
-		{[]string{"g="}, nil, false},
-		{[]string{"g=a", "h=a"}, nil, false},
-	} {
-		got, err := parseFamilyGroups(tc.vals)
-		if (err == nil) != tc.ok || (tc.ok && !maps.Equal(got, tc.want)) {
-			t.Errorf("parseFamilyGroups(%q) = %v, %v; want %v, ok %v", tc.vals, got, err, tc.want, tc.ok)
-		}
-	}
-}

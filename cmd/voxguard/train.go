@@ -48,6 +48,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	groupMax := fs.Int("selection-group-max", d.SelectionGroupMax, "with --selection-groups, cap each group at `N` UBM components (balanced groups; 0: plain k-means groups, which come out very uneven)")
 	groups := fs.String("selection-groups", d.SelectionGroups, "two-level Gaussian selection for the statistics, `K/G`: K groups of UBM components, the best G scored per frame (\"\": pre-rank every component)")
 	calDegRepeat := fs.Int("calibration-degraded-repeat", 1, "experimental: count each degraded copy's held-out calibration trials this many `times` (1: once)")
+	calSameSex := fs.Bool("calibration-same-sex", d.CalibrationSameSex, "experimental: train the calibration on same-sex non-target trials only (cross-sex impostors are the easy ones)")
 	extraCopies := fs.String("extra-copies", d.ExtraCopies, "what second and later degraded copies (\"~aug1\", ...: make_augmented.py --first-copy) train: extractor (the i-vector extractor, not the back ends), all (like the first copies), backends (not the extractor), calibration (nothing); every degraded copy also tests the calibration")
 	calFolds := fs.Int("calibration-folds", d.CalibrationFolds, "speaker `folds` for the calibration's held-out trials: each fold is scored by a back end trained on the other folds' speakers (2: halves)")
 	knot := fs.Float64("calibration-knot", d.CalibrationKnot, "`seconds` of net speech where the calibration's duration dependence bends (0: linear in log duration)")
@@ -122,6 +123,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--calibration-degraded-repeat must be 1 or more")
 	}
 	cfg.CalibrationDegradedRepeat = *calDegRepeat
+	cfg.CalibrationSameSex = *calSameSex
 	if !slices.Contains(recipe.ExtraCopiesModes, *extraCopies) {
 		return usageErrorf("--extra-copies must be all, backends, extractor or calibration, not %q", *extraCopies)
 	}

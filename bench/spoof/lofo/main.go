@@ -17,7 +17,9 @@
 // the same level-gated frames) to the long-term spectral statistics, --phase mgd-only gives the
 // classifier those alone, --mgd-peak adds the whitened frames' peakiness (--phase peak: only it
 // appended, peak-only: alone); --no-train lists families kept out of training in every fold (still
-// held out and evaluated in their own), e.g. griffin-lim as run.sh's train-spoof does. Measured on
+// held out and evaluated in their own), e.g. griffin-lim as run.sh's train-spoof does;
+// --family-group NAME=F1,F2,... (with --balance-families) balances the spoof GMM's frames over
+// groups of families, as train-spoof --family-group does. Measured on
 // 2026-12-03 (bench/README, "Phase features"): MGD does not generalise better; not adopted.
 // --peak-fuse W1,W2,… adds a third scorer, a logistic regression on the two peakiness statistics
 // alone (z-normalised on the held-out bona fide training files), to the shipped fusion with each
@@ -95,8 +97,17 @@ func main() {
 	lfccCeps := flag.Int("lfcc-ceps", 0, "cepstra kept per frame, C0 included (0: the shipped 20; at most --lfcc-filters)")
 	dump := flag.String("dump", "", "write every fold's per-file scores to this TSV (fold, set, family, codec, id, GMM, LTSS, fused .5): the eval items of the held-out family and of the bona fide class, and the held-out bona fide training files (set \"held\") that fix the fold's thresholds, for fusing with another scorer's dump (bench/spoof/fuse)")
 	balance := flag.Bool("balance-families", false, "train the spoof GMM on the same number of frames from each training family (default: frames drawn uniformly, so families of long recordings weigh more)")
+	var famGroups []string
+	flag.Func("family-group", "with --balance-families: `NAME=F1,F2,...` makes the families F1, F2, ... one balance group NAME (repeatable), as train-spoof --family-group does", func(v string) error {
+		famGroups = append(famGroups, v)
+		return nil
+	})
 	aug := flag.String("aug", "", "comma-separated extra key files of augmented training items, spoof (bench/spoof/make_spoof_aug.py; a fold drops the held-out family's) or bona fide (joining the bona fide training files)")
 	flag.Parse()
+	alias, err := recipe.ParseFamilyGroups(famGroups)
+	if err != nil {
+		log.Fatal(err)
+	}
 	t0 := time.Now()
 	keys, augmented, err := spoofkey.ReadWithAug(*key, *aug)
 	if err != nil {
@@ -338,10 +349,15 @@ func main() {
 	train := func(spoof []*recipe.SpoofFeatures) *system {
 		var all [][]float32
 		if *balance {
-			// Families numbered in name order, as recipe.BalancedFrames seeds them.
+			// Families (or their --family-group names) numbered in name order, as
+			// recipe.BalancedFrames seeds them.
 			byFam := map[string][][]float32{}
 			for _, r := range spoof {
-				byFam[famOf[r]] = append(byFam[famOf[r]], r.Frames...)
+				f := famOf[r]
+				if a, ok := alias[f]; ok {
+					f = a
+				}
+				byFam[f] = append(byFam[f], r.Frames...)
 			}
 			groups := map[int][][]float32{}
 			for i, f := range slices.Sorted(maps.Keys(byFam)) {
