@@ -343,4 +343,3 @@ func TestSpoofFamilies(t *testing.T) {
 		t.Fatalf("renamed: %d families, groups %v", n, groups)
 	}
 }
-
