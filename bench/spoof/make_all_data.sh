@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds every piece of the countermeasure's data that run.sh and the leave-one-family-out
 # studies use, in the order that gives a usable set soonest: the families the shipped
-# countermeasure trains on and the quick never-trained engines first, with their codec, Opus,
+# countermeasure trains on (every Debian engine since c38) first, with their codec, Opus,
 # speed-perturbed and augmented copies; then the never-trained vocoder-hnm probe (3 min); the four
 # never-trained neural probes (neural-istft, neural-hifigan, neural-gan, neural-gan2: about two
 # hours of vocoder training on 2 cores) last.
@@ -11,7 +11,9 @@
 set -eu
 out=${1:-bench/out/spoof}
 py=${PYTHON:-/usr/bin/python3}
-train=espeak-ng,festival-diphone,festival-hts,flite-cg,flite-diphone,replay,replay-room,vocoder-lpc,sam,gnuspeech,neural-vocoder
+# The families run.sh trains on (since c38 every Debian engine: pico, mbrola, rhvoice, freetts
+# too; make_spoof_aug.py skips any the key does not hold).
+train=espeak-ng,festival-diphone,festival-hts,flite-cg,flite-diphone,replay,replay-room,vocoder-lpc,sam,gnuspeech,neural-vocoder,voice-changer,pico,mbrola,rhvoice,freetts
 if [ ! -s "$out/key.tsv" ]; then
 	"$py" bench/spoof/make_spoof_data.py --out "$out" --neural-istft 0 --neural-hifigan 0 --neural-gan 0 --neural-gan2 0
 fi
@@ -23,7 +25,8 @@ SET=opus bench/spoof/make_spoof_perc.sh "$out"
 [ -d bench/out/speed/speechocean762 ] || "$py" bench/trials/make_speed.py
 "$py" bench/spoof/make_spoof_speed.py --out "$out"
 "$py" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0 --families "$train"
-# voice-changer's speed-perturbed copies in a folder of their own (as c33 was trained).
+# voice-changer's speed-perturbed copies in a folder of their own, as c33 was trained (c33's
+# recipe's leave-one-family-out in bench/README.md reads them; c38 trains on aug/voice-changer).
 "$py" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug_vc" --ops speed --eq 0 --band 0 --families voice-changer
 echo "TRAINING FAMILIES DONE"
 # vocoder-hnm (a WORLD-style vocoder's copy-synthesis, since the twenty-first session): a

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Perceptual-codec copies for countermeasure training (issue 7): every 2nd file of the bona fide
-# training set and of each training family's train split, passed through MP3 at 12, 16 or 24
+# training set and of each training family's train split (those built; pico, mbrola, rhvoice and
+# freetts since c38), passed through MP3 at 12, 16 or 24
 # kbit/s or Ogg Vorbis at quality 0 or 2 (chosen by a checksum of the path, so reruns give the
 # same copies), back to 8 kHz mu-law, into <family>/train-perc/p_<name>.wav. Without them a
 # low-bitrate perceptual codec the countermeasure never heard made bona fide speech look
@@ -20,7 +21,7 @@ opus) prefix=o_ parity=1 ;;
 *) echo "SET must be perc or opus" >&2; exit 2 ;;
 esac
 export set_
-families=${PERC_FAMILIES:-"bonafide espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder voice-changer"}
+families=${PERC_FAMILIES:-"bonafide espeak-ng festival-diphone festival-hts flite-cg flite-diphone replay replay-room vocoder-lpc sam gnuspeech neural-vocoder voice-changer pico mbrola rhvoice freetts"}
 . "$(dirname "$0")/codecs.sh"
 one() {
 	src=$1 dst=$2
