@@ -257,14 +257,18 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		tar, non, sameSex = append(tar, t...), append(non, n...), append(sameSex, ss...)
 	}
 	c.logf("calibration: %d target and %d non-target held-out trials", len(tar), len(non))
+	// A fraudster claiming an identity usually has the victim's sex, and cross-sex trials are
+	// the easy ones: the false-accept rates a deployment states are measured on the others (and,
+	// with CalibrationSameSex, the calibration is trained on them too).
+	var nonSame [][]float64
+	for i, r := range non {
+		if sameSex[i] {
+			nonSame = append(nonSame, r)
+		}
+	}
 	calNon := non
 	if c.CalibrationSameSex {
-		calNon = nil
-		for i, r := range non {
-			if sameSex[i] {
-				calNon = append(calNon, r)
-			}
-		}
+		calNon = nonSame
 		c.logf("calibration: trained on the %d same-sex non-target trials", len(calNon))
 	}
 	cal, err := c.trainCalibration(tar, calNon, scorers, tv.Channel != nil)
@@ -272,14 +276,6 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		return nil, fmt.Errorf("calibration: %w", err)
 	}
 	c.logf("calibration: llr = %v · scores %+.4f", cal.Weights, cal.Bias)
-	// A fraudster claiming an identity usually has the victim's sex, and cross-sex trials are
-	// the easy ones: the false-accept rates a deployment states are measured on the others.
-	var nonSame [][]float64
-	for i, r := range non {
-		if sameSex[i] {
-			nonSame = append(nonSame, r)
-		}
-	}
 	farPoints := operatingPoints(cal, nonSame)
 	var farDegraded []models.FARPoint
 	if tv.Channel != nil && c.CalibrationKnot > 0 {
