@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sort"
@@ -195,7 +196,7 @@ func (c *TrainConfig) gmmNAP(ubm *models.GMM, ts *trainSet, stats []*models.Stat
 // as enrollments, against whole recordings, their 0.25 s, 0.5 s, 1 s and 3 s openings and sums
 // of ~10 s and ~25 s), with the others as S-norm cohorts; the pooled scores train the
 // calibration that fuses the scorers (trainCalibration).
-func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64) (*models.Bundle, error) {
+func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64, ex []excerpt) (*models.Bundle, error) {
 	nSpk := len(ts.names)
 	var tar, non [][]float64
 	var sameSex []bool // per non-target row: not known to be a cross-sex pair
@@ -224,11 +225,17 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 				}
 			}
 		}
+		var fx excerptSets
+		for _, e := range ex {
+			if s := ts.spk[e.utt]; s%folds != fold {
+				fx.add(relabel[s], e.iv, ts.utts[e.utt])
+			}
+		}
 		u, err := c.ivNAP(ts, iv, func(s int) bool { return s%folds != fold })
 		if err != nil {
 			return nil, err
 		}
-		b, err := c.backends(tv, trX, trL, trXc, trLc, trXa, trLa, len(relabel), dual, u)
+		b, err := c.backends(tv, trX, trL, trXc, trLc, trXa, trLa, len(relabel), dual, u, fx)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", fold, err)
 		}
@@ -309,11 +316,15 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 			laba = append(laba, ts.spk[i])
 		}
 	}
+	var fx excerptSets
+	for _, e := range ex {
+		fx.add(ts.spk[e.utt], e.iv, ts.utts[e.utt])
+	}
 	u, err := c.ivNAP(ts, iv, func(int) bool { return true })
 	if err != nil {
 		return nil, err
 	}
-	b, err := c.backends(tv, ivAll, labAll, ivc, labc, iva, laba, nSpk, dual, u)
+	b, err := c.backends(tv, ivAll, labAll, ivc, labc, iva, laba, nSpk, dual, u, fx)
 	if err != nil {
 		return nil, err
 	}
@@ -714,11 +725,12 @@ func hasDegraded(ts *trainSet) bool {
 // backends trains the main PLDA back end — on the clean vectors when dual, else on all — and,
 // when dual, the alternative back end on all vectors; cohorts are drawn from each one's data.
 // With ThirdBackend the alternative back end trains on alt (all but the degraded copies of
-// speed-perturbed recordings) and a third one on all vectors, when the two sets differ.
-func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int, clean [][]float64, cleanLab []int, alt [][]float64, altLab []int, nSpk int, dual bool, nap [][]float64) (*models.Bundle, error) {
-	mainX, mainL := all, allLab
+// speed-perturbed recordings) and a third one on all vectors, when the two sets differ. Each
+// back end's LDA and PLDA also train on the excerpts of its recordings (ex), its cohort not.
+func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int, clean [][]float64, cleanLab []int, alt [][]float64, altLab []int, nSpk int, dual bool, nap [][]float64, ex excerptSets) (*models.Bundle, error) {
+	mainX, mainL, mainEx := all, allLab, ex.all
 	if dual {
-		mainX, mainL = clean, cleanLab
+		mainX, mainL, mainEx = clean, cleanLab, ex.clean
 	}
 	mainNAP, altNAP := nap, [][]float64(nil)
 	if dual && c.IVectorNAPAlt {
@@ -726,8 +738,9 @@ func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int,
 	}
 	if mainNAP != nil {
 		mainX = projectAll(mainX, mainNAP)
+		mainEx.x = projectAll(mainEx.x, mainNAP)
 	}
-	lda, plda, err := c.trainBackend(mainX, mainL, nSpk)
+	lda, plda, err := c.trainBackend(slices.Concat(mainX, mainEx.x), slices.Concat(mainL, mainEx.lab), nSpk)
 	if err != nil {
 		return nil, err
 	}
@@ -744,11 +757,12 @@ func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int,
 		return b, nil
 	}
 	third := c.ThirdBackend && c.EnrollAugment == "" && len(alt) < len(all)
-	train := func(x [][]float64, lab []int, what string) (*models.AltBackend, error) {
+	train := func(x [][]float64, lab []int, xe labelled, what string) (*models.AltBackend, error) {
 		if altNAP != nil {
 			x = projectAll(x, altNAP)
+			xe.x = projectAll(xe.x, altNAP)
 		}
-		alda, aplda, err := c.trainBackend(x, lab, nSpk)
+		alda, aplda, err := c.trainBackend(slices.Concat(x, xe.x), slices.Concat(lab, xe.lab), nSpk)
 		if err != nil {
 			return nil, fmt.Errorf("%s back end: %w", what, err)
 		}
@@ -757,14 +771,15 @@ func (c *TrainConfig) backends(tv *models.Bundle, all [][]float64, allLab []int,
 		}
 		return &models.AltBackend{LDA: alda, PLDA: aplda, Cohort: cohortOf(alda, aplda, x, c.CohortSize)}, nil
 	}
+	altEx := ex.alt
 	if !third {
-		alt, altLab = all, allLab
+		alt, altLab, altEx = all, allLab, ex.all
 	}
-	if b.Alt, err = train(alt, altLab, "alternative"); err != nil {
+	if b.Alt, err = train(alt, altLab, altEx, "alternative"); err != nil {
 		return nil, err
 	}
 	if third {
-		if b.Alt2, err = train(all, allLab, "second alternative"); err != nil {
+		if b.Alt2, err = train(all, allLab, ex.all, "second alternative"); err != nil {
 			return nil, err
 		}
 	}
@@ -871,4 +886,82 @@ func whitenAffine(a *models.Affine, x [][]float64) {
 			}
 		}
 	}
+}
+
+// labelled is i-vectors with their speaker labels.
+type labelled struct {
+	x   [][]float64
+	lab []int
+}
+
+// excerptSets is the excerpts of each back end's recordings: all of them, those of clean
+// recordings (the main back end's when it is trained apart) and all but those of degraded
+// copies of speed-perturbed or formant-warped recordings (the alternative back end's with
+// ThirdBackend).
+type excerptSets struct{ all, clean, alt labelled }
+
+// add files excerpt vector v of recording u under speaker label lab.
+func (s *excerptSets) add(lab int, v []float64, u Utt) {
+	s.all.x, s.all.lab = append(s.all.x, v), append(s.all.lab, lab)
+	if !degraded(u) {
+		s.clean.x, s.clean.lab = append(s.clean.x, v), append(s.clean.lab, lab)
+	}
+	if !degradedSpeed(u) {
+		s.alt.x, s.alt.lab = append(s.alt.x, v), append(s.alt.lab, lab)
+	}
+}
+
+// excerpt is the i-vector of a short stretch of a training recording's voiced frames
+// (TrainConfig.BackendExcerpts): one more session of that recording's speaker for the back ends.
+type excerpt struct {
+	utt int       // the recording the frames come from
+	iv  []float64 // its i-vector
+}
+
+// excerpts extracts the BackendExcerpts i-vectors: for every recording that trains a back end
+// (not outOfBackEnds) and each length n it has at least n+50 voiced frames for, n consecutive
+// voiced frames at an offset drawn from a generator seeded by Seed, the length and the
+// recording's index, so that a rerun draws the same.
+func (c *TrainConfig) excerpts(tv *models.Bundle, ts *trainSet) ([]excerpt, error) {
+	if len(c.BackendExcerpts) == 0 {
+		return nil, nil
+	}
+	type job struct{ utt, off, n int }
+	var jobs []job
+	for _, n := range c.BackendExcerpts {
+		if n < 10 {
+			return nil, fmt.Errorf("recipe: back-end excerpts of %d frames: want at least 10", n)
+		}
+		for i, u := range ts.utts {
+			m := len(ts.feats[i].Frames)
+			if c.outOfBackEnds(u) || m < n+50 {
+				continue
+			}
+			r := rand.New(rand.NewPCG(c.Seed, uint64(n)<<32|uint64(i)))
+			jobs = append(jobs, job{i, r.IntN(m - n + 1), n})
+		}
+	}
+	workers := c.workers()
+	type scratch struct {
+		gs *models.Scratch
+		iv *models.IVScratch
+	}
+	ws := make([]scratch, workers)
+	for k := range ws {
+		ws[k] = scratch{c.statsScratch(tv.UBM), tv.Extractor.NewScratch()}
+	}
+	out := make([]excerpt, len(jobs))
+	err := Parallel(len(jobs), workers, c.bar("back-end excerpts", len(jobs)), func(k, j int) error {
+		jb := jobs[j]
+		st := models.NewStats(tv.UBM.C, tv.UBM.D)
+		tv.UBM.AccumulateUtterance(st, ts.feats[jb.utt].Frames[jb.off:jb.off+jb.n], ws[k].gs)
+		v := make([]float64, tv.Extractor.R)
+		out[j] = excerpt{jb.utt, v}
+		return tv.Extractor.Extract(st, v, ws[k].iv)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.logf("back-end excerpts: %d i-vectors of %v voiced frames", len(out), c.BackendExcerpts)
+	return out, nil
 }

@@ -754,3 +754,60 @@ func TestCalibrationSameSex(t *testing.T) {
 		}
 	}
 }
+
+// TestBackendExcerpts: BackendExcerpts adds one excerpt i-vector per recording long enough for
+// each length, deterministically; it changes the back ends (PLDA) but neither the calibration's
+// trials nor the front end, and a length below 10 frames is refused.
+func TestBackendExcerpts(t *testing.T) {
+	dir, _ := miniCorpus(t, 6, 5)
+	train := func(ex []int) (*models.Bundle, string) {
+		c := tinyConfig(dir, nil)
+		c.BackendExcerpts = ex
+		var log strings.Builder
+		c.Log = &log
+		b, err := Train(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, log.String()
+	}
+	counts := func(log string) (tar, non, ex int) {
+		for _, line := range strings.Split(log, "\n") {
+			fmt.Sscanf(line, "calibration: %d target and %d non-target held-out trials", &tar, &non)
+			fmt.Sscanf(line, "back-end excerpts: %d i-vectors", &ex)
+		}
+		return
+	}
+	base, logBase := train(nil)
+	a, logA := train([]int{100, 300})
+	b, _ := train([]int{100, 300})
+	tar0, non0, ex0 := counts(logBase)
+	tar, non, ex := counts(logA)
+	if ex0 != 0 || ex == 0 {
+		t.Fatalf("excerpt i-vectors: %d without, %d with BackendExcerpts; want 0 and some", ex0, ex)
+	}
+	if tar != tar0 || non != non0 {
+		t.Errorf("calibration trials %d/%d with excerpts, %d/%d without: excerpts must not test the calibration", tar, non, tar0, non0)
+	}
+	_, log100 := train([]int{100})
+	_, log300 := train([]int{300})
+	_, _, ex100 := counts(log100)
+	_, _, ex300 := counts(log300)
+	if ex100 > 30 || ex300 >= ex100 || ex != ex100+ex300 {
+		t.Errorf("excerpt i-vectors from 30 recordings: %d of 100 frames, %d of 300, %d of both; want at most one per recording and length, fewer long ones, and the sum", ex100, ex300, ex)
+	}
+	if !reflect.DeepEqual(a.PLDA, b.PLDA) || !reflect.DeepEqual(a.Calibration, b.Calibration) {
+		t.Error("two runs with the same seed and excerpts differ")
+	}
+	if reflect.DeepEqual(a.PLDA, base.PLDA) {
+		t.Error("excerpts left the PLDA as it was")
+	}
+	if !reflect.DeepEqual(a.UBM.Means, base.UBM.Means) || !reflect.DeepEqual(a.Extractor.T, base.Extractor.T) {
+		t.Error("excerpts changed the UBM or the extractor")
+	}
+	c := tinyConfig(dir, nil)
+	c.BackendExcerpts = []int{5}
+	if _, err := Train(c); err == nil || !strings.Contains(err.Error(), "at least 10") {
+		t.Errorf("excerpts of 5 frames: got %v, want an error", err)
+	}
+}

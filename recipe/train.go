@@ -172,10 +172,18 @@ type TrainConfig struct {
 	// WhitenLDA scales each LDA output to unit total variance over the back end's training
 	// vectors before length normalisation. Experimental.
 	WhitenLDA bool
-	Seed      uint64 // seed of every random choice
-	Workers   int    // goroutines (0 = GOMAXPROCS)
-	WorkDir   string // checkpoints of finished stages (resumable); "" = none
-	Log       io.Writer
+	// BackendExcerpts lists excerpt lengths in voiced frames (10 ms each): every recording that
+	// trains a back end and has at least n+50 voiced frames also gives, for each n, the i-vector
+	// of n consecutive voiced frames at a seeded random offset, as one more session of its
+	// speaker in the LDA and PLDA training of every back end (not in the UBM, the extractor,
+	// the channel detector, the nuisance projections, the S-norm cohorts or the calibration's
+	// trials), so that the back ends see how far a short test's i-vector strays. Experimental;
+	// empty: none.
+	BackendExcerpts []int
+	Seed            uint64 // seed of every random choice
+	Workers         int    // goroutines (0 = GOMAXPROCS)
+	WorkDir         string // checkpoints of finished stages (resumable); "" = none
+	Log             io.Writer
 
 	selGroups int // groups per frame of SelectionGroups, once prepared
 }
@@ -397,7 +405,11 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		}
 	}
 	// Stage 6: back end, calibrated on held-out folds.
-	b, err := c.backend(tv, ts, stats, iv)
+	ex, err := c.excerpts(tv, ts)
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.backend(tv, ts, stats, iv, ex)
 	if err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ func TestCohortAll(t *testing.T) {
 	}
 	for _, cohortAll := range []bool{false, true} {
 		c := &TrainConfig{LDADim: 4, PLDAIters: 5, CohortSize: len(all), CohortAll: cohortAll}
-		b, err := c.backends(&models.Bundle{}, all, allLab, clean, cleanLab, all, allLab, nSpk, true, nil)
+		b, err := c.backends(&models.Bundle{}, all, allLab, clean, cleanLab, all, allLab, nSpk, true, nil, excerptSets{})
 		if err != nil {
 			t.Fatal(err)
 		}

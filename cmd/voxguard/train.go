@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/recipe"
@@ -47,6 +49,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	minPost := fs.Float64("min-post", d.MinPost, "drop each frame's selected Gaussians with a posterior below this and renormalise the rest (Kaldi's --min-post, e.g. 0.025; 0: keep all top-C)")
 	groupMax := fs.Int("selection-group-max", d.SelectionGroupMax, "with --selection-groups, cap each group at `N` UBM components (balanced groups; 0: plain k-means groups, which come out very uneven)")
 	groups := fs.String("selection-groups", d.SelectionGroups, "two-level Gaussian selection for the statistics, `K/G`: K groups of UBM components, the best G scored per frame (\"\": pre-rank every component)")
+	excerpts := fs.String("backend-excerpts", "", "experimental: comma-separated excerpt lengths in voiced `frames` (10 ms each, at least 10): every recording that trains a back end also gives the i-vector of that many voiced frames at a seeded random offset, one more session of its speaker for the back ends' LDA and PLDA (e.g. 100,300; \"\": none)")
 	calDegRepeat := fs.Int("calibration-degraded-repeat", 1, "experimental: count each degraded copy's held-out calibration trials this many `times` (1: once)")
 	calSameSex := fs.Bool("calibration-same-sex", d.CalibrationSameSex, "experimental: train the calibration on same-sex non-target trials only (cross-sex impostors are the easy ones)")
 	extraCopies := fs.String("extra-copies", d.ExtraCopies, "what second and later degraded copies (\"~aug1\", ...: make_augmented.py --first-copy) train: extractor (the i-vector extractor, not the back ends), all (like the first copies), backends (not the extractor), calibration (nothing); every degraded copy also tests the calibration")
@@ -124,6 +127,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.CalibrationDegradedRepeat = *calDegRepeat
 	cfg.CalibrationSameSex = *calSameSex
+	if *excerpts != "" {
+		for _, f := range strings.Split(*excerpts, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 10 {
+				return usageErrorf("--backend-excerpts wants comma-separated frame counts of at least 10, not %q", f)
+			}
+			cfg.BackendExcerpts = append(cfg.BackendExcerpts, n)
+		}
+	}
 	if !slices.Contains(recipe.ExtraCopiesModes, *extraCopies) {
 		return usageErrorf("--extra-copies must be all, backends, extractor or calibration, not %q", *extraCopies)
 	}
