@@ -296,6 +296,19 @@ func TestCheckpointResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	resumed("one recording swapped for another", 0)
+	resumed("the same again", 2)
+	// The same file name with other content (a folder of copies made again with another seed,
+	// or another folder of copies given in its place) resumes nothing either.
+	name := filepath.Join(dir, spk[0].Name(), filepath.Base(others[len(others)-1]))
+	data, err := os.ReadFile(others[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(name)
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resumed("one recording's content replaced under its name", 0)
 
 	c.MinPost = 1
 	if _, err := Train(c); err == nil {

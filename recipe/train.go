@@ -525,7 +525,9 @@ const stageSigKey = "stage_signature"
 
 // stageSignature is a digest of what a training stage's result depends on besides the front end
 // (which ReadBundle checks): the recordings it learns from (those of utts that use marks, by
-// corpus, speaker and file name, in order) and the settings given.
+// corpus, speaker and file name, in order, each with its file's size and modification time, so
+// that a folder of copies made again with other content under the same names, or another folder
+// given in its place, does not resume a stale stage) and the settings given.
 func stageSignature(utts []Utt, use []bool, settings ...any) string {
 	h := sha256.New()
 	for _, v := range settings {
@@ -533,7 +535,11 @@ func stageSignature(utts []Utt, use []bool, settings ...any) string {
 	}
 	for i, u := range utts {
 		if use[i] {
-			fmt.Fprintf(h, "%s/%s/%s\n", u.Corpus, u.Speaker, u.ID)
+			fmt.Fprintf(h, "%s/%s/%s", u.Corpus, u.Speaker, u.ID)
+			if fi, err := os.Stat(u.Path); err == nil {
+				fmt.Fprintf(h, " %d %d", fi.Size(), fi.ModTime().UnixNano())
+			}
+			fmt.Fprintln(h)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
