@@ -14,11 +14,11 @@ model=()
 [ $# -ge 1 ] && model=(--model "$1")
 # shellcheck disable=SC2206 # SCORE_FLAGS is split into words on purpose
 extra=(${SCORE_FLAGS:-})
-for c in enr30_test25 enr30_test4 enr30_test12 enr30_test4_deg fsdd_enr5_test1 enr30_test1 enr5_test1 ident_1toN; do
+for c in enr30_test25 enr30_test4 enr30_test12 enr30_test4_deg fsdd_enr5_test1 enr30_test1 enr5_test1 enr30_test4_unseen ident_1toN; do
   d=bench/out/dev/$c
-  # enr30_test1 and enr5_test1 (1 s telephone tests) come from bench/trials/make_short.sh, when
-  # it was run.
-  case $c in enr30_test1 | enr5_test1) [ -d "$d" ] || continue ;; esac
+  # enr30_test1 and enr5_test1 (1 s telephone tests) come from bench/trials/make_short.sh, and
+  # enr30_test4_unseen (channels never trained on) from bench/trials/make_unseen.py, when run.
+  case $c in enr30_test1 | enr5_test1 | enr30_test4_unseen) [ -d "$d" ] || continue ;; esac
   echo "== $c"
   start=$(date +%s.%N)
   "$bin" score "${model[@]}" "${extra[@]}" --enroll $d/enroll.scp --test $d/test.scp --trials $d/trials --out $d/scores$tag

@@ -12,12 +12,24 @@ of other training speakers, 0-25 dB SNR), a band limit (250-450 Hz low edge, 280
 edge), gain (-15..+8 dB, clipped to 16 bits) and a codec (AMR-NB in a random mode, GSM 06.10, or
 G.711 only). Pass the two folders to train with --corpus; the "~" in the names tells the trainer
 they are copies (calibration trials use originals only).
+
+--channels diverse draws from a wider set of channels instead (augment_diverse): the same four
+noises plus car rumble, intermittent tones and synthetic room reverberation, an optional overdrive,
+a spectral tilt, and Vorbis or IMA ADPCM among the codecs. None of its parts is one of
+bench/trials/make_unseen.py's (music, hum, noise bursts, sox reverb, sox shelving and peaking
+equalisers, Opus, Speex, MP3), so that condition stays a test of channels never trained on.
 """
 import argparse
 import concurrent.futures as cf
 import os
 
-from make_trials import CORPORA, ROOT, channel, read_dev_speakers, utterances
+import subprocess
+
+import numpy as np
+
+from make_trials import CORPORA, ROOT, channel, codec, colored_noise, load, read_dev_speakers, save, utterances
+
+SR = 8000
 
 
 def augment(src, dst, seed, babble_pool, dry=False):
@@ -26,6 +38,112 @@ def augment(src, dst, seed, babble_pool, dry=False):
     return channel(src, dst, seed, babble_pool, 4, (0, 25), (-15, 8),
                    lambda rng: "%d-%d" % (rng.integers(250, 451), rng.integers(2800, 3501)),
                    ["amr-nb", "amr-nb", "gsm", "g711"], dry=dry)
+
+
+def car(n, rng):
+    """Car rumble: brown noise low-passed at 150-500 Hz plus engine harmonics (25-60 Hz)."""
+    w = np.fft.rfft(colored_noise(n, "brown", rng))
+    f = np.fft.rfftfreq(n, 1 / SR)
+    w /= 1 + (f / rng.uniform(150, 500)) ** 4
+    x = np.fft.irfft(w, n)
+    x /= np.std(x) + 1e-12
+    tt = np.arange(n) / SR
+    f0 = rng.uniform(25, 60)
+    eng = sum(np.sin(2 * np.pi * f0 * h * tt + rng.uniform(0, 6.3)) / h for h in range(1, 7))
+    return x + rng.uniform(0.2, 1.0) * eng / (np.std(eng) + 1e-12)
+
+
+def tones(n, rng):
+    """Intermittent tones (400-2000 Hz, 100-500 ms on) over a pink-noise floor 20 dB down."""
+    tt = np.arange(n) / SR
+    x, t = np.zeros(n), 0
+    while t < n:
+        m = int(rng.uniform(0.1, 0.5) * SR)
+        if rng.random() < 0.5:
+            x[t:t + m] = np.sin(2 * np.pi * rng.uniform(400, 2000) * tt[t:t + m])
+        t += m
+    p = colored_noise(n, "pink", rng)
+    return x + 0.1 * p / (np.std(p) + 1e-12)
+
+
+def room(x, rng):
+    """Synthetic room reverberation: an exponentially decaying noise response (RT60 0.2-0.9 s)
+    after a direct path 0-10 dB above it, energy kept."""
+    rt60 = rng.uniform(0.2, 0.9)
+    tt = np.arange(int(rt60 * SR)) / SR
+    h = rng.standard_normal(len(tt)) * np.exp(-6.9 * tt / rt60)
+    h[0] = 0
+    h *= 1 / (np.sqrt(np.sum(h ** 2)) + 1e-12)
+    h[0] = 10 ** (rng.uniform(0, 10) / 20)
+    y = np.convolve(x, h)[:len(x)]
+    return y * np.sqrt(np.mean(x ** 2) / (np.mean(y ** 2) + 1e-12))
+
+
+def augment_diverse(src, dst, seed, babble_pool, dry=False):
+    """A wider channel than augment's: noise (white, pink, brown, babble of 4 training voices, car
+    rumble, intermittent tones, or synthetic room reverberation with a pink floor) at 0-25 dB SNR,
+    an overdrive (tanh saturation) one time in five, a spectral tilt of -3..+3 dB per octave about
+    1 kHz (at most +-10 dB), gain -15..+8 dB, the training band limit, then AMR-NB, GSM, G.711,
+    Vorbis (quality -1..2) or IMA ADPCM. Returns its description."""
+    rng = np.random.default_rng(seed)
+    x = load(src)
+    n = len(x)
+    kind = rng.choice(["white", "pink", "brown", "babble", "car", "tones", "reverb"])
+    snr = rng.uniform(0, 25)
+    if kind == "reverb":
+        x = room(x, rng)
+        noise = colored_noise(n, "pink", rng)
+        snr = rng.uniform(15, 30)
+    elif kind == "babble":
+        noise = np.zeros(n)
+        for p in rng.choice(babble_pool, 4, replace=False):
+            if not dry:
+                b = np.resize(load(p), n)
+                noise += b / (np.sqrt(np.mean(b ** 2)) + 1e-9)
+    elif kind in ("car", "tones"):
+        noise = {"car": car, "tones": tones}[kind](n, rng)
+    else:
+        noise = colored_noise(n, kind, rng)
+    px, pn = np.mean(x ** 2), np.mean(noise ** 2) + 1e-12
+    if not dry:
+        x = x + noise * np.sqrt(px / pn / 10 ** (snr / 10))
+    desc = ["%s snr=%.1f" % (kind, snr)]
+    if rng.random() < 0.2:
+        drive = rng.uniform(2, 6)
+        peak = np.max(np.abs(x)) + 1e-9
+        x = np.tanh(drive * x / peak) / np.tanh(drive) * peak
+        desc.append("overdrive=%.1f" % drive)
+    slope = rng.uniform(-3, 3)
+    w = np.fft.rfft(x)
+    f = np.maximum(np.fft.rfftfreq(n, 1 / SR), 50)
+    w *= 10 ** (np.clip(slope * np.log2(f / 1000), -10, 10) / 20)
+    x = np.fft.irfft(w, n)
+    gain = rng.uniform(-15, 8)
+    x = x * 10 ** (gain / 20)
+    band = "%d-%d" % (rng.integers(250, 451), rng.integers(2800, 3501))
+    desc.append("tilt=%.1f gain=%.1f band=%s" % (slope, gain, band))
+    if not dry:
+        save(x, dst, ["sinc", band])
+    c = rng.choice(["amr-nb", "gsm", "g711", "vorbis", "ima-adpcm"])
+    if c == "amr-nb":
+        mode = rng.integers(0, 8)
+        if not dry:
+            codec(dst, "amr-nb", ["-C", str(mode)], seed)
+        c += "-%d" % mode
+    elif c == "gsm" and not dry:
+        codec(dst, "gsm", [], seed)
+    elif c == "vorbis":
+        q = rng.integers(-1, 3)
+        if not dry:
+            codec(dst, "ogg", ["-C", str(q)], seed)
+        c += "%d" % q
+    elif c == "ima-adpcm" and not dry:
+        tmp = dst + ".ima.wav"
+        subprocess.run(["sox", "-D", dst, "-e", "ima-adpcm", "-b", "4", tmp], check=True)
+        subprocess.run(["sox", "-D", tmp, "-e", "u-law", "-b", "8", dst], check=True)
+        os.remove(tmp)
+    desc.append("codec=" + c)
+    return " ".join(desc)
 
 
 def main():
@@ -41,7 +159,10 @@ def main():
                          "made with another --seed does not reuse the first folder's names")
     ap.add_argument("--key-only", action="store_true",
                     help="write <out>/key.tsv (copy, channel drawn) for copies already made, without writing audio")
+    ap.add_argument("--channels", choices=["train", "diverse"], default="train",
+                    help="the channels drawn: train (augment, the default) or diverse (augment_diverse)")
     args = ap.parse_args()
+    draw = augment if args.channels == "train" else augment_diverse
     dev = read_dev_speakers()
     jobs, pool = [], []
     for corpus in ("speechocean762", "mini-librispeech"):  # babble: original training voices
@@ -63,7 +184,7 @@ def main():
                     jobs.append((u, os.path.join(args.out, corpus, spk, "%s~aug%d.wav" % (base, k))))
     print("%d copies to %s" % (len(jobs), "describe" if args.key_only else "make"))
     with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
-        desc = list(ex.map(lambda a: augment(a[1][0], a[1][1], args.seed + a[0], pool, args.key_only), enumerate(jobs)))
+        desc = list(ex.map(lambda a: draw(a[1][0], a[1][1], args.seed + a[0], pool, args.key_only), enumerate(jobs)))
     # key.tsv: each copy (relative to --out) and the channel drawn for it (snr in dB)
     with open(os.path.join(args.out, "key.tsv"), "w") as f:
         for (_, dst), d in zip(jobs, desc):
