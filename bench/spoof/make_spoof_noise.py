@@ -9,6 +9,8 @@ without them, genuine callers through a noisy channel were flagged as synthetic 
 
 Usage (repository root, after make_spoof_data.py):
     /usr/bin/python3 bench/spoof/make_spoof_noise.py [--out bench/out/spoof] [--families F1,F2,...]
+        [--split eval]   (noisy copies of every 2nd eval item instead, into <family>/eval-noise/:
+                          a noisy-channel test condition)
 Needs sox and numpy.
 """
 import argparse
@@ -49,16 +51,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="bench/out/spoof")
     ap.add_argument("--families", default=FAMILIES)
+    ap.add_argument("--split", choices=["train", "eval"], default="train")
     a = ap.parse_args()
     bona = os.path.join(a.out, "bonafide", "train")
     pool = sorted(os.path.join(bona, f) for f in os.listdir(bona) if f.endswith(".wav"))
     jobs = []
     for fam in ["bonafide"] + [f for f in a.families.split(",") if f]:
-        src = os.path.join(a.out, fam, "train")
+        src = os.path.join(a.out, fam, a.split)
         if not os.path.isdir(src):
-            print("make_spoof_noise: %s has no train split, skipped" % fam, file=sys.stderr)
+            print("make_spoof_noise: %s has no %s split, skipped" % (fam, a.split), file=sys.stderr)
             continue
-        dst = os.path.join(a.out, fam, "train-noise")
+        dst = os.path.join(a.out, fam, a.split + "-noise")
         os.makedirs(dst, exist_ok=True)
         files = sorted(f for f in os.listdir(src) if f.endswith(".wav"))
         for f in files[::2]:
