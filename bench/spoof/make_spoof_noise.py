@@ -11,7 +11,8 @@ Usage (repository root, after make_spoof_data.py):
     /usr/bin/python3 bench/spoof/make_spoof_noise.py [--out bench/out/spoof] [--families F1,F2,...]
         [--split eval]   (noisy copies of every 2nd eval item instead, into <family>/eval-noise/:
                           a noisy-channel test condition)
-Needs sox and numpy.
+Also writes <out>/noise_key.tsv (noise_eval_key.tsv with --split eval): every copy's id, path,
+class, family, split and "noise", in key.tsv's columns, for lofo --aug. Needs sox and numpy.
 """
 import argparse
 import concurrent.futures as cf
@@ -55,7 +56,7 @@ def main():
     a = ap.parse_args()
     bona = os.path.join(a.out, "bonafide", "train")
     pool = sorted(os.path.join(bona, f) for f in os.listdir(bona) if f.endswith(".wav"))
-    jobs = []
+    jobs, rows = [], []
     for fam in ["bonafide"] + [f for f in a.families.split(",") if f]:
         src = os.path.join(a.out, fam, a.split)
         if not os.path.isdir(src):
@@ -66,12 +67,18 @@ def main():
         files = sorted(f for f in os.listdir(src) if f.endswith(".wav"))
         for f in files[::2]:
             out = os.path.join(dst, "n_" + f)
+            rows.append(("n_" + f[:-len(".wav")], out, "bonafide" if fam == "bonafide" else "spoof", fam))
             if not os.path.exists(out):
                 jobs.append((os.path.join(src, f), out))
     print("%d noisy copies to make" % len(jobs))
     with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
         list(ex.map(lambda j: noisy(j[0], j[1], pool), jobs))
-    print("done")
+    key = os.path.join(a.out, "noise_key.tsv" if a.split == "train" else "noise_eval_key.tsv")
+    with open(key, "w") as f:
+        f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
+        for uid, path, cls, fam in rows:
+            f.write("%s\t%s\t%s\t%s\t%s\tnoise\n" % (uid, path, cls, fam, a.split))
+    print("done:", key)
 
 
 if __name__ == "__main__":
