@@ -1,6 +1,9 @@
 #!/bin/sh
 # Scores the evaluation items of bench/out/spoof/key.tsv (dev speakers' bona fide, the eval split
-# of every family) and all of ../shared/corpora with a countermeasure, per family and condition.
+# of every family) and all of ../shared/corpora with a countermeasure, per family and condition:
+# none (as made), mobile (mobile codecs), and, when make_spoof_noise.py --split eval has built
+# them, noise (noise_eval_key.tsv: background noise) and unseen (unseen_eval_key.tsv: --channels
+# unseen, whole phone channels no training copy goes through).
 # Usage: [OUT=DIR] bench/spoof/eval.sh MODEL [VOXGUARD]   (run from the repository root; OUT: where
 # lists and scores go, default bench/out/spoof/eval)
 set -eu
@@ -8,9 +11,17 @@ model=$1
 vg=${2:-bench/out/voxguard}
 out=${OUT:-bench/out/spoof/eval}
 mkdir -p "$out"
-key=bench/out/spoof/key.tsv
-for cond in none mobile; do
-	for fam in $(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$key" | sort -u); do
+key=$out/key.all.tsv
+conds="none mobile"
+cp bench/out/spoof/key.tsv "$key"
+for c in noise unseen; do
+	if [ -s "bench/out/spoof/${c}_eval_key.tsv" ]; then
+		tail -n +2 "bench/out/spoof/${c}_eval_key.tsv" >> "$key"
+		conds="$conds $c"
+	fi
+done
+for cond in $conds; do
+	for fam in $(awk -F'\t' -v c="$cond" 'NR > 1 && $3 == "spoof" && $5 == "eval" && $6 == c { print $4 }' "$key" | sort -u); do
 		awk -F'\t' -v f="$fam" -v c="$cond" -v o="$out/$fam.$cond" \
 			'NR > 1 && $5 == "eval" && $6 == c && ($4 == f || $3 == "bonafide") { print $1, $2 > (o ".scp"); print $1, $3 > (o ".key") }' "$key"
 		printf '%s %s: ' "$fam" "$cond"

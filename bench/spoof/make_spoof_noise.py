@@ -7,12 +7,24 @@ n_<name>.wav. The same noises on both classes, so that noise stops being a cue f
 without them, genuine callers through a noisy channel were flagged as synthetic (bench/README.md,
 "Genuine callers through noisy channels are flagged").
 
+--channels diverse instead passes the other half of the files (every 2nd, from the 2nd) through
+whole degraded phone channels, the speaker models' widest training channel
+(bench/trials/make_augmented.py's augment_diverse: one of seven noises at 0-25 dB SNR, an
+occasional overdrive, a spectral tilt, gain, a band limit, then AMR-NB, GSM, G.711, Vorbis or IMA
+ADPCM), into <family>/<split>-chan/c_<name>.wav: noise alone did not carry over to noise after a
+band limit and a codec. --channels diverse-dry: the same without the reverberation and the
+overdrive, which replay attacks show too (into <split>-chand/d_<name>.wav). --channels unseen (for --split eval) passes every 2nd file through
+bench/trials/make_unseen.py's channels, none of whose parts any training copy uses (music, hum,
+bursts or sox reverberation; sox equalisers; Opus, Speex or MP3), into <family>/eval-unseen/u_<name>.wav:
+the countermeasure's test of channels never trained on.
+
 Usage (repository root, after make_spoof_data.py):
     /usr/bin/python3 bench/spoof/make_spoof_noise.py [--out bench/out/spoof] [--families F1,F2,...]
-        [--split eval]   (noisy copies of every 2nd eval item instead, into <family>/eval-noise/:
-                          a noisy-channel test condition)
-Also writes <out>/noise_key.tsv (noise_eval_key.tsv with --split eval): every copy's id, path,
-class, family, split and "noise", in key.tsv's columns, for lofo --aug. Needs sox and numpy.
+        [--split eval]   (copies of eval items instead, into <family>/eval-noise/: a test condition)
+        [--channels noise|diverse|unseen] [--all]   (--all: a copy of every file, not of every 2nd)
+Also writes <out>/<kind>_<split>_channels.txt (each copy's channel) and <out>/noise_key.tsv (noise_eval_key.tsv with --split eval; chan_*, unseen_* for the
+other channels): every copy's id, path, class, family, split and "noise" ("chan", "unseen"), in
+key.tsv's columns, for lofo --aug. Needs sox and numpy; --channels unseen also opus-tools and speex.
 """
 import argparse
 import concurrent.futures as cf
@@ -24,6 +36,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "trials"))
 from make_trials import colored_noise, load, save  # noqa: E402
+from make_augmented import augment_diverse  # noqa: E402
+from make_unseen import unseen  # noqa: E402
 
 FAMILIES = ("espeak-ng,festival-diphone,festival-hts,flite-cg,flite-diphone,replay,replay-room,vocoder-lpc,"
             "sam,gnuspeech,neural-vocoder,voice-changer,pico,mbrola,rhvoice,freetts")
@@ -53,7 +67,15 @@ def main():
     ap.add_argument("--out", default="bench/out/spoof")
     ap.add_argument("--families", default=FAMILIES)
     ap.add_argument("--split", choices=["train", "eval"], default="train")
+    ap.add_argument("--channels", choices=["noise", "diverse", "diverse-dry", "unseen"], default="noise")
+    ap.add_argument("--all", action="store_true", help="a copy of every file, not of every 2nd")
     a = ap.parse_args()
+    # per channel kind: folder suffix, file prefix, first file of every 2nd, key name, codec column
+    suffix, prefix, first, keyname, col = {
+        "noise": ("-noise", "n_", 0, "noise", "noise"),
+        "diverse": ("-chan", "c_", 1, "chan", "chan"),
+        "diverse-dry": ("-chand", "d_", 1, "chand", "chand"),
+        "unseen": ("-unseen", "u_", 0, "unseen", "unseen")}[a.channels]
     bona = os.path.join(a.out, "bonafide", "train")
     pool = sorted(os.path.join(bona, f) for f in os.listdir(bona) if f.endswith(".wav"))
     jobs, rows = [], []
@@ -62,22 +84,35 @@ def main():
         if not os.path.isdir(src):
             print("make_spoof_noise: %s has no %s split, skipped" % (fam, a.split), file=sys.stderr)
             continue
-        dst = os.path.join(a.out, fam, a.split + "-noise")
+        dst = os.path.join(a.out, fam, a.split + suffix)
         os.makedirs(dst, exist_ok=True)
         files = sorted(f for f in os.listdir(src) if f.endswith(".wav"))
-        for f in files[::2]:
-            out = os.path.join(dst, "n_" + f)
-            rows.append(("n_" + f[:-len(".wav")], out, "bonafide" if fam == "bonafide" else "spoof", fam))
+        for f in (files if a.all else files[first::2]):
+            out = os.path.join(dst, prefix + f)
+            rows.append((prefix + f[:-len(".wav")], out, "bonafide" if fam == "bonafide" else "spoof", fam))
             if not os.path.exists(out):
                 jobs.append((os.path.join(src, f), out))
-    print("%d noisy copies to make" % len(jobs))
+    print("%d copies to make" % len(jobs))
+
+    def make(j):
+        src, dst = j
+        seed = zlib.crc32(src.encode())
+        if a.channels in ("diverse", "diverse-dry"):
+            return augment_diverse(src, dst, seed ^ 0x5EED, pool, replay_like=a.channels == "diverse")
+        if a.channels == "unseen":
+            return unseen(src, dst, seed ^ 0x0BE5)
+        return noisy(src, dst, pool)
     with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
-        list(ex.map(lambda j: noisy(j[0], j[1], pool), jobs))
-    key = os.path.join(a.out, "noise_key.tsv" if a.split == "train" else "noise_eval_key.tsv")
+        descs = list(ex.map(make, jobs))
+    # what each copy went through (appended: a rerun only makes the missing copies)
+    with open(os.path.join(a.out, keyname + "_" + a.split + "_channels.txt"), "a") as f:
+        for (_, dst), d in zip(jobs, descs):
+            f.write("%s %s\n" % (os.path.basename(dst)[:-len(".wav")], d))
+    key = os.path.join(a.out, keyname + ("_key.tsv" if a.split == "train" else "_eval_key.tsv"))
     with open(key, "w") as f:
         f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
         for uid, path, cls, fam in rows:
-            f.write("%s\t%s\t%s\t%s\t%s\tnoise\n" % (uid, path, cls, fam, a.split))
+            f.write("%s\t%s\t%s\t%s\t%s\t%s\n" % (uid, path, cls, fam, a.split, col))
     print("done:", key)
 
 

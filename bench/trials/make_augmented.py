@@ -79,16 +79,19 @@ def room(x, rng):
     return y * np.sqrt(np.mean(x ** 2) / (np.mean(y ** 2) + 1e-12))
 
 
-def augment_diverse(src, dst, seed, babble_pool, dry=False):
+def augment_diverse(src, dst, seed, babble_pool, dry=False, replay_like=True):
     """A wider channel than augment's: noise (white, pink, brown, babble of 4 training voices, car
     rumble, intermittent tones, or synthetic room reverberation with a pink floor) at 0-25 dB SNR,
     an overdrive (tanh saturation) one time in five, a spectral tilt of -3..+3 dB per octave about
     1 kHz (at most +-10 dB), gain -15..+8 dB, the training band limit, then AMR-NB, GSM, G.711,
-    Vorbis (quality -1..2) or IMA ADPCM. Returns its description."""
+    Vorbis (quality -1..2) or IMA ADPCM. Returns its description. replay_like=False leaves out the
+    parts a replay attack also shows (the reverberation and the overdrive: the countermeasure's
+    copies, bench/spoof/make_spoof_noise.py --channels diverse-dry)."""
     rng = np.random.default_rng(seed)
     x = load(src)
     n = len(x)
-    kind = rng.choice(["white", "pink", "brown", "babble", "car", "tones", "reverb"])
+    kinds = ["white", "pink", "brown", "babble", "car", "tones"] + (["reverb"] if replay_like else [])
+    kind = rng.choice(kinds)
     snr = rng.uniform(0, 25)
     if kind == "reverb":
         x = room(x, rng)
@@ -108,7 +111,7 @@ def augment_diverse(src, dst, seed, babble_pool, dry=False):
     if not dry:
         x = x + noise * np.sqrt(px / pn / 10 ** (snr / 10))
     desc = ["%s snr=%.1f" % (kind, snr)]
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 and replay_like:
         drive = rng.uniform(2, 6)
         peak = np.max(np.abs(x)) + 1e-9
         x = np.tanh(drive * x / peak) / np.tanh(drive) * peak
