@@ -28,6 +28,10 @@ SET=opus bench/spoof/make_spoof_perc.sh "$out"
 # voice-changer's speed-perturbed copies in a folder of their own, as c33 was trained (c33's
 # recipe's leave-one-family-out in bench/README.md reads them; c38 trains on aug/voice-changer).
 "$py" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug_vc" --ops speed --eq 0 --band 0 --families voice-changer
+# Both classes through degraded channels (since c40): noisy copies of every 2nd training file and
+# a drawn channel without reverberation or overdrive on the other half (make_spoof_noise.py; ~5 min).
+"$py" bench/spoof/make_spoof_noise.py --out "$out" --families "$train"
+"$py" bench/spoof/make_spoof_noise.py --out "$out" --families "$train" --channels diverse-dry
 echo "TRAINING FAMILIES DONE"
 # vocoder-hnm (a WORLD-style vocoder's copy-synthesis, since the twenty-first session): a
 # never-trained probe; built here for a key made before it existed.
@@ -38,3 +42,7 @@ done
 # Perceptual-codec and Opus copies of the probes' items too.
 bench/spoof/make_spoof_perc.sh "$out"
 SET=opus bench/spoof/make_spoof_perc.sh "$out"
+# eval.sh's noisy and never-trained-channel test conditions, of every built family.
+all=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" | sort -u | paste -sd, -)
+"$py" bench/spoof/make_spoof_noise.py --out "$out" --families "$all" --split eval
+"$py" bench/spoof/make_spoof_noise.py --out "$out" --families "$all" --split eval --channels unseen

@@ -51,9 +51,24 @@ done)
 # each rebuilt and sent again through its family's channel, plus a codec copy; ~9 min).
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0 \
 	--families "$(echo $train_families | tr ' ' ',')"
+# Both classes through degraded phone channels (since c40, thirty-first session): noisy copies of
+# every 2nd training file (train-noise: white, pink, brown or babble noise at 5-25 dB SNR) and a
+# copy of the other half through a whole drawn channel (train-chand: make_augmented.py's
+# augment_diverse without its replay-like reverberation and overdrive: noise, tilt, gain, band
+# limit and codec), the same channels on both classes so that a degraded channel stops being a cue
+# for synthesis; without them genuine callers through a noisy channel were flagged
+# (bench/README.md, "Genuine callers through degraded channels").
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$(echo $train_families | tr ' ' ',')"
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$(echo $train_families | tr ' ' ',')" --channels diverse-dry
+# The test conditions of noisy and never-trained channels (eval.sh's "noise" and "unseen"), for
+# every built family.
+all_families=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" | sort -u | paste -sd, -)
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$all_families" --split eval
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$all_families" --split eval --channels unseen
 spoof_dirs=""
 for fam in $train_families; do
 	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec --spoof $out/$fam/train-perc --spoof $out/aug/$fam/train --spoof $out/aug/$fam/train-codec"
+	spoof_dirs="$spoof_dirs --spoof $out/$fam/train-noise --spoof $out/$fam/train-chand"
 done
 # The built families left out of training, kept out of every leave-one-family-out fold too.
 no_train=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" | sort -u | while read -r fam; do
@@ -61,7 +76,8 @@ no_train=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" | so
 done)
 # shellcheck disable=SC2086
 $vg train-spoof --hold-out-speakers --bonafide "$out/bonafide/train" --bonafide "$out/bonafide/train-codec" --bonafide "$out/bonafide/train-perc" \
-	--bonafide "$out/bonafide-speed/train" --bonafide "$out/bonafide-speed/train-codec" $spoof_dirs $family_groups --out "$out/cm.vxgb"
+	--bonafide "$out/bonafide-speed/train" --bonafide "$out/bonafide-speed/train-codec" --bonafide "$out/bonafide/train-noise" --bonafide "$out/bonafide/train-chand" \
+	$spoof_dirs $family_groups --out "$out/cm.vxgb"
 
 # Per family and condition (dev-speaker bona fide vs the family's eval split), then all corpora.
 bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
@@ -73,7 +89,7 @@ bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
 # same balance groups; then the voice-source scorer alone in the same folds (--vq only), the frame
 # network (train-spoof --frame-net, shipped since c23), and the three fused as train-spoof fuses
 # them (frame network 0.3, voice-source scorer 0.1). ~30 minutes on 2 cores.
-lofo_aug="$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv"
+lofo_aug="$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv,$out/noise_key.tsv,$out/chand_key.tsv"
 # shellcheck disable=SC2086
 go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora --no-train "$no_train" --ltss-mlp 16 --variant cmn-causal --balance-families $family_groups \
 	--aug "$lofo_aug" --dump "$out/lofo_dump.tsv"
