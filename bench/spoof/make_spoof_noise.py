@@ -12,19 +12,21 @@ whole degraded phone channels, the speaker models' widest training channel
 (bench/trials/make_augmented.py's augment_diverse: one of seven noises at 0-25 dB SNR, an
 occasional overdrive, a spectral tilt, gain, a band limit, then AMR-NB, GSM, G.711, Vorbis or IMA
 ADPCM), into <family>/<split>-chan/c_<name>.wav: noise alone did not carry over to noise after a
-band limit and a codec. --channels diverse-dry: the same without the reverberation and the
-overdrive, which replay attacks show too (into <split>-chand/d_<name>.wav). --channels unseen (for --split eval) passes every 2nd file through
-bench/trials/make_unseen.py's channels, none of whose parts any training copy uses (music, hum,
-bursts or sox reverberation; sox equalisers; Opus, Speex or MP3), into <family>/eval-unseen/u_<name>.wav:
-the countermeasure's test of channels never trained on.
+band limit and a codec. --channels diverse-dry (c40's training copies): the same without the
+reverberation and the overdrive, which replay attacks show too (into <split>-chand/d_<name>.wav).
+--channels unseen (for --split eval) passes every 2nd file through bench/trials/make_unseen.py's
+channels, none of whose parts any training copy uses (music, hum, bursts or sox reverberation; sox
+equalisers; Opus, Speex or MP3), into <family>/eval-unseen/u_<name>.wav: the countermeasure's test
+of channels never trained on.
 
 Usage (repository root, after make_spoof_data.py):
     /usr/bin/python3 bench/spoof/make_spoof_noise.py [--out bench/out/spoof] [--families F1,F2,...]
-        [--split eval]   (copies of eval items instead, into <family>/eval-noise/: a test condition)
-        [--channels noise|diverse|unseen] [--all]   (--all: a copy of every file, not of every 2nd)
-Also writes <out>/<kind>_<split>_channels.txt (each copy's channel) and <out>/noise_key.tsv (noise_eval_key.tsv with --split eval; chan_*, unseen_* for the
-other channels): every copy's id, path, class, family, split and "noise" ("chan", "unseen"), in
-key.tsv's columns, for lofo --aug. Needs sox and numpy; --channels unseen also opus-tools and speex.
+        [--split eval]   (copies of eval items instead, into <family>/eval-noise/ etc.: a test condition)
+        [--channels noise|diverse|diverse-dry|unseen] [--all]   (--all: a copy of every file)
+Also writes <out>/<key>_<split>_channels.txt (each copy's channel) and <out>/noise_key.tsv
+(noise_eval_key.tsv with --split eval; chan_*, chand_*, unseen_* for the other channels): every
+copy's id, path, class, family, split and "noise" ("chan", "chand", "unseen"), in key.tsv's
+columns, for lofo --aug. Needs sox and numpy; --channels unseen also opus-tools and speex.
 """
 import argparse
 import concurrent.futures as cf
