@@ -37,7 +37,7 @@ import zlib
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "trials"))
-from make_trials import colored_noise, load, save  # noqa: E402
+from make_trials import add_noise, load, save  # noqa: E402
 from make_augmented import augment_diverse  # noqa: E402
 from make_unseen import unseen  # noqa: E402
 
@@ -45,22 +45,11 @@ FAMILIES = ("espeak-ng,festival-diphone,festival-hts,flite-cg,flite-diphone,repl
             "sam,gnuspeech,neural-vocoder,voice-changer,pico,mbrola,rhvoice,freetts")
 
 
-def noisy(src, dst, pool):
-    """Adds one drawn noise to src, writing dst; returns the description."""
-    seed = zlib.crc32(src.encode())
-    rng = np.random.default_rng(seed)
-    x = load(src)
-    kind = rng.choice(["white", "pink", "brown", "babble"])
-    if kind == "babble":
-        noise = np.zeros(len(x))
-        for p in rng.choice(pool, 4, replace=False):
-            b = np.resize(load(p), len(x))
-            noise += b / (np.sqrt(np.mean(b ** 2)) + 1e-9)
-    else:
-        noise = colored_noise(len(x), kind, rng)
-    snr = rng.uniform(5, 25)
-    px, pn = np.mean(x ** 2), np.mean(noise ** 2) + 1e-12
-    save(x + noise * np.sqrt(px / pn / 10 ** (snr / 10)), dst)
+def noisy(src, dst, seed, pool):
+    """Adds one drawn noise (make_trials.add_noise: babble of 4 voices, 5-25 dB SNR) to src,
+    writing dst; returns the description."""
+    x, kind, snr = add_noise(load(src), np.random.default_rng(seed), pool, 4, (5, 25))
+    save(x, dst)
     return "%s snr=%.1f" % (kind, snr)
 
 
@@ -72,12 +61,13 @@ def main():
     ap.add_argument("--channels", choices=["noise", "diverse", "diverse-dry", "unseen"], default="noise")
     ap.add_argument("--all", action="store_true", help="a copy of every file, not of every 2nd")
     a = ap.parse_args()
-    # per channel kind: folder suffix, file prefix, first file of every 2nd, key name, codec column
-    suffix, prefix, first, keyname, col = {
-        "noise": ("-noise", "n_", 0, "noise", "noise"),
-        "diverse": ("-chan", "c_", 1, "chan", "chan"),
-        "diverse-dry": ("-chand", "d_", 1, "chand", "chand"),
-        "unseen": ("-unseen", "u_", 0, "unseen", "unseen")}[a.channels]
+    # per channel kind: its name (folder suffix, key file, key's codec column), file prefix,
+    # first file of every 2nd
+    name, prefix, first = {
+        "noise": ("noise", "n_", 0),
+        "diverse": ("chan", "c_", 1),
+        "diverse-dry": ("chand", "d_", 1),
+        "unseen": ("unseen", "u_", 0)}[a.channels]
     bona = os.path.join(a.out, "bonafide", "train")
     pool = sorted(os.path.join(bona, f) for f in os.listdir(bona) if f.endswith(".wav"))
     jobs, rows = [], []
@@ -86,7 +76,7 @@ def main():
         if not os.path.isdir(src):
             print("make_spoof_noise: %s has no %s split, skipped" % (fam, a.split), file=sys.stderr)
             continue
-        dst = os.path.join(a.out, fam, a.split + suffix)
+        dst = os.path.join(a.out, fam, a.split + "-" + name)
         os.makedirs(dst, exist_ok=True)
         files = sorted(f for f in os.listdir(src) if f.endswith(".wav"))
         for f in (files if a.all else files[first::2]):
@@ -103,18 +93,18 @@ def main():
             return augment_diverse(src, dst, seed ^ 0x5EED, pool, replay_like=a.channels == "diverse")
         if a.channels == "unseen":
             return unseen(src, dst, seed ^ 0x0BE5)
-        return noisy(src, dst, pool)
+        return noisy(src, dst, seed, pool)
     with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
         descs = list(ex.map(make, jobs))
     # what each copy went through (appended: a rerun only makes the missing copies)
-    with open(os.path.join(a.out, keyname + "_" + a.split + "_channels.txt"), "a") as f:
+    with open(os.path.join(a.out, name + "_" + a.split + "_channels.txt"), "a") as f:
         for (_, dst), d in zip(jobs, descs):
             f.write("%s %s\n" % (os.path.basename(dst)[:-len(".wav")], d))
-    key = os.path.join(a.out, keyname + ("_key.tsv" if a.split == "train" else "_eval_key.tsv"))
+    key = os.path.join(a.out, name + ("_key.tsv" if a.split == "train" else "_eval_key.tsv"))
     with open(key, "w") as f:
         f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
         for uid, path, cls, fam in rows:
-            f.write("%s\t%s\t%s\t%s\t%s\t%s\n" % (uid, path, cls, fam, a.split, col))
+            f.write("%s\t%s\t%s\t%s\t%s\t%s\n" % (uid, path, cls, fam, a.split, name))
     print("done:", key)
 
 

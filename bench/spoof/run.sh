@@ -47,10 +47,11 @@ built=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" | sort 
 train_families=$(for fam in $train_families; do
 	if echo "$built" | grep -qx "$fam"; then printf '%s ' "$fam"; else echo "run.sh: $fam is not built, not trained on" >&2; fi
 done)
+train_csv=$(echo $train_families | tr ' ' ',')
 # On the spoof side, a speed-perturbed copy of every training family's training items (since c21;
 # each rebuilt and sent again through its family's channel, plus a codec copy; ~9 min).
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_aug.py --key "$out/key.tsv" --out "$out/aug" --ops speed --eq 0 --band 0 \
-	--families "$(echo $train_families | tr ' ' ',')"
+	--families "$train_csv"
 # Both classes through degraded phone channels (since c40, thirty-first session): noisy copies of
 # every 2nd training file (train-noise: white, pink, brown or babble noise at 5-25 dB SNR) and a
 # copy of the other half through a whole drawn channel (train-chand: make_augmented.py's
@@ -58,8 +59,8 @@ done)
 # limit and codec), the same channels on both classes so that a degraded channel stops being a cue
 # for synthesis; without them genuine callers through a noisy channel were flagged
 # (bench/README.md, "Genuine callers through degraded channels").
-"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$(echo $train_families | tr ' ' ',')"
-"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$(echo $train_families | tr ' ' ',')" --channels diverse-dry
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$train_csv"
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$train_csv" --channels diverse-dry
 # The test conditions of noisy and never-trained channels (eval.sh's "noise" and "unseen"), for
 # every built family.
 all_families=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" | sort -u | paste -sd, -)

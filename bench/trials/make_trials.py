@@ -99,14 +99,11 @@ def colored_noise(n, kind, rng):
     return np.fft.irfft(spec, n)
 
 
-def channel(src, dst, seed, babble_pool, n_babble, snr_range, gain_range, band_fn, codecs, dry=False):
-    """Passes src through a random phone channel into dst: additive noise (white, pink, brown, or
-    babble of n_babble recordings) at an SNR drawn from snr_range, gain from gain_range (dB,
-    clipped to 16 bits), the band limit band_fn(rng) gives, then a codec drawn from codecs
-    (amr-nb in a random mode, gsm, or g711 alone). Returns a description of what was drawn.
-    dry: draw exactly the same values but write nothing (for a key of existing copies)."""
-    rng = np.random.default_rng(seed)
-    x = load(src)
+def add_noise(x, rng, babble_pool, n_babble, snr_range, dry=False):
+    """Adds to x one noise drawn with rng (white, pink, brown, or the babble of n_babble
+    recordings of babble_pool, each at unit power) at an SNR drawn from snr_range (dB, over the
+    whole recording's power). Returns (noisy x, kind, snr). dry: draw the same values but load no
+    babble (the result is then not meaningful)."""
     kind = rng.choice(["white", "pink", "brown", "babble"])
     if kind == "babble":
         noise = np.zeros(len(x))
@@ -119,7 +116,17 @@ def channel(src, dst, seed, babble_pool, n_babble, snr_range, gain_range, band_f
         noise = colored_noise(len(x), kind, rng)
     snr = rng.uniform(*snr_range)
     px, pn = np.mean(x ** 2), np.mean(noise ** 2) + 1e-12
-    x = x + noise * np.sqrt(px / pn / 10 ** (snr / 10))
+    return x + noise * np.sqrt(px / pn / 10 ** (snr / 10)), kind, snr
+
+
+def channel(src, dst, seed, babble_pool, n_babble, snr_range, gain_range, band_fn, codecs, dry=False):
+    """Passes src through a random phone channel into dst: additive noise (white, pink, brown, or
+    babble of n_babble recordings) at an SNR drawn from snr_range, gain from gain_range (dB,
+    clipped to 16 bits), the band limit band_fn(rng) gives, then a codec drawn from codecs
+    (amr-nb in a random mode, gsm, or g711 alone). Returns a description of what was drawn.
+    dry: draw exactly the same values but write nothing (for a key of existing copies)."""
+    rng = np.random.default_rng(seed)
+    x, kind, snr = add_noise(load(src), rng, babble_pool, n_babble, snr_range, dry)
     gain = rng.uniform(*gain_range)
     x = x * 10 ** (gain / 20)
     band = band_fn(rng)
