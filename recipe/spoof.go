@@ -613,9 +613,19 @@ func spoofOperatingPoints(scores []float64, groups []int, fars []float64) []mode
 
 // SpeakerOfPath is the speaker of a bona fide recording for HoldOutSpeakers: the part of the
 // file name before its first '_' (make_spoof_data.py's "<corpus><speaker>_<utterance>.wav"),
-// else the name of its folder (the corpora's "<speaker>/<utterance>.wav").
+// else the name of its folder (the corpora's "<speaker>/<utterance>.wav"). Leading copy prefixes
+// of one or two lower-case letters and '_' ("n_", "d_", "p_", "t_", "tm_": the bench scripts'
+// names for degraded copies of a recording) are skipped, so that a copy belongs to its original's
+// speaker and not to a pseudo-speaker of all copies of its kind.
 func SpeakerOfPath(path string) string {
 	base := filepath.Base(path)
+	for {
+		i := strings.IndexByte(base, '_')
+		if i < 1 || i > 2 || strings.IndexByte(base[i+1:], '_') < 0 || strings.TrimFunc(base[:i], func(r rune) bool { return r >= 'a' && r <= 'z' }) != "" {
+			break
+		}
+		base = base[i+1:]
+	}
 	if i := strings.IndexByte(base, '_'); i > 0 {
 		return base[:i]
 	}

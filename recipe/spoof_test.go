@@ -111,6 +111,13 @@ func TestSpeakerOfPath(t *testing.T) {
 		{"corpus/spk/utt_with_underscore.wav", "utt"},
 		{"corpus/spk/_leading.wav", "spk"},
 		{"solo.wav", "."},
+		// copies keep their original's speaker
+		{"bench/out/spoof/bonafide/train-noise/n_mi1088_1088-134315-0003.wav", "mi1088"},
+		{"bench/out/spoof/bonafide/train-telmob/tm_sp9645_096450020.wav", "sp9645"},
+		{"x/p_n_sp0001_u.wav", "sp0001"},
+		{"x/ab_c.wav", "ab"},          // no speaker key after the prefix: the prefix is the speaker
+		{"x/abc_sp0001_u.wav", "abc"}, // three letters: not a copy prefix
+		{"x/N_sp0001_u.wav", "N"},     // upper case: not a copy prefix
 	} {
 		if got := SpeakerOfPath(c.path); got != c.want {
 			t.Errorf("SpeakerOfPath(%q) = %q, want %q", c.path, got, c.want)

@@ -3,7 +3,11 @@
 # of every family) and all of ../shared/corpora with a countermeasure, per family and condition:
 # none (as made), mobile (mobile codecs), and, when make_spoof_noise.py --split eval has built
 # them, noise (noise_eval_key.tsv: background noise) and unseen (unseen_eval_key.tsv: --channels
-# unseen, whole phone channels no training copy goes through).
+# unseen, whole phone channels no training copy goes through), and, when make_spoof_noise.py --split
+# eval --channels telephone has built it, tel: the dev speakers' bona fide through the telephone
+# channel nearly every synthetic item went through, against the spoofs as made (none), so that
+# the channel itself tells nothing; telmob: the same through a mobile codec too (--channels
+# telephone-mobile), against the spoofs' mobile-codec copies.
 # Usage: [OUT=DIR] bench/spoof/eval.sh MODEL [VOXGUARD]   (run from the repository root; OUT: where
 # lists and scores go, default bench/out/spoof/eval)
 set -eu
@@ -14,16 +18,20 @@ mkdir -p "$out"
 key=$out/key.all.tsv
 conds="none mobile"
 cp bench/out/spoof/key.tsv "$key"
-for c in noise unseen; do
+for c in noise unseen tel telmob; do
 	if [ -s "bench/out/spoof/${c}_eval_key.tsv" ]; then
 		tail -n +2 "bench/out/spoof/${c}_eval_key.tsv" >> "$key"
 		conds="$conds $c"
 	fi
 done
 for cond in $conds; do
-	for fam in $(awk -F'\t' -v c="$cond" 'NR > 1 && $3 == "spoof" && $5 == "eval" && $6 == c { print $4 }' "$key" | sort -u); do
-		awk -F'\t' -v f="$fam" -v c="$cond" -v o="$out/$fam.$cond" \
-			'NR > 1 && $5 == "eval" && $6 == c && ($4 == f || $3 == "bonafide") { print $1, $2 > (o ".scp"); print $1, $3 > (o ".key") }' "$key"
+	# tel's spoofs are those of none, telmob's those of mobile (they went through that channel when made)
+	sc=$cond
+	[ "$cond" = tel ] && sc=none
+	[ "$cond" = telmob ] && sc=mobile
+	for fam in $(awk -F'\t' -v c="$sc" 'NR > 1 && $3 == "spoof" && $5 == "eval" && $6 == c { print $4 }' "$key" | sort -u); do
+		awk -F'\t' -v f="$fam" -v c="$cond" -v sc="$sc" -v o="$out/$fam.$cond" \
+			'NR > 1 && $5 == "eval" && (($4 == f && $6 == sc) || ($3 == "bonafide" && $6 == c)) { print $1, $2 > (o ".scp"); print $1, $3 > (o ".key") }' "$key"
 		printf '%s %s: ' "$fam" "$cond"
 		$vg spoof --model "$model" --list "$out/$fam.$cond.scp" --key "$out/$fam.$cond.key" --out "$out/$fam.$cond.scores" 2>&1 | tr '\r' '\n' | grep '^spoof:'
 	done

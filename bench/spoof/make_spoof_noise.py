@@ -18,20 +18,31 @@ reverberation and the overdrive, which replay attacks show too (into <split>-cha
 channels, none of whose parts any training copy uses (music, hum, bursts or sox reverberation; sox
 equalisers; Opus, Speex or MP3), into <family>/eval-unseen/u_<name>.wav: the countermeasure's test
 of channels never trained on.
+--channels telephone passes every bona fide file (the --families are ignored: every synthetic item
+already went through it) through the telephone channel that make_spoof_data.py puts nearly every
+synthetic item through (its telephone(): a level drawn 2-14 dB under full scale, a 200-350 to
+3200-3500 Hz band-pass on half, coloured noise at 25-55 dB SNR, mu-law), into
+bonafide/<split>-tel/t_<name>.wav: without it, that channel itself is a cue for synthesis (a band
+limit alone raised the held-out speakers' scores by 1.7 nats; bench/README.md, "The synthetic
+items' own telephone channel"). --channels telephone-mobile: the same, then make_spoof_data.py's
+mobile codec round trip (AMR-NB or GSM), as every synthetic item's mobile-codec copy went
+(bonafide/<split>-telmob/tm_<name>.wav).
 
 Usage (repository root, after make_spoof_data.py):
     /usr/bin/python3 bench/spoof/make_spoof_noise.py [--out bench/out/spoof] [--families F1,F2,...]
         [--split eval]   (copies of eval items instead, into <family>/eval-noise/ etc.: a test condition)
-        [--channels noise|diverse|diverse-dry|unseen] [--all]   (--all: a copy of every file)
+        [--channels noise|diverse|diverse-dry|unseen|telephone|telephone-mobile] [--all]   (--all: a copy of every file)
 Also writes <out>/<key>_<split>_channels.txt (each copy's channel) and <out>/noise_key.tsv
-(noise_eval_key.tsv with --split eval; chan_*, chand_*, unseen_* for the other channels): every
-copy's id, path, class, family, split and "noise" ("chan", "chand", "unseen"), in key.tsv's
+(noise_eval_key.tsv with --split eval; chan_*, chand_*, unseen_*, tel_*, telmob_* for the other channels): every
+copy's id, path, class, family, split and "noise" ("chan", "chand", "unseen", "tel", "telmob"), in key.tsv's
 columns, for lofo --aug. Needs sox and numpy; --channels unseen also opus-tools and speex.
 """
 import argparse
 import concurrent.futures as cf
 import os
+import random
 import sys
+import tempfile
 import zlib
 
 import numpy as np
@@ -40,6 +51,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from make_trials import add_noise, load, save  # noqa: E402
 from make_augmented import augment_diverse  # noqa: E402
 from make_unseen import unseen  # noqa: E402
+from make_spoof_data import SEED, codec, telephone  # noqa: E402
 
 FAMILIES = ("espeak-ng,festival-diphone,festival-hts,flite-cg,flite-diphone,replay,replay-room,vocoder-lpc,"
             "sam,gnuspeech,neural-vocoder,voice-changer,pico,mbrola,rhvoice,freetts")
@@ -58,7 +70,7 @@ def main():
     ap.add_argument("--out", default="bench/out/spoof")
     ap.add_argument("--families", default=FAMILIES)
     ap.add_argument("--split", choices=["train", "eval"], default="train")
-    ap.add_argument("--channels", choices=["noise", "diverse", "diverse-dry", "unseen"], default="noise")
+    ap.add_argument("--channels", choices=["noise", "diverse", "diverse-dry", "unseen", "telephone", "telephone-mobile"], default="noise")
     ap.add_argument("--all", action="store_true", help="a copy of every file, not of every 2nd")
     a = ap.parse_args()
     # per channel kind: its name (folder suffix, key file, key's codec column), file prefix,
@@ -67,11 +79,14 @@ def main():
         "noise": ("noise", "n_", 0),
         "diverse": ("chan", "c_", 1),
         "diverse-dry": ("chand", "d_", 1),
-        "unseen": ("unseen", "u_", 0)}[a.channels]
+        "unseen": ("unseen", "u_", 0),
+        "telephone": ("tel", "t_", 0),
+        "telephone-mobile": ("telmob", "tm_", 0)}[a.channels]
     bona = os.path.join(a.out, "bonafide", "train")
     pool = sorted(os.path.join(bona, f) for f in os.listdir(bona) if f.endswith(".wav"))
     jobs, rows = [], []
-    for fam in ["bonafide"] + [f for f in a.families.split(",") if f]:
+    families = [] if a.channels.startswith("telephone") else [f for f in a.families.split(",") if f]
+    for fam in ["bonafide"] + families:
         src = os.path.join(a.out, fam, a.split)
         if not os.path.isdir(src):
             print("make_spoof_noise: %s has no %s split, skipped" % (fam, a.split), file=sys.stderr)
@@ -79,7 +94,7 @@ def main():
         dst = os.path.join(a.out, fam, a.split + "-" + name)
         os.makedirs(dst, exist_ok=True)
         files = sorted(f for f in os.listdir(src) if f.endswith(".wav"))
-        for f in (files if a.all else files[first::2]):
+        for f in (files if a.all or a.channels.startswith("telephone") else files[first::2]):
             out = os.path.join(dst, prefix + f)
             rows.append((prefix + f[:-len(".wav")], out, "bonafide" if fam == "bonafide" else "spoof", fam))
             if not os.path.exists(out):
@@ -93,6 +108,16 @@ def main():
             return augment_diverse(src, dst, seed ^ 0x5EED, pool, replay_like=a.channels == "diverse")
         if a.channels == "unseen":
             return unseen(src, dst, seed ^ 0x0BE5)
+        if a.channels.startswith("telephone"):  # make_spoof_data's own draws for a file of this name
+            with tempfile.TemporaryDirectory() as tmp:
+                rng = random.Random(f"{SEED}:{dst}")
+                if a.channels == "telephone":
+                    telephone(src, dst, rng, tmp)
+                    return "telephone"
+                t = os.path.join(tmp, "t.wav")
+                telephone(src, t, rng, tmp)
+                codec(t, dst, rng, tmp)
+            return "telephone mobile"
         return noisy(src, dst, seed, pool)
     with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
         descs = list(ex.map(make, jobs))
