@@ -32,6 +32,12 @@ SET=opus bench/spoof/make_spoof_perc.sh "$out"
 # a drawn channel without reverberation or overdrive on the other half (make_spoof_noise.py; ~5 min).
 "$py" bench/spoof/make_spoof_noise.py --out "$out" --families "$train"
 "$py" bench/spoof/make_spoof_noise.py --out "$out" --families "$train" --channels diverse-dry
+# The bona fide files through the synthetic items' own telephone channel, with and without a
+# mobile codec (since c41; ~1 min each): for training, and for eval.sh's tel and telmob.
+for split in train eval; do
+	"$py" bench/spoof/make_spoof_noise.py --out "$out" --split "$split" --channels telephone
+	"$py" bench/spoof/make_spoof_noise.py --out "$out" --split "$split" --channels telephone-mobile
+done
 echo "TRAINING FAMILIES DONE"
 # vocoder-hnm (a WORLD-style vocoder's copy-synthesis, since the twenty-first session): a
 # never-trained probe; built here for a key made before it existed.

@@ -61,11 +61,21 @@ train_csv=$(echo $train_families | tr ' ' ',')
 # (bench/README.md, "Genuine callers through degraded channels").
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$train_csv"
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$train_csv" --channels diverse-dry
+# The bona fide training files through the synthetic items' own telephone channel, alone and then
+# through a mobile codec (since c41, thirty-second session): nearly every synthetic item went
+# through make_spoof_data.py's telephone() (a level, a band-pass on half, a noise floor), so without
+# these copies that channel was itself a cue, and genuine callers on an ordinary phone line were
+# flagged (bench/README.md, "The synthetic items' own telephone channel").
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --channels telephone
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --channels telephone-mobile
 # The test conditions of noisy and never-trained channels (eval.sh's "noise" and "unseen"), for
 # every built family.
 all_families=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" | sort -u | paste -sd, -)
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$all_families" --split eval
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --families "$all_families" --split eval --channels unseen
+# eval.sh's tel and telmob: the dev speakers' bona fide through that telephone channel (and a codec).
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --split eval --channels telephone
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --split eval --channels telephone-mobile
 spoof_dirs=""
 for fam in $train_families; do
 	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec --spoof $out/$fam/train-perc --spoof $out/aug/$fam/train --spoof $out/aug/$fam/train-codec"
@@ -78,7 +88,7 @@ done)
 # shellcheck disable=SC2086
 $vg train-spoof --hold-out-speakers --bonafide "$out/bonafide/train" --bonafide "$out/bonafide/train-codec" --bonafide "$out/bonafide/train-perc" \
 	--bonafide "$out/bonafide-speed/train" --bonafide "$out/bonafide-speed/train-codec" --bonafide "$out/bonafide/train-noise" --bonafide "$out/bonafide/train-chand" \
-	$spoof_dirs $family_groups --out "$out/cm.vxgb"
+	--bonafide "$out/bonafide/train-tel" --bonafide "$out/bonafide/train-telmob" $spoof_dirs $family_groups --out "$out/cm.vxgb"
 
 # Per family and condition (dev-speaker bona fide vs the family's eval split), then all corpora.
 bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
@@ -90,7 +100,7 @@ bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
 # same balance groups; then the voice-source scorer alone in the same folds (--vq only), the frame
 # network (train-spoof --frame-net, shipped since c23), and the three fused as train-spoof fuses
 # them (frame network 0.3, voice-source scorer 0.1). ~30 minutes on 2 cores.
-lofo_aug="$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv,$out/noise_key.tsv,$out/chand_key.tsv"
+lofo_aug="$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv,$out/noise_key.tsv,$out/chand_key.tsv,$out/tel_key.tsv,$out/telmob_key.tsv"
 # shellcheck disable=SC2086
 go run ./bench/spoof/lofo --key "$out/key.tsv" --corpora ../shared/corpora --no-train "$no_train" --ltss-mlp 16 --variant cmn-causal --balance-families $family_groups \
 	--aug "$lofo_aug" --dump "$out/lofo_dump.tsv"
