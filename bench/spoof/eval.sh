@@ -7,7 +7,9 @@
 # eval --channels telephone has built it, tel: the dev speakers' bona fide through the telephone
 # channel nearly every synthetic item went through, against the spoofs as made (none), so that
 # the channel itself tells nothing; telmob: the same through a mobile codec too (--channels
-# telephone-mobile), against the spoofs' mobile-codec copies.
+# telephone-mobile), against the spoofs' mobile-codec copies; noisetel and unseentel: the noise and
+# unseen channels on the bona fide files' tel copies (make_spoof_noise.py --bonafide-from tel),
+# against the spoofs of noise and unseen.
 # Usage: [OUT=DIR] bench/spoof/eval.sh MODEL [VOXGUARD]   (run from the repository root; OUT: where
 # lists and scores go, default bench/out/spoof/eval)
 set -eu
@@ -18,17 +20,20 @@ mkdir -p "$out"
 key=$out/key.all.tsv
 conds="none mobile"
 cp bench/out/spoof/key.tsv "$key"
-for c in noise unseen tel telmob; do
+for c in noise unseen tel telmob noisetel unseentel; do
 	if [ -s "bench/out/spoof/${c}_eval_key.tsv" ]; then
 		tail -n +2 "bench/out/spoof/${c}_eval_key.tsv" >> "$key"
 		conds="$conds $c"
 	fi
 done
 for cond in $conds; do
-	# tel's spoofs are those of none, telmob's those of mobile (they went through that channel when made)
+	# tel's spoofs are those of none, telmob's those of mobile, noisetel's of noise, unseentel's of
+	# unseen (they went through the telephone channel when made)
 	sc=$cond
 	[ "$cond" = tel ] && sc=none
 	[ "$cond" = telmob ] && sc=mobile
+	[ "$cond" = noisetel ] && sc=noise
+	[ "$cond" = unseentel ] && sc=unseen
 	for fam in $(awk -F'\t' -v c="$sc" 'NR > 1 && $3 == "spoof" && $5 == "eval" && $6 == c { print $4 }' "$key" | sort -u); do
 		awk -F'\t' -v f="$fam" -v c="$cond" -v sc="$sc" -v o="$out/$fam.$cond" \
 			'NR > 1 && $5 == "eval" && (($4 == f && $6 == sc) || ($3 == "bonafide" && $6 == c)) { print $1, $2 > (o ".scp"); print $1, $3 > (o ".key") }' "$key"

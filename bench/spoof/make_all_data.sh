@@ -34,10 +34,15 @@ SET=opus bench/spoof/make_spoof_perc.sh "$out"
 "$py" bench/spoof/make_spoof_noise.py --out "$out" --families "$train" --channels diverse-dry
 # The bona fide files through the synthetic items' own telephone channel, with and without a
 # mobile codec (since c41; ~1 min each): for training, and for eval.sh's tel and telmob.
+# Since c42 also noisy and channel copies of those telephone copies (training), and noisy and
+# unseen-channel ones (eval.sh's noisetel and unseentel).
 for split in train eval; do
 	"$py" bench/spoof/make_spoof_noise.py --out "$out" --split "$split" --channels telephone
 	"$py" bench/spoof/make_spoof_noise.py --out "$out" --split "$split" --channels telephone-mobile
+	"$py" bench/spoof/make_spoof_noise.py --out "$out" --split "$split" --bonafide-from tel
 done
+"$py" bench/spoof/make_spoof_noise.py --out "$out" --bonafide-from tel --channels diverse-dry
+"$py" bench/spoof/make_spoof_noise.py --out "$out" --split eval --bonafide-from tel --channels unseen
 echo "TRAINING FAMILIES DONE"
 # vocoder-hnm (a WORLD-style vocoder's copy-synthesis, since the twenty-first session): a
 # never-trained probe; built here for a key made before it existed.

@@ -27,6 +27,11 @@ limit alone raised the held-out speakers' scores by 1.7 nats; bench/README.md, "
 items' own telephone channel"). --channels telephone-mobile: the same, then make_spoof_data.py's
 mobile codec round trip (AMR-NB or GSM), as every synthetic item's mobile-codec copy went
 (bonafide/<split>-telmob/tm_<name>.wav).
+--bonafide-from tel (with noise, diverse, diverse-dry or unseen) copies the bona fide files'
+telephone-channel copies instead (bonafide/<split>-tel, made first by --channels telephone), and
+no family: the synthetic items went through that channel before their noise or channel, so these
+are the genuine side of a fair noisy or unseen-channel condition (into bonafide/<split>-tel-<kind>/,
+key <kind>tel_<...>.tsv, key codec "<kind>tel": eval.sh's noisetel and unseentel).
 
 Usage (repository root, after make_spoof_data.py):
     /usr/bin/python3 bench/spoof/make_spoof_noise.py [--out bench/out/spoof] [--families F1,F2,...]
@@ -72,7 +77,11 @@ def main():
     ap.add_argument("--split", choices=["train", "eval"], default="train")
     ap.add_argument("--channels", choices=["noise", "diverse", "diverse-dry", "unseen", "telephone", "telephone-mobile"], default="noise")
     ap.add_argument("--all", action="store_true", help="a copy of every file, not of every 2nd")
+    ap.add_argument("--bonafide-from", choices=["", "tel"], default="",
+                    help="tel: copy the bona fide files' telephone-channel copies (<split>-tel), no family")
     a = ap.parse_args()
+    if a.bonafide_from and a.channels.startswith("telephone"):
+        sys.exit("make_spoof_noise: --bonafide-from needs a noise or channel kind, not --channels " + a.channels)
     # per channel kind: its name (folder suffix, key file, key's codec column), file prefix,
     # first file of every 2nd
     name, prefix, first = {
@@ -85,13 +94,15 @@ def main():
     bona = os.path.join(a.out, "bonafide", "train")
     pool = sorted(os.path.join(bona, f) for f in os.listdir(bona) if f.endswith(".wav"))
     jobs, rows = [], []
-    families = [] if a.channels.startswith("telephone") else [f for f in a.families.split(",") if f]
+    families = [] if a.channels.startswith("telephone") or a.bonafide_from else [f for f in a.families.split(",") if f]
+    src_sub = a.split + ("-" + a.bonafide_from if a.bonafide_from else "")
+    name += a.bonafide_from  # e.g. noisetel: the key's codec column and the key file's name
     for fam in ["bonafide"] + families:
-        src = os.path.join(a.out, fam, a.split)
+        src = os.path.join(a.out, fam, src_sub)
         if not os.path.isdir(src):
             print("make_spoof_noise: %s has no %s split, skipped" % (fam, a.split), file=sys.stderr)
             continue
-        dst = os.path.join(a.out, fam, a.split + "-" + name)
+        dst = os.path.join(a.out, fam, src_sub + "-" + name[:len(name) - len(a.bonafide_from)])
         os.makedirs(dst, exist_ok=True)
         files = sorted(f for f in os.listdir(src) if f.endswith(".wav"))
         for f in (files if a.all or a.channels.startswith("telephone") else files[first::2]):

@@ -68,6 +68,10 @@ train_csv=$(echo $train_families | tr ' ' ',')
 # flagged (bench/README.md, "The synthetic items' own telephone channel").
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --channels telephone
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --channels telephone-mobile
+# And (since c42) their noisy and channel copies made from those telephone copies, as the
+# synthetic items' noisy and channel copies were made from items that had gone through it.
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --bonafide-from tel
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --bonafide-from tel --channels diverse-dry
 # The test conditions of noisy and never-trained channels (eval.sh's "noise" and "unseen"), for
 # every built family.
 all_families=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" | sort -u | paste -sd, -)
@@ -76,6 +80,9 @@ all_families=$(awk -F'\t' 'NR > 1 && $3 == "spoof" { print $4 }' "$out/key.tsv" 
 # eval.sh's tel and telmob: the dev speakers' bona fide through that telephone channel (and a codec).
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --split eval --channels telephone
 "${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --split eval --channels telephone-mobile
+# eval.sh's noisetel and unseentel: the noise and unseen channels on those bona fide copies.
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --split eval --bonafide-from tel
+"${PYTHON:-/usr/bin/python3}" bench/spoof/make_spoof_noise.py --out "$out" --split eval --bonafide-from tel --channels unseen
 spoof_dirs=""
 for fam in $train_families; do
 	spoof_dirs="$spoof_dirs --spoof $out/$fam/train --spoof $out/$fam/train-codec --spoof $out/$fam/train-perc --spoof $out/aug/$fam/train --spoof $out/aug/$fam/train-codec"
@@ -88,7 +95,8 @@ done)
 # shellcheck disable=SC2086
 $vg train-spoof --hold-out-speakers --bonafide "$out/bonafide/train" --bonafide "$out/bonafide/train-codec" --bonafide "$out/bonafide/train-perc" \
 	--bonafide "$out/bonafide-speed/train" --bonafide "$out/bonafide-speed/train-codec" --bonafide "$out/bonafide/train-noise" --bonafide "$out/bonafide/train-chand" \
-	--bonafide "$out/bonafide/train-tel" --bonafide "$out/bonafide/train-telmob" $spoof_dirs $family_groups --out "$out/cm.vxgb"
+	--bonafide "$out/bonafide/train-tel" --bonafide "$out/bonafide/train-telmob" \
+	--bonafide "$out/bonafide/train-tel-noise" --bonafide "$out/bonafide/train-tel-chand" $spoof_dirs $family_groups --out "$out/cm.vxgb"
 
 # Per family and condition (dev-speaker bona fide vs the family's eval split), then all corpora.
 bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
@@ -100,7 +108,7 @@ bench/spoof/eval.sh "$out/cm.vxgb" "$vg"
 # same balance groups; then the voice-source scorer alone in the same folds (--vq only), the frame
 # network (train-spoof --frame-net, shipped since c23), and the three fused as train-spoof fuses
 # them (frame network 0.3, voice-source scorer 0.1). ~30 minutes on 2 cores.
-lofo_aug="$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv,$out/noise_key.tsv,$out/chand_key.tsv,$out/tel_key.tsv,$out/telmob_key.tsv"
+lofo_aug="$out/perc_key.tsv,$out/speed_key.tsv,$out/aug/key.tsv,$out/noise_key.tsv,$out/chand_key.tsv,$out/tel_key.tsv,$out/telmob_key.tsv,$out/noisetel_key.tsv,$out/chandtel_key.tsv"
 # Since the thirty-second session the held-out families are measured against the dev speakers'
 # bona fide through the synthetic items' own telephone channel (clean: tel copies; codecs: telmob
 # copies), not against the recordings as made, which that channel itself told apart: key_tel.tsv
