@@ -620,16 +620,29 @@ func spoofOperatingPoints(scores []float64, groups []int, fars []float64) []mode
 func SpeakerOfPath(path string) string {
 	base := filepath.Base(path)
 	for {
-		i := strings.IndexByte(base, '_')
-		if i < 1 || i > 2 || strings.IndexByte(base[i+1:], '_') < 0 || strings.TrimFunc(base[:i], func(r rune) bool { return r >= 'a' && r <= 'z' }) != "" {
+		head, rest, ok := strings.Cut(base, "_")
+		if !ok || !isCopyPrefix(head) || !strings.Contains(rest, "_") {
 			break
 		}
-		base = base[i+1:]
+		base = rest
 	}
 	if i := strings.IndexByte(base, '_'); i > 0 {
 		return base[:i]
 	}
 	return filepath.Base(filepath.Dir(path))
+}
+
+// isCopyPrefix reports whether s is one or two lower-case ASCII letters.
+func isCopyPrefix(s string) bool {
+	if len(s) < 1 || len(s) > 2 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // TrainSpoof extracts LFCC frames from c.Bonafide and c.Spoof, holds out every HoldOut-th bona

@@ -1,12 +1,8 @@
 package recipe
 
 import (
-	"bufio"
 	"math"
-	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -39,21 +35,23 @@ func TestEmbeddedCountermeasureTelephoneBand(t *testing.T) {
 	if !ok {
 		t.Fatal("no 1 % operating point")
 	}
-	f, err := os.Open(filepath.Join("..", "bench", "dev_speakers.txt"))
+	dev, err := ReadSpeakerList(filepath.Join("..", "bench", "dev_speakers.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	var paths []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		spk := strings.TrimSpace(sc.Text())
-		if spk == "" || strings.HasPrefix(spk, "#") {
-			continue
+	for _, corpus := range []string{"speechocean762", "mini-librispeech"} {
+		utts, err := ListCorpus(filepath.Join(root, corpus))
+		if err != nil {
+			t.Fatal(err)
 		}
-		wavs, _ := filepath.Glob(filepath.Join(root, spk, "*.wav"))
-		sort.Strings(wavs)
-		paths = append(paths, wavs[:min(3, len(wavs))]...)
+		taken := map[string]int{}
+		for _, u := range utts { // sorted by speaker, then file
+			if k := u.SpeakerKey(); dev[k] && taken[k] < 3 {
+				taken[k]++
+				paths = append(paths, u.Path)
+			}
+		}
 	}
 	if len(paths) < 60 {
 		t.Fatalf("only %d development recordings found", len(paths))

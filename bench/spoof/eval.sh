@@ -29,11 +29,12 @@ done
 for cond in $conds; do
 	# tel's spoofs are those of none, telmob's those of mobile, noisetel's of noise, unseentel's of
 	# unseen (they went through the telephone channel when made)
-	sc=$cond
-	[ "$cond" = tel ] && sc=none
-	[ "$cond" = telmob ] && sc=mobile
-	[ "$cond" = noisetel ] && sc=noise
-	[ "$cond" = unseentel ] && sc=unseen
+	case $cond in
+	tel) sc=none ;;
+	telmob) sc=mobile ;;
+	*tel) sc=${cond%tel} ;;
+	*) sc=$cond ;;
+	esac
 	for fam in $(awk -F'\t' -v c="$sc" 'NR > 1 && $3 == "spoof" && $5 == "eval" && $6 == c { print $4 }' "$key" | sort -u); do
 		awk -F'\t' -v f="$fam" -v c="$cond" -v sc="$sc" -v o="$out/$fam.$cond" \
 			'NR > 1 && $5 == "eval" && (($4 == f && $6 == sc) || ($3 == "bonafide" && $6 == c)) { print $1, $2 > (o ".scp"); print $1, $3 > (o ".key") }' "$key"

@@ -20,9 +20,8 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
 
     bonafide/{train,eval}/<spk>_<utt>.wav      symlinks to the corpora (eval = bench/dev_speakers.txt)
     bonafide/{train,eval}-codec/<id>.wav       the same through AMR-NB or GSM full rate
-    bonafide/train-tel/t_<id>.wav              with --bonafide-tel: training files through the synthetic items' telephone channel
-                                               (gain, half band-passed, noise, mu-law), so that neither the
-                                               band-pass nor the noise tells spoof from bona fide
+    (bonafide/<split>-tel/t_<id>.wav, the bona fide files through the synthetic items' telephone channel, and their
+    further copies come from bench/spoof/make_spoof_noise.py --channels telephone, with the same draws)
     <family>/{train,eval}/<id>.wav             synthetic speech, one folder per TTS family
     <family>/{train,eval}-codec/<id>.wav       the same through AMR-NB or GSM
     replay/{train,eval}[-codec]/<id>.wav       bona fide speech replayed through a simulated
@@ -685,9 +684,6 @@ def main():
     ap.add_argument("--bonafide-codec-every", type=int, default=2,
                     help="codec copies of every N-th bona fide training file (every eval file has one); 1 was "
                          "measured on 2026-12-03 (bench/README) and not adopted")
-    ap.add_argument("--bonafide-tel", action="store_true",
-                    help="also pass every bona fide training file through the synthetic items' telephone channel "
-                         "(bonafide/train-tel; measured 2026-12-03, not adopted: bench/README)")
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
     only = {f for f in a.only.split(",") if f}
@@ -723,9 +719,6 @@ def main():
             if split == "eval" or i % a.bonafide_codec_every == 0:  # codec copies: every eval file, training per the flag
                 jobs.append(("codec", src, os.path.join(a.out, "bonafide", split + "-codec", uid + ".wav"),
                              ("c_" + uid, "bonafide", "bonafide", split)))
-            if split == "train" and a.bonafide_tel:  # the synthetic items' telephone channel, so that it is no cue
-                jobs.append(("tel", src, os.path.join(a.out, "bonafide", "train-tel", "t_" + uid + ".wav"),
-                             ("t_" + uid, "bonafide", "bonafide", split)))
 
     for fam in FAMILIES:
         if only and fam not in only:
@@ -775,11 +768,6 @@ def main():
                 if not os.path.exists(dst):
                     codec(src, dst, rng, tmp)
                 rows.append((meta[0], dst, meta[1], meta[2], meta[3], "mobile"))
-                return rows
-            if kind == "tel":
-                if not os.path.exists(dst):
-                    telephone(src, dst, rng, tmp)
-                rows.append((meta[0], dst, meta[1], meta[2], meta[3], "telephone"))
                 return rows
             if kind == "tts":
                 uid, cls, fam, split, i, texts = meta

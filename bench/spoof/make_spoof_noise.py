@@ -37,6 +37,7 @@ Usage (repository root, after make_spoof_data.py):
     /usr/bin/python3 bench/spoof/make_spoof_noise.py [--out bench/out/spoof] [--families F1,F2,...]
         [--split eval]   (copies of eval items instead, into <family>/eval-noise/ etc.: a test condition)
         [--channels noise|diverse|diverse-dry|unseen|telephone|telephone-mobile] [--all]   (--all: a copy of every file)
+        [--bonafide-from tel]
 Also writes <out>/<key>_<split>_channels.txt (each copy's channel) and <out>/noise_key.tsv
 (noise_eval_key.tsv with --split eval; chan_*, chand_*, unseen_*, tel_*, telmob_* for the other channels): every
 copy's id, path, class, family, split and "noise" ("chan", "chand", "unseen", "tel", "telmob"), in key.tsv's
@@ -95,14 +96,14 @@ def main():
     pool = sorted(os.path.join(bona, f) for f in os.listdir(bona) if f.endswith(".wav"))
     jobs, rows = [], []
     families = [] if a.channels.startswith("telephone") or a.bonafide_from else [f for f in a.families.split(",") if f]
-    src_sub = a.split + ("-" + a.bonafide_from if a.bonafide_from else "")
-    name += a.bonafide_from  # e.g. noisetel: the key's codec column and the key file's name
+    src_sub = a.split + ("-" + a.bonafide_from if a.bonafide_from else "")  # e.g. eval-tel
+    key_name = name + a.bonafide_from  # e.g. noisetel: the key's codec column and the key file's name
     for fam in ["bonafide"] + families:
         src = os.path.join(a.out, fam, src_sub)
         if not os.path.isdir(src):
-            print("make_spoof_noise: %s has no %s split, skipped" % (fam, a.split), file=sys.stderr)
+            print("make_spoof_noise: %s has no %s folder, skipped" % (fam, src_sub), file=sys.stderr)
             continue
-        dst = os.path.join(a.out, fam, src_sub + "-" + name[:len(name) - len(a.bonafide_from)])
+        dst = os.path.join(a.out, fam, src_sub + "-" + name)
         os.makedirs(dst, exist_ok=True)
         files = sorted(f for f in os.listdir(src) if f.endswith(".wav"))
         for f in (files if a.all or a.channels.startswith("telephone") else files[first::2]):
@@ -133,14 +134,14 @@ def main():
     with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
         descs = list(ex.map(make, jobs))
     # what each copy went through (appended: a rerun only makes the missing copies)
-    with open(os.path.join(a.out, name + "_" + a.split + "_channels.txt"), "a") as f:
+    with open(os.path.join(a.out, key_name + "_" + a.split + "_channels.txt"), "a") as f:
         for (_, dst), d in zip(jobs, descs):
             f.write("%s %s\n" % (os.path.basename(dst)[:-len(".wav")], d))
-    key = os.path.join(a.out, name + ("_key.tsv" if a.split == "train" else "_eval_key.tsv"))
+    key = os.path.join(a.out, key_name + ("_key.tsv" if a.split == "train" else "_eval_key.tsv"))
     with open(key, "w") as f:
         f.write("id\tpath\tclass\tfamily\tsplit\tcodec\n")
         for uid, path, cls, fam in rows:
-            f.write("%s\t%s\t%s\t%s\t%s\t%s\n" % (uid, path, cls, fam, a.split, name))
+            f.write("%s\t%s\t%s\t%s\t%s\t%s\n" % (uid, path, cls, fam, a.split, key_name))
     print("done:", key)
 
 
