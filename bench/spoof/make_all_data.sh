@@ -2,7 +2,8 @@
 # Builds every piece of the countermeasure's data that run.sh and the leave-one-family-out
 # studies use, in the order that gives a usable set soonest: the families the shipped
 # countermeasure trains on (every Debian engine since c38) first, with their codec, Opus,
-# speed-perturbed and augmented copies; then the never-trained vocoder-hnm probe (3 min); the four
+# speed-perturbed and augmented copies; then the never-trained vocoder-hnm, codec2 and
+# vocoder-mlsa probes (5 min); the four
 # never-trained neural probes (neural-istft, neural-hifigan, neural-gan, neural-gan2: about two
 # hours of vocoder training on 2 cores) last.
 # Every step skips what is already built, so an interrupted run continues where it stopped.
@@ -47,6 +48,9 @@ echo "TRAINING FAMILIES DONE"
 # vocoder-hnm (a WORLD-style vocoder's copy-synthesis, since the twenty-first session): a
 # never-trained probe; built here for a key made before it existed.
 grep -q '	vocoder-hnm	' "$out/key.tsv" || "$py" bench/spoof/make_spoof_data.py --out "$out" --only vocoder-hnm
+# codec2 and vocoder-mlsa (Codec2's and SPTK's MLSA copy-synthesis, since the thirty-third
+# session; 2 min): two more never-trained vocoder probes, for a key made before they existed.
+grep -q '	codec2	' "$out/key.tsv" || "$py" bench/spoof/make_spoof_data.py --out "$out" --only codec2,vocoder-mlsa
 for fam in neural-istft neural-hifigan neural-gan neural-gan2; do
 	"$py" bench/spoof/make_spoof_data.py --out "$out" --only "$fam"
 done

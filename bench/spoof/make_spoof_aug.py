@@ -142,7 +142,7 @@ def main():
                 # The generator of make_spoof_data.work, keyed by the original item's path.
                 orig = random.Random(f"{msd.SEED}:{os.path.join(base, fam, 'train', uid + '.wav')}")
                 msd.synth(fam, orig, msd.pick_text(orig, train_txt), src)
-            else:  # replay / replay-room / vocoder-lpc / vocoder-hnm / griffin-lim / voice-changer: the source recording
+            else:  # replay, replay-room, the vocoders, griffin-lim, voice-changer, codec2: the source recording
                 bid = uid.split("_", 1)[1]
                 msd.run(["sox", os.path.join(base, "bonafide", "train", bid + ".wav"), "-e", "signed", "-b", "16", src])
             pert = os.path.join(tmp, "pert.wav")
@@ -161,6 +161,10 @@ def main():
                 msd.vocode_hnm(pert, dst, rng, tmp)
             elif fam == "voice-changer":
                 msd.voice_changer(pert, dst, rng, tmp)
+            elif fam == "codec2":
+                msd.codec2_resynth(pert, dst, rng, tmp)
+            elif fam == "vocoder-mlsa":
+                msd.mlsa_vocode(pert, dst, rng, tmp)
             else:
                 raise ValueError(fam)
             msd.codec(dst, cdst, rng, tmp)

@@ -3,8 +3,8 @@
 
 Reproducible: every random choice comes from random.Random(SEED + item), tools are Debian's
 (apt-get install -y sox libsox-fmt-all espeak-ng festival festvox-kallpc16k festvox-kdlpc16k
-festvox-us-slt-hts flite python3-numpy python3-torchaudio rhvoice rhvoice-english freetts; rhvoice and freetts are skipped
-with a message when absent). Run from the repository root:
+festvox-us-slt-hts flite python3-numpy python3-torchaudio rhvoice rhvoice-english freetts codec2 sptk;
+rhvoice, freetts, codec2 and vocoder-mlsa are skipped with a message when their tools are absent). Run from the repository root:
 
     python3 bench/spoof/make_spoof_data.py [--corpora ../shared/corpora] [--out bench/out/spoof] [--n 300] [--jobs 2]
 
@@ -36,6 +36,12 @@ Layout (every file 8 kHz mono G.711 mu-law WAV, like the corpora):
     voice-changer/{train,eval}[-codec]/<id>.wav  bona fide speech pitch-shifted 2-7 semitones by a voice
                                                changer: sox's WSOLA pitch, a phase vocoder, or a phase
                                                vocoder keeping the spectral envelope (needs numpy)
+    codec2/{train,eval}[-codec]/<id>.wav       bona fide speech copy-synthesised by Codec2 at 3200-700
+                                               bit/s (a harmonic model with synthesised phases; needs
+                                               codec2); a never-trained probe
+    vocoder-mlsa/{train,eval}[-codec]/<id>.wav  bona fide speech copy-synthesised by HTS's mel-cepstral
+                                               vocoder (SPTK: pitch, mcep, excite, mlsadf; needs sptk);
+                                               a never-trained probe
     griffin-lim/{train,eval}[-codec]/<id>.wav  bona fide speech resynthesised from its STFT magnitude
                                                (half via an 80-band mel spectrogram) by Griffin-Lim
                                                phase reconstruction (needs numpy)
@@ -82,7 +88,8 @@ SEED = 7
 FAMILIES = ["espeak-ng", "festival-diphone", "festival-hts", "flite-diphone", "flite-cg", "sam", "pico", "mbrola", "rhvoice",
             "freetts", "gnuspeech"]
 NEEDS = {"pico": ("pico2wave", "libttspico-utils"), "mbrola": ("mbrola", "mbrola mbrola-us1 mbrola-us2 mbrola-us3"),
-         "rhvoice": ("RHVoice-test", "rhvoice rhvoice-english"), "freetts": ("java", "freetts")}
+         "rhvoice": ("RHVoice-test", "rhvoice rhvoice-english"), "freetts": ("java", "freetts"),
+         "codec2": ("c2enc", "codec2"), "vocoder-mlsa": ("/usr/libexec/sptk/bin/mlsadf", "sptk")}
 FREETTS_JAR = "/usr/share/java/freetts.jar"
 SAM_JS = "sam-js@0.3.1"  # npm package of the "sam" family, installed under OUT/tools by ensure_npm
 SAM_DIR = None  # its package folder once ensure_npm has run
@@ -629,6 +636,58 @@ def voice_changer(src, dst, rng, tmp):
     telephone(t, dst, rng, tmp)
 
 
+CODEC2_MODES = ["3200", "2400", "1600", "1400", "1300", "1200", "700C"]
+SPTK_BIN = "/usr/libexec/sptk/bin"  # Debian's sptk package keeps its tools here
+
+
+def codec2_resynth(src, dst, rng, tmp):
+    """Bona fide speech copy-synthesised by Codec2 (Debian's codec2: c2enc then c2dec at a mode of
+    3200 down to 700 bit/s drawn per item): a harmonic sinusoidal model whose amplitudes come from a
+    quantised LPC/LSP envelope and whose phases are synthesised, not sent, so the waveform is rebuilt
+    from a parametric description as a statistical-parametric or voice-conversion vocoder rebuilds
+    it. Needs codec2."""
+    mode = rng.choice(CODEC2_MODES)
+    raw, bits, out = (os.path.join(tmp, n) for n in ("c2in.raw", "c2.bit", "c2out.raw"))
+    run(["sox", src, "-t", "raw", "-r", "8000", "-c", "1", "-e", "signed", "-b", "16", raw])
+    run(["c2enc", mode, raw, bits])
+    run(["c2dec", mode, bits, out])
+    t = os.path.join(tmp, "c2.wav")
+    run(["sox", "-t", "raw", "-r", "8000", "-c", "1", "-e", "signed", "-b", "16", out, t])
+    telephone(t, dst, rng, tmp)
+
+
+def mlsa_vocode(src, dst, rng, tmp):
+    """Bona fide speech copy-synthesised by the mel-cepstral vocoder of HMM-based TTS (the HTS
+    demo's pipeline in Debian's SPTK 3.9): F0 by RAPT or SWIPE', a mel-cepstrum of order 20-30 (all-pass
+    constant 0.31 at 8 kHz) every 5 ms, a pulse train or white noise through the MLSA filter. Needs
+    sptk."""
+    b = lambda tool: os.path.join(SPTK_BIN, tool)  # noqa: E731
+    order = rng.randint(20, 30)
+    raw = os.path.join(tmp, "m.raw")
+    run(["sox", src, "-t", "raw", "-r", "8000", "-c", "1", "-e", "signed", "-b", "16", raw])
+    fl = os.path.join(tmp, "m.f")
+    with open(raw, "rb") as i, open(fl, "wb") as o:
+        subprocess.run([b("x2x"), "+sf"], stdin=i, stdout=o, check=True)
+    pit, mc, out = (os.path.join(tmp, n) for n in ("m.pitch", "m.mcep", "m.out"))
+    with open(fl, "rb") as i, open(pit, "wb") as o:
+        subprocess.run([b("pitch"), "-a", str(rng.choice([0, 1])), "-s", "8", "-p", "40", "-L", "60", "-H", "400",
+                        "-o", "0"], stdin=i, stdout=o, check=True, stderr=subprocess.DEVNULL)
+    with open(fl, "rb") as i, open(mc, "wb") as o:
+        fr = subprocess.Popen([b("frame"), "-l", "256", "-p", "40"], stdin=i, stdout=subprocess.PIPE)
+        wi = subprocess.Popen([b("window"), "-l", "256", "-L", "256"], stdin=fr.stdout, stdout=subprocess.PIPE)
+        subprocess.run([b("mcep"), "-l", "256", "-m", str(order), "-a", "0.31", "-e", "1e-8"], stdin=wi.stdout,
+                       stdout=o, check=True, stderr=subprocess.DEVNULL)
+        fr.wait(), wi.wait()
+    with open(out, "wb") as o:
+        ex = subprocess.Popen([b("excite"), "-p", "40", pit], stdout=subprocess.PIPE)
+        subprocess.run([b("mlsadf"), "-m", str(order), "-a", "0.31", "-p", "40", mc], stdin=ex.stdout, stdout=o,
+                       check=True)
+        ex.wait()
+    import numpy as np
+    y = np.fromfile(out, dtype=np.float32).astype(np.float64) / 32768.0
+    to_telephone(y, 8000, dst, rng, tmp)
+
+
 def write_bonafide_key(path, prefix, rows):
     """Writes the key of extra bona fide training files for bench/spoof/lofo --aug: rows of
     (id, path, codec), each id prefixed with prefix."""
@@ -666,6 +725,10 @@ def main():
                     help="Griffin-Lim-resynthesised bona fide items (2/3 train, 1/3 eval)")
     ap.add_argument("--voice-changer", type=int, default=300,
                     help="bona fide items through a pitch-shifting voice changer (2/3 train, 1/3 eval)")
+    ap.add_argument("--codec2", type=int, default=300,
+                    help="bona fide items copy-synthesised by Codec2 at 3200-700 bit/s (2/3 train, 1/3 eval)")
+    ap.add_argument("--vocoder-mlsa", type=int, default=300,
+                    help="bona fide items copy-synthesised by SPTK's mel-cepstral (MLSA) vocoder (2/3 train, 1/3 eval)")
     ap.add_argument("--neural-vocoder", type=int, default=300,
                     help="bona fide items copy-synthesised by the neural vocoder (2/3 train, 1/3 eval)")
     ap.add_argument("--neural-istft", type=int, default=300,
@@ -688,7 +751,7 @@ def main():
     a = ap.parse_args()
     only = {f for f in a.only.split(",") if f}
     known = set(FAMILIES) | {"bonafide", "replay", "replay-room", "vocoder-lpc", "vocoder-hnm", "griffin-lim",
-                            "voice-changer"} | set(NEURAL_VOCODERS)
+                            "voice-changer", "codec2", "vocoder-mlsa"} | set(NEURAL_VOCODERS)
     if only - known:
         ap.error(f"--only: unknown families {sorted(only - known)} (known: {sorted(known)})")
     dev = read_dev(a.dev)
@@ -740,9 +803,14 @@ def main():
                                         ("replay-room", "replay-room", "q_", a.replay, SEED + 7),
                                         ("vocoder-hnm", "vocoder-hnm", "w_", a.vocoder_hnm, SEED + 19),
                                         ("voice-changer", "voice-changer", "k_", a.voice_changer, SEED + 21),
+                                        ("codec2", "codec2", "x_", a.codec2, SEED + 23),
+                                        ("vocoder-mlsa", "vocoder-mlsa", "y_", a.vocoder_mlsa, SEED + 25),
                                         *((fam, fam, prefix, getattr(a, fam.replace("-", "_")), seed)
                                           for fam, (_, _, prefix, seed, _, _) in NEURAL_VOCODERS.items())):
         if only and fam not in only:
+            continue
+        if fam in NEEDS and not shutil.which(NEEDS[fam][0]):
+            print(f"skipping {fam}: {NEEDS[fam][0]} not found (apt-get install {NEEDS[fam][1]})", file=sys.stderr)
             continue
         ntr = n * 2 // 3
         picked = (("train", random.Random(seed).sample(bona["train"], min(ntr, len(bona["train"])))),
@@ -779,7 +847,8 @@ def main():
                 uid, cls, fam, split = meta
                 if not os.path.exists(dst):
                     {"vocoder": vocode, "replay": replay, "griffin-lim": griffin_lim, "replay-room": replay_room,
-                     "vocoder-hnm": vocode_hnm, "voice-changer": voice_changer,
+                     "vocoder-hnm": vocode_hnm, "voice-changer": voice_changer, "codec2": codec2_resynth,
+                     "vocoder-mlsa": mlsa_vocode,
                      **dict.fromkeys(NEURAL_VOCODERS, neural_vocoder_channel)}[kind](src, dst, rng, tmp)
             rows.append((uid, dst, cls, fam, split, "none"))
             cdst = os.path.join(os.path.dirname(os.path.dirname(dst)), split + "-codec", "c_" + uid + ".wav")

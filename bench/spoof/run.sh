@@ -26,9 +26,11 @@ vg=bench/out/voxguard
 # (--family-group), so that the spoof GMM still draws most of its frames from replay and
 # copy-synthesis: each group gets one family's share (bench/README.md, "Every Debian engine in
 # training, as two balance groups: shipped in c38"). TRAIN_FAMILIES and FAMILY_GROUPS override.
-# griffin-lim, vocoder-hnm (copy-synthesis by a WORLD-style vocoder) and the neural probes
-# (neural-istft, neural-hifigan, neural-gan, neural-gan2: other neural vocoders) are built and
-# evaluated but never trained on: they are the held-out probes of unseen vocoders.
+# griffin-lim, vocoder-hnm (copy-synthesis by a WORLD-style vocoder), codec2 and vocoder-mlsa
+# (copy-synthesis by Codec2 and by SPTK's MLSA vocoder, since the thirty-third session: training on
+# them made every condition worse, bench/README.md) and the neural probes (neural-istft,
+# neural-hifigan, neural-gan, neural-gan2: other neural vocoders) are built and evaluated but never
+# trained on: they are the held-out probes of unseen vocoders.
 # --hold-out-speakers sets the thresholds on bona fide speakers each fold's model never heard
 # (trains five bona fide GMMs and one spoof GMM, ~2-3 minutes).
 # History of the other families: gnuspeech (GnuSpeech's articulatory synthesis, from npm) is
