@@ -22,8 +22,8 @@ import (
 
 // BatchListener wraps a TCP listener so that the calls streamed over its connections are read
 // in batches of about batch of audio (0 or less: not batched), waiting at most a batch and
-// batchSlack for one. Connections that are not audio streams (the REST API, agents' events) are read as they
-// come. Batching needs Linux; elsewhere the listener is returned unchanged.
+// batchSlack for one. Connections that are not audio streams (the REST API, agents' events) are
+// read as they come. Batching needs Linux; elsewhere the listener is returned unchanged.
 func BatchListener(ln net.Listener, batch time.Duration) net.Listener {
 	if batch <= 0 || !rcvLowatSupported {
 		return ln
