@@ -18,11 +18,11 @@ import (
 // to fill: before each read the threshold comes down to the audio that the next progressive
 // assessment could at the earliest need (engine.Session.SamplesUntilDue). A control message
 // that does not fill a batch (stop, claim, ping) is read at the latest when the batch's wait
-// (a batch and batchSlack) runs out.
+// (a batch and BatchSlack) runs out.
 
 // BatchListener wraps a TCP listener so that the calls streamed over its connections are read
 // in batches of about batch of audio (0 or less: not batched), waiting at most a batch and
-// batchSlack for one. Connections that are not audio streams (the REST API, agents' events) are
+// BatchSlack for one. Connections that are not audio streams (the REST API, agents' events) are
 // read as they come. Batching needs Linux; elsewhere the listener is returned unchanged.
 func BatchListener(ln net.Listener, batch time.Duration) net.Listener {
 	if batch <= 0 || !rcvLowatSupported {
@@ -64,13 +64,13 @@ type batchConn struct {
 	deadline atomic.Int64
 }
 
-// batchSlack is how much longer than a batch of audio a batched read waits for the batch to fill:
+// BatchSlack is how much longer than a batch of audio a batched read waits for the batch to fill:
 // one 20 ms frame of network jitter. A batch that comes later is read in two parts; a stop that
 // follows the call's last, partial batch is read at most a batch and this after the read began,
 // so that the final assessment, like the progressive ones, comes within 250 ms at the default
 // 200 ms batch (it was a quarter of a batch, 50 ms, until the thirty-third session: final
 // assessments' p99 254-258 ms at 1,000 calls; bench/README.md, "Server load").
-const batchSlack = 20 * time.Millisecond
+const BatchSlack = 20 * time.Millisecond
 
 // maxLowat caps a batch (bytes) at half the WebSocket read buffer (Server.up), so that a batch
 // is taken in one read.
@@ -89,7 +89,7 @@ func (c *batchConn) startBatching(bytesPerSecond float64, until func() int64) {
 		return // the socket keeps reading message by message
 	}
 	c.full, c.lowat, c.until = full, full, until
-	c.wait = c.batch + batchSlack
+	c.wait = c.batch + BatchSlack
 }
 
 // setThreshold brings SO_RCVLOWAT to a whole batch or to what the next assessment needs,

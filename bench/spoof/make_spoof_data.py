@@ -97,6 +97,17 @@ GNUSPEECH_JS = "@echogarden/gnuspeech-wasm@0.3.0"  # npm package of the "gnuspee
 GNUSPEECH_DIR = None
 
 
+def tools_missing(fam):
+    """Whether fam needs a tool (NEEDS) that is not installed; says which package to install."""
+    if fam not in NEEDS:
+        return False
+    tool, pkgs = NEEDS[fam]
+    if shutil.which(tool) and (fam != "freetts" or os.path.exists(FREETTS_JAR)):
+        return False
+    print(f"skipping {fam}: {tool} not found (apt-get install {pkgs})", file=sys.stderr)
+    return True
+
+
 def run(cmd, **kw):
     if cmd[0] == "sox":  # -R: repeatable; sox's automatic dither is otherwise seeded from the clock
         cmd = ["sox", "-R"] + cmd[1:]
@@ -656,34 +667,39 @@ def codec2_resynth(src, dst, rng, tmp):
     telephone(t, dst, rng, tmp)
 
 
+def pipeline(cmds, src, dst):
+    """Runs cmds (argument lists) as a shell pipeline from file src to file dst; fails if any does."""
+    with open(src, "rb") as i, open(dst, "wb") as o:
+        procs = []
+        for k, cmd in enumerate(cmds):
+            procs.append(subprocess.Popen(cmd, stdin=procs[-1].stdout if procs else i,
+                                          stdout=o if k == len(cmds) - 1 else subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL))
+            if k > 0:
+                procs[-2].stdout.close()  # so that an earlier stage sees a broken pipe if a later one dies
+        for p, cmd in zip(procs, cmds):
+            if p.wait() != 0:
+                raise subprocess.CalledProcessError(p.returncode, cmd)
+
+
 def mlsa_vocode(src, dst, rng, tmp):
     """Bona fide speech copy-synthesised by the mel-cepstral vocoder of HMM-based TTS (the HTS
     demo's pipeline in Debian's SPTK 3.9): F0 by RAPT or SWIPE', a mel-cepstrum of order 20-30 (all-pass
     constant 0.31 at 8 kHz) every 5 ms, a pulse train or white noise through the MLSA filter. Needs
     sptk."""
-    b = lambda tool: os.path.join(SPTK_BIN, tool)  # noqa: E731
-    order = rng.randint(20, 30)
-    raw = os.path.join(tmp, "m.raw")
-    run(["sox", src, "-t", "raw", "-r", "8000", "-c", "1", "-e", "signed", "-b", "16", raw])
-    fl = os.path.join(tmp, "m.f")
-    with open(raw, "rb") as i, open(fl, "wb") as o:
-        subprocess.run([b("x2x"), "+sf"], stdin=i, stdout=o, check=True)
-    pit, mc, out = (os.path.join(tmp, n) for n in ("m.pitch", "m.mcep", "m.out"))
-    with open(fl, "rb") as i, open(pit, "wb") as o:
-        subprocess.run([b("pitch"), "-a", str(rng.choice([0, 1])), "-s", "8", "-p", "40", "-L", "60", "-H", "400",
-                        "-o", "0"], stdin=i, stdout=o, check=True, stderr=subprocess.DEVNULL)
-    with open(fl, "rb") as i, open(mc, "wb") as o:
-        fr = subprocess.Popen([b("frame"), "-l", "256", "-p", "40"], stdin=i, stdout=subprocess.PIPE)
-        wi = subprocess.Popen([b("window"), "-l", "256", "-L", "256"], stdin=fr.stdout, stdout=subprocess.PIPE)
-        subprocess.run([b("mcep"), "-l", "256", "-m", str(order), "-a", "0.31", "-e", "1e-8"], stdin=wi.stdout,
-                       stdout=o, check=True, stderr=subprocess.DEVNULL)
-        fr.wait(), wi.wait()
-    with open(out, "wb") as o:
-        ex = subprocess.Popen([b("excite"), "-p", "40", pit], stdout=subprocess.PIPE)
-        subprocess.run([b("mlsadf"), "-m", str(order), "-a", "0.31", "-p", "40", mc], stdin=ex.stdout, stdout=o,
-                       check=True)
-        ex.wait()
     import numpy as np
+
+    def sptk(tool, *args):
+        return [os.path.join(SPTK_BIN, tool), *map(str, args)]
+
+    order = rng.randint(20, 30)
+    raw, fl, pit, mc, out = (os.path.join(tmp, n) for n in ("m.raw", "m.f", "m.pitch", "m.mcep", "m.out"))
+    run(["sox", src, "-t", "raw", "-r", "8000", "-c", "1", "-e", "signed", "-b", "16", raw])
+    np.fromfile(raw, dtype="<i2").astype(np.float32).tofile(fl)  # SPTK's float samples (x2x +sf)
+    pipeline([sptk("pitch", "-a", rng.choice([0, 1]), "-s", 8, "-p", 40, "-L", 60, "-H", 400, "-o", 0)], fl, pit)
+    pipeline([sptk("frame", "-l", 256, "-p", 40), sptk("window", "-l", 256, "-L", 256),
+              sptk("mcep", "-l", 256, "-m", order, "-a", 0.31, "-e", "1e-8")], fl, mc)
+    pipeline([sptk("excite", "-p", 40, pit), sptk("mlsadf", "-m", order, "-a", 0.31, "-p", 40, mc)], os.devnull, out)
     y = np.fromfile(out, dtype=np.float32).astype(np.float64) / 32768.0
     to_telephone(y, 8000, dst, rng, tmp)
 
@@ -786,9 +802,7 @@ def main():
     for fam in FAMILIES:
         if only and fam not in only:
             continue
-        if fam in NEEDS and (not shutil.which(NEEDS[fam][0]) or (fam == "freetts" and not os.path.exists(FREETTS_JAR))):
-            # Keep a machine without Debian's non-free component building everything else.
-            print(f"skipping {fam}: {NEEDS[fam][0]} not found (apt-get install {NEEDS[fam][1]})", file=sys.stderr)
+        if tools_missing(fam):  # keep a machine without Debian's non-free component building everything else
             continue
         for i in range(a.n):
             split = "train" if i < a.n * 2 // 3 else "eval"
@@ -809,8 +823,7 @@ def main():
                                           for fam, (_, _, prefix, seed, _, _) in NEURAL_VOCODERS.items())):
         if only and fam not in only:
             continue
-        if fam in NEEDS and not shutil.which(NEEDS[fam][0]):
-            print(f"skipping {fam}: {NEEDS[fam][0]} not found (apt-get install {NEEDS[fam][1]})", file=sys.stderr)
+        if tools_missing(fam):
             continue
         ntr = n * 2 // 3
         picked = (("train", random.Random(seed).sample(bona["train"], min(ntr, len(bona["train"])))),
