@@ -31,7 +31,14 @@ type MFCCConfig struct {
 	// PNCC, when enabled, replaces the logarithm of the mel energies by PNCC's power-normalised
 	// processing (the raw log energy in C0 is unchanged).
 	PNCC PNCC `json:"pncc,omitzero"`
+	// Scale places the filterbank's triangles: "" (Kaldi's mel scale) or "linear" (equally
+	// spaced in Hz, as in LFCCs, which resolve the upper band, where vocal-tract length and
+	// shape differ most between speakers, more finely than the mel scale).
+	Scale string `json:"scale,omitempty"`
 }
+
+// ScaleLinear is MFCCConfig.Scale for a linear-frequency filterbank.
+const ScaleLinear = "linear"
 
 // NoiseSuppression configures spectral subtraction with a minimum-statistics noise estimate
 // (after Martin 2001, simplified): per FFT bin, the power P is smoothed over frames,
@@ -146,6 +153,8 @@ func (c MFCCConfig) Validate() error {
 		return fmt.Errorf("mfcc: pre-emphasis %g outside [0, 1]", c.PreemphCoeff)
 	case c.EnergyFloor < 0:
 		return errors.New("mfcc: negative energy floor")
+	case c.Scale != "" && c.Scale != ScaleLinear:
+		return fmt.Errorf("mfcc: filterbank scale %q not supported (mel, the default, or %q)", c.Scale, ScaleLinear)
 	}
 	if err := c.PNCC.Validate(); err != nil {
 		return err

@@ -421,6 +421,7 @@ func TestConfigValidation(t *testing.T) {
 		func(c *FrontendConfig) { c.NormAhead = c.NormWindow },
 		func(c *FrontendConfig) { c.VAD.MeanAhead = c.VAD.MeanWindow },
 		func(c *FrontendConfig) { c.VAD.MeanWindow, c.VAD.MeanAhead = 0, 5 },
+		func(c *FrontendConfig) { c.MFCC.Scale = "bark" },
 	}
 	for i, mutate := range bad {
 		c := TelephoneFrontend()
@@ -438,6 +439,42 @@ func TestConfigValidation(t *testing.T) {
 	ok.NormAhead, ok.VAD.MeanAhead = 30, 30
 	if _, err := NewFrontend(ok); err != nil {
 		t.Fatalf("30 frames ahead: %v", err)
+	}
+}
+
+// TestLinearFilterbankHandWorked checks the linear-frequency filterbank against triangles worked
+// out by hand: three filters over 0-4000 Hz centred at 1000, 2000 and 3000 Hz, on 256-point FFT
+// bins 31.25 Hz apart, so filter b covers bins 32b+1 .. 32b+63 (edges excluded) and peaks at bin
+// 32(b+1) with weight 1.
+func TestLinearFilterbankHandWorked(t *testing.T) {
+	c := TelephoneMFCC()
+	c.Scale, c.NumMelBins, c.NumCeps, c.LowFreq, c.HighFreq = ScaleLinear, 3, 3, 0, 4000
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bank := melBank(c)
+	if len(bank) != 3 {
+		t.Fatalf("%d filters, want 3", len(bank))
+	}
+	for b, f := range bank {
+		if f.start != 32*b+1 || len(f.w) != 63 {
+			t.Errorf("filter %d: bins %d..%d, want %d..%d", b, f.start, f.start+len(f.w)-1, 32*b+1, 32*b+63)
+			continue
+		}
+		for j, w := range f.w {
+			hz := 31.25 * float64(f.start+j)
+			centre := 1000 * float64(b+1)
+			want := 1 - math.Abs(hz-centre)/1000
+			if math.Abs(w-want) > 1e-12 {
+				t.Errorf("filter %d at %g Hz: weight %g, want %g", b, hz, w, want)
+			}
+		}
+	}
+	// The mel default is untouched: its filters are narrower at the bottom than at the top.
+	c.Scale = ""
+	mel := melBank(c)
+	if !(len(mel[0].w) < len(mel[2].w)) {
+		t.Errorf("mel filters %d and %d bins wide: want the lowest narrowest", len(mel[0].w), len(mel[2].w))
 	}
 }
 

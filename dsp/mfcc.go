@@ -24,10 +24,15 @@ type melFilter struct {
 
 // melBank builds Kaldi's MelBanks: numBins triangles equally spaced on the mel scale between
 // lowFreq and highFreq, evaluated at the FFT bin centres 0..padded/2-1 (the Nyquist bin is not used).
+// With c.Scale "linear" the triangles are equally spaced in Hz instead.
 func melBank(c MFCCConfig) []melFilter {
 	padded := c.PaddedLength()
 	binWidth := float64(c.SampleRate) / float64(padded)
-	melLow, melHigh := melScale(c.LowFreq), melScale(c.highFreq())
+	scale := melScale
+	if c.Scale == ScaleLinear {
+		scale = func(f float64) float64 { return f }
+	}
+	melLow, melHigh := scale(c.LowFreq), scale(c.highFreq())
 	delta := (melHigh - melLow) / float64(c.NumMelBins+1)
 	bank := make([]melFilter, c.NumMelBins)
 	for b := range bank {
@@ -36,7 +41,7 @@ func melBank(c MFCCConfig) []melFilter {
 		right := melLow + float64(b+2)*delta
 		f := melFilter{start: -1}
 		for i := range padded / 2 {
-			mel := melScale(binWidth * float64(i))
+			mel := scale(binWidth * float64(i))
 			if mel > left && mel < right {
 				var w float64
 				if mel <= center {

@@ -176,7 +176,8 @@ func (f normFlag) Set(v string) error {
 // FrontendFlags registers on fs the front-end options `voxguard train` exposes, each defaulting
 // to cfg's current value and writing into cfg when parsed: --norm (none, cmn or warp: sliding
 // CMN or feature warping), --norm-window (frames), --mfcc-low-hz and --mfcc-high-hz (the mel
-// filterbank's band; e.g. 300-3400 for the telephone band every codec keeps) and
+// filterbank's band; e.g. 300-3400 for the telephone band every codec keeps), --mfcc-bins and
+// --mfcc-scale (the filterbank's size and its mel or linear spacing),
 // --noise-suppression (spectral subtraction, dsp.NoiseSuppression) and --pncc (dsp.PNCC). The front end is
 // recorded in the bundle, so the engine runs whatever the bundle was trained with. Call
 // cfg.Validate() after parsing.
@@ -186,6 +187,18 @@ func FrontendFlags(fs *flag.FlagSet, cfg *dsp.FrontendConfig) {
 	fs.IntVar(&cfg.NormAhead, "norm-ahead", cfg.NormAhead, "`frames` past each frame that the normalisation window (and the VAD's mean window) reaches: 0 centres them; fewer frames means less provisional work per live assessment")
 	fs.Float64Var(&cfg.MFCC.LowFreq, "mfcc-low-hz", cfg.MFCC.LowFreq, "lowest edge of the MFCC mel filterbank in `Hz`")
 	fs.Float64Var(&cfg.MFCC.HighFreq, "mfcc-high-hz", cfg.MFCC.HighFreq, "highest edge of the MFCC mel filterbank in `Hz` (<= 0: offset from Nyquist)")
+	fs.IntVar(&cfg.MFCC.NumMelBins, "mfcc-bins", cfg.MFCC.NumMelBins, "triangular `filters` in the MFCC filterbank")
+	fs.Func("mfcc-scale", "where the MFCC filterbank's triangles lie: \"mel\" (Kaldi's mel scale) or \"linear\" (equally spaced in Hz: linear-frequency cepstra)", func(v string) error {
+		switch v {
+		case "mel":
+			cfg.MFCC.Scale = ""
+		case dsp.ScaleLinear:
+			cfg.MFCC.Scale = dsp.ScaleLinear
+		default:
+			return fmt.Errorf("want mel or linear, got %q", v)
+		}
+		return nil
+	})
 	fs.BoolFunc("noise-suppression", "subtract a running minimum-statistics noise estimate from each frame's power spectrum before the mel filterbank (dsp.TelephoneNoiseSuppression)", func(v string) error {
 		on, err := strconv.ParseBool(v)
 		if err != nil {

@@ -367,6 +367,21 @@ func TestFrontendFlags(t *testing.T) {
 	if cfg, _ := parse("--mfcc-low-hz", "3800"); cfg.Validate() == nil {
 		t.Error("a band of 3800-3700 Hz validated")
 	}
+	cfg, err = parse("--mfcc-scale", "linear", "--mfcc-bins", "30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = dsp.TelephoneFrontend()
+	want.MFCC.Scale, want.MFCC.NumMelBins = dsp.ScaleLinear, 30
+	if !reflect.DeepEqual(cfg, want) || cfg.Validate() != nil {
+		t.Errorf("--mfcc-scale linear --mfcc-bins 30: front end %+v (%v), want %+v", cfg, cfg.Validate(), want)
+	}
+	if cfg, err := parse("--mfcc-scale", "linear", "--mfcc-scale", "mel"); err != nil || cfg.MFCC.Scale != "" {
+		t.Errorf("--mfcc-scale mel: scale %q, %v; want the mel default", cfg.MFCC.Scale, err)
+	}
+	if _, err := parse("--mfcc-scale", "bark"); err == nil {
+		t.Error("--mfcc-scale bark accepted")
+	}
 }
 
 // TestSelectionKey checks the checkpoint-name part that keeps an extractor trained on one
