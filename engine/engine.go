@@ -70,6 +70,11 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b.Second != nil {
+		// Live sessions run one front end and one UBM's statistics; a second system's would be
+		// left out while its fusion weights and thresholds assume it (`score` fuses both).
+		return nil, errors.New("engine: this bundle fuses a second speaker system, which live sessions do not run yet; use it with `voxguard score`, or a bundle without one for live calls")
+	}
 	fecfg, err := frontendOf(b)
 	if err != nil {
 		return nil, err

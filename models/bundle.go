@@ -53,12 +53,16 @@ import (
 // thresholds expect its share of the score. Version 8 marks a bundle whose i-vector extractor
 // whitens with full per-component covariances ("TVFW": C, D, then C·D(D+1)/2 values, each
 // component's lower-packed whitening matrix; needs "TVAR"), which older readers would skip while T
-// expects it, or whose metadata sets GMMFullWhiteningKey, which older readers would ignore. Every other bundle is still written as version 1.
+// expects it, or whose metadata sets GMMFullWhiteningKey, which older readers would ignore.
+// Version 9 marks a bundle with a second speaker system (Bundle.Second: "SUB2" holds a whole
+// nested bundle file, header and checksum included; its metadata, Metadata.Fusion, says how
+// the two LLRs combine), which older readers would skip, scoring with the first system alone
+// against thresholds set on the fused LLR. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 8
+	BundleVersion uint32 = 9
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -75,6 +79,9 @@ var (
 
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
+	if b.Second != nil {
+		return 9
+	}
 	if b.Extractor != nil && b.Extractor.FullWhitening() != nil {
 		return 8
 	}
@@ -133,6 +140,9 @@ type Metadata struct {
 	// degraded channel alone (the channel detector's p ≥ 0.5 on a side), where impostors score
 	// higher; absent in bundles without a channel detector.
 	FARThresholdsDegraded []FARPoint `json:"far_thresholds_degraded,omitempty"`
+	// Fusion, with a Second system, is [w₁, w₂, b]: a trial's LLR is w₁·(this system's
+	// calibrated LLR) + w₂·(the second's) + b, in nats, trained on held-out trials of both.
+	Fusion []float64 `json:"fusion,omitempty"`
 }
 
 // FARPoint is one operating point: accepting trials whose LLR exceeds LLR falsely accepted a
@@ -169,8 +179,48 @@ type Bundle struct {
 	// Channel, when present, estimates each side's channel degradation from its i-vector for
 	// the channel-aware calibration layout (section "CHAN").
 	Channel *ChannelDetector
+	// Second, when present, is a second complete speaker system on another front end (its own
+	// Meta.FrontEnd, UBM, extractor, back ends and calibration; no countermeasure and no
+	// Second of its own), stored as a whole nested bundle in section "SUB2". Each trial's LLR
+	// is then Meta.Fusion's combination of the two systems' calibrated LLRs (FuseLLR).
+	Second *Bundle
 
 	selGroups int // groups scored per frame by two-level selection (SelectionGroupsKey); 0: off
+}
+
+// validateSecond checks the pairing of Second and Meta.Fusion: both or neither; a second
+// system with what verification needs, no countermeasure and no second system of its own.
+func (b *Bundle) validateSecond() error {
+	sb := b.Second
+	switch {
+	case sb == nil && len(b.Meta.Fusion) == 0:
+		return nil
+	case sb == nil:
+		return errors.New("models: fusion weights without a second system")
+	case len(b.Meta.Fusion) != 3:
+		return fmt.Errorf("models: a second system needs fusion weights [w1 w2 b], got %d values", len(b.Meta.Fusion))
+	case sb.Second != nil || sb.Spoof != nil:
+		return errors.New("models: the second system may hold neither a system nor a countermeasure of its own")
+	case sb.UBM == nil || sb.Extractor == nil || sb.PLDA == nil || sb.Calibration == nil:
+		return errors.New("models: the second system lacks its UBM, extractor, PLDA or calibration")
+	case len(sb.Meta.FrontEnd) == 0:
+		return errors.New("models: the second system records no front end")
+	}
+	for _, w := range b.Meta.Fusion {
+		if math.IsNaN(w) || math.IsInf(w, 0) {
+			return fmt.Errorf("models: fusion weight %g", w)
+		}
+	}
+	return nil
+}
+
+// FuseLLR combines the first system's calibrated LLR l1 and the second's l2 into the bundle's
+// LLR (Metadata.Fusion), in nats; without a second system it returns l1.
+func (b *Bundle) FuseLLR(l1, l2 float64) float64 {
+	if f := b.Meta.Fusion; len(f) == 3 && b.Second != nil {
+		return f[0]*l1 + f[1]*l2 + f[2]
+	}
+	return l1
 }
 
 // AltBackend is an alternative PLDA back end: LDA, length normalisation, PLDA and its S-norm
@@ -332,6 +382,16 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			return 0, err
 		}
 		section(&body, "CHAN", p)
+	}
+	if err := b.validateSecond(); err != nil {
+		return 0, err
+	}
+	if sb := b.Second; sb != nil {
+		var nested bytes.Buffer
+		if _, err := sb.WriteTo(&nested); err != nil {
+			return 0, fmt.Errorf("models: second system: %w", err)
+		}
+		section(&body, "SUB2", nested.Bytes())
 	}
 	if body.Len() > MaxBundleSize {
 		return 0, fmt.Errorf("models: bundle body of %d bytes exceeds %d", body.Len(), MaxBundleSize)
@@ -728,7 +788,16 @@ func parseBody(body []byte) (*Bundle, error) {
 				return nil, err
 			}
 			b.Cohort = c
+		case "SUB2":
+			sb, err := ReadBundle(bytes.NewReader(r.b), nil)
+			if err != nil {
+				return nil, fmt.Errorf("%w: second system: %v", ErrMalformed, err)
+			}
+			b.Second, r.b = sb, nil
 		}
+	}
+	if err := b.validateSecond(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	for _, alt := range []struct {
 		a    *AltBackend

@@ -183,3 +183,83 @@ func rawBundle(body []byte) *bytes.Buffer {
 	binary.Write(&f, binary.LittleEndian, crc32.Checksum(body, castagnoli))
 	return &f
 }
+
+// TestBundleSecondSystem checks a bundle with a second speaker system: it is written as format
+// version 9, nests the second bundle whole (its own front end included) and reads back with the
+// fusion weights; FuseLLR combines as the weights say; inconsistent pairings are refused on
+// writing and on reading.
+func TestBundleSecondSystem(t *testing.T) {
+	b := fullBundle(t)
+	sb := fullBundle(t)
+	sb.Meta.FrontEnd = json.RawMessage(`{"sample_rate": 8000, "num_ceps": 20, "scale": "linear"}`)
+	sb.Calibration.Bias = -2
+	b.Second, b.Meta.Fusion = sb, []float64{0.75, 0.5, -0.25}
+	blob := encode(t, b)
+	if v := binary.LittleEndian.Uint32(blob[4:]); v != 9 {
+		t.Fatalf("written as version %d, want 9", v)
+	}
+	got, err := ReadBundle(bytes.NewReader(blob), json.RawMessage(`{"num_ceps":20,"sample_rate":8000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Second == nil || got.Second.Calibration.Bias != -2 || !closeSlices(got.Meta.Fusion, b.Meta.Fusion) {
+		t.Fatalf("second system not read back: %+v, fusion %v", got.Second, got.Meta.Fusion)
+	}
+	if fe, _ := canonicalJSON(got.Second.Meta.FrontEnd); string(fe) != `{"num_ceps":20,"sample_rate":8000,"scale":"linear"}` {
+		t.Errorf("second system's front end %s", fe)
+	}
+	if !bytes.Equal(encode(t, got), blob) {
+		t.Error("re-encoding changed the bytes")
+	}
+	if l := got.FuseLLR(2, -4); math.Abs(l-(0.75*2-0.5*4-0.25)) > 1e-6 {
+		t.Errorf("FuseLLR(2, -4) = %g", l)
+	}
+	if l := fullBundle(t).FuseLLR(2, -4); l != 2 {
+		t.Errorf("without a second system FuseLLR(2, -4) = %g, want the first LLR", l)
+	}
+	if v := fullBundle(t).formatVersion(); v == 9 {
+		t.Error("a bundle without a second system written as version 9")
+	}
+
+	bad := map[string]func(*Bundle){
+		"fusion without a second system": func(b *Bundle) { b.Second = nil },
+		"second without fusion":          func(b *Bundle) { b.Meta.Fusion = nil },
+		"two fusion weights":             func(b *Bundle) { b.Meta.Fusion = []float64{1, 1} },
+		"non-finite weight":              func(b *Bundle) { b.Meta.Fusion = []float64{1, math.NaN(), 0} },
+		"nested second":                  func(b *Bundle) { b.Second.Second, b.Second.Meta.Fusion = fullBundle(t), []float64{1, 1, 0} },
+		"second without calibration":     func(b *Bundle) { b.Second.Calibration = nil },
+		"second without front end":       func(b *Bundle) { b.Second.Meta.FrontEnd = nil },
+	}
+	for name, mutate := range bad {
+		c := fullBundle(t)
+		c.Second, c.Meta.Fusion = fullBundle(t), []float64{1, 1, 0}
+		mutate(c)
+		if _, err := c.WriteTo(&bytes.Buffer{}); err == nil {
+			t.Errorf("%s: written", name)
+		}
+	}
+	// A reader refuses fusion weights that lost their second system.
+	c := fullBundle(t)
+	c.Meta.Fusion = []float64{1, 1, 0}
+	meta, _ := json.Marshal(c.Meta)
+	c.Meta.Fusion = nil
+	blob = encode(t, c)
+	old := mustMeta(t, c)
+	at := bytes.Index(blob, old)
+	blob = bytes.Replace(blob, old, meta, 1)
+	binary.LittleEndian.PutUint64(blob[at-8:], uint64(len(meta))) // the META section's length
+	binary.LittleEndian.PutUint64(blob[8:], uint64(len(blob)-20))
+	binary.LittleEndian.PutUint32(blob[len(blob)-4:], crc32.Checksum(blob[16:len(blob)-4], castagnoli))
+	if _, err := ReadBundle(bytes.NewReader(blob), nil); !errors.Is(err, ErrMalformed) {
+		t.Errorf("fusion weights without a second system read: %v", err)
+	}
+}
+
+func mustMeta(t *testing.T, b *Bundle) []byte {
+	t.Helper()
+	m, err := json.Marshal(b.Meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -28,7 +28,13 @@ type Verifier struct {
 	alt2      *pldaN1     // the same for the second alternative back end (nil without one)
 	lnKnot    float64     // ln(knot seconds) of the hinged calibration layout
 	augment   bool        // the bundle scores augmented enrollments too (EnrollAugmentKey)
+	second    *Verifier   // the bundle's second system (Bundle.Second), nil without one
 }
+
+// Second returns the verifier of the bundle's second speaker system (Bundle.Second), or nil.
+// Its probes come from statistics of that system's own front end and UBM; a trial's LLR is
+// Bundle.FuseLLR of the two systems' LLRs.
+func (v *Verifier) Second() *Verifier { return v.second }
 
 // EnrollAugmentKey is the Metadata.Extra key that makes a bundle score every trial a second way:
 // each PLDA back end also scores the test against the enrollment's statistics pooled with those
@@ -350,6 +356,16 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 			}
 		}
 		v.alt2 = newPLDAN1(a.PLDA, a.Cohort)
+	}
+	if b.Second != nil {
+		if err := b.validateSecond(); err != nil {
+			return nil, err
+		}
+		sv, err := NewVerifier(b.Second)
+		if err != nil {
+			return nil, fmt.Errorf("models: second system: %w", err)
+		}
+		v.second = sv
 	}
 	return v, nil
 }

@@ -3,9 +3,11 @@ package recipe
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -200,6 +202,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	nSpk := len(ts.names)
 	var tar, non [][]float64
 	var sameSex []bool // per non-target row: not known to be a cross-sex pair
+	var keys trialKeys
 	dual := c.AltBackend && hasDegraded(ts)
 	scorers := 0 // raw scores per trial (the same in every fold)
 	folds := c.calibrationFolds()
@@ -257,11 +260,12 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		if err != nil {
 			return nil, err
 		}
-		t, n, ss, err := c.foldTrials(v, tv.UBM, ts, stats, fold)
+		t, n, ss, k, err := c.foldTrials(v, tv.UBM, ts, stats, fold)
 		if err != nil {
 			return nil, err
 		}
 		tar, non, sameSex = append(tar, t...), append(non, n...), append(sameSex, ss...)
+		keys.tar, keys.non = append(keys.tar, k.tar...), append(keys.non, k.non...)
 	}
 	c.logf("calibration: %d target and %d non-target held-out trials", len(tar), len(non))
 	// A fraudster claiming an identity usually has the victim's sex, and cross-sex trials are
@@ -283,6 +287,15 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		return nil, fmt.Errorf("calibration: %w", err)
 	}
 	c.logf("calibration: llr = %v · scores %+.4f", cal.Weights, cal.Bias)
+	if c.WorkDir != "" {
+		pIdx := -1
+		if tv.Channel != nil && c.CalibrationKnot > 0 {
+			pIdx = 6*scorers + 2 // as for the degraded operating points below
+		}
+		if err := writeCalibrationTrials(filepath.Join(c.WorkDir, CalibrationTrialsFile), cal, tar, non, sameSex, keys, pIdx); err != nil {
+			return nil, err
+		}
+	}
 	farPoints := operatingPoints(cal, nonSame)
 	var farDegraded []models.FARPoint
 	if tv.Channel != nil && c.CalibrationKnot > 0 {
@@ -432,7 +445,7 @@ func (c *TrainConfig) calibrationFolds() int {
 
 // foldTrials scores the held-out fold's trials with v and returns target and non-target rows of
 // raw scores.
-func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainSet, stats []*models.Stats, fold int) (tar, non [][]float64, sameSex []bool, err error) {
+func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainSet, stats []*models.Stats, fold int) (tar, non [][]float64, sameSex []bool, keys trialKeys, err error) {
 	folds := c.calibrationFolds()
 	bySpk := map[int][]int{}
 	var spks []int
@@ -526,7 +539,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	if c.EnrollAugment != "" {
 		aug, err := dsp.ChannelAugmentationByName(c.EnrollAugment)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, keys, err
 		}
 		need, opening := map[int]bool{}, map[int]bool{}
 		for _, sd := range sides {
@@ -543,7 +556,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		xs := make([]*FeatureExtractor, workers)
 		for k := range xs {
 			if xs[k], err = NewFeatureExtractor(c.Frontend, 0); err != nil {
-				return nil, nil, nil, err
+				return nil, nil, nil, keys, err
 			}
 		}
 		feats := make([]*Features, len(list))
@@ -561,7 +574,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			return nil
 		})
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, keys, err
 		}
 		for j, i := range list {
 			augStats[i] = st[j]
@@ -597,7 +610,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		return err
 	})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, keys, err
 	}
 	for i, e := range sides {
 		if !e.enroll {
@@ -611,10 +624,13 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 				continue
 			}
 			row := v.CalibrationInputs(nil, probes[i], probes[j])
-			for range max(1, t.repeat) { // rows are only read: a repeat may share one
+			for r := range max(1, t.repeat) { // rows are only read: a repeat may share one
+				k := trialKey(ts, e.spk, e.enroll, e.utt, e.frames, e.from, r) ^ 0x9e3779b97f4a7c15*trialKey(ts, t.spk, t.enroll, t.utt, t.frames, t.from, r)
 				if e.spk == t.spk {
 					tar = append(tar, row)
+					keys.tar = append(keys.tar, k)
 				} else {
+					keys.non = append(keys.non, k)
 					non = append(non, row)
 					se, st := ts.sex[ts.names[e.spk]], ts.sex[ts.names[t.spk]]
 					sameSex = append(sameSex, se == "" || st == "" || se == st)
@@ -622,7 +638,27 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			}
 		}
 	}
-	return tar, non, sameSex, nil
+	return tar, non, sameSex, keys, nil
+}
+
+// trialKeys identify foldTrials' target and non-target rows, in their order, by what their
+// sides are made of (trialKey), so that the held-out trials of two systems trained on the same
+// recordings can be matched one to one (CalibrationTrialsFile).
+type trialKeys struct{ tar, non []uint64 }
+
+// trialKey is a digest of one side of a calibration trial: its speaker's name, whether it
+// enrolls, the recording whose opening it is and how many frames (or -1 and 0), the recordings it
+// draws on, and the repeat index r.
+func trialKey(ts *trainSet, spk int, enroll bool, utt, frames int, from map[int]bool, r int) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s|%t|%d|%d|%d", ts.names[spk], enroll, frames, r, len(from))
+	if utt >= 0 {
+		fmt.Fprintf(h, "|%s", ts.utts[utt].ID)
+	}
+	for _, i := range slices.Sorted(maps.Keys(from)) {
+		fmt.Fprintf(h, "|%s", ts.utts[i].ID)
+	}
+	return h.Sum64()
 }
 
 // shares reports whether two sets of recordings have one in common.

@@ -15,6 +15,7 @@ import (
 type ScoreResult struct {
 	Scores       []kaldiio.Score // one per trial, in trial order; LLRs in nats
 	Insufficient int             // trials with too little net speech on a side (LLR exactly 0)
+	short        []bool          // per trial: insufficient (set by set)
 }
 
 // set records trial i's LLR and returns 1 if it was insufficient (ok false), else 0, for the
@@ -24,6 +25,7 @@ func (r *ScoreResult) set(i int, t kaldiio.Trial, llr float64, ok bool) int {
 	if ok {
 		return 0
 	}
+	r.short[i] = true
 	return 1
 }
 
@@ -74,14 +76,47 @@ type ScoreOptions struct {
 	MinCohortModels int
 }
 
-// ScoreListsWith is ScoreLists with options.
+// ScoreListsWith is ScoreLists with options. With a bundle that fuses a second speaker system
+// (models.Bundle.Second), each system scores the trials from its own front end's features and
+// every LLR is their fusion (models.Bundle.FuseLLR); a trial either system finds insufficient
+// is insufficient.
 func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kaldiio.Trial, opt ScoreOptions) (*ScoreResult, error) {
-	workers, log := opt.Workers, opt.Log
 	switch opt.Cohort {
 	case "", CohortBundle, CohortEnrolled, CohortEnrolledTest:
 	default:
 		return nil, fmt.Errorf("unknown S-norm cohort %q (want %s, %s or %s)", opt.Cohort, CohortBundle, CohortEnrolled, CohortEnrolledTest)
 	}
+	res, err := scoreSystem(v, enroll, tests, trials, opt)
+	if err != nil || v.Second() == nil {
+		return res, err
+	}
+	if opt.Log != nil {
+		fmt.Fprintln(opt.Log, "second system:")
+	}
+	v.Second().MinFrames = v.MinFrames // the least speech judged is the caller's, for both
+	res2, err := scoreSystem(v.Second(), enroll, tests, trials, opt)
+	if err != nil {
+		return nil, fmt.Errorf("second system: %w", err)
+	}
+	b := v.Bundle()
+	res.Insufficient = 0
+	for i := range res.Scores {
+		l1, l2 := res.Scores[i].Score, res2.Scores[i].Score
+		// The systems share the VAD (it reads the raw log energy every front end keeps), so
+		// they find the same trials insufficient.
+		if res.short[i] || res2.short[i] {
+			res.Scores[i].Score = 0
+			res.Insufficient++
+			continue
+		}
+		res.Scores[i].Score = b.FuseLLR(l1, l2)
+	}
+	return res, nil
+}
+
+// scoreSystem is ScoreListsWith for v's own system alone (not its second).
+func scoreSystem(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kaldiio.Trial, opt ScoreOptions) (*ScoreResult, error) {
+	workers, log := opt.Workers, opt.Log
 	b := v.Bundle()
 	cfg, err := FrontendOf(b)
 	if err != nil {
@@ -210,7 +245,7 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 	if opt.Cohort == CohortEnrolled || opt.Cohort == CohortEnrolledTest {
 		return scoreEnrolledCohort(v, models_, testProbes, modelIdx, testIdx, trials, opt)
 	}
-	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
+	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials)), short: make([]bool, len(trials))}
 	const block = 4096
 	insufficient := make([]int, (len(trials)+block-1)/block)
 	err = Parallel(len(insufficient), workers, nil, func(_, k int) error {
@@ -357,7 +392,7 @@ func scoreEnrolledCohort(v *models.Verifier, enrolled, tests []*models.Probe, mo
 		k := testIdx[t.Test]
 		byTest[k] = append(byTest[k], i)
 	}
-	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
+	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials)), short: make([]bool, len(trials))}
 	insufficient := make([]int, len(tests))
 	err := Parallel(len(tests), workers, progress.New(opt.Log, "trials", len(tests)), func(w, k int) error {
 		if len(byTest[k]) == 0 {

@@ -67,6 +67,9 @@ func runAdapt(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if b.Second != nil {
+		return fmt.Errorf("adapt does not yet adapt a bundle with a second speaker system (its front end's i-vectors need their own domain mean)")
+	}
 	v, err := models.NewVerifier(b)
 	if err != nil {
 		return err

@@ -1,0 +1,177 @@
+package recipe
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/kaldiio"
+	"github.com/voxguard/voxguard/models"
+)
+
+// TestFuseSystems trains two tiny systems on the same recordings with different front ends (mel
+// and linear filterbanks), fuses them on the held-out calibration trials both runs wrote, and
+// checks that the fused bundle survives a file round trip as format version 9 and that `score`
+// gives every trial exactly the fusion of the two systems' own LLRs.
+func TestFuseSystems(t *testing.T) {
+	dir, _ := miniCorpus(t, 16, 10)
+	ents, _ := os.ReadDir(dir)
+	var held []string
+	ex := map[string]bool{}
+	for _, e := range ents[12:] {
+		held = append(held, e.Name())
+		ex["speechocean762/"+e.Name()] = true
+	}
+	ca := tinyConfig(dir, ex)
+	ca.WorkDir = t.TempDir()
+	cb := tinyConfig(dir, ex)
+	cb.WorkDir = t.TempDir()
+	cb.Frontend.MFCC.Scale, cb.Frontend.MFCC.NumMelBins = dsp.ScaleLinear, 30
+	ba, err := Train(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb, err := Train(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta, err := ReadCalibrationTrials(filepath.Join(ca.WorkDir, CalibrationTrialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := ReadCalibrationTrials(filepath.Join(cb.WorkDir, CalibrationTrialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ta) == 0 || len(ta) != len(tb) {
+		t.Fatalf("held-out trials: %d and %d, want equal and non-zero", len(ta), len(tb))
+	}
+	var log bytes.Buffer
+	fused, err := FuseSystems(ba, bb, ta, tb, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(log.String())
+	if fused.Second == nil || len(fused.Meta.Fusion) != 3 || ba.Second != nil || len(ba.Meta.Fusion) != 0 {
+		t.Fatalf("fused bundle: second %v, fusion %v; the input must stay as it was", fused.Second != nil, fused.Meta.Fusion)
+	}
+	if len(fused.Meta.FARThresholds) == 0 {
+		t.Error("fused bundle: no false-accept thresholds")
+	}
+	path := filepath.Join(t.TempDir(), "ab.vxgb")
+	if err := WriteBundleFile(path, fused); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	if v := binary.LittleEndian.Uint32(raw[4:]); v != 9 {
+		t.Errorf("fused bundle written as version %d, want 9", v)
+	}
+	back, err := models.ReadBundleFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vf, err := models.NewVerifier(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vf.Second() == nil {
+		t.Fatal("read back: no second system")
+	}
+
+	var enroll, tests []kaldiio.Pair
+	var trials []kaldiio.Trial
+	for _, s := range held {
+		fs, _ := filepath.Glob(filepath.Join(dir, s, "*.wav"))
+		sort.Strings(fs)
+		for _, f := range fs[:5] {
+			enroll = append(enroll, kaldiio.Pair{ID: s, Path: f})
+		}
+		for i, f := range fs[5:] {
+			tests = append(tests, kaldiio.Pair{ID: s + "-" + string(rune('a'+i)), Path: f})
+		}
+	}
+	tests = append(tests, kaldiio.Pair{ID: "silence", Path: filepath.Join("..", "testdata", "audio", "silence.wav")})
+	for _, m := range held {
+		for _, te := range tests {
+			trials = append(trials, kaldiio.Trial{Model: m, Test: te.ID})
+		}
+	}
+	score := func(b *models.Bundle) *ScoreResult {
+		v, err := models.NewVerifier(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ScoreLists(v, enroll, tests, trials, 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// Each system alone, as read back (bundles store float32, so the in-memory ones differ).
+	first := *back
+	first.Second, first.Meta.Fusion = nil, nil
+	ra, rb := score(&first), score(back.Second)
+	rf, err := ScoreLists(vf, enroll, tests, trials, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rf.Insufficient != len(held) {
+		t.Errorf("fused: %d insufficient trials, want %d (the silence file)", rf.Insufficient, len(held))
+	}
+	for i, s := range rf.Scores {
+		want := back.FuseLLR(ra.Scores[i].Score, rb.Scores[i].Score)
+		if trials[i].Test == "silence" {
+			want = 0
+		}
+		if math.Abs(s.Score-want) > 1e-9 {
+			t.Errorf("trial %v: fused LLR %g, want %g (from %g and %g)", trials[i], s.Score, want, ra.Scores[i].Score, rb.Scores[i].Score)
+		}
+	}
+}
+
+// TestFuseSystemsWeights checks the fusion on synthetic held-out trials whose first system is
+// noise and whose second is a calibrated LLR: the fusion leans on the second alone, and keys
+// matching too few trials are refused.
+func TestFuseSystemsWeights(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var a, b []CalibrationTrial
+	for i := range 20000 {
+		tgt := i%10 == 0
+		// Scores x ~ N(∓2, 2²) for non-targets and targets: the LLR of x is (μ₁−μ₀)/σ²·x = x,
+		// so x is calibrated as it is.
+		x := 2*r.NormFloat64() - 2
+		if tgt {
+			x += 4
+		}
+		k := uint64(i)*2654435761 + 7
+		a = append(a, CalibrationTrial{Key: k, Target: tgt, SameSex: true, LLR: r.NormFloat64(), Q: math.Log(10), PWorse: math.NaN()})
+		b = append(b, CalibrationTrial{Key: k, Target: tgt, SameSex: true, LLR: x, Q: math.Log(10), PWorse: math.NaN()})
+	}
+	pa, pb := testBundle(t), testBundle(t)
+	f, err := FuseSystems(pa, pb, a, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := f.Meta.Fusion
+	if math.Abs(w[0]) > 0.05 || math.Abs(w[1]-1) > 0.1 || math.Abs(w[2]) > 0.2 {
+		t.Errorf("fusion %v, want about [0 1 0]", w)
+	}
+	// Shuffled keys: nothing matches.
+	for i := range b {
+		b[i].Key++
+	}
+	if _, err := FuseSystems(pa, pb, a, b, nil); err == nil {
+		t.Error("fused systems whose trials do not match")
+	}
+}
+
+// testBundle is a bundle with metadata alone: FuseSystems reads no model in it.
+func testBundle(*testing.T) *models.Bundle {
+	return &models.Bundle{Meta: models.Metadata{FrontEnd: []byte(`{}`)}}
+}
