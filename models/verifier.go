@@ -446,7 +446,10 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 		return nil, err
 	}
 	iv := ws.x[:v.b.Extractor.R]
-	p := &Probe{Frames: s.Frames()}
+	// Each voiced frame's posteriors sum to one, so the total is a whole number of frames up to
+	// rounding, which differs between UBMs: rounded, two systems on the same VAD agree on which
+	// sides have MinFrames (a sum of 20 frames' posteriors can come out 19.9999999).
+	p := &Probe{Frames: math.Round(s.Frames()*1e6) / 1e6}
 	if v.b.Channel != nil {
 		p.Channel = v.b.Channel.Degraded(iv, ws.ch)
 	}

@@ -467,6 +467,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		frames int
 		from   map[int]bool // recordings the side draws on: a target trial never shares one
 		repeat int          // times a test side's trials count (CalibrationDegradedRepeat; 0: once)
+		copyOf int          // 1 + the degraded copy's recording whose whole statistics the side is; 0: none
 	}
 	var sides []side
 	for _, s := range spks {
@@ -520,7 +521,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	// bench/README.md, "Calibration trials: degraded copies of the enrollment's own recordings").
 	for i, s := range ts.spk {
 		if s%folds == fold && strings.Contains(ts.utts[i].ID, "~aug") {
-			sides = append(sides, side{spk: s, stats: stats[i], utt: -1, repeat: c.CalibrationDegradedRepeat})
+			sides = append(sides, side{spk: s, stats: stats[i], utt: -1, repeat: c.CalibrationDegradedRepeat, copyOf: i + 1})
 		}
 	}
 	workers := c.workers()
@@ -625,7 +626,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			}
 			row := v.CalibrationInputs(nil, probes[i], probes[j])
 			for r := range max(1, t.repeat) { // rows are only read: a repeat may share one
-				k := trialKey(ts, e.spk, e.enroll, e.utt, e.frames, e.from, r) ^ 0x9e3779b97f4a7c15*trialKey(ts, t.spk, t.enroll, t.utt, t.frames, t.from, r)
+				k := trialKey(ts, e.spk, e.enroll, e.utt, e.frames, e.from, e.copyOf, r) ^ 0x9e3779b97f4a7c15*trialKey(ts, t.spk, t.enroll, t.utt, t.frames, t.from, t.copyOf, r)
 				if e.spk == t.spk {
 					tar = append(tar, row)
 					keys.tar = append(keys.tar, k)
@@ -648,12 +649,15 @@ type trialKeys struct{ tar, non []uint64 }
 
 // trialKey is a digest of one side of a calibration trial: its speaker's name, whether it
 // enrolls, the recording whose opening it is and how many frames (or -1 and 0), the recordings it
-// draws on, and the repeat index r.
-func trialKey(ts *trainSet, spk int, enroll bool, utt, frames int, from map[int]bool, r int) uint64 {
+// draws on, the degraded copy it is (copyOf: 1 + its recording, or 0) and the repeat index r.
+func trialKey(ts *trainSet, spk int, enroll bool, utt, frames int, from map[int]bool, copyOf, r int) uint64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s|%t|%d|%d|%d", ts.names[spk], enroll, frames, r, len(from))
 	if utt >= 0 {
 		fmt.Fprintf(h, "|%s", ts.utts[utt].ID)
+	}
+	if copyOf > 0 {
+		fmt.Fprintf(h, "|copy %s", ts.utts[copyOf-1].ID)
 	}
 	for _, i := range slices.Sorted(maps.Keys(from)) {
 		fmt.Fprintf(h, "|%s", ts.utts[i].ID)

@@ -151,7 +151,9 @@ func FuseSystems(primary, second *models.Bundle, a, b []CalibrationTrial, log io
 	if log != nil {
 		fmt.Fprintf(log, "fusion: %d of %d and %d held-out trials matched (%d target, %d non-target)\n", matched, len(a), len(b), len(tar), len(non))
 	}
-	if matched < len(a)/2 || matched < len(b)/2 {
+	// Trials whose sides are made of the same recordings (a speaker with few recordings enrolls
+	// the same way twice) share a key and are left out: about 2 % of c39's recipe's trials.
+	if 20*matched < 19*len(a) || 20*matched < 19*len(b) {
 		return nil, fmt.Errorf("recipe: only %d of %d and %d held-out calibration trials match: were both systems trained on the same recordings and folds?", matched, len(a), len(b))
 	}
 	cols := func(rows [][]float64) [][]float64 {

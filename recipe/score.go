@@ -102,8 +102,9 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 	res.Insufficient = 0
 	for i := range res.Scores {
 		l1, l2 := res.Scores[i].Score, res2.Scores[i].Score
-		// The systems share the VAD (it reads the raw log energy every front end keeps), so
-		// they find the same trials insufficient.
+		// The systems share the VAD (it reads the raw log energy every front end keeps) and
+		// round their frame counts (models.Probe.Frames), so they find the same trials
+		// insufficient; should they not, the trial is insufficient.
 		if res.short[i] || res2.short[i] {
 			res.Scores[i].Score = 0
 			res.Insufficient++
