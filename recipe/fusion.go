@@ -9,7 +9,9 @@ import (
 	"maps"
 	"math"
 	"os"
+	"path/filepath"
 
+	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/models"
 )
 
@@ -106,6 +108,73 @@ func ReadCalibrationTrials(path string) ([]CalibrationTrial, error) {
 			SameSex: rec[8]&2 != 0, LLR: fl(9), Q: fl(17), PWorse: fl(25)})
 	}
 	return out, nil
+}
+
+// SecondSubdir is the folder, inside a training run's work folder, of its second system's
+// checkpoints and held-out trials (TrainConfig.SecondFrontend).
+const SecondSubdir = "second"
+
+// trainWithSecond is Train with c.SecondFrontend: the first system, then the second, then their
+// fusion.
+func trainWithSecond(c TrainConfig) (*models.Bundle, error) {
+	if c.WorkDir == "" {
+		return nil, errors.New("recipe: a second system needs a work folder for the held-out trials the fusion is trained on")
+	}
+	first := c
+	first.SecondFrontend = nil
+	if first.Frontend.MFCC.SampleRate == 0 {
+		first.Frontend = DefaultTrainConfig().Frontend
+	}
+	if err := c.SecondFrontend.Validate(); err != nil {
+		return nil, fmt.Errorf("recipe: second front end: %w", err)
+	}
+	if !SameVAD(first.Frontend, *c.SecondFrontend) {
+		return nil, errors.New("recipe: the second front end must frame the audio and decide voiced frames as the first does (only its cepstra may differ)")
+	}
+	second := first
+	second.Frontend = *c.SecondFrontend
+	second.WorkDir = filepath.Join(c.WorkDir, SecondSubdir)
+	if err := os.MkdirAll(second.WorkDir, 0o755); err != nil {
+		return nil, err
+	}
+	logf := func(format string, a ...any) {
+		if c.Log != nil {
+			fmt.Fprintf(c.Log, format+"\n", a...)
+		}
+	}
+	logf("first system")
+	a, err := Train(first)
+	if err != nil {
+		return nil, err
+	}
+	logf("second system")
+	b, err := Train(second)
+	if err != nil {
+		return nil, fmt.Errorf("second system: %w", err)
+	}
+	ta, err := ReadCalibrationTrials(filepath.Join(first.WorkDir, CalibrationTrialsFile))
+	if err != nil {
+		return nil, err
+	}
+	tb, err := ReadCalibrationTrials(filepath.Join(second.WorkDir, CalibrationTrialsFile))
+	if err != nil {
+		return nil, err
+	}
+	return FuseSystems(a, b, ta, tb, c.Log)
+}
+
+// SameVAD reports whether front ends a and b frame the audio alike and decide the same frames
+// voiced: the same sample rate, framing, energy (C0) and VAD, whatever their filterbanks,
+// cepstra or normalisation.
+func SameVAD(a, b dsp.FrontendConfig) bool {
+	ma, mb := a.MFCC, b.MFCC
+	same := ma.SampleRate == mb.SampleRate && ma.FrameLengthMs == mb.FrameLengthMs && ma.FrameShiftMs == mb.FrameShiftMs &&
+		ma.UseEnergy && mb.UseEnergy && ma.RawEnergy == mb.RawEnergy && ma.EnergyFloor == mb.EnergyFloor &&
+		ma.RemoveDCOffset == mb.RemoveDCOffset && ma.WindowType == mb.WindowType
+	if !same || (a.VAD == nil) != (b.VAD == nil) {
+		return false
+	}
+	return a.VAD == nil || *a.VAD == *b.VAD
 }
 
 // FuseSystems returns a copy of primary with second nested as its second system

@@ -64,6 +64,34 @@ func TestFuseSystems(t *testing.T) {
 	if len(fused.Meta.FARThresholds) == 0 {
 		t.Error("fused bundle: no false-accept thresholds")
 	}
+	// Train with SecondFrontend does the same in one run.
+	cs := tinyConfig(dir, ex)
+	cs.WorkDir = t.TempDir()
+	second := cb.Frontend
+	cs.SecondFrontend = &second
+	one, err := Train(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w1, w2 bytes.Buffer
+	f2 := *fused
+	f2.Meta.Created, one.Meta.Created = "", ""
+	s1, s2 := *f2.Second, *one.Second
+	s1.Meta.Created, s2.Meta.Created = "", ""
+	f2.Second, one.Second = &s1, &s2
+	f2.WriteTo(&w1)
+	one.WriteTo(&w2)
+	if !bytes.Equal(w1.Bytes(), w2.Bytes()) {
+		t.Error("Train with SecondFrontend differs from the two systems trained apart and fused")
+	}
+	if _, err := os.Stat(filepath.Join(cs.WorkDir, SecondSubdir, CalibrationTrialsFile)); err != nil {
+		t.Errorf("second system's held-out trials: %v", err)
+	}
+	cs.WorkDir = ""
+	if _, err := Train(cs); err == nil {
+		t.Error("a second system trained without a work folder")
+	}
+
 	path := filepath.Join(t.TempDir(), "ab.vxgb")
 	if err := WriteBundleFile(path, fused); err != nil {
 		t.Fatal(err)
@@ -174,4 +202,31 @@ func TestFuseSystemsWeights(t *testing.T) {
 // testBundle is a bundle with metadata alone: FuseSystems reads no model in it.
 func testBundle(*testing.T) *models.Bundle {
 	return &models.Bundle{Meta: models.Metadata{FrontEnd: []byte(`{}`)}}
+}
+
+func TestSameVAD(t *testing.T) {
+	base := dsp.TelephoneFrontend()
+	cases := []struct {
+		name   string
+		change func(*dsp.FrontendConfig)
+		same   bool
+	}{
+		{"identical", func(*dsp.FrontendConfig) {}, true},
+		{"linear filterbank", func(c *dsp.FrontendConfig) { c.MFCC.Scale, c.MFCC.NumMelBins = dsp.ScaleLinear, 30 }, true},
+		{"power law", func(c *dsp.FrontendConfig) { c.MFCC.PNCC = dsp.PNCC{Exponent: dsp.TelephonePNCC().Exponent} }, true},
+		{"normalisation", func(c *dsp.FrontendConfig) { c.Norm = dsp.NormWarp }, true},
+		{"frame shift", func(c *dsp.FrontendConfig) { c.MFCC.FrameShiftMs = 20 }, false},
+		{"C0 not energy", func(c *dsp.FrontendConfig) { c.MFCC.UseEnergy = false }, false},
+		{"VAD threshold", func(c *dsp.FrontendConfig) { v := *c.VAD; v.EnergyThreshold++; c.VAD = &v }, false},
+		{"no VAD", func(c *dsp.FrontendConfig) { c.VAD = nil }, false},
+	}
+	for _, tc := range cases {
+		b := base
+		v := *base.VAD
+		b.VAD = &v
+		tc.change(&b)
+		if got := SameVAD(base, b); got != tc.same {
+			t.Errorf("%s: SameVAD %v, want %v", tc.name, got, tc.same)
+		}
+	}
 }

@@ -180,7 +180,13 @@ type TrainConfig struct {
 	// trials), so that the back ends see how far a short test's i-vector strays. Experimental;
 	// empty: none.
 	BackendExcerpts []int
-	Seed            uint64 // seed of every random choice
+	// SecondFrontend, when set, trains a second complete speaker system on these features (the
+	// same recordings, settings and seed; its checkpoints in WorkDir/second) after the first,
+	// and fuses the two on the held-out calibration trials both wrote (FuseSystems): the bundle
+	// holds the second as models.Bundle.Second. It must frame and VAD the audio as Frontend
+	// does (SameVAD), so that the two systems judge the same voiced frames. Needs WorkDir.
+	SecondFrontend *dsp.FrontendConfig
+	Seed           uint64 // seed of every random choice
 	Workers         int    // goroutines (0 = GOMAXPROCS)
 	WorkDir         string // checkpoints of finished stages (resumable); "" = none
 	Log             io.Writer
@@ -219,6 +225,9 @@ func (c *TrainConfig) bar(label string, n int) *progress.Bar { return progress.N
 // Train runs every stage and returns the finished bundle. Stages whose checkpoint exists in
 // WorkDir (written by an earlier run with the same front end and sizes) are loaded, not redone.
 func Train(c TrainConfig) (*models.Bundle, error) {
+	if c.SecondFrontend != nil {
+		return trainWithSecond(c)
+	}
 	d := DefaultTrainConfig()
 	// Non-positive sizes take the defaults.
 	for _, f := range [][2]*int{{&c.Components, &d.Components}, {&c.TopC, &d.TopC}, {&c.UBMFrames, &d.UBMFrames},

@@ -73,6 +73,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	gmmCohort := fs.Int("gmm-cohort", d.GMMCohort, "speakers in the GMM scorer's S-norm cohort (each adds C·D floats to the bundle)")
 	frontend := d.Frontend
 	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --norm-ahead, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression, --pncc
+	secondFront := fs.String("second-frontend", "", "train a second speaker system on another front end and fuse the two: the front-end `flags` (--mfcc-scale, --mfcc-bins, --pncc, ...) that differ from the first system's, in one quoted argument, e.g. \"--mfcc-scale linear --mfcc-bins 30 --pncc power\"; framing and VAD must stay the first's (\"\": one system)")
 	vadWindow := fs.Int("vad-window", 0, "`frames` of the energy VAD's mean window (0: the default, 300); with --norm-window, the two set how much speech each live assessment re-derives provisionally (the larger window's half)")
 	if done, err := parseFlags(fs, args); done {
 		return err
@@ -98,6 +99,25 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := d
 	cfg.Frontend = frontend
+	if *secondFront != "" {
+		second := frontend
+		sfs := flag.NewFlagSet("--second-frontend", flag.ContinueOnError)
+		sfs.SetOutput(io.Discard)
+		recipe.FrontendFlags(sfs, &second)
+		if err := sfs.Parse(strings.Fields(*secondFront)); err != nil {
+			return usageErrorf("--second-frontend: %v", err)
+		}
+		if sfs.NArg() > 0 {
+			return usageErrorf("--second-frontend: unexpected %q", sfs.Arg(0))
+		}
+		if err := second.Validate(); err != nil {
+			return usageErrorf("--second-frontend: %v", err)
+		}
+		if !recipe.SameVAD(frontend, second) {
+			return usageErrorf("--second-frontend: the second front end must frame the audio and find voiced frames as the first does")
+		}
+		cfg.SecondFrontend = &second
+	}
 	cfg.Corpora, cfg.Components, cfg.IVectorDim, cfg.IVectorIters = corpora, *comps, *ivdim, *ivIters
 	cfg.UBMFrames, cfg.LDADim, cfg.Seed, cfg.Workers, cfg.Log = *ubmFrames, *lda, *seed, *workers, stderr
 	cfg.WorkDir = *work
