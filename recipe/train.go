@@ -187,9 +187,9 @@ type TrainConfig struct {
 	// does (SameVAD), so that the two systems judge the same voiced frames. Needs WorkDir.
 	SecondFrontend *dsp.FrontendConfig
 	Seed           uint64 // seed of every random choice
-	Workers         int    // goroutines (0 = GOMAXPROCS)
-	WorkDir         string // checkpoints of finished stages (resumable); "" = none
-	Log             io.Writer
+	Workers        int    // goroutines (0 = GOMAXPROCS)
+	WorkDir        string // checkpoints of finished stages (resumable); "" = none
+	Log            io.Writer
 
 	selGroups int // groups per frame of SelectionGroups, once prepared
 }
