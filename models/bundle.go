@@ -214,6 +214,16 @@ func (b *Bundle) validateSecond() error {
 	return nil
 }
 
+// NewStats returns zeroed statistics for the bundle's UBM and, with a second system, for its
+// UBM too (Stats.Second).
+func (b *Bundle) NewStats() *Stats {
+	s := b.UBM.NewStats()
+	if b.Second != nil {
+		s.Second = b.Second.UBM.NewStats()
+	}
+	return s
+}
+
 // FuseLLR combines the first system's calibrated LLR l1 and the second's l2 into the bundle's
 // LLR (Metadata.Fusion), in nats; without a second system it returns l1.
 func (b *Bundle) FuseLLR(l1, l2 float64) float64 {

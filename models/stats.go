@@ -25,6 +25,10 @@ type Stats struct {
 	// UBM is the Fingerprint of the model the statistics were accumulated
 	// against (0: unknown). Add refuses to mix different non-zero fingerprints.
 	UBM uint64
+	// Second, for a bundle that fuses a second speaker system (Bundle.Second, Bundle.NewStats),
+	// are the same voiced frames' statistics against that system's UBM, from its own front end's
+	// features; nil otherwise. Frames counts the first system's alone.
+	Second *Stats
 }
 
 // NewStats returns zeroed statistics for a C-component, D-dimensional model.
@@ -36,11 +40,18 @@ func NewStats(c, d int) *Stats {
 func (s *Stats) Reset() {
 	clear(s.N)
 	clear(s.F)
+	if s.Second != nil {
+		s.Second.Reset()
+	}
 }
 
-// Clone returns a deep copy of s.
+// Clone returns a deep copy of s (its Second included).
 func (s *Stats) Clone() *Stats {
-	return &Stats{C: s.C, D: s.D, N: append([]float64(nil), s.N...), F: append([]float64(nil), s.F...), UBM: s.UBM}
+	c := &Stats{C: s.C, D: s.D, N: append([]float64(nil), s.N...), F: append([]float64(nil), s.F...), UBM: s.UBM}
+	if s.Second != nil {
+		c.Second = s.Second.Clone()
+	}
+	return c
 }
 
 // Frames returns Σ_c N_c, the (soft) number of frames accumulated.
@@ -52,7 +63,9 @@ func (s *Stats) Frames() float64 {
 	return t
 }
 
-// Add sets s = s + o. The shapes must match.
+// Add sets s = s + o. The shapes must match. The second system's statistics (Second) are
+// summed when both have them; when only one has, the sum has none (they would not cover the
+// same frames), and the second system cannot score it.
 func (s *Stats) Add(o *Stats) error {
 	if s.C != o.C || s.D != o.D {
 		return fmt.Errorf("models: cannot add stats of shape %dx%d to %dx%d", o.C, o.D, s.C, s.D)
@@ -62,6 +75,13 @@ func (s *Stats) Add(o *Stats) error {
 	}
 	if s.UBM == 0 {
 		s.UBM = o.UBM
+	}
+	if s.Second != nil {
+		if o.Second == nil {
+			s.Second = nil
+		} else if err := s.Second.Add(o.Second); err != nil {
+			return fmt.Errorf("second system: %w", err)
+		}
 	}
 	axpy(1, o.N, s.N)
 	axpy(1, o.F, s.F)
@@ -77,6 +97,9 @@ func (s *Stats) Scale(k float64) {
 	}
 	for i := range s.F {
 		s.F[i] *= k
+	}
+	if s.Second != nil {
+		s.Second.Scale(k)
 	}
 }
 
@@ -96,7 +119,8 @@ func (s *Stats) Centered(ubm *GMM, dst []float64) []float64 {
 
 // Stats serialisation: "VXST", uint32 version, uint32 C, uint32 D,
 // uint64 UBM fingerprint, C + C·D float32 little-endian, CRC-32 (IEEE) of
-// everything before it.
+// everything before it. Version 2, for statistics with a Second, puts the second's whole
+// version-1 encoding between the values and the CRC.
 const statsMagic = "VXST"
 const statsVersion = 1
 
@@ -105,10 +129,22 @@ var ErrStatsFormat = errors.New("models: malformed statistics encoding")
 
 // MarshalBinary encodes s compactly as float32 (C + C·D values, ~4 bytes each).
 func (s *Stats) MarshalBinary() ([]byte, error) {
-	n := 24 + 4*(s.C+s.C*s.D) + 4
+	var second []byte
+	version := uint32(statsVersion)
+	if s.Second != nil {
+		if s.Second.Second != nil {
+			return nil, errors.New("models: a second system's statistics cannot have a second of their own")
+		}
+		var err error
+		if second, err = s.Second.MarshalBinary(); err != nil {
+			return nil, err
+		}
+		version = 2
+	}
+	n := 24 + 4*(s.C+s.C*s.D) + len(second) + 4
 	b := make([]byte, 0, n)
 	b = append(b, statsMagic...)
-	b = binary.LittleEndian.AppendUint32(b, statsVersion)
+	b = binary.LittleEndian.AppendUint32(b, version)
 	b = binary.LittleEndian.AppendUint32(b, uint32(s.C))
 	b = binary.LittleEndian.AppendUint32(b, uint32(s.D))
 	b = binary.LittleEndian.AppendUint64(b, s.UBM)
@@ -118,6 +154,7 @@ func (s *Stats) MarshalBinary() ([]byte, error) {
 	for _, v := range s.F {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
 	}
+	b = append(b, second...)
 	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
 }
 
@@ -127,16 +164,28 @@ func (s *Stats) UnmarshalBinary(b []byte) error {
 	if len(b) < 28 || string(b[:4]) != statsMagic {
 		return fmt.Errorf("%w: bad magic or too short", ErrStatsFormat)
 	}
-	if v := binary.LittleEndian.Uint32(b[4:]); v != statsVersion {
-		return fmt.Errorf("%w: version %d, want %d", ErrStatsFormat, v, statsVersion)
+	version := binary.LittleEndian.Uint32(b[4:])
+	if version != statsVersion && version != 2 {
+		return fmt.Errorf("%w: version %d, want %d or 2", ErrStatsFormat, version, statsVersion)
 	}
 	c, d := uint64(binary.LittleEndian.Uint32(b[8:])), uint64(binary.LittleEndian.Uint32(b[12:]))
-	if c == 0 || d == 0 || c > 1<<20 || d > 1<<16 || uint64(len(b)) != 28+4*(c+c*d) {
+	own := 28 + 4*(c+c*d)
+	if c == 0 || d == 0 || c > 1<<20 || d > 1<<16 || (version == 1 && uint64(len(b)) != own) || (version == 2 && uint64(len(b)) <= own) {
 		return fmt.Errorf("%w: shape %dx%d does not match %d bytes", ErrStatsFormat, c, d, len(b))
 	}
 	body := b[:len(b)-4]
 	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
 		return fmt.Errorf("%w: checksum mismatch", ErrStatsFormat)
+	}
+	var second *Stats
+	if version == 2 {
+		second = &Stats{}
+		if err := second.UnmarshalBinary(body[own-4:]); err != nil {
+			return fmt.Errorf("second system: %w", err)
+		}
+		if second.Second != nil {
+			return fmt.Errorf("%w: nested second statistics", ErrStatsFormat)
+		}
 	}
 	s.C, s.D = int(c), int(d)
 	s.UBM = binary.LittleEndian.Uint64(b[16:])
@@ -151,5 +200,6 @@ func (s *Stats) UnmarshalBinary(b []byte) error {
 		s.F[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(p)))
 		p = p[4:]
 	}
+	s.Second = second
 	return nil
 }

@@ -265,6 +265,10 @@ type Probe struct {
 	U3      []float64
 	Cohort3 CohortMoments
 
+	// Second is the same side prepared by the bundle's second system (Verifier.Second), when the
+	// bundle has one and the statistics had the second's (Stats.Second); nil otherwise.
+	Second *Probe
+
 	// With a bundle that augments enrollments (EnrollAugmentKey), an enrollment's vectors and
 	// cohort moments in each PLDA back end from its statistics pooled with its augmented copy's
 	// (PrepareEnrollment); the plain ones when there was no copy to pool.
@@ -296,6 +300,7 @@ type VerifierScratch struct {
 	gtest   []float32 // the GMM test vector of the last PrepareTest
 	gruns   []int32   // its non-zero blocks
 	gfull   []float32 // with a fully whitened GMM scorer: the statistics in its whitening
+	second  *VerifierScratch // the second system's (Verifier.Second), nil without one
 }
 
 // NewVerifier checks that b has every component verification needs and precomputes the cohort.
@@ -381,6 +386,9 @@ func (v *Verifier) NewScratch() *VerifierScratch {
 		ws.gscores = make([]float64, len(v.b.GMM.CohortN))
 		ws.gbuf = make([]float32, len(v.b.GMM.CohortN))
 	}
+	if v.second != nil {
+		ws.second = v.second.NewScratch()
+	}
 	return ws
 }
 
@@ -438,10 +446,25 @@ func (v *Verifier) PrepareTestOwned(s *Stats, ws *VerifierScratch) (*Probe, erro
 		return nil, err
 	}
 	p.GTest, p.gRuns = slices.Clone(p.GTest), slices.Clone(p.gRuns)
+	if q := p.Second; q != nil {
+		q.GTest, q.gRuns = slices.Clone(q.GTest), slices.Clone(q.gRuns)
+	}
 	return p, nil
 }
 
 func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe, error) {
+	p, err := v.prepareOwn(s, ws, asModel)
+	if err != nil || v.second == nil || s.Second == nil {
+		return p, err
+	}
+	if p.Second, err = v.second.prepareOwn(s.Second, ws.second, asModel); err != nil {
+		return nil, fmt.Errorf("models: second system: %w", err)
+	}
+	return p, nil
+}
+
+// prepareOwn is prepare for v's own system, without its second.
+func (v *Verifier) prepareOwn(s *Stats, ws *VerifierScratch, asModel bool) (*Probe, error) {
 	if err := v.b.Extractor.Extract(s, ws.x, ws.iv); err != nil {
 		return nil, err
 	}
@@ -627,9 +650,26 @@ func (v *Verifier) altScore(u []float64, m CohortMoments, test *Probe) float64 {
 
 // Score returns the calibrated LLR (nats) that test and enroll are the same speaker, and
 // whether both sides had enough net speech to be judged; when either has fewer than MinFrames
-// voiced frames the LLR is exactly 0: no evidence either way.
+// voiced frames the LLR is exactly 0: no evidence either way. With a second system (Second) and
+// both probes prepared from statistics that have the second's (Stats.Second), the LLR is the
+// fusion of both systems' (Bundle.FuseLLR); otherwise, as for a voiceprint stored before the
+// bundle had a second system, it is the first system's own calibrated LLR.
 func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
-	if enroll.Frames < v.MinFrames || test.Frames < v.MinFrames {
+	llr, sufficient = v.scoreOwn(enroll, test, v.MinFrames)
+	if !sufficient || v.second == nil || enroll.Second == nil || test.Second == nil {
+		return llr, sufficient
+	}
+	l2, ok := v.second.scoreOwn(enroll.Second, test.Second, v.MinFrames)
+	if !ok {
+		return llr, true // rounding aside the systems agree on sufficiency; the first's LLR stands
+	}
+	return v.b.FuseLLR(llr, l2), true
+}
+
+// scoreOwn is Score for v's own system, without its second, judging sides with at least
+// minFrames voiced frames (the first system's MinFrames for both).
+func (v *Verifier) scoreOwn(enroll, test *Probe, minFrames float64) (llr float64, sufficient bool) {
+	if enroll.Frames < minFrames || test.Frames < minFrames {
 		return 0, false
 	}
 	if v.b.GMM != nil && (enroll.GModel == nil || test.GTest == nil) {

@@ -15,7 +15,6 @@ import (
 type ScoreResult struct {
 	Scores       []kaldiio.Score // one per trial, in trial order; LLRs in nats
 	Insufficient int             // trials with too little net speech on a side (LLR exactly 0)
-	short        []bool          // per trial: insufficient (set by set)
 }
 
 // set records trial i's LLR and returns 1 if it was insufficient (ok false), else 0, for the
@@ -25,7 +24,6 @@ func (r *ScoreResult) set(i int, t kaldiio.Trial, llr float64, ok bool) int {
 	if ok {
 		return 0
 	}
-	r.short[i] = true
 	return 1
 }
 
@@ -77,46 +75,18 @@ type ScoreOptions struct {
 }
 
 // ScoreListsWith is ScoreLists with options. With a bundle that fuses a second speaker system
-// (models.Bundle.Second), each system scores the trials from its own front end's features and
-// every LLR is their fusion (models.Bundle.FuseLLR); a trial either system finds insufficient
-// is insufficient.
+// (models.Bundle.Second), every file's statistics are accumulated for both systems, each on its
+// own front end's features (models.Stats.Second), and every LLR is their fusion, exactly as a
+// live call's (models.Verifier.Score).
 func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kaldiio.Trial, opt ScoreOptions) (*ScoreResult, error) {
 	switch opt.Cohort {
 	case "", CohortBundle, CohortEnrolled, CohortEnrolledTest:
 	default:
 		return nil, fmt.Errorf("unknown S-norm cohort %q (want %s, %s or %s)", opt.Cohort, CohortBundle, CohortEnrolled, CohortEnrolledTest)
 	}
-	res, err := scoreSystem(v, enroll, tests, trials, opt)
-	if err != nil || v.Second() == nil {
-		return res, err
+	if v.Second() != nil && opt.AdaptMean {
+		return nil, fmt.Errorf("--adapt-mean does not yet adapt a bundle with a second speaker system")
 	}
-	if opt.Log != nil {
-		fmt.Fprintln(opt.Log, "second system:")
-	}
-	v.Second().MinFrames = v.MinFrames // the least speech judged is the caller's, for both
-	res2, err := scoreSystem(v.Second(), enroll, tests, trials, opt)
-	if err != nil {
-		return nil, fmt.Errorf("second system: %w", err)
-	}
-	b := v.Bundle()
-	res.Insufficient = 0
-	for i := range res.Scores {
-		l1, l2 := res.Scores[i].Score, res2.Scores[i].Score
-		// The systems share the VAD (it reads the raw log energy every front end keeps) and
-		// round their frame counts (models.Probe.Frames), so they find the same trials
-		// insufficient; should they not, the trial is insufficient.
-		if res.short[i] || res2.short[i] {
-			res.Scores[i].Score = 0
-			res.Insufficient++
-			continue
-		}
-		res.Scores[i].Score = b.FuseLLR(l1, l2)
-	}
-	return res, nil
-}
-
-// scoreSystem is ScoreListsWith for v's own system alone (not its second).
-func scoreSystem(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kaldiio.Trial, opt ScoreOptions) (*ScoreResult, error) {
 	workers, log := opt.Workers, opt.Log
 	b := v.Bundle()
 	cfg, err := FrontendOf(b)
@@ -206,7 +176,7 @@ func scoreSystem(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kald
 	err = Parallel(n, workers, progress.New(log, "embeddings", n), func(w, i int) error {
 		var s, a *models.Stats
 		if i < len(modelIDs) {
-			s = models.NewStats(b.UBM.C, b.UBM.D)
+			s = b.NewStats()
 			if augStats != nil {
 				a = models.NewStats(b.UBM.C, b.UBM.D)
 			}
@@ -246,7 +216,7 @@ func scoreSystem(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []kald
 	if opt.Cohort == CohortEnrolled || opt.Cohort == CohortEnrolledTest {
 		return scoreEnrolledCohort(v, models_, testProbes, modelIdx, testIdx, trials, opt)
 	}
-	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials)), short: make([]bool, len(trials))}
+	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
 	const block = 4096
 	insufficient := make([]int, (len(trials)+block-1)/block)
 	err = Parallel(len(insufficient), workers, nil, func(_, k int) error {
@@ -334,8 +304,15 @@ func fileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, aug *ds
 		workers = runtimeProcs()
 	}
 	type ws struct {
-		x  *FeatureExtractor
-		gs *models.Scratch
+		x, x2   *FeatureExtractor // x2: the second system's front end (nil without one)
+		gs, gs2 *models.Scratch
+	}
+	var cfg2 dsp.FrontendConfig
+	if b.Second != nil && aug == nil { // augmented enrollments feed the first system alone
+		var err error
+		if cfg2, err = FrontendOf(b.Second); err != nil {
+			return nil, fmt.Errorf("second system: %w", err)
+		}
 	}
 	w := make([]ws, workers)
 	for i := range w {
@@ -343,7 +320,13 @@ func fileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, aug *ds
 		if err != nil {
 			return nil, err
 		}
-		w[i] = ws{x, b.NewStatsScratch()}
+		w[i] = ws{x: x, gs: b.NewStatsScratch()}
+		if cfg2.MFCC.SampleRate != 0 {
+			if w[i].x2, err = NewFeatureExtractor(cfg2, 0); err != nil {
+				return nil, err
+			}
+			w[i].gs2 = b.Second.NewStatsScratch()
+		}
 	}
 	stats := make([]*models.Stats, len(files))
 	label := "features+statistics"
@@ -361,8 +344,16 @@ func fileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, aug *ds
 		if err != nil {
 			return err
 		}
-		s := models.NewStats(b.UBM.C, b.UBM.D)
+		s := b.UBM.NewStats()
 		b.UBM.AccumulateUtterance(s, f.Frames, w[k].gs)
+		if w[k].x2 != nil {
+			f2, err := w[k].x2.FromFile(files[i])
+			if err != nil {
+				return err
+			}
+			s.Second = b.Second.UBM.NewStats()
+			b.Second.UBM.AccumulateUtterance(s.Second, f2.Frames, w[k].gs2)
+		}
 		stats[i] = s
 		return nil
 	})
@@ -393,7 +384,7 @@ func scoreEnrolledCohort(v *models.Verifier, enrolled, tests []*models.Probe, mo
 		k := testIdx[t.Test]
 		byTest[k] = append(byTest[k], i)
 	}
-	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials)), short: make([]bool, len(trials))}
+	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
 	insufficient := make([]int, len(tests))
 	err := Parallel(len(tests), workers, progress.New(opt.Log, "trials", len(tests)), func(w, k int) error {
 		if len(byTest[k]) == 0 {
