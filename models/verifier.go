@@ -297,9 +297,9 @@ type VerifierScratch struct {
 	scores  []float64
 	gscores []float64
 	gbuf    []float32
-	gtest   []float32 // the GMM test vector of the last PrepareTest
-	gruns   []int32   // its non-zero blocks
-	gfull   []float32 // with a fully whitened GMM scorer: the statistics in its whitening
+	gtest   []float32        // the GMM test vector of the last PrepareTest
+	gruns   []int32          // its non-zero blocks
+	gfull   []float32        // with a fully whitened GMM scorer: the statistics in its whitening
 	second  *VerifierScratch // the second system's (Verifier.Second), nil without one
 }
 
