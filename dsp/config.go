@@ -289,3 +289,19 @@ func (c FrontendConfig) Validate() error {
 	}
 	return nil
 }
+
+// SameFrames reports whether front ends a and b frame the audio alike, decide the same frames
+// voiced and make them final at the same time: the same sample rate, framing, energy (C0), VAD
+// and normalisation window, whatever their filterbanks, cepstra or kind of normalisation. Two
+// systems on such front ends judge the same voiced frames, and a live call feeds both in step.
+func SameFrames(a, b FrontendConfig) bool {
+	ma, mb := a.MFCC, b.MFCC
+	same := ma.SampleRate == mb.SampleRate && ma.FrameLengthMs == mb.FrameLengthMs && ma.FrameShiftMs == mb.FrameShiftMs &&
+		ma.UseEnergy && mb.UseEnergy && ma.RawEnergy == mb.RawEnergy && ma.EnergyFloor == mb.EnergyFloor &&
+		ma.RemoveDCOffset == mb.RemoveDCOffset && ma.WindowType == mb.WindowType
+	same = same && a.NormWindow == b.NormWindow && a.NormAhead == b.NormAhead && a.DeltaOrder == b.DeltaOrder
+	if !same || (a.VAD == nil) != (b.VAD == nil) {
+		return false
+	}
+	return a.VAD == nil || *a.VAD == *b.VAD
+}

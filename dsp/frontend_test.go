@@ -579,3 +579,32 @@ func TestFrontendRingSize(t *testing.T) {
 		})
 	}
 }
+
+// TestSameFrames checks which front-end differences keep two systems' frames in step.
+func TestSameFrames(t *testing.T) {
+	base := TelephoneFrontend()
+	cases := []struct {
+		name   string
+		change func(*FrontendConfig)
+		same   bool
+	}{
+		{"identical", func(*FrontendConfig) {}, true},
+		{"linear filterbank", func(c *FrontendConfig) { c.MFCC.Scale, c.MFCC.NumMelBins = ScaleLinear, 30 }, true},
+		{"power law", func(c *FrontendConfig) { c.MFCC.PNCC = PNCC{Exponent: TelephonePNCC().Exponent} }, true},
+		{"normalisation", func(c *FrontendConfig) { c.Norm = NormWarp }, true},
+		{"normalisation window", func(c *FrontendConfig) { c.NormWindow = 200 }, false},
+		{"frame shift", func(c *FrontendConfig) { c.MFCC.FrameShiftMs = 20 }, false},
+		{"C0 not energy", func(c *FrontendConfig) { c.MFCC.UseEnergy = false }, false},
+		{"VAD threshold", func(c *FrontendConfig) { v := *c.VAD; v.EnergyThreshold++; c.VAD = &v }, false},
+		{"no VAD", func(c *FrontendConfig) { c.VAD = nil }, false},
+	}
+	for _, tc := range cases {
+		b := base
+		v := *base.VAD
+		b.VAD = &v
+		tc.change(&b)
+		if got := SameFrames(base, b); got != tc.same {
+			t.Errorf("%s: SameFrames %v, want %v", tc.name, got, tc.same)
+		}
+	}
+}

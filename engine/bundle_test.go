@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -18,15 +20,105 @@ func TestBundleTrains(t *testing.T) {
 	t.Logf("UBM %d x %d", b.UBM.C, b.UBM.D)
 }
 
-// TestNewRefusesSecondSystem checks that a bundle fusing a second speaker system, which live
-// sessions do not run yet, is refused with a clear error rather than scored by its first system
-// alone against the fused LLR's thresholds.
-func TestNewRefusesSecondSystem(t *testing.T) {
+// fusedBundle is the test bundle with a second system: a copy of its own speaker models (the
+// same front end, so the frames stay in step), fused 0.7 / 0.4 / 0.1.
+func fusedBundle(t testing.TB) *models.Bundle {
 	b := *testBundle(t)
 	second := b
 	second.Spoof = nil
-	b.Second, b.Meta.Fusion = &second, []float64{1, 0.5, 0}
-	if _, err := New(&b, Options{}); err == nil || !strings.Contains(err.Error(), "second speaker system") {
-		t.Fatalf("New with a second system: %v", err)
+	b.Second, b.Meta.Fusion = &second, []float64{0.7, 0.4, 0.1}
+	return &b
+}
+
+// TestSecondSystemSession checks a live call with a bundle that fuses a second system: the
+// session's statistics carry the second system's, equal to the batch computation bit for bit;
+// the final assessment's LLR against the call's own batch voiceprint is the fused one; a
+// mid-call claim scores the prefix as the batch statistics of that prefix do; and a store
+// refuses the bundle until voiceprints keep the second system's statistics.
+func TestSecondSystemSession(t *testing.T) {
+	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
+	b := fusedBundle(t)
+	e, err := New(b, Options{Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := loadAudio(t, callFile, e.SampleRate())
+	batch, err := e.Stats(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batch.Second == nil || batch.Second.Frames() != batch.Frames() {
+		t.Fatalf("batch statistics: second system's missing or of another length")
+	}
+	p, err := e.Prepare(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp.probes["self"] = p
+	s := e.NewSession("c1")
+	s.Claim("self")
+	for pos := 0; pos < len(x); pos += 1234 {
+		if _, err := s.Push(x[pos:min(len(x), pos+1234)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := s.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.Stats(), batch) {
+		t.Fatal("session statistics differ from the batch statistics")
+	}
+	v1, err := models.NewVerifier(testBundle(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := batch.Clone()
+	own.Second = nil
+	p1, _ := v1.Prepare(own, v1.NewScratch())
+	l1, _ := v1.Score(p1, p1)
+	if want := 0.7*l1 + 0.4*l1 + 0.1; math.Abs(a.Verification.LLR-want) > 1e-9 {
+		t.Errorf("final LLR %v, want the fusion %v of the two systems' %v", a.Verification.LLR, want, l1)
+	}
+	for _, cut := range []int{5 * 8000, 7*8000 + 123} {
+		s := e.NewSession("c")
+		s.Push(x[:cut])
+		out, _ := s.Claim("self")
+		st, _ := e.Stats(x[:cut])
+		pp, _ := e.Prepare(st)
+		want, _ := e.v.Score(p, pp)
+		if len(out) != 1 || out[0].Verification.LLR != want {
+			t.Errorf("cut %d: claim gave %v, want one assessment with the batch prefix's LLR %v", cut, out, want)
+		}
+	}
+	if _, err := NewStoreVoices(testkit.Store(t), b); err == nil || !strings.Contains(err.Error(), "second speaker system") {
+		t.Errorf("a store with a second system's bundle: %v", err)
+	}
+}
+
+// TestSecondSystemTailStride checks Config.TailStride with a second system: the assessments do
+// not depend on the chunking, fall due as without thinning, and the final one is unchanged.
+func TestSecondSystemTailStride(t *testing.T) {
+	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
+	engineWith := func(k int) *Engine {
+		e, err := New(fusedBundle(t), Options{Config: Config{TailStride: k}, Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	ref, thin := engineWith(1), engineWith(3)
+	x := loadAudio(t, callFile, ref.SampleRate())
+	enroll, _ := ref.Stats(loadAudio(t, "corpus:mini-librispeech/1088/1088-134315-0001.wav", ref.SampleRate()))
+	vp.probes["alice"], _ = ref.Prepare(enroll)
+	want, got := streamCall(t, ref, x, 1), streamCall(t, thin, x, 1)
+	if !reflect.DeepEqual(got, streamCall(t, thin, x, 2)) {
+		t.Error("assessments depend on the chunking")
+	}
+	if len(got) != len(want) || len(got) < 4 {
+		t.Fatalf("%d assessments thinned, %d not: want the same, at least 4", len(got), len(want))
+	}
+	if last := len(got) - 1; !reflect.DeepEqual(got[last], want[last]) {
+		t.Errorf("final assessment %+v, want %+v", got[last], want[last])
 	}
 }

@@ -53,11 +53,14 @@ type Engine struct {
 	b     *models.Bundle
 	v     *models.Verifier
 	fecfg dsp.FrontendConfig
-	cfg   Config
-	th    Thresholds
-	vp    Voiceprints
-	wl    Watchlist
-	pool  sync.Pool // *snapshot
+	// fecfg2 is the second speaker system's front end (models.Bundle.Second), nil without one:
+	// every recording and call also feeds it, in step with fecfg's frames (dsp.SameFrames).
+	fecfg2 *dsp.FrontendConfig
+	cfg    Config
+	th     Thresholds
+	vp     Voiceprints
+	wl     Watchlist
+	pool   sync.Pool // *snapshot
 
 	spoof *SpoofDetector // nil: the bundle has no countermeasure (see spoof.go)
 	// aug is the bundle's enrollment augmentation (models.Bundle.EnrollAugment); nil: none.
@@ -70,17 +73,26 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.Second != nil {
-		// Live sessions run one front end and one UBM's statistics; a second system's would be
-		// left out while its fusion weights and thresholds assume it (`score` fuses both).
-		return nil, errors.New("engine: this bundle fuses a second speaker system, which live sessions do not run yet; use it with `voxguard score`, or a bundle without one for live calls")
-	}
 	fecfg, err := frontendOf(b)
 	if err != nil {
 		return nil, err
 	}
 	if fecfg.Dim() != b.UBM.D {
 		return nil, fmt.Errorf("engine: front end yields %d-dimensional frames, UBM wants %d", fecfg.Dim(), b.UBM.D)
+	}
+	var fecfg2 *dsp.FrontendConfig
+	if b.Second != nil {
+		c2, err := frontendOf(b.Second)
+		if err != nil {
+			return nil, fmt.Errorf("second system: %w", err)
+		}
+		if c2.Dim() != b.Second.UBM.D {
+			return nil, fmt.Errorf("engine: the second system's front end yields %d-dimensional frames, its UBM wants %d", c2.Dim(), b.Second.UBM.D)
+		}
+		if !dsp.SameFrames(fecfg, c2) {
+			return nil, errors.New("engine: the second system's front end does not frame and VAD the audio as the first does, so a call cannot feed both in step")
+		}
+		fecfg2 = &c2
 	}
 	v, err := models.NewVerifier(b)
 	if err != nil {
@@ -90,7 +102,7 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 	if thr == nil {
 		thr, _ = any(v).(FARThresholder)
 	}
-	e := &Engine{b: b, v: v, fecfg: fecfg, cfg: cfg, th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
+	e := &Engine{b: b, v: v, fecfg: fecfg, fecfg2: fecfg2, cfg: cfg, th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
 	if name := b.EnrollAugment(); name != "" {
 		a, err := dsp.ChannelAugmentationByName(name)
 		if err != nil {
@@ -137,28 +149,43 @@ func (e *Engine) Thresholds() Thresholds { return e.th }
 func (e *Engine) Bundle() *models.Bundle { return e.b }
 
 // Stats returns the Baum-Welch statistics of the voiced frames of a whole recording (samples in
-// [-1, 1) at SampleRate), as a session fed the same audio accumulates them.
+// [-1, 1) at SampleRate), as a session fed the same audio accumulates them (with a second
+// system, its statistics too: models.Stats.Second).
 func (e *Engine) Stats(samples []float32) (*models.Stats, error) {
-	fe, err := dsp.NewFrontend(e.fecfg)
-	if err != nil {
+	st := e.b.NewStats()
+	if err := accumulateAll(e.fecfg, e.b, st, samples); err != nil {
 		return nil, err
+	}
+	if e.fecfg2 != nil {
+		if err := accumulateAll(*e.fecfg2, e.b.Second, st.Second, samples); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// accumulateAll adds the voiced frames of a whole recording, through front end cfg, to st with
+// bundle b's UBM, a burst at a time as a session does.
+func accumulateAll(cfg dsp.FrontendConfig, b *models.Bundle, st *models.Stats, samples []float32) error {
+	fe, err := dsp.NewFrontend(cfg)
+	if err != nil {
+		return err
 	}
 	fe.Push(samples)
 	fe.Flush()
-	st := e.b.UBM.NewStats()
-	gs := e.b.NewStatsScratch()
+	gs := b.NewStatsScratch()
 	d := fe.Dim()
 	buf := make([]float32, burstFrames*d) // voiced frames, accumulated a burst at a time
 	n := 0
 	for {
 		voiced, ok := fe.Next(buf[n*d : (n+1)*d])
 		if !ok {
-			e.b.UBM.AccumulateFrames(st, buf[:n*d], gs)
-			return st, nil
+			b.UBM.AccumulateFrames(st, buf[:n*d], gs)
+			return nil
 		}
 		if voiced {
 			if n++; n == burstFrames {
-				e.b.UBM.AccumulateFrames(st, buf, gs)
+				b.UBM.AccumulateFrames(st, buf, gs)
 				n = 0
 			}
 		}
@@ -195,6 +222,9 @@ type snapshot struct {
 	tail  []float32 // provisional frames, Dim each
 	voice []bool
 	vs    *models.VerifierScratch
+	// The second system's front end and provisional frames (nil and empty without one).
+	fe2   *dsp.Frontend
+	tail2 []float32
 }
 
 func (e *Engine) getSnapshot() *snapshot {
@@ -205,5 +235,11 @@ func (e *Engine) getSnapshot() *snapshot {
 	if err != nil {
 		panic(err) // validated in New
 	}
-	return &snapshot{fe: fe, stats: e.b.UBM.NewStats(), vs: e.v.NewScratch()}
+	snap := &snapshot{fe: fe, stats: e.b.NewStats(), vs: e.v.NewScratch()}
+	if e.fecfg2 != nil {
+		if snap.fe2, err = dsp.NewFrontend(*e.fecfg2); err != nil {
+			panic(err) // validated in New
+		}
+	}
+	return snap
 }

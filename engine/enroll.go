@@ -144,6 +144,12 @@ func (e *Engine) AnalyzeAudio(source string, samples []float32, pol EnrollPolicy
 	if err := total.Add(halves[1]); err != nil {
 		return Sample{}, err
 	}
+	if e.fecfg2 != nil { // the second system's statistics of the whole recording
+		total.Second = e.b.Second.UBM.NewStats()
+		if err := accumulateAll(*e.fecfg2, e.b.Second, total.Second, samples); err != nil {
+			return Sample{}, err
+		}
+	}
 	rep := SampleReport{Source: source, SpeechSeconds: e.frameSeconds(nv), Problems: []string{}}
 	snr := e.snr(samples, flags)
 	clip := clipping(samples)
@@ -312,8 +318,11 @@ func (e *Engine) Enroll(sv *StoreVoices, actor, subjectID string, samples []Samp
 		sv.st.Audit(actor, "enrollment", sv.st.SubjectTarget(subjectID), store.OutcomeDeniedPrefix+"no-consent")
 		return rep, ErrNoConsent
 	}
-	merged := e.b.UBM.NewStats()
+	merged := e.b.NewStats()
 	merged.UBM = 0
+	if merged.Second != nil {
+		merged.Second.UBM = 0
+	}
 	var mergedAug *models.Stats // the accepted samples' augmented copies, when any has one
 	for _, s := range samples {
 		rep.Samples = append(rep.Samples, s.Report)

@@ -30,6 +30,13 @@ type Session struct {
 	// (GMM.AccumulateFrames). The statistics are the same as frame by frame.
 	pend  []float32
 	npend int
+	// The second speaker system's front end, selection scratch, dimension and pending frames
+	// (models.Bundle.Second; nil without one): fed the same audio, its frames come in step with
+	// fe's, and its statistics are stats.Second.
+	fe2   *dsp.Frontend
+	gs2   *models.Scratch
+	dim2  int
+	pend2 []float32
 
 	frameLen, shift int   // samples
 	checkStep       int64 // samples between due checks
@@ -66,7 +73,7 @@ func (e *Engine) NewSession(callID string) *Session {
 	frames := func(d float64) int { return int(math.Ceil(d/perFrame - 1e-9)) }
 	s := &Session{
 		e: e, callID: callID, fe: fe,
-		stats:      e.b.UBM.NewStats(),
+		stats:      e.b.NewStats(),
 		gs:         e.b.NewStatsScratch(),
 		dim:        fe.Dim(),
 		pend:       make([]float32, burstFrames*fe.Dim()),
@@ -78,6 +85,13 @@ func (e *Engine) NewSession(callID string) *Session {
 		conclusive: frames(e.cfg.ConclusiveSpeech.Seconds()),
 	}
 	s.nextCheck, s.due = s.checkStep, s.first
+	if e.fecfg2 != nil {
+		if s.fe2, err = dsp.NewFrontend(*e.fecfg2); err != nil {
+			panic(err) // validated in New
+		}
+		s.gs2, s.dim2 = e.b.Second.NewStatsScratch(), s.fe2.Dim()
+		s.pend2 = make([]float32, burstFrames*s.dim2)
+	}
 	if e.spoof != nil {
 		s.sp = e.spoof.NewStream()
 	}
@@ -118,6 +132,9 @@ func (s *Session) Push(samples []float32) ([]Assessment, error) {
 	for len(samples) > 0 {
 		n := int(min(int64(len(samples)), s.nextCheck-s.samples))
 		s.fe.Push(samples[:n])
+		if s.fe2 != nil {
+			s.fe2.Push(samples[:n])
+		}
 		if s.sp != nil {
 			s.sp.Push(samples[:n])
 		}
@@ -170,6 +187,13 @@ func (s *Session) drain() {
 		if !ok {
 			return
 		}
+		if s.fe2 != nil {
+			d2 := s.dim2
+			voiced2, ok2 := s.fe2.Next(s.pend2[s.npend*d2 : (s.npend+1)*d2])
+			if !ok2 || voiced2 != voiced {
+				panic("engine: the second front end's frames fell out of step") // dsp.SameFrames, checked in New
+			}
+		}
 		s.frames++
 		if voiced {
 			s.voiced++
@@ -183,6 +207,9 @@ func (s *Session) drain() {
 // flush accumulates the pending frames into the running statistics, in order.
 func (s *Session) flush() {
 	s.e.b.UBM.AccumulateFrames(s.stats, s.pend[:s.npend*s.dim], s.gs)
+	if s.fe2 != nil {
+		s.e.b.Second.UBM.AccumulateFrames(s.stats.Second, s.pend2[:s.npend*s.dim2], s.gs2)
+	}
 	s.npend = 0
 }
 
@@ -208,22 +235,37 @@ func (s *Session) check() {
 	s.emit(snap, false)
 }
 
-// snapshot flushes a copy of the front end and collects the provisional tail's voiced frames.
+// snapshot flushes a copy of the front end (and the second system's) and collects the
+// provisional tail's voiced frames.
 func (s *Session) snapshot() *snapshot {
 	snap := s.e.getSnapshot()
 	snap.fe.CopyFrom(s.fe)
 	snap.fe.Flush()
+	if s.fe2 != nil {
+		snap.fe2.CopyFrom(s.fe2)
+		snap.fe2.Flush()
+	}
 	snap.voice = snap.voice[:0]
-	d := s.dim
+	d, d2 := s.dim, s.dim2
 	n := 0
 	for {
 		if cap(snap.tail) < (n+1)*d {
 			snap.tail = append(snap.tail[:cap(snap.tail)], make([]float32, max(d, cap(snap.tail)))...)
 		}
 		snap.tail = snap.tail[:cap(snap.tail)]
+		if s.fe2 != nil && cap(snap.tail2) < (n+1)*d2 {
+			snap.tail2 = append(snap.tail2[:cap(snap.tail2)], make([]float32, max(d2, cap(snap.tail2)))...)
+		}
+		snap.tail2 = snap.tail2[:cap(snap.tail2)]
 		voiced, ok := snap.fe.Next(snap.tail[n*d : (n+1)*d])
 		if !ok {
 			break
+		}
+		if s.fe2 != nil {
+			voiced2, ok2 := snap.fe2.Next(snap.tail2[n*d2 : (n+1)*d2])
+			if !ok2 || voiced2 != voiced {
+				panic("engine: the second front end's frames fell out of step") // dsp.SameFrames, checked in New
+			}
 		}
 		if voiced {
 			snap.voice = append(snap.voice, true)
@@ -231,34 +273,49 @@ func (s *Session) snapshot() *snapshot {
 		}
 	}
 	snap.tail = snap.tail[:n*d]
+	snap.tail2 = snap.tail2[:n*d2]
 	return snap
 }
 
 // emit appends an assessment of the final statistics plus the snapshot's tail.
 func (s *Session) emit(snap *snapshot, final bool) {
 	s.flush()
-	d, n := s.dim, len(snap.voice)
-	if k := s.e.cfg.TailStride; k > 1 && n > 1 {
-		// Every k-th provisional frame, weighted to count as the whole tail (Config.TailStride).
-		tail, m := snap.tail[:n*d], 0
-		for i := 0; i < n; i += k {
+	n := len(snap.voice)
+	tailStats(s.e.b, snap.stats, s.stats, snap.tail, s.dim, n, s.e.cfg.TailStride, s.gs)
+	if s.fe2 != nil {
+		tailStats(s.e.b.Second, snap.stats.Second, s.stats.Second, snap.tail2, s.dim2, n, s.e.cfg.TailStride, s.gs2)
+	}
+	s.out = append(s.out, s.assess(snap.stats, s.voiced+n, final, snap.vs))
+}
+
+// tailStats sets dst (of bundle b's UBM, first system's part only) to the final statistics
+// final plus the n provisional frames of d dimensions in tail (overwritten with stride > 1):
+// every stride-th frame, weighted to count as the whole tail (Config.TailStride).
+func tailStats(b *models.Bundle, dst, final *models.Stats, tail []float32, d, n, stride int, gs *models.Scratch) {
+	if stride > 1 && n > 1 {
+		tail, m := tail[:n*d], 0
+		for i := 0; i < n; i += stride {
 			copy(tail[m*d:(m+1)*d], tail[i*d:(i+1)*d])
 			m++
 		}
-		snap.stats.Reset()
-		snap.stats.UBM = s.stats.UBM
-		s.e.b.UBM.AccumulateFrames(snap.stats, tail[:m*d], s.gs)
-		snap.stats.Scale(float64(n) / float64(m))
-		if err := snap.stats.Add(s.stats); err != nil {
-			panic(err) // same model, same shape
+		clear(dst.N)
+		clear(dst.F)
+		dst.UBM = final.UBM
+		b.UBM.AccumulateFrames(dst, tail[:m*d], gs)
+		// dst = dst·(n/m) + final, N and F only (dst.Second, if any, is the caller's to fill).
+		k := float64(n) / float64(m)
+		for i, x := range final.N {
+			dst.N[i] = dst.N[i]*k + x
 		}
-	} else {
-		copy(snap.stats.N, s.stats.N)
-		copy(snap.stats.F, s.stats.F)
-		snap.stats.UBM = s.stats.UBM
-		s.e.b.UBM.AccumulateFrames(snap.stats, snap.tail[:n*d], s.gs)
+		for i, x := range final.F {
+			dst.F[i] = dst.F[i]*k + x
+		}
+		return
 	}
-	s.out = append(s.out, s.assess(snap.stats, s.voiced+n, final, snap.vs))
+	copy(dst.N, final.N)
+	copy(dst.F, final.F)
+	dst.UBM = final.UBM
+	b.UBM.AccumulateFrames(dst, tail[:n*d], gs)
 }
 
 // Claim sets the subject the caller claims to be (replacing any earlier claim). If the session
@@ -297,6 +354,9 @@ func (s *Session) Stop() (Assessment, error) {
 	}
 	s.stopped = true
 	s.fe.Flush()
+	if s.fe2 != nil {
+		s.fe2.Flush()
+	}
 	s.drain()
 	snap := s.e.getSnapshot()
 	snap.voice, snap.tail = snap.voice[:0], snap.tail[:0]

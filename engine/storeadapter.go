@@ -55,6 +55,10 @@ const DefaultVoiceprintCache = 2048
 
 // NewStoreVoices returns the store adapter for bundle b and loads the watchlist.
 func NewStoreVoices(st *store.Store, b *models.Bundle) (*StoreVoices, error) {
+	if b.Second != nil {
+		// Stored voiceprints keep one UBM's statistics; the second system's would be lost.
+		return nil, errors.New("engine: the store does not yet keep a second speaker system's statistics in voiceprints; use a bundle without one (models.Bundle.Second) with a store")
+	}
 	v, err := models.NewVerifier(b)
 	if err != nil {
 		return nil, err

@@ -128,7 +128,7 @@ func trainWithSecond(c TrainConfig) (*models.Bundle, error) {
 	if err := c.SecondFrontend.Validate(); err != nil {
 		return nil, fmt.Errorf("recipe: second front end: %w", err)
 	}
-	if !SameVAD(first.Frontend, *c.SecondFrontend) {
+	if !dsp.SameFrames(first.Frontend, *c.SecondFrontend) {
 		return nil, errors.New("recipe: the second front end must frame the audio and decide voiced frames as the first does (only its cepstra may differ)")
 	}
 	second := first
@@ -161,20 +161,6 @@ func trainWithSecond(c TrainConfig) (*models.Bundle, error) {
 		return nil, err
 	}
 	return FuseSystems(a, b, ta, tb, c.Log)
-}
-
-// SameVAD reports whether front ends a and b frame the audio alike and decide the same frames
-// voiced: the same sample rate, framing, energy (C0) and VAD, whatever their filterbanks,
-// cepstra or normalisation.
-func SameVAD(a, b dsp.FrontendConfig) bool {
-	ma, mb := a.MFCC, b.MFCC
-	same := ma.SampleRate == mb.SampleRate && ma.FrameLengthMs == mb.FrameLengthMs && ma.FrameShiftMs == mb.FrameShiftMs &&
-		ma.UseEnergy && mb.UseEnergy && ma.RawEnergy == mb.RawEnergy && ma.EnergyFloor == mb.EnergyFloor &&
-		ma.RemoveDCOffset == mb.RemoveDCOffset && ma.WindowType == mb.WindowType
-	if !same || (a.VAD == nil) != (b.VAD == nil) {
-		return false
-	}
-	return a.VAD == nil || *a.VAD == *b.VAD
 }
 
 // FuseSystems returns a copy of primary with second nested as its second system

@@ -203,30 +203,3 @@ func TestFuseSystemsWeights(t *testing.T) {
 func testBundle(*testing.T) *models.Bundle {
 	return &models.Bundle{Meta: models.Metadata{FrontEnd: []byte(`{}`)}}
 }
-
-func TestSameVAD(t *testing.T) {
-	base := dsp.TelephoneFrontend()
-	cases := []struct {
-		name   string
-		change func(*dsp.FrontendConfig)
-		same   bool
-	}{
-		{"identical", func(*dsp.FrontendConfig) {}, true},
-		{"linear filterbank", func(c *dsp.FrontendConfig) { c.MFCC.Scale, c.MFCC.NumMelBins = dsp.ScaleLinear, 30 }, true},
-		{"power law", func(c *dsp.FrontendConfig) { c.MFCC.PNCC = dsp.PNCC{Exponent: dsp.TelephonePNCC().Exponent} }, true},
-		{"normalisation", func(c *dsp.FrontendConfig) { c.Norm = dsp.NormWarp }, true},
-		{"frame shift", func(c *dsp.FrontendConfig) { c.MFCC.FrameShiftMs = 20 }, false},
-		{"C0 not energy", func(c *dsp.FrontendConfig) { c.MFCC.UseEnergy = false }, false},
-		{"VAD threshold", func(c *dsp.FrontendConfig) { v := *c.VAD; v.EnergyThreshold++; c.VAD = &v }, false},
-		{"no VAD", func(c *dsp.FrontendConfig) { c.VAD = nil }, false},
-	}
-	for _, tc := range cases {
-		b := base
-		v := *base.VAD
-		b.VAD = &v
-		tc.change(&b)
-		if got := SameVAD(base, b); got != tc.same {
-			t.Errorf("%s: SameVAD %v, want %v", tc.name, got, tc.same)
-		}
-	}
-}

@@ -184,7 +184,7 @@ type TrainConfig struct {
 	// same recordings, settings and seed; its checkpoints in WorkDir/second) after the first,
 	// and fuses the two on the held-out calibration trials both wrote (FuseSystems): the bundle
 	// holds the second as models.Bundle.Second. It must frame and VAD the audio as Frontend
-	// does (SameVAD), so that the two systems judge the same voiced frames. Needs WorkDir.
+	// does (dsp.SameFrames), so that the two systems judge the same voiced frames. Needs WorkDir.
 	SecondFrontend *dsp.FrontendConfig
 	Seed           uint64 // seed of every random choice
 	Workers        int    // goroutines (0 = GOMAXPROCS)

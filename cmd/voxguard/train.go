@@ -113,7 +113,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if err := second.Validate(); err != nil {
 			return usageErrorf("--second-frontend: %v", err)
 		}
-		if !recipe.SameVAD(frontend, second) {
+		if !dsp.SameFrames(frontend, second) {
 			return usageErrorf("--second-frontend: the second front end must frame the audio and find voiced frames as the first does")
 		}
 		cfg.SecondFrontend = &second
