@@ -3,11 +3,11 @@ package engine
 import (
 	"math"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/voxguard/voxguard/internal/testkit"
 	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/store"
 )
 
 // corporaDir and testBundle are the shared test helpers of internal/testkit.
@@ -91,8 +91,78 @@ func TestSecondSystemSession(t *testing.T) {
 			t.Errorf("cut %d: claim gave %v, want one assessment with the batch prefix's LLR %v", cut, out, want)
 		}
 	}
-	if _, err := NewStoreVoices(testkit.Store(t), b); err == nil || !strings.Contains(err.Error(), "second speaker system") {
-		t.Errorf("a store with a second system's bundle: %v", err)
+}
+
+// TestSecondSystemStore checks voiceprints and watchlist entries with a bundle that fuses a
+// second system: enrollment stores both systems' statistics, the stored voiceprint scores a call
+// exactly as the same statistics prepared in memory do (the fusion), a voiceprint stored with
+// the first system's statistics alone (made before the bundle had a second system) still
+// verifies, with the first system's LLR, and a watchlist entry keeps the second's statistics.
+func TestSecondSystemStore(t *testing.T) {
+	b := fusedBundle(t)
+	e, sv, st := storeEngineWith(t, b)
+	id := subjectWithConsent(t, st)
+	samples := analyze(t, e, aliceFiles...)
+	rep, err := e.Enroll(sv, "t", id, samples, EnrollPolicy{})
+	if err != nil || !rep.Accepted {
+		t.Fatalf("enrollment refused: %+v, %v", rep, err)
+	}
+	vps, _ := st.ListVoiceprints(id)
+	if len(vps) != 1 || vps[0].SecondVersion != StatsVersion(b.Second) || len(vps[0].SecondN) != b.Second.UBM.C {
+		t.Fatalf("stored voiceprint without the second system's statistics: %+v", vps)
+	}
+	stored, err := sv.Voiceprint(id)
+	if err != nil || stored.Second == nil {
+		t.Fatalf("stored voiceprint's probe: second side %v, %v", stored != nil && stored.Second != nil, err)
+	}
+	call := corpusPCM(t, "1088/1088-134315-0000.wav")
+	cs, _ := e.Stats(call)
+	ct, _ := e.Prepare(cs)
+	got, ok := e.v.Score(stored, ct)
+	merged := samples[0].Stats.Clone()
+	for _, smp := range samples[1:] {
+		merged.Add(smp.Stats)
+	}
+	mem, _ := e.Prepare(merged)
+	want, _ := e.v.Score(mem, ct)
+	if !ok || math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+		t.Errorf("stored voiceprint LLR %v, in memory %v (float32 storage aside)", got, want)
+	}
+
+	// A voiceprint from before the second system.
+	old := subjectWithConsent(t, st)
+	vp := sv.voiceprintOf(merged)
+	vp.SecondVersion, vp.SecondN, vp.SecondF = "", nil, nil
+	vp.SubjectID, vp.SpeechSeconds, vp.Source = old, 10, "upload"
+	if _, err := st.AddVoiceprint("t", vp); err != nil {
+		t.Fatal(err)
+	}
+	po, err := sv.Voiceprint(old)
+	if err != nil || po.Second != nil {
+		t.Fatalf("first-system-only voiceprint: second side %v, %v", po != nil && po.Second != nil, err)
+	}
+	first := merged.Clone()
+	first.Second = nil
+	v1, _ := models.NewVerifier(testBundle(t))
+	p1, _ := v1.Prepare(first, v1.NewScratch())
+	c1 := cs.Clone()
+	c1.Second = nil
+	t1, _ := v1.Prepare(c1, v1.NewScratch())
+	w1, _ := v1.Score(p1, t1)
+	if l, ok := e.v.Score(po, ct); !ok || math.Abs(l-w1) > 1e-6*math.Max(1, math.Abs(w1)) {
+		t.Errorf("first-system-only voiceprint LLR %v, want the first system's %v", l, w1)
+	}
+
+	we, err := sv.AddWatchlist("t", store.WatchlistEntry{Label: "ring A", CaseRef: "C-1", LegalBasis: "Art. 6(1)(f)"}, cs, 12, "call:c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := st.GetWatchlistEntry(we.ID, true)
+	if err != nil || full.Voiceprint.SecondVersion != StatsVersion(b.Second) {
+		t.Fatalf("watchlist entry without the second system's statistics: %q, %v", full.Voiceprint.SecondVersion, err)
+	}
+	if wl := sv.Entries(); len(wl) != 1 || wl[0].Probe.Second == nil {
+		t.Errorf("in-memory watchlist: %d entries, want 1 with its second side", len(wl))
 	}
 }
 

@@ -26,6 +26,10 @@ type StoreVoices struct {
 	b       *models.Bundle
 	v       *models.Verifier
 	version string
+	// version2 is the second speaker system's statistics space (models.Bundle.Second; "" without
+	// one): voiceprints made with such a bundle keep those statistics too (store.Voiceprint.
+	// SecondN, SecondF), and those made before keep the first system's alone and score with it.
+	version2 string
 
 	mu       sync.Mutex
 	cache    map[string]*list.Element // subject id -> element of lru holding a cachedVoiceprint
@@ -55,16 +59,15 @@ const DefaultVoiceprintCache = 2048
 
 // NewStoreVoices returns the store adapter for bundle b and loads the watchlist.
 func NewStoreVoices(st *store.Store, b *models.Bundle) (*StoreVoices, error) {
-	if b.Second != nil {
-		// Stored voiceprints keep one UBM's statistics; the second system's would be lost.
-		return nil, errors.New("engine: the store does not yet keep a second speaker system's statistics in voiceprints; use a bundle without one (models.Bundle.Second) with a store")
-	}
 	v, err := models.NewVerifier(b)
 	if err != nil {
 		return nil, err
 	}
 	sv := &StoreVoices{st: st, b: b, v: v, version: StatsVersion(b), cache: map[string]*list.Element{},
 		lru: list.New(), cacheMax: DefaultVoiceprintCache}
+	if b.Second != nil {
+		sv.version2 = StatsVersion(b.Second)
+	}
 	empty := []WatchlistEntry{}
 	sv.wl.Store(&empty)
 	return sv, sv.ReloadWatchlist()
@@ -77,32 +80,48 @@ func (sv *StoreVoices) Store() *store.Store { return sv.st }
 func (sv *StoreVoices) Version() string { return sv.version }
 
 // statsOf converts a stored voiceprint's statistics to models.Stats; ok is false when they
-// belong to another statistics space or have the wrong shape.
+// belong to another statistics space or have the wrong shape. The second system's statistics
+// come along (Stats.Second) when the voiceprint has them in this bundle's second space.
 func (sv *StoreVoices) statsOf(vp store.Voiceprint) (*models.Stats, bool) {
-	u := sv.b.UBM
-	if vp.BundleVersion != sv.version || len(vp.N) != u.C || len(vp.F) != u.C*u.D {
+	s, ok := statsIn(sv.b.UBM, vp.BundleVersion, sv.version, vp.N, vp.F)
+	if ok && sv.version2 != "" {
+		s.Second, _ = statsIn(sv.b.Second.UBM, vp.SecondVersion, sv.version2, vp.SecondN, vp.SecondF)
+	}
+	return s, ok
+}
+
+// statsIn converts stored statistics n, f of statistics space version to models.Stats of UBM u,
+// whose space is want; ok is false for another space or the wrong shape.
+func statsIn(u *models.GMM, version, want string, n, f []float32) (*models.Stats, bool) {
+	if version != want || len(n) != u.C || len(f) != u.C*u.D {
 		return nil, false
 	}
 	s := u.NewStats()
-	for i, x := range vp.N {
+	for i, x := range n {
 		s.N[i] = float64(x)
 	}
-	for i, x := range vp.F {
+	for i, x := range f {
 		s.F[i] = float64(x)
 	}
 	return s, true
 }
 
-// voiceprintOf fills a store voiceprint's statistics from s.
+// voiceprintOf fills a store voiceprint's statistics from s (the second system's too, when s
+// has them).
 func (sv *StoreVoices) voiceprintOf(s *models.Stats) store.Voiceprint {
-	vp := store.Voiceprint{BundleVersion: sv.version, N: make([]float32, len(s.N)), F: make([]float32, len(s.F))}
-	for i, x := range s.N {
-		vp.N[i] = float32(x)
-	}
-	for i, x := range s.F {
-		vp.F[i] = float32(x)
+	vp := store.Voiceprint{BundleVersion: sv.version, N: float32s(s.N), F: float32s(s.F)}
+	if s.Second != nil && sv.version2 != "" {
+		vp.SecondVersion, vp.SecondN, vp.SecondF = sv.version2, float32s(s.Second.N), float32s(s.Second.F)
 	}
 	return vp
+}
+
+func float32s(x []float64) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
+	}
+	return out
 }
 
 // StoredStats returns the merged statistics of a subject's stored voiceprints of this

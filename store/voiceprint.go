@@ -21,8 +21,14 @@ type Voiceprint struct {
 	// AugN and AugF are the statistics of degraded copies of the enrollment audio (a bundle's
 	// enrollment augmentation), laid out as N and F; empty when the bundle has none or the
 	// enrollment came from a call's statistics.
-	AugN          []float32          `json:"aug_n,omitempty"`
-	AugF          []float32          `json:"aug_f,omitempty"`
+	AugN []float32 `json:"aug_n,omitempty"`
+	AugF []float32 `json:"aug_f,omitempty"`
+	// SecondVersion, SecondN and SecondF are, with a bundle that fuses a second speaker system,
+	// the same audio's statistics in that system's space (its own UBM), laid out as N and F;
+	// empty otherwise, and in voiceprints made before the bundle had one.
+	SecondVersion string             `json:"second_bundle_version,omitempty"`
+	SecondN       []float32          `json:"second_n,omitempty"`
+	SecondF       []float32          `json:"second_f,omitempty"`
 	SpeechSeconds float64            `json:"speech_seconds"`    // net speech in the enrollment audio, seconds
 	Quality       map[string]float64 `json:"quality,omitempty"` // named quality measures, e.g. "snr_db", "clipping"
 	Source        string             `json:"source"`            // e.g. "upload", "call:<id>"
@@ -60,7 +66,10 @@ func (vp Voiceprint) validate() error {
 		return fmt.Errorf("%w: first-order statistics without zeroth-order", ErrInvalid)
 	case (len(vp.AugN) > 0 || len(vp.AugF) > 0) && (len(vp.AugN) != len(vp.N) || len(vp.AugF) != len(vp.F)):
 		return fmt.Errorf("%w: augmented statistics of %d+%d values do not match the statistics' %d+%d", ErrInvalid, len(vp.AugN), len(vp.AugF), len(vp.N), len(vp.F))
-	case !finite(vp.N) || !finite(vp.F) || !finite(vp.Embedding) || !finite(vp.AugN) || !finite(vp.AugF):
+	case (len(vp.SecondN) > 0 || len(vp.SecondF) > 0 || vp.SecondVersion != "") &&
+		(vp.SecondVersion == "" || len(vp.SecondN) == 0 || len(vp.SecondF) == 0 || len(vp.SecondF)%len(vp.SecondN) != 0):
+		return fmt.Errorf("%w: second system's statistics need a version and len(SecondF)=%d a positive multiple of len(SecondN)=%d", ErrInvalid, len(vp.SecondF), len(vp.SecondN))
+	case !finite(vp.N) || !finite(vp.F) || !finite(vp.Embedding) || !finite(vp.AugN) || !finite(vp.AugF) || !finite(vp.SecondN) || !finite(vp.SecondF):
 		return fmt.Errorf("%w: voiceprint holds NaN or Inf", ErrInvalid)
 	case vp.SpeechSeconds < 0 || math.IsNaN(vp.SpeechSeconds):
 		return fmt.Errorf("%w: negative speech seconds", ErrInvalid)

@@ -14,14 +14,16 @@ import (
 //	"VXVP" 0x01 or 0x02               magic and format version
 //	uvarint len, JSON metadata        every field except N, F, Embedding, AugN and AugF
 //	3 x (uvarint count, count x float32 little-endian)   N, F, Embedding
-//	version 2 only: 2 more arrays                         AugN, AugF
+//	version 2 and 3: 2 more arrays                        AugN, AugF (maybe empty)
+//	version 3 only: 2 more arrays                         SecondN, SecondF
 //
-// Version 2 is written only for voiceprints with augmented statistics, so that every other
-// record stays readable by older builds, and a cut version 2 record never passes for a complete
-// version 1 one.
+// Version 2 is written only for voiceprints with augmented statistics and version 3 only for
+// those with a second system's, so that every other record stays readable by older builds, and
+// a cut record of a later version never passes for a complete one of an earlier version.
 var (
 	vpMagic  = []byte("VXVP\x01")
 	vpMagic2 = []byte("VXVP\x02")
+	vpMagic3 = []byte("VXVP\x03")
 )
 
 type vpMeta struct {
@@ -32,22 +34,27 @@ type vpMeta struct {
 	Quality       map[string]float64 `json:"quality,omitempty"`
 	Source        string             `json:"source"`
 	Created       time.Time          `json:"created"`
+	SecondVersion string             `json:"second_bundle_version,omitempty"`
 }
 
 func isBinaryVoiceprint(b []byte) bool {
-	return bytes.HasPrefix(b, vpMagic) || bytes.HasPrefix(b, vpMagic2)
+	return bytes.HasPrefix(b, vpMagic) || bytes.HasPrefix(b, vpMagic2) || bytes.HasPrefix(b, vpMagic3)
 }
 
 // encodeVoiceprint serialises vp compactly: floats as raw little-endian float32.
 func encodeVoiceprint(vp Voiceprint) []byte {
 	meta, _ := json.Marshal(vpMeta{vp.ID, vp.SubjectID, vp.BundleVersion, vp.SpeechSeconds,
-		vp.Quality, vp.Source, vp.Created})
-	n := len(vpMagic) + binary.MaxVarintLen64*6 + len(meta) + 4*(len(vp.N)+len(vp.F)+len(vp.Embedding)+len(vp.AugN)+len(vp.AugF))
+		vp.Quality, vp.Source, vp.Created, vp.SecondVersion})
+	n := len(vpMagic) + binary.MaxVarintLen64*8 + len(meta) + 4*(len(vp.N)+len(vp.F)+len(vp.Embedding)+len(vp.AugN)+len(vp.AugF)+len(vp.SecondN)+len(vp.SecondF))
 	b := make([]byte, 0, n)
-	aug := len(vp.AugN) > 0 || len(vp.AugF) > 0
-	if aug {
+	second := len(vp.SecondN) > 0 || len(vp.SecondF) > 0
+	aug := second || len(vp.AugN) > 0 || len(vp.AugF) > 0
+	switch {
+	case second:
+		b = append(b, vpMagic3...)
+	case aug:
 		b = append(b, vpMagic2...)
-	} else {
+	default:
 		b = append(b, vpMagic...)
 	}
 	b = binary.AppendUvarint(b, uint64(len(meta)))
@@ -57,6 +64,9 @@ func encodeVoiceprint(vp Voiceprint) []byte {
 	}
 	if aug {
 		b = appendFloats(appendFloats(b, vp.AugN), vp.AugF)
+	}
+	if second {
+		b = appendFloats(appendFloats(b, vp.SecondN), vp.SecondF)
 	}
 	return b
 }
@@ -92,7 +102,8 @@ func decodeVoiceprint(b []byte) (Voiceprint, error) {
 		err := json.Unmarshal(b, &vp)
 		return vp, err
 	}
-	v2 := bytes.HasPrefix(b, vpMagic2)
+	v3 := bytes.HasPrefix(b, vpMagic3)
+	v2 := v3 || bytes.HasPrefix(b, vpMagic2)
 	b = b[len(vpMagic):]
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)-k) {
@@ -104,7 +115,8 @@ func decodeVoiceprint(b []byte) (Voiceprint, error) {
 	}
 	b = b[k+int(n):]
 	vp = Voiceprint{ID: m.ID, SubjectID: m.SubjectID, BundleVersion: m.BundleVersion,
-		SpeechSeconds: m.SpeechSeconds, Quality: m.Quality, Source: m.Source, Created: m.Created}
+		SpeechSeconds: m.SpeechSeconds, Quality: m.Quality, Source: m.Source, Created: m.Created,
+		SecondVersion: m.SecondVersion}
 	var err error
 	for _, dst := range []*[]float32{&vp.N, &vp.F, &vp.Embedding} {
 		if *dst, b, err = readFloats(b); err != nil {
@@ -113,6 +125,13 @@ func decodeVoiceprint(b []byte) (Voiceprint, error) {
 	}
 	if v2 {
 		for _, dst := range []*[]float32{&vp.AugN, &vp.AugF} {
+			if *dst, b, err = readFloats(b); err != nil {
+				return vp, err
+			}
+		}
+	}
+	if v3 {
+		for _, dst := range []*[]float32{&vp.SecondN, &vp.SecondF} {
 			if *dst, b, err = readFloats(b); err != nil {
 				return vp, err
 			}

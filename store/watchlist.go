@@ -62,9 +62,16 @@ func decodeWatchHeader(b []byte) (WatchlistEntry, error) {
 	return e, nil
 }
 
+// encodeWatchStats writes N and F and, with a second system's statistics, its version string,
+// SecondN and SecondF after them (records without them end after F, as before).
 func encodeWatchStats(vp Voiceprint) []byte {
-	b := make([]byte, 0, 16+4*(len(vp.N)+len(vp.F)))
-	return appendFloats(appendFloats(b, vp.N), vp.F)
+	b := make([]byte, 0, 32+len(vp.SecondVersion)+4*(len(vp.N)+len(vp.F)+len(vp.SecondN)+len(vp.SecondF)))
+	b = appendFloats(appendFloats(b, vp.N), vp.F)
+	if vp.SecondVersion != "" {
+		b = putString(b, vp.SecondVersion)
+		b = appendFloats(appendFloats(b, vp.SecondN), vp.SecondF)
+	}
+	return b
 }
 
 func decodeWatchStats(b []byte, vp *Voiceprint) error {
@@ -72,7 +79,18 @@ func decodeWatchStats(b []byte, vp *Voiceprint) error {
 	if vp.N, b, err = readFloats(b); err != nil {
 		return err
 	}
-	vp.F, _, err = readFloats(b)
+	if vp.F, b, err = readFloats(b); err != nil || len(b) == 0 {
+		return err
+	}
+	r := &fieldReader{b: b}
+	vp.SecondVersion = r.string()
+	if r.err != nil {
+		return fmt.Errorf("watchlist statistics: %w", r.err)
+	}
+	if vp.SecondN, b, err = readFloats(r.b); err != nil {
+		return err
+	}
+	vp.SecondF, _, err = readFloats(b)
 	return err
 }
 
