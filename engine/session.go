@@ -288,9 +288,10 @@ func (s *Session) emit(snap *snapshot, final bool) {
 	s.out = append(s.out, s.assess(snap.stats, s.voiced+n, final, snap.vs))
 }
 
-// tailStats sets dst (of bundle b's UBM, first system's part only) to the final statistics
-// final plus the n provisional frames of d dimensions in tail (overwritten with stride > 1):
-// every stride-th frame, weighted to count as the whole tail (Config.TailStride).
+// tailStats sets dst's own N and F (not dst.Second, which the caller fills with the second
+// system's bundle) to final's plus those of the n provisional frames of d dimensions in tail
+// under bundle b's UBM: with stride > 1, every stride-th frame (tail is overwritten), weighted
+// to count as the whole tail (Config.TailStride).
 func tailStats(b *models.Bundle, dst, final *models.Stats, tail []float32, d, n, stride int, gs *models.Scratch) {
 	if stride > 1 && n > 1 {
 		tail, m := tail[:n*d], 0
