@@ -7,11 +7,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/voxguard/voxguard/dsp"
-	"github.com/voxguard/voxguard/kaldiio"
 	"github.com/voxguard/voxguard/models"
 )
 
@@ -112,24 +110,7 @@ func TestFuseSystems(t *testing.T) {
 		t.Fatal("read back: no second system")
 	}
 
-	var enroll, tests []kaldiio.Pair
-	var trials []kaldiio.Trial
-	for _, s := range held {
-		fs, _ := filepath.Glob(filepath.Join(dir, s, "*.wav"))
-		sort.Strings(fs)
-		for _, f := range fs[:5] {
-			enroll = append(enroll, kaldiio.Pair{ID: s, Path: f})
-		}
-		for i, f := range fs[5:] {
-			tests = append(tests, kaldiio.Pair{ID: s + "-" + string(rune('a'+i)), Path: f})
-		}
-	}
-	tests = append(tests, kaldiio.Pair{ID: "silence", Path: filepath.Join("..", "testdata", "audio", "silence.wav")})
-	for _, m := range held {
-		for _, te := range tests {
-			trials = append(trials, kaldiio.Trial{Model: m, Test: te.ID})
-		}
-	}
+	enroll, tests, trials := heldOutLists(dir, held)
 	score := func(b *models.Bundle) *ScoreResult {
 		v, err := models.NewVerifier(b)
 		if err != nil {

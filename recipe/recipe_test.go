@@ -54,6 +54,33 @@ func miniCorpus(t *testing.T, speakers, files int) (dir string, held []string) {
 	return dir, spks[speakers : speakers+4]
 }
 
+// heldOutLists makes scoring lists of the held-out speakers' recordings in dir: each speaker's
+// first 5 files enroll its model, the other 5 and a silent file ("silence") are tests, and every
+// model meets every test in a labelled trial.
+func heldOutLists(dir string, held []string) (enroll, tests []kaldiio.Pair, trials []kaldiio.Trial) {
+	for _, s := range held {
+		fs, _ := filepath.Glob(filepath.Join(dir, s, "*.wav"))
+		sort.Strings(fs)
+		for _, f := range fs[:5] {
+			enroll = append(enroll, kaldiio.Pair{ID: s, Path: f})
+		}
+		for i, f := range fs[5:] {
+			tests = append(tests, kaldiio.Pair{ID: s + "-" + string(rune('a'+i)), Path: f})
+		}
+	}
+	tests = append(tests, kaldiio.Pair{ID: "silence", Path: filepath.Join("..", "testdata", "audio", "silence.wav")})
+	for _, m := range held {
+		for _, te := range tests {
+			lab := "nontarget"
+			if len(te.ID) > len(m) && te.ID[:len(m)] == m {
+				lab = "target"
+			}
+			trials = append(trials, kaldiio.Trial{Model: m, Test: te.ID, Label: lab})
+		}
+	}
+	return enroll, tests, trials
+}
+
 func tinyConfig(dir string, exclude map[string]bool) TrainConfig {
 	c := DefaultTrainConfig()
 	c.Corpora, c.Exclude = []string{dir}, exclude
@@ -108,30 +135,7 @@ func TestTrainDeterministicAndScores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Held-out trials: the first 5 files enroll, the other 5 test.
-	var enroll, tests []kaldiio.Pair
-	var trials []kaldiio.Trial
-	for _, s := range held {
-		fs, _ := filepath.Glob(filepath.Join(dir, s, "*.wav"))
-		sort.Strings(fs)
-		for _, f := range fs[:5] {
-			enroll = append(enroll, kaldiio.Pair{ID: s, Path: f})
-		}
-		for i, f := range fs[5:] {
-			tests = append(tests, kaldiio.Pair{ID: s + "-" + string(rune('a'+i)), Path: f})
-		}
-	}
-	silence := filepath.Join("..", "testdata", "audio", "silence.wav")
-	tests = append(tests, kaldiio.Pair{ID: "silence", Path: silence})
-	for _, m := range held {
-		for _, te := range tests {
-			lab := "nontarget"
-			if len(te.ID) > len(m) && te.ID[:len(m)] == m {
-				lab = "target"
-			}
-			trials = append(trials, kaldiio.Trial{Model: m, Test: te.ID, Label: lab})
-		}
-	}
+	enroll, tests, trials := heldOutLists(dir, held)
 	res, err := ScoreLists(v, enroll, tests, trials, 2, nil)
 	if err != nil {
 		t.Fatal(err)
