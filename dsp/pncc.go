@@ -3,6 +3,8 @@ package dsp
 import (
 	"fmt"
 	"math"
+
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // PNCC configures power-normalised processing of the mel filterbank energies after Kim and
@@ -155,8 +157,16 @@ func (s *pnccState) apply(e []float64) {
 		}
 		return
 	}
+	a := s.cfg.Exponent
 	for i, v := range e {
-		e[i] = math.Pow(v/mean, s.cfg.Exponent)
+		// r^a as exp(a·ln r) with vec.Log: within ~1e-10 relative of math.Pow at a fifth of its
+		// cost, which the power law otherwise doubles the front end with.
+		switch r := v / mean; {
+		case r >= 0x1p-1022:
+			e[i] = math.Exp(a * vec.Log(r))
+		default: // zero (or subnormal) energy
+			e[i] = math.Pow(r, a)
+		}
 	}
 }
 

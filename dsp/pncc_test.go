@@ -98,3 +98,30 @@ func TestParseFrontendConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestPNCCPowerLawMatchesPow checks the power law's exp(a·ln r) against math.Pow(r, a) on
+// energies spread over 30 decades, zeros included (which stay exactly zero).
+func TestPNCCPowerLawMatchesPow(t *testing.T) {
+	a := TelephonePNCC().Exponent
+	s := newPNCCState(PNCC{Exponent: a}, 30)
+	e := make([]float64, 30)
+	for i := range e {
+		e[i] = math.Pow(10, float64(i)-15) * (1 + 0.37*float64(i%3))
+	}
+	e[7] = 0
+	want := make([]float64, len(e))
+	mean := 0.0
+	for _, v := range e {
+		mean += v
+	}
+	mean /= float64(len(e))
+	for i, v := range e {
+		want[i] = math.Pow(v/mean, a)
+	}
+	s.apply(e)
+	for i := range e {
+		if d := math.Abs(e[i] - want[i]); d > 1e-9*want[i] || (want[i] == 0) != (e[i] == 0) {
+			t.Errorf("value %d: %g, math.Pow gives %g", i, e[i], want[i])
+		}
+	}
+}
