@@ -133,6 +133,15 @@ func trainWithSecond(c TrainConfig) (*models.Bundle, error) {
 	}
 	second := first
 	second.Frontend = *c.SecondFrontend
+	if c.SecondComponents > 0 {
+		second.Components = c.SecondComponents
+	}
+	if c.SecondIVectorDim > 0 {
+		second.IVectorDim = c.SecondIVectorDim
+	}
+	if c.SecondSelectionGroups != "" {
+		second.SelectionGroups = c.SecondSelectionGroups
+	}
 	second.WorkDir = filepath.Join(c.WorkDir, SecondSubdir)
 	if err := os.MkdirAll(second.WorkDir, 0o755); err != nil {
 		return nil, err

@@ -71,6 +71,13 @@ func TestFuseSystems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// ... and sizes the second system apart when asked.
+	small := cs
+	small.WorkDir = t.TempDir()
+	small.SecondComponents, small.SecondIVectorDim, small.SecondSelectionGroups = 16, 12, "4/2"
+	if sm, err := Train(small); err != nil || sm.Second.UBM.C != 16 || sm.Second.Extractor.R != 12 || sm.UBM.C != 32 {
+		t.Errorf("second system sized 16 / 12: %v", err)
+	}
 	var w1, w2 bytes.Buffer
 	f2 := *fused
 	f2.Meta.Created, one.Meta.Created = "", ""

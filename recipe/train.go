@@ -186,10 +186,15 @@ type TrainConfig struct {
 	// holds the second as models.Bundle.Second. It must frame and VAD the audio as Frontend
 	// does (dsp.SameFrames), so that the two systems judge the same voiced frames. Needs WorkDir.
 	SecondFrontend *dsp.FrontendConfig
-	Seed           uint64 // seed of every random choice
-	Workers        int    // goroutines (0 = GOMAXPROCS)
-	WorkDir        string // checkpoints of finished stages (resumable); "" = none
-	Log            io.Writer
+	// SecondComponents, SecondIVectorDim and SecondSelectionGroups size the second system's UBM,
+	// i-vectors and Gaussian selection (0 or "": the first system's): a smaller second system
+	// costs a live call less.
+	SecondComponents, SecondIVectorDim int
+	SecondSelectionGroups              string
+	Seed                               uint64 // seed of every random choice
+	Workers                            int    // goroutines (0 = GOMAXPROCS)
+	WorkDir                            string // checkpoints of finished stages (resumable); "" = none
+	Log                                io.Writer
 
 	selGroups int // groups per frame of SelectionGroups, once prepared
 }

@@ -74,6 +74,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	frontend := d.Frontend
 	recipe.FrontendFlags(fs, &frontend) // --norm, --norm-window, --norm-ahead, --mfcc-low-hz, --mfcc-high-hz, --noise-suppression, --pncc
 	secondFront := fs.String("second-frontend", "", "train a second speaker system on another front end and fuse the two: the front-end `flags` (--mfcc-scale, --mfcc-bins, --pncc, ...) that differ from the first system's, in one quoted argument, e.g. \"--mfcc-scale linear --mfcc-bins 30 --pncc power\"; framing and VAD must stay the first's (\"\": one system)")
+	secondComps := fs.Int("second-components", 0, "with --second-frontend: the second system's UBM Gaussians (0: as the first's)")
+	secondDim := fs.Int("second-ivector-dim", 0, "with --second-frontend: the second system's i-vector dimension (0: as the first's)")
+	secondGroups := fs.String("second-selection-groups", "", "with --second-frontend: the second system's two-level Gaussian selection, `K/G` (\"\": as the first's)")
 	vadWindow := fs.Int("vad-window", 0, "`frames` of the energy VAD's mean window (0: the default, 300); with --norm-window, the two set how much speech each live assessment re-derives provisionally (the larger window's half)")
 	if done, err := parseFlags(fs, args); done {
 		return err
@@ -117,6 +120,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf("--second-frontend: the second front end must frame the audio and find voiced frames as the first does")
 		}
 		cfg.SecondFrontend = &second
+		cfg.SecondComponents, cfg.SecondIVectorDim, cfg.SecondSelectionGroups = *secondComps, *secondDim, *secondGroups
+	} else if *secondComps != 0 || *secondDim != 0 || *secondGroups != "" {
+		return usageErrorf("--second-components, --second-ivector-dim and --second-selection-groups go with --second-frontend")
+	}
+	if *secondComps < 0 || *secondDim < 0 {
+		return usageErrorf("--second-components and --second-ivector-dim must be positive")
 	}
 	cfg.Corpora, cfg.Components, cfg.IVectorDim, cfg.IVectorIters = corpora, *comps, *ivdim, *ivIters
 	cfg.UBMFrames, cfg.LDADim, cfg.Seed, cfg.Workers, cfg.Log = *ubmFrames, *lda, *seed, *workers, stderr
