@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"bytes"
+	"reflect"
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
@@ -148,6 +149,29 @@ func TestFuseSystems(t *testing.T) {
 		if math.Abs(s.Score-want) > 1e-9 {
 			t.Errorf("trial %v: fused LLR %g, want %g (from %g and %g)", trials[i], s.Score, want, ra.Scores[i].Score, rb.Scores[i].Score)
 		}
+	}
+	// Domain adaptation centres each system on its own statistics' mean.
+	cfg, _ := FrontendOf(back)
+	var files []string
+	for _, p := range tests {
+		files = append(files, p.Path)
+	}
+	st, err := FileStats(back, cfg, files, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad, n, err := AdaptToDomain(vf, st, 0, "test", 2, nil)
+	if err != nil || n == 0 || ad.Second == nil {
+		t.Fatalf("AdaptToDomain: %d recordings, second %v, %v", n, ad != nil && ad.Second != nil, err)
+	}
+	if reflect.DeepEqual(ad.Second.LDA.Mean, back.Second.LDA.Mean) || reflect.DeepEqual(ad.LDA.Mean, back.LDA.Mean) {
+		t.Error("adaptation left a system's LDA mean as trained")
+	}
+	if ad.Second.Meta.Extra[models.DomainAdaptedKey] != "test" {
+		t.Error("the second system's adaptation is not recorded")
+	}
+	if _, err := ScoreListsWith(vf, enroll, tests, trials, ScoreOptions{Workers: 2, AdaptMean: true}); err != nil {
+		t.Errorf("score --adapt-mean with a second system: %v", err)
 	}
 }
 

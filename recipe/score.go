@@ -84,9 +84,6 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 	default:
 		return nil, fmt.Errorf("unknown S-norm cohort %q (want %s, %s or %s)", opt.Cohort, CohortBundle, CohortEnrolled, CohortEnrolledTest)
 	}
-	if v.Second() != nil && opt.AdaptMean {
-		return nil, fmt.Errorf("--adapt-mean does not yet adapt a bundle with a second speaker system")
-	}
 	workers, log := opt.Workers, opt.Log
 	b := v.Bundle()
 	cfg, err := FrontendOf(b)
@@ -160,14 +157,16 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 		scratch[i] = v.NewScratch()
 	}
 	if opt.AdaptMean {
-		mean, n, err := DomainMean(v, stats, workers, log)
+		adapted, n, err := AdaptToDomain(v, stats, opt.MeanPrior, "", workers, log)
 		if err != nil {
 			return nil, err
 		}
 		if n > 0 {
-			if v, err = v.WithDomainMean(mean, DomainWeight(n, opt.MeanPrior)); err != nil {
+			minFrames := v.MinFrames
+			if v, err = models.NewVerifier(adapted); err != nil {
 				return nil, err
 			}
+			v.MinFrames = minFrames
 		}
 	}
 	models_ := make([]*models.Probe, len(modelIDs))
@@ -274,6 +273,37 @@ func DomainMean(v *models.Verifier, stats []*models.Stats, workers int, log io.W
 		mean[k] /= float64(max(n, 1))
 	}
 	return mean, n, nil
+}
+
+// AdaptToDomain returns a copy of v's bundle centred on the domain of the recordings whose
+// statistics are given (models.AdaptDomainMean, each system on its own mean with weight
+// DomainWeight(n, prior) for its n recordings with enough speech; a second system, when the
+// bundle has one, on its own statistics, models.Stats.Second), and the first system's n. With
+// n = 0 the bundle is returned as it is. note is recorded in the copy's metadata.
+func AdaptToDomain(v *models.Verifier, stats []*models.Stats, prior float64, note string, workers int, log io.Writer) (*models.Bundle, int, error) {
+	mean, n, err := DomainMean(v, stats, workers, log)
+	if err != nil || n == 0 {
+		return v.Bundle(), n, err
+	}
+	b, err := models.AdaptDomainMean(v.Bundle(), mean, DomainWeight(n, prior), note)
+	if err != nil || v.Second() == nil {
+		return b, n, err
+	}
+	second := make([]*models.Stats, len(stats))
+	for i, s := range stats {
+		if s.Second == nil {
+			return nil, 0, fmt.Errorf("recording %d has no statistics for the bundle's second system", i+1)
+		}
+		second[i] = s.Second
+	}
+	mean2, n2, err := DomainMean(v.Second(), second, workers, log)
+	if err != nil || n2 == 0 {
+		return b, n, err
+	}
+	if b.Second, err = models.AdaptDomainMean(v.Bundle().Second, mean2, DomainWeight(n2, prior), note); err != nil {
+		return nil, 0, fmt.Errorf("second system: %w", err)
+	}
+	return b, n, nil
 }
 
 // DomainWeight is the weight of a domain mean estimated from n recordings against the training

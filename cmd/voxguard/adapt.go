@@ -67,9 +67,6 @@ func runAdapt(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if b.Second != nil {
-		return fmt.Errorf("adapt does not yet adapt a bundle with a second speaker system (its front end's i-vectors need their own domain mean)")
-	}
 	v, err := models.NewVerifier(b)
 	if err != nil {
 		return err
@@ -86,16 +83,18 @@ func runAdapt(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mean, n, err := recipe.DomainMean(v, stats, *workers, log)
-	if err != nil {
-		return err
+	n := 0
+	for _, s := range stats {
+		if s.Frames() >= v.MinFrames {
+			n++
+		}
 	}
 	if n == 0 {
 		return fmt.Errorf("none of the %d recordings has %.1f s of net speech", len(files), v.MinFrames/100)
 	}
 	w := recipe.DomainWeight(n, *prior)
 	note := fmt.Sprintf("%d recordings, weight %.3f (prior %s), %s", n, w, strconv.FormatFloat(*prior, 'g', -1, 64), time.Now().UTC().Format(time.RFC3339))
-	if b, err = models.AdaptDomainMean(b, mean, w, note); err != nil {
+	if b, _, err = recipe.AdaptToDomain(v, stats, *prior, note, *workers, log); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
