@@ -2,12 +2,12 @@ package recipe
 
 import (
 	"bytes"
-	"reflect"
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/voxguard/voxguard/dsp"
