@@ -58,13 +58,20 @@ func (b *Bundle) EnrollAugment() string { return b.Meta.Extra[EnrollAugmentKey] 
 // i-vectors (IVector) of unlabelled in-domain recordings; mean-centring on it is the classic
 // unsupervised remedy for a channel or population the training data lacked. It is a verifier
 // on AdaptDomainMean's copy of the bundle, with the receiver's MinFrames; the receiver is not
-// changed.
+// changed. A second system (Bundle.Second) keeps its training means: its i-vectors need their
+// own domain mean (recipe.AdaptToDomain adapts both).
 func (v *Verifier) WithDomainMean(domain []float64, weight float64) (*Verifier, error) {
 	adapted, err := AdaptDomainMean(v.b, domain, weight, "")
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewVerifier(adapted)
+	return v.WithBundle(adapted)
+}
+
+// WithBundle returns a verifier on b (e.g. an adapted copy of the receiver's bundle) with the
+// receiver's MinFrames; the receiver is not changed.
+func (v *Verifier) WithBundle(b *Bundle) (*Verifier, error) {
+	c, err := NewVerifier(b)
 	if err != nil {
 		return nil, err
 	}

@@ -613,6 +613,10 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	if err != nil {
 		return nil, nil, nil, keys, err
 	}
+	sideKeys := make([]uint64, len(sides)) // each side's digest, once: sides are thousands, trials millions
+	for i, sd := range sides {
+		sideKeys[i] = sideKey(ts, sd.spk, sd.enroll, sd.utt, sd.frames, sd.from, sd.copyOf)
+	}
 	for i, e := range sides {
 		if !e.enroll {
 			continue
@@ -626,7 +630,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			}
 			row := v.CalibrationInputs(nil, probes[i], probes[j])
 			for r := range max(1, t.repeat) { // rows are only read: a repeat may share one
-				k := trialKey(ts, e.spk, e.enroll, e.utt, e.frames, e.from, e.copyOf, r) ^ 0x9e3779b97f4a7c15*trialKey(ts, t.spk, t.enroll, t.utt, t.frames, t.from, t.copyOf, r)
+				k := sideKeys[i] ^ 0x9e3779b97f4a7c15*sideKeys[j] ^ 0xbf58476d1ce4e5b9*uint64(r)
 				if e.spk == t.spk {
 					tar = append(tar, row)
 					keys.tar = append(keys.tar, k)
@@ -643,16 +647,16 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 }
 
 // trialKeys identify foldTrials' target and non-target rows, in their order, by what their
-// sides are made of (trialKey), so that the held-out trials of two systems trained on the same
-// recordings can be matched one to one (CalibrationTrialsFile).
+// sides are made of (sideKey) and the repeat index, so that the held-out trials of two systems
+// trained on the same recordings can be matched one to one (CalibrationTrialsFile).
 type trialKeys struct{ tar, non []uint64 }
 
-// trialKey is a digest of one side of a calibration trial: its speaker's name, whether it
+// sideKey is a digest of one side of a calibration trial: its speaker's name, whether it
 // enrolls, the recording whose opening it is and how many frames (or -1 and 0), the recordings it
-// draws on, the degraded copy it is (copyOf: 1 + its recording, or 0) and the repeat index r.
-func trialKey(ts *trainSet, spk int, enroll bool, utt, frames int, from map[int]bool, copyOf, r int) uint64 {
+// draws on and the degraded copy it is (copyOf: 1 + its recording, or 0).
+func sideKey(ts *trainSet, spk int, enroll bool, utt, frames int, from map[int]bool, copyOf int) uint64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%t|%d|%d|%d", ts.names[spk], enroll, frames, r, len(from))
+	fmt.Fprintf(h, "%s|%t|%d|%d", ts.names[spk], enroll, frames, len(from))
 	if utt >= 0 {
 		fmt.Fprintf(h, "|%s", ts.utts[utt].ID)
 	}

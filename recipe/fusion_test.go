@@ -160,7 +160,7 @@ func TestFuseSystems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ad, n, err := AdaptToDomain(vf, st, 0, "test", 2, nil)
+	ad, n, err := AdaptToDomain(vf, st, 0, func(int, float64) string { return "test" }, 2, nil)
 	if err != nil || n == 0 || ad.Second == nil {
 		t.Fatalf("AdaptToDomain: %d recordings, second %v, %v", n, ad != nil && ad.Second != nil, err)
 	}

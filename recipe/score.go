@@ -157,16 +157,14 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 		scratch[i] = v.NewScratch()
 	}
 	if opt.AdaptMean {
-		adapted, n, err := AdaptToDomain(v, stats, opt.MeanPrior, "", workers, log)
+		adapted, n, err := AdaptToDomain(v, stats, opt.MeanPrior, nil, workers, log)
 		if err != nil {
 			return nil, err
 		}
 		if n > 0 {
-			minFrames := v.MinFrames
-			if v, err = models.NewVerifier(adapted); err != nil {
+			if v, err = v.WithBundle(adapted); err != nil {
 				return nil, err
 			}
-			v.MinFrames = minFrames
 		}
 	}
 	models_ := make([]*models.Probe, len(modelIDs))
@@ -279,13 +277,18 @@ func DomainMean(v *models.Verifier, stats []*models.Stats, workers int, log io.W
 // statistics are given (models.AdaptDomainMean, each system on its own mean with weight
 // DomainWeight(n, prior) for its n recordings with enough speech; a second system, when the
 // bundle has one, on its own statistics, models.Stats.Second), and the first system's n. With
-// n = 0 the bundle is returned as it is. note is recorded in the copy's metadata.
-func AdaptToDomain(v *models.Verifier, stats []*models.Stats, prior float64, note string, workers int, log io.Writer) (*models.Bundle, int, error) {
+// n = 0 the bundle is returned as it is. note (nil: none) gives what the copy's metadata records
+// of the adaptation, from the first system's n and weight.
+func AdaptToDomain(v *models.Verifier, stats []*models.Stats, prior float64, note func(n int, weight float64) string, workers int, log io.Writer) (*models.Bundle, int, error) {
 	mean, n, err := DomainMean(v, stats, workers, log)
 	if err != nil || n == 0 {
 		return v.Bundle(), n, err
 	}
-	b, err := models.AdaptDomainMean(v.Bundle(), mean, DomainWeight(n, prior), note)
+	w, text := DomainWeight(n, prior), ""
+	if note != nil {
+		text = note(n, w)
+	}
+	b, err := models.AdaptDomainMean(v.Bundle(), mean, w, text)
 	if err != nil || v.Second() == nil {
 		return b, n, err
 	}
@@ -300,7 +303,7 @@ func AdaptToDomain(v *models.Verifier, stats []*models.Stats, prior float64, not
 	if err != nil || n2 == 0 {
 		return b, n, err
 	}
-	if b.Second, err = models.AdaptDomainMean(v.Bundle().Second, mean2, DomainWeight(n2, prior), note); err != nil {
+	if b.Second, err = models.AdaptDomainMean(v.Bundle().Second, mean2, DomainWeight(n2, prior), text); err != nil {
 		return nil, 0, fmt.Errorf("second system: %w", err)
 	}
 	return b, n, nil
@@ -365,24 +368,21 @@ func fileStats(b *models.Bundle, cfg dsp.FrontendConfig, files []string, aug *ds
 	}
 	err := Parallel(len(files), workers, progress.New(log, label, len(files)), func(k, i int) error {
 		var f *Features
+		var samples []float32 // decoded once for both systems (one sample rate: dsp.SameFrames)
 		var err error
 		if aug != nil {
 			f, err = w[k].x.FromFileAugmented(files[i], *aug)
-		} else {
-			f, err = w[k].x.FromFile(files[i])
+		} else if samples, err = w[k].x.Samples(files[i]); err == nil {
+			f = w[k].x.FromSamples(samples)
 		}
 		if err != nil {
 			return err
 		}
 		s := b.UBM.NewStats()
 		b.UBM.AccumulateUtterance(s, f.Frames, w[k].gs)
-		if w[k].x2 != nil {
-			f2, err := w[k].x2.FromFile(files[i])
-			if err != nil {
-				return err
-			}
+		if w[k].x2 != nil { // only without aug
 			s.Second = b.Second.UBM.NewStats()
-			b.Second.UBM.AccumulateUtterance(s.Second, f2.Frames, w[k].gs2)
+			b.Second.UBM.AccumulateUtterance(s.Second, w[k].x2.FromSamples(samples).Frames, w[k].gs2)
 		}
 		stats[i] = s
 		return nil

@@ -83,19 +83,16 @@ func runAdapt(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	n := 0
-	for _, s := range stats {
-		if s.Frames() >= v.MinFrames {
-			n++
-		}
+	var w float64
+	b, n, err := recipe.AdaptToDomain(v, stats, *prior, func(n int, weight float64) string {
+		w = weight
+		return fmt.Sprintf("%d recordings, weight %.3f (prior %s), %s", n, w, strconv.FormatFloat(*prior, 'g', -1, 64), time.Now().UTC().Format(time.RFC3339))
+	}, *workers, log)
+	if err != nil {
+		return err
 	}
 	if n == 0 {
 		return fmt.Errorf("none of the %d recordings has %.1f s of net speech", len(files), v.MinFrames/100)
-	}
-	w := recipe.DomainWeight(n, *prior)
-	note := fmt.Sprintf("%d recordings, weight %.3f (prior %s), %s", n, w, strconv.FormatFloat(*prior, 'g', -1, 64), time.Now().UTC().Format(time.RFC3339))
-	if b, _, err = recipe.AdaptToDomain(v, stats, *prior, note, *workers, log); err != nil {
-		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return err
