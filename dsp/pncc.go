@@ -157,17 +157,10 @@ func (s *pnccState) apply(e []float64) {
 		}
 		return
 	}
-	a := s.cfg.Exponent
-	for i, v := range e {
-		// r^a as exp(a·ln r) with vec.Log: within ~1e-10 relative of math.Pow at a fifth of its
-		// cost, which the power law otherwise doubles the front end with.
-		switch r := v / mean; {
-		case r >= 0x1p-1022:
-			e[i] = math.Exp(a * vec.Log(r))
-		default: // zero (or subnormal) energy
-			e[i] = math.Pow(r, a)
-		}
-	}
+	// (e/mean)^a as exp(a·ln(e/mean)), four filters at a time (vec.PowRatio): within 1e-12
+	// relative of math.Pow at a tenth of its cost, which the power law otherwise doubles the
+	// front end with.
+	vec.PowRatio(e, e, mean, s.cfg.Exponent)
 }
 
 // asymmetric is one step of PNCC's asymmetric low-pass filter of x with state y: slow to rise,

@@ -33,3 +33,17 @@ func TestLoadBundle(t *testing.T) {
 		t.Error("a missing file loaded")
 	}
 }
+
+// defaultFirstSystem returns a shallow copy of the default bundle without its second speaker
+// system (Bundle.Second and its fusion), for tests of what a one-system bundle does: its format
+// version, or a second system made of it.
+func defaultFirstSystem(t testing.TB) *Bundle {
+	t.Helper()
+	b, err := DefaultBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := *b
+	c.Second, c.Meta.Fusion = nil, nil
+	return &c
+}

@@ -264,10 +264,7 @@ func TestIVectorFullWhitening(t *testing.T) {
 // as format version 8 with the flag set, and its verifier's test and model vectors are those of
 // the fully whitened statistics; the key is refused on a bundle without a full whitening.
 func TestGMMFullWhitening(t *testing.T) {
-	def, err := DefaultBundle()
-	if err != nil {
-		t.Fatal(err)
-	}
+	def := defaultFirstSystem(t)
 	b := roundTripVersion(t, def, 8, "a full whitening")
 	W := b.Extractor.FullWhitening()
 	if W == nil {

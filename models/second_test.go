@@ -66,15 +66,12 @@ func TestSecondSystemStats(t *testing.T) {
 	}
 }
 
-// TestVerifierSecondSystem checks scoring with a second system on the default bundle's models
-// (the same models twice, fused 0.7 / 0.4 / 0.1): a trial whose statistics have the second's
+// TestVerifierSecondSystem checks scoring with a second system on the default bundle's first
+// system's models (the same models twice, fused 0.7 / 0.4 / 0.1): a trial whose statistics have the second's
 // scores exactly the fusion of the two systems' own LLRs, one whose statistics lack them the
 // first system's LLR alone, and an insufficient side stays insufficient.
 func TestVerifierSecondSystem(t *testing.T) {
-	base, err := DefaultBundle()
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := defaultFirstSystem(t)
 	second := *base
 	second.Spoof = nil
 	b := *base

@@ -111,7 +111,7 @@ func TestEnrolledCohort(t *testing.T) {
 		}
 		return p
 	}
-	demo := models.NewStats(b.UBM.C, b.UBM.D)
+	demo := b.NewStats() // with the second system's statistics when the bundle has one
 	demo.Add(stats[3])
 	demo.Add(stats[4])
 	mods := []*models.Probe{prep(stats[0]), prep(stats[1]), prep(stats[2]), prep(demo)}

@@ -5,8 +5,8 @@
 //
 //	go run ./bench/fusesys -a A.vxgb -a-work A.work -b B.vxgb -b-work B.work -out AB.vxgb
 //
-// The fused bundle is format version 9; `voxguard score` scores with both systems, live sessions
-// refuse it for now.
+// The fused bundle is format version 9; `voxguard score` and live sessions score with both
+// systems. `voxguard train --second-frontend` trains both systems and fuses them in one run.
 package main
 
 import (

@@ -86,3 +86,9 @@ func indexAboveAVX2(x []float32, t float32) int
 //
 //go:noescape
 func dot4F64AVX2(a *float64, stride int, x *float64, n int, out *[4]float64)
+
+// powRatioAVX2 is PowRatio's ratios of at least 2^−1022 over a length that is a multiple of 4
+// (vec_amd64.s); PowRatio gives it no others.
+//
+//go:noescape
+func powRatioAVX2(dst, src []float64, d, a float64)

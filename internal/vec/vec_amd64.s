@@ -856,3 +856,115 @@ d4_sum:
 	VMOVUPD    Y0, (DI)
 	VZEROUPPER
 	RET
+
+// Constants of powRatioAVX2's exponential (vec.Exp), four float64 copies each.
+CONST4D(pexpLog2e<>, 0x3ff71547652b82fe) // 1/ln 2
+CONST4D(pexpLn2Hi<>, 0x3fe62e42fee00000) // ln 2, high part
+CONST4D(pexpLn2Lo<>, 0x3dea39ef35793c76) // ln 2, low part
+CONST4D(pexpMagic<>, 0x43300000000003ff) // 2^52 + 1023
+CONST4D(pexpC13<>, 0x3de6124613a86d09)   // 1/13!
+CONST4D(pexpC12<>, 0x3e21eed8eff8d898)   // 1/12!
+CONST4D(pexpC11<>, 0x3e5ae64567f544e4)   // 1/11!
+CONST4D(pexpC10<>, 0x3e927e4fb7789f5c)   // 1/10!
+CONST4D(pexpC9<>, 0x3ec71de3a556c734)    // 1/9!
+CONST4D(pexpC8<>, 0x3efa01a01a01a01a)    // 1/8!
+CONST4D(pexpC7<>, 0x3f2a01a01a01a01a)    // 1/7!
+CONST4D(pexpC6<>, 0x3f56c16c16c16c17)    // 1/6!
+CONST4D(pexpC5<>, 0x3f81111111111111)    // 1/5!
+CONST4D(pexpC4<>, 0x3fa5555555555555)    // 1/4!
+CONST4D(pexpC3<>, 0x3fc5555555555555)    // 1/3!
+
+// func powRatioAVX2(dst, src []float64, d, a float64)
+// dst[i] = exp(a·ln(src[i]/d)) for i < len(src) (a multiple of 4), four lanes at a time, by
+// exactly Log's and Exp's operations in the same order (no FMA), so that each lane with
+// src[i]/d ≥ 2^−1022 is bit-identical to vec.Exp(a·vec.Log(src[i]/d)); other lanes hold
+// garbage (PowRatio never lets the kernel see them). The logarithm is logFloorAVX2's; 2^k is built from the bits of
+// k + 2^52 + 1023 shifted into the exponent field.
+TEXT ·powRatioAVX2(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	VBROADCASTSD d+48(FP), Y15
+	VBROADCASTSD a+56(FP), Y13
+	VMOVUPD      logOne<>(SB), Y14
+	XORQ         AX, AX
+
+pow4:
+	CMPQ         AX, CX
+	JGE          powdone
+	VMOVUPD      (SI)(AX*8), Y0
+	VDIVPD       Y15, Y0, Y0               // r = src/d
+	VPSRLQ       $52, Y0, Y1               // biased exponent (no sign bit)
+	VPAND        logMant<>(SB), Y0, Y2
+	VPOR         Y14, Y2, Y2               // m in [1, 2)
+	VCMPPD       $0x1e, logSqrt2<>(SB), Y2, Y3 // m > √2
+	VMULPD       logHalf<>(SB), Y2, Y4
+	VBLENDVPD    Y3, Y4, Y2, Y2            // m = m/2 where m > √2
+	VPOR         logMagic<>(SB), Y1, Y1
+	VSUBPD       logMagic<>(SB), Y1, Y1    // biased exponent as a double
+	VSUBPD       logBias<>(SB), Y1, Y1     // e
+	VANDPD       Y14, Y3, Y3               // 1 where m was halved
+	VADDPD       Y3, Y1, Y1                // e + 1 there
+	VSUBPD       Y14, Y2, Y5               // m − 1
+	VADDPD       Y14, Y2, Y6               // m + 1
+	VDIVPD       Y6, Y5, Y5                // s
+	VMULPD       Y5, Y5, Y6                // s²
+	VMULPD       logC13<>(SB), Y6, Y7
+	VADDPD       logC11<>(SB), Y7, Y7
+	VMULPD       Y6, Y7, Y7
+	VADDPD       logC9<>(SB), Y7, Y7
+	VMULPD       Y6, Y7, Y7
+	VADDPD       logC7<>(SB), Y7, Y7
+	VMULPD       Y6, Y7, Y7
+	VADDPD       logC5<>(SB), Y7, Y7
+	VMULPD       Y6, Y7, Y7
+	VADDPD       logC3<>(SB), Y7, Y7
+	VMULPD       Y6, Y7, Y7
+	VADDPD       Y14, Y7, Y7               // p
+	VADDPD       Y5, Y5, Y5                // 2s
+	VMULPD       Y7, Y5, Y5                // 2s·p
+	VMULPD       logLn2<>(SB), Y1, Y1      // e·ln 2
+	VADDPD       Y5, Y1, Y1                // ln r
+	VMULPD       Y13, Y1, Y1               // x = a·ln r
+	VMULPD       pexpLog2e<>(SB), Y1, Y2
+	VROUNDPD     $0, Y2, Y2                // k = round half even (x/ln 2)
+	VMULPD       pexpLn2Hi<>(SB), Y2, Y3
+	VSUBPD       Y3, Y1, Y1
+	VMULPD       pexpLn2Lo<>(SB), Y2, Y3
+	VSUBPD       Y3, Y1, Y1                // r = x − k·ln2hi − k·ln2lo
+	VMULPD       pexpC13<>(SB), Y1, Y4
+	VADDPD       pexpC12<>(SB), Y4, Y4
+	VMULPD       Y1, Y4, Y4
+	VADDPD       pexpC11<>(SB), Y4, Y4
+	VMULPD       Y1, Y4, Y4
+	VADDPD       pexpC10<>(SB), Y4, Y4
+	VMULPD       Y1, Y4, Y4
+	VADDPD       pexpC9<>(SB), Y4, Y4
+	VMULPD       Y1, Y4, Y4
+	VADDPD       pexpC8<>(SB), Y4, Y4
+	VMULPD       Y1, Y4, Y4
+	VADDPD       pexpC7<>(SB), Y4, Y4
+	VMULPD       Y1, Y4, Y4
+	VADDPD       pexpC6<>(SB), Y4, Y4
+	VMULPD       Y1, Y4, Y4
+	VADDPD       pexpC5<>(SB), Y4, Y4
+	VMULPD       Y1, Y4, Y4
+	VADDPD       pexpC4<>(SB), Y4, Y4
+	VMULPD       Y1, Y4, Y4
+	VADDPD       pexpC3<>(SB), Y4, Y4
+	VMULPD       Y1, Y4, Y4
+	VADDPD       logHalf<>(SB), Y4, Y4     // + 1/2
+	VMULPD       Y1, Y4, Y4
+	VADDPD       Y14, Y4, Y4               // + 1
+	VMULPD       Y1, Y4, Y4
+	VADDPD       Y14, Y4, Y4               // e^r
+	VADDPD       pexpMagic<>(SB), Y2, Y2    // k + 2^52 + 1023: k + 1023 in the low bits
+	VPSLLQ       $52, Y2, Y2               // 2^k
+	VMULPD       Y2, Y4, Y4
+	VMOVUPD      Y4, (DI)(AX*8)
+	ADDQ         $4, AX
+	JMP          pow4
+
+powdone:
+	VZEROUPPER
+	RET

@@ -16,6 +16,7 @@ func axpyF32F64AVX(alpha float64, x []float32, y []float64) { axpyF32F64Go(alpha
 func sumExpAVX2(ll []float32, mx, cut float32) float64 { return sumExpGo(ll, mx, cut) }
 
 func logFloorAVX2(dst, src []float64, floor float64)                              { logFloorGo(dst, src, floor) }
+func powRatioAVX2(dst, src []float64, d, a float64)                               { panic("vec: no AVX2") }
 func gemvAddI8AVX2(y []float32, a []int8, scale []float32, x []float32, cols int) {}
 
 func dotAVX2(a, b []float32) float32    { panic("vec: no AVX2") }
