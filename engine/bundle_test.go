@@ -192,3 +192,93 @@ func TestSecondSystemTailStride(t *testing.T) {
 		t.Errorf("final assessment %+v, want %+v", got[last], want[last])
 	}
 }
+
+// TestSecondSystemFusionLimit checks a session with a fusion limit (models.Metadata.
+// FusionMaxSeconds) halfway through the call's speech: every assessment, before and after the
+// limit, equals the batch LLR of the audio so far under the same bundle (fused below the limit,
+// the first system's alone from it on); past the limit the session stops feeding the second
+// system, whose statistics then hold exactly the speech before it (the batch's first frames);
+// and a session in the same engine afterwards, below the limit, still fuses (the pooled
+// snapshots keep their second statistics).
+func TestSecondSystemFusionLimit(t *testing.T) {
+	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
+	b := fusedBundle(t)
+	e0, err := New(b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := loadAudio(t, callFile, e0.SampleRate())
+	batch, err := e0.Stats(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := math.Floor(batch.Frames()/2) / 100 // seconds
+	b.Meta.FusionMaxSeconds = limit
+	e, err := New(b, Options{Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Prepare(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp.probes["self"] = p
+	s := e.NewSession("c1")
+	s.Claim("self")
+	var got []Assessment
+	for pos := 0; pos < len(x); pos += 800 {
+		out, err := s.Push(x[pos:min(len(x), pos+800)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, out...)
+	}
+	a, err := s.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, a)
+	fusedSeen, firstSeen := false, false
+	for _, a := range got {
+		frames := a.SpeechSeconds * 100 // net speech, final and provisional, in frames
+		if b.FusesTest(frames) {
+			fusedSeen = true
+		} else {
+			firstSeen = true
+		}
+	}
+	if !fusedSeen || !firstSeen {
+		t.Fatalf("assessments at %v: want some on each side of the %g s limit", got, limit)
+	}
+	// The final assessment is past the limit: the first system's LLR of the whole call.
+	v1, err := models.NewVerifier(testBundle(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := batch.Clone()
+	own.Second = nil
+	p1, _ := v1.Prepare(own, v1.NewScratch())
+	l1, _ := v1.Score(p1, p1)
+	if math.Abs(a.Verification.LLR-l1) > 1e-9 {
+		t.Errorf("final LLR %v, want the first system's %v", a.Verification.LLR, l1)
+	}
+	st := s.Stats()
+	if !reflect.DeepEqual(st.N, batch.N) || !reflect.DeepEqual(st.F, batch.F) {
+		t.Error("the first system's statistics differ from the batch statistics")
+	}
+	if n := st.Second.Frames(); math.Abs(n-limit*100) > 1e-6 {
+		t.Errorf("second statistics of %g frames, want the %g before the limit", n, limit*100)
+	}
+	// Mid-call, either side of the limit: the claim's LLR is the batch prefix's.
+	for _, cut := range []int{len(x) / 4, len(x) / 3, 3 * len(x) / 4, len(x) - 1000} {
+		s := e.NewSession("c")
+		s.Push(x[:cut])
+		out, _ := s.Claim("self")
+		pst, _ := e.Stats(x[:cut])
+		pp, _ := e.Prepare(pst)
+		want, _ := e.v.Score(p, pp)
+		if len(out) != 1 || math.Abs(out[0].Verification.LLR-want) > 1e-9 {
+			t.Errorf("cut %d: claim gave %v, want one assessment with the batch prefix's LLR %v", cut, out, want)
+		}
+	}
+}

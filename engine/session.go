@@ -32,7 +32,9 @@ type Session struct {
 	npend int
 	// The second speaker system's front end, selection scratch, dimension and pending frames
 	// (models.Bundle.Second; nil without one): fed the same audio, its frames come in step with
-	// fe's, and its statistics are stats.Second.
+	// fe's, and its statistics are stats.Second. Once the final voiced frames reach the fusion's
+	// limit (models.Bundle.FusesTest), from which every assessment is the first system's alone,
+	// fe2 is dropped (nil) and stats.Second keeps the speech before it.
 	fe2   *dsp.Frontend
 	gs2   *models.Scratch
 	dim2  int
@@ -111,7 +113,9 @@ func (s *Session) SpeechSeconds() float64 { return s.seconds(s.voiced) }
 func (s *Session) Stopped() bool { return s.stopped }
 
 // Stats returns the statistics of the call's final voiced frames (after Stop: the whole call),
-// for enrollment from a finished call. The caller must not modify them.
+// for enrollment from a finished call; with a second system whose fusion stops at a limit
+// (models.Metadata.FusionMaxSeconds), the second's (Stats.Second) cover the speech up to it.
+// The caller must not modify them.
 func (s *Session) Stats() *models.Stats {
 	s.flush()
 	return s.stats
@@ -200,6 +204,10 @@ func (s *Session) drain() {
 			if s.npend++; s.npend == burstFrames {
 				s.flush()
 			}
+			if s.fe2 != nil && !s.e.b.FusesTest(float64(s.voiced)) {
+				s.flush()
+				s.fe2, s.gs2, s.pend2, s.dim2 = nil, nil, nil, 0 // past the fusion's limit: the first system alone
+			}
 		}
 	}
 }
@@ -282,10 +290,16 @@ func (s *Session) emit(snap *snapshot, final bool) {
 	s.flush()
 	n := len(snap.voice)
 	tailStats(s.e.b, snap.stats, s.stats, snap.tail, s.dim, n, s.e.cfg.TailStride, s.gs)
+	st := snap.stats
 	if s.fe2 != nil {
-		tailStats(s.e.b.Second, snap.stats.Second, s.stats.Second, snap.tail2, s.dim2, n, s.e.cfg.TailStride, s.gs2)
+		tailStats(s.e.b.Second, st.Second, s.stats.Second, snap.tail2, s.dim2, n, s.e.cfg.TailStride, s.gs2)
+	} else if keep := st.Second; keep != nil {
+		// Past the fusion's limit (or never with a second system): the first system alone, and
+		// the pooled snapshot's second statistics, stale, stay out of it.
+		st.Second = nil
+		defer func() { st.Second = keep }()
 	}
-	s.out = append(s.out, s.assess(snap.stats, s.voiced+n, final, snap.vs))
+	s.out = append(s.out, s.assess(st, s.voiced+n, final, snap.vs))
 }
 
 // tailStats sets dst's own N and F (not dst.Second, which the caller fills with the second

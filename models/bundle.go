@@ -143,6 +143,12 @@ type Metadata struct {
 	// Fusion, with a Second system, is [w₁, w₂, b]: a trial's LLR is w₁·(this system's
 	// calibrated LLR) + w₂·(the second's) + b, in nats, trained on held-out trials of both.
 	Fusion []float64 `json:"fusion,omitempty"`
+	// FusionMaxSeconds, with a Second system, is the test side's net speech (seconds, at 100
+	// voiced frames per second) from which a trial is scored by the first system alone: the
+	// fusion serves shorter tests, where the second system helps most, and a live call stops
+	// feeding the second system once it has this much speech (Bundle.FusesTest). 0: every
+	// trial is fused.
+	FusionMaxSeconds float64 `json:"fusion_max_seconds,omitempty"`
 }
 
 // FARPoint is one operating point: accepting trials whose LLR exceeds LLR falsely accepted a
@@ -211,6 +217,9 @@ func (b *Bundle) validateSecond() error {
 			return fmt.Errorf("models: fusion weight %g", w)
 		}
 	}
+	if m := b.Meta.FusionMaxSeconds; !(m >= 0 && m < math.Inf(1)) {
+		return fmt.Errorf("models: fusion limit %g s", m)
+	}
 	return nil
 }
 
@@ -222,6 +231,17 @@ func (b *Bundle) NewStats() *Stats {
 		s.Second = b.Second.UBM.NewStats()
 	}
 	return s
+}
+
+// FusesTest reports whether a trial whose test side has frames voiced frames (Probe.Frames) is
+// scored by the fusion of both systems (Metadata.FusionMaxSeconds): never without a second
+// system.
+func (b *Bundle) FusesTest(frames float64) bool {
+	if b.Second == nil {
+		return false
+	}
+	m := b.Meta.FusionMaxSeconds
+	return m <= 0 || frames < m*100
 }
 
 // FuseLLR combines the first system's calibrated LLR l1 and the second's l2 into the bundle's

@@ -157,4 +157,57 @@ func TestVerifierSecondSystem(t *testing.T) {
 	if s := b.NewStats(); s.Second == nil || s.Second.UBM != second.UBM.Fingerprint() {
 		t.Error("Bundle.NewStats without the second system's statistics")
 	}
+
+	// A fusion limit (Metadata.FusionMaxSeconds): a test with at least that much speech is
+	// scored by the first system alone, and PrepareTest leaves its second side out; a shorter
+	// test, and an enrollment of any length, keep both.
+	for _, c := range []struct {
+		max   float64 // seconds
+		fused bool    // for the 300-frame test
+	}{{0, true}, {3.5, true}, {3, false}, {2, false}} {
+		lb := b
+		lb.Meta.FusionMaxSeconds = c.max
+		lv, err := NewVerifier(&lb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lb.FusesTest(pt.Frames); got != c.fused || pt.Frames != 300 {
+			t.Errorf("limit %g s: FusesTest(%g) = %v, want %v", c.max, pt.Frames, got, c.fused)
+		}
+		lws := lv.NewScratch()
+		le, err := lv.Prepare(e, lws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lt, err := lv.PrepareTestOwned(tt, lws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := l1
+		if c.fused {
+			want = l
+		}
+		if le.Second == nil || (lt.Second != nil) != c.fused {
+			t.Errorf("limit %g s: enrollment's second side %v, test's %v (want true, %v)", c.max, le.Second != nil, lt.Second != nil, c.fused)
+		}
+		if got, ok := lv.Score(le, lt); !ok || math.Abs(got-want) > 1e-9 {
+			t.Errorf("limit %g s: LLR %g (%v), want %g", c.max, got, ok, want)
+		}
+		// Scored with its second side all the same (Prepare's probe), the test still gets the
+		// first system's LLR past the limit.
+		if got, _ := lv.Score(le, le); !c.fused && math.Abs(got-lv.scoreOwnLLR(le, le)) > 1e-9 {
+			t.Errorf("limit %g s: an 800-frame test with its second side fused", c.max)
+		}
+	}
+	bad := b
+	bad.Meta.FusionMaxSeconds = math.Inf(1)
+	if _, err := NewVerifier(&bad); err == nil {
+		t.Error("an infinite fusion limit accepted")
+	}
+}
+
+// scoreOwnLLR is the first system's own LLR of a trial (tests only).
+func (v *Verifier) scoreOwnLLR(e, t *Probe) float64 {
+	l, _ := v.scoreOwn(e, t, v.MinFrames)
+	return l
 }

@@ -464,6 +464,9 @@ func (v *Verifier) prepare(s *Stats, ws *VerifierScratch, asModel bool) (*Probe,
 	if err != nil || v.second == nil || s.Second == nil {
 		return p, err
 	}
+	if !asModel && !v.b.FusesTest(p.Frames) {
+		return p, nil // a test past the fusion's limit is scored by the first system alone
+	}
 	if p.Second, err = v.second.prepareOwn(s.Second, ws.second, asModel); err != nil {
 		return nil, fmt.Errorf("models: second system: %w", err)
 	}
@@ -659,11 +662,12 @@ func (v *Verifier) altScore(u []float64, m CohortMoments, test *Probe) float64 {
 // whether both sides had enough net speech to be judged; when either has fewer than MinFrames
 // voiced frames the LLR is exactly 0: no evidence either way. With a second system (Second) and
 // both probes prepared from statistics that have the second's (Stats.Second), the LLR is the
-// fusion of both systems' (Bundle.FuseLLR); otherwise, as for a voiceprint stored before the
-// bundle had a second system, it is the first system's own calibrated LLR.
+// fusion of both systems' (Bundle.FuseLLR) while the test side is shorter than the fusion's
+// limit (Bundle.FusesTest); otherwise, as for a voiceprint stored before the bundle had a second
+// system, it is the first system's own calibrated LLR.
 func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
 	llr, sufficient = v.scoreOwn(enroll, test, v.MinFrames)
-	if !sufficient || v.second == nil || enroll.Second == nil || test.Second == nil {
+	if !sufficient || v.second == nil || enroll.Second == nil || test.Second == nil || !v.b.FusesTest(test.Frames) {
 		return llr, sufficient
 	}
 	l2, ok := v.second.scoreOwn(enroll.Second, test.Second, v.MinFrames)

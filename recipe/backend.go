@@ -688,13 +688,18 @@ func shares(a, b map[int]bool) bool {
 // duration. Bins of under 2,000 trials are left out (all are pooled when every bin is that
 // small); a rate is stated only when every bin kept has at least 10 false accepts at it.
 func operatingPoints(cal *models.Calibration, non [][]float64) []models.FARPoint {
+	return operatingPointsOf(func(row []float64) float64 { return cal.Apply(row...) }, non)
+}
+
+// operatingPointsOf is operatingPoints with each row's LLR given by llr.
+func operatingPointsOf(llr func(row []float64) float64, non [][]float64) []models.FARPoint {
 	edges := []float64{3, 6, 12, 20, math.Inf(1)}
 	bins := make([][]float64, len(edges)-1)
 	for _, row := range non {
 		q := row[len(row)-1]
 		for b := range bins {
 			if q >= math.Log(edges[b]) && q < math.Log(edges[b+1]) {
-				bins[b] = append(bins[b], cal.Apply(row...))
+				bins[b] = append(bins[b], llr(row))
 			}
 		}
 	}

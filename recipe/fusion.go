@@ -169,20 +169,30 @@ func trainWithSecond(c TrainConfig) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return FuseSystems(a, b, ta, tb, c.Log)
+	return FuseSystems(a, b, ta, tb, c.FusionMaxSeconds, c.Log)
 }
 
 // FuseSystems returns a copy of primary with second nested as its second system
 // (models.Bundle.Second) and the fusion of their LLRs trained, by the same prior-weighted
 // logistic regression as every calibration (effective prior 0.5), on the held-out calibration
 // trials the two training runs share (matched by key; a and b as ReadCalibrationTrials gives
-// them). The fused bundle's false-accept thresholds are measured again on the fused LLRs of the
-// same-sex non-target trials, as training measures them. Neither input is modified; second's
-// countermeasure, if any, is dropped. log (nil: silent) gets the match count and the weights.
-func FuseSystems(primary, second *models.Bundle, a, b []CalibrationTrial, log io.Writer) (*models.Bundle, error) {
+// them). With maxSeconds > 0 (models.Metadata.FusionMaxSeconds) the fusion serves only tests
+// with less net speech: it is trained on the trials whose shorter side has less (the held-out
+// trials do not say which side is the test), and the rest are scored by the first system alone.
+// The fused bundle's false-accept thresholds are measured again, as training measures them, on
+// the same-sex non-target trials' LLRs as the bundle gives them: fused below the limit, the
+// first system's from it on. Neither input is modified; second's countermeasure, if any, is
+// dropped. log (nil: silent) gets the match count and the weights.
+func FuseSystems(primary, second *models.Bundle, a, b []CalibrationTrial, maxSeconds float64, log io.Writer) (*models.Bundle, error) {
 	if primary.Second != nil || second.Second != nil {
 		return nil, errors.New("recipe: a bundle to fuse already has a second system")
 	}
+	if !(maxSeconds >= 0 && maxSeconds < math.Inf(1)) {
+		return nil, fmt.Errorf("recipe: fusion limit %g s", maxSeconds)
+	}
+	// fused reports whether a trial of duration input q (ln seconds on the shorter side) is
+	// scored by the fusion.
+	fused := func(q float64) bool { return maxSeconds == 0 || q < math.Log(maxSeconds) }
 	byKey := make(map[uint64]int, len(b))
 	dup := map[uint64]bool{}
 	for i, t := range b {
@@ -220,19 +230,30 @@ func FuseSystems(primary, second *models.Bundle, a, b []CalibrationTrial, log io
 	if 20*matched < 19*len(a) || 20*matched < 19*len(b) {
 		return nil, fmt.Errorf("recipe: only %d of %d and %d held-out calibration trials match: were both systems trained on the same recordings and folds?", matched, len(a), len(b))
 	}
+	// The fusion learns from the trials it will serve.
 	cols := func(rows [][]float64) [][]float64 {
-		out := make([][]float64, len(rows))
-		for i, r := range rows {
-			out[i] = r[:2]
+		var out [][]float64
+		for _, r := range rows {
+			if fused(r[2]) {
+				out = append(out, r[:2])
+			}
 		}
 		return out
 	}
-	fusion, err := models.TrainCalibration(cols(tar), cols(non), 0.5)
+	ft, fn := cols(tar), cols(non)
+	if len(ft) < 100 || len(fn) < 100 {
+		return nil, fmt.Errorf("recipe: only %d target and %d non-target held-out trials under the fusion's limit of %g s", len(ft), len(fn), maxSeconds)
+	}
+	fusion, err := models.TrainCalibration(ft, fn, 0.5)
 	if err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
 	if log != nil {
-		fmt.Fprintf(log, "fusion: llr = %.4f·first %+.4f·second %+.4f\n", fusion.Weights[0], fusion.Weights[1], fusion.Bias)
+		fmt.Fprintf(log, "fusion: llr = %.4f·first %+.4f·second %+.4f", fusion.Weights[0], fusion.Weights[1], fusion.Bias)
+		if maxSeconds > 0 {
+			fmt.Fprintf(log, " under %g s of test speech (%d target, %d non-target trials), the first system's alone from it on", maxSeconds, len(ft), len(fn))
+		}
+		fmt.Fprintln(log)
 	}
 	out := *primary
 	out.Meta.Extra = maps.Clone(primary.Meta.Extra)
@@ -240,12 +261,17 @@ func FuseSystems(primary, second *models.Bundle, a, b []CalibrationTrial, log io
 	sb.Spoof = nil
 	out.Second = &sb
 	out.Meta.Fusion = []float64{fusion.Weights[0], fusion.Weights[1], fusion.Bias}
-	// operatingPoints reads q from a row's last value: rows [l1, l2, q] with the fusion's
-	// weights and a zero weight on q give the fused LLRs.
-	fcal := &models.Calibration{Weights: []float64{fusion.Weights[0], fusion.Weights[1], 0}, Bias: fusion.Bias}
-	out.Meta.FARThresholds = operatingPoints(fcal, nonSame)
+	out.Meta.FusionMaxSeconds = maxSeconds
+	// Rows are [l1, l2, q]: the LLR the bundle gives such a trial.
+	llr := func(r []float64) float64 {
+		if fused(r[2]) {
+			return out.FuseLLR(r[0], r[1])
+		}
+		return r[0]
+	}
+	out.Meta.FARThresholds = operatingPointsOf(llr, nonSame)
 	if primary.Meta.FARThresholdsDegraded != nil {
-		out.Meta.FARThresholdsDegraded = operatingPoints(fcal, nonSameDeg)
+		out.Meta.FARThresholdsDegraded = operatingPointsOf(llr, nonSameDeg)
 	}
 	return &out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -52,7 +53,7 @@ func TestFuseSystems(t *testing.T) {
 		t.Fatalf("held-out trials: %d and %d, want equal and non-zero", len(ta), len(tb))
 	}
 	var log bytes.Buffer
-	fused, err := FuseSystems(ba, bb, ta, tb, &log)
+	fused, err := FuseSystems(ba, bb, ta, tb, ca.FusionMaxSeconds, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +63,9 @@ func TestFuseSystems(t *testing.T) {
 	}
 	if len(fused.Meta.FARThresholds) == 0 {
 		t.Error("fused bundle: no false-accept thresholds")
+	}
+	if fused.Meta.FusionMaxSeconds != 10 {
+		t.Errorf("fused bundle: fusion limit %g s, want the default 10", fused.Meta.FusionMaxSeconds)
 	}
 	// Train with SecondFrontend does the same in one run.
 	cs := tinyConfig(dir, ex)
@@ -194,7 +198,7 @@ func TestFuseSystemsWeights(t *testing.T) {
 		b = append(b, CalibrationTrial{Key: k, Target: tgt, SameSex: true, LLR: x, Q: math.Log(10), PWorse: math.NaN()})
 	}
 	pa, pb := testBundle(t), testBundle(t)
-	f, err := FuseSystems(pa, pb, a, b, nil)
+	f, err := FuseSystems(pa, pb, a, b, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,11 +206,78 @@ func TestFuseSystemsWeights(t *testing.T) {
 	if math.Abs(w[0]) > 0.05 || math.Abs(w[1]-1) > 0.1 || math.Abs(w[2]) > 0.2 {
 		t.Errorf("fusion %v, want about [0 1 0]", w)
 	}
+	if _, err := FuseSystems(pa, pb, a, b, -1, nil); err == nil {
+		t.Error("a negative fusion limit accepted")
+	}
+
+	// With a limit: trials of 20 s where the first system is the calibrated one and the second
+	// noise. The fusion learns from the 10 s trials alone (about [0 1 0] again, where all
+	// trials pooled would lean on both), and the thresholds are measured on what the bundle
+	// gives: the fusion's LLR under the limit, the first system's from it on.
+	long := func(x []CalibrationTrial, swap bool) []CalibrationTrial {
+		out := slices.Clone(x)
+		for i := range x {
+			t := x[i]
+			t.Key += 1 << 40
+			t.Q = math.Log(20)
+			if swap {
+				t.LLR = b[i].LLR + 1 // the first system: more impostors pass, so its bin sets the thresholds
+			} else {
+				t.LLR = a[i].LLR
+			}
+			out = append(out, t)
+		}
+		return out
+	}
+	a2, b2 := long(a, true), long(b, false)
+	g, err := FuseSystems(pa, pb, a2, b2, 15, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := g.Meta.Fusion; math.Abs(w[0]) > 0.05 || math.Abs(w[1]-1) > 0.1 || math.Abs(w[2]) > 0.2 || g.Meta.FusionMaxSeconds != 15 {
+		t.Errorf("fusion under 15 s %v (limit %g), want about [0 1 0] (15)", w, g.Meta.FusionMaxSeconds)
+	}
+	all, err := FuseSystems(pa, pb, a2, b2, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := all.Meta.Fusion; w[0] < 0.2 {
+		t.Errorf("fusion of every trial %v: want weight on the first system too", w)
+	}
+	// 1 % of the long non-targets' first-system LLRs (shifted by +1, so that their bin sets the
+	// threshold) lie above the 1 % threshold, and no more than 1 % of the short ones' fused LLRs
+	// (had the long trials been fused, the threshold would be the short bin's, ~1 nat lower).
+	thr := math.NaN()
+	for _, p := range g.Meta.FARThresholds {
+		if p.FAR == 0.01 {
+			thr = p.LLR
+		}
+	}
+	var nl, al, ns, as int
+	for i, t := range a2 {
+		if t.Target {
+			continue
+		}
+		if t.Q > math.Log(15) {
+			nl++
+			if t.LLR > thr {
+				al++
+			}
+		} else {
+			ns++
+			if g.FuseLLR(t.LLR, b2[i].LLR) > thr {
+				as++
+			}
+		}
+	}
+	if fl, fs := float64(al)/float64(nl), float64(as)/float64(ns); math.Abs(fl-0.01) > 0.002 || fs > 0.012 {
+		t.Errorf("1%% FAR threshold %.3f: %.4f of long non-targets above (want 0.01), %.4f of short ones (want at most)", thr, fl, fs)
+	}
 	// Shuffled keys: nothing matches.
 	for i := range b {
 		b[i].Key++
 	}
-	if _, err := FuseSystems(pa, pb, a, b, nil); err == nil {
+	if _, err := FuseSystems(pa, pb, a, b, 0, nil); err == nil {
 		t.Error("fused systems whose trials do not match")
 	}
 }

@@ -191,10 +191,14 @@ type TrainConfig struct {
 	// costs a live call less.
 	SecondComponents, SecondIVectorDim int
 	SecondSelectionGroups              string
-	Seed                               uint64 // seed of every random choice
-	Workers                            int    // goroutines (0 = GOMAXPROCS)
-	WorkDir                            string // checkpoints of finished stages (resumable); "" = none
-	Log                                io.Writer
+	// FusionMaxSeconds is the test speech (seconds) from which a fused bundle scores with the
+	// first system alone (models.Metadata.FusionMaxSeconds; 0: always fused). Default 10, the
+	// engine's ConclusiveSpeech.
+	FusionMaxSeconds float64
+	Seed             uint64 // seed of every random choice
+	Workers          int    // goroutines (0 = GOMAXPROCS)
+	WorkDir          string // checkpoints of finished stages (resumable); "" = none
+	Log              io.Writer
 
 	selGroups int // groups per frame of SelectionGroups, once prepared
 }
@@ -207,6 +211,7 @@ func DefaultTrainConfig() TrainConfig {
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 32, Seed: 1,
 		AugmentBackendOnly: true, AugmentExtractor: true, SpeedFront: true, FormantExtractor: true, AltBackend: true, ThirdBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
 		PrecisionRank: 128, GMMNAP: 80, GMMQuadratic: true, CalibrationFolds: 2, ExtraCopies: ExtraCopiesExtractor,
+		FusionMaxSeconds: 10,
 	}
 }
 

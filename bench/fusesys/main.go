@@ -3,7 +3,7 @@
 // wrote to their work folders (recipe.CalibrationTrialsFile): an experiment towards a
 // two-front-end default (bench/README.md, "A second front end").
 //
-//	go run ./bench/fusesys -a A.vxgb -a-work A.work -b B.vxgb -b-work B.work -out AB.vxgb
+//	go run ./bench/fusesys -a A.vxgb -a-work A.work -b B.vxgb -b-work B.work -out AB.vxgb [-fusion-max-speech 10]
 //
 // The fused bundle is format version 9; `voxguard score` and live sessions score with both
 // systems. `voxguard train --second-frontend` trains both systems and fuses them in one run.
@@ -25,18 +25,19 @@ func main() {
 	b := flag.String("b", "", "second system's bundle (another front end, the same training recordings)")
 	bw := flag.String("b-work", "", "the second system's training work folder")
 	out := flag.String("out", "", "fused bundle to write")
+	maxSec := flag.Float64("fusion-max-speech", recipe.DefaultTrainConfig().FusionMaxSeconds, "test speech (`seconds`) from which trials are scored by the first system alone (0: always fused)")
 	flag.Parse()
 	if *a == "" || *aw == "" || *b == "" || *bw == "" || *out == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*a, *aw, *b, *bw, *out); err != nil {
+	if err := run(*a, *aw, *b, *bw, *out, *maxSec); err != nil {
 		fmt.Fprintln(os.Stderr, "fusesys:", err)
 		os.Exit(1)
 	}
 }
 
-func run(a, aw, b, bw, out string) error {
+func run(a, aw, b, bw, out string, maxSec float64) error {
 	pa, err := models.ReadBundleFile(a)
 	if err != nil {
 		return err
@@ -53,7 +54,7 @@ func run(a, aw, b, bw, out string) error {
 	if err != nil {
 		return err
 	}
-	f, err := recipe.FuseSystems(pa, pb, ta, tb, os.Stderr)
+	f, err := recipe.FuseSystems(pa, pb, ta, tb, maxSec, os.Stderr)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,6 +78,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	secondComps := fs.Int("second-components", 0, "with --second-frontend: the second system's UBM Gaussians (0: as the first's)")
 	secondDim := fs.Int("second-ivector-dim", 0, "with --second-frontend: the second system's i-vector dimension (0: as the first's)")
 	secondGroups := fs.String("second-selection-groups", "", "with --second-frontend: the second system's two-level Gaussian selection, `K/G` (\"\": as the first's)")
+	fusionMax := fs.Float64("fusion-max-speech", d.FusionMaxSeconds, "with --second-frontend: the test side's net speech, in `seconds`, from which trials are scored by the first system alone and live calls stop feeding the second (0: always fused)")
 	vadWindow := fs.Int("vad-window", 0, "`frames` of the energy VAD's mean window (0: the default, 300); with --norm-window, the two set how much speech each live assessment re-derives provisionally (the larger window's half)")
 	if done, err := parseFlags(fs, args); done {
 		return err
@@ -121,8 +123,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.SecondFrontend = &second
 		cfg.SecondComponents, cfg.SecondIVectorDim, cfg.SecondSelectionGroups = *secondComps, *secondDim, *secondGroups
+		cfg.FusionMaxSeconds = *fusionMax
 	} else if *secondComps != 0 || *secondDim != 0 || *secondGroups != "" {
 		return usageErrorf("--second-components, --second-ivector-dim and --second-selection-groups go with --second-frontend")
+	}
+	if !(*fusionMax >= 0 && *fusionMax < math.Inf(1)) {
+		return usageErrorf("--fusion-max-speech %g: want seconds ≥ 0", *fusionMax)
 	}
 	if *secondComps < 0 || *secondDim < 0 {
 		return usageErrorf("--second-components and --second-ivector-dim must be positive")
