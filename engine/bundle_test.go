@@ -38,7 +38,7 @@ func fusedBundle(t testing.TB) *models.Bundle {
 func TestSecondSystemSession(t *testing.T) {
 	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
 	b := fusedBundle(t)
-	e, err := New(b, Options{Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
+	e, err := New(b, Options{Config: Config{SecondSystem: true}, Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestSecondSystemStore(t *testing.T) {
 func TestSecondSystemTailStride(t *testing.T) {
 	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
 	engineWith := func(k int) *Engine {
-		e, err := New(fusedBundle(t), Options{Config: Config{TailStride: k}, Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
+		e, err := New(fusedBundle(t), Options{Config: Config{TailStride: k, SecondSystem: true}, Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func TestSecondSystemFusionLimit(t *testing.T) {
 	}
 	limit := math.Floor(batch.Frames()/2) / 100 // seconds
 	b.Meta.FusionMaxSeconds = limit
-	e, err := New(b, Options{Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
+	e, err := New(b, Options{Config: Config{SecondSystem: true}, Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,5 +280,94 @@ func TestSecondSystemFusionLimit(t *testing.T) {
 		if len(out) != 1 || math.Abs(out[0].Verification.LLR-want) > 1e-9 {
 			t.Errorf("cut %d: claim gave %v, want one assessment with the batch prefix's LLR %v", cut, out, want)
 		}
+	}
+}
+
+// TestSecondSystemOff checks an engine on a fused bundle with Config.SecondSystem off (the
+// default): calls are scored by the first system alone, with its own thresholds (Metadata.
+// FirstFARThresholds), and keep no second statistics; enrollments still store both systems'
+// statistics, so that the same voiceprint serves an engine with the second system on.
+func TestSecondSystemOff(t *testing.T) {
+	b := fusedBundle(t)
+	b.Meta.FARThresholds = []models.FARPoint{{FAR: 0.001, LLR: 9.5}, {FAR: 0.01, LLR: 9}}
+	b.Meta.FirstFARThresholds = []models.FARPoint{{FAR: 0.001, LLR: 3.5}, {FAR: 0.01, LLR: 3}}
+	for _, c := range []struct {
+		on   bool
+		want float64
+	}{{false, 3}, {true, 9}} {
+		e, err := New(b, Options{Config: Config{SecondSystem: c.on}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := e.Thresholds().Match; m != c.want {
+			t.Errorf("second system %v: match threshold %v, want %v", c.on, m, c.want)
+		}
+	}
+	off, svOff, st := storeEngineConfig(t, b, Config{})
+	on, err := New(b, Options{Config: Config{SecondSystem: true}, Thresholder: fakeThresholder(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := subjectWithConsent(t, st)
+	samples := analyze(t, off, aliceFiles...)
+	if samples[0].Stats.Second == nil {
+		t.Fatal("enrollment analysis without the second system's statistics")
+	}
+	if rep, err := off.Enroll(svOff, "t", id, samples, EnrollPolicy{}); err != nil || !rep.Accepted {
+		t.Fatalf("enrollment refused: %+v, %v", rep, err)
+	}
+	vps, _ := st.ListVoiceprints(id)
+	if len(vps) != 1 || len(vps[0].SecondN) != b.Second.UBM.C {
+		t.Fatal("the voiceprint stored with the second system off lacks its statistics")
+	}
+	pOff, err := svOff.Voiceprint(id)
+	if err != nil || pOff.Second != nil {
+		t.Fatalf("probe with the second system off: second side %v, %v", pOff != nil && pOff.Second != nil, err)
+	}
+	svOn, err := NewStoreVoices(st, b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pOn, err := svOn.Voiceprint(id)
+	if err != nil || pOn.Second == nil {
+		t.Fatalf("the same voiceprint with the second system on: second side %v, %v", pOn != nil && pOn.Second != nil, err)
+	}
+
+	x := loadAudio(t, callFile, off.SampleRate())
+	call := func(e *Engine, p *models.Probe) (Assessment, *models.Stats) {
+		vp := &fakeVoiceprints{probes: map[string]*models.Probe{"alice": p}, noConsent: map[string]bool{}}
+		e.vp = vp
+		s := e.NewSession("c")
+		s.Claim("alice")
+		for pos := 0; pos < len(x); pos += 1600 {
+			s.Push(x[pos:min(len(x), pos+1600)])
+		}
+		a, _ := s.Stop()
+		return a, s.Stats()
+	}
+	aOff, stOff := call(off, pOff)
+	aOn, _ := call(on, pOn)
+	v1, err := models.NewVerifier(testBundle(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := off.Stats(x)
+	cs.Second = nil
+	merged := samples[0].Stats.Clone()
+	for _, smp := range samples[1:] {
+		merged.Add(smp.Stats)
+	}
+	merged.Second = nil
+	pe, _ := v1.Prepare(merged, v1.NewScratch())
+	pt, _ := v1.Prepare(cs, v1.NewScratch())
+	want, _ := v1.Score(pe, pt)
+	if math.Abs(aOff.Verification.LLR-want) > 1e-6*math.Max(1, math.Abs(want)) {
+		t.Errorf("final LLR with the second system off %v, want the first system's %v", aOff.Verification.LLR, want)
+	}
+	if math.Abs(aOn.Verification.LLR-aOff.Verification.LLR) < 1e-3 {
+		t.Errorf("final LLR with the second system on %v: not the fusion (off: %v)", aOn.Verification.LLR, aOff.Verification.LLR)
+	}
+	if stOff.Second != nil {
+		t.Error("a call with the second system off kept second statistics")
 	}
 }

@@ -28,6 +28,14 @@ type Config struct {
 	// tail. Final frames, and so the final assessment, are unaffected. 0: the default; 1: every
 	// frame.
 	TailStride int
+	// SecondSystem scores live calls, and the uploads the engine verifies or identifies, with
+	// the bundle's second speaker system too (models.Bundle.Second): each call feeds both front
+	// ends until the fusion's limit of net speech (models.Metadata.FusionMaxSeconds) and every
+	// assessment under it is the fusion of both. Off (the default), the engine scores with the
+	// first system alone and its own thresholds (models.Bundle.FirstSystem), so a call costs what
+	// a one-system bundle's does; enrollments still keep both systems' statistics, so that
+	// voiceprints made now serve a fused engine later. No effect without a second system.
+	SecondSystem bool
 
 	// MatchFAR is the target false-accept rate of a "match" verification decision.
 	MatchFAR float64

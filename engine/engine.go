@@ -54,8 +54,10 @@ type Engine struct {
 	v     *models.Verifier
 	fecfg dsp.FrontendConfig
 	// fecfg2 is the second speaker system's front end (models.Bundle.Second), nil without one:
-	// every recording and call also feeds it, in step with fecfg's frames (dsp.SameFrames).
+	// every recording (Stats) also feeds it, and with live2 (Config.SecondSystem) every call,
+	// in step with fecfg's frames (dsp.SameFrames).
 	fecfg2 *dsp.FrontendConfig
+	live2  bool
 	cfg    Config
 	th     Thresholds
 	vp     Voiceprints
@@ -94,7 +96,11 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 		}
 		fecfg2 = &c2
 	}
-	v, err := models.NewVerifier(b)
+	vb := b // the verifier's bundle: both systems fused, or the first alone (Config.SecondSystem)
+	if b.Second != nil && !cfg.SecondSystem {
+		vb = b.FirstSystem()
+	}
+	v, err := models.NewVerifier(vb)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +108,7 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 	if thr == nil {
 		thr, _ = any(v).(FARThresholder)
 	}
-	e := &Engine{b: b, v: v, fecfg: fecfg, fecfg2: fecfg2, cfg: cfg, th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
+	e := &Engine{b: b, v: v, fecfg: fecfg, fecfg2: fecfg2, live2: fecfg2 != nil && cfg.SecondSystem, cfg: cfg, th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
 	if name := b.EnrollAugment(); name != "" {
 		a, err := dsp.ChannelAugmentationByName(name)
 		if err != nil {
@@ -236,7 +242,7 @@ func (e *Engine) getSnapshot() *snapshot {
 		panic(err) // validated in New
 	}
 	snap := &snapshot{fe: fe, stats: e.b.NewStats(), vs: e.v.NewScratch()}
-	if e.fecfg2 != nil {
+	if e.live2 {
 		if snap.fe2, err = dsp.NewFrontend(*e.fecfg2); err != nil {
 			panic(err) // validated in New
 		}

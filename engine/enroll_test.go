@@ -35,12 +35,18 @@ func storeEngine(t testing.TB) (*Engine, *StoreVoices, *store.Store) {
 // storeEngineWith is storeEngine on bundle b.
 func storeEngineWith(t testing.TB, b *models.Bundle) (*Engine, *StoreVoices, *store.Store) {
 	t.Helper()
+	return storeEngineConfig(t, b, Config{SecondSystem: true})
+}
+
+// storeEngineConfig is storeEngineWith with the engine's policy cfg.
+func storeEngineConfig(t testing.TB, b *models.Bundle, cfg Config) (*Engine, *StoreVoices, *store.Store) {
+	t.Helper()
 	st := testkit.Store(t)
-	sv, err := NewStoreVoices(st, b)
+	sv, err := NewStoreVoices(st, b, cfg.SecondSystem)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(b, Options{Voiceprints: sv, Watchlist: sv, Thresholder: fakeThresholder(4)})
+	e, err := New(b, Options{Config: cfg, Voiceprints: sv, Watchlist: sv, Thresholder: fakeThresholder(4)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,9 @@ func (e *Engine) NewSession(callID string) *Session {
 		conclusive: frames(e.cfg.ConclusiveSpeech.Seconds()),
 	}
 	s.nextCheck, s.due = s.checkStep, s.first
-	if e.fecfg2 != nil {
+	if !e.live2 {
+		s.stats.Second = nil // scored by the first system alone (Config.SecondSystem)
+	} else {
 		if s.fe2, err = dsp.NewFrontend(*e.fecfg2); err != nil {
 			panic(err) // validated in New
 		}

@@ -57,9 +57,17 @@ type cachedVoiceprint struct {
 // preparation (a few ms), never a call's verdict.
 const DefaultVoiceprintCache = 2048
 
-// NewStoreVoices returns the store adapter for bundle b and loads the watchlist.
-func NewStoreVoices(st *store.Store, b *models.Bundle) (*StoreVoices, error) {
-	v, err := models.NewVerifier(b)
+// NewStoreVoices returns the store adapter for bundle b and loads the watchlist. With a second
+// speaker system in b, enrollments and watchlist entries store both systems' statistics either
+// way, and secondSystem (as the engine's Config.SecondSystem) says whether the probes it
+// prepares carry the second's side too or are the first system's alone (models.Bundle.
+// FirstSystem).
+func NewStoreVoices(st *store.Store, b *models.Bundle, secondSystem bool) (*StoreVoices, error) {
+	vb := b
+	if !secondSystem {
+		vb = b.FirstSystem()
+	}
+	v, err := models.NewVerifier(vb)
 	if err != nil {
 		return nil, err
 	}

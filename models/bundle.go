@@ -149,6 +149,12 @@ type Metadata struct {
 	// feeding the second system once it has this much speech (Bundle.FusesTest). 0: every
 	// trial is fused.
 	FusionMaxSeconds float64 `json:"fusion_max_seconds,omitempty"`
+	// FirstFARThresholds and FirstFARThresholdsDegraded, with a Second system, are the first
+	// system's own operating points (FARThresholds and FARThresholdsDegraded as it was trained,
+	// before the fusion replaced them), for scoring with the first system alone
+	// (Bundle.FirstSystem).
+	FirstFARThresholds         []FARPoint `json:"first_far_thresholds,omitempty"`
+	FirstFARThresholdsDegraded []FARPoint `json:"first_far_thresholds_degraded,omitempty"`
 }
 
 // FARPoint is one operating point: accepting trials whose LLR exceeds LLR falsely accepted a
@@ -231,6 +237,23 @@ func (b *Bundle) NewStats() *Stats {
 		s.Second = b.Second.UBM.NewStats()
 	}
 	return s
+}
+
+// FirstSystem returns the bundle as its first system alone: a shallow copy without the second
+// system and its fusion, with the first system's own operating points (Metadata.
+// FirstFARThresholds) where the bundle kept them. Without a second system it returns b.
+func (b *Bundle) FirstSystem() *Bundle {
+	if b.Second == nil {
+		return b
+	}
+	c := *b
+	c.Second = nil
+	c.Meta.Fusion, c.Meta.FusionMaxSeconds = nil, 0
+	if c.Meta.FirstFARThresholds != nil {
+		c.Meta.FARThresholds, c.Meta.FARThresholdsDegraded = c.Meta.FirstFARThresholds, c.Meta.FirstFARThresholdsDegraded
+	}
+	c.Meta.FirstFARThresholds, c.Meta.FirstFARThresholdsDegraded = nil, nil
+	return &c
 }
 
 // FusesTest reports whether a trial whose test side has frames voiced frames (Probe.Frames) is

@@ -3,6 +3,7 @@ package models
 import (
 	"bytes"
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -210,4 +211,39 @@ func TestVerifierSecondSystem(t *testing.T) {
 func (v *Verifier) scoreOwnLLR(e, t *Probe) float64 {
 	l, _ := v.scoreOwn(e, t, v.MinFrames)
 	return l
+}
+
+// TestFirstSystem checks Bundle.FirstSystem: a fused bundle as its first system alone, with that
+// system's own operating points where kept, the fused bundle itself untouched; a one-system
+// bundle is itself.
+func TestFirstSystem(t *testing.T) {
+	base := defaultFirstSystem(t)
+	if base.FirstSystem() != base {
+		t.Error("FirstSystem of a one-system bundle is not the bundle")
+	}
+	second := *base
+	second.Spoof = nil
+	b := *base
+	b.Second, b.Meta.Fusion, b.Meta.FusionMaxSeconds = &second, []float64{0.7, 0.4, 0.1}, 10
+	own := []FARPoint{{FAR: 0.01, LLR: 1.5}}
+	fused := []FARPoint{{FAR: 0.01, LLR: 2.5}}
+	b.Meta.FARThresholds, b.Meta.FirstFARThresholds = fused, own
+	f := b.FirstSystem()
+	if f.Second != nil || f.Meta.Fusion != nil || f.Meta.FusionMaxSeconds != 0 || f.Meta.FirstFARThresholds != nil {
+		t.Fatalf("FirstSystem kept the second system or its fusion: %+v", f.Meta)
+	}
+	if !reflect.DeepEqual(f.Meta.FARThresholds, own) || !reflect.DeepEqual(b.Meta.FARThresholds, fused) || b.Second == nil {
+		t.Errorf("operating points %v (fused bundle's %v), want the first system's own and the fused bundle unchanged", f.Meta.FARThresholds, b.Meta.FARThresholds)
+	}
+	v, err := NewVerifier(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if thr, err := v.ThresholdAtFAR(0.01); err != nil || thr != 1.5 {
+		t.Errorf("first system's 1%% threshold %v (%v), want 1.5", thr, err)
+	}
+	b.Meta.FirstFARThresholds = nil // a bundle fused before they were kept: the fused ones serve
+	if g := b.FirstSystem(); !reflect.DeepEqual(g.Meta.FARThresholds, fused) {
+		t.Errorf("without the first system's own operating points: %v, want the fused bundle's", g.Meta.FARThresholds)
+	}
 }

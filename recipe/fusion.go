@@ -181,8 +181,9 @@ func trainWithSecond(c TrainConfig) (*models.Bundle, error) {
 // trials do not say which side is the test), and the rest are scored by the first system alone.
 // The fused bundle's false-accept thresholds are measured again, as training measures them, on
 // the same-sex non-target trials' LLRs as the bundle gives them: fused below the limit, the
-// first system's from it on. Neither input is modified; second's countermeasure, if any, is
-// dropped. log (nil: silent) gets the match count and the weights.
+// first system's from it on; the first system's own are kept (models.Metadata.
+// FirstFARThresholds). Neither input is modified; second's countermeasure, if any, is dropped.
+// log (nil: silent) gets the match count and the weights.
 func FuseSystems(primary, second *models.Bundle, a, b []CalibrationTrial, maxSeconds float64, log io.Writer) (*models.Bundle, error) {
 	if primary.Second != nil || second.Second != nil {
 		return nil, errors.New("recipe: a bundle to fuse already has a second system")
@@ -262,6 +263,7 @@ func FuseSystems(primary, second *models.Bundle, a, b []CalibrationTrial, maxSec
 	out.Second = &sb
 	out.Meta.Fusion = []float64{fusion.Weights[0], fusion.Weights[1], fusion.Bias}
 	out.Meta.FusionMaxSeconds = maxSeconds
+	out.Meta.FirstFARThresholds, out.Meta.FirstFARThresholdsDegraded = primary.Meta.FARThresholds, primary.Meta.FARThresholdsDegraded
 	// Rows are [l1, l2, q]: the LLR the bundle gives such a trial.
 	llr := func(r []float64) float64 {
 		if fused(r[2]) {

@@ -64,6 +64,9 @@ func TestFuseSystems(t *testing.T) {
 	if len(fused.Meta.FARThresholds) == 0 {
 		t.Error("fused bundle: no false-accept thresholds")
 	}
+	if !reflect.DeepEqual(fused.Meta.FirstFARThresholds, ba.Meta.FARThresholds) || len(ba.Meta.FARThresholds) == 0 {
+		t.Error("fused bundle: the first system's own operating points not kept")
+	}
 	if fused.Meta.FusionMaxSeconds != 10 {
 		t.Errorf("fused bundle: fusion limit %g s, want the default 10", fused.Meta.FusionMaxSeconds)
 	}

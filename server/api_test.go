@@ -35,7 +35,7 @@ func newAPIEnv(t testing.TB) *apiEnv {
 	t.Helper()
 	b := testBundle(t)
 	st := testkit.Store(t)
-	sv, err := engine.NewStoreVoices(st, b)
+	sv, err := engine.NewStoreVoices(st, b, false)
 	if err != nil {
 		t.Fatal(err)
 	}

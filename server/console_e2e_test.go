@@ -65,7 +65,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := testkit.Store(t)
-	sv, err := engine.NewStoreVoices(st, b)
+	sv, err := engine.NewStoreVoices(st, b, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -158,7 +158,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sv, err := engine.NewStoreVoices(st, b)
+	sv, err := engine.NewStoreVoices(st, b, false) // serve's default: the first system alone live
 	if err != nil {
 		return err
 	}

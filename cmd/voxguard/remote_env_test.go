@@ -62,7 +62,7 @@ func newRemoteEnv(t *testing.T) *remoteEnv {
 	t.Helper()
 	b := testkit.TinyBundle(t)
 	st := testkit.Store(t)
-	sv, err := engine.NewStoreVoices(st, b)
+	sv, err := engine.NewStoreVoices(st, b, false)
 	if err != nil {
 		t.Fatal(err)
 	}
