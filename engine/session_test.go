@@ -180,7 +180,8 @@ func TestFuseBands(t *testing.T) {
 }
 
 // benchEngine returns the test engine, or one on VOXGUARD_BENCH_MODEL's bundle if set.
-// VOXGUARD_BENCH_TAIL_STRIDE=K sets Config.TailStride with that bundle.
+// VOXGUARD_BENCH_TAIL_STRIDE=K sets Config.TailStride with that bundle, and
+// VOXGUARD_BENCH_SECOND_SYSTEM=1 Config.SecondSystem.
 func benchEngine(b *testing.B) (*Engine, *fakeVoiceprints) {
 	e, vp := newTestEngine(b)
 	if path := os.Getenv("VOXGUARD_BENCH_MODEL"); path != "" {
@@ -194,6 +195,7 @@ func benchEngine(b *testing.B) (*Engine, *fakeVoiceprints) {
 				b.Fatal(err)
 			}
 		}
+		cfg.SecondSystem = os.Getenv("VOXGUARD_BENCH_SECOND_SYSTEM") == "1"
 		if e, err = New(bundle, Options{Config: cfg, Voiceprints: vp, Watchlist: vp}); err != nil {
 			b.Fatal(err)
 		}

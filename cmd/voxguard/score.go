@@ -38,6 +38,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 		recipe.CohortEnrolledTest+" (the same, test side only); the last two are experiments that gained nothing on impostors who are not enrolled (bench/README.md)")
 	adaptMean := fs.Bool("adapt-mean", false, "centre i-vectors on the mean of this run's own files (unsupervised domain adaptation), shrunk towards the training mean by --mean-prior")
 	meanPrior := fs.Float64("mean-prior", 100, "with --adapt-mean: weight of the training mean, in `files`")
+	second := fs.Bool("second-system", true, "with a bundle that has a second speaker system (the default bundle does), score trials with both, fused, below its limit of net speech; false: the first system alone, as `voxguard serve` scores calls unless --second-system")
 	minCohort := fs.Int("cohort-min-models", 0, "least `number` of enrolled models for --cohort "+recipe.CohortEnrolled+"; with fewer the bundle's cohort serves alone")
 	if done, err := parseFlags(fs, args); done {
 		return err
@@ -66,6 +67,9 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	b, err := models.LoadBundle(*model)
 	if err != nil {
 		return err
+	}
+	if !*second {
+		b = b.FirstSystem()
 	}
 	v, err := models.NewVerifier(b)
 	if err != nil {

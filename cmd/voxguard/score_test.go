@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/voxguard/voxguard/models"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,20 @@ func TestScoreAndEval(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "2 of 6 trials had under") {
 		t.Errorf("stderr does not count the insufficient-speech trials: %q", errb.String())
+	}
+	// --second-system=false: the first system alone, which differs from the fusion (the default
+	// bundle's short tests are fused) and equals it without a second system.
+	first := filepath.Join(dir, "scores.first")
+	if code := run([]string{"score", "--enroll", enroll, "--test", test, "--trials", trials, "--out", first, "--second-system=false"}, &out, &errb); code != 0 {
+		t.Fatalf("score --second-system=false exit %d: %s", code, errb.String())
+	}
+	text1, _ := os.ReadFile(first)
+	def, err := models.DefaultBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same := bytes.Equal(text, text1); same == (def.Second != nil) {
+		t.Errorf("scores with the first system alone equal to the default's: %v, want %v", same, def.Second == nil)
 	}
 	// eval: the trial labels here are arbitrary; the command must run and report every figure.
 	out.Reset()
