@@ -12,7 +12,7 @@
 // and largest absolute difference, in nats), which is the precise measure of what thinning the
 // provisional tail (engine.Config.TailStride) changes.
 //
-//	go run ./bench/progressive [--model FILE] [--tail-stride 1,2,4] [--max-seq 4] DIR...
+//	go run ./bench/progressive [--model FILE] [--tail-stride 1,2,4] [--max-seq 4] [--second-system] DIR...
 //
 // DIR holds enroll.scp, test.scp and trials (bench/trials/make_trials.py). For each stride K and
 // assessment number N it writes DIR/scores_prog_kK_sN ("model test llr") and prints EER, minDCF
@@ -61,6 +61,7 @@ func main() {
 	model := flag.String("model", "", "bundle (default: the embedded one)")
 	strides := flag.String("tail-stride", "1", "comma-separated engine.Config.TailStride values to compare (the first is the reference)")
 	maxSeq := flag.Int("max-seq", 4, "report assessments 1 to this number")
+	second := flag.Bool("second-system", false, "score with the bundle's second speaker system too (engine.Config.SecondSystem, serve --second-system)")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "tests streamed in parallel")
 	flag.Parse()
 	if flag.NArg() == 0 {
@@ -83,11 +84,11 @@ func main() {
 		log.Fatal(err)
 	}
 	for _, dir := range flag.Args() {
-		run(dir, b, fx, ks, *maxSeq, *workers)
+		run(dir, b, fx, ks, *maxSeq, *workers, *second)
 	}
 }
 
-func run(dir string, b *models.Bundle, fx *recipe.FeatureExtractor, ks []int, maxSeq, workers int) {
+func run(dir string, b *models.Bundle, fx *recipe.FeatureExtractor, ks []int, maxSeq, workers int, second bool) {
 	enroll, tests, trials, err := kaldiio.ReadCondition(dir)
 	if err != nil {
 		log.Fatal(err)
@@ -100,14 +101,14 @@ func run(dir string, b *models.Bundle, fx *recipe.FeatureExtractor, ks []int, ma
 	}
 
 	vp := probes{}
-	ref, err := engine.New(b, engine.Options{Voiceprints: vp})
+	ref, err := engine.New(b, engine.Options{Config: engine.Config{SecondSystem: second}, Voiceprints: vp})
 	if err != nil {
 		log.Fatal(err)
 	}
 	ids, files := kaldiio.GroupPairs(enroll)
 	var mu sync.Mutex
 	err = recipe.Parallel(len(ids), workers, nil, func(_, i int) error {
-		st := b.UBM.NewStats()
+		st := b.NewStats() // with the second system's statistics when the bundle has one
 		for _, path := range files[ids[i]] {
 			x, err := fx.Samples(path)
 			if err != nil {
@@ -136,7 +137,7 @@ func run(dir string, b *models.Bundle, fx *recipe.FeatureExtractor, ks []int, ma
 
 	results := make([][]trialScore, len(ks))
 	for ki, k := range ks {
-		e, err := engine.New(b, engine.Options{Config: engine.Config{TailStride: k}, Voiceprints: vp})
+		e, err := engine.New(b, engine.Options{Config: engine.Config{TailStride: k, SecondSystem: second}, Voiceprints: vp})
 		if err != nil {
 			log.Fatal(err)
 		}
