@@ -22,6 +22,27 @@ func TestBundleTrains(t *testing.T) {
 
 // fusedBundle is the test bundle with a second system: a copy of its own speaker models (the
 // same front end, so the frames stay in step), fused 0.7 / 0.4 / 0.1.
+// firstLLR is the LLR of enroll against test by fusedBundle's first system alone (the test
+// bundle), their second statistics left out.
+func firstLLR(t testing.TB, enroll, test *models.Stats) float64 {
+	t.Helper()
+	v1, err := models.NewVerifier(testBundle(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep := func(s *models.Stats) *models.Probe {
+		c := s.Clone()
+		c.Second = nil
+		p, err := v1.Prepare(c, v1.NewScratch())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	l, _ := v1.Score(prep(enroll), prep(test))
+	return l
+}
+
 func fusedBundle(t testing.TB) *models.Bundle {
 	b := *testBundle(t)
 	second := b
@@ -69,14 +90,7 @@ func TestSecondSystemSession(t *testing.T) {
 	if !reflect.DeepEqual(s.Stats(), batch) {
 		t.Fatal("session statistics differ from the batch statistics")
 	}
-	v1, err := models.NewVerifier(testBundle(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	own := batch.Clone()
-	own.Second = nil
-	p1, _ := v1.Prepare(own, v1.NewScratch())
-	l1, _ := v1.Score(p1, p1)
+	l1 := firstLLR(t, batch, batch)
 	if want := 0.7*l1 + 0.4*l1 + 0.1; math.Abs(a.Verification.LLR-want) > 1e-9 {
 		t.Errorf("final LLR %v, want the fusion %v of the two systems' %v", a.Verification.LLR, want, l1)
 	}
@@ -141,14 +155,7 @@ func TestSecondSystemStore(t *testing.T) {
 	if err != nil || po.Second != nil {
 		t.Fatalf("first-system-only voiceprint: second side %v, %v", po != nil && po.Second != nil, err)
 	}
-	first := merged.Clone()
-	first.Second = nil
-	v1, _ := models.NewVerifier(testBundle(t))
-	p1, _ := v1.Prepare(first, v1.NewScratch())
-	c1 := cs.Clone()
-	c1.Second = nil
-	t1, _ := v1.Prepare(c1, v1.NewScratch())
-	w1, _ := v1.Score(p1, t1)
+	w1 := firstLLR(t, merged, cs)
 	if l, ok := e.v.Score(po, ct); !ok || math.Abs(l-w1) > 1e-6*math.Max(1, math.Abs(w1)) {
 		t.Errorf("first-system-only voiceprint LLR %v, want the first system's %v", l, w1)
 	}
@@ -251,15 +258,7 @@ func TestSecondSystemFusionLimit(t *testing.T) {
 		t.Fatalf("assessments at %v: want some on each side of the %g s limit", got, limit)
 	}
 	// The final assessment is past the limit: the first system's LLR of the whole call.
-	v1, err := models.NewVerifier(testBundle(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	own := batch.Clone()
-	own.Second = nil
-	p1, _ := v1.Prepare(own, v1.NewScratch())
-	l1, _ := v1.Score(p1, p1)
-	if math.Abs(a.Verification.LLR-l1) > 1e-9 {
+	if l1 := firstLLR(t, batch, batch); math.Abs(a.Verification.LLR-l1) > 1e-9 {
 		t.Errorf("final LLR %v, want the first system's %v", a.Verification.LLR, l1)
 	}
 	st := s.Stats()
@@ -347,21 +346,12 @@ func TestSecondSystemOff(t *testing.T) {
 	}
 	aOff, stOff := call(off, pOff)
 	aOn, _ := call(on, pOn)
-	v1, err := models.NewVerifier(testBundle(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	cs, _ := off.Stats(x)
-	cs.Second = nil
 	merged := samples[0].Stats.Clone()
 	for _, smp := range samples[1:] {
 		merged.Add(smp.Stats)
 	}
-	merged.Second = nil
-	pe, _ := v1.Prepare(merged, v1.NewScratch())
-	pt, _ := v1.Prepare(cs, v1.NewScratch())
-	want, _ := v1.Score(pe, pt)
-	if math.Abs(aOff.Verification.LLR-want) > 1e-6*math.Max(1, math.Abs(want)) {
+	if want := firstLLR(t, merged, cs); math.Abs(aOff.Verification.LLR-want) > 1e-6*math.Max(1, math.Abs(want)) {
 		t.Errorf("final LLR with the second system off %v, want the first system's %v", aOff.Verification.LLR, want)
 	}
 	if math.Abs(aOn.Verification.LLR-aOff.Verification.LLR) < 1e-3 {

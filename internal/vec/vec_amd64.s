@@ -386,6 +386,43 @@ CONST4D(logC9<>, 0x3fbc71c71c71c71c)    // 1/9
 CONST4D(logC11<>, 0x3fb745d1745d1746)   // 1/11
 CONST4D(logC13<>, 0x3fb3b13b13b13b14)   // 1/13
 
+// LOG4 sets Y1 to ln of Y0's four positive normal doubles but for the last addition (Y1 = e·ln 2,
+// Y5 = 2s·p; the caller adds them): x = 2^e·m, m in [√½, √2), ln m = 2·atanh(s), s = (m−1)/(m+1),
+// by the odd series to s^13; the exponent becomes a double through 2^52 + e − 2^52. Y14 must hold
+// 1.0; it clobbers Y2-Y7. Shared by logFloorAVX2 and powRatioAVX2, so that both are bit-identical
+// to vec.Log.
+#define LOG4 \
+	VPSRLQ $52, Y0, Y1; \
+	VPAND logMant<>(SB), Y0, Y2; \
+	VPOR Y14, Y2, Y2; \
+	VCMPPD $0x1e, logSqrt2<>(SB), Y2, Y3; \
+	VMULPD logHalf<>(SB), Y2, Y4; \
+	VBLENDVPD Y3, Y4, Y2, Y2; \
+	VPOR logMagic<>(SB), Y1, Y1; \
+	VSUBPD logMagic<>(SB), Y1, Y1; \
+	VSUBPD logBias<>(SB), Y1, Y1; \
+	VANDPD Y14, Y3, Y3; \
+	VADDPD Y3, Y1, Y1; \
+	VSUBPD Y14, Y2, Y5; \
+	VADDPD Y14, Y2, Y6; \
+	VDIVPD Y6, Y5, Y5; \
+	VMULPD Y5, Y5, Y6; \
+	VMULPD logC13<>(SB), Y6, Y7; \
+	VADDPD logC11<>(SB), Y7, Y7; \
+	VMULPD Y6, Y7, Y7; \
+	VADDPD logC9<>(SB), Y7, Y7; \
+	VMULPD Y6, Y7, Y7; \
+	VADDPD logC7<>(SB), Y7, Y7; \
+	VMULPD Y6, Y7, Y7; \
+	VADDPD logC5<>(SB), Y7, Y7; \
+	VMULPD Y6, Y7, Y7; \
+	VADDPD logC3<>(SB), Y7, Y7; \
+	VMULPD Y6, Y7, Y7; \
+	VADDPD Y14, Y7, Y7; \
+	VADDPD Y5, Y5, Y5; \
+	VMULPD Y7, Y5, Y5; \
+	VMULPD logLn2<>(SB), Y1, Y1;
+
 // func logFloorAVX2(dst, src []float64, floor float64)
 // dst[i] = ln(max(src[i], floor)) for i < len(src) (a multiple of 4; floor a positive normal
 // number), four lanes at a time, by exactly Log's operations in the same order (no FMA), so that
@@ -404,36 +441,7 @@ log4:
 	JGE          logdone
 	VMOVUPD      (SI)(AX*8), Y0
 	VMAXPD       Y15, Y0, Y0               // x = max(x, floor) > 0
-	VPSRLQ       $52, Y0, Y1               // biased exponent (no sign bit)
-	VPAND        logMant<>(SB), Y0, Y2
-	VPOR         Y14, Y2, Y2               // m in [1, 2)
-	VCMPPD       $0x1e, logSqrt2<>(SB), Y2, Y3 // m > √2
-	VMULPD       logHalf<>(SB), Y2, Y4
-	VBLENDVPD    Y3, Y4, Y2, Y2            // m = m/2 where m > √2
-	VPOR         logMagic<>(SB), Y1, Y1
-	VSUBPD       logMagic<>(SB), Y1, Y1    // biased exponent as a double
-	VSUBPD       logBias<>(SB), Y1, Y1     // e
-	VANDPD       Y14, Y3, Y3               // 1 where m was halved
-	VADDPD       Y3, Y1, Y1                // e + 1 there
-	VSUBPD       Y14, Y2, Y5               // m − 1
-	VADDPD       Y14, Y2, Y6               // m + 1
-	VDIVPD       Y6, Y5, Y5                // s
-	VMULPD       Y5, Y5, Y6                // s²
-	VMULPD       logC13<>(SB), Y6, Y7
-	VADDPD       logC11<>(SB), Y7, Y7
-	VMULPD       Y6, Y7, Y7
-	VADDPD       logC9<>(SB), Y7, Y7
-	VMULPD       Y6, Y7, Y7
-	VADDPD       logC7<>(SB), Y7, Y7
-	VMULPD       Y6, Y7, Y7
-	VADDPD       logC5<>(SB), Y7, Y7
-	VMULPD       Y6, Y7, Y7
-	VADDPD       logC3<>(SB), Y7, Y7
-	VMULPD       Y6, Y7, Y7
-	VADDPD       Y14, Y7, Y7               // p
-	VADDPD       Y5, Y5, Y5                // 2s
-	VMULPD       Y7, Y5, Y5                // 2s·p
-	VMULPD       logLn2<>(SB), Y1, Y1      // e·ln 2
+	LOG4
 	VADDPD       Y5, Y1, Y1
 	VMOVUPD      Y1, (DI)(AX*8)
 	ADDQ         $4, AX
@@ -878,8 +886,8 @@ CONST4D(pexpC3<>, 0x3fc5555555555555)    // 1/3!
 // dst[i] = exp(a·ln(src[i]/d)) for i < len(src) (a multiple of 4), four lanes at a time, by
 // exactly Log's and Exp's operations in the same order (no FMA), so that each lane with
 // src[i]/d ≥ 2^−1022 is bit-identical to vec.Exp(a·vec.Log(src[i]/d)); other lanes hold
-// garbage (PowRatio never lets the kernel see them). The logarithm is logFloorAVX2's; 2^k is built from the bits of
-// k + 2^52 + 1023 shifted into the exponent field.
+// garbage (PowRatio never lets the kernel see them). The logarithm is LOG4; 2^k is built from the
+// bits of k + 2^52 + 1023 shifted into the exponent field.
 TEXT ·powRatioAVX2(SB), NOSPLIT, $0-64
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         src_base+24(FP), SI
@@ -894,36 +902,7 @@ pow4:
 	JGE          powdone
 	VMOVUPD      (SI)(AX*8), Y0
 	VDIVPD       Y15, Y0, Y0               // r = src/d
-	VPSRLQ       $52, Y0, Y1               // biased exponent (no sign bit)
-	VPAND        logMant<>(SB), Y0, Y2
-	VPOR         Y14, Y2, Y2               // m in [1, 2)
-	VCMPPD       $0x1e, logSqrt2<>(SB), Y2, Y3 // m > √2
-	VMULPD       logHalf<>(SB), Y2, Y4
-	VBLENDVPD    Y3, Y4, Y2, Y2            // m = m/2 where m > √2
-	VPOR         logMagic<>(SB), Y1, Y1
-	VSUBPD       logMagic<>(SB), Y1, Y1    // biased exponent as a double
-	VSUBPD       logBias<>(SB), Y1, Y1     // e
-	VANDPD       Y14, Y3, Y3               // 1 where m was halved
-	VADDPD       Y3, Y1, Y1                // e + 1 there
-	VSUBPD       Y14, Y2, Y5               // m − 1
-	VADDPD       Y14, Y2, Y6               // m + 1
-	VDIVPD       Y6, Y5, Y5                // s
-	VMULPD       Y5, Y5, Y6                // s²
-	VMULPD       logC13<>(SB), Y6, Y7
-	VADDPD       logC11<>(SB), Y7, Y7
-	VMULPD       Y6, Y7, Y7
-	VADDPD       logC9<>(SB), Y7, Y7
-	VMULPD       Y6, Y7, Y7
-	VADDPD       logC7<>(SB), Y7, Y7
-	VMULPD       Y6, Y7, Y7
-	VADDPD       logC5<>(SB), Y7, Y7
-	VMULPD       Y6, Y7, Y7
-	VADDPD       logC3<>(SB), Y7, Y7
-	VMULPD       Y6, Y7, Y7
-	VADDPD       Y14, Y7, Y7               // p
-	VADDPD       Y5, Y5, Y5                // 2s
-	VMULPD       Y7, Y5, Y5                // 2s·p
-	VMULPD       logLn2<>(SB), Y1, Y1      // e·ln 2
+	LOG4
 	VADDPD       Y5, Y1, Y1                // ln r
 	VMULPD       Y13, Y1, Y1               // x = a·ln r
 	VMULPD       pexpLog2e<>(SB), Y1, Y2
