@@ -211,15 +211,37 @@ func TestCheckpointResume(t *testing.T) {
 	c.WorkDir = t.TempDir()
 	var log bytes.Buffer
 	c.Log = &log
-	if _, err := Train(c); err != nil {
+	fresh, err := Train(c)
+	if err != nil {
 		t.Fatal(err)
 	}
 	log.Reset()
-	if _, err := Train(c); err != nil {
+	again, err := Train(c)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if n := bytes.Count(log.Bytes(), []byte("resumed from")); n != 2 {
 		t.Fatalf("second run resumed %d stages, want 2 (UBM and extractor):\n%s", n, log.String())
+	}
+	// Resumed, or without a work folder at all, the bundle is the one trained from scratch, bit
+	// for bit (but for its creation time).
+	noWork := c
+	noWork.WorkDir, noWork.Log = "", nil
+	alone, err := Train(noWork)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := func(b *models.Bundle) []byte {
+		c := *b
+		c.Meta.Created = ""
+		var w bytes.Buffer
+		if _, err := c.WriteTo(&w); err != nil {
+			t.Fatal(err)
+		}
+		return w.Bytes()
+	}
+	if f := enc(fresh); !bytes.Equal(f, enc(again)) || !bytes.Equal(f, enc(alone)) {
+		t.Errorf("the bundle differs between a run from scratch, a resumed one (%v) and one without a work folder (%v)", bytes.Equal(f, enc(again)), bytes.Equal(f, enc(alone)))
 	}
 	// Another Gaussian selection changes the statistics the extractor learns from: only the
 	// UBM may be reused.

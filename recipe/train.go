@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -589,8 +590,8 @@ func checkpoint(c *TrainConfig, name string, fe json.RawMessage, sig string, sta
 		}
 	}
 	b, err := stage()
-	if err != nil || path == "" {
-		return b, err
+	if err != nil {
+		return nil, err
 	}
 	saved := *b // the stage's metadata may be shared with the bundle being built: sign a copy
 	saved.Meta.Extra = maps.Clone(b.Meta.Extra)
@@ -598,17 +599,44 @@ func checkpoint(c *TrainConfig, name string, fe json.RawMessage, sig string, sta
 		saved.Meta.Extra = map[string]string{}
 	}
 	saved.Meta.Extra[stageSigKey] = sig
-	return b, writeBundleFile(path, &saved)
+	var buf bytes.Buffer
+	if _, err := saved.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	if path != "" {
+		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+			return nil, err
+		}
+	}
+	// A resumed run goes on from what the checkpoint holds (float32 parameters, and what
+	// ReadBundle derives from them), so a run that trained the stage goes on from the same
+	// encoding, written or not: resumed or not, with a work folder or without, a seed gives one
+	// bundle.
+	back, err := models.ReadBundle(bytes.NewReader(buf.Bytes()), fe)
+	if err != nil {
+		return nil, fmt.Errorf("recipe: stage %s does not read back: %w", name, err)
+	}
+	delete(back.Meta.Extra, stageSigKey)
+	return back, nil
 }
 
 // writeBundleFile writes b atomically: to a temporary file, synced, then renamed.
 func writeBundleFile(path string, b *models.Bundle) error {
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}
+
+// writeFileAtomic writes data to path atomically: to a temporary file, synced, then renamed.
+func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".bundle-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := b.WriteTo(tmp); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}
