@@ -91,9 +91,10 @@ func expPoly(r float64) float64 {
 // PowRatio sets dst[i] = (src[i]/d)^a for every i < len(src) (len(dst) ≥ len(src); dst may be
 // src), for d > 0 and 0 < a ≤ 1: PNCC's power law on a frame's filter energies over their mean.
 // A ratio of at least 2^−1022 goes as Exp(a·Log(ratio)), within 1e-12 relative of math.Pow
-// (Log's error, times a) and, with AVX2, four at a time through the same operations in the same order (the same bits
-// unless the compiler fuses the Go path's multiply-adds: GOAMD64=v3); a smaller ratio (zero
-// energy), or a NaN, as math.Pow.
+// (Log's error, times a) and, with AVX2, four at a time through the same operations in the same
+// order (the same bits unless the compiler fuses the Go path's multiply-adds: GOAMD64=v3); a
+// smaller ratio (zero energy), or a NaN, as math.Pow (and then the whole slice without the
+// kernel).
 func PowRatio(dst, src []float64, d, a float64) {
 	if len(dst) < len(src) {
 		panic("vec: PowRatio: short dst")
