@@ -33,8 +33,9 @@ type Config struct {
 	// ends until the fusion's limit of net speech (models.Metadata.FusionMaxSeconds) and every
 	// assessment under it is the fusion of both. Off (the default), the engine scores with the
 	// first system alone and its own thresholds (models.Bundle.FirstSystem), so a call costs what
-	// a one-system bundle's does; enrollments still keep both systems' statistics, so that
-	// voiceprints made now serve a fused engine later. No effect without a second system.
+	// a one-system bundle's does, and its statistics (Session.Stats) are the first system's
+	// alone; enrollments from audio still keep both systems' statistics, so that voiceprints
+	// made now serve a fused engine later. No effect without a second system.
 	SecondSystem bool
 
 	// MatchFAR is the target false-accept rate of a "match" verification decision.
