@@ -60,9 +60,9 @@ const DefaultVoiceprintCache = 2048
 // NewStoreVoices returns the store adapter for bundle b and loads the watchlist. With a second
 // speaker system in b, enrollments and watchlist entries store both systems' statistics when
 // the statistics given have both (Engine.Stats does; a call's, Session.Stats, only when the
-// engine scored the call with the second system), whatever secondSystem; secondSystem (as the engine's Config.SecondSystem) says whether the probes it
-// prepares carry the second's side too or are the first system's alone (models.Bundle.
-// FirstSystem).
+// engine scored the call with the second system), whatever secondSystem; secondSystem (as the
+// engine's Config.SecondSystem) says whether the probes it prepares carry the second's side too
+// or are the first system's alone (models.Bundle.FirstSystem).
 func NewStoreVoices(st *store.Store, b *models.Bundle, secondSystem bool) (*StoreVoices, error) {
 	vb := b
 	if !secondSystem {
