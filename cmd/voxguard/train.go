@@ -124,8 +124,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		cfg.SecondFrontend = &second
 		cfg.SecondComponents, cfg.SecondIVectorDim, cfg.SecondSelectionGroups = *secondComps, *secondDim, *secondGroups
 		cfg.FusionMaxSeconds = *fusionMax
-	} else if *secondComps != 0 || *secondDim != 0 || *secondGroups != "" {
-		return usageErrorf("--second-components, --second-ivector-dim and --second-selection-groups go with --second-frontend")
+	} else if *secondComps != 0 || *secondDim != 0 || *secondGroups != "" || flagGiven(fs, "fusion-max-speech") {
+		return usageErrorf("--second-components, --second-ivector-dim, --second-selection-groups and --fusion-max-speech go with --second-frontend")
 	}
 	if !(*fusionMax >= 0 && *fusionMax < math.Inf(1)) {
 		return usageErrorf("--fusion-max-speech %g: want seconds ≥ 0", *fusionMax)
