@@ -97,7 +97,7 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 		fecfg2 = &c2
 	}
 	vb := b // the verifier's bundle: both systems fused, or the first alone (Config.SecondSystem)
-	if b.Second != nil && !cfg.SecondSystem {
+	if !cfg.SecondSystem {
 		vb = b.FirstSystem()
 	}
 	v, err := models.NewVerifier(vb)
@@ -233,6 +233,15 @@ type snapshot struct {
 	tail2 []float32
 }
 
+// callStats returns zeroed statistics for a call: with the second system's only when calls feed
+// it (Config.SecondSystem).
+func (e *Engine) callStats() *models.Stats {
+	if e.live2 {
+		return e.b.NewStats()
+	}
+	return e.b.UBM.NewStats()
+}
+
 func (e *Engine) getSnapshot() *snapshot {
 	if s, ok := e.pool.Get().(*snapshot); ok {
 		return s
@@ -241,7 +250,7 @@ func (e *Engine) getSnapshot() *snapshot {
 	if err != nil {
 		panic(err) // validated in New
 	}
-	snap := &snapshot{fe: fe, stats: e.b.NewStats(), vs: e.v.NewScratch()}
+	snap := &snapshot{fe: fe, stats: e.callStats(), vs: e.v.NewScratch()}
 	if e.live2 {
 		if snap.fe2, err = dsp.NewFrontend(*e.fecfg2); err != nil {
 			panic(err) // validated in New

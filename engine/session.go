@@ -75,7 +75,7 @@ func (e *Engine) NewSession(callID string) *Session {
 	frames := func(d float64) int { return int(math.Ceil(d/perFrame - 1e-9)) }
 	s := &Session{
 		e: e, callID: callID, fe: fe,
-		stats:      e.b.NewStats(),
+		stats:      e.callStats(),
 		gs:         e.b.NewStatsScratch(),
 		dim:        fe.Dim(),
 		pend:       make([]float32, burstFrames*fe.Dim()),
@@ -87,9 +87,7 @@ func (e *Engine) NewSession(callID string) *Session {
 		conclusive: frames(e.cfg.ConclusiveSpeech.Seconds()),
 	}
 	s.nextCheck, s.due = s.checkStep, s.first
-	if !e.live2 {
-		s.stats.Second = nil // scored by the first system alone (Config.SecondSystem)
-	} else {
+	if e.live2 {
 		if s.fe2, err = dsp.NewFrontend(*e.fecfg2); err != nil {
 			panic(err) // validated in New
 		}
@@ -296,8 +294,8 @@ func (s *Session) emit(snap *snapshot, final bool) {
 	if s.fe2 != nil {
 		tailStats(s.e.b.Second, st.Second, s.stats.Second, snap.tail2, s.dim2, n, s.e.cfg.TailStride, s.gs2)
 	} else if keep := st.Second; keep != nil {
-		// Past the fusion's limit (or never with a second system): the first system alone, and
-		// the pooled snapshot's second statistics, stale, stay out of it.
+		// Past the fusion's limit: the first system alone, and the pooled snapshot's second
+		// statistics, stale, stay out of it.
 		st.Second = nil
 		defer func() { st.Second = keep }()
 	}

@@ -191,9 +191,15 @@ func FuseSystems(primary, second *models.Bundle, a, b []CalibrationTrial, maxSec
 	if !(maxSeconds >= 0 && maxSeconds < math.Inf(1)) {
 		return nil, fmt.Errorf("recipe: fusion limit %g s", maxSeconds)
 	}
-	// fused reports whether a trial of duration input q (ln seconds on the shorter side) is
-	// scored by the fusion.
-	fused := func(q float64) bool { return maxSeconds == 0 || q < math.Log(maxSeconds) }
+	out := *primary
+	out.Meta.Extra = maps.Clone(primary.Meta.Extra)
+	sb := *second
+	sb.Spoof = nil
+	out.Second = &sb
+	out.Meta.FusionMaxSeconds = maxSeconds
+	// fused reports whether a trial of duration input q (ln seconds of net speech on the shorter
+	// side, at 100 frames per second) is scored by the fusion: the bundle's own rule.
+	fused := func(q float64) bool { return out.FusesTest(math.Exp(q) * 100) }
 	byKey := make(map[uint64]int, len(b))
 	dup := map[uint64]bool{}
 	for i, t := range b {
@@ -233,13 +239,13 @@ func FuseSystems(primary, second *models.Bundle, a, b []CalibrationTrial, maxSec
 	}
 	// The fusion learns from the trials it will serve.
 	cols := func(rows [][]float64) [][]float64 {
-		var out [][]float64
+		var kept [][]float64
 		for _, r := range rows {
 			if fused(r[2]) {
-				out = append(out, r[:2])
+				kept = append(kept, r[:2])
 			}
 		}
-		return out
+		return kept
 	}
 	ft, fn := cols(tar), cols(non)
 	if len(ft) < 100 || len(fn) < 100 {
@@ -256,13 +262,7 @@ func FuseSystems(primary, second *models.Bundle, a, b []CalibrationTrial, maxSec
 		}
 		fmt.Fprintln(log)
 	}
-	out := *primary
-	out.Meta.Extra = maps.Clone(primary.Meta.Extra)
-	sb := *second
-	sb.Spoof = nil
-	out.Second = &sb
 	out.Meta.Fusion = []float64{fusion.Weights[0], fusion.Weights[1], fusion.Bias}
-	out.Meta.FusionMaxSeconds = maxSeconds
 	out.Meta.FirstFARThresholds, out.Meta.FirstFARThresholdsDegraded = primary.Meta.FARThresholds, primary.Meta.FARThresholdsDegraded
 	// Rows are [l1, l2, q]: the LLR the bundle gives such a trial.
 	llr := func(r []float64) float64 {
