@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"math"
 	"reflect"
 	"testing"
@@ -359,5 +360,134 @@ func TestSecondSystemOff(t *testing.T) {
 	}
 	if stOff.Second != nil {
 		t.Error("a call with the second system off kept second statistics")
+	}
+}
+
+// TestSecondSystemRecordings checks Engine.WithSecondSystem and StoreVoices.Fused, the fused
+// scoring of recordings (one-shot uploads) beside live calls scored by the first system alone:
+// with live fusion off, a recording scored by the derived engine gets exactly the verification
+// LLR, watchlist LLRs and thresholds of an engine with the second system on over the same store,
+// where the live engine gets the first system's; the fused sources follow consent (withdrawn:
+// ErrNoConsent) and watchlist changes; and an engine already fused, or on a bundle without a
+// second system, derives itself.
+func TestSecondSystemRecordings(t *testing.T) {
+	b := fusedBundle(t)
+	off, svOff, st := storeEngineConfig(t, b, Config{})
+	id := subjectWithConsent(t, st)
+	samples := analyze(t, off, aliceFiles...)
+	if rep, err := off.Enroll(svOff, "t", id, samples, EnrollPolicy{}); err != nil || !rep.Accepted {
+		t.Fatalf("enrollment refused: %+v, %v", rep, err)
+	}
+	rec, err := off.WithSecondSystem(svOff.Fused())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svOn, err := NewStoreVoices(st, b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, err := New(b, Options{Config: Config{SecondSystem: true}, Voiceprints: svOn, Watchlist: svOn, Thresholder: fakeThresholder(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A watchlist entry added after both adapters exist: each reloads its own copy on change,
+	// so svOn (not the adapter that stored it) is reloaded by hand.
+	wx := loadAudio(t, "corpus:mini-librispeech/1088/1088-134315-0002.wav", off.SampleRate())
+	ws, _ := off.Stats(wx)
+	if _, err := svOff.AddWatchlist("t", store.WatchlistEntry{Label: "ring A", CaseRef: "C-1", LegalBasis: "Art. 6(1)(f)"}, ws, 10, "upload"); err != nil {
+		t.Fatal(err)
+	}
+	if err := svOn.ReloadWatchlist(); err != nil {
+		t.Fatal(err)
+	}
+	if th, want := rec.Thresholds(), on.Thresholds(); th != want {
+		t.Errorf("derived engine's thresholds %+v, want the fused engine's %+v", th, want)
+	}
+	x := loadAudio(t, callFile, off.SampleRate())
+	oneShot := func(e *Engine) Assessment {
+		s := e.NewSession("upload")
+		s.Claim(id)
+		if _, err := s.Push(x); err != nil {
+			t.Fatal(err)
+		}
+		a, err := s.Stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	aRec, aOn, aOff := oneShot(rec), oneShot(on), oneShot(off)
+	if aRec.Verification.LLR != aOn.Verification.LLR || aRec.Verification.LLR == 0 {
+		t.Errorf("derived engine's LLR %v, want the fused engine's %v", aRec.Verification.LLR, aOn.Verification.LLR)
+	}
+	if math.Abs(aRec.Verification.LLR-aOff.Verification.LLR) < 1e-3 {
+		t.Errorf("derived engine's LLR %v: not the fusion (live engine's %v)", aRec.Verification.LLR, aOff.Verification.LLR)
+	}
+	if len(aRec.Watchlist) != 1 || len(aOn.Watchlist) != 1 || aRec.Watchlist[0].LLR != aOn.Watchlist[0].LLR {
+		t.Errorf("derived engine's watchlist hits %+v, want the fused engine's %+v", aRec.Watchlist, aOn.Watchlist)
+	}
+	if len(aOff.Watchlist) == 1 && aOff.Watchlist[0].LLR == aRec.Watchlist[0].LLR {
+		t.Error("live engine's watchlist LLR equals the fused one")
+	}
+	fvp, fwl := svOff.Fused()
+	if p, err := fvp.Voiceprint(id); err != nil || p.Second == nil {
+		t.Fatalf("fused voiceprint: second side %v, %v", p != nil && p.Second != nil, err)
+	}
+	if p, _ := svOff.Voiceprint(id); p.Second != nil {
+		t.Error("the live adapter's voiceprint carries the second system's side")
+	}
+	if n := svOff.CachedVoiceprints(); n != 1 {
+		t.Errorf("%d cached voiceprints, want 1: fused ones are not cached", n)
+	}
+	for _, w := range fwl.Entries() {
+		if w.Probe.Second == nil {
+			t.Error("fused watchlist entry without the second side")
+		}
+	}
+	if err := svOff.RemoveWatchlist("t", svOff.Entries()[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fwl.Entries()); n != 0 {
+		t.Errorf("fused watchlist has %d entries after the removal", n)
+	}
+	cs, _ := st.ListConsents(id)
+	if _, err := st.WithdrawConsent("t", id, cs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fvp.Voiceprint(id); !errors.Is(err, ErrNoConsent) {
+		t.Errorf("fused voiceprint after withdrawal: %v, want ErrNoConsent", err)
+	}
+	if _, err := fvp.Voiceprint("nobody"); !errors.Is(err, ErrNoVoiceprint) {
+		t.Errorf("fused voiceprint of an unknown subject: %v, want ErrNoVoiceprint", err)
+	}
+
+	if e, _ := on.WithSecondSystem(svOn.Fused()); e != on {
+		t.Error("an engine already fused derived another")
+	}
+	if vp, _ := svOn.Fused(); vp != Voiceprints(svOn) {
+		t.Error("a fused adapter's Fused is not itself")
+	}
+	// Without a Thresholder of its own, the derived engine takes the fused bundle's thresholds
+	// (Metadata.FARThresholds), the live one the first system's (FirstFARThresholds).
+	bt := fusedBundle(t)
+	bt.Meta.FARThresholds = []models.FARPoint{{FAR: 0.001, LLR: 9.5}, {FAR: 0.01, LLR: 9}}
+	bt.Meta.FirstFARThresholds = []models.FARPoint{{FAR: 0.001, LLR: 3.5}, {FAR: 0.01, LLR: 3}}
+	live, err := New(bt, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused, err := live.WithSecondSystem(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, f := live.Thresholds().Match, fused.Thresholds().Match; l != 3 || f != 9 {
+		t.Errorf("match thresholds live %v, derived %v: want 3 and 9", l, f)
+	}
+	plain, err := New(testBundle(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := plain.WithSecondSystem(nil, nil); e != plain {
+		t.Error("an engine without a second system derived another")
 	}
 }

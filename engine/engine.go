@@ -59,6 +59,7 @@ type Engine struct {
 	fecfg2 *dsp.FrontendConfig
 	live2  bool
 	cfg    Config
+	thr    FARThresholder // Options.Thresholder as given (nil: the verifier's)
 	th     Thresholds
 	vp     Voiceprints
 	wl     Watchlist
@@ -108,7 +109,8 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 	if thr == nil {
 		thr, _ = any(v).(FARThresholder)
 	}
-	e := &Engine{b: b, v: v, fecfg: fecfg, fecfg2: fecfg2, live2: fecfg2 != nil && cfg.SecondSystem, cfg: cfg, th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
+	e := &Engine{b: b, v: v, fecfg: fecfg, fecfg2: fecfg2, live2: fecfg2 != nil && cfg.SecondSystem, cfg: cfg, thr: o.Thresholder,
+		th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
 	if name := b.EnrollAugment(); name != "" {
 		a, err := dsp.ChannelAugmentationByName(name)
 		if err != nil {
@@ -125,6 +127,22 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+// WithSecondSystem returns an engine like e (its bundle, configuration and Options.Thresholder)
+// that scores with the bundle's second speaker system too (Config.SecondSystem on), taking
+// voiceprints from vp and the watchlist from wl, whose probes must be prepared with both systems
+// (StoreVoices.Fused). It is for recordings scored whole, such as one-shot uploads, which have
+// no live-call latency to keep: with live fusion off (the default, for the cost of a call's
+// first seconds), they still get the fused verifier and its thresholds. When e already scores
+// with the second system, or the bundle has none, it returns e itself.
+func (e *Engine) WithSecondSystem(vp Voiceprints, wl Watchlist) (*Engine, error) {
+	if e.live2 || e.fecfg2 == nil {
+		return e, nil
+	}
+	cfg := e.cfg
+	cfg.SecondSystem = true
+	return New(e.b, Options{Config: cfg, Voiceprints: vp, Watchlist: wl, Thresholder: e.thr})
 }
 
 // frontendOf reads the front-end configuration recorded in b (as recipe.FrontendOf does).

@@ -38,6 +38,11 @@ type StoreVoices struct {
 	gen      uint64                   // bumped by Invalidate: a voiceprint prepared across one is not cached
 
 	wl atomic.Pointer[[]WatchlistEntry]
+	// fusedV prepares the probes of Fused (both speaker systems fused) when b has a second
+	// system and v is the first system's alone; nil otherwise (Fused is then sv itself).
+	// fusedWL is the watchlist prepared with it.
+	fusedV  *models.Verifier
+	fusedWL atomic.Pointer[[]WatchlistEntry]
 	// otherSpace counts the watchlist entries the last reload skipped because their statistics
 	// belong to another statistics space (a bundle on another UBM).
 	otherSpace atomic.Int64
@@ -76,9 +81,15 @@ func NewStoreVoices(st *store.Store, b *models.Bundle, secondSystem bool) (*Stor
 		lru: list.New(), cacheMax: DefaultVoiceprintCache}
 	if b.Second != nil {
 		sv.version2 = StatsVersion(b.Second)
+		if !secondSystem {
+			if sv.fusedV, err = models.NewVerifier(b); err != nil {
+				return nil, err
+			}
+		}
 	}
 	empty := []WatchlistEntry{}
 	sv.wl.Store(&empty)
+	sv.fusedWL.Store(&empty)
 	return sv, sv.ReloadWatchlist()
 }
 
@@ -173,19 +184,8 @@ func (sv *StoreVoices) storedStats(subjectID string) (sum, aug *models.Stats, se
 // known one without an active consent to voice verification, ErrNoVoiceprint without stored
 // statistics of this bundle's space.
 func (sv *StoreVoices) Voiceprint(subjectID string) (*models.Probe, error) {
-	if subjectID == "" {
-		return nil, ErrNoVoiceprint
-	}
-	_, ok, err := sv.st.ActiveConsent(subjectID, store.PurposeVoiceVerification)
-	if err != nil {
+	if err := sv.usable(subjectID); err != nil {
 		return nil, err
-	}
-	if !ok {
-		sv.Invalidate(subjectID)
-		if _, err := sv.st.GetSubject(subjectID); errors.Is(err, store.ErrNotFound) {
-			return nil, ErrNoVoiceprint // an unknown (or erased) subject has no voiceprint
-		}
-		return nil, ErrNoConsent
 	}
 	sv.mu.Lock()
 	if el, hit := sv.cache[subjectID]; hit {
@@ -220,6 +220,68 @@ func (sv *StoreVoices) Voiceprint(subjectID string) (*models.Probe, error) {
 	sv.evictLocked()
 	return p, nil
 }
+
+// usable returns nil when subjectID's voiceprint may be used: the subject exists and has an
+// active consent to voice verification; otherwise ErrNoVoiceprint (unknown or erased subject),
+// ErrNoConsent or the store's error. Without consent the subject's cached voiceprint is dropped.
+func (sv *StoreVoices) usable(subjectID string) error {
+	if subjectID == "" {
+		return ErrNoVoiceprint
+	}
+	_, ok, err := sv.st.ActiveConsent(subjectID, store.PurposeVoiceVerification)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		sv.Invalidate(subjectID)
+		if _, err := sv.st.GetSubject(subjectID); errors.Is(err, store.ErrNotFound) {
+			return ErrNoVoiceprint // an unknown (or erased) subject has no voiceprint
+		}
+		return ErrNoConsent
+	}
+	return nil
+}
+
+// Fused returns the voiceprint and watchlist sources of an engine that scores with the bundle's
+// second speaker system too (Engine.WithSecondSystem): their probes are prepared with both
+// systems. When sv's own probes already are (NewStoreVoices with secondSystem), or the bundle
+// has no second system, both are sv itself. Otherwise they share sv's store, consent checks and
+// watchlist reloads (ReloadWatchlist prepares both watchlists), and voiceprints are prepared at
+// every lookup, not cached: they serve recordings scored whole (one-shot uploads), each of which
+// costs far more than one store read and preparation.
+func (sv *StoreVoices) Fused() (Voiceprints, Watchlist) {
+	if sv.fusedV == nil {
+		return sv, sv
+	}
+	f := fusedVoices{sv}
+	return f, f
+}
+
+// fusedVoices is StoreVoices.Fused's view of sv when its own probes are the first system's alone.
+type fusedVoices struct{ sv *StoreVoices }
+
+// Voiceprint is StoreVoices.Voiceprint with both systems, uncached.
+func (f fusedVoices) Voiceprint(subjectID string) (*models.Probe, error) {
+	sv := f.sv
+	if err := sv.usable(subjectID); err != nil {
+		return nil, err
+	}
+	s, aug, _, err := sv.storedStats(subjectID)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, ErrNoVoiceprint
+	}
+	p, err := sv.fusedV.PrepareEnrollment(s, aug, sv.fusedV.NewScratch())
+	if err != nil {
+		return nil, fmt.Errorf("engine: preparing the voiceprint: %w", err)
+	}
+	return p, nil
+}
+
+// Entries is StoreVoices.Entries prepared with both systems.
+func (f fusedVoices) Entries() []WatchlistEntry { return *f.sv.fusedWL.Load() }
 
 // evictLocked drops the least recently used voiceprints beyond the cache's bound; sv.mu held.
 func (sv *StoreVoices) evictLocked() {
@@ -268,8 +330,8 @@ func (sv *StoreVoices) Invalidate(subjectID string) {
 // Entries implements Watchlist with the in-memory copy.
 func (sv *StoreVoices) Entries() []WatchlistEntry { return *sv.wl.Load() }
 
-// ReloadWatchlist reads every watchlist entry's statistics from the store and prepares them.
-// Entries of another statistics space are skipped.
+// ReloadWatchlist reads every watchlist entry's statistics from the store and prepares them
+// (for Fused's watchlist too). Entries of another statistics space are skipped.
 func (sv *StoreVoices) ReloadWatchlist() error {
 	var ids []string
 	if err := sv.st.LoadWatchlist(func(e store.WatchlistEntry) error {
@@ -280,6 +342,11 @@ func (sv *StoreVoices) ReloadWatchlist() error {
 	}
 	ws := sv.v.NewScratch()
 	out := make([]WatchlistEntry, 0, len(ids))
+	var fused []WatchlistEntry
+	var fws *models.VerifierScratch
+	if sv.fusedV != nil {
+		fused, fws = make([]WatchlistEntry, 0, len(ids)), sv.fusedV.NewScratch()
+	}
 	other := int64(0)
 	for _, id := range ids {
 		e, err := sv.st.GetWatchlistEntry(id, true)
@@ -299,8 +366,16 @@ func (sv *StoreVoices) ReloadWatchlist() error {
 			continue
 		}
 		out = append(out, WatchlistEntry{ID: e.ID, Label: e.Label, Probe: p})
+		if fused != nil {
+			if p, err = sv.fusedV.Prepare(s, fws); err == nil {
+				fused = append(fused, WatchlistEntry{ID: e.ID, Label: e.Label, Probe: p})
+			}
+		}
 	}
 	sv.wl.Store(&out)
+	if fused != nil {
+		sv.fusedWL.Store(&fused)
+	}
 	sv.otherSpace.Store(other)
 	return nil
 }

@@ -561,7 +561,7 @@ func (s *Server) apiAddWatchlist(r *apiRequest) (any, int, error) {
 	if e.Label == "" || e.LegalBasis == "" || e.CaseRef == "" {
 		return nil, 0, badRequest("a watchlist entry needs label, legal_basis and case_ref")
 	}
-	merged := s.eng.Bundle().UBM.NewStats()
+	merged := s.eng.Bundle().NewStats() // both speaker systems' statistics, when the bundle has two
 	for _, x := range u.audio {
 		st, err := s.eng.Stats(x)
 		if err != nil {
@@ -596,7 +596,7 @@ func (s *Server) oneShot(r *apiRequest, subject string) (engine.Assessment, erro
 	if err != nil {
 		return engine.Assessment{}, err
 	}
-	sess := s.eng.NewSession("upload")
+	sess := s.rec.NewSession("upload")
 	if subject != "" {
 		sess.Claim(subject)
 	}
@@ -621,7 +621,7 @@ func (s *Server) apiVerify(r *apiRequest) (any, int, error) {
 		return nil, 0, err
 	}
 	a.CallID = ""
-	th := s.eng.Thresholds()
+	th := s.rec.Thresholds()
 	match, ok := a.MatchThreshold() // the degraded-channel threshold where that applied
 	if !ok {
 		match = th.Match
@@ -642,7 +642,7 @@ func (s *Server) apiIdentify(r *apiRequest) (any, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	th := s.eng.Thresholds()
+	th := s.rec.Thresholds()
 	return map[string]any{"speech_seconds": a.SpeechSeconds, "watchlist": a.Watchlist,
 		"threshold_llr": th.Watchlist, "threshold_llr_degraded_channel": th.WatchlistDegraded,
 		"risk": a.Risk, "band": a.Band, "reasons": a.Reasons}, 0, nil

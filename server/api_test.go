@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/voxguard/voxguard/engine"
 	"github.com/voxguard/voxguard/internal/testkit"
+	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/store"
 )
 
@@ -28,12 +29,18 @@ type apiEnv struct {
 	srv  *Server
 	http *httptest.Server
 	st   *store.Store
+	sv   *engine.StoreVoices
 	keys map[Role]string // role -> bearer token
 }
 
 func newAPIEnv(t testing.TB) *apiEnv {
 	t.Helper()
-	b := testBundle(t)
+	return newAPIEnvBundle(t, testBundle(t))
+}
+
+// newAPIEnvBundle is newAPIEnv on bundle b, live calls scored by its first system alone.
+func newAPIEnvBundle(t testing.TB, b *models.Bundle) *apiEnv {
+	t.Helper()
 	st := testkit.Store(t)
 	sv, err := engine.NewStoreVoices(st, b, false)
 	if err != nil {
@@ -43,7 +50,7 @@ func newAPIEnv(t testing.TB) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &apiEnv{st: st, keys: map[Role]string{}}
+	env := &apiEnv{st: st, sv: sv, keys: map[Role]string{}}
 	for _, r := range []Role{RoleIngest, RoleAgent, RoleAnalyst, RoleAuditor, RoleAdmin} {
 		k, err := CreateKey(st, "test", store.Role(r), "test "+string(r))
 		if err != nil {
@@ -396,5 +403,70 @@ func TestAPIWorkflow(t *testing.T) {
 	}
 	if res, _ := http.Get(env.http.URL + "/readyz"); res.StatusCode != 200 {
 		t.Errorf("readyz: %d", res.StatusCode)
+	}
+}
+
+// TestAPIOneShotSecondSystem checks that with a bundle fusing a second speaker system and live
+// fusion off, the one-shot verify and identify score uploads with the engine SetRecordingEngine
+// gives (Engine.WithSecondSystem on StoreVoices.Fused): the same LLRs and thresholds as an engine
+// with the second system on over the same store, not the live engine's first-system ones.
+func TestAPIOneShotSecondSystem(t *testing.T) {
+	tb := testBundle(t)
+	b := *tb
+	second := b
+	second.Spoof = nil
+	b.Second, b.Meta.Fusion = &second, []float64{0.7, 0.4, 0.1}
+	env := newAPIEnvBundle(t, &b)
+	live := env.srv.eng
+	rec, err := live.WithSecondSystem(env.sv.Fused())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svOn, err := engine.NewStoreVoices(env.st, &b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, err := engine.New(&b, engine.Options{Config: engine.Config{SecondSystem: true}, Voiceprints: svOn, Watchlist: svOn, Thresholder: farScale(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sub map[string]any
+	env.json(t, RoleAnalyst, "POST", "/v1/subjects", map[string]any{"name": "Alice Example"}, &sub)
+	id := sub["id"].(string)
+	env.json(t, RoleAnalyst, "POST", "/v1/subjects/"+id+"/consents", map[string]any{"method": "web-form", "evidence_ref": "form-1", "policy_version": "2026-01"}, nil)
+	body, ct := multipartWAV(nil, speech(t, "mini-librispeech/1088/1088-134315-0001.wav"), speech(t, "mini-librispeech/1088/1088-134315-0002.wav"),
+		speech(t, "mini-librispeech/1088/1088-134315-0003.wav"))
+	if code := env.do(t, RoleAnalyst, "POST", "/v1/subjects/"+id+"/enrollments", ct, body, nil); code != 201 {
+		t.Fatalf("enrollment: %d", code)
+	}
+	body, ct = multipartWAV(map[string]string{"label": "ring A", "legal_basis": "GDPR 6(1)(f)", "case_ref": "case-9"}, speech(t, "mini-librispeech/118/118-47824-0001.wav"))
+	if code := env.do(t, RoleAnalyst, "POST", "/v1/watchlist", ct, body, nil); code != 201 {
+		t.Fatalf("watchlist add: %d", code)
+	}
+	if err := svOn.ReloadWatchlist(); err != nil {
+		t.Fatal(err)
+	}
+	type verified struct {
+		engine.Assessment
+		Match float64 `json:"match_threshold_llr"`
+	}
+	oneShots := func(e *engine.Engine) (v verified, idn map[string]any) {
+		env.srv.SetRecordingEngine(e)
+		env.do(t, RoleAnalyst, "POST", "/v1/verify?subject_id="+id, "audio/wav", wavBytes(speech(t, aliceCall)), &v)
+		env.do(t, RoleAnalyst, "POST", "/v1/identify", "audio/wav", wavBytes(speech(t, otherCall)), &idn)
+		return v, idn
+	}
+	vLive, iLive := oneShots(live)
+	vOn, iOn := oneShots(on)
+	vRec, iRec := oneShots(rec)
+	if vRec.Verification.LLR == 0 || vRec.Verification.LLR != vOn.Verification.LLR || vRec.Match != vOn.Match {
+		t.Errorf("verify: LLR %v against %v, want the fused engine's %v against %v", vRec.Verification.LLR, vRec.Match, vOn.Verification.LLR, vOn.Match)
+	}
+	if vRec.Verification.LLR == vLive.Verification.LLR {
+		t.Errorf("verify: LLR %v is the live engine's", vRec.Verification.LLR)
+	}
+	hits := func(m map[string]any) string { return fmt.Sprint(m["watchlist"]) }
+	if hits(iRec) != hits(iOn) || hits(iRec) == hits(iLive) || len(iRec["watchlist"].([]any)) == 0 {
+		t.Errorf("identify hits %v, want the fused engine's %v (live %v)", hits(iRec), hits(iOn), hits(iLive))
 	}
 }

@@ -62,7 +62,10 @@ type Config struct {
 
 // Server serves the streaming endpoints of one engine.
 type Server struct {
-	eng  *engine.Engine
+	eng *engine.Engine
+	// rec scores recordings sent whole (the REST API's one-shot verify and identify); eng
+	// unless SetRecordingEngine says otherwise.
+	rec  *engine.Engine
 	auth Authenticator
 	hub  *Hub
 	cfg  Config
@@ -108,7 +111,7 @@ func New(eng *engine.Engine, auth Authenticator, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
-	s := &Server{eng: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger, live: map[*websocket.Conn]*liveConn{}, perKey: map[string]int{}, sched: newSchedDelay()}
+	s := &Server{eng: eng, rec: eng, auth: auth, hub: NewHub(), cfg: cfg, log: cfg.Logger, live: map[*websocket.Conn]*liveConn{}, perKey: map[string]int{}, sched: newSchedDelay()}
 	s.prom = newPromMetrics(s)
 	s.up = websocket.Upgrader{
 		ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
@@ -117,6 +120,13 @@ func New(eng *engine.Engine, auth Authenticator, cfg Config) *Server {
 	}
 	return s
 }
+
+// SetRecordingEngine makes the REST API's one-shot verify and identify score their uploads with
+// e instead of the live calls' engine: with the bundle's second speaker system off for live calls
+// (engine.Config.SecondSystem, for the cost of a call's first seconds), the engine with it on
+// (engine.Engine.WithSecondSystem on engine.StoreVoices.Fused), since an upload has no live
+// latency to keep. e must be on the same bundle and store as the server's engine.
+func (s *Server) SetRecordingEngine(e *engine.Engine) { s.rec = e }
 
 // Hub returns the server's event hub (every assessment of every call is published there).
 func (s *Server) Hub() *Hub { return s.hub }

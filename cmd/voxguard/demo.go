@@ -178,6 +178,11 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	srv := server.New(eng, server.StoreAuth{S: st}, server.Config{Logger: srvLog})
 	srv.SetStore(sv)
+	rec, err := eng.WithSecondSystem(sv.Fused()) // uploads fused, as serve does
+	if err != nil {
+		return err
+	}
+	srv.SetRecordingEngine(rec)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stdout, "voxguard demo: %s is not free (%v); using another port\n", *addr, err)

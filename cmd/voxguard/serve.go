@@ -128,7 +128,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
 	readBatch := fs.Duration("read-batch", defaultReadBatch, fmt.Sprintf("read each streamed call's socket once it holds this much audio, or as much as the next assessment needs if that is less, instead of message by message: fewer wake-ups and system calls per call without delaying any progressive assessment; a stop, claim or ping that fills no batch is read at the latest %v after this (Linux; 0: read every message as it comes)", server.BatchSlack))
 	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), cap the live calls just below those then live and refuse new ones with 503 and Retry-After (and fail /readyz) until there is room, so that live calls keep their latency (0: never)")
-	second := fs.Bool("second-system", false, "score calls and uploads with the bundle's second speaker system too, fused, up to its limit of net speech (10 s with the default bundle): lower error rates on short, degraded and unseen-channel speech for ~1.4-1.6 times the CPU of a call's first 10 s of speech (bench/README.md, \"A second front end, fused\"); off, the first system alone scores, as a one-system bundle costs. Enrollments from audio keep both systems' statistics either way")
+	second := fs.Bool("second-system", false, "score live calls with the bundle's second speaker system too, fused, up to its limit of net speech (10 s with the default bundle): lower error rates on short, degraded and unseen-channel speech for ~1.4-1.6 times the CPU of a call's first 10 s of speech (bench/README.md, \"A second front end, fused\"); off, live calls are scored by the first system alone, as a one-system bundle costs. Uploads to the REST API's one-shot verify and identify are scored fused either way (with --data), and enrollments from audio keep both systems' statistics")
 	tailStride := fs.Int("tail-stride", 1, "accumulate every `N`th frame of a progressive assessment's provisional tail (the last ~1.5 s of speech, whose normalisation window is not yet complete), weighted to count as the whole tail: less CPU per assessment for slightly noisier progressive LLRs; final assessments are unchanged (bench/README.md, \"Thinning the provisional tail\")")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for diagnosing load; go tool pprof)")
 	var origins stringsFlag
@@ -249,6 +249,11 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		MaxCallsPerKey: *maxCalls, MaxCalls: *maxServerCalls, ShedDelay: *shedDelay, EventOrigins: origins})
 	if sv != nil {
 		srv.SetStore(sv)
+		rec, err := eng.WithSecondSystem(sv.Fused()) // uploads fused even with live fusion off
+		if err != nil {
+			return err
+		}
+		srv.SetRecordingEngine(rec)
 	}
 
 	ln, err := net.Listen("tcp", *addr)
