@@ -491,3 +491,76 @@ func TestSecondSystemRecordings(t *testing.T) {
 		t.Error("an engine without a second system derived another")
 	}
 }
+
+// TestDropSecondSystem checks Session.DropSecondSystem: a fused call that drops the second
+// system halfway scores every later assessment, and the final one, exactly as an engine with
+// the second system off scores the same audio (the first system's LLRs), while those before the
+// drop are the fused ones; its second statistics keep the speech before the drop; and dropping
+// twice, or in a session that is not fusing, changes nothing.
+func TestDropSecondSystem(t *testing.T) {
+	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
+	b := fusedBundle(t)
+	on, err := New(b, Options{Config: Config{SecondSystem: true}, Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := New(b, Options{Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := loadAudio(t, callFile, on.SampleRate())
+	enroll, _ := on.Stats(loadAudio(t, "corpus:mini-librispeech/1088/1088-134315-0001.wav", on.SampleRate()))
+	vp.probes["alice"], _ = on.Prepare(enroll)
+	run := func(e *Engine, dropAt int) ([]Assessment, *Session) {
+		s := e.NewSession("c")
+		s.Claim("alice")
+		var got []Assessment
+		for pos := 0; pos < len(x); pos += 800 {
+			if pos == dropAt {
+				s.DropSecondSystem()
+				s.DropSecondSystem()
+			}
+			out, err := s.Push(x[pos:min(len(x), pos+800)])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, out...)
+		}
+		a, err := s.Stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(got, a), s
+	}
+	drop := len(x) / 2 / 800 * 800
+	fused, _ := run(on, -1)
+	first, sOff := run(off, drop)
+	dropped, s := run(on, drop)
+	if sOff.Fusing() || s.Fusing() {
+		t.Error("a session reports fusing after Stop or with the second system off")
+	}
+	if len(dropped) != len(first) || len(fused) != len(first) {
+		t.Fatalf("%d / %d / %d assessments", len(dropped), len(first), len(fused))
+	}
+	before, after := 0, 0
+	for i, a := range dropped {
+		switch {
+		case a.Verification.LLR == first[i].Verification.LLR && a.Verification.LLR != fused[i].Verification.LLR:
+			after++
+		case a.Verification.LLR == fused[i].Verification.LLR && a.Verification.LLR != first[i].Verification.LLR:
+			if after > 0 {
+				t.Errorf("assessment %d is fused after one that was not", i)
+			}
+			before++
+		default:
+			t.Errorf("assessment %d: LLR %v, fused %v, first system %v", i, a.Verification.LLR, fused[i].Verification.LLR, first[i].Verification.LLR)
+		}
+	}
+	if before == 0 || after < 2 {
+		t.Errorf("%d fused assessments before the drop, %d of the first system after: want some of each", before, after)
+	}
+	st := s.Stats()
+	if st.Second == nil || st.Second.Frames() <= 0 || st.Second.Frames() >= st.Frames() {
+		t.Errorf("second statistics after the drop: %v frames of the call's %v", st.Second.Frames(), st.Frames())
+	}
+}

@@ -121,6 +121,25 @@ func (s *Session) Stats() *models.Stats {
 	return s.stats
 }
 
+// Fusing reports whether the session still feeds the bundle's second speaker system (engine
+// Config.SecondSystem): false without one, with it off, past the fusion's limit of net speech
+// (models.Metadata.FusionMaxSeconds) and after DropSecondSystem.
+func (s *Session) Fusing() bool { return s.fe2 != nil }
+
+// DropSecondSystem stops feeding the bundle's second speaker system for the rest of the call,
+// as reaching the fusion's limit of net speech does: every later assessment, the final one
+// included, is the first system's alone (the LLR a voiceprint without the second system's
+// statistics gets), and the second's statistics (Stats().Second) keep the speech before it. For
+// a server short of processor time (server.Config.FusionShedDelay): the second system is
+// ~30 % of a call's cost while it is fed. No effect when the session is not fusing.
+func (s *Session) DropSecondSystem() {
+	if s.fe2 == nil {
+		return
+	}
+	s.flush()
+	s.fe2, s.gs2, s.pend2, s.dim2 = nil, nil, nil, 0
+}
+
 func (s *Session) seconds(frames int) float64 {
 	return math.Round(float64(frames)*s.e.fecfg.MFCC.FrameShiftMs/10) / 100
 }
@@ -205,8 +224,7 @@ func (s *Session) drain() {
 				s.flush()
 			}
 			if s.fe2 != nil && !s.e.b.FusesTest(float64(s.voiced)) {
-				s.flush()
-				s.fe2, s.gs2, s.pend2, s.dim2 = nil, nil, nil, 0 // past the fusion's limit: the first system alone
+				s.DropSecondSystem() // past the fusion's limit: the first system alone
 			}
 		}
 	}
@@ -362,7 +380,8 @@ func (s *Session) Claim(subjectID string) ([]Assessment, error) {
 func (s *Session) Claimed() string { return s.claim }
 
 // Stop ends the call: every held-back frame becomes final and the final assessment, equal to the
-// batch computation over the whole call, is returned. Further Push, Claim and Stop calls fail.
+// batch computation over the whole call (the first system's alone after DropSecondSystem), is
+// returned. Further Push, Claim and Stop calls fail.
 func (s *Session) Stop() (Assessment, error) {
 	if s.stopped {
 		return Assessment{}, ErrStopped

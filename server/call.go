@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -32,6 +33,7 @@ type call struct {
 	customer string            // the claimed customer, masked for agents (Event.Customer)
 	lc       *liveCall         // the hub's record of the call
 	ended    bool              // call_ended published
+	rank     float64           // in [0, 1): feeds the second speaker system while under Server.fusion's level
 }
 
 // media describes a stream's audio.
@@ -81,7 +83,12 @@ func (s *Server) newCall(conn *websocket.Conn, platform, callID, ani string, m m
 	if err != nil {
 		return nil, unsupported("%v", err)
 	}
-	c := &call{srv: s, platform: platform, ani: MaskANI(ani), sess: s.eng.NewSession(callID), dec: dec, started: time.Now().UTC()}
+	c := &call{srv: s, platform: platform, ani: MaskANI(ani), sess: s.eng.NewSession(callID), dec: dec, started: time.Now().UTC(),
+		rank: rand.Float64()}
+	if c.sess.Fusing() && s.shedFusion(c.started, c.rank) {
+		c.sess.DropSecondSystem() // short of processor time: this call is scored by the first system alone
+		s.prom.fusionShed.WithLabelValues("start").Inc()
+	}
 	if m.rate != s.eng.SampleRate() {
 		if c.rs, err = audio.NewResampler(m.rate, s.eng.SampleRate()); err != nil {
 			return nil, unsupported("%v", err)
@@ -119,6 +126,10 @@ func (c *call) push(b []byte) ([]engine.Assessment, error) {
 	}
 	c.samples += int64(len(x))
 	c.srv.prom.audioSeconds.Add(float64(len(x)) / float64(c.srv.eng.SampleRate()))
+	if c.sess.Fusing() && c.srv.shedFusion(t0, c.rank) {
+		c.sess.DropSecondSystem() // short of processor time: the first system alone from here on
+		c.srv.prom.fusionShed.WithLabelValues("during").Inc()
+	}
 	out, err := c.sess.Push(x)
 	c.srv.prom.observe(out, time.Since(t0))
 	c.publish(out)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -180,4 +181,65 @@ func (s *Server) overloaded() string {
 		return fmt.Sprintf("the server is at the %d calls it has found it can serve in time; retry later", int(ceiling))
 	}
 	return ""
+}
+
+// fusionLevel is the share of calls that may feed the bundle's second speaker system
+// (Config.FusionShedDelay), kept AIMD on the scheduling delay as callLimit keeps the cap on
+// calls: while the delay is above FusionShedDelay it halves, at most once per fusionCutEvery
+// (half the delay's window: the window sees half of a cut's effect before the next, so a cut
+// may be one too many, which costs some calls the fusion, where waiting a whole window costs
+// every call latency); while it is under half of that, it grows back by 2 % of the calls per
+// schedStep (from none to all in ~12 s). Each call draws a
+// rank in [0, 1) when it starts and feeds the second system while its rank is under the level:
+// a cut stops about half of the fusing calls, not all of them at once, and a call that stopped
+// never resumes (its second statistics would miss the frames between).
+type fusionLevel struct {
+	mu    sync.Mutex
+	level float64
+	cut   time.Time
+	step  time.Time
+	bits  atomic.Uint64 // math.Float64bits(level), for lock-free reads
+	at    atomic.Int64  // Unix ns of the last update
+	init  sync.Once
+}
+
+// fusionCutEvery is the least time between two cuts of the fusion level.
+const fusionCutEvery = schedWindow / 2
+
+// get returns the level at now, updating it from the scheduling delay (read by sched) at most
+// once per schedStep; the other callers take the last level with one atomic load.
+func (f *fusionLevel) get(now time.Time, sched *schedDelay, lim time.Duration) float64 {
+	f.init.Do(func() { f.level = 1; f.bits.Store(math.Float64bits(1)) })
+	last, t := f.at.Load(), now.UnixNano()
+	if t-last >= int64(schedStep) && f.at.CompareAndSwap(last, t) {
+		f.update(now, sched.p99(now), lim)
+	}
+	return math.Float64frombits(f.bits.Load())
+}
+
+// update adjusts the level for the delay d measured at now.
+func (f *fusionLevel) update(now time.Time, d, lim time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case d > lim:
+		if now.Sub(f.cut) >= fusionCutEvery {
+			f.level /= 2
+			f.cut, f.step = now, now
+		}
+	case d < lim/2 && f.level < 1 && now.Sub(f.step) >= schedStep:
+		f.step = now
+		f.level = min(1, f.level+0.02)
+	}
+	f.bits.Store(math.Float64bits(f.level))
+}
+
+// shedFusion says whether a call of the given rank (drawn in [0, 1) at its start) should not
+// feed the bundle's second speaker system now (fusionLevel); never without FusionShedDelay.
+func (s *Server) shedFusion(now time.Time, rank float64) bool {
+	lim := s.cfg.FusionShedDelay
+	if lim <= 0 {
+		return false
+	}
+	return rank >= s.fusion.get(now, s.sched, lim)
 }

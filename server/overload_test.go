@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/voxguard/voxguard/dsp/audio"
+	"github.com/voxguard/voxguard/engine"
 )
 
 // TestHistQuantile checks the bucket quantile on hand-worked histograms: the upper edge of the
@@ -194,5 +198,106 @@ func TestCallLimit(t *testing.T) {
 		if math.Abs(got-st.want) > 1e-9*math.Max(1, st.want) && !(math.IsInf(got, 1) && math.IsInf(st.want, 1)) {
 			t.Fatalf("step %d (%v, delay %v, %d live): cap %v, want %v", i, st.at, st.delay, st.live, got, st.want)
 		}
+	}
+}
+
+// TestFusionLevel walks the share of calls that may feed the second speaker system through a
+// hand-worked sequence: all at first; a high delay halves it, at most once per second; between half the
+// limit and the limit it holds; under half it grows by 0.02 per step, up to all.
+func TestFusionLevel(t *testing.T) {
+	var f fusionLevel
+	f.level = 1
+	t0 := time.Unix(1000, 0)
+	lim := 50 * time.Millisecond
+	steps := []struct {
+		at    time.Duration // after t0
+		delay time.Duration
+		want  float64
+	}{
+		{0, 10 * time.Millisecond, 1},                           // quiet: every call
+		{time.Second, 60 * time.Millisecond, 0.5},               // overload: half
+		{1500 * time.Millisecond, 200 * time.Millisecond, 0.5},  // within fusionCutEvery: no second cut
+		{2000 * time.Millisecond, 200 * time.Millisecond, 0.25}, // fusionCutEvery later: half again
+		{2900 * time.Millisecond, 200 * time.Millisecond, 0.25},
+		{3100 * time.Millisecond, 200 * time.Millisecond, 0.125},
+		{3200 * time.Millisecond, 40 * time.Millisecond, 0.125}, // between half and the limit: hold
+		{3500 * time.Millisecond, 10 * time.Millisecond, 0.145}, // under half: +0.02
+		{3600 * time.Millisecond, 10 * time.Millisecond, 0.145}, // under a step since: hold
+		{3800 * time.Millisecond, 10 * time.Millisecond, 0.165},
+	}
+	for i, st := range steps {
+		f.update(t0.Add(st.at), st.delay, lim)
+		if got := math.Float64frombits(f.bits.Load()); math.Abs(got-st.want) > 1e-12 {
+			t.Fatalf("step %d (%v, delay %v): level %v, want %v", i, st.at, st.delay, got, st.want)
+		}
+	}
+	f.level = 0.995
+	f.update(t0.Add(time.Minute), 0, lim)
+	if f.level != 1 {
+		t.Errorf("level %v past 1", f.level)
+	}
+}
+
+// TestCallShedsFusion checks that calls on a fusing engine give up the second speaker system by
+// the fusion level (Config.FusionShedDelay): a call starting while the level is 0 never fuses,
+// one starting at 1 fuses until the level falls, then drops it at its next audio message; each
+// is counted in voxguard_fusion_shed_total; and without FusionShedDelay nothing is shed.
+func TestCallShedsFusion(t *testing.T) {
+	tb := testBundle(t)
+	b := *tb
+	second := b
+	second.Spoof = nil
+	b.Second, b.Meta.Fusion = &second, []float64{0.7, 0.4, 0.1}
+	e, err := engine.New(&b, engine.Options{Config: engine.Config{SecondSystem: true}, Thresholder: farScale(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setLevel := func(s *Server, level float64) {
+		s.fusion.get(time.Now(), s.sched, time.Hour) // initialise
+		s.fusion.level = level
+		s.fusion.bits.Store(math.Float64bits(level))
+		s.fusion.at.Store(time.Now().Add(time.Hour).UnixNano()) // no update from the delay meanwhile
+	}
+	m := media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}
+	frame := make([]byte, 8000/50*2)
+	for i := range frame {
+		frame[i] = byte(i * 37)
+	}
+	s := New(e, NewMemoryAuth(), Config{FusionShedDelay: 50 * time.Millisecond})
+	setLevel(s, 0)
+	shed, err := s.newCall(nil, "test", "c-shed", "", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shed.sess.Fusing() {
+		t.Error("a call starting at level 0 fuses")
+	}
+	setLevel(s, 1)
+	c, err := s.newCall(nil, "test", "c-fused", "", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.push(frame)
+	if !c.sess.Fusing() {
+		t.Fatal("a call at level 1 does not fuse")
+	}
+	setLevel(s, 0)
+	c.push(frame)
+	if c.sess.Fusing() {
+		t.Error("a fusing call kept the second system after the level fell to 0")
+	}
+	for when, want := range map[string]float64{"start": 1, "during": 1} {
+		var dm dto.Metric
+		if err := s.prom.fusionShed.WithLabelValues(when).Write(&dm); err != nil {
+			t.Fatal(err)
+		}
+		if got := dm.GetCounter().GetValue(); got != want {
+			t.Errorf("voxguard_fusion_shed_total{when=%q} %v, want %v", when, got, want)
+		}
+	}
+	never := New(e, NewMemoryAuth(), Config{})
+	setLevel(never, 0)
+	if c, _ := never.newCall(nil, "test", "c-never", "", m); !c.sess.Fusing() {
+		t.Error("a call shed the second system without FusionShedDelay")
 	}
 }

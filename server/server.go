@@ -55,6 +55,16 @@ type Config struct {
 	// new calls are refused with 503 and Retry-After and /readyz answers 503, so that the calls
 	// already in progress keep their latency instead of every call losing it.
 	ShedDelay time.Duration
+	// FusionShedDelay, if positive, sheds the bundle's second speaker system (engine.Config.
+	// SecondSystem) before any call: while the scheduling delay that ShedDelay watches exceeds
+	// it, about half of the live calls that feed the second system stop at their next audio
+	// message (engine.Session.DropSecondSystem: the first system alone scores the rest of the
+	// call), and half again every two seconds while it stays above; new calls start without it in
+	// the same proportion, which grows back while the delay is under half of FusionShedDelay
+	// (overload.go, fusionLevel). The second system costs about a third of a call's processing
+	// while it is fed, so a server short of processor time sheds that before it sheds calls or
+	// misses latency. Set it below ShedDelay. No effect on an engine that does not fuse.
+	FusionShedDelay time.Duration
 	// EventOrigins are the browser origins (scheme://host[:port]) allowed on /v1/events
 	// besides the server's own host.
 	EventOrigins []string
@@ -81,8 +91,9 @@ type Server struct {
 	recent *recentCalls
 	prom   *promMetrics
 
-	sched *schedDelay // the scheduler's queueing delay, for ShedDelay
-	limit callLimit   // the adaptive cap on live calls that ShedDelay keeps
+	sched  *schedDelay // the scheduler's queueing delay, for ShedDelay and FusionShedDelay
+	fusion fusionLevel // the share of calls that may feed the second speaker system (FusionShedDelay)
+	limit  callLimit   // the adaptive cap on live calls that ShedDelay keeps
 
 	mu       sync.Mutex
 	perKey   map[string]int                // live calls per API key id

@@ -338,6 +338,7 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		host, hostBW := hostSpeed(), hostBandwidth()
 		runtime.GC()
 		h0 := scrapeHist(base)
+		shedStart0, shedDuring0 := scrapeLabelled(base, "voxguard_fusion_shed_total", `when="start"`), scrapeLabelled(base, "voxguard_fusion_shed_total", `when="during"`)
 		rss0 := rssKB(srv.Process.Pid)
 		cpu0 := cpuTicks(srv.Process.Pid)
 		self0 := cpuTicks(os.Getpid())
@@ -431,6 +432,9 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 			float64(peak.Load())/1024, float64(peak.Load()-rss0)/float64(n), 100*clientCPU/wall.Seconds(), float64(lag)/1e6, loadAvg(),
 			idle, steadyIdle, float64(host)/1e6, hostBW, holds)
 		fmt.Printf("  server-side (audio received -> assessment ready, from /metrics): p99 <= %s\n", histP99(h0, scrapeHist(base)))
+		if a, d := scrapeLabelled(base, "voxguard_fusion_shed_total", `when="start"`)-shedStart0, scrapeLabelled(base, "voxguard_fusion_shed_total", `when="during"`)-shedDuring0; a+d > 0 {
+			fmt.Printf("  calls that shed the second speaker system (serve --fusion-shed-delay): %.0f at their start, %.0f during the call, of %d\n", a, d, n)
+		}
 		if len(sched) > 0 {
 			slices.Sort(sched)
 			fmt.Printf("  server's scheduling delay (p99 over 2 s windows, sampled every 0.5 s): median %.0f ms, 90th percentile %.0f ms, max %.0f ms\n",
@@ -554,6 +558,9 @@ func arrivals(addr, base, key string, pid int, subjects []string, recs []recordi
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
 	fmt.Printf("| %d | %d | %d | %d | %.0f | %d | %.1f | %.1f | %.1f | %d of %d, %.1f | %.0f | %v |\n", len(results), taken, refused, failed, maxLive,
 		len(lat), q(lat, 0.5), q(lat, 0.99), q(lat, 1), steadyRefused, steadyArrived, q(steady, 0.99), 100*cpu/wall.Seconds(), q(lat, 0.99) < float64(p99Max)/1e6)
+	if a, d := scrapeLabelled(base, "voxguard_fusion_shed_total", `when="start"`), scrapeLabelled(base, "voxguard_fusion_shed_total", `when="during"`); a+d > 0 {
+		fmt.Printf("  calls that shed the second speaker system (serve --fusion-shed-delay): %.0f at their start, %.0f during the call, of %d taken\n", a, d, taken)
+	}
 	if firstErr != nil {
 		fmt.Printf("  first failure: %v\n", firstErr)
 	}
@@ -858,6 +865,24 @@ func scrapeGauge(base, name string) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// scrapeLabelled reads the value of the series of metric name with the given labels (as
+// written between the braces), 0 when there is none.
+func scrapeLabelled(base, name, labels string) float64 {
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, name+"{"+labels+"} "); ok {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f
+		}
+	}
+	return 0
 }
 
 // scrapeHist reads the cumulative buckets of voxguard_assessment_latency_seconds.

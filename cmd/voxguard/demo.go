@@ -158,11 +158,11 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sv, err := engine.NewStoreVoices(st, b, false) // serve's default: the first system alone live
+	sv, err := engine.NewStoreVoices(st, b, true) // serve's default: both speaker systems live
 	if err != nil {
 		return err
 	}
-	eng, err := engine.New(b, engine.Options{Voiceprints: sv, Watchlist: sv})
+	eng, err := engine.New(b, engine.Options{Config: engine.Config{SecondSystem: true}, Voiceprints: sv, Watchlist: sv})
 	if err != nil {
 		return err
 	}
@@ -178,11 +178,6 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	srv := server.New(eng, server.StoreAuth{S: st}, server.Config{Logger: srvLog})
 	srv.SetStore(sv)
-	rec, err := eng.WithSecondSystem(sv.Fused()) // uploads fused, as serve does
-	if err != nil {
-		return err
-	}
-	srv.SetRecordingEngine(rec)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stdout, "voxguard demo: %s is not free (%v); using another port\n", *addr, err)

@@ -109,6 +109,13 @@ const defaultReadBatch = 200 * time.Millisecond
 // the server kept its steady-state p99 at 79 ms with 100 ms and let it reach 305 ms with 200 ms.
 const defaultShedDelay = 100 * time.Millisecond
 
+// defaultFusionShedDelay is serve's --fusion-shed-delay: a fifth of defaultShedDelay, so that a
+// server nearing saturation gives up the second speaker system's fusion before it refuses calls
+// or misses latency. With 30 ms, 1,250 calls started together held in 1 of 3 runs (the cuts came
+// too late); with 20 ms in 3 of 3, as with the first system alone (bench/README.md, "Server
+// load").
+const defaultFusionShedDelay = 20 * time.Millisecond
+
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "--addr HOST:PORT [--model FILE] [--data DIR] [--enroll ID=WAV]... [--watch ID=WAV]...", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
@@ -127,8 +134,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	vpCache := fs.Int("voiceprint-cache", engine.DefaultVoiceprintCache, "prepared voiceprints kept in memory, least recently used dropped first (~120 KiB each with the default bundle)")
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
 	readBatch := fs.Duration("read-batch", defaultReadBatch, fmt.Sprintf("read each streamed call's socket once it holds this much audio, or as much as the next assessment needs if that is less, instead of message by message: fewer wake-ups and system calls per call without delaying any progressive assessment; a stop, claim or ping that fills no batch is read at the latest %v after this (Linux; 0: read every message as it comes)", server.BatchSlack))
+	fusionShed := fs.Duration("fusion-shed-delay", defaultFusionShedDelay, "with --second-system: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), live calls stop feeding the second speaker system and new calls start without it (the first system alone scores them), before any call is shed (0: never)")
 	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), cap the live calls just below those then live and refuse new ones with 503 and Retry-After (and fail /readyz) until there is room, so that live calls keep their latency (0: never)")
-	second := fs.Bool("second-system", false, "score live calls with the bundle's second speaker system too, fused, up to its limit of net speech (10 s with the default bundle): lower error rates on short, degraded and unseen-channel speech for ~1.4-1.6 times the CPU of a call's first 10 s of speech (bench/README.md, \"A second front end, fused\"); off, live calls are scored by the first system alone, as a one-system bundle costs. Uploads to the REST API's one-shot verify and identify are scored fused either way (with --data), and enrollments from audio keep both systems' statistics")
+	second := fs.Bool("second-system", true, "score live calls with the bundle's second speaker system too, fused, up to its limit of net speech (10 s with the default bundle): lower error rates on short, degraded and unseen-channel speech for ~1.4-1.6 times the CPU of a call's first 10 s of speech (bench/README.md, \"A second front end, fused\"), shed call by call under load (--fusion-shed-delay); false: live calls are scored by the first system alone, as a one-system bundle costs. Uploads to the REST API's one-shot verify and identify are scored fused either way (with --data), and enrollments from audio keep both systems' statistics")
 	tailStride := fs.Int("tail-stride", 1, "accumulate every `N`th frame of a progressive assessment's provisional tail (the last ~1.5 s of speech, whose normalisation window is not yet complete), weighted to count as the whole tail: less CPU per assessment for slightly noisier progressive LLRs; final assessments are unchanged (bench/README.md, \"Thinning the provisional tail\")")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for diagnosing load; go tool pprof)")
 	var origins stringsFlag
@@ -246,7 +254,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	log := server.NewLogger(stderr)
 	srv := server.New(eng, authn, server.Config{TwilioAuthToken: *twilioToken, PublicURL: *publicURL, Logger: log,
-		MaxCallsPerKey: *maxCalls, MaxCalls: *maxServerCalls, ShedDelay: *shedDelay, EventOrigins: origins})
+		MaxCallsPerKey: *maxCalls, MaxCalls: *maxServerCalls, ShedDelay: *shedDelay, FusionShedDelay: *fusionShed, EventOrigins: origins})
 	if sv != nil {
 		srv.SetStore(sv)
 		rec, err := eng.WithSecondSystem(sv.Fused()) // uploads fused even with live fusion off
