@@ -57,12 +57,16 @@ import (
 // Version 9 marks a bundle with a second speaker system (Bundle.Second: "SUB2" holds a whole
 // nested bundle file, header and checksum included; its metadata, Metadata.Fusion, says how
 // the two LLRs combine), which older readers would skip, scoring with the first system alone
-// against thresholds set on the fused LLR. Every other bundle is still written as version 1.
+// against thresholds set on the fused LLR; an outer bundle's version is at least its nested
+// one's. Version 10 marks a bundle that stores its extractor's T in half precision ("TVAH": C, D,
+// R, then the C·D·R values as in "TVAR" but 2 bytes each, padded to 4 bytes;
+// Metadata.HalfPrecisionT), which older readers would skip, having no extractor. Every other
+// bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 9
+	BundleVersion uint32 = 10
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -79,8 +83,11 @@ var (
 
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
+	if b.Meta.HalfPrecisionT && b.Extractor != nil {
+		return 10
+	}
 	if b.Second != nil {
-		return 9
+		return max(9, b.Second.formatVersion())
 	}
 	if b.Extractor != nil && b.Extractor.FullWhitening() != nil {
 		return 8
@@ -155,6 +162,13 @@ type Metadata struct {
 	// (Bundle.FirstSystem).
 	FirstFARThresholds         []FARPoint `json:"first_far_thresholds,omitempty"`
 	FirstFARThresholdsDegraded []FARPoint `json:"first_far_thresholds_degraded,omitempty"`
+	// HalfPrecisionT stores the i-vector extractor's T in half precision (section "TVAH"
+	// instead of "TVAR"): 2 bytes per value instead of 4, half the largest section's size, where
+	// extraction reads T at most in half precision anyway (in int8 with a scale per row where
+	// the machine has the kernels: readOnceMatrix). Values round to the nearest half, within
+	// 2⁻¹¹ relative; a bundle read back holds those rounded values, so training rounds T once,
+	// before anything is derived from it (recipe's TV stage writes its checkpoint so).
+	HalfPrecisionT bool `json:"half_precision_t,omitempty"`
 }
 
 // FARPoint is one operating point: accepting trials whose LLR exceeds LLR falsely accepted a
@@ -302,7 +316,11 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 		if b.UBM == nil || b.UBM.C != e.C || b.UBM.D != e.D {
 			return 0, errors.New("models: bundle extractor needs a UBM of the same shape")
 		}
-		section(&body, "TVAR", payload(dims(e.C, e.D, e.R), e.T))
+		if b.Meta.HalfPrecisionT {
+			section(&body, "TVAH", halfPayload(dims(e.C, e.D, e.R), e.T))
+		} else {
+			section(&body, "TVAR", payload(dims(e.C, e.D, e.R), e.T))
+		}
 		if w := e.FullWhitening(); w != nil {
 			section(&body, "TVFW", payload(dims(e.C, e.D), w))
 		}
@@ -488,6 +506,28 @@ func payload(ds []uint32, vals ...[]float64) []byte {
 		for _, x := range v {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(x)))
 		}
+	}
+	return b
+}
+
+// halfPayload is payload with the values in half precision (rounded to nearest), padded to 4
+// bytes.
+func halfPayload(ds []uint32, v []float64) []byte {
+	b := make([]byte, 0, 4*len(ds)+2*len(v)+2)
+	for _, d := range ds {
+		b = binary.LittleEndian.AppendUint32(b, d)
+	}
+	h := make([]uint16, len(v))
+	f := make([]float32, len(v))
+	for i, x := range v {
+		f[i] = float32(x)
+	}
+	vec.ToF16(h, f)
+	for _, x := range h {
+		b = binary.LittleEndian.AppendUint16(b, x)
+	}
+	if len(v)%2 == 1 {
+		b = append(b, 0, 0)
 	}
 	return b
 }
@@ -685,6 +725,7 @@ func parseBody(body []byte) (*Bundle, error) {
 	b := &Bundle{}
 	seen := map[string]bool{}
 	var tvar, tvsd, tvfw, gcoh, gnap *reader
+	tvarHalf := false // tvar is "TVAH": T in half precision
 	gqua, gkeep := false, false
 	alt := func() *AltBackend {
 		if b.Alt == nil {
@@ -730,8 +771,11 @@ func parseBody(body []byte) (*Bundle, error) {
 				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 			}
 			b.UBM = g
-		case "TVAR":
-			tvar = r // needs the UBM, which may come later
+		case "TVAR", "TVAH":
+			if tvar != nil {
+				return nil, fmt.Errorf("%w: both TVAR and TVAH", ErrMalformed)
+			}
+			tvar, tvarHalf = r, tag == "TVAH" // needs the UBM, which may come later
 			continue
 		case "TVFW":
 			tvfw = r // needs the extractor
@@ -923,7 +967,14 @@ func parseBody(body []byte) (*Bundle, error) {
 			return nil, fmt.Errorf("%w: T matrix without a UBM", ErrMalformed)
 		}
 		C, D, R := tvar.dim(), tvar.dim(), tvar.dim()
-		T := tvar.floats(C, D, R)
+		var T []float64
+		if tvarHalf {
+			for _, x := range tvar.halves(C, D, R) {
+				T = append(T, float64(x))
+			}
+		} else {
+			T = tvar.floats(C, D, R)
+		}
 		if err := tvar.done(); err != nil {
 			return nil, err
 		}

@@ -85,6 +85,68 @@ func TestBundleRoundTrip(t *testing.T) {
 	}
 }
 
+// TestBundleHalfPrecisionT checks Metadata.HalfPrecisionT: T is stored as "TVAH" in half
+// precision (format version 10, and an outer bundle with a second system so stored is version 10
+// too), reads back as each value rounded to the nearest half (hand-worked: 1/3 → 0.333251953125,
+// 1e-5 → a subnormal, 0.1 → 0.0999755859375), the bundle is smaller by 2 bytes per value, the
+// rounding happens once (re-encoding is byte-identical), and a bundle with both TVAR and TVAH is
+// refused.
+func TestBundleHalfPrecisionT(t *testing.T) {
+	b := fullBundle(t)
+	b.Extractor.T[0], b.Extractor.T[1], b.Extractor.T[2] = 1.0/3, 1e-5, 0.1
+	single := encode(t, b)
+	b.Meta.HalfPrecisionT = true
+	blob := encode(t, b)
+	if v := binary.LittleEndian.Uint32(blob[4:]); v != 10 {
+		t.Errorf("format version %d, want 10", v)
+	}
+	if !bytes.Contains(blob, []byte("TVAH")) || bytes.Contains(blob, []byte("TVAR")) {
+		t.Error("T not stored as TVAH alone")
+	}
+	n := len(b.Extractor.T)
+	sec := blob[bytes.Index(blob, []byte("TVAH")):]
+	if l, want := binary.LittleEndian.Uint64(sec[4:12]), uint64(12+2*n+2*(n%2)); l != want {
+		t.Errorf("TVAH holds %d bytes, want %d (TVAR: %d)", l, want, 12+4*n)
+	}
+	got, err := ReadBundle(bytes.NewReader(blob), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Meta.HalfPrecisionT {
+		t.Error("HalfPrecisionT lost")
+	}
+	for i, want := range []float64{0.333251953125, 1.0013580322265625e-05, 0.0999755859375} {
+		if got.Extractor.T[i] != want {
+			t.Errorf("T[%d] = %v, want %v", i, got.Extractor.T[i], want)
+		}
+	}
+	for i, x := range b.Extractor.T {
+		if d := math.Abs(got.Extractor.T[i] - x); d > math.Abs(x)/2048+1e-7 {
+			t.Fatalf("T[%d] = %v read back as %v", i, x, got.Extractor.T[i])
+		}
+	}
+	if !bytes.Equal(encode(t, got), blob) {
+		t.Error("re-encoding a decoded half-precision bundle changed its bytes")
+	}
+	outer := fullBundle(t)
+	outer.Second, outer.Meta.Fusion = b, []float64{1, 1, 0}
+	if v := binary.LittleEndian.Uint32(encode(t, outer)[4:]); v != 10 {
+		t.Errorf("outer bundle with a half-precision second system: version %d, want 10", v)
+	}
+	// Both sections: refused.
+	both := append([]byte(nil), blob[:16]...)
+	body := blob[16 : len(blob)-4]
+	tv := single[bytes.Index(single, []byte("TVAR")):]
+	tvLen := 12 + int(binary.LittleEndian.Uint64(tv[4:12]))
+	both = append(both, body...)
+	both = append(both, tv[:tvLen]...)
+	binary.LittleEndian.PutUint64(both[8:], uint64(len(both)-16))
+	both = binary.LittleEndian.AppendUint32(both, crc32.Checksum(both[16:], crc32.MakeTable(crc32.Castagnoli)))
+	if _, err := ReadBundle(bytes.NewReader(both), nil); !errors.Is(err, ErrMalformed) {
+		t.Errorf("TVAR and TVAH together: %v, want ErrMalformed", err)
+	}
+}
+
 func TestBundlePartial(t *testing.T) {
 	for name, b := range map[string]*Bundle{
 		"empty":    {},

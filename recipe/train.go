@@ -49,6 +49,11 @@ type TrainConfig struct {
 	// The default since c32 (three seeds: 12 s tests and FSDD better at every one, 4 s and
 	// degraded tests at two; bench/README.md). Not with IVectorVariances.
 	IVectorFullCov bool
+	// HalfPrecisionT stores the extractor's T in half precision (models.Metadata.HalfPrecisionT:
+	// bundle section "TVAH", bundle format version 10), halving its size; the TV stage rounds T
+	// so in its checkpoint, before the back ends are trained on its i-vectors. The default since
+	// c44, whose second system is as large as its first (bench/README.md).
+	HalfPrecisionT bool
 	// GMMFullCov makes the GMM scorer whiten its statistics with the extractor's full
 	// covariances too (models.GMMLinear.FullWhitened; needs IVectorFullCov). Experimental.
 	GMMFullCov bool
@@ -212,7 +217,7 @@ func DefaultTrainConfig() TrainConfig {
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 32, Seed: 1,
 		AugmentBackendOnly: true, AugmentExtractor: true, SpeedFront: true, FormantExtractor: true, AltBackend: true, ThirdBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
 		PrecisionRank: 128, GMMNAP: 80, GMMQuadratic: true, CalibrationFolds: 2, ExtraCopies: ExtraCopiesExtractor,
-		FusionMaxSeconds: 10,
+		FusionMaxSeconds: 10, HalfPrecisionT: true,
 	}
 }
 
@@ -280,7 +285,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		return nil, err
 	}
 	meta := models.Metadata{Created: time.Now().UTC().Format(time.RFC3339), FrontEnd: fe, TopC: c.TopC,
-		SelectDims: c.SelectDims, SNormTopN: c.SNormTopN, MinPost: c.MinPost,
+		SelectDims: c.SelectDims, SNormTopN: c.SNormTopN, MinPost: c.MinPost, HalfPrecisionT: c.HalfPrecisionT,
 		Description: fmt.Sprintf("trained on %d recordings of %d speakers", len(ts.utts), len(ts.names)),
 		Extra:       map[string]string{"components": fmt.Sprint(c.Components), "ivector_dim": fmt.Sprint(c.IVectorDim)}}
 	for k, v := range c.calibrationLayout(false) {
@@ -353,6 +358,9 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 		tvKey += fmt.Sprintf("-fc%d", c.fullCovStride())
 	} else if c.GMMFullCov {
 		return nil, errors.New("recipe: GMMFullCov needs IVectorFullCov")
+	}
+	if c.HalfPrecisionT {
+		tvKey += "-h16" // its checkpoint holds T rounded; one holding float32 T is another stage
 	}
 	tvSettings := []any{"tv", ubmSig, c.SelectionGroups, c.SelectionGroupMax, c.MinPost,
 		c.TopC, c.SelectDims, c.IVectorDim, c.IVectorIters, c.IVectorVariances, c.Seed}

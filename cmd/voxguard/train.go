@@ -40,6 +40,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	comps := fs.Int("components", d.Components, "UBM Gaussians")
 	ivdim := fs.Int("ivector-dim", d.IVectorDim, "i-vector dimension")
 	ivIters := fs.Int("ivector-iters", d.IVectorIters, "total-variability EM iterations")
+	halfT := fs.Bool("half-precision-t", d.HalfPrecisionT, "store the i-vector extractor's T in half precision (bundle format version 10; the default since c44): half the bundle's largest section, where extraction reads T at most in half precision anyway; =false: float32, as before c44")
 	ivFull := fs.Bool("ivector-fullcov", d.IVectorFullCov, "whiten the i-vector extractor's statistics with each UBM component's full covariance, estimated on its training recordings (bundle format version 8; the default since c32), instead of the UBM's diagonal variances (=false: c30's extractor)")
 	gmmFull := fs.Bool("gmm-fullcov", d.GMMFullCov, "experimental: the GMM scorer whitens its statistics with the extractor's full covariances too (needs --ivector-fullcov)")
 	ivVars := fs.Bool("ivector-variances", d.IVectorVariances, "re-estimate the i-vector extractor's residual variances (diagonal) at every EM iteration instead of whitening with the UBM's")
@@ -138,6 +139,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.WorkDir = *work
 	cfg.IVectorVariances = *ivVars
 	cfg.IVectorFullCov = *ivFull
+	cfg.HalfPrecisionT = *halfT
 	if *ivVars && *ivFull {
 		// The diagonal variance update replaces the whitening: without an explicit
 		// --ivector-fullcov it turns the default full covariances off; with one, the two clash.
