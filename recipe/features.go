@@ -1,8 +1,11 @@
 package recipe
 
 import (
+	"encoding/binary"
 	"flag"
 	"fmt"
+	"hash/crc32"
+	"math"
 	"runtime"
 	"strconv"
 	"sync"
@@ -17,6 +20,11 @@ import (
 type Features struct {
 	Dim    int
 	Frames [][]float32 // voiced frames, each Dim long, backed by one array
+	// Digest is the CRC-32C of the audio the frames came from (the samples at the front end's
+	// rate, as float32 bits), with Samples its length: set by FromFile, so that a training
+	// checkpoint can tell the same recordings from others by content, not by file time.
+	Digest  uint32
+	Samples int
 }
 
 // FeatureExtractor turns audio files into voiced frames with a fixed front end. Each goroutine
@@ -66,7 +74,27 @@ func (x *FeatureExtractor) FromFile(path string) (*Features, error) {
 	if err != nil {
 		return nil, err
 	}
-	return x.FromSamples(s), nil
+	f := x.FromSamples(s)
+	f.Digest, f.Samples = samplesDigest(s), len(s)
+	return f, nil
+}
+
+// castagnoli is the CRC-32C table (hardware-accelerated where the CPU has it).
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// samplesDigest is the CRC-32C of the samples' float32 bits, little-endian.
+func samplesDigest(s []float32) uint32 {
+	var buf [4096]byte
+	crc := uint32(0)
+	for len(s) > 0 {
+		n := min(len(s), len(buf)/4)
+		for i, v := range s[:n] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+		}
+		crc = crc32.Update(crc, castagnoli, buf[:4*n])
+		s = s[n:]
+	}
+	return crc
 }
 
 // FromFileAugmented is FromFile on a degraded copy of the file's audio (aug, seeded with

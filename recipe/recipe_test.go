@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/dsp/audio"
@@ -335,6 +336,13 @@ func TestCheckpointResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	resumed("one recording's content replaced under its name", 0)
+	resumed("the same again", 2)
+	// The same content with new file times (the corpora unpacked or copied again) resumes.
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(name, later, later); err != nil {
+		t.Fatal(err)
+	}
+	resumed("the same recordings with new file times", 2)
 
 	c.MinPost = 1
 	if _, err := Train(c); err == nil {

@@ -316,7 +316,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	// Stage 1: UBM. Its checkpoint's name leaves out the i-vector dimension, which the UBM does
 	// not depend on, so that runs with another --ivector-dim reuse it; one saved under the older
 	// name, with the dimension in it, is still found.
-	ubmSig := stageSignature(ts.utts, front, "ubm", c.Components, c.UBMFrames, c.UBMIters, c.Seed)
+	ubmSig := stageSignature(ts.utts, ts.feats, front, "ubm", c.Components, c.UBMFrames, c.UBMIters, c.Seed)
 	ubmName := fmt.Sprintf("ubm-c%d-s%d-n%d", c.Components, c.Seed, nFront)
 	if c.WorkDir != "" {
 		if _, err := os.Stat(filepath.Join(c.WorkDir, ubmName+".vxgb")); err != nil {
@@ -367,7 +367,7 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if c.IVectorFullCov { // only then, so that earlier diagonal checkpoints stay valid
 		tvSettings = append(tvSettings, "fullcov", c.fullCovStride())
 	}
-	tvSig := stageSignature(ts.utts, tvFront, tvSettings...)
+	tvSig := stageSignature(ts.utts, ts.feats, tvFront, tvSettings...)
 	tv, err := checkpoint(&c, tvKey, fe, tvSig, func() (*models.Bundle, error) {
 		var tvStats []*models.Stats
 		for i, s := range stats {
@@ -553,21 +553,18 @@ const stageSigKey = "stage_signature"
 
 // stageSignature is a digest of what a training stage's result depends on besides the front end
 // (which ReadBundle checks): the recordings it learns from (those of utts that use marks, by
-// corpus, speaker and file name, in order, each with its file's size and modification time, so
-// that a folder of copies made again with other content under the same names, or another folder
-// given in its place, does not resume a stale stage) and the settings given.
-func stageSignature(utts []Utt, use []bool, settings ...any) string {
+// corpus, speaker and file name, in order, each with its audio's length and CRC-32C from feats,
+// so that a folder of copies made again with other content under the same names, or another
+// folder given in its place, does not resume a stale stage, while the same recordings copied or
+// unpacked again, with new file times, do) and the settings given.
+func stageSignature(utts []Utt, feats []*Features, use []bool, settings ...any) string {
 	h := sha256.New()
 	for _, v := range settings {
 		fmt.Fprintf(h, "%T %v\n", v, v)
 	}
 	for i, u := range utts {
 		if use[i] {
-			fmt.Fprintf(h, "%s/%s/%s", u.Corpus, u.Speaker, u.ID)
-			if fi, err := os.Stat(u.Path); err == nil {
-				fmt.Fprintf(h, " %d %d", fi.Size(), fi.ModTime().UnixNano())
-			}
-			fmt.Fprintln(h)
+			fmt.Fprintf(h, "%s/%s/%s %d %08x\n", u.Corpus, u.Speaker, u.ID, feats[i].Samples, feats[i].Digest)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])

@@ -31,14 +31,15 @@ func main() {
 	topC := flag.Int("top-c", 0, "set the metadata's top_c, the Gaussians selected per frame for the statistics (0: keep)")
 	minPost := flag.Float64("min-post", -1, "set the metadata's min_post, the posterior below which a frame's selected Gaussians are dropped from the statistics (0: keep all)")
 	frameSel := flag.String("spoof-frame-selection", "", "set the countermeasure's two-level frame selection, `K/G` (\"off\": exact)")
+	halfT := flag.Bool("half-precision-t", false, "store the extractor's T in half precision (Metadata.HalfPrecisionT, format 10), the second system's too; the bundle's calibration was trained with float32 T, so this measures what the storage alone changes")
 	flag.Parse()
-	if err := run(*in, *out, *spoofFrom, *frameStep, *frameSel, *minPost, *topC, set, del); err != nil {
+	if err := run(*in, *out, *spoofFrom, *frameStep, *frameSel, *minPost, *topC, *halfT, set, del); err != nil {
 		fmt.Fprintln(os.Stderr, "bundlemeta:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost float64, topC int, set, del []string) error {
+func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost float64, topC int, halfT bool, set, del []string) error {
 	if in == "" || out == "" {
 		return fmt.Errorf("-in and -out are required")
 	}
@@ -70,6 +71,12 @@ func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost floa
 			frameSel = ""
 		}
 		b.Spoof.FrameSelection = frameSel
+	}
+	if halfT {
+		b.Meta.HalfPrecisionT = true
+		if b.Second != nil {
+			b.Second.Meta.HalfPrecisionT = true
+		}
 	}
 	if minPost >= 0 {
 		b.Meta.MinPost = minPost
