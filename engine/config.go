@@ -28,10 +28,12 @@ type Config struct {
 	// tail. Final frames, and so the final assessment, are unaffected. 0: the default; 1: every
 	// frame.
 	TailStride int
-	// SecondSystem scores live calls, and the uploads the engine verifies or identifies, with
-	// the bundle's second speaker system too (models.Bundle.Second): each call feeds both front
-	// ends until the fusion's limit of net speech (models.Metadata.FusionMaxSeconds) and every
-	// assessment under it is the fusion of both. Off (the default), the engine scores with the
+	// SecondSystem scores sessions (live calls, and recordings pushed through one) with the
+	// bundle's second speaker system too (models.Bundle.Second): each session feeds both front
+	// ends until the fusion's limit of net speech (models.Metadata.FusionMaxSeconds) or
+	// Session.DropSecondSystem, and every assessment under it is the fusion of both (serve's
+	// default, which sheds it under load; Engine.WithSecondSystem derives such an engine for
+	// recordings from one without). Off (the zero value), the engine scores with the
 	// first system alone and its own thresholds (models.Bundle.FirstSystem), so a call costs what
 	// a one-system bundle's does, and its statistics (Session.Stats) are the first system's
 	// alone; enrollments from audio still keep both systems' statistics, so that voiceprints

@@ -133,8 +133,9 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 // that scores with the bundle's second speaker system too (Config.SecondSystem on), taking
 // voiceprints from vp and the watchlist from wl, whose probes must be prepared with both systems
 // (StoreVoices.Fused). It is for recordings scored whole, such as one-shot uploads, which have
-// no live-call latency to keep: with live fusion off (the default, for the cost of a call's
-// first seconds), they still get the fused verifier and its thresholds. When e already scores
+// no live-call latency to keep: with live fusion off (Config's zero value, serve
+// --second-system=false: for the cost of a call's first seconds), they still get the fused
+// verifier and its thresholds. When e already scores
 // with the second system, or the bundle has none, it returns e itself.
 func (e *Engine) WithSecondSystem(vp Voiceprints, wl Watchlist) (*Engine, error) {
 	if e.live2 || e.fecfg2 == nil {

@@ -189,10 +189,10 @@ func (s *Server) overloaded() string {
 // (half the delay's window: the window sees half of a cut's effect before the next, so a cut
 // may be one too many, which costs some calls the fusion, where waiting a whole window costs
 // every call latency); while it is under half of that, it grows back by 2 % of the calls per
-// schedStep (from none to all in ~12 s). Each call draws a
-// rank in [0, 1) when it starts and feeds the second system while its rank is under the level:
-// a cut stops about half of the fusing calls, not all of them at once, and a call that stopped
-// never resumes (its second statistics would miss the frames between).
+// schedStep (from none to all in ~12 s). Each call draws a rank in [0, 1) when it starts and
+// feeds the second system while its rank is under the level: a cut stops about half of the
+// fusing calls, not all of them at once, and a call that stopped never resumes (its second
+// statistics would miss the frames between).
 type fusionLevel struct {
 	mu    sync.Mutex
 	level float64

@@ -59,7 +59,7 @@ type Config struct {
 	// SecondSystem) before any call: while the scheduling delay that ShedDelay watches exceeds
 	// it, about half of the live calls that feed the second system stop at their next audio
 	// message (engine.Session.DropSecondSystem: the first system alone scores the rest of the
-	// call), and half again every two seconds while it stays above; new calls start without it in
+	// call), and half again every second while it stays above; new calls start without it in
 	// the same proportion, which grows back while the delay is under half of FusionShedDelay
 	// (overload.go, fusionLevel). The second system costs about a third of a call's processing
 	// while it is fed, so a server short of processor time sheds that before it sheds calls or
