@@ -346,8 +346,9 @@ func TestBundleGMMQuadraticRoundTrip(t *testing.T) {
 		t.Fatal("the default bundle has no GMM scorer")
 	}
 	// Its voice-source scorer (since c31) needs version 7 and its extractor's full whitening
-	// (since c32) version 8, whatever the GMM term; a second system (since c43) version 9.
-	b.Spoof, b.Second, b.Meta.Fusion = nil, nil, nil
+	// (since c32) version 8, whatever the GMM term; a second system (since c43) version 9; T in
+	// half precision (since c44) version 10.
+	b.Spoof, b.Second, b.Meta.Fusion, b.Meta.HalfPrecisionT = nil, nil, nil, false
 	if err := b.Extractor.SetFullWhitening(nil); err != nil {
 		t.Fatal(err)
 	}

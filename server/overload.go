@@ -185,7 +185,9 @@ func (s *Server) overloaded() string {
 
 // fusionLevel is the share of calls that may feed the bundle's second speaker system
 // (Config.FusionShedDelay), kept AIMD on the scheduling delay as callLimit keeps the cap on
-// calls: while the delay is above FusionShedDelay it halves, at most once per fusionCutEvery
+// calls: while the delay d is above FusionShedDelay it is cut, by half, or to FusionShedDelay/d of
+// itself when that is less (a delay ten times the limit or more: to a tenth), at most once per
+// fusionCutEvery
 // (half the delay's window: the window sees half of a cut's effect before the next, so a cut
 // may be one too many, which costs some calls the fusion, where waiting a whole window costs
 // every call latency); while it is under half of that, it grows back by 2 % of the calls per
@@ -224,7 +226,8 @@ func (f *fusionLevel) update(now time.Time, d, lim time.Duration) {
 	switch {
 	case d > lim:
 		if now.Sub(f.cut) >= fusionCutEvery {
-			f.level /= 2
+			// Half at least, in proportion to the overload beyond that (lim/d), a tenth at most.
+			f.level *= max(0.1, min(0.5, float64(lim)/float64(d)))
 			f.cut, f.step = now, now
 		}
 	case d < lim/2 && f.level < 1 && now.Sub(f.step) >= schedStep:

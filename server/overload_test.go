@@ -214,16 +214,16 @@ func TestFusionLevel(t *testing.T) {
 		delay time.Duration
 		want  float64
 	}{
-		{0, 10 * time.Millisecond, 1},                           // quiet: every call
-		{time.Second, 60 * time.Millisecond, 0.5},               // overload: half
-		{1500 * time.Millisecond, 200 * time.Millisecond, 0.5},  // within fusionCutEvery: no second cut
-		{2000 * time.Millisecond, 200 * time.Millisecond, 0.25}, // fusionCutEvery later: half again
-		{2900 * time.Millisecond, 200 * time.Millisecond, 0.25},
-		{3100 * time.Millisecond, 200 * time.Millisecond, 0.125},
-		{3200 * time.Millisecond, 40 * time.Millisecond, 0.125}, // between half and the limit: hold
-		{3500 * time.Millisecond, 10 * time.Millisecond, 0.145}, // under half: +0.02
-		{3600 * time.Millisecond, 10 * time.Millisecond, 0.145}, // under a step since: hold
-		{3800 * time.Millisecond, 10 * time.Millisecond, 0.165},
+		{0, 10 * time.Millisecond, 1},                            // quiet: every call
+		{time.Second, 60 * time.Millisecond, 0.5},                // overload: half (50/60 would keep more)
+		{1500 * time.Millisecond, 200 * time.Millisecond, 0.5},   // within fusionCutEvery: no second cut
+		{2000 * time.Millisecond, 200 * time.Millisecond, 0.125}, // fusionCutEvery later: by 50/200
+		{2900 * time.Millisecond, 200 * time.Millisecond, 0.125},
+		{3100 * time.Millisecond, 200 * time.Millisecond, 0.03125},
+		{3200 * time.Millisecond, 40 * time.Millisecond, 0.03125}, // between half and the limit: hold
+		{3500 * time.Millisecond, 10 * time.Millisecond, 0.05125}, // under half: +0.02
+		{3600 * time.Millisecond, 10 * time.Millisecond, 0.05125}, // under a step since: hold
+		{3800 * time.Millisecond, 10 * time.Millisecond, 0.07125},
 	}
 	for i, st := range steps {
 		f.update(t0.Add(st.at), st.delay, lim)
@@ -235,6 +235,17 @@ func TestFusionLevel(t *testing.T) {
 	f.update(t0.Add(time.Minute), 0, lim)
 	if f.level != 1 {
 		t.Errorf("level %v past 1", f.level)
+	}
+	// Far over the limit the cut is deeper: to lim/d, a tenth at most.
+	for i, c := range []struct {
+		delay time.Duration
+		want  float64
+	}{{200 * time.Millisecond, 0.25}, {time.Second, 0.1}} {
+		f.level = 1
+		f.update(t0.Add(time.Duration(i+2)*time.Minute), c.delay, lim)
+		if math.Abs(f.level-c.want) > 1e-12 {
+			t.Errorf("delay %v: level %v, want %v", c.delay, f.level, c.want)
+		}
 	}
 }
 
