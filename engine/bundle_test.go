@@ -44,6 +44,28 @@ func firstLLR(t testing.TB, enroll, test *models.Stats) float64 {
 	return l
 }
 
+// pushChunks streams x through s in chunks of n samples, calling before(pos) ahead of each chunk
+// (nil: nothing), then stops it; it returns every assessment, the final one last.
+func pushChunks(t testing.TB, s *Session, x []float32, n int, before func(pos int)) []Assessment {
+	t.Helper()
+	var got []Assessment
+	for pos := 0; pos < len(x); pos += n {
+		if before != nil {
+			before(pos)
+		}
+		out, err := s.Push(x[pos:min(len(x), pos+n)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, out...)
+	}
+	a, err := s.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(got, a)
+}
+
 func fusedBundle(t testing.TB) *models.Bundle {
 	b := *testBundle(t)
 	second := b
@@ -233,19 +255,8 @@ func TestSecondSystemFusionLimit(t *testing.T) {
 	vp.probes["self"] = p
 	s := e.NewSession("c1")
 	s.Claim("self")
-	var got []Assessment
-	for pos := 0; pos < len(x); pos += 800 {
-		out, err := s.Push(x[pos:min(len(x), pos+800)])
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, out...)
-	}
-	a, err := s.Stop()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, a)
+	got := pushChunks(t, s, x, 800, nil)
+	a := got[len(got)-1]
 	fusedSeen, firstSeen := false, false
 	for _, a := range got {
 		frames := a.SpeechSeconds * 100 // net speech, final and provisional, in frames
@@ -514,23 +525,12 @@ func TestDropSecondSystem(t *testing.T) {
 	run := func(e *Engine, dropAt int) ([]Assessment, *Session) {
 		s := e.NewSession("c")
 		s.Claim("alice")
-		var got []Assessment
-		for pos := 0; pos < len(x); pos += 800 {
+		return pushChunks(t, s, x, 800, func(pos int) {
 			if pos == dropAt {
 				s.DropSecondSystem()
 				s.DropSecondSystem()
 			}
-			out, err := s.Push(x[pos:min(len(x), pos+800)])
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, out...)
-		}
-		a, err := s.Stop()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return append(got, a), s
+		}), s
 	}
 	drop := len(x) / 2 / 800 * 800
 	fused, _ := run(on, -1)

@@ -411,22 +411,18 @@ func TestAPIWorkflow(t *testing.T) {
 // gives (Engine.WithSecondSystem on StoreVoices.Fused): the same LLRs and thresholds as an engine
 // with the second system on over the same store, not the live engine's first-system ones.
 func TestAPIOneShotSecondSystem(t *testing.T) {
-	tb := testBundle(t)
-	b := *tb
-	second := b
-	second.Spoof = nil
-	b.Second, b.Meta.Fusion = &second, []float64{0.7, 0.4, 0.1}
-	env := newAPIEnvBundle(t, &b)
+	b := fusedTestBundle(t)
+	env := newAPIEnvBundle(t, b)
 	live := env.srv.eng
 	rec, err := live.WithSecondSystem(env.sv.Fused())
 	if err != nil {
 		t.Fatal(err)
 	}
-	svOn, err := engine.NewStoreVoices(env.st, &b, true)
+	svOn, err := engine.NewStoreVoices(env.st, b, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	on, err := engine.New(&b, engine.Options{Config: engine.Config{SecondSystem: true}, Voiceprints: svOn, Watchlist: svOn, Thresholder: farScale(4)})
+	on, err := engine.New(b, engine.Options{Config: engine.Config{SecondSystem: true}, Voiceprints: svOn, Watchlist: svOn, Thresholder: farScale(4)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,16 @@ func (f *fakeStore) Voiceprint(id string) (*models.Probe, error) {
 
 func (f *fakeStore) Entries() []engine.WatchlistEntry { return f.watch }
 
+// fusedTestBundle is the test bundle with a second speaker system: a copy of its own speaker
+// models (the same front end), fused 0.7 / 0.4 / 0.1.
+func fusedTestBundle(t testing.TB) *models.Bundle {
+	b := *testBundle(t)
+	second := b
+	second.Spoof = nil
+	b.Second, b.Meta.Fusion = &second, []float64{0.7, 0.4, 0.1}
+	return &b
+}
+
 // farScale stands in for the bundle's recorded non-target scores (see engine's tests).
 type farScale float64
 

@@ -254,12 +254,7 @@ func TestFusionLevel(t *testing.T) {
 // one starting at 1 fuses until the level falls, then drops it at its next audio message; each
 // is counted in voxguard_fusion_shed_total; and without FusionShedDelay nothing is shed.
 func TestCallShedsFusion(t *testing.T) {
-	tb := testBundle(t)
-	b := *tb
-	second := b
-	second.Spoof = nil
-	b.Second, b.Meta.Fusion = &second, []float64{0.7, 0.4, 0.1}
-	e, err := engine.New(&b, engine.Options{Config: engine.Config{SecondSystem: true}, Thresholder: farScale(4)})
+	e, err := engine.New(fusedTestBundle(t), engine.Options{Config: engine.Config{SecondSystem: true}, Thresholder: farScale(4)})
 	if err != nil {
 		t.Fatal(err)
 	}
