@@ -109,12 +109,13 @@ const defaultReadBatch = 200 * time.Millisecond
 // the server kept its steady-state p99 at 79 ms with 100 ms and let it reach 305 ms with 200 ms.
 const defaultShedDelay = 100 * time.Millisecond
 
-// defaultFusionShedDelay is serve's --fusion-shed-delay: a fifth of defaultShedDelay, so that a
-// server nearing saturation gives up the second speaker system's fusion before it refuses calls
-// or misses latency. With 30 ms, 1,250 calls started together held in 1 of 3 runs (the cuts came
-// too late); with 20 ms in 3 of 3, as with the first system alone (bench/README.md, "Server
-// load").
-const defaultFusionShedDelay = 20 * time.Millisecond
+// defaultFusionShedDelay is serve's --fusion-shed-delay: a tenth of defaultShedDelay, so that a
+// server nearing saturation gives up the second speaker system's fusion well before it refuses
+// calls or misses latency. 1,250 calls started together (c44): with 30 ms held in 1 of 3 runs (the
+// cuts came too late), with 20 ms in 6 of 7 (p99 49-153 ms), with 10 ms in 3 of 3 (p99 33-47 ms),
+// against 22 ms for the first system alone; 10 ms keeps the fusion in every call up to ~700 calls
+// started together and in about half of them at 850-1,000 (bench/README.md, "Server load").
+const defaultFusionShedDelay = 10 * time.Millisecond
 
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "--addr HOST:PORT [--model FILE] [--data DIR] [--enroll ID=WAV]... [--watch ID=WAV]...", stderr)
