@@ -564,3 +564,74 @@ func TestDropSecondSystem(t *testing.T) {
 		t.Errorf("second statistics after the drop: %v frames of the call's %v", st.Second.Frames(), st.Frames())
 	}
 }
+
+// TestFirstSystemTrialThresholds checks that an engine fusing two systems judges each trial by
+// the operating points of the LLR it gives: fused trials by the bundle's (Metadata.
+// FARThresholds), trials scored by the first system alone by its own (FirstFARThresholds) — past
+// the fusion's limit, after Session.DropSecondSystem, and against a voiceprint without the
+// second system's statistics — as an engine without the second system would judge them.
+func TestFirstSystemTrialThresholds(t *testing.T) {
+	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
+	b := fusedBundle(t)
+	b.Meta.FARThresholds = []models.FARPoint{{FAR: 0.001, LLR: 9.5}, {FAR: 0.01, LLR: 9}}
+	b.Meta.FirstFARThresholds = []models.FARPoint{{FAR: 0.001, LLR: 3.5}, {FAR: 0.01, LLR: 3}}
+	b.Meta.FARThresholdsDegraded, b.Meta.FirstFARThresholdsDegraded = nil, nil
+	e0, err := New(b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := loadAudio(t, callFile, e0.SampleRate())
+	batch, _ := e0.Stats(x)
+	b.Meta.FusionMaxSeconds = math.Floor(batch.Frames()/2) / 100
+	e, err := New(b, Options{Config: Config{SecondSystem: true}, Voiceprints: vp, Watchlist: vp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Thresholds().Match != 9 || e.FirstSystemThresholds().Match != 3 {
+		t.Fatalf("thresholds %v / %v, want 9 / 3", e.Thresholds().Match, e.FirstSystemThresholds().Match)
+	}
+	lim := b.Meta.FusionMaxSeconds
+	if under, past := e.ThresholdsAt(lim/2).Match, e.ThresholdsAt(lim).Match; under != 9 || past != 3 {
+		t.Errorf("ThresholdsAt: %v under the limit, %v at it; want 9 and 3", under, past)
+	}
+	vp.probes["self"], _ = e.Prepare(batch)
+	first := batch.Clone()
+	first.Second = nil
+	vp.probes["old"], _ = e.Prepare(first)
+	run := func(claim string, drop bool) []Assessment {
+		s := e.NewSession("c")
+		s.Claim(claim)
+		if drop {
+			s.DropSecondSystem()
+		}
+		return pushChunks(t, s, x, 800, nil)
+	}
+	for _, c := range []struct {
+		name  string
+		claim string
+		drop  bool
+	}{{"fused call", "self", false}, {"dropped at the start", "self", true}, {"voiceprint without the second system", "old", false}} {
+		fused, firstOnly := 0, 0
+		for _, a := range run(c.claim, c.drop) {
+			th, ok := a.MatchThreshold()
+			if !ok {
+				continue
+			}
+			wantFused := !c.drop && c.claim == "self" && b.FusesTest(a.SpeechSeconds*100)
+			switch {
+			case wantFused && th == 9:
+				fused++
+			case !wantFused && th == 3:
+				firstOnly++
+			default:
+				t.Errorf("%s: assessment at %.2f s judged at %v", c.name, a.SpeechSeconds, th)
+			}
+		}
+		if c.name == "fused call" && (fused == 0 || firstOnly == 0) {
+			t.Errorf("%s: %d fused and %d first-system assessments, want some of each", c.name, fused, firstOnly)
+		}
+		if c.name != "fused call" && (fused != 0 || firstOnly == 0) {
+			t.Errorf("%s: %d fused and %d first-system assessments, want only the latter", c.name, fused, firstOnly)
+		}
+	}
+}

@@ -61,9 +61,15 @@ type Engine struct {
 	cfg    Config
 	thr    FARThresholder // Options.Thresholder as given (nil: the verifier's)
 	th     Thresholds
-	vp     Voiceprints
-	wl     Watchlist
-	pool   sync.Pool // *snapshot
+	// th1 are the thresholds of trials the verifier scores with the first system alone when it
+	// fuses two (models.Verifier.Fuses false: past the fusion's limit, a call that dropped the
+	// second system, a voiceprint without its statistics): the first system's own operating
+	// points (models.Bundle.FirstSystem), so that such a trial is judged as an engine without
+	// the second system judges it. Equal to th when the verifier does not fuse.
+	th1  Thresholds
+	vp   Voiceprints
+	wl   Watchlist
+	pool sync.Pool // *snapshot
 
 	spoof *SpoofDetector // nil: the bundle has no countermeasure (see spoof.go)
 	// aug is the bundle's enrollment augmentation (models.Bundle.EnrollAugment); nil: none.
@@ -111,6 +117,14 @@ func New(b *models.Bundle, o Options) (*Engine, error) {
 	}
 	e := &Engine{b: b, v: v, fecfg: fecfg, fecfg2: fecfg2, live2: fecfg2 != nil && cfg.SecondSystem, cfg: cfg, thr: o.Thresholder,
 		th: cfg.thresholds(thr), vp: o.Voiceprints, wl: o.Watchlist}
+	e.th1 = e.th
+	if vb.Second != nil {
+		thr1 := o.Thresholder
+		if thr1 == nil {
+			thr1 = vb.FirstSystem()
+		}
+		e.th1 = cfg.thresholds(thr1)
+	}
 	if name := b.EnrollAugment(); name != "" {
 		a, err := dsp.ChannelAugmentationByName(name)
 		if err != nil {
@@ -167,8 +181,33 @@ func (e *Engine) SampleRate() int { return e.fecfg.MFCC.SampleRate }
 // Config returns the engine's policy, defaults filled in.
 func (e *Engine) Config() Config { return e.cfg }
 
-// Thresholds returns the LLR thresholds the policy's rates came to.
+// Thresholds returns the LLR thresholds the policy's rates came to (with a verifier fusing two
+// speaker systems, those of fused trials; FirstSystemThresholds those of the others).
 func (e *Engine) Thresholds() Thresholds { return e.th }
+
+// FirstSystemThresholds returns the thresholds of trials scored by the first speaker system
+// alone in an engine that fuses two (Thresholds otherwise).
+func (e *Engine) FirstSystemThresholds() Thresholds { return e.th1 }
+
+// ThresholdsAt returns the thresholds of a trial whose test side has speechSeconds of net speech,
+// both sides carrying the second system's statistics: Thresholds while the verifier fuses such a
+// test (under the fusion's limit), FirstSystemThresholds from the limit on (and always without
+// a second system in the verifier).
+func (e *Engine) ThresholdsAt(speechSeconds float64) Thresholds {
+	if e.v.Second() != nil && e.b.FusesTest(speechSeconds*100) {
+		return e.th
+	}
+	return e.th1
+}
+
+// trialThresholds returns the thresholds a trial of enroll against test is judged by: th when
+// the verifier fuses it, th1 when its LLR is the first system's alone.
+func (e *Engine) trialThresholds(enroll, test *models.Probe) *Thresholds {
+	if e.v.Fuses(enroll, test) {
+		return &e.th
+	}
+	return &e.th1
+}
 
 // Bundle returns the engine's model bundle.
 func (e *Engine) Bundle() *models.Bundle { return e.b }

@@ -291,7 +291,7 @@ func (e *Engine) Screen(s *models.Stats) ([]WatchlistHit, error) {
 		if w.Probe == nil {
 			continue
 		}
-		if llr, ok := e.v.Score(w.Probe, p); ok && llr >= e.th.watchlist(w.Probe, p) {
+		if llr, ok := e.v.Score(w.Probe, p); ok && llr >= e.trialThresholds(w.Probe, p).watchlist(w.Probe, p) {
 			hits = append(hits, WatchlistHit{EntryID: w.ID, Label: w.Label, LLR: llr})
 		}
 	}
@@ -365,6 +365,9 @@ func (e *Engine) Enroll(sv *StoreVoices, actor, subjectID string, samples []Samp
 		if err := screen.Add(prior); err != nil {
 			return rep, err
 		}
+	}
+	if e.v.Second() == nil || screen.Second == nil || !e.b.FusesTest(screen.Frames()) {
+		rep.Threshold = e.th1.Watchlist // the screen's LLRs are the first system's alone
 	}
 	if rep.Watchlist, err = e.Screen(screen); err != nil {
 		return rep, fmt.Errorf("engine: screening the enrollment: %w", err)

@@ -41,11 +41,12 @@ func (s *Session) assess(stats *models.Stats, voiced int, final bool, vs *models
 				insufficient = true
 				break
 			}
-			a.matchThreshold, a.compared = e.th.match(s.claimProbe, probe), true
+			th := e.trialThresholds(s.claimProbe, probe)
+			a.matchThreshold, a.compared = th.match(s.claimProbe, probe), true
 			switch {
 			case llr >= a.matchThreshold:
 				a.Verification.Decision = Match
-			case llr <= e.th.Mismatch:
+			case llr <= th.Mismatch:
 				a.Verification.Decision = Mismatch
 				a.Reasons = append(a.Reasons, ReasonVoiceMismatch)
 			case voiced < s.conclusive:
@@ -65,7 +66,7 @@ func (s *Session) assess(stats *models.Stats, voiced int, final bool, vs *models
 				continue
 			}
 			p = math.Max(p, 1/(1+math.Exp(-(llr+prior))))
-			if llr >= e.th.watchlist(w.Probe, probe) {
+			if llr >= e.trialThresholds(w.Probe, probe).watchlist(w.Probe, probe) {
 				a.Watchlist = append(a.Watchlist, WatchlistHit{EntryID: w.ID, Label: w.Label, LLR: llr})
 			}
 		}

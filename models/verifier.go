@@ -667,7 +667,7 @@ func (v *Verifier) altScore(u []float64, m CohortMoments, test *Probe) float64 {
 // system, it is the first system's own calibrated LLR.
 func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
 	llr, sufficient = v.scoreOwn(enroll, test, v.MinFrames)
-	if !sufficient || v.second == nil || enroll.Second == nil || test.Second == nil || !v.b.FusesTest(test.Frames) {
+	if !sufficient || !v.Fuses(enroll, test) {
 		return llr, sufficient
 	}
 	l2, ok := v.second.scoreOwn(enroll.Second, test.Second, v.MinFrames)
@@ -675,6 +675,13 @@ func (v *Verifier) Score(enroll, test *Probe) (llr float64, sufficient bool) {
 		return llr, true // rounding aside the systems agree on sufficiency; the first's LLR stands
 	}
 	return v.b.FuseLLR(llr, l2), true
+}
+
+// Fuses reports whether Score gives the fusion of both systems for enroll against test: v has a
+// second system, both probes carry its side (Probe.Second) and the test is under the fusion's
+// limit (Bundle.FusesTest); otherwise a sufficient trial's LLR is the first system's own.
+func (v *Verifier) Fuses(enroll, test *Probe) bool {
+	return v.second != nil && enroll != nil && test != nil && enroll.Second != nil && test.Second != nil && v.b.FusesTest(test.Frames)
 }
 
 // scoreOwn is Score for v's own system, without its second, judging sides with at least
@@ -698,15 +705,26 @@ func (v *Verifier) scoreOwn(enroll, test *Probe, minFrames float64) (llr float64
 // trials would be accepted, interpolated (in log FAR) between the operating points the bundle
 // recorded on held-out speakers. A rate outside the measured range is an error: the bundle
 // cannot vouch for it.
-func (v *Verifier) ThresholdAtFAR(far float64) (float64, error) {
-	return thresholdAt(v.b.Meta.FARThresholds, far)
+func (v *Verifier) ThresholdAtFAR(far float64) (float64, error) { return v.b.ThresholdAtFAR(far) }
+
+// ThresholdAtFAR is Verifier.ThresholdAtFAR from b's recorded operating points alone
+// (Metadata.FARThresholds), without a verifier: b.FirstSystem().ThresholdAtFAR gives the first
+// system's own.
+func (b *Bundle) ThresholdAtFAR(far float64) (float64, error) {
+	return thresholdAt(b.Meta.FARThresholds, far)
+}
+
+// ThresholdAtFARDegraded is Verifier.ThresholdAtFARDegraded from b's recorded operating points
+// alone (Metadata.FARThresholdsDegraded).
+func (b *Bundle) ThresholdAtFARDegraded(far float64) (float64, error) {
+	return thresholdAt(b.Meta.FARThresholdsDegraded, far)
 }
 
 // ThresholdAtFARDegraded is ThresholdAtFAR for trials through a degraded channel (Degraded), from
 // the operating points measured on such trials alone (Metadata.FARThresholdsDegraded); an error
 // when the bundle has none.
 func (v *Verifier) ThresholdAtFARDegraded(far float64) (float64, error) {
-	return thresholdAt(v.b.Meta.FARThresholdsDegraded, far)
+	return v.b.ThresholdAtFARDegraded(far)
 }
 
 // Degraded reports whether a trial of enroll against test counts as through a degraded channel

@@ -642,7 +642,7 @@ func (s *Server) apiIdentify(r *apiRequest) (any, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	th := s.rec.Thresholds()
+	th := s.rec.ThresholdsAt(a.SpeechSeconds) // the fused trials' or, past the fusion's limit, the first system's
 	return map[string]any{"speech_seconds": a.SpeechSeconds, "watchlist": a.Watchlist,
 		"threshold_llr": th.Watchlist, "threshold_llr_degraded_channel": th.WatchlistDegraded,
 		"risk": a.Risk, "band": a.Band, "reasons": a.Reasons}, 0, nil
