@@ -969,8 +969,10 @@ func parseBody(body []byte) (*Bundle, error) {
 		C, D, R := tvar.dim(), tvar.dim(), tvar.dim()
 		var T []float64
 		if tvarHalf {
-			for _, x := range tvar.halves(C, D, R) {
-				T = append(T, float64(x))
+			h := tvar.halves(C, D, R)
+			T = make([]float64, len(h))
+			for i, x := range h {
+				T[i] = float64(x)
 			}
 		} else {
 			T = tvar.floats(C, D, R)
