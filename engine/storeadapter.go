@@ -55,9 +55,10 @@ type cachedVoiceprint struct {
 }
 
 // DefaultVoiceprintCache is how many prepared voiceprints a StoreVoices keeps in memory by
-// default (least recently used dropped first). With the default bundle (a 256-Gaussian UBM
-// since c28) one takes ~120 KiB, most of it the GMM scorer's vectors as a model and as a test
-// (234 KiB with c27's 512-Gaussian UBM), so 2,048 of them ~240 MiB. A live call holds its
+// default (least recently used dropped first). With the default bundle's first system (a
+// 256-Gaussian UBM since c28) one takes ~124 KiB, most of it the GMM scorer's vectors as a model
+// and as a test (234 KiB with c27's 512-Gaussian UBM); prepared for both of c44's systems
+// (Config.SecondSystem, serve's default) ~248 KiB, so 2,048 of them ~500 MiB. A live call holds its
 // claimed voiceprint itself, so eviction costs a later claim of that subject one store read and
 // preparation (a few ms), never a call's verdict.
 const DefaultVoiceprintCache = 2048

@@ -132,7 +132,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS and WSS")
 	tlsKey := fs.String("tls-key", "", "TLS private key `file` (PEM)")
 	maxCalls := fs.Int("max-calls-per-key", 0, "most concurrent calls one API key may stream (0: no limit)")
-	vpCache := fs.Int("voiceprint-cache", engine.DefaultVoiceprintCache, "prepared voiceprints kept in memory, least recently used dropped first (~120 KiB each with the default bundle)")
+	vpCache := fs.Int("voiceprint-cache", engine.DefaultVoiceprintCache, "prepared voiceprints kept in memory, least recently used dropped first (~248 KiB each with the default bundle's two systems, ~124 KiB with --second-system=false)")
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
 	readBatch := fs.Duration("read-batch", defaultReadBatch, fmt.Sprintf("read each streamed call's socket once it holds this much audio, or as much as the next assessment needs if that is less, instead of message by message: fewer wake-ups and system calls per call without delaying any progressive assessment; a stop, claim or ping that fills no batch is read at the latest %v after this (Linux; 0: read every message as it comes)", server.BatchSlack))
 	fusionShed := fs.Duration("fusion-shed-delay", defaultFusionShedDelay, "with --second-system: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), live calls stop feeding the second speaker system and new calls start without it (the first system alone scores them), before any call is shed (0: never)")
