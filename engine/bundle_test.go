@@ -66,13 +66,7 @@ func pushChunks(t testing.TB, s *Session, x []float32, n int, before func(pos in
 	return append(got, a)
 }
 
-func fusedBundle(t testing.TB) *models.Bundle {
-	b := *testBundle(t)
-	second := b
-	second.Spoof = nil
-	b.Second, b.Meta.Fusion = &second, []float64{0.7, 0.4, 0.1}
-	return &b
-}
+func fusedBundle(t testing.TB) *models.Bundle { return testkit.FusedTinyBundle(t) }
 
 // TestSecondSystemSession checks a live call with a bundle that fuses a second system: the
 // session's statistics carry the second system's, equal to the batch computation bit for bit;

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/engine"
+	"github.com/voxguard/voxguard/internal/testkit"
 	"github.com/voxguard/voxguard/models"
 )
 
@@ -41,13 +42,7 @@ func (f *fakeStore) Entries() []engine.WatchlistEntry { return f.watch }
 
 // fusedTestBundle is the test bundle with a second speaker system: a copy of its own speaker
 // models (the same front end), fused 0.7 / 0.4 / 0.1.
-func fusedTestBundle(t testing.TB) *models.Bundle {
-	b := *testBundle(t)
-	second := b
-	second.Spoof = nil
-	b.Second, b.Meta.Fusion = &second, []float64{0.7, 0.4, 0.1}
-	return &b
-}
+func fusedTestBundle(t testing.TB) *models.Bundle { return testkit.FusedTinyBundle(t) }
 
 // farScale stands in for the bundle's recorded non-target scores (see engine's tests).
 type farScale float64

@@ -80,3 +80,14 @@ func TinyBundle(t testing.TB) *models.Bundle {
 	}
 	return bundleB
 }
+
+// FusedTinyBundle is a shallow copy of TinyBundle with a second speaker system: a copy of its own
+// speaker models (the same front end, so a call's frames stay in step; no countermeasure), fused
+// 0.7·LLR₁ + 0.4·LLR₂ + 0.1.
+func FusedTinyBundle(t testing.TB) *models.Bundle {
+	b := *TinyBundle(t)
+	second := b
+	second.Spoof = nil
+	b.Second, b.Meta.Fusion = &second, []float64{0.7, 0.4, 0.1}
+	return &b
+}
