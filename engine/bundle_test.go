@@ -66,6 +66,35 @@ func pushChunks(t testing.TB, s *Session, x []float32, n int, before func(pos in
 	return append(got, a)
 }
 
+// engineOn builds an engine on b with cfg, vp as its voiceprints and watchlist (nil: none) and
+// thr as its thresholder (nil: the bundle's operating points).
+func engineOn(t testing.TB, b *models.Bundle, cfg Config, vp *fakeVoiceprints, thr FARThresholder) *Engine {
+	t.Helper()
+	o := Options{Config: cfg, Thresholder: thr}
+	if vp != nil { // a nil *fakeVoiceprints would make a non-nil interface
+		o.Voiceprints, o.Watchlist = vp, vp
+	}
+	e, err := New(b, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// halfCallLimit sets b's fusion limit to half of callFile's net speech and returns the call's
+// audio and batch statistics.
+func halfCallLimit(t testing.TB, b *models.Bundle) ([]float32, *models.Stats) {
+	t.Helper()
+	e := engineOn(t, b, Config{}, nil, nil)
+	x := loadAudio(t, callFile, e.SampleRate())
+	batch, err := e.Stats(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Meta.FusionMaxSeconds = math.Floor(batch.Frames()/2) / 100 // seconds
+	return x, batch
+}
+
 func fusedBundle(t testing.TB) *models.Bundle { return testkit.FusedTinyBundle(t) }
 
 // TestSecondSystemSession checks a live call with a bundle that fuses a second system: the
@@ -76,10 +105,7 @@ func fusedBundle(t testing.TB) *models.Bundle { return testkit.FusedTinyBundle(t
 func TestSecondSystemSession(t *testing.T) {
 	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
 	b := fusedBundle(t)
-	e, err := New(b, Options{Config: Config{SecondSystem: true}, Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOn(t, b, Config{SecondSystem: true}, vp, fakeThresholder(4))
 	x := loadAudio(t, callFile, e.SampleRate())
 	batch, err := e.Stats(x)
 	if err != nil {
@@ -227,21 +253,9 @@ func TestSecondSystemTailStride(t *testing.T) {
 func TestSecondSystemFusionLimit(t *testing.T) {
 	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
 	b := fusedBundle(t)
-	e0, err := New(b, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := loadAudio(t, callFile, e0.SampleRate())
-	batch, err := e0.Stats(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	limit := math.Floor(batch.Frames()/2) / 100 // seconds
-	b.Meta.FusionMaxSeconds = limit
-	e, err := New(b, Options{Config: Config{SecondSystem: true}, Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	x, batch := halfCallLimit(t, b)
+	limit := b.Meta.FusionMaxSeconds
+	e := engineOn(t, b, Config{SecondSystem: true}, vp, fakeThresholder(4))
 	p, err := e.Prepare(batch)
 	if err != nil {
 		t.Fatal(err)
@@ -505,14 +519,8 @@ func TestSecondSystemRecordings(t *testing.T) {
 func TestDropSecondSystem(t *testing.T) {
 	vp := &fakeVoiceprints{probes: map[string]*models.Probe{}, noConsent: map[string]bool{}}
 	b := fusedBundle(t)
-	on, err := New(b, Options{Config: Config{SecondSystem: true}, Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	off, err := New(b, Options{Voiceprints: vp, Watchlist: vp, Thresholder: fakeThresholder(4)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	on := engineOn(t, b, Config{SecondSystem: true}, vp, fakeThresholder(4))
+	off := engineOn(t, b, Config{}, vp, fakeThresholder(4))
 	x := loadAudio(t, callFile, on.SampleRate())
 	enroll, _ := on.Stats(loadAudio(t, "corpus:mini-librispeech/1088/1088-134315-0001.wav", on.SampleRate()))
 	vp.probes["alice"], _ = on.Prepare(enroll)
@@ -570,17 +578,8 @@ func TestFirstSystemTrialThresholds(t *testing.T) {
 	b.Meta.FARThresholds = []models.FARPoint{{FAR: 0.001, LLR: 9.5}, {FAR: 0.01, LLR: 9}}
 	b.Meta.FirstFARThresholds = []models.FARPoint{{FAR: 0.001, LLR: 3.5}, {FAR: 0.01, LLR: 3}}
 	b.Meta.FARThresholdsDegraded, b.Meta.FirstFARThresholdsDegraded = nil, nil
-	e0, err := New(b, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := loadAudio(t, callFile, e0.SampleRate())
-	batch, _ := e0.Stats(x)
-	b.Meta.FusionMaxSeconds = math.Floor(batch.Frames()/2) / 100
-	e, err := New(b, Options{Config: Config{SecondSystem: true}, Voiceprints: vp, Watchlist: vp})
-	if err != nil {
-		t.Fatal(err)
-	}
+	x, batch := halfCallLimit(t, b)
+	e := engineOn(t, b, Config{SecondSystem: true}, vp, nil)
 	if e.Thresholds().Match != 9 || e.FirstSystemThresholds().Match != 3 {
 		t.Fatalf("thresholds %v / %v, want 9 / 3", e.Thresholds().Match, e.FirstSystemThresholds().Match)
 	}

@@ -366,8 +366,9 @@ func (e *Engine) Enroll(sv *StoreVoices, actor, subjectID string, samples []Samp
 			return rep, err
 		}
 	}
-	if e.v.Second() == nil || screen.Second == nil || !e.b.FusesTest(screen.Frames()) {
-		rep.Threshold = e.th1.Watchlist // the screen's LLRs are the first system's alone
+	rep.Threshold = e.th1.Watchlist // the screen's LLRs are the first system's alone, unless:
+	if screen.Second != nil {
+		rep.Threshold = e.ThresholdsAt(screen.Frames() / 100).Watchlist
 	}
 	if rep.Watchlist, err = e.Screen(screen); err != nil {
 		return rep, fmt.Errorf("engine: screening the enrollment: %w", err)

@@ -197,16 +197,9 @@ func (sv *StoreVoices) Voiceprint(subjectID string) (*models.Probe, error) {
 	}
 	gen := sv.gen
 	sv.mu.Unlock()
-	s, aug, _, err := sv.storedStats(subjectID)
+	p, err := sv.prepare(sv.v, subjectID)
 	if err != nil {
 		return nil, err
-	}
-	if s == nil {
-		return nil, ErrNoVoiceprint
-	}
-	p, err := sv.v.PrepareEnrollment(s, aug, sv.v.NewScratch())
-	if err != nil {
-		return nil, fmt.Errorf("engine: preparing the voiceprint: %w", err)
 	}
 	sv.mu.Lock()
 	defer sv.mu.Unlock()
@@ -219,6 +212,23 @@ func (sv *StoreVoices) Voiceprint(subjectID string) (*models.Probe, error) {
 	}
 	sv.cache[subjectID] = sv.lru.PushFront(&cachedVoiceprint{subjectID, p})
 	sv.evictLocked()
+	return p, nil
+}
+
+// prepare reads subjectID's stored statistics and prepares them as an enrollment with v
+// (ErrNoVoiceprint when there are none of this bundle's space).
+func (sv *StoreVoices) prepare(v *models.Verifier, subjectID string) (*models.Probe, error) {
+	s, aug, _, err := sv.storedStats(subjectID)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, ErrNoVoiceprint
+	}
+	p, err := v.PrepareEnrollment(s, aug, v.NewScratch())
+	if err != nil {
+		return nil, fmt.Errorf("engine: preparing the voiceprint: %w", err)
+	}
 	return p, nil
 }
 
@@ -263,22 +273,10 @@ type fusedVoices struct{ sv *StoreVoices }
 
 // Voiceprint is StoreVoices.Voiceprint with both systems, uncached.
 func (f fusedVoices) Voiceprint(subjectID string) (*models.Probe, error) {
-	sv := f.sv
-	if err := sv.usable(subjectID); err != nil {
+	if err := f.sv.usable(subjectID); err != nil {
 		return nil, err
 	}
-	s, aug, _, err := sv.storedStats(subjectID)
-	if err != nil {
-		return nil, err
-	}
-	if s == nil {
-		return nil, ErrNoVoiceprint
-	}
-	p, err := sv.fusedV.PrepareEnrollment(s, aug, sv.fusedV.NewScratch())
-	if err != nil {
-		return nil, fmt.Errorf("engine: preparing the voiceprint: %w", err)
-	}
-	return p, nil
+	return f.sv.prepare(f.sv.fusedV, subjectID)
 }
 
 // Entries is StoreVoices.Entries prepared with both systems.

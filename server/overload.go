@@ -187,8 +187,7 @@ func (s *Server) overloaded() string {
 // (Config.FusionShedDelay), kept AIMD on the scheduling delay as callLimit keeps the cap on
 // calls: while the delay d is above FusionShedDelay it is cut, by half, or to FusionShedDelay/d of
 // itself when that is less (a delay ten times the limit or more: to a tenth), at most once per
-// fusionCutEvery
-// (half the delay's window: the window sees half of a cut's effect before the next, so a cut
+// fusionCutEvery (half the delay's window: the window sees half of a cut's effect before the next, so a cut
 // may be one too many, which costs some calls the fusion, where waiting a whole window costs
 // every call latency); while it is under half of that, it grows back by 2 % of the calls per
 // schedStep (from none to all in ~12 s). Each call draws a rank in [0, 1) when it starts and
@@ -196,45 +195,50 @@ func (s *Server) overloaded() string {
 // fusing calls, not all of them at once, and a call that stopped never resumes (its second
 // statistics would miss the frames between).
 type fusionLevel struct {
-	mu    sync.Mutex
-	level float64
-	cut   time.Time
-	step  time.Time
-	bits  atomic.Uint64 // math.Float64bits(level), for lock-free reads
-	at    atomic.Int64  // Unix ns of the last update
-	init  sync.Once
+	mu   sync.Mutex // serialises updates
+	cut  time.Time
+	step time.Time
+	// shed is math.Float64bits of the share of calls shed, 1 − the level: the zero value sheds
+	// none. Read without the lock.
+	shed atomic.Uint64
+	at   atomic.Int64 // Unix ns of the last update
 }
 
 // fusionCutEvery is the least time between two cuts of the fusion level.
 const fusionCutEvery = schedWindow / 2
 
+// level returns the share of calls that may fuse.
+func (f *fusionLevel) level() float64 { return 1 - math.Float64frombits(f.shed.Load()) }
+
+// set sets the level.
+func (f *fusionLevel) set(level float64) { f.shed.Store(math.Float64bits(1 - level)) }
+
 // get returns the level at now, updating it from the scheduling delay (read by sched) at most
 // once per schedStep; the other callers take the last level with one atomic load.
 func (f *fusionLevel) get(now time.Time, sched *schedDelay, lim time.Duration) float64 {
-	f.init.Do(func() { f.level = 1; f.bits.Store(math.Float64bits(1)) })
 	last, t := f.at.Load(), now.UnixNano()
 	if t-last >= int64(schedStep) && f.at.CompareAndSwap(last, t) {
 		f.update(now, sched.p99(now), lim)
 	}
-	return math.Float64frombits(f.bits.Load())
+	return f.level()
 }
 
 // update adjusts the level for the delay d measured at now.
 func (f *fusionLevel) update(now time.Time, d, lim time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	level := f.level()
 	switch {
 	case d > lim:
 		if now.Sub(f.cut) >= fusionCutEvery {
 			// Half at least, in proportion to the overload beyond that (lim/d), a tenth at most.
-			f.level *= max(0.1, min(0.5, float64(lim)/float64(d)))
+			f.set(level * max(0.1, min(0.5, float64(lim)/float64(d))))
 			f.cut, f.step = now, now
 		}
-	case d < lim/2 && f.level < 1 && now.Sub(f.step) >= schedStep:
+	case d < lim/2 && level < 1 && now.Sub(f.step) >= schedStep:
 		f.step = now
-		f.level = min(1, f.level+0.02)
+		f.set(min(1, level+0.02))
 	}
-	f.bits.Store(math.Float64bits(f.level))
 }
 
 // shedFusion says whether a call of the given rank (drawn in [0, 1) at its start) should not

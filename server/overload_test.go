@@ -206,7 +206,6 @@ func TestCallLimit(t *testing.T) {
 // limit and the limit it holds; under half it grows by 0.02 per step, up to all.
 func TestFusionLevel(t *testing.T) {
 	var f fusionLevel
-	f.level = 1
 	t0 := time.Unix(1000, 0)
 	lim := 50 * time.Millisecond
 	steps := []struct {
@@ -227,24 +226,24 @@ func TestFusionLevel(t *testing.T) {
 	}
 	for i, st := range steps {
 		f.update(t0.Add(st.at), st.delay, lim)
-		if got := math.Float64frombits(f.bits.Load()); math.Abs(got-st.want) > 1e-12 {
+		if got := f.level(); math.Abs(got-st.want) > 1e-12 {
 			t.Fatalf("step %d (%v, delay %v): level %v, want %v", i, st.at, st.delay, got, st.want)
 		}
 	}
-	f.level = 0.995
+	f.set(0.995)
 	f.update(t0.Add(time.Minute), 0, lim)
-	if f.level != 1 {
-		t.Errorf("level %v past 1", f.level)
+	if f.level() != 1 {
+		t.Errorf("level %v past 1", f.level())
 	}
 	// Far over the limit the cut is deeper: to lim/d, a tenth at most.
 	for i, c := range []struct {
 		delay time.Duration
 		want  float64
 	}{{200 * time.Millisecond, 0.25}, {time.Second, 0.1}} {
-		f.level = 1
+		f.set(1)
 		f.update(t0.Add(time.Duration(i+2)*time.Minute), c.delay, lim)
-		if math.Abs(f.level-c.want) > 1e-12 {
-			t.Errorf("delay %v: level %v, want %v", c.delay, f.level, c.want)
+		if math.Abs(f.level()-c.want) > 1e-12 {
+			t.Errorf("delay %v: level %v, want %v", c.delay, f.level(), c.want)
 		}
 	}
 }
@@ -259,9 +258,7 @@ func TestCallShedsFusion(t *testing.T) {
 		t.Fatal(err)
 	}
 	setLevel := func(s *Server, level float64) {
-		s.fusion.get(time.Now(), s.sched, time.Hour) // initialise
-		s.fusion.level = level
-		s.fusion.bits.Store(math.Float64bits(level))
+		s.fusion.set(level)
 		s.fusion.at.Store(time.Now().Add(time.Hour).UnixNano()) // no update from the delay meanwhile
 	}
 	m := media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}

@@ -338,7 +338,7 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		host, hostBW := hostSpeed(), hostBandwidth()
 		runtime.GC()
 		h0 := scrapeHist(base)
-		shedStart0, shedDuring0 := scrapeLabelled(base, "voxguard_fusion_shed_total", `when="start"`), scrapeLabelled(base, "voxguard_fusion_shed_total", `when="during"`)
+		shedStart0, shedDuring0 := fusionShed(base)
 		rss0 := rssKB(srv.Process.Pid)
 		cpu0 := cpuTicks(srv.Process.Pid)
 		self0 := cpuTicks(os.Getpid())
@@ -432,7 +432,8 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 			float64(peak.Load())/1024, float64(peak.Load()-rss0)/float64(n), 100*clientCPU/wall.Seconds(), float64(lag)/1e6, loadAvg(),
 			idle, steadyIdle, float64(host)/1e6, hostBW, holds)
 		fmt.Printf("  server-side (audio received -> assessment ready, from /metrics): p99 <= %s\n", histP99(h0, scrapeHist(base)))
-		if a, d := scrapeLabelled(base, "voxguard_fusion_shed_total", `when="start"`)-shedStart0, scrapeLabelled(base, "voxguard_fusion_shed_total", `when="during"`)-shedDuring0; a+d > 0 {
+		if a, d := fusionShed(base); a+d > shedStart0+shedDuring0 {
+			a, d = a-shedStart0, d-shedDuring0
 			fmt.Printf("  calls that shed the second speaker system (serve --fusion-shed-delay): %.0f at their start, %.0f during the call, of %d\n", a, d, n)
 		}
 		if len(sched) > 0 {
@@ -558,7 +559,7 @@ func arrivals(addr, base, key string, pid int, subjects []string, recs []recordi
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
 	fmt.Printf("| %d | %d | %d | %d | %.0f | %d | %.1f | %.1f | %.1f | %d of %d, %.1f | %.0f | %v |\n", len(results), taken, refused, failed, maxLive,
 		len(lat), q(lat, 0.5), q(lat, 0.99), q(lat, 1), steadyRefused, steadyArrived, q(steady, 0.99), 100*cpu/wall.Seconds(), q(lat, 0.99) < float64(p99Max)/1e6)
-	if a, d := scrapeLabelled(base, "voxguard_fusion_shed_total", `when="start"`), scrapeLabelled(base, "voxguard_fusion_shed_total", `when="during"`); a+d > 0 {
+	if a, d := fusionShed(base); a+d > 0 {
 		fmt.Printf("  calls that shed the second speaker system (serve --fusion-shed-delay): %.0f at their start, %.0f during the call, of %d taken\n", a, d, taken)
 	}
 	if firstErr != nil {
@@ -850,7 +851,8 @@ func loadAvg() string {
 	return strings.Fields(string(b))[0]
 }
 
-// scrapeGauge reads the value of an unlabelled gauge from the server's /metrics.
+// scrapeGauge reads the value of one series from the server's /metrics: an unlabelled gauge by
+// its name, a labelled series as name{labels} written as /metrics writes it.
 func scrapeGauge(base, name string) (float64, bool) {
 	res, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -867,22 +869,12 @@ func scrapeGauge(base, name string) (float64, bool) {
 	return 0, false
 }
 
-// scrapeLabelled reads the value of the series of metric name with the given labels (as
-// written between the braces), 0 when there is none.
-func scrapeLabelled(base, name, labels string) float64 {
-	res, err := http.Get(base + "/metrics")
-	if err != nil {
-		return 0
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, name+"{"+labels+"} "); ok {
-			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return f
-		}
-	}
-	return 0
+// fusionShed reads voxguard_fusion_shed_total: the calls that started without the second
+// speaker system and those that dropped it during the call, so far.
+func fusionShed(base string) (start, during float64) {
+	start, _ = scrapeGauge(base, `voxguard_fusion_shed_total{when="start"}`)
+	during, _ = scrapeGauge(base, `voxguard_fusion_shed_total{when="during"}`)
+	return start, during
 }
 
 // scrapeHist reads the cumulative buckets of voxguard_assessment_latency_seconds.
