@@ -121,15 +121,8 @@ func TestSecondSystemSession(t *testing.T) {
 	vp.probes["self"] = p
 	s := e.NewSession("c1")
 	s.Claim("self")
-	for pos := 0; pos < len(x); pos += 1234 {
-		if _, err := s.Push(x[pos:min(len(x), pos+1234)]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a, err := s.Stop()
-	if err != nil {
-		t.Fatal(err)
-	}
+	all := pushChunks(t, s, x, 1234, nil)
+	a := all[len(all)-1]
 	if !reflect.DeepEqual(s.Stats(), batch) {
 		t.Fatal("session statistics differ from the batch statistics")
 	}
