@@ -30,6 +30,8 @@ const MinSpoofSeconds = 1.0
 type SpoofDetector struct {
 	cm        *models.Countermeasure
 	cfg       dsp.LFCCConfig
+	spec      dsp.SpecConfig // the spectrum network's front end (zero without one)
+	specMax   int            // samples the spectrum network reads: its first SpecSeconds
 	far       float64
 	threshold float64 // mean frame LLR above which a recording is flagged
 	minFrames int
@@ -61,8 +63,21 @@ func NewSpoofDetector(cm *models.Countermeasure, far float64) (*SpoofDetector, e
 	if !ok {
 		return nil, errors.New("engine: countermeasure has no false-alarm operating points")
 	}
-	return &SpoofDetector{cm: cm, cfg: cfg, far: far, threshold: thr,
-		minFrames: int(MinSpoofSeconds * 1000 / cfg.FrameShiftMs)}, nil
+	d := &SpoofDetector{cm: cm, cfg: cfg, far: far, threshold: thr,
+		minFrames: int(MinSpoofSeconds * 1000 / cfg.FrameShiftMs)}
+	if cm.Spec != nil {
+		if err := json.Unmarshal(cm.SpecFrontEnd, &d.spec); err != nil {
+			return nil, fmt.Errorf("engine: countermeasure spectrum front end: %w", err)
+		}
+		if err := d.spec.Validate(); err != nil {
+			return nil, err
+		}
+		if d.spec.SampleRate != cfg.SampleRate || d.spec.Bins < cm.Spec.Bins {
+			return nil, fmt.Errorf("engine: countermeasure spectrum front end (%d Hz, %d bins) does not fit its network or the LFCC's %d Hz", d.spec.SampleRate, d.spec.Bins, cfg.SampleRate)
+		}
+		d.specMax = int(cm.SpecSeconds * float64(cfg.SampleRate))
+	}
+	return d, nil
 }
 
 // Threshold is the countermeasure score above which speech is flagged.
@@ -95,10 +110,16 @@ func (d *SpoofDetector) Score(samples []float32) Spoof {
 // rather than once per chunk; the score is the same as frame by frame). Not safe for concurrent
 // use.
 type SpoofStream struct {
-	d     *SpoofDetector
-	fe    *dsp.LFCC
-	sc    *models.SpoofScorer
-	stats []float64 // long-term spectral statistics scratch (nil without a linear scorer)
+	d  *SpoofDetector
+	fe *dsp.LFCC
+	// audio keeps the stream's first SpecSeconds of samples for the spectrum network (nil
+	// without one); specN is how many of them its cached log-odds specLogit have seen.
+	audio     []float32
+	specN     int
+	specLogit float64
+	specOK    bool
+	sc        *models.SpoofScorer
+	stats     []float64 // long-term spectral statistics scratch (nil without a linear scorer)
 	// pend holds npend frames (spoofBurst at most) at or above the level floor, levels in
 	// pendLv, not yet scored.
 	pend   []float32
@@ -130,8 +151,25 @@ func (d *SpoofDetector) NewStream() *SpoofStream {
 
 // Push feeds samples and scores every frame that became available.
 func (s *SpoofStream) Push(samples []float32) {
+	if s.d.specMax > 0 && len(s.audio) < s.d.specMax {
+		s.audio = append(s.audio, samples[:min(len(samples), s.d.specMax-len(s.audio))]...)
+	}
 	s.fe.Push(samples)
 	s.drain()
+}
+
+// specScore is the spectrum network's log-odds on the audio kept so far, computed again only
+// when more audio has come (ok is false while the speech is too short for it).
+func (s *SpoofStream) specScore() (float64, bool) {
+	if len(s.audio) != s.specN {
+		s.specN = len(s.audio)
+		rows, T, err := dsp.LogSpectrogram(s.audio, s.d.spec, nil)
+		s.specOK = false
+		if err == nil {
+			s.specLogit, s.specOK = s.d.cm.Spec.Logit(rows, T, s.d.spec.Bins)
+		}
+	}
+	return s.specLogit, s.specOK
 }
 
 // drain collects the frames that became available; those under the level floor, which the
@@ -166,7 +204,16 @@ func (s *SpoofStream) Current() Spoof {
 	if s.stats != nil {
 		s.fe.SpectralStats(s.stats)
 	}
-	return s.d.Decide(s.d.cm.Combine(s.sc.LLR(), s.stats, s.sc.NetScore()), s.sc.Frames())
+	score := s.d.cm.Combine(s.sc.LLR(), s.stats, s.sc.NetScore())
+	if s.d.cm.Spec != nil {
+		spec, ok := s.specScore()
+		if !ok {
+			// Too little speech for the network: no verdict yet.
+			return Spoof{LLR: 0, Decision: Inconclusive}
+		}
+		score = s.d.cm.Fusion.FuseSpec(score, spec)
+	}
+	return s.d.Decide(score, s.sc.Frames())
 }
 
 // Final flushes the front end and returns the verdict on the whole stream, equal to Score on the

@@ -47,6 +47,12 @@ type Countermeasure struct {
 	// the second system then reads the statistics before them. It is fused with the others by
 	// Fusion (SpoofFusion.VQWeight) and needs Net.
 	VQ *MLPScorer `json:"vq_mlp,omitempty"`
+	// Spec, when present, is a fifth system: a convolutional network on the recording's log
+	// power spectrum (SpecNet; its front end SpecFrontEnd, a dsp.SpecConfig as JSON, opaque
+	// here) over at most its first SpecSeconds of audio, fused last (SpoofFusion.FuseSpec).
+	Spec         *SpecNet        `json:"spec_net,omitempty"`
+	SpecFrontEnd json.RawMessage `json:"spec_front_end,omitempty"`
+	SpecSeconds  float64         `json:"spec_seconds,omitempty"`
 	// Info is free-form provenance (training data, sizes).
 	Info map[string]string `json:"info,omitempty"`
 	// FrameSelection, "K/G" (e.g. "32/4"), scores each frame's log-likelihood under each GMM
@@ -111,6 +117,18 @@ func (cm *Countermeasure) Validate() error {
 		f := cm.Fusion
 		if cm.Net == nil || f == nil || !(f.VQWeight > 0 && f.NetWeight+f.VQWeight < 1) || !(f.VQStd > 0) {
 			return errors.New("models: countermeasure with a voice-source scorer needs a frame network and a fusion with weights summing under 1")
+		}
+	}
+	if cm.Spec != nil {
+		if err := cm.Spec.Validate(); err != nil {
+			return err
+		}
+		f := cm.Fusion
+		if f == nil || !(f.SpecWeight > 0 && f.SpecWeight <= 1) || !(f.SpecStd > 0) || !(f.BaseStd > 0) {
+			return errors.New("models: countermeasure with a spectrum network needs a fusion with its weight")
+		}
+		if len(cm.SpecFrontEnd) == 0 || !(cm.SpecSeconds > 0) {
+			return errors.New("models: countermeasure with a spectrum network needs its front end and seconds")
 		}
 	}
 	if cm.FrameStep < 0 {
@@ -634,6 +652,19 @@ func marshalSpoof(cm *Countermeasure) ([]byte, error) {
 			out = append(out, payload(nil, toF64(n.W[l]), toF64(n.B[l]))...)
 		}
 	}
+	if n := cm.Spec; n != nil {
+		// The shapes are in the JSON; the parameters follow the frame network's: each
+		// convolution's W and B, each norm's Scale and Shift, in layer order, then the head.
+		for _, l := range n.Layers {
+			switch l.Kind {
+			case SpecConv:
+				out = append(out, payload(nil, toF64(l.W), toF64(l.B))...)
+			case SpecNorm:
+				out = append(out, payload(nil, toF64(l.Scale), toF64(l.Shift))...)
+			}
+		}
+		out = append(out, payload(nil, toF64(n.W1), toF64(n.B1), toF64(n.W2), []float64{float64(n.B2)})...)
+	}
 	return out, nil
 }
 
@@ -664,6 +695,11 @@ func parseSpoof(r *reader) (*Countermeasure, error) {
 		n.W, n.B = make([][]float32, len(n.Sizes)-1), make([][]float32, len(n.Sizes)-1)
 		for l := range n.W {
 			n.W[l], n.B[l] = toF32(r.floats(n.Sizes[l+1], n.Sizes[l])), toF32(r.floats(n.Sizes[l+1]))
+		}
+	}
+	if n := cm.Spec; n != nil {
+		if err := n.readWeights(r); err != nil {
+			return nil, err
 		}
 	}
 	if err := r.done(); err != nil {

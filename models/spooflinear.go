@@ -177,6 +177,24 @@ type SpoofFusion struct {
 	VQWeight float64 `json:"vq_weight,omitempty"`
 	VQMean   float64 `json:"vq_mean,omitempty"`
 	VQStd    float64 `json:"vq_std,omitempty"`
+	// SpecWeight, SpecMean and SpecStd fuse a spectrum network (Countermeasure.Spec) with the
+	// other systems' total (BaseMean, BaseStd) in FuseSpec.
+	SpecWeight float64 `json:"spec_weight,omitempty"`
+	SpecMean   float64 `json:"spec_mean,omitempty"`
+	SpecStd    float64 `json:"spec_std,omitempty"`
+	BaseMean   float64 `json:"base_mean,omitempty"`
+	BaseStd    float64 `json:"base_std,omitempty"`
+}
+
+// FuseSpec returns the total score of a recording whose other systems' total (Combine) is base
+// and whose spectrum network's log-odds is spec: each standardised on held-out bona fide
+// recordings, weighted 1 − SpecWeight and SpecWeight (with SpecWeight 1, base is ignored).
+func (f *SpoofFusion) FuseSpec(base, spec float64) float64 {
+	z := f.SpecWeight * (spec - f.SpecMean) / f.SpecStd
+	if f.SpecWeight >= 1 {
+		return z
+	}
+	return z + (1-f.SpecWeight)*(base-f.BaseMean)/f.BaseStd
 }
 
 // FuseVQ returns the total score of a recording whose two-system fused score (Fuse) is fused,

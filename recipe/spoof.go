@@ -163,6 +163,10 @@ type SpoofTrainConfig struct {
 	// with the rest, fused with this weight beside the frame network's. Needs VoiceQuality and
 	// FrameNet.
 	VQWeight float64
+	// Spec, if set, adds a spectrum network (models.SpecNet) trained on the bona fide files the
+	// other systems' thresholds do not come from, fused with them (addSpecNet), and sets the
+	// operating points from the fused scores.
+	Spec *SpecNetTrainConfig
 	// Seed selects the draw of the training's random choices: the frames subsampled for the
 	// GMMs and the perceptrons' and frame network's initial weights and shuffles. 0 gives the
 	// draw every countermeasure so far was trained with; another value, another draw of the same
@@ -274,6 +278,9 @@ func ListWAVs(roots []string) ([]string, error) {
 type SpoofFeatures struct {
 	Frames [][]float32
 	Stats  []float64
+	// Spec is the recording's log power spectrum for a countermeasure with a spectrum network
+	// (AddSpecs); nil otherwise.
+	Spec *models.SpecRecording
 }
 
 // SpoofFeaturesOf decodes a WAV file, resamples it to cfg.SampleRate and computes its
@@ -371,13 +378,51 @@ func SpoofFrameScores(cm *models.Countermeasure, recs []*SpoofFeatures, workers 
 }
 
 // ScoreSpoof returns the countermeasure's score of each recording (GMM score fused with the
-// long-term-statistics score, and the frame network's, when the countermeasure has them).
+// long-term-statistics score, and the frame network's, when the countermeasure has them; then
+// with the spectrum network's, when it has one: a recording without its spectrum (AddSpecs) or
+// too short for the network scores NaN, no verdict, as the engine gives none).
 func ScoreSpoof(cm *models.Countermeasure, recs []*SpoofFeatures, workers int) []float64 {
 	out, net := SpoofFrameScores(cm, recs, workers)
 	for i, r := range recs {
 		out[i] = cm.Combine(out[i], r.Stats, net[i])
 	}
+	if cm.Spec != nil {
+		_ = Parallel(len(recs), workers, nil, func(_, i int) error {
+			r := recs[i].Spec
+			if r == nil {
+				out[i] = math.NaN()
+				return nil
+			}
+			v, ok := cm.Spec.Logit(r.X, r.T, r.Stride)
+			if !ok {
+				out[i] = math.NaN()
+				return nil
+			}
+			out[i] = cm.Fusion.FuseSpec(out[i], v)
+			return nil
+		})
+	}
 	return out
+}
+
+// AddSpecs computes, for a countermeasure with a spectrum network, the log power spectrum of
+// each recording (paths[i] for recs[i]) that the network reads; without one it does nothing.
+func AddSpecs(cm *models.Countermeasure, recs []*SpoofFeatures, paths []string, workers int, bar *progress.Bar) error {
+	if cm.Spec == nil {
+		return nil
+	}
+	var fe dsp.SpecConfig
+	if err := json.Unmarshal(cm.SpecFrontEnd, &fe); err != nil {
+		return fmt.Errorf("spoof: countermeasure spectrum front end: %w", err)
+	}
+	specs, err := ExtractSpecs(paths, fe, cm.SpecSeconds, workers, bar)
+	if err != nil {
+		return err
+	}
+	for i := range recs {
+		recs[i].Spec = &specs[i]
+	}
+	return nil
 }
 
 // TrainSpoofModel trains the countermeasure on features already extracted and sets its fusion
@@ -684,7 +729,11 @@ func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	c.Info["bonafide_files"] = fmt.Sprint(len(train))
 	c.Info["heldout_bonafide_files"] = fmt.Sprint(len(held))
 	c.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
-	return TrainSpoofModel(c, bona, sp, hb)
+	cm, err := TrainSpoofModel(c, bona, sp, hb)
+	if err != nil || c.Spec == nil {
+		return cm, err
+	}
+	return cm, addSpecNet(c, cm, train, held, ScoreSpoof(cm, hb, c.Workers), c.heldGroups)
 }
 
 // trainSpoofCrossFit is TrainSpoof with HoldOutSpeakers: the bona fide speakers (SpeakerOfPath)
@@ -720,6 +769,10 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	var pooled []float64
 	var pooledGroups []int
 	var cm *models.Countermeasure
+	// The last fold's files: the spectrum network, if any, trains without them and sets the
+	// operating points on them.
+	var lastTrain, lastHeld []string
+	var lastBase []float64
 	for f := range K {
 		var bona, held []*SpoofFeatures
 		fc := c
@@ -750,9 +803,27 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 		if err != nil {
 			return nil, fmt.Errorf("speaker fold %d: %w", f+1, err)
 		}
-		pooled = append(pooled, ScoreSpoof(m, held, c.Workers)...)
+		base := ScoreSpoof(m, held, c.Workers)
+		pooled = append(pooled, base...)
 		pooledGroups = append(pooledGroups, fc.heldGroups...)
 		cm = m
+		if f == K-1 && c.Spec != nil {
+			lastTrain, lastHeld, lastBase = nil, nil, base
+			for i, p := range c.Bonafide {
+				if fold[spks[i]] == f {
+					lastHeld = append(lastHeld, p)
+				} else {
+					lastTrain = append(lastTrain, p)
+				}
+			}
+			if err := addSpecNet(c, cm, lastTrain, lastHeld, lastBase, fc.heldGroups); err != nil {
+				return nil, err
+			}
+			cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
+			cm.Info["threshold_bonafide_files"] = fmt.Sprint(len(lastBase))
+			cm.Info["threshold_speaker_folds"] = "1"
+			return cm, cm.Validate()
+		}
 	}
 	cm.FARThresholds = spoofOperatingPoints(pooled, pooledGroups, c.FARs)
 	cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -74,9 +75,22 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	vqMax := fs.Int("vq-max-frames", recipe.DefaultSpoofVQMaxFrames, "with --voice-quality: stop the voice-source statistics after this many `frames` of speech (0: never; the first seconds bound a long call's work)")
 	vqWeight := fs.Float64("vq-weight", recipe.DefaultSpoofVQWeight, "with --voice-quality and --frame-net: score the voice-source statistics with a perceptron of their own, fused with this `weight` (0: they join the long-term statistics' perceptron)")
 	netWeight := fs.Float64("net-weight", recipe.DefaultSpoofNetWeight, "with --frame-net: the network's `weight` in the fusion, in (0, 1]")
+	specNet := fs.Bool("spec-net", false, "add a fifth system: a light convolutional network on each recording's fine log power spectrum (32 ms frames, 31 Hz bins), trained without the last speaker fold's bona fide files, which then set the thresholds (experimental; ~30-60 min on 2 cores)")
+	specSteps := fs.Int("spec-steps", 1500, "with --spec-net: training `minibatches` (32 recordings of each class)")
+	specSeconds := fs.Float64("spec-seconds", recipe.DefaultSpecSeconds, "with --spec-net: the `seconds` of audio from a recording's start the network reads")
+	specWeight := fs.Float64("spec-weight", recipe.DefaultSpecWeight, "with --spec-net: the network's `weight` in the fusion, in (0, 1] (1: it alone decides)")
+	specWidth := fs.Int("spec-width", 1, "with --spec-net: channel `multiplier` of the network's layers (16, 24, 32 channels at 1)")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
 		return err
+	}
+	var spec *recipe.SpecNetTrainConfig
+	if *specNet {
+		if *specSteps < 1 || !(*specSeconds >= 1) || !(*specWeight > 0 && *specWeight <= 1) || *specWidth < 1 || *specWidth > 8 {
+			return usageErrorf("--spec-steps must be positive, --spec-seconds at least 1, --spec-weight in (0, 1], --spec-width 1-8")
+		}
+		spec = &recipe.SpecNetTrainConfig{Seconds: *specSeconds, Weight: *specWeight,
+			Net: models.SpecNetConfig{Steps: *specSteps, Layers: models.DefaultSpecLayers(*specWidth)}}
 	}
 	hiddenNet, err := parseWidths(*frameNet)
 	if err != nil {
@@ -195,7 +209,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files of %d families\n", len(bf), len(bona), len(sf), nfam)
 	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Seed: *seed, LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, SpoofGroups: sgroups, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc),
-		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight, NetStep: *netStep, BalanceNet: *balanceNet, VQWeight: *vqWeight})
+		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight, NetStep: *netStep, BalanceNet: *balanceNet, VQWeight: *vqWeight, Spec: spec})
 	if err != nil {
 		return err
 	}
@@ -238,8 +252,13 @@ func runSpoof(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		llr := recipe.ScoreSpoof(cs.cm, []*recipe.SpoofFeatures{f}, 1)[0]
-		fmt.Fprintf(stdout, "%s llr=%.4f decision=%s threshold=%.4f frames=%d\n", *wav, llr, cs.decide(llr, len(f.Frames)), cs.thr, len(f.Frames))
+		recs := []*recipe.SpoofFeatures{f}
+		if err := recipe.AddSpecs(cs.cm, recs, []string{*wav}, 1, nil); err != nil {
+			return err
+		}
+		llr := recipe.ScoreSpoof(cs.cm, recs, 1)[0]
+		decision := cs.decide(llr, len(f.Frames))
+		fmt.Fprintf(stdout, "%s llr=%.4f decision=%s threshold=%.4f frames=%d\n", *wav, noVerdict(llr), decision, cs.thr, len(f.Frames))
 		return nil
 	}
 	return cs.scoreList(*list, *out, *key, *workers, stdout, stderr)
@@ -277,11 +296,20 @@ func loadSpoofScorer(path string, far float64) (*spoofScorer, error) {
 		minFrames: int(engine.MinSpoofSeconds * 1000 / cfg.FrameShiftMs)}, nil
 }
 
+// noVerdict shows a score of no verdict (NaN: too little speech for the spectrum network) as 0,
+// as the engine does.
+func noVerdict(llr float64) float64 {
+	if math.IsNaN(llr) {
+		return 0
+	}
+	return llr
+}
+
 // decide decides as the engine does (engine.SpoofDetector.Decide): too little speech is
 // inconclusive.
 func (cs *spoofScorer) decide(llr float64, frames int) string {
 	switch {
-	case frames < cs.minFrames:
+	case frames < cs.minFrames || math.IsNaN(llr):
 		return "inconclusive"
 	case llr > cs.thr:
 		return "spoof"
@@ -306,7 +334,15 @@ func (cs *spoofScorer) scoreList(list, out, key string, workers int, stdout, std
 	if err != nil {
 		return err
 	}
+	if err := recipe.AddSpecs(cm, recs, paths, workers, progress.New(stderr, "spoof spectra", len(paths))); err != nil {
+		return err
+	}
 	scores := recipe.ScoreSpoof(cm, recs, workers)
+	decisions := make([]string, len(scores))
+	for i, v := range scores {
+		decisions[i] = decide(v, len(recs[i].Frames))
+		scores[i] = noVerdict(v)
+	}
 	w := stdout
 	if out != "" {
 		f, err := os.Create(out)
@@ -318,7 +354,7 @@ func (cs *spoofScorer) scoreList(list, out, key string, workers int, stdout, std
 	}
 	bw := bufio.NewWriter(w)
 	for i, p := range pairs {
-		fmt.Fprintf(bw, "%s %.6f %s\n", p.ID, scores[i], decide(scores[i], len(recs[i].Frames)))
+		fmt.Fprintf(bw, "%s %.6f %s\n", p.ID, scores[i], decisions[i])
 	}
 	if err := bw.Flush(); err != nil {
 		return err
@@ -337,7 +373,7 @@ func (cs *spoofScorer) scoreList(list, out, key string, workers int, stdout, std
 	var sp, bf []float64
 	flagged, missed, undecided := 0, 0, 0
 	for i, p := range pairs {
-		d := decide(scores[i], len(recs[i].Frames))
+		d := decisions[i]
 		if d == "inconclusive" {
 			undecided++
 		}

@@ -1,0 +1,354 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// SpecNet is a light convolutional network (after the ASVspoof LCNN: convolutions whose
+// channels are halved by max-feature-map, 2×2 max pooling, batch normalisation) that classifies
+// a recording's log power spectrum as bona fide or spoofed. Its input is a T × Bins matrix (time
+// by frequency, each row one frame's natural-log power spectrum, rows in time order); the layers
+// keep a T' × F' × C activation, the head averages it over time, then two fully connected layers
+// (the first with max-feature-map) give one output, the log-odds that the recording is spoofed.
+// Averaging over time makes the network take recordings of any length of at least MinFrames.
+// Before the first layer each input row has the recording's mean row subtracted (the channel's
+// colouring) and is multiplied by InputScale.
+type SpecNet struct {
+	// Bins is the number of frequency bins read from each input row (the first Bins).
+	Bins int `json:"bins"`
+	// InputScale multiplies the mean-removed log power.
+	InputScale float32 `json:"input_scale"`
+	// Layers, in order.
+	Layers []SpecLayer `json:"layers"`
+	// Hidden is the head's width after max-feature-map (its first layer has 2·Hidden outputs).
+	Hidden int `json:"hidden"`
+	// W1 (2·Hidden × Flat, row-major) and B1 are the head's first layer, over the time-averaged
+	// activation flattened channel-major (index c·F' + f, as the reference implementation does);
+	// W2 (Hidden) and B2 the output.
+	W1, B1, W2 []float32 `json:"-"`
+	B2         float32   `json:"-"`
+}
+
+// Kinds of SpecLayer.
+const (
+	// SpecConv is a K × K convolution (zero padding K/2, stride 1) from In to 2·Out channels
+	// followed by max-feature-map: output channel c is the larger of channels c and c + Out.
+	SpecConv = "conv"
+	// SpecPool is 2 × 2 max pooling with stride 2 over time and frequency (an odd last row or
+	// column is dropped).
+	SpecPool = "pool"
+	// SpecNorm is a per-channel affine map, y = x·Scale + Shift: batch normalisation in its
+	// inference form.
+	SpecNorm = "norm"
+)
+
+// SpecLayer is one layer of a SpecNet.
+type SpecLayer struct {
+	Kind string `json:"kind"`
+	// K is a convolution's kernel size (odd); In and Out its input channels and its output
+	// channels after max-feature-map. A pool or norm layer keeps its input's channels (Out).
+	K   int `json:"k,omitempty"`
+	In  int `json:"in,omitempty"`
+	Out int `json:"out"`
+	// W (K·K·In × 2·Out, row-major: row (dt·K + df)·In + i, column o) and B (2·Out) are a
+	// convolution's weights and biases; Scale and Shift (Out) a norm layer's.
+	W, B, Scale, Shift []float32 `json:"-"`
+}
+
+// Validate checks the layers' shapes chain and the weights' lengths.
+func (n *SpecNet) Validate() error {
+	if n.Bins < 1 || len(n.Layers) == 0 || n.Hidden < 1 || !(n.InputScale > 0) {
+		return errors.New("models: spectrum network needs bins, an input scale, layers and a head")
+	}
+	ch, f := 1, n.Bins
+	for i, l := range n.Layers {
+		switch l.Kind {
+		case SpecConv:
+			if l.K < 1 || l.K%2 == 0 || l.In != ch || l.Out < 1 {
+				return fmt.Errorf("models: spectrum network layer %d: bad convolution %d×%d %d→%d (input has %d channels)", i, l.K, l.K, l.In, l.Out, ch)
+			}
+			if len(l.W) != l.K*l.K*l.In*2*l.Out || len(l.B) != 2*l.Out {
+				return fmt.Errorf("models: spectrum network layer %d: weights of the wrong length", i)
+			}
+			ch = l.Out
+		case SpecPool:
+			if l.Out != ch {
+				return fmt.Errorf("models: spectrum network layer %d: pool of %d channels after %d", i, l.Out, ch)
+			}
+			f /= 2
+		case SpecNorm:
+			if l.Out != ch || len(l.Scale) != ch || len(l.Shift) != ch {
+				return fmt.Errorf("models: spectrum network layer %d: bad normalisation", i)
+			}
+		default:
+			return fmt.Errorf("models: spectrum network layer %d: unknown kind %q", i, l.Kind)
+		}
+	}
+	if f < 1 {
+		return errors.New("models: spectrum network pools away every frequency bin")
+	}
+	if len(n.W1) != 2*n.Hidden*ch*f || len(n.B1) != 2*n.Hidden || len(n.W2) != n.Hidden {
+		return errors.New("models: spectrum network head of the wrong size")
+	}
+	for _, w := range [][]float32{n.W1, n.B1, n.W2, {n.B2}} {
+		for _, v := range w {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return errors.New("models: spectrum network has a non-finite weight")
+			}
+		}
+	}
+	return nil
+}
+
+// MinFrames is the fewest input frames the network needs: one per time step its pools halve.
+func (n *SpecNet) MinFrames() int {
+	m := 1
+	for _, l := range n.Layers {
+		if l.Kind == SpecPool {
+			m *= 2
+		}
+	}
+	return m
+}
+
+// flatDim is the head's input length: channels × frequency bins after the last layer.
+func (n *SpecNet) flatDim() (ch, f int) {
+	ch, f = 1, n.Bins
+	for _, l := range n.Layers {
+		switch l.Kind {
+		case SpecConv:
+			ch = l.Out
+		case SpecPool:
+			f /= 2
+		}
+	}
+	return ch, f
+}
+
+// specAct is an activation: T × F × C, channel-last.
+type specAct struct {
+	t, f, c int
+	x       []float32
+}
+
+// im2col writes into dst (T·F × K·K·C) each position's zero-padded K × K neighbourhood.
+func im2col(dst []float32, a specAct, k int) {
+	p := k / 2
+	row := k * k * a.c
+	for t := range a.t {
+		for f := range a.f {
+			d := dst[(t*a.f+f)*row : (t*a.f+f+1)*row]
+			j := 0
+			for dt := -p; dt <= p; dt++ {
+				tt := t + dt
+				for df := -p; df <= p; df++ {
+					ff := f + df
+					if tt < 0 || tt >= a.t || ff < 0 || ff >= a.f {
+						clear(d[j : j+a.c])
+					} else {
+						copy(d[j:j+a.c], a.x[(tt*a.f+ff)*a.c:(tt*a.f+ff+1)*a.c])
+					}
+					j += a.c
+				}
+			}
+		}
+	}
+}
+
+// convMFM applies a convolution layer and its max-feature-map to a, using cols (the im2col
+// matrix, unused for 1×1), pre (the output before max-feature-map) and out (nil: allocated) as
+// storage.
+func convMFM(l *SpecLayer, a specAct, cols, pre, out []float32) specAct {
+	n := a.t * a.f
+	kk := l.K * l.K * a.c
+	var in []float32
+	if l.K == 1 {
+		in = a.x
+	} else {
+		im2col(cols[:n*kk], a, l.K)
+		in = cols[:n*kk]
+	}
+	o2 := 2 * l.Out
+	y := pre[:n*o2]
+	for i := range n {
+		copy(y[i*o2:(i+1)*o2], l.B)
+	}
+	blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+		blas32.General{Rows: n, Cols: kk, Stride: kk, Data: in},
+		blas32.General{Rows: kk, Cols: o2, Stride: o2, Data: l.W},
+		1, blas32.General{Rows: n, Cols: o2, Stride: o2, Data: y})
+	if out == nil {
+		out = make([]float32, n*l.Out)
+	}
+	o := specAct{t: a.t, f: a.f, c: l.Out, x: out[:n*l.Out]}
+	for i := range n {
+		yy, oo := y[i*o2:(i+1)*o2], o.x[i*l.Out:(i+1)*l.Out]
+		for c := range l.Out {
+			oo[c] = max(yy[c], yy[c+l.Out])
+		}
+	}
+	return o
+}
+
+// pool2 is 2 × 2 max pooling with stride 2 into out (nil: allocated); arg (if not nil, the
+// output's length) records each output's source index in a.x.
+func pool2(a specAct, arg []int32, out []float32) specAct {
+	o := specAct{t: a.t / 2, f: a.f / 2, c: a.c}
+	if out == nil {
+		out = make([]float32, o.t*o.f*o.c)
+	}
+	o.x = out[:o.t*o.f*o.c]
+	for t := range o.t {
+		for f := range o.f {
+			for c := range o.c {
+				best, bi := float32(math.Inf(-1)), 0
+				for dt := range 2 {
+					for df := range 2 {
+						i := ((2*t+dt)*a.f+2*f+df)*a.c + c
+						if v := a.x[i]; v > best {
+							best, bi = v, i
+						}
+					}
+				}
+				j := (t*o.f+f)*o.c + c
+				o.x[j] = best
+				if arg != nil {
+					arg[j] = int32(bi)
+				}
+			}
+		}
+	}
+	return o
+}
+
+// Logit returns the network's log-odds that the recording whose T × Bins log power spectrum is
+// spec (row-major, T·stride values, row t at spec[t·stride:]) is spoofed; ok is false if T is
+// under MinFrames.
+func (n *SpecNet) Logit(spec []float32, T, stride int) (logit float64, ok bool) {
+	if T < n.MinFrames() || stride < n.Bins {
+		return 0, false
+	}
+	a := specAct{t: T, f: n.Bins, c: 1, x: make([]float32, T*n.Bins)}
+	mean := specMean(spec, T, stride, n.Bins)
+	for t := range T {
+		row := a.x[t*n.Bins : (t+1)*n.Bins]
+		for k, v := range spec[t*stride : t*stride+n.Bins] {
+			row[k] = (v - mean[k]) * n.InputScale
+		}
+	}
+	var cols, pre []float32
+	for i := range n.Layers {
+		l := &n.Layers[i]
+		switch l.Kind {
+		case SpecConv:
+			m := a.t * a.f
+			if need := m * l.K * l.K * a.c; l.K > 1 && len(cols) < need {
+				cols = make([]float32, need)
+			}
+			if need := m * 2 * l.Out; len(pre) < need {
+				pre = make([]float32, need)
+			}
+			a = convMFM(l, a, cols, pre, nil)
+		case SpecPool:
+			a = pool2(a, nil, nil)
+		case SpecNorm:
+			for j := 0; j < len(a.x); j += a.c {
+				for c := range a.c {
+					a.x[j+c] = a.x[j+c]*l.Scale[c] + l.Shift[c]
+				}
+			}
+		}
+	}
+	h := n.headIn(a)
+	return float64(n.head(h)), true
+}
+
+// specMean is the mean of the first bins values of spec's T rows.
+func specMean(spec []float32, T, stride, bins int) []float32 {
+	m := make([]float64, bins)
+	for t := range T {
+		for k, v := range spec[t*stride : t*stride+bins] {
+			m[k] += float64(v)
+		}
+	}
+	out := make([]float32, bins)
+	for k, v := range m {
+		out[k] = float32(v / float64(T))
+	}
+	return out
+}
+
+// headIn averages a over time and flattens it channel-major.
+func (n *SpecNet) headIn(a specAct) []float32 {
+	h := make([]float32, a.c*a.f)
+	for t := range a.t {
+		for f := range a.f {
+			row := a.x[(t*a.f+f)*a.c : (t*a.f+f+1)*a.c]
+			for c, v := range row {
+				h[c*a.f+f] += v
+			}
+		}
+	}
+	inv := 1 / float32(a.t)
+	for i := range h {
+		h[i] *= inv
+	}
+	return h
+}
+
+// head applies the two fully connected layers to h.
+func (n *SpecNet) head(h []float32) float32 {
+	H, D := n.Hidden, len(h)
+	out := n.B2
+	for j := range H {
+		u, v := n.B1[j], n.B1[j+H]
+		wu, wv := n.W1[j*D:(j+1)*D], n.W1[(j+H)*D:(j+H+1)*D]
+		for i, x := range h {
+			u += wu[i] * x
+			v += wv[i] * x
+		}
+		out += n.W2[j] * max(u, v)
+	}
+	return out
+}
+
+// readWeights reads the network's parameters, in marshalSpoof's order, for the shapes its JSON
+// gave (checked first, so that a malformed section cannot ask for absurd allocations).
+func (n *SpecNet) readWeights(r *reader) error {
+	ch, f := 1, n.Bins
+	if n.Bins < 1 || n.Bins > 1<<12 || n.Hidden < 1 || n.Hidden > 1<<12 || len(n.Layers) > 64 {
+		return fmt.Errorf("%w: countermeasure spectrum network of bad shape", ErrMalformed)
+	}
+	for i := range n.Layers {
+		l := &n.Layers[i]
+		switch l.Kind {
+		case SpecConv:
+			if l.K < 1 || l.K > 15 || l.In != ch || l.Out < 1 || l.Out > 1<<10 {
+				return fmt.Errorf("%w: countermeasure spectrum network layer %d of bad shape", ErrMalformed, i)
+			}
+			l.W, l.B = toF32(r.floats(l.K*l.K*l.In, 2*l.Out)), toF32(r.floats(2*l.Out))
+			ch = l.Out
+		case SpecNorm:
+			if l.Out != ch {
+				return fmt.Errorf("%w: countermeasure spectrum network layer %d of bad shape", ErrMalformed, i)
+			}
+			l.Scale, l.Shift = toF32(r.floats(ch)), toF32(r.floats(ch))
+		case SpecPool:
+			f /= 2
+		}
+	}
+	if f < 1 {
+		return fmt.Errorf("%w: countermeasure spectrum network pools away its input", ErrMalformed)
+	}
+	D := ch * f
+	n.W1, n.B1, n.W2 = toF32(r.floats(2*n.Hidden, D)), toF32(r.floats(2*n.Hidden)), toF32(r.floats(n.Hidden))
+	if b := r.floats(1); len(b) == 1 {
+		n.B2 = float32(b[0])
+	}
+	return nil
+}

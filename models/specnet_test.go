@@ -1,0 +1,224 @@
+package models
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+)
+
+// specNetRef is testdata/specnet_ref.json: a SpecNet's weights and inputs with the logits
+// PyTorch computed for them (testdata/specnet_ref.py).
+type specNetRef struct {
+	Bins       int     `json:"bins"`
+	InputScale float32 `json:"input_scale"`
+	Hidden     int     `json:"hidden"`
+	Layers     []struct {
+		Kind  string    `json:"kind"`
+		K     int       `json:"k"`
+		In    int       `json:"in"`
+		Out   int       `json:"out"`
+		W     []float32 `json:"w"`
+		B     []float32 `json:"b"`
+		Scale []float32 `json:"scale"`
+		Shift []float32 `json:"shift"`
+	} `json:"layers"`
+	W1    []float32 `json:"w1"`
+	B1    []float32 `json:"b1"`
+	W2    []float32 `json:"w2"`
+	B2    float32   `json:"b2"`
+	Cases []struct {
+		T      int       `json:"t"`
+		Stride int       `json:"stride"`
+		Spec   []float32 `json:"spec"`
+		Logit  float64   `json:"logit"`
+	} `json:"cases"`
+}
+
+func loadSpecNetRef(t *testing.T) (*SpecNet, *specNetRef) {
+	t.Helper()
+	b, err := os.ReadFile("testdata/specnet_ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref specNetRef
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	n := &SpecNet{Bins: ref.Bins, InputScale: ref.InputScale, Hidden: ref.Hidden, W1: ref.W1, B1: ref.B1, W2: ref.W2, B2: ref.B2}
+	for _, l := range ref.Layers {
+		n.Layers = append(n.Layers, SpecLayer{Kind: l.Kind, K: l.K, In: l.In, Out: l.Out, W: l.W, B: l.B, Scale: l.Scale, Shift: l.Shift})
+	}
+	return n, &ref
+}
+
+// TestSpecNetReference checks the network's logits against PyTorch's for the same weights and
+// inputs (odd and even lengths, rows longer than Bins, the shortest input the pools allow).
+func TestSpecNetReference(t *testing.T) {
+	n, ref := loadSpecNetRef(t)
+	if err := n.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.MinFrames(); got != 4 {
+		t.Errorf("MinFrames = %d, want 4", got)
+	}
+	for _, c := range ref.Cases {
+		got, ok := n.Logit(c.Spec, c.T, c.Stride)
+		if !ok || math.Abs(got-c.Logit) > 1e-4*(1+math.Abs(c.Logit)) {
+			t.Errorf("T=%d: logit %v (ok %v), PyTorch %v", c.T, got, ok, c.Logit)
+		}
+	}
+	if _, ok := n.Logit(ref.Cases[0].Spec, 3, ref.Cases[0].Stride); ok {
+		t.Error("3 frames accepted, want at least 4")
+	}
+}
+
+func TestSpecNetValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		break_ func(n *SpecNet)
+	}{
+		{"kernel even", func(n *SpecNet) { n.Layers[0].K = 4 }},
+		{"channels do not chain", func(n *SpecNet) { n.Layers[2].In = 3 }},
+		{"short weights", func(n *SpecNet) { n.Layers[2].W = n.Layers[2].W[1:] }},
+		{"pool channels", func(n *SpecNet) { n.Layers[1].Out = 5 }},
+		{"norm length", func(n *SpecNet) { n.Layers[3].Scale = n.Layers[3].Scale[1:] }},
+		{"unknown kind", func(n *SpecNet) { n.Layers[1].Kind = "avg" }},
+		{"head size", func(n *SpecNet) { n.W1 = n.W1[1:] }},
+		{"non-finite", func(n *SpecNet) { n.W2[0] = float32(math.NaN()) }},
+		{"pooled away", func(n *SpecNet) { n.Bins = 3 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n, _ := loadSpecNetRef(t)
+			tc.break_(n)
+			if err := n.Validate(); err == nil {
+				t.Error("Validate accepted a broken network")
+			}
+		})
+	}
+}
+
+// specLoss runs the batch forward in training mode and returns the summed cross-entropy and its
+// derivatives by the logits.
+func specLoss(st *specTrain, xs []specAct, ys []float64) (float64, []float64) {
+	cs := make([]*specCache, len(xs))
+	for b := range cs {
+		cs[b] = &specCache{}
+	}
+	st.forward(xs, cs, nil)
+	loss, dz := 0.0, make([]float64, len(xs))
+	for b, c := range cs {
+		loss += math.Max(c.z, 0) - ys[b]*c.z + math.Log1p(math.Exp(-math.Abs(c.z)))
+		dz[b] = 1/(1+math.Exp(-c.z)) - ys[b]
+	}
+	return loss, dz
+}
+
+// TestSpecNetGradient compares the backward pass with central differences of the loss, for
+// every kind of tensor (convolutions of each size, norms' scales and shifts, the head), with
+// batch normalisation on the batch's statistics.
+func TestSpecNetGradient(t *testing.T) {
+	cfg := SpecNetConfig{Bins: 16, Hidden: 3, Dropout: -1, Seed: 3, Layers: []SpecLayer{
+		{Kind: SpecConv, K: 5, Out: 4}, {Kind: SpecPool}, {Kind: SpecConv, K: 1, Out: 4}, {Kind: SpecNorm},
+		{Kind: SpecConv, K: 3, Out: 6}, {Kind: SpecPool}, {Kind: SpecNorm}}}
+	cfg.defaults()
+	rng := rand.New(rand.NewPCG(1, 2))
+	st, err := newSpecTrain(cfg, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.training, st.dropout = true, 0
+	xs := make([]specAct, 4)
+	ys := []float64{0, 1, 0, 1}
+	for b := range xs {
+		xs[b] = specAct{t: 12, f: 16, c: 1, x: make([]float32, 12*16)}
+		for i := range xs[b].x {
+			xs[b].x[i] = float32(rng.NormFloat64())
+		}
+	}
+	cs := make([]*specCache, len(xs))
+	for b := range cs {
+		cs[b] = &specCache{}
+	}
+	st.forward(xs, cs, nil)
+	_, dz := specLoss(st, xs, ys)
+	st.forward(xs, cs, nil)
+	st.backward(cs, dz)
+	checked, bad := 0, 0
+	for k, p := range st.params {
+		for j := range min(len(p), 12) {
+			i := j * len(p) / min(len(p), 12)
+			orig := p[i]
+			const h = 3e-4
+			p[i] = orig + h
+			lp, _ := specLoss(st, xs, ys)
+			p[i] = orig - h
+			lm, _ := specLoss(st, xs, ys)
+			p[i] = orig
+			num, got := (lp-lm)/(2*h), float64(st.grads[k][i])
+			checked++
+			if math.Abs(num-got) > 2e-3+0.03*math.Abs(num) {
+				bad++
+				t.Logf("tensor %d [%d]: backward %.6g, differences %.6g", k, i, got, num)
+			}
+		}
+	}
+	// A max (feature map or pool) may switch inside ±h for an entry or two; a wrong backward
+	// pass misses most of them.
+	if bad > checked/20 {
+		t.Errorf("%d of %d gradients off", bad, checked)
+	}
+}
+
+// TestSpoofBundleSpecNet round-trips a countermeasure carrying a spectrum network through the
+// bundle: the network's logits are unchanged, FuseSpec weighs it as stated, and a truncated or
+// inconsistent section is malformed.
+func TestSpoofBundleSpecNet(t *testing.T) {
+	n, ref := loadSpecNetRef(t)
+	cm, _ := synthCM(t, 1)
+	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
+	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = n, json.RawMessage(`{"bins":16}`), 6
+	if cm.Validate() == nil {
+		t.Error("spectrum network without a fusion validated")
+	}
+	cm.Fusion = &SpoofFusion{SpecWeight: 0.75, SpecMean: 1, SpecStd: 2, BaseMean: -1, BaseStd: 0.5}
+	got, err := ReadBundle(bytes.NewReader(encode(t, &Bundle{Spoof: cm})), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got.Spoof
+	if g.Spec == nil || g.SpecSeconds != 6 || string(g.SpecFrontEnd) != `{"bins":16}` {
+		t.Fatalf("spectrum network lost: %+v", g)
+	}
+	for _, c := range ref.Cases {
+		a, _ := n.Logit(c.Spec, c.T, c.Stride)
+		b, _ := g.Spec.Logit(c.Spec, c.T, c.Stride)
+		if a != b {
+			t.Errorf("T=%d: logit %v after the round trip, %v before", c.T, b, a)
+		}
+	}
+	// (1−0.75)·(0 − (−1))/0.5 + 0.75·(3 − 1)/2 = 0.5 + 0.75
+	if got := g.Fusion.FuseSpec(0, 3); math.Abs(got-1.25) > 1e-12 {
+		t.Errorf("FuseSpec = %v, want 1.25", got)
+	}
+	only := SpoofFusion{SpecWeight: 1, SpecMean: 1, SpecStd: 2}
+	if got := only.FuseSpec(math.NaN(), 3); got != 1 {
+		t.Errorf("FuseSpec with weight 1 = %v, want 1 (the base ignored)", got)
+	}
+	p, _ := marshalSpoof(cm)
+	if _, err := parseSpoof(&reader{b: p[:len(p)-4], tag: "SPOF"}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("truncated spectrum network: %v", err)
+	}
+	cm.Spec.Layers[2].In = 5 // the shapes no longer chain
+	js, _ := json.Marshal(cm)
+	bad := append(binary.LittleEndian.AppendUint32(nil, uint32(len(js))), js...)
+	bad = append(bad, p[4+binary.LittleEndian.Uint32(p):]...)
+	if _, err := parseSpoof(&reader{b: bad, tag: "SPOF"}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("inconsistent spectrum network: %v", err)
+	}
+}
