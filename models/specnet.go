@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // SpecNet is a light convolutional network (after the ASVspoof LCNN: convolutions whose
@@ -178,10 +177,7 @@ func convMFM(l *SpecLayer, a specAct, cols, pre, out []float32) specAct {
 	for i := range n {
 		copy(y[i*o2:(i+1)*o2], l.B)
 	}
-	blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
-		blas32.General{Rows: n, Cols: kk, Stride: kk, Data: in},
-		blas32.General{Rows: kk, Cols: o2, Stride: o2, Data: l.W},
-		1, blas32.General{Rows: n, Cols: o2, Stride: o2, Data: y})
+	vec.Sgemm(false, false, n, o2, kk, 1, in, kk, l.W, o2, 1, y, o2)
 	if out == nil {
 		out = make([]float32, n*l.Out)
 	}

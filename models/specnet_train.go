@@ -8,8 +8,7 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
+	"github.com/voxguard/voxguard/internal/vec"
 )
 
 // SpecNetConfig configures TrainSpecNet. Zero values take the defaults in brackets.
@@ -476,19 +475,13 @@ func (st *specTrain) backward(cs []*specCache, dz []float64) {
 				if l.K > 1 {
 					in = c.cols[i]
 				}
-				blas32.Gemm(blas.Trans, blas.NoTrans, 1,
-					blas32.General{Rows: m, Cols: kk, Stride: kk, Data: in},
-					blas32.General{Rows: m, Cols: o2, Stride: o2, Data: dPre},
-					0, blas32.General{Rows: kk, Cols: o2, Stride: o2, Data: st.exGrads[b][st.pW[i]]})
+				vec.Sgemm(true, false, kk, o2, m, 1, in, kk, dPre, o2, 0, st.exGrads[b][st.pW[i]], o2)
 				if i == 0 {
 					dActs[b] = nil
 					return
 				}
 				c.dIn[i] = grow(c.dIn[i], m*kk)
-				blas32.Gemm(blas.NoTrans, blas.Trans, 1,
-					blas32.General{Rows: m, Cols: o2, Stride: o2, Data: dPre},
-					blas32.General{Rows: kk, Cols: o2, Stride: o2, Data: l.W},
-					0, blas32.General{Rows: m, Cols: kk, Stride: kk, Data: c.dIn[i]})
+				vec.Sgemm(false, true, m, kk, o2, 1, dPre, o2, l.W, o2, 0, c.dIn[i], kk)
 				if l.K == 1 {
 					dActs[b] = c.dIn[i]
 				} else {
