@@ -135,25 +135,27 @@ type specAct struct {
 	x       []float32
 }
 
-// im2col writes into dst (T·F × K·K·C) each position's zero-padded K × K neighbourhood.
+// im2col writes into dst (T·F × K·K·C) each position's zero-padded K × K neighbourhood: for
+// each time offset, the K positions along frequency are one contiguous run of K·C values.
 func im2col(dst []float32, a specAct, k int) {
 	p := k / 2
 	row := k * k * a.c
+	kc := k * a.c
 	for t := range a.t {
 		for f := range a.f {
 			d := dst[(t*a.f+f)*row : (t*a.f+f+1)*row]
-			j := 0
+			lo, hi := max(f-p, 0), min(f+p, a.f-1) // frequencies inside the input
 			for dt := -p; dt <= p; dt++ {
+				seg := d[(dt+p)*kc : (dt+p+1)*kc]
 				tt := t + dt
-				for df := -p; df <= p; df++ {
-					ff := f + df
-					if tt < 0 || tt >= a.t || ff < 0 || ff >= a.f {
-						clear(d[j : j+a.c])
-					} else {
-						copy(d[j:j+a.c], a.x[(tt*a.f+ff)*a.c:(tt*a.f+ff+1)*a.c])
-					}
-					j += a.c
+				if tt < 0 || tt >= a.t {
+					clear(seg)
+					continue
 				}
+				pre := (lo - (f - p)) * a.c
+				clear(seg[:pre])
+				n := copy(seg[pre:], a.x[(tt*a.f+lo)*a.c:(tt*a.f+hi+1)*a.c])
+				clear(seg[pre+n:])
 			}
 		}
 	}
@@ -199,23 +201,36 @@ func pool2(a specAct, arg []int32, out []float32) specAct {
 		out = make([]float32, o.t*o.f*o.c)
 	}
 	o.x = out[:o.t*o.f*o.c]
+	C := a.c
 	for t := range o.t {
 		for f := range o.f {
-			for c := range o.c {
-				best, bi := float32(math.Inf(-1)), 0
-				for dt := range 2 {
-					for df := range 2 {
-						i := ((2*t+dt)*a.f+2*f+df)*a.c + c
-						if v := a.x[i]; v > best {
-							best, bi = v, i
-						}
-					}
+			// The four inputs' channel vectors, each contiguous.
+			i00 := ((2*t)*a.f + 2*f) * C
+			i01, i10 := i00+C, i00+a.f*C
+			i11 := i10 + C
+			x00, x01, x10, x11 := a.x[i00:i00+C], a.x[i01:i01+C], a.x[i10:i10+C], a.x[i11:i11+C]
+			j := (t*o.f + f) * C
+			dst := o.x[j : j+C]
+			if arg == nil {
+				for c := range dst {
+					dst[c] = max(max(x00[c], x01[c]), max(x10[c], x11[c]))
 				}
-				j := (t*o.f+f)*o.c + c
-				o.x[j] = best
-				if arg != nil {
-					arg[j] = int32(bi)
+				continue
+			}
+			ag := arg[j : j+C]
+			for c := range dst {
+				// The first of the largest, scanning (0,0), (0,1), (1,0), (1,1).
+				best, bi := x00[c], i00+c
+				if v := x01[c]; v > best {
+					best, bi = v, i01+c
 				}
+				if v := x10[c]; v > best {
+					best, bi = v, i10+c
+				}
+				if v := x11[c]; v > best {
+					best, bi = v, i11+c
+				}
+				dst[c], ag[c] = best, int32(bi)
 			}
 		}
 	}
