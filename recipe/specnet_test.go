@@ -1,4 +1,4 @@
-package recipe
+package recipe_test
 
 import (
 	"fmt"
@@ -10,7 +10,9 @@ import (
 
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/engine"
+	"github.com/voxguard/voxguard/internal/testkit"
 	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/recipe"
 )
 
 // TestTrainSpoofSpecNet trains a countermeasure with a (small, briefly trained) spectrum network
@@ -27,24 +29,12 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 	for _, class := range []string{"bona", "spoof"} {
 		os.MkdirAll(filepath.Join(dir, class), 0o755)
 		for i := range 9 {
-			x := make([]float32, 16000)
-			f0 := 100 + 50*r.Float64()
-			for j := range x {
-				if class == "bona" {
-					x[j] = float32(0.1*r.NormFloat64() + 0.02*float64(i+1)*math.Sin(2*math.Pi*f0*float64(j)/8000))
-				} else {
-					var v float64
-					for h := 1.0; h*f0 < 3800; h++ {
-						v += math.Sin(2 * math.Pi * f0 * h * float64(j) / 8000)
-					}
-					x[j] = float32(0.02*v + 0.001*r.NormFloat64())
-				}
-			}
+			x := testkit.SpoofToneSignal(class == "spoof", i, 16000, 100+50*r.Float64(), r)
 			p := filepath.Join(dir, class, fmt.Sprintf("spk%d_%s%d.wav", i%3, class, i))
 			if err := audio.WriteWAVFile(p, x, 8000); err != nil {
 				t.Fatal(err)
 			}
-			if wavs[p], err = ReadMono(p, 8000); err != nil { // as the file holds it (16 bits)
+			if wavs[p], err = recipe.ReadMono(p, 8000); err != nil { // as the file holds it (16 bits)
 				t.Fatal(err)
 			}
 			if class == "bona" {
@@ -56,8 +46,8 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 	}
 	small := []models.SpecLayer{{Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool},
 		{Kind: models.SpecNorm}, {Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool}}
-	cm, err := TrainSpoof(SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2, HoldOut: 3,
-		HoldOutSpeakers: true, Workers: 2, Spec: &SpecNetTrainConfig{Seconds: 1.5, Weight: 0.8,
+	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2, HoldOut: 3,
+		HoldOutSpeakers: true, Workers: 2, Spec: &recipe.SpecNetTrainConfig{Seconds: 1.5, Weight: 0.8,
 			Net: models.SpecNetConfig{Steps: 40, Batch: 4, Crop: 32, Hidden: 4, Layers: small, Seed: 1}}})
 	if err != nil {
 		t.Fatal(err)
@@ -66,21 +56,21 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 		t.Fatalf("spectrum network not fused in: %+v, info %v", cm.Fusion, cm.Info)
 	}
 	paths := append(append([]string(nil), bona...), spoof...)
-	cfg, err := SpoofLFCCConfig(cm)
+	cfg, err := recipe.SpoofLFCCConfig(cm)
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := ExtractSpoofFeatures(paths, cfg, cm.MinLevelDB, 2, nil)
+	recs, err := recipe.ExtractSpoofFeatures(paths, cfg, cm.MinLevelDB, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := ScoreSpoof(cm, recs[:1], 1); !math.IsNaN(s[0]) {
+	if s := recipe.ScoreSpoof(cm, recs[:1], 1); !math.IsNaN(s[0]) {
 		t.Errorf("score %v without the recording's spectrum, want NaN (no verdict)", s[0])
 	}
-	if err := AddSpecs(cm, recs, paths, 2, nil); err != nil {
+	if err := recipe.AddSpecs(cm, recs, paths, 2, nil); err != nil {
 		t.Fatal(err)
 	}
-	scores := ScoreSpoof(cm, recs, 2)
+	scores := recipe.ScoreSpoof(cm, recs, 2)
 	maxBona, minSpoof := math.Inf(-1), math.Inf(1)
 	for i, s := range scores {
 		if i < len(bona) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/dsp/audio"
+	"github.com/voxguard/voxguard/internal/testkit"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/recipe"
 )
@@ -33,21 +34,9 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 	for _, class := range []string{"bona", "spoof"} {
 		os.MkdirAll(filepath.Join(dir, class), 0o755)
 		for i := range 6 {
-			x := make([]float32, 12000)
-			f0 := 100 + 50*r.Float64()
-			for j := range x {
-				if class == "bona" {
-					// Noise over a weak tone: some voicing, or the default countermeasure's
-					// voice-source scorer would see no spread in the bona fide statistics.
-					x[j] = float32(0.1*r.NormFloat64() + 0.02*float64(i+1)*math.Sin(2*math.Pi*f0*float64(j)/8000))
-				} else {
-					var v float64
-					for h := 1.0; h*f0 < 3800; h++ {
-						v += math.Sin(2 * math.Pi * f0 * h * float64(j) / 8000)
-					}
-					x[j] = float32(0.02*v + 0.001*r.NormFloat64())
-				}
-			}
+			// Noise over a weak tone (bona fide: some voicing, or the default countermeasure's
+			// voice-source scorer would see no spread in its statistics) or a harmonic tone.
+			x := testkit.SpoofToneSignal(class == "spoof", i, 12000, 100+50*r.Float64(), r)
 			p := filepath.Join(dir, class, fmt.Sprintf("%s%d.wav", class, i))
 			writeWAV(t, p, x)
 			fmt.Fprintf(&scp, "%s%d %s\n", class, i, p)

@@ -4,6 +4,8 @@
 package testkit
 
 import (
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -90,4 +92,24 @@ func FusedTinyBundle(t testing.TB) *models.Bundle {
 	second.Spoof = nil
 	b.Second, b.Meta.Fusion = &second, []float64{0.7, 0.4, 0.1}
 	return &b
+}
+
+// SpoofToneSignal is a synthetic stand-in for the countermeasure's two classes, n samples at
+// 8 kHz with fundamental f0 (Hz): bona fide (spoof false) is noise over a tone whose level grows
+// with i (some voicing, so that voice-source statistics spread), spoof a clean harmonic tone
+// with a faint noise floor. r supplies the noise.
+func SpoofToneSignal(spoof bool, i, n int, f0 float64, r *rand.Rand) []float32 {
+	x := make([]float32, n)
+	for j := range x {
+		if !spoof {
+			x[j] = float32(0.1*r.NormFloat64() + 0.02*float64(i+1)*math.Sin(2*math.Pi*f0*float64(j)/8000))
+			continue
+		}
+		var v float64
+		for h := 1.0; h*f0 < 3800; h++ {
+			v += math.Sin(2 * math.Pi * f0 * h * float64(j) / 8000)
+		}
+		x[j] = float32(0.02*v + 0.001*r.NormFloat64())
+	}
+	return x
 }

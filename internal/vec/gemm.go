@@ -331,10 +331,7 @@ func (j *sgemmJob) packPanelA(dst []float32, i, mr, pc, kc int) {
 	if j.transA { // op(A)[i][p] = A[p][i]: mr contiguous floats a step
 		for p := range kc {
 			o := (pc+p)*lda + i
-			step := dst[p*gemmMR : p*gemmMR+mr]
-			for r, v := range a[o : o+mr] {
-				step[r] = v
-			}
+			copy(dst[p*gemmMR:p*gemmMR+mr], a[o:o+mr])
 		}
 		return
 	}
