@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -96,44 +97,68 @@ func SpecScores(n *models.SpecNet, recs []models.SpecRecording, workers int) []f
 	return out
 }
 
-// addSpecNet trains the spectrum network on the bona fide files train (every group of
-// bona fide speech pooled) and the spoof files (by SpoofGroups, when set: each group drawn
-// equally often), and fuses it into cm: the held-out bona fide files held, whose other-systems'
-// scores are base (by speakers those systems never heard), set the network's and the base's
-// standardisation, then cm's operating points from the fused scores (heldGroups as
-// spoofOperatingPoints takes them). The network never trains on held.
-func addSpecNet(c SpoofTrainConfig, cm *models.Countermeasure, train, held []string, base []float64, heldGroups []int) error {
-	sc := c.Spec
-	sc.defaults()
+// specData holds the spectra the spectrum network trains on and scores: every bona fide file's
+// (c.Bonafide's, in order) and every spoof file's, by SpoofGroups when set (each group drawn
+// equally often in training).
+type specData struct {
+	sc          SpecNetTrainConfig
+	bona        []models.SpecRecording
+	spoofGroups [][]models.SpecRecording
+}
+
+// newSpecData extracts the spectra of c's files.
+func newSpecData(c SpoofTrainConfig) (*specData, error) {
+	d := &specData{sc: *c.Spec}
+	d.sc.defaults()
 	bar := func(name string, n int) *progress.Bar { return progress.New(c.Log, name, n) }
-	bona, err := ExtractSpecs(train, sc.FrontEnd, sc.Seconds, c.Workers, bar("bona fide spectra", len(train)))
-	if err != nil {
-		return err
+	var err error
+	if d.bona, err = ExtractSpecs(c.Bonafide, d.sc.FrontEnd, d.sc.Seconds, c.Workers, bar("bona fide spectra", len(c.Bonafide))); err != nil {
+		return nil, err
 	}
-	sp, err := ExtractSpecs(c.Spoof, sc.FrontEnd, sc.Seconds, c.Workers, bar("spoof spectra", len(c.Spoof)))
+	sp, err := ExtractSpecs(c.Spoof, d.sc.FrontEnd, d.sc.Seconds, c.Workers, bar("spoof spectra", len(c.Spoof)))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	hs, err := ExtractSpecs(held, sc.FrontEnd, sc.Seconds, c.Workers, bar("held-out spectra", len(held)))
-	if err != nil {
-		return err
-	}
-	var spoofGroups [][]models.SpecRecording
 	if len(c.SpoofGroups) == len(c.Spoof) {
 		idx := map[int]int{}
 		for i, g := range c.SpoofGroups {
 			k, ok := idx[g]
 			if !ok {
-				k = len(spoofGroups)
+				k = len(d.spoofGroups)
 				idx[g] = k
-				spoofGroups = append(spoofGroups, nil)
+				d.spoofGroups = append(d.spoofGroups, nil)
 			}
-			spoofGroups[k] = append(spoofGroups[k], sp[i])
+			d.spoofGroups[k] = append(d.spoofGroups[k], sp[i])
 		}
 	} else {
-		spoofGroups = [][]models.SpecRecording{sp}
+		d.spoofGroups = [][]models.SpecRecording{sp}
 	}
-	nc := sc.Net
+	return d, nil
+}
+
+// specFold is a spectrum network trained without some bona fide files, and its fusion with the
+// other systems standardised on those held-out files.
+type specFold struct {
+	net   *models.SpecNet
+	f     models.SpoofFusion // the Spec* and Base* fields
+	fused []float64          // the held-out files' fused scores (NaN: too short for the network)
+}
+
+// fold trains a network on every bona fide file but those of held (indices into c.Bonafide,
+// whose other systems' scores, by models that never heard their speakers, are base) and on all
+// the spoof files, then scores and fuses the held-out files.
+func (d *specData) fold(c SpoofTrainConfig, held []int, base []float64, name string) (*specFold, error) {
+	out := map[int]bool{}
+	for _, i := range held {
+		out[i] = true
+	}
+	var train []models.SpecRecording
+	for i, r := range d.bona {
+		if !out[i] {
+			train = append(train, r)
+		}
+	}
+	nc := d.sc.Net
 	if nc.Seed == 0 {
 		nc.Seed = c.Seed + 1
 	}
@@ -141,59 +166,82 @@ func addSpecNet(c SpoofTrainConfig, cm *models.Countermeasure, train, held []str
 	if steps <= 0 {
 		steps = 1500
 	}
-	tb := bar("spectrum network", steps)
+	tb := progress.New(c.Log, name, steps)
 	t0 := time.Now()
 	nc.Progress = func(int, float64) { tb.Add(1) }
-	net, err := models.TrainSpecNet([][]models.SpecRecording{bona}, spoofGroups, nc)
+	net, err := models.TrainSpecNet([][]models.SpecRecording{train}, d.spoofGroups, nc)
 	tb.Done()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c.Log != nil {
-		fmt.Fprintf(c.Log, "spoof: spectrum network trained in %s\n", time.Since(t0).Round(time.Second))
+		fmt.Fprintf(c.Log, "spoof: %s trained in %s on %d bona fide files\n", name, time.Since(t0).Round(time.Second), len(train))
+	}
+	hs := make([]models.SpecRecording, len(held))
+	for j, i := range held {
+		hs[j] = d.bona[i]
 	}
 	scores := SpecScores(net, hs, c.Workers)
-	var ok []int
-	for i, v := range scores {
+	var ss, bs []float64
+	for j, v := range scores {
 		if !math.IsNaN(v) {
-			ok = append(ok, i)
+			ss, bs = append(ss, v), append(bs, base[j])
 		}
 	}
-	if len(ok) < 2 {
-		return fmt.Errorf("spoof: %d held-out bona fide files long enough for the spectrum network", len(ok))
+	if len(ss) < 2 {
+		return nil, fmt.Errorf("spoof: %d held-out bona fide files long enough for the spectrum network", len(ss))
 	}
-	ss, bs := make([]float64, len(ok)), make([]float64, len(ok))
-	for j, i := range ok {
-		ss[j], bs[j] = scores[i], base[i]
+	sf := &specFold{net: net, f: models.SpoofFusion{SpecWeight: d.sc.Weight}}
+	sf.f.SpecMean, sf.f.SpecStd = meanStd(ss)
+	sf.f.BaseMean, sf.f.BaseStd = meanStd(bs)
+	sf.fused = make([]float64, len(held))
+	for j, v := range scores {
+		sf.fused[j] = math.NaN()
+		if !math.IsNaN(v) {
+			sf.fused[j] = sf.f.FuseSpec(base[j], v)
+		}
 	}
+	return sf, nil
+}
+
+// apply puts the fold's network and fusion into cm (whose other systems' fusion it keeps).
+func (d *specData) apply(cm *models.Countermeasure, sf *specFold) error {
 	if cm.Fusion == nil {
 		cm.Fusion = &models.SpoofFusion{}
 	}
 	f := cm.Fusion
-	f.SpecWeight = sc.Weight
-	f.SpecMean, f.SpecStd = meanStd(ss)
-	f.BaseMean, f.BaseStd = meanStd(bs)
-	fe, err := json.Marshal(sc.FrontEnd)
+	f.SpecWeight, f.SpecMean, f.SpecStd, f.BaseMean, f.BaseStd = sf.f.SpecWeight, sf.f.SpecMean, sf.f.SpecStd, sf.f.BaseMean, sf.f.BaseStd
+	fe, err := json.Marshal(d.sc.FrontEnd)
 	if err != nil {
 		return err
 	}
-	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = net, fe, sc.Seconds
-	fused := make([]float64, len(ok))
-	var groups []int
-	for j, i := range ok {
-		fused[j] = f.FuseSpec(bs[j], ss[j])
-		if len(heldGroups) == len(held) {
-			groups = append(groups, heldGroups[i])
+	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = sf.net, fe, d.sc.Seconds
+	return nil
+}
+
+// specOperatingPoints sets cm's operating points from fused held-out scores (NaN: left out)
+// with their groups (as spoofOperatingPoints takes them; nil: one group).
+func specOperatingPoints(c SpoofTrainConfig, cm *models.Countermeasure, fused []float64, groups []int) error {
+	var fs []float64
+	var gs []int
+	for i, v := range fused {
+		if math.IsNaN(v) {
+			continue
+		}
+		fs = append(fs, v)
+		if len(groups) == len(fused) {
+			gs = append(gs, groups[i])
 		}
 	}
-	cm.FARThresholds = spoofOperatingPoints(fused, groups, c.FARs)
+	if len(fs) < 2 {
+		return errors.New("spoof: too few held-out bona fide scores for the thresholds")
+	}
+	cm.FARThresholds = spoofOperatingPoints(fs, gs, c.FARs)
 	if cm.Info == nil {
 		cm.Info = map[string]string{}
 	}
-	cm.Info["spec_bonafide_files"] = fmt.Sprint(len(train))
-	cm.Info["spec_spoof_files"] = fmt.Sprint(len(c.Spoof))
-	cm.Info["spec_threshold_bonafide_files"] = fmt.Sprint(len(ok))
-	return cm.Validate()
+	cm.Info["spec_threshold_bonafide_files"] = fmt.Sprint(len(fs))
+	return nil
 }
 
 // meanStd is the mean and (population) standard deviation of v, the latter at least 1e-6.

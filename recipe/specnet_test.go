@@ -18,7 +18,7 @@ import (
 // TestTrainSpoofSpecNet trains a countermeasure with a (small, briefly trained) spectrum network
 // on two synthetic classes, noise over a weak tone (bona fide, three speakers) and a harmonic
 // tone (spoof): the network is fused in and stored, its thresholds come from the fused scores,
-// the batch scores (ScoreSpoof with AddSpecs) tell the classes apart and equal the engine's on
+// the thresholds come from every bona fide file (three speaker folds), the batch scores (ScoreSpoof with AddSpecs) tell the classes apart and equal the engine's on
 // the same audio, and a recording without its spectrum has no verdict.
 func TestTrainSpoofSpecNet(t *testing.T) {
 	dir := t.TempDir()
@@ -46,15 +46,27 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 	}
 	small := []models.SpecLayer{{Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool},
 		{Kind: models.SpecNorm}, {Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool}}
-	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2, HoldOut: 3,
-		HoldOutSpeakers: true, Workers: 2, Spec: &recipe.SpecNetTrainConfig{Seconds: 1.5, Weight: 0.8,
-			Net: models.SpecNetConfig{Steps: 40, Batch: 4, Crop: 32, Hidden: 4, Layers: small, Seed: 1}}})
-	if err != nil {
-		t.Fatal(err)
+	// Held-out files (every third) and speaker folds (three, the last fold's network kept).
+	for _, mode := range []struct {
+		speakers bool
+		held     string
+	}{{false, "3"}, {true, "9"}} {
+		cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2, HoldOut: 3,
+			HoldOutSpeakers: mode.speakers, Workers: 2, Spec: &recipe.SpecNetTrainConfig{Seconds: 1.5, Weight: 0.8,
+				Net: models.SpecNetConfig{Steps: 40, Batch: 4, Crop: 32, Hidden: 4, Layers: small, Seed: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cm.Spec == nil || cm.SpecSeconds != 1.5 || cm.Fusion.SpecWeight != 0.8 || cm.Info["spec_threshold_bonafide_files"] != mode.held {
+			t.Fatalf("speaker folds %v: spectrum network not fused in: %+v, info %v", mode.speakers, cm.Fusion, cm.Info)
+		}
+		checkSpecScores(t, cm, bona, spoof, wavs)
 	}
-	if cm.Spec == nil || cm.SpecSeconds != 1.5 || cm.Fusion.SpecWeight != 0.8 || cm.Info["spec_threshold_bonafide_files"] != "3" {
-		t.Fatalf("spectrum network not fused in: %+v, info %v", cm.Fusion, cm.Info)
-	}
+}
+
+// checkSpecScores checks that cm's batch scores tell bona from spoof and equal the engine's.
+func checkSpecScores(t *testing.T, cm *models.Countermeasure, bona, spoof []string, wavs map[string][]float32) {
+	t.Helper()
 	paths := append(append([]string(nil), bona...), spoof...)
 	cfg, err := recipe.SpoofLFCCConfig(cm)
 	if err != nil {

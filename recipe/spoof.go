@@ -163,9 +163,11 @@ type SpoofTrainConfig struct {
 	// with the rest, fused with this weight beside the frame network's. Needs VoiceQuality and
 	// FrameNet.
 	VQWeight float64
-	// Spec, if set, adds a spectrum network (models.SpecNet) trained on the bona fide files the
-	// other systems' thresholds do not come from, fused with them (addSpecNet), and sets the
-	// operating points from the fused scores.
+	// Spec, if set, adds a spectrum network (models.SpecNet), fused with the other systems, and
+	// sets the operating points from the fused scores: with HoldOutSpeakers one network is
+	// trained without each speaker fold (the last fold's is kept, with that fold's other
+	// systems) and the folds' fused out-of-speaker scores are pooled; otherwise it trains
+	// without the held-out files, which set the thresholds.
 	Spec *SpecNetTrainConfig
 	// Seed selects the draw of the training's random choices: the frames subsampled for the
 	// GMMs and the perceptrons' and frame network's initial weights and shuffles. 0 gives the
@@ -733,7 +735,28 @@ func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	if err != nil || c.Spec == nil {
 		return cm, err
 	}
-	return cm, addSpecNet(c, cm, train, held, ScoreSpoof(cm, hb, c.Workers), c.heldGroups)
+	// The spectrum network: trained without the held-out files, which set the thresholds.
+	d, err := newSpecData(c)
+	if err != nil {
+		return nil, err
+	}
+	var heldIdx []int
+	for i := range c.Bonafide {
+		if c.HoldOut > 0 && i%c.HoldOut == c.HoldOut-1 {
+			heldIdx = append(heldIdx, i)
+		}
+	}
+	sf, err := d.fold(c, heldIdx, ScoreSpoof(cm, hb, c.Workers), "spectrum network")
+	if err != nil {
+		return nil, err
+	}
+	if err := d.apply(cm, sf); err != nil {
+		return nil, err
+	}
+	if err := specOperatingPoints(c, cm, sf.fused, c.heldGroups); err != nil {
+		return nil, err
+	}
+	return cm, cm.Validate()
 }
 
 // trainSpoofCrossFit is TrainSpoof with HoldOutSpeakers: the bona fide speakers (SpeakerOfPath)
@@ -769,12 +792,19 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	var pooled []float64
 	var pooledGroups []int
 	var cm *models.Countermeasure
-	// The last fold's files: the spectrum network, if any, trains without them and sets the
-	// operating points on them.
-	var lastTrain, lastHeld []string
-	var lastBase []float64
+	// With a spectrum network, one is trained without each fold's speakers too; their fused
+	// scores of the held-out files, pooled, set the thresholds, and the last fold's network is
+	// kept with the last fold's other systems.
+	var spec *specData
+	var specFused []float64
+	if c.Spec != nil {
+		if spec, err = newSpecData(c); err != nil {
+			return nil, err
+		}
+	}
 	for f := range K {
 		var bona, held []*SpoofFeatures
+		var heldIdx []int
 		fc := c
 		fc.heldGroups = nil
 		for i, r := range all {
@@ -783,6 +813,7 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 				continue
 			}
 			held = append(held, r)
+			heldIdx = append(heldIdx, i)
 			if grouped {
 				fc.heldGroups = append(fc.heldGroups, c.BonafideGroups[i])
 			}
@@ -807,23 +838,27 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 		pooled = append(pooled, base...)
 		pooledGroups = append(pooledGroups, fc.heldGroups...)
 		cm = m
-		if f == K-1 && c.Spec != nil {
-			lastTrain, lastHeld, lastBase = nil, nil, base
-			for i, p := range c.Bonafide {
-				if fold[spks[i]] == f {
-					lastHeld = append(lastHeld, p)
-				} else {
-					lastTrain = append(lastTrain, p)
+		if spec != nil {
+			sf, err := spec.fold(c, heldIdx, base, fmt.Sprintf("spectrum network, fold %d of %d", f+1, K))
+			if err != nil {
+				return nil, fmt.Errorf("speaker fold %d: %w", f+1, err)
+			}
+			specFused = append(specFused, sf.fused...)
+			if f == K-1 {
+				if err := spec.apply(cm, sf); err != nil {
+					return nil, err
 				}
 			}
-			if err := addSpecNet(c, cm, lastTrain, lastHeld, lastBase, fc.heldGroups); err != nil {
-				return nil, err
-			}
-			cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
-			cm.Info["threshold_bonafide_files"] = fmt.Sprint(len(lastBase))
-			cm.Info["threshold_speaker_folds"] = "1"
-			return cm, cm.Validate()
 		}
+	}
+	if spec != nil {
+		if err := specOperatingPoints(c, cm, specFused, pooledGroups); err != nil {
+			return nil, err
+		}
+		cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
+		cm.Info["threshold_bonafide_files"] = cm.Info["spec_threshold_bonafide_files"]
+		cm.Info["threshold_speaker_folds"] = fmt.Sprint(K)
+		return cm, cm.Validate()
 	}
 	cm.FARThresholds = spoofOperatingPoints(pooled, pooledGroups, c.FARs)
 	cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))

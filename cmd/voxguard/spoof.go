@@ -75,7 +75,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	vqMax := fs.Int("vq-max-frames", recipe.DefaultSpoofVQMaxFrames, "with --voice-quality: stop the voice-source statistics after this many `frames` of speech (0: never; the first seconds bound a long call's work)")
 	vqWeight := fs.Float64("vq-weight", recipe.DefaultSpoofVQWeight, "with --voice-quality and --frame-net: score the voice-source statistics with a perceptron of their own, fused with this `weight` (0: they join the long-term statistics' perceptron)")
 	netWeight := fs.Float64("net-weight", recipe.DefaultSpoofNetWeight, "with --frame-net: the network's `weight` in the fusion, in (0, 1]")
-	specNet := fs.Bool("spec-net", false, "add a fifth system: a light convolutional network on each recording's fine log power spectrum (32 ms frames, 31 Hz bins), trained without the last speaker fold's bona fide files, which then set the thresholds (experimental; ~10-15 min more on 2 cores)")
+	specNet := fs.Bool("spec-net", false, "add a fifth system: a light convolutional network on each recording's fine log power spectrum (32 ms frames, 31 Hz bins), with --hold-out-speakers trained once without each speaker fold, whose fused scores set the thresholds (experimental; ~10 min per network on 2 cores)")
 	specSteps := fs.Int("spec-steps", 1500, "with --spec-net: training `minibatches` (32 recordings of each class)")
 	specSeconds := fs.Float64("spec-seconds", recipe.DefaultSpecSeconds, "with --spec-net: the `seconds` of audio from a recording's start the network reads")
 	specWeight := fs.Float64("spec-weight", recipe.DefaultSpecWeight, "with --spec-net: the network's `weight` in the fusion, in (0, 1] (1: it alone decides)")
