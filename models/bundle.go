@@ -60,13 +60,15 @@ import (
 // against thresholds set on the fused LLR; an outer bundle's version is at least its nested
 // one's. Version 10 marks a bundle that stores its extractor's T in half precision ("TVAH": C, D,
 // R, then the C·D·R values as in "TVAR" but 2 bytes each, padded to 4 bytes;
-// Metadata.HalfPrecisionT), which older readers would skip, having no extractor. Every other
-// bundle is still written as version 1.
+// Metadata.HalfPrecisionT), which older readers would skip, having no extractor. Version 11
+// marks a bundle whose countermeasure has a spectrum network (Countermeasure.Spec: "spec_net"
+// in the SPOF JSON, its parameters after the frame network's), which older readers would refuse
+// as malformed rather than by version. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 10
+	BundleVersion uint32 = 11
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -83,6 +85,9 @@ var (
 
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
+	if b.Spoof != nil && b.Spoof.Spec != nil {
+		return 11
+	}
 	if b.Meta.HalfPrecisionT && b.Extractor != nil {
 		return 10
 	}

@@ -187,7 +187,11 @@ func TestSpoofBundleSpecNet(t *testing.T) {
 		t.Error("spectrum network without a fusion validated")
 	}
 	cm.Fusion = &SpoofFusion{SpecWeight: 0.75, SpecMean: 1, SpecStd: 2, BaseMean: -1, BaseStd: 0.5}
-	got, err := ReadBundle(bytes.NewReader(encode(t, &Bundle{Spoof: cm})), nil)
+	data := encode(t, &Bundle{Spoof: cm})
+	if v := binary.LittleEndian.Uint32(data[4:]); v != 11 {
+		t.Errorf("format version %d, want 11 (older readers refuse it by version)", v)
+	}
+	got, err := ReadBundle(bytes.NewReader(data), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
