@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/voxguard/voxguard/internal/vec"
 )
@@ -244,7 +245,12 @@ func (n *SpecNet) Logit(spec []float32, T, stride int) (logit float64, ok bool) 
 	if T < n.MinFrames() || stride < n.Bins {
 		return 0, false
 	}
-	a := specAct{t: T, f: n.Bins, c: 1, x: make([]float32, T*n.Bins)}
+	sc := specScratchPool.Get().(*specScratch)
+	defer specScratchPool.Put(sc)
+	// Two activation buffers, used in turn; a layer's output never aliases its input.
+	sc.act[0] = grow(sc.act[0], T*n.Bins)
+	a := specAct{t: T, f: n.Bins, c: 1, x: sc.act[0]}
+	cur := 0
 	mean := specMean(spec, T, stride, n.Bins)
 	for t := range T {
 		row := a.x[t*n.Bins : (t+1)*n.Bins]
@@ -252,21 +258,22 @@ func (n *SpecNet) Logit(spec []float32, T, stride int) (logit float64, ok bool) 
 			row[k] = (v - mean[k]) * n.InputScale
 		}
 	}
-	var cols, pre []float32
 	for i := range n.Layers {
 		l := &n.Layers[i]
 		switch l.Kind {
 		case SpecConv:
 			m := a.t * a.f
-			if need := m * l.K * l.K * a.c; l.K > 1 && len(cols) < need {
-				cols = make([]float32, need)
+			if l.K > 1 {
+				sc.cols = grow(sc.cols, m*l.K*l.K*a.c)
 			}
-			if need := m * 2 * l.Out; len(pre) < need {
-				pre = make([]float32, need)
-			}
-			a = convMFM(l, a, cols, pre, nil)
+			sc.pre = grow(sc.pre, m*2*l.Out)
+			cur ^= 1
+			sc.act[cur] = grow(sc.act[cur], m*l.Out)
+			a = convMFM(l, a, sc.cols, sc.pre, sc.act[cur])
 		case SpecPool:
-			a = pool2(a, nil, nil)
+			cur ^= 1
+			sc.act[cur] = grow(sc.act[cur], (a.t/2)*(a.f/2)*a.c)
+			a = pool2(a, nil, sc.act[cur])
 		case SpecNorm:
 			for j := 0; j < len(a.x); j += a.c {
 				for c := range a.c {
@@ -278,6 +285,15 @@ func (n *SpecNet) Logit(spec []float32, T, stride int) (logit float64, ok bool) 
 	h := n.headIn(a)
 	return float64(n.head(h)), true
 }
+
+// specScratch is Logit's working memory (tens of MB for 6 s of speech), pooled so that live
+// calls scoring in turn reuse it rather than feed the garbage collector.
+type specScratch struct {
+	act       [2][]float32
+	cols, pre []float32
+}
+
+var specScratchPool = sync.Pool{New: func() any { return new(specScratch) }}
 
 // specMean is the mean of the first bins values of spec's T rows.
 func specMean(spec []float32, T, stride, bins int) []float32 {
