@@ -128,10 +128,17 @@ func newSpecData(c SpoofTrainConfig) (*specData, error) {
 				idx[g] = k
 				d.spoofGroups = append(d.spoofGroups, nil)
 			}
-			d.spoofGroups[k] = append(d.spoofGroups[k], sp[i])
+			if sp[i].T > 0 { // a file under one frame (32 ms) has nothing to learn from
+				d.spoofGroups[k] = append(d.spoofGroups[k], sp[i])
+			}
 		}
 	} else {
-		d.spoofGroups = [][]models.SpecRecording{sp}
+		d.spoofGroups = [][]models.SpecRecording{nil}
+		for _, r := range sp {
+			if r.T > 0 {
+				d.spoofGroups[0] = append(d.spoofGroups[0], r)
+			}
+		}
 	}
 	return d, nil
 }
@@ -154,7 +161,7 @@ func (d *specData) fold(c SpoofTrainConfig, held []int, base []float64, name str
 	}
 	var train []models.SpecRecording
 	for i, r := range d.bona {
-		if !out[i] {
+		if !out[i] && r.T > 0 {
 			train = append(train, r)
 		}
 	}
