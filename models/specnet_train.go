@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 
 	"github.com/voxguard/voxguard/internal/vec"
 )
@@ -240,26 +239,8 @@ type specCache struct {
 	z    float64     // logit
 }
 
-// parallel runs f(i) for i in [0, n) on GOMAXPROCS goroutines.
-func parallel(n int, f func(i int)) {
-	w := min(runtime.GOMAXPROCS(0), n)
-	var wg sync.WaitGroup
-	next := make(chan int, n)
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	for range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
-}
+// parallel runs f(i) for i in [0, n) on GOMAXPROCS goroutines (parallelFor).
+func parallel(n int, f func(i int)) { parallelFor(n, runtime.GOMAXPROCS(0), f) }
 
 // forward runs a batch (each example T × Bins, one channel) through the network, filling the
 // caches; norms use the batch's statistics while training, their running ones otherwise.
@@ -577,7 +558,8 @@ func col2im(dCols []float32, a specAct, k int) []float32 {
 // TrainSpecNet fits a SpecNet to bona fide (label 0) and spoofed (label 1) recordings by Adam on
 // the binary cross-entropy. Each class is a list of groups; a minibatch draws Batch examples of
 // each class, each from a group drawn uniformly and a recording drawn uniformly within it, as a
-// Crop-frame excerpt at a random offset with SpecAugment masks.
+// Crop-frame excerpt at a random offset with SpecAugment masks. It stores each recording's mean
+// row in the recording (the groups' elements are updated in place).
 func TrainSpecNet(bona, spoof [][]SpecRecording, c SpecNetConfig) (*SpecNet, error) {
 	c.defaults()
 	for _, cls := range [][][]SpecRecording{bona, spoof} {

@@ -206,6 +206,24 @@ func (f *SpoofFusion) FuseVQ(fused, net, vq float64) float64 {
 		f.VQWeight*(vq-f.VQMean)/f.VQStd
 }
 
+// SetSpec estimates FuseSpec's standardisation from held-out bona fide recordings' other-systems
+// totals base and spectrum network log-odds spec; w is the network's weight in (0, 1].
+func (f *SpoofFusion) SetSpec(base, spec []float64, w float64) error {
+	if !(w > 0 && w <= 1) {
+		return errors.New("models: spectrum network weight outside (0, 1]")
+	}
+	if len(base) < 2 || len(base) != len(spec) {
+		return errors.New("models: spectrum network fusion needs at least two paired bona fide scores")
+	}
+	f.SpecWeight = w
+	f.BaseMean, f.BaseStd = meanStd(base)
+	f.SpecMean, f.SpecStd = meanStd(spec)
+	if !(f.BaseStd > 0) || !(f.SpecStd > 0) {
+		return errors.New("models: spectrum network fusion: bona fide scores without spread")
+	}
+	return nil
+}
+
 // SetVQ estimates FuseVQ's standardisation of the voice-source scores from held-out bona fide
 // recordings' scores vq (SetNet first); w is its weight, with NetWeight + w < 1.
 func (f *SpoofFusion) SetVQ(vq []float64, w float64) error {

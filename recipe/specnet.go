@@ -195,12 +195,10 @@ func (d *specData) fold(c SpoofTrainConfig, held []int, base []float64, name str
 			ss, bs = append(ss, v), append(bs, base[j])
 		}
 	}
-	if len(ss) < 2 {
-		return nil, fmt.Errorf("spoof: %d held-out bona fide files long enough for the spectrum network", len(ss))
+	sf := &specFold{net: net}
+	if err := sf.f.SetSpec(bs, ss, d.sc.Weight); err != nil {
+		return nil, fmt.Errorf("spoof: %d held-out bona fide files long enough for the spectrum network: %w", len(ss), err)
 	}
-	sf := &specFold{net: net, f: models.SpoofFusion{SpecWeight: d.sc.Weight}}
-	sf.f.SpecMean, sf.f.SpecStd = meanStd(ss)
-	sf.f.BaseMean, sf.f.BaseStd = meanStd(bs)
 	sf.fused = make([]float64, len(held))
 	for j, v := range scores {
 		sf.fused[j] = math.NaN()
@@ -249,16 +247,4 @@ func specOperatingPoints(c SpoofTrainConfig, cm *models.Countermeasure, fused []
 	}
 	cm.Info["spec_threshold_bonafide_files"] = fmt.Sprint(len(fs))
 	return nil
-}
-
-// meanStd is the mean and (population) standard deviation of v, the latter at least 1e-6.
-func meanStd(v []float64) (mean, std float64) {
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	for _, x := range v {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, max(math.Sqrt(std/float64(len(v))), 1e-6)
 }

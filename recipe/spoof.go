@@ -389,20 +389,15 @@ func ScoreSpoof(cm *models.Countermeasure, recs []*SpoofFeatures, workers int) [
 		out[i] = cm.Combine(out[i], r.Stats, net[i])
 	}
 	if cm.Spec != nil {
-		_ = Parallel(len(recs), workers, nil, func(_, i int) error {
-			r := recs[i].Spec
-			if r == nil {
-				out[i] = math.NaN()
-				return nil
+		specs := make([]models.SpecRecording, len(recs)) // a missing spectrum stays empty: NaN
+		for i, r := range recs {
+			if r.Spec != nil {
+				specs[i] = *r.Spec
 			}
-			v, ok := cm.Spec.Logit(r.X, r.T, r.Stride)
-			if !ok {
-				out[i] = math.NaN()
-				return nil
-			}
-			out[i] = cm.Fusion.FuseSpec(out[i], v)
-			return nil
-		})
+		}
+		for i, v := range SpecScores(cm.Spec, specs, workers) {
+			out[i] = cm.Fusion.FuseSpec(out[i], v) // NaN in, NaN out
+		}
 	}
 	return out
 }

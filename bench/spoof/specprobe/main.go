@@ -11,13 +11,13 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math"
 	"os"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/models/metrics"
 )
 
 var never = map[string]bool{"griffin-lim": true, "vocoder-hnm": true, "codec2": true, "vocoder-mlsa": true,
@@ -133,34 +133,7 @@ func report(eval []item, scores []float64, fold string) {
 }
 
 // eer is the equal error rate, in percent, of spoof scores pos against bona fide scores neg.
-func eer(pos, neg []float64) float64 {
-	type s struct {
-		v float64
-		p bool
-	}
-	var all []s
-	for _, v := range pos {
-		all = append(all, s{v, true})
-	}
-	for _, v := range neg {
-		all = append(all, s{v, false})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
-	tp, fp := 0.0, 0.0
-	best, out := math.Inf(1), 0.0
-	for _, x := range all {
-		if x.p {
-			tp++
-		} else {
-			fp++
-		}
-		fn, fa := 1-tp/float64(len(pos)), fp/float64(len(neg))
-		if d := math.Abs(fn - fa); d < best {
-			best, out = d, 100*(fn+fa)/2
-		}
-	}
-	return out
-}
+func eer(pos, neg []float64) float64 { return 100 * metrics.EER(pos, neg) }
 
 func load(bin, idx string) []item {
 	fi, err := os.Open(idx)
