@@ -225,10 +225,12 @@ func (d *specData) apply(cm *models.Countermeasure, sf *specFold) error {
 }
 
 // specOperatingPoints sets cm's operating points from fused held-out scores (NaN: left out)
-// with their groups (as spoofOperatingPoints takes them; nil: one group).
-func specOperatingPoints(c SpoofTrainConfig, cm *models.Countermeasure, fused []float64, groups []int) error {
+// with their groups and speakers (as spoofOperatingPoints takes them; nil: one group, no
+// speaker resampling).
+func specOperatingPoints(c SpoofTrainConfig, cm *models.Countermeasure, fused []float64, groups []int, speakers []string) error {
 	var fs []float64
 	var gs []int
+	var ss []string
 	for i, v := range fused {
 		if math.IsNaN(v) {
 			continue
@@ -237,11 +239,14 @@ func specOperatingPoints(c SpoofTrainConfig, cm *models.Countermeasure, fused []
 		if len(groups) == len(fused) {
 			gs = append(gs, groups[i])
 		}
+		if len(speakers) == len(fused) {
+			ss = append(ss, speakers[i])
+		}
 	}
 	if len(fs) < 2 {
 		return errors.New("spoof: too few held-out bona fide scores for the thresholds")
 	}
-	cm.FARThresholds = spoofOperatingPoints(fs, gs, c.FARs)
+	cm.FARThresholds = spoofOperatingPoints(fs, gs, ss, c.FARs, c.ThresholdConfidence)
 	if cm.Info == nil {
 		cm.Info = map[string]string{}
 	}

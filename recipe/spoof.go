@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -119,6 +120,18 @@ type SpoofTrainConfig struct {
 	// listed from: clean, codec, ...). Operating points then hold in every group: each threshold
 	// is the largest of the groups' thresholds at that false-alarm rate.
 	BonafideGroups []int
+	// ThresholdConfidence, if in (0, 1), with HoldOutSpeakers, sets each threshold so that its
+	// false-alarm rate holds on unseen speakers with that confidence rather than on the average
+	// training speaker: within each group the speakers are resampled with replacement
+	// (ThresholdBootstraps times, seeded) and the threshold is this quantile of the resamples'
+	// thresholds. Bona fide scores cluster by speaker (one voice the models find unusual takes
+	// several of a 1% share), so the plain quantile of ~100 speakers' scores was exceeded on
+	// new speakers (bench/README.md). 0: the plain quantile.
+	ThresholdConfidence float64
+	// BonafideScores, if set, receives the scores the thresholds were set on: one line
+	// "path<TAB>group<TAB>speaker<TAB>score" per bona fide file (HoldOutSpeakers only; the score
+	// is "NaN" for a file too short for the spectrum network, which is left out).
+	BonafideScores io.Writer
 	// SpoofGroups, if set, gives each Spoof file a group (train-spoof: the family, the name of the
 	// folder above its --spoof folder). The spoof GMM then trains on the same number of frames
 	// from every group (BalancedFrames) instead of frames drawn uniformly, in which families of
@@ -525,7 +538,7 @@ func TrainSpoofModel(c SpoofTrainConfig, bona, spoof, held []*SpoofFeatures) (*m
 			return nil, err
 		}
 	}
-	cm.FARThresholds = spoofOperatingPoints(ScoreSpoof(cm, held, c.Workers), c.heldGroups, c.FARs)
+	cm.FARThresholds = spoofOperatingPoints(ScoreSpoof(cm, held, c.Workers), c.heldGroups, nil, c.FARs, 0)
 	return cm, cm.Validate()
 }
 
@@ -631,26 +644,85 @@ func trainSpoofNet(c SpoofTrainConfig, cm *models.Countermeasure, bona, spoof, h
 	return nil
 }
 
+// DefaultSpoofThresholdConfidence is train-spoof's default --threshold-confidence
+// (SpoofTrainConfig.ThresholdConfidence).
+const DefaultSpoofThresholdConfidence = 0.9
+
+// ThresholdBootstraps is how many speaker resamples set a threshold with
+// SpoofTrainConfig.ThresholdConfidence.
+const ThresholdBootstraps = 400
+
 // spoofOperatingPoints returns the thresholds at fars on bona fide scores; with groups (one per
-// score), the largest threshold over the groups with at least 20 scores at each rate.
-func spoofOperatingPoints(scores []float64, groups []int, fars []float64) []models.FARPoint {
-	pts := models.OperatingPoints(scores, fars)
+// score), the largest threshold over the groups with at least 20 scores at each rate. With
+// speakers (one per score) and conf in (0, 1), each group's threshold is the conf quantile of
+// its thresholds over speaker resamples (speakerBootstrapPoints).
+func spoofOperatingPoints(scores []float64, groups []int, speakers []string, fars []float64, conf float64) []models.FARPoint {
+	boot := conf > 0 && conf < 1 && len(speakers) == len(scores)
+	points := func(idx []int, g int) []models.FARPoint {
+		if boot {
+			return speakerBootstrapPoints(scores, speakers, idx, fars, conf, uint64(g))
+		}
+		v := make([]float64, len(idx))
+		for j, i := range idx {
+			v[j] = scores[i]
+		}
+		return models.OperatingPoints(v, fars)
+	}
+	all := make([]int, len(scores))
+	for i := range all {
+		all[i] = i
+	}
+	pts := points(all, -1)
 	if len(groups) != len(scores) {
 		return pts
 	}
-	by := map[int][]float64{}
+	by := map[int][]int{}
 	for i, g := range groups {
-		by[g] = append(by[g], scores[i])
+		by[g] = append(by[g], i)
 	}
-	for _, v := range by {
-		if len(v) < 20 {
+	for _, g := range slices.Sorted(maps.Keys(by)) {
+		if len(by[g]) < 20 {
 			continue
 		}
-		for i, p := range models.OperatingPoints(v, fars) {
+		for i, p := range points(by[g], g) {
 			pts[i].LLR = max(pts[i].LLR, p.LLR)
 		}
 	}
 	return pts
+}
+
+// speakerBootstrapPoints returns, for each rate in fars, the conf quantile of the thresholds at
+// that rate over ThresholdBootstraps resamples of the speakers of scores[idx] (each resample
+// draws as many speakers as there are, with replacement, and takes all their scores), seeded by
+// seed. The result is never below the plain threshold of scores[idx].
+func speakerBootstrapPoints(scores []float64, speakers []string, idx []int, fars []float64, conf float64, seed uint64) []models.FARPoint {
+	bySpk := map[string][]float64{}
+	for _, i := range idx {
+		bySpk[speakers[i]] = append(bySpk[speakers[i]], scores[i])
+	}
+	names := slices.Sorted(maps.Keys(bySpk))
+	v := make([]float64, 0, len(idx))
+	for _, n := range names {
+		v = append(v, bySpk[n]...)
+	}
+	plain := models.OperatingPoints(v, fars)
+	rng := rand.New(rand.NewPCG(0x5eed7415, seed))
+	th := make([][]float64, len(plain))
+	for range ThresholdBootstraps {
+		v = v[:0]
+		for range names {
+			v = append(v, bySpk[names[rng.IntN(len(names))]]...)
+		}
+		for i, p := range models.OperatingPoints(v, fars) {
+			th[i] = append(th[i], p.LLR)
+		}
+	}
+	for i := range plain {
+		sort.Float64s(th[i])
+		q := th[i][min(int(math.Floor(conf*float64(len(th[i])))), len(th[i])-1)]
+		plain[i].LLR = max(plain[i].LLR, q)
+	}
+	return plain
 }
 
 // SpeakerOfPath is the speaker of a bona fide recording for HoldOutSpeakers: the part of the
@@ -748,7 +820,7 @@ func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	if err := d.apply(cm, sf); err != nil {
 		return nil, err
 	}
-	if err := specOperatingPoints(c, cm, sf.fused, c.heldGroups); err != nil {
+	if err := specOperatingPoints(c, cm, sf.fused, c.heldGroups, nil); err != nil {
 		return nil, err
 	}
 	return cm, cm.Validate()
@@ -786,6 +858,7 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	grouped := len(c.BonafideGroups) == len(c.Bonafide)
 	var pooled []float64
 	var pooledGroups []int
+	var pooledIdx []int // indices into c.Bonafide of pooled's scores
 	var cm *models.Countermeasure
 	// With a spectrum network, one is trained without each fold's speakers too; their fused
 	// scores of the held-out files, pooled, set the thresholds, and the last fold's network is
@@ -832,6 +905,7 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 		base := ScoreSpoof(m, held, c.Workers)
 		pooled = append(pooled, base...)
 		pooledGroups = append(pooledGroups, fc.heldGroups...)
+		pooledIdx = append(pooledIdx, heldIdx...)
 		cm = m
 		if spec != nil {
 			sf, err := spec.fold(c, heldIdx, base, fmt.Sprintf("spectrum network, fold %d of %d", f+1, K))
@@ -846,20 +920,47 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 			}
 		}
 	}
+	pooledSpk := make([]string, len(pooledIdx))
+	for j, i := range pooledIdx {
+		pooledSpk[j] = spks[i]
+	}
 	if spec != nil {
-		if err := specOperatingPoints(c, cm, specFused, pooledGroups); err != nil {
+		pooled = specFused
+	}
+	if c.BonafideScores != nil {
+		for j, i := range pooledIdx {
+			g := 0
+			if grouped {
+				g = c.BonafideGroups[i]
+			}
+			if _, err := fmt.Fprintf(c.BonafideScores, "%s\t%d\t%s\t%.6g\n", c.Bonafide[i], g, pooledSpk[j], pooled[j]); err != nil {
+				return nil, fmt.Errorf("spoof: bona fide scores: %w", err)
+			}
+		}
+	}
+	if spec != nil {
+		if err := specOperatingPoints(c, cm, specFused, pooledGroups, pooledSpk); err != nil {
 			return nil, err
 		}
 		cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
 		cm.Info["threshold_bonafide_files"] = cm.Info["spec_threshold_bonafide_files"]
+		setThresholdInfo(c, cm)
 		cm.Info["threshold_speaker_folds"] = fmt.Sprint(K)
 		return cm, cm.Validate()
 	}
-	cm.FARThresholds = spoofOperatingPoints(pooled, pooledGroups, c.FARs)
+	cm.FARThresholds = spoofOperatingPoints(pooled, pooledGroups, pooledSpk, c.FARs, c.ThresholdConfidence)
+	setThresholdInfo(c, cm)
 	cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
 	cm.Info["threshold_bonafide_files"] = fmt.Sprint(len(pooled))
 	cm.Info["threshold_speaker_folds"] = fmt.Sprint(K)
 	return cm, cm.Validate()
+}
+
+// setThresholdInfo records c.ThresholdConfidence in cm.Info (cross-fitted thresholds only).
+func setThresholdInfo(c SpoofTrainConfig, cm *models.Countermeasure) {
+	if c.ThresholdConfidence > 0 && c.ThresholdConfidence < 1 {
+		cm.Info["threshold_speaker_confidence"] = fmt.Sprint(c.ThresholdConfidence)
+	}
 }
 
 // SpoofLFCCConfig decodes a countermeasure's front-end configuration.

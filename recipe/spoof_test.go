@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -29,15 +30,72 @@ func TestSpoofOperatingPointsPerGroup(t *testing.T) {
 		{"pooled", nil, 147},
 		{"per group", groups, 148},
 	} {
-		pts := spoofOperatingPoints(scores, tc.groups, []float64{0.01})
+		pts := spoofOperatingPoints(scores, tc.groups, nil, []float64{0.01}, 0)
 		if got := pts[0].LLR; got <= tc.want || got > tc.want+1e-9 {
 			t.Errorf("%s: threshold %v, want just above %v", tc.name, got, tc.want)
 		}
 	}
 	// Groups too small to measure 1% are ignored.
-	pts := spoofOperatingPoints([]float64{1, 2, 3, 100}, []int{0, 0, 0, 1}, []float64{0.5})
+	pts := spoofOperatingPoints([]float64{1, 2, 3, 100}, []int{0, 0, 0, 1}, nil, []float64{0.5}, 0)
 	if got := pts[0].LLR; got > 3.0001 {
 		t.Errorf("small group changed the threshold to %v", got)
+	}
+}
+
+// TestSpeakerBootstrapThresholds: with ThresholdConfidence the threshold is never below the plain
+// quantile, grows with the confidence, is reproducible, and leaves a wider margin when the high
+// scores cluster in one speaker than when the same scores are spread over all speakers.
+func TestSpeakerBootstrapThresholds(t *testing.T) {
+	// 50 speakers of 20 scores each; the 20 highest of the 1,000 scores all belong to speaker 0
+	// (clustered) or one to each of the first 20 speakers (spread).
+	var scores []float64
+	var clustered, spread []string
+	for s := range 50 {
+		for k := range 20 {
+			scores = append(scores, float64(s*20+k))
+		}
+	}
+	for i := range scores {
+		clustered = append(clustered, fmt.Sprint("c", 49-i/20))
+		spread = append(spread, fmt.Sprint("s", i%50))
+	}
+	fars := []float64{0.01}
+	plain := spoofOperatingPoints(scores, nil, nil, fars, 0)[0].LLR
+	if plain <= 989 || plain > 989+1e-9 {
+		t.Fatalf("plain threshold %v, want just above 989", plain)
+	}
+	th := map[string]float64{}
+	for _, tc := range []struct {
+		name string
+		spk  []string
+		conf float64
+	}{
+		{"clustered 0.5", clustered, 0.5},
+		{"clustered 0.9", clustered, 0.9},
+		{"spread 0.9", spread, 0.9},
+	} {
+		a := spoofOperatingPoints(scores, nil, tc.spk, fars, tc.conf)[0].LLR
+		b := spoofOperatingPoints(scores, nil, tc.spk, fars, tc.conf)[0].LLR
+		if a != b {
+			t.Errorf("%s: not reproducible: %v then %v", tc.name, a, b)
+		}
+		if a < plain {
+			t.Errorf("%s: threshold %v under the plain quantile %v", tc.name, a, plain)
+		}
+		th[tc.name] = a
+	}
+	if !(th["clustered 0.9"] > th["clustered 0.5"]) {
+		t.Errorf("confidence 0.9 threshold %v not above 0.5's %v", th["clustered 0.9"], th["clustered 0.5"])
+	}
+	if !(th["clustered 0.9"]-plain > th["spread 0.9"]-plain) {
+		t.Errorf("clustered margin %v not above spread margin %v", th["clustered 0.9"]-plain, th["spread 0.9"]-plain)
+	}
+	// With groups the threshold is the largest of the pooled one and the groups' (a group of
+	// too few scores left out).
+	g := make([]int, len(scores))
+	g[0] = 1
+	if got := spoofOperatingPoints(scores, g, clustered, fars, 0.9)[0].LLR; got < th["clustered 0.9"] {
+		t.Errorf("grouped: %v, under the pooled %v", got, th["clustered 0.9"])
 	}
 }
 

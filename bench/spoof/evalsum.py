@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Per family and condition EER (spoofs against that condition's bona fide), spoofs passing and bona
-fide flagged at the model's decision (1 % threshold), from one all.scores file."""
+fide flagged at the model's decision (1 % threshold), from one all.scores file; with a third
+argument, at that threshold instead (LLR above it: spoof).
+Usage: evalsum.py KEY SCORES [THRESHOLD]"""
 import sys, csv
 import numpy as np
 key, scores = sys.argv[1], sys.argv[2]
@@ -8,6 +10,8 @@ sc, dec = {}, {}
 for l in open(scores):
     i, s, d = l.split()
     sc[i], dec[i] = float(s), d
+    if len(sys.argv) > 3 and d != "inconclusive":
+        dec[i] = "spoof" if float(s) > float(sys.argv[3]) else "bonafide"
 rows = [r for r in csv.DictReader(open(key), delimiter="\t") if r["split"] == "eval"]
 def eer(pos, neg):
     s = np.concatenate([pos, neg]); y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])

@@ -53,6 +53,8 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 0, "draw of the training's random choices (frame subsampling, initial weights); 0: the draw every shipped countermeasure was trained with, another value another draw of the same recipe")
 	balanceNet := fs.Bool("balance-net", false, "with --balance-spoof: also draw the frame network's spoof frames about evenly over the families (experimental)")
 	holdSpk := fs.Bool("hold-out-speakers", false, "deal the bona fide speakers (the file name before its first '_', else its folder) into --hold-out folds, train one countermeasure without each fold, and set the thresholds on every bona fide file as scored by the model that never heard its speaker (trains N countermeasures)")
+	thrConf := fs.Float64("threshold-confidence", recipe.DefaultSpoofThresholdConfidence, "with --hold-out-speakers: set each threshold so that its false-alarm rate holds on unseen speakers with this `confidence` (speakers resampled with replacement), not only on the average training speaker; 0: the plain quantile of the held-out scores")
+	bonaScores := fs.String("bonafide-scores", "", "with --hold-out-speakers: write the held-out bona fide scores the thresholds are set on to this `file` (path, group, speaker, score per line)")
 	gmmOnly := fs.Bool("gmm-only", false, "the ASVspoof baseline alone: no long-term spectral statistics system fused in")
 	prosody := fs.Bool("prosody", recipe.DefaultSpoofProsody, "add prosodic-perturbation features (pitch jitter, shimmer, F0 contour smoothness) to the long-term statistics")
 	modulation := fs.Bool("modulation", recipe.DefaultSpoofModulation, "add multi-scale temporal modulation statistics (sub-band log power changes over 15-120 ms) to the long-term statistics")
@@ -83,6 +85,12 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
 		return err
+	}
+	if !(*thrConf >= 0 && *thrConf < 1) {
+		return usageErrorf("--threshold-confidence must be in [0, 1)")
+	}
+	if (*bonaScores != "" || flagGiven(fs, "threshold-confidence")) && !*holdSpk {
+		return usageErrorf("--threshold-confidence and --bonafide-scores need --hold-out-speakers")
 	}
 	var spec *recipe.SpecNetTrainConfig
 	if *specNet {
@@ -206,15 +214,34 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	} else {
 		b = &models.Bundle{Meta: models.Metadata{Description: "spoofing countermeasure only (voxguard train-spoof)"}}
 	}
+	var scoresW *bufio.Writer
+	if *bonaScores != "" {
+		f, err := os.Create(*bonaScores)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		scoresW = bufio.NewWriter(f)
+	}
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files of %d families\n", len(bf), len(bona), len(sf), nfam)
-	cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Seed: *seed, LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, SpoofGroups: sgroups, Components: *comps, Iters: *iters,
+	cfg := recipe.SpoofTrainConfig{Seed: *seed, LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, SpoofGroups: sgroups, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc),
-		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight, NetStep: *netStep, BalanceNet: *balanceNet, VQWeight: *vqWeight, Spec: spec})
+		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight, NetStep: *netStep, BalanceNet: *balanceNet, VQWeight: *vqWeight, Spec: spec,
+		ThresholdConfidence: *thrConf}
+	if scoresW != nil {
+		cfg.BonafideScores = scoresW
+	}
+	cm, err := recipe.TrainSpoof(cfg)
 	if err != nil {
 		return err
 	}
+	if scoresW != nil {
+		if err := scoresW.Flush(); err != nil {
+			return fmt.Errorf("train-spoof: --bonafide-scores: %w", err)
+		}
+	}
 	for _, p := range cm.FARThresholds {
-		fmt.Fprintf(stderr, "train-spoof: threshold %.4f at %.1f%% false alarms on held-out bona fide (in every --bonafide group)\n", p.LLR, 100*p.FAR)
+		fmt.Fprintf(stderr, "train-spoof: threshold %.4f at %.1f%% false alarms on held-out bona fide (in every --bonafide group%s)\n", p.LLR, 100*p.FAR, confNote(cfg))
 	}
 	b.Spoof = cm
 	return recipe.WriteBundleFile(*out, b)
@@ -459,4 +486,12 @@ func spoofFamilies(roots []string, alias map[string]string) (files []string, gro
 		}
 	}
 	return files, groups, len(family), nil
+}
+
+// confNote is train-spoof's note on how its thresholds hold over speakers.
+func confNote(c recipe.SpoofTrainConfig) string {
+	if c.HoldOutSpeakers && c.ThresholdConfidence > 0 {
+		return fmt.Sprintf(", on unseen speakers with %g%% confidence", 100*c.ThresholdConfidence)
+	}
+	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -101,16 +102,50 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "bonaspk", fmt.Sprintf("spk%d_%d.wav", i%3, i)), src, 0o644)
 	}
 	xf := filepath.Join(dir, "xf.vxgb")
+	bs := filepath.Join(dir, "bonafide_scores.tsv")
 	errb.Reset()
 	if code := run([]string{"train-spoof", "--bonafide", filepath.Join(dir, "bonaspk"), "--spoof", filepath.Join(dir, "spoof"),
-		"--components", "2", "--iters", "2", "--hold-out", "3", "--hold-out-speakers", "--out", xf}, &out, &errb); code != 0 {
+		"--components", "2", "--iters", "2", "--hold-out", "3", "--hold-out-speakers", "--bonafide-scores", bs, "--out", xf}, &out, &errb); code != 0 {
 		t.Fatalf("train-spoof --hold-out-speakers: exit %d: %s", code, errb.String())
 	}
-	if !strings.Contains(errb.String(), "speaker fold 3 of 3: 2 bona fide files held out") {
+	if !strings.Contains(errb.String(), "speaker fold 3 of 3: 2 bona fide files held out") || !strings.Contains(errb.String(), "on unseen speakers with 90% confidence") {
 		t.Errorf("train-spoof --hold-out-speakers: stderr %q", errb.String())
 	}
-	if b, err := models.LoadBundle(xf); err != nil || b.Spoof.Info["threshold_bonafide_files"] != "6" || b.Spoof.Info["threshold_speaker_folds"] != "3" {
+	if b, err := models.LoadBundle(xf); err != nil || b.Spoof.Info["threshold_bonafide_files"] != "6" || b.Spoof.Info["threshold_speaker_folds"] != "3" ||
+		b.Spoof.Info["threshold_speaker_confidence"] != "0.9" {
 		t.Errorf("cross-fitted countermeasure: %v, info %v", err, b.Spoof.Info)
+	}
+	// --bonafide-scores: one line per bona fide file, path, group, speaker, score.
+	if raw, err := os.ReadFile(bs); err != nil {
+		t.Errorf("--bonafide-scores: %v", err)
+	} else {
+		lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+		spk := map[string]int{}
+		for _, l := range lines {
+			f := strings.Split(l, "\t")
+			if len(f) != 4 || !strings.Contains(f[0], "bonaspk") || f[1] != "0" {
+				t.Errorf("--bonafide-scores line %q", l)
+				continue
+			}
+			if _, err := strconv.ParseFloat(f[3], 64); err != nil {
+				t.Errorf("--bonafide-scores line %q: %v", l, err)
+			}
+			spk[f[2]]++
+		}
+		if len(lines) != 6 || len(spk) != 3 {
+			t.Errorf("--bonafide-scores: %d lines over speakers %v, want 6 over 3", len(lines), spk)
+		}
+	}
+	for _, args := range [][]string{
+		{"--threshold-confidence", "0.9"},
+		{"--bonafide-scores", bs},
+		{"--hold-out-speakers", "--threshold-confidence", "1"},
+		{"--hold-out-speakers", "--threshold-confidence", "-0.1"},
+	} {
+		a := append([]string{"train-spoof", "--bonafide", filepath.Join(dir, "bonaspk"), "--spoof", filepath.Join(dir, "spoof"), "--out", xf}, args...)
+		if code := run(a, &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)", args, code)
+		}
 	}
 	errb.Reset()
 	if code := run([]string{"train-spoof", "--bonafide", filepath.Join(dir, "bona"), "--spoof", filepath.Join(dir, "spoof"),
