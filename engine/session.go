@@ -140,6 +140,24 @@ func (s *Session) DropSecondSystem() {
 	s.fe2, s.gs2, s.pend2, s.dim2 = nil, nil, nil, 0
 }
 
+// Sheddable reports whether the session still has costly optional work a server short of
+// processor time can drop (Shed): the second speaker system while it is fed, or the
+// countermeasure's spectrum network while it has not yet scored the call
+// (SpoofStream.SpecPending).
+func (s *Session) Sheddable() bool {
+	return s.fe2 != nil || s.sp != nil && s.sp.SpecPending()
+}
+
+// Shed drops the session's optional work for the rest of the call: the second speaker system
+// (DropSecondSystem) and the countermeasure's spectrum network (SpoofStream.DropSpec, whose
+// verdicts are then the other countermeasure systems' at their own thresholds).
+func (s *Session) Shed() {
+	s.DropSecondSystem()
+	if s.sp != nil {
+		s.sp.DropSpec()
+	}
+}
+
 func (s *Session) seconds(frames int) float64 {
 	return math.Round(float64(frames)*s.e.fecfg.MFCC.FrameShiftMs/10) / 100
 }

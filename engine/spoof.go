@@ -35,6 +35,12 @@ type SpoofDetector struct {
 	far       float64
 	threshold float64 // mean frame LLR above which a recording is flagged
 	minFrames int
+	// once: the network scores a stream once, when its SpecSeconds are in (or at Final), and
+	// the other systems' fused score judges it until then at baseThreshold
+	// (Countermeasure.BaseFARThresholds); without base thresholds the network scores the audio
+	// so far at every assessment.
+	once          bool
+	baseThreshold float64
 }
 
 // NewSpoofDetector returns a detector for cm (prepared, as ReadBundle leaves it) flagging at
@@ -76,6 +82,7 @@ func NewSpoofDetector(cm *models.Countermeasure, far float64) (*SpoofDetector, e
 			return nil, fmt.Errorf("engine: countermeasure spectrum front end (%d Hz, %d bins) does not fit its network or the LFCC's %d Hz", d.spec.SampleRate, d.spec.Bins, cfg.SampleRate)
 		}
 		d.specMax = int(cm.SpecSeconds * float64(cfg.SampleRate))
+		d.baseThreshold, d.once = cm.BaseThreshold(far)
 	}
 	return d, nil
 }
@@ -88,10 +95,15 @@ func (d *SpoofDetector) SampleRate() int { return d.cfg.SampleRate }
 
 // Decide turns a mean frame LLR over frames scored frames into a verdict.
 func (d *SpoofDetector) Decide(llr float64, frames int) Spoof {
+	return d.decideAt(llr, frames, d.threshold)
+}
+
+// decideAt is Decide at threshold thr.
+func (d *SpoofDetector) decideAt(llr float64, frames int, thr float64) Spoof {
 	switch {
 	case frames < d.minFrames:
 		return Spoof{LLR: llr, Decision: Inconclusive}
-	case llr > d.threshold:
+	case llr > thr:
 		return Spoof{LLR: llr, Decision: Spoofed}
 	}
 	return Spoof{LLR: llr, Decision: BonaFide}
@@ -118,8 +130,10 @@ type SpoofStream struct {
 	specN     int
 	specLogit float64
 	specOK    bool
-	sc        *models.SpoofScorer
-	stats     []float64 // long-term spectral statistics scratch (nil without a linear scorer)
+	// final: Final has been called; specDropped: DropSpec has been (the network never scores).
+	final, specDropped bool
+	sc                 *models.SpoofScorer
+	stats              []float64 // long-term spectral statistics scratch (nil without a linear scorer)
 	// pend holds npend frames (spoofBurst at most) at or above the level floor, levels in
 	// pendLv, not yet scored.
 	pend   []float32
@@ -151,11 +165,29 @@ func (d *SpoofDetector) NewStream() *SpoofStream {
 
 // Push feeds samples and scores every frame that became available.
 func (s *SpoofStream) Push(samples []float32) {
-	if s.d.specMax > 0 && len(s.audio) < s.d.specMax {
+	if s.d.specMax > 0 && !s.specDropped && len(s.audio) < s.d.specMax {
 		s.audio = append(s.audio, samples[:min(len(samples), s.d.specMax-len(s.audio))]...)
 	}
 	s.fe.Push(samples)
 	s.drain()
+}
+
+// SpecPending reports whether the stream will still run the spectrum network once (its
+// detector's base thresholds let it wait for the network's audio), so that DropSpec would save
+// that work.
+func (s *SpoofStream) SpecPending() bool {
+	return s.d.once && !s.specDropped && !(s.specN == s.d.specMax && s.specN > 0)
+}
+
+// DropSpec stops the spectrum network for the rest of the stream, for a server short of
+// processor time (the network costs ~15 ms per call, twice the rest of a call's scoring): every
+// later verdict, the final one included, is the other systems' at their own thresholds
+// (Countermeasure.BaseFARThresholds), as a live call's first seconds are. No effect unless
+// SpecPending.
+func (s *SpoofStream) DropSpec() {
+	if s.SpecPending() {
+		s.specDropped, s.audio = true, nil
+	}
 }
 
 // specScore is the spectrum network's log-odds on the audio kept so far, computed again only
@@ -206,8 +238,15 @@ func (s *SpoofStream) Current() Spoof {
 	}
 	score := s.d.cm.Combine(s.sc.LLR(), s.stats, s.sc.NetScore())
 	if s.d.cm.Spec != nil {
+		if s.d.once && (s.specDropped || !s.final && len(s.audio) < s.d.specMax) {
+			// The network waits for its audio (or was shed): the other systems judge alone.
+			return s.d.decideAt(score, s.sc.Frames(), s.d.baseThreshold)
+		}
 		spec, ok := s.specScore()
-		if !ok {
+		switch {
+		case !ok && s.d.once:
+			return s.d.decideAt(score, s.sc.Frames(), s.d.baseThreshold)
+		case !ok:
 			// Too little speech for the network: no verdict yet.
 			return Spoof{LLR: 0, Decision: Inconclusive}
 		}
@@ -219,6 +258,7 @@ func (s *SpoofStream) Current() Spoof {
 // Final flushes the front end and returns the verdict on the whole stream, equal to Score on the
 // concatenated audio. Pushing afterwards is not allowed.
 func (s *SpoofStream) Final() Spoof {
+	s.final = true
 	s.fe.Flush()
 	s.drain()
 	return s.Current()

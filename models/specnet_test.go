@@ -182,11 +182,21 @@ func TestSpoofBundleSpecNet(t *testing.T) {
 	n, ref := loadSpecNetRef(t)
 	cm, _ := synthCM(t, 1)
 	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
+	cm.BaseFARThresholds = []FARPoint{{FAR: 0.01, LLR: 3}}
+	if cm.Validate() == nil {
+		t.Error("base thresholds without a spectrum network validated")
+	}
+	cm.BaseFARThresholds = nil
 	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = n, json.RawMessage(`{"bins":16}`), 6
 	if cm.Validate() == nil {
 		t.Error("spectrum network without a fusion validated")
 	}
 	cm.Fusion = &SpoofFusion{SpecWeight: 0.75, SpecMean: 1, SpecStd: 2, BaseMean: -1, BaseStd: 0.5}
+	cm.BaseFARThresholds = []FARPoint{{FAR: 0.01, LLR: 3}, {FAR: 0.005, LLR: 4}}
+	if cm.Validate() == nil {
+		t.Error("base thresholds in descending FAR validated")
+	}
+	cm.BaseFARThresholds = []FARPoint{{FAR: 0.005, LLR: 4}, {FAR: 0.01, LLR: 3}}
 	data := encode(t, &Bundle{Spoof: cm})
 	if v := binary.LittleEndian.Uint32(data[4:]); v != 11 {
 		t.Errorf("format version %d, want 11 (older readers refuse it by version)", v)
@@ -198,6 +208,13 @@ func TestSpoofBundleSpecNet(t *testing.T) {
 	g := got.Spoof
 	if g.Spec == nil || g.SpecSeconds != 6 || string(g.SpecFrontEnd) != `{"bins":16}` {
 		t.Fatalf("spectrum network lost: %+v", g)
+	}
+	for _, tc := range []struct{ far, base, full float64 }{{0.01, 3, 1}, {0.007, 4, 1}, {0.001, 4, 1}} {
+		b, okb := g.BaseThreshold(tc.far)
+		f, okf := g.Threshold(tc.far)
+		if !okb || !okf || b != tc.base || f != tc.full {
+			t.Errorf("at %g: base threshold %v (%v), full %v (%v); want %v and %v", tc.far, b, okb, f, okf, tc.base, tc.full)
+		}
 	}
 	for _, c := range ref.Cases {
 		a, _ := n.Logit(c.Spec, c.T, c.Stride)

@@ -30,6 +30,13 @@ type Countermeasure struct {
 	// FARThresholds are score thresholds at stated false-alarm rates on held-out bona fide
 	// recordings (a fraction FAR of them scored above LLR); ascending FAR.
 	FARThresholds []FARPoint `json:"far_thresholds,omitempty"`
+	// BaseFARThresholds, with a spectrum network (Spec), are the same operating points for the
+	// other systems' fused score alone (Combine), set on the same held-out recordings: a live
+	// call is judged on them until its first SpecSeconds of audio are in, or for the rest of the
+	// call once a server short of processor time sheds the network, so that the network runs
+	// once per call. Without them (bundles before the thirty-eighth session) the network scores
+	// the audio so far at every assessment.
+	BaseFARThresholds []FARPoint `json:"base_far_thresholds,omitempty"`
 	// LTSS, when present, is a second system: a linear classifier on the recording's long-term
 	// spectral statistics (dsp.LFCC.SpectralStats), fused with the GMM score by Fusion.
 	LTSS   *LinearScorer `json:"ltss,omitempty"`
@@ -142,10 +149,15 @@ func (cm *Countermeasure) Validate() error {
 			return fmt.Errorf("models: countermeasure frame_selection: %v", err)
 		}
 	}
-	for i := 1; i < len(cm.FARThresholds); i++ {
-		if cm.FARThresholds[i].FAR < cm.FARThresholds[i-1].FAR {
-			return errors.New("models: countermeasure thresholds are not in ascending FAR")
+	for _, pts := range [][]FARPoint{cm.FARThresholds, cm.BaseFARThresholds} {
+		for i := 1; i < len(pts); i++ {
+			if pts[i].FAR < pts[i-1].FAR {
+				return errors.New("models: countermeasure thresholds are not in ascending FAR")
+			}
 		}
+	}
+	if len(cm.BaseFARThresholds) > 0 && cm.Spec == nil {
+		return errors.New("models: countermeasure has base thresholds but no spectrum network")
 	}
 	return nil
 }
@@ -248,11 +260,23 @@ func (cm *Countermeasure) Dim() int { return cm.Bonafide.D }
 // Threshold returns the score threshold at false-alarm rate far: the stored point with the
 // largest FAR not above far (the strictest stated point if none is). ok is false without points.
 func (cm *Countermeasure) Threshold(far float64) (llr float64, ok bool) {
-	if len(cm.FARThresholds) == 0 {
+	return spoofThresholdAt(cm.FARThresholds, far)
+}
+
+// BaseThreshold is Threshold on BaseFARThresholds: the threshold of the other systems' fused
+// score when the spectrum network has not scored. ok is false without such points.
+func (cm *Countermeasure) BaseThreshold(far float64) (llr float64, ok bool) {
+	return spoofThresholdAt(cm.BaseFARThresholds, far)
+}
+
+// spoofThresholdAt returns the LLR of the point of pts (ascending FAR) with the largest FAR not above
+// far, the first point if none is; ok is false without points.
+func spoofThresholdAt(pts []FARPoint, far float64) (llr float64, ok bool) {
+	if len(pts) == 0 {
 		return 0, false
 	}
-	best := cm.FARThresholds[0]
-	for _, p := range cm.FARThresholds {
+	best := pts[0]
+	for _, p := range pts {
 		if p.FAR <= far+1e-12 {
 			best = p
 		}

@@ -19,7 +19,8 @@ import (
 // on two synthetic classes, noise over a weak tone (bona fide, three speakers) and a harmonic
 // tone (spoof): the network is fused in and stored, its thresholds come from the fused scores,
 // the thresholds come from every bona fide file (three speaker folds), the batch scores (ScoreSpoof with AddSpecs) tell the classes apart and equal the engine's on
-// the same audio, and a recording without its spectrum has no verdict.
+// the same audio, a recording without its spectrum has no verdict, and a live stream runs the
+// network once, judging at the other systems' thresholds until then (checkSpecOnce).
 func TestTrainSpoofSpecNet(t *testing.T) {
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(1, 2))
@@ -57,7 +58,8 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cm.Spec == nil || cm.SpecSeconds != 1.5 || cm.Fusion.SpecWeight != 0.8 || cm.Info["spec_threshold_bonafide_files"] != mode.held {
+		if cm.Spec == nil || cm.SpecSeconds != 1.5 || cm.Fusion.SpecWeight != 0.8 || cm.Info["spec_threshold_bonafide_files"] != mode.held ||
+			len(cm.BaseFARThresholds) != len(cm.FARThresholds) {
 			t.Fatalf("speaker folds %v: spectrum network not fused in: %+v, info %v", mode.speakers, cm.Fusion, cm.Info)
 		}
 		checkSpecScores(t, cm, bona, spoof, wavs)
@@ -107,5 +109,55 @@ func checkSpecScores(t *testing.T, cm *models.Countermeasure, bona, spoof []stri
 		if math.Abs(got.LLR-scores[i]) > 1e-4*(1+math.Abs(scores[i])) {
 			t.Errorf("%s: engine %v, batch %v", filepath.Base(p), got.LLR, scores[i])
 		}
+	}
+	checkSpecOnce(t, cm, det, wavs[spoof[0]])
+}
+
+// checkSpecOnce checks a live stream's use of the network (det's countermeasure cm has base
+// thresholds): until its SpecSeconds of audio are in, and for the rest of a stream after
+// DropSpec, the verdict is the other systems' fused score at the base threshold; once they are
+// in the network scores, once, and Final equals the batch verdict.
+func checkSpecOnce(t *testing.T, cm *models.Countermeasure, det *engine.SpoofDetector, x []float32) {
+	t.Helper()
+	bthr, ok := cm.BaseThreshold(0.05)
+	if !ok {
+		t.Fatal("no base thresholds")
+	}
+	if thr, _ := cm.Threshold(0.05); thr == bthr {
+		t.Errorf("base threshold %v equals the full one", bthr)
+	}
+	base := *cm // the same countermeasure without the network, judged at the base thresholds
+	base.Spec, base.BaseFARThresholds, base.FARThresholds = nil, nil, cm.BaseFARThresholds
+	bdet, err := engine.NewSpoofDetector(&base, 0.05)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := int(cm.SpecSeconds*8000) - 800 // 0.1 s short of the network's audio
+	if len(x) <= cut+1600 {
+		t.Fatalf("test audio of %d samples too short", len(x))
+	}
+	st, bst := det.NewStream(), bdet.NewStream()
+	st.Push(x[:cut])
+	bst.Push(x[:cut])
+	if got, want := st.Current(), bst.Current(); got != want || !st.SpecPending() {
+		t.Errorf("before the network's audio: %+v (pending %v), want the base verdict %+v", got, st.SpecPending(), want)
+	}
+	st.Push(x[cut:])
+	if got := st.Current(); got == bst.Current() || st.SpecPending() {
+		t.Errorf("with the network's audio in: %+v (pending %v), still the base verdict", got, st.SpecPending())
+	}
+	if got, want := st.Final(), det.Score(x); got != want {
+		t.Errorf("stream's final verdict %+v, batch %+v", got, want)
+	}
+	// Shed before the network's audio is in: the base verdict to the end.
+	st = det.NewStream()
+	st.Push(x[:cut])
+	st.DropSpec()
+	if st.SpecPending() {
+		t.Error("network still pending after DropSpec")
+	}
+	st.Push(x[cut:])
+	if got, want := st.Final(), bdet.Score(x); got != want {
+		t.Errorf("after DropSpec: final %+v, want the base verdict %+v", got, want)
 	}
 }

@@ -820,9 +820,11 @@ func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	if err := d.apply(cm, sf); err != nil {
 		return nil, err
 	}
+	base := cm.FARThresholds // the other systems' own, on the same held-out files
 	if err := specOperatingPoints(c, cm, sf.fused, c.heldGroups, nil); err != nil {
 		return nil, err
 	}
+	cm.BaseFARThresholds = base
 	return cm, cm.Validate()
 }
 
@@ -924,7 +926,10 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	for j, i := range pooledIdx {
 		pooledSpk[j] = spks[i]
 	}
+	var baseFAR []models.FARPoint
 	if spec != nil {
+		// The other systems' own thresholds, for assessments the network has not scored.
+		baseFAR = spoofOperatingPoints(pooled, pooledGroups, pooledSpk, c.FARs, c.ThresholdConfidence)
 		pooled = specFused
 	}
 	if c.BonafideScores != nil {
@@ -942,6 +947,7 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 		if err := specOperatingPoints(c, cm, specFused, pooledGroups, pooledSpk); err != nil {
 			return nil, err
 		}
+		cm.BaseFARThresholds = baseFAR
 		cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
 		cm.Info["threshold_bonafide_files"] = cm.Info["spec_threshold_bonafide_files"]
 		setThresholdInfo(c, cm)

@@ -85,8 +85,8 @@ func (s *Server) newCall(conn *websocket.Conn, platform, callID, ani string, m m
 	}
 	c := &call{srv: s, platform: platform, ani: MaskANI(ani), sess: s.eng.NewSession(callID), dec: dec, started: time.Now().UTC(),
 		rank: rand.Float64()}
-	if c.sess.Fusing() && s.shedFusion(c.started, c.rank) {
-		c.sess.DropSecondSystem() // short of processor time: this call is scored by the first system alone
+	if c.sess.Sheddable() && s.shedFusion(c.started, c.rank) {
+		c.sess.Shed() // short of processor time: this call is scored without its optional systems
 		s.prom.fusionShed.WithLabelValues("start").Inc()
 	}
 	if m.rate != s.eng.SampleRate() {
@@ -126,8 +126,8 @@ func (c *call) push(b []byte) ([]engine.Assessment, error) {
 	}
 	c.samples += int64(len(x))
 	c.srv.prom.audioSeconds.Add(float64(len(x)) / float64(c.srv.eng.SampleRate()))
-	if c.sess.Fusing() && c.srv.shedFusion(t0, c.rank) {
-		c.sess.DropSecondSystem() // short of processor time: the first system alone from here on
+	if c.sess.Sheddable() && c.srv.shedFusion(t0, c.rank) {
+		c.sess.Shed() // short of processor time: without the optional systems from here on
 		c.srv.prom.fusionShed.WithLabelValues("during").Inc()
 	}
 	out, err := c.sess.Push(x)

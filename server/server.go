@@ -58,12 +58,15 @@ type Config struct {
 	// FusionShedDelay, if positive, sheds the bundle's second speaker system (engine.Config.
 	// SecondSystem) before any call: while the scheduling delay that ShedDelay watches exceeds
 	// it, about half of the live calls that feed the second system stop at their next audio
-	// message (engine.Session.DropSecondSystem: the first system alone scores the rest of the
-	// call), and half again every second while it stays above; new calls start without it in
-	// the same proportion, which grows back while the delay is under half of FusionShedDelay
+	// message (engine.Session.Shed: the first system alone scores the rest of the call), and
+	// half again every second while it stays above; new calls start without it in the same
+	// proportion, which grows back while the delay is under half of FusionShedDelay
 	// (overload.go, fusionLevel). The second system costs about a third of a call's processing
 	// while it is fed, so a server short of processor time sheds that before it sheds calls or
-	// misses latency. Set it below ShedDelay. No effect on an engine that does not fuse.
+	// misses latency. The countermeasure's spectrum network, which scores each call once when
+	// its first seconds are in, is shed with it (engine.SpoofStream.DropSpec: the other
+	// countermeasure systems judge alone, at their own thresholds). Set it below ShedDelay. No
+	// effect on an engine with neither.
 	FusionShedDelay time.Duration
 	// EventOrigins are the browser origins (scheme://host[:port]) allowed on /v1/events
 	// besides the server's own host.

@@ -1,0 +1,236 @@
+// Command speclofo measures the countermeasure's spectrum network (models.SpecNet, as train-spoof
+// --spec-net trains it) with the leave-one-family-out protocol of bench/spoof/lofo and nnlofo: in
+// each fold a network trains on the bona fide training files (every fifth held out, as lofo deals
+// them) and on every family's training items but the held-out family's (and those in
+// --no-train), each family, or --family-group group, drawn equally often; it is evaluated on the
+// held-out family's eval items against the key's bona fide eval files, clean and after mobile
+// codecs (with run.sh's key_tel.tsv: the dev speakers' bona fide through the synthetic items' own
+// telephone channel). A network takes ~9 minutes on 2 cores; the never-trained families share the
+// network trained on everything. Run from the repository root:
+//
+//	go run ./bench/spoof/speclofo --key bench/out/spoof/key_tel.tsv --aug bench/out/spoof/perc_key.tsv,... \
+//	    --family-group tts=espeak-ng,... --only replay,voice-changer --dump spec.tsv
+//
+// --dump writes the per-file scores in lofo's --dump layout (the network's log-odds in every score
+// column), to fuse with lofo's and nnlofo's dumps (bench/spoof/fuse, or fusedump.py).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/voxguard/voxguard/bench/spoof/spoofkey"
+	"github.com/voxguard/voxguard/dsp"
+	"github.com/voxguard/voxguard/models"
+	"github.com/voxguard/voxguard/models/metrics"
+	"github.com/voxguard/voxguard/recipe"
+)
+
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, " ") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+func main() {
+	key := flag.String("key", "bench/out/spoof/key.tsv", "key file written by make_spoof_data.py (run.sh's key_tel.tsv for the telephone-channel bona fide)")
+	augKeys := flag.String("aug", "", "comma-separated extra key files of augmented training items (as lofo --aug)")
+	noTrain := flag.String("no-train", "", "comma-separated families never trained on (run.sh's no_train)")
+	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
+	var groupFlags stringsFlag
+	flag.Var(&groupFlags, "family-group", "`NAME=F1,F2,...`: these families are one group, drawn as often as one family (repeatable; train-spoof's)")
+	seconds := flag.Float64("seconds", recipe.DefaultSpecSeconds, "audio read from each recording's start, in seconds")
+	steps := flag.Int("steps", 1500, "training minibatches")
+	width := flag.Int("width", 1, "the network's width multiplier (train-spoof --spec-width)")
+	seed := flag.Uint64("seed", 1, "training seed (train-spoof's network has seed 1)")
+	dump := flag.String("dump", "", "write per-file scores (lofo --dump layout, the log-odds in every score column)")
+	flag.Parse()
+	t0 := time.Now()
+
+	alias, err := recipe.ParseFamilyGroups(groupFlags)
+	if err != nil {
+		log.Fatal(err)
+	}
+	never := strings.Split(*noTrain, ",")
+	want := map[string]bool{}
+	for _, f := range strings.Split(*only, ",") {
+		if f != "" {
+			want[f] = true
+		}
+	}
+	keys, _, err := spoofkey.ReadWithAug(*key, *augKeys)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var families []string
+	seen := map[string]bool{}
+	for _, it := range keys {
+		if it.Class == "spoof" && !seen[it.Family] {
+			seen[it.Family] = true
+			families = append(families, it.Family)
+		}
+	}
+	sort.Strings(families)
+	// Only the files some fold reads: bona fide training files, trainable families' training
+	// items, and the eval items of the folds run (every bona fide eval file).
+	var use []int
+	var bonaTrain, bonaHeld []int
+	n := 0
+	for i, it := range keys {
+		switch {
+		case it.Class == "bonafide" && it.Split == "train":
+			if spoofkey.IsHeld(n) {
+				bonaHeld = append(bonaHeld, i)
+			} else {
+				bonaTrain = append(bonaTrain, i)
+			}
+			n++
+		case it.Class == "spoof" && it.Split == "train" && !slices.Contains(never, it.Family):
+		case it.Split == "eval" && (it.Class == "bonafide" || len(want) == 0 || want[it.Family]):
+		default:
+			continue
+		}
+		use = append(use, i)
+	}
+	paths := make([]string, len(use))
+	for j, i := range use {
+		paths[j] = keys[i].Path
+	}
+	fe := dsp.TelephoneSpec()
+	recs, err := recipe.ExtractSpecs(paths, fe, *seconds, 0, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	spec := make(map[int]models.SpecRecording, len(use))
+	for j, i := range use {
+		spec[i] = recs[j]
+	}
+	log.Printf("spectra of %d files in %v", len(use), time.Since(t0).Round(time.Second))
+	of := func(idx []int) []models.SpecRecording {
+		out := make([]models.SpecRecording, 0, len(idx))
+		for _, i := range idx {
+			out = append(out, spec[i])
+		}
+		return out
+	}
+	var dumpW *spoofkey.Dump
+	if *dump != "" {
+		if dumpW, err = spoofkey.CreateDump(*dump); err != nil {
+			log.Fatal(err)
+		}
+		defer func() {
+			if err := dumpW.Close(); err != nil {
+				log.Fatal(err)
+			}
+		}()
+	}
+	var all *models.SpecNet // the network trained on every trainable family (never-trained folds)
+	fmt.Printf("| held-out | spec clean | spec codecs | miss at 1 %% clean |\n|---|---|---|---|\n")
+	var sum [2]float64
+	folds := 0
+	for _, held := range families {
+		if len(want) > 0 && !want[held] {
+			continue
+		}
+		isNever := slices.Contains(never, held)
+		net := all
+		if !isNever || net == nil {
+			// Spoof training items by group (a --family-group's name, else the family).
+			byGroup := map[string][]int{}
+			for i, it := range keys {
+				if it.Class == "spoof" && it.Split == "train" && it.Family != held && !slices.Contains(never, it.Family) && spec[i].T > 0 {
+					g := it.Family
+					if a, ok := alias[g]; ok {
+						g = a
+					}
+					byGroup[g] = append(byGroup[g], i)
+				}
+			}
+			var groups [][]models.SpecRecording
+			for _, g := range slices.Sorted(maps.Keys(byGroup)) {
+				groups = append(groups, of(byGroup[g]))
+			}
+			var bona []int
+			for _, i := range bonaTrain {
+				if spec[i].T > 0 {
+					bona = append(bona, i)
+				}
+			}
+			t1 := time.Now()
+			net, err = models.TrainSpecNet([][]models.SpecRecording{of(bona)}, groups,
+				models.SpecNetConfig{Steps: *steps, Layers: models.DefaultSpecLayers(*width), Seed: *seed})
+			if err != nil {
+				log.Fatal(err)
+			}
+			log.Printf("fold %s: %d bona fide files, %d spoof groups, trained in %v", held, len(bona), len(groups), time.Since(t1).Round(time.Second))
+			if isNever {
+				all = net
+			}
+		}
+		heldScores := recipe.SpecScores(net, of(bonaHeld), 0)
+		thr := metrics.ThresholdAtFAR(finite(heldScores), 0.01)
+		var res [2]float64
+		var miss float64
+		for c, codec := range []string{"none", "mobile"} {
+			var sp, bf []int
+			for i, it := range keys {
+				if it.Split == "eval" && it.Codec == codec {
+					if it.Class == "spoof" && it.Family == held {
+						sp = append(sp, i)
+					} else if it.Class == "bonafide" {
+						bf = append(bf, i)
+					}
+				}
+			}
+			ss, bs := recipe.SpecScores(net, of(sp), 0), recipe.SpecScores(net, of(bf), 0)
+			res[c] = 100 * metrics.EER(finite(ss), finite(bs))
+			if c == 0 {
+				m := 0
+				for _, s := range finite(ss) {
+					if s < thr {
+						m++
+					}
+				}
+				miss = 100 * float64(m) / float64(len(finite(ss)))
+			}
+			if dumpW != nil {
+				for j, i := range sp {
+					dumpW.Row(held, "eval", keys[i].Family, keys[i].Codec, keys[i].ID, ss[j], ss[j], ss[j])
+				}
+				for j, i := range bf {
+					dumpW.Row(held, "eval", keys[i].Family, keys[i].Codec, keys[i].ID, bs[j], bs[j], bs[j])
+				}
+			}
+		}
+		if dumpW != nil {
+			for j, i := range bonaHeld {
+				dumpW.Row(held, "held", "bonafide", "-", keys[i].ID, heldScores[j], heldScores[j], heldScores[j])
+			}
+		}
+		fmt.Printf("| %s | %.2f | %.2f | %.0f |\n", held, res[0], res[1], miss)
+		sum[0] += res[0]
+		sum[1] += res[1]
+		folds++
+	}
+	if folds > 0 {
+		fmt.Printf("| mean of %d | %.2f | %.2f | |\n", folds, sum[0]/float64(folds), sum[1]/float64(folds))
+	}
+	log.Printf("done in %v", time.Since(t0).Round(time.Second))
+}
+
+// finite returns the scores that are not NaN (recordings too short for the network).
+func finite(s []float64) []float64 {
+	var out []float64
+	for _, v := range s {
+		if !math.IsNaN(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
