@@ -180,10 +180,10 @@ func (s *SpoofStream) SpecPending() bool {
 }
 
 // DropSpec stops the spectrum network for the rest of the stream, for a server short of
-// processor time (the network costs ~15 ms per call, twice the rest of a call's scoring): every
-// later verdict, the final one included, is the other systems' at their own thresholds
-// (Countermeasure.BaseFARThresholds), as a live call's first seconds are. No effect unless
-// SpecPending.
+// processor time (the network costs ~11 CPU ms per call, as much as the rest of a call's scoring
+// with the first speaker system alone): every later verdict, the final one included, is the
+// other systems' at their own thresholds (Countermeasure.BaseFARThresholds), as a live call's
+// first seconds are. No effect unless SpecPending.
 func (s *SpoofStream) DropSpec() {
 	if s.SpecPending() {
 		s.specDropped, s.audio = true, nil
