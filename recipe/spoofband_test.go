@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"testing"
@@ -56,6 +57,12 @@ func TestEmbeddedCountermeasureTelephoneBand(t *testing.T) {
 	if len(paths) < 60 {
 		t.Fatalf("only %d development recordings found", len(paths))
 	}
+	var specFE dsp.SpecConfig // the spectrum network's front end (since c45)
+	if cm.Spec != nil {
+		if err := json.Unmarshal(cm.SpecFrontEnd, &specFE); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var orig, band []*SpoofFeatures
 	for _, p := range paths {
 		s, err := ReadMono(p, cfg.SampleRate)
@@ -78,6 +85,13 @@ func TestEmbeddedCountermeasureTelephoneBand(t *testing.T) {
 			feat, err := SpoofFeaturesOfSamples(in.s, cfg, cm.MinLevelDB)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if cm.Spec != nil {
+				r, err := SpecOfSamples(in.s, specFE, cm.SpecSeconds)
+				if err != nil {
+					t.Fatal(err)
+				}
+				feat.Spec = &r
 			}
 			*in.dst = append(*in.dst, feat)
 		}
