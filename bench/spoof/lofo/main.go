@@ -264,15 +264,7 @@ func main() {
 	log.Printf("features of %d files in %v (%d long-term statistics per recording)", len(items), time.Since(t0).Round(time.Second), len(fr[0].Stats))
 	never := strings.Split(*noTrain, ",")
 
-	var families []string
-	seen := map[string]bool{}
-	for _, it := range items {
-		if it.Class == "spoof" && !seen[it.Family] {
-			seen[it.Family] = true
-			families = append(families, it.Family)
-		}
-	}
-	sort.Strings(families)
+	families := spoofkey.Families(keys)
 	famOf := map[*recipe.SpoofFeatures]string{}
 	for i := range items {
 		famOf[items[i].f] = items[i].Family

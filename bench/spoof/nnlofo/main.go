@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"log"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -94,15 +93,7 @@ func main() {
 	log.Printf("features of %d files in %v", len(items), time.Since(t0).Round(time.Second))
 
 	never := strings.Split(*noTrain, ",")
-	var families []string
-	seen := map[string]bool{}
-	for _, it := range items {
-		if it.Class == "spoof" && !seen[it.Family] {
-			seen[it.Family] = true
-			families = append(families, it.Family)
-		}
-	}
-	sort.Strings(families)
+	families := spoofkey.Families(keys)
 	// Bona fide training files, every 5th held out, exactly as lofo deals them.
 	var bonaTrain []*item
 	var bonaHeld []*item

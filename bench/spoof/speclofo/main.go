@@ -22,7 +22,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -68,15 +67,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var families []string
-	seen := map[string]bool{}
-	for _, it := range keys {
-		if it.Class == "spoof" && !seen[it.Family] {
-			seen[it.Family] = true
-			families = append(families, it.Family)
-		}
-	}
-	sort.Strings(families)
+	families := spoofkey.Families(keys)
 	// Only the files some fold reads: bona fide training files, trainable families' training
 	// items, and the eval items of the folds run (every bona fide eval file).
 	var use []int

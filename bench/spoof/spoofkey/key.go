@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -33,6 +34,20 @@ func ReadWithAug(path, augs string) ([]Item, []bool, error) {
 		items = append(items, extra...)
 	}
 	return items, aug, nil
+}
+
+// Families returns the spoof families of items, sorted.
+func Families(items []Item) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, it := range items {
+		if it.Class == "spoof" && !seen[it.Family] {
+			seen[it.Family] = true
+			out = append(out, it.Family)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // HeldEvery is the share of the bona fide training files the leave-one-family-out tools hold
