@@ -215,13 +215,13 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		b = &models.Bundle{Meta: models.Metadata{Description: "spoofing countermeasure only (voxguard train-spoof)"}}
 	}
 	var scoresW *bufio.Writer
+	var scoresF *os.File
 	if *bonaScores != "" {
-		f, err := os.Create(*bonaScores)
-		if err != nil {
+		if scoresF, err = os.Create(*bonaScores); err != nil {
 			return err
 		}
-		defer f.Close()
-		scoresW = bufio.NewWriter(f)
+		defer scoresF.Close() // on an error below; closed and checked after a success
+		scoresW = bufio.NewWriter(scoresF)
 	}
 	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files of %d families\n", len(bf), len(bona), len(sf), nfam)
 	cfg := recipe.SpoofTrainConfig{Seed: *seed, LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, SpoofGroups: sgroups, Components: *comps, Iters: *iters,
@@ -239,9 +239,15 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		if err := scoresW.Flush(); err != nil {
 			return fmt.Errorf("train-spoof: --bonafide-scores: %w", err)
 		}
+		if err := scoresF.Close(); err != nil {
+			return fmt.Errorf("train-spoof: --bonafide-scores: %w", err)
+		}
 	}
 	for _, p := range cm.FARThresholds {
 		fmt.Fprintf(stderr, "train-spoof: threshold %.4f at %.1f%% false alarms on held-out bona fide (in every --bonafide group%s)\n", p.LLR, 100*p.FAR, confNote(cfg))
+	}
+	for _, p := range cm.BaseFARThresholds {
+		fmt.Fprintf(stderr, "train-spoof: threshold %.4f at %.1f%% for the other systems alone (a live call's first %g s, or a call that shed the network)\n", p.LLR, 100*p.FAR, cm.SpecSeconds)
 	}
 	b.Spoof = cm
 	return recipe.WriteBundleFile(*out, b)
