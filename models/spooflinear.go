@@ -209,18 +209,11 @@ func (f *SpoofFusion) FuseVQ(fused, net, vq float64) float64 {
 // SetSpec estimates FuseSpec's standardisation from held-out bona fide recordings' other-systems
 // totals base and spectrum network log-odds spec; w is the network's weight in (0, 1].
 func (f *SpoofFusion) SetSpec(base, spec []float64, w float64) error {
-	if !(w > 0 && w <= 1) {
-		return errors.New("models: spectrum network weight outside (0, 1]")
+	bm, bs, sm, ss, err := standardisePair("spectrum network", base, spec, w)
+	if err != nil {
+		return err
 	}
-	if len(base) < 2 || len(base) != len(spec) {
-		return errors.New("models: spectrum network fusion needs at least two paired bona fide scores")
-	}
-	f.SpecWeight = w
-	f.BaseMean, f.BaseStd = meanStd(base)
-	f.SpecMean, f.SpecStd = meanStd(spec)
-	if !(f.BaseStd > 0) || !(f.SpecStd > 0) {
-		return errors.New("models: spectrum network fusion: bona fide scores without spread")
-	}
+	f.SpecWeight, f.BaseMean, f.BaseStd, f.SpecMean, f.SpecStd = w, bm, bs, sm, ss
 	return nil
 }
 
@@ -250,19 +243,30 @@ func (f *SpoofFusion) FuseNet(fused, net float64) float64 {
 // SetNet estimates FuseNet's standardisation from held-out bona fide recordings' fused scores
 // and frame network scores; v is the network's weight in (0, 1].
 func (f *SpoofFusion) SetNet(fused, net []float64, v float64) error {
-	if !(v > 0 && v <= 1) {
-		return errors.New("models: frame network weight outside (0, 1]")
+	fm, fs, nm, ns, err := standardisePair("frame network", fused, net, v)
+	if err != nil {
+		return err
 	}
-	if len(fused) < 2 || len(fused) != len(net) {
-		return errors.New("models: frame network fusion needs at least two paired bona fide scores")
-	}
-	f.NetWeight = v
-	f.FusedMean, f.FusedStd = meanStd(fused)
-	f.NetMean, f.NetStd = meanStd(net)
-	if !(f.FusedStd > 0) || !(f.NetStd > 0) {
-		return errors.New("models: frame network fusion: bona fide scores without spread")
-	}
+	f.NetWeight, f.FusedMean, f.FusedStd, f.NetMean, f.NetStd = v, fm, fs, nm, ns
 	return nil
+}
+
+// standardisePair checks a fusion of the paired bona fide scores base and sys (at least two,
+// each with spread) in which system (named in errors) has weight w in (0, 1], and returns
+// their means and sample standard deviations.
+func standardisePair(system string, base, sys []float64, w float64) (bm, bs, sm, ss float64, err error) {
+	if !(w > 0 && w <= 1) {
+		return 0, 0, 0, 0, fmt.Errorf("models: %s weight outside (0, 1]", system)
+	}
+	if len(base) < 2 || len(base) != len(sys) {
+		return 0, 0, 0, 0, fmt.Errorf("models: %s fusion needs at least two paired bona fide scores", system)
+	}
+	bm, bs = meanStd(base)
+	sm, ss = meanStd(sys)
+	if !(bs > 0) || !(ss > 0) {
+		return 0, 0, 0, 0, fmt.Errorf("models: %s fusion: bona fide scores without spread", system)
+	}
+	return bm, bs, sm, ss, nil
 }
 
 // meanStd is the mean and sample standard deviation of v.

@@ -226,8 +226,8 @@ func (d *specData) apply(cm *models.Countermeasure, sf *specFold) error {
 
 // specOperatingPoints sets cm's operating points from fused held-out scores (NaN: left out)
 // with their groups and speakers (as spoofOperatingPoints takes them; nil: one group, no
-// speaker resampling).
-func specOperatingPoints(c SpoofTrainConfig, cm *models.Countermeasure, fused []float64, groups []int, speakers []string) error {
+// speaker resampling), and returns how many scores set them.
+func specOperatingPoints(c SpoofTrainConfig, cm *models.Countermeasure, fused []float64, groups []int, speakers []string) (int, error) {
 	var fs []float64
 	var gs []int
 	var ss []string
@@ -244,12 +244,12 @@ func specOperatingPoints(c SpoofTrainConfig, cm *models.Countermeasure, fused []
 		}
 	}
 	if len(fs) < 2 {
-		return errors.New("spoof: too few held-out bona fide scores for the thresholds")
+		return 0, errors.New("spoof: too few held-out bona fide scores for the thresholds")
 	}
 	cm.FARThresholds = spoofOperatingPoints(fs, gs, ss, c.FARs, c.ThresholdConfidence)
 	if cm.Info == nil {
 		cm.Info = map[string]string{}
 	}
 	cm.Info["spec_threshold_bonafide_files"] = fmt.Sprint(len(fs))
-	return nil
+	return len(fs), nil
 }

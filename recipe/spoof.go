@@ -821,7 +821,7 @@ func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 		return nil, err
 	}
 	base := cm.FARThresholds // the other systems' own, on the same held-out files
-	if err := specOperatingPoints(c, cm, sf.fused, c.heldGroups, nil); err != nil {
+	if _, err := specOperatingPoints(c, cm, sf.fused, c.heldGroups, nil); err != nil {
 		return nil, err
 	}
 	cm.BaseFARThresholds = base
@@ -926,11 +926,19 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	for j, i := range pooledIdx {
 		pooledSpk[j] = spks[i]
 	}
-	var baseFAR []models.FARPoint
+	// The other systems' thresholds; with a network they judge what it has not scored, and its
+	// fused scores set the thresholds proper.
+	baseFAR := spoofOperatingPoints(pooled, pooledGroups, pooledSpk, c.FARs, c.ThresholdConfidence)
+	nThr := len(pooled)
 	if spec != nil {
-		// The other systems' own thresholds, for assessments the network has not scored.
-		baseFAR = spoofOperatingPoints(pooled, pooledGroups, pooledSpk, c.FARs, c.ThresholdConfidence)
 		pooled = specFused
+		var err error
+		if nThr, err = specOperatingPoints(c, cm, specFused, pooledGroups, pooledSpk); err != nil {
+			return nil, err
+		}
+		cm.BaseFARThresholds = baseFAR
+	} else {
+		cm.FARThresholds = baseFAR
 	}
 	if c.BonafideScores != nil {
 		for j, i := range pooledIdx {
@@ -943,30 +951,13 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 			}
 		}
 	}
-	if spec != nil {
-		if err := specOperatingPoints(c, cm, specFused, pooledGroups, pooledSpk); err != nil {
-			return nil, err
-		}
-		cm.BaseFARThresholds = baseFAR
-		cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
-		cm.Info["threshold_bonafide_files"] = cm.Info["spec_threshold_bonafide_files"]
-		setThresholdInfo(c, cm)
-		cm.Info["threshold_speaker_folds"] = fmt.Sprint(K)
-		return cm, cm.Validate()
-	}
-	cm.FARThresholds = spoofOperatingPoints(pooled, pooledGroups, pooledSpk, c.FARs, c.ThresholdConfidence)
-	setThresholdInfo(c, cm)
-	cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
-	cm.Info["threshold_bonafide_files"] = fmt.Sprint(len(pooled))
-	cm.Info["threshold_speaker_folds"] = fmt.Sprint(K)
-	return cm, cm.Validate()
-}
-
-// setThresholdInfo records c.ThresholdConfidence in cm.Info (cross-fitted thresholds only).
-func setThresholdInfo(c SpoofTrainConfig, cm *models.Countermeasure) {
 	if c.ThresholdConfidence > 0 && c.ThresholdConfidence < 1 {
 		cm.Info["threshold_speaker_confidence"] = fmt.Sprint(c.ThresholdConfidence)
 	}
+	cm.Info["spoof_files"] = fmt.Sprint(len(c.Spoof))
+	cm.Info["threshold_bonafide_files"] = fmt.Sprint(nThr)
+	cm.Info["threshold_speaker_folds"] = fmt.Sprint(K)
+	return cm, cm.Validate()
 }
 
 // SpoofLFCCConfig decodes a countermeasure's front-end configuration.

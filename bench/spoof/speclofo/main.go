@@ -32,18 +32,16 @@ import (
 	"github.com/voxguard/voxguard/recipe"
 )
 
-type stringsFlag []string
-
-func (s *stringsFlag) String() string     { return strings.Join(*s, " ") }
-func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
-
 func main() {
 	key := flag.String("key", "bench/out/spoof/key.tsv", "key file written by make_spoof_data.py (run.sh's key_tel.tsv for the telephone-channel bona fide)")
 	augKeys := flag.String("aug", "", "comma-separated extra key files of augmented training items (as lofo --aug)")
 	noTrain := flag.String("no-train", "", "comma-separated families never trained on (run.sh's no_train)")
 	only := flag.String("only", "", "comma-separated held-out families to run (default all)")
-	var groupFlags stringsFlag
-	flag.Var(&groupFlags, "family-group", "`NAME=F1,F2,...`: these families are one group, drawn as often as one family (repeatable; train-spoof's)")
+	var groupFlags []string
+	flag.Func("family-group", "`NAME=F1,F2,...`: these families are one group, drawn as often as one family (repeatable; train-spoof's)", func(v string) error {
+		groupFlags = append(groupFlags, v)
+		return nil
+	})
 	seconds := flag.Float64("seconds", recipe.DefaultSpecSeconds, "audio read from each recording's start, in seconds")
 	steps := flag.Int("steps", 1500, "training minibatches")
 	width := flag.Int("width", 1, "the network's width multiplier (train-spoof --spec-width)")
