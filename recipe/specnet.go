@@ -25,6 +25,12 @@ type SpecNetTrainConfig struct {
 	Weight float64
 	// Net configures the network and its training (models.SpecNetConfig defaults).
 	Net models.SpecNetConfig
+	// Spoof lists spoof files only the network trains on, beside SpoofTrainConfig.Spoof (which
+	// every system trains on), and SpoofGroups their groups, numbered as
+	// SpoofTrainConfig.SpoofGroups (used when both are set, one per file): families that made the
+	// other systems worse but teach the network.
+	Spoof       []string
+	SpoofGroups []int
 }
 
 // DefaultSpecSeconds is the audio, in seconds from a recording's start, the spectrum network
@@ -98,8 +104,8 @@ func SpecScores(n *models.SpecNet, recs []models.SpecRecording, workers int) []f
 }
 
 // specData holds the spectra the spectrum network trains on and scores: every bona fide file's
-// (c.Bonafide's, in order) and every spoof file's, by SpoofGroups when set (each group drawn
-// equally often in training).
+// (c.Bonafide's, in order) and every spoof file's (c.Spoof's, then c.Spec.Spoof's), by their
+// groups when set (each group drawn equally often in training).
 type specData struct {
 	sc          SpecNetTrainConfig
 	bona        []models.SpecRecording
@@ -115,13 +121,14 @@ func newSpecData(c SpoofTrainConfig) (*specData, error) {
 	if d.bona, err = ExtractSpecs(c.Bonafide, d.sc.FrontEnd, d.sc.Seconds, c.Workers, bar("bona fide spectra", len(c.Bonafide))); err != nil {
 		return nil, err
 	}
-	sp, err := ExtractSpecs(c.Spoof, d.sc.FrontEnd, d.sc.Seconds, c.Workers, bar("spoof spectra", len(c.Spoof)))
+	paths := append(append([]string(nil), c.Spoof...), d.sc.Spoof...)
+	sp, err := ExtractSpecs(paths, d.sc.FrontEnd, d.sc.Seconds, c.Workers, bar("spoof spectra", len(paths)))
 	if err != nil {
 		return nil, err
 	}
-	if len(c.SpoofGroups) == len(c.Spoof) {
+	if len(c.SpoofGroups) == len(c.Spoof) && len(d.sc.SpoofGroups) == len(d.sc.Spoof) {
 		idx := map[int]int{}
-		for i, g := range c.SpoofGroups {
+		for i, g := range append(append([]int(nil), c.SpoofGroups...), d.sc.SpoofGroups...) {
 			k, ok := idx[g]
 			if !ok {
 				k = len(d.spoofGroups)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/voxguard/voxguard/dsp/audio"
@@ -63,6 +64,26 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 			t.Fatalf("speaker folds %v: spectrum network not fused in: %+v, info %v", mode.speakers, cm.Fusion, cm.Info)
 		}
 		checkSpecScores(t, cm, bona, spoof, wavs)
+	}
+	// Spec.Spoof: files only the network trains on. The other systems are those trained without
+	// them, bit for bit (their GMMs, their thresholds); the network is not.
+	train := func(extra []string, extraGroups []int) *models.Countermeasure {
+		t.Helper()
+		cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof[:6], SpoofGroups: []int{0, 0, 0, 1, 1, 1},
+			Components: 2, Iters: 2, HoldOut: 3, Workers: 2, Spec: &recipe.SpecNetTrainConfig{Seconds: 1.5, Weight: 0.8,
+				Net: models.SpecNetConfig{Steps: 40, Batch: 4, Crop: 32, Hidden: 4, Layers: small, Seed: 1}, Spoof: extra, SpoofGroups: extraGroups}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cm
+	}
+	without, with := train(nil, nil), train(spoof[6:], []int{2, 2, 2})
+	if !slices.Equal(without.Spoof.Means, with.Spoof.Means) || !slices.Equal(without.Bonafide.Means, with.Bonafide.Means) ||
+		!slices.Equal(without.BaseFARThresholds, with.BaseFARThresholds) {
+		t.Errorf("the network's own spoof files changed the other systems: base thresholds %v against %v", with.BaseFARThresholds, without.BaseFARThresholds)
+	}
+	if slices.Equal(without.Spec.W1, with.Spec.W1) {
+		t.Error("the network's own spoof files did not change the network")
 	}
 }
 

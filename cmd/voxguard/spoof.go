@@ -38,9 +38,10 @@ const defaultSpoofFAR = engine.DefaultSpoofFAR
 
 func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train-spoof", "--bonafide DIR... --spoof DIR... --out FILE [--merge-into BUNDLE]", stderr)
-	var bona, spoof stringsFlag
+	var bona, spoof, specSpoof stringsFlag
 	fs.Var(&bona, "bonafide", "bona fide `folder` or WAV file, searched recursively (repeatable; the false-alarm thresholds hold in each folder separately, e.g. clean and codec copies)")
 	fs.Var(&spoof, "spoof", "synthetic or replayed speech `folder` or WAV file, searched recursively (repeatable)")
+	fs.Var(&specSpoof, "spec-spoof", "with --spec-net: a synthetic or replayed speech `folder` only the spectrum network trains on, not the other systems (repeatable; families as --spoof's, --family-group applies)")
 	out := fs.String("out", "", "output bundle `file`")
 	merge := fs.String("merge-into", "", "existing bundle `file` whose sections are copied into --out alongside the countermeasure (default: a bundle holding only the countermeasure)")
 	comps := fs.Int("components", 256, "Gaussian `components` per class")
@@ -91,6 +92,9 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	if (*bonaScores != "" || flagGiven(fs, "threshold-confidence")) && !*holdSpk {
 		return usageErrorf("--threshold-confidence and --bonafide-scores need --hold-out-speakers")
+	}
+	if len(specSpoof) > 0 && !*specNet {
+		return usageErrorf("--spec-spoof needs --spec-net")
 	}
 	var spec *recipe.SpecNetTrainConfig
 	if *specNet {
@@ -196,12 +200,24 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("train-spoof: %w", err)
 	}
-	sf, sgroups, nfam, err := spoofFamilies(spoof, alias)
+	// The network's own folders share the families' numbering with --spoof's.
+	sf, sgroups, perRoot, nfam, err := spoofFamilies(append(append([]string(nil), spoof...), specSpoof...), alias)
 	if err != nil {
 		return err
 	}
+	nShared := 0
+	for _, n := range perRoot[:len(spoof)] {
+		nShared += n
+	}
+	if spec != nil {
+		spec.Spoof, spec.SpoofGroups = sf[nShared:], sgroups[nShared:]
+	}
+	sf, sgroups = sf[:nShared], sgroups[:nShared]
 	if !*balance {
 		sgroups = nil
+		if spec != nil {
+			spec.SpoofGroups = nil
+		}
 	}
 	if len(bf) == 0 || len(sf) == 0 {
 		return fmt.Errorf("train-spoof: found %d bona fide and %d spoof WAV files", len(bf), len(sf))
@@ -223,7 +239,11 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		defer scoresF.Close() // on an error below; closed and checked after a success
 		scoresW = bufio.NewWriter(scoresF)
 	}
-	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files of %d families\n", len(bf), len(bona), len(sf), nfam)
+	nSpec := 0
+	if spec != nil {
+		nSpec = len(spec.Spoof)
+	}
+	fmt.Fprintf(stderr, "train-spoof: %d bona fide files in %d groups and %d spoof files (%d more for the spectrum network alone) of %d families\n", len(bf), len(bona), len(sf), nSpec, nfam)
 	cfg := recipe.SpoofTrainConfig{Seed: *seed, LFCC: lfcc, Bonafide: bf, BonafideGroups: groups, Spoof: sf, SpoofGroups: sgroups, Components: *comps, Iters: *iters,
 		MaxFrames: *maxFrames, HoldOut: *holdOut, HoldOutSpeakers: *holdSpk, Workers: *workers, Log: stderr, NoLTSS: *gmmOnly, FrameSelection: sel, FrameStep: *frameStep, Hidden: *hidden, MLPEnsemble: *ensemble, GMMWeight: *gmmWeight, StaticCMN: staticDims(*staticCMN, lfcc),
 		FrameNet: hiddenNet, NetContext: *netContext, NetWeight: *netWeight, NetStep: *netStep, BalanceNet: *balanceNet, VQWeight: *vqWeight, Spec: spec,
@@ -469,14 +489,15 @@ func parseWidths(s string) ([]int, error) {
 // name of the folder above its --spoof folder (make_spoof_data.py's <family>/<split>/ layout, so
 // espeak-ng/train, espeak-ng/train-codec and aug/espeak-ng/train are one family), or the group
 // alias maps that name to (--family-group), numbered from 0 in order of appearance; it also
-// returns the number of families (groups counted once).
-func spoofFamilies(roots []string, alias map[string]string) (files []string, groups []int, families int, err error) {
+// returns each root's number of files and the number of families (groups counted once).
+func spoofFamilies(roots []string, alias map[string]string) (files []string, groups, perRoot []int, families int, err error) {
 	family := map[string]int{}
 	for _, root := range roots {
 		fs, err := recipe.ListWAVs([]string{root})
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, 0, err
 		}
+		perRoot = append(perRoot, len(fs))
 		name := filepath.Base(filepath.Dir(filepath.Clean(root)))
 		if a, ok := alias[name]; ok {
 			name = a
@@ -491,7 +512,7 @@ func spoofFamilies(roots []string, alias map[string]string) (files []string, gro
 			groups = append(groups, g)
 		}
 	}
-	return files, groups, len(family), nil
+	return files, groups, perRoot, len(family), nil
 }
 
 // confNote is train-spoof's note on how its thresholds hold over speakers.

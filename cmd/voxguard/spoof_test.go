@@ -141,6 +141,7 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 		{"--bonafide-scores", bs},
 		{"--hold-out-speakers", "--threshold-confidence", "1"},
 		{"--hold-out-speakers", "--threshold-confidence", "-0.1"},
+		{"--spec-spoof", filepath.Join(dir, "spoof")}, // needs --spec-net
 	} {
 		a := append([]string{"train-spoof", "--bonafide", filepath.Join(dir, "bonaspk"), "--spoof", filepath.Join(dir, "spoof"), "--out", xf}, args...)
 		if code := run(a, &out, &errb); code != 2 {
@@ -347,23 +348,23 @@ func TestSpoofFamilies(t *testing.T) {
 	}
 	roots := []string{filepath.Join(dir, "espeak-ng/train"), filepath.Join(dir, "replay/train") + "/",
 		filepath.Join(dir, "espeak-ng/train-codec"), filepath.Join(dir, "aug/espeak-ng/train")}
-	files, groups, n, err := spoofFamilies(roots, nil)
+	files, groups, perRoot, n, err := spoofFamilies(roots, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 || len(files) != 8 || !slices.Equal(groups, []int{0, 0, 1, 1, 0, 0, 0, 0}) {
-		t.Fatalf("%d families, %d files, groups %v", n, len(files), groups)
+	if n != 2 || len(files) != 8 || !slices.Equal(groups, []int{0, 0, 1, 1, 0, 0, 0, 0}) || !slices.Equal(perRoot, []int{2, 2, 2, 2}) {
+		t.Fatalf("%d families, %d files, groups %v, per folder %v", n, len(files), groups, perRoot)
 	}
 	// --family-group: replay joins espeak-ng's group, which appears first.
 	alias, err := recipe.ParseFamilyGroups([]string{"tts=espeak-ng, replay"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, groups, n, err = spoofFamilies(roots, alias); err != nil || n != 1 || !slices.Equal(groups, []int{0, 0, 0, 0, 0, 0, 0, 0}) {
+	if _, groups, _, n, err = spoofFamilies(roots, alias); err != nil || n != 1 || !slices.Equal(groups, []int{0, 0, 0, 0, 0, 0, 0, 0}) {
 		t.Fatalf("grouped: %d families, groups %v, %v", n, groups, err)
 	}
 	alias, _ = recipe.ParseFamilyGroups([]string{"x=replay"})
-	if _, groups, n, _ = spoofFamilies(roots, alias); n != 2 || !slices.Equal(groups, []int{0, 0, 1, 1, 0, 0, 0, 0}) {
+	if _, groups, _, n, _ = spoofFamilies(roots, alias); n != 2 || !slices.Equal(groups, []int{0, 0, 1, 1, 0, 0, 0, 0}) {
 		t.Fatalf("renamed: %d families, groups %v", n, groups)
 	}
 }
