@@ -137,26 +137,47 @@ type specAct struct {
 }
 
 // im2col writes into dst (T·F × K·K·C) each position's zero-padded K × K neighbourhood: for
-// each time offset, the K positions along frequency are one contiguous run of K·C values.
+// each time offset, the K positions along frequency are one contiguous run of K·C values. Runs
+// wholly inside the input are copied in one piece (by a plain loop when short: the first layer's
+// runs are K values, too few for memmove's call to pay), the edges' channel by channel.
 func im2col(dst []float32, a specAct, k int) {
 	p := k / 2
-	row := k * k * a.c
-	kc := k * a.c
+	C := a.c
+	row := k * k * C
+	kc := k * C
 	for t := range a.t {
-		for f := range a.f {
-			d := dst[(t*a.f+f)*row : (t*a.f+f+1)*row]
-			lo, hi := max(f-p, 0), min(f+p, a.f-1) // frequencies inside the input
-			for dt := -p; dt <= p; dt++ {
-				seg := d[(dt+p)*kc : (dt+p+1)*kc]
-				tt := t + dt
-				if tt < 0 || tt >= a.t {
-					clear(seg)
+		for dt := -p; dt <= p; dt++ {
+			off := (dt + p) * kc
+			tt := t + dt
+			if tt < 0 || tt >= a.t {
+				for f := range a.f {
+					clear(dst[(t*a.f+f)*row+off:][:kc])
+				}
+				continue
+			}
+			src := a.x[tt*a.f*C : (tt+1)*a.f*C]
+			for f := range a.f {
+				seg := dst[(t*a.f+f)*row+off:][:kc]
+				lo := f - p
+				if lo >= 0 && lo+k <= a.f {
+					s := src[lo*C:][:kc]
+					if kc < 32 {
+						for i := range seg {
+							seg[i] = s[i]
+						}
+					} else {
+						copy(seg, s)
+					}
 					continue
 				}
-				pre := (lo - (f - p)) * a.c
-				clear(seg[:pre])
-				n := copy(seg[pre:], a.x[(tt*a.f+lo)*a.c:(tt*a.f+hi+1)*a.c])
-				clear(seg[pre+n:])
+				for j := range k {
+					sj := seg[j*C:][:C]
+					if ff := lo + j; ff < 0 || ff >= a.f {
+						clear(sj)
+					} else {
+						copy(sj, src[ff*C:][:C])
+					}
+				}
 			}
 		}
 	}
@@ -177,18 +198,21 @@ func convMFM(l *SpecLayer, a specAct, cols, pre, out []float32) specAct {
 	}
 	o2 := 2 * l.Out
 	y := pre[:n*o2]
-	for i := range n {
-		copy(y[i*o2:(i+1)*o2], l.B)
-	}
-	vec.Sgemm(false, false, n, o2, kk, 1, in, kk, l.W, o2, 1, y, o2)
+	vec.Sgemm(false, false, n, o2, kk, 1, in, kk, l.W, o2, 0, y, o2)
 	if out == nil {
 		out = make([]float32, n*l.Out)
 	}
 	o := specAct{t: a.t, f: a.f, c: l.Out, x: out[:n*l.Out]}
+	// The biases are added here, in the same pass as the max-feature-map (pre keeps the sums,
+	// which training's backward pass compares).
+	b0, b1 := l.B[:l.Out], l.B[l.Out:o2]
 	for i := range n {
-		yy, oo := y[i*o2:(i+1)*o2], o.x[i*l.Out:(i+1)*l.Out]
-		for c := range l.Out {
-			oo[c] = max(yy[c], yy[c+l.Out])
+		yy := y[i*o2 : (i+1)*o2]
+		y0, y1, oo := yy[:len(b0)], yy[len(b0):][:len(b0)], o.x[i*l.Out:][:len(b0)]
+		for c, b := range b0 {
+			u, v := y0[c]+b, y1[c]+b1[c]
+			y0[c], y1[c] = u, v
+			oo[c] = max(u, v)
 		}
 	}
 	return o

@@ -287,3 +287,41 @@ func BenchmarkSpecNetTrainStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(2*b.N), "ms/step")
 }
+
+// TestIm2col checks im2col against its definition, element by element, on shapes with edges on
+// every side (inputs narrower than the kernel too) and stale values in dst to be overwritten.
+func TestIm2col(t *testing.T) {
+	for _, tc := range []struct{ t, f, c, k int }{
+		{1, 1, 1, 3}, {2, 3, 1, 5}, {4, 7, 3, 3}, {5, 9, 16, 3}, {3, 4, 2, 5}, {6, 11, 1, 5}, {3, 5, 40, 3}, {2, 2, 4, 1},
+	} {
+		r := rand.New(rand.NewPCG(uint64(tc.f), uint64(tc.c)))
+		a := specAct{t: tc.t, f: tc.f, c: tc.c, x: make([]float32, tc.t*tc.f*tc.c)}
+		for i := range a.x {
+			a.x[i] = float32(r.NormFloat64())
+		}
+		p, row := tc.k/2, tc.k*tc.k*tc.c
+		dst := make([]float32, tc.t*tc.f*row)
+		for i := range dst {
+			dst[i] = float32(math.NaN())
+		}
+		im2col(dst, a, tc.k)
+		for ti := range tc.t {
+			for fi := range tc.f {
+				for dt := -p; dt <= p; dt++ {
+					for df := -p; df <= p; df++ {
+						for c := range tc.c {
+							want := float32(0)
+							if tt, ff := ti+dt, fi+df; tt >= 0 && tt < tc.t && ff >= 0 && ff < tc.f {
+								want = a.x[(tt*tc.f+ff)*tc.c+c]
+							}
+							got := dst[(ti*tc.f+fi)*row+((dt+p)*tc.k+df+p)*tc.c+c]
+							if got != want {
+								t.Fatalf("%+v: position (%d,%d) offset (%d,%d) channel %d: %v, want %v", tc, ti, fi, dt, df, c, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
