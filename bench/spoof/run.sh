@@ -102,7 +102,7 @@ done)
 # Since c46 (thirty-ninth session) the network alone also trains on the families the other
 # systems leave out (--spec-spoof: the neural probes, griffin-lim and the copy-synthesis vocoders,
 # as two more balance groups): in leave-one-family-out each held-out vocoder family was caught
-# better so (bench/README.md, "The never-trained families for the network alone"); the other
+# better so (bench/README.md, "Shipped 2026-12-07 (c46)"); the other
 # four systems are trained as before, bit for bit.
 spec_families=${SPEC_FAMILIES:-neural-gan neural-hifigan neural-istft vocoder-hnm vocoder-mlsa codec2 griffin-lim}
 spec_groups=${SPEC_GROUPS:---family-group neural=neural-gan,neural-hifigan,neural-istft --family-group copysyn=vocoder-hnm,vocoder-mlsa,codec2,griffin-lim}
