@@ -104,8 +104,9 @@ done)
 # as two more balance groups): in leave-one-family-out each held-out vocoder family was caught
 # better so (bench/README.md, "Shipped 2026-12-07 (c46)"); the other
 # four systems are trained as before, bit for bit.
-spec_families=${SPEC_FAMILIES:-neural-gan neural-hifigan neural-istft vocoder-hnm vocoder-mlsa codec2 griffin-lim}
-spec_groups=${SPEC_GROUPS:---family-group neural=neural-gan,neural-hifigan,neural-istft --family-group copysyn=vocoder-hnm,vocoder-mlsa,codec2,griffin-lim}
+# The network's own families are exactly the built ones the others leave out (no_train).
+spec_families=${SPEC_FAMILIES:-$(echo "$no_train" | tr ',' ' ')}
+spec_groups=${SPEC_GROUPS:---family-group neural=neural-gan,neural-gan2,neural-hifigan,neural-istft --family-group copysyn=vocoder-hnm,vocoder-mlsa,codec2,griffin-lim}
 spec_dirs=""
 for fam in $spec_families; do
 	for d in "$out/$fam/train" "$out/$fam/train-codec" "$out/$fam/train-perc" "$out/aug/$fam/train" "$out/aug/$fam/train-codec" "$out/$fam/train-noise" "$out/$fam/train-chand"; do
