@@ -29,7 +29,8 @@ import (
 // "LDA " and "WCCN" in, out, mean[in], M[out·in]; "PLDA" dim, mean[dim],
 // A[dim·dim], psi[dim]; "CALB" K, weights[K], bias, pEff; "COHR" n, dim,
 // vectors[n·dim]; "SPOF" the spoofing countermeasure (see marshalSpoof); "CHAN" R, the channel
-// detector's mean[R], scale[R], weights[R], bias (see marshalChannel); "GCOH" n, C, D, the GMM
+// detector's mean[R], scale[R], weights[R], bias (see marshalChannel); "CHNV" its novelty score
+// (see marshalNovelty); "GCOH" n, C, D, the GMM
 // scorer's relevance factor, cohort N[n·C], F[n·C·D]. Unknown tags are skipped
 // so that readers of the same version tolerate additions.
 //
@@ -458,6 +459,13 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 			return 0, err
 		}
 		section(&body, "CHAN", p)
+		if b.Channel.Novelty != nil {
+			p, err := marshalNovelty(b.Channel.Novelty)
+			if err != nil {
+				return 0, err
+			}
+			section(&body, "CHNV", p)
+		}
 	}
 	if err := b.validateSecond(); err != nil {
 		return 0, err
@@ -730,7 +738,8 @@ func parseBody(body []byte) (*Bundle, error) {
 	b := &Bundle{}
 	seen := map[string]bool{}
 	var tvar, tvsd, tvfw, gcoh, gnap *reader
-	tvarHalf := false // tvar is "TVAH": T in half precision
+	var novelty *ChannelNovelty // CHNV belongs to CHAN's detector
+	tvarHalf := false           // tvar is "TVAH": T in half precision
 	gqua, gkeep := false, false
 	alt := func() *AltBackend {
 		if b.Alt == nil {
@@ -833,6 +842,12 @@ func parseBody(body []byte) (*Bundle, error) {
 				return nil, err
 			}
 			b.Channel = d
+		case "CHNV":
+			n, err := parseNovelty(r)
+			if err != nil {
+				return nil, err
+			}
+			novelty = n
 		case "GCOH":
 			gcoh = r // needs the UBM, which may come later
 			continue
@@ -923,6 +938,15 @@ func parseBody(body []byte) (*Bundle, error) {
 	}
 	if b.Alt2 != nil && b.Alt == nil {
 		return nil, fmt.Errorf("%w: a second alternative back end without the first", ErrMalformed)
+	}
+	if novelty != nil {
+		if b.Channel == nil {
+			return nil, fmt.Errorf("%w: channel novelty without a channel detector", ErrMalformed)
+		}
+		b.Channel.Novelty = novelty
+		if err := b.Channel.Validate(); err != nil {
+			return nil, errors.Join(ErrMalformed, err)
+		}
 	}
 	if gnap != nil && gcoh == nil {
 		return nil, fmt.Errorf("%w: GMM NAP without a GMM cohort", ErrMalformed)

@@ -12,6 +12,10 @@ type ChannelDetector struct {
 	// Linear is the logistic-regression classifier on LengthNorm(i-vector): its score is the
 	// log-odds of a degraded channel at a balanced prior.
 	Linear *LinearScorer
+	// Novelty, when present, also scores how far the i-vector lies from clean recordings'
+	// (channels the linear classifier was never shown); the two probabilities combine as
+	// independent evidence of a degraded channel: 1 − (1 − p_linear)(1 − p_novelty).
+	Novelty *ChannelNovelty
 }
 
 // TrainChannelDetector fits a detector on i-vectors of clean and of degraded recordings (both
@@ -36,17 +40,34 @@ func (d *ChannelDetector) Validate() error {
 	if d == nil || d.Linear == nil {
 		return errors.New("models: channel detector has no classifier")
 	}
-	return d.Linear.Validate()
+	if err := d.Linear.Validate(); err != nil {
+		return err
+	}
+	if d.Novelty != nil {
+		if err := d.Novelty.Validate(); err != nil {
+			return err
+		}
+		if len(d.Novelty.Mean) != len(d.Linear.W) {
+			return errors.New("models: channel novelty and classifier differ in dimension")
+		}
+	}
+	return nil
 }
 
-// Degraded returns the probability in [0, 1] that the recording with i-vector iv (length R)
-// came through a degraded channel. tmp is scratch of length ≥ R (nil allocates).
-func (d *ChannelDetector) Degraded(iv, tmp []float64) float64 {
-	if len(tmp) < len(iv) {
-		tmp = make([]float64, len(iv))
+// Degraded returns the probability in [0, 1] that the recording with i-vector iv (length R),
+// extracted from frames voiced frames, came through a degraded channel. tmp is scratch of
+// length ≥ 2R (nil allocates).
+func (d *ChannelDetector) Degraded(iv []float64, frames float64, tmp []float64) float64 {
+	R := len(iv)
+	if len(tmp) < 2*R {
+		tmp = make([]float64, 2*R)
 	}
 	x := LengthNorm(append(tmp[:0], iv...))
-	return sigmoid(d.Linear.Score(x))
+	p := sigmoid(d.Linear.Score(x))
+	if d.Novelty != nil {
+		p = 1 - (1-p)*(1-d.Novelty.Degraded(x, frames, tmp[R:2*R]))
+	}
+	return p
 }
 
 // marshalChannel serialises d as the CHAN section: dims(R), Mean[R], Scale[R], W[R], then B.

@@ -388,7 +388,7 @@ func (v *Verifier) Bundle() *Bundle { return v.b }
 // NewScratch returns working space for one goroutine.
 func (v *Verifier) NewScratch() *VerifierScratch {
 	ws := &VerifierScratch{iv: v.b.Extractor.NewScratch(), x: make([]float64, v.b.Extractor.R),
-		ch: make([]float64, v.b.Extractor.R), scores: make([]float64, len(v.cohort))}
+		ch: make([]float64, 2*v.b.Extractor.R), scores: make([]float64, len(v.cohort))}
 	if v.b.GMM != nil {
 		ws.gscores = make([]float64, len(v.b.GMM.CohortN))
 		ws.gbuf = make([]float32, len(v.b.GMM.CohortN))
@@ -484,7 +484,7 @@ func (v *Verifier) prepareOwn(s *Stats, ws *VerifierScratch, asModel bool) (*Pro
 	// sides have MinFrames (a sum of 20 frames' posteriors can come out 19.9999999).
 	p := &Probe{Frames: math.Round(s.Frames()*1e6) / 1e6}
 	if v.b.Channel != nil {
-		p.Channel = v.b.Channel.Degraded(iv, ws.ch)
+		p.Channel = v.b.Channel.Degraded(iv, p.Frames, ws.ch)
 	}
 	p.U, p.Cohort = v.side(iv, v.b.LDA, v.b.WCCN, v.b.PLDA, v.main, ws)
 	if a := v.b.Alt; a != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -486,6 +487,63 @@ func TestTrainGMMNAP(t *testing.T) {
 	c.GMMNAP = -1
 	if _, err := Train(c); err == nil {
 		t.Fatal("a negative NAP rank was accepted")
+	}
+}
+
+// TestTrainChannelNovelty: with degraded copies ("~aug0") the default recipe's channel detector
+// has no novelty score; ChannelNovelty adds one (trained on the recordings and their excerpts),
+// which survives a round trip and moves some recording's probability of a degraded channel.
+func TestTrainChannelNovelty(t *testing.T) {
+	dir, _ := miniCorpus(t, 10, 6)
+	augDir := degradedCopies(t, dir, "~aug0")
+	c := tinyConfig(dir, nil)
+	c.Corpora = []string{dir, augDir}
+	c.GMMNAP = 3
+	plain, err := Train(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Channel == nil || plain.Channel.Novelty != nil {
+		t.Fatalf("default recipe: channel detector %v, novelty %v; want a detector without novelty",
+			plain.Channel != nil, plain.Channel != nil && plain.Channel.Novelty != nil)
+	}
+	c.ChannelNovelty = true
+	var log bytes.Buffer
+	c.Log = &log
+	b, err := Train(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Channel == nil || b.Channel.Novelty == nil {
+		t.Fatal("ChannelNovelty: no novelty score in the bundle")
+	}
+	if !strings.Contains(log.String(), "channel novelty: 120 recordings") {
+		t.Errorf("the log does not say the novelty score learnt from the 120 recordings (60 and their copies):\n%s", log.String())
+	}
+	got := roundTrip(t, b)
+	if got.Channel.Novelty == nil {
+		t.Fatal("novelty lost in the round trip")
+	}
+	// The same UBM and extractor: the same i-vectors, so the probabilities differ only by the
+	// novelty score (which can only raise them).
+	if plain.UBM.Fingerprint() != b.UBM.Fingerprint() {
+		t.Fatal("ChannelNovelty changed the UBM")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	moved := false
+	for range 50 {
+		iv := make([]float64, b.Extractor.R)
+		for k := range iv {
+			iv[k] = r.NormFloat64()
+		}
+		p0, p1 := plain.Channel.Degraded(iv, 300, nil), got.Channel.Degraded(iv, 300, nil)
+		if p1 < p0-1e-3 {
+			t.Fatalf("novelty lowered a probability: %g -> %g", p0, p1)
+		}
+		moved = moved || p1 > p0+1e-3
+	}
+	if !moved {
+		t.Error("the novelty score moved no probability")
 	}
 }
 

@@ -62,6 +62,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	augExtractor := fs.Bool("augment-extractor", d.AugmentExtractor, "degraded copies (\"~aug\") train the i-vector extractor but not the UBM (without --augment-front; the UBM, and so stored voiceprints, stay as without copies)")
 	augFront := fs.Bool("augment-front", !d.AugmentBackendOnly, "degraded copies (\"~aug\") train the UBM and i-vector extractor too, not only the back end")
 	channel := fs.Bool("channel-fusion", d.ChannelFusion, "with degraded copies (\"~aug\") in training: a channel detector on the i-vectors makes each scorer's calibration weight depend on the detected channel (needs --calibration-knot > 0)")
+	novelty := fs.Bool("channel-novelty", d.ChannelNovelty, "experimental, with --channel-fusion: the channel detector also scores how far a recording's i-vector lies from clean training recordings' (measured: better on the trained channels, worse on unseen ones; bench/README.md)")
 	enrollAug := fs.String("enroll-augment", d.EnrollAugment, "score every trial also against the enrollment pooled with a degraded copy of its audio (\"channel-v1\": noise at 0-25 dB SNR, a 250-450 to 2800-3500 Hz band, mu-law), fused by the detected channel; \"\": off")
 	gmmNAP := fs.Int("gmm-nap", d.GMMNAP, "rank `K` of the GMM scorer's nuisance attribute projection, learnt from the degraded copies (\"~aug\") of training recordings when there are any (each direction adds C·D half-precision values to the bundle); 0: none")
 	ivNAP := fs.Int("ivector-nap", d.IVectorNAP, "experimental: remove `K` channel directions, learnt from the degraded copies, from the i-vectors of the main PLDA back end (0: none)")
@@ -179,6 +180,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.ExtraCopies = *extraCopies
 	cfg.CalibrationKnot = *knot
 	cfg.ChannelFusion = *channel
+	cfg.ChannelNovelty = *novelty
 	cfg.SpeedFront = *speedFront
 	cfg.FormantExtractor = *formantEx
 	cfg.AugmentBackendOnly = !*augFront
