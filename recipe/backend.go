@@ -206,12 +206,13 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	dual := c.AltBackend && hasDegraded(ts)
 	scorers := 0 // raw scores per trial (the same in every fold)
 	folds := c.calibrationFolds()
+	calFold := c.calibrationFoldOf(ts)
 	for fold := range folds {
 		var trX, trXc, trXa [][]float64
 		var trL, trLc, trLa, trSpk []int
 		relabel := map[int]int{}
 		for i, s := range ts.spk {
-			if s%folds != fold && !c.outOfBackEnds(ts.utts[i]) {
+			if calFold(s) != fold && !c.outOfBackEnds(ts.utts[i]) {
 				if _, ok := relabel[s]; !ok {
 					relabel[s] = len(relabel)
 					trSpk = append(trSpk, s)
@@ -230,11 +231,11 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		}
 		var fx excerptSets
 		for _, e := range ex {
-			if s := ts.spk[e.utt]; s%folds != fold {
+			if s := ts.spk[e.utt]; calFold(s) != fold {
 				fx.add(relabel[s], e.iv, ts.utts[e.utt])
 			}
 		}
-		u, err := c.ivNAP(ts, iv, func(s int) bool { return s%folds != fold })
+		u, err := c.ivNAP(ts, iv, func(s int) bool { return calFold(s) != fold })
 		if err != nil {
 			return nil, err
 		}
@@ -435,22 +436,65 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64, k int, channel bool
 	return cal, cal.Validate()
 }
 
-// calibrationFolds is CalibrationFolds, where values below 2 mean the default, 2.
+// calibrationFolds is CalibrationFolds, where values below 2 mean the default, 2; with
+// FrontHoldout, 1.
 func (c *TrainConfig) calibrationFolds() int {
+	if c.FrontHoldout > 0 {
+		return 1
+	}
 	if c.CalibrationFolds < 2 {
 		return 2
 	}
 	return c.CalibrationFolds
 }
 
+// calibrationFoldOf returns, for a speaker index of ts, the calibration fold whose trials the
+// speaker's recordings make (the back ends scoring them trained on the other folds' speakers),
+// or −1 for none: speaker s mod calibrationFolds, or, with FrontHoldout, fold 0 for the speakers
+// held out of the UBM and the extractor and none for the rest.
+func (c *TrainConfig) calibrationFoldOf(ts *trainSet) func(s int) int {
+	if c.FrontHoldout <= 0 {
+		folds := c.calibrationFolds()
+		return func(s int) int { return s % folds }
+	}
+	held := make([]bool, len(ts.names))
+	for i, u := range ts.utts {
+		held[ts.spk[i]] = c.frontHeld(u)
+	}
+	return func(s int) int {
+		if held[s] {
+			return 0
+		}
+		return -1
+	}
+}
+
+// frontHeld reports whether u's speaker is one of those FrontHoldout keeps out of the UBM and the
+// extractor: chosen by a hash of the corpus and the source speaker's folder name, so that a
+// speaker's speed-perturbed, formant-warped and degraded copies go with it.
+func (c *TrainConfig) frontHeld(u Utt) bool { return speakerShare(u, c.FrontHoldout) }
+
+// speakerShare reports whether u's speaker falls in a share frac of the speakers, chosen by a
+// hash of the corpus and the source speaker's folder name (a speaker's speed-perturbed,
+// formant-warped and degraded copies go with it).
+func speakerShare(u Utt, frac float64) bool {
+	if frac <= 0 {
+		return false
+	}
+	spk, _, _ := strings.Cut(u.Speaker, "-")
+	h := fnv.New32a()
+	h.Write([]byte(u.Corpus + "/" + spk))
+	return float64(h.Sum32()%10000) < frac*10000
+}
+
 // foldTrials scores the held-out fold's trials with v and returns target and non-target rows of
 // raw scores.
 func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainSet, stats []*models.Stats, fold int) (tar, non [][]float64, sameSex []bool, keys trialKeys, err error) {
-	folds := c.calibrationFolds()
+	calFold := c.calibrationFoldOf(ts)
 	bySpk := map[int][]int{}
 	var spks []int
 	for i, s := range ts.spk {
-		if s%folds == fold && original(ts.utts[i]) {
+		if calFold(s) == fold && original(ts.utts[i]) {
 			if bySpk[s] == nil {
 				spks = append(spks, s)
 			}
@@ -520,7 +564,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	// development trials (Cllr − minCllr 0.082 → 0.117 and 0.087 → 0.130 over two seeds;
 	// bench/README.md, "Calibration trials: degraded copies of the enrollment's own recordings").
 	for i, s := range ts.spk {
-		if s%folds == fold && strings.Contains(ts.utts[i].ID, "~aug") {
+		if calFold(s) == fold && strings.Contains(ts.utts[i].ID, "~aug") {
 			sides = append(sides, side{spk: s, stats: stats[i], utt: -1, repeat: c.CalibrationDegradedRepeat, copyOf: i + 1})
 		}
 	}

@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -547,6 +549,71 @@ func TestTrainChannelNovelty(t *testing.T) {
 	}
 }
 
+// TestTrainFrontHoldout: FrontHoldout keeps a share of the speakers, with their copies, out of
+// the UBM and the extractor (fewer recordings in both), trains the calibration on trials among
+// them alone, and still gives a bundle that scores; values outside [0, 1) are refused.
+func TestTrainFrontHoldout(t *testing.T) {
+	c := DefaultTrainConfig()
+	c.FrontHoldout = 0.3
+	held := 0
+	for i := range 200 {
+		spk := fmt.Sprintf("%04d", i)
+		u := Utt{Corpus: "speechocean762", Speaker: spk}
+		h := c.frontHeld(u)
+		for _, copyOf := range []string{spk + "-sp0.9", spk + "-vt1.1"} {
+			if c.frontHeld(Utt{Corpus: "speechocean762", Speaker: copyOf}) != h {
+				t.Fatalf("speaker %s held %v but its copy %s not", spk, h, copyOf)
+			}
+		}
+		if h {
+			held++
+		}
+	}
+	if held < 40 || held > 80 {
+		t.Errorf("%d of 200 speakers held out, want about 60", held)
+	}
+
+	dir, _ := miniCorpus(t, 12, 6)
+	augDir := degradedCopies(t, dir, "~aug0")
+	c = tinyConfig(dir, nil)
+	c.Corpora = []string{dir, augDir}
+	c.GMMNAP = 3
+	logOf := func(c TrainConfig) (string, *models.Bundle) {
+		var log bytes.Buffer
+		c.Log = &log
+		b, err := Train(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return log.String(), b
+	}
+	all, _ := logOf(c)
+	c.FrontHoldout = 0.3
+	part, b := logOf(c)
+	re := regexp.MustCompile(`i-vector extractor: R=\d+, \d+ iterations on (\d+) recordings`)
+	na, np := re.FindStringSubmatch(all), re.FindStringSubmatch(part)
+	if na == nil || np == nil {
+		t.Fatalf("no extractor line in the logs:\n%s\n%s", all, part)
+	}
+	if a, p := atoi(t, na[1]), atoi(t, np[1]); !(p < a && p > 0) {
+		t.Errorf("extractor on %d recordings with the hold-out, %d without", p, a)
+	}
+	re = regexp.MustCompile(`calibration: (\d+) target and (\d+) non-target held-out trials`)
+	ca, cp := re.FindStringSubmatch(all), re.FindStringSubmatch(part)
+	if ca == nil || cp == nil || !(atoi(t, cp[1]) < atoi(t, ca[1]) && atoi(t, cp[1]) > 0) {
+		t.Errorf("calibration trials with the hold-out %v, without %v: want fewer, not none", cp, ca)
+	}
+	if _, err := models.NewVerifier(roundTrip(t, b)); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []float64{-0.1, 1} {
+		c.FrontHoldout = bad
+		if _, err := Train(c); err == nil {
+			t.Errorf("front hold-out %g accepted", bad)
+		}
+	}
+}
+
 // TestTrainThirdBackend trains with degraded copies of the recordings ("~aug0") and of
 // pretended speed-perturbed copies ("~sp1.0~aug0", degraded with other seeds): with
 // ThirdBackend the bundle gains a third PLDA back end, one more calibrated scorer, and survives
@@ -930,4 +997,14 @@ func TestBackendExcerpts(t *testing.T) {
 	if _, err := Train(c); err == nil || !strings.Contains(err.Error(), "at least 10") {
 		t.Errorf("excerpts of 5 frames: got %v, want an error", err)
 	}
+}
+
+// atoi parses a decimal integer a test's regular expression matched.
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

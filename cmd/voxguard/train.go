@@ -55,6 +55,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	calDegRepeat := fs.Int("calibration-degraded-repeat", 1, "experimental: count each degraded copy's held-out calibration trials this many `times` (1: once)")
 	calSameSex := fs.Bool("calibration-same-sex", d.CalibrationSameSex, "experimental: train the calibration on same-sex non-target trials only (cross-sex impostors are the easy ones)")
 	extraCopies := fs.String("extra-copies", d.ExtraCopies, "what second and later degraded copies (\"~aug1\", ...: make_augmented.py --first-copy) train: extractor (the i-vector extractor, not the back ends), all (like the first copies), backends (not the extractor), calibration (nothing); every degraded copy also tests the calibration")
+	holdout := fs.Float64("front-holdout", d.FrontHoldout, "experimental: keep this `fraction` of the training speakers out of the UBM and the i-vector extractor and train the calibration on trials among them alone (0: none; calibration over --calibration-folds)")
 	calFolds := fs.Int("calibration-folds", d.CalibrationFolds, "speaker `folds` for the calibration's held-out trials: each fold is scored by a back end trained on the other folds' speakers (2: halves)")
 	knot := fs.Float64("calibration-knot", d.CalibrationKnot, "`seconds` of net speech where the calibration's duration dependence bends (0: linear in log duration)")
 	formantEx := fs.Bool("formant-extractor", d.FormantExtractor, "formant-warped copies (\"~vt\" in their file names, bench/trials/make_vtlp.py) and, with --augment-extractor, their degraded copies train the i-vector extractor too, not only the back end")
@@ -160,6 +161,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--calibration-folds must be 2 or more")
 	}
 	cfg.CalibrationFolds = *calFolds
+	cfg.FrontHoldout = *holdout
 	if *calDegRepeat < 1 {
 		return usageErrorf("--calibration-degraded-repeat must be 1 or more")
 	}
