@@ -185,8 +185,9 @@ func im2col(dst []float32, a specAct, k int) {
 
 // convMFM applies a convolution layer and its max-feature-map to a, using cols (the im2col
 // matrix, unused for 1×1), pre (the output before max-feature-map) and out (nil: allocated) as
-// storage.
-func convMFM(l *SpecLayer, a specAct, cols, pre, out []float32) specAct {
+// storage. With keepPre (training) pre is left holding the sums with their biases, which the
+// backward pass compares; without, it holds them without (one vectorised pass, for scoring).
+func convMFM(l *SpecLayer, a specAct, cols, pre, out []float32, keepPre bool) specAct {
 	n := a.t * a.f
 	kk := l.K * l.K * a.c
 	var in []float32
@@ -203,6 +204,10 @@ func convMFM(l *SpecLayer, a specAct, cols, pre, out []float32) specAct {
 		out = make([]float32, n*l.Out)
 	}
 	o := specAct{t: a.t, f: a.f, c: l.Out, x: out[:n*l.Out]}
+	if !keepPre {
+		vec.MaxFeatureMap(o.x, y, l.B, n, l.Out)
+		return o
+	}
 	// The biases are added here, in the same pass as the max-feature-map (pre keeps the sums,
 	// which training's backward pass compares).
 	b0, b1 := l.B[:l.Out], l.B[l.Out:o2]
@@ -237,9 +242,7 @@ func pool2(a specAct, arg []int32, out []float32) specAct {
 			j := (t*o.f + f) * C
 			dst := o.x[j : j+C]
 			if arg == nil {
-				for c := range dst {
-					dst[c] = max(max(x00[c], x01[c]), max(x10[c], x11[c]))
-				}
+				vec.Max4(dst, x00, x01, x10, x11)
 				continue
 			}
 			ag := arg[j : j+C]
@@ -293,17 +296,13 @@ func (n *SpecNet) Logit(spec []float32, T, stride int) (logit float64, ok bool) 
 			sc.pre = grow(sc.pre, m*2*l.Out)
 			cur ^= 1
 			sc.act[cur] = grow(sc.act[cur], m*l.Out)
-			a = convMFM(l, a, sc.cols, sc.pre, sc.act[cur])
+			a = convMFM(l, a, sc.cols, sc.pre, sc.act[cur], false)
 		case SpecPool:
 			cur ^= 1
 			sc.act[cur] = grow(sc.act[cur], (a.t/2)*(a.f/2)*a.c)
 			a = pool2(a, nil, sc.act[cur])
 		case SpecNorm:
-			for j := 0; j < len(a.x); j += a.c {
-				for c := range a.c {
-					a.x[j+c] = a.x[j+c]*l.Scale[c] + l.Shift[c]
-				}
-			}
+			vec.ScaleShiftRows(a.x, l.Scale, l.Shift)
 		}
 	}
 	h := n.headIn(a)

@@ -269,7 +269,7 @@ func (st *specTrain) forward(xs []specAct, cs []*specCache, rng []*rand.Rand) {
 				}
 				c.pre[i] = grow(c.pre[i], m*2*l.Out)
 				c.out[i] = grow(c.out[i], m*l.Out)
-				c.acts = append(c.acts, convMFM(l, a, c.cols[i], c.pre[i], c.out[i]))
+				c.acts = append(c.acts, convMFM(l, a, c.cols[i], c.pre[i], c.out[i], true))
 			})
 		case SpecPool:
 			parallel(B, func(b int) {

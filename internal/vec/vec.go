@@ -279,3 +279,72 @@ func Dot4F64(a []float64, stride int, x []float64, n int) (s [4]float64) {
 	}
 	return s
 }
+
+// MaxFeatureMap is a max-feature-map activation over rows: for each of rows rows of y (2·o
+// values each: two halves of o channels) and out (o values each), out[c] = max(y[c] + b[c],
+// y[o+c] + b[o+c]) with b of length 2·o — NaN where either side is NaN, as Go's max, except
+// that the sign of a zero maximum is unspecified. With AVX2 and o a multiple of 8 it works eight
+// channels at a time. y is not modified.
+func MaxFeatureMap(out, y, b []float32, rows, o int) {
+	if rows <= 0 || o <= 0 {
+		return
+	}
+	_ = out[rows*o-1]
+	_ = y[rows*2*o-1]
+	_ = b[2*o-1]
+	if useAVX2 && o%8 == 0 {
+		maxFeatureMapAVX2(&out[0], &y[0], &b[0], rows, o)
+		return
+	}
+	b0, b1 := b[:o], b[o:2*o]
+	for i := range rows {
+		y0, y1, oo := y[2*i*o:][:o], y[(2*i+1)*o:][:o], out[i*o:][:o]
+		for c := range oo {
+			oo[c] = max(y0[c]+b0[c], y1[c]+b1[c])
+		}
+	}
+}
+
+// Max4 sets dst[i] = max(max(a[i], b[i]), max(c[i], d[i])) for i < len(dst) (each input at least
+// as long) — NaN if any is NaN, as Go's max, except that the sign of a zero maximum is
+// unspecified; eight at a time with AVX2.
+func Max4(dst, a, b, c, d []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a, b, c, d = a[:n], b[:n], c[:n], d[:n]
+	k := 0
+	if useAVX2 && n >= 8 {
+		k = n &^ 7
+		max4AVX2(&dst[0], &a[0], &b[0], &c[0], &d[0], k)
+	}
+	for i := k; i < n; i++ {
+		dst[i] = max(max(a[i], b[i]), max(c[i], d[i]))
+	}
+}
+
+// ScaleShiftRows sets x[r·c + j] = x[r·c + j]·scale[j] + shift[j] for every row r of x (c =
+// len(scale) values each; len(x) a multiple of c, shift at least c long): a per-channel affine
+// map over channel-last activations. The product and the sum are each rounded (no fused
+// multiply-add), as Go computes the expression, so the result is the same with or without AVX2.
+func ScaleShiftRows(x, scale, shift []float32) {
+	c := len(scale)
+	if c == 0 || len(x) == 0 {
+		return
+	}
+	if len(x)%c != 0 {
+		panic("vec: ScaleShiftRows: length not a multiple of the row")
+	}
+	shift = shift[:c]
+	if useAVX2 && c%8 == 0 {
+		scaleShiftRowsAVX2(&x[0], &scale[0], &shift[0], len(x)/c, c)
+		return
+	}
+	for j := 0; j < len(x); j += c {
+		row := x[j : j+c]
+		for k := range row {
+			row[k] = row[k]*scale[k] + shift[k]
+		}
+	}
+}

@@ -92,3 +92,18 @@ func dot4F64AVX2(a *float64, stride int, x *float64, n int, out *[4]float64)
 //
 //go:noescape
 func powRatioAVX2(dst, src []float64, d, a float64)
+
+// maxFeatureMapAVX2 is MaxFeatureMap's kernel for o a positive multiple of 8 (vec_amd64.s).
+//
+//go:noescape
+func maxFeatureMapAVX2(out, y, b *float32, rows, o int)
+
+// max4AVX2 is Max4's kernel for n a positive multiple of 8 (vec_amd64.s).
+//
+//go:noescape
+func max4AVX2(dst, a, b, c, d *float32, n int)
+
+// scaleShiftRowsAVX2 is ScaleShiftRows' kernel for c a positive multiple of 8 (vec_amd64.s).
+//
+//go:noescape
+func scaleShiftRowsAVX2(x, scale, shift *float32, rows, c int)

@@ -947,3 +947,109 @@ pow4:
 powdone:
 	VZEROUPPER
 	RET
+
+// func maxFeatureMapAVX2(out, y, b *float32, rows, o int)
+// For each of rows rows: out[c] = max(y[c] + b[c], y[o+c] + b[o+c]) for c < o (o a positive
+// multiple of 8), y advancing by 2·o and out by o per row. A NaN on either side gives a NaN
+// (VMAXPS alone would drop one in its first operand); the sign of a zero maximum is unspecified.
+TEXT ·maxFeatureMapAVX2(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ rows+24(FP), R8
+	MOVQ o+32(FP), R9
+	MOVQ R9, R10
+	SHLQ $2, R10             // o in bytes: offset of a row's second half in y
+	TESTQ R8, R8
+	JLE  mfm_done
+
+mfm_row:
+	XORQ AX, AX              // channel index
+	LEAQ (DX)(R10*1), R11    // b[o:]
+
+mfm_col:
+	VMOVUPS (SI)(AX*4), Y0
+	VADDPS  (DX)(AX*4), Y0, Y0          // u = y[c] + b[c]
+	LEAQ    (SI)(R10*1), BX
+	VMOVUPS (BX)(AX*4), Y1
+	VADDPS  (R11)(AX*4), Y1, Y1         // v = y[o+c] + b[o+c]
+	VMAXPS  Y1, Y0, Y2                  // v where either is NaN
+	VCMPPS  $3, Y0, Y0, Y3              // lanes where u is NaN
+	VORPS   Y3, Y2, Y2                  // those become NaN
+	VMOVUPS Y2, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, R9
+	JLT     mfm_col
+
+	LEAQ (DI)(R10*1), DI     // out += o
+	LEAQ (SI)(R10*2), SI     // y += 2·o
+	DECQ R8
+	JNZ  mfm_row
+
+mfm_done:
+	VZEROUPPER
+	RET
+
+// func max4AVX2(dst, a, b, c, d *float32, n int)
+// dst[i] = max(max(a[i], b[i]), max(c[i], d[i])) for i < n (a positive multiple of 8), NaN if any
+// of the four is NaN; the sign of a zero maximum is unspecified.
+TEXT ·max4AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), CX
+	MOVQ d+32(FP), DX
+	MOVQ n+40(FP), R8
+	XORQ AX, AX
+
+m4_loop:
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS (BX)(AX*4), Y1
+	VMOVUPS (CX)(AX*4), Y2
+	VMOVUPS (DX)(AX*4), Y3
+	VCMPPS  $3, Y0, Y1, Y4   // unordered: a or b NaN
+	VCMPPS  $3, Y2, Y3, Y5   // unordered: c or d NaN
+	VORPS   Y5, Y4, Y4
+	VMAXPS  Y1, Y0, Y0
+	VMAXPS  Y3, Y2, Y2
+	VMAXPS  Y2, Y0, Y0
+	VORPS   Y4, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, R8
+	JLT     m4_loop
+	VZEROUPPER
+	RET
+
+// func scaleShiftRowsAVX2(x, scale, shift *float32, rows, c int)
+// For each of rows rows of c values (c a positive multiple of 8): x[j] = x[j]·scale[j] +
+// shift[j], rounded after the product and after the sum (no FMA), as Go computes it.
+TEXT ·scaleShiftRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), DI
+	MOVQ scale+8(FP), SI
+	MOVQ shift+16(FP), DX
+	MOVQ rows+24(FP), R8
+	MOVQ c+32(FP), R9
+	MOVQ R9, R10
+	SHLQ $2, R10
+	TESTQ R8, R8
+	JLE  ss_done
+
+ss_row:
+	XORQ AX, AX
+
+ss_col:
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS  (SI)(AX*4), Y0, Y0
+	VADDPS  (DX)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, R9
+	JLT     ss_col
+	ADDQ    R10, DI
+	DECQ    R8
+	JNZ     ss_row
+
+ss_done:
+	VZEROUPPER
+	RET

@@ -34,3 +34,8 @@ func maxAVX2(x []float32) (float32, bool)       { panic("vec: no AVX2") }
 func indexAboveAVX2(x []float32, t float32) int { panic("vec: no AVX2") }
 
 func dot4F64AVX2(a *float64, stride int, x *float64, n int, out *[4]float64) { panic("vec: no AVX2") }
+
+func maxFeatureMapAVX2(out, y, b *float32, rows, o int) { panic("vec: no AVX2") }
+func max4AVX2(dst, a, b, c, d *float32, n int)          { panic("vec: no AVX2") }
+
+func scaleShiftRowsAVX2(x, scale, shift *float32, rows, c int) { panic("vec: no AVX2") }

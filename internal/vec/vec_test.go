@@ -412,3 +412,94 @@ func TestDot4F64(t *testing.T) {
 		t.Errorf("hand-worked: got %v, want %v", got, want)
 	}
 }
+
+// TestMaxFeatureMap checks MaxFeatureMap against Go's max on each element, for channel counts
+// the AVX2 kernel takes (multiples of 8) and ones it leaves to Go, with NaNs on either side.
+func TestMaxFeatureMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct{ rows, o int }{{1, 8}, {3, 16}, {5, 24}, {2, 32}, {4, 5}, {1, 1}, {0, 8}} {
+		y := make([]float32, tc.rows*2*tc.o)
+		b := make([]float32, 2*tc.o)
+		for i := range y {
+			y[i] = float32(r.NormFloat64())
+		}
+		for i := range b {
+			b[i] = float32(r.NormFloat64())
+		}
+		if len(y) > 4 {
+			y[1] = float32(math.NaN())             // first half of row 0
+			y[len(y)-1] = float32(math.NaN())      // second half of the last row
+			y[tc.o+2%tc.o] = float32(math.Inf(-1)) // second half of row 0
+		}
+		y0 := slices.Clone(y)
+		out := make([]float32, tc.rows*tc.o)
+		MaxFeatureMap(out, y, b, tc.rows, tc.o)
+		for i := range y {
+			if math.Float32bits(y[i]) != math.Float32bits(y0[i]) {
+				t.Fatalf("rows %d, o %d: y[%d] modified", tc.rows, tc.o, i)
+			}
+		}
+		for i := range tc.rows {
+			for c := range tc.o {
+				want := max(y[2*i*tc.o+c]+b[c], y[(2*i+1)*tc.o+c]+b[tc.o+c])
+				got := out[i*tc.o+c]
+				if got != want && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want))) {
+					t.Fatalf("rows %d, o %d: out[%d][%d] = %g, want %g", tc.rows, tc.o, i, c, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestMax4 checks Max4 against Go's max on each element, with tails past the last eight and NaNs
+// in each input.
+func TestMax4(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{0, 1, 7, 8, 16, 21, 32} {
+		in := make([][]float32, 4)
+		for k := range in {
+			in[k] = make([]float32, n)
+			for i := range in[k] {
+				in[k][i] = float32(r.NormFloat64())
+			}
+			if n > k {
+				in[k][k] = float32(math.NaN())
+			}
+		}
+		dst := make([]float32, n)
+		Max4(dst, in[0], in[1], in[2], in[3])
+		for i := range n {
+			want := max(max(in[0][i], in[1][i]), max(in[2][i], in[3][i]))
+			if got := dst[i]; got != want && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want))) {
+				t.Fatalf("n %d: dst[%d] = %g, want %g", n, i, got, want)
+			}
+		}
+	}
+}
+
+// TestScaleShiftRows checks ScaleShiftRows bit for bit against the expression Go evaluates, for
+// row lengths the AVX2 kernel takes and ones it does not.
+func TestScaleShiftRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range []struct{ rows, c int }{{1, 8}, {3, 16}, {4, 24}, {2, 5}, {0, 8}} {
+		x := make([]float32, tc.rows*tc.c)
+		sc, sh := make([]float32, tc.c), make([]float32, tc.c)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		for i := range sc {
+			sc[i], sh[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+		}
+		want := slices.Clone(x)
+		for i := range want {
+			p := want[i] * sc[i%tc.c]
+			want[i] = p + sh[i%tc.c]
+		}
+		ScaleShiftRows(x, sc, sh)
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("rows %d, c %d: x[%d] = %g, want %g", tc.rows, tc.c, i, x[i], want[i])
+			}
+		}
+	}
+}
