@@ -183,6 +183,23 @@ func im2col(dst []float32, a specAct, k int) {
 	}
 }
 
+// specDirectConv lets Logit convolve a one-channel input directly (directConv); tests turn it
+// off to compare with the im2col path.
+var specDirectConv = true
+
+// directConv is the convolution of a one-channel a into y by vec.Conv1Chan32, the input padded
+// with zeros in scratch (at least (t+K−1)·(f+K−1) long); false where that has no kernel.
+func directConv(l *SpecLayer, a specAct, scratch, y []float32) bool {
+	p := l.K / 2
+	fp := a.f + l.K - 1
+	pad := scratch[:(a.t+l.K-1)*fp]
+	clear(pad)
+	for t := range a.t {
+		copy(pad[(t+p)*fp+p:][:a.f], a.x[t*a.f:(t+1)*a.f])
+	}
+	return vec.Conv1Chan32(y, pad, l.W, a.t, a.f, l.K)
+}
+
 // convMFM applies a convolution layer and its max-feature-map to a, using cols (the im2col
 // matrix, unused for 1×1), pre (the output before max-feature-map) and out (nil: allocated) as
 // storage. With keepPre (training) pre is left holding the sums with their biases, which the
@@ -190,16 +207,20 @@ func im2col(dst []float32, a specAct, k int) {
 func convMFM(l *SpecLayer, a specAct, cols, pre, out []float32, keepPre bool) specAct {
 	n := a.t * a.f
 	kk := l.K * l.K * a.c
-	var in []float32
-	if l.K == 1 {
-		in = a.x
-	} else {
-		im2col(cols[:n*kk], a, l.K)
-		in = cols[:n*kk]
-	}
 	o2 := 2 * l.Out
 	y := pre[:n*o2]
-	vec.Sgemm(false, false, n, o2, kk, 1, in, kk, l.W, o2, 0, y, o2)
+	if !keepPre && specDirectConv && a.c == 1 && l.K > 1 && o2 == 32 && directConv(l, a, cols, y) {
+		// The first layer (one channel in) without an im2col matrix: the same sums.
+	} else {
+		var in []float32
+		if l.K == 1 {
+			in = a.x
+		} else {
+			im2col(cols[:n*kk], a, l.K)
+			in = cols[:n*kk]
+		}
+		vec.Sgemm(false, false, n, o2, kk, 1, in, kk, l.W, o2, 0, y, o2)
+	}
 	if out == nil {
 		out = make([]float32, n*l.Out)
 	}

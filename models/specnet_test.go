@@ -325,3 +325,32 @@ func TestIm2col(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecNetDirectConv: Logit's first layer by direct convolution gives the same logit, to the
+// bit, as through the im2col matrix and the general product.
+func TestSpecNetDirectConv(t *testing.T) {
+	c := SpecNetConfig{}
+	c.defaults()
+	st, err := newSpecTrain(c, rand.New(rand.NewPCG(4, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := st.export()
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, T := range []int{150, 301, 600} {
+		x := make([]float32, T*128)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		direct, ok := n.Logit(x, T, 128)
+		if !ok {
+			t.Fatal("not scored")
+		}
+		specDirectConv = false
+		viaGemm, _ := n.Logit(x, T, 128)
+		specDirectConv = true
+		if math.Float64bits(direct) != math.Float64bits(viaGemm) {
+			t.Errorf("%d frames: direct %v, im2col %v", T, direct, viaGemm)
+		}
+	}
+}

@@ -5,3 +5,5 @@ package vec
 func sgemmKernelAVX2(k int, a []float32, rs, cs int, b []float32, csB int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
 	panic("vec: no AVX2")
 }
+
+func conv1Chan32AVX2(y, pad, w *float32, t, f, k int) { panic("vec: no AVX2") }

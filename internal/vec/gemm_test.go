@@ -372,3 +372,54 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+// TestConv1Chan32 checks the direct one-channel convolution bit for bit against Sgemm on the
+// im2col matrix of the same input, at the spectrum network's first layer's shape (5×5) and
+// others, with the edges' zero padding.
+func TestConv1Chan32(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, tc := range []struct{ t, f, k int }{{6, 8, 5}, {3, 4, 3}, {1, 2, 1}, {9, 16, 5}, {4, 6, 7}} {
+		x := make([]float32, tc.t*tc.f)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		w := make([]float32, tc.k*tc.k*32)
+		for i := range w {
+			w[i] = float32(r.NormFloat64())
+		}
+		p := tc.k / 2
+		fp := tc.f + tc.k - 1
+		pad := make([]float32, (tc.t+tc.k-1)*fp)
+		for i := range tc.t {
+			copy(pad[(i+p)*fp+p:], x[i*tc.f:(i+1)*tc.f])
+		}
+		kk := tc.k * tc.k
+		cols := make([]float32, tc.t*tc.f*kk)
+		for i := range tc.t {
+			for j := range tc.f {
+				for a := range tc.k {
+					for b := range tc.k {
+						cols[(i*tc.f+j)*kk+a*tc.k+b] = pad[(i+a)*fp+j+b]
+					}
+				}
+			}
+		}
+		want := make([]float32, tc.t*tc.f*32)
+		Sgemm(false, false, tc.t*tc.f, 32, kk, 1, cols, kk, w, 32, 0, want, 32)
+		got := make([]float32, len(want))
+		if !Conv1Chan32(got, pad, w, tc.t, tc.f, tc.k) {
+			if useAVX2 {
+				t.Fatalf("%+v: no kernel with AVX2", tc)
+			}
+			continue
+		}
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: y[%d] = %g, Sgemm on im2col %g", tc, i, got[i], want[i])
+			}
+		}
+	}
+	if Conv1Chan32(make([]float32, 32*3), make([]float32, 5*7), make([]float32, 32*25), 1, 3, 5) {
+		t.Error("an odd width was taken")
+	}
+}
