@@ -187,9 +187,10 @@ func im2col(dst []float32, a specAct, k int) {
 // off to compare with the im2col path.
 var specDirectConv = true
 
-// directConv is the convolution of a one-channel a into y by vec.Conv1Chan32, the input padded
-// with zeros in scratch (at least (t+K−1)·(f+K−1) long); false where that has no kernel.
-func directConv(l *SpecLayer, a specAct, scratch, y []float32) bool {
+// directConv is the convolution of a one-channel a and its max-feature-map into out by
+// vec.Conv1Chan32MFM (16 outputs, so 32 sums, per position), the input padded with zeros in
+// scratch (at least (t+K−1)·(f+K−1) long); false where that has no kernel.
+func directConv(l *SpecLayer, a specAct, scratch, out []float32) bool {
 	p := l.K / 2
 	fp := a.f + l.K - 1
 	pad := scratch[:(a.t+l.K-1)*fp]
@@ -197,7 +198,7 @@ func directConv(l *SpecLayer, a specAct, scratch, y []float32) bool {
 	for t := range a.t {
 		copy(pad[(t+p)*fp+p:][:a.f], a.x[t*a.f:(t+1)*a.f])
 	}
-	return vec.Conv1Chan32(y, pad, l.W, a.t, a.f, l.K)
+	return vec.Conv1Chan32MFM(out, pad, l.W, l.B, a.t, a.f, l.K)
 }
 
 // convMFM applies a convolution layer and its max-feature-map to a, using cols (the im2col
@@ -208,23 +209,24 @@ func convMFM(l *SpecLayer, a specAct, cols, pre, out []float32, keepPre bool) sp
 	n := a.t * a.f
 	kk := l.K * l.K * a.c
 	o2 := 2 * l.Out
-	y := pre[:n*o2]
-	if !keepPre && specDirectConv && a.c == 1 && l.K > 1 && o2 == 32 && directConv(l, a, cols, y) {
-		// The first layer (one channel in) without an im2col matrix: the same sums.
-	} else {
-		var in []float32
-		if l.K == 1 {
-			in = a.x
-		} else {
-			im2col(cols[:n*kk], a, l.K)
-			in = cols[:n*kk]
-		}
-		vec.Sgemm(false, false, n, o2, kk, 1, in, kk, l.W, o2, 0, y, o2)
-	}
 	if out == nil {
 		out = make([]float32, n*l.Out)
 	}
 	o := specAct{t: a.t, f: a.f, c: l.Out, x: out[:n*l.Out]}
+	// The first layer (one channel in) when scoring: no im2col matrix, no sums stored, the same
+	// bits.
+	if !keepPre && specDirectConv && a.c == 1 && l.K > 1 && o2 == 32 && directConv(l, a, cols, o.x) {
+		return o
+	}
+	var in []float32
+	if l.K == 1 {
+		in = a.x
+	} else {
+		im2col(cols[:n*kk], a, l.K)
+		in = cols[:n*kk]
+	}
+	y := pre[:n*o2]
+	vec.Sgemm(false, false, n, o2, kk, 1, in, kk, l.W, o2, 0, y, o2)
 	if !keepPre {
 		vec.MaxFeatureMap(o.x, y, l.B, n, l.Out)
 		return o

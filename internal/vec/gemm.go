@@ -385,3 +385,18 @@ func Conv1Chan32(y, pad, w []float32, t, f, k int) bool {
 	conv1Chan32AVX2(&y[0], &pad[0], &w[0], t, f, k)
 	return true
 }
+
+// Conv1Chan32MFM is Conv1Chan32 followed by MaxFeatureMap(out, y, b, t·f, 16), without storing
+// the 32 sums per position: out (t·f·16) gets the same bits. b holds the 32 biases. It reports
+// false, doing nothing, where Conv1Chan32 would.
+func Conv1Chan32MFM(out, pad, w, b []float32, t, f, k int) bool {
+	if !useAVX2 || t <= 0 || f <= 0 || f%2 != 0 || k <= 0 || k%2 == 0 {
+		return false
+	}
+	_ = out[t*f*16-1]
+	_ = pad[(t+k-1)*(f+k-1)-1]
+	_ = w[k*k*32-1]
+	_ = b[31]
+	conv1Chan32MFMAVX2(&out[0], &pad[0], &w[0], &b[0], t, f, k)
+	return true
+}

@@ -11,3 +11,8 @@ func sgemmKernelAVX2(k int, a []float32, rs, cs int, b []float32, csB int, c []f
 //
 //go:noescape
 func conv1Chan32AVX2(y, pad, w *float32, t, f, k int)
+
+// conv1Chan32MFMAVX2 is Conv1Chan32MFM's kernel (gemm_amd64.s).
+//
+//go:noescape
+func conv1Chan32MFMAVX2(out, pad, w, b *float32, t, f, k int)

@@ -331,3 +331,104 @@ c1_b:
 	JLT     c1_row
 	VZEROUPPER
 	RET
+
+// func conv1Chan32MFMAVX2(out, pad, w, b *float32, t, f, k int)
+// conv1Chan32AVX2's sums followed, for each position, by the max-feature-map of its 32 outputs
+// with biases b (32): out[(i·f + j)·16 + c] = max(y[c] + b[c], y[16+c] + b[16+c]), NaN if either
+// side is — the bits of maxFeatureMapAVX2 on conv1Chan32AVX2's output, without writing it.
+TEXT ·conv1Chan32MFMAVX2(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), DI
+	MOVQ pad+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ t+32(FP), R8
+	MOVQ f+40(FP), R9
+	MOVQ k+48(FP), R10
+	LEAQ -1(R9)(R10*1), R11
+	SHLQ $2, R11
+	XORQ R12, R12
+
+c1m_row:
+	XORQ R13, R13
+
+c1m_col:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   R12, AX
+	IMULQ  R11, AX
+	ADDQ   SI, AX
+	LEAQ   (AX)(R13*4), AX
+	MOVQ   DX, BX
+	MOVQ   R10, R14
+
+c1m_a:
+	XORQ CX, CX
+
+c1m_b:
+	VMOVUPS      (BX), Y8
+	VMOVUPS      32(BX), Y9
+	VMOVUPS      64(BX), Y10
+	VMOVUPS      96(BX), Y11
+	VBROADCASTSS (AX)(CX*4), Y12
+	VBROADCASTSS 4(AX)(CX*4), Y13
+	VFMADD231PS  Y8, Y12, Y0
+	VFMADD231PS  Y9, Y12, Y1
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VFMADD231PS  Y8, Y13, Y4
+	VFMADD231PS  Y9, Y13, Y5
+	VFMADD231PS  Y10, Y13, Y6
+	VFMADD231PS  Y11, Y13, Y7
+	ADDQ         $128, BX
+	INCQ         CX
+	CMPQ         CX, R10
+	JLT          c1m_b
+	ADDQ         R11, AX
+	DECQ         R14
+	JNZ          c1m_a
+
+	// Biases, then the max-feature-map of each position's two halves (R14, the tap rows'
+	// count, is free again).
+	MOVQ    b+24(FP), R14
+	VMOVUPS (R14), Y8
+	VMOVUPS 32(R14), Y9
+	VMOVUPS 64(R14), Y10
+	VMOVUPS 96(R14), Y11
+	VADDPS  Y8, Y0, Y0
+	VADDPS  Y9, Y1, Y1
+	VADDPS  Y10, Y2, Y2
+	VADDPS  Y11, Y3, Y3
+	VADDPS  Y8, Y4, Y4
+	VADDPS  Y9, Y5, Y5
+	VADDPS  Y10, Y6, Y6
+	VADDPS  Y11, Y7, Y7
+	VMAXPS  Y2, Y0, Y12
+	VCMPPS  $3, Y0, Y0, Y13
+	VORPS   Y13, Y12, Y12
+	VMOVUPS Y12, (DI)
+	VMAXPS  Y3, Y1, Y12
+	VCMPPS  $3, Y1, Y1, Y13
+	VORPS   Y13, Y12, Y12
+	VMOVUPS Y12, 32(DI)
+	VMAXPS  Y6, Y4, Y12
+	VCMPPS  $3, Y4, Y4, Y13
+	VORPS   Y13, Y12, Y12
+	VMOVUPS Y12, 64(DI)
+	VMAXPS  Y7, Y5, Y12
+	VCMPPS  $3, Y5, Y5, Y13
+	VORPS   Y13, Y12, Y12
+	VMOVUPS Y12, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $2, R13
+	CMPQ    R13, R9
+	JLT     c1m_col
+	INCQ    R12
+	CMPQ    R12, R8
+	JLT     c1m_row
+	VZEROUPPER
+	RET

@@ -418,6 +418,22 @@ func TestConv1Chan32(t *testing.T) {
 				t.Fatalf("%+v: y[%d] = %g, Sgemm on im2col %g", tc, i, got[i], want[i])
 			}
 		}
+		// Fused with the max-feature-map: the bits of MaxFeatureMap on those sums.
+		b := make([]float32, 32)
+		for i := range b {
+			b[i] = float32(r.NormFloat64())
+		}
+		wantM := make([]float32, tc.t*tc.f*16)
+		MaxFeatureMap(wantM, want, b, tc.t*tc.f, 16)
+		gotM := make([]float32, len(wantM))
+		if !Conv1Chan32MFM(gotM, pad, w, b, tc.t, tc.f, tc.k) {
+			t.Fatalf("%+v: the fused kernel refused what Conv1Chan32 took", tc)
+		}
+		for i := range gotM {
+			if math.Float32bits(gotM[i]) != math.Float32bits(wantM[i]) {
+				t.Fatalf("%+v: fused out[%d] = %g, want %g", tc, i, gotM[i], wantM[i])
+			}
+		}
 	}
 	if Conv1Chan32(make([]float32, 32*3), make([]float32, 5*7), make([]float32, 32*25), 1, 3, 5) {
 		t.Error("an odd width was taken")
