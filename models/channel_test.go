@@ -51,18 +51,7 @@ func TestChannelDetector(t *testing.T) {
 	}
 
 	// Round trip through a bundle with an extractor of the same dimension.
-	ubm := &GMM{C: 2, D: 2, Weights: []float64{0.5, 0.5}, Means: []float64{0, 0, 1, 1}, Vars: []float64{1, 1, 1, 1}}
-	if err := ubm.Precompute(); err != nil {
-		t.Fatal(err)
-	}
-	T := make([]float64, 2*2*R)
-	for i := range T {
-		T[i] = r.NormFloat64()
-	}
-	e, err := NewIVectorExtractor(ubm, T, R)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ubm, e := tinyExtractor(t, r, R)
 	var buf bytes.Buffer
 	if _, err := (&Bundle{UBM: ubm, Extractor: e, Channel: d}).WriteTo(&buf); err != nil {
 		t.Fatal(err)
@@ -206,18 +195,7 @@ func TestChannelNovelty(t *testing.T) {
 	}
 
 	// Round trip through a bundle.
-	ubm := &GMM{C: 2, D: 2, Weights: []float64{0.5, 0.5}, Means: []float64{0, 0, 1, 1}, Vars: []float64{1, 1, 1, 1}}
-	if err := ubm.Precompute(); err != nil {
-		t.Fatal(err)
-	}
-	T := make([]float64, 2*2*R)
-	for i := range T {
-		T[i] = r.NormFloat64()
-	}
-	e, err := NewIVectorExtractor(ubm, T, R)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ubm, e := tinyExtractor(t, r, R)
 	var buf bytes.Buffer
 	if _, err := (&Bundle{UBM: ubm, Extractor: e, Channel: withNov}).WriteTo(&buf); err != nil {
 		t.Fatal(err)
@@ -242,4 +220,23 @@ func TestChannelNovelty(t *testing.T) {
 			t.Errorf("%+v accepted", c)
 		}
 	}
+}
+
+// tinyExtractor returns a two-component UBM on two dimensions and a random i-vector extractor
+// of dimension R on it: what a bundle needs around a channel detector of that dimension.
+func tinyExtractor(t *testing.T, r *rand.Rand, R int) (*GMM, *IVectorExtractor) {
+	t.Helper()
+	ubm := &GMM{C: 2, D: 2, Weights: []float64{0.5, 0.5}, Means: []float64{0, 0, 1, 1}, Vars: []float64{1, 1, 1, 1}}
+	if err := ubm.Precompute(); err != nil {
+		t.Fatal(err)
+	}
+	T := make([]float64, 2*2*R)
+	for i := range T {
+		T[i] = r.NormFloat64()
+	}
+	e, err := NewIVectorExtractor(ubm, T, R)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ubm, e
 }

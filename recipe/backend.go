@@ -478,13 +478,16 @@ func (c *TrainConfig) frontHeld(u Utt) bool { return speakerShare(u, c.FrontHold
 // hash of the corpus and the source speaker's folder name (a speaker's speed-perturbed,
 // formant-warped and degraded copies go with it).
 func speakerShare(u Utt, frac float64) bool {
-	if frac <= 0 {
-		return false
-	}
+	return frac > 0 && float64(sourceSpeakerHash(u)%10000) < frac*10000
+}
+
+// sourceSpeakerHash hashes the corpus and the source speaker's folder name of u (a speaker's
+// speed-perturbed "-sp…" and formant-warped "-vt…" folders hash as the speaker's own).
+func sourceSpeakerHash(u Utt) uint32 {
 	spk, _, _ := strings.Cut(u.Speaker, "-")
 	h := fnv.New32a()
 	h.Write([]byte(u.Corpus + "/" + spk))
-	return float64(h.Sum32()%10000) < frac*10000
+	return h.Sum32()
 }
 
 // foldTrials scores the held-out fold's trials with v and returns target and non-target rows of
@@ -1011,6 +1014,32 @@ type excerpt struct {
 	iv  []float64 // its i-vector
 }
 
+// excerptJob is a stretch of a training recording's voiced frames: n of them from off.
+type excerptJob struct{ utt, off, n int }
+
+// excerptIVectors extracts each job's i-vector, with the voiced frames its statistics hold, on
+// all cores (a progress bar labelled label).
+func (c *TrainConfig) excerptIVectors(tv *models.Bundle, ts *trainSet, jobs []excerptJob, label string) ([][]float64, []float64, error) {
+	workers := c.workers()
+	type scratch struct {
+		gs *models.Scratch
+		iv *models.IVScratch
+	}
+	ws := make([]scratch, workers)
+	for k := range ws {
+		ws[k] = scratch{c.statsScratch(tv.UBM), tv.Extractor.NewScratch()}
+	}
+	ivs, frames := make([][]float64, len(jobs)), make([]float64, len(jobs))
+	err := Parallel(len(jobs), workers, c.bar(label, len(jobs)), func(k, j int) error {
+		jb := jobs[j]
+		st := models.NewStats(tv.UBM.C, tv.UBM.D)
+		tv.UBM.AccumulateUtterance(st, ts.feats[jb.utt].Frames[jb.off:jb.off+jb.n], ws[k].gs)
+		ivs[j], frames[j] = make([]float64, tv.Extractor.R), st.Frames()
+		return tv.Extractor.Extract(st, ivs[j], ws[k].iv)
+	})
+	return ivs, frames, err
+}
+
 // excerpts extracts the BackendExcerpts i-vectors: for every recording that trains a back end
 // (not outOfBackEnds) and each length n it has at least n+50 voiced frames for, n consecutive
 // voiced frames at an offset drawn from a generator seeded by Seed, the length and the
@@ -1019,8 +1048,7 @@ func (c *TrainConfig) excerpts(tv *models.Bundle, ts *trainSet) ([]excerpt, erro
 	if len(c.BackendExcerpts) == 0 {
 		return nil, nil
 	}
-	type job struct{ utt, off, n int }
-	var jobs []job
+	var jobs []excerptJob
 	for _, n := range c.BackendExcerpts {
 		if n < 10 {
 			return nil, fmt.Errorf("recipe: back-end excerpts of %d frames: want at least 10", n)
@@ -1031,29 +1059,16 @@ func (c *TrainConfig) excerpts(tv *models.Bundle, ts *trainSet) ([]excerpt, erro
 				continue
 			}
 			r := rand.New(rand.NewPCG(c.Seed, uint64(n)<<32|uint64(i)))
-			jobs = append(jobs, job{i, r.IntN(m - n + 1), n})
+			jobs = append(jobs, excerptJob{i, r.IntN(m - n + 1), n})
 		}
 	}
-	workers := c.workers()
-	type scratch struct {
-		gs *models.Scratch
-		iv *models.IVScratch
-	}
-	ws := make([]scratch, workers)
-	for k := range ws {
-		ws[k] = scratch{c.statsScratch(tv.UBM), tv.Extractor.NewScratch()}
-	}
-	out := make([]excerpt, len(jobs))
-	err := Parallel(len(jobs), workers, c.bar("back-end excerpts", len(jobs)), func(k, j int) error {
-		jb := jobs[j]
-		st := models.NewStats(tv.UBM.C, tv.UBM.D)
-		tv.UBM.AccumulateUtterance(st, ts.feats[jb.utt].Frames[jb.off:jb.off+jb.n], ws[k].gs)
-		v := make([]float64, tv.Extractor.R)
-		out[j] = excerpt{jb.utt, v}
-		return tv.Extractor.Extract(st, v, ws[k].iv)
-	})
+	ivs, _, err := c.excerptIVectors(tv, ts, jobs, "back-end excerpts")
 	if err != nil {
 		return nil, err
+	}
+	out := make([]excerpt, len(jobs))
+	for j, jb := range jobs {
+		out[j] = excerpt{jb.utt, ivs[j]}
 	}
 	c.logf("back-end excerpts: %d i-vectors of %v voiced frames", len(out), c.BackendExcerpts)
 	return out, nil

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"maps"
 	"math"
@@ -509,15 +508,9 @@ const (
 // across the durations calls are judged at. Folds split by source speaker (a speed-perturbed or
 // formant-warped copy goes with its source).
 func (c *TrainConfig) channelNovelty(tv *models.Bundle, ts *trainSet, stats []*models.Stats, iv [][]float64) (*models.ChannelNovelty, error) {
-	fold := func(u Utt) int {
-		spk, _, _ := strings.Cut(u.Speaker, "-")
-		h := fnv.New32a()
-		h.Write([]byte(u.Corpus + "/" + spk))
-		return int(h.Sum32() % noveltyFolds)
-	}
+	fold := func(u Utt) int { return int(sourceSpeakerHash(u) % noveltyFolds) }
 	var samples []models.NoveltySample
-	type job struct{ utt, off, n int }
-	var jobs []job
+	var jobs []excerptJob
 	for i, u := range ts.utts {
 		// Originals and their degraded copies only: calls are real speakers, not speed-perturbed
 		// or formant-warped ones, which lie farther from the clean recordings. (Measured with
@@ -533,33 +526,17 @@ func (c *TrainConfig) channelNovelty(tv *models.Bundle, ts *trainSet, stats []*m
 		r := rand.New(rand.NewPCG(c.Seed, 0x6e6f76<<32|uint64(i)))
 		n := int(math.Round(noveltyMinFrames * math.Pow(300.0/noveltyMinFrames, r.Float64())))
 		if m >= n+10 {
-			jobs = append(jobs, job{i, r.IntN(m - n + 1), n})
+			jobs = append(jobs, excerptJob{i, r.IntN(m - n + 1), n})
 		}
 	}
-	workers := c.workers()
-	type scratch struct {
-		gs *models.Scratch
-		iv *models.IVScratch
-	}
-	ws := make([]scratch, workers)
-	for k := range ws {
-		ws[k] = scratch{c.statsScratch(tv.UBM), tv.Extractor.NewScratch()}
-	}
-	ex := make([]models.NoveltySample, len(jobs))
-	err := Parallel(len(jobs), workers, c.bar("channel novelty excerpts", len(jobs)), func(k, j int) error {
-		jb := jobs[j]
-		st := models.NewStats(tv.UBM.C, tv.UBM.D)
-		tv.UBM.AccumulateUtterance(st, ts.feats[jb.utt].Frames[jb.off:jb.off+jb.n], ws[k].gs)
-		v := make([]float64, tv.Extractor.R)
-		if err := tv.Extractor.Extract(st, v, ws[k].iv); err != nil {
-			return err
-		}
-		u := ts.utts[jb.utt]
-		ex[j] = models.NoveltySample{X: models.LengthNorm(v), Frames: st.Frames(), Degraded: degraded(u), Fold: fold(u)}
-		return nil
-	})
+	ivs, frames, err := c.excerptIVectors(tv, ts, jobs, "channel novelty excerpts")
 	if err != nil {
 		return nil, err
+	}
+	ex := make([]models.NoveltySample, len(jobs))
+	for j, jb := range jobs {
+		u := ts.utts[jb.utt]
+		ex[j] = models.NoveltySample{X: models.LengthNorm(ivs[j]), Frames: frames[j], Degraded: degraded(u), Fold: fold(u)}
 	}
 	samples = append(samples, ex...)
 	nov, err := models.TrainChannelNovelty(samples, models.NoveltyTrainConfig{Folds: noveltyFolds, Shrink: noveltyShrink,

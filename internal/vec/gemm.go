@@ -368,27 +368,13 @@ func sgemmKernelGo(k int, a []float32, rs, cs int, b []float32, csB int, c []flo
 	}
 }
 
-// Conv1Chan32 is a k×k convolution (k odd, "same" size) of one input channel into 32 outputs
-// without an im2col matrix: y (t·f·32, position-major) gets, for each of the t×f positions, the
-// sums over taps (a, b) in row-major order of pad[(i+a)·(f+k−1) + j+b] · w[(a·k+b)·32 + o], where
-// pad ((t+k−1)·(f+k−1) values) is the input surrounded by (k−1)/2 zeros and w is the k²×32
-// weight matrix. The bits are those of Sgemm(false, false, t·f, 32, k², 1, cols, k², w, 32, 0,
-// y, 32) on the im2col matrix cols of the input. It reports false, doing nothing, where it has
-// no kernel (without AVX2, or f odd): the caller then takes that path.
-func Conv1Chan32(y, pad, w []float32, t, f, k int) bool {
-	if !useAVX2 || t <= 0 || f <= 0 || f%2 != 0 || k <= 0 || k%2 == 0 {
-		return false
-	}
-	_ = y[t*f*32-1]
-	_ = pad[(t+k-1)*(f+k-1)-1]
-	_ = w[k*k*32-1]
-	conv1Chan32AVX2(&y[0], &pad[0], &w[0], t, f, k)
-	return true
-}
-
-// Conv1Chan32MFM is Conv1Chan32 followed by MaxFeatureMap(out, y, b, t·f, 16), without storing
-// the 32 sums per position: out (t·f·16) gets the same bits. b holds the 32 biases. It reports
-// false, doing nothing, where Conv1Chan32 would.
+// Conv1Chan32MFM is a k×k convolution (k odd, "same" size) of one input channel into 32 sums per
+// position, followed by their max-feature-map, without an im2col matrix or the sums stored: out
+// (t·f·16, position-major) gets the bits of Sgemm(false, false, t·f, 32, k², 1, cols, k², w, 32,
+// 0, y, 32) on the im2col matrix cols of the input, then MaxFeatureMap(out, y, b, t·f, 16). pad
+// ((t+k−1)·(f+k−1) values) is the input surrounded by (k−1)/2 zeros, w the k²×32 weight matrix,
+// b the 32 biases. It reports false, doing nothing, where it has no kernel (without AVX2, or f
+// odd): the caller then takes that path.
 func Conv1Chan32MFM(out, pad, w, b []float32, t, f, k int) bool {
 	if !useAVX2 || t <= 0 || f <= 0 || f%2 != 0 || k <= 0 || k%2 == 0 {
 		return false

@@ -7,11 +7,6 @@ package vec
 //go:noescape
 func sgemmKernelAVX2(k int, a []float32, rs, cs int, b []float32, csB int, c []float32, ldc int, alpha, beta float32, mr, nr int)
 
-// conv1Chan32AVX2 is Conv1Chan32's kernel (gemm_amd64.s).
-//
-//go:noescape
-func conv1Chan32AVX2(y, pad, w *float32, t, f, k int)
-
 // conv1Chan32MFMAVX2 is Conv1Chan32MFM's kernel (gemm_amd64.s).
 //
 //go:noescape

@@ -251,91 +251,15 @@ g_done:
 	VZEROUPPER
 	RET
 
-// func conv1Chan32AVX2(y, pad, w *float32, t, f, k int)
-// A k×k convolution of one input channel into 32 outputs: for each of the t×f positions (f
-// even), y[(i·f + j)·32 + o] = Σ over taps (a, b) in row-major order of pad[(i+a)·(f+k−1) + j+b]
-// · w[(a·k + b)·32 + o], pad being the input with (k−1)/2 zeros around it. Each output is one
-// FMA chain from zero over the taps in that order, as sgemmKernelAVX2 sums the same products
-// from an im2col matrix: the results are the same bits. Two positions at a time (eight
-// accumulators, Y0-Y3 and Y4-Y7), the tap's weights in Y8-Y11, the two inputs in Y12-Y13.
-TEXT ·conv1Chan32AVX2(SB), NOSPLIT, $0-48
-	MOVQ y+0(FP), DI
-	MOVQ pad+8(FP), SI
-	MOVQ w+16(FP), DX
-	MOVQ t+24(FP), R8
-	MOVQ f+32(FP), R9
-	MOVQ k+40(FP), R10
-	LEAQ -1(R9)(R10*1), R11      // f + k − 1: a row of pad
-	SHLQ $2, R11                 // in bytes
-	XORQ R12, R12                // position row i
-
-c1_row:
-	XORQ R13, R13                // position column j
-
-c1_col:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	MOVQ   R12, AX
-	IMULQ  R11, AX
-	ADDQ   SI, AX
-	LEAQ   (AX)(R13*4), AX       // &pad[i·(f+k−1) + j]
-	MOVQ   DX, BX                // the taps' weights, in order
-	MOVQ   R10, R14              // tap rows left
-
-c1_a:
-	XORQ CX, CX                  // tap column b
-
-c1_b:
-	VMOVUPS      (BX), Y8
-	VMOVUPS      32(BX), Y9
-	VMOVUPS      64(BX), Y10
-	VMOVUPS      96(BX), Y11
-	VBROADCASTSS (AX)(CX*4), Y12
-	VBROADCASTSS 4(AX)(CX*4), Y13
-	VFMADD231PS  Y8, Y12, Y0
-	VFMADD231PS  Y9, Y12, Y1
-	VFMADD231PS  Y10, Y12, Y2
-	VFMADD231PS  Y11, Y12, Y3
-	VFMADD231PS  Y8, Y13, Y4
-	VFMADD231PS  Y9, Y13, Y5
-	VFMADD231PS  Y10, Y13, Y6
-	VFMADD231PS  Y11, Y13, Y7
-	ADDQ         $128, BX
-	INCQ         CX
-	CMPQ         CX, R10
-	JLT          c1_b
-	ADDQ         R11, AX         // the next row of pad
-	DECQ         R14
-	JNZ          c1_a
-
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	VMOVUPS Y4, 128(DI)
-	VMOVUPS Y5, 160(DI)
-	VMOVUPS Y6, 192(DI)
-	VMOVUPS Y7, 224(DI)
-	ADDQ    $256, DI
-	ADDQ    $2, R13
-	CMPQ    R13, R9
-	JLT     c1_col
-	INCQ    R12
-	CMPQ    R12, R8
-	JLT     c1_row
-	VZEROUPPER
-	RET
-
 // func conv1Chan32MFMAVX2(out, pad, w, b *float32, t, f, k int)
-// conv1Chan32AVX2's sums followed, for each position, by the max-feature-map of its 32 outputs
-// with biases b (32): out[(i·f + j)·16 + c] = max(y[c] + b[c], y[16+c] + b[16+c]), NaN if either
-// side is — the bits of maxFeatureMapAVX2 on conv1Chan32AVX2's output, without writing it.
+// A k×k convolution of one input channel into 32 sums, then their max-feature-map: for each of
+// the t×f positions (f even), y[o] = Σ over taps (a, b) in row-major order of
+// pad[(i+a)·(f+k−1) + j+b] · w[(a·k + b)·32 + o], pad being the input with (k−1)/2 zeros around
+// it, and out[(i·f + j)·16 + c] = max(y[c] + b[c], y[16+c] + b[16+c]), NaN if either side is. Each
+// sum is one FMA chain from zero over the taps in that order, as sgemmKernelAVX2 sums the same
+// products from an im2col matrix, and the rest is maxFeatureMapAVX2's arithmetic: the bits of
+// the two in turn, without an im2col matrix or the sums stored. Two positions at a time (eight
+// accumulators, Y0-Y3 and Y4-Y7), the tap's weights in Y8-Y11, the two inputs in Y12-Y13.
 TEXT ·conv1Chan32MFMAVX2(SB), NOSPLIT, $0-56
 	MOVQ out+0(FP), DI
 	MOVQ pad+8(FP), SI

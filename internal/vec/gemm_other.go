@@ -6,6 +6,4 @@ func sgemmKernelAVX2(k int, a []float32, rs, cs int, b []float32, csB int, c []f
 	panic("vec: no AVX2")
 }
 
-func conv1Chan32AVX2(y, pad, w *float32, t, f, k int) { panic("vec: no AVX2") }
-
 func conv1Chan32MFMAVX2(out, pad, w, b *float32, t, f, k int) { panic("vec: no AVX2") }
