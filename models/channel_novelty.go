@@ -82,17 +82,18 @@ func (n *ChannelNovelty) Distance(x, tmp []float64) float64 {
 }
 
 // inputs returns the classifier's inputs (z, z·lf, lf) for distance d and frames f.
-func (n *ChannelNovelty) inputs(d, frames float64) []float64 {
+func (n *ChannelNovelty) inputs(d, frames float64) [NoveltyInputs]float64 {
 	lf := math.Log(min(max(frames, n.MinFrames), n.MaxFrames))
 	z := math.Log(d) - (n.LogDist0 + n.LogDist1*lf)
-	return []float64{z, z * lf, lf}
+	return [NoveltyInputs]float64{z, z * lf, lf}
 }
 
 // Degraded returns the probability in [0, 1] that a recording with length-normalised i-vector x
 // and the given voiced frames came through a degraded channel, by its novelty alone. tmp is
 // scratch of length ≥ R (nil allocates).
 func (n *ChannelNovelty) Degraded(x []float64, frames float64, tmp []float64) float64 {
-	return sigmoid(n.Logit.Score(n.inputs(n.Distance(x, tmp), frames)))
+	in := n.inputs(n.Distance(x, tmp), frames)
+	return sigmoid(n.Logit.Score(in[:]))
 }
 
 // NoveltySample is one recording (or excerpt) for TrainChannelNovelty.
@@ -187,10 +188,11 @@ func TrainChannelNovelty(samples []NoveltySample, c NoveltyTrainConfig) (*Channe
 	n.LogDist0 = (sy - n.LogDist1*sx) / sw
 	var pos, neg [][]float64
 	for i, s := range samples {
+		in := n.inputs(dist[i], s.Frames)
 		if s.Degraded {
-			pos = append(pos, n.inputs(dist[i], s.Frames))
+			pos = append(pos, in[:])
 		} else {
-			neg = append(neg, n.inputs(dist[i], s.Frames))
+			neg = append(neg, in[:])
 		}
 	}
 	l, err := TrainLogistic(pos, neg, c.L2, 30)

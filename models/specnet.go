@@ -204,7 +204,9 @@ func directConv(l *SpecLayer, a specAct, scratch, out []float32) bool {
 // convMFM applies a convolution layer and its max-feature-map to a, using cols (the im2col
 // matrix, unused for 1×1), pre (the output before max-feature-map) and out (nil: allocated) as
 // storage. With keepPre (training) pre is left holding the sums with their biases, which the
-// backward pass compares; without, it holds them without (one vectorised pass, for scoring).
+// backward pass compares; without (scoring), it holds them without their biases, or nothing for
+// a one-channel input convolved directly (directConv), and the outputs come from vectorised
+// kernels with the same bits.
 func convMFM(l *SpecLayer, a specAct, cols, pre, out []float32, keepPre bool) specAct {
 	n := a.t * a.f
 	kk := l.K * l.K * a.c
