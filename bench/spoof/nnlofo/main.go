@@ -206,6 +206,9 @@ func main() {
 			for i, it := range bonaHeld {
 				dumpW.Row(held, "held", "bonafide", "-", it.ID, heldScores[i], heldScores[i], heldScores[i])
 			}
+			if err := dumpW.Flush(); err != nil {
+				log.Fatal(err)
+			}
 		}
 		fmt.Printf("| %s | %.2f | %.2f | %.0f |\n", held, res[0], res[1], miss)
 		sum[0] += res[0]

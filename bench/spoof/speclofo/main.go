@@ -201,6 +201,9 @@ func main() {
 			for j, i := range bonaHeld {
 				dumpW.Row(held, "held", "bonafide", "-", keys[i].ID, heldScores[j], heldScores[j], heldScores[j])
 			}
+			if err := dumpW.Flush(); err != nil {
+				log.Fatal(err)
+			}
 		}
 		fmt.Printf("| %s | %.2f | %.2f | %.0f |\n", held, res[0], res[1], miss)
 		sum[0] += res[0]

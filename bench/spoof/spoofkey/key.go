@@ -82,6 +82,10 @@ func (d *Dump) Row(fold, set, family, codec, id string, gmm, ltss, fused float64
 	fmt.Fprintf(d.w, "%s\t%s\t%s\t%s\t%s\t%.6g\t%.6g\t%.6g\n", fold, set, family, codec, id, gmm, ltss, fused)
 }
 
+// Flush writes the rows so far to the file: called at the end of each fold, so that a long study
+// stopped between folds keeps every finished fold's rows.
+func (d *Dump) Flush() error { return d.w.Flush() }
+
 // Close flushes and closes the file.
 func (d *Dump) Close() error {
 	if err := d.w.Flush(); err != nil {
