@@ -56,3 +56,21 @@ func warpValue(x float32, window [][]float32, k int) float64 {
 
 // normalQuantile is Φ⁻¹(p), the standard normal quantile.
 func normalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
+
+// FrameSum runs cfg's front end over samples without its normalisation and returns the sum of
+// every frame (voiced or not: a normalisation window holds both) and their number: summed over
+// training recordings and divided, the mean FrontendConfig.NormPrior wants.
+func FrameSum(samples []float32, cfg FrontendConfig) (sum []float64, frames int, err error) {
+	cfg.Norm, cfg.NormWindow, cfg.NormAhead, cfg.NormPrior, cfg.NormPriorFrames = NormNone, 0, 0, nil, 0
+	fr, _, err := Process(samples, cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	sum = make([]float64, cfg.Dim())
+	for _, f := range fr {
+		for k, v := range f {
+			sum[k] += float64(v)
+		}
+	}
+	return sum, len(fr), nil
+}

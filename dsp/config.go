@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // MFCCConfig holds the options of Kaldi's compute-mfcc-feats that voxguard uses. Frequencies are
@@ -231,6 +232,17 @@ type FrontendConfig struct {
 	// assessment: with the centred 300-frame window that is 149 frames (1.5 s) per assessment,
 	// with NormAhead 30 only 30. 0 centres the window (Kaldi --center=true).
 	NormAhead int `json:"norm_ahead,omitempty"`
+	// NormPrior and NormPriorFrames (CMN only) make the mean of a short window a prior-weighted
+	// one. A window of n < NormWindow frames (a recording shorter than the window, or a live
+	// call's first frames) takes its mean as if it also held τ·(1 − n/NormWindow) frames equal
+	// to NormPrior, τ = NormPriorFrames; full windows are as without. Over a single short word
+	// the window's own mean is mostly the word's phones, so subtracting it removes much of what
+	// tells speakers apart; a mean drawn towards the typical recording's keeps it. NormPrior is
+	// the mean of un-normalised frames over training recordings (Dim values; PriorMean computes
+	// it); the first coefficient (the frame's energy, which follows the gain) always takes the
+	// window's own mean. NormPriorFrames 0 (the default) turns the prior off.
+	NormPrior       []float64 `json:"norm_prior,omitempty"`
+	NormPriorFrames float64   `json:"norm_prior_frames,omitempty"`
 }
 
 // DeltaWindow is the half-width of the delta regression window (Kaldi add-deltas --delta-window).
@@ -286,6 +298,21 @@ func (c FrontendConfig) Validate() error {
 		}
 	default:
 		return fmt.Errorf("frontend: unknown normalisation %q (none, cmn, warp)", c.Norm)
+	}
+	if c.NormPriorFrames != 0 || len(c.NormPrior) != 0 {
+		switch {
+		case !(c.NormPriorFrames > 0 && c.NormPriorFrames <= 100000):
+			return fmt.Errorf("frontend: normalisation prior weight %g frames outside (0, 100000]", c.NormPriorFrames)
+		case c.Norm != NormCMN:
+			return fmt.Errorf("frontend: a normalisation prior needs CMN, not %q", c.Norm)
+		case len(c.NormPrior) != c.Dim():
+			return fmt.Errorf("frontend: normalisation prior of %d values for %d-dimensional frames", len(c.NormPrior), c.Dim())
+		}
+		for k, v := range c.NormPrior {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("frontend: normalisation prior value %d is %g", k, v)
+			}
+		}
 	}
 	return nil
 }

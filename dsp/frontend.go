@@ -327,8 +327,18 @@ func (f *Frontend) normalize(t, total int, dst []float32) {
 				sum[k] += sign * float64(v)
 			}
 		})
-		inv := 1 / float64(e-s)
 		dst = dst[:len(x)]
+		if n := e - s; f.cfg.NormPriorFrames > 0 && n < f.cfg.NormWindow {
+			// A short window's mean, drawn towards the prior (FrontendConfig.NormPrior).
+			tau := f.cfg.NormPriorFrames * (1 - float64(n)/float64(f.cfg.NormWindow))
+			inv := 1 / (float64(n) + tau)
+			dst[0] = float32(float64(x[0]) - sum[0]/float64(n))
+			for k := 1; k < len(x); k++ {
+				dst[k] = float32(float64(x[k]) - (sum[k]+tau*f.cfg.NormPrior[k])*inv)
+			}
+			return
+		}
+		inv := 1 / float64(e-s)
 		for k, v := range x {
 			dst[k] = float32(float64(v) - sum[k]*inv)
 		}

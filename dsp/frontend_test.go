@@ -41,6 +41,13 @@ func frontendConfigs() map[string]FrontendConfig {
 	ahead.NormWindow, ahead.VAD.MeanWindow = 80, 60 // shorter than the fixtures, so the placement matters
 	ahead.NormAhead, ahead.VAD.MeanAhead = 7, 3
 	aheadWarp := FrontendConfig{MFCC: TelephoneMFCC(), DeltaOrder: 1, Norm: NormWarp, NormWindow: 41, NormAhead: 1}
+	// A window longer than the fixtures, so that every frame's mean takes the prior in.
+	prior := TelephoneFrontend()
+	prior.NormWindow, prior.NormPriorFrames, prior.NormPrior = 400, 60, testPrior(prior.Dim())
+	priorAhead := prior
+	priorVAD := *prior.VAD
+	priorAhead.VAD = &priorVAD
+	priorAhead.NormAhead, priorAhead.VAD.MeanAhead = 30, 30
 	return map[string]FrontendConfig{
 		"mfcc only":              {MFCC: TelephoneMFCC(), Norm: NormNone},
 		"deltas":                 {MFCC: TelephoneMFCC(), DeltaOrder: 2, Norm: NormNone},
@@ -54,7 +61,42 @@ func frontendConfigs() map[string]FrontendConfig {
 		"noise suppression":      denoised,
 		"pncc":                   pncc,
 		"wideband with deltas":   {MFCC: WidebandMFCC(), DeltaOrder: 2, Norm: NormCMN, NormWindow: 300},
+		"cmn with a prior":       prior,
+		"prior reaching ahead":   priorAhead,
 	}
+}
+
+// testPrior is a normalisation prior for tests: values spread over the range of cepstra.
+func testPrior(dim int) []float64 {
+	p := make([]float64, dim)
+	for k := range p {
+		p[k] = float64(k%20)*0.7 - 6
+	}
+	return p
+}
+
+// priorCMNRef normalises a recording shorter than its window with the prior, from the
+// definition: coefficient 0 minus the recording's mean, every other minus the mean of its
+// frames and τ(1 − n/w) frames equal to the prior.
+func priorCMNRef(feats [][]float32, cfg FrontendConfig) [][]float32 {
+	n := len(feats)
+	tau := cfg.NormPriorFrames * (1 - float64(n)/float64(cfg.NormWindow))
+	out := make([][]float32, n)
+	for t := range feats {
+		out[t] = make([]float32, len(feats[t]))
+		for k, x := range feats[t] {
+			var sum float64
+			for _, f := range feats {
+				sum += float64(f[k])
+			}
+			mean := sum / float64(n)
+			if k > 0 {
+				mean = (sum + tau*cfg.NormPrior[k]) / (float64(n) + tau)
+			}
+			out[t][k] = float32(float64(x) - mean)
+		}
+	}
+	return out
 }
 
 // batchReference composes the batch functions the way Kaldi's tools are chained.
@@ -73,6 +115,8 @@ func batchReference(t *testing.T, samples []float32, cfg FrontendConfig) ([][]fl
 	}
 	feats := AddDeltas(mfcc, cfg.DeltaOrder)
 	switch {
+	case cfg.NormPriorFrames > 0 && len(feats) < cfg.NormWindow:
+		feats = priorCMNRef(feats, cfg)
 	case cfg.NormAhead > 0 && cfg.Norm != NormNone:
 		feats = normAheadRef(feats, cfg.NormWindow, cfg.NormAhead, cfg.Norm)
 	case cfg.Norm == NormCMN:
@@ -422,6 +466,12 @@ func TestConfigValidation(t *testing.T) {
 		func(c *FrontendConfig) { c.VAD.MeanAhead = c.VAD.MeanWindow },
 		func(c *FrontendConfig) { c.VAD.MeanWindow, c.VAD.MeanAhead = 0, 5 },
 		func(c *FrontendConfig) { c.MFCC.Scale = "bark" },
+		func(c *FrontendConfig) { c.NormPriorFrames = 60 },                                                    // no prior
+		func(c *FrontendConfig) { c.NormPrior = testPrior(c.Dim()) },                                          // no weight
+		func(c *FrontendConfig) { c.NormPrior, c.NormPriorFrames = testPrior(c.Dim()), -1 },                   // negative weight
+		func(c *FrontendConfig) { c.NormPrior, c.NormPriorFrames = testPrior(c.Dim()-1), 60 },                 // wrong length
+		func(c *FrontendConfig) { c.NormPrior, c.NormPriorFrames = []float64{math.NaN()}, 60 },                // not finite
+		func(c *FrontendConfig) { c.NormPrior, c.NormPriorFrames, c.Norm = testPrior(c.Dim()), 60, NormWarp }, // not CMN
 	}
 	for i, mutate := range bad {
 		c := TelephoneFrontend()
@@ -605,6 +655,63 @@ func TestSameFrames(t *testing.T) {
 		tc.change(&b)
 		if got := SameFrames(base, b); got != tc.same {
 			t.Errorf("%s: SameFrames %v, want %v", tc.name, got, tc.same)
+		}
+	}
+}
+
+// TestNormPriorLeavesFullWindows checks that the normalisation prior changes nothing where the
+// window is full (a recording at least NormWindow frames long) and, on a shorter recording,
+// nothing in coefficient 0 (the energy), and that FrameSum sums the un-normalised frames.
+func TestNormPriorLeavesFullWindows(t *testing.T) {
+	samples := readS16(t, "libri_8.s16")
+	for _, w := range []int{100, 400} {
+		plain := TelephoneFrontend()
+		plain.NormWindow = w
+		prior := plain
+		prior.NormPriorFrames, prior.NormPrior = 60, testPrior(plain.Dim())
+		want, _, err := Process(samples, plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := Process(samples, prior)
+		if err != nil {
+			t.Fatal(err)
+		}
+		short := len(want) < w
+		changed := 0
+		for i := range want {
+			for k := range want[i] {
+				same := math.Float32bits(got[i][k]) == math.Float32bits(want[i][k])
+				if !same {
+					changed++
+				}
+				if !same && (!short || k == 0) {
+					t.Fatalf("window %d (%d frames): frame %d coefficient %d = %g, plain CMN %g", w, len(want), i, k, got[i][k], want[i][k])
+				}
+			}
+		}
+		if short && changed == 0 {
+			t.Fatalf("window %d over %d frames: the prior changed nothing", w, len(want))
+		}
+	}
+	cfg := TelephoneFrontend()
+	sum, n, err := FrameSum(samples, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := cfg
+	raw.Norm, raw.NormWindow = NormNone, 0
+	frames, _, _ := Process(samples, raw)
+	if n != len(frames) {
+		t.Fatalf("FrameSum counted %d frames, Process gives %d", n, len(frames))
+	}
+	for k := range sum {
+		var want float64
+		for _, f := range frames {
+			want += float64(f[k])
+		}
+		if sum[k] != want {
+			t.Fatalf("FrameSum coefficient %d = %g, want %g", k, sum[k], want)
 		}
 	}
 }

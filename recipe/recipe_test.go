@@ -1008,3 +1008,53 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// TestTrainNormPrior checks that NormPriorFrames fits the front end's normalisation prior on the
+// original recordings alone (not their degraded copies), records it in the bundle, and that the
+// bundle scores.
+func TestTrainNormPrior(t *testing.T) {
+	dir, _ := miniCorpus(t, 8, 6)
+	augDir := degradedCopies(t, dir, "~aug0")
+	c := tinyConfig(dir, nil)
+	c.Corpora = []string{dir, augDir}
+	c.GMMNAP = 3
+	c.NormPriorFrames = 60
+	b, err := Train(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := FrontendOf(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.NormPriorFrames != 60 || len(cfg.NormPrior) != cfg.Dim() {
+		t.Fatalf("bundle's front end: prior weight %g, %d prior values", cfg.NormPriorFrames, len(cfg.NormPrior))
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.wav"))
+	x, _ := NewFeatureExtractor(dsp.TelephoneFrontend(), 0)
+	want := make([]float64, cfg.Dim())
+	n := 0
+	for _, f := range files {
+		s, err := x.Samples(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, k, err := dsp.FrameSum(s, dsp.TelephoneFrontend())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range sum {
+			want[i] += v
+		}
+		n += k
+	}
+	for i := range want {
+		want[i] /= float64(n)
+		if d := math.Abs(cfg.NormPrior[i] - want[i]); d > 1e-9*(1+math.Abs(want[i])) {
+			t.Fatalf("prior coefficient %d = %g, want the originals' mean %g", i, cfg.NormPrior[i], want[i])
+		}
+	}
+	if _, err := models.NewVerifier(roundTrip(t, b)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -203,6 +203,12 @@ type TrainConfig struct {
 	// trials), so that the back ends see how far a short test's i-vector strays. Experimental;
 	// empty: none.
 	BackendExcerpts []int
+	// NormPriorFrames, if positive, fits a normalisation prior (dsp.FrontendConfig.NormPrior:
+	// the mean of un-normalised frames over up to NormPriorRecordings original training
+	// recordings) before any features are computed and sets the front end's NormPriorFrames to
+	// it, so that short recordings keep more of their speaker's spectrum through CMN; with a
+	// second front end, each fits its own. 0: no prior.
+	NormPriorFrames float64
 	// SecondFrontend, when set, trains a second complete speaker system on these features (the
 	// same recordings, settings and seed; its checkpoints in WorkDir/second) after the first,
 	// and fuses the two on the held-out calibration trials both wrote (FuseSystems): the bundle
@@ -289,10 +295,6 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	if err := c.Frontend.Validate(); err != nil {
 		return nil, err
 	}
-	fe, err := json.Marshal(c.Frontend)
-	if err != nil {
-		return nil, err
-	}
 	if c.WorkDir != "" {
 		if err := os.MkdirAll(c.WorkDir, 0o755); err != nil {
 			return nil, err
@@ -300,7 +302,11 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	}
 	start := time.Now()
 
-	ts, err := c.loadTrainSet()
+	ts, err := c.loadTrainSet() // fits the front end's normalisation prior first, if asked
+	if err != nil {
+		return nil, err
+	}
+	fe, err := json.Marshal(c.Frontend)
 	if err != nil {
 		return nil, err
 	}
@@ -793,6 +799,11 @@ func (c *TrainConfig) loadTrainSet() (*trainSet, error) {
 	for i, u := range ts.utts {
 		paths[i] = u.Path
 	}
+	if c.NormPriorFrames > 0 && c.Frontend.NormPriorFrames == 0 {
+		if err := c.fitNormPrior(ts.utts); err != nil {
+			return nil, err
+		}
+	}
 	feats, err := ExtractAll(paths, c.Frontend, 0, c.Workers, c.bar("features", len(paths)))
 	if err != nil {
 		return nil, err
@@ -995,4 +1006,68 @@ func (c *TrainConfig) ivectors(e *models.IVectorExtractor, stats []*models.Stats
 		return e.Extract(stats[i], v, ws[k])
 	})
 	return out, err
+}
+
+// NormPriorRecordings is the most original training recordings, evenly spread over the list,
+// whose frames fitNormPrior averages.
+const NormPriorRecordings = 3000
+
+// fitNormPrior sets c.Frontend's normalisation prior (NormPriorFrames, and NormPrior the mean of
+// every un-normalised frame, voiced or not, of up to NormPriorRecordings of utts' original
+// recordings, evenly spread) and validates the front end again.
+func (c *TrainConfig) fitNormPrior(utts []Utt) error {
+	var paths []string
+	for _, u := range utts {
+		if original(u) {
+			paths = append(paths, u.Path)
+		}
+	}
+	if len(paths) == 0 {
+		return errors.New("recipe: no original recordings to fit the normalisation prior on")
+	}
+	if len(paths) > NormPriorRecordings {
+		picked := make([]string, NormPriorRecordings)
+		for i := range picked {
+			picked[i] = paths[i*len(paths)/NormPriorRecordings]
+		}
+		paths = picked
+	}
+	workers := c.workers()
+	xs := make([]*FeatureExtractor, workers)
+	for k := range xs {
+		var err error
+		if xs[k], err = NewFeatureExtractor(c.Frontend, 0); err != nil {
+			return err
+		}
+	}
+	sums := make([][]float64, len(paths))
+	counts := make([]int, len(paths))
+	err := Parallel(len(paths), workers, c.bar("normalisation prior", len(paths)), func(k, i int) error {
+		s, err := xs[k].Samples(paths[i])
+		if err != nil {
+			return err
+		}
+		sums[i], counts[i], err = dsp.FrameSum(s, c.Frontend)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	mean := make([]float64, c.Frontend.Dim())
+	n := 0
+	for i, s := range sums { // in list order: the same bits whatever the workers
+		for k, v := range s {
+			mean[k] += v
+		}
+		n += counts[i]
+	}
+	if n == 0 {
+		return errors.New("recipe: the normalisation prior's recordings hold no frames")
+	}
+	for k := range mean {
+		mean[k] /= float64(n)
+	}
+	c.Frontend.NormPrior, c.Frontend.NormPriorFrames = mean, c.NormPriorFrames
+	c.logf("normalisation prior: mean of %d frames of %d recordings, weight %g frames", n, len(paths), c.NormPriorFrames)
+	return c.Frontend.Validate()
 }

@@ -55,6 +55,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	calDegRepeat := fs.Int("calibration-degraded-repeat", 1, "experimental: count each degraded copy's held-out calibration trials this many `times` (1: once)")
 	calSameSex := fs.Bool("calibration-same-sex", d.CalibrationSameSex, "experimental: train the calibration on same-sex non-target trials only (cross-sex impostors are the easy ones)")
 	extraCopies := fs.String("extra-copies", d.ExtraCopies, "what second and later degraded copies (\"~aug1\", ...: make_augmented.py --first-copy) train: extractor (the i-vector extractor, not the back ends), all (like the first copies), backends (not the extractor), calibration (nothing); every degraded copy also tests the calibration")
+	normPrior := fs.Float64("norm-prior-frames", d.NormPriorFrames, "weight, in `frames`, of a prior mean fitted on the training recordings that CMN mixes into the mean of a window shorter than --norm-window (a short recording or a call's first frames), tapering to none at a full window; with --second-frontend, each system fits its own (0: plain CMN)")
 	holdout := fs.Float64("front-holdout", d.FrontHoldout, "experimental: keep this `fraction` of the training speakers out of the UBM and the i-vector extractor and train the calibration on trials among them alone (0: none; calibration over --calibration-folds)")
 	calFolds := fs.Int("calibration-folds", d.CalibrationFolds, "speaker `folds` for the calibration's held-out trials: each fold is scored by a back end trained on the other folds' speakers (2: halves)")
 	knot := fs.Float64("calibration-knot", d.CalibrationKnot, "`seconds` of net speech where the calibration's duration dependence bends (0: linear in log duration)")
@@ -162,6 +163,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.CalibrationFolds = *calFolds
 	cfg.FrontHoldout = *holdout
+	if !(*normPrior >= 0 && *normPrior <= 100000) {
+		return usageErrorf("--norm-prior-frames %g: want 0 (off) to 100000 frames", *normPrior)
+	}
+	cfg.NormPriorFrames = *normPrior
 	if *calDegRepeat < 1 {
 		return usageErrorf("--calibration-degraded-repeat must be 1 or more")
 	}
