@@ -631,13 +631,28 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			}
 		}
 	}
+	var openers []*FeatureExtractor // with CalibrationShortRecordings, one per worker
+	if c.CalibrationShortRecordings {
+		openers = make([]*FeatureExtractor, workers)
+		for k := range openers {
+			if openers[k], err = NewFeatureExtractor(c.Frontend, 0); err != nil {
+				return nil, nil, nil, keys, err
+			}
+		}
+	}
 	probes := make([]*models.Probe, len(sides))
 	err = Parallel(len(sides), workers, c.bar(fmt.Sprintf("calibration fold %d", fold+1), len(sides)), func(k, i int) error {
 		sd := sides[i]
 		st := sd.stats
 		if st == nil {
+			frames := ts.feats[sd.utt].Frames[:sd.frames]
+			if openers != nil {
+				if frames, err = shortRecording(openers[k], ts.utts[sd.utt].Path, sd.frames); err != nil {
+					return err
+				}
+			}
 			st = models.NewStats(ubm.C, ubm.D)
-			ubm.AccumulateUtterance(st, ts.feats[sd.utt].Frames[:sd.frames], w[k].gs)
+			ubm.AccumulateUtterance(st, frames, w[k].gs)
 		}
 		var aug *models.Stats
 		if sd.enroll && c.EnrollAugment != "" {
@@ -1072,4 +1087,32 @@ func (c *TrainConfig) excerpts(tv *models.Bundle, ts *trainSet) ([]excerpt, erro
 	}
 	c.logf("back-end excerpts: %d i-vectors of %v voiced frames", len(out), c.BackendExcerpts)
 	return out, nil
+}
+
+// shortRecording returns the voiced frames of the recording at path cut after its n-th voiced
+// frame (as the whole recording's front end decides them) and run through x's front end as a
+// whole: what a test of that length would give. At most n frames are returned (the cut
+// recording's VAD may decide a few more).
+func shortRecording(x *FeatureExtractor, path string, n int) ([][]float32, error) {
+	s, err := x.Samples(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg := x.fe.Config()
+	_, voiced, err := dsp.Process(s, cfg)
+	if err != nil {
+		return nil, err
+	}
+	end, seen := len(voiced), 0
+	for t, v := range voiced {
+		if v {
+			if seen++; seen == n {
+				end = t + 1
+				break
+			}
+		}
+	}
+	cut := min(len(s), (end-1)*cfg.MFCC.FrameShift()+cfg.MFCC.FrameLength())
+	f := x.FromSamples(s[:cut])
+	return f.Frames[:min(n, len(f.Frames))], nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/models"
 )
 
@@ -317,6 +318,51 @@ func TestReadSexes(t *testing.T) {
 		got, err := ReadSexes(dir)
 		if err != nil || !maps.Equal(got, tc.want) {
 			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+// TestShortRecording checks the calibration's short recordings: with a front end whose frames do
+// not depend on later audio (no deltas, normalisation or VAD) they are exactly the whole
+// recording's first n frames; with the telephone front end, at most n voiced frames, normalised
+// over the cut recording (so not the whole recording's frames).
+func TestShortRecording(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(corpora(t), "speechocean762", "*", "*.wav"))
+	if len(files) == 0 {
+		t.Fatal("no speechocean762 recordings")
+	}
+	path := files[0]
+	plain := dsp.FrontendConfig{MFCC: dsp.TelephoneMFCC(), Norm: dsp.NormNone}
+	for _, tc := range []struct {
+		name  string
+		cfg   dsp.FrontendConfig
+		exact bool
+	}{{"frame by frame", plain, true}, {"telephone", dsp.TelephoneFrontend(), false}} {
+		x, err := NewFeatureExtractor(tc.cfg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := x.FromFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{25, 100} {
+			got, err := shortRecording(x, path, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || len(got) > n {
+				t.Fatalf("%s, %d frames: got %d", tc.name, n, len(got))
+			}
+			same := len(got) == n
+			for i := range got {
+				for k := range got[i] {
+					same = same && got[i][k] == whole.Frames[i][k]
+				}
+			}
+			if same != tc.exact {
+				t.Errorf("%s, %d frames: the whole recording's first frames %v, want %v", tc.name, n, same, tc.exact)
+			}
 		}
 	}
 }

@@ -1057,4 +1057,17 @@ func TestTrainNormPrior(t *testing.T) {
 	if _, err := models.NewVerifier(roundTrip(t, b)); err != nil {
 		t.Fatal(err)
 	}
+	// The calibration's short sides as short recordings: every stage as before but the
+	// calibration, which now sees other short tests.
+	c.CalibrationShortRecordings = true
+	b2, err := Train(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(b2.UBM.Means, b.UBM.Means) {
+		t.Error("short calibration recordings changed the UBM")
+	}
+	if reflect.DeepEqual(b2.Calibration, b.Calibration) {
+		t.Error("short calibration recordings left the calibration as it was")
+	}
 }

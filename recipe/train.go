@@ -118,6 +118,12 @@ type TrainConfig struct {
 	// against the clean ones in the calibration's cross-entropy (0 and 1: once, the default).
 	// Experimental (bench/README.md, "A second degraded copy of every recording").
 	CalibrationDegradedRepeat int
+	// CalibrationShortRecordings makes the calibration's opening sides (a test recording's first
+	// 25, 50, 100 or 300 voiced frames, an enrollment's first 300) short recordings of their
+	// own: the recording's audio cut after that voiced frame, run through the front end as a
+	// whole, so that they are normalised (and VAD-decided) as a test of that length is, instead
+	// of being cut from the whole recording's normalised frames. Experimental.
+	CalibrationShortRecordings bool
 	// CalibrationSameSex trains the calibration on the held-out non-target trials between
 	// speakers not known to be of different sexes only (as its operating points already are):
 	// cross-sex impostors are the easy ones, and a calibration trained with them maps a raw score
