@@ -213,7 +213,8 @@ type TrainConfig struct {
 	// the mean of un-normalised frames over up to NormPriorRecordings original training
 	// recordings) before any features are computed and sets the front end's NormPriorFrames to
 	// it, so that short recordings keep more of their speaker's spectrum through CMN; with a
-	// second front end, each fits its own. 0: no prior.
+	// second front end, each fits its own. Default 60 (since c47: bench/README.md, "A prior in
+	// the short windows' CMN"); 0: plain CMN, as every bundle before c47.
 	NormPriorFrames float64
 	// SecondFrontend, when set, trains a second complete speaker system on these features (the
 	// same recordings, settings and seed; its checkpoints in WorkDir/second) after the first,
@@ -246,7 +247,7 @@ func DefaultTrainConfig() TrainConfig {
 		CohortSize: 600, SNormTopN: 200, EnrollFrames: 2000, Relevance: 16, GMMCohort: 32, Seed: 1,
 		AugmentBackendOnly: true, AugmentExtractor: true, SpeedFront: true, FormantExtractor: true, AltBackend: true, ThirdBackend: true, CalibrationKnot: 8, ChannelFusion: true, SelectionGroups: "64/8", MinPost: 0.025,
 		PrecisionRank: 128, GMMNAP: 80, GMMQuadratic: true, CalibrationFolds: 2, ExtraCopies: ExtraCopiesExtractor,
-		FusionMaxSeconds: 10, HalfPrecisionT: true,
+		FusionMaxSeconds: 10, HalfPrecisionT: true, NormPriorFrames: 60,
 	}
 }
 
