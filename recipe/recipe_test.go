@@ -1070,4 +1070,14 @@ func TestTrainNormPrior(t *testing.T) {
 	if reflect.DeepEqual(b2.Calibration, b.Calibration) {
 		t.Error("short calibration recordings left the calibration as it was")
 	}
+	// Feature warping has no mean to draw towards a prior: no prior is fitted.
+	c.CalibrationShortRecordings = false
+	c.Frontend.Norm = dsp.NormWarp
+	b3, err := Train(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := FrontendOf(b3); err != nil || cfg.NormPriorFrames != 0 || cfg.NormPrior != nil {
+		t.Errorf("warped front end: prior weight %g, %d values, %v", cfg.NormPriorFrames, len(cfg.NormPrior), err)
+	}
 }

@@ -213,7 +213,8 @@ type TrainConfig struct {
 	// the mean of un-normalised frames over up to NormPriorRecordings original training
 	// recordings) before any features are computed and sets the front end's NormPriorFrames to
 	// it, so that short recordings keep more of their speaker's spectrum through CMN; with a
-	// second front end, each fits its own. Default 60 (since c47: bench/README.md, "A prior in
+	// second front end, each fits its own; a front end normalised otherwise than by CMN fits
+	// none. Default 60 (since c47: bench/README.md, "A prior in
 	// the short windows' CMN"); 0: plain CMN, as every bundle before c47.
 	NormPriorFrames float64
 	// SecondFrontend, when set, trains a second complete speaker system on these features (the
@@ -806,7 +807,7 @@ func (c *TrainConfig) loadTrainSet() (*trainSet, error) {
 	for i, u := range ts.utts {
 		paths[i] = u.Path
 	}
-	if c.NormPriorFrames > 0 && c.Frontend.NormPriorFrames == 0 {
+	if c.NormPriorFrames > 0 && c.Frontend.NormPriorFrames == 0 && c.Frontend.Norm == dsp.NormCMN {
 		if err := c.fitNormPrior(ts.utts); err != nil {
 			return nil, err
 		}

@@ -168,6 +168,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--norm-prior-frames %g: want 0 (off) to 100000 frames", *normPrior)
 	}
 	cfg.NormPriorFrames = *normPrior
+	if frontend.Norm != dsp.NormCMN {
+		set := false
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "norm-prior-frames" })
+		if set && *normPrior > 0 {
+			return usageErrorf("--norm-prior-frames needs --norm cmn, not %s", frontend.Norm)
+		}
+		cfg.NormPriorFrames = 0 // the default prior is CMN's: other normalisations go without
+	}
 	if *calDegRepeat < 1 {
 		return usageErrorf("--calibration-degraded-repeat must be 1 or more")
 	}

@@ -21,6 +21,8 @@ func TestTrainUsage(t *testing.T) {
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--extra-copies", "some"}, 2, "--extra-copies must be all, backends, extractor or calibration"},
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--calibration-degraded-repeat", "0"}, 2, "--calibration-degraded-repeat must be 1 or more"},
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--fusion-max-speech", "8"}, 2, "go with --second-frontend"},
+		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--norm-prior-frames", "-5"}, 2, "--norm-prior-frames -5"},
+		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--norm", "warp", "--norm-prior-frames", "30"}, 2, "--norm-prior-frames needs --norm cmn"},
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--second-frontend", "--pncc power", "--fusion-max-speech", "-1"}, 2, "--fusion-max-speech -1"},
 	} {
 		var out, errb bytes.Buffer
