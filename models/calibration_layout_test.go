@@ -36,6 +36,7 @@ func TestCalibrationInputLayouts(t *testing.T) {
 	k := len(raw)
 	q16, h16 := math.Log(16), math.Log(2)
 	q10, h10 := math.Log(10), math.Log(10.0/8)
+	r30 := math.Log(30) // the enrollment's 30 s
 	cat := func(parts ...[]float64) []float64 {
 		var out []float64
 		for _, p := range parts {
@@ -68,6 +69,14 @@ func TestCalibrationInputLayouts(t *testing.T) {
 		{"hinge with channel", map[string]string{"calibration": CalibrationDurationHingeChannel, CalibrationKnotKey: "8"},
 			cat(raw, times(q16), times(h16), times(q16*h16), []float64{q16 * h16, h16},
 				times(p), times(p*h16), []float64{p, p * h16, q16})},
+		{"hinge with channel and enrollment", map[string]string{"calibration": CalibrationDurationHingeChannelEnroll, CalibrationKnotKey: "8"},
+			cat(raw, times(q16), times(h16), times(q16*h16), []float64{q16 * h16, h16},
+				times(p), times(p*h16), []float64{p, p * h16},
+				times(r30), times(r30*h16), []float64{r30, r30 * h16, q16})},
+		{"enrollment, clamped", map[string]string{"calibration": CalibrationDurationHingeChannelEnroll, CalibrationKnotKey: "8", CalibrationRMaxKey: "2.302585092994046"},
+			cat(raw, times(q16), times(h16), times(q16*h16), []float64{q16 * h16, h16},
+				times(p), times(p*h16), []float64{p, p * h16},
+				times(q10), times(q10*h16), []float64{q10, q10 * h16, q16})},
 	} {
 		b := *base
 		b.Channel = &ChannelDetector{Linear: &LinearScorer{Mean: make([]float64, base.Extractor.R),
@@ -94,6 +103,8 @@ func TestCalibrationInputLayouts(t *testing.T) {
 		{"calibration": CalibrationDurationHinge, CalibrationKnotKey: "-1"},
 		{"calibration": CalibrationDuration, CalibrationQMaxKey: "x"},
 		{"calibration": CalibrationDurationHingeChannel, CalibrationKnotKey: "8"}, // no detector
+		{"calibration": CalibrationDurationHingeChannelEnroll, CalibrationKnotKey: "8"},
+		{"calibration": CalibrationDurationHingeChannelEnroll, CalibrationKnotKey: "8", CalibrationRMaxKey: "x"},
 	} {
 		b := *base
 		b.Meta.Extra = extra

@@ -24,6 +24,7 @@ type Verifier struct {
 	topN      int
 	cohort    [][]float64 // cohort vectors in PLDA u-space
 	qmax      float64     // largest duration input q the calibration was trained on (+Inf: none recorded)
+	rmax      float64     // largest enrollment duration input r the calibration was trained on (+Inf: none recorded)
 	main, alt *pldaN1     // fast single-enrollment scoring of the PLDA back ends and their cohorts
 	alt2      *pldaN1     // the same for the second alternative back end (nil without one)
 	lnKnot    float64     // ln(knot seconds) of the hinged calibration layout
@@ -154,6 +155,8 @@ func CalibrationWidth(b *Bundle) int {
 		n = 4*n + 3
 	case CalibrationDurationHingeChannel:
 		n = 6*n + 5
+	case CalibrationDurationHingeChannelEnroll:
+		n = 8*n + 7
 	}
 	return n
 }
@@ -201,7 +204,24 @@ const (
 	// f = Σ (u + v·q + c·p)·s + e·p + g·q + f0, then llr = (a + b·h)·f + ch·h + d as for
 	// CalibrationDurationHinge, expanded into one linear map.
 	CalibrationDurationHingeChannel = "duration-hinge-channel"
+	// CalibrationDurationHingeChannelEnroll: the channel-aware hinged layout whose duration-linear
+	// fusion also has inputs s·r and r, r = ln(enrollment net speech / 1 s) clamped like q, so
+	// that a short enrollment's scores get their own weight (q, the shorter side's duration,
+	// cannot tell a 5 s enrollment from a 30 s one against the same 1 s test): f = Σ (u + v·q +
+	// c·p + y·r)·s + e·p + e_r·r + g·q + f0, then llr = (a + b·h)·f + ch·h + d, expanded. Inputs
+	// after CalibrationDurationHingeChannel's, before q: s·r, s·r·h, r and r·h.
+	CalibrationDurationHingeChannelEnroll = "duration-hinge-channel-enroll"
 )
+
+// hingedLayout reports whether a calibration layout is one of the hinged ones (a knot needed).
+func hingedLayout(l string) bool {
+	return l == CalibrationDurationHinge || l == CalibrationDurationHingeChannel || l == CalibrationDurationHingeChannelEnroll
+}
+
+// channelLayout reports whether a calibration layout takes the channel detector's probability.
+func channelLayout(l string) bool {
+	return l == CalibrationDurationHingeChannel || l == CalibrationDurationHingeChannelEnroll
+}
 
 // CalibrationKnotKey is the Metadata.Extra key of the hinged layout's knot, in seconds of net
 // speech (a decimal number).
@@ -212,6 +232,11 @@ const CalibrationKnotKey = "calibration_knot_seconds"
 // were that long: the linear calibration is not extrapolated beyond the durations it has seen.
 const CalibrationQMaxKey = "calibration_qmax"
 
+// CalibrationRMaxKey is the Metadata.Extra key recording the largest r = ln(enrollment speech /
+// 1 s) among the calibration's training trials (CalibrationDurationHingeChannelEnroll): longer
+// enrollments are calibrated as if they were that long.
+const CalibrationRMaxKey = "calibration_rmax"
+
 // CalibrationInputs appends to dst the inputs of the bundle's calibration for a trial: the raw
 // scores and, for duration-aware calibration, their products with q (and h) and q (see
 // CalibrationWidth).
@@ -219,7 +244,7 @@ func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float
 	n0 := len(dst)
 	dst = v.RawScores(dst, enroll, test)
 	layout := v.b.Meta.Extra["calibration"]
-	if layout != CalibrationDuration && layout != CalibrationDurationHinge && layout != CalibrationDurationHingeChannel {
+	if layout != CalibrationDuration && !hingedLayout(layout) {
 		return dst
 	}
 	n1 := len(dst)
@@ -227,7 +252,7 @@ func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float
 	for _, s := range dst[n0:n1] {
 		dst = append(dst, s*q)
 	}
-	if layout == CalibrationDurationHinge || layout == CalibrationDurationHingeChannel {
+	if hingedLayout(layout) {
 		h := max(0, q-v.lnKnot)
 		for _, s := range dst[n0:n1] {
 			dst = append(dst, s*h)
@@ -236,7 +261,7 @@ func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float
 			dst = append(dst, s*q*h)
 		}
 		dst = append(dst, q*h, h)
-		if layout == CalibrationDurationHingeChannel {
+		if channelLayout(layout) {
 			p := max(enroll.Channel, test.Channel)
 			for _, s := range dst[n0:n1] {
 				dst = append(dst, s*p)
@@ -245,6 +270,16 @@ func (v *Verifier) CalibrationInputs(dst []float64, enroll, test *Probe) []float
 				dst = append(dst, s*p*h)
 			}
 			dst = append(dst, p, p*h)
+		}
+		if layout == CalibrationDurationHingeChannelEnroll {
+			r := min(math.Log(max(enroll.Frames, 1)/100), v.rmax)
+			for _, s := range dst[n0:n1] {
+				dst = append(dst, s*r)
+			}
+			for _, s := range dst[n0:n1] {
+				dst = append(dst, s*r*h)
+			}
+			dst = append(dst, r, r*h)
 		}
 	}
 	return append(dst, q)
@@ -319,12 +354,12 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 		return nil, errors.New("models: bundle has no calibration, so its scores would not be LLRs")
 	case len(b.Calibration.Weights) != CalibrationWidth(b):
 		return nil, fmt.Errorf("models: calibration fuses %d scores; the bundle's scorers produce %d", len(b.Calibration.Weights), CalibrationWidth(b))
-	case b.Meta.Extra["calibration"] == CalibrationDurationHingeChannel && b.Channel == nil:
+	case channelLayout(b.Meta.Extra["calibration"]) && b.Channel == nil:
 		return nil, errors.New("models: channel-aware calibration needs the bundle's channel detector")
 	case b.Alt2 != nil && (b.Alt == nil || b.EnrollAugment() != ""):
 		return nil, errors.New("models: a second alternative back end needs the first, and does not combine with enrollment augmentation")
 	}
-	v := &Verifier{b: b, MinFrames: DefaultMinFrames, topN: b.Meta.SNormTopN, qmax: math.Inf(1)}
+	v := &Verifier{b: b, MinFrames: DefaultMinFrames, topN: b.Meta.SNormTopN, qmax: math.Inf(1), rmax: math.Inf(1)}
 	switch a := b.EnrollAugment(); a {
 	case "":
 	case EnrollAugmentChannelV1:
@@ -339,7 +374,14 @@ func NewVerifier(b *Bundle) (*Verifier, error) {
 		}
 		v.qmax = q
 	}
-	if l := b.Meta.Extra["calibration"]; l == CalibrationDurationHinge || l == CalibrationDurationHingeChannel {
+	if s, ok := b.Meta.Extra[CalibrationRMaxKey]; ok {
+		r, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(r) {
+			return nil, fmt.Errorf("models: bundle's %s %q is not a number", CalibrationRMaxKey, s)
+		}
+		v.rmax = r
+	}
+	if l := b.Meta.Extra["calibration"]; hingedLayout(l) {
 		k, err := strconv.ParseFloat(b.Meta.Extra[CalibrationKnotKey], 64)
 		if err != nil || !(k > 0) || math.IsInf(k, 0) {
 			return nil, fmt.Errorf("models: hinged calibration needs a positive %s, got %q", CalibrationKnotKey, b.Meta.Extra[CalibrationKnotKey])

@@ -283,6 +283,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		calNon = nonSame
 		c.logf("calibration: trained on the %d same-sex non-target trials", len(calNon))
 	}
+	enrollLayout := tv.Channel != nil && c.CalibrationKnot > 0 && c.CalibrationEnrollDuration
 	cal, err := c.trainCalibration(tar, calNon, scorers, tv.Channel != nil)
 	if err != nil {
 		return nil, fmt.Errorf("calibration: %w", err)
@@ -353,6 +354,17 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 	}
 	b.Meta.Extra = map[string]string{models.CalibrationQMaxKey: strconv.FormatFloat(qmax, 'g', 6, 64)}
 	c.logf("calibration: trained up to q = %.3f (%.1f s of net speech on the shorter side)", qmax, math.Exp(qmax))
+	if enrollLayout {
+		rIdx := 8*scorers + 4 // models.CalibrationDurationHingeChannelEnroll's r
+		rmax := math.Inf(-1)
+		for _, rows := range [][][]float64{tar, non} {
+			for _, r := range rows {
+				rmax = max(rmax, r[rIdx])
+			}
+		}
+		b.Meta.Extra[models.CalibrationRMaxKey] = strconv.FormatFloat(rmax, 'g', 6, 64)
+		c.logf("calibration: enrollments up to r = %.3f (%.1f s of net speech)", rmax, math.Exp(rmax))
+	}
 	if c.Relevance > 0 {
 		all := make([]int, nSpk)
 		for i := range all {
@@ -378,7 +390,9 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64, k int, channel bool
 	}
 	w := len(tar[0]) // k raw scores in the hinged layout, channel-aware or not
 	// Row layout: s [0,k), s·q [k,2k), s·h [2k,3k), s·q·h [3k,4k), q·h 4k, h 4k+1; channel-aware
-	// then s·p [4k+2,5k+2), s·p·h [5k+2,6k+2), p 6k+2, p·h 6k+3; q last.
+	// then s·p [4k+2,5k+2), s·p·h [5k+2,6k+2), p 6k+2, p·h 6k+3; with the enrollment's duration
+	// then s·r [6k+4,7k+4), s·r·h [7k+4,8k+4), r 8k+4, r·h 8k+5; q last.
+	enroll := channel && w == 8*k+7
 	cols := func(rows [][]float64, f func(r []float64) []float64) [][]float64 {
 		out := make([][]float64, len(rows))
 		for i, r := range rows {
@@ -390,6 +404,9 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64, k int, channel bool
 		x := append([]float64(nil), r[:2*k]...)
 		if channel {
 			x = append(append(x, r[4*k+2:5*k+2]...), r[6*k+2])
+		}
+		if enroll {
+			x = append(append(x, r[6*k+4:7*k+4]...), r[8*k+4])
 		}
 		return append(x, r[w-1])
 	}
@@ -430,6 +447,15 @@ func (c *TrainConfig) trainCalibration(tar, non [][]float64, k int, channel bool
 		}
 		cal.Weights[6*k+2] = a * ep // p
 		cal.Weights[6*k+3] = b * ep // p·h
+	}
+	if enroll {
+		y, er := fw[3*k+1:4*k+1], fw[4*k+1]
+		for i := range k {
+			cal.Weights[6*k+4+i] = a * y[i] // s·r
+			cal.Weights[7*k+4+i] = b * y[i] // s·r·h
+		}
+		cal.Weights[8*k+4] = a * er // r
+		cal.Weights[8*k+5] = b * er // r·h
 	}
 	cal.Weights[w-1] = a * g // q
 	cal.Bias = a*e + sc.Bias

@@ -103,6 +103,52 @@ func TestChannelCalibration(t *testing.T) {
 	}
 }
 
+// enrollRow is a row of the enrollment-aware layout: channelRow's, then s·r, s·r·h, r, r·h
+// before q, r = ln(enrollment seconds).
+func enrollRow(s []float64, secs, enrollSecs, knot, p float64) []float64 {
+	row := channelRow(s, secs, knot, p)
+	q, h, r := row[len(row)-1], hingeRow(s, secs, knot)[len(s)*4+1], math.Log(enrollSecs)
+	row = row[:len(row)-1]
+	for _, f := range []float64{r, r * h} {
+		for _, v := range s {
+			row = append(row, v*f)
+		}
+	}
+	return append(row, r, r*h, q)
+}
+
+// TestEnrollDurationCalibration checks the enrollment-aware layout: its expanded weights give
+// the same LLR as the two stages fitted on its fusion inputs (s, s·q, s·p, p, s·r, r, q), and a
+// scorer whose evidence grows with the enrollment's length gets a weight that grows with r.
+func TestEnrollDurationCalibration(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const knot = 8.0
+	tar, non := synthTrials(6000, func(i int, lab float64) []float64 {
+		secs := []float64{1, 2, 4}[i%3]
+		enroll := []float64{3, 20, 40}[(i/3)%3]
+		p := []float64{0.05, 0.9}[(i/9)%2]
+		sep := math.Log(1+secs) * math.Log(enroll) / 2
+		s := lab*sep + r.NormFloat64()*(1+p)
+		return enrollRow([]float64{s}, secs, enroll, knot, p)
+	})
+	const k, w = 1, 15
+	if len(tar[0]) != w {
+		t.Fatalf("rows of %d, want %d", len(tar[0]), w)
+	}
+	cal := fitHinged(t, knot, tar, non, k, true)
+	if len(cal.Weights) != w {
+		t.Fatalf("%d weights, want %d", len(cal.Weights), w)
+	}
+	checkTwoStages(t, cal, tar, non, func(row []float64) []float64 {
+		x := append([]float64(nil), row[:2*k]...)
+		x = append(append(x, row[4*k+2:5*k+2]...), row[6*k+2])
+		return append(append(append(x, row[6*k+4:7*k+4]...), row[8*k+4]), row[w-1])
+	}, 4*k+1)
+	if !(cal.Weights[6*k+4] > 0) {
+		t.Errorf("weight change with the enrollment's length %g, want > 0", cal.Weights[6*k+4])
+	}
+}
+
 // synthTrials makes n target rows and n non-target rows, row(i, +1) and row(i, −1) in turn.
 func synthTrials(n int, row func(i int, lab float64) []float64) (tar, non [][]float64) {
 	for i := range n {

@@ -124,6 +124,11 @@ type TrainConfig struct {
 	// whole, so that they are normalised (and VAD-decided) as a test of that length is, instead
 	// of being cut from the whole recording's normalised frames. Experimental.
 	CalibrationShortRecordings bool
+	// CalibrationEnrollDuration gives the channel-aware hinged calibration the enrollment's own
+	// net speech too (models.CalibrationDurationHingeChannelEnroll), so that trials with short
+	// enrollments (the calibration's 3 s openings) are weighed apart from those with 20-40 s
+	// ones at the same test duration. Experimental.
+	CalibrationEnrollDuration bool
 	// CalibrationSameSex trains the calibration on the held-out non-target trials between
 	// speakers not known to be of different sexes only (as its operating points already are):
 	// cross-sex impostors are the easy ones, and a calibration trained with them maps a raw score
@@ -489,6 +494,9 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	meta.FARThresholds = b.Meta.FARThresholds
 	meta.FARThresholdsDegraded = b.Meta.FARThresholdsDegraded
 	meta.Extra[models.CalibrationQMaxKey] = b.Meta.Extra[models.CalibrationQMaxKey]
+	if r, ok := b.Meta.Extra[models.CalibrationRMaxKey]; ok {
+		meta.Extra[models.CalibrationRMaxKey] = r
+	}
 	if b.GMM != nil && b.GMM.FullWhitened {
 		meta.Extra[models.GMMFullWhiteningKey] = "1"
 	}
@@ -614,6 +622,9 @@ func (c *TrainConfig) calibrationLayout(channel bool) map[string]string {
 		layout := models.CalibrationDurationHinge
 		if channel {
 			layout = models.CalibrationDurationHingeChannel
+			if c.CalibrationEnrollDuration {
+				layout = models.CalibrationDurationHingeChannelEnroll
+			}
 		}
 		return map[string]string{"calibration": layout,
 			models.CalibrationKnotKey: strconv.FormatFloat(c.CalibrationKnot, 'g', -1, 64)}
