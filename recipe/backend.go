@@ -541,6 +541,7 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		from   map[int]bool // recordings the side draws on: a target trial never shares one
 		repeat int          // times a test side's trials count (CalibrationDegradedRepeat; 0: once)
 		copyOf int          // 1 + the degraded copy's recording whose whole statistics the side is; 0: none
+		pieces []int        // recordings whose short openings (frames voiced frames each, cut) the side sums
 	}
 	var sides []side
 	for _, s := range spks {
@@ -549,6 +550,23 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		sides = append(sides, side{spk: s, enroll: true, stats: sum, utt: -1, from: used})
 		if len(ts.feats[idx[0]].Frames) >= 350 {
 			sides = append(sides, side{spk: s, enroll: true, utt: idx[0], frames: 300, from: map[int]bool{idx[0]: true}})
+		}
+		if c.CalibrationPieceEnrollments {
+			// Five ~1 s pieces of five of the recordings the main enrollment draws on, each cut
+			// and normalised as a short recording: an enrollment made of short answers.
+			var pieces []int
+			for _, i := range idx {
+				if used[i] && len(pieces) < PieceEnrollment {
+					pieces = append(pieces, i)
+				}
+			}
+			if len(pieces) == PieceEnrollment {
+				from := map[int]bool{}
+				for _, i := range pieces {
+					from[i] = true
+				}
+				sides = append(sides, side{spk: s, enroll: true, utt: -1, frames: PieceFrames, from: from, pieces: pieces})
+			}
 		}
 		if long, lused := enrollStats(ubm, stats, idx, 2*c.EnrollFrames); long.Frames() >= 1.8*float64(c.EnrollFrames) {
 			sides = append(sides, side{spk: s, enroll: true, stats: long, utt: -1, from: lused})
@@ -657,8 +675,8 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			}
 		}
 	}
-	var openers []*FeatureExtractor // with CalibrationShortRecordings, one per worker
-	if c.CalibrationShortRecordings {
+	var openers []*FeatureExtractor // with CalibrationShortRecordings or piece enrollments, one per worker
+	if c.CalibrationShortRecordings || c.CalibrationPieceEnrollments {
 		openers = make([]*FeatureExtractor, workers)
 		for k := range openers {
 			if openers[k], err = NewFeatureExtractor(c.Frontend, 0); err != nil {
@@ -670,9 +688,18 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	err = Parallel(len(sides), workers, c.bar(fmt.Sprintf("calibration fold %d", fold+1), len(sides)), func(k, i int) error {
 		sd := sides[i]
 		st := sd.stats
-		if st == nil {
+		if st == nil && sd.pieces != nil {
+			st = models.NewStats(ubm.C, ubm.D)
+			for _, r := range sd.pieces {
+				frames, err := shortRecording(openers[k], ts.utts[r].Path, sd.frames)
+				if err != nil {
+					return err
+				}
+				ubm.AccumulateUtterance(st, frames, w[k].gs)
+			}
+		} else if st == nil {
 			frames := ts.feats[sd.utt].Frames[:sd.frames]
-			if openers != nil {
+			if c.CalibrationShortRecordings {
 				if frames, err = shortRecording(openers[k], ts.utts[sd.utt].Path, sd.frames); err != nil {
 					return err
 				}
@@ -703,7 +730,11 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 	}
 	sideKeys := make([]uint64, len(sides)) // each side's digest, once: sides are thousands, trials millions
 	for i, sd := range sides {
-		sideKeys[i] = sideKey(ts, sd.spk, sd.enroll, sd.utt, sd.frames, sd.from, sd.copyOf)
+		frames := sd.frames
+		if sd.pieces != nil {
+			frames = -frames // not the same digest as a whole enrollment on the same recordings
+		}
+		sideKeys[i] = sideKey(ts, sd.spk, sd.enroll, sd.utt, frames, sd.from, sd.copyOf)
 	}
 	for i, e := range sides {
 		if !e.enroll {
@@ -1142,3 +1173,10 @@ func shortRecording(x *FeatureExtractor, path string, n int) ([][]float32, error
 	f := x.FromSamples(s[:cut])
 	return f.Frames[:min(n, len(f.Frames))], nil
 }
+
+// PieceEnrollment and PieceFrames shape CalibrationPieceEnrollments' enrollment sides: this many
+// recordings' openings of this many voiced frames each, cut and normalised as short recordings.
+const (
+	PieceEnrollment = 5
+	PieceFrames     = 100
+)

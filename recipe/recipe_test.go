@@ -1081,3 +1081,38 @@ func TestTrainNormPrior(t *testing.T) {
 		t.Errorf("warped front end: prior weight %g, %d values, %v", cfg.NormPriorFrames, len(cfg.NormPrior), err)
 	}
 }
+
+// TestCalibrationPieceEnrollments checks that piece enrollments add calibration trials (each
+// fold speaker's five-piece enrollment against the fold's tests) and leave every stage before the
+// calibration as it was.
+func TestCalibrationPieceEnrollments(t *testing.T) {
+	dir, _ := miniCorpus(t, 8, 12)
+	c := tinyConfig(dir, nil)
+	c.EnrollFrames = 1500 // enough recordings in the main enrollment to take five pieces from
+	trials := func(c TrainConfig) (int, int, *models.Bundle) {
+		var log bytes.Buffer
+		c.Log = &log
+		b, err := Train(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`calibration: (\d+) target and (\d+) non-target held-out trials`).FindStringSubmatch(log.String())
+		if m == nil {
+			t.Fatalf("no calibration trials line in the log:\n%s", log.String())
+		}
+		return atoi(t, m[1]), atoi(t, m[2]), b
+	}
+	tar, non, b := trials(c)
+	c.CalibrationPieceEnrollments = true
+	tarP, nonP, bP := trials(c)
+	if !(tarP > tar && nonP > non) {
+		t.Errorf("with piece enrollments %d target and %d non-target trials, without %d and %d: want more of both", tarP, nonP, tar, non)
+	}
+	if !reflect.DeepEqual(bP.UBM.Means, b.UBM.Means) || reflect.DeepEqual(bP.Calibration, b.Calibration) {
+		t.Error("piece enrollments should change the calibration and nothing before it")
+	}
+	c.EnrollAugment = "channel-v1"
+	if _, err := Train(c); err == nil {
+		t.Error("piece enrollments with enrollment augmentation accepted")
+	}
+}

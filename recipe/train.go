@@ -124,6 +124,12 @@ type TrainConfig struct {
 	// whole, so that they are normalised (and VAD-decided) as a test of that length is, instead
 	// of being cut from the whole recording's normalised frames. Experimental.
 	CalibrationShortRecordings bool
+	// CalibrationPieceEnrollments adds to each calibration fold speaker an enrollment side made
+	// of five ~1 s pieces (PieceEnrollment openings of PieceFrames voiced frames of the recordings
+	// its main enrollment draws on, each cut and normalised as a short recording), so that the
+	// calibration sees enrollments of short answers as well as of long speech. Experimental; not
+	// with EnrollAugment.
+	CalibrationPieceEnrollments bool
 	// CalibrationEnrollDuration gives the channel-aware hinged calibration the enrollment's own
 	// net speech too (models.CalibrationDurationHingeChannelEnroll), so that trials with short
 	// enrollments (the calibration's 3 s openings) are weighed apart from those with 20-40 s
@@ -301,6 +307,9 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	}
 	if !(c.MinPost >= 0 && c.MinPost < 1) {
 		return nil, fmt.Errorf("recipe: minimum posterior %g outside [0, 1)", c.MinPost)
+	}
+	if c.CalibrationPieceEnrollments && c.EnrollAugment != "" {
+		return nil, errors.New("recipe: piece enrollments in the calibration do not combine with enrollment augmentation")
 	}
 	if !(c.FrontHoldout >= 0 && c.FrontHoldout < 1) {
 		return nil, fmt.Errorf("recipe: front hold-out %g outside [0, 1)", c.FrontHoldout)
