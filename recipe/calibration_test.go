@@ -61,13 +61,18 @@ func TestTwoStageCalibrationExpands(t *testing.T) {
 func channelRow(s []float64, secs, knot, p float64) []float64 {
 	row := hingeRow(s, secs, knot)
 	q, h := row[len(row)-1], row[len(row)-2]
-	row = row[:len(row)-1]
-	for _, f := range []float64{p, p * h} {
+	return extendRow(row[:len(row)-1], s, p, h, q)
+}
+
+// extendRow appends to row the scores s times x, then times x·h, then x, x·h and q: how each
+// input of the channel-aware (x = p) and enrollment-aware (x = r) layouts extends the row.
+func extendRow(row, s []float64, x, h, q float64) []float64 {
+	for _, f := range []float64{x, x * h} {
 		for _, v := range s {
 			row = append(row, v*f)
 		}
 	}
-	return append(row, p, p*h, q)
+	return append(row, x, x*h, q)
 }
 
 // TestChannelCalibration checks the channel-aware layout: its expanded weights give the same
@@ -107,14 +112,8 @@ func TestChannelCalibration(t *testing.T) {
 // before q, r = ln(enrollment seconds).
 func enrollRow(s []float64, secs, enrollSecs, knot, p float64) []float64 {
 	row := channelRow(s, secs, knot, p)
-	q, h, r := row[len(row)-1], hingeRow(s, secs, knot)[len(s)*4+1], math.Log(enrollSecs)
-	row = row[:len(row)-1]
-	for _, f := range []float64{r, r * h} {
-		for _, v := range s {
-			row = append(row, v*f)
-		}
-	}
-	return append(row, r, r*h, q)
+	q, h := row[len(row)-1], hingeRow(s, secs, knot)[len(s)*4+1]
+	return extendRow(row[:len(row)-1], s, math.Log(enrollSecs), h, q)
 }
 
 // TestEnrollDurationCalibration checks the enrollment-aware layout: its expanded weights give

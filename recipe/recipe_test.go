@@ -460,11 +460,7 @@ func TestItersKey(t *testing.T) {
 // bundle carries an orthonormal basis of the rank asked for and survives a round trip. (Without
 // degraded copies there is none: TestTrainDeterministicAndScores's bundles, default rank.)
 func TestTrainGMMNAP(t *testing.T) {
-	dir, _ := miniCorpus(t, 10, 6)
-	augDir := degradedCopies(t, dir, "~aug0")
-	c := tinyConfig(dir, nil)
-	c.GMMNAP = 3
-	c.Corpora = []string{dir, augDir}
+	c := augmentedConfig(t, 10, 6)
 	b, err := Train(c)
 	if err != nil {
 		t.Fatal(err)
@@ -496,11 +492,7 @@ func TestTrainGMMNAP(t *testing.T) {
 // has no novelty score; ChannelNovelty adds one (trained on the recordings and their excerpts),
 // which survives a round trip and moves some recording's probability of a degraded channel.
 func TestTrainChannelNovelty(t *testing.T) {
-	dir, _ := miniCorpus(t, 10, 6)
-	augDir := degradedCopies(t, dir, "~aug0")
-	c := tinyConfig(dir, nil)
-	c.Corpora = []string{dir, augDir}
-	c.GMMNAP = 3
+	c := augmentedConfig(t, 10, 6)
 	plain, err := Train(c)
 	if err != nil {
 		t.Fatal(err)
@@ -573,11 +565,7 @@ func TestTrainFrontHoldout(t *testing.T) {
 		t.Errorf("%d of 200 speakers held out, want about 60", held)
 	}
 
-	dir, _ := miniCorpus(t, 12, 6)
-	augDir := degradedCopies(t, dir, "~aug0")
-	c = tinyConfig(dir, nil)
-	c.Corpora = []string{dir, augDir}
-	c.GMMNAP = 3
+	c = augmentedConfig(t, 12, 6)
 	logOf := func(c TrainConfig) (string, *models.Bundle) {
 		var log bytes.Buffer
 		c.Log = &log
@@ -644,6 +632,18 @@ func TestTrainThirdBackend(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// augmentedConfig is tinyConfig on a mini corpus of speakers × files and a degraded copy
+// ("~aug0") of each recording, with a GMM NAP of rank 3 (the default 80 needs more recordings).
+func augmentedConfig(t *testing.T, speakers, files int) TrainConfig {
+	t.Helper()
+	dir, _ := miniCorpus(t, speakers, files)
+	augDir := degradedCopies(t, dir, "~aug0")
+	c := tinyConfig(dir, nil)
+	c.Corpora = []string{dir, augDir}
+	c.GMMNAP = 3
+	return c
 }
 
 // degradedCopies writes, into a new corpus folder of the same name as bench/trials/make_augmented.py
@@ -1013,11 +1013,7 @@ func atoi(t *testing.T, s string) int {
 // original recordings alone (not their degraded copies), records it in the bundle, and that the
 // bundle scores.
 func TestTrainNormPrior(t *testing.T) {
-	dir, _ := miniCorpus(t, 8, 6)
-	augDir := degradedCopies(t, dir, "~aug0")
-	c := tinyConfig(dir, nil)
-	c.Corpora = []string{dir, augDir}
-	c.GMMNAP = 3
+	c := augmentedConfig(t, 8, 6)
 	c.NormPriorFrames = 60
 	b, err := Train(c)
 	if err != nil {
@@ -1030,7 +1026,7 @@ func TestTrainNormPrior(t *testing.T) {
 	if cfg.NormPriorFrames != 60 || len(cfg.NormPrior) != cfg.Dim() {
 		t.Fatalf("bundle's front end: prior weight %g, %d prior values", cfg.NormPriorFrames, len(cfg.NormPrior))
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.wav"))
+	files, _ := filepath.Glob(filepath.Join(c.Corpora[0], "*", "*.wav"))
 	x, _ := NewFeatureExtractor(dsp.TelephoneFrontend(), 0)
 	want := make([]float64, cfg.Dim())
 	n := 0
