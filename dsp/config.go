@@ -238,8 +238,8 @@ type FrontendConfig struct {
 	// to NormPrior, τ = NormPriorFrames; full windows are as without. Over a single short word
 	// the window's own mean is mostly the word's phones, so subtracting it removes much of what
 	// tells speakers apart; a mean drawn towards the typical recording's keeps it. NormPrior is
-	// the mean of un-normalised frames over training recordings (Dim values; PriorMean computes
-	// it); the first coefficient (the frame's energy, which follows the gain) always takes the
+	// the mean of un-normalised frames over training recordings (Dim values; FrameSum's sums
+	// over them divided by their frames, as `voxguard train` fits it); the first coefficient (the frame's energy, which follows the gain) always takes the
 	// window's own mean. NormPriorFrames 0 (the default) turns the prior off.
 	NormPrior       []float64 `json:"norm_prior,omitempty"`
 	NormPriorFrames float64   `json:"norm_prior_frames,omitempty"`

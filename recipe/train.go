@@ -122,18 +122,21 @@ type TrainConfig struct {
 	// 25, 50, 100 or 300 voiced frames, an enrollment's first 300) short recordings of their
 	// own: the recording's audio cut after that voiced frame, run through the front end as a
 	// whole, so that they are normalised (and VAD-decided) as a test of that length is, instead
-	// of being cut from the whole recording's normalised frames. Experimental.
+	// of being cut from the whole recording's normalised frames. Experimental (measured on c47:
+	// the short conditions' calibration worse; bench/README.md).
 	CalibrationShortRecordings bool
 	// CalibrationPieceEnrollments adds to each calibration fold speaker an enrollment side made
 	// of five ~1 s pieces (PieceEnrollment openings of PieceFrames voiced frames of the recordings
 	// its main enrollment draws on, each cut and normalised as a short recording), so that the
-	// calibration sees enrollments of short answers as well as of long speech. Experimental; not
-	// with EnrollAugment.
+	// calibration sees enrollments of short answers as well as of long speech. Experimental
+	// (measured on c47: short enrollments' LLRs still too high, long tests' calibration worse;
+	// bench/README.md); not with EnrollAugment.
 	CalibrationPieceEnrollments bool
 	// CalibrationEnrollDuration gives the channel-aware hinged calibration the enrollment's own
 	// net speech too (models.CalibrationDurationHingeChannelEnroll), so that trials with short
 	// enrollments (the calibration's 3 s openings) are weighed apart from those with 20-40 s
-	// ones at the same test duration. Experimental.
+	// ones at the same test duration. Experimental (measured on c47: better with 30 s
+	// enrollments, worse with short ones; bench/README.md).
 	CalibrationEnrollDuration bool
 	// CalibrationSameSex trains the calibration on the held-out non-target trials between
 	// speakers not known to be of different sexes only (as its operating points already are):
