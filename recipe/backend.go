@@ -283,7 +283,7 @@ func (c *TrainConfig) backend(tv *models.Bundle, ts *trainSet, stats []*models.S
 		calNon = nonSame
 		c.logf("calibration: trained on the %d same-sex non-target trials", len(calNon))
 	}
-	enrollLayout := tv.Channel != nil && c.CalibrationKnot > 0 && c.CalibrationEnrollDuration
+	enrollLayout := c.calibrationLayout(tv.Channel != nil)["calibration"] == models.CalibrationDurationHingeChannelEnroll
 	cal, err := c.trainCalibration(tar, calNon, scorers, tv.Channel != nil)
 	if err != nil {
 		return nil, fmt.Errorf("calibration: %w", err)

@@ -1066,8 +1066,20 @@ func TestTrainNormPrior(t *testing.T) {
 	if reflect.DeepEqual(b2.Calibration, b.Calibration) {
 		t.Error("short calibration recordings left the calibration as it was")
 	}
+	// The enrollment-aware calibration layout records the longest enrollment it was trained on.
+	c.CalibrationShortRecordings, c.CalibrationEnrollDuration = false, true
+	b4, err := Train(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b4.Meta.Extra["calibration"] != models.CalibrationDurationHingeChannelEnroll || b4.Meta.Extra[models.CalibrationRMaxKey] == "" {
+		t.Errorf("enrollment-aware calibration: layout %q, rmax %q", b4.Meta.Extra["calibration"], b4.Meta.Extra[models.CalibrationRMaxKey])
+	}
+	if _, err := models.NewVerifier(roundTrip(t, b4)); err != nil {
+		t.Fatal(err)
+	}
 	// Feature warping has no mean to draw towards a prior: no prior is fitted.
-	c.CalibrationShortRecordings = false
+	c.CalibrationEnrollDuration = false
 	c.Frontend.Norm = dsp.NormWarp
 	b3, err := Train(c)
 	if err != nil {

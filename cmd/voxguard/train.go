@@ -169,14 +169,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if !(*normPrior >= 0 && *normPrior <= 100000) {
 		return usageErrorf("--norm-prior-frames %g: want 0 (off) to 100000 frames", *normPrior)
 	}
-	cfg.NormPriorFrames = *normPrior
-	if frontend.Norm != dsp.NormCMN {
+	cfg.NormPriorFrames = *normPrior // a front end normalised otherwise than by CMN fits none (recipe)
+	if frontend.Norm != dsp.NormCMN && *normPrior > 0 {
 		set := false
 		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "norm-prior-frames" })
-		if set && *normPrior > 0 {
+		if set {
 			return usageErrorf("--norm-prior-frames needs --norm cmn, not %s", frontend.Norm)
 		}
-		cfg.NormPriorFrames = 0 // the default prior is CMN's: other normalisations go without
 	}
 	if *calDegRepeat < 1 {
 		return usageErrorf("--calibration-degraded-repeat must be 1 or more")
