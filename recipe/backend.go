@@ -554,18 +554,19 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 		if c.CalibrationPieceEnrollments {
 			// Five ~1 s pieces of five of the recordings the main enrollment draws on, each cut
 			// and normalised as a short recording: an enrollment made of short answers.
+			pf, np := c.pieceShape()
 			var pieces []int
 			for _, i := range idx {
-				if used[i] && len(pieces) < PieceEnrollment {
+				if used[i] && len(pieces) < np {
 					pieces = append(pieces, i)
 				}
 			}
-			if len(pieces) == PieceEnrollment {
+			if len(pieces) == np {
 				from := map[int]bool{}
 				for _, i := range pieces {
 					from[i] = true
 				}
-				sides = append(sides, side{spk: s, enroll: true, utt: -1, frames: PieceFrames, from: from, pieces: pieces})
+				sides = append(sides, side{spk: s, enroll: true, utt: -1, frames: pf, from: from, pieces: pieces})
 			}
 		}
 		if long, lused := enrollStats(ubm, stats, idx, 2*c.EnrollFrames); long.Frames() >= 1.8*float64(c.EnrollFrames) {
@@ -1180,3 +1181,14 @@ const (
 	PieceEnrollment = 5
 	PieceFrames     = 100
 )
+
+// pieceShape returns the length of each piece of a piece enrollment, in voiced frames, and how
+// many pieces it takes: PieceEnrollment of PieceFrames, or with CalibrationPieceFrames set,
+// enough of that length to make as many frames in all.
+func (c *TrainConfig) pieceShape() (frames, pieces int) {
+	if c.CalibrationPieceFrames == 0 {
+		return PieceFrames, PieceEnrollment
+	}
+	total := PieceEnrollment * PieceFrames
+	return c.CalibrationPieceFrames, (total + c.CalibrationPieceFrames - 1) / c.CalibrationPieceFrames
+}

@@ -1124,3 +1124,29 @@ func TestCalibrationPieceEnrollments(t *testing.T) {
 		t.Error("piece enrollments with enrollment augmentation accepted")
 	}
 }
+
+// TestPieceShape checks the piece enrollments' shape: five 1 s pieces by default, and with
+// CalibrationPieceFrames as many pieces of that length as make the same ~5 s in all.
+func TestPieceShape(t *testing.T) {
+	for _, tc := range []struct{ set, frames, pieces int }{
+		{0, 100, 5},
+		{100, 100, 5},
+		{50, 50, 10},
+		{40, 40, 13},
+		{500, 500, 1},
+		{800, 800, 1},
+	} {
+		c := TrainConfig{CalibrationPieceFrames: tc.set}
+		if f, n := c.pieceShape(); f != tc.frames || n != tc.pieces {
+			t.Errorf("CalibrationPieceFrames %d: %d pieces of %d frames, want %d of %d", tc.set, n, f, tc.pieces, tc.frames)
+		}
+	}
+	for _, bad := range []int{-1, 5} {
+		c := DefaultTrainConfig()
+		c.Corpora = []string{t.TempDir()}
+		c.CalibrationPieceEnrollments, c.CalibrationPieceFrames = true, bad
+		if _, err := Train(c); err == nil || !strings.Contains(err.Error(), "piece length") {
+			t.Errorf("CalibrationPieceFrames %d: error %v, want a refusal of the piece length", bad, err)
+		}
+	}
+}

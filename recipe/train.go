@@ -132,6 +132,11 @@ type TrainConfig struct {
 	// (measured on c47: short enrollments' LLRs still too high, long tests' calibration worse;
 	// bench/README.md); not with EnrollAugment.
 	CalibrationPieceEnrollments bool
+	// CalibrationPieceFrames is the length of each piece of CalibrationPieceEnrollments'
+	// enrollments, in voiced frames (0: PieceFrames); the side takes as many pieces as make
+	// PieceEnrollment·PieceFrames frames in all (shorter pieces, more of them: an enrollment of
+	// single words). Experimental.
+	CalibrationPieceFrames int
 	// CalibrationEnrollDuration gives the channel-aware hinged calibration the enrollment's own
 	// net speech too (models.CalibrationDurationHingeChannelEnroll), so that trials with short
 	// enrollments (the calibration's 3 s openings) are weighed apart from those with 20-40 s
@@ -310,6 +315,9 @@ func Train(c TrainConfig) (*models.Bundle, error) {
 	}
 	if !(c.MinPost >= 0 && c.MinPost < 1) {
 		return nil, fmt.Errorf("recipe: minimum posterior %g outside [0, 1)", c.MinPost)
+	}
+	if c.CalibrationPieceFrames < 0 || c.CalibrationPieceFrames > 0 && c.CalibrationPieceFrames < 10 {
+		return nil, fmt.Errorf("recipe: calibration piece length %d voiced frames: want 0 (the default) or at least 10", c.CalibrationPieceFrames)
 	}
 	if c.CalibrationPieceEnrollments && c.EnrollAugment != "" {
 		return nil, errors.New("recipe: piece enrollments in the calibration do not combine with enrollment augmentation")

@@ -54,6 +54,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	excerpts := fs.String("backend-excerpts", "", "experimental: comma-separated excerpt lengths in voiced `frames` (10 ms each, at least 10): every recording that trains a back end also gives the i-vector of that many voiced frames at a seeded random offset, one more session of its speaker for the back ends' LDA and PLDA (e.g. 100,300; \"\": none)")
 	calDegRepeat := fs.Int("calibration-degraded-repeat", 1, "experimental: count each degraded copy's held-out calibration trials this many `times` (1: once)")
 	calPieces := fs.Bool("calibration-piece-enrollments", d.CalibrationPieceEnrollments, "experimental: the calibration's trials also have enrollments made of five ~1 s pieces of separate recordings, each normalised as a short recording; measured, not adopted")
+	calPieceFrames := fs.Int("calibration-piece-frames", d.CalibrationPieceFrames, "experimental, with --calibration-piece-enrollments: each piece's length in voiced `frames` (0: 100, five pieces); shorter pieces, more of them, ~5 s in all")
 	calEnroll := fs.Bool("calibration-enroll-duration", d.CalibrationEnrollDuration, "experimental, with --channel-fusion and a calibration knot: the calibration also weighs each score by the enrollment's own net speech (a 5 s enrollment against a 1 s test is not a 30 s one); measured, not adopted")
 	calShort := fs.Bool("calibration-short-recordings", d.CalibrationShortRecordings, "experimental: the calibration's short test sides are their recordings' audio cut short and run through the front end whole (normalised as a short test is), not excerpts of the whole recording's frames; measured, not adopted")
 	calSameSex := fs.Bool("calibration-same-sex", d.CalibrationSameSex, "experimental: train the calibration on same-sex non-target trials only (cross-sex impostors are the easy ones)")
@@ -158,6 +159,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.GMMFullCov = *gmmFull
 	cfg.GMMCohort = *gmmCohort
+	if *calPieceFrames != 0 && !*calPieces {
+		return usageErrorf("--calibration-piece-frames goes with --calibration-piece-enrollments")
+	}
+	if *calPieceFrames < 0 || *calPieceFrames > 0 && *calPieceFrames < 10 {
+		return usageErrorf("--calibration-piece-frames %d: want 0 (the default) or at least 10 voiced frames", *calPieceFrames)
+	}
 	if *knot < 0 {
 		return usageErrorf("--calibration-knot must be 0 or more")
 	}
@@ -185,6 +192,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cfg.CalibrationShortRecordings = *calShort
 	cfg.CalibrationEnrollDuration = *calEnroll
 	cfg.CalibrationPieceEnrollments = *calPieces
+	cfg.CalibrationPieceFrames = *calPieceFrames
 	if *excerpts != "" {
 		for _, f := range strings.Split(*excerpts, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))

@@ -24,6 +24,8 @@ func TestTrainUsage(t *testing.T) {
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--norm-prior-frames", "-5"}, 2, "--norm-prior-frames -5"},
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--norm", "warp", "--norm-prior-frames", "30"}, 2, "--norm-prior-frames needs --norm cmn"},
 		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--second-frontend", "--pncc power", "--fusion-max-speech", "-1"}, 2, "--fusion-max-speech -1"},
+		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--calibration-piece-frames", "50"}, 2, "goes with --calibration-piece-enrollments"},
+		{[]string{"train", "--corpus", "c", "--out", "x.vxgb", "--calibration-piece-enrollments", "--calibration-piece-frames", "5"}, 2, "--calibration-piece-frames 5"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
