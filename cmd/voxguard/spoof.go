@@ -251,6 +251,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if scoresW != nil {
 		cfg.BonafideScores = scoresW
 	}
+	setTrainMemoryLimit(stderr)
 	cm, err := recipe.TrainSpoof(cfg)
 	if err != nil {
 		return err

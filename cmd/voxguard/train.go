@@ -253,6 +253,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return err
 	}
+	setTrainMemoryLimit(stderr)
 	b, err := recipe.Train(cfg)
 	if err != nil {
 		return err
