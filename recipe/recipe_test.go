@@ -1150,3 +1150,28 @@ func TestPieceShape(t *testing.T) {
 		}
 	}
 }
+
+// TestCountShort counts the enrollments that are judged (at least the least speech) but short
+// (under ShortEnrollmentFrames).
+func TestCountShort(t *testing.T) {
+	probes := func(frames ...float64) []*models.Probe {
+		var ps []*models.Probe
+		for _, f := range frames {
+			ps = append(ps, &models.Probe{Frames: f})
+		}
+		return ps
+	}
+	for _, tc := range []struct {
+		frames []float64
+		want   int
+	}{
+		{nil, 0},
+		{[]float64{3000, 2500, 1000}, 0},
+		{[]float64{500, 999.5, 1000}, 2},
+		{[]float64{10, 19.9, 20, 300}, 2}, // under 20 frames: insufficient, not short
+	} {
+		if got := countShort(probes(tc.frames...), 20); got != tc.want {
+			t.Errorf("%v: %d short, want %d", tc.frames, got, tc.want)
+		}
+	}
+}

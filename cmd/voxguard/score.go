@@ -124,6 +124,10 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if res.ShortEnrollments > 0 {
+		fmt.Fprintf(stderr, "voxguard score: %d enrollment models have under %.0f s of net speech: their LLRs run high (by 1.4-2.5 nats for 5 s enrollments on held-out speakers; bench/README.md); live enrollment asks for 20 s\n",
+			res.ShortEnrollments, float64(recipe.ShortEnrollmentFrames)/100)
+	}
 	if res.Insufficient > 0 {
 		fmt.Fprintf(stderr, "voxguard score: %d of %d trials had under %.2g s of net speech on a side: scored LLR 0 (insufficient speech)\n",
 			res.Insufficient, len(res.Scores), *minSpeech)

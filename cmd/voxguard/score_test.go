@@ -48,6 +48,9 @@ func TestScoreAndEval(t *testing.T) {
 	if !strings.Contains(errb.String(), "2 of 6 trials had under") {
 		t.Errorf("stderr does not count the insufficient-speech trials: %q", errb.String())
 	}
+	if !strings.Contains(errb.String(), "2 enrollment models have under 10 s of net speech") {
+		t.Errorf("stderr does not count the short (3 s) enrollments: %q", errb.String())
+	}
 	// --second-system=false: the first system alone, which differs from the fusion (the default
 	// bundle's short tests are fused) and equals it without a second system.
 	first := filepath.Join(dir, "scores.first")
