@@ -552,8 +552,9 @@ func (c *TrainConfig) foldTrials(v *models.Verifier, ubm *models.GMM, ts *trainS
 			sides = append(sides, side{spk: s, enroll: true, utt: idx[0], frames: 300, from: map[int]bool{idx[0]: true}})
 		}
 		if c.CalibrationPieceEnrollments {
-			// Five ~1 s pieces of five of the recordings the main enrollment draws on, each cut
-			// and normalised as a short recording: an enrollment made of short answers.
+			// Five ~1 s pieces of five of the recordings the main enrollment draws on (or more,
+			// shorter ones: pieceShape), each cut and normalised as a short recording: an
+			// enrollment made of short answers.
 			pf, np := c.pieceShape()
 			var pieces []int
 			for _, i := range idx {
