@@ -72,7 +72,7 @@ func TestScoreAndEval(t *testing.T) {
 	if code := run([]string{"eval", "--trials", trials, "--scores", scores, "--det", det}, &out, &errb); code != 0 {
 		t.Fatalf("eval exit %d: %s", code, errb.String())
 	}
-	for _, want := range []string{"EER", "minDCF", "actDCF", "Cllr", "1 target, 5 non-target"} {
+	for _, want := range []string{"EER", "minDCF", "actDCF", "Cllr", "1 target, 5 non-target", "nats added to every LLR would give Cllr"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("eval output lacks %q:\n%s", want, out.String())
 		}

@@ -102,6 +102,63 @@ func Cllr(tarLLR, nonLLR []float64) float64 {
 	return (t/float64(len(tarLLR)) + n/float64(len(nonLLR))) / (2 * math.Ln2)
 }
 
+// BestOffset returns the offset b, in nats, that minimises the Cllr of the LLRs shifted by it
+// (tarLLR + b, nonLLR + b), and that Cllr in bits: how far a set of LLRs sits from calibrated
+// by a constant (b < 0: the LLRs run high). Cllr is convex in b; its derivative,
+// mean_non σ(s + b) − mean_tar σ(−s − b), rises from −1 to 1, and its root is found by
+// bisection. NaN and NaN without targets or non-targets.
+func BestOffset(tarLLR, nonLLR []float64) (b, cllr float64) {
+	if len(tarLLR) == 0 || len(nonLLR) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	grad := func(b float64) float64 {
+		t, n := 0.0, 0.0
+		for _, v := range tarLLR {
+			t += sigmoid(-v - b)
+		}
+		for _, v := range nonLLR {
+			n += sigmoid(v + b)
+		}
+		return n/float64(len(nonLLR)) - t/float64(len(tarLLR))
+	}
+	lo, hi := -1.0, 1.0
+	for grad(lo) > 0 && lo > -1e6 {
+		lo *= 2
+	}
+	for grad(hi) < 0 && hi < 1e6 {
+		hi *= 2
+	}
+	for range 200 {
+		mid := (lo + hi) / 2
+		if mid == lo || mid == hi {
+			break
+		}
+		if grad(mid) < 0 {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	b = (lo + hi) / 2
+	t, n := make([]float64, len(tarLLR)), make([]float64, len(nonLLR))
+	for i, v := range tarLLR {
+		t[i] = v + b
+	}
+	for i, v := range nonLLR {
+		n[i] = v + b
+	}
+	return b, Cllr(t, n)
+}
+
+// sigmoid is 1 / (1 + e^{−x}), without overflow.
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
 // MinCllr returns the Cllr of the optimally calibrated scores: the scores are
 // mapped by the monotone (isotonic) transform found by pool-adjacent-violators
 // to posteriors, converted to LLRs by subtracting the empirical prior log odds
@@ -194,6 +251,10 @@ type Summary struct {
 	ActDCF001  float64 `json:"act_dcf_001"` // same at P_tar 0.001
 	Cllr       float64 `json:"cllr"`        // bits
 	MinCllr    float64 `json:"min_cllr"`    // bits
+	// BestOffset (nats) and OffsetCllr (bits): the constant that, added to every LLR, would
+	// minimise Cllr, and that Cllr (BestOffset); between MinCllr and Cllr.
+	BestOffset float64 `json:"best_offset"`
+	OffsetCllr float64 `json:"offset_cllr"`
 }
 
 // Evaluate computes a Summary; tar and non are interpreted as LLRs for the
@@ -210,6 +271,7 @@ func Evaluate(tar, non []float64) Summary {
 	s.ActDCF001 = ActDCF(tar, non, 0.001, 1, 1)
 	s.Cllr = Cllr(tar, non)
 	s.MinCllr = MinCllr(tar, non)
+	s.BestOffset, s.OffsetCllr = BestOffset(tar, non)
 	return s
 }
 

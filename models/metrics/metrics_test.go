@@ -155,3 +155,64 @@ func TestThresholdAtFAR(t *testing.T) {
 		t.Fatal(th)
 	}
 }
+
+// BestOffset against hand-worked cases: the root of mean_non σ(s + b) = mean_tar σ(−s − b).
+func TestBestOffsetHandWorked(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		tar, non []float64
+		b        float64
+	}{
+		// σ(b) = σ(−b): b = 0.
+		{"uninformative", []float64{0}, []float64{0}, 0},
+		// σ(b) = σ(−2 − b): b = −2 − b, b = −1.
+		{"one pair", []float64{2}, []float64{0}, -1},
+		// Symmetric about 5: σ(4 + b) = σ(−6 − b) (and σ(6 + b) = σ(−4 − b)) at b = −5.
+		{"shifted by 5", []float64{6, 9}, []float64{1, 4}, -5},
+		// Symmetric about 0 already.
+		{"calibrated pair", []float64{math.Log(3)}, []float64{-math.Log(3)}, 0},
+	} {
+		b, c := BestOffset(tc.tar, tc.non)
+		if math.Abs(b-tc.b) > 1e-9 {
+			t.Errorf("%s: best offset %v, want %v", tc.name, b, tc.b)
+		}
+		shift := func(v []float64) []float64 {
+			out := make([]float64, len(v))
+			for i, x := range v {
+				out[i] = x + tc.b
+			}
+			return out
+		}
+		if want := Cllr(shift(tc.tar), shift(tc.non)); math.Abs(c-want) > 1e-9 {
+			t.Errorf("%s: Cllr at the offset %v, want %v", tc.name, c, want)
+		}
+	}
+	if b, c := BestOffset(nil, []float64{1}); !math.IsNaN(b) || !math.IsNaN(c) {
+		t.Errorf("no targets: %v, %v; want NaN", b, c)
+	}
+	// Perfectly separated LLRs far off zero still give a finite offset between the classes.
+	if b, _ := BestOffset([]float64{1e4}, []float64{1e4 - 10}); math.Abs(b+(1e4-5)) > 1e-6 {
+		t.Errorf("far-off pair: offset %v, want %v", b, -(1e4 - 5))
+	}
+}
+
+// Calibrated Gaussian LLRs shifted by c want an offset near −c, and the offset's Cllr lies
+// between minCllr and Cllr.
+func TestBestOffsetRecoversShift(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	mu := 3.0
+	for _, c := range []float64{-2.5, 0, 1.4} {
+		var tar, non []float64
+		for range 20000 {
+			tar = append(tar, mu+math.Sqrt(2*mu)*r.NormFloat64()+c)
+			non = append(non, -mu+math.Sqrt(2*mu)*r.NormFloat64()+c)
+		}
+		s := Evaluate(tar, non)
+		if math.Abs(s.BestOffset+c) > 0.1 {
+			t.Errorf("shift %v: best offset %v, want about %v", c, s.BestOffset, -c)
+		}
+		if s.OffsetCllr > s.Cllr+1e-12 || s.OffsetCllr < s.MinCllr-1e-12 {
+			t.Errorf("shift %v: offset Cllr %v outside [minCllr %v, Cllr %v]", c, s.OffsetCllr, s.MinCllr, s.Cllr)
+		}
+	}
+}
