@@ -52,11 +52,14 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "actDCF      %.4f (P_tar 0.01)   %.4f (P_tar 0.001)   at the Bayes threshold of the LLRs\n", s.ActDCF01, s.ActDCF001)
 	fmt.Fprintf(stdout, "Cllr        %.4f bits   minCllr %.4f bits\n", s.Cllr, s.MinCllr)
 	if s.Targets > 0 && s.NonTargets > 0 {
-		dir := "run high"
-		if s.BestOffset > 0 {
-			dir = "run low"
+		dir := "the LLRs run high"
+		switch {
+		case math.Abs(s.BestOffset) < 0.005:
+			dir = "no shift to make"
+		case s.BestOffset > 0:
+			dir = "the LLRs run low"
 		}
-		fmt.Fprintf(stdout, "offset      %+.2f nats added to every LLR would give Cllr %.4f bits (the LLRs %s)\n", s.BestOffset, s.OffsetCllr, dir)
+		fmt.Fprintf(stdout, "offset      %+.2f nats added to every LLR would give Cllr %.4f bits (%s)\n", s.BestOffset, s.OffsetCllr, dir)
 	}
 	if *det != "" {
 		if err := plotDET(*det, metrics.DET(tar, non), s.EER); err != nil {
