@@ -81,6 +81,9 @@ func TestEnrolledCohort(t *testing.T) {
 		if r.Insufficient != base.Insufficient {
 			t.Errorf("%+v: %d insufficient-speech trials, want %d", opt, r.Insufficient, base.Insufficient)
 		}
+		if r.ShortEnrollments != base.ShortEnrollments {
+			t.Errorf("%+v: %d short enrollments, want %d", opt, r.ShortEnrollments, base.ShortEnrollments)
+		}
 		return r
 	}
 	for _, opt := range []ScoreOptions{{Cohort: CohortBundle}, {Cohort: CohortEnrolled, MinCohortModels: 5}, {Cohort: CohortEnrolledTest, MinCohortModels: 5}} {

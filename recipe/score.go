@@ -233,15 +233,10 @@ func ScoreListsWith(v *models.Verifier, enroll, tests []kaldiio.Pair, trials []k
 	if err != nil {
 		return nil, err
 	}
-	short := countShort(models_, v.MinFrames)
 	if opt.Cohort == CohortEnrolled || opt.Cohort == CohortEnrolledTest {
-		res, err := scoreEnrolledCohort(v, models_, testProbes, modelIdx, testIdx, trials, opt)
-		if res != nil {
-			res.ShortEnrollments = short
-		}
-		return res, err
+		return scoreEnrolledCohort(v, models_, testProbes, modelIdx, testIdx, trials, opt)
 	}
-	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials)), ShortEnrollments: short}
+	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials)), ShortEnrollments: countShort(models_, v.MinFrames)}
 	const block = 4096
 	insufficient := make([]int, (len(trials)+block-1)/block)
 	err = Parallel(len(insufficient), workers, nil, func(_, k int) error {
@@ -442,7 +437,7 @@ func scoreEnrolledCohort(v *models.Verifier, enrolled, tests []*models.Probe, mo
 		k := testIdx[t.Test]
 		byTest[k] = append(byTest[k], i)
 	}
-	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials))}
+	res := &ScoreResult{Scores: make([]kaldiio.Score, len(trials)), ShortEnrollments: countShort(enrolled, v.MinFrames)}
 	insufficient := make([]int, len(tests))
 	err := Parallel(len(tests), workers, progress.New(opt.Log, "trials", len(tests)), func(w, k int) error {
 		if len(byTest[k]) == 0 {
