@@ -64,12 +64,14 @@ import (
 // Metadata.HalfPrecisionT), which older readers would skip, having no extractor. Version 11
 // marks a bundle whose countermeasure has a spectrum network (Countermeasure.Spec: "spec_net"
 // in the SPOF JSON, its parameters after the frame network's), which older readers would refuse
-// as malformed rather than by version. Every other bundle is still written as version 1.
+// as malformed rather than by version. Version 12 marks a spectrum network with members (an
+// ensemble: SpecNet.Members in its JSON, their parameters after its own), whose extra parameters
+// older readers would refuse as malformed. Every other bundle is still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 11
+	BundleVersion uint32 = 12
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -87,6 +89,9 @@ var (
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
 	if b.Spoof != nil && b.Spoof.Spec != nil {
+		if len(b.Spoof.Spec.Members) > 0 {
+			return 12
+		}
 		return 11
 	}
 	if b.Meta.HalfPrecisionT && b.Extractor != nil {

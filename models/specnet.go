@@ -32,6 +32,10 @@ type SpecNet struct {
 	// W2 (Hidden) and B2 the output.
 	W1, B1, W2 []float32 `json:"-"`
 	B2         float32   `json:"-"`
+	// Members, if any, are further networks of the same input (Bins) trained from other seeds:
+	// Logit returns the mean of this network's log-odds and theirs (an ensemble). A member has
+	// no members of its own.
+	Members []*SpecNet `json:"members,omitempty"`
 }
 
 // Kinds of SpecLayer.
@@ -102,16 +106,28 @@ func (n *SpecNet) Validate() error {
 			}
 		}
 	}
+	for i, m := range n.Members {
+		if m == nil || len(m.Members) > 0 || m.Bins != n.Bins {
+			return fmt.Errorf("models: spectrum network member %d: missing, nested or of other bins", i+1)
+		}
+		if err := m.Validate(); err != nil {
+			return fmt.Errorf("models: spectrum network member %d: %w", i+1, err)
+		}
+	}
 	return nil
 }
 
-// MinFrames is the fewest input frames the network needs: one per time step its pools halve.
+// MinFrames is the fewest input frames the network (and each of its Members) needs: one per
+// time step its pools halve.
 func (n *SpecNet) MinFrames() int {
 	m := 1
 	for _, l := range n.Layers {
 		if l.Kind == SpecPool {
 			m *= 2
 		}
+	}
+	for _, o := range n.Members {
+		m = max(m, o.MinFrames())
 	}
 	return m
 }
@@ -291,12 +307,24 @@ func pool2(a specAct, arg []int32, out []float32) specAct {
 }
 
 // Logit returns the network's log-odds that the recording whose T × Bins log power spectrum is
-// spec (row-major, T·stride values, row t at spec[t·stride:]) is spoofed; ok is false if T is
-// under MinFrames.
+// spec (row-major, T·stride values, row t at spec[t·stride:]) is spoofed, averaged with its
+// Members'; ok is false if T is under MinFrames.
 func (n *SpecNet) Logit(spec []float32, T, stride int) (logit float64, ok bool) {
 	if T < n.MinFrames() || stride < n.Bins {
 		return 0, false
 	}
+	logit = n.logit(spec, T, stride)
+	if len(n.Members) == 0 {
+		return logit, true
+	}
+	for _, m := range n.Members {
+		logit += m.logit(spec, T, stride)
+	}
+	return logit / float64(1+len(n.Members)), true
+}
+
+// logit is Logit of this network alone, for T of at least MinFrames.
+func (n *SpecNet) logit(spec []float32, T, stride int) float64 {
 	sc := specScratchPool.Get().(*specScratch)
 	defer specScratchPool.Put(sc)
 	// Two activation buffers, used in turn; a layer's output never aliases its input.
@@ -331,7 +359,7 @@ func (n *SpecNet) Logit(spec []float32, T, stride int) (logit float64, ok bool) 
 		}
 	}
 	h := n.headIn(a)
-	return float64(n.head(h)), true
+	return float64(n.head(h))
 }
 
 // specScratch is Logit's working memory (tens of MB for 6 s of speech), pooled so that live
@@ -425,5 +453,35 @@ func (n *SpecNet) readWeights(r *reader) error {
 	if b := r.floats(1); len(b) == 1 {
 		n.B2 = float32(b[0])
 	}
+	if len(n.Members) > 16 {
+		return fmt.Errorf("%w: countermeasure spectrum network of %d members", ErrMalformed, len(n.Members))
+	}
+	for i, m := range n.Members {
+		if m == nil || len(m.Members) > 0 {
+			return fmt.Errorf("%w: countermeasure spectrum network member %d missing or nested", ErrMalformed, i+1)
+		}
+		if err := m.readWeights(r); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// appendWeights appends the network's parameters, then each member's, in readWeights' order.
+func (n *SpecNet) appendWeights(out []byte) []byte {
+	// The shapes are in the JSON: each convolution's W and B, each norm's Scale and Shift, in
+	// layer order, then the head.
+	for _, l := range n.Layers {
+		switch l.Kind {
+		case SpecConv:
+			out = append(out, payload(nil, toF64(l.W), toF64(l.B))...)
+		case SpecNorm:
+			out = append(out, payload(nil, toF64(l.Scale), toF64(l.Shift))...)
+		}
+	}
+	out = append(out, payload(nil, toF64(n.W1), toF64(n.B1), toF64(n.W2), []float64{float64(n.B2)})...)
+	for _, m := range n.Members {
+		out = m.appendWeights(out)
+	}
+	return out
 }

@@ -354,3 +354,87 @@ func TestSpecNetDirectConv(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecNetMembers checks an ensemble: its log-odds are the mean of its networks' (a member
+// that differs only in its output bias by 1.5 moves the mean by 0.75; a member of other weights
+// gives the mean of the two logits), it survives the bundle round trip as format version 12,
+// and Validate and the reader refuse nested, mismatched or truncated members.
+func TestSpecNetMembers(t *testing.T) {
+	n, ref := loadSpecNetRef(t)
+	shifted, _ := loadSpecNetRef(t)
+	shifted.B2 += 1.5
+	other, _ := loadSpecNetRef(t)
+	for i := range other.W2 {
+		other.W2[i] *= -0.5
+	}
+	single := make([]float64, len(ref.Cases))
+	for i, c := range ref.Cases {
+		single[i], _ = n.Logit(c.Spec, c.T, c.Stride)
+	}
+	n.Members = []*SpecNet{shifted}
+	if err := n.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range ref.Cases {
+		got, ok := n.Logit(c.Spec, c.T, c.Stride)
+		if !ok || math.Abs(got-(single[i]+0.75)) > 1e-5 {
+			t.Errorf("T=%d: ensemble with a shifted copy %v, want %v", c.T, got, single[i]+0.75)
+		}
+	}
+	n.Members = []*SpecNet{other}
+	for i, c := range ref.Cases {
+		o, _ := other.Logit(c.Spec, c.T, c.Stride)
+		got, _ := n.Logit(c.Spec, c.T, c.Stride)
+		if math.Abs(got-(single[i]+o)/2) > 1e-9 || o == single[i] {
+			t.Errorf("T=%d: ensemble %v, want the mean of %v and %v", c.T, got, single[i], o)
+		}
+	}
+	if _, ok := n.Logit(ref.Cases[0].Spec, 3, ref.Cases[0].Stride); ok {
+		t.Error("3 frames accepted by the ensemble, want at least 4")
+	}
+
+	cm, _ := synthCM(t, 1)
+	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
+	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = n, json.RawMessage(`{"bins":16}`), 6
+	cm.Fusion = &SpoofFusion{SpecWeight: 0.75, SpecMean: 1, SpecStd: 2, BaseMean: -1, BaseStd: 0.5}
+	data := encode(t, &Bundle{Spoof: cm})
+	if v := binary.LittleEndian.Uint32(data[4:]); v != 12 {
+		t.Errorf("format version %d, want 12", v)
+	}
+	got, err := ReadBundle(bytes.NewReader(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got.Spoof.Spec; g == nil || len(g.Members) != 1 {
+		t.Fatalf("members lost: %+v", g)
+	}
+	for _, c := range ref.Cases {
+		a, _ := n.Logit(c.Spec, c.T, c.Stride)
+		b, _ := got.Spoof.Spec.Logit(c.Spec, c.T, c.Stride)
+		if a != b {
+			t.Errorf("T=%d: ensemble logit %v after the round trip, %v before", c.T, b, a)
+		}
+	}
+	p, _ := marshalSpoof(cm)
+	if _, err := parseSpoof(&reader{b: p[:len(p)-4], tag: "SPOF"}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("truncated member: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		break_ func(n *SpecNet)
+	}{
+		{"nil member", func(n *SpecNet) { n.Members = []*SpecNet{nil} }},
+		{"nested", func(n *SpecNet) { o, _ := loadSpecNetRef(t); o.Members = []*SpecNet{other}; n.Members = []*SpecNet{o} }},
+		{"other bins", func(n *SpecNet) { o, _ := loadSpecNetRef(t); o.Bins *= 2; n.Members = []*SpecNet{o} }},
+		{"broken member", func(n *SpecNet) { o, _ := loadSpecNetRef(t); o.W1 = o.W1[1:]; n.Members = []*SpecNet{o} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, _ := loadSpecNetRef(t)
+			tc.break_(b)
+			if err := b.Validate(); err == nil {
+				t.Error("Validate accepted a broken ensemble")
+			}
+		})
+	}
+}

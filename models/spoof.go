@@ -677,17 +677,8 @@ func marshalSpoof(cm *Countermeasure) ([]byte, error) {
 		}
 	}
 	if n := cm.Spec; n != nil {
-		// The shapes are in the JSON; the parameters follow the frame network's: each
-		// convolution's W and B, each norm's Scale and Shift, in layer order, then the head.
-		for _, l := range n.Layers {
-			switch l.Kind {
-			case SpecConv:
-				out = append(out, payload(nil, toF64(l.W), toF64(l.B))...)
-			case SpecNorm:
-				out = append(out, payload(nil, toF64(l.Scale), toF64(l.Shift))...)
-			}
-		}
-		out = append(out, payload(nil, toF64(n.W1), toF64(n.B1), toF64(n.W2), []float64{float64(n.B2)})...)
+		// The parameters follow the frame network's.
+		out = n.appendWeights(out)
 	}
 	return out, nil
 }

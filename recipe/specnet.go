@@ -31,7 +31,14 @@ type SpecNetTrainConfig struct {
 	// other systems worse but teach the network.
 	Spoof       []string
 	SpoofGroups []int
+	// Members is the number of networks trained, each from its own seed (Net.Seed, then
+	// Net.Seed + DefaultSpecMemberSeedStep, …), whose log-odds are averaged (models.SpecNet.Members):
+	// an ensemble costs Members times the training and the scoring (default 1).
+	Members int
 }
+
+// DefaultSpecMemberSeedStep separates the seeds of an ensemble's networks.
+const DefaultSpecMemberSeedStep = 1000
 
 // DefaultSpecSeconds is the audio, in seconds from a recording's start, the spectrum network
 // reads by default.
@@ -51,6 +58,9 @@ func (c *SpecNetTrainConfig) defaults() {
 		c.Weight = DefaultSpecWeight
 	}
 	c.Weight = min(c.Weight, 1)
+	if c.Members <= 0 {
+		c.Members = 1
+	}
 }
 
 // SpecOfFile returns the log power spectrum (dsp.LogSpectrogram) of the first seconds of a WAV
@@ -180,16 +190,30 @@ func (d *specData) fold(c SpoofTrainConfig, held []int, base []float64, name str
 	if steps <= 0 {
 		steps = 1500
 	}
-	tb := progress.New(c.Log, name, steps)
-	t0 := time.Now()
-	nc.Progress = func(int, float64) { tb.Add(1) }
-	net, err := models.TrainSpecNet([][]models.SpecRecording{train}, d.spoofGroups, nc)
-	tb.Done()
-	if err != nil {
-		return nil, err
-	}
-	if c.Log != nil {
-		fmt.Fprintf(c.Log, "spoof: %s trained in %s on %d bona fide files\n", name, time.Since(t0).Round(time.Second), len(train))
+	var net *models.SpecNet
+	for m := range d.sc.Members {
+		label := name
+		if d.sc.Members > 1 {
+			label = fmt.Sprintf("%s, network %d of %d", name, m+1, d.sc.Members)
+		}
+		mc := nc
+		mc.Seed = nc.Seed + uint64(m)*DefaultSpecMemberSeedStep
+		tb := progress.New(c.Log, label, steps)
+		t0 := time.Now()
+		mc.Progress = func(int, float64) { tb.Add(1) }
+		n, err := models.TrainSpecNet([][]models.SpecRecording{train}, d.spoofGroups, mc)
+		tb.Done()
+		if err != nil {
+			return nil, err
+		}
+		if c.Log != nil {
+			fmt.Fprintf(c.Log, "spoof: %s trained in %s on %d bona fide files\n", label, time.Since(t0).Round(time.Second), len(train))
+		}
+		if net == nil {
+			net = n
+		} else {
+			net.Members = append(net.Members, n)
+		}
 	}
 	hs := make([]models.SpecRecording, len(held))
 	for j, i := range held {

@@ -65,6 +65,26 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 		}
 		checkSpecScores(t, cm, bona, spoof, wavs)
 	}
+	// Members: an ensemble of two networks, the first the single network of the same seed bit
+	// for bit, the second from another seed; batch and engine scores agree on it.
+	ens := func(members int) *models.Countermeasure {
+		t.Helper()
+		cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2, HoldOut: 3,
+			HoldOutSpeakers: true, Workers: 2, Spec: &recipe.SpecNetTrainConfig{Seconds: 1.5, Weight: 0.8, Members: members,
+				Net: models.SpecNetConfig{Steps: 40, Batch: 4, Crop: 32, Hidden: 4, Layers: small, Seed: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cm
+	}
+	one, two := ens(1), ens(2)
+	if len(one.Spec.Members) != 0 || len(two.Spec.Members) != 1 {
+		t.Fatalf("members %d and %d, want 0 and 1", len(one.Spec.Members), len(two.Spec.Members))
+	}
+	if !slices.Equal(one.Spec.W1, two.Spec.W1) || slices.Equal(two.Spec.W1, two.Spec.Members[0].W1) {
+		t.Error("the ensemble's first network is not the single network, or its second is the same")
+	}
+	checkSpecScores(t, two, bona, spoof, wavs)
 	// Spec.Spoof: files only the network trains on. The other systems are those trained without
 	// them, bit for bit (their GMMs, their thresholds); the network is not.
 	train := func(extra []string, extraGroups []int) *models.Countermeasure {

@@ -83,6 +83,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	specSeconds := fs.Float64("spec-seconds", recipe.DefaultSpecSeconds, "with --spec-net: the `seconds` of audio from a recording's start the network reads")
 	specWeight := fs.Float64("spec-weight", recipe.DefaultSpecWeight, "with --spec-net: the network's `weight` in the fusion, in (0, 1] (1: it alone decides)")
 	specWidth := fs.Int("spec-width", 1, "with --spec-net: channel `multiplier` of the network's layers (16, 24, 32 channels at 1)")
+	specMembers := fs.Int("spec-members", 1, "with --spec-net: `networks` trained from different seeds and averaged (an ensemble: that many times the network's training and scoring time), 1-8")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
 		return err
@@ -98,10 +99,10 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	}
 	var spec *recipe.SpecNetTrainConfig
 	if *specNet {
-		if *specSteps < 1 || !(*specSeconds >= 1) || !(*specWeight > 0 && *specWeight <= 1) || *specWidth < 1 || *specWidth > 8 {
-			return usageErrorf("--spec-steps must be positive, --spec-seconds at least 1, --spec-weight in (0, 1], --spec-width 1-8")
+		if *specSteps < 1 || !(*specSeconds >= 1) || !(*specWeight > 0 && *specWeight <= 1) || *specWidth < 1 || *specWidth > 8 || *specMembers < 1 || *specMembers > 8 {
+			return usageErrorf("--spec-steps must be positive, --spec-seconds at least 1, --spec-weight in (0, 1], --spec-width 1-8, --spec-members 1-8")
 		}
-		spec = &recipe.SpecNetTrainConfig{Seconds: *specSeconds, Weight: *specWeight,
+		spec = &recipe.SpecNetTrainConfig{Seconds: *specSeconds, Weight: *specWeight, Members: *specMembers,
 			Net: models.SpecNetConfig{Steps: *specSteps, Layers: models.DefaultSpecLayers(*specWidth)}}
 	}
 	hiddenNet, err := parseWidths(*frameNet)

@@ -142,6 +142,8 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 		{"--hold-out-speakers", "--threshold-confidence", "1"},
 		{"--hold-out-speakers", "--threshold-confidence", "-0.1"},
 		{"--spec-spoof", filepath.Join(dir, "spoof")}, // needs --spec-net
+		{"--spec-net", "--spec-members", "0"},
+		{"--spec-net", "--spec-members", "9"},
 	} {
 		a := append([]string{"train-spoof", "--bonafide", filepath.Join(dir, "bonaspk"), "--spoof", filepath.Join(dir, "spoof"), "--out", xf}, args...)
 		if code := run(a, &out, &errb); code != 2 {

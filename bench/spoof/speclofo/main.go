@@ -13,6 +13,10 @@
 //
 // --dump writes the per-file scores in lofo's --dump layout (the network's log-odds in every score
 // column), to fuse with lofo's and nnlofo's dumps (bench/spoof/fuse, or fusedump.py).
+//
+// --members N trains N networks per fold (seeds --seed, --seed + 1000, …, as train-spoof
+// --spec-members) and reports their average (models.SpecNet.Members; the dump holds it) and,
+// after it, each network alone.
 package main
 
 import (
@@ -47,7 +51,11 @@ func main() {
 	width := flag.Int("width", 1, "the network's width multiplier (train-spoof --spec-width)")
 	seed := flag.Uint64("seed", 1, "training seed (train-spoof's network has seed 1)")
 	dump := flag.String("dump", "", "write per-file scores (lofo --dump layout, the log-odds in every score column)")
+	members := flag.Int("members", 1, "networks per fold, averaged (train-spoof --spec-members); each is reported alone too")
 	flag.Parse()
+	if *members < 1 {
+		log.Fatal("--members must be at least 1")
+	}
 	t0 := time.Now()
 
 	alias, err := recipe.ParseFamilyGroups(groupFlags)
@@ -120,8 +128,16 @@ func main() {
 		}()
 	}
 	var all *models.SpecNet // the network trained on every trainable family (never-trained folds)
-	fmt.Printf("| held-out | spec clean | spec codecs | miss at 1 %% clean |\n|---|---|---|---|\n")
+	head, rule := "| held-out | spec clean | spec codecs | miss at 1 % clean |", "|---|---|---|---|"
+	if *members > 1 {
+		for m := range *members {
+			head += fmt.Sprintf(" network %d clean / codecs |", m+1)
+			rule += "---|"
+		}
+	}
+	fmt.Printf("%s\n%s\n", head, rule)
 	var sum [2]float64
+	msum := make([][2]float64, *members)
 	folds := 0
 	for _, held := range families {
 		if len(want) > 0 && !want[held] {
@@ -152,66 +168,95 @@ func main() {
 				}
 			}
 			t1 := time.Now()
-			net, err = models.TrainSpecNet([][]models.SpecRecording{of(bona)}, groups,
-				models.SpecNetConfig{Steps: *steps, Layers: models.DefaultSpecLayers(*width), Seed: *seed})
-			if err != nil {
-				log.Fatal(err)
+			net = nil
+			for m := range *members {
+				n, err := models.TrainSpecNet([][]models.SpecRecording{of(bona)}, groups,
+					models.SpecNetConfig{Steps: *steps, Layers: models.DefaultSpecLayers(*width), Seed: *seed + uint64(m)*recipe.DefaultSpecMemberSeedStep})
+				if err != nil {
+					log.Fatal(err)
+				}
+				if net == nil {
+					net = n
+				} else {
+					net.Members = append(net.Members, n)
+				}
 			}
-			log.Printf("fold %s: %d bona fide files, %d spoof groups, trained in %v", held, len(bona), len(groups), time.Since(t1).Round(time.Second))
+			log.Printf("fold %s: %d bona fide files, %d spoof groups, %d network(s) trained in %v", held, len(bona), len(groups), *members, time.Since(t1).Round(time.Second))
 			if isNever {
 				all = net
 			}
 		}
-		heldScores := recipe.SpecScores(net, of(bonaHeld), 0)
-		thr := metrics.ThresholdAtFAR(finite(heldScores), 0.01)
-		var res [2]float64
-		var miss float64
-		for c, codec := range []string{"none", "mobile"} {
-			var sp, bf []int
-			for i, it := range keys {
-				if it.Split == "eval" && it.Codec == codec {
-					if it.Class == "spoof" && it.Family == held {
-						sp = append(sp, i)
-					} else if it.Class == "bonafide" {
-						bf = append(bf, i)
+		// evaluate returns n's EER clean and after codecs, and the share of the held-out family's
+		// clean items under its 1 % threshold on held-out bona fide files; with dump set, it writes
+		// the scores.
+		evaluate := func(n *models.SpecNet, dump bool) (res [2]float64, miss float64) {
+			heldScores := recipe.SpecScores(n, of(bonaHeld), 0)
+			thr := metrics.ThresholdAtFAR(finite(heldScores), 0.01)
+			for c, codec := range []string{"none", "mobile"} {
+				var sp, bf []int
+				for i, it := range keys {
+					if it.Split == "eval" && it.Codec == codec {
+						if it.Class == "spoof" && it.Family == held {
+							sp = append(sp, i)
+						} else if it.Class == "bonafide" {
+							bf = append(bf, i)
+						}
+					}
+				}
+				ss, bs := recipe.SpecScores(n, of(sp), 0), recipe.SpecScores(n, of(bf), 0)
+				res[c] = 100 * metrics.EER(finite(ss), finite(bs))
+				if c == 0 {
+					m := 0
+					for _, s := range finite(ss) {
+						if s < thr {
+							m++
+						}
+					}
+					miss = 100 * float64(m) / float64(len(finite(ss)))
+				}
+				if dump {
+					for j, i := range sp {
+						dumpW.Row(held, "eval", keys[i].Family, keys[i].Codec, keys[i].ID, ss[j], ss[j], ss[j])
+					}
+					for j, i := range bf {
+						dumpW.Row(held, "eval", keys[i].Family, keys[i].Codec, keys[i].ID, bs[j], bs[j], bs[j])
 					}
 				}
 			}
-			ss, bs := recipe.SpecScores(net, of(sp), 0), recipe.SpecScores(net, of(bf), 0)
-			res[c] = 100 * metrics.EER(finite(ss), finite(bs))
-			if c == 0 {
-				m := 0
-				for _, s := range finite(ss) {
-					if s < thr {
-						m++
-					}
+			if dump {
+				for j, i := range bonaHeld {
+					dumpW.Row(held, "held", "bonafide", "-", keys[i].ID, heldScores[j], heldScores[j], heldScores[j])
 				}
-				miss = 100 * float64(m) / float64(len(finite(ss)))
+				if err := dumpW.Flush(); err != nil {
+					log.Fatal(err)
+				}
 			}
-			if dumpW != nil {
-				for j, i := range sp {
-					dumpW.Row(held, "eval", keys[i].Family, keys[i].Codec, keys[i].ID, ss[j], ss[j], ss[j])
-				}
-				for j, i := range bf {
-					dumpW.Row(held, "eval", keys[i].Family, keys[i].Codec, keys[i].ID, bs[j], bs[j], bs[j])
-				}
+			return res, miss
+		}
+		res, miss := evaluate(net, dumpW != nil)
+		var alone string
+		if *members > 1 {
+			for m, n := range append([]*models.SpecNet{{Bins: net.Bins, InputScale: net.InputScale, Layers: net.Layers, Hidden: net.Hidden,
+				W1: net.W1, B1: net.B1, W2: net.W2, B2: net.B2}}, net.Members...) {
+				r, _ := evaluate(n, false)
+				alone += fmt.Sprintf(" %.2f / %.2f |", r[0], r[1])
+				msum[m][0] += r[0]
+				msum[m][1] += r[1]
 			}
 		}
-		if dumpW != nil {
-			for j, i := range bonaHeld {
-				dumpW.Row(held, "held", "bonafide", "-", keys[i].ID, heldScores[j], heldScores[j], heldScores[j])
-			}
-			if err := dumpW.Flush(); err != nil {
-				log.Fatal(err)
-			}
-		}
-		fmt.Printf("| %s | %.2f | %.2f | %.0f |\n", held, res[0], res[1], miss)
+		fmt.Printf("| %s | %.2f | %.2f | %.0f |%s\n", held, res[0], res[1], miss, alone)
 		sum[0] += res[0]
 		sum[1] += res[1]
 		folds++
 	}
 	if folds > 0 {
-		fmt.Printf("| mean of %d | %.2f | %.2f | |\n", folds, sum[0]/float64(folds), sum[1]/float64(folds))
+		var alone string
+		if *members > 1 {
+			for _, m := range msum {
+				alone += fmt.Sprintf(" %.2f / %.2f |", m[0]/float64(folds), m[1]/float64(folds))
+			}
+		}
+		fmt.Printf("| mean of %d | %.2f | %.2f | |%s\n", folds, sum[0]/float64(folds), sum[1]/float64(folds), alone)
 	}
 	log.Printf("done in %v", time.Since(t0).Round(time.Second))
 }
