@@ -145,14 +145,24 @@ func (s *Session) DropSecondSystem() {
 // countermeasure's spectrum network while it has not yet scored the call
 // (SpoofStream.SpecPending).
 func (s *Session) Sheddable() bool {
-	return s.fe2 != nil || s.sp != nil && s.sp.SpecPending()
+	return s.fe2 != nil || s.SpecPending()
 }
 
 // Shed drops the session's optional work for the rest of the call: the second speaker system
-// (DropSecondSystem) and the countermeasure's spectrum network (SpoofStream.DropSpec, whose
-// verdicts are then the other countermeasure systems' at their own thresholds).
+// (DropSecondSystem) and the countermeasure's spectrum network (DropSpec).
 func (s *Session) Shed() {
 	s.DropSecondSystem()
+	s.DropSpec()
+}
+
+// SpecPending reports whether the countermeasure's spectrum network has yet to score the call
+// (SpoofStream.SpecPending): work DropSpec can still save.
+func (s *Session) SpecPending() bool { return s.sp != nil && s.sp.SpecPending() }
+
+// DropSpec drops the countermeasure's spectrum network for the rest of the call
+// (SpoofStream.DropSpec): its spoofing verdicts are then the other countermeasure systems' at
+// their own thresholds. For a server short of processor time; no effect unless SpecPending.
+func (s *Session) DropSpec() {
 	if s.sp != nil {
 		s.sp.DropSpec()
 	}

@@ -85,10 +85,7 @@ func (s *Server) newCall(conn *websocket.Conn, platform, callID, ani string, m m
 	}
 	c := &call{srv: s, platform: platform, ani: MaskANI(ani), sess: s.eng.NewSession(callID), dec: dec, started: time.Now().UTC(),
 		rank: rand.Float64()}
-	if c.sess.Sheddable() && s.shedFusion(c.started, c.rank) {
-		c.sess.Shed() // short of processor time: this call is scored without its optional systems
-		s.prom.fusionShed.WithLabelValues("start").Inc()
-	}
+	c.shedOptional(c.started, "start") // short of processor time: without its optional systems
 	if m.rate != s.eng.SampleRate() {
 		if c.rs, err = audio.NewResampler(m.rate, s.eng.SampleRate()); err != nil {
 			return nil, unsupported("%v", err)
@@ -126,10 +123,7 @@ func (c *call) push(b []byte) ([]engine.Assessment, error) {
 	}
 	c.samples += int64(len(x))
 	c.srv.prom.audioSeconds.Add(float64(len(x)) / float64(c.srv.eng.SampleRate()))
-	if c.sess.Sheddable() && c.srv.shedFusion(t0, c.rank) {
-		c.sess.Shed() // short of processor time: without the optional systems from here on
-		c.srv.prom.fusionShed.WithLabelValues("during").Inc()
-	}
+	c.shedOptional(t0, "during") // short of processor time: without them from here on
 	out, err := c.sess.Push(x)
 	c.srv.prom.observe(out, time.Since(t0))
 	c.publish(out)

@@ -28,6 +28,7 @@ type promMetrics struct {
 	refused      *prometheus.CounterVec
 	shed         *prometheus.CounterVec
 	fusionShed   *prometheus.CounterVec
+	specShed     *prometheus.CounterVec
 }
 
 func newPromMetrics(s *Server) *promMetrics {
@@ -45,7 +46,9 @@ func newPromMetrics(s *Server) *promMetrics {
 	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_refused_total", Help: "Requests refused before a call or API handler ran, by status."}, []string{"status"})
 	m.shed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_calls_shed_total", Help: "Calls refused with 503 to protect the live ones: at MaxCalls (capacity) or above ShedDelay (overload)."}, []string{"reason"})
 	m.fusionShed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_fusion_shed_total",
-		Help: "Calls that stopped feeding the bundle's second speaker system (and its countermeasure's spectrum network), or never started, because goroutines waited longer than FusionShedDelay for a processor: at the call's start (\"start\") or during it (\"during\")."}, []string{"when"})
+		Help: "Calls that stopped feeding the bundle's second speaker system (and, without SpecShedDelay, its countermeasure's spectrum network), or never started, because goroutines waited longer than FusionShedDelay for a processor: at the call's start (\"start\") or during it (\"during\")."}, []string{"when"})
+	m.specShed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_spec_shed_total",
+		Help: "With SpecShedDelay: calls whose countermeasure spectrum network was dropped before it scored them, because goroutines waited longer than SpecShedDelay for a processor: at the call's start (\"start\") or during it (\"during\")."}, []string{"when"})
 	sched := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voxguard_sched_delay_p99_seconds",
 		Help: "99th percentile over the last 2 s of how long runnable goroutines waited for a processor (0: too few events to tell); the load-shedding signal."},
 		func() float64 { return s.sched.p99(time.Now()).Seconds() })
@@ -59,7 +62,7 @@ func newPromMetrics(s *Server) *promMetrics {
 			}
 			return 0
 		})
-	m.reg.MustRegister(m.calls, m.audioSeconds, m.latency, m.assessments, m.reasons, m.api, m.apiLatency, m.refused, m.shed, m.fusionShed, sched, live, cached,
+	m.reg.MustRegister(m.calls, m.audioSeconds, m.latency, m.assessments, m.reasons, m.api, m.apiLatency, m.refused, m.shed, m.fusionShed, m.specShed, sched, live, cached,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -250,3 +250,35 @@ func (s *Server) shedFusion(now time.Time, rank float64) bool {
 	}
 	return rank >= s.fusion.get(now, s.sched, lim)
 }
+
+// shedSpec says whether a call of the given rank should not have the countermeasure's spectrum
+// network score it (its own fusionLevel on SpecShedDelay); never without SpecShedDelay.
+func (s *Server) shedSpec(now time.Time, rank float64) bool {
+	lim := s.cfg.SpecShedDelay
+	if lim <= 0 {
+		return false
+	}
+	return rank >= s.spec.get(now, s.sched, lim)
+}
+
+// shedOptional drops the call's optional work the server is short of processor time for, at
+// its start or during it (when, the metrics' label): the second speaker system and the
+// spectrum network together by the fusion level, or apart when SpecShedDelay is set.
+func (c *call) shedOptional(now time.Time, when string) {
+	s := c.srv
+	if s.cfg.SpecShedDelay <= 0 {
+		if c.sess.Sheddable() && s.shedFusion(now, c.rank) {
+			c.sess.Shed()
+			s.prom.fusionShed.WithLabelValues(when).Inc()
+		}
+		return
+	}
+	if c.sess.Fusing() && s.shedFusion(now, c.rank) {
+		c.sess.DropSecondSystem()
+		s.prom.fusionShed.WithLabelValues(when).Inc()
+	}
+	if c.sess.SpecPending() && s.shedSpec(now, c.rank) {
+		c.sess.DropSpec()
+		s.prom.specShed.WithLabelValues(when).Inc()
+	}
+}

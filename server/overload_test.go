@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/engine"
+	"github.com/voxguard/voxguard/internal/testkit"
 )
 
 // TestHistQuantile checks the bucket quantile on hand-worked histograms: the upper edge of the
@@ -302,5 +304,71 @@ func TestCallShedsFusion(t *testing.T) {
 	setLevel(never, 0)
 	if c, _ := never.newCall(nil, "test", "c-never", "", m); !c.sess.Fusing() {
 		t.Error("a call shed the second system without FusionShedDelay")
+	}
+}
+
+// TestCallShedsSpecApart checks Config.SpecShedDelay: the countermeasure's spectrum network is
+// shed by its own level, apart from the second speaker system (a call at fusion level 0 and
+// network level 1 keeps the network; at network level 0 it drops it at its next audio message,
+// counted in voxguard_spec_shed_total); without SpecShedDelay a call shed at the fusion level
+// loses both.
+func TestCallShedsSpecApart(t *testing.T) {
+	e, err := engine.New(testkit.SpecFusedTinyBundle(t), engine.Options{Config: engine.Config{SecondSystem: true}, Thresholder: farScale(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setLevel := func(f *fusionLevel, level float64) {
+		f.set(level)
+		f.at.Store(time.Now().Add(time.Hour).UnixNano()) // no update from the delay meanwhile
+	}
+	m := media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}
+	frame := make([]byte, 8000/50*2)
+	for i := range frame {
+		frame[i] = byte(i * 37)
+	}
+	s := New(e, NewMemoryAuth(), Config{FusionShedDelay: 50 * time.Millisecond, SpecShedDelay: 80 * time.Millisecond})
+	setLevel(&s.fusion, 0)
+	setLevel(&s.spec, 1)
+	c, err := s.newCall(nil, "test", "c-apart", "", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.push(frame)
+	if c.sess.Fusing() || !c.sess.SpecPending() {
+		t.Fatalf("fusion level 0, network level 1: fusing %v, network pending %v; want false, true", c.sess.Fusing(), c.sess.SpecPending())
+	}
+	setLevel(&s.spec, 0)
+	c.push(frame)
+	if c.sess.SpecPending() {
+		t.Error("the network still pending after its level fell to 0")
+	}
+	for _, tc := range []struct {
+		vec  *prometheus.CounterVec
+		name string
+		when string
+		want float64
+	}{{s.prom.fusionShed, "fusion", "start", 1}, {s.prom.fusionShed, "fusion", "during", 0},
+		{s.prom.specShed, "spec", "start", 0}, {s.prom.specShed, "spec", "during", 1}} {
+		var dm dto.Metric
+		if err := tc.vec.WithLabelValues(tc.when).Write(&dm); err != nil {
+			t.Fatal(err)
+		}
+		if got := dm.GetCounter().GetValue(); got != tc.want {
+			t.Errorf("voxguard_%s_shed_total{when=%q} %v, want %v", tc.name, tc.when, got, tc.want)
+		}
+	}
+	together := New(e, NewMemoryAuth(), Config{FusionShedDelay: 50 * time.Millisecond})
+	setLevel(&together.fusion, 0)
+	setLevel(&together.spec, 1) // unused without SpecShedDelay
+	c, err = together.newCall(nil, "test", "c-together", "", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.sess.Fusing() || c.sess.SpecPending() {
+		t.Errorf("without SpecShedDelay at fusion level 0: fusing %v, network pending %v; want both dropped", c.sess.Fusing(), c.sess.SpecPending())
+	}
+	fresh := New(e, NewMemoryAuth(), Config{})
+	if c, _ := fresh.newCall(nil, "test", "c-fresh", "", m); !c.sess.Fusing() || !c.sess.SpecPending() {
+		t.Error("a call on a server that sheds nothing lacks the second system or the network")
 	}
 }

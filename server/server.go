@@ -65,9 +65,17 @@ type Config struct {
 	// while it is fed, so a server short of processor time sheds that before it sheds calls or
 	// misses latency. The countermeasure's spectrum network, which scores each call once when
 	// its first seconds are in, is shed with it (engine.SpoofStream.DropSpec: the other
-	// countermeasure systems judge alone, at their own thresholds). Set it below ShedDelay. No
-	// effect on an engine with neither.
+	// countermeasure systems judge alone, at their own thresholds) unless SpecShedDelay is set.
+	// Set it below ShedDelay. No effect on an engine with neither.
 	FusionShedDelay time.Duration
+	// SpecShedDelay, if positive, sheds the countermeasure's spectrum network apart from the
+	// second speaker system: by its own share of the calls, kept as FusionShedDelay keeps the
+	// second system's (fusionLevel) but on this delay, with the same rank per call. The network
+	// scores a call once (~7 CPU ms per network on one core) where the second system costs
+	// about a third of every second of audio, so shedding the second system alone often frees
+	// enough. Set it between FusionShedDelay and ShedDelay. Zero: the network goes with the
+	// second system (FusionShedDelay).
+	SpecShedDelay time.Duration
 	// EventOrigins are the browser origins (scheme://host[:port]) allowed on /v1/events
 	// besides the server's own host.
 	EventOrigins []string
@@ -96,6 +104,7 @@ type Server struct {
 
 	sched  *schedDelay // the scheduler's queueing delay, for ShedDelay and FusionShedDelay
 	fusion fusionLevel // the share of calls that may feed the second speaker system (FusionShedDelay)
+	spec   fusionLevel // the share of calls the spectrum network may score (SpecShedDelay)
 	limit  callLimit   // the adaptive cap on live calls that ShedDelay keeps
 
 	mu       sync.Mutex

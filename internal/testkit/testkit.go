@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/internal/devcorpora"
 	"github.com/voxguard/voxguard/models"
 	"github.com/voxguard/voxguard/recipe"
@@ -112,4 +113,53 @@ func SpoofToneSignal(spoof bool, i, n int, f0 float64, r *rand.Rand) []float32 {
 		x[j] = float32(0.02*v + 0.001*r.NormFloat64())
 	}
 	return x
+}
+
+var (
+	specCMOnce sync.Once
+	specCM     *models.Countermeasure
+	specCMErr  error
+)
+
+// SpecFusedTinyBundle is FusedTinyBundle with a countermeasure that has a spectrum network
+// (trained once per test binary by recipe.TrainSpoof on SpoofToneSignal recordings: tiny GMMs,
+// a two-convolution network, 1.5 s of audio read), so that a live call has a network to score it
+// once 1.5 s of audio are in, or to shed.
+func SpecFusedTinyBundle(t testing.TB) *models.Bundle {
+	t.Helper()
+	specCMOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "voxguard-test-spoof-")
+		if err != nil {
+			specCMErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		r := rand.New(rand.NewPCG(7, 7))
+		var bona, spoof []string
+		for _, class := range []string{"bona", "spoof"} {
+			for i := range 9 {
+				x := SpoofToneSignal(class == "spoof", i, 16000, 100+50*r.Float64(), r)
+				p := filepath.Join(dir, class+"_"+string(rune('a'+i))+".wav")
+				if specCMErr = audio.WriteWAVFile(p, x, 8000); specCMErr != nil {
+					return
+				}
+				if class == "bona" {
+					bona = append(bona, p)
+				} else {
+					spoof = append(spoof, p)
+				}
+			}
+		}
+		small := []models.SpecLayer{{Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool},
+			{Kind: models.SpecNorm}, {Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool}}
+		specCM, specCMErr = recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2,
+			HoldOut: 3, Workers: 2, Spec: &recipe.SpecNetTrainConfig{Seconds: 1.5,
+				Net: models.SpecNetConfig{Steps: 20, Batch: 4, Crop: 32, Hidden: 4, Layers: small, Seed: 1}}})
+	})
+	if specCMErr != nil {
+		t.Fatalf("training the test countermeasure: %v", specCMErr)
+	}
+	b := FusedTinyBundle(t)
+	b.Spoof = specCM
+	return b
 }
