@@ -339,6 +339,7 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		runtime.GC()
 		h0 := scrapeHist(base)
 		shedStart0, shedDuring0 := fusionShed(base)
+		specStart0, specDuring0 := specShed(base)
 		rss0 := rssKB(srv.Process.Pid)
 		cpu0 := cpuTicks(srv.Process.Pid)
 		self0 := cpuTicks(os.Getpid())
@@ -434,7 +435,11 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		fmt.Printf("  server-side (audio received -> assessment ready, from /metrics): p99 <= %s\n", histP99(h0, scrapeHist(base)))
 		if a, d := fusionShed(base); a+d > shedStart0+shedDuring0 {
 			a, d = a-shedStart0, d-shedDuring0
-			fmt.Printf("  calls that shed the second speaker system and the spectrum network (serve --fusion-shed-delay): %.0f at their start, %.0f during the call, of %d\n", a, d, n)
+			fmt.Printf("  calls that shed the second speaker system (and, without --spec-shed-delay, the spectrum network; serve --fusion-shed-delay): %.0f at their start, %.0f during the call, of %d\n", a, d, n)
+		}
+		if a, d := specShed(base); a+d > specStart0+specDuring0 {
+			a, d = a-specStart0, d-specDuring0
+			fmt.Printf("  calls that shed the spectrum network apart (serve --spec-shed-delay): %.0f at their start, %.0f during the call, of %d\n", a, d, n)
 		}
 		if len(sched) > 0 {
 			slices.Sort(sched)
@@ -560,7 +565,10 @@ func arrivals(addr, base, key string, pid int, subjects []string, recs []recordi
 	fmt.Printf("| %d | %d | %d | %d | %.0f | %d | %.1f | %.1f | %.1f | %d of %d, %.1f | %.0f | %v |\n", len(results), taken, refused, failed, maxLive,
 		len(lat), q(lat, 0.5), q(lat, 0.99), q(lat, 1), steadyRefused, steadyArrived, q(steady, 0.99), 100*cpu/wall.Seconds(), q(lat, 0.99) < float64(p99Max)/1e6)
 	if a, d := fusionShed(base); a+d > 0 {
-		fmt.Printf("  calls that shed the second speaker system and the spectrum network (serve --fusion-shed-delay): %.0f at their start, %.0f during the call, of %d taken\n", a, d, taken)
+		fmt.Printf("  calls that shed the second speaker system (and, without --spec-shed-delay, the spectrum network; serve --fusion-shed-delay): %.0f at their start, %.0f during the call, of %d taken\n", a, d, taken)
+	}
+	if a, d := specShed(base); a+d > 0 {
+		fmt.Printf("  calls that shed the spectrum network apart (serve --spec-shed-delay): %.0f at their start, %.0f during the call, of %d taken\n", a, d, taken)
 	}
 	if firstErr != nil {
 		fmt.Printf("  first failure: %v\n", firstErr)
@@ -874,6 +882,14 @@ func scrapeGauge(base, name string) (float64, bool) {
 func fusionShed(base string) (start, during float64) {
 	start, _ = scrapeGauge(base, `voxguard_fusion_shed_total{when="start"}`)
 	during, _ = scrapeGauge(base, `voxguard_fusion_shed_total{when="during"}`)
+	return start, during
+}
+
+// specShed reads voxguard_spec_shed_total: with serve --spec-shed-delay, the calls that started
+// without the spectrum network and those that dropped it before it scored them, so far.
+func specShed(base string) (start, during float64) {
+	start, _ = scrapeGauge(base, `voxguard_spec_shed_total{when="start"}`)
+	during, _ = scrapeGauge(base, `voxguard_spec_shed_total{when="during"}`)
 	return start, during
 }
 
