@@ -48,7 +48,7 @@ func newPromMetrics(s *Server) *promMetrics {
 	m.fusionShed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_fusion_shed_total",
 		Help: "Calls that stopped feeding the bundle's second speaker system (and, without SpecShedDelay, its countermeasure's spectrum network), or never started, because goroutines waited longer than FusionShedDelay for a processor: at the call's start (\"start\") or during it (\"during\")."}, []string{"when"})
 	m.specShed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_spec_shed_total",
-		Help: "With SpecShedDelay: calls whose countermeasure spectrum network was dropped before it scored them, because goroutines waited longer than SpecShedDelay for a processor: at the call's start (\"start\") or during it (\"during\")."}, []string{"when"})
+		Help: "Calls whose countermeasure spectrum network was dropped before it scored them, because goroutines waited longer than SpecShedDelay (without it: FusionShedDelay, with the second speaker system) for a processor: at the call's start (\"start\") or during it (\"during\")."}, []string{"when"})
 	sched := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voxguard_sched_delay_p99_seconds",
 		Help: "99th percentile over the last 2 s of how long runnable goroutines waited for a processor (0: too few events to tell); the load-shedding signal."},
 		func() float64 { return s.sched.p99(time.Now()).Seconds() })

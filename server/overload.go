@@ -268,6 +268,9 @@ func (c *call) shedOptional(now time.Time, when string) {
 	s := c.srv
 	if s.cfg.SpecShedDelay <= 0 {
 		if c.sess.Sheddable() && s.shedFusion(now, c.rank) {
+			if c.sess.SpecPending() {
+				s.prom.specShed.WithLabelValues(when).Inc()
+			}
 			c.sess.Shed()
 			s.prom.fusionShed.WithLabelValues(when).Inc()
 		}

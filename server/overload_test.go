@@ -311,7 +311,7 @@ func TestCallShedsFusion(t *testing.T) {
 // shed by its own level, apart from the second speaker system (a call at fusion level 0 and
 // network level 1 keeps the network; at network level 0 it drops it at its next audio message,
 // counted in voxguard_spec_shed_total); without SpecShedDelay a call shed at the fusion level
-// loses both.
+// loses both, its network counted too.
 func TestCallShedsSpecApart(t *testing.T) {
 	e, err := engine.New(testkit.SpecFusedTinyBundle(t), engine.Options{Config: engine.Config{SecondSystem: true}, Thresholder: farScale(4)})
 	if err != nil {
@@ -366,6 +366,10 @@ func TestCallShedsSpecApart(t *testing.T) {
 	}
 	if c.sess.Fusing() || c.sess.SpecPending() {
 		t.Errorf("without SpecShedDelay at fusion level 0: fusing %v, network pending %v; want both dropped", c.sess.Fusing(), c.sess.SpecPending())
+	}
+	var dm dto.Metric
+	if err := together.prom.specShed.WithLabelValues("start").Write(&dm); err != nil || dm.GetCounter().GetValue() != 1 {
+		t.Errorf("without SpecShedDelay: voxguard_spec_shed_total{when=\"start\"} %v (%v), want 1", dm.GetCounter().GetValue(), err)
 	}
 	fresh := New(e, NewMemoryAuth(), Config{})
 	if c, _ := fresh.newCall(nil, "test", "c-fresh", "", m); !c.sess.Fusing() || !c.sess.SpecPending() {

@@ -439,7 +439,7 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		}
 		if a, d := specShed(base); a+d > specStart0+specDuring0 {
 			a, d = a-specStart0, d-specDuring0
-			fmt.Printf("  calls that shed the spectrum network apart (serve --spec-shed-delay): %.0f at their start, %.0f during the call, of %d\n", a, d, n)
+			fmt.Printf("  calls whose spectrum network was shed before it scored them: %.0f at their start, %.0f during the call, of %d\n", a, d, n)
 		}
 		if len(sched) > 0 {
 			slices.Sort(sched)
@@ -568,7 +568,7 @@ func arrivals(addr, base, key string, pid int, subjects []string, recs []recordi
 		fmt.Printf("  calls that shed the second speaker system (and, without --spec-shed-delay, the spectrum network; serve --fusion-shed-delay): %.0f at their start, %.0f during the call, of %d taken\n", a, d, taken)
 	}
 	if a, d := specShed(base); a+d > 0 {
-		fmt.Printf("  calls that shed the spectrum network apart (serve --spec-shed-delay): %.0f at their start, %.0f during the call, of %d taken\n", a, d, taken)
+		fmt.Printf("  calls whose spectrum network was shed before it scored them: %.0f at their start, %.0f during the call, of %d taken\n", a, d, taken)
 	}
 	if firstErr != nil {
 		fmt.Printf("  first failure: %v\n", firstErr)
@@ -885,8 +885,8 @@ func fusionShed(base string) (start, during float64) {
 	return start, during
 }
 
-// specShed reads voxguard_spec_shed_total: with serve --spec-shed-delay, the calls that started
-// without the spectrum network and those that dropped it before it scored them, so far.
+// specShed reads voxguard_spec_shed_total: the calls that started without the spectrum network
+// and those that dropped it before it scored them, so far.
 func specShed(base string) (start, during float64) {
 	start, _ = scrapeGauge(base, `voxguard_spec_shed_total{when="start"}`)
 	during, _ = scrapeGauge(base, `voxguard_spec_shed_total{when="during"}`)
