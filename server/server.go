@@ -73,8 +73,8 @@ type Config struct {
 	// second system's (fusionLevel) but on this delay, with the same rank per call. The network
 	// scores a call once (~7 CPU ms per network on one core) where the second system costs
 	// about a third of every second of audio, so shedding the second system alone often frees
-	// enough. Set it between FusionShedDelay and ShedDelay. Zero: the network goes with the
-	// second system (FusionShedDelay).
+	// enough. Set it between FusionShedDelay and ShedDelay (serve's default: twice
+	// FusionShedDelay). Zero: the network goes with the second system (FusionShedDelay).
 	SpecShedDelay time.Duration
 	// EventOrigins are the browser origins (scheme://host[:port]) allowed on /v1/events
 	// besides the server's own host.

@@ -117,6 +117,16 @@ const defaultShedDelay = 100 * time.Millisecond
 // started together and in about half of them at 850-1,000 (bench/README.md, "Server load").
 const defaultFusionShedDelay = 10 * time.Millisecond
 
+// defaultSpecShedDelay is serve's --spec-shed-delay: twice defaultFusionShedDelay, so that the
+// countermeasure's spectrum network, which scores a call once, is shed by its own share of the
+// calls only while shedding the second speaker system has not brought the delay down. Calls
+// arriving at random for 1,000 live on 2 cores (c47, forty-third session, alternated runs):
+// calls whose network was shed before it scored them 80-88 % with the second system (3 runs),
+// 59-60 % at 20 ms (2 runs; p99 latency and refusals no worse: 62-73 ms and 64-152 calls refused
+// against 104-200 ms and 106-232), 30-33 % at 50 ms (2 runs, but the slowest assessment took
+// 0.8-1.0 s against 0.3-0.4 s).
+const defaultSpecShedDelay = 2 * defaultFusionShedDelay
+
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "--addr HOST:PORT [--model FILE] [--data DIR] [--enroll ID=WAV]... [--watch ID=WAV]...", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
@@ -135,8 +145,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	vpCache := fs.Int("voiceprint-cache", engine.DefaultVoiceprintCache, "prepared voiceprints kept in memory, least recently used dropped first (~248 KiB each with the default bundle's two systems, ~124 KiB with --second-system=false)")
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
 	readBatch := fs.Duration("read-batch", defaultReadBatch, fmt.Sprintf("read each streamed call's socket once it holds this much audio, or as much as the next assessment needs if that is less, instead of message by message: fewer wake-ups and system calls per call without delaying any progressive assessment; a stop, claim or ping that fills no batch is read at the latest %v after this (Linux; 0: read every message as it comes)", server.BatchSlack))
-	fusionShed := fs.Duration("fusion-shed-delay", defaultFusionShedDelay, "with --second-system: while runnable goroutines wait longer than this for a processor (99th percentile over 2 s), half of the live calls still fed the second speaker system (more the further over) stop feeding it, again every second, and new calls start without it in the same proportion (the first system alone scores them, at its own thresholds), before any call is shed; the share grows back while the delay is under half of this (0: never); such calls also skip the countermeasure's spectrum network, judged by its other systems at their own thresholds, unless --spec-shed-delay is set")
-	specShed := fs.Duration("spec-shed-delay", 0, "shed the countermeasure's spectrum network apart from the second speaker system, by its own share of calls kept as --fusion-shed-delay keeps the second system's but on this delay (set it between --fusion-shed-delay and --shed-delay); 0: with the second system")
+	fusionShed := fs.Duration("fusion-shed-delay", defaultFusionShedDelay, "with --second-system: while runnable goroutines wait longer than this for a processor (99th percentile over 2 s), half of the live calls still fed the second speaker system (more the further over) stop feeding it, again every second, and new calls start without it in the same proportion (the first system alone scores them, at its own thresholds), before any call is shed; the share grows back while the delay is under half of this (0: never); with --spec-shed-delay 0 such calls also skip the countermeasure's spectrum network")
+	specShed := fs.Duration("spec-shed-delay", defaultSpecShedDelay, "shed the countermeasure's spectrum network apart from the second speaker system, by its own share of calls kept as --fusion-shed-delay keeps the second system's but on this delay (set it between --fusion-shed-delay and --shed-delay); calls without it are judged by the other countermeasure systems at their own thresholds (0: with the second system)")
 	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), cap the live calls just below those then live and refuse new ones with 503 and Retry-After (and fail /readyz) until there is room, so that live calls keep their latency (0: never)")
 	second := fs.Bool("second-system", true, "score live calls with the bundle's second speaker system too, fused, up to its limit of net speech (10 s with the default bundle): lower error rates on short, degraded and unseen-channel speech for ~1.4-1.6 times the CPU of a call's first 10 s of speech (bench/README.md, \"A second front end, fused\"), shed call by call under load (--fusion-shed-delay); false: live calls are scored by the first system alone, as a one-system bundle costs. Uploads to the REST API's one-shot verify and identify are scored fused either way (with --data), and enrollments from audio keep both systems' statistics")
 	tailStride := fs.Int("tail-stride", 1, "accumulate every `N`th frame of a progressive assessment's provisional tail (the last ~1.5 s of speech, whose normalisation window is not yet complete), weighted to count as the whole tail: less CPU per assessment for slightly noisier progressive LLRs; final assessments are unchanged (bench/README.md, \"Thinning the provisional tail\")")
