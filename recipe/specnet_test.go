@@ -1,15 +1,12 @@
 package recipe_test
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/engine"
 	"github.com/voxguard/voxguard/internal/testkit"
 	"github.com/voxguard/voxguard/models"
@@ -23,31 +20,17 @@ import (
 // the same audio, a recording without its spectrum has no verdict, and a live stream runs the
 // network once, judging at the other systems' thresholds until then (checkSpecOnce).
 func TestTrainSpoofSpecNet(t *testing.T) {
-	dir := t.TempDir()
-	r := rand.New(rand.NewPCG(1, 2))
-	var err error
-	var bona, spoof []string
+	bona, spoof, err := testkit.SpoofToneCorpus(t.TempDir(), rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	wavs := map[string][]float32{}
-	for _, class := range []string{"bona", "spoof"} {
-		os.MkdirAll(filepath.Join(dir, class), 0o755)
-		for i := range 9 {
-			x := testkit.SpoofToneSignal(class == "spoof", i, 16000, 100+50*r.Float64(), r)
-			p := filepath.Join(dir, class, fmt.Sprintf("spk%d_%s%d.wav", i%3, class, i))
-			if err := audio.WriteWAVFile(p, x, 8000); err != nil {
-				t.Fatal(err)
-			}
-			if wavs[p], err = recipe.ReadMono(p, 8000); err != nil { // as the file holds it (16 bits)
-				t.Fatal(err)
-			}
-			if class == "bona" {
-				bona = append(bona, p)
-			} else {
-				spoof = append(spoof, p)
-			}
+	for _, p := range append(append([]string(nil), bona...), spoof...) {
+		if wavs[p], err = recipe.ReadMono(p, 8000); err != nil { // as the file holds it (16 bits)
+			t.Fatal(err)
 		}
 	}
-	small := []models.SpecLayer{{Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool},
-		{Kind: models.SpecNorm}, {Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool}}
+	small := testkit.SmallSpecLayers()
 	// Held-out files (every third) and speaker folds (three, the last fold's network kept).
 	for _, mode := range []struct {
 		speakers bool

@@ -4,6 +4,7 @@
 package testkit
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -115,6 +116,37 @@ func SpoofToneSignal(spoof bool, i, n int, f0 float64, r *rand.Rand) []float32 {
 	return x
 }
 
+// SpoofToneCorpus writes nine SpoofToneSignal recordings of each class (2 s at 8 kHz, drawn from r
+// in order: every bona fide one, then every spoof) as dir/bona/spk<i%3>_bona<i>.wav and
+// dir/spoof/spk<i%3>_spoof<i>.wav (three speakers per class) and returns their paths.
+func SpoofToneCorpus(dir string, r *rand.Rand) (bona, spoof []string, err error) {
+	for _, class := range []string{"bona", "spoof"} {
+		if err := os.MkdirAll(filepath.Join(dir, class), 0o755); err != nil {
+			return nil, nil, err
+		}
+		for i := range 9 {
+			x := SpoofToneSignal(class == "spoof", i, 16000, 100+50*r.Float64(), r)
+			p := filepath.Join(dir, class, fmt.Sprintf("spk%d_%s%d.wav", i%3, class, i))
+			if err := audio.WriteWAVFile(p, x, 8000); err != nil {
+				return nil, nil, err
+			}
+			if class == "bona" {
+				bona = append(bona, p)
+			} else {
+				spoof = append(spoof, p)
+			}
+		}
+	}
+	return bona, spoof, nil
+}
+
+// SmallSpecLayers is a spectrum network small enough to train in tests: two 3×3 convolutions to
+// 4 channels, each pooled, a norm between.
+func SmallSpecLayers() []models.SpecLayer {
+	return []models.SpecLayer{{Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool},
+		{Kind: models.SpecNorm}, {Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool}}
+}
+
 var (
 	specCMOnce sync.Once
 	specCM     *models.Countermeasure
@@ -122,9 +154,9 @@ var (
 )
 
 // SpecFusedTinyBundle is FusedTinyBundle with a countermeasure that has a spectrum network
-// (trained once per test binary by recipe.TrainSpoof on SpoofToneSignal recordings: tiny GMMs,
-// a two-convolution network, 1.5 s of audio read), so that a live call has a network to score it
-// once 1.5 s of audio are in, or to shed.
+// (trained once per test binary by recipe.TrainSpoof on SpoofToneCorpus: tiny GMMs,
+// SmallSpecLayers, 1.5 s of audio read), so that a live call has a network to score it once
+// 1.5 s of audio are in, or to shed.
 func SpecFusedTinyBundle(t testing.TB) *models.Bundle {
 	t.Helper()
 	specCMOnce.Do(func() {
@@ -134,27 +166,14 @@ func SpecFusedTinyBundle(t testing.TB) *models.Bundle {
 			return
 		}
 		defer os.RemoveAll(dir)
-		r := rand.New(rand.NewPCG(7, 7))
-		var bona, spoof []string
-		for _, class := range []string{"bona", "spoof"} {
-			for i := range 9 {
-				x := SpoofToneSignal(class == "spoof", i, 16000, 100+50*r.Float64(), r)
-				p := filepath.Join(dir, class+"_"+string(rune('a'+i))+".wav")
-				if specCMErr = audio.WriteWAVFile(p, x, 8000); specCMErr != nil {
-					return
-				}
-				if class == "bona" {
-					bona = append(bona, p)
-				} else {
-					spoof = append(spoof, p)
-				}
-			}
+		bona, spoof, err := SpoofToneCorpus(dir, rand.New(rand.NewPCG(7, 7)))
+		if err != nil {
+			specCMErr = err
+			return
 		}
-		small := []models.SpecLayer{{Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool},
-			{Kind: models.SpecNorm}, {Kind: models.SpecConv, K: 3, Out: 4}, {Kind: models.SpecPool}}
 		specCM, specCMErr = recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2,
 			HoldOut: 3, Workers: 2, Spec: &recipe.SpecNetTrainConfig{Seconds: 1.5,
-				Net: models.SpecNetConfig{Steps: 20, Batch: 4, Crop: 32, Hidden: 4, Layers: small, Seed: 1}}})
+				Net: models.SpecNetConfig{Steps: 20, Batch: 4, Crop: 32, Hidden: 4, Layers: SmallSpecLayers(), Seed: 1}}})
 	})
 	if specCMErr != nil {
 		t.Fatalf("training the test countermeasure: %v", specCMErr)
