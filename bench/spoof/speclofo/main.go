@@ -52,7 +52,15 @@ func main() {
 	seed := flag.Uint64("seed", 1, "training seed (train-spoof's network has seed 1)")
 	dump := flag.String("dump", "", "write per-file scores (lofo --dump layout, the log-odds in every score column)")
 	members := flag.Int("members", 1, "networks per fold, averaged (train-spoof --spec-members); each is reported alone too")
+	fe := dsp.TelephoneSpec()
+	flag.IntVar(&fe.FrameLength, "frame-length", fe.FrameLength, "the spectrum's frame and FFT length in `samples` (a power of two; the shipped 256: 32 ms)")
+	flag.IntVar(&fe.FrameShift, "frame-shift", fe.FrameShift, "the spectrum's frame shift in `samples` (the shipped 80: 10 ms)")
+	flag.IntVar(&fe.Bins, "bins", fe.Bins, "FFT bins the network reads, from 0 Hz (the shipped 128)")
+	crop := flag.Int("crop", 0, "training excerpt in `frames` (0: models.SpecNetConfig's 150, 1.5 s at the shipped shift)")
 	flag.Parse()
+	if err := fe.Validate(); err != nil {
+		log.Fatal(err)
+	}
 	if *members < 1 {
 		log.Fatal("--members must be at least 1")
 	}
@@ -99,7 +107,6 @@ func main() {
 	for j, i := range use {
 		paths[j] = keys[i].Path
 	}
-	fe := dsp.TelephoneSpec()
 	recs, err := recipe.ExtractSpecs(paths, fe, *seconds, 0, nil)
 	if err != nil {
 		log.Fatal(err)
@@ -171,7 +178,7 @@ func main() {
 			net = nil
 			for m := range *members {
 				n, err := models.TrainSpecNet([][]models.SpecRecording{of(bona)}, groups,
-					models.SpecNetConfig{Steps: *steps, Layers: models.DefaultSpecLayers(*width), Seed: *seed + uint64(m)*recipe.DefaultSpecMemberSeedStep})
+					models.SpecNetConfig{Bins: fe.Bins, Crop: *crop, Steps: *steps, Layers: models.DefaultSpecLayers(*width), Seed: *seed + uint64(m)*recipe.DefaultSpecMemberSeedStep})
 				if err != nil {
 					log.Fatal(err)
 				}
