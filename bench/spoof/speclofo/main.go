@@ -61,6 +61,11 @@ func main() {
 	if err := fe.Validate(); err != nil {
 		log.Fatal(err)
 	}
+	// SpecAugment's widest masks in proportion: 16 of 128 bins, 20 of 150 frames.
+	fmask, tmask := max(2, 16*fe.Bins/128), 0
+	if *crop > 0 {
+		tmask = max(2, 20**crop/150)
+	}
 	if *members < 1 {
 		log.Fatal("--members must be at least 1")
 	}
@@ -178,7 +183,7 @@ func main() {
 			net = nil
 			for m := range *members {
 				n, err := models.TrainSpecNet([][]models.SpecRecording{of(bona)}, groups,
-					models.SpecNetConfig{Bins: fe.Bins, Crop: *crop, Steps: *steps, Layers: models.DefaultSpecLayers(*width), Seed: *seed + uint64(m)*recipe.DefaultSpecMemberSeedStep})
+					models.SpecNetConfig{Bins: fe.Bins, Crop: *crop, FreqMask: fmask, TimeMask: tmask, Steps: *steps, Layers: models.DefaultSpecLayers(*width), Seed: *seed + uint64(m)*recipe.DefaultSpecMemberSeedStep})
 				if err != nil {
 					log.Fatal(err)
 				}
