@@ -252,6 +252,12 @@ func (d *specData) apply(cm *models.Countermeasure, sf *specFold) error {
 		return err
 	}
 	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = sf.net, fe, d.sc.Seconds
+	if n := len(sf.net.Members); n > 0 {
+		if cm.Info == nil {
+			cm.Info = map[string]string{}
+		}
+		cm.Info["spec_networks"] = fmt.Sprint(1 + n)
+	}
 	return nil
 }
 

@@ -61,7 +61,7 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 		return cm
 	}
 	one, two := ens(1), ens(2)
-	if len(one.Spec.Members) != 0 || len(two.Spec.Members) != 1 {
+	if len(one.Spec.Members) != 0 || len(two.Spec.Members) != 1 || two.Info["spec_networks"] != "2" || one.Info["spec_networks"] != "" {
 		t.Fatalf("members %d and %d, want 0 and 1", len(one.Spec.Members), len(two.Spec.Members))
 	}
 	if !slices.Equal(one.Spec.W1, two.Spec.W1) || slices.Equal(two.Spec.W1, two.Spec.Members[0].W1) {
