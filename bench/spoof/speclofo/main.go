@@ -248,8 +248,9 @@ func main() {
 		res, miss := evaluate(net, dumpW != nil)
 		var alone string
 		if *members > 1 {
-			for m, n := range append([]*models.SpecNet{{Bins: net.Bins, InputScale: net.InputScale, Layers: net.Layers, Hidden: net.Hidden,
-				W1: net.W1, B1: net.B1, W2: net.W2, B2: net.B2}}, net.Members...) {
+			first := *net // the first network alone: the same weights without the members
+			first.Members = nil
+			for m, n := range append([]*models.SpecNet{&first}, net.Members...) {
 				r, _ := evaluate(n, false)
 				alone += fmt.Sprintf(" %.2f / %.2f |", r[0], r[1])
 				msum[m][0] += r[0]
