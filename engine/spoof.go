@@ -30,8 +30,8 @@ const MinSpoofSeconds = 1.0
 type SpoofDetector struct {
 	cm        *models.Countermeasure
 	cfg       dsp.LFCCConfig
-	spec      dsp.SpecConfig // the spectrum network's front end (zero without one)
-	specMax   int            // samples the spectrum network reads: its first SpecSeconds
+	spec      []dsp.SpecConfig // the spectrum networks' front ends (models.Countermeasure.SpecFrontEnds)
+	specMax   int              // samples the spectrum network reads: its first SpecSeconds
 	far       float64
 	threshold float64 // mean frame LLR above which a recording is flagged
 	minFrames int
@@ -72,14 +72,22 @@ func NewSpoofDetector(cm *models.Countermeasure, far float64) (*SpoofDetector, e
 	d := &SpoofDetector{cm: cm, cfg: cfg, far: far, threshold: thr,
 		minFrames: int(MinSpoofSeconds * 1000 / cfg.FrameShiftMs)}
 	if cm.Spec != nil {
-		if err := json.Unmarshal(cm.SpecFrontEnd, &d.spec); err != nil {
-			return nil, fmt.Errorf("engine: countermeasure spectrum front end: %w", err)
-		}
-		if err := d.spec.Validate(); err != nil {
-			return nil, err
-		}
-		if d.spec.SampleRate != cfg.SampleRate || d.spec.Bins < cm.Spec.Bins {
-			return nil, fmt.Errorf("engine: countermeasure spectrum front end (%d Hz, %d bins) does not fit its network or the LFCC's %d Hz", d.spec.SampleRate, d.spec.Bins, cfg.SampleRate)
+		for i, raw := range cm.SpecFrontEnds() {
+			var fe dsp.SpecConfig
+			if err := json.Unmarshal(raw, &fe); err != nil {
+				return nil, fmt.Errorf("engine: countermeasure spectrum front end: %w", err)
+			}
+			if err := fe.Validate(); err != nil {
+				return nil, err
+			}
+			bins := cm.Spec.Bins
+			if i > 0 {
+				bins = cm.SpecViews[i-1].Net.Bins
+			}
+			if fe.SampleRate != cfg.SampleRate || fe.Bins < bins {
+				return nil, fmt.Errorf("engine: countermeasure spectrum front end (%d Hz, %d bins) does not fit its network (%d bins) or the LFCC's %d Hz", fe.SampleRate, fe.Bins, bins, cfg.SampleRate)
+			}
+			d.spec = append(d.spec, fe)
 		}
 		d.specMax = int(cm.SpecSeconds * float64(cfg.SampleRate))
 		d.baseThreshold, d.once = cm.BaseThreshold(far)
@@ -195,11 +203,16 @@ func (s *SpoofStream) DropSpec() {
 func (s *SpoofStream) specScore() (float64, bool) {
 	if len(s.audio) != s.specN {
 		s.specN = len(s.audio)
-		rows, T, err := dsp.LogSpectrogram(s.audio, s.d.spec, nil)
 		s.specOK = false
-		if err == nil {
-			s.specLogit, s.specOK = s.d.cm.Spec.Logit(rows, T, s.d.spec.Bins)
+		recs := make([]models.SpecRecording, len(s.d.spec))
+		for i, fe := range s.d.spec {
+			rows, T, err := dsp.LogSpectrogram(s.audio, fe, nil)
+			if err != nil {
+				return 0, false
+			}
+			recs[i] = models.SpecRecording{X: rows, T: T, Stride: fe.Bins}
 		}
+		s.specLogit, s.specOK = s.d.cm.SpecLogit(recs)
 	}
 	return s.specLogit, s.specOK
 }

@@ -66,12 +66,15 @@ import (
 // in the SPOF JSON, its parameters after the frame network's), which older readers would refuse
 // as malformed rather than by version. Version 12 marks a spectrum network with members (an
 // ensemble: SpecNet.Members in its JSON, their parameters after its own), whose extra parameters
-// older readers would refuse as malformed. Every other bundle is still written as version 1.
+// older readers would refuse as malformed. Version 13 marks spectrum networks on further front
+// ends (Countermeasure.SpecViews: "spec_views" in the SPOF JSON, their parameters after the
+// spectrum network's), which older readers would refuse as malformed. Every other bundle is still
+// written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 12
+	BundleVersion uint32 = 13
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -89,6 +92,9 @@ var (
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
 	if b.Spoof != nil && b.Spoof.Spec != nil {
+		if len(b.Spoof.SpecViews) > 0 {
+			return 13
+		}
 		if len(b.Spoof.Spec.Members) > 0 {
 			return 12
 		}

@@ -438,3 +438,86 @@ func TestSpecNetMembers(t *testing.T) {
 		})
 	}
 }
+
+// TestSpecViews checks spectrum networks on further front ends (Countermeasure.SpecViews): the
+// countermeasure's log-odds are the mean of Spec's on the first spectrum and each view's on its
+// own (hand-worked: a view that is Spec with its output bias raised by 3, on the same input,
+// moves the mean by 1.5); a missing or too short spectrum gives no score; the views survive the
+// bundle round trip as format version 13; Validate and the reader refuse broken views.
+func TestSpecViews(t *testing.T) {
+	n, ref := loadSpecNetRef(t)
+	view, _ := loadSpecNetRef(t)
+	view.B2 += 3
+	cm, _ := synthCM(t, 1)
+	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
+	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = n, json.RawMessage(`{"bins":16}`), 6
+	cm.SpecViews = []SpecView{{Net: view, FrontEnd: json.RawMessage(`{"bins":16,"frame_shift":16}`)}}
+	cm.Fusion = &SpoofFusion{SpecWeight: 0.75, SpecMean: 1, SpecStd: 2, BaseMean: -1, BaseStd: 0.5}
+	if err := cm.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if fes := cm.SpecFrontEnds(); len(fes) != 2 || string(fes[1]) != `{"bins":16,"frame_shift":16}` {
+		t.Fatalf("front ends %s", fes)
+	}
+	for _, c := range ref.Cases {
+		r := SpecRecording{X: c.Spec, T: c.T, Stride: c.Stride}
+		single, _ := n.Logit(c.Spec, c.T, c.Stride)
+		got, ok := cm.SpecLogit([]SpecRecording{r, r})
+		if !ok || math.Abs(got-(single+1.5)) > 1e-5 {
+			t.Errorf("T=%d: two views %v, want %v", c.T, got, single+1.5)
+		}
+		if _, ok := cm.SpecLogit([]SpecRecording{r}); ok {
+			t.Errorf("T=%d: scored without the view's spectrum", c.T)
+		}
+		if _, ok := cm.SpecLogit([]SpecRecording{r, {X: c.Spec, T: 3, Stride: c.Stride}}); ok {
+			t.Errorf("T=%d: scored with the view's spectrum 3 frames long", c.T)
+		}
+	}
+	data := encode(t, &Bundle{Spoof: cm})
+	if v := binary.LittleEndian.Uint32(data[4:]); v != 13 {
+		t.Errorf("format version %d, want 13", v)
+	}
+	got, err := ReadBundle(bytes.NewReader(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Spoof.SpecViews) != 1 || string(got.Spoof.SpecViews[0].FrontEnd) != `{"bins":16,"frame_shift":16}` {
+		t.Fatalf("views after the round trip: %+v", got.Spoof.SpecViews)
+	}
+	for _, c := range ref.Cases {
+		r := SpecRecording{X: c.Spec, T: c.T, Stride: c.Stride}
+		a, _ := cm.SpecLogit([]SpecRecording{r, r})
+		b, _ := got.Spoof.SpecLogit([]SpecRecording{r, r})
+		if a != b {
+			t.Errorf("T=%d: logit %v after the round trip, %v before", c.T, b, a)
+		}
+	}
+	p, _ := marshalSpoof(cm)
+	if _, err := parseSpoof(&reader{b: p[:len(p)-4], tag: "SPOF"}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("truncated view: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		break_ func(cm *Countermeasure)
+	}{
+		{"no network", func(cm *Countermeasure) { cm.SpecViews[0].Net = nil }},
+		{"no front end", func(cm *Countermeasure) { cm.SpecViews[0].FrontEnd = nil }},
+		{"broken network", func(cm *Countermeasure) { o, _ := loadSpecNetRef(t); o.W1 = o.W1[1:]; cm.SpecViews[0].Net = o }},
+		{"views without Spec", func(cm *Countermeasure) { cm.Spec = nil }},
+		{"too many", func(cm *Countermeasure) {
+			for range maxSpecViews {
+				cm.SpecViews = append(cm.SpecViews, cm.SpecViews[0])
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := *cm
+			c.SpecViews = append([]SpecView(nil), cm.SpecViews...)
+			tc.break_(&c)
+			if err := c.Validate(); err == nil {
+				t.Error("Validate accepted broken views")
+			}
+		})
+	}
+}

@@ -60,6 +60,11 @@ type Countermeasure struct {
 	Spec         *SpecNet        `json:"spec_net,omitempty"`
 	SpecFrontEnd json.RawMessage `json:"spec_front_end,omitempty"`
 	SpecSeconds  float64         `json:"spec_seconds,omitempty"`
+	// SpecViews, with Spec, are further spectrum networks, each on its own front end's
+	// spectrum of the same first SpecSeconds of audio (a shorter window's, say, where a
+	// voiced sound's glottal pulses show); SpecLogit averages their log-odds with Spec's, and
+	// that mean is what Fusion's Spec* fields standardise.
+	SpecViews []SpecView `json:"spec_views,omitempty"`
 	// Info is free-form provenance (training data, sizes).
 	Info map[string]string `json:"info,omitempty"`
 	// FrameSelection, "K/G" (e.g. "32/4"), scores each frame's log-likelihood under each GMM
@@ -138,6 +143,20 @@ func (cm *Countermeasure) Validate() error {
 			return errors.New("models: countermeasure with a spectrum network needs its front end and seconds")
 		}
 	}
+	if len(cm.SpecViews) > 0 && cm.Spec == nil {
+		return errors.New("models: countermeasure has spectrum views but no spectrum network")
+	}
+	if len(cm.SpecViews) > maxSpecViews {
+		return fmt.Errorf("models: countermeasure has %d spectrum views, at most %d", len(cm.SpecViews), maxSpecViews)
+	}
+	for i, v := range cm.SpecViews {
+		if v.Net == nil || len(v.FrontEnd) == 0 {
+			return fmt.Errorf("models: countermeasure spectrum view %d needs a network and its front end", i+1)
+		}
+		if err := v.Net.Validate(); err != nil {
+			return fmt.Errorf("models: countermeasure spectrum view %d: %w", i+1, err)
+		}
+	}
 	if cm.FrameStep < 0 {
 		return errors.New("models: countermeasure frame_step is negative")
 	}
@@ -160,6 +179,52 @@ func (cm *Countermeasure) Validate() error {
 		return errors.New("models: countermeasure has base thresholds but no spectrum network")
 	}
 	return nil
+}
+
+// SpecView is a spectrum network on its own front end (Countermeasure.SpecViews).
+type SpecView struct {
+	// Net is the network (it may have Members of its own).
+	Net *SpecNet `json:"net"`
+	// FrontEnd is its spectrum front end, a dsp.SpecConfig as JSON, opaque here.
+	FrontEnd json.RawMessage `json:"front_end"`
+}
+
+// maxSpecViews bounds Countermeasure.SpecViews (a reader's guard against absurd sections).
+const maxSpecViews = 8
+
+// SpecFrontEnds returns the spectrum front ends (each a dsp.SpecConfig as JSON) whose spectra
+// SpecLogit reads, in its order: Spec's, then each view's; nil without a spectrum network.
+func (cm *Countermeasure) SpecFrontEnds() []json.RawMessage {
+	if cm.Spec == nil {
+		return nil
+	}
+	out := []json.RawMessage{cm.SpecFrontEnd}
+	for _, v := range cm.SpecViews {
+		out = append(out, v.FrontEnd)
+	}
+	return out
+}
+
+// SpecLogit returns the mean of the spectrum networks' log-odds that a recording is spoofed:
+// Spec's on specs[0] and each SpecViews[i]'s on specs[i+1], the recording's spectra by the front
+// ends SpecFrontEnds lists (each row-major, SpecRecording.T rows of Stride values). ok is false
+// if any is too short for its network or missing, or cm has no spectrum network.
+func (cm *Countermeasure) SpecLogit(specs []SpecRecording) (logit float64, ok bool) {
+	if cm.Spec == nil || len(specs) != 1+len(cm.SpecViews) {
+		return 0, false
+	}
+	for i, r := range specs {
+		n := cm.Spec
+		if i > 0 {
+			n = cm.SpecViews[i-1].Net
+		}
+		v, ok := n.Logit(r.X, r.T, r.Stride)
+		if !ok {
+			return 0, false
+		}
+		logit += v
+	}
+	return logit / float64(len(specs)), true
 }
 
 // Prepare validates cm and precomputes both GMMs' likelihood constants.
@@ -677,8 +742,11 @@ func marshalSpoof(cm *Countermeasure) ([]byte, error) {
 		}
 	}
 	if n := cm.Spec; n != nil {
-		// The parameters follow the frame network's.
+		// The parameters follow the frame network's, then each view's.
 		out = n.appendWeights(out)
+		for _, v := range cm.SpecViews {
+			out = v.Net.appendWeights(out)
+		}
 	}
 	return out, nil
 }
@@ -714,6 +782,17 @@ func parseSpoof(r *reader) (*Countermeasure, error) {
 	}
 	if n := cm.Spec; n != nil {
 		if err := n.readWeights(r); err != nil {
+			return nil, err
+		}
+	}
+	if len(cm.SpecViews) > maxSpecViews || (len(cm.SpecViews) > 0 && cm.Spec == nil) {
+		return nil, fmt.Errorf("%w: countermeasure spectrum views without a network or too many", ErrMalformed)
+	}
+	for i, v := range cm.SpecViews {
+		if v.Net == nil {
+			return nil, fmt.Errorf("%w: countermeasure spectrum view %d without a network", ErrMalformed, i+1)
+		}
+		if err := v.Net.readWeights(r); err != nil {
 			return nil, err
 		}
 	}

@@ -35,10 +35,44 @@ type SpecNetTrainConfig struct {
 	// Net.Seed + DefaultSpecMemberSeedStep, …), whose log-odds are averaged (models.SpecNet.Members):
 	// an ensemble costs Members times the training and the scoring (default 1).
 	Members int
+	// Views are further spectrum front ends (dsp.SpecConfig), each with its own network(s)
+	// trained as the first front end's are (its training excerpt and SpecAugment masks scaled
+	// to its frame shift and bins: SpecNetConfigFor), whose log-odds are averaged with the first
+	// network's (models.Countermeasure.SpecViews): a short window's spectrum, where a voiced
+	// sound's glottal pulses show, beside the shipped 32 ms one's harmonics. Each costs about
+	// what the first network costs, in training and per call. The front ends' spectra are held
+	// in memory one at a time.
+	Views []dsp.SpecConfig
 }
 
 // DefaultSpecMemberSeedStep separates the seeds of an ensemble's networks.
 const DefaultSpecMemberSeedStep = 1000
+
+// DefaultSpecViewSeedStep separates the seeds of the networks of different front ends
+// (SpecNetTrainConfig.Views): view v's networks start from the first's seeds + v·this.
+const DefaultSpecViewSeedStep = 100
+
+// specCropSeconds is the training excerpt, in seconds, SpecNetConfigFor gives a front end: the
+// default network's 150 frames at 10 ms.
+const specCropSeconds = 1.5
+
+// SpecNetConfigFor returns nc for a network on fe's spectrum: Bins set to fe's, and a zero
+// Crop, FreqMask or TimeMask scaled from the defaults for the shipped front end
+// (dsp.TelephoneSpec: 150 frames, 16 of 128 bins, 20 of 150 frames) to the same duration and
+// proportions of fe's frames and bins. For dsp.TelephoneSpec it gives exactly the defaults.
+func SpecNetConfigFor(nc models.SpecNetConfig, fe dsp.SpecConfig) models.SpecNetConfig {
+	nc.Bins = fe.Bins
+	if nc.Crop == 0 {
+		nc.Crop = max(1, int(math.Round(specCropSeconds*float64(fe.SampleRate)/float64(fe.FrameShift))))
+	}
+	if nc.FreqMask == 0 {
+		nc.FreqMask = max(2, 16*fe.Bins/128)
+	}
+	if nc.TimeMask == 0 {
+		nc.TimeMask = max(2, 20*nc.Crop/150)
+	}
+	return nc
+}
 
 // DefaultSpecSeconds is the audio, in seconds from a recording's start, the spectrum network
 // reads by default.
@@ -113,32 +147,62 @@ func SpecScores(n *models.SpecNet, recs []models.SpecRecording, workers int) []f
 	return out
 }
 
-// specData holds the spectra the spectrum network trains on and scores: every bona fide file's
-// (c.Bonafide's, in order) and every spoof file's (c.Spoof's, then c.Spec.Spoof's), by their
-// groups when set (each group drawn equally often in training).
+// specData holds one front end's spectra the spectrum network trains on and scores: every
+// bona fide file's (c.Bonafide's, in order) and every spoof file's (c.Spoof's, then
+// c.Spec.Spoof's), by their groups when set (each group drawn equally often in training).
 type specData struct {
-	sc          SpecNetTrainConfig
+	fe          dsp.SpecConfig
+	net         models.SpecNetConfig // its networks' configuration, seed unset
+	seed        uint64               // added to each of its networks' seeds
+	members     int
 	bona        []models.SpecRecording
 	spoofGroups [][]models.SpecRecording
 }
 
-// newSpecData extracts the spectra of c's files.
-func newSpecData(c SpoofTrainConfig) (*specData, error) {
-	d := &specData{sc: *c.Spec}
-	d.sc.defaults()
-	bar := func(name string, n int) *progress.Bar { return progress.New(c.Log, name, n) }
-	var err error
-	if d.bona, err = ExtractSpecs(c.Bonafide, d.sc.FrontEnd, d.sc.Seconds, c.Workers, bar("bona fide spectra", len(c.Bonafide))); err != nil {
-		return nil, err
+// specFrontEnds returns sc's front ends (sc with defaults set), the first's then each view's,
+// with their networks' configurations and seed offsets, all validated.
+func specFrontEnds(sc SpecNetTrainConfig) (fes []dsp.SpecConfig, nets []models.SpecNetConfig, seeds []uint64, err error) {
+	fes = append([]dsp.SpecConfig{sc.FrontEnd}, sc.Views...)
+	for v, fe := range fes {
+		if err := fe.Validate(); err != nil {
+			return nil, nil, nil, fmt.Errorf("spoof: spectrum front end %d: %w", v+1, err)
+		}
+		nc := sc.Net
+		if v > 0 {
+			nc = SpecNetConfigFor(nc, fe)
+		}
+		nets = append(nets, nc)
+		seeds = append(seeds, uint64(v)*DefaultSpecViewSeedStep)
 	}
-	paths := append(append([]string(nil), c.Spoof...), d.sc.Spoof...)
-	sp, err := ExtractSpecs(paths, d.sc.FrontEnd, d.sc.Seconds, c.Workers, bar("spoof spectra", len(paths)))
+	return fes, nets, seeds, nil
+}
+
+// newSpecData extracts the spectra of c's files by front end v of specFrontEnds(c.Spec).
+func newSpecData(c SpoofTrainConfig, v int) (*specData, error) {
+	sc := *c.Spec
+	sc.defaults()
+	fes, nets, seeds, err := specFrontEnds(sc)
 	if err != nil {
 		return nil, err
 	}
-	if len(c.SpoofGroups) == len(c.Spoof) && len(d.sc.SpoofGroups) == len(d.sc.Spoof) {
+	d := &specData{fe: fes[v], net: nets[v], seed: seeds[v], members: sc.Members}
+	bar := func(name string, n int) *progress.Bar {
+		if len(fes) > 1 {
+			name = fmt.Sprintf("%s (front end %d of %d)", name, v+1, len(fes))
+		}
+		return progress.New(c.Log, name, n)
+	}
+	if d.bona, err = ExtractSpecs(c.Bonafide, d.fe, sc.Seconds, c.Workers, bar("bona fide spectra", len(c.Bonafide))); err != nil {
+		return nil, err
+	}
+	paths := append(append([]string(nil), c.Spoof...), sc.Spoof...)
+	sp, err := ExtractSpecs(paths, d.fe, sc.Seconds, c.Workers, bar("spoof spectra", len(paths)))
+	if err != nil {
+		return nil, err
+	}
+	if len(c.SpoofGroups) == len(c.Spoof) && len(sc.SpoofGroups) == len(sc.Spoof) {
 		idx := map[int]int{}
-		for i, g := range append(append([]int(nil), c.SpoofGroups...), d.sc.SpoofGroups...) {
+		for i, g := range append(append([]int(nil), c.SpoofGroups...), sc.SpoofGroups...) {
 			k, ok := idx[g]
 			if !ok {
 				k = len(d.spoofGroups)
@@ -160,18 +224,19 @@ func newSpecData(c SpoofTrainConfig) (*specData, error) {
 	return d, nil
 }
 
-// specFold is a spectrum network trained without some bona fide files, and its fusion with the
-// other systems standardised on those held-out files.
+// specFold is the spectrum networks trained without some bona fide files (one per front end,
+// the first's first), and their fusion with the other systems standardised on those held-out
+// files.
 type specFold struct {
-	net   *models.SpecNet
+	nets  []*models.SpecNet
 	f     models.SpoofFusion // the Spec* and Base* fields
-	fused []float64          // the held-out files' fused scores (NaN: too short for the network)
+	fused []float64          // the held-out files' fused scores (NaN: too short for a network)
 }
 
-// fold trains a network on every bona fide file but those of held (indices into c.Bonafide,
-// whose other systems' scores, by models that never heard their speakers, are base) and on all
-// the spoof files, then scores and fuses the held-out files.
-func (d *specData) fold(c SpoofTrainConfig, held []int, base []float64, name string) (*specFold, error) {
+// train trains the front end's network (with its members) on every bona fide file but those of
+// held (indices into c.Bonafide) and on all the spoof files, and returns it with its log-odds
+// of the held-out files (NaN: too short for it).
+func (d *specData) train(c SpoofTrainConfig, held []int, name string) (*models.SpecNet, []float64, error) {
 	out := map[int]bool{}
 	for _, i := range held {
 		out[i] = true
@@ -182,19 +247,20 @@ func (d *specData) fold(c SpoofTrainConfig, held []int, base []float64, name str
 			train = append(train, r)
 		}
 	}
-	nc := d.sc.Net
+	nc := d.net
 	if nc.Seed == 0 {
 		nc.Seed = c.Seed + 1
 	}
+	nc.Seed += d.seed
 	steps := nc.Steps
 	if steps <= 0 {
 		steps = 1500
 	}
 	var net *models.SpecNet
-	for m := range d.sc.Members {
+	for m := range d.members {
 		label := name
-		if d.sc.Members > 1 {
-			label = fmt.Sprintf("%s, network %d of %d", name, m+1, d.sc.Members)
+		if d.members > 1 {
+			label = fmt.Sprintf("%s, network %d of %d", name, m+1, d.members)
 		}
 		mc := nc
 		mc.Seed = nc.Seed + uint64(m)*DefaultSpecMemberSeedStep
@@ -204,7 +270,7 @@ func (d *specData) fold(c SpoofTrainConfig, held []int, base []float64, name str
 		n, err := models.TrainSpecNet([][]models.SpecRecording{train}, d.spoofGroups, mc)
 		tb.Done()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if c.Log != nil {
 			fmt.Fprintf(c.Log, "spoof: %s trained in %s on %d bona fide files\n", label, time.Since(t0).Round(time.Second), len(train))
@@ -219,44 +285,102 @@ func (d *specData) fold(c SpoofTrainConfig, held []int, base []float64, name str
 	for j, i := range held {
 		hs[j] = d.bona[i]
 	}
-	scores := SpecScores(net, hs, c.Workers)
-	var ss, bs []float64
-	for j, v := range scores {
-		if !math.IsNaN(v) {
-			ss, bs = append(ss, v), append(bs, base[j])
-		}
-	}
-	sf := &specFold{net: net}
-	if err := sf.f.SetSpec(bs, ss, d.sc.Weight); err != nil {
-		return nil, fmt.Errorf("spoof: %d held-out bona fide files long enough for the spectrum network: %w", len(ss), err)
-	}
-	sf.fused = make([]float64, len(held))
-	for j, v := range scores {
-		sf.fused[j] = math.NaN()
-		if !math.IsNaN(v) {
-			sf.fused[j] = sf.f.FuseSpec(base[j], v)
-		}
-	}
-	return sf, nil
+	return net, SpecScores(net, hs, c.Workers), nil
 }
 
-// apply puts the fold's network and fusion into cm (whose other systems' fusion it keeps).
-func (d *specData) apply(cm *models.Countermeasure, sf *specFold) error {
+// trainSpecFolds trains, for each split f, the spectrum networks of every front end without the
+// bona fide files held[f] (indices into c.Bonafide, whose other systems' scores, by models that
+// never heard their speakers, are base[f]), then fuses the held-out files' mean log-odds with
+// base[f]. The front ends are taken in turn, so that only one's spectra are in memory.
+func trainSpecFolds(c SpoofTrainConfig, held [][]int, base [][]float64, names []string) ([]*specFold, error) {
+	sc := *c.Spec
+	sc.defaults()
+	nv := 1 + len(sc.Views)
+	folds := make([]*specFold, len(held))
+	logits := make([][][]float64, len(held)) // split, front end, held-out file
+	for f := range folds {
+		folds[f] = &specFold{}
+	}
+	for v := range nv {
+		d, err := newSpecData(c, v)
+		if err != nil {
+			return nil, err
+		}
+		for f := range held {
+			name := names[f]
+			if nv > 1 {
+				name = fmt.Sprintf("%s, front end %d of %d", name, v+1, nv)
+			}
+			net, lg, err := d.train(c, held[f], name)
+			if err != nil {
+				return nil, err
+			}
+			folds[f].nets = append(folds[f].nets, net)
+			logits[f] = append(logits[f], lg)
+		}
+	}
+	for f, sf := range folds {
+		mean := make([]float64, len(held[f]))
+		for j := range mean {
+			for _, lg := range logits[f] {
+				mean[j] += lg[j] // NaN if any network could not score the file
+			}
+			mean[j] /= float64(nv)
+		}
+		var ss, bs []float64
+		for j, v := range mean {
+			if !math.IsNaN(v) {
+				ss, bs = append(ss, v), append(bs, base[f][j])
+			}
+		}
+		if err := sf.f.SetSpec(bs, ss, sc.Weight); err != nil {
+			return nil, fmt.Errorf("spoof: %d held-out bona fide files long enough for the spectrum network: %w", len(ss), err)
+		}
+		sf.fused = make([]float64, len(mean))
+		for j, v := range mean {
+			sf.fused[j] = math.NaN()
+			if !math.IsNaN(v) {
+				sf.fused[j] = sf.f.FuseSpec(base[f][j], v)
+			}
+		}
+	}
+	return folds, nil
+}
+
+// applySpec puts the split's networks and fusion into cm (whose other systems' fusion it keeps).
+func applySpec(c SpoofTrainConfig, cm *models.Countermeasure, sf *specFold) error {
+	sc := *c.Spec
+	sc.defaults()
+	fes, _, _, err := specFrontEnds(sc)
+	if err != nil {
+		return err
+	}
 	if cm.Fusion == nil {
 		cm.Fusion = &models.SpoofFusion{}
 	}
 	f := cm.Fusion
 	f.SpecWeight, f.SpecMean, f.SpecStd, f.BaseMean, f.BaseStd = sf.f.SpecWeight, sf.f.SpecMean, sf.f.SpecStd, sf.f.BaseMean, sf.f.BaseStd
-	fe, err := json.Marshal(d.sc.FrontEnd)
-	if err != nil {
-		return err
+	raw := make([]json.RawMessage, len(fes))
+	for i, fe := range fes {
+		if raw[i], err = json.Marshal(fe); err != nil {
+			return err
+		}
 	}
-	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = sf.net, fe, d.sc.Seconds
-	if n := len(sf.net.Members); n > 0 {
+	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds, cm.SpecViews = sf.nets[0], raw[0], sc.Seconds, nil
+	for i := 1; i < len(fes); i++ {
+		cm.SpecViews = append(cm.SpecViews, models.SpecView{Net: sf.nets[i], FrontEnd: raw[i]})
+	}
+	if n := len(sf.nets[0].Members); n > 0 {
 		if cm.Info == nil {
 			cm.Info = map[string]string{}
 		}
 		cm.Info["spec_networks"] = fmt.Sprint(1 + n)
+	}
+	if len(fes) > 1 {
+		if cm.Info == nil {
+			cm.Info = map[string]string{}
+		}
+		cm.Info["spec_front_ends"] = fmt.Sprint(len(fes))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/voxguard/voxguard/dsp"
 	"github.com/voxguard/voxguard/engine"
 	"github.com/voxguard/voxguard/internal/testkit"
 	"github.com/voxguard/voxguard/models"
@@ -68,6 +69,23 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 		t.Error("the ensemble's first network is not the single network, or its second is the same")
 	}
 	checkSpecScores(t, two, bona, spoof, wavs)
+	// Views: a second front end (16 ms frames every 4 ms, 32 bins) with its own network. The
+	// first network is the single one bit for bit; the view's reads its own bins; batch and
+	// engine scores agree on the pair.
+	short := dsp.SpecConfig{SampleRate: 8000, FrameLength: 128, FrameShift: 32, Bins: 32, FloorDB: 35}
+	cmv, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2, HoldOut: 3,
+		HoldOutSpeakers: true, Workers: 2, Spec: &recipe.SpecNetTrainConfig{Seconds: 1.5, Weight: 0.8, Views: []dsp.SpecConfig{short},
+			Net: models.SpecNetConfig{Steps: 40, Batch: 4, Crop: 32, Hidden: 4, Layers: small, Seed: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmv.SpecViews) != 1 || cmv.SpecViews[0].Net.Bins != 32 || cmv.Info["spec_front_ends"] != "2" {
+		t.Fatalf("views %+v, info %v", cmv.SpecViews, cmv.Info)
+	}
+	if !slices.Equal(one.Spec.W1, cmv.Spec.W1) || one.Fusion.SpecStd == cmv.Fusion.SpecStd {
+		t.Error("the first front end's network is not the single network, or the fusion ignores the view")
+	}
+	checkSpecScores(t, cmv, bona, spoof, wavs)
 	// Spec.Spoof: files only the network trains on. The other systems are those trained without
 	// them, bit for bit (their GMMs, their thresholds); the network is not.
 	train := func(extra []string, extraGroups []int) *models.Countermeasure {
@@ -151,7 +169,7 @@ func checkSpecOnce(t *testing.T, cm *models.Countermeasure, det *engine.SpoofDet
 		t.Errorf("base threshold %v equals the full one", bthr)
 	}
 	base := *cm // the same countermeasure without the network, judged at the base thresholds
-	base.Spec, base.BaseFARThresholds, base.FARThresholds = nil, nil, cm.BaseFARThresholds
+	base.Spec, base.SpecViews, base.BaseFARThresholds, base.FARThresholds = nil, nil, nil, cm.BaseFARThresholds
 	bdet, err := engine.NewSpoofDetector(&base, 0.05)
 	if err != nil {
 		t.Fatal(err)

@@ -293,9 +293,9 @@ func ListWAVs(roots []string) ([]string, error) {
 type SpoofFeatures struct {
 	Frames [][]float32
 	Stats  []float64
-	// Spec is the recording's log power spectrum for a countermeasure with a spectrum network
-	// (AddSpecs); nil otherwise.
-	Spec *models.SpecRecording
+	// Specs are the recording's log power spectra for a countermeasure with a spectrum network
+	// (AddSpecs), one per front end it lists (models.Countermeasure.SpecFrontEnds); nil otherwise.
+	Specs []models.SpecRecording
 }
 
 // SpoofFeaturesOf decodes a WAV file, resamples it to cfg.SampleRate and computes its
@@ -402,16 +402,30 @@ func ScoreSpoof(cm *models.Countermeasure, recs []*SpoofFeatures, workers int) [
 		out[i] = cm.Combine(out[i], r.Stats, net[i])
 	}
 	if cm.Spec != nil {
-		specs := make([]models.SpecRecording, len(recs)) // a missing spectrum stays empty: NaN
+		specs := make([][]models.SpecRecording, len(recs)) // missing spectra: NaN
 		for i, r := range recs {
-			if r.Spec != nil {
-				specs[i] = *r.Spec
-			}
+			specs[i] = r.Specs
 		}
-		for i, v := range SpecScores(cm.Spec, specs, workers) {
+		for i, v := range SpecLogits(cm, specs, workers) {
 			out[i] = cm.Fusion.FuseSpec(out[i], v) // NaN in, NaN out
 		}
 	}
+	return out
+}
+
+// SpecLogits returns the mean log-odds of cm's spectrum networks (models.Countermeasure.SpecLogit)
+// of each recording, given its spectra by cm's front ends (NaN for one missing or too short), on
+// workers goroutines.
+func SpecLogits(cm *models.Countermeasure, specs [][]models.SpecRecording, workers int) []float64 {
+	out := make([]float64, len(specs))
+	_ = Parallel(len(specs), workers, nil, func(_, i int) error {
+		v, ok := cm.SpecLogit(specs[i])
+		if !ok {
+			v = math.NaN()
+		}
+		out[i] = v
+		return nil
+	})
 	return out
 }
 
@@ -421,16 +435,26 @@ func AddSpecs(cm *models.Countermeasure, recs []*SpoofFeatures, paths []string, 
 	if cm.Spec == nil {
 		return nil
 	}
-	var fe dsp.SpecConfig
-	if err := json.Unmarshal(cm.SpecFrontEnd, &fe); err != nil {
-		return fmt.Errorf("spoof: countermeasure spectrum front end: %w", err)
-	}
-	specs, err := ExtractSpecs(paths, fe, cm.SpecSeconds, workers, bar)
-	if err != nil {
-		return err
-	}
+	fes := cm.SpecFrontEnds()
 	for i := range recs {
-		recs[i].Spec = &specs[i]
+		recs[i].Specs = make([]models.SpecRecording, len(fes))
+	}
+	for k, raw := range fes {
+		var fe dsp.SpecConfig
+		if err := json.Unmarshal(raw, &fe); err != nil {
+			return fmt.Errorf("spoof: countermeasure spectrum front end: %w", err)
+		}
+		var b *progress.Bar
+		if k == 0 {
+			b = bar
+		}
+		specs, err := ExtractSpecs(paths, fe, cm.SpecSeconds, workers, b)
+		if err != nil {
+			return err
+		}
+		for i := range recs {
+			recs[i].Specs[k] = specs[i]
+		}
 	}
 	return nil
 }
@@ -803,28 +827,27 @@ func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 		return cm, err
 	}
 	// The spectrum network: trained without the held-out files, which set the thresholds.
-	d, err := newSpecData(c)
-	if err != nil {
-		return nil, err
-	}
 	var heldIdx []int
 	for i := range c.Bonafide {
 		if c.HoldOut > 0 && i%c.HoldOut == c.HoldOut-1 {
 			heldIdx = append(heldIdx, i)
 		}
 	}
-	sf, err := d.fold(c, heldIdx, ScoreSpoof(cm, hb, c.Workers), "spectrum network")
+	base := ScoreSpoof(cm, hb, c.Workers)
+	bona, sp, hb = nil, nil, nil // the frames are not needed any more: room for the spectra
+	sfs, err := trainSpecFolds(c, [][]int{heldIdx}, [][]float64{base}, []string{"spectrum network"})
 	if err != nil {
 		return nil, err
 	}
-	if err := d.apply(cm, sf); err != nil {
+	sf := sfs[0]
+	if err := applySpec(c, cm, sf); err != nil {
 		return nil, err
 	}
-	base := cm.FARThresholds // the other systems' own, on the same held-out files
+	baseFAR := cm.FARThresholds // the other systems' own, on the same held-out files
 	if _, err := specOperatingPoints(c, cm, sf.fused, c.heldGroups, nil); err != nil {
 		return nil, err
 	}
-	cm.BaseFARThresholds = base
+	cm.BaseFARThresholds = baseFAR
 	return cm, cm.Validate()
 }
 
@@ -862,13 +885,16 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	var pooledGroups []int
 	var pooledIdx []int // indices into c.Bonafide of pooled's scores
 	var cm *models.Countermeasure
-	// With a spectrum network, one is trained without each fold's speakers too; their fused
-	// scores of the held-out files, pooled, set the thresholds, and the last fold's network is
-	// kept with the last fold's other systems.
-	var spec *specData
-	var specFused []float64
+	// With a spectrum network, one is trained without each fold's speakers too, after the other
+	// systems (their frames then freed); their fused scores of the held-out files, pooled, set
+	// the thresholds, and the last fold's network is kept with the last fold's other systems.
+	var specHeld [][]int
+	var specBase [][]float64
+	var specNames []string
 	if c.Spec != nil {
-		if spec, err = newSpecData(c); err != nil {
+		sc := *c.Spec
+		sc.defaults()
+		if _, _, _, err := specFrontEnds(sc); err != nil {
 			return nil, err
 		}
 	}
@@ -909,17 +935,23 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 		pooledGroups = append(pooledGroups, fc.heldGroups...)
 		pooledIdx = append(pooledIdx, heldIdx...)
 		cm = m
-		if spec != nil {
-			sf, err := spec.fold(c, heldIdx, base, fmt.Sprintf("spectrum network, fold %d of %d", f+1, K))
-			if err != nil {
-				return nil, fmt.Errorf("speaker fold %d: %w", f+1, err)
-			}
+		if c.Spec != nil {
+			specHeld, specBase = append(specHeld, heldIdx), append(specBase, base)
+			specNames = append(specNames, fmt.Sprintf("spectrum network, fold %d of %d", f+1, K))
+		}
+	}
+	var specFused []float64
+	if c.Spec != nil {
+		all, sp = nil, nil // the frames are not needed any more: room for the spectra
+		sfs, err := trainSpecFolds(c, specHeld, specBase, specNames)
+		if err != nil {
+			return nil, err
+		}
+		for _, sf := range sfs {
 			specFused = append(specFused, sf.fused...)
-			if f == K-1 {
-				if err := spec.apply(cm, sf); err != nil {
-					return nil, err
-				}
-			}
+		}
+		if err := applySpec(c, cm, sfs[K-1]); err != nil {
+			return nil, err
 		}
 	}
 	pooledSpk := make([]string, len(pooledIdx))
@@ -930,7 +962,7 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	// fused scores set the thresholds proper.
 	baseFAR := spoofOperatingPoints(pooled, pooledGroups, pooledSpk, c.FARs, c.ThresholdConfidence)
 	nThr := len(pooled)
-	if spec != nil {
+	if c.Spec != nil {
 		pooled = specFused
 		var err error
 		if nThr, err = specOperatingPoints(c, cm, specFused, pooledGroups, pooledSpk); err != nil {

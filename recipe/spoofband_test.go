@@ -91,7 +91,7 @@ func TestEmbeddedCountermeasureTelephoneBand(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				feat.Spec = &r
+				feat.Specs = []models.SpecRecording{r}
 			}
 			*in.dst = append(*in.dst, feat)
 		}

@@ -83,6 +83,14 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	specSeconds := fs.Float64("spec-seconds", recipe.DefaultSpecSeconds, "with --spec-net: the `seconds` of audio from a recording's start the network reads")
 	specWeight := fs.Float64("spec-weight", recipe.DefaultSpecWeight, "with --spec-net: the network's `weight` in the fusion, in (0, 1] (1: it alone decides)")
 	specWidth := fs.Int("spec-width", 1, "with --spec-net: channel `multiplier` of the network's layers (16, 24, 32 channels at 1)")
+	var specViews []dsp.SpecConfig
+	fs.Func("spec-view", "with --spec-net: a further spectrum front end `LENGTH/SHIFT/BINS` (frame and FFT length, frame shift in samples at 8 kHz, bins read from 0 Hz; e.g. 64/16/32: 8 ms frames every 2 ms), with its own network(s) whose log-odds are averaged with the first's (repeatable, at most 4; each costs about what the first network costs)", func(v string) error {
+		fe, err := parseSpecView(v)
+		if err == nil {
+			specViews = append(specViews, fe)
+		}
+		return err
+	})
 	specMembers := fs.Int("spec-members", 1, "with --spec-net: `networks` trained from different seeds and averaged (an ensemble: that many times the network's training and scoring time), 1-8")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
@@ -97,12 +105,18 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if len(specSpoof) > 0 && !*specNet {
 		return usageErrorf("--spec-spoof needs --spec-net")
 	}
+	if len(specViews) > 0 && !*specNet {
+		return usageErrorf("--spec-view needs --spec-net")
+	}
+	if len(specViews) > 4 {
+		return usageErrorf("--spec-view given %d times, at most 4", len(specViews))
+	}
 	var spec *recipe.SpecNetTrainConfig
 	if *specNet {
 		if *specSteps < 1 || !(*specSeconds >= 1) || !(*specWeight > 0 && *specWeight <= 1) || *specWidth < 1 || *specWidth > 8 || *specMembers < 1 || *specMembers > 8 {
 			return usageErrorf("--spec-steps must be positive, --spec-seconds at least 1, --spec-weight in (0, 1], --spec-width 1-8, --spec-members 1-8")
 		}
-		spec = &recipe.SpecNetTrainConfig{Seconds: *specSeconds, Weight: *specWeight, Members: *specMembers,
+		spec = &recipe.SpecNetTrainConfig{Seconds: *specSeconds, Weight: *specWeight, Members: *specMembers, Views: specViews,
 			Net: models.SpecNetConfig{Steps: *specSteps, Layers: models.DefaultSpecLayers(*specWidth)}}
 	}
 	hiddenNet, err := parseWidths(*frameNet)
@@ -523,4 +537,31 @@ func confNote(c recipe.SpoofTrainConfig) string {
 		return fmt.Sprintf(", on unseen speakers with %g%% confidence", 100*c.ThresholdConfidence)
 	}
 	return ""
+}
+
+// parseSpecView reads train-spoof's --spec-view LENGTH/SHIFT/BINS: a spectrum front end like
+// dsp.TelephoneSpec but for its frame length, frame shift (samples at 8 kHz) and bins.
+func parseSpecView(v string) (dsp.SpecConfig, error) {
+	fe := dsp.TelephoneSpec()
+	parts := strings.Split(v, "/")
+	if len(parts) != 3 {
+		return fe, fmt.Errorf("%q: want LENGTH/SHIFT/BINS, e.g. 64/16/32", v)
+	}
+	var n [3]int
+	for i, p := range parts {
+		x, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return fe, fmt.Errorf("%q: want LENGTH/SHIFT/BINS, e.g. 64/16/32", v)
+		}
+		n[i] = x
+	}
+	fe.FrameLength, fe.FrameShift, fe.Bins = n[0], n[1], n[2]
+	if err := fe.Validate(); err != nil {
+		return fe, fmt.Errorf("%q: %v", v, err)
+	}
+	// The default network pools its input four times over, in time and frequency.
+	if fe.Bins < 16 || fe.FrameShift > fe.FrameLength {
+		return fe, fmt.Errorf("%q: want at least 16 bins and a shift no longer than the frame", v)
+	}
+	return fe, nil
 }

@@ -144,6 +144,13 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 		{"--spec-spoof", filepath.Join(dir, "spoof")}, // needs --spec-net
 		{"--spec-net", "--spec-members", "0"},
 		{"--spec-net", "--spec-members", "9"},
+		{"--spec-view", "64/16/32"}, // needs --spec-net
+		{"--spec-net", "--spec-view", "64/16"},
+		{"--spec-net", "--spec-view", "60/16/32"},  // not a power of two
+		{"--spec-net", "--spec-view", "64/16/40"},  // more bins than the FFT has
+		{"--spec-net", "--spec-view", "64/128/32"}, // a shift longer than the frame
+		{"--spec-net", "--spec-view", "64/16/8"},   // too few bins for the network's pooling
+		{"--spec-net", "--spec-view", "64/16/32", "--spec-view", "64/16/32", "--spec-view", "64/16/32", "--spec-view", "64/16/32", "--spec-view", "64/16/32"},
 	} {
 		a := append([]string{"train-spoof", "--bonafide", filepath.Join(dir, "bonaspk"), "--spoof", filepath.Join(dir, "spoof"), "--out", xf}, args...)
 		if code := run(a, &out, &errb); code != 2 {
@@ -368,5 +375,32 @@ func TestSpoofFamilies(t *testing.T) {
 	alias, _ = recipe.ParseFamilyGroups([]string{"x=replay"})
 	if _, groups, _, n, _ = spoofFamilies(roots, alias); n != 2 || !slices.Equal(groups, []int{0, 0, 1, 1, 0, 0, 0, 0}) {
 		t.Fatalf("renamed: %d families, groups %v", n, groups)
+	}
+}
+
+// TestParseSpecView checks train-spoof's --spec-view values: the shipped front end but for the
+// frame length, shift and bins given.
+func TestParseSpecView(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		l, s, b int
+		ok      bool
+	}{
+		{"64/16/32", 64, 16, 32, true},
+		{" 128 / 32 / 64 ", 128, 32, 64, true},
+		{"256/80/128", 256, 80, 128, true},
+		{"64/16/33", 0, 0, 0, true}, // every bin of a 64-point FFT
+		{"64/16", 0, 0, 0, false},
+		{"64/x/32", 0, 0, 0, false},
+		{"64/0/32", 0, 0, 0, false},
+	} {
+		fe, err := parseSpecView(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: error %v, want ok %v", tc.in, err, tc.ok)
+			continue
+		}
+		if err == nil && tc.l > 0 && (fe.FrameLength != tc.l || fe.FrameShift != tc.s || fe.Bins != tc.b || fe.SampleRate != 8000 || fe.FloorDB != dsp.TelephoneSpec().FloorDB) {
+			t.Errorf("%q: %+v", tc.in, fe)
+		}
 	}
 }
