@@ -1,8 +1,11 @@
 package models
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"sync"
 
@@ -484,4 +487,57 @@ func (n *SpecNet) appendWeights(out []byte) []byte {
 		out = m.appendWeights(out)
 	}
 	return out
+}
+
+// specNetMagic opens EncodeSpecNet's encoding.
+const specNetMagic = "VXSN"
+
+// EncodeSpecNet returns n, with its members, as bytes (a training checkpoint, not a bundle):
+// "VXSN", the length of its JSON (uint32, little-endian) and the JSON, its parameters as a
+// bundle stores them (float32), then the CRC-32C of everything before. The parameters are
+// float32 already, so DecodeSpecNet gives back the same network bit for bit.
+func EncodeSpecNet(n *SpecNet) ([]byte, error) {
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	js, err := json.Marshal(n)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(specNetMagic), binary.LittleEndian.AppendUint32(nil, uint32(len(js)))...)
+	out = append(out, js...)
+	out = n.appendWeights(out)
+	return binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli)), nil
+}
+
+// DecodeSpecNet reads EncodeSpecNet's encoding; a damaged or truncated one is an error
+// wrapping ErrChecksum or ErrMalformed.
+func DecodeSpecNet(b []byte) (*SpecNet, error) {
+	if len(b) < len(specNetMagic)+8 || string(b[:len(specNetMagic)]) != specNetMagic {
+		return nil, fmt.Errorf("%w: not a spectrum network", ErrMalformed)
+	}
+	body := b[:len(b)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return nil, ErrChecksum
+	}
+	body = body[len(specNetMagic):]
+	m := binary.LittleEndian.Uint32(body)
+	if uint64(m) > uint64(len(body)-4) {
+		return nil, fmt.Errorf("%w: spectrum network JSON of %d bytes exceeds the data", ErrMalformed, m)
+	}
+	n := &SpecNet{}
+	if err := json.Unmarshal(body[4:4+m], n); err != nil {
+		return nil, fmt.Errorf("%w: spectrum network: %v", ErrMalformed, err)
+	}
+	r := &reader{b: body[4+m:], tag: specNetMagic}
+	if err := n.readWeights(r); err != nil {
+		return nil, err
+	}
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	if err := n.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return n, nil
 }

@@ -521,3 +521,49 @@ func TestSpecViews(t *testing.T) {
 		})
 	}
 }
+
+// TestEncodeSpecNet checks the spectrum network's checkpoint encoding: a network with a member
+// comes back bit for bit (the same log-odds), and a flipped byte, a cut, or another file's
+// bytes are refused.
+func TestEncodeSpecNet(t *testing.T) {
+	n, ref := loadSpecNetRef(t)
+	m, _ := loadSpecNetRef(t)
+	m.B2 -= 0.5
+	n.Members = []*SpecNet{m}
+	b, err := EncodeSpecNet(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeSpecNet(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Members) != 1 {
+		t.Fatalf("%d members after the round trip, want 1", len(got.Members))
+	}
+	for _, c := range ref.Cases {
+		a, _ := n.Logit(c.Spec, c.T, c.Stride)
+		g, _ := got.Logit(c.Spec, c.T, c.Stride)
+		if a != g {
+			t.Errorf("T=%d: logit %v after the round trip, %v before", c.T, g, a)
+		}
+	}
+	flip := append([]byte(nil), b...)
+	flip[len(flip)/2] ^= 1
+	for name, tc := range map[string]struct {
+		b    []byte
+		want error
+	}{
+		"flipped":   {flip, ErrChecksum},
+		"truncated": {b[:len(b)-9], ErrChecksum},
+		"short":     {b[:6], ErrMalformed},
+		"bundle":    {append([]byte("VXGB"), b[4:]...), ErrMalformed},
+	} {
+		if _, err := DecodeSpecNet(tc.b); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	if _, err := EncodeSpecNet(&SpecNet{}); err == nil {
+		t.Error("an empty network encoded")
+	}
+}

@@ -1,10 +1,14 @@
 package recipe
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -43,6 +47,10 @@ type SpecNetTrainConfig struct {
 	// what the first network costs, in training and per call. The front ends' spectra are held
 	// in memory one at a time.
 	Views []dsp.SpecConfig
+	// WorkDir, if set, keeps each network as soon as it is trained (named after a digest of its
+	// spectra, settings, seed and held-out files), and a later run with the same ones reads it
+	// back instead of training it again: a run stopped part way resumes. "" = none.
+	WorkDir string
 }
 
 // DefaultSpecMemberSeedStep separates the seeds of an ensemble's networks.
@@ -157,6 +165,93 @@ type specData struct {
 	members     int
 	bona        []models.SpecRecording
 	spoofGroups [][]models.SpecRecording
+	digest      []byte // of the spectra, for WorkDir's checkpoint names (computed when first needed)
+}
+
+// dataDigest returns a SHA-256 of the front end and every spectrum d trains on, by group.
+func (d *specData) dataDigest() []byte {
+	if d.digest != nil {
+		return d.digest
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%+v\n", d.fe)
+	var buf []byte
+	put := func(rs []models.SpecRecording) {
+		fmt.Fprintf(h, "%d recordings\n", len(rs))
+		for _, r := range rs {
+			buf = binary.LittleEndian.AppendUint32(buf[:0], uint32(r.T))
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(r.Stride))
+			for _, v := range r.X[:r.T*r.Stride] {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			}
+			h.Write(buf)
+		}
+	}
+	put(d.bona)
+	for _, g := range d.spoofGroups {
+		put(g)
+	}
+	d.digest = h.Sum(nil)
+	return d.digest
+}
+
+// checkpointPath is where WorkDir keeps the network trained with mc (its Progress ignored)
+// without the bona fide files held.
+func (d *specData) checkpointPath(workDir string, mc models.SpecNetConfig, held []int) string {
+	h := sha256.New()
+	h.Write(d.dataDigest())
+	mc.Progress = nil
+	fmt.Fprintf(h, "%+v\n%v\n", mc, held)
+	return filepath.Join(workDir, fmt.Sprintf("specnet-%x.vxsn", h.Sum(nil)[:12]))
+}
+
+// trainOrResume trains a network with mc, or reads it from workDir's checkpoint (label names
+// it in c.Log), and keeps it there when trained.
+func (d *specData) trainOrResume(c SpoofTrainConfig, workDir string, train []models.SpecRecording, held []int, mc models.SpecNetConfig, label string) (*models.SpecNet, error) {
+	path := ""
+	if workDir != "" {
+		path = d.checkpointPath(workDir, mc, held)
+		if b, err := os.ReadFile(path); err == nil {
+			n, err := models.DecodeSpecNet(b)
+			if err == nil {
+				if c.Log != nil {
+					fmt.Fprintf(c.Log, "spoof: %s resumed from %s\n", label, path)
+				}
+				return n, nil
+			}
+			if c.Log != nil {
+				fmt.Fprintf(c.Log, "spoof: %s: ignoring unusable checkpoint %s (%v)\n", label, path, err)
+			}
+		}
+	}
+	steps := mc.Steps
+	if steps <= 0 {
+		steps = 1500
+	}
+	tb := progress.New(c.Log, label, steps)
+	t0 := time.Now()
+	mc.Progress = func(int, float64) { tb.Add(1) }
+	n, err := models.TrainSpecNet([][]models.SpecRecording{train}, d.spoofGroups, mc)
+	tb.Done()
+	if err != nil {
+		return nil, err
+	}
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, "spoof: %s trained in %s on %d bona fide files\n", label, time.Since(t0).Round(time.Second), len(train))
+	}
+	if path != "" {
+		b, err := models.EncodeSpecNet(n)
+		if err == nil {
+			err = os.MkdirAll(workDir, 0o755)
+		}
+		if err == nil {
+			err = writeFileAtomic(path, b)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("spoof: keeping %s: %w", label, err)
+		}
+	}
+	return n, nil
 }
 
 // specFrontEnds returns sc's front ends (sc with defaults set), the first's then each view's,
@@ -252,10 +347,6 @@ func (d *specData) train(c SpoofTrainConfig, held []int, name string) (*models.S
 		nc.Seed = c.Seed + 1
 	}
 	nc.Seed += d.seed
-	steps := nc.Steps
-	if steps <= 0 {
-		steps = 1500
-	}
 	var net *models.SpecNet
 	for m := range d.members {
 		label := name
@@ -264,16 +355,9 @@ func (d *specData) train(c SpoofTrainConfig, held []int, name string) (*models.S
 		}
 		mc := nc
 		mc.Seed = nc.Seed + uint64(m)*DefaultSpecMemberSeedStep
-		tb := progress.New(c.Log, label, steps)
-		t0 := time.Now()
-		mc.Progress = func(int, float64) { tb.Add(1) }
-		n, err := models.TrainSpecNet([][]models.SpecRecording{train}, d.spoofGroups, mc)
-		tb.Done()
+		n, err := d.trainOrResume(c, c.Spec.WorkDir, train, held, mc, label)
 		if err != nil {
 			return nil, nil, err
-		}
-		if c.Log != nil {
-			fmt.Fprintf(c.Log, "spoof: %s trained in %s on %d bona fide files\n", label, time.Since(t0).Round(time.Second), len(train))
 		}
 		if net == nil {
 			net = n

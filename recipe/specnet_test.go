@@ -3,8 +3,10 @@ package recipe_test
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -201,5 +203,55 @@ func checkSpecOnce(t *testing.T, cm *models.Countermeasure, det *engine.SpoofDet
 	st.Push(x[cut:])
 	if got, want := st.Final(), bdet.Score(x); got != want {
 		t.Errorf("after DropSpec: final %+v, want the base verdict %+v", got, want)
+	}
+}
+
+// TestTrainSpoofSpecResume checks SpecNetTrainConfig.WorkDir: a run keeps every network (two
+// front ends, three speaker folds), a second run with the same data and settings reads them all
+// back and gives the same countermeasure, a damaged checkpoint is trained again, and another
+// seed does not reuse them.
+func TestTrainSpoofSpecResume(t *testing.T) {
+	bona, spoof, err := testkit.SpoofToneCorpus(t.TempDir(), rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	short := dsp.SpecConfig{SampleRate: 8000, FrameLength: 128, FrameShift: 32, Bins: 32, FloorDB: 35}
+	train := func(seed uint64) (*models.Countermeasure, string) {
+		t.Helper()
+		var log strings.Builder
+		cm, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2, HoldOut: 3,
+			HoldOutSpeakers: true, Workers: 2, Log: &log, Spec: &recipe.SpecNetTrainConfig{Seconds: 1.5, Weight: 0.8, Views: []dsp.SpecConfig{short}, WorkDir: work,
+				Net: models.SpecNetConfig{Steps: 20, Batch: 4, Crop: 32, Hidden: 4, Layers: testkit.SmallSpecLayers(), Seed: seed}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cm, log.String()
+	}
+	first, log1 := train(1)
+	files, _ := filepath.Glob(filepath.Join(work, "specnet-*.vxsn"))
+	if len(files) != 6 || strings.Contains(log1, "resumed") {
+		t.Fatalf("first run kept %d networks (want 6: 2 front ends × 3 folds), log resumed: %v", len(files), strings.Contains(log1, "resumed"))
+	}
+	again, log2 := train(1)
+	if n := strings.Count(log2, "resumed from"); n != 6 || strings.Contains(log2, "trained in") {
+		t.Errorf("second run resumed %d networks, want 6 and none trained:\n%s", n, log2)
+	}
+	same := func(a, b *models.Countermeasure) bool {
+		return slices.Equal(a.Spec.W1, b.Spec.W1) && slices.Equal(a.SpecViews[0].Net.W1, b.SpecViews[0].Net.W1) &&
+			*a.Fusion == *b.Fusion && slices.Equal(a.FARThresholds, b.FARThresholds)
+	}
+	if !same(first, again) {
+		t.Error("the resumed countermeasure differs from the trained one")
+	}
+	if err := os.WriteFile(files[0], []byte("VXSN damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fixed, log3 := train(1)
+	if strings.Count(log3, "ignoring unusable checkpoint") != 1 || strings.Count(log3, "resumed from") != 5 || !same(first, fixed) {
+		t.Errorf("with one damaged checkpoint: %d ignored, %d resumed, same %v", strings.Count(log3, "ignoring unusable checkpoint"), strings.Count(log3, "resumed from"), same(first, fixed))
+	}
+	if _, log4 := train(2); strings.Contains(log4, "resumed") {
+		t.Error("another seed resumed the first seed's networks")
 	}
 }

@@ -91,6 +91,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	})
+	specWork := fs.String("spec-work-dir", "", "with --spec-net: keep each network in this `folder` as soon as it is trained; a rerun with the same data and settings reads them back instead of training them again (resumes a stopped run)")
 	specMembers := fs.Int("spec-members", 1, "with --spec-net: `networks` trained from different seeds and averaged (an ensemble: that many times the network's training and scoring time), 1-8")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
@@ -105,8 +106,8 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if len(specSpoof) > 0 && !*specNet {
 		return usageErrorf("--spec-spoof needs --spec-net")
 	}
-	if len(specViews) > 0 && !*specNet {
-		return usageErrorf("--spec-view needs --spec-net")
+	if (len(specViews) > 0 || *specWork != "") && !*specNet {
+		return usageErrorf("--spec-view and --spec-work-dir need --spec-net")
 	}
 	if len(specViews) > 4 {
 		return usageErrorf("--spec-view given %d times, at most 4", len(specViews))
@@ -116,7 +117,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		if *specSteps < 1 || !(*specSeconds >= 1) || !(*specWeight > 0 && *specWeight <= 1) || *specWidth < 1 || *specWidth > 8 || *specMembers < 1 || *specMembers > 8 {
 			return usageErrorf("--spec-steps must be positive, --spec-seconds at least 1, --spec-weight in (0, 1], --spec-width 1-8, --spec-members 1-8")
 		}
-		spec = &recipe.SpecNetTrainConfig{Seconds: *specSeconds, Weight: *specWeight, Members: *specMembers, Views: specViews,
+		spec = &recipe.SpecNetTrainConfig{Seconds: *specSeconds, Weight: *specWeight, Members: *specMembers, Views: specViews, WorkDir: *specWork,
 			Net: models.SpecNetConfig{Steps: *specSteps, Layers: models.DefaultSpecLayers(*specWidth)}}
 	}
 	hiddenNet, err := parseWidths(*frameNet)
