@@ -7,6 +7,12 @@
 //
 //	go run ./bench/spoof/fuse --a base.tsv --b nn.tsv --w 0,0.2,0.3,0.5
 //	go run ./bench/spoof/fuse --a base.tsv --b nn.tsv --w 0.3 --c vq.tsv --c-col ltss --wc 0.1,0.2
+//
+// With --mean the scores are not z-normalised: (1 − w)·a + w·b of the raw scores, so that w = 0.5
+// is the plain mean of two spectrum networks' log-odds, as models.Countermeasure.SpecLogit
+// averages Spec's and a SpecViews network's (two bench/spoof/speclofo --dump files):
+//
+//	go run ./bench/spoof/fuse --a spec32ms.tsv --b spec8ms.tsv --mean --w 0,0.5,1
 package main
 
 import (
@@ -67,6 +73,7 @@ func main() {
 	c := flag.String("c", "", "optional third dump (weight wc)")
 	cCol := flag.String("c-col", "fused", "third dump's score column")
 	wcs := flag.String("wc", "0.1", "with --c: weights of the third dump")
+	raw := flag.Bool("mean", false, "weigh the raw scores, not z-normalised ones (w = 0.5: the plain mean, as the countermeasure averages spectrum networks)")
 	flag.Parse()
 	A, B := read(*a, *aCol), read(*b, *bCol)
 	C := map[string]map[string]row{}
@@ -123,6 +130,9 @@ func main() {
 					sd += (v - mu) * (v - mu)
 				}
 				sd = math.Sqrt(sd / float64(len(h)))
+				if *raw {
+					mu, sd = 0, 1
+				}
 				return func(k string) float64 { return (m[k].score - mu) / sd }
 			}
 			za, zb := z(A[fold]), z(B[fold])
