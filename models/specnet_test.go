@@ -247,23 +247,33 @@ func TestSpoofBundleSpecNet(t *testing.T) {
 // BenchmarkSpecNetLogit scores 6 s of speech (600 frames of 128 bins) with the default
 // architecture: the spectrum network's work per call.
 func BenchmarkSpecNetLogit(b *testing.B) {
-	c := SpecNetConfig{}
-	c.defaults()
-	st, err := newSpecTrain(c, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	n := st.export()
-	r := rand.New(rand.NewPCG(2, 2))
-	x := make([]float32, 600*128)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	b.ResetTimer()
-	for range b.N {
-		if _, ok := n.Logit(x, 600, 128); !ok {
-			b.Fatal("not scored")
-		}
+	for _, bc := range []struct {
+		name    string
+		T, bins int
+	}{
+		{"32ms", 600, 128},    // the shipped front end: 6 s of 32 ms frames every 10 ms
+		{"8ms/2ms", 3000, 32}, // train-spoof --spec-view 64/16/32: 6 s of 8 ms frames every 2 ms
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := SpecNetConfig{Bins: bc.bins}
+			c.defaults()
+			st, err := newSpecTrain(c, rand.New(rand.NewPCG(1, 1)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := st.export()
+			r := rand.New(rand.NewPCG(2, 2))
+			x := make([]float32, bc.T*bc.bins)
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			b.ResetTimer()
+			for range b.N {
+				if _, ok := n.Logit(x, bc.T, bc.bins); !ok {
+					b.Fatal("not scored")
+				}
+			}
+		})
 	}
 }
 
