@@ -56,16 +56,14 @@ func main() {
 	flag.IntVar(&fe.FrameLength, "frame-length", fe.FrameLength, "the spectrum's frame and FFT length in `samples` (a power of two; the shipped 256: 32 ms)")
 	flag.IntVar(&fe.FrameShift, "frame-shift", fe.FrameShift, "the spectrum's frame shift in `samples` (the shipped 80: 10 ms)")
 	flag.IntVar(&fe.Bins, "bins", fe.Bins, "FFT bins the network reads, from 0 Hz (the shipped 128)")
-	crop := flag.Int("crop", 0, "training excerpt in `frames` (0: models.SpecNetConfig's 150, 1.5 s at the shipped shift)")
+	crop := flag.Int("crop", 0, "training excerpt in `frames` (0: 1.5 s of frames, models.SpecNetConfig's 150 at the shipped shift; recipe.SpecNetConfigFor)")
 	flag.Parse()
 	if err := fe.Validate(); err != nil {
 		log.Fatal(err)
 	}
-	// SpecAugment's widest masks in proportion: 16 of 128 bins, 20 of 150 frames.
-	fmask, tmask := max(2, 16*fe.Bins/128), 0
-	if *crop > 0 {
-		tmask = max(2, 20**crop/150)
-	}
+	// The training excerpt and SpecAugment's widest masks in proportion to the front end's
+	// frames and bins, as train-spoof --spec-view trains its networks.
+	netConfig := recipe.SpecNetConfigFor(models.SpecNetConfig{Crop: *crop, Steps: *steps, Layers: models.DefaultSpecLayers(*width)}, fe)
 	if *members < 1 {
 		log.Fatal("--members must be at least 1")
 	}
@@ -182,8 +180,9 @@ func main() {
 			t1 := time.Now()
 			net = nil
 			for m := range *members {
-				n, err := models.TrainSpecNet([][]models.SpecRecording{of(bona)}, groups,
-					models.SpecNetConfig{Bins: fe.Bins, Crop: *crop, FreqMask: fmask, TimeMask: tmask, Steps: *steps, Layers: models.DefaultSpecLayers(*width), Seed: *seed + uint64(m)*recipe.DefaultSpecMemberSeedStep})
+				nc := netConfig
+				nc.Seed = *seed + uint64(m)*recipe.DefaultSpecMemberSeedStep
+				n, err := models.TrainSpecNet([][]models.SpecRecording{of(bona)}, groups, nc)
 				if err != nil {
 					log.Fatal(err)
 				}
