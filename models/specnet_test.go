@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -575,5 +576,22 @@ func TestEncodeSpecNet(t *testing.T) {
 	}
 	if _, err := EncodeSpecNet(&SpecNet{}); err == nil {
 		t.Error("an empty network encoded")
+	}
+}
+
+// TestMFMBackward checks max-feature-map's backward pass by hand: each output's gradient goes to
+// the larger input (the first channel on a tie), the other gets 0, and the biases gather them
+// over positions.
+func TestMFMBackward(t *testing.T) {
+	// Two positions of two output channels: inputs (c0, c1 | c2, c3), c0 vs c2 and c1 vs c3.
+	pre := []float32{3, 1, 2, 5, 4, -1, 4, -2}
+	dOut := []float32{0.5, -2, 1.5, 0.25}
+	dPre := make([]float32, 8)
+	dBias := []float32{10, 20, 30, 40}
+	mfmBackward(pre, dOut, dPre, dBias, 2, 2)
+	want := []float32{0.5, 0, 0, -2, 1.5, 0.25, 0, 0} // position 1: a tie (4, 4), the first wins
+	wantBias := []float32{10 + 0.5 + 1.5, 20 + 0.25, 30, 40 - 2}
+	if !slices.Equal(dPre, want) || !slices.Equal(dBias, wantBias) {
+		t.Errorf("dPre %v, want %v; dBias %v, want %v", dPre, want, dBias, wantBias)
 	}
 }

