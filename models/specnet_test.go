@@ -595,3 +595,25 @@ func TestMFMBackward(t *testing.T) {
 		t.Errorf("dPre %v, want %v; dBias %v, want %v", dPre, want, dBias, wantBias)
 	}
 }
+
+// TestPool2Arg checks the training pass's 2×2 max pooling by hand: the largest of the four
+// inputs and the index of the first of them (scanning (0,0), (0,1), (1,0), (1,1)), and NaN in,
+// NaN out, as inference's vec.Max4.
+func TestPool2Arg(t *testing.T) {
+	nan := float32(math.NaN())
+	// One 2×2 window of three channels, index (t·2 + f)·3 + c.
+	a := specAct{t: 2, f: 2, c: 3, x: []float32{
+		1, -4, 0, // (0,0)
+		3, -2, nan, // (0,1)
+		3, -3, 1, // (1,0)
+		2, -1, 2, // (1,1)
+	}}
+	arg := make([]int32, 3)
+	o := pool2(a, arg, nil)
+	if o.x[0] != 3 || o.x[1] != -1 || !math.IsNaN(float64(o.x[2])) {
+		t.Errorf("pooled %v, want [3 -1 NaN]", o.x)
+	}
+	if arg[0] != 3 || arg[1] != 10 { // channel 0: the tie (0,1) = (1,0) goes to (0,1); channel 1: (1,1)
+		t.Errorf("argmax %v, want 3 and 10", arg[:2])
+	}
+}
