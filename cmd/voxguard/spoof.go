@@ -91,6 +91,14 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	})
+	var specFE *dsp.SpecConfig
+	fs.Func("spec-front-end", "with --spec-net: the first network's spectrum front end `LENGTH/SHIFT/BINS` as --spec-view's (default 256/80/128: 32 ms frames every 10 ms), its training excerpt and masks scaled to it", func(v string) error {
+		fe, err := parseSpecView(v)
+		if err == nil {
+			specFE = &fe
+		}
+		return err
+	})
 	specWork := fs.String("spec-work-dir", "", "with --spec-net: keep each network in this `folder` as soon as it is trained; a rerun with the same data and settings reads them back instead of training them again (resumes a stopped run)")
 	specMembers := fs.Int("spec-members", 1, "with --spec-net: `networks` trained from different seeds and averaged (an ensemble: that many times the network's training and scoring time), 1-8")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
@@ -106,8 +114,8 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if len(specSpoof) > 0 && !*specNet {
 		return usageErrorf("--spec-spoof needs --spec-net")
 	}
-	if (len(specViews) > 0 || *specWork != "") && !*specNet {
-		return usageErrorf("--spec-view and --spec-work-dir need --spec-net")
+	if (len(specViews) > 0 || *specWork != "" || specFE != nil) && !*specNet {
+		return usageErrorf("--spec-view, --spec-front-end and --spec-work-dir need --spec-net")
 	}
 	if len(specViews) > 4 {
 		return usageErrorf("--spec-view given %d times, at most 4", len(specViews))
@@ -119,6 +127,9 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 		}
 		spec = &recipe.SpecNetTrainConfig{Seconds: *specSeconds, Weight: *specWeight, Members: *specMembers, Views: specViews, WorkDir: *specWork,
 			Net: models.SpecNetConfig{Steps: *specSteps, Layers: models.DefaultSpecLayers(*specWidth)}}
+		if specFE != nil {
+			spec.FrontEnd, spec.Net = *specFE, recipe.SpecNetConfigFor(spec.Net, *specFE)
+		}
 	}
 	hiddenNet, err := parseWidths(*frameNet)
 	if err != nil {

@@ -144,8 +144,10 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 		{"--spec-spoof", filepath.Join(dir, "spoof")}, // needs --spec-net
 		{"--spec-net", "--spec-members", "0"},
 		{"--spec-net", "--spec-members", "9"},
-		{"--spec-view", "64/16/32"}, // needs --spec-net
-		{"--spec-work-dir", dir},    // needs --spec-net
+		{"--spec-view", "64/16/32"},      // needs --spec-net
+		{"--spec-work-dir", dir},         // needs --spec-net
+		{"--spec-front-end", "64/16/32"}, // needs --spec-net
+		{"--spec-net", "--spec-front-end", "64/16/8"},
 		{"--spec-net", "--spec-view", "64/16"},
 		{"--spec-net", "--spec-view", "60/16/32"},  // not a power of two
 		{"--spec-net", "--spec-view", "64/16/40"},  // more bins than the FFT has
