@@ -454,16 +454,13 @@ func applySpec(c SpoofTrainConfig, cm *models.Countermeasure, sf *specFold) erro
 	for i := 1; i < len(fes); i++ {
 		cm.SpecViews = append(cm.SpecViews, models.SpecView{Net: sf.nets[i], FrontEnd: raw[i]})
 	}
+	if cm.Info == nil {
+		cm.Info = map[string]string{}
+	}
 	if n := len(sf.nets[0].Members); n > 0 {
-		if cm.Info == nil {
-			cm.Info = map[string]string{}
-		}
 		cm.Info["spec_networks"] = fmt.Sprint(1 + n)
 	}
 	if len(fes) > 1 {
-		if cm.Info == nil {
-			cm.Info = map[string]string{}
-		}
 		cm.Info["spec_front_ends"] = fmt.Sprint(len(fes))
 	}
 	return nil
