@@ -68,13 +68,15 @@ import (
 // ensemble: SpecNet.Members in its JSON, their parameters after its own), whose extra parameters
 // older readers would refuse as malformed. Version 13 marks spectrum networks on further front
 // ends (Countermeasure.SpecViews: "spec_views" in the SPOF JSON, their parameters after the
-// spectrum network's), which older readers would refuse as malformed. Every other bundle is still
-// written as version 1.
+// spectrum network's), which older readers would refuse as malformed. Version 14 marks a
+// spectrum network (or member, or view) with a one-class head (SpecNet.CosineScale), which
+// older readers would read without an error and score as a linear output. Every other bundle is
+// still written as version 1.
 const (
 	bundleMagic = "VXGB"
 	// BundleVersion is the newest format version, written only when a section needs it; every
 	// version from 1 up to it is read.
-	BundleVersion uint32 = 13
+	BundleVersion uint32 = 14
 	// MaxBundleSize bounds the body length a reader accepts (1 GiB).
 	MaxBundleSize = 1 << 30
 )
@@ -92,6 +94,13 @@ var (
 // formatVersion is the oldest format version that reads b correctly.
 func (b *Bundle) formatVersion() uint32 {
 	if b.Spoof != nil && b.Spoof.Spec != nil {
+		oneClass := b.Spoof.Spec.oneClass()
+		for _, v := range b.Spoof.SpecViews {
+			oneClass = oneClass || v.Net != nil && v.Net.oneClass()
+		}
+		if oneClass {
+			return 14
+		}
 		if len(b.Spoof.SpecViews) > 0 {
 			return 13
 		}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,12 @@ type SpecNet struct {
 	// W2 (Hidden) and B2 the output.
 	W1, B1, W2 []float32 `json:"-"`
 	B2         float32   `json:"-"`
+	// CosineScale, if positive, makes the output a one-class score (OC-softmax, Zhang et al.
+	// 2021): the log-odds are CosineScale·(CosineCentre − cos(W2, e)), e the head's Hidden
+	// max-feature-map outputs, W2 the direction training drew bona fide speech towards; B2 is
+	// then unused (zero). Zero: the linear output W2·e + B2.
+	CosineScale  float32 `json:"cosine_scale,omitempty"`
+	CosineCentre float32 `json:"cosine_centre,omitempty"`
 	// Members, if any, are further networks of the same input (Bins) trained from other seeds:
 	// Logit returns the mean of this network's log-odds and theirs (an ensemble). A member has
 	// no members of its own.
@@ -101,6 +108,10 @@ func (n *SpecNet) Validate() error {
 	}
 	if len(n.W1) != 2*n.Hidden*ch*f || len(n.B1) != 2*n.Hidden || len(n.W2) != n.Hidden {
 		return errors.New("models: spectrum network head of the wrong size")
+	}
+	if !(n.CosineScale >= 0 && n.CosineScale <= 1e3) || !(n.CosineCentre >= -1 && n.CosineCentre <= 1) ||
+		n.CosineScale == 0 && n.CosineCentre != 0 || n.CosineScale > 0 && n.B2 != 0 {
+		return errors.New("models: spectrum network has a bad one-class head (scale in [0, 1000], centre in [-1, 1], no output bias)")
 	}
 	for _, w := range [][]float32{n.W1, n.B1, n.W2, {n.B2}} {
 		for _, v := range w {
@@ -415,10 +426,12 @@ func (n *SpecNet) headIn(a specAct) []float32 {
 	return h
 }
 
-// head applies the two fully connected layers to h.
+// head applies the two fully connected layers to h (the second a one-class cosine if
+// CosineScale is set).
 func (n *SpecNet) head(h []float32) float32 {
 	H, D := n.Hidden, len(h)
 	out := n.B2
+	var ee, ww float32
 	for j := range H {
 		u, v := n.B1[j], n.B1[j+H]
 		wu, wv := n.W1[j*D:(j+1)*D], n.W1[(j+H)*D:(j+H+1)*D]
@@ -426,9 +439,39 @@ func (n *SpecNet) head(h []float32) float32 {
 			u += wu[i] * x
 			v += wv[i] * x
 		}
-		out += n.W2[j] * max(u, v)
+		e := max(u, v)
+		out += n.W2[j] * e
+		ee += e * e
+		ww += n.W2[j] * n.W2[j]
 	}
-	return out
+	if n.CosineScale == 0 {
+		return out
+	}
+	return n.CosineScale * (n.CosineCentre - cosine(out, ee, ww))
+}
+
+// cosineFloor bounds the norms a one-class head divides by, so that an all-zero hidden layer
+// scores a cosine of 0 rather than NaN.
+const cosineFloor = 1e-6
+
+// cosine is dot / (|e|·|w|) for squared norms ee and ww, each norm at least cosineFloor.
+func cosine(dot, ee, ww float32) float32 {
+	en := max(float32(math.Sqrt(float64(ee))), cosineFloor)
+	wn := max(float32(math.Sqrt(float64(ww))), cosineFloor)
+	return dot / (en * wn)
+}
+
+// oneClass reports whether n or any of its members has a one-class head.
+func (n *SpecNet) oneClass() bool {
+	if n.CosineScale > 0 {
+		return true
+	}
+	for _, m := range n.Members {
+		if m.oneClass() {
+			return true
+		}
+	}
+	return false
 }
 
 // readWeights reads the network's parameters, in marshalSpoof's order, for the shapes its JSON
@@ -534,7 +577,10 @@ func DecodeSpecNet(b []byte) (*SpecNet, error) {
 		return nil, fmt.Errorf("%w: spectrum network JSON of %d bytes exceeds the data", ErrMalformed, m)
 	}
 	n := &SpecNet{}
-	if err := json.Unmarshal(body[4:4+m], n); err != nil {
+	// A field this build does not know would change what the network computes: refused.
+	dec := json.NewDecoder(bytes.NewReader(body[4 : 4+m]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(n); err != nil {
 		return nil, fmt.Errorf("%w: spectrum network: %v", ErrMalformed, err)
 	}
 	r := &reader{b: body[4+m:], tag: specNetMagic}

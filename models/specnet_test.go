@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -114,65 +116,74 @@ func specLoss(st *specTrain, xs []specAct, ys []float64) (float64, []float64) {
 	st.forward(xs, cs, nil)
 	loss, dz := 0.0, make([]float64, len(xs))
 	for b, c := range cs {
-		loss += math.Max(c.z, 0) - ys[b]*c.z + math.Log1p(math.Exp(-math.Abs(c.z)))
-		dz[b] = 1/(1+math.Exp(-c.z)) - ys[b]
+		l, d := exampleLoss(c.z, ys[b], st.oneClass)
+		loss += l
+		dz[b] = d
 	}
 	return loss, dz
 }
 
 // TestSpecNetGradient compares the backward pass with central differences of the loss, for
 // every kind of tensor (convolutions of each size, norms' scales and shifts, the head), with
-// batch normalisation on the batch's statistics.
+// batch normalisation on the batch's statistics, for the linear and the one-class head.
 func TestSpecNetGradient(t *testing.T) {
-	cfg := SpecNetConfig{Bins: 16, Hidden: 3, Dropout: -1, Seed: 3, Layers: []SpecLayer{
-		{Kind: SpecConv, K: 5, Out: 4}, {Kind: SpecPool}, {Kind: SpecConv, K: 1, Out: 4}, {Kind: SpecNorm},
-		{Kind: SpecConv, K: 3, Out: 6}, {Kind: SpecPool}, {Kind: SpecNorm}}}
-	cfg.defaults()
-	rng := rand.New(rand.NewPCG(1, 2))
-	st, err := newSpecTrain(cfg, rng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.training, st.dropout = true, 0
-	xs := make([]specAct, 4)
-	ys := []float64{0, 1, 0, 1}
-	for b := range xs {
-		xs[b] = specAct{t: 12, f: 16, c: 1, x: make([]float32, 12*16)}
-		for i := range xs[b].x {
-			xs[b].x[i] = float32(rng.NormFloat64())
-		}
-	}
-	cs := make([]*specCache, len(xs))
-	for b := range cs {
-		cs[b] = &specCache{}
-	}
-	st.forward(xs, cs, nil)
-	_, dz := specLoss(st, xs, ys)
-	st.forward(xs, cs, nil)
-	st.backward(cs, dz)
-	checked, bad := 0, 0
-	for k, p := range st.params {
-		for j := range min(len(p), 12) {
-			i := j * len(p) / min(len(p), 12)
-			orig := p[i]
-			const h = 3e-4
-			p[i] = orig + h
-			lp, _ := specLoss(st, xs, ys)
-			p[i] = orig - h
-			lm, _ := specLoss(st, xs, ys)
-			p[i] = orig
-			num, got := (lp-lm)/(2*h), float64(st.grads[k][i])
-			checked++
-			if math.Abs(num-got) > 2e-3+0.03*math.Abs(num) {
-				bad++
-				t.Logf("tensor %d [%d]: backward %.6g, differences %.6g", k, i, got, num)
+	for _, oneClass := range []bool{false, true} {
+		t.Run(fmt.Sprintf("oneClass=%v", oneClass), func(t *testing.T) {
+			cfg := SpecNetConfig{Bins: 16, Hidden: 3, Dropout: -1, Seed: 3, OneClass: oneClass, Layers: []SpecLayer{
+				{Kind: SpecConv, K: 5, Out: 4}, {Kind: SpecPool}, {Kind: SpecConv, K: 1, Out: 4}, {Kind: SpecNorm},
+				{Kind: SpecConv, K: 3, Out: 6}, {Kind: SpecPool}, {Kind: SpecNorm}}}
+			cfg.defaults()
+			rng := rand.New(rand.NewPCG(1, 2))
+			st, err := newSpecTrain(cfg, rng)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	}
-	// A max (feature map or pool) may switch inside ±h for an entry or two; a wrong backward
-	// pass misses most of them.
-	if bad > checked/20 {
-		t.Errorf("%d of %d gradients off", bad, checked)
+			st.training, st.dropout = true, 0
+			xs := make([]specAct, 4)
+			ys := []float64{0, 1, 0, 1}
+			for b := range xs {
+				xs[b] = specAct{t: 12, f: 16, c: 1, x: make([]float32, 12*16)}
+				for i := range xs[b].x {
+					xs[b].x[i] = float32(rng.NormFloat64())
+				}
+			}
+			cs := make([]*specCache, len(xs))
+			for b := range cs {
+				cs[b] = &specCache{}
+			}
+			st.forward(xs, cs, nil)
+			_, dz := specLoss(st, xs, ys)
+			st.forward(xs, cs, nil)
+			st.backward(cs, dz)
+			checked, bad := 0, 0
+			for k, p := range st.params {
+				for j := range min(len(p), 12) {
+					i := j * len(p) / min(len(p), 12)
+					orig := p[i]
+					const h = 3e-4
+					p[i] = orig + h
+					lp, _ := specLoss(st, xs, ys)
+					p[i] = orig - h
+					lm, _ := specLoss(st, xs, ys)
+					p[i] = orig
+					num, got := (lp-lm)/(2*h), float64(st.grads[k][i])
+					checked++
+					if math.Abs(num-got) > 2e-3+0.03*math.Abs(num) {
+						bad++
+						t.Logf("tensor %d [%d]: backward %.6g, differences %.6g", k, i, got, num)
+						// The output layer's weights switch no max: each must match.
+						if k == st.pW2 || k == st.pB2 {
+							t.Errorf("output tensor %d [%d]: backward %.6g, differences %.6g", k, i, got, num)
+						}
+					}
+				}
+			}
+			// A max (feature map or pool) may switch inside ±h for an entry or two; a wrong
+			// backward pass misses most of them.
+			if bad > checked/20 {
+				t.Errorf("%d of %d gradients off", bad, checked)
+			}
+		})
 	}
 }
 
@@ -615,5 +626,155 @@ func TestPool2Arg(t *testing.T) {
 	}
 	if arg[0] != 3 || arg[1] != 10 { // channel 0: the tie (0,1) = (1,0) goes to (0,1); channel 1: (1,1)
 		t.Errorf("argmax %v, want 3 and 10", arg[:2])
+	}
+}
+
+// TestSpecNetOneClass checks the one-class head: its log-odds are CosineScale·(CosineCentre −
+// cos(W2, e)), with the hidden layer e read back through the linear head (W2 one-hot, no
+// bias); Validate refuses a malformed head; a bundle carrying one, on the network, a member or
+// a view, is format version 14 and round-trips; a checkpoint with a field this build does not
+// know is refused; and a small network trained with OneClass separates its two classes.
+func TestSpecNetOneClass(t *testing.T) {
+	n, ref := loadSpecNetRef(t)
+	oc, _ := loadSpecNetRef(t)
+	oc.B2, oc.CosineScale, oc.CosineCentre = 0, 20, 0.55
+	if err := oc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	probe, _ := loadSpecNetRef(t)
+	probe.B2 = 0
+	for _, c := range ref.Cases {
+		e := make([]float64, n.Hidden)
+		for j := range e {
+			clear(probe.W2)
+			probe.W2[j] = 1
+			e[j], _ = probe.Logit(c.Spec, c.T, c.Stride)
+		}
+		var dot, ee, ww float64
+		for j, w := range oc.W2 {
+			dot += float64(w) * e[j]
+			ee += e[j] * e[j]
+			ww += float64(w) * float64(w)
+		}
+		want := 20 * (0.55 - dot/math.Sqrt(ee*ww))
+		got, ok := oc.Logit(c.Spec, c.T, c.Stride)
+		if !ok || math.Abs(got-want) > 1e-4 {
+			t.Errorf("T=%d: one-class logit %v, want %v", c.T, got, want)
+		}
+	}
+
+	for _, tc := range []struct {
+		name   string
+		break_ func(n *SpecNet)
+	}{
+		{"negative scale", func(n *SpecNet) { n.CosineScale = -1 }},
+		{"NaN scale", func(n *SpecNet) { n.CosineScale = float32(math.NaN()) }},
+		{"centre beyond 1", func(n *SpecNet) { n.CosineCentre = 1.5 }},
+		{"centre without a scale", func(n *SpecNet) { n.CosineScale = 0 }},
+		{"output bias", func(n *SpecNet) { n.B2 = 0.1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, _ := loadSpecNetRef(t)
+			b.B2, b.CosineScale, b.CosineCentre = 0, 20, 0.55
+			tc.break_(b)
+			if err := b.Validate(); err == nil {
+				t.Error("Validate accepted a broken one-class head")
+			}
+		})
+	}
+
+	for _, tc := range []struct {
+		name string
+		set  func(cm *Countermeasure)
+	}{
+		{"network", func(cm *Countermeasure) { cm.Spec = oc }},
+		{"member", func(cm *Countermeasure) { cm.Spec = n; n.Members = []*SpecNet{oc} }},
+		{"view", func(cm *Countermeasure) {
+			n.Members = nil
+			cm.Spec = n
+			cm.SpecViews = []SpecView{{Net: oc, FrontEnd: json.RawMessage(`{"bins":16,"view":1}`)}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cm, _ := synthCM(t, 1)
+			cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
+			cm.SpecFrontEnd, cm.SpecSeconds = json.RawMessage(`{"bins":16}`), 6
+			cm.Fusion = &SpoofFusion{SpecWeight: 0.75, SpecMean: 1, SpecStd: 2, BaseMean: -1, BaseStd: 0.5}
+			tc.set(cm)
+			data := encode(t, &Bundle{Spoof: cm})
+			if v := binary.LittleEndian.Uint32(data[4:]); v != 14 {
+				t.Errorf("format version %d, want 14", v)
+			}
+			got, err := ReadBundle(bytes.NewReader(data), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range ref.Cases {
+				specs := []SpecRecording{{X: c.Spec, T: c.T, Stride: c.Stride}}
+				if len(cm.SpecViews) > 0 {
+					specs = append(specs, specs[0])
+				}
+				a, okA := cm.SpecLogit(specs)
+				b, okB := got.Spoof.SpecLogit(specs)
+				if !okA || !okB || a != b {
+					t.Errorf("T=%d: logit %v (%v) after the round trip, %v (%v) before", c.T, b, okB, a, okA)
+				}
+			}
+		})
+	}
+	n.Members = nil
+
+	// A checkpoint whose JSON has a field this build does not know.
+	b, err := EncodeSpecNet(oc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := DecodeSpecNet(b); err != nil || got.CosineScale != 20 || got.CosineCentre != 0.55 {
+		t.Fatalf("one-class checkpoint: %v, %+v", err, got)
+	}
+	m := binary.LittleEndian.Uint32(b[4:])
+	js := append([]byte(`{"future_head":1,`), b[9:8+m]...)
+	bad := append([]byte(specNetMagic), binary.LittleEndian.AppendUint32(nil, uint32(len(js)))...)
+	bad = append(bad, js...)
+	bad = append(bad, b[8+m:len(b)-4]...)
+	bad = binary.LittleEndian.AppendUint32(bad, crc32.Checksum(bad, castagnoli))
+	if _, err := DecodeSpecNet(bad); !errors.Is(err, ErrMalformed) {
+		t.Errorf("unknown field: %v, want ErrMalformed", err)
+	}
+
+	// Training: bona fide spectra are noise, spoofed ones noise with a band raised every other
+	// frame (a steady one would go with the mean row the network removes).
+	r := rand.New(rand.NewPCG(4, 5))
+	rec := func(spoof bool) SpecRecording {
+		x := make([]float32, 40*16)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+			if spoof && i%16 >= 5 && i%16 < 8 && (i/16)%2 == 0 {
+				x[i] += 3
+			}
+		}
+		return SpecRecording{X: x, T: 40, Stride: 16}
+	}
+	var bona, spoof []SpecRecording
+	for range 8 {
+		bona, spoof = append(bona, rec(false)), append(spoof, rec(true))
+	}
+	layers := []SpecLayer{{Kind: SpecConv, K: 3, Out: 4}, {Kind: SpecPool}, {Kind: SpecNorm}, {Kind: SpecConv, K: 3, Out: 4}, {Kind: SpecPool}}
+	net, err := TrainSpecNet([][]SpecRecording{bona}, [][]SpecRecording{spoof},
+		SpecNetConfig{Bins: 16, Hidden: 4, Crop: 32, Steps: 80, Batch: 4, LR: 1e-2, Seed: 1, Layers: layers, OneClass: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.CosineScale != OneClassScale || net.CosineCentre != (OneClassBona+OneClassSpoof)/2 || net.B2 != 0 {
+		t.Errorf("trained head: scale %v, centre %v, bias %v", net.CosineScale, net.CosineCentre, net.B2)
+	}
+	worstSpoof, bestBona := math.Inf(1), math.Inf(-1)
+	for i := range bona {
+		lb, _ := net.Logit(bona[i].X, bona[i].T, bona[i].Stride)
+		ls, _ := net.Logit(spoof[i].X, spoof[i].T, spoof[i].Stride)
+		bestBona, worstSpoof = max(bestBona, lb), min(worstSpoof, ls)
+	}
+	if !(worstSpoof > bestBona) {
+		t.Errorf("trained one-class network: highest bona fide log-odds %v, lowest spoofed %v", bestBona, worstSpoof)
 	}
 }

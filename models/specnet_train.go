@@ -38,6 +38,14 @@ type SpecNetConfig struct {
 	FreqMask, TimeMask int
 	// Seed sets the initial weights and every draw.
 	Seed uint64
+	// OneClass trains a one-class head (OC-softmax, Zhang et al. 2021, "One-class learning
+	// towards synthetic voice spoofing detection"): the output is the cosine between the hidden
+	// layer and a learnt direction, bona fide examples drawn above a cosine of OneClassBona (0.9)
+	// and spoofed ones pushed below OneClassSpoof (0.2), each margin's loss scaled by
+	// OneClassScale (20). The exported network's log-odds are OneClassScale·(centre − cosine),
+	// the centre halfway between the margins. Meant to keep bona fide speech compact without
+	// fitting a boundary to the spoofs seen, for spoofs of kinds never seen.
+	OneClass bool
 	// Progress, if set, is called after every step with the step count and the running loss.
 	Progress func(step int, loss float64)
 }
@@ -125,11 +133,19 @@ type specTrain struct {
 	decay                 []bool        // weight decay applies (weights, not biases or norms)
 	dropout               float64
 	training              bool
+	oneClass              bool // the head is a cosine (SpecNetConfig.OneClass)
 }
+
+// The one-class head's margins and scale (SpecNetConfig.OneClass), the paper's values.
+const (
+	OneClassBona  = 0.9
+	OneClassSpoof = 0.2
+	OneClassScale = 20
+)
 
 func newSpecTrain(c SpecNetConfig, rng *rand.Rand) (*specTrain, error) {
 	n := &SpecNet{Bins: c.Bins, Hidden: c.Hidden, InputScale: c.InputScale}
-	st := &specTrain{net: n, dropout: c.Dropout}
+	st := &specTrain{net: n, dropout: c.Dropout, oneClass: c.OneClass}
 	add := func(p []float32, decay bool) int {
 		st.params = append(st.params, p)
 		st.grads = append(st.grads, make([]float32, len(p)))
@@ -191,7 +207,13 @@ func newSpecTrain(c SpecNetConfig, rng *rand.Rand) (*specTrain, error) {
 	uniform(n.B1, 1/math.Sqrt(float64(D)))
 	uniform(n.W2, 1/math.Sqrt(float64(c.Hidden)))
 	b2 := []float32{float32((2*rng.Float64() - 1) / math.Sqrt(float64(c.Hidden)))}
-	st.pW1, st.pB1, st.pW2, st.pB2 = add(n.W1, true), add(n.B1, false), add(n.W2, true), add(b2, false)
+	// A one-class head's direction has no weight decay: its length does not matter, and a
+	// shrinking one would make the cosine's gradient (∝ 1/|W2|) blow up. Its output bias stays
+	// drawn (the same draws follow) but unused, at zero.
+	if c.OneClass {
+		b2[0] = 0
+	}
+	st.pW1, st.pB1, st.pW2, st.pB2 = add(n.W1, true), add(n.B1, false), add(n.W2, !c.OneClass), add(b2, false)
 	return st, nil
 }
 
@@ -217,6 +239,11 @@ func (st *specTrain) export() *SpecNet {
 		}
 	}
 	n.B2 = st.params[st.pB2][0]
+	if st.oneClass {
+		n.B2 = 0
+		n.CosineScale = OneClassScale
+		n.CosineCentre = (OneClassBona + OneClassSpoof) / 2
+	}
 	return n
 }
 
@@ -236,7 +263,7 @@ type specCache struct {
 	h    []float32   // head input after dropout
 	mask []float32   // dropout's multipliers
 	u    []float32   // head hidden pre-activations (2·Hidden)
-	z    float64     // logit
+	z    float64     // logit (a one-class head: the cosine)
 }
 
 // parallel runs f(i) for i in [0, n) on GOMAXPROCS goroutines (parallelFor).
@@ -364,10 +391,17 @@ func (st *specTrain) forward(xs []specAct, cs []*specCache, rng []*rand.Rand) {
 			}
 			c.u[j] = u
 		}
+		var ee, ww float32
 		for j := range H {
-			z += n.W2[j] * max(c.u[j], c.u[j+H])
+			e := max(c.u[j], c.u[j+H])
+			z += n.W2[j] * e
+			ee += e * e
+			ww += n.W2[j] * n.W2[j]
 		}
 		c.z = float64(z)
+		if st.oneClass {
+			c.z = float64(cosine(z-b2, ee, ww))
+		}
 	})
 }
 
@@ -394,6 +428,21 @@ func (st *specTrain) backward(cs []*specCache, dz []float64) {
 		dW1, dB1 := st.exGrad(b, st.pW1), st.exGrad(b, st.pB1)
 		dW2, dB2 := st.exGrad(b, st.pW2), st.exGrad(b, st.pB2)
 		dB2[0] = g
+		// A one-class head: g is the loss's derivative by the cosine s = w·e / (|w|·|e|), whose
+		// derivatives are w/(|w||e|) − s·e/|e|² by e and e/(|w||e|) − s·w/|w|² by w.
+		var s, en, wn float32
+		if st.oneClass {
+			dB2[0] = 0
+			var ee, ww float32
+			for j := range H {
+				e := max(c.u[j], c.u[j+H])
+				ee += e * e
+				ww += n.W2[j] * n.W2[j]
+			}
+			s = float32(c.z)
+			en = max(float32(math.Sqrt(float64(ee))), cosineFloor)
+			wn = max(float32(math.Sqrt(float64(ww))), cosineFloor)
+		}
 		dh := make([]float32, D)
 		for j := range H {
 			m, src := c.u[j], j
@@ -402,6 +451,10 @@ func (st *specTrain) backward(cs []*specCache, dz []float64) {
 			}
 			dW2[j] = g * m
 			du := g * n.W2[j]
+			if st.oneClass {
+				dW2[j] = g * (m/(wn*en) - s*n.W2[j]/(wn*wn))
+				du = g * (n.W2[j]/(wn*en) - s*m/(en*en))
+			}
 			dB1[src] = du
 			w, row := n.W1[src*D:(src+1)*D], dW1[src*D:(src+1)*D]
 			for k, x := range c.h {
@@ -631,10 +684,9 @@ func TrainSpecNet(bona, spoof [][]SpecRecording, c SpecNetConfig) (*SpecNet, err
 			if b >= c.Batch {
 				y = 1
 			}
-			z := cs[b].z
-			// log(1 + e^z) − y·z, stably.
-			loss += math.Max(z, 0) - y*z + math.Log1p(math.Exp(-math.Abs(z)))
-			dz[b] = (1/(1+math.Exp(-z)) - y) / float64(B)
+			l, d := exampleLoss(cs[b].z, y, c.OneClass)
+			loss += l
+			dz[b] = d / float64(B)
 		}
 		loss /= float64(B)
 		st.backward(cs, dz)
@@ -657,6 +709,23 @@ func TrainSpecNet(bona, spoof [][]SpecRecording, c SpecNetConfig) (*SpecNet, err
 		return nil, err
 	}
 	return n, nil
+}
+
+// exampleLoss is one example's loss and its derivative by the head's output z (the logit, or
+// with oneClass the cosine) for class y (1: spoofed): the logistic loss, or the one-class
+// margins' softplus(α(m_bona − z)) for bona fide and softplus(α(z − m_spoof)) for spoofs.
+func exampleLoss(z, y float64, oneClass bool) (loss, dz float64) {
+	// softplus(x) = log(1 + e^x), stably.
+	softplus := func(x float64) float64 { return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
+	if oneClass {
+		if y == 1 {
+			x := OneClassScale * (z - OneClassSpoof)
+			return softplus(x), OneClassScale / (1 + math.Exp(-x))
+		}
+		x := OneClassScale * (OneClassBona - z)
+		return softplus(x), -OneClassScale / (1 + math.Exp(-x))
+	}
+	return softplus(z) - y*z, 1/(1+math.Exp(-z)) - y
 }
 
 // cropSpec draws a Crop-frame excerpt of r (repeated if shorter) with SpecAugment masks.

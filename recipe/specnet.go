@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/voxguard/voxguard/dsp"
@@ -201,7 +202,10 @@ func (d *specData) checkpointPath(workDir string, mc models.SpecNetConfig, held 
 	h := sha256.New()
 	h.Write(d.dataDigest())
 	mc.Progress = nil
-	fmt.Fprintf(h, "%+v\n%v\n", mc, held)
+	// Fields added since the forty-fourth session are left out at their zero value, so that
+	// networks kept before them keep their names.
+	cfg := strings.Replace(fmt.Sprintf("%+v", mc), " OneClass:false", "", 1)
+	fmt.Fprintf(h, "%s\n%v\n", cfg, held)
 	return filepath.Join(workDir, fmt.Sprintf("specnet-%x.vxsn", h.Sum(nil)[:12]))
 }
 

@@ -88,6 +88,18 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 		t.Error("the first front end's network is not the single network, or the fusion ignores the view")
 	}
 	checkSpecScores(t, cmv, bona, spoof, wavs)
+	// One-class networks (OC-softmax), on both front ends: each exported with its cosine head;
+	// batch and engine scores agree.
+	cmo, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2, HoldOut: 3,
+		HoldOutSpeakers: true, Workers: 2, Spec: &recipe.SpecNetTrainConfig{Seconds: 1.5, Weight: 0.8, Views: []dsp.SpecConfig{short},
+			Net: models.SpecNetConfig{Steps: 40, Batch: 4, Crop: 32, Hidden: 4, Layers: small, Seed: 1, OneClass: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmo.Spec.CosineScale != models.OneClassScale || len(cmo.SpecViews) != 1 || cmo.SpecViews[0].Net.CosineScale != models.OneClassScale {
+		t.Fatalf("one-class training: heads %v and %+v", cmo.Spec.CosineScale, cmo.SpecViews)
+	}
+	checkSpecScores(t, cmo, bona, spoof, wavs)
 	// Spec.Spoof: files only the network trains on. The other systems are those trained without
 	// them, bit for bit (their GMMs, their thresholds); the network is not.
 	train := func(extra []string, extraGroups []int) *models.Countermeasure {

@@ -101,6 +101,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	})
 	specWork := fs.String("spec-work-dir", "", "with --spec-net: keep each network in this `folder` as soon as it is trained; a rerun with the same data and settings reads them back instead of training them again (resumes a stopped run)")
 	specMembers := fs.Int("spec-members", 1, "with --spec-net: `networks` trained from different seeds and averaged (an ensemble: that many times the network's training and scoring time), 1-8")
+	specOneClass := fs.Bool("spec-one-class", false, "with --spec-net: every network's output is a one-class score (OC-softmax: the cosine to a learnt bona fide direction, trained with margins 0.9 and 0.2 and scale 20) instead of a logistic one; bundle format 14")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
 	if done, err := parseFlags(fs, args); done {
 		return err
@@ -114,8 +115,8 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	if len(specSpoof) > 0 && !*specNet {
 		return usageErrorf("--spec-spoof needs --spec-net")
 	}
-	if (len(specViews) > 0 || *specWork != "" || specFE != nil) && !*specNet {
-		return usageErrorf("--spec-view, --spec-front-end and --spec-work-dir need --spec-net")
+	if (len(specViews) > 0 || *specWork != "" || specFE != nil || *specOneClass) && !*specNet {
+		return usageErrorf("--spec-view, --spec-front-end, --spec-work-dir and --spec-one-class need --spec-net")
 	}
 	if len(specViews) > 4 {
 		return usageErrorf("--spec-view given %d times, at most 4", len(specViews))
@@ -126,7 +127,7 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf("--spec-steps must be positive, --spec-seconds at least 1, --spec-weight in (0, 1], --spec-width 1-8, --spec-members 1-8")
 		}
 		spec = &recipe.SpecNetTrainConfig{Seconds: *specSeconds, Weight: *specWeight, Members: *specMembers, Views: specViews, WorkDir: *specWork,
-			Net: models.SpecNetConfig{Steps: *specSteps, Layers: models.DefaultSpecLayers(*specWidth)}}
+			Net: models.SpecNetConfig{Steps: *specSteps, Layers: models.DefaultSpecLayers(*specWidth), OneClass: *specOneClass}}
 		if specFE != nil {
 			spec.FrontEnd, spec.Net = *specFE, recipe.SpecNetConfigFor(spec.Net, *specFE)
 		}

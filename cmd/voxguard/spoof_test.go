@@ -147,6 +147,7 @@ func TestTrainSpoofAndSpoofCommands(t *testing.T) {
 		{"--spec-view", "64/16/32"},      // needs --spec-net
 		{"--spec-work-dir", dir},         // needs --spec-net
 		{"--spec-front-end", "64/16/32"}, // needs --spec-net
+		{"--spec-one-class"},             // needs --spec-net
 		{"--spec-net", "--spec-front-end", "64/16/8"},
 		{"--spec-net", "--spec-view", "64/16"},
 		{"--spec-net", "--spec-view", "60/16/32"},  // not a power of two

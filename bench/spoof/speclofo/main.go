@@ -57,13 +57,14 @@ func main() {
 	flag.IntVar(&fe.FrameShift, "frame-shift", fe.FrameShift, "the spectrum's frame shift in `samples` (the shipped 80: 10 ms)")
 	flag.IntVar(&fe.Bins, "bins", fe.Bins, "FFT bins the network reads, from 0 Hz (the shipped 128)")
 	crop := flag.Int("crop", 0, "training excerpt in `frames` (0: 1.5 s of frames, models.SpecNetConfig's 150 at the shipped shift; recipe.SpecNetConfigFor)")
+	oneClass := flag.Bool("one-class", false, "one-class networks (train-spoof --spec-one-class)")
 	flag.Parse()
 	if err := fe.Validate(); err != nil {
 		log.Fatal(err)
 	}
 	// The training excerpt and SpecAugment's widest masks in proportion to the front end's
 	// frames and bins, as train-spoof --spec-view trains its networks.
-	netConfig := recipe.SpecNetConfigFor(models.SpecNetConfig{Crop: *crop, Steps: *steps, Layers: models.DefaultSpecLayers(*width)}, fe)
+	netConfig := recipe.SpecNetConfigFor(models.SpecNetConfig{Crop: *crop, Steps: *steps, Layers: models.DefaultSpecLayers(*width), OneClass: *oneClass}, fe)
 	if *members < 1 {
 		log.Fatal("--members must be at least 1")
 	}
