@@ -57,11 +57,13 @@ func TestEmbeddedCountermeasureTelephoneBand(t *testing.T) {
 	if len(paths) < 60 {
 		t.Fatalf("only %d development recordings found", len(paths))
 	}
-	var specFE dsp.SpecConfig // the spectrum network's front end (since c45)
-	if cm.Spec != nil {
-		if err := json.Unmarshal(cm.SpecFrontEnd, &specFE); err != nil {
+	var specFEs []dsp.SpecConfig // the spectrum networks' front ends (since c45; two since c48)
+	for _, raw := range cm.SpecFrontEnds() {
+		var fe dsp.SpecConfig
+		if err := json.Unmarshal(raw, &fe); err != nil {
 			t.Fatal(err)
 		}
+		specFEs = append(specFEs, fe)
 	}
 	var orig, band []*SpoofFeatures
 	for _, p := range paths {
@@ -86,12 +88,12 @@ func TestEmbeddedCountermeasureTelephoneBand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cm.Spec != nil {
-				r, err := SpecOfSamples(in.s, specFE, cm.SpecSeconds)
+			for _, fe := range specFEs {
+				r, err := SpecOfSamples(in.s, fe, cm.SpecSeconds)
 				if err != nil {
 					t.Fatal(err)
 				}
-				feat.Specs = []models.SpecRecording{r}
+				feat.Specs = append(feat.Specs, r)
 			}
 			*in.dst = append(*in.dst, feat)
 		}
