@@ -104,9 +104,10 @@ done)
 # as two more balance groups): in leave-one-family-out each held-out vocoder family was caught
 # better so (bench/README.md, "Shipped 2026-12-07 (c46)"); the other
 # four systems are trained as before, bit for bit.
-# SPEC_FLAGS adds train-spoof flags for the network (e.g. "--spec-members 2": two networks from
-# different seeds, averaged; twice the network's training and scoring time; "--spec-view 64/16/32":
-# a second network on a short window's spectrum, 8 ms frames every 2 ms, averaged with the first).
+# Since c48 (forty-fifth session) a second network on a short window's spectrum, 8 ms frames every
+# 2 ms, averaged with the first (--spec-view 64/16/32; bench/README.md, "Shipped 2026-12-07
+# (c48)"): SPEC_FLAGS replaces it (SPEC_FLAGS="" trains c46's single network; "--spec-members 2"
+# two networks from different seeds, averaged; "--spec-one-class" one-class networks).
 # --spec-work-dir keeps each network as it is trained, so that a stopped run resumes (since the
 # forty-fourth session).
 # The network's own families are exactly the built ones the others leave out (no_train).
@@ -119,7 +120,7 @@ for fam in $spec_families; do
 	done
 done
 # shellcheck disable=SC2086
-$vg train-spoof --hold-out-speakers --spec-net --spec-work-dir "$out/specwork" ${SPEC_FLAGS:-} --bonafide-scores "$out/cm_bonafide_scores.tsv" --bonafide "$out/bonafide/train" --bonafide "$out/bonafide/train-codec" --bonafide "$out/bonafide/train-perc" \
+$vg train-spoof --hold-out-speakers --spec-net --spec-work-dir "$out/specwork" ${SPEC_FLAGS---spec-view 64/16/32} --bonafide-scores "$out/cm_bonafide_scores.tsv" --bonafide "$out/bonafide/train" --bonafide "$out/bonafide/train-codec" --bonafide "$out/bonafide/train-perc" \
 	--bonafide "$out/bonafide-speed/train" --bonafide "$out/bonafide-speed/train-codec" --bonafide "$out/bonafide/train-noise" --bonafide "$out/bonafide/train-chand" \
 	--bonafide "$out/bonafide/train-tel" --bonafide "$out/bonafide/train-telmob" \
 	--bonafide "$out/bonafide/train-tel-noise" --bonafide "$out/bonafide/train-tel-chand" $spoof_dirs $spec_dirs $family_groups $spec_groups --out "$out/cm.vxgb"
