@@ -454,10 +454,15 @@ func (n *SpecNet) head(h []float32) float32 {
 // scores a cosine of 0 rather than NaN.
 const cosineFloor = 1e-6
 
-// cosine is dot / (|e|·|w|) for squared norms ee and ww, each norm at least cosineFloor.
+// cosineNorms returns √ee and √ww, each at least cosineFloor: the norms a one-class head
+// divides by.
+func cosineNorms(ee, ww float32) (en, wn float32) {
+	return max(float32(math.Sqrt(float64(ee))), cosineFloor), max(float32(math.Sqrt(float64(ww))), cosineFloor)
+}
+
+// cosine is dot / (|e|·|w|) for squared norms ee and ww (cosineNorms).
 func cosine(dot, ee, ww float32) float32 {
-	en := max(float32(math.Sqrt(float64(ee))), cosineFloor)
-	wn := max(float32(math.Sqrt(float64(ww))), cosineFloor)
+	en, wn := cosineNorms(ee, ww)
 	return dot / (en * wn)
 }
 

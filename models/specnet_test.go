@@ -123,6 +123,31 @@ func specLoss(st *specTrain, xs []specAct, ys []float64) (float64, []float64) {
 	return loss, dz
 }
 
+// specCM is synthCM's countermeasure with n as its spectrum network on a 16-bin front end, a
+// 1 % threshold and fixed fusion weights.
+func specCM(t *testing.T, n *SpecNet) *Countermeasure {
+	t.Helper()
+	cm, _ := synthCM(t, 1)
+	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
+	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = n, json.RawMessage(`{"bins":16}`), 6
+	cm.Fusion = &SpoofFusion{SpecWeight: 0.75, SpecMean: 1, SpecStd: 2, BaseMean: -1, BaseStd: 0.5}
+	return cm
+}
+
+// roundTrip writes b, checks the format version it is written as, and reads it back.
+func roundTrip(t *testing.T, b *Bundle, version uint32) *Bundle {
+	t.Helper()
+	data := encode(t, b)
+	if v := binary.LittleEndian.Uint32(data[4:]); v != version {
+		t.Errorf("format version %d, want %d", v, version)
+	}
+	got, err := ReadBundle(bytes.NewReader(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // TestSpecNetGradient compares the backward pass with central differences of the loss, for
 // every kind of tensor (convolutions of each size, norms' scales and shifts, the head), with
 // batch normalisation on the batch's statistics, for the linear and the one-class head.
@@ -209,15 +234,8 @@ func TestSpoofBundleSpecNet(t *testing.T) {
 		t.Error("base thresholds in descending FAR validated")
 	}
 	cm.BaseFARThresholds = []FARPoint{{FAR: 0.005, LLR: 4}, {FAR: 0.01, LLR: 3}}
-	data := encode(t, &Bundle{Spoof: cm})
-	if v := binary.LittleEndian.Uint32(data[4:]); v != 11 {
-		t.Errorf("format version %d, want 11 (older readers refuse it by version)", v)
-	}
-	got, err := ReadBundle(bytes.NewReader(data), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := got.Spoof
+	// Version 11: older readers refuse it by version.
+	g := roundTrip(t, &Bundle{Spoof: cm}, 11).Spoof
 	if g.Spec == nil || g.SpecSeconds != 6 || string(g.SpecFrontEnd) != `{"bins":16}` {
 		t.Fatalf("spectrum network lost: %+v", g)
 	}
@@ -415,18 +433,8 @@ func TestSpecNetMembers(t *testing.T) {
 		t.Error("3 frames accepted by the ensemble, want at least 4")
 	}
 
-	cm, _ := synthCM(t, 1)
-	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
-	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = n, json.RawMessage(`{"bins":16}`), 6
-	cm.Fusion = &SpoofFusion{SpecWeight: 0.75, SpecMean: 1, SpecStd: 2, BaseMean: -1, BaseStd: 0.5}
-	data := encode(t, &Bundle{Spoof: cm})
-	if v := binary.LittleEndian.Uint32(data[4:]); v != 12 {
-		t.Errorf("format version %d, want 12", v)
-	}
-	got, err := ReadBundle(bytes.NewReader(data), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cm := specCM(t, n)
+	got := roundTrip(t, &Bundle{Spoof: cm}, 12)
 	if g := got.Spoof.Spec; g == nil || len(g.Members) != 1 {
 		t.Fatalf("members lost: %+v", g)
 	}
@@ -470,11 +478,8 @@ func TestSpecViews(t *testing.T) {
 	n, ref := loadSpecNetRef(t)
 	view, _ := loadSpecNetRef(t)
 	view.B2 += 3
-	cm, _ := synthCM(t, 1)
-	cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
-	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds = n, json.RawMessage(`{"bins":16}`), 6
+	cm := specCM(t, n)
 	cm.SpecViews = []SpecView{{Net: view, FrontEnd: json.RawMessage(`{"bins":16,"frame_shift":16}`)}}
-	cm.Fusion = &SpoofFusion{SpecWeight: 0.75, SpecMean: 1, SpecStd: 2, BaseMean: -1, BaseStd: 0.5}
 	if err := cm.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -495,14 +500,7 @@ func TestSpecViews(t *testing.T) {
 			t.Errorf("T=%d: scored with the view's spectrum 3 frames long", c.T)
 		}
 	}
-	data := encode(t, &Bundle{Spoof: cm})
-	if v := binary.LittleEndian.Uint32(data[4:]); v != 13 {
-		t.Errorf("format version %d, want 13", v)
-	}
-	got, err := ReadBundle(bytes.NewReader(data), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := roundTrip(t, &Bundle{Spoof: cm}, 13)
 	if len(got.Spoof.SpecViews) != 1 || string(got.Spoof.SpecViews[0].FrontEnd) != `{"bins":16,"frame_shift":16}` {
 		t.Fatalf("views after the round trip: %+v", got.Spoof.SpecViews)
 	}
@@ -696,19 +694,9 @@ func TestSpecNetOneClass(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cm, _ := synthCM(t, 1)
-			cm.FARThresholds = []FARPoint{{FAR: 0.01, LLR: 1}}
-			cm.SpecFrontEnd, cm.SpecSeconds = json.RawMessage(`{"bins":16}`), 6
-			cm.Fusion = &SpoofFusion{SpecWeight: 0.75, SpecMean: 1, SpecStd: 2, BaseMean: -1, BaseStd: 0.5}
+			cm := specCM(t, nil)
 			tc.set(cm)
-			data := encode(t, &Bundle{Spoof: cm})
-			if v := binary.LittleEndian.Uint32(data[4:]); v != 14 {
-				t.Errorf("format version %d, want 14", v)
-			}
-			got, err := ReadBundle(bytes.NewReader(data), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := roundTrip(t, &Bundle{Spoof: cm}, 14)
 			for _, c := range ref.Cases {
 				specs := []SpecRecording{{X: c.Spec, T: c.T, Stride: c.Stride}}
 				if len(cm.SpecViews) > 0 {

@@ -264,6 +264,9 @@ type specCache struct {
 	mask []float32   // dropout's multipliers
 	u    []float32   // head hidden pre-activations (2·Hidden)
 	z    float64     // logit (a one-class head: the cosine)
+	// A one-class head's norms of the hidden layer and of W2 (cosineNorms), for the backward
+	// pass.
+	en, wn float32
 }
 
 // parallel runs f(i) for i in [0, n) on GOMAXPROCS goroutines (parallelFor).
@@ -400,7 +403,8 @@ func (st *specTrain) forward(xs []specAct, cs []*specCache, rng []*rand.Rand) {
 		}
 		c.z = float64(z)
 		if st.oneClass {
-			c.z = float64(cosine(z-b2, ee, ww))
+			c.en, c.wn = cosineNorms(ee, ww)
+			c.z = float64((z - b2) / (c.en * c.wn))
 		}
 	})
 }
@@ -430,18 +434,9 @@ func (st *specTrain) backward(cs []*specCache, dz []float64) {
 		dB2[0] = g
 		// A one-class head: g is the loss's derivative by the cosine s = w·e / (|w|·|e|), whose
 		// derivatives are w/(|w||e|) − s·e/|e|² by e and e/(|w||e|) − s·w/|w|² by w.
-		var s, en, wn float32
+		s, en, wn := float32(c.z), c.en, c.wn
 		if st.oneClass {
 			dB2[0] = 0
-			var ee, ww float32
-			for j := range H {
-				e := max(c.u[j], c.u[j+H])
-				ee += e * e
-				ww += n.W2[j] * n.W2[j]
-			}
-			s = float32(c.z)
-			en = max(float32(math.Sqrt(float64(ee))), cosineFloor)
-			wn = max(float32(math.Sqrt(float64(ww))), cosineFloor)
 		}
 		dh := make([]float32, D)
 		for j := range H {
