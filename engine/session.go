@@ -159,6 +159,20 @@ func (s *Session) Shed() {
 // (SpoofStream.SpecPending): work DropSpec can still save.
 func (s *Session) SpecPending() bool { return s.sp != nil && s.sp.SpecPending() }
 
+// SpecViewsPending reports whether the countermeasure's spectrum network has yet to score the
+// call with its views, and could score it with its first network alone
+// (SpoofStream.ViewsPending): work DropSpecViews can still save.
+func (s *Session) SpecViewsPending() bool { return s.sp != nil && s.sp.ViewsPending() }
+
+// DropSpecViews drops the spectrum network's views for the rest of the call
+// (SpoofStream.DropViews): its first network then scores alone, at its own thresholds. For a
+// server short of processor time, before DropSpec; no effect unless SpecViewsPending.
+func (s *Session) DropSpecViews() {
+	if s.sp != nil {
+		s.sp.DropViews()
+	}
+}
+
 // DropSpec drops the countermeasure's spectrum network for the rest of the call
 // (SpoofStream.DropSpec): its spoofing verdicts are then the other countermeasure systems' at
 // their own thresholds. For a server short of processor time; no effect unless SpecPending.

@@ -56,3 +56,67 @@ func TestSpoofDetectorSpecViews(t *testing.T) {
 		t.Error("a view with fewer bins than its network accepted")
 	}
 }
+
+// TestSpoofStreamDropViews checks SpoofStream.DropViews: a stream that drops its detector's
+// views before the network scores is scored and judged as the bundle without views scores the
+// same audio (testkit.SpecViewsTinyBundle's first network alone, with its own fusion and
+// thresholds), a stream that keeps them otherwise; once the network has scored, or without
+// models.Countermeasure.SpecPrimary, there is nothing to drop.
+func TestSpoofStreamDropViews(t *testing.T) {
+	single := testkit.SpecFusedTinyBundle(t).Spoof
+	views := testkit.SpecViewsTinyBundle(t).Spoof
+	r := rand.New(rand.NewPCG(5, 6))
+	x := make([]float32, 8000*2)
+	for i := range x {
+		x[i] = float32(0.1 * r.NormFloat64())
+	}
+	det := func(cm *models.Countermeasure) *SpoofDetector {
+		t.Helper()
+		d, err := NewSpoofDetector(cm, 0.05)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	dv := det(views)
+	want, full := det(single).Score(x), dv.Score(x)
+	if want.LLR == full.LLR {
+		t.Fatalf("the view leaves the score at %v: the test cannot tell them apart", want.LLR)
+	}
+	for _, tc := range []struct {
+		name string
+		drop int // samples pushed before DropViews (-1: never)
+		want Spoof
+	}{{"dropped at the start", 0, want}, {"dropped before the network's 1.5 s", 8000, want},
+		{"dropped after the network scored", len(x), full}, {"kept", -1, full}} {
+		st := dv.NewStream()
+		if !st.ViewsPending() {
+			t.Fatalf("%s: a new stream has no views pending", tc.name)
+		}
+		for i := 0; i < len(x); i += 800 {
+			if i == tc.drop {
+				st.DropViews()
+			}
+			st.Push(x[i:min(i+800, len(x))])
+		}
+		if tc.drop == len(x) {
+			st.Current() // the network scores with its views
+			if st.ViewsPending() {
+				t.Errorf("%s: views still pending after the network scored", tc.name)
+			}
+			st.DropViews()
+		}
+		if got := st.Final(); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	// Without SpecPrimary the views go only with the network.
+	noPrimary := *views
+	noPrimary.SpecPrimary = nil
+	st := det(&noPrimary).NewStream()
+	st.DropViews()
+	st.Push(x)
+	if st.ViewsPending() || st.Final() != full {
+		t.Error("without SpecPrimary, DropViews changed the verdict or views were pending")
+	}
+}

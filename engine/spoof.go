@@ -41,6 +41,10 @@ type SpoofDetector struct {
 	// so far at every assessment.
 	once          bool
 	baseThreshold float64
+	// primary: with views, the first network may score alone, judged at primaryThreshold
+	// (Countermeasure.SpecPrimary), when a stream's views were dropped (SpoofStream.DropViews).
+	primary          bool
+	primaryThreshold float64
 }
 
 // NewSpoofDetector returns a detector for cm (prepared, as ReadBundle leaves it) flagging at
@@ -91,6 +95,8 @@ func NewSpoofDetector(cm *models.Countermeasure, far float64) (*SpoofDetector, e
 		}
 		d.specMax = int(cm.SpecSeconds * float64(cfg.SampleRate))
 		d.baseThreshold, d.once = cm.BaseThreshold(far)
+		d.primaryThreshold, d.primary = cm.PrimaryThreshold(far)
+		d.primary = d.primary && d.once
 	}
 	return d, nil
 }
@@ -138,10 +144,11 @@ type SpoofStream struct {
 	specN     int
 	specLogit float64
 	specOK    bool
-	// final: Final has been called; specDropped: DropSpec has been (the network never scores).
-	final, specDropped bool
-	sc                 *models.SpoofScorer
-	stats              []float64 // long-term spectral statistics scratch (nil without a linear scorer)
+	// final: Final has been called; specDropped: DropSpec has been (the network never scores);
+	// viewsDropped: DropViews has been (the first network scores alone).
+	final, specDropped, viewsDropped bool
+	sc                               *models.SpoofScorer
+	stats                            []float64 // long-term spectral statistics scratch (nil without a linear scorer)
 	// pend holds npend frames (spoofBurst at most) at or above the level floor, levels in
 	// pendLv, not yet scored.
 	pend   []float32
@@ -198,21 +205,47 @@ func (s *SpoofStream) DropSpec() {
 	}
 }
 
-// specScore is the spectrum network's log-odds on the audio kept so far, computed again only
-// when more audio has come (ok is false while the speech is too short for it).
+// ViewsPending reports whether the stream will still run the spectrum network's views (further
+// front ends' networks, Countermeasure.SpecViews) with it, and could run the first network
+// alone instead (its detector has Countermeasure.SpecPrimary): work DropViews would save.
+func (s *SpoofStream) ViewsPending() bool {
+	return s.d.primary && !s.viewsDropped && s.SpecPending()
+}
+
+// DropViews stops the spectrum network's views for the rest of the stream, for a server short
+// of processor time (a short window's view costs about twice the first network): the first
+// network then scores alone, fused and judged at its own thresholds
+// (Countermeasure.SpecPrimary). No effect unless ViewsPending.
+func (s *SpoofStream) DropViews() {
+	if s.ViewsPending() {
+		s.viewsDropped, s.specN = true, -1
+	}
+}
+
+// specScore is the spectrum network's log-odds on the audio kept so far (the mean over its
+// views, or the first network's alone once they were dropped), computed again only when more
+// audio has come (ok is false while the speech is too short for it).
 func (s *SpoofStream) specScore() (float64, bool) {
 	if len(s.audio) != s.specN {
 		s.specN = len(s.audio)
 		s.specOK = false
-		recs := make([]models.SpecRecording, len(s.d.spec))
-		for i, fe := range s.d.spec {
+		fes := s.d.spec
+		if s.viewsDropped {
+			fes = fes[:1]
+		}
+		recs := make([]models.SpecRecording, len(fes))
+		for i, fe := range fes {
 			rows, T, err := dsp.LogSpectrogram(s.audio, fe, nil)
 			if err != nil {
 				return 0, false
 			}
 			recs[i] = models.SpecRecording{X: rows, T: T, Stride: fe.Bins}
 		}
-		s.specLogit, s.specOK = s.d.cm.SpecLogit(recs)
+		if s.viewsDropped {
+			s.specLogit, s.specOK = s.d.cm.PrimaryLogit(recs[0])
+		} else {
+			s.specLogit, s.specOK = s.d.cm.SpecLogit(recs)
+		}
 	}
 	return s.specLogit, s.specOK
 }
@@ -262,6 +295,9 @@ func (s *SpoofStream) Current() Spoof {
 		case !ok:
 			// Too little speech for the network: no verdict yet.
 			return Spoof{LLR: 0, Decision: Inconclusive}
+		}
+		if s.viewsDropped {
+			return s.d.decideAt(s.d.cm.FusePrimary(score, spec), s.sc.Frames(), s.d.primaryThreshold)
 		}
 		score = s.d.cm.Fusion.FuseSpec(score, spec)
 	}

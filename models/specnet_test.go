@@ -542,6 +542,73 @@ func TestSpecViews(t *testing.T) {
 	}
 }
 
+// TestSpecPrimary checks the first spectrum network's own operating point for a recording
+// whose views were not run (Countermeasure.SpecPrimary): PrimaryLogit is Spec's log-odds alone,
+// FusePrimary the fusion with SpecPrimary's standardisation in place of Fusion's (hand-worked:
+// weight 0.8, base (5 − 1)/4, spectrum (2.5 − 0.5)/2, so 0.8·1 + 0.2·1 = 1), PrimaryThreshold
+// reads its own points; it survives the bundle round trip as format version 13 (older readers
+// ignore it and judge by the views as before); Validate refuses it broken or without views.
+func TestSpecPrimary(t *testing.T) {
+	n, ref := loadSpecNetRef(t)
+	view, _ := loadSpecNetRef(t)
+	view.B2 += 3
+	cm := specCM(t, n)
+	cm.SpecViews = []SpecView{{Net: view, FrontEnd: json.RawMessage(`{"bins":16,"frame_shift":16}`)}}
+	cm.Fusion.SpecWeight, cm.Fusion.BaseMean, cm.Fusion.BaseStd, cm.Fusion.SpecMean, cm.Fusion.SpecStd = 0.8, 1, 4, 7, 9
+	if _, ok := cm.PrimaryThreshold(0.01); ok {
+		t.Error("a primary threshold without SpecPrimary")
+	}
+	cm.SpecPrimary = &SpecPrimary{Mean: 0.5, Std: 2, FARThresholds: []FARPoint{{FAR: 0.01, LLR: 3}, {FAR: 0.05, LLR: 2}}}
+	if err := cm.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := cm.FusePrimary(5, 2.5); math.Abs(got-1) > 1e-12 {
+		t.Errorf("FusePrimary(5, 2.5) = %v, want 1", got)
+	}
+	if cm.Fusion.SpecMean != 7 || cm.Fusion.SpecStd != 9 {
+		t.Error("FusePrimary changed the fusion")
+	}
+	for _, tc := range []struct{ far, want float64 }{{0.001, 3}, {0.01, 3}, {0.02, 3}, {0.05, 2}, {0.5, 2}} {
+		if got, ok := cm.PrimaryThreshold(tc.far); !ok || got != tc.want {
+			t.Errorf("PrimaryThreshold(%v) = %v, %v; want %v", tc.far, got, ok, tc.want)
+		}
+	}
+	for _, c := range ref.Cases {
+		r := SpecRecording{X: c.Spec, T: c.T, Stride: c.Stride}
+		want, wok := n.Logit(c.Spec, c.T, c.Stride)
+		if got, ok := cm.PrimaryLogit(r); ok != wok || got != want {
+			t.Errorf("T=%d: PrimaryLogit %v, %v; want Spec's %v, %v", c.T, got, ok, want, wok)
+		}
+	}
+	got := roundTrip(t, &Bundle{Spoof: cm}, 13)
+	if p := got.Spoof.SpecPrimary; p == nil || p.Mean != 0.5 || p.Std != 2 || len(p.FARThresholds) != 2 || p.FARThresholds[1] != (FARPoint{FAR: 0.05, LLR: 2}) {
+		t.Fatalf("SpecPrimary after the round trip: %+v", p)
+	}
+	for _, tc := range []struct {
+		name   string
+		break_ func(cm *Countermeasure)
+	}{
+		{"without views", func(cm *Countermeasure) { cm.SpecViews = nil }},
+		{"zero spread", func(cm *Countermeasure) { cm.SpecPrimary.Std = 0 }},
+		{"infinite spread", func(cm *Countermeasure) { cm.SpecPrimary.Std = math.Inf(1) }},
+		{"NaN mean", func(cm *Countermeasure) { cm.SpecPrimary.Mean = math.NaN() }},
+		{"no operating points", func(cm *Countermeasure) { cm.SpecPrimary.FARThresholds = nil }},
+		{"descending points", func(cm *Countermeasure) {
+			cm.SpecPrimary.FARThresholds = []FARPoint{{FAR: 0.05, LLR: 2}, {FAR: 0.01, LLR: 3}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := *cm
+			p := *cm.SpecPrimary
+			c.SpecPrimary = &p
+			tc.break_(&c)
+			if err := c.Validate(); err == nil {
+				t.Error("Validate accepted a broken SpecPrimary")
+			}
+		})
+	}
+}
+
 // TestEncodeSpecNet checks the spectrum network's checkpoint encoding: a network with a member
 // comes back bit for bit (the same log-odds), and a flipped byte, a cut, or another file's
 // bytes are refused.

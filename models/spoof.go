@@ -65,6 +65,11 @@ type Countermeasure struct {
 	// voiced sound's glottal pulses show); SpecLogit averages their log-odds with Spec's, and
 	// that mean is what Fusion's Spec* fields standardise.
 	SpecViews []SpecView `json:"spec_views,omitempty"`
+	// SpecPrimary, with SpecViews, judges a recording whose views were not run (a server short
+	// of processor time sheds them before Spec itself): Spec's log-odds alone, standardised and
+	// thresholded on the same held-out bona fide recordings as the mean of all of them. Without
+	// it (bundles before the forty-sixth session) the views go only with Spec.
+	SpecPrimary *SpecPrimary `json:"spec_primary,omitempty"`
 	// Info is free-form provenance (training data, sizes).
 	Info map[string]string `json:"info,omitempty"`
 	// FrameSelection, "K/G" (e.g. "32/4"), scores each frame's log-likelihood under each GMM
@@ -157,6 +162,19 @@ func (cm *Countermeasure) Validate() error {
 			return fmt.Errorf("models: countermeasure spectrum view %d: %w", i+1, err)
 		}
 	}
+	if p := cm.SpecPrimary; p != nil {
+		if len(cm.SpecViews) == 0 {
+			return errors.New("models: countermeasure has a primary spectrum network's operating points but no views")
+		}
+		if !(p.Std > 0) || math.IsInf(p.Std, 0) || math.IsNaN(p.Mean) || math.IsInf(p.Mean, 0) || len(p.FARThresholds) == 0 {
+			return errors.New("models: countermeasure's primary spectrum network needs a finite standardisation and operating points")
+		}
+		for i := 1; i < len(p.FARThresholds); i++ {
+			if p.FARThresholds[i].FAR < p.FARThresholds[i-1].FAR {
+				return errors.New("models: countermeasure primary spectrum network thresholds are not in ascending FAR")
+			}
+		}
+	}
 	if cm.FrameStep < 0 {
 		return errors.New("models: countermeasure frame_step is negative")
 	}
@@ -179,6 +197,18 @@ func (cm *Countermeasure) Validate() error {
 		return errors.New("models: countermeasure has base thresholds but no spectrum network")
 	}
 	return nil
+}
+
+// SpecPrimary is how Countermeasure.Spec's log-odds, alone, are fused and judged when its views
+// are not run (Countermeasure.FusePrimary, PrimaryThreshold).
+type SpecPrimary struct {
+	// Mean and Std standardise Spec's log-odds (in nats) in place of SpoofFusion.SpecMean and
+	// SpecStd; the fusion's weight and its other systems' standardisation stay.
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"`
+	// FARThresholds are the fused score's operating points, set as Countermeasure.FARThresholds
+	// are, on the same held-out recordings; ascending FAR.
+	FARThresholds []FARPoint `json:"far_thresholds"`
 }
 
 // SpecView is a spectrum network on its own front end (Countermeasure.SpecViews).
@@ -225,6 +255,32 @@ func (cm *Countermeasure) SpecLogit(specs []SpecRecording) (logit float64, ok bo
 		logit += v
 	}
 	return logit / float64(len(specs)), true
+}
+
+// PrimaryLogit returns Spec's log-odds alone that a recording is spoofed, on its spectrum by
+// SpecFrontEnds()[0] (for FusePrimary). ok is false if it is too short or cm has no network.
+func (cm *Countermeasure) PrimaryLogit(spec SpecRecording) (logit float64, ok bool) {
+	if cm.Spec == nil {
+		return 0, false
+	}
+	return cm.Spec.Logit(spec.X, spec.T, spec.Stride)
+}
+
+// FusePrimary is Fusion.FuseSpec with Spec's log-odds alone (PrimaryLogit) standardised by
+// SpecPrimary in place of the mean over the views; cm must have SpecPrimary.
+func (cm *Countermeasure) FusePrimary(base, spec float64) float64 {
+	f := *cm.Fusion
+	f.SpecMean, f.SpecStd = cm.SpecPrimary.Mean, cm.SpecPrimary.Std
+	return f.FuseSpec(base, spec)
+}
+
+// PrimaryThreshold is Threshold on SpecPrimary's operating points: the threshold of FusePrimary's
+// score. ok is false without them.
+func (cm *Countermeasure) PrimaryThreshold(far float64) (llr float64, ok bool) {
+	if cm.SpecPrimary == nil {
+		return 0, false
+	}
+	return spoofThresholdAt(cm.SpecPrimary.FARThresholds, far)
 }
 
 // Prepare validates cm and precomputes both GMMs' likelihood constants.

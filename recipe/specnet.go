@@ -330,6 +330,10 @@ type specFold struct {
 	nets  []*models.SpecNet
 	f     models.SpoofFusion // the Spec* and Base* fields
 	fused []float64          // the held-out files' fused scores (NaN: too short for a network)
+	// With views, the first network alone (models.Countermeasure.SpecPrimary): its log-odds'
+	// standardisation and the held-out files' scores fused so (NaN as in fused).
+	primary      *models.SpecPrimary
+	primaryFused []float64
 }
 
 // train trains the front end's network (with its members) on every bona fide file but those of
@@ -431,6 +435,28 @@ func trainSpecFolds(c SpoofTrainConfig, held [][]int, base [][]float64, names []
 				sf.fused[j] = sf.f.FuseSpec(base[f][j], v)
 			}
 		}
+		if nv > 1 {
+			// The first network alone, on the files all of them scored (so that its thresholds
+			// are set on the same files as the mean's).
+			var ps []float64
+			for j, v := range mean {
+				if !math.IsNaN(v) {
+					ps = append(ps, logits[f][0][j])
+				}
+			}
+			pf := sf.f
+			if err := pf.SetSpec(bs, ps, sc.Weight); err != nil {
+				return nil, fmt.Errorf("spoof: the first spectrum network alone: %w", err)
+			}
+			sf.primary = &models.SpecPrimary{Mean: pf.SpecMean, Std: pf.SpecStd}
+			sf.primaryFused = make([]float64, len(mean))
+			for j, v := range mean {
+				sf.primaryFused[j] = math.NaN()
+				if !math.IsNaN(v) {
+					sf.primaryFused[j] = pf.FuseSpec(base[f][j], logits[f][0][j])
+				}
+			}
+		}
 	}
 	return folds, nil
 }
@@ -454,7 +480,11 @@ func applySpec(c SpoofTrainConfig, cm *models.Countermeasure, sf *specFold) erro
 			return err
 		}
 	}
-	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds, cm.SpecViews = sf.nets[0], raw[0], sc.Seconds, nil
+	cm.Spec, cm.SpecFrontEnd, cm.SpecSeconds, cm.SpecViews, cm.SpecPrimary = sf.nets[0], raw[0], sc.Seconds, nil, nil
+	if sf.primary != nil {
+		p := *sf.primary // its operating points are set by specOperatingPoints
+		cm.SpecPrimary = &p
+	}
 	for i := 1; i < len(fes); i++ {
 		cm.SpecViews = append(cm.SpecViews, models.SpecView{Net: sf.nets[i], FrontEnd: raw[i]})
 	}
@@ -472,30 +502,47 @@ func applySpec(c SpoofTrainConfig, cm *models.Countermeasure, sf *specFold) erro
 
 // specOperatingPoints sets cm's operating points from fused held-out scores (NaN: left out)
 // with their groups and speakers (as spoofOperatingPoints takes them; nil: one group, no
-// speaker resampling), and returns how many scores set them.
-func specOperatingPoints(c SpoofTrainConfig, cm *models.Countermeasure, fused []float64, groups []int, speakers []string) (int, error) {
-	var fs []float64
-	var gs []int
-	var ss []string
-	for i, v := range fused {
-		if math.IsNaN(v) {
-			continue
+// speaker resampling), and returns how many scores set them. With a primary network
+// (cm.SpecPrimary), primary holds the same files' scores by the first network alone, which
+// set its operating points the same way.
+func specOperatingPoints(c SpoofTrainConfig, cm *models.Countermeasure, fused, primary []float64, groups []int, speakers []string) (int, error) {
+	points := func(scores []float64) ([]models.FARPoint, int, error) {
+		var fs []float64
+		var gs []int
+		var ss []string
+		for i, v := range scores {
+			if math.IsNaN(v) {
+				continue
+			}
+			fs = append(fs, v)
+			if len(groups) == len(scores) {
+				gs = append(gs, groups[i])
+			}
+			if len(speakers) == len(scores) {
+				ss = append(ss, speakers[i])
+			}
 		}
-		fs = append(fs, v)
-		if len(groups) == len(fused) {
-			gs = append(gs, groups[i])
+		if len(fs) < 2 {
+			return nil, 0, errors.New("spoof: too few held-out bona fide scores for the thresholds")
 		}
-		if len(speakers) == len(fused) {
-			ss = append(ss, speakers[i])
+		return spoofOperatingPoints(fs, gs, ss, c.FARs, c.ThresholdConfidence), len(fs), nil
+	}
+	pts, n, err := points(fused)
+	if err != nil {
+		return 0, err
+	}
+	cm.FARThresholds = pts
+	if cm.SpecPrimary != nil {
+		if len(primary) != len(fused) {
+			return 0, errors.New("spoof: the first spectrum network's held-out scores are missing")
+		}
+		if cm.SpecPrimary.FARThresholds, _, err = points(primary); err != nil {
+			return 0, err
 		}
 	}
-	if len(fs) < 2 {
-		return 0, errors.New("spoof: too few held-out bona fide scores for the thresholds")
-	}
-	cm.FARThresholds = spoofOperatingPoints(fs, gs, ss, c.FARs, c.ThresholdConfidence)
 	if cm.Info == nil {
 		cm.Info = map[string]string{}
 	}
-	cm.Info["spec_threshold_bonafide_files"] = fmt.Sprint(len(fs))
-	return len(fs), nil
+	cm.Info["spec_threshold_bonafide_files"] = fmt.Sprint(n)
+	return n, nil
 }

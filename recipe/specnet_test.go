@@ -88,6 +88,34 @@ func TestTrainSpoofSpecNet(t *testing.T) {
 		t.Error("the first front end's network is not the single network, or the fusion ignores the view")
 	}
 	checkSpecScores(t, cmv, bona, spoof, wavs)
+	// The first network alone (SpecPrimary), for a call that sheds the view: standardised and
+	// thresholded as the single network's bundle is, on the same held-out files; the engine
+	// scores a stream that drops the view as it scores the single network's bundle.
+	if one.SpecPrimary != nil {
+		t.Error("SpecPrimary without views")
+	}
+	if p := cmv.SpecPrimary; p == nil || p.Mean != one.Fusion.SpecMean || p.Std != one.Fusion.SpecStd || !slices.Equal(p.FARThresholds, one.FARThresholds) {
+		t.Errorf("SpecPrimary %+v, want the single network's standardisation %v, %v and thresholds %v", cmv.SpecPrimary, one.Fusion.SpecMean, one.Fusion.SpecStd, one.FARThresholds)
+	}
+	if slices.Equal(cmv.FARThresholds, one.FARThresholds) {
+		t.Error("the pair's thresholds are the single network's")
+	}
+	dv, err := engine.NewSpoofDetector(cmv, 0.05)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, err := engine.NewSpoofDetector(one, 0.05)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range append(bona[:2:2], spoof[:2]...) {
+		st := dv.NewStream()
+		st.DropViews()
+		st.Push(wavs[p])
+		if got, want := st.Final(), d1.Score(wavs[p]); got != want {
+			t.Errorf("%s without its view: %+v, the single network %+v", filepath.Base(p), got, want)
+		}
+	}
 	// One-class networks (OC-softmax), on both front ends: each exported with its cosine head;
 	// batch and engine scores agree.
 	cmo, err := recipe.TrainSpoof(recipe.SpoofTrainConfig{Bonafide: bona, Spoof: spoof, Components: 2, Iters: 2, HoldOut: 3,
@@ -183,7 +211,7 @@ func checkSpecOnce(t *testing.T, cm *models.Countermeasure, det *engine.SpoofDet
 		t.Errorf("base threshold %v equals the full one", bthr)
 	}
 	base := *cm // the same countermeasure without the network, judged at the base thresholds
-	base.Spec, base.SpecViews, base.BaseFARThresholds, base.FARThresholds = nil, nil, nil, cm.BaseFARThresholds
+	base.Spec, base.SpecViews, base.SpecPrimary, base.BaseFARThresholds, base.FARThresholds = nil, nil, nil, nil, cm.BaseFARThresholds
 	bdet, err := engine.NewSpoofDetector(&base, 0.05)
 	if err != nil {
 		t.Fatal(err)

@@ -844,7 +844,7 @@ func TrainSpoof(c SpoofTrainConfig) (*models.Countermeasure, error) {
 		return nil, err
 	}
 	baseFAR := cm.FARThresholds // the other systems' own, on the same held-out files
-	if _, err := specOperatingPoints(c, cm, sf.fused, c.heldGroups, nil); err != nil {
+	if _, err := specOperatingPoints(c, cm, sf.fused, sf.primaryFused, c.heldGroups, nil); err != nil {
 		return nil, err
 	}
 	cm.BaseFARThresholds = baseFAR
@@ -940,7 +940,7 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 			specNames = append(specNames, fmt.Sprintf("spectrum network, fold %d of %d", f+1, K))
 		}
 	}
-	var specFused []float64
+	var specFused, specPrimary []float64
 	if c.Spec != nil {
 		all, sp = nil, nil // the frames are not needed any more: room for the spectra
 		sfs, err := trainSpecFolds(c, specHeld, specBase, specNames)
@@ -949,6 +949,7 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 		}
 		for _, sf := range sfs {
 			specFused = append(specFused, sf.fused...)
+			specPrimary = append(specPrimary, sf.primaryFused...)
 		}
 		if err := applySpec(c, cm, sfs[K-1]); err != nil {
 			return nil, err
@@ -965,7 +966,7 @@ func trainSpoofCrossFit(c SpoofTrainConfig) (*models.Countermeasure, error) {
 	if c.Spec != nil {
 		pooled = specFused
 		var err error
-		if nThr, err = specOperatingPoints(c, cm, specFused, pooledGroups, pooledSpk); err != nil {
+		if nThr, err = specOperatingPoints(c, cm, specFused, specPrimary, pooledGroups, pooledSpk); err != nil {
 			return nil, err
 		}
 		cm.BaseFARThresholds = baseFAR

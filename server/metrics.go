@@ -29,6 +29,7 @@ type promMetrics struct {
 	shed         *prometheus.CounterVec
 	fusionShed   *prometheus.CounterVec
 	specShed     *prometheus.CounterVec
+	viewShed     *prometheus.CounterVec
 }
 
 func newPromMetrics(s *Server) *promMetrics {
@@ -49,6 +50,8 @@ func newPromMetrics(s *Server) *promMetrics {
 		Help: "Calls that stopped feeding the bundle's second speaker system (and, without SpecShedDelay, its countermeasure's spectrum network), or never started, because goroutines waited longer than FusionShedDelay for a processor: at the call's start (\"start\") or during it (\"during\")."}, []string{"when"})
 	m.specShed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_spec_shed_total",
 		Help: "Calls whose countermeasure spectrum network was dropped before it scored them, because goroutines waited longer than SpecShedDelay (without it: FusionShedDelay, with the second speaker system) for a processor: at the call's start (\"start\") or during it (\"during\")."}, []string{"when"})
+	m.viewShed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voxguard_spec_view_shed_total",
+		Help: "Calls whose countermeasure spectrum network was to score them with its views (networks on further front ends) and will score them with its first network alone, because goroutines waited longer than SpecViewShedDelay for a processor: at the call's start (\"start\") or during it (\"during\"). Such a call may still lose the network too (voxguard_spec_shed_total)."}, []string{"when"})
 	sched := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voxguard_sched_delay_p99_seconds",
 		Help: "99th percentile over the last 2 s of how long runnable goroutines waited for a processor (0: too few events to tell); the load-shedding signal."},
 		func() float64 { return s.sched.p99(time.Now()).Seconds() })
@@ -62,7 +65,7 @@ func newPromMetrics(s *Server) *promMetrics {
 			}
 			return 0
 		})
-	m.reg.MustRegister(m.calls, m.audioSeconds, m.latency, m.assessments, m.reasons, m.api, m.apiLatency, m.refused, m.shed, m.fusionShed, m.specShed, sched, live, cached,
+	m.reg.MustRegister(m.calls, m.audioSeconds, m.latency, m.assessments, m.reasons, m.api, m.apiLatency, m.refused, m.shed, m.fusionShed, m.specShed, m.viewShed, sched, live, cached,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -261,9 +261,20 @@ func (s *Server) shedSpec(now time.Time, rank float64) bool {
 	return rank >= s.spec.get(now, s.sched, lim)
 }
 
+// shedViews says whether a call of the given rank should have the spectrum network score it
+// without its views (its own fusionLevel on SpecViewShedDelay); never without SpecViewShedDelay.
+func (s *Server) shedViews(now time.Time, rank float64) bool {
+	lim := s.cfg.SpecViewShedDelay
+	if lim <= 0 {
+		return false
+	}
+	return rank >= s.views.get(now, s.sched, lim)
+}
+
 // shedOptional drops the call's optional work the server is short of processor time for, at
 // its start or during it (when, the metrics' label): the second speaker system and the
-// spectrum network together by the fusion level, or apart when SpecShedDelay is set.
+// spectrum network together by the fusion level, or apart when SpecShedDelay is set (and then
+// the network's views before it, when SpecViewShedDelay is).
 func (c *call) shedOptional(now time.Time, when string) {
 	s := c.srv
 	if s.cfg.SpecShedDelay <= 0 {
@@ -279,6 +290,10 @@ func (c *call) shedOptional(now time.Time, when string) {
 	if c.sess.Fusing() && s.shedFusion(now, c.rank) {
 		c.sess.DropSecondSystem()
 		s.prom.fusionShed.WithLabelValues(when).Inc()
+	}
+	if c.sess.SpecViewsPending() && s.shedViews(now, c.rank) {
+		c.sess.DropSpecViews()
+		s.prom.viewShed.WithLabelValues(when).Inc()
 	}
 	if c.sess.SpecPending() && s.shedSpec(now, c.rank) {
 		c.sess.DropSpec()

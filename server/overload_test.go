@@ -14,6 +14,7 @@ import (
 	"github.com/voxguard/voxguard/dsp/audio"
 	"github.com/voxguard/voxguard/engine"
 	"github.com/voxguard/voxguard/internal/testkit"
+	"github.com/voxguard/voxguard/models"
 )
 
 // TestHistQuantile checks the bucket quantile on hand-worked histograms: the upper edge of the
@@ -374,5 +375,90 @@ func TestCallShedsSpecApart(t *testing.T) {
 	fresh := New(e, NewMemoryAuth(), Config{})
 	if c, _ := fresh.newCall(nil, "test", "c-fresh", "", m); !c.sess.Fusing() || !c.sess.SpecPending() {
 		t.Error("a call on a server that sheds nothing lacks the second system or the network")
+	}
+}
+
+// TestCallShedsSpecViews checks Config.SpecViewShedDelay: the spectrum network's views are shed
+// by their own level before the network (a call started at view level 0 and network level 1
+// keeps the network without its views; one started at view level 1 drops them at its next
+// audio message once the level falls; each counted in voxguard_spec_view_shed_total), never
+// without SpecViewShedDelay, and never on a bundle without views.
+func TestCallShedsSpecViews(t *testing.T) {
+	newEngine := func(b *models.Bundle) *engine.Engine {
+		t.Helper()
+		e, err := engine.New(b, engine.Options{Config: engine.Config{SecondSystem: true}, Thresholder: farScale(4)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	e := newEngine(testkit.SpecViewsTinyBundle(t))
+	setLevel := func(f *fusionLevel, level float64) {
+		f.set(level)
+		f.at.Store(time.Now().Add(time.Hour).UnixNano()) // no update from the delay meanwhile
+	}
+	m := media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}
+	frame := make([]byte, 8000/50*2)
+	for i := range frame {
+		frame[i] = byte(i * 37)
+	}
+	cfg := Config{FusionShedDelay: 50 * time.Millisecond, SpecShedDelay: 80 * time.Millisecond, SpecViewShedDelay: 60 * time.Millisecond}
+	s := New(e, NewMemoryAuth(), cfg)
+	setLevel(&s.fusion, 1)
+	setLevel(&s.spec, 1)
+	setLevel(&s.views, 0)
+	c, err := s.newCall(nil, "test", "c-start", "", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.sess.SpecPending() || c.sess.SpecViewsPending() {
+		t.Errorf("view level 0, network level 1: network pending %v, views pending %v; want true, false", c.sess.SpecPending(), c.sess.SpecViewsPending())
+	}
+	setLevel(&s.views, 1)
+	c, err = s.newCall(nil, "test", "c-during", "", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.push(frame)
+	if !c.sess.SpecViewsPending() {
+		t.Fatal("view level 1: the views not pending")
+	}
+	setLevel(&s.views, 0)
+	c.push(frame)
+	if !c.sess.SpecPending() || c.sess.SpecViewsPending() {
+		t.Errorf("after the view level fell to 0: network pending %v, views pending %v; want true, false", c.sess.SpecPending(), c.sess.SpecViewsPending())
+	}
+	for _, tc := range []struct {
+		vec  *prometheus.CounterVec
+		name string
+		when string
+		want float64
+	}{{s.prom.viewShed, "spec_view", "start", 1}, {s.prom.viewShed, "spec_view", "during", 1},
+		{s.prom.specShed, "spec", "start", 0}, {s.prom.specShed, "spec", "during", 0}} {
+		var dm dto.Metric
+		if err := tc.vec.WithLabelValues(tc.when).Write(&dm); err != nil {
+			t.Fatal(err)
+		}
+		if got := dm.GetCounter().GetValue(); got != tc.want {
+			t.Errorf("voxguard_%s_shed_total{when=%q} %v, want %v", tc.name, tc.when, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		e    *engine.Engine
+		cfg  Config
+	}{{"without SpecViewShedDelay", e, Config{FusionShedDelay: cfg.FusionShedDelay, SpecShedDelay: cfg.SpecShedDelay}},
+		{"a bundle without views", newEngine(testkit.SpecFusedTinyBundle(t)), cfg}} {
+		s := New(tc.e, NewMemoryAuth(), tc.cfg)
+		setLevel(&s.views, 0)
+		c, err := s.newCall(nil, "test", "c-other", "", m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.push(frame)
+		var dm dto.Metric
+		if err := s.prom.viewShed.WithLabelValues("start").Write(&dm); err != nil || dm.GetCounter().GetValue() != 0 || !c.sess.SpecPending() {
+			t.Errorf("%s: views shed %v (%v), network pending %v", tc.name, dm.GetCounter().GetValue(), err, c.sess.SpecPending())
+		}
 	}
 }

@@ -76,6 +76,15 @@ type Config struct {
 	// enough. Set it between FusionShedDelay and ShedDelay (serve's default: twice
 	// FusionShedDelay). Zero: the network goes with the second system (FusionShedDelay).
 	SpecShedDelay time.Duration
+	// SpecViewShedDelay, if positive (and SpecShedDelay too), sheds the spectrum network's views
+	// (a bundle's networks on further front ends, models.Countermeasure.SpecViews) before the
+	// network itself: by their own share of the calls, kept as SpecShedDelay keeps the
+	// network's but on this delay, with the same rank per call; the first network then scores
+	// the call alone, at its own thresholds (engine.Session.DropSpecViews; only for bundles that
+	// carry those, models.Countermeasure.SpecPrimary). c48's short-window view costs about
+	// twice its first network. Set it at or below SpecShedDelay (serve's default:
+	// FusionShedDelay). Zero: the views go only with the network.
+	SpecViewShedDelay time.Duration
 	// EventOrigins are the browser origins (scheme://host[:port]) allowed on /v1/events
 	// besides the server's own host.
 	EventOrigins []string
@@ -105,6 +114,7 @@ type Server struct {
 	sched  *schedDelay // the scheduler's queueing delay, for ShedDelay and FusionShedDelay
 	fusion fusionLevel // the share of calls that may feed the second speaker system (FusionShedDelay)
 	spec   fusionLevel // the share of calls the spectrum network may score (SpecShedDelay)
+	views  fusionLevel // the share of calls its views may score (SpecViewShedDelay)
 	limit  callLimit   // the adaptive cap on live calls that ShedDelay keeps
 
 	mu       sync.Mutex

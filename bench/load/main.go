@@ -340,6 +340,7 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		h0 := scrapeHist(base)
 		shedStart0, shedDuring0 := fusionShed(base)
 		specStart0, specDuring0 := specShed(base)
+		viewStart0, viewDuring0 := viewShed(base)
 		rss0 := rssKB(srv.Process.Pid)
 		cpu0 := cpuTicks(srv.Process.Pid)
 		self0 := cpuTicks(os.Getpid())
@@ -440,6 +441,10 @@ func run(levelsF string, offered int, arrivalsFor time.Duration, seconds float64
 		if a, d := specShed(base); a+d > specStart0+specDuring0 {
 			a, d = a-specStart0, d-specDuring0
 			fmt.Printf("  calls whose spectrum network was shed before it scored them: %.0f at their start, %.0f during the call, of %d\n", a, d, n)
+		}
+		if a, d := viewShed(base); a+d > viewStart0+viewDuring0 {
+			a, d = a-viewStart0, d-viewDuring0
+			fmt.Printf("  calls whose spectrum network's views were shed (its first network alone to score them; serve --spec-view-shed-delay): %.0f at their start, %.0f during the call, of %d\n", a, d, n)
 		}
 		if len(sched) > 0 {
 			slices.Sort(sched)
@@ -569,6 +574,9 @@ func arrivals(addr, base, key string, pid int, subjects []string, recs []recordi
 	}
 	if a, d := specShed(base); a+d > 0 {
 		fmt.Printf("  calls whose spectrum network was shed before it scored them: %.0f at their start, %.0f during the call, of %d taken\n", a, d, taken)
+	}
+	if a, d := viewShed(base); a+d > 0 {
+		fmt.Printf("  calls whose spectrum network's views were shed (its first network alone to score them; serve --spec-view-shed-delay): %.0f at their start, %.0f during the call, of %d taken\n", a, d, taken)
 	}
 	if firstErr != nil {
 		fmt.Printf("  first failure: %v\n", firstErr)
@@ -942,4 +950,12 @@ func histP99(a, b map[string]float64) string {
 		}
 	}
 	return "?"
+}
+
+// viewShed reads voxguard_spec_view_shed_total: the calls whose spectrum network's views were
+// shed at their start or during them, so far (a call may then lose the network too: specShed).
+func viewShed(base string) (start, during float64) {
+	start, _ = scrapeGauge(base, `voxguard_spec_view_shed_total{when="start"}`)
+	during, _ = scrapeGauge(base, `voxguard_spec_view_shed_total{when="during"}`)
+	return start, during
 }

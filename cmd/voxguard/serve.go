@@ -127,6 +127,11 @@ const defaultFusionShedDelay = 10 * time.Millisecond
 // 0.8-1.0 s against 0.3-0.4 s).
 const defaultSpecShedDelay = 2 * defaultFusionShedDelay
 
+// defaultSpecViewShedDelay is serve's --spec-view-shed-delay: defaultFusionShedDelay, so that the
+// spectrum network's views (c48's short window, about twice the first network's work) go with
+// the second speaker system, and the first network alone stays until defaultSpecShedDelay.
+const defaultSpecViewShedDelay = defaultFusionShedDelay
+
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "--addr HOST:PORT [--model FILE] [--data DIR] [--enroll ID=WAV]... [--watch ID=WAV]...", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
@@ -146,6 +151,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	maxServerCalls := fs.Int("max-calls", 0, "most concurrent calls the server streams; one more is refused with 503 and Retry-After (0: no limit)")
 	readBatch := fs.Duration("read-batch", defaultReadBatch, fmt.Sprintf("read each streamed call's socket once it holds this much audio, or as much as the next assessment needs if that is less, instead of message by message: fewer wake-ups and system calls per call without delaying any progressive assessment; a stop, claim or ping that fills no batch is read at the latest %v after this (Linux; 0: read every message as it comes)", server.BatchSlack))
 	fusionShed := fs.Duration("fusion-shed-delay", defaultFusionShedDelay, "with --second-system: while runnable goroutines wait longer than this for a processor (99th percentile over 2 s), half of the live calls still fed the second speaker system (more the further over) stop feeding it, again every second, and new calls start without it in the same proportion (the first system alone scores them, at its own thresholds), before any call is shed; the share grows back while the delay is under half of this (0: never); with --spec-shed-delay 0 such calls also skip the countermeasure's spectrum network")
+	viewShed := fs.Duration("spec-view-shed-delay", defaultSpecViewShedDelay, "with --spec-shed-delay: shed the spectrum network's views (its networks on further front ends) before the network, by their own share of calls on this delay (set it at or below --spec-shed-delay); such calls are judged with the first network alone, at its own thresholds (bundles since the forty-sixth session; 0: the views go only with the network)")
 	specShed := fs.Duration("spec-shed-delay", defaultSpecShedDelay, "shed the countermeasure's spectrum network apart from the second speaker system, by its own share of calls kept as --fusion-shed-delay keeps the second system's but on this delay (set it between --fusion-shed-delay and --shed-delay); calls without it are judged by the other countermeasure systems at their own thresholds (0: with the second system)")
 	shedDelay := fs.Duration("shed-delay", defaultShedDelay, "shed load: when runnable goroutines wait longer than this for a processor (99th percentile over 2 s), cap the live calls just below those then live and refuse new ones with 503 and Retry-After (and fail /readyz) until there is room, so that live calls keep their latency (0: never)")
 	second := fs.Bool("second-system", true, "score live calls with the bundle's second speaker system too, fused, up to its limit of net speech (10 s with the default bundle): lower error rates on short, degraded and unseen-channel speech for ~1.4-1.6 times the CPU of a call's first 10 s of speech (bench/README.md, \"A second front end, fused\"), shed call by call under load (--fusion-shed-delay); false: live calls are scored by the first system alone, as a one-system bundle costs. Uploads to the REST API's one-shot verify and identify are scored fused either way (with --data), and enrollments from audio keep both systems' statistics")
@@ -266,7 +272,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	log := server.NewLogger(stderr)
 	srv := server.New(eng, authn, server.Config{TwilioAuthToken: *twilioToken, PublicURL: *publicURL, Logger: log,
-		MaxCallsPerKey: *maxCalls, MaxCalls: *maxServerCalls, ShedDelay: *shedDelay, FusionShedDelay: *fusionShed, SpecShedDelay: *specShed, EventOrigins: origins})
+		MaxCallsPerKey: *maxCalls, MaxCalls: *maxServerCalls, ShedDelay: *shedDelay, FusionShedDelay: *fusionShed, SpecShedDelay: *specShed, SpecViewShedDelay: *viewShed, EventOrigins: origins})
 	if sv != nil {
 		srv.SetStore(sv)
 		rec, err := eng.WithSecondSystem(sv.Fused()) // uploads fused even with live fusion off

@@ -298,6 +298,11 @@ func runTrainSpoof(args []string, stdout, stderr io.Writer) error {
 	for _, p := range cm.BaseFARThresholds {
 		fmt.Fprintf(stderr, "train-spoof: threshold %.4f at %.1f%% for the other systems alone (a live call's first %g s, or a call that shed the network)\n", p.LLR, 100*p.FAR, cm.SpecSeconds)
 	}
+	if cm.SpecPrimary != nil {
+		for _, p := range cm.SpecPrimary.FARThresholds {
+			fmt.Fprintf(stderr, "train-spoof: threshold %.4f at %.1f%% with the first spectrum network alone (a call that shed the others)\n", p.LLR, 100*p.FAR)
+		}
+	}
 	b.Spoof = cm
 	return recipe.WriteBundleFile(*out, b)
 }

@@ -4,6 +4,7 @@
 package testkit
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -180,5 +181,32 @@ func SpecFusedTinyBundle(t testing.TB) *models.Bundle {
 	}
 	b := FusedTinyBundle(t)
 	b.Spoof = specCM
+	return b
+}
+
+// SpecViewsTinyBundle is SpecFusedTinyBundle whose spectrum network has a view: the same network
+// again on a finer frame shift's spectrum (32 ms frames every 5 ms), scored as the mean of both,
+// and the first network's own fusion and thresholds as its models.Countermeasure.SpecPrimary. A
+// call that sheds the view is then scored and judged exactly as SpecFusedTinyBundle scores it;
+// one that keeps it, otherwise.
+func SpecViewsTinyBundle(t testing.TB) *models.Bundle {
+	t.Helper()
+	b := SpecFusedTinyBundle(t)
+	cm := *b.Spoof
+	var fe map[string]any
+	if err := json.Unmarshal(cm.SpecFrontEnd, &fe); err != nil {
+		t.Fatal(err)
+	}
+	fe["frame_shift"] = 40
+	view, err := json.Marshal(fe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.SpecViews = []models.SpecView{{Net: cm.Spec, FrontEnd: view}}
+	cm.SpecPrimary = &models.SpecPrimary{Mean: cm.Fusion.SpecMean, Std: cm.Fusion.SpecStd, FARThresholds: cm.FARThresholds}
+	if err := cm.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	b.Spoof = &cm
 	return b
 }
