@@ -60,8 +60,9 @@ func TestSpoofDetectorSpecViews(t *testing.T) {
 // TestSpoofStreamDropViews checks SpoofStream.DropViews: a stream that drops its detector's
 // views before the network scores is scored and judged as the bundle without views scores the
 // same audio (testkit.SpecViewsTinyBundle's first network alone, with its own fusion and
-// thresholds), a stream that keeps them otherwise; once the network has scored, or without
-// models.Countermeasure.SpecPrimary, there is nothing to drop.
+// thresholds, and as models.Countermeasure.PrimaryOnly scores it), a stream that keeps them
+// otherwise; once the network has scored, or without models.Countermeasure.SpecPrimary, there
+// is nothing to drop.
 func TestSpoofStreamDropViews(t *testing.T) {
 	single := testkit.SpecFusedTinyBundle(t).Spoof
 	views := testkit.SpecViewsTinyBundle(t).Spoof
@@ -82,6 +83,13 @@ func TestSpoofStreamDropViews(t *testing.T) {
 	want, full := det(single).Score(x), dv.Score(x)
 	if want.LLR == full.LLR {
 		t.Fatalf("the view leaves the score at %v: the test cannot tell them apart", want.LLR)
+	}
+	po, err := views.PrimaryOnly()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := det(po).Score(x); got != want {
+		t.Errorf("PrimaryOnly scores %+v, the bundle without views %+v", got, want)
 	}
 	for _, tc := range []struct {
 		name string

@@ -558,6 +558,9 @@ func TestSpecPrimary(t *testing.T) {
 	if _, ok := cm.PrimaryThreshold(0.01); ok {
 		t.Error("a primary threshold without SpecPrimary")
 	}
+	if _, err := cm.PrimaryOnly(); err == nil {
+		t.Error("PrimaryOnly without SpecPrimary")
+	}
 	cm.SpecPrimary = &SpecPrimary{Mean: 0.5, Std: 2, FARThresholds: []FARPoint{{FAR: 0.01, LLR: 3}, {FAR: 0.05, LLR: 2}}}
 	if err := cm.Validate(); err != nil {
 		t.Fatal(err)
@@ -579,6 +582,14 @@ func TestSpecPrimary(t *testing.T) {
 		if got, ok := cm.PrimaryLogit(r); ok != wok || got != want {
 			t.Errorf("T=%d: PrimaryLogit %v, %v; want Spec's %v, %v", c.T, got, ok, want, wok)
 		}
+	}
+	po, err := cm.PrimaryOnly()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(po.SpecViews) != 0 || po.SpecPrimary != nil || po.Fusion.SpecMean != 0.5 || po.Fusion.SpecStd != 2 || po.Fusion.BaseStd != 4 ||
+		len(po.FARThresholds) != 2 || po.FARThresholds[0].LLR != 3 || cm.Fusion.SpecMean != 7 || len(cm.SpecViews) != 1 {
+		t.Errorf("PrimaryOnly: %+v, fusion %+v (the original's %+v)", po, po.Fusion, cm.Fusion)
 	}
 	got := roundTrip(t, &Bundle{Spoof: cm}, 13)
 	if p := got.Spoof.SpecPrimary; p == nil || p.Mean != 0.5 || p.Std != 2 || len(p.FARThresholds) != 2 || p.FARThresholds[1] != (FARPoint{FAR: 0.05, LLR: 2}) {

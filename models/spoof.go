@@ -283,6 +283,22 @@ func (cm *Countermeasure) PrimaryThreshold(far float64) (llr float64, ok bool) {
 	return spoofThresholdAt(cm.SpecPrimary.FARThresholds, far)
 }
 
+// PrimaryOnly returns a copy of cm that is its first spectrum network alone, as a recording
+// whose views were not run is scored and judged: no views, Fusion's spectrum standardisation
+// and the operating points SpecPrimary's. It shares cm's GMMs and networks. An error if cm has
+// no SpecPrimary.
+func (cm *Countermeasure) PrimaryOnly() (*Countermeasure, error) {
+	if cm.SpecPrimary == nil || cm.Fusion == nil {
+		return nil, errors.New("models: countermeasure has no primary spectrum network's operating points")
+	}
+	c := *cm
+	f := *cm.Fusion
+	f.SpecMean, f.SpecStd = cm.SpecPrimary.Mean, cm.SpecPrimary.Std
+	c.Fusion, c.SpecViews, c.SpecPrimary = &f, nil, nil
+	c.FARThresholds = append([]FARPoint(nil), cm.SpecPrimary.FARThresholds...)
+	return &c, c.Validate()
+}
+
 // Prepare validates cm and precomputes both GMMs' likelihood constants.
 func (cm *Countermeasure) Prepare() error {
 	if err := cm.Validate(); err != nil {
