@@ -469,17 +469,25 @@ func TestSpecNetMembers(t *testing.T) {
 	}
 }
 
+// viewCM is specCM on the reference network n with a view: n again with its output bias raised
+// by 3, on the front end {"bins":16,"frame_shift":16}.
+func viewCM(t *testing.T) (*SpecNet, *specNetRef, *Countermeasure) {
+	t.Helper()
+	n, ref := loadSpecNetRef(t)
+	view, _ := loadSpecNetRef(t)
+	view.B2 += 3
+	cm := specCM(t, n)
+	cm.SpecViews = []SpecView{{Net: view, FrontEnd: json.RawMessage(`{"bins":16,"frame_shift":16}`)}}
+	return n, ref, cm
+}
+
 // TestSpecViews checks spectrum networks on further front ends (Countermeasure.SpecViews): the
 // countermeasure's log-odds are the mean of Spec's on the first spectrum and each view's on its
 // own (hand-worked: a view that is Spec with its output bias raised by 3, on the same input,
 // moves the mean by 1.5); a missing or too short spectrum gives no score; the views survive the
 // bundle round trip as format version 13; Validate and the reader refuse broken views.
 func TestSpecViews(t *testing.T) {
-	n, ref := loadSpecNetRef(t)
-	view, _ := loadSpecNetRef(t)
-	view.B2 += 3
-	cm := specCM(t, n)
-	cm.SpecViews = []SpecView{{Net: view, FrontEnd: json.RawMessage(`{"bins":16,"frame_shift":16}`)}}
+	n, ref, cm := viewCM(t)
 	if err := cm.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -549,11 +557,7 @@ func TestSpecViews(t *testing.T) {
 // reads its own points; it survives the bundle round trip as format version 13 (older readers
 // ignore it and judge by the views as before); Validate refuses it broken or without views.
 func TestSpecPrimary(t *testing.T) {
-	n, ref := loadSpecNetRef(t)
-	view, _ := loadSpecNetRef(t)
-	view.B2 += 3
-	cm := specCM(t, n)
-	cm.SpecViews = []SpecView{{Net: view, FrontEnd: json.RawMessage(`{"bins":16,"frame_shift":16}`)}}
+	n, ref, cm := viewCM(t)
 	cm.Fusion.SpecWeight, cm.Fusion.BaseMean, cm.Fusion.BaseStd, cm.Fusion.SpecMean, cm.Fusion.SpecStd = 0.8, 1, 4, 7, 9
 	if _, ok := cm.PrimaryThreshold(0.01); ok {
 		t.Error("a primary threshold without SpecPrimary")

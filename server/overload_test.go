@@ -308,6 +308,43 @@ func TestCallShedsFusion(t *testing.T) {
 	}
 }
 
+// holdLevel sets a shedding level and holds it (no update from the scheduling delay for an hour).
+func holdLevel(f *fusionLevel, level float64) {
+	f.set(level)
+	f.at.Store(time.Now().Add(time.Hour).UnixNano())
+}
+
+// testFrame is 20 ms of 16-bit 8 kHz audio (a sawtooth of bytes).
+func testFrame() []byte {
+	frame := make([]byte, 8000/50*2)
+	for i := range frame {
+		frame[i] = byte(i * 37)
+	}
+	return frame
+}
+
+// shedCount is a shed counter's expected value for one label (checkShedCounts).
+type shedCount struct {
+	vec  *prometheus.CounterVec
+	name string // voxguard_<name>_shed_total
+	when string
+	want float64
+}
+
+// checkShedCounts checks each counter's value for its label.
+func checkShedCounts(t *testing.T, counts []shedCount) {
+	t.Helper()
+	for _, tc := range counts {
+		var dm dto.Metric
+		if err := tc.vec.WithLabelValues(tc.when).Write(&dm); err != nil {
+			t.Fatal(err)
+		}
+		if got := dm.GetCounter().GetValue(); got != tc.want {
+			t.Errorf("voxguard_%s_shed_total{when=%q} %v, want %v", tc.name, tc.when, got, tc.want)
+		}
+	}
+}
+
 // TestCallShedsSpecApart checks Config.SpecShedDelay: the countermeasure's spectrum network is
 // shed by its own level, apart from the second speaker system (a call at fusion level 0 and
 // network level 1 keeps the network; at network level 0 it drops it at its next audio message,
@@ -318,15 +355,7 @@ func TestCallShedsSpecApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setLevel := func(f *fusionLevel, level float64) {
-		f.set(level)
-		f.at.Store(time.Now().Add(time.Hour).UnixNano()) // no update from the delay meanwhile
-	}
-	m := media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}
-	frame := make([]byte, 8000/50*2)
-	for i := range frame {
-		frame[i] = byte(i * 37)
-	}
+	setLevel, m, frame := holdLevel, media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}, testFrame()
 	s := New(e, NewMemoryAuth(), Config{FusionShedDelay: 50 * time.Millisecond, SpecShedDelay: 80 * time.Millisecond})
 	setLevel(&s.fusion, 0)
 	setLevel(&s.spec, 1)
@@ -343,21 +372,8 @@ func TestCallShedsSpecApart(t *testing.T) {
 	if c.sess.SpecPending() {
 		t.Error("the network still pending after its level fell to 0")
 	}
-	for _, tc := range []struct {
-		vec  *prometheus.CounterVec
-		name string
-		when string
-		want float64
-	}{{s.prom.fusionShed, "fusion", "start", 1}, {s.prom.fusionShed, "fusion", "during", 0},
-		{s.prom.specShed, "spec", "start", 0}, {s.prom.specShed, "spec", "during", 1}} {
-		var dm dto.Metric
-		if err := tc.vec.WithLabelValues(tc.when).Write(&dm); err != nil {
-			t.Fatal(err)
-		}
-		if got := dm.GetCounter().GetValue(); got != tc.want {
-			t.Errorf("voxguard_%s_shed_total{when=%q} %v, want %v", tc.name, tc.when, got, tc.want)
-		}
-	}
+	checkShedCounts(t, []shedCount{{s.prom.fusionShed, "fusion", "start", 1}, {s.prom.fusionShed, "fusion", "during", 0},
+		{s.prom.specShed, "spec", "start", 0}, {s.prom.specShed, "spec", "during", 1}})
 	together := New(e, NewMemoryAuth(), Config{FusionShedDelay: 50 * time.Millisecond})
 	setLevel(&together.fusion, 0)
 	setLevel(&together.spec, 1) // unused without SpecShedDelay
@@ -393,15 +409,7 @@ func TestCallShedsSpecViews(t *testing.T) {
 		return e
 	}
 	e := newEngine(testkit.SpecViewsTinyBundle(t))
-	setLevel := func(f *fusionLevel, level float64) {
-		f.set(level)
-		f.at.Store(time.Now().Add(time.Hour).UnixNano()) // no update from the delay meanwhile
-	}
-	m := media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}
-	frame := make([]byte, 8000/50*2)
-	for i := range frame {
-		frame[i] = byte(i * 37)
-	}
+	setLevel, m, frame := holdLevel, media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}, testFrame()
 	cfg := Config{FusionShedDelay: 50 * time.Millisecond, SpecShedDelay: 80 * time.Millisecond, SpecViewShedDelay: 60 * time.Millisecond}
 	s := New(e, NewMemoryAuth(), cfg)
 	setLevel(&s.fusion, 1)
@@ -428,21 +436,8 @@ func TestCallShedsSpecViews(t *testing.T) {
 	if !c.sess.SpecPending() || c.sess.SpecViewsPending() {
 		t.Errorf("after the view level fell to 0: network pending %v, views pending %v; want true, false", c.sess.SpecPending(), c.sess.SpecViewsPending())
 	}
-	for _, tc := range []struct {
-		vec  *prometheus.CounterVec
-		name string
-		when string
-		want float64
-	}{{s.prom.viewShed, "spec_view", "start", 1}, {s.prom.viewShed, "spec_view", "during", 1},
-		{s.prom.specShed, "spec", "start", 0}, {s.prom.specShed, "spec", "during", 0}} {
-		var dm dto.Metric
-		if err := tc.vec.WithLabelValues(tc.when).Write(&dm); err != nil {
-			t.Fatal(err)
-		}
-		if got := dm.GetCounter().GetValue(); got != tc.want {
-			t.Errorf("voxguard_%s_shed_total{when=%q} %v, want %v", tc.name, tc.when, got, tc.want)
-		}
-	}
+	checkShedCounts(t, []shedCount{{s.prom.viewShed, "spec_view", "start", 1}, {s.prom.viewShed, "spec_view", "during", 1},
+		{s.prom.specShed, "spec", "start", 0}, {s.prom.specShed, "spec", "during", 0}})
 	for _, tc := range []struct {
 		name string
 		e    *engine.Engine
