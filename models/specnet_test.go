@@ -556,6 +556,7 @@ func TestSpecViews(t *testing.T) {
 // weight 0.8, base (5 − 1)/4, spectrum (2.5 − 0.5)/2, so 0.8·1 + 0.2·1 = 1), PrimaryThreshold
 // reads its own points; it survives the bundle round trip as format version 13 (older readers
 // ignore it and judge by the views as before); Validate refuses it broken or without views.
+// PrimaryOnly and BaseOnly rewrite copies as the first network alone and as no network judge.
 func TestSpecPrimary(t *testing.T) {
 	n, ref, cm := viewCM(t)
 	cm.Fusion.SpecWeight, cm.Fusion.BaseMean, cm.Fusion.BaseStd, cm.Fusion.SpecMean, cm.Fusion.SpecStd = 0.8, 1, 4, 7, 9
@@ -594,6 +595,18 @@ func TestSpecPrimary(t *testing.T) {
 	if len(po.SpecViews) != 0 || po.SpecPrimary != nil || po.Fusion.SpecMean != 0.5 || po.Fusion.SpecStd != 2 || po.Fusion.BaseStd != 4 ||
 		len(po.FARThresholds) != 2 || po.FARThresholds[0].LLR != 3 || cm.Fusion.SpecMean != 7 || len(cm.SpecViews) != 1 {
 		t.Errorf("PrimaryOnly: %+v, fusion %+v (the original's %+v)", po, po.Fusion, cm.Fusion)
+	}
+	if _, err := cm.BaseOnly(); err == nil {
+		t.Error("BaseOnly without base thresholds")
+	}
+	cm.BaseFARThresholds = []FARPoint{{FAR: 0.01, LLR: 1.5}}
+	bo, err := cm.BaseOnly()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bo.Spec != nil || len(bo.SpecViews) != 0 || bo.SpecPrimary != nil || len(bo.BaseFARThresholds) != 0 ||
+		len(bo.FARThresholds) != 1 || bo.FARThresholds[0].LLR != 1.5 || cm.Spec == nil || cm.FARThresholds[0].LLR == 1.5 {
+		t.Errorf("BaseOnly: %+v (the original %+v)", bo, cm)
 	}
 	got := roundTrip(t, &Bundle{Spoof: cm}, 13)
 	if p := got.Spoof.SpecPrimary; p == nil || p.Mean != 0.5 || p.Std != 2 || len(p.FARThresholds) != 2 || p.FARThresholds[1] != (FARPoint{FAR: 0.05, LLR: 2}) {

@@ -299,6 +299,19 @@ func (cm *Countermeasure) PrimaryOnly() (*Countermeasure, error) {
 	return &c, c.Validate()
 }
 
+// BaseOnly returns a copy of cm without its spectrum networks, as a recording they did not score
+// is judged: the other systems' fused score at BaseFARThresholds. It shares cm's GMMs and
+// scorers. An error if cm has no base thresholds.
+func (cm *Countermeasure) BaseOnly() (*Countermeasure, error) {
+	if len(cm.BaseFARThresholds) == 0 {
+		return nil, errors.New("models: countermeasure has no operating points for its other systems alone")
+	}
+	c := *cm
+	c.Spec, c.SpecFrontEnd, c.SpecSeconds, c.SpecViews, c.SpecPrimary = nil, nil, 0, nil, nil
+	c.FARThresholds, c.BaseFARThresholds = append([]FARPoint(nil), cm.BaseFARThresholds...), nil
+	return &c, c.Validate()
+}
+
 // Prepare validates cm and precomputes both GMMs' likelihood constants.
 func (cm *Countermeasure) Prepare() error {
 	if err := cm.Validate(); err != nil {

@@ -210,9 +210,11 @@ func checkSpecOnce(t *testing.T, cm *models.Countermeasure, det *engine.SpoofDet
 	if thr, _ := cm.Threshold(0.05); thr == bthr {
 		t.Errorf("base threshold %v equals the full one", bthr)
 	}
-	base := *cm // the same countermeasure without the network, judged at the base thresholds
-	base.Spec, base.SpecViews, base.SpecPrimary, base.BaseFARThresholds, base.FARThresholds = nil, nil, nil, nil, cm.BaseFARThresholds
-	bdet, err := engine.NewSpoofDetector(&base, 0.05)
+	base, err := cm.BaseOnly() // the same countermeasure without the network, judged at the base thresholds
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdet, err := engine.NewSpoofDetector(base, 0.05)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@
 // bundle, and checks that the copy reads back. Every other section is copied unchanged
 // (parameters are float32 in the file and stay bit-identical).
 //
-//	go run ./bench/bundlemeta -in IN.vxgb -out OUT.vxgb -set ivector_precision_rank=128 [-del KEY] [-spoof-from B.vxgb] [-spec-primary-only]
+//	go run ./bench/bundlemeta -in IN.vxgb -out OUT.vxgb -set ivector_precision_rank=128 [-del KEY] [-spoof-from B.vxgb] [-spec-primary-only | -spec-none]
 package main
 
 import (
@@ -32,15 +32,16 @@ func main() {
 	minPost := flag.Float64("min-post", -1, "set the metadata's min_post, the posterior below which a frame's selected Gaussians are dropped from the statistics (0: keep all)")
 	frameSel := flag.String("spoof-frame-selection", "", "set the countermeasure's two-level frame selection, `K/G` (\"off\": exact)")
 	primaryOnly := flag.Bool("spec-primary-only", false, "rewrite the countermeasure as its first spectrum network alone, as a live call that shed the network's views is scored and judged (models.Countermeasure.PrimaryOnly), to evaluate that path with the batch tools")
+	baseOnly := flag.Bool("spec-none", false, "rewrite the countermeasure without its spectrum networks, as a live call that shed them is judged (models.Countermeasure.BaseOnly)")
 	halfT := flag.Bool("half-precision-t", false, "store the extractor's T in half precision (Metadata.HalfPrecisionT, format 10), the second system's too; the bundle's calibration was trained with float32 T, so this measures what the storage alone changes")
 	flag.Parse()
-	if err := run(*in, *out, *spoofFrom, *frameStep, *frameSel, *minPost, *topC, *halfT, *primaryOnly, set, del); err != nil {
+	if err := run(*in, *out, *spoofFrom, *frameStep, *frameSel, *minPost, *topC, *halfT, *primaryOnly, *baseOnly, set, del); err != nil {
 		fmt.Fprintln(os.Stderr, "bundlemeta:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost float64, topC int, halfT, primaryOnly bool, set, del []string) error {
+func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost float64, topC int, halfT, primaryOnly, baseOnly bool, set, del []string) error {
 	if in == "" || out == "" {
 		return fmt.Errorf("-in and -out are required")
 	}
@@ -64,6 +65,14 @@ func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost floa
 		}
 		if b.Spoof, err = b.Spoof.PrimaryOnly(); err != nil {
 			return fmt.Errorf("-spec-primary-only: %w", err)
+		}
+	}
+	if baseOnly {
+		if b.Spoof == nil {
+			return fmt.Errorf("-spec-none: %s has no spoofing countermeasure", in)
+		}
+		if b.Spoof, err = b.Spoof.BaseOnly(); err != nil {
+			return fmt.Errorf("-spec-none: %w", err)
 		}
 	}
 	if frameStep > 0 {
