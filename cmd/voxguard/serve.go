@@ -179,6 +179,17 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if *tailStride < 1 {
 		return usageErrorf("--tail-stride %d: want 1 or more", *tailStride)
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"shed-delay", *shedDelay}, {"fusion-shed-delay", *fusionShed}, {"spec-shed-delay", *specShed}, {"spec-view-shed-delay", *viewShed}} {
+		if d.v < 0 {
+			return usageErrorf("--%s %v: want 0 (never) or more", d.name, d.v)
+		}
+	}
+	if *viewShed > 0 && *specShed > 0 && *viewShed > *specShed {
+		return usageErrorf("--spec-view-shed-delay %v is above --spec-shed-delay %v: the views would be shed after the network they belong to", *viewShed, *specShed)
+	}
 	b, err := models.LoadBundle(*model)
 	if err != nil {
 		return err

@@ -20,6 +20,8 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve", "--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"serve", "--model", "/nonexistent.vxgb"}, 1, "no such file"},
 		{[]string{"serve", "--tail-stride", "0"}, 2, "--tail-stride 0: want 1 or more"},
+		{[]string{"serve", "--spec-shed-delay", "-1ms"}, 2, "--spec-shed-delay -1ms: want 0 (never) or more"},
+		{[]string{"serve", "--spec-view-shed-delay", "30ms"}, 2, "--spec-view-shed-delay 30ms is above --spec-shed-delay 20ms"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
