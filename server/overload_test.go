@@ -260,17 +260,9 @@ func TestCallShedsFusion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setLevel := func(s *Server, level float64) {
-		s.fusion.set(level)
-		s.fusion.at.Store(time.Now().Add(time.Hour).UnixNano()) // no update from the delay meanwhile
-	}
-	m := media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}
-	frame := make([]byte, 8000/50*2)
-	for i := range frame {
-		frame[i] = byte(i * 37)
-	}
+	m, frame := media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}, testFrame()
 	s := New(e, NewMemoryAuth(), Config{FusionShedDelay: 50 * time.Millisecond})
-	setLevel(s, 0)
+	holdLevel(&s.fusion, 0)
 	shed, err := s.newCall(nil, "test", "c-shed", "", m)
 	if err != nil {
 		t.Fatal(err)
@@ -278,7 +270,7 @@ func TestCallShedsFusion(t *testing.T) {
 	if shed.sess.Fusing() {
 		t.Error("a call starting at level 0 fuses")
 	}
-	setLevel(s, 1)
+	holdLevel(&s.fusion, 1)
 	c, err := s.newCall(nil, "test", "c-fused", "", m)
 	if err != nil {
 		t.Fatal(err)
@@ -287,7 +279,7 @@ func TestCallShedsFusion(t *testing.T) {
 	if !c.sess.Fusing() {
 		t.Fatal("a call at level 1 does not fuse")
 	}
-	setLevel(s, 0)
+	holdLevel(&s.fusion, 0)
 	c.push(frame)
 	if c.sess.Fusing() {
 		t.Error("a fusing call kept the second system after the level fell to 0")
@@ -302,7 +294,7 @@ func TestCallShedsFusion(t *testing.T) {
 		}
 	}
 	never := New(e, NewMemoryAuth(), Config{})
-	setLevel(never, 0)
+	holdLevel(&never.fusion, 0)
 	if c, _ := never.newCall(nil, "test", "c-never", "", m); !c.sess.Fusing() {
 		t.Error("a call shed the second system without FusionShedDelay")
 	}
@@ -355,10 +347,10 @@ func TestCallShedsSpecApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setLevel, m, frame := holdLevel, media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}, testFrame()
+	m, frame := media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}, testFrame()
 	s := New(e, NewMemoryAuth(), Config{FusionShedDelay: 50 * time.Millisecond, SpecShedDelay: 80 * time.Millisecond})
-	setLevel(&s.fusion, 0)
-	setLevel(&s.spec, 1)
+	holdLevel(&s.fusion, 0)
+	holdLevel(&s.spec, 1)
 	c, err := s.newCall(nil, "test", "c-apart", "", m)
 	if err != nil {
 		t.Fatal(err)
@@ -367,7 +359,7 @@ func TestCallShedsSpecApart(t *testing.T) {
 	if c.sess.Fusing() || !c.sess.SpecPending() {
 		t.Fatalf("fusion level 0, network level 1: fusing %v, network pending %v; want false, true", c.sess.Fusing(), c.sess.SpecPending())
 	}
-	setLevel(&s.spec, 0)
+	holdLevel(&s.spec, 0)
 	c.push(frame)
 	if c.sess.SpecPending() {
 		t.Error("the network still pending after its level fell to 0")
@@ -375,8 +367,8 @@ func TestCallShedsSpecApart(t *testing.T) {
 	checkShedCounts(t, []shedCount{{s.prom.fusionShed, "fusion", "start", 1}, {s.prom.fusionShed, "fusion", "during", 0},
 		{s.prom.specShed, "spec", "start", 0}, {s.prom.specShed, "spec", "during", 1}})
 	together := New(e, NewMemoryAuth(), Config{FusionShedDelay: 50 * time.Millisecond})
-	setLevel(&together.fusion, 0)
-	setLevel(&together.spec, 1) // unused without SpecShedDelay
+	holdLevel(&together.fusion, 0)
+	holdLevel(&together.spec, 1) // unused without SpecShedDelay
 	c, err = together.newCall(nil, "test", "c-together", "", m)
 	if err != nil {
 		t.Fatal(err)
@@ -409,12 +401,12 @@ func TestCallShedsSpecViews(t *testing.T) {
 		return e
 	}
 	e := newEngine(testkit.SpecViewsTinyBundle(t))
-	setLevel, m, frame := holdLevel, media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}, testFrame()
+	m, frame := media{enc: audio.L16LE, rate: 8000, channels: 1, caller: 0}, testFrame()
 	cfg := Config{FusionShedDelay: 50 * time.Millisecond, SpecShedDelay: 80 * time.Millisecond, SpecViewShedDelay: 60 * time.Millisecond}
 	s := New(e, NewMemoryAuth(), cfg)
-	setLevel(&s.fusion, 1)
-	setLevel(&s.spec, 1)
-	setLevel(&s.views, 0)
+	holdLevel(&s.fusion, 1)
+	holdLevel(&s.spec, 1)
+	holdLevel(&s.views, 0)
 	c, err := s.newCall(nil, "test", "c-start", "", m)
 	if err != nil {
 		t.Fatal(err)
@@ -422,7 +414,7 @@ func TestCallShedsSpecViews(t *testing.T) {
 	if !c.sess.SpecPending() || c.sess.SpecViewsPending() {
 		t.Errorf("view level 0, network level 1: network pending %v, views pending %v; want true, false", c.sess.SpecPending(), c.sess.SpecViewsPending())
 	}
-	setLevel(&s.views, 1)
+	holdLevel(&s.views, 1)
 	c, err = s.newCall(nil, "test", "c-during", "", m)
 	if err != nil {
 		t.Fatal(err)
@@ -431,7 +423,7 @@ func TestCallShedsSpecViews(t *testing.T) {
 	if !c.sess.SpecViewsPending() {
 		t.Fatal("view level 1: the views not pending")
 	}
-	setLevel(&s.views, 0)
+	holdLevel(&s.views, 0)
 	c.push(frame)
 	if !c.sess.SpecPending() || c.sess.SpecViewsPending() {
 		t.Errorf("after the view level fell to 0: network pending %v, views pending %v; want true, false", c.sess.SpecPending(), c.sess.SpecViewsPending())
@@ -445,7 +437,7 @@ func TestCallShedsSpecViews(t *testing.T) {
 	}{{"without SpecViewShedDelay", e, Config{FusionShedDelay: cfg.FusionShedDelay, SpecShedDelay: cfg.SpecShedDelay}},
 		{"a bundle without views", newEngine(testkit.SpecFusedTinyBundle(t)), cfg}} {
 		s := New(tc.e, NewMemoryAuth(), tc.cfg)
-		setLevel(&s.views, 0)
+		holdLevel(&s.views, 0)
 		c, err := s.newCall(nil, "test", "c-other", "", m)
 		if err != nil {
 			t.Fatal(err)

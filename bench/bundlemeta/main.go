@@ -45,6 +45,9 @@ func run(in, out, spoofFrom string, frameStep int, frameSel string, minPost floa
 	if in == "" || out == "" {
 		return fmt.Errorf("-in and -out are required")
 	}
+	if primaryOnly && baseOnly {
+		return fmt.Errorf("-spec-primary-only and -spec-none exclude each other")
+	}
 	b, err := models.ReadBundleFile(in)
 	if err != nil {
 		return err
